@@ -1,0 +1,71 @@
+"""Persona fixtures shared by every test: the buyer, the owning supplier, another supplier."""
+
+import os
+
+import pytest
+
+from procurement import factories
+from procurement.services import Source, purchase_order_publish
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture
+def company(db):
+    return factories.CompanyFactory(code="ACME", name="Acme Manufacturing")
+
+
+@pytest.fixture
+def plant(company):
+    return factories.PlantFactory(company=company, code="DET", name="Detroit")
+
+
+@pytest.fixture
+def buyer(db):
+    return factories.BuyerFactory(username="buyer", email="buyer@acme.example")
+
+
+@pytest.fixture
+def supplier(db):
+    return factories.SupplierFactory(code="BOLTS", name="Bolts Inc", notify_email="orders@bolts.example")
+
+
+@pytest.fixture
+def other_supplier(db):
+    return factories.SupplierFactory(code="NUTS", name="Nuts Ltd")
+
+
+@pytest.fixture
+def supplier_user(supplier):
+    return factories.SupplierUserFactory(username="bolts-user", membership__supplier=supplier)
+
+
+@pytest.fixture
+def other_supplier_user(other_supplier):
+    return factories.SupplierUserFactory(username="nuts-user", membership__supplier=other_supplier)
+
+
+@pytest.fixture
+def erp() -> Source:
+    return Source(channel="system", label="system ERP", correlation_id="corr-erp-0001")
+
+
+@pytest.fixture
+def supplier_source(supplier) -> Source:
+    return Source(channel="api", label=f"supplier {supplier.code}", correlation_id="corr-sup-0001")
+
+
+@pytest.fixture
+def published_po(company, plant, supplier, buyer, erp):
+    """PO-1000, revision 0, three lines of 100 EA at 10.00 needed 2027-03-01, for BOLTS."""
+    po = factories.po_input(company=company.code, supplier=supplier.code, plant=plant.code, buyer=buyer.username)
+    return purchase_order_publish(po=po, source=erp).record
+
+
+def require_service(name: str, available: bool, reason: str) -> None:
+    """Skip locally when a real service is missing; under CI=true, fail instead of skipping."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{name} is required in CI: {reason}")
+    pytest.skip(f"{name} not available: {reason}")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EdiConfig(AppConfig):
+    name = "edi"
+    verbose_name = "EDI"

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from django.views.generic import RedirectView
+
+from . import views
+
+admin.site.site_header = "Supplier gateway"
+admin.site.site_title = "Supplier gateway"
+admin.site.index_title = "Procurement record, exceptions and outbox"
+
+urlpatterns = [
+    path("", login_not_required(RedirectView.as_view(url="/admin/", permanent=False))),
+    path("admin/", admin.site.urls),
+    path("healthz", views.health, name="health"),
+    path("metrics", views.metrics, name="metrics"),
+]

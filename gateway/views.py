@@ -1,0 +1,43 @@
+"""Operational endpoints: health for load balancers and orchestration, metrics for Prometheus."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from procurement.models import InboundDocument, OutboundMessage, ProcurementException
+
+
+@login_not_required
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception as error:  # the endpoint reports the failure instead of failing itself
+        database = f"error: {type(error).__name__}"
+    status = 200 if database == "ok" else 503
+    return JsonResponse({"status": "ok" if status == 200 else "degraded", "database": database}, status=status)
+
+
+@login_not_required
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "# HELP gateway_inbound_documents Inbound documents by channel and state.",
+        "# TYPE gateway_inbound_documents gauge",
+    ]
+    for row in InboundDocument.objects.values("channel", "state").annotate(n=Count("id")).order_by():
+        lines.append(f'gateway_inbound_documents{{channel="{row["channel"]}",state="{row["state"]}"}} {row["n"]}')
+    lines += ["# HELP gateway_outbound_messages Outbox rows by kind and state.", "# TYPE gateway_outbound_messages gauge"]
+    for row in OutboundMessage.objects.values("kind", "state").annotate(n=Count("id")).order_by():
+        lines.append(f'gateway_outbound_messages{{kind="{row["kind"]}",state="{row["state"]}"}} {row["n"]}')
+    lines += [
+        "# HELP gateway_open_exceptions Open exceptions by severity.",
+        "# TYPE gateway_open_exceptions gauge",
+    ]
+    for row in ProcurementException.objects.open().values("severity").annotate(n=Count("id")).order_by():
+        lines.append(f'gateway_open_exceptions{{severity="{row["severity"]}"}} {row["n"]}')
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")

@@ -1,0 +1,214 @@
+"""The buyer's screens for now: the procurement record, the exception queue and the outbox."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+
+from . import models, services
+from .services import ProcurementError, Source
+
+
+def _source(request) -> Source:
+    return Source(
+        channel="admin",
+        label=f"buyer {request.user.get_username()}",
+        actor=request.user,
+        correlation_id=getattr(request, "correlation_id", ""),
+    )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class POLineInline(admin.TabularInline):
+    model = models.POLine
+    extra = 0
+    can_delete = False
+    fields = (
+        "line_no", "item", "quantity", "uom", "unit_price", "need_by", "cancelled", "ack_response", "confirmed_quantity",
+        "confirmed_price", "promised_date", "proposal", "shipped_quantity", "received_quantity", "invoiced_quantity",
+        "statuses",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="status dimensions")
+    def statuses(self, line: models.POLine) -> str:
+        return ", ".join(f"{k}: {v}" for k, v in line.statuses().items())
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class PORevisionInline(admin.TabularInline):
+    model = models.PORevision
+    extra = 0
+    can_delete = False
+    fields = ("revision", "source", "channel", "created_at", "diff")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.PurchaseOrder)
+class PurchaseOrderAdmin(ReadOnlyAdmin):
+    list_display = ("number", "revision", "company", "supplier", "ship_to", "header_status", "updated_at")
+    list_filter = ("company", "supplier", "ship_to")
+    search_fields = ("number", "supplier__code", "supplier__name")
+    inlines = [POLineInline, PORevisionInline]
+    list_select_related = ("company", "supplier", "ship_to")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("lines")
+
+    @admin.display(description="status")
+    def header_status(self, order: models.PurchaseOrder) -> str:
+        return order.status_for(list(order.lines.all()))
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_staff
+
+
+class ExceptionActionForm(ActionForm):
+    reason = forms.CharField(required=False, label="Reason (for reject / dismiss)", max_length=500)
+
+
+@admin.register(models.ProcurementException)
+class ExceptionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "severity", "kind", "summary", "supplier", "state", "owner", "due_at", "raised_at")
+    list_filter = ("state", "severity", "kind", "supplier")
+    search_fields = ("summary", "po__number")
+    ordering = ("severity_rank", "due_at", "id")
+    action_form = ExceptionActionForm
+    actions = ["assign_to_me", "accept", "reject", "dismiss"]
+    list_select_related = ("supplier", "owner")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if request.GET.get("state__exact") else queryset.open()
+
+    def _run(self, request, queryset, label: str, call) -> None:
+        done = 0
+        for exc in queryset:
+            try:
+                call(exc.pk)
+                done += 1
+            except ProcurementError as error:
+                self.message_user(request, f"#{exc.pk}: {error.message}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{label} {done} exception(s).", messages.SUCCESS)
+
+    @admin.action(description="Assign to me")
+    def assign_to_me(self, request, queryset):
+        self._run(request, queryset, "Assigned",
+                  lambda pk: services.exception_assign(exception_id=pk, owner=request.user, source=_source(request)))
+
+    @admin.action(description="Accept (supplier proposal or variance)")
+    def accept(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        self._run(request, queryset, "Accepted",
+                  lambda pk: services.exception_accept(exception_id=pk, source=_source(request), note=reason))
+
+    @admin.action(description="Reject and tell the supplier (needs a reason)")
+    def reject(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        self._run(request, queryset, "Rejected",
+                  lambda pk: services.exception_reject(exception_id=pk, source=_source(request), reason=reason))
+
+    @admin.action(description="Dismiss (needs a reason)")
+    def dismiss(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        self._run(request, queryset, "Dismissed",
+                  lambda pk: services.exception_dismiss(exception_id=pk, source=_source(request), reason=reason))
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_staff
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_staff
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = models.DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = ("number", "attempted_at", "succeeded", "duration_ms", "detail")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.OutboundMessage)
+class OutboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "event", "kind", "destination", "state", "attempts", "next_attempt_at", "last_error")
+    list_filter = ("state", "kind", "event")
+    search_fields = ("destination", "idempotency_key", "correlation_id")
+    inlines = [DeliveryAttemptInline]
+    actions = ["retry"]
+
+    @admin.action(description="Retry dead-lettered messages")
+    def retry(self, request, queryset):
+        done = 0
+        for message in queryset:
+            try:
+                services.outbox_message_retry(message_id=message.pk, source=_source(request))
+                done += 1
+            except ProcurementError as error:
+                self.message_user(request, f"#{message.pk}: {error.message}", messages.ERROR)
+        if done:
+            self.message_user(request, f"Queued {done} message(s) again.", messages.SUCCESS)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_staff
+
+
+@admin.register(models.InboundDocument)
+class InboundDocumentAdmin(ReadOnlyAdmin):
+    list_display = ("id", "channel", "sender", "document_type", "state", "outcome_code", "size", "received_at")
+    list_filter = ("channel", "state", "document_type")
+    search_fields = ("sender", "document_key", "sha256", "correlation_id", "filename")
+    exclude = ("content",)
+    readonly_fields = ("preview",)
+
+    @admin.display(description="content (first 4 KB)")
+    def preview(self, document: models.InboundDocument) -> str:
+        return bytes(document.content[:4096]).decode("utf-8", errors="replace")
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("occurred_at", "actor_label", "channel", "action", "object_type", "object_id", "correlation_id")
+    list_filter = ("channel", "action")
+    search_fields = ("correlation_id", "document_key", "po__number")
+
+
+for model in (
+    models.Acknowledgement,
+    models.ChangeRequest,
+    models.Shipment,
+    models.Receipt,
+    models.Invoice,
+):
+    admin.site.register(model, ReadOnlyAdmin)
+
+
+@admin.register(models.ToleranceRule)
+class ToleranceRuleAdmin(admin.ModelAdmin):
+    list_display = ("check_kind", "company", "supplier", "item", "over_percent", "over_amount", "under_percent",
+                    "under_amount", "auto_accept")
+    list_filter = ("company", "check_kind")
+
+
+admin.site.register(models.Company)
+admin.site.register(models.Plant)
+admin.site.register(models.Item)
+admin.site.register(models.SupplierItem)

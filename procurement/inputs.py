@@ -1,0 +1,200 @@
+"""Canonical inputs of the write path.
+
+Every channel (portal, REST API, X12 EDI) translates what it receives into these
+plain dataclasses, then calls a service in ``procurement.services``. They carry no
+Django imports so that the pure X12 library (``edi.x12``) can build them too.
+
+Quantities and prices are ``Decimal``; dates are ``datetime.date``. Codes are the
+canonical vocabulary below; the code a channel actually sent travels beside it in
+``raw_code`` so nothing is lost in translation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+# Header acknowledgement codes (research/portal_anchors.md §4.3).
+ACK_ACKNOWLEDGED = "ACKNOWLEDGED"
+ACK_ACCEPTED = "ACCEPTED"
+ACK_ACCEPTED_WITH_CHANGES = "ACCEPTED_WITH_CHANGES"
+ACK_REJECTED = "REJECTED"
+ACK_HEADER_CODES = (ACK_ACKNOWLEDGED, ACK_ACCEPTED, ACK_ACCEPTED_WITH_CHANGES, ACK_REJECTED)
+
+# Line responses.
+LINE_ACCEPT = "ACCEPT"
+LINE_CHANGE_PRICE = "CHANGE_PRICE"
+LINE_CHANGE_QTY = "CHANGE_QTY"
+LINE_RESCHEDULE = "RESCHEDULE"
+LINE_SUBSTITUTE = "SUBSTITUTE"
+LINE_BACKORDER = "BACKORDER"
+LINE_PARTIAL_BACKORDER = "PARTIAL_BACKORDER"
+LINE_HOLD = "HOLD"
+LINE_REJECT = "REJECT"
+LINE_RESPONSE_CODES = (
+    LINE_ACCEPT,
+    LINE_CHANGE_PRICE,
+    LINE_CHANGE_QTY,
+    LINE_RESCHEDULE,
+    LINE_SUBSTITUTE,
+    LINE_BACKORDER,
+    LINE_PARTIAL_BACKORDER,
+    LINE_HOLD,
+    LINE_REJECT,
+)
+
+INVOICE_PURPOSE_INVOICE = "invoice"
+INVOICE_PURPOSE_CREDIT_MEMO = "credit_memo"
+
+
+@dataclass(frozen=True)
+class POLineInput:
+    line_no: str
+    part_number: str
+    quantity: Decimal
+    uom: str
+    unit_price: Decimal
+    need_by: dt.date
+    supplier_part_number: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PurchaseOrderInput:
+    """A whole purchase order at one revision (replace semantics: the lines are the full picture)."""
+
+    company: str
+    number: str
+    supplier: str
+    ship_to: str
+    currency: str
+    order_date: dt.date
+    lines: tuple[POLineInput, ...]
+    revision: int = 0
+    buyer: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class AckLineInput:
+    line_no: str
+    response: str
+    raw_code: str = ""
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+    promised_date: dt.date | None = None
+    substitute_part_number: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AcknowledgementInput:
+    """A supplier's answer to a PO: a header code and, usually, one response per line.
+
+    ``document_id`` is the sender's own identifier of this document (BAK08 or the ST02
+    control number for EDI, the client's id for the API, a generated id for the portal);
+    together with the channel and the supplier it is the idempotency key.
+    """
+
+    document_id: str
+    po_number: str
+    header: str
+    lines: tuple[AckLineInput, ...] = ()
+    raw_code: str = ""
+    po_revision: int | None = None
+    company: str = ""
+    acknowledged_on: dt.date | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ShipmentLineInput:
+    po_number: str
+    line_no: str
+    quantity: Decimal
+    uom: str = ""
+    part_number: str = ""
+    pack_sscc: str = ""
+    lot: str = ""
+    serial: str = ""
+
+
+@dataclass(frozen=True)
+class ShipmentInput:
+    """An advance ship notice; its lines may reference several POs of the same supplier."""
+
+    shipment_id: str
+    ship_date: dt.date
+    lines: tuple[ShipmentLineInput, ...]
+    expected_delivery: dt.date | None = None
+    carrier: str = ""
+    tracking_number: str = ""
+    packs: tuple[str, ...] = ()
+    company: str = ""
+
+
+@dataclass(frozen=True)
+class InvoiceLineInput:
+    line_no: str
+    quantity: Decimal
+    unit_price: Decimal
+    part_number: str = ""
+
+
+@dataclass(frozen=True)
+class InvoiceInput:
+    invoice_number: str
+    po_number: str
+    invoice_date: dt.date
+    currency: str
+    lines: tuple[InvoiceLineInput, ...]
+    purpose: str = INVOICE_PURPOSE_INVOICE
+    total: Decimal | None = None
+    company: str = ""
+
+
+@dataclass(frozen=True)
+class ReceiptLineInput:
+    line_no: str
+    quantity_received: Decimal
+    quantity_rejected: Decimal = Decimal("0")
+    lot: str = ""
+
+
+@dataclass(frozen=True)
+class ReceiptInput:
+    """Goods received at a plant (from WMS/ERP). Physical and financial status are kept apart."""
+
+    receipt_number: str
+    company: str
+    po_number: str
+    received_on: dt.date
+    lines: tuple[ReceiptLineInput, ...]
+    posted: bool = False
+    shipment_id: str = ""
+
+
+def canonical_json(value: Any) -> Any:
+    """A JSON-ready form of a canonical input (Decimals and dates as strings)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: canonical_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [canonical_json(v) for v in value]
+    if isinstance(value, decimal.Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value.normalize())
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def fingerprint(value: Any) -> str:
+    """sha256 of a canonical input's JSON form: equal documents, equal fingerprints."""
+    text = json.dumps(canonical_json(value), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+

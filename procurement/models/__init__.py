@@ -1,0 +1,47 @@
+"""The procurement record: one record per PO, and everything that answers it."""
+
+from .audit import AuditEvent
+from .documents import (
+    Acknowledgement,
+    AcknowledgementLine,
+    ChangeRequest,
+    Invoice,
+    InvoiceLine,
+    Receipt,
+    ReceiptLine,
+    Shipment,
+    ShipmentLine,
+    ShipmentPack,
+)
+from .exceptions import ProcurementException
+from .messages import DeliveryAttempt, InboundDocument, OutboundMessage
+from .orders import POLine, PORevision, PurchaseOrder
+from .organisation import Company, Item, Plant, SupplierItem, UomConversion
+from .policy import ToleranceRule
+
+__all__ = [
+    "Acknowledgement",
+    "AcknowledgementLine",
+    "AuditEvent",
+    "ChangeRequest",
+    "Company",
+    "DeliveryAttempt",
+    "InboundDocument",
+    "Invoice",
+    "InvoiceLine",
+    "Item",
+    "OutboundMessage",
+    "POLine",
+    "PORevision",
+    "Plant",
+    "ProcurementException",
+    "PurchaseOrder",
+    "Receipt",
+    "ReceiptLine",
+    "Shipment",
+    "ShipmentLine",
+    "ShipmentPack",
+    "SupplierItem",
+    "ToleranceRule",
+    "UomConversion",
+]

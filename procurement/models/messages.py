@@ -1,0 +1,103 @@
+from django.db import models
+
+
+class InboundDocument(models.Model):
+    """A payload exactly as it arrived, stored before anything parses it.
+
+    A crash after this row is written loses nothing: processing can start again from
+    ``content``. ``state`` and ``error`` record the outcome of the last attempt.
+    """
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received, not yet processed"
+        PROCESSED = "processed", "Applied"
+        DUPLICATE = "duplicate", "Duplicate: no further effect"
+        REFUSED = "refused", "Refused by the procurement record"
+        REJECTED = "rejected", "Unreadable: rejected"
+        FAILED = "failed", "Failed: will be retried"
+
+    channel = models.CharField(max_length=16)
+    sender = models.CharField(max_length=80, help_text="Supplier code, partner id or system key name.")
+    supplier = models.ForeignKey(
+        "suppliers.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    document_type = models.CharField(max_length=32, blank=True)
+    document_key = models.CharField(max_length=120, blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    content = models.BinaryField()
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    correlation_id = models.CharField(max_length=64, db_index=True)
+    received_at = models.DateTimeField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
+    outcome_code = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "sender", "document_key"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.sender}:{self.document_type or '?'} #{self.pk}"
+
+
+class OutboundMessage(models.Model):
+    """An effect outside the database, written in the same transaction as the change behind it.
+
+    A worker delivers it (file, HTTP or e-mail), retrying with backoff; after the last attempt
+    it rests in the dead-letter state until staff retry it.
+    """
+
+    class Kind(models.TextChoices):
+        FILE = "file", "File"
+        HTTP = "http", "HTTP"
+        EMAIL = "email", "E-mail"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        DEAD = "dead", "Dead letter"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    event = models.CharField(max_length=40, help_text="po.published, po.changed, exception.raised, …")
+    destination = models.CharField(max_length=500)
+    payload = models.JSONField()
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    supplier = models.ForeignKey(
+        "suppliers.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    po = models.ForeignKey(
+        "procurement.PurchaseOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="outbound"
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField()
+    next_attempt_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.kind}:{self.destination} ({self.state})"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at delivering an outbound message: the delivery log."""
+
+    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    attempted_at = models.DateTimeField()
+    succeeded = models.BooleanField()
+    detail = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["message", "number"]

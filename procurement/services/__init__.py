@@ -1,0 +1,48 @@
+"""The one write path of the procurement record.
+
+Channels (portal, REST API, X12 EDI) translate what they receive into the canonical inputs of
+``procurement.inputs`` and call these functions; nothing else writes the record.
+"""
+
+from .acknowledgements import acknowledgement_record
+from .common import RecordResult, Source
+from .errors import DocumentRefused, InvalidAction, NotFound, ProcurementError
+from .exceptions import (
+    acknowledgements_overdue_raise,
+    exception_accept,
+    exception_assign,
+    exception_dismiss,
+    exception_reject,
+)
+from .inbound import inbound_document_apply, inbound_document_reject, inbound_document_store
+from .invoices import invoice_record
+from .orders import purchase_order_change, purchase_order_publish
+from .outbox import outbox_due_ids, outbox_message_deliver, outbox_message_retry
+from .receipts import receipt_record
+from .shipments import shipment_record
+
+__all__ = [
+    "DocumentRefused",
+    "InvalidAction",
+    "NotFound",
+    "ProcurementError",
+    "RecordResult",
+    "Source",
+    "acknowledgement_record",
+    "acknowledgements_overdue_raise",
+    "exception_accept",
+    "exception_assign",
+    "exception_dismiss",
+    "exception_reject",
+    "inbound_document_apply",
+    "inbound_document_reject",
+    "inbound_document_store",
+    "invoice_record",
+    "outbox_due_ids",
+    "outbox_message_deliver",
+    "outbox_message_retry",
+    "purchase_order_change",
+    "purchase_order_publish",
+    "receipt_record",
+    "shipment_record",
+]

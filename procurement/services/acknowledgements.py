@@ -1,0 +1,524 @@
+"""Recording a supplier's acknowledgement: line responses, proposals, tolerance exceptions."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from procurement import inputs
+from procurement.inputs import AckLineInput, AcknowledgementInput
+from procurement.models import (
+    Acknowledgement,
+    AcknowledgementLine,
+    AuditEvent,
+    ChangeRequest,
+    POLine,
+    PORevision,
+    ProcurementException,
+    PurchaseOrder,
+)
+
+from . import tolerance
+from .common import RecordResult, Source, audit_event, buyer_alerts, exception_draft, jsonable, lock_po_lines
+from .errors import DocumentRefused
+from .orders import _change_locked, po_as_input, proposal_applied
+from .outbox import outbox_write
+from .refusals import records_refusals, refusal_recorded
+
+Kind = ProcurementException.Kind
+Severity = ProcurementException.Severity
+ZERO = Decimal("0")
+
+# Exceptions an acknowledgement raises on a line; a later acknowledgement of the line replaces them.
+ACK_KINDS = (
+    Kind.PRICE_DEVIATION,
+    Kind.QUANTITY_DEVIATION,
+    Kind.DATE_DEVIATION,
+    Kind.REJECTED_LINE,
+    Kind.SUBSTITUTION,
+    Kind.LINE_ON_HOLD,
+)
+_LINE_UPDATE_FIELDS = [
+    "ack_response",
+    "ack_raw_code",
+    "confirmed_quantity",
+    "confirmed_price",
+    "promised_date",
+    "backordered_quantity",
+    "change_state",
+    "proposal",
+]
+
+
+@dataclass
+class _LinePlan:
+    line: POLine
+    answer: AckLineInput
+    proposal: dict = field(default_factory=dict)
+    current: dict = field(default_factory=dict)
+    findings: list[tuple[str, str, str, dict]] = field(default_factory=list)  # kind, severity, text, evidence
+    auto_accept: bool = False
+    was_response: str = ""
+
+    def __post_init__(self) -> None:
+        self.was_response = self.line.ack_response
+
+
+@records_refusals
+def acknowledgement_record(*, supplier, ack: AcknowledgementInput, source: Source) -> RecordResult:
+    """Record ``supplier``'s acknowledgement of one of its POs, whatever channel it came through.
+
+    Every line response is stored with its raw code. A response that changes the buyer's terms
+    (price, quantity, date, item, or rejecting the line) becomes a ``ChangeRequest`` proposal —
+    never an overwrite — and, outside tolerance, an exception; inside a tolerance that allows it,
+    the proposal is accepted into a new PO revision. Whether the acknowledgement is "with
+    changes" is decided from the lines, not from the header code.
+
+    Idempotent on (channel, supplier, ``ack.document_id``): the same document again has no
+    effect; a different one under that id is refused with an exception. Serialised per PO by a
+    row lock. Query count does not grow with the number of lines.
+    """
+    _validate(ack)
+    with transaction.atomic():
+        lines = _lock_po_lines(supplier, ack, source)
+        order = lines[0].po
+        company = order.company
+        existing = Acknowledgement.objects.filter(
+            channel=source.channel, supplier=supplier, document_id=ack.document_id
+        ).first()
+        digest = inputs.fingerprint(ack)
+        if existing is not None:
+            if existing.fingerprint == digest:
+                return RecordResult("duplicate", existing)
+            raise refusal_recorded(
+                source=source,
+                company=company,
+                supplier=supplier,
+                po=order,
+                kind=Kind.DUPLICATE_DOCUMENT,
+                code="conflict",
+                message=(
+                    f"acknowledgement {ack.document_id} was already received with different content; "
+                    "send changes under a new document id"
+                ),
+                dedup_key=f"dup_ack:{supplier.pk}:{source.channel}:{ack.document_id}:{digest}",
+            )
+        if ack.po_revision is not None and ack.po_revision != order.revision:
+            raise refusal_recorded(
+                source=source,
+                company=company,
+                supplier=supplier,
+                po=order,
+                kind=Kind.INVALID_DOCUMENT,
+                code="stale_revision",
+                message=(
+                    f"acknowledgement {ack.document_id} answers revision {ack.po_revision} of PO {order.number}, "
+                    f"which is at revision {order.revision}; acknowledge the current revision"
+                ),
+                dedup_key=f"stale_ack:{order.pk}:{ack.po_revision}:{order.revision}",
+            )
+        now = timezone.now()
+        plans = _plan(lines, ack, supplier, tolerance.rules_for(company), source)
+        header = _header_from_lines(ack, plans)
+
+        record = Acknowledgement.objects.create(
+            po=order,
+            supplier=supplier,
+            po_revision=ack.po_revision if ack.po_revision is not None else order.revision,
+            header=header,
+            header_sent=ack.header,
+            raw_code=ack.raw_code,
+            note=ack.note,
+            channel=source.channel,
+            document_id=ack.document_id,
+            fingerprint=digest,
+            inbound_document=source.document,
+            correlation_id=source.correlation_id,
+            received_at=now,
+        )
+        AcknowledgementLine.objects.bulk_create(
+            [
+                AcknowledgementLine(
+                    ack=record,
+                    po_line=p.line,
+                    response=p.answer.response,
+                    raw_code=p.answer.raw_code,
+                    quantity=p.answer.quantity,
+                    unit_price=p.answer.unit_price,
+                    promised_date=p.answer.promised_date,
+                    substitute_part_number=p.answer.substitute_part_number,
+                    note=p.answer.note,
+                )
+                for p in plans
+            ]
+        )
+
+        # A fresh answer on a line replaces what the previous answer proposed or raised, unless it
+        # proposes exactly the same thing: then the open proposal and its exception stay as they are.
+        replaced = [
+            p.line.pk
+            for p in plans
+            if (p.line.change_state == POLine.ChangeState.PROPOSED and p.proposal != p.line.proposal)
+            or (p.line.ack_response == inputs.LINE_HOLD and p.answer.response != inputs.LINE_HOLD)
+        ]
+        if replaced:
+            ChangeRequest.objects.filter(po_line_id__in=replaced, state=ChangeRequest.State.PROPOSED).update(
+                state=ChangeRequest.State.SUPERSEDED, decided_at=now
+            )
+            ProcurementException.objects.filter(
+                po_line_id__in=replaced, kind__in=ACK_KINDS, state__in=ProcurementException.OPEN_STATES
+            ).update(
+                state=ProcurementException.State.RESOLVED,
+                resolution=ProcurementException.Resolution.SUPERSEDED,
+                resolution_note=f"replaced by acknowledgement {ack.document_id}",
+                resolved_at=now,
+            )
+        unchanged = {
+            p.line.pk
+            for p in plans
+            if p.proposal and p.line.change_state == POLine.ChangeState.PROPOSED and p.proposal == p.line.proposal
+        }
+
+        new_requests: list[tuple[_LinePlan, ChangeRequest]] = []
+        for p in plans:
+            if p.proposal and p.line.pk not in unchanged:
+                new_requests.append(
+                    (
+                        p,
+                        ChangeRequest(
+                            po=order,
+                            po_line=p.line,
+                            ack=record,
+                            response=p.answer.response,
+                            proposed=jsonable(p.proposal),
+                            current=jsonable(p.current),
+                            created_at=now,
+                        ),
+                    )
+                )
+        if new_requests:
+            ChangeRequest.objects.bulk_create([cr for _, cr in new_requests])
+
+        auto_accepted: list[_LinePlan] = []
+        for p, cr in new_requests:
+            if p.auto_accept:
+                cr.state = ChangeRequest.State.ACCEPTED
+                cr.decided_at = now
+                auto_accepted.append(p)
+        _apply_answers(plans, unchanged)
+        POLine.objects.bulk_update([p.line for p in plans], _LINE_UPDATE_FIELDS)
+
+        drafts = [
+            exception_draft(
+                company=company,
+                kind=kind,
+                severity=severity,
+                dedup_key=f"{kind}:{p.line.pk}",
+                summary=f"PO {order.number} line {p.line.line_no}: {text}",
+                evidence=evidence,
+                supplier_message=text,
+                source=source,
+                now=now,
+                supplier=supplier,
+                po=order,
+                po_line=p.line,
+                change_request=cr,
+            )
+            for p, cr in new_requests
+            if not p.auto_accept
+            for kind, severity, text, evidence in p.findings
+        ]
+        drafts += [
+            exception_draft(
+                company=company,
+                kind=kind,
+                severity=severity,
+                dedup_key=f"{kind}:{p.line.pk}",
+                summary=f"PO {order.number} line {p.line.line_no}: {text}",
+                evidence=evidence,
+                supplier_message=text,
+                source=source,
+                now=now,
+                supplier=supplier,
+                po=order,
+                po_line=p.line,
+            )
+            for p in plans
+            if not p.proposal and p.was_response != p.answer.response
+            for kind, severity, text, evidence in p.findings
+        ]
+        if drafts:
+            ProcurementException.objects.bulk_create(drafts)
+
+        document_key = f"{source.channel}:{supplier.code}:{ack.document_id}"
+        events = [
+            audit_event(
+                source=source,
+                action="acknowledgement.recorded",
+                obj=record,
+                company=company,
+                po=order,
+                document_key=document_key,
+                after={
+                    "header": header,
+                    "header_sent": ack.header,
+                    "raw_code": ack.raw_code,
+                    "lines": {p.line.line_no: p.line.statuses() for p in plans},
+                },
+                now=now,
+            )
+        ]
+        events += [
+            audit_event(
+                source=source,
+                action="exception.raised",
+                obj=d,
+                company=company,
+                po=order,
+                document_key=document_key,
+                after={"kind": d.kind, "severity": d.severity, "evidence": d.evidence},
+                now=now,
+            )
+            for d in drafts
+        ]
+        AuditEvent.objects.bulk_create(events)
+        outbox_write(
+            buyer_alerts(
+                drafts=drafts,
+                orders={order.pk: order},
+                document=f"acknowledgement {ack.document_id}",
+                key=f"ack:{record.pk}",
+                source=source,
+            )
+        )
+        PurchaseOrder.objects.filter(pk=order.pk).update(updated_at=now, first_ack_at=Coalesce("first_ack_at", now))
+        if auto_accepted:
+            ChangeRequest.objects.bulk_update([cr for p, cr in new_requests if p.auto_accept], ["state", "decided_at"])
+            _accept_proposals(order, lines, auto_accepted, source)
+    return RecordResult("applied", record, drafts)
+
+
+def _validate(ack: AcknowledgementInput) -> None:
+    if ack.header not in inputs.ACK_HEADER_CODES:
+        raise DocumentRefused(f"unknown acknowledgement code {ack.header!r}", code="invalid")
+    if not ack.document_id:
+        raise DocumentRefused("an acknowledgement needs a document id", code="invalid")
+    seen: set[str] = set()
+    for line in ack.lines:
+        if line.response not in inputs.LINE_RESPONSE_CODES:
+            raise DocumentRefused(f"line {line.line_no}: unknown response {line.response!r}", code="invalid")
+        if line.line_no in seen:
+            raise DocumentRefused(f"line {line.line_no} is answered twice", code="invalid")
+        if line.quantity is not None and line.quantity < 0:
+            raise DocumentRefused(f"line {line.line_no}: quantity cannot be negative", code="invalid")
+        if line.unit_price is not None and line.unit_price < 0:
+            raise DocumentRefused(f"line {line.line_no}: price cannot be negative", code="invalid")
+        seen.add(line.line_no)
+
+
+def _lock_po_lines(supplier, ack: AcknowledgementInput, source: Source) -> list[POLine]:
+    """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
+    query = POLine.objects.filter(po__supplier=supplier, po__number=ack.po_number)
+    if ack.company:
+        query = query.filter(po__company__code=ack.company)
+    lines = lock_po_lines(query)
+    if not lines:
+        company = supplier.orders.select_related("company").first()
+        company = company.company if company else None
+        if company is None:
+            raise DocumentRefused(f"PO {ack.po_number} is not known", code="unknown_po")
+        raise refusal_recorded(
+            source=source,
+            company=company,
+            supplier=supplier,
+            kind=Kind.UNKNOWN_PO,
+            code="unknown_po",
+            message=f"PO {ack.po_number} is not known for supplier {supplier.code}",
+            dedup_key=f"unknown_po:{supplier.pk}:{ack.po_number}",
+        )
+    if len({line.po_id for line in lines}) > 1:
+        raise DocumentRefused(
+            f"PO number {ack.po_number} exists for several companies; name the company", code="ambiguous_po"
+        )
+    known = {line.line_no for line in lines}
+    unknown = [a.line_no for a in ack.lines if a.line_no not in known]
+    if unknown:
+        order = lines[0].po
+        raise refusal_recorded(
+            source=source,
+            company=order.company,
+            supplier=supplier,
+            po=order,
+            kind=Kind.UNKNOWN_LINE,
+            code="unknown_line",
+            message=f"PO {order.number} has no line {', '.join(unknown)}",
+            dedup_key=f"unknown_line:{order.pk}:{','.join(unknown)}",
+        )
+    return lines
+
+
+def _plan(lines: list[POLine], ack: AcknowledgementInput, supplier, rules, source: Source) -> list[_LinePlan]:
+    answers = {a.line_no: a for a in ack.lines}
+    default = {
+        inputs.ACK_ACCEPTED: inputs.LINE_ACCEPT,
+        inputs.ACK_ACCEPTED_WITH_CHANGES: inputs.LINE_ACCEPT,
+        inputs.ACK_REJECTED: inputs.LINE_REJECT,
+        inputs.ACK_ACKNOWLEDGED: None,
+    }[ack.header]
+    plans = []
+    for line in lines:
+        if line.cancelled:
+            continue
+        answer = answers.get(line.line_no)
+        if answer is None:
+            if ack.lines and line.ack_response:
+                continue  # not mentioned: its earlier answer stands
+            answer = AckLineInput(line_no=line.line_no, response=default or "ACKNOWLEDGED", raw_code="")
+        plans.append(_plan_line(line, answer, supplier, rules))
+    return plans
+
+
+def _plan_line(line: POLine, answer: AckLineInput, supplier, rules) -> _LinePlan:
+    """What the answer proposes against the buyer's terms, and which of it breaks tolerance."""
+    plan = _LinePlan(line=line, answer=answer)
+    response = answer.response
+    limits = lambda check: rules.limits(check, supplier_id=supplier.pk, item_id=line.item_id)  # noqa: E731
+    if response == "ACKNOWLEDGED":
+        return plan
+    if response == inputs.LINE_REJECT:
+        plan.proposal, plan.current = {"cancel": True}, jsonable({"quantity": line.quantity})
+        plan.findings.append(
+            (Kind.REJECTED_LINE, Severity.PROCUREMENT_DELAY, "supplier rejected the line", {"raw_code": answer.raw_code})
+        )
+        return plan
+    if response == inputs.LINE_HOLD:
+        plan.findings.append(
+            (Kind.LINE_ON_HOLD, Severity.PROCUREMENT_DELAY, "supplier put the line on hold", {"raw_code": answer.raw_code})
+        )
+        return plan
+    within_all = True
+    if answer.unit_price is not None and answer.unit_price != line.unit_price:
+        verdict = tolerance.evaluate(limits("price"), expected=line.unit_price, actual=answer.unit_price)
+        plan.proposal["unit_price"], plan.current["unit_price"] = answer.unit_price, line.unit_price
+        within_all &= verdict.within and verdict.limits.auto_accept
+        if not verdict.within:
+            plan.findings.append(
+                (
+                    Kind.PRICE_DEVIATION,
+                    Severity.FINANCIAL_MISMATCH,
+                    f"price {answer.unit_price} instead of {line.unit_price}",
+                    verdict.evidence(),
+                )
+            )
+    quantity = _confirmed_quantity(line, answer)
+    if quantity is not None and quantity != line.quantity:
+        verdict = tolerance.evaluate(limits("quantity"), expected=line.quantity, actual=quantity)
+        plan.proposal["quantity"], plan.current["quantity"] = quantity, line.quantity
+        within_all &= verdict.within and verdict.limits.auto_accept
+        if not verdict.within:
+            severity = Severity.PROCUREMENT_DELAY if quantity < line.quantity else Severity.FINANCIAL_MISMATCH
+            plan.findings.append(
+                (Kind.QUANTITY_DEVIATION, severity, f"quantity {quantity} instead of {line.quantity}", verdict.evidence())
+            )
+    if answer.promised_date is not None and answer.promised_date != line.need_by:
+        verdict = tolerance.evaluate_date(limits("date"), expected=line.need_by, actual=answer.promised_date)
+        plan.proposal["need_by"], plan.current["need_by"] = answer.promised_date, line.need_by
+        within_all &= verdict.within and verdict.limits.auto_accept
+        if not verdict.within:
+            late = answer.promised_date > line.need_by
+            evidence = verdict.evidence() | {"expected": line.need_by, "actual": answer.promised_date}
+            evidence["deviation_days"] = evidence.pop("deviation")
+            plan.findings.append(
+                (
+                    Kind.DATE_DEVIATION,
+                    Severity.PROCUREMENT_DELAY if late else Severity.DATA_QUALITY,
+                    f"promised {answer.promised_date} for need-by {line.need_by}",
+                    evidence,
+                )
+            )
+    if answer.substitute_part_number and answer.substitute_part_number != line.item.part_number:
+        plan.proposal["part_number"], plan.current["part_number"] = answer.substitute_part_number, line.item.part_number
+        within_all = False
+        plan.findings.append(
+            (
+                Kind.SUBSTITUTION,
+                Severity.DATA_QUALITY,
+                f"supplier proposes part {answer.substitute_part_number} for {line.item.part_number}",
+                {"expected": line.item.part_number, "actual": answer.substitute_part_number},
+            )
+        )
+    plan.auto_accept = bool(plan.proposal) and within_all
+    plan.proposal, plan.current = jsonable(plan.proposal), jsonable(plan.current)
+    return plan
+
+
+def _confirmed_quantity(line: POLine, answer: AckLineInput) -> Decimal | None:
+    """The quantity the supplier commits to ship on the date it gives.
+
+    A backorder commits nothing now; a partial backorder commits what it names.
+    """
+    if answer.response == inputs.LINE_BACKORDER:
+        return ZERO
+    return answer.quantity
+
+
+def _apply_answers(plans: list[_LinePlan], unchanged: set[int]) -> None:
+    for p in plans:
+        line, answer = p.line, p.answer
+        line.ack_response = answer.response
+        line.ack_raw_code = answer.raw_code
+        if answer.response in ("ACKNOWLEDGED", inputs.LINE_HOLD):
+            continue
+        if answer.response == inputs.LINE_REJECT:
+            line.confirmed_quantity, line.confirmed_price, line.promised_date = ZERO, None, None
+        else:
+            quantity = _confirmed_quantity(line, answer)
+            line.confirmed_quantity = quantity if quantity is not None else line.quantity
+            line.confirmed_price = answer.unit_price if answer.unit_price is not None else line.unit_price
+            line.promised_date = answer.promised_date or line.need_by
+        line.backordered_quantity = (
+            max(line.quantity - line.confirmed_quantity, ZERO)
+            if answer.response in (inputs.LINE_BACKORDER, inputs.LINE_PARTIAL_BACKORDER)
+            else ZERO
+        )
+        if line.pk in unchanged:
+            continue
+        if p.proposal:
+            line.proposal = jsonable(p.proposal)
+            line.change_state = POLine.ChangeState.ACCEPTED if p.auto_accept else POLine.ChangeState.PROPOSED
+        else:
+            line.proposal = {}
+            if line.change_state == POLine.ChangeState.PROPOSED:
+                line.change_state = POLine.ChangeState.NONE
+
+
+def _header_from_lines(ack: AcknowledgementInput, plans: list[_LinePlan]) -> str:
+    """The canonical header, decided by what the lines say rather than by the code sent."""
+    responses = {p.answer.response for p in plans}
+    if not plans or responses == {"ACKNOWLEDGED"}:
+        return inputs.ACK_ACKNOWLEDGED if ack.header != inputs.ACK_REJECTED else inputs.ACK_REJECTED
+    if responses == {inputs.LINE_REJECT}:
+        return inputs.ACK_REJECTED
+    if any(p.proposal or p.findings for p in plans):
+        return inputs.ACK_ACCEPTED_WITH_CHANGES
+    return inputs.ACK_ACCEPTED
+
+
+def _accept_proposals(order: PurchaseOrder, lines: list[POLine], plans: list[_LinePlan], source: Source) -> None:
+    """Fold proposals that policy accepts into a new PO revision, announced through the outbox."""
+    current = po_as_input(order, lines, revision=order.revision + 1)
+    accepted = {p.line.line_no: p.proposal for p in plans}
+    new_lines = tuple(
+        proposal_applied(line, accepted[line.line_no]) if line.line_no in accepted else line for line in current.lines
+    )
+    _change_locked(
+        po=dataclasses.replace(current, lines=tuple(line for line in new_lines if line is not None)),
+        source=source,
+        company=order.company,
+        revision_source=PORevision.Source.POLICY,
+    )

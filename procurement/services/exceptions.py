@@ -1,0 +1,237 @@
+"""What buyers do with exceptions: assign, accept the supplier's proposal, reject it, dismiss."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.db import transaction
+from django.utils import timezone
+
+from procurement.models import (
+    AuditEvent,
+    ChangeRequest,
+    Invoice,
+    POLine,
+    PORevision,
+    ProcurementException,
+    PurchaseOrder,
+)
+
+from .common import Source, audit_event, exception_draft, supplier_notifications
+from .errors import InvalidAction, NotFound
+from .orders import _change_locked, po_as_input, proposal_applied
+from .outbox import outbox_write
+
+Kind = ProcurementException.Kind
+State = ProcurementException.State
+Resolution = ProcurementException.Resolution
+
+
+@transaction.atomic
+def exception_assign(*, exception_id: int, owner, source: Source) -> ProcurementException:
+    """Give an open exception to ``owner`` (a buyer). Audited; assigning twice to the same owner is a no-op."""
+    exc = _open_locked(exception_id)
+    before = {"owner": exc.owner_id, "state": exc.state}
+    if exc.owner_id == owner.pk and exc.state == State.IN_PROGRESS:
+        return exc
+    exc.owner, exc.state = owner, State.IN_PROGRESS
+    exc.save(update_fields=["owner", "state"])
+    _audit(source, "exception.assigned", exc, before, {"owner": owner.pk, "state": exc.state})
+    return exc
+
+
+@transaction.atomic
+def exception_accept(*, exception_id: int, source: Source, note: str = "") -> ProcurementException:
+    """Accept what the exception is about.
+
+    For a supplier's proposal: the change request is accepted and folded into a new PO revision,
+    published to the supplier through the outbox; every open exception of that proposal resolves.
+    For an invoice mismatch: the variance is accepted, the line marked overridden and the invoice
+    released once nothing else holds it. Otherwise the deviation is accepted as it is.
+    """
+    exc = _open_locked(exception_id)
+    now = timezone.now()
+    cr = exc.change_request
+    if cr is not None:
+        if cr.state != ChangeRequest.State.PROPOSED:
+            raise InvalidAction(f"the proposal behind exception {exc.pk} is already {cr.state}")
+        lines = _lock_lines(exc.po_id)
+        order = lines[0].po
+        current = po_as_input(order, lines, revision=order.revision + 1)
+        line_input = next(line for line in current.lines if line.line_no == cr.po_line.line_no)
+        changed = proposal_applied(line_input, cr.proposed)
+        new_lines = tuple(
+            line
+            for line in (changed if line.line_no == line_input.line_no else line for line in current.lines)
+            if line is not None
+        )
+        if not new_lines:
+            raise InvalidAction("accepting this rejection would cancel every line of the PO; cancel the PO instead")
+        cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.ACCEPTED, _user(source), now
+        cr.resulting_revision = order.revision + 1
+        cr.save(update_fields=["state", "decided_by", "decided_at", "resulting_revision"])
+        _change_locked(
+            po=dataclasses.replace(current, lines=new_lines),
+            source=source,
+            company=order.company,
+            revision_source=PORevision.Source.SUPPLIER_PROPOSAL,
+        )
+        _resolve(ProcurementException.objects.open().filter(change_request=cr), Resolution.ACCEPTED, source, note, now)
+    else:
+        if exc.invoice_id and exc.po_line_id:
+            POLine.objects.filter(pk=exc.po_line_id).update(match_state=POLine.MatchState.OVERRIDDEN)
+        _resolve(ProcurementException.objects.filter(pk=exc.pk), Resolution.ACCEPTED, source, note, now)
+        if exc.invoice_id:
+            _release_invoice_if_clear(exc.invoice_id)
+    exc.refresh_from_db()
+    return exc
+
+
+@transaction.atomic
+def exception_reject(*, exception_id: int, source: Source, reason: str) -> ProcurementException:
+    """Reject what the exception is about and tell the supplier why, through the outbox.
+
+    For a proposal: the change request is declined and the line awaits a new answer on the
+    buyer's terms, which stay as they were.
+    """
+    if not reason.strip():
+        raise InvalidAction("a rejection needs a reason the supplier can act on")
+    exc = _open_locked(exception_id)
+    now = timezone.now()
+    cr = exc.change_request
+    to_resolve = ProcurementException.objects.filter(pk=exc.pk)
+    if cr is not None and cr.state == ChangeRequest.State.PROPOSED:
+        cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.DECLINED, _user(source), now
+        cr.save(update_fields=["state", "decided_by", "decided_at"])
+        POLine.objects.filter(pk=cr.po_line_id).update(change_state=POLine.ChangeState.DECLINED, proposal={})
+        to_resolve = ProcurementException.objects.open().filter(change_request=cr)
+    _resolve(to_resolve, Resolution.REJECTED, source, reason, now)
+    if exc.supplier is not None:
+        outbox_write(
+            supplier_notifications(
+                supplier=exc.supplier,
+                event="proposal.rejected" if cr is not None else "exception.rejected",
+                payload={
+                    "po": exc.po.number if exc.po else None,
+                    "line": exc.po_line.line_no if exc.po_line else None,
+                    "exception": exc.pk,
+                    "kind": exc.kind,
+                    "what": exc.supplier_message,
+                    "reason": reason,
+                },
+                key=f"exception.rejected:{exc.pk}",
+                source=source,
+                po=exc.po,
+            )
+        )
+    exc.refresh_from_db()
+    return exc
+
+
+@transaction.atomic
+def exception_dismiss(*, exception_id: int, source: Source, reason: str) -> ProcurementException:
+    """Close an exception without acting on it; the reason is kept (internal, never shown to suppliers)."""
+    if not reason.strip():
+        raise InvalidAction("dismissing an exception needs a reason")
+    exc = _open_locked(exception_id)
+    _resolve(ProcurementException.objects.filter(pk=exc.pk), Resolution.DISMISSED, source, reason, timezone.now(),
+             state=State.DISMISSED)
+    exc.refresh_from_db()
+    return exc
+
+
+def acknowledgements_overdue_raise(*, source: Source) -> list[ProcurementException]:
+    """Raise one exception per PO revision still waiting for an acknowledgement past its company's due time.
+
+    Idempotent: a PO revision already flagged (open or not) is not flagged again.
+    """
+    now = timezone.now()
+    raised = []
+    candidates = (
+        PurchaseOrder.objects.filter(lines__ack_response="", lines__cancelled=False)
+        .select_related("company", "supplier")
+        .distinct()
+    )
+    for order in candidates:
+        due = order.published_at + timezone.timedelta(hours=order.company.ack_due_hours)
+        latest_change = order.revisions.order_by("-revision").values_list("created_at", flat=True).first()
+        due = max(due, (latest_change or order.published_at) + timezone.timedelta(hours=order.company.ack_due_hours))
+        if due > now:
+            continue
+        key = f"{Kind.ACK_OVERDUE}:{order.pk}:{order.revision}"
+        if ProcurementException.objects.filter(dedup_key=key).exists():
+            continue
+        text = f"revision {order.revision} not acknowledged; it was due {due:%Y-%m-%d %H:%M} UTC"
+        draft = exception_draft(
+            company=order.company,
+            kind=Kind.ACK_OVERDUE,
+            severity=ProcurementException.Severity.PROCUREMENT_DELAY,
+            dedup_key=key,
+            summary=f"PO {order.number}: {text}",
+            evidence={"published_at": order.published_at, "due_at": due, "revision": order.revision},
+            supplier_message=text,
+            source=source,
+            now=now,
+            supplier=order.supplier,
+            po=order,
+        )
+        draft.save()
+        _audit(source, "exception.raised", draft, None, {"kind": draft.kind})
+        raised.append(draft)
+    return raised
+
+
+def _open_locked(exception_id: int) -> ProcurementException:
+    exc = (
+        ProcurementException.objects.select_for_update(of=("self",))
+        .select_related("change_request", "change_request__po_line", "po", "po_line", "supplier")
+        .filter(pk=exception_id)
+        .first()
+    )
+    if exc is None:
+        raise NotFound(f"exception {exception_id} does not exist")
+    if not exc.is_open:
+        raise InvalidAction(f"exception {exception_id} is already {exc.state}")
+    return exc
+
+
+def _lock_lines(po_id: int) -> list[POLine]:
+    return list(
+        POLine.objects.select_related("po", "po__company", "po__supplier", "po__ship_to", "po__buyer", "item")
+        .select_for_update(of=("self", "po"))
+        .filter(po_id=po_id)
+        .order_by("id")
+    )
+
+
+def _resolve(queryset, resolution: str, source: Source, note: str, now, state: str = State.RESOLVED) -> None:
+    rows = list(queryset.select_for_update())
+    before = {exc.pk: exc.state for exc in rows}
+    for exc in rows:
+        exc.state, exc.resolution, exc.resolution_note = state, resolution, note
+        exc.resolved_by, exc.resolved_at = _user(source), now
+    ProcurementException.objects.bulk_update(rows, ["state", "resolution", "resolution_note", "resolved_by", "resolved_at"])
+    AuditEvent.objects.bulk_create(
+        [
+            audit_event(source=source, action=f"exception.{resolution}", obj=exc, company=exc.company, po=exc.po,
+                        before={"state": before[exc.pk]}, after={"state": exc.state, "resolution": resolution, "note": note}, now=now)
+            for exc in rows
+        ]
+    )
+
+
+def _release_invoice_if_clear(invoice_id: int) -> None:
+    if not ProcurementException.objects.open().filter(invoice_id=invoice_id).exists():
+        Invoice.objects.filter(pk=invoice_id, match_status=Invoice.MatchStatus.ON_HOLD).update(
+            match_status=Invoice.MatchStatus.RELEASED
+        )
+
+
+def _audit(source: Source, action: str, exc: ProcurementException, before, after) -> None:
+    AuditEvent.objects.bulk_create(
+        [audit_event(source=source, action=action, obj=exc, company=exc.company, po=exc.po, before=before, after=after)]
+    )
+
+
+def _user(source: Source):
+    return source.actor if source.actor is not None and source.actor.is_authenticated else None

@@ -1,0 +1,108 @@
+"""Store first: every inbound payload is kept as it arrived before anything parses it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from gateway.correlation import get_correlation_id, new_correlation_id
+from procurement.models import InboundDocument
+
+from .common import RecordResult, Source
+from .errors import ProcurementError
+
+log = logging.getLogger(__name__)
+
+
+def inbound_document_store(
+    *,
+    channel: str,
+    sender: str,
+    content: bytes,
+    supplier=None,
+    document_type: str = "",
+    filename: str = "",
+    content_type: str = "",
+    correlation_id: str = "",
+) -> InboundDocument:
+    """Keep ``content`` exactly as received, committed at once, and return the row.
+
+    A payload over ``GATEWAY_INBOUND_MAX_BYTES`` is recorded (size, hash, sender) as rejected
+    without its bytes, so the refusal is on file but the store is not filled by one sender.
+    """
+    now = timezone.now()
+    too_large = len(content) > settings.GATEWAY_INBOUND_MAX_BYTES
+    with transaction.atomic():
+        return InboundDocument.objects.create(
+            channel=channel,
+            sender=sender[:80],
+            supplier=supplier,
+            document_type=document_type[:32],
+            filename=filename[:255],
+            content_type=content_type[:100],
+            content=b"" if too_large else content,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            correlation_id=correlation_id or get_correlation_id() or new_correlation_id(),
+            received_at=now,
+            state=InboundDocument.State.REJECTED if too_large else InboundDocument.State.RECEIVED,
+            outcome_code="too_large" if too_large else "",
+            error=(
+                f"payload of {len(content)} bytes exceeds the limit of {settings.GATEWAY_INBOUND_MAX_BYTES} bytes"
+                if too_large
+                else ""
+            ),
+        )
+
+
+def inbound_document_apply(
+    *, document: InboundDocument, label: str, apply: Callable[[Source], RecordResult], actor=None
+) -> RecordResult | None:
+    """Run ``apply`` (a write-path service call) for a stored document and record its outcome on the row.
+
+    Outcomes: ``processed``, ``duplicate``, ``refused`` (a domain refusal, with its code and
+    message). Any other error marks the row ``failed`` and is raised again so a task can retry;
+    the payload stays on file either way.
+    """
+    source = Source(
+        channel=document.channel,
+        label=label,
+        actor=actor,
+        correlation_id=document.correlation_id,
+        document=document,
+    )
+    document.attempts += 1
+    try:
+        result = apply(source)
+    except ProcurementError as error:
+        _finish(document, InboundDocument.State.REFUSED, error.code, error.message)
+        raise
+    except Exception as error:
+        _finish(document, InboundDocument.State.FAILED, "error", f"{type(error).__name__}: {error}")
+        raise
+    state = InboundDocument.State.DUPLICATE if result.duplicate else InboundDocument.State.PROCESSED
+    _finish(document, state, result.outcome, "")
+    return result
+
+
+def inbound_document_reject(*, document: InboundDocument, code: str, error: str) -> None:
+    """Record that a stored payload could not be read at all (malformed, binary, wrong type)."""
+    document.attempts += 1
+    _finish(document, InboundDocument.State.REJECTED, code, error)
+
+
+def _finish(document: InboundDocument, state: str, code: str, error: str) -> None:
+    document.state, document.outcome_code, document.error = state, code[:40], error
+    document.processed_at = timezone.now()
+    InboundDocument.objects.filter(pk=document.pk).update(
+        state=state,
+        outcome_code=document.outcome_code,
+        error=error,
+        processed_at=document.processed_at,
+        attempts=document.attempts,
+    )

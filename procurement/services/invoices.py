@@ -1,0 +1,262 @@
+"""Recording invoices and matching them against the PO (2-way) and receipts (3-way)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from procurement import inputs
+from procurement.inputs import InvoiceInput
+from procurement.models import (
+    AuditEvent,
+    Invoice,
+    InvoiceLine,
+    POLine,
+    ProcurementException,
+    PurchaseOrder,
+)
+
+from . import tolerance
+from .common import RecordResult, Source, audit_event, buyer_alerts, exception_draft
+from .errors import DocumentRefused
+from .lines import lines_locked
+from .outbox import outbox_write
+from .refusals import records_refusals, refusal_recorded
+
+Kind = ProcurementException.Kind
+Severity = ProcurementException.Severity
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+
+
+@records_refusals
+def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> RecordResult:
+    """Record ``supplier``'s invoice (or credit memo) against one of its POs and match it.
+
+    Each line's price is matched against the PO price (``invoice_price`` tolerance) and the
+    quantity invoiced so far against what was ordered, or received when the company matches
+    three ways (``invoice_quantity`` tolerance). A mismatch outside tolerance holds the invoice
+    with a reason the supplier may see and raises an exception for the buyer.
+    Idempotent on (supplier, invoice number) across channels: the same invoice again is a
+    duplicate; another invoice under a used number is refused as a duplicate invoice.
+    """
+    _validate(invoice)
+    with transaction.atomic():
+        document = f"invoice {invoice.invoice_number}"
+        query = POLine.objects.filter(po__supplier=supplier)
+        if invoice.company:
+            query = query.filter(po__company__code=invoice.company)
+        lines = lines_locked(
+            query=query,
+            wanted=[(invoice.po_number, line.line_no) for line in invoice.lines],
+            source=source,
+            supplier=supplier,
+            document=document,
+        )
+        order = next(iter(lines.values())).po
+        company = order.company
+        digest = inputs.fingerprint(invoice)
+        existing = Invoice.objects.filter(supplier=supplier, invoice_number=invoice.invoice_number).first()
+        if existing is not None:
+            if existing.fingerprint == digest:
+                return RecordResult("duplicate", existing)
+            raise refusal_recorded(
+                source=source,
+                company=company,
+                supplier=supplier,
+                po=order,
+                kind=Kind.DUPLICATE_INVOICE,
+                code="duplicate_invoice",
+                message=f"invoice number {invoice.invoice_number} was already used on another invoice",
+                supplier_message=(
+                    f"Invoice number {invoice.invoice_number} has already been received with different content. "
+                    "Send corrections as a credit memo and a new invoice."
+                ),
+                dedup_key=f"dup_invoice:{supplier.pk}:{invoice.invoice_number}:{digest}",
+                evidence={"invoice_number": invoice.invoice_number, "existing_invoice": existing.pk},
+            )
+        now = timezone.now()
+        credit = invoice.purpose == inputs.INVOICE_PURPOSE_CREDIT_MEMO
+        computed = sum((line.quantity * line.unit_price for line in invoice.lines), ZERO).quantize(CENT, ROUND_HALF_UP)
+        record = Invoice.objects.create(
+            supplier=supplier,
+            po=order,
+            invoice_number=invoice.invoice_number,
+            purpose=invoice.purpose,
+            invoice_date=invoice.invoice_date,
+            currency=invoice.currency,
+            total=invoice.total if invoice.total is not None else computed,
+            match_status=Invoice.MatchStatus.MATCHED,
+            channel=source.channel,
+            document_id=invoice.invoice_number,
+            fingerprint=digest,
+            inbound_document=source.document,
+            correlation_id=source.correlation_id,
+            received_at=now,
+        )
+        rules = tolerance.rules_for(company)
+        billed: dict[int, Decimal] = defaultdict(Decimal)
+        for line in invoice.lines:
+            billed[lines[(invoice.po_number, line.line_no)].pk] += -line.quantity if credit else line.quantity
+        invoice_lines, drafts, reasons = [], [], []
+        for given in invoice.lines:
+            line = lines[(invoice.po_number, given.line_no)]
+            status, found = ("matched", []) if credit else _match(line, given, billed[line.pk], rules, supplier)
+            invoice_lines.append(
+                InvoiceLine(
+                    invoice=record,
+                    po_line=line,
+                    quantity=given.quantity,
+                    unit_price=given.unit_price,
+                    amount=(given.quantity * given.unit_price).quantize(CENT, ROUND_HALF_UP),
+                    match_status=status,
+                )
+            )
+            for kind, text, evidence in found:
+                reasons.append(f"line {line.line_no}: {text}")
+                drafts.append(
+                    exception_draft(
+                        company=company,
+                        kind=kind,
+                        severity=Severity.FINANCIAL_MISMATCH,
+                        dedup_key=f"{kind}:{record.pk}:{line.pk}",
+                        summary=f"Invoice {invoice.invoice_number}, PO {order.number} line {line.line_no}: {text}",
+                        evidence=evidence | {"invoice": invoice.invoice_number},
+                        supplier_message=text,
+                        source=source,
+                        now=now,
+                        supplier=supplier,
+                        po=order,
+                        po_line=line,
+                        invoice=record,
+                    )
+                )
+            line.match_state = _worst(line.match_state, status)
+        if invoice.total is not None and invoice.total != computed:
+            text = f"total {invoice.total} does not equal the sum of the lines {computed}"
+            reasons.append(text)
+            drafts.append(
+                exception_draft(
+                    company=company,
+                    kind=Kind.INVOICE_PRICE_MISMATCH,
+                    severity=Severity.FINANCIAL_MISMATCH,
+                    dedup_key=f"invoice_total:{record.pk}",
+                    summary=f"Invoice {invoice.invoice_number}, PO {order.number}: {text}",
+                    evidence={"expected": computed, "actual": invoice.total, "invoice": invoice.invoice_number},
+                    supplier_message=text,
+                    source=source,
+                    now=now,
+                    supplier=supplier,
+                    po=order,
+                    invoice=record,
+                )
+            )
+        for line in {lines[(invoice.po_number, g.line_no)] for g in invoice.lines}:
+            line.invoiced_quantity += billed[line.pk]
+        InvoiceLine.objects.bulk_create(invoice_lines)
+        POLine.objects.bulk_update(list({line.pk: line for line in lines.values()}.values()),
+                                   ["invoiced_quantity", "match_state"])
+        statuses = {il.match_status for il in invoice_lines}
+        if reasons:
+            record.match_status = Invoice.MatchStatus.ON_HOLD
+            record.hold_reason = "; ".join(reasons)
+        elif "within_tolerance" in statuses:
+            record.match_status = Invoice.MatchStatus.WITHIN_TOLERANCE
+        if record.match_status != Invoice.MatchStatus.MATCHED:
+            record.save(update_fields=["match_status", "hold_reason"])
+        if drafts:
+            ProcurementException.objects.bulk_create(drafts)
+        key = f"{source.channel}:{supplier.code}:{invoice.invoice_number}"
+        AuditEvent.objects.bulk_create(
+            [
+                audit_event(
+                    source=source,
+                    action="invoice.recorded",
+                    obj=record,
+                    company=company,
+                    po=order,
+                    document_key=key,
+                    after={"purpose": invoice.purpose, "total": record.total, "match": record.match_status,
+                           "hold_reason": record.hold_reason},
+                    now=now,
+                )
+            ]
+            + [
+                audit_event(source=source, action="exception.raised", obj=d, company=company, po=order,
+                            document_key=key, after={"kind": d.kind, "evidence": d.evidence}, now=now)
+                for d in drafts
+            ]
+        )
+        outbox_write(
+            buyer_alerts(drafts=drafts, orders={order.pk: order}, document=document, key=f"inv:{record.pk}",
+                         source=source)
+        )
+        PurchaseOrder.objects.filter(pk=order.pk).update(updated_at=now)
+    return RecordResult("applied", record, drafts)
+
+
+def quantity_reference(line: POLine, three_way: bool) -> Decimal:
+    """What a line may be invoiced up to: the accepted receipts (3-way) or the ordered quantity (2-way)."""
+    if three_way:
+        return line.received_quantity - line.rejected_quantity
+    return line.quantity
+
+
+def _match(line: POLine, given, billed: Decimal, rules, supplier) -> tuple[str, list[tuple[str, str, dict]]]:
+    company = line.po.company
+    found = []
+    status = "matched"
+    price = tolerance.evaluate(
+        rules.limits("invoice_price", supplier_id=supplier.pk, item_id=line.item_id),
+        expected=line.unit_price,
+        actual=given.unit_price,
+    )
+    if price.deviation != 0:
+        if price.within:
+            status = "within_tolerance"
+        else:
+            found.append((Kind.INVOICE_PRICE_MISMATCH, f"price {given.unit_price} against PO price {line.unit_price}",
+                          price.evidence()))
+    reference = quantity_reference(line, company.three_way_match)
+    total = line.invoiced_quantity + billed
+    if total > reference:
+        quantity = tolerance.evaluate(
+            rules.limits("invoice_quantity", supplier_id=supplier.pk, item_id=line.item_id),
+            expected=reference,
+            actual=total,
+        )
+        basis = "received" if company.three_way_match else "ordered"
+        if quantity.within:
+            status = "within_tolerance"
+        else:
+            found.append((
+                Kind.INVOICE_QUANTITY_MISMATCH,
+                f"{total} invoiced in all against {reference} {basis}",
+                quantity.evidence() | {"basis": basis},
+            ))
+    return ("exception" if found else status), found
+
+
+_RANK = {"not_invoiced": 0, "matched": 1, "overridden": 1, "within_tolerance": 2, "exception": 3}
+
+
+def _worst(current: str, new: str) -> str:
+    return max(current, new, key=lambda state: _RANK.get(state, 0))
+
+
+def _validate(invoice: InvoiceInput) -> None:
+    if not invoice.invoice_number:
+        raise DocumentRefused("an invoice needs an invoice number", code="invalid")
+    if not invoice.lines:
+        raise DocumentRefused(f"invoice {invoice.invoice_number} has no lines", code="invalid")
+    if invoice.purpose not in (inputs.INVOICE_PURPOSE_INVOICE, inputs.INVOICE_PURPOSE_CREDIT_MEMO):
+        raise DocumentRefused(f"invoice {invoice.invoice_number}: unknown purpose {invoice.purpose!r}", code="invalid")
+    for line in invoice.lines:
+        if line.quantity <= 0 or line.unit_price < 0:
+            raise DocumentRefused(
+                f"invoice {invoice.invoice_number} line {line.line_no}: quantity must be positive and price not negative",
+                code="invalid",
+            )

@@ -1,0 +1,56 @@
+"""Finding and locking the PO lines a document refers to, refusing it whole when one is unknown."""
+
+from __future__ import annotations
+
+from procurement.models import Company, POLine, ProcurementException
+
+from .common import Source, lock_po_lines
+from .errors import DocumentRefused
+from .refusals import refusal_recorded
+
+Kind = ProcurementException.Kind
+
+
+def lines_locked(
+    *,
+    query,
+    wanted: list[tuple[str, str]],
+    source: Source,
+    supplier=None,
+    company: Company | None = None,
+    document: str,
+) -> dict[tuple[str, str], POLine]:
+    """The lines named by (PO number, line number) pairs, their POs locked; unknown ones refuse the document."""
+    lines = lock_po_lines(query.filter(po__number__in={po for po, _ in wanted}))
+    companies = {line.po.company_id for line in lines}
+    if len(companies) > 1:
+        raise DocumentRefused(f"{document}: its PO numbers exist for several companies; name the company",
+                              code="ambiguous_po")
+    found = {(line.po.number, line.line_no): line for line in lines}
+    known_pos = {line.po.number for line in lines}
+    missing_pos = sorted({po for po, _ in wanted if po not in known_pos})
+    missing_lines = sorted(f"{po}/{no}" for po, no in wanted if po in known_pos and (po, no) not in found)
+    if not missing_pos and not missing_lines:
+        return found
+    company = lines[0].po.company if lines else company
+    if company is None and supplier is not None:
+        first = supplier.orders.select_related("company").first()
+        company = first.company if first else None
+    if missing_pos:
+        message = f"{document}: PO {', '.join(missing_pos)} is not known"
+        kind, code = Kind.UNKNOWN_PO, "unknown_po"
+    else:
+        message = f"{document}: no such PO line {', '.join(missing_lines)}"
+        kind, code = Kind.UNKNOWN_LINE, "unknown_line"
+    if company is None:
+        raise DocumentRefused(message, code=code)
+    raise refusal_recorded(
+        source=source,
+        company=company,
+        supplier=supplier,
+        po=lines[0].po if lines and not missing_pos else None,
+        kind=kind,
+        code=code,
+        message=message,
+        dedup_key=f"{code}:{supplier.pk if supplier else company.pk}:{document}:{source.correlation_id}",
+    )

@@ -1,0 +1,438 @@
+"""Publishing and changing purchase orders (the buyer's side of the record)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from procurement import inputs
+from procurement.inputs import POLineInput, PurchaseOrderInput
+from procurement.models import (
+    AuditEvent,
+    ChangeRequest,
+    Company,
+    Item,
+    Plant,
+    POLine,
+    PORevision,
+    ProcurementException,
+    PurchaseOrder,
+)
+from suppliers.models import Supplier
+
+from .common import RecordResult, Source, audit_event, jsonable, supplier_notifications
+from .errors import DocumentRefused, NotFound
+from .outbox import outbox_write
+from .refusals import records_refusals, refusal_recorded
+
+LINE_FIELDS = ("part_number", "quantity", "uom", "unit_price", "need_by", "supplier_part_number", "description")
+HEADER_FIELDS = ("ship_to", "currency", "order_date", "buyer", "notes")
+
+
+@records_refusals
+def purchase_order_publish(*, po: PurchaseOrderInput, source: Source) -> RecordResult:
+    """Publish a new PO (revision ``po.revision``, usually 0) and tell the supplier through the outbox.
+
+    Idempotent on (company, number, revision): the same PO again is a duplicate with no effect; a
+    different PO under a number and revision already published is refused. A higher revision of a
+    known PO is a change and goes through ``purchase_order_change``.
+    Side effects: PO, lines and revision rows, audit events, ``po.published`` outbox rows.
+    """
+    _validate(po)
+    with transaction.atomic():
+        company, supplier, plant, buyer = _resolve_parties(po)
+        existing = PurchaseOrder.objects.filter(company=company, number=po.number).first()
+        if existing is not None:
+            if po.revision > existing.revision:
+                return _change_locked(po=po, source=source, company=company, revision_source="buyer")
+            return _same_revision_or_refuse(existing, po, source)
+        now = timezone.now()
+        order = PurchaseOrder.objects.create(
+            company=company,
+            supplier=supplier,
+            ship_to=plant,
+            buyer=buyer,
+            number=po.number,
+            revision=po.revision,
+            currency=po.currency,
+            order_date=po.order_date,
+            notes=po.notes,
+            published_at=now,
+            updated_at=now,
+        )
+        items = _items_for(company, po.lines)
+        POLine.objects.bulk_create(
+            [_new_line(order, line, items[line.part_number], po.revision) for line in po.lines]
+        )
+        PORevision.objects.create(
+            po=order,
+            revision=po.revision,
+            channel=source.channel,
+            fingerprint=inputs.fingerprint(po),
+            snapshot=inputs.canonical_json(po),
+            correlation_id=source.correlation_id,
+            created_at=now,
+        )
+        key = f"{po.company}:{po.number}:{po.revision}"
+        AuditEvent.objects.bulk_create(
+            [
+                audit_event(
+                    source=source,
+                    action="po.published",
+                    obj=order,
+                    company=company,
+                    po=order,
+                    document_key=key,
+                    after=inputs.canonical_json(po),
+                    now=now,
+                )
+            ]
+        )
+        outbox_write(
+            supplier_notifications(
+                supplier=supplier,
+                event="po.published",
+                payload={"po": inputs.canonical_json(po)},
+                key=f"po.published:{key}",
+                source=source,
+                po=order,
+            )
+        )
+    return RecordResult("applied", order)
+
+
+@records_refusals
+def purchase_order_change(*, po: PurchaseOrderInput, source: Source, revision_source: str = "buyer") -> RecordResult:
+    """Publish a new revision of an existing PO: the full new picture, with the from/to diff recorded.
+
+    Lines missing from the new picture are cancelled, never deleted. A changed line awaits a new
+    acknowledgement and any pending supplier proposal on it is superseded. Idempotent on (company,
+    number, revision). Side effects: revision row, line updates, audit, ``po.changed`` outbox rows.
+    """
+    _validate(po)
+    with transaction.atomic():
+        company = Company.objects.filter(code=po.company).first()
+        if company is None:
+            raise NotFound(f"company {po.company!r} is not known", code="unknown_company")
+        return _change_locked(po=po, source=source, company=company, revision_source=revision_source)
+
+
+def po_as_input(order: PurchaseOrder, lines: list[POLine], *, revision: int) -> PurchaseOrderInput:
+    """The PO as it stands, as a canonical input at ``revision`` (live lines only)."""
+    return PurchaseOrderInput(
+        company=order.company.code,
+        number=order.number,
+        supplier=order.supplier.code,
+        ship_to=order.ship_to.code,
+        currency=order.currency,
+        order_date=order.order_date,
+        revision=revision,
+        buyer=order.buyer.get_username() if order.buyer else "",
+        notes=order.notes,
+        lines=tuple(
+            POLineInput(
+                line_no=line.line_no,
+                part_number=line.item.part_number,
+                quantity=line.quantity,
+                uom=line.uom,
+                unit_price=line.unit_price,
+                need_by=line.need_by,
+                supplier_part_number=line.supplier_part_number,
+                description=line.description,
+            )
+            for line in lines
+            if not line.cancelled
+        ),
+    )
+
+
+def proposal_applied(line: POLineInput, proposed: dict) -> POLineInput | None:
+    """``line`` with a supplier's proposal (as stored: JSON values) folded in; ``None`` when it cancels the line."""
+    if proposed.get("cancel"):
+        return None
+    changes: dict = {}
+    for name in ("unit_price", "quantity"):
+        if name in proposed:
+            changes[name] = Decimal(str(proposed[name]))
+    if "need_by" in proposed:
+        changes["need_by"] = dt.date.fromisoformat(str(proposed["need_by"]))
+    if "part_number" in proposed:
+        changes["part_number"] = proposed["part_number"]
+    return dataclasses.replace(line, **changes)
+
+
+def _change_locked(
+    *, po: PurchaseOrderInput, source: Source, company: Company, revision_source: str
+) -> RecordResult:
+    lines = list(
+        POLine.objects.select_related("po", "po__company", "po__supplier", "po__ship_to", "po__buyer", "item")
+        .select_for_update(of=("self", "po"))
+        .filter(po__company=company, po__number=po.number)
+        .order_by("id")
+    )
+    if not lines:
+        raise refusal_recorded(
+            source=source,
+            company=company,
+            kind=ProcurementException.Kind.UNKNOWN_PO,
+            message=f"PO {po.number} is not known; publish it before changing it",
+            code="unknown_po",
+            dedup_key=f"unknown_po:{company.pk}:{po.number}:{source.correlation_id}",
+        )
+    order = lines[0].po
+    if po.revision <= order.revision:
+        return _same_revision_or_refuse(order, po, source)
+    if po.supplier != order.supplier.code:
+        raise DocumentRefused(
+            f"PO {po.number} belongs to supplier {order.supplier.code}; a change cannot move it", code="invalid"
+        )
+    now = timezone.now()
+    previous = po_as_input(order, lines, revision=order.revision)
+    diff = _diff(previous, po)
+    by_no = {line.line_no: line for line in lines}
+    items = _items_for(company, po.lines)
+    changed_ids: list[int] = []
+    to_update: list[POLine] = []
+    to_create: list[POLine] = []
+    wanted = set()
+    for new in po.lines:
+        wanted.add(new.line_no)
+        line = by_no.get(new.line_no)
+        if line is None:
+            to_create.append(_new_line(order, new, items[new.part_number], po.revision))
+            continue
+        if not line.cancelled and not _line_changed(line, new):
+            continue
+        line.item = items[new.part_number]
+        line.quantity, line.uom, line.unit_price, line.need_by = new.quantity, new.uom, new.unit_price, new.need_by
+        line.supplier_part_number, line.description = new.supplier_part_number, new.description
+        line.cancelled = False
+        line.revision = po.revision
+        _reset_supplier_answer(line, accepted=revision_source != PORevision.Source.BUYER)
+        changed_ids.append(line.pk)
+        to_update.append(line)
+    for line in lines:
+        if line.line_no not in wanted and not line.cancelled:
+            line.cancelled = True
+            line.revision = po.revision
+            _reset_supplier_answer(line, accepted=revision_source != PORevision.Source.BUYER)
+            changed_ids.append(line.pk)
+            to_update.append(line)
+    if to_update:
+        POLine.objects.bulk_update(to_update, [*_UPDATED_FIELDS])
+    if to_create:
+        POLine.objects.bulk_create(to_create)
+    if changed_ids and revision_source == PORevision.Source.BUYER:
+        _supersede_proposals(changed_ids, now=now, note=f"PO revision {po.revision} changed the line")
+    plant = Plant.objects.filter(company=company, code=po.ship_to).first() if po.ship_to != order.ship_to.code else None
+    order.revision = po.revision
+    order.currency, order.order_date, order.notes = po.currency, po.order_date, po.notes
+    order.ship_to = plant or order.ship_to
+    order.updated_at = now
+    order.save(update_fields=["revision", "currency", "order_date", "notes", "ship_to", "updated_at"])
+    PORevision.objects.create(
+        po=order,
+        revision=po.revision,
+        source=revision_source,
+        channel=source.channel,
+        fingerprint=inputs.fingerprint(po),
+        snapshot=inputs.canonical_json(po),
+        diff=jsonable(diff),
+        correlation_id=source.correlation_id,
+        created_at=now,
+    )
+    key = f"{po.company}:{po.number}:{po.revision}"
+    AuditEvent.objects.bulk_create(
+        [
+            audit_event(
+                source=source,
+                action="po.changed",
+                obj=order,
+                company=company,
+                po=order,
+                document_key=key,
+                before=inputs.canonical_json(previous),
+                after=inputs.canonical_json(po),
+                now=now,
+            )
+        ]
+    )
+    outbox_write(
+        supplier_notifications(
+            supplier=order.supplier,
+            event="po.changed",
+            payload={"po": inputs.canonical_json(po), "diff": jsonable(diff), "previous_revision": previous.revision},
+            key=f"po.changed:{key}",
+            source=source,
+            po=order,
+        )
+    )
+    return RecordResult("applied", order)
+
+
+_UPDATED_FIELDS = (
+    "item",
+    "quantity",
+    "uom",
+    "unit_price",
+    "need_by",
+    "supplier_part_number",
+    "description",
+    "cancelled",
+    "revision",
+    "ack_response",
+    "ack_raw_code",
+    "confirmed_quantity",
+    "confirmed_price",
+    "promised_date",
+    "backordered_quantity",
+    "change_state",
+    "proposal",
+)
+
+
+def _reset_supplier_answer(line: POLine, *, accepted: bool) -> None:
+    """A changed line needs a new answer, unless the change is the supplier's own accepted proposal."""
+    if accepted:
+        line.ack_response = inputs.LINE_ACCEPT
+        line.confirmed_quantity, line.confirmed_price, line.promised_date = line.quantity, line.unit_price, line.need_by
+        line.change_state = POLine.ChangeState.ACCEPTED
+    else:
+        line.ack_response = ""
+        line.confirmed_quantity = line.confirmed_price = line.promised_date = None
+        line.change_state = POLine.ChangeState.NONE
+    line.ack_raw_code = ""
+    line.backordered_quantity = Decimal("0")
+    line.proposal = {}
+
+
+def _supersede_proposals(line_ids: list[int], *, now, note: str) -> None:
+    ChangeRequest.objects.filter(po_line_id__in=line_ids, state=ChangeRequest.State.PROPOSED).update(
+        state=ChangeRequest.State.SUPERSEDED, decided_at=now
+    )
+    ProcurementException.objects.filter(
+        po_line_id__in=line_ids, state__in=ProcurementException.OPEN_STATES, change_request__isnull=False
+    ).update(
+        state=ProcurementException.State.RESOLVED,
+        resolution=ProcurementException.Resolution.SUPERSEDED,
+        resolution_note=note,
+        resolved_at=now,
+    )
+
+
+def _line_changed(line: POLine, new: POLineInput) -> bool:
+    return (
+        line.item.part_number != new.part_number
+        or line.quantity != new.quantity
+        or line.uom != new.uom
+        or line.unit_price != new.unit_price
+        or line.need_by != new.need_by
+        or line.supplier_part_number != new.supplier_part_number
+        or line.description != new.description
+    )
+
+
+def _diff(before: PurchaseOrderInput, after: PurchaseOrderInput) -> list[dict]:
+    """From/to per changed field: header fields, then lines added, removed and changed."""
+    changes: list[dict] = []
+    for name in HEADER_FIELDS:
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            changes.append({"line": None, "field": name, "from": old, "to": new})
+    old_lines = {line.line_no: line for line in before.lines}
+    new_lines = {line.line_no: line for line in after.lines}
+    for no, line in new_lines.items():
+        if no not in old_lines:
+            changes.append({"line": no, "field": "line", "from": None, "to": "added"})
+            continue
+        for name in LINE_FIELDS:
+            old, new = getattr(old_lines[no], name), getattr(line, name)
+            if old != new:
+                changes.append({"line": no, "field": name, "from": old, "to": new})
+    for no in old_lines:
+        if no not in new_lines:
+            changes.append({"line": no, "field": "line", "from": "open", "to": "cancelled"})
+    return changes
+
+
+def _same_revision_or_refuse(order: PurchaseOrder, po: PurchaseOrderInput, source: Source) -> RecordResult:
+    revision = PORevision.objects.filter(po=order, revision=po.revision).first()
+    if revision is not None and revision.fingerprint == inputs.fingerprint(po):
+        return RecordResult("duplicate", order)
+    raise refusal_recorded(
+        source=source,
+        company=order.company,
+        po=order,
+        kind=ProcurementException.Kind.DUPLICATE_DOCUMENT,
+        message=(
+            f"PO {po.number} revision {po.revision} differs from what was published under that revision "
+            f"(current revision {order.revision}); publish a higher revision to change it"
+        ),
+        code="conflict",
+        dedup_key=f"po_conflict:{order.pk}:{po.revision}:{inputs.fingerprint(po)}",
+    )
+
+
+def _validate(po: PurchaseOrderInput) -> None:
+    if not po.lines:
+        raise DocumentRefused(f"PO {po.number} has no lines", code="invalid")
+    numbers = [line.line_no for line in po.lines]
+    if len(set(numbers)) != len(numbers):
+        raise DocumentRefused(f"PO {po.number} repeats a line number", code="invalid")
+    for line in po.lines:
+        if line.quantity <= 0:
+            raise DocumentRefused(f"PO {po.number} line {line.line_no}: quantity must be positive", code="invalid")
+        if line.unit_price < 0:
+            raise DocumentRefused(f"PO {po.number} line {line.line_no}: price cannot be negative", code="invalid")
+
+
+def _resolve_parties(po: PurchaseOrderInput):
+    company = Company.objects.filter(code=po.company).first()
+    if company is None:
+        raise NotFound(f"company {po.company!r} is not known", code="unknown_company")
+    supplier = Supplier.objects.filter(code=po.supplier).first()
+    if supplier is None:
+        raise NotFound(f"supplier {po.supplier!r} is not known", code="unknown_supplier")
+    plant = Plant.objects.filter(company=company, code=po.ship_to).first()
+    if plant is None:
+        raise NotFound(f"plant {po.ship_to!r} is not known in {po.company}", code="unknown_plant")
+    buyer = None
+    if po.buyer:
+        user_model = get_user_model()
+        buyer = user_model.objects.filter(Q(username=po.buyer) | Q(email=po.buyer)).first()
+    return company, supplier, plant, buyer
+
+
+def _items_for(company: Company, lines: tuple[POLineInput, ...]) -> dict[str, Item]:
+    """Items by part number; a part the ERP orders that the gateway has not seen yet is created."""
+    wanted = {line.part_number for line in lines}
+    items = {i.part_number: i for i in Item.objects.filter(company=company, part_number__in=wanted)}
+    missing = [
+        Item(company=company, part_number=line.part_number, description=line.description, base_uom=line.uom)
+        for line in {line.part_number: line for line in lines if line.part_number not in items}.values()
+    ]
+    if missing:
+        Item.objects.bulk_create(missing)
+        items.update({i.part_number: i for i in Item.objects.filter(company=company, part_number__in=wanted)})
+    return items
+
+
+def _new_line(order: PurchaseOrder, line: POLineInput, item: Item, revision: int) -> POLine:
+    return POLine(
+        po=order,
+        line_no=line.line_no,
+        item=item,
+        supplier_part_number=line.supplier_part_number,
+        description=line.description,
+        quantity=line.quantity,
+        uom=line.uom,
+        unit_price=line.unit_price,
+        need_by=line.need_by,
+        revision=revision,
+    )

@@ -1,0 +1,210 @@
+"""Writing outbox rows and delivering them: file, HTTP or e-mail, with retries and a dead letter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from gateway.correlation import correlation_scope
+from procurement.models import AuditEvent, DeliveryAttempt, OutboundMessage
+
+from .common import Source, audit_event
+from .errors import InvalidAction, NotFound
+
+log = logging.getLogger(__name__)
+
+# How long a worker may hold a claimed message before another worker may take it over.
+LEASE = dt.timedelta(minutes=5)
+
+
+class DeliveryError(Exception):
+    """A delivery attempt failed; the message will be retried or dead-lettered."""
+
+
+def outbox_write(rows: list[OutboundMessage]) -> list[OutboundMessage]:
+    """Write outbox rows in the caller's transaction and queue their delivery once it commits."""
+    if not rows:
+        return rows
+    OutboundMessage.objects.bulk_create(rows)
+    if settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT:
+        ids = [row.pk for row in rows]
+
+        def enqueue() -> None:
+            from procurement.tasks import outbox_deliver
+
+            for pk in ids:
+                outbox_deliver.delay(pk)
+
+        transaction.on_commit(enqueue)
+    return rows
+
+
+def outbox_message_deliver(*, message_id: int) -> str:
+    """Try once to deliver a message that is due; returns its state afterwards.
+
+    The claim is a conditional UPDATE, so two workers never deliver the same message at once and
+    a message already delivered is left alone: running this twice is harmless. A claim whose
+    worker died is taken over when its lease runs out.
+    """
+    now = timezone.now()
+    claimed = OutboundMessage.objects.filter(
+        Q(state=OutboundMessage.State.PENDING, next_attempt_at__lte=now)
+        | Q(state=OutboundMessage.State.SENDING, locked_until__lt=now),
+        pk=message_id,
+    ).update(state=OutboundMessage.State.SENDING, locked_until=now + LEASE, attempts=F("attempts") + 1)
+    if not claimed:
+        state = OutboundMessage.objects.filter(pk=message_id).values_list("state", flat=True).first()
+        return state or "missing"
+    message = OutboundMessage.objects.get(pk=message_id)
+    started = time.monotonic()
+    with correlation_scope(message.correlation_id):
+        try:
+            detail = DELIVERERS[message.kind](message)
+            succeeded = True
+        except Exception as error:  # any failure of the far side is retried, then dead-lettered
+            detail = f"{type(error).__name__}: {error}"
+            succeeded = False
+            log.warning("outbox message %s attempt %s failed: %s", message.pk, message.attempts, detail)
+    elapsed = int((time.monotonic() - started) * 1000)
+    finished = timezone.now()
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            message=message,
+            number=message.attempts,
+            attempted_at=finished,
+            succeeded=succeeded,
+            detail=detail[:2000],
+            duration_ms=elapsed,
+        )
+        if succeeded:
+            message.state, message.delivered_at, message.last_error = OutboundMessage.State.DELIVERED, finished, ""
+        elif message.attempts >= message.max_attempts:
+            message.state, message.last_error = OutboundMessage.State.DEAD, detail[:2000]
+        else:
+            message.state, message.last_error = OutboundMessage.State.PENDING, detail[:2000]
+            message.next_attempt_at = finished + backoff(message.attempts)
+        message.locked_until = None
+        message.save(update_fields=["state", "delivered_at", "last_error", "next_attempt_at", "locked_until"])
+    return message.state
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Exponential: base × 2^(attempts-1), capped."""
+    seconds = settings.GATEWAY_OUTBOX_BACKOFF_SECONDS * (2 ** max(attempts - 1, 0))
+    return dt.timedelta(seconds=min(seconds, settings.GATEWAY_OUTBOX_BACKOFF_MAX_SECONDS))
+
+
+def outbox_due_ids(*, limit: int = 200) -> list[int]:
+    """Messages due for an attempt now, oldest first, including claims whose lease ran out."""
+    now = timezone.now()
+    return list(
+        OutboundMessage.objects.filter(
+            Q(state=OutboundMessage.State.PENDING, next_attempt_at__lte=now)
+            | Q(state=OutboundMessage.State.SENDING, locked_until__lt=now)
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def outbox_message_retry(*, message_id: int, source: Source) -> OutboundMessage:
+    """Put a dead-lettered message back in the queue with a fresh set of attempts. Audited."""
+    message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
+    if message is None:
+        raise NotFound(f"outbound message {message_id} does not exist")
+    if message.state != OutboundMessage.State.DEAD:
+        raise InvalidAction(f"outbound message {message_id} is {message.state}, not in the dead letter")
+    now = timezone.now()
+    message.state = OutboundMessage.State.PENDING
+    message.max_attempts = message.attempts + settings.GATEWAY_OUTBOX_MAX_ATTEMPTS
+    message.next_attempt_at = now
+    message.save(update_fields=["state", "max_attempts", "next_attempt_at"])
+    AuditEvent.objects.bulk_create(
+        [audit_event(source=source, action="outbox.retried", obj=message, po=message.po, now=now,
+                     after={"attempts": message.attempts, "max_attempts": message.max_attempts})]
+    )
+    if settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT:
+        from procurement.tasks import outbox_deliver
+
+        transaction.on_commit(lambda: outbox_deliver.delay(message.pk))
+    return message
+
+
+def _deliver_file(message: OutboundMessage) -> str:
+    root = Path(settings.GATEWAY_FILE_ROOT).resolve()
+    folder = (root / message.destination).resolve()
+    if not folder.is_relative_to(root):
+        raise DeliveryError(f"destination {message.destination!r} leaves the file root")
+    folder.mkdir(parents=True, exist_ok=True)
+    renderer = import_string(settings.GATEWAY_FILE_RENDERERS.get(message.event, settings.GATEWAY_FILE_RENDERERS["*"]))
+    suffix, content = renderer(message)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", message.idempotency_key) + suffix
+    temporary = folder / f".{name}.tmp"
+    temporary.write_bytes(content)
+    # Partners pick files up by name; the rename makes a file appear whole or not at all.
+    os.replace(temporary, folder / name)
+    return f"wrote {folder / name} ({len(content)} bytes)"
+
+
+def render_json(message: OutboundMessage) -> tuple[str, bytes]:
+    """The default file rendering: the event and its payload as JSON."""
+    body = {"event": message.event, "idempotency_key": message.idempotency_key, "payload": message.payload}
+    return ".json", json.dumps(body, indent=2, sort_keys=True).encode()
+
+
+def _deliver_http(message: OutboundMessage) -> str:
+    if not message.destination.startswith(("http://", "https://")):
+        raise DeliveryError(f"destination {message.destination!r} is not an http(s) URL")
+    body = json.dumps({"event": message.event, "data": message.payload}, sort_keys=True).encode()
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        message.destination,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Idempotency-Key": message.idempotency_key,
+            "X-Gateway-Event": message.event,
+            "X-Correlation-ID": message.correlation_id,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.GATEWAY_OUTBOX_HTTP_TIMEOUT) as response:  # noqa: S310
+            return f"HTTP {response.status}"
+    except urllib.error.HTTPError as error:
+        raise DeliveryError(f"HTTP {error.code}") from error
+
+
+def _deliver_email(message: OutboundMessage) -> str:
+    context = {"message": message, "payload": message.payload, "event": message.event}
+    subject = render_to_string("emails/outbound_subject.txt", context).strip()
+    body = render_to_string("emails/outbound_body.txt", context)
+    EmailMessage(
+        subject=subject,
+        body=body,
+        to=[message.destination],
+        headers={"X-Idempotency-Key": message.idempotency_key, "X-Correlation-ID": message.correlation_id},
+    ).send()
+    return f"mailed {message.destination}"
+
+
+DELIVERERS = {
+    OutboundMessage.Kind.FILE: _deliver_file,
+    OutboundMessage.Kind.HTTP: _deliver_http,
+    OutboundMessage.Kind.EMAIL: _deliver_email,
+}

@@ -1,0 +1,214 @@
+"""Recording goods receipts from the WMS/ERP, and what they settle in 3-way matching."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from procurement import inputs
+from procurement.inputs import ReceiptInput
+from procurement.models import (
+    AuditEvent,
+    Company,
+    Invoice,
+    POLine,
+    ProcurementException,
+    PurchaseOrder,
+    Receipt,
+    ReceiptLine,
+    Shipment,
+)
+
+from .common import RecordResult, Source, audit_event
+from .errors import DocumentRefused, NotFound
+from .invoices import quantity_reference
+from .lines import lines_locked
+from .refusals import records_refusals, refusal_recorded
+
+Kind = ProcurementException.Kind
+
+
+@records_refusals
+def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
+    """Record goods received against a PO: physical status and financial posting kept apart.
+
+    Adds to each line's received and rejected quantities. On a company that matches three ways,
+    an open invoice quantity mismatch that the receipt now covers is cleared and the invoice
+    released. Idempotent on (company, receipt number); the same receipt sent again with
+    ``posted`` set records the financial posting, nothing else.
+    """
+    _validate(receipt)
+    with transaction.atomic():
+        company = Company.objects.filter(code=receipt.company).first()
+        if company is None:
+            raise NotFound(f"company {receipt.company!r} is not known", code="unknown_company")
+        document = f"receipt {receipt.receipt_number}"
+        lines = lines_locked(
+            query=POLine.objects.filter(po__company=company),
+            wanted=[(receipt.po_number, line.line_no) for line in receipt.lines],
+            source=source,
+            company=company,
+            document=document,
+        )
+        order = next(iter(lines.values())).po
+        digest = inputs.fingerprint(dataclasses.replace(receipt, posted=False))
+        now = timezone.now()
+        existing = Receipt.objects.filter(company=company, receipt_number=receipt.receipt_number).first()
+        if existing is not None:
+            return _again(existing, receipt, digest, source, order, now)
+        shipment = None
+        if receipt.shipment_id:
+            shipment = Shipment.objects.filter(supplier=order.supplier, shipment_id=receipt.shipment_id).first()
+        received: dict[int, Decimal] = defaultdict(Decimal)
+        rejected: dict[int, Decimal] = defaultdict(Decimal)
+        for given in receipt.lines:
+            pk = lines[(receipt.po_number, given.line_no)].pk
+            received[pk] += given.quantity_received
+            rejected[pk] += given.quantity_rejected
+        total_received, total_rejected = sum(received.values()), sum(rejected.values())
+        physical = (
+            Receipt.PhysicalStatus.REJECTED
+            if total_rejected and total_rejected >= total_received
+            else Receipt.PhysicalStatus.PARTLY_REJECTED
+            if total_rejected
+            else Receipt.PhysicalStatus.RECEIVED
+        )
+        record = Receipt.objects.create(
+            company=company,
+            po=order,
+            shipment=shipment,
+            receipt_number=receipt.receipt_number,
+            received_on=receipt.received_on,
+            physical_status=physical,
+            posting_status=Receipt.PostingStatus.POSTED if receipt.posted else Receipt.PostingStatus.UNPOSTED,
+            posted_at=now if receipt.posted else None,
+            channel=source.channel,
+            document_id=receipt.receipt_number,
+            fingerprint=digest,
+            inbound_document=source.document,
+            correlation_id=source.correlation_id,
+            received_at=now,
+        )
+        ReceiptLine.objects.bulk_create(
+            [
+                ReceiptLine(
+                    receipt=record,
+                    po_line=lines[(receipt.po_number, given.line_no)],
+                    quantity_received=given.quantity_received,
+                    quantity_rejected=given.quantity_rejected,
+                    lot=given.lot,
+                )
+                for given in receipt.lines
+            ]
+        )
+        touched = [line for line in lines.values() if line.pk in received]
+        for line in touched:
+            line.received_quantity += received[line.pk]
+            line.rejected_quantity += rejected[line.pk]
+        cleared = _clear_quantity_holds(company, touched, now) if company.three_way_match else []
+        POLine.objects.bulk_update(touched, ["received_quantity", "rejected_quantity", "match_state"])
+        AuditEvent.objects.bulk_create(
+            [
+                audit_event(
+                    source=source,
+                    action="receipt.recorded",
+                    obj=record,
+                    company=company,
+                    po=order,
+                    document_key=f"{company.code}:{receipt.receipt_number}",
+                    after={
+                        "physical": physical,
+                        "posting": record.posting_status,
+                        "lines": {line.line_no: line.receipt_status for line in touched},
+                        "cleared_exceptions": cleared,
+                    },
+                    now=now,
+                )
+            ]
+        )
+        PurchaseOrder.objects.filter(pk=order.pk).update(updated_at=now)
+    return RecordResult("applied", record)
+
+
+def _again(existing: Receipt, receipt: ReceiptInput, digest: str, source: Source, order, now) -> RecordResult:
+    if existing.fingerprint != digest:
+        raise refusal_recorded(
+            source=source,
+            company=existing.company,
+            po=order,
+            kind=Kind.DUPLICATE_DOCUMENT,
+            code="conflict",
+            message=f"receipt {receipt.receipt_number} was already recorded with different lines",
+            dedup_key=f"dup_receipt:{existing.pk}:{digest}",
+        )
+    if receipt.posted and existing.posting_status != Receipt.PostingStatus.POSTED:
+        existing.posting_status = Receipt.PostingStatus.POSTED
+        existing.posted_at = now
+        existing.save(update_fields=["posting_status", "posted_at"])
+        AuditEvent.objects.bulk_create(
+            [
+                audit_event(
+                    source=source,
+                    action="receipt.posted",
+                    obj=existing,
+                    company=existing.company,
+                    po=order,
+                    document_key=f"{existing.company.code}:{receipt.receipt_number}",
+                    before={"posting": Receipt.PostingStatus.UNPOSTED},
+                    after={"posting": Receipt.PostingStatus.POSTED},
+                    now=now,
+                )
+            ]
+        )
+        return RecordResult("applied", existing)
+    return RecordResult("duplicate", existing)
+
+
+def _clear_quantity_holds(company: Company, touched: list[POLine], now) -> list[int]:
+    """Clear 3-way quantity mismatches that the goods now received cover; release invoices left clean."""
+    by_pk = {line.pk: line for line in touched}
+    pending = list(
+        ProcurementException.objects.open().filter(
+            kind=Kind.INVOICE_QUANTITY_MISMATCH, po_line_id__in=by_pk
+        )
+    )
+    cleared = [e for e in pending if by_pk[e.po_line_id].invoiced_quantity <= quantity_reference(by_pk[e.po_line_id], True)]
+    if not cleared:
+        return []
+    ProcurementException.objects.filter(pk__in=[e.pk for e in cleared]).update(
+        state=ProcurementException.State.RESOLVED,
+        resolution=ProcurementException.Resolution.AUTO_CLEARED,
+        resolution_note="goods received now cover the invoiced quantity",
+        resolved_at=now,
+    )
+    for e in cleared:
+        line = by_pk[e.po_line_id]
+        if line.match_state == POLine.MatchState.EXCEPTION:
+            line.match_state = POLine.MatchState.MATCHED
+    invoice_ids = {e.invoice_id for e in cleared if e.invoice_id}
+    still_held = set(
+        ProcurementException.objects.open().filter(invoice_id__in=invoice_ids).values_list("invoice_id", flat=True)
+    )
+    Invoice.objects.filter(pk__in=invoice_ids - still_held, match_status=Invoice.MatchStatus.ON_HOLD).update(
+        match_status=Invoice.MatchStatus.MATCHED, hold_reason=""
+    )
+    return [e.pk for e in cleared]
+
+
+def _validate(receipt: ReceiptInput) -> None:
+    if not receipt.receipt_number:
+        raise DocumentRefused("a receipt needs a receipt number", code="invalid")
+    if not receipt.lines:
+        raise DocumentRefused(f"receipt {receipt.receipt_number} has no lines", code="invalid")
+    for line in receipt.lines:
+        if line.quantity_received < 0 or line.quantity_rejected < 0:
+            raise DocumentRefused(f"receipt {receipt.receipt_number} line {line.line_no}: negative quantity",
+                                  code="invalid")
+        if line.quantity_rejected > line.quantity_received:
+            raise DocumentRefused(
+                f"receipt {receipt.receipt_number} line {line.line_no}: more rejected than received", code="invalid"
+            )

@@ -1,0 +1,225 @@
+"""Recording advance ship notices against confirmed and open quantities."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from procurement import inputs
+from procurement.inputs import ShipmentInput
+from procurement.models import (
+    AuditEvent,
+    POLine,
+    ProcurementException,
+    PurchaseOrder,
+    Shipment,
+    ShipmentLine,
+    ShipmentPack,
+)
+
+from . import tolerance
+from .common import RecordResult, Source, audit_event, buyer_alerts, exception_draft
+from .errors import DocumentRefused
+from .lines import lines_locked
+from .outbox import outbox_write
+from .refusals import records_refusals, refusal_recorded
+
+Kind = ProcurementException.Kind
+Severity = ProcurementException.Severity
+
+
+@records_refusals
+def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> RecordResult:
+    """Record a ship notice from ``supplier``; its lines may reference several of its POs.
+
+    Adds to each line's shipped quantity and checks it against the confirmed quantity (or the
+    ordered one, before any acknowledgement) within the ``asn_quantity`` tolerance; a line not yet
+    acknowledged raises an exception when the company requires acknowledgement first.
+    Idempotent on (supplier, shipment id); an unknown PO or line refuses the whole notice.
+    """
+    _validate(shipment)
+    with transaction.atomic():
+        document = f"ship notice {shipment.shipment_id}"
+        query = POLine.objects.filter(po__supplier=supplier)
+        if shipment.company:
+            query = query.filter(po__company__code=shipment.company)
+        lines = lines_locked(
+            query=query,
+            wanted=[(line.po_number, line.line_no) for line in shipment.lines],
+            source=source,
+            supplier=supplier,
+            document=document,
+        )
+        digest = inputs.fingerprint(shipment)
+        existing = Shipment.objects.filter(supplier=supplier, shipment_id=shipment.shipment_id).first()
+        orders = {line.po_id: line.po for line in lines.values()}
+        company = next(iter(orders.values())).company
+        if existing is not None:
+            if existing.fingerprint == digest:
+                return RecordResult("duplicate", existing)
+            raise refusal_recorded(
+                source=source,
+                company=company,
+                supplier=supplier,
+                kind=Kind.DUPLICATE_DOCUMENT,
+                code="conflict",
+                message=f"{document} was already received with different content; use a new shipment id",
+                dedup_key=f"dup_asn:{supplier.pk}:{shipment.shipment_id}:{digest}",
+            )
+        now = timezone.now()
+        record = Shipment.objects.create(
+            supplier=supplier,
+            shipment_id=shipment.shipment_id,
+            ship_date=shipment.ship_date,
+            expected_delivery=shipment.expected_delivery,
+            carrier=shipment.carrier,
+            tracking_number=shipment.tracking_number,
+            channel=source.channel,
+            document_id=shipment.shipment_id,
+            fingerprint=digest,
+            inbound_document=source.document,
+            correlation_id=source.correlation_id,
+            received_at=now,
+        )
+        sscc = list(dict.fromkeys([*shipment.packs, *(line.pack_sscc for line in shipment.lines if line.pack_sscc)]))
+        packs = {p.sscc: p for p in ShipmentPack.objects.bulk_create([ShipmentPack(shipment=record, sscc=s) for s in sscc])}
+        ShipmentLine.objects.bulk_create(
+            [
+                ShipmentLine(
+                    shipment=record,
+                    pack=packs.get(line.pack_sscc),
+                    po_line=lines[(line.po_number, line.line_no)],
+                    quantity=line.quantity,
+                    uom=line.uom or lines[(line.po_number, line.line_no)].uom,
+                    lot=line.lot,
+                    serial=line.serial,
+                )
+                for line in shipment.lines
+            ]
+        )
+        shipped: dict[int, Decimal] = defaultdict(Decimal)
+        for line in shipment.lines:
+            shipped[lines[(line.po_number, line.line_no)].pk] += line.quantity
+        touched = [line for line in lines.values() if line.pk in shipped]
+        rules = tolerance.rules_for(company)
+        drafts = []
+        for line in touched:
+            line.shipped_quantity += shipped[line.pk]
+            drafts += _findings(line, supplier, rules, company, record, source, now)
+        open_keys = set(
+            ProcurementException.objects.open()
+            .filter(dedup_key__in=[d.dedup_key for d in drafts])
+            .values_list("dedup_key", flat=True)
+        ) if drafts else set()
+        drafts = [d for d in drafts if d.dedup_key not in open_keys]
+        POLine.objects.bulk_update(touched, ["shipped_quantity"])
+        if drafts:
+            ProcurementException.objects.bulk_create(drafts)
+        key = f"{source.channel}:{supplier.code}:{shipment.shipment_id}"
+        AuditEvent.objects.bulk_create(
+            [
+                audit_event(
+                    source=source,
+                    action="shipment.recorded",
+                    obj=record,
+                    company=company,
+                    po=order,
+                    document_key=key,
+                    after={
+                        "lines": {
+                            line.line_no: {"shipped": line.shipped_quantity, "status": line.ship_status}
+                            for line in touched
+                            if line.po_id == order.pk
+                        }
+                    },
+                    now=now,
+                )
+                for order in orders.values()
+            ]
+            + [
+                audit_event(
+                    source=source,
+                    action="exception.raised",
+                    obj=d,
+                    company=company,
+                    po=orders[d.po_id],
+                    document_key=key,
+                    after={"kind": d.kind, "severity": d.severity, "evidence": d.evidence},
+                    now=now,
+                )
+                for d in drafts
+            ]
+        )
+        outbox_write(
+            buyer_alerts(drafts=drafts, orders=orders, document=document, key=f"asn:{record.pk}", source=source)
+        )
+        PurchaseOrder.objects.filter(pk__in=orders).update(updated_at=now)
+    return RecordResult("applied", record, drafts)
+
+
+def _findings(line: POLine, supplier, rules, company, record: Shipment, source: Source, now) -> list:
+    drafts = []
+    target = Decimal("0") if line.cancelled else (
+        line.confirmed_quantity if line.confirmed_quantity is not None else line.quantity
+    )
+    if line.shipped_quantity > target:
+        limits = rules.limits("asn_quantity", supplier_id=supplier.pk, item_id=line.item_id)
+        verdict = tolerance.evaluate(limits, expected=target, actual=line.shipped_quantity)
+        if not verdict.within:
+            text = f"shipped {line.shipped_quantity} in all against {target} confirmed"
+            drafts.append(
+                exception_draft(
+                    company=company,
+                    kind=Kind.ASN_OVER_SHIPMENT,
+                    severity=Severity.FINANCIAL_MISMATCH,
+                    dedup_key=f"{Kind.ASN_OVER_SHIPMENT}:{line.pk}",
+                    summary=f"PO {line.po.number} line {line.line_no}: {text}",
+                    evidence=verdict.evidence() | {"shipment": record.shipment_id},
+                    supplier_message=text,
+                    source=source,
+                    now=now,
+                    supplier=supplier,
+                    po=line.po,
+                    po_line=line,
+                    shipment=record,
+                )
+            )
+    if company.require_ack_before_asn and line.ack_response in ("", "ACKNOWLEDGED"):
+        text = f"shipped before the line was acknowledged (ship notice {record.shipment_id})"
+        drafts.append(
+            exception_draft(
+                company=company,
+                kind=Kind.ASN_WITHOUT_ACK,
+                severity=Severity.DATA_QUALITY,
+                dedup_key=f"{Kind.ASN_WITHOUT_ACK}:{line.pk}",
+                summary=f"PO {line.po.number} line {line.line_no}: {text}",
+                evidence={"shipment": record.shipment_id, "ack_status": line.ack_status},
+                supplier_message=text,
+                source=source,
+                now=now,
+                supplier=supplier,
+                po=line.po,
+                po_line=line,
+                shipment=record,
+            )
+        )
+    return drafts
+
+
+def _validate(shipment: ShipmentInput) -> None:
+    if not shipment.shipment_id:
+        raise DocumentRefused("a ship notice needs a shipment id", code="invalid")
+    if not shipment.lines:
+        raise DocumentRefused(f"ship notice {shipment.shipment_id} has no lines", code="invalid")
+    for line in shipment.lines:
+        if line.quantity <= 0:
+            raise DocumentRefused(
+                f"ship notice {shipment.shipment_id}: PO {line.po_number} line {line.line_no} ships no quantity",
+                code="invalid",
+            )
+        if line.pack_sscc and (len(line.pack_sscc) != 18 or not line.pack_sscc.isdigit()):
+            raise DocumentRefused(f"ship notice {shipment.shipment_id}: SSCC {line.pack_sscc!r} is not 18 digits",
+                                  code="invalid")

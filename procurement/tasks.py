@@ -1,0 +1,29 @@
+"""Background work: thin tasks that load by id and call one service."""
+
+from celery import shared_task
+
+from procurement import services
+from procurement.services import Source
+
+
+# A lost delivery task loses nothing (the beat sweep finds the row again), so plain acks are fine here.
+@shared_task(name="procurement.tasks.outbox_deliver", ignore_result=True)
+def outbox_deliver(message_id: int) -> str:
+    """Deliver one outbox message if it is due; safe to run twice (the claim is conditional)."""
+    return services.outbox_message_deliver(message_id=message_id)
+
+
+@shared_task(name="procurement.tasks.outbox_dispatch_due", ignore_result=True)
+def outbox_dispatch_due() -> int:
+    """Deliver every message that is due now (new ones whose enqueue was lost, and retries)."""
+    due = services.outbox_due_ids()
+    for message_id in due:
+        services.outbox_message_deliver(message_id=message_id)
+    return len(due)
+
+
+@shared_task(name="procurement.tasks.acknowledgements_overdue_check", ignore_result=True)
+def acknowledgements_overdue_check() -> int:
+    """Raise an exception for each PO revision whose acknowledgement is overdue."""
+    source = Source(channel="system", label="scheduler")
+    return len(services.acknowledgements_overdue_raise(source=source))
