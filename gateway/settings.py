@@ -26,7 +26,7 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
-_DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production"  # noqa: S105
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", _DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")

@@ -31,7 +31,10 @@ def metrics(request: HttpRequest) -> HttpResponse:
     ]
     for row in InboundDocument.objects.values("channel", "state").annotate(n=Count("id")).order_by():
         lines.append(f'gateway_inbound_documents{{channel="{row["channel"]}",state="{row["state"]}"}} {row["n"]}')
-    lines += ["# HELP gateway_outbound_messages Outbox rows by kind and state.", "# TYPE gateway_outbound_messages gauge"]
+    lines += [
+        "# HELP gateway_outbound_messages Outbox rows by kind and state.",
+        "# TYPE gateway_outbound_messages gauge",
+    ]
     for row in OutboundMessage.objects.values("kind", "state").annotate(n=Count("id")).order_by():
         lines.append(f'gateway_outbound_messages{{kind="{row["kind"]}",state="{row["state"]}"}} {row["n"]}')
     lines += [

@@ -33,8 +33,21 @@ class POLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = (
-        "line_no", "item", "quantity", "uom", "unit_price", "need_by", "cancelled", "ack_response", "confirmed_quantity",
-        "confirmed_price", "promised_date", "proposal", "shipped_quantity", "received_quantity", "invoiced_quantity",
+        "line_no",
+        "item",
+        "quantity",
+        "uom",
+        "unit_price",
+        "need_by",
+        "cancelled",
+        "ack_response",
+        "confirmed_quantity",
+        "confirmed_price",
+        "promised_date",
+        "proposal",
+        "shipped_quantity",
+        "received_quantity",
+        "invoiced_quantity",
         "statuses",
     )
     readonly_fields = fields
@@ -108,26 +121,42 @@ class ExceptionAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Assign to me")
     def assign_to_me(self, request, queryset):
-        self._run(request, queryset, "Assigned",
-                  lambda pk: services.exception_assign(exception_id=pk, owner=request.user, source=_source(request)))
+        self._run(
+            request,
+            queryset,
+            "Assigned",
+            lambda pk: services.exception_assign(exception_id=pk, owner=request.user, source=_source(request)),
+        )
 
     @admin.action(description="Accept (supplier proposal or variance)")
     def accept(self, request, queryset):
         reason = request.POST.get("reason", "")
-        self._run(request, queryset, "Accepted",
-                  lambda pk: services.exception_accept(exception_id=pk, source=_source(request), note=reason))
+        self._run(
+            request,
+            queryset,
+            "Accepted",
+            lambda pk: services.exception_accept(exception_id=pk, source=_source(request), note=reason),
+        )
 
     @admin.action(description="Reject and tell the supplier (needs a reason)")
     def reject(self, request, queryset):
         reason = request.POST.get("reason", "")
-        self._run(request, queryset, "Rejected",
-                  lambda pk: services.exception_reject(exception_id=pk, source=_source(request), reason=reason))
+        self._run(
+            request,
+            queryset,
+            "Rejected",
+            lambda pk: services.exception_reject(exception_id=pk, source=_source(request), reason=reason),
+        )
 
     @admin.action(description="Dismiss (needs a reason)")
     def dismiss(self, request, queryset):
         reason = request.POST.get("reason", "")
-        self._run(request, queryset, "Dismissed",
-                  lambda pk: services.exception_dismiss(exception_id=pk, source=_source(request), reason=reason))
+        self._run(
+            request,
+            queryset,
+            "Dismissed",
+            lambda pk: services.exception_dismiss(exception_id=pk, source=_source(request), reason=reason),
+        )
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.is_staff
@@ -149,7 +178,16 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 @admin.register(models.OutboundMessage)
 class OutboundMessageAdmin(ReadOnlyAdmin):
-    list_display = ("id", "event", "kind", "destination", "state", "attempts", "next_attempt_at", "last_error")
+    list_display = (
+        "id",
+        "event",
+        "kind",
+        "destination",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    )
     list_filter = ("state", "kind", "event")
     search_fields = ("destination", "idempotency_key", "correlation_id")
     inlines = [DeliveryAttemptInline]
@@ -173,7 +211,16 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(models.InboundDocument)
 class InboundDocumentAdmin(ReadOnlyAdmin):
-    list_display = ("id", "channel", "sender", "document_type", "state", "outcome_code", "size", "received_at")
+    list_display = (
+        "id",
+        "channel",
+        "sender",
+        "document_type",
+        "state",
+        "outcome_code",
+        "size",
+        "received_at",
+    )
     list_filter = ("channel", "state", "document_type")
     search_fields = ("sender", "document_key", "sha256", "correlation_id", "filename")
     exclude = ("content",)
@@ -186,7 +233,15 @@ class InboundDocumentAdmin(ReadOnlyAdmin):
 
 @admin.register(models.AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_at", "actor_label", "channel", "action", "object_type", "object_id", "correlation_id")
+    list_display = (
+        "occurred_at",
+        "actor_label",
+        "channel",
+        "action",
+        "object_type",
+        "object_id",
+        "correlation_id",
+    )
     list_filter = ("channel", "action")
     search_fields = ("correlation_id", "document_key", "po__number")
 
@@ -203,8 +258,17 @@ for model in (
 
 @admin.register(models.ToleranceRule)
 class ToleranceRuleAdmin(admin.ModelAdmin):
-    list_display = ("check_kind", "company", "supplier", "item", "over_percent", "over_amount", "under_percent",
-                    "under_amount", "auto_accept")
+    list_display = (
+        "check_kind",
+        "company",
+        "supplier",
+        "item",
+        "over_percent",
+        "over_amount",
+        "under_percent",
+        "under_amount",
+        "auto_accept",
+    )
     list_filter = ("company", "check_kind")
 
 

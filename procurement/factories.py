@@ -55,9 +55,7 @@ class SupplierFactory(factory.django.DjangoModelFactory):
 
 
 class SupplierUserFactory(UserFactory):
-    membership = factory.RelatedFactory(
-        "procurement.factories.MembershipFactory", factory_related_name="user"
-    )
+    membership = factory.RelatedFactory("procurement.factories.MembershipFactory", factory_related_name="user")
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

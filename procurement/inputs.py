@@ -197,4 +197,3 @@ def fingerprint(value: Any) -> str:
     """sha256 of a canonical input's JSON form: equal documents, equal fingerprints."""
     text = json.dumps(canonical_json(value), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
-

@@ -44,9 +44,7 @@ class SupplierMembership(models.Model):
         MEMBER = "member", "Member"
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="memberships")
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="supplier_membership"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="supplier_membership")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
 
     def __str__(self) -> str:

@@ -14,18 +14,30 @@ class AuditEvent(models.Model):
 
     occurred_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     actor_label = models.CharField(max_length=120)
     channel = models.CharField(max_length=16)
     action = models.CharField(max_length=60)
     company = models.ForeignKey(
-        "procurement.Company", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        "procurement.Company",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     po = models.ForeignKey(
-        "procurement.PurchaseOrder", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        "procurement.PurchaseOrder",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="audit_events",
     )
     object_type = models.CharField(max_length=40)

@@ -33,9 +33,7 @@ class Acknowledgement(DocumentKeyFields):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["channel", "supplier", "document_id"], name="ack_document_key_unique"
-            )
+            models.UniqueConstraint(fields=["channel", "supplier", "document_id"], name="ack_document_key_unique")
         ]
 
 

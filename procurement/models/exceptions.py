@@ -71,13 +71,21 @@ class ProcurementException(models.Model):
         "suppliers.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="exceptions"
     )
     po = models.ForeignKey(
-        "procurement.PurchaseOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="exceptions"
+        "procurement.PurchaseOrder",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="exceptions",
     )
     po_line = models.ForeignKey(
         "procurement.POLine", null=True, blank=True, on_delete=models.PROTECT, related_name="exceptions"
     )
     change_request = models.ForeignKey(
-        "procurement.ChangeRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="exceptions"
+        "procurement.ChangeRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="exceptions",
     )
     invoice = models.ForeignKey(
         "procurement.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="exceptions"
@@ -86,7 +94,11 @@ class ProcurementException(models.Model):
         "procurement.Shipment", null=True, blank=True, on_delete=models.PROTECT, related_name="exceptions"
     )
     inbound_document = models.ForeignKey(
-        "procurement.InboundDocument", null=True, blank=True, on_delete=models.PROTECT, related_name="exceptions"
+        "procurement.InboundDocument",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="exceptions",
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     severity = models.CharField(max_length=24, choices=Severity.choices)

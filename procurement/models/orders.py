@@ -67,6 +67,8 @@ class PurchaseOrder(models.Model):
         if ack & {"awaiting", "acknowledged", "on_hold"}:
             return "awaiting_acknowledgement"
         receipt = {line.receipt_status for line in live}
+        if any(line.match_state == POLine.MatchState.EXCEPTION for line in live):
+            return "invoice_on_hold"
         if receipt <= {"full", "over"}:
             invoice = {line.invoice_status for line in live}
             return "closed" if invoice <= {"invoiced", "over_invoiced"} else "to_invoice"

@@ -17,9 +17,7 @@ class Company(models.Model):
     require_ack_before_asn = models.BooleanField(
         default=True, help_text="Raise an exception when a ship notice arrives for an unacknowledged line."
     )
-    three_way_match = models.BooleanField(
-        default=True, help_text="Match invoices against receipts as well as the PO."
-    )
+    three_way_match = models.BooleanField(default=True, help_text="Match invoices against receipts as well as the PO.")
     sla_hours = models.JSONField(
         default=dict, blank=True, help_text="Per exception kind, hours until an exception is due."
     )

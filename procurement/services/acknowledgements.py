@@ -24,7 +24,16 @@ from procurement.models import (
 )
 
 from . import tolerance
-from .common import RecordResult, Source, audit_event, buyer_alerts, exception_draft, jsonable, lock_po_lines
+from .common import (
+    RecordResult,
+    Source,
+    audit_event,
+    buyer_alerts,
+    exception_draft,
+    jsonable,
+    lock_po_lines,
+    num,
+)
 from .errors import DocumentRefused
 from .orders import _change_locked, po_as_input, proposal_applied
 from .outbox import outbox_write
@@ -393,12 +402,22 @@ def _plan_line(line: POLine, answer: AckLineInput, supplier, rules) -> _LinePlan
     if response == inputs.LINE_REJECT:
         plan.proposal, plan.current = {"cancel": True}, jsonable({"quantity": line.quantity})
         plan.findings.append(
-            (Kind.REJECTED_LINE, Severity.PROCUREMENT_DELAY, "supplier rejected the line", {"raw_code": answer.raw_code})
+            (
+                Kind.REJECTED_LINE,
+                Severity.PROCUREMENT_DELAY,
+                "supplier rejected the line",
+                {"raw_code": answer.raw_code},
+            )
         )
         return plan
     if response == inputs.LINE_HOLD:
         plan.findings.append(
-            (Kind.LINE_ON_HOLD, Severity.PROCUREMENT_DELAY, "supplier put the line on hold", {"raw_code": answer.raw_code})
+            (
+                Kind.LINE_ON_HOLD,
+                Severity.PROCUREMENT_DELAY,
+                "supplier put the line on hold",
+                {"raw_code": answer.raw_code},
+            )
         )
         return plan
     within_all = True
@@ -411,7 +430,7 @@ def _plan_line(line: POLine, answer: AckLineInput, supplier, rules) -> _LinePlan
                 (
                     Kind.PRICE_DEVIATION,
                     Severity.FINANCIAL_MISMATCH,
-                    f"price {answer.unit_price} instead of {line.unit_price}",
+                    f"price {num(answer.unit_price)} instead of {num(line.unit_price)}",
                     verdict.evidence(),
                 )
             )
@@ -423,7 +442,12 @@ def _plan_line(line: POLine, answer: AckLineInput, supplier, rules) -> _LinePlan
         if not verdict.within:
             severity = Severity.PROCUREMENT_DELAY if quantity < line.quantity else Severity.FINANCIAL_MISMATCH
             plan.findings.append(
-                (Kind.QUANTITY_DEVIATION, severity, f"quantity {quantity} instead of {line.quantity}", verdict.evidence())
+                (
+                    Kind.QUANTITY_DEVIATION,
+                    severity,
+                    f"quantity {num(quantity)} instead of {num(line.quantity)}",
+                    verdict.evidence(),
+                )
             )
     if answer.promised_date is not None and answer.promised_date != line.need_by:
         verdict = tolerance.evaluate_date(limits("date"), expected=line.need_by, actual=answer.promised_date)
@@ -442,7 +466,10 @@ def _plan_line(line: POLine, answer: AckLineInput, supplier, rules) -> _LinePlan
                 )
             )
     if answer.substitute_part_number and answer.substitute_part_number != line.item.part_number:
-        plan.proposal["part_number"], plan.current["part_number"] = answer.substitute_part_number, line.item.part_number
+        plan.proposal["part_number"], plan.current["part_number"] = (
+            answer.substitute_part_number,
+            line.item.part_number,
+        )
         within_all = False
         plan.findings.append(
             (

@@ -74,6 +74,12 @@ class RecordResult:
         return self.outcome == "duplicate"
 
 
+def num(value: Decimal) -> str:
+    """A quantity or price as people write it: no trailing zeros from the column's scale."""
+    text = format(value.normalize(), "f")
+    return text
+
+
 def jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value.normalize()) if value == value.to_integral() else str(value)
@@ -230,7 +236,12 @@ def supplier_notifications(
 
 
 def buyer_alerts(
-    *, drafts: list[ProcurementException], orders: dict[int, PurchaseOrder], document: str, key: str, source: Source
+    *,
+    drafts: list[ProcurementException],
+    orders: dict[int, PurchaseOrder],
+    document: str,
+    key: str,
+    source: Source,
 ) -> list[OutboundMessage]:
     """One e-mail per PO buyer listing the exceptions a document raised on that buyer's POs."""
     by_po: dict[int, list[ProcurementException]] = {}

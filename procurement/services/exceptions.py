@@ -76,7 +76,13 @@ def exception_accept(*, exception_id: int, source: Source, note: str = "") -> Pr
             company=order.company,
             revision_source=PORevision.Source.SUPPLIER_PROPOSAL,
         )
-        _resolve(ProcurementException.objects.open().filter(change_request=cr), Resolution.ACCEPTED, source, note, now)
+        _resolve(
+            ProcurementException.objects.open().filter(change_request=cr),
+            Resolution.ACCEPTED,
+            source,
+            note,
+            now,
+        )
     else:
         if exc.invoice_id and exc.po_line_id:
             POLine.objects.filter(pk=exc.po_line_id).update(match_state=POLine.MatchState.OVERRIDDEN)
@@ -134,8 +140,14 @@ def exception_dismiss(*, exception_id: int, source: Source, reason: str) -> Proc
     if not reason.strip():
         raise InvalidAction("dismissing an exception needs a reason")
     exc = _open_locked(exception_id)
-    _resolve(ProcurementException.objects.filter(pk=exc.pk), Resolution.DISMISSED, source, reason, timezone.now(),
-             state=State.DISMISSED)
+    _resolve(
+        ProcurementException.objects.filter(pk=exc.pk),
+        Resolution.DISMISSED,
+        source,
+        reason,
+        timezone.now(),
+        state=State.DISMISSED,
+    )
     exc.refresh_from_db()
     return exc
 
@@ -210,11 +222,21 @@ def _resolve(queryset, resolution: str, source: Source, note: str, now, state: s
     for exc in rows:
         exc.state, exc.resolution, exc.resolution_note = state, resolution, note
         exc.resolved_by, exc.resolved_at = _user(source), now
-    ProcurementException.objects.bulk_update(rows, ["state", "resolution", "resolution_note", "resolved_by", "resolved_at"])
+    ProcurementException.objects.bulk_update(
+        rows, ["state", "resolution", "resolution_note", "resolved_by", "resolved_at"]
+    )
     AuditEvent.objects.bulk_create(
         [
-            audit_event(source=source, action=f"exception.{resolution}", obj=exc, company=exc.company, po=exc.po,
-                        before={"state": before[exc.pk]}, after={"state": exc.state, "resolution": resolution, "note": note}, now=now)
+            audit_event(
+                source=source,
+                action=f"exception.{resolution}",
+                obj=exc,
+                company=exc.company,
+                po=exc.po,
+                before={"state": before[exc.pk]},
+                after={"state": exc.state, "resolution": resolution, "note": note},
+                now=now,
+            )
             for exc in rows
         ]
     )
@@ -229,7 +251,17 @@ def _release_invoice_if_clear(invoice_id: int) -> None:
 
 def _audit(source: Source, action: str, exc: ProcurementException, before, after) -> None:
     AuditEvent.objects.bulk_create(
-        [audit_event(source=source, action=action, obj=exc, company=exc.company, po=exc.po, before=before, after=after)]
+        [
+            audit_event(
+                source=source,
+                action=action,
+                obj=exc,
+                company=exc.company,
+                po=exc.po,
+                before=before,
+                after=after,
+            )
+        ]
     )
 
 

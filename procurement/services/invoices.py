@@ -20,7 +20,7 @@ from procurement.models import (
 )
 
 from . import tolerance
-from .common import RecordResult, Source, audit_event, buyer_alerts, exception_draft
+from .common import RecordResult, Source, audit_event, buyer_alerts, exception_draft, num
 from .errors import DocumentRefused
 from .lines import lines_locked
 from .outbox import outbox_write
@@ -136,7 +136,7 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
                 )
             line.match_state = _worst(line.match_state, status)
         if invoice.total is not None and invoice.total != computed:
-            text = f"total {invoice.total} does not equal the sum of the lines {computed}"
+            text = f"total {num(invoice.total)} does not equal the sum of the lines {num(computed)}"
             reasons.append(text)
             drafts.append(
                 exception_draft(
@@ -145,7 +145,11 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
                     severity=Severity.FINANCIAL_MISMATCH,
                     dedup_key=f"invoice_total:{record.pk}",
                     summary=f"Invoice {invoice.invoice_number}, PO {order.number}: {text}",
-                    evidence={"expected": computed, "actual": invoice.total, "invoice": invoice.invoice_number},
+                    evidence={
+                        "expected": computed,
+                        "actual": invoice.total,
+                        "invoice": invoice.invoice_number,
+                    },
                     supplier_message=text,
                     source=source,
                     now=now,
@@ -157,8 +161,9 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
         for line in {lines[(invoice.po_number, g.line_no)] for g in invoice.lines}:
             line.invoiced_quantity += billed[line.pk]
         InvoiceLine.objects.bulk_create(invoice_lines)
-        POLine.objects.bulk_update(list({line.pk: line for line in lines.values()}.values()),
-                                   ["invoiced_quantity", "match_state"])
+        POLine.objects.bulk_update(
+            list({line.pk: line for line in lines.values()}.values()), ["invoiced_quantity", "match_state"]
+        )
         statuses = {il.match_status for il in invoice_lines}
         if reasons:
             record.match_status = Invoice.MatchStatus.ON_HOLD
@@ -179,20 +184,37 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
                     company=company,
                     po=order,
                     document_key=key,
-                    after={"purpose": invoice.purpose, "total": record.total, "match": record.match_status,
-                           "hold_reason": record.hold_reason},
+                    after={
+                        "purpose": invoice.purpose,
+                        "total": record.total,
+                        "match": record.match_status,
+                        "hold_reason": record.hold_reason,
+                    },
                     now=now,
                 )
             ]
             + [
-                audit_event(source=source, action="exception.raised", obj=d, company=company, po=order,
-                            document_key=key, after={"kind": d.kind, "evidence": d.evidence}, now=now)
+                audit_event(
+                    source=source,
+                    action="exception.raised",
+                    obj=d,
+                    company=company,
+                    po=order,
+                    document_key=key,
+                    after={"kind": d.kind, "evidence": d.evidence},
+                    now=now,
+                )
                 for d in drafts
             ]
         )
         outbox_write(
-            buyer_alerts(drafts=drafts, orders={order.pk: order}, document=document, key=f"inv:{record.pk}",
-                         source=source)
+            buyer_alerts(
+                drafts=drafts,
+                orders={order.pk: order},
+                document=document,
+                key=f"inv:{record.pk}",
+                source=source,
+            )
         )
         PurchaseOrder.objects.filter(pk=order.pk).update(updated_at=now)
     return RecordResult("applied", record, drafts)
@@ -218,8 +240,13 @@ def _match(line: POLine, given, billed: Decimal, rules, supplier) -> tuple[str, 
         if price.within:
             status = "within_tolerance"
         else:
-            found.append((Kind.INVOICE_PRICE_MISMATCH, f"price {given.unit_price} against PO price {line.unit_price}",
-                          price.evidence()))
+            found.append(
+                (
+                    Kind.INVOICE_PRICE_MISMATCH,
+                    f"price {num(given.unit_price)} against PO price {num(line.unit_price)}",
+                    price.evidence(),
+                )
+            )
     reference = quantity_reference(line, company.three_way_match)
     total = line.invoiced_quantity + billed
     if total > reference:
@@ -232,11 +259,13 @@ def _match(line: POLine, given, billed: Decimal, rules, supplier) -> tuple[str, 
         if quantity.within:
             status = "within_tolerance"
         else:
-            found.append((
-                Kind.INVOICE_QUANTITY_MISMATCH,
-                f"{total} invoiced in all against {reference} {basis}",
-                quantity.evidence() | {"basis": basis},
-            ))
+            found.append(
+                (
+                    Kind.INVOICE_QUANTITY_MISMATCH,
+                    f"{num(total)} invoiced in all against {num(reference)} {basis}",
+                    quantity.evidence() | {"basis": basis},
+                )
+            )
     return ("exception" if found else status), found
 
 
@@ -257,6 +286,7 @@ def _validate(invoice: InvoiceInput) -> None:
     for line in invoice.lines:
         if line.quantity <= 0 or line.unit_price < 0:
             raise DocumentRefused(
-                f"invoice {invoice.invoice_number} line {line.line_no}: quantity must be positive and price not negative",
+                f"invoice {invoice.invoice_number} line {line.line_no}: "
+                "quantity must be positive and price not negative",
                 code="invalid",
             )

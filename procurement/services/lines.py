@@ -24,8 +24,9 @@ def lines_locked(
     lines = lock_po_lines(query.filter(po__number__in={po for po, _ in wanted}))
     companies = {line.po.company_id for line in lines}
     if len(companies) > 1:
-        raise DocumentRefused(f"{document}: its PO numbers exist for several companies; name the company",
-                              code="ambiguous_po")
+        raise DocumentRefused(
+            f"{document}: its PO numbers exist for several companies; name the company", code="ambiguous_po"
+        )
     found = {(line.po.number, line.line_no): line for line in lines}
     known_pos = {line.po.number for line in lines}
     missing_pos = sorted({po for po, _ in wanted if po not in known_pos})

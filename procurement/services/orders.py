@@ -31,7 +31,15 @@ from .errors import DocumentRefused, NotFound
 from .outbox import outbox_write
 from .refusals import records_refusals, refusal_recorded
 
-LINE_FIELDS = ("part_number", "quantity", "uom", "unit_price", "need_by", "supplier_part_number", "description")
+LINE_FIELDS = (
+    "part_number",
+    "quantity",
+    "uom",
+    "unit_price",
+    "need_by",
+    "supplier_part_number",
+    "description",
+)
 HEADER_FIELDS = ("ship_to", "currency", "order_date", "buyer", "notes")
 
 
@@ -67,9 +75,7 @@ def purchase_order_publish(*, po: PurchaseOrderInput, source: Source) -> RecordR
             updated_at=now,
         )
         items = _items_for(company, po.lines)
-        POLine.objects.bulk_create(
-            [_new_line(order, line, items[line.part_number], po.revision) for line in po.lines]
-        )
+        POLine.objects.bulk_create([_new_line(order, line, items[line.part_number], po.revision) for line in po.lines])
         PORevision.objects.create(
             po=order,
             revision=po.revision,
@@ -167,9 +173,7 @@ def proposal_applied(line: POLineInput, proposed: dict) -> POLineInput | None:
     return dataclasses.replace(line, **changes)
 
 
-def _change_locked(
-    *, po: PurchaseOrderInput, source: Source, company: Company, revision_source: str
-) -> RecordResult:
+def _change_locked(*, po: PurchaseOrderInput, source: Source, company: Company, revision_source: str) -> RecordResult:
     lines = list(
         POLine.objects.select_related("po", "po__company", "po__supplier", "po__ship_to", "po__buyer", "item")
         .select_for_update(of=("self", "po"))
@@ -190,7 +194,8 @@ def _change_locked(
         return _same_revision_or_refuse(order, po, source)
     if po.supplier != order.supplier.code:
         raise DocumentRefused(
-            f"PO {po.number} belongs to supplier {order.supplier.code}; a change cannot move it", code="invalid"
+            f"PO {po.number} belongs to supplier {order.supplier.code}; a change cannot move it",
+            code="invalid",
         )
     now = timezone.now()
     previous = po_as_input(order, lines, revision=order.revision)
@@ -210,7 +215,12 @@ def _change_locked(
         if not line.cancelled and not _line_changed(line, new):
             continue
         line.item = items[new.part_number]
-        line.quantity, line.uom, line.unit_price, line.need_by = new.quantity, new.uom, new.unit_price, new.need_by
+        line.quantity, line.uom, line.unit_price, line.need_by = (
+            new.quantity,
+            new.uom,
+            new.unit_price,
+            new.need_by,
+        )
         line.supplier_part_number, line.description = new.supplier_part_number, new.description
         line.cancelled = False
         line.revision = po.revision
@@ -267,7 +277,11 @@ def _change_locked(
         supplier_notifications(
             supplier=order.supplier,
             event="po.changed",
-            payload={"po": inputs.canonical_json(po), "diff": jsonable(diff), "previous_revision": previous.revision},
+            payload={
+                "po": inputs.canonical_json(po),
+                "diff": jsonable(diff),
+                "previous_revision": previous.revision,
+            },
             key=f"po.changed:{key}",
             source=source,
             po=order,
@@ -301,7 +315,11 @@ def _reset_supplier_answer(line: POLine, *, accepted: bool) -> None:
     """A changed line needs a new answer, unless the change is the supplier's own accepted proposal."""
     if accepted:
         line.ack_response = inputs.LINE_ACCEPT
-        line.confirmed_quantity, line.confirmed_price, line.promised_date = line.quantity, line.unit_price, line.need_by
+        line.confirmed_quantity, line.confirmed_price, line.promised_date = (
+            line.quantity,
+            line.unit_price,
+            line.need_by,
+        )
         line.change_state = POLine.ChangeState.ACCEPTED
     else:
         line.ack_response = ""

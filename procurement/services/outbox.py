@@ -92,7 +92,11 @@ def outbox_message_deliver(*, message_id: int) -> str:
             duration_ms=elapsed,
         )
         if succeeded:
-            message.state, message.delivered_at, message.last_error = OutboundMessage.State.DELIVERED, finished, ""
+            message.state, message.delivered_at, message.last_error = (
+                OutboundMessage.State.DELIVERED,
+                finished,
+                "",
+            )
         elif message.attempts >= message.max_attempts:
             message.state, message.last_error = OutboundMessage.State.DEAD, detail[:2000]
         else:
@@ -136,8 +140,16 @@ def outbox_message_retry(*, message_id: int, source: Source) -> OutboundMessage:
     message.next_attempt_at = now
     message.save(update_fields=["state", "max_attempts", "next_attempt_at"])
     AuditEvent.objects.bulk_create(
-        [audit_event(source=source, action="outbox.retried", obj=message, po=message.po, now=now,
-                     after={"attempts": message.attempts, "max_attempts": message.max_attempts})]
+        [
+            audit_event(
+                source=source,
+                action="outbox.retried",
+                obj=message,
+                po=message.po,
+                now=now,
+                after={"attempts": message.attempts, "max_attempts": message.max_attempts},
+            )
+        ]
     )
     if settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT:
         from procurement.tasks import outbox_deliver

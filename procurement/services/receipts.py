@@ -172,11 +172,11 @@ def _clear_quantity_holds(company: Company, touched: list[POLine], now) -> list[
     """Clear 3-way quantity mismatches that the goods now received cover; release invoices left clean."""
     by_pk = {line.pk: line for line in touched}
     pending = list(
-        ProcurementException.objects.open().filter(
-            kind=Kind.INVOICE_QUANTITY_MISMATCH, po_line_id__in=by_pk
-        )
+        ProcurementException.objects.open().filter(kind=Kind.INVOICE_QUANTITY_MISMATCH, po_line_id__in=by_pk)
     )
-    cleared = [e for e in pending if by_pk[e.po_line_id].invoiced_quantity <= quantity_reference(by_pk[e.po_line_id], True)]
+    cleared = [
+        e for e in pending if by_pk[e.po_line_id].invoiced_quantity <= quantity_reference(by_pk[e.po_line_id], True)
+    ]
     if not cleared:
         return []
     ProcurementException.objects.filter(pk__in=[e.pk for e in cleared]).update(
@@ -206,9 +206,11 @@ def _validate(receipt: ReceiptInput) -> None:
         raise DocumentRefused(f"receipt {receipt.receipt_number} has no lines", code="invalid")
     for line in receipt.lines:
         if line.quantity_received < 0 or line.quantity_rejected < 0:
-            raise DocumentRefused(f"receipt {receipt.receipt_number} line {line.line_no}: negative quantity",
-                                  code="invalid")
+            raise DocumentRefused(
+                f"receipt {receipt.receipt_number} line {line.line_no}: negative quantity", code="invalid"
+            )
         if line.quantity_rejected > line.quantity_received:
             raise DocumentRefused(
-                f"receipt {receipt.receipt_number} line {line.line_no}: more rejected than received", code="invalid"
+                f"receipt {receipt.receipt_number} line {line.line_no}: more rejected than received",
+                code="invalid",
             )

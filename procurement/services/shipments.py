@@ -21,7 +21,7 @@ from procurement.models import (
 )
 
 from . import tolerance
-from .common import RecordResult, Source, audit_event, buyer_alerts, exception_draft
+from .common import RecordResult, Source, audit_event, buyer_alerts, exception_draft, num
 from .errors import DocumentRefused
 from .lines import lines_locked
 from .outbox import outbox_write
@@ -85,7 +85,9 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
             received_at=now,
         )
         sscc = list(dict.fromkeys([*shipment.packs, *(line.pack_sscc for line in shipment.lines if line.pack_sscc)]))
-        packs = {p.sscc: p for p in ShipmentPack.objects.bulk_create([ShipmentPack(shipment=record, sscc=s) for s in sscc])}
+        packs = {
+            p.sscc: p for p in ShipmentPack.objects.bulk_create([ShipmentPack(shipment=record, sscc=s) for s in sscc])
+        }
         ShipmentLine.objects.bulk_create(
             [
                 ShipmentLine(
@@ -109,11 +111,15 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
         for line in touched:
             line.shipped_quantity += shipped[line.pk]
             drafts += _findings(line, supplier, rules, company, record, source, now)
-        open_keys = set(
-            ProcurementException.objects.open()
-            .filter(dedup_key__in=[d.dedup_key for d in drafts])
-            .values_list("dedup_key", flat=True)
-        ) if drafts else set()
+        open_keys = (
+            set(
+                ProcurementException.objects.open()
+                .filter(dedup_key__in=[d.dedup_key for d in drafts])
+                .values_list("dedup_key", flat=True)
+            )
+            if drafts
+            else set()
+        )
         drafts = [d for d in drafts if d.dedup_key not in open_keys]
         POLine.objects.bulk_update(touched, ["shipped_quantity"])
         if drafts:
@@ -162,14 +168,16 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
 
 def _findings(line: POLine, supplier, rules, company, record: Shipment, source: Source, now) -> list:
     drafts = []
-    target = Decimal("0") if line.cancelled else (
-        line.confirmed_quantity if line.confirmed_quantity is not None else line.quantity
+    target = (
+        Decimal("0")
+        if line.cancelled
+        else (line.confirmed_quantity if line.confirmed_quantity is not None else line.quantity)
     )
     if line.shipped_quantity > target:
         limits = rules.limits("asn_quantity", supplier_id=supplier.pk, item_id=line.item_id)
         verdict = tolerance.evaluate(limits, expected=target, actual=line.shipped_quantity)
         if not verdict.within:
-            text = f"shipped {line.shipped_quantity} in all against {target} confirmed"
+            text = f"shipped {num(line.shipped_quantity)} in all against {num(target)} confirmed"
             drafts.append(
                 exception_draft(
                     company=company,
@@ -221,5 +229,7 @@ def _validate(shipment: ShipmentInput) -> None:
                 code="invalid",
             )
         if line.pack_sscc and (len(line.pack_sscc) != 18 or not line.pack_sscc.isdigit()):
-            raise DocumentRefused(f"ship notice {shipment.shipment_id}: SSCC {line.pack_sscc!r} is not 18 digits",
-                                  code="invalid")
+            raise DocumentRefused(
+                f"ship notice {shipment.shipment_id}: SSCC {line.pack_sscc!r} is not 18 digits",
+                code="invalid",
+            )

@@ -104,10 +104,8 @@ def evaluate(limits: Limits, *, expected: Decimal, actual: Decimal, percent_appl
     """Whether ``actual`` is within ``limits`` of ``expected``; every limit that is set must hold."""
     deviation = actual - expected
     magnitude = abs(deviation)
-    if expected != 0:
-        percent = magnitude * HUNDRED / abs(expected)
-    else:
-        percent = None if deviation == 0 else Decimal("Infinity")
+    # Against an expected zero any deviation is infinitely many percent: a set percentage never allows it.
+    percent = Decimal("Infinity") if expected == 0 else magnitude * HUNDRED / abs(expected)
     if deviation == 0:
         within = True
     else:
@@ -115,13 +113,13 @@ def evaluate(limits: Limits, *, expected: Decimal, actual: Decimal, percent_appl
             (limits.over_percent, limits.over_amount) if deviation > 0 else (limits.under_percent, limits.under_amount)
         )
         within = abs_limit is None or magnitude <= abs_limit
-        if percent_applies and pct_limit is not None and percent is not None:
+        if percent_applies and pct_limit is not None:
             within = within and percent <= pct_limit
     return Verdict(
         expected=expected,
         actual=actual,
         deviation=deviation,
-        percent=percent if percent_applies and percent is not None and percent.is_finite() else None,
+        percent=percent if percent_applies and percent.is_finite() else None,
         within=within,
         limits=limits,
     )
@@ -130,5 +128,8 @@ def evaluate(limits: Limits, *, expected: Decimal, actual: Decimal, percent_appl
 def evaluate_date(limits: Limits, *, expected: dt.date, actual: dt.date) -> Verdict:
     """Dates compare in days: ``over`` is late, ``under`` is early; percentages do not apply."""
     return evaluate(
-        limits, expected=Decimal(expected.toordinal()), actual=Decimal(actual.toordinal()), percent_applies=False
+        limits,
+        expected=Decimal(expected.toordinal()),
+        actual=Decimal(actual.toordinal()),
+        percent_applies=False,
     )

@@ -1,0 +1,319 @@
+"""Demo data: a company with two plants, buyers, a supplier on each channel, and POs in every state.
+
+Everything goes through the write path, which is idempotent, so running this again changes nothing.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from procurement import inputs
+from procurement.inputs import AckLineInput as AL
+from procurement.models import Company, Plant, ProcurementException, ToleranceRule
+from procurement.services import (
+    Source,
+    acknowledgement_record,
+    invoice_record,
+    purchase_order_publish,
+    receipt_record,
+    shipment_record,
+)
+from suppliers.models import Supplier, SupplierMembership
+
+BUYER_PASSWORD = "buyer-demo-pass"
+SUPPLIER_PASSWORD = "supplier-demo-pass"
+TODAY = dt.date.today()
+
+
+class Command(BaseCommand):
+    help = "Load demo data (safe to run again)."
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            company, plants, buyers, suppliers = self._parties()
+        erp = Source(channel="system", label="system ERP (demo)", correlation_id="demo-erp")
+        for number, supplier, plant, lines in self._orders(suppliers, plants):
+            po = inputs.PurchaseOrderInput(
+                company=company.code,
+                number=number,
+                supplier=supplier.code,
+                ship_to=plant.code,
+                currency="USD",
+                order_date=TODAY - dt.timedelta(days=10),
+                buyer=buyers[0].username,
+                lines=lines,
+            )
+            purchase_order_publish(po=po, source=erp)
+        self._answers(suppliers)
+        open_exceptions = ProcurementException.objects.open().count()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {open_exceptions} open exceptions."))
+
+    def _parties(self):
+        company, _ = Company.objects.get_or_create(code="ACME", defaults={"name": "Acme Manufacturing"})
+        plants = [
+            Plant.objects.get_or_create(company=company, code="DET", defaults={"name": "Detroit assembly"})[0],
+            Plant.objects.get_or_create(company=company, code="MTY", defaults={"name": "Monterrey machining"})[0],
+        ]
+        user_model = get_user_model()
+        buyers = []
+        for username, name in (("buyer", "Bea Buyer"), ("planner", "Pat Planner")):
+            user, created = user_model.objects.get_or_create(
+                username=username,
+                defaults={
+                    "email": f"{username}@acme.example",
+                    "first_name": name,
+                    "is_staff": True,
+                    "is_superuser": True,
+                },
+            )
+            if created:
+                user.set_password(BUYER_PASSWORD)
+                user.save()
+            buyers.append(user)
+        suppliers = {}
+        for code, name, tier, channel, login in (
+            ("BOLTS", "Bolts & Fasteners Co", Supplier.Tier.LONG_TAIL, Supplier.Channel.PORTAL, "bolts-user"),
+            ("GEARS", "Precision Gears Inc", Supplier.Tier.STRATEGIC, Supplier.Channel.API, "gears-user"),
+            ("CASTINGS", "Midwest Castings", Supplier.Tier.STANDARD, Supplier.Channel.EDI, "castings-user"),
+        ):
+            supplier, _ = Supplier.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "tier": tier,
+                    "channel": channel,
+                    "notify_email": f"orders@{code.lower()}.example",
+                },
+            )
+            user, created = user_model.objects.get_or_create(username=login, defaults={"email": f"{login}@example.com"})
+            if created:
+                user.set_password(SUPPLIER_PASSWORD)
+                user.save()
+            SupplierMembership.objects.get_or_create(user=user, defaults={"supplier": supplier})
+            suppliers[code] = supplier
+        for check, over_pct, over_abs in (
+            (ToleranceRule.Check.PRICE, Decimal("2"), Decimal("0.50")),
+            (ToleranceRule.Check.QUANTITY, Decimal("5"), None),
+            (ToleranceRule.Check.DATE, None, Decimal("2")),
+            (ToleranceRule.Check.ASN_QUANTITY, Decimal("5"), None),
+            (ToleranceRule.Check.INVOICE_PRICE, Decimal("1"), Decimal("0.25")),
+            (ToleranceRule.Check.INVOICE_QUANTITY, Decimal("0"), Decimal("0")),
+        ):
+            ToleranceRule.objects.get_or_create(
+                company=company,
+                supplier=None,
+                item=None,
+                check_kind=check,
+                defaults={
+                    "over_percent": over_pct,
+                    "over_amount": over_abs,
+                    "under_percent": None,
+                    "under_amount": None,
+                },
+            )
+        return company, plants, buyers, suppliers
+
+    def _orders(self, suppliers, plants):
+        det, mty = plants
+
+        def lines(*specs):
+            return tuple(
+                inputs.POLineInput(
+                    line_no=str(n),
+                    part_number=part,
+                    quantity=Decimal(qty),
+                    uom="EA",
+                    unit_price=Decimal(price),
+                    need_by=TODAY + dt.timedelta(days=days),
+                    description=desc,
+                )
+                for n, (part, desc, qty, price, days) in enumerate(specs, start=1)
+            )
+
+        return [
+            ("PO-4500", suppliers["BOLTS"], det, lines(("B-M8-30", "Hex bolt M8x30", "5000", "0.12", 14))),
+            (
+                "PO-4501",
+                suppliers["BOLTS"],
+                det,
+                lines(
+                    ("B-M10-40", "Hex bolt M10x40", "2000", "0.21", 10),
+                    ("N-M10", "Hex nut M10", "2000", "0.05", 10),
+                ),
+            ),
+            (
+                "PO-4502",
+                suppliers["GEARS"],
+                mty,
+                lines(
+                    ("G-SPUR-24", "Spur gear 24T", "300", "18.50", 21),
+                    ("G-BEVEL-16", "Bevel gear 16T", "120", "42.00", 21),
+                ),
+            ),
+            ("PO-4503", suppliers["GEARS"], det, lines(("G-SPUR-24", "Spur gear 24T", "150", "18.50", 5))),
+            (
+                "PO-4504",
+                suppliers["CASTINGS"],
+                mty,
+                lines(
+                    ("C-HOUSING-A", "Gearbox housing A", "80", "310.00", 30),
+                    ("C-COVER-A", "Housing cover A", "80", "95.00", 30),
+                ),
+            ),
+            (
+                "PO-4505",
+                suppliers["CASTINGS"],
+                det,
+                lines(("C-BRACKET", "Mounting bracket", "400", "12.75", 7)),
+            ),
+        ]
+
+    def _answers(self, suppliers):
+        bolts, gears, castings = suppliers["BOLTS"], suppliers["GEARS"], suppliers["CASTINGS"]
+        portal = Source(channel="portal", label="supplier BOLTS (demo)", correlation_id="demo-portal")
+        api = Source(channel="api", label="supplier GEARS (demo)", correlation_id="demo-api")
+        edi = Source(channel="edi", label="partner CASTINGS (demo)", correlation_id="demo-edi")
+        wms = Source(channel="system", label="system WMS (demo)", correlation_id="demo-wms")
+        # PO-4500 stays unanswered: awaiting acknowledgement.
+        # PO-4501: accepted as is, shipped, received and invoiced: closed.
+        acknowledgement_record(
+            supplier=bolts,
+            source=portal,
+            ack=inputs.AcknowledgementInput(
+                document_id="portal-4501-1", po_number="PO-4501", header=inputs.ACK_ACCEPTED
+            ),
+        )
+        shipment_record(
+            supplier=bolts,
+            source=portal,
+            shipment=inputs.ShipmentInput(
+                shipment_id="ASN-BOLTS-1",
+                ship_date=TODAY - dt.timedelta(days=3),
+                carrier="UPS",
+                tracking_number="1Z999AA10123456784",
+                lines=(
+                    inputs.ShipmentLineInput(po_number="PO-4501", line_no="1", quantity=Decimal("2000")),
+                    inputs.ShipmentLineInput(po_number="PO-4501", line_no="2", quantity=Decimal("2000")),
+                ),
+            ),
+        )
+        receipt_record(
+            source=wms,
+            receipt=inputs.ReceiptInput(
+                receipt_number="GR-9001",
+                company="ACME",
+                po_number="PO-4501",
+                received_on=TODAY - dt.timedelta(days=1),
+                posted=True,
+                shipment_id="ASN-BOLTS-1",
+                lines=(
+                    inputs.ReceiptLineInput(line_no="1", quantity_received=Decimal("2000")),
+                    inputs.ReceiptLineInput(line_no="2", quantity_received=Decimal("2000")),
+                ),
+            ),
+        )
+        invoice_record(
+            supplier=bolts,
+            source=portal,
+            invoice=inputs.InvoiceInput(
+                invoice_number="INV-B-7001",
+                po_number="PO-4501",
+                invoice_date=TODAY,
+                currency="USD",
+                lines=(
+                    inputs.InvoiceLineInput(line_no="1", quantity=Decimal("2000"), unit_price=Decimal("0.21")),
+                    inputs.InvoiceLineInput(line_no="2", quantity=Decimal("2000"), unit_price=Decimal("0.05")),
+                ),
+            ),
+        )
+        # PO-4502: a price rise beyond tolerance and a late date: changes proposed, two exceptions.
+        acknowledgement_record(
+            supplier=gears,
+            source=api,
+            ack=inputs.AcknowledgementInput(
+                document_id="GEARS-ACK-88",
+                po_number="PO-4502",
+                header=inputs.ACK_ACCEPTED_WITH_CHANGES,
+                lines=(
+                    AL(line_no="1", response=inputs.LINE_CHANGE_PRICE, unit_price=Decimal("19.90")),
+                    AL(
+                        line_no="2",
+                        response=inputs.LINE_RESCHEDULE,
+                        promised_date=TODAY + dt.timedelta(days=35),
+                    ),
+                ),
+            ),
+        )
+        # PO-4503: accepted, partly shipped, in transit.
+        acknowledgement_record(
+            supplier=gears,
+            source=api,
+            ack=inputs.AcknowledgementInput(
+                document_id="GEARS-ACK-89", po_number="PO-4503", header=inputs.ACK_ACCEPTED
+            ),
+        )
+        shipment_record(
+            supplier=gears,
+            source=api,
+            shipment=inputs.ShipmentInput(
+                shipment_id="GEARS-ASN-501",
+                ship_date=TODAY,
+                packs=("003456789012345675",),
+                lines=(
+                    inputs.ShipmentLineInput(
+                        po_number="PO-4503",
+                        line_no="1",
+                        quantity=Decimal("100"),
+                        pack_sscc="003456789012345675",
+                        lot="L2611",
+                    ),
+                ),
+            ),
+        )
+        # PO-4504: EDI partner rejects one line.
+        acknowledgement_record(
+            supplier=castings,
+            source=edi,
+            ack=inputs.AcknowledgementInput(
+                document_id="855-000000417",
+                po_number="PO-4504",
+                header=inputs.ACK_ACCEPTED_WITH_CHANGES,
+                raw_code="AC",
+                lines=(
+                    AL(line_no="1", response=inputs.LINE_ACCEPT, raw_code="IA"),
+                    AL(line_no="2", response=inputs.LINE_REJECT, raw_code="IR"),
+                ),
+            ),
+        )
+        # PO-4505: accepted, received in full, invoiced above the PO price: invoice on hold.
+        acknowledgement_record(
+            supplier=castings,
+            source=edi,
+            ack=inputs.AcknowledgementInput(
+                document_id="855-000000418", po_number="PO-4505", header=inputs.ACK_ACCEPTED, raw_code="AT"
+            ),
+        )
+        receipt_record(
+            source=wms,
+            receipt=inputs.ReceiptInput(
+                receipt_number="GR-9002",
+                company="ACME",
+                po_number="PO-4505",
+                received_on=TODAY,
+                lines=(inputs.ReceiptLineInput(line_no="1", quantity_received=Decimal("400")),),
+            ),
+        )
+        invoice_record(
+            supplier=castings,
+            source=edi,
+            invoice=inputs.InvoiceInput(
+                invoice_number="810-55120",
+                po_number="PO-4505",
+                invoice_date=TODAY,
+                currency="USD",
+                lines=(inputs.InvoiceLineInput(line_no="1", quantity=Decimal("400"), unit_price=Decimal("13.40")),),
+            ),
+        )
