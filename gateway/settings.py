@@ -84,6 +84,12 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Server-side parameters let PostgreSQL prepare the write path's repeated statements once.
+        DATABASES["default"]["OPTIONS"] = {
+            "server_side_binding": env_bool("GATEWAY_PG_SERVER_SIDE_BINDING", True),
+            "prepare_threshold": 2,
+        }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 else:

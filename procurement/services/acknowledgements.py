@@ -24,6 +24,7 @@ from procurement.models import (
 )
 
 from . import tolerance
+from .bulk import rows_update
 from .common import (
     RecordResult,
     Source,
@@ -220,7 +221,7 @@ def acknowledgement_record(*, supplier, ack: AcknowledgementInput, source: Sourc
                 cr.decided_at = now
                 auto_accepted.append(p)
         _apply_answers(plans, unchanged)
-        POLine.objects.bulk_update([p.line for p in plans], _LINE_UPDATE_FIELDS)
+        rows_update([p.line for p in plans], _LINE_UPDATE_FIELDS)
 
         drafts = [
             exception_draft(

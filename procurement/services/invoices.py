@@ -20,6 +20,7 @@ from procurement.models import (
 )
 
 from . import tolerance
+from .bulk import rows_update
 from .common import RecordResult, Source, audit_event, buyer_alerts, exception_draft, num
 from .errors import DocumentRefused
 from .lines import lines_locked
@@ -161,9 +162,7 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
         for line in {lines[(invoice.po_number, g.line_no)] for g in invoice.lines}:
             line.invoiced_quantity += billed[line.pk]
         InvoiceLine.objects.bulk_create(invoice_lines)
-        POLine.objects.bulk_update(
-            list({line.pk: line for line in lines.values()}.values()), ["invoiced_quantity", "match_state"]
-        )
+        rows_update(list({line.pk: line for line in lines.values()}.values()), ["invoiced_quantity", "match_state"])
         statuses = {il.match_status for il in invoice_lines}
         if reasons:
             record.match_status = Invoice.MatchStatus.ON_HOLD

@@ -23,6 +23,7 @@ from procurement.models import (
     Shipment,
 )
 
+from .bulk import rows_update
 from .common import RecordResult, Source, audit_event
 from .errors import DocumentRefused, NotFound
 from .invoices import quantity_reference
@@ -110,7 +111,7 @@ def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
             line.received_quantity += received[line.pk]
             line.rejected_quantity += rejected[line.pk]
         cleared = _clear_quantity_holds(company, touched, now) if company.three_way_match else []
-        POLine.objects.bulk_update(touched, ["received_quantity", "rejected_quantity", "match_state"])
+        rows_update(touched, ["received_quantity", "rejected_quantity", "match_state"])
         AuditEvent.objects.bulk_create(
             [
                 audit_event(

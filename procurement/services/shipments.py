@@ -21,6 +21,7 @@ from procurement.models import (
 )
 
 from . import tolerance
+from .bulk import rows_update
 from .common import RecordResult, Source, audit_event, buyer_alerts, exception_draft, num
 from .errors import DocumentRefused
 from .lines import lines_locked
@@ -121,7 +122,7 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
             else set()
         )
         drafts = [d for d in drafts if d.dedup_key not in open_keys]
-        POLine.objects.bulk_update(touched, ["shipped_quantity"])
+        rows_update(touched, ["shipped_quantity"])
         if drafts:
             ProcurementException.objects.bulk_create(drafts)
         key = f"{source.channel}:{supplier.code}:{shipment.shipment_id}"

@@ -1,0 +1,55 @@
+"""Benchmarks, printed beside the reference each is compared to, measured in the same run.
+
+    make bench              (or: python -m tests.benchmarks [--rounds 5] [--acks 200])
+
+Runs on PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/gateway_bench
+(created if missing, emptied of its data before each run). Medians over rounds; the machines
+here are shared and noisy.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gateway_bench")
+
+
+def _prepare_database() -> None:
+    server, name = BENCH_URL.rsplit("/", 1)
+
+    def psql(sql: str) -> str:
+        return subprocess.run(
+            ["psql", f"{server}/postgres", "-Atqc", sql], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    if not psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"):
+        psql(f'CREATE DATABASE "{name}"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
+    args = parser.parse_args()
+
+    _prepare_database()
+    os.environ["DATABASE_URL"] = BENCH_URL
+    os.environ["GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT"] = "0"  # delivery is asynchronous; measure the write path
+    # Production-like: no debug cursor recording every statement.
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from tests.benchmarks import acknowledgements
+
+    acknowledgements.run(rounds=args.rounds, acks=args.acks)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
