@@ -55,6 +55,9 @@ class SupplierFactory(factory.django.DjangoModelFactory):
 
 
 class SupplierUserFactory(UserFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
     membership = factory.RelatedFactory("procurement.factories.MembershipFactory", factory_related_name="user")
 
 

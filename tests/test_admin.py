@@ -1,0 +1,97 @@
+"""The buyer's screens (admin) with three personas, and the public operational endpoints."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from procurement import inputs
+from procurement.models import OutboundMessage, ProcurementException
+from procurement.services import acknowledgement_record
+
+EXCEPTIONS_URL = "/admin/procurement/procurementexception/"
+
+
+@pytest.fixture
+def price_exception(published_po, supplier, supplier_source, settings):
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = False
+    ack = inputs.AcknowledgementInput(
+        document_id="ACK-ADM-1",
+        po_number="PO-1000",
+        header=inputs.ACK_ACCEPTED_WITH_CHANGES,
+        lines=(inputs.AckLineInput(line_no="2", response=inputs.LINE_CHANGE_PRICE, unit_price=Decimal("13.50")),),
+    )
+    (exc,) = acknowledgement_record(supplier=supplier, ack=ack, source=supplier_source).exceptions
+    return exc
+
+
+def test_buyer_sees_the_queue_and_rejects_a_proposal_with_a_reason(client, buyer, price_exception):
+    client.force_login(buyer)
+
+    page = client.get(EXCEPTIONS_URL)
+
+    assert page.status_code == 200
+    assert "PO PO-1000 line 2: price 13.5 instead of 10" in page.content.decode()
+    outbox_before = OutboundMessage.objects.count()
+    response = client.post(
+        EXCEPTIONS_URL,
+        {"action": "reject", "_selected_action": [price_exception.pk], "reason": "Contract price holds until June"},
+    )
+    assert response.status_code == 302
+    price_exception.refresh_from_db()
+    assert (price_exception.state, price_exception.resolution) == ("resolved", "rejected")
+    assert price_exception.resolution_note == "Contract price holds until June"
+    assert price_exception.resolved_by == buyer
+    told = OutboundMessage.objects.exclude(pk__lte=outbox_before if outbox_before else 0).get(event="proposal.rejected")
+    assert told.payload["reason"] == "Contract price holds until June"
+    assert told.destination == "orders@bolts.example"
+
+
+def test_dismiss_without_a_reason_is_refused_and_changes_nothing(client, buyer, price_exception):
+    client.force_login(buyer)
+
+    response = client.post(EXCEPTIONS_URL, {"action": "dismiss", "_selected_action": [price_exception.pk]}, follow=True)
+
+    assert "dismissing an exception needs a reason" in response.content.decode()
+    price_exception.refresh_from_db()
+    assert price_exception.state == "open"
+
+
+@pytest.mark.parametrize("persona", ["supplier_user", "other_supplier_user", None])
+def test_people_who_are_not_buyers_cannot_reach_the_queue(client, request, price_exception, persona):
+    if persona:
+        client.force_login(request.getfixturevalue(persona))
+    outbox_before = OutboundMessage.objects.count()
+
+    listing = client.get(EXCEPTIONS_URL)
+    action = client.post(EXCEPTIONS_URL, {"action": "accept", "_selected_action": [price_exception.pk]})
+
+    assert listing.status_code == 302 and listing["Location"].startswith("/admin/login/")
+    assert action.status_code == 302 and action["Location"].startswith("/admin/login/")
+    price_exception.refresh_from_db()
+    assert price_exception.state == "open"
+    assert OutboundMessage.objects.count() == outbox_before
+
+
+def test_health_and_metrics_are_public(client, price_exception):
+    health = client.get("/healthz")
+    metrics = client.get("/metrics")
+
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "database": "ok"}
+    assert metrics.status_code == 200
+    assert 'gateway_open_exceptions{severity="financial_mismatch"} 1' in metrics.content.decode()
+
+
+def test_every_response_carries_a_correlation_id(client):
+    given = client.get("/healthz", headers={"X-Correlation-ID": "client-trace-123"})
+    made = client.get("/healthz", headers={"X-Correlation-ID": "bad id with spaces"})
+
+    assert given["X-Correlation-ID"] == "client-trace-123"
+    assert len(made["X-Correlation-ID"]) == 32 and made["X-Correlation-ID"] != "bad id with spaces"
+
+
+def test_overdue_exception_count_is_ranked_by_severity(db, price_exception):
+    ranked = list(ProcurementException.objects.open().ranked().values_list("severity", flat=True))
+    assert ranked == ["financial_mismatch"]
+    assert price_exception.due_at - price_exception.raised_at == dt.timedelta(hours=48)
