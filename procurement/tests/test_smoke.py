@@ -13,7 +13,9 @@ def test_price_change_outside_tolerance_is_a_proposal_and_an_exception(published
         header=inputs.ACK_ACCEPTED_WITH_CHANGES,
         lines=(
             inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),
-            inputs.AckLineInput(line_no="2", response=inputs.LINE_CHANGE_PRICE, raw_code="IP", unit_price=Decimal("11")),
+            inputs.AckLineInput(
+                line_no="2", response=inputs.LINE_CHANGE_PRICE, raw_code="IP", unit_price=Decimal("11")
+            ),
             inputs.AckLineInput(line_no="3", response=inputs.LINE_RESCHEDULE, promised_date=dt.date(2027, 3, 5)),
         ),
     )
