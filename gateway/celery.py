@@ -13,6 +13,6 @@ app.autodiscover_tasks()
 def _broker_folders(sender: Celery, **kwargs) -> None:
     """The embedded broker keeps its queue in folders that must exist before a worker polls them."""
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
