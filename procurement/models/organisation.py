@@ -55,15 +55,19 @@ class Item(models.Model):
     def __str__(self) -> str:
         return self.part_number
 
-    def to_base(self, quantity: Decimal, uom: str, conversions: dict[str, Decimal] | None = None) -> Decimal:
-        """``quantity`` in ``uom`` expressed in the item's base unit."""
-        if uom == self.base_uom or not uom:
+    def convert(self, quantity: Decimal, from_uom: str, to_uom: str, factors: dict[str, Decimal]) -> Decimal:
+        """``quantity`` in ``from_uom`` expressed in ``to_uom``, through the base unit.
+
+        ``factors`` maps each of this item's units to base units (its ``UomConversion`` rows).
+        Raises ``LookupError`` when either unit has no conversion.
+        """
+        if from_uom == to_uom:
             return quantity
-        if conversions is None:
-            conversions = {c.uom: c.factor for c in self.conversions.all()}
-        if uom not in conversions:
-            raise ValueError(f"no conversion from {uom} to {self.base_uom} for item {self.part_number}")
-        return quantity * conversions[uom]
+        factors = {**factors, self.base_uom: Decimal("1")}
+        missing = [uom for uom in (from_uom, to_uom) if uom not in factors]
+        if missing:
+            raise LookupError(f"item {self.part_number} has no conversion from {missing[0]} to {self.base_uom}")
+        return quantity * factors[from_uom] / factors[to_uom]
 
 
 class UomConversion(models.Model):

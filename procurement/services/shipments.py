@@ -18,6 +18,7 @@ from procurement.models import (
     Shipment,
     ShipmentLine,
     ShipmentPack,
+    UomConversion,
 )
 
 from . import tolerance
@@ -104,8 +105,8 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
             ]
         )
         shipped: dict[int, Decimal] = defaultdict(Decimal)
-        for line in shipment.lines:
-            shipped[lines[(line.po_number, line.line_no)].pk] += line.quantity
+        for line, quantity in _in_po_units(shipment, lines):
+            shipped[line.pk] += quantity
         touched = [line for line in lines.values() if line.pk in shipped]
         rules = tolerance.rules_for(company)
         drafts = []
@@ -216,6 +217,27 @@ def _findings(line: POLine, supplier, rules, company, record: Shipment, source: 
             )
         )
     return drafts
+
+
+def _in_po_units(shipment: ShipmentInput, lines: dict) -> list[tuple[POLine, Decimal]]:
+    """Each shipped quantity in its PO line's unit (a supplier may ship cases against a PO in each)."""
+    foreign = {
+        lines[(s.po_number, s.line_no)].item_id
+        for s in shipment.lines
+        if s.uom and s.uom != lines[(s.po_number, s.line_no)].uom
+    }
+    factors: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for conversion in UomConversion.objects.filter(item_id__in=foreign) if foreign else ():
+        factors[conversion.item_id][conversion.uom] = conversion.factor
+    converted = []
+    for given in shipment.lines:
+        line = lines[(given.po_number, given.line_no)]
+        try:
+            quantity = line.item.convert(given.quantity, given.uom or line.uom, line.uom, factors[line.item_id])
+        except LookupError as error:
+            raise DocumentRefused(f"ship notice {shipment.shipment_id}: {error}", code="unknown_uom") from error
+        converted.append((line, quantity))
+    return converted
 
 
 def _validate(shipment: ShipmentInput) -> None:
