@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "suppliers",
     "procurement",
     "edi",
+    "api",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +163,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "procurement.tasks.outbox_dispatch_due",
         "schedule": float(os.environ.get("GATEWAY_OUTBOX_SWEEP_SECONDS", "5")),
     },
+    "api: forget expired idempotency keys": {
+        "task": "api.tasks.idempotency_records_purge",
+        "schedule": 3600.0,
+    },
     "exceptions: raise overdue acknowledgements": {
         "task": "procurement.tasks.acknowledgements_overdue_check",
         "schedule": 300.0,
@@ -208,3 +216,47 @@ GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = env_bool("GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT", 
 GATEWAY_FILE_RENDERERS = {"*": "procurement.services.outbox.render_json"}
 # Inbound payloads larger than this are refused (and recorded) without being parsed.
 GATEWAY_INBOUND_MAX_BYTES = int(os.environ.get("GATEWAY_INBOUND_MAX_BYTES", str(20 * 1024 * 1024)))
+
+# REST API: API keys only, one problem+json error shape, per-key rate limits in the shared cache.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.AnyKey"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": os.environ.get("GATEWAY_API_RATE", "1200/min")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Supplier gateway API",
+    "DESCRIPTION": (
+        "For strategic suppliers (purchase orders, acknowledgements, ship notices, invoices, documents, "
+        "exceptions) and for the buyer's systems (publishing POs, posting receipts, reading exceptions). "
+        "Authenticate with `Authorization: Bearer <API key>`. Every POST needs an `Idempotency-Key`. "
+        "Errors are RFC 9457 problem details."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {
+        "ExceptionStateEnum": "procurement.models.ProcurementException.State",
+        "DocumentStateEnum": "procurement.models.InboundDocument.State",
+        "DeliveryStateEnum": "procurement.models.OutboundMessage.State",
+    },
+}
+# How long an Idempotency-Key is remembered.
+GATEWAY_IDEMPOTENCY_HOURS = int(os.environ.get("GATEWAY_IDEMPOTENCY_HOURS", "24"))
+# Bodies up to the inbound limit are read; anything larger is refused before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY_INBOUND_MAX_BYTES + 1024
+
+# Webhooks: the module that fans events out to subscriptions and signs deliveries (empty: none).
+GATEWAY_WEBHOOKS = os.environ.get("GATEWAY_WEBHOOKS", "api.webhooks")
+# A subscription whose deliveries fail this many times in a row is disabled and its owner told.
+GATEWAY_WEBHOOK_DISABLE_AFTER = int(os.environ.get("GATEWAY_WEBHOOK_DISABLE_AFTER", "20"))
+GATEWAY_OPERATIONS_EMAIL = os.environ.get("GATEWAY_OPERATIONS_EMAIL", "")

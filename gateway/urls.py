@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import views
@@ -12,6 +12,7 @@ admin.site.index_title = "Procurement record, exceptions and outbox"
 urlpatterns = [
     path("", login_not_required(RedirectView.as_view(url="/admin/", permanent=False))),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     path("healthz", views.health, name="health"),
     path("metrics", views.metrics, name="metrics"),
 ]

@@ -25,7 +25,6 @@ class Supplier(models.Model):
         help_text="Where purchase orders and notices are sent.",
     )
     notify_email = models.EmailField(blank=True)
-    webhook_url = models.URLField(blank=True, help_text="API suppliers: where events are posted.")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

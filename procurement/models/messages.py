@@ -79,6 +79,9 @@ class OutboundMessage(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
+    subscription_ref = models.PositiveBigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The webhook subscription a delivery belongs to."
+    )
     created_at = models.DateTimeField()
     delivered_at = models.DateTimeField(null=True, blank=True)
 

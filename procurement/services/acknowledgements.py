@@ -29,8 +29,8 @@ from .common import (
     RecordResult,
     Source,
     audit_event,
-    buyer_alerts,
     exception_draft,
+    exception_notifications,
     jsonable,
     lock_po_lines,
     num,
@@ -298,7 +298,7 @@ def acknowledgement_record(*, supplier, ack: AcknowledgementInput, source: Sourc
         ]
         AuditEvent.objects.bulk_create(events)
         outbox_write(
-            buyer_alerts(
+            exception_notifications(
                 drafts=drafts,
                 orders={order.pk: order},
                 document=f"acknowledgement {ack.document_id}",

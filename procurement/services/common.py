@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from procurement.models import (
     AuditEvent,
@@ -189,8 +190,9 @@ def supplier_notifications(
 ) -> list[OutboundMessage]:
     """Outbox rows that tell a supplier about ``event`` through the channel it trades on.
 
-    EDI partners get a file in their outbox (the EDI channel renders it as X12); API suppliers
-    get a webhook when they have one; everyone with a notification address gets an e-mail.
+    EDI partners get a file in their outbox (the EDI channel renders it as X12); webhook
+    subscriptions for the event get a signed POST; everyone with a notification address gets
+    an e-mail.
     """
     rows = []
     if supplier.channel == "edi":
@@ -206,19 +208,9 @@ def supplier_notifications(
                 po=po,
             )
         )
-    if supplier.channel == "api" and supplier.webhook_url:
-        rows.append(
-            outbound_message(
-                kind=OutboundMessage.Kind.HTTP,
-                event=event,
-                destination=supplier.webhook_url,
-                payload=payload,
-                idempotency_key=f"{key}:http",
-                source=source,
-                supplier=supplier,
-                po=po,
-            )
-        )
+    rows += webhook_rows(
+        event=event, supplier=supplier, payload=payload, supplier_payload=payload, key=key, source=source, po=po
+    )
     if supplier.notify_email:
         rows.append(
             outbound_message(
@@ -269,6 +261,66 @@ def buyer_alerts(
             )
         )
     return rows
+
+
+def webhook_rows(
+    *,
+    event: str,
+    supplier: Any,
+    payload: dict,
+    supplier_payload: dict | None,
+    key: str,
+    source: Source,
+    po: PurchaseOrder | None = None,
+) -> list[OutboundMessage]:
+    """Outbox rows for the webhook subscriptions that want ``event`` (see ``settings.GATEWAY_WEBHOOKS``).
+
+    ``supplier_payload`` is what the supplier's own subscriptions see; None sends them nothing.
+    """
+    if not settings.GATEWAY_WEBHOOKS:
+        return []
+    rows_for = import_string(f"{settings.GATEWAY_WEBHOOKS}.rows_for")
+    return rows_for(
+        event=event,
+        supplier=supplier,
+        payload=jsonable(payload),
+        supplier_payload=jsonable(supplier_payload) if supplier_payload is not None else None,
+        key=key,
+        source=source,
+        po=po,
+    )
+
+
+def exception_notifications(
+    *, drafts: list[ProcurementException], orders: dict[int, PurchaseOrder], document: str, key: str, source: Source
+) -> list[OutboundMessage]:
+    """The buyer's e-mail and the ``exception.raised`` webhooks for the exceptions one document raised."""
+    rows = buyer_alerts(drafts=drafts, orders=orders, document=document, key=key, source=source)
+    if not drafts:
+        return rows
+    supplier = drafts[0].supplier
+    visible = [
+        {
+            "id": d.pk,
+            "kind": d.kind,
+            "po_number": orders[d.po_id].number if d.po_id else None,
+            "line_no": d.po_line.line_no if d.po_line_id else None,
+            "message": d.supplier_message,
+        }
+        for d in drafts
+    ]
+    full = [
+        v | {"severity": d.severity, "summary": d.summary, "evidence": d.evidence}
+        for v, d in zip(visible, drafts, strict=True)
+    ]
+    return rows + webhook_rows(
+        event="exception.raised",
+        supplier=supplier,
+        payload={"document": document, "exceptions": full},
+        supplier_payload={"document": document, "exceptions": visible},
+        key=f"exception.raised:{key}",
+        source=source,
+    )
 
 
 def lock_po_lines(query) -> list:

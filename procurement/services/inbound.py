@@ -13,8 +13,9 @@ from django.utils import timezone
 from gateway.correlation import get_correlation_id, new_correlation_id
 from procurement.models import InboundDocument
 
-from .common import RecordResult, Source
+from .common import RecordResult, Source, webhook_rows
 from .errors import ProcurementError
+from .outbox import outbox_write
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +30,17 @@ def inbound_document_store(
     filename: str = "",
     content_type: str = "",
     correlation_id: str = "",
+    declared_size: int | None = None,
 ) -> InboundDocument:
     """Keep ``content`` exactly as received, committed at once, and return the row.
 
     A payload over ``GATEWAY_INBOUND_MAX_BYTES`` is recorded (size, hash, sender) as rejected
-    without its bytes, so the refusal is on file but the store is not filled by one sender.
+    without its bytes, so the refusal is on file but the store is not filled by one sender. A
+    channel that refuses to read an oversized body passes its ``declared_size`` instead.
     """
     now = timezone.now()
-    too_large = len(content) > settings.GATEWAY_INBOUND_MAX_BYTES
+    size = declared_size if declared_size is not None else len(content)
+    too_large = size > settings.GATEWAY_INBOUND_MAX_BYTES
     with transaction.atomic():
         return InboundDocument.objects.create(
             channel=channel,
@@ -46,14 +50,14 @@ def inbound_document_store(
             filename=filename[:255],
             content_type=content_type[:100],
             content=b"" if too_large else content,
-            size=len(content),
+            size=size,
             sha256=hashlib.sha256(content).hexdigest(),
             correlation_id=correlation_id or get_correlation_id() or new_correlation_id(),
             received_at=now,
             state=InboundDocument.State.REJECTED if too_large else InboundDocument.State.RECEIVED,
             outcome_code="too_large" if too_large else "",
             error=(
-                f"payload of {len(content)} bytes exceeds the limit of {settings.GATEWAY_INBOUND_MAX_BYTES} bytes"
+                f"payload of {size} bytes exceeds the limit of {settings.GATEWAY_INBOUND_MAX_BYTES} bytes"
                 if too_large
                 else ""
             ),
@@ -99,10 +103,32 @@ def inbound_document_reject(*, document: InboundDocument, code: str, error: str)
 def _finish(document: InboundDocument, state: str, code: str, error: str) -> None:
     document.state, document.outcome_code, document.error = state, code[:40], error
     document.processed_at = timezone.now()
-    InboundDocument.objects.filter(pk=document.pk).update(
-        state=state,
-        outcome_code=document.outcome_code,
-        error=error,
-        processed_at=document.processed_at,
-        attempts=document.attempts,
-    )
+    with transaction.atomic():
+        InboundDocument.objects.filter(pk=document.pk).update(
+            state=state,
+            outcome_code=document.outcome_code,
+            error=error,
+            processed_at=document.processed_at,
+            attempts=document.attempts,
+        )
+        if state == InboundDocument.State.FAILED:
+            return  # it will be tried again; tell the sender once it is settled
+        summary = {
+            "document": document.pk,
+            "document_type": document.document_type,
+            "channel": document.channel,
+            "state": state,
+            "outcome": document.outcome_code,
+            "error": error,
+            "correlation_id": document.correlation_id,
+        }
+        outbox_write(
+            webhook_rows(
+                event="document.processed",
+                supplier=document.supplier,
+                payload=summary,
+                supplier_payload=summary,
+                key=f"document.processed:{document.pk}:{document.attempts}",
+                source=Source(channel=document.channel, label="gateway", correlation_id=document.correlation_id),
+            )
+        )

@@ -21,7 +21,7 @@ from procurement.models import (
 
 from . import tolerance
 from .bulk import rows_update
-from .common import RecordResult, Source, audit_event, buyer_alerts, exception_draft, num
+from .common import RecordResult, Source, audit_event, exception_draft, exception_notifications, num
 from .errors import DocumentRefused
 from .lines import lines_locked
 from .outbox import outbox_write
@@ -207,7 +207,7 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
             ]
         )
         outbox_write(
-            buyer_alerts(
+            exception_notifications(
                 drafts=drafts,
                 orders={order.pk: order},
                 document=document,

@@ -104,6 +104,8 @@ def outbox_message_deliver(*, message_id: int) -> str:
             message.next_attempt_at = finished + backoff(message.attempts)
         message.locked_until = None
         message.save(update_fields=["state", "delivered_at", "last_error", "next_attempt_at", "locked_until"])
+        if message.subscription_ref is not None and settings.GATEWAY_WEBHOOKS:
+            import_string(f"{settings.GATEWAY_WEBHOOKS}.delivery_finished")(message, succeeded)
     return message.state
 
 
@@ -127,12 +129,19 @@ def outbox_due_ids(*, limit: int = 200) -> list[int]:
 
 
 @transaction.atomic
-def outbox_message_retry(*, message_id: int, source: Source) -> OutboundMessage:
-    """Put a dead-lettered message back in the queue with a fresh set of attempts. Audited."""
+def outbox_message_retry(*, message_id: int, source: Source, redeliver: bool = False) -> OutboundMessage:
+    """Put a dead-lettered message back in the queue with a fresh set of attempts. Audited.
+
+    With ``redeliver``, a message already delivered is sent again too (a receiver asked for it;
+    it carries the same idempotency key, so a careful receiver applies it once).
+    """
     message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
     if message is None:
         raise NotFound(f"outbound message {message_id} does not exist")
-    if message.state != OutboundMessage.State.DEAD:
+    allowed = (
+        (OutboundMessage.State.DEAD, OutboundMessage.State.DELIVERED) if redeliver else (OutboundMessage.State.DEAD,)
+    )
+    if message.state not in allowed:
         raise InvalidAction(f"outbound message {message_id} is {message.state}, not in the dead letter")
     now = timezone.now()
     message.state = OutboundMessage.State.PENDING
@@ -183,17 +192,26 @@ def render_json(message: OutboundMessage) -> tuple[str, bytes]:
 def _deliver_http(message: OutboundMessage) -> str:
     if not message.destination.startswith(("http://", "https://")):
         raise DeliveryError(f"destination {message.destination!r} is not an http(s) URL")
-    body = json.dumps({"event": message.event, "data": message.payload}, sort_keys=True).encode()
-    request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        message.destination,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "Idempotency-Key": message.idempotency_key,
-            "X-Gateway-Event": message.event,
-            "X-Correlation-ID": message.correlation_id,
+    body = json.dumps(
+        {
+            "id": message.pk,
+            "event": message.event,
+            "created_at": message.created_at.isoformat(),
+            "data": message.payload,
         },
+        sort_keys=True,
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": message.idempotency_key,
+        "Gateway-Event": message.event,
+        "Gateway-Delivery": str(message.pk),
+        "X-Correlation-ID": message.correlation_id,
+    }
+    if message.subscription_ref is not None and settings.GATEWAY_WEBHOOKS:
+        headers.update(import_string(f"{settings.GATEWAY_WEBHOOKS}.signed_headers")(message, body))
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        message.destination, data=body, method="POST", headers=headers
     )
     try:
         with urllib.request.urlopen(request, timeout=settings.GATEWAY_OUTBOX_HTTP_TIMEOUT) as response:  # noqa: S310

@@ -23,7 +23,7 @@ from procurement.models import (
 
 from . import tolerance
 from .bulk import rows_update
-from .common import RecordResult, Source, audit_event, buyer_alerts, exception_draft, num
+from .common import RecordResult, Source, audit_event, exception_draft, exception_notifications, num
 from .errors import DocumentRefused
 from .lines import lines_locked
 from .outbox import outbox_write
@@ -162,7 +162,9 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
             ]
         )
         outbox_write(
-            buyer_alerts(drafts=drafts, orders=orders, document=document, key=f"asn:{record.pk}", source=source)
+            exception_notifications(
+                drafts=drafts, orders=orders, document=document, key=f"asn:{record.pk}", source=source
+            )
         )
         PurchaseOrder.objects.filter(pk__in=orders).update(updated_at=now)
     return RecordResult("applied", record, drafts)

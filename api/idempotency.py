@@ -1,0 +1,113 @@
+"""``Idempotency-Key`` on every POST: the same key and body replay the stored response."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .models import IdempotencyRecord
+from .problems import problem
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEPT_HEADERS = ("Location", "ETag")
+
+
+def idempotent(handle: Callable[[Request], Response], request: Request) -> Response:
+    """Run ``handle`` once per (API key, Idempotency-Key); replay its response for the same body.
+
+    A key reused with another body is refused; a key whose first request is still running is
+    refused with 409 so the client retries later; a key past its window starts afresh. A response
+    of 5xx is not kept, so a retry runs again.
+    """
+    key = request.headers.get(HEADER, "")
+    if not key:
+        return problem(
+            400, "Idempotency-Key required", f"Every POST needs an {HEADER} header.", "idempotency_key_required"
+        )
+    if len(key) > 255 or not key.isprintable():
+        return problem(
+            400,
+            "Invalid Idempotency-Key",
+            f"{HEADER} must be printable and at most 255 characters.",
+            "idempotency_key_invalid",
+        )
+    body_hash = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + request.body).hexdigest()
+    now = timezone.now()
+    record, created = _claim(request, key, body_hash, now)
+    if record.request_hash != body_hash:
+        return problem(
+            422,
+            "Idempotency-Key reused",
+            f"The {HEADER} {key!r} was used for a different request.",
+            "idempotency_key_reused",
+        )
+    if record.status_code is None and not created:
+        return problem(
+            409,
+            "Request in progress",
+            f"A request with {HEADER} {key!r} is still being processed.",
+            "idempotency_key_in_progress",
+        )
+    if record.status_code is not None:
+        response = Response(
+            record.response_body,
+            status=record.status_code,
+            content_type="application/problem+json" if record.status_code >= 400 else None,
+        )
+        for name, value in record.response_headers.items():
+            response[name] = value
+        response[REPLAYED_HEADER] = "true"
+        return response
+    try:
+        response = handle(request)
+    except Exception:
+        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        raise
+    if response.status_code >= 500:
+        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        return response
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status_code=response.status_code,
+        response_body=response.data,
+        response_headers={h: response[h] for h in KEPT_HEADERS if h in response},
+    )
+    return response
+
+
+def _claim(request: Request, key: str, body_hash: str, now: dt.datetime) -> tuple[IdempotencyRecord, bool]:
+    window = dt.timedelta(hours=settings.GATEWAY_IDEMPOTENCY_HOURS)
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    api_key=request.auth,
+                    key=key,
+                    method=request.method,
+                    path=request.path[:300],
+                    request_hash=body_hash,
+                    created_at=now,
+                    expires_at=now + window,
+                )
+            return record, True
+        except IntegrityError:
+            existing = IdempotencyRecord.objects.filter(api_key=request.auth, key=key).first()
+            if existing is None:
+                continue
+            if existing.expires_at > now:
+                return existing, False
+            IdempotencyRecord.objects.filter(pk=existing.pk, expires_at__lte=now).delete()
+    return IdempotencyRecord.objects.get(api_key=request.auth, key=key), False
+
+
+def idempotency_records_purge() -> int:
+    """Forget keys past their window."""
+    deleted, _ = IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

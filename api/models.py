@@ -1,0 +1,151 @@
+"""API keys, idempotency records and webhook subscriptions: the REST channel's own state."""
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+KEY_PREFIX = "gw"
+
+
+def _digest(secret: str) -> str:
+    # Keys are 256-bit random tokens, so a fast hash is enough: nothing to brute-force.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def usable(self) -> "ApiKeyQuerySet":
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiKey(models.Model):
+    """A machine credential: a supplier's integration or one of the buyer's systems (ERP, WMS, …).
+
+    Only a hash of the secret is kept; the full key is shown once, when it is made. The visible
+    prefix identifies a key in logs and screens without revealing it.
+    """
+
+    class Kind(models.TextChoices):
+        SUPPLIER = "supplier", "Supplier"
+        SYSTEM = "system", "System (ERP, WMS, MES, PLM)"
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Read and write"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    supplier = models.ForeignKey(
+        "suppliers.Supplier", null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    system_name = models.CharField(max_length=40, blank=True, help_text="For system keys: ERP, WMS, MES, …")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.WRITE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Set when the key is rotated out.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="supplier", supplier__isnull=False) | models.Q(kind="system", supplier__isnull=True)
+                ),
+                name="api_key_owner_matches_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        owner = self.supplier.code if self.supplier_id else self.system_name
+        return f"{self.prefix}… {owner} ({self.name})"
+
+    @property
+    def owner_label(self) -> str:
+        return f"supplier {self.supplier.code}" if self.kind == self.Kind.SUPPLIER else f"system {self.system_name}"
+
+    @classmethod
+    def issue(cls, **fields) -> tuple["ApiKey", str]:
+        """A new key and its full secret, which is never stored and cannot be shown again."""
+        prefix = secrets.token_hex(4)
+        secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+        key = cls.objects.create(prefix=prefix, secret_hash=_digest(secret), **fields)
+        return key, secret
+
+    @classmethod
+    def authenticate(cls, presented: str) -> "ApiKey | None":
+        parts = presented.split("_", 2)
+        if len(parts) != 3 or parts[0] != KEY_PREFIX:
+            return None
+        key = cls.objects.usable().select_related("supplier").filter(prefix=parts[1]).first()
+        if key is None or not hmac.compare_digest(key.secret_hash, _digest(presented)):
+            return None
+        return key
+
+
+class IdempotencyRecord(models.Model):
+    """The response a POST gave under a client's Idempotency-Key, replayed when the key comes again."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    response_headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_key_unique")]
+
+
+class WebhookSubscription(models.Model):
+    """Where a supplier or system wants events posted, signed with a secret only it and we know.
+
+    The signing secret is derived from the server's secret key and this subscription's salt, so
+    it is never stored; rotating it changes the salt.
+    """
+
+    EVENTS = ("po.published", "po.changed", "document.processed", "exception.raised", "exception.resolved")
+
+    api_key_kind = models.CharField(max_length=16, choices=ApiKey.Kind.choices)
+    supplier = models.ForeignKey(
+        "suppliers.Supplier", null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    system_name = models.CharField(max_length=40, blank=True)
+    url = models.URLField(max_length=500)
+    events = models.JSONField(help_text="Event names this subscription receives.")
+    salt = models.CharField(max_length=32, editable=False)
+    active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.url} ({', '.join(self.events)})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.salt:
+            self.salt = secrets.token_hex(16)
+        super().save(*args, **kwargs)
+
+    @property
+    def signing_secret(self) -> str:
+        material = f"webhook:{self.pk}:{self.salt}".encode()
+        return "whsec_" + hmac.new(settings.SECRET_KEY.encode(), material, hashlib.sha256).hexdigest()

@@ -1,0 +1,95 @@
+"""RFC 9457 problem details: the one error shape of the API, from one handler."""
+
+import logging
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from procurement.services import DocumentRefused, InvalidAction, NotFound, ProcurementError
+
+log = logging.getLogger(__name__)
+PROBLEM_BASE = "https://gateway.example/problems/"
+
+
+class ProblemJSONRenderer(JSONRenderer):
+    media_type = "application/problem+json"
+
+
+def problem(status_code: int, title: str, detail: str, code: str, **extra) -> Response:
+    body = {
+        "type": PROBLEM_BASE + code.replace("_", "-"),
+        "title": title,
+        "status": status_code,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return Response(body, status=status_code, content_type="application/problem+json")
+
+
+def _field_errors(detail, path: str = "") -> list[dict]:
+    """DRF's nested error detail as a flat list of {field, message, code}."""
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            name = str(key)
+            field = name if not path else f"{path}.{name}" if not name.isdigit() else f"{path}[{name}]"
+            out += _field_errors(value, field if name != "non_field_errors" else path)
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(v, (dict, list)) for v in detail):
+            return [{"field": path or None, "message": str(v), "code": getattr(v, "code", "invalid")} for v in detail]
+        out = []
+        for index, value in enumerate(detail):
+            out += _field_errors(value, f"{path}[{index}]")
+        return out
+    return [{"field": path or None, "message": str(detail), "code": getattr(detail, "code", "invalid")}]
+
+
+REFUSAL_STATUS = {
+    "conflict": status.HTTP_409_CONFLICT,
+    "duplicate_invoice": status.HTTP_409_CONFLICT,
+    "unknown_po": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "unknown_line": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "stale_revision": status.HTTP_409_CONFLICT,
+}
+
+
+def exception_handler(exc, context) -> Response | None:
+    response = None
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.ValidationError):
+        response = problem(
+            400,
+            "Invalid request",
+            "The request body or parameters are not valid.",
+            "invalid",
+            errors=_field_errors(exc.detail),
+        )
+    elif isinstance(exc, exceptions.Throttled):
+        response = problem(429, "Too many requests", str(exc.detail), "rate_limited")
+        if exc.wait is not None:
+            response["Retry-After"] = str(int(exc.wait) + 1)
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        response = problem(exc.status_code, HTTPStatus(exc.status_code).phrase, str(exc.detail), code)
+        if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+            response["WWW-Authenticate"] = "Bearer"
+    elif isinstance(exc, DocumentRefused):
+        response = problem(
+            REFUSAL_STATUS.get(exc.code, 422), "Document refused", exc.message, exc.code, exception=exc.exception_id
+        )
+    elif isinstance(exc, NotFound):
+        response = problem(404, "Not found", exc.message, exc.code)
+    elif isinstance(exc, InvalidAction):
+        response = problem(409, "Not possible now", exc.message, exc.code)
+    elif isinstance(exc, ProcurementError):
+        response = problem(422, "Refused", exc.message, exc.code)
+    return response

@@ -1,0 +1,664 @@
+"""The REST channel: validate, store first, call the write path or a selector, respond."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from procurement import selectors
+from procurement.models import OutboundMessage
+from procurement.services import (
+    Source,
+    acknowledgement_record,
+    inbound_document_apply,
+    inbound_document_reject,
+    inbound_document_store,
+    invoice_record,
+    outbox_message_retry,
+    purchase_order_publish,
+    receipt_record,
+    shipment_record,
+)
+
+from . import serializers as s
+from .authentication import key_label
+from .idempotency import idempotent
+from .models import ApiKey, WebhookSubscription
+from .permissions import AnyKey, SupplierKey, SystemKey
+from .problems import problem
+
+PROBLEM = OpenApiResponse(
+    response=inline_serializer(
+        "Problem",
+        {
+            "type": serializers.URLField(),
+            "title": serializers.CharField(),
+            "status": serializers.IntegerField(),
+            "detail": serializers.CharField(),
+            "code": serializers.CharField(),
+            "errors": serializers.ListField(child=serializers.DictField(), required=False),
+        },
+    ),
+    description="RFC 9457 problem details (application/problem+json).",
+)
+ERRORS = {
+    400: PROBLEM,
+    401: PROBLEM,
+    403: PROBLEM,
+    404: PROBLEM,
+    409: PROBLEM,
+    413: PROBLEM,
+    415: PROBLEM,
+    422: PROBLEM,
+    429: PROBLEM,
+}
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Any unique string per logical request (a UUID). Retrying with the same key and body replays "
+    "the first response; another body under the same key is refused.",
+)
+
+
+class Cursor(CursorPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = "-id"
+
+
+class UpdatedCursor(Cursor):
+    ordering = ("updated_at", "id")
+
+
+class ETagMixin:
+    """ETag on every successful GET; If-None-Match with the same tag answers 304 with no body."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method == "GET" and response.status_code == 200 and getattr(response, "data", None) is not None:
+            digest = hashlib.sha256(json.dumps(response.data, sort_keys=True, default=str).encode()).hexdigest()
+            etag = f'"{digest[:32]}"'
+            if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+                not_modified = Response(status=status.HTTP_304_NOT_MODIFIED)
+                not_modified["ETag"] = etag
+                return super().finalize_response(request, not_modified, *args, **kwargs)
+            response["ETag"] = etag
+        return response
+
+
+def _supplier(request):
+    return request.auth.supplier if request.auth.kind == ApiKey.Kind.SUPPLIER else None
+
+
+# Purchase orders ------------------------------------------------------------------------------
+
+STATUS_PARAMETERS = [
+    OpenApiParameter(
+        dimension, OpenApiTypes.STR, enum=list(values), description=f"POs with a line whose {dimension} status is this"
+    )
+    for dimension, values in selectors.LINE_STATUS_CONDITIONS.items()
+]
+
+
+@extend_schema(
+    tags=["purchase orders"],
+    parameters=[
+        *STATUS_PARAMETERS,
+        OpenApiParameter("plant", OpenApiTypes.STR, description="Ship-to plant code"),
+        OpenApiParameter("number", OpenApiTypes.STR, description="PO number"),
+        OpenApiParameter("updated_since", OpenApiTypes.DATETIME, description="Changed at or after this instant"),
+    ],
+    responses={200: s.PurchaseOrderOut(many=True), **ERRORS},
+)
+class PurchaseOrderList(ETagMixin, generics.ListAPIView):
+    """Your purchase orders with their lines and per-line status dimensions, oldest change first."""
+
+    permission_classes = [SupplierKey]
+    serializer_class = s.PurchaseOrderOut
+    pagination_class = UpdatedCursor
+
+    def get_queryset(self):
+        orders = selectors.purchase_orders_for(supplier=_supplier(self.request))
+        params = self.request.query_params
+        for dimension, values in selectors.LINE_STATUS_CONDITIONS.items():
+            value = params.get(dimension)
+            if value is None:
+                continue
+            if value not in values:
+                raise ValidationError({dimension: [f"must be one of {', '.join(values)}"]})
+            orders = selectors.purchase_orders_with_line_status(orders, dimension, value)
+        if params.get("plant"):
+            orders = orders.filter(ship_to__code=params["plant"])
+        if params.get("number"):
+            orders = orders.filter(number=params["number"])
+        if params.get("updated_since"):
+            field = serializers.DateTimeField()
+            try:
+                since = field.to_internal_value(params["updated_since"])
+            except ValidationError as error:
+                raise ValidationError({"updated_since": error.detail}) from error
+            orders = orders.filter(updated_at__gte=since)
+        return orders
+
+
+@extend_schema(tags=["purchase orders"], responses={200: s.PurchaseOrderOut, **ERRORS})
+class PurchaseOrderDetail(ETagMixin, generics.RetrieveAPIView):
+    """One of your purchase orders."""
+
+    permission_classes = [SupplierKey]
+    serializer_class = s.PurchaseOrderOut
+
+    def get_queryset(self):
+        return selectors.purchase_orders_for(supplier=_supplier(self.request))
+
+
+@extend_schema(tags=["purchase orders"], responses={200: s.RevisionOut(many=True), **ERRORS})
+class RevisionList(ETagMixin, generics.ListAPIView):
+    """Every published revision of a PO with its from/to diff against the one before."""
+
+    permission_classes = [SupplierKey]
+    serializer_class = s.RevisionOut
+    pagination_class = None
+
+    def get_queryset(self):
+        revisions = selectors.purchase_order_revisions_for(supplier=_supplier(self.request), po_id=self.kwargs["pk"])
+        if not revisions.exists():
+            raise Http404
+        return revisions.order_by("revision")
+
+
+@extend_schema(tags=["purchase orders"], responses={200: s.RevisionOut, **ERRORS})
+class RevisionDetail(ETagMixin, generics.RetrieveAPIView):
+    """One revision: its snapshot and what changed from the previous revision (field, from, to)."""
+
+    permission_classes = [SupplierKey]
+    serializer_class = s.RevisionOut
+
+    def get_object(self):
+        revisions = selectors.purchase_order_revisions_for(supplier=_supplier(self.request), po_id=self.kwargs["pk"])
+        return get_object_or_404(revisions, revision=self.kwargs["revision"])
+
+
+# Documents in ---------------------------------------------------------------------------------
+
+
+def ingest(request, *, document_type: str, serializer_class, apply) -> Response:
+    """Store the body first, then validate it, then apply it through the write path."""
+    key: ApiKey = request.auth
+    supplier = key.supplier
+    sender = supplier.code if supplier else key.system_name
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > settings.GATEWAY_INBOUND_MAX_BYTES:
+        document = inbound_document_store(
+            channel="api",
+            sender=sender,
+            content=b"",
+            declared_size=declared,
+            supplier=supplier,
+            document_type=document_type,
+            content_type=request.content_type,
+            correlation_id=request.correlation_id,
+        )
+        return problem(413, "Payload too large", document.error, "too_large", document=document.pk)
+    document = inbound_document_store(
+        channel="api",
+        sender=sender,
+        content=request.body,
+        supplier=supplier,
+        document_type=document_type,
+        content_type=request.content_type,
+        correlation_id=request.correlation_id,
+    )
+    try:
+        data = request.data
+    except (ParseError, UnsupportedMediaType) as error:
+        inbound_document_reject(document=document, code="malformed", error=str(error.detail))
+        raise
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        inbound_document_reject(document=document, code="invalid", error=json.dumps(serializer.errors, default=str))
+        raise ValidationError(serializer.errors)
+    result = inbound_document_apply(
+        document=document,
+        label=f"{key_label(key)}",
+        apply=lambda source: apply(source, serializer.to_input()),
+    )
+    body = {
+        "outcome": result.outcome,
+        "document": document.pk,
+        "record": result.record.pk,
+        "exceptions": s.ExceptionForSupplierOut(result.exceptions, many=True).data,
+    }
+    return Response(body, status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
+
+
+ACK_EXAMPLE = OpenApiExample(
+    "Accept two lines, change the price of a third",
+    request_only=True,
+    value={
+        "document_id": "ACK-2027-00042",
+        "po_number": "PO-4502",
+        "header": "ACCEPTED_WITH_CHANGES",
+        "lines": [
+            {"line_no": "1", "response": "ACCEPT"},
+            {"line_no": "2", "response": "CHANGE_PRICE", "unit_price": "19.90"},
+            {"line_no": "3", "response": "RESCHEDULE", "promised_date": "2027-03-12"},
+        ],
+    },
+)
+RESULT_EXAMPLE = OpenApiExample(
+    "Applied, with an exception for the buyer",
+    response_only=True,
+    status_codes=["201"],
+    value={
+        "outcome": "applied",
+        "document": 812,
+        "record": 390,
+        "exceptions": [
+            {
+                "id": 77,
+                "kind": "price_deviation",
+                "state": "open",
+                "po_number": "PO-4502",
+                "line_no": "2",
+                "message": "price 19.9 instead of 18.5",
+                "raised_at": "2027-02-01T10:00:00Z",
+                "resolved_at": None,
+            }
+        ],
+    },
+)
+
+
+class _DocumentPost(APIView):
+    permission_classes = [SupplierKey]
+    document_type = ""
+    input_serializer = None
+
+    def post(self, request):
+        return idempotent(self.handle, request)
+
+    def handle(self, request) -> Response:
+        return ingest(
+            request, document_type=self.document_type, serializer_class=self.input_serializer, apply=self.apply
+        )
+
+
+@extend_schema(
+    tags=["documents in"],
+    request=s.AcknowledgementIn,
+    parameters=[IDEMPOTENCY_PARAMETER],
+    responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
+    examples=[ACK_EXAMPLE, RESULT_EXAMPLE],
+)
+class AcknowledgementCreate(_DocumentPost):
+    """Acknowledge one of your POs: a header code and a response per line, in the canonical vocabulary.
+
+    A response that changes the buyer's terms is a proposal until the buyer (or policy) accepts
+    it. 201 when applied, 200 when the same document_id was already applied (no second effect).
+    """
+
+    document_type = "acknowledgement"
+    input_serializer = s.AcknowledgementIn
+
+    def apply(self, source: Source, ack):
+        return acknowledgement_record(supplier=self.request.auth.supplier, ack=ack, source=source)
+
+
+@extend_schema(
+    tags=["documents in"],
+    request=s.ShipmentIn,
+    parameters=[IDEMPOTENCY_PARAMETER],
+    responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
+)
+class ShipmentCreate(_DocumentPost):
+    """Send an advance ship notice; its lines may reference several of your POs, packed by SSCC."""
+
+    document_type = "shipment"
+    input_serializer = s.ShipmentIn
+
+    def apply(self, source: Source, shipment):
+        return shipment_record(supplier=self.request.auth.supplier, shipment=shipment, source=source)
+
+
+@extend_schema(tags=["documents in"])
+class Invoices(_DocumentPost, generics.ListAPIView):
+    """Send an invoice or credit memo against one of your POs; list your invoices and why any is held."""
+
+    document_type = "invoice"
+    input_serializer = s.InvoiceIn
+    serializer_class = s.InvoiceOut
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        return selectors.invoices_for(supplier=_supplier(self.request))
+
+    @extend_schema(responses={200: s.InvoiceOut(many=True), **ERRORS})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.InvoiceIn,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def apply(self, source: Source, invoice):
+        return invoice_record(supplier=self.request.auth.supplier, invoice=invoice, source=source)
+
+
+@extend_schema(tags=["documents in"], responses={200: s.InvoiceOut, **ERRORS})
+class InvoiceDetail(ETagMixin, generics.RetrieveAPIView):
+    """One of your invoices, with its match status and, when held, the reason."""
+
+    permission_classes = [SupplierKey]
+    serializer_class = s.InvoiceOut
+
+    def get_queryset(self):
+        return selectors.invoices_for(supplier=_supplier(self.request))
+
+
+@extend_schema(tags=["documents in"], responses={200: s.DocumentOut(many=True), **ERRORS})
+class DocumentList(ETagMixin, generics.ListAPIView):
+    """Everything you sent, through any channel, with its processing state and the exceptions it raised."""
+
+    permission_classes = [SupplierKey]
+    serializer_class = s.DocumentOut
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        return selectors.inbound_documents_for(supplier=_supplier(self.request)).prefetch_related(
+            "exceptions__po", "exceptions__po_line"
+        )
+
+
+@extend_schema(tags=["documents in"], responses={200: s.DocumentOut, **ERRORS})
+class DocumentDetail(ETagMixin, generics.RetrieveAPIView):
+    """One document you sent."""
+
+    permission_classes = [SupplierKey]
+    serializer_class = s.DocumentOut
+
+    def get_queryset(self):
+        return selectors.inbound_documents_for(supplier=_supplier(self.request))
+
+
+@extend_schema(tags=["exceptions"], responses={200: s.ExceptionForSupplierOut(many=True), **ERRORS})
+class SupplierExceptionList(ETagMixin, generics.ListAPIView):
+    """Exceptions raised on your documents and POs, as you may see them."""
+
+    permission_classes = [SupplierKey]
+    serializer_class = s.ExceptionForSupplierOut
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        return selectors.exceptions_for(supplier=_supplier(self.request))
+
+
+# System channel (ERP, WMS, MES) ---------------------------------------------------------------
+
+
+@extend_schema(
+    tags=["system"],
+    request=s.PurchaseOrderIn,
+    parameters=[IDEMPOTENCY_PARAMETER],
+    responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
+)
+class SystemPurchaseOrderCreate(APIView):
+    """Publish a PO, or a new revision of one (the whole new picture: missing lines are cancelled)."""
+
+    permission_classes = [SystemKey]
+
+    def post(self, request):
+        return idempotent(
+            lambda r: ingest(
+                r,
+                document_type="purchase_order",
+                serializer_class=s.PurchaseOrderIn,
+                apply=lambda source, po: purchase_order_publish(po=po, source=source),
+            ),
+            request,
+        )
+
+
+@extend_schema(
+    tags=["system"],
+    request=s.ReceiptIn,
+    parameters=[IDEMPOTENCY_PARAMETER],
+    responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
+)
+class SystemReceiptCreate(APIView):
+    """Post a goods receipt; send it again with posted=true when it is posted financially."""
+
+    permission_classes = [SystemKey]
+
+    def post(self, request):
+        return idempotent(
+            lambda r: ingest(
+                r,
+                document_type="receipt",
+                serializer_class=s.ReceiptIn,
+                apply=lambda source, receipt: receipt_record(receipt=receipt, source=source),
+            ),
+            request,
+        )
+
+
+@extend_schema(
+    tags=["system"],
+    parameters=[
+        OpenApiParameter("state", OpenApiTypes.STR, enum=["open", "in_progress", "resolved", "dismissed"]),
+        OpenApiParameter(
+            "severity",
+            OpenApiTypes.STR,
+            enum=["production_stop", "procurement_delay", "financial_mismatch", "data_quality"],
+        ),
+    ],
+    responses={200: s.ExceptionOut(many=True), **ERRORS},
+)
+class SystemExceptionList(ETagMixin, generics.ListAPIView):
+    """The exception queue, most at risk first."""
+
+    permission_classes = [SystemKey]
+    serializer_class = s.ExceptionOut
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        exceptions = selectors.exceptions_for(supplier=None)
+        for name in ("state", "severity"):
+            if self.request.query_params.get(name):
+                exceptions = exceptions.filter(**{name: self.request.query_params[name]})
+        return exceptions
+
+
+# Webhooks -------------------------------------------------------------------------------------
+
+
+class WebhookIn(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookSubscription.EVENTS),
+        min_length=1,
+        max_length=len(WebhookSubscription.EVENTS),
+    )
+
+
+class WebhookOut(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookSubscription
+        fields = [
+            "id",
+            "url",
+            "events",
+            "active",
+            "consecutive_failures",
+            "disabled_at",
+            "disabled_reason",
+            "created_at",
+        ]
+
+
+class WebhookCreatedOut(WebhookOut):
+    signing_secret = serializers.CharField(help_text="Shown once: keep it to verify Gateway-Signature.")
+
+    class Meta(WebhookOut.Meta):
+        fields = [*WebhookOut.Meta.fields, "signing_secret"]
+
+
+class DeliveryOut(serializers.ModelSerializer):
+    attempts_log = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OutboundMessage
+        fields = [
+            "id",
+            "event",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "created_at",
+            "delivered_at",
+            "idempotency_key",
+            "attempts_log",
+        ]
+
+    def get_attempts_log(self, message) -> list[dict]:
+        return [
+            {"number": a.number, "at": a.attempted_at, "succeeded": a.succeeded, "detail": a.detail}
+            for a in message.attempt_log.all()
+        ]
+
+
+def webhooks_for(request):
+    key: ApiKey = request.auth
+    if key.kind == ApiKey.Kind.SUPPLIER:
+        return WebhookSubscription.objects.filter(api_key_kind="supplier", supplier=key.supplier)
+    return WebhookSubscription.objects.filter(api_key_kind="system", system_name=key.system_name)
+
+
+@extend_schema(tags=["webhooks"])
+class Webhooks(generics.ListAPIView):
+    """Your webhook subscriptions. Deliveries are signed: see the README for verifying Gateway-Signature."""
+
+    permission_classes = [AnyKey]
+    serializer_class = WebhookOut
+    pagination_class = None
+
+    def get_queryset(self):
+        return webhooks_for(self.request).order_by("id")
+
+    @extend_schema(request=WebhookIn, parameters=[IDEMPOTENCY_PARAMETER], responses={201: WebhookCreatedOut, **ERRORS})
+    def post(self, request):
+        return idempotent(self._create, request)
+
+    def _create(self, request) -> Response:
+        given = WebhookIn(data=request.data)
+        given.is_valid(raise_exception=True)
+        key: ApiKey = request.auth
+        subscription = WebhookSubscription.objects.create(
+            api_key_kind=key.kind,
+            supplier=key.supplier,
+            system_name=key.system_name,
+            url=given.validated_data["url"],
+            events=sorted(set(given.validated_data["events"])),
+        )
+        body = WebhookOut(subscription).data | {"signing_secret": subscription.signing_secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["webhooks"])
+class WebhookDetail(generics.RetrieveDestroyAPIView):
+    """One subscription; DELETE removes it (deliveries still queued for it are not sent)."""
+
+    permission_classes = [AnyKey]
+    serializer_class = WebhookOut
+
+    def get_queryset(self):
+        return webhooks_for(self.request)
+
+
+class _WebhookAction(APIView):
+    permission_classes = [AnyKey]
+
+    def subscription(self, request, pk) -> WebhookSubscription:
+        return get_object_or_404(webhooks_for(request), pk=pk)
+
+
+@extend_schema(
+    tags=["webhooks"], request=None, parameters=[IDEMPOTENCY_PARAMETER], responses={200: WebhookCreatedOut, **ERRORS}
+)
+class WebhookRotateSecret(_WebhookAction):
+    """A new signing secret, shown once; the old one stops working at once."""
+
+    def post(self, request, pk):
+        def rotate(request):
+            subscription = self.subscription(request, pk)
+            subscription.salt = ""
+            subscription.save()
+            return Response(WebhookOut(subscription).data | {"signing_secret": subscription.signing_secret})
+
+        return idempotent(rotate, request)
+
+
+@extend_schema(
+    tags=["webhooks"], request=None, parameters=[IDEMPOTENCY_PARAMETER], responses={200: WebhookOut, **ERRORS}
+)
+class WebhookEnable(_WebhookAction):
+    """Turn a subscription that was disabled after failures back on."""
+
+    def post(self, request, pk):
+        def enable(request):
+            subscription = self.subscription(request, pk)
+            subscription.active, subscription.consecutive_failures = True, 0
+            subscription.disabled_at, subscription.disabled_reason = None, ""
+            subscription.save()
+            return Response(WebhookOut(subscription).data)
+
+        return idempotent(enable, request)
+
+
+@extend_schema(tags=["webhooks"], responses={200: DeliveryOut(many=True), **ERRORS})
+class WebhookDeliveries(generics.ListAPIView):
+    """Deliveries to one subscription, newest first, each with its log of attempts."""
+
+    permission_classes = [AnyKey]
+    serializer_class = DeliveryOut
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        subscription = get_object_or_404(webhooks_for(self.request), pk=self.kwargs["pk"])
+        return OutboundMessage.objects.filter(subscription_ref=subscription.pk).prefetch_related("attempt_log")
+
+
+@extend_schema(
+    tags=["webhooks"], request=None, parameters=[IDEMPOTENCY_PARAMETER], responses={202: DeliveryOut, **ERRORS}
+)
+class WebhookRedeliver(_WebhookAction):
+    """Send a delivery again (delivered or dead); it keeps its Idempotency-Key."""
+
+    def post(self, request, pk, delivery_id):
+        def redeliver(request):
+            subscription = self.subscription(request, pk)
+            message = get_object_or_404(OutboundMessage, pk=delivery_id, subscription_ref=subscription.pk)
+            source = Source(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)
+            message = outbox_message_retry(message_id=message.pk, source=source, redeliver=True)
+            return Response(DeliveryOut(message).data, status=status.HTTP_202_ACCEPTED)
+
+        return idempotent(redeliver, request)

@@ -1,0 +1,85 @@
+"""Reads scoped to who is asking. A supplier sees its own rows only; anything else is "not found".
+
+``supplier=None`` means the buyer's side (a buyer or one of its systems), which sees everything.
+"""
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from procurement.models import (
+    InboundDocument,
+    Invoice,
+    POLine,
+    PORevision,
+    ProcurementException,
+    PurchaseOrder,
+)
+
+# "Any line of the PO is …" for each status dimension value, as database conditions.
+_target = Coalesce(F("confirmed_quantity"), F("quantity"))
+LINE_STATUS_CONDITIONS: dict[str, dict[str, Q]] = {
+    "ack": {
+        "awaiting": Q(ack_response="") | Q(change_state="declined"),
+        "acknowledged": Q(ack_response="ACKNOWLEDGED"),
+        "changes_proposed": Q(change_state="proposed"),
+        "rejected": Q(ack_response="REJECT") & ~Q(change_state="declined"),
+        "on_hold": Q(ack_response="HOLD"),
+        "accepted": ~Q(ack_response__in=["", "ACKNOWLEDGED", "REJECT", "HOLD"])
+        & ~Q(change_state__in=["proposed", "declined"]),
+    },
+    "change": {state: Q(change_state=state) for state in POLine.ChangeState.values},
+    "ship": {
+        "not_shipped": Q(shipped_quantity__lte=0),
+        "partially_shipped": Q(shipped_quantity__gt=0, shipped_quantity__lt=_target),
+        "shipped": Q(shipped_quantity__gt=0, shipped_quantity=_target),
+        "over_shipped": Q(shipped_quantity__gt=_target),
+    },
+    "receipt": {
+        "nothing": Q(received_quantity__lte=0),
+        "partial": Q(received_quantity__gt=0, received_quantity__lt=F("quantity")),
+        "full": Q(received_quantity__gt=0, received_quantity=F("quantity")),
+        "over": Q(received_quantity__gt=F("quantity")),
+    },
+    "invoice": {
+        "not_invoiced": Q(invoiced_quantity__lte=0),
+        "partially_invoiced": Q(invoiced_quantity__gt=0, invoiced_quantity__lt=F("quantity")),
+        "invoiced": Q(invoiced_quantity__gt=0, invoiced_quantity=F("quantity")),
+        "over_invoiced": Q(invoiced_quantity__gt=F("quantity")),
+    },
+    "match": {state: Q(match_state=state) for state in POLine.MatchState.values},
+}
+
+
+def purchase_orders_for(*, supplier) -> QuerySet[PurchaseOrder]:
+    orders = PurchaseOrder.objects.select_related("company", "supplier", "ship_to").prefetch_related(
+        Prefetch("lines", queryset=POLine.objects.select_related("item").order_by("id"))
+    )
+    return orders if supplier is None else orders.filter(supplier=supplier)
+
+
+def purchase_orders_with_line_status(queryset: QuerySet[PurchaseOrder], dimension: str, value: str) -> QuerySet:
+    """POs with at least one live line in ``value`` of ``dimension`` (ack, change, ship, receipt, invoice, match)."""
+    condition = LINE_STATUS_CONDITIONS[dimension][value]
+    lines = POLine.objects.filter(condition, cancelled=False).values("po_id")
+    return queryset.filter(pk__in=lines)
+
+
+def purchase_order_revisions_for(*, supplier, po_id: int) -> QuerySet[PORevision]:
+    return PORevision.objects.filter(po__in=purchase_orders_for(supplier=supplier).filter(pk=po_id).values("pk"))
+
+
+def inbound_documents_for(*, supplier) -> QuerySet[InboundDocument]:
+    documents = InboundDocument.objects.defer("content").order_by("-received_at", "-id")
+    return documents if supplier is None else documents.filter(supplier=supplier)
+
+
+def invoices_for(*, supplier) -> QuerySet[Invoice]:
+    invoices = Invoice.objects.select_related("po", "supplier").prefetch_related("lines__po_line").order_by("-id")
+    return invoices if supplier is None else invoices.filter(supplier=supplier)
+
+
+def exceptions_for(*, supplier) -> QuerySet[ProcurementException]:
+    exceptions = ProcurementException.objects.select_related("po", "po_line", "supplier", "invoice").order_by(
+        "severity_rank", "due_at", "id"
+    )
+    return exceptions if supplier is None else exceptions.filter(supplier=supplier)
