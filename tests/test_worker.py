@@ -7,6 +7,8 @@ import threading
 
 import pytest
 
+from api.models import WebhookSubscription
+from api.webhooks import verify
 from procurement import factories
 from procurement.models import DeliveryAttempt, OutboundMessage
 from procurement.services import Source, outbox_message_retry, purchase_order_publish
@@ -25,7 +27,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append((dict(self.headers), json.loads(body)))
+        type(self).received.append((dict(self.headers), body, json.loads(body)))
         self.send_response(type(self).status)
         self.end_headers()
 
@@ -68,7 +70,10 @@ def test_po_for_an_edi_partner_is_written_to_its_outbox_by_the_worker(worker):
 
 
 def test_failing_webhook_is_retried_with_backoff_then_dead_lettered_and_retried_by_staff(worker, receiver, buyer):
-    supplier = factories.SupplierFactory(code="APISUP", channel=Supplier.Channel.API, webhook_url=receiver)
+    supplier = factories.SupplierFactory(code="APISUP", channel=Supplier.Channel.API, notify_email="")
+    subscription = WebhookSubscription.objects.create(
+        api_key_kind="supplier", supplier=supplier, url=receiver, events=["po.published"]
+    )
     publish(supplier)
     message = OutboundMessage.objects.get(kind="http")
 
@@ -85,9 +90,10 @@ def test_failing_webhook_is_retried_with_backoff_then_dead_lettered_and_retried_
     gaps = [(b.attempted_at - a.attempted_at).total_seconds() for a, b in itertools.pairwise(attempts)]
     assert gaps[0] >= 0.2 and gaps[1] >= 0.4
     assert len(Receiver.received) == 3
-    headers, body = Receiver.received[0]
-    assert headers["Idempotency-Key"] == "po.published:ACME:PO-7000:0:http"
-    assert headers["X-Gateway-Event"] == "po.published"
+    headers, raw, body = Receiver.received[0]
+    assert headers["Idempotency-Key"] == f"po.published:ACME:PO-7000:0:wh{subscription.pk}"
+    assert headers["Gateway-Event"] == "po.published"
+    assert verify(subscription.signing_secret, headers["Gateway-Signature"], raw)
     assert body["data"]["po"]["number"] == "PO-7000"
 
     Receiver.status = 204
