@@ -6,6 +6,7 @@ COPY gateway gateway
 COPY suppliers suppliers
 COPY procurement procurement
 COPY edi edi
+COPY api api
 COPY templates templates
 COPY manage.py ./
 RUN pip install --no-cache-dir . && useradd --system --home /var/lib/gateway gateway \
