@@ -260,3 +260,29 @@ GATEWAY_WEBHOOKS = os.environ.get("GATEWAY_WEBHOOKS", "api.webhooks")
 # A subscription whose deliveries fail this many times in a row is disabled and its owner told.
 GATEWAY_WEBHOOK_DISABLE_AFTER = int(os.environ.get("GATEWAY_WEBHOOK_DISABLE_AFTER", "20"))
 GATEWAY_OPERATIONS_EMAIL = os.environ.get("GATEWAY_OPERATIONS_EMAIL", "")
+
+# EDI: partner folders live under GATEWAY_FILE_ROOT/edi/<partner folder>/{inbox,outbox,archive,rejected}.
+GATEWAY_EDI_ISA_QUALIFIER = os.environ.get("GATEWAY_EDI_ISA_QUALIFIER", "ZZ")
+GATEWAY_EDI_ISA_ID = os.environ.get("GATEWAY_EDI_ISA_ID", "GATEWAY")
+GATEWAY_EDI_GS_ID = os.environ.get("GATEWAY_EDI_GS_ID", "GATEWAY")
+GATEWAY_EDI_MAX_FILE_BYTES = int(os.environ.get("GATEWAY_EDI_MAX_FILE_BYTES", str(GATEWAY_INBOUND_MAX_BYTES)))
+# A file in an inbox is left alone until it has not changed for this long (it may still be written).
+GATEWAY_EDI_SETTLE_SECONDS = float(os.environ.get("GATEWAY_EDI_SETTLE_SECONDS", "1"))
+GATEWAY_EDI_SCAN_SECONDS = float(os.environ.get("GATEWAY_EDI_SCAN_SECONDS", "2"))
+# The same sender and ISA13 again within this many days is a duplicate interchange.
+GATEWAY_EDI_DUPLICATE_WINDOW_DAYS = int(os.environ.get("GATEWAY_EDI_DUPLICATE_WINDOW_DAYS", "30"))
+GATEWAY_FILE_RENDERERS.update(
+    {
+        "po.published": "edi.outbound.render_po_or_json",
+        "po.changed": "edi.outbound.render_po_or_json",
+        "x12.997": "edi.outbound.render_stored",
+        "x12.999": "edi.outbound.render_stored",
+        "x12.ta1": "edi.outbound.render_stored",
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "edi: pick up dropped files": {"task": "edi.tasks.filedrop_scan", "schedule": GATEWAY_EDI_SCAN_SECONDS},
+        "edi: raise overdue 997/999": {"task": "edi.tasks.functional_acks_overdue_check", "schedule": 300.0},
+    }
+)

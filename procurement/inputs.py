@@ -197,3 +197,32 @@ def fingerprint(value: Any) -> str:
     """sha256 of a canonical input's JSON form: equal documents, equal fingerprints."""
     text = json.dumps(canonical_json(value), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def purchase_order_from_json(data: dict) -> PurchaseOrderInput:
+    """The inverse of ``canonical_json`` for a purchase order (as carried in outbox payloads)."""
+    lines = tuple(
+        POLineInput(
+            line_no=line["line_no"],
+            part_number=line["part_number"],
+            quantity=Decimal(line["quantity"]),
+            uom=line["uom"],
+            unit_price=Decimal(line["unit_price"]),
+            need_by=dt.date.fromisoformat(line["need_by"]),
+            supplier_part_number=line.get("supplier_part_number", ""),
+            description=line.get("description", ""),
+        )
+        for line in data["lines"]
+    )
+    return PurchaseOrderInput(
+        company=data["company"],
+        number=data["number"],
+        supplier=data["supplier"],
+        ship_to=data["ship_to"],
+        currency=data["currency"],
+        order_date=dt.date.fromisoformat(data["order_date"]),
+        lines=lines,
+        revision=int(data.get("revision", 0)),
+        buyer=data.get("buyer", ""),
+        notes=data.get("notes", ""),
+    )

@@ -31,16 +31,19 @@ def inbound_document_store(
     content_type: str = "",
     correlation_id: str = "",
     declared_size: int | None = None,
+    max_bytes: int | None = None,
 ) -> InboundDocument:
     """Keep ``content`` exactly as received, committed at once, and return the row.
 
     A payload over ``GATEWAY_INBOUND_MAX_BYTES`` is recorded (size, hash, sender) as rejected
     without its bytes, so the refusal is on file but the store is not filled by one sender. A
-    channel that refuses to read an oversized body passes its ``declared_size`` instead.
+    channel that refuses to read an oversized body passes its ``declared_size`` instead, and a
+    channel with a limit of its own passes ``max_bytes``.
     """
     now = timezone.now()
     size = declared_size if declared_size is not None else len(content)
-    too_large = size > settings.GATEWAY_INBOUND_MAX_BYTES
+    limit = settings.GATEWAY_INBOUND_MAX_BYTES if max_bytes is None else max_bytes
+    too_large = size > limit
     with transaction.atomic():
         return InboundDocument.objects.create(
             channel=channel,
@@ -56,11 +59,7 @@ def inbound_document_store(
             received_at=now,
             state=InboundDocument.State.REJECTED if too_large else InboundDocument.State.RECEIVED,
             outcome_code="too_large" if too_large else "",
-            error=(
-                f"payload of {size} bytes exceeds the limit of {settings.GATEWAY_INBOUND_MAX_BYTES} bytes"
-                if too_large
-                else ""
-            ),
+            error=(f"payload of {size} bytes exceeds the limit of {limit} bytes" if too_large else ""),
         )
 
 
@@ -98,6 +97,11 @@ def inbound_document_reject(*, document: InboundDocument, code: str, error: str)
     """Record that a stored payload could not be read at all (malformed, binary, wrong type)."""
     document.attempts += 1
     _finish(document, InboundDocument.State.REJECTED, code, error)
+
+
+def inbound_document_settle(*, document: InboundDocument, state: str, code: str, error: str) -> None:
+    """Record a document's outcome (when a channel applied it in several steps) and tell its sender."""
+    _finish(document, state, code, error)
 
 
 def _finish(document: InboundDocument, state: str, code: str, error: str) -> None:

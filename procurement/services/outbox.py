@@ -10,6 +10,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -167,26 +168,38 @@ def outbox_message_retry(*, message_id: int, source: Source, redeliver: bool = F
     return message
 
 
+@dataclass(frozen=True)
+class RenderedFile:
+    """What a file renderer produces: the bytes, and optionally where and under which name."""
+
+    content: bytes
+    suffix: str = ".json"
+    name: str | None = None
+    folder: str | None = None  # relative to GATEWAY_FILE_ROOT; the message's destination when None
+
+
 def _deliver_file(message: OutboundMessage) -> str:
+    renderers = settings.GATEWAY_FILE_RENDERERS
+    rendered: RenderedFile = import_string(renderers.get(message.event, renderers["*"]))(message)
     root = Path(settings.GATEWAY_FILE_ROOT).resolve()
-    folder = (root / message.destination).resolve()
+    folder = (root / (rendered.folder or message.destination)).resolve()
     if not folder.is_relative_to(root):
-        raise DeliveryError(f"destination {message.destination!r} leaves the file root")
+        raise DeliveryError(f"destination {rendered.folder or message.destination!r} leaves the file root")
     folder.mkdir(parents=True, exist_ok=True)
-    renderer = import_string(settings.GATEWAY_FILE_RENDERERS.get(message.event, settings.GATEWAY_FILE_RENDERERS["*"]))
-    suffix, content = renderer(message)
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", message.idempotency_key) + suffix
+    name = rendered.name or re.sub(r"[^A-Za-z0-9._-]+", "_", message.idempotency_key) + rendered.suffix
+    if "/" in name or name.startswith("."):
+        raise DeliveryError(f"file name {name!r} is not a plain name")
     temporary = folder / f".{name}.tmp"
-    temporary.write_bytes(content)
+    temporary.write_bytes(rendered.content)
     # Partners pick files up by name; the rename makes a file appear whole or not at all.
     os.replace(temporary, folder / name)
-    return f"wrote {folder / name} ({len(content)} bytes)"
+    return f"wrote {folder / name} ({len(rendered.content)} bytes)"
 
 
-def render_json(message: OutboundMessage) -> tuple[str, bytes]:
+def render_json(message: OutboundMessage) -> RenderedFile:
     """The default file rendering: the event and its payload as JSON."""
     body = {"event": message.event, "idempotency_key": message.idempotency_key, "payload": message.payload}
-    return ".json", json.dumps(body, indent=2, sort_keys=True).encode()
+    return RenderedFile(json.dumps(body, indent=2, sort_keys=True).encode())
 
 
 def _deliver_http(message: OutboundMessage) -> str:

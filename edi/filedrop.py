@@ -1,0 +1,159 @@
+"""The file-drop channel: partners drop X12 files in their inbox; the worker picks them up.
+
+Per partner, under ``GATEWAY_FILE_ROOT/edi/<folder>/``: ``inbox/`` (theirs to write), ``outbox/``
+(ours), ``archive/`` (what was read, by day) and ``rejected/`` (what could not be read, each with
+a ``.reason.txt`` beside it). A file still being written — a dot-file, ``*.tmp``, ``*.part``,
+``*.filepart``, or one changed within the last ``GATEWAY_EDI_SETTLE_SECONDS`` — is left alone.
+A file is claimed by renaming it into ``inbox/.claimed/``: the rename succeeds for exactly one
+worker, so two workers never process the same file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from procurement.models import InboundDocument
+from procurement.services import inbound_document_store
+from suppliers.models import TradingPartner
+
+log = logging.getLogger(__name__)
+IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".filepart", ".partial", ".crdownload")
+CLAIMED = ".claimed"
+# A claim older than this belongs to a worker that died: the file goes back to the inbox.
+STALE_CLAIM_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class Folders:
+    root: Path
+    inbox: Path
+    outbox: Path
+    archive: Path
+    rejected: Path
+
+    @property
+    def claimed(self) -> Path:
+        return self.inbox / CLAIMED
+
+
+def edi_root() -> Path:
+    return Path(settings.GATEWAY_FILE_ROOT).resolve() / "edi"
+
+
+def folders(partner: TradingPartner) -> Folders:
+    """The partner's folders, made if missing; the folder name is checked to stay under the EDI root."""
+    root = (edi_root() / partner.folder).resolve()
+    if not root.is_relative_to(edi_root()) or root == edi_root():
+        raise ValueError(f"partner folder {partner.folder!r} leaves the EDI root")
+    found = Folders(root, root / "inbox", root / "outbox", root / "archive", root / "rejected")
+    for path in (found.inbox, found.outbox, found.archive, found.rejected, found.claimed):
+        path.mkdir(parents=True, exist_ok=True)
+    return found
+
+
+@dataclass(frozen=True)
+class Claimed:
+    partner_id: int
+    document_id: int
+    path: str  # the claimed file, to archive or reject once processed
+
+
+def scan(*, now: float | None = None) -> list[Claimed]:
+    """Claim and store every settled file in every active partner's inbox."""
+    now = time.time() if now is None else now
+    claimed = []
+    for partner in TradingPartner.objects.filter(active=True).select_related("supplier"):
+        try:
+            place = folders(partner)
+        except (OSError, ValueError) as error:
+            log.error("cannot use the folders of partner %s: %s", partner, error)
+            continue
+        _recover_stale_claims(place, now)
+        for entry in sorted(os.scandir(place.inbox), key=lambda e: e.name):
+            if not _ready(entry, now):
+                continue
+            result = _claim(partner, place, entry)
+            if result is not None:
+                claimed.append(result)
+    return claimed
+
+
+def _ready(entry: os.DirEntry, now: float) -> bool:
+    name = entry.name
+    if name.startswith(".") or name.lower().endswith(IN_PROGRESS_SUFFIXES):
+        return False
+    # Only plain files that live in the inbox itself: no links out of the partner's folder.
+    if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+        return False
+    stat = entry.stat(follow_symlinks=False)
+    return now - stat.st_mtime >= settings.GATEWAY_EDI_SETTLE_SECONDS
+
+
+def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry) -> Claimed | None:
+    target = place.claimed / f"{secrets.token_hex(6)}__{entry.name}"
+    try:
+        os.rename(entry.path, target)
+    except FileNotFoundError:
+        return None  # another worker claimed it first
+    size = target.stat().st_size
+    limit = settings.GATEWAY_EDI_MAX_FILE_BYTES
+    too_large = size > limit
+    content = b"" if too_large else target.read_bytes()
+    document = inbound_document_store(
+        channel="edi",
+        sender=partner.supplier.code,
+        content=content,
+        declared_size=size if too_large else None,
+        max_bytes=limit,
+        supplier=partner.supplier,
+        document_type="x12",
+        filename=entry.name,
+        content_type="application/edi-x12",
+    )
+    if document.state == InboundDocument.State.REJECTED:
+        reject(place, target, entry.name, document.error)
+        return None
+    return Claimed(partner.pk, document.pk, str(target))
+
+
+def archive(partner: TradingPartner, claimed_path: str, document: InboundDocument) -> Path | None:
+    """Move a processed file to ``archive/YYYY/MM/DD/<document id>__<name>``."""
+    place = folders(partner)
+    source = Path(claimed_path)
+    if not source.exists():
+        return None
+    day = place.archive / timezone.now().strftime("%Y/%m/%d")
+    day.mkdir(parents=True, exist_ok=True)
+    target = day / f"{document.pk}__{document.filename}"
+    os.replace(source, target)
+    return target
+
+
+def reject(place: Folders, source: Path, name: str, reason: str) -> Path | None:
+    """Move a file to ``rejected/`` under a name of its own, with the reason written beside it."""
+    if not source.exists():
+        return None
+    target = place.rejected / name
+    if target.exists():
+        target = place.rejected / f"{timezone.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{name}"
+    os.replace(source, target)
+    target.with_name(target.name + ".reason.txt").write_text(reason.rstrip() + "\n")
+    return target
+
+
+def _recover_stale_claims(place: Folders, now: float) -> None:
+    for entry in os.scandir(place.claimed):
+        if entry.is_file(follow_symlinks=False) and now - entry.stat().st_mtime > STALE_CLAIM_SECONDS:
+            original = entry.name.split("__", 1)[-1]
+            try:
+                os.rename(entry.path, place.inbox / original)
+            except OSError as error:
+                log.warning("could not return stale claim %s: %s", entry.path, error)

@@ -1,0 +1,471 @@
+"""Processing a stored X12 file: envelopes, duplicates, validation, the write path, and our answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from edi import x12
+from edi.models import FunctionalGroup, Interchange
+from edi.outbound import reply_write
+from procurement.models import InboundDocument, ProcurementException
+from procurement.services import (
+    DocumentRefused,
+    ProcurementError,
+    Source,
+    acknowledgement_record,
+    invoice_record,
+    shipment_record,
+)
+from procurement.services.common import audit_event, exception_draft
+from procurement.services.inbound import inbound_document_reject, inbound_document_settle
+from suppliers.models import TradingPartner
+
+log = logging.getLogger(__name__)
+Kind = ProcurementException.Kind
+Severity = ProcurementException.Severity
+
+APPLIERS = {
+    "855": lambda supplier, value, source: acknowledgement_record(supplier=supplier, ack=value, source=source),
+    "856": lambda supplier, value, source: shipment_record(supplier=supplier, shipment=value, source=source),
+    "810": lambda supplier, value, source: invoice_record(supplier=supplier, invoice=value, source=source),
+}
+
+
+@dataclass
+class SetOutcome:
+    st01: str
+    st02: str
+    syntax: str  # AK501: A, E or R
+    outcome: str  # applied, duplicate, refused, rejected, matched, not_applicable
+    detail: str = ""
+    record: int | None = None
+
+
+@dataclass
+class FileOutcome:
+    state: str
+    code: str
+    detail: str = ""
+    sets: list[SetOutcome] = field(default_factory=list)
+    acks_written: list[str] = field(default_factory=list)
+
+
+def translate(content: bytes, code_maps: dict | None = None) -> dict:
+    """The canonical reading of ``content`` and every issue with its position, touching no database."""
+    document = x12.parse(content)
+    reports = {id(r.group): r for r in x12.validate(document)}
+    out: dict = {"interchanges": [], "issues": [_issue(i) for i in document.errors]}
+    for ic in document.interchanges:
+        entry = {
+            "isa06": ic.isa06,
+            "isa08": ic.isa08,
+            "isa13": ic.isa13,
+            "isa15": ic.isa15,
+            "issues": [_issue(i) for i in ic.errors],
+            "groups": [],
+        }
+        for group in ic.groups:
+            report = reports.get(id(group))
+            g = {
+                "gs01": group.gs01,
+                "gs06": group.gs06,
+                "gs08": group.gs08,
+                "ack_code": report.code if report else "",
+                "issues": [_issue(i) for i in (report.issues if report else group.errors)],
+                "sets": [],
+            }
+            for set_report in report.sets if report else []:
+                ts = set_report.transaction_set
+                item = {
+                    "st01": ts.st01,
+                    "st02": ts.st02,
+                    "ack_code": set_report.code,
+                    "issues": [_issue(i) for i in set_report.issues],
+                }
+                if ts.st01 in x12.mappers.MAPPERS:
+                    mapped = x12.map_transaction_set(ts, code_maps)
+                    from procurement.inputs import canonical_json
+
+                    item["canonical"] = canonical_json(mapped.value) if mapped.value is not None else None
+                    item["issues"] += [_issue(i) for i in mapped.errors]
+                g["sets"].append(item)
+            entry["groups"].append(g)
+        out["interchanges"].append(entry)
+    return out
+
+
+def _issue(issue: x12.Issue) -> dict:
+    return {k: v for k, v in issue.__dict__.items() if v not in (None, "")}
+
+
+def file_process(*, document: InboundDocument, partner: TradingPartner) -> FileOutcome:
+    """Apply every transaction set of a stored file and answer each group with a 997 or 999.
+
+    Duplicates are judged at three levels, each with a recorded verdict: the same content as
+    an earlier file (nothing is done again), the same sender and ISA13 within the window (the
+    interchange is not processed again), and the same business key (the write path's own
+    idempotency: a re-sent document has no second effect; another document under an old key is
+    refused with an exception).
+    """
+    source = Source(
+        channel="edi",
+        label=f"partner {partner.supplier.code}",
+        correlation_id=document.correlation_id,
+        document=document,
+    )
+    earlier = (
+        InboundDocument.objects.filter(
+            channel="edi",
+            sha256=document.sha256,
+            state__in=[InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE],
+        )
+        .exclude(pk=document.pk)
+        .order_by("pk")
+        .first()
+    )
+    if earlier is not None:
+        return FileOutcome(
+            InboundDocument.State.DUPLICATE,
+            "duplicate_content",
+            f"same content as document {earlier.pk} ({earlier.filename})",
+        )
+    try:
+        parsed = x12.parse(bytes(document.content))
+    except x12.X12Error as error:
+        return _unreadable(document, partner, source, f"not an X12 interchange: {error}")
+    if not parsed.interchanges:
+        problems = "; ".join(i.message for i in parsed.errors) or "no ISA segment found"
+        return _unreadable(document, partner, source, f"not an X12 interchange: {problems}")
+    outcome = FileOutcome(InboundDocument.State.PROCESSED, "processed")
+    reports = {id(r.group): r for r in x12.validate(parsed)}
+    for ic in parsed.interchanges:
+        _interchange(ic, reports, document, partner, source, outcome)
+    if outcome.sets and all(s.outcome in ("refused", "rejected") for s in outcome.sets):
+        outcome.code = "refused"
+    elif any(s.outcome in ("refused", "rejected") for s in outcome.sets):
+        outcome.code = "partly_applied"
+    return outcome
+
+
+def _interchange(ic, reports, document, partner, source, outcome: FileOutcome) -> None:
+    now = timezone.now()
+    envelope_errors = [_issue(i) for i in ic.errors if i.is_error]
+    problems = []
+    if ic.isa06 != partner.isa_id or ic.isa05 != partner.isa_qualifier:
+        problems.append(
+            ("006", f"ISA05/06 {ic.isa05}:{ic.isa06} is not partner {partner.isa_qualifier}:{partner.isa_id}")
+        )
+    if ic.isa15 != partner.usage:
+        problems.append(("020", f"ISA15 is {ic.isa15!r} but the partner is set up for {partner.get_usage_display()}"))
+    window = now - dt.timedelta(days=settings.GATEWAY_EDI_DUPLICATE_WINDOW_DAYS)
+    previous = (
+        Interchange.objects.filter(
+            direction="in",
+            sender_qualifier=ic.isa05,
+            sender_id=ic.isa06,
+            isa13=ic.isa13,
+            created_at__gte=window,
+            duplicate="",
+        )
+        .order_by("pk")
+        .first()
+    )
+    record = Interchange.objects.create(
+        direction=Interchange.Direction.INBOUND,
+        partner=partner,
+        sender_qualifier=ic.isa05[:2],
+        sender_id=ic.isa06[:15],
+        receiver_id=ic.isa08[:15],
+        isa13=ic.isa13[:9],
+        isa15=ic.isa15[:1],
+        version=ic.isa12[:12],
+        inbound_document=document,
+        envelope_errors=envelope_errors + [{"code": code, "message": message} for code, message in problems],
+        duplicate=Interchange.Duplicate.CONTROL_NUMBER if previous else "",
+        duplicate_of=previous,
+        created_at=now,
+    )
+    if previous is not None:
+        outcome.sets.append(
+            SetOutcome("ISA", ic.isa13, "", "duplicate", f"interchange {ic.isa13} from {ic.isa06} was received before")
+        )
+        if partner.ta1_requested or ic.isa14 == "1":
+            _ta1(ic, record, partner, source, outcome)
+        return
+    if problems or any(i.is_error for i in ic.errors if i.code and i.kind == "interchange"):
+        _ta1(ic, record, partner, source, outcome)
+        if problems:
+            _raise(
+                partner,
+                source,
+                Kind.EDI_SYNTAX,
+                f"interchange {ic.isa13} refused: {problems[0][1]}",
+                f"edi_envelope:{record.pk}",
+                {"isa13": ic.isa13, "problems": problems},
+            )
+            outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", problems[0][1]))
+            return
+    elif partner.ta1_requested or ic.isa14 == "1":
+        _ta1(ic, record, partner, source, outcome)
+    answered = []
+    for group in ic.groups:
+        report = reports.get(id(group))
+        if report is None:
+            continue
+        if group.gs01 == "FA":
+            _functional_ack(group, partner, record, source, outcome)
+            continue
+        for set_report in report.sets:
+            outcome.sets.append(_apply_set(set_report, partner, source))
+        answered.append(report)
+        FunctionalGroup.objects.create(
+            interchange=record,
+            gs01=group.gs01[:2],
+            gs06=group.gs06[:9],
+            gs08=group.gs08[:12],
+            set_ids=[[s.transaction_set.st01, s.transaction_set.st02] for s in report.sets],
+            ack_state=FunctionalGroup.AckState.NOT_EXPECTED,
+            ack_code=report.code,
+            ack_detail=[{"st02": s.transaction_set.st02, "code": s.code} for s in report.sets],
+        )
+    if answered:
+        _functional_reply(ic, answered, record, partner, source, outcome)
+
+
+def _apply_set(set_report, partner: TradingPartner, source: Source) -> SetOutcome:
+    ts = set_report.transaction_set
+    result = SetOutcome(ts.st01, ts.st02, set_report.code, "rejected")
+    if set_report.code == "R":
+        first = set_report.errors[0] if set_report.errors else None
+        result.detail = first.message if first else "rejected"
+        _raise(
+            partner,
+            source,
+            Kind.EDI_SYNTAX,
+            f"{ts.st01} {ts.st02} rejected: {result.detail}",
+            f"edi_set:{source.document.pk}:{ts.group.gs06}:{ts.st02}",
+            {"set": ts.st01, "st02": ts.st02, "errors": [_issue(i) for i in set_report.errors[:20]]},
+        )
+        return result
+    applier = APPLIERS.get(ts.st01)
+    if applier is None:
+        result.outcome, result.detail = "not_applicable", f"{ts.st01} is not a document suppliers send"
+        _raise(
+            partner,
+            source,
+            Kind.INVALID_DOCUMENT,
+            f"{ts.st01} {ts.st02}: {result.detail}",
+            f"edi_unexpected:{source.document.pk}:{ts.group.gs06}:{ts.st02}",
+            {"set": ts.st01, "st02": ts.st02},
+        )
+        return result
+    mapped = x12.map_transaction_set(ts, partner.code_maps or None)
+    blocking = [i for i in mapped.errors if i.is_error]
+    if mapped.value is None or blocking:
+        result.detail = "; ".join(i.message for i in blocking) or "could not be read"
+        _raise(
+            partner,
+            source,
+            Kind.INVALID_DOCUMENT,
+            f"{ts.st01} {ts.st02} could not be applied: {result.detail}",
+            f"edi_mapping:{source.document.pk}:{ts.group.gs06}:{ts.st02}",
+            {"set": ts.st01, "st02": ts.st02, "errors": [_issue(i) for i in blocking[:20]]},
+        )
+        return result
+    try:
+        applied = applier(partner.supplier, mapped.value, source)
+    except DocumentRefused as error:
+        result.outcome, result.detail = "refused", f"{error.code}: {error.message}"
+        return result
+    except ProcurementError as error:
+        result.outcome, result.detail = "refused", f"{error.code}: {error.message}"
+        _raise(
+            partner,
+            source,
+            Kind.INVALID_DOCUMENT,
+            f"{ts.st01} {ts.st02} refused: {error.message}",
+            f"edi_refused:{source.document.pk}:{ts.group.gs06}:{ts.st02}",
+            {"code": error.code},
+        )
+        return result
+    result.outcome, result.record = applied.outcome, applied.record.pk
+    return result
+
+
+def _functional_reply(ic, reports, record: Interchange, partner: TradingPartner, source: Source, outcome) -> None:
+    kind = partner.ack_kind if partner.ack_kind != TradingPartner.AckKind.AUTO else None
+    kind = kind or x12.ack_kind(reports[0].group.gs08)
+
+    def content(isa: int, gs: int, st: int) -> bytes:
+        envelope = x12.reply_envelope(ic, reports[0].group, interchange_control=isa, group_control=gs)
+        return x12.write_ack(reports, envelope, st, kind=kind)
+
+    with transaction.atomic():
+        # One 997/999 group per inbound group: take as many group and set numbers as there are groups.
+        written = reply_write(
+            partner=partner,
+            kind=kind,
+            content_for=_numbered(partner, len(reports), content),
+            source=source,
+            answering=record,
+        )
+    outcome.acks_written.append(f"{kind} {written.isa13}")
+
+
+def _numbered(partner: TradingPartner, groups: int, content):
+    """Reserve the extra GS06/ST02 numbers a multi-group answer uses, so none is ever reused."""
+    from edi.outbound import control_numbers
+
+    def build(isa: int, gs: int, st: int) -> bytes:
+        if groups > 1:
+            control_numbers(partner, "gs", groups - 1)
+            control_numbers(partner, "st", groups - 1)
+        return content(isa, gs, st)
+
+    return build
+
+
+def _ta1(ic, record: Interchange, partner: TradingPartner, source: Source, outcome: FileOutcome) -> None:
+    with transaction.atomic():
+        written = reply_write(
+            partner=partner,
+            kind="TA1",
+            source=source,
+            answering=record,
+            content_for=lambda isa, gs, st: x12.write_ta1(
+                ic, x12.reply_envelope(ic, None, interchange_control=isa, group_control=gs)
+            ),
+        )
+    outcome.acks_written.append(f"TA1 {written.isa13}")
+
+
+def _functional_ack(group, partner: TradingPartner, record: Interchange, source: Source, outcome) -> None:
+    """A partner's 997/999 answering a group we sent: match it by GS06 and record the verdict."""
+    for ts in group.sets:
+        answered_gs06, verdict, detail = "", "", []
+        for segment in ts.segments:
+            elements = segment.elements
+            if elements[0] == "AK1" and len(elements) > 2:
+                answered_gs06 = elements[2].lstrip("0") or "0"
+            elif elements[0] in ("AK5", "IK5") and len(elements) > 1:
+                detail.append(elements[1])
+            elif elements[0] == "AK9" and len(elements) > 1:
+                verdict = elements[1]
+        sent = (
+            FunctionalGroup.objects.select_related("interchange")
+            .filter(interchange__direction="out", interchange__partner=partner, gs06=answered_gs06)
+            .order_by("-pk")
+            .first()
+        )
+        if sent is None:
+            outcome.sets.append(
+                SetOutcome(
+                    ts.st01,
+                    ts.st02,
+                    "A",
+                    "rejected",
+                    f"answers group {answered_gs06}, which was never sent to this partner",
+                )
+            )
+            _raise(
+                partner,
+                source,
+                Kind.INVALID_DOCUMENT,
+                f"{ts.st01} {ts.st02} answers group {answered_gs06}, which was never sent to this partner",
+                f"edi_fa_unmatched:{source.document.pk}:{ts.st02}",
+                {"gs06": answered_gs06},
+            )
+            continue
+        state = {"A": "accepted", "E": "accepted_with_errors", "P": "partially_accepted", "R": "rejected"}.get(
+            verdict, "rejected"
+        )
+        FunctionalGroup.objects.filter(pk=sent.pk).update(
+            ack_state=state, ack_code=verdict[:1], ack_interchange=record, ack_detail=detail
+        )
+        outcome.sets.append(SetOutcome(ts.st01, ts.st02, "A", "matched", f"group {answered_gs06}: {verdict}"))
+        if state in ("rejected", "partially_accepted"):
+            _raise(
+                partner,
+                source,
+                Kind.FA_REJECTED,
+                f"partner {'rejected' if state == 'rejected' else 'partly rejected'} interchange "
+                f"{sent.interchange.isa13} (group {answered_gs06})",
+                f"edi_fa_rejected:{sent.pk}",
+                {"gs06": answered_gs06, "ak9": verdict, "sets": detail},
+                po=sent.interchange.po,
+            )
+
+
+def _unreadable(document: InboundDocument, partner: TradingPartner, source: Source, reason: str) -> FileOutcome:
+    _raise(
+        partner,
+        source,
+        Kind.EDI_SYNTAX,
+        f"file {document.filename} could not be read: {reason}",
+        f"edi_unreadable:{document.pk}",
+        {"file": document.filename, "reason": reason},
+    )
+    return FileOutcome(InboundDocument.State.REJECTED, "unreadable", reason)
+
+
+def _raise(partner, source: Source, kind: str, text: str, key: str, evidence: dict, po=None) -> None:
+    company = _company_for(partner)
+    if company is None:
+        log.warning("no company to raise an exception against for partner %s: %s", partner, text)
+        return
+    with transaction.atomic():
+        if ProcurementException.objects.open().filter(dedup_key=key[:200]).exists():
+            return
+        draft = exception_draft(
+            company=company,
+            kind=kind,
+            severity=Severity.DATA_QUALITY,
+            dedup_key=key,
+            summary=text,
+            evidence=evidence,
+            supplier_message=text,
+            source=source,
+            supplier=partner.supplier,
+            po=po,
+        )
+        draft.save()
+        from procurement.models import AuditEvent
+
+        AuditEvent.objects.bulk_create(
+            [
+                audit_event(
+                    source=source,
+                    action="exception.raised",
+                    obj=draft,
+                    company=company,
+                    after={"kind": kind, "evidence": draft.evidence},
+                )
+            ]
+        )
+
+
+def _company_for(partner: TradingPartner):
+    from procurement.models import Company
+
+    order = partner.supplier.orders.select_related("company").order_by("-pk").first()
+    return order.company if order else Company.objects.order_by("pk").first()
+
+
+def document_finish(document: InboundDocument, outcome: FileOutcome) -> None:
+    """Record the file's outcome on its stored row."""
+    if outcome.state == InboundDocument.State.REJECTED:
+        inbound_document_reject(document=document, code=outcome.code, error=outcome.detail)
+        return
+    summary = "; ".join(
+        f"{s.st01} {s.st02}: {s.outcome}{' (' + s.detail + ')' if s.detail else ''}" for s in outcome.sets
+    )
+    document.attempts += 1
+    inbound_document_settle(
+        document=document, state=outcome.state, code=outcome.code, error=(outcome.detail or summary)[:10000]
+    )

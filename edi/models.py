@@ -1,0 +1,92 @@
+"""The EDI channel's own records: interchanges in and out, their groups, and control numbers."""
+
+from django.db import models
+
+
+class ControlCounter(models.Model):
+    """The last control number used per partner and level (ISA13, GS06, ST02). Taken under a row lock."""
+
+    class Level(models.TextChoices):
+        INTERCHANGE = "isa", "Interchange (ISA13)"
+        GROUP = "gs", "Group (GS06)"
+        SET = "st", "Transaction set (ST02)"
+
+    partner = models.ForeignKey("suppliers.TradingPartner", on_delete=models.CASCADE, related_name="counters")
+    level = models.CharField(max_length=3, choices=Level.choices)
+    last = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["partner", "level"], name="control_counter_unique")]
+
+
+class Interchange(models.Model):
+    """One ISA…IEA envelope, received or sent, and the verdicts reached on it."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", "Received"
+        OUTBOUND = "out", "Sent"
+
+    class Duplicate(models.TextChoices):
+        NONE = "", "Not a duplicate"
+        CONTROL_NUMBER = "control_number", "Same sender and ISA13 within the window"
+        CONTENT = "content", "Same content as an earlier file"
+
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    partner = models.ForeignKey(
+        "suppliers.TradingPartner", null=True, blank=True, on_delete=models.PROTECT, related_name="interchanges"
+    )
+    sender_qualifier = models.CharField(max_length=2)
+    sender_id = models.CharField(max_length=15)
+    receiver_id = models.CharField(max_length=15)
+    isa13 = models.CharField(max_length=9)
+    isa15 = models.CharField(max_length=1)
+    version = models.CharField(max_length=12, blank=True)
+    inbound_document = models.ForeignKey(
+        "procurement.InboundDocument", null=True, blank=True, on_delete=models.PROTECT, related_name="interchanges"
+    )
+    outbound_message = models.OneToOneField(
+        "procurement.OutboundMessage", null=True, blank=True, on_delete=models.PROTECT, related_name="interchange"
+    )
+    po = models.ForeignKey(
+        "procurement.PurchaseOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="interchanges"
+    )
+    content = models.BinaryField(blank=True, help_text="Outbound: the interchange exactly as written.")
+    duplicate = models.CharField(max_length=16, choices=Duplicate.choices, blank=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    envelope_errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["direction", "sender_qualifier", "sender_id", "isa13"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} ISA13 {self.isa13} ({self.sender_id} → {self.receiver_id})"
+
+
+class FunctionalGroup(models.Model):
+    """One GS…GE group with its functional acknowledgement: the one we sent back, or the one we await."""
+
+    class AckState(models.TextChoices):
+        AWAITED = "awaited", "Awaiting the partner's 997/999"
+        ACCEPTED = "accepted", "Accepted"
+        ACCEPTED_WITH_ERRORS = "accepted_with_errors", "Accepted with errors"
+        PARTIALLY_ACCEPTED = "partially_accepted", "Partially accepted"
+        REJECTED = "rejected", "Rejected"
+        OVERDUE = "overdue", "997/999 overdue"
+        NOT_EXPECTED = "not_expected", "No acknowledgement expected"
+
+    interchange = models.ForeignKey(Interchange, on_delete=models.CASCADE, related_name="groups")
+    gs01 = models.CharField(max_length=2)
+    gs06 = models.CharField(max_length=9)
+    gs08 = models.CharField(max_length=12)
+    set_ids = models.JSONField(default=list, help_text="ST01/ST02 pairs in the group.")
+    ack_state = models.CharField(max_length=24, choices=AckState.choices)
+    ack_code = models.CharField(max_length=1, blank=True, help_text="AK901 / the code we answered with.")
+    ack_due_at = models.DateTimeField(null=True, blank=True)
+    ack_interchange = models.ForeignKey(
+        Interchange, null=True, blank=True, on_delete=models.SET_NULL, related_name="acknowledged_groups"
+    )
+    ack_detail = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ack_state", "ack_due_at"])]

@@ -1,0 +1,178 @@
+"""What the gateway sends by EDI: 850/860 for published and changed POs, 997/999 and TA1 answers.
+
+Control numbers come from per-partner counters taken under a row lock in the same transaction
+that records the interchange, so they are unique, never reused and without gaps even with
+several workers. An interchange is rendered once and kept: a retried delivery writes the same
+bytes again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from edi import x12
+from edi.models import ControlCounter, FunctionalGroup, Interchange
+from edi.x12.tokenizer import Delimiters
+from procurement import inputs
+from procurement.models import OutboundMessage, PORevision
+from procurement.services.common import Source, outbound_message
+from procurement.services.outbox import RenderedFile, outbox_write
+from suppliers.models import TradingPartner
+
+
+def control_numbers(partner: TradingPartner, level: str, count: int = 1) -> int:
+    """The first of ``count`` fresh control numbers for ``partner`` at ``level`` (isa, gs, st).
+
+    Must run inside the transaction that uses them: a rollback gives them back, so none is
+    skipped, and the row lock keeps two workers from taking the same one.
+    """
+    counter, _ = ControlCounter.objects.get_or_create(partner=partner, level=level)
+    counter = ControlCounter.objects.select_for_update().get(pk=counter.pk)
+    first = counter.last + 1
+    if first + count - 1 > 999_999_999:
+        first = 1  # ISA13 and GS06 are nine digits; wrap rather than fail (the window makes reuse safe)
+    counter.last = first + count - 1
+    counter.save(update_fields=["last"])
+    return first
+
+
+def partner_envelope(partner: TradingPartner, *, isa: int, gs: int, version: str | None = None) -> x12.Envelope:
+    """Our envelope towards ``partner``: our ids as sender, the partner's delimiters and version."""
+    return x12.Envelope(
+        sender_id=settings.GATEWAY_EDI_ISA_ID,
+        sender_qualifier=settings.GATEWAY_EDI_ISA_QUALIFIER,
+        receiver_id=partner.isa_id,
+        receiver_qualifier=partner.isa_qualifier,
+        application_sender=settings.GATEWAY_EDI_GS_ID,
+        application_receiver=partner.gs_id,
+        interchange_control=isa,
+        group_control=gs,
+        version=version or partner.version,
+        test=partner.usage == TradingPartner.Usage.TEST,
+        ack_requested=partner.ta1_requested,
+        delimiters=Delimiters(
+            element=partner.element_separator,
+            component=partner.component_separator,
+            segment=partner.segment_terminator,
+            repetition=partner.repetition_separator,
+            suffix="\n" if partner.line_break else "",
+        ),
+    )
+
+
+def partner_outbox(partner: TradingPartner) -> str:
+    """The partner's outbox, relative to GATEWAY_FILE_ROOT (the EDI root is its ``edi/`` folder)."""
+    return f"edi/{partner.folder}/outbox"
+
+
+def render_po(message: OutboundMessage) -> RenderedFile:
+    """The file renderer for po.published / po.changed: an 850 or 860 in the partner's own terms."""
+    existing = Interchange.objects.filter(outbound_message=message).first()
+    if existing is None:
+        existing = _po_interchange(message)
+    kind = "850" if message.event == "po.published" else "860"
+    return RenderedFile(
+        bytes(existing.content),
+        name=f"{kind}_{message.payload['po']['number']}_r{message.payload['po']['revision']}_{existing.isa13}.edi",
+        folder=partner_outbox(existing.partner),
+    )
+
+
+@transaction.atomic
+def _po_interchange(message: OutboundMessage) -> Interchange:
+    partner = TradingPartner.objects.select_related("supplier").get(supplier=message.supplier)
+    po = inputs.purchase_order_from_json(message.payload["po"])
+    isa, gs, st = (control_numbers(partner, level) for level in ("isa", "gs", "st"))
+    envelope = partner_envelope(partner, isa=isa, gs=gs)
+    if message.event == "po.published":
+        content = x12.write_850(po, envelope, st)
+    else:
+        snapshot = (
+            PORevision.objects.filter(po=message.po, revision=message.payload.get("previous_revision", po.revision - 1))
+            .values_list("snapshot", flat=True)
+            .first()
+        )
+        previous = inputs.purchase_order_from_json(snapshot) if snapshot else None
+        content = x12.write_860(po, envelope, st, previous=previous)
+    now = timezone.now()
+    interchange = Interchange.objects.create(
+        direction=Interchange.Direction.OUTBOUND,
+        partner=partner,
+        sender_qualifier=envelope.sender_qualifier,
+        sender_id=envelope.sender_id,
+        receiver_id=envelope.receiver_id,
+        isa13=f"{isa:09d}",
+        isa15=partner.usage,
+        version=envelope.version,
+        outbound_message=message,
+        po=message.po,
+        content=content,
+        created_at=now,
+    )
+    FunctionalGroup.objects.create(
+        interchange=interchange,
+        gs01="PO" if message.event == "po.published" else "PC",
+        gs06=str(gs),
+        gs08=envelope.version,
+        set_ids=[["850" if message.event == "po.published" else "860", f"{st:04d}"]],
+        ack_state=FunctionalGroup.AckState.AWAITED if partner.expects_997 else FunctionalGroup.AckState.NOT_EXPECTED,
+        ack_due_at=now + dt.timedelta(hours=partner.fa_due_hours) if partner.expects_997 else None,
+    )
+    return interchange
+
+
+def render_stored(message: OutboundMessage) -> RenderedFile:
+    """The file renderer for acknowledgements the gateway wrote itself (997, 999, TA1)."""
+    interchange = Interchange.objects.select_related("partner").get(outbound_message=message)
+    return RenderedFile(
+        bytes(interchange.content),
+        name=f"{message.payload['kind']}_{interchange.isa13}.edi",
+        folder=partner_outbox(interchange.partner),
+    )
+
+
+def reply_write(
+    *, partner: TradingPartner, kind: str, content_for, source: Source, answering: Interchange
+) -> Interchange:
+    """Allocate control numbers, write a 997/999/TA1 answer, record it and queue it for the partner's outbox.
+
+    ``content_for(isa, gs, st)`` returns the interchange bytes for the numbers given.
+    """
+    isa, gs, st = (control_numbers(partner, level) for level in ("isa", "gs", "st"))
+    content = content_for(isa, gs, st)
+    message = outbound_message(
+        kind=OutboundMessage.Kind.FILE,
+        event=f"x12.{kind.lower()}",
+        destination=partner_outbox(partner),
+        payload={"kind": kind, "answers_isa13": answering.isa13, "interchange": f"{isa:09d}"},
+        idempotency_key=f"x12.{kind.lower()}:{partner.pk}:{isa:09d}",
+        source=source,
+        supplier=partner.supplier,
+    )
+    outbox_write([message])
+    return Interchange.objects.create(
+        direction=Interchange.Direction.OUTBOUND,
+        partner=partner,
+        sender_qualifier=settings.GATEWAY_EDI_ISA_QUALIFIER,
+        sender_id=settings.GATEWAY_EDI_ISA_ID,
+        receiver_id=partner.isa_id,
+        isa13=f"{isa:09d}",
+        isa15=answering.isa15,
+        version=answering.version,
+        outbound_message=message,
+        content=content,
+        created_at=timezone.now(),
+    )
+
+
+def render_po_or_json(message: OutboundMessage) -> RenderedFile:
+    """X12 for a supplier with an active partner profile; the canonical JSON otherwise."""
+    from procurement.services.outbox import render_json
+
+    if TradingPartner.objects.filter(supplier_id=message.supplier_id, active=True).exists():
+        return render_po(message)
+    return render_json(message)

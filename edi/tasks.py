@@ -1,0 +1,90 @@
+"""EDI background work. The worker, never the web process, reads partners' files."""
+
+import logging
+from pathlib import Path
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from edi import filedrop, inbound
+from edi.models import FunctionalGroup
+from procurement.models import InboundDocument, ProcurementException
+from procurement.services import Source
+from procurement.services.common import exception_draft
+from suppliers.models import TradingPartner
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="edi.tasks.filedrop_scan", ignore_result=True)
+def filedrop_scan() -> int:
+    """Claim and store settled files from every partner inbox, then process each in its own task."""
+    claimed = filedrop.scan()
+    for item in claimed:
+        file_process.delay(item.partner_id, item.document_id, item.path)
+    return len(claimed)
+
+
+# A file's processing writes the record and queues the 997; if the worker dies midway the task is
+# delivered again (late ack), and everything it does is idempotent, so nothing is lost or doubled.
+@shared_task(name="edi.tasks.file_process", ignore_result=True, acks_late=True)
+def file_process(partner_id: int, document_id: int, claimed_path: str = "") -> str:
+    """Process one stored X12 file, record its outcome, and archive or reject the file."""
+    partner = TradingPartner.objects.select_related("supplier").get(pk=partner_id)
+    document = InboundDocument.objects.get(pk=document_id)
+    if document.state != InboundDocument.State.RECEIVED and document.state != InboundDocument.State.FAILED:
+        if claimed_path:
+            filedrop.archive(partner, claimed_path, document)
+        return document.state
+    try:
+        outcome = inbound.file_process(document=document, partner=partner)
+    except Exception as error:
+        InboundDocument.objects.filter(pk=document.pk).update(
+            state=InboundDocument.State.FAILED, outcome_code="error", error=f"{type(error).__name__}: {error}"
+        )
+        raise
+    inbound.document_finish(document, outcome)
+    if claimed_path:
+        if outcome.state == InboundDocument.State.REJECTED:
+            filedrop.reject(filedrop.folders(partner), Path(claimed_path), document.filename, outcome.detail)
+        else:
+            filedrop.archive(partner, claimed_path, document)
+    return outcome.code
+
+
+@shared_task(name="edi.tasks.functional_acks_overdue_check", ignore_result=True)
+def functional_acks_overdue_check() -> int:
+    """Raise an exception for each group we sent whose 997/999 did not come in time."""
+    now = timezone.now()
+    overdue = FunctionalGroup.objects.select_related(
+        "interchange__partner__supplier", "interchange__po__company"
+    ).filter(interchange__direction="out", ack_state=FunctionalGroup.AckState.AWAITED, ack_due_at__lt=now)
+    source = Source(channel="system", label="scheduler")
+    count = 0
+    for group in overdue:
+        with transaction.atomic():
+            if not FunctionalGroup.objects.filter(pk=group.pk, ack_state="awaited").update(ack_state="overdue"):
+                continue
+            order = group.interchange.po
+            company = order.company if order else inbound._company_for(group.interchange.partner)
+            if company is None:
+                continue
+            text = (
+                f"no 997/999 for interchange {group.interchange.isa13} (group {group.gs06}) "
+                f"due {group.ack_due_at:%Y-%m-%d %H:%M} UTC"
+            )
+            exception_draft(
+                company=company,
+                kind=ProcurementException.Kind.FA_OVERDUE,
+                severity=ProcurementException.Severity.PROCUREMENT_DELAY,
+                dedup_key=f"fa_overdue:{group.pk}",
+                summary=text,
+                evidence={"isa13": group.interchange.isa13, "gs06": group.gs06, "due_at": group.ack_due_at},
+                supplier_message=text,
+                source=source,
+                supplier=group.interchange.partner.supplier,
+                po=order,
+            ).save()
+            count += 1
+    return count

@@ -1,0 +1,238 @@
+"""The file-drop channel end to end in one process: a partner's file becomes the record and a 997."""
+
+import datetime as dt
+import os
+import time
+from decimal import Decimal
+
+import pytest
+
+from edi import filedrop, x12
+from edi.models import FunctionalGroup, Interchange
+from edi.tasks import file_process, filedrop_scan
+from procurement import factories, inputs
+from procurement.models import Acknowledgement, InboundDocument, OutboundMessage, POLine, ProcurementException
+from procurement.services import Source, outbox_message_deliver, purchase_order_publish
+from suppliers.models import Supplier, TradingPartner
+
+
+@pytest.fixture
+def partner(db, tmp_path, settings):
+    settings.GATEWAY_FILE_ROOT = tmp_path / "files"
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = False
+    settings.GATEWAY_EDI_SETTLE_SECONDS = 0
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    company = factories.CompanyFactory(code="ACME")
+    factories.PlantFactory(company=company, code="DET")
+    supplier = factories.SupplierFactory(code="CASTINGS", channel=Supplier.Channel.EDI, notify_email="")
+    partner = TradingPartner.objects.create(
+        supplier=supplier, isa_qualifier="ZZ", isa_id="CASTINGS", gs_id="CASTINGS", folder="castings"
+    )
+    po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number="PO-4504", lines=2)
+    purchase_order_publish(po=po, source=Source(channel="system", label="ERP"))
+    return partner
+
+
+def partner_855(lines: tuple, *, isa: int = 17, st02: str = "0001", document_id: str = "855-000017") -> bytes:
+    ack = inputs.AcknowledgementInput(
+        document_id=document_id,
+        po_number="PO-4504",
+        header=inputs.ACK_ACCEPTED_WITH_CHANGES,
+        lines=lines,
+        acknowledged_on=dt.date(2027, 1, 20),
+    )
+    envelope = x12.Envelope(
+        sender_id="CASTINGS", receiver_id="GATEWAY", interchange_control=isa, group_control=isa, version="004010"
+    )
+    return x12.write_855(ack, envelope, st02)
+
+
+def drop(partner: TradingPartner, name: str, content: bytes) -> None:
+    inbox = filedrop.folders(partner).inbox
+    (inbox / name).write_bytes(content)
+    past = time.time() - 5
+    os.utime(inbox / name, (past, past))
+
+
+def test_a_dropped_855_is_applied_archived_and_answered_with_a_997(partner):
+    content = partner_855(
+        (
+            inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT, raw_code="IA"),
+            inputs.AckLineInput(
+                line_no="2", response=inputs.LINE_CHANGE_PRICE, raw_code="IP", unit_price=Decimal("11")
+            ),
+        )
+    )
+    drop(partner, "ack-17.edi", content)
+
+    assert filedrop_scan() == 1
+
+    document = InboundDocument.objects.get(channel="edi")
+    assert (document.state, document.outcome_code, document.filename) == ("processed", "processed", "ack-17.edi")
+    assert bytes(document.content) == content
+    ack = Acknowledgement.objects.get()
+    assert (ack.channel, ack.header) == ("edi", "ACCEPTED_WITH_CHANGES")
+    assert POLine.objects.get(line_no="2").proposal == {"unit_price": "11"}
+    assert ProcurementException.objects.get().kind == "price_deviation"
+    place = filedrop.folders(partner)
+    assert list(place.inbox.glob("*.edi")) == []
+    archived = list(place.archive.rglob("*ack-17.edi"))
+    assert len(archived) == 1 and archived[0].read_bytes() == content
+    inbound = Interchange.objects.get(direction="in")
+    assert (inbound.isa13, inbound.duplicate) == ("000000017", "")
+    group = FunctionalGroup.objects.get(interchange=inbound)
+    assert (group.gs01, group.ack_code) == ("PR", "A")
+    answer = OutboundMessage.objects.get(event="x12.997")
+    assert outbox_message_deliver(message_id=answer.pk) == "delivered"
+    (written,) = list(place.outbox.glob("997_*.edi"))
+    reply = x12.parse(written.read_bytes())
+    (ic,) = reply.interchanges
+    assert (ic.isa06.strip(), ic.isa08.strip()) == ("GATEWAY", "CASTINGS")
+    segments = [s.elements for s in ic.groups[0].sets[0].segments]
+    assert ["AK1", "PR", "17"] in segments
+    assert ["AK9", "A", "1", "1", "1"] in segments
+
+
+def test_the_same_file_twice_has_one_effect(partner):
+    content = partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),))
+    drop(partner, "first.edi", content)
+    filedrop_scan()
+    drop(partner, "again.edi", content)
+
+    filedrop_scan()
+
+    first, again = InboundDocument.objects.order_by("pk")
+    assert (first.state, again.state, again.outcome_code) == ("processed", "duplicate", "duplicate_content")
+    assert Acknowledgement.objects.count() == 1
+    assert OutboundMessage.objects.filter(event="x12.997").count() == 1
+
+
+def test_a_resent_interchange_number_with_new_content_is_a_duplicate_interchange(partner):
+    drop(partner, "a.edi", partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),)))
+    filedrop_scan()
+    drop(
+        partner,
+        "b.edi",
+        partner_855((inputs.AckLineInput(line_no="2", response=inputs.LINE_ACCEPT),), document_id="855-other"),
+    )
+
+    filedrop_scan()
+
+    assert list(Interchange.objects.filter(direction="in").values_list("duplicate", flat=True).order_by("pk")) == [
+        "",
+        "control_number",
+    ]
+    assert Acknowledgement.objects.count() == 1
+
+
+def test_a_different_document_under_an_old_business_key_is_refused_with_an_exception(partner):
+    drop(partner, "a.edi", partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),), isa=20))
+    filedrop_scan()
+    drop(partner, "b.edi", partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_REJECT),), isa=21))
+
+    filedrop_scan()
+
+    second = InboundDocument.objects.order_by("pk").last()
+    assert (second.state, second.outcome_code) == ("processed", "refused")
+    assert Acknowledgement.objects.count() == 1
+    assert ProcurementException.objects.get().kind == "duplicate_document"
+
+
+def test_an_unreadable_file_is_rejected_with_a_reason_and_an_exception(partner):
+    drop(partner, "garbage.edi", b"\x00\x01 this is not X12 at all")
+
+    filedrop_scan()
+
+    document = InboundDocument.objects.get()
+    assert (document.state, document.outcome_code) == ("rejected", "unreadable")
+    place = filedrop.folders(partner)
+    assert [p.name for p in sorted(place.rejected.iterdir())] == ["garbage.edi", "garbage.edi.reason.txt"]
+    assert "not an X12 interchange" in (place.rejected / "garbage.edi.reason.txt").read_text()
+    assert ProcurementException.objects.get().kind == "edi_syntax"
+
+
+def test_an_oversized_file_is_rejected_without_being_read(partner, settings):
+    settings.GATEWAY_EDI_MAX_FILE_BYTES = 100
+    drop(partner, "big.edi", b"ISA" + b"*" * 500)
+
+    assert filedrop_scan() == 0
+
+    document = InboundDocument.objects.get()
+    assert (document.state, document.outcome_code, document.size, bytes(document.content)) == (
+        "rejected",
+        "too_large",
+        503,
+        b"",
+    )
+    reason = (filedrop.folders(partner).rejected / "big.edi.reason.txt").read_text()
+    assert reason == "payload of 503 bytes exceeds the limit of 100 bytes\n"
+
+
+def test_files_still_being_written_are_left_alone(partner, settings):
+    settings.GATEWAY_EDI_SETTLE_SECONDS = 60
+    inbox = filedrop.folders(partner).inbox
+    (inbox / "fresh.edi").write_bytes(b"ISA")
+    (inbox / "upload.edi.part").write_bytes(b"ISA")
+    (inbox / ".hidden.edi").write_bytes(b"ISA")
+
+    assert filedrop_scan() == 0
+    assert InboundDocument.objects.count() == 0
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == [".hidden.edi", "fresh.edi", "upload.edi.part"]
+
+
+def test_publishing_a_po_writes_an_850_with_fresh_control_numbers(partner):
+    message = OutboundMessage.objects.get(event="po.published", kind="file")
+
+    assert outbox_message_deliver(message_id=message.pk) == "delivered"
+
+    (written,) = list(filedrop.folders(partner).outbox.glob("850_*.edi"))
+    assert written.name == "850_PO-4504_r0_000000001.edi"
+    parsed = x12.parse(written.read_bytes())
+    assert not parsed.has_errors
+    (ts,) = list(parsed.transaction_sets())
+    mapped = x12.map_850(ts)
+    assert mapped.value.number == "PO-4504"
+    assert [line.line_no for line in mapped.value.lines] == ["1", "2"]
+    sent = Interchange.objects.get(direction="out", po__number="PO-4504")
+    assert FunctionalGroup.objects.get(interchange=sent).ack_state == "awaited"
+
+
+def test_replaying_a_processed_document_has_no_second_effect(partner):
+    drop(partner, "a.edi", partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),)))
+    filedrop_scan()
+    document = InboundDocument.objects.get()
+
+    from django.core.management import call_command
+
+    call_command("edi", "replay", str(document.pk))
+
+    document.refresh_from_db()
+    assert document.state == "processed"
+    assert Acknowledgement.objects.count() == 1
+
+
+def test_file_process_is_idempotent(partner):
+    drop(partner, "a.edi", partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),)))
+    filedrop_scan()
+    document = InboundDocument.objects.get()
+
+    assert file_process(partner.pk, document.pk, "") == "processed"
+    assert Acknowledgement.objects.count() == 1
+
+
+def test_translate_prints_the_reading_without_a_database(tmp_path, capsys):
+    path = tmp_path / "855.edi"
+    path.write_bytes(partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),)))
+    from django.core.management import call_command
+
+    call_command("edi", "translate", str(path), "--format", "json")
+
+    import json
+
+    reading = json.loads(capsys.readouterr().out)
+    (ic,) = reading["interchanges"]
+    (group,) = ic["groups"]
+    (item,) = group["sets"]
+    assert (item["st01"], item["ack_code"]) == ("855", "A")
+    assert item["canonical"]["po_number"] == "PO-4504"
+    assert item["canonical"]["lines"][0]["response"] == "ACCEPT"

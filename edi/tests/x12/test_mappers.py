@@ -1,0 +1,251 @@
+"""Mappers: canonical JSON golden files for every 850/855/856/810 in the corpus, plus rules.
+
+Regenerate the golden files with ``X12_REGEN_GOLDEN=1`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from decimal import Decimal
+
+import pytest
+
+from edi.tests.x12.corpus import GOLDEN_DIR, corpus_bytes, manifest
+from edi.tests.x12.samples import interchange
+from edi.x12 import MappingError, parse
+from edi.x12.mappers import MAPPERS, map_810, map_850, map_855, map_856, map_transaction_set
+from procurement import inputs as ci
+
+MAPPED = [
+    row["filename"]
+    for row in manifest()
+    if any(kind.split("x")[0] in MAPPERS for kind in row["transaction_sets"].split(";"))
+]
+
+
+def golden_document(data: bytes) -> dict:
+    sets = []
+    for ts in parse(data).transaction_sets():
+        if ts.st01 not in MAPPERS:
+            continue
+        value, errors = map_transaction_set(ts)
+        sets.append(
+            {
+                "st01": ts.st01,
+                "st02": ts.st02,
+                "input": ci.canonical_json(value),
+                "mapping_errors": [
+                    {"severity": e.severity, "segment": e.segment_id, "line": e.line, "message": e.message}
+                    for e in errors
+                ],
+            }
+        )
+    return {"sets": sets}
+
+
+def test_every_mapped_sample_has_a_golden_file() -> None:
+    assert len(MAPPED) == 23
+    assert sorted(p.name for p in GOLDEN_DIR.glob("*.json")) == sorted(f"{n[:-4]}.json" for n in MAPPED)
+
+
+@pytest.mark.parametrize("name", MAPPED)
+def test_golden(name: str) -> None:
+    found = golden_document(corpus_bytes(name))
+    path = GOLDEN_DIR / f"{name[:-4]}.json"
+    if os.environ.get("X12_REGEN_GOLDEN"):
+        GOLDEN_DIR.mkdir(exist_ok=True)
+        path.write_text(json.dumps(found, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert found == json.loads(path.read_text(encoding="utf-8"))
+
+
+def one(text: str):
+    return next(parse(text).transaction_sets())
+
+
+def ack_855(*lines: str) -> str:
+    body = ["GS*PR*S*R*20260102*1200*3*X*004010", "ST*855*0001", *lines]
+    body += [f"SE*{len(lines) + 2}*0001", "GE*1*3", "IEA*1*000000001"]
+    return interchange(body)
+
+
+def test_855_header_follows_the_line_responses_and_keeps_raw_codes() -> None:
+    text = ack_855(
+        "BAK*00*AC*PO-7*20260101****ACK-55*20260102",
+        "REF*PP*2",
+        "N1*BY*ACME*92*ACME-US",
+        "PO1*10*5*EA*2.5",
+        "ACK*IA*5*EA*068*20260301",
+        "PO1*20*5*EA*3",
+        "ACK*IA*5*EA",
+        "CTT*2",
+    )
+    value, errors = map_855(one(text))
+    assert errors == []
+    assert value == ci.AcknowledgementInput(
+        document_id="ACK-55",
+        po_number="PO-7",
+        header=ci.ACK_ACCEPTED,
+        raw_code="AC",
+        po_revision=2,
+        company="ACME-US",
+        acknowledged_on=dt.date(2026, 1, 2),
+        lines=(
+            ci.AckLineInput("10", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal("2.5"), dt.date(2026, 3, 1)),
+            ci.AckLineInput("20", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal(3)),
+        ),
+    )
+
+
+def test_855_partner_code_map_overrides_the_default() -> None:
+    text = ack_855("BAK*00*AD*PO-7*20260101", "PO1*10*5*EA*2.5", "ACK*Z9*5*EA", "ACK*IS*5*EA****BP*ALT-1")
+    value, errors = map_855(one(text), code_maps={"ack01": {"Z9": ci.LINE_BACKORDER}})
+    assert [(line.response, line.raw_code, line.substitute_part_number) for line in value.lines] == [
+        (ci.LINE_BACKORDER, "Z9", ""),
+        (ci.LINE_SUBSTITUTE, "IS", "ALT-1"),
+    ]
+    assert value.header == ci.ACK_ACCEPTED_WITH_CHANGES
+    assert value.document_id == "000000001:3:0001"
+    assert errors == []
+
+
+def test_855_unknown_codes_and_bad_values_are_mapping_errors() -> None:
+    text = ack_855("BAK*00*QQ**20260101", "PO1*10*5*EA*X", "ACK*ZZ*many*EA*068*20261340")
+    value, errors = map_855(one(text))
+    assert (value.header, value.raw_code, value.lines[0].response) == (ci.ACK_ACKNOWLEDGED, "QQ", ci.LINE_HOLD)
+    assert [(e.severity, e.segment_id, e.element_position, e.message) for e in errors] == [
+        ("error", "PO1", 4, "PO104 'X' is not a number"),
+        ("error", "ACK", 1, "ACK01 code 'ZZ' has no canonical meaning"),
+        ("error", "ACK", 2, "ACK02 'many' is not a number"),
+        ("error", "ACK", 5, "ACK05 '20261340' is not a date"),
+        ("error", "BAK", 2, "BAK02 code 'QQ' has no canonical meaning"),
+        ("error", "BAK", 3, "BAK03 purchase order number missing"),
+    ]
+
+
+def test_wrong_set_raises_the_library_error() -> None:
+    with pytest.raises(MappingError):
+        map_850(one(ack_855("BAK*00*AD*PO-7*20260101")))
+    with pytest.raises(MappingError):
+        map_transaction_set(
+            one(
+                interchange(
+                    ["GS*IB*S*R*20260102*1200*3*X*004010", "ST*846*0001", "SE*2*0001", "GE*1*3", "IEA*1*000000001"]
+                )
+            )
+        )
+
+
+def test_856_hierarchy_gives_each_item_its_order_and_pack() -> None:
+    body = [
+        "GS*SH*S*R*20260102*1200*4*X*004010",
+        "ST*856*0001",
+        "BSN*00*ASN-1*20260105*0800",
+        "DTM*011*20260105",
+        "HL*1**S",
+        "TD5**2*UPSN",
+        "REF*BM*BOL-9",
+        "REF*CN*1Z999",
+        "DTM*017*20260108",
+        "HL*2*1*O",
+        "PRF*PO-7",
+        "HL*3*2*T",
+        "MAN*GM*000123450000000017",
+        "HL*4*3*P",
+        "MAN*GM*000123450000000024",
+        "HL*5*4*I",
+        "LIN*10*BP*PART-1*VP*SUP-1*LT*LOT-A",
+        "SN1**4*EA",
+        "HL*6*3*I",
+        "LIN*20*BP*PART-2",
+        "SN1**1*EA",
+        "REF*SE*SER-7",
+        "CTT*6",
+        "SE*23*0001",
+        "GE*1*4",
+        "IEA*1*000000001",
+    ]
+    value, errors = map_856(one(interchange(body)))
+    assert errors == []
+    assert value == ci.ShipmentInput(
+        shipment_id="ASN-1",
+        ship_date=dt.date(2026, 1, 5),
+        expected_delivery=dt.date(2026, 1, 8),
+        carrier="UPSN",
+        tracking_number="1Z999",
+        packs=("000123450000000017", "000123450000000024"),
+        lines=(
+            ci.ShipmentLineInput("PO-7", "10", Decimal(4), "EA", "PART-1", "000123450000000024", "LOT-A"),
+            ci.ShipmentLineInput("PO-7", "20", Decimal(1), "EA", "PART-2", "000123450000000017", "", "SER-7"),
+        ),
+    )
+
+
+def test_810_credit_memo_total_in_cents_and_line_numbers() -> None:
+    body = [
+        "GS*IN*S*R*20260102*1200*5*X*004010",
+        "ST*810*0001",
+        "BIG*20260110*CM-1*20260101*PO-7***CR",
+        "CUR*SE*EUR",
+        "IT1*10*2*EA*-5**BP*PART-1",
+        "IT1**1*EA*1.25**UP*0123",
+        "TDS*-875",
+        "CTT*2",
+        "SE*8*0001",
+        "GE*1*5",
+        "IEA*1*000000001",
+    ]
+    value, errors = map_810(one(interchange(body)))
+    assert value == ci.InvoiceInput(
+        invoice_number="CM-1",
+        po_number="PO-7",
+        invoice_date=dt.date(2026, 1, 10),
+        currency="EUR",
+        purpose=ci.INVOICE_PURPOSE_CREDIT_MEMO,
+        total=Decimal("-8.75"),
+        lines=(
+            ci.InvoiceLineInput("10", Decimal(2), Decimal(-5), "PART-1"),
+            ci.InvoiceLineInput("2", Decimal(1), Decimal("1.25"), "0123"),
+        ),
+    )
+    assert [(e.severity, e.message) for e in errors] == [("warning", "IT101 missing: line 2 numbered by position")]
+
+
+def test_850_need_by_from_line_then_schedule_then_heading() -> None:
+    body = [
+        "GS*PO*S*R*20260102*1200*7*X*004010",
+        "ST*850*0001",
+        "BEG*00*SA*PO-1**20260102",
+        "CUR*BY*USD",
+        "PER*BD*JANE BUYER",
+        "DTM*002*20260401",
+        "N1*BY*ACME*92*ACME-US",
+        "N1*VN*SUPPLY CO",
+        "N1*ST*PLANT 1*92*P1",
+        "PO1*1*10*EA*2.5**BP*P-1*VP*S-1",
+        "PID*F****BOLT M8",
+        "DTM*002*20260301",
+        "PO1*2*3*BX*7**CB*P-2",
+        "SCH*3*BX***002*20260315",
+        "PO1*3*1*EA*1**VN*S-3",
+        "CTT*3",
+        "SE*17*0001",
+        "GE*1*7",
+        "IEA*1*000000001",
+    ]
+    value, errors = map_850(one(interchange(body)))
+    assert errors == []
+    assert (value.company, value.supplier, value.ship_to, value.buyer, value.currency) == (
+        "ACME-US",
+        "SUPPLY CO",
+        "P1",
+        "JANE BUYER",
+        "USD",
+    )
+    assert [(ln.line_no, ln.part_number, ln.supplier_part_number, ln.need_by.isoformat()) for ln in value.lines] == [
+        ("1", "P-1", "S-1", "2026-03-01"),
+        ("2", "P-2", "", "2026-03-15"),
+        ("3", "", "S-3", "2026-04-01"),
+    ]
+    assert value.lines[0].description == "BOLT M8"

@@ -1,0 +1,493 @@
+"""Envelope layer: ISA/IEA, GS/GE and ST/SE pairing, counts and control numbers.
+
+``parse()`` turns bytes into a ``Document`` of ``Interchange`` → ``Group`` →
+``TransactionSet``. Envelope problems are recorded as ``Issue`` records with the code
+an acknowledgement would carry:
+
+* interchange (TA1 TA105): ISA field values, IEA01 group count (021), IEA02 = ISA13
+  (001), missing IEA (023), content outside groups or sets (024), duplicate ISA13 (025);
+* group (AK905): missing GE (3), GE02 = GS06 (4), GE01 set count (5), GS06 syntax (6),
+  duplicate GS06 (19);
+* set (AK502/IK502): missing SE (2), SE02 = ST02 (3), SE01 segment count (4), ST01 (6)
+  and ST02 (7) syntax, duplicate ST02 (23).
+
+Only the envelope segments are split into elements here; a set's other segments are
+kept as text until ``TransactionSet.segments`` is read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from edi.x12.errors import (
+    ERROR,
+    KIND_GROUP,
+    KIND_SET,
+    KIND_SYNTAX,
+    KIND_TA1,
+    WARNING,
+    Issue,
+)
+from edi.x12.tokenizer import Block, Delimiters, Segment, Source, Tokenizer, is_digits
+
+# ISA05/ISA07 interchange ID qualifiers (data element I05), supply chain and HIPAA.
+ISA_QUALIFIERS = frozenset([f"{n:02d}" for n in (*range(1, 5), *range(7, 39))] + ["AM", "NR", "SA", "SN", "ZZ"])
+# GS01 functional identifier code expected for each ST01.
+FUNCTIONAL_IDS = {
+    "810": "IN",
+    "820": "RA",
+    "824": "AG",
+    "830": "PS",
+    "846": "IB",
+    "850": "PO",
+    "855": "PR",
+    "856": "SH",
+    "860": "PC",
+    "865": "CA",
+    "940": "OW",
+    "997": "FA",
+    "999": "FA",
+}
+_ENVELOPE_HEADS = frozenset(("GS", "GE", "ST", "SE", "IE", "TA"))
+
+
+@dataclass(eq=False)
+class TransactionSet:
+    """One ST…SE transaction set; ``segments`` runs from ST to SE (or to where it broke off)."""
+
+    st01: str
+    st02: str
+    st03: str
+    group: Group = field(repr=False)
+    start: int = field(repr=False)
+    stop: int = field(default=-1, repr=False)
+    se01: str = ""
+    se02: str = ""
+    errors: list[Issue] = field(default_factory=list)
+    _segments: list[Segment] | None = field(default=None, repr=False)
+
+    @property
+    def block(self) -> Block:
+        return self.group.interchange.block
+
+    @property
+    def segments(self) -> list[Segment]:
+        """ST … SE as ``Segment`` objects (built on first access)."""
+        if self._segments is None:
+            self._segments = list(self.block.segments(self.start, self.stop))
+        return self._segments
+
+    @property
+    def version(self) -> str:
+        """GS08 of the enclosing group (or ST03 when the group has none)."""
+        return self.group.gs08 or self.st03
+
+    def position(self, segment: Segment) -> int:
+        """Position of ``segment`` in the set, ST = 1 (AK302/IK302)."""
+        return segment.index - self.start + 1
+
+
+@dataclass(eq=False)
+class Group:
+    """One GS…GE functional group: GS01 functional ID, GS06 control number, GS08 version."""
+
+    gs01: str
+    gs02: str
+    gs03: str
+    gs04: str
+    gs05: str
+    gs06: str
+    gs07: str
+    gs08: str
+    interchange: Interchange = field(repr=False)
+    index: int = 0
+    ge01: str = ""
+    ge02: str = ""
+    sets: list[TransactionSet] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)
+    implicit: bool = False
+    start: int = field(default=0, repr=False)
+
+
+@dataclass(eq=False)
+class Interchange:
+    """One ISA…IEA interchange with its header fields (stripped), delimiters and groups."""
+
+    index: int
+    isa01: str
+    isa02: str
+    isa03: str
+    isa04: str
+    isa05: str
+    isa06: str
+    isa07: str
+    isa08: str
+    isa09: str
+    isa10: str
+    isa11: str
+    isa12: str
+    isa13: str
+    isa14: str
+    isa15: str
+    isa16: str
+    delimiters: Delimiters
+    block: Block = field(repr=False)
+    groups: list[Group] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)
+    iea01: str = ""
+    iea02: str = ""
+    ta1: list[list[str]] = field(default_factory=list)
+
+    @property
+    def sender(self) -> str:
+        return self.isa06
+
+    @property
+    def receiver(self) -> str:
+        return self.isa08
+
+    @property
+    def control_number(self) -> str:
+        return self.isa13
+
+    @property
+    def offset(self) -> int:
+        return self.block.ctx.source.byte_offset(self.block.isa_pos)
+
+    @property
+    def segment_count(self) -> int:
+        return len(self.block.texts) + 1
+
+    def transaction_sets(self) -> Iterator[TransactionSet]:
+        for group in self.groups:
+            yield from group.sets
+
+
+@dataclass(eq=False)
+class Document:
+    """Everything read from one input: its interchanges and file-level issues."""
+
+    interchanges: list[Interchange]
+    errors: list[Issue]
+    source: Source = field(repr=False)
+
+    @property
+    def encoding(self) -> str:
+        return self.source.encoding
+
+    def transaction_sets(self) -> Iterator[TransactionSet]:
+        for interchange in self.interchanges:
+            yield from interchange.transaction_sets()
+
+    def all_issues(self) -> Iterator[Issue]:
+        """File, interchange, group and set issues, in that nesting order."""
+        yield from self.errors
+        for ic in self.interchanges:
+            yield from ic.errors
+            for group in ic.groups:
+                yield from group.errors
+                for ts in group.sets:
+                    yield from ts.errors
+
+    @property
+    def has_errors(self) -> bool:
+        return any(issue.severity == ERROR for issue in self.all_issues())
+
+
+def parse(data: bytes | bytearray | memoryview | str | BinaryIO) -> Document:
+    """Read all interchanges in ``data`` and check their envelopes.
+
+    Raises ``X12SyntaxError`` only when no ISA can be read at all; everything else is
+    reported on the returned ``Document`` and its parts.
+    """
+    tokenizer = Tokenizer(data)
+    interchanges: list[Interchange] = []
+    seen: set[str] = set()
+    for block in tokenizer.blocks():
+        ic = _interchange(block)
+        if ic.isa13 in seen:
+            ic.errors.append(_at(block, 0, KIND_TA1, "025", f"ISA13 {ic.isa13} repeated in file", WARNING))
+        seen.add(ic.isa13)
+        interchanges.append(ic)
+    return Document(interchanges, tokenizer.issues, tokenizer.source)
+
+
+def _at(block: Block, index: int, kind: str, code: str, message: str, severity: str = ERROR, **kw) -> Issue:
+    pos = block.position(index) if index <= len(block.texts) else block.end_pos
+    src = block.ctx.source
+    return Issue(
+        kind,
+        code,
+        message,
+        severity,
+        interchange=block.index,
+        offset=src.byte_offset(pos),
+        line=src.line_at(pos),
+        **kw,
+    )
+
+
+def _interchange(block: Block) -> Interchange:
+    f = [v.strip(" \t\xa0\r\n") for v in block.isa]
+    ic = Interchange(block.index, *f[1:17], delimiters=block.ctx.delimiters, block=block)
+    ic.errors.extend(block.issues)
+    ic.errors.extend(_check_isa(block, block.isa))
+    _walk(block, ic)
+    return ic
+
+
+def _check_isa(block: Block, isa: list[str]) -> list[Issue]:
+    """TA1 conditions on the ISA fields; padding problems alone are warnings."""
+    out: list[Issue] = []
+
+    def bad(code: str, message: str, severity: str = ERROR) -> None:
+        out.append(_at(block, 0, KIND_TA1, code, message, severity, segment_id="ISA"))
+
+    v = [x.strip(" \t\xa0") for x in isa]
+    if v[1] not in ("00", "01", "02", "03", "04", "05", "06"):
+        bad("010", f"ISA01 {v[1]!r} is not an authorization qualifier")
+    if v[3] not in ("00", "01"):
+        bad("012", f"ISA03 {v[3]!r} is not a security qualifier")
+    for pos, code, width in ((2, "011", 10), (4, "013", 10), (6, "006", 15), (8, "008", 15)):
+        if len(isa[pos]) != width:
+            bad(code, f"ISA{pos:02d} is {len(isa[pos])} characters, not {width}", WARNING)
+    for pos, code in ((5, "005"), (7, "007")):
+        if v[pos] not in ISA_QUALIFIERS:
+            bad(code, f"ISA{pos:02d} {v[pos]!r} is not an interchange ID qualifier")
+    for pos, code in ((6, "006"), (8, "008")):
+        if not v[pos]:
+            bad(code, f"ISA{pos:02d} is empty")
+    if not _valid_date(v[9], "%y%m%d"):
+        bad("014", f"ISA09 {isa[9]!r} is not a YYMMDD date")
+    if not _valid_date(v[10], "%H%M"):
+        bad("015", f"ISA10 {isa[10]!r} is not an HHMM time")
+    if not (len(v[12]) == 5 and is_digits(v[12])):
+        bad("017", f"ISA12 {isa[12]!r} is not a version number")
+    elif v[12] < "00402" and v[11] != "U":
+        bad("016", f"ISA11 {v[11]!r} should be U before version 00402", WARNING)
+    if not (len(v[13]) == 9 and is_digits(v[13])):
+        bad("018", f"ISA13 {isa[13]!r} is not a 9-digit control number")
+    if v[14] not in ("0", "1"):
+        bad("019", f"ISA14 {v[14]!r} is not 0 or 1")
+    if v[15] not in ("P", "T", "I"):
+        bad("020", f"ISA15 {v[15]!r} is not P, T or I")
+    return out
+
+
+def _valid_date(value: str, fmt: str) -> bool:
+    """``value`` is all digits, as long as ``fmt`` renders, and a real date or time."""
+    if not is_digits(value) or len(value) != len(dt.datetime(2000, 1, 1).strftime(fmt)):
+        return False
+    try:
+        dt.datetime.strptime(value, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+class _Walker:
+    """State of the envelope pass over one block (which group and set are open)."""
+
+    def __init__(self, block: Block, ic: Interchange) -> None:
+        self.block = block
+        self.ic = ic
+        self.group: Group | None = None
+        self.tset: TransactionSet | None = None
+        self.stray_from = 0
+
+    def issue(self, index: int, kind: str, code: str, message: str, severity: str = ERROR, **kw) -> Issue:
+        return _at(self.block, index, kind, code, message, severity, **kw)
+
+    def flush_stray(self, index: int) -> None:
+        """Report segments found outside any ST…SE (TA1 024), once per run."""
+        if self.stray_from:
+            ids = self.block.texts[self.stray_from - 1].split(self.block.ctx.delimiters.element, 1)[0]
+            self.ic.errors.append(
+                self.issue(
+                    self.stray_from,
+                    KIND_TA1,
+                    "024",
+                    f"{index - self.stray_from} segment(s) outside a transaction set, from {ids}",
+                    segment_id=ids,
+                )
+            )
+            self.stray_from = 0
+
+    def close_set(self, index: int, complete: bool) -> None:
+        ts = self.tset
+        if ts is None:
+            return
+        if not complete:
+            ts.errors.append(self.issue(index, KIND_SET, "2", f"SE missing for ST02 {ts.st02}", set_control=ts.st02))
+        ts.stop = index
+        self.tset = None
+
+    def close_group(self, index: int, complete: bool) -> None:
+        self.close_set(index, False)
+        g = self.group
+        if g is None:
+            return
+        if not complete and not g.implicit:
+            g.errors.append(self.issue(index, KIND_GROUP, "3", f"GE missing for GS06 {g.gs06}", group_control=g.gs06))
+        self.group = None
+
+    def open_group(self, index: int, els: list[str], implicit: bool = False) -> Group:
+        self.close_group(index, False)
+        f = [x.strip() for x in els[1:9]] + [""] * (9 - len(els))
+        g = Group(*f[:8], interchange=self.ic, index=len(self.ic.groups), implicit=implicit, start=index)
+        if not implicit:
+            if not (is_digits(g.gs06) and len(g.gs06) <= 9):
+                g.errors.append(self.issue(index, KIND_GROUP, "6", f"GS06 {g.gs06!r} is not a control number"))
+            if any(o.gs06 == g.gs06 and not o.implicit for o in self.ic.groups):
+                g.errors.append(self.issue(index, KIND_GROUP, "19", f"GS06 {g.gs06} repeated in interchange"))
+            if not g.gs08:
+                g.errors.append(self.issue(index, KIND_GROUP, "2", "GS08 version is missing"))
+        self.ic.groups.append(g)
+        self.group = g
+        return g
+
+    def st(self, index: int, els: list[str]) -> None:
+        self.flush_stray(index)
+        self.close_set(index, False)
+        if self.group is None:
+            self.ic.errors.append(self.issue(index, KIND_TA1, "024", "ST outside a functional group", segment_id="ST"))
+            self.open_group(index, ["GS"], implicit=True)
+        group = self.group
+        assert group is not None
+        st = [x.strip() for x in els] + ["", "", ""]
+        ts = TransactionSet(st[1], st[2], st[3], group=group, start=index)
+        kw = {"set_control": ts.st02, "segment_id": "ST", "segment_position": 1}
+        if not (len(ts.st01) == 3 and is_digits(ts.st01)):
+            ts.errors.append(self.issue(index, KIND_SET, "6", f"ST01 {ts.st01!r} is invalid", **kw))
+        if not 4 <= len(ts.st02) <= 9:
+            ts.errors.append(self.issue(index, KIND_SET, "7", f"ST02 {ts.st02!r} is invalid", **kw))
+        elif any(o.st02 == ts.st02 for o in group.sets):
+            ts.errors.append(self.issue(index, KIND_SET, "23", f"ST02 {ts.st02} repeated in group", **kw))
+        expected = FUNCTIONAL_IDS.get(ts.st01)
+        if expected and group.gs01 and group.gs01 != expected:
+            ts.errors.append(
+                self.issue(
+                    index,
+                    KIND_SYNTAX,
+                    "",
+                    f"GS01 {group.gs01} is not the functional ID of {ts.st01} ({expected})",
+                    WARNING,
+                    **kw,
+                )
+            )
+        group.sets.append(ts)
+        self.tset = ts
+
+    def se(self, index: int, els: list[str]) -> None:
+        ts = self.tset
+        if ts is None:
+            self.flush_stray(index)
+            self.ic.errors.append(self.issue(index, KIND_TA1, "024", "SE without ST", segment_id="SE"))
+            return
+        ts.se01, ts.se02 = (els[1].strip() if len(els) > 1 else ""), (els[2].strip() if len(els) > 2 else "")
+        count = index - ts.start + 1
+        kw = {"set_control": ts.st02, "segment_id": "SE", "segment_position": count}
+        if ts.se01 != str(count) and not (is_digits(ts.se01) and int(ts.se01) == count):
+            ts.errors.append(
+                self.issue(index, KIND_SET, "4", f"SE01 {ts.se01!r} but the set has {count} segments", **kw)
+            )
+        if ts.se02 != ts.st02:
+            ts.errors.append(
+                self.issue(index, KIND_SET, "3", f"SE02 {ts.se02!r} does not match ST02 {ts.st02!r}", **kw)
+            )
+        self.close_set(index + 1, True)
+
+    def ge(self, index: int, els: list[str]) -> None:
+        self.flush_stray(index)
+        g = self.group
+        if g is None or g.implicit:
+            self.ic.errors.append(self.issue(index, KIND_TA1, "024", "GE without GS", segment_id="GE"))
+            self.close_group(index, True)
+            return
+        self.close_set(index, False)
+        g.ge01 = els[1].strip() if len(els) > 1 else ""
+        g.ge02 = els[2].strip() if len(els) > 2 else ""
+        if not (is_digits(g.ge01) and int(g.ge01) == len(g.sets)):
+            g.errors.append(
+                self.issue(
+                    index,
+                    KIND_GROUP,
+                    "5",
+                    f"GE01 {g.ge01!r} but the group has {len(g.sets)} sets",
+                    group_control=g.gs06,
+                )
+            )
+        if g.ge02 != g.gs06:
+            same = is_digits(g.ge02) and is_digits(g.gs06) and int(g.ge02) == int(g.gs06)
+            g.errors.append(
+                self.issue(
+                    index,
+                    KIND_GROUP,
+                    "4",
+                    f"GE02 {g.ge02!r} does not match GS06 {g.gs06!r}",
+                    WARNING if same else ERROR,
+                    group_control=g.gs06,
+                )
+            )
+        self.close_group(index, True)
+
+    def iea(self, index: int, els: list[str]) -> None:
+        self.flush_stray(index)
+        self.close_group(index, False)
+        ic = self.ic
+        ic.iea01 = els[1].strip() if len(els) > 1 else ""
+        ic.iea02 = els[2].strip() if len(els) > 2 else ""
+        groups = sum(1 for g in ic.groups if not g.implicit)
+        if not (is_digits(ic.iea01) and int(ic.iea01) == groups):
+            ic.errors.append(
+                self.issue(index, KIND_TA1, "021", f"IEA01 {ic.iea01!r} but the interchange has {groups} groups")
+            )
+        if ic.iea02 != ic.isa13:
+            # Same number without the zero padding: noted, not rejected.
+            same = is_digits(ic.iea02) and is_digits(ic.isa13) and int(ic.iea02) == int(ic.isa13)
+            ic.errors.append(
+                self.issue(
+                    index,
+                    KIND_TA1,
+                    "001",
+                    f"IEA02 {ic.iea02!r} does not match ISA13 {ic.isa13!r}",
+                    WARNING if same else ERROR,
+                )
+            )
+
+
+def _walk(block: Block, ic: Interchange) -> None:
+    w = _Walker(block, ic)
+    sep = block.ctx.delimiters.element
+    heads = _ENVELOPE_HEADS
+    last = len(block.texts)
+    ended = False
+    for index, text in enumerate(block.texts, 1):
+        if text[:2] not in heads:
+            if w.tset is None and not w.stray_from:
+                w.stray_from = index
+            continue
+        els = text.split(sep)
+        sid = els[0]
+        if sid == "ST":
+            w.st(index, els)
+        elif sid == "SE":
+            w.se(index, els)
+        elif sid == "GS":
+            w.flush_stray(index)
+            w.open_group(index, els)
+        elif sid == "GE":
+            w.ge(index, els)
+        elif sid == "IEA":
+            w.iea(index, els)
+            ended = True
+        elif sid == "TA1" and w.group is None:
+            ic.ta1.append(els)
+        elif w.tset is None and not w.stray_from:
+            w.stray_from = index
+    w.flush_stray(last + 1)
+    if not ended:
+        w.close_group(last + 1, False)

@@ -1,0 +1,207 @@
+"""855, 856 and 810 writers, laid out the way ``map_855``/``map_856``/``map_810`` read them.
+
+The gateway receives these documents; the writers exist for round-trip tests, demo
+partners and supplier-side tooling. Units the canonical inputs do not carry (ACK03,
+IT103, SN103 when empty) default to ``EA``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+
+from edi.x12.errors import GenerationError
+from edi.x12.generators.writer import Envelope, SegmentData, SetBody, cents, date, number, write_set
+from procurement import inputs as ci
+
+HEADER_CODES = {
+    ci.ACK_ACKNOWLEDGED: "AK",
+    ci.ACK_ACCEPTED: "AD",
+    ci.ACK_ACCEPTED_WITH_CHANGES: "AC",
+    ci.ACK_REJECTED: "RD",
+}
+LINE_CODES = {
+    ci.LINE_ACCEPT: "IA",
+    ci.LINE_CHANGE_PRICE: "IP",
+    ci.LINE_CHANGE_QTY: "IQ",
+    ci.LINE_RESCHEDULE: "DR",
+    ci.LINE_SUBSTITUTE: "IS",
+    ci.LINE_BACKORDER: "IB",
+    ci.LINE_PARTIAL_BACKORDER: "BP",
+    ci.LINE_HOLD: "IH",
+    ci.LINE_REJECT: "IR",
+}
+
+
+def _company(company: str) -> list[SegmentData]:
+    return [["N1", "BY", "", "92", company]] if company else []
+
+
+def build_855(
+    ack: ci.AcknowledgementInput,
+    version: str = "004010",
+    po_date: dt.date | None = None,
+    uoms: Mapping[str, str] | None = None,
+) -> list[SegmentData]:
+    """BAK (raw code or the header's default), REF*PP, notes, N1*BY, PO1 + ACK per line."""
+    when = po_date or ack.acknowledged_on
+    if when is None:
+        raise GenerationError("BAK04 needs a PO date or acknowledged_on")
+    if not ack.po_number:
+        raise GenerationError("PO number is required")
+    bak: SegmentData = [
+        "BAK",
+        "00",
+        ack.raw_code or HEADER_CODES[ack.header],
+        ack.po_number,
+        date(when, version),
+        "",
+        "",
+        "",
+        ack.document_id,
+        date(ack.acknowledged_on, version) if ack.acknowledged_on else "",
+    ]
+    segs: list[SegmentData] = [bak]
+    if ack.po_revision is not None:
+        segs.append(["REF", "PP", str(ack.po_revision)])
+    note_lines = [line for line in ack.note.splitlines() if line]
+    if note_lines:
+        segs.append(["N9", "L1", "NOTES"])
+        segs.extend(["MSG", line] for line in note_lines)
+    segs.extend(_company(ack.company))
+    po1_count = 0
+    previous: tuple[str, object] | None = None
+    for line in ack.lines:
+        key = (line.line_no, line.unit_price)
+        if key != previous:
+            price = number(line.unit_price) if line.unit_price is not None else ""
+            segs.append(["PO1", line.line_no, "", "", price])
+            po1_count += 1
+            previous = key
+        row: SegmentData = ["ACK", line.raw_code or LINE_CODES[line.response]]
+        if line.quantity is not None:
+            row += [number(line.quantity), (uoms or {}).get(line.line_no, "EA")]
+        else:
+            row += ["", ""]
+        row += ["068", date(line.promised_date, version)] if line.promised_date else ["", ""]
+        if line.substitute_part_number:
+            row += ["", "BP", line.substitute_part_number]
+        segs.append(row)
+    segs.append(["CTT", str(po1_count)])
+    return segs
+
+
+def build_856(
+    shipment: ci.ShipmentInput, version: str = "004010", created: dt.datetime | None = None
+) -> list[SegmentData]:
+    """BSN, DTM*017, HL S (TD5, REF*CN, N1*BY), HL O per PO run (PRF), HL P per pack (MAN*GM),
+    HL I per line (LIN, SN1, REF*LT/SE), unreferenced packs under S, CTT."""
+    if not shipment.shipment_id:
+        raise GenerationError("shipment id is required")
+    segs: list[SegmentData] = [
+        [
+            "BSN",
+            "00",
+            shipment.shipment_id,
+            date(shipment.ship_date, version),
+            (created or dt.datetime(2000, 1, 1)).strftime("%H%M"),
+        ]
+    ]
+    if shipment.expected_delivery:
+        segs.append(["DTM", "017", date(shipment.expected_delivery, version)])
+    hl = 1
+    segs.append(["HL", "1", "", "S"])
+    carrier = shipment.carrier
+    if carrier:
+        scac = 2 <= len(carrier) <= 4 and carrier.isalnum()
+        segs.append(["TD5", "", "2", carrier] if scac else ["TD5", "", "", "", "", carrier])
+    if shipment.tracking_number:
+        segs.append(["REF", "CN", shipment.tracking_number])
+    segs.extend(_company(shipment.company))
+    order_hl = pack_hl = 0
+    current_po: str | None = None
+    current_pack: str | None = None
+    for line in shipment.lines:
+        if not line.po_number:
+            raise GenerationError(f"line {line.line_no!r} has no PO number (PRF01)")
+        if line.po_number != current_po:
+            hl += 1
+            order_hl, current_po, current_pack = hl, line.po_number, None
+            segs += [["HL", str(hl), "1", "O"], ["PRF", line.po_number]]
+        parent = order_hl
+        if line.pack_sscc:
+            if line.pack_sscc != current_pack:
+                hl += 1
+                pack_hl, current_pack = hl, line.pack_sscc
+                segs += [["HL", str(hl), str(order_hl), "P"], ["MAN", "GM", line.pack_sscc]]
+            parent = pack_hl
+        hl += 1
+        segs.append(["HL", str(hl), str(parent), "I"])
+        if line.part_number:
+            segs += [
+                ["LIN", line.line_no, "BP", line.part_number],
+                ["SN1", "", number(line.quantity), line.uom or "EA"],
+            ]
+        else:
+            segs.append(["SN1", line.line_no, number(line.quantity), line.uom or "EA"])
+        if line.lot:
+            segs.append(["REF", "LT", line.lot])
+        if line.serial:
+            segs.append(["REF", "SE", line.serial])
+    used = {line.pack_sscc for line in shipment.lines}
+    for sscc in shipment.packs:
+        if sscc not in used:
+            hl += 1
+            segs += [["HL", str(hl), "1", "P"], ["MAN", "GM", sscc]]
+    segs.append(["CTT", str(hl)])
+    return segs
+
+
+def build_810(invoice: ci.InvoiceInput, version: str = "004010", uom: str = "EA") -> list[SegmentData]:
+    """BIG (BIG07 CR for a credit memo), CUR*SE, N1*BY, IT1 per line, TDS, CTT."""
+    if not invoice.invoice_number:
+        raise GenerationError("invoice number is required")
+    credit = invoice.purpose == ci.INVOICE_PURPOSE_CREDIT_MEMO
+    segs: list[SegmentData] = [
+        [
+            "BIG",
+            date(invoice.invoice_date, version),
+            invoice.invoice_number,
+            "",
+            invoice.po_number,
+            "",
+            "",
+            "CR" if credit else "",
+        ]
+    ]
+    if invoice.currency:
+        segs.append(["CUR", "SE", invoice.currency])
+    segs.extend(_company(invoice.company))
+    for line in invoice.lines:
+        ids = ["BP", line.part_number] if line.part_number else []
+        segs.append(["IT1", line.line_no, number(line.quantity), uom, number(line.unit_price), "", *ids])
+    total = invoice.total
+    if total is None:
+        total = sum((line.quantity * line.unit_price for line in invoice.lines), Decimal(0))
+    segs += [["TDS", cents(total)], ["CTT", str(len(invoice.lines))]]
+    return segs
+
+
+def write_855(
+    ack: ci.AcknowledgementInput,
+    envelope: Envelope,
+    st02: str | int,
+    po_date: dt.date | None = None,
+    uoms: Mapping[str, str] | None = None,
+) -> bytes:
+    body = build_855(ack, envelope.version, po_date, uoms)
+    return write_set(envelope, "PR", SetBody("855", st02, body))
+
+
+def write_856(shipment: ci.ShipmentInput, envelope: Envelope, st02: str | int) -> bytes:
+    return write_set(envelope, "SH", SetBody("856", st02, build_856(shipment, envelope.version, envelope.when)))
+
+
+def write_810(invoice: ci.InvoiceInput, envelope: Envelope, st02: str | int) -> bytes:
+    return write_set(envelope, "IN", SetBody("810", st02, build_810(invoice, envelope.version)))

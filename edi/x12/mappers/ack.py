@@ -1,0 +1,94 @@
+"""855 Purchase Order Acknowledgment and 865 Change Acknowledgment → ``AcknowledgementInput``.
+
+* header: BAK02 / BCA02 through the ``bak02`` code map (raw code kept); ACCEPTED and
+  ACCEPTED_WITH_CHANGES are then decided from the line responses;
+* ``document_id``: BAK08 / BCA09 when present, else ``ISA13:GS06:ST02`` of the set;
+* ``po_number`` BAK03 / BCA03, ``acknowledged_on`` BAK09, ``po_revision`` REF*PP
+  (BCA05 change sequence for an 865), ``company`` N1*BY N104, ``note`` heading MSG lines;
+* one line per ACK segment: ACK01 through ``ack01`` (raw kept), ACK02 quantity,
+  ACK05 date when ACK04 qualifies it, the PO1 (POC) line's number and PO104 (POC06)
+  price, and the first ACK07…ACK26 product ID as the substitute part number.
+"""
+
+from __future__ import annotations
+
+from edi.x12.envelope import TransactionSet
+from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, notes, party, split
+from edi.x12.tokenizer import Segment, is_digits
+from procurement import inputs as ci
+
+
+def map_855(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.AcknowledgementInput]:
+    """Map an 855 set; ``code_maps`` overrides the default BAK02/ACK01 translations."""
+    return _map(Reader(ts, "855", code_maps), "BAK", "PO1", price_at=4, document_at=8)
+
+
+def map_865(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.AcknowledgementInput]:
+    """Map an 865 set (the supplier's answer to an 860) the same way as an 855."""
+    return _map(Reader(ts, "865", code_maps), "BCA", "POC", price_at=6, document_at=9)
+
+
+def _map(r: Reader, begin: str, item: str, price_at: int, document_at: int) -> Mapped[ci.AcknowledgementInput]:
+    ts = r.ts
+    heading, items, _ = split(ts.segments, item, ("CTT", "AMT"))
+    head = first(heading, begin)
+    if head is None:
+        r.problem(f"{begin} segment missing")
+        return Mapped(ci.AcknowledgementInput(document_id="", po_number="", header=ci.ACK_ACKNOWLEDGED), r.errors)
+    lines = [line for group in items for line in _lines(r, group, price_at)]
+    raw_header = head[2].strip()
+    header = r.code("bak02", raw_header, head, 2, ci.ACK_ACKNOWLEDGED)
+    if header in (ci.ACK_ACCEPTED, ci.ACK_ACCEPTED_WITH_CHANGES) and lines:
+        changed = any(line.response != ci.LINE_ACCEPT for line in lines)
+        header = ci.ACK_ACCEPTED_WITH_CHANGES if changed else ci.ACK_ACCEPTED
+    po_number = head[3].strip()
+    if not po_number:
+        r.problem(f"{begin}03 purchase order number missing", head, 3)
+    document_id = head[document_at].strip() or f"{ts.group.interchange.isa13}:{ts.group.gs06}:{ts.st02}"
+    revision = _revision(r, heading, head if begin == "BCA" else None)
+    value = ci.AcknowledgementInput(
+        document_id=document_id,
+        po_number=po_number,
+        header=header,
+        lines=tuple(lines),
+        raw_code=raw_header,
+        po_revision=revision,
+        company=party(heading, "BY"),
+        acknowledged_on=r.date(head, 9) if begin == "BAK" else None,
+        note=notes(heading),
+    )
+    return Mapped(value, r.errors)
+
+
+def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInput]:
+    item = group[0]
+    line_no = item[1].strip()
+    if not line_no:
+        r.problem(f"{item.id}01 line number missing", item, 1)
+    price = r.decimal(item, price_at)
+    out = []
+    for ack in (s for s in group if s.id == "ACK"):
+        raw = ack[1].strip()
+        out.append(
+            ci.AckLineInput(
+                line_no=line_no,
+                response=r.code("ack01", raw, ack, 1, ci.LINE_HOLD),
+                raw_code=raw,
+                quantity=r.decimal(ack, 2),
+                unit_price=price,
+                promised_date=r.date(ack, 5) if ack[4] else None,
+                substitute_part_number=next((ack[i + 1] for i in range(7, 26, 2) if ack[i + 1]), ""),
+            )
+        )
+    return out
+
+
+def _revision(r: Reader, heading: list[Segment], bca: Segment | None) -> int | None:
+    source, position = (bca, 5) if bca is not None and bca[5] else (first(heading, "REF", "PP"), 2)
+    if source is None:
+        return None
+    raw = source[position].strip()
+    if is_digits(raw):
+        return int(raw)
+    r.problem(f"revision {raw!r} is not a number", source, position)
+    return None

@@ -1,0 +1,144 @@
+"""856 Ship Notice/Manifest → ``ShipmentInput``.
+
+* ``shipment_id`` BSN02, ``ship_date`` BSN03, ``expected_delivery`` DTM*017/067;
+* the HL tree (HL01 id, HL02 parent, HL03 level S/O/T/P/I) gives each item its
+  order (PRF01 PO number) and pack (MAN*GM/W SSCC) from its ancestors;
+* items: LIN01 (else SN101) line number, buyer part from the LIN pairs, SN102
+  quantity and SN103 unit, lot and serial from REF*LT/SE or LIN LT/SN pairs;
+* carrier TD503 (else TD505), tracking REF*CN (else REF*BM), ``company`` N1*BY N104 of
+  the shipment level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from edi.x12.envelope import TransactionSet
+from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, party
+from edi.x12.tokenizer import Segment
+from procurement import inputs as ci
+
+_SSCC_QUALIFIERS = ("GM", "W", "AA")
+_DELIVERY_QUALIFIERS = ("017", "067", "002")
+
+
+class _Level:
+    __slots__ = ("code", "hl", "parent", "segments")
+
+    def __init__(self, hl: Segment, parent: _Level | None) -> None:
+        self.hl = hl
+        self.code = hl[3].strip()
+        self.parent = parent
+        self.segments: list[Segment] = []
+
+    def inherited(self, seg_id: str, qualifiers: tuple[str, ...] | None, position: int) -> str:
+        """Element ``position`` of the nearest ``seg_id`` here or in an ancestor level."""
+        level: _Level | None = self
+        while level is not None:
+            for seg in level.segments:
+                if seg.id == seg_id and (qualifiers is None or seg[1] in qualifiers) and seg[position]:
+                    return seg[position].strip()
+            level = level.parent
+        return ""
+
+
+def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.ShipmentInput]:
+    """Map an 856 set into one shipment with its lines and packs."""
+    r = Reader(ts, "856", code_maps)
+    body = [s for s in ts.segments if s.id not in ("ST", "SE")]
+    heading = body[: next((i for i, s in enumerate(body) if s.id == "HL"), len(body))]
+    levels: list[_Level] = []
+    by_id: dict[str, _Level] = {}
+    for seg in body[len(heading) :]:
+        if seg.id == "HL":
+            parent = by_id.get(seg[2].strip()) if seg[2].strip() else None
+            if seg[2].strip() and parent is None:
+                r.problem(f"HL02 {seg[2]!r} refers to no earlier HL", seg, 2)
+            level = _Level(seg, parent)
+            levels.append(level)
+            by_id[seg[1].strip()] = level
+        elif levels:
+            levels[-1].segments.append(seg)
+    bsn = first(heading, "BSN")
+    if bsn is None:
+        r.problem("BSN segment missing")
+        shipment_id, ship_date = "", None
+    else:
+        shipment_id = bsn[2].strip()
+        if not shipment_id:
+            r.problem("BSN02 shipment identification missing", bsn, 2)
+        ship_date = r.date(bsn, 3, required=True)
+    everything = [*heading, *(s for level in levels for s in level.segments)]
+    delivery = None
+    for qualifier in _DELIVERY_QUALIFIERS:
+        dtm = first(everything, "DTM", qualifier)
+        if dtm is not None:
+            delivery = r.date(dtm, 2)
+            break
+    lines: list[ci.ShipmentLineInput] = []
+    packs: list[str] = []
+    for level in levels:
+        sscc = next((s[2].strip() for s in level.segments if s.id == "MAN" and s[1] in _SSCC_QUALIFIERS), "")
+        if sscc and sscc not in packs:
+            packs.append(sscc)
+        lin = first(level.segments, "LIN")
+        sn1 = first(level.segments, "SN1")
+        if sn1 is None:
+            if level.code == "I":
+                r.problem(f"item HL {level.hl[1]} has no SN1", level.hl)
+            continue
+        lines.append(_line(r, level, lin, sn1))
+    carrier = ""
+    td5 = first(everything, "TD5")
+    if td5 is not None:
+        carrier = td5[3].strip() or td5[5].strip()
+    tracking = ""
+    for qualifier in ("CN", "BM"):
+        ref = first(everything, "REF", qualifier)
+        if ref is not None and ref[2].strip():
+            tracking = ref[2].strip()
+            break
+    value = ci.ShipmentInput(
+        shipment_id=shipment_id,
+        ship_date=ship_date or dt.date.min,
+        lines=tuple(lines),
+        expected_delivery=delivery,
+        carrier=carrier,
+        tracking_number=tracking,
+        packs=tuple(packs),
+        # Only the heading and the shipment level name the buyer; order-level N1*BY is a store.
+        company=party([*heading, *(s for lv in levels if lv.code == "S" for s in lv.segments)], "BY"),
+    )
+    return Mapped(value, r.errors)
+
+
+def _line(r: Reader, level: _Level, lin: Segment | None, sn1: Segment) -> ci.ShipmentLineInput:
+    line_no = (lin[1].strip() if lin is not None else "") or sn1[1].strip()
+    if not line_no:
+        r.problem(f"item HL {level.hl[1]} has no line number (LIN01/SN101)", lin or sn1, 1)
+    part, lot, serial = "", "", ""
+    if lin is not None:
+        part, _ = r.part_numbers(lin, 2)
+        pairs = {lin[i]: lin[i + 1] for i in range(2, len(lin.elements), 2) if lin[i + 1]}
+        lot, serial = pairs.get("LT", ""), pairs.get("SN", "")
+    for seg in level.segments:
+        if seg.id == "REF" and seg[1] == "LT" and not lot:
+            lot = seg[2].strip()
+        elif seg.id == "REF" and seg[1] in ("SE", "SN") and not serial:
+            serial = seg[2].strip()
+    po_number = level.inherited("PRF", None, 1)
+    if not po_number:
+        r.problem(f"item HL {level.hl[1]} has no PRF purchase order above it", level.hl)
+    quantity = r.decimal(sn1, 2, required=True)
+    pack = level.inherited("MAN", _SSCC_QUALIFIERS, 2)
+    return ci.ShipmentLineInput(
+        po_number=po_number,
+        line_no=line_no,
+        quantity=quantity if quantity is not None else Decimal(0),
+        uom=sn1[3].strip(),
+        part_number=part,
+        pack_sscc=pack,
+        lot=lot,
+        serial=serial,
+    )

@@ -1,0 +1,253 @@
+"""Shared pieces of the mappers: the result type, code maps, value readers.
+
+Code maps are plain dicts keyed by the X12 element they translate (``"bak02"``,
+``"ack01"``, ``"big07_credit"``). A partner's map is merged over the default one per
+key, so a partner only lists the codes it uses differently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Generic, NamedTuple, TypeVar
+
+from edi.x12.envelope import TransactionSet
+from edi.x12.errors import ERROR, KIND_MAPPING, WARNING, Issue, MappingError
+from edi.x12.schemas import base_version
+from edi.x12.tokenizer import Segment, is_digits
+from procurement import inputs as ci
+
+T = TypeVar("T")
+
+CodeMaps = Mapping[str, Mapping[str, str]]
+
+DEFAULT_CODE_MAPS: dict[str, dict[str, str]] = {
+    # BAK02 acknowledgment type → canonical header code.
+    "bak02": {
+        "AC": ci.ACK_ACCEPTED_WITH_CHANGES,
+        "AD": ci.ACK_ACCEPTED,
+        "AE": ci.ACK_ACCEPTED_WITH_CHANGES,
+        "AH": ci.ACK_ACKNOWLEDGED,
+        "AK": ci.ACK_ACKNOWLEDGED,
+        "AP": ci.ACK_ACKNOWLEDGED,
+        "AT": ci.ACK_ACCEPTED,
+        "NA": ci.ACK_ACKNOWLEDGED,
+        "RD": ci.ACK_REJECTED,
+        "RF": ci.ACK_REJECTED,
+        "RJ": ci.ACK_REJECTED,
+        "RO": ci.ACK_REJECTED,
+        "ZZ": ci.ACK_ACKNOWLEDGED,
+    },
+    # ACK01 line item status → canonical line response.
+    "ack01": {
+        "AC": ci.LINE_ACCEPT,
+        "AR": ci.LINE_ACCEPT,
+        "IA": ci.LINE_ACCEPT,
+        "IE": ci.LINE_ACCEPT,
+        "IC": ci.LINE_CHANGE_QTY,
+        "IP": ci.LINE_CHANGE_PRICE,
+        "IQ": ci.LINE_CHANGE_QTY,
+        "DR": ci.LINE_RESCHEDULE,
+        "IS": ci.LINE_SUBSTITUTE,
+        "IB": ci.LINE_BACKORDER,
+        "BP": ci.LINE_PARTIAL_BACKORDER,
+        "IF": ci.LINE_HOLD,
+        "IH": ci.LINE_HOLD,
+        "IW": ci.LINE_HOLD,
+        "SP": ci.LINE_HOLD,
+        "ID": ci.LINE_REJECT,
+        "IR": ci.LINE_REJECT,
+        "R1": ci.LINE_REJECT,
+        "R2": ci.LINE_REJECT,
+        "R3": ci.LINE_REJECT,
+        "R4": ci.LINE_REJECT,
+        "R5": ci.LINE_REJECT,
+        "R6": ci.LINE_REJECT,
+        "R7": ci.LINE_REJECT,
+        "R8": ci.LINE_REJECT,
+    },
+    # BIG07 transaction type codes that make an invoice a credit memo.
+    "big07_credit": {"CR": ci.INVOICE_PURPOSE_CREDIT_MEMO, "CN": ci.INVOICE_PURPOSE_CREDIT_MEMO},
+    # Product ID qualifiers (235) naming the buyer's and the supplier's part numbers.
+    # Values are ranks: the lowest-ranked qualifier present wins.
+    "buyer_part_qualifiers": {"BP": "1", "IN": "2", "PN": "3", "CB": "4", "SK": "5"},
+    "supplier_part_qualifiers": {"VP": "1", "VN": "2", "VC": "3", "VA": "4"},
+}
+
+
+class Mapped(NamedTuple, Generic[T]):
+    """A canonical input built from a transaction set, and what went wrong doing it."""
+
+    value: T
+    errors: list[Issue]
+
+
+def merge_code_maps(partner: CodeMaps | None) -> dict[str, dict[str, str]]:
+    """Default code maps with ``partner``'s entries laid over them, key by key."""
+    merged = {key: dict(table) for key, table in DEFAULT_CODE_MAPS.items()}
+    for key, table in (partner or {}).items():
+        merged.setdefault(key, {}).update(table)
+    return merged
+
+
+class Reader:
+    """Reads values out of one transaction set and records mapping problems."""
+
+    def __init__(self, ts: TransactionSet, expected: str, code_maps: CodeMaps | None) -> None:
+        if ts.st01 != expected:
+            raise MappingError(f"transaction set {ts.st01!r} is not an {expected}")
+        self.ts = ts
+        self.maps = merge_code_maps(code_maps)
+        self.errors: list[Issue] = []
+        version = base_version(ts.version)
+        self.old_dates = bool(version) and version < "004010"
+
+    def problem(
+        self, message: str, seg: Segment | None = None, position: int | None = None, severity: str = ERROR
+    ) -> None:
+        first = seg or self.ts.segments[0]
+        self.errors.append(
+            Issue(
+                KIND_MAPPING,
+                "",
+                message,
+                severity,
+                interchange=first.interchange,
+                group_control=self.ts.group.gs06,
+                set_control=self.ts.st02,
+                segment_id=first.id,
+                segment_position=self.ts.position(first),
+                element_position=position,
+                value=first[position] if position else "",
+                offset=first.offset,
+                line=first.line,
+            )
+        )
+
+    def warn(self, message: str, seg: Segment | None = None, position: int | None = None) -> None:
+        self.problem(message, seg, position, WARNING)
+
+    def decimal(self, seg: Segment, position: int, *, required: bool = False) -> Decimal | None:
+        raw = seg[position].strip()
+        if not raw:
+            if required:
+                self.problem(f"{seg.id}{position:02d} is missing", seg, position)
+            return None
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            self.problem(f"{seg.id}{position:02d} {raw!r} is not a number", seg, position)
+            return None
+        if not value.is_finite():
+            self.problem(f"{seg.id}{position:02d} {raw!r} is not a number", seg, position)
+            return None
+        return value
+
+    def implied(self, seg: Segment, position: int, decimals: int = 2) -> Decimal | None:
+        """An Nn element (implied decimals), e.g. TDS01 in cents."""
+        raw = seg[position].strip()
+        if not raw:
+            return None
+        if not is_digits(raw.lstrip("-")):
+            self.problem(f"{seg.id}{position:02d} {raw!r} is not a whole number", seg, position)
+            return None
+        return Decimal(raw).scaleb(-decimals)
+
+    def date(self, seg: Segment, position: int, *, required: bool = False) -> dt.date | None:
+        raw = seg[position].strip()
+        if not raw:
+            if required:
+                self.problem(f"{seg.id}{position:02d} date is missing", seg, position)
+            return None
+        value = parse_date(raw, self.old_dates)
+        if value is None:
+            self.problem(f"{seg.id}{position:02d} {raw!r} is not a date", seg, position)
+        return value
+
+    def code(self, table: str, raw: str, seg: Segment, position: int, default: str) -> str:
+        value = self.maps.get(table, {}).get(raw)
+        if value is None:
+            self.problem(f"{seg.id}{position:02d} code {raw!r} has no canonical meaning", seg, position)
+            return default
+        return value
+
+    def part_numbers(self, seg: Segment, first_pair: int) -> tuple[str, str]:
+        """(buyer part, supplier part) from the product ID pairs starting at ``first_pair``.
+
+        The buyer part is the best-ranked buyer qualifier, else the first ID whose
+        qualifier is not a supplier one (UPC, EAN, manufacturer part…).
+        """
+        pairs = [(seg[i], seg[i + 1].strip()) for i in range(first_pair, len(seg.elements) - 1, 2)]
+        pairs = [(q, v) for q, v in pairs if v]
+        buyer_rank, supplier_rank = self.maps["buyer_part_qualifiers"], self.maps["supplier_part_qualifiers"]
+        buyer = _best(pairs, buyer_rank) or next((v for q, v in pairs if q not in supplier_rank), "")
+        return buyer, _best(pairs, supplier_rank)
+
+
+def _best(pairs: list[tuple[str, str]], ranking: Mapping[str, str]) -> str:
+    ranked = sorted((ranking[q], v) for q, v in pairs if q in ranking)
+    return ranked[0][1] if ranked else ""
+
+
+def parse_date(raw: str, old_dates: bool = False) -> dt.date | None:
+    """CCYYMMDD, or YYMMDD (pivot 50) before 004010; ``None`` when not a date."""
+    if not is_digits(raw):
+        return None
+    if len(raw) == 6 and old_dates:
+        raw = ("19" if raw[:2] > "50" else "20") + raw
+    if len(raw) != 8:
+        return None
+    try:
+        return dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+    except ValueError:
+        return None
+
+
+def first(segments: Iterable[Segment], seg_id: str, qualifier: str | None = None) -> Segment | None:
+    """The first ``seg_id`` segment (with element 1 equal to ``qualifier`` if given)."""
+    for seg in segments:
+        if seg.id == seg_id and (qualifier is None or seg[1] == qualifier):
+            return seg
+    return None
+
+
+def party(segments: Iterable[Segment], entity: str) -> str:
+    """N104 (else N102) of the first N1 with N101 ``entity``."""
+    seg = first(segments, "N1", entity)
+    if seg is None:
+        return ""
+    return seg[4].strip() or seg[2].strip()
+
+
+def notes(segments: list[Segment]) -> str:
+    """MSG texts as lines; MSG02 ``LC`` continues the previous line."""
+    lines: list[str] = []
+    for seg in segments:
+        if seg.id != "MSG":
+            continue
+        if seg[2] == "LC" and lines:
+            lines[-1] += seg[1]
+        else:
+            lines.append(seg[1])
+    return "\n".join(lines)
+
+
+def split(
+    segments: list[Segment], starter: str, summary: tuple[str, ...]
+) -> tuple[list[Segment], list[list[Segment]], list[Segment]]:
+    """(heading, one list per ``starter`` loop, summary) of a set's segments, ST/SE excluded."""
+    body = [s for s in segments if s.id not in ("ST", "SE")]
+    heading: list[Segment] = []
+    groups: list[list[Segment]] = []
+    tail: list[Segment] = []
+    for seg in body:
+        if seg.id == starter and not tail:
+            groups.append([seg])
+        elif (groups and seg.id in summary) or tail:
+            tail.append(seg)
+        elif groups:
+            groups[-1].append(seg)
+        else:
+            heading.append(seg)
+    return heading, groups, tail

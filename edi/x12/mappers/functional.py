@@ -1,0 +1,128 @@
+"""Inbound 997/999 → ``FunctionalAck``, for matching acknowledgements to what was sent.
+
+``procurement.inputs`` has no canonical type for functional acknowledgements (they are
+about envelopes, not business documents), so this library defines its own frozen
+dataclasses: AK1 (functional ID, GS06 answered, version), one ``SetAck`` per AK2 loop
+(AK2, AK3/IK3 + AK4/IK4 notes, AK5/IK5) and the AK9 totals and codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edi.x12.envelope import TransactionSet
+from edi.x12.errors import MappingError
+from edi.x12.mappers.common import Mapped, Reader
+from edi.x12.tokenizer import is_digits
+
+
+@dataclass(frozen=True)
+class ElementNote:
+    """AK4/IK4: element position (component, repetition), reference, error code, bad value."""
+
+    position: int
+    component: int | None
+    repetition: int | None
+    element_ref: str
+    code: str
+    value: str
+
+
+@dataclass(frozen=True)
+class SegmentNote:
+    """AK3/IK3: segment ID, position in set, loop, error code, and its element notes."""
+
+    segment_id: str
+    position: int
+    loop_id: str
+    code: str
+    elements: tuple[ElementNote, ...] = ()
+
+
+@dataclass(frozen=True)
+class SetAck:
+    """AK2 … AK5/IK5: the answer for one of our transaction sets."""
+
+    st01: str
+    st02: str
+    code: str
+    errors: tuple[str, ...] = ()
+    segments: tuple[SegmentNote, ...] = ()
+
+
+@dataclass(frozen=True)
+class FunctionalAck:
+    """A 997 or 999: which group it answers (AK101/AK102) and with what (AK9)."""
+
+    kind: str
+    functional_id: str
+    group_control: str
+    version: str
+    code: str
+    included: int | None
+    received: int | None
+    accepted: int | None
+    group_errors: tuple[str, ...] = ()
+    sets: tuple[SetAck, ...] = ()
+
+
+def _int(value: str) -> int | None:
+    return int(value) if is_digits(value.strip()) else None
+
+
+def _opt_int(value: str) -> int | None:
+    return int(value) if is_digits(value) else None
+
+
+def map_functional_ack(ts: TransactionSet) -> Mapped[FunctionalAck]:
+    """Read a 997 or 999 (``MappingError`` for any other set)."""
+    if ts.st01 not in ("997", "999"):
+        raise MappingError(f"transaction set {ts.st01!r} is not a 997 or 999")
+    r = Reader(ts, ts.st01, None)
+    comp = ts.block.ctx.delimiters.component
+    ak1 = ("", "", "")
+    ak9: list[str] = []
+    sets: list[SetAck] = []
+    current: dict | None = None
+    for seg in ts.segments:
+        sid = seg.id
+        if sid == "AK1":
+            ak1 = (seg[1], seg[2], seg[3])
+        elif sid == "AK2":
+            current = {"st01": seg[1], "st02": seg[2], "segments": []}
+        elif sid in ("AK3", "IK3") and current is not None:
+            current["segments"].append(SegmentNote(seg[1], _int(seg[2]) or 0, seg[3], seg[4]))
+        elif sid in ("AK4", "IK4") and current is not None and current["segments"]:
+            parts = seg[1].split(comp) if comp else [seg[1]]
+            parts += ["", "", ""]
+            note = ElementNote(_int(parts[0]) or 0, _opt_int(parts[1]), _opt_int(parts[2]), seg[2], seg[3], seg[4])
+            last = current["segments"][-1]
+            current["segments"][-1] = SegmentNote(
+                last.segment_id, last.position, last.loop_id, last.code, (*last.elements, note)
+            )
+        elif sid in ("AK5", "IK5"):
+            if current is None:
+                r.problem(f"{sid} without AK2", seg)
+                continue
+            codes = tuple(v for v in seg.elements[2:7] if v)
+            sets.append(SetAck(current["st01"], current["st02"], seg[1], codes, tuple(current["segments"])))
+            current = None
+        elif sid == "AK9":
+            ak9 = seg.elements
+    if not ak9:
+        r.problem("AK9 segment missing")
+        ak9 = ["AK9"]
+    ak9 = [*ak9, "", "", "", ""]
+    value = FunctionalAck(
+        kind=ts.st01,
+        functional_id=ak1[0],
+        group_control=ak1[1],
+        version=ak1[2],
+        code=ak9[1],
+        included=_int(ak9[2]),
+        received=_int(ak9[3]),
+        accepted=_int(ak9[4]),
+        group_errors=tuple(v for v in ak9[5:10] if v),
+        sets=tuple(sets),
+    )
+    return Mapped(value, r.errors)

@@ -1,0 +1,82 @@
+"""810 Invoice → ``InvoiceInput``.
+
+* ``invoice_date`` BIG01, ``invoice_number`` BIG02, ``po_number`` BIG04 (else REF*PO);
+* ``purpose`` credit memo when BIG07 is in the ``big07_credit`` code map (CR, CN) or
+  the TDS total is negative;
+* ``currency`` CUR02 (else the caller's default), ``total`` TDS01 (implied cents),
+  ``company`` N1*BY N104;
+* lines from IT1: IT101 line number (else the line's position, with a warning),
+  IT102 quantity, IT104 unit price, buyer part from the IT1 pairs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from edi.x12.envelope import TransactionSet
+from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, party, split
+from procurement import inputs as ci
+
+
+def map_810(
+    ts: TransactionSet, code_maps: CodeMaps | None = None, default_currency: str = ""
+) -> Mapped[ci.InvoiceInput]:
+    """Map an 810 set; ``default_currency`` applies when there is no CUR segment."""
+    r = Reader(ts, "810", code_maps)
+    heading, items, summary = split(ts.segments, "IT1", ("TDS", "TXI", "CAD", "AMT", "SAC", "ISS", "CTT"))
+    big = first(heading, "BIG")
+    if big is None:
+        r.problem("BIG segment missing")
+        big_date, number, po_number, type_code = None, "", "", ""
+    else:
+        big_date = r.date(big, 1, required=True)
+        number = big[2].strip()
+        if not number:
+            r.problem("BIG02 invoice number missing", big, 2)
+        po_number = big[4].strip()
+        type_code = big[7].strip()
+    if not po_number:
+        ref = first(heading, "REF", "PO")
+        po_number = ref[2].strip() if ref is not None else ""
+    if not po_number:
+        r.problem("no purchase order number (BIG04 or REF*PO)", big)
+    cur = first(heading, "CUR")
+    currency = cur[2].strip() if cur is not None else default_currency
+    lines = []
+    for index, group in enumerate(items, 1):
+        it1 = group[0]
+        line_no = it1[1].strip()
+        if not line_no:
+            r.warn(f"IT101 missing: line {index} numbered by position", it1, 1)
+            line_no = str(index)
+        quantity = r.decimal(it1, 2, required=True)
+        price = r.decimal(it1, 4, required=True)
+        part, _ = r.part_numbers(it1, 6)
+        lines.append(
+            ci.InvoiceLineInput(
+                line_no=line_no,
+                quantity=quantity if quantity is not None else Decimal(0),
+                unit_price=price if price is not None else Decimal(0),
+                part_number=part,
+            )
+        )
+    tds = first(summary, "TDS")
+    total = r.implied(tds, 1) if tds is not None else None
+    if tds is None:
+        r.problem("TDS total missing")
+    credit = r.maps["big07_credit"].get(type_code) if type_code else None
+    purpose = credit or ci.INVOICE_PURPOSE_INVOICE
+    if total is not None and total < 0:
+        purpose = ci.INVOICE_PURPOSE_CREDIT_MEMO
+    value = ci.InvoiceInput(
+        invoice_number=number,
+        po_number=po_number,
+        invoice_date=big_date or dt.date.min,
+        currency=currency,
+        lines=tuple(lines),
+        purpose=purpose,
+        total=total,
+        company=party(heading, "BY"),
+    )
+    return Mapped(value, r.errors)

@@ -1,0 +1,393 @@
+"""Transaction set tables (heading, detail, summary flattened in position order).
+
+One line per segment: ``ID REQ MAX``; ``ID loop MAX`` opens a loop whose segments are
+indented below it (the loop's requirement is its first segment's). The 005010 tables of
+the purchasing sets keep the 004010 layout for the segments listed here.
+"""
+
+from __future__ import annotations
+
+_N1_LOOP = """
+  N1 loop 200
+    N1 O 1
+    N2 O 2
+    N3 O 2
+    N4 O >1
+    NX2 O >1
+    REF O 12
+    PER O >1
+    SI O >1
+    FOB O 1
+    TD1 O 2
+    TD5 O 12
+    TD3 O 12
+    TD4 O 5
+    PKG O 200
+"""
+
+# Heading segments shared by 850, 855, 860 and 865 after their beginning segment.
+_ORDER_HEADING = (
+    """
+  CUR O 1
+  REF O >1
+  PER O 3
+  TAX O >1
+  FOB O >1
+  CTP O >1
+  PAM O 10
+  CSH O 5
+  TC2 O >1
+  SAC loop 25
+    SAC O 1
+    CUR O 1
+  ITD O >1
+  DIS O 20
+  INC O 1
+  DTM O 10
+  LDT O 12
+  LIN O 5
+  SI O >1
+  PID O 200
+  MEA O 40
+  PWK O 25
+  PKG O 200
+  TD1 O 2
+  TD5 O 12
+  TD3 O 12
+  TD4 O 5
+  MAN O 10
+  PCT O >1
+  CTB O 5
+  TXI O >1
+  AMT loop >1
+    AMT O 1
+    REF O >1
+    DTM O 1
+    PCT O >1
+  N9 loop 1000
+    N9 O 1
+    DTM O >1
+    MSG O 1000
+"""
+    + _N1_LOOP
+)
+
+# Line item body shared by PO1 (850, 855) and POC (860, 865) loops, after the first segment.
+_ITEM_BODY = """
+    LIN O >1
+    SI O >1
+    CUR O 1
+    CN1 O 1
+    PO3 O 25
+    CTP loop >1
+      CTP O 1
+      CUR O 1
+    PAM O 10
+    MEA O 40
+    PID loop 1000
+      PID O 1
+      MEA O 10
+    PWK O 25
+    PO4 O >1
+    REF O >1
+    PER O 3
+    SAC loop 25
+      SAC O 1
+      CUR O 1
+      CTP O 1
+    IT8 O 1
+    CSH O >1
+    ITD O 2
+    DIS O 20
+    INC O 1
+    TAX O >1
+    FOB O >1
+    SDQ O 500
+    IT3 O 5
+    DTM O 10
+    TC2 O >1
+    TD1 O 1
+    TD5 O 12
+    TD3 O 12
+    TD4 O 5
+    PCT O >1
+    MAN O 10
+    MSG O >1
+    SPI O >1
+    TXI O >1
+    CTB O >1
+    QTY loop >1
+      QTY O 1
+      SI O >1
+{ack}    SCH loop 200
+      SCH O 1
+      TD1 O 2
+      TD5 O 12
+      TD3 O 12
+      TD4 O 5
+      REF O >1
+    PKG loop 200
+      PKG O 1
+      MEA O >1
+    LS O 1
+    LDT loop >1
+      LDT O 1
+      MAN O 10
+      QTY O 5
+      MSG O 1
+      REF O 3
+    LE O 1
+    N9 loop 1000
+      N9 O 1
+      DTM O >1
+      MEA O 40
+      MSG O 1000
+    N1 loop 200
+      N1 O 1
+      N2 O 2
+      N3 O 2
+      N4 O 1
+      QTY O >1
+      NX2 O >1
+      REF O 12
+      PER O 3
+      SI O >1
+      DTM O 1
+      FOB O 1
+      SCH O 200
+      TD1 O 2
+      TD5 O 12
+      TD3 O 12
+      TD4 O 5
+      PKG O 200
+    SLN loop 1000
+      SLN O 1
+      MSG O >1
+      SI O >1
+      PID O 1000
+      PO3 O 104
+      TC2 O >1
+      ADV O >1
+      DTM O 10
+      CTP O 25
+      PAM O 10
+      PO4 O 1
+      TAX O 3
+    AMT loop >1
+      AMT O 1
+      REF O >1
+      PCT O >1
+"""
+
+_ACK_LOOP = """    ACK loop 104
+      ACK O 1
+      DTM O 10
+"""
+
+_ORDER_SUMMARY = """
+  CTT loop 1
+    CTT O 1
+    AMT O 1
+  SE M 1
+"""
+
+T850 = (
+    "  ST M 1\n  BEG M 1\n"
+    + _ORDER_HEADING
+    + "  PO1 loop 100000\n    PO1 M 1\n"
+    + _ITEM_BODY.format(ack="")
+    + _ORDER_SUMMARY
+)
+T855 = (
+    "  ST M 1\n  BAK M 1\n"
+    + _ORDER_HEADING
+    + "  PO1 loop 100000\n    PO1 O 1\n"
+    + _ITEM_BODY.format(ack=_ACK_LOOP)
+    + _ORDER_SUMMARY
+)
+T860 = (
+    "  ST M 1\n  BCH M 1\n"
+    + _ORDER_HEADING
+    + "  POC loop 100000\n    POC O 1\n"
+    + _ITEM_BODY.format(ack="")
+    + _ORDER_SUMMARY
+)
+T865 = (
+    "  ST M 1\n  BCA M 1\n"
+    + _ORDER_HEADING
+    + "  POC loop 100000\n    POC O 1\n"
+    + _ITEM_BODY.format(ack=_ACK_LOOP)
+    + _ORDER_SUMMARY
+)
+
+T856 = """
+  ST M 1
+  BSN M 1
+  DTM O 10
+  HL loop 200000
+    HL M 1
+    LIN O 1
+    SN1 O 1
+    SLN O 1000
+    PRF O 1
+    PO4 O 1
+    PID O 200
+    MEA O 40
+    PWK O 25
+    PKG O 25
+    TD1 O 20
+    TD5 O 12
+    TD3 O 12
+    TD4 O 5
+    TSD O 1
+    REF O >1
+    PER O 3
+    CLD loop 200
+      CLD O 1
+      REF O >1
+      DTM O 1
+    MAN O >1
+    DTM O 10
+    FOB O 1
+    PAL O 1
+    N1 loop 200
+      N1 O 1
+      N2 O 2
+      N3 O 2
+      N4 O 1
+      REF O 12
+      PER O 3
+      FOB O 1
+    SDQ O 50
+    ETD O 1
+    CUR O 1
+    SAC loop >1
+      SAC O 1
+      CUR O 1
+    GF O 1
+    YNQ O 10
+  CTT O 1
+  SE M 1
+"""
+
+T810 = """
+  ST M 1
+  BIG M 1
+  NTE O 100
+  CUR O 1
+  REF O 12
+  YNQ O 10
+  PER O 3
+  N1 loop 200
+    N1 O 1
+    N2 O 2
+    N3 O 2
+    N4 O 1
+    REF O 12
+    PER O 3
+  ITD O >1
+  DTM O 10
+  FOB O 1
+  PID O 200
+  MEA O 40
+  PWK O 25
+  PKG O 25
+  INC O 1
+  PAM O >1
+  N9 loop 1
+    N9 O 1
+    MSG O 10
+  IT1 loop 200000
+    IT1 O 1
+    QTY O 5
+    CUR O 1
+    IT3 O 5
+    TXI O 10
+    CTP O 25
+    PAM O 10
+    MEA O 40
+    PID loop 1000
+      PID O 1
+      MEA O 10
+    PWK O 25
+    PKG O 25
+    PO4 O 1
+    ITD O 2
+    REF O >1
+    YNQ O 10
+    PER O 5
+    SDQ O 500
+    DTM O 10
+    CAD O >1
+    SAC loop 25
+      SAC O 1
+      TXI O 10
+    SLN loop 1000
+      SLN O 1
+      DTM O 1
+      REF O >1
+      PID O 1000
+      SAC O 25
+      TC2 O >1
+      TXI O 10
+    N1 loop 200
+      N1 O 1
+      N2 O 2
+      N3 O 2
+      N4 O 1
+      REF O 12
+      PER O 3
+  TDS M 1
+  TXI O 10
+  CAD O 1
+  AMT O >1
+  SAC loop 25
+    SAC O 1
+    TXI O 10
+  ISS loop >1
+    ISS O 1
+    PID O 1
+  CTT O 1
+  SE M 1
+"""
+
+T997 = """
+  ST M 1
+  AK1 M 1
+  AK2 loop 999999
+    AK2 O 1
+    AK3 loop 999999
+      AK3 O 1
+      AK4 O 99
+    AK5 M 1
+  AK9 M 1
+  SE M 1
+"""
+
+T999 = """
+  ST M 1
+  AK1 M 1
+  AK2 loop 999999
+    AK2 O 1
+    IK3 loop 999999
+      IK3 O 1
+      CTX O 10
+      IK4 loop 99
+        IK4 O 1
+        CTX O 10
+    IK5 M 1
+  AK9 M 1
+  SE M 1
+"""
+
+# (ST01, version): (functional ID, name, table, HL hierarchy checked)
+SETS: dict[tuple[str, str], tuple[str, str, str, bool]] = {}
+for _version in ("004010", "005010"):
+    SETS[("850", _version)] = ("PO", "Purchase Order", T850, False)
+    SETS[("855", _version)] = ("PR", "Purchase Order Acknowledgment", T855, False)
+    SETS[("856", _version)] = ("SH", "Ship Notice/Manifest", T856, True)
+    SETS[("810", _version)] = ("IN", "Invoice", T810, False)
+    SETS[("860", _version)] = ("PC", "Purchase Order Change Request - Buyer Initiated", T860, False)
+    SETS[("865", _version)] = ("CA", "Purchase Order Change Acknowledgment/Request", T865, False)
+    SETS[("997", _version)] = ("FA", "Functional Acknowledgment", T997, False)
+SETS[("999", "005010")] = ("FA", "Implementation Acknowledgment", T999, False)

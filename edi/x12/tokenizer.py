@@ -1,0 +1,525 @@
+"""Tolerant X12 tokenizer: bytes in, segments out, delimiters read from each ISA.
+
+Rules, in the order they apply:
+
+* **Decoding.** A UTF-8 byte-order mark is dropped (UTF-16/32 marks switch to that
+  encoding). The rest is decoded as strict UTF-8; if that fails the whole input is
+  decoded as latin-1, which maps every byte to one character and so never fails, and
+  a warning is recorded. Offsets reported on segments and issues are byte offsets
+  into the original input whichever decoding was used.
+* **ISA.** The element separator is the character after ``ISA``. A fixed-width ISA
+  (separators at their 106-character positions) gives ISA16 at 104 and the segment
+  terminator at 105. Otherwise the ISA is split on the element separator: after 16
+  elements come ISA16 and the terminator. A line break after the terminator is a
+  suffix, not part of the next segment. ISA11 is the repetition separator from ISA12
+  ``00402`` on when it is not alphanumeric.
+* **Between segments** spaces, tabs, CR/LF, NBSP and blank lines are ignored; a
+  newline can be the terminator itself. Several interchanges may follow each other,
+  each with its own delimiters.
+* **Recoverable oddities** (latin-1 fallback, unpadded ISA, empty segments, trailing
+  component separators, a line break inside a segment) become ``Issue`` records on
+  the ``Tokenizer`` and never exceptions.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import accumulate, chain, count, repeat
+from typing import BinaryIO
+
+from edi.x12.errors import ERROR, KIND_SYNTAX, KIND_TA1, WARNING, Issue, X12SyntaxError
+
+# Characters tolerated around segments (formatting, not data).
+_WS = " \t\r\n\x0b\x0c\xa0\ufeff\u2028\u2029"
+_LINE_BREAKS = "\r\n\u2028\u2029"
+_ISA_SEPARATOR_POSITIONS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+_ISA_FIXED_LENGTH = 106
+_ISA_START = re.compile(r"ISA(?=[^A-Za-z0-9 \t\r\n\x0b\x0c])")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def is_digits(value: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also accepts ``"²"``, which ``int`` rejects)."""
+    return value.isascii() and value.isdigit()
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    """Separators of one interchange: ISA element separator, ISA16, terminator, ISA11.
+
+    ``suffix`` is what followed the terminator in the input (e.g. ``"\\n"``); writers
+    use it to reproduce the partner's line layout.
+    """
+
+    element: str = "*"
+    component: str = ">"
+    segment: str = "~"
+    repetition: str = ""
+    suffix: str = ""
+
+
+class Source:
+    """The decoded input, with byte-offset and line-number lookups for positions."""
+
+    def __init__(self, data: bytes | bytearray | memoryview | str | BinaryIO) -> None:
+        self.issues: list[Issue] = []
+        if isinstance(data, str):
+            raw = data.encode("utf-8", "surrogatepass")
+        elif isinstance(data, bytes | bytearray | memoryview):
+            raw = bytes(data)
+        elif hasattr(data, "read"):
+            raw = data.read()
+            if isinstance(raw, str):
+                raw = raw.encode("utf-8", "surrogatepass")
+            raw = bytes(raw)
+        else:
+            raise X12SyntaxError(f"cannot read X12 from {type(data).__name__}")
+        self.raw = raw
+        self.bom_length = 0
+        self.encoding = "utf-8"
+        for bom, encoding in _BOMS:
+            if raw.startswith(bom):
+                self.bom_length, self.encoding = len(bom), encoding
+                if encoding != "utf-8":
+                    self._note(f"{encoding} byte-order mark: input decoded as {encoding}")
+                break
+        body = raw[self.bom_length :]
+        try:
+            self.text = body.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            self.encoding = "latin-1"
+            self.text = body.decode("latin-1")
+            self._note(f"input is not valid UTF-8 (byte {exc.start}); decoded as latin-1")
+        self._ascii_like = self.encoding == "latin-1" or self.text.isascii()
+        self._lines: list[int] | None = None
+        self._wide: tuple[list[int], list[int]] | None = None
+
+    def _note(self, message: str) -> None:
+        self.issues.append(Issue(KIND_SYNTAX, "", message, WARNING, offset=0, line=1))
+
+    def byte_offset(self, pos: int) -> int:
+        """Byte offset in the original input of character ``pos`` of the decoded text."""
+        if self._ascii_like:
+            return pos + self.bom_length
+        if self.encoding != "utf-8":
+            return self.bom_length + len(self.text[:pos].encode(self.encoding))
+        if self._wide is None:
+            starts, extra, total = [], [], 0
+            for m in re.finditer(r"[^\x00-\x7f]", self.text):
+                total += len(m.group().encode("utf-8", "surrogatepass")) - 1
+                starts.append(m.start())
+                extra.append(total)
+            self._wide = (starts, extra)
+        starts, extra = self._wide
+        i = bisect.bisect_left(starts, pos)
+        return pos + self.bom_length + (extra[i - 1] if i else 0)
+
+    def line_at(self, pos: int) -> int:
+        """1-based line number of character ``pos``."""
+        if self._lines is None:
+            self._lines = [m.start() for m in re.finditer("\n", self.text)]
+        return bisect.bisect_left(self._lines, pos) + 1
+
+
+@dataclass(slots=True)
+class Context:
+    """What the segments of one interchange share: its index, delimiters and source."""
+
+    interchange: int
+    delimiters: Delimiters
+    source: Source
+
+
+class Segment:
+    """One segment: ``elements[0]`` is the segment ID, ``seg[1]`` the first element.
+
+    Elements are split from the segment text on first use, components and repetitions
+    only when asked (``composite()``, ``repeats()``). ``index`` counts segments within
+    the interchange (ISA = 0); ``offset`` and ``line`` are worked out only when read.
+    """
+
+    __slots__ = ("_data", "block", "index")
+
+    def __init__(self, data: str | list[str], index: int, block: Block) -> None:
+        # ``_data`` is the raw text until the elements are first needed, then the list.
+        self._data = data
+        self.index = index
+        self.block = block
+
+    @property
+    def elements(self) -> list[str]:
+        data = self._data
+        if data.__class__ is str:
+            data = self._data = data.split(self.block.ctx.delimiters.element)  # type: ignore[union-attr]
+        return data  # type: ignore[return-value]
+
+    @property
+    def id(self) -> str:
+        data = self._data
+        if data.__class__ is str:
+            return data.partition(self.block.ctx.delimiters.element)[0]  # type: ignore[union-attr]
+        return data[0]
+
+    @property
+    def interchange(self) -> int:
+        return self.block.index
+
+    @property
+    def delimiters(self) -> Delimiters:
+        return self.block.ctx.delimiters
+
+    @property
+    def pos(self) -> int:
+        """Character position in the decoded text."""
+        return self.block.position(self.index)
+
+    @property
+    def offset(self) -> int:
+        return self.block.ctx.source.byte_offset(self.pos)
+
+    @property
+    def line(self) -> int:
+        return self.block.ctx.source.line_at(self.pos)
+
+    def __len__(self) -> int:
+        return len(self.elements) - 1
+
+    def __getitem__(self, position: int) -> str:
+        """Element at X12 position ``position`` (1-based), ``""`` when absent."""
+        els = self.elements
+        return els[position] if 0 < position < len(els) else ""
+
+    def get(self, position: int, default: str = "") -> str:
+        value = self[position]
+        return value if value else default
+
+    def composite(self, position: int) -> list[str]:
+        """Components of the element at ``position`` (one item for a simple element)."""
+        value = self[position]
+        sep = self.block.ctx.delimiters.component
+        return value.split(sep) if sep else [value]
+
+    def component(self, position: int, sub: int) -> str:
+        parts = self.composite(position)
+        return parts[sub - 1] if 0 < sub <= len(parts) else ""
+
+    def repeats(self, position: int) -> list[str]:
+        """Repetitions of the element at ``position`` (ISA11 separator, 00402 and later)."""
+        value = self[position]
+        sep = self.block.ctx.delimiters.repetition
+        return value.split(sep) if sep and value else [value]
+
+    def text(self) -> str:
+        data = self._data
+        return data if data.__class__ is str else self.block.ctx.delimiters.element.join(data)  # type: ignore[return-value,arg-type]
+
+    def __repr__(self) -> str:
+        return f"<Segment {self.text()!r} @{self.interchange}:{self.index}>"
+
+
+@dataclass(slots=True)
+class Block:
+    """One interchange as the tokenizer found it: its ISA and its other segments as text.
+
+    Segments stay plain strings until asked for, which keeps the envelope pass cheap;
+    ``texts[k]`` is the segment with interchange index ``k + 1``.
+    """
+
+    index: int
+    ctx: Context
+    isa: list[str]
+    isa_pos: int
+    isa_fixed_width: bool
+    texts: list[str]
+    end_pos: int
+    issues: list[Issue] = field(default_factory=list)
+    missing_iea: bool = False
+    _positions: list[int] | None = None
+    _stride: tuple[int, int] = (0, 0)
+
+    def position(self, index: int) -> int:
+        """Character position of the segment with interchange index ``index``."""
+        if index == 0:
+            return self.isa_pos
+        if self._positions is None:
+            base, step = self._stride
+            sizes = map(step.__add__, map(len, self.texts))
+            self._positions = list(accumulate(sizes, initial=base))
+        return self._positions[index - 1]
+
+    def segment(self, index: int) -> Segment:
+        """The segment with interchange index ``index`` (ISA = 0)."""
+        if index == 0:
+            return Segment(list(self.isa), 0, self)
+        return Segment(self.texts[index - 1], index, self)
+
+    def segments(self, start: int = 0, stop: int | None = None) -> Iterator[Segment]:
+        """Segments with interchange index in ``range(start, stop)``, ISA included."""
+        stop = len(self.texts) + 1 if stop is None else stop
+        head: list[Segment] = []
+        if start == 0:
+            head.append(Segment(list(self.isa), 0, self))
+            start = 1
+        body = map(Segment, self.texts[start - 1 : stop - 1], count(start), repeat(self))
+        return chain(head, body)
+
+
+class Tokenizer:
+    """Iterate over the interchanges (``blocks()``) or segments (``iter()``) of an input.
+
+    ``issues`` collects decoding and formatting observations; problems that belong
+    to one interchange are on its ``Block.issues``.
+    """
+
+    def __init__(self, data: bytes | bytearray | memoryview | str | BinaryIO) -> None:
+        self.source = Source(data)
+        self.issues: list[Issue] = list(self.source.issues)
+
+    def __iter__(self) -> Iterator[Segment]:
+        for block in self.blocks():
+            yield from block.segments()
+
+    def _issue(self, code: str, message: str, pos: int, severity: str = ERROR, kind: str = KIND_TA1) -> Issue:
+        src = self.source
+        return Issue(kind, code, message, severity, offset=src.byte_offset(pos), line=src.line_at(pos))
+
+    def blocks(self) -> Iterator[Block]:
+        """Yield one ``Block`` per ISA found; raise ``X12SyntaxError`` if there is none."""
+        text = self.source.text
+        pos, index, found = 0, 0, False
+        n = len(text)
+        while pos < n:
+            m = _ISA_START.search(text, pos)
+            if m is None:
+                if text[pos:].strip(_WS):
+                    self.issues.append(
+                        self._issue("", "data after the last interchange ignored", pos, WARNING, KIND_SYNTAX)
+                    )
+                break
+            start = m.start()
+            if text[pos:start].strip(_WS):
+                self.issues.append(self._issue("", "data outside an interchange ignored", pos, WARNING, KIND_SYNTAX))
+            block = self._block(text, start, index)
+            if block is None:
+                pos = start + 3
+                continue
+            found = True
+            index += 1
+            pos = block.end_pos
+            yield block
+        if not found:
+            if not self.issues or all(i.severity != ERROR for i in self.issues):
+                self.issues.append(self._issue("", "no ISA segment found", 0, ERROR, KIND_SYNTAX))
+            raise X12SyntaxError("no readable interchange (ISA) in input", self.issues)
+
+    def _sniff(self, text: str, p: int) -> tuple[list[str], str, str, int, bool] | None:
+        """ISA fields, component separator, terminator, end position, fixed width."""
+        e = text[p + 3]
+        if e in _WS:
+            self.issues.append(self._issue("026", "ISA element separator is whitespace", p))
+            return None
+        if len(text) >= p + _ISA_FIXED_LENGTH and all(text[p + i] == e for i in _ISA_SEPARATOR_POSITIONS):
+            fields = text[p : p + 103].split(e)
+            comp, term, end, fixed = text[p + 104], text[p + 105], p + 106, True
+        else:
+            parts = text[p : p + 1024].split(e, 16)
+            if len(parts) < 17 or len(parts[16]) < 1:
+                self.issues.append(self._issue("023", "ISA segment is incomplete", p))
+                return None
+            fields, rest = parts[:16], parts[16]
+            end = p + sum(map(len, fields)) + 16
+            comp, term = rest[0], rest[1:2]
+            end += 2
+            fixed = False
+        if not term or term.isalnum():
+            # ISA16 missing: the character after ISA15 is the terminator itself.
+            term, comp, end = comp, "", end - 1
+        return fields, comp, term, end, fixed
+
+    def _block(self, text: str, p: int, index: int) -> Block | None:
+        sniffed = self._sniff(text, p)
+        if sniffed is None:
+            return None
+        fields, comp, term, isa_end, fixed = sniffed
+        e = text[p + 3]
+        issues: list[Issue] = []
+        if term == e or term in (comp, "") or term.isalnum():
+            self.issues.append(self._issue("004", f"segment terminator {term!r} is unusable", p))
+            return None
+        if not comp or comp == e or comp.isalnum() or comp in _WS:
+            issues.append(self._issue("027", f"component separator {comp!r} is unusable", p))
+            comp = ""
+        suffix = ""
+        if term == "\r" and text.startswith("\n", isa_end):
+            suffix = "\n"
+        elif term not in "\r\n":
+            for candidate in ("\r\n", "\n", "\r"):
+                if text.startswith(candidate, isa_end):
+                    suffix = candidate
+                    break
+        version = fields[12].strip(_WS)
+        rep = fields[11].strip(_WS) if len(fields[11].strip(_WS)) == 1 else ""
+        if version >= "00402" and rep and (rep.isalnum() or rep in (e, comp, term)):
+            issues.append(
+                self._issue(
+                    "",
+                    f"ISA11 {rep!r} cannot be a repetition separator; repetitions not split",
+                    p,
+                    WARNING,
+                    KIND_SYNTAX,
+                )
+            )
+            rep = ""
+        elif version < "00402":
+            rep = ""
+        delimiters = Delimiters(e, comp, term, rep, suffix)
+        ctx = Context(index, delimiters, self.source)
+        if not fixed:
+            issues.append(
+                self._issue("", "ISA is not the fixed 106 characters; split on separators", p, WARNING, KIND_SYNTAX)
+            )
+        region_end, missing_iea = _region(text, isa_end, delimiters)
+        if missing_iea:
+            issues.append(self._issue("023", "interchange ends without IEA", max(region_end - 1, 0)))
+        isa = ["ISA", *fields[1:], comp]
+        block = Block(index, ctx, isa, p, fixed, [], region_end, issues, missing_iea)
+        self._split(text, isa_end, region_end, block)
+        return block
+
+    def _split(self, text: str, start: int, end: int, block: Block) -> None:
+        d = block.ctx.delimiters
+        t, term = d.segment, d.segment + d.suffix
+        if d.suffix and text.startswith(d.suffix, start):
+            start += len(d.suffix)
+        ws = "".join(ch for ch in _WS if ch not in (d.element, d.component, d.repetition, t))
+        stripped = text[start:end].rstrip(ws)
+        if stripped.endswith(t):
+            stripped = stripped[: -len(t)]
+        elif stripped:
+            block.issues.append(
+                self._issue("", "last segment has no terminator", start + len(stripped), WARNING, KIND_SYNTAX)
+            )
+        if _clean(stripped, term, ws, d):
+            block.texts = stripped.split(term) if stripped else []
+            block._stride = (start, len(term))
+            return
+        if t in "\r\n":
+            # A line-break terminator: accept CR, LF and CRLF alike.
+            parts = re.split(r"(\r\n|\r|\n)", stripped)
+            pieces = [(parts[i], len(parts[i + 1]) if i + 1 < len(parts) else 0) for i in range(0, len(parts), 2)]
+        else:
+            pieces = [(raw, len(t)) for raw in stripped.split(t)]
+        texts, positions = block.texts, []
+        cur = start
+        trailing_comp = empty = 0
+        for raw, sep_len in pieces:
+            at = cur
+            cur += len(raw) + sep_len
+            # Leading whitespace is layout; trailing spaces stay (they may be data).
+            s = raw.lstrip(ws).rstrip(_LINE_BREAKS)
+            if not s:
+                empty += not raw and t not in "\r\n"
+                continue
+            at += len(raw) - len(raw.lstrip(ws))
+            if d.component and s.endswith(d.component):
+                s = s.rstrip(d.component)
+                trailing_comp += 1
+            if "\n" in s or "\r" in s:
+                block.issues.append(
+                    self._issue("", "line break inside a segment: terminator probably mixed", at, ERROR, KIND_SYNTAX)
+                )
+            texts.append(s)
+            positions.append(at)
+        block._positions = positions
+        if empty:
+            block.issues.append(self._issue("", f"{empty} empty segment(s) skipped", start, WARNING, KIND_SYNTAX))
+        if trailing_comp:
+            block.issues.append(
+                self._issue(
+                    "",
+                    f"trailing component separator removed from {trailing_comp} segment(s)",
+                    start,
+                    WARNING,
+                    KIND_SYNTAX,
+                )
+            )
+
+
+def _clean(stripped: str, term: str, ws: str, d: Delimiters) -> bool:
+    """True when ``stripped.split(term)`` gives exact segments, checked in bulk (C speed).
+
+    Single-character ``in`` tests are nearly free, so each costlier scan is guarded by one.
+    """
+    if not stripped:
+        return True
+    if stripped[0] in ws or stripped[-1] in ws:
+        return False
+    n = stripped.count(term)
+    if d.suffix and stripped.count(d.segment) != n:
+        return False
+    for ch in "\r\n":
+        expected = n * term.count(ch)
+        if (stripped.count(ch) if expected else (ch in stripped)) != expected:
+            return False
+    if term + term in stripped:
+        return False
+    comp = d.component
+    if comp and comp in stripped and (comp + term in stripped or stripped.endswith(comp)):
+        return False
+    candidates = " \t\x0b\x0c" if stripped.isascii() else " \t\x0b\x0c\xa0\ufeff\u2028\u2029"
+    return not any(ch in ws and ch in stripped and term + ch in stripped for ch in candidates)
+
+
+def _segment_at(text: str, tag: str, start: int, stop: int, d: Delimiters) -> int:
+    """Position of the first segment ``tag`` in ``text[start:stop]`` that begins a segment."""
+    t, ws = d.segment, _WS
+    i = text.find(tag, start, stop)
+    while i >= 0:
+        k = i - 1
+        while k >= start and text[k] in ws and text[k] != t:
+            k -= 1
+        nxt = text[i + 3 : i + 4]
+        if tag == "ISA":
+            follows = bool(nxt) and not nxt.isalnum() and nxt not in ws
+        else:
+            follows = nxt in ("", d.element, t) or nxt in ws
+        if (k < start or text[k] == t) and follows:
+            return i
+        i = text.find(tag, i + 1, stop)
+    return -1
+
+
+def _region(text: str, start: int, d: Delimiters) -> tuple[int, bool]:
+    """(end of the interchange whose body starts at ``start``, IEA missing).
+
+    The interchange ends after its IEA, or just before the next ISA when the IEA is
+    missing (``start`` is just after the ISA's terminator, so an ISA directly followed
+    by its IEA is found too).
+    """
+    n = len(text)
+    iea = _segment_at(text, "IEA", start, n, d)
+    nxt = _segment_at(text, "ISA", start, n if iea < 0 else iea, d)
+    if nxt >= 0:
+        return nxt, True
+    if iea < 0:
+        return n, True
+    stop = text.find(d.segment, iea)
+    return (n if stop < 0 else stop + len(d.segment)), False
+
+
+def tokenize(data: bytes | bytearray | memoryview | str | BinaryIO) -> Tokenizer:
+    """A ``Tokenizer`` over ``data``; iterate it for ``Segment`` objects (ISA to IEA).
+
+    Raises ``X12SyntaxError`` (only when iterated) if the input holds no usable ISA.
+    """
+    return Tokenizer(data)
