@@ -38,6 +38,16 @@ def worker(transactional_db, tmp_path, settings):
 
     Yields the folder the outbox writes files to. The worker retries fast (0.2 s backoff).
     """
+    yield from _worker(tmp_path, settings, beat=False)
+
+
+@pytest.fixture
+def worker_with_beat(transactional_db, tmp_path, settings):
+    """The worker with the scheduler inside it, so periodic work (the EDI inbox scan) runs too."""
+    yield from _worker(tmp_path, settings, beat=True)
+
+
+def _worker(tmp_path, settings, *, beat: bool):
     if os.environ.get("REDIS_URL"):
         import redis
 
@@ -57,6 +67,8 @@ def worker(transactional_db, tmp_path, settings):
         "GATEWAY_OUTBOX_BACKOFF_SECONDS": "0.2",
         "GATEWAY_OUTBOX_MAX_ATTEMPTS": "3",
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "GATEWAY_EDI_SETTLE_SECONDS": "0.3",
+        "GATEWAY_EDI_SCAN_SECONDS": "0.5",
     }
     from gateway.celery import app
 
@@ -77,6 +89,7 @@ def worker(transactional_db, tmp_path, settings):
                 "--without-mingle",
                 "--without-heartbeat",
                 f"--hostname=test-{os.getpid()}@%h",
+                *(beat_options(tmp_path) if beat else []),
             ],
             cwd=ROOT,
             env=env,
@@ -97,6 +110,11 @@ def worker(transactional_db, tmp_path, settings):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def beat_options(tmp_path) -> list[str]:
+    # The file-based scheduler keeps the test database free of beat's own tables' state.
+    return ["--beat", "--scheduler=celery.beat:PersistentScheduler", f"--schedule={tmp_path / 'beat-schedule'}"]
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.1):

@@ -83,7 +83,8 @@ def num(value: Decimal) -> str:
 
 def jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        # 60 stays "60" (normalize alone would give "6E+1"); 10.50 keeps its scale as sent.
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, dict):
