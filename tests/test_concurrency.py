@@ -99,3 +99,25 @@ def test_the_same_acknowledgement_twice_at_once_has_one_effect(po):
     assert Acknowledgement.objects.count() == 1
     assert ProcurementException.objects.filter(kind="quantity_deviation").count() == 1
     assert AuditEvent.objects.filter(action="acknowledgement.recorded").count() == 1
+
+
+def test_control_numbers_taken_at_once_are_unique_and_without_gaps(postgres):
+    from django.db import transaction
+
+    from edi.outbound import control_numbers
+    from suppliers.models import TradingPartner
+
+    supplier = factories.SupplierFactory(code="EDI1")
+    partner = TradingPartner.objects.create(supplier=supplier, isa_id="EDI1", gs_id="EDI1", folder="edi1")
+
+    def take_ten():
+        taken = []
+        for _ in range(10):
+            with transaction.atomic():
+                taken.append(control_numbers(partner, "isa"))
+        return taken
+
+    results = run_together(take_ten, take_ten, take_ten, take_ten)
+
+    numbers = sorted(n for taken in results for n in taken)
+    assert numbers == list(range(1, 41))

@@ -1,0 +1,131 @@
+"""What we send and what partners answer: 850/860 out, their 997/999 matched, overdue answers flagged."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from edi import filedrop, x12
+from edi.models import FunctionalGroup, Interchange
+from edi.tasks import filedrop_scan, functional_acks_overdue_check
+from edi.tests.test_filedrop import drop
+from procurement import factories
+from procurement.models import OutboundMessage, ProcurementException
+from procurement.services import Source, outbox_message_deliver, purchase_order_change, purchase_order_publish
+from suppliers.models import Supplier, TradingPartner
+
+
+@pytest.fixture
+def sent_850(db, tmp_path, settings):
+    """PO-5000 published to partner CASTINGS and its 850 delivered (ISA13 1, GS06 1)."""
+    settings.GATEWAY_FILE_ROOT = tmp_path / "files"
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = False
+    settings.GATEWAY_EDI_SETTLE_SECONDS = 0
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    company = factories.CompanyFactory(code="ACME")
+    factories.PlantFactory(company=company, code="DET")
+    supplier = factories.SupplierFactory(code="CASTINGS", channel=Supplier.Channel.EDI, notify_email="")
+    partner = TradingPartner.objects.create(
+        supplier=supplier, isa_qualifier="ZZ", isa_id="CASTINGS", gs_id="CASTINGS", folder="castings", fa_due_hours=4
+    )
+    po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number="PO-5000", lines=2)
+    purchase_order_publish(po=po, source=Source(channel="system", label="ERP"))
+    outbox_message_deliver(message_id=OutboundMessage.objects.get(event="po.published").pk)
+    return partner, po
+
+
+def functional_ack(ak1_gs01: str, ak1_gs06: str, ak9: str, isa13: int = 777) -> bytes:
+    isa = "*".join(
+        [
+            "ISA", "00", " " * 10, "00", " " * 10, "ZZ", "CASTINGS".ljust(15), "ZZ", "GATEWAY".ljust(15),
+            "270120", "1200", "U", "00401", f"{isa13:09d}", "0", "P", ">",
+        ]
+    )  # fmt: skip
+    segments = [
+        isa,
+        f"GS*FA*CASTINGS*GATEWAY*20270120*1200*{isa13}*X*004010",
+        "ST*997*0001",
+        f"AK1*{ak1_gs01}*{ak1_gs06}",
+        f"AK9*{ak9}*1*1*{0 if ak9 == 'R' else 1}",
+        "SE*4*0001",
+        f"GE*1*{isa13}",
+        f"IEA*1*{isa13:09d}",
+    ]
+    return ("~\n".join(segments) + "~\n").encode()
+
+
+def test_the_partners_997_accepting_our_850_is_matched_to_the_group_we_sent(sent_850):
+    partner, _ = sent_850
+    sent = FunctionalGroup.objects.get(interchange__direction="out")
+    assert (sent.gs01, sent.gs06, sent.ack_state) == ("PO", "1", "awaited")
+
+    drop(partner, "997-777.edi", functional_ack("PO", "1", "A"))
+    filedrop_scan()
+
+    sent.refresh_from_db()
+    assert (sent.ack_state, sent.ack_code) == ("accepted", "A")
+    assert sent.ack_interchange == Interchange.objects.get(direction="in")
+    assert ProcurementException.objects.count() == 0
+    assert not OutboundMessage.objects.filter(event__in=["x12.997", "x12.999"]).exists()  # no 997 for a 997
+
+
+def test_a_rejecting_997_raises_an_exception_on_the_po(sent_850):
+    partner, _ = sent_850
+
+    drop(partner, "997-778.edi", functional_ack("PO", "1", "R", isa13=778))
+    filedrop_scan()
+
+    sent = FunctionalGroup.objects.get(interchange__direction="out")
+    assert (sent.ack_state, sent.ack_code) == ("rejected", "R")
+    exception = ProcurementException.objects.get()
+    assert (exception.kind, exception.po.number) == ("fa_rejected", "PO-5000")
+
+
+def test_a_997_for_a_group_never_sent_is_an_exception(sent_850):
+    partner, _ = sent_850
+
+    drop(partner, "997-779.edi", functional_ack("PO", "424242", "A", isa13=779))
+    filedrop_scan()
+
+    assert FunctionalGroup.objects.get(interchange__direction="out").ack_state == "awaited"
+    assert ProcurementException.objects.get().kind == "invalid_document"
+
+
+def test_a_997_that_never_comes_is_flagged_once_when_due(sent_850):
+    sent = FunctionalGroup.objects.get(interchange__direction="out")
+    assert sent.ack_due_at - sent.interchange.created_at == dt.timedelta(hours=4)
+
+    assert functional_acks_overdue_check() == 0
+    FunctionalGroup.objects.filter(pk=sent.pk).update(ack_due_at=timezone.now() - dt.timedelta(minutes=1))
+    assert functional_acks_overdue_check() == 1
+    assert functional_acks_overdue_check() == 0
+
+    sent.refresh_from_db()
+    assert sent.ack_state == "overdue"
+    exception = ProcurementException.objects.get()
+    assert (exception.kind, exception.severity, exception.po.number) == ("fa_overdue", "procurement_delay", "PO-5000")
+
+
+def test_a_po_change_goes_out_as_an_860_with_the_changed_lines_and_the_next_control_numbers(sent_850):
+    partner, po = sent_850
+    changed = po.__class__(
+        **{
+            **po.__dict__,
+            "revision": 1,
+            "lines": (po.lines[0].__class__(**{**po.lines[0].__dict__, "quantity": po.lines[0].quantity + 20}),),
+        }
+    )
+
+    purchase_order_change(po=changed, source=Source(channel="system", label="ERP"))
+    message = OutboundMessage.objects.get(event="po.changed", kind="file")
+    assert outbox_message_deliver(message_id=message.pk) == "delivered"
+
+    (written,) = list(filedrop.folders(partner).outbox.glob("860_*.edi"))
+    assert written.name == "860_PO-5000_r1_000000002.edi"
+    (ic,) = x12.parse(written.read_bytes()).interchanges
+    segments = [s.elements for s in ic.groups[0].sets[0].segments]
+    bch = next(s for s in segments if s[0] == "BCH")
+    assert bch[3] == "PO-5000" and bch[5] == "1"
+    pocs = [s for s in segments if s[0] == "POC"]
+    assert [(s[1], s[2], s[3]) for s in pocs] == [("1", "QI", "120"), ("2", "DI", "0")]
+    assert ic.groups[0].gs06 == "2"
