@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from edi import filedrop, x12
 from edi.models import FunctionalGroup, Interchange
-from edi.tasks import filedrop_scan, functional_acks_overdue_check
-from edi.tests.test_filedrop import drop
+from edi.tasks import functional_acks_overdue_check
+from edi.tests.test_filedrop import drop, filedrop_scan
 from procurement import factories
 from procurement.models import OutboundMessage, ProcurementException
 from procurement.services import Source, outbox_message_deliver, purchase_order_change, purchase_order_publish
@@ -21,7 +21,6 @@ def sent_850(db, tmp_path, settings):
     settings.GATEWAY_FILE_ROOT = tmp_path / "files"
     settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = False
     settings.GATEWAY_EDI_SETTLE_SECONDS = 0
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     company = factories.CompanyFactory(code="ACME")
     factories.PlantFactory(company=company, code="DET")
     supplier = factories.SupplierFactory(code="CASTINGS", channel=Supplier.Channel.EDI, notify_email="")

@@ -36,6 +36,7 @@ from .common import (
     num,
 )
 from .errors import DocumentRefused
+from .lines import supplier_lines
 from .orders import _change_locked, po_as_input, proposal_applied
 from .outbox import outbox_write
 from .refusals import records_refusals, refusal_recorded
@@ -223,6 +224,10 @@ def acknowledgement_record(*, supplier, ack: AcknowledgementInput, source: Sourc
         _apply_answers(plans, unchanged)
         rows_update([p.line for p in plans], _LINE_UPDATE_FIELDS)
 
+        # New proposals raise their findings (unless policy accepted them); so does a fresh hold.
+        raising = [(p, cr) for p, cr in new_requests if not p.auto_accept] + [
+            (p, None) for p in plans if not p.proposal and p.was_response != p.answer.response
+        ]
         drafts = [
             exception_draft(
                 company=company,
@@ -239,27 +244,7 @@ def acknowledgement_record(*, supplier, ack: AcknowledgementInput, source: Sourc
                 po_line=p.line,
                 change_request=cr,
             )
-            for p, cr in new_requests
-            if not p.auto_accept
-            for kind, severity, text, evidence in p.findings
-        ]
-        drafts += [
-            exception_draft(
-                company=company,
-                kind=kind,
-                severity=severity,
-                dedup_key=f"{kind}:{p.line.pk}",
-                summary=f"PO {order.number} line {p.line.line_no}: {text}",
-                evidence=evidence,
-                supplier_message=text,
-                source=source,
-                now=now,
-                supplier=supplier,
-                po=order,
-                po_line=p.line,
-            )
-            for p in plans
-            if not p.proposal and p.was_response != p.answer.response
+            for p, cr in raising
             for kind, severity, text, evidence in p.findings
         ]
         if drafts:
@@ -333,10 +318,7 @@ def _validate(ack: AcknowledgementInput) -> None:
 
 def _lock_po_lines(supplier, ack: AcknowledgementInput, source: Source) -> list[POLine]:
     """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
-    query = POLine.objects.filter(po__supplier=supplier, po__number=ack.po_number)
-    if ack.company:
-        query = query.filter(po__company__code=ack.company)
-    lines = lock_po_lines(query)
+    lines = lock_po_lines(supplier_lines(supplier, ack.company).filter(po__number=ack.po_number))
     if not lines:
         company = supplier.orders.select_related("company").first()
         company = company.company if company else None

@@ -23,7 +23,7 @@ from . import tolerance
 from .bulk import rows_update
 from .common import RecordResult, Source, audit_event, exception_draft, exception_notifications, num
 from .errors import DocumentRefused
-from .lines import lines_locked
+from .lines import lines_locked, supplier_lines
 from .outbox import outbox_write
 from .refusals import records_refusals, refusal_recorded
 
@@ -47,11 +47,8 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
     _validate(invoice)
     with transaction.atomic():
         document = f"invoice {invoice.invoice_number}"
-        query = POLine.objects.filter(po__supplier=supplier)
-        if invoice.company:
-            query = query.filter(po__company__code=invoice.company)
         lines = lines_locked(
-            query=query,
+            query=supplier_lines(supplier, invoice.company),
             wanted=[(invoice.po_number, line.line_no) for line in invoice.lines],
             source=source,
             supplier=supplier,

@@ -11,6 +11,12 @@ from .refusals import refusal_recorded
 Kind = ProcurementException.Kind
 
 
+def supplier_lines(supplier, company_code: str = ""):
+    """The supplier's PO lines, narrowed to one buying company when the document names it."""
+    query = POLine.objects.filter(po__supplier=supplier)
+    return query.filter(po__company__code=company_code) if company_code else query
+
+
 def lines_locked(
     *,
     query,

@@ -25,7 +25,7 @@ from . import tolerance
 from .bulk import rows_update
 from .common import RecordResult, Source, audit_event, exception_draft, exception_notifications, num
 from .errors import DocumentRefused
-from .lines import lines_locked
+from .lines import lines_locked, supplier_lines
 from .outbox import outbox_write
 from .refusals import records_refusals, refusal_recorded
 
@@ -45,11 +45,8 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
     _validate(shipment)
     with transaction.atomic():
         document = f"ship notice {shipment.shipment_id}"
-        query = POLine.objects.filter(po__supplier=supplier)
-        if shipment.company:
-            query = query.filter(po__company__code=shipment.company)
         lines = lines_locked(
-            query=query,
+            query=supplier_lines(supplier, shipment.company),
             wanted=[(line.po_number, line.line_no) for line in shipment.lines],
             source=source,
             supplier=supplier,
