@@ -13,6 +13,7 @@ from django.utils import timezone
 from edi import x12
 from edi.models import FunctionalGroup, Interchange
 from edi.outbound import reply_write
+from edi.x12.mappers.functional import map_functional_ack
 from procurement.models import InboundDocument, ProcurementException
 from procurement.services import (
     DocumentRefused,
@@ -34,6 +35,8 @@ APPLIERS = {
     "855": lambda supplier, value, source: acknowledgement_record(supplier=supplier, ack=value, source=source),
     "856": lambda supplier, value, source: shipment_record(supplier=supplier, shipment=value, source=source),
     "810": lambda supplier, value, source: invoice_record(supplier=supplier, invoice=value, source=source),
+    # An 865 answers a PO change (860) the way an 855 answers a PO: it is an acknowledgement.
+    "865": lambda supplier, value, source: acknowledgement_record(supplier=supplier, ack=value, source=source),
 }
 
 
@@ -348,15 +351,14 @@ def _ta1(ic, record: Interchange, partner: TradingPartner, source: Source, outco
 def _functional_ack(group, partner: TradingPartner, record: Interchange, source: Source, outcome) -> None:
     """A partner's 997/999 answering a group we sent: match it by GS06 and record the verdict."""
     for ts in group.sets:
-        answered_gs06, verdict, detail = "", "", []
-        for segment in ts.segments:
-            elements = segment.elements
-            if elements[0] == "AK1" and len(elements) > 2:
-                answered_gs06 = elements[2].lstrip("0") or "0"
-            elif elements[0] in ("AK5", "IK5") and len(elements) > 1:
-                detail.append(elements[1])
-            elif elements[0] == "AK9" and len(elements) > 1:
-                verdict = elements[1]
+        try:
+            answer = map_functional_ack(ts).value
+        except x12.X12Error as error:
+            outcome.sets.append(SetOutcome(ts.st01, ts.st02, "R", "rejected", str(error)))
+            continue
+        answered_gs06 = answer.group_control.lstrip("0") or "0"
+        verdict = answer.code
+        detail = [{"st01": a.st01, "st02": a.st02, "code": a.code, "errors": list(a.errors)} for a in answer.sets]
         sent = (
             FunctionalGroup.objects.select_related("interchange")
             .filter(interchange__direction="out", interchange__partner=partner, gs06=answered_gs06)

@@ -31,7 +31,8 @@ from edi.x12.errors import (
     WARNING,
     Issue,
 )
-from edi.x12.tokenizer import Block, Delimiters, Segment, Source, Tokenizer, is_digits
+from edi.x12.source import Source
+from edi.x12.tokenizer import Block, Delimiters, Segment, Tokenizer, is_digits
 
 # ISA05/ISA07 interchange ID qualifiers (data element I05), supply chain and HIPAA.
 ISA_QUALIFIERS = frozenset([f"{n:02d}" for n in (*range(1, 5), *range(7, 39))] + ["AM", "NR", "SA", "SN", "ZZ"])

@@ -105,7 +105,7 @@ AK403_CODES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Issue:
     """One problem found in X12 data, with its acknowledgement code and position.
 

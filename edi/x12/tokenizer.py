@@ -23,8 +23,6 @@ Rules, in the order they apply:
 
 from __future__ import annotations
 
-import bisect
-import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from itertools import accumulate, chain, count, repeat
 from typing import BinaryIO
 
 from edi.x12.errors import ERROR, KIND_SYNTAX, KIND_TA1, WARNING, Issue, X12SyntaxError
+from edi.x12.source import Source
 
 # Characters tolerated around segments (formatting, not data).
 _WS = " \t\r\n\x0b\x0c\xa0\ufeff\u2028\u2029"
@@ -39,13 +38,6 @@ _LINE_BREAKS = "\r\n\u2028\u2029"
 _ISA_SEPARATOR_POSITIONS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
 _ISA_FIXED_LENGTH = 106
 _ISA_START = re.compile(r"ISA(?=[^A-Za-z0-9 \t\r\n\x0b\x0c])")
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 
 
 def is_digits(value: str) -> bool:
@@ -66,69 +58,6 @@ class Delimiters:
     segment: str = "~"
     repetition: str = ""
     suffix: str = ""
-
-
-class Source:
-    """The decoded input, with byte-offset and line-number lookups for positions."""
-
-    def __init__(self, data: bytes | bytearray | memoryview | str | BinaryIO) -> None:
-        self.issues: list[Issue] = []
-        if isinstance(data, str):
-            raw = data.encode("utf-8", "surrogatepass")
-        elif isinstance(data, bytes | bytearray | memoryview):
-            raw = bytes(data)
-        elif hasattr(data, "read"):
-            raw = data.read()
-            if isinstance(raw, str):
-                raw = raw.encode("utf-8", "surrogatepass")
-            raw = bytes(raw)
-        else:
-            raise X12SyntaxError(f"cannot read X12 from {type(data).__name__}")
-        self.raw = raw
-        self.bom_length = 0
-        self.encoding = "utf-8"
-        for bom, encoding in _BOMS:
-            if raw.startswith(bom):
-                self.bom_length, self.encoding = len(bom), encoding
-                if encoding != "utf-8":
-                    self._note(f"{encoding} byte-order mark: input decoded as {encoding}")
-                break
-        body = raw[self.bom_length :]
-        try:
-            self.text = body.decode(self.encoding)
-        except UnicodeDecodeError as exc:
-            self.encoding = "latin-1"
-            self.text = body.decode("latin-1")
-            self._note(f"input is not valid UTF-8 (byte {exc.start}); decoded as latin-1")
-        self._ascii_like = self.encoding == "latin-1" or self.text.isascii()
-        self._lines: list[int] | None = None
-        self._wide: tuple[list[int], list[int]] | None = None
-
-    def _note(self, message: str) -> None:
-        self.issues.append(Issue(KIND_SYNTAX, "", message, WARNING, offset=0, line=1))
-
-    def byte_offset(self, pos: int) -> int:
-        """Byte offset in the original input of character ``pos`` of the decoded text."""
-        if self._ascii_like:
-            return pos + self.bom_length
-        if self.encoding != "utf-8":
-            return self.bom_length + len(self.text[:pos].encode(self.encoding))
-        if self._wide is None:
-            starts, extra, total = [], [], 0
-            for m in re.finditer(r"[^\x00-\x7f]", self.text):
-                total += len(m.group().encode("utf-8", "surrogatepass")) - 1
-                starts.append(m.start())
-                extra.append(total)
-            self._wide = (starts, extra)
-        starts, extra = self._wide
-        i = bisect.bisect_left(starts, pos)
-        return pos + self.bom_length + (extra[i - 1] if i else 0)
-
-    def line_at(self, pos: int) -> int:
-        """1-based line number of character ``pos``."""
-        if self._lines is None:
-            self._lines = [m.start() for m in re.finditer("\n", self.text)]
-        return bisect.bisect_left(self._lines, pos) + 1
 
 
 @dataclass(slots=True)

@@ -19,6 +19,12 @@ def corpus_dir() -> Path:
     return Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "x12"
 
 
+def require_corpus() -> None:
+    """Skip when the shared corpus is not on this machine (a checkout without /work/shared)."""
+    if not (corpus_dir() / "MANIFEST.tsv").exists():
+        pytest.skip(f"X12 corpus not found at {corpus_dir()} (set X12_CORPUS_DIR)")
+
+
 def manifest() -> list[dict[str, str]]:
     path = corpus_dir() / "MANIFEST.tsv"
     if not path.exists():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from edi.tests.x12.corpus import corpus_bytes
 from edi.tests.x12.samples import interchange
 from edi.x12 import SchemaNotFoundError, parse
 from edi.x12.engine import check_value, evaluate_note, validate, validate_set
@@ -308,3 +311,19 @@ def test_evaluate_note(kind: str, flags: list[bool], expected: list) -> None:
 )
 def test_check_value(value: str, typ: str, lo: int, hi: int, code: str) -> None:
     assert check_value(value, ElementDef("1", typ, lo, hi))[0] == code
+
+
+def test_syntax_note_corpus_pair() -> None:
+    ok = validate(parse(corpus_bytes("850_ediengine_ok.edi")))[0]
+    bad = validate(parse(corpus_bytes("850_ediengine_syntaxnotes_err.edi")))[0]
+    assert (ok.code, [s.issues for s in ok.sets]) == ("A", [[]])
+    assert bad.code == "R"
+    notes = [i.message for s in bad.sets for i in s.issues if i.kind == "AK4"]
+    assert notes == ["PO107: paired with others (P0607)", "PO406: required by 05 (C0506)"]
+
+
+def test_issues_are_plain_records() -> None:
+    (group,) = validate(parse(po("BEG*00*SA*PO-1**2026", *BASE[1:])))
+    issue = group.sets[0].issues[1]
+    assert dataclasses.asdict(issue) == issue.__dict__
+    assert (issue.kind, issue.code, issue.element_ref, issue.value) == ("AK4", "8", "373", "2026")

@@ -258,7 +258,7 @@ def test_997_for_syntax_note_errors_is_exact() -> None:
     env = reply_envelope(ic, ic.groups[0], interchange_control=900, group_control=901, when=WHEN)
     data = write_ack([report], env, 1)
     assert data.decode().splitlines() == [
-        "ISA*00*          *00*          *ZZ*123456789012345*ZZ*ABCDEFGHIJKLMNO*260102*1230*U*00401*000000900*0*P*>",
+        "ISA*00*          *00*          *ZZ*123456789012345*ZZ*ABCDEFGHIJKLMNO*260102*1230*U*00400*000000900*0*P*>",
         "GS*FA*999999999*4405197800*20260102*1230*901*X*004010",
         "ST*997*0001",
         "AK1*PO*1421",

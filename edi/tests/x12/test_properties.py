@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import random
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,7 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 DELIMITER_POOL = "*|^~!`{}:;<>\\+=@$%\x1c\x1d\x1e\x1f"
 SUFFIXES = ["", "\n", "\r\n", "\n\t", "\n    ", "\n\xa0\xa0", "\n\n", " \n", "\r\n\r\n\t"]
 CORPUS = [row["filename"] for row in manifest()]
+needs_corpus = pytest.mark.skipif(not CORPUS, reason="X12 corpus not available (set X12_CORPUS_DIR)")
 
 text = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -/.#", min_size=1, max_size=20).filter(
     lambda s: s == s.strip()
@@ -194,21 +196,17 @@ def relayout(data: bytes, rnd: random.Random, pool: str) -> bytes:
     for block in parse(data).interchanges:
         b: Block = block.block
         old = b.ctx.delimiters
-        e, c, t, r = rnd.sample(pool, 4)
-        new_rep = r if old.repetition else ""
+        # The repetition separator stays: where an element does not repeat, the
+        # character is data (856_nodex12 uses "-" in 00406), so swapping it would not
+        # be a pure layout change.
+        e, c, t = rnd.sample(pool, 3)
 
         def swap(value: str) -> str:
-            if old.component:
-                value = value.replace(old.component, "\0")
-            if old.repetition:
-                value = value.replace(old.repetition, "\1")
-            return value.replace("\0", c).replace("\1", new_rep)
+            return value.replace(old.component, c) if old.component else value
 
         isa = list(b.isa[:16])
         if rnd.random() < 0.5:
             isa = [f.strip() for f in isa]
-        if old.repetition:
-            isa[11] = new_rep
         segs = [e.join(isa) + e + c]
         segs += [e.join(swap(x) for x in seg.elements) for seg in b.segments(1)]
         out.append(rnd.choice(["", " ", "\n", "\r\n\t"]))
@@ -244,13 +242,14 @@ STABLE = [
 ]
 
 
+@needs_corpus
 @SETTINGS
-@given(name=st.sampled_from(STABLE), seed=st.integers(0, 2**32))
+@given(name=st.sampled_from(STABLE or ["-"]), seed=st.integers(0, 2**32))
 def test_layout_and_delimiters_do_not_change_meaning(name: str, seed: int) -> None:
     data = corpus_bytes(name)
     text = data.decode("utf-8", "replace")
     pool = "".join(ch for ch in DELIMITER_POOL if ch not in text)
-    assume(len(pool) >= 4)
+    assume(len(pool) >= 3)
     assert meaning(relayout(data, random.Random(seed), pool)) == meaning(data)
 
 
@@ -286,9 +285,10 @@ def exercise(data: bytes) -> None:
         assert issue.offset is None or 0 <= issue.offset <= len(data)
 
 
+@needs_corpus
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    name=st.sampled_from(CORPUS),
+    name=st.sampled_from(CORPUS or ["-"]),
     edits=st.lists(
         st.tuples(
             st.sampled_from(["replace", "insert", "delete", "cut", "repeat"]),

@@ -43,9 +43,13 @@ class Envelope:
     ack_requested: bool = False
     when: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     delimiters: Delimiters = DEFAULT_DELIMITERS
+    interchange_version: str = ""
 
     @property
     def isa12(self) -> str:
+        """ISA12: ``interchange_version`` when given, else derived from GS08 (004010 → 00401)."""
+        if self.interchange_version:
+            return self.interchange_version
         base = base_version(self.version) or "004010"
         return base[:5]
 
@@ -70,7 +74,7 @@ def reply_envelope(
     when: dt.datetime | None = None,
 ) -> Envelope:
     """An envelope answering ``interchange``: sender and receiver swapped (ISA and GS),
-    the partner's delimiters, test indicator and, unless given, GS08 version."""
+    the partner's delimiters, ISA12, test indicator and, unless given, GS08 version."""
     d = interchange.delimiters
     delimiters = Delimiters(d.element, d.component or ">", d.segment, d.repetition, d.suffix)
     return Envelope(
@@ -86,6 +90,7 @@ def reply_envelope(
         test=interchange.isa15 == "T",
         when=when or dt.datetime.now(dt.UTC),
         delimiters=delimiters,
+        interchange_version=interchange.isa12 if len(interchange.isa12) == 5 and is_digits(interchange.isa12) else "",
     )
 
 

@@ -1,34 +1,18 @@
-"""One validation engine that walks any set schema over a transaction set.
+"""The walker: places each segment of a set in its schema table, then checks it.
 
-For each segment the engine finds its place in the set table (loops, order, maximum
-use and repeat), then checks its elements (requirement, type, length, code list, date,
-time) and the segment's syntax notes. Every problem is an ``Issue``:
-
-* segment level (AK304/IK304): 1 unrecognized segment ID, 2 unexpected segment,
-  3 required segment missing, 4 loop over maximum, 5 segment over maximum use,
-  8 segment has data element errors;
-* element level (AK403/IK403): 1 required element missing, 2 conditional element
-  missing, 3 too many elements, 4 too short, 5 too long, 6 invalid character, 7 invalid
-  code, 8 invalid date, 9 invalid time, 10 exclusion violated, 12 too many repetitions,
-  13 too many components;
-* set level (AK502/IK502): 1 set not supported, 5 one or more segments in error, plus
-  the envelope's own set codes.
+Placement follows the table's order and loops (a loop's first segment starts a new
+iteration; a segment found only in an enclosing loop closes the inner ones, and the
+mandatory children they skipped are reported missing). Element checks are in
+``values.py``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from edi.x12.envelope import Document, Group, TransactionSet
-from edi.x12.errors import (
-    ERROR,
-    KIND_ELEMENT,
-    KIND_SEGMENT,
-    KIND_SET,
-    Issue,
-    SchemaNotFoundError,
-)
+from edi.x12.engine.values import check_value, element_ref, evaluate_note
+from edi.x12.envelope import TransactionSet
+from edi.x12.errors import ERROR, KIND_ELEMENT, KIND_SEGMENT, Issue
 from edi.x12.schemas import (
     CompositeDef,
     ElementDef,
@@ -39,143 +23,11 @@ from edi.x12.schemas import (
     SetSchema,
     SyntaxNote,
     base_version,
-    get_schema,
     known_segments,
 )
-from edi.x12.tokenizer import Segment, is_digits
+from edi.x12.tokenizer import Segment
 
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
-_INTEGER = re.compile(r"-?[0-9]+\Z")
-_DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:E-?[0-9]+)?\Z")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_X12_KINDS = (KIND_SET, KIND_SEGMENT, KIND_ELEMENT)
-
-
-@dataclass
-class SetReport:
-    """The outcome for one transaction set: schema used, issues, AK5/IK5 codes."""
-
-    transaction_set: TransactionSet
-    schema: SetSchema | None
-    issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity == ERROR and i.kind in _X12_KINDS]
-
-    @property
-    def code(self) -> str:
-        """AK501/IK501: A accepted, E accepted with errors noted, R rejected."""
-        if self.errors:
-            return "R"
-        if any(i.kind in _X12_KINDS for i in self.issues):
-            return "E"
-        return "A"
-
-    @property
-    def set_codes(self) -> list[str]:
-        """AK502…AK506 / IK502…IK506 syntax error codes (at most five)."""
-        codes: list[str] = []
-        for issue in self.errors:
-            code = issue.code if issue.kind == KIND_SET else "5"
-            if code not in codes:
-                codes.append(code)
-        return codes[:5]
-
-    def segment_issues(self) -> list[tuple[Issue, list[Issue]]]:
-        """Each AK3/IK3 issue with the AK4/IK4 issues of the same segment, in order."""
-        out: list[tuple[Issue, list[Issue]]] = []
-        for issue in self.issues:
-            if issue.kind == KIND_SEGMENT and issue.severity == ERROR:
-                out.append((issue, []))
-            elif (
-                issue.kind == KIND_ELEMENT
-                and issue.severity == ERROR
-                and out
-                and out[-1][0].segment_position == issue.segment_position
-            ):
-                out[-1][1].append(issue)
-        return out
-
-
-@dataclass
-class GroupReport:
-    """The outcome for one functional group: its sets and AK9 values."""
-
-    group: Group
-    sets: list[SetReport]
-    issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def accepted(self) -> int:
-        return sum(1 for s in self.sets if s.code in ("A", "E"))
-
-    @property
-    def code(self) -> str:
-        """AK901: A, E (errors noted), P (some sets rejected) or R."""
-        group_errors = [i for i in self.issues if i.severity == ERROR]
-        if group_errors or (self.sets and not self.accepted):
-            return "R"
-        if self.accepted < len(self.sets):
-            return "P"
-        if self.issues or any(s.code == "E" for s in self.sets):
-            return "E"
-        return "A"
-
-    @property
-    def group_codes(self) -> list[str]:
-        """AK905…AK909 functional group syntax error codes."""
-        codes: list[str] = []
-        for issue in self.issues:
-            if issue.severity == ERROR and issue.code and issue.code not in codes:
-                codes.append(issue.code)
-        return codes[:5]
-
-    @property
-    def included(self) -> int:
-        """AK902: the count the sender declared in GE01 (the actual count if unusable)."""
-        ge01 = self.group.ge01
-        return int(ge01) if is_digits(ge01) else len(self.sets)
-
-
-def validate(document: Document) -> list[GroupReport]:
-    """Validate every group of every interchange in ``document``."""
-    return [validate_group(g) for ic in document.interchanges for g in ic.groups]
-
-
-def validate_group(group: Group) -> GroupReport:
-    """Validate each set of ``group`` against its schema (AK2…AK5 material, AK9 values)."""
-    return GroupReport(group, [validate_set(ts) for ts in group.sets], list(group.errors))
-
-
-def validate_set(ts: TransactionSet, schema: SetSchema | None = None) -> SetReport:
-    """Walk ``schema`` (default: by ST01 and GS08) over ``ts`` and report every problem."""
-    if schema is None:
-        try:
-            schema = get_schema(ts.st01, ts.version)
-        except SchemaNotFoundError:
-            issue = _set_issue(ts, "1", f"transaction set {ts.st01!r} is not supported")
-            return SetReport(ts, None, [*ts.errors, issue])
-    walker = _Walker(ts, schema)
-    walker.run()
-    return SetReport(ts, schema, [*ts.errors, *walker.issues])
-
-
-def _set_issue(ts: TransactionSet, code: str, message: str) -> Issue:
-    first = ts.segments[0]
-    return Issue(
-        KIND_SET,
-        code,
-        message,
-        ERROR,
-        interchange=first.interchange,
-        group_control=ts.group.gs06,
-        set_control=ts.st02,
-        segment_id="ST",
-        segment_position=1,
-        offset=first.offset,
-        line=first.line,
-    )
 
 
 class _Frame:
@@ -187,7 +39,7 @@ class _Frame:
         self.counts = [0] * len(loop.children)
 
 
-class _Walker:
+class Walker:
     """Places each segment in the set table, then checks its elements."""
 
     def __init__(self, ts: TransactionSet, schema: SetSchema) -> None:
@@ -202,6 +54,7 @@ class _Walker:
         self.segment: Segment | None = None
         self.position = 0
         self.hl_ids: set[str] = set()
+        self.reported: set[tuple] = set()
 
     # -- reporting ---------------------------------------------------------------
 
@@ -332,7 +185,7 @@ class _Walker:
             value = els[i] if i <= n else ""
             if not value:
                 if use.req == "M":
-                    self._element(seg.id, loop_id, "1", "required element missing", i, ref=_ref(use))
+                    self._element(seg.id, loop_id, "1", "required element missing", i, ref=element_ref(use))
                 continue
             if isinstance(use.element, CompositeDef):
                 self._check_composite(seg, loop_id, i, use, value)
@@ -374,14 +227,11 @@ class _Walker:
         ref: str = "",
         value: str = "",
     ) -> None:
-        for issue in self.issues:
-            if (
-                issue.segment_position == self.position
-                and issue.element_position == position
-                and issue.component_position == component
-                and issue.code == code
-            ):
-                return
+        # Two syntax notes can blame the same element (PO4 C0506 and P0607): report it once.
+        key = (self.position, position, component, repetition, code)
+        if key in self.reported:
+            return
+        self.reported.add(key)
         where = f"{seg_id}{position:02d}" + (f"-{component}" if component else "")
         self._issue(
             KIND_ELEMENT,
@@ -479,7 +329,7 @@ class _Walker:
     ) -> None:
         for note in notes:
             for pos, code, message in evaluate_note(note, flags):
-                ref = _ref(uses[pos - 1]) if pos <= len(uses) else ""
+                ref = element_ref(uses[pos - 1]) if pos <= len(uses) else ""
                 self._element(seg_id, loop_id, code, message, pos, ref=ref)
 
     def _check_hl(self, seg: Segment, loop_id: str) -> None:
@@ -489,93 +339,3 @@ class _Walker:
         if hl02 and hl02 not in self.hl_ids:
             self._element("HL", loop_id, "7", f"HL02 {hl02} is not an earlier HL01", 2, ref="734", value=hl02)
         self.hl_ids.add(hl01)
-
-
-def _ref(use: ElementUse) -> str:
-    return use.element.ref if isinstance(use.element, ElementDef) and use.element.ref != "-" else ""
-
-
-def evaluate_note(note: SyntaxNote, flags: list[bool]) -> list[tuple[int, str, str]]:
-    """Violations of ``note`` given presence ``flags`` (index = element position).
-
-    Returns (position, AK403 code, message) for each element the note says is wrong.
-    """
-    ps = note.positions
-    n = len(flags)
-    have = [p < n and flags[p] for p in ps]
-    if not any(have):
-        return [(ps[0], "2", f"at least one required ({note.text})")] if note.kind == "R" else []
-    text = note.text
-    if note.kind == "P" and any(have) and not all(have):
-        return [(p, "2", f"paired with others ({text})") for p, h in zip(ps, have, strict=True) if not h]
-    if note.kind == "R" and not any(have):
-        return [(ps[0], "2", f"at least one required ({text})")]
-    if note.kind == "E" and sum(have) > 1:
-        second = [p for p, h in zip(ps, have, strict=True) if h][1]
-        return [(second, "10", f"mutually exclusive ({text})")]
-    if note.kind == "C" and have[0] and not all(have[1:]):
-        return [(p, "2", f"required by {ps[0]:02d} ({text})") for p, h in zip(ps[1:], have[1:], strict=True) if not h]
-    if note.kind == "L" and have[0] and not any(have[1:]):
-        return [(ps[1], "2", f"one of these required by {ps[0]:02d} ({text})")]
-    return []
-
-
-def check_value(value: str, edef: ElementDef, old_dates: bool = False) -> tuple[str, str]:
-    """(AK403 code, message) for one simple value, or ``("", "")`` when it is valid."""
-    typ = edef.type
-    if typ == "DT":
-        return ("", "") if _valid_date(value, old_dates) else ("8", f"invalid date {value!r}")
-    if typ == "TM":
-        return ("", "") if _valid_time(value) else ("9", f"invalid time {value!r}")
-    if typ[0] == "N":
-        if not _INTEGER.match(value):
-            return "6", f"{value!r} is not numeric"
-        size = len(value.lstrip("-"))
-    elif typ == "R":
-        if not _DECIMAL.match(value):
-            return "6", f"{value!r} is not a decimal number"
-        size = sum(ch.isdigit() for ch in value.split("E")[0])
-    else:
-        if _CONTROL.search(value):
-            return "6", "control character in data"
-        size = len(value)
-    if size < edef.min:
-        return "4", f"shorter than {edef.min}"
-    if size > edef.max:
-        return "5", f"longer than {edef.max}"
-    if edef.codes is not None and value not in edef.codes:
-        return "7", f"{value!r} is not a valid code"
-    return "", ""
-
-
-def _valid_date(value: str, old_dates: bool) -> bool:
-    if not is_digits(value):
-        return False
-    if len(value) == 6 and old_dates:
-        value = ("19" if value[:2] > "50" else "20") + value
-    if len(value) != 8:
-        return False
-    year, month, day = int(value[:4]), int(value[4:6]), int(value[6:])
-    if not 1 <= month <= 12 or day < 1:
-        return False
-    days = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-    return day <= days[month - 1]
-
-
-def _valid_time(value: str) -> bool:
-    if not is_digits(value) or not 4 <= len(value) <= 8:
-        return False
-    hh, mm = int(value[:2]), int(value[2:4])
-    ss = int(value[4:6]) if len(value) >= 6 else 0
-    return hh < 24 and mm < 60 and ss < 60
-
-
-__all__ = [
-    "GroupReport",
-    "SetReport",
-    "check_value",
-    "evaluate_note",
-    "validate",
-    "validate_group",
-    "validate_set",
-]

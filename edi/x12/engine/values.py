@@ -1,0 +1,93 @@
+"""Value and syntax-note checks for one element: type, length, code list, date, time.
+
+Pure functions over the schema definitions; the walker calls them for each element.
+"""
+
+from __future__ import annotations
+
+import re
+
+from edi.x12.schemas import ElementDef, ElementUse, SyntaxNote
+from edi.x12.tokenizer import is_digits
+
+_INTEGER = re.compile(r"-?[0-9]+\Z")
+_DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:E-?[0-9]+)?\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def element_ref(use: ElementUse) -> str:
+    """The data element number at ``use`` (AK402), empty for composites and unchecked ones."""
+    return use.element.ref if isinstance(use.element, ElementDef) and use.element.ref != "-" else ""
+
+
+def evaluate_note(note: SyntaxNote, flags: list[bool]) -> list[tuple[int, str, str]]:
+    """Violations of ``note`` given presence ``flags`` (index = element position).
+
+    Returns (position, AK403 code, message) for each element the note says is wrong.
+    """
+    ps = note.positions
+    n = len(flags)
+    have = [p < n and flags[p] for p in ps]
+    if not any(have):
+        return [(ps[0], "2", f"at least one required ({note.text})")] if note.kind == "R" else []
+    text = note.text
+    if note.kind == "P" and not all(have):
+        return [(p, "2", f"paired with others ({text})") for p, h in zip(ps, have, strict=True) if not h]
+    if note.kind == "E" and sum(have) > 1:
+        second = [p for p, h in zip(ps, have, strict=True) if h][1]
+        return [(second, "10", f"mutually exclusive ({text})")]
+    if note.kind == "C" and have[0] and not all(have[1:]):
+        return [(p, "2", f"required by {ps[0]:02d} ({text})") for p, h in zip(ps[1:], have[1:], strict=True) if not h]
+    if note.kind == "L" and have[0] and not any(have[1:]):
+        return [(ps[1], "2", f"one of these required by {ps[0]:02d} ({text})")]
+    return []
+
+
+def check_value(value: str, edef: ElementDef, old_dates: bool = False) -> tuple[str, str]:
+    """(AK403 code, message) for one simple value, or ``("", "")`` when it is valid."""
+    typ = edef.type
+    if typ == "DT":
+        return ("", "") if _valid_date(value, old_dates) else ("8", f"invalid date {value!r}")
+    if typ == "TM":
+        return ("", "") if _valid_time(value) else ("9", f"invalid time {value!r}")
+    if typ[0] == "N":
+        if not _INTEGER.match(value):
+            return "6", f"{value!r} is not numeric"
+        size = len(value.lstrip("-"))
+    elif typ == "R":
+        if not _DECIMAL.match(value):
+            return "6", f"{value!r} is not a decimal number"
+        size = sum(ch.isdigit() for ch in value.split("E")[0])
+    else:
+        if _CONTROL.search(value):
+            return "6", "control character in data"
+        size = len(value)
+    if size < edef.min:
+        return "4", f"shorter than {edef.min}"
+    if size > edef.max:
+        return "5", f"longer than {edef.max}"
+    if edef.codes is not None and value not in edef.codes:
+        return "7", f"{value!r} is not a valid code"
+    return "", ""
+
+
+def _valid_date(value: str, old_dates: bool) -> bool:
+    if not is_digits(value):
+        return False
+    if len(value) == 6 and old_dates:
+        value = ("19" if value[:2] > "50" else "20") + value
+    if len(value) != 8:
+        return False
+    year, month, day = int(value[:4]), int(value[4:6]), int(value[6:])
+    if not 1 <= month <= 12 or day < 1:
+        return False
+    days = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    return day <= days[month - 1]
+
+
+def _valid_time(value: str) -> bool:
+    if not is_digits(value) or not 4 <= len(value) <= 8:
+        return False
+    hh, mm = int(value[:2]), int(value[2:4])
+    ss = int(value[4:6]) if len(value) >= 6 else 0
+    return hh < 24 and mm < 60 and ss < 60
