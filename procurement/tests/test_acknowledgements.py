@@ -1,0 +1,493 @@
+"""acknowledgement_record: line responses, proposals, exceptions, refusals and idempotency."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from procurement import factories, inputs
+from procurement.models import (
+    Acknowledgement,
+    AcknowledgementLine,
+    AuditEvent,
+    ChangeRequest,
+    OutboundMessage,
+    POLine,
+    ProcurementException,
+    PurchaseOrder,
+)
+from procurement.services import acknowledgement_record, purchase_order_change
+
+from . import helpers as h
+from .helpers import D
+
+STRICT = {"rule": None, "over_percent": "0", "over_amount": "0", "under_percent": "0", "under_amount": "0"}
+
+
+def test_price_change_outside_tolerance_is_a_proposal_and_an_exception(published_po, supplier, supplier_source):
+    result = acknowledgement_record(
+        supplier=supplier,
+        ack=h.ack(
+            "ACK-1",
+            h.answer("1"),
+            h.price("2", "11"),
+            h.reschedule("3", dt.date(2027, 3, 5)),
+        ),
+        source=supplier_source,
+    )
+
+    assert result.outcome == "applied"
+    assert result.record.header == inputs.ACK_ACCEPTED_WITH_CHANGES
+    assert result.record.header_sent == inputs.ACK_ACCEPTED_WITH_CHANGES
+    assert result.record.po_revision == 0
+    assert (result.record.channel, result.record.document_id) == ("api", "ACK-1")
+    assert AcknowledgementLine.objects.filter(ack=result.record).count() == 3
+    line2 = h.po_line(published_po, "2")
+    assert line2.unit_price == D("10.00")
+    assert line2.confirmed_price == D("11")
+    assert line2.proposal == {"unit_price": "11"}
+    assert line2.statuses()["ack"] == "changes_proposed"
+    assert line2.change_state == "proposed"
+    line3 = h.po_line(published_po, "3")
+    assert line3.need_by == dt.date(2027, 3, 1)
+    assert line3.promised_date == dt.date(2027, 3, 5)
+    assert line3.proposal == {"need_by": "2027-03-05"}
+    line1 = h.po_line(published_po, "1")
+    assert (line1.ack_status, line1.change_state, line1.proposal) == ("accepted", "none", {})
+    assert (line1.confirmed_quantity, line1.confirmed_price, line1.promised_date) == (
+        D("100"),
+        D("10"),
+        dt.date(2027, 3, 1),
+    )
+    assert h.kinds() == ["date_deviation", "price_deviation"]
+    assert sorted(e.kind for e in result.exceptions) == ["date_deviation", "price_deviation"]
+    assert PurchaseOrder.objects.get(pk=published_po.pk).first_ack_at == result.record.received_at
+
+
+def test_exceptions_carry_evidence_severity_due_time_and_the_change_request(published_po, supplier, supplier_source):
+    h.record_ack(supplier, "ACK-1", h.price("2", "11"), src=supplier_source)
+
+    exc = ProcurementException.objects.get()
+    cr = ChangeRequest.objects.get()
+    line2 = h.po_line(published_po, "2")
+    assert exc.kind == "price_deviation"
+    assert exc.severity == "financial_mismatch"
+    assert exc.severity_rank == 2
+    assert exc.state == "open"
+    assert exc.dedup_key == f"price_deviation:{line2.pk}"
+    assert exc.summary == "PO PO-1000 line 2: price 11 instead of 10"
+    assert exc.supplier_message == "price 11 instead of 10"
+    assert h.num(exc.evidence) == h.num(
+        {"expected": "10", "actual": "11", "deviation": "1", "deviation_percent": "10.00", "tolerance": STRICT}
+    )
+    assert exc.due_at - exc.raised_at == dt.timedelta(hours=48)
+    assert (exc.supplier, exc.po, exc.po_line, exc.change_request) == (supplier, published_po, line2, cr)
+    assert exc.correlation_id == "corr-sup-0001"
+    assert (cr.initiator, cr.response, cr.state, cr.proposed) == (
+        "supplier",
+        "CHANGE_PRICE",
+        "proposed",
+        {"unit_price": "11"},
+    )
+    assert h.num(cr.current) == {"unit_price": D("10")}
+
+
+def test_acknowledgement_is_audited_and_the_buyer_alerted(published_po, supplier, supplier_source):
+    h.record_ack(supplier, "ACK-1", h.price("2", "11"), src=supplier_source)
+
+    events = list(AuditEvent.objects.filter(po=published_po).exclude(action="po.published"))
+    assert [e.action for e in events] == ["acknowledgement.recorded", "exception.raised"]
+    recorded = events[0]
+    assert (recorded.channel, recorded.actor_label, recorded.correlation_id, recorded.document_key) == (
+        "api",
+        "supplier BOLTS",
+        "corr-sup-0001",
+        "api:BOLTS:ACK-1",
+    )
+    assert recorded.after["header"] == "ACCEPTED_WITH_CHANGES"
+    assert recorded.after["lines"]["2"]["ack"] == "changes_proposed"
+    alert = OutboundMessage.objects.get(event="exception.raised")
+    exc = ProcurementException.objects.get()
+    assert (alert.kind, alert.destination, alert.po) == ("email", "buyer@acme.example", published_po)
+    assert alert.payload == {
+        "po": "PO-1000",
+        "document": "acknowledgement ACK-1",
+        "exceptions": [{"id": exc.pk, "summary": exc.summary, "severity": "financial_mismatch"}],
+    }
+
+
+def test_plain_acceptance_confirms_every_line_without_exceptions(published_po, supplier):
+    before = OutboundMessage.objects.count()
+    result = h.accept_all(supplier)
+
+    assert result.record.header == "ACCEPTED"
+    assert [line.statuses()["ack"] for line in POLine.objects.filter(po=published_po)] == ["accepted"] * 3
+    assert ChangeRequest.objects.count() == 0
+    assert ProcurementException.objects.count() == 0
+    assert OutboundMessage.objects.count() == before
+    assert PurchaseOrder.objects.get(pk=published_po.pk).status == "confirmed"
+
+
+def test_header_is_decided_from_the_lines_not_from_the_code_sent(published_po, supplier):
+    with_changes = h.record_ack(supplier, "ACK-1", h.price("1", "11"), header=inputs.ACK_ACCEPTED)
+    assert (with_changes.record.header_sent, with_changes.record.header) == ("ACCEPTED", "ACCEPTED_WITH_CHANGES")
+
+    plain = h.record_ack(
+        supplier, "ACK-2", h.answer("1"), h.answer("2"), h.answer("3"), header=inputs.ACK_ACCEPTED_WITH_CHANGES
+    )
+    assert (plain.record.header_sent, plain.record.header) == ("ACCEPTED_WITH_CHANGES", "ACCEPTED")
+
+
+def test_acknowledged_only_records_receipt_of_the_order(published_po, supplier):
+    result = h.record_ack(supplier, "ACK-1", header=inputs.ACK_ACKNOWLEDGED)
+
+    assert result.record.header == "ACKNOWLEDGED"
+    assert {line.ack_status for line in POLine.objects.filter(po=published_po)} == {"acknowledged"}
+    assert PurchaseOrder.objects.get(pk=published_po.pk).status == "awaiting_acknowledgement"
+    assert ProcurementException.objects.count() == 0
+
+
+def test_rejecting_the_order_proposes_cancelling_every_line(published_po, supplier):
+    result = h.record_ack(supplier, "ACK-1", header=inputs.ACK_REJECTED)
+
+    assert result.record.header == "REJECTED"
+    assert h.kinds() == ["rejected_line"] * 3
+    assert set(ProcurementException.objects.values_list("severity", flat=True)) == {"procurement_delay"}
+    assert list(ChangeRequest.objects.values_list("proposed", flat=True)) == [{"cancel": True}] * 3
+    assert {line.ack_status for line in POLine.objects.filter(po=published_po)} == {"rejected"}
+    assert not POLine.objects.filter(po=published_po, cancelled=True).exists()
+    assert PurchaseOrder.objects.get(pk=published_po.pk).status == "rejected"
+
+
+def test_hold_raises_once_and_a_later_answer_supersedes_it(published_po, supplier):
+    h.record_ack(supplier, "ACK-1", h.answer("1", inputs.LINE_HOLD))
+    h.record_ack(supplier, "ACK-2", h.answer("1", inputs.LINE_HOLD))
+
+    held = ProcurementException.objects.get()
+    assert (held.kind, held.state, held.change_request) == ("line_on_hold", "open", None)
+    assert h.po_line(published_po, "1").ack_status == "on_hold"
+    assert ChangeRequest.objects.count() == 0
+
+    h.record_ack(supplier, "ACK-3", h.answer("1"))
+    held.refresh_from_db()
+    assert (held.state, held.resolution, held.resolution_note) == (
+        "resolved",
+        "superseded",
+        "replaced by acknowledgement ACK-3",
+    )
+    assert h.po_line(published_po, "1").ack_status == "accepted"
+
+
+def test_backorder_commits_nothing_and_partial_backorder_what_it_names(published_po, supplier):
+    h.record_ack(
+        supplier,
+        "ACK-1",
+        h.answer("1", inputs.LINE_BACKORDER, promised_date=dt.date(2027, 3, 1)),
+        h.answer("2", inputs.LINE_PARTIAL_BACKORDER, quantity=D("60")),
+    )
+
+    line1, line2 = h.po_line(published_po, "1"), h.po_line(published_po, "2")
+    assert (line1.confirmed_quantity, line1.backordered_quantity, line1.proposal) == (
+        D("0"),
+        D("100"),
+        {"quantity": "0"},
+    )
+    assert (line2.confirmed_quantity, line2.backordered_quantity) == (D("60"), D("40"))
+    assert h.num(line2.proposal) == {"quantity": D("60")}
+    assert h.kinds() == ["quantity_deviation", "quantity_deviation"]
+    assert set(ProcurementException.objects.values_list("severity", flat=True)) == {"procurement_delay"}
+
+
+def test_substitution_is_always_a_proposal_for_the_buyer(published_po, supplier, company):
+    h.rule(company, "price", auto_accept=True)  # even a permissive policy never accepts another part
+    h.record_ack(supplier, "ACK-1", h.answer("1", inputs.LINE_SUBSTITUTE, substitute_part_number="PART-99999"))
+
+    exc = ProcurementException.objects.get()
+    assert exc.kind == "substitution"
+    assert exc.evidence == {"expected": "PART-00001", "actual": "PART-99999"}
+    assert h.po_line(published_po, "1").proposal == {"part_number": "PART-99999"}
+    assert h.po_line(published_po, "1").item.part_number == "PART-00001"
+
+
+def test_lines_left_out_default_to_accept_and_earlier_answers_stand(published_po, supplier):
+    h.record_ack(supplier, "ACK-1", h.price("1", "11"))
+    assert [h.po_line(published_po, no).ack_response for no in "123"] == ["CHANGE_PRICE", "ACCEPT", "ACCEPT"]
+
+    h.record_ack(supplier, "ACK-2", h.answer("2", inputs.LINE_HOLD))
+    assert [h.po_line(published_po, no).ack_response for no in "123"] == ["CHANGE_PRICE", "HOLD", "ACCEPT"]
+    assert h.po_line(published_po, "1").change_state == "proposed"
+
+
+# Proposals ----------------------------------------------------------------------------------
+
+
+def test_the_same_proposal_under_a_new_document_id_does_not_double_the_exception(published_po, supplier):
+    h.record_ack(supplier, "ACK-1", h.price("1", "11"))
+    exc = ProcurementException.objects.get()
+    cr = ChangeRequest.objects.get()
+
+    result = h.record_ack(supplier, "ACK-2", h.price("1", "11"))
+
+    assert result.outcome == "applied"
+    assert result.exceptions == []
+    assert list(ProcurementException.objects.values_list("pk", "state")) == [(exc.pk, "open")]
+    assert list(ChangeRequest.objects.values_list("pk", "state")) == [(cr.pk, "proposed")]
+    assert Acknowledgement.objects.count() == 2
+    assert OutboundMessage.objects.filter(event="exception.raised").count() == 1
+
+
+def test_a_different_proposal_supersedes_the_old_request_and_exception(published_po, supplier):
+    h.record_ack(supplier, "ACK-1", h.price("1", "11"))
+    old_exc, old_cr = ProcurementException.objects.get(), ChangeRequest.objects.get()
+
+    h.record_ack(supplier, "ACK-2", h.price("1", "12"))
+
+    old_exc.refresh_from_db()
+    old_cr.refresh_from_db()
+    assert (old_cr.state, old_exc.state, old_exc.resolution) == ("superseded", "resolved", "superseded")
+    assert old_exc.resolution_note == "replaced by acknowledgement ACK-2"
+    new_exc = ProcurementException.objects.open().get()
+    new_cr = ChangeRequest.objects.get(state="proposed")
+    assert new_exc.change_request == new_cr
+    assert new_cr.proposed == {"unit_price": "12"}
+    assert h.po_line(published_po, "1").proposal == {"unit_price": "12"}
+    assert h.po_line(published_po, "1").unit_price == D("10")
+
+
+def test_accepting_a_line_after_proposing_withdraws_the_proposal(published_po, supplier):
+    h.record_ack(supplier, "ACK-1", h.quantity("1", "90"))
+    h.record_ack(supplier, "ACK-2", h.answer("1"))
+
+    line = h.po_line(published_po, "1")
+    assert (line.ack_status, line.change_state, line.proposal, line.quantity) == ("accepted", "none", {}, D("100"))
+    assert ChangeRequest.objects.get().state == "superseded"
+    assert ProcurementException.objects.get().resolution == "superseded"
+
+
+def test_proposals_never_overwrite_the_buyers_terms(published_po, supplier):
+    h.record_ack(
+        supplier,
+        "ACK-1",
+        h.answer("1", inputs.LINE_CHANGE_PRICE, unit_price=D("9"), promised_date=dt.date(2027, 4, 1)),
+        h.quantity("2", "150"),
+    )
+    line1, line2 = h.po_line(published_po, "1"), h.po_line(published_po, "2")
+    assert (line1.unit_price, line1.need_by, line1.revision) == (D("10"), dt.date(2027, 3, 1), 0)
+    assert line2.quantity == D("100")
+    assert PurchaseOrder.objects.get(pk=published_po.pk).revision == 0
+    assert h.kinds() == ["date_deviation", "price_deviation", "quantity_deviation"]
+    qty = ProcurementException.objects.get(kind="quantity_deviation")
+    assert qty.severity == "financial_mismatch"  # more than ordered costs money, it delays nothing
+
+
+# Refusals -----------------------------------------------------------------------------------
+
+
+def test_unknown_po_is_refused_and_recorded_once(published_po, supplier):
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    error = h.refused(acknowledgement_record, supplier=supplier, ack=h.ack("ACK-9", po="PO-9999"), source=h.source())
+    again = h.refused(
+        acknowledgement_record,
+        supplier=supplier,
+        ack=h.ack("ACK-9", po="PO-9999"),
+        source=h.source(correlation_id="corr-sup-0002"),
+    )
+
+    assert (error.code, again.code) == ("unknown_po", "unknown_po")
+    assert error.message == "PO PO-9999 is not known for supplier BOLTS"
+    exc = ProcurementException.objects.get()
+    assert error.exception_id == again.exception_id == exc.pk
+    assert (exc.kind, exc.dedup_key, exc.severity, exc.supplier, exc.po) == (
+        "unknown_po",
+        f"unknown_po:{supplier.pk}:PO-9999",
+        "data_quality",
+        supplier,
+        None,
+    )
+    refusal = AuditEvent.objects.get(action="document.refused")
+    assert refusal.after == {"code": "unknown_po", "message": error.message, "exception": exc.pk}
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert h.line_state(published_po) == lines_before
+
+
+def test_another_suppliers_po_is_unknown_to_it(published_po, other_supplier):
+    before = h.counts()
+    error = h.refused(
+        acknowledgement_record, supplier=other_supplier, ack=h.ack("ACK-1"), source=h.source(label="supplier NUTS")
+    )
+
+    assert error.code == "unknown_po"
+    assert error.message == "PO PO-1000 is not known"
+    # NUTS has no order anywhere, so there is no company to file an exception under.
+    assert h.counts() == before
+
+
+def test_unknown_line_is_refused_whole(published_po, supplier):
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    error = h.refused(
+        acknowledgement_record,
+        supplier=supplier,
+        ack=h.ack("ACK-1", h.price("1", "11"), h.answer("7")),
+        source=h.source(),
+    )
+
+    assert (error.code, error.message) == ("unknown_line", "PO PO-1000 has no line 7")
+    exc = ProcurementException.objects.get()
+    assert (exc.kind, exc.dedup_key, exc.po, exc.po_line) == (
+        "unknown_line",
+        f"unknown_line:{published_po.pk}:7",
+        published_po,
+        None,
+    )
+    assert error.exception_id == exc.pk
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert h.line_state(published_po) == lines_before
+
+
+@pytest.mark.parametrize(
+    ("ack", "message"),
+    [
+        (h.ack("ACK-1", header="MAYBE"), "unknown acknowledgement code 'MAYBE'"),
+        (h.ack(""), "an acknowledgement needs a document id"),
+        (h.ack("ACK-1", h.answer("1", "PERHAPS")), "line 1: unknown response 'PERHAPS'"),
+        (h.ack("ACK-1", h.answer("1"), h.price("1", "11")), "line 1 is answered twice"),
+        (h.ack("ACK-1", h.quantity("1", "-1")), "line 1: quantity cannot be negative"),
+        (h.ack("ACK-1", h.price("1", "-0.01")), "line 1: price cannot be negative"),
+    ],
+    ids=["header", "document-id", "response", "twice", "quantity", "price"],
+)
+def test_invalid_acknowledgement_is_refused_without_effect(published_po, supplier, ack, message):
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    error = h.refused(acknowledgement_record, supplier=supplier, ack=ack, source=h.source())
+
+    assert (error.code, error.message, error.exception_id) == ("invalid", message, None)
+    assert h.counts() == before
+    assert h.line_state(published_po) == lines_before
+
+
+def test_stale_revision_is_refused(published_po, supplier, company, plant, buyer, erp):
+    purchase_order_change(
+        po=factories.po_input(company="ACME", supplier="BOLTS", plant="DET", revision=1, price=D("9.50")),
+        source=erp,
+    )
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    error = h.refused(acknowledgement_record, supplier=supplier, ack=h.ack("ACK-1", po_revision=0), source=h.source())
+
+    assert error.code == "stale_revision"
+    assert error.message == (
+        "acknowledgement ACK-1 answers revision 0 of PO PO-1000, which is at revision 1; "
+        "acknowledge the current revision"
+    )
+    exc = ProcurementException.objects.get()
+    assert (exc.kind, exc.dedup_key, exc.po) == ("invalid_document", f"stale_ack:{published_po.pk}:0:1", published_po)
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert h.line_state(published_po) == lines_before
+
+    current = h.record_ack(supplier, "ACK-2", po_revision=1)
+    assert (current.outcome, current.record.po_revision) == ("applied", 1)
+
+
+def test_a_po_number_used_by_two_companies_needs_the_company(published_po, supplier, other_company, other_plant):
+    other = h.publish(other_company, other_plant, supplier, number="PO-1000")
+    before = h.counts()
+
+    error = h.refused(acknowledgement_record, supplier=supplier, ack=h.ack("ACK-1"), source=h.source())
+
+    assert (error.code, error.exception_id) == ("ambiguous_po", None)
+    assert error.message == "PO number PO-1000 exists for several companies; name the company"
+    assert h.counts() == before
+
+    result = h.record_ack(supplier, "ACK-1", company="OTHER")
+    assert result.record.po == other
+    assert {line.ack_status for line in POLine.objects.filter(po=other)} == {"accepted"}
+    assert {line.ack_status for line in POLine.objects.filter(po=published_po)} == {"awaiting"}
+
+
+# Idempotency --------------------------------------------------------------------------------
+
+
+def test_the_same_document_twice_has_one_effect(published_po, supplier):
+    first = h.record_ack(supplier, "ACK-1", h.price("1", "11"), h.answer("2", inputs.LINE_HOLD))
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    second = h.record_ack(supplier, "ACK-1", h.price("1", "11"), h.answer("2", inputs.LINE_HOLD))
+
+    assert second.outcome == "duplicate"
+    assert second.duplicate is True
+    assert second.record.pk == first.record.pk
+    assert second.exceptions == []
+    assert h.counts() == before
+    assert h.line_state(published_po) == lines_before
+
+
+def test_a_different_document_under_a_used_id_is_a_conflict(published_po, supplier):
+    first = h.record_ack(supplier, "ACK-1", h.price("1", "11"))
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    error = h.refused(
+        acknowledgement_record, supplier=supplier, ack=h.ack("ACK-1", h.price("1", "12")), source=h.source()
+    )
+
+    assert error.code == "conflict"
+    assert error.message == (
+        "acknowledgement ACK-1 was already received with different content; send changes under a new document id"
+    )
+    conflict = ProcurementException.objects.get(kind="duplicate_document")
+    digest = inputs.fingerprint(h.ack("ACK-1", h.price("1", "12")))
+    assert conflict.dedup_key == f"dup_ack:{supplier.pk}:api:ACK-1:{digest}"
+    assert (conflict.po, conflict.supplier, conflict.severity) == (published_po, supplier, "data_quality")
+    assert error.exception_id == conflict.pk
+    assert h.counts() == before | {
+        "ProcurementException": before["ProcurementException"] + 1,
+        "AuditEvent": before["AuditEvent"] + 1,
+    }
+    assert h.line_state(published_po) == lines_before
+    assert AcknowledgementLine.objects.get(ack=first.record, po_line__line_no="1").unit_price == D("11")
+
+
+def test_the_document_key_includes_the_channel(published_po, supplier):
+    h.record_ack(supplier, "ACK-1", h.price("1", "11"), src=h.source(channel="api"))
+    result = h.record_ack(supplier, "ACK-1", h.answer("2"), src=h.source(channel="edi"))
+
+    assert result.outcome == "applied"
+    assert Acknowledgement.objects.count() == 2
+
+
+# Query count ----------------------------------------------------------------------------------
+
+
+def _queries_for_price_changes(supplier, number: str) -> int:
+    lines = POLine.objects.filter(po__number=number).values_list("line_no", flat=True)
+    ack = h.ack(f"ACK-{number}", *(h.price(no, "12") for no in lines), po=number)
+    with CaptureQueriesContext(connection) as captured:
+        result = acknowledgement_record(supplier=supplier, ack=ack, source=h.source())
+    assert len(result.exceptions) == len(lines)
+    return len(captured.captured_queries)
+
+
+def test_query_count_does_not_grow_with_the_number_of_lines(company, plant, supplier, buyer, record_property):
+    h.rule(company, "price", over_percent=D("5"))
+    for number, lines in (("PO-WARM", 2), ("PO-ONE", 1), ("PO-FORTY", 40)):
+        h.publish(company, plant, supplier, number=number, lines=lines, buyer="buyer")
+    _queries_for_price_changes(supplier, "PO-WARM")  # the rule set is cached from here on, as in a worker
+
+    one = _queries_for_price_changes(supplier, "PO-ONE")
+    forty = _queries_for_price_changes(supplier, "PO-FORTY")
+
+    record_property("ack_queries", {"1 line": one, "40 lines": forty})
+    assert one == forty
+    assert forty <= 14
+
+
+def test_evidence_and_proposals_write_whole_numbers_plainly(published_po, supplier):
+    h.record_ack(supplier, "ACK-1", h.price("1", "11"), h.quantity("2", "90"))
+
+    price = ProcurementException.objects.get(kind="price_deviation")
+    assert price.evidence["expected"] == "10"
+    assert ChangeRequest.objects.get(po_line__line_no="1").current == {"unit_price": "10"}
+    assert h.po_line(published_po, "2").proposal == {"quantity": "90"}
