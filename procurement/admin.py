@@ -17,6 +17,19 @@ def _source(request) -> Source:
     )
 
 
+def _run_each(model_admin, request, queryset, label: str, call) -> None:
+    """Run a service per selected row; a refusal is shown for its row and the others go on."""
+    done = 0
+    for row in queryset:
+        try:
+            call(row.pk)
+            done += 1
+        except ProcurementError as error:
+            model_admin.message_user(request, f"#{row.pk}: {error.message}", messages.ERROR)
+    if done:
+        model_admin.message_user(request, f"{label} {done} of {queryset.count()}.", messages.SUCCESS)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
@@ -109,15 +122,7 @@ class ExceptionAdmin(ReadOnlyAdmin):
         return queryset if request.GET.get("state__exact") else queryset.open()
 
     def _run(self, request, queryset, label: str, call) -> None:
-        done = 0
-        for exc in queryset:
-            try:
-                call(exc.pk)
-                done += 1
-            except ProcurementError as error:
-                self.message_user(request, f"#{exc.pk}: {error.message}", messages.ERROR)
-        if done:
-            self.message_user(request, f"{label} {done} exception(s).", messages.SUCCESS)
+        _run_each(self, request, queryset, label, call)
 
     @admin.action(description="Assign to me")
     def assign_to_me(self, request, queryset):
@@ -246,9 +251,45 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ("correlation_id", "document_key", "po__number")
 
 
+@admin.register(models.ChangeRequest)
+class ChangeRequestAdmin(ReadOnlyAdmin):
+    """Supplier proposals, including those within tolerance that raised no exception."""
+
+    list_display = ("id", "po", "po_line", "response", "proposed", "current", "state", "created_at")
+    list_filter = ("state", "response")
+    search_fields = ("po__number",)
+    action_form = ExceptionActionForm
+    actions = ["accept", "decline"]
+    list_select_related = ("po", "po_line")
+
+    @admin.action(description="Accept: a new PO revision for the supplier")
+    def accept(self, request, queryset):
+        note = request.POST.get("reason", "")
+        _run_each(
+            self,
+            request,
+            queryset,
+            "Accepted",
+            lambda pk: services.change_request_accept(change_request_id=pk, source=_source(request), note=note),
+        )
+
+    @admin.action(description="Decline and tell the supplier (needs a reason)")
+    def decline(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        _run_each(
+            self,
+            request,
+            queryset,
+            "Declined",
+            lambda pk: services.change_request_decline(change_request_id=pk, source=_source(request), reason=reason),
+        )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_staff
+
+
 for model in (
     models.Acknowledgement,
-    models.ChangeRequest,
     models.Shipment,
     models.Receipt,
     models.Invoice,

@@ -35,10 +35,14 @@ LINE_STATUS_CONDITIONS: dict[str, dict[str, Q]] = {
         "over_shipped": Q(shipped_quantity__gt=_target),
     },
     "receipt": {
-        "nothing": Q(received_quantity__lte=0),
-        "partial": Q(received_quantity__gt=0, received_quantity__lt=F("quantity")),
-        "full": Q(received_quantity__gt=0, received_quantity=F("quantity")),
-        "over": Q(received_quantity__gt=F("quantity")),
+        "nothing": Q(received_quantity__lte=F("rejected_quantity")),
+        "partial": Q(
+            received_quantity__gt=F("rejected_quantity"), received_quantity__lt=F("quantity") + F("rejected_quantity")
+        ),
+        "full": Q(
+            received_quantity__gt=F("rejected_quantity"), received_quantity=F("quantity") + F("rejected_quantity")
+        ),
+        "over": Q(received_quantity__gt=F("quantity") + F("rejected_quantity")),
     },
     "invoice": {
         "not_invoiced": Q(invoiced_quantity__lte=0),

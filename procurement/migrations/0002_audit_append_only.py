@@ -1,4 +1,8 @@
-"""On PostgreSQL, refuse UPDATE and DELETE on audit events at the database too."""
+"""Refuse changes to audit events at the database too.
+
+PostgreSQL refuses UPDATE and DELETE. SQLite (the embedded default) refuses UPDATE; its test
+database is emptied row by row between tests, so DELETE stays allowed there.
+"""
 
 from django.db import migrations
 
@@ -18,14 +22,28 @@ DROP FUNCTION IF EXISTS procurement_auditevent_append_only();
 """
 
 
+SQLITE_CREATE = """
+CREATE TRIGGER procurement_auditevent_append_only
+BEFORE UPDATE ON procurement_auditevent
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are append-only');
+END;
+"""
+SQLITE_DROP = "DROP TRIGGER IF EXISTS procurement_auditevent_append_only;"
+
+
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(CREATE)
+    elif schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(SQLITE_CREATE)
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(DROP)
+    elif schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(SQLITE_DROP)
 
 
 class Migration(migrations.Migration):

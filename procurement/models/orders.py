@@ -201,12 +201,18 @@ class POLine(models.Model):
         return "shipped" if self.shipped_quantity == target else "over_shipped"
 
     @property
+    def accepted_quantity(self) -> Decimal:
+        """Goods received and not rejected: what fulfils the line."""
+        return self.received_quantity - self.rejected_quantity
+
+    @property
     def receipt_status(self) -> str:
-        if self.received_quantity <= ZERO:
+        accepted = self.accepted_quantity
+        if accepted <= ZERO:
             return "nothing"
-        if self.received_quantity < self.quantity:
+        if accepted < self.quantity:
             return "partial"
-        return "full" if self.received_quantity == self.quantity else "over"
+        return "full" if accepted == self.quantity else "over"
 
     @property
     def invoice_status(self) -> str:

@@ -2,6 +2,29 @@ from django.db import models
 from django.db.models import F
 
 
+class ToleranceRuleQuerySet(models.QuerySet):
+    """Bulk edits (the admin's "delete selected") bump the companies' policy versions too."""
+
+    def delete(self):
+        companies = set(self.values_list("company_id", flat=True))
+        result = super().delete()
+        _bump(companies)
+        return result
+
+    def update(self, **kwargs) -> int:
+        companies = set(self.values_list("company_id", flat=True))
+        count = super().update(**kwargs)
+        _bump(companies)
+        return count
+
+
+def _bump(company_ids) -> None:
+    from .organisation import Company
+
+    if company_ids:
+        Company.objects.filter(pk__in=company_ids).update(policy_version=F("policy_version") + 1)
+
+
 class ToleranceRule(models.Model):
     """How far an answer may deviate from the PO before it becomes an exception.
 
@@ -32,6 +55,8 @@ class ToleranceRule(models.Model):
     auto_accept = models.BooleanField(
         default=False, help_text="Accept a supplier's proposal within this tolerance without a buyer."
     )
+
+    objects = ToleranceRuleQuerySet.as_manager()
 
     class Meta:
         # One rule per scope and check; NULL means "any", so each scope shape gets its own constraint.
@@ -72,6 +97,4 @@ class ToleranceRule(models.Model):
         return result
 
     def _bump_policy_version(self) -> None:
-        from .organisation import Company
-
-        Company.objects.filter(pk=self.company_id).update(policy_version=F("policy_version") + 1)
+        _bump({self.company_id})

@@ -9,6 +9,8 @@ from .common import RecordResult, Source
 from .errors import DocumentRefused, InvalidAction, NotFound, ProcurementError
 from .exceptions import (
     acknowledgements_overdue_raise,
+    change_request_accept,
+    change_request_decline,
     exception_accept,
     exception_assign,
     exception_dismiss,
@@ -30,6 +32,8 @@ __all__ = [
     "Source",
     "acknowledgement_record",
     "acknowledgements_overdue_raise",
+    "change_request_accept",
+    "change_request_decline",
     "exception_accept",
     "exception_assign",
     "exception_dismiss",

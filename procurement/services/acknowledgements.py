@@ -293,7 +293,10 @@ def acknowledgement_record(*, supplier, ack: AcknowledgementInput, source: Sourc
         )
         PurchaseOrder.objects.filter(pk=order.pk).update(updated_at=now, first_ack_at=Coalesce("first_ack_at", now))
         if auto_accepted:
-            ChangeRequest.objects.bulk_update([cr for p, cr in new_requests if p.auto_accept], ["state", "decided_at"])
+            accepted = [cr for p, cr in new_requests if p.auto_accept]
+            for cr in accepted:
+                cr.resulting_revision = order.revision + 1
+            ChangeRequest.objects.bulk_update(accepted, ["state", "decided_at", "resulting_revision"])
             _accept_proposals(order, lines, auto_accepted, source)
     return RecordResult("applied", record, drafts)
 

@@ -51,38 +51,10 @@ def exception_accept(*, exception_id: int, source: Source, note: str = "") -> Pr
     """
     exc = _open_locked(exception_id)
     now = timezone.now()
-    cr = exc.change_request
-    if cr is not None:
-        if cr.state != ChangeRequest.State.PROPOSED:
-            raise InvalidAction(f"the proposal behind exception {exc.pk} is already {cr.state}")
-        lines = _lock_lines(exc.po_id)
-        order = lines[0].po
-        current = po_as_input(order, lines, revision=order.revision + 1)
-        line_input = next(line for line in current.lines if line.line_no == cr.po_line.line_no)
-        changed = proposal_applied(line_input, cr.proposed)
-        new_lines = tuple(
-            line
-            for line in (changed if line.line_no == line_input.line_no else line for line in current.lines)
-            if line is not None
-        )
-        if not new_lines:
-            raise InvalidAction("accepting this rejection would cancel every line of the PO; cancel the PO instead")
-        cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.ACCEPTED, _user(source), now
-        cr.resulting_revision = order.revision + 1
-        cr.save(update_fields=["state", "decided_by", "decided_at", "resulting_revision"])
-        _change_locked(
-            po=dataclasses.replace(current, lines=new_lines),
-            source=source,
-            company=order.company,
-            revision_source=PORevision.Source.SUPPLIER_PROPOSAL,
-        )
-        _resolve(
-            ProcurementException.objects.open().filter(change_request=cr),
-            Resolution.ACCEPTED,
-            source,
-            note,
-            now,
-        )
+    if exc.change_request is not None:
+        if exc.change_request.state != ChangeRequest.State.PROPOSED:
+            raise InvalidAction(f"the proposal behind exception {exc.pk} is already {exc.change_request.state}")
+        _proposal_accept(exc.change_request, source, note, now)
     else:
         if exc.invoice_id and exc.po_line_id:
             POLine.objects.filter(pk=exc.po_line_id).update(match_state=POLine.MatchState.OVERRIDDEN)
@@ -107,9 +79,7 @@ def exception_reject(*, exception_id: int, source: Source, reason: str) -> Procu
     cr = exc.change_request
     to_resolve = ProcurementException.objects.filter(pk=exc.pk)
     if cr is not None and cr.state == ChangeRequest.State.PROPOSED:
-        cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.DECLINED, _user(source), now
-        cr.save(update_fields=["state", "decided_by", "decided_at"])
-        POLine.objects.filter(pk=cr.po_line_id).update(change_state=POLine.ChangeState.DECLINED, proposal={})
+        _proposal_decline(cr, source, now)
         to_resolve = ProcurementException.objects.open().filter(change_request=cr)
     _resolve(to_resolve, Resolution.REJECTED, source, reason, now)
     if exc.supplier is not None:
@@ -132,6 +102,48 @@ def exception_reject(*, exception_id: int, source: Source, reason: str) -> Procu
         )
     exc.refresh_from_db()
     return exc
+
+
+@transaction.atomic
+def change_request_accept(*, change_request_id: int, source: Source, note: str = "") -> ChangeRequest:
+    """Accept a supplier's proposal directly (one within tolerance raises no exception to act on).
+
+    Same effect as accepting its exception: a new PO revision sent to the supplier; any open
+    exception of the proposal resolves.
+    """
+    cr = _proposed_locked(change_request_id)
+    _proposal_accept(cr, source, note, timezone.now())
+    cr.refresh_from_db()
+    return cr
+
+
+@transaction.atomic
+def change_request_decline(*, change_request_id: int, source: Source, reason: str) -> ChangeRequest:
+    """Decline a supplier's proposal directly and tell the supplier why; the buyer's terms stand."""
+    if not reason.strip():
+        raise InvalidAction("declining a proposal needs a reason the supplier can act on")
+    cr = _proposed_locked(change_request_id)
+    now = timezone.now()
+    _proposal_decline(cr, source, now)
+    _resolve(ProcurementException.objects.open().filter(change_request=cr), Resolution.REJECTED, source, reason, now)
+    outbox_write(
+        supplier_notifications(
+            supplier=cr.po.supplier,
+            event="proposal.rejected",
+            payload={
+                "po": cr.po.number,
+                "line": cr.po_line.line_no,
+                "change_request": cr.pk,
+                "proposed": cr.proposed,
+                "reason": reason,
+            },
+            key=f"proposal.rejected:cr{cr.pk}",
+            source=source,
+            po=cr.po,
+        )
+    )
+    cr.refresh_from_db()
+    return cr
 
 
 @transaction.atomic
@@ -191,6 +203,74 @@ def acknowledgements_overdue_raise(*, source: Source) -> list[ProcurementExcepti
         _audit(source, "exception.raised", draft, None, {"kind": draft.kind})
         raised.append(draft)
     return raised
+
+
+def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now) -> None:
+    """Fold an accepted proposal into a new PO revision and resolve its open exceptions."""
+    lines = _lock_lines(cr.po_id)
+    order = lines[0].po
+    current = po_as_input(order, lines, revision=order.revision + 1)
+    line_input = next(line for line in current.lines if line.line_no == cr.po_line.line_no)
+    changed = proposal_applied(line_input, cr.proposed)
+    new_lines = tuple(
+        line
+        for line in (changed if line.line_no == line_input.line_no else line for line in current.lines)
+        if line is not None
+    )
+    if not new_lines:
+        raise InvalidAction("accepting this rejection would cancel every line of the PO; cancel the PO instead")
+    cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.ACCEPTED, _user(source), now
+    cr.resulting_revision = order.revision + 1
+    cr.save(update_fields=["state", "decided_by", "decided_at", "resulting_revision"])
+    _change_locked(
+        po=dataclasses.replace(current, lines=new_lines),
+        source=source,
+        company=order.company,
+        revision_source=PORevision.Source.SUPPLIER_PROPOSAL,
+    )
+    _resolve(ProcurementException.objects.open().filter(change_request=cr), Resolution.ACCEPTED, source, note, now)
+
+
+def _proposal_decline(cr: ChangeRequest, source: Source, now) -> None:
+    cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.DECLINED, _user(source), now
+    cr.save(update_fields=["state", "decided_by", "decided_at"])
+    # The line is back on the buyer's terms and awaits a new answer; nothing the supplier
+    # proposed stays as "confirmed".
+    POLine.objects.filter(pk=cr.po_line_id).update(
+        change_state=POLine.ChangeState.DECLINED,
+        proposal={},
+        confirmed_quantity=None,
+        confirmed_price=None,
+        promised_date=None,
+        backordered_quantity=0,
+    )
+    AuditEvent.objects.bulk_create(
+        [
+            audit_event(
+                source=source,
+                action="change_request.declined",
+                obj=cr,
+                company=cr.po.company,
+                po=cr.po,
+                after={"proposed": cr.proposed},
+                now=now,
+            )
+        ]
+    )
+
+
+def _proposed_locked(change_request_id: int) -> ChangeRequest:
+    cr = (
+        ChangeRequest.objects.select_for_update(of=("self",))
+        .select_related("po", "po__company", "po__supplier", "po_line")
+        .filter(pk=change_request_id)
+        .first()
+    )
+    if cr is None:
+        raise NotFound(f"change request {change_request_id} does not exist")
+    if cr.state != ChangeRequest.State.PROPOSED:
+        raise InvalidAction(f"change request {change_request_id} is already {cr.state}")
+    return cr
 
 
 def _open_locked(exception_id: int) -> ProcurementException:

@@ -79,6 +79,20 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
         now = timezone.now()
         credit = invoice.purpose == inputs.INVOICE_PURPOSE_CREDIT_MEMO
         computed = sum((line.quantity * line.unit_price for line in invoice.lines), ZERO).quantize(CENT, ROUND_HALF_UP)
+        billed: dict[int, Decimal] = defaultdict(Decimal)
+        for line in invoice.lines:
+            billed[lines[(invoice.po_number, line.line_no)].pk] += -line.quantity if credit else line.quantity
+        over_credited = [
+            line.line_no
+            for line in lines.values()
+            if line.pk in billed and line.invoiced_quantity + billed[line.pk] < 0
+        ]
+        if over_credited:
+            raise DocumentRefused(
+                f"credit memo {invoice.invoice_number} credits more than was invoiced on line "
+                f"{', '.join(over_credited)}",
+                code="invalid",
+            )
         record = Invoice.objects.create(
             supplier=supplier,
             po=order,
@@ -96,9 +110,6 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
             received_at=now,
         )
         rules = tolerance.rules_for(company)
-        billed: dict[int, Decimal] = defaultdict(Decimal)
-        for line in invoice.lines:
-            billed[lines[(invoice.po_number, line.line_no)].pk] += -line.quantity if credit else line.quantity
         invoice_lines, drafts, reasons = [], [], []
         for given in invoice.lines:
             line = lines[(invoice.po_number, given.line_no)]
@@ -133,21 +144,23 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
                     )
                 )
             line.match_state = _worst(line.match_state, status)
+        header_findings = []
+        if invoice.currency != order.currency:
+            text = f"currency {invoice.currency} differs from the PO's {order.currency}"
+            header_findings.append(("currency", text, {"expected": order.currency, "actual": invoice.currency}))
         if invoice.total is not None and invoice.total != computed:
             text = f"total {num(invoice.total)} does not equal the sum of the lines {num(computed)}"
+            header_findings.append(("total", text, {"expected": computed, "actual": invoice.total}))
+        for name, text, evidence in header_findings:
             reasons.append(text)
             drafts.append(
                 exception_draft(
                     company=company,
                     kind=Kind.INVOICE_PRICE_MISMATCH,
                     severity=Severity.FINANCIAL_MISMATCH,
-                    dedup_key=f"invoice_total:{record.pk}",
+                    dedup_key=f"invoice_{name}:{record.pk}",
                     summary=f"Invoice {invoice.invoice_number}, PO {order.number}: {text}",
-                    evidence={
-                        "expected": computed,
-                        "actual": invoice.total,
-                        "invoice": invoice.invoice_number,
-                    },
+                    evidence=evidence | {"invoice": invoice.invoice_number},
                     supplier_message=text,
                     source=source,
                     now=now,
@@ -156,6 +169,9 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
                     invoice=record,
                 )
             )
+        # A PO line billed on two invoice lines is matched once: one exception, one reason, per deviation.
+        drafts = list({d.dedup_key: d for d in reversed(drafts)}.values())[::-1]
+        reasons = list(dict.fromkeys(reasons))
         for line in {lines[(invoice.po_number, g.line_no)] for g in invoice.lines}:
             line.invoiced_quantity += billed[line.pk]
         InvoiceLine.objects.bulk_create(invoice_lines)

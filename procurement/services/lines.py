@@ -51,13 +51,18 @@ def lines_locked(
         kind, code = Kind.UNKNOWN_LINE, "unknown_line"
     if company is None:
         raise DocumentRefused(message, code=code)
+    lacking = None
+    if not missing_pos:
+        first_missing = next(po for po, no in wanted if (po, no) not in found)
+        lacking = next(line.po for line in lines if line.po.number == first_missing)
     raise refusal_recorded(
         source=source,
         company=company,
         supplier=supplier,
-        po=lines[0].po if lines and not missing_pos else None,
+        po=lacking,
         kind=kind,
         code=code,
         message=message,
-        dedup_key=f"{code}:{supplier.pk if supplier else company.pk}:{document}:{source.correlation_id}",
+        # The same notice sent again must not raise the same exception again.
+        dedup_key=f"{code}:{(supplier or company).pk}:{document}:{','.join(missing_pos or missing_lines)}",
     )

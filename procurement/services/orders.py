@@ -187,7 +187,7 @@ def _change_locked(*, po: PurchaseOrderInput, source: Source, company: Company, 
             kind=ProcurementException.Kind.UNKNOWN_PO,
             message=f"PO {po.number} is not known; publish it before changing it",
             code="unknown_po",
-            dedup_key=f"unknown_po:{company.pk}:{po.number}:{source.correlation_id}",
+            dedup_key=f"unknown_po:{company.pk}:{po.number}",
         )
     order = lines[0].po
     if po.revision <= order.revision:
@@ -197,6 +197,12 @@ def _change_locked(*, po: PurchaseOrderInput, source: Source, company: Company, 
             f"PO {po.number} belongs to supplier {order.supplier.code}; a change cannot move it",
             code="invalid",
         )
+    ship_to = order.ship_to
+    if po.ship_to != order.ship_to.code:
+        ship_to = Plant.objects.filter(company=company, code=po.ship_to).first()
+        if ship_to is None:
+            raise NotFound(f"plant {po.ship_to!r} is not known in {po.company}", code="unknown_plant")
+    buyer = _buyer(po.buyer) if po.buyer != (order.buyer.get_username() if order.buyer else "") else order.buyer
     now = timezone.now()
     previous = po_as_input(order, lines, revision=order.revision)
     diff = _diff(previous, po)
@@ -240,12 +246,11 @@ def _change_locked(*, po: PurchaseOrderInput, source: Source, company: Company, 
         POLine.objects.bulk_create(to_create)
     if changed_ids and revision_source == PORevision.Source.BUYER:
         _supersede_proposals(changed_ids, now=now, note=f"PO revision {po.revision} changed the line")
-    plant = Plant.objects.filter(company=company, code=po.ship_to).first() if po.ship_to != order.ship_to.code else None
     order.revision = po.revision
     order.currency, order.order_date, order.notes = po.currency, po.order_date, po.notes
-    order.ship_to = plant or order.ship_to
+    order.ship_to, order.buyer = ship_to, buyer
     order.updated_at = now
-    order.save(update_fields=["revision", "currency", "order_date", "notes", "ship_to", "updated_at"])
+    order.save(update_fields=["revision", "currency", "order_date", "notes", "ship_to", "buyer", "updated_at"])
     PORevision.objects.create(
         po=order,
         revision=po.revision,
@@ -420,11 +425,14 @@ def _resolve_parties(po: PurchaseOrderInput):
     plant = Plant.objects.filter(company=company, code=po.ship_to).first()
     if plant is None:
         raise NotFound(f"plant {po.ship_to!r} is not known in {po.company}", code="unknown_plant")
-    buyer = None
-    if po.buyer:
-        user_model = get_user_model()
-        buyer = user_model.objects.filter(Q(username=po.buyer) | Q(email=po.buyer)).first()
-    return company, supplier, plant, buyer
+    return company, supplier, plant, _buyer(po.buyer)
+
+
+def _buyer(name: str):
+    """The buyer named by username or e-mail; None when empty or unknown (the PO is then unassigned)."""
+    if not name:
+        return None
+    return get_user_model().objects.filter(Q(username=name) | Q(email=name)).first()
 
 
 def _items_for(company: Company, lines: tuple[POLineInput, ...]) -> dict[str, Item]:

@@ -37,6 +37,10 @@ class DeliveryError(Exception):
     """A delivery attempt failed; the message will be retried or dead-lettered."""
 
 
+class PermanentDeliveryError(DeliveryError):
+    """A delivery that can never succeed as written (a bad destination): dead-lettered at once."""
+
+
 def outbox_write(rows: list[OutboundMessage]) -> list[OutboundMessage]:
     """Write outbox rows in the caller's transaction and queue their delivery once it commits."""
     if not rows:
@@ -80,6 +84,8 @@ def outbox_message_deliver(*, message_id: int) -> str:
         except Exception as error:  # any failure of the far side is retried, then dead-lettered
             detail = f"{type(error).__name__}: {error}"
             succeeded = False
+            if isinstance(error, PermanentDeliveryError):
+                message.max_attempts = message.attempts
             log.warning("outbox message %s attempt %s failed: %s", message.pk, message.attempts, detail)
     elapsed = int((time.monotonic() - started) * 1000)
     finished = timezone.now()
@@ -104,7 +110,9 @@ def outbox_message_deliver(*, message_id: int) -> str:
             message.state, message.last_error = OutboundMessage.State.PENDING, detail[:2000]
             message.next_attempt_at = finished + backoff(message.attempts)
         message.locked_until = None
-        message.save(update_fields=["state", "delivered_at", "last_error", "next_attempt_at", "locked_until"])
+        message.save(
+            update_fields=["state", "delivered_at", "last_error", "next_attempt_at", "locked_until", "max_attempts"]
+        )
         if message.subscription_ref is not None and settings.GATEWAY_WEBHOOKS:
             import_string(f"{settings.GATEWAY_WEBHOOKS}.delivery_finished")(message, succeeded)
     return message.state
@@ -184,11 +192,11 @@ def _deliver_file(message: OutboundMessage) -> str:
     root = Path(settings.GATEWAY_FILE_ROOT).resolve()
     folder = (root / (rendered.folder or message.destination)).resolve()
     if not folder.is_relative_to(root):
-        raise DeliveryError(f"destination {rendered.folder or message.destination!r} leaves the file root")
+        raise PermanentDeliveryError(f"destination {rendered.folder or message.destination!r} leaves the file root")
     folder.mkdir(parents=True, exist_ok=True)
     name = rendered.name or re.sub(r"[^A-Za-z0-9._-]+", "_", message.idempotency_key) + rendered.suffix
     if "/" in name or name.startswith("."):
-        raise DeliveryError(f"file name {name!r} is not a plain name")
+        raise PermanentDeliveryError(f"file name {name!r} is not a plain name")
     temporary = folder / f".{name}.tmp"
     temporary.write_bytes(rendered.content)
     # Partners pick files up by name; the rename makes a file appear whole or not at all.
@@ -204,7 +212,7 @@ def render_json(message: OutboundMessage) -> RenderedFile:
 
 def _deliver_http(message: OutboundMessage) -> str:
     if not message.destination.startswith(("http://", "https://")):
-        raise DeliveryError(f"destination {message.destination!r} is not an http(s) URL")
+        raise PermanentDeliveryError(f"destination {message.destination!r} is not an http(s) URL")
     body = json.dumps(
         {
             "id": message.pk,

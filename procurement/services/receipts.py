@@ -186,9 +186,14 @@ def _clear_quantity_holds(company: Company, touched: list[POLine], now) -> list[
         resolution_note="goods received now cover the invoiced quantity",
         resolved_at=now,
     )
+    still_open = set(
+        ProcurementException.objects.open()
+        .filter(po_line_id__in={e.po_line_id for e in cleared}, invoice__isnull=False)
+        .values_list("po_line_id", flat=True)
+    )
     for e in cleared:
         line = by_pk[e.po_line_id]
-        if line.match_state == POLine.MatchState.EXCEPTION:
+        if line.match_state == POLine.MatchState.EXCEPTION and line.pk not in still_open:
             line.match_state = POLine.MatchState.MATCHED
     invoice_ids = {e.invoice_id for e in cleared if e.invoice_id}
     still_held = set(

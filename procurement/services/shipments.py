@@ -244,6 +244,9 @@ def _validate(shipment: ShipmentInput) -> None:
         raise DocumentRefused("a ship notice needs a shipment id", code="invalid")
     if not shipment.lines:
         raise DocumentRefused(f"ship notice {shipment.shipment_id} has no lines", code="invalid")
+    for sscc in shipment.packs:
+        if len(sscc) != 18 or not sscc.isdigit():
+            raise DocumentRefused(f"ship notice {shipment.shipment_id}: SSCC {sscc!r} is not 18 digits", code="invalid")
     for line in shipment.lines:
         if line.quantity <= 0:
             raise DocumentRefused(

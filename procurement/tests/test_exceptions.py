@@ -394,11 +394,6 @@ def test_a_new_revision_restarts_the_clock_and_is_flagged_on_its_own(published_p
     assert ProcurementException.objects.count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: exception_reject leaves the declined proposal in POLine.confirmed_quantity, so shipping the "
-    "quantity the buyer insisted on counts as an over-shipment",
-)
 def test_after_rejecting_a_quantity_proposal_the_ordered_quantity_is_the_target(published_po, supplier, buyer_source):
     h.record_ack(supplier, "ACK-1", h.quantity("1", "80"))
     exception_reject(exception_id=ProcurementException.objects.get().pk, source=buyer_source, reason="we need all 100")

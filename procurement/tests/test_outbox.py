@@ -95,15 +95,15 @@ def test_a_file_is_written_whole_under_the_partners_folder(company, plant, edi_s
     assert _attempts(message) == [(1, True, f"wrote {written} ({size} bytes)")]
 
 
-def test_a_destination_that_leaves_the_file_root_fails(company, plant, file_root):
+def test_a_destination_that_leaves_the_file_root_is_dead_lettered_at_once(company, plant, file_root):
     sneaky = factories.SupplierFactory(code="../../escape", channel=Supplier.Channel.EDI)
     h.publish(company, plant, sneaky, number="PO-X")
     message = OutboundMessage.objects.get()
 
-    assert outbox_message_deliver(message_id=message.pk) == "pending"
+    assert outbox_message_deliver(message_id=message.pk) == "dead"
 
     message.refresh_from_db()
-    error = "DeliveryError: destination 'edi/../../escape/outbox' leaves the file root"
+    error = "PermanentDeliveryError: destination 'edi/../../escape/outbox' leaves the file root"
     assert (message.attempts, message.last_error) == (1, error)
     assert _attempts(message) == [(1, False, error)]
     assert not (file_root.parent / "escape").exists()

@@ -160,7 +160,7 @@ def test_an_unknown_po_is_refused(published_po, company):
     exc = ProcurementException.objects.get()
     assert (exc.kind, exc.dedup_key, exc.supplier, exc.po) == (
         "unknown_po",
-        f"unknown_po:{company.pk}:receipt GR-1:corr-sup-0001",
+        f"unknown_po:{company.pk}:receipt GR-1:PO-9999",
         None,
         None,
     )

@@ -255,7 +255,7 @@ def test_an_unknown_po_refuses_the_whole_notice(confirmed_po, supplier):
     exc = ProcurementException.objects.get()
     assert (exc.kind, exc.dedup_key, exc.po, exc.supplier) == (
         "unknown_po",
-        f"unknown_po:{supplier.pk}:ship notice ASN-1:corr-sup-0001",
+        f"unknown_po:{supplier.pk}:ship notice ASN-1:PO-9999",
         None,
         supplier,
     )
@@ -332,7 +332,6 @@ def test_a_po_number_in_two_companies_needs_the_company(confirmed_po, supplier, 
     assert h.po_line(confirmed_po, "1").shipped_quantity == D("0")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: SSCCs listed in ShipmentInput.packs are stored without validation")
 def test_an_invalid_sscc_in_the_pack_list_is_refused(confirmed_po, supplier):
     before = h.counts()
 
@@ -347,11 +346,6 @@ def test_an_invalid_sscc_in_the_pack_list_is_refused(confirmed_po, supplier):
     assert h.counts() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: services.lines.lines_locked links an unknown-line exception to the first PO of the notice, "
-    "not to the PO that lacks the line",
-)
 def test_an_unknown_line_exception_names_the_po_that_lacks_it(confirmed_po, company, plant, supplier):
     second = h.publish(company, plant, supplier, number="PO-2000")
 
@@ -365,11 +359,6 @@ def test_an_unknown_line_exception_names_the_po_that_lacks_it(confirmed_po, comp
     assert ProcurementException.objects.get().po == second
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the dedup key of unknown PO/line refusals (services.lines) includes the correlation id, "
-    "so every re-send of the same notice raises another exception",
-)
 def test_a_resent_notice_for_an_unknown_po_does_not_double_the_exception(confirmed_po, supplier):
     notice = h.asn("ASN-1", ("PO-9999", "1", "10"))
 

@@ -1,7 +1,5 @@
 """Per-line status dimensions derived from quantities, and the header status aggregated from them."""
 
-import pytest
-
 from procurement import inputs
 from procurement.models import PurchaseOrder
 from procurement.services import invoice_record, receipt_record, shipment_record
@@ -141,11 +139,6 @@ def test_the_ship_status_follows_the_confirmed_quantity(published_po, supplier):
     assert (line.ship_status, line.open_quantity, line.backordered_quantity) == ("shipped", D("0"), D("40"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: POLine.receipt_status counts rejected goods as received, so a line whose goods were "
-    "partly rejected shows 'full'",
-)
 def test_rejected_goods_do_not_fulfil_the_line(published_po, supplier):
     h.accept_all(supplier)
 

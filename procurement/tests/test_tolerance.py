@@ -168,11 +168,6 @@ def test_editing_a_rule_takes_effect_at_once(published_po, supplier, company):
     assert _price_exception(supplier, "10.01", line_no="3") is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: deleting rules in bulk (admin 'delete selected', QuerySet.delete) does not bump "
-    "Company.policy_version, so the cached rule set keeps the deleted rule",
-)
 def test_deleting_rules_from_the_admin_list_takes_effect_at_once(
     published_po, supplier, company, admin_client, settings, tmp_path
 ):
@@ -229,7 +224,6 @@ def test_a_proposal_within_an_auto_accept_tolerance_becomes_a_new_revision(publi
     assert published_po.status == "confirmed"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a change request accepted by policy does not record resulting_revision")
 def test_a_change_request_accepted_by_policy_names_the_revision_it_produced(published_po, supplier, company):
     h.rule(company, "price", over_percent=D("5"), auto_accept=True)
     h.record_ack(supplier, "ACK-1", h.price("1", "10.40"))
