@@ -234,8 +234,8 @@ class RevisionOut(serializers.ModelSerializer):
 class ExceptionForSupplierOut(serializers.ModelSerializer):
     """What a supplier may see of an exception: never the buyer's internal notes or evidence."""
 
-    po_number = serializers.CharField(source="po.number", default=None)
-    line_no = serializers.CharField(source="po_line.line_no", default=None)
+    po_number = serializers.CharField(source="po.number", default=None, allow_null=True)
+    line_no = serializers.CharField(source="po_line.line_no", default=None, allow_null=True)
     message = serializers.CharField(source="supplier_message")
 
     class Meta:

@@ -9,7 +9,14 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -52,17 +59,7 @@ PROBLEM = OpenApiResponse(
     ),
     description="RFC 9457 problem details (application/problem+json).",
 )
-ERRORS = {
-    400: PROBLEM,
-    401: PROBLEM,
-    403: PROBLEM,
-    404: PROBLEM,
-    409: PROBLEM,
-    413: PROBLEM,
-    415: PROBLEM,
-    422: PROBLEM,
-    429: PROBLEM,
-}
+ERRORS = {(code, "application/problem+json"): PROBLEM for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -583,7 +580,10 @@ class Webhooks(generics.ListAPIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=["webhooks"])
+@extend_schema_view(
+    get=extend_schema(tags=["webhooks"], responses={200: WebhookOut, **ERRORS}),
+    delete=extend_schema(tags=["webhooks"], responses={204: None, **ERRORS}),
+)
 class WebhookDetail(generics.RetrieveDestroyAPIView):
     """One subscription; DELETE removes it (deliveries still queued for it are not sent)."""
 

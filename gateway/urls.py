@@ -16,3 +16,5 @@ urlpatterns = [
     path("healthz", views.health, name="health"),
     path("metrics", views.metrics, name="metrics"),
 ]
+
+handler404 = "api.middleware.not_found"

@@ -1,0 +1,49 @@
+"""Answers for the API that Django would otherwise give as HTML or as a database error."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from .problems import PROBLEM_BASE
+
+API_PREFIX = "/api/"
+
+
+def problem_response(status: int, title: str, detail: str, code: str) -> JsonResponse:
+    body = {
+        "type": PROBLEM_BASE + code.replace("_", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    return JsonResponse(body, status=status, content_type="application/problem+json")
+
+
+class ApiInputMiddleware:
+    """Refuse query strings holding NUL characters before any view or database sees them.
+
+    PostgreSQL cannot store or compare a NUL in text, so a filter value holding one would fail
+    deep in the database instead of as the client's error.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(API_PREFIX):
+            for name, values in request.GET.lists():
+                if "\x00" in name or any("\x00" in value for value in values):
+                    return problem_response(
+                        400, "Invalid request", f"query parameter {name!r} holds a NUL character", "invalid"
+                    )
+        return self.get_response(request)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 for any URL: problem details under /api/, Django's page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        return problem_response(404, "Not Found", f"No API resource at {request.path}.", "not_found")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
