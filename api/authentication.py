@@ -42,7 +42,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         parts = header.split()
-        if len(parts) != 2 or parts[0] != self.keyword:
+        # Authentication schemes are case-insensitive (RFC 9110 §11.1).
+        if len(parts) != 2 or parts[0].lower() != self.keyword.lower():
             raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <API key>'.")
         key = ApiKey.authenticate(parts[1])
         if key is None:

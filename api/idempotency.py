@@ -9,24 +9,37 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from procurement.services import ProcurementError
+
 from .models import IdempotencyRecord
-from .problems import problem
+from .problems import exception_handler, problem
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("Location", "ETag")
+KEPT_REFUSALS = (ProcurementError, ValidationError, ParseError, UnsupportedMediaType)
 
 
-def idempotent(handle: Callable[[Request], Response], request: Request) -> Response:
+def idempotent(
+    handle: Callable[[Request], Response], request: Request, *, secret_fields: tuple[str, ...] = ()
+) -> Response:
     """Run ``handle`` once per (API key, Idempotency-Key); replay its response for the same body.
 
     A key reused with another body is refused; a key whose first request is still running is
-    refused with 409 so the client retries later; a key past its window starts afresh. A response
-    of 5xx is not kept, so a retry runs again.
+    refused with 409 so the client retries later; a key past its window starts afresh. A document
+    refused as invalid or conflicting is an answer kept and replayed like any other; a request
+    that was not carried out (not found, not allowed, 5xx) is not kept, so a retry runs again.
+    ``secret_fields`` of the response (a secret shown once) are never kept: a replay answers them
+    with null.
     """
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > settings.GATEWAY_INBOUND_MAX_BYTES:
+        # Never read an oversized body, not even to hash it: the handler records and refuses it.
+        return handle(request)
     key = request.headers.get(HEADER, "")
     if not key:
         return problem(
@@ -68,15 +81,22 @@ def idempotent(handle: Callable[[Request], Response], request: Request) -> Respo
         return response
     try:
         response = handle(request)
+    except KEPT_REFUSALS as error:
+        # The request was carried out and refused (invalid, conflict, unknown PO): an answer to replay.
+        response = exception_handler(error, {"request": request})
     except Exception:
+        # Not found, not allowed, or a failure of ours: nothing was done, so nothing to replay.
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
         raise
     if response.status_code >= 500:
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
         return response
+    kept = response.data
+    if secret_fields and isinstance(kept, dict):
+        kept = {name: (None if name in secret_fields else value) for name, value in kept.items()}
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         status_code=response.status_code,
-        response_body=response.data,
+        response_body=kept,
         response_headers={h: response[h] for h in KEPT_HEADERS if h in response},
     )
     return response

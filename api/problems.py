@@ -1,6 +1,7 @@
 """RFC 9457 problem details: the one error shape of the API, from one handler."""
 
 import logging
+import math
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied
@@ -76,7 +77,7 @@ def exception_handler(exc, context) -> Response | None:
     elif isinstance(exc, exceptions.Throttled):
         response = problem(429, "Too many requests", str(exc.detail), "rate_limited")
         if exc.wait is not None:
-            response["Retry-After"] = str(int(exc.wait) + 1)
+            response["Retry-After"] = str(math.ceil(exc.wait))
     elif isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         response = problem(exc.status_code, HTTPStatus(exc.status_code).phrase, str(exc.detail), code)

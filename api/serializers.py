@@ -19,11 +19,13 @@ MAX_LINES = 2000
 
 
 def quantity(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=18, decimal_places=4, **kwargs)
+    # Up to 10^12 - 0.0001 (procurement.models.fields.QUANTITY_LIMIT).
+    return serializers.DecimalField(max_digits=16, decimal_places=4, **kwargs)
 
 
 def price(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=18, decimal_places=6, min_value=Decimal("0"), **kwargs)
+    # Up to 10^10 - 0.000001 (PRICE_LIMIT).
+    return serializers.DecimalField(max_digits=16, decimal_places=6, min_value=Decimal("0"), **kwargs)
 
 
 def text(max_length: int, **kwargs) -> serializers.CharField:
@@ -52,7 +54,9 @@ class AcknowledgementIn(serializers.Serializer):
     document_id = text(80, help_text="Your own id for this acknowledgement; sending it again is a duplicate.")
     po_number = text(40)
     company = optional_text(32)
-    po_revision = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+    po_revision = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=2_147_483_647
+    )
     header = serializers.ChoiceField(choices=inputs.ACK_HEADER_CODES)
     raw_code = optional_text(8)
     acknowledged_on = serializers.DateField(required=False, allow_null=True, default=None)
@@ -110,7 +114,7 @@ class InvoiceIn(serializers.Serializer):
     purpose = serializers.ChoiceField(
         choices=(inputs.INVOICE_PURPOSE_INVOICE, inputs.INVOICE_PURPOSE_CREDIT_MEMO), default="invoice"
     )
-    total = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True, default=None)
+    total = serializers.DecimalField(max_digits=17, decimal_places=2, required=False, allow_null=True, default=None)
     lines = InvoiceLineIn(many=True, min_length=1, max_length=MAX_LINES)
 
     def to_input(self) -> inputs.InvoiceInput:
@@ -137,7 +141,7 @@ class PurchaseOrderIn(serializers.Serializer):
     ship_to = text(32)
     currency = serializers.RegexField(r"^[A-Z]{3}$")
     order_date = serializers.DateField()
-    revision = serializers.IntegerField(min_value=0, default=0)
+    revision = serializers.IntegerField(min_value=0, max_value=2_147_483_647, default=0)
     buyer = optional_text(150)
     notes = optional_text(4000)
     lines = POLineIn(many=True, min_length=1, max_length=MAX_LINES)

@@ -538,7 +538,7 @@ class DeliveryOut(serializers.ModelSerializer):
 
     def get_attempts_log(self, message) -> list[dict]:
         return [
-            {"number": a.number, "at": a.attempted_at, "succeeded": a.succeeded, "detail": a.detail}
+            {"number": a.number, "at": a.attempted_at.isoformat(), "succeeded": a.succeeded, "detail": a.detail}
             for a in message.attempt_log.all()
         ]
 
@@ -563,7 +563,7 @@ class Webhooks(generics.ListAPIView):
 
     @extend_schema(request=WebhookIn, parameters=[IDEMPOTENCY_PARAMETER], responses={201: WebhookCreatedOut, **ERRORS})
     def post(self, request):
-        return idempotent(self._create, request)
+        return idempotent(self._create, request, secret_fields=("signing_secret",))
 
     def _create(self, request) -> Response:
         given = WebhookIn(data=request.data)
@@ -614,7 +614,7 @@ class WebhookRotateSecret(_WebhookAction):
             subscription.save()
             return Response(WebhookOut(subscription).data | {"signing_secret": subscription.signing_secret})
 
-        return idempotent(rotate, request)
+        return idempotent(rotate, request, secret_fields=("signing_secret",))
 
 
 @extend_schema(

@@ -22,6 +22,7 @@ from procurement.models import (
     ProcurementException,
     PurchaseOrder,
 )
+from procurement.models.fields import PRICE_LIMIT, QUANTITY_LIMIT
 
 from . import tolerance
 from .bulk import rows_update
@@ -316,6 +317,10 @@ def _validate(ack: AcknowledgementInput) -> None:
             raise DocumentRefused(f"line {line.line_no}: quantity cannot be negative", code="invalid")
         if line.unit_price is not None and line.unit_price < 0:
             raise DocumentRefused(f"line {line.line_no}: price cannot be negative", code="invalid")
+        if (line.quantity is not None and line.quantity >= QUANTITY_LIMIT) or (
+            line.unit_price is not None and line.unit_price >= PRICE_LIMIT
+        ):
+            raise DocumentRefused(f"line {line.line_no}: quantity or price too large to record", code="invalid")
         seen.add(line.line_no)
 
 

@@ -18,6 +18,7 @@ from procurement.models import (
     ProcurementException,
     PurchaseOrder,
 )
+from procurement.models.fields import AMOUNT_LIMIT, PRICE_LIMIT, QUANTITY_LIMIT
 
 from . import tolerance
 from .bulk import rows_update
@@ -87,6 +88,25 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
             for line in lines.values()
             if line.pk in billed and line.invoiced_quantity + billed[line.pk] < 0
         ]
+        too_large = [
+            line.line_no
+            for line in invoice.lines
+            if line.quantity * line.unit_price >= AMOUNT_LIMIT or line.unit_price >= PRICE_LIMIT
+        ]
+        if (
+            too_large
+            or computed >= AMOUNT_LIMIT
+            or any(
+                line.invoiced_quantity + billed[line.pk] >= QUANTITY_LIMIT
+                for line in lines.values()
+                if line.pk in billed
+            )
+        ):
+            raise DocumentRefused(
+                f"invoice {invoice.invoice_number}: amounts too large to record"
+                + (f" on line {', '.join(too_large)}" if too_large else ""),
+                code="invalid",
+            )
         if over_credited:
             raise DocumentRefused(
                 f"credit memo {invoice.invoice_number} credits more than was invoiced on line "

@@ -24,6 +24,7 @@ from procurement.models import (
     ProcurementException,
     PurchaseOrder,
 )
+from procurement.models.fields import PRICE_LIMIT, QUANTITY_LIMIT
 from suppliers.models import Supplier
 
 from .common import RecordResult, Source, audit_event, jsonable, supplier_notifications
@@ -411,6 +412,8 @@ def _validate(po: PurchaseOrderInput) -> None:
     for line in po.lines:
         if line.quantity <= 0:
             raise DocumentRefused(f"PO {po.number} line {line.line_no}: quantity must be positive", code="invalid")
+        if line.quantity >= QUANTITY_LIMIT or line.unit_price >= PRICE_LIMIT:
+            raise DocumentRefused(f"PO {po.number} line {line.line_no}: quantity or price too large", code="invalid")
         if line.unit_price < 0:
             raise DocumentRefused(f"PO {po.number} line {line.line_no}: price cannot be negative", code="invalid")
 

@@ -22,6 +22,7 @@ from procurement.models import (
     ReceiptLine,
     Shipment,
 )
+from procurement.models.fields import QUANTITY_LIMIT
 
 from .bulk import rows_update
 from .common import RecordResult, Source, audit_event
@@ -110,6 +111,10 @@ def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
         for line in touched:
             line.received_quantity += received[line.pk]
             line.rejected_quantity += rejected[line.pk]
+            if line.received_quantity >= QUANTITY_LIMIT:
+                raise DocumentRefused(
+                    f"{document}: line {line.line_no} would receive more than can be recorded", code="invalid"
+                )
         cleared = _clear_quantity_holds(company, touched, now) if company.three_way_match else []
         rows_update(touched, ["received_quantity", "rejected_quantity", "match_state"])
         AuditEvent.objects.bulk_create(

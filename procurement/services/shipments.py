@@ -20,6 +20,7 @@ from procurement.models import (
     ShipmentPack,
     UomConversion,
 )
+from procurement.models.fields import QUANTITY_LIMIT
 
 from . import tolerance
 from .bulk import rows_update
@@ -109,6 +110,11 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
         drafts = []
         for line in touched:
             line.shipped_quantity += shipped[line.pk]
+            if line.shipped_quantity >= QUANTITY_LIMIT:
+                raise DocumentRefused(
+                    f"{document}: PO {line.po.number} line {line.line_no} would ship more than can be recorded",
+                    code="invalid",
+                )
             drafts += _findings(line, supplier, rules, company, record, source, now)
         open_keys = (
             set(

@@ -1,0 +1,277 @@
+"""Tenant isolation: every endpoint of api/urls.py with four personas, and read-only keys on every write.
+
+owner = BOLTS's key (PO-1000 and everything around it is BOLTS's); outsider = NUTS's key; system = the ERP's
+key; anonymous = no key. Another supplier's object is "not found", exactly like a missing one; another
+supplier's list is empty; a POST naming another supplier's PO is refused as an unknown PO. A denial changes
+nothing and queues nothing.
+"""
+
+import pytest
+from django.urls import resolve
+
+from api import urls
+from api.models import WebhookSubscription
+from procurement import factories
+from procurement.models import InboundDocument, Invoice, OutboundMessage
+from procurement.services import outbox_message_deliver, purchase_order_change
+
+from .conftest import (
+    GUARDED,
+    Api,
+    ack_body,
+    all_counts,
+    invoice_body,
+    po_body,
+    price_change_ack,
+    receipt_body,
+    results,
+    shipment_body,
+)
+
+PERSONAS = ("owner", "outsider", "system", "anonymous")
+
+# name: (method, path, body, expected status for owner, outsider, system, anonymous)
+ENDPOINTS = {
+    "schema": ("GET", "/api/schema/", None, (200, 200, 200, 200)),
+    "docs": ("GET", "/api/docs/", None, (200, 200, 200, 200)),
+    "po-list": ("GET", "/api/v1/purchase-orders/", None, (200, 200, 403, 401)),
+    "po-detail": ("GET", "/api/v1/purchase-orders/{po}/", None, (200, 404, 403, 401)),
+    "revision-list": ("GET", "/api/v1/purchase-orders/{po}/revisions/", None, (200, 404, 403, 401)),
+    "revision-detail": ("GET", "/api/v1/purchase-orders/{po}/revisions/1/", None, (200, 404, 403, 401)),
+    "ack-create": ("POST", "/api/v1/acknowledgements/", ack_body("ACK-MATRIX"), (201, 422, 403, 401)),
+    "shipment-create": ("POST", "/api/v1/shipments/", shipment_body("ASN-MATRIX"), (201, 422, 403, 401)),
+    "invoice-list": ("GET", "/api/v1/invoices/", None, (200, 200, 403, 401)),
+    "invoice-create": ("POST", "/api/v1/invoices/", invoice_body("INV-MATRIX"), (201, 422, 403, 401)),
+    "invoice-detail": ("GET", "/api/v1/invoices/{invoice}/", None, (200, 404, 403, 401)),
+    "document-list": ("GET", "/api/v1/documents/", None, (200, 200, 403, 401)),
+    "document-detail": ("GET", "/api/v1/documents/{document}/", None, (200, 404, 403, 401)),
+    "exception-list": ("GET", "/api/v1/exceptions/", None, (200, 200, 403, 401)),
+    "system-po-create": ("POST", "/api/v1/system/purchase-orders/", po_body("PO-MATRIX"), (403, 403, 201, 401)),
+    "system-receipt-create": ("POST", "/api/v1/system/receipts/", receipt_body("GR-MATRIX"), (403, 403, 201, 401)),
+    "system-exception-list": ("GET", "/api/v1/system/exceptions/", None, (403, 403, 200, 401)),
+    "webhook-list": ("GET", "/api/v1/webhooks/", None, (200, 200, 200, 401)),
+    "webhook-create": (
+        "POST",
+        "/api/v1/webhooks/",
+        {"url": "https://hooks.example/new", "events": ["po.published"]},
+        (201, 201, 201, 401),
+    ),
+    "webhook-detail": ("GET", "/api/v1/webhooks/{webhook}/", None, (200, 404, 404, 401)),
+    "webhook-delete": ("DELETE", "/api/v1/webhooks/{webhook}/", None, (204, 404, 404, 401)),
+    "webhook-rotate": ("POST", "/api/v1/webhooks/{webhook}/rotate-secret/", None, (200, 404, 404, 401)),
+    "webhook-enable": ("POST", "/api/v1/webhooks/{webhook}/enable/", None, (200, 404, 404, 401)),
+    "webhook-deliveries": ("GET", "/api/v1/webhooks/{webhook}/deliveries/", None, (200, 404, 404, 401)),
+    "webhook-redeliver": (
+        "POST",
+        "/api/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver/",
+        None,
+        (202, 404, 404, 401),
+    ),
+}
+
+GUARDED_NAMES = {model.__name__ for model in GUARDED}
+WRITES = [name for name, (method, *_rest) in ENDPOINTS.items() if method in ("POST", "DELETE")]
+SYSTEM_WRITES = {"system-po-create", "system-receipt-create"}
+
+
+def test_the_matrix_covers_every_route_of_the_api():
+    ids = dict.fromkeys(["po", "invoice", "document", "webhook", "erp_webhook", "delivery"], 1)
+    covered = {resolve(template.format(**ids)).route for _method, template, _body, _expected in ENDPOINTS.values()}
+
+    assert covered == {f"api/{pattern.pattern}" for pattern in urls.urlpatterns}
+
+
+@pytest.fixture
+def world(published_po, supplier, owner, system, erp, settings):
+    """BOLTS's side of things, made through the API where the API makes them.
+
+    PO-1000 at revision 1; an acknowledgement with a price change (so a document and an exception); an
+    invoice on hold; a webhook subscription with a dead delivery; and the ERP's own subscription.
+    """
+    settings.GATEWAY_OUTBOX_MAX_ATTEMPTS = 1
+    webhook = WebhookSubscription.objects.create(
+        api_key_kind="supplier", supplier=supplier, url="http://127.0.0.1:9/hooks", events=["po.changed"]
+    )
+    erp_webhook = WebhookSubscription.objects.create(
+        api_key_kind="system", system_name="ERP", url="http://127.0.0.1:9/erp", events=["exception.raised"]
+    )
+    change = factories.po_input(company="ACME", supplier="BOLTS", plant="DET", revision=1, quantity=120)
+    purchase_order_change(po=change, source=erp)
+    delivery = OutboundMessage.objects.get(event="po.changed", subscription_ref=webhook.pk)
+    # Nothing listens on the discard port: the only attempt fails and the delivery rests in the dead letter.
+    assert outbox_message_deliver(message_id=delivery.pk) == "dead"
+    assert owner.post("/api/v1/acknowledgements/", price_change_ack()).status_code == 201
+    assert owner.post("/api/v1/invoices/", invoice_body()).status_code == 201
+    return {
+        "po": published_po.pk,
+        "invoice": Invoice.objects.get().pk,
+        "document": InboundDocument.objects.get(document_type="acknowledgement").pk,
+        "webhook": webhook.pk,
+        "erp_webhook": erp_webhook.pk,
+        "delivery": delivery.pk,
+    }
+
+
+def snapshot() -> dict:
+    """Everything a denied request could touch: row counts, subscriptions as they are, deliveries' states."""
+    return {
+        "counts": all_counts(),
+        "subscriptions": list(WebhookSubscription.objects.order_by("id").values()),
+        "deliveries": list(OutboundMessage.objects.order_by("id").values("id", "state", "attempts", "max_attempts")),
+    }
+
+
+def call(api: Api, method: str, path: str, body):
+    if method == "GET":
+        return api.get(path)
+    if method == "DELETE":
+        return api.delete(path)
+    return api.post(path, body)
+
+
+def matrix():
+    for endpoint in ENDPOINTS:
+        for persona in PERSONAS:
+            yield pytest.param(endpoint, persona, id=f"{endpoint}-{persona}")
+
+
+@pytest.mark.parametrize("endpoint, persona", list(matrix()))
+def test_every_endpoint_answers_each_persona_exactly(endpoint, persona, world, request):
+    method, template, body, expected = ENDPOINTS[endpoint]
+    status = expected[PERSONAS.index(persona)]
+    api = request.getfixturevalue(persona)
+    path = template.format(**world)
+    before = snapshot()
+
+    response = call(api, method, path, body)
+
+    assert response.status_code == status, response.content
+    if status in (401, 403, 404):
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["status"] == status
+        assert response.json()["code"] == {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}[status]
+        assert snapshot() == before
+    if status == 401:
+        assert response["WWW-Authenticate"] == "Bearer"
+    if status == 404:
+        # Another supplier's object and an object that does not exist are indistinguishable.
+        missing = call(api, method, template.format(**dict.fromkeys(world, 987654)), body)
+        assert (missing.status_code, missing.json()) == (404, response.json())
+    if status == 422:
+        assert response.json()["code"] == "unknown_po"
+        assert (
+            response.json()["detail"]
+            == {
+                "ack-create": "PO PO-1000 is not known",
+                "shipment-create": "ship notice ASN-MATRIX: PO PO-1000 is not known",
+                "invoice-create": "invoice INV-MATRIX: PO PO-1000 is not known",
+            }[endpoint]
+        )
+        # Stored first, then refused: the payload is on file as NUTS's; nothing else changed.
+        after = snapshot()
+        assert {k: v for k, v in after["counts"].items() if k in GUARDED_NAMES} == {
+            k: v for k, v in before["counts"].items() if k in GUARDED_NAMES
+        }
+        assert after["counts"]["InboundDocument"] == before["counts"]["InboundDocument"] + 1
+        assert (after["subscriptions"], after["deliveries"]) == (before["subscriptions"], before["deliveries"])
+        document = InboundDocument.objects.latest("id")
+        assert (document.sender, document.state, document.outcome_code) == ("NUTS", "refused", "unknown_po")
+
+
+def test_owner_lists_hold_exactly_its_own_rows(world, owner):
+    assert [po["number"] for po in results(owner.get("/api/v1/purchase-orders/"))] == ["PO-1000"]
+    assert [r["revision"] for r in results(owner.get(f"/api/v1/purchase-orders/{world['po']}/revisions/"))] == [0, 1]
+    assert [i["invoice_number"] for i in results(owner.get("/api/v1/invoices/"))] == ["INV-1"]
+    assert [(d["document_type"], d["state"]) for d in results(owner.get("/api/v1/documents/"))] == [
+        ("invoice", "processed"),
+        ("acknowledgement", "processed"),
+    ]
+    assert sorted(e["kind"] for e in results(owner.get("/api/v1/exceptions/"))) == [
+        "invoice_quantity_mismatch",
+        "price_deviation",
+    ]
+    assert [w["id"] for w in results(owner.get("/api/v1/webhooks/"))] == [world["webhook"]]
+    assert [d["id"] for d in results(owner.get(f"/api/v1/webhooks/{world['webhook']}/deliveries/"))] == [
+        world["delivery"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/purchase-orders/",
+        "/api/v1/invoices/",
+        "/api/v1/documents/",
+        "/api/v1/exceptions/",
+        "/api/v1/webhooks/",
+    ],
+)
+def test_another_supplier_gets_an_empty_list(world, outsider, path):
+    response = outsider.get(path)
+
+    assert response.status_code == 200
+    assert results(response) == []
+
+
+def test_the_system_sees_every_exception_and_only_its_own_webhooks(world, system):
+    exceptions = results(system.get("/api/v1/system/exceptions/"))
+    webhooks = results(system.get("/api/v1/webhooks/"))
+
+    assert sorted((e["kind"], e["supplier"]) for e in exceptions) == [
+        ("invoice_quantity_mismatch", "BOLTS"),
+        ("price_deviation", "BOLTS"),
+    ]
+    assert [w["id"] for w in webhooks] == [world["erp_webhook"]]
+
+
+@pytest.mark.parametrize("persona", ["owner", "outsider"])
+@pytest.mark.parametrize(
+    "method, template",
+    [
+        ("GET", "/api/v1/webhooks/{erp_webhook}/"),
+        ("DELETE", "/api/v1/webhooks/{erp_webhook}/"),
+        ("POST", "/api/v1/webhooks/{erp_webhook}/rotate-secret/"),
+        ("POST", "/api/v1/webhooks/{erp_webhook}/enable/"),
+        ("GET", "/api/v1/webhooks/{erp_webhook}/deliveries/"),
+    ],
+)
+def test_suppliers_cannot_reach_the_systems_webhooks(world, persona, method, template, request):
+    api = request.getfixturevalue(persona)
+    before = snapshot()
+
+    response = call(api, method, template.format(**world), None)
+
+    assert response.status_code == 404
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("endpoint", WRITES)
+def test_a_read_only_key_may_not_write(endpoint, world, owner_reader, system_reader):
+    method, template, body, _expected = ENDPOINTS[endpoint]
+    api = system_reader if endpoint in SYSTEM_WRITES else owner_reader
+    before = snapshot()
+
+    response = call(api, method, template.format(**world), body)
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == "This API key may only read."
+    assert response.json()["code"] == "permission_denied"
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/purchase-orders/", "/api/v1/purchase-orders/{po}/revisions/", "/api/v1/documents/", "/api/v1/webhooks/"],
+)
+def test_a_read_only_key_reads(world, owner_reader, path):
+    assert owner_reader.get(path.format(**world)).status_code == 200
+
+
+def test_created_webhooks_belong_to_the_caller(world, outsider, system, other_supplier):
+    by_nuts = outsider.post("/api/v1/webhooks/", {"url": "https://nuts.example/h", "events": ["po.published"]})
+    by_erp = system.post("/api/v1/webhooks/", {"url": "https://erp.example/h", "events": ["po.published"]})
+
+    nuts = WebhookSubscription.objects.get(pk=by_nuts.json()["id"])
+    erp = WebhookSubscription.objects.get(pk=by_erp.json()["id"])
+    assert (nuts.api_key_kind, nuts.supplier, nuts.system_name) == ("supplier", other_supplier, "")
+    assert (erp.api_key_kind, erp.supplier, erp.system_name) == ("system", None, "ERP")

@@ -1,0 +1,113 @@
+"""What a supplier may see: its exceptions as told to it, its documents with their exceptions, held invoices."""
+
+from procurement.models import ProcurementException
+from procurement.services import Source, exception_dismiss
+
+from .conftest import invoice_body, price_change_ack, results
+
+SUPPLIER_EXCEPTION_FIELDS = ["id", "kind", "state", "po_number", "line_no", "message", "raised_at", "resolved_at"]
+
+
+def test_a_supplier_sees_only_the_message_meant_for_it(published_po, owner, buyer):
+    created = owner.post("/api/v1/acknowledgements/", price_change_ack())
+    exception = ProcurementException.objects.get()
+    exception_dismiss(
+        exception_id=exception.pk,
+        source=Source(channel="portal", label="buyer", actor=buyer),
+        reason="INTERNAL: BOLTS is on the watch list",
+    )
+    exception.refresh_from_db()
+
+    listed = owner.get("/api/v1/exceptions/")
+
+    assert exception.summary == "PO PO-1000 line 2: price 13.5 instead of 10"
+    assert exception.evidence["expected"] == "10"
+    (shown,) = results(listed)
+    assert list(shown) == SUPPLIER_EXCEPTION_FIELDS
+    assert (shown["id"], shown["kind"], shown["state"], shown["po_number"], shown["line_no"], shown["message"]) == (
+        exception.pk,
+        "price_deviation",
+        "dismissed",
+        "PO-1000",
+        "2",
+        "price 13.5 instead of 10",
+    )
+    assert shown["resolved_at"] is not None
+    for answer in (created, listed):
+        assert b"watch list" not in answer.content
+        assert b"evidence" not in answer.content
+        assert b"summary" not in answer.content
+        assert b"severity" not in answer.content
+    (raised,) = created.json()["exceptions"]
+    assert list(raised) == SUPPLIER_EXCEPTION_FIELDS
+    assert raised["message"] == "price 13.5 instead of 10"
+
+
+def test_the_buyers_systems_see_the_whole_exception(published_po, owner, system):
+    owner.post("/api/v1/acknowledgements/", price_change_ack())
+
+    (shown,) = results(system.get("/api/v1/system/exceptions/"))
+
+    assert (shown["summary"], shown["severity"], shown["supplier"]) == (
+        "PO PO-1000 line 2: price 13.5 instead of 10",
+        "financial_mismatch",
+        "BOLTS",
+    )
+    assert shown["evidence"]["actual"] == "13.500000"
+
+
+def test_system_exceptions_filter_by_state_and_severity(published_po, owner, system, buyer):
+    owner.post("/api/v1/acknowledgements/", price_change_ack())
+    owner.post("/api/v1/invoices/", invoice_body())
+    price = ProcurementException.objects.get(kind="price_deviation")
+    exception_dismiss(exception_id=price.pk, source=Source(channel="portal", label="buyer", actor=buyer), reason="ok")
+
+    def kinds(params):
+        return sorted(e["kind"] for e in results(system.get("/api/v1/system/exceptions/", params)))
+
+    assert kinds({}) == ["invoice_quantity_mismatch", "price_deviation"]
+    assert kinds({"state": "open"}) == ["invoice_quantity_mismatch"]
+    assert kinds({"state": "dismissed"}) == ["price_deviation"]
+    assert kinds({"severity": "financial_mismatch"}) == ["invoice_quantity_mismatch", "price_deviation"]
+    assert kinds({"severity": "production_stop"}) == []
+
+
+def test_documents_list_shows_the_exceptions_each_document_raised(published_po, owner):
+    ack = owner.post("/api/v1/acknowledgements/", price_change_ack())
+    invoice = owner.post("/api/v1/invoices/", invoice_body())
+
+    listed = results(owner.get("/api/v1/documents/"))
+    one = owner.get(f"/api/v1/documents/{ack.json()['document']}/")
+
+    assert [d["id"] for d in listed] == [invoice.json()["document"], ack.json()["document"]]
+    assert [(e["kind"], e["message"]) for e in listed[1]["exceptions"]] == [
+        ("price_deviation", "price 13.5 instead of 10")
+    ]
+    assert [e["kind"] for e in listed[0]["exceptions"]] == ["invoice_quantity_mismatch"]
+    assert all(list(e) == SUPPLIER_EXCEPTION_FIELDS for d in listed for e in d["exceptions"])
+    assert one.status_code == 200
+    assert one.json() == listed[1]
+    assert "content" not in one.json()
+
+
+def test_an_invoice_on_hold_says_why(published_po, owner):
+    created = owner.post("/api/v1/invoices/", invoice_body())
+
+    listed = results(owner.get("/api/v1/invoices/"))
+    one = owner.get(f"/api/v1/invoices/{created.json()['record']}/")
+
+    assert one.status_code == 200
+    invoice = one.json()
+    assert (invoice["invoice_number"], invoice["po_number"], invoice["match_status"]) == ("INV-1", "PO-1000", "on_hold")
+    assert invoice["hold_reason"] == "line 1: 40 invoiced in all against 0 received"
+    assert invoice["total"] == "400.00"
+    assert invoice["lines"] == [
+        {
+            "line_no": "1",
+            "quantity": "40.0000",
+            "unit_price": "10.000000",
+            "amount": "400.00",
+            "match_status": "exception",
+        }
+    ]
+    assert listed == [invoice]

@@ -1,0 +1,408 @@
+"""Webhooks: subscriptions through the API, signed deliveries to a real receiver, retries, disabling, fan-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+from api.models import IdempotencyRecord, WebhookSubscription
+from api.webhooks import verify
+from procurement import factories
+from procurement.models import DeliveryAttempt, OutboundMessage, ProcurementException
+from procurement.services import Source, exception_dismiss, outbox_message_deliver, purchase_order_change
+
+from .conftest import ack_body, po_body, price_change_ack, results
+
+HOOKS = "/api/v1/webhooks/"
+WHSEC = re.compile(r"whsec_[0-9a-f]{64}")
+
+
+@dataclass
+class Receiver:
+    """A webhook endpoint on 127.0.0.1 that answers with ``status`` and keeps every request as it arrived."""
+
+    url: str = ""
+    status: int = 204
+    received: list = field(default_factory=list)
+
+
+@pytest.fixture
+def receiver():
+    state = Receiver()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            raw = self.rfile.read(int(self.headers["Content-Length"]))
+            state.received.append((dict(self.headers), raw))
+            self.send_response(state.status)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def subscribe(api, url: str, events: list[str]) -> dict:
+    response = api.post(HOOKS, {"url": url, "events": events})
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def deliveries(subscription_id: int) -> list[OutboundMessage]:
+    return list(OutboundMessage.objects.filter(subscription_ref=subscription_id).order_by("id"))
+
+
+# Subscriptions ----------------------------------------------------------------------------------
+
+
+def test_the_signing_secret_is_shown_once(owner, supplier):
+    created = owner.post(HOOKS, {"url": "https://hooks.bolts.example/gw", "events": ["po.published", "po.changed"]})
+
+    assert created.status_code == 201
+    body = created.json()
+    subscription = WebhookSubscription.objects.get()
+    assert WHSEC.fullmatch(body["signing_secret"])
+    assert body["signing_secret"] == subscription.signing_secret
+    assert body["id"] == subscription.pk
+    assert (body["url"], body["events"], body["active"], body["consecutive_failures"]) == (
+        "https://hooks.bolts.example/gw",
+        ["po.changed", "po.published"],
+        True,
+        0,
+    )
+    assert (subscription.api_key_kind, subscription.supplier) == ("supplier", supplier)
+    for shown in (owner.get(HOOKS), owner.get(f"{HOOKS}{subscription.pk}/")):
+        assert shown.status_code == 200
+        assert b"signing_secret" not in shown.content
+        assert body["signing_secret"].encode() not in shown.content
+    assert owner.get(f"{HOOKS}{subscription.pk}/").json() == {k: v for k, v in body.items() if k != "signing_secret"}
+
+
+def test_the_signing_secret_is_not_kept_anywhere(owner):
+    secret = subscribe(owner, "https://hooks.bolts.example/gw", ["po.published"])["signing_secret"]
+
+    stored = json.dumps(list(IdempotencyRecord.objects.values("response_body", "response_headers")))
+
+    assert secret not in stored
+
+
+def test_rotating_changes_the_secret_and_the_old_one_stops_verifying(owner, published_po, receiver, system):
+    created = subscribe(owner, receiver.url, ["po.changed"])
+
+    rotated = owner.post(f"{HOOKS}{created['id']}/rotate-secret/")
+
+    assert rotated.status_code == 200
+    new = rotated.json()["signing_secret"]
+    assert WHSEC.fullmatch(new)
+    assert new != created["signing_secret"]
+    assert WebhookSubscription.objects.get().signing_secret == new
+    assert {k: v for k, v in rotated.json().items() if k != "signing_secret"} == {
+        k: v for k, v in created.items() if k != "signing_secret"
+    }
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-1000", revision=1))
+    (message,) = deliveries(created["id"])
+    assert outbox_message_deliver(message_id=message.pk) == "delivered"
+    ((headers, raw),) = receiver.received
+    assert verify(new, headers["Gateway-Signature"], raw)
+    assert not verify(created["signing_secret"], headers["Gateway-Signature"], raw)
+
+
+@pytest.mark.parametrize(
+    "body, errors",
+    [
+        (
+            {"url": "https://h.example/x", "events": ["po.published", "po.deleted"]},
+            [{"field": "events[1]", "message": '"po.deleted" is not a valid choice.', "code": "invalid_choice"}],
+        ),
+        (
+            {"url": "https://h.example/x", "events": []},
+            [{"field": "events", "message": "Ensure this field has at least 1 elements.", "code": "min_length"}],
+        ),
+        (
+            {"url": "not a url", "events": ["po.published"]},
+            [{"field": "url", "message": "Enter a valid URL.", "code": "invalid"}],
+        ),
+        (
+            {"url": "https://h.example/x"},
+            [{"field": "events", "message": "This field is required.", "code": "required"}],
+        ),
+    ],
+)
+def test_subscriptions_are_validated(owner, body, errors):
+    response = owner.post(HOOKS, body)
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == errors
+    assert WebhookSubscription.objects.count() == 0
+
+
+def test_events_are_kept_once_and_sorted(owner):
+    created = subscribe(owner, "https://h.example/x", ["po.published", "exception.raised", "po.published"])
+
+    assert created["events"] == ["exception.raised", "po.published"]
+
+
+def test_delete_removes_the_subscription(owner):
+    created = subscribe(owner, "https://h.example/x", ["po.published"])
+
+    response = owner.delete(f"{HOOKS}{created['id']}/")
+
+    assert response.status_code == 204
+    assert WebhookSubscription.objects.count() == 0
+
+
+# Deliveries to a real receiver -----------------------------------------------------------------
+
+
+def test_a_delivery_is_signed_the_way_a_receiver_verifies_it(owner, supplier, system, receiver, published_po):
+    created = subscribe(owner, receiver.url, ["po.published"])
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-2000"))
+    (message,) = deliveries(created["id"])
+
+    state = outbox_message_deliver(message_id=message.pk)
+
+    assert state == "delivered"
+    ((headers, raw),) = receiver.received
+    secret = created["signing_secret"]
+    signature = headers["Gateway-Signature"]
+    assert re.fullmatch(r"t=\d+,v1=[0-9a-f]{64}", signature)
+    assert abs(int(signature.split(",")[0][2:]) - time.time()) < 60
+    assert verify(secret, signature, raw)
+    # What a receiver must refuse: a changed body, a stale timestamp, another secret, a mangled header.
+    assert not verify(secret, signature, raw.replace(b"PO-2000", b"PO-2001"))
+    assert not verify(secret, signature, raw + b" ")
+    assert not verify(secret, signature, raw, now=time.time() + 301)
+    assert not verify("whsec_" + "0" * 64, signature, raw)
+    assert not verify(secret, signature.replace("t=", "ts="), raw)
+    assert (headers["Gateway-Event"], headers["Idempotency-Key"], headers["Gateway-Delivery"]) == (
+        "po.published",
+        f"po.published:ACME:PO-2000:0:wh{created['id']}",
+        str(message.pk),
+    )
+    body = json.loads(raw)
+    assert (body["id"], body["event"], body["data"]["po"]["number"]) == (message.pk, "po.published", "PO-2000")
+    listed = results(owner.get(f"{HOOKS}{created['id']}/deliveries/"))
+    assert [(d["id"], d["event"], d["state"], d["attempts"]) for d in listed] == [
+        (message.pk, "po.published", "delivered", 1)
+    ]
+    assert [(a["number"], a["succeeded"], a["detail"]) for a in listed[0]["attempts_log"]] == [(1, True, "HTTP 204")]
+
+
+def test_a_failed_delivery_is_retried_with_backoff_and_the_same_idempotency_key(
+    owner, system, receiver, published_po, settings
+):
+    settings.GATEWAY_OUTBOX_BACKOFF_SECONDS = 30
+    created = subscribe(owner, receiver.url, ["po.published"])
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-2000"))
+    (message,) = deliveries(created["id"])
+    receiver.status = 503
+
+    assert outbox_message_deliver(message_id=message.pk) == "pending"
+    message.refresh_from_db()
+    assert (message.attempts, message.last_error) == (1, "DeliveryError: HTTP 503")
+    attempt = DeliveryAttempt.objects.get(message=message)
+    assert message.next_attempt_at - attempt.attempted_at == dt.timedelta(seconds=30)
+    # Not due yet: a second call does not try.
+    assert outbox_message_deliver(message_id=message.pk) == "pending"
+    assert len(receiver.received) == 1
+    assert WebhookSubscription.objects.get().consecutive_failures == 1
+
+    OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=message.created_at)
+    receiver.status = 200
+    assert outbox_message_deliver(message_id=message.pk) == "delivered"
+
+    assert [h["Idempotency-Key"] for h, _ in receiver.received] == [
+        f"po.published:ACME:PO-2000:0:wh{created['id']}"
+    ] * 2
+    assert list(DeliveryAttempt.objects.filter(message=message).values_list("number", "succeeded", "detail")) == [
+        (1, False, "DeliveryError: HTTP 503"),
+        (2, True, "HTTP 200"),
+    ]
+    assert WebhookSubscription.objects.get().consecutive_failures == 0
+
+
+def test_a_subscription_failing_too_often_is_disabled_and_its_owner_told(
+    owner, system, receiver, published_po, settings
+):
+    settings.GATEWAY_WEBHOOK_DISABLE_AFTER = 3
+    settings.GATEWAY_OUTBOX_BACKOFF_SECONDS = 0
+    receiver.status = 500
+    created = subscribe(owner, receiver.url, ["po.published"])
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-2000"))
+    (message,) = deliveries(created["id"])
+
+    states = [outbox_message_deliver(message_id=message.pk) for _ in range(3)]
+
+    assert states == ["pending", "pending", "pending"]
+    subscription = WebhookSubscription.objects.get()
+    assert (subscription.active, subscription.consecutive_failures) == (False, 3)
+    assert subscription.disabled_at is not None
+    assert subscription.disabled_reason == "3 deliveries in a row failed: DeliveryError: HTTP 500"
+    (mail,) = OutboundMessage.objects.filter(event="webhook.disabled")
+    assert (mail.kind, mail.destination, mail.state) == ("email", "orders@bolts.example", "pending")
+    assert mail.payload == {
+        "url": receiver.url,
+        "reason": subscription.disabled_reason,
+        "subscription": subscription.pk,
+    }
+    shown = owner.get(f"{HOOKS}{subscription.pk}/").json()
+    assert (shown["active"], shown["disabled_reason"]) == (False, subscription.disabled_reason)
+    # A disabled subscription gets nothing new, and what was queued for it is not sent.
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-2001"))
+    assert len(deliveries(subscription.pk)) == 1
+    assert outbox_message_deliver(message_id=message.pk) == "pending"
+    assert len(receiver.received) == 3
+    assert OutboundMessage.objects.filter(event="webhook.disabled").count() == 1
+
+    enabled = owner.post(f"{HOOKS}{subscription.pk}/enable/")
+
+    assert enabled.status_code == 200
+    assert (enabled.json()["active"], enabled.json()["consecutive_failures"], enabled.json()["disabled_at"]) == (
+        True,
+        0,
+        None,
+    )
+    receiver.status = 204
+    assert outbox_message_deliver(message_id=message.pk) == "delivered"
+
+
+def test_redelivering_a_pending_delivery_is_not_possible(owner, system, published_po):
+    created = subscribe(owner, "http://127.0.0.1:9/hooks", ["po.published"])
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-2000"))
+    (message,) = deliveries(created["id"])
+
+    response = owner.post(f"{HOOKS}{created['id']}/deliveries/{message.pk}/redeliver/")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_action"
+    assert response.json()["detail"] == f"outbound message {message.pk} is pending, not in the dead letter"
+
+
+def test_redelivering_a_delivered_message(owner, system, receiver, published_po):
+    created = subscribe(owner, receiver.url, ["po.published"])
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-2000"))
+    (message,) = deliveries(created["id"])
+    outbox_message_deliver(message_id=message.pk)
+    owner.client.raise_request_exception = False
+
+    response = owner.post(f"{HOOKS}{created['id']}/deliveries/{message.pk}/redeliver/", key="redeliver-1")
+    retry = owner.post(f"{HOOKS}{created['id']}/deliveries/{message.pk}/redeliver/", key="redeliver-1")
+
+    assert response.status_code == 202
+    assert (response.json()["id"], response.json()["state"]) == (message.pk, "pending")
+    assert (retry.status_code, retry.get("Idempotent-Replayed")) == (202, "true")
+    assert outbox_message_deliver(message_id=message.pk) == "delivered"
+    assert [h["Idempotency-Key"] for h, _ in receiver.received] == [message.idempotency_key] * 2
+
+
+# Which events go where ---------------------------------------------------------------------------
+
+
+def trigger_po_published(env):
+    env.system.post("/api/v1/system/purchase-orders/", po_body("PO-2000"))
+
+
+def trigger_po_changed(env):
+    change = factories.po_input(company="ACME", supplier="BOLTS", plant="DET", revision=1, quantity=150)
+    purchase_order_change(po=change, source=env.erp)
+
+
+def trigger_exception_raised(env):
+    env.owner.post("/api/v1/acknowledgements/", price_change_ack())
+
+
+def trigger_exception_resolved(env):
+    env.owner.post("/api/v1/acknowledgements/", price_change_ack())
+    exception_dismiss(
+        exception_id=ProcurementException.objects.get().pk,
+        source=Source(channel="portal", label="buyer", actor=env.buyer),
+        reason="INTERNAL NOTE",
+    )
+
+
+def trigger_document_processed(env):
+    env.owner.post("/api/v1/acknowledgements/", ack_body())
+
+
+TRIGGERS = {
+    "po.published": trigger_po_published,
+    "po.changed": trigger_po_changed,
+    "exception.raised": trigger_exception_raised,
+    "exception.resolved": trigger_exception_resolved,
+    "document.processed": trigger_document_processed,
+}
+
+
+@dataclass
+class Env:
+    owner: object
+    outsider: object
+    system: object
+    erp: Source
+    buyer: object
+
+
+@pytest.mark.parametrize("event", list(TRIGGERS))
+def test_each_event_reaches_exactly_its_subscribers(event, owner, outsider, system, erp, buyer, published_po):
+    wanted = subscribe(owner, "https://bolts.example/wanted", [event])
+    other_events = subscribe(owner, "https://bolts.example/other", [e for e in TRIGGERS if e != event])
+    nuts = subscribe(outsider, "https://nuts.example/all", list(TRIGGERS))
+    erp_hook = subscribe(system, "https://erp.example/all", [event])
+    # Only what the event itself causes is counted.
+    before = {s["id"]: len(deliveries(s["id"])) for s in (wanted, other_events, nuts, erp_hook)}
+
+    TRIGGERS[event](Env(owner, outsider, system, erp, buyer))
+
+    def new(subscription):
+        return [m for m in deliveries(subscription["id"])[before[subscription["id"]] :] if m.event == event]
+
+    (to_bolts,) = new(wanted)
+    (to_erp,) = new(erp_hook)
+    assert new(other_events) == []
+    assert new(nuts) == []
+    assert (to_bolts.kind, to_bolts.destination, to_bolts.state) == ("http", "https://bolts.example/wanted", "pending")
+    assert to_bolts.idempotency_key.endswith(f":wh{wanted['id']}")
+    if event == "exception.raised":
+        (seen,) = to_bolts.payload["exceptions"]
+        assert seen == {
+            "id": ProcurementException.objects.get().pk,
+            "kind": "price_deviation",
+            "po_number": "PO-1000",
+            "line_no": "2",
+            "message": "price 13.5 instead of 10",
+        }
+        (full,) = to_erp.payload["exceptions"]
+        assert full["evidence"]["actual"] == "13.500000"
+        assert full["summary"] == "PO PO-1000 line 2: price 13.5 instead of 10"
+    if event == "exception.resolved":
+        assert to_bolts.payload == {
+            "id": ProcurementException.objects.get().pk,
+            "kind": "price_deviation",
+            "po_number": "PO-1000",
+            "line_no": "2",
+            "message": "price 13.5 instead of 10",
+            "resolution": "dismissed",
+        }
+        assert to_erp.payload["note"] == "INTERNAL NOTE"
+    if event == "document.processed":
+        assert (to_bolts.payload["document_type"], to_bolts.payload["state"], to_bolts.payload["outcome"]) == (
+            "acknowledgement",
+            "processed",
+            "applied",
+        )
+    assert "INTERNAL NOTE" not in json.dumps(to_bolts.payload)
+    assert "evidence" not in json.dumps(to_bolts.payload)
