@@ -2,6 +2,8 @@
 engine, mappers to the canonical procurement inputs, and generators. No Django imports.
 
     doc = parse(data)                         # Document → Interchange → Group → TransactionSet
+    for item in stream(path): ...             # big files: each set, group, interchange as it ends
+    doc = parse_file(path)                    # parse(), reading the file in chunks
     reports = validate(doc)                   # GroupReport per group (AK5/AK9 material)
     value, errors = map_transaction_set(ts)   # canonical input + mapping issues
     write_ack(reports, envelope, st02_start)  # 997 / 999 bytes
@@ -33,6 +35,7 @@ from edi.x12.generators import (
 )
 from edi.x12.mappers import DEFAULT_CODE_MAPS, Mapped, map_810, map_850, map_855, map_856, map_transaction_set
 from edi.x12.schemas import get_schema
+from edi.x12.stream import StreamReader, parse_file, stream
 from edi.x12.tokenizer import Delimiters, Segment, Tokenizer, tokenize
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "Segment",
     "SetBody",
     "SetReport",
+    "StreamReader",
     "Tokenizer",
     "TransactionSet",
     "X12Error",
@@ -63,7 +67,9 @@ __all__ = [
     "map_856",
     "map_transaction_set",
     "parse",
+    "parse_file",
     "reply_envelope",
+    "stream",
     "tokenize",
     "validate",
     "validate_group",

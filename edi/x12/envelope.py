@@ -18,8 +18,9 @@ kept as text until ``TransactionSet.segments`` is read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import BinaryIO
 
 from edi.x12.errors import (
@@ -69,10 +70,12 @@ class TransactionSet:
     se02: str = ""
     errors: list[Issue] = field(default_factory=list)
     _segments: list[Segment] | None = field(default=None, repr=False)
+    _block: Block | None = field(default=None, repr=False)
 
     @property
     def block(self) -> Block:
-        return self.group.interchange.block
+        """The block holding this set's segments: the interchange's, or (streamed) the set's own."""
+        return self._block if self._block is not None else self.group.interchange.block
 
     @property
     def segments(self) -> list[Segment]:
@@ -111,6 +114,7 @@ class Group:
     errors: list[Issue] = field(default_factory=list)
     implicit: bool = False
     start: int = field(default=0, repr=False)
+    set_count: int = 0
 
 
 @dataclass(eq=False)
@@ -141,6 +145,7 @@ class Interchange:
     iea01: str = ""
     iea02: str = ""
     ta1: list[list[str]] = field(default_factory=list)
+    counted: int = field(default=-1, repr=False)
 
     @property
     def sender(self) -> str:
@@ -160,7 +165,8 @@ class Interchange:
 
     @property
     def segment_count(self) -> int:
-        return len(self.block.texts) + 1
+        """Segments from ISA to IEA (or to where the interchange broke off)."""
+        return self.counted if self.counted >= 0 else len(self.block.texts) + 1
 
     def transaction_sets(self) -> Iterator[TransactionSet]:
         for group in self.groups:
@@ -217,27 +223,28 @@ def parse(data: bytes | bytearray | memoryview | str | BinaryIO) -> Document:
 
 
 def _at(block: Block, index: int, kind: str, code: str, message: str, severity: str = ERROR, **kw) -> Issue:
+    offset, line = _locate(block, index)
+    return Issue(kind, code, message, severity, interchange=block.index, offset=offset, line=line, **kw)
+
+
+def _locate(block: Block, index: int) -> tuple[int, int]:
+    """(byte offset, line) of the segment with interchange index ``index`` (past the end: the block's end)."""
     pos = block.position(index) if index <= len(block.texts) else block.end_pos
     src = block.ctx.source
-    return Issue(
-        kind,
-        code,
-        message,
-        severity,
-        interchange=block.index,
-        offset=src.byte_offset(pos),
-        line=src.line_at(pos),
-        **kw,
-    )
+    return src.byte_offset(pos), src.line_at(pos)
 
 
 def _interchange(block: Block) -> Interchange:
-    f = [v.strip(" \t\xa0\r\n") for v in block.isa]
-    ic = Interchange(block.index, *f[1:17], delimiters=block.ctx.delimiters, block=block)
+    ic = _new_interchange(block)
     ic.errors.extend(block.issues)
     ic.errors.extend(_check_isa(block, block.isa))
     _walk(block, ic)
     return ic
+
+
+def _new_interchange(block: Block) -> Interchange:
+    f = [v.strip(" \t\xa0\r\n") for v in block.isa]
+    return Interchange(block.index, *f[1:17], delimiters=block.ctx.delimiters, block=block)
 
 
 def _check_isa(block: Block, isa: list[str]) -> list[Issue]:
@@ -290,22 +297,45 @@ def _valid_date(value: str, fmt: str) -> bool:
 
 
 class _Walker:
-    """State of the envelope pass over one block (which group and set are open)."""
+    """State of the envelope pass over one interchange (which group and set are open).
 
-    def __init__(self, block: Block, ic: Interchange) -> None:
+    Segments are fed in order (``feed`` for envelope segments, ``stray`` for others outside
+    a set), so the same walker serves a whole block and a stream read window by window.
+    ``locate(index)`` gives the byte offset and line of a segment for an issue; ``pin(index)``
+    is called when a position is needed later (a stream drops text as it goes); the hooks
+    ``on_set``/``on_group`` are called when a set or group is closed.
+    """
+
+    def __init__(self, block: Block, ic: Interchange, *, keep_sets: bool = True) -> None:
         self.block = block
         self.ic = ic
         self.group: Group | None = None
         self.tset: TransactionSet | None = None
         self.stray_from = 0
+        self.stray_id = ""
+        self.st02s: set[str] = set()
+        self.keep_sets = keep_sets
+        self.locate: Callable[[int], tuple[int, int]] = partial(_locate, block)
+        self.pin: Callable[[int], None] | None = None
+        self.on_set: Callable[[TransactionSet], None] | None = None
+        self.on_group: Callable[[Group], None] | None = None
 
     def issue(self, index: int, kind: str, code: str, message: str, severity: str = ERROR, **kw) -> Issue:
-        return _at(self.block, index, kind, code, message, severity, **kw)
+        offset, line = self.locate(index)
+        return Issue(kind, code, message, severity, interchange=self.block.index, offset=offset, line=line, **kw)
+
+    def stray(self, index: int, text: str) -> None:
+        """A segment outside any set: remember where a run of them starts."""
+        if self.tset is None and not self.stray_from:
+            self.stray_from = index
+            self.stray_id = text.split(self.block.ctx.delimiters.element, 1)[0]
+            if self.pin is not None:
+                self.pin(index)
 
     def flush_stray(self, index: int) -> None:
         """Report segments found outside any ST…SE (TA1 024), once per run."""
         if self.stray_from:
-            ids = self.block.texts[self.stray_from - 1].split(self.block.ctx.delimiters.element, 1)[0]
+            ids = self.stray_id
             self.ic.errors.append(
                 self.issue(
                     self.stray_from,
@@ -325,6 +355,8 @@ class _Walker:
             ts.errors.append(self.issue(index, KIND_SET, "2", f"SE missing for ST02 {ts.st02}", set_control=ts.st02))
         ts.stop = index
         self.tset = None
+        if self.on_set is not None:
+            self.on_set(ts)
 
     def close_group(self, index: int, complete: bool) -> None:
         self.close_set(index, False)
@@ -334,6 +366,8 @@ class _Walker:
         if not complete and not g.implicit:
             g.errors.append(self.issue(index, KIND_GROUP, "3", f"GE missing for GS06 {g.gs06}", group_control=g.gs06))
         self.group = None
+        if self.on_group is not None:
+            self.on_group(g)
 
     def open_group(self, index: int, els: list[str], implicit: bool = False) -> Group:
         self.close_group(index, False)
@@ -348,6 +382,7 @@ class _Walker:
                 g.errors.append(self.issue(index, KIND_GROUP, "2", "GS08 version is missing"))
         self.ic.groups.append(g)
         self.group = g
+        self.st02s = set()
         return g
 
     def st(self, index: int, els: list[str]) -> None:
@@ -365,7 +400,7 @@ class _Walker:
             ts.errors.append(self.issue(index, KIND_SET, "6", f"ST01 {ts.st01!r} is invalid", **kw))
         if not 4 <= len(ts.st02) <= 9:
             ts.errors.append(self.issue(index, KIND_SET, "7", f"ST02 {ts.st02!r} is invalid", **kw))
-        elif any(o.st02 == ts.st02 for o in group.sets):
+        elif ts.st02 in self.st02s:
             ts.errors.append(self.issue(index, KIND_SET, "23", f"ST02 {ts.st02} repeated in group", **kw))
         expected = FUNCTIONAL_IDS.get(ts.st01)
         if expected and group.gs01 and group.gs01 != expected:
@@ -379,7 +414,10 @@ class _Walker:
                     **kw,
                 )
             )
-        group.sets.append(ts)
+        self.st02s.add(ts.st02)
+        group.set_count += 1
+        if self.keep_sets:
+            group.sets.append(ts)
         self.tset = ts
 
     def se(self, index: int, els: list[str]) -> None:
@@ -411,13 +449,13 @@ class _Walker:
         self.close_set(index, False)
         g.ge01 = els[1].strip() if len(els) > 1 else ""
         g.ge02 = els[2].strip() if len(els) > 2 else ""
-        if not (is_digits(g.ge01) and int(g.ge01) == len(g.sets)):
+        if not (is_digits(g.ge01) and int(g.ge01) == g.set_count):
             g.errors.append(
                 self.issue(
                     index,
                     KIND_GROUP,
                     "5",
-                    f"GE01 {g.ge01!r} but the group has {len(g.sets)} sets",
+                    f"GE01 {g.ge01!r} but the group has {g.set_count} sets",
                     group_control=g.gs06,
                 )
             )
@@ -459,36 +497,43 @@ class _Walker:
                 )
             )
 
+    def feed(self, index: int, text: str) -> bool:
+        """One segment whose first two characters are an envelope head; True for IEA."""
+        els = text.split(self.block.ctx.delimiters.element)
+        sid = els[0]
+        if sid == "ST":
+            self.st(index, els)
+        elif sid == "SE":
+            self.se(index, els)
+        elif sid == "GS":
+            self.flush_stray(index)
+            self.open_group(index, els)
+        elif sid == "GE":
+            self.ge(index, els)
+        elif sid == "IEA":
+            self.iea(index, els)
+            return True
+        elif sid == "TA1" and self.group is None:
+            self.ic.ta1.append(els)
+        else:
+            self.stray(index, text)
+        return False
+
+    def finish(self, end: int, ended: bool) -> None:
+        """The interchange's segments are all fed; ``end`` is one past the last index."""
+        self.flush_stray(end)
+        if not ended:
+            self.close_group(end, False)
+
 
 def _walk(block: Block, ic: Interchange) -> None:
     w = _Walker(block, ic)
-    sep = block.ctx.delimiters.element
     heads = _ENVELOPE_HEADS
-    last = len(block.texts)
     ended = False
     for index, text in enumerate(block.texts, 1):
         if text[:2] not in heads:
             if w.tset is None and not w.stray_from:
-                w.stray_from = index
+                w.stray(index, text)
             continue
-        els = text.split(sep)
-        sid = els[0]
-        if sid == "ST":
-            w.st(index, els)
-        elif sid == "SE":
-            w.se(index, els)
-        elif sid == "GS":
-            w.flush_stray(index)
-            w.open_group(index, els)
-        elif sid == "GE":
-            w.ge(index, els)
-        elif sid == "IEA":
-            w.iea(index, els)
-            ended = True
-        elif sid == "TA1" and w.group is None:
-            ic.ta1.append(els)
-        elif w.tset is None and not w.stray_from:
-            w.stray_from = index
-    w.flush_stray(last + 1)
-    if not ended:
-        w.close_group(last + 1, False)
+        ended = w.feed(index, text) or ended
+    w.finish(len(block.texts) + 1, ended)

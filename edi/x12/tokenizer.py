@@ -77,13 +77,14 @@ class Segment:
     the interchange (ISA = 0); ``offset`` and ``line`` are worked out only when read.
     """
 
-    __slots__ = ("_data", "block", "index")
+    __slots__ = ("_data", "block", "id", "index")
 
     def __init__(self, data: str | list[str], index: int, block: Block) -> None:
         # ``_data`` is the raw text until the elements are first needed, then the list.
         self._data = data
         self.index = index
         self.block = block
+        self.id: str = data.partition(block.ctx.delimiters.element)[0] if data.__class__ is str else data[0]  # type: ignore[union-attr]
 
     @property
     def elements(self) -> list[str]:
@@ -91,13 +92,6 @@ class Segment:
         if data.__class__ is str:
             data = self._data = data.split(self.block.ctx.delimiters.element)  # type: ignore[union-attr]
         return data  # type: ignore[return-value]
-
-    @property
-    def id(self) -> str:
-        data = self._data
-        if data.__class__ is str:
-            return data.partition(self.block.ctx.delimiters.element)[0]  # type: ignore[union-attr]
-        return data[0]
 
     @property
     def interchange(self) -> int:
@@ -125,8 +119,10 @@ class Segment:
 
     def __getitem__(self, position: int) -> str:
         """Element at X12 position ``position`` (1-based), ``""`` when absent."""
-        els = self.elements
-        return els[position] if 0 < position < len(els) else ""
+        els = self._data
+        if els.__class__ is str:
+            els = self.elements
+        return els[position] if 0 < position < len(els) else ""  # type: ignore[return-value]
 
     def get(self, position: int, default: str = "") -> str:
         value = self[position]
@@ -175,31 +171,37 @@ class Block:
     missing_iea: bool = False
     _positions: list[int] | None = None
     _stride: tuple[int, int] = (0, 0)
+    # A streamed transaction set keeps only its own segments: ``texts[k]`` then has
+    # interchange index ``base + k + 1``.
+    base: int = 0
 
     def position(self, index: int) -> int:
         """Character position of the segment with interchange index ``index``."""
         if index == 0:
             return self.isa_pos
         if self._positions is None:
-            base, step = self._stride
+            start, step = self._stride
             sizes = map(step.__add__, map(len, self.texts))
-            self._positions = list(accumulate(sizes, initial=base))
-        return self._positions[index - 1]
+            self._positions = list(accumulate(sizes, initial=start))
+        return self._positions[index - 1 - self.base]
 
     def segment(self, index: int) -> Segment:
         """The segment with interchange index ``index`` (ISA = 0)."""
         if index == 0:
             return Segment(list(self.isa), 0, self)
-        return Segment(self.texts[index - 1], index, self)
+        return Segment(self.texts[index - 1 - self.base], index, self)
 
     def segments(self, start: int = 0, stop: int | None = None) -> Iterator[Segment]:
         """Segments with interchange index in ``range(start, stop)``, ISA included."""
-        stop = len(self.texts) + 1 if stop is None else stop
+        base = self.base
+        stop = len(self.texts) + 1 + base if stop is None else stop
         head: list[Segment] = []
         if start == 0:
-            head.append(Segment(list(self.isa), 0, self))
+            if not base:
+                head.append(Segment(list(self.isa), 0, self))
             start = 1
-        body = map(Segment, self.texts[start - 1 : stop - 1], count(start), repeat(self))
+        start = max(start, base + 1)
+        body = map(Segment, self.texts[start - 1 - base : stop - 1 - base], count(start), repeat(self))
         return chain(head, body)
 
 
@@ -276,6 +278,22 @@ class Tokenizer:
         return fields, comp, term, end, fixed
 
     def _block(self, text: str, p: int, index: int) -> Block | None:
+        head = self._head(text, p)
+        if head is None:
+            return None
+        fields, delimiters, isa_end, fixed, issues = head
+        ctx = Context(index, delimiters, self.source)
+        region_end, missing_iea = _region(text, isa_end, delimiters)
+        if missing_iea:
+            issues.append(self._issue("023", "interchange ends without IEA", max(region_end - 1, 0)))
+        isa = ["ISA", *fields[1:], delimiters.component]
+        block = Block(index, ctx, isa, p, fixed, [], region_end, issues, missing_iea)
+        self._split(text, isa_end, region_end, block)
+        return block
+
+    def _head(self, text: str, p: int) -> tuple[list[str], Delimiters, int, bool, list[Issue]] | None:
+        """ISA fields, delimiters, end of the ISA (its terminator and suffix not skipped),
+        fixed width, and the ISA's own issues; ``None`` when the ISA is unusable."""
         sniffed = self._sniff(text, p)
         if sniffed is None:
             return None
@@ -312,76 +330,114 @@ class Tokenizer:
         elif version < "00402":
             rep = ""
         delimiters = Delimiters(e, comp, term, rep, suffix)
-        ctx = Context(index, delimiters, self.source)
         if not fixed:
             issues.append(
                 self._issue("", "ISA is not the fixed 106 characters; split on separators", p, WARNING, KIND_SYNTAX)
             )
-        region_end, missing_iea = _region(text, isa_end, delimiters)
-        if missing_iea:
-            issues.append(self._issue("023", "interchange ends without IEA", max(region_end - 1, 0)))
-        isa = ["ISA", *fields[1:], comp]
-        block = Block(index, ctx, isa, p, fixed, [], region_end, issues, missing_iea)
-        self._split(text, isa_end, region_end, block)
-        return block
+        return fields, delimiters, isa_end, fixed, issues
 
     def _split(self, text: str, start: int, end: int, block: Block) -> None:
         d = block.ctx.delimiters
-        t, term = d.segment, d.segment + d.suffix
         if d.suffix and text.startswith(d.suffix, start):
             start += len(d.suffix)
-        ws = "".join(ch for ch in _WS if ch not in (d.element, d.component, d.repetition, t))
-        stripped = text[start:end].rstrip(ws)
-        if stripped.endswith(t):
-            stripped = stripped[: -len(t)]
-        elif stripped:
-            block.issues.append(
-                self._issue("", "last segment has no terminator", start + len(stripped), WARNING, KIND_SYNTAX)
-            )
-        if _clean(stripped, term, ws, d):
-            block.texts = stripped.split(term) if stripped else []
-            block._stride = (start, len(term))
-            return
-        if t in "\r\n":
-            # A line-break terminator: accept CR, LF and CRLF alike.
-            parts = re.split(r"(\r\n|\r|\n)", stripped)
-            pieces = [(parts[i], len(parts[i + 1]) if i + 1 < len(parts) else 0) for i in range(0, len(parts), 2)]
+        piece = split_body(text, start, end, d, layout_ws(d))
+        block.texts = piece.texts
+        if piece.positions is None:
+            block._stride = (start, piece.step)
         else:
-            pieces = [(raw, len(t)) for raw in stripped.split(t)]
-        texts, positions = block.texts, []
-        cur = start
-        trailing_comp = empty = 0
-        for raw, sep_len in pieces:
-            at = cur
-            cur += len(raw) + sep_len
-            # Leading whitespace is layout; trailing spaces stay (they may be data).
-            s = raw.lstrip(ws).rstrip(_LINE_BREAKS)
-            if not s:
-                empty += not raw and t not in "\r\n"
-                continue
-            at += len(raw) - len(raw.lstrip(ws))
-            if d.component and s.endswith(d.component):
-                s = s.rstrip(d.component)
-                trailing_comp += 1
-            if "\n" in s or "\r" in s:
-                block.issues.append(
-                    self._issue("", "line break inside a segment: terminator probably mixed", at, ERROR, KIND_SYNTAX)
-                )
-            texts.append(s)
-            positions.append(at)
-        block._positions = positions
+            block._positions = piece.positions
+        block.issues.extend(self._piece_issues(piece, start, [], 0, 0))
+
+    def _piece_issues(self, piece: Piece, start: int, broken: list[int], empty: int, trailing: int) -> list[Issue]:
+        """The issues ``_split`` reports, in its order: no final terminator, line breaks inside
+        segments, then the counts of empty segments and trailing component separators (at ``start``).
+        ``broken``, ``empty`` and ``trailing`` add what earlier pieces of the same body found."""
+        out = []
+        if piece.unterminated is not None:
+            out.append(self._issue("", "last segment has no terminator", piece.unterminated, WARNING, KIND_SYNTAX))
+        for at in (*broken, *piece.broken):
+            out.append(
+                self._issue("", "line break inside a segment: terminator probably mixed", at, ERROR, KIND_SYNTAX)
+            )
+        empty += piece.empty
+        trailing += piece.trailing
         if empty:
-            block.issues.append(self._issue("", f"{empty} empty segment(s) skipped", start, WARNING, KIND_SYNTAX))
-        if trailing_comp:
-            block.issues.append(
+            out.append(self._issue("", f"{empty} empty segment(s) skipped", start, WARNING, KIND_SYNTAX))
+        if trailing:
+            out.append(
                 self._issue(
                     "",
-                    f"trailing component separator removed from {trailing_comp} segment(s)",
+                    f"trailing component separator removed from {trailing} segment(s)",
                     start,
                     WARNING,
                     KIND_SYNTAX,
                 )
             )
+        return out
+
+
+def layout_ws(d: Delimiters) -> str:
+    """Whitespace that is layout between the segments of an interchange with delimiters ``d``."""
+    return "".join(ch for ch in _WS if ch not in (d.element, d.component, d.repetition, d.segment))
+
+
+@dataclass(slots=True)
+class Piece:
+    """Segments split from one stretch of an interchange body (the whole body, or a streamed window).
+
+    ``positions`` is ``None`` when the stretch was clean: then segment ``k`` starts at
+    ``start + sum(len(texts[i]) + step for i < k)``. ``unterminated`` is the position after
+    the last segment when it had no terminator; ``broken`` the positions of segments with a
+    line break inside.
+    """
+
+    texts: list[str]
+    positions: list[int] | None
+    step: int
+    unterminated: int | None = None
+    broken: list[int] = field(default_factory=list)
+    empty: int = 0
+    trailing: int = 0
+
+
+def split_body(text: str, start: int, end: int, d: Delimiters, ws: str) -> Piece:
+    """Split ``text[start:end]`` into segment texts (layout whitespace and empty segments dropped)."""
+    t, term = d.segment, d.segment + d.suffix
+    stripped = text[start:end].rstrip(ws)
+    unterminated = None
+    if stripped.endswith(t):
+        stripped = stripped[: -len(t)]
+    elif stripped:
+        unterminated = start + len(stripped)
+    if _clean(stripped, term, ws, d):
+        return Piece(stripped.split(term) if stripped else [], None, len(term), unterminated)
+    if t in "\r\n":
+        # A line-break terminator: accept CR, LF and CRLF alike.
+        parts = re.split(r"(\r\n|\r|\n)", stripped)
+        pieces = [(parts[i], len(parts[i + 1]) if i + 1 < len(parts) else 0) for i in range(0, len(parts), 2)]
+    else:
+        pieces = [(raw, len(t)) for raw in stripped.split(t)]
+    texts: list[str] = []
+    positions: list[int] = []
+    out = Piece(texts, positions, len(term), unterminated)
+    cur = start
+    for raw, sep_len in pieces:
+        at = cur
+        cur += len(raw) + sep_len
+        # Leading whitespace is layout; trailing spaces stay (they may be data).
+        s = raw.lstrip(ws).rstrip(_LINE_BREAKS)
+        if not s:
+            out.empty += not raw and t not in "\r\n"
+            continue
+        at += len(raw) - len(raw.lstrip(ws))
+        if d.component and s.endswith(d.component):
+            s = s.rstrip(d.component)
+            out.trailing += 1
+        if "\n" in s or "\r" in s:
+            out.broken.append(at)
+        texts.append(s)
+        positions.append(at)
+    return out
 
 
 def _clean(stripped: str, term: str, ws: str, d: Delimiters) -> bool:
@@ -391,7 +447,9 @@ def _clean(stripped: str, term: str, ws: str, d: Delimiters) -> bool:
     """
     if not stripped:
         return True
-    if stripped[0] in ws or stripped[-1] in ws:
+    t = d.segment
+    # Layout around the body, or a terminator at either end (an empty segment there).
+    if stripped[0] in ws or stripped[-1] in ws or stripped[0] == t or stripped[-1] == t:
         return False
     n = stripped.count(term)
     if d.suffix and stripped.count(d.segment) != n:

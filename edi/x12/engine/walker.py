@@ -83,17 +83,18 @@ class Walker:
 
     def run(self) -> None:
         segments = self.ts.segments
+        place, check = self._place, self._check_segment
         for position, seg in enumerate(segments, 1):
             self.segment, self.position = seg, position
-            placed = self._place(seg.id)
+            seg_id = seg.id
+            placed = place(seg_id)
             if placed is None:
-                valid = _SEGMENT_ID.match(seg.id) and seg.id in self.known
+                valid = _SEGMENT_ID.match(seg_id) and seg_id in self.known
                 code = "2" if valid else "1"
                 what = "unexpected here" if valid else "not a recognized segment ID"
-                self._issue(KIND_SEGMENT, code, f"{seg.id} is {what}", seg.id)
+                self._issue(KIND_SEGMENT, code, f"{seg_id} is {what}", seg_id)
                 continue
-            use, loop_id = placed
-            self._check_segment(seg, use.segment, loop_id)
+            check(seg, placed[0].segment, placed[1])
         if segments:
             complete = segments[-1].id == "SE"
             self._pop_to(0)
@@ -114,8 +115,12 @@ class Walker:
                     # A loop's first segment starts a new iteration (found one level up).
                     if j == 0 and depth > 0:
                         continue
-                    self._pop_to(depth)
-                    self._advance(frame, j)
+                    if len(self.stack) - 1 > depth:
+                        self._pop_to(depth)
+                    if j != frame.pos:
+                        self._missing(frame, j)
+                        frame.pos = j
+                    frame.counts[j] += 1
                     if child.max_use and frame.counts[j] > child.max_use:
                         self._issue(
                             KIND_SEGMENT,
@@ -156,9 +161,13 @@ class Walker:
     def _missing(self, frame: _Frame, upto: int) -> None:
         """Report mandatory children of ``frame`` skipped before index ``upto``."""
         children = frame.loop.children
-        for k in range(frame.pos + 1, upto):
+        for k in _mandatory(frame.loop):
+            if k <= frame.pos:
+                continue
+            if k >= upto:
+                break
             child = children[k]
-            if child.req == "M" and frame.counts[k] == 0:
+            if frame.counts[k] == 0:
                 seg_id = child.id if isinstance(child, SegmentUse) else child.trigger
                 loop_id = frame.loop.id if frame is not self.stack[0] else ""
                 self._issue(KIND_SEGMENT, "3", f"required segment {seg_id} missing", seg_id, loop_id)
@@ -173,8 +182,15 @@ class Walker:
     def _check_segment(self, seg: Segment, sdef: SegmentDef, loop_id: str) -> None:
         if sdef.elements is None:
             return
-        before = len(self.issues)
         els = seg.elements
+        if _clean(els, _plan(sdef), seg.block.ctx.delimiters.repetition, self.old_dates):
+            # Nothing the element checks below would report; only the HL tree is left to check.
+            if seg.id == "HL" and self.schema.hierarchical:
+                before = len(self.issues)
+                self._check_hl(seg, loop_id)
+                self._flag_segment(seg, loop_id, before)
+            return
+        before = len(self.issues)
         uses = sdef.elements
         n = len(els) - 1
         if n > len(uses) and not sdef.open_ended:
@@ -195,6 +211,10 @@ class Walker:
         self._check_notes(seg.id, loop_id, sdef.notes, flags, uses)
         if seg.id == "HL" and self.schema.hierarchical:
             self._check_hl(seg, loop_id)
+        self._flag_segment(seg, loop_id, before)
+
+    def _flag_segment(self, seg: Segment, loop_id: str, before: int) -> None:
+        """Put the AK3 code 8 issue before the element issues found since ``before``, if any."""
         if len(self.issues) > before:
             self.issues.insert(
                 before,
@@ -339,3 +359,134 @@ class Walker:
         if hl02 and hl02 not in self.hl_ids:
             self._element("HL", loop_id, "7", f"HL02 {hl02} is not an earlier HL01", 2, ref="734", value=hl02)
         self.hl_ids.add(hl01)
+
+
+# -- the fast path ---------------------------------------------------------------------
+#
+# Most segments are valid. ``_clean`` decides that with a few cheap tests per element; it
+# says True only when ``Walker._check_segment``'s full checks would find nothing (every
+# test is a sufficient condition for the full check's "valid"), and anything unusual (a
+# composite, a repetition, a value it cannot vouch for) sends the segment down the full path,
+# which then finds and words the problem. Tests compare both paths on every corpus file.
+
+_MANDATORY: dict[int, tuple[LoopDef, tuple[int, ...]]] = {}
+
+
+def _mandatory(loop: LoopDef) -> tuple[int, ...]:
+    """Positions of ``loop``'s mandatory children, in order."""
+    found = _MANDATORY.get(id(loop))
+    if found is None or found[0] is not loop:
+        found = _MANDATORY[id(loop)] = (loop, tuple(k for k, c in enumerate(loop.children) if c.req == "M"))
+    return found[1]
+
+
+_SKIP, _CODES, _TEXT, _INT, _DEC, _CALL, _FULL = range(7)
+_PLANS: dict[int, tuple] = {}
+_CALL_CACHE: dict[tuple[str, int, bool], bool] = {}
+
+
+def _plan(sdef: SegmentDef) -> tuple:
+    """(uses, open ended, mandatory positions, per-position checks, note masks) for ``sdef``."""
+    plan = _PLANS.get(id(sdef))
+    if plan is not None and plan[0] is sdef:
+        return plan[1]
+    uses = sdef.elements or ()
+    checks: list[tuple] = [(_SKIP,)]
+    for use in uses:
+        edef = use.element
+        repeats = use.repeat > 1
+        if isinstance(edef, CompositeDef):
+            checks.append((_FULL,))
+        elif edef.type in ("DT", "TM"):
+            checks.append((_CALL, edef, repeats))
+        elif edef.codes is not None:
+            valid = frozenset(c for c in edef.codes if not check_value(c, edef)[0])
+            checks.append((_CODES, valid, repeats))
+        elif edef.type[0] == "N":
+            checks.append((_INT, edef.min, edef.max, repeats))
+        elif edef.type == "R":
+            checks.append((_DEC, edef.min, edef.max, repeats))
+        else:
+            checks.append((_TEXT, edef.min, edef.max, repeats))
+    mandatory = tuple(i for i, use in enumerate(uses, 1) if use.req == "M")
+    notes = []
+    for note in sdef.notes:
+        bits = 0
+        for p in note.positions:
+            bits |= 1 << p
+        first = 1 << note.positions[0]
+        notes.append((note.kind, bits, first, bits & ~first))
+    plan = (len(uses), sdef.open_ended, mandatory, tuple(checks), tuple(notes))
+    _PLANS[id(sdef)] = (sdef, plan)
+    return plan
+
+
+def _clean(els: list[str], plan: tuple, rep_sep: str, old_dates: bool) -> bool:
+    """True when the segment with elements ``els`` certainly has no element or note problem."""
+    nuses, open_ended, mandatory, checks, notes = plan
+    n = len(els) - 1
+    for i in mandatory:
+        if i > n or not els[i]:
+            return False
+    if n > nuses and not open_ended and any(els[nuses + 1 :]):
+        return False
+    mask = 0
+    for i in range(1, n + 1):
+        v = els[i]
+        if not v:
+            continue
+        mask |= 1 << i
+        if i > nuses:
+            continue
+        check = checks[i]
+        kind = check[0]
+        if kind == _CODES:
+            if v not in check[1] or (check[2] and rep_sep and rep_sep in v):
+                return False
+        elif kind == _TEXT:
+            if not (check[1] <= len(v) <= check[2] and v.isprintable()) or (check[3] and rep_sep and rep_sep in v):
+                return False
+        elif kind == _INT:
+            if not (check[1] <= len(v) <= check[2] and v.isdigit() and v.isascii()):
+                return False
+            if check[3] and rep_sep and rep_sep in v:
+                return False
+        elif kind == _DEC:
+            digits = v.replace(".", "", 1)
+            if not (check[1] <= len(digits) <= check[2] and digits.isdigit() and digits.isascii()):
+                return False
+            if check[3] and rep_sep and rep_sep in v:
+                return False
+        elif kind == _CALL:
+            if check[2] and rep_sep and rep_sep in v:
+                return False
+            key = (v, id(check[1]), old_dates)
+            ok = _CALL_CACHE.get(key)
+            if ok is None:
+                if len(_CALL_CACHE) > 50_000:
+                    _CALL_CACHE.clear()
+                ok = _CALL_CACHE[key] = not check_value(v, check[1], old_dates)[0]
+            if not ok:
+                return False
+        else:
+            return False
+    for kind, bits, first, rest in notes:
+        have = mask & bits
+        if kind == "P":
+            if have and have != bits:
+                return False
+        elif kind == "R":
+            if not have:
+                return False
+        elif kind == "E":
+            if have & (have - 1):
+                return False
+        elif kind == "C":
+            if have & first and (have & rest) != rest:
+                return False
+        elif kind == "L":
+            if have & first and not have & rest:
+                return False
+        else:
+            return False
+    return True

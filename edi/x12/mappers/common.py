@@ -91,6 +91,10 @@ def merge_code_maps(partner: CodeMaps | None) -> dict[str, dict[str, str]]:
     return merged
 
 
+# The maps without partner overrides, merged once (readers only look values up).
+_DEFAULT_MERGED = merge_code_maps(None)
+
+
 class Reader:
     """Reads values out of one transaction set and records mapping problems."""
 
@@ -98,7 +102,7 @@ class Reader:
         if ts.st01 != expected:
             raise MappingError(f"transaction set {ts.st01!r} is not an {expected}")
         self.ts = ts
-        self.maps = merge_code_maps(code_maps)
+        self.maps = merge_code_maps(code_maps) if code_maps else _DEFAULT_MERGED
         self.errors: list[Issue] = []
         version = base_version(ts.version)
         self.old_dates = bool(version) and version < "004010"
