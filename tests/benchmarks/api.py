@@ -1,0 +1,296 @@
+"""The REST API under load: gunicorn on PostgreSQL, driven by wrk over loopback, beside the framework's ceiling.
+
+Cases, each run for ``seconds`` with ``connections`` keep-alive connections, median of ``runs`` runs:
+
+- ceiling: a trivial DRF view (tests/benchmarks/ceiling_urls.py) with the gateway's settings, served by a
+  second gunicorn: API-key authentication, throttle, JSON renderer, the same middleware. The application's
+  routes are not touched.
+- GET /api/v1/purchase-orders/: the first page (50) of ``orders`` POs of five lines each.
+- POST /api/v1/acknowledgements/: a five-line acceptance per request, each with its own Idempotency-Key and
+  document_id, cycling over the POs: stored first, idempotency record, write path, audit.
+
+Both servers run gunicorn's sync workers, 2 × cores + 1 of them, production-like: DJANGO_DEBUG=0, outbox
+rows written but not enqueued (no broker), a rate limit high enough never to throttle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from api.models import ApiKey
+from procurement import factories
+from procurement.services import Source, purchase_order_publish
+from tests.benchmarks.acknowledgements import LINES, _reset
+from tests.benchmarks.ceiling_urls import PATH as CEILING_PATH
+
+ROOT = Path(__file__).resolve().parents[2]
+PO_LIST = "/api/v1/purchase-orders/"
+ACKS = "/api/v1/acknowledgements/"
+TARGETS = {"po_list_ratio": 0.50, "ack_ratio": 0.25, "p99_ms": 100.0}
+
+# One Lua state per wrk thread: ``setup`` numbers the threads, ``request`` makes every request unique.
+ACK_SCRIPT = """
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_no", threads)
+end
+
+function init(args)
+  nonce, orders, authorization, lines = args[1], tonumber(args[2]), args[3], tonumber(args[4])
+  sent = 0
+end
+
+function request()
+  sent = sent + 1
+  local id = string.format("%s-%d-%d", nonce, thread_no, sent)
+  local po = string.format("PO-%06d", (sent * 2 + thread_no) % orders)
+  local answers = {}
+  for n = 1, lines do
+    answers[n] = string.format('{"line_no":"%d","response":"ACCEPT","raw_code":"IA"}', n)
+  end
+  local body = string.format(
+    '{"document_id":"ACK-%s","po_number":"%s","header":"ACCEPTED","raw_code":"AC","lines":[%s]}',
+    id, po, table.concat(answers, ","))
+  return wrk.format("POST", nil, {
+    ["Authorization"] = authorization,
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = id,
+  }, body)
+end
+"""
+
+
+@dataclass
+class Measure:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def run(*, runs: int = 3, seconds: int = 15, connections: int = 32, orders: int = 200) -> None:
+    wrk = _wrk()
+    if wrk is None:
+        return
+    secret = _seed(orders)
+    workers = 2 * (os.cpu_count() or 1) + 1
+    threads = max(1, min(4, os.cpu_count() or 1))
+    print(
+        f"\nREST API on PostgreSQL: gunicorn, {workers} sync workers (2 x {os.cpu_count()} cores + 1) per server; "
+        f"wrk, {threads} threads, {connections} connections on loopback, {seconds} s per case, median of {runs} runs; "
+        f"{orders} POs of {LINES} lines for the key's supplier\n"
+    )
+    authorization = f"Bearer {secret}"
+    results: dict[str, list[Measure]] = {"ceiling": [], "list": [], "ack": []}
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        _gunicorn("tests.benchmarks.ceiling_settings", workers, CEILING_PATH, authorization) as ceiling,
+        _gunicorn("gateway.settings", workers, PO_LIST, authorization) as gateway,
+    ):
+        script = Path(folder) / "ack.lua"
+        script.write_text(ACK_SCRIPT)
+        common = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+        for n in range(runs):
+            results["ceiling"].append(
+                _wrk_run([*common, "-H", f"Authorization: {authorization}", ceiling + CEILING_PATH])
+            )
+            results["list"].append(_wrk_run([*common, "-H", f"Authorization: {authorization}", gateway + PO_LIST]))
+            nonce = f"r{n}x{int(time.time())}"
+            results["ack"].append(
+                _wrk_run(
+                    [*common, "-s", str(script), gateway + ACKS, "--", nonce, str(orders), authorization, str(LINES)]
+                )
+            )
+    _report(results)
+
+
+def _report(results: dict[str, list[Measure]]) -> None:
+    median = {
+        case: Measure(
+            rate=statistics.median(m.rate for m in measures),
+            p50_ms=statistics.median(m.p50_ms for m in measures),
+            p99_ms=statistics.median(m.p99_ms for m in measures),
+            requests=sum(m.requests for m in measures),
+            errors=sum(m.errors for m in measures),
+        )
+        for case, measures in results.items()
+    }
+    ceiling = median["ceiling"].rate
+    labels = {
+        "ceiling": f"ceiling: trivial DRF view (GET {CEILING_PATH})",
+        "list": f"GET {PO_LIST} (page of 50)",
+        "ack": f"POST {ACKS} ({LINES} lines)",
+    }
+    header = f"{'case':<46}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'ratio':>8}{'non-2xx':>10}"
+    print(header)
+    print("-" * len(header))
+    for case, m in median.items():
+        print(
+            f"{labels[case]:<46}{m.rate:>10.0f}{m.p50_ms:>10.1f}{m.p99_ms:>10.1f}{m.rate / ceiling:>8.2f}{m.errors:>10}"
+        )
+    print("  (req/s and latencies: medians of the runs; non-2xx: total over the runs)")
+    list_ratio, ack_ratio = median["list"].rate / ceiling, median["ack"].rate / ceiling
+    p99 = TARGETS["p99_ms"]
+    errors = sum(m.errors for m in median.values())
+    checks = [
+        (
+            f"PO list >= {TARGETS['po_list_ratio']:.0%} of the ceiling's throughput",
+            list_ratio >= TARGETS["po_list_ratio"],
+            f"{list_ratio:.0%}",
+        ),
+        (
+            f"acknowledgement POST >= {TARGETS['ack_ratio']:.0%} of the ceiling's throughput",
+            ack_ratio >= TARGETS["ack_ratio"],
+            f"{ack_ratio:.0%}",
+        ),
+        (f"PO list p99 <= {p99:.0f} ms", median["list"].p99_ms <= p99, f"{median['list'].p99_ms:.1f} ms"),
+        (f"acknowledgement POST p99 <= {p99:.0f} ms", median["ack"].p99_ms <= p99, f"{median['ack'].p99_ms:.1f} ms"),
+        ("no error responses", errors == 0, str(errors)),
+    ]
+    print("\nTargets:")
+    for label, met, measured in checks:
+        print(f"  {label:<60} {measured:>10}  {'met' if met else 'NOT met'}")
+
+
+def _seed(orders: int) -> str:
+    """An empty database with ``orders`` published POs for BOLTS and a write key for BOLTS; returns the key."""
+    _reset()
+    company = factories.CompanyFactory(code="ACME")
+    plant = factories.PlantFactory(company=company, code="DET")
+    supplier = factories.SupplierFactory(code="BOLTS")
+    factories.BuyerFactory(username="buyer", email="buyer@acme.example")
+    erp = Source(channel="system", label="ERP")
+    for n in range(orders):
+        po = factories.po_input(
+            company="ACME", supplier="BOLTS", plant=plant.code, number=f"PO-{n:06d}", lines=LINES, buyer="buyer"
+        )
+        purchase_order_publish(po=po, source=erp)
+    _key, secret = ApiKey.issue(kind="supplier", supplier=supplier, name="benchmark")
+    return secret
+
+
+@contextlib.contextmanager
+def _gunicorn(settings_module: str, workers: int, probe: str, authorization: str) -> Iterator[str]:
+    """A gunicorn serving gateway.wsgi with ``settings_module`` on a free loopback port; yields its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback: no redirect to https
+        "GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT": "0",
+        "GATEWAY_API_RATE": "100000000/min",
+        "GATEWAY_LOG_LEVEL": "WARNING",
+    }
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - kept open while gunicorn writes to it, closed below
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "gateway.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url + probe, authorization, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _wait_ready(url: str, authorization: str, process: subprocess.Popen, log) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            request = urllib.request.Request(url, headers={"Authorization": authorization})
+            with urllib.request.urlopen(request, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            log.seek(0)
+            raise RuntimeError(f"gunicorn did not serve {url}:\n{log.read().decode(errors='replace')}")
+        time.sleep(0.2)
+
+
+_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _wrk_run(command: list[str]) -> Measure:
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    latency = {int(p): float(v) * _UNITS[u] for p, v, u in _LATENCY.findall(output)}
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    total = re.search(r"^\s+(\d+) requests in", output, re.MULTILINE)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if rate is None or total is None or set(latency) != {50, 99}:
+        raise RuntimeError(f"could not read wrk's output:\n{output}")
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return Measure(
+        rate=float(rate.group(1)), p50_ms=latency[50], p99_ms=latency[99], requests=int(total.group(1)), errors=errors
+    )
+
+
+def _wrk() -> str | None:
+    """wrk's path; installed with apt-get when missing and we are root, otherwise say how to get it."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("wrk is not installed: installing it with apt-get ...")
+        for attempt in (
+            ["apt-get", "install", "-y", "wrk"],
+            ["apt-get", "update"],
+            ["apt-get", "install", "-y", "wrk"],
+        ):
+            done = subprocess.run(
+                attempt, capture_output=True, text=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            )
+            if attempt[1] == "install" and done.returncode == 0:
+                return shutil.which("wrk")
+    print(
+        "\nSkipping the API benchmark: it needs wrk (https://github.com/wg/wrk). Install it with\n"
+        "    sudo apt-get install -y wrk        (Debian/Ubuntu)     or     brew install wrk        (macOS)\n"
+        "and run `make bench` (or python -m tests.benchmarks --only api) again."
+    )
+    return None
