@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,10 +67,15 @@ class Claimed:
     path: str  # the claimed file, to archive or reject once processed
 
 
-def scan(*, now: float | None = None) -> list[Claimed]:
-    """Claim and store every settled file in every active partner's inbox."""
+def scan(*, now: float | None = None, limit: int | None = None) -> Iterator[Claimed]:
+    """Claim and store settled files from every active partner's inbox, yielding each as it is claimed.
+
+    At most ``limit`` files per scan (``GATEWAY_EDI_SCAN_BATCH``): the next scan takes the rest,
+    and the first files are already being processed meanwhile.
+    """
     now = time.time() if now is None else now
-    claimed = []
+    limit = settings.GATEWAY_EDI_SCAN_BATCH if limit is None else limit
+    taken = 0
     for partner in TradingPartner.objects.filter(active=True).select_related("supplier"):
         try:
             place = folders(partner)
@@ -78,12 +84,14 @@ def scan(*, now: float | None = None) -> list[Claimed]:
             continue
         _recover_stale_claims(place, now)
         for entry in sorted(os.scandir(place.inbox), key=lambda e: e.name):
+            if taken >= limit:
+                return
             if not _ready(entry, now):
                 continue
             result = _claim(partner, place, entry)
             if result is not None:
-                claimed.append(result)
-    return claimed
+                taken += 1
+                yield result
 
 
 def _ready(entry: os.DirEntry, now: float) -> bool:

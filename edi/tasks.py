@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,13 +18,26 @@ from suppliers.models import TradingPartner
 log = logging.getLogger(__name__)
 
 
+SCAN_LOCK = "edi:filedrop-scan"
+
+
 @shared_task(name="edi.tasks.filedrop_scan", ignore_result=True)
 def filedrop_scan() -> int:
-    """Claim and store settled files from every partner inbox, then process each in its own task."""
-    claimed = filedrop.scan()
-    for item in claimed:
-        file_process.delay(item.partner_id, item.document_id, item.path)
-    return len(claimed)
+    """Claim and store settled files from every partner inbox, queueing each for processing at once.
+
+    One scan at a time (a lock in the shared cache): the scheduler fires every few seconds and a
+    long scan must not be joined by the next one listing the same inbox again.
+    """
+    if not cache.add(SCAN_LOCK, 1, timeout=300):
+        return 0
+    try:
+        count = 0
+        for item in filedrop.scan():
+            file_process.delay(item.partner_id, item.document_id, item.path)
+            count += 1
+        return count
+    finally:
+        cache.delete(SCAN_LOCK)
 
 
 # A file's processing writes the record and queues the 997; if the worker dies midway the task is

@@ -270,6 +270,8 @@ GATEWAY_EDI_MAX_FILE_BYTES = int(os.environ.get("GATEWAY_EDI_MAX_FILE_BYTES", st
 # A file in an inbox is left alone until it has not changed for this long (it may still be written).
 GATEWAY_EDI_SETTLE_SECONDS = float(os.environ.get("GATEWAY_EDI_SETTLE_SECONDS", "1"))
 GATEWAY_EDI_SCAN_SECONDS = float(os.environ.get("GATEWAY_EDI_SCAN_SECONDS", "2"))
+# Files claimed per scan at most; the next scan takes the rest.
+GATEWAY_EDI_SCAN_BATCH = int(os.environ.get("GATEWAY_EDI_SCAN_BATCH", "200"))
 # The same sender and ISA13 again within this many days is a duplicate interchange.
 GATEWAY_EDI_DUPLICATE_WINDOW_DAYS = int(os.environ.get("GATEWAY_EDI_DUPLICATE_WINDOW_DAYS", "30"))
 GATEWAY_FILE_RENDERERS.update(

@@ -48,7 +48,7 @@ def partner_855(lines: tuple, *, isa: int = 17, st02: str = "0001", document_id:
 
 def filedrop_scan() -> int:
     """What the scan task does, with each claimed file processed here rather than by a worker."""
-    claimed = filedrop.scan()
+    claimed = list(filedrop.scan())
     for item in claimed:
         file_process(item.partner_id, item.document_id, item.path)
     return len(claimed)
@@ -243,3 +243,18 @@ def test_translate_prints_the_reading_without_a_database(tmp_path, capsys):
     assert (item["st01"], item["ack_code"]) == ("855", "A")
     assert item["canonical"]["po_number"] == "PO-4504"
     assert item["canonical"]["lines"][0]["response"] == "ACCEPT"
+
+
+def test_a_scan_takes_at_most_a_batch_and_the_next_scan_the_rest(partner, settings):
+    settings.GATEWAY_EDI_SCAN_BATCH = 2
+    for n in range(3):
+        drop(
+            partner,
+            f"f{n}.edi",
+            partner_855((inputs.AckLineInput(line_no="1", response="ACCEPT"),), isa=40 + n, document_id=f"855-b{n}"),
+        )
+
+    assert filedrop_scan() == 2
+    assert filedrop_scan() == 1
+    assert filedrop_scan() == 0
+    assert sorted(InboundDocument.objects.values_list("filename", flat=True)) == ["f0.edi", "f1.edi", "f2.edi"]
