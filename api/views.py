@@ -512,7 +512,11 @@ class WebhookOut(serializers.ModelSerializer):
 
 
 class WebhookCreatedOut(WebhookOut):
-    signing_secret = serializers.CharField(help_text="Shown once: keep it to verify Gateway-Signature.")
+    signing_secret = serializers.CharField(
+        allow_null=True,
+        help_text="Shown once: keep it to verify Gateway-Signature. Null when the response is replayed "
+        "under the same Idempotency-Key: the secret is never kept.",
+    )
 
     class Meta(WebhookOut.Meta):
         fields = [*WebhookOut.Meta.fields, "signing_secret"]
