@@ -77,8 +77,7 @@ class RecordResult:
 
 def num(value: Decimal) -> str:
     """A quantity or price as people write it: no trailing zeros from the column's scale."""
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def jsonable(value: Any) -> Any:
