@@ -23,7 +23,7 @@ from procurement.services import (
     invoice_record,
     shipment_record,
 )
-from procurement.services.common import audit_event, exception_draft
+from procurement.services.common import exception_draft, exception_raise
 from procurement.services.inbound import inbound_document_reject, inbound_document_settle
 from suppliers.models import TradingPartner
 
@@ -421,35 +421,19 @@ def _raise(partner, source: Source, kind: str, text: str, key: str, evidence: di
     if company is None:
         log.warning("no company to raise an exception against for partner %s: %s", partner, text)
         return
-    with transaction.atomic():
-        if ProcurementException.objects.open().filter(dedup_key=key[:200]).exists():
-            return
-        draft = exception_draft(
-            company=company,
-            kind=kind,
-            severity=Severity.DATA_QUALITY,
-            dedup_key=key,
-            summary=text,
-            evidence=evidence,
-            supplier_message=text,
-            source=source,
-            supplier=partner.supplier,
-            po=po,
-        )
-        draft.save()
-        from procurement.models import AuditEvent
-
-        AuditEvent.objects.bulk_create(
-            [
-                audit_event(
-                    source=source,
-                    action="exception.raised",
-                    obj=draft,
-                    company=company,
-                    after={"kind": kind, "evidence": draft.evidence},
-                )
-            ]
-        )
+    draft = exception_draft(
+        company=company,
+        kind=kind,
+        severity=Severity.DATA_QUALITY,
+        dedup_key=key,
+        summary=text,
+        evidence=evidence,
+        supplier_message=text,
+        source=source,
+        supplier=partner.supplier,
+        po=po,
+    )
+    exception_raise(draft, source=source)
 
 
 def _company_for(partner: TradingPartner):

@@ -37,7 +37,7 @@ from .common import (
     num,
 )
 from .errors import DocumentRefused
-from .lines import supplier_lines
+from .lines import supplier_company, supplier_lines
 from .orders import _change_locked, po_as_input, proposal_applied
 from .outbox import outbox_write
 from .refusals import records_refusals, refusal_recorded
@@ -328,8 +328,7 @@ def _lock_po_lines(supplier, ack: AcknowledgementInput, source: Source) -> list[
     """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
     lines = lock_po_lines(supplier_lines(supplier, ack.company).filter(po__number=ack.po_number))
     if not lines:
-        company = supplier.orders.select_related("company").first()
-        company = company.company if company else None
+        company = supplier_company(supplier)
         if company is None:
             raise DocumentRefused(f"PO {ack.po_number} is not known", code="unknown_po")
         raise refusal_recorded(

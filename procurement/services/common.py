@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -154,6 +156,43 @@ def exception_draft(
         inbound_document=source.document,
         **links,
     )
+
+
+def exception_raise(
+    draft: ProcurementException,
+    *,
+    source: Source,
+    action: str = "exception.raised",
+    after: Callable[[ProcurementException], dict] | None = None,
+) -> ProcurementException:
+    """Save ``draft`` and audit it, unless the same deviation is already open: then that one is returned.
+
+    ``after`` builds the audit event's payload from the saved exception (default: kind and evidence).
+
+    Safe against a concurrent raise of the same deviation (the open-dedup constraint decides).
+    """
+    with transaction.atomic():
+        existing = ProcurementException.objects.open().filter(dedup_key=draft.dedup_key).first()
+        if existing is not None:
+            return existing
+        try:
+            with transaction.atomic():
+                draft.save()
+        except IntegrityError:
+            return ProcurementException.objects.open().get(dedup_key=draft.dedup_key)
+        AuditEvent.objects.bulk_create(
+            [
+                audit_event(
+                    source=source,
+                    action=action,
+                    obj=draft,
+                    company=draft.company,
+                    po=draft.po,
+                    after=after(draft) if after is not None else {"kind": draft.kind, "evidence": draft.evidence},
+                )
+            ]
+        )
+    return draft
 
 
 def outbound_message(

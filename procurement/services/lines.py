@@ -17,6 +17,12 @@ def supplier_lines(supplier, company_code: str = ""):
     return query.filter(po__company__code=company_code) if company_code else query
 
 
+def supplier_company(supplier) -> Company | None:
+    """The company a refusal for a supplier is filed under when its document names no known PO: its first PO's."""
+    first = supplier.orders.select_related("company").first()
+    return first.company if first else None
+
+
 def lines_locked(
     *,
     query,
@@ -41,8 +47,7 @@ def lines_locked(
         return found
     company = lines[0].po.company if lines else company
     if company is None and supplier is not None:
-        first = supplier.orders.select_related("company").first()
-        company = first.company if first else None
+        company = supplier_company(supplier)
     if missing_pos:
         message = f"{document}: PO {', '.join(missing_pos)} is not known"
         kind, code = Kind.UNKNOWN_PO, "unknown_po"

@@ -11,11 +11,9 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from django.db import IntegrityError, transaction
+from procurement.models import Company, ProcurementException
 
-from procurement.models import AuditEvent, Company, ProcurementException
-
-from .common import Source, audit_event, exception_draft
+from .common import Source, exception_draft, exception_raise
 from .errors import DocumentRefused
 
 Kind = ProcurementException.Kind
@@ -80,27 +78,10 @@ def records_refusals(fn: Callable[P, R]) -> Callable[P, R]:
 
 def _record(error: DocumentRefused) -> int:
     draft: ProcurementException = error.draft  # type: ignore[attr-defined]
-    source: Source = error.source  # type: ignore[attr-defined]
-    with transaction.atomic():
-        existing = ProcurementException.objects.open().filter(dedup_key=draft.dedup_key).first()
-        if existing is not None:
-            return existing.pk
-        try:
-            with transaction.atomic():
-                draft.save()
-        except IntegrityError:
-            # A concurrent refusal of the same document raised it first.
-            return ProcurementException.objects.open().get(dedup_key=draft.dedup_key).pk
-        AuditEvent.objects.bulk_create(
-            [
-                audit_event(
-                    source=source,
-                    action="document.refused",
-                    obj=draft,
-                    company=draft.company,
-                    po=draft.po,
-                    after={"code": error.code, "message": error.message, "exception": draft.pk},
-                )
-            ]
-        )
-    return draft.pk
+    raised = exception_raise(
+        draft,
+        source=error.source,  # type: ignore[attr-defined]
+        action="document.refused",
+        after=lambda saved: {"code": error.code, "message": error.message, "exception": saved.pk},
+    )
+    return raised.pk
