@@ -1,10 +1,12 @@
 """Shapes of the API: inputs become the write path's canonical inputs; outputs show the record."""
 
+import datetime as dt
 from decimal import Decimal
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from procurement import inputs
+from procurement import inputs, selectors
 from procurement.models import (
     InboundDocument,
     Invoice,
@@ -201,6 +203,8 @@ class POLineOut(serializers.ModelSerializer):
 
 
 class PurchaseOrderOut(serializers.ModelSerializer):
+    """The shape of a PO in the API; pages are built by ``purchase_orders_out`` (same output, from rows)."""
+
     company = serializers.CharField(source="company.code")
     supplier = serializers.CharField(source="supplier.code")
     ship_to = serializers.CharField(source="ship_to.code")
@@ -227,6 +231,82 @@ class PurchaseOrderOut(serializers.ModelSerializer):
 
     def get_status(self, order: PurchaseOrder) -> str:
         return order.status_for(list(order.lines.all()))
+
+
+def _decimal_out(places: int):
+    exponent = Decimal(1).scaleb(-places)
+
+    def out(value: Decimal | None) -> str | None:
+        return None if value is None else f"{value.quantize(exponent):f}"
+
+    return out
+
+
+_quantity_out, _price_out = _decimal_out(4), _decimal_out(6)
+
+
+def _datetime_out(value: dt.datetime) -> str:
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _line_out(line: POLine) -> dict:
+    row = line.__dict__
+    promised = row["promised_date"]
+    return {
+        "line_no": row["line_no"],
+        "part_number": row["part_number"],
+        "supplier_part_number": row["supplier_part_number"],
+        "description": row["description"],
+        "quantity": _quantity_out(row["quantity"]),
+        "uom": row["uom"],
+        "unit_price": _price_out(row["unit_price"]),
+        "need_by": row["need_by"].isoformat(),
+        "cancelled": row["cancelled"],
+        "revision": row["revision"],
+        "ack_response": row["ack_response"],
+        "ack_raw_code": row["ack_raw_code"],
+        "confirmed_quantity": _quantity_out(row["confirmed_quantity"]),
+        "confirmed_price": _price_out(row["confirmed_price"]),
+        "promised_date": None if promised is None else promised.isoformat(),
+        "backordered_quantity": _quantity_out(row["backordered_quantity"]),
+        "proposal": row["proposal"],
+        "shipped_quantity": _quantity_out(row["shipped_quantity"]),
+        "received_quantity": _quantity_out(row["received_quantity"]),
+        "rejected_quantity": _quantity_out(row["rejected_quantity"]),
+        "invoiced_quantity": _quantity_out(row["invoiced_quantity"]),
+        "statuses": line.statuses(),
+    }
+
+
+def purchase_orders_out(orders: list[dict]) -> list[dict]:
+    """``PurchaseOrderOut`` for rows from ``selectors.purchase_order_rows``, without a serializer per field.
+
+    A page of 50 POs holds hundreds of lines; building them from rows is several times faster than
+    field-by-field serialization of model instances, and the output is the same (a test holds them equal).
+    """
+    lines = selectors.purchase_order_line_rows([order["id"] for order in orders])
+    out = []
+    for order in orders:
+        po_lines = lines[order["id"]]
+        out.append(
+            {
+                "id": order["id"],
+                "number": order["number"],
+                "revision": order["revision"],
+                "company": order["company_code"],
+                "supplier": order["supplier_code"],
+                "ship_to": order["ship_to_code"],
+                "currency": order["currency"],
+                "order_date": order["order_date"].isoformat(),
+                "notes": order["notes"],
+                "status": PurchaseOrder.status_for(po_lines),
+                "published_at": _datetime_out(order["published_at"]),
+                "updated_at": _datetime_out(order["updated_at"]),
+                "lines": [_line_out(line) for line in po_lines],
+            }
+        )
+    return out
 
 
 class RevisionOut(serializers.ModelSerializer):

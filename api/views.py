@@ -87,7 +87,8 @@ class ETagMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method == "GET" and response.status_code == 200 and getattr(response, "data", None) is not None:
-            digest = hashlib.sha256(json.dumps(response.data, sort_keys=True, default=str).encode()).hexdigest()
+            # The tag is the rendered body's hash: rendering is needed anyway, and nothing is encoded twice.
+            digest = hashlib.sha256(response.render().content).hexdigest()
             etag = f'"{digest[:32]}"'
             if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
                 not_modified = Response(status=status.HTTP_304_NOT_MODIFIED)
@@ -151,6 +152,10 @@ class PurchaseOrderList(ETagMixin, generics.ListAPIView):
             orders = orders.filter(updated_at__gte=since)
         return orders
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(selectors.purchase_order_rows(self.get_queryset()))
+        return self.get_paginated_response(s.purchase_orders_out(page))
+
 
 @extend_schema(tags=["purchase orders"], responses={200: s.PurchaseOrderOut, **ERRORS})
 class PurchaseOrderDetail(ETagMixin, generics.RetrieveAPIView):
@@ -161,6 +166,10 @@ class PurchaseOrderDetail(ETagMixin, generics.RetrieveAPIView):
 
     def get_queryset(self):
         return selectors.purchase_orders_for(supplier=_supplier(self.request))
+
+    def retrieve(self, request, *args, **kwargs):
+        order = get_object_or_404(selectors.purchase_order_rows(self.get_queryset()), pk=self.kwargs["pk"])
+        return Response(s.purchase_orders_out([order])[0])
 
 
 @extend_schema(tags=["purchase orders"], responses={200: s.RevisionOut(many=True), **ERRORS})

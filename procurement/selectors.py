@@ -61,6 +61,37 @@ def purchase_orders_for(*, supplier) -> QuerySet[PurchaseOrder]:
     return orders if supplier is None else orders.filter(supplier=supplier)
 
 
+PO_ROW_FIELDS = ("id", "number", "revision", "currency", "order_date", "notes", "published_at", "updated_at")
+PO_LINE_ROW_FIELDS = (
+    "po_id", "line_no", "supplier_part_number", "description", "quantity", "uom", "unit_price", "need_by",
+    "cancelled", "revision", "ack_response", "ack_raw_code", "confirmed_quantity", "confirmed_price",
+    "promised_date", "backordered_quantity", "change_state", "proposal", "shipped_quantity", "received_quantity",
+    "rejected_quantity", "invoiced_quantity", "match_state",
+)  # fmt: skip
+
+
+def purchase_order_rows(orders: QuerySet[PurchaseOrder]) -> QuerySet:
+    """``orders`` as plain rows with their company, supplier and ship-to codes: one query, no model instances.
+
+    For read paths that show many POs; pair with ``purchase_order_line_rows`` for their lines.
+    """
+    return orders.prefetch_related(None).values(
+        *PO_ROW_FIELDS,
+        company_code=F("company__code"),
+        supplier_code=F("supplier__code"),
+        ship_to_code=F("ship_to__code"),
+    )
+
+
+def purchase_order_line_rows(po_ids: list[int]) -> dict[int, list[POLine]]:
+    """The lines of these POs in line order, as read-only ``POLine.from_row`` views keyed by PO id: one query."""
+    lines: dict[int, list[POLine]] = {po_id: [] for po_id in po_ids}
+    rows = POLine.objects.filter(po_id__in=po_ids).order_by("po_id", "id")
+    for row in rows.values(*PO_LINE_ROW_FIELDS, part_number=F("item__part_number")):
+        lines[row["po_id"]].append(POLine.from_row(row))
+    return lines
+
+
 def purchase_orders_with_line_status(queryset: QuerySet[PurchaseOrder], dimension: str, value: str) -> QuerySet:
     """POs with at least one live line in ``value`` of ``dimension`` (ack, change, ship, receipt, invoice, match)."""
     condition = LINE_STATUS_CONDITIONS[dimension][value]

@@ -1,6 +1,7 @@
 """Reading purchase orders: status filters, plant/number/updated_since, cursor pages, ETags, revisions."""
 
 import dataclasses
+import json
 import datetime as dt
 from urllib.parse import parse_qs, urlsplit
 
@@ -327,3 +328,37 @@ def test_revisions_list_and_diff_after_a_change(published_po, owner, erp):
     assert missing.status_code == 404
     line_3 = POLine.objects.get(po=published_po, line_no="3")
     assert (line_3.cancelled, line_3.revision) == (True, 1)
+
+
+def test_pages_built_from_rows_equal_the_serializer_field_by_field(orders, owner, erp):
+    """The list and detail build POs from rows for speed; PurchaseOrderOut remains the definition."""
+    from api.serializers import PurchaseOrderOut
+    from procurement.selectors import purchase_orders_for
+
+    dropped = dataclasses.replace(
+        factories.po_input(company="ACME", supplier="BOLTS", plant="DET", number="PO-1001"), revision=1
+    )
+    dropped = dataclasses.replace(dropped, lines=dropped.lines[:2])
+    assert purchase_order_change(po=dropped, source=erp).outcome == "applied"
+    expected = {
+        po["id"]: po
+        for po in json.loads(json.dumps(PurchaseOrderOut(purchase_orders_for(supplier=None), many=True).data))
+    }
+
+    page = owner.get(POS, {"page_size": 200}).json()["results"]
+    details = [owner.get(f"{POS}{po['id']}/").json() for po in page]
+
+    assert len(page) == 6 and {po["number"] for po in page} == {f"PO-{n}" for n in range(1000, 1006)}
+    assert page == [expected[po["id"]] for po in page]
+    assert details == page
+    cancelled = next(po for po in page if po["number"] == "PO-1001")
+    assert [line["cancelled"] for line in cancelled["lines"]] == [False, False, True]
+    statuses = {(po["number"], po["status"]) for po in page}
+    assert statuses == {
+        ("PO-1000", "partially_shipped"),
+        ("PO-1001", "awaiting_acknowledgement"),
+        ("PO-1002", "changes_proposed"),
+        ("PO-1003", "awaiting_acknowledgement"),
+        ("PO-1004", "confirmed"),
+        ("PO-1005", "awaiting_acknowledgement"),
+    }

@@ -54,7 +54,8 @@ class PurchaseOrder(models.Model):
     def __str__(self) -> str:
         return f"{self.number} rev {self.revision}"
 
-    def status_for(self, lines: list["POLine"]) -> str:
+    @staticmethod
+    def status_for(lines: list["POLine"]) -> str:
         """The header status, aggregated from ``lines`` (pass them to avoid a query)."""
         live = [line for line in lines if not line.cancelled]
         if not live:
@@ -162,6 +163,16 @@ class POLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.po.number}/{self.line_no}"
+
+    @classmethod
+    def from_row(cls, row: dict) -> "POLine":
+        """A read-only line from a ``values()`` row, for its derived statuses on read paths; never saved.
+
+        The status properties read plain fields only, so a page of lines needs no model initialisation.
+        """
+        line = cls.__new__(cls)
+        line.__dict__.update(row)
+        return line
 
     @property
     def open_quantity(self) -> Decimal:
