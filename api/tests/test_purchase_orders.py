@@ -1,8 +1,8 @@
 """Reading purchase orders: status filters, plant/number/updated_since, cursor pages, ETags, revisions."""
 
 import dataclasses
-import json
 import datetime as dt
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest

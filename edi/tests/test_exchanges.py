@@ -10,7 +10,7 @@ from edi.models import FunctionalGroup, Interchange
 from edi.tasks import functional_acks_overdue_check
 from edi.tests.test_filedrop import drop, filedrop_scan
 from procurement import factories
-from procurement.models import OutboundMessage, ProcurementException
+from procurement.models import Company, OutboundMessage, ProcurementException
 from procurement.services import Source, outbox_message_deliver, purchase_order_change, purchase_order_publish
 from suppliers.models import Supplier, TradingPartner
 
@@ -128,3 +128,21 @@ def test_a_po_change_goes_out_as_an_860_with_the_changed_lines_and_the_next_cont
     pocs = [s for s in segments if s[0] == "POC"]
     assert [(s[1], s[2], s[3]) for s in pocs] == [("1", "QI", "120"), ("2", "DI", "0")]
     assert ic.groups[0].gs06 == "2"
+
+
+def test_a_heading_only_change_goes_out_as_an_860_without_lines(sent_850):
+    partner, po = sent_850
+    factories.PlantFactory(company=Company.objects.get(code="ACME"), code="MTY")
+    changed = po.__class__(**{**po.__dict__, "revision": 1, "ship_to": "MTY", "notes": "Deliver to dock 4"})
+
+    assert purchase_order_change(po=changed, source=Source(channel="system", label="ERP")).outcome == "applied"
+    message = OutboundMessage.objects.get(event="po.changed", kind="file")
+    assert outbox_message_deliver(message_id=message.pk) == "delivered"
+
+    (written,) = list(filedrop.folders(partner).outbox.glob("860_*.edi"))
+    (ic,) = x12.parse(written.read_bytes()).interchanges
+    segments = [s.elements for s in ic.groups[0].sets[0].segments]
+    assert [s[0] for s in segments if s[0] in ("BCH", "POC", "CTT")] == ["BCH"]
+    assert ["N1", "ST", "", "92", "MTY"] in segments
+    assert ["MSG", "Deliver to dock 4"] in segments
+    assert x12.validate(x12.parse(written.read_bytes()))[0].code == "A"

@@ -142,8 +142,23 @@ def test_860_carries_only_changed_lines_with_change_codes() -> None:
         "POC*3*AI*1**EA*99**BP*P-300",
         "POC*2*DI*0**KG*10**BP*P-200",
     ]
-    with pytest.raises(GenerationError):
-        write_860(PO, ENV, 5, previous=PO)
+    with pytest.raises(GenerationError, match="changes nothing"):
+        write_860(dataclasses.replace(PO, revision=1), ENV, 5, previous=PO)
+
+
+def test_860_for_a_heading_only_change_carries_the_new_heading_and_no_line() -> None:
+    new = dataclasses.replace(PO, revision=2, ship_to="MTY", notes="Deliver to dock 4")
+
+    data = write_860(new, ENV, 6, previous=PO)
+
+    (group,) = validate(parse(data))
+    assert group.code == "A"
+    body = [s for s in segments(data) if not s.startswith(("ISA", "GS", "ST", "SE", "GE", "IEA"))]
+    assert [s for s in body if s.startswith(("BCH", "POC", "CTT", "N1*ST", "MSG"))] == [
+        "BCH*04*SA*PO-1001**2*20260102",
+        "MSG*Deliver to dock 4",
+        "N1*ST**92*MTY",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -143,10 +143,14 @@ def build_860(
     version: str = "004010",
     lines: Sequence[tuple[str, ci.POLineInput]] | None = None,
 ) -> list[SegmentData]:
-    """The segments of an 860 changing ``previous`` into ``po`` (BCH05 = revision)."""
+    """The segments of an 860 changing ``previous`` into ``po`` (BCH05 = revision).
+
+    A revision that changes only the heading (ship-to, buyer, notes, currency, order date) is an
+    860 with the new heading and no POC loop; one that changes nothing has nothing to send.
+    """
     changes = list(lines) if lines is not None else changed_lines(po, previous)
-    if not changes:
-        raise GenerationError(f"PO {po.number} revision {po.revision} changes no line")
+    if not changes and not heading_changed(po, previous):
+        raise GenerationError(f"PO {po.number} revision {po.revision} changes nothing")
     segs: list[SegmentData] = [
         ["BCH", "04", "SA", _require(po.number, "PO number"), "", str(po.revision), date(po.order_date, version)],
         *_heading(po),
@@ -168,8 +172,17 @@ def build_860(
             ]
         )
         segs.extend(_line_detail(line, version))
-    segs.append(["CTT", str(len(changes))])
+    if changes:
+        segs.append(["CTT", str(len(changes))])
     return segs
+
+
+def heading_changed(po: ci.PurchaseOrderInput, previous: ci.PurchaseOrderInput | None) -> bool:
+    """Whether anything above the lines differs from ``previous`` (the revision number aside)."""
+    if previous is None:
+        return False
+    fields = ("company", "supplier", "ship_to", "currency", "order_date", "buyer", "notes")
+    return any(getattr(po, name) != getattr(previous, name) for name in fields)
 
 
 def write_860(
