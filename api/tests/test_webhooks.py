@@ -15,7 +15,7 @@ import pytest
 from api.models import IdempotencyRecord, WebhookSubscription
 from api.webhooks import verify
 from procurement import factories
-from procurement.models import DeliveryAttempt, OutboundMessage, ProcurementException
+from procurement.models import AuditEvent, DeliveryAttempt, OutboundMessage, ProcurementException
 from procurement.services import Source, exception_dismiss, outbox_message_deliver, purchase_order_change
 
 from .conftest import ack_body, po_body, price_change_ack, results
@@ -406,3 +406,71 @@ def test_each_event_reaches_exactly_its_subscribers(event, owner, outsider, syst
         )
     assert "INTERNAL NOTE" not in json.dumps(to_bolts.payload)
     assert "evidence" not in json.dumps(to_bolts.payload)
+
+
+# Exceptions the gateway closes itself ----------------------------------------------------------
+
+
+def close_by_newer_ack(env):
+    env.owner.post("/api/v1/acknowledgements/", price_change_ack())
+    env.owner.post("/api/v1/acknowledgements/", ack_body("ACK-AGAIN"))
+    return "price_deviation", "superseded", "replaced by acknowledgement ACK-AGAIN"
+
+
+def close_by_po_change(env):
+    env.owner.post("/api/v1/acknowledgements/", price_change_ack())
+    change = factories.po_input(company="ACME", supplier="BOLTS", plant="DET", revision=1, quantity=150)
+    purchase_order_change(po=change, source=env.erp)
+    return "price_deviation", "superseded", "PO revision 1 changed the line"
+
+
+def close_by_receipt(env):
+    """ACME matches three ways (the default): an invoice ahead of the goods is held until they arrive."""
+    env.owner.post("/api/v1/acknowledgements/", ack_body("ACK-OK"))
+    invoice = {
+        "invoice_number": "INV-1",
+        "po_number": "PO-1000",
+        "invoice_date": "2027-03-05",
+        "currency": "USD",
+        "lines": [{"line_no": "1", "quantity": "40", "unit_price": "10"}],
+    }
+    assert env.owner.post("/api/v1/invoices/", invoice).status_code == 201
+    receipt = {
+        "receipt_number": "GR-1",
+        "company": "ACME",
+        "po_number": "PO-1000",
+        "received_on": "2027-02-25",
+        "lines": [{"line_no": "1", "quantity_received": "40"}],
+    }
+    assert env.system.post("/api/v1/system/receipts/", receipt).status_code == 201
+    return "invoice_quantity_mismatch", "auto_cleared", "goods received now cover the invoiced quantity"
+
+
+@pytest.mark.parametrize("close", [close_by_newer_ack, close_by_po_change, close_by_receipt])
+def test_exceptions_closed_by_a_later_document_are_announced_and_audited(
+    close, owner, outsider, system, erp, buyer, published_po
+):
+    hook = subscribe(owner, "https://bolts.example/resolved", ["exception.resolved"])
+    erp_hook = subscribe(system, "https://erp.example/resolved", ["exception.resolved"])
+    nuts = subscribe(outsider, "https://nuts.example/resolved", ["exception.resolved"])
+
+    kind, resolution, note = close(Env(owner, outsider, system, erp, buyer))
+
+    closed = ProcurementException.objects.get(kind=kind)
+    assert (closed.state, closed.resolution, closed.resolution_note) == ("resolved", resolution, note)
+    assert closed.resolved_at is not None
+    (to_bolts,) = deliveries(hook["id"])
+    (to_erp,) = deliveries(erp_hook["id"])
+    assert deliveries(nuts["id"]) == []
+    assert to_bolts.payload == {
+        "id": closed.pk,
+        "kind": kind,
+        "po_number": "PO-1000",
+        "line_no": closed.po_line.line_no,
+        "message": closed.supplier_message,
+        "resolution": resolution,
+    }
+    assert to_erp.payload == to_bolts.payload | {"note": note}
+    (audit,) = AuditEvent.objects.filter(action=f"exception.{resolution}", object_id=str(closed.pk))
+    assert audit.before == {"state": "open"}
+    assert audit.after == {"state": "resolved", "resolution": resolution, "note": note}

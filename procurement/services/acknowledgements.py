@@ -26,6 +26,7 @@ from procurement.models.fields import PRICE_LIMIT, QUANTITY_LIMIT
 
 from . import tolerance
 from .bulk import rows_update
+from .closing import exceptions_close
 from .common import (
     RecordResult,
     Source,
@@ -182,13 +183,14 @@ def acknowledgement_record(*, supplier, ack: AcknowledgementInput, source: Sourc
             ChangeRequest.objects.filter(po_line_id__in=replaced, state=ChangeRequest.State.PROPOSED).update(
                 state=ChangeRequest.State.SUPERSEDED, decided_at=now
             )
-            ProcurementException.objects.filter(
-                po_line_id__in=replaced, kind__in=ACK_KINDS, state__in=ProcurementException.OPEN_STATES
-            ).update(
-                state=ProcurementException.State.RESOLVED,
+            exceptions_close(
+                ProcurementException.objects.filter(
+                    po_line_id__in=replaced, kind__in=ACK_KINDS, state__in=ProcurementException.OPEN_STATES
+                ),
                 resolution=ProcurementException.Resolution.SUPERSEDED,
-                resolution_note=f"replaced by acknowledgement {ack.document_id}",
-                resolved_at=now,
+                source=source,
+                note=f"replaced by acknowledgement {ack.document_id}",
+                now=now,
             )
         unchanged = {
             p.line.pk

@@ -17,7 +17,8 @@ from procurement.models import (
     PurchaseOrder,
 )
 
-from .common import Source, audit_event, exception_draft, supplier_notifications, webhook_rows
+from .closing import exceptions_close
+from .common import Source, audit_event, exception_draft, supplier_notifications
 from .errors import InvalidAction, NotFound
 from .orders import _change_locked, po_as_input, proposal_applied
 from .outbox import outbox_write
@@ -297,49 +298,7 @@ def _lock_lines(po_id: int) -> list[POLine]:
 
 
 def _resolve(queryset, resolution: str, source: Source, note: str, now, state: str = State.RESOLVED) -> None:
-    rows = list(queryset.select_related("po", "po_line", "supplier", "company").select_for_update(of=("self",)))
-    before = {exc.pk: exc.state for exc in rows}
-    for exc in rows:
-        exc.state, exc.resolution, exc.resolution_note = state, resolution, note
-        exc.resolved_by, exc.resolved_at = _user(source), now
-    ProcurementException.objects.bulk_update(
-        rows, ["state", "resolution", "resolution_note", "resolved_by", "resolved_at"]
-    )
-    for exc in rows:
-        visible = {
-            "id": exc.pk,
-            "kind": exc.kind,
-            "po_number": exc.po.number if exc.po_id else None,
-            "line_no": exc.po_line.line_no if exc.po_line_id else None,
-            "message": exc.supplier_message,
-            "resolution": resolution,
-        }
-        outbox_write(
-            webhook_rows(
-                event="exception.resolved",
-                supplier=exc.supplier,
-                payload=visible | {"note": note},
-                supplier_payload=visible,
-                key=f"exception.resolved:{exc.pk}",
-                source=source,
-                po=exc.po,
-            )
-        )
-    AuditEvent.objects.bulk_create(
-        [
-            audit_event(
-                source=source,
-                action=f"exception.{resolution}",
-                obj=exc,
-                company=exc.company,
-                po=exc.po,
-                before={"state": before[exc.pk]},
-                after={"state": exc.state, "resolution": resolution, "note": note},
-                now=now,
-            )
-            for exc in rows
-        ]
-    )
+    exceptions_close(queryset, resolution=resolution, source=source, note=note, now=now, state=state)
 
 
 def _release_invoice_if_clear(invoice_id: int) -> None:

@@ -27,6 +27,7 @@ from procurement.models import (
 from procurement.models.fields import PRICE_LIMIT, QUANTITY_LIMIT
 from suppliers.models import Supplier
 
+from .closing import exceptions_close
 from .common import RecordResult, Source, audit_event, jsonable, supplier_notifications
 from .errors import DocumentRefused, NotFound
 from .outbox import outbox_write
@@ -246,7 +247,7 @@ def _change_locked(*, po: PurchaseOrderInput, source: Source, company: Company, 
     if to_create:
         POLine.objects.bulk_create(to_create)
     if changed_ids and revision_source == PORevision.Source.BUYER:
-        _supersede_proposals(changed_ids, now=now, note=f"PO revision {po.revision} changed the line")
+        _supersede_proposals(changed_ids, source=source, now=now, note=f"PO revision {po.revision} changed the line")
     order.revision = po.revision
     order.currency, order.order_date, order.notes = po.currency, po.order_date, po.notes
     order.ship_to, order.buyer = ship_to, buyer
@@ -336,17 +337,18 @@ def _reset_supplier_answer(line: POLine, *, accepted: bool) -> None:
     line.proposal = {}
 
 
-def _supersede_proposals(line_ids: list[int], *, now, note: str) -> None:
+def _supersede_proposals(line_ids: list[int], *, source: Source, now, note: str) -> None:
     ChangeRequest.objects.filter(po_line_id__in=line_ids, state=ChangeRequest.State.PROPOSED).update(
         state=ChangeRequest.State.SUPERSEDED, decided_at=now
     )
-    ProcurementException.objects.filter(
-        po_line_id__in=line_ids, state__in=ProcurementException.OPEN_STATES, change_request__isnull=False
-    ).update(
-        state=ProcurementException.State.RESOLVED,
+    exceptions_close(
+        ProcurementException.objects.filter(
+            po_line_id__in=line_ids, state__in=ProcurementException.OPEN_STATES, change_request__isnull=False
+        ),
         resolution=ProcurementException.Resolution.SUPERSEDED,
-        resolution_note=note,
-        resolved_at=now,
+        source=source,
+        note=note,
+        now=now,
     )
 
 

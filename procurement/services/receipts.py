@@ -25,6 +25,7 @@ from procurement.models import (
 from procurement.models.fields import QUANTITY_LIMIT
 
 from .bulk import rows_update
+from .closing import exceptions_close
 from .common import RecordResult, Source, audit_event
 from .errors import DocumentRefused, NotFound
 from .invoices import quantity_reference
@@ -115,7 +116,7 @@ def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
                 raise DocumentRefused(
                     f"{document}: line {line.line_no} would receive more than can be recorded", code="invalid"
                 )
-        cleared = _clear_quantity_holds(company, touched, now) if company.three_way_match else []
+        cleared = _clear_quantity_holds(company, touched, source, now) if company.three_way_match else []
         rows_update(touched, ["received_quantity", "rejected_quantity", "match_state"])
         AuditEvent.objects.bulk_create(
             [
@@ -174,7 +175,7 @@ def _again(existing: Receipt, receipt: ReceiptInput, digest: str, source: Source
     return RecordResult("duplicate", existing)
 
 
-def _clear_quantity_holds(company: Company, touched: list[POLine], now) -> list[int]:
+def _clear_quantity_holds(company: Company, touched: list[POLine], source: Source, now) -> list[int]:
     """Clear 3-way quantity mismatches that the goods now received cover; release invoices left clean."""
     by_pk = {line.pk: line for line in touched}
     pending = list(
@@ -185,11 +186,12 @@ def _clear_quantity_holds(company: Company, touched: list[POLine], now) -> list[
     ]
     if not cleared:
         return []
-    ProcurementException.objects.filter(pk__in=[e.pk for e in cleared]).update(
-        state=ProcurementException.State.RESOLVED,
+    exceptions_close(
+        ProcurementException.objects.filter(pk__in=[e.pk for e in cleared]),
         resolution=ProcurementException.Resolution.AUTO_CLEARED,
-        resolution_note="goods received now cover the invoiced quantity",
-        resolved_at=now,
+        source=source,
+        note="goods received now cover the invoiced quantity",
+        now=now,
     )
     still_open = set(
         ProcurementException.objects.open()

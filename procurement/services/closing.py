@@ -1,0 +1,71 @@
+"""Closing exceptions, whoever closes them: a buyer's decision, a newer document, or goods received."""
+
+from __future__ import annotations
+
+from procurement.models import AuditEvent, ProcurementException
+
+from .common import Source, audit_event, webhook_rows
+from .outbox import outbox_write
+
+
+def exceptions_close(
+    queryset,
+    *,
+    resolution: str,
+    source: Source,
+    note: str,
+    now,
+    state: str = ProcurementException.State.RESOLVED,
+) -> list[ProcurementException]:
+    """Close the exceptions in ``queryset`` (locked), with an audit event and an ``exception.resolved`` webhook each.
+
+    Call inside the caller's transaction. The buyer's subscribers get the note; the supplier's get
+    what it may see (kind, PO, line, its message and the resolution). Returns the closed rows.
+    """
+    rows = list(queryset.select_related("po", "po_line", "supplier", "company").select_for_update(of=("self",)))
+    if not rows:
+        return []
+    user = source.actor if source.actor is not None and source.actor.is_authenticated else None
+    before = {exc.pk: exc.state for exc in rows}
+    for exc in rows:
+        exc.state, exc.resolution, exc.resolution_note = state, resolution, note
+        exc.resolved_by, exc.resolved_at = user, now
+    ProcurementException.objects.bulk_update(
+        rows, ["state", "resolution", "resolution_note", "resolved_by", "resolved_at"]
+    )
+    for exc in rows:
+        visible = {
+            "id": exc.pk,
+            "kind": exc.kind,
+            "po_number": exc.po.number if exc.po_id else None,
+            "line_no": exc.po_line.line_no if exc.po_line_id else None,
+            "message": exc.supplier_message,
+            "resolution": resolution,
+        }
+        outbox_write(
+            webhook_rows(
+                event="exception.resolved",
+                supplier=exc.supplier,
+                payload=visible | {"note": note},
+                supplier_payload=visible,
+                key=f"exception.resolved:{exc.pk}",
+                source=source,
+                po=exc.po,
+            )
+        )
+    AuditEvent.objects.bulk_create(
+        [
+            audit_event(
+                source=source,
+                action=f"exception.{resolution}",
+                obj=exc,
+                company=exc.company,
+                po=exc.po,
+                before={"state": before[exc.pk]},
+                after={"state": exc.state, "resolution": resolution, "note": note},
+                now=now,
+            )
+            for exc in rows
+        ]
+    )
+    return rows
