@@ -153,6 +153,10 @@ else:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Celery's Django fix-up closes the database connection after every task unless it may reuse it: a new
+# PostgreSQL session per task. gateway.celery recycles connections as requests do (CONN_MAX_AGE, health
+# checks); the fix-up still closes them every 2 x this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True

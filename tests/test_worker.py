@@ -6,6 +6,7 @@ import json
 import threading
 
 import pytest
+from django.db import connection
 
 from api.models import WebhookSubscription
 from api.webhooks import verify
@@ -103,3 +104,27 @@ def test_failing_webhook_is_retried_with_backoff_then_dead_lettered_and_retried_
     assert delivered
     assert DeliveryAttempt.objects.filter(message=message).count() == 4
     assert len(Receiver.received) == 4
+
+
+def _sessions_opened() -> int:
+    """Sessions ever opened to the test database (PostgreSQL's own count)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def test_the_worker_keeps_its_database_session_from_task_to_task(worker, postgres):
+    """Twenty deliveries in a row run over the worker's one PostgreSQL session, not a new one each."""
+    supplier = factories.SupplierFactory(code="EDIPART", channel=Supplier.Channel.EDI)
+    publish(supplier, "PO-7100")  # the worker's first task opens its session
+    assert wait_for(lambda: OutboundMessage.objects.filter(state="delivered").count() == 1)
+    opened = _sessions_opened()
+
+    erp = Source(channel="system", label="system ERP")
+    for n in range(1, 21):
+        po = factories.po_input(company="ACME", supplier="EDIPART", plant="DET", number=f"PO-{7100 + n}", lines=1)
+        purchase_order_publish(po=po, source=erp)
+
+    assert wait_for(lambda: OutboundMessage.objects.filter(state="delivered").count() == 21)
+    assert _sessions_opened() - opened <= 1
