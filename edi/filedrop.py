@@ -67,11 +67,14 @@ class Claimed:
     path: str  # the claimed file, to archive or reject once processed
 
 
-def scan(*, now: float | None = None, limit: int | None = None) -> Iterator[Claimed]:
+def scan(
+    *, now: float | None = None, limit: int | None = None, settling: list[float] | None = None
+) -> Iterator[Claimed]:
     """Claim and store settled files from every active partner's inbox, yielding each as it is claimed.
 
     At most ``limit`` files per scan (``GATEWAY_EDI_SCAN_BATCH``): the next scan takes the rest,
-    and the first files are already being processed meanwhile.
+    and the first files are already being processed meanwhile. A file too fresh to take adds to
+    ``settling`` the seconds until it will have settled, so the caller can look again just then.
     """
     now = time.time() if now is None else now
     limit = settings.GATEWAY_EDI_SCAN_BATCH if limit is None else limit
@@ -86,7 +89,12 @@ def scan(*, now: float | None = None, limit: int | None = None) -> Iterator[Clai
         for entry in sorted(os.scandir(place.inbox), key=lambda e: e.name):
             if taken >= limit:
                 return
-            if not _ready(entry, now):
+            wait = _wait(entry, now)
+            if wait is None:
+                continue
+            if wait > 0:
+                if settling is not None:
+                    settling.append(wait)
                 continue
             result = _claim(partner, place, entry)
             if result is not None:
@@ -94,15 +102,16 @@ def scan(*, now: float | None = None, limit: int | None = None) -> Iterator[Clai
                 yield result
 
 
-def _ready(entry: os.DirEntry, now: float) -> bool:
+def _wait(entry: os.DirEntry, now: float) -> float | None:
+    """Seconds until ``entry`` may be taken (0: now), or None when it is never to be taken from here."""
     name = entry.name
     if name.startswith(".") or name.lower().endswith(IN_PROGRESS_SUFFIXES):
-        return False
+        return None
     # Only plain files that live in the inbox itself: no links out of the partner's folder.
     if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
-        return False
+        return None
     stat = entry.stat(follow_symlinks=False)
-    return now - stat.st_mtime >= settings.GATEWAY_EDI_SETTLE_SECONDS
+    return max(0.0, settings.GATEWAY_EDI_SETTLE_SECONDS - (now - stat.st_mtime))
 
 
 def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry) -> Claimed | None:

@@ -138,9 +138,10 @@ def render_stored(message: OutboundMessage) -> RenderedFile:
 def reply_write(
     *, partner: TradingPartner, kind: str, content_for, source: Source, answering: Interchange
 ) -> Interchange:
-    """Allocate control numbers, write a 997/999/TA1 answer, record it and queue it for the partner's outbox.
+    """Allocate control numbers, write a 997/999/TA1 answer, record it and deliver it to the partner's outbox.
 
-    ``content_for(isa, gs, st)`` returns the interchange bytes for the numbers given.
+    ``content_for(isa, gs, st)`` returns the interchange bytes for the numbers given. The answer is
+    delivered by the task that processed the file, once its transaction commits.
     """
     isa, gs, st = (control_numbers(partner, level) for level in ("isa", "gs", "st"))
     content = content_for(isa, gs, st)
@@ -153,7 +154,7 @@ def reply_write(
         source=source,
         supplier=partner.supplier,
     )
-    outbox_write([message])
+    outbox_write([message], deliver_here=True)
     return Interchange.objects.create(
         direction=Interchange.Direction.OUTBOUND,
         partner=partner,

@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -19,25 +20,40 @@ log = logging.getLogger(__name__)
 
 
 SCAN_LOCK = "edi:filedrop-scan"
+FOLLOW_UP = "edi:filedrop-scan-follow-up"
 
 
 @shared_task(name="edi.tasks.filedrop_scan", ignore_result=True)
-def filedrop_scan() -> int:
+def filedrop_scan(follow_up: bool = False) -> int:
     """Claim and store settled files from every partner inbox, queueing each for processing at once.
 
     One scan at a time (a lock in the shared cache): the scheduler fires every few seconds and a
-    long scan must not be joined by the next one listing the same inbox again.
+    long scan must not be joined by the next one listing the same inbox again. A scan that stopped
+    at its batch limit is followed by another at once, and one that saw files still settling by
+    another when the first of them has settled, rather than at the scheduler's next turn; at most
+    one such follow-up waits at a time.
     """
+    if follow_up:
+        cache.delete(FOLLOW_UP)
     if not cache.add(SCAN_LOCK, 1, timeout=300):
         return 0
+    settling: list[float] = []
     try:
         count = 0
-        for item in filedrop.scan():
+        for item in filedrop.scan(settling=settling):
             file_process.delay(item.partner_id, item.document_id, item.path)
             count += 1
-        return count
     finally:
         cache.delete(SCAN_LOCK)
+    if count >= settings.GATEWAY_EDI_SCAN_BATCH:
+        countdown = 0.0
+    elif settling and min(settling) < settings.GATEWAY_EDI_SCAN_SECONDS:
+        countdown = min(settling) + 0.01
+    else:
+        return count
+    if cache.add(FOLLOW_UP, 1, timeout=countdown + 60):  # expires by itself should the follow-up be lost
+        filedrop_scan.apply_async(kwargs={"follow_up": True}, countdown=countdown)
+    return count
 
 
 # A file's processing writes the record and queues the 997; if the worker dies midway the task is

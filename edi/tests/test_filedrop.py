@@ -6,6 +6,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 
 from edi import filedrop, x12
 from edi.models import FunctionalGroup, Interchange
@@ -258,3 +259,104 @@ def test_a_scan_takes_at_most_a_batch_and_the_next_scan_the_rest(partner, settin
     assert filedrop_scan() == 1
     assert filedrop_scan() == 0
     assert sorted(InboundDocument.objects.values_list("filename", flat=True)) == ["f0.edi", "f1.edi", "f2.edi"]
+
+
+def test_a_file_still_settling_is_left_and_the_wait_reported(partner, settings):
+    settings.GATEWAY_EDI_SETTLE_SECONDS = 1
+    drop(partner, "fresh.edi", b"ISA")
+    written = (filedrop.folders(partner).inbox / "fresh.edi").stat().st_mtime
+    settling: list[float] = []
+
+    assert list(filedrop.scan(now=written + 0.25, settling=settling)) == []
+
+    assert settling == [pytest.approx(0.75)]
+    assert (filedrop.folders(partner).inbox / "fresh.edi").exists()
+
+
+@pytest.fixture
+def follow_ups(monkeypatch):
+    """The scan task's follow-up scans (countdowns) and queued files, recorded instead of sent to a broker."""
+    from edi import tasks
+
+    calls = {"scans": [], "files": []}
+    monkeypatch.setattr(tasks.file_process, "delay", lambda *args: calls["files"].append(args))
+    monkeypatch.setattr(
+        tasks.filedrop_scan, "apply_async", lambda kwargs, countdown: calls["scans"].append((kwargs, countdown))
+    )
+    cache.delete(tasks.FOLLOW_UP)
+    yield calls
+    cache.delete(tasks.FOLLOW_UP)
+
+
+def test_a_scan_stopped_by_its_batch_limit_is_followed_by_another_at_once(partner, settings, follow_ups):
+    from edi.tasks import filedrop_scan as scan_task
+
+    settings.GATEWAY_EDI_SCAN_BATCH = 2
+    for n in range(3):
+        drop(partner, f"f{n}.edi", b"ISA")
+
+    assert scan_task() == 2
+    assert (follow_ups["scans"], len(follow_ups["files"])) == ([({"follow_up": True}, 0.0)], 2)
+    assert scan_task(follow_up=True) == 1
+    assert (len(follow_ups["scans"]), len(follow_ups["files"])) == (1, 3)
+
+
+def test_a_scan_that_saw_a_settling_file_looks_again_when_it_has_settled_once(partner, settings, follow_ups):
+    from edi.tasks import filedrop_scan as scan_task
+
+    settings.GATEWAY_EDI_SETTLE_SECONDS = 1
+    settings.GATEWAY_EDI_SCAN_SECONDS = 2
+    (filedrop.folders(partner).inbox / "fresh.edi").write_bytes(b"ISA")
+
+    assert scan_task() == 0
+    assert scan_task() == 0  # the scheduler's next scan: one follow-up is already waiting
+
+    ((kwargs, countdown),) = follow_ups["scans"]
+    assert kwargs == {"follow_up": True} and 0.5 < countdown <= 1.01
+    assert follow_ups["files"] == []
+    assert scan_task(follow_up=True) == 0  # still settling: the follow-up schedules the next one
+    assert len(follow_ups["scans"]) == 2
+
+
+def test_the_997_is_delivered_by_the_task_that_processed_the_file_once_it_commits(
+    partner, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from procurement import tasks
+
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = True
+    queued = []
+    monkeypatch.setattr(tasks.outbox_deliver, "delay", lambda pk: queued.append(pk))
+    drop(partner, "ack-60.edi", partner_855((inputs.AckLineInput(line_no="1", response="ACCEPT"),), isa=60))
+    before = OutboundMessage.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert filedrop_scan() == 1
+
+    reply = OutboundMessage.objects.get(event="x12.997")
+    assert (reply.state, reply.attempts) == ("delivered", 1)
+    assert (OutboundMessage.objects.count() - before, queued) == (1, [])  # nothing else to send, nothing queued
+    (written,) = filedrop.folders(partner).outbox.glob("997_*.edi")
+    assert x12.parse(written.read_bytes()).interchanges[0].groups[0].sets[0].st01 == "997"
+
+
+def test_a_997_the_task_could_not_deliver_itself_is_left_to_the_queue(
+    partner, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from procurement import tasks
+    from procurement.services import outbox
+
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = True
+    queued = []
+    monkeypatch.setattr(tasks.outbox_deliver, "delay", lambda pk: queued.append(pk))
+
+    def database_gone(**kwargs):
+        raise ConnectionError("server closed the connection")
+
+    monkeypatch.setattr(outbox, "outbox_message_deliver", database_gone)
+    drop(partner, "ack-61.edi", partner_855((inputs.AckLineInput(line_no="1", response="ACCEPT"),), isa=61))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert filedrop_scan() == 1
+
+    reply = OutboundMessage.objects.get(event="x12.997")
+    assert (reply.state, queued) == ("pending", [reply.pk])

@@ -41,8 +41,14 @@ class PermanentDeliveryError(DeliveryError):
     """A delivery that can never succeed as written (a bad destination): dead-lettered at once."""
 
 
-def outbox_write(rows: list[OutboundMessage]) -> list[OutboundMessage]:
-    """Write outbox rows in the caller's transaction and queue their delivery once it commits."""
+def outbox_write(rows: list[OutboundMessage], *, deliver_here: bool = False) -> list[OutboundMessage]:
+    """Write outbox rows in the caller's transaction and queue their delivery once it commits.
+
+    ``deliver_here`` makes the first attempt in this process right after the commit instead of
+    queueing it: for a worker task whose answer belongs with its own work (the 997 for the file it
+    just processed), so the answer does not wait behind everything else in the queue. The attempt
+    is the same claimed, logged delivery; a failed one is retried from the queue as usual.
+    """
     if not rows:
         return rows
     OutboundMessage.objects.bulk_create(rows)
@@ -53,6 +59,12 @@ def outbox_write(rows: list[OutboundMessage]) -> list[OutboundMessage]:
             from procurement.tasks import outbox_deliver
 
             for pk in ids:
+                if deliver_here:
+                    try:
+                        outbox_message_deliver(message_id=pk)
+                        continue
+                    except Exception:  # the queue takes over: the claim's lease runs out, then it is retried
+                        log.exception("outbox message %s: delivery right after commit failed", pk)
                 outbox_deliver.delay(pk)
 
         transaction.on_commit(enqueue)
