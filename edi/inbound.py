@@ -323,12 +323,11 @@ def _functional_reply(ic, reports, record: Interchange, partner: TradingPartner,
 
 def _numbered(partner: TradingPartner, groups: int, content):
     """Reserve the extra GS06/ST02 numbers a multi-group answer uses, so none is ever reused."""
-    from edi.outbound import control_numbers
+    from edi.outbound import control_numbers_take
 
     def build(isa: int, gs: int, st: int) -> bytes:
         if groups > 1:
-            control_numbers(partner, "gs", groups - 1)
-            control_numbers(partner, "st", groups - 1)
+            control_numbers_take(partner, {"gs": groups - 1, "st": groups - 1})
         return content(isa, gs, st)
 
     return build

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from edi import x12
@@ -25,19 +25,40 @@ from suppliers.models import TradingPartner
 
 
 def control_numbers(partner: TradingPartner, level: str, count: int = 1) -> int:
-    """The first of ``count`` fresh control numbers for ``partner`` at ``level`` (isa, gs, st).
+    """The first of ``count`` fresh control numbers for ``partner`` at ``level`` (isa, gs, st)."""
+    return control_numbers_take(partner, {level: count})[level]
 
-    Must run inside the transaction that uses them: a rollback gives them back, so none is
-    skipped, and the row lock keeps two workers from taking the same one.
+
+def envelope_numbers(partner: TradingPartner) -> tuple[int, int, int]:
+    """Fresh ISA13, GS06 and ST02 numbers for one interchange of one group and one set."""
+    taken = control_numbers_take(partner, {"isa": 1, "gs": 1, "st": 1})
+    return taken["isa"], taken["gs"], taken["st"]
+
+
+_TAKE = """
+INSERT INTO {table} (partner_id, level, last) VALUES {rows}
+ON CONFLICT (partner_id, level) DO UPDATE SET last = CASE
+    WHEN {table}.last + excluded.last > 999999999 THEN excluded.last
+    ELSE {table}.last + excluded.last END
+RETURNING level, last
+"""
+
+
+def control_numbers_take(partner: TradingPartner, counts: dict[str, int]) -> dict[str, int]:
+    """The first of ``counts[level]`` fresh control numbers for each level, in one statement.
+
+    Must run inside the transaction that uses them: the counter rows stay locked until it ends,
+    so two workers never take the same number, and a rollback gives them back, so none is
+    skipped. Levels are taken in a fixed order (isa, gs, st), so two takers cannot deadlock.
+    ISA13 and GS06 are nine digits: past 999,999,999 a counter starts again at 1 rather than fail.
     """
-    counter, _ = ControlCounter.objects.get_or_create(partner=partner, level=level)
-    counter = ControlCounter.objects.select_for_update().get(pk=counter.pk)
-    first = counter.last + 1
-    if first + count - 1 > 999_999_999:
-        first = 1  # ISA13 and GS06 are nine digits; wrap rather than fail (the window makes reuse safe)
-    counter.last = first + count - 1
-    counter.save(update_fields=["last"])
-    return first
+    levels = [level for level in ("isa", "gs", "st") if level in counts]
+    rows = ", ".join(["(%s, %s, %s)"] * len(levels))
+    params = [value for level in levels for value in (partner.pk, level, counts[level])]
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE.format(table=ControlCounter._meta.db_table, rows=rows), params)
+        last = dict(cursor.fetchall())
+    return {level: last[level] - counts[level] + 1 for level in levels}
 
 
 def partner_envelope(partner: TradingPartner, *, isa: int, gs: int, version: str | None = None) -> x12.Envelope:
@@ -86,7 +107,7 @@ def render_po(message: OutboundMessage) -> RenderedFile:
 def _po_interchange(message: OutboundMessage) -> Interchange:
     partner = TradingPartner.objects.select_related("supplier").get(supplier=message.supplier)
     po = inputs.purchase_order_from_json(message.payload["po"])
-    isa, gs, st = (control_numbers(partner, level) for level in ("isa", "gs", "st"))
+    isa, gs, st = envelope_numbers(partner)
     envelope = partner_envelope(partner, isa=isa, gs=gs)
     if message.event == "po.published":
         content = x12.write_850(po, envelope, st)
@@ -143,7 +164,7 @@ def reply_write(
     ``content_for(isa, gs, st)`` returns the interchange bytes for the numbers given. The answer is
     delivered by the task that processed the file, once its transaction commits.
     """
-    isa, gs, st = (control_numbers(partner, level) for level in ("isa", "gs", "st"))
+    isa, gs, st = envelope_numbers(partner)
     content = content_for(isa, gs, st)
     message = outbound_message(
         kind=OutboundMessage.Kind.FILE,
