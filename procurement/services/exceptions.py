@@ -149,10 +149,25 @@ def change_request_decline(*, change_request_id: int, source: Source, reason: st
 
 @transaction.atomic
 def exception_dismiss(*, exception_id: int, source: Source, reason: str) -> ProcurementException:
-    """Close an exception without acting on it; the reason is kept (internal, never shown to suppliers)."""
+    """Close an exception without acting on it; the reason is kept (internal, never shown to suppliers).
+
+    The last open exception holding an invoice cannot be dismissed: that would leave the invoice
+    on hold with nothing in the queue to release it. The buyer accepts the variance (releasing
+    it) or rejects it (the supplier is told, the invoice stays held).
+    """
     if not reason.strip():
         raise InvalidAction("dismissing an exception needs a reason")
     exc = _open_locked(exception_id)
+    if (
+        exc.invoice_id
+        and not ProcurementException.objects.open().filter(invoice_id=exc.invoice_id).exclude(pk=exc.pk).exists()
+    ):
+        held = Invoice.objects.filter(pk=exc.invoice_id, match_status=Invoice.MatchStatus.ON_HOLD).first()
+        if held is not None:
+            raise InvalidAction(
+                f"exception {exc.pk} is what holds invoice {held.invoice_number}: accept the variance to release "
+                "the invoice, or reject it to dispute it with the supplier"
+            )
     _resolve(
         ProcurementException.objects.filter(pk=exc.pk),
         Resolution.DISMISSED,

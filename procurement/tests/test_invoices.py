@@ -389,3 +389,25 @@ def test_an_invoice_in_another_currency_is_not_matched(received_po, supplier):
     except DocumentRefused:
         return  # refusing it is as good as holding it
     assert result.record.match_status == "on_hold"
+
+
+def test_the_last_exception_holding_an_invoice_cannot_be_dismissed(received_po, supplier, buyer_source):
+    from procurement.services import InvalidAction, exception_accept, exception_dismiss
+
+    _bill(supplier, h.invoice("INV-1", ("1", "100", "10.50"), ("2", "100", "10.50")))
+    first, second = ProcurementException.objects.order_by("id")
+
+    dismissed = exception_dismiss(exception_id=first.pk, source=buyer_source, reason="rounding, known")
+    before = h.counts()
+    with pytest.raises(InvalidAction) as info:
+        exception_dismiss(exception_id=second.pk, source=buyer_source, reason="rounding, known")
+
+    assert dismissed.state == "dismissed"
+    assert info.value.message == (
+        f"exception {second.pk} is what holds invoice INV-1: accept the variance to release the invoice, "
+        "or reject it to dispute it with the supplier"
+    )
+    assert h.counts() == before
+    assert Invoice.objects.get().match_status == "on_hold"
+    exception_accept(exception_id=second.pk, source=buyer_source)
+    assert Invoice.objects.get().match_status == "released"
