@@ -35,12 +35,13 @@ def envelope_numbers(partner: TradingPartner) -> tuple[int, int, int]:
     return taken["isa"], taken["gs"], taken["st"]
 
 
+# An upsert with RETURNING: PostgreSQL, and SQLite 3.35 or later (Python 3.11 builds ship newer).
 _TAKE = """
-INSERT INTO {table} (partner_id, level, last) VALUES {rows}
-ON CONFLICT (partner_id, level) DO UPDATE SET last = CASE
-    WHEN {table}.last + excluded.last > 999999999 THEN excluded.last
-    ELSE {table}.last + excluded.last END
-RETURNING level, last
+INSERT INTO {table} ({partner}, {level}, {last}) VALUES {rows}
+ON CONFLICT ({partner}, {level}) DO UPDATE SET {last} = CASE
+    WHEN {table}.{last} + excluded.{last} > 999999999 THEN excluded.{last}
+    ELSE {table}.{last} + excluded.{last} END
+RETURNING {level}, {last}
 """
 
 
@@ -56,7 +57,15 @@ def control_numbers_take(partner: TradingPartner, counts: dict[str, int]) -> dic
     rows = ", ".join(["(%s, %s, %s)"] * len(levels))
     params = [value for level in levels for value in (partner.pk, level, counts[level])]
     with connection.cursor() as cursor:
-        cursor.execute(_TAKE.format(table=ControlCounter._meta.db_table, rows=rows), params)
+        quote = connection.ops.quote_name
+        sql = _TAKE.format(
+            table=quote(ControlCounter._meta.db_table),
+            partner=quote("partner_id"),
+            level=quote("level"),
+            last=quote("last"),
+            rows=rows,
+        )
+        cursor.execute(sql, params)
         last = dict(cursor.fetchall())
     return {level: last[level] - counts[level] + 1 for level in levels}
 

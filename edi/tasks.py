@@ -31,7 +31,8 @@ def filedrop_scan(follow_up: bool = False) -> int:
     long scan must not be joined by the next one listing the same inbox again. A scan that stopped
     at its batch limit is followed by another at once, and one that saw files still settling by
     another when the first of them has settled, rather than at the scheduler's next turn; at most
-    one such follow-up waits at a time.
+    one such follow-up waits at a time. (The lock and that limit hold across workers with a shared
+    cache, Redis in production; the embedded default's cache is per process.)
     """
     if follow_up:
         cache.delete(FOLLOW_UP)
@@ -45,6 +46,8 @@ def filedrop_scan(follow_up: bool = False) -> int:
             count += 1
     finally:
         cache.delete(SCAN_LOCK)
+    if filedrop_scan.request.is_eager:
+        return count  # run in the caller's process: no queue to come back through
     if count >= settings.GATEWAY_EDI_SCAN_BATCH:
         countdown = 0.0
     elif settling and min(settling) < settings.GATEWAY_EDI_SCAN_SECONDS:

@@ -155,8 +155,8 @@ else:
 
 # Celery's Django fix-up closes the database connection after every task unless it may reuse it: a new
 # PostgreSQL session per task. gateway.celery recycles connections as requests do (CONN_MAX_AGE, health
-# checks); the fix-up still closes them every 2 x this many tasks.
-CELERY_DB_REUSE_MAX = 1000
+# checks); the fix-up still closes them every this many tasks (it counts a task's start and end as two).
+CELERY_DB_REUSE_MAX = 2000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True

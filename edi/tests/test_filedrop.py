@@ -360,3 +360,26 @@ def test_a_997_the_task_could_not_deliver_itself_is_left_to_the_queue(
 
     reply = OutboundMessage.objects.get(event="x12.997")
     assert (reply.state, queued) == ("pending", [reply.pk])
+
+
+def outbox_full(message):
+    raise OSError("No space left on device")
+
+
+def test_a_997_whose_first_attempt_fails_goes_back_to_the_queue_for_its_retry(
+    partner, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from procurement import tasks
+
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = True
+    settings.GATEWAY_FILE_RENDERERS = {**settings.GATEWAY_FILE_RENDERERS, "x12.997": f"{__name__}.outbox_full"}
+    queued = []
+    monkeypatch.setattr(tasks.outbox_deliver, "delay", lambda pk: queued.append(pk))
+    drop(partner, "ack-62.edi", partner_855((inputs.AckLineInput(line_no="1", response="ACCEPT"),), isa=62))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert filedrop_scan() == 1
+
+    reply = OutboundMessage.objects.get(event="x12.997")
+    assert (reply.state, reply.attempts, queued) == ("pending", 1, [reply.pk])
+    assert reply.last_error == "OSError: No space left on device"

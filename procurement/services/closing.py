@@ -17,12 +17,18 @@ def exceptions_close(
     now,
     state: str = ProcurementException.State.RESOLVED,
 ) -> list[ProcurementException]:
-    """Close the exceptions in ``queryset`` (locked), with an audit event and an ``exception.resolved`` webhook each.
+    """Close the open exceptions in ``queryset``, with an audit event and an ``exception.resolved`` webhook each.
 
-    Call inside the caller's transaction. The buyer's subscribers get the note; the supplier's get
-    what it may see (kind, PO, line, its message and the resolution). Returns the closed rows.
+    Call inside the caller's transaction. The rows are locked and their state checked under the
+    lock, so an exception someone else closed meanwhile is left as they closed it. The buyer's
+    subscribers get the note; the supplier's get what it may see (kind, PO, line, its message and
+    the resolution). Returns the rows this call closed.
     """
-    rows = list(queryset.select_related("po", "po_line", "supplier", "company").select_for_update(of=("self",)))
+    rows = list(
+        queryset.filter(state__in=ProcurementException.OPEN_STATES)
+        .select_related("po", "po_line", "supplier", "company")
+        .select_for_update(of=("self",))
+    )
     if not rows:
         return []
     user = source.actor if source.actor is not None and source.actor.is_authenticated else None

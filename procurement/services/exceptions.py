@@ -59,6 +59,7 @@ def exception_accept(*, exception_id: int, source: Source, note: str = "") -> Pr
     else:
         if exc.invoice_id and exc.po_line_id:
             POLine.objects.filter(pk=exc.po_line_id).update(match_state=POLine.MatchState.OVERRIDDEN)
+            PurchaseOrder.objects.filter(pk=exc.po_id).update(updated_at=now)  # the line's match status changed
         _resolve(ProcurementException.objects.filter(pk=exc.pk), Resolution.ACCEPTED, source, note, now)
         if exc.invoice_id:
             _release_invoice_if_clear(exc.invoice_id)
@@ -260,6 +261,7 @@ def _proposal_decline(cr: ChangeRequest, source: Source, now) -> None:
         promised_date=None,
         backordered_quantity=0,
     )
+    PurchaseOrder.objects.filter(pk=cr.po_id).update(updated_at=now)  # readers syncing by updated_since see it
     AuditEvent.objects.bulk_create(
         [
             audit_event(

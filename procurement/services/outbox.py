@@ -61,10 +61,12 @@ def outbox_write(rows: list[OutboundMessage], *, deliver_here: bool = False) -> 
             for pk in ids:
                 if deliver_here:
                     try:
-                        outbox_message_deliver(message_id=pk)
-                        continue
-                    except Exception:  # the queue takes over: the claim's lease runs out, then it is retried
+                        if outbox_message_deliver(message_id=pk) != OutboundMessage.State.PENDING:
+                            continue  # delivered, or dead-lettered at once
+                    except Exception:
                         log.exception("outbox message %s: delivery right after commit failed", pk)
+                # The queue takes over: a failed attempt is retried on its backoff, and a claim an
+                # error left behind once its lease runs out.
                 outbox_deliver.delay(pk)
 
         transaction.on_commit(enqueue)

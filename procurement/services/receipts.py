@@ -186,7 +186,7 @@ def _clear_quantity_holds(company: Company, touched: list[POLine], source: Sourc
     ]
     if not cleared:
         return []
-    exceptions_close(
+    cleared = exceptions_close(
         ProcurementException.objects.filter(pk__in=[e.pk for e in cleared]),
         resolution=ProcurementException.Resolution.AUTO_CLEARED,
         source=source,

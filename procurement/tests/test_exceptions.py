@@ -403,3 +403,31 @@ def test_after_rejecting_a_quantity_proposal_the_ordered_quantity_is_the_target(
     assert result.exceptions == []
     line = h.po_line(published_po, "1")
     assert (line.ship_status, line.open_quantity) == ("shipped", D("0"))
+
+
+def test_closing_leaves_an_exception_someone_else_closed_as_they_closed_it(price_exception, buyer_source):
+    from procurement.services.closing import exceptions_close
+
+    exception_dismiss(exception_id=price_exception.pk, source=buyer_source, reason="seen")
+    before = h.counts()
+
+    closed = exceptions_close(
+        ProcurementException.objects.filter(pk=price_exception.pk),
+        resolution="superseded",
+        source=buyer_source,
+        note="replaced",
+        now=timezone.now(),
+    )
+
+    assert closed == []
+    price_exception.refresh_from_db()
+    assert (price_exception.state, price_exception.resolution) == ("dismissed", "dismissed")
+    assert h.counts() == before
+
+
+def test_deciding_changes_the_po_for_readers_syncing_by_updated_since(price_exception, published_po, buyer_source):
+    stamped = PurchaseOrder.objects.get(pk=published_po.pk).updated_at
+
+    exception_reject(exception_id=price_exception.pk, source=buyer_source, reason="Price as ordered, please.")
+
+    assert PurchaseOrder.objects.get(pk=published_po.pk).updated_at > stamped

@@ -411,3 +411,17 @@ def test_the_last_exception_holding_an_invoice_cannot_be_dismissed(received_po, 
     assert Invoice.objects.get().match_status == "on_hold"
     exception_accept(exception_id=second.pk, source=buyer_source)
     assert Invoice.objects.get().match_status == "released"
+
+
+def test_accepting_an_invoice_variance_changes_the_po_for_readers_syncing_by_updated_since(
+    received_po, supplier, buyer_source
+):
+    from procurement.services import exception_accept
+
+    _bill(supplier, h.invoice("INV-1", ("1", "100", "10.50")))
+    stamped = PurchaseOrder.objects.get(pk=received_po.pk).updated_at
+
+    exception_accept(exception_id=ProcurementException.objects.get().pk, source=buyer_source)
+
+    assert h.po_line(received_po, "1").match_state == "overridden"
+    assert PurchaseOrder.objects.get(pk=received_po.pk).updated_at > stamped

@@ -146,7 +146,9 @@ def build_860(
     """The segments of an 860 changing ``previous`` into ``po`` (BCH05 = revision).
 
     A revision that changes only the heading (ship-to, buyer, notes, currency, order date) is an
-    860 with the new heading and no POC loop; one that changes nothing has nothing to send.
+    860 with the new heading and no POC loop; one that changes nothing has nothing to send. A
+    heading value that was cleared (notes, buyer) is simply absent from the new heading: the 860
+    has no segment that says "removed".
     """
     changes = list(lines) if lines is not None else changed_lines(po, previous)
     if not changes and not heading_changed(po, previous):
