@@ -13,7 +13,7 @@ from edi import filedrop, inbound
 from edi.models import FunctionalGroup
 from procurement.models import InboundDocument, ProcurementException
 from procurement.services import Source
-from procurement.services.common import exception_draft
+from procurement.services.common import exception_draft, exception_raise
 from suppliers.models import TradingPartner
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def functional_acks_overdue_check() -> int:
                 f"no 997/999 for interchange {group.interchange.isa13} (group {group.gs06}) "
                 f"due {group.ack_due_at:%Y-%m-%d %H:%M} UTC"
             )
-            exception_draft(
+            draft = exception_draft(
                 company=company,
                 kind=ProcurementException.Kind.FA_OVERDUE,
                 severity=ProcurementException.Severity.PROCUREMENT_DELAY,
@@ -118,6 +118,7 @@ def functional_acks_overdue_check() -> int:
                 source=source,
                 supplier=group.interchange.partner.supplier,
                 po=order,
-            ).save()
+            )
+            exception_raise(draft, source=source)
             count += 1
     return count

@@ -10,7 +10,7 @@ from edi.models import FunctionalGroup, Interchange
 from edi.tasks import functional_acks_overdue_check
 from edi.tests.test_filedrop import drop, filedrop_scan
 from procurement import factories
-from procurement.models import Company, OutboundMessage, ProcurementException
+from procurement.models import AuditEvent, Company, OutboundMessage, ProcurementException
 from procurement.services import Source, outbox_message_deliver, purchase_order_change, purchase_order_publish
 from suppliers.models import Supplier, TradingPartner
 
@@ -103,6 +103,8 @@ def test_a_997_that_never_comes_is_flagged_once_when_due(sent_850):
     assert sent.ack_state == "overdue"
     exception = ProcurementException.objects.get()
     assert (exception.kind, exception.severity, exception.po.number) == ("fa_overdue", "procurement_delay", "PO-5000")
+    (audit,) = AuditEvent.objects.filter(action="exception.raised")
+    assert (audit.object_id, audit.actor_label, audit.po.number) == (str(exception.pk), "scheduler", "PO-5000")
 
 
 def test_a_po_change_goes_out_as_an_860_with_the_changed_lines_and_the_next_control_numbers(sent_850):
