@@ -217,6 +217,8 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"] if not env_bool("DJANGO_SECURE_HSTS_P
 
 # Deliver outbox rows as soon as their transaction commits (the beat sweep catches the rest).
 GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = env_bool("GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT", True)
+# Buyers' exception e-mails go out as one digest per buyer per outbox sweep (GATEWAY_OUTBOX_SWEEP_SECONDS).
+GATEWAY_EMAIL_DIGESTS = env_bool("GATEWAY_EMAIL_DIGESTS", True)
 # How outbound files are rendered, per event; "*" is the fallback. The EDI channel registers X12 here.
 GATEWAY_FILE_RENDERERS = {"*": "procurement.services.outbox.render_json"}
 # Inbound payloads larger than this are refused (and recorded) without being parsed.

@@ -6,6 +6,7 @@ from django.utils import timezone
 from procurement import services
 from procurement.models import OutboundMessage
 from procurement.services import Source
+from procurement.services.outbox import outbox_digests_deliver
 
 
 # A lost delivery task loses nothing (the beat sweep finds the row again), so plain acks are fine here.
@@ -27,11 +28,13 @@ def outbox_deliver(message_id: int) -> str:
 
 @shared_task(name="procurement.tasks.outbox_dispatch_due", ignore_result=True)
 def outbox_dispatch_due() -> int:
-    """Deliver every message that is due now (new ones whose enqueue was lost, and retries)."""
+    """Send the buyers' digests, then deliver every other message that is due now (new ones whose
+    enqueue was lost, and retries)."""
+    sent = outbox_digests_deliver()
     due = services.outbox_due_ids()
     for message_id in due:
         services.outbox_message_deliver(message_id=message_id)
-    return len(due)
+    return sent + len(due)
 
 
 @shared_task(name="procurement.tasks.acknowledgements_overdue_check", ignore_result=True)

@@ -44,6 +44,9 @@ class PermanentDeliveryError(DeliveryError):
 def outbox_write(rows: list[OutboundMessage], *, deliver_here: bool = False) -> list[OutboundMessage]:
     """Write outbox rows in the caller's transaction and queue their delivery once it commits.
 
+    Buyers' exception e-mails are not queued one by one: the sweep sends them as one digest per
+    buyer (``outbox_digests_deliver``).
+
     ``deliver_here`` makes the first attempt in this process right after the commit instead of
     queueing it: for a worker task whose answer belongs with its own work (the 997 for the file it
     just processed), so the answer does not wait behind everything else in the queue. The attempt
@@ -53,7 +56,9 @@ def outbox_write(rows: list[OutboundMessage], *, deliver_here: bool = False) -> 
         return rows
     OutboundMessage.objects.bulk_create(rows)
     if settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT:
-        ids = [row.pk for row in rows]
+        ids = [row.pk for row in rows if not digested(row)]
+        if not ids:
+            return rows
 
         def enqueue() -> None:
             from procurement.tasks import outbox_deliver
@@ -101,7 +106,12 @@ def outbox_message_deliver(*, message_id: int) -> str:
             if isinstance(error, PermanentDeliveryError):
                 message.max_attempts = message.attempts
             log.warning("outbox message %s attempt %s failed: %s", message.pk, message.attempts, detail)
-    elapsed = int((time.monotonic() - started) * 1000)
+    _attempt_finish(message, succeeded, detail, int((time.monotonic() - started) * 1000))
+    return message.state
+
+
+def _attempt_finish(message: OutboundMessage, succeeded: bool, detail: str, elapsed: int) -> None:
+    """Log a claimed message's attempt and settle it: delivered, due again after its backoff, or dead."""
     finished = timezone.now()
     with transaction.atomic():
         DeliveryAttempt.objects.create(
@@ -129,7 +139,79 @@ def outbox_message_deliver(*, message_id: int) -> str:
         )
         if message.subscription_ref is not None and settings.GATEWAY_WEBHOOKS:
             import_string(f"{settings.GATEWAY_WEBHOOKS}.delivery_finished")(message, succeeded)
-    return message.state
+
+
+# Buyers' exception alerts: one e-mail per buyer per sweep rather than one per document, so a file
+# of fifty held invoices is one message in the buyer's inbox, not fifty.
+DIGESTED_EVENTS = frozenset({"exception.raised"})
+
+
+def digested(message: OutboundMessage) -> bool:
+    """Whether ``message`` is sent in a digest by the sweep rather than on its own."""
+    return (
+        settings.GATEWAY_EMAIL_DIGESTS
+        and message.kind == OutboundMessage.Kind.EMAIL
+        and message.event in DIGESTED_EVENTS
+    )
+
+
+def outbox_digests_deliver(*, limit: int = 500) -> int:
+    """Send the due digested e-mails, one per recipient, each listing every alert it carries.
+
+    Each message is claimed (no other worker takes it), and keeps its own attempt log and state:
+    when a recipient's digest fails, each of its messages is retried on its own backoff (in the
+    next digest) and dead-lettered after its attempts, like any outbox message. Returns how many
+    messages were sent.
+    """
+    if not settings.GATEWAY_EMAIL_DIGESTS:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            OutboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(state=OutboundMessage.State.PENDING, next_attempt_at__lte=now)
+                | Q(state=OutboundMessage.State.SENDING, locked_until__lt=now),
+                kind=OutboundMessage.Kind.EMAIL,
+                event__in=DIGESTED_EVENTS,
+            )
+            .order_by("id")[:limit]
+        )
+        OutboundMessage.objects.filter(pk__in=[m.pk for m in due]).update(
+            state=OutboundMessage.State.SENDING, locked_until=now + LEASE, attempts=F("attempts") + 1
+        )
+    by_recipient: dict[str, list[OutboundMessage]] = {}
+    for message in due:
+        message.attempts += 1
+        message.state = OutboundMessage.State.SENDING
+        by_recipient.setdefault(message.destination, []).append(message)
+    sent = 0
+    for recipient, messages in by_recipient.items():
+        started = time.monotonic()
+        try:
+            _send_digest(recipient, messages)
+            detail, succeeded = f"mailed {recipient} (digest of {len(messages)})", True
+            sent += len(messages)
+        except Exception as error:
+            detail, succeeded = f"{type(error).__name__}: {error}", False
+            log.warning("digest to %s (%s messages) failed: %s", recipient, len(messages), detail)
+        elapsed = int((time.monotonic() - started) * 1000)
+        for message in messages:
+            _attempt_finish(message, succeeded, detail, elapsed)
+    return sent
+
+
+def _send_digest(recipient: str, messages: list[OutboundMessage]) -> None:
+    context = {"messages": messages, "count": sum(len(m.payload.get("exceptions", [])) for m in messages)}
+    EmailMessage(
+        subject=render_to_string("emails/digest_subject.txt", context).strip(),
+        body=render_to_string("emails/digest_body.txt", context),
+        to=[recipient],
+        headers={
+            "X-Idempotency-Key": "digest:" + ",".join(str(m.pk) for m in messages),
+            "X-Correlation-ID": ",".join(dict.fromkeys(m.correlation_id for m in messages if m.correlation_id)),
+        },
+    ).send()
 
 
 def backoff(attempts: int) -> dt.timedelta:

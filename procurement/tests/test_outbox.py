@@ -310,3 +310,72 @@ def test_nothing_is_enqueued_when_enqueueing_is_off(company, plant, supplier, dj
 
     assert callbacks == []
     assert OutboundMessage.objects.get().state == "pending"
+
+
+# Digests of buyers' exception e-mails ------------------------------------------------------------
+
+
+@pytest.fixture
+def alerts(published_po, supplier, company, plant, erp, settings, monkeypatch, django_capture_on_commit_callbacks):
+    """Three exception e-mails: two for buyer (PO-1000 and PO-1001), one for another buyer (PO-2000).
+
+    Recorded with enqueue-on-commit on; returns the ids the commits queued for delivery one by one.
+    """
+    from procurement import tasks
+    from procurement.services import purchase_order_publish
+
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = True
+    queued = []
+    monkeypatch.setattr(tasks.outbox_deliver, "delay", lambda pk: queued.append(pk))
+    other = factories.BuyerFactory(username="other", email="other@acme.example")
+    for number, buyer in (("PO-1001", "buyer"), ("PO-2000", other.username)):
+        po = factories.po_input(company="ACME", supplier=supplier.code, plant=plant.code, number=number, buyer=buyer)
+        purchase_order_publish(po=po, source=erp)
+    with django_capture_on_commit_callbacks(execute=True):
+        h.record_ack(supplier, "ACK-1", h.price("2", "11"))
+        h.record_ack(supplier, "ACK-2", h.price("1", "12"), po="PO-1001")
+        h.record_ack(supplier, "ACK-3", h.quantity("3", "50"), po="PO-2000")
+    return queued
+
+
+def test_buyers_exception_emails_go_out_as_one_digest_per_buyer(alerts, locmem_mail):
+    from procurement.services.outbox import outbox_digests_deliver
+
+    emails = list(OutboundMessage.objects.filter(event="exception.raised").order_by("id"))
+    assert [m.destination for m in emails] == ["buyer@acme.example", "buyer@acme.example", "other@acme.example"]
+    assert not set(alerts) & {m.pk for m in emails}  # none was queued on its own
+
+    assert outbox_digests_deliver() == 3
+    assert outbox_digests_deliver() == 0
+
+    to_buyer, to_other = sorted(mail.outbox, key=lambda m: m.to)
+    assert (to_buyer.to, to_buyer.subject) == (["buyer@acme.example"], "2 exceptions to review")
+    assert "acknowledgement ACK-1, PO PO-1000:" in to_buyer.body
+    assert "acknowledgement ACK-2, PO PO-1001:" in to_buyer.body
+    assert "PO PO-1000 line 2: price 11 instead of 10" in to_buyer.body
+    assert (to_other.to, to_other.subject) == (["other@acme.example"], "1 exception to review on PO PO-2000")
+    for message in OutboundMessage.objects.filter(event="exception.raised"):
+        assert (message.state, message.attempts) == ("delivered", 1)
+        (attempt,) = message.attempt_log.all()
+        digest = 2 if message.destination == "buyer@acme.example" else 1
+        assert (attempt.succeeded, attempt.detail) == (True, f"mailed {message.destination} (digest of {digest})")
+
+
+def test_a_failed_digest_leaves_each_message_to_its_own_backoff(alerts, locmem_mail, monkeypatch):
+    from django.core.mail import EmailMessage
+
+    from procurement.services.outbox import outbox_digests_deliver
+
+    def refused(self, fail_silently=False):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(EmailMessage, "send", refused)
+
+    assert outbox_digests_deliver() == 0
+
+    for message in OutboundMessage.objects.filter(event="exception.raised"):
+        assert (message.state, message.attempts) == ("pending", 1)
+        assert message.last_error == "ConnectionRefusedError: mail server down"
+        assert message.next_attempt_at > timezone.now()
+    assert outbox_digests_deliver() == 0  # none is due again yet
+    assert mail.outbox == []
