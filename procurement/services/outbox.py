@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -203,14 +204,13 @@ def outbox_digests_deliver(*, limit: int = 500) -> int:
 
 def _send_digest(recipient: str, messages: list[OutboundMessage]) -> None:
     context = {"messages": messages, "count": sum(len(m.payload.get("exceptions", [])) for m in messages)}
+    # One key for this set of messages; each message keeps its own key and correlation id.
+    digest_key = hashlib.sha256(",".join(str(m.pk) for m in messages).encode()).hexdigest()[:32]
     EmailMessage(
         subject=render_to_string("emails/digest_subject.txt", context).strip(),
         body=render_to_string("emails/digest_body.txt", context),
         to=[recipient],
-        headers={
-            "X-Idempotency-Key": "digest:" + ",".join(str(m.pk) for m in messages),
-            "X-Correlation-ID": ",".join(dict.fromkeys(m.correlation_id for m in messages if m.correlation_id)),
-        },
+        headers={"X-Idempotency-Key": f"digest:{digest_key}"},
     ).send()
 
 

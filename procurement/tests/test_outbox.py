@@ -354,6 +354,8 @@ def test_buyers_exception_emails_go_out_as_one_digest_per_buyer(alerts, locmem_m
     assert "acknowledgement ACK-2, PO PO-1001:" in to_buyer.body
     assert "PO PO-1000 line 2: price 11 instead of 10" in to_buyer.body
     assert (to_other.to, to_other.subject) == (["other@acme.example"], "1 exception to review on PO PO-2000")
+    assert len(to_buyer.extra_headers["X-Idempotency-Key"]) == len("digest:") + 32
+    assert to_buyer.extra_headers["X-Idempotency-Key"] != to_other.extra_headers["X-Idempotency-Key"]
     for message in OutboundMessage.objects.filter(event="exception.raised"):
         assert (message.state, message.attempts) == ("delivered", 1)
         (attempt,) = message.attempt_log.all()
