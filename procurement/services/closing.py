@@ -31,11 +31,10 @@ def exceptions_close(
     )
     if not rows:
         return []
-    user = source.actor if source.actor is not None and source.actor.is_authenticated else None
     before = {exc.pk: exc.state for exc in rows}
     for exc in rows:
         exc.state, exc.resolution, exc.resolution_note = state, resolution, note
-        exc.resolved_by, exc.resolved_at = user, now
+        exc.resolved_by, exc.resolved_at = source.user, now
     ProcurementException.objects.bulk_update(
         rows, ["state", "resolution", "resolution_note", "resolved_by", "resolved_at"]
     )

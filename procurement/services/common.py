@@ -60,6 +60,11 @@ class Source:
     correlation_id: str = ""
     document: InboundDocument | None = None
 
+    @property
+    def user(self) -> AbstractBaseUser | None:
+        """The signed-in person behind the write, to record as its actor; None for systems and anonymous."""
+        return self.actor if self.actor is not None and self.actor.is_authenticated else None
+
 
 @dataclass
 class RecordResult:
@@ -110,7 +115,7 @@ def audit_event(
     """An unsaved audit row; callers collect them and write them with one ``bulk_create``."""
     return AuditEvent(
         occurred_at=now or timezone.now(),
-        actor=source.actor if source.actor is not None and source.actor.is_authenticated else None,
+        actor=source.user,
         actor_label=source.label[:120],
         channel=source.channel,
         action=action,

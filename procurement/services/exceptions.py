@@ -236,7 +236,7 @@ def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now) -> None:
     )
     if not new_lines:
         raise InvalidAction("accepting this rejection would cancel every line of the PO; cancel the PO instead")
-    cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.ACCEPTED, _user(source), now
+    cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.ACCEPTED, source.user, now
     cr.resulting_revision = order.revision + 1
     cr.save(update_fields=["state", "decided_by", "decided_at", "resulting_revision"])
     _change_locked(
@@ -249,7 +249,7 @@ def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now) -> None:
 
 
 def _proposal_decline(cr: ChangeRequest, source: Source, now) -> None:
-    cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.DECLINED, _user(source), now
+    cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.DECLINED, source.user, now
     cr.save(update_fields=["state", "decided_by", "decided_at"])
     # The line is back on the buyer's terms and awaits a new answer; nothing the supplier
     # proposed stays as "confirmed".
@@ -339,7 +339,3 @@ def _audit(source: Source, action: str, exc: ProcurementException, before, after
             )
         ]
     )
-
-
-def _user(source: Source):
-    return source.actor if source.actor is not None and source.actor.is_authenticated else None
