@@ -7,17 +7,12 @@ from http import HTTPStatus
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from procurement.services import DocumentRefused, InvalidAction, NotFound, ProcurementError
 
 log = logging.getLogger(__name__)
 PROBLEM_BASE = "https://gateway.example/problems/"
-
-
-class ProblemJSONRenderer(JSONRenderer):
-    media_type = "application/problem+json"
 
 
 def problem(status_code: int, title: str, detail: str, code: str, **extra) -> Response:
