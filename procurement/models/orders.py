@@ -49,7 +49,12 @@ class PurchaseOrder(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "number"], name="po_number_unique")]
-        indexes = [models.Index(fields=["supplier", "number"])]
+        indexes = [
+            models.Index(fields=["supplier", "number"]),
+            # A supplier's sync, ``updated_since`` pages in (updated_at, id) order, is a range read of this
+            # index; without it PostgreSQL walks updated_at across every supplier's POs.
+            models.Index(fields=["supplier", "updated_at", "id"], name="po_supplier_sync"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} rev {self.revision}"
