@@ -8,6 +8,7 @@ import json
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -82,7 +83,11 @@ class UpdatedCursor(Cursor):
 
 
 class ETagMixin:
-    """ETag on every successful GET; If-None-Match with the same tag answers 304 with no body."""
+    """ETag on every successful GET; If-None-Match naming it (or ``*``) answers 304 with no body.
+
+    If-None-Match compares weakly (RFC 9110 §13.1.2): ``W/"tag"`` matches ``"tag"``. The answers
+    are one key's view, so they are marked private and revalidated before any reuse.
+    """
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -90,11 +95,13 @@ class ETagMixin:
             # The tag is the rendered body's hash: rendering is needed anyway, and nothing is encoded twice.
             digest = hashlib.sha256(response.render().content).hexdigest()
             etag = f'"{digest[:32]}"'
-            if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
-                not_modified = Response(status=status.HTTP_304_NOT_MODIFIED)
-                not_modified["ETag"] = etag
-                return super().finalize_response(request, not_modified, *args, **kwargs)
+            wanted = [tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))]
+            if etag in wanted or wanted == ["*"]:
+                response = super().finalize_response(
+                    request, Response(status=status.HTTP_304_NOT_MODIFIED), *args, **kwargs
+                )
             response["ETag"] = etag
+            response["Cache-Control"] = "private, no-cache"
         return response
 
 

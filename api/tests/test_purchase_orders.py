@@ -258,6 +258,7 @@ def test_etag_and_if_none_match(published_po, owner):
     assert (unchanged.status_code, unchanged.content, unchanged["ETag"]) == (304, b"", etag)
     assert among_others.status_code == 304
     assert (stale.status_code, stale["ETag"]) == (200, etag)
+    assert first["Cache-Control"] == unchanged["Cache-Control"] == "private, no-cache"
     assert stale.json() == first.json()
 
     owner.post("/api/v1/acknowledgements/", ack_body())
@@ -265,6 +266,18 @@ def test_etag_and_if_none_match(published_po, owner):
 
     assert changed.status_code == 200
     assert changed["ETag"] != etag
+
+
+def test_if_none_match_compares_weakly_and_takes_any(published_po, owner):
+    etag = owner.get(POS)["ETag"]
+
+    weak = owner.get(POS, headers={"If-None-Match": f"W/{etag}"})
+    any_tag = owner.get(POS, headers={"If-None-Match": "*"})
+    malformed = owner.get(POS, headers={"If-None-Match": "not-a-tag"})
+
+    assert (weak.status_code, weak["ETag"]) == (304, etag)
+    assert (any_tag.status_code, any_tag.content) == (304, b"")
+    assert (malformed.status_code, malformed["ETag"]) == (200, etag)
 
 
 def test_detail_etag(published_po, owner):
