@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -39,6 +38,7 @@ from procurement.services import (
     shipment_record,
 )
 
+from . import examples as ex
 from . import serializers as s
 from .authentication import key_label
 from .idempotency import idempotent
@@ -76,6 +76,13 @@ class Cursor(CursorPagination):
     max_page_size = 200
     page_size_query_param = "page_size"
     ordering = "-id"
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paginated = super().get_paginated_response_schema(schema)
+        # DRF's own examples name an /accounts/ endpoint; show what a page of this API links to.
+        paginated["properties"]["next"]["example"] = "https://gateway.example/api/v1/invoices/?cursor=cD0yMDI3"
+        paginated["properties"]["previous"]["example"] = None
+        return paginated
 
 
 class UpdatedCursor(Cursor):
@@ -128,6 +135,7 @@ STATUS_PARAMETERS = [
         OpenApiParameter("updated_since", OpenApiTypes.DATETIME, description="Changed at or after this instant"),
     ],
     responses={200: s.PurchaseOrderOut(many=True), **ERRORS},
+    examples=[ex.PURCHASE_ORDER],
 )
 class PurchaseOrderList(ETagMixin, generics.ListAPIView):
     """Your purchase orders with their lines and per-line status dimensions, oldest change first."""
@@ -164,7 +172,7 @@ class PurchaseOrderList(ETagMixin, generics.ListAPIView):
         return self.get_paginated_response(s.purchase_orders_out(page))
 
 
-@extend_schema(tags=["purchase orders"], responses={200: s.PurchaseOrderOut, **ERRORS})
+@extend_schema(tags=["purchase orders"], responses={200: s.PurchaseOrderOut, **ERRORS}, examples=[ex.PURCHASE_ORDER])
 class PurchaseOrderDetail(ETagMixin, generics.RetrieveAPIView):
     """One of your purchase orders."""
 
@@ -179,7 +187,7 @@ class PurchaseOrderDetail(ETagMixin, generics.RetrieveAPIView):
         return Response(s.purchase_orders_out([order])[0])
 
 
-@extend_schema(tags=["purchase orders"], responses={200: s.RevisionOut(many=True), **ERRORS})
+@extend_schema(tags=["purchase orders"], responses={200: s.RevisionOut(many=True), **ERRORS}, examples=[ex.REVISION])
 class RevisionList(ETagMixin, generics.ListAPIView):
     """Every published revision of a PO with its from/to diff against the one before."""
 
@@ -194,7 +202,7 @@ class RevisionList(ETagMixin, generics.ListAPIView):
         return revisions.order_by("revision")
 
 
-@extend_schema(tags=["purchase orders"], responses={200: s.RevisionOut, **ERRORS})
+@extend_schema(tags=["purchase orders"], responses={200: s.RevisionOut, **ERRORS}, examples=[ex.REVISION])
 class RevisionDetail(ETagMixin, generics.RetrieveAPIView):
     """One revision: its snapshot and what changed from the previous revision (field, from, to)."""
 
@@ -259,44 +267,6 @@ def ingest(request, *, document_type: str, serializer_class, apply) -> Response:
     return Response(body, status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
 
 
-ACK_EXAMPLE = OpenApiExample(
-    "Accept two lines, change the price of a third",
-    request_only=True,
-    value={
-        "document_id": "ACK-2027-00042",
-        "po_number": "PO-4502",
-        "header": "ACCEPTED_WITH_CHANGES",
-        "lines": [
-            {"line_no": "1", "response": "ACCEPT"},
-            {"line_no": "2", "response": "CHANGE_PRICE", "unit_price": "19.90"},
-            {"line_no": "3", "response": "RESCHEDULE", "promised_date": "2027-03-12"},
-        ],
-    },
-)
-RESULT_EXAMPLE = OpenApiExample(
-    "Applied, with an exception for the buyer",
-    response_only=True,
-    status_codes=["201"],
-    value={
-        "outcome": "applied",
-        "document": 812,
-        "record": 390,
-        "exceptions": [
-            {
-                "id": 77,
-                "kind": "price_deviation",
-                "state": "open",
-                "po_number": "PO-4502",
-                "line_no": "2",
-                "message": "price 19.9 instead of 18.5",
-                "raised_at": "2027-02-01T10:00:00Z",
-                "resolved_at": None,
-            }
-        ],
-    },
-)
-
-
 class _DocumentPost(APIView):
     permission_classes = [SupplierKey]
     document_type = ""
@@ -316,7 +286,7 @@ class _DocumentPost(APIView):
     request=s.AcknowledgementIn,
     parameters=[IDEMPOTENCY_PARAMETER],
     responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
-    examples=[ACK_EXAMPLE, RESULT_EXAMPLE],
+    examples=[ex.ACK, ex.ACK_RESULT],
 )
 class AcknowledgementCreate(_DocumentPost):
     """Acknowledge one of your POs: a header code and a response per line, in the canonical vocabulary.
@@ -337,6 +307,7 @@ class AcknowledgementCreate(_DocumentPost):
     request=s.ShipmentIn,
     parameters=[IDEMPOTENCY_PARAMETER],
     responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
+    examples=[ex.SHIPMENT, ex.SHIPMENT_RESULT],
 )
 class ShipmentCreate(_DocumentPost):
     """Send an advance ship notice; its lines may reference several of your POs, packed by SSCC."""
@@ -360,7 +331,7 @@ class Invoices(_DocumentPost, generics.ListAPIView):
     def get_queryset(self):
         return selectors.invoices_for(supplier=_supplier(self.request))
 
-    @extend_schema(responses={200: s.InvoiceOut(many=True), **ERRORS})
+    @extend_schema(responses={200: s.InvoiceOut(many=True), **ERRORS}, examples=[ex.INVOICE_HELD])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -368,6 +339,7 @@ class Invoices(_DocumentPost, generics.ListAPIView):
         request=s.InvoiceIn,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
+        examples=[ex.INVOICE, ex.INVOICE_RESULT],
     )
     def post(self, request):
         return super().post(request)
@@ -376,7 +348,7 @@ class Invoices(_DocumentPost, generics.ListAPIView):
         return invoice_record(supplier=self.request.auth.supplier, invoice=invoice, source=source)
 
 
-@extend_schema(tags=["documents in"], responses={200: s.InvoiceOut, **ERRORS})
+@extend_schema(tags=["documents in"], responses={200: s.InvoiceOut, **ERRORS}, examples=[ex.INVOICE_HELD])
 class InvoiceDetail(ETagMixin, generics.RetrieveAPIView):
     """One of your invoices, with its match status and, when held, the reason."""
 
@@ -387,7 +359,7 @@ class InvoiceDetail(ETagMixin, generics.RetrieveAPIView):
         return selectors.invoices_for(supplier=_supplier(self.request))
 
 
-@extend_schema(tags=["documents in"], responses={200: s.DocumentOut(many=True), **ERRORS})
+@extend_schema(tags=["documents in"], responses={200: s.DocumentOut(many=True), **ERRORS}, examples=[ex.DOCUMENT])
 class DocumentList(ETagMixin, generics.ListAPIView):
     """Everything you sent, through any channel, with its processing state and the exceptions it raised."""
 
@@ -401,7 +373,7 @@ class DocumentList(ETagMixin, generics.ListAPIView):
         )
 
 
-@extend_schema(tags=["documents in"], responses={200: s.DocumentOut, **ERRORS})
+@extend_schema(tags=["documents in"], responses={200: s.DocumentOut, **ERRORS}, examples=[ex.DOCUMENT])
 class DocumentDetail(ETagMixin, generics.RetrieveAPIView):
     """One document you sent."""
 
@@ -412,7 +384,11 @@ class DocumentDetail(ETagMixin, generics.RetrieveAPIView):
         return selectors.inbound_documents_for(supplier=_supplier(self.request))
 
 
-@extend_schema(tags=["exceptions"], responses={200: s.ExceptionForSupplierOut(many=True), **ERRORS})
+@extend_schema(
+    tags=["exceptions"],
+    responses={200: s.ExceptionForSupplierOut(many=True), **ERRORS},
+    examples=[ex.SUPPLIER_EXCEPTION],
+)
 class SupplierExceptionList(ETagMixin, generics.ListAPIView):
     """Exceptions raised on your documents and POs, as you may see them."""
 
@@ -432,6 +408,7 @@ class SupplierExceptionList(ETagMixin, generics.ListAPIView):
     request=s.PurchaseOrderIn,
     parameters=[IDEMPOTENCY_PARAMETER],
     responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
+    examples=[ex.PO_PUBLISH, ex.PO_PUBLISHED],
 )
 class SystemPurchaseOrderCreate(APIView):
     """Publish a PO, or a new revision of one (the whole new picture: missing lines are cancelled)."""
@@ -455,6 +432,7 @@ class SystemPurchaseOrderCreate(APIView):
     request=s.ReceiptIn,
     parameters=[IDEMPOTENCY_PARAMETER],
     responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
+    examples=[ex.RECEIPT, ex.RECEIPT_RESULT],
 )
 class SystemReceiptCreate(APIView):
     """Post a goods receipt; send it again with posted=true when it is posted financially."""
@@ -484,6 +462,7 @@ class SystemReceiptCreate(APIView):
         ),
     ],
     responses={200: s.ExceptionOut(many=True), **ERRORS},
+    examples=[ex.SYSTEM_EXCEPTION],
 )
 class SystemExceptionList(ETagMixin, generics.ListAPIView):
     """The exception queue, most at risk first."""
@@ -557,8 +536,14 @@ class DeliveryOut(serializers.ModelSerializer):
         ]
 
     def get_attempts_log(self, message) -> list[dict]:
+        instant = serializers.DateTimeField()
         return [
-            {"number": a.number, "at": a.attempted_at.isoformat(), "succeeded": a.succeeded, "detail": a.detail}
+            {
+                "number": a.number,
+                "at": instant.to_representation(a.attempted_at),
+                "succeeded": a.succeeded,
+                "detail": a.detail,
+            }
             for a in message.attempt_log.all()
         ]
 
@@ -571,6 +556,7 @@ def webhooks_for(request):
 
 
 @extend_schema(tags=["webhooks"])
+@extend_schema_view(get=extend_schema(examples=[ex.WEBHOOK_SUBSCRIPTION]))
 class Webhooks(generics.ListAPIView):
     """Your webhook subscriptions. Deliveries are signed: see the README for verifying Gateway-Signature."""
 
@@ -581,7 +567,12 @@ class Webhooks(generics.ListAPIView):
     def get_queryset(self):
         return webhooks_for(self.request).order_by("id")
 
-    @extend_schema(request=WebhookIn, parameters=[IDEMPOTENCY_PARAMETER], responses={201: WebhookCreatedOut, **ERRORS})
+    @extend_schema(
+        request=WebhookIn,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: WebhookCreatedOut, **ERRORS},
+        examples=[ex.WEBHOOK, ex.WEBHOOK_CREATED],
+    )
     def post(self, request):
         return idempotent(self._create, request, secret_fields=("signing_secret",))
 
@@ -601,7 +592,7 @@ class Webhooks(generics.ListAPIView):
 
 
 @extend_schema_view(
-    get=extend_schema(tags=["webhooks"], responses={200: WebhookOut, **ERRORS}),
+    get=extend_schema(tags=["webhooks"], responses={200: WebhookOut, **ERRORS}, examples=[ex.WEBHOOK_SUBSCRIPTION]),
     delete=extend_schema(tags=["webhooks"], responses={204: None, **ERRORS}),
 )
 class WebhookDetail(generics.RetrieveDestroyAPIView):
@@ -622,7 +613,11 @@ class _WebhookAction(APIView):
 
 
 @extend_schema(
-    tags=["webhooks"], request=None, parameters=[IDEMPOTENCY_PARAMETER], responses={200: WebhookCreatedOut, **ERRORS}
+    tags=["webhooks"],
+    request=None,
+    parameters=[IDEMPOTENCY_PARAMETER],
+    responses={200: WebhookCreatedOut, **ERRORS},
+    examples=[ex.WEBHOOK_SECRET_ROTATED],
 )
 class WebhookRotateSecret(_WebhookAction):
     """A new signing secret, shown once; the old one stops working at once."""
@@ -638,7 +633,11 @@ class WebhookRotateSecret(_WebhookAction):
 
 
 @extend_schema(
-    tags=["webhooks"], request=None, parameters=[IDEMPOTENCY_PARAMETER], responses={200: WebhookOut, **ERRORS}
+    tags=["webhooks"],
+    request=None,
+    parameters=[IDEMPOTENCY_PARAMETER],
+    responses={200: WebhookOut, **ERRORS},
+    examples=[ex.WEBHOOK_ENABLED],
 )
 class WebhookEnable(_WebhookAction):
     """Turn a subscription that was disabled after failures back on."""
@@ -654,7 +653,7 @@ class WebhookEnable(_WebhookAction):
         return idempotent(enable, request)
 
 
-@extend_schema(tags=["webhooks"], responses={200: DeliveryOut(many=True), **ERRORS})
+@extend_schema(tags=["webhooks"], responses={200: DeliveryOut(many=True), **ERRORS}, examples=[ex.DELIVERY])
 class WebhookDeliveries(generics.ListAPIView):
     """Deliveries to one subscription, newest first, each with its log of attempts."""
 
@@ -668,7 +667,11 @@ class WebhookDeliveries(generics.ListAPIView):
 
 
 @extend_schema(
-    tags=["webhooks"], request=None, parameters=[IDEMPOTENCY_PARAMETER], responses={202: DeliveryOut, **ERRORS}
+    tags=["webhooks"],
+    request=None,
+    parameters=[IDEMPOTENCY_PARAMETER],
+    responses={202: DeliveryOut, **ERRORS},
+    examples=[ex.DELIVERY],
 )
 class WebhookRedeliver(_WebhookAction):
     """Send a delivery again (delivered or dead); it keeps its Idempotency-Key."""

@@ -1,0 +1,582 @@
+"""Request and response examples for the OpenAPI schema: one story, PO-4502, from publication to receipt.
+
+Each answer is what the API gave when the requests below were sent in order, with a second PO
+(PO-4517) published beside PO-4502 and, after the receipt, revision 1 of PO-4502. Ids, instants and
+secrets aside, ``api/tests/test_examples.py`` sends them again and holds every answer equal to its
+example, so the documentation cannot drift from the API.
+"""
+
+from drf_spectacular.utils import OpenApiExample
+
+# The buyer's ERP publishes PO-4502 for BOLTS; every other example follows from it.
+PO_PUBLISH = OpenApiExample(
+    "Publish a PO of three lines",
+    request_only=True,
+    value={
+        "company": "ACME",
+        "number": "PO-4502",
+        "supplier": "BOLTS",
+        "ship_to": "DET",
+        "currency": "USD",
+        "order_date": "2027-01-20",
+        "revision": 0,
+        "buyer": "jmiller",
+        "notes": "Deliver to dock 4.",
+        "lines": [
+            {
+                "line_no": "1",
+                "part_number": "HSG-2200",
+                "quantity": "200",
+                "uom": "EA",
+                "unit_price": "42.00",
+                "need_by": "2027-03-01",
+                "supplier_part_number": "BI-HSG-22",
+                "description": "Pump housing, cast",
+            },
+            {
+                "line_no": "2",
+                "part_number": "BRKT-1001",
+                "quantity": "500",
+                "uom": "EA",
+                "unit_price": "18.50",
+                "need_by": "2027-03-01",
+                "description": "Mounting bracket",
+            },
+            {
+                "line_no": "3",
+                "part_number": "GSKT-310",
+                "quantity": "1000",
+                "uom": "EA",
+                "unit_price": "0.85",
+                "need_by": "2027-03-05",
+                "description": "Gasket, 310 mm",
+            },
+        ],
+    },
+)
+
+PO_PUBLISHED = OpenApiExample(
+    "Published",
+    response_only=True,
+    status_codes=["201"],
+    value={"outcome": "applied", "document": 1, "record": 1, "exceptions": []},
+)
+
+ACK = OpenApiExample(
+    "Accept one line, change the price of another, reschedule a third",
+    request_only=True,
+    value={
+        "document_id": "ACK-2027-00042",
+        "po_number": "PO-4502",
+        "header": "ACCEPTED_WITH_CHANGES",
+        "lines": [
+            {"line_no": "1", "response": "ACCEPT"},
+            {"line_no": "2", "response": "CHANGE_PRICE", "unit_price": "19.90"},
+            {"line_no": "3", "response": "RESCHEDULE", "promised_date": "2027-03-12"},
+        ],
+    },
+)
+
+ACK_RESULT = OpenApiExample(
+    "Applied, with exceptions for the buyer",
+    response_only=True,
+    status_codes=["201"],
+    value={
+        "outcome": "applied",
+        "document": 3,
+        "record": 1,
+        "exceptions": [
+            {
+                "id": 1,
+                "kind": "price_deviation",
+                "state": "open",
+                "po_number": "PO-4502",
+                "line_no": "2",
+                "message": "price 19.9 instead of 18.5",
+                "raised_at": "2027-02-24T14:05:09Z",
+                "resolved_at": None,
+            },
+            {
+                "id": 2,
+                "kind": "date_deviation",
+                "state": "open",
+                "po_number": "PO-4502",
+                "line_no": "3",
+                "message": "promised 2027-03-12 for need-by 2027-03-05",
+                "raised_at": "2027-02-24T14:05:09Z",
+                "resolved_at": None,
+            },
+        ],
+    },
+)
+
+SHIPMENT = OpenApiExample(
+    "Two pallets, three lines over two POs",
+    request_only=True,
+    value={
+        "shipment_id": "ASN-88213",
+        "ship_date": "2027-02-24",
+        "expected_delivery": "2027-02-26",
+        "carrier": "UPS",
+        "tracking_number": "1Z999AA10123456784",
+        "packs": ["001234560000000018", "001234560000000025"],
+        "lines": [
+            {
+                "po_number": "PO-4502",
+                "line_no": "1",
+                "quantity": "200",
+                "uom": "EA",
+                "pack_sscc": "001234560000000018",
+                "lot": "L2402-7",
+            },
+            {
+                "po_number": "PO-4502",
+                "line_no": "3",
+                "quantity": "1000",
+                "uom": "EA",
+                "pack_sscc": "001234560000000025",
+            },
+            {"po_number": "PO-4517", "line_no": "1", "quantity": "50", "uom": "EA", "pack_sscc": "001234560000000025"},
+        ],
+    },
+)
+
+SHIPMENT_RESULT = OpenApiExample(
+    "Applied; one line shipped before it was acknowledged",
+    response_only=True,
+    status_codes=["201"],
+    value={
+        "outcome": "applied",
+        "document": 4,
+        "record": 1,
+        "exceptions": [
+            {
+                "id": 3,
+                "kind": "asn_without_ack",
+                "state": "open",
+                "po_number": "PO-4517",
+                "line_no": "1",
+                "message": "shipped before the line was acknowledged (ship notice ASN-88213)",
+                "raised_at": "2027-02-24T14:05:09Z",
+                "resolved_at": None,
+            }
+        ],
+    },
+)
+
+INVOICE = OpenApiExample(
+    "Invoice line 1 as shipped",
+    request_only=True,
+    value={
+        "invoice_number": "INV-2027-0113",
+        "po_number": "PO-4502",
+        "invoice_date": "2027-02-25",
+        "currency": "USD",
+        "total": "8400.00",
+        "lines": [{"line_no": "1", "quantity": "200", "unit_price": "42.00"}],
+    },
+)
+
+INVOICE_RESULT = OpenApiExample(
+    "Applied and held: nothing received yet",
+    response_only=True,
+    status_codes=["201"],
+    value={
+        "outcome": "applied",
+        "document": 5,
+        "record": 1,
+        "exceptions": [
+            {
+                "id": 4,
+                "kind": "invoice_quantity_mismatch",
+                "state": "open",
+                "po_number": "PO-4502",
+                "line_no": "1",
+                "message": "200 invoiced in all against 0 received",
+                "raised_at": "2027-02-24T14:05:09Z",
+                "resolved_at": None,
+            }
+        ],
+    },
+)
+
+RECEIPT = OpenApiExample(
+    "Goods received against the ship notice, 20 gaskets rejected",
+    request_only=True,
+    value={
+        "receipt_number": "GR-55012",
+        "company": "ACME",
+        "po_number": "PO-4502",
+        "received_on": "2027-02-26",
+        "posted": False,
+        "shipment_id": "ASN-88213",
+        "lines": [
+            {"line_no": "1", "quantity_received": "200"},
+            {"line_no": "3", "quantity_received": "1000", "quantity_rejected": "20", "lot": "L2402-9"},
+        ],
+    },
+)
+
+RECEIPT_RESULT = OpenApiExample(
+    "Applied; the receipt releases the held invoice",
+    response_only=True,
+    status_codes=["201"],
+    value={"outcome": "applied", "document": 6, "record": 1, "exceptions": []},
+)
+
+PURCHASE_ORDER = OpenApiExample(
+    "PO-4502 after the acknowledgement, ship notice and receipt",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": 1,
+        "number": "PO-4502",
+        "revision": 0,
+        "company": "ACME",
+        "supplier": "BOLTS",
+        "ship_to": "DET",
+        "currency": "USD",
+        "order_date": "2027-01-20",
+        "notes": "Deliver to dock 4.",
+        "status": "changes_proposed",
+        "published_at": "2027-02-24T14:05:09Z",
+        "updated_at": "2027-02-24T14:05:09Z",
+        "lines": [
+            {
+                "line_no": "1",
+                "part_number": "HSG-2200",
+                "supplier_part_number": "BI-HSG-22",
+                "description": "Pump housing, cast",
+                "quantity": "200.0000",
+                "uom": "EA",
+                "unit_price": "42.000000",
+                "need_by": "2027-03-01",
+                "cancelled": False,
+                "revision": 0,
+                "ack_response": "ACCEPT",
+                "ack_raw_code": "",
+                "confirmed_quantity": "200.0000",
+                "confirmed_price": "42.000000",
+                "promised_date": "2027-03-01",
+                "backordered_quantity": "0.0000",
+                "proposal": {},
+                "shipped_quantity": "200.0000",
+                "received_quantity": "200.0000",
+                "rejected_quantity": "0.0000",
+                "invoiced_quantity": "200.0000",
+                "statuses": {
+                    "ack": "accepted",
+                    "change": "none",
+                    "ship": "shipped",
+                    "receipt": "full",
+                    "invoice": "invoiced",
+                    "match": "matched",
+                },
+            },
+            {
+                "line_no": "2",
+                "part_number": "BRKT-1001",
+                "supplier_part_number": "",
+                "description": "Mounting bracket",
+                "quantity": "500.0000",
+                "uom": "EA",
+                "unit_price": "18.500000",
+                "need_by": "2027-03-01",
+                "cancelled": False,
+                "revision": 0,
+                "ack_response": "CHANGE_PRICE",
+                "ack_raw_code": "",
+                "confirmed_quantity": "500.0000",
+                "confirmed_price": "19.900000",
+                "promised_date": "2027-03-01",
+                "backordered_quantity": "0.0000",
+                "proposal": {"unit_price": "19.900000"},
+                "shipped_quantity": "0.0000",
+                "received_quantity": "0.0000",
+                "rejected_quantity": "0.0000",
+                "invoiced_quantity": "0.0000",
+                "statuses": {
+                    "ack": "changes_proposed",
+                    "change": "proposed",
+                    "ship": "not_shipped",
+                    "receipt": "nothing",
+                    "invoice": "not_invoiced",
+                    "match": "not_invoiced",
+                },
+            },
+            {
+                "line_no": "3",
+                "part_number": "GSKT-310",
+                "supplier_part_number": "",
+                "description": "Gasket, 310 mm",
+                "quantity": "1000.0000",
+                "uom": "EA",
+                "unit_price": "0.850000",
+                "need_by": "2027-03-05",
+                "cancelled": False,
+                "revision": 0,
+                "ack_response": "RESCHEDULE",
+                "ack_raw_code": "",
+                "confirmed_quantity": "1000.0000",
+                "confirmed_price": "0.850000",
+                "promised_date": "2027-03-12",
+                "backordered_quantity": "0.0000",
+                "proposal": {"need_by": "2027-03-12"},
+                "shipped_quantity": "1000.0000",
+                "received_quantity": "1000.0000",
+                "rejected_quantity": "20.0000",
+                "invoiced_quantity": "0.0000",
+                "statuses": {
+                    "ack": "changes_proposed",
+                    "change": "proposed",
+                    "ship": "shipped",
+                    "receipt": "partial",
+                    "invoice": "not_invoiced",
+                    "match": "not_invoiced",
+                },
+            },
+        ],
+    },
+)
+
+REVISION = OpenApiExample(
+    "Revision 1: line 2 cut from 500 to 450",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "revision": 1,
+        "source": "buyer",
+        "channel": "api",
+        "created_at": "2027-02-24T14:05:09Z",
+        "diff": [{"line": "2", "field": "quantity", "from": "500", "to": "450"}],
+        "snapshot": {
+            "company": "ACME",
+            "number": "PO-4502",
+            "supplier": "BOLTS",
+            "ship_to": "DET",
+            "currency": "USD",
+            "order_date": "2027-01-20",
+            "lines": [
+                {
+                    "line_no": "1",
+                    "part_number": "HSG-2200",
+                    "quantity": "200",
+                    "uom": "EA",
+                    "unit_price": "42",
+                    "need_by": "2027-03-01",
+                    "supplier_part_number": "BI-HSG-22",
+                    "description": "Pump housing, cast",
+                },
+                {
+                    "line_no": "2",
+                    "part_number": "BRKT-1001",
+                    "quantity": "450",
+                    "uom": "EA",
+                    "unit_price": "18.5",
+                    "need_by": "2027-03-01",
+                    "supplier_part_number": "",
+                    "description": "Mounting bracket",
+                },
+                {
+                    "line_no": "3",
+                    "part_number": "GSKT-310",
+                    "quantity": "1000",
+                    "uom": "EA",
+                    "unit_price": "0.85",
+                    "need_by": "2027-03-05",
+                    "supplier_part_number": "",
+                    "description": "Gasket, 310 mm",
+                },
+            ],
+            "revision": 1,
+            "buyer": "jmiller",
+            "notes": "Deliver to dock 4.",
+        },
+    },
+)
+
+INVOICE_HELD = OpenApiExample(
+    "Held until the goods are received",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": 1,
+        "invoice_number": "INV-2027-0113",
+        "po_number": "PO-4502",
+        "purpose": "invoice",
+        "invoice_date": "2027-02-25",
+        "currency": "USD",
+        "total": "8400.00",
+        "match_status": "on_hold",
+        "hold_reason": "line 1: 200 invoiced in all against 0 received",
+        "received_at": "2027-02-24T14:05:09Z",
+        "lines": [
+            {
+                "line_no": "1",
+                "quantity": "200.0000",
+                "unit_price": "42.000000",
+                "amount": "8400.00",
+                "match_status": "exception",
+            }
+        ],
+    },
+)
+
+DOCUMENT = OpenApiExample(
+    "An invoice sent through the API, processed, with the exception it raised",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": 5,
+        "channel": "api",
+        "document_type": "invoice",
+        "filename": "",
+        "size": 183,
+        "sha256": "7c0e2fafc5603a2fb8e2eb3651f92caa16f52078c30327692126eb108febef20",
+        "correlation_id": "c3f1a9d2e8b14d6f9a0e7b5c2d4f6a81",
+        "received_at": "2027-02-24T14:05:09Z",
+        "state": "processed",
+        "outcome_code": "applied",
+        "error": "",
+        "processed_at": "2027-02-24T14:05:09Z",
+        "exceptions": [
+            {
+                "id": 4,
+                "kind": "invoice_quantity_mismatch",
+                "state": "open",
+                "po_number": "PO-4502",
+                "line_no": "1",
+                "message": "200 invoiced in all against 0 received",
+                "raised_at": "2027-02-24T14:05:09Z",
+                "resolved_at": None,
+            }
+        ],
+    },
+)
+
+SUPPLIER_EXCEPTION = OpenApiExample(
+    "An invoice quantity not yet received",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": 4,
+        "kind": "invoice_quantity_mismatch",
+        "state": "open",
+        "po_number": "PO-4502",
+        "line_no": "1",
+        "message": "200 invoiced in all against 0 received",
+        "raised_at": "2027-02-24T14:05:09Z",
+        "resolved_at": None,
+    },
+)
+
+SYSTEM_EXCEPTION = OpenApiExample(
+    "The same exception in the buyer's queue",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": 4,
+        "kind": "invoice_quantity_mismatch",
+        "severity": "financial_mismatch",
+        "state": "open",
+        "supplier": "BOLTS",
+        "po_number": "PO-4502",
+        "line_no": "1",
+        "summary": "Invoice INV-2027-0113, PO PO-4502 line 1: 200 invoiced in all against 0 received",
+        "message": "200 invoiced in all against 0 received",
+        "evidence": {
+            "expected": "0",
+            "actual": "200",
+            "deviation": "200",
+            "deviation_percent": None,
+            "tolerance": {
+                "rule": None,
+                "over_percent": "0",
+                "over_amount": "0",
+                "under_percent": "0",
+                "under_amount": "0",
+            },
+            "basis": "received",
+            "invoice": "INV-2027-0113",
+        },
+        "due_at": "2027-02-27T14:05:09Z",
+        "raised_at": "2027-02-24T14:05:09Z",
+        "resolution": "",
+        "resolved_at": None,
+    },
+)
+
+WEBHOOK = OpenApiExample(
+    "Subscribe to PO and exception events",
+    request_only=True,
+    value={
+        "url": "https://erp.bolts.example/hooks/gateway",
+        "events": ["po.published", "po.changed", "exception.raised"],
+    },
+)
+
+WEBHOOK_CREATED = OpenApiExample(
+    "Subscribed; keep the signing secret",
+    response_only=True,
+    status_codes=["201"],
+    value={
+        "id": 1,
+        "url": "https://erp.bolts.example/hooks/gateway",
+        "events": ["exception.raised", "po.changed", "po.published"],
+        "active": True,
+        "consecutive_failures": 0,
+        "disabled_at": None,
+        "disabled_reason": "",
+        "created_at": "2027-02-24T14:05:09Z",
+        "signing_secret": "whsec_5b1f0c7e9a2d4e6f8a0b1c3d5e7f9a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f",
+    },
+)
+
+WEBHOOK_SUBSCRIPTION = OpenApiExample(
+    "A subscription",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": 1,
+        "url": "https://erp.bolts.example/hooks/gateway",
+        "events": ["exception.raised", "po.changed", "po.published"],
+        "active": True,
+        "consecutive_failures": 0,
+        "disabled_at": None,
+        "disabled_reason": "",
+        "created_at": "2027-02-24T14:05:09Z",
+    },
+)
+WEBHOOK_SECRET_ROTATED = OpenApiExample(
+    "A new signing secret; the old one no longer verifies",
+    response_only=True,
+    status_codes=["200"],
+    value=WEBHOOK_CREATED.value
+    | {"signing_secret": "whsec_0d2e4f6a8b1c3d5e7f9a0b2c4d6e8f1a3b5c7d9e0f2a4b6c8d1e3f5a7b9c0d2e"},
+)
+WEBHOOK_ENABLED = OpenApiExample(
+    "Enabled again, its failures forgotten",
+    response_only=True,
+    status_codes=["200"],
+    value=WEBHOOK_SUBSCRIPTION.value,
+)
+DELIVERY = OpenApiExample(
+    "Delivered on the second attempt",
+    response_only=True,
+    status_codes=["200", "202"],
+    value={
+        "id": 9,
+        "event": "po.published",
+        "state": "delivered",
+        "attempts": 2,
+        "next_attempt_at": "2027-02-24T14:05:40Z",
+        "last_error": "",
+        "created_at": "2027-02-24T14:05:09Z",
+        "delivered_at": "2027-02-24T14:05:41Z",
+        "idempotency_key": "po.published:ACME:PO-4502:0:wh1",
+        "attempts_log": [
+            {"number": 1, "at": "2027-02-24T14:05:10Z", "succeeded": False, "detail": "DeliveryError: HTTP 503"},
+            {"number": 2, "at": "2027-02-24T14:05:41Z", "succeeded": True, "detail": "HTTP 200"},
+        ],
+    },
+)
