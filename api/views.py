@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import Http404
@@ -28,6 +29,7 @@ from procurement.models import OutboundMessage
 from procurement.services import (
     Source,
     acknowledgement_record,
+    address_is_public,
     inbound_document_apply,
     inbound_document_reject,
     inbound_document_store,
@@ -490,6 +492,19 @@ class WebhookIn(serializers.Serializer):
         max_length=len(WebhookSubscription.EVENTS),
     )
 
+    def validate_url(self, url: str) -> str:
+        """A supplier's URL must lead to the internet; the worker checks the address again at each delivery."""
+        if self.context["kind"] != ApiKey.Kind.SUPPLIER or settings.GATEWAY_WEBHOOK_ALLOW_PRIVATE:
+            return url
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+        try:
+            private = not address_is_public(host)
+        except ValueError:  # a name, not an address: only the worker's lookup can tell where it leads
+            private = host == "localhost" or host.endswith(".localhost")
+        if private:
+            raise ValidationError("must be a public internet address, not a loopback, private or reserved one")
+        return url
+
 
 class WebhookOut(serializers.ModelSerializer):
     class Meta:
@@ -577,7 +592,7 @@ class Webhooks(generics.ListAPIView):
         return idempotent(self._create, request, secret_fields=("signing_secret",))
 
     def _create(self, request) -> Response:
-        given = WebhookIn(data=request.data)
+        given = WebhookIn(data=request.data, context={"kind": request.auth.kind})
         given.is_valid(raise_exception=True)
         key: ApiKey = request.auth
         subscription = WebhookSubscription.objects.create(

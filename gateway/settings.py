@@ -266,6 +266,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY_INBOUND_MAX_BYTES + 1024
 GATEWAY_WEBHOOKS = os.environ.get("GATEWAY_WEBHOOKS", "api.webhooks")
 # A subscription whose deliveries fail this many times in a row is disabled and its owner told.
 GATEWAY_WEBHOOK_DISABLE_AFTER = int(os.environ.get("GATEWAY_WEBHOOK_DISABLE_AFTER", "20"))
+# Suppliers' webhooks go to public addresses only: never to loopback, private, link-local (cloud
+# metadata) or other reserved addresses, checked when the URL is given and again at each delivery.
+# The buyer's own systems may use internal addresses. On only for development and tests.
+GATEWAY_WEBHOOK_ALLOW_PRIVATE = env_bool("GATEWAY_WEBHOOK_ALLOW_PRIVATE", False)
 GATEWAY_OPERATIONS_EMAIL = os.environ.get("GATEWAY_OPERATIONS_EMAIL", "")
 
 # EDI: partner folders live under GATEWAY_FILE_ROOT/edi/<partner folder>/{inbox,outbox,archive,rejected}.

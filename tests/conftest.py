@@ -69,6 +69,8 @@ def _worker(tmp_path, settings, *, beat: bool):
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "GATEWAY_EDI_SETTLE_SECONDS": "0.3",
         "GATEWAY_EDI_SCAN_SECONDS": "0.5",
+        # The tests' webhook receivers listen on loopback.
+        "GATEWAY_WEBHOOK_ALLOW_PRIVATE": "1",
     }
     from gateway.celery import app
 

@@ -16,7 +16,13 @@ from api.models import IdempotencyRecord, WebhookSubscription
 from api.webhooks import verify
 from procurement import factories
 from procurement.models import AuditEvent, DeliveryAttempt, OutboundMessage, ProcurementException
-from procurement.services import Source, exception_dismiss, outbox_message_deliver, purchase_order_change
+from procurement.services import (
+    Source,
+    address_is_public,
+    exception_dismiss,
+    outbox_message_deliver,
+    purchase_order_change,
+)
 
 from .conftest import ack_body, po_body, price_change_ack, results
 
@@ -34,7 +40,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    """A receiver on loopback; suppliers' webhooks may reach it only because the tests allow private addresses."""
+    settings.GATEWAY_WEBHOOK_ALLOW_PRIVATE = True
     state = Receiver()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -42,6 +50,8 @@ def receiver():
             raw = self.rfile.read(int(self.headers["Content-Length"]))
             state.received.append((dict(self.headers), raw))
             self.send_response(state.status)
+            if 300 <= state.status < 400:
+                self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
             self.end_headers()
 
         def log_message(self, *args):
@@ -281,7 +291,7 @@ def test_a_subscription_failing_too_often_is_disabled_and_its_owner_told(
 
 
 def test_redelivering_a_pending_delivery_is_not_possible(owner, system, published_po):
-    created = subscribe(owner, "http://127.0.0.1:9/hooks", ["po.published"])
+    created = subscribe(owner, "https://hooks.bolts.example/gw", ["po.published"])
     system.post("/api/v1/system/purchase-orders/", po_body("PO-2000"))
     (message,) = deliveries(created["id"])
 
@@ -474,3 +484,99 @@ def test_exceptions_closed_by_a_later_document_are_announced_and_audited(
     (audit,) = AuditEvent.objects.filter(action=f"exception.{resolution}", object_id=str(closed.pk))
     assert audit.before == {"state": "open"}
     assert audit.after == {"state": "resolved", "resolution": resolution, "note": note}
+
+
+# Where deliveries may go ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hooks",
+        "http://localhost/hooks",
+        "https://api.localhost/hooks",
+        "http://10.1.2.3/hooks",
+        "http://192.168.0.10/hooks",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://100.64.0.1/hooks",
+        "http://[::1]/hooks",
+        "http://[fd00::1]/hooks",
+        "http://[::ffff:127.0.0.1]/hooks",
+        "http://0.0.0.0/hooks",
+    ],
+)
+def test_a_supplier_cannot_point_a_webhook_at_an_internal_address(owner, url):
+    response = owner.post(HOOKS, {"url": url, "events": ["po.published"]})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "field": "url",
+            "message": "must be a public internet address, not a loopback, private or reserved one",
+            "code": "invalid",
+        }
+    ]
+    assert WebhookSubscription.objects.count() == 0
+
+
+def test_the_buyers_own_systems_may_use_internal_addresses(system):
+    response = system.post(HOOKS, {"url": "http://10.1.2.3:8080/erp/hooks", "events": ["po.published"]})
+
+    assert response.status_code == 201
+
+
+def test_a_supplier_webhook_leading_to_an_internal_address_is_not_delivered(
+    owner, system, receiver, published_po, settings
+):
+    # The name resolved to the internet when it was given and to loopback now (DNS rebinding, a moved host).
+    created = subscribe(owner, "https://hooks.bolts.example/gw", ["po.published"])
+    WebhookSubscription.objects.filter(pk=created["id"]).update(url=receiver.url)
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-2000"))
+    (message,) = deliveries(created["id"])
+    settings.GATEWAY_WEBHOOK_ALLOW_PRIVATE = False
+
+    assert outbox_message_deliver(message_id=message.pk) == "dead"
+
+    message.refresh_from_db()
+    assert message.last_error == (
+        "PermanentDeliveryError: 127.0.0.1 resolves to 127.0.0.1, which is not a public address; "
+        "suppliers' webhooks may only go to the internet"
+    )
+    assert receiver.received == []
+
+
+def test_a_redirect_is_not_followed(owner, system, receiver, published_po):
+    receiver.status = 302  # to the cloud metadata address
+    created = subscribe(owner, receiver.url, ["po.published"])
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-2000"))
+    (message,) = deliveries(created["id"])
+
+    assert outbox_message_deliver(message_id=message.pk) == "pending"
+
+    message.refresh_from_db()
+    assert message.last_error == "DeliveryError: HTTP 302 (redirects are not followed)"
+    assert len(receiver.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2606:4700:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.0.0.1", False),
+        ("172.16.5.4", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("fd00::1", False),
+        ("::ffff:10.0.0.1", False),
+        ("::ffff:8.8.8.8", True),
+    ],
+)
+def test_which_addresses_are_public(address, public):
+    assert address_is_public(address) is public

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import http.client
+import ipaddress
 import json
 import logging
 import os
 import re
+import socket
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -307,7 +309,8 @@ def render_json(message: OutboundMessage) -> RenderedFile:
 
 
 def _deliver_http(message: OutboundMessage) -> str:
-    if not message.destination.startswith(("http://", "https://")):
+    url = urllib.parse.urlsplit(message.destination)
+    if url.scheme not in ("http", "https") or not url.hostname:
         raise PermanentDeliveryError(f"destination {message.destination!r} is not an http(s) URL")
     body = json.dumps(
         {
@@ -327,14 +330,74 @@ def _deliver_http(message: OutboundMessage) -> str:
     }
     if message.subscription_ref is not None and settings.GATEWAY_WEBHOOKS:
         headers.update(import_string(f"{settings.GATEWAY_WEBHOOKS}.signed_headers")(message, body))
-    request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        message.destination, data=body, method="POST", headers=headers
+    # A supplier chose this URL: it may only lead to the public internet (see address_is_public).
+    public_only = (
+        message.subscription_ref is not None
+        and message.supplier_id is not None
+        and not settings.GATEWAY_WEBHOOK_ALLOW_PRIVATE
     )
+    status = _post(url, body, headers, public_only=public_only)
+    if 200 <= status < 300:
+        return f"HTTP {status}"
+    # A redirect is not followed: it could lead a supplier's delivery to an internal address.
+    raise DeliveryError(f"HTTP {status}" + (" (redirects are not followed)" if 300 <= status < 400 else ""))
+
+
+def address_is_public(address: str) -> bool:
+    """Whether an IP address is on the public internet: not loopback, private, link-local, shared or reserved."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _post(url: urllib.parse.SplitResult, body: bytes, headers: dict[str, str], *, public_only: bool) -> int:
+    """POST ``body`` to ``url`` and return the status, connecting to the address that was checked.
+
+    The host name is resolved once, here; with ``public_only`` every address it resolves to must be
+    public, and the connection goes to that checked address (a second lookup could answer
+    differently). TLS still verifies the certificate against the host name.
+    """
+    https = url.scheme == "https"
+    port = url.port or (443 if https else 80)
     try:
-        with urllib.request.urlopen(request, timeout=settings.GATEWAY_OUTBOX_HTTP_TIMEOUT) as response:  # noqa: S310
-            return f"HTTP {response.status}"
-    except urllib.error.HTTPError as error:
-        raise DeliveryError(f"HTTP {error.code}") from error
+        found = socket.getaddrinfo(url.hostname, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise DeliveryError(f"cannot resolve {url.hostname}: {error}") from error
+    addresses = [info[4][0] for info in found]
+    if public_only:
+        private = [address for address in addresses if not address_is_public(address)]
+        if private:
+            raise PermanentDeliveryError(
+                f"{url.hostname} resolves to {private[0]}, which is not a public address; "
+                "suppliers' webhooks may only go to the internet"
+            )
+    timeout = settings.GATEWAY_OUTBOX_HTTP_TIMEOUT
+    if https:
+        connection = http.client.HTTPSConnection(url.hostname, port, timeout=timeout)
+    else:
+        connection = http.client.HTTPConnection(url.hostname, port, timeout=timeout)
+    # http.client would look the name up again; connect to the addresses checked here instead, in order.
+    connection._create_connection = lambda _name, *args: _connect([info[4][:2] for info in found], *args)
+    target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    try:
+        connection.request("POST", target, body=body, headers=headers)
+        return connection.getresponse().status
+    except (OSError, http.client.HTTPException) as error:
+        raise DeliveryError(f"{type(error).__name__}: {error}") from error
+    finally:
+        connection.close()
+
+
+def _connect(addresses: list[tuple], timeout: float, source_address=None) -> socket.socket:
+    """The first of ``addresses`` that accepts a connection, as ``socket.create_connection`` does for a name."""
+    error: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection(address, timeout, source_address)
+        except OSError as failed:
+            error = failed
+    raise error or OSError("no address to connect to")
 
 
 def _deliver_email(message: OutboundMessage) -> str:

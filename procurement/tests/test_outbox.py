@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import socket
 
 import pytest
 from django.conf import settings
@@ -381,3 +382,18 @@ def test_a_failed_digest_leaves_each_message_to_its_own_backoff(alerts, locmem_m
         assert message.next_attempt_at > timezone.now()
     assert outbox_digests_deliver() == 0  # none is due again yet
     assert mail.outbox == []
+
+
+def test_a_delivery_tries_each_checked_address_in_turn():
+    from procurement.services.outbox import _connect
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        closed_port = closed.getsockname()[1]  # bound, never listening: refuses connections
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            open_port = server.getsockname()[1]
+            connected = _connect([("127.0.0.1", closed_port), ("127.0.0.1", open_port)], 2)
+            with connected:
+                assert connected.getpeername() == ("127.0.0.1", open_port)
+            with pytest.raises(ConnectionRefusedError):
+                _connect([("127.0.0.1", closed_port)], 2)
