@@ -6,11 +6,14 @@ one, ``delivery_finished`` after each attempt.
 
 Signature: ``Gateway-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` with the
 subscription's signing secret. Receivers recompute it over the raw body and reject a timestamp
-more than five minutes old.
+more than five minutes old. Each delivery is also signed the Standard Webhooks way
+(``webhook-id``, ``webhook-timestamp``, ``webhook-signature``), so a receiver can verify it with
+that specification's libraries as they are.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import time
@@ -31,6 +34,17 @@ TOLERANCE_SECONDS = 300
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
+
+
+def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """``webhook-signature`` as Standard Webhooks defines it: base64 HMAC-SHA256 of "<id>.<t>.<body>".
+
+    The key is the secret after ``whsec_``, base64-decoded, which is what that specification's
+    libraries do with any secret they are given.
+    """
+    key = base64.b64decode(secret.removeprefix("whsec_") + "==")
+    mac = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return f"v1,{base64.b64encode(mac).decode()}"
 
 
 def verify(secret: str, header: str, body: bytes, *, now: float | None = None) -> bool:
@@ -78,7 +92,14 @@ def signed_headers(message: OutboundMessage, body: bytes) -> dict[str, str]:
     subscription = WebhookSubscription.objects.filter(pk=message.subscription_ref).first()
     if subscription is None or not subscription.active:
         raise RuntimeError("the webhook subscription was removed or disabled")
-    return {SIGNATURE_HEADER: sign(subscription.signing_secret, int(time.time()), body)}
+    secret, timestamp = subscription.signing_secret, int(time.time())
+    return {
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
+        # Standard Webhooks: the id is the delivery's idempotency key, the same on every attempt.
+        "webhook-id": message.idempotency_key,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(secret, message.idempotency_key, timestamp, body),
+    }
 
 
 def delivery_finished(message: OutboundMessage, succeeded: bool) -> None:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
+import standardwebhooks
 
 from api.models import IdempotencyRecord, WebhookSubscription
 from api.webhooks import verify
@@ -198,6 +199,14 @@ def test_a_delivery_is_signed_the_way_a_receiver_verifies_it(owner, supplier, sy
     assert not verify(secret, signature, raw, now=time.time() + 301)
     assert not verify("whsec_" + "0" * 64, signature, raw)
     assert not verify(secret, signature.replace("t=", "ts="), raw)
+    # The same delivery checked by the Standard Webhooks reference library, as a receiver would use it.
+    assert headers["webhook-id"] == message.idempotency_key
+    assert headers["webhook-timestamp"] == signature.split(",")[0][2:]
+    assert standardwebhooks.Webhook(secret).verify(raw, headers) == json.loads(raw)
+    with pytest.raises(standardwebhooks.webhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(secret).verify(raw.replace(b"PO-2000", b"PO-2001"), headers)
+    with pytest.raises(standardwebhooks.webhooks.WebhookVerificationError):
+        standardwebhooks.Webhook("whsec_" + "0" * 64).verify(raw, headers)
     assert (headers["Gateway-Event"], headers["Idempotency-Key"], headers["Gateway-Delivery"]) == (
         "po.published",
         f"po.published:ACME:PO-2000:0:wh{created['id']}",
