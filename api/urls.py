@@ -32,5 +32,6 @@ urlpatterns = [
     path("v1/webhooks/<int:pk>/rotate-secret/", open_to_keys(views.WebhookRotateSecret)),
     path("v1/webhooks/<int:pk>/enable/", open_to_keys(views.WebhookEnable)),
     path("v1/webhooks/<int:pk>/deliveries/", open_to_keys(views.WebhookDeliveries)),
+    path("v1/webhooks/<int:pk>/deliveries/redeliver/", open_to_keys(views.WebhookRedeliverMatching)),
     path("v1/webhooks/<int:pk>/deliveries/<int:delivery_id>/redeliver/", open_to_keys(views.WebhookRedeliver)),
 ]

@@ -7,6 +7,7 @@ import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.http import parse_etags
@@ -698,5 +699,63 @@ class WebhookRedeliver(_WebhookAction):
             source = Source(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)
             message = outbox_message_retry(message_id=message.pk, source=source, redeliver=True)
             return Response(DeliveryOut(message).data, status=status.HTTP_202_ACCEPTED)
+
+        return idempotent(redeliver, request)
+
+
+REDELIVER_BATCH = 500
+
+
+class RedeliverIn(serializers.Serializer):
+    states = serializers.ListField(
+        child=serializers.ChoiceField(choices=["dead", "delivered"]),
+        default=["dead"],
+        min_length=1,
+        help_text="Which deliveries to send again: dead-lettered ones (the default), delivered ones, or both.",
+    )
+    event = serializers.ChoiceField(choices=WebhookSubscription.EVENTS, required=False)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+
+
+class RedeliveredOut(serializers.Serializer):
+    redelivered = serializers.ListField(child=serializers.IntegerField(), help_text="The deliveries queued again.")
+    remaining = serializers.IntegerField(help_text="Matching deliveries left for another call (500 per call).")
+
+
+@extend_schema(
+    tags=["webhooks"],
+    request=RedeliverIn,
+    parameters=[IDEMPOTENCY_PARAMETER],
+    responses={202: RedeliveredOut, **ERRORS},
+    examples=[ex.REDELIVER, ex.REDELIVERED],
+)
+class WebhookRedeliverMatching(_WebhookAction):
+    """Send again every delivery that matches: after an outage, replay what was dead-lettered in one call.
+
+    Oldest first, 500 per call; ``remaining`` says how many more match. Each keeps its
+    Idempotency-Key, so a receiver that already applied one applies it once.
+    """
+
+    def post(self, request, pk):
+        def redeliver(request):
+            subscription = self.subscription(request, pk)
+            given = RedeliverIn(data=request.data)
+            given.is_valid(raise_exception=True)
+            wanted = given.validated_data
+            matching = OutboundMessage.objects.filter(subscription_ref=subscription.pk, state__in=wanted["states"])
+            if "event" in wanted:
+                matching = matching.filter(event=wanted["event"])
+            if "created_after" in wanted:
+                matching = matching.filter(created_at__gte=wanted["created_after"])
+            if "created_before" in wanted:
+                matching = matching.filter(created_at__lt=wanted["created_before"])
+            ids = list(matching.order_by("created_at", "id").values_list("id", flat=True)[: REDELIVER_BATCH + 1])
+            source = Source(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)
+            with transaction.atomic():
+                for message_id in ids[:REDELIVER_BATCH]:
+                    outbox_message_retry(message_id=message_id, source=source, redeliver=True)
+            body = {"redelivered": ids[:REDELIVER_BATCH], "remaining": matching.count()}
+            return Response(body, status=status.HTTP_202_ACCEPTED)
 
         return idempotent(redeliver, request)

@@ -156,6 +156,11 @@ def test_the_story_told_by_the_examples_is_what_the_api_answers(schema, system, 
         "po.published",
     ]
     assert set(deliveries[0]) == set(shown)
+    # The outage replay example names a window of its own; the answer has its fields.
+    template = v1 + "webhooks/{id}/deliveries/redeliver/"
+    replay = post(owner, hook + "deliveries/redeliver/", request_example(schema, template), "202")
+    assert replay == {"redelivered": [], "remaining": 0}
+    assert set(replay) == set(response_example(schema, template, "post", "202"))
     # Only a delivered or dead message is sent again: let the first one have been delivered.
     OutboundMessage.objects.filter(pk=deliveries[-1]["id"]).update(state="delivered", delivered_at=timezone.now())
     again = post(owner, f"{hook}deliveries/{deliveries[-1]['id']}/redeliver/", {}, "202")

@@ -67,6 +67,12 @@ ENDPOINTS = {
         None,
         (202, 404, 404, 401),
     ),
+    "webhook-redeliver-matching": (
+        "POST",
+        "/api/v1/webhooks/{webhook}/deliveries/redeliver/",
+        {},
+        (202, 404, 404, 401),
+    ),
 }
 
 GUARDED_NAMES = {model.__name__ for model in GUARDED}

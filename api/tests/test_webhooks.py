@@ -589,3 +589,65 @@ def test_a_redirect_is_not_followed(owner, system, receiver, published_po):
 )
 def test_which_addresses_are_public(address, public):
     assert address_is_public(address) is public
+
+
+def test_redelivering_everything_that_matches(owner, system, receiver, published_po, settings):
+    """After an outage the supplier replays its dead deliveries in one call; other deliveries stay as they are."""
+    settings.GATEWAY_OUTBOX_MAX_ATTEMPTS = 1
+    created = subscribe(owner, receiver.url, ["po.published", "po.changed"])
+    other = subscribe(owner, receiver.url, ["po.published"])
+    for number in ("PO-2000", "PO-2001", "PO-2002"):
+        system.post("/api/v1/system/purchase-orders/", po_body(number))
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-2000", revision=1, quantity="7"))
+    mine = deliveries(created["id"])
+    assert [m.event for m in mine] == ["po.published", "po.published", "po.published", "po.changed"]
+    receiver.status = 503
+    for message in [*mine, *deliveries(other["id"])]:
+        assert outbox_message_deliver(message_id=message.pk) == "dead"
+    receiver.status = 204
+    # One of them was sent again by hand meanwhile, and got through.
+    assert owner.post(f"{HOOKS}{created['id']}/deliveries/{mine[1].pk}/redeliver/").status_code == 202
+    assert outbox_message_deliver(message_id=mine[1].pk) == "delivered"
+    cut = OutboundMessage.objects.get(pk=mine[2].pk).created_at
+
+    published = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {"event": "po.published"})
+    nothing_left = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {"created_before": cut.isoformat()})
+    everything = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {"states": ["dead", "delivered"]})
+
+    assert (published.status_code, published.json()) == (202, {"redelivered": [mine[0].pk, mine[2].pk], "remaining": 0})
+    assert nothing_left.json() == {"redelivered": [], "remaining": 0}
+    # The po.changed delivery is still dead; the one delivered meanwhile is sent again when asked for.
+    assert everything.json() == {"redelivered": [mine[1].pk, mine[3].pk], "remaining": 0}
+    states = dict(OutboundMessage.objects.filter(subscription_ref=created["id"]).values_list("id", "state"))
+    assert states == {m.pk: "pending" for m in mine}
+    assert set(OutboundMessage.objects.filter(subscription_ref=other["id"]).values_list("state", flat=True)) == {"dead"}
+    assert AuditEvent.objects.filter(action="outbox.retried").count() == 5
+
+
+def test_redelivering_in_batches_says_how_many_remain(owner, system, published_po, monkeypatch):
+    from api import views
+
+    monkeypatch.setattr(views, "REDELIVER_BATCH", 2)
+    created = subscribe(owner, "https://hooks.bolts.example/gw", ["po.published"])
+    for number in ("PO-2000", "PO-2001", "PO-2002"):
+        system.post("/api/v1/system/purchase-orders/", po_body(number))
+    mine = deliveries(created["id"])
+    OutboundMessage.objects.filter(pk__in=[m.pk for m in mine]).update(state="dead")
+
+    first = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {})
+    second = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {})
+
+    assert first.json() == {"redelivered": [mine[0].pk, mine[1].pk], "remaining": 1}
+    assert second.json() == {"redelivered": [mine[2].pk], "remaining": 0}
+
+
+def test_redelivery_filters_are_validated(owner, system, published_po):
+    created = subscribe(owner, "https://hooks.bolts.example/gw", ["po.published"])
+
+    response = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {"states": ["pending"], "event": "x"})
+
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("states[0]", "invalid_choice"),
+        ("event", "invalid_choice"),
+    ]
