@@ -21,10 +21,12 @@ def problem_response(status: int, title: str, detail: str, code: str) -> JsonRes
 
 
 class ApiInputMiddleware:
-    """Refuse query strings holding NUL characters before any view or database sees them.
+    """Refuse query strings holding NUL characters before any view or database sees them, and tell
+    each API answer's client where it stands with its rate limit.
 
     PostgreSQL cannot store or compare a NUL in text, so a filter value holding one would fail
-    deep in the database instead of as the client's error.
+    deep in the database instead of as the client's error. ``RateLimit-Limit``, ``-Remaining``
+    and ``-Reset`` (seconds) let a client pace itself instead of learning the limit from a 429.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -37,7 +39,13 @@ class ApiInputMiddleware:
                     return problem_response(
                         400, "Invalid request", f"query parameter {name!r} holds a NUL character", "invalid"
                     )
-        return self.get_response(request)
+        response = self.get_response(request)
+        rate_limit = getattr(request, "rate_limit", None)
+        if rate_limit is not None:
+            names = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+            for name, value in zip(names, rate_limit, strict=True):
+                response[name] = str(value)
+        return response
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

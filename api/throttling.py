@@ -1,5 +1,7 @@
 """Rate limits per API key, counted atomically in the shared cache (Redis in production)."""
 
+import math
+
 from rest_framework.throttling import SimpleRateThrottle
 
 from .models import ApiKey
@@ -32,7 +34,14 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
-        return self._count(f"{key}:{window}") <= self.num_requests
+        count = self._count(f"{key}:{window}")
+        # For the RateLimit-* headers (api.middleware): the limit, what is left of it, seconds to the next window.
+        getattr(request, "_request", request).rate_limit = (
+            self.num_requests,
+            max(self.num_requests - count, 0),
+            math.ceil(self.window_ends - self.now),
+        )
+        return count <= self.num_requests
 
     def _count(self, key: str) -> int:
         """This request's number in the window: 1 for the first, and so on."""

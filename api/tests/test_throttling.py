@@ -99,3 +99,18 @@ def test_requests_sent_together_are_each_counted_once(backend, settings, clock, 
         thread.join()
 
     assert sum(allowed) == 100
+
+
+def test_every_answer_tells_the_client_where_it_stands(owner, clock, rate):
+    rate("3/min")
+    clock.value = START + 20
+
+    answers = [owner.get("/api/v1/purchase-orders/") for _ in range(4)]
+
+    assert [(a.status_code, a["RateLimit-Limit"], a["RateLimit-Remaining"], a["RateLimit-Reset"]) for a in answers] == [
+        (200, "3", "2", "40"),
+        (200, "3", "1", "40"),
+        (200, "3", "0", "40"),
+        (429, "3", "0", "40"),
+    ]
+    assert answers[-1]["Retry-After"] == "40"
