@@ -584,7 +584,7 @@ DELIVERY = OpenApiExample(
 REDELIVER = OpenApiExample(
     "Everything dead-lettered during yesterday's outage",
     request_only=True,
-    value={"states": ["dead"], "created_after": "2027-02-23T00:00:00Z", "created_before": "2027-02-24T00:00:00Z"},
+    value={"created_after": "2027-02-23T00:00:00Z", "created_before": "2027-02-24T00:00:00Z"},
 )
 REDELIVERED = OpenApiExample(
     "Three deliveries queued again",

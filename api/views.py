@@ -497,13 +497,21 @@ class WebhookIn(serializers.Serializer):
         """A supplier's URL must lead to the internet; the worker checks the address again at each delivery."""
         if self.context["kind"] != ApiKey.Kind.SUPPLIER or settings.GATEWAY_WEBHOOK_ALLOW_PRIVATE:
             return url
-        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
         try:
             private = not address_is_public(host)
         except ValueError:  # a name, not an address: only the worker's lookup can tell where it leads
             private = host == "localhost" or host.endswith(".localhost")
         if private:
             raise ValidationError("must be a public internet address, not a loopback, private or reserved one")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as error:  # a port past 65535
+            raise ValidationError(str(error)) from error
+        if port not in settings.GATEWAY_WEBHOOK_PORTS:
+            ports = ", ".join(map(str, settings.GATEWAY_WEBHOOK_PORTS))
+            raise ValidationError(f"port {port} is not open to webhooks; use one of {ports}")
         return url
 
 
@@ -573,7 +581,7 @@ def webhooks_for(request):
 
 @extend_schema(tags=["webhooks"])
 @extend_schema_view(get=extend_schema(examples=[ex.WEBHOOK_SUBSCRIPTION]))
-class Webhooks(generics.ListAPIView):
+class Webhooks(ETagMixin, generics.ListAPIView):
     """Your webhook subscriptions. Deliveries are signed: see the README for verifying Gateway-Signature."""
 
     permission_classes = [AnyKey]
@@ -611,7 +619,7 @@ class Webhooks(generics.ListAPIView):
     get=extend_schema(tags=["webhooks"], responses={200: WebhookOut, **ERRORS}, examples=[ex.WEBHOOK_SUBSCRIPTION]),
     delete=extend_schema(tags=["webhooks"], responses={204: None, **ERRORS}),
 )
-class WebhookDetail(generics.RetrieveDestroyAPIView):
+class WebhookDetail(ETagMixin, generics.RetrieveDestroyAPIView):
     """One subscription; DELETE removes it (deliveries still queued for it are not sent)."""
 
     permission_classes = [AnyKey]
@@ -670,7 +678,7 @@ class WebhookEnable(_WebhookAction):
 
 
 @extend_schema(tags=["webhooks"], responses={200: DeliveryOut(many=True), **ERRORS}, examples=[ex.DELIVERY])
-class WebhookDeliveries(generics.ListAPIView):
+class WebhookDeliveries(ETagMixin, generics.ListAPIView):
     """Deliveries to one subscription, newest first, each with its log of attempts."""
 
     permission_classes = [AnyKey]
@@ -707,12 +715,6 @@ REDELIVER_BATCH = 500
 
 
 class RedeliverIn(serializers.Serializer):
-    states = serializers.ListField(
-        child=serializers.ChoiceField(choices=["dead", "delivered"]),
-        default=["dead"],
-        min_length=1,
-        help_text="Which deliveries to send again: dead-lettered ones (the default), delivered ones, or both.",
-    )
     event = serializers.ChoiceField(choices=WebhookSubscription.EVENTS, required=False)
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
@@ -720,7 +722,7 @@ class RedeliverIn(serializers.Serializer):
 
 class RedeliveredOut(serializers.Serializer):
     redelivered = serializers.ListField(child=serializers.IntegerField(), help_text="The deliveries queued again.")
-    remaining = serializers.IntegerField(help_text="Matching deliveries left for another call (500 per call).")
+    remaining = serializers.IntegerField(help_text="Dead-lettered deliveries that match, left for another call.")
 
 
 @extend_schema(
@@ -731,10 +733,11 @@ class RedeliveredOut(serializers.Serializer):
     examples=[ex.REDELIVER, ex.REDELIVERED],
 )
 class WebhookRedeliverMatching(_WebhookAction):
-    """Send again every delivery that matches: after an outage, replay what was dead-lettered in one call.
+    """Send again every dead-lettered delivery that matches: after an outage, replay them in one call.
 
-    Oldest first, 500 per call; ``remaining`` says how many more match. Each keeps its
-    Idempotency-Key, so a receiver that already applied one applies it once.
+    Oldest first, 500 per call; ``remaining`` says how many more are dead-lettered and match.
+    Each keeps its Idempotency-Key, so a receiver that already applied one applies it once. (A
+    delivered message is sent again one at a time, with the redeliver of that delivery.)
     """
 
     def post(self, request, pk):
@@ -743,19 +746,23 @@ class WebhookRedeliverMatching(_WebhookAction):
             given = RedeliverIn(data=request.data)
             given.is_valid(raise_exception=True)
             wanted = given.validated_data
-            matching = OutboundMessage.objects.filter(subscription_ref=subscription.pk, state__in=wanted["states"])
+            matching = OutboundMessage.objects.filter(
+                subscription_ref=subscription.pk, state=OutboundMessage.State.DEAD
+            )
             if "event" in wanted:
                 matching = matching.filter(event=wanted["event"])
             if "created_after" in wanted:
                 matching = matching.filter(created_at__gte=wanted["created_after"])
             if "created_before" in wanted:
                 matching = matching.filter(created_at__lt=wanted["created_before"])
-            ids = list(matching.order_by("created_at", "id").values_list("id", flat=True)[: REDELIVER_BATCH + 1])
             source = Source(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)
             with transaction.atomic():
-                for message_id in ids[:REDELIVER_BATCH]:
-                    outbox_message_retry(message_id=message_id, source=source, redeliver=True)
-            body = {"redelivered": ids[:REDELIVER_BATCH], "remaining": matching.count()}
+                # Locked and still dead: one another call or the worker is busy with is left to it.
+                batch = matching.select_for_update(skip_locked=True).order_by("created_at", "id")[:REDELIVER_BATCH]
+                ids = list(batch.values_list("id", flat=True))
+                for message_id in ids:
+                    outbox_message_retry(message_id=message_id, source=source)
+            body = {"redelivered": ids, "remaining": matching.count()}
             return Response(body, status=status.HTTP_202_ACCEPTED)
 
         return idempotent(redeliver, request)

@@ -270,6 +270,8 @@ GATEWAY_WEBHOOK_DISABLE_AFTER = int(os.environ.get("GATEWAY_WEBHOOK_DISABLE_AFTE
 # metadata) or other reserved addresses, checked when the URL is given and again at each delivery.
 # The buyer's own systems may use internal addresses. On only for development and tests.
 GATEWAY_WEBHOOK_ALLOW_PRIVATE = env_bool("GATEWAY_WEBHOOK_ALLOW_PRIVATE", False)
+# The ports suppliers' webhooks may use: a public address's other ports are someone's internal services.
+GATEWAY_WEBHOOK_PORTS = [int(p) for p in os.environ.get("GATEWAY_WEBHOOK_PORTS", "443,80,8443").split(",") if p]
 GATEWAY_OPERATIONS_EMAIL = os.environ.get("GATEWAY_OPERATIONS_EMAIL", "")
 
 # EDI: partner folders live under GATEWAY_FILE_ROOT/edi/<partner folder>/{inbox,outbox,archive,rejected}.

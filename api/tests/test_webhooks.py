@@ -6,6 +6,7 @@ import datetime as dt
 import http.server
 import json
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ class Receiver:
     url: str = ""
     status: int = 204
     received: list = field(default_factory=list)
+    paths: list = field(default_factory=list)
 
 
 @pytest.fixture
@@ -50,6 +52,7 @@ def receiver(settings):
         def do_POST(self):
             raw = self.rfile.read(int(self.headers["Content-Length"]))
             state.received.append((dict(self.headers), raw))
+            state.paths.append(self.path)
             self.send_response(state.status)
             if 300 <= state.status < 400:
                 self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
@@ -534,24 +537,92 @@ def test_the_buyers_own_systems_may_use_internal_addresses(system):
     assert response.status_code == 201
 
 
-def test_a_supplier_webhook_leading_to_an_internal_address_is_not_delivered(
-    owner, system, receiver, published_po, settings
+@pytest.fixture
+def dns(monkeypatch):
+    """A resolver the test controls: names it was told answer with those addresses; the rest resolve as usual."""
+    answers: dict[str, list[str]] = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in answers:
+            return real(host, port, *args, **kwargs)
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in answers[host]
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [["127.0.0.1"], ["93.184.216.34", "10.0.0.5"], ["64:ff9b::a9fe:a9fe"]],
+    ids=["loopback", "public-and-private", "nat64-metadata"],
+)
+def test_a_supplier_webhook_whose_name_leads_inside_is_not_delivered(
+    addresses, owner, system, receiver, published_po, settings, dns, caplog
 ):
-    # The name resolved to the internet when it was given and to loopback now (DNS rebinding, a moved host).
+    # The name resolved to the internet when it was given; now (a moved host, DNS rebinding) it does not.
     created = subscribe(owner, "https://hooks.bolts.example/gw", ["po.published"])
-    WebhookSubscription.objects.filter(pk=created["id"]).update(url=receiver.url)
     system.post("/api/v1/system/purchase-orders/", po_body("PO-2000"))
     (message,) = deliveries(created["id"])
     settings.GATEWAY_WEBHOOK_ALLOW_PRIVATE = False
+    dns["hooks.bolts.example"] = addresses
+
+    assert outbox_message_deliver(message_id=message.pk) == "dead"
+
+    message.refresh_from_db()
+    # What the supplier reads names no internal address; the server's log does.
+    assert message.last_error == (
+        "PermanentDeliveryError: hooks.bolts.example does not resolve to public addresses only; "
+        "suppliers' webhooks may only go to the internet"
+    )
+    private = next(a for a in addresses if not address_is_public(a))
+    assert f"webhook host hooks.bolts.example resolves to non-public {private}: not delivered" in caplog.text
+    assert receiver.received == []
+
+
+def test_a_delivery_connects_to_the_address_it_checked(owner, system, receiver, published_po, dns):
+    """The name is looked up once: the connection goes to that answer, not to a second lookup's."""
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    dns["hooks.bolts.example"] = ["127.0.0.1"]
+    created = subscribe(owner, f"http://hooks.bolts.example:{port}/gw?tenant=bolts", ["po.published"])
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-2000"))
+    (message,) = deliveries(created["id"])
+
+    assert outbox_message_deliver(message_id=message.pk) == "delivered"
+
+    ((headers, _raw),) = receiver.received
+    assert (headers["Host"], headers["User-Agent"]) == (f"hooks.bolts.example:{port}", "SupplierGateway-Webhooks/1.0")
+    assert receiver.paths == ["/gw?tenant=bolts"]
+
+
+def test_a_supplier_webhook_only_uses_the_web_ports(owner, settings):
+    refused = owner.post(HOOKS, {"url": "https://hooks.bolts.example:6379/gw", "events": ["po.published"]})
+    out_of_range = owner.post(HOOKS, {"url": "https://hooks.bolts.example:99999/gw", "events": ["po.published"]})
+    allowed = owner.post(HOOKS, {"url": "https://hooks.bolts.example:8443/gw", "events": ["po.published"]})
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [
+        {"field": "url", "message": "port 6379 is not open to webhooks; use one of 443, 80, 8443", "code": "invalid"}
+    ]
+    assert (out_of_range.status_code, out_of_range.json()["errors"][0]["message"]) == (400, "Port out of range 0-65535")
+    assert allowed.status_code == 201
+
+
+def test_a_supplier_webhook_on_another_port_is_not_delivered(owner, system, published_po, settings):
+    created = subscribe(owner, "https://hooks.bolts.example/gw", ["po.published"])
+    WebhookSubscription.objects.filter(pk=created["id"]).update(url="https://hooks.bolts.example:6379/gw")
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-2000"))
+    (message,) = deliveries(created["id"])
 
     assert outbox_message_deliver(message_id=message.pk) == "dead"
 
     message.refresh_from_db()
     assert message.last_error == (
-        "PermanentDeliveryError: 127.0.0.1 resolves to 127.0.0.1, which is not a public address; "
-        "suppliers' webhooks may only go to the internet"
+        "PermanentDeliveryError: port 6379 is not open to suppliers' webhooks (GATEWAY_WEBHOOK_PORTS: 443, 80, 8443)"
     )
-    assert receiver.received == []
 
 
 def test_a_redirect_is_not_followed(owner, system, receiver, published_po):
@@ -585,6 +656,14 @@ def test_a_redirect_is_not_followed(owner, system, receiver, published_po):
         ("fd00::1", False),
         ("::ffff:10.0.0.1", False),
         ("::ffff:8.8.8.8", True),
+        ("64:ff9b::a9fe:a9fe", False),
+        ("64:ff9b::808:808", False),
+        ("64:ff9b:1::1", False),
+        ("2002:a9fe:a9fe::1", False),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),
+        ("::ffff:0:7f00:1", False),
+        ("::7f00:1", False),
+        ("fec0::1", False),
     ],
 )
 def test_which_addresses_are_public(address, public):
@@ -612,16 +691,16 @@ def test_redelivering_everything_that_matches(owner, system, receiver, published
 
     published = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {"event": "po.published"})
     nothing_left = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {"created_before": cut.isoformat()})
-    everything = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {"states": ["dead", "delivered"]})
+    the_rest = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {})
 
     assert (published.status_code, published.json()) == (202, {"redelivered": [mine[0].pk, mine[2].pk], "remaining": 0})
     assert nothing_left.json() == {"redelivered": [], "remaining": 0}
-    # The po.changed delivery is still dead; the one delivered meanwhile is sent again when asked for.
-    assert everything.json() == {"redelivered": [mine[1].pk, mine[3].pk], "remaining": 0}
+    # The po.changed delivery was still dead; the one delivered meanwhile is not sent again.
+    assert the_rest.json() == {"redelivered": [mine[3].pk], "remaining": 0}
     states = dict(OutboundMessage.objects.filter(subscription_ref=created["id"]).values_list("id", "state"))
-    assert states == {m.pk: "pending" for m in mine}
+    assert states == {mine[0].pk: "pending", mine[1].pk: "delivered", mine[2].pk: "pending", mine[3].pk: "pending"}
     assert set(OutboundMessage.objects.filter(subscription_ref=other["id"]).values_list("state", flat=True)) == {"dead"}
-    assert AuditEvent.objects.filter(action="outbox.retried").count() == 5
+    assert AuditEvent.objects.filter(action="outbox.retried").count() == 4
 
 
 def test_redelivering_in_batches_says_how_many_remain(owner, system, published_po, monkeypatch):
@@ -644,10 +723,20 @@ def test_redelivering_in_batches_says_how_many_remain(owner, system, published_p
 def test_redelivery_filters_are_validated(owner, system, published_po):
     created = subscribe(owner, "https://hooks.bolts.example/gw", ["po.published"])
 
-    response = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {"states": ["pending"], "event": "x"})
+    response = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {"event": "x", "created_after": "soon"})
 
     assert response.status_code == 400
     assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
-        ("states[0]", "invalid_choice"),
         ("event", "invalid_choice"),
+        ("created_after", "invalid"),
     ]
+
+
+def test_webhook_reads_carry_etags_like_every_get(owner):
+    created = subscribe(owner, "https://hooks.bolts.example/gw", ["po.published"])
+    for path in (HOOKS, f"{HOOKS}{created['id']}/", f"{HOOKS}{created['id']}/deliveries/"):
+        first = owner.get(path)
+        again = owner.get(path, headers={"If-None-Match": first["ETag"]})
+
+        assert (first.status_code, first["Cache-Control"]) == (200, "private, no-cache"), path
+        assert (again.status_code, again["ETag"]) == (304, first["ETag"]), path

@@ -343,11 +343,27 @@ def _deliver_http(message: OutboundMessage) -> str:
     raise DeliveryError(f"HTTP {status}" + (" (redirects are not followed)" if 300 <= status < 400 else ""))
 
 
+USER_AGENT = "SupplierGateway-Webhooks/1.0"
+# Prefixes whose addresses carry an IPv4 address a router may reach: NAT64 (RFC 6052, 8215),
+# 6to4 (RFC 3056) and Teredo (RFC 4380). Python's is_global says nothing about the address inside.
+_IPV6_CARRYING_IPV4 = tuple(
+    ipaddress.ip_network(prefix) for prefix in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32")
+)
+_IPV6_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+
+
 def address_is_public(address: str) -> bool:
-    """Whether an IP address is on the public internet: not loopback, private, link-local, shared or reserved."""
+    """Whether an IP address is on the public internet: not loopback, private, link-local, shared or reserved.
+
+    IPv6 must be global unicast (2000::/3) and not one of the forms that carry an IPv4 address
+    (IPv4-mapped ones are judged by the IPv4 address they map).
+    """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip not in _IPV6_GLOBAL_UNICAST or any(ip in prefix for prefix in _IPV6_CARRYING_IPV4):
+            return False
     return ip.is_global and not ip.is_multicast
 
 
@@ -355,22 +371,29 @@ def _post(url: urllib.parse.SplitResult, body: bytes, headers: dict[str, str], *
     """POST ``body`` to ``url`` and return the status, connecting to the address that was checked.
 
     The host name is resolved once, here; with ``public_only`` every address it resolves to must be
-    public, and the connection goes to that checked address (a second lookup could answer
-    differently). TLS still verifies the certificate against the host name.
+    public and the port one of ``GATEWAY_WEBHOOK_PORTS``, and the connection goes to the checked
+    addresses (a second lookup could answer differently). TLS still verifies the certificate
+    against the host name. Deliveries connect directly, not through HTTP(S)_PROXY.
     """
     https = url.scheme == "https"
     port = url.port or (443 if https else 80)
+    if public_only and port not in settings.GATEWAY_WEBHOOK_PORTS:
+        raise PermanentDeliveryError(
+            f"port {port} is not open to suppliers' webhooks (GATEWAY_WEBHOOK_PORTS: "
+            f"{', '.join(map(str, settings.GATEWAY_WEBHOOK_PORTS))})"
+        )
     try:
         found = socket.getaddrinfo(url.hostname, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise DeliveryError(f"cannot resolve {url.hostname}: {error}") from error
-    addresses = [info[4][0] for info in found]
     if public_only:
-        private = [address for address in addresses if not address_is_public(address)]
+        private = [info[4][0] for info in found if not address_is_public(info[4][0])]
         if private:
+            # The supplier reads this error; the private address it found stays in the server's log.
+            log.warning("webhook host %s resolves to non-public %s: not delivered", url.hostname, private[0])
             raise PermanentDeliveryError(
-                f"{url.hostname} resolves to {private[0]}, which is not a public address; "
-                "suppliers' webhooks may only go to the internet"
+                f"{url.hostname} does not resolve to public addresses only; suppliers' webhooks may only go to "
+                "the internet"
             )
     timeout = settings.GATEWAY_OUTBOX_HTTP_TIMEOUT
     if https:
@@ -378,10 +401,10 @@ def _post(url: urllib.parse.SplitResult, body: bytes, headers: dict[str, str], *
     else:
         connection = http.client.HTTPConnection(url.hostname, port, timeout=timeout)
     # http.client would look the name up again; connect to the addresses checked here instead, in order.
-    connection._create_connection = lambda _name, *args: _connect([info[4][:2] for info in found], *args)
+    connection._create_connection = lambda _name, *args: _connect(found, *args)
     target = (url.path or "/") + (f"?{url.query}" if url.query else "")
     try:
-        connection.request("POST", target, body=body, headers=headers)
+        connection.request("POST", target, body=body, headers={"User-Agent": USER_AGENT, **headers})
         return connection.getresponse().status
     except (OSError, http.client.HTTPException) as error:
         raise DeliveryError(f"{type(error).__name__}: {error}") from error
@@ -389,13 +412,19 @@ def _post(url: urllib.parse.SplitResult, body: bytes, headers: dict[str, str], *
         connection.close()
 
 
-def _connect(addresses: list[tuple], timeout: float, source_address=None) -> socket.socket:
-    """The first of ``addresses`` that accepts a connection, as ``socket.create_connection`` does for a name."""
+def _connect(found: list[tuple], timeout: float | None, source_address=None) -> socket.socket:
+    """A socket connected to the first of ``found`` (``getaddrinfo`` answers) that accepts, without a lookup."""
     error: OSError | None = None
-    for address in addresses:
+    for family, kind, protocol, _name, address in found:
+        sock = socket.socket(family, kind, protocol)
         try:
-            return socket.create_connection(address, timeout, source_address)
+            sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(address)  # the whole socket address: an IPv6 scope id is kept
+            return sock
         except OSError as failed:
+            sock.close()
             error = failed
     raise error or OSError("no address to connect to")
 

@@ -392,8 +392,10 @@ def test_a_delivery_tries_each_checked_address_in_turn():
         closed_port = closed.getsockname()[1]  # bound, never listening: refuses connections
         with socket.create_server(("127.0.0.1", 0)) as server:
             open_port = server.getsockname()[1]
-            connected = _connect([("127.0.0.1", closed_port), ("127.0.0.1", open_port)], 2)
+            closed_answer = socket.getaddrinfo("127.0.0.1", closed_port, type=socket.SOCK_STREAM)
+            open_answer = socket.getaddrinfo("127.0.0.1", open_port, type=socket.SOCK_STREAM)
+            connected = _connect(closed_answer + open_answer, 2)
             with connected:
                 assert connected.getpeername() == ("127.0.0.1", open_port)
             with pytest.raises(ConnectionRefusedError):
-                _connect([("127.0.0.1", closed_port)], 2)
+                _connect(closed_answer, 2)
