@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,7 +26,11 @@ KEPT_REFUSALS = (ProcurementError, ValidationError, ParseError, UnsupportedMedia
 
 
 def idempotent(
-    handle: Callable[[Request], Response], request: Request, *, secret_fields: tuple[str, ...] = ()
+    handle: Callable[..., Response],
+    request: Request,
+    *,
+    secret_fields: tuple[str, ...] = (),
+    store: Callable[[Request], Any] | None = None,
 ) -> Response:
     """Run ``handle`` once per (API key, Idempotency-Key); replay its response for the same body.
 
@@ -35,11 +40,15 @@ def idempotent(
     that was not carried out (not found, not allowed, 5xx) is not kept, so a retry runs again.
     ``secret_fields`` of the response (a secret shown once) are never kept: a replay answers them
     with null.
+
+    ``store``, when given, keeps the payload in the transaction that claims the key (one commit
+    instead of two, and still before anything parses it); ``handle`` is then called with the
+    request and what ``store`` returned. A replay or a refused key stores nothing.
     """
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > settings.GATEWAY_INBOUND_MAX_BYTES:
         # Never read an oversized body, not even to hash it: the handler records and refuses it.
-        return handle(request)
+        return handle(request) if store is None else handle(request, store(request))
     key = request.headers.get(HEADER, "")
     if not key:
         return problem(
@@ -54,7 +63,7 @@ def idempotent(
         )
     body_hash = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + request.body).hexdigest()
     now = timezone.now()
-    record, created = _claim(request, key, body_hash, now)
+    record, created, stored = _claim(request, key, body_hash, now, store)
     if record.request_hash != body_hash:
         return problem(
             422,
@@ -80,7 +89,7 @@ def idempotent(
         response[REPLAYED_HEADER] = "true"
         return response
     try:
-        response = handle(request)
+        response = handle(request) if store is None else handle(request, stored)
     except KEPT_REFUSALS as error:
         # The request was carried out and refused (invalid, conflict, unknown PO): an answer to replay.
         response = exception_handler(error, {"request": request})
@@ -102,7 +111,10 @@ def idempotent(
     return response
 
 
-def _claim(request: Request, key: str, body_hash: str, now: dt.datetime) -> tuple[IdempotencyRecord, bool]:
+def _claim(
+    request: Request, key: str, body_hash: str, now: dt.datetime, store: Callable[[Request], Any] | None
+) -> tuple[IdempotencyRecord, bool, Any]:
+    """The key's record, whether this request created it, and what ``store`` kept with a new claim."""
     window = dt.timedelta(hours=settings.GATEWAY_IDEMPOTENCY_HOURS)
     for _ in range(2):
         try:
@@ -116,15 +128,16 @@ def _claim(request: Request, key: str, body_hash: str, now: dt.datetime) -> tupl
                     created_at=now,
                     expires_at=now + window,
                 )
-            return record, True
+                stored = store(request) if store is not None else None
+            return record, True, stored
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(api_key=request.auth, key=key).first()
             if existing is None:
                 continue
             if existing.expires_at > now:
-                return existing, False
+                return existing, False, None
             IdempotencyRecord.objects.filter(pk=existing.pk, expires_at__lte=now).delete()
-    return IdempotencyRecord.objects.get(api_key=request.auth, key=key), False
+    return IdempotencyRecord.objects.get(api_key=request.auth, key=key), False, None
 
 
 def idempotency_records_purge() -> int:

@@ -221,32 +221,38 @@ class RevisionDetail(ETagMixin, generics.RetrieveAPIView):
 
 
 def ingest(request, *, document_type: str, serializer_class, apply) -> Response:
-    """Store the body first, then validate it, then apply it through the write path."""
+    """Store the body first (committed with the Idempotency-Key's claim), then validate it, then apply it."""
+    return idempotent(
+        lambda request, document: _ingest_stored(request, document, serializer_class=serializer_class, apply=apply),
+        request,
+        store=lambda request: _document_store(request, document_type),
+    )
+
+
+def _document_store(request, document_type: str):
+    """The body as received; an oversized one is recorded as rejected without being read."""
     key: ApiKey = request.auth
     supplier = key.supplier
-    sender = supplier.code if supplier else key.system_name
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    if declared > settings.GATEWAY_INBOUND_MAX_BYTES:
-        document = inbound_document_store(
-            channel="api",
-            sender=sender,
-            content=b"",
-            declared_size=declared,
-            supplier=supplier,
-            document_type=document_type,
-            content_type=request.content_type,
-            correlation_id=request.correlation_id,
-        )
-        return problem(413, "Payload too large", document.error, "too_large", document=document.pk)
-    document = inbound_document_store(
+    too_large = _declared_size(request) > settings.GATEWAY_INBOUND_MAX_BYTES
+    return inbound_document_store(
         channel="api",
-        sender=sender,
-        content=request.body,
+        sender=supplier.code if supplier else key.system_name,
+        content=b"" if too_large else request.body,
+        declared_size=_declared_size(request) if too_large else None,
         supplier=supplier,
         document_type=document_type,
         content_type=request.content_type,
         correlation_id=request.correlation_id,
     )
+
+
+def _declared_size(request) -> int:
+    return int(request.META.get("CONTENT_LENGTH") or 0)
+
+
+def _ingest_stored(request, document, *, serializer_class, apply) -> Response:
+    if _declared_size(request) > settings.GATEWAY_INBOUND_MAX_BYTES:
+        return problem(413, "Payload too large", document.error, "too_large", document=document.pk)
     try:
         data = request.data
     except (ParseError, UnsupportedMediaType) as error:
@@ -258,7 +264,7 @@ def ingest(request, *, document_type: str, serializer_class, apply) -> Response:
         raise ValidationError(serializer.errors)
     result = inbound_document_apply(
         document=document,
-        label=f"{key_label(key)}",
+        label=f"{key_label(request.auth)}",
         apply=lambda source: apply(source, serializer.to_input()),
     )
     body = {
@@ -276,9 +282,6 @@ class _DocumentPost(APIView):
     input_serializer = None
 
     def post(self, request):
-        return idempotent(self.handle, request)
-
-    def handle(self, request) -> Response:
         return ingest(
             request, document_type=self.document_type, serializer_class=self.input_serializer, apply=self.apply
         )
@@ -419,14 +422,11 @@ class SystemPurchaseOrderCreate(APIView):
     permission_classes = [SystemKey]
 
     def post(self, request):
-        return idempotent(
-            lambda r: ingest(
-                r,
-                document_type="purchase_order",
-                serializer_class=s.PurchaseOrderIn,
-                apply=lambda source, po: purchase_order_publish(po=po, source=source),
-            ),
+        return ingest(
             request,
+            document_type="purchase_order",
+            serializer_class=s.PurchaseOrderIn,
+            apply=lambda source, po: purchase_order_publish(po=po, source=source),
         )
 
 
@@ -443,14 +443,11 @@ class SystemReceiptCreate(APIView):
     permission_classes = [SystemKey]
 
     def post(self, request):
-        return idempotent(
-            lambda r: ingest(
-                r,
-                document_type="receipt",
-                serializer_class=s.ReceiptIn,
-                apply=lambda source, receipt: receipt_record(receipt=receipt, source=source),
-            ),
+        return ingest(
             request,
+            document_type="receipt",
+            serializer_class=s.ReceiptIn,
+            apply=lambda source, receipt: receipt_record(receipt=receipt, source=source),
         )
 
 

@@ -35,6 +35,9 @@ def inbound_document_store(
 ) -> InboundDocument:
     """Keep ``content`` exactly as received, committed at once, and return the row.
 
+    Inside a caller's transaction (the API claims the Idempotency-Key in the same one) it commits
+    with that transaction, still before anything parses it; no savepoint is taken for one insert.
+
     A payload over ``GATEWAY_INBOUND_MAX_BYTES`` is recorded (size, hash, sender) as rejected
     without its bytes, so the refusal is on file but the store is not filled by one sender. A
     channel that refuses to read an oversized body passes its ``declared_size`` instead, and a
@@ -44,7 +47,7 @@ def inbound_document_store(
     size = declared_size if declared_size is not None else len(content)
     limit = settings.GATEWAY_INBOUND_MAX_BYTES if max_bytes is None else max_bytes
     too_large = size > limit
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         return InboundDocument.objects.create(
             channel=channel,
             sender=sender[:80],
