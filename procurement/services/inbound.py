@@ -16,6 +16,7 @@ from procurement.models import InboundDocument
 from .common import RecordResult, Source, webhook_rows
 from .errors import ProcurementError
 from .outbox import outbox_write
+from .refusals import records_refusals
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,11 @@ def inbound_document_apply(
     Outcomes: ``processed``, ``duplicate``, ``refused`` (a domain refusal, with its code and
     message). Any other error marks the row ``failed`` and is raised again so a task can retry;
     the payload stays on file either way.
+
+    ``processed`` and ``duplicate`` commit in the write path's transaction, so a document is never
+    left ``received`` for an effect that committed. A refusal or a failure rolls that transaction
+    back and is recorded afterwards in transactions of its own (the refusal's exception, then the
+    document's state), so the record of it survives the rollback.
     """
     source = Source(
         channel=document.channel,
@@ -84,15 +90,24 @@ def inbound_document_apply(
     )
     document.attempts += 1
     try:
-        result = apply(source)
+        result = _apply_settled(document, source, apply)
     except ProcurementError as error:
         _finish(document, InboundDocument.State.REFUSED, error.code, error.message)
         raise
     except Exception as error:
         _finish(document, InboundDocument.State.FAILED, "error", f"{type(error).__name__}: {error}")
         raise
-    state = InboundDocument.State.DUPLICATE if result.duplicate else InboundDocument.State.PROCESSED
-    _finish(document, state, result.outcome, "")
+    return result
+
+
+@records_refusals
+def _apply_settled(document: InboundDocument, source: Source, apply: Callable[[Source], RecordResult]) -> RecordResult:
+    # The outermost service call of the document: a refusal's exception is recorded once this
+    # transaction has rolled back, not inside it.
+    with transaction.atomic():
+        result = apply(source)
+        state = InboundDocument.State.DUPLICATE if result.duplicate else InboundDocument.State.PROCESSED
+        _finish(document, state, result.outcome, "")
     return result
 
 
@@ -110,7 +125,8 @@ def inbound_document_settle(*, document: InboundDocument, state: str, code: str,
 def _finish(document: InboundDocument, state: str, code: str, error: str) -> None:
     document.state, document.outcome_code, document.error = state, code[:40], error
     document.processed_at = timezone.now()
-    with transaction.atomic():
+    # Inside the write path's transaction no savepoint is needed: any error there rolls it all back.
+    with transaction.atomic(savepoint=False):
         InboundDocument.objects.filter(pk=document.pk).update(
             state=state,
             outcome_code=document.outcome_code,

@@ -3,6 +3,7 @@
 import hashlib
 
 import pytest
+from django.db import transaction
 
 from procurement.models import Acknowledgement, InboundDocument, ProcurementException
 from procurement.services import (
@@ -128,6 +129,38 @@ def test_a_refusal_is_recorded_with_its_code_and_the_payload_kept(published_po, 
     assert bytes(stored.content) == PAYLOAD
     assert ProcurementException.objects.get().inbound_document == stored
     assert Acknowledgement.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_outcome_commits_in_the_same_transaction_as_the_acknowledgement(published_po, supplier):
+    document = _store(supplier)
+    seen_at_commit = []
+
+    def apply(source):
+        result = acknowledgement_record(supplier=supplier, ack=h.ack("ACK-1"), source=source)
+        # Runs when the transaction holding the acknowledgement commits.
+        transaction.on_commit(lambda: seen_at_commit.append(InboundDocument.objects.get(pk=document.pk).state))
+        return result
+
+    inbound_document_apply(document=document, label="supplier BOLTS", apply=apply)
+
+    assert seen_at_commit == ["processed"]
+    assert Acknowledgement.objects.get().inbound_document_id == document.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_is_recorded_after_the_rollback_in_its_own_transactions(published_po, supplier):
+    document = _store(supplier)
+    _apply(_store(supplier), supplier, h.ack("ACK-1"))
+
+    with pytest.raises(DocumentRefused):
+        _apply(document, supplier, h.ack("ACK-1", h.price("1", "11")))
+
+    document.refresh_from_db()
+    assert (document.state, document.outcome_code, document.attempts) == ("refused", "conflict", 1)
+    refusal = ProcurementException.objects.get()
+    assert (refusal.kind, refusal.inbound_document) == ("duplicate_document", document)
+    assert Acknowledgement.objects.count() == 1
 
 
 def test_an_invalid_document_is_refused_with_code_invalid(published_po, supplier):
