@@ -4,6 +4,8 @@ import hashlib
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from procurement.models import Acknowledgement, InboundDocument
 
@@ -160,3 +162,19 @@ def test_documents_list_shows_each_outcome(owner, published_po):
         ("acknowledgement", "duplicate", "duplicate"),
         ("acknowledgement", "processed", "applied"),
     ]
+
+
+def test_an_acknowledgement_is_three_transactions_of_nineteen_statements(owner, published_po):
+    owner.post(ACKS, ack_body("ACK-WARM"))  # the key's last use is written at most once a minute
+
+    with CaptureQueriesContext(connection) as captured:
+        response = owner.post(ACKS, ack_body("ACK-2"))
+
+    assert response.status_code == 201
+    statements = [query["sql"].split(" ", 1)[0].upper() for query in captured.captured_queries]
+    # Transactions are savepoints of the test's own here: the key's claim with the stored body, then
+    # the write path with the document's outcome and the service's own block nested inside it. The
+    # response kept under the Idempotency-Key is one more statement, committed on its own.
+    assert statements.count("SAVEPOINT") == 3
+    assert statements[-1] == "UPDATE"
+    assert len(statements) == 19
