@@ -737,6 +737,7 @@ class WebhookRedeliverMatching(_WebhookAction):
     delivered message is sent again one at a time, with the redeliver of that delivery.)
     """
 
+    @extend_schema(operation_id="v1_webhooks_deliveries_redeliver_matching")
     def post(self, request, pk):
         def redeliver(request):
             subscription = self.subscription(request, pk)

@@ -255,6 +255,7 @@ SPECTACULAR_SETTINGS = {
         "ExceptionStateEnum": "procurement.models.ProcurementException.State",
         "DocumentStateEnum": "procurement.models.InboundDocument.State",
         "DeliveryStateEnum": "procurement.models.OutboundMessage.State",
+        "WebhookEventEnum": "api.models.WebhookSubscription.EVENTS",
     },
 }
 # How long an Idempotency-Key is remembered.
