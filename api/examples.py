@@ -178,6 +178,17 @@ INVOICE = OpenApiExample(
     },
 )
 
+# The exception the invoice raises, as a supplier sees it: in the POST's answer, on the document, in the list.
+NOT_RECEIVED = {
+    "id": 4,
+    "kind": "invoice_quantity_mismatch",
+    "state": "open",
+    "po_number": "PO-4502",
+    "line_no": "1",
+    "message": "200 invoiced in all against 0 received",
+    "raised_at": "2027-02-24T14:05:09Z",
+    "resolved_at": None,
+}
 INVOICE_RESULT = OpenApiExample(
     "Applied and held: nothing received yet",
     response_only=True,
@@ -186,18 +197,7 @@ INVOICE_RESULT = OpenApiExample(
         "outcome": "applied",
         "document": 5,
         "record": 1,
-        "exceptions": [
-            {
-                "id": 4,
-                "kind": "invoice_quantity_mismatch",
-                "state": "open",
-                "po_number": "PO-4502",
-                "line_no": "1",
-                "message": "200 invoiced in all against 0 received",
-                "raised_at": "2027-02-24T14:05:09Z",
-                "resolved_at": None,
-            }
-        ],
+        "exceptions": [NOT_RECEIVED],
     },
 )
 
@@ -440,35 +440,12 @@ DOCUMENT = OpenApiExample(
         "outcome_code": "applied",
         "error": "",
         "processed_at": "2027-02-24T14:05:09Z",
-        "exceptions": [
-            {
-                "id": 4,
-                "kind": "invoice_quantity_mismatch",
-                "state": "open",
-                "po_number": "PO-4502",
-                "line_no": "1",
-                "message": "200 invoiced in all against 0 received",
-                "raised_at": "2027-02-24T14:05:09Z",
-                "resolved_at": None,
-            }
-        ],
+        "exceptions": [NOT_RECEIVED],
     },
 )
 
 SUPPLIER_EXCEPTION = OpenApiExample(
-    "An invoice quantity not yet received",
-    response_only=True,
-    status_codes=["200"],
-    value={
-        "id": 4,
-        "kind": "invoice_quantity_mismatch",
-        "state": "open",
-        "po_number": "PO-4502",
-        "line_no": "1",
-        "message": "200 invoiced in all against 0 received",
-        "raised_at": "2027-02-24T14:05:09Z",
-        "resolved_at": None,
-    },
+    "An invoice quantity not yet received", response_only=True, status_codes=["200"], value=NOT_RECEIVED
 )
 
 SYSTEM_EXCEPTION = OpenApiExample(
@@ -516,23 +493,6 @@ WEBHOOK = OpenApiExample(
     },
 )
 
-WEBHOOK_CREATED = OpenApiExample(
-    "Subscribed; keep the signing secret",
-    response_only=True,
-    status_codes=["201"],
-    value={
-        "id": 1,
-        "url": "https://erp.bolts.example/hooks/gateway",
-        "events": ["exception.raised", "po.changed", "po.published"],
-        "active": True,
-        "consecutive_failures": 0,
-        "disabled_at": None,
-        "disabled_reason": "",
-        "created_at": "2027-02-24T14:05:09Z",
-        "signing_secret": "whsec_5b1f0c7e9a2d4e6f8a0b1c3d5e7f9a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f",
-    },
-)
-
 WEBHOOK_SUBSCRIPTION = OpenApiExample(
     "A subscription",
     response_only=True,
@@ -547,6 +507,13 @@ WEBHOOK_SUBSCRIPTION = OpenApiExample(
         "disabled_reason": "",
         "created_at": "2027-02-24T14:05:09Z",
     },
+)
+WEBHOOK_CREATED = OpenApiExample(
+    "Subscribed; keep the signing secret",
+    response_only=True,
+    status_codes=["201"],
+    value=WEBHOOK_SUBSCRIPTION.value
+    | {"signing_secret": "whsec_5b1f0c7e9a2d4e6f8a0b1c3d5e7f9a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f"},
 )
 WEBHOOK_SECRET_ROTATED = OpenApiExample(
     "A new signing secret; the old one no longer verifies",
