@@ -35,7 +35,10 @@ def idempotent(
     """Run ``handle`` once per (API key, Idempotency-Key); replay its response for the same body.
 
     A key reused with another body is refused; a key whose first request is still running is
-    refused with 409 so the client retries later; a key past its window starts afresh. A document
+    refused with 409 so the client retries later; a key past its window starts afresh. A first
+    request that never finished (its process died) is taken over by a retry once it is older than
+    ``GATEWAY_IDEMPOTENCY_STALE_SECONDS``: the retry runs, and the documents' own ids keep it from
+    doubling whatever the first one did. A document
     refused as invalid or conflicting is an answer kept and replayed like any other; a request
     that was not carried out (not found, not allowed, 5xx) is not kept, so a retry runs again.
     ``secret_fields`` of the response (a secret shown once) are never kept: a replay answers them
@@ -135,9 +138,24 @@ def _claim(
             if existing is None:
                 continue
             if existing.expires_at > now:
+                if _abandoned(existing, body_hash, now):
+                    with transaction.atomic():
+                        # created_at is when the running attempt began; one retry wins the takeover.
+                        taken = IdempotencyRecord.objects.filter(
+                            pk=existing.pk, status_code__isnull=True, created_at=existing.created_at
+                        ).update(created_at=now)
+                        if taken:
+                            existing.created_at = now
+                            return existing, True, store(request) if store is not None else None
                 return existing, False, None
             IdempotencyRecord.objects.filter(pk=existing.pk, expires_at__lte=now).delete()
     return IdempotencyRecord.objects.get(api_key=request.auth, key=key), False, None
+
+
+def _abandoned(record: IdempotencyRecord, body_hash: str, now: dt.datetime) -> bool:
+    """A first request with this body that has had no answer for longer than any request runs."""
+    stale = dt.timedelta(seconds=settings.GATEWAY_IDEMPOTENCY_STALE_SECONDS)
+    return record.status_code is None and record.request_hash == body_hash and record.created_at < now - stale
 
 
 def idempotency_records_purge() -> int:

@@ -260,6 +260,9 @@ SPECTACULAR_SETTINGS = {
 }
 # How long an Idempotency-Key is remembered.
 GATEWAY_IDEMPOTENCY_HOURS = int(os.environ.get("GATEWAY_IDEMPOTENCY_HOURS", "24"))
+# A first request under a key with no answer after this long died with its process; a retry takes it over.
+# Longer than any request may run (gunicorn's worker timeout).
+GATEWAY_IDEMPOTENCY_STALE_SECONDS = int(os.environ.get("GATEWAY_IDEMPOTENCY_STALE_SECONDS", "300"))
 # Bodies up to the inbound limit are read; anything larger is refused before it is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY_INBOUND_MAX_BYTES + 1024
 

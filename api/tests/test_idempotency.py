@@ -135,6 +135,31 @@ def test_a_request_still_running_under_the_key_is_409(owner, owner_key, publishe
     assert InboundDocument.objects.count() == 0
 
 
+def test_a_first_request_that_died_is_taken_over_by_a_retry(owner, published_po, settings):
+    """The first request applied the acknowledgement and its process died before keeping the answer."""
+    settings.GATEWAY_IDEMPOTENCY_STALE_SECONDS = 300
+    raw = json.dumps(ack_body()).encode()
+    assert owner.post(ACKS, raw=raw, key="req-1").status_code == 201
+    record = IdempotencyRecord.objects.get()
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status_code=None, response_body=None, created_at=timezone.now() - dt.timedelta(seconds=299)
+    )
+
+    still_running = owner.post(ACKS, raw=raw, key="req-1")
+    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=timezone.now() - dt.timedelta(seconds=301))
+    taken_over = owner.post(ACKS, raw=raw, key="req-1")
+    replayed = owner.post(ACKS, raw=raw, key="req-1")
+    other_body = owner.post(ACKS, ack_body(note="changed"), key="req-1")
+
+    assert still_running.status_code == 409
+    # The retry ran: the write path knew the document, so nothing was applied twice.
+    assert (taken_over.status_code, taken_over.json()["outcome"]) == (200, "duplicate")
+    assert Acknowledgement.objects.count() == 1
+    assert list(InboundDocument.objects.order_by("id").values_list("state", flat=True)) == ["processed", "duplicate"]
+    assert (replayed.status_code, replayed["Idempotent-Replayed"], replayed.json()) == (200, "true", taken_over.json())
+    assert other_body.status_code == 422
+
+
 def test_the_same_document_under_a_new_key_is_a_duplicate(owner, published_po):
     first = owner.post(ACKS, price_change_ack(), key="req-1")
     outbox = OutboundMessage.objects.count()
