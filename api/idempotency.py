@@ -38,11 +38,12 @@ def idempotent(
     refused with 409 so the client retries later; a key past its window starts afresh. A first
     request that never finished (its process died) is taken over by a retry once it is older than
     ``GATEWAY_IDEMPOTENCY_STALE_SECONDS``: the retry runs, and the documents' own ids keep it from
-    doubling whatever the first one did. A document
-    refused as invalid or conflicting is an answer kept and replayed like any other; a request
-    that was not carried out (not found, not allowed, 5xx) is not kept, so a retry runs again.
-    ``secret_fields`` of the response (a secret shown once) are never kept: a replay answers them
-    with null.
+    doubling whatever the first one did.
+
+    A document refused as invalid or conflicting is an answer kept and replayed like any other; a
+    request that was not carried out (not found, not allowed, 5xx) is not kept, so a retry runs
+    again. ``secret_fields`` of the response (a secret shown once) are never kept: a replay answers
+    them with null.
 
     ``store``, when given, keeps the payload in the transaction that claims the key (one commit
     instead of two, and still before anything parses it); ``handle`` is then called with the

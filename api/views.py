@@ -264,7 +264,7 @@ def _ingest_stored(request, document, *, serializer_class, apply) -> Response:
         raise ValidationError(serializer.errors)
     result = inbound_document_apply(
         document=document,
-        label=f"{key_label(request.auth)}",
+        label=key_label(request.auth),
         apply=lambda source: apply(source, serializer.to_input()),
     )
     body = {
