@@ -76,12 +76,14 @@ def idempotent(
             "idempotency_key_reused",
         )
     if record.status_code is None and not created:
-        return problem(
+        busy = problem(
             409,
             "Request in progress",
             f"A request with {HEADER} {key!r} is still being processed.",
             "idempotency_key_in_progress",
         )
+        busy["Retry-After"] = "1"  # a request takes well under a second; the retry then gets its answer
+        return busy
     if record.status_code is not None:
         response = Response(
             record.response_body,

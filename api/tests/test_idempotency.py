@@ -130,7 +130,7 @@ def test_a_request_still_running_under_the_key_is_409(owner, owner_key, publishe
 
     response = owner.post(ACKS, raw=raw, key="req-1")
 
-    assert response.status_code == 409
+    assert (response.status_code, response["Retry-After"]) == (409, "1")
     assert response.json()["code"] == "idempotency_key_in_progress"
     assert InboundDocument.objects.count() == 0
 
