@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from procurement import selectors
-from procurement.models import OutboundMessage
+from procurement.models import OutboundMessage, ProcurementException
 from procurement.services import (
     Source,
     acknowledgement_record,
@@ -390,20 +390,44 @@ class DocumentDetail(ETagMixin, generics.RetrieveAPIView):
         return selectors.inbound_documents_for(supplier=_supplier(self.request))
 
 
+EXCEPTION_FILTERS = {
+    "state": ProcurementException.State.values,
+    "severity": ProcurementException.Severity.values,
+}
+
+
+def exceptions_filtered(request, exceptions, names: tuple[str, ...]):
+    """``exceptions`` narrowed by the query's ``names`` filters; a value outside its choices is a 400."""
+    for name in names:
+        value = request.query_params.get(name)
+        if not value:
+            continue
+        if value not in EXCEPTION_FILTERS[name]:
+            raise ValidationError({name: [f"must be one of {', '.join(EXCEPTION_FILTERS[name])}"]})
+        exceptions = exceptions.filter(**{name: value})
+    return exceptions
+
+
+def exception_filter_parameters(*names: str) -> list[OpenApiParameter]:
+    return [OpenApiParameter(name, OpenApiTypes.STR, enum=EXCEPTION_FILTERS[name]) for name in names]
+
+
 @extend_schema(
     tags=["exceptions"],
+    parameters=exception_filter_parameters("state"),
     responses={200: s.ExceptionForSupplierOut(many=True), **ERRORS},
     examples=[ex.SUPPLIER_EXCEPTION],
 )
 class SupplierExceptionList(ETagMixin, generics.ListAPIView):
-    """Exceptions raised on your documents and POs, as you may see them."""
+    """Exceptions raised on your documents and POs, as you may see them; ``state=open`` for those still open."""
 
     permission_classes = [SupplierKey]
     serializer_class = s.ExceptionForSupplierOut
     pagination_class = Cursor
 
     def get_queryset(self):
-        return selectors.exceptions_for(supplier=_supplier(self.request))
+        exceptions = selectors.exceptions_for(supplier=_supplier(self.request))
+        return exceptions_filtered(self.request, exceptions, ("state",))
 
 
 # System channel (ERP, WMS, MES) ---------------------------------------------------------------
@@ -453,14 +477,7 @@ class SystemReceiptCreate(APIView):
 
 @extend_schema(
     tags=["system"],
-    parameters=[
-        OpenApiParameter("state", OpenApiTypes.STR, enum=["open", "in_progress", "resolved", "dismissed"]),
-        OpenApiParameter(
-            "severity",
-            OpenApiTypes.STR,
-            enum=["production_stop", "procurement_delay", "financial_mismatch", "data_quality"],
-        ),
-    ],
+    parameters=exception_filter_parameters("state", "severity"),
     responses={200: s.ExceptionOut(many=True), **ERRORS},
     examples=[ex.SYSTEM_EXCEPTION],
 )
@@ -472,11 +489,7 @@ class SystemExceptionList(ETagMixin, generics.ListAPIView):
     pagination_class = Cursor
 
     def get_queryset(self):
-        exceptions = selectors.exceptions_for(supplier=None)
-        for name in ("state", "severity"):
-            if self.request.query_params.get(name):
-                exceptions = exceptions.filter(**{name: self.request.query_params[name]})
-        return exceptions
+        return exceptions_filtered(self.request, selectors.exceptions_for(supplier=None), ("state", "severity"))
 
 
 # Webhooks -------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """What a supplier may see: its exceptions as told to it, its documents with their exceptions, held invoices."""
 
+import pytest
+
 from procurement.models import ProcurementException
 from procurement.services import Source, exception_dismiss
 
@@ -70,6 +72,41 @@ def test_system_exceptions_filter_by_state_and_severity(published_po, owner, sys
     assert kinds({"state": "dismissed"}) == ["price_deviation"]
     assert kinds({"severity": "financial_mismatch"}) == ["invoice_quantity_mismatch", "price_deviation"]
     assert kinds({"severity": "production_stop"}) == []
+
+
+def test_suppliers_filter_their_exceptions_by_state(published_po, owner, buyer):
+    owner.post("/api/v1/acknowledgements/", price_change_ack())
+    owner.post("/api/v1/invoices/", invoice_body())
+    price = ProcurementException.objects.get(kind="price_deviation")
+    exception_dismiss(exception_id=price.pk, source=Source(channel="portal", label="buyer", actor=buyer), reason="ok")
+
+    def kinds(params):
+        return sorted(e["kind"] for e in results(owner.get("/api/v1/exceptions/", params)))
+
+    assert kinds({}) == ["invoice_quantity_mismatch", "price_deviation"]
+    assert kinds({"state": "open"}) == ["invoice_quantity_mismatch"]
+    assert kinds({"state": "dismissed"}) == ["price_deviation"]
+
+
+@pytest.mark.parametrize(
+    ("persona", "path", "name"),
+    [
+        ("owner", "/api/v1/exceptions/", "state"),
+        ("system", "/api/v1/system/exceptions/", "state"),
+        ("system", "/api/v1/system/exceptions/", "severity"),
+    ],
+)
+def test_an_unknown_filter_value_is_a_400_naming_the_choices(published_po, persona, path, name, request):
+    response = request.getfixturevalue(persona).get(path, {name: "urgent"})
+
+    choices = {
+        "state": "open, in_progress, resolved, dismissed",
+        "severity": "production_stop, procurement_delay, financial_mismatch, data_quality",
+    }
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": name, "message": f"must be one of {choices[name]}", "code": "invalid"}
+    ]
 
 
 def test_documents_list_shows_the_exceptions_each_document_raised(published_po, owner):
