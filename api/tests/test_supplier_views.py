@@ -58,14 +58,22 @@ def test_the_buyers_systems_see_the_whole_exception(published_po, owner, system)
     assert shown["evidence"]["actual"] == "13.500000"
 
 
-def test_system_exceptions_filter_by_state_and_severity(published_po, owner, system, buyer):
+@pytest.fixture
+def one_open_one_dismissed(published_po, owner, buyer):
+    """An invoice quantity mismatch left open and a price deviation the buyer dismissed."""
     owner.post("/api/v1/acknowledgements/", price_change_ack())
     owner.post("/api/v1/invoices/", invoice_body())
     price = ProcurementException.objects.get(kind="price_deviation")
     exception_dismiss(exception_id=price.pk, source=Source(channel="portal", label="buyer", actor=buyer), reason="ok")
 
+
+def kinds_listed(api, path: str, params: dict) -> list[str]:
+    return sorted(e["kind"] for e in results(api.get(path, params)))
+
+
+def test_system_exceptions_filter_by_state_and_severity(one_open_one_dismissed, system):
     def kinds(params):
-        return sorted(e["kind"] for e in results(system.get("/api/v1/system/exceptions/", params)))
+        return kinds_listed(system, "/api/v1/system/exceptions/", params)
 
     assert kinds({}) == ["invoice_quantity_mismatch", "price_deviation"]
     assert kinds({"state": "open"}) == ["invoice_quantity_mismatch"]
@@ -74,14 +82,9 @@ def test_system_exceptions_filter_by_state_and_severity(published_po, owner, sys
     assert kinds({"severity": "production_stop"}) == []
 
 
-def test_suppliers_filter_their_exceptions_by_state(published_po, owner, buyer):
-    owner.post("/api/v1/acknowledgements/", price_change_ack())
-    owner.post("/api/v1/invoices/", invoice_body())
-    price = ProcurementException.objects.get(kind="price_deviation")
-    exception_dismiss(exception_id=price.pk, source=Source(channel="portal", label="buyer", actor=buyer), reason="ok")
-
+def test_suppliers_filter_their_exceptions_by_state(one_open_one_dismissed, owner):
     def kinds(params):
-        return sorted(e["kind"] for e in results(owner.get("/api/v1/exceptions/", params)))
+        return kinds_listed(owner, "/api/v1/exceptions/", params)
 
     assert kinds({}) == ["invoice_quantity_mismatch", "price_deviation"]
     assert kinds({"state": "open"}) == ["invoice_quantity_mismatch"]
