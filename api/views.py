@@ -39,6 +39,7 @@ from procurement.services import (
     purchase_order_publish,
     receipt_record,
     shipment_record,
+    url_port,
 )
 
 from . import examples as ex
@@ -516,7 +517,7 @@ class WebhookIn(serializers.Serializer):
         if private:
             raise ValidationError("must be a public internet address, not a loopback, private or reserved one")
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
+            port = url_port(parts)
         except ValueError as error:  # a port past 65535
             raise ValidationError(str(error)) from error
         if port not in settings.GATEWAY_WEBHOOK_PORTS:

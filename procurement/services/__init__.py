@@ -19,7 +19,7 @@ from .exceptions import (
 from .inbound import inbound_document_apply, inbound_document_reject, inbound_document_store
 from .invoices import invoice_record
 from .orders import purchase_order_change, purchase_order_publish
-from .outbox import address_is_public, outbox_due_ids, outbox_message_deliver, outbox_message_retry
+from .outbox import address_is_public, outbox_due_ids, outbox_message_deliver, outbox_message_retry, url_port
 from .receipts import receipt_record
 from .shipments import shipment_record
 
@@ -50,4 +50,5 @@ __all__ = [
     "purchase_order_publish",
     "receipt_record",
     "shipment_record",
+    "url_port",
 ]

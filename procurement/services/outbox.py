@@ -367,6 +367,11 @@ def address_is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def url_port(url: urllib.parse.SplitResult) -> int:
+    """The port ``url`` names, or its scheme's default; ValueError for one past 65535."""
+    return url.port or (443 if url.scheme == "https" else 80)
+
+
 def _post(url: urllib.parse.SplitResult, body: bytes, headers: dict[str, str], *, public_only: bool) -> int:
     """POST ``body`` to ``url`` and return the status, connecting to the address that was checked.
 
@@ -376,7 +381,7 @@ def _post(url: urllib.parse.SplitResult, body: bytes, headers: dict[str, str], *
     against the host name. Deliveries connect directly, not through HTTP(S)_PROXY.
     """
     https = url.scheme == "https"
-    port = url.port or (443 if https else 80)
+    port = url_port(url)
     if public_only and port not in settings.GATEWAY_WEBHOOK_PORTS:
         raise PermanentDeliveryError(
             f"port {port} is not open to suppliers' webhooks (GATEWAY_WEBHOOK_PORTS: "
