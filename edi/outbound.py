@@ -24,11 +24,6 @@ from procurement.services.outbox import RenderedFile, outbox_write
 from suppliers.models import TradingPartner
 
 
-def control_numbers(partner: TradingPartner, level: str, count: int = 1) -> int:
-    """The first of ``count`` fresh control numbers for ``partner`` at ``level`` (isa, gs, st)."""
-    return control_numbers_take(partner, {level: count})[level]
-
-
 def envelope_numbers(partner: TradingPartner) -> tuple[int, int, int]:
     """Fresh ISA13, GS06 and ST02 numbers for one interchange of one group and one set."""
     taken = control_numbers_take(partner, {"isa": 1, "gs": 1, "st": 1})
