@@ -1,9 +1,7 @@
 """Shapes of the API: inputs become the write path's canonical inputs; outputs show the record."""
 
-import datetime as dt
 from decimal import Decimal
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from procurement import inputs, selectors
@@ -245,9 +243,8 @@ def _decimal_out(places: int):
 _quantity_out, _price_out = _decimal_out(4), _decimal_out(6)
 
 
-def _datetime_out(value: dt.datetime) -> str:
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+# An instant as every DateTimeField of the API writes it (ISO 8601, "Z" for UTC).
+instant_out = serializers.DateTimeField().to_representation
 
 
 def _line_out(line: POLine) -> dict:
@@ -301,8 +298,8 @@ def purchase_orders_out(orders: list[dict]) -> list[dict]:
                 "order_date": order["order_date"].isoformat(),
                 "notes": order["notes"],
                 "status": PurchaseOrder.status_for(po_lines),
-                "published_at": _datetime_out(order["published_at"]),
-                "updated_at": _datetime_out(order["updated_at"]),
+                "published_at": instant_out(order["published_at"]),
+                "updated_at": instant_out(order["updated_at"]),
                 "lines": [_line_out(line) for line in po_lines],
             }
         )

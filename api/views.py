@@ -571,11 +571,10 @@ class DeliveryOut(serializers.ModelSerializer):
         ]
 
     def get_attempts_log(self, message) -> list[dict]:
-        instant = serializers.DateTimeField()
         return [
             {
                 "number": a.number,
-                "at": instant.to_representation(a.attempted_at),
+                "at": s.instant_out(a.attempted_at),
                 "succeeded": a.succeeded,
                 "detail": a.detail,
             }
