@@ -2,7 +2,16 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from .views import (
+    acknowledgements,
+    documents,
+    exceptions,
+    invoices,
+    purchase_orders,
+    receipts,
+    shipments,
+    webhooks,
+)
 
 
 def open_to_keys(view_class):
@@ -13,25 +22,25 @@ def open_to_keys(view_class):
 urlpatterns = [
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     path("docs/", login_not_required(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
-    path("v1/purchase-orders/", open_to_keys(views.PurchaseOrderList)),
-    path("v1/purchase-orders/<int:pk>/", open_to_keys(views.PurchaseOrderDetail)),
-    path("v1/purchase-orders/<int:pk>/revisions/", open_to_keys(views.RevisionList)),
-    path("v1/purchase-orders/<int:pk>/revisions/<int:revision>/", open_to_keys(views.RevisionDetail)),
-    path("v1/acknowledgements/", open_to_keys(views.AcknowledgementCreate)),
-    path("v1/shipments/", open_to_keys(views.ShipmentCreate)),
-    path("v1/invoices/", open_to_keys(views.Invoices)),
-    path("v1/invoices/<int:pk>/", open_to_keys(views.InvoiceDetail)),
-    path("v1/documents/", open_to_keys(views.DocumentList)),
-    path("v1/documents/<int:pk>/", open_to_keys(views.DocumentDetail)),
-    path("v1/exceptions/", open_to_keys(views.SupplierExceptionList)),
-    path("v1/system/purchase-orders/", open_to_keys(views.SystemPurchaseOrderCreate)),
-    path("v1/system/receipts/", open_to_keys(views.SystemReceiptCreate)),
-    path("v1/system/exceptions/", open_to_keys(views.SystemExceptionList)),
-    path("v1/webhooks/", open_to_keys(views.Webhooks)),
-    path("v1/webhooks/<int:pk>/", open_to_keys(views.WebhookDetail)),
-    path("v1/webhooks/<int:pk>/rotate-secret/", open_to_keys(views.WebhookRotateSecret)),
-    path("v1/webhooks/<int:pk>/enable/", open_to_keys(views.WebhookEnable)),
-    path("v1/webhooks/<int:pk>/deliveries/", open_to_keys(views.WebhookDeliveries)),
-    path("v1/webhooks/<int:pk>/deliveries/redeliver/", open_to_keys(views.WebhookRedeliverMatching)),
-    path("v1/webhooks/<int:pk>/deliveries/<int:delivery_id>/redeliver/", open_to_keys(views.WebhookRedeliver)),
+    path("v1/purchase-orders/", open_to_keys(purchase_orders.PurchaseOrderList)),
+    path("v1/purchase-orders/<int:pk>/", open_to_keys(purchase_orders.PurchaseOrderDetail)),
+    path("v1/purchase-orders/<int:pk>/revisions/", open_to_keys(purchase_orders.RevisionList)),
+    path("v1/purchase-orders/<int:pk>/revisions/<int:revision>/", open_to_keys(purchase_orders.RevisionDetail)),
+    path("v1/acknowledgements/", open_to_keys(acknowledgements.AcknowledgementCreate)),
+    path("v1/shipments/", open_to_keys(shipments.ShipmentCreate)),
+    path("v1/invoices/", open_to_keys(invoices.Invoices)),
+    path("v1/invoices/<int:pk>/", open_to_keys(invoices.InvoiceDetail)),
+    path("v1/documents/", open_to_keys(documents.DocumentList)),
+    path("v1/documents/<int:pk>/", open_to_keys(documents.DocumentDetail)),
+    path("v1/exceptions/", open_to_keys(exceptions.SupplierExceptionList)),
+    path("v1/system/purchase-orders/", open_to_keys(purchase_orders.SystemPurchaseOrderCreate)),
+    path("v1/system/receipts/", open_to_keys(receipts.SystemReceiptCreate)),
+    path("v1/system/exceptions/", open_to_keys(exceptions.SystemExceptionList)),
+    path("v1/webhooks/", open_to_keys(webhooks.Webhooks)),
+    path("v1/webhooks/<int:pk>/", open_to_keys(webhooks.WebhookDetail)),
+    path("v1/webhooks/<int:pk>/rotate-secret/", open_to_keys(webhooks.WebhookRotateSecret)),
+    path("v1/webhooks/<int:pk>/enable/", open_to_keys(webhooks.WebhookEnable)),
+    path("v1/webhooks/<int:pk>/deliveries/", open_to_keys(webhooks.WebhookDeliveries)),
+    path("v1/webhooks/<int:pk>/deliveries/redeliver/", open_to_keys(webhooks.WebhookRedeliverMatching)),
+    path("v1/webhooks/<int:pk>/deliveries/<int:delivery_id>/redeliver/", open_to_keys(webhooks.WebhookRedeliver)),
 ]

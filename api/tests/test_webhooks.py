@@ -704,7 +704,7 @@ def test_redelivering_everything_that_matches(owner, system, receiver, published
 
 
 def test_redelivering_in_batches_says_how_many_remain(owner, system, published_po, monkeypatch):
-    from api import views
+    from api.views import webhooks as views
 
     monkeypatch.setattr(views, "REDELIVER_BATCH", 2)
     created = subscribe(owner, "https://hooks.bolts.example/gw", ["po.published"])

@@ -1,0 +1,85 @@
+"""What every API view shares: documented error answers, cursor pages, ETags, the caller's supplier."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.utils.http import parse_etags
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from api.models import ApiKey
+from suppliers.models import Supplier
+
+PROBLEM = OpenApiResponse(
+    response=inline_serializer(
+        "Problem",
+        {
+            "type": serializers.URLField(),
+            "title": serializers.CharField(),
+            "status": serializers.IntegerField(),
+            "detail": serializers.CharField(),
+            "code": serializers.CharField(),
+            "errors": serializers.ListField(child=serializers.DictField(), required=False),
+        },
+    ),
+    description="RFC 9457 problem details (application/problem+json).",
+)
+ERRORS = {(code, "application/problem+json"): PROBLEM for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Any unique string per logical request (a UUID). Retrying with the same key and body replays "
+    "the first response; another body under the same key is refused.",
+)
+
+
+class Cursor(CursorPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = "-id"
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paginated = super().get_paginated_response_schema(schema)
+        # DRF's own examples name an /accounts/ endpoint; show what a page of this API links to.
+        paginated["properties"]["next"]["example"] = "https://gateway.example/api/v1/invoices/?cursor=cD0yMDI3"
+        paginated["properties"]["previous"]["example"] = None
+        return paginated
+
+
+class UpdatedCursor(Cursor):
+    ordering = ("updated_at", "id")
+
+
+class ETagMixin:
+    """ETag on every successful GET; If-None-Match naming it (or ``*``) answers 304 with no body.
+
+    If-None-Match compares weakly (RFC 9110 §13.1.2): ``W/"tag"`` matches ``"tag"``. The answers
+    are one key's view, so they are marked private and revalidated before any reuse.
+    """
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method == "GET" and response.status_code == 200 and getattr(response, "data", None) is not None:
+            # The tag is the rendered body's hash: rendering is needed anyway, and nothing is encoded twice.
+            digest = hashlib.sha256(response.render().content).hexdigest()
+            etag = f'"{digest[:32]}"'
+            wanted = [tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))]
+            if etag in wanted or wanted == ["*"]:
+                response = super().finalize_response(
+                    request, Response(status=status.HTTP_304_NOT_MODIFIED), *args, **kwargs
+                )
+            response["ETag"] = etag
+            response["Cache-Control"] = "private, no-cache"
+        return response
+
+
+def supplier_of(request) -> Supplier | None:
+    """The supplier a supplier key speaks for; None (everything) for the buyer's system keys."""
+    return request.auth.supplier if request.auth.kind == ApiKey.Kind.SUPPLIER else None

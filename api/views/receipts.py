@@ -1,0 +1,35 @@
+"""Goods receipts in, from the buyer's systems."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.views import APIView
+
+from api import examples as ex
+from api import serializers as s
+from api.permissions import SystemKey
+from procurement.services import receipt_record
+
+from .base import ERRORS, IDEMPOTENCY_PARAMETER
+from .ingest import ingest
+
+
+@extend_schema(
+    tags=["system"],
+    request=s.ReceiptIn,
+    parameters=[IDEMPOTENCY_PARAMETER],
+    responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
+    examples=[ex.RECEIPT, ex.RECEIPT_RESULT],
+)
+class SystemReceiptCreate(APIView):
+    """Post a goods receipt; send it again with posted=true when it is posted financially."""
+
+    permission_classes = [SystemKey]
+
+    def post(self, request):
+        return ingest(
+            request,
+            document_type="receipt",
+            serializer_class=s.ReceiptIn,
+            apply=lambda source, receipt: receipt_record(receipt=receipt, source=source),
+        )
