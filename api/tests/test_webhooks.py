@@ -704,9 +704,9 @@ def test_redelivering_everything_that_matches(owner, system, receiver, published
 
 
 def test_redelivering_in_batches_says_how_many_remain(owner, system, published_po, monkeypatch):
-    from api.views import webhooks as views
+    from api import services
 
-    monkeypatch.setattr(views, "REDELIVER_BATCH", 2)
+    monkeypatch.setattr(services, "REDELIVER_BATCH", 2)
     created = subscribe(owner, "https://hooks.bolts.example/gw", ["po.published"])
     for number in ("PO-2000", "PO-2001", "PO-2002"):
         system.post("/api/v1/system/purchase-orders/", po_body(number))

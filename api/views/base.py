@@ -11,7 +11,9 @@ from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from api.authentication import key_label
 from api.models import ApiKey
+from procurement.services import Source
 from suppliers.models import Supplier
 
 PROBLEM = OpenApiResponse(
@@ -83,3 +85,8 @@ class ETagMixin:
 def supplier_of(request) -> Supplier | None:
     """The supplier a supplier key speaks for; None (everything) for the buyer's system keys."""
     return request.auth.supplier if request.auth.kind == ApiKey.Kind.SUPPLIER else None
+
+
+def source_of(request) -> Source:
+    """Where a write through the API comes from: the key (by its label) and the request's correlation id."""
+    return Source(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)

@@ -1,8 +1,12 @@
-"""Webhook subscriptions: subscribe, read, rotate the secret, enable, delete; deliveries and redelivery."""
+"""Webhook subscriptions: subscribe, read, rotate the secret, enable, delete; deliveries and redelivery.
+
+Reads go through ``webhooks_for`` (a key sees its owner's subscriptions only; another's is a 404),
+writes through the audited services of ``api.services``.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -10,22 +14,32 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import examples as ex
-from api.authentication import key_label
 from api.idempotency import idempotent
 from api.models import ApiKey, WebhookSubscription
 from api.permissions import AnyKey
 from api.serializers import DeliveryOut, RedeliveredOut, RedeliverIn, WebhookCreatedOut, WebhookIn, WebhookOut
+from api.services import (
+    webhook_deliveries_redeliver,
+    webhook_subscription_create,
+    webhook_subscription_delete,
+    webhook_subscription_enable,
+    webhook_subscription_secret_rotate,
+)
 from procurement.models import OutboundMessage
-from procurement.services import Source, outbox_message_retry
+from procurement.services import outbox_message_retry
 
-from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin
+from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, source_of
 
 
-def webhooks_for(request):
-    key: ApiKey = request.auth
+def webhooks_for(key: ApiKey) -> QuerySet[WebhookSubscription]:
+    """The subscriptions of ``key``'s owner: its supplier's, or its system's."""
     if key.kind == ApiKey.Kind.SUPPLIER:
         return WebhookSubscription.objects.filter(api_key_kind="supplier", supplier=key.supplier)
     return WebhookSubscription.objects.filter(api_key_kind="system", system_name=key.system_name)
+
+
+def deliveries_of(subscription: WebhookSubscription) -> QuerySet[OutboundMessage]:
+    return OutboundMessage.objects.filter(subscription_ref=subscription.pk)
 
 
 @extend_schema(tags=["webhooks"])
@@ -38,7 +52,7 @@ class Webhooks(ETagMixin, generics.ListAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        return webhooks_for(self.request).order_by("id")
+        return webhooks_for(self.request.auth).order_by("id")
 
     @extend_schema(
         request=WebhookIn,
@@ -52,14 +66,7 @@ class Webhooks(ETagMixin, generics.ListAPIView):
     def _create(self, request) -> Response:
         given = WebhookIn(data=request.data, context={"kind": request.auth.kind})
         given.is_valid(raise_exception=True)
-        key: ApiKey = request.auth
-        subscription = WebhookSubscription.objects.create(
-            api_key_kind=key.kind,
-            supplier=key.supplier,
-            system_name=key.system_name,
-            url=given.validated_data["url"],
-            events=sorted(set(given.validated_data["events"])),
-        )
+        subscription = webhook_subscription_create(key=request.auth, **given.validated_data, source=source_of(request))
         body = WebhookOut(subscription).data | {"signing_secret": subscription.signing_secret}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -75,14 +82,17 @@ class WebhookDetail(ETagMixin, generics.RetrieveDestroyAPIView):
     serializer_class = WebhookOut
 
     def get_queryset(self):
-        return webhooks_for(self.request)
+        return webhooks_for(self.request.auth)
+
+    def perform_destroy(self, instance: WebhookSubscription) -> None:
+        webhook_subscription_delete(subscription=instance, source=source_of(self.request))
 
 
 class _WebhookAction(APIView):
     permission_classes = [AnyKey]
 
     def subscription(self, request, pk) -> WebhookSubscription:
-        return get_object_or_404(webhooks_for(request), pk=pk)
+        return get_object_or_404(webhooks_for(request.auth), pk=pk)
 
 
 @extend_schema(
@@ -97,9 +107,9 @@ class WebhookRotateSecret(_WebhookAction):
 
     def post(self, request, pk):
         def rotate(request):
-            subscription = self.subscription(request, pk)
-            subscription.salt = ""
-            subscription.save()
+            subscription = webhook_subscription_secret_rotate(
+                subscription=self.subscription(request, pk), source=source_of(request)
+            )
             return Response(WebhookOut(subscription).data | {"signing_secret": subscription.signing_secret})
 
         return idempotent(rotate, request, secret_fields=("signing_secret",))
@@ -117,10 +127,9 @@ class WebhookEnable(_WebhookAction):
 
     def post(self, request, pk):
         def enable(request):
-            subscription = self.subscription(request, pk)
-            subscription.active, subscription.consecutive_failures = True, 0
-            subscription.disabled_at, subscription.disabled_reason = None, ""
-            subscription.save()
+            subscription = webhook_subscription_enable(
+                subscription=self.subscription(request, pk), source=source_of(request)
+            )
             return Response(WebhookOut(subscription).data)
 
         return idempotent(enable, request)
@@ -135,8 +144,8 @@ class WebhookDeliveries(ETagMixin, generics.ListAPIView):
     pagination_class = Cursor
 
     def get_queryset(self):
-        subscription = get_object_or_404(webhooks_for(self.request), pk=self.kwargs["pk"])
-        return OutboundMessage.objects.filter(subscription_ref=subscription.pk).prefetch_related("attempt_log")
+        subscription = get_object_or_404(webhooks_for(self.request.auth), pk=self.kwargs["pk"])
+        return deliveries_of(subscription).prefetch_related("attempt_log")
 
 
 @extend_schema(
@@ -151,16 +160,11 @@ class WebhookRedeliver(_WebhookAction):
 
     def post(self, request, pk, delivery_id):
         def redeliver(request):
-            subscription = self.subscription(request, pk)
-            message = get_object_or_404(OutboundMessage, pk=delivery_id, subscription_ref=subscription.pk)
-            source = Source(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)
-            message = outbox_message_retry(message_id=message.pk, source=source, redeliver=True)
+            message = get_object_or_404(deliveries_of(self.subscription(request, pk)), pk=delivery_id)
+            message = outbox_message_retry(message_id=message.pk, source=source_of(request), redeliver=True)
             return Response(DeliveryOut(message).data, status=status.HTTP_202_ACCEPTED)
 
         return idempotent(redeliver, request)
-
-
-REDELIVER_BATCH = 500
 
 
 @extend_schema(
@@ -184,24 +188,10 @@ class WebhookRedeliverMatching(_WebhookAction):
             subscription = self.subscription(request, pk)
             given = RedeliverIn(data=request.data)
             given.is_valid(raise_exception=True)
-            wanted = given.validated_data
-            matching = OutboundMessage.objects.filter(
-                subscription_ref=subscription.pk, state=OutboundMessage.State.DEAD
+            done = webhook_deliveries_redeliver(
+                subscription=subscription, **given.validated_data, source=source_of(request)
             )
-            if "event" in wanted:
-                matching = matching.filter(event=wanted["event"])
-            if "created_after" in wanted:
-                matching = matching.filter(created_at__gte=wanted["created_after"])
-            if "created_before" in wanted:
-                matching = matching.filter(created_at__lt=wanted["created_before"])
-            source = Source(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)
-            with transaction.atomic():
-                # Locked and still dead: one another call or the worker is busy with is left to it.
-                batch = matching.select_for_update(skip_locked=True).order_by("created_at", "id")[:REDELIVER_BATCH]
-                ids = list(batch.values_list("id", flat=True))
-                for message_id in ids:
-                    outbox_message_retry(message_id=message_id, source=source)
-            body = {"redelivered": ids, "remaining": matching.count()}
+            body = {"redelivered": done.ids, "remaining": done.remaining}
             return Response(body, status=status.HTTP_202_ACCEPTED)
 
         return idempotent(redeliver, request)
