@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers
-from rest_framework.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import examples as ex
 from api import serializers as s
+from api.filters import FilterBackend, PurchaseOrderFilter
 from api.permissions import SupplierKey, SystemKey
 from procurement import selectors
 from procurement.services import purchase_order_publish
@@ -20,22 +19,9 @@ from procurement.services import purchase_order_publish
 from .base import ERRORS, IDEMPOTENCY_PARAMETER, ETagMixin, UpdatedCursor, supplier_of
 from .ingest import ingest
 
-STATUS_PARAMETERS = [
-    OpenApiParameter(
-        dimension, OpenApiTypes.STR, enum=list(values), description=f"POs with a line whose {dimension} status is this"
-    )
-    for dimension, values in selectors.LINE_STATUS_CONDITIONS.items()
-]
-
 
 @extend_schema(
     tags=["purchase orders"],
-    parameters=[
-        *STATUS_PARAMETERS,
-        OpenApiParameter("plant", OpenApiTypes.STR, description="Ship-to plant code"),
-        OpenApiParameter("number", OpenApiTypes.STR, description="PO number"),
-        OpenApiParameter("updated_since", OpenApiTypes.DATETIME, description="Changed at or after this instant"),
-    ],
     responses={200: s.PurchaseOrderOut(many=True), **ERRORS},
     examples=[ex.PURCHASE_ORDER],
 )
@@ -45,32 +31,14 @@ class PurchaseOrderList(ETagMixin, generics.ListAPIView):
     permission_classes = [SupplierKey]
     serializer_class = s.PurchaseOrderOut
     pagination_class = UpdatedCursor
+    filter_backends = [FilterBackend]
+    filterset_class = PurchaseOrderFilter
 
     def get_queryset(self):
-        orders = selectors.purchase_orders_for(supplier=supplier_of(self.request))
-        params = self.request.query_params
-        for dimension, values in selectors.LINE_STATUS_CONDITIONS.items():
-            value = params.get(dimension)
-            if value is None:
-                continue
-            if value not in values:
-                raise ValidationError({dimension: [f"must be one of {', '.join(values)}"]})
-            orders = selectors.purchase_orders_with_line_status(orders, dimension, value)
-        if params.get("plant"):
-            orders = orders.filter(ship_to__code=params["plant"])
-        if params.get("number"):
-            orders = orders.filter(number=params["number"])
-        if params.get("updated_since"):
-            field = serializers.DateTimeField()
-            try:
-                since = field.to_internal_value(params["updated_since"])
-            except ValidationError as error:
-                raise ValidationError({"updated_since": error.detail}) from error
-            orders = orders.filter(updated_at__gte=since)
-        return orders
+        return selectors.purchase_orders_for(supplier=supplier_of(self.request))
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(selectors.purchase_order_rows(self.get_queryset()))
+        page = self.paginate_queryset(selectors.purchase_order_rows(self.filter_queryset(self.get_queryset())))
         return self.get_paginated_response(s.purchase_orders_out(page))
 
 
