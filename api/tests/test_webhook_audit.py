@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 
 from api.models import WebhookSubscription
-from api.services import webhook_deliveries_redeliver, webhook_subscription_enable
+from api.services import webhook_subscription_enable
 from procurement.models import AuditEvent, OutboundMessage
 from procurement.services import Source
 
@@ -143,12 +143,19 @@ def test_a_bulk_redelivery_is_audited_once_beside_each_delivery_retried(owner, s
     created = subscribe(owner, events=("po.published", "po.changed"))
     for number in ("PO-2000", "PO-2001"):
         system.post("/api/v1/system/purchase-orders/", po_body(number))
-    dead = list(OutboundMessage.objects.filter(subscription_ref=created["id"]).order_by("id"))
-    OutboundMessage.objects.filter(pk__in=[m.pk for m in dead]).update(state="dead")
+    system.post("/api/v1/system/purchase-orders/", po_body("PO-2000", revision=1, quantity="6"))
+    mine = OutboundMessage.objects.filter(subscription_ref=created["id"])
+    mine.update(state="dead")
+    dead = list(mine.filter(event="po.published").order_by("id"))
 
     response = owner.post(f"{HOOKS}{created['id']}/deliveries/redeliver/", {"event": "po.published"}, headers=TRACED)
 
     assert response.json() == {"redelivered": [m.pk for m in dead], "remaining": 0}
+    assert sorted(mine.values_list("event", "state")) == [
+        ("po.changed", "dead"),
+        ("po.published", "pending"),
+        ("po.published", "pending"),
+    ]
     (event,) = events(action="webhook_subscription.redelivered")
     assert (event.actor_label, event.object_id, event.correlation_id) == (label, str(created["id"]), CORRELATION)
     assert (event.before, event.after) == (
@@ -208,7 +215,6 @@ def test_a_write_that_fails_after_the_service_leaves_no_event(owner, disabled):
 
     with pytest.raises(RuntimeError), transaction.atomic():
         webhook_subscription_enable(subscription=subscription, source=source)
-        webhook_deliveries_redeliver(subscription=subscription, source=source)
         raise RuntimeError("the caller's transaction fails")
 
     assert WebhookSubscription.objects.get(pk=disabled).active is False

@@ -1,4 +1,4 @@
-"""What every API view shares: documented error answers, cursor pages, ETags, the caller's supplier."""
+"""What every API view shares: documented error answers, cursor pages, ETags, who the caller is and speaks for."""
 
 from __future__ import annotations
 
