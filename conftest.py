@@ -21,8 +21,11 @@ def plant(company):
 
 
 @pytest.fixture
-def buyer(db):
-    return factories.BuyerFactory(username="buyer", email="buyer@acme.example")
+def buyer(company):
+    """A buyer of ACME."""
+    user = factories.BuyerFactory(username="buyer", email="buyer@acme.example")
+    factories.CompanyMembershipFactory(company=company, user=user)
+    return user
 
 
 @pytest.fixture

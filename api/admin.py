@@ -12,7 +12,18 @@ from .models import ApiKey, IdempotencyRecord, WebhookSubscription
 class ApiKeyForm(forms.ModelForm):
     class Meta:
         model = ApiKey
-        fields = ["kind", "supplier", "system_name", "name", "scope", "expires_at"]
+        fields = ["kind", "supplier", "system_name", "company", "name", "scope", "expires_at"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("kind") == ApiKey.Kind.SYSTEM and not data.get("company"):
+            self.add_error("company", "A system key acts for one company: choose it.")
+        if data.get("kind") == ApiKey.Kind.SUPPLIER:
+            if not data.get("supplier"):
+                self.add_error("supplier", "A supplier key acts for one supplier: choose it.")
+            if data.get("company"):
+                self.add_error("company", "A supplier key reads its supplier's data; it belongs to no company.")
+        return data
 
 
 @admin.register(ApiKey)
@@ -24,6 +35,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "kind",
         "supplier",
         "system_name",
+        "company",
         "scope",
         "last_used_at",
         "expires_at",
@@ -51,6 +63,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 kind=old.kind,
                 supplier=old.supplier,
                 system_name=old.system_name,
+                company=old.company,
                 name=old.name,
                 scope=old.scope,
                 created_by=request.user,

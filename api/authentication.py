@@ -21,6 +21,7 @@ class ApiClient:
     def __init__(self, key: ApiKey) -> None:
         self.key = key
         self.supplier = key.supplier
+        self.actor = key.actor
         self.pk = None
 
     def get_username(self) -> str:
@@ -31,7 +32,7 @@ class ApiClient:
 
 
 def key_label(key: ApiKey) -> str:
-    return f"{key.owner_label} key {key.prefix}"
+    return key.label
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

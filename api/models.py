@@ -9,6 +9,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from gateway.actors import Actor
+
 KEY_PREFIX = "gw"
 
 
@@ -45,6 +47,14 @@ class ApiKey(models.Model):
         "suppliers.Supplier", null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
     )
     system_name = models.CharField(max_length=40, blank=True, help_text="For system keys: ERP, WMS, MES, …")
+    company = models.ForeignKey(
+        "procurement.Company",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="api_keys",
+        help_text="For system keys: the company whose system this is. A system key reads and writes its data only.",
+    )
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
@@ -64,7 +74,8 @@ class ApiKey(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(kind="supplier", supplier__isnull=False) | models.Q(kind="system", supplier__isnull=True)
+                    models.Q(kind="supplier", supplier__isnull=False, company__isnull=True)
+                    | models.Q(kind="system", supplier__isnull=True)
                 ),
                 name="api_key_owner_matches_kind",
             )
@@ -77,6 +88,18 @@ class ApiKey(models.Model):
     @property
     def owner_label(self) -> str:
         return f"supplier {self.supplier.code}" if self.kind == self.Kind.SUPPLIER else f"system {self.system_name}"
+
+    @property
+    def label(self) -> str:
+        """How the key is named in audit trails and logs: its owner and visible prefix, never the secret."""
+        return f"{self.owner_label} key {self.prefix}"
+
+    @property
+    def actor(self) -> Actor:
+        """Whose data this key reads: its supplier's, or its company's for a system key (none without one)."""
+        if self.kind == self.Kind.SUPPLIER:
+            return Actor.for_supplier(supplier_id=self.supplier_id, label=self.label)
+        return Actor.for_system(company_ids={self.company_id} if self.company_id else set(), label=self.label)
 
     @classmethod
     def issue(cls, **fields) -> tuple["ApiKey", str]:
@@ -129,6 +152,14 @@ class WebhookSubscription(models.Model):
         "suppliers.Supplier", null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks"
     )
     system_name = models.CharField(max_length=40, blank=True)
+    company = models.ForeignKey(
+        "procurement.Company",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="For a system's subscription: the company whose events it receives.",
+    )
     url = models.URLField(max_length=500)
     events = models.JSONField(help_text="Event names this subscription receives.")
     salt = models.CharField(max_length=32, editable=False)

@@ -63,6 +63,7 @@ def webhook_subscription_create(*, key: ApiKey, url: str, events: Iterable[str],
         api_key_kind=key.kind,
         supplier=key.supplier,
         system_name=key.system_name,
+        company=key.company,
         url=url,
         events=sorted(set(events)),
     )

@@ -313,7 +313,19 @@ class ToleranceRuleAdmin(admin.ModelAdmin):
     list_filter = ("company", "check_kind")
 
 
-admin.site.register(models.Company)
+class CompanyMembershipInline(admin.TabularInline):
+    model = models.CompanyMembership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(models.Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "currency")
+    search_fields = ("code", "name")
+    inlines = [CompanyMembershipInline]
+
+
 admin.site.register(models.Plant)
 admin.site.register(models.Item)
 admin.site.register(models.SupplierItem)

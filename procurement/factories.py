@@ -54,6 +54,14 @@ class SupplierFactory(factory.django.DjangoModelFactory):
     channel = Supplier.Channel.PORTAL
 
 
+class CompanyMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.CompanyMembership
+
+    company = factory.SubFactory(CompanyFactory)
+    user = factory.SubFactory(BuyerFactory)
+
+
 class SupplierUserFactory(UserFactory):
     class Meta:
         skip_postgeneration_save = True

@@ -1,12 +1,22 @@
-"""Reads scoped to who is asking. A supplier sees its own rows only; anything else is "not found".
+"""Reads scoped to who is asking. Every ``*_for`` selector takes an ``Actor`` (gateway/actors.py):
 
-``supplier=None`` means the buyer's side (a buyer or one of its systems), which sees everything.
+- a supplier sees its own rows only;
+- a buyer, or one of a company's systems, sees the rows of the companies it acts for;
+- any other actor sees nothing.
+
+Another tenant's row is therefore "not found", exactly like a missing one.
 """
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from typing import TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import F, Model, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
+from gateway.actors import Actor
 from procurement.models import (
+    Company,
+    CompanyMembership,
     InboundDocument,
     Invoice,
     POLine,
@@ -54,11 +64,50 @@ LINE_STATUS_CONDITIONS: dict[str, dict[str, Q]] = {
 }
 
 
-def purchase_orders_for(*, supplier) -> QuerySet[PurchaseOrder]:
+def actor_for_user(user: AbstractBaseUser | AnonymousUser) -> Actor:
+    """The actor a signed-in person is: a supplier's person, a buyer of companies, or nobody.
+
+    A person who acts for a supplier is that supplier's actor, even if also listed with a company:
+    supplier and buyer sides never mix in one actor.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Actor.nobody()
+    label = f"user {user.get_username()}"
+    membership = getattr(user, "supplier_membership", None)
+    if membership is not None and membership.supplier.active:
+        return Actor.for_supplier(supplier_id=membership.supplier_id, label=label, user_id=user.pk)
+    companies = set(CompanyMembership.objects.filter(user=user).values_list("company_id", flat=True))
+    if companies:
+        return Actor.for_buyer(company_ids=companies, label=label, user_id=user.pk)
+    return Actor.nobody(label)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def scoped_for(
+    queryset: QuerySet[M], *, actor: Actor, supplier_field: str = "supplier", company_field: str = "company"
+) -> QuerySet[M]:
+    """``queryset`` narrowed to what ``actor`` may see: its supplier's rows, or its companies' rows, or none."""
+    if actor.is_supplier:
+        return queryset.filter(**{f"{supplier_field}_id": actor.supplier_id})
+    if actor.is_buyer_side:
+        return queryset.filter(**{f"{company_field}_id__in": sorted(actor.company_ids)})
+    return queryset.none()
+
+
+def company_get_for(*, actor: Actor, code: str) -> Company | None:
+    """The company with this code if ``actor`` acts for it (a buyer or a company's system), else None."""
+    if not actor.is_buyer_side:
+        return None
+    return Company.objects.filter(code=code, pk__in=sorted(actor.company_ids)).first()
+
+
+def purchase_orders_for(*, actor: Actor) -> QuerySet[PurchaseOrder]:
     orders = PurchaseOrder.objects.select_related("company", "supplier", "ship_to").prefetch_related(
         Prefetch("lines", queryset=POLine.objects.select_related("item").order_by("id"))
     )
-    return orders if supplier is None else orders.filter(supplier=supplier)
+    return scoped_for(orders, actor=actor)
 
 
 PO_ROW_FIELDS = ("id", "number", "revision", "currency", "order_date", "notes", "published_at", "updated_at")
@@ -99,22 +148,32 @@ def purchase_orders_with_line_status(queryset: QuerySet[PurchaseOrder], dimensio
     return queryset.filter(pk__in=lines)
 
 
-def purchase_order_revisions_for(*, supplier, po_id: int) -> QuerySet[PORevision]:
-    return PORevision.objects.filter(po__in=purchase_orders_for(supplier=supplier).filter(pk=po_id).values("pk"))
+def purchase_order_revisions_for(*, actor: Actor, po_id: int) -> QuerySet[PORevision]:
+    return PORevision.objects.filter(po__in=purchase_orders_for(actor=actor).filter(pk=po_id).values("pk"))
 
 
-def inbound_documents_for(*, supplier) -> QuerySet[InboundDocument]:
+def inbound_documents_for(*, actor: Actor) -> QuerySet[InboundDocument]:
+    """Stored payloads: a supplier's own, or, for the buyer's side, those of suppliers it has ordered from.
+
+    A payload names its sender's supplier, not a company (one supplier may serve several buying
+    companies), so the buyer's side sees a supplier's payloads once it has a PO with that supplier.
+    """
     documents = InboundDocument.objects.defer("content").order_by("-received_at", "-id")
-    return documents if supplier is None else documents.filter(supplier=supplier)
+    if actor.is_supplier:
+        return documents.filter(supplier_id=actor.supplier_id)
+    if actor.is_buyer_side:
+        suppliers = PurchaseOrder.objects.filter(company_id__in=sorted(actor.company_ids)).values("supplier_id")
+        return documents.filter(supplier_id__in=suppliers)
+    return documents.none()
 
 
-def invoices_for(*, supplier) -> QuerySet[Invoice]:
+def invoices_for(*, actor: Actor) -> QuerySet[Invoice]:
     invoices = Invoice.objects.select_related("po", "supplier").prefetch_related("lines__po_line").order_by("-id")
-    return invoices if supplier is None else invoices.filter(supplier=supplier)
+    return scoped_for(invoices, actor=actor, company_field="po__company")
 
 
-def exceptions_for(*, supplier) -> QuerySet[ProcurementException]:
+def exceptions_for(*, actor: Actor) -> QuerySet[ProcurementException]:
     exceptions = ProcurementException.objects.select_related("po", "po_line", "supplier", "invoice").order_by(
         "severity_rank", "due_at", "id"
     )
-    return exceptions if supplier is None else exceptions.filter(supplier=supplier)
+    return scoped_for(exceptions, actor=actor)

@@ -26,6 +26,7 @@ from django.core.management import call_command
 
 from api.models import ApiKey
 from api.throttling import ApiKeyRateThrottle
+from procurement.models import Company
 from suppliers.models import Supplier
 
 pytestmark = pytest.mark.postgres
@@ -64,7 +65,9 @@ def demo_keys(postgres, settings, monkeypatch):
     gears = Supplier.objects.get(code="GEARS")
     return {
         "supplier": ApiKey.issue(kind="supplier", supplier=gears, name="schemathesis")[1],
-        "system": ApiKey.issue(kind="system", system_name="ERP", name="schemathesis")[1],
+        "system": ApiKey.issue(
+            kind="system", system_name="ERP", company=Company.objects.get(code="ACME"), name="schemathesis"
+        )[1],
     }
 
 

@@ -17,6 +17,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from api.models import ApiKey, IdempotencyRecord, WebhookSubscription
+from procurement import factories
 from procurement.models import (
     Acknowledgement,
     InboundDocument,
@@ -127,8 +128,24 @@ def outsider_key(other_supplier):
 
 
 @pytest.fixture
-def system_key(db):
-    return ApiKey.issue(kind="system", system_name="ERP", name="ERP publisher", scope="write")
+def system_key(company):
+    return ApiKey.issue(kind="system", system_name="ERP", company=company, name="ERP publisher", scope="write")
+
+
+@pytest.fixture
+def foreign_company(db):
+    return factories.CompanyFactory(code="GLOBEX", name="Globex Corporation")
+
+
+@pytest.fixture
+def foreign_key(foreign_company):
+    """The ERP of another buying company, under the same system name as ACME's."""
+    return ApiKey.issue(kind="system", system_name="ERP", company=foreign_company, name="GLOBEX ERP", scope="write")
+
+
+@pytest.fixture
+def foreign(foreign_key) -> Api:
+    return Api(foreign_key[1])
 
 
 @pytest.fixture
@@ -157,8 +174,8 @@ def owner_reader(supplier) -> Api:
 
 
 @pytest.fixture
-def system_reader(db) -> Api:
-    return Api(ApiKey.issue(kind="system", system_name="MES", name="MES reader", scope="read")[1])
+def system_reader(company) -> Api:
+    return Api(ApiKey.issue(kind="system", system_name="MES", company=company, name="MES reader", scope="read")[1])
 
 
 # Request bodies ---------------------------------------------------------------------------------

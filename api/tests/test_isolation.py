@@ -1,9 +1,10 @@
 """Tenant isolation: every endpoint of api/urls.py with four personas, and read-only keys on every write.
 
-owner = BOLTS's key (PO-1000 and everything around it is BOLTS's); outsider = NUTS's key; system = the ERP's
-key; anonymous = no key. Another supplier's object is "not found", exactly like a missing one; another
-supplier's list is empty; a POST naming another supplier's PO is refused as an unknown PO. A denial changes
-nothing and queues nothing.
+owner = BOLTS's key (PO-1000 and everything around it is BOLTS's); outsider = NUTS's key; system = ACME's
+ERP key; foreign = the ERP key of another buying company, GLOBEX (a buyer of another company); anonymous = no
+key. Another tenant's object is "not found", exactly like a missing one; another tenant's list is empty; a
+POST naming another supplier's PO is refused as an unknown PO, and one naming another company as an unknown
+company. A denial changes nothing and queues nothing.
 """
 
 import pytest
@@ -28,50 +29,50 @@ from .conftest import (
     shipment_body,
 )
 
-PERSONAS = ("owner", "outsider", "system", "anonymous")
+PERSONAS = ("owner", "outsider", "system", "foreign", "anonymous")
 
-# name: (method, path, body, expected status for owner, outsider, system, anonymous)
+# name: (method, path, body, expected status for owner, outsider, system, foreign, anonymous)
 ENDPOINTS = {
-    "schema": ("GET", "/api/schema/", None, (200, 200, 200, 200)),
-    "docs": ("GET", "/api/docs/", None, (200, 200, 200, 200)),
-    "po-list": ("GET", "/api/v1/purchase-orders/", None, (200, 200, 403, 401)),
-    "po-detail": ("GET", "/api/v1/purchase-orders/{po}/", None, (200, 404, 403, 401)),
-    "revision-list": ("GET", "/api/v1/purchase-orders/{po}/revisions/", None, (200, 404, 403, 401)),
-    "revision-detail": ("GET", "/api/v1/purchase-orders/{po}/revisions/1/", None, (200, 404, 403, 401)),
-    "ack-create": ("POST", "/api/v1/acknowledgements/", ack_body("ACK-MATRIX"), (201, 422, 403, 401)),
-    "shipment-create": ("POST", "/api/v1/shipments/", shipment_body("ASN-MATRIX"), (201, 422, 403, 401)),
-    "invoice-list": ("GET", "/api/v1/invoices/", None, (200, 200, 403, 401)),
-    "invoice-create": ("POST", "/api/v1/invoices/", invoice_body("INV-MATRIX"), (201, 422, 403, 401)),
-    "invoice-detail": ("GET", "/api/v1/invoices/{invoice}/", None, (200, 404, 403, 401)),
-    "document-list": ("GET", "/api/v1/documents/", None, (200, 200, 403, 401)),
-    "document-detail": ("GET", "/api/v1/documents/{document}/", None, (200, 404, 403, 401)),
-    "exception-list": ("GET", "/api/v1/exceptions/", None, (200, 200, 403, 401)),
-    "system-po-create": ("POST", "/api/v1/system/purchase-orders/", po_body("PO-MATRIX"), (403, 403, 201, 401)),
-    "system-receipt-create": ("POST", "/api/v1/system/receipts/", receipt_body("GR-MATRIX"), (403, 403, 201, 401)),
-    "system-exception-list": ("GET", "/api/v1/system/exceptions/", None, (403, 403, 200, 401)),
-    "webhook-list": ("GET", "/api/v1/webhooks/", None, (200, 200, 200, 401)),
+    "schema": ("GET", "/api/schema/", None, (200, 200, 200, 200, 200)),
+    "docs": ("GET", "/api/docs/", None, (200, 200, 200, 200, 200)),
+    "po-list": ("GET", "/api/v1/purchase-orders/", None, (200, 200, 403, 403, 401)),
+    "po-detail": ("GET", "/api/v1/purchase-orders/{po}/", None, (200, 404, 403, 403, 401)),
+    "revision-list": ("GET", "/api/v1/purchase-orders/{po}/revisions/", None, (200, 404, 403, 403, 401)),
+    "revision-detail": ("GET", "/api/v1/purchase-orders/{po}/revisions/1/", None, (200, 404, 403, 403, 401)),
+    "ack-create": ("POST", "/api/v1/acknowledgements/", ack_body("ACK-MATRIX"), (201, 422, 403, 403, 401)),
+    "shipment-create": ("POST", "/api/v1/shipments/", shipment_body("ASN-MATRIX"), (201, 422, 403, 403, 401)),
+    "invoice-list": ("GET", "/api/v1/invoices/", None, (200, 200, 403, 403, 401)),
+    "invoice-create": ("POST", "/api/v1/invoices/", invoice_body("INV-MATRIX"), (201, 422, 403, 403, 401)),
+    "invoice-detail": ("GET", "/api/v1/invoices/{invoice}/", None, (200, 404, 403, 403, 401)),
+    "document-list": ("GET", "/api/v1/documents/", None, (200, 200, 403, 403, 401)),
+    "document-detail": ("GET", "/api/v1/documents/{document}/", None, (200, 404, 403, 403, 401)),
+    "exception-list": ("GET", "/api/v1/exceptions/", None, (200, 200, 403, 403, 401)),
+    "system-po-create": ("POST", "/api/v1/system/purchase-orders/", po_body("PO-MATRIX"), (403, 403, 201, 404, 401)),
+    "system-receipt-create": ("POST", "/api/v1/system/receipts/", receipt_body("GR-MATRIX"), (403, 403, 201, 404, 401)),
+    "system-exception-list": ("GET", "/api/v1/system/exceptions/", None, (403, 403, 200, 200, 401)),
+    "webhook-list": ("GET", "/api/v1/webhooks/", None, (200, 200, 200, 200, 401)),
     "webhook-create": (
         "POST",
         "/api/v1/webhooks/",
         {"url": "https://hooks.example/new", "events": ["po.published"]},
-        (201, 201, 201, 401),
+        (201, 201, 201, 201, 401),
     ),
-    "webhook-detail": ("GET", "/api/v1/webhooks/{webhook}/", None, (200, 404, 404, 401)),
-    "webhook-delete": ("DELETE", "/api/v1/webhooks/{webhook}/", None, (204, 404, 404, 401)),
-    "webhook-rotate": ("POST", "/api/v1/webhooks/{webhook}/rotate-secret/", None, (200, 404, 404, 401)),
-    "webhook-enable": ("POST", "/api/v1/webhooks/{webhook}/enable/", None, (200, 404, 404, 401)),
-    "webhook-deliveries": ("GET", "/api/v1/webhooks/{webhook}/deliveries/", None, (200, 404, 404, 401)),
+    "webhook-detail": ("GET", "/api/v1/webhooks/{webhook}/", None, (200, 404, 404, 404, 401)),
+    "webhook-delete": ("DELETE", "/api/v1/webhooks/{webhook}/", None, (204, 404, 404, 404, 401)),
+    "webhook-rotate": ("POST", "/api/v1/webhooks/{webhook}/rotate-secret/", None, (200, 404, 404, 404, 401)),
+    "webhook-enable": ("POST", "/api/v1/webhooks/{webhook}/enable/", None, (200, 404, 404, 404, 401)),
+    "webhook-deliveries": ("GET", "/api/v1/webhooks/{webhook}/deliveries/", None, (200, 404, 404, 404, 401)),
     "webhook-redeliver": (
         "POST",
         "/api/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver/",
         None,
-        (202, 404, 404, 401),
+        (202, 404, 404, 404, 401),
     ),
     "webhook-redeliver-matching": (
         "POST",
         "/api/v1/webhooks/{webhook}/deliveries/redeliver/",
         {},
-        (202, 404, 404, 401),
+        (202, 404, 404, 404, 401),
     ),
 }
 
@@ -88,7 +89,7 @@ def test_the_matrix_covers_every_route_of_the_api():
 
 
 @pytest.fixture
-def world(published_po, supplier, owner, system, erp, settings):
+def world(published_po, company, supplier, owner, system, erp, settings):
     """BOLTS's side of things, made through the API where the API makes them.
 
     PO-1000 at revision 1; an acknowledgement with a price change (so a document and an exception); an
@@ -99,7 +100,11 @@ def world(published_po, supplier, owner, system, erp, settings):
         api_key_kind="supplier", supplier=supplier, url="http://127.0.0.1:9/hooks", events=["po.changed"]
     )
     erp_webhook = WebhookSubscription.objects.create(
-        api_key_kind="system", system_name="ERP", url="http://127.0.0.1:9/erp", events=["exception.raised"]
+        api_key_kind="system",
+        system_name="ERP",
+        company=company,
+        url="http://127.0.0.1:9/erp",
+        events=["exception.raised"],
     )
     change = factories.po_input(company="ACME", supplier="BOLTS", plant="DET", revision=1, quantity=120)
     purchase_order_change(po=change, source=erp)
@@ -152,6 +157,22 @@ def test_every_endpoint_answers_each_persona_exactly(endpoint, persona, world, r
     response = call(api, method, path, body)
 
     assert response.status_code == status, response.content
+    if persona == "foreign" and endpoint in SYSTEM_WRITES:
+        # Another company's PO or receipt is refused exactly like one for a company that does not exist.
+        assert (response.json()["code"], response.json()["detail"]) == (
+            "unknown_company",
+            "company 'ACME' is not known",
+        )
+        after = snapshot()
+        assert {k: v for k, v in after["counts"].items() if k in GUARDED_NAMES} == {
+            k: v for k, v in before["counts"].items() if k in GUARDED_NAMES
+        }
+        assert (after["subscriptions"], after["deliveries"]) == (before["subscriptions"], before["deliveries"])
+        document = InboundDocument.objects.latest("id")
+        assert (document.sender, document.state, document.outcome_code) == ("ERP", "refused", "unknown_company")
+        missing = api.post(path, {**body, "company": "NOSUCH"})
+        assert (missing.status_code, missing.json()["code"]) == (404, "unknown_company")
+        return
     if status in (401, 403, 404):
         assert response["Content-Type"] == "application/problem+json"
         assert response.json()["status"] == status
@@ -219,6 +240,14 @@ def test_another_supplier_gets_an_empty_list(world, outsider, path):
     assert results(response) == []
 
 
+@pytest.mark.parametrize("path", ["/api/v1/system/exceptions/", "/api/v1/webhooks/"])
+def test_another_companys_system_gets_an_empty_list(world, foreign, path):
+    response = foreign.get(path)
+
+    assert response.status_code == 200
+    assert results(response) == []
+
+
 def test_the_system_sees_every_exception_and_only_its_own_webhooks(world, system):
     exceptions = results(system.get("/api/v1/system/exceptions/"))
     webhooks = results(system.get("/api/v1/webhooks/"))
@@ -280,4 +309,4 @@ def test_created_webhooks_belong_to_the_caller(world, outsider, system, other_su
     nuts = WebhookSubscription.objects.get(pk=by_nuts.json()["id"])
     erp = WebhookSubscription.objects.get(pk=by_erp.json()["id"])
     assert (nuts.api_key_kind, nuts.supplier, nuts.system_name) == ("supplier", other_supplier, "")
-    assert (erp.api_key_kind, erp.supplier, erp.system_name) == ("system", None, "ERP")
+    assert (erp.api_key_kind, erp.supplier, erp.system_name, erp.company.code) == ("system", None, "ERP", "ACME")

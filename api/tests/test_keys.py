@@ -131,3 +131,50 @@ def test_the_command_refuses_an_unknown_supplier(db):
     with pytest.raises(CommandError, match="no supplier with code 'NOPE'"):
         call_command("api_key_issue", "--supplier", "NOPE", stdout=io.StringIO())
     assert ApiKey.objects.count() == 0
+
+
+def test_the_command_gives_a_system_key_the_only_company_or_the_one_named(company, published_po):
+    out = io.StringIO()
+    call_command("api_key_issue", "--system", "ERP", stdout=out)
+    call_command("api_key_issue", "--system", "MES", "--company", "ACME", stdout=out)
+
+    assert list(ApiKey.objects.order_by("system_name").values_list("system_name", "company__code")) == [
+        ("ERP", "ACME"),
+        ("MES", "ACME"),
+    ]
+
+
+def test_the_command_asks_which_company_when_there_are_several(company, db):
+    from procurement import factories
+
+    factories.CompanyFactory(code="GLOBEX")
+
+    with pytest.raises(CommandError, match=r"name the company .* with --company \(companies: ACME, GLOBEX\)"):
+        call_command("api_key_issue", "--system", "ERP", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="no company with code 'NOPE'"):
+        call_command("api_key_issue", "--system", "ERP", "--company", "NOPE", stdout=io.StringIO())
+    assert ApiKey.objects.count() == 0
+
+
+def test_rotating_a_system_key_in_the_admin_keeps_its_company(system_key, client, buyer, company):
+    old, _ = system_key
+    client.force_login(buyer)
+
+    page = client.post("/admin/api/apikey/", {"action": "rotate", "_selected_action": [old.pk]}, follow=True)
+
+    (new_secret,) = SECRET.findall(page.content.decode())
+    new = ApiKey.objects.get(prefix=new_secret.split("_")[1])
+    assert (new.kind, new.system_name, new.company) == ("system", "ERP", company)
+    assert Api(new_secret).get("/api/v1/system/exceptions/").status_code == 200
+
+
+def test_the_admin_refuses_a_system_key_without_a_company(client, buyer):
+    client.force_login(buyer)
+
+    page = client.post(
+        "/admin/api/apikey/add/", {"kind": "system", "system_name": "ERP", "name": "ERP", "scope": "write"}
+    )
+
+    assert page.status_code == 200
+    assert "A system key acts for one company: choose it." in page.content.decode()
+    assert ApiKey.objects.count() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Protocol, TypeVar
 
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
@@ -12,9 +13,9 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from api.authentication import key_label
-from api.models import ApiKey
-from procurement.services import Source
-from suppliers.models import Supplier
+from gateway.actors import Actor
+from procurement import selectors
+from procurement.services import NotFound, Source
 
 PROBLEM = OpenApiResponse(
     response=inline_serializer(
@@ -82,9 +83,28 @@ class ETagMixin:
         return response
 
 
-def supplier_of(request) -> Supplier | None:
-    """The supplier a supplier key speaks for; None (everything) for the buyer's system keys."""
-    return request.auth.supplier if request.auth.kind == ApiKey.Kind.SUPPLIER else None
+def actor_of(request) -> Actor:
+    """Who is calling: the actor of the request's API key, built once when the key was checked."""
+    return request.user.actor
+
+
+class NamesACompany(Protocol):
+    @property
+    def company(self) -> str: ...
+
+
+D = TypeVar("D", bound=NamesACompany)
+
+
+def own_company(request, document: D) -> D:
+    """``document`` if it names a company the calling system acts for; otherwise refused as an unknown company.
+
+    Another company's code is answered exactly like a code that does not exist, so a key cannot learn
+    which companies share the gateway.
+    """
+    if selectors.company_get_for(actor=actor_of(request), code=document.company) is None:
+        raise NotFound(f"company {document.company!r} is not known", code="unknown_company")
+    return document
 
 
 def source_of(request) -> Source:

@@ -10,7 +10,7 @@ from api import serializers as s
 from api.permissions import SupplierKey
 from procurement import selectors
 
-from .base import ERRORS, Cursor, ETagMixin, supplier_of
+from .base import ERRORS, Cursor, ETagMixin, actor_of
 
 
 @extend_schema(tags=["documents in"], responses={200: s.DocumentOut(many=True), **ERRORS}, examples=[ex.DOCUMENT])
@@ -22,7 +22,7 @@ class DocumentList(ETagMixin, generics.ListAPIView):
     pagination_class = Cursor
 
     def get_queryset(self):
-        return selectors.inbound_documents_for(supplier=supplier_of(self.request)).prefetch_related(
+        return selectors.inbound_documents_for(actor=actor_of(self.request)).prefetch_related(
             "exceptions__po", "exceptions__po_line"
         )
 
@@ -35,4 +35,4 @@ class DocumentDetail(ETagMixin, generics.RetrieveAPIView):
     serializer_class = s.DocumentOut
 
     def get_queryset(self):
-        return selectors.inbound_documents_for(supplier=supplier_of(self.request))
+        return selectors.inbound_documents_for(actor=actor_of(self.request))

@@ -11,7 +11,7 @@ from api.filters import ExceptionQueueFilter, FilterBackend, SupplierExceptionFi
 from api.permissions import SupplierKey, SystemKey
 from procurement import selectors
 
-from .base import ERRORS, Cursor, ETagMixin, supplier_of
+from .base import ERRORS, Cursor, ETagMixin, actor_of
 
 
 @extend_schema(
@@ -29,7 +29,7 @@ class SupplierExceptionList(ETagMixin, generics.ListAPIView):
     filterset_class = SupplierExceptionFilter
 
     def get_queryset(self):
-        return selectors.exceptions_for(supplier=supplier_of(self.request))
+        return selectors.exceptions_for(actor=actor_of(self.request))
 
 
 @extend_schema(
@@ -47,4 +47,4 @@ class SystemExceptionList(ETagMixin, generics.ListAPIView):
     filterset_class = ExceptionQueueFilter
 
     def get_queryset(self):
-        return selectors.exceptions_for(supplier=None)
+        return selectors.exceptions_for(actor=actor_of(self.request))

@@ -11,7 +11,7 @@ from api.permissions import SupplierKey
 from procurement import selectors
 from procurement.services import Source, invoice_record
 
-from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, supplier_of
+from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, actor_of
 from .ingest import DocumentPost
 
 
@@ -25,7 +25,7 @@ class Invoices(DocumentPost, generics.ListAPIView):
     pagination_class = Cursor
 
     def get_queryset(self):
-        return selectors.invoices_for(supplier=supplier_of(self.request))
+        return selectors.invoices_for(actor=actor_of(self.request))
 
     @extend_schema(responses={200: s.InvoiceOut(many=True), **ERRORS}, examples=[ex.INVOICE_HELD])
     def get(self, request, *args, **kwargs):
@@ -52,4 +52,4 @@ class InvoiceDetail(ETagMixin, generics.RetrieveAPIView):
     serializer_class = s.InvoiceOut
 
     def get_queryset(self):
-        return selectors.invoices_for(supplier=supplier_of(self.request))
+        return selectors.invoices_for(actor=actor_of(self.request))

@@ -16,7 +16,7 @@ from api.permissions import SupplierKey, SystemKey
 from procurement import selectors
 from procurement.services import purchase_order_publish
 
-from .base import ERRORS, IDEMPOTENCY_PARAMETER, ETagMixin, UpdatedCursor, supplier_of
+from .base import ERRORS, IDEMPOTENCY_PARAMETER, ETagMixin, UpdatedCursor, actor_of, own_company
 from .ingest import ingest
 
 
@@ -35,7 +35,7 @@ class PurchaseOrderList(ETagMixin, generics.ListAPIView):
     filterset_class = PurchaseOrderFilter
 
     def get_queryset(self):
-        return selectors.purchase_orders_for(supplier=supplier_of(self.request))
+        return selectors.purchase_orders_for(actor=actor_of(self.request))
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(selectors.purchase_order_rows(self.filter_queryset(self.get_queryset())))
@@ -50,7 +50,7 @@ class PurchaseOrderDetail(ETagMixin, generics.RetrieveAPIView):
     serializer_class = s.PurchaseOrderOut
 
     def get_queryset(self):
-        return selectors.purchase_orders_for(supplier=supplier_of(self.request))
+        return selectors.purchase_orders_for(actor=actor_of(self.request))
 
     def retrieve(self, request, *args, **kwargs):
         order = get_object_or_404(selectors.purchase_order_rows(self.get_queryset()), pk=self.kwargs["pk"])
@@ -66,7 +66,7 @@ class RevisionList(ETagMixin, generics.ListAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        revisions = selectors.purchase_order_revisions_for(supplier=supplier_of(self.request), po_id=self.kwargs["pk"])
+        revisions = selectors.purchase_order_revisions_for(actor=actor_of(self.request), po_id=self.kwargs["pk"])
         if not revisions.exists():
             raise Http404
         return revisions.order_by("revision")
@@ -80,7 +80,7 @@ class RevisionDetail(ETagMixin, generics.RetrieveAPIView):
     serializer_class = s.RevisionOut
 
     def get_object(self):
-        revisions = selectors.purchase_order_revisions_for(supplier=supplier_of(self.request), po_id=self.kwargs["pk"])
+        revisions = selectors.purchase_order_revisions_for(actor=actor_of(self.request), po_id=self.kwargs["pk"])
         return get_object_or_404(revisions, revision=self.kwargs["revision"])
 
 
@@ -101,5 +101,5 @@ class SystemPurchaseOrderCreate(APIView):
             request,
             document_type="purchase_order",
             serializer_class=s.PurchaseOrderIn,
-            apply=lambda source, po: purchase_order_publish(po=po, source=source),
+            apply=lambda source, po: purchase_order_publish(po=own_company(request, po), source=source),
         )

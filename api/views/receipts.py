@@ -10,7 +10,7 @@ from api import serializers as s
 from api.permissions import SystemKey
 from procurement.services import receipt_record
 
-from .base import ERRORS, IDEMPOTENCY_PARAMETER
+from .base import ERRORS, IDEMPOTENCY_PARAMETER, own_company
 from .ingest import ingest
 
 
@@ -31,5 +31,5 @@ class SystemReceiptCreate(APIView):
             request,
             document_type="receipt",
             serializer_class=s.ReceiptIn,
-            apply=lambda source, receipt: receipt_record(receipt=receipt, source=source),
+            apply=lambda source, receipt: receipt_record(receipt=own_company(request, receipt), source=source),
         )

@@ -32,10 +32,12 @@ from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, source_of
 
 
 def webhooks_for(key: ApiKey) -> QuerySet[WebhookSubscription]:
-    """The subscriptions of ``key``'s owner: its supplier's, or its system's."""
+    """The subscriptions of ``key``'s owner: its supplier's, or its system's within its company."""
     if key.kind == ApiKey.Kind.SUPPLIER:
         return WebhookSubscription.objects.filter(api_key_kind="supplier", supplier=key.supplier)
-    return WebhookSubscription.objects.filter(api_key_kind="system", system_name=key.system_name)
+    if key.company_id is None:
+        return WebhookSubscription.objects.none()
+    return WebhookSubscription.objects.filter(api_key_kind="system", system_name=key.system_name, company=key.company)
 
 
 def deliveries_of(subscription: WebhookSubscription) -> QuerySet[OutboundMessage]:

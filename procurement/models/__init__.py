@@ -16,7 +16,7 @@ from .documents import (
 from .exceptions import ProcurementException
 from .messages import DeliveryAttempt, InboundDocument, OutboundMessage
 from .orders import POLine, PORevision, PurchaseOrder
-from .organisation import Company, Item, Plant, SupplierItem, UomConversion
+from .organisation import Company, CompanyMembership, Item, Plant, SupplierItem, UomConversion
 from .policy import ToleranceRule
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "AuditEvent",
     "ChangeRequest",
     "Company",
+    "CompanyMembership",
     "DeliveryAttempt",
     "InboundDocument",
     "Invoice",

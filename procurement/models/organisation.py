@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 
 from .fields import price_field, quantity_field
@@ -29,6 +30,24 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class CompanyMembership(models.Model):
+    """A person who buys or plans for a company: what they may read and act on is that company's."""
+
+    class Role(models.TextChoices):
+        BUYER = "buyer", "Buyer"
+        PLANNER = "planner", "Planner"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="company_memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.BUYER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "user"], name="company_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.company.code} ({self.role})"
 
 
 class Plant(models.Model):

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from api.models import ApiKey
+from procurement.models import Company
 from suppliers.models import Supplier
 
 DEMO_NAME = "demo (make run)"
@@ -19,5 +20,6 @@ class Command(BaseCommand):
             self.stderr.write("No supplier GEARS: load the demo data first (manage.py demo_seed).")
             return
         _, supplier_secret = ApiKey.issue(kind=ApiKey.Kind.SUPPLIER, supplier=gears, name=DEMO_NAME)
-        _, system_secret = ApiKey.issue(kind=ApiKey.Kind.SYSTEM, system_name="ERP", name=DEMO_NAME)
+        acme = Company.objects.get(code="ACME")
+        _, system_secret = ApiKey.issue(kind=ApiKey.Kind.SYSTEM, system_name="ERP", company=acme, name=DEMO_NAME)
         self.stdout.write(f"SUPPLIER_KEY={supplier_secret}\nSYSTEM_KEY={system_secret}\n")

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from procurement import inputs
 from procurement.inputs import AckLineInput as AL
-from procurement.models import Company, Plant, ProcurementException, ToleranceRule
+from procurement.models import Company, CompanyMembership, Plant, ProcurementException, ToleranceRule
 from procurement.services import (
     Source,
     acknowledgement_record,
@@ -59,7 +59,10 @@ class Command(BaseCommand):
         ]
         user_model = get_user_model()
         buyers = []
-        for username, name in (("buyer", "Bea Buyer"), ("planner", "Pat Planner")):
+        for username, name, role in (
+            ("buyer", "Bea Buyer", CompanyMembership.Role.BUYER),
+            ("planner", "Pat Planner", CompanyMembership.Role.PLANNER),
+        ):
             user, created = user_model.objects.get_or_create(
                 username=username,
                 defaults={
@@ -72,6 +75,7 @@ class Command(BaseCommand):
             if created:
                 user.set_password(BUYER_PASSWORD)
                 user.save()
+            CompanyMembership.objects.get_or_create(company=company, user=user, defaults={"role": role})
             buyers.append(user)
         suppliers = {}
         for code, name, tier, channel, login in (
