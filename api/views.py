@@ -25,12 +25,12 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from notifications.transports import address_is_public, url_port
 from procurement import selectors
 from procurement.models import OutboundMessage, ProcurementException
 from procurement.services import (
     Source,
     acknowledgement_record,
-    address_is_public,
     inbound_document_apply,
     inbound_document_reject,
     inbound_document_store,
@@ -39,7 +39,6 @@ from procurement.services import (
     purchase_order_publish,
     receipt_record,
     shipment_record,
-    url_port,
 )
 
 from . import examples as ex

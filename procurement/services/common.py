@@ -12,8 +12,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from notifications import registry
 from procurement.models import (
     AuditEvent,
     Company,
@@ -317,13 +317,14 @@ def webhook_rows(
     source: Source,
     po: PurchaseOrder | None = None,
 ) -> list[OutboundMessage]:
-    """Outbox rows for the webhook subscriptions that want ``event`` (see ``settings.GATEWAY_WEBHOOKS``).
+    """Outbox rows for the webhook subscriptions that want ``event`` (the fan-out the API registers
+    in ``notifications.registry``; none without it).
 
     ``supplier_payload`` is what the supplier's own subscriptions see; None sends them nothing.
     """
-    if not settings.GATEWAY_WEBHOOKS:
+    rows_for = registry.webhook_fanout()
+    if rows_for is None:
         return []
-    rows_for = import_string(f"{settings.GATEWAY_WEBHOOKS}.rows_for")
     return rows_for(
         event=event,
         supplier=supplier,
