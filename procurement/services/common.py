@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from notifications import registry
+from procurement import inputs
 from procurement.models import (
     AuditEvent,
     Company,
@@ -88,16 +89,8 @@ def num(value: Decimal) -> str:
 
 
 def jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # 60 stays "60" (normalize alone would give "6E+1"); 10.50 keeps its scale as sent.
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
+    """``inputs.canonical_json``: the one normaliser for audit rows, evidence, diffs and payloads."""
+    return inputs.canonical_json(value)
 
 
 def audit_event(
