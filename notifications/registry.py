@@ -98,9 +98,14 @@ def delivery_hooks() -> DeliveryHooks | None:
 
 
 @contextlib.contextmanager
-def registry_kept() -> Iterator[None]:
-    """Restore every registration on exit: for tests that register a renderer or hook of their own."""
+def registry_kept(*, empty: bool = False) -> Iterator[None]:
+    """Restore every registration on exit: for tests that register a renderer or hook of their own.
+
+    With ``empty``, the block starts with nothing registered, as if no channel were installed.
+    """
     saved = replace(_registry, file_renderers=dict(_registry.file_renderers))
+    if empty:
+        _registry.file_renderers, _registry.webhook_fanout, _registry.delivery_hooks = {}, None, None
     try:
         yield
     finally:
