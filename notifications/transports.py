@@ -48,6 +48,7 @@ class RenderedFile:
 
 
 def deliver_file(message: OutboundMessage) -> str:
+    """Write the file the event's registered renderer makes (JSON without one) below GATEWAY_FILE_ROOT."""
     rendered = (registry.file_renderer(message.event) or render_json)(message)
     root = Path(settings.GATEWAY_FILE_ROOT).resolve()
     folder = (root / (rendered.folder or message.destination)).resolve()
@@ -71,6 +72,8 @@ def render_json(message: OutboundMessage) -> RenderedFile:
 
 
 def deliver_http(message: OutboundMessage) -> str:
+    """POST the event as JSON, signed when it belongs to a webhook subscription and a channel registered
+    the delivery hooks; any answer but 2xx is a failed attempt."""
     url = urllib.parse.urlsplit(message.destination)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise PermanentDeliveryError(f"destination {message.destination!r} is not an http(s) URL")
@@ -198,6 +201,7 @@ def _connect(found: list[tuple], timeout: float | None, source_address=None) -> 
 
 
 def deliver_email(message: OutboundMessage) -> str:
+    """Mail the event, rendered with the site's outbound e-mail templates, to the destination address."""
     context = {"message": message, "payload": message.payload, "event": message.event}
     subject = render_to_string("emails/outbound_subject.txt", context).strip()
     body = render_to_string("emails/outbound_body.txt", context)
