@@ -65,6 +65,16 @@ def published_po(company, plant, supplier, buyer, erp):
     return purchase_order_publish(po=po, source=erp).record
 
 
+@pytest.fixture
+def notification_registry():
+    """The outbox's registry (``notifications.registry``), restored after the test: for a test that
+    registers a renderer or hook of its own."""
+    from notifications import registry
+
+    with registry.registry_kept():
+        yield registry
+
+
 def require_service(name: str, available: bool, reason: str) -> None:
     """Skip locally when a real service is missing; under CI=true, fail instead of skipping."""
     if available:

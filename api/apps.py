@@ -6,4 +6,9 @@ class ApiConfig(AppConfig):
     verbose_name = "REST API"
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401 - registers the authentication scheme with the schema generator
+        from . import (
+            schema,  # noqa: F401 - registers the authentication scheme with the schema generator
+            webhooks,
+        )
+
+        webhooks.outbox_hooks_register()

@@ -16,7 +16,8 @@ from typing import Any
 
 from django.db import transaction
 
-from procurement.models import AuditEvent, OutboundMessage
+from notifications.models import OutboundMessage
+from procurement.models import AuditEvent
 from procurement.services import Source, outbox_message_retry
 from procurement.services.common import audit_event
 

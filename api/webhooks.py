@@ -1,63 +1,26 @@
-"""Webhooks: which subscriptions an event goes to, how a delivery is signed, and when to give up.
+"""Webhooks: which subscriptions an event goes to, which secret signs a delivery, and when to give up.
 
-The procurement services call these through ``settings.GATEWAY_WEBHOOKS`` (they never import a
-channel): ``rows_for`` when they write outbox rows, ``signed_headers`` when the worker delivers
-one, ``delivery_finished`` after each attempt.
+``ApiConfig.ready()`` registers these with the outbox (``notifications.registry``), which the
+procurement services and the delivery worker call without importing a channel: ``rows_for`` when
+the write path announces an event, ``signing_secret`` when the worker signs a delivery,
+``delivery_finished`` after each attempt.
 
-Signature: ``Gateway-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` with the
-subscription's signing secret. Receivers recompute it over the raw body and reject a timestamp
-more than five minutes old. Each delivery is also signed the Standard Webhooks way
-(``webhook-id``, ``webhook-timestamp``, ``webhook-signature``), so a receiver can verify it with
-that specification's libraries as they are.
+How deliveries are signed, and how a receiver verifies them, is ``notifications.signing``;
+``sign``, ``standard_signature`` and ``verify`` are re-exported here for the API's docs and tests.
 """
 
 from __future__ import annotations
-
-import base64
-import hashlib
-import hmac
-import time
 
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from procurement.models import OutboundMessage
+from notifications import registry
+from notifications.models import OutboundMessage
+from notifications.signing import sign, standard_signature, verify
 from procurement.services.common import outbound_message
 
 from .models import WebhookSubscription
-
-SIGNATURE_HEADER = "Gateway-Signature"
-TOLERANCE_SECONDS = 300
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
-
-
-def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """``webhook-signature`` as Standard Webhooks defines it: base64 HMAC-SHA256 of "<id>.<t>.<body>".
-
-    The key is the secret after ``whsec_``, base64-decoded, which is what that specification's
-    libraries do with any secret they are given.
-    """
-    key = base64.b64decode(secret.removeprefix("whsec_") + "==")
-    mac = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return f"v1,{base64.b64encode(mac).decode()}"
-
-
-def verify(secret: str, header: str, body: bytes, *, now: float | None = None) -> bool:
-    """What a receiver does: recompute the signature and check the timestamp is fresh."""
-    try:
-        parts = dict(part.split("=", 1) for part in header.split(","))
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
-        return False
-    if abs((now if now is not None else time.time()) - timestamp) > TOLERANCE_SECONDS:
-        return False
-    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
 def rows_for(*, event: str, supplier, payload: dict, supplier_payload: dict | None, key: str, source, po=None) -> list:
@@ -88,18 +51,13 @@ def rows_for(*, event: str, supplier, payload: dict, supplier_payload: dict | No
     return rows
 
 
-def signed_headers(message: OutboundMessage, body: bytes) -> dict[str, str]:
+def signing_secret(message: OutboundMessage) -> str:
+    """The signing secret of the subscription ``message`` is delivered for; refuses a removed or
+    disabled subscription (the attempt fails and is retried, then dead-lettered)."""
     subscription = WebhookSubscription.objects.filter(pk=message.subscription_ref).first()
     if subscription is None or not subscription.active:
         raise RuntimeError("the webhook subscription was removed or disabled")
-    secret, timestamp = subscription.signing_secret, int(time.time())
-    return {
-        SIGNATURE_HEADER: sign(secret, timestamp, body),
-        # Standard Webhooks: the id is the delivery's idempotency key, the same on every attempt.
-        "webhook-id": message.idempotency_key,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": standard_signature(secret, message.idempotency_key, timestamp, body),
-    }
+    return subscription.signing_secret
 
 
 def delivery_finished(message: OutboundMessage, succeeded: bool) -> None:
@@ -147,3 +105,20 @@ def _system_source():
     from procurement.services import Source
 
     return Source(channel="system", label="webhook monitor")
+
+
+def outbox_hooks_register() -> None:
+    """Plug the webhook fan-out and the delivery hooks into the outbox (from ``ApiConfig.ready()``)."""
+    registry.webhook_fanout_register(rows_for)
+    registry.delivery_hooks_register(signing_secret=signing_secret, finished=delivery_finished)
+
+
+__all__ = [
+    "delivery_finished",
+    "outbox_hooks_register",
+    "rows_for",
+    "sign",
+    "signing_secret",
+    "standard_signature",
+    "verify",
+]

@@ -45,7 +45,7 @@ class Interchange(models.Model):
         "procurement.InboundDocument", null=True, blank=True, on_delete=models.PROTECT, related_name="interchanges"
     )
     outbound_message = models.OneToOneField(
-        "procurement.OutboundMessage", null=True, blank=True, on_delete=models.PROTECT, related_name="interchange"
+        "notifications.OutboundMessage", null=True, blank=True, on_delete=models.PROTECT, related_name="interchange"
     )
     po = models.ForeignKey(
         "procurement.PurchaseOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="interchanges"

@@ -17,10 +17,13 @@ from django.utils import timezone
 from edi import x12
 from edi.models import ControlCounter, FunctionalGroup, Interchange
 from edi.x12.tokenizer import Delimiters
+from notifications import registry
+from notifications.models import OutboundMessage
+from notifications.services import outbox_write
+from notifications.transports import RenderedFile, render_json
 from procurement import inputs
-from procurement.models import OutboundMessage, PORevision
+from procurement.models import PORevision
 from procurement.services.common import Source, outbound_message
-from procurement.services.outbox import RenderedFile, outbox_write
 from suppliers.models import TradingPartner
 
 
@@ -197,8 +200,14 @@ def reply_write(
 
 def render_po_or_json(message: OutboundMessage) -> RenderedFile:
     """X12 for a supplier with an active partner profile; the canonical JSON otherwise."""
-    from procurement.services.outbox import render_json
-
     if TradingPartner.objects.filter(supplier_id=message.supplier_id, active=True).exists():
         return render_po(message)
     return render_json(message)
+
+
+def file_renderers_register() -> None:
+    """Render the outbox's EDI files: 850/860 for POs, the stored 997/999/TA1 answers (from ``EdiConfig.ready()``)."""
+    for event in ("po.published", "po.changed"):
+        registry.file_renderer_register(event, render_po_or_json)
+    for event in ("x12.997", "x12.999", "x12.ta1"):
+        registry.file_renderer_register(event, render_stored)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "gateway",
     "suppliers",
+    "notifications",
     "procurement",
     "edi",
     "api",
@@ -165,7 +166,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "outbox: deliver due messages": {
-        "task": "procurement.tasks.outbox_dispatch_due",
+        "task": "notifications.tasks.outbox_dispatch_due",
         "schedule": float(os.environ.get("GATEWAY_OUTBOX_SWEEP_SECONDS", "5")),
     },
     "api: forget expired idempotency keys": {
@@ -219,8 +220,6 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"] if not env_bool("DJANGO_SECURE_HSTS_P
 GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = env_bool("GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT", True)
 # Buyers' exception e-mails go out as one digest per buyer per outbox sweep (GATEWAY_OUTBOX_SWEEP_SECONDS).
 GATEWAY_EMAIL_DIGESTS = env_bool("GATEWAY_EMAIL_DIGESTS", True)
-# How outbound files are rendered, per event; "*" is the fallback. The EDI channel registers X12 here.
-GATEWAY_FILE_RENDERERS = {"*": "procurement.services.outbox.render_json"}
 # Inbound payloads larger than this are refused (and recorded) without being parsed.
 GATEWAY_INBOUND_MAX_BYTES = int(os.environ.get("GATEWAY_INBOUND_MAX_BYTES", str(20 * 1024 * 1024)))
 
@@ -254,7 +253,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ExceptionStateEnum": "procurement.models.ProcurementException.State",
         "DocumentStateEnum": "procurement.models.InboundDocument.State",
-        "DeliveryStateEnum": "procurement.models.OutboundMessage.State",
+        "DeliveryStateEnum": "notifications.models.OutboundMessage.State",
         "WebhookEventEnum": "api.models.WebhookSubscription.EVENTS",
     },
 }
@@ -266,8 +265,6 @@ GATEWAY_IDEMPOTENCY_STALE_SECONDS = int(os.environ.get("GATEWAY_IDEMPOTENCY_STAL
 # Bodies up to the inbound limit are read; anything larger is refused before it is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY_INBOUND_MAX_BYTES + 1024
 
-# Webhooks: the module that fans events out to subscriptions and signs deliveries (empty: none).
-GATEWAY_WEBHOOKS = os.environ.get("GATEWAY_WEBHOOKS", "api.webhooks")
 # A subscription whose deliveries fail this many times in a row is disabled and its owner told.
 GATEWAY_WEBHOOK_DISABLE_AFTER = int(os.environ.get("GATEWAY_WEBHOOK_DISABLE_AFTER", "20"))
 # Suppliers' webhooks go to public addresses only: never to loopback, private, link-local (cloud
@@ -290,15 +287,6 @@ GATEWAY_EDI_SCAN_SECONDS = float(os.environ.get("GATEWAY_EDI_SCAN_SECONDS", "2")
 GATEWAY_EDI_SCAN_BATCH = int(os.environ.get("GATEWAY_EDI_SCAN_BATCH", "200"))
 # The same sender and ISA13 again within this many days is a duplicate interchange.
 GATEWAY_EDI_DUPLICATE_WINDOW_DAYS = int(os.environ.get("GATEWAY_EDI_DUPLICATE_WINDOW_DAYS", "30"))
-GATEWAY_FILE_RENDERERS.update(
-    {
-        "po.published": "edi.outbound.render_po_or_json",
-        "po.changed": "edi.outbound.render_po_or_json",
-        "x12.997": "edi.outbound.render_stored",
-        "x12.999": "edi.outbound.render_stored",
-        "x12.ta1": "edi.outbound.render_stored",
-    }
-)
 CELERY_BEAT_SCHEDULE.update(
     {
         "edi: pick up dropped files": {"task": "edi.tasks.filedrop_scan", "schedule": GATEWAY_EDI_SCAN_SECONDS},

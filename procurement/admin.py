@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
+from notifications.models import DeliveryAttempt, OutboundMessage
+
 from . import models, services
 from .services import ProcurementError, Source
 
@@ -170,8 +172,10 @@ class ExceptionAdmin(ReadOnlyAdmin):
         return request.user.is_staff
 
 
+# The outbox's models belong to notifications; their screen is here because its one action, sending
+# a message again, is a buyer's decision audited on the procurement record.
 class DeliveryAttemptInline(admin.TabularInline):
-    model = models.DeliveryAttempt
+    model = DeliveryAttempt
     extra = 0
     can_delete = False
     fields = ("number", "attempted_at", "succeeded", "duration_ms", "detail")
@@ -181,7 +185,7 @@ class DeliveryAttemptInline(admin.TabularInline):
         return False
 
 
-@admin.register(models.OutboundMessage)
+@admin.register(OutboundMessage)
 class OutboundMessageAdmin(ReadOnlyAdmin):
     list_display = (
         "id",

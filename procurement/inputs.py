@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import decimal
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -180,22 +180,47 @@ class ReceiptInput:
     shipment_id: str = ""
 
 
-def canonical_json(value: Any) -> Any:
-    """A JSON-ready form of a canonical input (Decimals and dates as strings)."""
+# The one JSON normaliser for what the gateway records and sends: canonical inputs, audit rows,
+# exception evidence, PO revision snapshots and diffs, outbox payloads (``services.common.jsonable``
+# is this function). A Decimal keeps the scale it carries: Decimal("10.50") is "10.50" and a price
+# the API took at six places is "18.500000", so a snapshot says what the record holds and agrees
+# with the diff, the evidence and the API's own answers beside it. A whole number is written without
+# exponent or trailing zeros ("60", never "6E+1"). Fingerprints alone count numbers by value.
+
+
+def decimal_text(value: Decimal) -> str:
+    """A Decimal as recorded: its scale kept, a whole number plain (``"60"``, not ``"6E+1"``)."""
+    return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+
+
+def decimal_identity(value: Decimal) -> str:
+    """A Decimal by value alone, trailing zeros dropped: equal numbers, equal text (for fingerprints)."""
+    return format(value.normalize(), "f") if value == value.to_integral() else str(value.normalize())
+
+
+def canonical_json(value: Any, *, decimal: Callable[[Decimal], str] = decimal_text) -> Any:
+    """``value`` made JSON-ready: dataclasses as dicts, Decimals as strings (``decimal``), dates as
+    ISO 8601, tuples as lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: canonical_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [canonical_json(v) for v in value]
-    if isinstance(value, decimal.Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value.normalize())
+        return {f.name: canonical_json(getattr(value, f.name), decimal=decimal) for f in dataclasses.fields(value)}
+    if isinstance(value, Decimal):
+        return decimal(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
+    if isinstance(value, dict):
+        return {k: canonical_json(v, decimal=decimal) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical_json(v, decimal=decimal) for v in value]
     return value
 
 
 def fingerprint(value: Any) -> str:
-    """sha256 of a canonical input's JSON form: equal documents, equal fingerprints."""
-    text = json.dumps(canonical_json(value), sort_keys=True, separators=(",", ":"))
+    """sha256 of a canonical input's JSON form: equal documents, equal fingerprints.
+
+    Numbers count by value (``"10.5"`` and ``"10.50"`` are one document), as they always have: a
+    stored fingerprint must keep matching the same document sent again.
+    """
+    text = json.dumps(canonical_json(value, decimal=decimal_identity), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

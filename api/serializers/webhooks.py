@@ -7,8 +7,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from api.models import ApiKey, WebhookSubscription
-from procurement.models import OutboundMessage
-from procurement.services import address_is_public, url_port
+from notifications.models import OutboundMessage
+from notifications.transports import address_is_public, url_port
 
 from .fields import instant_out
 

@@ -12,9 +12,10 @@ from django.urls import resolve
 
 from api import urls
 from api.models import WebhookSubscription
+from notifications.services import outbox_message_deliver
 from procurement import factories
 from procurement.models import InboundDocument, Invoice, OutboundMessage
-from procurement.services import outbox_message_deliver, purchase_order_change
+from procurement.services import purchase_order_change
 
 from .conftest import (
     GUARDED,

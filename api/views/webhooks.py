@@ -25,7 +25,7 @@ from api.services import (
     webhook_subscription_enable,
     webhook_subscription_secret_rotate,
 )
-from procurement.models import OutboundMessage
+from notifications.models import OutboundMessage
 from procurement.services import outbox_message_retry
 
 from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, source_of

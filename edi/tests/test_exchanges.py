@@ -9,9 +9,10 @@ from edi import filedrop, x12
 from edi.models import FunctionalGroup, Interchange
 from edi.tasks import functional_acks_overdue_check
 from edi.tests.test_filedrop import drop, filedrop_scan
+from notifications.services import outbox_message_deliver
 from procurement import factories
 from procurement.models import AuditEvent, Company, OutboundMessage, ProcurementException
-from procurement.services import Source, outbox_message_deliver, purchase_order_change, purchase_order_publish
+from procurement.services import Source, purchase_order_change, purchase_order_publish
 from suppliers.models import Supplier, TradingPartner
 
 

@@ -11,9 +11,10 @@ from django.core.cache import cache
 from edi import filedrop, x12
 from edi.models import FunctionalGroup, Interchange
 from edi.tasks import file_process
+from notifications.services import outbox_message_deliver
 from procurement import factories, inputs
 from procurement.models import Acknowledgement, InboundDocument, OutboundMessage, POLine, ProcurementException
-from procurement.services import Source, outbox_message_deliver, purchase_order_publish
+from procurement.services import Source, purchase_order_publish
 from suppliers.models import Supplier, TradingPartner
 
 
@@ -321,7 +322,7 @@ def test_a_scan_that_saw_a_settling_file_looks_again_when_it_has_settled_once(pa
 def test_the_997_is_delivered_by_the_task_that_processed_the_file_once_it_commits(
     partner, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from procurement import tasks
+    from notifications import tasks
 
     settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = True
     queued = []
@@ -342,8 +343,8 @@ def test_the_997_is_delivered_by_the_task_that_processed_the_file_once_it_commit
 def test_a_997_the_task_could_not_deliver_itself_is_left_to_the_queue(
     partner, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from procurement import tasks
-    from procurement.services import outbox
+    from notifications import services as outbox
+    from notifications import tasks
 
     settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = True
     queued = []
@@ -367,12 +368,12 @@ def outbox_full(message):
 
 
 def test_a_997_whose_first_attempt_fails_goes_back_to_the_queue_for_its_retry(
-    partner, settings, monkeypatch, django_capture_on_commit_callbacks
+    partner, settings, monkeypatch, django_capture_on_commit_callbacks, notification_registry
 ):
-    from procurement import tasks
+    from notifications import tasks
 
     settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = True
-    settings.GATEWAY_FILE_RENDERERS = {**settings.GATEWAY_FILE_RENDERERS, "x12.997": f"{__name__}.outbox_full"}
+    notification_registry.file_renderer_register("x12.997", outbox_full)
     queued = []
     monkeypatch.setattr(tasks.outbox_deliver, "delay", lambda pk: queued.append(pk))
     drop(partner, "ack-62.edi", partner_855((inputs.AckLineInput(line_no="1", response="ACCEPT"),), isa=62))

@@ -1,4 +1,10 @@
-"""The procurement record: one record per PO, and everything that answers it."""
+"""The procurement record: one record per PO, and everything that answers it.
+
+``OutboundMessage`` and ``DeliveryAttempt`` belong to ``notifications``; they are re-exported here
+for the code that still imports them from this package.
+"""
+
+from notifications.models import DeliveryAttempt, OutboundMessage
 
 from .audit import AuditEvent
 from .documents import (
@@ -14,7 +20,7 @@ from .documents import (
     ShipmentPack,
 )
 from .exceptions import ProcurementException
-from .messages import DeliveryAttempt, InboundDocument, OutboundMessage
+from .messages import InboundDocument
 from .orders import POLine, PORevision, PurchaseOrder
 from .organisation import Company, CompanyMembership, Item, Plant, SupplierItem, UomConversion
 from .policy import ToleranceRule

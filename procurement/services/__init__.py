@@ -19,7 +19,7 @@ from .exceptions import (
 from .inbound import inbound_document_apply, inbound_document_reject, inbound_document_store
 from .invoices import invoice_record
 from .orders import purchase_order_change, purchase_order_publish
-from .outbox import address_is_public, outbox_due_ids, outbox_message_deliver, outbox_message_retry, url_port
+from .outbox import outbox_message_retry
 from .receipts import receipt_record
 from .shipments import shipment_record
 
@@ -32,7 +32,6 @@ __all__ = [
     "Source",
     "acknowledgement_record",
     "acknowledgements_overdue_raise",
-    "address_is_public",
     "change_request_accept",
     "change_request_decline",
     "exception_accept",
@@ -43,12 +42,9 @@ __all__ = [
     "inbound_document_reject",
     "inbound_document_store",
     "invoice_record",
-    "outbox_due_ids",
-    "outbox_message_deliver",
     "outbox_message_retry",
     "purchase_order_change",
     "purchase_order_publish",
     "receipt_record",
     "shipment_record",
-    "url_port",
 ]

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from notifications.services import outbox_write
 from procurement import inputs
 from procurement.inputs import AckLineInput, AcknowledgementInput
 from procurement.models import (
@@ -40,7 +41,6 @@ from .common import (
 from .errors import DocumentRefused
 from .lines import supplier_company, supplier_lines
 from .orders import _change_locked, po_as_input, proposal_applied
-from .outbox import outbox_write
 from .refusals import records_refusals, refusal_recorded
 
 Kind = ProcurementException.Kind

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from notifications.services import outbox_write
 from procurement.models import AuditEvent, ProcurementException
 
 from .common import Source, audit_event, webhook_rows
-from .outbox import outbox_write
 
 
 def exceptions_close(

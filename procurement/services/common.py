@@ -12,8 +12,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from notifications import registry
+from procurement import inputs
 from procurement.models import (
     AuditEvent,
     Company,
@@ -88,16 +89,8 @@ def num(value: Decimal) -> str:
 
 
 def jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # 60 stays "60" (normalize alone would give "6E+1"); 10.50 keeps its scale as sent.
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
+    """``inputs.canonical_json``: the one normaliser for audit rows, evidence, diffs and payloads."""
+    return inputs.canonical_json(value)
 
 
 def audit_event(
@@ -317,13 +310,14 @@ def webhook_rows(
     source: Source,
     po: PurchaseOrder | None = None,
 ) -> list[OutboundMessage]:
-    """Outbox rows for the webhook subscriptions that want ``event`` (see ``settings.GATEWAY_WEBHOOKS``).
+    """Outbox rows for the webhook subscriptions that want ``event`` (the fan-out the API registers
+    in ``notifications.registry``; none without it).
 
     ``supplier_payload`` is what the supplier's own subscriptions see; None sends them nothing.
     """
-    if not settings.GATEWAY_WEBHOOKS:
+    rows_for = registry.webhook_fanout()
+    if rows_for is None:
         return []
-    rows_for = import_string(f"{settings.GATEWAY_WEBHOOKS}.rows_for")
     return rows_for(
         event=event,
         supplier=supplier,

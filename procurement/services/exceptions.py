@@ -7,6 +7,7 @@ import dataclasses
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.services import outbox_write
 from procurement.models import (
     AuditEvent,
     ChangeRequest,
@@ -21,7 +22,6 @@ from .closing import exceptions_close
 from .common import Source, audit_event, exception_draft, supplier_notifications
 from .errors import InvalidAction, NotFound
 from .orders import _change_locked, po_as_input, proposal_applied
-from .outbox import outbox_write
 
 Kind = ProcurementException.Kind
 State = ProcurementException.State

@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from gateway.correlation import get_correlation_id, new_correlation_id
+from notifications.services import outbox_write
 from procurement.models import InboundDocument
 
 from .common import RecordResult, Source, webhook_rows
 from .errors import ProcurementError
-from .outbox import outbox_write
 from .refusals import records_refusals
 
 log = logging.getLogger(__name__)

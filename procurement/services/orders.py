@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from notifications.services import outbox_write
 from procurement import inputs
 from procurement.inputs import POLineInput, PurchaseOrderInput
 from procurement.models import (
@@ -30,7 +31,6 @@ from suppliers.models import Supplier
 from .closing import exceptions_close
 from .common import RecordResult, Source, audit_event, jsonable, supplier_notifications
 from .errors import DocumentRefused, NotFound
-from .outbox import outbox_write
 from .refusals import records_refusals, refusal_recorded
 
 LINE_FIELDS = (

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.services import outbox_write
 from procurement import inputs
 from procurement.inputs import ShipmentInput
 from procurement.models import (
@@ -27,7 +28,6 @@ from .bulk import rows_update
 from .common import RecordResult, Source, audit_event, exception_draft, exception_notifications, num
 from .errors import DocumentRefused
 from .lines import lines_locked, supplier_lines
-from .outbox import outbox_write
 from .refusals import records_refusals, refusal_recorded
 
 Kind = ProcurementException.Kind

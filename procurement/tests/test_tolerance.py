@@ -199,7 +199,7 @@ def test_a_proposal_within_an_auto_accept_tolerance_becomes_a_new_revision(publi
     assert revision.channel == "api"
     assert revision.correlation_id == "corr-sup-0001"
     assert h.num(revision.diff) == h.num([{"line": "1", "field": "unit_price", "from": "10", "to": "10.40"}])
-    assert revision.snapshot["lines"][0]["unit_price"] == "10.4"
+    assert revision.snapshot["lines"][0]["unit_price"] == "10.40"  # as the diff beside it says
     published_po.refresh_from_db()
     assert published_po.revision == 1
     line = h.po_line(published_po, "1")

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('procurement', '0003_po_supplier_sync_index'),
+        ('procurement', '0004_outbox_moves_to_notifications'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,19 +10,14 @@ from django.core import mail
 from django.utils import timezone
 
 from gateway.celery import app
+from notifications.models import DeliveryAttempt, OutboundMessage
+from notifications.services import outbox_due_ids, outbox_message_deliver
+from notifications.transports import render_json
 from procurement import factories
-from procurement.models import AuditEvent, DeliveryAttempt, OutboundMessage, ProcurementException
-from procurement.services import (
-    InvalidAction,
-    NotFound,
-    exception_reject,
-    outbox_due_ids,
-    outbox_message_deliver,
-    outbox_message_retry,
-)
+from procurement.models import AuditEvent, ProcurementException
+from procurement.services import InvalidAction, NotFound, exception_reject, outbox_message_retry
+from procurement.tests import helpers as h
 from suppliers.models import Supplier
-
-from . import helpers as h
 
 
 @pytest.fixture(autouse=True)
@@ -33,11 +28,12 @@ def _no_proxy(monkeypatch):
 
 
 @pytest.fixture
-def file_root(settings, tmp_path):
+def file_root(settings, tmp_path, notification_registry):
     root = tmp_path / "files"
     settings.GATEWAY_FILE_ROOT = root
-    # The procurement outbox's own rendering; the EDI channel's X12 renderers are tested in edi/.
-    settings.GATEWAY_FILE_RENDERERS = {"*": "procurement.services.outbox.render_json"}
+    # The outbox's own rendering; the EDI channel's X12 renderers are tested in edi/.
+    for event in ("po.published", "po.changed"):
+        notification_registry.file_renderer_register(event, render_json)
     return root
 
 
@@ -322,7 +318,7 @@ def alerts(published_po, supplier, company, plant, erp, settings, monkeypatch, d
 
     Recorded with enqueue-on-commit on; returns the ids the commits queued for delivery one by one.
     """
-    from procurement import tasks
+    from notifications import tasks
     from procurement.services import purchase_order_publish
 
     settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = True
@@ -340,7 +336,7 @@ def alerts(published_po, supplier, company, plant, erp, settings, monkeypatch, d
 
 
 def test_buyers_exception_emails_go_out_as_one_digest_per_buyer(alerts, locmem_mail):
-    from procurement.services.outbox import outbox_digests_deliver
+    from notifications.services import outbox_digests_deliver
 
     emails = list(OutboundMessage.objects.filter(event="exception.raised").order_by("id"))
     assert [m.destination for m in emails] == ["buyer@acme.example", "buyer@acme.example", "other@acme.example"]
@@ -367,7 +363,7 @@ def test_buyers_exception_emails_go_out_as_one_digest_per_buyer(alerts, locmem_m
 def test_a_failed_digest_leaves_each_message_to_its_own_backoff(alerts, locmem_mail, monkeypatch):
     from django.core.mail import EmailMessage
 
-    from procurement.services.outbox import outbox_digests_deliver
+    from notifications.services import outbox_digests_deliver
 
     def refused(self, fail_silently=False):
         raise ConnectionRefusedError("mail server down")
@@ -385,7 +381,7 @@ def test_a_failed_digest_leaves_each_message_to_its_own_backoff(alerts, locmem_m
 
 
 def test_a_delivery_tries_each_checked_address_in_turn():
-    from procurement.services.outbox import _connect
+    from notifications.transports import _connect
 
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
