@@ -23,7 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from procurement.models import OutboundMessage
-from procurement.services.common import outbound_message
+from procurement.services.notify import outbound_message
 
 from .models import WebhookSubscription
 

@@ -23,8 +23,8 @@ from procurement.services import (
     invoice_record,
     shipment_record,
 )
-from procurement.services.common import exception_draft, exception_raise
 from procurement.services.inbound import inbound_document_reject, inbound_document_settle
+from procurement.services.raising import exception_draft, exception_raise
 from suppliers.models import TradingPartner
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,9 @@ from edi.models import ControlCounter, FunctionalGroup, Interchange
 from edi.x12.tokenizer import Delimiters
 from procurement import inputs
 from procurement.models import OutboundMessage, PORevision
-from procurement.services.common import Source, outbound_message
+from procurement.services.notify import outbound_message
 from procurement.services.outbox import RenderedFile, outbox_write
+from procurement.services.sources import Source
 from suppliers.models import TradingPartner
 
 

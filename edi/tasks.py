@@ -13,7 +13,7 @@ from edi import filedrop, inbound
 from edi.models import FunctionalGroup
 from procurement.models import InboundDocument, ProcurementException
 from procurement.services import Source
-from procurement.services.common import exception_draft, exception_raise
+from procurement.services.raising import exception_draft, exception_raise
 from suppliers.models import TradingPartner
 
 log = logging.getLogger(__name__)

@@ -25,23 +25,19 @@ from procurement.models import (
 from procurement.models.fields import PRICE_LIMIT, QUANTITY_LIMIT
 
 from . import tolerance
+from .audit import audit_event
 from .bulk import rows_update
 from .closing import exceptions_close
-from .common import (
-    RecordResult,
-    Source,
-    audit_event,
-    exception_draft,
-    exception_notifications,
-    jsonable,
-    lock_po_lines,
-    num,
-)
 from .errors import DocumentRefused
 from .lines import supplier_company, supplier_lines
+from .locking import lock_po_lines
+from .notify import exception_notifications
 from .orders import _change_locked, po_as_input, proposal_applied
 from .outbox import outbox_write
+from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
+from .sources import RecordResult, Source
+from .values import jsonable, num
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from procurement.models import AuditEvent, ProcurementException
 
-from .common import Source, audit_event, webhook_rows
+from .audit import audit_event
+from .notify import webhook_rows
 from .outbox import outbox_write
+from .sources import Source
 
 
 def exceptions_close(

@@ -17,11 +17,15 @@ from procurement.models import (
     PurchaseOrder,
 )
 
+from .audit import audit_event
 from .closing import exceptions_close
-from .common import Source, audit_event, exception_draft, supplier_notifications
 from .errors import InvalidAction, NotFound
+from .locking import lock_po_for_revision
+from .notify import supplier_notifications
 from .orders import _change_locked, po_as_input, proposal_applied
 from .outbox import outbox_write
+from .raising import exception_draft
+from .sources import Source
 
 Kind = ProcurementException.Kind
 State = ProcurementException.State
@@ -224,7 +228,7 @@ def acknowledgements_overdue_raise(*, source: Source) -> list[ProcurementExcepti
 
 def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now) -> None:
     """Fold an accepted proposal into a new PO revision and resolve its open exceptions."""
-    lines = _lock_lines(cr.po_id)
+    lines = lock_po_for_revision(POLine.objects.filter(po_id=cr.po_id))
     order = lines[0].po
     current = po_as_input(order, lines, revision=order.revision + 1)
     line_input = next(line for line in current.lines if line.line_no == cr.po_line.line_no)
@@ -303,15 +307,6 @@ def _open_locked(exception_id: int) -> ProcurementException:
     if not exc.is_open:
         raise InvalidAction(f"exception {exception_id} is already {exc.state}")
     return exc
-
-
-def _lock_lines(po_id: int) -> list[POLine]:
-    return list(
-        POLine.objects.select_related("po", "po__company", "po__supplier", "po__ship_to", "po__buyer", "item")
-        .select_for_update(of=("self", "po"))
-        .filter(po_id=po_id)
-        .order_by("id")
-    )
 
 
 def _resolve(queryset, resolution: str, source: Source, note: str, now, state: str = State.RESOLVED) -> None:

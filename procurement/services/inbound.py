@@ -13,10 +13,11 @@ from django.utils import timezone
 from gateway.correlation import get_correlation_id, new_correlation_id
 from procurement.models import InboundDocument
 
-from .common import RecordResult, Source, webhook_rows
 from .errors import ProcurementError
+from .notify import webhook_rows
 from .outbox import outbox_write
 from .refusals import records_refusals
+from .sources import RecordResult, Source
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,16 @@ from procurement.models import (
 from procurement.models.fields import AMOUNT_LIMIT, PRICE_LIMIT, QUANTITY_LIMIT
 
 from . import tolerance
+from .audit import audit_event
 from .bulk import rows_update
-from .common import RecordResult, Source, audit_event, exception_draft, exception_notifications, num
 from .errors import DocumentRefused
 from .lines import lines_locked, supplier_lines
+from .notify import exception_notifications
 from .outbox import outbox_write
+from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
+from .sources import RecordResult, Source
+from .values import num
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity

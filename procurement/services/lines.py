@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from procurement.models import Company, POLine, ProcurementException
 
-from .common import Source, lock_po_lines
 from .errors import DocumentRefused
+from .locking import lock_po_lines
 from .refusals import refusal_recorded
+from .sources import Source
 
 Kind = ProcurementException.Kind
 

@@ -27,11 +27,15 @@ from procurement.models import (
 from procurement.models.fields import PRICE_LIMIT, QUANTITY_LIMIT
 from suppliers.models import Supplier
 
+from .audit import audit_event
 from .closing import exceptions_close
-from .common import RecordResult, Source, audit_event, jsonable, supplier_notifications
 from .errors import DocumentRefused, NotFound
+from .locking import lock_po_for_revision
+from .notify import supplier_notifications
 from .outbox import outbox_write
 from .refusals import records_refusals, refusal_recorded
+from .sources import RecordResult, Source
+from .values import jsonable
 
 LINE_FIELDS = (
     "part_number",
@@ -176,12 +180,7 @@ def proposal_applied(line: POLineInput, proposed: dict) -> POLineInput | None:
 
 
 def _change_locked(*, po: PurchaseOrderInput, source: Source, company: Company, revision_source: str) -> RecordResult:
-    lines = list(
-        POLine.objects.select_related("po", "po__company", "po__supplier", "po__ship_to", "po__buyer", "item")
-        .select_for_update(of=("self", "po"))
-        .filter(po__company=company, po__number=po.number)
-        .order_by("id")
-    )
+    lines = lock_po_for_revision(POLine.objects.filter(po__company=company, po__number=po.number))
     if not lines:
         raise refusal_recorded(
             source=source,

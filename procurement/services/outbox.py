@@ -27,8 +27,9 @@ from django.utils.module_loading import import_string
 from gateway.correlation import correlation_scope
 from procurement.models import AuditEvent, DeliveryAttempt, OutboundMessage
 
-from .common import Source, audit_event
+from .audit import audit_event
 from .errors import InvalidAction, NotFound
+from .sources import Source
 
 log = logging.getLogger(__name__)
 

@@ -24,13 +24,14 @@ from procurement.models import (
 )
 from procurement.models.fields import QUANTITY_LIMIT
 
+from .audit import audit_event
 from .bulk import rows_update
 from .closing import exceptions_close
-from .common import RecordResult, Source, audit_event
 from .errors import DocumentRefused, NotFound
 from .invoices import quantity_reference
 from .lines import lines_locked
 from .refusals import records_refusals, refusal_recorded
+from .sources import RecordResult, Source
 
 Kind = ProcurementException.Kind
 

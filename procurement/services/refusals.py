@@ -13,8 +13,9 @@ from typing import Any, ParamSpec, TypeVar
 
 from procurement.models import Company, ProcurementException
 
-from .common import Source, exception_draft, exception_raise
 from .errors import DocumentRefused
+from .raising import exception_draft, exception_raise
+from .sources import Source
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity

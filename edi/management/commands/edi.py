@@ -15,7 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from edi import inbound
 from procurement.models import AuditEvent, InboundDocument
-from procurement.services.common import Source, audit_event
+from procurement.services.audit import audit_event
+from procurement.services.sources import Source
 from suppliers.models import TradingPartner
 
 
