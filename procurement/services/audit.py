@@ -42,3 +42,8 @@ def audit_event(
         before=jsonable(before),
         after=jsonable(after),
     )
+
+
+def audit_write(events: list[AuditEvent]) -> None:
+    """Write audit rows collected during one write, in one statement. The trail is append-only."""
+    AuditEvent.objects.bulk_create(events)

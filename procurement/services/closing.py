@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from procurement.models import AuditEvent, ProcurementException
+from procurement.models import ProcurementException
 
-from .audit import audit_event
+from .audit import audit_event, audit_write
 from .notify import webhook_rows
 from .outbox import outbox_write
 from .sources import Source
@@ -60,7 +60,7 @@ def exceptions_close(
                 po=exc.po,
             )
         )
-    AuditEvent.objects.bulk_create(
+    audit_write(
         [
             audit_event(
                 source=source,

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from procurement.models import (
-    AuditEvent,
     ChangeRequest,
     Invoice,
     POLine,
@@ -17,12 +16,13 @@ from procurement.models import (
     PurchaseOrder,
 )
 
-from .audit import audit_event
+from .audit import audit_event, audit_write
 from .closing import exceptions_close
+from .documents import orders_touch
 from .errors import InvalidAction, NotFound
 from .locking import lock_po_for_revision
 from .notify import supplier_notifications
-from .orders import _change_locked, po_as_input, proposal_applied
+from .orders import po_as_input, proposal_applied, purchase_order_revise
 from .outbox import outbox_write
 from .raising import exception_draft
 from .sources import Source
@@ -63,7 +63,7 @@ def exception_accept(*, exception_id: int, source: Source, note: str = "") -> Pr
     else:
         if exc.invoice_id and exc.po_line_id:
             POLine.objects.filter(pk=exc.po_line_id).update(match_state=POLine.MatchState.OVERRIDDEN)
-            PurchaseOrder.objects.filter(pk=exc.po_id).update(updated_at=now)  # the line's match status changed
+            orders_touch([exc.po_id], now=now)  # the line's match status changed
         _resolve(ProcurementException.objects.filter(pk=exc.pk), Resolution.ACCEPTED, source, note, now)
         if exc.invoice_id:
             _release_invoice_if_clear(exc.invoice_id)
@@ -243,7 +243,7 @@ def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now) -> None:
     cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.ACCEPTED, source.user, now
     cr.resulting_revision = order.revision + 1
     cr.save(update_fields=["state", "decided_by", "decided_at", "resulting_revision"])
-    _change_locked(
+    purchase_order_revise(
         po=dataclasses.replace(current, lines=new_lines),
         source=source,
         company=order.company,
@@ -265,8 +265,8 @@ def _proposal_decline(cr: ChangeRequest, source: Source, now) -> None:
         promised_date=None,
         backordered_quantity=0,
     )
-    PurchaseOrder.objects.filter(pk=cr.po_id).update(updated_at=now)  # readers syncing by updated_since see it
-    AuditEvent.objects.bulk_create(
+    orders_touch([cr.po_id], now=now)  # readers syncing by updated_since see it
+    audit_write(
         [
             audit_event(
                 source=source,
@@ -321,7 +321,7 @@ def _release_invoice_if_clear(invoice_id: int) -> None:
 
 
 def _audit(source: Source, action: str, exc: ProcurementException, before, after) -> None:
-    AuditEvent.objects.bulk_create(
+    audit_write(
         [
             audit_event(
                 source=source,

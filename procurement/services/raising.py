@@ -9,9 +9,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from procurement.models import AuditEvent, Company, ProcurementException
+from procurement.models import Company, ProcurementException
 
-from .audit import audit_event
+from .audit import audit_event, audit_write
 from .sources import Source
 from .values import jsonable
 
@@ -97,7 +97,7 @@ def exception_raise(
                 draft.save()
         except IntegrityError:
             return ProcurementException.objects.open().get(dedup_key=draft.dedup_key)
-        AuditEvent.objects.bulk_create(
+        audit_write(
             [
                 audit_event(
                     source=source,

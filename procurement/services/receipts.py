@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
@@ -12,7 +13,6 @@ from django.utils import timezone
 from procurement import inputs
 from procurement.inputs import ReceiptInput
 from procurement.models import (
-    AuditEvent,
     Company,
     Invoice,
     POLine,
@@ -24,9 +24,10 @@ from procurement.models import (
 )
 from procurement.models.fields import QUANTITY_LIMIT
 
-from .audit import audit_event
+from .audit import audit_event, audit_write
 from .bulk import rows_update
 from .closing import exceptions_close
+from .documents import document_replay, orders_touch
 from .errors import DocumentRefused, NotFound
 from .invoices import quantity_reference
 from .lines import lines_locked
@@ -119,7 +120,7 @@ def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
                 )
         cleared = _clear_quantity_holds(company, touched, source, now) if company.three_way_match else []
         rows_update(touched, ["received_quantity", "rejected_quantity", "match_state"])
-        AuditEvent.objects.bulk_create(
+        audit_write(
             [
                 audit_event(
                     source=source,
@@ -138,13 +139,19 @@ def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
                 )
             ]
         )
-        PurchaseOrder.objects.filter(pk=order.pk).update(updated_at=now)
+        orders_touch([order.pk], now=now)
     return RecordResult("applied", record)
 
 
-def _again(existing: Receipt, receipt: ReceiptInput, digest: str, source: Source, order, now) -> RecordResult:
-    if existing.fingerprint != digest:
-        raise refusal_recorded(
+def _again(
+    existing: Receipt, receipt: ReceiptInput, digest: str, source: Source, order: PurchaseOrder, now: dt.datetime
+) -> RecordResult:
+    """A receipt sent again: a duplicate, or its financial posting when it now says ``posted``."""
+    replay = document_replay(
+        record=existing,
+        stored_fingerprint=existing.fingerprint,
+        digest=digest,
+        refuse=lambda: refusal_recorded(
             source=source,
             company=existing.company,
             po=order,
@@ -152,12 +159,13 @@ def _again(existing: Receipt, receipt: ReceiptInput, digest: str, source: Source
             code="conflict",
             message=f"receipt {receipt.receipt_number} was already recorded with different lines",
             dedup_key=f"dup_receipt:{existing.pk}:{digest}",
-        )
+        ),
+    )
     if receipt.posted and existing.posting_status != Receipt.PostingStatus.POSTED:
         existing.posting_status = Receipt.PostingStatus.POSTED
         existing.posted_at = now
         existing.save(update_fields=["posting_status", "posted_at"])
-        AuditEvent.objects.bulk_create(
+        audit_write(
             [
                 audit_event(
                     source=source,
@@ -173,10 +181,10 @@ def _again(existing: Receipt, receipt: ReceiptInput, digest: str, source: Source
             ]
         )
         return RecordResult("applied", existing)
-    return RecordResult("duplicate", existing)
+    return replay
 
 
-def _clear_quantity_holds(company: Company, touched: list[POLine], source: Source, now) -> list[int]:
+def _clear_quantity_holds(company: Company, touched: list[POLine], source: Source, now: dt.datetime) -> list[int]:
     """Clear 3-way quantity mismatches that the goods now received cover; release invoices left clean."""
     by_pk = {line.pk: line for line in touched}
     pending = list(

@@ -11,24 +11,29 @@ from django.utils import timezone
 from procurement import inputs
 from procurement.inputs import ShipmentInput
 from procurement.models import (
-    AuditEvent,
     POLine,
     ProcurementException,
-    PurchaseOrder,
     Shipment,
     ShipmentLine,
     ShipmentPack,
     UomConversion,
 )
 from procurement.models.fields import QUANTITY_LIMIT
+from suppliers.models import Supplier
 
 from . import tolerance
-from .audit import audit_event
+from .audit import audit_event, audit_write
 from .bulk import rows_update
+from .documents import (
+    document_replay,
+    exceptions_audited,
+    exceptions_create,
+    exceptions_not_open,
+    exceptions_notify,
+    orders_touch,
+)
 from .errors import DocumentRefused
 from .lines import lines_locked, supplier_lines
-from .notify import exception_notifications
-from .outbox import outbox_write
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
 from .sources import RecordResult, Source
@@ -39,7 +44,7 @@ Severity = ProcurementException.Severity
 
 
 @records_refusals
-def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> RecordResult:
+def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Source) -> RecordResult:
     """Record a ship notice from ``supplier``; its lines may reference several of its POs.
 
     Adds to each line's shipped quantity and checks it against the confirmed quantity (or the
@@ -62,16 +67,19 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
         orders = {line.po_id: line.po for line in lines.values()}
         company = next(iter(orders.values())).company
         if existing is not None:
-            if existing.fingerprint == digest:
-                return RecordResult("duplicate", existing)
-            raise refusal_recorded(
-                source=source,
-                company=company,
-                supplier=supplier,
-                kind=Kind.DUPLICATE_DOCUMENT,
-                code="conflict",
-                message=f"{document} was already received with different content; use a new shipment id",
-                dedup_key=f"dup_asn:{supplier.pk}:{shipment.shipment_id}:{digest}",
+            return document_replay(
+                record=existing,
+                stored_fingerprint=existing.fingerprint,
+                digest=digest,
+                refuse=lambda: refusal_recorded(
+                    source=source,
+                    company=company,
+                    supplier=supplier,
+                    kind=Kind.DUPLICATE_DOCUMENT,
+                    code="conflict",
+                    message=f"{document} was already received with different content; use a new shipment id",
+                    dedup_key=f"dup_asn:{supplier.pk}:{shipment.shipment_id}:{digest}",
+                ),
             )
         now = timezone.now()
         record = Shipment.objects.create(
@@ -120,21 +128,10 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
                     code="invalid",
                 )
             drafts += _findings(line, supplier, rules, company, record, source, now)
-        open_keys = (
-            set(
-                ProcurementException.objects.open()
-                .filter(dedup_key__in=[d.dedup_key for d in drafts])
-                .values_list("dedup_key", flat=True)
-            )
-            if drafts
-            else set()
-        )
-        drafts = [d for d in drafts if d.dedup_key not in open_keys]
         rows_update(touched, ["shipped_quantity"])
-        if drafts:
-            ProcurementException.objects.bulk_create(drafts)
+        drafts = exceptions_create(exceptions_not_open(drafts))
         key = f"{source.channel}:{supplier.code}:{shipment.shipment_id}"
-        AuditEvent.objects.bulk_create(
+        audit_write(
             [
                 audit_event(
                     source=source,
@@ -154,26 +151,10 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
                 )
                 for order in orders.values()
             ]
-            + [
-                audit_event(
-                    source=source,
-                    action="exception.raised",
-                    obj=d,
-                    company=company,
-                    po=orders[d.po_id],
-                    document_key=key,
-                    after={"kind": d.kind, "severity": d.severity, "evidence": d.evidence},
-                    now=now,
-                )
-                for d in drafts
-            ]
+            + exceptions_audited(drafts, source=source, company=company, orders=orders, document_key=key, now=now)
         )
-        outbox_write(
-            exception_notifications(
-                drafts=drafts, orders=orders, document=document, key=f"asn:{record.pk}", source=source
-            )
-        )
-        PurchaseOrder.objects.filter(pk__in=orders).update(updated_at=now)
+        exceptions_notify(raised=drafts, orders=orders, document=document, key=f"asn:{record.pk}", source=source)
+        orders_touch(orders, now=now)
     return RecordResult("applied", record, drafts)
 
 
