@@ -1,10 +1,13 @@
 """The buyer's screens for now: the procurement record, the exception queue and the outbox."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
 from . import models, services
+from .models.exceptions import ExceptionQuerySet
 from .services import ProcurementError, Source
 
 
@@ -118,7 +121,7 @@ class ExceptionAdmin(ReadOnlyAdmin):
     list_select_related = ("supplier", "owner")
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        queryset = cast(ExceptionQuerySet, super().get_queryset(request))  # the model's manager makes one
         return queryset if request.GET.get("state__exact") else queryset.open()
 
     def _run(self, request, queryset, label: str, call) -> None:

@@ -364,7 +364,7 @@ def _validate(ack: AcknowledgementInput) -> None:
         seen.add(line.line_no)
 
 
-def _lock_po_lines(supplier, ack: AcknowledgementInput, source: Source) -> list[POLine]:
+def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: Source) -> list[POLine]:
     """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
     lines = lock_po_lines(supplier_lines(supplier, ack.company).filter(po__number=ack.po_number))
     if not lines:
@@ -401,7 +401,9 @@ def _lock_po_lines(supplier, ack: AcknowledgementInput, source: Source) -> list[
     return lines
 
 
-def _plan(lines: list[POLine], ack: AcknowledgementInput, supplier, rules, source: Source) -> list[_LinePlan]:
+def _plan(
+    lines: list[POLine], ack: AcknowledgementInput, supplier: Supplier, rules: tolerance.RuleSet, source: Source
+) -> list[_LinePlan]:
     answers = {a.line_no: a for a in ack.lines}
     default = {
         inputs.ACK_ACCEPTED: inputs.LINE_ACCEPT,
@@ -422,7 +424,7 @@ def _plan(lines: list[POLine], ack: AcknowledgementInput, supplier, rules, sourc
     return plans
 
 
-def _plan_line(line: POLine, answer: AckLineInput, supplier, rules) -> _LinePlan:
+def _plan_line(line: POLine, answer: AckLineInput, supplier: Supplier, rules: tolerance.RuleSet) -> _LinePlan:
     """What the answer proposes against the buyer's terms, and which of it breaks tolerance."""
     plan = _LinePlan(line=line, answer=answer)
     response = answer.response

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.db.models import QuerySet
+
 from procurement.models import ProcurementException
 
 from .audit import audit_event, audit_write
@@ -11,12 +15,12 @@ from .sources import Source
 
 
 def exceptions_close(
-    queryset,
+    queryset: QuerySet[ProcurementException],
     *,
     resolution: str,
     source: Source,
     note: str,
-    now,
+    now: dt.datetime,
     state: str = ProcurementException.State.RESOLVED,
 ) -> list[ProcurementException]:
     """Close the open exceptions in ``queryset``, with an audit event and an ``exception.resolved`` webhook each.
@@ -44,8 +48,8 @@ def exceptions_close(
         visible = {
             "id": exc.pk,
             "kind": exc.kind,
-            "po_number": exc.po.number if exc.po_id else None,
-            "line_no": exc.po_line.line_no if exc.po_line_id else None,
+            "po_number": exc.po.number if exc.po is not None else None,
+            "line_no": exc.po_line.line_no if exc.po_line is not None else None,
             "message": exc.supplier_message,
             "resolution": resolution,
         }

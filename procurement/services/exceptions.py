@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from procurement.models import (
@@ -33,7 +37,7 @@ Resolution = ProcurementException.Resolution
 
 
 @transaction.atomic
-def exception_assign(*, exception_id: int, owner, source: Source) -> ProcurementException:
+def exception_assign(*, exception_id: int, owner: User, source: Source) -> ProcurementException:
     """Give an open exception to ``owner`` (a buyer). Audited; assigning twice to the same owner is a no-op."""
     exc = _open_locked(exception_id)
     before = {"owner": exc.owner_id, "state": exc.state}
@@ -61,9 +65,9 @@ def exception_accept(*, exception_id: int, source: Source, note: str = "") -> Pr
             raise InvalidAction(f"the proposal behind exception {exc.pk} is already {exc.change_request.state}")
         _proposal_accept(exc.change_request, source, note, now)
     else:
-        if exc.invoice_id and exc.po_line_id:
-            POLine.objects.filter(pk=exc.po_line_id).update(match_state=POLine.MatchState.OVERRIDDEN)
-            orders_touch([exc.po_id], now=now)  # the line's match status changed
+        if exc.invoice_id and exc.po_line is not None:
+            POLine.objects.filter(pk=exc.po_line.pk).update(match_state=POLine.MatchState.OVERRIDDEN)
+            orders_touch([exc.po_line.po_id], now=now)  # the line's match status changed
         _resolve(ProcurementException.objects.filter(pk=exc.pk), Resolution.ACCEPTED, source, note, now)
         if exc.invoice_id:
             _release_invoice_if_clear(exc.invoice_id)
@@ -198,9 +202,9 @@ def acknowledgements_overdue_raise(*, source: Source) -> list[ProcurementExcepti
         .distinct()
     )
     for order in candidates:
-        due = order.published_at + timezone.timedelta(hours=order.company.ack_due_hours)
+        due = order.published_at + dt.timedelta(hours=order.company.ack_due_hours)
         latest_change = order.revisions.order_by("-revision").values_list("created_at", flat=True).first()
-        due = max(due, (latest_change or order.published_at) + timezone.timedelta(hours=order.company.ack_due_hours))
+        due = max(due, (latest_change or order.published_at) + dt.timedelta(hours=order.company.ack_due_hours))
         if due > now:
             continue
         key = f"{Kind.ACK_OVERDUE}:{order.pk}:{order.revision}"
@@ -226,7 +230,7 @@ def acknowledgements_overdue_raise(*, source: Source) -> list[ProcurementExcepti
     return raised
 
 
-def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now) -> None:
+def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now: dt.datetime) -> None:
     """Fold an accepted proposal into a new PO revision and resolve its open exceptions."""
     lines = lock_po_for_revision(POLine.objects.filter(po_id=cr.po_id))
     order = lines[0].po
@@ -252,7 +256,7 @@ def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now) -> None:
     _resolve(ProcurementException.objects.open().filter(change_request=cr), Resolution.ACCEPTED, source, note, now)
 
 
-def _proposal_decline(cr: ChangeRequest, source: Source, now) -> None:
+def _proposal_decline(cr: ChangeRequest, source: Source, now: dt.datetime) -> None:
     cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.DECLINED, source.user, now
     cr.save(update_fields=["state", "decided_by", "decided_at"])
     # The line is back on the buyer's terms and awaits a new answer; nothing the supplier
@@ -309,7 +313,14 @@ def _open_locked(exception_id: int) -> ProcurementException:
     return exc
 
 
-def _resolve(queryset, resolution: str, source: Source, note: str, now, state: str = State.RESOLVED) -> None:
+def _resolve(
+    queryset: QuerySet[ProcurementException],
+    resolution: str,
+    source: Source,
+    note: str,
+    now: dt.datetime,
+    state: str = State.RESOLVED,
+) -> None:
     exceptions_close(queryset, resolution=resolution, source=source, note=note, now=now, state=state)
 
 
@@ -320,7 +331,7 @@ def _release_invoice_if_clear(invoice_id: int) -> None:
         )
 
 
-def _audit(source: Source, action: str, exc: ProcurementException, before, after) -> None:
+def _audit(source: Source, action: str, exc: ProcurementException, before: Any, after: Any) -> None:
     audit_write(
         [
             audit_event(

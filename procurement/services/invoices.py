@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from procurement import inputs
-from procurement.inputs import InvoiceInput
+from procurement.inputs import InvoiceInput, InvoiceLineInput
 from procurement.models import (
     Invoice,
     InvoiceLine,
@@ -114,8 +114,8 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: Source)
         # A PO line billed on two invoice lines is matched once: one exception, one reason, per deviation.
         reasons = list(dict.fromkeys(f.reason for f in findings))
         findings = list({f.dedup_key: f for f in reversed(findings)}.values())[::-1]
-        for line in {lines[(invoice.po_number, g.line_no)] for g in invoice.lines}:
-            line.invoiced_quantity += billed[line.pk]
+        for po_line in {lines[(invoice.po_number, g.line_no)] for g in invoice.lines}:
+            po_line.invoiced_quantity += billed[po_line.pk]
         InvoiceLine.objects.bulk_create(invoice_lines)
         rows_update(list({line.pk: line for line in lines.values()}.values()), ["invoiced_quantity", "match_state"])
         statuses = {il.match_status for il in invoice_lines}
@@ -290,9 +290,11 @@ def quantity_reference(line: POLine, three_way: bool) -> Decimal:
     return line.quantity
 
 
-def _match(line: POLine, given, billed: Decimal, rules, supplier) -> tuple[str, list[tuple[str, str, dict]]]:
+def _match(
+    line: POLine, given: InvoiceLineInput, billed: Decimal, rules: tolerance.RuleSet, supplier: Supplier
+) -> tuple[str, list[tuple[str, str, dict]]]:
     company = line.po.company
-    found = []
+    found: list[tuple[str, str, dict]] = []
     status = "matched"
     price = tolerance.evaluate(
         rules.limits("invoice_price", supplier_id=supplier.pk, item_id=line.item_id),

@@ -163,7 +163,7 @@ def exception_notifications(
             "id": d.pk,
             "kind": d.kind,
             "po_number": orders[d.po_id].number if d.po_id else None,
-            "line_no": d.po_line.line_no if d.po_line_id else None,
+            "line_no": d.po_line.line_no if d.po_line_id else None,  # type: ignore[union-attr]
             "message": d.supplier_message,
         }
         for d in drafts

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -265,7 +265,7 @@ def purchase_order_revise(
     return RecordResult("applied", order)
 
 
-def _header_parties_revised(order: PurchaseOrder, po: PurchaseOrderInput) -> tuple[Plant, AbstractBaseUser | None]:
+def _header_parties_revised(order: PurchaseOrder, po: PurchaseOrderInput) -> tuple[Plant, User | None]:
     """The ship-to plant and buyer the new revision names; a revision cannot move the PO to another supplier."""
     if po.supplier != order.supplier.code:
         raise DocumentRefused(
@@ -368,7 +368,7 @@ def _reset_supplier_answer(line: POLine, *, accepted: bool) -> None:
     line.proposal = {}
 
 
-def _supersede_proposals(line_ids: list[int], *, source: Source, now, note: str) -> None:
+def _supersede_proposals(line_ids: list[int], *, source: Source, now: dt.datetime, note: str) -> None:
     ChangeRequest.objects.filter(po_line_id__in=line_ids, state=ChangeRequest.State.PROPOSED).update(
         state=ChangeRequest.State.SUPERSEDED, decided_at=now
     )
@@ -455,7 +455,7 @@ def _validate(po: PurchaseOrderInput) -> None:
             raise DocumentRefused(f"PO {po.number} line {line.line_no}: price cannot be negative", code="invalid")
 
 
-def _resolve_parties(po: PurchaseOrderInput):
+def _resolve_parties(po: PurchaseOrderInput) -> tuple[Company, Supplier, Plant, User | None]:
     company = Company.objects.filter(code=po.company).first()
     if company is None:
         raise NotFound(f"company {po.company!r} is not known", code="unknown_company")
@@ -468,7 +468,7 @@ def _resolve_parties(po: PurchaseOrderInput):
     return company, supplier, plant, _buyer(po.buyer)
 
 
-def _buyer(name: str):
+def _buyer(name: str) -> User | None:
     """The buyer named by username or e-mail; None when empty or unknown (the PO is then unassigned)."""
     if not name:
         return None

@@ -62,7 +62,7 @@ def exception_draft(
         company=company,
         kind=kind,
         severity=severity,
-        severity_rank=ProcurementException.SEVERITY_RANK[severity],
+        severity_rank=ProcurementException.SEVERITY_RANK[Severity(severity)],
         dedup_key=dedup_key[:200],
         summary=summary[:300],
         supplier_message=supplier_message,

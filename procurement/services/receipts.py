@@ -186,7 +186,7 @@ def _again(
 
 def _clear_quantity_holds(company: Company, touched: list[POLine], source: Source, now: dt.datetime) -> list[int]:
     """Clear 3-way quantity mismatches that the goods now received cover; release invoices left clean."""
-    by_pk = {line.pk: line for line in touched}
+    by_pk: dict[int | None, POLine] = {line.pk: line for line in touched}
     pending = list(
         ProcurementException.objects.open().filter(kind=Kind.INVOICE_QUANTITY_MISMATCH, po_line_id__in=by_pk)
     )

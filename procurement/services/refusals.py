@@ -20,7 +20,7 @@ from .sources import Source
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
 
-REFUSAL_SEVERITY = {
+REFUSAL_SEVERITY: dict[str, str] = {
     Kind.DUPLICATE_INVOICE: Severity.FINANCIAL_MISMATCH,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from procurement import inputs
 from procurement.inputs import ShipmentInput
 from procurement.models import (
+    Company,
     POLine,
     ProcurementException,
     Shipment,
@@ -158,7 +160,16 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Sour
     return RecordResult("applied", record, drafts)
 
 
-def _findings(line: POLine, supplier, rules, company, record: Shipment, source: Source, now) -> list:
+def _findings(
+    line: POLine,
+    supplier: Supplier,
+    rules: tolerance.RuleSet,
+    company: Company,
+    record: Shipment,
+    source: Source,
+    now: dt.datetime,
+) -> list[ProcurementException]:
+    """What one line's new shipped total deviates from: the confirmed quantity, and acknowledgement first."""
     drafts = []
     target = (
         Decimal("0")
@@ -209,7 +220,7 @@ def _findings(line: POLine, supplier, rules, company, record: Shipment, source: 
     return drafts
 
 
-def _in_po_units(shipment: ShipmentInput, lines: dict) -> list[tuple[POLine, Decimal]]:
+def _in_po_units(shipment: ShipmentInput, lines: dict[tuple[str, str], POLine]) -> list[tuple[POLine, Decimal]]:
     """Each shipped quantity in its PO line's unit (a supplier may ship cases against a PO in each)."""
     foreign = {
         lines[(s.po_number, s.line_no)].item_id

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
 from procurement.models import InboundDocument, ProcurementException
 
@@ -16,14 +16,15 @@ class Source:
 
     channel: str
     label: str
-    actor: AbstractBaseUser | None = None
+    actor: AbstractBaseUser | AnonymousUser | None = None
     correlation_id: str = ""
     document: InboundDocument | None = None
 
     @property
-    def user(self) -> AbstractBaseUser | None:
+    def user(self) -> User | None:
         """The signed-in person behind the write, to record as its actor; None for systems and anonymous."""
-        return self.actor if self.actor is not None and self.actor.is_authenticated else None
+        # Only an instance of the user model is authenticated (``AnonymousUser`` never is).
+        return cast(User, self.actor) if self.actor is not None and self.actor.is_authenticated else None
 
 
 @dataclass

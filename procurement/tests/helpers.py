@@ -240,7 +240,7 @@ class WebhookServer:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
+        host, port = str(self.server.server_address[0]), self.server.server_address[1]
         return f"http://{host}:{port}/hooks/gateway"
 
     def __enter__(self) -> WebhookServer:
