@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 from procurement import selectors
 from procurement.models import OutboundMessage, ProcurementException
 from procurement.services import (
-    Source,
+    WriteSource,
     acknowledgement_record,
     address_is_public,
     inbound_document_apply,
@@ -305,7 +305,7 @@ class AcknowledgementCreate(_DocumentPost):
     document_type = "acknowledgement"
     input_serializer = s.AcknowledgementIn
 
-    def apply(self, source: Source, ack):
+    def apply(self, source: WriteSource, ack):
         return acknowledgement_record(supplier=self.request.auth.supplier, ack=ack, source=source)
 
 
@@ -322,7 +322,7 @@ class ShipmentCreate(_DocumentPost):
     document_type = "shipment"
     input_serializer = s.ShipmentIn
 
-    def apply(self, source: Source, shipment):
+    def apply(self, source: WriteSource, shipment):
         return shipment_record(supplier=self.request.auth.supplier, shipment=shipment, source=source)
 
 
@@ -351,7 +351,7 @@ class Invoices(_DocumentPost, generics.ListAPIView):
     def post(self, request):
         return super().post(request)
 
-    def apply(self, source: Source, invoice):
+    def apply(self, source: WriteSource, invoice):
         return invoice_record(supplier=self.request.auth.supplier, invoice=invoice, source=source)
 
 
@@ -714,7 +714,7 @@ class WebhookRedeliver(_WebhookAction):
         def redeliver(request):
             subscription = self.subscription(request, pk)
             message = get_object_or_404(OutboundMessage, pk=delivery_id, subscription_ref=subscription.pk)
-            source = Source(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)
+            source = WriteSource(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)
             message = outbox_message_retry(message_id=message.pk, source=source, redeliver=True)
             return Response(DeliveryOut(message).data, status=status.HTTP_202_ACCEPTED)
 
@@ -766,7 +766,7 @@ class WebhookRedeliverMatching(_WebhookAction):
                 matching = matching.filter(created_at__gte=wanted["created_after"])
             if "created_before" in wanted:
                 matching = matching.filter(created_at__lt=wanted["created_before"])
-            source = Source(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)
+            source = WriteSource(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)
             with transaction.atomic():
                 # Locked and still dead: one another call or the worker is busy with is left to it.
                 batch = matching.select_for_update(skip_locked=True).order_by("created_at", "id")[:REDELIVER_BATCH]

@@ -144,6 +144,6 @@ def delivery_finished(message: OutboundMessage, succeeded: bool) -> None:
 
 
 def _system_source():
-    from procurement.services import Source
+    from procurement.services import WriteSource
 
-    return Source(channel="system", label="webhook monitor")
+    return WriteSource(channel="system", label="webhook monitor")

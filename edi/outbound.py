@@ -21,7 +21,7 @@ from procurement import inputs
 from procurement.models import OutboundMessage, PORevision
 from procurement.services.notify import outbound_message
 from procurement.services.outbox import RenderedFile, outbox_write
-from procurement.services.sources import Source
+from procurement.services.sources import WriteSource
 from suppliers.models import TradingPartner
 
 
@@ -162,7 +162,7 @@ def render_stored(message: OutboundMessage) -> RenderedFile:
 
 
 def reply_write(
-    *, partner: TradingPartner, kind: str, content_for, source: Source, answering: Interchange
+    *, partner: TradingPartner, kind: str, content_for, source: WriteSource, answering: Interchange
 ) -> Interchange:
     """Allocate control numbers, write a 997/999/TA1 answer, record it and deliver it to the partner's outbox.
 

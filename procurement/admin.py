@@ -8,11 +8,11 @@ from django.contrib.admin.helpers import ActionForm
 
 from . import models, services
 from .models.exceptions import ExceptionQuerySet
-from .services import ProcurementError, Source
+from .services import ProcurementError, WriteSource
 
 
-def _source(request) -> Source:
-    return Source(
+def _source(request) -> WriteSource:
+    return WriteSource(
         channel="admin",
         label=f"buyer {request.user.get_username()}",
         actor=request.user,

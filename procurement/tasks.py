@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from procurement import services
 from procurement.models import OutboundMessage
-from procurement.services import Source
+from procurement.services import WriteSource
 from procurement.services.outbox import outbox_digests_deliver
 
 
@@ -40,5 +40,5 @@ def outbox_dispatch_due() -> int:
 @shared_task(name="procurement.tasks.acknowledgements_overdue_check", ignore_result=True)
 def acknowledgements_overdue_check() -> int:
     """Raise an exception for each PO revision whose acknowledgement is overdue."""
-    source = Source(channel="system", label="scheduler")
+    source = WriteSource(channel="system", label="scheduler")
     return len(services.acknowledgements_overdue_raise(source=source))

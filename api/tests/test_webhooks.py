@@ -19,7 +19,7 @@ from api.webhooks import verify
 from procurement import factories
 from procurement.models import AuditEvent, DeliveryAttempt, OutboundMessage, ProcurementException
 from procurement.services import (
-    Source,
+    WriteSource,
     address_is_public,
     exception_dismiss,
     outbox_message_deliver,
@@ -351,7 +351,7 @@ def trigger_exception_resolved(env):
     env.owner.post("/api/v1/acknowledgements/", price_change_ack())
     exception_dismiss(
         exception_id=ProcurementException.objects.get().pk,
-        source=Source(channel="portal", label="buyer", actor=env.buyer),
+        source=WriteSource(channel="portal", label="buyer", actor=env.buyer),
         reason="INTERNAL NOTE",
     )
 
@@ -374,7 +374,7 @@ class Env:
     owner: object
     outsider: object
     system: object
-    erp: Source
+    erp: WriteSource
     buyer: object
 
 

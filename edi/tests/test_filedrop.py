@@ -13,7 +13,7 @@ from edi.models import FunctionalGroup, Interchange
 from edi.tasks import file_process
 from procurement import factories, inputs
 from procurement.models import Acknowledgement, InboundDocument, OutboundMessage, POLine, ProcurementException
-from procurement.services import Source, outbox_message_deliver, purchase_order_publish
+from procurement.services import WriteSource, outbox_message_deliver, purchase_order_publish
 from suppliers.models import Supplier, TradingPartner
 
 
@@ -29,7 +29,7 @@ def partner(db, tmp_path, settings):
         supplier=supplier, isa_qualifier="ZZ", isa_id="CASTINGS", gs_id="CASTINGS", folder="castings"
     )
     po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number="PO-4504", lines=2)
-    purchase_order_publish(po=po, source=Source(channel="system", label="ERP"))
+    purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
     return partner
 
 

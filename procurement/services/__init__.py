@@ -21,7 +21,7 @@ from .orders import purchase_order_change, purchase_order_publish
 from .outbox import address_is_public, outbox_due_ids, outbox_message_deliver, outbox_message_retry, url_port
 from .receipts import receipt_record
 from .shipments import shipment_record
-from .sources import RecordResult, Source
+from .sources import RecordResult, WriteSource
 
 __all__ = [
     "DocumentRefused",
@@ -29,7 +29,7 @@ __all__ = [
     "NotFound",
     "ProcurementError",
     "RecordResult",
-    "Source",
+    "WriteSource",
     "acknowledgement_record",
     "acknowledgements_overdue_raise",
     "address_is_public",

@@ -36,7 +36,7 @@ from .locking import lock_po_lines
 from .orders import po_as_input, proposal_applied, purchase_order_revise
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
-from .sources import RecordResult, Source
+from .sources import RecordResult, WriteSource
 from .values import jsonable, num
 
 Kind = ProcurementException.Kind
@@ -79,7 +79,7 @@ class _LinePlan:
 
 
 @records_refusals
-def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, source: Source) -> RecordResult:
+def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, source: WriteSource) -> RecordResult:
     """Record ``supplier``'s acknowledgement of one of its POs, whatever channel it came through.
 
     Every line response is stored with its raw code. A response that changes the buyer's terms
@@ -177,7 +177,9 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
     return RecordResult("applied", record, drafts)
 
 
-def _refuse_stale_revision(ack: AcknowledgementInput, order: PurchaseOrder, supplier: Supplier, source: Source) -> None:
+def _refuse_stale_revision(
+    ack: AcknowledgementInput, order: PurchaseOrder, supplier: Supplier, source: WriteSource
+) -> None:
     """An acknowledgement must answer the PO's current revision when it names one."""
     if ack.po_revision is not None and ack.po_revision != order.revision:
         raise refusal_recorded(
@@ -202,7 +204,7 @@ def _acknowledgement_create(
     plans: list[_LinePlan],
     header: str,
     digest: str,
-    source: Source,
+    source: WriteSource,
     now: dt.datetime,
 ) -> Acknowledgement:
     """The acknowledgement and its line responses, each with the raw code it was sent with."""
@@ -241,7 +243,7 @@ def _acknowledgement_create(
 
 
 def _previous_answers_supersede(
-    plans: list[_LinePlan], ack: AcknowledgementInput, source: Source, now: dt.datetime
+    plans: list[_LinePlan], ack: AcknowledgementInput, source: WriteSource, now: dt.datetime
 ) -> None:
     """A fresh answer on a line replaces what the previous answer proposed or raised.
 
@@ -299,7 +301,7 @@ def _findings_drafted(
     new_requests: list[tuple[_LinePlan, ChangeRequest]],
     order: PurchaseOrder,
     supplier: Supplier,
-    source: Source,
+    source: WriteSource,
     now: dt.datetime,
 ) -> list[ProcurementException]:
     """New proposals raise their findings (unless policy accepted them); so does a fresh hold."""
@@ -330,7 +332,7 @@ def _proposals_auto_accept(
     order: PurchaseOrder,
     lines: list[POLine],
     accepted: list[tuple[_LinePlan, ChangeRequest]],
-    source: Source,
+    source: WriteSource,
     now: dt.datetime,
 ) -> None:
     """Proposals within a tolerance that allows it are accepted at once, into a new PO revision."""
@@ -364,7 +366,7 @@ def _validate(ack: AcknowledgementInput) -> None:
         seen.add(line.line_no)
 
 
-def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: Source) -> list[POLine]:
+def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: WriteSource) -> list[POLine]:
     """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
     lines = lock_po_lines(supplier_lines(supplier, ack.company).filter(po__number=ack.po_number))
     if not lines:
@@ -402,7 +404,7 @@ def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: Source
 
 
 def _plan(
-    lines: list[POLine], ack: AcknowledgementInput, supplier: Supplier, rules: tolerance.RuleSet, source: Source
+    lines: list[POLine], ack: AcknowledgementInput, supplier: Supplier, rules: tolerance.RuleSet, source: WriteSource
 ) -> list[_LinePlan]:
     answers = {a.line_no: a for a in ack.lines}
     default = {
@@ -568,7 +570,7 @@ def _header_from_lines(ack: AcknowledgementInput, plans: list[_LinePlan]) -> str
     return inputs.ACK_ACCEPTED
 
 
-def _accept_proposals(order: PurchaseOrder, lines: list[POLine], plans: list[_LinePlan], source: Source) -> None:
+def _accept_proposals(order: PurchaseOrder, lines: list[POLine], plans: list[_LinePlan], source: WriteSource) -> None:
     """Fold proposals that policy accepts into a new PO revision, announced through the outbox."""
     current = po_as_input(order, lines, revision=order.revision + 1)
     accepted = {p.line.line_no: p.proposal for p in plans}

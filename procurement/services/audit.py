@@ -10,13 +10,13 @@ from django.utils import timezone
 
 from procurement.models import AuditEvent, Company, PurchaseOrder
 
-from .sources import Source
+from .sources import WriteSource
 from .values import jsonable
 
 
 def audit_event(
     *,
-    source: Source,
+    source: WriteSource,
     action: str,
     obj: models.Model,
     company: Company | None = None,

@@ -11,14 +11,14 @@ from procurement.models import ProcurementException
 from .audit import audit_event, audit_write
 from .notify import webhook_rows
 from .outbox import outbox_write
-from .sources import Source
+from .sources import WriteSource
 
 
 def exceptions_close(
     queryset: QuerySet[ProcurementException],
     *,
     resolution: str,
-    source: Source,
+    source: WriteSource,
     note: str,
     now: dt.datetime,
     state: str = ProcurementException.State.RESOLVED,

@@ -27,7 +27,7 @@ from .audit import audit_event
 from .errors import DocumentRefused
 from .notify import exception_notifications
 from .outbox import outbox_write
-from .sources import RecordResult, Source
+from .sources import RecordResult, WriteSource
 
 
 def document_replay(
@@ -69,7 +69,7 @@ def exceptions_create(drafts: list[ProcurementException]) -> list[ProcurementExc
 def exceptions_audited(
     raised: list[ProcurementException],
     *,
-    source: Source,
+    source: WriteSource,
     company: Company,
     orders: Mapping[int, PurchaseOrder],
     document_key: str,
@@ -100,7 +100,7 @@ def exceptions_notify(
     orders: dict[int, PurchaseOrder],
     document: str,
     key: str,
-    source: Source,
+    source: WriteSource,
 ) -> None:
     """Queue the buyer's e-mail and the ``exception.raised`` webhooks for what one document raised.
 

@@ -29,7 +29,7 @@ from .notify import supplier_notifications
 from .orders import po_as_input, proposal_applied, purchase_order_revise
 from .outbox import outbox_write
 from .raising import exception_draft
-from .sources import Source
+from .sources import WriteSource
 
 Kind = ProcurementException.Kind
 State = ProcurementException.State
@@ -37,7 +37,7 @@ Resolution = ProcurementException.Resolution
 
 
 @transaction.atomic
-def exception_assign(*, exception_id: int, owner: User, source: Source) -> ProcurementException:
+def exception_assign(*, exception_id: int, owner: User, source: WriteSource) -> ProcurementException:
     """Give an open exception to ``owner`` (a buyer). Audited; assigning twice to the same owner is a no-op."""
     exc = _open_locked(exception_id)
     before = {"owner": exc.owner_id, "state": exc.state}
@@ -50,7 +50,7 @@ def exception_assign(*, exception_id: int, owner: User, source: Source) -> Procu
 
 
 @transaction.atomic
-def exception_accept(*, exception_id: int, source: Source, note: str = "") -> ProcurementException:
+def exception_accept(*, exception_id: int, source: WriteSource, note: str = "") -> ProcurementException:
     """Accept what the exception is about.
 
     For a supplier's proposal: the change request is accepted and folded into a new PO revision,
@@ -76,7 +76,7 @@ def exception_accept(*, exception_id: int, source: Source, note: str = "") -> Pr
 
 
 @transaction.atomic
-def exception_reject(*, exception_id: int, source: Source, reason: str) -> ProcurementException:
+def exception_reject(*, exception_id: int, source: WriteSource, reason: str) -> ProcurementException:
     """Reject what the exception is about and tell the supplier why, through the outbox.
 
     For a proposal: the change request is declined and the line awaits a new answer on the
@@ -115,7 +115,7 @@ def exception_reject(*, exception_id: int, source: Source, reason: str) -> Procu
 
 
 @transaction.atomic
-def change_request_accept(*, change_request_id: int, source: Source, note: str = "") -> ChangeRequest:
+def change_request_accept(*, change_request_id: int, source: WriteSource, note: str = "") -> ChangeRequest:
     """Accept a supplier's proposal directly (one within tolerance raises no exception to act on).
 
     Same effect as accepting its exception: a new PO revision sent to the supplier; any open
@@ -128,7 +128,7 @@ def change_request_accept(*, change_request_id: int, source: Source, note: str =
 
 
 @transaction.atomic
-def change_request_decline(*, change_request_id: int, source: Source, reason: str) -> ChangeRequest:
+def change_request_decline(*, change_request_id: int, source: WriteSource, reason: str) -> ChangeRequest:
     """Decline a supplier's proposal directly and tell the supplier why; the buyer's terms stand."""
     if not reason.strip():
         raise InvalidAction("declining a proposal needs a reason the supplier can act on")
@@ -157,7 +157,7 @@ def change_request_decline(*, change_request_id: int, source: Source, reason: st
 
 
 @transaction.atomic
-def exception_dismiss(*, exception_id: int, source: Source, reason: str) -> ProcurementException:
+def exception_dismiss(*, exception_id: int, source: WriteSource, reason: str) -> ProcurementException:
     """Close an exception without acting on it; the reason is kept (internal, never shown to suppliers).
 
     The last open exception holding an invoice cannot be dismissed: that would leave the invoice
@@ -189,7 +189,7 @@ def exception_dismiss(*, exception_id: int, source: Source, reason: str) -> Proc
     return exc
 
 
-def acknowledgements_overdue_raise(*, source: Source) -> list[ProcurementException]:
+def acknowledgements_overdue_raise(*, source: WriteSource) -> list[ProcurementException]:
     """Raise one exception per PO revision still waiting for an acknowledgement past its company's due time.
 
     Idempotent: a PO revision already flagged (open or not) is not flagged again.
@@ -230,7 +230,7 @@ def acknowledgements_overdue_raise(*, source: Source) -> list[ProcurementExcepti
     return raised
 
 
-def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now: dt.datetime) -> None:
+def _proposal_accept(cr: ChangeRequest, source: WriteSource, note: str, now: dt.datetime) -> None:
     """Fold an accepted proposal into a new PO revision and resolve its open exceptions."""
     lines = lock_po_for_revision(POLine.objects.filter(po_id=cr.po_id))
     order = lines[0].po
@@ -256,7 +256,7 @@ def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now: dt.datet
     _resolve(ProcurementException.objects.open().filter(change_request=cr), Resolution.ACCEPTED, source, note, now)
 
 
-def _proposal_decline(cr: ChangeRequest, source: Source, now: dt.datetime) -> None:
+def _proposal_decline(cr: ChangeRequest, source: WriteSource, now: dt.datetime) -> None:
     cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.DECLINED, source.user, now
     cr.save(update_fields=["state", "decided_by", "decided_at"])
     # The line is back on the buyer's terms and awaits a new answer; nothing the supplier
@@ -316,7 +316,7 @@ def _open_locked(exception_id: int) -> ProcurementException:
 def _resolve(
     queryset: QuerySet[ProcurementException],
     resolution: str,
-    source: Source,
+    source: WriteSource,
     note: str,
     now: dt.datetime,
     state: str = State.RESOLVED,
@@ -331,7 +331,7 @@ def _release_invoice_if_clear(invoice_id: int) -> None:
         )
 
 
-def _audit(source: Source, action: str, exc: ProcurementException, before: Any, after: Any) -> None:
+def _audit(source: WriteSource, action: str, exc: ProcurementException, before: Any, after: Any) -> None:
     audit_write(
         [
             audit_event(

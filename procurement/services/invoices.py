@@ -30,7 +30,7 @@ from .errors import DocumentRefused
 from .lines import lines_locked, supplier_lines
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
-from .sources import RecordResult, Source
+from .sources import RecordResult, WriteSource
 from .values import num
 
 Kind = ProcurementException.Kind
@@ -40,7 +40,7 @@ ZERO = Decimal("0")
 
 
 @records_refusals
-def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: Source) -> RecordResult:
+def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSource) -> RecordResult:
     """Record ``supplier``'s invoice (or credit memo) against one of its POs and match it.
 
     Each line's price is matched against the PO price (``invoice_price`` tolerance) and the
@@ -261,7 +261,7 @@ def _draft(
     record: Invoice,
     order: PurchaseOrder,
     supplier: Supplier,
-    source: Source,
+    source: WriteSource,
     now: dt.datetime,
 ) -> ProcurementException:
     """The buyer's exception for one deviation; the supplier sees the deviation as it is worded on the hold."""

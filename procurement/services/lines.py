@@ -10,7 +10,7 @@ from suppliers.models import Supplier
 from .errors import DocumentRefused
 from .locking import lock_po_lines
 from .refusals import refusal_recorded
-from .sources import Source
+from .sources import WriteSource
 
 Kind = ProcurementException.Kind
 
@@ -31,7 +31,7 @@ def lines_locked(
     *,
     query: QuerySet[POLine],
     wanted: list[tuple[str, str]],
-    source: Source,
+    source: WriteSource,
     supplier: Supplier | None = None,
     company: Company | None = None,
     document: str,

@@ -11,7 +11,7 @@ from django.utils.module_loading import import_string
 
 from procurement.models import OutboundMessage, ProcurementException, PurchaseOrder
 
-from .sources import Source
+from .sources import WriteSource
 from .values import jsonable
 
 
@@ -22,7 +22,7 @@ def outbound_message(
     destination: str,
     payload: dict,
     idempotency_key: str,
-    source: Source,
+    source: WriteSource,
     supplier: Any = None,
     po: PurchaseOrder | None = None,
     now: dt.datetime | None = None,
@@ -45,7 +45,7 @@ def outbound_message(
 
 
 def supplier_notifications(
-    *, supplier: Any, event: str, payload: dict, key: str, source: Source, po: PurchaseOrder | None = None
+    *, supplier: Any, event: str, payload: dict, key: str, source: WriteSource, po: PurchaseOrder | None = None
 ) -> list[OutboundMessage]:
     """Outbox rows that tell a supplier about ``event`` through the channel it trades on.
 
@@ -92,7 +92,7 @@ def buyer_alerts(
     orders: dict[int, PurchaseOrder],
     document: str,
     key: str,
-    source: Source,
+    source: WriteSource,
 ) -> list[OutboundMessage]:
     """One e-mail per PO buyer listing the exceptions a document raised on that buyer's POs."""
     by_po: dict[int, list[ProcurementException]] = {}
@@ -129,7 +129,7 @@ def webhook_rows(
     payload: dict,
     supplier_payload: dict | None,
     key: str,
-    source: Source,
+    source: WriteSource,
     po: PurchaseOrder | None = None,
 ) -> list[OutboundMessage]:
     """Outbox rows for the webhook subscriptions that want ``event`` (see ``settings.GATEWAY_WEBHOOKS``).
@@ -151,7 +151,12 @@ def webhook_rows(
 
 
 def exception_notifications(
-    *, drafts: list[ProcurementException], orders: dict[int, PurchaseOrder], document: str, key: str, source: Source
+    *,
+    drafts: list[ProcurementException],
+    orders: dict[int, PurchaseOrder],
+    document: str,
+    key: str,
+    source: WriteSource,
 ) -> list[OutboundMessage]:
     """The buyer's e-mail and the ``exception.raised`` webhooks for the exceptions one document raised."""
     rows = buyer_alerts(drafts=drafts, orders=orders, document=document, key=key, source=source)

@@ -35,7 +35,7 @@ from .locking import lock_po_for_revision
 from .notify import supplier_notifications
 from .outbox import outbox_write
 from .refusals import records_refusals, refusal_recorded
-from .sources import RecordResult, Source
+from .sources import RecordResult, WriteSource
 from .values import jsonable
 
 LINE_FIELDS = (
@@ -51,7 +51,7 @@ HEADER_FIELDS = ("ship_to", "currency", "order_date", "buyer", "notes")
 
 
 @records_refusals
-def purchase_order_publish(*, po: PurchaseOrderInput, source: Source) -> RecordResult:
+def purchase_order_publish(*, po: PurchaseOrderInput, source: WriteSource) -> RecordResult:
     """Publish a new PO (revision ``po.revision``, usually 0) and tell the supplier through the outbox.
 
     Idempotent on (company, number, revision): the same PO again is a duplicate with no effect; a
@@ -121,7 +121,9 @@ def purchase_order_publish(*, po: PurchaseOrderInput, source: Source) -> RecordR
 
 
 @records_refusals
-def purchase_order_change(*, po: PurchaseOrderInput, source: Source, revision_source: str = "buyer") -> RecordResult:
+def purchase_order_change(
+    *, po: PurchaseOrderInput, source: WriteSource, revision_source: str = "buyer"
+) -> RecordResult:
     """Publish a new revision of an existing PO: the full new picture, with the from/to diff recorded.
 
     Lines missing from the new picture are cancelled, never deleted. A changed line awaits a new
@@ -181,7 +183,7 @@ def proposal_applied(line: POLineInput, proposed: dict) -> POLineInput | None:
 
 
 def purchase_order_revise(
-    *, po: PurchaseOrderInput, source: Source, company: Company, revision_source: str
+    *, po: PurchaseOrderInput, source: WriteSource, company: Company, revision_source: str
 ) -> RecordResult:
     """Make ``po`` (the full new picture, at a higher revision) the PO's current revision.
 
@@ -368,7 +370,7 @@ def _reset_supplier_answer(line: POLine, *, accepted: bool) -> None:
     line.proposal = {}
 
 
-def _supersede_proposals(line_ids: list[int], *, source: Source, now: dt.datetime, note: str) -> None:
+def _supersede_proposals(line_ids: list[int], *, source: WriteSource, now: dt.datetime, note: str) -> None:
     ChangeRequest.objects.filter(po_line_id__in=line_ids, state=ChangeRequest.State.PROPOSED).update(
         state=ChangeRequest.State.SUPERSEDED, decided_at=now
     )
@@ -418,7 +420,7 @@ def _diff(before: PurchaseOrderInput, after: PurchaseOrderInput) -> list[dict]:
     return changes
 
 
-def _same_revision_or_refuse(order: PurchaseOrder, po: PurchaseOrderInput, source: Source) -> RecordResult:
+def _same_revision_or_refuse(order: PurchaseOrder, po: PurchaseOrderInput, source: WriteSource) -> RecordResult:
     revision = PORevision.objects.filter(po=order, revision=po.revision).first()
     digest = inputs.fingerprint(po)
     return document_replay(

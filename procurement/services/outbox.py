@@ -29,7 +29,7 @@ from procurement.models import AuditEvent, DeliveryAttempt, OutboundMessage
 
 from .audit import audit_event
 from .errors import InvalidAction, NotFound
-from .sources import Source
+from .sources import WriteSource
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ def outbox_due_ids(*, limit: int = 200) -> list[int]:
 
 
 @transaction.atomic
-def outbox_message_retry(*, message_id: int, source: Source, redeliver: bool = False) -> OutboundMessage:
+def outbox_message_retry(*, message_id: int, source: WriteSource, redeliver: bool = False) -> OutboundMessage:
     """Put a dead-lettered message back in the queue with a fresh set of attempts. Audited.
 
     With ``redeliver``, a message already delivered is sent again too (a receiver asked for it;

@@ -12,7 +12,7 @@ from django.utils import timezone
 from procurement.models import Company, ProcurementException
 
 from .audit import audit_event, audit_write
-from .sources import Source
+from .sources import WriteSource
 from .values import jsonable
 
 Kind = ProcurementException.Kind
@@ -50,7 +50,7 @@ def exception_draft(
     dedup_key: str,
     summary: str,
     evidence: dict,
-    source: Source,
+    source: WriteSource,
     supplier_message: str = "",
     now: dt.datetime | None = None,
     **links: Any,
@@ -78,7 +78,7 @@ def exception_draft(
 def exception_raise(
     draft: ProcurementException,
     *,
-    source: Source,
+    source: WriteSource,
     action: str = "exception.raised",
     after: Callable[[ProcurementException], dict] | None = None,
 ) -> ProcurementException:

@@ -32,13 +32,13 @@ from .errors import DocumentRefused, NotFound
 from .invoices import quantity_reference
 from .lines import lines_locked
 from .refusals import records_refusals, refusal_recorded
-from .sources import RecordResult, Source
+from .sources import RecordResult, WriteSource
 
 Kind = ProcurementException.Kind
 
 
 @records_refusals
-def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
+def receipt_record(*, receipt: ReceiptInput, source: WriteSource) -> RecordResult:
     """Record goods received against a PO: physical status and financial posting kept apart.
 
     Adds to each line's received and rejected quantities. On a company that matches three ways,
@@ -144,7 +144,7 @@ def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
 
 
 def _again(
-    existing: Receipt, receipt: ReceiptInput, digest: str, source: Source, order: PurchaseOrder, now: dt.datetime
+    existing: Receipt, receipt: ReceiptInput, digest: str, source: WriteSource, order: PurchaseOrder, now: dt.datetime
 ) -> RecordResult:
     """A receipt sent again: a duplicate, or its financial posting when it now says ``posted``."""
     replay = document_replay(
@@ -184,7 +184,7 @@ def _again(
     return replay
 
 
-def _clear_quantity_holds(company: Company, touched: list[POLine], source: Source, now: dt.datetime) -> list[int]:
+def _clear_quantity_holds(company: Company, touched: list[POLine], source: WriteSource, now: dt.datetime) -> list[int]:
     """Clear 3-way quantity mismatches that the goods now received cover; release invoices left clean."""
     by_pk: dict[int | None, POLine] = {line.pk: line for line in touched}
     pending = list(

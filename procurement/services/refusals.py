@@ -15,7 +15,7 @@ from procurement.models import Company, ProcurementException
 
 from .errors import DocumentRefused
 from .raising import exception_draft, exception_raise
-from .sources import Source
+from .sources import WriteSource
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
@@ -32,7 +32,7 @@ R = TypeVar("R")
 
 def refusal_recorded(
     *,
-    source: Source,
+    source: WriteSource,
     company: Company,
     kind: str,
     message: str,

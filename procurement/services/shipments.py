@@ -38,7 +38,7 @@ from .errors import DocumentRefused
 from .lines import lines_locked, supplier_lines
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
-from .sources import RecordResult, Source
+from .sources import RecordResult, WriteSource
 from .values import num
 
 Kind = ProcurementException.Kind
@@ -46,7 +46,7 @@ Severity = ProcurementException.Severity
 
 
 @records_refusals
-def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Source) -> RecordResult:
+def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: WriteSource) -> RecordResult:
     """Record a ship notice from ``supplier``; its lines may reference several of its POs.
 
     Adds to each line's shipped quantity and checks it against the confirmed quantity (or the
@@ -166,7 +166,7 @@ def _findings(
     rules: tolerance.RuleSet,
     company: Company,
     record: Shipment,
-    source: Source,
+    source: WriteSource,
     now: dt.datetime,
 ) -> list[ProcurementException]:
     """What one line's new shipped total deviates from: the confirmed quantity, and acknowledgement first."""

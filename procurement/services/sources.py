@@ -11,8 +11,12 @@ from procurement.models import InboundDocument, ProcurementException
 
 
 @dataclass(frozen=True)
-class Source:
-    """Where a write comes from: the channel, the person or system behind it, and its payload."""
+class WriteSource:
+    """Where a write comes from: the channel, the person or system behind it, and its payload.
+
+    Not ``PORevision.Source`` (whose revision of a PO it is) nor ``edi.x12.source.Source`` (the
+    decoded text of an X12 file).
+    """
 
     channel: str
     label: str
