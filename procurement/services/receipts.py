@@ -65,51 +65,13 @@ def receipt_record(*, receipt: ReceiptInput, source: WriteSource) -> RecordResul
         existing = Receipt.objects.filter(company=company, receipt_number=receipt.receipt_number).first()
         if existing is not None:
             return _again(existing, receipt, digest, source, order, now)
-        shipment = None
-        if receipt.shipment_id:
-            shipment = Shipment.objects.filter(supplier=order.supplier, shipment_id=receipt.shipment_id).first()
         received: dict[int, Decimal] = defaultdict(Decimal)
         rejected: dict[int, Decimal] = defaultdict(Decimal)
         for given in receipt.lines:
             pk = lines[(receipt.po_number, given.line_no)].pk
             received[pk] += given.quantity_received
             rejected[pk] += given.quantity_rejected
-        total_received, total_rejected = sum(received.values()), sum(rejected.values())
-        physical = (
-            Receipt.PhysicalStatus.REJECTED
-            if total_rejected and total_rejected >= total_received
-            else Receipt.PhysicalStatus.PARTLY_REJECTED
-            if total_rejected
-            else Receipt.PhysicalStatus.RECEIVED
-        )
-        record = Receipt.objects.create(
-            company=company,
-            po=order,
-            shipment=shipment,
-            receipt_number=receipt.receipt_number,
-            received_on=receipt.received_on,
-            physical_status=physical,
-            posting_status=Receipt.PostingStatus.POSTED if receipt.posted else Receipt.PostingStatus.UNPOSTED,
-            posted_at=now if receipt.posted else None,
-            channel=source.channel,
-            document_id=receipt.receipt_number,
-            fingerprint=digest,
-            inbound_document=source.document,
-            correlation_id=source.correlation_id,
-            received_at=now,
-        )
-        ReceiptLine.objects.bulk_create(
-            [
-                ReceiptLine(
-                    receipt=record,
-                    po_line=lines[(receipt.po_number, given.line_no)],
-                    quantity_received=given.quantity_received,
-                    quantity_rejected=given.quantity_rejected,
-                    lot=given.lot,
-                )
-                for given in receipt.lines
-            ]
-        )
+        record = _receipt_create(receipt, order, lines, received, rejected, digest, source, now)
         touched = [line for line in lines.values() if line.pk in received]
         for line in touched:
             line.received_quantity += received[line.pk]
@@ -130,7 +92,7 @@ def receipt_record(*, receipt: ReceiptInput, source: WriteSource) -> RecordResul
                     po=order,
                     document_key=f"{company.code}:{receipt.receipt_number}",
                     after={
-                        "physical": physical,
+                        "physical": record.physical_status,
                         "posting": record.posting_status,
                         "lines": {line.line_no: line.receipt_status for line in touched},
                         "cleared_exceptions": cleared,
@@ -141,6 +103,59 @@ def receipt_record(*, receipt: ReceiptInput, source: WriteSource) -> RecordResul
         )
         orders_touch([order.pk], now=now)
     return RecordResult("applied", record)
+
+
+def _receipt_create(
+    receipt: ReceiptInput,
+    order: PurchaseOrder,
+    lines: dict[tuple[str, str], POLine],
+    received: dict[int, Decimal],
+    rejected: dict[int, Decimal],
+    digest: str,
+    source: WriteSource,
+    now: dt.datetime,
+) -> Receipt:
+    """The receipt and its lines, linked to the ship notice it names when that is known."""
+    shipment = None
+    if receipt.shipment_id:
+        shipment = Shipment.objects.filter(supplier=order.supplier, shipment_id=receipt.shipment_id).first()
+    total_received, total_rejected = sum(received.values()), sum(rejected.values())
+    physical = (
+        Receipt.PhysicalStatus.REJECTED
+        if total_rejected and total_rejected >= total_received
+        else Receipt.PhysicalStatus.PARTLY_REJECTED
+        if total_rejected
+        else Receipt.PhysicalStatus.RECEIVED
+    )
+    record = Receipt.objects.create(
+        company=order.company,
+        po=order,
+        shipment=shipment,
+        receipt_number=receipt.receipt_number,
+        received_on=receipt.received_on,
+        physical_status=physical,
+        posting_status=Receipt.PostingStatus.POSTED if receipt.posted else Receipt.PostingStatus.UNPOSTED,
+        posted_at=now if receipt.posted else None,
+        channel=source.channel,
+        document_id=receipt.receipt_number,
+        fingerprint=digest,
+        inbound_document=source.document,
+        correlation_id=source.correlation_id,
+        received_at=now,
+    )
+    ReceiptLine.objects.bulk_create(
+        [
+            ReceiptLine(
+                receipt=record,
+                po_line=lines[(receipt.po_number, given.line_no)],
+                quantity_received=given.quantity_received,
+                quantity_rejected=given.quantity_rejected,
+                lot=given.lot,
+            )
+            for given in receipt.lines
+        ]
+    )
+    return record
 
 
 def _again(

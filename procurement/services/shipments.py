@@ -84,38 +84,7 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
                 ),
             )
         now = timezone.now()
-        record = Shipment.objects.create(
-            supplier=supplier,
-            shipment_id=shipment.shipment_id,
-            ship_date=shipment.ship_date,
-            expected_delivery=shipment.expected_delivery,
-            carrier=shipment.carrier,
-            tracking_number=shipment.tracking_number,
-            channel=source.channel,
-            document_id=shipment.shipment_id,
-            fingerprint=digest,
-            inbound_document=source.document,
-            correlation_id=source.correlation_id,
-            received_at=now,
-        )
-        sscc = list(dict.fromkeys([*shipment.packs, *(line.pack_sscc for line in shipment.lines if line.pack_sscc)]))
-        packs = {
-            p.sscc: p for p in ShipmentPack.objects.bulk_create([ShipmentPack(shipment=record, sscc=s) for s in sscc])
-        }
-        ShipmentLine.objects.bulk_create(
-            [
-                ShipmentLine(
-                    shipment=record,
-                    pack=packs.get(line.pack_sscc),
-                    po_line=lines[(line.po_number, line.line_no)],
-                    quantity=line.quantity,
-                    uom=line.uom or lines[(line.po_number, line.line_no)].uom,
-                    lot=line.lot,
-                    serial=line.serial,
-                )
-                for line in shipment.lines
-            ]
-        )
+        record = _shipment_create(shipment, supplier, lines, digest, source, now)
         shipped: dict[int, Decimal] = defaultdict(Decimal)
         for line, quantity in _in_po_units(shipment, lines):
             shipped[line.pk] += quantity
@@ -158,6 +127,48 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
         exceptions_notify(raised=drafts, orders=orders, document=document, key=f"asn:{record.pk}", source=source)
         orders_touch(orders, now=now)
     return RecordResult("applied", record, drafts)
+
+
+def _shipment_create(
+    shipment: ShipmentInput,
+    supplier: Supplier,
+    lines: dict[tuple[str, str], POLine],
+    digest: str,
+    source: WriteSource,
+    now: dt.datetime,
+) -> Shipment:
+    """The ship notice with its packs (by SSCC) and its lines, each in the unit it was shipped in."""
+    record = Shipment.objects.create(
+        supplier=supplier,
+        shipment_id=shipment.shipment_id,
+        ship_date=shipment.ship_date,
+        expected_delivery=shipment.expected_delivery,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        channel=source.channel,
+        document_id=shipment.shipment_id,
+        fingerprint=digest,
+        inbound_document=source.document,
+        correlation_id=source.correlation_id,
+        received_at=now,
+    )
+    sscc = list(dict.fromkeys([*shipment.packs, *(line.pack_sscc for line in shipment.lines if line.pack_sscc)]))
+    packs = {p.sscc: p for p in ShipmentPack.objects.bulk_create([ShipmentPack(shipment=record, sscc=s) for s in sscc])}
+    ShipmentLine.objects.bulk_create(
+        [
+            ShipmentLine(
+                shipment=record,
+                pack=packs.get(line.pack_sscc),
+                po_line=lines[(line.po_number, line.line_no)],
+                quantity=line.quantity,
+                uom=line.uom or lines[(line.po_number, line.line_no)].uom,
+                lot=line.lot,
+                serial=line.serial,
+            )
+            for line in shipment.lines
+        ]
+    )
+    return record
 
 
 def _findings(
