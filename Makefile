@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run migrate demo test test-fast lint format bench clean
+.PHONY: help venv run migrate demo test test-fast lint typecheck format bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ test: venv  ## Run the whole test suite (SQLite unless DATABASE_URL / REDIS_URL 
 lint: venv  ## ruff check and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+typecheck: venv  ## mypy with django-stubs on the packages typed so far
+	$(VENV)/bin/mypy procurement
 
 format: venv  ## Format the code
 	$(VENV)/bin/ruff format .

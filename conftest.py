@@ -5,7 +5,7 @@ import os
 import pytest
 
 from procurement import factories
-from procurement.services import Source, purchase_order_publish
+from procurement.services import WriteSource, purchase_order_publish
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -49,13 +49,13 @@ def other_supplier_user(other_supplier):
 
 
 @pytest.fixture
-def erp() -> Source:
-    return Source(channel="system", label="system ERP", correlation_id="corr-erp-0001")
+def erp() -> WriteSource:
+    return WriteSource(channel="system", label="system ERP", correlation_id="corr-erp-0001")
 
 
 @pytest.fixture
-def supplier_source(supplier) -> Source:
-    return Source(channel="api", label=f"supplier {supplier.code}", correlation_id="corr-sup-0001")
+def supplier_source(supplier) -> WriteSource:
+    return WriteSource(channel="api", label=f"supplier {supplier.code}", correlation_id="corr-sup-0001")
 
 
 @pytest.fixture

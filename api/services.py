@@ -18,8 +18,8 @@ from django.db import transaction
 
 from notifications.models import OutboundMessage
 from procurement.models import AuditEvent
-from procurement.services import Source, outbox_message_retry
-from procurement.services.common import audit_event
+from procurement.services import WriteSource, outbox_message_retry
+from procurement.services.audit import audit_event
 
 from .models import ApiKey, WebhookSubscription
 
@@ -47,14 +47,16 @@ def _state(subscription: WebhookSubscription) -> dict[str, Any]:
     }
 
 
-def _audit(*, source: Source, action: str, subscription: WebhookSubscription, before: Any, after: Any) -> None:
+def _audit(*, source: WriteSource, action: str, subscription: WebhookSubscription, before: Any, after: Any) -> None:
     AuditEvent.objects.bulk_create(
         [audit_event(source=source, action=action, obj=subscription, before=before, after=after)]
     )
 
 
 @transaction.atomic
-def webhook_subscription_create(*, key: ApiKey, url: str, events: Iterable[str], source: Source) -> WebhookSubscription:
+def webhook_subscription_create(
+    *, key: ApiKey, url: str, events: Iterable[str], source: WriteSource
+) -> WebhookSubscription:
     """Subscribe ``key``'s owner (its supplier, or its system) to ``events`` at ``url``. Audited.
 
     ``url`` and ``events`` are already validated (the API's ``WebhookIn``); events are kept once
@@ -79,7 +81,9 @@ def webhook_subscription_create(*, key: ApiKey, url: str, events: Iterable[str],
 
 
 @transaction.atomic
-def webhook_subscription_secret_rotate(*, subscription: WebhookSubscription, source: Source) -> WebhookSubscription:
+def webhook_subscription_secret_rotate(
+    *, subscription: WebhookSubscription, source: WriteSource
+) -> WebhookSubscription:
     """A new signing secret for ``subscription``; the old one stops verifying at once. Audited.
 
     The secret derives from the subscription's salt, so a new salt is a new secret; the caller
@@ -98,7 +102,7 @@ def webhook_subscription_secret_rotate(*, subscription: WebhookSubscription, sou
 
 
 @transaction.atomic
-def webhook_subscription_enable(*, subscription: WebhookSubscription, source: Source) -> WebhookSubscription:
+def webhook_subscription_enable(*, subscription: WebhookSubscription, source: WriteSource) -> WebhookSubscription:
     """Turn ``subscription`` back on after it was disabled for failing, its failure count reset. Audited.
 
     Idempotent: enabling one that is on and has no failures changes nothing and writes no event.
@@ -121,7 +125,7 @@ def webhook_subscription_enable(*, subscription: WebhookSubscription, source: So
 
 
 @transaction.atomic
-def webhook_subscription_delete(*, subscription: WebhookSubscription, source: Source) -> None:
+def webhook_subscription_delete(*, subscription: WebhookSubscription, source: WriteSource) -> None:
     """Remove ``subscription``; deliveries still queued for it are not sent (the worker finds it gone). Audited."""
     _audit(
         source=source,
@@ -137,7 +141,7 @@ def webhook_subscription_delete(*, subscription: WebhookSubscription, source: So
 def webhook_deliveries_redeliver(
     *,
     subscription: WebhookSubscription,
-    source: Source,
+    source: WriteSource,
     event: str | None = None,
     created_after: dt.datetime | None = None,
     created_before: dt.datetime | None = None,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from notifications import registry
 from notifications.models import OutboundMessage
 from notifications.signing import sign, standard_signature, verify
-from procurement.services.common import outbound_message
+from procurement.services.notify import outbound_message
 
 from .models import WebhookSubscription
 
@@ -102,9 +102,9 @@ def delivery_finished(message: OutboundMessage, succeeded: bool) -> None:
 
 
 def _system_source():
-    from procurement.services import Source
+    from procurement.services import WriteSource
 
-    return Source(channel="system", label="webhook monitor")
+    return WriteSource(channel="system", label="webhook monitor")
 
 
 def outbox_hooks_register() -> None:

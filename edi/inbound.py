@@ -18,13 +18,13 @@ from procurement.models import InboundDocument, ProcurementException
 from procurement.services import (
     DocumentRefused,
     ProcurementError,
-    Source,
+    WriteSource,
     acknowledgement_record,
     invoice_record,
     shipment_record,
 )
-from procurement.services.common import exception_draft, exception_raise
 from procurement.services.inbound import inbound_document_reject, inbound_document_settle
+from procurement.services.raising import exception_draft, exception_raise
 from suppliers.models import TradingPartner
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def file_process(*, document: InboundDocument, partner: TradingPartner) -> FileO
     idempotency: a re-sent document has no second effect; another document under an old key is
     refused with an exception).
     """
-    source = Source(
+    source = WriteSource(
         channel="edi",
         label=f"partner {partner.supplier.code}",
         correlation_id=document.correlation_id,
@@ -241,7 +241,7 @@ def _interchange(ic, reports, document, partner, source, outcome: FileOutcome) -
         _functional_reply(ic, answered, record, partner, source, outcome)
 
 
-def _apply_set(set_report, partner: TradingPartner, source: Source) -> SetOutcome:
+def _apply_set(set_report, partner: TradingPartner, source: WriteSource) -> SetOutcome:
     ts = set_report.transaction_set
     result = SetOutcome(ts.st01, ts.st02, set_report.code, "rejected")
     if set_report.code == "R":
@@ -301,7 +301,7 @@ def _apply_set(set_report, partner: TradingPartner, source: Source) -> SetOutcom
     return result
 
 
-def _functional_reply(ic, reports, record: Interchange, partner: TradingPartner, source: Source, outcome) -> None:
+def _functional_reply(ic, reports, record: Interchange, partner: TradingPartner, source: WriteSource, outcome) -> None:
     kind = partner.ack_kind if partner.ack_kind != TradingPartner.AckKind.AUTO else None
     kind = kind or x12.ack_kind(reports[0].group.gs08)
 
@@ -333,7 +333,7 @@ def _numbered(partner: TradingPartner, groups: int, content):
     return build
 
 
-def _ta1(ic, record: Interchange, partner: TradingPartner, source: Source, outcome: FileOutcome) -> None:
+def _ta1(ic, record: Interchange, partner: TradingPartner, source: WriteSource, outcome: FileOutcome) -> None:
     with transaction.atomic():
         written = reply_write(
             partner=partner,
@@ -347,7 +347,7 @@ def _ta1(ic, record: Interchange, partner: TradingPartner, source: Source, outco
     outcome.acks_written.append(f"TA1 {written.isa13}")
 
 
-def _functional_ack(group, partner: TradingPartner, record: Interchange, source: Source, outcome) -> None:
+def _functional_ack(group, partner: TradingPartner, record: Interchange, source: WriteSource, outcome) -> None:
     """A partner's 997/999 answering a group we sent: match it by GS06 and record the verdict."""
     for ts in group.sets:
         try:
@@ -403,7 +403,7 @@ def _functional_ack(group, partner: TradingPartner, record: Interchange, source:
             )
 
 
-def _unreadable(document: InboundDocument, partner: TradingPartner, source: Source, reason: str) -> FileOutcome:
+def _unreadable(document: InboundDocument, partner: TradingPartner, source: WriteSource, reason: str) -> FileOutcome:
     _raise(
         partner,
         source,
@@ -415,7 +415,7 @@ def _unreadable(document: InboundDocument, partner: TradingPartner, source: Sour
     return FileOutcome(InboundDocument.State.REJECTED, "unreadable", reason)
 
 
-def _raise(partner, source: Source, kind: str, text: str, key: str, evidence: dict, po=None) -> None:
+def _raise(partner, source: WriteSource, kind: str, text: str, key: str, evidence: dict, po=None) -> None:
     company = _company_for(partner)
     if company is None:
         log.warning("no company to raise an exception against for partner %s: %s", partner, text)

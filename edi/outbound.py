@@ -23,7 +23,8 @@ from notifications.services import outbox_write
 from notifications.transports import RenderedFile, render_json
 from procurement import inputs
 from procurement.models import PORevision
-from procurement.services.common import Source, outbound_message
+from procurement.services.notify import outbound_message
+from procurement.services.sources import WriteSource
 from suppliers.models import TradingPartner
 
 
@@ -164,7 +165,7 @@ def render_stored(message: OutboundMessage) -> RenderedFile:
 
 
 def reply_write(
-    *, partner: TradingPartner, kind: str, content_for, source: Source, answering: Interchange
+    *, partner: TradingPartner, kind: str, content_for, source: WriteSource, answering: Interchange
 ) -> Interchange:
     """Allocate control numbers, write a 997/999/TA1 answer, record it and deliver it to the partner's outbox.
 

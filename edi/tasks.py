@@ -12,8 +12,8 @@ from django.utils import timezone
 from edi import filedrop, inbound
 from edi.models import FunctionalGroup
 from procurement.models import InboundDocument, ProcurementException
-from procurement.services import Source
-from procurement.services.common import exception_draft, exception_raise
+from procurement.services import WriteSource
+from procurement.services.raising import exception_draft, exception_raise
 from suppliers.models import TradingPartner
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def functional_acks_overdue_check() -> int:
     overdue = FunctionalGroup.objects.select_related(
         "interchange__partner__supplier", "interchange__po__company"
     ).filter(interchange__direction="out", ack_state=FunctionalGroup.AckState.AWAITED, ack_due_at__lt=now)
-    source = Source(channel="system", label="scheduler")
+    source = WriteSource(channel="system", label="scheduler")
     count = 0
     for group in overdue:
         with transaction.atomic():

@@ -1,5 +1,7 @@
 """The buyer's screens for now: the procurement record, the exception queue and the outbox."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -7,11 +9,12 @@ from django.contrib.admin.helpers import ActionForm
 from notifications.models import DeliveryAttempt, OutboundMessage
 
 from . import models, services
-from .services import ProcurementError, Source
+from .models.exceptions import ExceptionQuerySet
+from .services import ProcurementError, WriteSource
 
 
-def _source(request) -> Source:
-    return Source(
+def _source(request) -> WriteSource:
+    return WriteSource(
         channel="admin",
         label=f"buyer {request.user.get_username()}",
         actor=request.user,
@@ -120,7 +123,7 @@ class ExceptionAdmin(ReadOnlyAdmin):
     list_select_related = ("supplier", "owner")
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        queryset = cast(ExceptionQuerySet, super().get_queryset(request))  # the model's manager makes one
         return queryset if request.GET.get("state__exact") else queryset.open()
 
     def _run(self, request, queryset, label: str, call) -> None:

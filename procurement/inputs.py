@@ -181,7 +181,7 @@ class ReceiptInput:
 
 
 # The one JSON normaliser for what the gateway records and sends: canonical inputs, audit rows,
-# exception evidence, PO revision snapshots and diffs, outbox payloads (``services.common.jsonable``
+# exception evidence, PO revision snapshots and diffs, outbox payloads (``services.values.jsonable``
 # is this function). A Decimal keeps the scale it carries: Decimal("10.50") is "10.50" and a price
 # the API took at six places is "18.500000", so a snapshot says what the record holds and agrees
 # with the diff, the evidence and the API's own answers beside it. A whole number is written without

@@ -6,11 +6,11 @@ Outbox delivery runs in ``notifications.tasks``.
 from celery import shared_task
 
 from procurement import services
-from procurement.services import Source
+from procurement.services import WriteSource
 
 
 @shared_task(name="procurement.tasks.acknowledgements_overdue_check", ignore_result=True)
 def acknowledgements_overdue_check() -> int:
     """Raise an exception for each PO revision whose acknowledgement is overdue."""
-    source = Source(channel="system", label="scheduler")
+    source = WriteSource(channel="system", label="scheduler")
     return len(services.acknowledgements_overdue_raise(source=source))

@@ -42,7 +42,7 @@ def project_modules() -> list[Path]:
 
 
 def module_name(relative: str) -> str:
-    """``procurement/services/common.py`` → ``procurement.services.common`` (a package is its ``__init__``)."""
+    """``procurement/services/notify.py`` → ``procurement.services.notify`` (a package is its ``__init__``)."""
     parts = relative.removesuffix(".py").split("/")
     if parts[-1] == "__init__":
         parts = parts[:-1]
@@ -114,7 +114,7 @@ def _sources() -> list[tuple[str, str]]:
 def test_the_check_reads_the_apps_it_guards():
     read = {relative.split("/")[0] for relative, _ in _sources()}
     assert {"procurement", "notifications", "api", "edi", "gateway", "suppliers", "tests"} <= read
-    assert "procurement/services/common.py" in {relative for relative, _ in _sources()}
+    assert "procurement/services/notify.py" in {relative for relative, _ in _sources()}
 
 
 def test_procurement_and_notifications_import_nothing_above_them():
@@ -151,7 +151,7 @@ def test_an_import_pointing_up_is_found(relative, source, expected):
     [
         ("procurement/services/orders.py", "from notifications.services import outbox_write\n"),
         ("notifications/services.py", "from gateway.correlation import correlation_scope\nfrom .models import X\n"),
-        ("api/webhooks.py", "from procurement.services.common import outbound_message\n"),
+        ("api/webhooks.py", "from procurement.services.notify import outbound_message\n"),
         ("procurement/tests/test_x.py", "from api.webhooks import verify\n"),
     ],
 )

@@ -9,7 +9,7 @@ from django.db import connection
 
 from procurement import factories, inputs
 from procurement.models import Acknowledgement, AuditEvent, POLine, ProcurementException
-from procurement.services import Source, acknowledgement_record, purchase_order_publish
+from procurement.services import WriteSource, acknowledgement_record, purchase_order_publish
 
 pytestmark = pytest.mark.postgres
 
@@ -43,7 +43,7 @@ def po(postgres, settings):
     plant = factories.PlantFactory(company=company, code="DET")
     supplier = factories.SupplierFactory(code="BOLTS")
     po = factories.po_input(company="ACME", supplier="BOLTS", plant=plant.code)
-    purchase_order_publish(po=po, source=Source(channel="system", label="ERP"))
+    purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
     return supplier
 
 
@@ -63,8 +63,8 @@ def test_two_acknowledgements_at_once_serialise_into_one_consistent_record(po):
     )
 
     results = run_together(
-        lambda: acknowledgement_record(supplier=supplier, ack=price, source=Source(channel="api", label="one")),
-        lambda: acknowledgement_record(supplier=supplier, ack=date, source=Source(channel="edi", label="two")),
+        lambda: acknowledgement_record(supplier=supplier, ack=price, source=WriteSource(channel="api", label="one")),
+        lambda: acknowledgement_record(supplier=supplier, ack=date, source=WriteSource(channel="edi", label="two")),
     )
 
     assert [r.outcome for r in results] == ["applied", "applied"]
@@ -88,7 +88,7 @@ def test_the_same_acknowledgement_twice_at_once_has_one_effect(po):
         header=inputs.ACK_ACCEPTED_WITH_CHANGES,
         lines=(inputs.AckLineInput(line_no="1", response=inputs.LINE_CHANGE_QTY, quantity=Decimal("80")),),
     )
-    source = Source(channel="api", label="supplier")
+    source = WriteSource(channel="api", label="supplier")
 
     results = run_together(
         lambda: acknowledgement_record(supplier=supplier, ack=ack, source=source),

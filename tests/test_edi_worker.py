@@ -11,7 +11,7 @@ from edi import filedrop, x12
 from edi.models import Interchange
 from procurement import factories, inputs
 from procurement.models import Acknowledgement, InboundDocument, OutboundMessage, POLine, ProcurementException
-from procurement.services import Source, purchase_order_publish
+from procurement.services import WriteSource, purchase_order_publish
 from suppliers.models import Supplier, TradingPartner
 
 from .conftest import wait_for
@@ -27,7 +27,7 @@ def test_a_dropped_855_becomes_the_record_an_exception_and_a_997(worker_with_bea
         supplier=supplier, isa_qualifier="ZZ", isa_id="CASTINGS", gs_id="CASTINGS", folder="castings"
     )
     po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number="PO-9100", lines=2)
-    purchase_order_publish(po=po, source=Source(channel="system", label="ERP"))
+    purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
     ack = inputs.AcknowledgementInput(
         document_id="855-9100",
         po_number="PO-9100",

@@ -12,7 +12,7 @@ from api.models import WebhookSubscription
 from api.webhooks import verify
 from procurement import factories
 from procurement.models import DeliveryAttempt, OutboundMessage
-from procurement.services import Source, outbox_message_retry, purchase_order_publish
+from procurement.services import WriteSource, outbox_message_retry, purchase_order_publish
 from suppliers.models import Supplier
 
 from .conftest import wait_for
@@ -50,7 +50,9 @@ def publish(supplier, number="PO-7000"):
     company = factories.CompanyFactory(code="ACME")
     plant = factories.PlantFactory(company=company, code="DET")
     po = factories.po_input(company="ACME", supplier=supplier.code, plant=plant.code, number=number, lines=2)
-    return purchase_order_publish(po=po, source=Source(channel="system", label="system ERP", correlation_id="c-w-1"))
+    return purchase_order_publish(
+        po=po, source=WriteSource(channel="system", label="system ERP", correlation_id="c-w-1")
+    )
 
 
 def test_po_for_an_edi_partner_is_written_to_its_outbox_by_the_worker(worker):
@@ -98,7 +100,7 @@ def test_failing_webhook_is_retried_with_backoff_then_dead_lettered_and_retried_
     assert body["data"]["po"]["number"] == "PO-7000"
 
     Receiver.status = 204
-    outbox_message_retry(message_id=message.pk, source=Source(channel="admin", label="buyer", actor=buyer))
+    outbox_message_retry(message_id=message.pk, source=WriteSource(channel="admin", label="buyer", actor=buyer))
 
     delivered = wait_for(lambda: OutboundMessage.objects.filter(pk=message.pk, state="delivered").exists())
     assert delivered
@@ -121,7 +123,7 @@ def test_the_worker_keeps_its_database_session_from_task_to_task(worker, postgre
     assert wait_for(lambda: OutboundMessage.objects.filter(state="delivered").count() == 1)
     opened = _sessions_opened()
 
-    erp = Source(channel="system", label="system ERP")
+    erp = WriteSource(channel="system", label="system ERP")
     for n in range(1, 21):
         po = factories.po_input(company="ACME", supplier="EDIPART", plant="DET", number=f"PO-{7100 + n}", lines=1)
         purchase_order_publish(po=po, source=erp)

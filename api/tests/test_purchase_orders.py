@@ -11,7 +11,7 @@ from django.utils import timezone
 from procurement import factories, inputs
 from procurement.models import POLine, ProcurementException, PurchaseOrder
 from procurement.selectors import LINE_STATUS_CONDITIONS
-from procurement.services import Source, exception_accept, exception_reject, purchase_order_change
+from procurement.services import WriteSource, exception_accept, exception_reject, purchase_order_change
 
 from .conftest import ack_body, results
 
@@ -67,7 +67,7 @@ def orders(published_po, company, other_supplier, owner, system, buyer):
     assert ok("/api/v1/acknowledgements/", ack_body("A-1004", "PO-1004", lines=price)).status_code == 201
     quantity = lines({"response": "CHANGE_QTY", "quantity": "80"}, accept, accept)
     assert ok("/api/v1/acknowledgements/", ack_body("A-1005", "PO-1005", lines=quantity)).status_code == 201
-    by_buyer = Source(channel="portal", label="buyer", actor=buyer)
+    by_buyer = WriteSource(channel="portal", label="buyer", actor=buyer)
     exception_accept(exception_id=ProcurementException.objects.get(po__number="PO-1004").pk, source=by_buyer)
     exception_reject(
         exception_id=ProcurementException.objects.get(po__number="PO-1005").pk, source=by_buyer, reason="No."

@@ -3,7 +3,7 @@
 import pytest
 
 from procurement.models import ProcurementException
-from procurement.services import Source, exception_dismiss
+from procurement.services import WriteSource, exception_dismiss
 
 from .conftest import invoice_body, price_change_ack, results
 
@@ -15,7 +15,7 @@ def test_a_supplier_sees_only_the_message_meant_for_it(published_po, owner, buye
     exception = ProcurementException.objects.get()
     exception_dismiss(
         exception_id=exception.pk,
-        source=Source(channel="portal", label="buyer", actor=buyer),
+        source=WriteSource(channel="portal", label="buyer", actor=buyer),
         reason="INTERNAL: BOLTS is on the watch list",
     )
     exception.refresh_from_db()
@@ -64,7 +64,9 @@ def one_open_one_dismissed(published_po, owner, buyer):
     owner.post("/api/v1/acknowledgements/", price_change_ack())
     owner.post("/api/v1/invoices/", invoice_body())
     price = ProcurementException.objects.get(kind="price_deviation")
-    exception_dismiss(exception_id=price.pk, source=Source(channel="portal", label="buyer", actor=buyer), reason="ok")
+    exception_dismiss(
+        exception_id=price.pk, source=WriteSource(channel="portal", label="buyer", actor=buyer), reason="ok"
+    )
 
 
 def kinds_listed(api, path: str, params: dict) -> list[str]:

@@ -12,7 +12,7 @@ from django.db import transaction
 from api.models import WebhookSubscription
 from api.services import webhook_subscription_enable
 from procurement.models import AuditEvent, OutboundMessage
-from procurement.services import Source
+from procurement.services import WriteSource
 
 from .conftest import po_body
 
@@ -210,7 +210,7 @@ def test_another_suppliers_subscription_is_not_found_and_left_as_it_was(owner, o
 def test_a_write_that_fails_after_the_service_leaves_no_event(owner, disabled):
     """The event commits with the change or not at all."""
     subscription = WebhookSubscription.objects.get(pk=disabled)
-    source = Source(channel="api", label="test", correlation_id=CORRELATION)
+    source = WriteSource(channel="api", label="test", correlation_id=CORRELATION)
     audited = AuditEvent.objects.count()
 
     with pytest.raises(RuntimeError), transaction.atomic():

@@ -20,7 +20,7 @@ from notifications.services import outbox_message_deliver
 from notifications.transports import address_is_public
 from procurement import factories
 from procurement.models import AuditEvent, DeliveryAttempt, OutboundMessage, ProcurementException
-from procurement.services import Source, exception_dismiss, purchase_order_change
+from procurement.services import WriteSource, exception_dismiss, purchase_order_change
 
 from .conftest import ack_body, po_body, price_change_ack, results
 
@@ -347,7 +347,7 @@ def trigger_exception_resolved(env):
     env.owner.post("/api/v1/acknowledgements/", price_change_ack())
     exception_dismiss(
         exception_id=ProcurementException.objects.get().pk,
-        source=Source(channel="portal", label="buyer", actor=env.buyer),
+        source=WriteSource(channel="portal", label="buyer", actor=env.buyer),
         reason="INTERNAL NOTE",
     )
 
@@ -370,7 +370,7 @@ class Env:
     owner: object
     outsider: object
     system: object
-    erp: Source
+    erp: WriteSource
     buyer: object
 
 

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 
 from api import examples as ex
 from api import serializers as s
-from procurement.services import Source, acknowledgement_record
+from procurement.services import WriteSource, acknowledgement_record
 
 from .base import ERRORS, IDEMPOTENCY_PARAMETER
 from .ingest import DocumentPost
@@ -29,5 +29,5 @@ class AcknowledgementCreate(DocumentPost):
     document_type = "acknowledgement"
     input_serializer = s.AcknowledgementIn
 
-    def apply(self, source: Source, ack):
+    def apply(self, source: WriteSource, ack):
         return acknowledgement_record(supplier=self.request.auth.supplier, ack=ack, source=source)

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from api.authentication import key_label
 from gateway.actors import Actor
 from procurement import selectors
-from procurement.services import NotFound, Source
+from procurement.services import NotFound, WriteSource
 
 PROBLEM = OpenApiResponse(
     response=inline_serializer(
@@ -107,6 +107,6 @@ def own_company(request, document: D) -> D:
     return document
 
 
-def source_of(request) -> Source:
+def source_of(request) -> WriteSource:
     """Where a write through the API comes from: the key (by its label) and the request's correlation id."""
-    return Source(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)
+    return WriteSource(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)

@@ -9,7 +9,7 @@ from api import examples as ex
 from api import serializers as s
 from api.permissions import SupplierKey
 from procurement import selectors
-from procurement.services import Source, invoice_record
+from procurement.services import WriteSource, invoice_record
 
 from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, actor_of
 from .ingest import DocumentPost
@@ -40,7 +40,7 @@ class Invoices(DocumentPost, generics.ListAPIView):
     def post(self, request):
         return super().post(request)
 
-    def apply(self, source: Source, invoice):
+    def apply(self, source: WriteSource, invoice):
         return invoice_record(supplier=self.request.auth.supplier, invoice=invoice, source=source)
 
 

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 
 from api import examples as ex
 from api import serializers as s
-from procurement.services import Source, shipment_record
+from procurement.services import WriteSource, shipment_record
 
 from .base import ERRORS, IDEMPOTENCY_PARAMETER
 from .ingest import DocumentPost
@@ -25,5 +25,5 @@ class ShipmentCreate(DocumentPost):
     document_type = "shipment"
     input_serializer = s.ShipmentIn
 
-    def apply(self, source: Source, shipment):
+    def apply(self, source: WriteSource, shipment):
         return shipment_record(supplier=self.request.auth.supplier, shipment=shipment, source=source)

@@ -12,7 +12,7 @@ from edi.tests.test_filedrop import drop, filedrop_scan
 from notifications.services import outbox_message_deliver
 from procurement import factories
 from procurement.models import AuditEvent, Company, OutboundMessage, ProcurementException
-from procurement.services import Source, purchase_order_change, purchase_order_publish
+from procurement.services import WriteSource, purchase_order_change, purchase_order_publish
 from suppliers.models import Supplier, TradingPartner
 
 
@@ -29,7 +29,7 @@ def sent_850(db, tmp_path, settings):
         supplier=supplier, isa_qualifier="ZZ", isa_id="CASTINGS", gs_id="CASTINGS", folder="castings", fa_due_hours=4
     )
     po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number="PO-5000", lines=2)
-    purchase_order_publish(po=po, source=Source(channel="system", label="ERP"))
+    purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
     outbox_message_deliver(message_id=OutboundMessage.objects.get(event="po.published").pk)
     return partner, po
 
@@ -118,7 +118,7 @@ def test_a_po_change_goes_out_as_an_860_with_the_changed_lines_and_the_next_cont
         }
     )
 
-    purchase_order_change(po=changed, source=Source(channel="system", label="ERP"))
+    purchase_order_change(po=changed, source=WriteSource(channel="system", label="ERP"))
     message = OutboundMessage.objects.get(event="po.changed", kind="file")
     assert outbox_message_deliver(message_id=message.pk) == "delivered"
 
@@ -138,7 +138,7 @@ def test_a_heading_only_change_goes_out_as_an_860_without_lines(sent_850):
     factories.PlantFactory(company=Company.objects.get(code="ACME"), code="MTY")
     changed = po.__class__(**{**po.__dict__, "revision": 1, "ship_to": "MTY", "notes": "Deliver to dock 4"})
 
-    assert purchase_order_change(po=changed, source=Source(channel="system", label="ERP")).outcome == "applied"
+    assert purchase_order_change(po=changed, source=WriteSource(channel="system", label="ERP")).outcome == "applied"
     message = OutboundMessage.objects.get(event="po.changed", kind="file")
     assert outbox_message_deliver(message_id=message.pk) == "delivered"
 

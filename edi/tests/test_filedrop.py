@@ -14,7 +14,7 @@ from edi.tasks import file_process
 from notifications.services import outbox_message_deliver
 from procurement import factories, inputs
 from procurement.models import Acknowledgement, InboundDocument, OutboundMessage, POLine, ProcurementException
-from procurement.services import Source, purchase_order_publish
+from procurement.services import WriteSource, purchase_order_publish
 from suppliers.models import Supplier, TradingPartner
 
 
@@ -30,7 +30,7 @@ def partner(db, tmp_path, settings):
         supplier=supplier, isa_qualifier="ZZ", isa_id="CASTINGS", gs_id="CASTINGS", folder="castings"
     )
     po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number="PO-4504", lines=2)
-    purchase_order_publish(po=po, source=Source(channel="system", label="ERP"))
+    purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
     return partner
 
 

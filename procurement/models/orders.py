@@ -197,10 +197,11 @@ class POLine(models.Model):
         if response == inputs.LINE_HOLD:
             return "on_hold"
         if response in CHANGE_RESPONSES:
-            return {
+            by_change: dict[str, str] = {
                 self.ChangeState.PROPOSED: "changes_proposed",
                 self.ChangeState.DECLINED: "awaiting",
-            }.get(self.change_state, "accepted")
+            }
+            return by_change.get(self.change_state, "accepted")
         return "accepted"
 
     @property

@@ -5,7 +5,6 @@ Channels (portal, REST API, X12 EDI) translate what they receive into the canoni
 """
 
 from .acknowledgements import acknowledgement_record
-from .common import RecordResult, Source
 from .errors import DocumentRefused, InvalidAction, NotFound, ProcurementError
 from .exceptions import (
     acknowledgements_overdue_raise,
@@ -22,6 +21,7 @@ from .orders import purchase_order_change, purchase_order_publish
 from .outbox import outbox_message_retry
 from .receipts import receipt_record
 from .shipments import shipment_record
+from .sources import RecordResult, WriteSource
 
 __all__ = [
     "DocumentRefused",
@@ -29,7 +29,7 @@ __all__ = [
     "NotFound",
     "ProcurementError",
     "RecordResult",
-    "Source",
+    "WriteSource",
     "acknowledgement_record",
     "acknowledgements_overdue_raise",
     "change_request_accept",

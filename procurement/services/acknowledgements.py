@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -10,13 +11,11 @@ from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from notifications.services import outbox_write
 from procurement import inputs
 from procurement.inputs import AckLineInput, AcknowledgementInput
 from procurement.models import (
     Acknowledgement,
     AcknowledgementLine,
-    AuditEvent,
     ChangeRequest,
     POLine,
     PORevision,
@@ -24,24 +23,21 @@ from procurement.models import (
     PurchaseOrder,
 )
 from procurement.models.fields import PRICE_LIMIT, QUANTITY_LIMIT
+from suppliers.models import Supplier
 
 from . import tolerance
+from .audit import audit_event, audit_write
 from .bulk import rows_update
 from .closing import exceptions_close
-from .common import (
-    RecordResult,
-    Source,
-    audit_event,
-    exception_draft,
-    exception_notifications,
-    jsonable,
-    lock_po_lines,
-    num,
-)
+from .documents import document_replay, exceptions_audited, exceptions_create, exceptions_notify, orders_touch
 from .errors import DocumentRefused
 from .lines import supplier_company, supplier_lines
-from .orders import _change_locked, po_as_input, proposal_applied
+from .locking import lock_po_lines
+from .orders import po_as_input, proposal_applied, purchase_order_revise
+from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
+from .sources import RecordResult, WriteSource
+from .values import jsonable, num
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
@@ -83,7 +79,7 @@ class _LinePlan:
 
 
 @records_refusals
-def acknowledgement_record(*, supplier, ack: AcknowledgementInput, source: Source) -> RecordResult:
+def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, source: WriteSource) -> RecordResult:
     """Record ``supplier``'s acknowledgement of one of its POs, whatever channel it came through.
 
     Every line response is stored with its raw code. A response that changes the buyer's terms
@@ -101,207 +97,251 @@ def acknowledgement_record(*, supplier, ack: AcknowledgementInput, source: Sourc
         lines = _lock_po_lines(supplier, ack, source)
         order = lines[0].po
         company = order.company
+        digest = inputs.fingerprint(ack)
         existing = Acknowledgement.objects.filter(
             channel=source.channel, supplier=supplier, document_id=ack.document_id
         ).first()
-        digest = inputs.fingerprint(ack)
         if existing is not None:
-            if existing.fingerprint == digest:
-                return RecordResult("duplicate", existing)
-            raise refusal_recorded(
-                source=source,
-                company=company,
-                supplier=supplier,
-                po=order,
-                kind=Kind.DUPLICATE_DOCUMENT,
-                code="conflict",
-                message=(
-                    f"acknowledgement {ack.document_id} was already received with different content; "
-                    "send changes under a new document id"
+            return document_replay(
+                record=existing,
+                stored_fingerprint=existing.fingerprint,
+                digest=digest,
+                refuse=lambda: refusal_recorded(
+                    source=source,
+                    company=company,
+                    supplier=supplier,
+                    po=order,
+                    kind=Kind.DUPLICATE_DOCUMENT,
+                    code="conflict",
+                    message=(
+                        f"acknowledgement {ack.document_id} was already received with different content; "
+                        "send changes under a new document id"
+                    ),
+                    dedup_key=f"dup_ack:{supplier.pk}:{source.channel}:{ack.document_id}:{digest}",
                 ),
-                dedup_key=f"dup_ack:{supplier.pk}:{source.channel}:{ack.document_id}:{digest}",
             )
-        if ack.po_revision is not None and ack.po_revision != order.revision:
-            raise refusal_recorded(
-                source=source,
-                company=company,
-                supplier=supplier,
-                po=order,
-                kind=Kind.INVALID_DOCUMENT,
-                code="stale_revision",
-                message=(
-                    f"acknowledgement {ack.document_id} answers revision {ack.po_revision} of PO {order.number}, "
-                    f"which is at revision {order.revision}; acknowledge the current revision"
-                ),
-                dedup_key=f"stale_ack:{order.pk}:{ack.po_revision}:{order.revision}",
-            )
+        _refuse_stale_revision(ack, order, supplier, source)
         now = timezone.now()
         plans = _plan(lines, ack, supplier, tolerance.rules_for(company), source)
         header = _header_from_lines(ack, plans)
-
-        record = Acknowledgement.objects.create(
-            po=order,
-            supplier=supplier,
-            po_revision=ack.po_revision if ack.po_revision is not None else order.revision,
-            header=header,
-            header_sent=ack.header,
-            raw_code=ack.raw_code,
-            note=ack.note,
-            channel=source.channel,
-            document_id=ack.document_id,
-            fingerprint=digest,
-            inbound_document=source.document,
-            correlation_id=source.correlation_id,
-            received_at=now,
-        )
-        AcknowledgementLine.objects.bulk_create(
-            [
-                AcknowledgementLine(
-                    ack=record,
-                    po_line=p.line,
-                    response=p.answer.response,
-                    raw_code=p.answer.raw_code,
-                    quantity=p.answer.quantity,
-                    unit_price=p.answer.unit_price,
-                    promised_date=p.answer.promised_date,
-                    substitute_part_number=p.answer.substitute_part_number,
-                    note=p.answer.note,
-                )
-                for p in plans
-            ]
-        )
-
-        # A fresh answer on a line replaces what the previous answer proposed or raised, unless it
-        # proposes exactly the same thing: then the open proposal and its exception stay as they are.
-        replaced = [
-            p.line.pk
-            for p in plans
-            if (p.line.change_state == POLine.ChangeState.PROPOSED and p.proposal != p.line.proposal)
-            or (p.line.ack_response == inputs.LINE_HOLD and p.answer.response != inputs.LINE_HOLD)
-        ]
-        if replaced:
-            ChangeRequest.objects.filter(po_line_id__in=replaced, state=ChangeRequest.State.PROPOSED).update(
-                state=ChangeRequest.State.SUPERSEDED, decided_at=now
-            )
-            exceptions_close(
-                ProcurementException.objects.filter(
-                    po_line_id__in=replaced, kind__in=ACK_KINDS, state__in=ProcurementException.OPEN_STATES
-                ),
-                resolution=ProcurementException.Resolution.SUPERSEDED,
-                source=source,
-                note=f"replaced by acknowledgement {ack.document_id}",
-                now=now,
-            )
+        record = _acknowledgement_create(ack, order, supplier, plans, header, digest, source, now)
+        _previous_answers_supersede(plans, ack, source, now)
         unchanged = {
             p.line.pk
             for p in plans
             if p.proposal and p.line.change_state == POLine.ChangeState.PROPOSED and p.proposal == p.line.proposal
         }
-
-        new_requests: list[tuple[_LinePlan, ChangeRequest]] = []
-        for p in plans:
-            if p.proposal and p.line.pk not in unchanged:
-                new_requests.append(
-                    (
-                        p,
-                        ChangeRequest(
-                            po=order,
-                            po_line=p.line,
-                            ack=record,
-                            response=p.answer.response,
-                            proposed=jsonable(p.proposal),
-                            current=jsonable(p.current),
-                            created_at=now,
-                        ),
-                    )
-                )
-        if new_requests:
-            ChangeRequest.objects.bulk_create([cr for _, cr in new_requests])
-
-        auto_accepted: list[_LinePlan] = []
-        for p, cr in new_requests:
-            if p.auto_accept:
-                cr.state = ChangeRequest.State.ACCEPTED
-                cr.decided_at = now
-                auto_accepted.append(p)
+        new_requests = _change_requests_create(plans, unchanged, order, record, now)
         _apply_answers(plans, unchanged)
         rows_update([p.line for p in plans], _LINE_UPDATE_FIELDS)
+        drafts = exceptions_create(_findings_drafted(plans, new_requests, order, supplier, source, now))
+        document_key = f"{source.channel}:{supplier.code}:{ack.document_id}"
+        audit_write(
+            [
+                audit_event(
+                    source=source,
+                    action="acknowledgement.recorded",
+                    obj=record,
+                    company=company,
+                    po=order,
+                    document_key=document_key,
+                    after={
+                        "header": header,
+                        "header_sent": ack.header,
+                        "raw_code": ack.raw_code,
+                        "lines": {p.line.line_no: p.line.statuses() for p in plans},
+                    },
+                    now=now,
+                ),
+                *exceptions_audited(
+                    drafts,
+                    source=source,
+                    company=company,
+                    orders={order.pk: order},
+                    document_key=document_key,
+                    now=now,
+                ),
+            ]
+        )
+        exceptions_notify(
+            raised=drafts,
+            orders={order.pk: order},
+            document=f"acknowledgement {ack.document_id}",
+            key=f"ack:{record.pk}",
+            source=source,
+        )
+        orders_touch([order.pk], now=now, first_ack_at=Coalesce("first_ack_at", now))
+        auto_accepted = [(p, cr) for p, cr in new_requests if p.auto_accept]
+        if auto_accepted:
+            _proposals_auto_accept(order, lines, auto_accepted, source, now)
+    return RecordResult("applied", record, drafts)
 
-        # New proposals raise their findings (unless policy accepted them); so does a fresh hold.
-        raising = [(p, cr) for p, cr in new_requests if not p.auto_accept] + [
-            (p, None) for p in plans if not p.proposal and p.was_response != p.answer.response
+
+def _refuse_stale_revision(
+    ack: AcknowledgementInput, order: PurchaseOrder, supplier: Supplier, source: WriteSource
+) -> None:
+    """An acknowledgement must answer the PO's current revision when it names one."""
+    if ack.po_revision is not None and ack.po_revision != order.revision:
+        raise refusal_recorded(
+            source=source,
+            company=order.company,
+            supplier=supplier,
+            po=order,
+            kind=Kind.INVALID_DOCUMENT,
+            code="stale_revision",
+            message=(
+                f"acknowledgement {ack.document_id} answers revision {ack.po_revision} of PO {order.number}, "
+                f"which is at revision {order.revision}; acknowledge the current revision"
+            ),
+            dedup_key=f"stale_ack:{order.pk}:{ack.po_revision}:{order.revision}",
+        )
+
+
+def _acknowledgement_create(
+    ack: AcknowledgementInput,
+    order: PurchaseOrder,
+    supplier: Supplier,
+    plans: list[_LinePlan],
+    header: str,
+    digest: str,
+    source: WriteSource,
+    now: dt.datetime,
+) -> Acknowledgement:
+    """The acknowledgement and its line responses, each with the raw code it was sent with."""
+    record = Acknowledgement.objects.create(
+        po=order,
+        supplier=supplier,
+        po_revision=ack.po_revision if ack.po_revision is not None else order.revision,
+        header=header,
+        header_sent=ack.header,
+        raw_code=ack.raw_code,
+        note=ack.note,
+        channel=source.channel,
+        document_id=ack.document_id,
+        fingerprint=digest,
+        inbound_document=source.document,
+        correlation_id=source.correlation_id,
+        received_at=now,
+    )
+    AcknowledgementLine.objects.bulk_create(
+        [
+            AcknowledgementLine(
+                ack=record,
+                po_line=p.line,
+                response=p.answer.response,
+                raw_code=p.answer.raw_code,
+                quantity=p.answer.quantity,
+                unit_price=p.answer.unit_price,
+                promised_date=p.answer.promised_date,
+                substitute_part_number=p.answer.substitute_part_number,
+                note=p.answer.note,
+            )
+            for p in plans
         ]
-        drafts = [
-            exception_draft(
-                company=company,
-                kind=kind,
-                severity=severity,
-                dedup_key=f"{kind}:{p.line.pk}",
-                summary=f"PO {order.number} line {p.line.line_no}: {text}",
-                evidence=evidence,
-                supplier_message=text,
-                source=source,
-                now=now,
-                supplier=supplier,
+    )
+    return record
+
+
+def _previous_answers_supersede(
+    plans: list[_LinePlan], ack: AcknowledgementInput, source: WriteSource, now: dt.datetime
+) -> None:
+    """A fresh answer on a line replaces what the previous answer proposed or raised.
+
+    Unless it proposes exactly the same thing: then the open proposal and its exception stay as they are.
+    """
+    replaced = [
+        p.line.pk
+        for p in plans
+        if (p.line.change_state == POLine.ChangeState.PROPOSED and p.proposal != p.line.proposal)
+        or (p.line.ack_response == inputs.LINE_HOLD and p.answer.response != inputs.LINE_HOLD)
+    ]
+    if not replaced:
+        return
+    ChangeRequest.objects.filter(po_line_id__in=replaced, state=ChangeRequest.State.PROPOSED).update(
+        state=ChangeRequest.State.SUPERSEDED, decided_at=now
+    )
+    exceptions_close(
+        ProcurementException.objects.filter(
+            po_line_id__in=replaced, kind__in=ACK_KINDS, state__in=ProcurementException.OPEN_STATES
+        ),
+        resolution=ProcurementException.Resolution.SUPERSEDED,
+        source=source,
+        note=f"replaced by acknowledgement {ack.document_id}",
+        now=now,
+    )
+
+
+def _change_requests_create(
+    plans: list[_LinePlan], unchanged: set[int], order: PurchaseOrder, record: Acknowledgement, now: dt.datetime
+) -> list[tuple[_LinePlan, ChangeRequest]]:
+    """A proposal per line whose answer changes the buyer's terms (and does not repeat the open one)."""
+    new_requests = [
+        (
+            p,
+            ChangeRequest(
                 po=order,
                 po_line=p.line,
-                change_request=cr,
-            )
-            for p, cr in raising
-            for kind, severity, text, evidence in p.findings
-        ]
-        if drafts:
-            ProcurementException.objects.bulk_create(drafts)
-
-        document_key = f"{source.channel}:{supplier.code}:{ack.document_id}"
-        events = [
-            audit_event(
-                source=source,
-                action="acknowledgement.recorded",
-                obj=record,
-                company=company,
-                po=order,
-                document_key=document_key,
-                after={
-                    "header": header,
-                    "header_sent": ack.header,
-                    "raw_code": ack.raw_code,
-                    "lines": {p.line.line_no: p.line.statuses() for p in plans},
-                },
-                now=now,
-            )
-        ]
-        events += [
-            audit_event(
-                source=source,
-                action="exception.raised",
-                obj=d,
-                company=company,
-                po=order,
-                document_key=document_key,
-                after={"kind": d.kind, "severity": d.severity, "evidence": d.evidence},
-                now=now,
-            )
-            for d in drafts
-        ]
-        AuditEvent.objects.bulk_create(events)
-        outbox_write(
-            exception_notifications(
-                drafts=drafts,
-                orders={order.pk: order},
-                document=f"acknowledgement {ack.document_id}",
-                key=f"ack:{record.pk}",
-                source=source,
-            )
+                ack=record,
+                response=p.answer.response,
+                proposed=jsonable(p.proposal),
+                current=jsonable(p.current),
+                created_at=now,
+            ),
         )
-        PurchaseOrder.objects.filter(pk=order.pk).update(updated_at=now, first_ack_at=Coalesce("first_ack_at", now))
-        if auto_accepted:
-            accepted = [cr for p, cr in new_requests if p.auto_accept]
-            for cr in accepted:
-                cr.resulting_revision = order.revision + 1
-            ChangeRequest.objects.bulk_update(accepted, ["state", "decided_at", "resulting_revision"])
-            _accept_proposals(order, lines, auto_accepted, source)
-    return RecordResult("applied", record, drafts)
+        for p in plans
+        if p.proposal and p.line.pk not in unchanged
+    ]
+    if new_requests:
+        ChangeRequest.objects.bulk_create([cr for _, cr in new_requests])
+    return new_requests
+
+
+def _findings_drafted(
+    plans: list[_LinePlan],
+    new_requests: list[tuple[_LinePlan, ChangeRequest]],
+    order: PurchaseOrder,
+    supplier: Supplier,
+    source: WriteSource,
+    now: dt.datetime,
+) -> list[ProcurementException]:
+    """New proposals raise their findings (unless policy accepted them); so does a fresh hold."""
+    raising: list[tuple[_LinePlan, ChangeRequest | None]] = [(p, cr) for p, cr in new_requests if not p.auto_accept]
+    raising += [(p, None) for p in plans if not p.proposal and p.was_response != p.answer.response]
+    return [
+        exception_draft(
+            company=order.company,
+            kind=kind,
+            severity=severity,
+            dedup_key=f"{kind}:{p.line.pk}",
+            summary=f"PO {order.number} line {p.line.line_no}: {text}",
+            evidence=evidence,
+            supplier_message=text,
+            source=source,
+            now=now,
+            supplier=supplier,
+            po=order,
+            po_line=p.line,
+            change_request=cr,
+        )
+        for p, cr in raising
+        for kind, severity, text, evidence in p.findings
+    ]
+
+
+def _proposals_auto_accept(
+    order: PurchaseOrder,
+    lines: list[POLine],
+    accepted: list[tuple[_LinePlan, ChangeRequest]],
+    source: WriteSource,
+    now: dt.datetime,
+) -> None:
+    """Proposals within a tolerance that allows it are accepted at once, into a new PO revision."""
+    for _, cr in accepted:
+        cr.state = ChangeRequest.State.ACCEPTED
+        cr.decided_at = now
+        cr.resulting_revision = order.revision + 1
+    ChangeRequest.objects.bulk_update([cr for _, cr in accepted], ["state", "decided_at", "resulting_revision"])
+    _accept_proposals(order, lines, [p for p, _ in accepted], source)
 
 
 def _validate(ack: AcknowledgementInput) -> None:
@@ -326,7 +366,7 @@ def _validate(ack: AcknowledgementInput) -> None:
         seen.add(line.line_no)
 
 
-def _lock_po_lines(supplier, ack: AcknowledgementInput, source: Source) -> list[POLine]:
+def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: WriteSource) -> list[POLine]:
     """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
     lines = lock_po_lines(supplier_lines(supplier, ack.company).filter(po__number=ack.po_number))
     if not lines:
@@ -363,7 +403,9 @@ def _lock_po_lines(supplier, ack: AcknowledgementInput, source: Source) -> list[
     return lines
 
 
-def _plan(lines: list[POLine], ack: AcknowledgementInput, supplier, rules, source: Source) -> list[_LinePlan]:
+def _plan(
+    lines: list[POLine], ack: AcknowledgementInput, supplier: Supplier, rules: tolerance.RuleSet, source: WriteSource
+) -> list[_LinePlan]:
     answers = {a.line_no: a for a in ack.lines}
     default = {
         inputs.ACK_ACCEPTED: inputs.LINE_ACCEPT,
@@ -384,7 +426,7 @@ def _plan(lines: list[POLine], ack: AcknowledgementInput, supplier, rules, sourc
     return plans
 
 
-def _plan_line(line: POLine, answer: AckLineInput, supplier, rules) -> _LinePlan:
+def _plan_line(line: POLine, answer: AckLineInput, supplier: Supplier, rules: tolerance.RuleSet) -> _LinePlan:
     """What the answer proposes against the buyer's terms, and which of it breaks tolerance."""
     plan = _LinePlan(line=line, answer=answer)
     response = answer.response
@@ -528,14 +570,14 @@ def _header_from_lines(ack: AcknowledgementInput, plans: list[_LinePlan]) -> str
     return inputs.ACK_ACCEPTED
 
 
-def _accept_proposals(order: PurchaseOrder, lines: list[POLine], plans: list[_LinePlan], source: Source) -> None:
+def _accept_proposals(order: PurchaseOrder, lines: list[POLine], plans: list[_LinePlan], source: WriteSource) -> None:
     """Fold proposals that policy accepts into a new PO revision, announced through the outbox."""
     current = po_as_input(order, lines, revision=order.revision + 1)
     accepted = {p.line.line_no: p.proposal for p in plans}
     new_lines = tuple(
         proposal_applied(line, accepted[line.line_no]) if line.line_no in accepted else line for line in current.lines
     )
-    _change_locked(
+    purchase_order_revise(
         po=dataclasses.replace(current, lines=tuple(line for line in new_lines if line is not None)),
         source=source,
         company=order.company,

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from notifications.services import outbox_write
-from procurement.models import AuditEvent, ProcurementException
+import datetime as dt
 
-from .common import Source, audit_event, webhook_rows
+from django.db.models import QuerySet
+
+from notifications.services import outbox_write
+from procurement.models import ProcurementException
+
+from .audit import audit_event, audit_write
+from .notify import webhook_rows
+from .sources import WriteSource
 
 
 def exceptions_close(
-    queryset,
+    queryset: QuerySet[ProcurementException],
     *,
     resolution: str,
-    source: Source,
+    source: WriteSource,
     note: str,
-    now,
+    now: dt.datetime,
     state: str = ProcurementException.State.RESOLVED,
 ) -> list[ProcurementException]:
     """Close the open exceptions in ``queryset``, with an audit event and an ``exception.resolved`` webhook each.
@@ -42,8 +48,8 @@ def exceptions_close(
         visible = {
             "id": exc.pk,
             "kind": exc.kind,
-            "po_number": exc.po.number if exc.po_id else None,
-            "line_no": exc.po_line.line_no if exc.po_line_id else None,
+            "po_number": exc.po.number if exc.po is not None else None,
+            "line_no": exc.po_line.line_no if exc.po_line is not None else None,
             "message": exc.supplier_message,
             "resolution": resolution,
         }
@@ -58,7 +64,7 @@ def exceptions_close(
                 po=exc.po,
             )
         )
-    AuditEvent.objects.bulk_create(
+    audit_write(
         [
             audit_event(
                 source=source,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from notifications.services import outbox_write
 from procurement.models import (
-    AuditEvent,
     ChangeRequest,
     Invoice,
     POLine,
@@ -18,10 +21,15 @@ from procurement.models import (
     PurchaseOrder,
 )
 
+from .audit import audit_event, audit_write
 from .closing import exceptions_close
-from .common import Source, audit_event, exception_draft, supplier_notifications
+from .documents import orders_touch
 from .errors import InvalidAction, NotFound
-from .orders import _change_locked, po_as_input, proposal_applied
+from .locking import lock_po_for_revision
+from .notify import supplier_notifications
+from .orders import po_as_input, proposal_applied, purchase_order_revise
+from .raising import exception_draft
+from .sources import WriteSource
 
 Kind = ProcurementException.Kind
 State = ProcurementException.State
@@ -29,7 +37,7 @@ Resolution = ProcurementException.Resolution
 
 
 @transaction.atomic
-def exception_assign(*, exception_id: int, owner, source: Source) -> ProcurementException:
+def exception_assign(*, exception_id: int, owner: User, source: WriteSource) -> ProcurementException:
     """Give an open exception to ``owner`` (a buyer). Audited; assigning twice to the same owner is a no-op."""
     exc = _open_locked(exception_id)
     before = {"owner": exc.owner_id, "state": exc.state}
@@ -42,7 +50,7 @@ def exception_assign(*, exception_id: int, owner, source: Source) -> Procurement
 
 
 @transaction.atomic
-def exception_accept(*, exception_id: int, source: Source, note: str = "") -> ProcurementException:
+def exception_accept(*, exception_id: int, source: WriteSource, note: str = "") -> ProcurementException:
     """Accept what the exception is about.
 
     For a supplier's proposal: the change request is accepted and folded into a new PO revision,
@@ -57,9 +65,9 @@ def exception_accept(*, exception_id: int, source: Source, note: str = "") -> Pr
             raise InvalidAction(f"the proposal behind exception {exc.pk} is already {exc.change_request.state}")
         _proposal_accept(exc.change_request, source, note, now)
     else:
-        if exc.invoice_id and exc.po_line_id:
-            POLine.objects.filter(pk=exc.po_line_id).update(match_state=POLine.MatchState.OVERRIDDEN)
-            PurchaseOrder.objects.filter(pk=exc.po_id).update(updated_at=now)  # the line's match status changed
+        if exc.invoice_id and exc.po_line is not None:
+            POLine.objects.filter(pk=exc.po_line.pk).update(match_state=POLine.MatchState.OVERRIDDEN)
+            orders_touch([exc.po_line.po_id], now=now)  # the line's match status changed
         _resolve(ProcurementException.objects.filter(pk=exc.pk), Resolution.ACCEPTED, source, note, now)
         if exc.invoice_id:
             _release_invoice_if_clear(exc.invoice_id)
@@ -68,7 +76,7 @@ def exception_accept(*, exception_id: int, source: Source, note: str = "") -> Pr
 
 
 @transaction.atomic
-def exception_reject(*, exception_id: int, source: Source, reason: str) -> ProcurementException:
+def exception_reject(*, exception_id: int, source: WriteSource, reason: str) -> ProcurementException:
     """Reject what the exception is about and tell the supplier why, through the outbox.
 
     For a proposal: the change request is declined and the line awaits a new answer on the
@@ -107,7 +115,7 @@ def exception_reject(*, exception_id: int, source: Source, reason: str) -> Procu
 
 
 @transaction.atomic
-def change_request_accept(*, change_request_id: int, source: Source, note: str = "") -> ChangeRequest:
+def change_request_accept(*, change_request_id: int, source: WriteSource, note: str = "") -> ChangeRequest:
     """Accept a supplier's proposal directly (one within tolerance raises no exception to act on).
 
     Same effect as accepting its exception: a new PO revision sent to the supplier; any open
@@ -120,7 +128,7 @@ def change_request_accept(*, change_request_id: int, source: Source, note: str =
 
 
 @transaction.atomic
-def change_request_decline(*, change_request_id: int, source: Source, reason: str) -> ChangeRequest:
+def change_request_decline(*, change_request_id: int, source: WriteSource, reason: str) -> ChangeRequest:
     """Decline a supplier's proposal directly and tell the supplier why; the buyer's terms stand."""
     if not reason.strip():
         raise InvalidAction("declining a proposal needs a reason the supplier can act on")
@@ -149,7 +157,7 @@ def change_request_decline(*, change_request_id: int, source: Source, reason: st
 
 
 @transaction.atomic
-def exception_dismiss(*, exception_id: int, source: Source, reason: str) -> ProcurementException:
+def exception_dismiss(*, exception_id: int, source: WriteSource, reason: str) -> ProcurementException:
     """Close an exception without acting on it; the reason is kept (internal, never shown to suppliers).
 
     The last open exception holding an invoice cannot be dismissed: that would leave the invoice
@@ -181,7 +189,7 @@ def exception_dismiss(*, exception_id: int, source: Source, reason: str) -> Proc
     return exc
 
 
-def acknowledgements_overdue_raise(*, source: Source) -> list[ProcurementException]:
+def acknowledgements_overdue_raise(*, source: WriteSource) -> list[ProcurementException]:
     """Raise one exception per PO revision still waiting for an acknowledgement past its company's due time.
 
     Idempotent: a PO revision already flagged (open or not) is not flagged again.
@@ -194,9 +202,9 @@ def acknowledgements_overdue_raise(*, source: Source) -> list[ProcurementExcepti
         .distinct()
     )
     for order in candidates:
-        due = order.published_at + timezone.timedelta(hours=order.company.ack_due_hours)
+        due = order.published_at + dt.timedelta(hours=order.company.ack_due_hours)
         latest_change = order.revisions.order_by("-revision").values_list("created_at", flat=True).first()
-        due = max(due, (latest_change or order.published_at) + timezone.timedelta(hours=order.company.ack_due_hours))
+        due = max(due, (latest_change or order.published_at) + dt.timedelta(hours=order.company.ack_due_hours))
         if due > now:
             continue
         key = f"{Kind.ACK_OVERDUE}:{order.pk}:{order.revision}"
@@ -222,9 +230,9 @@ def acknowledgements_overdue_raise(*, source: Source) -> list[ProcurementExcepti
     return raised
 
 
-def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now) -> None:
+def _proposal_accept(cr: ChangeRequest, source: WriteSource, note: str, now: dt.datetime) -> None:
     """Fold an accepted proposal into a new PO revision and resolve its open exceptions."""
-    lines = _lock_lines(cr.po_id)
+    lines = lock_po_for_revision(POLine.objects.filter(po_id=cr.po_id))
     order = lines[0].po
     current = po_as_input(order, lines, revision=order.revision + 1)
     line_input = next(line for line in current.lines if line.line_no == cr.po_line.line_no)
@@ -239,7 +247,7 @@ def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now) -> None:
     cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.ACCEPTED, source.user, now
     cr.resulting_revision = order.revision + 1
     cr.save(update_fields=["state", "decided_by", "decided_at", "resulting_revision"])
-    _change_locked(
+    purchase_order_revise(
         po=dataclasses.replace(current, lines=new_lines),
         source=source,
         company=order.company,
@@ -248,7 +256,7 @@ def _proposal_accept(cr: ChangeRequest, source: Source, note: str, now) -> None:
     _resolve(ProcurementException.objects.open().filter(change_request=cr), Resolution.ACCEPTED, source, note, now)
 
 
-def _proposal_decline(cr: ChangeRequest, source: Source, now) -> None:
+def _proposal_decline(cr: ChangeRequest, source: WriteSource, now: dt.datetime) -> None:
     cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.DECLINED, source.user, now
     cr.save(update_fields=["state", "decided_by", "decided_at"])
     # The line is back on the buyer's terms and awaits a new answer; nothing the supplier
@@ -261,8 +269,8 @@ def _proposal_decline(cr: ChangeRequest, source: Source, now) -> None:
         promised_date=None,
         backordered_quantity=0,
     )
-    PurchaseOrder.objects.filter(pk=cr.po_id).update(updated_at=now)  # readers syncing by updated_since see it
-    AuditEvent.objects.bulk_create(
+    orders_touch([cr.po_id], now=now)  # readers syncing by updated_since see it
+    audit_write(
         [
             audit_event(
                 source=source,
@@ -305,16 +313,14 @@ def _open_locked(exception_id: int) -> ProcurementException:
     return exc
 
 
-def _lock_lines(po_id: int) -> list[POLine]:
-    return list(
-        POLine.objects.select_related("po", "po__company", "po__supplier", "po__ship_to", "po__buyer", "item")
-        .select_for_update(of=("self", "po"))
-        .filter(po_id=po_id)
-        .order_by("id")
-    )
-
-
-def _resolve(queryset, resolution: str, source: Source, note: str, now, state: str = State.RESOLVED) -> None:
+def _resolve(
+    queryset: QuerySet[ProcurementException],
+    resolution: str,
+    source: WriteSource,
+    note: str,
+    now: dt.datetime,
+    state: str = State.RESOLVED,
+) -> None:
     exceptions_close(queryset, resolution=resolution, source=source, note=note, now=now, state=state)
 
 
@@ -325,8 +331,8 @@ def _release_invoice_if_clear(invoice_id: int) -> None:
         )
 
 
-def _audit(source: Source, action: str, exc: ProcurementException, before, after) -> None:
-    AuditEvent.objects.bulk_create(
+def _audit(source: WriteSource, action: str, exc: ProcurementException, before: Any, after: Any) -> None:
+    audit_write(
         [
             audit_event(
                 source=source,

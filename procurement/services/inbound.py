@@ -14,9 +14,10 @@ from gateway.correlation import get_correlation_id, new_correlation_id
 from notifications.services import outbox_write
 from procurement.models import InboundDocument
 
-from .common import RecordResult, Source, webhook_rows
 from .errors import ProcurementError
+from .notify import webhook_rows
 from .refusals import records_refusals
+from .sources import RecordResult, WriteSource
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def inbound_document_store(
 
 
 def inbound_document_apply(
-    *, document: InboundDocument, label: str, apply: Callable[[Source], RecordResult], actor=None
+    *, document: InboundDocument, label: str, apply: Callable[[WriteSource], RecordResult], actor=None
 ) -> RecordResult | None:
     """Run ``apply`` (a write-path service call) for a stored document and record its outcome on the row.
 
@@ -81,7 +82,7 @@ def inbound_document_apply(
     back and is recorded afterwards in transactions of its own (the refusal's exception, then the
     document's state), so the record of it survives the rollback.
     """
-    source = Source(
+    source = WriteSource(
         channel=document.channel,
         label=label,
         actor=actor,
@@ -101,7 +102,9 @@ def inbound_document_apply(
 
 
 @records_refusals
-def _apply_settled(document: InboundDocument, source: Source, apply: Callable[[Source], RecordResult]) -> RecordResult:
+def _apply_settled(
+    document: InboundDocument, source: WriteSource, apply: Callable[[WriteSource], RecordResult]
+) -> RecordResult:
     # The outermost service call of the document: a refusal's exception is recorded once this
     # transaction has rolled back, not inside it.
     with transaction.atomic():
@@ -152,6 +155,6 @@ def _finish(document: InboundDocument, state: str, code: str, error: str) -> Non
                 payload=summary,
                 supplier_payload=summary,
                 key=f"document.processed:{document.pk}:{document.attempts}",
-                source=Source(channel=document.channel, label="gateway", correlation_id=document.correlation_id),
+                source=WriteSource(channel=document.channel, label="gateway", correlation_id=document.correlation_id),
             )
         )

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.services import outbox_write
 from procurement import inputs
-from procurement.inputs import InvoiceInput
+from procurement.inputs import InvoiceInput, InvoiceLineInput
 from procurement.models import (
-    AuditEvent,
     Invoice,
     InvoiceLine,
     POLine,
@@ -20,13 +20,18 @@ from procurement.models import (
     PurchaseOrder,
 )
 from procurement.models.fields import AMOUNT_LIMIT, PRICE_LIMIT, QUANTITY_LIMIT
+from suppliers.models import Supplier
 
 from . import tolerance
+from .audit import audit_event, audit_write
 from .bulk import rows_update
-from .common import RecordResult, Source, audit_event, exception_draft, exception_notifications, num
+from .documents import document_replay, exceptions_audited, exceptions_create, exceptions_notify, orders_touch
 from .errors import DocumentRefused
 from .lines import lines_locked, supplier_lines
+from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
+from .sources import RecordResult, WriteSource
+from .values import num
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
@@ -35,7 +40,7 @@ ZERO = Decimal("0")
 
 
 @records_refusals
-def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> RecordResult:
+def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSource) -> RecordResult:
     """Record ``supplier``'s invoice (or credit memo) against one of its POs and match it.
 
     Each line's price is matched against the PO price (``invoice_price`` tolerance) and the
@@ -60,22 +65,25 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
         digest = inputs.fingerprint(invoice)
         existing = Invoice.objects.filter(supplier=supplier, invoice_number=invoice.invoice_number).first()
         if existing is not None:
-            if existing.fingerprint == digest:
-                return RecordResult("duplicate", existing)
-            raise refusal_recorded(
-                source=source,
-                company=company,
-                supplier=supplier,
-                po=order,
-                kind=Kind.DUPLICATE_INVOICE,
-                code="duplicate_invoice",
-                message=f"invoice number {invoice.invoice_number} was already used on another invoice",
-                supplier_message=(
-                    f"Invoice number {invoice.invoice_number} has already been received with different content. "
-                    "Send corrections as a credit memo and a new invoice."
+            return document_replay(
+                record=existing,
+                stored_fingerprint=existing.fingerprint,
+                digest=digest,
+                refuse=lambda: refusal_recorded(
+                    source=source,
+                    company=company,
+                    supplier=supplier,
+                    po=order,
+                    kind=Kind.DUPLICATE_INVOICE,
+                    code="duplicate_invoice",
+                    message=f"invoice number {invoice.invoice_number} was already used on another invoice",
+                    supplier_message=(
+                        f"Invoice number {invoice.invoice_number} has already been received with different content. "
+                        "Send corrections as a credit memo and a new invoice."
+                    ),
+                    dedup_key=f"dup_invoice:{supplier.pk}:{invoice.invoice_number}:{digest}",
+                    evidence={"invoice_number": invoice.invoice_number, "existing_invoice": existing.pk},
                 ),
-                dedup_key=f"dup_invoice:{supplier.pk}:{invoice.invoice_number}:{digest}",
-                evidence={"invoice_number": invoice.invoice_number, "existing_invoice": existing.pk},
             )
         now = timezone.now()
         credit = invoice.purpose == inputs.INVOICE_PURPOSE_CREDIT_MEMO
@@ -83,36 +91,7 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
         billed: dict[int, Decimal] = defaultdict(Decimal)
         for line in invoice.lines:
             billed[lines[(invoice.po_number, line.line_no)].pk] += -line.quantity if credit else line.quantity
-        over_credited = [
-            line.line_no
-            for line in lines.values()
-            if line.pk in billed and line.invoiced_quantity + billed[line.pk] < 0
-        ]
-        too_large = [
-            line.line_no
-            for line in invoice.lines
-            if line.quantity * line.unit_price >= AMOUNT_LIMIT or line.unit_price >= PRICE_LIMIT
-        ]
-        if (
-            too_large
-            or computed >= AMOUNT_LIMIT
-            or any(
-                line.invoiced_quantity + billed[line.pk] >= QUANTITY_LIMIT
-                for line in lines.values()
-                if line.pk in billed
-            )
-        ):
-            raise DocumentRefused(
-                f"invoice {invoice.invoice_number}: amounts too large to record"
-                + (f" on line {', '.join(too_large)}" if too_large else ""),
-                code="invalid",
-            )
-        if over_credited:
-            raise DocumentRefused(
-                f"credit memo {invoice.invoice_number} credits more than was invoiced on line "
-                f"{', '.join(over_credited)}",
-                code="invalid",
-            )
+        _refuse_unrecordable(invoice, lines, billed, computed)
         record = Invoice.objects.create(
             supplier=supplier,
             po=order,
@@ -130,70 +109,13 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
             received_at=now,
         )
         rules = tolerance.rules_for(company)
-        invoice_lines, drafts, reasons = [], [], []
-        for given in invoice.lines:
-            line = lines[(invoice.po_number, given.line_no)]
-            status, found = ("matched", []) if credit else _match(line, given, billed[line.pk], rules, supplier)
-            invoice_lines.append(
-                InvoiceLine(
-                    invoice=record,
-                    po_line=line,
-                    quantity=given.quantity,
-                    unit_price=given.unit_price,
-                    amount=(given.quantity * given.unit_price).quantize(CENT, ROUND_HALF_UP),
-                    match_status=status,
-                )
-            )
-            for kind, text, evidence in found:
-                reasons.append(f"line {line.line_no}: {text}")
-                drafts.append(
-                    exception_draft(
-                        company=company,
-                        kind=kind,
-                        severity=Severity.FINANCIAL_MISMATCH,
-                        dedup_key=f"{kind}:{record.pk}:{line.pk}",
-                        summary=f"Invoice {invoice.invoice_number}, PO {order.number} line {line.line_no}: {text}",
-                        evidence=evidence | {"invoice": invoice.invoice_number},
-                        supplier_message=text,
-                        source=source,
-                        now=now,
-                        supplier=supplier,
-                        po=order,
-                        po_line=line,
-                        invoice=record,
-                    )
-                )
-            line.match_state = _worst(line.match_state, status)
-        header_findings = []
-        if invoice.currency != order.currency:
-            text = f"currency {invoice.currency} differs from the PO's {order.currency}"
-            header_findings.append(("currency", text, {"expected": order.currency, "actual": invoice.currency}))
-        if invoice.total is not None and invoice.total != computed:
-            text = f"total {num(invoice.total)} does not equal the sum of the lines {num(computed)}"
-            header_findings.append(("total", text, {"expected": computed, "actual": invoice.total}))
-        for name, text, evidence in header_findings:
-            reasons.append(text)
-            drafts.append(
-                exception_draft(
-                    company=company,
-                    kind=Kind.INVOICE_PRICE_MISMATCH,
-                    severity=Severity.FINANCIAL_MISMATCH,
-                    dedup_key=f"invoice_{name}:{record.pk}",
-                    summary=f"Invoice {invoice.invoice_number}, PO {order.number}: {text}",
-                    evidence=evidence | {"invoice": invoice.invoice_number},
-                    supplier_message=text,
-                    source=source,
-                    now=now,
-                    supplier=supplier,
-                    po=order,
-                    invoice=record,
-                )
-            )
+        invoice_lines, findings = _lines_match(invoice, record, lines, billed, rules, supplier, credit=credit)
+        findings += _header_findings(invoice, record, order, computed)
         # A PO line billed on two invoice lines is matched once: one exception, one reason, per deviation.
-        drafts = list({d.dedup_key: d for d in reversed(drafts)}.values())[::-1]
-        reasons = list(dict.fromkeys(reasons))
-        for line in {lines[(invoice.po_number, g.line_no)] for g in invoice.lines}:
-            line.invoiced_quantity += billed[line.pk]
+        reasons = list(dict.fromkeys(f.reason for f in findings))
+        findings = list({f.dedup_key: f for f in reversed(findings)}.values())[::-1]
+        for po_line in {lines[(invoice.po_number, g.line_no)] for g in invoice.lines}:
+            po_line.invoiced_quantity += billed[po_line.pk]
         InvoiceLine.objects.bulk_create(invoice_lines)
         rows_update(list({line.pk: line for line in lines.values()}.values()), ["invoiced_quantity", "match_state"])
         statuses = {il.match_status for il in invoice_lines}
@@ -204,10 +126,9 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
             record.match_status = Invoice.MatchStatus.WITHIN_TOLERANCE
         if record.match_status != Invoice.MatchStatus.MATCHED:
             record.save(update_fields=["match_status", "hold_reason"])
-        if drafts:
-            ProcurementException.objects.bulk_create(drafts)
+        drafts = exceptions_create([_draft(f, invoice, record, order, supplier, source, now) for f in findings])
         key = f"{source.channel}:{supplier.code}:{invoice.invoice_number}"
-        AuditEvent.objects.bulk_create(
+        audit_write(
             [
                 audit_event(
                     source=source,
@@ -223,33 +144,143 @@ def invoice_record(*, supplier, invoice: InvoiceInput, source: Source) -> Record
                         "hold_reason": record.hold_reason,
                     },
                     now=now,
-                )
-            ]
-            + [
-                audit_event(
-                    source=source,
-                    action="exception.raised",
-                    obj=d,
-                    company=company,
-                    po=order,
-                    document_key=key,
-                    after={"kind": d.kind, "evidence": d.evidence},
-                    now=now,
-                )
-                for d in drafts
+                ),
+                *exceptions_audited(
+                    drafts, source=source, company=company, orders={order.pk: order}, document_key=key, now=now
+                ),
             ]
         )
-        outbox_write(
-            exception_notifications(
-                drafts=drafts,
-                orders={order.pk: order},
-                document=document,
-                key=f"inv:{record.pk}",
-                source=source,
+        exceptions_notify(
+            raised=drafts, orders={order.pk: order}, document=document, key=f"inv:{record.pk}", source=source
+        )
+        orders_touch([order.pk], now=now)
+    return RecordResult("applied", record, drafts)
+
+
+@dataclass(frozen=True)
+class _Finding:
+    """A deviation an invoice shows: on one PO line (``line`` set) or on the invoice as a whole."""
+
+    kind: str
+    dedup_key: str
+    text: str
+    evidence: dict
+    line: POLine | None = None
+
+    @property
+    def reason(self) -> str:
+        """The hold reason the supplier sees."""
+        return f"line {self.line.line_no}: {self.text}" if self.line is not None else self.text
+
+
+def _refuse_unrecordable(
+    invoice: InvoiceInput, lines: dict[tuple[str, str], POLine], billed: dict[int, Decimal], computed: Decimal
+) -> None:
+    """Refuse amounts too large for the columns, and a credit memo crediting more than was invoiced."""
+    over_credited = [
+        line.line_no for line in lines.values() if line.pk in billed and line.invoiced_quantity + billed[line.pk] < 0
+    ]
+    too_large = [
+        line.line_no
+        for line in invoice.lines
+        if line.quantity * line.unit_price >= AMOUNT_LIMIT or line.unit_price >= PRICE_LIMIT
+    ]
+    if (
+        too_large
+        or computed >= AMOUNT_LIMIT
+        or any(
+            line.invoiced_quantity + billed[line.pk] >= QUANTITY_LIMIT for line in lines.values() if line.pk in billed
+        )
+    ):
+        raise DocumentRefused(
+            f"invoice {invoice.invoice_number}: amounts too large to record"
+            + (f" on line {', '.join(too_large)}" if too_large else ""),
+            code="invalid",
+        )
+    if over_credited:
+        raise DocumentRefused(
+            f"credit memo {invoice.invoice_number} credits more than was invoiced on line {', '.join(over_credited)}",
+            code="invalid",
+        )
+
+
+def _lines_match(
+    invoice: InvoiceInput,
+    record: Invoice,
+    lines: dict[tuple[str, str], POLine],
+    billed: dict[int, Decimal],
+    rules: tolerance.RuleSet,
+    supplier: Supplier,
+    *,
+    credit: bool,
+) -> tuple[list[InvoiceLine], list[_Finding]]:
+    """The invoice's lines, each matched against its PO line (a credit memo's always match), and what deviates."""
+    invoice_lines: list[InvoiceLine] = []
+    findings: list[_Finding] = []
+    for given in invoice.lines:
+        line = lines[(invoice.po_number, given.line_no)]
+        status, found = ("matched", []) if credit else _match(line, given, billed[line.pk], rules, supplier)
+        invoice_lines.append(
+            InvoiceLine(
+                invoice=record,
+                po_line=line,
+                quantity=given.quantity,
+                unit_price=given.unit_price,
+                amount=(given.quantity * given.unit_price).quantize(CENT, ROUND_HALF_UP),
+                match_status=status,
             )
         )
-        PurchaseOrder.objects.filter(pk=order.pk).update(updated_at=now)
-    return RecordResult("applied", record, drafts)
+        findings += [
+            _Finding(kind=kind, dedup_key=f"{kind}:{record.pk}:{line.pk}", text=text, evidence=evidence, line=line)
+            for kind, text, evidence in found
+        ]
+        line.match_state = _worst(line.match_state, status)
+    return invoice_lines, findings
+
+
+def _header_findings(invoice: InvoiceInput, record: Invoice, order: PurchaseOrder, computed: Decimal) -> list[_Finding]:
+    """Deviations of the invoice as a whole: its currency, and a total that is not the sum of its lines."""
+    found: list[tuple[str, str, dict]] = []
+    if invoice.currency != order.currency:
+        text = f"currency {invoice.currency} differs from the PO's {order.currency}"
+        found.append(("currency", text, {"expected": order.currency, "actual": invoice.currency}))
+    if invoice.total is not None and invoice.total != computed:
+        text = f"total {num(invoice.total)} does not equal the sum of the lines {num(computed)}"
+        found.append(("total", text, {"expected": computed, "actual": invoice.total}))
+    return [
+        _Finding(
+            kind=Kind.INVOICE_PRICE_MISMATCH, dedup_key=f"invoice_{name}:{record.pk}", text=text, evidence=evidence
+        )
+        for name, text, evidence in found
+    ]
+
+
+def _draft(
+    finding: _Finding,
+    invoice: InvoiceInput,
+    record: Invoice,
+    order: PurchaseOrder,
+    supplier: Supplier,
+    source: WriteSource,
+    now: dt.datetime,
+) -> ProcurementException:
+    """The buyer's exception for one deviation; the supplier sees the deviation as it is worded on the hold."""
+    where = f"PO {order.number} line {finding.line.line_no}" if finding.line is not None else f"PO {order.number}"
+    return exception_draft(
+        company=order.company,
+        kind=finding.kind,
+        severity=Severity.FINANCIAL_MISMATCH,
+        dedup_key=finding.dedup_key,
+        summary=f"Invoice {invoice.invoice_number}, {where}: {finding.text}",
+        evidence=finding.evidence | {"invoice": invoice.invoice_number},
+        supplier_message=finding.text,
+        source=source,
+        now=now,
+        supplier=supplier,
+        po=order,
+        po_line=finding.line,
+        invoice=record,
+    )
 
 
 def quantity_reference(line: POLine, three_way: bool) -> Decimal:
@@ -259,9 +290,11 @@ def quantity_reference(line: POLine, three_way: bool) -> Decimal:
     return line.quantity
 
 
-def _match(line: POLine, given, billed: Decimal, rules, supplier) -> tuple[str, list[tuple[str, str, dict]]]:
+def _match(
+    line: POLine, given: InvoiceLineInput, billed: Decimal, rules: tolerance.RuleSet, supplier: Supplier
+) -> tuple[str, list[tuple[str, str, dict]]]:
     company = line.po.company
-    found = []
+    found: list[tuple[str, str, dict]] = []
     status = "matched"
     price = tolerance.evaluate(
         rules.limits("invoice_price", supplier_id=supplier.pk, item_id=line.item_id),

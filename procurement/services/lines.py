@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from procurement.models import Company, POLine, ProcurementException
+from django.db.models import QuerySet
 
-from .common import Source, lock_po_lines
+from procurement.models import Company, POLine, ProcurementException
+from suppliers.models import Supplier
+
 from .errors import DocumentRefused
+from .locking import lock_po_lines
 from .refusals import refusal_recorded
+from .sources import WriteSource
 
 Kind = ProcurementException.Kind
 
 
-def supplier_lines(supplier, company_code: str = ""):
+def supplier_lines(supplier: Supplier, company_code: str = "") -> QuerySet[POLine]:
     """The supplier's PO lines, narrowed to one buying company when the document names it."""
     query = POLine.objects.filter(po__supplier=supplier)
     return query.filter(po__company__code=company_code) if company_code else query
 
 
-def supplier_company(supplier) -> Company | None:
+def supplier_company(supplier: Supplier) -> Company | None:
     """The company a refusal for a supplier is filed under when its document names no known PO: its first PO's."""
     first = supplier.orders.select_related("company").first()
     return first.company if first else None
@@ -25,10 +29,10 @@ def supplier_company(supplier) -> Company | None:
 
 def lines_locked(
     *,
-    query,
+    query: QuerySet[POLine],
     wanted: list[tuple[str, str]],
-    source: Source,
-    supplier=None,
+    source: WriteSource,
+    supplier: Supplier | None = None,
     company: Company | None = None,
     document: str,
 ) -> dict[tuple[str, str], POLine]:

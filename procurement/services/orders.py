@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -15,7 +16,6 @@ from notifications.services import outbox_write
 from procurement import inputs
 from procurement.inputs import POLineInput, PurchaseOrderInput
 from procurement.models import (
-    AuditEvent,
     ChangeRequest,
     Company,
     Item,
@@ -28,10 +28,15 @@ from procurement.models import (
 from procurement.models.fields import PRICE_LIMIT, QUANTITY_LIMIT
 from suppliers.models import Supplier
 
+from .audit import audit_event, audit_write
 from .closing import exceptions_close
-from .common import RecordResult, Source, audit_event, jsonable, supplier_notifications
+from .documents import document_replay
 from .errors import DocumentRefused, NotFound
+from .locking import lock_po_for_revision
+from .notify import supplier_notifications
 from .refusals import records_refusals, refusal_recorded
+from .sources import RecordResult, WriteSource
+from .values import jsonable
 
 LINE_FIELDS = (
     "part_number",
@@ -46,7 +51,7 @@ HEADER_FIELDS = ("ship_to", "currency", "order_date", "buyer", "notes")
 
 
 @records_refusals
-def purchase_order_publish(*, po: PurchaseOrderInput, source: Source) -> RecordResult:
+def purchase_order_publish(*, po: PurchaseOrderInput, source: WriteSource) -> RecordResult:
     """Publish a new PO (revision ``po.revision``, usually 0) and tell the supplier through the outbox.
 
     Idempotent on (company, number, revision): the same PO again is a duplicate with no effect; a
@@ -60,7 +65,7 @@ def purchase_order_publish(*, po: PurchaseOrderInput, source: Source) -> RecordR
         existing = PurchaseOrder.objects.filter(company=company, number=po.number).first()
         if existing is not None:
             if po.revision > existing.revision:
-                return _change_locked(po=po, source=source, company=company, revision_source="buyer")
+                return purchase_order_revise(po=po, source=source, company=company, revision_source="buyer")
             return _same_revision_or_refuse(existing, po, source)
         now = timezone.now()
         order = PurchaseOrder.objects.create(
@@ -88,7 +93,7 @@ def purchase_order_publish(*, po: PurchaseOrderInput, source: Source) -> RecordR
             created_at=now,
         )
         key = f"{po.company}:{po.number}:{po.revision}"
-        AuditEvent.objects.bulk_create(
+        audit_write(
             [
                 audit_event(
                     source=source,
@@ -116,7 +121,9 @@ def purchase_order_publish(*, po: PurchaseOrderInput, source: Source) -> RecordR
 
 
 @records_refusals
-def purchase_order_change(*, po: PurchaseOrderInput, source: Source, revision_source: str = "buyer") -> RecordResult:
+def purchase_order_change(
+    *, po: PurchaseOrderInput, source: WriteSource, revision_source: str = "buyer"
+) -> RecordResult:
     """Publish a new revision of an existing PO: the full new picture, with the from/to diff recorded.
 
     Lines missing from the new picture are cancelled, never deleted. A changed line awaits a new
@@ -128,7 +135,7 @@ def purchase_order_change(*, po: PurchaseOrderInput, source: Source, revision_so
         company = Company.objects.filter(code=po.company).first()
         if company is None:
             raise NotFound(f"company {po.company!r} is not known", code="unknown_company")
-        return _change_locked(po=po, source=source, company=company, revision_source=revision_source)
+        return purchase_order_revise(po=po, source=source, company=company, revision_source=revision_source)
 
 
 def po_as_input(order: PurchaseOrder, lines: list[POLine], *, revision: int) -> PurchaseOrderInput:
@@ -175,13 +182,23 @@ def proposal_applied(line: POLineInput, proposed: dict) -> POLineInput | None:
     return dataclasses.replace(line, **changes)
 
 
-def _change_locked(*, po: PurchaseOrderInput, source: Source, company: Company, revision_source: str) -> RecordResult:
-    lines = list(
-        POLine.objects.select_related("po", "po__company", "po__supplier", "po__ship_to", "po__buyer", "item")
-        .select_for_update(of=("self", "po"))
-        .filter(po__company=company, po__number=po.number)
-        .order_by("id")
-    )
+def purchase_order_revise(
+    *, po: PurchaseOrderInput, source: WriteSource, company: Company, revision_source: str
+) -> RecordResult:
+    """Make ``po`` (the full new picture, at a higher revision) the PO's current revision.
+
+    The step behind ``purchase_order_change`` and the acceptance of a supplier's proposal, whoever
+    accepts it (a buyer, or policy within tolerance); call it inside the caller's transaction.
+    ``revision_source`` says whose revision it is (``PORevision.Source``): a buyer's change needs
+    a new answer on each changed line and supersedes pending proposals on them; an accepted
+    proposal stands as the supplier's answer.
+
+    Locks the PO's row and lines. Lines missing from ``po`` are cancelled, never deleted. A revision
+    at or below the current one is a duplicate when it is what was published under that number and
+    refused otherwise. Side effects: line updates, a ``PORevision`` with the from/to diff, an audit
+    event and ``po.changed`` outbox rows for the supplier.
+    """
+    lines = lock_po_for_revision(POLine.objects.filter(po__company=company, po__number=po.number))
     if not lines:
         raise refusal_recorded(
             source=source,
@@ -194,58 +211,11 @@ def _change_locked(*, po: PurchaseOrderInput, source: Source, company: Company, 
     order = lines[0].po
     if po.revision <= order.revision:
         return _same_revision_or_refuse(order, po, source)
-    if po.supplier != order.supplier.code:
-        raise DocumentRefused(
-            f"PO {po.number} belongs to supplier {order.supplier.code}; a change cannot move it",
-            code="invalid",
-        )
-    ship_to = order.ship_to
-    if po.ship_to != order.ship_to.code:
-        ship_to = Plant.objects.filter(company=company, code=po.ship_to).first()
-        if ship_to is None:
-            raise NotFound(f"plant {po.ship_to!r} is not known in {po.company}", code="unknown_plant")
-    buyer = _buyer(po.buyer) if po.buyer != (order.buyer.get_username() if order.buyer else "") else order.buyer
+    ship_to, buyer = _header_parties_revised(order, po)
     now = timezone.now()
     previous = po_as_input(order, lines, revision=order.revision)
     diff = _diff(previous, po)
-    by_no = {line.line_no: line for line in lines}
-    items = _items_for(company, po.lines)
-    changed_ids: list[int] = []
-    to_update: list[POLine] = []
-    to_create: list[POLine] = []
-    wanted = set()
-    for new in po.lines:
-        wanted.add(new.line_no)
-        line = by_no.get(new.line_no)
-        if line is None:
-            to_create.append(_new_line(order, new, items[new.part_number], po.revision))
-            continue
-        if not line.cancelled and not _line_changed(line, new):
-            continue
-        line.item = items[new.part_number]
-        line.quantity, line.uom, line.unit_price, line.need_by = (
-            new.quantity,
-            new.uom,
-            new.unit_price,
-            new.need_by,
-        )
-        line.supplier_part_number, line.description = new.supplier_part_number, new.description
-        line.cancelled = False
-        line.revision = po.revision
-        _reset_supplier_answer(line, accepted=revision_source != PORevision.Source.BUYER)
-        changed_ids.append(line.pk)
-        to_update.append(line)
-    for line in lines:
-        if line.line_no not in wanted and not line.cancelled:
-            line.cancelled = True
-            line.revision = po.revision
-            _reset_supplier_answer(line, accepted=revision_source != PORevision.Source.BUYER)
-            changed_ids.append(line.pk)
-            to_update.append(line)
-    if to_update:
-        POLine.objects.bulk_update(to_update, [*_UPDATED_FIELDS])
-    if to_create:
-        POLine.objects.bulk_create(to_create)
+    changed_ids = _lines_revise(order, lines, po, accepted=revision_source != PORevision.Source.BUYER)
     if changed_ids and revision_source == PORevision.Source.BUYER:
         _supersede_proposals(changed_ids, source=source, now=now, note=f"PO revision {po.revision} changed the line")
     order.revision = po.revision
@@ -265,7 +235,7 @@ def _change_locked(*, po: PurchaseOrderInput, source: Source, company: Company, 
         created_at=now,
     )
     key = f"{po.company}:{po.number}:{po.revision}"
-    AuditEvent.objects.bulk_create(
+    audit_write(
         [
             audit_event(
                 source=source,
@@ -295,6 +265,69 @@ def _change_locked(*, po: PurchaseOrderInput, source: Source, company: Company, 
         )
     )
     return RecordResult("applied", order)
+
+
+def _header_parties_revised(order: PurchaseOrder, po: PurchaseOrderInput) -> tuple[Plant, User | None]:
+    """The ship-to plant and buyer the new revision names; a revision cannot move the PO to another supplier."""
+    if po.supplier != order.supplier.code:
+        raise DocumentRefused(
+            f"PO {po.number} belongs to supplier {order.supplier.code}; a change cannot move it",
+            code="invalid",
+        )
+    ship_to: Plant | None = order.ship_to
+    if po.ship_to != order.ship_to.code:
+        ship_to = Plant.objects.filter(company=order.company, code=po.ship_to).first()
+    if ship_to is None:
+        raise NotFound(f"plant {po.ship_to!r} is not known in {po.company}", code="unknown_plant")
+    buyer = _buyer(po.buyer) if po.buyer != (order.buyer.get_username() if order.buyer else "") else order.buyer
+    return ship_to, buyer
+
+
+def _lines_revise(order: PurchaseOrder, lines: list[POLine], po: PurchaseOrderInput, *, accepted: bool) -> list[int]:
+    """Bring the PO's lines to ``po``: changed lines updated, new ones added, missing ones cancelled.
+
+    Each changed or cancelled line awaits a new answer unless ``accepted`` (the change is the
+    supplier's own proposal). Returns the ids of the lines changed or cancelled.
+    """
+    by_no = {line.line_no: line for line in lines}
+    items = _items_for(order.company, po.lines)
+    changed_ids: list[int] = []
+    to_update: list[POLine] = []
+    to_create: list[POLine] = []
+    wanted = set()
+    for new in po.lines:
+        wanted.add(new.line_no)
+        line = by_no.get(new.line_no)
+        if line is None:
+            to_create.append(_new_line(order, new, items[new.part_number], po.revision))
+            continue
+        if not line.cancelled and not _line_changed(line, new):
+            continue
+        line.item = items[new.part_number]
+        line.quantity, line.uom, line.unit_price, line.need_by = (
+            new.quantity,
+            new.uom,
+            new.unit_price,
+            new.need_by,
+        )
+        line.supplier_part_number, line.description = new.supplier_part_number, new.description
+        line.cancelled = False
+        line.revision = po.revision
+        _reset_supplier_answer(line, accepted=accepted)
+        changed_ids.append(line.pk)
+        to_update.append(line)
+    for line in lines:
+        if line.line_no not in wanted and not line.cancelled:
+            line.cancelled = True
+            line.revision = po.revision
+            _reset_supplier_answer(line, accepted=accepted)
+            changed_ids.append(line.pk)
+            to_update.append(line)
+    if to_update:
+        POLine.objects.bulk_update(to_update, [*_UPDATED_FIELDS])
+    if to_create:
+        POLine.objects.bulk_create(to_create)
+    return changed_ids
 
 
 _UPDATED_FIELDS = (
@@ -337,7 +370,7 @@ def _reset_supplier_answer(line: POLine, *, accepted: bool) -> None:
     line.proposal = {}
 
 
-def _supersede_proposals(line_ids: list[int], *, source: Source, now, note: str) -> None:
+def _supersede_proposals(line_ids: list[int], *, source: WriteSource, now: dt.datetime, note: str) -> None:
     ChangeRequest.objects.filter(po_line_id__in=line_ids, state=ChangeRequest.State.PROPOSED).update(
         state=ChangeRequest.State.SUPERSEDED, decided_at=now
     )
@@ -387,21 +420,25 @@ def _diff(before: PurchaseOrderInput, after: PurchaseOrderInput) -> list[dict]:
     return changes
 
 
-def _same_revision_or_refuse(order: PurchaseOrder, po: PurchaseOrderInput, source: Source) -> RecordResult:
+def _same_revision_or_refuse(order: PurchaseOrder, po: PurchaseOrderInput, source: WriteSource) -> RecordResult:
     revision = PORevision.objects.filter(po=order, revision=po.revision).first()
-    if revision is not None and revision.fingerprint == inputs.fingerprint(po):
-        return RecordResult("duplicate", order)
-    raise refusal_recorded(
-        source=source,
-        company=order.company,
-        po=order,
-        kind=ProcurementException.Kind.DUPLICATE_DOCUMENT,
-        message=(
-            f"PO {po.number} revision {po.revision} differs from what was published under that revision "
-            f"(current revision {order.revision}); publish a higher revision to change it"
+    digest = inputs.fingerprint(po)
+    return document_replay(
+        record=order,
+        stored_fingerprint=revision.fingerprint if revision is not None else None,
+        digest=digest,
+        refuse=lambda: refusal_recorded(
+            source=source,
+            company=order.company,
+            po=order,
+            kind=ProcurementException.Kind.DUPLICATE_DOCUMENT,
+            message=(
+                f"PO {po.number} revision {po.revision} differs from what was published under that revision "
+                f"(current revision {order.revision}); publish a higher revision to change it"
+            ),
+            code="conflict",
+            dedup_key=f"po_conflict:{order.pk}:{po.revision}:{digest}",
         ),
-        code="conflict",
-        dedup_key=f"po_conflict:{order.pk}:{po.revision}:{inputs.fingerprint(po)}",
     )
 
 
@@ -420,7 +457,7 @@ def _validate(po: PurchaseOrderInput) -> None:
             raise DocumentRefused(f"PO {po.number} line {line.line_no}: price cannot be negative", code="invalid")
 
 
-def _resolve_parties(po: PurchaseOrderInput):
+def _resolve_parties(po: PurchaseOrderInput) -> tuple[Company, Supplier, Plant, User | None]:
     company = Company.objects.filter(code=po.company).first()
     if company is None:
         raise NotFound(f"company {po.company!r} is not known", code="unknown_company")
@@ -433,7 +470,7 @@ def _resolve_parties(po: PurchaseOrderInput):
     return company, supplier, plant, _buyer(po.buyer)
 
 
-def _buyer(name: str):
+def _buyer(name: str) -> User | None:
     """The buyer named by username or e-mail; None when empty or unknown (the PO is then unassigned)."""
     if not name:
         return None

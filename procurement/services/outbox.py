@@ -12,12 +12,13 @@ from notifications.models import OutboundMessage
 from notifications.services import MessageNotFound, MessageNotRequeueable, outbox_message_requeue
 from procurement.models import AuditEvent
 
-from .common import Source, audit_event
+from .audit import audit_event
 from .errors import InvalidAction, NotFound
+from .sources import WriteSource
 
 
 @transaction.atomic
-def outbox_message_retry(*, message_id: int, source: Source, redeliver: bool = False) -> OutboundMessage:
+def outbox_message_retry(*, message_id: int, source: WriteSource, redeliver: bool = False) -> OutboundMessage:
     """Put a dead-lettered message back in the queue with a fresh set of attempts. Audited.
 
     With ``redeliver``, a message already delivered is sent again too (a receiver asked for it;

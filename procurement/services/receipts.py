@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
@@ -12,7 +13,6 @@ from django.utils import timezone
 from procurement import inputs
 from procurement.inputs import ReceiptInput
 from procurement.models import (
-    AuditEvent,
     Company,
     Invoice,
     POLine,
@@ -24,19 +24,21 @@ from procurement.models import (
 )
 from procurement.models.fields import QUANTITY_LIMIT
 
+from .audit import audit_event, audit_write
 from .bulk import rows_update
 from .closing import exceptions_close
-from .common import RecordResult, Source, audit_event
+from .documents import document_replay, orders_touch
 from .errors import DocumentRefused, NotFound
 from .invoices import quantity_reference
 from .lines import lines_locked
 from .refusals import records_refusals, refusal_recorded
+from .sources import RecordResult, WriteSource
 
 Kind = ProcurementException.Kind
 
 
 @records_refusals
-def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
+def receipt_record(*, receipt: ReceiptInput, source: WriteSource) -> RecordResult:
     """Record goods received against a PO: physical status and financial posting kept apart.
 
     Adds to each line's received and rejected quantities. On a company that matches three ways,
@@ -63,51 +65,13 @@ def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
         existing = Receipt.objects.filter(company=company, receipt_number=receipt.receipt_number).first()
         if existing is not None:
             return _again(existing, receipt, digest, source, order, now)
-        shipment = None
-        if receipt.shipment_id:
-            shipment = Shipment.objects.filter(supplier=order.supplier, shipment_id=receipt.shipment_id).first()
         received: dict[int, Decimal] = defaultdict(Decimal)
         rejected: dict[int, Decimal] = defaultdict(Decimal)
         for given in receipt.lines:
             pk = lines[(receipt.po_number, given.line_no)].pk
             received[pk] += given.quantity_received
             rejected[pk] += given.quantity_rejected
-        total_received, total_rejected = sum(received.values()), sum(rejected.values())
-        physical = (
-            Receipt.PhysicalStatus.REJECTED
-            if total_rejected and total_rejected >= total_received
-            else Receipt.PhysicalStatus.PARTLY_REJECTED
-            if total_rejected
-            else Receipt.PhysicalStatus.RECEIVED
-        )
-        record = Receipt.objects.create(
-            company=company,
-            po=order,
-            shipment=shipment,
-            receipt_number=receipt.receipt_number,
-            received_on=receipt.received_on,
-            physical_status=physical,
-            posting_status=Receipt.PostingStatus.POSTED if receipt.posted else Receipt.PostingStatus.UNPOSTED,
-            posted_at=now if receipt.posted else None,
-            channel=source.channel,
-            document_id=receipt.receipt_number,
-            fingerprint=digest,
-            inbound_document=source.document,
-            correlation_id=source.correlation_id,
-            received_at=now,
-        )
-        ReceiptLine.objects.bulk_create(
-            [
-                ReceiptLine(
-                    receipt=record,
-                    po_line=lines[(receipt.po_number, given.line_no)],
-                    quantity_received=given.quantity_received,
-                    quantity_rejected=given.quantity_rejected,
-                    lot=given.lot,
-                )
-                for given in receipt.lines
-            ]
-        )
+        record = _receipt_create(receipt, order, lines, received, rejected, digest, source, now)
         touched = [line for line in lines.values() if line.pk in received]
         for line in touched:
             line.received_quantity += received[line.pk]
@@ -118,7 +82,7 @@ def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
                 )
         cleared = _clear_quantity_holds(company, touched, source, now) if company.three_way_match else []
         rows_update(touched, ["received_quantity", "rejected_quantity", "match_state"])
-        AuditEvent.objects.bulk_create(
+        audit_write(
             [
                 audit_event(
                     source=source,
@@ -128,7 +92,7 @@ def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
                     po=order,
                     document_key=f"{company.code}:{receipt.receipt_number}",
                     after={
-                        "physical": physical,
+                        "physical": record.physical_status,
                         "posting": record.posting_status,
                         "lines": {line.line_no: line.receipt_status for line in touched},
                         "cleared_exceptions": cleared,
@@ -137,13 +101,72 @@ def receipt_record(*, receipt: ReceiptInput, source: Source) -> RecordResult:
                 )
             ]
         )
-        PurchaseOrder.objects.filter(pk=order.pk).update(updated_at=now)
+        orders_touch([order.pk], now=now)
     return RecordResult("applied", record)
 
 
-def _again(existing: Receipt, receipt: ReceiptInput, digest: str, source: Source, order, now) -> RecordResult:
-    if existing.fingerprint != digest:
-        raise refusal_recorded(
+def _receipt_create(
+    receipt: ReceiptInput,
+    order: PurchaseOrder,
+    lines: dict[tuple[str, str], POLine],
+    received: dict[int, Decimal],
+    rejected: dict[int, Decimal],
+    digest: str,
+    source: WriteSource,
+    now: dt.datetime,
+) -> Receipt:
+    """The receipt and its lines, linked to the ship notice it names when that is known."""
+    shipment = None
+    if receipt.shipment_id:
+        shipment = Shipment.objects.filter(supplier=order.supplier, shipment_id=receipt.shipment_id).first()
+    total_received, total_rejected = sum(received.values()), sum(rejected.values())
+    physical = (
+        Receipt.PhysicalStatus.REJECTED
+        if total_rejected and total_rejected >= total_received
+        else Receipt.PhysicalStatus.PARTLY_REJECTED
+        if total_rejected
+        else Receipt.PhysicalStatus.RECEIVED
+    )
+    record = Receipt.objects.create(
+        company=order.company,
+        po=order,
+        shipment=shipment,
+        receipt_number=receipt.receipt_number,
+        received_on=receipt.received_on,
+        physical_status=physical,
+        posting_status=Receipt.PostingStatus.POSTED if receipt.posted else Receipt.PostingStatus.UNPOSTED,
+        posted_at=now if receipt.posted else None,
+        channel=source.channel,
+        document_id=receipt.receipt_number,
+        fingerprint=digest,
+        inbound_document=source.document,
+        correlation_id=source.correlation_id,
+        received_at=now,
+    )
+    ReceiptLine.objects.bulk_create(
+        [
+            ReceiptLine(
+                receipt=record,
+                po_line=lines[(receipt.po_number, given.line_no)],
+                quantity_received=given.quantity_received,
+                quantity_rejected=given.quantity_rejected,
+                lot=given.lot,
+            )
+            for given in receipt.lines
+        ]
+    )
+    return record
+
+
+def _again(
+    existing: Receipt, receipt: ReceiptInput, digest: str, source: WriteSource, order: PurchaseOrder, now: dt.datetime
+) -> RecordResult:
+    """A receipt sent again: a duplicate, or its financial posting when it now says ``posted``."""
+    replay = document_replay(
+        record=existing,
+        stored_fingerprint=existing.fingerprint,
+        digest=digest,
+        refuse=lambda: refusal_recorded(
             source=source,
             company=existing.company,
             po=order,
@@ -151,12 +174,13 @@ def _again(existing: Receipt, receipt: ReceiptInput, digest: str, source: Source
             code="conflict",
             message=f"receipt {receipt.receipt_number} was already recorded with different lines",
             dedup_key=f"dup_receipt:{existing.pk}:{digest}",
-        )
+        ),
+    )
     if receipt.posted and existing.posting_status != Receipt.PostingStatus.POSTED:
         existing.posting_status = Receipt.PostingStatus.POSTED
         existing.posted_at = now
         existing.save(update_fields=["posting_status", "posted_at"])
-        AuditEvent.objects.bulk_create(
+        audit_write(
             [
                 audit_event(
                     source=source,
@@ -172,12 +196,12 @@ def _again(existing: Receipt, receipt: ReceiptInput, digest: str, source: Source
             ]
         )
         return RecordResult("applied", existing)
-    return RecordResult("duplicate", existing)
+    return replay
 
 
-def _clear_quantity_holds(company: Company, touched: list[POLine], source: Source, now) -> list[int]:
+def _clear_quantity_holds(company: Company, touched: list[POLine], source: WriteSource, now: dt.datetime) -> list[int]:
     """Clear 3-way quantity mismatches that the goods now received cover; release invoices left clean."""
-    by_pk = {line.pk: line for line in touched}
+    by_pk: dict[int | None, POLine] = {line.pk: line for line in touched}
     pending = list(
         ProcurementException.objects.open().filter(kind=Kind.INVOICE_QUANTITY_MISMATCH, po_line_id__in=by_pk)
     )

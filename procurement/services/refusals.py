@@ -13,13 +13,14 @@ from typing import Any, ParamSpec, TypeVar
 
 from procurement.models import Company, ProcurementException
 
-from .common import Source, exception_draft, exception_raise
 from .errors import DocumentRefused
+from .raising import exception_draft, exception_raise
+from .sources import WriteSource
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
 
-REFUSAL_SEVERITY = {
+REFUSAL_SEVERITY: dict[str, str] = {
     Kind.DUPLICATE_INVOICE: Severity.FINANCIAL_MISMATCH,
 }
 
@@ -31,7 +32,7 @@ R = TypeVar("R")
 
 def refusal_recorded(
     *,
-    source: Source,
+    source: WriteSource,
     company: Company,
     kind: str,
     message: str,

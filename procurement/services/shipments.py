@@ -2,40 +2,51 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.services import outbox_write
 from procurement import inputs
 from procurement.inputs import ShipmentInput
 from procurement.models import (
-    AuditEvent,
+    Company,
     POLine,
     ProcurementException,
-    PurchaseOrder,
     Shipment,
     ShipmentLine,
     ShipmentPack,
     UomConversion,
 )
 from procurement.models.fields import QUANTITY_LIMIT
+from suppliers.models import Supplier
 
 from . import tolerance
+from .audit import audit_event, audit_write
 from .bulk import rows_update
-from .common import RecordResult, Source, audit_event, exception_draft, exception_notifications, num
+from .documents import (
+    document_replay,
+    exceptions_audited,
+    exceptions_create,
+    exceptions_not_open,
+    exceptions_notify,
+    orders_touch,
+)
 from .errors import DocumentRefused
 from .lines import lines_locked, supplier_lines
+from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
+from .sources import RecordResult, WriteSource
+from .values import num
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
 
 
 @records_refusals
-def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> RecordResult:
+def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: WriteSource) -> RecordResult:
     """Record a ship notice from ``supplier``; its lines may reference several of its POs.
 
     Adds to each line's shipped quantity and checks it against the confirmed quantity (or the
@@ -58,50 +69,22 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
         orders = {line.po_id: line.po for line in lines.values()}
         company = next(iter(orders.values())).company
         if existing is not None:
-            if existing.fingerprint == digest:
-                return RecordResult("duplicate", existing)
-            raise refusal_recorded(
-                source=source,
-                company=company,
-                supplier=supplier,
-                kind=Kind.DUPLICATE_DOCUMENT,
-                code="conflict",
-                message=f"{document} was already received with different content; use a new shipment id",
-                dedup_key=f"dup_asn:{supplier.pk}:{shipment.shipment_id}:{digest}",
+            return document_replay(
+                record=existing,
+                stored_fingerprint=existing.fingerprint,
+                digest=digest,
+                refuse=lambda: refusal_recorded(
+                    source=source,
+                    company=company,
+                    supplier=supplier,
+                    kind=Kind.DUPLICATE_DOCUMENT,
+                    code="conflict",
+                    message=f"{document} was already received with different content; use a new shipment id",
+                    dedup_key=f"dup_asn:{supplier.pk}:{shipment.shipment_id}:{digest}",
+                ),
             )
         now = timezone.now()
-        record = Shipment.objects.create(
-            supplier=supplier,
-            shipment_id=shipment.shipment_id,
-            ship_date=shipment.ship_date,
-            expected_delivery=shipment.expected_delivery,
-            carrier=shipment.carrier,
-            tracking_number=shipment.tracking_number,
-            channel=source.channel,
-            document_id=shipment.shipment_id,
-            fingerprint=digest,
-            inbound_document=source.document,
-            correlation_id=source.correlation_id,
-            received_at=now,
-        )
-        sscc = list(dict.fromkeys([*shipment.packs, *(line.pack_sscc for line in shipment.lines if line.pack_sscc)]))
-        packs = {
-            p.sscc: p for p in ShipmentPack.objects.bulk_create([ShipmentPack(shipment=record, sscc=s) for s in sscc])
-        }
-        ShipmentLine.objects.bulk_create(
-            [
-                ShipmentLine(
-                    shipment=record,
-                    pack=packs.get(line.pack_sscc),
-                    po_line=lines[(line.po_number, line.line_no)],
-                    quantity=line.quantity,
-                    uom=line.uom or lines[(line.po_number, line.line_no)].uom,
-                    lot=line.lot,
-                    serial=line.serial,
-                )
-                for line in shipment.lines
-            ]
-        )
+        record = _shipment_create(shipment, supplier, lines, digest, source, now)
         shipped: dict[int, Decimal] = defaultdict(Decimal)
         for line, quantity in _in_po_units(shipment, lines):
             shipped[line.pk] += quantity
@@ -116,21 +99,10 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
                     code="invalid",
                 )
             drafts += _findings(line, supplier, rules, company, record, source, now)
-        open_keys = (
-            set(
-                ProcurementException.objects.open()
-                .filter(dedup_key__in=[d.dedup_key for d in drafts])
-                .values_list("dedup_key", flat=True)
-            )
-            if drafts
-            else set()
-        )
-        drafts = [d for d in drafts if d.dedup_key not in open_keys]
         rows_update(touched, ["shipped_quantity"])
-        if drafts:
-            ProcurementException.objects.bulk_create(drafts)
+        drafts = exceptions_create(exceptions_not_open(drafts))
         key = f"{source.channel}:{supplier.code}:{shipment.shipment_id}"
-        AuditEvent.objects.bulk_create(
+        audit_write(
             [
                 audit_event(
                     source=source,
@@ -150,30 +122,65 @@ def shipment_record(*, supplier, shipment: ShipmentInput, source: Source) -> Rec
                 )
                 for order in orders.values()
             ]
-            + [
-                audit_event(
-                    source=source,
-                    action="exception.raised",
-                    obj=d,
-                    company=company,
-                    po=orders[d.po_id],
-                    document_key=key,
-                    after={"kind": d.kind, "severity": d.severity, "evidence": d.evidence},
-                    now=now,
-                )
-                for d in drafts
-            ]
+            + exceptions_audited(drafts, source=source, company=company, orders=orders, document_key=key, now=now)
         )
-        outbox_write(
-            exception_notifications(
-                drafts=drafts, orders=orders, document=document, key=f"asn:{record.pk}", source=source
-            )
-        )
-        PurchaseOrder.objects.filter(pk__in=orders).update(updated_at=now)
+        exceptions_notify(raised=drafts, orders=orders, document=document, key=f"asn:{record.pk}", source=source)
+        orders_touch(orders, now=now)
     return RecordResult("applied", record, drafts)
 
 
-def _findings(line: POLine, supplier, rules, company, record: Shipment, source: Source, now) -> list:
+def _shipment_create(
+    shipment: ShipmentInput,
+    supplier: Supplier,
+    lines: dict[tuple[str, str], POLine],
+    digest: str,
+    source: WriteSource,
+    now: dt.datetime,
+) -> Shipment:
+    """The ship notice with its packs (by SSCC) and its lines, each in the unit it was shipped in."""
+    record = Shipment.objects.create(
+        supplier=supplier,
+        shipment_id=shipment.shipment_id,
+        ship_date=shipment.ship_date,
+        expected_delivery=shipment.expected_delivery,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        channel=source.channel,
+        document_id=shipment.shipment_id,
+        fingerprint=digest,
+        inbound_document=source.document,
+        correlation_id=source.correlation_id,
+        received_at=now,
+    )
+    sscc = list(dict.fromkeys([*shipment.packs, *(line.pack_sscc for line in shipment.lines if line.pack_sscc)]))
+    packs = {p.sscc: p for p in ShipmentPack.objects.bulk_create([ShipmentPack(shipment=record, sscc=s) for s in sscc])}
+    ShipmentLine.objects.bulk_create(
+        [
+            ShipmentLine(
+                shipment=record,
+                pack=packs.get(line.pack_sscc),
+                po_line=lines[(line.po_number, line.line_no)],
+                quantity=line.quantity,
+                uom=line.uom or lines[(line.po_number, line.line_no)].uom,
+                lot=line.lot,
+                serial=line.serial,
+            )
+            for line in shipment.lines
+        ]
+    )
+    return record
+
+
+def _findings(
+    line: POLine,
+    supplier: Supplier,
+    rules: tolerance.RuleSet,
+    company: Company,
+    record: Shipment,
+    source: WriteSource,
+    now: dt.datetime,
+) -> list[ProcurementException]:
+    """What one line's new shipped total deviates from: the confirmed quantity, and acknowledgement first."""
     drafts = []
     target = (
         Decimal("0")
@@ -224,7 +231,7 @@ def _findings(line: POLine, supplier, rules, company, record: Shipment, source: 
     return drafts
 
 
-def _in_po_units(shipment: ShipmentInput, lines: dict) -> list[tuple[POLine, Decimal]]:
+def _in_po_units(shipment: ShipmentInput, lines: dict[tuple[str, str], POLine]) -> list[tuple[POLine, Decimal]]:
     """Each shipped quantity in its PO line's unit (a supplier may ship cases against a PO in each)."""
     foreign = {
         lines[(s.po_number, s.line_no)].item_id

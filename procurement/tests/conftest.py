@@ -3,7 +3,7 @@
 import pytest
 
 from procurement import factories
-from procurement.services import Source, tolerance
+from procurement.services import WriteSource, tolerance
 from suppliers.models import Supplier
 
 
@@ -23,8 +23,8 @@ def _fresh_tolerance_cache():
 
 
 @pytest.fixture
-def buyer_source(buyer) -> Source:
-    return Source(channel="portal", label="buyer", actor=buyer, correlation_id="corr-buyer-0001")
+def buyer_source(buyer) -> WriteSource:
+    return WriteSource(channel="portal", label="buyer", actor=buyer, correlation_id="corr-buyer-0001")
 
 
 @pytest.fixture

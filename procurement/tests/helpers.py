@@ -33,7 +33,7 @@ from procurement.models import (
     ShipmentPack,
     ToleranceRule,
 )
-from procurement.services import DocumentRefused, Source, acknowledgement_record, purchase_order_publish
+from procurement.services import DocumentRefused, WriteSource, acknowledgement_record, purchase_order_publish
 
 NEED_BY = dt.date(2027, 3, 1)
 D = Decimal
@@ -101,7 +101,7 @@ def po_line(po: PurchaseOrder | str, line_no: str) -> POLine:
 
 
 def source(channel: str = "api", correlation_id: str = "corr-sup-0001", label: str = "supplier BOLTS", actor=None):
-    return Source(channel=channel, label=label, actor=actor, correlation_id=correlation_id)
+    return WriteSource(channel=channel, label=label, actor=actor, correlation_id=correlation_id)
 
 
 def publish(company, plant, supplier, *, number: str = "PO-2000", lines: int = 3, **kwargs) -> PurchaseOrder:
@@ -109,7 +109,7 @@ def publish(company, plant, supplier, *, number: str = "PO-2000", lines: int = 3
     po = factories.po_input(
         company=company.code, supplier=supplier.code, plant=plant.code, number=number, lines=lines, **kwargs
     )
-    erp = Source(channel="system", label="system ERP", correlation_id=f"corr-erp-{number}")
+    erp = WriteSource(channel="system", label="system ERP", correlation_id=f"corr-erp-{number}")
     return purchase_order_publish(po=po, source=erp).record
 
 
@@ -142,7 +142,7 @@ def ack(
     return inputs.AcknowledgementInput(document_id=document_id, po_number=po, header=header, lines=lines, **kwargs)
 
 
-def record_ack(supplier, document_id: str, *lines: inputs.AckLineInput, src: Source | None = None, **kwargs):
+def record_ack(supplier, document_id: str, *lines: inputs.AckLineInput, src: WriteSource | None = None, **kwargs):
     return acknowledgement_record(supplier=supplier, ack=ack(document_id, *lines, **kwargs), source=src or source())
 
 
@@ -240,7 +240,7 @@ class WebhookServer:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
+        host, port = str(self.server.server_address[0]), self.server.server_address[1]
         return f"http://{host}:{port}/hooks/gateway"
 
     def __enter__(self) -> WebhookServer:

@@ -5,7 +5,7 @@ import hashlib
 from decimal import Decimal as D
 
 from procurement import factories, inputs
-from procurement.services.common import jsonable
+from procurement.services.values import jsonable
 
 
 def test_a_decimal_keeps_its_scale_and_a_whole_number_is_plain():

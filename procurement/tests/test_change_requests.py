@@ -7,7 +7,7 @@ import pytest
 from procurement.models import ChangeRequest, OutboundMessage, PORevision, ProcurementException
 from procurement.services import (
     InvalidAction,
-    Source,
+    WriteSource,
     change_request_accept,
     change_request_decline,
     invoice_record,
@@ -28,7 +28,7 @@ def test_the_buyer_accepts_a_proposal_within_tolerance(within_tolerance, publish
     outbox_before = OutboundMessage.objects.count()
 
     cr = change_request_accept(
-        change_request_id=within_tolerance.pk, source=Source(channel="admin", label="buyer", actor=buyer)
+        change_request_id=within_tolerance.pk, source=WriteSource(channel="admin", label="buyer", actor=buyer)
     )
 
     assert (cr.state, cr.resulting_revision, cr.decided_by) == ("accepted", 1, buyer)
@@ -42,7 +42,7 @@ def test_the_buyer_accepts_a_proposal_within_tolerance(within_tolerance, publish
 def test_the_buyer_declines_a_proposal_and_the_supplier_is_told_why(within_tolerance, published_po, buyer):
     cr = change_request_decline(
         change_request_id=within_tolerance.pk,
-        source=Source(channel="admin", label="buyer", actor=buyer),
+        source=WriteSource(channel="admin", label="buyer", actor=buyer),
         reason="Contract price until June",
     )
 
@@ -63,7 +63,7 @@ def test_the_buyer_declines_a_proposal_and_the_supplier_is_told_why(within_toler
 
 
 def test_a_decided_proposal_cannot_be_decided_again(within_tolerance, buyer):
-    source = Source(channel="admin", label="buyer", actor=buyer)
+    source = WriteSource(channel="admin", label="buyer", actor=buyer)
     change_request_accept(change_request_id=within_tolerance.pk, source=source)
 
     with pytest.raises(InvalidAction):
@@ -73,7 +73,7 @@ def test_a_decided_proposal_cannot_be_decided_again(within_tolerance, buyer):
 def test_declining_needs_a_reason(within_tolerance, buyer):
     with pytest.raises(InvalidAction):
         change_request_decline(
-            change_request_id=within_tolerance.pk, source=Source(channel="admin", label="buyer"), reason=" "
+            change_request_id=within_tolerance.pk, source=WriteSource(channel="admin", label="buyer"), reason=" "
         )
     assert ChangeRequest.objects.get().state == "proposed"
 

@@ -6,7 +6,7 @@ from gateway.actors import Actor, ActorKind
 from procurement import factories, selectors
 from procurement.models import ProcurementException
 from procurement.services import purchase_order_publish
-from procurement.services.common import exception_draft, exception_raise
+from procurement.services.raising import exception_draft, exception_raise
 
 
 @pytest.fixture

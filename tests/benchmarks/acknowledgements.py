@@ -19,7 +19,7 @@ from procurement.models import (
     PurchaseOrder,
     ToleranceRule,
 )
-from procurement.services import Source, acknowledgement_record, purchase_order_publish
+from procurement.services import WriteSource, acknowledgement_record, purchase_order_publish
 
 LINES = 5
 
@@ -49,7 +49,7 @@ def _setup(total: int) -> tuple:
     supplier = factories.SupplierFactory(code="BOLTS")
     factories.BuyerFactory(username="buyer", email="buyer@acme.example")
     ToleranceRule.objects.create(company=company, check_kind="price", over_percent=Decimal("2"), over_amount=None)
-    erp = Source(channel="system", label="ERP")
+    erp = WriteSource(channel="system", label="ERP")
     for n in range(total):
         po = factories.po_input(
             company="ACME", supplier="BOLTS", plant=plant.code, number=f"PO-{n:06d}", lines=LINES, buyer="buyer"
@@ -78,7 +78,7 @@ def _ack(n: int, round_no: int, with_change: bool) -> inputs.AcknowledgementInpu
 
 
 def _write_path(supplier, acks: list) -> tuple[float, list[int]]:
-    source = Source(channel="edi", label="partner BOLTS", correlation_id="bench")
+    source = WriteSource(channel="edi", label="partner BOLTS", correlation_id="bench")
     queries = []
     started = time.perf_counter()
     for ack in acks:

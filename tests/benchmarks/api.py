@@ -33,7 +33,7 @@ from pathlib import Path
 
 from api.models import ApiKey
 from procurement import factories
-from procurement.services import Source, purchase_order_publish
+from procurement.services import WriteSource, purchase_order_publish
 from tests.benchmarks.acknowledgements import LINES, _reset
 from tests.benchmarks.ceiling_urls import PATH as CEILING_PATH
 
@@ -175,7 +175,7 @@ def _seed(orders: int) -> str:
     plant = factories.PlantFactory(company=company, code="DET")
     supplier = factories.SupplierFactory(code="BOLTS")
     factories.BuyerFactory(username="buyer", email="buyer@acme.example")
-    erp = Source(channel="system", label="ERP")
+    erp = WriteSource(channel="system", label="ERP")
     for n in range(orders):
         po = factories.po_input(
             company="ACME", supplier="BOLTS", plant=plant.code, number=f"PO-{n:06d}", lines=LINES, buyer="buyer"

@@ -38,7 +38,7 @@ from django.db import connection
 from edi import filedrop, x12
 from procurement import factories, inputs
 from procurement.models import InboundDocument, Invoice, OutboundMessage, Shipment
-from procurement.services import Source, acknowledgement_record, purchase_order_publish
+from procurement.services import WriteSource, acknowledgement_record, purchase_order_publish
 from suppliers.models import Supplier, TradingPartner
 from tests.benchmarks import edi_data
 
@@ -65,7 +65,7 @@ def _setup(orders: int, lines: int, files: Path) -> TradingPartner:
     partner = TradingPartner.objects.create(
         supplier=supplier, isa_qualifier="ZZ", isa_id=edi_data.SUPPLIER, gs_id=edi_data.SUPPLIER, folder="bolts"
     )
-    erp = Source(channel="system", label="ERP")
+    erp = WriteSource(channel="system", label="ERP")
     started = time.perf_counter()
     for n in range(orders):
         po = factories.po_input(
@@ -91,7 +91,7 @@ def _setup(orders: int, lines: int, files: Path) -> TradingPartner:
                     for k in range(1, lines + 1)
                 ),
             ),
-            source=Source(channel="portal", label="supplier"),
+            source=WriteSource(channel="portal", label="supplier"),
         )
     # The 850s these queued are not what is measured: count them as delivered.
     OutboundMessage.objects.filter(state=OutboundMessage.State.PENDING).update(state=OutboundMessage.State.DELIVERED)

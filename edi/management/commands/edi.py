@@ -15,7 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from edi import inbound
 from procurement.models import AuditEvent, InboundDocument
-from procurement.services.common import Source, audit_event
+from procurement.services.audit import audit_event
+from procurement.services.sources import WriteSource
 from suppliers.models import TradingPartner
 
 
@@ -86,7 +87,9 @@ class Command(BaseCommand):
         AuditEvent.objects.bulk_create(
             [
                 audit_event(
-                    source=Source(channel="edi", label="support: edi replay", correlation_id=document.correlation_id),
+                    source=WriteSource(
+                        channel="edi", label="support: edi replay", correlation_id=document.correlation_id
+                    ),
                     action="document.replayed",
                     obj=document,
                     before=before,

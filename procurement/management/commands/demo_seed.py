@@ -14,7 +14,7 @@ from procurement import inputs
 from procurement.inputs import AckLineInput as AL
 from procurement.models import Company, CompanyMembership, Plant, ProcurementException, ToleranceRule
 from procurement.services import (
-    Source,
+    WriteSource,
     acknowledgement_record,
     invoice_record,
     purchase_order_publish,
@@ -34,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
             company, plants, buyers, suppliers = self._parties()
-        erp = Source(channel="system", label="system ERP (demo)", correlation_id="demo-erp")
+        erp = WriteSource(channel="system", label="system ERP (demo)", correlation_id="demo-erp")
         for number, supplier, plant, lines in self._orders(suppliers, plants):
             po = inputs.PurchaseOrderInput(
                 company=company.code,
@@ -177,10 +177,10 @@ class Command(BaseCommand):
 
     def _answers(self, suppliers):
         bolts, gears, castings = suppliers["BOLTS"], suppliers["GEARS"], suppliers["CASTINGS"]
-        portal = Source(channel="portal", label="supplier BOLTS (demo)", correlation_id="demo-portal")
-        api = Source(channel="api", label="supplier GEARS (demo)", correlation_id="demo-api")
-        edi = Source(channel="edi", label="partner CASTINGS (demo)", correlation_id="demo-edi")
-        wms = Source(channel="system", label="system WMS (demo)", correlation_id="demo-wms")
+        portal = WriteSource(channel="portal", label="supplier BOLTS (demo)", correlation_id="demo-portal")
+        api = WriteSource(channel="api", label="supplier GEARS (demo)", correlation_id="demo-api")
+        edi = WriteSource(channel="edi", label="partner CASTINGS (demo)", correlation_id="demo-edi")
+        wms = WriteSource(channel="system", label="system WMS (demo)", correlation_id="demo-wms")
         # PO-4500 stays unanswered: awaiting acknowledgement.
         # PO-4501: accepted as is, shipped, received and invoiced: closed.
         acknowledgement_record(
