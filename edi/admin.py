@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import FunctionalGroup, Interchange
+from .models import FunctionalGroup, Interchange, TradingPartner
 
 
 class GroupInline(admin.TabularInline):
@@ -25,3 +25,20 @@ class InterchangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(TradingPartner)
+class TradingPartnerAdmin(admin.ModelAdmin):
+    list_display = (
+        "supplier",
+        "company",
+        "isa_qualifier",
+        "isa_id",
+        "gs_id",
+        "version",
+        "ack_kind",
+        "usage",
+        "folder",
+        "active",
+    )
+    list_filter = ("company", "version", "usage", "active")

@@ -21,9 +21,9 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from edi.models import TradingPartner
 from procurement.models import InboundDocument
 from procurement.services import inbound_document_store
-from suppliers.models import TradingPartner
 
 log = logging.getLogger(__name__)
 IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".filepart", ".partial", ".crdownload")

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from edi import x12
-from edi.models import FunctionalGroup, Interchange
+from edi.models import FunctionalGroup, Interchange, TradingPartner
 from edi.outbound import reply_write
 from edi.x12.mappers.functional import map_functional_ack
 from procurement.models import InboundDocument, ProcurementException
@@ -25,7 +25,6 @@ from procurement.services import (
 )
 from procurement.services.inbound import inbound_document_reject, inbound_document_settle
 from procurement.services.raising import exception_draft, exception_raise
-from suppliers.models import TradingPartner
 
 log = logging.getLogger(__name__)
 Kind = ProcurementException.Kind
@@ -416,12 +415,8 @@ def _unreadable(document: InboundDocument, partner: TradingPartner, source: Writ
 
 
 def _raise(partner, source: WriteSource, kind: str, text: str, key: str, evidence: dict, po=None) -> None:
-    company = _company_for(partner)
-    if company is None:
-        log.warning("no company to raise an exception against for partner %s: %s", partner, text)
-        return
     draft = exception_draft(
-        company=company,
+        company=partner.company,
         kind=kind,
         severity=Severity.DATA_QUALITY,
         dedup_key=key,
@@ -433,13 +428,6 @@ def _raise(partner, source: WriteSource, kind: str, text: str, key: str, evidenc
         po=po,
     )
     exception_raise(draft, source=source)
-
-
-def _company_for(partner: TradingPartner):
-    from procurement.models import Company
-
-    order = partner.supplier.orders.select_related("company").order_by("-pk").first()
-    return order.company if order else Company.objects.order_by("pk").first()
 
 
 def document_finish(document: InboundDocument, outcome: FileOutcome) -> None:

@@ -1,4 +1,4 @@
-"""The EDI channel's own records: interchanges in and out, their groups, and control numbers."""
+"""The EDI channel's own records: trading partners, interchanges in and out, their groups, and control numbers."""
 
 from django.db import models
 
@@ -11,7 +11,7 @@ class ControlCounter(models.Model):
         GROUP = "gs", "Group (GS06)"
         SET = "st", "Transaction set (ST02)"
 
-    partner = models.ForeignKey("suppliers.TradingPartner", on_delete=models.CASCADE, related_name="counters")
+    partner = models.ForeignKey("edi.TradingPartner", on_delete=models.CASCADE, related_name="counters")
     level = models.CharField(max_length=3, choices=Level.choices)
     last = models.PositiveBigIntegerField(default=0)
 
@@ -33,7 +33,7 @@ class Interchange(models.Model):
 
     direction = models.CharField(max_length=3, choices=Direction.choices)
     partner = models.ForeignKey(
-        "suppliers.TradingPartner", null=True, blank=True, on_delete=models.PROTECT, related_name="interchanges"
+        "edi.TradingPartner", null=True, blank=True, on_delete=models.PROTECT, related_name="interchanges"
     )
     sender_qualifier = models.CharField(max_length=2)
     sender_id = models.CharField(max_length=15)
@@ -90,3 +90,59 @@ class FunctionalGroup(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["ack_state", "ack_due_at"])]
+
+
+class TradingPartner(models.Model):
+    """How a supplier trades by X12: its identifiers, version, delimiters, acknowledgements and folders."""
+
+    class AckKind(models.TextChoices):
+        AUTO = "auto", "997 for 004010, 999 for 005010 and later"
+        FA997 = "997", "Always 997"
+        FA999 = "999", "Always 999"
+
+    class Usage(models.TextChoices):
+        PRODUCTION = "P", "Production"
+        TEST = "T", "Test"
+
+    supplier = models.OneToOneField("suppliers.Supplier", on_delete=models.CASCADE, related_name="trading_partner")
+    company = models.ForeignKey(
+        "procurement.Company",
+        on_delete=models.PROTECT,
+        related_name="trading_partners",
+        help_text="The buying company this partner trades with: its exceptions are filed there.",
+    )
+    isa_qualifier = models.CharField("ISA qualifier", max_length=2, default="ZZ")
+    isa_id = models.CharField("ISA id", max_length=15, help_text="ISA06 on what the partner sends, ISA08 on ours.")
+    gs_id = models.CharField("GS id", max_length=15, help_text="GS02 on what the partner sends.")
+    version = models.CharField(max_length=12, default="004010", help_text="GS08 of what we send: 004010, 005010, …")
+    element_separator = models.CharField(max_length=1, default="*")
+    component_separator = models.CharField(max_length=1, default=">")
+    segment_terminator = models.CharField(max_length=1, default="~")
+    repetition_separator = models.CharField(max_length=1, default="^")
+    line_break = models.BooleanField(default=True, help_text="A line break after each segment we send.")
+    ack_kind = models.CharField(max_length=4, choices=AckKind.choices, default=AckKind.AUTO)
+    ta1_requested = models.BooleanField(default=False, help_text="Answer every interchange with a TA1.")
+    expects_997 = models.BooleanField(default=True, help_text="The partner answers what we send with a 997/999.")
+    fa_due_hours = models.PositiveIntegerField(default=24, help_text="Hours within which the partner's 997 is due.")
+    usage = models.CharField(
+        max_length=1,
+        choices=Usage.choices,
+        default=Usage.PRODUCTION,
+        help_text="Checked against ISA15 of every interchange.",
+    )
+    code_maps = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='The partner\'s own code habits, e.g. {"BAK02": {"AP": "ACCEPTED"}, "ACK01": {"IW": "HOLD"}}.',
+    )
+    folder = models.SlugField(max_length=40, unique=True, help_text="Folder name under the EDI root.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "suppliers_tradingpartner"  # the model moved here from suppliers; its table kept its name
+        constraints = [
+            models.UniqueConstraint(fields=["isa_qualifier", "isa_id"], name="partner_isa_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier.code} ({self.isa_qualifier}:{self.isa_id})"

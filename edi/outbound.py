@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from edi import x12
-from edi.models import ControlCounter, FunctionalGroup, Interchange
+from edi.models import ControlCounter, FunctionalGroup, Interchange, TradingPartner
 from edi.x12.tokenizer import Delimiters
 from notifications import registry
 from notifications.models import OutboundMessage
@@ -25,7 +25,6 @@ from procurement import inputs
 from procurement.models import PORevision
 from procurement.services.notify import outbound_message
 from procurement.services.sources import WriteSource
-from suppliers.models import TradingPartner
 
 
 def envelope_numbers(partner: TradingPartner) -> tuple[int, int, int]:

@@ -10,11 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from edi import filedrop, inbound
-from edi.models import FunctionalGroup
+from edi.models import FunctionalGroup, TradingPartner
 from procurement.models import InboundDocument, ProcurementException
 from procurement.services import WriteSource
 from procurement.services.raising import exception_draft, exception_raise
-from suppliers.models import TradingPartner
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,7 @@ def filedrop_scan(follow_up: bool = False) -> int:
 @shared_task(name="edi.tasks.file_process", ignore_result=True, acks_late=True)
 def file_process(partner_id: int, document_id: int, claimed_path: str = "") -> str:
     """Process one stored X12 file, record its outcome, and archive or reject the file."""
-    partner = TradingPartner.objects.select_related("supplier").get(pk=partner_id)
+    partner = TradingPartner.objects.select_related("supplier", "company").get(pk=partner_id)
     document = InboundDocument.objects.get(pk=document_id)
     if document.state != InboundDocument.State.RECEIVED and document.state != InboundDocument.State.FAILED:
         if claimed_path:
@@ -91,7 +90,7 @@ def functional_acks_overdue_check() -> int:
     """Raise an exception for each group we sent whose 997/999 did not come in time."""
     now = timezone.now()
     overdue = FunctionalGroup.objects.select_related(
-        "interchange__partner__supplier", "interchange__po__company"
+        "interchange__partner__supplier", "interchange__partner__company", "interchange__po__company"
     ).filter(interchange__direction="out", ack_state=FunctionalGroup.AckState.AWAITED, ack_due_at__lt=now)
     source = WriteSource(channel="system", label="scheduler")
     count = 0
@@ -100,9 +99,7 @@ def functional_acks_overdue_check() -> int:
             if not FunctionalGroup.objects.filter(pk=group.pk, ack_state="awaited").update(ack_state="overdue"):
                 continue
             order = group.interchange.po
-            company = order.company if order else inbound._company_for(group.interchange.partner)
-            if company is None:
-                continue
+            company = order.company if order else group.interchange.partner.company
             text = (
                 f"no 997/999 for interchange {group.interchange.isa13} (group {group.gs06}) "
                 f"due {group.ack_due_at:%Y-%m-%d %H:%M} UTC"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Supplier, SupplierMembership, TradingPartner
+from .models import Supplier, SupplierMembership
 
 
 class MembershipInline(admin.TabularInline):
@@ -14,9 +14,3 @@ class SupplierAdmin(admin.ModelAdmin):
     list_filter = ("tier", "channel", "active")
     search_fields = ("code", "name")
     inlines = [MembershipInline]
-
-
-@admin.register(TradingPartner)
-class TradingPartnerAdmin(admin.ModelAdmin):
-    list_display = ("supplier", "isa_qualifier", "isa_id", "gs_id", "version", "ack_kind", "usage", "folder", "active")
-    list_filter = ("version", "usage", "active")

@@ -104,11 +104,13 @@ def test_the_same_acknowledgement_twice_at_once_has_one_effect(po):
 def test_control_numbers_taken_at_once_are_unique_and_without_gaps(postgres):
     from django.db import transaction
 
+    from edi.models import TradingPartner
     from edi.outbound import control_numbers_take
-    from suppliers.models import TradingPartner
 
     supplier = factories.SupplierFactory(code="EDI1")
-    partner = TradingPartner.objects.create(supplier=supplier, isa_id="EDI1", gs_id="EDI1", folder="edi1")
+    partner = TradingPartner.objects.create(
+        supplier=supplier, company=factories.CompanyFactory(), isa_id="EDI1", gs_id="EDI1", folder="edi1"
+    )
 
     def take_ten():
         taken = []

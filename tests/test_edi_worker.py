@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 
 from edi import filedrop, x12
-from edi.models import Interchange
+from edi.models import Interchange, TradingPartner
 from procurement import factories, inputs
 from procurement.models import Acknowledgement, InboundDocument, OutboundMessage, POLine, ProcurementException
 from procurement.services import WriteSource, purchase_order_publish
-from suppliers.models import Supplier, TradingPartner
+from suppliers.models import Supplier
 
 from .conftest import wait_for
 
@@ -24,7 +24,7 @@ def test_a_dropped_855_becomes_the_record_an_exception_and_a_997(worker_with_bea
     factories.PlantFactory(company=company, code="DET")
     supplier = factories.SupplierFactory(code="CASTINGS", channel=Supplier.Channel.EDI, notify_email="")
     partner = TradingPartner.objects.create(
-        supplier=supplier, isa_qualifier="ZZ", isa_id="CASTINGS", gs_id="CASTINGS", folder="castings"
+        supplier=supplier, company=company, isa_qualifier="ZZ", isa_id="CASTINGS", gs_id="CASTINGS", folder="castings"
     )
     po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number="PO-9100", lines=2)
     purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))

@@ -6,14 +6,14 @@ import pytest
 from django.utils import timezone
 
 from edi import filedrop, x12
-from edi.models import FunctionalGroup, Interchange
+from edi.models import FunctionalGroup, Interchange, TradingPartner
 from edi.tasks import functional_acks_overdue_check
 from edi.tests.test_filedrop import drop, filedrop_scan
 from notifications.services import outbox_message_deliver
 from procurement import factories
 from procurement.models import AuditEvent, Company, OutboundMessage, ProcurementException
 from procurement.services import WriteSource, purchase_order_change, purchase_order_publish
-from suppliers.models import Supplier, TradingPartner
+from suppliers.models import Supplier
 
 
 @pytest.fixture
@@ -26,7 +26,13 @@ def sent_850(db, tmp_path, settings):
     factories.PlantFactory(company=company, code="DET")
     supplier = factories.SupplierFactory(code="CASTINGS", channel=Supplier.Channel.EDI, notify_email="")
     partner = TradingPartner.objects.create(
-        supplier=supplier, isa_qualifier="ZZ", isa_id="CASTINGS", gs_id="CASTINGS", folder="castings", fa_due_hours=4
+        supplier=supplier,
+        company=company,
+        isa_qualifier="ZZ",
+        isa_id="CASTINGS",
+        gs_id="CASTINGS",
+        folder="castings",
+        fa_due_hours=4,
     )
     po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number="PO-5000", lines=2)
     purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))

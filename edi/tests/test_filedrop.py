@@ -9,13 +9,13 @@ import pytest
 from django.core.cache import cache
 
 from edi import filedrop, x12
-from edi.models import FunctionalGroup, Interchange
+from edi.models import FunctionalGroup, Interchange, TradingPartner
 from edi.tasks import file_process
 from notifications.services import outbox_message_deliver
 from procurement import factories, inputs
 from procurement.models import Acknowledgement, InboundDocument, OutboundMessage, POLine, ProcurementException
 from procurement.services import WriteSource, purchase_order_publish
-from suppliers.models import Supplier, TradingPartner
+from suppliers.models import Supplier
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def partner(db, tmp_path, settings):
     factories.PlantFactory(company=company, code="DET")
     supplier = factories.SupplierFactory(code="CASTINGS", channel=Supplier.Channel.EDI, notify_email="")
     partner = TradingPartner.objects.create(
-        supplier=supplier, isa_qualifier="ZZ", isa_id="CASTINGS", gs_id="CASTINGS", folder="castings"
+        supplier=supplier, company=company, isa_qualifier="ZZ", isa_id="CASTINGS", gs_id="CASTINGS", folder="castings"
     )
     po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number="PO-4504", lines=2)
     purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))

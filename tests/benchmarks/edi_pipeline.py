@@ -36,10 +36,11 @@ from django.conf import settings
 from django.db import connection
 
 from edi import filedrop, x12
+from edi.models import TradingPartner
 from procurement import factories, inputs
 from procurement.models import InboundDocument, Invoice, OutboundMessage, Shipment
 from procurement.services import WriteSource, acknowledgement_record, purchase_order_publish
-from suppliers.models import Supplier, TradingPartner
+from suppliers.models import Supplier
 from tests.benchmarks import edi_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +64,12 @@ def _setup(orders: int, lines: int, files: Path) -> TradingPartner:
     supplier = factories.SupplierFactory(code=edi_data.SUPPLIER, channel=Supplier.Channel.EDI, notify_email="")
     factories.BuyerFactory(username="buyer", email="buyer@acme.example")
     partner = TradingPartner.objects.create(
-        supplier=supplier, isa_qualifier="ZZ", isa_id=edi_data.SUPPLIER, gs_id=edi_data.SUPPLIER, folder="bolts"
+        supplier=supplier,
+        company=company,
+        isa_qualifier="ZZ",
+        isa_id=edi_data.SUPPLIER,
+        gs_id=edi_data.SUPPLIER,
+        folder="bolts",
     )
     erp = WriteSource(channel="system", label="ERP")
     started = time.perf_counter()

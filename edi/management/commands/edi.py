@@ -14,10 +14,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from edi import inbound
+from edi.models import TradingPartner
 from procurement.models import AuditEvent, InboundDocument
 from procurement.services.audit import audit_event
 from procurement.services.sources import WriteSource
-from suppliers.models import TradingPartner
 
 
 class Command(BaseCommand):
