@@ -11,6 +11,8 @@ How deliveries are signed, and how a receiver verifies them, is ``notifications.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,13 +25,23 @@ from procurement.services.notify import outbound_message
 from .models import WebhookSubscription
 
 
-def rows_for(*, event: str, supplier, payload: dict, supplier_payload: dict | None, key: str, source, po=None) -> list:
+def rows_for(
+    *,
+    event: str,
+    supplier,
+    payload: dict,
+    supplier_payload: dict | None,
+    key: str,
+    source,
+    company_ids: Iterable[int],
+    po=None,
+) -> list:
     """Outbox rows for every active subscription that wants ``event``.
 
     The supplier's own subscriptions get ``supplier_payload`` (what a supplier may see; skipped
-    when None); the buyer's systems get the full ``payload``.
+    when None); the systems of the companies the event concerns get the full ``payload``.
     """
-    wanted = Q(api_key_kind="system")
+    wanted = Q(api_key_kind="system", company_id__in=company_ids)
     if supplier is not None and supplier_payload is not None:
         wanted |= Q(api_key_kind="supplier", supplier=supplier)
     rows = []

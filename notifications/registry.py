@@ -16,7 +16,7 @@ unsigned and nobody counts failures.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,7 +31,8 @@ class WebhookFanout(Protocol):
     """Outbox rows (unsaved) for the subscriptions that want ``event``.
 
     ``supplier_payload`` is what the supplier's own subscriptions see (None: they get nothing);
-    the buyer's systems get ``payload``. ``source`` is the caller's record of where the write came
+    the buyer's systems get ``payload``, those of the companies in ``company_ids`` only (a set or a
+    query of ids). ``source`` is the caller's record of where the write came
     from, passed through untouched (the outbox does not read it).
     """
 
@@ -44,6 +45,7 @@ class WebhookFanout(Protocol):
         supplier_payload: dict | None,
         key: str,
         source: Any,
+        company_ids: Iterable[int],
         po: Any = None,
     ) -> list[OutboundMessage]: ...
 

@@ -311,3 +311,28 @@ def test_created_webhooks_belong_to_the_caller(world, outsider, system, other_su
     erp = WebhookSubscription.objects.get(pk=by_erp.json()["id"])
     assert (nuts.api_key_kind, nuts.supplier, nuts.system_name) == ("supplier", other_supplier, "")
     assert (erp.api_key_kind, erp.supplier, erp.system_name, erp.company.code) == ("system", None, "ERP", "ACME")
+
+
+def test_a_systems_webhooks_hear_only_the_events_of_its_own_company(
+    published_po, company, foreign_company, owner, erp, settings
+):
+    """PO, document and exception events of ACME reach ACME's ERP subscription, never GLOBEX's."""
+    events = ["po.changed", "document.processed", "exception.raised"]
+    acme = WebhookSubscription.objects.create(
+        api_key_kind="system", system_name="ERP", company=company, url="https://erp.acme.example/h", events=events
+    )
+    globex = WebhookSubscription.objects.create(
+        api_key_kind="system",
+        system_name="ERP",
+        company=foreign_company,
+        url="https://erp.globex.example/h",
+        events=events,
+    )
+    purchase_order_change(
+        po=factories.po_input(company="ACME", supplier="BOLTS", plant="DET", revision=1, quantity=120), source=erp
+    )
+    assert owner.post("/api/v1/acknowledgements/", price_change_ack()).status_code == 201
+
+    heard = OutboundMessage.objects.filter(kind="http").values_list("subscription_ref", "event")
+    assert sorted(heard) == sorted((acme.pk, event) for event in events)
+    assert globex.pk not in {ref for ref, _event in heard}

@@ -57,7 +57,11 @@ def test_a_kept_registry_is_restored_and_an_empty_one_starts_bare():
 
 def test_without_a_webhook_fanout_the_write_path_writes_no_webhook_rows(company, plant, supplier, erp):
     WebhookSubscription.objects.create(
-        api_key_kind="system", system_name="ERP", url="https://erp.acme.example/hooks", events=["po.published"]
+        api_key_kind="system",
+        system_name="ERP",
+        company=company,
+        url="https://erp.acme.example/hooks",
+        events=["po.published"],
     )
     with registry.registry_kept(empty=True):
         h.publish(company, plant, supplier, number="PO-R1")

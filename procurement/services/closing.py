@@ -61,6 +61,7 @@ def exceptions_close(
                 supplier_payload=visible,
                 key=f"exception.resolved:{exc.pk}",
                 source=source,
+                company_ids={exc.company_id},
                 po=exc.po,
             )
         )

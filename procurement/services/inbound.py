@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from gateway.correlation import get_correlation_id, new_correlation_id
 from notifications.services import outbox_write
-from procurement.models import InboundDocument
+from procurement.models import InboundDocument, PurchaseOrder
 
 from .errors import ProcurementError
 from .notify import webhook_rows
@@ -156,5 +156,11 @@ def _finish(document: InboundDocument, state: str, code: str, error: str) -> Non
                 supplier_payload=summary,
                 key=f"document.processed:{document.pk}:{document.attempts}",
                 source=WriteSource(channel=document.channel, label="gateway", correlation_id=document.correlation_id),
+                # A supplier's document concerns the companies that order from it, as in the selectors.
+                company_ids=PurchaseOrder.objects.filter(supplier=document.supplier).values_list(
+                    "company_id", flat=True
+                )
+                if document.supplier_id
+                else set(),
             )
         )

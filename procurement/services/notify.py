@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -69,7 +70,14 @@ def supplier_notifications(
             )
         )
     rows += webhook_rows(
-        event=event, supplier=supplier, payload=payload, supplier_payload=payload, key=key, source=source, po=po
+        event=event,
+        supplier=supplier,
+        payload=payload,
+        supplier_payload=payload,
+        key=key,
+        source=source,
+        company_ids={po.company_id} if po is not None else set(),
+        po=po,
     )
     if supplier.notify_email:
         rows.append(
@@ -131,12 +139,15 @@ def webhook_rows(
     supplier_payload: dict | None,
     key: str,
     source: WriteSource,
+    company_ids: Iterable[int],
     po: PurchaseOrder | None = None,
 ) -> list[OutboundMessage]:
     """Outbox rows for the webhook subscriptions that want ``event`` (the fan-out the API registers
     in ``notifications.registry``; none without it).
 
     ``supplier_payload`` is what the supplier's own subscriptions see; None sends them nothing.
+    The buyer's systems hear the event only if it concerns their company (``company_ids``: a set,
+    or a query of company ids, which the fan-out uses as a subquery).
     """
     rows_for = registry.webhook_fanout()
     if rows_for is None:
@@ -148,6 +159,7 @@ def webhook_rows(
         supplier_payload=jsonable(supplier_payload) if supplier_payload is not None else None,
         key=key,
         source=source,
+        company_ids=company_ids,
         po=po,
     )
 
@@ -186,4 +198,5 @@ def exception_notifications(
         supplier_payload={"document": document, "exceptions": visible},
         key=f"exception.raised:{key}",
         source=source,
+        company_ids={d.company_id for d in drafts},
     )
