@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from edi import filedrop, x12
 from edi.models import FunctionalGroup, Interchange
-from edi.tasks import file_process
+from edi.tasks import edi_file_receive
 from procurement import factories, inputs
 from procurement.models import Acknowledgement, InboundDocument, OutboundMessage, POLine, ProcurementException
 from procurement.services import Source, outbox_message_deliver, purchase_order_publish
@@ -51,7 +51,7 @@ def filedrop_scan() -> int:
     """What the scan task does, with each claimed file processed here rather than by a worker."""
     claimed = list(filedrop.scan())
     for item in claimed:
-        file_process(item.partner_id, item.document_id, item.path)
+        edi_file_receive(item.partner_id, item.document_id, item.path)
     return len(claimed)
 
 
@@ -224,7 +224,7 @@ def test_file_process_is_idempotent(partner):
     filedrop_scan()
     document = InboundDocument.objects.get()
 
-    assert file_process(partner.pk, document.pk, "") == "processed"
+    assert edi_file_receive(partner.pk, document.pk, "") == "processed"
     assert Acknowledgement.objects.count() == 1
 
 
@@ -279,7 +279,7 @@ def follow_ups(monkeypatch):
     from edi import tasks
 
     calls = {"scans": [], "files": []}
-    monkeypatch.setattr(tasks.file_process, "delay", lambda *args: calls["files"].append(args))
+    monkeypatch.setattr(tasks.edi_file_receive, "delay", lambda *args: calls["files"].append(args))
     monkeypatch.setattr(
         tasks.filedrop_scan, "apply_async", lambda kwargs, countdown: calls["scans"].append((kwargs, countdown))
     )
