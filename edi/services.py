@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -329,12 +330,17 @@ class InjectedFault(OperationalError):
     """A failure a test asked for at a named point (``GATEWAY_EDI_FAULTS``), as a database error would."""
 
 
+_fault_hits: Counter[str] = Counter()
+
+
 def fault_point(name: str) -> None:
-    """Fail here if ``settings.GATEWAY_EDI_FAULTS`` asks to, counting down; off (empty) outside tests."""
-    remaining = settings.GATEWAY_EDI_FAULTS.get(name, 0)
-    if remaining > 0:
-        settings.GATEWAY_EDI_FAULTS[name] = remaining - 1
-        raise InjectedFault(f"fault injected at {name}")
+    """Fail the n-th time this process reaches ``name`` if ``settings.GATEWAY_EDI_FAULTS`` says
+    ``{name: n}``; off (empty) outside tests."""
+    at = settings.GATEWAY_EDI_FAULTS.get(name)
+    if at:
+        _fault_hits[name] += 1
+        if _fault_hits[name] == at:
+            raise InjectedFault(f"fault injected at {name}")
 
 
 def _apply_set(set_report, partner: TradingPartner, source: Source) -> SetOutcome:

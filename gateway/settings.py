@@ -307,7 +307,8 @@ GATEWAY_EDI_DUPLICATE_WINDOW_DAYS = int(os.environ.get("GATEWAY_EDI_DUPLICATE_WI
 # retries that ran out): the EDI sweep, every GATEWAY_EDI_RECEIVE_SWEEP_SECONDS, queues it again.
 GATEWAY_EDI_STALE_CLAIM_SECONDS = float(os.environ.get("GATEWAY_EDI_STALE_CLAIM_SECONDS", "600"))
 GATEWAY_EDI_RECEIVE_SWEEP_SECONDS = float(os.environ.get("GATEWAY_EDI_RECEIVE_SWEEP_SECONDS", "60"))
-# Tests only: make receiving fail at named points, e.g. "interchange_recorded=1" (edi.services.fault_point).
+# Tests only: make receiving fail the n-th time a worker reaches a named point, e.g. "interchange_recorded=2"
+# (edi.services.fault_point). Empty: never.
 GATEWAY_EDI_FAULTS = {
     name: int(count or 1) for name, _, count in (part.partition("=") for part in env_list("GATEWAY_EDI_FAULTS", ""))
 }
