@@ -165,9 +165,17 @@ def claimed_file_finish(partner: TradingPartner, claimed_path: str, document: In
     """Move a claimed file out of the inbox once its document is settled: rejected files to
     ``rejected/`` with the reason, the rest to ``archive/``. A file already moved is left alone, so
     this runs any number of times for one file and moves it once."""
+    place = folders(partner)
+    path = Path(claimed_path) if claimed_path else None
+    if (path is None or not path.exists()) and document.correlation_id:
+        # Claimed again since this task was queued (the sweep renames a stale claim to a fresh
+        # claim time): the same file, found by its document's correlation id.
+        path = next(place.claimed.glob(f"*.{document.correlation_id}__*"), None)
+    if path is None:
+        return None
     if document.state == InboundDocument.State.REJECTED:
-        return reject(folders(partner), Path(claimed_path), document.filename, document.error)
-    return archive(partner, claimed_path, document)
+        return reject(place, path, document.filename, document.error)
+    return archive(partner, str(path), document)
 
 
 def archive(partner: TradingPartner, claimed_path: str, document: InboundDocument) -> Path | None:

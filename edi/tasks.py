@@ -124,8 +124,7 @@ def _receive(partner_id: int, document_id: int, claimed_path: str) -> str:
             return "error"
         if document.state in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
             document.refresh_from_db()  # settled by another run meanwhile
-    if claimed_path:
-        filedrop.claimed_file_finish(partner, claimed_path, document)
+    filedrop.claimed_file_finish(partner, claimed_path, document)
     return document.outcome_code
 
 
