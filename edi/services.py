@@ -202,7 +202,7 @@ def _interchange_once(ic, position: int, reports, document, partner, source, out
     try:
         with transaction.atomic():
             # Two runs of one document (a redelivered task beside a swept one) take turns here.
-            InboundDocument.objects.select_for_update().filter(pk=document.pk).exists()
+            InboundDocument.objects.select_for_update().only("pk").get(pk=document.pk)
             done = _received_before(document, position)
             if done is not None:
                 return _read_back(done, outcome)

@@ -608,3 +608,38 @@ def test_the_sweep_queues_documents_left_received_or_failed_transiently_without_
     assert edi_receive_sweep() == 2
 
     assert queued == [(partner.pk, stored[0].pk, ""), (partner.pk, stored[1].pk, "")]
+
+
+def test_a_message_queued_under_the_tasks_former_name_still_receives_its_file(partner):
+    from gateway.celery import app
+
+    drop(partner, "queued-before.edi", partner_855((inputs.AckLineInput(line_no="1", response="ACCEPT"),)))
+    (claimed,) = filedrop.scan()
+
+    assert app.tasks["edi.tasks.file_process"](claimed.partner_id, claimed.document_id, claimed.path) == "processed"
+
+    assert Acknowledgement.objects.count() == 1
+    assert len(list(filedrop.folders(partner).archive.rglob("*queued-before.edi"))) == 1
+
+
+def test_edi_work_and_outbox_deliveries_are_routed_to_queues_of_their_own():
+    from gateway.celery import app
+
+    def queue(task: str) -> str:
+        return app.amqp.router.route({}, task)["queue"].name
+
+    assert [queue(t) for t in ("edi.tasks.edi_file_receive", "edi.tasks.file_process", "edi.tasks.filedrop_scan")] == [
+        "edi",
+        "edi",
+        "edi",
+    ]
+    assert [queue(t) for t in ("edi.tasks.edi_receive_sweep", "edi.tasks.functional_acks_overdue_check")] == [
+        "edi",
+        "edi",
+    ]
+    assert [queue(t) for t in ("procurement.tasks.outbox_deliver", "procurement.tasks.outbox_dispatch_due")] == [
+        "outbox",
+        "outbox",
+    ]
+    assert queue("procurement.tasks.acknowledgements_overdue_check") == "default"
+    assert sorted(q.name for q in app.conf.task_queues) == ["default", "edi", "outbox"]
