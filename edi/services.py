@@ -167,8 +167,8 @@ def _receive(document: InboundDocument, partner: TradingPartner) -> FileOutcome:
             channel="edi",
             sha256=document.sha256,
             state__in=[InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE],
+            pk__lt=document.pk,  # a replay of the first file is not a duplicate of the copies after it
         )
-        .exclude(pk=document.pk)
         .order_by("pk")
         .first()
     )

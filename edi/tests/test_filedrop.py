@@ -643,3 +643,26 @@ def test_edi_work_and_outbox_deliveries_are_routed_to_queues_of_their_own():
     ]
     assert queue("procurement.tasks.acknowledgements_overdue_check") == "default"
     assert sorted(q.name for q in app.conf.task_queues) == ["default", "edi", "outbox"]
+
+
+def test_replaying_the_first_of_two_identical_files_reports_what_it_did_not_its_copy(partner):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    content = partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),))
+    drop(partner, "first.edi", content)
+    filedrop_scan()
+    drop(partner, "copy.edi", content)
+    filedrop_scan()
+    first = InboundDocument.objects.get(filename="first.edi")
+    out = StringIO()
+
+    call_command("edi", "replay", str(first.pk), stdout=out)
+
+    assert out.getvalue().splitlines() == [f"document {first.pk}: processed (processed)", "  855 0001: applied"]
+    assert list(InboundDocument.objects.order_by("pk").values_list("state", "outcome_code", "attempts")) == [
+        ("processed", "processed", 1),
+        ("duplicate", "duplicate_content", 1),
+    ]
+    assert (Acknowledgement.objects.count(), OutboundMessage.objects.filter(event="x12.997").count()) == (1, 1)
