@@ -77,10 +77,12 @@ TRANSIENT_ERRORS = (
 RECEIVE_TASK = {
     "ignore_result": True,
     # Acknowledged only once it has run (late ack), so a worker that dies midway does not take the
-    # file's receipt with it: the broker delivers the message again (Redis: after its visibility
-    # timeout; the EDI sweep is quicker), and a second run is harmless because receiving is
-    # idempotent. Workers take one message at a time (CELERY_WORKER_PREFETCH_MULTIPLIER = 1), so a
-    # dead worker strands only this task, not others it had reserved.
+    # file's receipt with it: Redis delivers the message again after its visibility timeout (the
+    # embedded on-disk broker cannot; the EDI sweep takes the file up sooner either way), and a
+    # second run is harmless because receiving is idempotent. Workers take one message at a time
+    # (CELERY_WORKER_PREFETCH_MULTIPLIER = 1), so a dead worker strands only this task, not others
+    # it had reserved. A worker process lost mid-task (OOM) is not rejected back to the queue: a
+    # file that kills its worker would loop; the sweep retries it at its slower pace instead.
     "acks_late": True,
     "autoretry_for": TRANSIENT_ERRORS,
     "retry_backoff": 2,  # seconds, doubling, with jitter
