@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run migrate demo test test-fast lint typecheck format bench clean
+.PHONY: help venv run migrate demo test test-fast lint typecheck format bench chaos clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ format: venv  ## Format the code
 
 bench: venv  ## Benchmarks on PostgreSQL (BENCH_DATABASE_URL), printed beside their references
 	$(PY) -m tests.benchmarks
+
+chaos: venv  ## Kill a worker 100 times while EDI files flow; print what became of every file
+	$(PY) -m tests.chaos --kills 100
 
 clean:  ## Remove the virtualenv and local state (database, broker, files)
 	rm -rf $(VENV) var

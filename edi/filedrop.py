@@ -4,8 +4,11 @@ Per partner, under ``GATEWAY_FILE_ROOT/edi/<folder>/``: ``inbox/`` (theirs to wr
 (ours), ``archive/`` (what was read, by day) and ``rejected/`` (what could not be read, each with
 a ``.reason.txt`` beside it). A file still being written — a dot-file, ``*.tmp``, ``*.part``,
 ``*.filepart``, or one changed within the last ``GATEWAY_EDI_SETTLE_SECONDS`` — is left alone.
-A file is claimed by renaming it into ``inbox/.claimed/``: the rename succeeds for exactly one
-worker, so two workers never process the same file.
+A file is claimed by renaming it into ``inbox/.claimed/`` under a name that records the claim's
+own time and the correlation id its stored document gets: the rename succeeds for exactly one
+worker, so two workers never process the same file, and a claim left behind by a dead worker is
+judged by when it was claimed (a partner's file may arrive with any mtime, and a rename keeps it)
+and found again by its document, so it is never stored twice.
 """
 
 from __future__ import annotations
@@ -22,14 +25,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from edi.models import TradingPartner
+from gateway.correlation import new_correlation_id
 from procurement.models import InboundDocument
 from procurement.services import inbound_document_store
 
 log = logging.getLogger(__name__)
 IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".filepart", ".partial", ".crdownload")
 CLAIMED = ".claimed"
-# A claim older than this belongs to a worker that died: the file goes back to the inbox.
-STALE_CLAIM_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,6 @@ def scan(
         except (OSError, ValueError) as error:
             log.error("cannot use the folders of partner %s: %s", partner, error)
             continue
-        _recover_stale_claims(place, now)
         for entry in sorted(os.scandir(place.inbox), key=lambda e: e.name):
             if taken >= limit:
                 return
@@ -114,8 +115,26 @@ def _wait(entry: os.DirEntry, now: float) -> float | None:
     return max(0.0, settings.GATEWAY_EDI_SETTLE_SECONDS - (now - stat.st_mtime))
 
 
+def claim_name(name: str, correlation_id: str, claimed_at: float) -> str:
+    """``<claim time, ms>.<correlation id>__<name as dropped>``."""
+    return f"{int(claimed_at * 1000)}.{correlation_id}__{name}"
+
+
+def claim_parse(claimed: str) -> tuple[float | None, str, str]:
+    """The claim time (seconds), correlation id and original name in a claimed file's name.
+
+    A claim made before claims carried their time (``<token>__<name>``) gives no time and no id.
+    """
+    head, _, original = claimed.partition("__")
+    stamp, dot, correlation_id = head.partition(".")
+    if not dot or not stamp.isdigit():
+        return None, "", original or claimed
+    return int(stamp) / 1000, correlation_id, original
+
+
 def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry) -> Claimed | None:
-    target = place.claimed / f"{secrets.token_hex(6)}__{entry.name}"
+    correlation_id = new_correlation_id()
+    target = place.claimed / claim_name(entry.name, correlation_id, time.time())
     try:
         os.rename(entry.path, target)
     except FileNotFoundError:
@@ -134,11 +153,29 @@ def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry) -> Claim
         document_type="x12",
         filename=entry.name,
         content_type="application/edi-x12",
+        correlation_id=correlation_id,
     )
     if document.state == InboundDocument.State.REJECTED:
         reject(place, target, entry.name, document.error)
         return None
     return Claimed(partner.pk, document.pk, str(target))
+
+
+def claimed_file_finish(partner: TradingPartner, claimed_path: str, document: InboundDocument) -> Path | None:
+    """Move a claimed file out of the inbox once its document is settled: rejected files to
+    ``rejected/`` with the reason, the rest to ``archive/``. A file already moved is left alone, so
+    this runs any number of times for one file and moves it once."""
+    place = folders(partner)
+    path = Path(claimed_path) if claimed_path else None
+    if (path is None or not path.exists()) and document.correlation_id:
+        # Claimed again since this task was queued (the sweep renames a stale claim to a fresh
+        # claim time): the same file, found by its document's correlation id.
+        path = next(place.claimed.glob(f"*.{document.correlation_id}__*"), None)
+    if path is None:
+        return None
+    if document.state == InboundDocument.State.REJECTED:
+        return reject(place, path, document.filename, document.error)
+    return archive(partner, str(path), document)
 
 
 def archive(partner: TradingPartner, claimed_path: str, document: InboundDocument) -> Path | None:
@@ -161,16 +198,59 @@ def reject(place: Folders, source: Path, name: str, reason: str) -> Path | None:
     target = place.rejected / name
     if target.exists():
         target = place.rejected / f"{timezone.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{name}"
-    os.replace(source, target)
+    # The reason first: a worker that dies between the two leaves the file claimed, to be moved again.
     target.with_name(target.name + ".reason.txt").write_text(reason.rstrip() + "\n")
+    os.replace(source, target)
     return target
 
 
-def _recover_stale_claims(place: Folders, now: float) -> None:
-    for entry in os.scandir(place.claimed):
-        if entry.is_file(follow_symlinks=False) and now - entry.stat().st_mtime > STALE_CLAIM_SECONDS:
-            original = entry.name.split("__", 1)[-1]
+@dataclass(frozen=True)
+class StaleClaim:
+    partner_id: int
+    path: str
+    correlation_id: str
+
+
+def claims_recover(*, now: float | None = None) -> tuple[list[StaleClaim], set[str]]:
+    """Deal with claims older than ``GATEWAY_EDI_STALE_CLAIM_SECONDS`` (by the claim's own time).
+
+    A stale claim whose file was never stored goes back to the inbox, to be claimed and stored
+    once. One whose file was stored is claimed again where it lies (renamed to a fresh claim time,
+    which only one sweeper can do) and returned, for the caller to queue its document. Also
+    returns the correlation ids of every claim seen, stale or not: their documents have a file.
+    """
+    now = time.time() if now is None else now
+    stale: list[StaleClaim] = []
+    seen: set[str] = set()
+    for partner in TradingPartner.objects.filter(active=True).select_related("supplier"):
+        try:
+            place = folders(partner)
+        except (OSError, ValueError) as error:
+            log.error("cannot use the folders of partner %s: %s", partner, error)
+            continue
+        for entry in os.scandir(place.claimed):
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            claimed_at, correlation_id, original = claim_parse(entry.name)
+            if correlation_id:
+                seen.add(correlation_id)
+            if claimed_at is None:
+                claimed_at = entry.stat(follow_symlinks=False).st_mtime  # a claim from before claims were timed
+            if now - claimed_at <= settings.GATEWAY_EDI_STALE_CLAIM_SECONDS:
+                continue
+            stored = (
+                correlation_id and InboundDocument.objects.filter(channel="edi", correlation_id=correlation_id).exists()
+            )
+            target = place.claimed / claim_name(original, correlation_id, now) if stored else place.inbox / original
+            if not stored and target.exists():
+                continue  # the partner has dropped a file of that name again: wait until it is taken
             try:
-                os.rename(entry.path, place.inbox / original)
+                os.rename(entry.path, target)
+            except FileNotFoundError:
+                continue  # finished or taken over meanwhile
             except OSError as error:
-                log.warning("could not return stale claim %s: %s", entry.path, error)
+                log.warning("could not recover stale claim %s: %s", entry.path, error)
+                continue
+            if stored:
+                stale.append(StaleClaim(partner.pk, str(target), correlation_id))
+    return stale, seen

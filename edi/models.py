@@ -54,10 +54,27 @@ class Interchange(models.Model):
     duplicate = models.CharField(max_length=16, choices=Duplicate.choices, blank=True)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     envelope_errors = models.JSONField(default=list, blank=True)
+    position = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Received: the interchange's place in its file, from 0."
+    )
+    receipt = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Received: what receiving it did, set by set, and the answers written; a retry of its file "
+        "reads this back rather than doing it again.",
+    )
     created_at = models.DateTimeField()
 
     class Meta:
         indexes = [models.Index(fields=["direction", "sender_qualifier", "sender_id", "isa13"])]
+        constraints = [
+            # Each interchange of a stored file is received once, however many times the file is run.
+            models.UniqueConstraint(
+                fields=["inbound_document", "position"],
+                condition=models.Q(direction="in"),
+                name="interchange_received_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} ISA13 {self.isa13} ({self.sender_id} → {self.receiver_id})"

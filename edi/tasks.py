@@ -1,15 +1,18 @@
 """EDI background work. The worker, never the web process, reads partners' files."""
 
+import datetime as dt
 import logging
-from pathlib import Path
 
+import kombu.exceptions
+import redis.exceptions
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from edi import filedrop, inbound
+from edi import filedrop, services
 from edi.models import FunctionalGroup, TradingPartner
 from procurement.models import InboundDocument, ProcurementException
 from procurement.services import WriteSource
@@ -35,13 +38,14 @@ def filedrop_scan(follow_up: bool = False) -> int:
     """
     if follow_up:
         cache.delete(FOLLOW_UP)
-    if not cache.add(SCAN_LOCK, 1, timeout=300):
+    # A scan that held the lock as long as a claim takes to go stale has died with its worker.
+    if not cache.add(SCAN_LOCK, 1, timeout=settings.GATEWAY_EDI_STALE_CLAIM_SECONDS):
         return 0
     settling: list[float] = []
     try:
         count = 0
         for item in filedrop.scan(settling=settling):
-            file_process.delay(item.partner_id, item.document_id, item.path)
+            edi_file_receive.delay(item.partner_id, item.document_id, item.path)
             count += 1
     finally:
         cache.delete(SCAN_LOCK)
@@ -58,31 +62,122 @@ def filedrop_scan(follow_up: bool = False) -> int:
     return count
 
 
-# A file's processing writes the record and queues the 997; if the worker dies midway the task is
-# delivered again (late ack), and everything it does is idempotent, so nothing is lost or doubled.
-@shared_task(name="edi.tasks.file_process", ignore_result=True, acks_late=True)
-def file_process(partner_id: int, document_id: int, claimed_path: str = "") -> str:
-    """Process one stored X12 file, record its outcome, and archive or reject the file."""
+# Errors that pass: the database or the broker away for a moment, a file system that is full or
+# busy. Anything else is a fault in the file or in the gateway that a retry would only repeat.
+TRANSIENT_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    kombu.exceptions.OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+)
+
+RECEIVE_TASK = {
+    "ignore_result": True,
+    # Acknowledged only once it has run (late ack), so a worker that dies midway does not take the
+    # file's receipt with it: Redis delivers the message again after its visibility timeout (the
+    # embedded on-disk broker cannot; the EDI sweep takes the file up sooner either way), and a
+    # second run is harmless because receiving is idempotent. Workers take one message at a time
+    # (CELERY_WORKER_PREFETCH_MULTIPLIER = 1), so a dead worker strands only this task, not others
+    # it had reserved. A worker process lost mid-task (OOM) is not rejected back to the queue: a
+    # file that kills its worker would loop; the sweep retries it at its slower pace instead.
+    "acks_late": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 2,  # seconds, doubling, with jitter
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,  # then the EDI sweep takes it up again, every GATEWAY_EDI_STALE_CLAIM_SECONDS
+}
+
+
+@shared_task(name="edi.tasks.edi_file_receive", **RECEIVE_TASK)
+def edi_file_receive(partner_id: int, document_id: int, claimed_path: str = "") -> str:
+    """Receive one stored X12 file (``services.interchange_file_receive``), then archive or reject it.
+
+    Idempotent: a document already settled is not received again, only its file is moved (once).
+    A transient error is recorded on the document (failed, ``transient_error``) and retried with
+    backoff; any other error is recorded (failed, ``error``) and not retried: ``edi replay`` runs
+    the document again once its cause is fixed.
+    """
+    return _receive(partner_id, document_id, claimed_path)
+
+
+# The task's name before edi_file_receive: messages queued under it before an upgrade still run.
+@shared_task(name="edi.tasks.file_process", **RECEIVE_TASK)
+def edi_file_receive_queued_before_upgrade(partner_id: int, document_id: int, claimed_path: str = "") -> str:
+    """``edi_file_receive`` under its former task name."""
+    return _receive(partner_id, document_id, claimed_path)
+
+
+def _receive(partner_id: int, document_id: int, claimed_path: str) -> str:
     partner = TradingPartner.objects.select_related("supplier", "company").get(pk=partner_id)
     document = InboundDocument.objects.get(pk=document_id)
-    if document.state != InboundDocument.State.RECEIVED and document.state != InboundDocument.State.FAILED:
-        if claimed_path:
-            filedrop.archive(partner, claimed_path, document)
-        return document.state
+    if document.state in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
+        try:
+            services.interchange_file_receive(document=document, partner=partner)
+        except TRANSIENT_ERRORS as error:
+            _failed(document, error, transient=True)
+            raise  # retried with backoff
+        except Exception as error:
+            log.exception("EDI document %s could not be received", document.pk)
+            _failed(document, error, transient=False)
+            return "error"
+        if document.state in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
+            document.refresh_from_db()  # settled by another run meanwhile
+    filedrop.claimed_file_finish(partner, claimed_path, document)
+    return document.outcome_code
+
+
+def _failed(document: InboundDocument, error: BaseException, *, transient: bool) -> None:
     try:
-        outcome = inbound.file_process(document=document, partner=partner)
-    except Exception as error:
-        InboundDocument.objects.filter(pk=document.pk).update(
-            state=InboundDocument.State.FAILED, outcome_code="error", error=f"{type(error).__name__}: {error}"
+        services.interchange_file_fail(document=document, error=error, transient=transient)
+    except Exception:  # the database may be what failed: the error itself is what matters
+        log.exception("could not record the failure of EDI document %s", document.pk)
+
+
+@shared_task(name="edi.tasks.edi_receive_sweep", ignore_result=True)
+def edi_receive_sweep(limit: int = 200) -> int:
+    """Queue again the files whose receipt was interrupted: a worker killed midway, a lost message,
+    retries that ran out. Returns how many it queued.
+
+    Claims older than ``GATEWAY_EDI_STALE_CLAIM_SECONDS`` (by their claim time): never stored, the
+    file goes back to the inbox; stored, its document is queued with the file. Documents left
+    ``received``, or ``failed`` with a transient error, for as long and without a claimed file are
+    queued without one. Idempotent: a document queued twice is received once, its file moved once;
+    a document that failed for good waits for ``edi replay``.
+    """
+    stale, claimed = filedrop.claims_recover()
+    documents = {
+        correlation_id: (pk, state, code)
+        for correlation_id, pk, state, code in InboundDocument.objects.filter(
+            channel="edi", correlation_id__in=[c.correlation_id for c in stale]
+        ).values_list("correlation_id", "pk", "state", "outcome_code")
+    }
+    count = 0
+    for claim in stale[:limit]:
+        document_id, state, code = documents[claim.correlation_id]
+        if state == InboundDocument.State.FAILED and code == "error":
+            continue  # failed for good: its file stays claimed until a replay settles it
+        edi_file_receive.delay(claim.partner_id, document_id, claim.path)
+        count += 1
+    bound = timezone.now() - dt.timedelta(seconds=settings.GATEWAY_EDI_STALE_CLAIM_SECONDS)
+    left = (
+        InboundDocument.objects.filter(channel="edi")
+        .filter(
+            Q(state=InboundDocument.State.RECEIVED, received_at__lt=bound)
+            | Q(state=InboundDocument.State.FAILED, outcome_code="transient_error", processed_at__lt=bound)
         )
-        raise
-    inbound.document_finish(document, outcome)
-    if claimed_path:
-        if outcome.state == InboundDocument.State.REJECTED:
-            filedrop.reject(filedrop.folders(partner), Path(claimed_path), document.filename, outcome.detail)
-        else:
-            filedrop.archive(partner, claimed_path, document)
-    return outcome.code
+        .exclude(correlation_id__in=claimed)
+        .order_by("pk")
+        .values_list("pk", "supplier_id")[: max(limit - count, 0)]
+    )
+    partners = dict(TradingPartner.objects.values_list("supplier_id", "pk"))
+    for document_id, supplier_id in left:
+        if supplier_id in partners:
+            edi_file_receive.delay(partners[supplier_id], document_id, "")
+            count += 1
+    return count
 
 
 @shared_task(name="edi.tasks.functional_acks_overdue_check", ignore_result=True)

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("GATEWAY_VAR_DIR", BASE_DIR / "var"))
@@ -162,6 +163,18 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Work kinds on queues of their own, so each can have its own workers (README: "Workers per queue"):
+# files in and our answers on `edi`, outbox deliveries on `outbox`, the rest on `default`. Declared
+# here, so a worker started without -Q consumes all three.
+CELERY_TASK_QUEUES = (Queue("default"), Queue("edi"), Queue("outbox"))
+CELERY_TASK_ROUTES = {
+    "edi.tasks.*": {"queue": "edi"},
+    "notifications.tasks.outbox_deliver": {"queue": "outbox"},
+    "notifications.tasks.outbox_dispatch_due": {"queue": "outbox"},
+}
+# A worker reserves one message at a time: one killed midway strands only the task it was running
+# (which late acks, the task's retries and the EDI sweep bring back), not a batch it had prefetched.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
@@ -287,9 +300,22 @@ GATEWAY_EDI_SCAN_SECONDS = float(os.environ.get("GATEWAY_EDI_SCAN_SECONDS", "2")
 GATEWAY_EDI_SCAN_BATCH = int(os.environ.get("GATEWAY_EDI_SCAN_BATCH", "200"))
 # The same sender and ISA13 again within this many days is a duplicate interchange.
 GATEWAY_EDI_DUPLICATE_WINDOW_DAYS = int(os.environ.get("GATEWAY_EDI_DUPLICATE_WINDOW_DAYS", "30"))
+# A claimed file or a stored file not settled after this long belongs to a worker that died (or to
+# retries that ran out): the EDI sweep, every GATEWAY_EDI_RECEIVE_SWEEP_SECONDS, queues it again.
+GATEWAY_EDI_STALE_CLAIM_SECONDS = float(os.environ.get("GATEWAY_EDI_STALE_CLAIM_SECONDS", "600"))
+GATEWAY_EDI_RECEIVE_SWEEP_SECONDS = float(os.environ.get("GATEWAY_EDI_RECEIVE_SWEEP_SECONDS", "60"))
+# Tests only: make receiving fail the n-th time a worker reaches a named point, e.g. "interchange_recorded=2"
+# (edi.services.fault_point). Empty: never.
+GATEWAY_EDI_FAULTS = {
+    name: int(count or 1) for name, _, count in (part.partition("=") for part in env_list("GATEWAY_EDI_FAULTS", ""))
+}
 CELERY_BEAT_SCHEDULE.update(
     {
         "edi: pick up dropped files": {"task": "edi.tasks.filedrop_scan", "schedule": GATEWAY_EDI_SCAN_SECONDS},
         "edi: raise overdue 997/999": {"task": "edi.tasks.functional_acks_overdue_check", "schedule": 300.0},
+        "edi: receive files left behind": {
+            "task": "edi.tasks.edi_receive_sweep",
+            "schedule": GATEWAY_EDI_RECEIVE_SWEEP_SECONDS,
+        },
     }
 )

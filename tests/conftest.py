@@ -85,6 +85,8 @@ def _worker(tmp_path, settings, *, beat: bool):
                 "-A",
                 "gateway",
                 "worker",
+                "-Q",
+                "default,edi,outbox",
                 "--pool=solo",
                 "--loglevel=INFO",
                 "--without-gossip",

@@ -4,16 +4,24 @@ import datetime as dt
 import os
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 
 from edi import filedrop, x12
 from edi.models import FunctionalGroup, Interchange, TradingPartner
-from edi.tasks import file_process
+from edi.tasks import edi_file_receive
 from notifications.services import outbox_message_deliver
 from procurement import factories, inputs
-from procurement.models import Acknowledgement, InboundDocument, OutboundMessage, POLine, ProcurementException
+from procurement.models import (
+    Acknowledgement,
+    AuditEvent,
+    InboundDocument,
+    OutboundMessage,
+    POLine,
+    ProcurementException,
+)
 from procurement.services import WriteSource, purchase_order_publish
 from suppliers.models import Supplier
 
@@ -52,7 +60,7 @@ def filedrop_scan() -> int:
     """What the scan task does, with each claimed file processed here rather than by a worker."""
     claimed = list(filedrop.scan())
     for item in claimed:
-        file_process(item.partner_id, item.document_id, item.path)
+        edi_file_receive(item.partner_id, item.document_id, item.path)
     return len(claimed)
 
 
@@ -225,7 +233,7 @@ def test_file_process_is_idempotent(partner):
     filedrop_scan()
     document = InboundDocument.objects.get()
 
-    assert file_process(partner.pk, document.pk, "") == "processed"
+    assert edi_file_receive(partner.pk, document.pk, "") == "processed"
     assert Acknowledgement.objects.count() == 1
 
 
@@ -280,7 +288,7 @@ def follow_ups(monkeypatch):
     from edi import tasks
 
     calls = {"scans": [], "files": []}
-    monkeypatch.setattr(tasks.file_process, "delay", lambda *args: calls["files"].append(args))
+    monkeypatch.setattr(tasks.edi_file_receive, "delay", lambda *args: calls["files"].append(args))
     monkeypatch.setattr(
         tasks.filedrop_scan, "apply_async", lambda kwargs, countdown: calls["scans"].append((kwargs, countdown))
     )
@@ -384,3 +392,278 @@ def test_a_997_whose_first_attempt_fails_goes_back_to_the_queue_for_its_retry(
     reply = OutboundMessage.objects.get(event="x12.997")
     assert (reply.state, reply.attempts, queued) == ("pending", 1, [reply.pk])
     assert reply.last_error == "OSError: No space left on device"
+
+
+def two_interchanges() -> bytes:
+    """One file holding two partner interchanges: 855s for lines 1 and 2 of PO-4504."""
+    return partner_855(
+        (inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),), isa=70, document_id="855-70"
+    ) + partner_855((inputs.AckLineInput(line_no="2", response=inputs.LINE_ACCEPT),), isa=71, document_id="855-71")
+
+
+@pytest.fixture
+def fault_at(settings, monkeypatch):
+    """Make receiving fail the n-th time it reaches a named point (as a worker does with GATEWAY_EDI_FAULTS)."""
+    from collections import Counter
+
+    from edi import services
+
+    monkeypatch.setattr(services, "_fault_hits", Counter())
+
+    def arm(name: str, n: int) -> None:
+        settings.GATEWAY_EDI_FAULTS = {name: n}
+
+    return arm
+
+
+def received_record() -> dict:
+    """Everything receiving a file writes, in a form two runs can be compared by."""
+    return {
+        "documents": list(InboundDocument.objects.values_list("state", "outcome_code", "error")),
+        "interchanges": list(
+            Interchange.objects.filter(direction="in").order_by("pk").values_list("isa13", "position", "duplicate")
+        ),
+        "groups": list(
+            FunctionalGroup.objects.filter(interchange__direction="in").order_by("pk").values_list("gs06", "ack_code")
+        ),
+        "acknowledgements": sorted(Acknowledgement.objects.values_list("document_id", flat=True)),
+        "answers": sorted(
+            OutboundMessage.objects.filter(event="x12.997").values_list("payload__answers_isa13", flat=True)
+        ),
+    }
+
+
+def control_numbers() -> list[str]:
+    return sorted(Interchange.objects.filter(direction="out").values_list("isa13", flat=True))
+
+
+AS_IF_NOTHING_FAILED = {
+    "documents": [("processed", "processed", "855 0001: applied; 855 0001: applied")],
+    "interchanges": [("000000070", 0, ""), ("000000071", 1, "")],
+    "groups": [("70", "A"), ("71", "A")],
+    "acknowledgements": ["855-70", "855-71"],
+    "answers": ["000000070", "000000071"],
+}
+
+
+def test_a_file_of_two_interchanges_is_received_whole(partner):
+    drop(partner, "two.edi", two_interchanges())
+
+    assert filedrop_scan() == 1
+
+    assert received_record() == AS_IF_NOTHING_FAILED
+    assert control_numbers() == ["000000001", "000000002"]
+    assert InboundDocument.objects.get().attempts == 1
+
+
+def test_a_failure_after_an_interchange_is_recorded_is_undone_and_the_retry_receives_the_file_once(partner, fault_at):
+    from edi.services import InjectedFault
+
+    fault_at("interchange_recorded", 2)  # the second interchange fails before its sets apply
+    drop(partner, "two.edi", two_interchanges())
+
+    with pytest.raises(InjectedFault):
+        filedrop_scan()
+
+    document = InboundDocument.objects.get()
+    assert (document.state, document.outcome_code, document.error, document.attempts) == (
+        "failed",
+        "transient_error",
+        "InjectedFault: fault injected at interchange_recorded",
+        1,
+    )
+    # The first interchange committed whole, the second not at all.
+    assert list(Interchange.objects.filter(direction="in").values_list("isa13", flat=True)) == ["000000070"]
+    assert list(Acknowledgement.objects.values_list("document_id", flat=True)) == ["855-70"]
+    assert OutboundMessage.objects.filter(event="x12.997").count() == 1
+    (claimed,) = filedrop.folders(partner).claimed.iterdir()
+
+    assert edi_file_receive(partner.pk, document.pk, str(claimed)) == "processed"
+
+    assert received_record() == AS_IF_NOTHING_FAILED
+    assert control_numbers() == ["000000001", "000000002"]  # none taken twice, none skipped
+    assert InboundDocument.objects.get().attempts == 2
+    assert list(filedrop.folders(partner).claimed.iterdir()) == []
+    assert len(list(filedrop.folders(partner).archive.rglob("*two.edi"))) == 1
+
+    assert edi_file_receive(partner.pk, document.pk, str(claimed)) == "processed"  # a redelivered message
+    assert received_record() == AS_IF_NOTHING_FAILED
+
+
+def test_a_terminal_error_is_recorded_not_retried_and_a_replay_applies_the_file_and_answers_it_once(
+    partner, fault_at, monkeypatch
+):
+    from django.core.management import call_command
+
+    from edi import services
+
+    real = services.fault_point
+
+    def bug(name: str) -> None:
+        real(name)
+        if services._fault_hits[name] == 2:
+            raise KeyError("a bug in the gateway")
+
+    monkeypatch.setattr(services, "fault_point", bug)
+    fault_at("interchange_recorded", 99)  # counting, never failing by itself
+    drop(partner, "two.edi", two_interchanges())
+
+    assert filedrop_scan() == 1  # not raised: nothing a retry would change
+
+    document = InboundDocument.objects.get()
+    assert (document.state, document.outcome_code, document.error) == (
+        "failed",
+        "error",
+        "KeyError: 'a bug in the gateway'",
+    )
+    assert OutboundMessage.objects.filter(event="x12.997").count() == 1
+
+    call_command("edi", "replay", str(document.pk))
+
+    assert received_record() == AS_IF_NOTHING_FAILED
+    call_command("edi", "replay", str(document.pk))
+    assert received_record() == AS_IF_NOTHING_FAILED
+    assert control_numbers() == ["000000001", "000000002"]
+    assert AuditEvent.objects.filter(action="document.replayed").count() == 2
+
+
+def test_a_file_dropped_with_an_old_mtime_is_claimed_and_stored_once(partner):
+    from edi.tasks import edi_receive_sweep
+
+    drop(partner, "old.edi", partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),)))
+    a_year_ago = time.time() - 365 * 24 * 3600
+    os.utime(filedrop.folders(partner).inbox / "old.edi", (a_year_ago, a_year_ago))
+
+    (claimed,) = filedrop.scan()
+    assert list(filedrop.scan()) == []  # the claim is judged by its own time, not the file's
+    assert edi_receive_sweep() == 0
+    edi_file_receive(claimed.partner_id, claimed.document_id, claimed.path)
+
+    assert list(InboundDocument.objects.values_list("filename", "state")) == [("old.edi", "processed")]
+    assert len(list(filedrop.folders(partner).archive.rglob("*old.edi"))) == 1
+    assert list(filedrop.folders(partner).inbox.glob("*.edi")) == []
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The files the sweep queues, recorded instead of sent to a broker."""
+    from edi import tasks
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(tasks.edi_file_receive, "delay", lambda *args: calls.append(args))
+    return calls
+
+
+def test_the_sweep_takes_up_what_a_dead_worker_left_once_it_is_stale(partner, settings, queued):
+    from edi.tasks import edi_receive_sweep
+
+    settings.GATEWAY_EDI_STALE_CLAIM_SECONDS = 60
+    place = filedrop.folders(partner)
+    drop(partner, "stored.edi", partner_855((inputs.AckLineInput(line_no="1", response="ACCEPT"),), isa=80))
+    (stored,) = filedrop.scan()  # claimed and stored; its task was lost with the worker
+    long_ago = time.time() - 120
+    # A worker that died between its claim and the store, and one whose store never got a task.
+    (place.claimed / filedrop.claim_name("unstored.edi", "c0ffee", long_ago)).write_bytes(b"ISA")
+    correlation_id = InboundDocument.objects.get().correlation_id
+    os.rename(stored.path, place.claimed / filedrop.claim_name("stored.edi", correlation_id, long_ago))
+
+    assert edi_receive_sweep() == 1
+
+    ((partner_id, document_id, path),) = queued
+    assert (partner_id, document_id) == (partner.pk, stored.document_id)
+    assert [p.name for p in place.claimed.iterdir()] == [Path(path).name]
+    assert Path(path).name.endswith(f".{correlation_id}__stored.edi")
+    assert sorted(p.name for p in place.inbox.iterdir() if p.is_file()) == ["unstored.edi"]
+    assert (edi_receive_sweep(), len(queued)) == (0, 1)  # claimed afresh by the sweep: not queued twice
+
+    edi_file_receive(partner_id, document_id, path)
+    queued.clear()
+    filedrop_scan()
+
+    assert edi_receive_sweep() == 0
+    assert list(place.claimed.iterdir()) == []
+    assert sorted(InboundDocument.objects.values_list("filename", "state")) == [
+        ("stored.edi", "processed"),
+        ("unstored.edi", "rejected"),
+    ]
+
+
+def test_the_sweep_queues_documents_left_received_or_failed_transiently_without_a_file(partner, settings, queued):
+    from django.utils import timezone
+
+    from edi.tasks import edi_receive_sweep
+    from procurement.services import inbound_document_store
+
+    settings.GATEWAY_EDI_STALE_CLAIM_SECONDS = 60
+    stored = [
+        inbound_document_store(channel="edi", sender="CASTINGS", content=f"ISA {n}".encode(), supplier=partner.supplier)
+        for n in range(4)
+    ]
+    long_ago = timezone.now() - dt.timedelta(seconds=120)
+    InboundDocument.objects.filter(pk=stored[0].pk).update(received_at=long_ago)
+    InboundDocument.objects.filter(pk=stored[1].pk).update(
+        state="failed", outcome_code="transient_error", processed_at=long_ago
+    )
+    InboundDocument.objects.filter(pk=stored[2].pk).update(state="failed", outcome_code="error", processed_at=long_ago)
+
+    assert edi_receive_sweep() == 2
+
+    assert queued == [(partner.pk, stored[0].pk, ""), (partner.pk, stored[1].pk, "")]
+
+
+def test_a_message_queued_under_the_tasks_former_name_still_receives_its_file(partner):
+    from gateway.celery import app
+
+    drop(partner, "queued-before.edi", partner_855((inputs.AckLineInput(line_no="1", response="ACCEPT"),)))
+    (claimed,) = filedrop.scan()
+
+    assert app.tasks["edi.tasks.file_process"](claimed.partner_id, claimed.document_id, claimed.path) == "processed"
+
+    assert Acknowledgement.objects.count() == 1
+    assert len(list(filedrop.folders(partner).archive.rglob("*queued-before.edi"))) == 1
+
+
+def test_edi_work_and_outbox_deliveries_are_routed_to_queues_of_their_own():
+    from gateway.celery import app
+
+    def queue(task: str) -> str:
+        return app.amqp.router.route({}, task)["queue"].name
+
+    assert [queue(t) for t in ("edi.tasks.edi_file_receive", "edi.tasks.file_process", "edi.tasks.filedrop_scan")] == [
+        "edi",
+        "edi",
+        "edi",
+    ]
+    assert [queue(t) for t in ("edi.tasks.edi_receive_sweep", "edi.tasks.functional_acks_overdue_check")] == [
+        "edi",
+        "edi",
+    ]
+    assert [queue(t) for t in ("notifications.tasks.outbox_deliver", "notifications.tasks.outbox_dispatch_due")] == [
+        "outbox",
+        "outbox",
+    ]
+    assert queue("procurement.tasks.acknowledgements_overdue_check") == "default"
+    assert sorted(q.name for q in app.conf.task_queues) == ["default", "edi", "outbox"]
+
+
+def test_replaying_the_first_of_two_identical_files_reports_what_it_did_not_its_copy(partner):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    content = partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),))
+    drop(partner, "first.edi", content)
+    filedrop_scan()
+    drop(partner, "copy.edi", content)
+    filedrop_scan()
+    first = InboundDocument.objects.get(filename="first.edi")
+    out = StringIO()
+
+    call_command("edi", "replay", str(first.pk), stdout=out)
+
+    assert out.getvalue().splitlines() == [f"document {first.pk}: processed (processed)", "  855 0001: applied"]
+    assert list(InboundDocument.objects.order_by("pk").values_list("state", "outcome_code", "attempts")) == [
+        ("processed", "processed", 1),
+        ("duplicate", "duplicate_content", 1),
+    ]
+    assert (Acknowledgement.objects.count(), OutboundMessage.objects.filter(event="x12.997").count()) == (1, 1)

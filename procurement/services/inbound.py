@@ -89,14 +89,23 @@ def inbound_document_apply(
         correlation_id=document.correlation_id,
         document=document,
     )
-    document.attempts += 1
+    attempts = document.attempts
     try:
         result = _apply_settled(document, source, apply)
     except ProcurementError as error:
-        _finish(document, InboundDocument.State.REFUSED, error.code, error.message)
+        document.attempts = attempts  # the rollback undid any settling inside the write path
+        inbound_document_settle(
+            document=document, state=InboundDocument.State.REFUSED, code=error.code, error=error.message
+        )
         raise
     except Exception as error:
-        _finish(document, InboundDocument.State.FAILED, "error", f"{type(error).__name__}: {error}")
+        document.attempts = attempts
+        inbound_document_settle(
+            document=document,
+            state=InboundDocument.State.FAILED,
+            code="error",
+            error=f"{type(error).__name__}: {error}",
+        )
         raise
     return result
 
@@ -110,35 +119,42 @@ def _apply_settled(
     with transaction.atomic():
         result = apply(source)
         state = InboundDocument.State.DUPLICATE if result.duplicate else InboundDocument.State.PROCESSED
-        _finish(document, state, result.outcome, "")
+        inbound_document_settle(document=document, state=state, code=result.outcome, error="")
     return result
 
 
 def inbound_document_reject(*, document: InboundDocument, code: str, error: str) -> None:
     """Record that a stored payload could not be read at all (malformed, binary, wrong type)."""
-    document.attempts += 1
-    _finish(document, InboundDocument.State.REJECTED, code, error)
+    inbound_document_settle(document=document, state=InboundDocument.State.REJECTED, code=code, error=error)
 
 
-def inbound_document_settle(*, document: InboundDocument, state: str, code: str, error: str) -> None:
-    """Record a document's outcome (when a channel applied it in several steps) and tell its sender."""
-    _finish(document, state, code, error)
+SETTLEABLE = (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED)
 
 
-def _finish(document: InboundDocument, state: str, code: str, error: str) -> None:
-    document.state, document.outcome_code, document.error = state, code[:40], error
-    document.processed_at = timezone.now()
+def inbound_document_settle(*, document: InboundDocument, state: str, code: str, error: str) -> bool:
+    """Record the outcome of one attempt at a stored document, and tell its sender once it is final.
+
+    The one place a document's state is written. Each call counts an attempt. Only a document
+    still ``received`` or ``failed`` is settled (a conditional UPDATE): a second run of the same
+    work — a redelivered task, a replay, a sweep — finds it settled and changes nothing, and the
+    sender hears of it once. Returns whether this call settled it. ``failed`` is not final: the
+    document will be tried again, so the sender is told nothing yet.
+
+    Inside a caller's transaction it commits (or rolls back) with it.
+    """
+    attempts = document.attempts + 1
+    processed_at = timezone.now()
     # Inside the write path's transaction no savepoint is needed: any error there rolls it all back.
     with transaction.atomic(savepoint=False):
-        InboundDocument.objects.filter(pk=document.pk).update(
-            state=state,
-            outcome_code=document.outcome_code,
-            error=error,
-            processed_at=document.processed_at,
-            attempts=document.attempts,
+        settled = InboundDocument.objects.filter(pk=document.pk, state__in=SETTLEABLE).update(
+            state=state, outcome_code=code[:40], error=error, processed_at=processed_at, attempts=attempts
         )
+        if not settled:
+            return False
+        document.state, document.outcome_code, document.error = state, code[:40], error
+        document.processed_at, document.attempts = processed_at, attempts
         if state == InboundDocument.State.FAILED:
-            return  # it will be tried again; tell the sender once it is settled
+            return True
         summary = {
             "document": document.pk,
             "document_type": document.document_type,
@@ -164,3 +180,4 @@ def _finish(document: InboundDocument, state: str, code: str, error: str) -> Non
                 else set(),
             )
         )
+    return True

@@ -215,7 +215,7 @@ def bench_validation(rounds: int, results: list) -> None:
         met = met and mine * 2 <= theirs
         worst = max(worst, (mine, streamed, theirs))
         print(f"  {label:<44}{len(data):>11,}{mine:>13.1f}x{streamed:>13.1f}x{theirs:>9.1f}x")
-    print("   (parse: the whole file's document, every set validated then mapped, as edi/inbound.py does;")
+    print("   (parse: the whole file's document, every set validated then mapped, as edi/services.py does;")
     print("    stream: edi.x12.stream, each set validated and mapped as it ends)")
     results.append(
         (

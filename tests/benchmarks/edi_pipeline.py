@@ -294,7 +294,7 @@ def _sql_timer():
 
 def profile_one(folder: Path) -> None:
     """One file of 50 856s and one of 50 810s processed in this process: where a set's time goes."""
-    from edi import inbound
+    from edi import services
     from procurement.services import inbound_document_store
 
     print("\n   Where a set's time goes (one file of 50 sets, processed in this process under cProfile):")
@@ -316,8 +316,7 @@ def profile_one(folder: Path) -> None:
         with _sql_timer() as sql:
             started = time.perf_counter()
             profiler.enable()
-            outcome = inbound.file_process(document=document, partner=partner)
-            inbound.document_finish(document, outcome)
+            outcome = services.interchange_file_receive(document=document, partner=partner)
             profiler.disable()
             total = time.perf_counter() - started
         stats = pstats.Stats(profiler, stream=io.StringIO())
@@ -330,8 +329,8 @@ def profile_one(folder: Path) -> None:
         library += cum("__init__.py:validate") + cum("__init__.py:map_transaction_set")
         applier = "shipment_record" if kind == "856" else "invoice_record"
         applied = sum(v for k, v in cumulative.items() if k.endswith(f":{applier}"))
-        reply = cum("inbound.py:_functional_reply")
-        exceptions = cum("inbound.py:_raise")
+        reply = cum("services.py:_functional_reply")
+        exceptions = cum("services.py:_raise")
         sets = len(outcome.sets)
         print(
             f"   {kind}: {total / sets * 1000:.1f} ms per set under the profiler ({total:.2f} s for {sets} sets, "

@@ -4,8 +4,9 @@ manage.py edi translate FILE [--partner CODE] [--format json|text]
     The canonical reading of FILE and every error with its position. Touches no database
     (a partner's code maps are read when --partner is given).
 manage.py edi replay DOCUMENT_ID
-    Run a stored file through the current translation again. Idempotent and audited: what was
-    applied before is a duplicate now.
+    Receive a stored file again. Idempotent and audited: what committed before is not done again
+    (an interchange received whole is read back, a set applied by another file is a duplicate);
+    what did not — a ``failed`` document's rest — is applied now, with the 997 it owes, once.
 """
 
 import json
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from edi import inbound
+from edi import services
 from edi.models import TradingPartner
 from procurement.models import AuditEvent, InboundDocument
 from procurement.services.audit import audit_event
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             if partner is None:
                 raise CommandError(f"no trading partner for supplier {partner_code!r}")
             code_maps = partner.code_maps or None
-        reading = inbound.translate(file.read_bytes(), code_maps)
+        reading = services.translate(file.read_bytes(), code_maps)
         if fmt == "json":
             self.stdout.write(json.dumps(reading, indent=2, default=str))
             return
@@ -80,10 +81,8 @@ class Command(BaseCommand):
         if partner is None:
             raise CommandError(f"document {document_id} has no trading partner")
         before = {"state": document.state, "outcome": document.outcome_code}
-        InboundDocument.objects.filter(pk=document.pk).update(state=InboundDocument.State.RECEIVED)
-        document.state = InboundDocument.State.RECEIVED
-        outcome = inbound.file_process(document=document, partner=partner)
-        inbound.document_finish(document, outcome)
+        # A settled document keeps its state; a received or failed one is settled now.
+        outcome = services.interchange_file_receive(document=document, partner=partner)
         AuditEvent.objects.bulk_create(
             [
                 audit_event(

@@ -1,13 +1,21 @@
-"""Processing a stored X12 file: envelopes, duplicates, validation, the write path, and our answers."""
+"""Receiving a stored X12 file: envelopes, duplicates, validation, the write path, and our answers.
+
+The Django side of the EDI channel; ``edi/x12/`` reads and writes the syntax. One interchange is
+one atomic unit: its record, its groups, its sets (each in a savepoint of its own), the
+exceptions they raise, our 997/999/TA1 and their outbox rows commit together or not at all. A
+file whose receipt failed midway is received again from the start: what committed before is
+read back as this document's own work, the rest is applied, and nothing is done twice.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from edi import x12
@@ -23,7 +31,7 @@ from procurement.services import (
     invoice_record,
     shipment_record,
 )
-from procurement.services.inbound import inbound_document_reject, inbound_document_settle
+from procurement.services.inbound import inbound_document_settle
 from procurement.services.raising import exception_draft, exception_raise
 
 log = logging.getLogger(__name__)
@@ -56,6 +64,12 @@ class FileOutcome:
     detail: str = ""
     sets: list[SetOutcome] = field(default_factory=list)
     acks_written: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        return "; ".join(
+            f"{s.st01} {s.st02}: {s.outcome}{' (' + s.detail + ')' if s.detail else ''}" for s in self.sets
+        )
 
 
 def translate(content: bytes, code_maps: dict | None = None) -> dict:
@@ -106,15 +120,41 @@ def _issue(issue: x12.Issue) -> dict:
     return {k: v for k, v in issue.__dict__.items() if v not in (None, "")}
 
 
-def file_process(*, document: InboundDocument, partner: TradingPartner) -> FileOutcome:
-    """Apply every transaction set of a stored file and answer each group with a 997 or 999.
+def interchange_file_receive(*, document: InboundDocument, partner: TradingPartner) -> FileOutcome:
+    """Apply every transaction set of a stored file, answer each group with a 997 or 999, and settle it.
 
     Duplicates are judged at three levels, each with a recorded verdict: the same content as
     an earlier file (nothing is done again), the same sender and ISA13 within the window (the
     interchange is not processed again), and the same business key (the write path's own
     idempotency: a re-sent document has no second effect; another document under an old key is
     refused with an exception).
+
+    Idempotent: each interchange commits whole or not at all, and one this document committed on
+    an earlier attempt is read back, not judged a duplicate of itself nor done again. So a retry
+    after a failure at any point ends with the record, the 997s and the outbox as if nothing had
+    failed. The document's state is settled by ``inbound_document_settle`` (once: a document
+    already settled stays as it is). A domain refusal of one set is recorded and its siblings
+    still apply; any other error rolls back the interchange it happened in and is raised.
     """
+    outcome = _receive(document, partner)
+    inbound_document_settle(
+        document=document, state=outcome.state, code=outcome.code, error=(outcome.detail or outcome.summary)[:10000]
+    )
+    return outcome
+
+
+def interchange_file_fail(*, document: InboundDocument, error: BaseException, transient: bool) -> None:
+    """Record on the document that receiving it failed: ``transient_error`` is tried again by the
+    task's retries and the sweep; ``error`` waits for a person (``manage.py edi replay``)."""
+    inbound_document_settle(
+        document=document,
+        state=InboundDocument.State.FAILED,
+        code="transient_error" if transient else "error",
+        error=f"{type(error).__name__}: {error}"[:10000],
+    )
+
+
+def _receive(document: InboundDocument, partner: TradingPartner) -> FileOutcome:
     source = WriteSource(
         channel="edi",
         label=f"partner {partner.supplier.code}",
@@ -126,8 +166,8 @@ def file_process(*, document: InboundDocument, partner: TradingPartner) -> FileO
             channel="edi",
             sha256=document.sha256,
             state__in=[InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE],
+            pk__lt=document.pk,  # a replay of the first file is not a duplicate of the copies after it
         )
-        .exclude(pk=document.pk)
         .order_by("pk")
         .first()
     )
@@ -146,8 +186,8 @@ def file_process(*, document: InboundDocument, partner: TradingPartner) -> FileO
         return _unreadable(document, partner, source, f"not an X12 interchange: {problems}")
     outcome = FileOutcome(InboundDocument.State.PROCESSED, "processed")
     reports = {id(r.group): r for r in x12.validate(parsed)}
-    for ic in parsed.interchanges:
-        _interchange(ic, reports, document, partner, source, outcome)
+    for position, ic in enumerate(parsed.interchanges):
+        outcome.sets += _interchange_once(ic, position, reports, document, partner, source, outcome)
     if outcome.sets and all(s.outcome in ("refused", "rejected") for s in outcome.sets):
         outcome.code = "refused"
     elif any(s.outcome in ("refused", "rejected") for s in outcome.sets):
@@ -155,7 +195,43 @@ def file_process(*, document: InboundDocument, partner: TradingPartner) -> FileO
     return outcome
 
 
-def _interchange(ic, reports, document, partner, source, outcome: FileOutcome) -> None:
+def _interchange_once(ic, position: int, reports, document, partner, source, outcome: FileOutcome) -> list[SetOutcome]:
+    """Receive the interchange at ``position`` in the file in one transaction, or read back what an
+    earlier attempt at this document committed for it."""
+    try:
+        with transaction.atomic():
+            # Two runs of one document (a redelivered task beside a swept one) take turns here.
+            InboundDocument.objects.select_for_update().only("pk").get(pk=document.pk)
+            done = _received_before(document, position)
+            if done is not None:
+                return _read_back(done, outcome)
+            part = FileOutcome(InboundDocument.State.PROCESSED, "processed")
+            record = _interchange(ic, position, reports, document, partner, source, part)
+            # Kept with the interchange, so a retry of the file reads back what this one did.
+            record.receipt = {"sets": [s.__dict__ for s in part.sets], "acks": part.acks_written}
+            record.save(update_fields=["receipt"])
+            outcome.acks_written += part.acks_written
+            return part.sets
+    except IntegrityError:
+        # The other run committed this interchange first (the unique position decided).
+        done = _received_before(document, position)
+        if done is None:
+            raise
+        return _read_back(done, outcome)
+
+
+def _received_before(document: InboundDocument, position: int) -> Interchange | None:
+    return Interchange.objects.filter(
+        direction=Interchange.Direction.INBOUND, inbound_document=document, position=position
+    ).first()
+
+
+def _read_back(record: Interchange, outcome: FileOutcome) -> list[SetOutcome]:
+    outcome.acks_written += record.receipt.get("acks", [])
+    return [SetOutcome(**s) for s in record.receipt.get("sets", [])]
+
+
+def _interchange(ic, position: int, reports, document, partner, source, outcome: FileOutcome) -> Interchange:
     now = timezone.now()
     envelope_errors = [_issue(i) for i in ic.errors if i.is_error]
     problems = []
@@ -175,6 +251,7 @@ def _interchange(ic, reports, document, partner, source, outcome: FileOutcome) -
             created_at__gte=window,
             duplicate="",
         )
+        .exclude(inbound_document=document)  # never a duplicate of itself, whatever an attempt left
         .order_by("pk")
         .first()
     )
@@ -188,21 +265,25 @@ def _interchange(ic, reports, document, partner, source, outcome: FileOutcome) -
         isa15=ic.isa15[:1],
         version=ic.isa12[:12],
         inbound_document=document,
+        position=position,
         envelope_errors=envelope_errors + [{"code": code, "message": message} for code, message in problems],
         duplicate=Interchange.Duplicate.CONTROL_NUMBER if previous else "",
         duplicate_of=previous,
         created_at=now,
     )
+    fault_point("interchange_recorded")
+    ta1_owed = partner.ta1_requested or ic.isa14 == "1"
     if previous is not None:
         outcome.sets.append(
             SetOutcome("ISA", ic.isa13, "", "duplicate", f"interchange {ic.isa13} from {ic.isa06} was received before")
         )
-        if partner.ta1_requested or ic.isa14 == "1":
+        if ta1_owed:
             _ta1(ic, record, partner, source, outcome)
-        return
+        return record
     if problems or any(i.is_error for i in ic.errors if i.code and i.kind == "interchange"):
-        _ta1(ic, record, partner, source, outcome)
+        ta1_owed = True
         if problems:
+            _ta1(ic, record, partner, source, outcome)
             _raise(
                 partner,
                 source,
@@ -212,9 +293,7 @@ def _interchange(ic, reports, document, partner, source, outcome: FileOutcome) -
                 {"isa13": ic.isa13, "problems": problems},
             )
             outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", problems[0][1]))
-            return
-    elif partner.ta1_requested or ic.isa14 == "1":
-        _ta1(ic, record, partner, source, outcome)
+            return record
     answered = []
     for group in ic.groups:
         report = reports.get(id(group))
@@ -236,8 +315,31 @@ def _interchange(ic, reports, document, partner, source, outcome: FileOutcome) -
             ack_code=report.code,
             ack_detail=[{"st02": s.transaction_set.st02, "code": s.code} for s in report.sets],
         )
+    # Our answers take their control numbers last: the counter rows stay locked until the commit,
+    # and taking them after the sets keeps one partner's files from queueing behind each other's
+    # PO locks (and two workers from taking counter and PO locks in opposite orders).
+    if ta1_owed:
+        _ta1(ic, record, partner, source, outcome)
     if answered:
         _functional_reply(ic, answered, record, partner, source, outcome)
+    return record
+
+
+class InjectedFault(OperationalError):
+    """A failure a test asked for at a named point (``GATEWAY_EDI_FAULTS``), as a database error would."""
+
+
+_fault_hits: Counter[str] = Counter()
+
+
+def fault_point(name: str) -> None:
+    """Fail the n-th time this process reaches ``name`` if ``settings.GATEWAY_EDI_FAULTS`` says
+    ``{name: n}``; off (empty) outside tests."""
+    at = settings.GATEWAY_EDI_FAULTS.get(name)
+    if at:
+        _fault_hits[name] += 1
+        if _fault_hits[name] == at:
+            raise InjectedFault(f"fault injected at {name}")
 
 
 def _apply_set(set_report, partner: TradingPartner, source: WriteSource) -> SetOutcome:
@@ -281,6 +383,9 @@ def _apply_set(set_report, partner: TradingPartner, source: WriteSource) -> SetO
         )
         return result
     try:
+        # Each write-path service runs in a transaction of its own, here a savepoint: a set refused
+        # after it wrote something takes back only its own writes, and its refusal is recorded after
+        # that rollback (records_refusals), still inside the interchange's transaction.
         applied = applier(partner.supplier, mapped.value, source)
     except DocumentRefused as error:
         result.outcome, result.detail = "refused", f"{error.code}: {error.message}"
@@ -308,15 +413,14 @@ def _functional_reply(ic, reports, record: Interchange, partner: TradingPartner,
         envelope = x12.reply_envelope(ic, reports[0].group, interchange_control=isa, group_control=gs)
         return x12.write_ack(reports, envelope, st, kind=kind)
 
-    with transaction.atomic():
-        # One 997/999 group per inbound group: take as many group and set numbers as there are groups.
-        written = reply_write(
-            partner=partner,
-            kind=kind,
-            content_for=_numbered(partner, len(reports), content),
-            source=source,
-            answering=record,
-        )
+    # One 997/999 group per inbound group: take as many group and set numbers as there are groups.
+    written = reply_write(
+        partner=partner,
+        kind=kind,
+        content_for=_numbered(partner, len(reports), content),
+        source=source,
+        answering=record,
+    )
     outcome.acks_written.append(f"{kind} {written.isa13}")
 
 
@@ -333,16 +437,15 @@ def _numbered(partner: TradingPartner, groups: int, content):
 
 
 def _ta1(ic, record: Interchange, partner: TradingPartner, source: WriteSource, outcome: FileOutcome) -> None:
-    with transaction.atomic():
-        written = reply_write(
-            partner=partner,
-            kind="TA1",
-            source=source,
-            answering=record,
-            content_for=lambda isa, gs, st: x12.write_ta1(
-                ic, x12.reply_envelope(ic, None, interchange_control=isa, group_control=gs)
-            ),
-        )
+    written = reply_write(
+        partner=partner,
+        kind="TA1",
+        source=source,
+        answering=record,
+        content_for=lambda isa, gs, st: x12.write_ta1(
+            ic, x12.reply_envelope(ic, None, interchange_control=isa, group_control=gs)
+        ),
+    )
     outcome.acks_written.append(f"TA1 {written.isa13}")
 
 
@@ -428,17 +531,3 @@ def _raise(partner, source: WriteSource, kind: str, text: str, key: str, evidenc
         po=po,
     )
     exception_raise(draft, source=source)
-
-
-def document_finish(document: InboundDocument, outcome: FileOutcome) -> None:
-    """Record the file's outcome on its stored row."""
-    if outcome.state == InboundDocument.State.REJECTED:
-        inbound_document_reject(document=document, code=outcome.code, error=outcome.detail)
-        return
-    summary = "; ".join(
-        f"{s.st01} {s.st02}: {s.outcome}{' (' + s.detail + ')' if s.detail else ''}" for s in outcome.sets
-    )
-    document.attempts += 1
-    inbound_document_settle(
-        document=document, state=outcome.state, code=outcome.code, error=(outcome.detail or summary)[:10000]
-    )
