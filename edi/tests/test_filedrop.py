@@ -168,6 +168,18 @@ def test_an_unreadable_file_is_rejected_with_a_reason_and_an_exception(partner):
     assert ProcurementException.objects.get().kind == "edi_syntax"
 
 
+def test_a_partners_exceptions_are_filed_under_the_company_it_trades_with(partner):
+    """Not the first company in the database, nor the one of its supplier's latest PO (both ACME here)."""
+    globex = factories.CompanyFactory(code="GLOBEX")
+    TradingPartner.objects.filter(pk=partner.pk).update(company=globex)
+    drop(partner, "garbage.edi", b"\x00\x01 this is not X12 at all")
+
+    filedrop_scan()
+
+    exception = ProcurementException.objects.get()
+    assert (exception.kind, exception.company.code) == ("edi_syntax", "GLOBEX")
+
+
 def test_an_oversized_file_is_rejected_without_being_read(partner, settings):
     settings.GATEWAY_EDI_MAX_FILE_BYTES = 100
     drop(partner, "big.edi", b"ISA" + b"*" * 500)
