@@ -70,7 +70,7 @@ def inbound_document_store(
 
 def inbound_document_apply(
     *, document: InboundDocument, label: str, apply: Callable[[WriteSource], RecordResult], actor=None
-) -> RecordResult | None:
+) -> RecordResult:
     """Run ``apply`` (a write-path service call) for a stored document and record its outcome on the row.
 
     Outcomes: ``processed``, ``duplicate``, ``refused`` (a domain refusal, with its code and
