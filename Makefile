@@ -34,7 +34,7 @@ lint: venv  ## ruff check and format check
 	$(VENV)/bin/ruff format --check .
 
 typecheck: venv  ## mypy with django-stubs on the packages typed so far
-	$(VENV)/bin/mypy procurement
+	$(VENV)/bin/mypy procurement notifications api
 
 format: venv  ## Format the code
 	$(VENV)/bin/ruff format .

@@ -1,6 +1,7 @@
 """Buyers manage API keys and see webhook subscriptions here. A new key's secret is shown once."""
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,8 +15,9 @@ class ApiKeyForm(forms.ModelForm):
         model = ApiKey
         fields = ["kind", "supplier", "system_name", "company", "name", "scope", "expires_at"]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean() returns; its stubs allow None, which it never is
         if data.get("kind") == ApiKey.Kind.SYSTEM and not data.get("company"):
             self.add_error("company", "A system key acts for one company: choose it.")
         if data.get("kind") == ApiKey.Kind.SUPPLIER:

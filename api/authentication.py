@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
 from .models import ApiKey
 
@@ -33,6 +34,18 @@ class ApiClient:
 
 def key_label(key: ApiKey) -> str:
     return key.label
+
+
+def request_key(request: Request) -> ApiKey:
+    """The API key ``request`` was authenticated with.
+
+    Every view that asks for it sits behind a permission class that requires a key, so a request
+    without one never gets here; should one, it is refused as unauthenticated.
+    """
+    key = request.auth
+    if not isinstance(key, ApiKey):
+        raise exceptions.NotAuthenticated()
+    return key
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -9,7 +9,7 @@ FilterSet declares them, is reported.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -49,12 +49,14 @@ class InstantField(forms.Field):
     """An ISO 8601 instant, read (and refused) exactly as the API's serializers read one."""
 
     def to_python(self, value: str | None) -> Any:
-        if value in self.empty_values:
+        if value is None or value in self.empty_values:
             return None
         try:
             return serializers.DateTimeField().to_internal_value(value)
         except ValidationError as error:
-            raise DjangoValidationError([DjangoValidationError(str(d), code=d.code) for d in error.detail]) from error
+            # A field's own failure (Field.fail) carries a list of ErrorDetail, never a dict.
+            details = cast(list[ErrorDetail], error.detail)
+            raise DjangoValidationError([DjangoValidationError(str(d), code=d.code) for d in details]) from error
 
 
 class InstantFilter(Filter):
@@ -110,6 +112,6 @@ class FilterBackend(DjangoFilterBackend):
             return queryset
         if not filterset.is_valid():
             # One parameter at a time, the first in declaration order, as the API has always answered.
-            name, errors = next(iter(filterset.errors.as_data().items()))
-            raise ValidationError({name: [ErrorDetail(message, code=e.code) for e in errors for message in e]})
+            name, errors = next(iter(filterset.form.errors.as_data().items()))
+            raise ValidationError({name: [ErrorDetail(message, code=e.code) for e in errors for message in e.messages]})
         return filterset.qs

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from procurement.services import ProcurementError
 
+from .authentication import request_key
 from .models import IdempotencyRecord
 from .problems import exception_handler, problem
 
@@ -65,7 +66,9 @@ def idempotent(
             f"{HEADER} must be printable and at most 255 characters.",
             "idempotency_key_invalid",
         )
-    body_hash = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + request.body).hexdigest()
+    method = request.method
+    assert method is not None, "every request Django's handlers build has its method"
+    body_hash = hashlib.sha256(method.encode() + request.path.encode() + b"\n" + request.body).hexdigest()
     now = timezone.now()
     record, created, stored = _claim(request, key, body_hash, now, store)
     if record.request_hash != body_hash:
@@ -98,7 +101,9 @@ def idempotent(
         response = handle(request) if store is None else handle(request, stored)
     except KEPT_REFUSALS as error:
         # The request was carried out and refused (invalid, conflict, unknown PO): an answer to replay.
-        response = exception_handler(error, {"request": request})
+        refused = exception_handler(error, {"request": request})
+        assert refused is not None, "exception_handler answers every one of KEPT_REFUSALS"
+        response = refused
     except Exception:
         # Not found, not allowed, or a failure of ours: nothing was done, so nothing to replay.
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
@@ -126,9 +131,9 @@ def _claim(
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    api_key=request.auth,
+                    api_key=request_key(request),
                     key=key,
-                    method=request.method,
+                    method=request.method or "",
                     path=request.path[:300],
                     request_hash=body_hash,
                     created_at=now,
@@ -137,7 +142,7 @@ def _claim(
                 stored = store(request) if store is not None else None
             return record, True, stored
         except IntegrityError:
-            existing = IdempotencyRecord.objects.filter(api_key=request.auth, key=key).first()
+            existing = IdempotencyRecord.objects.filter(api_key=request_key(request), key=key).first()
             if existing is None:
                 continue
             if existing.expires_at > now:
@@ -152,7 +157,7 @@ def _claim(
                             return existing, True, store(request) if store is not None else None
                 return existing, False, None
             IdempotencyRecord.objects.filter(pk=existing.pk, expires_at__lte=now).delete()
-    return IdempotencyRecord.objects.get(api_key=request.auth, key=key), False, None
+    return IdempotencyRecord.objects.get(api_key=request_key(request), key=key), False, None
 
 
 def _abandoned(record: IdempotencyRecord, body_hash: str, now: dt.datetime) -> bool:

@@ -82,12 +82,15 @@ class ApiKey(models.Model):
         ]
 
     def __str__(self) -> str:
-        owner = self.supplier.code if self.supplier_id else self.system_name
+        owner = self.supplier.code if self.supplier is not None else self.system_name
         return f"{self.prefix}… {owner} ({self.name})"
 
     @property
     def owner_label(self) -> str:
-        return f"supplier {self.supplier.code}" if self.kind == self.Kind.SUPPLIER else f"system {self.system_name}"
+        if self.kind != self.Kind.SUPPLIER:
+            return f"system {self.system_name}"
+        assert self.supplier is not None, "api_key_owner_matches_kind: a supplier key has its supplier"
+        return f"supplier {self.supplier.code}"
 
     @property
     def label(self) -> str:
@@ -98,6 +101,8 @@ class ApiKey(models.Model):
     def actor(self) -> Actor:
         """Whose data this key reads: its supplier's, or its company's for a system key (none without one)."""
         if self.kind == self.Kind.SUPPLIER:
+            if self.supplier_id is None:  # ruled out by api_key_owner_matches_kind; should it happen, it sees nothing
+                return Actor.nobody(self.label)
             return Actor.for_supplier(supplier_id=self.supplier_id, label=self.label)
         return Actor.for_system(company_ids={self.company_id} if self.company_id else set(), label=self.label)
 

@@ -71,10 +71,13 @@ def exception_handler(exc, context) -> Response | None:
         )
     elif isinstance(exc, exceptions.Throttled):
         response = problem(429, "Too many requests", str(exc.detail), "rate_limited")
-        if exc.wait is not None:
-            response["Retry-After"] = str(math.ceil(exc.wait))
+        # Throttled keeps its wait (seconds, or None) as an attribute its stubs do not declare.
+        wait: float | None = exc.wait  # type: ignore[attr-defined]
+        if wait is not None:
+            response["Retry-After"] = str(math.ceil(wait))
     elif isinstance(exc, exceptions.APIException):
-        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
         response = problem(exc.status_code, HTTPStatus(exc.status_code).phrase, str(exc.detail), code)
         if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
             response["WWW-Authenticate"] = "Bearer"

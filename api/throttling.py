@@ -19,6 +19,9 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
     """
 
     scope = "api_key"
+    # Set by SimpleRateThrottle.__init__ from the rate (its stubs leave them out); read only when there is a rate.
+    num_requests: int
+    duration: int
 
     def get_cache_key(self, request, view) -> str | None:
         if isinstance(request.auth, ApiKey):

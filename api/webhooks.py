@@ -12,6 +12,7 @@ How deliveries are signed, and how a receiver verifies them, is ``notifications.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -24,18 +25,23 @@ from procurement.services.notify import outbound_message
 
 from .models import WebhookSubscription
 
+if TYPE_CHECKING:
+    from procurement.models import PurchaseOrder
+    from procurement.services import WriteSource
+    from suppliers.models import Supplier
+
 
 def rows_for(
     *,
     event: str,
-    supplier,
+    supplier: Supplier | None,
     payload: dict,
     supplier_payload: dict | None,
     key: str,
-    source,
+    source: WriteSource,
     company_ids: Iterable[int],
-    po=None,
-) -> list:
+    po: PurchaseOrder | None = None,
+) -> list[OutboundMessage]:
     """Outbox rows for every active subscription that wants ``event``.
 
     The supplier's own subscriptions get ``supplier_payload`` (what a supplier may see; skipped
@@ -48,6 +54,8 @@ def rows_for(
     subscriptions = [s for s in WebhookSubscription.objects.filter(wanted, active=True) if event in s.events]
     for subscription in subscriptions:
         body = payload if subscription.api_key_kind == "system" else supplier_payload
+        if body is None:  # never: a supplier's subscriptions are chosen only when it has a payload to see
+            continue
         row = outbound_message(
             kind=OutboundMessage.Kind.HTTP,
             event=event,
@@ -66,7 +74,11 @@ def rows_for(
 def signing_secret(message: OutboundMessage) -> str:
     """The signing secret of the subscription ``message`` is delivered for; refuses a removed or
     disabled subscription (the attempt fails and is retried, then dead-lettered)."""
-    subscription = WebhookSubscription.objects.filter(pk=message.subscription_ref).first()
+    subscription = (
+        None
+        if message.subscription_ref is None
+        else WebhookSubscription.objects.filter(pk=message.subscription_ref).first()
+    )
     if subscription is None or not subscription.active:
         raise RuntimeError("the webhook subscription was removed or disabled")
     return subscription.signing_secret
@@ -113,7 +125,7 @@ def delivery_finished(message: OutboundMessage, succeeded: bool) -> None:
         )
 
 
-def _system_source():
+def _system_source() -> WriteSource:
     from procurement.services import WriteSource
 
     return WriteSource(channel="system", label="webhook monitor")

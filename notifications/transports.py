@@ -147,6 +147,9 @@ def _post(url: urllib.parse.SplitResult, body: bytes, headers: dict[str, str], *
     against the host name. Deliveries connect directly, not through HTTP(S)_PROXY.
     """
     https = url.scheme == "https"
+    host = url.hostname
+    if not host:
+        raise PermanentDeliveryError(f"destination {url.geturl()!r} names no host")
     port = url_port(url)
     if public_only and port not in settings.GATEWAY_WEBHOOK_PORTS:
         raise PermanentDeliveryError(
@@ -154,11 +157,12 @@ def _post(url: urllib.parse.SplitResult, body: bytes, headers: dict[str, str], *
             f"{', '.join(map(str, settings.GATEWAY_WEBHOOK_PORTS))})"
         )
     try:
-        found = socket.getaddrinfo(url.hostname, port, type=socket.SOCK_STREAM)
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise DeliveryError(f"cannot resolve {url.hostname}: {error}") from error
     if public_only:
-        private = [info[4][0] for info in found if not address_is_public(info[4][0])]
+        # An AF_INET or AF_INET6 answer's address is its text form (str() only tells the type checker so).
+        private = [str(info[4][0]) for info in found if not address_is_public(str(info[4][0]))]
         if private:
             # The supplier reads this error; the private address it found stays in the server's log.
             log.warning("webhook host %s resolves to non-public %s: not delivered", url.hostname, private[0])
@@ -167,12 +171,14 @@ def _post(url: urllib.parse.SplitResult, body: bytes, headers: dict[str, str], *
                 "the internet"
             )
     timeout = settings.GATEWAY_OUTBOX_HTTP_TIMEOUT
+    connection: http.client.HTTPConnection
     if https:
-        connection = http.client.HTTPSConnection(url.hostname, port, timeout=timeout)
+        connection = http.client.HTTPSConnection(host, port, timeout=timeout)
     else:
-        connection = http.client.HTTPConnection(url.hostname, port, timeout=timeout)
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
     # http.client would look the name up again; connect to the addresses checked here instead, in order.
-    connection._create_connection = lambda _name, *args: _connect(found, *args)
+    # _create_connection is http.client's own hook for this (every connect goes through it); typeshed omits it.
+    connection._create_connection = lambda _name, *args: _connect(found, *args)  # type: ignore[attr-defined]
     target = (url.path or "/") + (f"?{url.query}" if url.query else "")
     try:
         connection.request("POST", target, body=body, headers={"User-Agent": USER_AGENT, **headers})
@@ -183,7 +189,7 @@ def _post(url: urllib.parse.SplitResult, body: bytes, headers: dict[str, str], *
         connection.close()
 
 
-def _connect(found: list[tuple], timeout: float | None, source_address=None) -> socket.socket:
+def _connect(found: list[tuple], timeout: float | None, source_address: tuple[str, int] | None = None) -> socket.socket:
     """A socket connected to the first of ``found`` (``getaddrinfo`` answers) that accepts, without a lookup."""
     error: OSError | None = None
     for family, kind, protocol, _name, address in found:

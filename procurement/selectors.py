@@ -76,7 +76,7 @@ def actor_for_user(user: AbstractBaseUser | AnonymousUser) -> Actor:
     membership = getattr(user, "supplier_membership", None)
     if membership is not None and membership.supplier.active:
         return Actor.for_supplier(supplier_id=membership.supplier_id, label=label, user_id=user.pk)
-    companies = set(CompanyMembership.objects.filter(user=user).values_list("company_id", flat=True))
+    companies = set(CompanyMembership.objects.filter(user_id=user.pk).values_list("company_id", flat=True))
     if companies:
         return Actor.for_buyer(company_ids=companies, label=label, user_id=user.pk)
     return Actor.nobody(label)
@@ -159,7 +159,7 @@ def inbound_documents_for(*, actor: Actor) -> QuerySet[InboundDocument]:
     companies), so the buyer's side sees a supplier's payloads once it has a PO with that supplier.
     """
     documents = InboundDocument.objects.defer("content").order_by("-received_at", "-id")
-    if actor.is_supplier:
+    if actor.is_supplier and actor.supplier_id is not None:
         return documents.filter(supplier_id=actor.supplier_id)
     if actor.is_buyer_side:
         suppliers = PurchaseOrder.objects.filter(company_id__in=sorted(actor.company_ids)).values("supplier_id")

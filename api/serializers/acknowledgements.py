@@ -31,7 +31,8 @@ class AcknowledgementIn(serializers.Serializer):
     raw_code = optional_text(8)
     acknowledged_on = serializers.DateField(required=False, allow_null=True, default=None)
     note = optional_text(2000)
-    lines = AckLineIn(many=True, required=False, default=list, max_length=MAX_LINES)
+    # many=True hands min_length/max_length to the ListSerializer; the stubs' __init__ omits them.
+    lines = AckLineIn(many=True, required=False, default=list, max_length=MAX_LINES)  # type: ignore[call-arg]
 
     def to_input(self) -> inputs.AcknowledgementInput:
         data = dict(self.validated_data)

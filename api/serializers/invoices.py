@@ -27,7 +27,8 @@ class InvoiceIn(serializers.Serializer):
         choices=(inputs.INVOICE_PURPOSE_INVOICE, inputs.INVOICE_PURPOSE_CREDIT_MEMO), default="invoice"
     )
     total = serializers.DecimalField(max_digits=17, decimal_places=2, required=False, allow_null=True, default=None)
-    lines = InvoiceLineIn(many=True, min_length=1, max_length=MAX_LINES)
+    # many=True hands min_length/max_length to the ListSerializer; the stubs' __init__ omits them.
+    lines = InvoiceLineIn(many=True, min_length=1, max_length=MAX_LINES)  # type: ignore[call-arg]
 
     def to_input(self) -> inputs.InvoiceInput:
         data = dict(self.validated_data)

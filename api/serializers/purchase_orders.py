@@ -31,7 +31,8 @@ class PurchaseOrderIn(serializers.Serializer):
     revision = serializers.IntegerField(min_value=0, max_value=2_147_483_647, default=0)
     buyer = optional_text(150)
     notes = optional_text(4000)
-    lines = POLineIn(many=True, min_length=1, max_length=MAX_LINES)
+    # many=True hands min_length/max_length to the ListSerializer; the stubs' __init__ omits them.
+    lines = POLineIn(many=True, min_length=1, max_length=MAX_LINES)  # type: ignore[call-arg]
 
     def to_input(self) -> inputs.PurchaseOrderInput:
         data = dict(self.validated_data)

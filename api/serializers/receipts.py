@@ -23,7 +23,8 @@ class ReceiptIn(serializers.Serializer):
     received_on = serializers.DateField()
     posted = serializers.BooleanField(default=False)
     shipment_id = optional_text(80)
-    lines = ReceiptLineIn(many=True, min_length=1, max_length=MAX_LINES)
+    # many=True hands min_length/max_length to the ListSerializer; the stubs' __init__ omits them.
+    lines = ReceiptLineIn(many=True, min_length=1, max_length=MAX_LINES)  # type: ignore[call-arg]
 
     def to_input(self) -> inputs.ReceiptInput:
         data = dict(self.validated_data)

@@ -30,7 +30,8 @@ class ShipmentIn(serializers.Serializer):
     packs = serializers.ListField(
         child=serializers.RegexField(r"^\d{18}$"), required=False, default=list, max_length=MAX_LINES
     )
-    lines = ShipmentLineIn(many=True, min_length=1, max_length=MAX_LINES)
+    # many=True hands min_length/max_length to the ListSerializer; the stubs' __init__ omits them.
+    lines = ShipmentLineIn(many=True, min_length=1, max_length=MAX_LINES)  # type: ignore[call-arg]
 
     def to_input(self) -> inputs.ShipmentInput:
         data = dict(self.validated_data)

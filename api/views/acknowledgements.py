@@ -6,9 +6,10 @@ from drf_spectacular.utils import extend_schema
 
 from api import examples as ex
 from api import serializers as s
-from procurement.services import WriteSource, acknowledgement_record
+from procurement import inputs
+from procurement.services import RecordResult, WriteSource, acknowledgement_record
 
-from .base import ERRORS, IDEMPOTENCY_PARAMETER
+from .base import ERRORS, IDEMPOTENCY_PARAMETER, supplier_of
 from .ingest import DocumentPost
 
 
@@ -29,5 +30,5 @@ class AcknowledgementCreate(DocumentPost):
     document_type = "acknowledgement"
     input_serializer = s.AcknowledgementIn
 
-    def apply(self, source: WriteSource, ack):
-        return acknowledgement_record(supplier=self.request.auth.supplier, ack=ack, source=source)
+    def apply(self, source: WriteSource, ack: inputs.AcknowledgementInput) -> RecordResult:
+        return acknowledgement_record(supplier=supplier_of(self.request), ack=ack, source=source)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from api.authentication import key_label
+from api.authentication import ApiClient, key_label, request_key
 from gateway.actors import Actor
 from procurement import selectors
 from procurement.services import NotFound, WriteSource
+from suppliers.models import Supplier
 
 PROBLEM = OpenApiResponse(
     response=inline_serializer(
@@ -46,7 +49,7 @@ class Cursor(CursorPagination):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
-    ordering = "-id"
+    ordering: str | tuple[str, ...] = "-id"
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         paginated = super().get_paginated_response_schema(schema)
@@ -60,14 +63,14 @@ class UpdatedCursor(Cursor):
     ordering = ("updated_at", "id")
 
 
-class ETagMixin:
+class ETagMixin(APIView):
     """ETag on every successful GET; If-None-Match naming it (or ``*``) answers 304 with no body.
 
     If-None-Match compares weakly (RFC 9110 §13.1.2): ``W/"tag"`` matches ``"tag"``. The answers
     are one key's view, so they are marked private and revalidated before any reuse.
     """
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method == "GET" and response.status_code == 200 and getattr(response, "data", None) is not None:
             # The tag is the rendered body's hash: rendering is needed anyway, and nothing is encoded twice.
@@ -83,9 +86,15 @@ class ETagMixin:
         return response
 
 
-def actor_of(request) -> Actor:
-    """Who is calling: the actor of the request's API key, built once when the key was checked."""
-    return request.user.actor
+def actor_of(request: Request) -> Actor:
+    """Who is calling: the actor of the request's API key, built once when the key was checked.
+
+    A request without a key (the views' permission classes let none through) is nobody.
+    """
+    user = request.user
+    if not isinstance(user, ApiClient):
+        return Actor.nobody()
+    return user.actor
 
 
 class NamesACompany(Protocol):
@@ -96,7 +105,7 @@ class NamesACompany(Protocol):
 D = TypeVar("D", bound=NamesACompany)
 
 
-def own_company(request, document: D) -> D:
+def own_company(request: Request, document: D) -> D:
     """``document`` if it names a company the calling system acts for; otherwise refused as an unknown company.
 
     Another company's code is answered exactly like a code that does not exist, so a key cannot learn
@@ -107,6 +116,16 @@ def own_company(request, document: D) -> D:
     return document
 
 
-def source_of(request) -> WriteSource:
+def supplier_of(request: Request) -> Supplier:
+    """The supplier a supplier key acts for (the views that ask let only supplier keys in)."""
+    supplier = request_key(request).supplier
+    if supplier is None:
+        raise exceptions.PermissionDenied("This endpoint is for supplier API keys.")
+    return supplier
+
+
+def source_of(request: Request) -> WriteSource:
     """Where a write through the API comes from: the key (by its label) and the request's correlation id."""
-    return WriteSource(channel="api", label=key_label(request.auth), correlation_id=request.correlation_id)
+    # gateway.middleware sets correlation_id on every request; no stub can know of it.
+    correlation_id: str = request.correlation_id  # type: ignore[attr-defined]
+    return WriteSource(channel="api", label=key_label(request_key(request)), correlation_id=correlation_id)

@@ -3,23 +3,48 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers as s
-from api.authentication import key_label
+from api.authentication import key_label, request_key
 from api.idempotency import idempotent
-from api.models import ApiKey
 from api.permissions import SupplierKey
 from api.problems import problem
-from procurement.services import inbound_document_apply, inbound_document_reject, inbound_document_store
+from procurement.models import InboundDocument
+from procurement.services import (
+    RecordResult,
+    WriteSource,
+    inbound_document_apply,
+    inbound_document_reject,
+    inbound_document_store,
+)
 
 
-def ingest(request, *, document_type: str, serializer_class, apply) -> Response:
+class DocumentIn(Protocol):
+    """An input serializer of one document: it validates the body, then gives its canonical input."""
+
+    @property
+    def errors(self) -> Any: ...
+
+    def is_valid(self, *, raise_exception: bool = ...) -> bool: ...
+
+    def to_input(self) -> Any: ...
+
+
+DocumentInClass = Callable[..., DocumentIn]
+# Hands a document's canonical input (what ``to_input()`` gave) to a write-path service.
+Apply = Callable[[WriteSource, Any], RecordResult]
+
+
+def ingest(request: Request, *, document_type: str, serializer_class: DocumentInClass, apply: Apply) -> Response:
     """Store the body first (committed with the Idempotency-Key's claim), then validate it, then apply it."""
     return idempotent(
         lambda request, document: _ingest_stored(request, document, serializer_class=serializer_class, apply=apply),
@@ -28,9 +53,9 @@ def ingest(request, *, document_type: str, serializer_class, apply) -> Response:
     )
 
 
-def _document_store(request, document_type: str):
+def _document_store(request: Request, document_type: str) -> InboundDocument:
     """The body as received; an oversized one is recorded as rejected without being read."""
-    key: ApiKey = request.auth
+    key = request_key(request)
     supplier = key.supplier
     too_large = _declared_size(request) > settings.GATEWAY_INBOUND_MAX_BYTES
     return inbound_document_store(
@@ -41,15 +66,17 @@ def _document_store(request, document_type: str):
         supplier=supplier,
         document_type=document_type,
         content_type=request.content_type,
-        correlation_id=request.correlation_id,
+        correlation_id=request.correlation_id,  # type: ignore[attr-defined]  # set by gateway.middleware
     )
 
 
-def _declared_size(request) -> int:
+def _declared_size(request: Request) -> int:
     return int(request.META.get("CONTENT_LENGTH") or 0)
 
 
-def _ingest_stored(request, document, *, serializer_class, apply) -> Response:
+def _ingest_stored(
+    request: Request, document: InboundDocument, *, serializer_class: DocumentInClass, apply: Apply
+) -> Response:
     if _declared_size(request) > settings.GATEWAY_INBOUND_MAX_BYTES:
         return problem(413, "Payload too large", document.error, "too_large", document=document.pk)
     try:
@@ -63,7 +90,7 @@ def _ingest_stored(request, document, *, serializer_class, apply) -> Response:
         raise ValidationError(serializer.errors)
     result = inbound_document_apply(
         document=document,
-        label=key_label(request.auth),
+        label=key_label(request_key(request)),
         apply=lambda source: apply(source, serializer.to_input()),
     )
     body = {
@@ -80,9 +107,13 @@ class DocumentPost(APIView):
 
     permission_classes = [SupplierKey]
     document_type = ""
-    input_serializer = None
+    input_serializer: DocumentInClass  # each document's view names its serializer
 
     def post(self, request):
         return ingest(
             request, document_type=self.document_type, serializer_class=self.input_serializer, apply=self.apply
         )
+
+    def apply(self, source: WriteSource, document: Any) -> RecordResult:
+        """Record ``document`` (the serializer's canonical input) through the write path."""
+        raise NotImplementedError

@@ -8,10 +8,10 @@ from rest_framework import generics
 from api import examples as ex
 from api import serializers as s
 from api.permissions import SupplierKey
-from procurement import selectors
-from procurement.services import WriteSource, invoice_record
+from procurement import inputs, selectors
+from procurement.services import RecordResult, WriteSource, invoice_record
 
-from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, actor_of
+from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, actor_of, supplier_of
 from .ingest import DocumentPost
 
 
@@ -40,8 +40,8 @@ class Invoices(DocumentPost, generics.ListAPIView):
     def post(self, request):
         return super().post(request)
 
-    def apply(self, source: WriteSource, invoice):
-        return invoice_record(supplier=self.request.auth.supplier, invoice=invoice, source=source)
+    def apply(self, source: WriteSource, invoice: inputs.InvoiceInput) -> RecordResult:
+        return invoice_record(supplier=supplier_of(self.request), invoice=invoice, source=source)
 
 
 @extend_schema(tags=["documents in"], responses={200: s.InvoiceOut, **ERRORS}, examples=[ex.INVOICE_HELD])

@@ -39,6 +39,7 @@ class PurchaseOrderList(ETagMixin, generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(selectors.purchase_order_rows(self.filter_queryset(self.get_queryset())))
+        assert page is not None, "the list is paginated (pagination_class), so a page it is"
         return self.get_paginated_response(s.purchase_orders_out(page))
 
 

@@ -6,9 +6,10 @@ from drf_spectacular.utils import extend_schema
 
 from api import examples as ex
 from api import serializers as s
-from procurement.services import WriteSource, shipment_record
+from procurement import inputs
+from procurement.services import RecordResult, WriteSource, shipment_record
 
-from .base import ERRORS, IDEMPOTENCY_PARAMETER
+from .base import ERRORS, IDEMPOTENCY_PARAMETER, supplier_of
 from .ingest import DocumentPost
 
 
@@ -25,5 +26,5 @@ class ShipmentCreate(DocumentPost):
     document_type = "shipment"
     input_serializer = s.ShipmentIn
 
-    def apply(self, source: WriteSource, shipment):
-        return shipment_record(supplier=self.request.auth.supplier, shipment=shipment, source=source)
+    def apply(self, source: WriteSource, shipment: inputs.ShipmentInput) -> RecordResult:
+        return shipment_record(supplier=supplier_of(self.request), shipment=shipment, source=source)

@@ -10,10 +10,12 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import examples as ex
+from api.authentication import request_key
 from api.idempotency import idempotent
 from api.models import ApiKey, WebhookSubscription
 from api.permissions import AnyKey
@@ -54,7 +56,7 @@ class Webhooks(ETagMixin, generics.ListAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        return webhooks_for(self.request.auth).order_by("id")
+        return webhooks_for(request_key(self.request)).order_by("id")
 
     @extend_schema(
         request=WebhookIn,
@@ -65,10 +67,11 @@ class Webhooks(ETagMixin, generics.ListAPIView):
     def post(self, request):
         return idempotent(self._create, request, secret_fields=("signing_secret",))
 
-    def _create(self, request) -> Response:
-        given = WebhookIn(data=request.data, context={"kind": request.auth.kind})
+    def _create(self, request: Request) -> Response:
+        key = request_key(request)
+        given = WebhookIn(data=request.data, context={"kind": key.kind})
         given.is_valid(raise_exception=True)
-        subscription = webhook_subscription_create(key=request.auth, **given.validated_data, source=source_of(request))
+        subscription = webhook_subscription_create(key=key, **given.validated_data, source=source_of(request))
         body = WebhookOut(subscription).data | {"signing_secret": subscription.signing_secret}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -84,7 +87,7 @@ class WebhookDetail(ETagMixin, generics.RetrieveDestroyAPIView):
     serializer_class = WebhookOut
 
     def get_queryset(self):
-        return webhooks_for(self.request.auth)
+        return webhooks_for(request_key(self.request))
 
     def perform_destroy(self, instance: WebhookSubscription) -> None:
         webhook_subscription_delete(subscription=instance, source=source_of(self.request))
@@ -93,8 +96,8 @@ class WebhookDetail(ETagMixin, generics.RetrieveDestroyAPIView):
 class _WebhookAction(APIView):
     permission_classes = [AnyKey]
 
-    def subscription(self, request, pk) -> WebhookSubscription:
-        return get_object_or_404(webhooks_for(request.auth), pk=pk)
+    def subscription(self, request: Request, pk: int) -> WebhookSubscription:
+        return get_object_or_404(webhooks_for(request_key(request)), pk=pk)
 
 
 @extend_schema(
@@ -146,7 +149,7 @@ class WebhookDeliveries(ETagMixin, generics.ListAPIView):
     pagination_class = Cursor
 
     def get_queryset(self):
-        subscription = get_object_or_404(webhooks_for(self.request.auth), pk=self.kwargs["pk"])
+        subscription = get_object_or_404(webhooks_for(request_key(self.request)), pk=self.kwargs["pk"])
         return deliveries_of(subscription).prefetch_related("attempt_log")
 
 

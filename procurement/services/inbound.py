@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -19,6 +20,11 @@ from .notify import webhook_rows
 from .refusals import records_refusals
 from .sources import RecordResult, WriteSource
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from suppliers.models import Supplier
+
 log = logging.getLogger(__name__)
 
 
@@ -27,7 +33,7 @@ def inbound_document_store(
     channel: str,
     sender: str,
     content: bytes,
-    supplier=None,
+    supplier: Supplier | None = None,
     document_type: str = "",
     filename: str = "",
     content_type: str = "",
@@ -69,8 +75,12 @@ def inbound_document_store(
 
 
 def inbound_document_apply(
-    *, document: InboundDocument, label: str, apply: Callable[[WriteSource], RecordResult], actor=None
-) -> RecordResult | None:
+    *,
+    document: InboundDocument,
+    label: str,
+    apply: Callable[[WriteSource], RecordResult],
+    actor: AbstractBaseUser | None = None,
+) -> RecordResult:
     """Run ``apply`` (a write-path service call) for a stored document and record its outcome on the row.
 
     Outcomes: ``processed``, ``duplicate``, ``refused`` (a domain refusal, with its code and
