@@ -251,7 +251,8 @@ def _interchange(ic, position: int, reports, document, partner, source, outcome:
             created_at__gte=window,
             duplicate="",
         )
-        .exclude(inbound_document=document)  # never a duplicate of itself, whatever an attempt left
+        # Never a duplicate of itself; an earlier interchange of the same file counts like any other.
+        .exclude(inbound_document=document, position=position)
         .order_by("pk")
         .first()
     )

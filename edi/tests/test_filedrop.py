@@ -142,6 +142,22 @@ def test_a_resent_interchange_number_with_new_content_is_a_duplicate_interchange
     assert Acknowledgement.objects.count() == 1
 
 
+def test_an_interchange_number_repeated_within_one_file_is_a_duplicate_interchange(partner):
+    first = partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),))
+    again = partner_855((inputs.AckLineInput(line_no="2", response=inputs.LINE_ACCEPT),), document_id="855-other")
+    drop(partner, "twice.edi", first + again)
+
+    filedrop_scan()
+
+    received = Interchange.objects.filter(direction="in").order_by("pk")
+    assert list(received.values_list("isa13", "position", "duplicate")) == [
+        ("000000017", 0, ""),
+        ("000000017", 1, "control_number"),
+    ]
+    assert Acknowledgement.objects.count() == 1
+    assert OutboundMessage.objects.filter(event="x12.997").count() == 1
+
+
 def test_a_different_document_under_an_old_business_key_is_refused_with_an_exception(partner):
     drop(partner, "a.edi", partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),), isa=20))
     filedrop_scan()
