@@ -81,7 +81,7 @@ def scan(
     now = time.time() if now is None else now
     limit = settings.GATEWAY_EDI_SCAN_BATCH if limit is None else limit
     taken = 0
-    for partner in TradingPartner.objects.filter(active=True).select_related("supplier"):
+    for partner in TradingPartner.objects.filter(active=True).select_related("supplier", "company"):
         try:
             place = folders(partner)
         except (OSError, ValueError) as error:
@@ -150,6 +150,7 @@ def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry) -> Claim
         declared_size=size if too_large else None,
         max_bytes=limit,
         supplier=partner.supplier,
+        company=partner.company,
         document_type="x12",
         filename=entry.name,
         content_type="application/edi-x12",
@@ -222,7 +223,7 @@ def claims_recover(*, now: float | None = None) -> tuple[list[StaleClaim], set[s
     now = time.time() if now is None else now
     stale: list[StaleClaim] = []
     seen: set[str] = set()
-    for partner in TradingPartner.objects.filter(active=True).select_related("supplier"):
+    for partner in TradingPartner.objects.filter(active=True).select_related("supplier", "company"):
         try:
             place = folders(partner)
         except (OSError, ValueError) as error:

@@ -153,17 +153,14 @@ def purchase_order_revisions_for(*, actor: Actor, po_id: int) -> QuerySet[PORevi
 
 
 def inbound_documents_for(*, actor: Actor) -> QuerySet[InboundDocument]:
-    """Stored payloads: a supplier's own, or, for the buyer's side, those of suppliers it has ordered from.
-
-    A payload names its sender's supplier, not a company (one supplier may serve several buying
-    companies), so the buyer's side sees a supplier's payloads once it has a PO with that supplier.
-    """
+    """Stored payloads: a supplier's own, or, for the buyer's side, those its companies' records came from
+    (or that their systems and EDI partners sent). A supplier's payload that was never applied to a
+    PO concerns no company yet, and only its supplier sees it."""
     documents = InboundDocument.objects.defer("content").order_by("-received_at", "-id")
     if actor.is_supplier and actor.supplier_id is not None:
         return documents.filter(supplier_id=actor.supplier_id)
     if actor.is_buyer_side:
-        suppliers = PurchaseOrder.objects.filter(company_id__in=sorted(actor.company_ids)).values("supplier_id")
-        return documents.filter(supplier_id__in=suppliers)
+        return documents.filter(company_id__in=sorted(actor.company_ids))
     return documents.none()
 
 

@@ -15,7 +15,7 @@ from api.models import WebhookSubscription
 from notifications.services import outbox_message_deliver
 from procurement import factories
 from procurement.models import InboundDocument, Invoice, OutboundMessage
-from procurement.services import purchase_order_change
+from procurement.services import purchase_order_change, purchase_order_publish
 
 from .conftest import (
     GUARDED,
@@ -314,9 +314,13 @@ def test_created_webhooks_belong_to_the_caller(world, outsider, system, other_su
 
 
 def test_a_systems_webhooks_hear_only_the_events_of_its_own_company(
-    published_po, company, foreign_company, owner, erp, settings
+    published_po, company, foreign_company, supplier, owner, system, erp, settings
 ):
-    """PO, document and exception events of ACME reach ACME's ERP subscription, never GLOBEX's."""
+    """PO, document and exception events of ACME reach ACME's ERP subscription, never GLOBEX's, though
+    GLOBEX buys from BOLTS too; and a system hears of the documents it sent itself."""
+    factories.PlantFactory(company=foreign_company, code="SPR")
+    globex_po = factories.po_input(company="GLOBEX", supplier="BOLTS", plant="SPR", number="PO-7000")
+    assert purchase_order_publish(po=globex_po, source=erp).outcome == "applied"
     events = ["po.changed", "document.processed", "exception.raised"]
     acme = WebhookSubscription.objects.create(
         api_key_kind="system", system_name="ERP", company=company, url="https://erp.acme.example/h", events=events
@@ -332,7 +336,15 @@ def test_a_systems_webhooks_hear_only_the_events_of_its_own_company(
         po=factories.po_input(company="ACME", supplier="BOLTS", plant="DET", revision=1, quantity=120), source=erp
     )
     assert owner.post("/api/v1/acknowledgements/", price_change_ack()).status_code == 201
+    assert system.post("/api/v1/system/receipts/", receipt_body("GR-ISO")).status_code == 201
 
-    heard = OutboundMessage.objects.filter(kind="http").values_list("subscription_ref", "event")
-    assert sorted(heard) == sorted((acme.pk, event) for event in events)
-    assert globex.pk not in {ref for ref, _event in heard}
+    heard = OutboundMessage.objects.filter(kind="http").values_list("subscription_ref", "event", "payload")
+    assert sorted((ref, event) for ref, event, _payload in heard) == sorted(
+        [(acme.pk, event) for event in events] + [(acme.pk, "document.processed")]
+    )
+    documents = [p["document_type"] for ref, event, p in heard if event == "document.processed"]
+    assert sorted(documents) == ["acknowledgement", "receipt"]
+    assert globex.pk not in {ref for ref, _event, _payload in heard}
+    ack = InboundDocument.objects.get(document_type="acknowledgement")
+    receipt = InboundDocument.objects.get(document_type="receipt")
+    assert (ack.company, receipt.company) == (company, company)

@@ -64,6 +64,7 @@ def _document_store(request: Request, document_type: str) -> InboundDocument:
         content=b"" if too_large else request.body,
         declared_size=_declared_size(request) if too_large else None,
         supplier=supplier,
+        company=key.company,  # a system key's; a supplier's payload is placed when it is applied
         document_type=document_type,
         content_type=request.content_type,
         correlation_id=request.correlation_id,  # type: ignore[attr-defined]  # set by gateway.middleware

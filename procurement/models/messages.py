@@ -21,6 +21,15 @@ class InboundDocument(models.Model):
     supplier = models.ForeignKey(
         "suppliers.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    company = models.ForeignKey(
+        "procurement.Company",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The buying company the payload concerns: the sending system's or EDI partner's, "
+        "or, once applied, the company of the record it made. Empty for a payload nobody could place.",
+    )
     document_type = models.CharField(max_length=32, blank=True)
     document_key = models.CharField(max_length=120, blank=True)
     filename = models.CharField(max_length=255, blank=True)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from gateway.correlation import get_correlation_id, new_correlation_id
 from notifications.services import outbox_write
-from procurement.models import InboundDocument, PurchaseOrder
+from procurement.models import Company, InboundDocument, PurchaseOrder, Shipment, ShipmentLine
 
 from .errors import ProcurementError
 from .notify import webhook_rows
@@ -34,6 +34,7 @@ def inbound_document_store(
     sender: str,
     content: bytes,
     supplier: Supplier | None = None,
+    company: Company | None = None,
     document_type: str = "",
     filename: str = "",
     content_type: str = "",
@@ -60,6 +61,7 @@ def inbound_document_store(
             channel=channel,
             sender=sender[:80],
             supplier=supplier,
+            company=company,
             document_type=document_type[:32],
             filename=filename[:255],
             content_type=content_type[:100],
@@ -129,7 +131,9 @@ def _apply_settled(
     with transaction.atomic():
         result = apply(source)
         state = InboundDocument.State.DUPLICATE if result.duplicate else InboundDocument.State.PROCESSED
-        inbound_document_settle(document=document, state=state, code=result.outcome, error="")
+        inbound_document_settle(
+            document=document, state=state, code=result.outcome, error="", company_id=record_company_id(result.record)
+        )
     return result
 
 
@@ -141,7 +145,20 @@ def inbound_document_reject(*, document: InboundDocument, code: str, error: str)
 SETTLEABLE = (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED)
 
 
-def inbound_document_settle(*, document: InboundDocument, state: str, code: str, error: str) -> bool:
+def record_company_id(record: object) -> int | None:
+    """The buying company of a record the write path made: its own, or its PO's (a ship notice's
+    lines all belong to one company's POs)."""
+    if isinstance(record, Shipment):
+        return ShipmentLine.objects.filter(shipment=record).values_list("po_line__po__company_id", flat=True).first()
+    if isinstance(company_id := getattr(record, "company_id", None), int):
+        return company_id
+    po = getattr(record, "po", None)
+    return po.company_id if isinstance(po, PurchaseOrder) else None
+
+
+def inbound_document_settle(
+    *, document: InboundDocument, state: str, code: str, error: str, company_id: int | None = None
+) -> bool:
     """Record the outcome of one attempt at a stored document, and tell its sender once it is final.
 
     The one place a document's state is written. Each call counts an attempt. Only a document
@@ -150,19 +167,25 @@ def inbound_document_settle(*, document: InboundDocument, state: str, code: str,
     sender hears of it once. Returns whether this call settled it. ``failed`` is not final: the
     document will be tried again, so the sender is told nothing yet.
 
+    ``company_id`` places a document that was stored without a company (a supplier's payload names
+    no company until it is applied to a PO).
+
     Inside a caller's transaction it commits (or rolls back) with it.
     """
     attempts = document.attempts + 1
+    placed = {"company_id": company_id} if company_id is not None and document.company_id is None else {}
     processed_at = timezone.now()
     # Inside the write path's transaction no savepoint is needed: any error there rolls it all back.
     with transaction.atomic(savepoint=False):
         settled = InboundDocument.objects.filter(pk=document.pk, state__in=SETTLEABLE).update(
-            state=state, outcome_code=code[:40], error=error, processed_at=processed_at, attempts=attempts
+            state=state, outcome_code=code[:40], error=error, processed_at=processed_at, attempts=attempts, **placed
         )
         if not settled:
             return False
         document.state, document.outcome_code, document.error = state, code[:40], error
         document.processed_at, document.attempts = processed_at, attempts
+        if placed:
+            document.company_id = company_id
         if state == InboundDocument.State.FAILED:
             return True
         summary = {
@@ -182,12 +205,7 @@ def inbound_document_settle(*, document: InboundDocument, state: str, code: str,
                 supplier_payload=summary,
                 key=f"document.processed:{document.pk}:{document.attempts}",
                 source=WriteSource(channel=document.channel, label="gateway", correlation_id=document.correlation_id),
-                # A supplier's document concerns the companies that order from it, as in the selectors.
-                company_ids=PurchaseOrder.objects.filter(supplier=document.supplier).values_list(
-                    "company_id", flat=True
-                )
-                if document.supplier_id
-                else set(),
+                company_ids={document.company_id} if document.company_id is not None else set(),
             )
         )
     return True

@@ -118,3 +118,33 @@ def test_an_actor_the_selectors_do_not_know_sees_nothing(raised, actor, publishe
     assert selectors.invoices_for(actor=actor).count() == 0
     assert selectors.inbound_documents_for(actor=actor).count() == 0
     assert selectors.company_get_for(actor=actor, code="ACME") is None
+
+
+def test_a_suppliers_document_belongs_to_the_company_it_was_applied_to(published_po, supplier, company, erp):
+    """GLOBEX buys from BOLTS too, yet BOLTS's acknowledgement of ACME's PO is ACME's alone."""
+    from procurement.services import acknowledgement_record, inbound_document_apply, inbound_document_store
+    from procurement.tests import helpers as h
+
+    globex = factories.CompanyFactory(code="GLOBEX")
+    factories.PlantFactory(company=globex, code="SPR")
+    purchase_order_publish(
+        po=factories.po_input(company="GLOBEX", supplier=supplier.code, plant="SPR", number="PO-7000"), source=erp
+    )
+    stored = inbound_document_store(channel="api", sender="BOLTS", content=b"{}", supplier=supplier)
+    unplaced = inbound_document_store(channel="api", sender="BOLTS", content=b"[", supplier=supplier)
+    ack = h.ack("ACK-SEL", h.answer("1"))
+    inbound_document_apply(
+        document=stored,
+        label="BOLTS",
+        apply=lambda source: acknowledgement_record(supplier=supplier, ack=ack, source=source),
+    )
+    acme_buyer = Actor.for_buyer(company_ids={company.pk}, label="ACME buyer", user_id=1)
+    globex_erp = Actor.for_system(company_ids={globex.pk}, label="GLOBEX ERP")
+    bolts = Actor.for_supplier(supplier_id=supplier.pk, label="BOLTS")
+
+    assert list(selectors.inbound_documents_for(actor=acme_buyer).values_list("pk", flat=True)) == [stored.pk]
+    assert selectors.inbound_documents_for(actor=globex_erp).count() == 0
+    assert sorted(selectors.inbound_documents_for(actor=bolts).values_list("pk", flat=True)) == [
+        stored.pk,
+        unplaced.pk,
+    ]
