@@ -33,8 +33,8 @@ lint: venv  ## ruff check and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: venv  ## mypy with django-stubs on the packages typed so far
-	$(VENV)/bin/mypy procurement notifications api
+typecheck: venv  ## mypy with django-stubs on procurement, notifications, api and edi
+	$(VENV)/bin/mypy procurement notifications api edi
 
 format: venv  ## Format the code
 	$(VENV)/bin/ruff format .

@@ -103,7 +103,7 @@ def scan(
                 yield result
 
 
-def _wait(entry: os.DirEntry, now: float) -> float | None:
+def _wait(entry: os.DirEntry[str], now: float) -> float | None:
     """Seconds until ``entry`` may be taken (0: now), or None when it is never to be taken from here."""
     name = entry.name
     if name.startswith(".") or name.lower().endswith(IN_PROGRESS_SUFFIXES):
@@ -132,7 +132,7 @@ def claim_parse(claimed: str) -> tuple[float | None, str, str]:
     return int(stamp) / 1000, correlation_id, original
 
 
-def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry) -> Claimed | None:
+def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry[str]) -> Claimed | None:
     correlation_id = new_correlation_id()
     target = place.claimed / claim_name(entry.name, correlation_id, time.time())
     try:

@@ -9,6 +9,7 @@ bytes again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -25,6 +26,9 @@ from procurement import inputs
 from procurement.models import PORevision
 from procurement.services.notify import outbound_message
 from procurement.services.sources import WriteSource
+
+# Builds an interchange's bytes for the ISA13, GS06 and ST02 numbers it is given.
+ContentFor = Callable[[int, int, int], bytes]
 
 
 def envelope_numbers(partner: TradingPartner) -> tuple[int, int, int]:
@@ -103,10 +107,12 @@ def render_po(message: OutboundMessage) -> RenderedFile:
     if existing is None:
         existing = _po_interchange(message)
     kind = "850" if message.event == "po.published" else "860"
+    partner = existing.partner
+    assert partner is not None, "an interchange we send is recorded with its partner"
     return RenderedFile(
         bytes(existing.content),
         name=f"{kind}_{message.payload['po']['number']}_r{message.payload['po']['revision']}_{existing.isa13}.edi",
-        folder=partner_outbox(existing.partner),
+        folder=partner_outbox(partner),
     )
 
 
@@ -156,15 +162,17 @@ def _po_interchange(message: OutboundMessage) -> Interchange:
 def render_stored(message: OutboundMessage) -> RenderedFile:
     """The file renderer for acknowledgements the gateway wrote itself (997, 999, TA1)."""
     interchange = Interchange.objects.select_related("partner").get(outbound_message=message)
+    partner = interchange.partner
+    assert partner is not None, "an interchange we send is recorded with its partner"
     return RenderedFile(
         bytes(interchange.content),
         name=f"{message.payload['kind']}_{interchange.isa13}.edi",
-        folder=partner_outbox(interchange.partner),
+        folder=partner_outbox(partner),
     )
 
 
 def reply_write(
-    *, partner: TradingPartner, kind: str, content_for, source: WriteSource, answering: Interchange
+    *, partner: TradingPartner, kind: str, content_for: ContentFor, source: WriteSource, answering: Interchange
 ) -> Interchange:
     """Allocate control numbers, write a 997/999/TA1 answer, record it and deliver it to the partner's outbox.
 
@@ -200,7 +208,9 @@ def reply_write(
 
 def render_po_or_json(message: OutboundMessage) -> RenderedFile:
     """X12 for a supplier with an active partner profile; the canonical JSON otherwise."""
-    if TradingPartner.objects.filter(supplier_id=message.supplier_id, active=True).exists():
+    # A message for no supplier has no partner (the lookup would match none either).
+    supplier_id = message.supplier_id
+    if supplier_id is not None and TradingPartner.objects.filter(supplier_id=supplier_id, active=True).exists():
         return render_po(message)
     return render_json(message)
 

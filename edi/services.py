@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, NotRequired, TypedDict
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
@@ -20,12 +22,14 @@ from django.utils import timezone
 
 from edi import x12
 from edi.models import FunctionalGroup, Interchange, TradingPartner
-from edi.outbound import reply_write
+from edi.outbound import ContentFor, reply_write
+from edi.x12.mappers import CodeMaps
 from edi.x12.mappers.functional import map_functional_ack
-from procurement.models import InboundDocument, ProcurementException
+from procurement.models import InboundDocument, ProcurementException, PurchaseOrder
 from procurement.services import (
     DocumentRefused,
     ProcurementError,
+    RecordResult,
     WriteSource,
     acknowledgement_record,
     invoice_record,
@@ -33,12 +37,14 @@ from procurement.services import (
 )
 from procurement.services.inbound import inbound_document_settle
 from procurement.services.raising import exception_draft, exception_raise
+from suppliers.models import Supplier
 
 log = logging.getLogger(__name__)
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
 
-APPLIERS = {
+# The write-path call for each set a supplier sends, given the supplier, the mapped input and the source.
+APPLIERS: dict[str, Callable[[Supplier, Any, WriteSource], RecordResult]] = {
     "855": lambda supplier, value, source: acknowledgement_record(supplier=supplier, ack=value, source=source),
     "856": lambda supplier, value, source: shipment_record(supplier=supplier, shipment=value, source=source),
     "810": lambda supplier, value, source: invoice_record(supplier=supplier, invoice=value, source=source),
@@ -72,13 +78,50 @@ class FileOutcome:
         )
 
 
-def translate(content: bytes, code_maps: dict | None = None) -> dict:
+# An ``x12.Issue`` as JSON: its fields, those left empty omitted.
+IssueJson = dict[str, Any]
+
+
+class TranslatedSet(TypedDict):
+    st01: str
+    st02: str
+    ack_code: str
+    issues: list[IssueJson]
+    canonical: NotRequired[Any]  # for a set with a mapper: its canonical input as JSON (None: unreadable)
+
+
+class TranslatedGroup(TypedDict):
+    gs01: str
+    gs06: str
+    gs08: str
+    ack_code: str
+    issues: list[IssueJson]
+    sets: list[TranslatedSet]
+
+
+class TranslatedInterchange(TypedDict):
+    isa06: str
+    isa08: str
+    isa13: str
+    isa15: str
+    issues: list[IssueJson]
+    groups: list[TranslatedGroup]
+
+
+class Translation(TypedDict):
+    """What ``translate`` reads in a file (``manage.py edi translate``)."""
+
+    interchanges: list[TranslatedInterchange]
+    issues: list[IssueJson]
+
+
+def translate(content: bytes, code_maps: CodeMaps | None = None) -> Translation:
     """The canonical reading of ``content`` and every issue with its position, touching no database."""
     document = x12.parse(content)
     reports = {id(r.group): r for r in x12.validate(document)}
-    out: dict = {"interchanges": [], "issues": [_issue(i) for i in document.errors]}
+    out: Translation = {"interchanges": [], "issues": [_issue(i) for i in document.errors]}
     for ic in document.interchanges:
-        entry = {
+        entry: TranslatedInterchange = {
             "isa06": ic.isa06,
             "isa08": ic.isa08,
             "isa13": ic.isa13,
@@ -88,7 +131,7 @@ def translate(content: bytes, code_maps: dict | None = None) -> dict:
         }
         for group in ic.groups:
             report = reports.get(id(group))
-            g = {
+            g: TranslatedGroup = {
                 "gs01": group.gs01,
                 "gs06": group.gs06,
                 "gs08": group.gs08,
@@ -98,7 +141,7 @@ def translate(content: bytes, code_maps: dict | None = None) -> dict:
             }
             for set_report in report.sets if report else []:
                 ts = set_report.transaction_set
-                item = {
+                item: TranslatedSet = {
                     "st01": ts.st01,
                     "st02": ts.st02,
                     "ack_code": set_report.code,
@@ -116,7 +159,7 @@ def translate(content: bytes, code_maps: dict | None = None) -> dict:
     return out
 
 
-def _issue(issue: x12.Issue) -> dict:
+def _issue(issue: x12.Issue) -> IssueJson:
     return {k: v for k, v in issue.__dict__.items() if v not in (None, "")}
 
 
@@ -195,7 +238,15 @@ def _receive(document: InboundDocument, partner: TradingPartner) -> FileOutcome:
     return outcome
 
 
-def _interchange_once(ic, position: int, reports, document, partner, source, outcome: FileOutcome) -> list[SetOutcome]:
+def _interchange_once(
+    ic: x12.Interchange,
+    position: int,
+    reports: dict[int, x12.GroupReport],
+    document: InboundDocument,
+    partner: TradingPartner,
+    source: WriteSource,
+    outcome: FileOutcome,
+) -> list[SetOutcome]:
     """Receive the interchange at ``position`` in the file in one transaction, or read back what an
     earlier attempt at this document committed for it."""
     try:
@@ -231,7 +282,15 @@ def _read_back(record: Interchange, outcome: FileOutcome) -> list[SetOutcome]:
     return [SetOutcome(**s) for s in record.receipt.get("sets", [])]
 
 
-def _interchange(ic, position: int, reports, document, partner, source, outcome: FileOutcome) -> Interchange:
+def _interchange(
+    ic: x12.Interchange,
+    position: int,
+    reports: dict[int, x12.GroupReport],
+    document: InboundDocument,
+    partner: TradingPartner,
+    source: WriteSource,
+    outcome: FileOutcome,
+) -> Interchange:
     now = timezone.now()
     envelope_errors = [_issue(i) for i in ic.errors if i.is_error]
     problems = []
@@ -343,8 +402,10 @@ def fault_point(name: str) -> None:
             raise InjectedFault(f"fault injected at {name}")
 
 
-def _apply_set(set_report, partner: TradingPartner, source: WriteSource) -> SetOutcome:
+def _apply_set(set_report: x12.SetReport, partner: TradingPartner, source: WriteSource) -> SetOutcome:
     ts = set_report.transaction_set
+    document = source.document
+    assert document is not None, "_receive gives the source the document it receives"
     result = SetOutcome(ts.st01, ts.st02, set_report.code, "rejected")
     if set_report.code == "R":
         first = set_report.errors[0] if set_report.errors else None
@@ -354,7 +415,7 @@ def _apply_set(set_report, partner: TradingPartner, source: WriteSource) -> SetO
             source,
             Kind.EDI_SYNTAX,
             f"{ts.st01} {ts.st02} rejected: {result.detail}",
-            f"edi_set:{source.document.pk}:{ts.group.gs06}:{ts.st02}",
+            f"edi_set:{document.pk}:{ts.group.gs06}:{ts.st02}",
             {"set": ts.st01, "st02": ts.st02, "errors": [_issue(i) for i in set_report.errors[:20]]},
         )
         return result
@@ -366,7 +427,7 @@ def _apply_set(set_report, partner: TradingPartner, source: WriteSource) -> SetO
             source,
             Kind.INVALID_DOCUMENT,
             f"{ts.st01} {ts.st02}: {result.detail}",
-            f"edi_unexpected:{source.document.pk}:{ts.group.gs06}:{ts.st02}",
+            f"edi_unexpected:{document.pk}:{ts.group.gs06}:{ts.st02}",
             {"set": ts.st01, "st02": ts.st02},
         )
         return result
@@ -379,7 +440,7 @@ def _apply_set(set_report, partner: TradingPartner, source: WriteSource) -> SetO
             source,
             Kind.INVALID_DOCUMENT,
             f"{ts.st01} {ts.st02} could not be applied: {result.detail}",
-            f"edi_mapping:{source.document.pk}:{ts.group.gs06}:{ts.st02}",
+            f"edi_mapping:{document.pk}:{ts.group.gs06}:{ts.st02}",
             {"set": ts.st01, "st02": ts.st02, "errors": [_issue(i) for i in blocking[:20]]},
         )
         return result
@@ -398,7 +459,7 @@ def _apply_set(set_report, partner: TradingPartner, source: WriteSource) -> SetO
             source,
             Kind.INVALID_DOCUMENT,
             f"{ts.st01} {ts.st02} refused: {error.message}",
-            f"edi_refused:{source.document.pk}:{ts.group.gs06}:{ts.st02}",
+            f"edi_refused:{document.pk}:{ts.group.gs06}:{ts.st02}",
             {"code": error.code},
         )
         return result
@@ -406,7 +467,14 @@ def _apply_set(set_report, partner: TradingPartner, source: WriteSource) -> SetO
     return result
 
 
-def _functional_reply(ic, reports, record: Interchange, partner: TradingPartner, source: WriteSource, outcome) -> None:
+def _functional_reply(
+    ic: x12.Interchange,
+    reports: list[x12.GroupReport],
+    record: Interchange,
+    partner: TradingPartner,
+    source: WriteSource,
+    outcome: FileOutcome,
+) -> None:
     kind = partner.ack_kind if partner.ack_kind != TradingPartner.AckKind.AUTO else None
     kind = kind or x12.ack_kind(reports[0].group.gs08)
 
@@ -425,7 +493,7 @@ def _functional_reply(ic, reports, record: Interchange, partner: TradingPartner,
     outcome.acks_written.append(f"{kind} {written.isa13}")
 
 
-def _numbered(partner: TradingPartner, groups: int, content):
+def _numbered(partner: TradingPartner, groups: int, content: ContentFor) -> ContentFor:
     """Reserve the extra GS06/ST02 numbers a multi-group answer uses, so none is ever reused."""
     from edi.outbound import control_numbers_take
 
@@ -437,7 +505,9 @@ def _numbered(partner: TradingPartner, groups: int, content):
     return build
 
 
-def _ta1(ic, record: Interchange, partner: TradingPartner, source: WriteSource, outcome: FileOutcome) -> None:
+def _ta1(
+    ic: x12.Interchange, record: Interchange, partner: TradingPartner, source: WriteSource, outcome: FileOutcome
+) -> None:
     written = reply_write(
         partner=partner,
         kind="TA1",
@@ -450,8 +520,12 @@ def _ta1(ic, record: Interchange, partner: TradingPartner, source: WriteSource, 
     outcome.acks_written.append(f"TA1 {written.isa13}")
 
 
-def _functional_ack(group, partner: TradingPartner, record: Interchange, source: WriteSource, outcome) -> None:
+def _functional_ack(
+    group: x12.Group, partner: TradingPartner, record: Interchange, source: WriteSource, outcome: FileOutcome
+) -> None:
     """A partner's 997/999 answering a group we sent: match it by GS06 and record the verdict."""
+    document = source.document
+    assert document is not None, "_receive gives the source the document it receives"
     for ts in group.sets:
         try:
             answer = map_functional_ack(ts).value
@@ -482,7 +556,7 @@ def _functional_ack(group, partner: TradingPartner, record: Interchange, source:
                 source,
                 Kind.INVALID_DOCUMENT,
                 f"{ts.st01} {ts.st02} answers group {answered_gs06}, which was never sent to this partner",
-                f"edi_fa_unmatched:{source.document.pk}:{ts.st02}",
+                f"edi_fa_unmatched:{document.pk}:{ts.st02}",
                 {"gs06": answered_gs06},
             )
             continue
@@ -518,7 +592,15 @@ def _unreadable(document: InboundDocument, partner: TradingPartner, source: Writ
     return FileOutcome(InboundDocument.State.REJECTED, "unreadable", reason)
 
 
-def _raise(partner, source: WriteSource, kind: str, text: str, key: str, evidence: dict, po=None) -> None:
+def _raise(
+    partner: TradingPartner,
+    source: WriteSource,
+    kind: str,
+    text: str,
+    key: str,
+    evidence: dict[str, Any],
+    po: PurchaseOrder | None = None,
+) -> None:
     draft = exception_draft(
         company=partner.company,
         kind=kind,

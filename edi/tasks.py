@@ -194,7 +194,9 @@ def functional_acks_overdue_check() -> int:
             if not FunctionalGroup.objects.filter(pk=group.pk, ack_state="awaited").update(ack_state="overdue"):
                 continue
             order = group.interchange.po
-            company = order.company if order else group.interchange.partner.company
+            partner = group.interchange.partner
+            assert partner is not None, "an interchange we send is recorded with its partner"
+            company = order.company if order else partner.company
             text = (
                 f"no 997/999 for interchange {group.interchange.isa13} (group {group.gs06}) "
                 f"due {group.ack_due_at:%Y-%m-%d %H:%M} UTC"
@@ -208,7 +210,7 @@ def functional_acks_overdue_check() -> int:
                 evidence={"isa13": group.interchange.isa13, "gs06": group.gs06, "due_at": group.ack_due_at},
                 supplier_message=text,
                 source=source,
-                supplier=group.interchange.partner.supplier,
+                supplier=partner.supplier,
                 po=order,
             )
             exception_raise(draft, source=source)

@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import BinaryIO
+from typing import BinaryIO, TypedDict
 
 from edi.x12.errors import (
     ERROR,
@@ -244,7 +244,14 @@ def _interchange(block: Block) -> Interchange:
 
 def _new_interchange(block: Block) -> Interchange:
     f = [v.strip(" \t\xa0\r\n") for v in block.isa]
-    return Interchange(block.index, *f[1:17], delimiters=block.ctx.delimiters, block=block)
+    # ISA01 … ISA16: the tokenizer gives every ISA its sixteen elements.
+    return Interchange(
+        block.index,
+        *(f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]),
+        *(f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16]),
+        delimiters=block.ctx.delimiters,
+        block=block,
+    )
 
 
 def _check_isa(block: Block, isa: list[str]) -> list[Issue]:
@@ -294,6 +301,14 @@ def _valid_date(value: str, fmt: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+class _SetPlace(TypedDict):
+    """Where an issue with a set's ST or SE segment sits (``Issue`` fields)."""
+
+    set_control: str
+    segment_id: str
+    segment_position: int
 
 
 class _Walker:
@@ -372,7 +387,13 @@ class _Walker:
     def open_group(self, index: int, els: list[str], implicit: bool = False) -> Group:
         self.close_group(index, False)
         f = [x.strip() for x in els[1:9]] + [""] * (9 - len(els))
-        g = Group(*f[:8], interchange=self.ic, index=len(self.ic.groups), implicit=implicit, start=index)
+        g = Group(
+            *(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]),  # GS01 … GS08, padded to eight above
+            interchange=self.ic,
+            index=len(self.ic.groups),
+            implicit=implicit,
+            start=index,
+        )
         if not implicit:
             if not (is_digits(g.gs06) and len(g.gs06) <= 9):
                 g.errors.append(self.issue(index, KIND_GROUP, "6", f"GS06 {g.gs06!r} is not a control number"))
@@ -395,7 +416,7 @@ class _Walker:
         assert group is not None
         st = [x.strip() for x in els] + ["", "", ""]
         ts = TransactionSet(st[1], st[2], st[3], group=group, start=index)
-        kw = {"set_control": ts.st02, "segment_id": "ST", "segment_position": 1}
+        kw: _SetPlace = {"set_control": ts.st02, "segment_id": "ST", "segment_position": 1}
         if not (len(ts.st01) == 3 and is_digits(ts.st01)):
             ts.errors.append(self.issue(index, KIND_SET, "6", f"ST01 {ts.st01!r} is invalid", **kw))
         if not 4 <= len(ts.st02) <= 9:
@@ -428,7 +449,7 @@ class _Walker:
             return
         ts.se01, ts.se02 = (els[1].strip() if len(els) > 1 else ""), (els[2].strip() if len(els) > 2 else "")
         count = index - ts.start + 1
-        kw = {"set_control": ts.st02, "segment_id": "SE", "segment_position": count}
+        kw: _SetPlace = {"set_control": ts.st02, "segment_id": "SE", "segment_position": count}
         if ts.se01 != str(count) and not (is_digits(ts.se01) and int(ts.se01) == count):
             ts.errors.append(
                 self.issue(index, KIND_SET, "4", f"SE01 {ts.se01!r} but the set has {count} segments", **kw)

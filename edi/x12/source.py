@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import re
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from edi.x12.errors import KIND_SYNTAX, WARNING, Issue, X12SyntaxError
 
@@ -24,6 +24,17 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+
+
+class Positions(Protocol):
+    """What a segment asks of the input it was read from: where a character position lies.
+
+    ``Source`` answers for a whole input; a stream answers with the windows it still holds.
+    """
+
+    def byte_offset(self, pos: int) -> int: ...
+
+    def line_at(self, pos: int) -> int: ...
 
 
 class Source:

@@ -620,14 +620,16 @@ class _BodyState:
     def set_closed(self, ts: TransactionSet) -> None:
         first = self.first
         stop = ts.stop - first
+        window = self.window
+        assert window is not None, "a set opens in a window that feed() has read"
         if ts.start >= first:
             texts = self.texts[ts.start - first : stop]
             positions = self.positions[ts.start - first : stop]
-            windows: tuple[_Window, ...] = (self.window,)  # type: ignore[assignment]
+            windows: tuple[_Window, ...] = (window,)
         else:
             texts = self.carry_texts + self.texts[: max(stop, 0)]
             positions = self.carry_positions + self.positions[: max(stop, 0)]
-            windows = (*self.carry_windows, self.window)  # type: ignore[assignment]
+            windows = (*self.carry_windows, window)
         b = self.block
         ctx = Context(b.index, self.d, _SetSource(windows))
         end = positions[-1] if positions else b.isa_pos

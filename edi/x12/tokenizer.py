@@ -30,7 +30,7 @@ from itertools import accumulate, chain, count, repeat
 from typing import BinaryIO
 
 from edi.x12.errors import ERROR, KIND_SYNTAX, KIND_TA1, WARNING, Issue, X12SyntaxError
-from edi.x12.source import Source
+from edi.x12.source import Positions, Source
 
 # Characters tolerated around segments (formatting, not data).
 _WS = " \t\r\n\x0b\x0c\xa0\ufeff\u2028\u2029"
@@ -66,7 +66,7 @@ class Context:
 
     interchange: int
     delimiters: Delimiters
-    source: Source
+    source: Positions
 
 
 class Segment:
@@ -84,14 +84,14 @@ class Segment:
         self._data = data
         self.index = index
         self.block = block
-        self.id: str = data.partition(block.ctx.delimiters.element)[0] if data.__class__ is str else data[0]  # type: ignore[union-attr]
+        self.id: str = data.partition(block.ctx.delimiters.element)[0] if data.__class__ is str else data[0]
 
     @property
     def elements(self) -> list[str]:
         data = self._data
         if data.__class__ is str:
-            data = self._data = data.split(self.block.ctx.delimiters.element)  # type: ignore[union-attr]
-        return data  # type: ignore[return-value]
+            data = self._data = data.split(self.block.ctx.delimiters.element)
+        return data  # type: ignore[return-value]  # a list here: `__class__ is str` narrows one side only
 
     @property
     def interchange(self) -> int:
@@ -122,7 +122,7 @@ class Segment:
         els = self._data
         if els.__class__ is str:
             els = self.elements
-        return els[position] if 0 < position < len(els) else ""  # type: ignore[return-value]
+        return els[position] if 0 < position < len(els) else ""
 
     def get(self, position: int, default: str = "") -> str:
         value = self[position]
@@ -146,7 +146,7 @@ class Segment:
 
     def text(self) -> str:
         data = self._data
-        return data if data.__class__ is str else self.block.ctx.delimiters.element.join(data)  # type: ignore[return-value,arg-type]
+        return data if data.__class__ is str else self.block.ctx.delimiters.element.join(data)
 
     def __repr__(self) -> str:
         return f"<Segment {self.text()!r} @{self.interchange}:{self.index}>"

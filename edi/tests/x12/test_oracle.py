@@ -16,7 +16,9 @@ import io
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pyx12
@@ -223,7 +225,8 @@ def written_interchanges() -> list:
         pytest.param(write_860(dataclasses.replace(PO, revision=1), ENV, 2), id="860"),
         pytest.param(write_ta1(parse(write_850(PO, ENV, 1)).interchanges[0], ENV), id="TA1"),
     ]
-    writers = {"855": write_855, "856": write_856, "810": write_810}
+    # Each writer takes the canonical input its set maps to.
+    writers: dict[str, Callable[[Any, Envelope, int], bytes]] = {"855": write_855, "856": write_856, "810": write_810}
     for row in manifest():
         for ts in parse(corpus_bytes(row["filename"])).transaction_sets():
             if ts.st01 in writers:

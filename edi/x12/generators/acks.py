@@ -58,7 +58,7 @@ def _set_loop(report: SetReport, implementation: bool, wide: bool, d: Delimiters
     ts = report.transaction_set
     seg3, seg4, seg5 = ("IK3", "IK4", "IK5") if implementation else ("AK3", "AK4", "AK5")
     ids = [_bad_value(v, d) for v in (ts.st01, ts.st02, ts.st03)]
-    segs: list[SegmentData] = [["AK2", ids[0], ids[1]] + ([ids[2]] if wide and ids[2] else [])]
+    segs: list[SegmentData] = [["AK2", ids[0], ids[1], *([ids[2]] if wide and ids[2] else [])]]
     for seg_issue, element_issues in report.segment_issues():
         seg_id = seg_issue.segment_id if re.fullmatch(r"[A-Z0-9]{2,3}", seg_issue.segment_id) else "ZZZ"
         loop = seg_issue.loop_id if len(seg_issue.loop_id) <= 4 else ""

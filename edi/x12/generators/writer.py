@@ -225,7 +225,7 @@ def write_interchange(env: Envelope, groups: Sequence[GroupBody], *, ta1: Sequen
             st02 = control(body.st02, 4, "ST02")
             if len(st02) < 4:
                 raise GenerationError(f"ST02 {st02!r} is shorter than 4 characters")
-            head: SegmentData = ["ST", body.st01, st02] + ([body.st03] if body.st03 else [])
+            head: SegmentData = ["ST", body.st01, st02, *([body.st03] if body.st03 else [])]
             segs = [head, *body.segments]
             out.extend(w.segment(seg) for seg in segs)
             out.append(w.segment(["SE", str(len(segs) + 1), st02]))

@@ -8,7 +8,7 @@ passed as ``code_maps``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from edi.x12.envelope import TransactionSet
 from edi.x12.errors import MappingError
@@ -19,7 +19,14 @@ from edi.x12.mappers.functional import ElementNote, FunctionalAck, SegmentNote, 
 from edi.x12.mappers.invoice import map_810
 from edi.x12.mappers.order import map_850
 
-MAPPERS = {"850": map_850, "855": map_855, "856": map_856, "810": map_810, "865": map_865}
+
+class SetMapper(Protocol):
+    """What every mapper in ``MAPPERS`` takes and gives (some take more, with defaults)."""
+
+    def __call__(self, ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[Any]: ...
+
+
+MAPPERS: dict[str, SetMapper] = {"850": map_850, "855": map_855, "856": map_856, "810": map_810, "865": map_865}
 
 
 def map_transaction_set(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[Any]:
