@@ -17,9 +17,8 @@ from typing import Any
 from django.db import transaction
 
 from notifications.models import OutboundMessage
-from procurement.models import AuditEvent
 from procurement.services import WriteSource, outbox_message_retry
-from procurement.services.audit import audit_event
+from procurement.services.audit import audit_event, audit_write
 
 from .models import ApiKey, WebhookSubscription
 
@@ -48,8 +47,17 @@ def _state(subscription: WebhookSubscription) -> dict[str, Any]:
 
 
 def _audit(*, source: WriteSource, action: str, subscription: WebhookSubscription, before: Any, after: Any) -> None:
-    AuditEvent.objects.bulk_create(
-        [audit_event(source=source, action=action, obj=subscription, before=before, after=after)]
+    audit_write(
+        [
+            audit_event(
+                source=source,
+                action=action,
+                obj=subscription,
+                company=subscription.company,
+                before=before,
+                after=after,
+            )
+        ]
     )
 
 

@@ -171,6 +171,9 @@ CELERY_TASK_ROUTES = {
     "edi.tasks.*": {"queue": "edi"},
     "notifications.tasks.outbox_deliver": {"queue": "outbox"},
     "notifications.tasks.outbox_dispatch_due": {"queue": "outbox"},
+    # Their names before the outbox had an app of its own, for messages queued before an upgrade.
+    "procurement.tasks.outbox_deliver": {"queue": "outbox"},
+    "procurement.tasks.outbox_dispatch_due": {"queue": "outbox"},
 }
 # A worker reserves one message at a time: one killed midway strands only the task it was running
 # (which late acks, the task's retries and the EDI sweep bring back), not a batch it had prefetched.

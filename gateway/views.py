@@ -6,7 +6,8 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from procurement.models import InboundDocument, OutboundMessage, ProcurementException
+from notifications.models import OutboundMessage
+from procurement.models import InboundDocument, ProcurementException
 
 
 @login_not_required

@@ -33,3 +33,17 @@ def outbox_dispatch_due() -> int:
     for message_id in due:
         outbox_message_deliver(message_id=message_id)
     return sent + len(due)
+
+
+# The tasks' names before the outbox had an app of its own: deliveries queued under them before an
+# upgrade (a retry waits in the broker for its backoff) still run.
+@shared_task(name="procurement.tasks.outbox_deliver", ignore_result=True)
+def outbox_deliver_queued_before_upgrade(message_id: int) -> str:
+    """``outbox_deliver`` under its former task name."""
+    return outbox_deliver(message_id)
+
+
+@shared_task(name="procurement.tasks.outbox_dispatch_due", ignore_result=True)
+def outbox_dispatch_due_queued_before_upgrade() -> int:
+    """``outbox_dispatch_due`` under its former task name."""
+    return outbox_dispatch_due()

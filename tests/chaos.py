@@ -239,7 +239,7 @@ def run(*, kills: int, files: int, seed: int, env: dict[str, str], workdir: Path
     from django.utils import timezone
 
     from edi import filedrop
-    from procurement.models import OutboundMessage
+    from notifications.models import OutboundMessage
 
     rng = random.Random(seed)
     planned = plan(files)
@@ -293,7 +293,8 @@ def _wait(predicate, *, timeout: float) -> bool:
 
 def _drained(partner, dropped: int) -> bool:
     from edi import filedrop
-    from procurement.models import InboundDocument, OutboundMessage
+    from notifications.models import OutboundMessage
+    from procurement.models import InboundDocument
 
     place = filedrop.folders(partner)
     return (
@@ -320,7 +321,8 @@ def count(partner, planned: list[Planned]) -> Tally:
     """What became of every planned file, interchange and answer."""
     from edi import filedrop
     from edi.models import Interchange
-    from procurement.models import Acknowledgement, InboundDocument, OutboundMessage
+    from notifications.models import OutboundMessage
+    from procurement.models import Acknowledgement, InboundDocument
 
     place = filedrop.folders(partner)
     tally = Tally(dropped=len(planned))

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from notifications.models import OutboundMessage
 from procurement import inputs
-from procurement.models import OutboundMessage, ProcurementException
+from procurement.models import ProcurementException
 from procurement.services import acknowledgement_record
 
 EXCEPTIONS_URL = "/admin/procurement/procurementexception/"

@@ -9,8 +9,9 @@ import pytest
 
 from edi import filedrop, x12
 from edi.models import Interchange, TradingPartner
+from notifications.models import OutboundMessage
 from procurement import factories, inputs
-from procurement.models import Acknowledgement, InboundDocument, OutboundMessage, POLine, ProcurementException
+from procurement.models import Acknowledgement, InboundDocument, POLine, ProcurementException
 from procurement.services import WriteSource, purchase_order_publish
 from suppliers.models import Supplier
 

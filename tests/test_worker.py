@@ -10,8 +10,8 @@ from django.db import connection
 
 from api.models import WebhookSubscription
 from api.webhooks import verify
+from notifications.models import DeliveryAttempt, OutboundMessage
 from procurement import factories
-from procurement.models import DeliveryAttempt, OutboundMessage
 from procurement.services import WriteSource, outbox_message_retry, purchase_order_publish
 from suppliers.models import Supplier
 

@@ -17,12 +17,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from api.models import ApiKey, IdempotencyRecord, WebhookSubscription
+from notifications.models import OutboundMessage
 from procurement import factories
 from procurement.models import (
     Acknowledgement,
     InboundDocument,
     Invoice,
-    OutboundMessage,
     ProcurementException,
     PurchaseOrder,
     Receipt,

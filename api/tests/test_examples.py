@@ -7,8 +7,8 @@ Ids, instants, hashes and secrets differ from run to run; every other value must
 import pytest
 from django.utils import timezone
 
+from notifications.models import OutboundMessage
 from procurement import factories
-from procurement.models import OutboundMessage
 
 from .conftest import results
 

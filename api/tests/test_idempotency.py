@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from api.models import ApiKey, IdempotencyRecord
-from procurement.models import Acknowledgement, InboundDocument, OutboundMessage, ProcurementException
+from notifications.models import OutboundMessage
+from procurement.models import Acknowledgement, InboundDocument, ProcurementException
 
 from .conftest import Api, ack_body, counts, price_change_ack
 

@@ -12,9 +12,10 @@ from django.urls import resolve
 
 from api import urls
 from api.models import WebhookSubscription
+from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
 from procurement import factories
-from procurement.models import InboundDocument, Invoice, OutboundMessage
+from procurement.models import InboundDocument, Invoice
 from procurement.services import purchase_order_change, purchase_order_publish
 
 from .conftest import (

@@ -178,3 +178,21 @@ def test_the_admin_refuses_a_system_key_without_a_company(client, buyer):
     assert page.status_code == 200
     assert "A system key acts for one company: choose it." in page.content.decode()
     assert ApiKey.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("GET", "/api/v1/system/exceptions/"), ("GET", "/api/v1/webhooks/"), ("POST", "/api/v1/system/receipts/")],
+)
+def test_a_system_key_of_no_company_is_told_so_and_changes_nothing(company, published_po, method, path):
+    """A key issued before system keys named their company, where there was more than one company."""
+    _key, secret = ApiKey.issue(kind="system", system_name="ERP", name="old ERP key", scope="write")
+    api = Api(secret)
+
+    response = api.get(path) if method == "GET" else api.post(path, {})
+
+    assert response.status_code == 403
+    assert (response.json()["code"], response.json()["detail"]) == (
+        "permission_denied",
+        "This system API key belongs to no company: issue a new key for its company.",
+    )

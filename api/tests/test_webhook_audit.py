@@ -11,7 +11,8 @@ from django.db import transaction
 
 from api.models import WebhookSubscription
 from api.services import webhook_subscription_enable
-from procurement.models import AuditEvent, OutboundMessage
+from notifications.models import OutboundMessage
+from procurement.models import AuditEvent
 from procurement.services import WriteSource
 
 from .conftest import po_body

@@ -16,10 +16,11 @@ import standardwebhooks
 
 from api.models import IdempotencyRecord, WebhookSubscription
 from api.webhooks import verify
+from notifications.models import DeliveryAttempt, OutboundMessage
 from notifications.services import outbox_message_deliver
 from notifications.transports import address_is_public
 from procurement import factories
-from procurement.models import AuditEvent, DeliveryAttempt, OutboundMessage, ProcurementException
+from procurement.models import AuditEvent, ProcurementException
 from procurement.services import WriteSource, exception_dismiss, purchase_order_change
 
 from .conftest import ack_body, po_body, price_change_ack, results

@@ -9,9 +9,10 @@ from edi import filedrop, x12
 from edi.models import FunctionalGroup, Interchange, TradingPartner
 from edi.tasks import functional_acks_overdue_check
 from edi.tests.test_filedrop import drop, filedrop_scan
+from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
 from procurement import factories
-from procurement.models import AuditEvent, Company, OutboundMessage, ProcurementException
+from procurement.models import AuditEvent, Company, ProcurementException
 from procurement.services import WriteSource, purchase_order_change, purchase_order_publish
 from suppliers.models import Supplier
 

@@ -12,16 +12,10 @@ from django.core.cache import cache
 from edi import filedrop, x12
 from edi.models import FunctionalGroup, Interchange, TradingPartner
 from edi.tasks import edi_file_receive
+from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
 from procurement import factories, inputs
-from procurement.models import (
-    Acknowledgement,
-    AuditEvent,
-    InboundDocument,
-    OutboundMessage,
-    POLine,
-    ProcurementException,
-)
+from procurement.models import Acknowledgement, AuditEvent, InboundDocument, POLine, ProcurementException
 from procurement.services import WriteSource, purchase_order_publish
 from suppliers.models import Supplier
 
@@ -194,6 +188,29 @@ def test_a_partners_exceptions_are_filed_under_the_company_it_trades_with(partne
 
     exception = ProcurementException.objects.get()
     assert (exception.kind, exception.company.code) == ("edi_syntax", "GLOBEX")
+
+
+def test_a_partners_refused_document_is_filed_under_the_company_it_trades_with(partner):
+    """An 855 for a PO nobody knows: the refusal goes to the partner's company, not its supplier's first PO's."""
+    globex = factories.CompanyFactory(code="GLOBEX")
+    TradingPartner.objects.filter(pk=partner.pk).update(company=globex)
+    ack = inputs.AcknowledgementInput(
+        document_id="855-NONE",
+        po_number="PO-NONE",
+        header=inputs.ACK_ACCEPTED,
+        lines=(inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT, raw_code="IA"),),
+        acknowledged_on=dt.date(2027, 1, 20),
+    )
+    envelope = x12.Envelope(
+        sender_id="CASTINGS", receiver_id="GATEWAY", interchange_control=30, group_control=30, version="004010"
+    )
+    drop(partner, "unknown-po.edi", x12.write_855(ack, envelope, "0001"))
+
+    filedrop_scan()
+
+    exception = ProcurementException.objects.get()
+    assert (exception.kind, exception.company.code) == ("unknown_po", "GLOBEX")
+    assert InboundDocument.objects.get().company == globex
 
 
 def test_an_oversized_file_is_rejected_without_being_read(partner, settings):
@@ -546,9 +563,15 @@ def test_a_terminal_error_is_recorded_not_retried_and_a_replay_applies_the_file_
     )
     assert OutboundMessage.objects.filter(event="x12.997").count() == 1
 
+    place = filedrop.folders(partner)
+    assert [p.name.split("__", 1)[1] for p in place.claimed.iterdir()] == ["two.edi"]
+
     call_command("edi", "replay", str(document.pk))
 
     assert received_record() == AS_IF_NOTHING_FAILED
+    # The file the failed attempt left among the claims is archived by the replay, once.
+    assert list(place.claimed.iterdir()) == []
+    assert len(list(place.archive.rglob("*__two.edi"))) == 1
     call_command("edi", "replay", str(document.pk))
     assert received_record() == AS_IF_NOTHING_FAILED
     assert control_numbers() == ["000000001", "000000002"]

@@ -395,3 +395,15 @@ def test_a_delivery_tries_each_checked_address_in_turn():
                 assert connected.getpeername() == ("127.0.0.1", open_port)
             with pytest.raises(ConnectionRefusedError):
                 _connect(closed_answer, 2)
+
+
+def test_deliveries_queued_under_the_tasks_former_names_still_run(published_po, locmem_mail):
+    from gateway.celery import app
+
+    message = OutboundMessage.objects.get()
+    route = {name: app.amqp.router.route({}, name)["queue"].name for name in ("procurement.tasks.outbox_deliver",)}
+
+    assert app.tasks["procurement.tasks.outbox_deliver"](message.pk) == "delivered"
+    assert app.tasks["procurement.tasks.outbox_dispatch_due"]() == 0
+    assert route == {"procurement.tasks.outbox_deliver": "outbox"}
+    assert len(mail.outbox) == 1

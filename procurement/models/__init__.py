@@ -1,10 +1,4 @@
-"""The procurement record: one record per PO, and everything that answers it.
-
-``OutboundMessage`` and ``DeliveryAttempt`` belong to ``notifications``; they are re-exported here
-for the code that still imports them from this package.
-"""
-
-from notifications.models import DeliveryAttempt, OutboundMessage
+"""The procurement record: one record per PO, and everything that answers it."""
 
 from .audit import AuditEvent
 from .documents import (
@@ -32,12 +26,10 @@ __all__ = [
     "ChangeRequest",
     "Company",
     "CompanyMembership",
-    "DeliveryAttempt",
     "InboundDocument",
     "Invoice",
     "InvoiceLine",
     "Item",
-    "OutboundMessage",
     "POLine",
     "PORevision",
     "Plant",

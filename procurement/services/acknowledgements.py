@@ -31,7 +31,7 @@ from .bulk import rows_update
 from .closing import exceptions_close
 from .documents import document_replay, exceptions_audited, exceptions_create, exceptions_notify, orders_touch
 from .errors import DocumentRefused
-from .lines import supplier_company, supplier_lines
+from .lines import refusal_company, supplier_lines
 from .locking import lock_po_lines
 from .orders import po_as_input, proposal_applied, purchase_order_revise
 from .raising import exception_draft
@@ -370,7 +370,7 @@ def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: WriteS
     """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
     lines = lock_po_lines(supplier_lines(supplier, ack.company).filter(po__number=ack.po_number))
     if not lines:
-        company = supplier_company(supplier)
+        company = refusal_company(supplier=supplier, source=source, named=ack.company)
         if company is None:
             raise DocumentRefused(f"PO {ack.po_number} is not known", code="unknown_po")
         raise refusal_recorded(

@@ -58,6 +58,7 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
             wanted=[(invoice.po_number, line.line_no) for line in invoice.lines],
             source=source,
             supplier=supplier,
+            named_company=invoice.company,
             document=document,
         )
         order = next(iter(lines.values())).po

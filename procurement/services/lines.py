@@ -21,8 +21,16 @@ def supplier_lines(supplier: Supplier, company_code: str = "") -> QuerySet[POLin
     return query.filter(po__company__code=company_code) if company_code else query
 
 
-def supplier_company(supplier: Supplier) -> Company | None:
-    """The company a refusal for a supplier is filed under when its document names no known PO: its first PO's."""
+def refusal_company(*, supplier: Supplier, source: WriteSource, named: str = "") -> Company | None:
+    """The company a refusal is filed under when a document names no known PO.
+
+    The one its payload concerns (the EDI partner's or the sending system's company), else the one
+    the document names, else the company of the supplier's first PO.
+    """
+    if source.document is not None and source.document.company_id is not None:
+        return source.document.company
+    if named and (company := Company.objects.filter(code=named).first()) is not None:
+        return company
     first = supplier.orders.select_related("company").first()
     return first.company if first else None
 
@@ -34,6 +42,7 @@ def lines_locked(
     source: WriteSource,
     supplier: Supplier | None = None,
     company: Company | None = None,
+    named_company: str = "",
     document: str,
 ) -> dict[tuple[str, str], POLine]:
     """The lines named by (PO number, line number) pairs, their POs locked; unknown ones refuse the document."""
@@ -51,7 +60,7 @@ def lines_locked(
         return found
     company = lines[0].po.company if lines else company
     if company is None and supplier is not None:
-        company = supplier_company(supplier)
+        company = refusal_company(supplier=supplier, source=source, named=named_company)
     if missing_pos:
         message = f"{document}: PO {', '.join(missing_pos)} is not known"
         kind, code = Kind.UNKNOWN_PO, "unknown_po"

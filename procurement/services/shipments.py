@@ -62,6 +62,7 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
             wanted=[(line.po_number, line.line_no) for line in shipment.lines],
             source=source,
             supplier=supplier,
+            named_company=shipment.company,
             document=document,
         )
         digest = inputs.fingerprint(shipment)

@@ -10,18 +10,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from notifications.models import DeliveryAttempt, OutboundMessage
 from procurement import factories, inputs
 from procurement.models import (
     Acknowledgement,
     AcknowledgementLine,
     AuditEvent,
     ChangeRequest,
-    DeliveryAttempt,
     InboundDocument,
     Invoice,
     InvoiceLine,
     Item,
-    OutboundMessage,
     POLine,
     PORevision,
     ProcurementException,

@@ -6,13 +6,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from notifications.models import OutboundMessage
 from procurement import factories, inputs
 from procurement.models import (
     Acknowledgement,
     AcknowledgementLine,
     AuditEvent,
     ChangeRequest,
-    OutboundMessage,
     POLine,
     ProcurementException,
     PurchaseOrder,

@@ -4,7 +4,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from procurement.models import ChangeRequest, OutboundMessage, PORevision, ProcurementException
+from notifications.models import OutboundMessage
+from procurement.models import ChangeRequest, PORevision, ProcurementException
 from procurement.services import (
     InvalidAction,
     WriteSource,

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from procurement.models import AuditEvent, OutboundMessage, ProcurementException, PurchaseOrder
+from notifications.models import OutboundMessage
+from procurement.models import AuditEvent, ProcurementException, PurchaseOrder
 from procurement.services import DocumentRefused, invoice_record, shipment_record
 from procurement.services.audit import audit_event, audit_write
 from procurement.services.documents import (

@@ -5,16 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from notifications.models import OutboundMessage
 from procurement import factories, inputs
-from procurement.models import (
-    AuditEvent,
-    ChangeRequest,
-    Invoice,
-    OutboundMessage,
-    PORevision,
-    ProcurementException,
-    PurchaseOrder,
-)
+from procurement.models import AuditEvent, ChangeRequest, Invoice, PORevision, ProcurementException, PurchaseOrder
 from procurement.services import (
     InvalidAction,
     NotFound,

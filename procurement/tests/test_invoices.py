@@ -4,15 +4,9 @@ import dataclasses
 
 import pytest
 
+from notifications.models import OutboundMessage
 from procurement import inputs
-from procurement.models import (
-    AuditEvent,
-    Invoice,
-    InvoiceLine,
-    OutboundMessage,
-    ProcurementException,
-    PurchaseOrder,
-)
+from procurement.models import AuditEvent, Invoice, InvoiceLine, ProcurementException, PurchaseOrder
 from procurement.services import DocumentRefused, invoice_record, receipt_record
 
 from . import helpers as h

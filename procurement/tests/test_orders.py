@@ -5,17 +5,9 @@ import datetime as dt
 
 import pytest
 
+from notifications.models import OutboundMessage
 from procurement import factories, inputs
-from procurement.models import (
-    AuditEvent,
-    ChangeRequest,
-    Item,
-    OutboundMessage,
-    POLine,
-    PORevision,
-    ProcurementException,
-    PurchaseOrder,
-)
+from procurement.models import AuditEvent, ChangeRequest, Item, POLine, PORevision, ProcurementException, PurchaseOrder
 from procurement.services import NotFound, purchase_order_change, purchase_order_publish
 from suppliers.models import Supplier
 

@@ -2,8 +2,9 @@
 
 import pytest
 
+from notifications.models import OutboundMessage
 from procurement import inputs
-from procurement.models import AuditEvent, OutboundMessage, ProcurementException, Receipt, ReceiptLine
+from procurement.models import AuditEvent, ProcurementException, Receipt, ReceiptLine
 from procurement.services import NotFound, receipt_record, shipment_record
 
 from . import helpers as h

@@ -2,16 +2,9 @@
 
 import pytest
 
+from notifications.models import OutboundMessage
 from procurement import inputs
-from procurement.models import (
-    AuditEvent,
-    OutboundMessage,
-    ProcurementException,
-    PurchaseOrder,
-    Shipment,
-    ShipmentLine,
-    ShipmentPack,
-)
+from procurement.models import AuditEvent, ProcurementException, PurchaseOrder, Shipment, ShipmentLine, ShipmentPack
 from procurement.services import shipment_record
 
 from . import helpers as h

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from procurement.models import ChangeRequest, Company, OutboundMessage, PORevision, ProcurementException
+from notifications.models import OutboundMessage
+from procurement.models import ChangeRequest, Company, PORevision, ProcurementException
 
 from . import helpers as h
 from .helpers import D

@@ -37,8 +37,9 @@ from django.db import connection
 
 from edi import filedrop, x12
 from edi.models import TradingPartner
+from notifications.models import OutboundMessage
 from procurement import factories, inputs
-from procurement.models import InboundDocument, Invoice, OutboundMessage, Shipment
+from procurement.models import InboundDocument, Invoice, Shipment
 from procurement.services import WriteSource, acknowledgement_record, purchase_order_publish
 from suppliers.models import Supplier
 from tests.benchmarks import edi_data

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from edi import services
+from edi import filedrop, services
 from edi.models import TradingPartner
-from procurement.models import AuditEvent, InboundDocument
-from procurement.services.audit import audit_event
+from procurement.models import InboundDocument
+from procurement.services.audit import audit_event, audit_write
 from procurement.services.sources import WriteSource
 
 
@@ -83,7 +83,7 @@ class Command(BaseCommand):
         before = {"state": document.state, "outcome": document.outcome_code}
         # A settled document keeps its state; a received or failed one is settled now.
         outcome = services.interchange_file_receive(document=document, partner=partner)
-        AuditEvent.objects.bulk_create(
+        audit_write(
             [
                 audit_event(
                     source=WriteSource(
@@ -96,6 +96,10 @@ class Command(BaseCommand):
                 )
             ]
         )
+        document.refresh_from_db()
+        if document.state != InboundDocument.State.FAILED:
+            # The file may still sit in the inbox's claims, where the failed attempt left it.
+            filedrop.claimed_file_finish(partner, "", document)
         self.stdout.write(f"document {document_id}: {outcome.state} ({outcome.code})")
         for s in outcome.sets:
             self.stdout.write(f"  {s.st01} {s.st02}: {s.outcome} {s.detail}".rstrip())
