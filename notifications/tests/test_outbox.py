@@ -399,6 +399,9 @@ def test_a_delivery_tries_each_checked_address_in_turn():
 
 def test_deliveries_queued_under_the_tasks_former_names_still_run(published_po, locmem_mail):
     from gateway.celery import app
+    from notifications import tasks
+
+    assert tasks.outbox_deliver_queued_before_upgrade.name == "procurement.tasks.outbox_deliver"
 
     message = OutboundMessage.objects.get()
     route = {name: app.amqp.router.route({}, name)["queue"].name for name in ("procurement.tasks.outbox_deliver",)}
