@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import socket
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -15,7 +16,14 @@ from notifications.services import outbox_due_ids, outbox_message_deliver
 from notifications.transports import render_json
 from procurement import factories
 from procurement.models import AuditEvent, ProcurementException
-from procurement.services import InvalidAction, NotFound, exception_reject, outbox_message_retry
+from procurement.services import (
+    InvalidAction,
+    NotFound,
+    exception_accept,
+    exception_reject,
+    outbox_message_retry,
+    purchase_order_publish,
+)
 from procurement.tests import helpers as h
 from suppliers.models import Supplier
 
@@ -410,3 +418,32 @@ def test_deliveries_queued_under_the_tasks_former_names_still_run(published_po, 
     assert app.tasks["procurement.tasks.outbox_dispatch_due"]() == 0
     assert route == {"procurement.tasks.outbox_deliver": "outbox"}
     assert len(mail.outbox) == 1
+
+
+def test_a_revision_made_from_the_record_is_mailed_with_numbers_as_people_write_them(
+    company, plant, supplier, erp, buyer_source, locmem_mail
+):
+    """Accepting a proposal makes the revision from the record, whose snapshot carries the columns'
+    scale on PostgreSQL ("18.500000"); the e-mail writes the numbers as people do."""
+    po = factories.po_input(company="ACME", supplier="BOLTS", plant="DET", number="PO-2000", price=Decimal("18.5"))
+    purchase_order_publish(po=po, source=erp)
+    h.record_ack(supplier, "ACK-1", h.price("2", "19.25"), po="PO-2000")
+    exception_accept(exception_id=ProcurementException.objects.get().pk, source=buyer_source)
+    message = OutboundMessage.objects.get(event="po.changed", kind="email")
+    assert Decimal(message.payload["po"]["lines"][0]["unit_price"]) == Decimal("18.5")
+
+    assert outbox_message_deliver(message_id=message.pk) == "delivered"
+
+    body = mail.outbox[0].body
+    assert "  Line 1: 100 EA of PART-00001 at 18.5 USD, needed by 2027-03-01" in body
+    assert "  Line 2: 100 EA of PART-00002 at 19.25 USD, needed by 2027-03-01" in body
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("18.500000", "18.5"), ("120.000", "120"), ("60", "60"), ("0.000100", "0.0001"), ("NaN", "NaN"), ("n/a", "n/a")],
+)
+def test_numbers_in_messages_lose_only_their_trailing_zeros(value, shown):
+    from django.template import Context, Template
+
+    assert Template("{% load amounts %}{{ v|plain }}").render(Context({"v": value})) == shown
