@@ -122,6 +122,8 @@ class ApiKey(models.Model):
         key = cls.objects.usable().select_related("supplier").filter(prefix=parts[1]).first()
         if key is None or not hmac.compare_digest(key.secret_hash, _digest(presented)):
             return None
+        if key.supplier is not None and not key.supplier.active:
+            return None  # a supplier the buyer stopped trading with: its people and its keys alike
         return key
 
 

@@ -196,3 +196,15 @@ def test_a_system_key_of_no_company_is_told_so_and_changes_nothing(company, publ
         "permission_denied",
         "This system API key belongs to no company: issue a new key for its company.",
     )
+
+
+def test_the_key_of_a_supplier_no_longer_active_is_refused(owner_key, owner, supplier, published_po):
+    supplier.active = False
+    supplier.save()
+
+    response = owner.get(POS)
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "The API key is not valid, has expired or was revoked."
+    owner_key[0].refresh_from_db()
+    assert owner_key[0].last_used_at is None
