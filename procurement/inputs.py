@@ -149,6 +149,8 @@ class InvoiceLineInput:
 
 @dataclass(frozen=True)
 class InvoiceInput:
+    """An invoice or credit memo against one PO; ``currency`` empty means the PO's currency."""
+
     invoice_number: str
     po_number: str
     invoice_date: dt.date

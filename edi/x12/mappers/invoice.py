@@ -3,7 +3,8 @@
 * ``invoice_date`` BIG01, ``invoice_number`` BIG02, ``po_number`` BIG04 (else REF*PO);
 * ``purpose`` credit memo when BIG07 is in the ``big07_credit`` code map (CR, CN) or
   the TDS total is negative;
-* ``currency`` CUR02 (else the caller's default), ``total`` TDS01 (implied cents),
+* ``currency`` CUR02, else the caller's default, else empty: an 810 without CUR is in the
+  PO's currency, which the write path supplies (the mapper never invents one); ``total`` TDS01 (implied cents),
   ``company`` N1*BY N104;
 * lines from IT1: IT101 line number (else the line's position, with a warning),
   IT102 quantity, IT104 unit price, buyer part from the IT1 pairs.
