@@ -341,3 +341,46 @@ def test_an_invoice_without_line_charges_or_taxes_keeps_its_json_and_fingerprint
     assert ci.canonical_json(charged)["lines"][0]["charges"] == [
         {"indicator": "C", "code": "G830", "amount": "3", "percent": None, "description": ""}
     ]
+
+
+def test_855_and_850_line_level_amt_does_not_end_the_lines() -> None:
+    # AMT closes a PO1 loop (the line's amount) as well as the summary's CTT loop.
+    ack = ack_855(
+        "BAK*00*AC*PO-7*20260101****ACK-56",
+        "PO1*10*5*EA*2.5",
+        "ACK*IA*5*EA",
+        "AMT*1*12.5",
+        "PO1*20*5*EA*3",
+        "ACK*IA*5*EA",
+        "AMT*1*15",
+        "CTT*2",
+        "AMT*TT*27.5",
+    )
+    value, errors = map_855(one(ack))
+    assert errors == []
+    assert value.lines == (
+        ci.AckLineInput("10", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal("2.5")),
+        ci.AckLineInput("20", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal(3)),
+    )
+    order = interchange(
+        [
+            "GS*PO*SENDER*RECEIVER*20260102*1200*7*X*004010",
+            "ST*850*0001",
+            "BEG*00*SA*PO-1001**20260102",
+            "PO1*1*10*EA*2.5**BP*PART-1",
+            "DTM*002*20260301",
+            "AMT*1*25",
+            "PO1*2*4*EA*10**BP*PART-2",
+            "DTM*002*20260401",
+            "AMT*1*40",
+            "CTT*2",
+            "SE*11*0001",
+            "GE*1*7",
+            "IEA*1*000000001",
+        ]
+    )
+    po, _ = map_850(one(order))
+    assert [(line.line_no, line.part_number, line.need_by) for line in po.lines] == [
+        ("1", "PART-1", dt.date(2026, 3, 1)),
+        ("2", "PART-2", dt.date(2026, 4, 1)),
+    ]
