@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -139,16 +139,50 @@ class ShipmentInput:
     company: str = ""
 
 
+# A field added to a canonical input after documents were stored under it: left out of the JSON
+# form (and so of the fingerprint) while it holds its default, so a stored document sent again
+# still has the fingerprint it was stored with.
+OMIT_WHEN_DEFAULT = {"omit_when_default": True}
+
+
+@dataclass(frozen=True)
+class InvoiceChargeInput:
+    """An allowance or charge on an invoice line (X12 SAC in the IT1 loop).
+
+    ``indicator`` is as sent: A allowance, C charge, N information only; ``amount`` as
+    sent (an allowance is a positive amount taken off).
+    """
+
+    indicator: str
+    code: str
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class InvoiceTaxInput:
+    """A tax on an invoice line (X12 TXI in the IT1 loop): ``tax_type`` TXI01, amount, percent."""
+
+    tax_type: str
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+
+
 @dataclass(frozen=True)
 class InvoiceLineInput:
     line_no: str
     quantity: Decimal
     unit_price: Decimal
     part_number: str = ""
+    charges: tuple[InvoiceChargeInput, ...] = field(default=(), metadata=OMIT_WHEN_DEFAULT)
+    taxes: tuple[InvoiceTaxInput, ...] = field(default=(), metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)
 class InvoiceInput:
+    """An invoice or credit memo against one PO; ``currency`` empty means the PO's currency."""
+
     invoice_number: str
     po_number: str
     invoice_date: dt.date
@@ -199,10 +233,14 @@ def decimal_identity(value: Decimal) -> str:
 
 
 def canonical_json(value: Any, *, decimal: Callable[[Decimal], str] = decimal_text) -> Any:
-    """``value`` made JSON-ready: dataclasses as dicts, Decimals as strings (``decimal``), dates as
-    ISO 8601, tuples as lists."""
+    """``value`` made JSON-ready: dataclasses as dicts (without ``OMIT_WHEN_DEFAULT`` fields that
+    hold their default), Decimals as strings (``decimal``), dates as ISO 8601, tuples as lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: canonical_json(getattr(value, f.name), decimal=decimal) for f in dataclasses.fields(value)}
+        return {
+            f.name: canonical_json(getattr(value, f.name), decimal=decimal)
+            for f in dataclasses.fields(value)
+            if not (f.metadata.get("omit_when_default") and getattr(value, f.name) == f.default)
+        }
     if isinstance(value, Decimal):
         return decimal(value)
     if isinstance(value, (dt.date, dt.datetime)):

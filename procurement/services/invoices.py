@@ -99,7 +99,7 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
             invoice_number=invoice.invoice_number,
             purpose=invoice.purpose,
             invoice_date=invoice.invoice_date,
-            currency=invoice.currency,
+            currency=invoice.currency or order.currency,
             total=invoice.total if invoice.total is not None else computed,
             match_status=Invoice.MatchStatus.MATCHED,
             channel=source.channel,
@@ -242,7 +242,8 @@ def _lines_match(
 def _header_findings(invoice: InvoiceInput, record: Invoice, order: PurchaseOrder, computed: Decimal) -> list[_Finding]:
     """Deviations of the invoice as a whole: its currency, and a total that is not the sum of its lines."""
     found: list[tuple[str, str, dict]] = []
-    if invoice.currency != order.currency:
+    # No currency on the invoice (an 810 without CUR) means the PO's: only a named one can differ.
+    if invoice.currency and invoice.currency != order.currency:
         text = f"currency {invoice.currency} differs from the PO's {order.currency}"
         found.append(("currency", text, {"expected": order.currency, "actual": invoice.currency}))
     if invoice.total is not None and invoice.total != computed:

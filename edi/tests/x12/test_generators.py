@@ -266,6 +266,38 @@ def test_855_856_810_written_from_canonical_parse_back_equal() -> None:
     assert map_810(only_set(write_810(credit, ENV, 2))).value == credit
 
 
+def test_810_line_charges_and_taxes_are_written_in_their_it1_loop_and_read_back() -> None:
+    line = ci.InvoiceLineInput(
+        "1",
+        Decimal(10),
+        Decimal("2.5"),
+        "P-100",
+        charges=(
+            ci.InvoiceChargeInput("A", "C310", Decimal("1.25"), Decimal(5), "VOLUME DISCOUNT"),
+            ci.InvoiceChargeInput("C", "G830", Decimal(3)),
+        ),
+        taxes=(ci.InvoiceTaxInput("ST", Decimal("2.18"), Decimal("8.25")),),
+    )
+    invoice = ci.InvoiceInput(
+        invoice_number="INV-10",
+        po_number="PO-1001",
+        invoice_date=dt.date(2026, 2, 5),
+        currency="USD",
+        total=Decimal("70.00"),
+        lines=(line, ci.InvoiceLineInput("2", Decimal("4.5"), Decimal(10))),
+    )
+    data = write_810(invoice, ENV, 1)
+    assert [s.rstrip("~") for s in data.decode().splitlines() if s.startswith(("IT1", "TXI", "SAC", "TDS"))] == [
+        "IT1*1*10*EA*2.5**BP*P-100",
+        "TXI*ST*2.18*8.25",
+        "SAC*A*C310***125*Z*5********VOLUME DISCOUNT",
+        "SAC*C*G830***300",
+        "IT1*2*4.5*EA*10",
+        "TDS*7000",
+    ]
+    assert map_810(only_set(data)).value == invoice
+
+
 def test_997_for_syntax_note_errors_is_exact() -> None:
     doc = parse(corpus_bytes("850_ediengine_syntaxnotes_err.edi"))
     ic = doc.interchanges[0]

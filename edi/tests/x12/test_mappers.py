@@ -5,6 +5,7 @@ Regenerate the golden files with ``X12_REGEN_GOLDEN=1`` and review the diff.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -250,3 +251,136 @@ def test_850_need_by_from_line_then_schedule_then_heading() -> None:
         ("3", "", "S-3", "2026-04-01"),
     ]
     assert value.lines[0].description == "BOLT M8"
+
+
+def invoice_810(*lines: str) -> str:
+    body = ["GS*IN*S*R*20260102*1200*5*X*004010", "ST*810*0001", *lines]
+    body += [f"SE*{len(lines) + 2}*0001", "GE*1*5", "IEA*1*000000001"]
+    return interchange(body)
+
+
+def test_810_line_level_sac_and_txi_stay_with_their_line_and_every_line_is_mapped() -> None:
+    # The shape of the partner files that lost lines: an allowance, a charge and a tax inside the
+    # first IT1 loops, then more lines, then the summary's own TXI and SAC.
+    text = invoice_810(
+        "BIG*20260110*INV-40*20260101*PO-7",
+        "N1*BY*ACME*92*ACME",
+        "IT1*1*2*EA*100**BP*PART-1",
+        "PID*F****HOUSING",
+        "TXI*ST*16*8",
+        "SAC*A*C310***1000*Z*5******ABC123456789**VOLUME DISCOUNT",
+        "SAC*C*G830***300",
+        "IT1*2*1*EA*50**BP*PART-2",
+        "SAC*N*B840*AB*BUYER*5000",
+        "IT1*3*4*EA*2.5**BP*PART-3",
+        "IT1*4*10*EA*1**BP*PART-4",
+        "TXI*LS*0.8*8",
+        "TDS*27004",
+        "TXI*ST*16.8",
+        "SAC*C*G830***600",
+        "CTT*4",
+    )
+    value, errors = map_810(one(text))
+    assert value.lines == (
+        ci.InvoiceLineInput(
+            "1",
+            Decimal(2),
+            Decimal(100),
+            "PART-1",
+            charges=(
+                ci.InvoiceChargeInput("A", "C310", Decimal("10.00"), Decimal(5), "VOLUME DISCOUNT"),
+                ci.InvoiceChargeInput("C", "G830", Decimal("3.00")),
+            ),
+            taxes=(ci.InvoiceTaxInput("ST", Decimal(16), Decimal(8)),),
+        ),
+        ci.InvoiceLineInput(
+            "2", Decimal(1), Decimal(50), "PART-2", charges=(ci.InvoiceChargeInput("N", "B840", Decimal("50.00")),)
+        ),
+        ci.InvoiceLineInput("3", Decimal(4), Decimal("2.5"), "PART-3"),
+        ci.InvoiceLineInput(
+            "4", Decimal(10), Decimal(1), "PART-4", taxes=(ci.InvoiceTaxInput("LS", Decimal("0.8"), Decimal(8)),)
+        ),
+    )
+    assert (value.total, value.currency, value.company) == (Decimal("270.04"), "", "ACME")
+    assert errors == []
+
+
+@pytest.mark.parametrize("name", [n for n in MAPPED if n.startswith("810")])
+def test_every_it1_of_every_corpus_810_is_a_mapped_line(name: str) -> None:
+    counted = []
+    for ts in parse(corpus_bytes(name)).transaction_sets():
+        if ts.st01 == "810":
+            it1s = sum(1 for s in ts.segments if s.id == "IT1")
+            counted.append((ts.st02, it1s, len(map_810(ts).value.lines)))
+    assert counted and all(it1s == mapped for _, it1s, mapped in counted), counted
+
+
+def test_an_invoice_without_line_charges_or_taxes_keeps_its_json_and_fingerprint() -> None:
+    invoice = ci.InvoiceInput(
+        invoice_number="INV-7",
+        po_number="PO-4504",
+        invoice_date=dt.date(2027, 2, 1),
+        currency="USD",
+        lines=(
+            ci.InvoiceLineInput("1", Decimal("100"), Decimal("10.00"), "PART-00001"),
+            ci.InvoiceLineInput("2", Decimal("4.5"), Decimal("2.25")),
+        ),
+        total=Decimal("1010.13"),
+        company="ACME",
+    )
+    # Computed before line charges and taxes were added to the canonical invoice line.
+    assert ci.fingerprint(invoice) == "48fb65acc80bd16c52c9fc81b91d71352317806ff43ec8206931aceabeab270e"
+    assert ci.canonical_json(invoice)["lines"] == [
+        {"line_no": "1", "quantity": "100", "unit_price": "10", "part_number": "PART-00001"},
+        {"line_no": "2", "quantity": "4.5", "unit_price": "2.25", "part_number": ""},
+    ]
+    charged = dataclasses.replace(
+        invoice,
+        lines=(dataclasses.replace(invoice.lines[0], charges=(ci.InvoiceChargeInput("C", "G830", Decimal(3)),)),),
+    )
+    assert ci.canonical_json(charged)["lines"][0]["charges"] == [
+        {"indicator": "C", "code": "G830", "amount": "3", "percent": None, "description": ""}
+    ]
+
+
+def test_855_and_850_line_level_amt_does_not_end_the_lines() -> None:
+    # AMT closes a PO1 loop (the line's amount) as well as the summary's CTT loop.
+    ack = ack_855(
+        "BAK*00*AC*PO-7*20260101****ACK-56",
+        "PO1*10*5*EA*2.5",
+        "ACK*IA*5*EA",
+        "AMT*1*12.5",
+        "PO1*20*5*EA*3",
+        "ACK*IA*5*EA",
+        "AMT*1*15",
+        "CTT*2",
+        "AMT*TT*27.5",
+    )
+    value, errors = map_855(one(ack))
+    assert errors == []
+    assert value.lines == (
+        ci.AckLineInput("10", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal("2.5")),
+        ci.AckLineInput("20", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal(3)),
+    )
+    order = interchange(
+        [
+            "GS*PO*SENDER*RECEIVER*20260102*1200*7*X*004010",
+            "ST*850*0001",
+            "BEG*00*SA*PO-1001**20260102",
+            "PO1*1*10*EA*2.5**BP*PART-1",
+            "DTM*002*20260301",
+            "AMT*1*25",
+            "PO1*2*4*EA*10**BP*PART-2",
+            "DTM*002*20260401",
+            "AMT*1*40",
+            "CTT*2",
+            "SE*11*0001",
+            "GE*1*7",
+            "IEA*1*000000001",
+        ]
+    )
+    po, _ = map_850(one(order))
+    assert [(line.line_no, line.part_number, line.need_by) for line in po.lines] == [
+        ("1", "PART-1", dt.date(2026, 3, 1)),
+        ("2", "PART-2", dt.date(2026, 4, 1)),
+    ]

@@ -30,7 +30,8 @@ def map_865(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
 
 def _map(r: Reader, begin: str, item: str, price_at: int, document_at: int) -> Mapped[ci.AcknowledgementInput]:
     ts = r.ts
-    heading, items, _ = split(ts.segments, item, ("CTT", "AMT"))
+    # AMT also closes each line item (its AMT loop): only CTT starts the summary.
+    heading, items, _ = split(ts.segments, item, ("CTT",))
     head = first(heading, begin)
     if head is None:
         r.problem(f"{begin} segment missing")

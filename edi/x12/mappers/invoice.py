@@ -3,10 +3,13 @@
 * ``invoice_date`` BIG01, ``invoice_number`` BIG02, ``po_number`` BIG04 (else REF*PO);
 * ``purpose`` credit memo when BIG07 is in the ``big07_credit`` code map (CR, CN) or
   the TDS total is negative;
-* ``currency`` CUR02 (else the caller's default), ``total`` TDS01 (implied cents),
+* ``currency`` CUR02, else the caller's default, else empty: an 810 without CUR is in the
+  PO's currency, which the write path supplies (the mapper never invents one); ``total`` TDS01 (implied cents),
   ``company`` N1*BY N104;
 * lines from IT1: IT101 line number (else the line's position, with a warning),
-  IT102 quantity, IT104 unit price, buyer part from the IT1 pairs.
+  IT102 quantity, IT104 unit price, buyer part from the IT1 pairs; the line's allowances and
+  charges from the SAC in its loop (SAC01 indicator, SAC02 code, SAC05 amount in cents, SAC07
+  percent, SAC15 description) and its taxes from the TXI (TXI01 type, TXI02 amount, TXI03 percent).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
 from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, party, split
+from edi.x12.tokenizer import Segment
 from procurement import inputs as ci
 
 
@@ -24,7 +28,9 @@ def map_810(
 ) -> Mapped[ci.InvoiceInput]:
     """Map an 810 set; ``default_currency`` applies when there is no CUR segment."""
     r = Reader(ts, "810", code_maps)
-    heading, items, summary = split(ts.segments, "IT1", ("TDS", "TXI", "CAD", "AMT", "SAC", "ISS", "CTT"))
+    # SAC, TXI and CAD occur both inside the IT1 loop (for that line) and in the summary: only
+    # TDS (mandatory) or a segment that is summary-only ends the last line.
+    heading, items, summary = split(ts.segments, "IT1", ("TDS", "AMT", "ISS", "CTT"))
     big = first(heading, "BIG")
     if big is None:
         r.problem("BIG segment missing")
@@ -59,6 +65,8 @@ def map_810(
                 quantity=quantity if quantity is not None else Decimal(0),
                 unit_price=price if price is not None else Decimal(0),
                 part_number=part,
+                charges=tuple(_charge(r, seg) for seg in group if seg.id == "SAC"),
+                taxes=tuple(_tax(r, seg) for seg in group if seg.id == "TXI"),
             )
         )
     tds = first(summary, "TDS")
@@ -80,3 +88,19 @@ def map_810(
         company=party(heading, "BY"),
     )
     return Mapped(value, r.errors)
+
+
+def _charge(r: Reader, sac: Segment) -> ci.InvoiceChargeInput:
+    """SAC inside an IT1 loop: an allowance or charge on that line."""
+    return ci.InvoiceChargeInput(
+        indicator=sac[1].strip(),
+        code=sac[2].strip(),
+        amount=r.implied(sac, 5),
+        percent=r.decimal(sac, 7),
+        description=sac[15].strip(),
+    )
+
+
+def _tax(r: Reader, txi: Segment) -> ci.InvoiceTaxInput:
+    """TXI inside an IT1 loop: a tax on that line."""
+    return ci.InvoiceTaxInput(tax_type=txi[1].strip(), amount=r.decimal(txi, 2), percent=r.decimal(txi, 3))

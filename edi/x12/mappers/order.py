@@ -28,7 +28,8 @@ def map_850(
 ) -> Mapped[ci.PurchaseOrderInput]:
     """Map an 850 set; ``default_currency`` applies when there is no CUR segment."""
     r = Reader(ts, "850", code_maps)
-    heading, items, _ = split(ts.segments, "PO1", ("CTT", "AMT"))
+    # AMT also closes each line item (its AMT loop): only CTT starts the summary.
+    heading, items, _ = split(ts.segments, "PO1", ("CTT",))
     beg = first(heading, "BEG")
     number, order_date = "", None
     if beg is None:
