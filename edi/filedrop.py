@@ -122,6 +122,8 @@ def scan(
                         settling.append(wait)
                     continue
                 result = _claim(partner, place, entry)
+            except FileNotFoundError:
+                continue  # gone since the inbox was read: taken by another worker, or by the partner
             except Exception as error:  # one entry must never stop the scan
                 log.exception("could not take %s from the inbox of partner %s", name_shown(entry.name), partner)
                 try:

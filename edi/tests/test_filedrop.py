@@ -932,3 +932,23 @@ def test_a_claim_that_cannot_be_recovered_does_not_stop_the_others(partner, sett
     assert filedrop.claims_recover() == ([], {"c0ffee"})
 
     assert sorted(p.name for p in place.inbox.iterdir() if p.is_file()) == ["zz-fine.edi"]
+
+
+def test_an_entry_gone_since_the_inbox_was_read_is_passed_over_quietly(partner, monkeypatch, caplog):
+    drop(partner, "aa-gone.edi", b"ISA")
+    good_855_beside(partner)
+    unusable = filedrop._unusable
+
+    def taken_meanwhile(entry, now):
+        if entry.name == "aa-gone.edi":
+            os.unlink(entry.path)
+        return unusable(entry, now)
+
+    monkeypatch.setattr(filedrop, "_unusable", taken_meanwhile)
+
+    assert filedrop_scan() == 1
+
+    assert_good_one_received()
+    assert list(filedrop.folders(partner).rejected.iterdir()) == []
+    assert ProcurementException.objects.count() == 0
+    assert [r.getMessage() for r in caplog.records if r.name == "edi.filedrop"] == []
