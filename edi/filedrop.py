@@ -9,13 +9,22 @@ own time and the correlation id its stored document gets: the rename succeeds fo
 worker, so two workers never process the same file, and a claim left behind by a dead worker is
 judged by when it was claimed (a partner's file may arrive with any mtime, and a rename keeps it)
 and found again by its document, so it is never stored twice.
+
+Each entry of an inbox is handled on its own, so no entry stops a scan. One that can never be
+received — a name not UTF-8 or too long to claim, a link, pipe, directory, device or socket, a
+dot-file left for more than a day — is moved to ``rejected/`` under a safe name, with its original
+name and the reason in the ``.reason.txt``, and an exception for the partner's buyers; one that
+cannot be moved is left where it is and recorded once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import secrets
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,12 +35,16 @@ from django.utils import timezone
 
 from edi.models import TradingPartner
 from gateway.correlation import new_correlation_id
-from procurement.models import InboundDocument
-from procurement.services import inbound_document_store
+from procurement.models import InboundDocument, ProcurementException
+from procurement.services import WriteSource, inbound_document_store
+from procurement.services.raising import exception_draft, exception_raise
 
 log = logging.getLogger(__name__)
 IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".filepart", ".partial", ".crdownload")
 CLAIMED = ".claimed"
+NAME_MAX = 255  # bytes in one file name (ext4, XFS, tmpfs)
+# A dot-file still there after this long is not being written: it is left over, and rejected.
+DOT_FILE_MAX_AGE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -87,20 +100,78 @@ def scan(
         except (OSError, ValueError) as error:
             log.error("cannot use the folders of partner %s: %s", partner, error)
             continue
-        for entry in sorted(os.scandir(place.inbox), key=lambda e: e.name):
+        try:
+            entries = sorted(os.scandir(place.inbox), key=lambda e: e.name)
+        except OSError as error:
+            log.error("cannot read the inbox of partner %s: %s", partner, error)
+            continue
+        for entry in entries:
             if taken >= limit:
                 return
-            wait = _wait(entry, now)
-            if wait is None:
+            # Each entry on its own: whatever one of them is, the others are still taken.
+            try:
+                reason = _unusable(entry, now)
+                if reason is not None:
+                    unusable_reject(partner, place, entry, reason)
+                    continue
+                wait = _wait(entry, now)
+                if wait is None:
+                    continue
+                if wait > 0:
+                    if settling is not None:
+                        settling.append(wait)
+                    continue
+                result = _claim(partner, place, entry)
+            except FileNotFoundError:
+                continue  # gone since the inbox was read: taken by another worker, or by the partner
+            except Exception as error:  # one entry must never stop the scan
+                log.exception("could not take %s from the inbox of partner %s", name_shown(entry.name), partner)
+                try:
+                    unusable_reject(partner, place, entry, f"could not be taken: {error}")
+                except Exception:
+                    log.exception("could not reject %s", name_shown(entry.name))
                 continue
-            if wait > 0:
-                if settling is not None:
-                    settling.append(wait)
-                continue
-            result = _claim(partner, place, entry)
             if result is not None:
                 taken += 1
                 yield result
+
+
+def name_shown(name: str) -> str:
+    """A file name as a person can read and store it: bytes that are not UTF-8 as ``\\xNN``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _claim_name_fits(name: str) -> bool:
+    longest = claim_name(name, "0" * 32, 9999999999.999)
+    return len(os.fsencode(longest)) <= NAME_MAX
+
+
+def _unusable(entry: os.DirEntry[str], now: float) -> str | None:
+    """Why ``entry`` can never be received (None: it may be, now or once it has settled)."""
+    name = entry.name
+    if name == CLAIMED:
+        return None
+    if name.startswith("."):
+        mtime = entry.stat(follow_symlinks=False).st_mtime
+        if now - mtime > DOT_FILE_MAX_AGE_SECONDS:
+            return "a dot-file left in the inbox for more than a day; files in progress are renamed when complete"
+        return None
+    mode = entry.stat(follow_symlinks=False).st_mode
+    if stat.S_ISLNK(mode):
+        return "a symbolic link; links are never followed, drop the file itself"
+    if stat.S_ISDIR(mode):
+        return "a directory; only files are read from the inbox"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO); only regular files are read from the inbox"
+    if not stat.S_ISREG(mode):
+        return "a device or socket; only regular files are read from the inbox"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not UTF-8; name files in UTF-8"
+    if not _claim_name_fits(name):
+        return f"the file name is {len(os.fsencode(name))} bytes, too long to be claimed; keep names under 200 bytes"
+    return None
 
 
 def _wait(entry: os.DirEntry[str], now: float) -> float | None:
@@ -139,6 +210,7 @@ def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry[str]) -> 
         os.rename(entry.path, target)
     except FileNotFoundError:
         return None  # another worker claimed it first
+    # Stored under the name as dropped; a name that could not be stored was rejected before the claim.
     size = target.stat().st_size
     limit = settings.GATEWAY_EDI_MAX_FILE_BYTES
     too_large = size > limit
@@ -205,6 +277,51 @@ def reject(place: Folders, source: Path, name: str, reason: str) -> Path | None:
     return target
 
 
+def _safe_name(name: str) -> str:
+    """``name`` cut to what any file system takes: ASCII letters, digits, ``._-``, at most 100."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name_shown(name)).lstrip(".")[:100] or "unnamed"
+
+
+def unusable_reject(partner: TradingPartner, place: Folders, entry: os.DirEntry[str], reason: str) -> Path | None:
+    """Move an entry that can never be received to ``rejected/`` under a safe name, with its reason,
+    and tell the partner's buyers with an exception. One that cannot be moved stays and is recorded
+    once (the exception's key names the entry; no scan raises it again)."""
+    shown = name_shown(entry.name)
+    status = entry.stat(follow_symlinks=False)
+    identity = os.fsencode(entry.name) + f":{status.st_ino}:{status.st_mtime_ns}".encode()
+    key = f"edi_inbox_unusable:{partner.pk}:{hashlib.sha256(identity).hexdigest()[:40]}"
+    target = place.rejected / f"{timezone.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{_safe_name(entry.name)}"
+    moved: Path | None = target
+    try:
+        target.with_name(target.name + ".reason.txt").write_text(f"{shown}\n{reason}\n")
+        os.rename(entry.path, target)
+    except FileNotFoundError:
+        target.with_name(target.name + ".reason.txt").unlink(missing_ok=True)
+        return None  # taken away meanwhile
+    except OSError as error:
+        target.with_name(target.name + ".reason.txt").unlink(missing_ok=True)
+        reason = f"{reason} (left in the inbox, it could not be moved: {error.strerror or error})"
+        moved = None
+    if moved is None and ProcurementException.objects.filter(dedup_key=key).exists():
+        return None  # recorded already: not again on every scan
+    log.warning("rejected %s from the inbox of partner %s: %s", shown, partner, reason)
+    source = WriteSource(channel="edi", label=f"file drop {partner.folder}")
+    text = f"file {shown} in the inbox cannot be received: {reason}"
+    draft = exception_draft(
+        company=partner.company,
+        kind=ProcurementException.Kind.INVALID_DOCUMENT,
+        severity=ProcurementException.Severity.DATA_QUALITY,
+        dedup_key=key,
+        summary=text,
+        evidence={"file": shown, "reason": reason, "rejected_as": moved.name if moved else None},
+        supplier_message=text,
+        source=source,
+        supplier=partner.supplier,
+    )
+    exception_raise(draft, source=source)
+    return moved
+
+
 @dataclass(frozen=True)
 class StaleClaim:
     partner_id: int
@@ -229,29 +346,44 @@ def claims_recover(*, now: float | None = None) -> tuple[list[StaleClaim], set[s
         except (OSError, ValueError) as error:
             log.error("cannot use the folders of partner %s: %s", partner, error)
             continue
-        for entry in os.scandir(place.claimed):
-            if not entry.is_file(follow_symlinks=False):
-                continue
-            claimed_at, correlation_id, original = claim_parse(entry.name)
-            if correlation_id:
-                seen.add(correlation_id)
-            if claimed_at is None:
-                claimed_at = entry.stat(follow_symlinks=False).st_mtime  # a claim from before claims were timed
-            if now - claimed_at <= settings.GATEWAY_EDI_STALE_CLAIM_SECONDS:
-                continue
-            stored = (
-                correlation_id and InboundDocument.objects.filter(channel="edi", correlation_id=correlation_id).exists()
-            )
-            target = place.claimed / claim_name(original, correlation_id, now) if stored else place.inbox / original
-            if not stored and target.exists():
-                continue  # the partner has dropped a file of that name again: wait until it is taken
+        try:
+            entries = list(os.scandir(place.claimed))
+        except OSError as error:
+            log.error("cannot read the claims of partner %s: %s", partner, error)
+            continue
+        for entry in entries:
+            # Each claim on its own: one that cannot be recovered does not stop the others.
             try:
-                os.rename(entry.path, target)
-            except FileNotFoundError:
-                continue  # finished or taken over meanwhile
-            except OSError as error:
-                log.warning("could not recover stale claim %s: %s", entry.path, error)
+                found = _claim_recover(partner, place, entry, now, seen)
+            except Exception:
+                log.exception("could not recover the claim %s", name_shown(entry.path))
                 continue
-            if stored:
-                stale.append(StaleClaim(partner.pk, str(target), correlation_id))
+            if found is not None:
+                stale.append(found)
     return stale, seen
+
+
+def _claim_recover(
+    partner: TradingPartner, place: Folders, entry: os.DirEntry[str], now: float, seen: set[str]
+) -> StaleClaim | None:
+    if not entry.is_file(follow_symlinks=False):
+        return None
+    claimed_at, correlation_id, original = claim_parse(entry.name)
+    if correlation_id:
+        seen.add(correlation_id)
+    if claimed_at is None:
+        claimed_at = entry.stat(follow_symlinks=False).st_mtime  # a claim from before claims were timed
+    if now - claimed_at <= settings.GATEWAY_EDI_STALE_CLAIM_SECONDS:
+        return None
+    stored = correlation_id and InboundDocument.objects.filter(channel="edi", correlation_id=correlation_id).exists()
+    target = place.claimed / claim_name(original, correlation_id, now) if stored else place.inbox / original
+    if not stored and target.exists():
+        return None  # the partner has dropped a file of that name again: wait until it is taken
+    try:
+        os.rename(entry.path, target)
+    except FileNotFoundError:
+        return None  # finished or taken over meanwhile
+    except OSError as error:
+        log.warning("could not recover stale claim %s: %s", name_shown(entry.path), error)
+        return None
+    return StaleClaim(partner.pk, str(target), correlation_id) if stored else None

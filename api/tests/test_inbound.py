@@ -178,3 +178,48 @@ def test_an_acknowledgement_is_three_transactions_of_nineteen_statements(owner, 
     assert statements.count("SAVEPOINT") == 3
     assert statements[-1] == "UPDATE"
     assert len(statements) == 19
+
+
+def nested(depth: int) -> object:
+    """``depth`` lists, one inside the other."""
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_a_body_nested_a_thousand_levels_is_a_400_and_its_document_rejected(owner, published_po):
+    raw = b"[" * 1000 + b"]" * 1000
+
+    response = owner.post(ACKS, raw=raw)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert (response.json()["code"], response.json()["detail"]) == (
+        "json_too_deep",
+        "JSON nested more than 32 levels deep",
+    )
+    document = InboundDocument.objects.get()
+    assert (document.state, document.outcome_code, document.error) == (
+        "rejected",
+        "json_too_deep",
+        "JSON nested more than 32 levels deep",
+    )
+    assert bytes(document.content) == raw
+    assert Acknowledgement.objects.count() == 0
+
+
+def test_a_body_one_level_past_the_bound_is_refused_the_same_way(owner, published_po):
+    response = owner.post(ACKS, ack_body(x_partner_extension=nested(32)))  # 33 with the body's own object
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "json_too_deep"
+    assert stored() == [("rejected", "json_too_deep")]
+
+
+def test_a_body_nested_just_to_the_bound_is_applied(owner, published_po):
+    response = owner.post(ACKS, ack_body(x_partner_extension=nested(31)))  # 32 with the body's own object
+
+    assert response.status_code == 201, response.content
+    assert stored() == [("processed", "applied")]
+    assert Acknowledgement.objects.count() == 1

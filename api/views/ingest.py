@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from api import serializers as s
 from api.authentication import key_label, request_key
 from api.idempotency import idempotent
+from api.parsers import TooDeep
 from api.permissions import SupplierKey
 from api.problems import problem
 from procurement.models import InboundDocument
@@ -83,7 +84,8 @@ def _ingest_stored(
     try:
         data = request.data
     except (ParseError, UnsupportedMediaType) as error:
-        inbound_document_reject(document=document, code="malformed", error=str(error.detail))
+        code = TooDeep.default_code if isinstance(error, TooDeep) else "malformed"
+        inbound_document_reject(document=document, code=code, error=str(error.detail))
         raise
     serializer = serializer_class(data=data)
     if not serializer.is_valid():

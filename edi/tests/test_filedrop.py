@@ -2,6 +2,9 @@
 
 import datetime as dt
 import os
+import re
+import socket
+import stat
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -718,3 +721,234 @@ def test_replaying_the_first_of_two_identical_files_reports_what_it_did_not_its_
         ("duplicate", "duplicate_content", 1),
     ]
     assert (Acknowledgement.objects.count(), OutboundMessage.objects.filter(event="x12.997").count()) == (1, 1)
+
+
+# Anything a partner can put in its inbox: one bad entry never stops a scan.
+
+REJECTED_AS = r"\d{8}T\d{6}-[0-9a-f]{6}-"
+
+
+def good_855_beside(partner: TradingPartner) -> None:
+    """A good file sorted after the bad one: it is received in the same scan."""
+    drop(partner, "zz-good.edi", partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),)))
+
+
+def assert_rejected(partner: TradingPartner, safe_name: str, shown: str, reason: str) -> Path:
+    """The entry is in ``rejected/`` under a safe name with its reason, and one exception says so."""
+    place = filedrop.folders(partner)
+    moved, reason_file = sorted(place.rejected.iterdir())
+    assert re.fullmatch(REJECTED_AS + re.escape(safe_name), moved.name)
+    assert reason_file.name == moved.name + ".reason.txt"
+    assert reason_file.read_text() == f"{shown}\n{reason}\n"
+    exception = ProcurementException.objects.get()
+    assert (exception.kind, exception.company.code, exception.supplier_id) == (
+        "invalid_document",
+        "ACME",
+        partner.supplier_id,
+    )
+    assert exception.evidence == {"file": shown, "reason": reason, "rejected_as": moved.name}
+    assert exception.summary == f"file {shown} in the inbox cannot be received: {reason}"[:300]  # as summaries are cut
+    return moved
+
+
+def assert_good_one_received() -> None:
+    assert list(InboundDocument.objects.values_list("filename", "state")) == [("zz-good.edi", "processed")]
+    assert Acknowledgement.objects.count() == 1
+
+
+def test_a_file_name_too_long_to_claim_is_rejected_and_the_next_file_still_received(partner):
+    name = "a" * 230 + ".edi"
+    drop(partner, name, b"ISA")
+    good_855_beside(partner)
+
+    assert filedrop_scan() == 1
+
+    assert_good_one_received()
+    moved = assert_rejected(
+        partner,
+        "a" * 100,
+        name,
+        "the file name is 234 bytes, too long to be claimed; keep names under 200 bytes",
+    )
+    assert moved.read_bytes() == b"ISA"
+    assert filedrop_scan() == 0
+    assert ProcurementException.objects.count() == 1
+
+
+def test_the_longest_name_that_can_be_claimed_is_received(partner):
+    name = "b" * (255 - len(filedrop.claim_name("", "0" * 32, time.time())) - 4) + ".edi"
+    drop(partner, name, partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),)))
+
+    assert filedrop_scan() == 1
+
+    assert list(InboundDocument.objects.values_list("filename", "state")) == [(name, "processed")]
+    assert ProcurementException.objects.count() == 0
+
+
+def test_a_file_name_that_is_not_utf8_is_rejected_with_its_name_kept_readably(partner):
+    drop(partner, os.fsdecode(b"ack-\xff\xfe.edi"), b"ISA")
+    good_855_beside(partner)
+
+    assert filedrop_scan() == 1
+
+    assert_good_one_received()
+    reason = "the file name is not UTF-8; name files in UTF-8"
+    assert_rejected(partner, "ack-_xff_xfe.edi", "ack-\\xff\\xfe.edi", reason)
+    assert filedrop_scan() == 0
+    assert ProcurementException.objects.count() == 1
+
+
+def test_a_symbolic_link_is_rejected_without_being_followed(partner, tmp_path):
+    secret = tmp_path / "secret.edi"
+    secret.write_bytes(partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),), isa=40))
+    (filedrop.folders(partner).inbox / "link.edi").symlink_to(secret)
+    good_855_beside(partner)
+
+    assert filedrop_scan() == 1
+
+    assert_good_one_received()
+    moved = assert_rejected(
+        partner, "link.edi", "link.edi", "a symbolic link; links are never followed, drop the file itself"
+    )
+    assert moved.is_symlink()
+    assert secret.exists()
+
+
+def test_a_fifo_is_rejected_without_being_opened(partner):
+    os.mkfifo(filedrop.folders(partner).inbox / "pipe.edi")
+    good_855_beside(partner)
+
+    assert filedrop_scan() == 1
+
+    assert_good_one_received()
+    moved = assert_rejected(
+        partner, "pipe.edi", "pipe.edi", "a named pipe (FIFO); only regular files are read from the inbox"
+    )
+    assert stat.S_ISFIFO(os.lstat(moved).st_mode)
+
+
+def test_a_directory_is_rejected_with_what_is_in_it(partner):
+    (filedrop.folders(partner).inbox / "batch").mkdir()
+    (filedrop.folders(partner).inbox / "batch" / "inner.edi").write_bytes(b"ISA")
+    good_855_beside(partner)
+
+    assert filedrop_scan() == 1
+
+    assert_good_one_received()
+    moved = assert_rejected(partner, "batch", "batch", "a directory; only files are read from the inbox")
+    assert [p.name for p in moved.iterdir()] == ["inner.edi"]
+
+
+def test_a_socket_is_rejected(partner, monkeypatch):
+    monkeypatch.chdir(filedrop.folders(partner).inbox)  # a socket's path is short: bind it relative
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind("sock.edi")
+        good_855_beside(partner)
+
+        assert filedrop_scan() == 1
+
+    assert_good_one_received()
+    assert_rejected(partner, "sock.edi", "sock.edi", "a device or socket; only regular files are read from the inbox")
+
+
+def test_a_dot_file_left_for_more_than_a_day_is_rejected_and_a_fresh_one_left_alone(partner):
+    inbox = filedrop.folders(partner).inbox
+    (inbox / ".uploading.edi").write_bytes(b"ISA")
+    (inbox / ".left-over.edi").write_bytes(b"ISA")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(inbox / ".left-over.edi", (two_days_ago, two_days_ago))
+    good_855_beside(partner)
+
+    assert filedrop_scan() == 1
+
+    assert_good_one_received()
+    assert_rejected(
+        partner,
+        "left-over.edi",
+        ".left-over.edi",
+        "a dot-file left in the inbox for more than a day; files in progress are renamed when complete",
+    )
+    assert sorted(p.name for p in inbox.iterdir()) == [".claimed", ".uploading.edi"]
+
+
+def test_an_entry_that_cannot_be_moved_is_recorded_once_and_left(partner, monkeypatch):
+    (filedrop.folders(partner).inbox / "batch").mkdir()
+    good_855_beside(partner)
+    rename = os.rename
+
+    def refuse_the_directory(source, target):
+        if str(source).endswith("batch"):
+            raise PermissionError(13, "Permission denied")
+        return rename(source, target)
+
+    monkeypatch.setattr(filedrop.os, "rename", refuse_the_directory)
+
+    assert filedrop_scan() == 1
+    assert filedrop_scan() == 0
+
+    assert_good_one_received()
+    reason = (
+        "a directory; only files are read from the inbox (left in the inbox, it could not be moved: Permission denied)"
+    )
+    exception = ProcurementException.objects.get()
+    assert exception.evidence == {"file": "batch", "reason": reason, "rejected_as": None}
+    assert list(filedrop.folders(partner).rejected.iterdir()) == []
+    assert (filedrop.folders(partner).inbox / "batch").is_dir()
+
+
+def test_an_entry_that_fails_unexpectedly_is_rejected_and_the_scan_goes_on(partner, monkeypatch):
+    drop(partner, "aa-first.edi", b"ISA")
+    good_855_beside(partner)
+    claim = filedrop._claim
+
+    def fail_the_first(partner, place, entry):
+        if entry.name == "aa-first.edi":
+            raise OSError(5, "Input/output error")
+        return claim(partner, place, entry)
+
+    monkeypatch.setattr(filedrop, "_claim", fail_the_first)
+
+    assert filedrop_scan() == 1
+
+    assert_good_one_received()
+    assert_rejected(partner, "aa-first.edi", "aa-first.edi", "could not be taken: [Errno 5] Input/output error")
+
+
+def test_a_claim_that_cannot_be_recovered_does_not_stop_the_others(partner, settings, monkeypatch):
+    settings.GATEWAY_EDI_STALE_CLAIM_SECONDS = 60
+    place = filedrop.folders(partner)
+    long_ago = time.time() - 120
+    (place.claimed / filedrop.claim_name("aa-bad.edi", "c0ffee", long_ago)).write_bytes(b"ISA")
+    (place.claimed / filedrop.claim_name("zz-fine.edi", "c0ffee", long_ago)).write_bytes(b"ISA")
+    rename = os.rename
+
+    def fail_one(source, target):
+        if "aa-bad.edi" in str(source):
+            raise UnicodeEncodeError("utf-8", "x", 0, 1, "surrogates not allowed")
+        return rename(source, target)
+
+    monkeypatch.setattr(filedrop.os, "rename", fail_one)
+
+    assert filedrop.claims_recover() == ([], {"c0ffee"})
+
+    assert sorted(p.name for p in place.inbox.iterdir() if p.is_file()) == ["zz-fine.edi"]
+
+
+def test_an_entry_gone_since_the_inbox_was_read_is_passed_over_quietly(partner, monkeypatch, caplog):
+    drop(partner, "aa-gone.edi", b"ISA")
+    good_855_beside(partner)
+    unusable = filedrop._unusable
+
+    def taken_meanwhile(entry, now):
+        if entry.name == "aa-gone.edi":
+            os.unlink(entry.path)
+        return unusable(entry, now)
+
+    monkeypatch.setattr(filedrop, "_unusable", taken_meanwhile)
+
+    assert filedrop_scan() == 1
+
+    assert_good_one_received()
+    assert list(filedrop.folders(partner).rejected.iterdir()) == []
+    assert ProcurementException.objects.count() == 0
+    assert [r.getMessage() for r in caplog.records if r.name == "edi.filedrop"] == []
