@@ -1,8 +1,10 @@
 """EDI support commands.
 
 manage.py edi translate FILE [--partner CODE] [--format json|text]
-    The canonical reading of FILE and every error with its position. Touches no database
-    (a partner's code maps are read when --partner is given).
+    The canonical reading of FILE and every error with its position, a partner's 997/999/TA1 in
+    words, and a one-line summary last. Exit 0 when clean, 1 when there are errors, 2 when the
+    file cannot be read as X12 (missing, empty, binary, no ISA). Touches no database (a
+    partner's code maps are read when --partner is given).
 manage.py edi replay DOCUMENT_ID
     Receive a stored file again. Idempotent and audited: what committed before is not done again
     (an interchange received whole is read back, a set applied by another file is a duplicate);
