@@ -23,8 +23,9 @@ from django.utils import timezone
 from edi import x12
 from edi.models import FunctionalGroup, Interchange, TradingPartner
 from edi.outbound import ContentFor, reply_write
+from edi.x12.errors import AK304_CODES, AK403_CODES, AK502_CODES, AK905_CODES, TA1_CODES
 from edi.x12.mappers import CodeMaps
-from edi.x12.mappers.functional import map_functional_ack
+from edi.x12.mappers.functional import FunctionalAck, map_functional_ack
 from procurement.models import InboundDocument, ProcurementException, PurchaseOrder
 from procurement.services import (
     DocumentRefused,
@@ -88,6 +89,7 @@ class TranslatedSet(TypedDict):
     ack_code: str
     issues: list[IssueJson]
     canonical: NotRequired[Any]  # for a set with a mapper: its canonical input as JSON (None: unreadable)
+    reading: NotRequired[list[str]]  # for a 997/999: which of our groups and sets it answers, and how, in words
 
 
 class TranslatedGroup(TypedDict):
@@ -106,6 +108,7 @@ class TranslatedInterchange(TypedDict):
     isa15: str
     issues: list[IssueJson]
     groups: list[TranslatedGroup]
+    ta1: list[str]  # each TA1 in the interchange: which of our interchanges it answers, and how, in words
 
 
 class Translation(TypedDict):
@@ -128,6 +131,7 @@ def translate(content: bytes, code_maps: CodeMaps | None = None) -> Translation:
             "isa15": ic.isa15,
             "issues": [_issue(i) for i in ic.errors],
             "groups": [],
+            "ta1": [ta1_reading(els) for els in ic.ta1],
         }
         for group in ic.groups:
             report = reports.get(id(group))
@@ -153,10 +157,67 @@ def translate(content: bytes, code_maps: CodeMaps | None = None) -> Translation:
 
                     item["canonical"] = canonical_json(mapped.value) if mapped.value is not None else None
                     item["issues"] += [_issue(i) for i in mapped.errors]
+                elif ts.st01 in ("997", "999"):
+                    mapped_ack = x12.map_transaction_set(ts)
+                    item["reading"] = functional_ack_reading(mapped_ack.value) if mapped_ack.value else []
+                    item["issues"] += [_issue(i) for i in mapped_ack.errors]
                 g["sets"].append(item)
             entry["groups"].append(g)
         out["interchanges"].append(entry)
     return out
+
+
+_ACK_WORDS = {
+    "A": "accepted",
+    "E": "accepted, with errors noted",
+    "P": "partially accepted",
+    "R": "rejected",
+    "M": "rejected: message authentication code failed",
+    "W": "rejected: assurance failed validity tests",
+    "X": "rejected: content could not be analysed",
+}
+
+
+def _coded(code: str, table: dict[str, str]) -> str:
+    return f"{code} {table[code]}" if code in table else f"{code or '(none)'} (not a known code)"
+
+
+def functional_ack_reading(ack: FunctionalAck) -> list[str]:
+    """A partner's 997/999 in words: which of our groups (AK1) and sets (AK2) it answers, and how."""
+    counts = ", ".join(
+        f"{n} {label}"
+        for n, label in ((ack.included, "included"), (ack.received, "received"), (ack.accepted, "accepted"))
+        if n is not None
+    )
+    version = f" version {ack.version}" if ack.version else ""
+    lines = [
+        f"{ack.kind} answers our group {ack.functional_id or '?'} {ack.group_control or '?'}{version}: "
+        f"{_ACK_WORDS.get(ack.code) or _coded(ack.code, {})}" + (f" ({counts} sets)" if counts else "")
+    ]
+    lines += [f"  group error {_coded(code, AK905_CODES)}" for code in ack.group_errors]
+    for s in ack.sets:
+        lines.append(f"  our {s.st01} {s.st02}: {_ACK_WORDS.get(s.code) or _coded(s.code, {})}")
+        lines += [f"    set error {_coded(code, AK502_CODES)}" for code in s.errors]
+        for seg in s.segments:
+            loop = f" in loop {seg.loop_id}" if seg.loop_id else ""
+            lines.append(
+                f"    segment {seg.segment_id} at position {seg.position}{loop}: {_coded(seg.code, AK304_CODES)}"
+            )
+            for el in seg.elements:
+                ref = f" (data element {el.element_ref})" if el.element_ref else ""
+                value = f", value {el.value!r}" if el.value else ""
+                lines.append(f"      element {el.position}{ref}: {_coded(el.code, AK403_CODES)}{value}")
+    return lines
+
+
+def ta1_reading(els: list[str]) -> str:
+    """A partner's TA1 in words: which of our interchanges (TA101) it answers, and how (TA104, TA105)."""
+    f = [e.strip() for e in els[1:6]]
+    f += [""] * (5 - len(f))
+    status = {"A": "accepted", "E": "accepted, with errors noted", "R": "rejected"}
+    how = status.get(f[3]) or _coded(f[3], {})
+    note = _coded(f[4], TA1_CODES)
+    return f"TA1 answers our interchange {f[0] or '?'} of {f[1] or '?'} {f[2] or '?'}: {how}, note {note}"
 
 
 def _issue(issue: x12.Issue) -> IssueJson:

@@ -1,8 +1,10 @@
 """EDI support commands.
 
 manage.py edi translate FILE [--partner CODE] [--format json|text]
-    The canonical reading of FILE and every error with its position. Touches no database
-    (a partner's code maps are read when --partner is given).
+    The canonical reading of FILE and every error with its position, a partner's 997/999/TA1 in
+    words, and a one-line summary last. Exit 0 when clean, 1 when there are errors, 2 when the
+    file cannot be read as X12 (missing, empty, binary, no ISA). Touches no database (a
+    partner's code maps are read when --partner is given).
 manage.py edi replay DOCUMENT_ID
     Receive a stored file again. Idempotent and audited: what committed before is not done again
     (an interchange received whole is read back, a set applied by another file is a duplicate);
@@ -10,12 +12,15 @@ manage.py edi replay DOCUMENT_ID
 """
 
 import json
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 from django.core.management.base import BaseCommand, CommandError
 
 from edi import filedrop, services
 from edi.models import TradingPartner
+from edi.x12.errors import ERROR, WARNING, X12Error
 from procurement.models import InboundDocument
 from procurement.services.audit import audit_event, audit_write
 from procurement.services.sources import WriteSource
@@ -40,27 +45,44 @@ class Command(BaseCommand):
             self._replay(options["document_id"])
 
     def _translate(self, path: str, partner_code: str | None, fmt: str) -> None:
-        file = Path(path)
-        if not file.is_file():
-            raise CommandError(f"no such file: {path}")
         code_maps = None
         if partner_code:
             partner = TradingPartner.objects.filter(supplier__code=partner_code).first()
             if partner is None:
                 raise CommandError(f"no trading partner for supplier {partner_code!r}")
             code_maps = partner.code_maps or None
-        reading = services.translate(file.read_bytes(), code_maps)
+        content = _readable(path)
+        try:
+            reading = services.translate(content, code_maps)
+        except X12Error as exc:
+            _unreadable(f"{path}: not readable as X12 ({type(exc).__name__}: {exc})")
+        except Exception as exc:  # any input gets an answer, never a traceback
+            _unreadable(f"{path}: could not be translated ({type(exc).__name__}: {exc}); please report this file")
+        if not reading["interchanges"]:
+            why = "; ".join(i["message"] for i in reading["issues"]) or "no ISA segment"
+            _unreadable(f"{path}: no X12 interchange found ({why})")
+        totals = translation_totals(reading)
         if fmt == "json":
-            self.stdout.write(json.dumps(reading, indent=2, default=str))
-            return
+            self.stdout.write(json.dumps({**reading, "summary": totals}, indent=2, default=str))
+        else:
+            self._translate_text(reading)
+            self.stdout.write(summary_line(totals))
+        if totals["errors"]:
+            sys.exit(EXIT_ERRORS)
+
+    def _translate_text(self, reading: services.Translation) -> None:
         for issue in reading["issues"]:
             self.stdout.write(f"file: [{issue.get('code', '')}] {issue['message']}")
         for ic in reading["interchanges"]:
             self.stdout.write(f"interchange {ic['isa13']} {ic['isa06']} → {ic['isa08']} (ISA15 {ic['isa15']})")
             for issue in ic["issues"]:
                 self.stdout.write(f"  ! [{issue.get('code', '')}] {issue['message']}")
+            for line in ic["ta1"]:
+                self.stdout.write(f"  {line}")
             for group in ic["groups"]:
                 self.stdout.write(f"  group {group['gs01']} {group['gs06']} {group['gs08']}: {group['ack_code']}")
+                for issue in group["issues"]:
+                    self.stdout.write(f"    ! [{issue.get('code', '')}] {issue['message']}")
                 for s in group["sets"]:
                     self.stdout.write(f"    {s['st01']} {s['st02']}: {s['ack_code']}")
                     for issue in s["issues"]:
@@ -70,6 +92,8 @@ class Command(BaseCommand):
                             if k in issue
                         )
                         self.stdout.write(f"      ! [{issue.get('code', '')}] {issue['message']} ({where})")
+                    for line in s.get("reading", []):
+                        self.stdout.write(f"      {line}")
                     if s.get("canonical") is not None:
                         self.stdout.write("      " + json.dumps(s["canonical"], default=str))
 
@@ -103,3 +127,61 @@ class Command(BaseCommand):
         self.stdout.write(f"document {document_id}: {outcome.state} ({outcome.code})")
         for s in outcome.sets:
             self.stdout.write(f"  {s.st01} {s.st02}: {s.outcome} {s.detail}".rstrip())
+
+
+# Exit codes of ``edi translate``: clean, errors found, file unreadable.
+EXIT_CLEAN, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _unreadable(message: str) -> NoReturn:
+    raise CommandError(message, returncode=EXIT_UNREADABLE)
+
+
+def _readable(path: str) -> bytes:
+    """The bytes of ``path``, or exit 2: missing, not a file, unreadable, empty or binary."""
+    file = Path(path)
+    try:
+        if not file.is_file():
+            _unreadable(f"no such file: {path}")
+        content = file.read_bytes()
+    except OSError as exc:
+        _unreadable(f"{path}: cannot be read ({exc.strerror or exc})")
+    if not content.strip():
+        _unreadable(f"{path}: empty file")
+    if b"\x00" in content:
+        _unreadable(f"{path}: binary content, not X12")
+    return content
+
+
+def translation_totals(reading: services.Translation) -> dict[str, int]:
+    """Counts for the summary: interchanges, groups, sets by verdict, and issues of error severity."""
+    groups = [g for ic in reading["interchanges"] for g in ic["groups"]]
+    sets = [s for g in groups for s in g["sets"]]
+    issues = [
+        *reading["issues"],
+        *(i for ic in reading["interchanges"] for i in ic["issues"]),
+        *(i for g in groups for i in g["issues"]),
+        *(i for s in sets for i in s["issues"]),
+    ]
+    return {
+        "interchanges": len(reading["interchanges"]),
+        "groups": len(groups),
+        "sets": len(sets),
+        "accepted": sum(1 for s in sets if s["ack_code"] in ("A", "E")),
+        "rejected": sum(1 for s in sets if s["ack_code"] not in ("A", "E")),
+        "errors": sum(1 for i in issues if i.get("severity", ERROR) == ERROR),
+        "warnings": sum(1 for i in issues if i.get("severity") == WARNING),
+    }
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def summary_line(t: dict[str, int]) -> str:
+    """e.g. ``2 interchanges, 3 groups, 5 sets: 4 accepted, 1 rejected; 2 errors``."""
+    line = (
+        f"{_n(t['interchanges'], 'interchange')}, {_n(t['groups'], 'group')}, {_n(t['sets'], 'set')}: "
+        f"{t['accepted']} accepted, {t['rejected']} rejected; {_n(t['errors'], 'error')}"
+    )
+    return line + (f", {_n(t['warnings'], 'warning')}" if t["warnings"] else "")

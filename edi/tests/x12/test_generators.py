@@ -328,9 +328,10 @@ def test_999_with_components_values_and_group_codes() -> None:
     report = validate_group(ic.groups[0])
     env = reply_envelope(ic, ic.groups[0], interchange_control=5, group_control=6, when=WHEN)
     lines = [line.rstrip("~") for line in write_ack([report], env, 3).decode().splitlines()]
-    assert lines[1] == "GS*FA*SNDR*RCVR*20260102*1230*6*X*005010X231A1"
+    # The partner's group is 005010X231: our answer carries 005010 and claims no guide (no ST03).
+    assert lines[1] == "GS*FA*SNDR*RCVR*20260102*1230*6*X*005010"
     assert lines[2:] == [
-        "ST*999*0003*005010X231A1",
+        "ST*999*0003",
         "AK1*FA*287*005010X231",
         "AK2*999*2870001*005010X231",
         "IK3*IK5*2**2",

@@ -4,7 +4,10 @@
   (segment ID, position, loop, AK304) and AK4 (position[>component[>repeat]], element
   reference, AK403, copy of the bad value) for each error, AK5, then AK9 with the
   included/received/accepted counts and the group codes;
-* 999: the same with IK3/IK4/IK5 (005010X231A1 in GS08 and ST03);
+* 999: the same with IK3/IK4/IK5;
+* both in the plain version of the group they answer (GS08 without any implementation-guide suffix,
+  no ST03): our answers claim no guide the partner's group did not ask for (005010X231A1 would
+  hold an 810's ``AK1*IN`` to the HIPAA codes);
 * TA1: ISA13, ISA09, ISA10 of the interchange answered, TA104 A/E/R and TA105.
 """
 
@@ -25,7 +28,14 @@ from edi.x12.generators.writer import (
 from edi.x12.schemas import base_version
 from edi.x12.tokenizer import Delimiters, is_digits
 
-X231 = "005010X231A1"
+
+def ack_version(group_version: str, fallback: str = "004010") -> str:
+    """The version our 997/999 answering a group in ``group_version`` carries in GS08: its plain
+    release, any guide suffix dropped (``"005010X222A1"`` → ``"005010"``); ``fallback`` when
+    the group's GS08 is not a release."""
+    return base_version(group_version) or base_version(fallback) or "004010"
+
+
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -75,9 +85,9 @@ def build_997(report: GroupReport, version: str, delimiters: Delimiters) -> list
     return _build(report, version, delimiters, implementation=False)
 
 
-def build_999(report: GroupReport, delimiters: Delimiters) -> list[SegmentData]:
+def build_999(report: GroupReport, delimiters: Delimiters, version: str = "005010") -> list[SegmentData]:
     """The segments between ST and SE of a 999 answering ``report``'s group."""
-    return _build(report, X231, delimiters, implementation=True)
+    return _build(report, version, delimiters, implementation=True)
 
 
 def _build(report: GroupReport, version: str, d: Delimiters, implementation: bool) -> list[SegmentData]:
@@ -104,19 +114,20 @@ def write_ack(
     """One interchange with a 997 or 999 group per inbound group (GS06 from the envelope on).
 
     ``kind`` forces ``"997"`` or ``"999"``; by default 005010 groups get a 999. Each
-    acknowledgement group takes the envelope's version for a 997 and 005010X231A1 for a 999.
+    acknowledgement group carries the envelope's version (the partner's, from its GS08) as a
+    plain release (``ack_version``), and no implementation guide.
     """
     groups = []
     for n, report in enumerate(reports):
         chosen = kind or ack_kind(report.group.gs08)
         st02 = st02_start + n
+        version = ack_version(envelope.version)
         if chosen == "999":
-            body = SetBody("999", st02, build_999(report, envelope.delimiters), st03=X231)
-            groups.append(GroupBody("FA", [body], envelope.group_control + n, X231))
+            version = max(version, "005010")  # there is no 999 before 005010
+            body = SetBody("999", st02, build_999(report, envelope.delimiters, version))
         else:
-            version = envelope.version
             body = SetBody("997", st02, build_997(report, version, envelope.delimiters))
-            groups.append(GroupBody("FA", [body], envelope.group_control + n, version))
+        groups.append(GroupBody("FA", [body], envelope.group_control + n, version))
     return write_interchange(envelope, groups)
 
 
