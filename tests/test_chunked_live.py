@@ -77,7 +77,12 @@ def test_gunicorn_hands_a_chunked_body_to_the_api(gunicorn, published_po, suppli
 
     assert response.status == 201, answer
     document = InboundDocument.objects.get()
-    assert answer == {"outcome": "applied", "document": document.pk, "record": published_po.pk, "exceptions": []}
+    assert answer == {
+        "outcome": "applied",
+        "document": document.pk,
+        "record": Acknowledgement.objects.get().pk,
+        "exceptions": [],
+    }
     assert (document.state, document.size) == ("processed", len(raw))
     assert bytes(document.content) == raw
-    assert Acknowledgement.objects.count() == 1
+    assert Acknowledgement.objects.get().po == published_po
