@@ -238,6 +238,8 @@ GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = env_bool("GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT", 
 GATEWAY_EMAIL_DIGESTS = env_bool("GATEWAY_EMAIL_DIGESTS", True)
 # Inbound payloads larger than this are refused (and recorded) without being parsed.
 GATEWAY_INBOUND_MAX_BYTES = int(os.environ.get("GATEWAY_INBOUND_MAX_BYTES", str(20 * 1024 * 1024)))
+# /metrics answers only `Authorization: Bearer <this>`; without a token it is open under DEBUG and 404 otherwise.
+GATEWAY_METRICS_TOKEN = os.environ.get("GATEWAY_METRICS_TOKEN", "")
 
 # REST API: API keys only, one problem+json error shape, per-key rate limits in the shared cache.
 REST_FRAMEWORK = {

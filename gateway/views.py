@@ -1,9 +1,12 @@
 """Operational endpoints: health for load balancers and orchestration, metrics for Prometheus."""
 
+import hmac
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from notifications.models import OutboundMessage
@@ -26,6 +29,9 @@ def health(request: HttpRequest) -> JsonResponse:
 @login_not_required
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
+    refused = _metrics_refusal(request)
+    if refused is not None:
+        return refused
     lines = [
         "# HELP gateway_inbound_documents Inbound documents by channel and state.",
         "# TYPE gateway_inbound_documents gauge",
@@ -45,3 +51,24 @@ def metrics(request: HttpRequest) -> HttpResponse:
     for row in ProcurementException.objects.open().values("severity").annotate(n=Count("id")).order_by():
         lines.append(f'gateway_open_exceptions{{severity="{row["severity"]}"}} {row["n"]}')
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")
+
+
+def _metrics_refusal(request: HttpRequest) -> HttpResponse | None:
+    """None when the caller may read the metrics; otherwise the answer it gets instead.
+
+    With ``GATEWAY_METRICS_TOKEN`` set, only ``Authorization: Bearer <token>`` may (compared in
+    constant time); anything else is a 401 that names the scheme. Without a token the endpoint is
+    open on a development machine (DEBUG) and does not exist in production, so a deployment that
+    forgot the token shows nothing rather than its business figures.
+    """
+    token = settings.GATEWAY_METRICS_TOKEN
+    if not token:
+        if settings.DEBUG:
+            return None
+        raise Http404
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+        return None
+    response = HttpResponse("a bearer token is required\n", status=401, content_type="text/plain")
+    response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+    return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -47,11 +48,38 @@ Apply = Callable[[WriteSource, Any], RecordResult]
 
 def ingest(request: Request, *, document_type: str, serializer_class: DocumentInClass, apply: Apply) -> Response:
     """Store the body first (committed with the Idempotency-Key's claim), then validate it, then apply it."""
+    _chunked_body_read(request)
     return idempotent(
         lambda request, document: _ingest_stored(request, document, serializer_class=serializer_class, apply=apply),
         request,
         store=lambda request: _document_store(request, document_type),
     )
+
+
+def _chunked_body_read(request: Request) -> None:
+    """Read a body sent without ``Content-Length`` (``Transfer-Encoding: chunked``) up front.
+
+    The WSGI server (gunicorn) decodes the chunks but can give no ``CONTENT_LENGTH``, and Django
+    reads no byte of a body whose length it does not know. It is read here, one byte past
+    ``GATEWAY_INBOUND_MAX_BYTES`` at most, and from then on it is a body of that length like any
+    other: the size check, the Idempotency-Key's hash, the store and the parsers all see it.
+    """
+    http_request = request._request
+    meta = http_request.META
+    if meta.get("CONTENT_LENGTH") or "chunked" not in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return
+    stream, wanted, parts = meta["wsgi.input"], settings.GATEWAY_INBOUND_MAX_BYTES + 1, []
+    while wanted > 0:
+        part = stream.read(min(wanted, 64 * 1024))
+        if not part:
+            break
+        parts.append(part)
+        wanted -= len(part)
+    content = b"".join(parts)
+    meta["CONTENT_LENGTH"] = str(len(content))
+    http_request._body = content  # what ``HttpRequest.body`` keeps once it has read the stream
+    http_request._stream = io.BytesIO(content)
+    http_request._read_started = False
 
 
 def _document_store(request: Request, document_type: str) -> InboundDocument:
