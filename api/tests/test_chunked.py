@@ -15,7 +15,7 @@ ACKS = "/api/v1/acknowledgements/"
 
 def chunked_post(secret: str, path: str, raw: bytes | io.BytesIO, *, key: str | None = None):
     """A POST as gunicorn hands it on after decoding the chunks: the body in ``wsgi.input``, no CONTENT_LENGTH."""
-    environ = RequestFactory()._base_environ(
+    environ = RequestFactory()._base_environ(  # type: ignore[attr-defined]  # Django's own environ, private
         PATH_INFO=path,
         REQUEST_METHOD="POST",
         CONTENT_TYPE="application/json",

@@ -79,7 +79,7 @@ def _chunked_body_read(request: Request) -> None:
     meta["CONTENT_LENGTH"] = str(len(content))
     http_request._body = content  # what ``HttpRequest.body`` keeps once it has read the stream
     http_request._stream = io.BytesIO(content)
-    http_request._read_started = False
+    http_request._read_started = False  # type: ignore[attr-defined]  # not in django-stubs; set by read()
 
 
 def _document_store(request: Request, document_type: str) -> InboundDocument:

@@ -81,7 +81,8 @@ def translate(path: Path, *args: str) -> tuple[int, str]:
     try:
         call_command("edi", "translate", str(path), *args, stdout=out)
     except SystemExit as exc:
-        return int(exc.code), out.getvalue()
+        assert isinstance(exc.code, int)
+        return exc.code, out.getvalue()
     except CommandError as exc:
         return exc.returncode, out.getvalue() + str(exc)
     return 0, out.getvalue()
