@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.workers import worker_command, worker_wait_ready
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Short bounds, so what a killed worker left is taken up within the run; the logic is the production one.
@@ -189,25 +191,7 @@ class Worker:
         log = self.logs / f"worker-{self.started:03d}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "gateway",
-                    "worker",
-                    "-Q",
-                    "default,edi,outbox",
-                    "--pool=solo",
-                    "--loglevel=INFO",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    f"--hostname=chaos-{os.getpid()}-{self.started}@%h",
-                    "--beat",
-                    "--scheduler=celery.beat:PersistentScheduler",
-                    f"--schedule={self.schedule}",
-                ],
+                worker_command(f"chaos-{os.getpid()}-{self.started}@%h", beat_schedule=self.schedule),
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,
@@ -222,13 +206,6 @@ class Worker:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-
-    def wait_ready(self, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while b"ready." not in log.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.05)
 
 
 def run(*, kills: int, files: int, seed: int, env: dict[str, str], workdir: Path, out=print) -> Tally:
@@ -255,7 +232,7 @@ def run(*, kills: int, files: int, seed: int, env: dict[str, str], workdir: Path
             drop(inbox, item)
         del queue[:per_round]
         process, log = worker.start()
-        worker.wait_ready(process, log)
+        worker_wait_ready(process, log, interval=0.05)
         time.sleep(rng.uniform(0, 1.2))
         worker.kill(process)
         if (round_ + 1) % 10 == 0:
@@ -267,7 +244,7 @@ def run(*, kills: int, files: int, seed: int, env: dict[str, str], workdir: Path
     OutboundMessage.objects.filter(state=OutboundMessage.State.SENDING).update(locked_until=timezone.now())
     process, log = worker.start()
     try:
-        worker.wait_ready(process, log)
+        worker_wait_ready(process, log, interval=0.05)
         drained = _wait(lambda: _drained(partner, len(planned)), timeout=90)
     finally:
         process.terminate()

@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 from django.db import connection
 
 from conftest import require_service
+from tests.workers import worker_command, worker_wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,34 +78,17 @@ def _worker(tmp_path, settings, *, beat: bool):
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "gateway",
-                "worker",
-                "-Q",
-                "default,edi,outbox",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                f"--hostname=test-{os.getpid()}@%h",
-                *(beat_options(tmp_path) if beat else []),
-            ],
+            worker_command(f"test-{os.getpid()}@%h", beat_schedule=tmp_path / "beat-schedule" if beat else None),
             cwd=ROOT,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 60
-        while b"ready." not in log.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
+        try:
+            worker_wait_ready(process, log)
+        except RuntimeError as error:
+            pytest.fail(str(error))
         yield files
     finally:
         process.terminate()
@@ -114,11 +97,6 @@ def _worker(tmp_path, settings, *, beat: bool):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def beat_options(tmp_path) -> list[str]:
-    # The file-based scheduler keeps the test database free of beat's own tables' state.
-    return ["--beat", "--scheduler=celery.beat:PersistentScheduler", f"--schedule={tmp_path / 'beat-schedule'}"]
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.1):
