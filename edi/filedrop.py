@@ -82,6 +82,17 @@ class Claimed:
     path: str  # the claimed file, to archive or reject once processed
 
 
+def _active_partners() -> Iterator[tuple[TradingPartner, Folders]]:
+    """Each active partner with its folders; a partner whose folders cannot be used is logged and passed over."""
+    for partner in TradingPartner.objects.filter(active=True).select_related("supplier", "company"):
+        try:
+            place = folders(partner)
+        except (OSError, ValueError) as error:
+            log.error("cannot use the folders of partner %s: %s", partner, error)
+            continue
+        yield partner, place
+
+
 def scan(
     *, now: float | None = None, limit: int | None = None, settling: list[float] | None = None
 ) -> Iterator[Claimed]:
@@ -94,12 +105,7 @@ def scan(
     now = time.time() if now is None else now
     limit = settings.GATEWAY_EDI_SCAN_BATCH if limit is None else limit
     taken = 0
-    for partner in TradingPartner.objects.filter(active=True).select_related("supplier", "company"):
-        try:
-            place = folders(partner)
-        except (OSError, ValueError) as error:
-            log.error("cannot use the folders of partner %s: %s", partner, error)
-            continue
+    for partner, place in _active_partners():
         try:
             entries = sorted(os.scandir(place.inbox), key=lambda e: e.name)
         except OSError as error:
@@ -340,12 +346,7 @@ def claims_recover(*, now: float | None = None) -> tuple[list[StaleClaim], set[s
     now = time.time() if now is None else now
     stale: list[StaleClaim] = []
     seen: set[str] = set()
-    for partner in TradingPartner.objects.filter(active=True).select_related("supplier", "company"):
-        try:
-            place = folders(partner)
-        except (OSError, ValueError) as error:
-            log.error("cannot use the folders of partner %s: %s", partner, error)
-            continue
+    for partner, place in _active_partners():
         try:
             entries = list(os.scandir(place.claimed))
         except OSError as error:
