@@ -1,4 +1,5 @@
-"""The deployment files start, proved without Docker: docker-compose.yml, the Dockerfile and .env.example.
+"""The deployment files start, proved without Docker: docker-compose.yml, the Dockerfile, .env.example
+and bin/run-gateway (what `make run` starts).
 
 The compose test reads docker-compose.yml, validates it against the Compose Specification's JSON
 schema (vendored in tests/vendor/compose-spec/), and runs each of our services' commands here with
@@ -25,6 +26,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import jsonschema
@@ -318,3 +320,77 @@ def test_the_health_check_is_not_turned_away_by_allowed_hosts_or_the_https_redir
         assert client.get("/healthz", headers={"host": host}).status_code == 301  # plain HTTP: redirected
         answer = client.get("/healthz", headers={"host": host, "x-forwarded-proto": "https"})
         assert (answer.status_code, answer.json()) == (200, {"status": "ok", "database": "ok"})
+
+
+# --- make run ------------------------------------------------------------------------------------
+
+
+def session_processes(session: int) -> list[str]:
+    """Live (non-zombie) processes of a session, as "pid command"."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(f"{stat.parent.name} {text[text.index('(') + 1 : text.rindex(')')]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def gateway_var(tmp_path_factory) -> dict[str, str]:
+    """A var folder of its own, migrated and with the demo data, as `make run` prepares it (SQLite, on-disk broker)."""
+    var = tmp_path_factory.mktemp("run-gateway")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "GATEWAY_FILE_ROOT")}
+    env.update(GATEWAY_VAR_DIR=str(var), VENV=str(Path(sys.executable).parent.parent), DJANGO_DEBUG="1")
+    for command in (["migrate", "--noinput", "-v0"], ["demo_seed"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    return env
+
+
+@pytest.mark.worker
+@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C"])
+def test_run_gateway_stops_everything_within_ten_seconds(gateway_var, how):
+    port = free_port()
+    env = {**gateway_var, "GATEWAY_PORT": str(port)}
+    var = Path(env["GATEWAY_VAR_DIR"])
+    script = subprocess.Popen(
+        [str(ROOT / "bin" / "run-gateway")],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own session and process group, like a terminal's foreground job
+    )
+    try:
+
+        def healthy() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                    return answer.status == 200
+            except OSError:
+                return False
+
+        wait_for(healthy, 60, "/healthz answering")
+        wait_for(lambda: "ready." in (var / "log" / "worker.log").read_text(), 60, "the worker being ready")
+        assert len(session_processes(script.pid)) >= 5  # the script, web, beat, the worker and its pool
+
+        started = time.monotonic()
+        if how == "SIGTERM":
+            script.send_signal(signal.SIGTERM)
+        else:  # the terminal sends SIGINT to the foreground process group: the script's
+            os.killpg(script.pid, signal.SIGINT)
+        script.wait(timeout=15)
+        took = time.monotonic() - started
+        time.sleep(0.2)
+        assert took < 10, f"stopping took {took:.1f} s"
+        assert session_processes(script.pid) == []
+        assert script.returncode == (143 if how == "SIGTERM" else 130)
+    finally:
+        if script.poll() is None or session_processes(script.pid):
+            os.killpg(script.pid, signal.SIGKILL)
+            for line in session_processes(script.pid):
+                os.kill(int(line.split()[0]), signal.SIGKILL)
