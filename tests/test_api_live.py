@@ -56,9 +56,10 @@ CHECKS = [
 
 
 @pytest.fixture
-def demo_keys(postgres, settings, monkeypatch):
+def demo_keys(postgres, settings, monkeypatch, tmp_path):
     """Demo data committed for the live server's thread to see, and a key for each run."""
     settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = False  # no broker: deliveries stay queued
+    settings.GATEWAY_FILE_ROOT = tmp_path / "files"  # the demo's EDI partner gets its folders here
     # Thousands of requests a minute from one key; throttling itself is tested in api/tests.
     monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "1000000/min"})
     call_command("demo_seed", stdout=io.StringIO())

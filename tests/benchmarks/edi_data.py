@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from edi import x12
+from edi.tests.x12.corpus import corpus_dir
 from edi.x12.generators import GroupBody, build_810, build_850, build_856
 from procurement import inputs as ci
 
@@ -21,7 +22,6 @@ COMPANY = "ACME"
 PLANT = "DET"
 DAY = dt.date(2027, 1, 15)
 WHEN = dt.datetime(2027, 1, 15, 12, 0, tzinfo=dt.UTC)
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "x12"
 
 
 def envelope(isa: int, gs: int, *, sender: str = SUPPLIER, receiver: str = "GATEWAY") -> x12.Envelope:
@@ -128,9 +128,8 @@ def mix(sets_per_file: int = 50, lines: int = 12, files: int = 2) -> list[tuple[
 
 
 def corpus_files() -> list[tuple[str, bytes]]:
-    if not CORPUS.is_dir():
-        return []
-    return [(p.name, p.read_bytes()) for p in sorted(CORPUS.glob("*.edi"))]
+    """The real-sample corpus shipped with the tests (``edi/tests/x12/corpus/``)."""
+    return [(p.name, p.read_bytes()) for p in sorted(corpus_dir().glob("*.edi"))]
 
 
 def big_850_file(path: Path, target_bytes: int, lines_per_po: int = 40) -> int:

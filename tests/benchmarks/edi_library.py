@@ -8,7 +8,7 @@
    (``edi.x12.stream`` → ``validate_set`` → ``map_850``), beside the bare interpreter's.
 
 Files: a synthetic 850/856/810 mix written by the library's own generators (50 sets of 12
-lines per interchange), plus the shared corpus files each reference can read.
+lines per interchange), plus the real-sample corpus files (edi/tests/x12/corpus/) each reference can read.
 """
 
 from __future__ import annotations

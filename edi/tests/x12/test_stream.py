@@ -17,7 +17,7 @@ from edi.x12 import engine
 from edi.x12.engine import walker
 from edi.x12.errors import X12SyntaxError
 
-from .corpus import corpus_bytes, corpus_dir, manifest, require_corpus
+from .corpus import corpus_bytes, corpus_dir, manifest
 from .samples import PO_BODY, interchange
 
 CHUNKS = (1, 3, 7, 64, 1000, 1 << 20)
@@ -99,7 +99,6 @@ def test_parse_file_reads_a_path(name: str) -> None:
 
 
 def test_a_multi_interchange_file_across_chunk_boundaries() -> None:
-    require_corpus()
     parts = [
         interchange(isa13="000000001"),
         "\r\n",
@@ -119,7 +118,6 @@ def test_a_multi_interchange_file_across_chunk_boundaries() -> None:
 
 def test_mutated_inputs_read_the_same_streamed() -> None:
     """Truncations, doubled terminators, blank lines, stray bytes and concatenations (seeded)."""
-    require_corpus()
     rows = manifest()
     files = [corpus_bytes(row["filename"]) for row in rows]
     rnd = random.Random(20270115)
@@ -248,7 +246,6 @@ def validation(data: bytes) -> list:
 
 def test_the_fast_path_finds_what_the_full_checks_find(monkeypatch) -> None:
     """Every corpus file, and each with values broken in many ways: same issues either way."""
-    require_corpus()
     rnd = random.Random(7)
     inputs = []
     for row in manifest():

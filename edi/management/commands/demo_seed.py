@@ -1,6 +1,10 @@
 """Demo data: a company with two plants, buyers, a supplier on each channel, and POs in every state.
 
 Everything goes through the write path, which is idempotent, so running this again changes nothing.
+CASTINGS is an X12 trading partner with its folders under ``GATEWAY_FILE_ROOT/edi/castings/``, set
+up before any PO is published, so its POs go out as 850s and its inbox is there from the first run.
+The command lives with the EDI channel because it sets up that partner: the record's apps below
+may not import a channel.
 """
 
 import datetime as dt
@@ -10,6 +14,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from edi import filedrop
+from edi.models import TradingPartner
 from procurement import inputs
 from procurement.inputs import AckLineInput as AL
 from procurement.models import Company, CompanyMembership, Plant, ProcurementException, ToleranceRule
@@ -26,6 +32,10 @@ from suppliers.models import Supplier, SupplierMembership
 BUYER_PASSWORD = "buyer-demo-pass"
 SUPPLIER_PASSWORD = "supplier-demo-pass"
 TODAY = dt.date.today()
+# The demo partner's identifiers: ISA06/GS02 on what CASTINGS sends, ISA08/GS03 on what we send it.
+CASTINGS_ISA_ID = "CASTINGS"
+CASTINGS_GS_ID = "CASTINGS"
+CASTINGS_FOLDER = "castings"
 
 
 class Command(BaseCommand):
@@ -34,6 +44,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
             company, plants, buyers, suppliers = self._parties()
+            partner = self._partner(company, suppliers["CASTINGS"])
+        place = filedrop.folders(partner)
         erp = WriteSource(channel="system", label="system ERP (demo)", correlation_id="demo-erp")
         for number, supplier, plant, lines in self._orders(suppliers, plants):
             po = inputs.PurchaseOrderInput(
@@ -50,6 +62,7 @@ class Command(BaseCommand):
         self._answers(suppliers)
         open_exceptions = ProcurementException.objects.open().count()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {open_exceptions} open exceptions."))
+        self.stdout.write(f"EDI partner CASTINGS: drop its files in {place.inbox}, our files appear in {place.outbox}")
 
     def _parties(self):
         company, _ = Company.objects.get_or_create(code="ACME", defaults={"name": "Acme Manufacturing"})
@@ -120,6 +133,24 @@ class Command(BaseCommand):
             )
         return company, plants, buyers, suppliers
 
+    def _partner(self, company, castings):
+        """CASTINGS trades X12 004010 by file drop, with a 997 for each group it sends us."""
+        partner, _ = TradingPartner.objects.get_or_create(
+            supplier=castings,
+            defaults={
+                "company": company,
+                "isa_qualifier": "ZZ",
+                "isa_id": CASTINGS_ISA_ID,
+                "gs_id": CASTINGS_GS_ID,
+                "version": "004010",
+                "usage": TradingPartner.Usage.PRODUCTION,
+                # It does not answer our 850s, so the demo raises no "997 overdue" exception a day later.
+                "expects_997": False,
+                "folder": CASTINGS_FOLDER,
+            },
+        )
+        return partner
+
     def _orders(self, suppliers, plants):
         det, mty = plants
 
@@ -173,6 +204,17 @@ class Command(BaseCommand):
                 det,
                 lines(("C-BRACKET", "Mounting bracket", "400", "12.75", 7)),
             ),
+            # PO-4506 stays unanswered for the README's walk-through: CASTINGS answers it by 855 file
+            # (docs/examples/855-castings.edi).
+            (
+                "PO-4506",
+                suppliers["CASTINGS"],
+                det,
+                lines(
+                    ("C-HOUSING-B", "Gearbox housing B", "40", "325.00", 28),
+                    ("C-COVER-B", "Housing cover B", "40", "98.00", 28),
+                ),
+            ),
         ]
 
     def _answers(self, suppliers):
@@ -181,7 +223,7 @@ class Command(BaseCommand):
         api = WriteSource(channel="api", label="supplier GEARS (demo)", correlation_id="demo-api")
         edi = WriteSource(channel="edi", label="partner CASTINGS (demo)", correlation_id="demo-edi")
         wms = WriteSource(channel="system", label="system WMS (demo)", correlation_id="demo-wms")
-        # PO-4500 stays unanswered: awaiting acknowledgement.
+        # PO-4500 and PO-4506 stay unanswered: awaiting acknowledgement.
         # PO-4501: accepted as is, shipped, received and invoiced: closed.
         acknowledgement_record(
             supplier=bolts,
