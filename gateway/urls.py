@@ -17,4 +17,6 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
 ]
 
+handler400 = "api.middleware.bad_request"
 handler404 = "api.middleware.not_found"
+handler500 = "api.middleware.server_error"
