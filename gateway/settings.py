@@ -5,6 +5,7 @@ and Kombu's filesystem broker, so ``make run`` needs no server. ``DATABASE_URL``
 ``REDIS_URL`` switch the same code to PostgreSQL and Redis. See ``.env.example``.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "axes",
     "gateway",
     "suppliers",
     "notifications",
@@ -65,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a sign-in refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gateway.urls"
@@ -114,6 +118,18 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Staff sign-in (the admin): failures are counted in the database, so sign-in keeps working without
+# Redis. A user name from one address is locked out after GATEWAY_SIGNIN_FAILURE_LIMIT failures, an
+# address for every user name after GATEWAY_SIGNIN_ADDRESS_FAILURE_LIMIT, each for the cool-off.
+# The address is REMOTE_ADDR: the proxy in front must pass the client's, or everyone shares its own.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "gateway.signin.SignInAttempts"
+AXES_FAILURE_LIMIT = int(os.environ.get("GATEWAY_SIGNIN_FAILURE_LIMIT", "5"))
+GATEWAY_SIGNIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("GATEWAY_SIGNIN_ADDRESS_FAILURE_LIMIT", "20"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=float(os.environ.get("GATEWAY_SIGNIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_COOLOFF_MESSAGE = "Too many failed sign-ins: this sign-in is locked for a while. Try again later."
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -4,10 +4,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import views
+from .signin import StaffAuthenticationForm
 
 admin.site.site_header = "Supplier gateway"
 admin.site.site_title = "Supplier gateway"
 admin.site.index_title = "Procurement record, exceptions and outbox"
+admin.site.login_form = StaffAuthenticationForm
 
 urlpatterns = [
     path("", login_not_required(RedirectView.as_view(url="/admin/", permanent=False))),
