@@ -213,7 +213,8 @@ CELERY_TASK_ROUTES = {
 # (which late acks, the task's retries and the EDI sweep bring back), not a batch it had prefetched.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, recording its own heartbeat for /readyz.
+CELERY_BEAT_SCHEDULER = "gateway.beat:Scheduler"
 CELERY_BEAT_SCHEDULE = {
     "outbox: deliver due messages": {
         "task": "notifications.tasks.outbox_dispatch_due",
@@ -356,5 +357,25 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "edi.tasks.edi_receive_sweep",
             "schedule": GATEWAY_EDI_RECEIVE_SWEEP_SECONDS,
         },
+    }
+)
+
+# Readiness (/readyz): each queue's workers answer a heartbeat task every GATEWAY_READY_HEARTBEAT_SECONDS;
+# a heartbeat, the scheduler's tick or the oldest due outbox message older than its bound fails it.
+GATEWAY_READY_HEARTBEAT_SECONDS = float(os.environ.get("GATEWAY_READY_HEARTBEAT_SECONDS", "60"))
+GATEWAY_READY_WORKER_MAX_AGE_SECONDS = float(os.environ.get("GATEWAY_READY_WORKER_MAX_AGE_SECONDS", "180"))
+GATEWAY_READY_SCHEDULER_MAX_AGE_SECONDS = float(os.environ.get("GATEWAY_READY_SCHEDULER_MAX_AGE_SECONDS", "120"))
+GATEWAY_READY_OUTBOX_MAX_AGE_SECONDS = float(os.environ.get("GATEWAY_READY_OUTBOX_MAX_AGE_SECONDS", "600"))
+GATEWAY_READY_BROKER_TIMEOUT_SECONDS = float(os.environ.get("GATEWAY_READY_BROKER_TIMEOUT_SECONDS", "2"))
+CELERY_BEAT_SCHEDULE.update(
+    {
+        f"readiness: heartbeat of the {queue} queue's workers": {
+            "task": "gateway.tasks.heartbeat",
+            "schedule": GATEWAY_READY_HEARTBEAT_SECONDS,
+            "args": (f"worker:{queue}",),
+            # To that queue, whatever the routes say; one that waited longer than the interval is dropped.
+            "options": {"queue": queue, "expires": GATEWAY_READY_HEARTBEAT_SECONDS},
+        }
+        for queue in ("default", "edi", "outbox")
     }
 )

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("healthz", views.health, name="health"),
+    path("readyz", views.ready, name="ready"),
     path("metrics", views.metrics, name="metrics"),
 ]
 
