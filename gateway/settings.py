@@ -125,13 +125,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Staff sign-in (the admin): failures are counted in the database, so sign-in keeps working without
 # Redis. A user name from one address is locked out after GATEWAY_SIGNIN_FAILURE_LIMIT failures, an
 # address for every user name after GATEWAY_SIGNIN_ADDRESS_FAILURE_LIMIT, each for the cool-off.
-# The address is REMOTE_ADDR: the proxy in front must pass the client's, or everyone shares its own.
+# Behind GATEWAY_TRUSTED_PROXIES proxies the address is taken from X-Forwarded-For (gateway.signin).
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_HANDLER = "gateway.signin.SignInAttempts"
 AXES_FAILURE_LIMIT = int(os.environ.get("GATEWAY_SIGNIN_FAILURE_LIMIT", "5"))
 GATEWAY_SIGNIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("GATEWAY_SIGNIN_ADDRESS_FAILURE_LIMIT", "20"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=float(os.environ.get("GATEWAY_SIGNIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+GATEWAY_TRUSTED_PROXIES = int(os.environ.get("GATEWAY_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "gateway.signin.client_address"
 AXES_COOLOFF_MESSAGE = "Too many failed sign-ins: this sign-in is locked for a while. Try again later."
 
 # Content-Security-Policy on every answer: scripts and styles only from our own files, never inline,

@@ -14,6 +14,21 @@ SUPPLIER_USER_MESSAGE = (
 )
 
 
+def client_address(request) -> str:
+    """The address a sign-in came from, for counting its failures.
+
+    Without proxies in front (``GATEWAY_TRUSTED_PROXIES`` 0) it is the connection's. Behind n proxies,
+    each appending the address it received from to ``X-Forwarded-For``, it is the n-th entry from the
+    right: what the outermost proxy saw. Entries further left are the client's own say and are ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.GATEWAY_TRUSTED_PROXIES
+    if proxies <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    return forwarded[-proxies] if len(forwarded) >= proxies else remote
+
+
 class StaffAuthenticationForm(AdminAuthenticationForm):
     """The admin's sign-in form, which tells a supplier's person where they stand.
 

@@ -103,3 +103,24 @@ def test_a_supplier_user_with_a_wrong_password_is_told_the_password_is_wrong(sup
     assert (status, signed_in) == (200, False)
     assert "Please enter the correct username and password" in page
     assert "Supplier users" not in page
+
+
+@pytest.mark.parametrize(
+    "proxies, forwarded, counted",
+    [
+        (0, "198.51.100.1", "10.0.0.2"),  # no proxy: the connection's address, whatever the header says
+        (1, "198.51.100.1", "198.51.100.1"),
+        (1, "192.0.2.66, 198.51.100.1", "198.51.100.1"),  # the client's own entry on the left is ignored
+        (2, "192.0.2.66, 198.51.100.1, 10.0.0.9", "198.51.100.1"),
+        (2, "198.51.100.1", "10.0.0.2"),  # fewer entries than proxies: not from behind them
+    ],
+)
+def test_behind_proxies_the_address_counted_is_the_one_the_outermost_proxy_saw(
+    buyer, settings, proxies, forwarded, counted
+):
+    settings.GATEWAY_TRUSTED_PROXIES = proxies
+    client = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+
+    client.post(LOGIN, {"username": "buyer", "password": "guess"})
+
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [counted]
