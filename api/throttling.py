@@ -12,6 +12,8 @@ from .models import ApiKey
 log = logging.getLogger(__name__)
 # While the shared cache cannot be reached, say so at most once per this many seconds.
 WARN_EVERY_SECONDS = 60.0
+# After a failure, requests skip the shared cache this long instead of each waiting for it to fail.
+RETRY_CACHE_AFTER_SECONDS = 5.0
 
 
 class LocalCounter:
@@ -25,6 +27,7 @@ class LocalCounter:
         self.lock = threading.Lock()
         self.counts: dict[str, tuple[float, int]] = {}
         self.warned_at = float("-inf")
+        self.cache_down_until = float("-inf")
 
     def count(self, key: str, ttl: float, now: float) -> int:
         with self.lock:
@@ -35,13 +38,19 @@ class LocalCounter:
             self.counts[key] = (expires if n > 1 else now + ttl, n)
             return n
 
-    def warn(self, error: Exception) -> None:
+    def cache_failed(self, error: Exception) -> None:
+        """Note a failure of the shared cache: it is left alone for a few seconds, and the log told
+        at most once per ``WARN_EVERY_SECONDS``."""
         now = time.monotonic()
         with self.lock:
+            self.cache_down_until = now + RETRY_CACHE_AFTER_SECONDS
             if now - self.warned_at < WARN_EVERY_SECONDS:
                 return
             self.warned_at = now
         log.warning("rate limits: the shared cache is unreachable (%s); counting per process meanwhile", error)
+
+    def cache_down(self) -> bool:
+        return time.monotonic() < self.cache_down_until
 
 
 local_counter = LocalCounter()
@@ -77,10 +86,13 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
-        try:
-            count = self._count(f"{key}:{window}")
-        except Exception as error:  # any cache failure (Redis down, timeouts): the API goes on
-            local_counter.warn(error)
+        count = None
+        if not local_counter.cache_down():
+            try:
+                count = self._count(f"{key}:{window}")
+            except Exception as error:  # any cache failure (Redis down, timeouts): the API goes on
+                local_counter.cache_failed(error)
+        if count is None:
             count = local_counter.count(f"{key}:{window}", self.duration + 1, time.monotonic())
         # For the RateLimit-* headers (api.middleware): the limit, what is left of it, seconds to the next window.
         getattr(request, "_request", request).rate_limit = (
