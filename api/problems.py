@@ -5,7 +5,7 @@ import math
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 PROBLEM_BASE = "https://gateway.example/problems/"
 # A service the request needs is down or overloaded: the client should come back after this many seconds.
 UNAVAILABLE_RETRY_AFTER = 30
-UNAVAILABLE = (DatabaseError, BrokerError, RedisConnectionError, RedisTimeoutError)
+# The database or Redis cannot be reached (not a query's own error, such as a constraint: that is a 500).
+UNAVAILABLE = (OperationalError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError)
 
 
 def problem(status_code: int, title: str, detail: str, code: str, **extra) -> Response:

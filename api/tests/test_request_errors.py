@@ -2,7 +2,7 @@
 our own failures included, never Django's HTML pages."""
 
 import pytest
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError
 from django.test import Client
 
 from api.models import IdempotencyRecord, WebhookSubscription
@@ -47,6 +47,16 @@ def test_a_database_that_is_down_is_a_503_problem_to_retry(owner, failing_select
     assert response.status_code == 503
     assert problem(response)["code"] == "unavailable"
     assert response["Retry-After"] == "30"
+
+
+def test_a_database_error_of_our_own_making_is_a_500_not_a_503(owner, failing_selector):
+    failing_selector(IntegrityError("duplicate key value violates unique constraint"))
+
+    response = owner.get(POS)
+
+    assert response.status_code == 500
+    assert problem(response)["code"] == "internal_error"
+    assert "Retry-After" not in response
 
 
 def test_an_error_outside_the_views_is_a_500_problem_too(owner_key, monkeypatch):
