@@ -104,11 +104,21 @@ def test_an_unsupported_media_type_is_a_415_problem(owner):
     assert problem(response)["code"] == "unsupported_media_type"
 
 
-def test_a_webhook_body_over_the_limit_is_a_413_problem_and_not_read(owner, settings):
+@pytest.mark.parametrize(
+    "path",
+    [
+        HOOKS,
+        HOOKS + "1/rotate-secret/",
+        HOOKS + "1/enable/",
+        HOOKS + "1/deliveries/redeliver/",
+        HOOKS + "1/deliveries/1/redeliver/",
+    ],
+)
+def test_a_webhook_body_over_the_limit_is_a_413_problem_and_not_read(owner, settings, path):
     settings.GATEWAY_INBOUND_MAX_BYTES = 100
     body = b'{"url": "https://erp.bolts.example/hooks", "events": ["po.published"], "pad": "' + b"x" * 200 + b'"}'
 
-    response = owner.post(HOOKS, raw=body)
+    response = owner.post(path, raw=body)
 
     assert response.status_code == 413
     assert problem(response)["code"] == "too_large"
