@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,9 @@ from .models import IdempotencyRecord
 from .problems import exception_handler, problem
 
 HEADER = "Idempotency-Key"
+# Printable ASCII (header values are bytes; a UUID or any client's request id fits), as the OpenAPI schema says.
+KEY_MAX_LENGTH = 255
+KEY_PATTERN = re.compile(r"^[\x20-\x7e]+$")
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("Location", "ETag")
 KEPT_REFUSALS = (ProcurementError, ValidationError, ParseError, UnsupportedMediaType)
@@ -52,18 +56,25 @@ def idempotent(
     """
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > settings.GATEWAY_INBOUND_MAX_BYTES:
-        # Never read an oversized body, not even to hash it: the handler records and refuses it.
-        return handle(request) if store is None else handle(request, store(request))
+        # Never read an oversized body, not even to hash it: a document's handler records and refuses it.
+        if store is None:
+            return problem(
+                413,
+                "Payload too large",
+                f"The body is {declared} bytes; at most {settings.GATEWAY_INBOUND_MAX_BYTES} are taken.",
+                "too_large",
+            )
+        return handle(request, store(request))
     key = request.headers.get(HEADER, "")
     if not key:
         return problem(
             400, "Idempotency-Key required", f"Every POST needs an {HEADER} header.", "idempotency_key_required"
         )
-    if len(key) > 255 or not key.isprintable():
+    if len(key) > KEY_MAX_LENGTH or not KEY_PATTERN.match(key):
         return problem(
             400,
             "Invalid Idempotency-Key",
-            f"{HEADER} must be printable and at most 255 characters.",
+            f"{HEADER} must be printable ASCII and at most {KEY_MAX_LENGTH} characters.",
             "idempotency_key_invalid",
         )
     method = request.method

@@ -48,6 +48,31 @@ class ApiInputMiddleware:
         return response
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """400 for a request Django refuses before any view (a Host not allowed, a malformed body):
+    problem details under /api/, Django's page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        return problem_response(400, "Bad Request", "The request is malformed.", "bad_request")
+    from django.views.defaults import bad_request as page_bad_request
+
+    return page_bad_request(request, exception or Exception())
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 for an error outside the API views' own handler (a middleware's): problem details under
+    /api/, never Django's HTML page; the log has the error under the request's correlation id."""
+    if request.path.startswith(API_PREFIX):
+        return problem_response(
+            500,
+            "Internal Server Error",
+            "The gateway failed to handle this request; it has been logged under the X-Correlation-ID.",
+            "internal_error",
+        )
+    from django.views.defaults import server_error as page_server_error
+
+    return page_server_error(request)
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 for any URL: problem details under /api/, Django's page elsewhere."""
     if request.path.startswith(API_PREFIX):

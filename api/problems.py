@@ -4,15 +4,24 @@ import logging
 import math
 from http import HTTPStatus
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
 
 from procurement.services import DocumentRefused, InvalidAction, NotFound, ProcurementError
 
 log = logging.getLogger(__name__)
 PROBLEM_BASE = "https://gateway.example/problems/"
+# A service the request needs is down or overloaded: the client should come back after this many seconds.
+UNAVAILABLE_RETRY_AFTER = 30
+# The database or Redis cannot be reached (not a query's own error, such as a constraint: that is a 500).
+UNAVAILABLE = (OperationalError, InterfaceError, BrokerError, RedisConnectionError, RedisTimeoutError)
 
 
 def problem(status_code: int, title: str, detail: str, code: str, **extra) -> Response:
@@ -91,4 +100,38 @@ def exception_handler(exc, context) -> Response | None:
         response = problem(409, "Not possible now", exc.message, exc.code)
     elif isinstance(exc, ProcurementError):
         response = problem(422, "Refused", exc.message, exc.code)
+    elif isinstance(exc, RequestDataTooBig):
+        response = problem(413, "Payload too large", "The request body is larger than the gateway takes.", "too_large")
+    elif isinstance(exc, SuspiciousOperation):
+        # Django's own refusals of a malformed request (too many fields, a bad Host): the client's error.
+        log.warning("API request refused: %s", exc)
+        response = problem(400, "Bad Request", "The request is malformed.", "bad_request")
+    elif isinstance(exc, UNAVAILABLE):
+        log.error("API request failed: a service it needs is unavailable", exc_info=exc)
+        response = unavailable()
+    else:
+        log.error("API request failed with an unexpected error", exc_info=exc)
+        response = internal_error()
+    set_rollback()
     return response
+
+
+def unavailable() -> Response:
+    response = problem(
+        503,
+        "Service unavailable",
+        "A service the gateway needs for this request is unavailable; try again later.",
+        "unavailable",
+    )
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    return response
+
+
+def internal_error() -> Response:
+    """The body says nothing about the error: the log has it, under the request's correlation id."""
+    return problem(
+        500,
+        "Internal Server Error",
+        "The gateway failed to handle this request; it has been logged under the X-Correlation-ID.",
+        "internal_error",
+    )

@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from .views import (
     acknowledgements,
@@ -21,7 +21,14 @@ def open_to_keys(view_class):
 
 urlpatterns = [
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
-    path("docs/", login_not_required(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
+    # The split view serves Swagger UI's init script from a URL of its own: the page has no inline script.
+    path(
+        "docs/",
+        login_not_required(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html")
+        ),
+        name="api-docs",
+    ),
     path("v1/purchase-orders/", open_to_keys(purchase_orders.PurchaseOrderList)),
     path("v1/purchase-orders/<int:pk>/", open_to_keys(purchase_orders.PurchaseOrderDetail)),
     path("v1/purchase-orders/<int:pk>/revisions/", open_to_keys(purchase_orders.RevisionList)),

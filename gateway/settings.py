@@ -5,10 +5,12 @@ and Kombu's filesystem broker, so ``make run`` needs no server. ``DATABASE_URL``
 ``REDIS_URL`` switch the same code to PostgreSQL and Redis. See ``.env.example``.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "axes",
+    "csp",
     "gateway",
     "suppliers",
     "notifications",
@@ -55,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "gateway.middleware.CorrelationIdMiddleware",
     "api.middleware.ApiInputMiddleware",
@@ -65,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a sign-in refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gateway.urls"
@@ -115,6 +122,35 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Staff sign-in (the admin): failures are counted in the database, so sign-in keeps working without
+# Redis. A user name from one address is locked out after GATEWAY_SIGNIN_FAILURE_LIMIT failures, an
+# address for every user name after GATEWAY_SIGNIN_ADDRESS_FAILURE_LIMIT, each for the cool-off.
+# Behind GATEWAY_TRUSTED_PROXIES proxies the address is taken from X-Forwarded-For (gateway.signin).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "gateway.signin.SignInAttempts"
+AXES_FAILURE_LIMIT = int(os.environ.get("GATEWAY_SIGNIN_FAILURE_LIMIT", "5"))
+GATEWAY_SIGNIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("GATEWAY_SIGNIN_ADDRESS_FAILURE_LIMIT", "20"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=float(os.environ.get("GATEWAY_SIGNIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+GATEWAY_TRUSTED_PROXIES = int(os.environ.get("GATEWAY_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "gateway.signin.client_address"
+AXES_COOLOFF_MESSAGE = "Too many failed sign-ins: this sign-in is locked for a while. Try again later."
+
+# Content-Security-Policy on every answer: scripts and styles only from our own files, never inline,
+# no plugins, and no page of ours framed by another site. Swagger UI's icons are data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -143,7 +179,14 @@ BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short timeouts: with Redis unreachable a request falls back (api.throttling) instead of hanging.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -179,7 +222,8 @@ CELERY_TASK_ROUTES = {
 # (which late acks, the task's retries and the EDI sweep bring back), not a batch it had prefetched.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, recording its own heartbeat for /readyz.
+CELERY_BEAT_SCHEDULER = "gateway.beat:Scheduler"
 CELERY_BEAT_SCHEDULE = {
     "outbox: deliver due messages": {
         "task": "notifications.tasks.outbox_dispatch_due",
@@ -218,7 +262,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["correlation"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("GATEWAY_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # django-axes announces itself and every failed sign-in at INFO; its lockouts are WARNINGs.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 if not DEBUG:
@@ -322,5 +367,25 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "edi.tasks.edi_receive_sweep",
             "schedule": GATEWAY_EDI_RECEIVE_SWEEP_SECONDS,
         },
+    }
+)
+
+# Readiness (/readyz): each queue's workers answer a heartbeat task every GATEWAY_READY_HEARTBEAT_SECONDS;
+# a heartbeat, the scheduler's tick or the oldest due outbox message older than its bound fails it.
+GATEWAY_READY_HEARTBEAT_SECONDS = float(os.environ.get("GATEWAY_READY_HEARTBEAT_SECONDS", "60"))
+GATEWAY_READY_WORKER_MAX_AGE_SECONDS = float(os.environ.get("GATEWAY_READY_WORKER_MAX_AGE_SECONDS", "180"))
+GATEWAY_READY_SCHEDULER_MAX_AGE_SECONDS = float(os.environ.get("GATEWAY_READY_SCHEDULER_MAX_AGE_SECONDS", "120"))
+GATEWAY_READY_OUTBOX_MAX_AGE_SECONDS = float(os.environ.get("GATEWAY_READY_OUTBOX_MAX_AGE_SECONDS", "600"))
+GATEWAY_READY_BROKER_TIMEOUT_SECONDS = float(os.environ.get("GATEWAY_READY_BROKER_TIMEOUT_SECONDS", "2"))
+CELERY_BEAT_SCHEDULE.update(
+    {
+        f"readiness: heartbeat of the {queue} queue's workers": {
+            "task": "gateway.tasks.heartbeat",
+            "schedule": GATEWAY_READY_HEARTBEAT_SECONDS,
+            "args": (f"worker:{queue}",),
+            # To that queue, whatever the routes say; one that waited longer than the interval is dropped.
+            "options": {"queue": queue, "expires": GATEWAY_READY_HEARTBEAT_SECONDS},
+        }
+        for queue in ("default", "edi", "outbox")
     }
 )

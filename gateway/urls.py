@@ -4,17 +4,22 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import views
+from .signin import StaffAuthenticationForm
 
 admin.site.site_header = "Supplier gateway"
 admin.site.site_title = "Supplier gateway"
 admin.site.index_title = "Procurement record, exceptions and outbox"
+admin.site.login_form = StaffAuthenticationForm
 
 urlpatterns = [
     path("", login_not_required(RedirectView.as_view(url="/admin/", permanent=False))),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("healthz", views.health, name="health"),
+    path("readyz", views.ready, name="ready"),
     path("metrics", views.metrics, name="metrics"),
 ]
 
+handler400 = "api.middleware.bad_request"
 handler404 = "api.middleware.not_found"
+handler500 = "api.middleware.server_error"

@@ -1,4 +1,4 @@
-"""Operational endpoints: health for load balancers and orchestration, metrics for Prometheus."""
+"""Operational endpoints: liveness and readiness for load balancers and orchestration, metrics for Prometheus."""
 
 import hmac
 
@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET
 from notifications.models import OutboundMessage
 from procurement.models import InboundDocument, ProcurementException
 
+from .readiness import readiness_checks
+
 
 @login_not_required
 @require_GET
@@ -24,6 +26,22 @@ def health(request: HttpRequest) -> JsonResponse:
         database = f"error: {type(error).__name__}"
     status = 200 if database == "ok" else 503
     return JsonResponse({"status": "ok" if status == 200 else "degraded", "database": database}, status=status)
+
+
+@login_not_required
+@require_GET
+def ready(request: HttpRequest) -> JsonResponse:
+    """Whether this gateway can do its work: database, broker, each queue's workers, the scheduler,
+    and how long the oldest due outbox message has waited. 503 when any is out of its bounds.
+
+    ``/healthz`` stays the cheap liveness check (is this process answering); this one costs a few
+    queries and a broker connection, for a readiness probe or a monitor every few seconds.
+    """
+    checks = readiness_checks()
+    ok = all(check["ok"] for check in checks.values())
+    response = JsonResponse({"status": "ok" if ok else "fail", "checks": checks}, status=200 if ok else 503)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_not_required

@@ -62,8 +62,6 @@ def outbox_write(rows: list[OutboundMessage], *, deliver_here: bool = False) -> 
             return rows
 
         def enqueue() -> None:
-            from .tasks import outbox_deliver
-
             for pk in ids:
                 if deliver_here:
                     try:
@@ -73,10 +71,29 @@ def outbox_write(rows: list[OutboundMessage], *, deliver_here: bool = False) -> 
                         log.exception("outbox message %s: delivery right after commit failed", pk)
                 # The queue takes over: a failed attempt is retried on its backoff, and a claim an
                 # error left behind once its lease runs out.
-                outbox_deliver.delay(pk)
+                if not outbox_delivery_enqueue(message_id=pk):
+                    return  # the broker is down: the sweep delivers the rest too
 
         transaction.on_commit(enqueue)
     return rows
+
+
+def outbox_delivery_enqueue(*, message_id: int) -> bool:
+    """Hand a committed message to the queue; False when the broker cannot take it.
+
+    The message is already stored as pending, so a broker that is down loses nothing: the
+    scheduler's sweep (``outbox_dispatch_due``) delivers every due message it finds once the
+    broker is back. The request or task that wrote it carries on instead of failing after its
+    commit.
+    """
+    from .tasks import outbox_deliver
+
+    try:
+        outbox_deliver.delay(message_id)
+    except Exception as error:  # kombu's OperationalError, or a socket error under it
+        log.warning("outbox message %s: not queued (%s); the sweep will deliver it", message_id, error)
+        return False
+    return True
 
 
 def outbox_message_deliver(*, message_id: int) -> str:
@@ -256,7 +273,5 @@ def outbox_message_requeue(*, message_id: int, redeliver: bool = False) -> Outbo
     message.next_attempt_at = timezone.now()
     message.save(update_fields=["state", "max_attempts", "next_attempt_at"])
     if settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT:
-        from .tasks import outbox_deliver
-
-        transaction.on_commit(lambda: outbox_deliver.delay(message.pk))
+        transaction.on_commit(lambda: outbox_delivery_enqueue(message_id=message.pk))
     return message

@@ -44,8 +44,8 @@ CHECKS = [
 ]
 # Not run, and why:
 # - negative_data_rejection: DRF is lenient where the schema is strict, on purpose: a number is accepted for a
-#   string (document_id: 11), an invalid page_size falls back to the default, updated_since takes ISO 8601
-#   forms that are not RFC 3339 date-times. None of it stores anything wrong.
+#   string (document_id: 11), updated_since takes ISO 8601 forms that are not RFC 3339 date-times. None of it
+#   stores anything wrong.
 # - positive_data_acceptance: a body that is valid by the schema is still refused when it names a PO, company
 #   or supplier that does not exist (404/409/422) — the API is right to refuse it.
 # - use_after_free, ensure_resource_availability: about resources created and deleted in stateful sequences;

@@ -233,9 +233,10 @@ def test_cursor_pages_walk_every_po_once_in_change_order(orders, owner):
     assert len(expected) == 6
 
 
-def test_page_size_defaults_to_50_and_is_capped_at_200(orders, owner):
+def test_page_size_defaults_to_50_and_may_be_at_most_200(orders, owner):
     assert len(results(owner.get(POS))) == 6
-    assert owner.get(POS, {"page_size": 500}).status_code == 200
+    assert owner.get(POS, {"page_size": 200}).status_code == 200
+    assert owner.get(POS, {"page_size": 500}).status_code == 400
 
 
 def test_an_invalid_cursor_is_a_404_problem(orders, owner):

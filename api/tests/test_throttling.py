@@ -1,6 +1,7 @@
 """Rate limits count every request of a key exactly once, even when its requests arrive together."""
 
 import os
+import socket
 import threading
 import uuid
 from types import SimpleNamespace
@@ -114,3 +115,38 @@ def test_every_answer_tells_the_client_where_it_stands(owner, clock, rate):
         (429, "3", "0", "40"),
     ]
     assert answers[-1]["Retry-After"] == "40"
+
+
+def test_without_the_shared_cache_each_process_counts_and_says_so_once(settings, clock, rate, caplog, monkeypatch):
+    """Redis down must not take the API down: the limit holds per process, and the log says why."""
+    from api import throttling
+
+    monkeypatch.setattr(throttling, "local_counter", throttling.LocalCounter())
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+    }
+    rate("2/min")
+    request = key_request()
+    tried = 0
+    add = ApiKeyRateThrottle._count
+
+    def counted(self, key):
+        nonlocal tried
+        tried += 1
+        return add(self, key)
+
+    monkeypatch.setattr(ApiKeyRateThrottle, "_count", counted)
+
+    allowed = [ApiKeyRateThrottle().allow_request(request, None) for _ in range(3)]
+    clock.value = START + 60
+    next_window = ApiKeyRateThrottle().allow_request(request, None)
+
+    assert allowed == [True, True, False]
+    assert next_window is True
+    assert tried == 1  # the requests after the first failure did not wait for the cache to fail again
+    warnings = [r for r in caplog.records if r.name == "api.throttling"]
+    assert [r.levelname for r in warnings] == ["WARNING"]
+    assert "counting per process" in warnings[0].getMessage()

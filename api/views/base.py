@@ -6,7 +6,6 @@ import hashlib
 from typing import Any, Protocol, TypeVar
 
 from django.utils.http import parse_etags
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
@@ -15,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication import ApiClient, key_label, request_key
+from api.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
 from gateway.actors import Actor
 from procurement import selectors
 from procurement.services import NotFound, WriteSource
@@ -37,11 +37,12 @@ PROBLEM = OpenApiResponse(
 ERRORS = {(code, "application/problem+json"): PROBLEM for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH, "pattern": KEY_PATTERN.pattern},
     OpenApiParameter.HEADER,
     required=True,
-    description="Any unique string per logical request (a UUID). Retrying with the same key and body replays "
-    "the first response; another body under the same key is refused.",
+    description="Any unique string per logical request (a UUID): printable ASCII, at most "
+    f"{KEY_MAX_LENGTH} characters. Retrying with the same key and body replays the first response; another "
+    "body under the same key is refused.",
 )
 
 
@@ -50,6 +51,25 @@ class Cursor(CursorPagination):
     max_page_size = 200
     page_size_query_param = "page_size"
     ordering: str | tuple[str, ...] = "-id"
+
+    def get_page_size(self, request: Request) -> int:
+        """``page_size`` when given must be a whole number from 1 to ``max_page_size``: a client that asked
+        for another size is told so, rather than quietly getting the default or the cap."""
+        given = request.query_params.get(self.page_size_query_param)
+        if given is None:
+            return self.page_size
+        if not given.isdigit() or not 1 <= int(given) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"Must be a whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(given)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return parameters
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         paginated = super().get_paginated_response_schema(schema)
