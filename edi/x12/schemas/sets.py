@@ -296,7 +296,7 @@ T810 = """
   PAM O >1
   N9 loop 1
     N9 O 1
-    MSG O 10
+    MSG M 10
   IT1 loop 200000
     IT1 O 1
     QTY O 5
