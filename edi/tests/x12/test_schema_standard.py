@@ -198,3 +198,31 @@ def test_heading_carrier_and_note_elements(segment: str, expected: list) -> None
     else:
         found = issues("850", lines)
     assert [(k, c, e) for k, c, _, _, e in found if k == "AK4"] == expected
+
+
+@pytest.mark.parametrize(
+    ("segment", "expected"),
+    [
+        ("TD4*FRZ", []),
+        ("TD4**D*3*FLAMMABLE LIQUID", []),
+        (seg("TD4", e05="Y"), [("AK4", "2", 1)]),  # R010204: a handling code, a hazard or a description
+        ("TD4**D", [("AK4", "2", 3)]),  # C0203: a hazard qualifier needs its class
+        ("TD4**D*3.1.2", [("AK4", "5", 3)]),  # a hazard class is at most four characters
+    ],
+)
+def test_ship_notice_special_handling_syntax_notes(segment: str, expected: list) -> None:
+    lines = ["BSN*00*ASN-77*20260110*1200", "HL*1**S", segment, "CTT*1"]
+    found = issues("856", lines)
+    assert [(k, c, e) for k, c, _, _, e in found if k == "AK4"] == expected
+
+
+def test_line_lead_times_between_loop_header_and_trailer() -> None:
+    lines = [*PO_HEAD, PO_LINES[0], "LS*LDT", "LDT*AE*6*WK", "LE*LDT", PO_LINES[1]]
+    assert issues("850", lines) == []
+    lines = [*PO_HEAD, PO_LINES[0], "LS*LDT", "LDT*AE**WK", "LE", PO_LINES[1]]
+    assert issues("850", lines) == [
+        ("AK3", "8", "LDT", 6, None),
+        ("AK4", "1", "LDT", 6, 2),
+        ("AK3", "8", "LE", 7, None),
+        ("AK4", "1", "LE", 7, 1),
+    ]

@@ -61,7 +61,7 @@ _ELEMENTS = """
 206  AN 1 4   Equipment Initial
 207  AN 1 10  Equipment Number
 208  ID 1 1   Hazardous Material Code Qualifier
-209  AN 2 10  Hazardous Material Class Code
+209  AN 1 4   Hazardous Material Class Code
 212  R  1 17  Unit Price
 225  AN 2 15  Seal Number
 234  AN 1 48  Product/Service ID
@@ -127,7 +127,7 @@ _ELEMENTS = """
 499  AN 1 10  Condition Value
 443  AN 1 20  Contact Inquiry Reference
 446  DT 8 8   Terms Net Due Date
-447  AN 1 4   Loop Identifier Code
+447  AN 1 6   Loop Identifier Code
 478  ID 1 1   Credit/Debit Flag Code
 479  ID 2 2   Functional Identifier Code
 480  AN 1 12  Version / Release / Industry Identifier Code
@@ -224,6 +224,8 @@ _ELEMENTS = """
 956  AN 1 10  Tax Jurisdiction Code
 963  ID 2 2   Tax Type Code
 1715 ID 1 3   Country Subdivision Code
+344  ID 2 2   Unit of Time Period or Interval
+345  ID 2 2   Lead Time Code
 """
 
 # Differences in 005010 (type, min, max).
@@ -234,6 +236,7 @@ _ELEMENTS_5010 = {
     "352": ("AN", 1, 80),
     "207": ("AN", 1, 15),
     "358": ("R", 1, 15),
+    "447": ("AN", 1, 4),
 }
 
 _SEPARATE = str.split

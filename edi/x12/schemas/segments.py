@@ -89,7 +89,11 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
         "R0204050612 C0203 C0708",
     ),
     "TD3": ("Carrier Details (Equipment)", "40X 206O 207X 187O 81X 355X 102O 407O 225O 24O", "C0203"),
-    "TD4": ("Carrier Details (Special Handling, or Hazardous Materials, or Both)", None, ""),
+    "TD4": (
+        "Carrier Details (Special Handling, or Hazardous Materials, or Both)",
+        "152X 208X 209X 352X 1073O",
+        "R010204 C0203",
+    ),
     "MAN": ("Marks and Numbers", "88M 87M 87O 88X 87X 87O", "P0405 C0604"),
     "N9": ("Reference Identification", "128M 127X 369X 373O 337X 623O C040O", "R0203 C0605"),
     "MSG": ("Message Text", "933M 934X 1470O", "C0302"),
@@ -153,7 +157,7 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
     "PCT": ("Percent Amounts", None, ""),
     "DIS": ("Discount Detail", None, ""),
     "PAM": ("Period Amount", None, ""),
-    "LDT": ("Lead Time", None, ""),
+    "LDT": ("Lead Time", "345M 380M 344M 373O", ""),
     "ADV": ("Advertising Demographic Information", None, ""),
     "PO3": ("Additional Item Detail", None, ""),
     "CN1": ("Contract Information", None, ""),
@@ -168,8 +172,8 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
     "GF": ("Furnished Goods and Services", None, ""),
     "CTB": ("Restrictions/Conditions", None, ""),
     "SPI": ("Specification Identifier", None, ""),
-    "LS": ("Loop Header", None, ""),
-    "LE": ("Loop Trailer", None, ""),
+    "LS": ("Loop Header", "447M", ""),
+    "LE": ("Loop Trailer", "447M", ""),
     # Acknowledgment line
     "ACK": (
         "Line Item Acknowledgment",
