@@ -226,3 +226,16 @@ def test_line_lead_times_between_loop_header_and_trailer() -> None:
         ("AK3", "8", "LE", 7, None),
         ("AK4", "1", "LE", 7, 1),
     ]
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("005010", []),
+        ("004010", [("AK3", "8", "MEA", 5, None), ("AK4", "3", "MEA", 5, 11)]),
+    ],
+)
+def test_measurement_industry_codes_exist_from_005010(version: str, expected: list) -> None:
+    mea = seg("MEA", e01="PD", e02="WT", e03="12.5", e04="LB", e11="UN", e12="1203")
+    lines = [*PO_HEAD, PO_LINES[0], mea, PO_LINES[1]]
+    assert issues("850", lines, version) == expected

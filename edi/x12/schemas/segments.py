@@ -128,8 +128,8 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
     ),
     "MEA": (
         "Measurements",
-        "737O 738X 739X C001X 740X 741X 935O 936X 752O 1373O 1270X 1271X",
-        "R03050608 C0504 C0604 L07030506 E0803 P1112",
+        "737O 738X 739X C001X 740X 741X 935O 936X 752O 1373O",
+        "R03050608 C0504 C0604 L07030506 E0803",
     ),
     "SCH": (
         "Line Item Schedule",
@@ -226,6 +226,12 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
 
 SEGMENTS_5010: dict[str, tuple[str, str | None, str]] = {
     "N4": ("Geographic Location", "19O 156X 116O 26X 309X 310O 1715X", "E0207 C0605 C0704"),
+    # MEA11/MEA12 (an industry code and its list) came after 004010.
+    "MEA": (
+        "Measurements",
+        "737O 738X 739X C001X 740X 741X 935O 936X 752O 1373O 1270X 1271X",
+        "R03050608 C0504 C0604 L07030506 E0803 P1112",
+    ),
     "CAD": ("Carrier Detail", "91M 206O 207O 140X 387X 368O 128X 127X 284O", "P0203 R0405 C0708"),
     "ST": ("Transaction Set Header", "143M 329M 1705O", ""),
     "AK1": ("Functional Group Response Header", "479M 28M 480O", ""),
