@@ -239,3 +239,38 @@ def test_measurement_industry_codes_exist_from_005010(version: str, expected: li
     mea = seg("MEA", e01="PD", e02="WT", e03="12.5", e04="LB", e11="UN", e12="1203")
     lines = [*PO_HEAD, PO_LINES[0], mea, PO_LINES[1]]
     assert issues("850", lines, version) == expected
+
+
+def test_change_sets_allow_more_restrictions_and_summary_amounts_than_an_850() -> None:
+    """CTB is >1 in the 855/860/865 heading (5 in an 850), AMT 5 in their CTT loop (1 in an 850)."""
+    ctbs = [f"CTB*OR*NO BACKORDERS {n}" for n in range(6)]
+    change = ["BCH*04*SA*PO-5000**1*20260105", *ctbs, "POC**DI*0**EA*10**BP*P-200", "CTT*1", "AMT*TT*0", "AMT*1*10"]
+    assert issues("860", change) == []
+    order = [PO_HEAD[0], *ctbs, *PO_HEAD[1:], *PO_LINES, "AMT*TT*1500", "AMT*1*10"]
+    assert issues("850", order) == [("AK3", "5", "CTB", 8, None), ("AK3", "5", "AMT", 13, None)]
+
+
+def test_lead_time_quantities_are_not_limited_to_five() -> None:
+    qtys = [f"QTY*38*{n}" for n in range(1, 7)]
+    lines = [*ACK_865[:2], "POC**QI*120**EA*12.5**BP*P-100", "LDT*AE*6*WK", *qtys, "CTT*1"]
+    assert issues("865", lines) == []
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [("005010", []), ("004010", [("AK3", "5", "TD5", 15, None)])],
+)
+def test_an_850_heading_carries_more_than_twelve_routings_from_005010(version: str, expected: list) -> None:
+    routings = [f"TD5*{n % 9 + 1}*2*CARRIER{n}" for n in range(13)]
+    assert issues("850", [PO_HEAD[0], *routings, *PO_HEAD[1:], *PO_LINES], version) == expected
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [("005010", []), ("004010", [("AK3", "5", "TXI", 17, None)])],
+)
+def test_invoice_line_taxes_are_unbounded_from_005010(version: str, expected: list) -> None:
+    taxes = [f"TXI*{code}*1.00" for code in ("ST", "CT", "CA", "LS", "FT", "GS", "VA", "SP", "SU", "EV", "TX")]
+    lines = [line.format(msg="MSG*PAYMENT BY WIRE ONLY") for line in INVOICE]
+    lines[5:5] = taxes
+    assert issues("810", lines, version) == expected
