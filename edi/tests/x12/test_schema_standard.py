@@ -274,3 +274,11 @@ def test_invoice_line_taxes_are_unbounded_from_005010(version: str, expected: li
     lines = [line.format(msg="MSG*PAYMENT BY WIRE ONLY") for line in INVOICE]
     lines[5:5] = taxes
     assert issues("810", lines, version) == expected
+
+
+def test_a_change_line_basis_of_price_needs_the_price() -> None:
+    """POC C0706: a basis of unit price (POC07) without the unit price (POC06)."""
+    lines = [line.format(poc="POC*1*PC*120**EA**PE*BP*P-100") for line in ACK_865]
+    assert issues("865", lines) == [("AK3", "8", "POC", 4, None), ("AK4", "2", "POC", 4, 6)]
+    lines = [line.format(poc="POC*1*PC*120**EA*12.5*PE*BP*P-100") for line in ACK_865]
+    assert issues("865", lines) == []
