@@ -23,9 +23,18 @@ from django.utils import timezone
 from edi import x12
 from edi.models import FunctionalGroup, Interchange, TradingPartner
 from edi.outbound import ContentFor, reply_write
-from edi.x12.errors import AK304_CODES, AK403_CODES, AK502_CODES, AK905_CODES, TA1_CODES
+from edi.x12.errors import (
+    AK304_CODES,
+    AK403_CODES,
+    AK502_CODES,
+    AK905_CODES,
+    IK304_CODES,
+    IK403_CODES,
+    IK502_CODES,
+    TA1_CODES,
+)
 from edi.x12.mappers import CodeMaps
-from edi.x12.mappers.functional import FunctionalAck, map_functional_ack
+from edi.x12.mappers.functional import Context, ElementNote, FunctionalAck, map_functional_ack
 from procurement.models import InboundDocument, ProcurementException, PurchaseOrder
 from procurement.services import (
     DocumentRefused,
@@ -182,8 +191,32 @@ def _coded(code: str, table: dict[str, str]) -> str:
     return f"{code} {table[code]}" if code in table else f"{code or '(none)'} (not a known code)"
 
 
+def _ack_tables(ack: FunctionalAck) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The set, segment and element error code meanings for a 997 or a 999."""
+    if ack.kind == "999":
+        return IK502_CODES, IK304_CODES, IK403_CODES
+    return AK502_CODES, AK304_CODES, AK403_CODES
+
+
+def _context_reading(context: Context) -> str:
+    names = ", ".join(f"{name} {reference}".strip() for name, reference in context.names if name or reference)
+    where = []
+    if context.segment_id:
+        where.append(f"segment {context.segment_id}")
+    if context.position is not None:
+        where.append(f"at position {context.position}")
+    if context.loop_id:
+        where.append(f"in loop {context.loop_id}")
+    if context.element:
+        where.append(f"element {context.element.replace(':', '-')}")
+    if context.element_ref:
+        where.append(f"(data element {context.element_ref})")
+    return f"context {names or '(unnamed)'}" + (": " + " ".join(where) if where else "")
+
+
 def functional_ack_reading(ack: FunctionalAck) -> list[str]:
     """A partner's 997/999 in words: which of our groups (AK1) and sets (AK2) it answers, and how."""
+    set_codes, segment_codes, element_codes = _ack_tables(ack)
     counts = ", ".join(
         f"{n} {label}"
         for n, label in ((ack.included, "included"), (ack.received, "received"), (ack.accepted, "accepted"))
@@ -197,17 +230,71 @@ def functional_ack_reading(ack: FunctionalAck) -> list[str]:
     lines += [f"  group error {_coded(code, AK905_CODES)}" for code in ack.group_errors]
     for s in ack.sets:
         lines.append(f"  our {s.st01} {s.st02}: {_ACK_WORDS.get(s.code) or _coded(s.code, {})}")
-        lines += [f"    set error {_coded(code, AK502_CODES)}" for code in s.errors]
+        lines += [f"    set error {_coded(code, set_codes)}" for code in s.errors]
         for seg in s.segments:
             loop = f" in loop {seg.loop_id}" if seg.loop_id else ""
             lines.append(
-                f"    segment {seg.segment_id} at position {seg.position}{loop}: {_coded(seg.code, AK304_CODES)}"
+                f"    segment {seg.segment_id} at position {seg.position}{loop}: {_coded(seg.code, segment_codes)}"
             )
+            lines += [f"      {_context_reading(c)}" for c in seg.context]
             for el in seg.elements:
                 ref = f" (data element {el.element_ref})" if el.element_ref else ""
                 value = f", value {el.value!r}" if el.value else ""
-                lines.append(f"      element {el.position}{ref}: {_coded(el.code, AK403_CODES)}{value}")
+                lines.append(f"      element {_element_place(el)}{ref}: {_coded(el.code, element_codes)}{value}")
+                lines += [f"        {_context_reading(c)}" for c in el.context]
     return lines
+
+
+def _element_place(el: ElementNote) -> str:
+    place = str(el.position)
+    if el.component is not None:
+        place += f"-{el.component}"
+    if el.repetition is not None:
+        place += f" (repetition {el.repetition})"
+    return place
+
+
+def functional_ack_detail(ack: FunctionalAck) -> list[dict[str, Any]]:
+    """Each set a partner's 997/999 answers, with its segment and element notes and their meanings."""
+    set_codes, segment_codes, element_codes = _ack_tables(ack)
+
+    def meaning(code: str, table: dict[str, str]) -> str:
+        return table.get(code, "not a known code")
+
+    return [
+        {
+            "st01": s.st01,
+            "st02": s.st02,
+            "code": s.code,
+            "errors": list(s.errors),
+            "error_meanings": [meaning(code, set_codes) for code in s.errors],
+            "segments": [
+                {
+                    "segment_id": seg.segment_id,
+                    "position": seg.position,
+                    "loop_id": seg.loop_id,
+                    "code": seg.code,
+                    "meaning": meaning(seg.code, segment_codes),
+                    "context": [_context_reading(c) for c in seg.context],
+                    "elements": [
+                        {
+                            "position": el.position,
+                            "component": el.component,
+                            "repetition": el.repetition,
+                            "element_ref": el.element_ref,
+                            "code": el.code,
+                            "meaning": meaning(el.code, element_codes),
+                            "value": el.value,
+                            "context": [_context_reading(c) for c in el.context],
+                        }
+                        for el in seg.elements
+                    ],
+                }
+                for seg in s.segments
+            ],
+        }
+        for s in ack.sets
+    ]
 
 
 def ta1_reading(els: list[str]) -> str:
@@ -595,7 +682,7 @@ def _functional_ack(
             continue
         answered_gs06 = answer.group_control.lstrip("0") or "0"
         verdict = answer.code
-        detail = [{"st01": a.st01, "st02": a.st02, "code": a.code, "errors": list(a.errors)} for a in answer.sets]
+        detail = functional_ack_detail(answer)
         sent = (
             FunctionalGroup.objects.select_related("interchange")
             .filter(interchange__direction="out", interchange__partner=partner, gs06=answered_gs06)
@@ -636,7 +723,7 @@ def _functional_ack(
                 f"partner {'rejected' if state == 'rejected' else 'partly rejected'} interchange "
                 f"{sent.interchange.isa13} (group {answered_gs06})",
                 f"edi_fa_rejected:{sent.pk}",
-                {"gs06": answered_gs06, "ak9": verdict, "sets": detail},
+                {"gs06": answered_gs06, "ak9": verdict, "sets": detail, "reading": functional_ack_reading(answer)},
                 po=sent.interchange.po,
             )
 

@@ -174,3 +174,153 @@ def test_control_numbers_are_taken_per_level_and_start_again_at_1_after_nine_dig
         "gs": 5,
         "st": 4,
     }
+
+
+def partner_ack(kind: str, body: list[str], isa13: int) -> bytes:
+    """The partner's 997 or 999 with ``body`` between ST and SE, answering our group 1."""
+    isa = "*".join(
+        [
+            "ISA", "00", " " * 10, "00", " " * 10, "ZZ", "CASTINGS".ljust(15), "ZZ", "GATEWAY".ljust(15),
+            "270120", "1200", "^" if kind == "999" else "U", "00501" if kind == "999" else "00401",
+            f"{isa13:09d}", "0", "P", ":",
+        ]
+    )  # fmt: skip
+    version = "005010X231A1" if kind == "999" else "004010"
+    st = f"ST*{kind}*0001" + ("*005010X231A1" if kind == "999" else "")
+    segments = [
+        isa,
+        f"GS*FA*CASTINGS*GATEWAY*20270120*1200*{isa13}*X*{version}",
+        st,
+        *body,
+        f"SE*{len(body) + 2}*0001",
+        f"GE*1*{isa13}",
+        f"IEA*1*{isa13:09d}",
+    ]
+    return ("~\n".join(segments) + "~\n").encode()
+
+
+def test_a_rejecting_997_keeps_its_segment_and_element_notes_in_words(sent_850):
+    partner, _ = sent_850
+    sent = FunctionalGroup.objects.get(interchange__direction="out")
+    (st01, st02) = sent.set_ids[0]
+    body = [
+        "AK1*PO*1",
+        f"AK2*{st01}*{st02}",
+        "AK3*PO1*6*PO1*8",
+        "AK4*4*212*6*12,50",
+        "AK3*ZZZ*9**1",
+        "AK5*R*5",
+        "AK9*R*1*1*0",
+    ]
+
+    drop(partner, "997-780.edi", partner_ack("997", body, 780))
+    filedrop_scan()
+
+    sent.refresh_from_db()
+    assert (sent.ack_state, sent.ack_code) == ("rejected", "R")
+    (answered,) = sent.ack_detail
+    assert answered["segments"] == [
+        {
+            "segment_id": "PO1",
+            "position": 6,
+            "loop_id": "PO1",
+            "code": "8",
+            "meaning": "Segment has data element errors",
+            "context": [],
+            "elements": [
+                {
+                    "position": 4,
+                    "component": None,
+                    "repetition": None,
+                    "element_ref": "212",
+                    "code": "6",
+                    "meaning": "Invalid character in data element",
+                    "value": "12,50",
+                    "context": [],
+                }
+            ],
+        },
+        {
+            "segment_id": "ZZZ",
+            "position": 9,
+            "loop_id": "",
+            "code": "1",
+            "meaning": "Unrecognized segment ID",
+            "context": [],
+            "elements": [],
+        },
+    ]
+    exception = ProcurementException.objects.get()
+    assert exception.kind == "fa_rejected"
+    reading = [
+        "997 answers our group PO 1: rejected (1 included, 1 received, 0 accepted sets)",
+        f"  our 850 {st02}: rejected",
+        "    set error 5 One or more segments in error",
+        "    segment PO1 at position 6 in loop PO1: 8 Segment has data element errors",
+        "      element 4 (data element 212): 6 Invalid character in data element, value '12,50'",
+        "    segment ZZZ at position 9: 1 Unrecognized segment ID",
+    ]
+    assert exception.evidence["reading"] == reading
+    assert exception.evidence["sets"] == sent.ack_detail
+    # The PO's timeline (its audit trail) shows the same words.
+    (audit,) = AuditEvent.objects.filter(action="exception.raised", po__number="PO-5000")
+    assert audit.after["evidence"]["reading"] == reading
+
+
+def test_a_rejecting_999_keeps_its_ik3_ik4_and_ctx_notes_in_words(sent_850):
+    partner, _ = sent_850
+    sent = FunctionalGroup.objects.get(interchange__direction="out")
+    (st01, st02) = sent.set_ids[0]
+    body = [
+        "AK1*PO*1*004010",
+        f"AK2*{st01}*{st02}",
+        "IK3*N1*5*N1*I6",
+        "CTX*SITUATIONAL TRIGGER*N1*4*N1*1",
+        "IK3*PO1*7*PO1*8",
+        "CTX*PO101:2",
+        "IK4*7*234*I12*PART 2",
+        "CTX*SITUATIONAL TRIGGER^LINE:2*PO1*7**6*235",
+        "IK5*R*I5",
+        "AK9*R*1*1*0",
+    ]
+
+    drop(partner, "999-781.edi", partner_ack("999", body, 781))
+    filedrop_scan()
+
+    sent.refresh_from_db()
+    assert (sent.ack_state, sent.ack_code) == ("rejected", "R")
+    (answered,) = sent.ack_detail
+    assert (answered["errors"], answered["error_meanings"]) == (
+        ["I5"],
+        ["Implementation one or more segments in error"],
+    )
+    first, second = answered["segments"]
+    assert (first["code"], first["meaning"], first["context"]) == (
+        "I6",
+        "Implementation dependent segment missing",
+        ["context SITUATIONAL TRIGGER: segment N1 at position 4 in loop N1 element 1"],
+    )
+    assert second["context"] == ["context PO101 2"]
+    (element,) = second["elements"]
+    assert element == {
+        "position": 7,
+        "component": None,
+        "repetition": None,
+        "element_ref": "234",
+        "code": "I12",
+        "meaning": "Implementation pattern match failure",
+        "value": "PART 2",
+        "context": ["context SITUATIONAL TRIGGER, LINE 2: segment PO1 at position 7 element 6 (data element 235)"],
+    }
+    exception = ProcurementException.objects.get()
+    assert exception.evidence["reading"] == [
+        "999 answers our group PO 1 version 004010: rejected (1 included, 1 received, 0 accepted sets)",
+        f"  our 850 {st02}: rejected",
+        "    set error I5 Implementation one or more segments in error",
+        "    segment N1 at position 5 in loop N1: I6 Implementation dependent segment missing",
+        "      context SITUATIONAL TRIGGER: segment N1 at position 4 in loop N1 element 1",
+        "    segment PO1 at position 7 in loop PO1: 8 Segment has data element errors",
+        "      context PO101 2",
+        "      element 7 (data element 234): I12 Implementation pattern match failure, value 'PART 2'",
+        "        context SITUATIONAL TRIGGER, LINE 2: segment PO1 at position 7 element 6 (data element 235)",
+    ]

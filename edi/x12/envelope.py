@@ -5,7 +5,9 @@
 an acknowledgement would carry:
 
 * interchange (TA1 TA105): ISA field values, IEA01 group count (021), IEA02 = ISA13
-  (001), missing IEA (023), content outside groups or sets (024), duplicate ISA13 (025);
+  (001), missing IEA (023), content outside groups or sets (024), duplicate ISA13 (025),
+  a GS04 date or GS05 time that is not one (024, "invalid GS segment": the AK905 code
+  list has no code for a group's date or time);
 * group (AK905): missing GE (3), GE02 = GS06 (4), GE01 set count (5), GS06 syntax (6),
   duplicate GS06 (19);
 * set (AK502/IK502): missing SE (2), SE02 = ST02 (3), SE01 segment count (4), ST01 (6)
@@ -303,6 +305,30 @@ def _valid_date(value: str, fmt: str) -> bool:
     return True
 
 
+def _gs_date_time(g: Group) -> list[str]:
+    """What is wrong with GS04 and GS05: CCYYMMDD (YYMMDD before 004010), HHMM[SS[D[D]]]."""
+    out = []
+    version = g.gs08[:6]
+    if len(version) == 6 and is_digits(version):
+        formats = ["%y%m%d"] if version < "004010" else ["%Y%m%d"]
+    else:
+        formats = ["%Y%m%d", "%y%m%d"]
+    if not any(_valid_date(g.gs04, fmt) for fmt in formats):
+        shape = "YYMMDD" if formats == ["%y%m%d"] else "CCYYMMDD"
+        out.append(f"GS04 {g.gs04!r} is not a {shape} date")
+    if not _valid_time(g.gs05):
+        out.append(f"GS05 {g.gs05!r} is not an HHMM, HHMMSS, HHMMSSD or HHMMSSDD time")
+    return out
+
+
+def _valid_time(value: str) -> bool:
+    """HHMM, HHMMSS, HHMMSSD or HHMMSSDD with hours 00-23, minutes and seconds 00-59."""
+    if len(value) not in (4, 6, 7, 8) or not is_digits(value):
+        return False
+    seconds = value[4:6] or "00"
+    return value[:2] < "24" and value[2:4] < "60" and seconds < "60"
+
+
 class _SetPlace(TypedDict):
     """Where an issue with a set's ST or SE segment sits (``Issue`` fields)."""
 
@@ -401,6 +427,10 @@ class _Walker:
                 g.errors.append(self.issue(index, KIND_GROUP, "19", f"GS06 {g.gs06} repeated in interchange"))
             if not g.gs08:
                 g.errors.append(self.issue(index, KIND_GROUP, "2", "GS08 version is missing"))
+            for message in _gs_date_time(g):
+                self.ic.errors.append(
+                    self.issue(index, KIND_TA1, "024", message, segment_id="GS", group_control=g.gs06)
+                )
         self.ic.groups.append(g)
         self.group = g
         self.st02s = set()

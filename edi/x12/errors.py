@@ -105,6 +105,33 @@ AK403_CODES = {
 }
 
 
+# A 999's codes: the 997's, plus those for an implementation guide's own rules (I…).
+IK502_CODES = {
+    **AK502_CODES,
+    "I5": "Implementation one or more segments in error",
+    "I6": "Implementation convention not supported",
+}
+
+IK304_CODES = {
+    **AK304_CODES,
+    "I4": "Implementation 'not used' segment present",
+    "I6": "Implementation dependent segment missing",
+    "I7": "Implementation loop occurs under minimum times",
+    "I8": "Implementation segment below minimum use",
+    "I9": "Implementation dependent 'not used' segment present",
+}
+
+IK403_CODES = {
+    **AK403_CODES,
+    "I6": "Code value not used in implementation",
+    "I9": "Implementation dependent data element missing",
+    "I10": "Implementation 'not used' data element present",
+    "I11": "Implementation too few repetitions",
+    "I12": "Implementation pattern match failure",
+    "I13": "Implementation dependent 'not used' data element present",
+}
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem found in X12 data, with its acknowledgement code and position.

@@ -155,3 +155,54 @@ def test_duplicate_isa13_in_one_file_and_ta1_segments() -> None:
     assert codes(first.errors) == []
     assert codes(second.errors) == [("TA1", "025", "warning")]
     assert second.ta1 == [["TA1", "000000005", "260101", "1200", "A", "000"]]
+
+
+@pytest.mark.parametrize(
+    ("gs", "expected"),
+    [
+        ("GS*PO*SENDER*RECEIVER*BAD_DATE*1200*7*X*004010", ["GS04 'BAD_DATE' is not a CCYYMMDD date"]),
+        ("GS*PO*SENDER*RECEIVER*20260230*1200*7*X*004010", ["GS04 '20260230' is not a CCYYMMDD date"]),
+        ("GS*PO*SENDER*RECEIVER*260102*1200*7*X*004010", ["GS04 '260102' is not a CCYYMMDD date"]),
+        ("GS*PO*SENDER*RECEIVER*20260102*1200*7*X*003040", ["GS04 '20260102' is not a YYMMDD date"]),
+        (
+            "GS*PO*SENDER*RECEIVER*20260102*295335*7*X*004010",
+            ["GS05 '295335' is not an HHMM, HHMMSS, HHMMSSD or HHMMSSDD time"],
+        ),
+        (
+            "GS*PO*SENDER*RECEIVER*20260102*12345*7*X*005010",
+            ["GS05 '12345' is not an HHMM, HHMMSS, HHMMSSD or HHMMSSDD time"],
+        ),
+        (
+            "GS*PO*SENDER*RECEIVER*20260102*120060*7*X*005010",
+            ["GS05 '120060' is not an HHMM, HHMMSS, HHMMSSD or HHMMSSDD time"],
+        ),
+        (
+            "GS*PO*SENDER*RECEIVER*2026010*1260*7*X*004010",
+            ["GS04 '2026010' is not a CCYYMMDD date", "GS05 '1260' is not an HHMM, HHMMSS, HHMMSSD or HHMMSSDD time"],
+        ),
+    ],
+)
+def test_a_group_date_or_time_that_is_not_one_is_invalid_gs_content(gs: str, expected: list[str]) -> None:
+    """The AK905 code list has no code for a group's date or time: TA105 024 names an invalid GS."""
+    doc = parse(interchange(replaced("GS", gs)))
+    (ic,) = doc.interchanges
+    assert [(i.kind, i.code, i.severity, i.segment_id, i.group_control, i.message) for i in ic.errors] == [
+        ("TA1", "024", "error", "GS", "7", message) for message in expected
+    ]
+    assert ic.groups[0].errors == []
+
+
+@pytest.mark.parametrize(
+    "gs",
+    [
+        "GS*PO*SENDER*RECEIVER*20260102*1200*7*X*004010",
+        "GS*PO*SENDER*RECEIVER*20240229*235959*7*X*004010VICS",
+        "GS*PO*SENDER*RECEIVER*20260102*0000001*7*X*005010",
+        "GS*PO*SENDER*RECEIVER*20260102*23595999*7*X*005010",
+        "GS*PO*SENDER*RECEIVER*260102*1200*7*X*003040",
+        "GS*PO*SENDER*RECEIVER*991231*2359*7*X*003010",
+    ],
+)
+def test_group_dates_and_times_in_each_allowed_shape_pass(gs: str) -> None:
+    doc = parse(interchange(replaced("GS", gs)))
+    assert doc.interchanges[0].errors == []

@@ -30,6 +30,7 @@ from edi.x12 import (
 from edi.x12.generators import GroupBody, changed_lines
 from edi.x12.mappers import (
     MAPPERS,
+    Context,
     ElementNote,
     FunctionalAck,
     SegmentNote,
@@ -446,6 +447,19 @@ def test_corpus_functional_acks_are_read(name: str) -> None:
             ("0003", "R", ("5",), ["REF"]),
         ]
         assert value.sets[1].segments[0].elements == (ElementNote(2, None, None, "782", "1", ""),)
+        # CTX after an IK3 is the segment's context: the claim it belongs to, the trigger that made it needed.
+        assert value.sets[1].segments[0].context == (Context((("CLM01", "123456789"),)),)
+        assert value.sets[2].segments[0].context == (
+            Context(
+                (("SITUATIONAL TRIGGER", ""), ("SITUATIONAL TRIGGER", "2"), ("SITUATIONAL TRIGGER", "3")),
+                "CLM",
+                43,
+                "",
+                "5:3",
+                "1325",
+            ),
+            Context((("CLM01", "987654321"),)),
+        )
 
 
 def test_865_maps_to_an_acknowledgement_with_the_change_sequence() -> None:

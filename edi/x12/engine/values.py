@@ -86,7 +86,8 @@ def _valid_date(value: str, old_dates: bool) -> bool:
 
 
 def _valid_time(value: str) -> bool:
-    if not is_digits(value) or not 4 <= len(value) <= 8:
+    """HHMM, HHMMSS, HHMMSSD or HHMMSSDD (five digits is none of them)."""
+    if not is_digits(value) or len(value) not in (4, 6, 7, 8):
         return False
     hh, mm = int(value[:2]), int(value[2:4])
     ss = int(value[4:6]) if len(value) >= 6 else 0

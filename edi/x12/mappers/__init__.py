@@ -15,7 +15,7 @@ from edi.x12.errors import MappingError
 from edi.x12.mappers.ack import map_855, map_865
 from edi.x12.mappers.asn import map_856
 from edi.x12.mappers.common import DEFAULT_CODE_MAPS, CodeMaps, Mapped, merge_code_maps
-from edi.x12.mappers.functional import ElementNote, FunctionalAck, SegmentNote, SetAck, map_functional_ack
+from edi.x12.mappers.functional import Context, ElementNote, FunctionalAck, SegmentNote, SetAck, map_functional_ack
 from edi.x12.mappers.invoice import map_810
 from edi.x12.mappers.order import map_850
 
@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_CODE_MAPS",
     "MAPPERS",
     "CodeMaps",
+    "Context",
     "ElementNote",
     "FunctionalAck",
     "Mapped",

@@ -3,17 +3,35 @@
 ``procurement.inputs`` has no canonical type for functional acknowledgements (they are
 about envelopes, not business documents), so this library defines its own frozen
 dataclasses: AK1 (functional ID, GS06 answered, version), one ``SetAck`` per AK2 loop
-(AK2, AK3/IK3 + AK4/IK4 notes, AK5/IK5) and the AK9 totals and codes.
+(AK2, AK3/IK3 + AK4/IK4 notes with a 999's CTX context, AK5/IK5) and the AK9 totals and codes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from edi.x12.envelope import TransactionSet
 from edi.x12.errors import MappingError
 from edi.x12.mappers.common import Mapped, Reader
-from edi.x12.tokenizer import is_digits
+from edi.x12.tokenizer import Segment, is_digits
+
+
+@dataclass(frozen=True)
+class Context:
+    """A 999's CTX: what the note is about beyond its own segment.
+
+    ``names`` are the CTX01 repetitions as (context name, reference): a business unit
+    (``("CLM01", "123456789")``, the claim the error belongs to) or a situational trigger;
+    then the segment that triggered it (CTX02 … CTX04), the element position in it as
+    written (CTX05, ``"5:3"``) and its data element reference (CTX06).
+    """
+
+    names: tuple[tuple[str, str], ...]
+    segment_id: str = ""
+    position: int | None = None
+    loop_id: str = ""
+    element: str = ""
+    element_ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -26,6 +44,7 @@ class ElementNote:
     element_ref: str
     code: str
     value: str
+    context: tuple[Context, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +56,7 @@ class SegmentNote:
     loop_id: str
     code: str
     elements: tuple[ElementNote, ...] = ()
+    context: tuple[Context, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +94,15 @@ def _opt_int(value: str) -> int | None:
     return int(value) if is_digits(value) else None
 
 
+def _context(seg: Segment, comp: str, rep: str) -> Context:
+    names = []
+    for item in seg[1].split(rep) if rep else [seg[1]]:
+        name, _, reference = item.partition(comp) if comp else (item, "", "")
+        names.append((name, reference))
+    element_ref = seg[6].split(comp)[0] if comp else seg[6]
+    return Context(tuple(names), seg[2], _int(seg[3]), seg[4], seg[5], element_ref)
+
+
 def map_functional_ack(ts: TransactionSet) -> Mapped[FunctionalAck]:
     """Read a 997 or 999 (``MappingError`` for any other set)."""
     if ts.st01 not in ("997", "999"):
@@ -84,8 +113,11 @@ def map_functional_ack(ts: TransactionSet) -> Mapped[FunctionalAck]:
     ak9: list[str] = []
     sets: list[SetAck] = []
     current: dict | None = None
+    previous = ""
     for seg in ts.segments:
         sid = seg.id
+        if sid != "CTX":
+            previous = sid
         if sid == "AK1":
             ak1 = (seg[1], seg[2], seg[3])
         elif sid == "AK2":
@@ -97,9 +129,17 @@ def map_functional_ack(ts: TransactionSet) -> Mapped[FunctionalAck]:
             parts += ["", "", ""]
             note = ElementNote(_int(parts[0]) or 0, _opt_int(parts[1]), _opt_int(parts[2]), seg[2], seg[3], seg[4])
             last = current["segments"][-1]
-            current["segments"][-1] = SegmentNote(
-                last.segment_id, last.position, last.loop_id, last.code, (*last.elements, note)
-            )
+            current["segments"][-1] = replace(last, elements=(*last.elements, note))
+        elif sid == "CTX" and current is not None and current["segments"]:
+            # A CTX after an IK4 is that element's context; after an IK3, the segment's.
+            last = current["segments"][-1]
+            context = _context(seg, comp, ts.block.ctx.delimiters.repetition)
+            if previous == "IK4" and last.elements:
+                *head, element = last.elements
+                element = replace(element, context=(*element.context, context))
+                current["segments"][-1] = replace(last, elements=(*head, element))
+            else:
+                current["segments"][-1] = replace(last, context=(*last.context, context))
         elif sid in ("AK5", "IK5"):
             if current is None:
                 r.problem(f"{sid} without AK2", seg)

@@ -17,11 +17,12 @@ _ELEMENTS = """
 19   AN 2 30  City Name
 22   AN 1 30  Commodity Code
 23   ID 1 1   Commodity Code Qualifier
-24   AN 2 17  Pool Number
+24   ID 4 4   Equipment Type
 26   ID 2 3   Country Code
 28   N0 1 9   Group Control Number
 40   ID 2 2   Equipment Description Code
 54   ID 2 2   Risk of Loss Code
+61   AN 1 30  Free-form Information
 65   R  1 8   Height
 66   ID 1 2   Identification Code Qualifier
 67   AN 2 80  Identification Code
@@ -60,14 +61,15 @@ _ELEMENTS = """
 206  AN 1 4   Equipment Initial
 207  AN 1 10  Equipment Number
 208  ID 1 1   Hazardous Material Code Qualifier
-209  AN 2 10  Hazardous Material Class Code
+209  AN 1 4   Hazardous Material Class Code
 212  R  1 17  Unit Price
 225  AN 2 15  Seal Number
 234  AN 1 48  Product/Service ID
 235  ID 2 2   Product/Service ID Qualifier
 248  ID 1 1   Allowance or Charge Indicator
 280  R  4 10  Exchange Rate
-284  ID 1 3   Service Level Code
+236  ID 3 3   Price Identifier Code
+284  ID 2 2   Service Level Code
 306  ID 1 2   Action Code
 309  ID 1 2   Location Qualifier
 310  AN 1 30  Location Identifier
@@ -119,12 +121,13 @@ _ELEMENTS = """
 388  DT 8 8   Terms Deferred Due Date
 389  N2 1 10  Deferred Amount Due
 396  AN 2 30  Shipment Identification
-400  ID 1 1   Unit Load Option Code
-407  ID 1 1   Temperature Control
+400  ID 2 2   Unit Load Option Code
+407  ID 2 2   Seal Status Code
 441  ID 1 1   Tax Exempt Code
+499  AN 1 10  Condition Value
 443  AN 1 20  Contact Inquiry Reference
 446  DT 8 8   Terms Net Due Date
-447  AN 1 4   Loop Identifier Code
+447  AN 1 6   Loop Identifier Code
 478  ID 1 1   Credit/Debit Flag Code
 479  ID 2 2   Functional Identifier Code
 480  AN 1 12  Version / Release / Industry Identifier Code
@@ -159,7 +162,7 @@ _ELEMENTS = """
 723  ID 1 3   Data Element Syntax Error Code
 724  AN 1 99  Copy of Bad Data Element
 725  N0 1 4   Data Element Reference Number
-728  ID 2 2   Returnable Container Load Make-Up Code
+728  ID 1 2   Returnable Container Load Make-Up Code
 731  ID 2 2   Transit Direction Code
 732  ID 2 2   Transit Time Direction Qualifier
 733  R  1 4   Transit Time
@@ -174,7 +177,7 @@ _ELEMENTS = """
 750  ID 2 3   Product/Process Characteristic Code
 751  AN 1 12  Product Description Code
 752  ID 2 2   Surface/Layer/Position Code
-753  ID 2 2   Packaging Characteristic Code
+753  ID 1 5   Packaging Characteristic Code
 754  AN 1 7   Packaging Description Code
 765  N0 1 2   Day of Month
 770  AN 1 20  Option Number
@@ -202,7 +205,7 @@ _ELEMENTS = """
 1271 AN 1 30  Industry Code
 1300 ID 4 4   Service, Promotion, Allowance, or Charge Code
 1301 AN 1 10  Agency Service, Promotion, Allowance, or Charge Code
-1373 ID 1 1   Measurement Method or Device
+1373 ID 2 4   Measurement Method or Device
 1470 N0 1 9   Number
 1528 N0 1 2   Component Data Element Position in Composite
 1686 N0 1 4   Repeating Data Element Position
@@ -210,6 +213,19 @@ _ELEMENTS = """
 9998 AN 1 35  Context Reference
 9999 AN 1 35  Context Name
 649  R  1 10  Multiplier
+289  N0 1 2   Multiple Price Quantity
+363  ID 3 3   Note Reference Code
+648  ID 3 3   Price Multiplier Qualifier
+662  ID 1 1   Relationship Code
+673  ID 2 2   Quantity Qualifier
+687  ID 2 2   Class of Trade Code
+828  R  1 9   Dollar Basis For Percent
+955  ID 2 2   Tax Jurisdiction Code Qualifier
+956  AN 1 10  Tax Jurisdiction Code
+963  ID 2 2   Tax Type Code
+1715 ID 1 3   Country Subdivision Code
+344  ID 2 2   Unit of Time Period or Interval
+345  ID 2 2   Lead Time Code
 """
 
 # Differences in 005010 (type, min, max).
@@ -218,6 +234,9 @@ _ELEMENTS_5010 = {
     "364": ("AN", 1, 256),
     "719": ("N0", 1, 10),
     "352": ("AN", 1, 80),
+    "207": ("AN", 1, 15),
+    "358": ("R", 1, 15),
+    "447": ("AN", 1, 4),
 }
 
 _SEPARATE = str.split

@@ -85,15 +85,19 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
     ),
     "TD5": (
         "Carrier Details (Routing Sequence/Transit Time)",
-        "133O 66X 67X 91X 387X 368X 309X 310X 731X 732O 733X 284O 284X 26O 284X",
+        "133O 66X 67X 91X 387X 368X 309O 310X 731O 732O 733X 284X 284X 284X 26O",
         "R0204050612 C0203 C0708",
     ),
     "TD3": ("Carrier Details (Equipment)", "40X 206O 207X 187O 81X 355X 102O 407O 225O 24O", "C0203"),
-    "TD4": ("Carrier Details (Special Handling, or Hazardous Materials, or Both)", None, ""),
+    "TD4": (
+        "Carrier Details (Special Handling, or Hazardous Materials, or Both)",
+        "152X 208X 209X 352X 1073O",
+        "R010204 C0203",
+    ),
     "MAN": ("Marks and Numbers", "88M 87M 87O 88X 87X 87O", "P0405 C0604"),
     "N9": ("Reference Identification", "128M 127X 369X 373O 337X 623O C040O", "R0203 C0605"),
     "MSG": ("Message Text", "933M 934X 1470O", "C0302"),
-    "NTE": ("Note/Special Instruction", None, ""),
+    "NTE": ("Note/Special Instruction", "363O 352M", ""),
     "N1": ("Name", "98M 93X 66X 67X 706O 98O", "R0203 P0304"),
     "N2": ("Additional Name Information", "93M 93O", ""),
     "N3": ("Address Information", "166M 166O", ""),
@@ -124,8 +128,8 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
     ),
     "MEA": (
         "Measurements",
-        "737O 738X 739X C001X 740X 741X 935O 936X 752O 1373O 1270X 1271X",
-        "R03050608 C0504 C0604 L07030506 E0803 P1112",
+        "737O 738X 739X C001X 740X 741X 935O 936X 752O 1373O",
+        "R03050608 C0504 C0604 L07030506 E0803",
     ),
     "SCH": (
         "Line Item Schedule",
@@ -134,18 +138,26 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
     ),
     "TC2": ("Commodity", "1136M 1137M", ""),
     "IT8": ("Conditions of Sale", None, ""),
-    "CTP": ("Pricing Information", None, ""),
+    "CTP": (
+        "Pricing Information",
+        "687O 236X 212X 380X C001X 648O 649X 782O 639O 499O 289O",
+        "P0405 C0607 C0902 C1002 C1103",
+    ),
     "LIN": ("Item Identification", "350O 235M 234M " + "235X 234X " * 14, _LIN_PAIRS),
     "SI": ("Service Characteristic Identification", None, ""),
-    "QTY": ("Quantity", None, ""),
+    "QTY": ("Quantity", "673M 380X C001O 61X", "R0204 E0204"),
     "PWK": ("Paperwork", None, ""),
     "SLN": ("Subline Item Detail", None, ""),
     "SDQ": ("Destination Quantity", None, ""),
-    "TXI": ("Tax Information", None, ""),
+    "TXI": (
+        "Tax Information",
+        "963M 782X 954X 955X 956X 441X 662O 828O 325O 350O",
+        "R020306 P0405 C0803",
+    ),
     "PCT": ("Percent Amounts", None, ""),
     "DIS": ("Discount Detail", None, ""),
     "PAM": ("Period Amount", None, ""),
-    "LDT": ("Lead Time", None, ""),
+    "LDT": ("Lead Time", "345M 380M 344M 373O", ""),
     "ADV": ("Advertising Demographic Information", None, ""),
     "PO3": ("Additional Item Detail", None, ""),
     "CN1": ("Contract Information", None, ""),
@@ -160,8 +172,8 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
     "GF": ("Furnished Goods and Services", None, ""),
     "CTB": ("Restrictions/Conditions", None, ""),
     "SPI": ("Specification Identifier", None, ""),
-    "LS": ("Loop Header", None, ""),
-    "LE": ("Loop Trailer", None, ""),
+    "LS": ("Loop Header", "447M", ""),
+    "LE": ("Loop Trailer", "447M", ""),
     # Acknowledgment line
     "ACK": (
         "Line Item Acknowledgment",
@@ -188,8 +200,8 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
     # Change order line
     "POC": (
         "Line Item Change",
-        "350M 670M 330X 671X C001X 212X 639O " + "235X 234X " * 10,
-        _POC_PAIRS,
+        "350O 670M 330O 671X C001X 212X 639O " + "235X 234X " * 10,
+        "C0706 " + _POC_PAIRS,
     ),
     # Functional acknowledgments
     "AK1": ("Functional Group Response Header", "479M 28M", ""),
@@ -213,6 +225,14 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
 }
 
 SEGMENTS_5010: dict[str, tuple[str, str | None, str]] = {
+    "N4": ("Geographic Location", "19O 156X 116O 26X 309X 310O 1715X", "E0207 C0605 C0704"),
+    # MEA11/MEA12 (an industry code and its list) came after 004010.
+    "MEA": (
+        "Measurements",
+        "737O 738X 739X C001X 740X 741X 935O 936X 752O 1373O 1270X 1271X",
+        "R03050608 C0504 C0604 L07030506 E0803 P1112",
+    ),
+    "CAD": ("Carrier Detail", "91M 206O 207O 140X 387X 368O 128X 127X 284O", "P0203 R0405 C0708"),
     "ST": ("Transaction Set Header", "143M 329M 1705O", ""),
     "AK1": ("Functional Group Response Header", "479M 28M 480O", ""),
     "AK2": ("Transaction Set Response Header", "143M 329M 1705O", ""),

@@ -2,7 +2,8 @@
 
 One line per segment: ``ID REQ MAX``; ``ID loop MAX`` opens a loop whose segments are
 indented below it (the loop's requirement is its first segment's). The 005010 tables of
-the purchasing sets keep the 004010 layout for the segments listed here.
+the purchasing sets keep the 004010 layout for the segments listed here; only some maximum
+uses change (an 850's heading TD5, an invoice's TXI and SAC).
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ _ITEM_BODY = """
     LDT loop >1
       LDT O 1
       MAN O 10
-      QTY O 5
+      QTY O >1
       MSG O 1
       REF O 3
     LE O 1
@@ -191,6 +192,10 @@ _ORDER_SUMMARY = """
   SE M 1
 """
 
+# An 850 allows five CTB and one AMT in its CTT loop; the other purchasing sets allow more.
+_CHANGE_HEADING = _ORDER_HEADING.replace("\n  CTB O 5\n", "\n  CTB O >1\n")
+_CHANGE_SUMMARY = _ORDER_SUMMARY.replace("    AMT O 1\n", "    AMT O 5\n")
+
 T850 = (
     "  ST M 1\n  BEG M 1\n"
     + _ORDER_HEADING
@@ -200,24 +205,24 @@ T850 = (
 )
 T855 = (
     "  ST M 1\n  BAK M 1\n"
-    + _ORDER_HEADING
+    + _CHANGE_HEADING
     + "  PO1 loop 100000\n    PO1 O 1\n"
     + _ITEM_BODY.format(ack=_ACK_LOOP)
     + _ORDER_SUMMARY
 )
 T860 = (
     "  ST M 1\n  BCH M 1\n"
-    + _ORDER_HEADING
+    + _CHANGE_HEADING
     + "  POC loop 100000\n    POC O 1\n"
     + _ITEM_BODY.format(ack="")
-    + _ORDER_SUMMARY
+    + _CHANGE_SUMMARY
 )
 T865 = (
     "  ST M 1\n  BCA M 1\n"
-    + _ORDER_HEADING
+    + _CHANGE_HEADING
     + "  POC loop 100000\n    POC O 1\n"
     + _ITEM_BODY.format(ack=_ACK_LOOP)
-    + _ORDER_SUMMARY
+    + _CHANGE_SUMMARY
 )
 
 T856 = """
@@ -296,13 +301,13 @@ T810 = """
   PAM O >1
   N9 loop 1
     N9 O 1
-    MSG O 10
+    MSG M 10
   IT1 loop 200000
     IT1 O 1
     QTY O 5
     CUR O 1
     IT3 O 5
-    TXI O 10
+    TXI O {many}
     CTP O 25
     PAM O 10
     MEA O 40
@@ -319,7 +324,7 @@ T810 = """
     SDQ O 500
     DTM O 10
     CAD O >1
-    SAC loop 25
+    SAC loop {many_sac}
       SAC O 1
       TXI O 10
     SLN loop 1000
@@ -327,9 +332,9 @@ T810 = """
       DTM O 1
       REF O >1
       PID O 1000
-      SAC O 25
+      SAC O {many_sac}
       TC2 O >1
-      TXI O 10
+      TXI O {many}
     N1 loop 200
       N1 O 1
       N2 O 2
@@ -338,10 +343,10 @@ T810 = """
       REF O 12
       PER O 3
   TDS M 1
-  TXI O 10
+  TXI O {many}
   CAD O 1
   AMT O >1
-  SAC loop 25
+  SAC loop {many_sac}
     SAC O 1
     TXI O 10
   ISS loop >1
@@ -382,11 +387,14 @@ T999 = """
 
 # (ST01, version): (functional ID, name, table, HL hierarchy checked)
 SETS: dict[tuple[str, str], tuple[str, str, str, bool]] = {}
+# 005010 lifts the limits on an 850's heading TD5 and on an invoice's TXI and SAC.
+_T850 = {"004010": T850, "005010": T850.replace("\n  TD5 O 12\n", "\n  TD5 O >1\n")}
+_T810 = {"004010": T810.format(many="10", many_sac="25"), "005010": T810.format(many=">1", many_sac=">1")}
 for _version in ("004010", "005010"):
-    SETS[("850", _version)] = ("PO", "Purchase Order", T850, False)
+    SETS[("850", _version)] = ("PO", "Purchase Order", _T850[_version], False)
     SETS[("855", _version)] = ("PR", "Purchase Order Acknowledgment", T855, False)
     SETS[("856", _version)] = ("SH", "Ship Notice/Manifest", T856, True)
-    SETS[("810", _version)] = ("IN", "Invoice", T810, False)
+    SETS[("810", _version)] = ("IN", "Invoice", _T810[_version], False)
     SETS[("860", _version)] = ("PC", "Purchase Order Change Request - Buyer Initiated", T860, False)
     SETS[("865", _version)] = ("CA", "Purchase Order Change Acknowledgment/Request", T865, False)
     SETS[("997", _version)] = ("FA", "Functional Acknowledgment", T997, False)
