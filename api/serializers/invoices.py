@@ -36,12 +36,30 @@ class InvoiceIn(serializers.Serializer):
         return inputs.InvoiceInput(lines=lines, **data)
 
 
+class InvoiceChargeOut(serializers.Serializer):
+    """An allowance (A), charge (C) or information-only (N) amount on an invoice line."""
+
+    indicator = serializers.CharField()
+    code = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=17, decimal_places=2)
+    percent = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
+    description = serializers.CharField()
+
+
+class InvoiceTaxOut(serializers.Serializer):
+    tax_type = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=17, decimal_places=2)
+    percent = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
+
+
 class InvoiceLineOut(serializers.ModelSerializer):
     line_no = serializers.CharField(source="po_line.line_no")
+    charges = InvoiceChargeOut(many=True, read_only=True)
+    taxes = InvoiceTaxOut(many=True, read_only=True)
 
     class Meta:
         model = InvoiceLine
-        fields = ["line_no", "quantity", "unit_price", "amount", "match_status"]
+        fields = ["line_no", "quantity", "unit_price", "amount", "charges", "taxes", "match_status"]
 
 
 class InvoiceOut(serializers.ModelSerializer):
