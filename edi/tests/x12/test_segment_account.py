@@ -10,12 +10,16 @@ knowing); and the segments that carry a document's header and lines are never un
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from edi.tests.x12.corpus import corpus_bytes, manifest, require_corpus
 from edi.tests.x12.samples import interchange
+from edi.tests.x12.test_generators import ENV, corpus_values
 from edi.x12 import parse
 from edi.x12.envelope import TransactionSet
+from edi.x12.generators import write_810, write_850, write_855, write_856
 from edi.x12.mappers import MAPPERS, NOT_USED, Mapped, Unused, map_810, map_850, map_855, map_856, map_transaction_set
 from edi.x12.mappers.invoice import UNUSED as UNUSED_810
 from edi.x12.tokenizer import is_digits
@@ -68,7 +72,11 @@ def test_every_segment_of_a_corpus_set_is_used_or_listed_unused(name: str) -> No
 
 def one(body: str) -> TransactionSet:
     """The set ``body`` (segments ending in ``~``) in an interchange of its own."""
-    gs = "GS*" + {"810": "IN", "850": "PO", "855": "PR", "856": "SH"}[body[3:6]] + "*S*R*20260102*1200*5*X*004010"
+    gs = (
+        "GS*"
+        + {"810": "IN", "850": "PO", "855": "PR", "856": "SH", "865": "CA"}[body[3:6]]
+        + "*S*R*20260102*1200*5*X*004010"
+    )
     text = interchange([gs, *body.rstrip("~").split("~"), "GE*1*5", "IEA*1*000000001"])
     return next(parse(text.encode()).transaction_sets())
 
@@ -123,3 +131,45 @@ def test_856_second_item_detail_in_one_item_level_is_reported_dropped() -> None:
     mapped = map_856(ts)
     assert Unused(10, "SN1", NOT_USED) in mapped.unused
     assert account_problems(ts, mapped) == ["10 SN1 dropped without a reason", "10 SN1 is left out"]
+
+
+def test_865_change_acknowledgment_is_accounted() -> None:
+    body = (
+        "ST*865*0001~BCA*01*AC*PO-1001**2*20260102*****CHG-ACK-9~REF*PP*7~N1*BY**92*ACME-US~"
+        "POC*1*QI*12**EA*2.5~ACK*IA*12*EA*068*20260210~POC*3*AI*1**EA*99~ACK*IR*0*EA~CTT*2~SE*10*0001~"
+    )
+    ts = one(body)
+    mapped = map_transaction_set(ts)
+    # BCA05 gives the change sequence, so REF*PP is left out; the rest is the acknowledgement.
+    assert [(u.position, u.segment_id) for u in mapped.unused] == [(3, "REF"), (9, "CTT")]
+    assert account_problems(ts, mapped) == []
+
+
+def writable(st01: str, value: object) -> bool:
+    """Whether the gateway writes ``value`` (an 856 needs a PO number on every line)."""
+    return st01 != "856" or all(line.po_number for line in value.lines)  # type: ignore[attr-defined]
+
+
+WRITERS = {
+    "850": lambda value: write_850(value, ENV, 1),
+    "855": lambda value: write_855(value, ENV, 1, po_date=dt.date(2026, 1, 1)),
+    "856": lambda value: write_856(value, ENV, 1),
+    "810": lambda value: write_810(value, ENV, 1),
+}
+
+
+@pytest.mark.parametrize(
+    ("st01", "value"),
+    [
+        pytest.param(st01, p.values[0], id=p.id)
+        for st01 in WRITERS
+        for p in corpus_values(st01)
+        if writable(st01, p.values[0])
+    ],
+)
+def test_what_the_gateway_writes_it_reads_back_whole(st01: str, value: object) -> None:
+    ts = next(parse(WRITERS[st01](value)).transaction_sets())
+    mapped = MAPPERS[st01](ts)
+    assert account_problems(ts, mapped) == []
+    # Only the line count, and the N9 heading the notes are written under, are not read back.
+    assert {u.segment_id for u in mapped.unused} <= {"CTT", "N9"}
