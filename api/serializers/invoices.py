@@ -36,20 +36,29 @@ class InvoiceIn(serializers.Serializer):
         return inputs.InvoiceInput(lines=lines, **data)
 
 
+def _amount() -> serializers.DecimalField:
+    """Wide enough for any SAC05 or TXI02 an 810 can carry, so showing one never fails."""
+    return serializers.DecimalField(max_digits=24, decimal_places=2)
+
+
+def _percent() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=24, decimal_places=4, allow_null=True)
+
+
 class InvoiceChargeOut(serializers.Serializer):
     """An allowance (A), charge (C) or information-only (N) amount on an invoice line."""
 
     indicator = serializers.CharField()
     code = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=17, decimal_places=2)
-    percent = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
+    amount = _amount()
+    percent = _percent()
     description = serializers.CharField()
 
 
 class InvoiceTaxOut(serializers.Serializer):
     tax_type = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=17, decimal_places=2)
-    percent = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
+    amount = _amount()
+    percent = _percent()
 
 
 class InvoiceLineOut(serializers.ModelSerializer):

@@ -100,7 +100,7 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
         billed: dict[int, Decimal] = defaultdict(Decimal)
         for line in invoice.lines:
             billed[lines[(invoice.po_number, line.line_no)].pk] += -line.quantity if credit else line.quantity
-        _refuse_unrecordable(invoice, lines, billed, computed)
+        _refuse_unrecordable(invoice, lines, billed, sums)
         record = Invoice.objects.create(
             supplier=supplier,
             po=order,
@@ -183,9 +183,10 @@ class _Finding:
 
 
 def _refuse_unrecordable(
-    invoice: InvoiceInput, lines: dict[tuple[str, str], POLine], billed: dict[int, Decimal], computed: Decimal
+    invoice: InvoiceInput, lines: dict[tuple[str, str], POLine], billed: dict[int, Decimal], sums: _Sums
 ) -> None:
     """Refuse amounts too large for the columns, and a credit memo crediting more than was invoiced."""
+    computed = sums.total
     over_credited = [
         line.line_no for line in lines.values() if line.pk in billed and line.invoiced_quantity + billed[line.pk] < 0
     ]
@@ -196,7 +197,7 @@ def _refuse_unrecordable(
     ]
     if (
         too_large
-        or computed >= AMOUNT_LIMIT
+        or any(abs(value) >= AMOUNT_LIMIT for value in (computed, sums.charges, sums.allowances, sums.taxes))
         or any(
             line.invoiced_quantity + billed[line.pk] >= QUANTITY_LIMIT for line in lines.values() if line.pk in billed
         )
