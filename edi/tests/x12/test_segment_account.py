@@ -31,10 +31,11 @@ MAPPED = [
 ]
 
 # Segments whose content is the document itself: never left out by a mapper that reads the set right.
+# (An 855/865 line item is carried by its ACK answers; one without any is listed, with its reason.)
 CARRIERS = {
     "850": {"BEG", "PO1"},
-    "855": {"BAK", "PO1", "ACK"},
-    "865": {"BCA", "POC", "ACK"},
+    "855": {"BAK", "ACK"},
+    "865": {"BCA", "ACK"},
     "856": {"BSN", "HL", "LIN", "SN1"},
     "810": {"BIG", "IT1", "TDS"},
 }
@@ -109,6 +110,14 @@ def test_850_heading_date_is_used_only_when_a_line_takes_it() -> None:
     assert [(u.position, u.segment_id) for u in mapped.unused] == [(3, "DTM"), (6, "CTT")]
     no_line_date = body.replace("DTM*002*20260215~", "").replace("SE*7", "SE*6")
     assert map_850(one(no_line_date)).used == (2, 3, 4)
+
+
+def test_an_855_line_without_an_ack_is_listed_not_counted_as_mapped() -> None:
+    body = "ST*855*0001~BAK*00*AT*PO-7*20260101~PO1*1*5*EA*2**BP*P-1~PO1*2*3*EA*4**BP*P-2~ACK*IA*3*EA~SE*6*0001~"
+    mapped = map_855(one(body))
+    assert [line.line_no for line in mapped.value.lines] == ["2"]
+    assert mapped.used == (2, 4, 5)
+    assert mapped.unused == (Unused(3, "PO1", "line without an ACK: the header's answer stands for it"),)
 
 
 def test_855_schedule_and_notes_are_accounted() -> None:

@@ -44,6 +44,8 @@ UNUSED = {
     "SCH": "schedule line the gateway does not keep",
     "AMT": "amount the gateway does not keep",
     "CTT": "line count the gateway does not check",
+    "PO1": "line without an ACK: the header's answer stands for it",
+    "POC": "line without an ACK: the header's answer stands for it",
 }
 
 
@@ -97,7 +99,6 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
     if not line_no:
         r.problem(f"{item.id}01 line number missing", item, 1)
     price = r.decimal(item, price_at)
-    r.use(item)
     out = []
     for ack in (s for s in group if s.id == "ACK"):
         r.use(ack)
@@ -113,6 +114,8 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
                 substitute_part_number=next((ack[i + 1] for i in range(7, 26, 2) if ack[i + 1]), ""),
             )
         )
+    if out:  # the line's number and price are carried by its answers
+        r.use(item)
     return out
 
 
