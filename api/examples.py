@@ -417,6 +417,8 @@ INVOICE_HELD = OpenApiExample(
                 "quantity": "200.0000",
                 "unit_price": "42.000000",
                 "amount": "8400.00",
+                "charges": [],
+                "taxes": [],
                 "match_status": "exception",
             }
         ],

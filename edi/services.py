@@ -71,6 +71,9 @@ class SetOutcome:
     outcome: str  # applied, duplicate, refused, rejected, matched, not_applicable
     detail: str = ""
     record: int | None = None
+    # The set's segments the gateway did not use, as [position in the set (ST = 1), segment ID];
+    # the reasons are the mapper's (``manage.py edi translate`` shows them).
+    unused: list[list[int | str]] = field(default_factory=list)
 
 
 @dataclass
@@ -92,12 +95,21 @@ class FileOutcome:
 IssueJson = dict[str, Any]
 
 
+class UnusedJson(TypedDict):
+    """A segment the canonical input leaves out: its position in the set (ST = 1), ID and why."""
+
+    position: int
+    segment_id: str
+    reason: str
+
+
 class TranslatedSet(TypedDict):
     st01: str
     st02: str
     ack_code: str
     issues: list[IssueJson]
     canonical: NotRequired[Any]  # for a set with a mapper: its canonical input as JSON (None: unreadable)
+    unused: NotRequired[list[UnusedJson]]  # for a set with a mapper: the segments its canonical input leaves out
     reading: NotRequired[list[str]]  # for a 997/999: which of our groups and sets it answers, and how, in words
 
 
@@ -166,6 +178,9 @@ def translate(content: bytes, code_maps: CodeMaps | None = None) -> Translation:
 
                     item["canonical"] = canonical_json(mapped.value) if mapped.value is not None else None
                     item["issues"] += [_issue(i) for i in mapped.errors]
+                    item["unused"] = [
+                        {"position": u.position, "segment_id": u.segment_id, "reason": u.reason} for u in mapped.unused
+                    ]
                 elif ts.st01 in ("997", "999"):
                     mapped_ack = x12.map_transaction_set(ts)
                     item["reading"] = functional_ack_reading(mapped_ack.value) if mapped_ack.value else []
@@ -580,6 +595,7 @@ def _apply_set(set_report: x12.SetReport, partner: TradingPartner, source: Write
         )
         return result
     mapped = x12.map_transaction_set(ts, partner.code_maps or None)
+    result.unused = [[u.position, u.segment_id] for u in mapped.unused]
     blocking = [i for i in mapped.errors if i.is_error]
     if mapped.value is None or blocking:
         result.detail = "; ".join(i.message for i in blocking) or "could not be read"

@@ -36,12 +36,39 @@ class InvoiceIn(serializers.Serializer):
         return inputs.InvoiceInput(lines=lines, **data)
 
 
+def _amount() -> serializers.DecimalField:
+    """Wide enough for any SAC05 or TXI02 an 810 can carry, so showing one never fails."""
+    return serializers.DecimalField(max_digits=24, decimal_places=2)
+
+
+def _percent() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=24, decimal_places=4, allow_null=True)
+
+
+class InvoiceChargeOut(serializers.Serializer):
+    """An allowance (A), charge (C) or information-only (N) amount on an invoice line."""
+
+    indicator = serializers.CharField()
+    code = serializers.CharField()
+    amount = _amount()
+    percent = _percent()
+    description = serializers.CharField()
+
+
+class InvoiceTaxOut(serializers.Serializer):
+    tax_type = serializers.CharField()
+    amount = _amount()
+    percent = _percent()
+
+
 class InvoiceLineOut(serializers.ModelSerializer):
     line_no = serializers.CharField(source="po_line.line_no")
+    charges = InvoiceChargeOut(many=True, read_only=True)
+    taxes = InvoiceTaxOut(many=True, read_only=True)
 
     class Meta:
         model = InvoiceLine
-        fields = ["line_no", "quantity", "unit_price", "amount", "match_status"]
+        fields = ["line_no", "quantity", "unit_price", "amount", "charges", "taxes", "match_status"]
 
 
 class InvoiceOut(serializers.ModelSerializer):

@@ -1,9 +1,13 @@
 """What a supplier may see: its exceptions as told to it, its documents with their exceptions, held invoices."""
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 
+from procurement import inputs
 from procurement.models import ProcurementException
-from procurement.services import WriteSource, exception_dismiss
+from procurement.services import WriteSource, exception_dismiss, invoice_record
 
 from .conftest import invoice_body, price_change_ack, results
 
@@ -149,7 +153,41 @@ def test_an_invoice_on_hold_says_why(published_po, owner):
             "quantity": "40.0000",
             "unit_price": "10.000000",
             "amount": "400.00",
+            "charges": [],
+            "taxes": [],
             "match_status": "exception",
         }
     ]
     assert listed == [invoice]
+
+
+def test_an_invoice_shows_its_line_allowances_charges_and_taxes(published_po, owner, supplier):
+    line = inputs.InvoiceLineInput(
+        line_no="1",
+        quantity=Decimal("40"),
+        unit_price=Decimal("10"),
+        charges=(
+            inputs.InvoiceChargeInput(indicator="C", code="G830", amount=Decimal("25.00"), description="Freight"),
+            inputs.InvoiceChargeInput(indicator="A", code="C310", percent=Decimal("2")),
+        ),
+        taxes=(inputs.InvoiceTaxInput(tax_type="ST", amount=Decimal("33.36"), percent=Decimal("8")),),
+    )
+    invoice = inputs.InvoiceInput(
+        invoice_number="INV-810-7",
+        po_number="PO-1000",
+        invoice_date=dt.date(2027, 3, 5),
+        currency="USD",
+        lines=(line,),
+        total=Decimal("450.36"),
+    )
+    record = invoice_record(supplier=supplier, invoice=invoice, source=WriteSource(channel="edi", label="BOLTS")).record
+
+    shown = owner.get(f"/api/v1/invoices/{record.pk}/").json()
+
+    # 400 + 25 freight - 8 (2 % allowance) + 33.36 tax: the total is not what holds it.
+    assert (shown["total"], shown["hold_reason"]) == ("450.36", "line 1: 40 invoiced in all against 0 received")
+    assert shown["lines"][0]["charges"] == [
+        {"indicator": "C", "code": "G830", "amount": "25.00", "percent": None, "description": "Freight"},
+        {"indicator": "A", "code": "C310", "amount": "8.00", "percent": "2.0000", "description": ""},
+    ]
+    assert shown["lines"][0]["taxes"] == [{"tax_type": "ST", "amount": "33.36", "percent": "8.0000"}]

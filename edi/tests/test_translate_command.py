@@ -36,6 +36,25 @@ BAD_SE = samples.interchange(
     ]
 )
 
+# An 850 carrying segments the gateway does not use: a reference, an address line, a line note.
+WITH_UNUSED = samples.interchange(
+    [
+        "GS*PO*SENDER*RECEIVER*20260102*1200*7*X*004010",
+        "ST*850*0001",
+        "BEG*00*SA*PO-1001**20260102",
+        "REF*IA*V-77",
+        "N1*ST*PLANT ONE*92*P1",
+        "N3*1 MAIN ST",
+        "PO1*1*10*EA*2.5**BP*PART-1",
+        "DTM*002*20260301",
+        "MSG*HANDLE WITH CARE",
+        "CTT*1",
+        "SE*10*0001",
+        "GE*1*7",
+        "IEA*1*000000001",
+    ]
+)
+
 # A partner's 997 for our PO group 7: set 0001 rejected (PO103 bad code), 0002 accepted.
 PARTNER_997 = samples.interchange(
     [
@@ -122,6 +141,30 @@ def test_json_carries_the_summary_and_the_exit_code(tmp_path):
         "errors": 1,
         "warnings": 2,
     }
+
+
+def test_the_segments_not_used_are_listed_with_position_and_reason(tmp_path):
+    path = write(tmp_path, WITH_UNUSED)
+
+    code, out = translate(path)
+    json_code, json_out = translate(path, "--format", "json")
+
+    assert (code, json_code) == (0, 0)
+    lines = out.splitlines()
+    start = lines.index("      segments not used by the gateway:")
+    assert lines[start + 1 : start + 5] == [
+        "        3 REF: reference the gateway does not keep",
+        "        5 N3: address the gateway does not keep",
+        "        8 MSG: free-form message text of a line",
+        "        9 CTT: line count the gateway does not check",
+    ]
+    (item,) = json.loads(json_out)["interchanges"][0]["groups"][0]["sets"]
+    assert item["unused"] == [
+        {"position": 3, "segment_id": "REF", "reason": "reference the gateway does not keep"},
+        {"position": 5, "segment_id": "N3", "reason": "address the gateway does not keep"},
+        {"position": 8, "segment_id": "MSG", "reason": "free-form message text of a line"},
+        {"position": 9, "segment_id": "CTT", "reason": "line count the gateway does not check"},
+    ]
 
 
 @pytest.mark.parametrize(

@@ -179,4 +179,10 @@ class InvoiceLine(models.Model):
     quantity = quantity_field()
     unit_price = price_field()
     amount = amount_field()
+    charges = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The line's allowances and charges (indicator A, C or N, code, amount, percent, description).",
+    )
+    taxes = models.JSONField(default=list, blank=True, help_text="The line's taxes as sent (type, amount, percent).")
     match_status = models.CharField(max_length=20)

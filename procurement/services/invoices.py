@@ -1,4 +1,11 @@
-"""Recording invoices and matching them against the PO (2-way) and receipts (3-way)."""
+"""Recording invoices and matching them against the PO (2-way) and receipts (3-way).
+
+An invoice line's amount is its quantity times its unit price; the allowances, charges and taxes
+on the line (X12 SAC/TXI in the IT1 loop) are kept beside it. The stated total must equal the
+lines' amounts plus their charges, minus their allowances, plus their taxes, to the cent. The
+price match compares the unit price alone with the PO price: a line allowance or a freight
+charge does not make the price look wrong, and an over-billed charge shows in the total instead.
+"""
 
 from __future__ import annotations
 
@@ -88,11 +95,12 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
             )
         now = timezone.now()
         credit = invoice.purpose == inputs.INVOICE_PURPOSE_CREDIT_MEMO
-        computed = sum((line.quantity * line.unit_price for line in invoice.lines), ZERO).quantize(CENT, ROUND_HALF_UP)
+        sums = _Sums.of(invoice)
+        computed = sums.total
         billed: dict[int, Decimal] = defaultdict(Decimal)
         for line in invoice.lines:
             billed[lines[(invoice.po_number, line.line_no)].pk] += -line.quantity if credit else line.quantity
-        _refuse_unrecordable(invoice, lines, billed, computed)
+        _refuse_unrecordable(invoice, lines, billed, sums)
         record = Invoice.objects.create(
             supplier=supplier,
             po=order,
@@ -111,7 +119,7 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
         )
         rules = tolerance.rules_for(company)
         invoice_lines, findings = _lines_match(invoice, record, lines, billed, rules, supplier, credit=credit)
-        findings += _header_findings(invoice, record, order, computed)
+        findings += _header_findings(invoice, record, order, sums)
         # A PO line billed on two invoice lines is matched once: one exception, one reason, per deviation.
         reasons = list(dict.fromkeys(f.reason for f in findings))
         findings = list({f.dedup_key: f for f in reversed(findings)}.values())[::-1]
@@ -175,9 +183,10 @@ class _Finding:
 
 
 def _refuse_unrecordable(
-    invoice: InvoiceInput, lines: dict[tuple[str, str], POLine], billed: dict[int, Decimal], computed: Decimal
+    invoice: InvoiceInput, lines: dict[tuple[str, str], POLine], billed: dict[int, Decimal], sums: _Sums
 ) -> None:
     """Refuse amounts too large for the columns, and a credit memo crediting more than was invoiced."""
+    computed = sums.total
     over_credited = [
         line.line_no for line in lines.values() if line.pk in billed and line.invoiced_quantity + billed[line.pk] < 0
     ]
@@ -188,7 +197,7 @@ def _refuse_unrecordable(
     ]
     if (
         too_large
-        or computed >= AMOUNT_LIMIT
+        or any(abs(value) >= AMOUNT_LIMIT for value in (computed, sums.charges, sums.allowances, sums.taxes))
         or any(
             line.invoiced_quantity + billed[line.pk] >= QUANTITY_LIMIT for line in lines.values() if line.pk in billed
         )
@@ -228,6 +237,8 @@ def _lines_match(
                 quantity=given.quantity,
                 unit_price=given.unit_price,
                 amount=(given.quantity * given.unit_price).quantize(CENT, ROUND_HALF_UP),
+                charges=[_charge_json(given, charge) for charge in given.charges],
+                taxes=[_tax_json(given, tax) for tax in given.taxes],
                 match_status=status,
             )
         )
@@ -239,16 +250,101 @@ def _lines_match(
     return invoice_lines, findings
 
 
-def _header_findings(invoice: InvoiceInput, record: Invoice, order: PurchaseOrder, computed: Decimal) -> list[_Finding]:
-    """Deviations of the invoice as a whole: its currency, and a total that is not the sum of its lines."""
+@dataclass(frozen=True)
+class _Sums:
+    """What an invoice's lines add up to: their amounts, charges, allowances and taxes, in cents."""
+
+    lines: Decimal
+    charges: Decimal
+    allowances: Decimal
+    taxes: Decimal
+
+    @classmethod
+    def of(cls, invoice: InvoiceInput) -> _Sums:
+        lines = charges = allowances = taxes = ZERO
+        for line in invoice.lines:
+            lines += line.quantity * line.unit_price
+            for charge in line.charges:
+                if charge.indicator == "C":
+                    charges += charge_amount(line, charge)
+                elif charge.indicator == "A":
+                    allowances += charge_amount(line, charge)
+            taxes += sum((tax_amount(line, tax) for tax in line.taxes), ZERO)
+        return cls(*(value.quantize(CENT, ROUND_HALF_UP) for value in (lines, charges, allowances, taxes)))
+
+    @property
+    def total(self) -> Decimal:
+        return self.lines + self.charges - self.allowances + self.taxes
+
+    @property
+    def adjusted(self) -> bool:
+        return bool(self.charges or self.allowances or self.taxes)
+
+
+def charge_amount(line: InvoiceLineInput, charge: inputs.InvoiceChargeInput) -> Decimal:
+    """A line allowance's or charge's amount as sent, else its percent of the line's amount, in cents."""
+    if charge.amount is not None:
+        return charge.amount
+    if charge.percent is not None:
+        return (line.quantity * line.unit_price * charge.percent / 100).quantize(CENT, ROUND_HALF_UP)
+    return ZERO
+
+
+def tax_amount(line: InvoiceLineInput, tax: inputs.InvoiceTaxInput) -> Decimal:
+    """A line tax's amount as sent, else its percent of the line's amount, in cents."""
+    if tax.amount is not None:
+        return tax.amount
+    if tax.percent is not None:
+        return (line.quantity * line.unit_price * tax.percent / 100).quantize(CENT, ROUND_HALF_UP)
+    return ZERO
+
+
+def _charge_json(line: InvoiceLineInput, charge: inputs.InvoiceChargeInput) -> dict:
+    """A line allowance or charge as stored: as sent, with the amount it counts for."""
+    return {
+        "indicator": charge.indicator,
+        "code": charge.code,
+        "amount": str(charge_amount(line, charge)),
+        "percent": str(charge.percent) if charge.percent is not None else None,
+        "description": charge.description,
+    }
+
+
+def _tax_json(line: InvoiceLineInput, tax: inputs.InvoiceTaxInput) -> dict:
+    """A line tax as stored: as sent, with the amount it counts for."""
+    return {
+        "tax_type": tax.tax_type,
+        "amount": str(tax_amount(line, tax)),
+        "percent": str(tax.percent) if tax.percent is not None else None,
+    }
+
+
+def _header_findings(invoice: InvoiceInput, record: Invoice, order: PurchaseOrder, sums: _Sums) -> list[_Finding]:
+    """Deviations of the invoice as a whole: its currency, and a total that is not what its lines add up to."""
+    computed = sums.total
     found: list[tuple[str, str, dict]] = []
     # No currency on the invoice (an 810 without CUR) means the PO's: only a named one can differ.
     if invoice.currency and invoice.currency != order.currency:
         text = f"currency {invoice.currency} differs from the PO's {order.currency}"
         found.append(("currency", text, {"expected": order.currency, "actual": invoice.currency}))
     if invoice.total is not None and invoice.total != computed:
-        text = f"total {num(invoice.total)} does not equal the sum of the lines {num(computed)}"
-        found.append(("total", text, {"expected": computed, "actual": invoice.total}))
+        if sums.adjusted:
+            text = (
+                f"total {num(invoice.total)} does not equal the lines with their charges, allowances and taxes "
+                f"{num(computed)} (lines {num(sums.lines)} + charges {num(sums.charges)} "
+                f"- allowances {num(sums.allowances)} + taxes {num(sums.taxes)})"
+            )
+        else:
+            text = f"total {num(invoice.total)} does not equal the sum of the lines {num(computed)}"
+        evidence = {"expected": computed, "actual": invoice.total}
+        if sums.adjusted:
+            evidence |= {
+                "lines": sums.lines,
+                "charges": sums.charges,
+                "allowances": sums.allowances,
+                "taxes": sums.taxes,
+            }
+        found.append(("total", text, evidence))
     return [
         _Finding(
             kind=Kind.INVOICE_PRICE_MISMATCH, dedup_key=f"invoice_{name}:{record.pk}", text=text, evidence=evidence

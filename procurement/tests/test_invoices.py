@@ -419,3 +419,21 @@ def test_accepting_an_invoice_variance_changes_the_po_for_readers_syncing_by_upd
 
     assert h.po_line(received_po, "1").match_state == "overridden"
     assert PurchaseOrder.objects.get(pk=received_po.pk).updated_at > stamped
+
+
+def test_line_charges_too_large_to_record_are_refused_even_when_an_allowance_offsets_them(received_po, supplier):
+    huge = D("1000000000000000")  # 10**15: what an amount column cannot hold
+    line = inputs.InvoiceLineInput(
+        line_no="1",
+        quantity=D("100"),
+        unit_price=D("10"),
+        charges=(
+            inputs.InvoiceChargeInput(indicator="C", code="G830", amount=huge),
+            inputs.InvoiceChargeInput(indicator="A", code="C310", amount=huge),
+        ),
+    )
+    invoice = dataclasses.replace(h.invoice("INV-1", ("1", "100", "10")), lines=(line,), total=D("1000"))
+
+    with pytest.raises(DocumentRefused, match="invoice INV-1: amounts too large to record"):
+        _bill(supplier, invoice)
+    assert Invoice.objects.count() == 0

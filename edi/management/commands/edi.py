@@ -1,8 +1,9 @@
 """EDI support commands.
 
 manage.py edi translate FILE [--partner CODE] [--format json|text]
-    The canonical reading of FILE and every error with its position, a partner's 997/999/TA1 in
-    words, and a one-line summary last. Exit 0 when clean, 1 when there are errors, 2 when the
+    The canonical reading of FILE and every error with its position, the segments of each set
+    the gateway does not use (position, ID and why), a partner's 997/999/TA1 in words, and a
+    one-line summary last. Exit 0 when clean, 1 when there are errors, 2 when the
     file cannot be read as X12 (missing, empty, binary, no ISA). Touches no database (a
     partner's code maps are read when --partner is given).
 manage.py edi replay DOCUMENT_ID
@@ -96,6 +97,10 @@ class Command(BaseCommand):
                         self.stdout.write(f"      {line}")
                     if s.get("canonical") is not None:
                         self.stdout.write("      " + json.dumps(s["canonical"], default=str))
+                    if s.get("unused"):
+                        self.stdout.write("      segments not used by the gateway:")
+                        for u in s["unused"]:
+                            self.stdout.write(f"        {u['position']} {u['segment_id']}: {u['reason']}")
 
     def _replay(self, document_id: int) -> None:
         document = InboundDocument.objects.filter(pk=document_id, channel="edi").first()

@@ -1,7 +1,8 @@
 """Mappers from parsed transaction sets to the canonical ``procurement.inputs``.
 
-Each returns ``Mapped(value, errors)``: the canonical input and the mapping problems
-(``Issue`` records of kind ``mapping``). They raise only ``MappingError`` (wrong set
+Each returns ``Mapped``: the canonical input, the mapping problems (``Issue`` records of
+kind ``mapping``) and an account of the set's segments: those the input carries (``used``)
+and the others (``unused``), each with its position and why it is left out. They raise only ``MappingError`` (wrong set
 type). Code maps are data (``DEFAULT_CODE_MAPS``) and a partner's overrides are
 passed as ``code_maps``.
 """
@@ -14,7 +15,7 @@ from edi.x12.envelope import TransactionSet
 from edi.x12.errors import MappingError
 from edi.x12.mappers.ack import map_855, map_865
 from edi.x12.mappers.asn import map_856
-from edi.x12.mappers.common import DEFAULT_CODE_MAPS, CodeMaps, Mapped, merge_code_maps
+from edi.x12.mappers.common import DEFAULT_CODE_MAPS, NOT_USED, CodeMaps, Mapped, Unused, merge_code_maps
 from edi.x12.mappers.functional import Context, ElementNote, FunctionalAck, SegmentNote, SetAck, map_functional_ack
 from edi.x12.mappers.invoice import map_810
 from edi.x12.mappers.order import map_850
@@ -43,6 +44,7 @@ def map_transaction_set(ts: TransactionSet, code_maps: CodeMaps | None = None) -
 __all__ = [
     "DEFAULT_CODE_MAPS",
     "MAPPERS",
+    "NOT_USED",
     "CodeMaps",
     "Context",
     "ElementNote",
@@ -50,6 +52,7 @@ __all__ = [
     "Mapped",
     "SegmentNote",
     "SetAck",
+    "Unused",
     "map_810",
     "map_850",
     "map_855",

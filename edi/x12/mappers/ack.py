@@ -8,14 +8,45 @@
 * one line per ACK segment: ACK01 through ``ack01`` (raw kept), ACK02 quantity,
   ACK05 date when ACK04 qualifies it, the PO1 (POC) line's number and PO104 (POC06)
   price, and the first ACK07…ACK26 product ID as the substitute part number.
+
+Segments the input does not carry are listed in ``Mapped.unused`` with the reason in ``UNUSED``.
 """
 
 from __future__ import annotations
 
 from edi.x12.envelope import TransactionSet
-from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, notes, party, split
+from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, split
 from edi.x12.tokenizer import Segment, is_digits
 from procurement import inputs as ci
+
+# Why the segments an 855 or 865 may carry, beyond those mapped, are left out.
+UNUSED = {
+    "REF": "reference the gateway does not keep",
+    "N9": "reference the gateway does not keep",
+    "CSH": "sales requirement the gateway does not keep",
+    "N1": "party the gateway does not keep",
+    "N2": "party name the gateway does not keep",
+    "N3": "address the gateway does not keep",
+    "N4": "address the gateway does not keep",
+    "PER": "contact the gateway does not keep",
+    "CUR": "currency the gateway does not keep (prices are in the PO's currency)",
+    "DTM": "date the gateway does not keep (promised dates are the ACK's)",
+    "ITD": "payment terms the gateway does not keep",
+    "FOB": "shipping terms the gateway does not keep",
+    "TD5": "carrier details the gateway does not keep",
+    "PID": "item description the gateway does not keep",
+    "PO4": "packaging the gateway does not keep",
+    "CTP": "pricing detail the gateway does not keep (the price is the line's)",
+    "SAC": "allowance or charge the gateway does not keep",
+    "TXI": "tax the gateway does not keep",
+    "MSG": "free-form message text of a line",
+    "NTE": "free-form note text",
+    "SCH": "schedule line the gateway does not keep",
+    "AMT": "amount the gateway does not keep",
+    "CTT": "line count the gateway does not check",
+    "PO1": "line without an ACK: the header's answer stands for it",
+    "POC": "line without an ACK: the header's answer stands for it",
+}
 
 
 def map_855(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.AcknowledgementInput]:
@@ -35,7 +66,8 @@ def _map(r: Reader, begin: str, item: str, price_at: int, document_at: int) -> M
     head = first(heading, begin)
     if head is None:
         r.problem(f"{begin} segment missing")
-        return Mapped(ci.AcknowledgementInput(document_id="", po_number="", header=ci.ACK_ACKNOWLEDGED), r.errors)
+        return r.result(ci.AcknowledgementInput(document_id="", po_number="", header=ci.ACK_ACKNOWLEDGED), UNUSED)
+    r.use(head)
     lines = [line for group in items for line in _lines(r, group, price_at)]
     raw_header = head[2].strip()
     header = r.code("bak02", raw_header, head, 2, ci.ACK_ACKNOWLEDGED)
@@ -54,11 +86,11 @@ def _map(r: Reader, begin: str, item: str, price_at: int, document_at: int) -> M
         lines=tuple(lines),
         raw_code=raw_header,
         po_revision=revision,
-        company=party(heading, "BY"),
+        company=r.party(heading, "BY"),
         acknowledged_on=r.date(head, 9) if begin == "BAK" else None,
-        note=notes(heading),
+        note=r.notes(heading),
     )
-    return Mapped(value, r.errors)
+    return r.result(value, UNUSED)
 
 
 def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInput]:
@@ -69,6 +101,7 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
     price = r.decimal(item, price_at)
     out = []
     for ack in (s for s in group if s.id == "ACK"):
+        r.use(ack)
         raw = ack[1].strip()
         out.append(
             ci.AckLineInput(
@@ -81,6 +114,8 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
                 substitute_part_number=next((ack[i + 1] for i in range(7, 26, 2) if ack[i + 1]), ""),
             )
         )
+    if out:  # the line's number and price are carried by its answers
+        r.use(item)
     return out
 
 
@@ -88,6 +123,7 @@ def _revision(r: Reader, heading: list[Segment], bca: Segment | None) -> int | N
     source, position = (bca, 5) if bca is not None and bca[5] else (first(heading, "REF", "PP"), 2)
     if source is None:
         return None
+    r.use(source)
     raw = source[position].strip()
     if is_digits(raw):
         return int(raw)

@@ -7,6 +7,8 @@
   quantity and SN103 unit, lot and serial from REF*LT/SE or LIN LT/SN pairs;
 * carrier TD503 (else TD505), tracking REF*CN (else REF*BM), ``company`` N1*BY N104 of
   the shipment level.
+
+Segments the input does not carry are listed in ``Mapped.unused`` with the reason in ``UNUSED``.
 """
 
 from __future__ import annotations
@@ -15,12 +17,41 @@ import datetime as dt
 from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
-from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, party
+from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first
 from edi.x12.tokenizer import Segment
 from procurement import inputs as ci
 
 _SSCC_QUALIFIERS = ("GM", "W", "AA")
 _DELIVERY_QUALIFIERS = ("017", "067", "002")
+
+# Why the segments an 856 may carry, beyond those mapped, are left out.
+UNUSED = {
+    "REF": "reference the gateway does not keep",
+    "N9": "reference the gateway does not keep",
+    "N1": "party the gateway does not keep",
+    "N2": "party name the gateway does not keep",
+    "N3": "address the gateway does not keep",
+    "N4": "address the gateway does not keep",
+    "PER": "contact the gateway does not keep",
+    "DTM": "date the gateway does not keep (the expected delivery is the first DTM*017/067/002)",
+    "TD1": "packaging and weight the gateway does not keep",
+    "TD3": "equipment the gateway does not keep",
+    "TD4": "special handling the gateway does not keep",
+    "TD5": "carrier details the gateway does not keep (the carrier is the first TD5's)",
+    "FOB": "shipping terms the gateway does not keep",
+    "MEA": "measurement the gateway does not keep",
+    "PO4": "packaging the gateway does not keep",
+    "PID": "item description the gateway does not keep",
+    "PKG": "packaging the gateway does not keep",
+    "MAN": "marks the gateway does not keep (packs are MAN*GM/W/AA)",
+    "PRF": "order reference no item below it uses",
+    "SLN": "subline the gateway does not keep",
+    "CUR": "currency the gateway does not keep",
+    "CLD": "load detail the gateway does not keep",
+    "MSG": "free-form message text",
+    "NTE": "free-form note text",
+    "CTT": "line count the gateway does not check",
+}
 
 
 class _Level:
@@ -32,12 +63,13 @@ class _Level:
         self.parent = parent
         self.segments: list[Segment] = []
 
-    def inherited(self, seg_id: str, qualifiers: tuple[str, ...] | None, position: int) -> str:
-        """Element ``position`` of the nearest ``seg_id`` here or in an ancestor level."""
+    def inherited(self, r: Reader, seg_id: str, qualifiers: tuple[str, ...] | None, position: int) -> str:
+        """Element ``position`` of the nearest ``seg_id`` here or in an ancestor level (accounted as used)."""
         level: _Level | None = self
         while level is not None:
             for seg in level.segments:
                 if seg.id == seg_id and (qualifiers is None or seg[1] in qualifiers) and seg[position]:
+                    r.use(seg)
                     return seg[position].strip()
             level = level.parent
         return ""
@@ -56,6 +88,7 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
             if seg[2].strip() and parent is None:
                 r.problem(f"HL02 {seg[2]!r} refers to no earlier HL", seg, 2)
             level = _Level(seg, parent)
+            r.use(seg)  # the tree every item's order and pack come from
             levels.append(level)
             by_id[seg[1].strip()] = level
         elif levels:
@@ -69,17 +102,21 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
         if not shipment_id:
             r.problem("BSN02 shipment identification missing", bsn, 2)
         ship_date = r.date(bsn, 3, required=True)
+        r.use(bsn)
     everything = [*heading, *(s for level in levels for s in level.segments)]
     delivery = None
     for qualifier in _DELIVERY_QUALIFIERS:
         dtm = first(everything, "DTM", qualifier)
         if dtm is not None:
             delivery = r.date(dtm, 2)
+            r.use(dtm)
             break
     lines: list[ci.ShipmentLineInput] = []
     packs: list[str] = []
     for level in levels:
-        sscc = next((s[2].strip() for s in level.segments if s.id == "MAN" and s[1] in _SSCC_QUALIFIERS), "")
+        man = next((s for s in level.segments if s.id == "MAN" and s[1] in _SSCC_QUALIFIERS and s[2].strip()), None)
+        sscc = man[2].strip() if man is not None else ""
+        r.use(man)
         if sscc and sscc not in packs:
             packs.append(sscc)
         lin = first(level.segments, "LIN")
@@ -93,11 +130,13 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
     td5 = first(everything, "TD5")
     if td5 is not None:
         carrier = td5[3].strip() or td5[5].strip()
+        r.use(td5)
     tracking = ""
     for qualifier in ("CN", "BM"):
         ref = first(everything, "REF", qualifier)
         if ref is not None and ref[2].strip():
             tracking = ref[2].strip()
+            r.use(ref)
             break
     value = ci.ShipmentInput(
         shipment_id=shipment_id,
@@ -108,9 +147,9 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
         tracking_number=tracking,
         packs=tuple(packs),
         # Only the heading and the shipment level name the buyer; order-level N1*BY is a store.
-        company=party([*heading, *(s for lv in levels if lv.code == "S" for s in lv.segments)], "BY"),
+        company=r.party([*heading, *(s for lv in levels if lv.code == "S" for s in lv.segments)], "BY"),
     )
-    return Mapped(value, r.errors)
+    return r.result(value, UNUSED)
 
 
 def _line(r: Reader, level: _Level, lin: Segment | None, sn1: Segment) -> ci.ShipmentLineInput:
@@ -118,6 +157,7 @@ def _line(r: Reader, level: _Level, lin: Segment | None, sn1: Segment) -> ci.Shi
     if not line_no:
         r.problem(f"item HL {level.hl[1]} has no line number (LIN01/SN101)", lin or sn1, 1)
     part, lot, serial = "", "", ""
+    r.use(lin, sn1)
     if lin is not None:
         part, _ = r.part_numbers(lin, 2)
         pairs = {lin[i]: lin[i + 1] for i in range(2, len(lin.elements), 2) if lin[i + 1]}
@@ -125,13 +165,15 @@ def _line(r: Reader, level: _Level, lin: Segment | None, sn1: Segment) -> ci.Shi
     for seg in level.segments:
         if seg.id == "REF" and seg[1] == "LT" and not lot:
             lot = seg[2].strip()
+            r.use(seg)
         elif seg.id == "REF" and seg[1] in ("SE", "SN") and not serial:
             serial = seg[2].strip()
-    po_number = level.inherited("PRF", None, 1)
+            r.use(seg)
+    po_number = level.inherited(r, "PRF", None, 1)
     if not po_number:
         r.problem(f"item HL {level.hl[1]} has no PRF purchase order above it", level.hl)
     quantity = r.decimal(sn1, 2, required=True)
-    pack = level.inherited("MAN", _SSCC_QUALIFIERS, 2)
+    pack = level.inherited(r, "MAN", _SSCC_QUALIFIERS, 2)
     return ci.ShipmentLineInput(
         po_number=po_number,
         line_no=line_no,

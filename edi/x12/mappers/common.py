@@ -8,9 +8,10 @@ key, so a partner only lists the codes it uses differently.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from edi.x12.envelope import TransactionSet
 from edi.x12.errors import ERROR, KIND_MAPPING, WARNING, Issue, MappingError
@@ -76,11 +77,32 @@ DEFAULT_CODE_MAPS: dict[str, dict[str, str]] = {
 }
 
 
-class Mapped(NamedTuple, Generic[T]):
-    """A canonical input built from a transaction set, and what went wrong doing it."""
+# Why a segment is left out, when its set's table does not name it.
+NOT_USED = "not used by the gateway"
+
+
+class Unused(NamedTuple):
+    """A segment of a set that the canonical input does not carry: its position (ST = 1), ID and why."""
+
+    position: int
+    segment_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Mapped(Generic[T]):
+    """A canonical input built from a transaction set, what went wrong doing it, and where every
+    segment between ST and SE went: ``used`` holds the positions (ST = 1) of those whose content
+    the input carries, ``unused`` the others with a reason. ``value, errors = mapped`` unpacks
+    the first two."""
 
     value: T
     errors: list[Issue]
+    used: tuple[int, ...] = ()
+    unused: tuple[Unused, ...] = ()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.value, self.errors))
 
 
 def merge_code_maps(partner: CodeMaps | None) -> dict[str, dict[str, str]]:
@@ -104,8 +126,36 @@ class Reader:
         self.ts = ts
         self.maps = merge_code_maps(code_maps) if code_maps else _DEFAULT_MERGED
         self.errors: list[Issue] = []
+        self.used: set[int] = set()
         version = base_version(ts.version)
         self.old_dates = bool(version) and version < "004010"
+
+    def use(self, *segments: Segment | None) -> None:
+        """Account ``segments`` as carried by the canonical input (``None`` is skipped)."""
+        for seg in segments:
+            if seg is not None:
+                self.used.add(self.ts.position(seg))
+
+    def result(self, value: T, reasons: Mapping[str, str]) -> Mapped[T]:
+        """``value`` with the mapping problems and the segment account: every segment between ST
+        and SE not used is listed with the reason ``reasons`` gives for its ID (else ``NOT_USED``)."""
+        unused = tuple(
+            Unused(self.ts.position(seg), seg.id, reasons.get(seg.id, NOT_USED))
+            for seg in self.ts.segments
+            if seg.id not in ("ST", "SE") and self.ts.position(seg) not in self.used
+        )
+        return Mapped(value, self.errors, tuple(sorted(self.used)), unused)
+
+    def party(self, segments: Iterable[Segment], entity: str) -> str:
+        """``party`` of ``segments``, accounting the N1 it reads."""
+        seg = first(segments, "N1", entity)
+        self.use(seg)
+        return party([seg] if seg is not None else [], entity)
+
+    def notes(self, segments: list[Segment]) -> str:
+        """``notes`` of ``segments``, accounting every MSG."""
+        self.use(*(s for s in segments if s.id == "MSG"))
+        return notes(segments)
 
     def problem(
         self, message: str, seg: Segment | None = None, position: int | None = None, severity: str = ERROR

@@ -10,6 +10,11 @@
   IT102 quantity, IT104 unit price, buyer part from the IT1 pairs; the line's allowances and
   charges from the SAC in its loop (SAC01 indicator, SAC02 code, SAC05 amount in cents, SAC07
   percent, SAC15 description) and its taxes from the TXI (TXI01 type, TXI02 amount, TXI03 percent).
+
+Segments the input does not carry are listed in ``Mapped.unused`` with the reason in ``UNUSED``.
+Summary SAC/TXI are among them: partners use them both for charges on the invoice as a whole
+and to repeat the sum of the line charges (the TDS of such a file counts them once), so the
+gateway keeps only the line ones.
 """
 
 from __future__ import annotations
@@ -18,9 +23,33 @@ import datetime as dt
 from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
-from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, party, split
+from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, split
 from edi.x12.tokenizer import Segment
 from procurement import inputs as ci
+
+# Why the segments an 810 may carry, beyond those mapped, are left out.
+UNUSED = {
+    "REF": "reference the gateway does not keep",
+    "N9": "reference the gateway does not keep",
+    "N1": "party the gateway does not keep",
+    "N2": "party name the gateway does not keep",
+    "N3": "address the gateway does not keep",
+    "N4": "address the gateway does not keep",
+    "PER": "contact the gateway does not keep",
+    "ITD": "payment terms the gateway does not keep",
+    "DTM": "date the gateway does not keep",
+    "FOB": "shipping terms the gateway does not keep",
+    "PID": "item description the gateway does not keep",
+    "MSG": "free-form message text",
+    "NTE": "free-form note text",
+    "CAD": "carrier details the gateway does not keep",
+    "AMT": "amount the gateway computes itself from the lines",
+    "ISS": "shipped quantities the gateway takes from ship notices",
+    "CTT": "line count the gateway does not check",
+    "SAC": "summary allowance or charge: the gateway checks TDS against the lines and their own charges",
+    "TXI": "summary tax: the gateway checks TDS against the lines and their own taxes",
+    "CUR": "currency of a line: the invoice's currency is the heading CUR",
+}
 
 
 def map_810(
@@ -42,12 +71,15 @@ def map_810(
             r.problem("BIG02 invoice number missing", big, 2)
         po_number = big[4].strip()
         type_code = big[7].strip()
+        r.use(big)
     if not po_number:
         ref = first(heading, "REF", "PO")
         po_number = ref[2].strip() if ref is not None else ""
+        r.use(ref)
     if not po_number:
         r.problem("no purchase order number (BIG04 or REF*PO)", big)
     cur = first(heading, "CUR")
+    r.use(cur)
     currency = cur[2].strip() if cur is not None else default_currency
     lines = []
     for index, group in enumerate(items, 1):
@@ -59,6 +91,7 @@ def map_810(
         quantity = r.decimal(it1, 2, required=True)
         price = r.decimal(it1, 4, required=True)
         part, _ = r.part_numbers(it1, 6)
+        r.use(it1, *(seg for seg in group if seg.id in ("SAC", "TXI")))
         lines.append(
             ci.InvoiceLineInput(
                 line_no=line_no,
@@ -70,6 +103,7 @@ def map_810(
             )
         )
     tds = first(summary, "TDS")
+    r.use(tds)
     total = r.implied(tds, 1) if tds is not None else None
     if tds is None:
         r.problem("TDS total missing")
@@ -85,9 +119,9 @@ def map_810(
         lines=tuple(lines),
         purpose=purpose,
         total=total,
-        company=party(heading, "BY"),
+        company=r.party(heading, "BY"),
     )
-    return Mapped(value, r.errors)
+    return r.result(value, UNUSED)
 
 
 def _charge(r: Reader, sac: Segment) -> ci.InvoiceChargeInput:

@@ -8,6 +8,8 @@
   buyer and supplier parts from the PO1 pairs, PID05 description, and the need-by
   date from the line's DTM (002 first), else its SCH, else the heading DTM;
 * ``notes``: heading MSG lines (MSG02 ``LC`` continues a line).
+
+Segments the input does not carry are listed in ``Mapped.unused`` with the reason in ``UNUSED``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,46 @@ import datetime as dt
 from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
-from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, notes, party, split
+from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, split
 from edi.x12.tokenizer import Segment, is_digits
 from procurement import inputs as ci
 
 NEED_BY_QUALIFIERS = ("002", "106", "074", "010", "067", "068", "038", "037")
+
+# Why the segments an 850 may carry, beyond those mapped, are left out.
+UNUSED = {
+    "REF": "reference the gateway does not keep",
+    "N9": "reference the gateway does not keep",
+    "TC2": "commodity code the gateway does not keep",
+    "IT8": "conditions of sale the gateway does not keep",
+    "N1": "party the gateway does not keep",
+    "N2": "party name the gateway does not keep",
+    "N3": "address the gateway does not keep",
+    "N4": "address the gateway does not keep",
+    "PER": "contact the gateway does not keep",
+    "ITD": "payment terms the gateway does not keep",
+    "DTM": "date the gateway does not keep (the need-by date is the line's, else the first heading one)",
+    "SCH": "schedule line the gateway does not keep (the need-by date is the first one's)",
+    "FOB": "shipping terms the gateway does not keep",
+    "TD1": "carrier details the gateway does not keep",
+    "TD5": "carrier details the gateway does not keep",
+    "TD4": "carrier details the gateway does not keep",
+    "PID": "item description the gateway does not keep",
+    "PO4": "packaging the gateway does not keep",
+    "MEA": "measurement the gateway does not keep",
+    "SAC": "allowance or charge the gateway does not keep",
+    "TXI": "tax the gateway does not keep",
+    "CTP": "pricing detail the gateway does not keep (the price is PO104)",
+    "CUR": "currency of a line: the order's currency is the heading CUR (else the first line's)",
+    "MSG": "free-form message text of a line",
+    "NTE": "free-form note text",
+    "AMT": "amount the gateway computes itself from the lines",
+    "CTT": "line count the gateway does not check",
+    "CSH": "sales requirement the gateway does not keep",
+    "TAX": "tax exemption the gateway does not keep",
+    "PKG": "packaging the gateway does not keep",
+    "SLN": "subline the gateway does not keep",
+}
 
 
 def map_850(
@@ -39,10 +76,13 @@ def map_850(
         if not number:
             r.problem("BEG03 purchase order number missing", beg, 3)
         order_date = r.date(beg, 5, required=True)
-    header_need_by = _need_by(r, heading)
-    lines = [_line(r, group, index, header_need_by, order_date) for index, group in enumerate(items, 1)]
+        r.use(beg)
+    header_dtm = _need_by_dtm(heading)
+    header_need_by = r.date(header_dtm, 2) if header_dtm is not None else None
+    lines = [_line(r, group, index, header_dtm, header_need_by, order_date) for index, group in enumerate(items, 1)]
     revision = 0
     ref_pp = first(heading, "REF", "PP")
+    r.use(ref_pp)
     if ref_pp is not None:
         if is_digits(ref_pp[2].strip()):
             revision = int(ref_pp[2])
@@ -51,32 +91,39 @@ def map_850(
     # Some partners send CUR per line only; the first one then stands for the order.
     cur = first(heading, "CUR") or first((s for g in items for s in g), "CUR")
     per = first(heading, "PER", "BD")
-    supplier = party(heading, "SU") or party(heading, "VN") or party(heading, "SE")
+    r.use(cur, per)
+    supplier = r.party(heading, "SU") or r.party(heading, "VN") or r.party(heading, "SE")
     value = ci.PurchaseOrderInput(
-        company=party(heading, "BY"),
+        company=r.party(heading, "BY"),
         number=number,
         supplier=supplier,
-        ship_to=party(heading, "ST"),
+        ship_to=r.party(heading, "ST"),
         currency=cur[2].strip() if cur is not None else default_currency,
         order_date=order_date or dt.date.min,
         lines=tuple(lines),
         revision=revision,
         buyer=per[2].strip() if per is not None else "",
-        notes=notes(heading),
+        notes=r.notes(heading),
     )
-    return Mapped(value, r.errors)
+    return r.result(value, UNUSED)
 
 
-def _need_by(r: Reader, segments: list[Segment]) -> dt.date | None:
+def _need_by_dtm(segments: list[Segment]) -> Segment | None:
+    """The DTM giving the need-by date: the first with a date, by ``NEED_BY_QUALIFIERS`` rank."""
     for qualifier in NEED_BY_QUALIFIERS:
         dtm = first(segments, "DTM", qualifier)
         if dtm is not None and dtm[2]:
-            return r.date(dtm, 2)
+            return dtm
     return None
 
 
 def _line(
-    r: Reader, group: list[Segment], index: int, heading_date: dt.date | None, order_date: dt.date | None
+    r: Reader,
+    group: list[Segment],
+    index: int,
+    heading_dtm: Segment | None,
+    heading_date: dt.date | None,
+    order_date: dt.date | None,
 ) -> ci.POLineInput:
     po1 = group[0]
     line_no = po1[1].strip()
@@ -88,16 +135,21 @@ def _line(
     if price is None and not po1[4]:
         r.warn("PO104 unit price missing: 0 used", po1, 4)
     part, supplier_part = r.part_numbers(po1, 6)
-    need_by = _need_by(r, group)
+    dtm = _need_by_dtm(group)
+    need_by = r.date(dtm, 2) if dtm is not None else None
+    r.use(po1, dtm)
     if need_by is None:
         sch = first(group, "SCH")
         need_by = r.date(sch, 6) if sch is not None else None
+        r.use(sch if need_by is not None else None)
     if need_by is None:
         need_by = heading_date
+        r.use(heading_dtm if need_by is not None else None)
     if need_by is None:
         need_by = order_date
         r.warn(f"line {line_no}: no need-by date; order date used", po1)
     pid = next((s for s in group if s.id == "PID" and s[5]), None)
+    r.use(pid)
     return ci.POLineInput(
         line_no=line_no,
         part_number=part,
