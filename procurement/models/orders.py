@@ -1,3 +1,4 @@
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -176,6 +177,21 @@ class POLine(models.Model):
         target = self.confirmed_quantity if self.confirmed_quantity is not None else self.quantity
         return max(target - self.shipped_quantity, ZERO)
 
+    def next_promised_date(self, schedule: list[tuple[Decimal, dt.date]]) -> dt.date | None:
+        """When the next delivery still to ship is promised, given the line's ``(quantity, date)`` schedule.
+
+        What has shipped fills the schedule lines in date order. Without a schedule it is the
+        promised date while anything is left to ship; with nothing left to ship it is None.
+        """
+        if not schedule:
+            return self.promised_date if self.open_quantity > ZERO else None
+        shipped = self.shipped_quantity
+        for quantity, date in sorted(schedule, key=lambda delivery: delivery[1]):
+            if shipped < quantity:
+                return date
+            shipped -= quantity
+        return None
+
     @property
     def ack_status(self) -> str:
         response = self.ack_response
@@ -248,7 +264,7 @@ class POLine(models.Model):
 class ScheduleLine(models.Model):
     """A delivery the supplier confirmed on a PO line: a quantity on a date.
 
-    A line has as many as the supplier's latest answer split it into, in date order; a newer
+    A line has as many as the supplier's latest answer split it into, in the order sent; a newer
     answer replaces them all, and a line that needs a new answer (the buyer changed it, or
     declined the proposal) has none. A line answered without a schedule has none either: its
     ``confirmed_quantity`` and ``promised_date`` say it all.
@@ -260,5 +276,5 @@ class ScheduleLine(models.Model):
     date = models.DateField()
 
     class Meta:
-        ordering = ["po_line", "date", "position"]
+        ordering = ["po_line", "position"]
         constraints = [models.UniqueConstraint(fields=["po_line", "position"], name="schedule_line_position_unique")]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -399,7 +400,12 @@ def _validate_schedule(line: AckLineInput) -> None:
 
 def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: WriteSource) -> list[POLine]:
     """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
-    lines = lock_po_lines(supplier_lines(supplier, ack.company).filter(po__number=ack.po_number))
+    # Whether each line has schedule lines rides on the lock's query: most answers have none to replace.
+    lines = lock_po_lines(
+        supplier_lines(supplier, ack.company)
+        .filter(po__number=ack.po_number)
+        .annotate(has_schedule=Exists(ScheduleLine.objects.filter(po_line=OuterRef("pk"))))
+    )
     if not lines:
         company = refusal_company(supplier=supplier, source=source, named=ack.company)
         if company is None:
@@ -615,9 +621,9 @@ def _schedules_replace(plans: list[_LinePlan]) -> None:
     a rejected line has none.
     """
     answered = [p for p in plans if p.answer.response not in ("ACKNOWLEDGED", inputs.LINE_HOLD)]
-    if not answered:
-        return
-    ScheduleLine.objects.filter(po_line_id__in=[p.line.pk for p in answered]).delete()
+    stale = [p.line.pk for p in answered if getattr(p.line, "has_schedule", True)]  # annotated by the lock
+    if stale:
+        ScheduleLine.objects.filter(po_line_id__in=stale).delete()
     ScheduleLine.objects.bulk_create(
         [
             ScheduleLine(po_line=p.line, position=position, quantity=s.quantity, date=s.date)
