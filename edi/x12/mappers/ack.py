@@ -6,11 +6,17 @@
 * ``po_number`` BAK03 / BCA03, ``acknowledged_on`` BAK09, ``po_revision`` REF*PP
   (BCA05 change sequence for an 865), ``company`` N1*BY N104, ``note`` heading MSG lines;
 * one line per ACK segment: ACK01 through ``ack01`` (raw kept), ACK02 quantity,
-  ACK05 date when ACK04 qualifies it, the PO1 (POC) line's number and PO104 (POC06)
-  price, and the first ACK07…ACK26 product ID as the substitute part number.
+  ACK05 date when ACK04 qualifies it (else DTM02 of a DTM right after the ACK), the
+  PO1 (POC) line's number and PO104 (POC06) price, and the first ACK07…ACK26 product
+  ID as the substitute part number;
+* the line item's SCH segments are its schedule (SCH01 quantity, SCH06 date whatever
+  SCH05 qualifies it), on its first ACK; a line item with SCH and no ACK is accepted
+  on that schedule (raw code empty).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from edi.x12.envelope import TransactionSet
 from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, notes, party, split
@@ -68,8 +74,11 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
         r.problem(f"{item.id}01 line number missing", item, 1)
     price = r.decimal(item, price_at)
     out = []
-    for ack in (s for s in group if s.id == "ACK"):
+    for index, ack in enumerate(group):
+        if ack.id != "ACK":
+            continue
         raw = ack[1].strip()
+        dtm = group[index + 1] if index + 1 < len(group) and group[index + 1].id == "DTM" else None
         out.append(
             ci.AckLineInput(
                 line_no=line_no,
@@ -77,11 +86,26 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
                 raw_code=raw,
                 quantity=r.decimal(ack, 2),
                 unit_price=price,
-                promised_date=r.date(ack, 5) if ack[4] else None,
+                promised_date=r.date(ack, 5) if ack[4] else r.date(dtm, 2) if dtm is not None else None,
                 substitute_part_number=next((ack[i + 1] for i in range(7, 26, 2) if ack[i + 1]), ""),
             )
         )
-    return out
+    schedule = _schedule(r, group)
+    if not schedule:
+        return out
+    if not out:
+        return [ci.AckLineInput(line_no=line_no, response=ci.LINE_ACCEPT, unit_price=price, schedule=schedule)]
+    return [dataclasses.replace(out[0], schedule=schedule), *out[1:]]
+
+
+def _schedule(r: Reader, group: list[Segment]) -> tuple[ci.ScheduleLineInput, ...]:
+    """SCH segments of a line item: SCH01 quantity, SCH06 date (SCH05 says which date; all are promises)."""
+    out = []
+    for sch in (s for s in group if s.id == "SCH"):
+        quantity, date = r.decimal(sch, 1, required=True), r.date(sch, 6, required=True)
+        if quantity is not None and date is not None:
+            out.append(ci.ScheduleLineInput(quantity=quantity, date=date))
+    return tuple(out)
 
 
 def _revision(r: Reader, heading: list[Segment], bca: Segment | None) -> int | None:
