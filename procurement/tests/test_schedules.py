@@ -269,3 +269,12 @@ def test_a_buyer_change_to_the_line_clears_its_schedule(published_po, supplier, 
 
     assert schedule_of(published_po, "1") == []
     assert h.po_line(published_po, "1").statuses()["ack"] == "awaiting"
+
+
+def test_the_buyers_po_page_shows_the_confirmed_schedule(published_po, supplier, admin_client):
+    h.record_ack(supplier, "ACK-1", split("1", *THREE))
+
+    page = admin_client.get(f"/admin/procurement/purchaseorder/{published_po.pk}/change/")
+
+    assert page.status_code == 200
+    assert "40 on 2027-02-26, 30 on 2027-03-02, 30 on 2027-03-10" in page.content.decode()
