@@ -76,7 +76,7 @@ def build_855(
     previous: tuple[str, object] | None = None
     for line in ack.lines:
         key = (line.line_no, line.unit_price)
-        if key != previous:
+        if key != previous or line.schedule:  # a schedule is its line item's: SCH ends the PO1 loop
             price = number(line.unit_price) if line.unit_price is not None else ""
             segs.append(["PO1", line.line_no, "", "", price])
             po1_count += 1
@@ -92,7 +92,9 @@ def build_855(
             if line.substitute_part_number:
                 row += ["", "BP", line.substitute_part_number]
             segs.append(row)
-        segs.extend(["SCH", number(s.quantity), uom, "", "", "068", date(s.date, version)] for s in line.schedule)
+        if line.schedule:
+            segs.extend(["SCH", number(s.quantity), uom, "", "", "068", date(s.date, version)] for s in line.schedule)
+            previous = None
     segs.append(["CTT", str(po1_count)])
     return segs
 
