@@ -64,7 +64,7 @@ PO_PUBLISHED = OpenApiExample(
 )
 
 ACK = OpenApiExample(
-    "Accept one line, change the price of another, reschedule a third",
+    "Accept one line, change the price of another, split a third into two deliveries",
     request_only=True,
     value={
         "document_id": "ACK-2027-00042",
@@ -73,7 +73,11 @@ ACK = OpenApiExample(
         "lines": [
             {"line_no": "1", "response": "ACCEPT"},
             {"line_no": "2", "response": "CHANGE_PRICE", "unit_price": "19.90"},
-            {"line_no": "3", "response": "RESCHEDULE", "promised_date": "2027-03-12"},
+            {
+                "line_no": "3",
+                "response": "RESCHEDULE",
+                "schedule": [{"quantity": "600", "date": "2027-03-05"}, {"quantity": "400", "date": "2027-03-12"}],
+            },
         ],
     },
 )
@@ -103,7 +107,7 @@ ACK_RESULT = OpenApiExample(
                 "state": "open",
                 "po_number": "PO-4502",
                 "line_no": "3",
-                "message": "promised 2027-03-12 for need-by 2027-03-05",
+                "message": "promised 400 on 2027-03-12 for need-by 2027-03-05",
                 "raised_at": "2027-02-24T14:05:09Z",
                 "resolved_at": None,
             },
@@ -259,6 +263,8 @@ PURCHASE_ORDER = OpenApiExample(
                 "confirmed_quantity": "200.0000",
                 "confirmed_price": "42.000000",
                 "promised_date": "2027-03-01",
+                "next_promised_date": None,
+                "schedule": [],
                 "backordered_quantity": "0.0000",
                 "proposal": {},
                 "shipped_quantity": "200.0000",
@@ -290,6 +296,8 @@ PURCHASE_ORDER = OpenApiExample(
                 "confirmed_quantity": "500.0000",
                 "confirmed_price": "19.900000",
                 "promised_date": "2027-03-01",
+                "next_promised_date": "2027-03-01",
+                "schedule": [],
                 "backordered_quantity": "0.0000",
                 "proposal": {"unit_price": "19.900000"},
                 "shipped_quantity": "0.0000",
@@ -320,9 +328,16 @@ PURCHASE_ORDER = OpenApiExample(
                 "ack_raw_code": "",
                 "confirmed_quantity": "1000.0000",
                 "confirmed_price": "0.850000",
-                "promised_date": "2027-03-12",
+                "promised_date": "2027-03-05",
+                "next_promised_date": None,
+                "schedule": [
+                    {"quantity": "600.0000", "date": "2027-03-05"},
+                    {"quantity": "400.0000", "date": "2027-03-12"},
+                ],
                 "backordered_quantity": "0.0000",
-                "proposal": {"need_by": "2027-03-12"},
+                "proposal": {
+                    "schedule": [{"quantity": "600", "date": "2027-03-05"}, {"quantity": "400", "date": "2027-03-12"}]
+                },
                 "shipped_quantity": "1000.0000",
                 "received_quantity": "1000.0000",
                 "rejected_quantity": "20.0000",

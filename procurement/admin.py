@@ -11,6 +11,7 @@ from notifications.models import DeliveryAttempt, OutboundMessage
 from . import models, services
 from .models.exceptions import ExceptionQuerySet
 from .services import ProcurementError, WriteSource
+from .services.values import num
 
 
 def _source(request) -> WriteSource:
@@ -62,6 +63,7 @@ class POLineInline(admin.TabularInline):
         "confirmed_quantity",
         "confirmed_price",
         "promised_date",
+        "schedule",
         "proposal",
         "shipped_quantity",
         "received_quantity",
@@ -70,9 +72,16 @@ class POLineInline(admin.TabularInline):
     )
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("schedule_lines")
+
     @admin.display(description="status dimensions")
     def statuses(self, line: models.POLine) -> str:
         return ", ".join(f"{k}: {v}" for k, v in line.statuses().items())
+
+    @admin.display(description="confirmed schedule")
+    def schedule(self, line: models.POLine) -> str:
+        return ", ".join(f"{num(s.quantity)} on {s.date}" for s in line.schedule_lines.all())
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -53,6 +53,12 @@ INVOICE_PURPOSE_INVOICE = "invoice"
 INVOICE_PURPOSE_CREDIT_MEMO = "credit_memo"
 
 
+# A field added to a canonical input after documents were stored under it: left out of the JSON
+# form (and so of the fingerprint) while it holds its default, so a stored document sent again
+# still has the fingerprint it was stored with.
+OMIT_WHEN_DEFAULT = {"omit_when_default": True}
+
+
 @dataclass(frozen=True)
 class POLineInput:
     line_no: str
@@ -82,7 +88,23 @@ class PurchaseOrderInput:
 
 
 @dataclass(frozen=True)
+class ScheduleLineInput:
+    """One delivery the supplier commits to on a line: a quantity on a date (X12 SCH in the PO1 loop)."""
+
+    quantity: Decimal
+    date: dt.date
+
+
+@dataclass(frozen=True)
 class AckLineInput:
+    """A supplier's response to one PO line.
+
+    ``schedule`` splits the line into deliveries (quantity + date each). When it is given, the
+    quantity the line commits to is the schedule's sum (a ``quantity`` beside it must agree) and
+    its dates are the promises checked against the need-by date; a ``promised_date`` sent beside
+    it (X12 ACK05) is kept on the acknowledgement as sent.
+    """
+
     line_no: str
     response: str
     raw_code: str = ""
@@ -91,6 +113,7 @@ class AckLineInput:
     promised_date: dt.date | None = None
     substitute_part_number: str = ""
     note: str = ""
+    schedule: tuple[ScheduleLineInput, ...] = field(default=(), metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -137,12 +160,6 @@ class ShipmentInput:
     tracking_number: str = ""
     packs: tuple[str, ...] = ()
     company: str = ""
-
-
-# A field added to a canonical input after documents were stored under it: left out of the JSON
-# form (and so of the fingerprint) while it holds its default, so a stored document sent again
-# still has the fingerprint it was stored with.
-OMIT_WHEN_DEFAULT = {"omit_when_default": True}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@
 Another tenant's row is therefore "not found", exactly like a missing one.
 """
 
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
 from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -23,6 +26,7 @@ from procurement.models import (
     PORevision,
     ProcurementException,
     PurchaseOrder,
+    ScheduleLine,
 )
 
 # "Any line of the PO is …" for each status dimension value, as database conditions.
@@ -105,14 +109,16 @@ def company_get_for(*, actor: Actor, code: str) -> Company | None:
 
 def purchase_orders_for(*, actor: Actor) -> QuerySet[PurchaseOrder]:
     orders = PurchaseOrder.objects.select_related("company", "supplier", "ship_to").prefetch_related(
-        Prefetch("lines", queryset=POLine.objects.select_related("item").order_by("id"))
+        Prefetch(
+            "lines", queryset=POLine.objects.select_related("item").prefetch_related("schedule_lines").order_by("id")
+        )
     )
     return scoped_for(orders, actor=actor)
 
 
 PO_ROW_FIELDS = ("id", "number", "revision", "currency", "order_date", "notes", "published_at", "updated_at")
 PO_LINE_ROW_FIELDS = (
-    "po_id", "line_no", "supplier_part_number", "description", "quantity", "uom", "unit_price", "need_by",
+    "id", "po_id", "line_no", "supplier_part_number", "description", "quantity", "uom", "unit_price", "need_by",
     "cancelled", "revision", "ack_response", "ack_raw_code", "confirmed_quantity", "confirmed_price",
     "promised_date", "backordered_quantity", "change_state", "proposal", "shipped_quantity", "received_quantity",
     "rejected_quantity", "invoiced_quantity", "match_state",
@@ -133,10 +139,18 @@ def purchase_order_rows(orders: QuerySet[PurchaseOrder]) -> QuerySet:
 
 
 def purchase_order_line_rows(po_ids: list[int]) -> dict[int, list[POLine]]:
-    """The lines of these POs in line order, as read-only ``POLine.from_row`` views keyed by PO id: one query."""
+    """The lines of these POs in line order, as read-only ``POLine.from_row`` views keyed by PO id: two queries.
+
+    Each line's row also holds ``schedule``: its confirmed schedule lines as ``(quantity, date)`` in the order sent.
+    """
+    schedules: dict[int, list[tuple[Decimal, dt.date]]] = defaultdict(list)
+    deliveries = ScheduleLine.objects.filter(po_line__po_id__in=po_ids).order_by("po_line_id", "position")
+    for po_line_id, quantity, date in deliveries.values_list("po_line_id", "quantity", "date"):
+        schedules[po_line_id].append((quantity, date))
     lines: dict[int, list[POLine]] = {po_id: [] for po_id in po_ids}
     rows = POLine.objects.filter(po_id__in=po_ids).order_by("po_id", "id")
     for row in rows.values(*PO_LINE_ROW_FIELDS, part_number=F("item__part_number")):
+        row["schedule"] = schedules.get(row["id"], [])
         lines[row["po_id"]].append(POLine.from_row(row))
     return lines
 

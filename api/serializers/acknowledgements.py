@@ -9,6 +9,11 @@ from procurement import inputs
 from .fields import MAX_LINES, optional_text, price, quantity, text
 
 
+class ScheduleLineIn(serializers.Serializer):
+    quantity = quantity(min_value=Decimal("0"))
+    date = serializers.DateField()
+
+
 class AckLineIn(serializers.Serializer):
     line_no = text(16)
     response = serializers.ChoiceField(choices=inputs.LINE_RESPONSE_CODES)
@@ -18,6 +23,15 @@ class AckLineIn(serializers.Serializer):
     promised_date = serializers.DateField(required=False, allow_null=True, default=None)
     substitute_part_number = optional_text(64)
     note = optional_text(1000)
+    # many=True hands min_length/max_length to the ListSerializer; the stubs' __init__ omits them.
+    schedule = ScheduleLineIn(  # type: ignore[call-arg]
+        many=True,
+        required=False,
+        default=list,
+        max_length=MAX_LINES,
+        help_text="The line split into deliveries, each a quantity on a date. Their sum is the quantity "
+        "you confirm (a quantity given beside them must agree); each date is checked against the need-by date.",
+    )
 
 
 class AcknowledgementIn(serializers.Serializer):
@@ -36,5 +50,9 @@ class AcknowledgementIn(serializers.Serializer):
 
     def to_input(self) -> inputs.AcknowledgementInput:
         data = dict(self.validated_data)
-        lines = tuple(inputs.AckLineInput(**line) for line in data.pop("lines"))
-        return inputs.AcknowledgementInput(lines=lines, **data)
+        return inputs.AcknowledgementInput(lines=tuple(_line_input(dict(line)) for line in data.pop("lines")), **data)
+
+
+def _line_input(line: dict) -> inputs.AckLineInput:
+    schedule = tuple(inputs.ScheduleLineInput(**delivery) for delivery in line.pop("schedule"))
+    return inputs.AckLineInput(**line, schedule=schedule)

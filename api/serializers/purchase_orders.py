@@ -2,10 +2,11 @@
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from procurement import inputs, selectors
-from procurement.models import POLine, PORevision, PurchaseOrder
+from procurement.models import POLine, PORevision, PurchaseOrder, ScheduleLine
 
 from .fields import MAX_LINES, instant_out, optional_text, price, quantity, text
 
@@ -49,18 +50,38 @@ class StatusesOut(serializers.Serializer):
     match = serializers.CharField()
 
 
+class ScheduleLineOut(serializers.ModelSerializer):
+    class Meta:
+        model = ScheduleLine
+        fields = ["quantity", "date"]
+
+
 class POLineOut(serializers.ModelSerializer):
     part_number = serializers.CharField(source="item.part_number")
     statuses = StatusesOut()
+    schedule = ScheduleLineOut(
+        source="schedule_lines",
+        many=True,
+        help_text="The deliveries the supplier confirmed (its latest answer), in the order sent; "
+        "empty when it answered the line as one delivery.",
+    )
+    next_promised_date = serializers.SerializerMethodField(
+        help_text="When the next delivery still to ship is promised (shipments fill the schedule in date order)."
+    )
 
     class Meta:
         model = POLine
         fields = [
             "line_no", "part_number", "supplier_part_number", "description", "quantity", "uom", "unit_price",
             "need_by", "cancelled", "revision", "ack_response", "ack_raw_code", "confirmed_quantity",
-            "confirmed_price", "promised_date", "backordered_quantity", "proposal", "shipped_quantity",
-            "received_quantity", "rejected_quantity", "invoiced_quantity", "statuses",
+            "confirmed_price", "promised_date", "next_promised_date", "schedule", "backordered_quantity", "proposal",
+            "shipped_quantity", "received_quantity", "rejected_quantity", "invoiced_quantity", "statuses",
         ]  # fmt: skip
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_next_promised_date(self, line: POLine) -> str | None:
+        following = line.next_promised_date([(s.quantity, s.date) for s in line.schedule_lines.all()])
+        return None if following is None else following.isoformat()
 
 
 class PurchaseOrderOut(serializers.ModelSerializer):
@@ -109,6 +130,7 @@ _quantity_out, _price_out = _decimal_out(4), _decimal_out(6)
 def _line_out(line: POLine) -> dict:
     row = line.__dict__
     promised = row["promised_date"]
+    following = line.next_promised_date(row["schedule"])
     return {
         "line_no": row["line_no"],
         "part_number": row["part_number"],
@@ -125,6 +147,8 @@ def _line_out(line: POLine) -> dict:
         "confirmed_quantity": _quantity_out(row["confirmed_quantity"]),
         "confirmed_price": _price_out(row["confirmed_price"]),
         "promised_date": None if promised is None else promised.isoformat(),
+        "next_promised_date": None if following is None else following.isoformat(),
+        "schedule": [{"quantity": _quantity_out(q), "date": d.isoformat()} for q, d in row["schedule"]],
         "backordered_quantity": _quantity_out(row["backordered_quantity"]),
         "proposal": row["proposal"],
         "shipped_quantity": _quantity_out(row["shipped_quantity"]),

@@ -15,7 +15,7 @@ from .documents import (
 )
 from .exceptions import ProcurementException
 from .messages import InboundDocument
-from .orders import POLine, PORevision, PurchaseOrder
+from .orders import POLine, PORevision, PurchaseOrder, ScheduleLine
 from .organisation import Company, CompanyMembership, Item, Plant, SupplierItem, UomConversion
 from .policy import ToleranceRule
 
@@ -37,6 +37,7 @@ __all__ = [
     "PurchaseOrder",
     "Receipt",
     "ReceiptLine",
+    "ScheduleLine",
     "Shipment",
     "ShipmentLine",
     "ShipmentPack",

@@ -47,6 +47,9 @@ class AcknowledgementLine(models.Model):
     promised_date = models.DateField(null=True, blank=True)
     substitute_part_number = models.CharField(max_length=64, blank=True)
     note = models.TextField(blank=True)
+    schedule = models.JSONField(
+        default=list, blank=True, help_text="The schedule lines as sent: [{quantity, date}, …] in sent order."
+    )
 
 
 class ChangeRequest(models.Model):

@@ -1,3 +1,4 @@
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -8,15 +9,6 @@ from procurement import inputs
 from .fields import price_field, quantity_field
 
 ZERO = Decimal("0")
-
-CHANGE_RESPONSES = {
-    inputs.LINE_CHANGE_PRICE,
-    inputs.LINE_CHANGE_QTY,
-    inputs.LINE_RESCHEDULE,
-    inputs.LINE_SUBSTITUTE,
-    inputs.LINE_BACKORDER,
-    inputs.LINE_PARTIAL_BACKORDER,
-}
 
 
 class PurchaseOrderQuerySet(models.QuerySet):
@@ -185,6 +177,21 @@ class POLine(models.Model):
         target = self.confirmed_quantity if self.confirmed_quantity is not None else self.quantity
         return max(target - self.shipped_quantity, ZERO)
 
+    def next_promised_date(self, schedule: list[tuple[Decimal, dt.date]]) -> dt.date | None:
+        """When the next delivery still to ship is promised, given the line's ``(quantity, date)`` schedule.
+
+        What has shipped fills the schedule lines in date order. Without a schedule it is the
+        promised date while anything is left to ship; with nothing left to ship it is None.
+        """
+        if not schedule:
+            return self.promised_date if self.open_quantity > ZERO else None
+        shipped = self.shipped_quantity
+        for quantity, date in sorted(schedule, key=lambda delivery: delivery[1]):
+            if shipped < quantity:
+                return date
+            shipped -= quantity
+        return None
+
     @property
     def ack_status(self) -> str:
         response = self.ack_response
@@ -196,13 +203,13 @@ class POLine(models.Model):
             return "rejected" if self.change_state != self.ChangeState.DECLINED else "awaiting"
         if response == inputs.LINE_HOLD:
             return "on_hold"
-        if response in CHANGE_RESPONSES:
-            by_change: dict[str, str] = {
-                self.ChangeState.PROPOSED: "changes_proposed",
-                self.ChangeState.DECLINED: "awaiting",
-            }
-            return by_change.get(self.change_state, "accepted")
-        return "accepted"
+        # An acceptance proposes too when its schedule lines fall off the need-by date, so the
+        # proposal decides for it as for the change responses (and as ``LINE_STATUS_CONDITIONS`` do).
+        by_change: dict[str, str] = {
+            self.ChangeState.PROPOSED: "changes_proposed",
+            self.ChangeState.DECLINED: "awaiting",
+        }
+        return by_change.get(self.change_state, "accepted")
 
     @property
     def change_status(self) -> str:
@@ -252,3 +259,22 @@ class POLine(models.Model):
             "invoice": self.invoice_status,
             "match": self.match_status,
         }
+
+
+class ScheduleLine(models.Model):
+    """A delivery the supplier confirmed on a PO line: a quantity on a date.
+
+    A line has as many as the supplier's latest answer split it into, in the order sent; a newer
+    answer replaces them all, and a line that needs a new answer (the buyer changed it, or
+    declined the proposal) has none. A line answered without a schedule has none either: its
+    ``confirmed_quantity`` and ``promised_date`` say it all.
+    """
+
+    po_line = models.ForeignKey(POLine, on_delete=models.CASCADE, related_name="schedule_lines")
+    position = models.PositiveIntegerField(help_text="1, 2, … in the order the supplier sent them.")
+    quantity = quantity_field()
+    date = models.DateField()
+
+    class Meta:
+        ordering = ["po_line", "position"]
+        constraints = [models.UniqueConstraint(fields=["po_line", "position"], name="schedule_line_position_unique")]

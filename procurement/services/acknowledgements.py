@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from procurement.models import (
     PORevision,
     ProcurementException,
     PurchaseOrder,
+    ScheduleLine,
 )
 from procurement.models.fields import PRICE_LIMIT, QUANTITY_LIMIT
 from suppliers.models import Supplier
@@ -33,7 +35,7 @@ from .documents import document_replay, exceptions_audited, exceptions_create, e
 from .errors import DocumentRefused
 from .lines import refusal_company, supplier_lines
 from .locking import lock_po_lines
-from .orders import po_as_input, proposal_applied, purchase_order_revise
+from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
 from .sources import RecordResult, WriteSource
@@ -134,6 +136,7 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
         new_requests = _change_requests_create(plans, unchanged, order, record, now)
         _apply_answers(plans, unchanged)
         rows_update([p.line for p in plans], _LINE_UPDATE_FIELDS)
+        _schedules_replace(plans)
         drafts = exceptions_create(_findings_drafted(plans, new_requests, order, supplier, source, now))
         document_key = f"{source.channel}:{supplier.code}:{ack.document_id}"
         audit_write(
@@ -235,6 +238,7 @@ def _acknowledgement_create(
                 promised_date=p.answer.promised_date,
                 substitute_part_number=p.answer.substitute_part_number,
                 note=p.answer.note,
+                schedule=jsonable([{"quantity": s.quantity, "date": s.date} for s in p.answer.schedule]),
             )
             for p in plans
         ]
@@ -335,13 +339,20 @@ def _proposals_auto_accept(
     source: WriteSource,
     now: dt.datetime,
 ) -> None:
-    """Proposals within a tolerance that allows it are accepted at once, into a new PO revision."""
+    """Proposals within a tolerance that allows it are accepted at once, into a new PO revision.
+
+    A proposal that only schedules the line changes none of the buyer's terms: it is accepted
+    without a revision.
+    """
+    revising = [(p, cr) for p, cr in accepted if changes_terms(p.proposal)]
     for _, cr in accepted:
         cr.state = ChangeRequest.State.ACCEPTED
         cr.decided_at = now
+    for _, cr in revising:
         cr.resulting_revision = order.revision + 1
     ChangeRequest.objects.bulk_update([cr for _, cr in accepted], ["state", "decided_at", "resulting_revision"])
-    _accept_proposals(order, lines, [p for p, _ in accepted], source)
+    if revising:
+        _accept_proposals(order, lines, [p for p, _ in revising], source)
 
 
 def _validate(ack: AcknowledgementInput) -> None:
@@ -363,12 +374,38 @@ def _validate(ack: AcknowledgementInput) -> None:
             line.unit_price is not None and line.unit_price >= PRICE_LIMIT
         ):
             raise DocumentRefused(f"line {line.line_no}: quantity or price too large to record", code="invalid")
+        if line.schedule:
+            _validate_schedule(line)
         seen.add(line.line_no)
+
+
+def _validate_schedule(line: AckLineInput) -> None:
+    """Schedule lines must be recordable, and agree with the quantity the line states beside them.
+
+    A line whose stated quantity and schedule disagree cannot be read one way or the other (which
+    did the supplier mean?), so the document is refused rather than one of them picked.
+    """
+    if any(s.quantity < 0 for s in line.schedule):
+        raise DocumentRefused(f"line {line.line_no}: a schedule quantity cannot be negative", code="invalid")
+    total = sum((s.quantity for s in line.schedule), ZERO)
+    if total >= QUANTITY_LIMIT:
+        raise DocumentRefused(f"line {line.line_no}: schedule quantities too large to record", code="invalid")
+    if line.quantity is not None and line.quantity != total:
+        raise DocumentRefused(
+            f"line {line.line_no}: the schedule lines add up to {num(total)}, "
+            f"but the line states a quantity of {num(line.quantity)}",
+            code="invalid",
+        )
 
 
 def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: WriteSource) -> list[POLine]:
     """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
-    lines = lock_po_lines(supplier_lines(supplier, ack.company).filter(po__number=ack.po_number))
+    # Whether each line has schedule lines rides on the lock's query: most answers have none to replace.
+    lines = lock_po_lines(
+        supplier_lines(supplier, ack.company)
+        .filter(po__number=ack.po_number)
+        .annotate(has_schedule=Exists(ScheduleLine.objects.filter(po_line=OuterRef("pk"))))
+    )
     if not lines:
         company = refusal_company(supplier=supplier, source=source, named=ack.company)
         if company is None:
@@ -483,7 +520,9 @@ def _plan_line(line: POLine, answer: AckLineInput, supplier: Supplier, rules: to
                     verdict.evidence(),
                 )
             )
-    if answer.promised_date is not None and answer.promised_date != line.need_by:
+    if answer.schedule:
+        within_all &= _plan_schedule(plan, answer.schedule, limits("date"))
+    elif answer.promised_date is not None and answer.promised_date != line.need_by:
         verdict = tolerance.evaluate_date(limits("date"), expected=line.need_by, actual=answer.promised_date)
         plan.proposal["need_by"], plan.current["need_by"] = answer.promised_date, line.need_by
         within_all &= verdict.within and verdict.limits.auto_accept
@@ -518,14 +557,81 @@ def _plan_line(line: POLine, answer: AckLineInput, supplier: Supplier, rules: to
     return plan
 
 
-def _confirmed_quantity(line: POLine, answer: AckLineInput) -> Decimal | None:
-    """The quantity the supplier commits to ship on the date it gives.
+def _plan_schedule(plan: _LinePlan, schedule: tuple[inputs.ScheduleLineInput, ...], limits: tolerance.Limits) -> bool:
+    """Check each schedule line's date against the need-by date; whether policy may accept the schedule.
 
-    A backorder commits nothing now; a partial backorder commits what it names.
+    A schedule whose dates all fall on the need-by date proposes nothing. Otherwise the schedule is
+    the proposal, and the schedule lines outside the date tolerance raise one finding for the line
+    (one exception in the buyer's queue, however many deliveries are late), naming each of them.
+    """
+    need_by = plan.line.need_by
+    dated = [
+        (position, s, tolerance.evaluate_date(limits, expected=need_by, actual=s.date))
+        for position, s in enumerate(schedule, start=1)
+        if s.date != need_by
+    ]
+    if not dated:
+        return True
+    plan.proposal["schedule"] = [{"quantity": s.quantity, "date": s.date} for s in schedule]
+    plan.current["need_by"] = need_by
+    outside = [(position, s, verdict) for position, s, verdict in dated if not verdict.within]
+    if outside:
+        late = any(s.date > need_by for _, s, _ in outside)
+        promised = ", ".join(f"{num(s.quantity)} on {s.date}" for _, s, _ in outside)
+        plan.findings.append(
+            (
+                Kind.DATE_DEVIATION,
+                Severity.PROCUREMENT_DELAY if late else Severity.DATA_QUALITY,
+                f"promised {promised} for need-by {need_by}",
+                {
+                    "expected": need_by,
+                    "schedule": [
+                        {
+                            "position": position,
+                            "quantity": s.quantity,
+                            "date": s.date,
+                            "deviation_days": verdict.deviation,
+                        }
+                        for position, s, verdict in outside
+                    ],
+                    "tolerance": limits.describe(),
+                },
+            )
+        )
+    return not outside and limits.auto_accept
+
+
+def _confirmed_quantity(line: POLine, answer: AckLineInput) -> Decimal | None:
+    """The quantity the supplier commits to ship on the dates it gives.
+
+    A backorder commits nothing now; a partial backorder commits what it names; a schedule
+    commits the sum of its lines.
     """
     if answer.response == inputs.LINE_BACKORDER:
         return ZERO
+    if answer.schedule:
+        return sum((s.quantity for s in answer.schedule), ZERO)
     return answer.quantity
+
+
+def _schedules_replace(plans: list[_LinePlan]) -> None:
+    """Each line this acknowledgement answers gets the answer's schedule in place of the one it had.
+
+    A line put on hold or only acknowledged keeps what it had, as its confirmed quantity does;
+    a rejected line has none.
+    """
+    answered = [p for p in plans if p.answer.response not in ("ACKNOWLEDGED", inputs.LINE_HOLD)]
+    stale = [p.line.pk for p in answered if getattr(p.line, "has_schedule", True)]  # annotated by the lock
+    if stale:
+        ScheduleLine.objects.filter(po_line_id__in=stale).delete()
+    ScheduleLine.objects.bulk_create(
+        [
+            ScheduleLine(po_line=p.line, position=position, quantity=s.quantity, date=s.date)
+            for p in answered
+            if p.answer.response != inputs.LINE_REJECT
+            for position, s in enumerate(p.answer.schedule, start=1)
+        ]
+    )
 
 
 def _apply_answers(plans: list[_LinePlan], unchanged: set[int]) -> None:
@@ -541,7 +647,9 @@ def _apply_answers(plans: list[_LinePlan], unchanged: set[int]) -> None:
             quantity = _confirmed_quantity(line, answer)
             line.confirmed_quantity = quantity if quantity is not None else line.quantity
             line.confirmed_price = answer.unit_price if answer.unit_price is not None else line.unit_price
-            line.promised_date = answer.promised_date or line.need_by
+            line.promised_date = (
+                min(s.date for s in answer.schedule) if answer.schedule else answer.promised_date or line.need_by
+            )
         line.backordered_quantity = (
             max(line.quantity - line.confirmed_quantity, ZERO)
             if answer.response in (inputs.LINE_BACKORDER, inputs.LINE_PARTIAL_BACKORDER)
@@ -554,7 +662,8 @@ def _apply_answers(plans: list[_LinePlan], unchanged: set[int]) -> None:
             line.change_state = POLine.ChangeState.ACCEPTED if p.auto_accept else POLine.ChangeState.PROPOSED
         else:
             line.proposal = {}
-            if line.change_state == POLine.ChangeState.PROPOSED:
+            # A fresh answer without a proposal withdraws an open one and answers a declined one.
+            if line.change_state in (POLine.ChangeState.PROPOSED, POLine.ChangeState.DECLINED):
                 line.change_state = POLine.ChangeState.NONE
 
 

@@ -19,6 +19,7 @@ from procurement.models import (
     PORevision,
     ProcurementException,
     PurchaseOrder,
+    ScheduleLine,
 )
 
 from .audit import audit_event, audit_write
@@ -27,7 +28,7 @@ from .documents import orders_touch
 from .errors import InvalidAction, NotFound
 from .locking import lock_po_for_revision
 from .notify import supplier_notifications
-from .orders import po_as_input, proposal_applied, purchase_order_revise
+from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
 from .raising import exception_draft
 from .sources import WriteSource
 
@@ -233,6 +234,9 @@ def acknowledgements_overdue_raise(*, source: WriteSource) -> list[ProcurementEx
 def _proposal_accept(cr: ChangeRequest, source: WriteSource, note: str, now: dt.datetime) -> None:
     """Fold an accepted proposal into a new PO revision and resolve its open exceptions."""
     lines = lock_po_for_revision(POLine.objects.filter(po_id=cr.po_id))
+    if not changes_terms(cr.proposed):
+        _schedule_accept(cr, source, note, now)
+        return
     order = lines[0].po
     current = po_as_input(order, lines, revision=order.revision + 1)
     line_input = next(line for line in current.lines if line.line_no == cr.po_line.line_no)
@@ -256,6 +260,28 @@ def _proposal_accept(cr: ChangeRequest, source: WriteSource, note: str, now: dt.
     _resolve(ProcurementException.objects.open().filter(change_request=cr), Resolution.ACCEPTED, source, note, now)
 
 
+def _schedule_accept(cr: ChangeRequest, source: WriteSource, note: str, now: dt.datetime) -> None:
+    """Accept a proposal that only schedules the line: its schedule lines stand, the PO keeps its revision."""
+    cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.ACCEPTED, source.user, now
+    cr.save(update_fields=["state", "decided_by", "decided_at"])
+    POLine.objects.filter(pk=cr.po_line_id).update(change_state=POLine.ChangeState.ACCEPTED, proposal={})
+    orders_touch([cr.po_id], now=now)
+    audit_write(
+        [
+            audit_event(
+                source=source,
+                action="change_request.accepted",
+                obj=cr,
+                company=cr.po.company,
+                po=cr.po,
+                after={"proposed": cr.proposed},
+                now=now,
+            )
+        ]
+    )
+    _resolve(ProcurementException.objects.open().filter(change_request=cr), Resolution.ACCEPTED, source, note, now)
+
+
 def _proposal_decline(cr: ChangeRequest, source: WriteSource, now: dt.datetime) -> None:
     cr.state, cr.decided_by, cr.decided_at = ChangeRequest.State.DECLINED, source.user, now
     cr.save(update_fields=["state", "decided_by", "decided_at"])
@@ -269,6 +295,7 @@ def _proposal_decline(cr: ChangeRequest, source: WriteSource, now: dt.datetime) 
         promised_date=None,
         backordered_quantity=0,
     )
+    ScheduleLine.objects.filter(po_line_id=cr.po_line_id).delete()
     orders_touch([cr.po_id], now=now)  # readers syncing by updated_since see it
     audit_write(
         [

@@ -24,6 +24,7 @@ from procurement.models import (
     PORevision,
     ProcurementException,
     PurchaseOrder,
+    ScheduleLine,
 )
 from procurement.models.fields import PRICE_LIMIT, QUANTITY_LIMIT
 from suppliers.models import Supplier
@@ -165,6 +166,15 @@ def po_as_input(order: PurchaseOrder, lines: list[POLine], *, revision: int) -> 
             if not line.cancelled
         ),
     )
+
+
+def changes_terms(proposed: dict) -> bool:
+    """Whether a supplier's proposal changes the buyer's terms of the line.
+
+    A schedule does not: the line keeps its need-by date and the supplier's confirmed schedule
+    lines stand beside it, so accepting a proposal that only schedules the line needs no revision.
+    """
+    return bool(set(proposed) - {"schedule"})
 
 
 def proposal_applied(line: POLineInput, proposed: dict) -> POLineInput | None:
@@ -323,6 +333,8 @@ def _lines_revise(order: PurchaseOrder, lines: list[POLine], po: PurchaseOrderIn
             _reset_supplier_answer(line, accepted=accepted)
             changed_ids.append(line.pk)
             to_update.append(line)
+    if changed_ids:
+        _schedules_revise(to_update, changed_ids, accepted=accepted)
     if to_update:
         POLine.objects.bulk_update(to_update, [*_UPDATED_FIELDS])
     if to_create:
@@ -349,6 +361,21 @@ _UPDATED_FIELDS = (
     "change_state",
     "proposal",
 )
+
+
+def _schedules_revise(lines: list[POLine], changed_ids: list[int], *, accepted: bool) -> None:
+    """A changed line that needs a new answer loses its schedule lines; one whose change is the
+    supplier's accepted proposal keeps them, and is promised for the earliest of them."""
+    schedules = ScheduleLine.objects.filter(po_line_id__in=changed_ids)
+    if not accepted:
+        schedules.delete()
+        return
+    earliest: dict[int, dt.date] = {}
+    for po_line_id, date in schedules.values_list("po_line_id", "date"):
+        earliest[po_line_id] = min(date, earliest.get(po_line_id, date))
+    for line in lines:
+        if line.pk in earliest and not line.cancelled:
+            line.promised_date = earliest[line.pk]
 
 
 def _reset_supplier_answer(line: POLine, *, accepted: bool) -> None:

@@ -27,6 +27,7 @@ from procurement.models import (
     PurchaseOrder,
     Receipt,
     ReceiptLine,
+    ScheduleLine,
     Shipment,
     ShipmentLine,
     ShipmentPack,
@@ -40,6 +41,7 @@ D = Decimal
 COUNTED = (
     PurchaseOrder,
     POLine,
+    ScheduleLine,
     PORevision,
     Item,
     Acknowledgement,

@@ -27,7 +27,7 @@ from edi.x12 import (
     write_interchange,
     write_ta1,
 )
-from edi.x12.generators import GroupBody, changed_lines
+from edi.x12.generators import GroupBody, build_855, changed_lines
 from edi.x12.mappers import (
     MAPPERS,
     Context,
@@ -215,6 +215,40 @@ def test_corpus_856s_round_trip(value: ci.ShipmentInput) -> None:
 def test_corpus_810s_round_trip(value: ci.InvoiceInput) -> None:
     data = write_810(value, ENV, 1)
     assert map_810(only_set(data)).value == value
+
+
+def test_855_schedule_lines_are_written_as_sch_and_read_back() -> None:
+    deliveries = (
+        ci.ScheduleLineInput(Decimal(40), dt.date(2026, 2, 26)),
+        ci.ScheduleLineInput(Decimal(30), dt.date(2026, 3, 2)),
+        ci.ScheduleLineInput(Decimal("30.5"), dt.date(2026, 3, 10)),
+    )
+    ack = ci.AcknowledgementInput(
+        document_id="ACK-2",
+        po_number="PO-1001",
+        header=ci.ACK_ACCEPTED,
+        raw_code="AD",
+        acknowledged_on=dt.date(2026, 1, 3),
+        lines=(
+            ci.AckLineInput("1", ci.LINE_ACCEPT, "IA", Decimal("100.5"), Decimal("2.5"), schedule=deliveries),
+            ci.AckLineInput("2", ci.LINE_ACCEPT, unit_price=Decimal(3), schedule=deliveries[:1]),
+            ci.AckLineInput("3", ci.LINE_ACCEPT, "IA", Decimal(7), Decimal(4)),
+        ),
+    )
+    body = build_855(ack, "005010", uoms={"1": "DZN"})
+    assert [seg for seg in body if seg[0] in ("PO1", "ACK", "SCH")] == [
+        ["PO1", "1", "", "", "2.5"],
+        ["ACK", "IA", "100.5", "DZN", "", ""],
+        ["SCH", "40", "DZN", "", "", "068", "20260226"],
+        ["SCH", "30", "DZN", "", "", "068", "20260302"],
+        ["SCH", "30.5", "DZN", "", "", "068", "20260310"],
+        ["PO1", "2", "", "", "3"],
+        ["SCH", "40", "EA", "", "", "068", "20260226"],
+        ["PO1", "3", "", "", "4"],
+        ["ACK", "IA", "7", "EA", "", ""],
+    ]
+    for version in ("004010", "005010"):
+        assert map_855(only_set(write_855(ack, dataclasses.replace(ENV, version=version), 1))).value == ack
 
 
 def test_855_856_810_written_from_canonical_parse_back_equal() -> None:

@@ -125,6 +125,58 @@ def test_855_unknown_codes_and_bad_values_are_mapping_errors() -> None:
     ]
 
 
+def test_855_sch_segments_are_the_lines_schedule() -> None:
+    text = ack_855(
+        "BAK*00*AC*PO-7*20260101****ACK-56*20260102",
+        "PO1*10*100*EA*2.5**BP*HSG-2200",
+        "PID*F****PUMP HOUSING",
+        "ACK*IA*100*EA",
+        "SCH*40*EA***068*20260226",
+        "SCH*30*EA***068*20260302",
+        "SCH*30*EA***002*20260310*****000",
+        "PO1*20*5*EA*3",
+        "ACK*DR*5*EA",
+        "DTM*068*20260305",
+        "PO1*30*2*DZN*13.84**VP*420525112",
+        "SCH*2*DZN***067*20260317",
+        "CTT*3",
+    )
+    value, errors = map_855(one(text))
+    assert errors == []
+    assert value.lines == (
+        ci.AckLineInput(
+            "10",
+            ci.LINE_ACCEPT,
+            "IA",
+            Decimal(100),
+            Decimal("2.5"),
+            schedule=(
+                ci.ScheduleLineInput(Decimal(40), dt.date(2026, 2, 26)),
+                ci.ScheduleLineInput(Decimal(30), dt.date(2026, 3, 2)),
+                ci.ScheduleLineInput(Decimal(30), dt.date(2026, 3, 10)),
+            ),
+        ),
+        ci.AckLineInput("20", ci.LINE_RESCHEDULE, "DR", Decimal(5), Decimal(3), dt.date(2026, 3, 5)),
+        # A line item scheduled without an ACK is accepted on that schedule (as the 855s of some partners do).
+        ci.AckLineInput(
+            "30",
+            ci.LINE_ACCEPT,
+            unit_price=Decimal("13.84"),
+            schedule=(ci.ScheduleLineInput(Decimal(2), dt.date(2026, 3, 17)),),
+        ),
+    )
+
+
+def test_855_sch_without_quantity_or_date_is_a_mapping_error() -> None:
+    text = ack_855("BAK*00*AC*PO-7*20260101", "PO1*10*5*EA*2.5", "ACK*IA*5*EA", "SCH**EA***068*20260226", "SCH*5*EA")
+    value, errors = map_855(one(text))
+    assert value.lines[0].schedule == ()
+    assert [(e.severity, e.segment_id, e.element_position, e.message) for e in errors] == [
+        ("error", "SCH", 1, "SCH01 is missing"),
+        ("error", "SCH", 6, "SCH06 date is missing"),
+    ]
+
+
 def test_wrong_set_raises_the_library_error() -> None:
     with pytest.raises(MappingError):
         map_850(one(ack_855("BAK*00*AD*PO-7*20260101")))

@@ -94,6 +94,10 @@ def acknowledgements(draw: st.DrawFn) -> ci.AcknowledgementInput:
                 unit_price=draw(st.one_of(st.none(), prices)),
                 promised_date=draw(st.one_of(st.none(), dates)),
                 substitute_part_number=draw(optional_text),
+                schedule=tuple(
+                    ci.ScheduleLineInput(quantity=q, date=d)
+                    for q, d in draw(st.lists(st.tuples(quantities, dates), max_size=3))
+                ),
             )
         )
     raw = draw(st.sampled_from(["AD", "AC", "AK", "RD"]))

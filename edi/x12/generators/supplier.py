@@ -44,7 +44,9 @@ def build_855(
     po_date: dt.date | None = None,
     uoms: Mapping[str, str] | None = None,
 ) -> list[SegmentData]:
-    """BAK (raw code or the header's default), REF*PP, notes, N1*BY, PO1 + ACK per line."""
+    """BAK (raw code or the header's default), REF*PP, notes, N1*BY, PO1 + ACK per line with an SCH
+    (068 current schedule ship) per schedule line; a line accepted on a schedule alone, without a
+    raw code, is written as its PO1 and SCH segments (no ACK), the way ``map_855`` reads that shape."""
     when = po_date or ack.acknowledged_on
     if when is None:
         raise GenerationError("BAK04 needs a PO date or acknowledged_on")
@@ -74,20 +76,25 @@ def build_855(
     previous: tuple[str, object] | None = None
     for line in ack.lines:
         key = (line.line_no, line.unit_price)
-        if key != previous:
+        if key != previous or line.schedule:  # a schedule is its line item's: SCH ends the PO1 loop
             price = number(line.unit_price) if line.unit_price is not None else ""
             segs.append(["PO1", line.line_no, "", "", price])
             po1_count += 1
             previous = key
-        row: SegmentData = ["ACK", line.raw_code or LINE_CODES[line.response]]
-        if line.quantity is not None:
-            row += [number(line.quantity), (uoms or {}).get(line.line_no, "EA")]
-        else:
-            row += ["", ""]
-        row += ["068", date(line.promised_date, version)] if line.promised_date else ["", ""]
-        if line.substitute_part_number:
-            row += ["", "BP", line.substitute_part_number]
-        segs.append(row)
+        uom = (uoms or {}).get(line.line_no, "EA")
+        scheduled_only = ci.AckLineInput(
+            line.line_no, ci.LINE_ACCEPT, unit_price=line.unit_price, schedule=line.schedule
+        )
+        if not line.schedule or line != scheduled_only:
+            row: SegmentData = ["ACK", line.raw_code or LINE_CODES[line.response]]
+            row += [number(line.quantity), uom] if line.quantity is not None else ["", ""]
+            row += ["068", date(line.promised_date, version)] if line.promised_date else ["", ""]
+            if line.substitute_part_number:
+                row += ["", "BP", line.substitute_part_number]
+            segs.append(row)
+        if line.schedule:
+            segs.extend(["SCH", number(s.quantity), uom, "", "", "068", date(s.date, version)] for s in line.schedule)
+            previous = None
     segs.append(["CTT", str(po1_count)])
     return segs
 

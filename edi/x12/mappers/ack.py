@@ -6,13 +6,19 @@
 * ``po_number`` BAK03 / BCA03, ``acknowledged_on`` BAK09, ``po_revision`` REF*PP
   (BCA05 change sequence for an 865), ``company`` N1*BY N104, ``note`` heading MSG lines;
 * one line per ACK segment: ACK01 through ``ack01`` (raw kept), ACK02 quantity,
-  ACK05 date when ACK04 qualifies it, the PO1 (POC) line's number and PO104 (POC06)
-  price, and the first ACK07…ACK26 product ID as the substitute part number.
+  ACK05 date when ACK04 qualifies it (else DTM02 of a DTM right after the ACK), the
+  PO1 (POC) line's number and PO104 (POC06) price, and the first ACK07…ACK26 product
+  ID as the substitute part number;
+* the line item's SCH segments are its schedule (SCH01 quantity, SCH06 date whatever
+  SCH05 qualifies it), on its first ACK; a line item with SCH and no ACK is accepted
+  on that schedule (raw code empty).
 
 Segments the input does not carry are listed in ``Mapped.unused`` with the reason in ``UNUSED``.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from edi.x12.envelope import TransactionSet
 from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, split
@@ -30,7 +36,7 @@ UNUSED = {
     "N4": "address the gateway does not keep",
     "PER": "contact the gateway does not keep",
     "CUR": "currency the gateway does not keep (prices are in the PO's currency)",
-    "DTM": "date the gateway does not keep (promised dates are the ACK's)",
+    "DTM": "date the gateway does not keep (a line's promised date is its ACK05, else a DTM right after its ACK)",
     "ITD": "payment terms the gateway does not keep",
     "FOB": "shipping terms the gateway does not keep",
     "TD5": "carrier details the gateway does not keep",
@@ -41,7 +47,7 @@ UNUSED = {
     "TXI": "tax the gateway does not keep",
     "MSG": "free-form message text of a line",
     "NTE": "free-form note text",
-    "SCH": "schedule line the gateway does not keep",
+    "SCH": "schedule line without a readable quantity or date (reported as a problem)",
     "AMT": "amount the gateway does not keep",
     "CTT": "line count the gateway does not check",
     "PO1": "line without an ACK: the header's answer stands for it",
@@ -100,9 +106,14 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
         r.problem(f"{item.id}01 line number missing", item, 1)
     price = r.decimal(item, price_at)
     out = []
-    for ack in (s for s in group if s.id == "ACK"):
+    for index, ack in enumerate(group):
+        if ack.id != "ACK":
+            continue
         r.use(ack)
         raw = ack[1].strip()
+        dtm = group[index + 1] if index + 1 < len(group) and group[index + 1].id == "DTM" else None
+        if dtm is not None and not ack[4]:
+            r.use(dtm)  # it dates the ACK
         out.append(
             ci.AckLineInput(
                 line_no=line_no,
@@ -110,13 +121,29 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
                 raw_code=raw,
                 quantity=r.decimal(ack, 2),
                 unit_price=price,
-                promised_date=r.date(ack, 5) if ack[4] else None,
+                promised_date=r.date(ack, 5) if ack[4] else r.date(dtm, 2) if dtm is not None else None,
                 substitute_part_number=next((ack[i + 1] for i in range(7, 26, 2) if ack[i + 1]), ""),
             )
         )
-    if out:  # the line's number and price are carried by its answers
+    schedule = _schedule(r, group)
+    if out or schedule:  # the line's number and price are carried by its answers
         r.use(item)
-    return out
+    if not schedule:
+        return out
+    if not out:
+        return [ci.AckLineInput(line_no=line_no, response=ci.LINE_ACCEPT, unit_price=price, schedule=schedule)]
+    return [dataclasses.replace(out[0], schedule=schedule), *out[1:]]
+
+
+def _schedule(r: Reader, group: list[Segment]) -> tuple[ci.ScheduleLineInput, ...]:
+    """SCH segments of a line item: SCH01 quantity, SCH06 date (SCH05 says which date; all are promises)."""
+    out = []
+    for sch in (s for s in group if s.id == "SCH"):
+        quantity, date = r.decimal(sch, 1, required=True), r.date(sch, 6, required=True)
+        if quantity is not None and date is not None:
+            r.use(sch)
+            out.append(ci.ScheduleLineInput(quantity=quantity, date=date))
+    return tuple(out)
 
 
 def _revision(r: Reader, heading: list[Segment], bca: Segment | None) -> int | None:
