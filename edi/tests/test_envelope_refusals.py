@@ -13,7 +13,9 @@ from edi.models import EdiIdentity, FunctionalGroup, Interchange
 from edi.tests.test_filedrop import drop, filedrop_scan, partner  # noqa: F401  (partner is a fixture)
 from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
-from procurement.models import Acknowledgement, InboundDocument, POLine, ProcurementException
+from procurement import factories
+from procurement.models import Acknowledgement, InboundDocument, POLine, ProcurementException, PurchaseOrder
+from procurement.services import WriteSource, purchase_order_publish
 
 
 def ack_855(st02: str = "0001", *, po: str = "PO-4504", document_id: str = "855-000041", se01: str = "") -> list[str]:
@@ -269,6 +271,31 @@ def test_of_two_interchanges_in_one_file_the_bad_one_is_refused_and_the_good_one
         False,
     ]
     assert ProcurementException.objects.get().summary.startswith("interchange 000000051 rejected (TA1 001)")
+
+
+def test_an_855_for_a_po_of_another_company_is_refused_exactly_like_an_unknown_po(partner):  # noqa: F811
+    """CASTINGS also sells to BETA, but its partner profile trades with ACME: BETA's PO is not known there."""
+    beta = factories.CompanyFactory(code="BETA")
+    factories.PlantFactory(company=beta, code="MTY")
+    po = factories.po_input(company="BETA", supplier="CASTINGS", plant="MTY", number="PO-7001", lines=2)
+    purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
+
+    foreign = receive(partner, "ack-53.edi", interchange([ack_855(po="PO-7001", document_id="855-53")], isa13=53))
+    missing = receive(partner, "ack-54.edi", interchange([ack_855(po="PO-9999", document_id="855-54")], isa13=54))
+
+    assert Acknowledgement.objects.count() == 0
+    assert list(POLine.objects.filter(po__number="PO-7001").values_list("ack_response", flat=True)) == ["", ""]
+    assert (foreign.state, foreign.outcome_code) == (missing.state, missing.outcome_code) == ("processed", "refused")
+    assert foreign.error == "855 0001: refused (unknown_po: PO PO-7001 is not known for supplier CASTINGS)"
+    assert foreign.error.replace("PO-7001", "PO-9999") == missing.error
+    exceptions = ProcurementException.objects.order_by("pk")
+    assert [(e.kind, e.company.code, e.po) for e in exceptions] == [
+        ("unknown_po", "ACME", None),
+        ("unknown_po", "ACME", None),
+    ]
+    assert exceptions[0].summary.replace("PO-7001", "PO-9999") == exceptions[1].summary
+    assert not ProcurementException.objects.filter(company=beta).exists()
+    assert PurchaseOrder.objects.get(number="PO-7001").company == beta
 
 
 def test_the_850_goes_out_under_the_buying_companys_own_ids(partner):  # noqa: F811

@@ -368,7 +368,7 @@ def _validate(ack: AcknowledgementInput) -> None:
 
 def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: WriteSource) -> list[POLine]:
     """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
-    lines = lock_po_lines(supplier_lines(supplier, ack.company).filter(po__number=ack.po_number))
+    lines = lock_po_lines(supplier_lines(supplier, ack.company, source).filter(po__number=ack.po_number))
     if not lines:
         company = refusal_company(supplier=supplier, source=source, named=ack.company)
         if company is None:
