@@ -1,4 +1,5 @@
-"""The EDI channel's own records: trading partners, interchanges in and out, their groups, and control numbers."""
+"""The EDI channel's own records: trading partners, the buying companies' EDI identities,
+interchanges in and out, their groups, and control numbers."""
 
 from __future__ import annotations
 
