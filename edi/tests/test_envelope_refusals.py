@@ -7,6 +7,7 @@ like partner CASTINGS' 855s (see the 855s in the X12 corpus).
 """
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from edi import filedrop, x12
 from edi.models import EdiIdentity, FunctionalGroup, Interchange
@@ -45,6 +46,7 @@ def interchange(
     gs03: str = "GATEWAY",
     isa14: str = "0",
     control: tuple[str, ...] = (),
+    ge01: str = "",
     ge02: str = "",
     iea01: str = "",
     iea02: str = "",
@@ -61,7 +63,7 @@ def interchange(
         *control,
         f"GS*PR*CASTINGS*{gs03}*20270120*1059*{isa13}*X*004010",
         *(segment for body in sets for segment in body),
-        f"GE*{len(sets)}*{ge02 or isa13}",
+        f"GE*{ge01 or len(sets)}*{ge02 or isa13}",
         f"IEA*{iea01 or 1}*{iea02 or f'{isa13:09d}'}",
     ]
     return "".join(f"{s}~\n" for s in segments)
@@ -230,12 +232,13 @@ def test_a_group_for_another_application_receiver_is_rejected_in_the_997_and_not
     assert FunctionalGroup.objects.get(interchange__direction="in").ack_code == "R"
 
 
-def test_a_group_whose_ge02_is_not_its_gs06_is_rejected_in_the_997_and_not_applied(partner):  # noqa: F811
-    receive(partner, "ack-49.edi", interchange([ack_855()], isa13=49, ge02="77"))
+@pytest.mark.parametrize(("trailer", "ak905"), [({"ge02": "77"}, "4"), ({"ge01": "3"}, "5")])
+def test_a_group_whose_trailer_is_wrong_is_rejected_in_the_997_and_not_applied(partner, trailer, ak905):  # noqa: F811
+    receive(partner, "ack-49.edi", interchange([ack_855()], isa13=49, **trailer))
 
     nothing_applied()
     (reply,) = answers("997")
-    assert ["AK9", "R", "1", "1", "0", "4"] in ak_segments(reply)
+    assert ["AK9", "R", trailer.get("ge01", "1"), "1", "0", ak905] in ak_segments(reply)
     assert answers("TA1") == []
     assert ProcurementException.objects.get().kind == "edi_syntax"
 
@@ -310,3 +313,16 @@ def test_the_850_goes_out_under_the_buying_companys_own_ids(partner):  # noqa: F
     assert (ic.groups[0].gs02, ic.groups[0].gs03) == ("ACMEBUY", "CASTINGS")
     sent = Interchange.objects.get(direction="out")
     assert (sent.sender_qualifier, sent.sender_id) == ("01", "123456789")
+
+
+@pytest.mark.parametrize(
+    ("field", "aliases"),
+    [("isa_aliases", ["123456789"]), ("isa_aliases", ["001:123"]), ("gs_aliases", [""]), ("gs_aliases", "ACME")],
+)
+def test_an_alias_that_is_not_an_id_is_refused_when_the_identity_is_saved_in_the_admin(partner, field, aliases):  # noqa: F811
+    identity = EdiIdentity(company=partner.company, **{field: aliases})
+
+    with pytest.raises(ValidationError) as refused:
+        identity.full_clean()
+    assert list(refused.value.message_dict) == [field]
+    assert EdiIdentity(company=partner.company, isa_aliases=["01:123456789"], gs_aliases=["ACME"]).full_clean() is None
