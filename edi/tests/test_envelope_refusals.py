@@ -45,6 +45,7 @@ def interchange(
     receiver: tuple[str, str] = ("ZZ", "GATEWAY"),
     gs03: str = "GATEWAY",
     isa14: str = "0",
+    isa15: str = "P",
     control: tuple[str, ...] = (),
     ge01: str = "",
     ge02: str = "",
@@ -55,7 +56,7 @@ def interchange(
     isa = "*".join(
         [
             "ISA", "00", " " * 10, "00", " " * 10, "ZZ", "CASTINGS".ljust(15), receiver[0], receiver[1].ljust(15),
-            "270120", "1059", "U", "00401", f"{isa13:09d}", isa14, "P", ">",
+            "270120", "1059", "U", "00401", f"{isa13:09d}", isa14, isa15, ">",
         ]
     )  # fmt: skip
     segments = [
@@ -182,6 +183,19 @@ def test_our_id_under_another_qualifier_is_refused_with_ta1_007(partner):  # noq
     nothing_applied()
     (answer,) = answers("TA1")
     assert ta1(answer)[4:] == ["R", "007"]
+
+
+def test_a_test_interchange_from_a_production_partner_is_refused_with_ta1_020(partner):  # noqa: F811
+    document = receive(partner, "ack-55.edi", interchange([ack_855()], isa13=55, isa15="T"))
+
+    nothing_applied()
+    (answer,) = answers("TA1")
+    assert ta1(answer)[4:] == ["R", "020"]
+    assert answers("997") == []
+    assert (
+        document.error
+        == "interchange 000000055 rejected, TA1 020: ISA15 is 'T' but the partner is set up for Production"
+    )
 
 
 def test_an_interchange_addressed_to_one_of_our_aliases_is_applied_and_answered_under_that_alias(partner):  # noqa: F811
