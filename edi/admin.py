@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import FunctionalGroup, Interchange, TradingPartner
+from .models import EdiIdentity, FunctionalGroup, Interchange, TradingPartner
 
 
 class GroupInline(admin.TabularInline):
@@ -14,8 +14,8 @@ class GroupInline(admin.TabularInline):
 
 @admin.register(Interchange)
 class InterchangeAdmin(admin.ModelAdmin):
-    list_display = ("id", "direction", "partner", "isa13", "isa15", "version", "duplicate", "created_at")
-    list_filter = ("direction", "duplicate", "partner")
+    list_display = ("id", "direction", "partner", "isa13", "isa15", "version", "duplicate", "rejected", "created_at")
+    list_filter = ("direction", "duplicate", "rejected", "partner")
     search_fields = ("isa13", "sender_id", "receiver_id")
     inlines = [GroupInline]
     exclude = ("content",)
@@ -42,3 +42,8 @@ class TradingPartnerAdmin(admin.ModelAdmin):
         "active",
     )
     list_filter = ("company", "version", "usage", "active")
+
+
+@admin.register(EdiIdentity)
+class EdiIdentityAdmin(admin.ModelAdmin):
+    list_display = ("company", "isa_qualifier", "isa_id", "gs_id", "isa_aliases", "gs_aliases")

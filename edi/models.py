@@ -1,5 +1,10 @@
-"""The EDI channel's own records: trading partners, interchanges in and out, their groups, and control numbers."""
+"""The EDI channel's own records: trading partners, the buying companies' EDI identities,
+interchanges in and out, their groups, and control numbers."""
 
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -62,6 +67,11 @@ class Interchange(models.Model):
         blank=True,
         help_text="Received: what receiving it did, set by set, and the answers written; a retry of its file "
         "reads this back rather than doing it again.",
+    )
+    rejected = models.BooleanField(
+        default=False,
+        help_text="Received: refused at its envelope (a TA1 with R): nothing in it was applied, and the partner "
+        "may send it again, corrected, under the same ISA13.",
     )
     created_at = models.DateTimeField()
 
@@ -163,3 +173,96 @@ class TradingPartner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.supplier.code} ({self.isa_qualifier}:{self.isa_id})"
+
+
+class EdiIdentity(models.Model):
+    """A buying company's own X12 identity: what partners address it by, and what it signs with.
+
+    Partners send to ``isa_qualifier``:``isa_id`` (ISA07/ISA08) and ``gs_id`` (GS03), or to one of
+    the aliases (a DUNS beside a mailbox id, the id of a company merged in, …). Everything the
+    gateway writes for the company (850, 860, 997, 999, TA1) carries these ids as its sender and
+    never an id taken from a file. An empty field takes the gateway's default
+    (``GATEWAY_EDI_ISA_QUALIFIER``, ``GATEWAY_EDI_ISA_ID``, ``GATEWAY_EDI_GS_ID``); a company with
+    no identity row trades under those defaults (``EdiIdentity.of``).
+    """
+
+    company = models.OneToOneField("procurement.Company", on_delete=models.CASCADE, related_name="edi_identity")
+    isa_qualifier = models.CharField(
+        "ISA qualifier", max_length=2, blank=True, help_text="Empty: GATEWAY_EDI_ISA_QUALIFIER."
+    )
+    isa_id = models.CharField(
+        "ISA id",
+        max_length=15,
+        blank=True,
+        help_text="ISA06 on what we send, ISA08 on what partners send; empty: GATEWAY_EDI_ISA_ID.",
+    )
+    gs_id = models.CharField(
+        "GS id",
+        max_length=15,
+        blank=True,
+        help_text="GS02 on what we send, GS03 on what partners send; empty: GATEWAY_EDI_GS_ID.",
+    )
+    isa_aliases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Other ISA07:ISA08 pairs partners may address the company by, e.g. ["01:123456789", "ZZ:ACMEOLD"].',
+    )
+    gs_aliases = models.JSONField(
+        default=list, blank=True, help_text='Other GS03 ids partners may address the company by, e.g. ["ACMEOLD"].'
+    )
+
+    class Meta:
+        verbose_name = "EDI identity"
+        verbose_name_plural = "EDI identities"
+
+    def __str__(self) -> str:
+        qualifier, isa_id = self.isa_address
+        return f"{self.company} ({qualifier}:{isa_id}, GS {self.gs_address})"
+
+    @classmethod
+    def of(cls, company_id: int) -> EdiIdentity:
+        """The company's identity: its own row, or (unsaved) the gateway's defaults."""
+        return cls.objects.filter(company_id=company_id).first() or cls(company_id=company_id)
+
+    @property
+    def isa_address(self) -> tuple[str, str]:
+        """(ISA qualifier, ISA id) the company signs with."""
+        return (
+            self.isa_qualifier or settings.GATEWAY_EDI_ISA_QUALIFIER,
+            self.isa_id or settings.GATEWAY_EDI_ISA_ID,
+        )
+
+    @property
+    def gs_address(self) -> str:
+        """The GS application id the company signs with."""
+        return self.gs_id or settings.GATEWAY_EDI_GS_ID
+
+    def isa_addresses(self) -> list[tuple[str, str]]:
+        """Every (ISA07, ISA08) pair that reaches the company: its own first, then the aliases."""
+        aliases = [parse_isa_alias(a) for a in self.isa_aliases or []]
+        return [self.isa_address, *(a for a in aliases if a is not None)]
+
+    def gs_addresses(self) -> list[str]:
+        """Every GS03 that reaches the company: its own first, then the aliases."""
+        return [self.gs_address, *(str(a).strip() for a in self.gs_aliases or [] if str(a).strip())]
+
+    def clean(self) -> None:
+        errors = {}
+        if not isinstance(self.isa_aliases, list) or any(parse_isa_alias(a) is None for a in self.isa_aliases):
+            errors["isa_aliases"] = 'A list of "qualifier:id" strings, e.g. ["01:123456789"].'
+        if not isinstance(self.gs_aliases, list) or any(
+            not isinstance(a, str) or not 0 < len(a.strip()) <= 15 for a in self.gs_aliases
+        ):
+            errors["gs_aliases"] = "A list of ids of 1 to 15 characters."
+        if errors:
+            raise ValidationError(errors)
+
+
+def parse_isa_alias(alias: object) -> tuple[str, str] | None:
+    """``"01:123456789"`` as ``("01", "123456789")``; None for anything else."""
+    if not isinstance(alias, str):
+        return None
+    qualifier, colon, isa_id = alias.strip().partition(":")
+    if not colon or len(qualifier) != 2 or not 0 < len(isa_id.strip()) <= 15:
+        return None
+    return qualifier, isa_id.strip()

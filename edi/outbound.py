@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from edi import x12
-from edi.models import ControlCounter, FunctionalGroup, Interchange, TradingPartner
+from edi.models import ControlCounter, EdiIdentity, FunctionalGroup, Interchange, TradingPartner
 from edi.x12.tokenizer import Delimiters
 from notifications import registry
 from notifications.models import OutboundMessage
@@ -73,13 +72,16 @@ def control_numbers_take(partner: TradingPartner, counts: dict[str, int]) -> dic
 
 
 def partner_envelope(partner: TradingPartner, *, isa: int, gs: int, version: str | None = None) -> x12.Envelope:
-    """Our envelope towards ``partner``: our ids as sender, the partner's delimiters and version."""
+    """Our envelope towards ``partner``: its buying company's ids as sender (``EdiIdentity``), the
+    partner's delimiters and version."""
+    identity = EdiIdentity.of(partner.company_id)
+    qualifier, isa_id = identity.isa_address
     return x12.Envelope(
-        sender_id=settings.GATEWAY_EDI_ISA_ID,
-        sender_qualifier=settings.GATEWAY_EDI_ISA_QUALIFIER,
+        sender_id=isa_id,
+        sender_qualifier=qualifier,
         receiver_id=partner.isa_id,
         receiver_qualifier=partner.isa_qualifier,
-        application_sender=settings.GATEWAY_EDI_GS_ID,
+        application_sender=identity.gs_address,
         application_receiver=partner.gs_id,
         interchange_control=isa,
         group_control=gs,
@@ -172,12 +174,19 @@ def render_stored(message: OutboundMessage) -> RenderedFile:
 
 
 def reply_write(
-    *, partner: TradingPartner, kind: str, content_for: ContentFor, source: WriteSource, answering: Interchange
+    *,
+    partner: TradingPartner,
+    kind: str,
+    content_for: ContentFor,
+    source: WriteSource,
+    answering: Interchange,
+    sender: tuple[str, str],
 ) -> Interchange:
     """Allocate control numbers, write a 997/999/TA1 answer, record it and deliver it to the partner's outbox.
 
-    ``content_for(isa, gs, st)`` returns the interchange bytes for the numbers given. The answer is
-    delivered by the task that processed the file, once its transaction commits.
+    ``content_for(isa, gs, st)`` returns the interchange bytes for the numbers given, sent as
+    ``sender`` (our ISA qualifier and id, one of the buying company's). The answer is delivered by
+    the task that processed the file, once its transaction commits.
     """
     isa, gs, st = envelope_numbers(partner)
     content = content_for(isa, gs, st)
@@ -194,8 +203,8 @@ def reply_write(
     return Interchange.objects.create(
         direction=Interchange.Direction.OUTBOUND,
         partner=partner,
-        sender_qualifier=settings.GATEWAY_EDI_ISA_QUALIFIER,
-        sender_id=settings.GATEWAY_EDI_ISA_ID,
+        sender_qualifier=sender[0],
+        sender_id=sender[1],
         receiver_id=partner.isa_id,
         isa13=f"{isa:09d}",
         isa15=answering.isa15,

@@ -9,6 +9,7 @@ read back as this document's own work, the rest is applied, and nothing is done 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections import Counter
@@ -21,7 +22,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from edi import x12
-from edi.models import FunctionalGroup, Interchange, TradingPartner
+from edi.models import EdiIdentity, FunctionalGroup, Interchange, TradingPartner
 from edi.outbound import ContentFor, reply_write
 from edi.x12.errors import (
     AK304_CODES,
@@ -31,7 +32,10 @@ from edi.x12.errors import (
     IK304_CODES,
     IK403_CODES,
     IK502_CODES,
+    KIND_GROUP,
+    KIND_TA1,
     TA1_CODES,
+    ak905_receiver_code,
 )
 from edi.x12.mappers import CodeMaps
 from edi.x12.mappers.functional import Context, ElementNote, FunctionalAck, map_functional_ack
@@ -394,7 +398,11 @@ def _receive(document: InboundDocument, partner: TradingPartner) -> FileOutcome:
     reports = {id(r.group): r for r in x12.validate(parsed)}
     for position, ic in enumerate(parsed.interchanges):
         outcome.sets += _interchange_once(ic, position, reports, document, partner, source, outcome)
-    if outcome.sets and all(s.outcome in ("refused", "rejected") for s in outcome.sets):
+    if outcome.sets and all(s.st01 == "ISA" and s.outcome == "rejected" for s in outcome.sets):
+        # Every interchange refused at its envelope: nothing was read past it (the file goes to rejected/).
+        outcome.state, outcome.code = InboundDocument.State.REJECTED, "envelope_rejected"
+        outcome.detail = "; ".join(f"interchange {s.st02} rejected, {s.detail}" for s in outcome.sets)
+    elif outcome.sets and all(s.outcome in ("refused", "rejected") for s in outcome.sets):
         outcome.code = "refused"
     elif any(s.outcome in ("refused", "rejected") for s in outcome.sets):
         outcome.code = "partly_applied"
@@ -454,15 +462,22 @@ def _interchange(
     source: WriteSource,
     outcome: FileOutcome,
 ) -> Interchange:
+    """Receive one interchange: refuse it whole at its envelope, or apply its groups and answer them.
+
+    Envelope errors are the interchange's own (TA1 TA105 codes): its ISA fields, IEA01 (021) and
+    IEA02 (001), content outside groups (024), a missing IEA (023), delimiters; a sender that is
+    not the partner (005/006); a receiver that is not the partner's buying company (007/008, see
+    ``_addressing_problems``); a test indicator the partner is not set up for (020). Any of them
+    refuses the interchange: nothing in it is applied, a TA1 R with the first problem's code goes
+    back whether or not one was asked for, no 997/999 (it would claim groups were read), and the
+    buyer gets an exception. A group's own envelope errors (GS/GE) and a GS03 that is not ours
+    refuse that group only, answered in the 997/999 with AK9 R (``_group_refusal``); a set's
+    errors refuse that set (AK5 R) and its siblings still apply.
+    """
     now = timezone.now()
-    envelope_errors = [_issue(i) for i in ic.errors if i.is_error]
-    problems = []
-    if ic.isa06 != partner.isa_id or ic.isa05 != partner.isa_qualifier:
-        problems.append(
-            ("006", f"ISA05/06 {ic.isa05}:{ic.isa06} is not partner {partner.isa_qualifier}:{partner.isa_id}")
-        )
-    if ic.isa15 != partner.usage:
-        problems.append(("020", f"ISA15 is {ic.isa15!r} but the partner is set up for {partner.get_usage_display()}"))
+    identity = EdiIdentity.of(partner.company_id)
+    checks = _addressing_problems(ic, partner, identity)
+    problems = [(i.code, i.message) for i in ic.errors if i.kind == KIND_TA1 and i.is_error and i.code] + checks
     window = now - dt.timedelta(days=settings.GATEWAY_EDI_DUPLICATE_WINDOW_DAYS)
     previous = (
         Interchange.objects.filter(
@@ -472,6 +487,7 @@ def _interchange(
             isa13=ic.isa13,
             created_at__gte=window,
             duplicate="",
+            rejected=False,  # one refused at its envelope may come again, corrected, under its number
         )
         # Never a duplicate of itself; an earlier interchange of the same file counts like any other.
         .exclude(inbound_document=document, position=position)
@@ -489,9 +505,11 @@ def _interchange(
         version=ic.isa12[:12],
         inbound_document=document,
         position=position,
-        envelope_errors=envelope_errors + [{"code": code, "message": message} for code, message in problems],
+        envelope_errors=[_issue(i) for i in ic.errors if i.is_error]
+        + [{"code": code, "message": message} for code, message in checks],
         duplicate=Interchange.Duplicate.CONTROL_NUMBER if previous else "",
         duplicate_of=previous,
+        rejected=previous is None and bool(problems),
         created_at=now,
     )
     fault_point("interchange_recorded")
@@ -501,32 +519,36 @@ def _interchange(
             SetOutcome("ISA", ic.isa13, "", "duplicate", f"interchange {ic.isa13} from {ic.isa06} was received before")
         )
         if ta1_owed:
-            _ta1(ic, record, partner, source, outcome)
+            _ta1(ic, record, partner, identity, source, outcome)
         return record
-    if problems or any(i.is_error for i in ic.errors if i.code and i.kind == "interchange"):
-        ta1_owed = True
-        if problems:
-            _ta1(ic, record, partner, source, outcome)
-            _raise(
-                partner,
-                source,
-                Kind.EDI_SYNTAX,
-                f"interchange {ic.isa13} refused: {problems[0][1]}",
-                f"edi_envelope:{record.pk}",
-                {"isa13": ic.isa13, "problems": problems},
-            )
-            outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", problems[0][1]))
-            return record
+    if problems:
+        code, message = problems[0]
+        _ta1(ic, record, partner, identity, source, outcome, rejected_for=code)
+        _raise(
+            partner,
+            source,
+            Kind.EDI_SYNTAX,
+            f"interchange {ic.isa13} rejected (TA1 {code}): {message}",
+            f"edi_envelope:{record.pk}",
+            {"isa13": ic.isa13, "problems": [{"code": c, "message": m} for c, m in problems]},
+        )
+        outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", f"TA1 {code}: {message}"))
+        return record
     answered = []
     for group in ic.groups:
         report = reports.get(id(group))
         if report is None:
             continue
-        if group.gs01 == "FA":
+        refusal = _group_refusal(group, report, identity)
+        if refusal is not None:
+            outcome.sets += _group_refused(group, report, refusal, record, partner, source)
+        elif group.gs01 == "FA":
             _functional_ack(group, partner, record, source, outcome)
-            continue
-        for set_report in report.sets:
-            outcome.sets.append(_apply_set(set_report, partner, source))
+        else:
+            for set_report in report.sets:
+                outcome.sets.append(_apply_set(set_report, partner, source))
+        if group.gs01 == "FA":
+            continue  # a 997/999 is not answered with one
         answered.append(report)
         FunctionalGroup.objects.create(
             interchange=record,
@@ -542,10 +564,78 @@ def _interchange(
     # and taking them after the sets keeps one partner's files from queueing behind each other's
     # PO locks (and two workers from taking counter and PO locks in opposite orders).
     if ta1_owed:
-        _ta1(ic, record, partner, source, outcome)
+        _ta1(ic, record, partner, identity, source, outcome)
     if answered:
-        _functional_reply(ic, answered, record, partner, source, outcome)
+        _functional_reply(ic, answered, record, partner, identity, source, outcome)
     return record
+
+
+def _addressing_problems(ic: x12.Interchange, partner: TradingPartner, identity: EdiIdentity) -> list[tuple[str, str]]:
+    """Who the interchange says it is from and to, against the partner and its buying company.
+
+    TA105 codes: 005/006 the sender (ISA05/ISA06) is not the partner; 007 the receiver id is one
+    of ours under another qualifier; 008 the receiver (ISA07/ISA08) is not one of the company's
+    ids or aliases: the file is someone else's and is neither applied nor answered in their name;
+    020 ISA15 is not the partner's usage (test or production).
+    """
+    problems = []
+    if ic.isa06 != partner.isa_id:
+        problems.append(("006", f"ISA06 {ic.isa06!r} is not partner {partner.isa_qualifier}:{partner.isa_id}"))
+    elif ic.isa05 != partner.isa_qualifier:
+        problems.append(("005", f"ISA05 {ic.isa05!r} is not partner {partner.isa_qualifier}:{partner.isa_id}"))
+    ours = identity.isa_addresses()
+    if (ic.isa07, ic.isa08) not in ours:
+        known = ", ".join(f"{q}:{i}" for q, i in ours)
+        if any(ic.isa08 == isa_id for _, isa_id in ours):
+            problems.append(("007", f"ISA07 {ic.isa07!r} is not the qualifier of {ic.isa08!r} ({known})"))
+        else:
+            problems.append(("008", f"ISA08 {ic.isa07}:{ic.isa08} is not {partner.company}'s ({known})"))
+    if ic.isa15 != partner.usage:
+        problems.append(("020", f"ISA15 is {ic.isa15!r} but the partner is set up for {partner.get_usage_display()}"))
+    return problems
+
+
+def _group_refusal(group: x12.Group, report: x12.GroupReport, identity: EdiIdentity) -> str | None:
+    """Why the group is refused whole, or None: its own envelope is in error (GE missing, GE01 set
+    count, GE02 ≠ GS06, GS06 syntax or repeated, no GS08: AK905 3, 5, 4, 6, 19, 2), or its GS03 is
+    not one of the company's GS ids (added to the report, so the 997/999 says AK905
+    ``ak905_receiver_code``: 8 from release 006050, 1 before, whose code lists have no receiver code)."""
+    if group.gs03 not in identity.gs_addresses():
+        report.issues.append(
+            x12.Issue(
+                KIND_GROUP,
+                ak905_receiver_code(group.gs08),
+                f"GS03 {group.gs03!r} is not one of ours ({', '.join(identity.gs_addresses())})",
+                group_control=group.gs06,
+            )
+        )
+    if not report.rejected_whole:
+        return None
+    return next(i.message for i in report.issues if i.is_error)
+
+
+def _group_refused(
+    group: x12.Group,
+    report: x12.GroupReport,
+    reason: str,
+    record: Interchange,
+    partner: TradingPartner,
+    source: WriteSource,
+) -> list[SetOutcome]:
+    """Nothing of a group refused whole is applied; the buyer hears of it once."""
+    _raise(
+        partner,
+        source,
+        Kind.EDI_SYNTAX,
+        f"group {group.gs01} {group.gs06} of interchange {record.isa13} rejected (AK905 "
+        f"{', '.join(report.group_codes)}): {reason}",
+        f"edi_group:{record.pk}:{group.index}",
+        {"gs06": group.gs06, "ak905": report.group_codes, "sets": [[s.st01, s.st02] for s in group.sets]},
+    )
+    return [
+        SetOutcome(s.transaction_set.st01, s.transaction_set.st02, s.code, "rejected", f"group rejected: {reason}")
+        for s in report.sets
+    ]
 
 
 class InjectedFault(OperationalError):
@@ -636,6 +726,7 @@ def _functional_reply(
     reports: list[x12.GroupReport],
     record: Interchange,
     partner: TradingPartner,
+    identity: EdiIdentity,
     source: WriteSource,
     outcome: FileOutcome,
 ) -> None:
@@ -644,6 +735,7 @@ def _functional_reply(
 
     def content(isa: int, gs: int, st: int) -> bytes:
         envelope = x12.reply_envelope(ic, reports[0].group, interchange_control=isa, group_control=gs)
+        envelope = _answered_as(envelope, ic, reports[0].group, partner, identity)
         return x12.write_ack(reports, envelope, st, kind=kind)
 
     # One 997/999 group per inbound group: take as many group and set numbers as there are groups.
@@ -653,6 +745,7 @@ def _functional_reply(
         content_for=_numbered(partner, len(reports), content),
         source=source,
         answering=record,
+        sender=_our_isa(ic, identity),
     )
     outcome.acks_written.append(f"{kind} {written.isa13}")
 
@@ -670,18 +763,51 @@ def _numbered(partner: TradingPartner, groups: int, content: ContentFor) -> Cont
 
 
 def _ta1(
-    ic: x12.Interchange, record: Interchange, partner: TradingPartner, source: WriteSource, outcome: FileOutcome
+    ic: x12.Interchange,
+    record: Interchange,
+    partner: TradingPartner,
+    identity: EdiIdentity,
+    source: WriteSource,
+    outcome: FileOutcome,
+    rejected_for: str = "",
 ) -> None:
+    def content(isa: int, gs: int, st: int) -> bytes:
+        envelope = x12.reply_envelope(ic, None, interchange_control=isa, group_control=gs)
+        return x12.write_ta1(ic, _answered_as(envelope, ic, None, partner, identity), rejected_for)
+
     written = reply_write(
-        partner=partner,
-        kind="TA1",
-        source=source,
-        answering=record,
-        content_for=lambda isa, gs, st: x12.write_ta1(
-            ic, x12.reply_envelope(ic, None, interchange_control=isa, group_control=gs)
-        ),
+        partner=partner, kind="TA1", source=source, answering=record, content_for=content, sender=_our_isa(ic, identity)
     )
     outcome.acks_written.append(f"TA1 {written.isa13}")
+
+
+def _our_isa(ic: x12.Interchange, identity: EdiIdentity) -> tuple[str, str]:
+    """The ISA qualifier and id we answer ``ic`` under: the ones it was addressed to when they are
+    ours (an alias is answered under that alias, as partners' translators expect: they file an
+    answer under the id they sent to), else the company's own. Never an id that is not ours."""
+    addressed = (ic.isa07, ic.isa08)
+    return addressed if addressed in identity.isa_addresses() else identity.isa_address
+
+
+def _answered_as(
+    envelope: x12.Envelope,
+    ic: x12.Interchange,
+    group: x12.Group | None,
+    partner: TradingPartner,
+    identity: EdiIdentity,
+) -> x12.Envelope:
+    """``envelope`` (the inbound one, turned round) sent by us and to the partner as set up: our
+    ISA id (``_our_isa``) and GS id (GS03 as addressed when it is ours, else the company's own)."""
+    qualifier, isa_id = _our_isa(ic, identity)
+    gs_id = group.gs03 if group is not None and group.gs03 in identity.gs_addresses() else identity.gs_address
+    return dataclasses.replace(
+        envelope,
+        sender_qualifier=qualifier,
+        sender_id=isa_id,
+        application_sender=gs_id,
+        receiver_qualifier=partner.isa_qualifier,
+        receiver_id=partner.isa_id,
+    )
 
 
 def _functional_ack(

@@ -7,7 +7,8 @@ an acknowledgement would carry:
 * interchange (TA1 TA105): ISA field values, IEA01 group count (021), IEA02 = ISA13
   (001), missing IEA (023), content outside groups or sets (024), duplicate ISA13 (025),
   a GS04 date or GS05 time that is not one (024, "invalid GS segment": the AK905 code
-  list has no code for a group's date or time);
+  list has no code for a group's date or time); the other interchange control segments
+  (TA1, and ISB, ISE, TA3 before the groups) are legal there and not flagged;
 * group (AK905): missing GE (3), GE02 = GS06 (4), GE01 set count (5), GS06 syntax (6),
   duplicate GS06 (19);
 * set (AK502/IK502): missing SE (2), SE02 = ST02 (3), SE01 segment count (4), ST01 (6)
@@ -55,7 +56,11 @@ FUNCTIONAL_IDS = {
     "997": "FA",
     "999": "FA",
 }
-_ENVELOPE_HEADS = frozenset(("GS", "GE", "ST", "SE", "IE", "TA"))
+_ENVELOPE_HEADS = frozenset(("GS", "GE", "ST", "SE", "IE", "IS", "TA"))
+# Interchange control segments other than ISA/IEA that X12.5 allows between the ISA and the first
+# group: ISB grade of service request, ISE deferred delivery request, TA3 interchange delivery
+# notice (between service request handlers). They ask nothing of the receiver: read and passed over.
+INTERCHANGE_SERVICE_SEGMENTS = frozenset(("ISB", "ISE", "TA3"))
 
 
 @dataclass(eq=False)
@@ -566,6 +571,8 @@ class _Walker:
             return True
         elif sid == "TA1" and self.group is None:
             self.ic.ta1.append(els)
+        elif sid in INTERCHANGE_SERVICE_SEGMENTS and self.group is None and self.tset is None:
+            self.flush_stray(index)
         else:
             self.stray(index, text)
         return False

@@ -64,8 +64,22 @@ AK905_CODES = {
     "4": "Group control number in the functional group header and trailer do not agree",
     "5": "Number of included transaction sets does not match actual count",
     "6": "Group control number violates syntax",
+    "7": "Invalid application sender's code",  # code lists from release 006050 on
+    "8": "Invalid application receiver's code",  # code lists from release 006050 on
     "19": "Functional group control number not unique within interchange",
 }
+
+
+def ak905_receiver_code(gs08: str) -> str:
+    """AK905 for a group addressed to an application receiver (GS03) that is not the receiver's.
+
+    ``8`` (invalid application receiver's code) from release 006050, whose code list has it;
+    before that (004010, 005010, …) the list has no such code and an answer keeps to its own
+    release's codes, so ``1``: the receiver does not take that functional group.
+    """
+    release = gs08.strip()[:6]
+    return "8" if release.isdigit() and len(release) == 6 and release >= "006050" else "1"
+
 
 AK502_CODES = {
     "1": "Transaction set not supported",

@@ -402,7 +402,7 @@ def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: WriteS
     """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
     # Whether each line has schedule lines rides on the lock's query: most answers have none to replace.
     lines = lock_po_lines(
-        supplier_lines(supplier, ack.company)
+        supplier_lines(supplier, ack.company, source)
         .filter(po__number=ack.po_number)
         .annotate(has_schedule=Exists(ScheduleLine.objects.filter(po_line=OuterRef("pk"))))
     )

@@ -61,7 +61,7 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
     with transaction.atomic():
         document = f"invoice {invoice.invoice_number}"
         lines = lines_locked(
-            query=supplier_lines(supplier, invoice.company),
+            query=supplier_lines(supplier, invoice.company, source),
             wanted=[(invoice.po_number, line.line_no) for line in invoice.lines],
             source=source,
             supplier=supplier,

@@ -15,9 +15,14 @@ from .sources import WriteSource
 Kind = ProcurementException.Kind
 
 
-def supplier_lines(supplier: Supplier, company_code: str = "") -> QuerySet[POLine]:
-    """The supplier's PO lines, narrowed to one buying company when the document names it."""
+def supplier_lines(supplier: Supplier, company_code: str = "", source: WriteSource | None = None) -> QuerySet[POLine]:
+    """The supplier's PO lines, narrowed to one buying company when the document names it, and to
+    the company its payload was received for (an EDI partner's, a system key's): a supplier that
+    sells to several companies reaches through that channel only that company's POs, and another
+    company's PO is not known, exactly like a missing one."""
     query = POLine.objects.filter(po__supplier=supplier)
+    if source is not None and source.document is not None and source.document.company_id is not None:
+        query = query.filter(po__company_id=source.document.company_id)
     return query.filter(po__company__code=company_code) if company_code else query
 
 

@@ -58,7 +58,7 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
     with transaction.atomic():
         document = f"ship notice {shipment.shipment_id}"
         lines = lines_locked(
-            query=supplier_lines(supplier, shipment.company),
+            query=supplier_lines(supplier, shipment.company, source),
             wanted=[(line.po_number, line.line_no) for line in shipment.lines],
             source=source,
             supplier=supplier,

@@ -230,7 +230,8 @@ def test_unsupported_set_and_report_codes() -> None:
     (group,) = validate(parse(interchange(body)))
     assert [s.code for s in group.sets] == ["A", "R", "R"]
     assert [s.set_codes for s in group.sets] == [[], ["1"], ["4"]]
-    assert (group.code, group.included, group.accepted, group.group_codes) == ("R", 2, 1, ["5"])
+    # GE01 is wrong, so the group is rejected whole: none of its sets is accepted (AK904 0).
+    assert (group.code, group.included, group.accepted, group.group_codes) == ("R", 2, 0, ["5"])
 
 
 def test_partially_accepted_group() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edi.tests.x12.samples import PO_BODY, interchange
-from edi.x12 import parse
+from edi.x12 import parse, parse_file
 
 
 def codes(issues) -> list[tuple[str, str, str]]:
@@ -206,3 +206,21 @@ def test_a_group_date_or_time_that_is_not_one_is_invalid_gs_content(gs: str, exp
 def test_group_dates_and_times_in_each_allowed_shape_pass(gs: str) -> None:
     doc = parse(interchange(replaced("GS", gs)))
     assert doc.interchanges[0].errors == []
+
+
+def test_interchange_control_segments_before_the_groups_are_legal() -> None:
+    """ISB (grade of service), ISE (deferred delivery) and TA3 (delivery notice) belong to the
+    interchange envelope (X12.5) like TA1: read whole or streamed, none is content out of place."""
+    control = ["ISB*1", "ISE*260103*0800", "TA3*ZZ*VANID*000*ISA*000000001*260102*1200*ZZ*SENDER*ZZ*RECEIVER"]
+    data = interchange([*control, *PO_BODY]).encode()
+
+    for doc in (parse(data), parse_file(data, chunk_size=16)):
+        assert list(doc.all_issues()) == []
+        (ic,) = doc.interchanges
+        assert [len(g.sets) for g in ic.groups] == [1]
+
+
+def test_interchange_control_segments_inside_a_group_are_out_of_place() -> None:
+    body = [*PO_BODY[:10], "ISB*1", *PO_BODY[10:]]
+    ic = parse(interchange(body)).interchanges[0]
+    assert [(i.code, i.segment_id) for i in ic.errors] == [("024", "ISB")]

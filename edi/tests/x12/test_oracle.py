@@ -42,6 +42,7 @@ from edi.x12 import (
     write_ack,
     write_ta1,
 )
+from edi.x12.errors import KIND_GROUP, Issue, ak905_receiver_code
 from edi.x12.mappers import MAPPERS
 from edi.x12.schemas.dictionary import CODES
 from edi.x12.schemas.sets import SETS
@@ -211,6 +212,22 @@ def test_999_repetition_positions_validate(widened_maps: str) -> None:
     ]
     data = write_ack([report], ack_envelope("005010", ">"), 1, kind="999")
     assert pyx12_errors(data, widened_maps) == (True, [])
+
+
+@pytest.mark.parametrize(("kind", "version"), [("997", "004010"), ("999", "005010")])
+def test_acks_rejecting_a_group_addressed_to_another_receiver_validate(
+    widened_maps: str, kind: str, version: str
+) -> None:
+    report = validate_group(parse(interchange()).interchanges[0].groups[0])
+    report.issues.append(Issue(KIND_GROUP, ak905_receiver_code(version), "GS03 'RECEIVER' is not ours"))
+    assert (report.code, report.accepted, report.group_codes, [s.code for s in report.sets]) == ("R", 0, ["1"], ["A"])
+    data = write_ack([report], ack_envelope(version), 1, kind=kind)
+    assert pyx12_errors(data, widened_maps) == (True, [])
+
+
+def test_the_receiver_code_of_a_rejected_group_is_one_its_release_defines() -> None:
+    releases = ["003040", "004010", "004010VICS", "005010X231", "006040", "006050", "008010", ""]
+    assert [ak905_receiver_code(r) for r in releases] == ["1", "1", "1", "1", "1", "8", "8", "1"]
 
 
 HIPAA_GROUP = [

@@ -85,14 +85,21 @@ class GroupReport:
     issues: list[Issue] = field(default_factory=list)
 
     @property
+    def rejected_whole(self) -> bool:
+        """The group's own envelope (GS/GE) is in error: none of its sets is accepted, whatever they hold."""
+        return any(i.severity == ERROR for i in self.issues)
+
+    @property
     def accepted(self) -> int:
+        """AK904: sets accepted (A or E); none in a group rejected whole."""
+        if self.rejected_whole:
+            return 0
         return sum(1 for s in self.sets if s.code in ("A", "E"))
 
     @property
     def code(self) -> str:
         """AK901: A, E (errors noted), P (some sets rejected) or R."""
-        group_errors = [i for i in self.issues if i.severity == ERROR]
-        if group_errors or (self.sets and not self.accepted):
+        if self.rejected_whole or (self.sets and not self.accepted):
             return "R"
         if self.accepted < len(self.sets):
             return "P"

@@ -131,12 +131,17 @@ def write_ack(
     return write_interchange(envelope, groups)
 
 
-def ta1_segment(interchange: Interchange) -> SegmentData:
-    """TA1 answering ``interchange``: R on any TA1 error, E on TA1 warnings, else A."""
+def ta1_segment(interchange: Interchange, rejected_for: str = "") -> SegmentData:
+    """TA1 answering ``interchange``: R on any TA1 error, E on TA1 warnings, else A.
+
+    ``rejected_for`` is a TA105 note code found by the receiver beyond the syntax (an interchange
+    addressed to someone else: 007/008; from someone else: 005/006; test or production: 020): the
+    TA1 is then R with that note.
+    """
     codes = [i for i in interchange.errors if i.kind == KIND_TA1 and i.code]
     errors = [i for i in codes if i.severity == ERROR]
-    status = "R" if errors else "E" if codes else "A"
-    note = (errors or codes)[0].code if codes else "000"
+    status = "R" if errors or rejected_for else "E" if codes else "A"
+    note = rejected_for or ((errors or codes)[0].code if codes else "000")
     # A broken ISA still gets an answer: echo its numbers as far as they are digits.
     isa13 = _digits(interchange.isa13, 9, "0" * 9)
     return ["TA1", isa13, _digits(interchange.isa09, 6, "000000"), _digits(interchange.isa10, 4, "0000"), status, note]
@@ -149,6 +154,6 @@ def _digits(value: str, width: int, fallback: str) -> str:
     return digits.zfill(width) if 0 < len(digits) < width and width == 9 else fallback
 
 
-def write_ta1(interchange: Interchange, envelope: Envelope) -> bytes:
-    """An interchange holding only the TA1 for ``interchange`` (IEA01 = 0)."""
-    return write_interchange(envelope, [], ta1=[ta1_segment(interchange)])
+def write_ta1(interchange: Interchange, envelope: Envelope, rejected_for: str = "") -> bytes:
+    """An interchange holding only the TA1 for ``interchange`` (IEA01 = 0); see ``ta1_segment``."""
+    return write_interchange(envelope, [], ta1=[ta1_segment(interchange, rejected_for)])
