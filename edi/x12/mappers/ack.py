@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from edi.x12.envelope import TransactionSet
 from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, notes, party, split
-from edi.x12.tokenizer import Segment, is_digits
+from edi.x12.tokenizer import Segment, count_value
 from procurement import inputs as ci
 
 
@@ -89,7 +89,8 @@ def _revision(r: Reader, heading: list[Segment], bca: Segment | None) -> int | N
     if source is None:
         return None
     raw = source[position].strip()
-    if is_digits(raw):
-        return int(raw)
+    revision = count_value(raw)
+    if revision is not None:
+        return revision
     r.problem(f"revision {raw!r} is not a number", source, position)
     return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from edi.x12.envelope import TransactionSet
 from edi.x12.errors import MappingError
 from edi.x12.mappers.common import Mapped, Reader
-from edi.x12.tokenizer import is_digits
+from edi.x12.tokenizer import count_value
 
 
 @dataclass(frozen=True)
@@ -67,11 +67,11 @@ class FunctionalAck:
 
 
 def _int(value: str) -> int | None:
-    return int(value) if is_digits(value.strip()) else None
+    return count_value(value.strip())
 
 
 def _opt_int(value: str) -> int | None:
-    return int(value) if is_digits(value) else None
+    return count_value(value)
 
 
 def map_functional_ack(ts: TransactionSet) -> Mapped[FunctionalAck]:
