@@ -209,6 +209,12 @@ def reading_seconds(data: bytes) -> float:
     return longest
 
 
+def rate(data: bytes, tries: int = 3) -> float:
+    """Seconds per MB to read ``data`` (an input under 100 KB counted as 100 KB), the best of a few
+    tries: a moment of a busy machine is not taken for the input's own cost."""
+    return min(reading_seconds(data) for _ in range(tries)) / (max(len(data), RATE_FLOOR_BYTES) / MB)
+
+
 def _quiet_collector() -> None:
     """Move what the process holds so far out of the garbage collector's sight: a full collection
     over a test run's objects would otherwise land in some reading's time (tens of milliseconds)."""
@@ -300,12 +306,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"uncaught errors: {result.errors} ({len(result.crashes)} distinct)")
     for where in sorted(result.crashes):
         print(f"  {where}")
+    retimed = rate(result.slowest) if result.slowest and not result.errors else 0.0
     print(
-        f"slowest: {result.slowest_rate:.3f} s/MB ({result.slowest_seconds:.3f} s for "
-        f"{len(result.slowest)} bytes; under {RATE_FLOOR_BYTES // 1000} KB counted as {RATE_FLOOR_BYTES // 1000} KB)"
+        f"slowest: {retimed:.3f} s/MB timed again, best of 3 ({result.slowest_rate:.3f} s/MB in the run: "
+        f"{result.slowest_seconds:.3f} s for {len(result.slowest)} bytes; "
+        f"under {RATE_FLOOR_BYTES // 1000} KB counted as {RATE_FLOOR_BYTES // 1000} KB)"
     )
     print(f"saved: {', '.join(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in written)}")
-    return 1 if result.errors or result.slowest_rate > args.max_seconds_per_mb else 0
+    return 1 if result.errors or retimed > args.max_seconds_per_mb else 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """A file that makes receiving fail is tried a bounded number of times, then set aside, stored once."""
 # ruff: noqa: F811 (the fixtures imported from test_filedrop are named as the tests take them)
 
+import datetime as dt
 import os
 import time
 
@@ -23,7 +24,7 @@ def make_claims_stale(place: filedrop.Folders) -> None:
     for path in place.claimed.iterdir():
         _, correlation_id, original = filedrop.claim_parse(path.name)
         os.rename(path, place.claimed / filedrop.claim_name(original, correlation_id, long_ago))
-    InboundDocument.objects.update(received_at=timezone.now() - timezone.timedelta(hours=1))
+    InboundDocument.objects.update(received_at=timezone.now() - dt.timedelta(hours=1))
 
 
 def run_queued(queued: list[tuple]) -> list[str]:
