@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".filepart", ".partial", ".crdownload")
 CLAIMED = ".claimed"
 NAME_MAX = 255  # bytes in one file name (ext4, XFS, tmpfs)
+# The outcome code of a document given up on (``edi.services.interchange_file_attempt``): its
+# file is moved to ``rejected/`` with the reason.
+DEAD_LETTER = "dead_letter"
 # A dot-file still there after this long is not being written: it is left over, and rejected.
 DOT_FILE_MAX_AGE_SECONDS = 24 * 3600
 
@@ -241,9 +244,13 @@ def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry[str]) -> 
 
 
 def claimed_file_finish(partner: TradingPartner, claimed_path: str, document: InboundDocument) -> Path | None:
-    """Move a claimed file out of the inbox once its document is settled: rejected files to
-    ``rejected/`` with the reason, the rest to ``archive/``. A file already moved is left alone, so
-    this runs any number of times for one file and moves it once."""
+    """Move a claimed file out of the inbox once its document is settled: rejected and dead-lettered
+    files to ``rejected/`` with the reason, the rest to ``archive/``; a file whose document is still
+    to be tried again stays claimed. A file already moved is left alone, so this runs any number of
+    times for one file and moves it once."""
+    given_up = document.state == InboundDocument.State.FAILED and document.outcome_code == DEAD_LETTER
+    if document.state in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED) and not given_up:
+        return None
     place = folders(partner)
     path = Path(claimed_path) if claimed_path else None
     if (path is None or not path.exists()) and document.correlation_id:
@@ -252,7 +259,7 @@ def claimed_file_finish(partner: TradingPartner, claimed_path: str, document: In
         path = next(place.claimed.glob(f"*.{document.correlation_id}__*"), None)
     if path is None:
         return None
-    if document.state == InboundDocument.State.REJECTED:
+    if document.state == InboundDocument.State.REJECTED or given_up:
         return reject(place, path, document.filename, document.error)
     return archive(partner, str(path), document)
 

@@ -17,11 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
+import kombu.exceptions
+import redis.exceptions
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from edi import x12
+from edi.filedrop import DEAD_LETTER
 from edi.models import EdiIdentity, FunctionalGroup, Interchange, TradingPartner
 from edi.outbound import ContentFor, reply_write
 from edi.x12.errors import (
@@ -49,7 +53,7 @@ from procurement.services import (
     invoice_record,
     shipment_record,
 )
-from procurement.services.inbound import inbound_document_settle
+from procurement.services.inbound import SETTLEABLE, inbound_document_settle
 from procurement.services.raising import exception_draft, exception_raise
 from suppliers.models import Supplier
 
@@ -362,6 +366,127 @@ def interchange_file_fail(*, document: InboundDocument, error: BaseException, tr
         code="transient_error" if transient else "error",
         error=f"{type(error).__name__}: {error}"[:10000],
     )
+
+
+# Errors that pass: the database or the broker away for a moment, a file system that is full or
+# busy. Anything else is a fault in the file or in the gateway that a retry would only repeat.
+TRANSIENT_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    kombu.exceptions.OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+)
+
+# A document the gateway gave up on (``DEAD_LETTER``): tried ``GATEWAY_EDI_MAX_ATTEMPTS`` times, or
+# failed with an error a retry would only repeat. Only ``manage.py edi replay`` runs it again.
+
+
+def interchange_file_attempt(*, document: InboundDocument, partner: TradingPartner) -> None:
+    """Receive a stored file once more, within a bounded number of attempts.
+
+    Each attempt is counted on the document before it starts, in a commit of its own, so that a
+    worker killed midway (a file that exhausts its memory, a redelivered message, the sweep taking
+    up a stale claim) has used one up as surely as an attempt that failed. A transient error is
+    recorded and raised, for the caller to try again later; the last allowed attempt that fails,
+    an attempt beyond the limit, or an error a retry would only repeat dead-letters the document
+    instead: failed, ``dead_letter``, with the reason, and one exception for the buyers. A document
+    already settled or dead-lettered is left as it is. The file's content is stored once whatever
+    happens: every attempt receives the same document.
+    """
+    if document.state not in SETTLEABLE or document.outcome_code == DEAD_LETTER:
+        return
+    limit = settings.GATEWAY_EDI_MAX_ATTEMPTS
+    attempt = _attempt_count(document)
+    if attempt is None:
+        document.refresh_from_db()  # settled by another run meanwhile
+        return
+    if attempt > limit:
+        document.attempts = attempt - 2  # this run gives up without trying: not an attempt
+        last = document.error or "the worker receiving it was lost midway"
+        interchange_file_dead_letter(
+            document=document, partner=partner, reason=f"gave up after {limit} attempts; the last: {last}"
+        )
+        return
+    try:
+        interchange_file_receive(document=document, partner=partner)
+    except TRANSIENT_ERRORS as error:
+        _attempt_failed(document, error, transient=True)
+        if attempt < limit:
+            raise
+        document.attempts = attempt - 1  # this attempt is counted already
+        interchange_file_dead_letter(
+            document=document,
+            partner=partner,
+            reason=f"gave up after {limit} attempts; the last: {type(error).__name__}: {error}",
+        )
+        return
+    except Exception as error:
+        log.exception("EDI document %s could not be received", document.pk)
+        interchange_file_dead_letter(
+            document=document,
+            partner=partner,
+            reason=f"receiving failed with an error a retry would repeat: {type(error).__name__}: {error}",
+        )
+        return
+    if document.state in SETTLEABLE:
+        document.refresh_from_db()  # settled by another run meanwhile
+
+
+def _attempt_count(document: InboundDocument) -> int | None:
+    """Count one more attempt on the row (committed at once); the attempt's number, or ``None``
+    when the document is settled already. ``document.attempts`` keeps the attempts before this
+    one, so that settling it records this one, not one more."""
+    with transaction.atomic():
+        counted = (
+            InboundDocument.objects.filter(pk=document.pk, state__in=SETTLEABLE)
+            .exclude(outcome_code=DEAD_LETTER)
+            .update(attempts=F("attempts") + 1)
+        )
+        if not counted:
+            return None
+        attempt = InboundDocument.objects.values_list("attempts", flat=True).get(pk=document.pk)
+    document.attempts = attempt - 1
+    return attempt
+
+
+def _attempt_failed(document: InboundDocument, error: BaseException, *, transient: bool) -> None:
+    try:
+        interchange_file_fail(document=document, error=error, transient=transient)
+    except Exception:  # the database may be what failed: the error itself is what matters
+        log.exception("could not record the failure of EDI document %s", document.pk)
+
+
+def interchange_file_dead_letter(*, document: InboundDocument, partner: TradingPartner, reason: str) -> None:
+    """Give up on a stored file: the document is failed (``dead_letter``) with ``reason``, and the
+    partner's buyers get one exception saying so. Its file is moved to ``rejected/`` by
+    ``filedrop.claimed_file_finish``; ``manage.py edi replay`` runs it again by hand."""
+    source = WriteSource(
+        channel="edi",
+        label=f"partner {partner.supplier.code}",
+        correlation_id=document.correlation_id,
+        document=document,
+    )
+    with transaction.atomic():
+        if not inbound_document_settle(
+            document=document, state=InboundDocument.State.FAILED, code=DEAD_LETTER, error=reason[:10000]
+        ):
+            return
+        draft = exception_draft(
+            company=partner.company,
+            kind=Kind.INVALID_DOCUMENT,
+            severity=Severity.DATA_QUALITY,
+            dedup_key=f"edi_dead_letter:{document.pk}",
+            summary=f"file {document.filename} could not be received and was set aside: {reason}",
+            evidence={"file": document.filename, "document": document.pk, "reason": reason[:2000]},
+            # The reason may name the gateway's own fault: the supplier hears only that the file waits.
+            supplier_message=f"file {document.filename} could not be received; it waits for the buyer",
+            source=source,
+            supplier=partner.supplier,
+        )
+        exception_raise(draft, source=source)
+    log.error("EDI document %s dead-lettered: %s", document.pk, reason)
 
 
 def _receive(document: InboundDocument, partner: TradingPartner) -> FileOutcome:

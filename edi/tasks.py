@@ -3,12 +3,10 @@
 import datetime as dt
 import logging
 
-import kombu.exceptions
-import redis.exceptions
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -62,16 +60,8 @@ def filedrop_scan(follow_up: bool = False) -> int:
     return count
 
 
-# Errors that pass: the database or the broker away for a moment, a file system that is full or
-# busy. Anything else is a fault in the file or in the gateway that a retry would only repeat.
-TRANSIENT_ERRORS = (
-    OperationalError,
-    InterfaceError,
-    kombu.exceptions.OperationalError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    OSError,
-)
+# Errors that pass (the database, the broker or the file system away for a moment): retried.
+TRANSIENT_ERRORS = services.TRANSIENT_ERRORS
 
 RECEIVE_TASK = {
     "ignore_result": True,
@@ -80,14 +70,20 @@ RECEIVE_TASK = {
     # embedded on-disk broker cannot; the EDI sweep takes the file up sooner either way), and a
     # second run is harmless because receiving is idempotent. Workers take one message at a time
     # (CELERY_WORKER_PREFETCH_MULTIPLIER = 1), so a dead worker strands only this task, not others
-    # it had reserved. A worker process lost mid-task (OOM) is not rejected back to the queue: a
-    # file that kills its worker would loop; the sweep retries it at its slower pace instead.
+    # it had reserved. A worker process lost mid-task (OOM, killed) puts its message back in the
+    # queue (CELERY_TASK_REJECT_ON_WORKER_LOST): each run counts an attempt on the document before
+    # it starts, so a file that kills its worker every time is dead-lettered after
+    # GATEWAY_EDI_MAX_ATTEMPTS runs instead of looping.
     "acks_late": True,
+    # Stopped past this (the worker process is killed, the attempt counted): one file cannot hold a
+    # worker forever, and the broker's visibility timeout is sized above it.
+    "time_limit": settings.GATEWAY_EDI_TASK_SECONDS,
     "autoretry_for": TRANSIENT_ERRORS,
     "retry_backoff": 2,  # seconds, doubling, with jitter
     "retry_backoff_max": 300,
     "retry_jitter": True,
-    "max_retries": 8,  # then the EDI sweep takes it up again, every GATEWAY_EDI_STALE_CLAIM_SECONDS
+    # More than GATEWAY_EDI_MAX_ATTEMPTS: the attempts counted on the document end the retries first.
+    "max_retries": 8,
 }
 
 
@@ -97,8 +93,10 @@ def edi_file_receive(partner_id: int, document_id: int, claimed_path: str = "") 
 
     Idempotent: a document already settled is not received again, only its file is moved (once).
     A transient error is recorded on the document (failed, ``transient_error``) and retried with
-    backoff; any other error is recorded (failed, ``error``) and not retried: ``edi replay`` runs
-    the document again once its cause is fixed.
+    backoff, up to ``GATEWAY_EDI_MAX_ATTEMPTS`` attempts in all (counting the sweep's and a lost
+    worker's); then, or at once for any other error, the document is dead-lettered (failed,
+    ``dead_letter``) and its file moved to ``rejected/``: ``edi replay`` runs it again once its
+    cause is fixed.
     """
     return _receive(partner_id, document_id, claimed_path)
 
@@ -113,27 +111,9 @@ def edi_file_receive_queued_before_upgrade(partner_id: int, document_id: int, cl
 def _receive(partner_id: int, document_id: int, claimed_path: str) -> str:
     partner = TradingPartner.objects.select_related("supplier", "company").get(pk=partner_id)
     document = InboundDocument.objects.get(pk=document_id)
-    if document.state in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
-        try:
-            services.interchange_file_receive(document=document, partner=partner)
-        except TRANSIENT_ERRORS as error:
-            _failed(document, error, transient=True)
-            raise  # retried with backoff
-        except Exception as error:
-            log.exception("EDI document %s could not be received", document.pk)
-            _failed(document, error, transient=False)
-            return "error"
-        if document.state in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
-            document.refresh_from_db()  # settled by another run meanwhile
+    services.interchange_file_attempt(document=document, partner=partner)  # a transient error: retried
     filedrop.claimed_file_finish(partner, claimed_path, document)
     return document.outcome_code
-
-
-def _failed(document: InboundDocument, error: BaseException, *, transient: bool) -> None:
-    try:
-        services.interchange_file_fail(document=document, error=error, transient=transient)
-    except Exception:  # the database may be what failed: the error itself is what matters
-        log.exception("could not record the failure of EDI document %s", document.pk)
 
 
 @shared_task(name="edi.tasks.edi_receive_sweep", ignore_result=True)

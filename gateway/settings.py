@@ -176,9 +176,23 @@ STORAGES = {
 # kept on disk (Kombu's filesystem transport) lets a real worker run with no daemon.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 BROKER_DIR = VAR_DIR / "broker"
+# The longest a task of ours runs: an EDI file's receipt is stopped (its worker process killed)
+# past this, and counted as one of its attempts (GATEWAY_EDI_MAX_ATTEMPTS); the sweep takes it up.
+# Receiving is linear in the file's size, seconds for the largest file taken (GATEWAY_EDI_MAX_FILE_BYTES).
+GATEWAY_EDI_TASK_SECONDS = int(os.environ.get("GATEWAY_EDI_TASK_SECONDS", "600"))
+# How long Redis waits for a delivered message's ack before it gives the message to another worker.
+# A message is unacked while its task runs (late acks, the EDI tasks) and while a worker holds it
+# for a countdown (retries wait up to 300 s for the EDI tasks, up to the outbox's backoff for
+# deliveries). Shorter than a run, and a running task would be handed out again, to run twice at
+# once; longer, and the messages a dead worker held wait that long before another runs them. So:
+# above GATEWAY_EDI_TASK_SECONDS by the longest EDI retry wait, and no longer. An outbox delivery
+# waiting longer than this may be handed out twice: harmless, a delivery's claim is conditional.
+BROKER_VISIBILITY_SECONDS = int(
+    os.environ.get("GATEWAY_BROKER_VISIBILITY_SECONDS", str(GATEWAY_EDI_TASK_SECONDS + 300))
+)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": BROKER_VISIBILITY_SECONDS}
     # Short timeouts: with Redis unreachable a request falls back (api.throttling) instead of hanging.
     CACHES = {
         "default": {
@@ -221,6 +235,12 @@ CELERY_TASK_ROUTES = {
 # A worker reserves one message at a time: one killed midway strands only the task it was running
 # (which late acks, the task's retries and the EDI sweep bring back), not a batch it had prefetched.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task acknowledged late (the EDI receipts) whose worker process died midway goes back to the
+# queue at once, rather than being acknowledged and dropped until the sweep notices its file. Only
+# for idempotent tasks, and only safe for one that could kill its worker every time because each
+# run counts an attempt first: after GATEWAY_EDI_MAX_ATTEMPTS the file is dead-lettered, not run
+# again. Tasks acknowledged early (the rest) are not affected: what they drop, a sweep finds.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
 # django-celery-beat's database scheduler, recording its own heartbeat for /readyz.
 CELERY_BEAT_SCHEDULER = "gateway.beat:Scheduler"
@@ -354,6 +374,9 @@ GATEWAY_EDI_DUPLICATE_WINDOW_DAYS = int(os.environ.get("GATEWAY_EDI_DUPLICATE_WI
 # retries that ran out): the EDI sweep, every GATEWAY_EDI_RECEIVE_SWEEP_SECONDS, queues it again.
 GATEWAY_EDI_STALE_CLAIM_SECONDS = float(os.environ.get("GATEWAY_EDI_STALE_CLAIM_SECONDS", "600"))
 GATEWAY_EDI_RECEIVE_SWEEP_SECONDS = float(os.environ.get("GATEWAY_EDI_RECEIVE_SWEEP_SECONDS", "60"))
+# Attempts at receiving one stored file (task retries, redeliveries after a lost worker, the
+# sweep's) before it is dead-lettered: failed, its file in rejected/, an exception for the buyers.
+GATEWAY_EDI_MAX_ATTEMPTS = int(os.environ.get("GATEWAY_EDI_MAX_ATTEMPTS", "5"))
 # Tests only: make receiving fail the n-th time a worker reaches a named point, e.g. "interchange_recorded=2"
 # (edi.services.fault_point). Empty: never.
 GATEWAY_EDI_FAULTS = {

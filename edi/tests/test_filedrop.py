@@ -538,7 +538,7 @@ def test_a_failure_after_an_interchange_is_recorded_is_undone_and_the_retry_rece
     assert received_record() == AS_IF_NOTHING_FAILED
 
 
-def test_a_terminal_error_is_recorded_not_retried_and_a_replay_applies_the_file_and_answers_it_once(
+def test_a_terminal_error_is_dead_lettered_not_retried_and_a_replay_applies_the_file_and_answers_it_once(
     partner, fault_at, monkeypatch
 ):
     from django.core.management import call_command
@@ -558,23 +558,32 @@ def test_a_terminal_error_is_recorded_not_retried_and_a_replay_applies_the_file_
 
     assert filedrop_scan() == 1  # not raised: nothing a retry would change
 
+    reason = "receiving failed with an error a retry would repeat: KeyError: 'a bug in the gateway'"
     document = InboundDocument.objects.get()
-    assert (document.state, document.outcome_code, document.error) == (
+    assert (document.state, document.outcome_code, document.error, document.attempts) == (
         "failed",
-        "error",
-        "KeyError: 'a bug in the gateway'",
+        "dead_letter",
+        reason,
+        1,
     )
     assert OutboundMessage.objects.filter(event="x12.997").count() == 1
+    (dead,) = ProcurementException.objects.filter(dedup_key=f"edi_dead_letter:{document.pk}")
+    assert (dead.kind, dead.supplier_id, dead.company_id) == (
+        "invalid_document",
+        partner.supplier_id,
+        partner.company_id,
+    )
+    assert dead.supplier_message == "file two.edi could not be received; it waits for the buyer"
 
     place = filedrop.folders(partner)
-    assert [p.name.split("__", 1)[1] for p in place.claimed.iterdir()] == ["two.edi"]
+    assert list(place.claimed.iterdir()) == []
+    assert sorted(p.name for p in place.rejected.iterdir()) == ["two.edi", "two.edi.reason.txt"]
+    assert (place.rejected / "two.edi.reason.txt").read_text() == reason + "\n"
 
     call_command("edi", "replay", str(document.pk))
 
     assert received_record() == AS_IF_NOTHING_FAILED
-    # The file the failed attempt left among the claims is archived by the replay, once.
     assert list(place.claimed.iterdir()) == []
-    assert len(list(place.archive.rglob("*__two.edi"))) == 1
     call_command("edi", "replay", str(document.pk))
     assert received_record() == AS_IF_NOTHING_FAILED
     assert control_numbers() == ["000000001", "000000002"]

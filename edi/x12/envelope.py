@@ -36,7 +36,7 @@ from edi.x12.errors import (
     Issue,
 )
 from edi.x12.source import Source
-from edi.x12.tokenizer import Block, Delimiters, Segment, Tokenizer, is_digits
+from edi.x12.tokenizer import Block, Delimiters, Segment, Tokenizer, count_value, is_digits
 
 # ISA05/ISA07 interchange ID qualifiers (data element I05), supply chain and HIPAA.
 ISA_QUALIFIERS = frozenset([f"{n:02d}" for n in (*range(1, 5), *range(7, 39))] + ["AM", "NR", "SA", "SN", "ZZ"])
@@ -485,7 +485,7 @@ class _Walker:
         ts.se01, ts.se02 = (els[1].strip() if len(els) > 1 else ""), (els[2].strip() if len(els) > 2 else "")
         count = index - ts.start + 1
         kw: _SetPlace = {"set_control": ts.st02, "segment_id": "SE", "segment_position": count}
-        if ts.se01 != str(count) and not (is_digits(ts.se01) and int(ts.se01) == count):
+        if count_value(ts.se01) != count:
             ts.errors.append(
                 self.issue(index, KIND_SET, "4", f"SE01 {ts.se01!r} but the set has {count} segments", **kw)
             )
@@ -505,7 +505,7 @@ class _Walker:
         self.close_set(index, False)
         g.ge01 = els[1].strip() if len(els) > 1 else ""
         g.ge02 = els[2].strip() if len(els) > 2 else ""
-        if not (is_digits(g.ge01) and int(g.ge01) == g.set_count):
+        if count_value(g.ge01) != g.set_count:
             g.errors.append(
                 self.issue(
                     index,
@@ -516,7 +516,7 @@ class _Walker:
                 )
             )
         if g.ge02 != g.gs06:
-            same = is_digits(g.ge02) and is_digits(g.gs06) and int(g.ge02) == int(g.gs06)
+            same = count_value(g.ge02) is not None and count_value(g.ge02) == count_value(g.gs06)
             g.errors.append(
                 self.issue(
                     index,
@@ -536,13 +536,13 @@ class _Walker:
         ic.iea01 = els[1].strip() if len(els) > 1 else ""
         ic.iea02 = els[2].strip() if len(els) > 2 else ""
         groups = sum(1 for g in ic.groups if not g.implicit)
-        if not (is_digits(ic.iea01) and int(ic.iea01) == groups):
+        if count_value(ic.iea01) != groups:
             ic.errors.append(
                 self.issue(index, KIND_TA1, "021", f"IEA01 {ic.iea01!r} but the interchange has {groups} groups")
             )
         if ic.iea02 != ic.isa13:
             # Same number without the zero padding: noted, not rejected.
-            same = is_digits(ic.iea02) and is_digits(ic.isa13) and int(ic.iea02) == int(ic.isa13)
+            same = count_value(ic.iea02) is not None and count_value(ic.iea02) == count_value(ic.isa13)
             ic.errors.append(
                 self.issue(
                     index,

@@ -45,6 +45,21 @@ def is_digits(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
+# More digits than any count or control number in X12 has (N0 up to 10): such a value is only
+# compared, never converted, so a value of thousands of digits costs no ``int()`` (which refuses
+# strings over 4,300 digits).
+_COUNT_DIGITS = 18
+
+
+def count_value(value: str) -> int | None:
+    """The number in a count or control number element (SE01, GE01, IEA01, ...), ``None`` when it
+    is not ASCII digits or too long to be one."""
+    if not is_digits(value):
+        return None
+    significant = value.lstrip("0")
+    return int(significant or "0") if len(significant) <= _COUNT_DIGITS else None
+
+
 @dataclass(frozen=True, slots=True)
 class Delimiters:
     """Separators of one interchange: ISA element separator, ISA16, terminator, ISA11.

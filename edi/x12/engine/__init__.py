@@ -24,7 +24,7 @@ from edi.x12.engine.walker import Walker
 from edi.x12.envelope import Document, Group, TransactionSet
 from edi.x12.errors import ERROR, KIND_ELEMENT, KIND_SEGMENT, KIND_SET, Issue, SchemaNotFoundError
 from edi.x12.schemas import SetSchema, get_schema
-from edi.x12.tokenizer import is_digits
+from edi.x12.tokenizer import count_value
 
 _X12_KINDS = (KIND_SET, KIND_SEGMENT, KIND_ELEMENT)
 
@@ -120,7 +120,8 @@ class GroupReport:
     def included(self) -> int:
         """AK902: the count the sender declared in GE01 (the actual count if unusable)."""
         ge01 = self.group.ge01
-        return int(ge01) if is_digits(ge01) else len(self.sets)
+        declared = count_value(ge01)
+        return len(self.sets) if declared is None else declared
 
 
 def validate(document: Document) -> list[GroupReport]:

@@ -22,7 +22,7 @@ import dataclasses
 
 from edi.x12.envelope import TransactionSet
 from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, split
-from edi.x12.tokenizer import Segment, is_digits
+from edi.x12.tokenizer import Segment, count_value
 from procurement import inputs as ci
 
 # Why the segments an 855 or 865 may carry, beyond those mapped, are left out.
@@ -152,7 +152,8 @@ def _revision(r: Reader, heading: list[Segment], bca: Segment | None) -> int | N
         return None
     r.use(source)
     raw = source[position].strip()
-    if is_digits(raw):
-        return int(raw)
+    revision = count_value(raw)
+    if revision is not None:
+        return revision
     r.problem(f"revision {raw!r} is not a number", source, position)
     return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from edi.x12.envelope import TransactionSet
 from edi.x12.errors import MappingError
 from edi.x12.mappers.common import Mapped, Reader
-from edi.x12.tokenizer import Segment, is_digits
+from edi.x12.tokenizer import Segment, count_value
 
 
 @dataclass(frozen=True)
@@ -87,11 +87,11 @@ class FunctionalAck:
 
 
 def _int(value: str) -> int | None:
-    return int(value) if is_digits(value.strip()) else None
+    return count_value(value.strip())
 
 
 def _opt_int(value: str) -> int | None:
-    return int(value) if is_digits(value) else None
+    return count_value(value)
 
 
 def _context(seg: Segment, comp: str, rep: str) -> Context:

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
 from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, split
-from edi.x12.tokenizer import Segment, is_digits
+from edi.x12.tokenizer import Segment, count_value
 from procurement import inputs as ci
 
 NEED_BY_QUALIFIERS = ("002", "106", "074", "010", "067", "068", "038", "037")
@@ -84,8 +84,9 @@ def map_850(
     ref_pp = first(heading, "REF", "PP")
     r.use(ref_pp)
     if ref_pp is not None:
-        if is_digits(ref_pp[2].strip()):
-            revision = int(ref_pp[2])
+        declared = count_value(ref_pp[2].strip())
+        if declared is not None:
+            revision = declared
         else:
             r.problem(f"REF*PP revision {ref_pp[2]!r} is not a number", ref_pp, 2)
     # Some partners send CUR per line only; the first one then stands for the order.

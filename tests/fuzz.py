@@ -1,0 +1,320 @@
+"""Fuzz the X12 reading with mutated partner files: ``python -m tests.fuzz --inputs 1000000`` (``make fuzz``).
+
+Seeds are the real-sample corpus (``edi/tests/x12/corpus.py`` finds it), the hand-written samples
+and every input committed under ``edi/tests/x12/fuzz_cases/``. Each input is a seed mutated a few
+times (bytes flipped or inserted, segments duplicated, deleted or swapped, delimiters swapped,
+a segment or a value repeated into a huge one, cut short, two files spliced) and run through
+``x12.parse``, ``x12.validate``, the stream reader and ``edi.services.translate`` (the reading of
+``manage.py edi translate``, which touches no database).
+
+What it checks, as the library promises: no exception but the library's own (``X12Error``) comes
+out, and reading takes time linear in the input: each reading is timed on its own, and the
+slowest rate (an input under 100 KB counted as 100 KB, so a small file's fixed cost is not taken
+for a rate) must stay under ``--max-seconds-per-mb`` (1 s/MB). A check that backtracks or rescans
+shows as a rate that grows with the input (a 16 KB value took seconds before the decimal check was
+made linear: some 30 s/MB; the fuzzer grows values to tens of kilobytes). Prints the count of
+inputs, of uncaught errors (distinct by where they were raised) and the slowest rate with its
+input; each crashing input and the slowest one are saved under ``var/fuzz/``. Exits 1 if any
+error was uncaught or the rate was over the bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import hashlib
+import os
+import random
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES_DIR = ROOT / "edi" / "tests" / "x12" / "fuzz_cases"
+OUT_DIR = ROOT / "var" / "fuzz"
+RATE_FLOOR_BYTES = 100_000  # an input smaller than this is timed as if it were this large
+MB = 1_000_000
+
+
+def seeds() -> list[bytes]:
+    """The corpus files, the unit tests' samples and the committed fuzz cases."""
+    from edi.tests.x12 import samples
+    from edi.tests.x12.corpus import corpus_dir
+
+    found = [samples.interchange().encode(), samples.interchange(e="|", c="^", t="\n", suffix="").encode()]
+    for folder in (corpus_dir(), CASES_DIR):
+        if folder.is_dir():
+            found += [p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.suffix in (".edi", ".x12")]
+    return found
+
+
+# Mutations: each takes the input and the random source, and returns a new input.
+
+
+def _terminator(data: bytes) -> bytes:
+    """The segment terminator of the first ISA (byte 105 of a fixed-width one), else ``~``."""
+    start = data.find(b"ISA")
+    if start >= 0 and len(data) > start + 105:
+        return data[start + 105 : start + 106]
+    return b"~"
+
+
+def _segments(data: bytes) -> tuple[list[bytes], bytes]:
+    term = _terminator(data)
+    return data.split(term), term
+
+
+def flip_bytes(data: bytes, rng: random.Random) -> bytes:
+    if not data:
+        return bytes([rng.randrange(256)])
+    buf = bytearray(data)
+    for _ in range(rng.randint(1, 8)):
+        buf[rng.randrange(len(buf))] = rng.randrange(256)
+    return bytes(buf)
+
+
+def insert_bytes(data: bytes, rng: random.Random) -> bytes:
+    at = rng.randint(0, len(data))
+    alphabet = b"*~>|^:\r\n \x00\xff\xe2\x80\xa8ISAGSTE0123456789.-E"
+    chunk = bytes(rng.choice(alphabet) for _ in range(rng.randint(1, 16)))
+    return data[:at] + chunk + data[at:]
+
+
+def duplicate_segment(data: bytes, rng: random.Random) -> bytes:
+    segs, term = _segments(data)
+    i = rng.randrange(len(segs))
+    segs[i:i] = [segs[i]] * rng.randint(1, 5)
+    return term.join(segs)
+
+
+def delete_segment(data: bytes, rng: random.Random) -> bytes:
+    segs, term = _segments(data)
+    if len(segs) > 1:
+        del segs[rng.randrange(len(segs))]
+    return term.join(segs)
+
+
+def swap_segments(data: bytes, rng: random.Random) -> bytes:
+    segs, term = _segments(data)
+    i, j = rng.randrange(len(segs)), rng.randrange(len(segs))
+    segs[i], segs[j] = segs[j], segs[i]
+    return term.join(segs)
+
+
+def swap_delimiters(data: bytes, rng: random.Random) -> bytes:
+    """Replace one delimiter (all of it, or from some point on) with another character."""
+    start = data.find(b"ISA")
+    options = [b"*", b"~", b">", b"|", b"^", b":", b"\n"]
+    if start >= 0 and len(data) > start + 105:
+        options += [data[start + 3 : start + 4], data[start + 104 : start + 105]]
+    old, new = rng.choice(options), rng.choice([b"*", b"~", b">", b"|", b"^", b":", b"\n", b"\r\n", b"", b"\x1d"])
+    if rng.random() < 0.5:
+        return data.replace(old, new)
+    at = rng.randint(0, len(data))
+    return data[:at] + data[at:].replace(old, new)
+
+
+def huge_repeat(data: bytes, rng: random.Random) -> bytes:
+    """A segment repeated thousands of times, or one element grown to tens of kilobytes."""
+    segs, term = _segments(data)
+    i = rng.randrange(len(segs))
+    if rng.random() < 0.5:
+        segs[i:i] = [segs[i]] * rng.randint(100, 3000)
+        return term.join(segs)
+    unit = rng.choice([b"1", b"9.", b"1.1", b"0", b"E", b"-", b"A", b" ", b"*", b">", b"\xc3\xa9"])
+    grown = unit * rng.randint(1_000, 60_000)
+    if b"*" in segs[i]:
+        parts = segs[i].split(b"*")
+        parts[rng.randrange(1, len(parts)) if len(parts) > 1 else 0] = grown
+        segs[i] = b"*".join(parts)
+    else:
+        segs[i] += grown
+    return term.join(segs)
+
+
+def truncate(data: bytes, rng: random.Random) -> bytes:
+    return data[: rng.randint(0, len(data))]
+
+
+MUTATIONS: list[Callable[[bytes, random.Random], bytes]] = [
+    flip_bytes,
+    insert_bytes,
+    duplicate_segment,
+    delete_segment,
+    swap_segments,
+    swap_delimiters,
+    huge_repeat,
+    truncate,
+]
+
+
+def mutants(pool: list[bytes], rng: random.Random) -> Iterator[bytes]:
+    """Endless inputs: a seed (sometimes two spliced) mutated one to four times."""
+    while True:
+        data = rng.choice(pool)
+        if rng.random() < 0.05:
+            other = rng.choice(pool)
+            data = data[: rng.randint(0, len(data))] + other[rng.randint(0, len(other)) :]
+        for _ in range(rng.randint(1, 4)):
+            data = rng.choice(MUTATIONS)(data, rng)
+            if len(data) > 4 * MB:  # the gateway takes files up to 20 MB; keep each input quick
+                data = data[: 4 * MB]
+        yield data
+
+
+# Running one input.
+
+
+def _parse_and_validate(data: bytes) -> None:
+    from edi import x12
+
+    x12.validate(x12.parse(data))
+
+
+def _stream(data: bytes) -> None:
+    from edi import x12
+
+    for _ in x12.stream(data, chunk_size=4096):
+        pass
+
+
+def _translate(data: bytes) -> None:
+    from edi.services import translate
+
+    translate(data)
+
+
+# Every reading a partner's file gets, each timed on its own (the gateway gives a file one of them).
+READINGS: list[tuple[str, Callable[[bytes], None]]] = [
+    ("parse+validate", _parse_and_validate),
+    ("stream", _stream),
+    ("translate", _translate),
+]
+
+
+def reading_seconds(data: bytes) -> float:
+    """The longest any one reading of ``data`` takes; raises what a reading let out but ``X12Error``."""
+    from edi import x12
+
+    longest = 0.0
+    for _, read in READINGS:
+        start = time.perf_counter()
+        with contextlib.suppress(x12.X12Error):
+            read(data)
+        longest = max(longest, time.perf_counter() - start)
+    return longest
+
+
+def rate(data: bytes, tries: int = 3) -> float:
+    """Seconds per MB to read ``data`` (an input under 100 KB counted as 100 KB), the best of a few
+    tries: a moment of a busy machine is not taken for the input's own cost."""
+    return min(reading_seconds(data) for _ in range(tries)) / (max(len(data), RATE_FLOOR_BYTES) / MB)
+
+
+def _quiet_collector() -> None:
+    """Move what the process holds so far out of the garbage collector's sight: a full collection
+    over a test run's objects would otherwise land in some reading's time (tens of milliseconds)."""
+    gc.collect()
+    gc.freeze()
+
+
+@dataclass
+class Result:
+    inputs: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    errors: int = 0
+    crashes: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # where raised → (input, traceback)
+    slowest_rate: float = 0.0  # seconds per MB
+    slowest: bytes = b""
+    slowest_seconds: float = 0.0
+
+
+def _where(error: BaseException) -> str:
+    frames = traceback.extract_tb(error.__traceback__)
+    last = frames[-1] if frames else None
+    return f"{type(error).__name__} at {Path(last.filename).name}:{last.lineno}" if last else type(error).__name__
+
+
+def run_one(data: bytes, result: Result) -> None:
+    elapsed = 0.0
+    try:
+        elapsed = reading_seconds(data)
+    except Exception as error:  # anything that is not the library's own error is a finding
+        result.errors += 1
+        where = _where(error)
+        if where not in result.crashes or len(data) < len(result.crashes[where][0]):
+            result.crashes[where] = (data, traceback.format_exc())
+    rate = elapsed / (max(len(data), RATE_FLOOR_BYTES) / MB)
+    result.inputs += 1
+    result.bytes += len(data)
+    result.seconds += elapsed
+    if rate > result.slowest_rate:
+        result.slowest_rate, result.slowest, result.slowest_seconds = rate, data, elapsed
+
+
+def fuzz(*, inputs: int, seed: int, seconds: float | None = None) -> Result:
+    """Run ``inputs`` mutated inputs (or as many as fit in ``seconds``), then the seeds themselves."""
+    rng = random.Random(seed)
+    pool = seeds()
+    result = Result()
+    _quiet_collector()
+    deadline = time.monotonic() + seconds if seconds is not None else None
+    for data in pool:
+        run_one(data, result)
+    for n, data in enumerate(mutants(pool, rng)):
+        if n >= inputs or (deadline is not None and time.monotonic() > deadline):
+            break
+        run_one(data, result)
+    return result
+
+
+def save(result: Result, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for where, (data, trace) in result.crashes.items():
+        name = f"crash-{hashlib.sha256(data).hexdigest()[:12]}"
+        (out / f"{name}.x12").write_bytes(data)
+        (out / f"{name}.txt").write_text(f"{where}\n\n{trace}")
+        written.append(out / f"{name}.x12")
+    if result.slowest:
+        (out / "slowest.x12").write_bytes(result.slowest)
+        written.append(out / "slowest.x12")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-seconds-per-mb", type=float, default=1.0)
+    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
+    import django
+
+    django.setup()
+    started = time.perf_counter()
+    result = fuzz(inputs=args.inputs, seed=args.seed)
+    wall = time.perf_counter() - started
+    written = save(result, args.out)
+    print(f"inputs: {result.inputs} ({result.bytes / MB:.1f} MB) in {wall:.0f} s, seed {args.seed}")
+    print(f"uncaught errors: {result.errors} ({len(result.crashes)} distinct)")
+    for where in sorted(result.crashes):
+        print(f"  {where}")
+    retimed = rate(result.slowest) if result.slowest and not result.errors else 0.0
+    print(
+        f"slowest: {retimed:.3f} s/MB timed again, best of 3 ({result.slowest_rate:.3f} s/MB in the run: "
+        f"{result.slowest_seconds:.3f} s for {len(result.slowest)} bytes; "
+        f"under {RATE_FLOOR_BYTES // 1000} KB counted as {RATE_FLOOR_BYTES // 1000} KB)"
+    )
+    print(f"saved: {', '.join(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in written)}")
+    return 1 if result.errors or retimed > args.max_seconds_per_mb else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
