@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('procurement', '0006_inbound_document_company'),
+        ('procurement', '0007_invoice_line_charges_taxes'),
     ]
 
     operations = [
