@@ -80,6 +80,7 @@ class Claimed:
     partner_id: int
     document_id: int
     path: str  # the claimed file, to archive or reject once processed
+    size: int = 0  # bytes: small files are received several to a task
 
 
 def _active_partners() -> Iterator[tuple[TradingPartner, Folders]]:
@@ -237,7 +238,7 @@ def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry[str]) -> 
     if document.state == InboundDocument.State.REJECTED:
         reject(place, target, entry.name, document.error)
         return None
-    return Claimed(partner.pk, document.pk, str(target))
+    return Claimed(partner.pk, document.pk, str(target), size)
 
 
 def claimed_file_finish(partner: TradingPartner, claimed_path: str, document: InboundDocument) -> Path | None:

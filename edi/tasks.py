@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+from typing import Any
 
 import kombu.exceptions
 import redis.exceptions
@@ -42,13 +43,17 @@ def filedrop_scan(follow_up: bool = False) -> int:
     if not cache.add(SCAN_LOCK, 1, timeout=settings.GATEWAY_EDI_STALE_CLAIM_SECONDS):
         return 0
     settling: list[float] = []
+    batch = _Batch()
     try:
         count = 0
         for item in filedrop.scan(settling=settling):
-            edi_file_receive.delay(item.partner_id, item.document_id, item.path)
+            batch.add(item)
             count += 1
     finally:
-        cache.delete(SCAN_LOCK)
+        try:
+            batch.queue()
+        finally:
+            cache.delete(SCAN_LOCK)
     if filedrop_scan.request.is_eager:
         return count  # run in the caller's process: no queue to come back through
     if count >= settings.GATEWAY_EDI_SCAN_BATCH:
@@ -60,6 +65,32 @@ def filedrop_scan(follow_up: bool = False) -> int:
     if cache.add(FOLLOW_UP, 1, timeout=countdown + 60):  # expires by itself should the follow-up be lost
         filedrop_scan.apply_async(kwargs={"follow_up": True}, countdown=countdown)
     return count
+
+
+class _Batch:
+    """Claimed files queued as the scan takes them: a small file waits for up to
+    ``GATEWAY_EDI_RECEIVE_BATCH - 1`` more of the same partner and goes with them in one task
+    (``edi_files_receive``); a large file, or a batch of one, goes alone (``edi_file_receive``)."""
+
+    def __init__(self) -> None:
+        self.items: list[filedrop.Claimed] = []
+
+    def add(self, item: filedrop.Claimed) -> None:
+        if self.items and self.items[0].partner_id != item.partner_id:
+            self.queue()  # one partner per batch: its files take its control numbers in turn
+        if settings.GATEWAY_EDI_RECEIVE_BATCH <= 1 or item.size > settings.GATEWAY_EDI_RECEIVE_BATCH_FILE_BYTES:
+            edi_file_receive.delay(item.partner_id, item.document_id, item.path)
+            return
+        self.items.append(item)
+        if len(self.items) >= settings.GATEWAY_EDI_RECEIVE_BATCH:
+            self.queue()
+
+    def queue(self) -> None:
+        items, self.items = self.items, []
+        if len(items) == 1:
+            edi_file_receive.delay(items[0].partner_id, items[0].document_id, items[0].path)
+        elif items:
+            edi_files_receive.delay([[i.partner_id, i.document_id, i.path] for i in items])
 
 
 # Errors that pass: the database or the broker away for a moment, a file system that is full or
@@ -125,6 +156,64 @@ def _receive(partner_id: int, document_id: int, claimed_path: str) -> str:
             return "error"
         if document.state in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
             document.refresh_from_db()  # settled by another run meanwhile
+    filedrop.claimed_file_finish(partner, claimed_path, document)
+    return document.outcome_code
+
+
+@shared_task(name="edi.tasks.edi_files_receive", **RECEIVE_TASK)
+def edi_files_receive(items: list[list[Any]]) -> list[str]:
+    """Receive several small stored files (``[partner id, document id, claimed path]`` each) in one
+    transaction, then archive or reject each: a commit per batch rather than per file.
+
+    Each file is received in a savepoint of its own and keeps its own outcome, document state and
+    997. A file that fails rolls back only its savepoint: an error a retry would repeat is recorded
+    on its document (failed, ``error``) as ``edi_file_receive`` records it; a transient one sends
+    the file, alone, to ``edi_file_receive`` and its retries once this batch has committed. An
+    error that leaves the transaction unusable (the connection lost), or at the commit, rolls the
+    whole batch back and retries it. Idempotent as ``edi_file_receive`` is: a file settled by an
+    earlier attempt is not received again, only moved.
+    """
+    partners: dict[int, TradingPartner] = {}
+    finished: list[tuple[TradingPartner, str, InboundDocument]] = []
+    with transaction.atomic():
+        for partner_id, document_id, claimed_path in items:
+            if partner_id not in partners:
+                partners[partner_id] = TradingPartner.objects.select_related("supplier", "company").get(pk=partner_id)
+            partner = partners[partner_id]
+            document = InboundDocument.objects.get(pk=document_id)
+            if _batch_receive_one(partner, document, claimed_path):
+                finished.append((partner, claimed_path, document))
+    return [_finish(partner, claimed_path, document) for partner, claimed_path, document in finished]
+
+
+def _batch_receive_one(partner: TradingPartner, document: InboundDocument, claimed_path: str) -> bool:
+    """Receive one file of a batch in a savepoint; whether its claimed file is to be moved now."""
+    if document.state not in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
+        return True
+    attempts = document.attempts
+    try:
+        with transaction.atomic():
+            services.interchange_file_receive(document=document, partner=partner)
+    except TRANSIENT_ERRORS:
+        if transaction.get_connection().needs_rollback:
+            raise  # the savepoint could not be rolled back: the batch is retried whole
+        document.attempts = attempts
+        log.warning("EDI document %s failed in a batch; received again alone", document.pk, exc_info=True)
+        transaction.on_commit(lambda: edi_file_receive.delay(partner.pk, document.pk, claimed_path))
+        return False
+    except Exception as error:
+        if transaction.get_connection().needs_rollback:
+            raise
+        log.exception("EDI document %s could not be received", document.pk)
+        document.attempts = attempts
+        services.interchange_file_fail(document=document, error=error, transient=False)
+        return False
+    return True
+
+
+def _finish(partner: TradingPartner, claimed_path: str, document: InboundDocument) -> str:
+    if document.state in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
+        document.refresh_from_db()  # settled by another run meanwhile
     filedrop.claimed_file_finish(partner, claimed_path, document)
     return document.outcome_code
 

@@ -303,6 +303,11 @@ GATEWAY_EDI_SETTLE_SECONDS = float(os.environ.get("GATEWAY_EDI_SETTLE_SECONDS", 
 GATEWAY_EDI_SCAN_SECONDS = float(os.environ.get("GATEWAY_EDI_SCAN_SECONDS", "2"))
 # Files claimed per scan at most; the next scan takes the rest.
 GATEWAY_EDI_SCAN_BATCH = int(os.environ.get("GATEWAY_EDI_SCAN_BATCH", "200"))
+# Small files of one partner are received up to this many per task, in one transaction (a savepoint
+# each, every file with its own outcome and 997): a commit and a task per file would cap throughput.
+# 1: one task per file. Files larger than GATEWAY_EDI_RECEIVE_BATCH_FILE_BYTES are always received alone.
+GATEWAY_EDI_RECEIVE_BATCH = int(os.environ.get("GATEWAY_EDI_RECEIVE_BATCH", "25"))
+GATEWAY_EDI_RECEIVE_BATCH_FILE_BYTES = int(os.environ.get("GATEWAY_EDI_RECEIVE_BATCH_FILE_BYTES", str(256 * 1024)))
 # The same sender and ISA13 again within this many days is a duplicate interchange.
 GATEWAY_EDI_DUPLICATE_WINDOW_DAYS = int(os.environ.get("GATEWAY_EDI_DUPLICATE_WINDOW_DAYS", "30"))
 # A claimed file or a stored file not settled after this long belongs to a worker that died (or to
