@@ -221,11 +221,11 @@ def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry[str]) -> 
     size = target.stat().st_size
     limit = settings.GATEWAY_EDI_MAX_FILE_BYTES
     too_large = size > limit
-    content = b"" if too_large else target.read_bytes()
     document = inbound_document_store(
         channel="edi",
         sender=partner.supplier.code,
-        content=content,
+        content=b"",
+        path=None if too_large else target,
         declared_size=size if too_large else None,
         max_bytes=limit,
         supplier=partner.supplier,

@@ -238,6 +238,8 @@ GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = env_bool("GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT", 
 GATEWAY_EMAIL_DIGESTS = env_bool("GATEWAY_EMAIL_DIGESTS", True)
 # Inbound payloads larger than this are refused (and recorded) without being parsed.
 GATEWAY_INBOUND_MAX_BYTES = int(os.environ.get("GATEWAY_INBOUND_MAX_BYTES", str(20 * 1024 * 1024)))
+# A stored payload larger than this is kept in the file store (GATEWAY_FILE_ROOT/store/), not in its row.
+GATEWAY_INBOUND_ROW_MAX_BYTES = int(os.environ.get("GATEWAY_INBOUND_ROW_MAX_BYTES", str(1024 * 1024)))
 # /metrics answers only `Authorization: Bearer <this>`; without a token it is open under DEBUG and 404 otherwise.
 GATEWAY_METRICS_TOKEN = os.environ.get("GATEWAY_METRICS_TOKEN", "")
 
@@ -297,7 +299,8 @@ GATEWAY_OPERATIONS_EMAIL = os.environ.get("GATEWAY_OPERATIONS_EMAIL", "")
 GATEWAY_EDI_ISA_QUALIFIER = os.environ.get("GATEWAY_EDI_ISA_QUALIFIER", "ZZ")
 GATEWAY_EDI_ISA_ID = os.environ.get("GATEWAY_EDI_ISA_ID", "GATEWAY")
 GATEWAY_EDI_GS_ID = os.environ.get("GATEWAY_EDI_GS_ID", "GATEWAY")
-GATEWAY_EDI_MAX_FILE_BYTES = int(os.environ.get("GATEWAY_EDI_MAX_FILE_BYTES", str(GATEWAY_INBOUND_MAX_BYTES)))
+# EDI files are stored in the file store and read as a stream, so their bound is far above the API's.
+GATEWAY_EDI_MAX_FILE_BYTES = int(os.environ.get("GATEWAY_EDI_MAX_FILE_BYTES", str(1024 * 1024 * 1024)))
 # A file in an inbox is left alone until it has not changed for this long (it may still be written).
 GATEWAY_EDI_SETTLE_SECONDS = float(os.environ.get("GATEWAY_EDI_SETTLE_SECONDS", "1"))
 GATEWAY_EDI_SCAN_SECONDS = float(os.environ.get("GATEWAY_EDI_SCAN_SECONDS", "2"))
