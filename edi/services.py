@@ -13,6 +13,8 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
@@ -535,7 +537,7 @@ def _interchange_refuse(
     source: WriteSource,
     outcome: FileOutcome,
 ) -> None:
-    _ta1(ic, record, partner, source, outcome)
+    _answer(record, outcome, lambda out: _ta1(ic, record, partner, source, out))
     _raise(
         partner,
         source,
@@ -594,7 +596,7 @@ def _interchange(
                 )
             )
             if partner.ta1_requested or ic.isa14 == "1":
-                _ta1(ic, record, partner, source, outcome)
+                _answer(record, outcome, lambda out: _ta1(ic, record, partner, source, out))
         else:
             _interchange_refuse(ic, record, problems, partner, source, outcome)
         return record
@@ -643,10 +645,45 @@ def _interchange(
     # PO locks (and two workers from taking counter and PO locks in opposite orders).
     envelope_error = any(i.is_error for i in ic.errors if i.code and i.kind == "interchange")
     if partner.ta1_requested or ic.isa14 == "1" or envelope_error:
-        _ta1(ic, record, partner, source, outcome)
+        _answer(record, outcome, lambda out: _ta1(ic, record, partner, source, out))
     if answered:
-        _functional_reply(ic, answered, record, partner, source, outcome)
+        _answer(record, outcome, lambda out: _functional_reply(ic, answered, record, partner, source, out))
     return record
+
+
+# Receiving a batch of files in one transaction: our answers, written once every file is received.
+_answers_deferred: ContextVar[list[Callable[[], None]] | None] = ContextVar("answers_deferred", default=None)
+
+
+@contextmanager
+def answers_deferred() -> Iterator[list[Callable[[], None]]]:
+    """Within this block, our 997/999/TA1 answers are not written as each interchange is received
+    but queued in the list it gives, for the caller to write (in order, in the same transaction)
+    once the batch is received: their control numbers are taken together at the end, so the
+    partner's counter rows are locked only from there to the commit, not for the whole batch. A
+    caller that rolls back part of its batch drops what that part queued."""
+    pending: list[Callable[[], None]] = []
+    token = _answers_deferred.set(pending)
+    try:
+        yield pending
+    finally:
+        _answers_deferred.reset(token)
+
+
+def _answer(record: Interchange, outcome: FileOutcome, write: Callable[[FileOutcome], None]) -> None:
+    """Write one of our answers to ``record`` now, or queue it (``answers_deferred``)."""
+    pending = _answers_deferred.get()
+    if pending is None:
+        write(outcome)
+        return
+
+    def later() -> None:
+        part = FileOutcome(InboundDocument.State.PROCESSED, "processed")
+        write(part)
+        record.receipt = {**record.receipt, "acks": [*record.receipt.get("acks", []), *part.acks_written]}
+        record.save(update_fields=["receipt"])
+
+    pending.append(later)
 
 
 class InjectedFault(OperationalError):

@@ -176,13 +176,22 @@ def edi_files_receive(items: list[list[Any]]) -> list[str]:
     partners: dict[int, TradingPartner] = {}
     finished: list[tuple[TradingPartner, str, InboundDocument]] = []
     with transaction.atomic():
-        for partner_id, document_id, claimed_path in items:
-            if partner_id not in partners:
-                partners[partner_id] = TradingPartner.objects.select_related("supplier", "company").get(pk=partner_id)
-            partner = partners[partner_id]
-            document = InboundDocument.objects.get(pk=document_id)
-            if _batch_receive_one(partner, document, claimed_path):
-                finished.append((partner, claimed_path, document))
+        with services.answers_deferred() as answers:
+            for partner_id, document_id, claimed_path in items:
+                if partner_id not in partners:
+                    partner = TradingPartner.objects.select_related("supplier", "company").get(pk=partner_id)
+                    partners[partner_id] = partner
+                partner = partners[partner_id]
+                document = InboundDocument.objects.get(pk=document_id)
+                queued = len(answers)
+                if _batch_receive_one(partner, document, claimed_path):
+                    finished.append((partner, claimed_path, document))
+                else:
+                    del answers[queued:]  # its savepoint rolled back: so do its answers
+        # The files' 997s and TA1s last, in order: the partner's control numbers stay locked only
+        # from here to the commit, so two workers' batches of one partner overlap.
+        for write in answers:
+            write()
     return [_finish(partner, claimed_path, document) for partner, claimed_path, document in finished]
 
 

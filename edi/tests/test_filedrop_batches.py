@@ -73,6 +73,10 @@ def test_a_batch_receives_each_file_with_its_own_outcome_and_997_and_moves_it(cl
     assert sorted(Acknowledgement.objects.values_list("po__number", flat=True)) == list(ORDERS)
     assert list(InboundDocument.objects.values_list("state", flat=True).distinct()) == ["processed"]
     assert answered(partner) == ["000000700", "000000701", "000000702", "000000703"]
+    # Written once the batch was received, each answer is still on its own interchange's receipt.
+    receipts = Interchange.objects.filter(direction="in").order_by("isa13").values_list("receipt", flat=True)
+    replies = Interchange.objects.filter(direction="out").order_by("isa13").values_list("isa13", flat=True)
+    assert [r["acks"] for r in receipts] == [[f"997 {isa13}"] for isa13 in replies]
     place = filedrop.folders(partner)
     assert list(place.claimed.iterdir()) == []
     assert len(list(place.archive.rglob("*.edi"))) == 4
