@@ -166,12 +166,13 @@ def edi_files_receive(items: list[list[Any]]) -> list[str]:
     transaction, then archive or reject each: a commit per batch rather than per file.
 
     Each file is received in a savepoint of its own and keeps its own outcome, document state and
-    997. A file that fails rolls back only its savepoint: an error a retry would repeat is recorded
-    on its document (failed, ``error``) as ``edi_file_receive`` records it; a transient one sends
-    the file, alone, to ``edi_file_receive`` and its retries once this batch has committed. An
-    error that leaves the transaction unusable (the connection lost), or at the commit, rolls the
-    whole batch back and retries it. Idempotent as ``edi_file_receive`` is: a file settled by an
-    earlier attempt is not received again, only moved.
+    997 (the batch's answers are written at its end: ``services.answers_deferred``). A file that
+    fails rolls back only its savepoint: an error a retry would repeat is recorded on its document
+    (failed, ``error``) as ``edi_file_receive`` records it; a transient one sends the file, alone,
+    to ``edi_file_receive`` and its retries once this batch has committed. An error that leaves
+    the transaction unusable (the connection lost), or at the commit, rolls the whole batch back
+    and retries it. Idempotent as ``edi_file_receive`` is: a file settled by an earlier attempt is
+    not received again, only moved.
     """
     partners: dict[int, TradingPartner] = {}
     finished: list[tuple[TradingPartner, str, InboundDocument]] = []
