@@ -83,6 +83,7 @@ class Claimed:
     partner_id: int
     document_id: int
     path: str  # the claimed file, to archive or reject once processed
+    size: int = 0  # bytes: small files are received several to a task
 
 
 def _active_partners() -> Iterator[tuple[TradingPartner, Folders]]:
@@ -223,11 +224,11 @@ def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry[str]) -> 
     size = target.stat().st_size
     limit = settings.GATEWAY_EDI_MAX_FILE_BYTES
     too_large = size > limit
-    content = b"" if too_large else target.read_bytes()
     document = inbound_document_store(
         channel="edi",
         sender=partner.supplier.code,
-        content=content,
+        content=b"",
+        path=None if too_large else target,
         declared_size=size if too_large else None,
         max_bytes=limit,
         supplier=partner.supplier,
@@ -240,7 +241,7 @@ def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry[str]) -> 
     if document.state == InboundDocument.State.REJECTED:
         reject(place, target, entry.name, document.error)
         return None
-    return Claimed(partner.pk, document.pk, str(target))
+    return Claimed(partner.pk, document.pk, str(target), size)
 
 
 def claimed_file_finish(partner: TradingPartner, claimed_path: str, document: InboundDocument) -> Path | None:

@@ -13,7 +13,9 @@ import dataclasses
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
@@ -84,19 +86,69 @@ class SetOutcome:
     unused: list[list[int | str]] = field(default_factory=list)
 
 
+# Set outcomes kept one by one in a file's outcome and in an interchange's receipt; past these, only
+# counted. A huge interchange's refusals each have their exception anyway.
+SET_OUTCOMES_KEPT = 1000
+
+
+class SetOutcomes:
+    """The outcomes of a file's sets: every one counted, the first ``SET_OUTCOMES_KEPT`` kept.
+
+    A file of 100,000 sets is received in bounded memory: what is kept, and the receipt stored
+    with each interchange, does not grow with it.
+    """
+
+    def __init__(self, kept: list[SetOutcome] | None = None, counts: dict[str, int] | None = None) -> None:
+        self.kept: list[SetOutcome] = []
+        self.counts: Counter[str] = Counter()
+        for item in kept or []:
+            self.append(item)
+        if counts is not None:
+            self.counts = Counter(counts)
+
+    def append(self, item: SetOutcome) -> None:
+        self.counts[item.outcome] += 1
+        if len(self.kept) < SET_OUTCOMES_KEPT:
+            self.kept.append(item)
+
+    def extend(self, other: SetOutcomes) -> None:
+        self.counts += other.counts
+        self.kept += other.kept[: max(SET_OUTCOMES_KEPT - len(self.kept), 0)]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def __iter__(self) -> Iterator[SetOutcome]:
+        return iter(self.kept)
+
+    def __len__(self) -> int:
+        return len(self.kept)
+
+    def __getitem__(self, index: int) -> SetOutcome:
+        return self.kept[index]
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
 @dataclass
 class FileOutcome:
     state: str
     code: str
     detail: str = ""
-    sets: list[SetOutcome] = field(default_factory=list)
+    sets: SetOutcomes = field(default_factory=SetOutcomes)
     acks_written: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
-        return "; ".join(
+        text = "; ".join(
             f"{s.st01} {s.st02}: {s.outcome}{' (' + s.detail + ')' if s.detail else ''}" for s in self.sets
         )
+        more = self.sets.total - len(self.sets)
+        if more > 0:
+            text += f"; and {more} more ({', '.join(f'{n} {k}' for k, n in sorted(self.sets.counts.items()))} in all)"
+        return text
 
 
 # An ``x12.Issue`` as JSON: its fields, those left empty omitted.
@@ -512,37 +564,129 @@ def _receive(document: InboundDocument, partner: TradingPartner) -> FileOutcome:
             "duplicate_content",
             f"same content as document {earlier.pk} ({earlier.filename})",
         )
-    try:
-        parsed = x12.parse(bytes(document.content))
-    except x12.X12Error as error:
-        return _unreadable(document, partner, source, f"not an X12 interchange: {error}")
-    if not parsed.interchanges:
-        problems = "; ".join(i.message for i in parsed.errors) or "no ISA segment found"
-        return _unreadable(document, partner, source, f"not an X12 interchange: {problems}")
     outcome = FileOutcome(InboundDocument.State.PROCESSED, "processed")
-    reports = {id(r.group): r for r in x12.validate(parsed)}
-    for position, ic in enumerate(parsed.interchanges):
-        outcome.sets += _interchange_once(ic, position, reports, document, partner, source, outcome)
-    if outcome.sets and all(s.st01 == "ISA" and s.outcome == "rejected" for s in outcome.sets):
+    # Read as a stream, one set at a time: a file of any size is received in bounded memory. Each
+    # interchange is applied in a transaction of its own while it is read (_interchange_once).
+    with document.open_payload() as payload:
+        reader = x12.stream(payload)
+        try:
+            for position, events in enumerate(_interchanges(reader)):
+                _interchange_once(events, position, document, partner, source, outcome)
+        except _NoInterchange as error:
+            return _unreadable(document, partner, source, f"not an X12 interchange: {error}")
+    counts = outcome.sets.counts
+    refused = counts["refused"] + counts["rejected"]
+    if (
+        outcome.sets
+        and outcome.sets.total == len(outcome.sets)
+        and all(s.st01 == "ISA" and s.outcome == "rejected" for s in outcome.sets)
+    ):
         # Every interchange refused at its envelope: nothing was read past it (the file goes to rejected/).
         outcome.state, outcome.code = InboundDocument.State.REJECTED, "envelope_rejected"
         outcome.detail = "; ".join(f"interchange {s.st02} rejected, {s.detail}" for s in outcome.sets)
-    elif outcome.sets and all(s.outcome in ("refused", "rejected") for s in outcome.sets):
+    elif outcome.sets and refused == outcome.sets.total:
         outcome.code = "refused"
-    elif any(s.outcome in ("refused", "rejected") for s in outcome.sets):
+    elif refused:
         outcome.code = "partly_applied"
     return outcome
 
 
+Event = x12.TransactionSet | x12.Group | x12.Interchange
+
+
+class _InterchangeEvents:
+    """One interchange of a stream: its sets and groups as they are read, then the interchange.
+
+    ``head`` is the interchange from its first event on: its ISA fields are known at once, its
+    trailer (IEA) and issues only once the events are exhausted (``interchange``).
+    """
+
+    def __init__(self, first: Event, rest: Iterator[Event]) -> None:
+        self.first: Event | None = first
+        self.rest = rest
+        self.interchange: x12.Interchange | None = first if isinstance(first, x12.Interchange) else None
+        if isinstance(first, x12.TransactionSet):
+            self.head = first.group.interchange
+        elif isinstance(first, x12.Group):
+            self.head = first.interchange
+        else:
+            self.head = first
+
+    def __iter__(self) -> Iterator[x12.TransactionSet | x12.Group]:
+        while self.interchange is None or self.first is not None:
+            item = self.first if self.first is not None else next(self.rest)
+            self.first = None
+            if isinstance(item, x12.Interchange):
+                self.interchange = item
+                return
+            yield item
+
+    def finish(self) -> x12.Interchange:
+        """Read to the end of the interchange (skipping what was not read) and return it whole."""
+        for _ in self:
+            pass
+        assert self.interchange is not None
+        return self.interchange
+
+
+class _NoInterchange(Exception):
+    """The input holds no interchange that can be read."""
+
+
+def _interchanges(reader: x12.StreamReader) -> Iterator[_InterchangeEvents]:
+    items = iter(reader)
+    try:
+        first = next(items)
+    except StopIteration:
+        return
+    except x12.X12Error as error:
+        raise _NoInterchange("; ".join(i.message for i in reader.issues if i.is_error) or str(error)) from error
+    while True:
+        events = _InterchangeEvents(first, items)
+        yield events
+        events.finish()
+        try:
+            first = next(items)
+        except StopIteration:
+            return
+
+
+class EnvelopeRejected(Exception):
+    """The interchange's trailer refused it once its sets were applied: they are rolled back."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(problems[0][1])
+        self.problems = problems
+
+
+def interchange_envelope_verdict(ic: x12.Interchange, partner: TradingPartner) -> list[tuple[str, str]]:
+    """Why the interchange's envelope refuses it as a whole, as (TA1 note code, words); [] when it does not.
+
+    The one place that decides it. Envelope errors are the interchange's own (TA1 TA105 codes):
+    its ISA fields, IEA01 (021) and IEA02 (001), content outside groups (024), a missing IEA
+    (023), delimiters, a GS04/GS05 that is not a date or time (024); a sender that is not the
+    partner (005/006); a receiver that is not the partner's buying company (007/008, see
+    ``_addressing_problems``); a test indicator the partner is not set up for (020).
+
+    Receiving asks twice: at the ISA (``ic`` then holds the header only), so an interchange
+    refused by its header applies nothing; and after the IEA, when the trailer and every envelope
+    issue are known, so a refusal found there rolls back what the interchange applied (one
+    transaction per interchange) and records the refusal alone: nothing in it applied, a TA1 R
+    with the first problem's code whether or not one was asked for, no 997/999 (it would claim
+    groups were read), and an exception for the buyer.
+    """
+    errors = [(i.code, i.message) for i in ic.errors if i.kind == KIND_TA1 and i.is_error and i.code]
+    return errors + _addressing_problems(ic, partner, EdiIdentity.of(partner.company_id))
+
+
 def _interchange_once(
-    ic: x12.Interchange,
+    events: _InterchangeEvents,
     position: int,
-    reports: dict[int, x12.GroupReport],
     document: InboundDocument,
     partner: TradingPartner,
     source: WriteSource,
     outcome: FileOutcome,
-) -> list[SetOutcome]:
+) -> None:
     """Receive the interchange at ``position`` in the file in one transaction, or read back what an
     earlier attempt at this document committed for it."""
     try:
@@ -553,18 +697,35 @@ def _interchange_once(
             if done is not None:
                 return _read_back(done, outcome)
             part = FileOutcome(InboundDocument.State.PROCESSED, "processed")
-            record = _interchange(ic, position, reports, document, partner, source, part)
-            # Kept with the interchange, so a retry of the file reads back what this one did.
-            record.receipt = {"sets": [s.__dict__ for s in part.sets], "acks": part.acks_written}
-            record.save(update_fields=["receipt"])
-            outcome.acks_written += part.acks_written
-            return part.sets
+            record = _interchange(events, position, document, partner, source, part)
+            _keep_receipt(record, part, outcome)
     except IntegrityError:
         # The other run committed this interchange first (the unique position decided).
         done = _received_before(document, position)
         if done is None:
             raise
         return _read_back(done, outcome)
+    except EnvelopeRejected as rejected:
+        # Everything the interchange applied is rolled back; its refusal is recorded alone.
+        with transaction.atomic():
+            InboundDocument.objects.select_for_update().only("pk").get(pk=document.pk)
+            part = FileOutcome(InboundDocument.State.PROCESSED, "processed")
+            ic = events.finish()
+            record = _interchange_record(ic, position, document, partner, None, rejected.problems)
+            _interchange_refuse(ic, record, rejected.problems, partner, source, part)
+            _keep_receipt(record, part, outcome)
+
+
+def _keep_receipt(record: Interchange, part: FileOutcome, outcome: FileOutcome) -> None:
+    # Kept with the interchange, so a retry of the file reads back what this one did.
+    record.receipt = {
+        "sets": [s.__dict__ for s in part.sets],
+        "counts": dict(part.sets.counts),
+        "acks": part.acks_written,
+    }
+    record.save(update_fields=["receipt"])
+    outcome.acks_written += part.acks_written
+    outcome.sets.extend(part.sets)
 
 
 def _received_before(document: InboundDocument, position: int) -> Interchange | None:
@@ -573,53 +734,21 @@ def _received_before(document: InboundDocument, position: int) -> Interchange | 
     ).first()
 
 
-def _read_back(record: Interchange, outcome: FileOutcome) -> list[SetOutcome]:
+def _read_back(record: Interchange, outcome: FileOutcome) -> None:
     outcome.acks_written += record.receipt.get("acks", [])
-    return [SetOutcome(**s) for s in record.receipt.get("sets", [])]
+    sets = [SetOutcome(**s) for s in record.receipt.get("sets", [])]
+    outcome.sets.extend(SetOutcomes(sets, record.receipt.get("counts")))
 
 
-def _interchange(
+def _interchange_record(
     ic: x12.Interchange,
     position: int,
-    reports: dict[int, x12.GroupReport],
     document: InboundDocument,
     partner: TradingPartner,
-    source: WriteSource,
-    outcome: FileOutcome,
+    previous: Interchange | None,
+    problems: list[tuple[str, str]],
 ) -> Interchange:
-    """Receive one interchange: refuse it whole at its envelope, or apply its groups and answer them.
-
-    Envelope errors are the interchange's own (TA1 TA105 codes): its ISA fields, IEA01 (021) and
-    IEA02 (001), content outside groups (024), a missing IEA (023), delimiters; a sender that is
-    not the partner (005/006); a receiver that is not the partner's buying company (007/008, see
-    ``_addressing_problems``); a test indicator the partner is not set up for (020). Any of them
-    refuses the interchange: nothing in it is applied, a TA1 R with the first problem's code goes
-    back whether or not one was asked for, no 997/999 (it would claim groups were read), and the
-    buyer gets an exception. A group's own envelope errors (GS/GE) and a GS03 that is not ours
-    refuse that group only, answered in the 997/999 with AK9 R (``_group_refusal``); a set's
-    errors refuse that set (AK5 R) and its siblings still apply.
-    """
-    now = timezone.now()
-    identity = EdiIdentity.of(partner.company_id)
-    checks = _addressing_problems(ic, partner, identity)
-    problems = [(i.code, i.message) for i in ic.errors if i.kind == KIND_TA1 and i.is_error and i.code] + checks
-    window = now - dt.timedelta(days=settings.GATEWAY_EDI_DUPLICATE_WINDOW_DAYS)
-    previous = (
-        Interchange.objects.filter(
-            direction="in",
-            sender_qualifier=ic.isa05,
-            sender_id=ic.isa06,
-            isa13=ic.isa13,
-            created_at__gte=window,
-            duplicate="",
-            rejected=False,  # one refused at its envelope may come again, corrected, under its number
-        )
-        # Never a duplicate of itself; an earlier interchange of the same file counts like any other.
-        .exclude(inbound_document=document, position=position)
-        .order_by("pk")
-        .first()
-    )
-    record = Interchange.objects.create(
+    return Interchange.objects.create(
         direction=Interchange.Direction.INBOUND,
         partner=partner,
         sender_qualifier=ic.isa05[:2],
@@ -630,68 +759,162 @@ def _interchange(
         version=ic.isa12[:12],
         inbound_document=document,
         position=position,
-        envelope_errors=[_issue(i) for i in ic.errors if i.is_error]
-        + [{"code": code, "message": message} for code, message in checks],
+        envelope_errors=_envelope_errors(ic, problems),
         duplicate=Interchange.Duplicate.CONTROL_NUMBER if previous else "",
         duplicate_of=previous,
         rejected=previous is None and bool(problems),
-        created_at=now,
+        created_at=timezone.now(),
     )
-    fault_point("interchange_recorded")
-    ta1_owed = partner.ta1_requested or ic.isa14 == "1"
-    if previous is not None:
-        outcome.sets.append(
-            SetOutcome("ISA", ic.isa13, "", "duplicate", f"interchange {ic.isa13} from {ic.isa06} was received before")
+
+
+def _envelope_errors(ic: x12.Interchange, problems: list[tuple[str, str]]) -> list[IssueJson]:
+    """The interchange's own errors, then the problems of the verdict not among them (addressing, usage)."""
+    errors = [_issue(i) for i in ic.errors if i.is_error]
+    known = {(i.code, i.message) for i in ic.errors if i.is_error}
+    return errors + [{"code": code, "message": text} for code, text in problems if (code, text) not in known]
+
+
+def _interchange_refuse(
+    ic: x12.Interchange,
+    record: Interchange,
+    problems: list[tuple[str, str]],
+    partner: TradingPartner,
+    source: WriteSource,
+    outcome: FileOutcome,
+) -> None:
+    code, message = problems[0]
+    identity = EdiIdentity.of(partner.company_id)
+    _answer(record, outcome, lambda out: _ta1(ic, record, partner, identity, source, out, rejected_for=code))
+    _raise(
+        partner,
+        source,
+        Kind.EDI_SYNTAX,
+        f"interchange {ic.isa13} rejected (TA1 {code}): {message}",
+        f"edi_envelope:{record.pk}",
+        {"isa13": ic.isa13, "problems": [{"code": c, "message": m} for c, m in problems]},
+    )
+    outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", f"TA1 {code}: {message}"))
+
+
+def _slim(report: x12.SetReport) -> x12.SetReport:
+    """A set's report without its segments, for the 997 written at the end of the interchange:
+    its ids and issues are all the AK2…AK5 loop needs."""
+    ts = report.transaction_set
+    kept = x12.TransactionSet(ts.st01, ts.st02, ts.st03, ts.group, ts.start, ts.stop, ts.se01, ts.se02)
+    return x12.SetReport(kept, report.schema, report.issues)
+
+
+def _interchange(
+    events: _InterchangeEvents,
+    position: int,
+    document: InboundDocument,
+    partner: TradingPartner,
+    source: WriteSource,
+    outcome: FileOutcome,
+) -> Interchange:
+    """Receive one interchange as it is read: each set applied as it ends, each group recorded at
+    its GE, and the envelope judged again at the IEA (``interchange_envelope_verdict``)."""
+    now = timezone.now()
+    head = events.head
+    identity = EdiIdentity.of(partner.company_id)
+    problems = interchange_envelope_verdict(head, partner)
+    window = now - dt.timedelta(days=settings.GATEWAY_EDI_DUPLICATE_WINDOW_DAYS)
+    previous = (
+        Interchange.objects.filter(
+            direction="in",
+            sender_qualifier=head.isa05,
+            sender_id=head.isa06,
+            isa13=head.isa13,
+            created_at__gte=window,
+            duplicate="",
+            rejected=False,  # one refused at its envelope may come again, corrected, under its number
         )
-        if ta1_owed:
-            _ta1(ic, record, partner, identity, source, outcome)
-        return record
-    if problems:
-        code, message = problems[0]
-        _ta1(ic, record, partner, identity, source, outcome, rejected_for=code)
-        _raise(
-            partner,
-            source,
-            Kind.EDI_SYNTAX,
-            f"interchange {ic.isa13} rejected (TA1 {code}): {message}",
-            f"edi_envelope:{record.pk}",
-            {"isa13": ic.isa13, "problems": [{"code": c, "message": m} for c, m in problems]},
-        )
-        outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", f"TA1 {code}: {message}"))
-        return record
-    answered = []
-    for group in ic.groups:
-        report = reports.get(id(group))
-        if report is None:
-            continue
-        refusal = _group_refusal(group, report, identity)
-        if refusal is not None:
-            outcome.sets += _group_refused(group, report, refusal, record, partner, source)
-        elif group.gs01 == "FA":
-            _functional_ack(group, partner, record, source, outcome)
+        # Never a duplicate of itself; an earlier interchange of the same file counts like any other.
+        .exclude(inbound_document=document, position=position)
+        .order_by("pk")
+        .first()
+    )
+    if previous is not None or problems:
+        ic = events.finish()  # nothing of it is applied: read to its end for its envelope
+        record = _interchange_record(ic, position, document, partner, previous, problems)
+        fault_point("interchange_recorded")
+        if previous is not None:
+            outcome.sets.append(
+                SetOutcome(
+                    "ISA", ic.isa13, "", "duplicate", f"interchange {ic.isa13} from {ic.isa06} was received before"
+                )
+            )
+            if partner.ta1_requested or ic.isa14 == "1":
+                _answer(record, outcome, lambda out: _ta1(ic, record, partner, identity, source, out))
         else:
-            for set_report in report.sets:
-                outcome.sets.append(_apply_set(set_report, partner, source))
+            _interchange_refuse(ic, record, problems, partner, source, outcome)
+        return record
+    record = _interchange_record(head, position, document, partner, None, [])
+    fault_point("interchange_recorded")
+    answered: list[x12.GroupReport] = []
+    reports: list[x12.SetReport] = []
+    acks: list[x12.TransactionSet] = []
+    # A group's sets are applied as they are read, after a savepoint taken at its first set: a
+    # group its trailer (GE) refuses whole is rolled back to it, so nothing of it stays applied.
+    group_savepoint: str | None = None
+    group_sets = SetOutcomes()
+    for item in events:
+        if isinstance(item, x12.TransactionSet):
+            if item.group.gs01 == "FA":
+                acks.append(item)  # a partner's 997/999: read at its GE, with the others of its group
+                continue
+            report = x12.validate_set(item)
+            reports.append(_slim(report))
+            if item.group.gs03 not in identity.gs_addresses():
+                continue  # addressed to someone else: refused at its GE, nothing of it applied
+            if group_savepoint is None:
+                group_savepoint = transaction.savepoint()
+            group_sets.append(_apply_set(report, partner, source))
+            continue
+        group = item
+        group_report = x12.GroupReport(group, reports, list(group.errors))
+        reports = []
+        refusal = _group_refusal(group, group_report, identity)
+        if refusal is not None:
+            if group_savepoint is not None:
+                transaction.savepoint_rollback(group_savepoint)
+            for refused in _group_refused(group, group_report, refusal, record, partner, source):
+                outcome.sets.append(refused)
+        else:
+            if group_savepoint is not None:
+                transaction.savepoint_commit(group_savepoint)
+            outcome.sets.extend(group_sets)
+            if group.gs01 == "FA":
+                group.sets[:] = acks
+                _functional_ack(group, partner, record, source, outcome)
+                group.sets.clear()
+        group_savepoint, group_sets, acks = None, SetOutcomes(), []
         if group.gs01 == "FA":
             continue  # a 997/999 is not answered with one
-        answered.append(report)
+        answered.append(group_report)
         FunctionalGroup.objects.create(
             interchange=record,
             gs01=group.gs01[:2],
             gs06=group.gs06[:9],
             gs08=group.gs08[:12],
-            set_ids=[[s.transaction_set.st01, s.transaction_set.st02] for s in report.sets],
+            set_ids=[[s.transaction_set.st01, s.transaction_set.st02] for s in group_report.sets],
             ack_state=FunctionalGroup.AckState.NOT_EXPECTED,
-            ack_code=report.code,
-            ack_detail=[{"st02": s.transaction_set.st02, "code": s.code} for s in report.sets],
+            ack_code=group_report.code,
+            ack_detail=[{"st02": s.transaction_set.st02, "code": s.code} for s in group_report.sets],
         )
+    ic = events.finish()
+    problems = interchange_envelope_verdict(ic, partner)
+    if problems:
+        raise EnvelopeRejected(problems)
+    record.envelope_errors = _envelope_errors(ic, [])
+    record.save(update_fields=["envelope_errors"])
     # Our answers take their control numbers last: the counter rows stay locked until the commit,
     # and taking them after the sets keeps one partner's files from queueing behind each other's
     # PO locks (and two workers from taking counter and PO locks in opposite orders).
-    if ta1_owed:
-        _ta1(ic, record, partner, identity, source, outcome)
+    if partner.ta1_requested or ic.isa14 == "1":
+        _answer(record, outcome, lambda out: _ta1(ic, record, partner, identity, source, out))
     if answered:
-        _functional_reply(ic, answered, record, partner, identity, source, outcome)
+        _answer(record, outcome, lambda out: _functional_reply(ic, answered, record, partner, identity, source, out))
     return record
 
 
@@ -761,6 +984,41 @@ def _group_refused(
         SetOutcome(s.transaction_set.st01, s.transaction_set.st02, s.code, "rejected", f"group rejected: {reason}")
         for s in report.sets
     ]
+
+
+# Receiving a batch of files in one transaction: our answers, written once every file is received.
+_answers_deferred: ContextVar[list[Callable[[], None]] | None] = ContextVar("answers_deferred", default=None)
+
+
+@contextmanager
+def answers_deferred() -> Iterator[list[Callable[[], None]]]:
+    """Within this block, our 997/999/TA1 answers are not written as each interchange is received
+    but queued in the list it gives, for the caller to write (in order, in the same transaction)
+    once the batch is received: their control numbers are taken together at the end, so the
+    partner's counter rows are locked only from there to the commit, not for the whole batch. A
+    caller that rolls back part of its batch drops what that part queued."""
+    pending: list[Callable[[], None]] = []
+    token = _answers_deferred.set(pending)
+    try:
+        yield pending
+    finally:
+        _answers_deferred.reset(token)
+
+
+def _answer(record: Interchange, outcome: FileOutcome, write: Callable[[FileOutcome], None]) -> None:
+    """Write one of our answers to ``record`` now, or queue it (``answers_deferred``)."""
+    pending = _answers_deferred.get()
+    if pending is None:
+        write(outcome)
+        return
+
+    def later() -> None:
+        part = FileOutcome(InboundDocument.State.PROCESSED, "processed")
+        write(part)
+        record.receipt = {**record.receipt, "acks": [*record.receipt.get("acks", []), *part.acks_written]}
+        record.save(update_fields=["receipt"])
+
+    pending.append(later)
 
 
 class InjectedFault(OperationalError):

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -40,13 +41,17 @@ def filedrop_scan(follow_up: bool = False) -> int:
     if not cache.add(SCAN_LOCK, 1, timeout=settings.GATEWAY_EDI_STALE_CLAIM_SECONDS):
         return 0
     settling: list[float] = []
+    batch = _Batch()
     try:
         count = 0
         for item in filedrop.scan(settling=settling):
-            edi_file_receive.delay(item.partner_id, item.document_id, item.path)
+            batch.add(item)
             count += 1
     finally:
-        cache.delete(SCAN_LOCK)
+        try:
+            batch.queue()
+        finally:
+            cache.delete(SCAN_LOCK)
     if filedrop_scan.request.is_eager:
         return count  # run in the caller's process: no queue to come back through
     if count >= settings.GATEWAY_EDI_SCAN_BATCH:
@@ -58,6 +63,32 @@ def filedrop_scan(follow_up: bool = False) -> int:
     if cache.add(FOLLOW_UP, 1, timeout=countdown + 60):  # expires by itself should the follow-up be lost
         filedrop_scan.apply_async(kwargs={"follow_up": True}, countdown=countdown)
     return count
+
+
+class _Batch:
+    """Claimed files queued as the scan takes them: a small file waits for up to
+    ``GATEWAY_EDI_RECEIVE_BATCH - 1`` more of the same partner and goes with them in one task
+    (``edi_files_receive``); a large file, or a batch of one, goes alone (``edi_file_receive``)."""
+
+    def __init__(self) -> None:
+        self.items: list[filedrop.Claimed] = []
+
+    def add(self, item: filedrop.Claimed) -> None:
+        if self.items and self.items[0].partner_id != item.partner_id:
+            self.queue()  # one partner per batch: its files take its control numbers in turn
+        if settings.GATEWAY_EDI_RECEIVE_BATCH <= 1 or item.size > settings.GATEWAY_EDI_RECEIVE_BATCH_FILE_BYTES:
+            edi_file_receive.delay(item.partner_id, item.document_id, item.path)
+            return
+        self.items.append(item)
+        if len(self.items) >= settings.GATEWAY_EDI_RECEIVE_BATCH:
+            self.queue()
+
+    def queue(self) -> None:
+        items, self.items = self.items, []
+        if len(items) == 1:
+            edi_file_receive.delay(items[0].partner_id, items[0].document_id, items[0].path)
+        elif items:
+            edi_files_receive.delay([[i.partner_id, i.document_id, i.path] for i in items])
 
 
 # Errors that pass (the database, the broker or the file system away for a moment): retried.
@@ -112,6 +143,79 @@ def _receive(partner_id: int, document_id: int, claimed_path: str) -> str:
     partner = TradingPartner.objects.select_related("supplier", "company").get(pk=partner_id)
     document = InboundDocument.objects.get(pk=document_id)
     services.interchange_file_attempt(document=document, partner=partner)  # a transient error: retried
+    filedrop.claimed_file_finish(partner, claimed_path, document)
+    return document.outcome_code
+
+
+@shared_task(name="edi.tasks.edi_files_receive", **RECEIVE_TASK)
+def edi_files_receive(items: list[list[Any]]) -> list[str]:
+    """Receive several small stored files (``[partner id, document id, claimed path]`` each) in one
+    transaction, then archive or reject each: a commit per batch rather than per file.
+
+    Each file is received in a savepoint of its own and keeps its own outcome, document state and
+    997 (the batch's answers are written at its end: ``services.answers_deferred``). A batch takes
+    only files never tried before, and counts that first attempt on all of them in one statement
+    before it starts. A file that was tried already (a batch redelivered after its worker died,
+    a file sent back by an earlier batch), and a file whose receipt fails here, transient or not,
+    goes alone to ``edi_file_receive``, whose counted, bounded attempts retry it or dead-letter it.
+    So a file that kills its worker costs its batch one redelivery, then runs alone. An error that
+    leaves the transaction unusable (the connection lost), or at the commit, rolls the whole batch
+    back and retries it.
+    """
+    ids = [document_id for _, document_id, _ in items]
+    fresh = InboundDocument.objects.filter(pk__in=ids, attempts=0, state=InboundDocument.State.RECEIVED)
+    tried = set(ids) - set(fresh.values_list("pk", flat=True))
+    for partner_id, document_id, claimed_path in items:
+        if document_id in tried:
+            edi_file_receive.delay(partner_id, document_id, claimed_path)
+    batch = [item for item in items if item[1] not in tried]
+    # This batch's attempt, counted before it starts (a commit of its own), as edi_file_receive counts.
+    InboundDocument.objects.filter(pk__in=[i[1] for i in batch], attempts=0).update(attempts=1)
+    partners: dict[int, TradingPartner] = {}
+    finished: list[tuple[TradingPartner, str, InboundDocument]] = []
+    with transaction.atomic():
+        with services.answers_deferred() as answers:
+            for partner_id, document_id, claimed_path in batch:
+                if partner_id not in partners:
+                    partner = TradingPartner.objects.select_related("supplier", "company").get(pk=partner_id)
+                    partners[partner_id] = partner
+                partner = partners[partner_id]
+                document = InboundDocument.objects.get(pk=document_id)
+                document.attempts -= 1  # settling records the attempt counted above, not one more
+                queued = len(answers)
+                if _batch_receive_one(partner, document, claimed_path):
+                    finished.append((partner, claimed_path, document))
+                else:
+                    del answers[queued:]  # its savepoint rolled back: so do its answers
+        # The files' 997s and TA1s last, in order: the partner's control numbers stay locked only
+        # from here to the commit, so two workers' batches of one partner overlap.
+        for write in answers:
+            write()
+    return [_finish(partner, claimed_path, document) for partner, claimed_path, document in finished]
+
+
+def _batch_receive_one(partner: TradingPartner, document: InboundDocument, claimed_path: str) -> bool:
+    """Receive one file of a batch in a savepoint; whether its claimed file is to be moved now
+    (else it has been sent alone to ``edi_file_receive``, once the batch commits)."""
+    if document.state not in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
+        return True
+    attempts = document.attempts
+    try:
+        with transaction.atomic():
+            services.interchange_file_receive(document=document, partner=partner)
+    except Exception:
+        if transaction.get_connection().needs_rollback:
+            raise  # the savepoint could not be rolled back: the batch is retried whole
+        document.attempts = attempts
+        log.warning("EDI document %s failed in a batch; received again alone", document.pk, exc_info=True)
+        transaction.on_commit(lambda: edi_file_receive.delay(partner.pk, document.pk, claimed_path))
+        return False
+    return True
+
+
+def _finish(partner: TradingPartner, claimed_path: str, document: InboundDocument) -> str:
+    if document.state in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
+        document.refresh_from_db()  # settled by another run meanwhile
     filedrop.claimed_file_finish(partner, claimed_path, document)
     return document.outcome_code
 

@@ -303,6 +303,8 @@ GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = env_bool("GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT", 
 GATEWAY_EMAIL_DIGESTS = env_bool("GATEWAY_EMAIL_DIGESTS", True)
 # Inbound payloads larger than this are refused (and recorded) without being parsed.
 GATEWAY_INBOUND_MAX_BYTES = int(os.environ.get("GATEWAY_INBOUND_MAX_BYTES", str(20 * 1024 * 1024)))
+# A stored payload larger than this is kept in the file store (GATEWAY_FILE_ROOT/store/), not in its row.
+GATEWAY_INBOUND_ROW_MAX_BYTES = int(os.environ.get("GATEWAY_INBOUND_ROW_MAX_BYTES", str(1024 * 1024)))
 # /metrics answers only `Authorization: Bearer <this>`; without a token it is open under DEBUG and 404 otherwise.
 GATEWAY_METRICS_TOKEN = os.environ.get("GATEWAY_METRICS_TOKEN", "")
 
@@ -362,12 +364,18 @@ GATEWAY_OPERATIONS_EMAIL = os.environ.get("GATEWAY_OPERATIONS_EMAIL", "")
 GATEWAY_EDI_ISA_QUALIFIER = os.environ.get("GATEWAY_EDI_ISA_QUALIFIER", "ZZ")
 GATEWAY_EDI_ISA_ID = os.environ.get("GATEWAY_EDI_ISA_ID", "GATEWAY")
 GATEWAY_EDI_GS_ID = os.environ.get("GATEWAY_EDI_GS_ID", "GATEWAY")
-GATEWAY_EDI_MAX_FILE_BYTES = int(os.environ.get("GATEWAY_EDI_MAX_FILE_BYTES", str(GATEWAY_INBOUND_MAX_BYTES)))
+# EDI files are stored in the file store and read as a stream, so their bound is far above the API's.
+GATEWAY_EDI_MAX_FILE_BYTES = int(os.environ.get("GATEWAY_EDI_MAX_FILE_BYTES", str(1024 * 1024 * 1024)))
 # A file in an inbox is left alone until it has not changed for this long (it may still be written).
 GATEWAY_EDI_SETTLE_SECONDS = float(os.environ.get("GATEWAY_EDI_SETTLE_SECONDS", "1"))
 GATEWAY_EDI_SCAN_SECONDS = float(os.environ.get("GATEWAY_EDI_SCAN_SECONDS", "2"))
 # Files claimed per scan at most; the next scan takes the rest.
 GATEWAY_EDI_SCAN_BATCH = int(os.environ.get("GATEWAY_EDI_SCAN_BATCH", "200"))
+# Small files of one partner are received up to this many per task, in one transaction (a savepoint
+# each, every file with its own outcome and 997): a commit and a task per file would cap throughput.
+# 1: one task per file. Files larger than GATEWAY_EDI_RECEIVE_BATCH_FILE_BYTES are always received alone.
+GATEWAY_EDI_RECEIVE_BATCH = int(os.environ.get("GATEWAY_EDI_RECEIVE_BATCH", "25"))
+GATEWAY_EDI_RECEIVE_BATCH_FILE_BYTES = int(os.environ.get("GATEWAY_EDI_RECEIVE_BATCH_FILE_BYTES", str(256 * 1024)))
 # The same sender and ISA13 again within this many days is a duplicate interchange.
 GATEWAY_EDI_DUPLICATE_WINDOW_DAYS = int(os.environ.get("GATEWAY_EDI_DUPLICATE_WINDOW_DAYS", "30"))
 # A claimed file or a stored file not settled after this long belongs to a worker that died (or to

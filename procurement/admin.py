@@ -249,7 +249,8 @@ class InboundDocumentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="content (first 4 KB)")
     def preview(self, document: models.InboundDocument) -> str:
-        return bytes(document.content[:4096]).decode("utf-8", errors="replace")
+        with document.open_payload() as payload:
+            return payload.read(4096).decode("utf-8", errors="replace")
 
 
 @admin.register(models.AuditEvent)

@@ -337,6 +337,7 @@ def follow_ups(monkeypatch):
 
     calls = {"scans": [], "files": []}
     monkeypatch.setattr(tasks.edi_file_receive, "delay", lambda *args: calls["files"].append(args))
+    monkeypatch.setattr(tasks.edi_files_receive, "delay", lambda items: calls["files"].extend(map(tuple, items)))
     monkeypatch.setattr(
         tasks.filedrop_scan, "apply_async", lambda kwargs, countdown: calls["scans"].append((kwargs, countdown))
     )

@@ -1,11 +1,18 @@
+import io
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
 from django.db import models
 
 
 class InboundDocument(models.Model):
     """A payload exactly as it arrived, stored before anything parses it.
 
-    A crash after this row is written loses nothing: processing can start again from
-    ``content``. ``state`` and ``error`` record the outcome of the last attempt.
+    A crash after this row is written loses nothing: processing can start again from the
+    payload. ``state`` and ``error`` record the outcome of the last attempt. A small payload is
+    kept in the row (``content``); a large one in the content-addressed file store under
+    ``GATEWAY_FILE_ROOT`` (``store_path``), read-only once written. Read it with ``open_payload()``.
     """
 
     class State(models.TextChoices):
@@ -35,6 +42,12 @@ class InboundDocument(models.Model):
     filename = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     content = models.BinaryField()
+    store_path = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Where a payload too large for the row is kept, under GATEWAY_FILE_ROOT "
+        "(store/<sha256[:2]>/<sha256>); empty: the payload is in content.",
+    )
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
     correlation_id = models.CharField(max_length=64, db_index=True)
@@ -50,3 +63,9 @@ class InboundDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.sender}:{self.document_type or '?'} #{self.pk}"
+
+    def open_payload(self) -> BinaryIO:
+        """The payload as it arrived, as a binary file to read from the start (and close)."""
+        if self.store_path:
+            return (Path(settings.GATEWAY_FILE_ROOT) / self.store_path).open("rb")
+        return io.BytesIO(bytes(self.content))

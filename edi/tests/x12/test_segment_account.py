@@ -125,8 +125,9 @@ def test_855_schedule_and_notes_are_accounted() -> None:
         "PO1*1*5*EA*2**BP*P-1~ACK*IA*3*EA~ACK*IB*2*EA~DTM*067*20260301~CTT*1~SE*11*0001~"
     )
     mapped = map_855(one(body))
-    assert [(u.position, u.segment_id) for u in mapped.unused] == [(5, "N3"), (9, "DTM"), (10, "CTT")]
-    assert mapped.used == (2, 3, 4, 6, 7, 8)
+    # The DTM dates the ACK before it (its ACK05 is empty).
+    assert [(u.position, u.segment_id) for u in mapped.unused] == [(5, "N3"), (10, "CTT")]
+    assert mapped.used == (2, 3, 4, 6, 7, 8, 9)
 
 
 def test_856_second_item_detail_in_one_item_level_is_reported_dropped() -> None:

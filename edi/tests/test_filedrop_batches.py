@@ -1,0 +1,192 @@
+"""Small files received several to a task: one transaction, a savepoint per file, each file its own outcome and 997."""
+
+import datetime as dt
+
+import pytest
+from django.db import OperationalError
+
+from edi import filedrop, services, tasks, x12
+from edi.models import Interchange
+from edi.tests.test_filedrop import drop, partner  # noqa: F401  (partner is a fixture)
+from notifications.models import OutboundMessage
+from procurement import factories, inputs
+from procurement.models import Acknowledgement, InboundDocument
+from procurement.services import WriteSource, purchase_order_publish
+
+ORDERS = ("PO-7001", "PO-7002", "PO-7003", "PO-7004")
+
+
+def partner_855(po_number: str, isa: int) -> bytes:
+    """A supplier's 855 accepting both lines of ``po_number``, in an interchange of its own."""
+    ack = inputs.AcknowledgementInput(
+        document_id=f"855-{isa:06d}",
+        po_number=po_number,
+        header=inputs.ACK_ACCEPTED,
+        acknowledged_on=dt.date(2027, 1, 20),
+        lines=tuple(inputs.AckLineInput(line_no=str(n), response=inputs.LINE_ACCEPT, raw_code="IA") for n in (1, 2)),
+    )
+    envelope = x12.Envelope(
+        sender_id="CASTINGS", receiver_id="GATEWAY", interchange_control=isa, group_control=isa, version="004010"
+    )
+    return x12.write_855(ack, envelope, "0001")
+
+
+@pytest.fixture
+def claimed(partner):  # noqa: F811
+    """Four 855s dropped, for four published POs, claimed and stored by a scan; none received yet."""
+    for number in ORDERS:
+        po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number=number, lines=2)
+        purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
+    for n, number in enumerate(ORDERS):
+        drop(partner, f"855-{n}.edi", partner_855(number, 700 + n))
+    items = list(filedrop.scan())
+    assert len(items) == 4
+    return [[i.partner_id, i.document_id, i.path] for i in items]
+
+
+def answered(partner) -> list[str]:  # noqa: F811
+    """The ISA13 each 997 answers, from the replies written to the partner's outbox."""
+    return sorted(m.payload["answers_isa13"] for m in OutboundMessage.objects.filter(event="x12.997"))
+
+
+def test_a_scan_queues_small_files_of_one_partner_as_batches_and_a_large_one_alone(partner, settings, monkeypatch):  # noqa: F811
+    settings.GATEWAY_EDI_RECEIVE_BATCH = 2
+    settings.GATEWAY_EDI_RECEIVE_BATCH_FILE_BYTES = 600
+    alone, batches = [], []
+    monkeypatch.setattr(tasks.edi_file_receive, "delay", lambda *args: alone.append(args[2].rsplit("__")[-1]))
+    monkeypatch.setattr(
+        tasks.edi_files_receive, "delay", lambda items: batches.append([i[2].rsplit("__")[-1] for i in items])
+    )
+    for n in range(4):
+        drop(partner, f"small-{n}.edi", b"ISA" + b" " * 100)
+    drop(partner, "large.edi", b"ISA" + b" " * 700)
+
+    assert tasks.filedrop_scan() == 5
+
+    assert batches == [["small-0.edi", "small-1.edi"], ["small-2.edi", "small-3.edi"]]
+    assert alone == ["large.edi"]
+
+
+def test_a_batch_receives_each_file_with_its_own_outcome_and_997_and_moves_it(claimed, partner):  # noqa: F811
+    assert tasks.edi_files_receive(claimed) == ["processed"] * 4
+
+    assert sorted(Acknowledgement.objects.values_list("po__number", flat=True)) == list(ORDERS)
+    assert list(InboundDocument.objects.values_list("state", flat=True).distinct()) == ["processed"]
+    assert answered(partner) == ["000000700", "000000701", "000000702", "000000703"]
+    # Written once the batch was received, each answer is still on its own interchange's receipt.
+    receipts = Interchange.objects.filter(direction="in").order_by("isa13").values_list("receipt", flat=True)
+    replies = Interchange.objects.filter(direction="out").order_by("isa13").values_list("isa13", flat=True)
+    assert [r["acks"] for r in receipts] == [[f"997 {isa13}"] for isa13 in replies]
+    place = filedrop.folders(partner)
+    assert list(place.claimed.iterdir()) == []
+    assert len(list(place.archive.rglob("*.edi"))) == 4
+
+
+def test_a_poison_file_in_a_batch_fails_alone_and_the_others_are_applied(
+    claimed,
+    partner,  # noqa: F811
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    applier = services.APPLIERS["855"]
+
+    def poisoned(supplier, value, source):
+        if value.po_number == "PO-7002":
+            raise ValueError("a fault in the gateway on this file")
+        return applier(supplier, value, source)
+
+    monkeypatch.setitem(services.APPLIERS, "855", poisoned)
+    alone = []
+    monkeypatch.setattr(tasks.edi_file_receive, "delay", lambda *args: alone.append(args))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.edi_files_receive(claimed) == ["processed"] * 3
+
+    assert sorted(Acknowledgement.objects.values_list("po__number", flat=True)) == ["PO-7001", "PO-7003", "PO-7004"]
+    poison = InboundDocument.objects.get(filename="855-1.edi")
+    assert alone == [tuple(claimed[1])]  # sent alone, to the counted attempts of edi_file_receive
+    assert (poison.state, poison.attempts) == ("received", 1)
+    assert not Interchange.objects.filter(inbound_document=poison).exists()  # its savepoint rolled back
+    assert answered(partner) == ["000000700", "000000702", "000000703"]
+    place = filedrop.folders(partner)
+    assert [p.name.rsplit("__")[-1] for p in place.claimed.iterdir()] == ["855-1.edi"]
+
+    # Alone, an error a retry would repeat dead-letters it at once, its file set aside.
+    assert tasks.edi_file_receive(*alone[0]) == "dead_letter"
+    poison.refresh_from_db()
+    assert (poison.state, poison.outcome_code) == ("failed", "dead_letter")
+    assert list(place.claimed.iterdir()) == []
+    assert [p.name for p in place.rejected.iterdir() if not p.name.endswith(".reason.txt")] == ["855-1.edi"]
+
+
+def test_a_batch_takes_only_files_never_tried_and_sends_the_others_alone(claimed, partner, monkeypatch):  # noqa: F811
+    """A batch redelivered after its worker died (its attempt counted) runs each file alone."""
+    InboundDocument.objects.filter(pk=claimed[0][1]).update(attempts=1)
+    alone = []
+    monkeypatch.setattr(tasks.edi_file_receive, "delay", lambda *args: alone.append(args))
+
+    assert tasks.edi_files_receive(claimed) == ["processed"] * 3
+
+    assert alone == [tuple(claimed[0])]
+    assert InboundDocument.objects.get(pk=claimed[0][1]).state == "received"
+    assert sorted(
+        InboundDocument.objects.filter(pk__in=[c[1] for c in claimed[1:]]).values_list("attempts", flat=True)
+    ) == [1, 1, 1]
+
+
+def test_a_transient_failure_of_one_file_sends_it_alone_to_its_retries(
+    claimed,
+    partner,  # noqa: F811
+    settings,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    settings.GATEWAY_EDI_FAULTS = {"interchange_recorded": 3}
+    monkeypatch.setattr(services, "_fault_hits", services.Counter())
+    alone = []
+    monkeypatch.setattr(tasks.edi_file_receive, "delay", lambda *args: alone.append(args))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.edi_files_receive(claimed) == ["processed"] * 3
+
+    assert alone == [tuple(claimed[2])]
+    assert InboundDocument.objects.get(pk=claimed[2][1]).state == "received"
+    assert answered(partner) == ["000000700", "000000701", "000000703"]
+    settings.GATEWAY_EDI_FAULTS = {}
+    assert tasks.edi_file_receive(*alone[0]) == "processed"
+    assert answered(partner) == ["000000700", "000000701", "000000702", "000000703"]
+
+
+def test_a_batch_retried_after_its_transaction_failed_or_redelivered_applies_nothing_twice(
+    claimed,
+    partner,  # noqa: F811
+    monkeypatch,
+):
+    receive_one = tasks._batch_receive_one
+    calls = []
+
+    def connection_lost_at_the_third(partner, document, claimed_path):
+        calls.append(document.pk)
+        if len(calls) == 3:
+            raise OperationalError("server closed the connection unexpectedly")
+        return receive_one(partner, document, claimed_path)
+
+    monkeypatch.setattr(tasks, "_batch_receive_one", connection_lost_at_the_third)
+    with pytest.raises(OperationalError):
+        tasks.edi_files_receive(claimed)  # the task's retry takes it up again
+
+    assert (Acknowledgement.objects.count(), answered(partner)) == (0, [])  # the whole batch rolled back
+    # Its attempt was counted before it started: the retry sends each file alone, to counted attempts.
+    alone = []
+    monkeypatch.setattr(tasks.edi_file_receive, "delay", lambda *args: alone.append(args))
+    assert tasks.edi_files_receive(claimed) == []
+    assert alone == [tuple(item) for item in claimed]
+    assert [tasks.edi_file_receive(*args) for args in alone] == ["processed"] * 4
+    assert tasks.edi_files_receive(claimed) == []  # a redelivered message: each file alone again
+    assert [tasks.edi_file_receive(*args) for args in alone[4:]] == ["processed"] * 4
+
+    assert Acknowledgement.objects.count() == 4
+    assert Interchange.objects.filter(direction="in").count() == 4
+    assert answered(partner) == ["000000700", "000000701", "000000702", "000000703"]
+    assert list(InboundDocument.objects.values_list("attempts", flat=True)) == [2, 2, 2, 2]
+    assert len(list(filedrop.folders(partner).archive.rglob("*.edi"))) == 4
