@@ -364,6 +364,9 @@ def test_run_gateway_stops_everything_within_ten_seconds(gateway_var, how):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own session and process group, like a terminal's foreground job
+        # As from a terminal: SIGINT at its default. A signal ignored when a shell starts cannot be
+        # trapped, and a test run before this one may have left the test process ignoring it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
 
