@@ -18,7 +18,8 @@ class ExceptionForSupplierOut(serializers.ModelSerializer):
 
 
 class ExceptionOut(ExceptionForSupplierOut):
-    supplier = serializers.CharField(source="supplier.code", default=None)
+    # Empty for an exception no supplier caused (a refused publish from the buyer's own systems).
+    supplier = serializers.CharField(source="supplier.code", default=None, allow_null=True)
 
     class Meta:
         model = ProcurementException

@@ -92,3 +92,8 @@ def test_an_unmatched_api_path_is_a_problem_too(owner):
         "detail": "No API resource at /api/v1/purchase-orders/-1/.",
         "code": "not_found",
     }
+
+
+def test_the_system_exception_queue_says_an_exception_may_have_no_supplier(schema):
+    """A refused publish from the buyer's own systems raises an exception no supplier caused."""
+    assert schema["components"]["schemas"]["ExceptionOut"]["properties"]["supplier"].get("nullable") is True
