@@ -17,7 +17,7 @@ import datetime as dt
 from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
-from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first
+from edi.x12.mappers.common import PARTIES_AND_REFERENCES_UNUSED, CodeMaps, Mapped, Reader, first
 from edi.x12.tokenizer import Segment
 from procurement import inputs as ci
 
@@ -26,13 +26,7 @@ _DELIVERY_QUALIFIERS = ("017", "067", "002")
 
 # Why the segments an 856 may carry, beyond those mapped, are left out.
 UNUSED = {
-    "REF": "reference the gateway does not keep",
-    "N9": "reference the gateway does not keep",
-    "N1": "party the gateway does not keep",
-    "N2": "party name the gateway does not keep",
-    "N3": "address the gateway does not keep",
-    "N4": "address the gateway does not keep",
-    "PER": "contact the gateway does not keep",
+    **PARTIES_AND_REFERENCES_UNUSED,
     "DTM": "date the gateway does not keep (the expected delivery is the first DTM*017/067/002)",
     "TD1": "packaging and weight the gateway does not keep",
     "TD3": "equipment the gateway does not keep",

@@ -81,6 +81,18 @@ DEFAULT_CODE_MAPS: dict[str, dict[str, str]] = {
 NOT_USED = "not used by the gateway"
 
 
+# Parties, addresses, contacts and references: carried by every set, kept by none of the canonical inputs.
+PARTIES_AND_REFERENCES_UNUSED = {
+    "REF": "reference the gateway does not keep",
+    "N9": "reference the gateway does not keep",
+    "N1": "party the gateway does not keep",
+    "N2": "party name the gateway does not keep",
+    "N3": "address the gateway does not keep",
+    "N4": "address the gateway does not keep",
+    "PER": "contact the gateway does not keep",
+}
+
+
 class Unused(NamedTuple):
     """A segment of a set that the canonical input does not carry: its position (ST = 1), ID and why."""
 

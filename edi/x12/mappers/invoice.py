@@ -23,19 +23,13 @@ import datetime as dt
 from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
-from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, split
+from edi.x12.mappers.common import PARTIES_AND_REFERENCES_UNUSED, CodeMaps, Mapped, Reader, first, split
 from edi.x12.tokenizer import Segment
 from procurement import inputs as ci
 
 # Why the segments an 810 may carry, beyond those mapped, are left out.
 UNUSED = {
-    "REF": "reference the gateway does not keep",
-    "N9": "reference the gateway does not keep",
-    "N1": "party the gateway does not keep",
-    "N2": "party name the gateway does not keep",
-    "N3": "address the gateway does not keep",
-    "N4": "address the gateway does not keep",
-    "PER": "contact the gateway does not keep",
+    **PARTIES_AND_REFERENCES_UNUSED,
     "ITD": "payment terms the gateway does not keep",
     "DTM": "date the gateway does not keep",
     "FOB": "shipping terms the gateway does not keep",

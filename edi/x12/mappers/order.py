@@ -18,7 +18,7 @@ import datetime as dt
 from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
-from edi.x12.mappers.common import CodeMaps, Mapped, Reader, first, split
+from edi.x12.mappers.common import PARTIES_AND_REFERENCES_UNUSED, CodeMaps, Mapped, Reader, first, split
 from edi.x12.tokenizer import Segment, count_value
 from procurement import inputs as ci
 
@@ -26,15 +26,9 @@ NEED_BY_QUALIFIERS = ("002", "106", "074", "010", "067", "068", "038", "037")
 
 # Why the segments an 850 may carry, beyond those mapped, are left out.
 UNUSED = {
-    "REF": "reference the gateway does not keep",
-    "N9": "reference the gateway does not keep",
+    **PARTIES_AND_REFERENCES_UNUSED,
     "TC2": "commodity code the gateway does not keep",
     "IT8": "conditions of sale the gateway does not keep",
-    "N1": "party the gateway does not keep",
-    "N2": "party name the gateway does not keep",
-    "N3": "address the gateway does not keep",
-    "N4": "address the gateway does not keep",
-    "PER": "contact the gateway does not keep",
     "ITD": "payment terms the gateway does not keep",
     "DTM": "date the gateway does not keep (the need-by date is the line's, else the first heading one)",
     "SCH": "schedule line the gateway does not keep (the need-by date is the first one's)",
