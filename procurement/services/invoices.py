@@ -269,7 +269,7 @@ class _Sums:
                     charges += charge_amount(line, charge)
                 elif charge.indicator == "A":
                     allowances += charge_amount(line, charge)
-            taxes += sum((tax_amount(line, tax) for tax in line.taxes), ZERO)
+            taxes += sum((charge_amount(line, tax) for tax in line.taxes), ZERO)
         return cls(*(value.quantize(CENT, ROUND_HALF_UP) for value in (lines, charges, allowances, taxes)))
 
     @property
@@ -281,21 +281,12 @@ class _Sums:
         return bool(self.charges or self.allowances or self.taxes)
 
 
-def charge_amount(line: InvoiceLineInput, charge: inputs.InvoiceChargeInput) -> Decimal:
-    """A line allowance's or charge's amount as sent, else its percent of the line's amount, in cents."""
+def charge_amount(line: InvoiceLineInput, charge: inputs.InvoiceChargeInput | inputs.InvoiceTaxInput) -> Decimal:
+    """A line allowance's, charge's or tax's amount as sent, else its percent of the line's amount, in cents."""
     if charge.amount is not None:
         return charge.amount
     if charge.percent is not None:
         return (line.quantity * line.unit_price * charge.percent / 100).quantize(CENT, ROUND_HALF_UP)
-    return ZERO
-
-
-def tax_amount(line: InvoiceLineInput, tax: inputs.InvoiceTaxInput) -> Decimal:
-    """A line tax's amount as sent, else its percent of the line's amount, in cents."""
-    if tax.amount is not None:
-        return tax.amount
-    if tax.percent is not None:
-        return (line.quantity * line.unit_price * tax.percent / 100).quantize(CENT, ROUND_HALF_UP)
     return ZERO
 
 
@@ -314,7 +305,7 @@ def _tax_json(line: InvoiceLineInput, tax: inputs.InvoiceTaxInput) -> dict:
     """A line tax as stored: as sent, with the amount it counts for."""
     return {
         "tax_type": tax.tax_type,
-        "amount": str(tax_amount(line, tax)),
+        "amount": str(charge_amount(line, tax)),
         "percent": str(tax.percent) if tax.percent is not None else None,
     }
 
