@@ -139,6 +139,7 @@ class Reader:
         self.maps = merge_code_maps(code_maps) if code_maps else _DEFAULT_MERGED
         self.errors: list[Issue] = []
         self.used: set[int] = set()
+        self.reasons: dict[int, str] = {}
         version = base_version(ts.version)
         self.old_dates = bool(version) and version < "004010"
 
@@ -148,13 +149,20 @@ class Reader:
             if seg is not None:
                 self.used.add(self.ts.position(seg))
 
+    def leave(self, seg: Segment, reason: str) -> None:
+        """Account ``seg`` as not carried, for ``reason`` (rather than the one its ID has)."""
+        position = self.ts.position(seg)
+        self.used.discard(position)
+        self.reasons[position] = reason
+
     def result(self, value: T, reasons: Mapping[str, str]) -> Mapped[T]:
         """``value`` with the mapping problems and the segment account: every segment between ST
-        and SE not used is listed with the reason ``reasons`` gives for its ID (else ``NOT_USED``)."""
+        and SE not used is listed with the reason it was left for (``leave``), else the one
+        ``reasons`` gives for its ID, else ``NOT_USED``."""
         unused = tuple(
-            Unused(self.ts.position(seg), seg.id, reasons.get(seg.id, NOT_USED))
+            Unused(position, seg.id, self.reasons.get(position) or reasons.get(seg.id, NOT_USED))
             for seg in self.ts.segments
-            if seg.id not in ("ST", "SE") and self.ts.position(seg) not in self.used
+            if seg.id not in ("ST", "SE") and (position := self.ts.position(seg)) not in self.used
         )
         return Mapped(value, self.errors, tuple(sorted(self.used)), unused)
 
