@@ -93,6 +93,37 @@ PARTIES_AND_REFERENCES_UNUSED = {
 }
 
 
+# Segments of optional loops of the standard tables that no canonical input carries.
+OPTIONAL_LOOPS_UNUSED = {
+    "LM": "industry code source the gateway does not keep",
+    "LQ": "industry code the gateway does not keep",
+    "FA1": "accounting data the gateway does not keep",
+    "FA2": "accounting data the gateway does not keep",
+    "SPI": "specification the gateway does not keep",
+    "G61": "contact the gateway does not keep",
+    "CB1": "contract and cost accounting data the gateway does not keep",
+    "ADV": "advertising data the gateway does not keep",
+    "MTX": "free-form text the gateway does not keep",
+    "DMG": "demographic data the gateway does not keep",
+    "L7": "tariff reference the gateway does not keep",
+    "BAL": "balance the gateway does not keep",
+    "CRC": "conditions indicator the gateway does not keep",
+    "SR": "requested service schedule the gateway does not keep",
+    "V1": "vessel the gateway does not keep",
+    "R4": "port or terminal the gateway does not keep",
+    "DTP": "load date the gateway does not keep",
+    "LH1": "hazardous material data the gateway does not keep",
+    "LH2": "hazardous material data the gateway does not keep",
+    "LH3": "hazardous material data the gateway does not keep",
+    "LFH": "hazardous material data the gateway does not keep",
+    "LEP": "hazardous material data the gateway does not keep",
+    "LH4": "hazardous material data the gateway does not keep",
+    "LHT": "hazardous material data the gateway does not keep",
+    "LHR": "hazardous material data the gateway does not keep",
+    "LHE": "hazardous material data the gateway does not keep",
+}
+
+
 class Unused(NamedTuple):
     """A segment of a set that the canonical input does not carry: its position (ST = 1), ID and why."""
 

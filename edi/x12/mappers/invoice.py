@@ -32,13 +32,22 @@ import datetime as dt
 from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
-from edi.x12.mappers.common import PARTIES_AND_REFERENCES_UNUSED, CodeMaps, Mapped, Reader, first, split
+from edi.x12.mappers.common import (
+    OPTIONAL_LOOPS_UNUSED,
+    PARTIES_AND_REFERENCES_UNUSED,
+    CodeMaps,
+    Mapped,
+    Reader,
+    first,
+    split,
+)
 from edi.x12.tokenizer import Segment
 from procurement import inputs as ci
 
 # Why the segments an 810 may carry, beyond those mapped, are left out.
 UNUSED = {
     **PARTIES_AND_REFERENCES_UNUSED,
+    **OPTIONAL_LOOPS_UNUSED,
     "ITD": "payment terms the gateway does not keep",
     "DTM": "date the gateway does not keep",
     "FOB": "shipping terms the gateway does not keep",
