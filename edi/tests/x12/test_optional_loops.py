@@ -142,7 +142,7 @@ def test_an_865_line_with_its_code_source_loop_is_accepted_and_accounted() -> No
     body = [
         "BCA*01*AC*PO-7100**1*20260110",
         "N1*SU*CASTINGS INC*92*CAST-01",
-        "POC*1*QI*120**EA*12.5**BP*P-100",
+        "POC*1*QI*120*120*EA*12.5**BP*P-100",
         "ACK*IA*120*EA*068*20260301",
         "LM*DF",
         "LQ*0*E5",

@@ -154,7 +154,7 @@ def test_856_second_item_detail_in_one_item_level_is_reported_dropped() -> None:
 def test_865_change_acknowledgment_is_accounted() -> None:
     body = (
         "ST*865*0001~BCA*01*AC*PO-1001**2*20260102*****CHG-ACK-9~REF*PP*7~N1*BY**92*ACME-US~"
-        "POC*1*QI*12**EA*2.5~ACK*IA*12*EA*068*20260210~POC*3*AI*1**EA*99~ACK*IR*0*EA~CTT*2~SE*10*0001~"
+        "POC*1*QI*12*12*EA*2.5~ACK*IA*12*EA*068*20260210~POC*3*AI*1*1*EA*99~ACK*IR*0*EA~CTT*2~SE*10*0001~"
     )
     ts = one(body)
     mapped = map_transaction_set(ts)

@@ -226,7 +226,8 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
     "POC": (
         "Line Item Change",
         "350O 670M 330O 671X C001X 212X 639O " + "235X 234X " * 10,
-        "C0706 " + _POC_PAIRS,
+        # C030405: a quantity ordered needs the quantity left to receive and its unit.
+        "C030405 C0706 " + _POC_PAIRS,
     ),
     # Functional acknowledgments
     "AK1": ("Functional Group Response Header", "479M 28M", ""),
