@@ -170,15 +170,16 @@ SHIPMENT_RESULT = OpenApiExample(
 )
 
 INVOICE = OpenApiExample(
-    "Invoice line 1 as shipped",
+    "Invoice line 1 as shipped, with freight on the invoice as a whole",
     request_only=True,
     value={
         "invoice_number": "INV-2027-0113",
         "po_number": "PO-4502",
         "invoice_date": "2027-02-25",
         "currency": "USD",
-        "total": "8400.00",
+        "total": "8550.00",
         "lines": [{"line_no": "1", "quantity": "200", "unit_price": "42.00"}],
+        "charges": [{"indicator": "C", "code": "G830", "amount": "150.00", "description": "Freight"}],
     },
 )
 
@@ -422,7 +423,7 @@ INVOICE_HELD = OpenApiExample(
         "purpose": "invoice",
         "invoice_date": "2027-02-25",
         "currency": "USD",
-        "total": "8400.00",
+        "total": "8550.00",
         "match_status": "on_hold",
         "hold_reason": "line 1: 200 invoiced in all against 0 received",
         "received_at": "2027-02-24T14:05:09Z",
@@ -437,6 +438,8 @@ INVOICE_HELD = OpenApiExample(
                 "match_status": "exception",
             }
         ],
+        "charges": [{"indicator": "C", "code": "G830", "amount": "150.00", "percent": None, "description": "Freight"}],
+        "taxes": [],
     },
 )
 

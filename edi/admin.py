@@ -35,6 +35,7 @@ class TradingPartnerAdmin(admin.ModelAdmin):
         "isa_qualifier",
         "isa_id",
         "gs_id",
+        "gs_aliases",
         "version",
         "ack_kind",
         "usage",

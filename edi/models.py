@@ -141,6 +141,11 @@ class TradingPartner(models.Model):
     isa_qualifier = models.CharField("ISA qualifier", max_length=2, default="ZZ")
     isa_id = models.CharField("ISA id", max_length=15, help_text="ISA06 on what the partner sends, ISA08 on ours.")
     gs_id = models.CharField("GS id", max_length=15, help_text="GS02 on what the partner sends.")
+    gs_aliases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Other GS02 ids the partner sends from (another application, a division), e.g. ["CASTINGSAP"].',
+    )
     version = models.CharField(max_length=12, default="004010", help_text="GS08 of what we send: 004010, 005010, …")
     element_separator = models.CharField(max_length=1, default="*")
     component_separator = models.CharField(max_length=1, default=">")
@@ -173,6 +178,14 @@ class TradingPartner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.supplier.code} ({self.isa_qualifier}:{self.isa_id})"
+
+    def gs_addresses(self) -> list[str]:
+        """Every GS02 the partner's groups may come from: its GS id first, then the aliases."""
+        return [self.gs_id, *gs_aliases(self.gs_aliases)]
+
+    def clean(self) -> None:
+        if not gs_aliases_valid(self.gs_aliases):
+            raise ValidationError({"gs_aliases": GS_ALIASES_HELP})
 
 
 class EdiIdentity(models.Model):
@@ -244,18 +257,30 @@ class EdiIdentity(models.Model):
 
     def gs_addresses(self) -> list[str]:
         """Every GS03 that reaches the company: its own first, then the aliases."""
-        return [self.gs_address, *(str(a).strip() for a in self.gs_aliases or [] if str(a).strip())]
+        return [self.gs_address, *gs_aliases(self.gs_aliases)]
 
     def clean(self) -> None:
         errors = {}
         if not isinstance(self.isa_aliases, list) or any(parse_isa_alias(a) is None for a in self.isa_aliases):
             errors["isa_aliases"] = 'A list of "qualifier:id" strings, e.g. ["01:123456789"].'
-        if not isinstance(self.gs_aliases, list) or any(
-            not isinstance(a, str) or not 0 < len(a.strip()) <= 15 for a in self.gs_aliases
-        ):
-            errors["gs_aliases"] = "A list of ids of 1 to 15 characters."
+        if not gs_aliases_valid(self.gs_aliases):
+            errors["gs_aliases"] = GS_ALIASES_HELP
         if errors:
             raise ValidationError(errors)
+
+
+GS_ALIASES_HELP = "A list of ids of 1 to 15 characters."
+
+
+def gs_aliases(aliases: object) -> list[str]:
+    """The GS ids of an aliases field (blank entries and anything not a list left out)."""
+    if not isinstance(aliases, list):
+        return []
+    return [str(a).strip() for a in aliases if str(a).strip()]
+
+
+def gs_aliases_valid(aliases: object) -> bool:
+    return isinstance(aliases, list) and all(isinstance(a, str) and 0 < len(a.strip()) <= 15 for a in aliases)
 
 
 def parse_isa_alias(alias: object) -> tuple[str, str] | None:

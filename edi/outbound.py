@@ -22,7 +22,7 @@ from notifications.models import OutboundMessage
 from notifications.services import outbox_write
 from notifications.transports import RenderedFile, render_json
 from procurement import inputs
-from procurement.models import PORevision
+from procurement.models import POLine, PORevision
 from procurement.services.notify import outbound_message
 from procurement.services.sources import WriteSource
 
@@ -133,7 +133,14 @@ def _po_interchange(message: OutboundMessage) -> Interchange:
             .first()
         )
         previous = inputs.purchase_order_from_json(snapshot) if snapshot else None
-        content = x12.write_860(po, envelope, st, previous=previous)
+        # POC04 is the quantity left to receive: what was accepted so far comes off each line.
+        received = {
+            line_no: accepted - rejected
+            for line_no, accepted, rejected in POLine.objects.filter(po=message.po).values_list(
+                "line_no", "received_quantity", "rejected_quantity"
+            )
+        }
+        content = x12.write_860(po, envelope, st, previous=previous, received=received)
     now = timezone.now()
     interchange = Interchange.objects.create(
         direction=Interchange.Direction.OUTBOUND,

@@ -42,6 +42,7 @@ from edi.x12.errors import (
     KIND_TA1,
     TA1_CODES,
     ak905_receiver_code,
+    ak905_sender_code,
 )
 from edi.x12.mappers import CodeMaps
 from edi.x12.mappers.functional import Context, ElementNote, FunctionalAck, map_functional_ack
@@ -865,8 +866,8 @@ def _interchange(
                 continue
             report = x12.validate_set(item)
             reports.append(_slim(report))
-            if item.group.gs03 not in identity.gs_addresses():
-                continue  # addressed to someone else: refused at its GE, nothing of it applied
+            if item.group.gs03 not in identity.gs_addresses() or item.group.gs02 not in partner.gs_addresses():
+                continue  # to someone else, or from an application not the partner's: refused at its GE
             if group_savepoint is None:
                 group_savepoint = transaction.savepoint()
             group_sets.append(_apply_set(report, partner, source))
@@ -874,7 +875,7 @@ def _interchange(
         group = item
         group_report = x12.GroupReport(group, reports, list(group.errors))
         reports = []
-        refusal = _group_refusal(group, group_report, identity)
+        refusal = _group_refusal(group, group_report, partner, identity)
         if refusal is not None:
             if group_savepoint is not None:
                 transaction.savepoint_rollback(group_savepoint)
@@ -943,11 +944,24 @@ def _addressing_problems(ic: x12.Interchange, partner: TradingPartner, identity:
     return problems
 
 
-def _group_refusal(group: x12.Group, report: x12.GroupReport, identity: EdiIdentity) -> str | None:
+def _group_refusal(
+    group: x12.Group, report: x12.GroupReport, partner: TradingPartner, identity: EdiIdentity
+) -> str | None:
     """Why the group is refused whole, or None: its own envelope is in error (GE missing, GE01 set
-    count, GE02 ≠ GS06, GS06 syntax or repeated, no GS08: AK905 3, 5, 4, 6, 19, 2), or its GS03 is
-    not one of the company's GS ids (added to the report, so the 997/999 says AK905
-    ``ak905_receiver_code``: 8 from release 006050, 1 before, whose code lists have no receiver code)."""
+    count, GE02 ≠ GS06, GS06 syntax or repeated, no GS08: AK905 3, 5, 4, 6, 19, 2), its GS02 is not
+    the partner's GS id or one of its aliases (AK905 ``ak905_sender_code``: 7 from release 006050,
+    1 before), or its GS03 is not one of the company's GS ids (``ak905_receiver_code``: 8 from
+    006050, 1 before, whose code lists have neither code). Either is added to the report, so the
+    997/999 says it."""
+    if group.gs02 not in partner.gs_addresses():
+        report.issues.append(
+            x12.Issue(
+                KIND_GROUP,
+                ak905_sender_code(group.gs08),
+                f"GS02 {group.gs02!r} is not partner {partner.supplier.code}'s ({', '.join(partner.gs_addresses())})",
+                group_control=group.gs06,
+            )
+        )
     if group.gs03 not in identity.gs_addresses():
         report.issues.append(
             x12.Issue(

@@ -5,6 +5,8 @@ from typing import cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.urls import reverse
+from django.utils.html import format_html
 
 from notifications.models import DeliveryAttempt, OutboundMessage
 
@@ -52,6 +54,7 @@ class POLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = (
+        "line",
         "line_no",
         "item",
         "quantity",
@@ -81,10 +84,87 @@ class POLineInline(admin.TabularInline):
 
     @admin.display(description="confirmed schedule")
     def schedule(self, line: models.POLine) -> str:
-        return ", ".join(f"{num(s.quantity)} on {s.date}" for s in line.schedule_lines.all())
+        return schedule_text(line)
+
+    @admin.display(description="line")
+    def line(self, line: models.POLine) -> str:
+        """A link to the line's own page, where its schedule lines are listed one by one."""
+        return format_html('<a href="{}">open</a>', reverse("admin:procurement_poline_change", args=[line.pk]))
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+def schedule_text(line: models.POLine) -> str:
+    return ", ".join(f"{num(s.quantity)} on {s.date}" for s in line.schedule_lines.all())
+
+
+class ScheduleLineInline(admin.TabularInline):
+    """The deliveries the supplier split the line into: quantity and promised date of each."""
+
+    model = models.ScheduleLine
+    extra = 0
+    can_delete = False
+    fields = ("position", "quantity", "date")
+    readonly_fields = fields
+    verbose_name = "confirmed delivery"
+    verbose_name_plural = "confirmed schedule (split deliveries)"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.POLine)
+class POLineAdmin(ReadOnlyAdmin):
+    """One PO line with its confirmed schedule lines, for a buyer following split deliveries."""
+
+    list_display = (
+        "po",
+        "line_no",
+        "quantity",
+        "need_by",
+        "confirmed_quantity",
+        "promised_date",
+        "schedule",
+        "ack_response",
+    )
+    list_filter = ("po__company", "po__supplier")
+    search_fields = ("po__number", "line_no", "item__part_number")
+    list_select_related = ("po",)
+    inlines = [ScheduleLineInline]
+    fields = (
+        "po",
+        "line_no",
+        "item",
+        "quantity",
+        "uom",
+        "unit_price",
+        "need_by",
+        "ack_response",
+        "confirmed_quantity",
+        "confirmed_price",
+        "promised_date",
+        "change_state",
+        "shipped_quantity",
+        "received_quantity",
+        "invoiced_quantity",
+        "statuses",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("schedule_lines")
+
+    @admin.display(description="confirmed schedule")
+    def schedule(self, line: models.POLine) -> str:
+        return schedule_text(line)
+
+    @admin.display(description="status dimensions")
+    def statuses(self, line: models.POLine) -> str:
+        return ", ".join(f"{k}: {v}" for k, v in line.statuses().items())
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_staff
 
 
 class PORevisionInline(admin.TabularInline):

@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 # Header acknowledgement codes (research/portal_anchors.md §4.3).
@@ -164,7 +164,8 @@ class ShipmentInput:
 
 @dataclass(frozen=True)
 class InvoiceChargeInput:
-    """An allowance or charge on an invoice line (X12 SAC in the IT1 loop).
+    """An allowance or charge on an invoice line (X12 SAC in the IT1 loop) or on the invoice as a
+    whole (SAC in the 810 summary, after TDS).
 
     ``indicator`` is as sent: A allowance, C charge, N information only; ``amount`` as
     sent (an allowance is a positive amount taken off).
@@ -179,7 +180,8 @@ class InvoiceChargeInput:
 
 @dataclass(frozen=True)
 class InvoiceTaxInput:
-    """A tax on an invoice line (X12 TXI in the IT1 loop): ``tax_type`` TXI01, amount, percent."""
+    """A tax on an invoice line (X12 TXI in the IT1 loop) or on the invoice as a whole (TXI after
+    TDS): ``tax_type`` TXI01, amount, percent."""
 
     tax_type: str
     amount: Decimal | None = None
@@ -208,6 +210,64 @@ class InvoiceInput:
     purpose: str = INVOICE_PURPOSE_INVOICE
     total: Decimal | None = None
     company: str = ""
+    # Allowances, charges and taxes on the invoice as a whole (freight billed once, a sales tax
+    # computed on the total), beside those of each line.
+    charges: tuple[InvoiceChargeInput, ...] = field(default=(), metadata=OMIT_WHEN_DEFAULT)
+    taxes: tuple[InvoiceTaxInput, ...] = field(default=(), metadata=OMIT_WHEN_DEFAULT)
+
+    def sums(self) -> InvoiceSums:
+        """What the invoice adds up to (lines, then every line's and the invoice's own adjustments)."""
+        return InvoiceSums.of(self)
+
+
+CENT = Decimal("0.01")
+
+
+def charge_amount(charge: InvoiceChargeInput | InvoiceTaxInput, base: Decimal) -> Decimal:
+    """An allowance's, charge's or tax's amount as sent, else its percent of ``base`` (the line's
+    amount for a line's, the lines' amounts for the invoice's own), in cents."""
+    if charge.amount is not None:
+        return charge.amount
+    if charge.percent is not None:
+        return (base * charge.percent / 100).quantize(CENT, ROUND_HALF_UP)
+    return Decimal(0)
+
+
+@dataclass(frozen=True)
+class InvoiceSums:
+    """What an invoice adds up to, in cents: its lines' amounts, then the charges, allowances and
+    taxes of the lines and of the invoice as a whole (an N "information only" SAC counts for nothing)."""
+
+    lines: Decimal
+    charges: Decimal
+    allowances: Decimal
+    taxes: Decimal
+
+    @classmethod
+    def of(cls, invoice: InvoiceInput) -> InvoiceSums:
+        lines = charges = allowances = taxes = Decimal(0)
+        adjusted: list[tuple[Decimal, tuple[InvoiceChargeInput, ...], tuple[InvoiceTaxInput, ...]]] = []
+        for line in invoice.lines:
+            amount = line.quantity * line.unit_price
+            lines += amount
+            adjusted.append((amount, line.charges, line.taxes))
+        adjusted.append((lines, invoice.charges, invoice.taxes))
+        for base, line_charges, line_taxes in adjusted:
+            for charge in line_charges:
+                if charge.indicator == "C":
+                    charges += charge_amount(charge, base)
+                elif charge.indicator == "A":
+                    allowances += charge_amount(charge, base)
+            taxes += sum((charge_amount(tax, base) for tax in line_taxes), Decimal(0))
+        return cls(*(value.quantize(CENT, ROUND_HALF_UP) for value in (lines, charges, allowances, taxes)))
+
+    @property
+    def total(self) -> Decimal:
+        return self.lines + self.charges - self.allowances + self.taxes
+
+    @property
+    def adjusted(self) -> bool:
+        return bool(self.charges or self.allowances or self.taxes)
 
 
 @dataclass(frozen=True)

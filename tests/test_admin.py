@@ -1,6 +1,7 @@
 """The buyer's screens (admin) with three personas, and the public operational endpoints."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -97,3 +98,55 @@ def test_overdue_exception_count_is_ranked_by_severity(db, price_exception):
     ranked = list(ProcurementException.objects.open().ranked().values_list("severity", flat=True))
     assert ranked == ["financial_mismatch"]
     assert price_exception.due_at - price_exception.raised_at == dt.timedelta(hours=48)
+
+
+@pytest.fixture
+def split_line(published_po, supplier, supplier_source):
+    """PO-1000 line 1 (100 EA due 2027-03-01) accepted in three deliveries."""
+    schedule = tuple(
+        inputs.ScheduleLineInput(quantity=Decimal(q), date=d)
+        for q, d in (("40", dt.date(2027, 2, 26)), ("30", dt.date(2027, 3, 2)), ("30", dt.date(2027, 3, 10)))
+    )
+    ack = inputs.AcknowledgementInput(
+        document_id="ACK-ADM-2",
+        po_number="PO-1000",
+        header=inputs.ACK_ACCEPTED,
+        lines=(inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT, raw_code="IA", schedule=schedule),),
+    )
+    acknowledgement_record(supplier=supplier, ack=ack, source=supplier_source)
+    return published_po.lines.get(line_no="1")
+
+
+def test_a_buyer_sees_a_lines_split_deliveries_on_the_po_and_on_the_line(client, buyer, split_line):
+    client.force_login(buyer)
+    line_url = f"/admin/procurement/poline/{split_line.pk}/change/"
+
+    order = client.get(f"/admin/procurement/purchaseorder/{split_line.po_id}/change/").content.decode()
+    line = client.get(line_url)
+    listing = client.get("/admin/procurement/poline/", {"q": "PO-1000"}).content.decode()
+
+    assert "40 on 2027-02-26, 30 on 2027-03-02, 30 on 2027-03-10" in order
+    assert f'href="{line_url}"' in order
+    assert line.status_code == 200
+    page = line.content.decode()
+    cells = {
+        name: re.findall(rf'<td class="field-{name}">\s*<p>(.*?)</p>', page)
+        for name in ("position", "quantity", "date")
+    }
+    assert list(zip(cells["position"], cells["quantity"], cells["date"], strict=True)) == [
+        ("1", "40.0000", "Feb. 26, 2027"),
+        ("2", "30.0000", "March 2, 2027"),
+        ("3", "30.0000", "March 10, 2027"),
+    ]
+    assert "delivery 2: 30 on 2027-03-02" in page
+    assert "40 on 2027-02-26, 30 on 2027-03-02, 30 on 2027-03-10" in listing
+
+
+@pytest.mark.parametrize("persona", ["supplier_user", "other_supplier_user", None])
+def test_people_who_are_not_buyers_cannot_see_a_lines_schedule(client, request, split_line, persona):
+    if persona:
+        client.force_login(request.getfixturevalue(persona))
+
+    page = client.get(f"/admin/procurement/poline/{split_line.pk}/change/")
+
+    assert page.status_code == 302 and page["Location"].startswith("/admin/login/")

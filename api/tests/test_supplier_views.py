@@ -191,3 +191,60 @@ def test_an_invoice_shows_its_line_allowances_charges_and_taxes(published_po, ow
         {"indicator": "A", "code": "C310", "amount": "8.00", "percent": "2.0000", "description": ""},
     ]
     assert shown["lines"][0]["taxes"] == [{"tax_type": "ST", "amount": "33.36", "percent": "8.0000"}]
+
+
+def test_an_invoice_sent_through_the_api_carries_charges_and_taxes_on_its_lines_and_as_a_whole(published_po, owner):
+    body = invoice_body()
+    body["lines"][0]["charges"] = [{"indicator": "A", "code": "C310", "percent": "2"}]
+    body["lines"][0]["taxes"] = [{"tax_type": "ST", "amount": "31.36"}]
+    body["charges"] = [{"indicator": "C", "code": "G830", "amount": "25.00", "description": "Freight"}]
+    body["taxes"] = [{"tax_type": "LS", "percent": "1"}]
+    # 400 - 8 (2 % of the line) + 31.36 + 25 freight + 4 (1 % of the lines): 452.36.
+    body["total"] = "452.36"
+
+    created = owner.post("/api/v1/invoices/", body)
+    shown = owner.get(f"/api/v1/invoices/{created.json()['record']}/").json()
+
+    assert created.status_code == 201
+    # The total adds up: only the quantity not yet received holds it.
+    assert (shown["total"], shown["hold_reason"]) == ("452.36", "line 1: 40 invoiced in all against 0 received")
+    assert shown["charges"] == [
+        {"indicator": "C", "code": "G830", "amount": "25.00", "percent": None, "description": "Freight"}
+    ]
+    assert shown["taxes"] == [{"tax_type": "LS", "amount": "4.00", "percent": "1.0000"}]
+    assert shown["lines"][0]["charges"] == [
+        {"indicator": "A", "code": "C310", "amount": "8.00", "percent": "2.0000", "description": ""}
+    ]
+    assert shown["lines"][0]["taxes"] == [{"tax_type": "ST", "amount": "31.36", "percent": None}]
+
+
+def test_an_invoice_whose_total_leaves_out_its_own_freight_is_held_for_it(published_po, owner):
+    body = invoice_body()
+    body["charges"] = [{"indicator": "C", "code": "G830", "amount": "25.00"}]
+    body["total"] = "400.00"
+
+    created = owner.post("/api/v1/invoices/", body)
+    shown = owner.get(f"/api/v1/invoices/{created.json()['record']}/").json()
+
+    assert shown["hold_reason"] == (
+        "line 1: 40 invoiced in all against 0 received; "
+        "total 400 does not equal the lines with the charges, allowances and taxes 425 "
+        "(lines 400 + charges 25 - allowances 0 + taxes 0)"
+    )
+
+
+@pytest.mark.parametrize(
+    "charge",
+    [{"indicator": "C", "code": "G830"}, {"indicator": "X", "code": "G830", "amount": "1"}],
+    ids=["neither-amount-nor-percent", "unknown-indicator"],
+)
+def test_an_invoice_charge_without_an_amount_or_with_an_unknown_indicator_is_refused(published_po, owner, charge):
+    body = invoice_body()
+    body["charges"] = [charge]
+
+    response = owner.post("/api/v1/invoices/", body)
+    listed = results(owner.get("/api/v1/invoices/"))
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert listed == []

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from edi import filedrop, x12
-from edi.models import EdiIdentity, FunctionalGroup, Interchange
+from edi.models import EdiIdentity, FunctionalGroup, Interchange, TradingPartner
 from edi.tests.test_filedrop import drop, filedrop_scan, partner  # noqa: F401  (partner is a fixture)
 from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
@@ -43,6 +43,7 @@ def interchange(
     *,
     isa13: int = 41,
     receiver: tuple[str, str] = ("ZZ", "GATEWAY"),
+    gs02: str = "CASTINGS",
     gs03: str = "GATEWAY",
     isa14: str = "0",
     isa15: str = "P",
@@ -62,7 +63,7 @@ def interchange(
     segments = [
         isa,
         *control,
-        f"GS*PR*CASTINGS*{gs03}*20270120*1059*{isa13}*X*004010",
+        f"GS*PR*{gs02}*{gs03}*20270120*1059*{isa13}*X*004010",
         *(segment for body in sets for segment in body),
         f"GE*{ge01 or len(sets)}*{ge02 or isa13}",
         f"IEA*{iea01 or 1}*{iea02 or f'{isa13:09d}'}",
@@ -244,6 +245,59 @@ def test_a_group_for_another_application_receiver_is_rejected_in_the_997_and_not
     )
     assert (document.state, document.outcome_code) == ("processed", "refused")
     assert FunctionalGroup.objects.get(interchange__direction="in").ack_code == "R"
+
+
+def test_a_group_from_an_application_sender_the_partner_is_not_known_by_is_rejected_and_not_applied(partner):  # noqa: F811
+    # The ISA is CASTINGS', but the group comes from its warehouse system, which is not set up.
+    document = receive(partner, "ack-51.edi", interchange([ack_855()], isa13=51, gs02="CASTINGSWMS"))
+
+    nothing_applied()
+    (reply,) = answers("997")
+    # 004010 has no AK905 code for a wrong application sender (7 comes with 006050): 1, not supported.
+    assert ak_segments(reply) == [
+        ["AK1", "PR", "51"],
+        ["AK2", "855", "0001"],
+        ["AK5", "A"],
+        ["AK9", "R", "1", "1", "0", "1"],
+    ]
+    assert (reply.groups[0].gs02, reply.groups[0].gs03) == ("GATEWAY", "CASTINGSWMS")
+    assert answers("TA1") == []
+    exception = ProcurementException.objects.get()
+    assert (exception.kind, exception.summary) == (
+        "edi_syntax",
+        "group PR 51 of interchange 000000051 rejected (AK905 1): GS02 'CASTINGSWMS' is not partner CASTINGS's "
+        "(CASTINGS)",
+    )
+    assert (document.state, document.outcome_code) == ("processed", "refused")
+    assert FunctionalGroup.objects.get(interchange__direction="in").ack_code == "R"
+
+
+def test_a_group_from_one_of_the_partners_gs_aliases_is_applied(partner):  # noqa: F811
+    partner.gs_aliases = ["CASTINGSWMS"]
+    partner.save()
+
+    document = receive(partner, "ack-52.edi", interchange([ack_855()], isa13=52, gs02="CASTINGSWMS"))
+
+    assert Acknowledgement.objects.count() == 1
+    (reply,) = answers("997")
+    assert ["AK9", "A", "1", "1", "1"] in ak_segments(reply)
+    assert ProcurementException.objects.count() == 0
+    assert (document.state, document.outcome_code) == ("processed", "processed")
+
+
+@pytest.mark.parametrize("aliases", [[""], "CASTINGSWMS", ["X" * 16]])
+def test_a_partner_gs_alias_that_is_not_an_id_is_refused_when_saved_in_the_admin(partner, aliases):  # noqa: F811
+    partner.gs_aliases = aliases
+
+    with pytest.raises(ValidationError) as refused:
+        partner.full_clean()
+    assert list(refused.value.message_dict) == ["gs_aliases"]
+    assert TradingPartner.objects.get().gs_aliases == []
+
+
+def test_the_ak905_code_for_an_unknown_application_sender_is_the_answers_releases():
+    releases = ["003010", "004010", "004010VICS", "005010", "005010X231A1", "006040", "006050", "007030"]
+    assert [x12.errors.ak905_sender_code(r) for r in releases] == ["1", "1", "1", "1", "1", "1", "7", "7"]
 
 
 @pytest.mark.parametrize(("trailer", "ak905"), [({"ge02": "77"}, "4"), ({"ge01": "3"}, "5")])

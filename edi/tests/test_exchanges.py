@@ -1,6 +1,8 @@
 """What we send and what partners answer: 850/860 out, their 997/999 matched, overdue answers flagged."""
 
+import dataclasses
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -13,7 +15,8 @@ from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
 from procurement import factories
 from procurement.models import AuditEvent, Company, ProcurementException
-from procurement.services import WriteSource, purchase_order_change, purchase_order_publish
+from procurement.services import WriteSource, purchase_order_change, purchase_order_publish, receipt_record
+from procurement.tests import helpers as h
 from suppliers.models import Supplier
 
 
@@ -324,3 +327,23 @@ def test_a_rejecting_999_keeps_its_ik3_ik4_and_ctx_notes_in_words(sent_850):
         "      element 7 (data element 234): I12 Implementation pattern match failure, value 'PART 2'",
         "        context SITUATIONAL TRIGGER, LINE 2: segment PO1 at position 7 element 6 (data element 235)",
     ]
+
+
+def test_an_860_line_says_how_much_is_left_to_receive_after_what_was_accepted(sent_850):
+    partner, po = sent_850
+    # 30 of line 1 arrived, 5 of them rejected: 25 accepted, so 95 of the new 120 are left.
+    receipt_record(
+        receipt=h.receipt("GR-5000", ("1", "30", "5"), po="PO-5000"),
+        source=WriteSource(channel="system", label="WMS"),
+    )
+    changed = dataclasses.replace(po, revision=1, lines=(dataclasses.replace(po.lines[0], quantity=Decimal(120)),))
+
+    purchase_order_change(po=changed, source=WriteSource(channel="system", label="ERP"))
+    message = OutboundMessage.objects.get(event="po.changed", kind="file")
+    assert outbox_message_deliver(message_id=message.pk) == "delivered"
+
+    (written,) = list(filedrop.folders(partner).outbox.glob("860_*.edi"))
+    (group,) = x12.validate(x12.parse(written.read_bytes()))
+    pocs = [s.elements[1:6] for s in group.sets[0].transaction_set.segments if s.id == "POC"]
+    assert pocs == [["1", "QI", "120", "95", "EA"], ["2", "DI", "0", "0", "EA"]]
+    assert group.code == "A"

@@ -105,7 +105,7 @@ def test_an_810_whose_total_is_off_is_held_naming_the_computed_and_stated_totals
 
     invoice = Invoice.objects.get()
     reason = (
-        "total 1659.7 does not equal the lines with their charges, allowances and taxes 1649.7 "
+        "total 1659.7 does not equal the lines with the charges, allowances and taxes 1649.7 "
         "(lines 1500 + charges 37.5 - allowances 10 + taxes 122.2)"
     )
     assert (invoice.match_status, invoice.hold_reason) == ("on_hold", reason)
@@ -118,3 +118,72 @@ def test_an_810_whose_total_is_off_is_held_naming_the_computed_and_stated_totals
         "allowances": "10",
         "taxes": "122.20",
     }
+
+
+def test_a_summary_freight_of_its_own_and_a_tax_on_the_whole_invoice_count_in_its_total(received):
+    # The line freight (25 + 12.50) is not repeated; the summary bills 40 handling once and
+    # 5 % tax on the lines' 1500: 1649.70 + 40 + 75 = 1764.70.
+    text = partner_810("176470").decode()
+    text = text.replace(
+        "AMT*1*1500~\nSAC*C*G830***3750~", "TXI*ST**5~\nAMT*1*1500~\nSAC*C*H000***4000**********HANDLING~"
+    )
+    text = text.replace("SE*27*0001", "SE*28*0001")
+    drop(received, "inv-22.edi", text.encode())
+
+    assert filedrop_scan() == 1
+
+    invoice = Invoice.objects.get()
+    assert (invoice.match_status, invoice.hold_reason, invoice.total) == ("matched", "", Decimal("1764.70"))
+    assert invoice.charges == [
+        {"indicator": "C", "code": "H000", "amount": "40.00", "percent": None, "description": "HANDLING"}
+    ]
+    assert invoice.taxes == [{"tax_type": "ST", "amount": "75.00", "percent": "5"}]
+    assert ProcurementException.objects.filter(invoice=invoice).count() == 0
+    (outcome,) = Interchange.objects.get(direction="in").receipt["sets"]
+    assert outcome["outcome"] == "applied"
+    assert outcome["unused"][-2:] == [[25, "AMT"], [27, "CTT"]]
+
+
+def test_a_summary_repeat_of_the_line_freight_is_not_counted_twice(received):
+    drop(received, "inv-21.edi", partner_810("164970"))
+
+    assert filedrop_scan() == 1
+
+    # The summary SAC*C*G830 of 37.50 is the lines' 25 + 12.50 again: TDS counts it once.
+    invoice = Invoice.objects.get()
+    assert (invoice.match_status, invoice.total, invoice.charges, invoice.taxes) == (
+        "matched",
+        Decimal("1649.70"),
+        [],
+        [],
+    )
+
+
+def test_a_summary_charge_equal_to_the_line_freight_that_tds_counts_is_a_charge_of_its_own(received):
+    # The same summary SAC, but the partner's TDS counts it: 1649.70 + 37.50 = 1687.20.
+    drop(received, "inv-21.edi", partner_810("168720"))
+
+    assert filedrop_scan() == 1
+
+    invoice = Invoice.objects.get()
+    assert (invoice.match_status, invoice.total) == ("matched", Decimal("1687.20"))
+    assert invoice.charges == [
+        {"indicator": "C", "code": "G830", "amount": "37.50", "percent": None, "description": ""}
+    ]
+    (outcome,) = Interchange.objects.get(direction="in").receipt["sets"]
+    assert [25, "SAC"] not in outcome["unused"]
+
+
+def test_a_total_that_neither_reading_of_the_summary_explains_is_held_not_absorbed(received):
+    # Neither 1649.70 (the summary freight a repeat) nor 1687.20 (a charge of its own).
+    drop(received, "inv-21.edi", partner_810("170000"))
+
+    assert filedrop_scan() == 1
+
+    invoice = Invoice.objects.get()
+    assert (invoice.match_status, invoice.charges) == ("on_hold", [])
+    assert invoice.hold_reason == (
+        "total 1700 does not equal the lines with the charges, allowances and taxes 1649.7 "
+        "(lines 1500 + charges 37.5 - allowances 10 + taxes 122.2)"
+    )
+    assert ProcurementException.objects.filter(invoice=invoice, kind="invoice_price_mismatch").count() == 1

@@ -70,6 +70,11 @@ AK905_CODES = {
 }
 
 
+def _from_006050(gs08: str) -> bool:
+    release = gs08.strip()[:6]
+    return release.isdigit() and len(release) == 6 and release >= "006050"
+
+
 def ak905_receiver_code(gs08: str) -> str:
     """AK905 for a group addressed to an application receiver (GS03) that is not the receiver's.
 
@@ -77,8 +82,16 @@ def ak905_receiver_code(gs08: str) -> str:
     before that (004010, 005010, …) the list has no such code and an answer keeps to its own
     release's codes, so ``1``: the receiver does not take that functional group.
     """
-    release = gs08.strip()[:6]
-    return "8" if release.isdigit() and len(release) == 6 and release >= "006050" else "1"
+    return "8" if _from_006050(gs08) else "1"
+
+
+def ak905_sender_code(gs08: str) -> str:
+    """AK905 for a group from an application sender (GS02) the partner is not known by.
+
+    ``7`` (invalid application sender's code) from release 006050, whose code list has it; ``1``
+    before, as for the receiver (``ak905_receiver_code``).
+    """
+    return "7" if _from_006050(gs08) else "1"
 
 
 AK502_CODES = {

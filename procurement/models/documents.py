@@ -169,6 +169,15 @@ class Invoice(DocumentKeyFields):
     total = amount_field()
     match_status = models.CharField(max_length=20, choices=MatchStatus.choices)
     hold_reason = models.TextField(blank=True, help_text="Why payment is held, as the supplier may see it.")
+    charges = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Allowances and charges on the invoice as a whole (indicator A, C or N, code, amount, percent, "
+        "description); each line's are on the line.",
+    )
+    taxes = models.JSONField(
+        default=list, blank=True, help_text="Taxes on the invoice as a whole as sent (type, amount, percent)."
+    )
 
     class Meta:
         constraints = [

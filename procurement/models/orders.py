@@ -278,3 +278,6 @@ class ScheduleLine(models.Model):
     class Meta:
         ordering = ["po_line", "position"]
         constraints = [models.UniqueConstraint(fields=["po_line", "position"], name="schedule_line_position_unique")]
+
+    def __str__(self) -> str:
+        return f"delivery {self.position}: {self.quantity.normalize():f} on {self.date}"

@@ -1,8 +1,10 @@
 """Recording invoices and matching them against the PO (2-way) and receipts (3-way).
 
 An invoice line's amount is its quantity times its unit price; the allowances, charges and taxes
-on the line (X12 SAC/TXI in the IT1 loop) are kept beside it. The stated total must equal the
-lines' amounts plus their charges, minus their allowances, plus their taxes, to the cent. The
+on the line (X12 SAC/TXI in the IT1 loop) are kept beside it, and those on the invoice as a whole
+(SAC/TXI after TDS, or the API's invoice-level ``charges`` and ``taxes``) on the invoice. The
+stated total must equal the lines' amounts plus all charges, minus all allowances, plus all
+taxes, to the cent (``InvoiceInput.sums``). The
 price match compares the unit price alone with the PO price: a line allowance or a freight
 charge does not make the price look wrong, and an over-billed charge shows in the total instead.
 """
@@ -43,7 +45,6 @@ from .values import num
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
 CENT = Decimal("0.01")
-ZERO = Decimal("0")
 
 
 @records_refusals
@@ -95,7 +96,7 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
             )
         now = timezone.now()
         credit = invoice.purpose == inputs.INVOICE_PURPOSE_CREDIT_MEMO
-        sums = _Sums.of(invoice)
+        sums = invoice.sums()
         computed = sums.total
         billed: dict[int, Decimal] = defaultdict(Decimal)
         for line in invoice.lines:
@@ -109,6 +110,8 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
             invoice_date=invoice.invoice_date,
             currency=invoice.currency or order.currency,
             total=invoice.total if invoice.total is not None else computed,
+            charges=[_charge_json(charge, sums.lines) for charge in invoice.charges],
+            taxes=[_tax_json(tax, sums.lines) for tax in invoice.taxes],
             match_status=Invoice.MatchStatus.MATCHED,
             channel=source.channel,
             document_id=invoice.invoice_number,
@@ -183,7 +186,7 @@ class _Finding:
 
 
 def _refuse_unrecordable(
-    invoice: InvoiceInput, lines: dict[tuple[str, str], POLine], billed: dict[int, Decimal], sums: _Sums
+    invoice: InvoiceInput, lines: dict[tuple[str, str], POLine], billed: dict[int, Decimal], sums: inputs.InvoiceSums
 ) -> None:
     """Refuse amounts too large for the columns, and a credit memo crediting more than was invoiced."""
     computed = sums.total
@@ -237,8 +240,8 @@ def _lines_match(
                 quantity=given.quantity,
                 unit_price=given.unit_price,
                 amount=(given.quantity * given.unit_price).quantize(CENT, ROUND_HALF_UP),
-                charges=[_charge_json(given, charge) for charge in given.charges],
-                taxes=[_tax_json(given, tax) for tax in given.taxes],
+                charges=[_charge_json(charge, given.quantity * given.unit_price) for charge in given.charges],
+                taxes=[_tax_json(tax, given.quantity * given.unit_price) for tax in given.taxes],
                 match_status=status,
             )
         )
@@ -250,67 +253,29 @@ def _lines_match(
     return invoice_lines, findings
 
 
-@dataclass(frozen=True)
-class _Sums:
-    """What an invoice's lines add up to: their amounts, charges, allowances and taxes, in cents."""
-
-    lines: Decimal
-    charges: Decimal
-    allowances: Decimal
-    taxes: Decimal
-
-    @classmethod
-    def of(cls, invoice: InvoiceInput) -> _Sums:
-        lines = charges = allowances = taxes = ZERO
-        for line in invoice.lines:
-            lines += line.quantity * line.unit_price
-            for charge in line.charges:
-                if charge.indicator == "C":
-                    charges += charge_amount(line, charge)
-                elif charge.indicator == "A":
-                    allowances += charge_amount(line, charge)
-            taxes += sum((charge_amount(line, tax) for tax in line.taxes), ZERO)
-        return cls(*(value.quantize(CENT, ROUND_HALF_UP) for value in (lines, charges, allowances, taxes)))
-
-    @property
-    def total(self) -> Decimal:
-        return self.lines + self.charges - self.allowances + self.taxes
-
-    @property
-    def adjusted(self) -> bool:
-        return bool(self.charges or self.allowances or self.taxes)
-
-
-def charge_amount(line: InvoiceLineInput, charge: inputs.InvoiceChargeInput | inputs.InvoiceTaxInput) -> Decimal:
-    """A line allowance's, charge's or tax's amount as sent, else its percent of the line's amount, in cents."""
-    if charge.amount is not None:
-        return charge.amount
-    if charge.percent is not None:
-        return (line.quantity * line.unit_price * charge.percent / 100).quantize(CENT, ROUND_HALF_UP)
-    return ZERO
-
-
-def _charge_json(line: InvoiceLineInput, charge: inputs.InvoiceChargeInput) -> dict:
-    """A line allowance or charge as stored: as sent, with the amount it counts for."""
+def _charge_json(charge: inputs.InvoiceChargeInput, base: Decimal) -> dict:
+    """An allowance or charge as stored: as sent, with the amount it counts for (a percent of ``base``)."""
     return {
         "indicator": charge.indicator,
         "code": charge.code,
-        "amount": str(charge_amount(line, charge)),
+        "amount": str(inputs.charge_amount(charge, base)),
         "percent": str(charge.percent) if charge.percent is not None else None,
         "description": charge.description,
     }
 
 
-def _tax_json(line: InvoiceLineInput, tax: inputs.InvoiceTaxInput) -> dict:
-    """A line tax as stored: as sent, with the amount it counts for."""
+def _tax_json(tax: inputs.InvoiceTaxInput, base: Decimal) -> dict:
+    """A tax as stored: as sent, with the amount it counts for (a percent of ``base``)."""
     return {
         "tax_type": tax.tax_type,
-        "amount": str(charge_amount(line, tax)),
+        "amount": str(inputs.charge_amount(tax, base)),
         "percent": str(tax.percent) if tax.percent is not None else None,
     }
 
 
-def _header_findings(invoice: InvoiceInput, record: Invoice, order: PurchaseOrder, sums: _Sums) -> list[_Finding]:
+def _header_findings(
+    invoice: InvoiceInput, record: Invoice, order: PurchaseOrder, sums: inputs.InvoiceSums
+) -> list[_Finding]:
     """Deviations of the invoice as a whole: its currency, and a total that is not what its lines add up to."""
     computed = sums.total
     found: list[tuple[str, str, dict]] = []
@@ -321,7 +286,7 @@ def _header_findings(invoice: InvoiceInput, record: Invoice, order: PurchaseOrde
     if invoice.total is not None and invoice.total != computed:
         if sums.adjusted:
             text = (
-                f"total {num(invoice.total)} does not equal the lines with their charges, allowances and taxes "
+                f"total {num(invoice.total)} does not equal the lines with the charges, allowances and taxes "
                 f"{num(computed)} (lines {num(sums.lines)} + charges {num(sums.charges)} "
                 f"- allowances {num(sums.allowances)} + taxes {num(sums.taxes)})"
             )

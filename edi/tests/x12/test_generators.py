@@ -139,12 +139,19 @@ def test_860_carries_only_changed_lines_with_change_codes() -> None:
     pocs = [s for s in segments(data) if s.startswith(("BCH", "POC"))]
     assert pocs == [
         "BCH*04*SA*PO-1001**1*20260102",
-        "POC*1*QI*12**EA*2.5**BP*P-100*VP*S-100",
-        "POC*3*AI*1**EA*99**BP*P-300",
-        "POC*2*DI*0**KG*10**BP*P-200",
+        "POC*1*QI*12*12*EA*2.5**BP*P-100*VP*S-100",
+        "POC*3*AI*1*1*EA*99**BP*P-300",
+        "POC*2*DI*0*0*KG*10**BP*P-200",
     ]
     with pytest.raises(GenerationError, match="changes nothing"):
         write_860(dataclasses.replace(PO, revision=1), ENV, 5, previous=PO)
+    # POC04, which C030405 requires beside POC03, is what is left after what was received.
+    received = write_860(new, ENV, 5, previous=PO, received={"1": Decimal(5), "3": Decimal(4)})
+    assert [s for s in segments(received) if s.startswith("POC")] == [
+        "POC*1*QI*12*7*EA*2.5**BP*P-100*VP*S-100",
+        "POC*3*AI*1*0*EA*99**BP*P-300",
+        "POC*2*DI*0*0*KG*10**BP*P-200",
+    ]
 
 
 def test_860_for_a_heading_only_change_carries_the_new_heading_and_no_line() -> None:
@@ -502,9 +509,9 @@ def test_865_maps_to_an_acknowledgement_with_the_change_sequence() -> None:
         "ST*865*0001",
         "BCA*01*AC*PO-1001**2*20260102*****CHG-ACK-9",
         "N1*BY**92*ACME-US",
-        "POC*1*QI*12**EA*2.5",
+        "POC*1*QI*12*12*EA*2.5",
         "ACK*IA*12*EA*068*20260210",
-        "POC*3*AI*1**EA*99",
+        "POC*3*AI*1*1*EA*99",
         "ACK*IR*0*EA",
         "CTT*2",
         "SE*9*0001",

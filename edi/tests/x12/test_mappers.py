@@ -16,7 +16,7 @@ import pytest
 from edi.tests.x12.corpus import GOLDEN_DIR, corpus_bytes, manifest
 from edi.tests.x12.samples import interchange
 from edi.x12 import MappingError, parse
-from edi.x12.mappers import MAPPERS, map_810, map_850, map_855, map_856, map_transaction_set
+from edi.x12.mappers import MAPPERS, Unused, map_810, map_850, map_855, map_856, map_transaction_set
 from procurement import inputs as ci
 
 MAPPED = [
@@ -326,12 +326,13 @@ def test_810_line_level_sac_and_txi_stay_with_their_line_and_every_line_is_mappe
         "IT1*3*4*EA*2.5**BP*PART-3",
         "IT1*4*10*EA*1**BP*PART-4",
         "TXI*LS*0.8*8",
-        "TDS*27004",
+        "TDS*28580",
         "TXI*ST*16.8",
         "SAC*C*G830***600",
         "CTT*4",
     )
-    value, errors = map_810(one(text))
+    ts = one(text)
+    value, errors = map_810(ts)
     assert value.lines == (
         ci.InvoiceLineInput(
             "1",
@@ -352,8 +353,19 @@ def test_810_line_level_sac_and_txi_stay_with_their_line_and_every_line_is_mappe
             "4", Decimal(10), Decimal(1), "PART-4", taxes=(ci.InvoiceTaxInput("LS", Decimal("0.8"), Decimal(8)),)
         ),
     )
-    assert (value.total, value.currency, value.company) == (Decimal("270.04"), "", "ACME")
-    assert errors == []
+    assert (value.total, value.currency, value.company) == (Decimal("285.80"), "", "ACME")
+    # Lines 270 + 3 - 10 + taxes 16.80 = 279.80: the summary TXI repeats the line taxes (16.80 in
+    # all) and TDS does not count it again; the summary freight (6.00, the lines have 3.00) is the
+    # invoice's own and TDS counts it.
+    assert (value.charges, value.taxes) == ((ci.InvoiceChargeInput("C", "G830", Decimal("6.00")),), ())
+    assert value.sums().total == value.total
+    assert [(e.severity, e.segment_position, e.message) for e in errors] == [
+        ("warning", 15, "summary TXI ST repeats the sum of the lines' TXI ST and is not counted again")
+    ]
+    assert map_810(ts).unused[-2:] == (
+        Unused(15, "TXI", "summary TXI ST repeats the sum of the lines' TXI ST, which the total counts once"),
+        Unused(17, "CTT", "line count the gateway does not check"),
+    )
 
 
 @pytest.mark.parametrize("name", [n for n in MAPPED if n.startswith("810")])

@@ -51,18 +51,18 @@ ACK_865 = [
 
 @pytest.mark.parametrize("version", ["004010", "005010"])
 def test_an_865_line_without_poc01_is_accepted(version: str) -> None:
-    lines = [line.format(poc="POC**QI*120**EA*12.5**BP*P-100") for line in ACK_865]
+    lines = [line.format(poc="POC**QI*120*120*EA*12.5**BP*P-100") for line in ACK_865]
     assert issues("865", lines, version) == []
 
 
 @pytest.mark.parametrize("version", ["004010", "005010"])
 def test_an_865_line_without_its_change_type_is_rejected(version: str) -> None:
-    lines = [line.format(poc="POC*1**120**EA*12.5**BP*P-100") for line in ACK_865]
+    lines = [line.format(poc="POC*1**120*120*EA*12.5**BP*P-100") for line in ACK_865]
     assert issues("865", lines, version) == [("AK3", "8", "POC", 4, None), ("AK4", "1", "POC", 4, 2)]
 
 
 def test_an_860_line_without_poc01_is_accepted() -> None:
-    lines = ["BCH*04*SA*PO-5000**1*20260105", "POC**DI*0**EA*10**BP*P-200", "CTT*1"]
+    lines = ["BCH*04*SA*PO-5000**1*20260105", "POC**DI*0*0*EA*10**BP*P-200", "CTT*1"]
     assert issues("860", lines) == []
 
 
@@ -244,7 +244,7 @@ def test_measurement_industry_codes_exist_from_005010(version: str, expected: li
 def test_change_sets_allow_more_restrictions_and_summary_amounts_than_an_850() -> None:
     """CTB is >1 in the 855/860/865 heading (5 in an 850), AMT 5 in their CTT loop (1 in an 850)."""
     ctbs = [f"CTB*OR*NO BACKORDERS {n}" for n in range(6)]
-    change = ["BCH*04*SA*PO-5000**1*20260105", *ctbs, "POC**DI*0**EA*10**BP*P-200", "CTT*1", "AMT*TT*0", "AMT*1*10"]
+    change = ["BCH*04*SA*PO-5000**1*20260105", *ctbs, "POC**DI*0*0*EA*10**BP*P-200", "CTT*1", "AMT*TT*0", "AMT*1*10"]
     assert issues("860", change) == []
     order = [PO_HEAD[0], *ctbs, *PO_HEAD[1:], *PO_LINES, "AMT*TT*1500", "AMT*1*10"]
     assert issues("850", order) == [("AK3", "5", "CTB", 8, None), ("AK3", "5", "AMT", 13, None)]
@@ -252,7 +252,7 @@ def test_change_sets_allow_more_restrictions_and_summary_amounts_than_an_850() -
 
 def test_lead_time_quantities_are_not_limited_to_five() -> None:
     qtys = [f"QTY*38*{n}" for n in range(1, 7)]
-    lines = [*ACK_865[:2], "POC**QI*120**EA*12.5**BP*P-100", "LDT*AE*6*WK", *qtys, "CTT*1"]
+    lines = [*ACK_865[:2], "POC**QI*120*120*EA*12.5**BP*P-100", "LDT*AE*6*WK", *qtys, "CTT*1"]
     assert issues("865", lines) == []
 
 
@@ -278,7 +278,26 @@ def test_invoice_line_taxes_are_unbounded_from_005010(version: str, expected: li
 
 def test_a_change_line_basis_of_price_needs_the_price() -> None:
     """POC C0706: a basis of unit price (POC07) without the unit price (POC06)."""
-    lines = [line.format(poc="POC*1*PC*120**EA**PE*BP*P-100") for line in ACK_865]
+    lines = [line.format(poc="POC*1*PC*120*120*EA**PE*BP*P-100") for line in ACK_865]
     assert issues("865", lines) == [("AK3", "8", "POC", 4, None), ("AK4", "2", "POC", 4, 6)]
-    lines = [line.format(poc="POC*1*PC*120**EA*12.5*PE*BP*P-100") for line in ACK_865]
+    lines = [line.format(poc="POC*1*PC*120*120*EA*12.5*PE*BP*P-100") for line in ACK_865]
     assert issues("865", lines) == []
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+@pytest.mark.parametrize(
+    ("poc", "expected"),
+    [
+        ("POC*1*QI*120*120*EA*12.5**BP*P-100", []),
+        ("POC*1*QI*120**EA*12.5**BP*P-100", [("AK3", "8", "POC", 4, None), ("AK4", "2", "POC", 4, 4)]),
+        ("POC*1*QI*120*120**12.5**BP*P-100", [("AK3", "8", "POC", 4, None), ("AK4", "2", "POC", 4, 5)]),
+        ("POC*1*PC***EA*12.5**BP*P-100", []),
+    ],
+    ids=["ordered-left-and-unit", "no-quantity-left", "no-unit", "no-quantity-at-all"],
+)
+def test_a_change_line_quantity_ordered_needs_the_quantity_left_to_receive_and_its_unit(
+    version: str, poc: str, expected: list
+) -> None:
+    """POC C030405 (as in stupidedi's 004010 POC definition and the 003xxx standard pages)."""
+    lines = [line.format(poc=poc) for line in ACK_865]
+    assert issues("865", lines, version) == expected

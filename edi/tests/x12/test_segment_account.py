@@ -11,6 +11,7 @@ knowing); and the segments that carry a document's header and lines are never un
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -23,6 +24,7 @@ from edi.x12.generators import write_810, write_850, write_855, write_856
 from edi.x12.mappers import MAPPERS, NOT_USED, Mapped, Unused, map_810, map_850, map_855, map_856, map_transaction_set
 from edi.x12.mappers.invoice import UNUSED as UNUSED_810
 from edi.x12.tokenizer import is_digits
+from procurement import inputs as ci
 
 MAPPED = [
     row["filename"]
@@ -81,23 +83,30 @@ def one(body: str) -> TransactionSet:
     return next(parse(text.encode()).transaction_sets())
 
 
-def test_810_line_charges_and_taxes_are_used_and_summary_ones_listed() -> None:
+def test_810_line_charges_and_taxes_are_used_and_a_summary_repeat_of_them_listed() -> None:
+    # Lines 20 + 5, freight 3, allowance 1, tax 1.60: TDS 28.60 counts the freight once.
     body = (
         "ST*810*0001~BIG*20260105*INV-9*20260101*PO-7~REF*VN*99~N1*BY*ACME*92*ACME~"
         "IT1*1*2*EA*10**BP*P-1~PID*F****Bolt~SAC*C*G830***300~TXI*ST*1.60*8~SAC*A*C310***100~"
-        "IT1*2*1*EA*5**BP*P-2~TDS*2760~SAC*C*G830***300~CTT*2~SE*14*0001~"
+        "IT1*2*1*EA*5**BP*P-2~TDS*2860~SAC*C*G830***300~CTT*2~SE*14*0001~"
     )
     mapped = map_810(one(body))
     assert mapped.used == (2, 4, 5, 7, 8, 9, 10, 11)
     assert mapped.unused == (
         Unused(3, "REF", "reference the gateway does not keep"),
         Unused(6, "PID", "item description the gateway does not keep"),
-        Unused(12, "SAC", UNUSED_810["SAC"]),
-        Unused(13, "CTT", "line count the gateway does not check"),
+        Unused(12, "SAC", "summary SAC C G830 repeats the sum of the lines' SAC C G830, which the total counts once"),
+        Unused(13, "CTT", UNUSED_810["CTT"]),
     )
     assert [len(line.charges) for line in mapped.value.lines] == [2, 0]
+    assert mapped.value.charges == ()
     ts = one(body)
     assert account_problems(ts, map_810(ts)) == []
+    # The same summary SAC when TDS counts it (31.60) is a charge of the invoice's own, and used.
+    charged = map_810(one(body.replace("TDS*2860", "TDS*3160")))
+    assert charged.used == (2, 4, 5, 7, 8, 9, 10, 11, 12)
+    assert charged.value.charges == (ci.InvoiceChargeInput("C", "G830", Decimal("3.00")),)
+    assert charged.errors == []
 
 
 def test_850_heading_date_is_used_only_when_a_line_takes_it() -> None:
@@ -145,7 +154,7 @@ def test_856_second_item_detail_in_one_item_level_is_reported_dropped() -> None:
 def test_865_change_acknowledgment_is_accounted() -> None:
     body = (
         "ST*865*0001~BCA*01*AC*PO-1001**2*20260102*****CHG-ACK-9~REF*PP*7~N1*BY**92*ACME-US~"
-        "POC*1*QI*12**EA*2.5~ACK*IA*12*EA*068*20260210~POC*3*AI*1**EA*99~ACK*IR*0*EA~CTT*2~SE*10*0001~"
+        "POC*1*QI*12*12*EA*2.5~ACK*IA*12*EA*068*20260210~POC*3*AI*1*1*EA*99~ACK*IR*0*EA~CTT*2~SE*10*0001~"
     )
     ts = one(body)
     mapped = map_transaction_set(ts)

@@ -8,7 +8,8 @@ numbers, PID description and DTM*002 need-by date.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 
 from edi.x12.errors import GenerationError
 from edi.x12.generators.writer import Envelope, SegmentData, SetBody, date, number, write_set
@@ -142,8 +143,13 @@ def build_860(
     previous: ci.PurchaseOrderInput | None = None,
     version: str = "004010",
     lines: Sequence[tuple[str, ci.POLineInput]] | None = None,
+    received: Mapping[str, Decimal] | None = None,
 ) -> list[SegmentData]:
     """The segments of an 860 changing ``previous`` into ``po`` (BCH05 = revision).
+
+    POC03 is the line's new quantity and POC04, which the standard requires with it (C030405),
+    the quantity left to receive: the new quantity less what ``received`` (line number → quantity
+    accepted so far) says has arrived, never below zero; all of it when nothing is known.
 
     A revision that changes only the heading (ship-to, buyer, notes, currency, order date) is an
     860 with the new heading and no POC loop; one that changes nothing has nothing to send. A
@@ -159,14 +165,15 @@ def build_860(
     ]
     for code, line in changes:
         uom = _require(line.uom, f"line {line.line_no} unit of measure")
-        qty = "0" if code == "DI" else number(line.quantity)
+        quantity = Decimal(0) if code == "DI" else line.quantity
+        left = max(quantity - (received or {}).get(line.line_no, Decimal(0)), Decimal(0))
         segs.append(
             [
                 "POC",
                 _require(line.line_no, "line number"),
                 code,
-                qty,
-                "",
+                number(quantity),
+                number(left),
                 (uom,),
                 number(line.unit_price),
                 "",
@@ -192,6 +199,8 @@ def write_860(
     envelope: Envelope,
     st02: str | int,
     previous: ci.PurchaseOrderInput | None = None,
+    received: Mapping[str, Decimal] | None = None,
 ) -> bytes:
     """A complete interchange holding one 860 (GS01 PC) with the lines that changed."""
-    return write_set(envelope, "PC", SetBody("860", st02, build_860(po, previous, envelope.version)))
+    body = build_860(po, previous, envelope.version, received=received)
+    return write_set(envelope, "PC", SetBody("860", st02, body))

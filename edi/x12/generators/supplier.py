@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal
 
 from edi.x12.errors import GenerationError
 from edi.x12.generators.writer import Envelope, SegmentData, SetBody, cents, date, number, write_set
@@ -166,7 +165,8 @@ def build_856(
 
 
 def build_810(invoice: ci.InvoiceInput, version: str = "004010", uom: str = "EA") -> list[SegmentData]:
-    """BIG (BIG07 CR for a credit memo), CUR*SE, N1*BY, IT1 per line with its TXI and SAC, TDS, CTT."""
+    """BIG (BIG07 CR for a credit memo), CUR*SE, N1*BY, IT1 per line with its TXI and SAC, TDS, the
+    invoice's own TXI and SAC, CTT."""
     if not invoice.invoice_number:
         raise GenerationError("invoice number is required")
     credit = invoice.purpose == ci.INVOICE_PURPOSE_CREDIT_MEMO
@@ -188,17 +188,19 @@ def build_810(invoice: ci.InvoiceInput, version: str = "004010", uom: str = "EA"
     for line in invoice.lines:
         ids = ["BP", line.part_number] if line.part_number else []
         segs.append(["IT1", line.line_no, number(line.quantity), uom, number(line.unit_price), "", *ids])
-        segs.extend(_line_tax(tax) for tax in line.taxes)
-        segs.extend(_line_charge(charge) for charge in line.charges)
-    total = invoice.total
-    if total is None:
-        total = sum((line.quantity * line.unit_price for line in invoice.lines), Decimal(0))
-    segs += [["TDS", cents(total)], ["CTT", str(len(invoice.lines))]]
+        segs.extend(_tax(tax) for tax in line.taxes)
+        segs.extend(_charge(charge) for charge in line.charges)
+    total = invoice.total if invoice.total is not None else invoice.sums().total
+    segs.append(["TDS", cents(total)])
+    # The invoice's own taxes and charges follow TDS in the summary (TXI before the SAC loop).
+    segs.extend(_tax(tax) for tax in invoice.taxes)
+    segs.extend(_charge(charge) for charge in invoice.charges)
+    segs.append(["CTT", str(len(invoice.lines))])
     return segs
 
 
-def _line_tax(tax: ci.InvoiceTaxInput) -> SegmentData:
-    """TXI in the IT1 loop."""
+def _tax(tax: ci.InvoiceTaxInput) -> SegmentData:
+    """TXI in the IT1 loop or the summary."""
     return [
         "TXI",
         tax.tax_type,
@@ -207,8 +209,8 @@ def _line_tax(tax: ci.InvoiceTaxInput) -> SegmentData:
     ]
 
 
-def _line_charge(charge: ci.InvoiceChargeInput) -> SegmentData:
-    """SAC in the IT1 loop; a percent goes with SAC06 Z (mutually defined), which SAC07 needs (P0607)."""
+def _charge(charge: ci.InvoiceChargeInput) -> SegmentData:
+    """SAC in the IT1 loop or the summary; a percent goes with SAC06 Z (mutually defined), which SAC07 needs (P0607)."""
     amount = cents(charge.amount) if charge.amount is not None else ""
     percent = ["Z", number(charge.percent)] if charge.percent is not None else ["", ""]
     return ["SAC", charge.indicator, charge.code, "", "", amount, *percent, *[""] * 7, charge.description]

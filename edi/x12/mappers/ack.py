@@ -21,13 +21,22 @@ from __future__ import annotations
 import dataclasses
 
 from edi.x12.envelope import TransactionSet
-from edi.x12.mappers.common import PARTIES_AND_REFERENCES_UNUSED, CodeMaps, Mapped, Reader, first, split
+from edi.x12.mappers.common import (
+    OPTIONAL_LOOPS_UNUSED,
+    PARTIES_AND_REFERENCES_UNUSED,
+    CodeMaps,
+    Mapped,
+    Reader,
+    first,
+    split,
+)
 from edi.x12.tokenizer import Segment, count_value
 from procurement import inputs as ci
 
 # Why the segments an 855 or 865 may carry, beyond those mapped, are left out.
 UNUSED = {
     **PARTIES_AND_REFERENCES_UNUSED,
+    **OPTIONAL_LOOPS_UNUSED,
     "CSH": "sales requirement the gateway does not keep",
     "CUR": "currency the gateway does not keep (prices are in the PO's currency)",
     "DTM": "date the gateway does not keep (a line's promised date is its ACK05, else a DTM right after its ACK)",

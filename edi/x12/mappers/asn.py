@@ -17,7 +17,7 @@ import datetime as dt
 from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
-from edi.x12.mappers.common import PARTIES_AND_REFERENCES_UNUSED, CodeMaps, Mapped, Reader, first
+from edi.x12.mappers.common import OPTIONAL_LOOPS_UNUSED, PARTIES_AND_REFERENCES_UNUSED, CodeMaps, Mapped, Reader, first
 from edi.x12.tokenizer import Segment
 from procurement import inputs as ci
 
@@ -27,6 +27,7 @@ _DELIVERY_QUALIFIERS = ("017", "067", "002")
 # Why the segments an 856 may carry, beyond those mapped, are left out.
 UNUSED = {
     **PARTIES_AND_REFERENCES_UNUSED,
+    **OPTIONAL_LOOPS_UNUSED,
     "DTM": "date the gateway does not keep (the expected delivery is the first DTM*017/067/002)",
     "TD1": "packaging and weight the gateway does not keep",
     "TD3": "equipment the gateway does not keep",

@@ -93,6 +93,37 @@ PARTIES_AND_REFERENCES_UNUSED = {
 }
 
 
+# Segments of optional loops of the standard tables that no canonical input carries.
+OPTIONAL_LOOPS_UNUSED = {
+    "LM": "industry code source the gateway does not keep",
+    "LQ": "industry code the gateway does not keep",
+    "FA1": "accounting data the gateway does not keep",
+    "FA2": "accounting data the gateway does not keep",
+    "SPI": "specification the gateway does not keep",
+    "G61": "contact the gateway does not keep",
+    "CB1": "contract and cost accounting data the gateway does not keep",
+    "ADV": "advertising data the gateway does not keep",
+    "MTX": "free-form text the gateway does not keep",
+    "DMG": "demographic data the gateway does not keep",
+    "L7": "tariff reference the gateway does not keep",
+    "BAL": "balance the gateway does not keep",
+    "CRC": "conditions indicator the gateway does not keep",
+    "SR": "requested service schedule the gateway does not keep",
+    "V1": "vessel the gateway does not keep",
+    "R4": "port or terminal the gateway does not keep",
+    "DTP": "load date the gateway does not keep",
+    "LH1": "hazardous material data the gateway does not keep",
+    "LH2": "hazardous material data the gateway does not keep",
+    "LH3": "hazardous material data the gateway does not keep",
+    "LFH": "hazardous material data the gateway does not keep",
+    "LEP": "hazardous material data the gateway does not keep",
+    "LH4": "hazardous material data the gateway does not keep",
+    "LHT": "hazardous material data the gateway does not keep",
+    "LHR": "hazardous material data the gateway does not keep",
+    "LHE": "hazardous material data the gateway does not keep",
+}
+
+
 class Unused(NamedTuple):
     """A segment of a set that the canonical input does not carry: its position (ST = 1), ID and why."""
 
@@ -139,6 +170,7 @@ class Reader:
         self.maps = merge_code_maps(code_maps) if code_maps else _DEFAULT_MERGED
         self.errors: list[Issue] = []
         self.used: set[int] = set()
+        self.reasons: dict[int, str] = {}
         version = base_version(ts.version)
         self.old_dates = bool(version) and version < "004010"
 
@@ -148,13 +180,20 @@ class Reader:
             if seg is not None:
                 self.used.add(self.ts.position(seg))
 
+    def leave(self, seg: Segment, reason: str) -> None:
+        """Account ``seg`` as not carried, for ``reason`` (rather than the one its ID has)."""
+        position = self.ts.position(seg)
+        self.used.discard(position)
+        self.reasons[position] = reason
+
     def result(self, value: T, reasons: Mapping[str, str]) -> Mapped[T]:
         """``value`` with the mapping problems and the segment account: every segment between ST
-        and SE not used is listed with the reason ``reasons`` gives for its ID (else ``NOT_USED``)."""
+        and SE not used is listed with the reason it was left for (``leave``), else the one
+        ``reasons`` gives for its ID, else ``NOT_USED``."""
         unused = tuple(
-            Unused(self.ts.position(seg), seg.id, reasons.get(seg.id, NOT_USED))
+            Unused(position, seg.id, self.reasons.get(position) or reasons.get(seg.id, NOT_USED))
             for seg in self.ts.segments
-            if seg.id not in ("ST", "SE") and self.ts.position(seg) not in self.used
+            if seg.id not in ("ST", "SE") and (position := self.ts.position(seg)) not in self.used
         )
         return Mapped(value, self.errors, tuple(sorted(self.used)), unused)
 

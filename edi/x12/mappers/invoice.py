@@ -11,25 +11,43 @@
   charges from the SAC in its loop (SAC01 indicator, SAC02 code, SAC05 amount in cents, SAC07
   percent, SAC15 description) and its taxes from the TXI (TXI01 type, TXI02 amount, TXI03 percent).
 
+The summary's SAC and TXI (after TDS) are the invoice's own ``charges`` and ``taxes``: freight
+billed once, a tax computed on the whole invoice. Partners also use them to *repeat* the sum of
+the line ones (a summary ``SAC*C*G830`` of 6.00 after two lines each charging 3.00 freight, as in
+a public 810 of the corpus), and such a file's TDS counts the freight once. TDS01 is the
+authority: a summary SAC whose indicator and code, and amount, equal the sum of the line SACs
+with that indicator and code (a summary TXI: the sum of the line taxes of its type, or of all
+of them) is a repetition, left out with a warning and listed unused with that reason, *unless*
+only counting it makes the invoice add up to TDS01, in which case it is a charge of its own.
+Whatever is counted, the write path checks the total against TDS01 and holds the invoice with an
+exception when they differ: a discrepancy is never absorbed here.
+
 Segments the input does not carry are listed in ``Mapped.unused`` with the reason in ``UNUSED``.
-Summary SAC/TXI are among them: partners use them both for charges on the invoice as a whole
-and to repeat the sum of the line charges (the TDS of such a file counts them once), so the
-gateway keeps only the line ones.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
-from edi.x12.mappers.common import PARTIES_AND_REFERENCES_UNUSED, CodeMaps, Mapped, Reader, first, split
+from edi.x12.mappers.common import (
+    OPTIONAL_LOOPS_UNUSED,
+    PARTIES_AND_REFERENCES_UNUSED,
+    CodeMaps,
+    Mapped,
+    Reader,
+    first,
+    split,
+)
 from edi.x12.tokenizer import Segment
 from procurement import inputs as ci
 
 # Why the segments an 810 may carry, beyond those mapped, are left out.
 UNUSED = {
     **PARTIES_AND_REFERENCES_UNUSED,
+    **OPTIONAL_LOOPS_UNUSED,
     "ITD": "payment terms the gateway does not keep",
     "DTM": "date the gateway does not keep",
     "FOB": "shipping terms the gateway does not keep",
@@ -40,8 +58,6 @@ UNUSED = {
     "AMT": "amount the gateway computes itself from the lines",
     "ISS": "shipped quantities the gateway takes from ship notices",
     "CTT": "line count the gateway does not check",
-    "SAC": "summary allowance or charge: the gateway checks TDS against the lines and their own charges",
-    "TXI": "summary tax: the gateway checks TDS against the lines and their own taxes",
     "CUR": "currency of a line: the invoice's currency is the heading CUR",
 }
 
@@ -101,6 +117,9 @@ def map_810(
     total = r.implied(tds, 1) if tds is not None else None
     if tds is None:
         r.problem("TDS total missing")
+    charges = [(seg, _charge(r, seg)) for seg in summary if seg.id == "SAC"]
+    taxes = [(seg, _tax(r, seg)) for seg in summary if seg.id == "TXI"]
+    r.use(*(seg for seg, _ in charges), *(seg for seg, _ in taxes))
     credit = r.maps["big07_credit"].get(type_code) if type_code else None
     purpose = credit or ci.INVOICE_PURPOSE_INVOICE
     if total is not None and total < 0:
@@ -115,11 +134,53 @@ def map_810(
         total=total,
         company=r.party(heading, "BY"),
     )
-    return r.result(value, UNUSED)
+    return r.result(_without_repeats(r, value, charges, taxes), UNUSED)
+
+
+def _without_repeats(
+    r: Reader,
+    invoice: ci.InvoiceInput,
+    charges: list[tuple[Segment, ci.InvoiceChargeInput]],
+    taxes: list[tuple[Segment, ci.InvoiceTaxInput]],
+) -> ci.InvoiceInput:
+    """``invoice`` with the summary's charges and taxes, less those that repeat the lines' sums
+    (module docstring): each one left out is listed unused and warned about."""
+    line_charges: dict[tuple[str, str], Decimal] = {}
+    line_taxes: dict[str, Decimal] = {}
+    for line in invoice.lines:
+        base = line.quantity * line.unit_price
+        for charge in line.charges:
+            key = (charge.indicator, charge.code)
+            line_charges[key] = line_charges.get(key, Decimal(0)) + ci.charge_amount(charge, base)
+        for tax in line.taxes:
+            line_taxes[tax.tax_type] = line_taxes.get(tax.tax_type, Decimal(0)) + ci.charge_amount(tax, base)
+    base = sum((line.quantity * line.unit_price for line in invoice.lines), Decimal(0))
+    repeats: dict[int, str] = {}
+    for seg, charge in charges:
+        key = (charge.indicator, charge.code)
+        if key in line_charges and ci.charge_amount(charge, base) == line_charges[key]:
+            repeats[id(seg)] = f"SAC {charge.indicator} {charge.code}"
+    for seg, tax in taxes:
+        amount = ci.charge_amount(tax, base)
+        if line_taxes and amount in (line_taxes.get(tax.tax_type), sum(line_taxes.values(), Decimal(0))):
+            repeats[id(seg)] = f"TXI {tax.tax_type}"
+    whole = dataclasses.replace(invoice, charges=tuple(c for _, c in charges), taxes=tuple(t for _, t in taxes))
+    if not repeats or (invoice.total is not None and whole.sums().total == invoice.total):
+        return whole
+    for seg, _ in [*charges, *taxes]:
+        if id(seg) in repeats:
+            what = repeats[id(seg)]
+            r.leave(seg, f"summary {what} repeats the sum of the lines' {what}, which the total counts once")
+            r.warn(f"summary {what} repeats the sum of the lines' {what} and is not counted again", seg)
+    return dataclasses.replace(
+        invoice,
+        charges=tuple(c for seg, c in charges if id(seg) not in repeats),
+        taxes=tuple(t for seg, t in taxes if id(seg) not in repeats),
+    )
 
 
 def _charge(r: Reader, sac: Segment) -> ci.InvoiceChargeInput:
-    """SAC inside an IT1 loop: an allowance or charge on that line."""
+    """SAC inside an IT1 loop (an allowance or charge on that line) or in the summary (on the invoice)."""
     return ci.InvoiceChargeInput(
         indicator=sac[1].strip(),
         code=sac[2].strip(),
@@ -130,5 +191,5 @@ def _charge(r: Reader, sac: Segment) -> ci.InvoiceChargeInput:
 
 
 def _tax(r: Reader, txi: Segment) -> ci.InvoiceTaxInput:
-    """TXI inside an IT1 loop: a tax on that line."""
+    """TXI inside an IT1 loop (a tax on that line) or in the summary (on the invoice)."""
     return ci.InvoiceTaxInput(tax_type=txi[1].strip(), amount=r.decimal(txi, 2), percent=r.decimal(txi, 3))

@@ -18,7 +18,15 @@ import datetime as dt
 from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
-from edi.x12.mappers.common import PARTIES_AND_REFERENCES_UNUSED, CodeMaps, Mapped, Reader, first, split
+from edi.x12.mappers.common import (
+    OPTIONAL_LOOPS_UNUSED,
+    PARTIES_AND_REFERENCES_UNUSED,
+    CodeMaps,
+    Mapped,
+    Reader,
+    first,
+    split,
+)
 from edi.x12.tokenizer import Segment, count_value
 from procurement import inputs as ci
 
@@ -27,6 +35,7 @@ NEED_BY_QUALIFIERS = ("002", "106", "074", "010", "067", "068", "038", "037")
 # Why the segments an 850 may carry, beyond those mapped, are left out.
 UNUSED = {
     **PARTIES_AND_REFERENCES_UNUSED,
+    **OPTIONAL_LOOPS_UNUSED,
     "TC2": "commodity code the gateway does not keep",
     "IT8": "conditions of sale the gateway does not keep",
     "ITD": "payment terms the gateway does not keep",
@@ -51,6 +60,7 @@ UNUSED = {
     "TAX": "tax exemption the gateway does not keep",
     "PKG": "packaging the gateway does not keep",
     "SLN": "subline the gateway does not keep",
+    "QTY": "quantity detail the gateway does not keep (the ordered quantity is PO102)",
 }
 
 

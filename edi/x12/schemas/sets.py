@@ -1,7 +1,11 @@
 """Transaction set tables (heading, detail, summary flattened in position order).
 
 One line per segment: ``ID REQ MAX``; ``ID loop MAX`` opens a loop whose segments are
-indented below it (the loop's requirement is its first segment's). The 005010 tables of
+indented below it (the loop's requirement is its first segment's). The tables hold every
+segment and loop of the 004010 standard tables of these sets (a loop the gateway has no use
+for, such as LM/LQ code sources, SPI specifications or LH1 hazardous materials, is still
+read, checked and then listed as not used); where the standard brackets lead times with an
+LS/LE loop, LS and LE are segments of the line around the LDT loop. The 005010 tables of
 the purchasing sets keep the 004010 layout for the segments listed here; only some maximum
 uses change (an 850's heading TD5, an invoice's TXI and SAC).
 """
@@ -27,6 +31,41 @@ _N1_LOOP = """
 """
 
 # Heading segments shared by 850, 855, 860 and 865 after their beginning segment.
+# Heading loops of the 850, 860 and 865 after the N1 loop: industry code sources (LM/LQ),
+# specifications with their parties and conditions (SPI), advertising (ADV; the 855 has it too).
+_LM_LOOP = """
+  LM loop >1
+    LM O 1
+    LQ M >1
+"""
+_SPI_LOOP = """
+  SPI loop >1
+    SPI O 1
+    REF O 5
+    DTM O 5
+    MSG O 50
+    N1 loop 20
+      N1 O 1
+      N2 O 2
+      N3 O 2
+      N4 O 1
+      REF O 20
+      G61 O 1
+      MSG O 50
+    CB1 loop >1
+      CB1 O 1
+      REF O 20
+      DTM O 5
+      LDT O 1
+      MSG O 50
+"""
+_ADV_LOOP = """
+  ADV loop >1
+    ADV O 1
+    DTM O >1
+    MTX O >1
+"""
+
 _ORDER_HEADING = (
     """
   CUR O 1
@@ -65,6 +104,9 @@ _ORDER_HEADING = (
     REF O >1
     DTM O 1
     PCT O >1
+    FA1 loop >1
+      FA1 O 1
+      FA2 M >1
   N9 loop 1000
     N9 O 1
     DTM O >1
@@ -137,6 +179,9 @@ _ITEM_BODY = """
       QTY O >1
       MSG O 1
       REF O 3
+      LM loop >1
+        LM O 1
+        LQ M >1
     LE O 1
     N9 loop 1000
       N9 O 1
@@ -161,6 +206,12 @@ _ITEM_BODY = """
       TD3 O 12
       TD4 O 5
       PKG O 200
+      LDT loop >1
+        LDT O 1
+        MAN O 10
+        QTY O 5
+        MSG O 1
+        REF O 3
     SLN loop 1000
       SLN O 1
       MSG O >1
@@ -174,10 +225,33 @@ _ITEM_BODY = """
       PAM O 10
       PO4 O 1
       TAX O 3
+      N9 loop >1
+        N9 O 1
+        DTM O >1
+        MSG O >1
+      SAC loop 25
+        SAC O 1
+        CUR O 1
+        CTP O 1
+      QTY loop >1
+        QTY O 1
+        SI O >1
+      N1 loop 10
+        N1 O 1
+        N2 O 2
+        N3 O 2
+        N4 O 1
+        NX2 O >1
+        REF O 12
+        PER O 3
+        SI O >1
     AMT loop >1
       AMT O 1
       REF O >1
       PCT O >1
+    LM loop >1
+      LM O 1
+      LQ M >1
 """
 
 _ACK_LOOP = """    ACK loop 104
@@ -199,6 +273,9 @@ _CHANGE_SUMMARY = _ORDER_SUMMARY.replace("    AMT O 1\n", "    AMT O 5\n")
 T850 = (
     "  ST M 1\n  BEG M 1\n"
     + _ORDER_HEADING
+    + _LM_LOOP
+    + _SPI_LOOP
+    + _ADV_LOOP
     + "  PO1 loop 100000\n    PO1 M 1\n"
     + _ITEM_BODY.format(ack="")
     + _ORDER_SUMMARY
@@ -206,6 +283,7 @@ T850 = (
 T855 = (
     "  ST M 1\n  BAK M 1\n"
     + _CHANGE_HEADING
+    + _ADV_LOOP
     + "  PO1 loop 100000\n    PO1 O 1\n"
     + _ITEM_BODY.format(ack=_ACK_LOOP)
     + _ORDER_SUMMARY
@@ -213,6 +291,9 @@ T855 = (
 T860 = (
     "  ST M 1\n  BCH M 1\n"
     + _CHANGE_HEADING
+    + _LM_LOOP
+    + _SPI_LOOP
+    + _ADV_LOOP
     + "  POC loop 100000\n    POC O 1\n"
     + _ITEM_BODY.format(ack="")
     + _CHANGE_SUMMARY
@@ -220,6 +301,9 @@ T860 = (
 T865 = (
     "  ST M 1\n  BCA M 1\n"
     + _CHANGE_HEADING
+    + _LM_LOOP
+    + _SPI_LOOP
+    + _ADV_LOOP
     + "  POC loop 100000\n    POC O 1\n"
     + _ITEM_BODY.format(ack=_ACK_LOOP)
     + _CHANGE_SUMMARY
@@ -247,10 +331,21 @@ T856 = """
     TSD O 1
     REF O >1
     PER O 3
+    LH1 loop 100
+      LH1 O 1
+      LH2 O 4
+      LH3 O 12
+      LFH O 20
+      LEP O >1
+      LH4 O 1
+      LHT O 3
+      LHR O 10
+      PER O 5
+      LHE O 1
     CLD loop 200
       CLD O 1
-      REF O >1
-      DTM O 1
+      REF O 200
+      DTP O 1
     MAN O >1
     DTM O 10
     FOB O 1
@@ -271,6 +366,13 @@ T856 = """
       CUR O 1
     GF O 1
     YNQ O 10
+    LM loop 10
+      LM O 1
+      LQ M 100
+    V1 loop >1
+      V1 O 1
+      R4 O >1
+      DTM O >1
   CTT O 1
   SE M 1
 """
@@ -290,6 +392,7 @@ T810 = """
     N4 O 1
     REF O 12
     PER O 3
+    DMG O 1
   ITD O >1
   DTM O 10
   FOB O 1
@@ -297,13 +400,26 @@ T810 = """
   MEA O 40
   PWK O 25
   PKG O 25
+  L7 O 1
+  BAL O >1
   INC O 1
   PAM O >1
+  LM loop 10
+    LM O 1
+    LQ M 100
   N9 loop 1
     N9 O 1
     MSG M 10
+  V1 loop >1
+    V1 O 1
+    R4 O >1
+    DTM O >1
+  FA1 loop >1
+    FA1 O 1
+    FA2 M >1
   IT1 loop 200000
     IT1 O 1
+    CRC O 1
     QTY O 5
     CUR O 1
     IT3 O 5
@@ -324,6 +440,8 @@ T810 = """
     SDQ O 500
     DTM O 10
     CAD O >1
+    L7 O >1
+    SR O 1
     SAC loop {many_sac}
       SAC O 1
       TXI O 10
@@ -342,6 +460,17 @@ T810 = """
       N4 O 1
       REF O 12
       PER O 3
+      DMG O 1
+    LM loop 10
+      LM O 1
+      LQ M 100
+    V1 loop >1
+      V1 O 1
+      R4 O >1
+      DTM O >1
+    FA1 loop >1
+      FA1 O 1
+      FA2 M >1
   TDS M 1
   TXI O {many}
   CAD O 1
