@@ -49,6 +49,14 @@ class RenderedFile:
 
 def deliver_file(message: OutboundMessage) -> str:
     """Write the file the event's registered renderer makes (JSON without one) below GATEWAY_FILE_ROOT."""
+    detail, folder = file_write(message)
+    folder_flush(folder)
+    return detail
+
+
+def file_write(message: OutboundMessage) -> tuple[str, Path]:
+    """Write a message's file, whole, under its final name; returns the attempt's detail and the folder,
+    whose entry for the file is on disk only once ``folder_flush`` has run for it."""
     rendered = (registry.file_renderer(message.event) or render_json)(message)
     root = Path(settings.GATEWAY_FILE_ROOT).resolve()
     folder = (root / (rendered.folder or message.destination)).resolve()
@@ -59,10 +67,23 @@ def deliver_file(message: OutboundMessage) -> str:
     if "/" in name or name.startswith("."):
         raise PermanentDeliveryError(f"file name {name!r} is not a plain name")
     temporary = folder / f".{name}.tmp"
-    temporary.write_bytes(rendered.content)
+    with temporary.open("wb") as out:
+        out.write(rendered.content)
+        out.flush()
+        os.fdatasync(out.fileno())  # the content on disk before the name that shows it
     # Partners pick files up by name; the rename makes a file appear whole or not at all.
     os.replace(temporary, folder / name)
-    return f"wrote {folder / name} ({len(rendered.content)} bytes)"
+    return f"wrote {folder / name} ({len(rendered.content)} bytes)", folder
+
+
+def folder_flush(folder: Path) -> None:
+    """Put a folder's entries (the renames into it) on disk: a file is delivered once it survives a crash.
+    One flush covers every file written there before it."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def render_json(message: OutboundMessage) -> RenderedFile:
