@@ -107,7 +107,8 @@ def outbox_deliveries_together() -> Iterator[None]:
     two commits per message. For a worker task that commits many answers at once (a batch of EDI
     files and their 997s). Only messages whose transaction committed are delivered; one that is
     not delivered here is queued as usual, and one whose attempt was cut short (the worker lost
-    after writing it) is taken over by the sweep once its claim's lease runs out."""
+    after writing it) is taken over by the sweep once its claim's lease runs out. Inside a
+    transaction of the caller's, they are delivered once that one commits."""
     if _delivered_together.get() is not None:
         yield  # an enclosing block delivers them
         return
@@ -117,7 +118,11 @@ def outbox_deliveries_together() -> Iterator[None]:
         yield
     finally:
         _delivered_together.reset(token)
-        if ids:
+        if transaction.get_connection().in_atomic_block:
+            # Within a transaction of the caller's: its commit is the one that counts. The callbacks
+            # gathering ``ids`` were registered first, so they run first.
+            transaction.on_commit(lambda: ids and _deliver_or_enqueue(ids, here=True))
+        elif ids:
             _deliver_or_enqueue(ids, here=True)
 
 
