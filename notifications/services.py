@@ -82,7 +82,7 @@ def outbox_write(rows: list[OutboundMessage], *, deliver_here: bool = False) -> 
 def _deliver_or_enqueue(ids: list[int], *, here: bool) -> None:
     """Make the first attempt at ``ids`` here (together) when ``here``; queue whatever is still due."""
     states: dict[int, str] = {}
-    if here:
+    if here and ids:
         try:
             states = outbox_messages_deliver(message_ids=ids)
         except Exception:
@@ -121,7 +121,7 @@ def outbox_deliveries_together() -> Iterator[None]:
         if transaction.get_connection().in_atomic_block:
             # Within a transaction of the caller's: its commit is the one that counts. The callbacks
             # gathering ``ids`` were registered first, so they run first.
-            transaction.on_commit(lambda: ids and _deliver_or_enqueue(ids, here=True))
+            transaction.on_commit(lambda: _deliver_or_enqueue(ids, here=True))
         elif ids:
             _deliver_or_enqueue(ids, here=True)
 
