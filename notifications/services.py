@@ -280,10 +280,15 @@ def _attempts_finish(attempts: list[_Attempt]) -> None:
             )
             for a in attempts
         )
-        if len(attempts) == 1:
-            attempts[0].message.save(update_fields=fields)
-        else:
-            OutboundMessage.objects.bulk_update([a.message for a in attempts], fields)
+        # Messages delivered have one outcome in common: one statement settles them all.
+        delivered = [a.message.pk for a in attempts if a.succeeded]
+        if len(delivered) > 1:
+            OutboundMessage.objects.filter(pk__in=delivered).update(
+                state=OutboundMessage.State.DELIVERED, delivered_at=finished, last_error="", locked_until=None
+            )
+        for attempt in attempts:
+            if not attempt.succeeded or len(delivered) == 1:
+                attempt.message.save(update_fields=fields)
         hooks = registry.delivery_hooks()
         for attempt in attempts:
             if attempt.message.subscription_ref is not None and hooks is not None:
