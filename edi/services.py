@@ -660,7 +660,9 @@ class EnvelopeRejected(Exception):
         self.problems = problems
 
 
-def interchange_envelope_verdict(ic: x12.Interchange, partner: TradingPartner) -> list[tuple[str, str]]:
+def interchange_envelope_verdict(
+    ic: x12.Interchange, partner: TradingPartner, identity: EdiIdentity | None = None
+) -> list[tuple[str, str]]:
     """Why the interchange's envelope refuses it as a whole, as (TA1 note code, words); [] when it does not.
 
     The one place that decides it. Envelope errors are the interchange's own (TA1 TA105 codes):
@@ -674,10 +676,11 @@ def interchange_envelope_verdict(ic: x12.Interchange, partner: TradingPartner) -
     issue are known, so a refusal found there rolls back what the interchange applied (one
     transaction per interchange) and records the refusal alone: nothing in it applied, a TA1 R
     with the first problem's code whether or not one was asked for, no 997/999 (it would claim
-    groups were read), and an exception for the buyer.
+    groups were read), and an exception for the buyer. ``identity`` is the buying company's
+    (``EdiIdentity.of``), when the caller has it already.
     """
     errors = [(i.code, i.message) for i in ic.errors if i.kind == KIND_TA1 and i.is_error and i.code]
-    return errors + _addressing_problems(ic, partner, EdiIdentity.of(partner.company_id))
+    return errors + _addressing_problems(ic, partner, identity or EdiIdentity.of(partner.company_id))
 
 
 def _interchange_once(
@@ -724,7 +727,7 @@ def _keep_receipt(record: Interchange, part: FileOutcome, outcome: FileOutcome) 
         "counts": dict(part.sets.counts),
         "acks": part.acks_written,
     }
-    record.save(update_fields=["receipt"])
+    record.save(update_fields=["receipt", "envelope_errors"])
     outcome.acks_written += part.acks_written
     outcome.sets.extend(part.sets)
 
@@ -818,7 +821,7 @@ def _interchange(
     now = timezone.now()
     head = events.head
     identity = EdiIdentity.of(partner.company_id)
-    problems = interchange_envelope_verdict(head, partner)
+    problems = interchange_envelope_verdict(head, partner, identity)
     window = now - dt.timedelta(days=settings.GATEWAY_EDI_DUPLICATE_WINDOW_DAYS)
     previous = (
         Interchange.objects.filter(
@@ -904,11 +907,10 @@ def _interchange(
             ack_detail=[{"st02": s.transaction_set.st02, "code": s.code} for s in group_report.sets],
         )
     ic = events.finish()
-    problems = interchange_envelope_verdict(ic, partner)
+    problems = interchange_envelope_verdict(ic, partner, identity)
     if problems:
         raise EnvelopeRejected(problems)
-    record.envelope_errors = _envelope_errors(ic, [])
-    record.save(update_fields=["envelope_errors"])
+    record.envelope_errors = _envelope_errors(ic, [])  # saved with its receipt (_keep_receipt)
     # Our answers take their control numbers last: the counter rows stay locked until the commit,
     # and taking them after the sets keeps one partner's files from queueing behind each other's
     # PO locks (and two workers from taking counter and PO locks in opposite orders).

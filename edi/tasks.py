@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from edi import filedrop, services
 from edi.models import FunctionalGroup, TradingPartner
+from notifications.services import outbox_deliveries_together
 from procurement.models import InboundDocument, ProcurementException
 from procurement.services import WriteSource
 from procurement.services.raising import exception_draft, exception_raise
@@ -153,7 +154,8 @@ def edi_files_receive(items: list[list[Any]]) -> list[str]:
     transaction, then archive or reject each: a commit per batch rather than per file.
 
     Each file is received in a savepoint of its own and keeps its own outcome, document state and
-    997 (the batch's answers are written at its end: ``services.answers_deferred``). A batch takes
+    997 (the batch's answers are written at its end: ``services.answers_deferred``, and delivered
+    together once it commits: ``outbox_deliveries_together``). A batch takes
     only files never tried before, and counts that first attempt on all of them in one statement
     before it starts. A file that was tried already (a batch redelivered after its worker died,
     a file sent back by an earlier batch), and a file whose receipt fails here, transient or not,
@@ -172,15 +174,17 @@ def edi_files_receive(items: list[list[Any]]) -> list[str]:
     # This batch's attempt, counted before it starts (a commit of its own), as edi_file_receive counts.
     InboundDocument.objects.filter(pk__in=[i[1] for i in batch], attempts=0).update(attempts=1)
     partners: dict[int, TradingPartner] = {}
+    documents = InboundDocument.objects.select_related("supplier").in_bulk([i[1] for i in batch])
     finished: list[tuple[TradingPartner, str, InboundDocument]] = []
-    with transaction.atomic():
+    # The batch's 997s and TA1s are delivered together once it commits, before its files are moved.
+    with outbox_deliveries_together(), transaction.atomic():
         with services.answers_deferred() as answers:
             for partner_id, document_id, claimed_path in batch:
                 if partner_id not in partners:
                     partner = TradingPartner.objects.select_related("supplier", "company").get(pk=partner_id)
                     partners[partner_id] = partner
                 partner = partners[partner_id]
-                document = InboundDocument.objects.get(pk=document_id)
+                document = documents[document_id]
                 document.attempts -= 1  # settling records the attempt counted above, not one more
                 queued = len(answers)
                 if _batch_receive_one(partner, document, claimed_path):

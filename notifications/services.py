@@ -15,6 +15,11 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -51,7 +56,8 @@ def outbox_write(rows: list[OutboundMessage], *, deliver_here: bool = False) -> 
     ``deliver_here`` makes the first attempt in this process right after the commit instead of
     queueing it: for a worker task whose answer belongs with its own work (the 997 for the file it
     just processed), so the answer does not wait behind everything else in the queue. The attempt
-    is the same claimed, logged delivery; a failed one is retried from the queue as usual.
+    is the same claimed, logged delivery; a failed one is retried from the queue as usual. Inside
+    ``outbox_deliveries_together`` these first attempts are made together when its block ends.
     """
     if not rows:
         return rows
@@ -60,22 +66,64 @@ def outbox_write(rows: list[OutboundMessage], *, deliver_here: bool = False) -> 
         ids = [row.pk for row in rows if not digested(row)]
         if not ids:
             return rows
+        together = _delivered_together.get()
+        if deliver_here and together is not None:
+            # Only once committed: a savepoint rolled back drops this callback, and its messages with it.
+            transaction.on_commit(lambda: together.extend(ids))
+            return rows
 
         def enqueue() -> None:
-            for pk in ids:
-                if deliver_here:
-                    try:
-                        if outbox_message_deliver(message_id=pk) != OutboundMessage.State.PENDING:
-                            continue  # delivered, or dead-lettered at once
-                    except Exception:
-                        log.exception("outbox message %s: delivery right after commit failed", pk)
-                # The queue takes over: a failed attempt is retried on its backoff, and a claim an
-                # error left behind once its lease runs out.
-                if not outbox_delivery_enqueue(message_id=pk):
-                    return  # the broker is down: the sweep delivers the rest too
+            _deliver_or_enqueue(ids, here=deliver_here)
 
         transaction.on_commit(enqueue)
     return rows
+
+
+def _deliver_or_enqueue(ids: list[int], *, here: bool) -> None:
+    """Make the first attempt at ``ids`` here (together) when ``here``; queue whatever is still due."""
+    states: dict[int, str] = {}
+    if here and ids:
+        try:
+            states = outbox_messages_deliver(message_ids=ids)
+        except Exception:
+            log.exception("outbox messages %s: delivery right after commit failed", ids)
+    for pk in ids:
+        if states.get(pk) in (OutboundMessage.State.DELIVERED, OutboundMessage.State.DEAD):
+            continue  # delivered, or dead-lettered at once
+        # The queue takes over: a failed attempt is retried on its backoff, and a claim an error
+        # left behind once its lease runs out.
+        if not outbox_delivery_enqueue(message_id=pk):
+            return  # the broker is down: the sweep delivers the rest too
+
+
+_delivered_together: ContextVar[list[int] | None] = ContextVar("outbox_delivered_together", default=None)
+
+
+@contextmanager
+def outbox_deliveries_together() -> Iterator[None]:
+    """Within this block, the messages written with ``deliver_here`` are not delivered one by one as
+    each transaction commits but together when the block ends (``outbox_messages_deliver``): one
+    claim, one flush of each folder written to and one commit for all their attempts, rather than
+    two commits per message. For a worker task that commits many answers at once (a batch of EDI
+    files and their 997s). Only messages whose transaction committed are delivered; one that is
+    not delivered here is queued as usual, and one whose attempt was cut short (the worker lost
+    after writing it) is taken over by the sweep once its claim's lease runs out. Inside a
+    transaction of the caller's, they are delivered once that one commits."""
+    if _delivered_together.get() is not None:
+        yield  # an enclosing block delivers them
+        return
+    ids: list[int] = []
+    token = _delivered_together.set(ids)
+    try:
+        yield
+    finally:
+        _delivered_together.reset(token)
+        if transaction.get_connection().in_atomic_block:
+            # Within a transaction of the caller's: its commit is the one that counts. The callbacks
+            # gathering ``ids`` were registered first, so they run first.
+            transaction.on_commit(lambda: _deliver_or_enqueue(ids, here=True))
+        elif ids:
+            _deliver_or_enqueue(ids, here=True)
 
 
 def outbox_delivery_enqueue(*, message_id: int) -> bool:
@@ -105,18 +153,83 @@ def outbox_message_deliver(*, message_id: int) -> str:
     """
     now = timezone.now()
     claimed = OutboundMessage.objects.filter(
-        Q(state=OutboundMessage.State.PENDING, next_attempt_at__lte=now)
-        | Q(state=OutboundMessage.State.SENDING, locked_until__lt=now),
+        _due(now),
         pk=message_id,
     ).update(state=OutboundMessage.State.SENDING, locked_until=now + LEASE, attempts=F("attempts") + 1)
     if not claimed:
         state = OutboundMessage.objects.filter(pk=message_id).values_list("state", flat=True).first()
         return state or "missing"
     message = OutboundMessage.objects.get(pk=message_id)
+    _attempts_finish([_attempt(message)])
+    return message.state
+
+
+def outbox_messages_deliver(*, message_ids: list[int]) -> dict[int, str]:
+    """Try once to deliver each of several due messages, together; returns each one's state afterwards
+    (``missing`` for an id with no message).
+
+    The same claimed, logged attempt as ``outbox_message_deliver`` for each message, at the cost of
+    one claim and one commit for them all: the messages due among ``message_ids`` are claimed in one
+    transaction (skipping any another worker holds: that one delivers it), each is tried on its
+    own, so a failure of one neither stops nor fails the others, the folders the files went to are
+    flushed to disk once each, and every attempt is logged and settled in one transaction. A worker
+    lost between the files and that commit leaves its messages claimed: once the lease runs out the
+    sweep delivers them again, under the same file names, so a file is neither lost nor doubled.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        messages = list(
+            OutboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(_due(now), pk__in=message_ids)
+            .order_by("pk")
+        )
+        OutboundMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+            state=OutboundMessage.State.SENDING, locked_until=now + LEASE, attempts=F("attempts") + 1
+        )
+    folders: set[Path] = set()
+    attempts = []
+    for message in messages:
+        message.state, message.locked_until = OutboundMessage.State.SENDING, now + LEASE
+        message.attempts += 1
+        attempts.append(_attempt(message, folders))
+    for folder in sorted(folders):
+        _folder_flush(folder, attempts)
+    _attempts_finish(attempts)
+    states = {m.pk: m.state for m in messages}
+    missing = set(message_ids) - set(states)
+    if missing:
+        states.update(OutboundMessage.objects.filter(pk__in=missing).values_list("pk", "state"))
+    return {pk: states.get(pk, "missing") for pk in message_ids}
+
+
+def _due(now: dt.datetime) -> Q:
+    """Messages that may be claimed now: pending and due, or claimed by a worker whose lease ran out."""
+    return Q(state=OutboundMessage.State.PENDING, next_attempt_at__lte=now) | Q(
+        state=OutboundMessage.State.SENDING, locked_until__lt=now
+    )
+
+
+@dataclass
+class _Attempt:
+    message: OutboundMessage
+    succeeded: bool
+    detail: str
+    elapsed_ms: int
+    folder: Path | None = None  # where a delivered file was written, when its flush is still to come
+
+
+def _attempt(message: OutboundMessage, folders: set[Path] | None = None) -> _Attempt:
+    """One try at delivering a claimed message through its transport. With ``folders``, a file's
+    folder is not flushed here but added to them, for the caller to flush once for many files."""
     started = time.monotonic()
+    folder = None
     with correlation_scope(message.correlation_id):
         try:
-            detail = transports.DELIVERERS[message.kind](message)
+            if folders is not None and message.kind == OutboundMessage.Kind.FILE:
+                detail, folder = transports.file_write(message)
+                folders.add(folder)
+            else:
+                detail = transports.DELIVERERS[message.kind](message)
             succeeded = True
         except Exception as error:  # any failure of the far side is retried, then dead-lettered
             detail = f"{type(error).__name__}: {error}"
@@ -124,40 +237,62 @@ def outbox_message_deliver(*, message_id: int) -> str:
             if isinstance(error, transports.PermanentDeliveryError):
                 message.max_attempts = message.attempts
             log.warning("outbox message %s attempt %s failed: %s", message.pk, message.attempts, detail)
-    _attempt_finish(message, succeeded, detail, int((time.monotonic() - started) * 1000))
-    return message.state
+    return _Attempt(message, succeeded, detail, int((time.monotonic() - started) * 1000), folder)
 
 
-def _attempt_finish(message: OutboundMessage, succeeded: bool, detail: str, elapsed: int) -> None:
-    """Log a claimed message's attempt and settle it: delivered, due again after its backoff, or dead."""
+def _folder_flush(folder: Path, attempts: list[_Attempt]) -> None:
+    """Flush a folder's new entries to disk; the files written there fail their attempt if it cannot be."""
+    try:
+        transports.folder_flush(folder)
+    except OSError as error:
+        for attempt in attempts:
+            if attempt.folder == folder and attempt.succeeded:
+                attempt.succeeded, attempt.detail = False, f"{type(error).__name__}: {error}"
+                log.warning("outbox message %s: its folder was not flushed: %s", attempt.message.pk, attempt.detail)
+
+
+def _attempts_finish(attempts: list[_Attempt]) -> None:
+    """Log claimed messages' attempts and settle each: delivered, due again after its backoff, or dead;
+    in one transaction."""
+    if not attempts:
+        return
     finished = timezone.now()
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            message=message,
-            number=message.attempts,
-            attempted_at=finished,
-            succeeded=succeeded,
-            detail=detail[:2000],
-            duration_ms=elapsed,
-        )
-        if succeeded:
-            message.state, message.delivered_at, message.last_error = (
-                OutboundMessage.State.DELIVERED,
-                finished,
-                "",
-            )
+    for attempt in attempts:
+        message, detail = attempt.message, attempt.detail[:2000]
+        if attempt.succeeded:
+            message.state, message.delivered_at, message.last_error = OutboundMessage.State.DELIVERED, finished, ""
         elif message.attempts >= message.max_attempts:
-            message.state, message.last_error = OutboundMessage.State.DEAD, detail[:2000]
+            message.state, message.last_error = OutboundMessage.State.DEAD, detail
         else:
-            message.state, message.last_error = OutboundMessage.State.PENDING, detail[:2000]
+            message.state, message.last_error = OutboundMessage.State.PENDING, detail
             message.next_attempt_at = finished + backoff(message.attempts)
         message.locked_until = None
-        message.save(
-            update_fields=["state", "delivered_at", "last_error", "next_attempt_at", "locked_until", "max_attempts"]
+    fields = ["state", "delivered_at", "last_error", "next_attempt_at", "locked_until", "max_attempts"]
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(
+                message=a.message,
+                number=a.message.attempts,
+                attempted_at=finished,
+                succeeded=a.succeeded,
+                detail=a.detail[:2000],
+                duration_ms=a.elapsed_ms,
+            )
+            for a in attempts
         )
+        # Messages delivered have one outcome in common: one statement settles them all.
+        delivered = [a.message.pk for a in attempts if a.succeeded]
+        if len(delivered) > 1:
+            OutboundMessage.objects.filter(pk__in=delivered).update(
+                state=OutboundMessage.State.DELIVERED, delivered_at=finished, last_error="", locked_until=None
+            )
+        for attempt in attempts:
+            if not attempt.succeeded or len(delivered) == 1:
+                attempt.message.save(update_fields=fields)
         hooks = registry.delivery_hooks()
-        if message.subscription_ref is not None and hooks is not None:
-            hooks.finished(message, succeeded)
+        for attempt in attempts:
+            if attempt.message.subscription_ref is not None and hooks is not None:
+                hooks.finished(attempt.message, attempt.succeeded)
 
 
 # Buyers' exception alerts: one e-mail per buyer per sweep rather than one per document, so a file
@@ -215,8 +350,7 @@ def outbox_digests_deliver(*, limit: int = 500) -> int:
             detail, succeeded = f"{type(error).__name__}: {error}", False
             log.warning("digest to %s (%s messages) failed: %s", recipient, len(messages), detail)
         elapsed = int((time.monotonic() - started) * 1000)
-        for message in messages:
-            _attempt_finish(message, succeeded, detail, elapsed)
+        _attempts_finish([_Attempt(message, succeeded, detail, elapsed) for message in messages])
     return sent
 
 

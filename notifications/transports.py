@@ -7,6 +7,7 @@ every address it resolves to must be public (``address_is_public``) and the port
 
 from __future__ import annotations
 
+import ctypes
 import http.client
 import ipaddress
 import json
@@ -49,6 +50,14 @@ class RenderedFile:
 
 def deliver_file(message: OutboundMessage) -> str:
     """Write the file the event's registered renderer makes (JSON without one) below GATEWAY_FILE_ROOT."""
+    detail, folder = file_write(message)
+    folder_flush(folder)
+    return detail
+
+
+def file_write(message: OutboundMessage) -> tuple[str, Path]:
+    """Write a message's file, whole, under its final name; returns the attempt's detail and the folder,
+    whose entry for the file is on disk only once ``folder_flush`` has run for it."""
     rendered = (registry.file_renderer(message.event) or render_json)(message)
     root = Path(settings.GATEWAY_FILE_ROOT).resolve()
     folder = (root / (rendered.folder or message.destination)).resolve()
@@ -62,7 +71,34 @@ def deliver_file(message: OutboundMessage) -> str:
     temporary.write_bytes(rendered.content)
     # Partners pick files up by name; the rename makes a file appear whole or not at all.
     os.replace(temporary, folder / name)
-    return f"wrote {folder / name} ({len(rendered.content)} bytes)"
+    return f"wrote {folder / name} ({len(rendered.content)} bytes)", folder
+
+
+def _syncfs() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs  # Linux
+    except (AttributeError, OSError):
+        return None
+
+
+_SYNCFS = _syncfs()
+
+
+def folder_flush(folder: Path) -> None:
+    """Put the files written in a folder, their content and their names, on disk: a file counts as
+    delivered once it would survive a crash of the machine. One flush covers every file written
+    there before it, so a batch of files costs one flush rather than one per file. On Linux that
+    is one ``syncfs`` of the folder's file system; elsewhere the folder's own entries are flushed."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        if _SYNCFS is not None:
+            if _SYNCFS(descriptor) != 0:
+                number = ctypes.get_errno()
+                raise OSError(number, os.strerror(number), str(folder))
+        else:
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def render_json(message: OutboundMessage) -> RenderedFile:

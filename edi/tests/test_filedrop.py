@@ -410,7 +410,7 @@ def test_a_997_the_task_could_not_deliver_itself_is_left_to_the_queue(
     def database_gone(**kwargs):
         raise ConnectionError("server closed the connection")
 
-    monkeypatch.setattr(outbox, "outbox_message_deliver", database_gone)
+    monkeypatch.setattr(outbox, "outbox_messages_deliver", database_gone)
     drop(partner, "ack-61.edi", partner_855((inputs.AckLineInput(line_no="1", response="ACCEPT"),), isa=61))
 
     with django_capture_on_commit_callbacks(execute=True):

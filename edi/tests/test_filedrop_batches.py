@@ -190,3 +190,58 @@ def test_a_batch_retried_after_its_transaction_failed_or_redelivered_applies_not
     assert answered(partner) == ["000000700", "000000701", "000000702", "000000703"]
     assert list(InboundDocument.objects.values_list("attempts", flat=True)) == [2, 2, 2, 2]
     assert len(list(filedrop.folders(partner).archive.rglob("*.edi"))) == 4
+
+
+def test_a_batchs_997s_are_delivered_together_and_one_that_fails_is_left_to_its_retries(
+    claimed,
+    partner,  # noqa: F811
+    settings,
+    monkeypatch,
+    notification_registry,
+    django_capture_on_commit_callbacks,
+):
+    from edi.outbound import render_stored
+    from notifications import services as outbox
+    from notifications import tasks as outbox_tasks
+    from notifications.models import DeliveryAttempt
+
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = True
+    queued, together = [], []
+    monkeypatch.setattr(outbox_tasks.outbox_deliver, "delay", queued.append)
+    deliver = outbox.outbox_messages_deliver
+    monkeypatch.setattr(
+        outbox,
+        "outbox_messages_deliver",
+        lambda message_ids: together.append(message_ids) or deliver(message_ids=message_ids),
+    )
+
+    def full_for_one(message):
+        if message.payload["answers_isa13"] == "000000701":
+            raise OSError(28, "No space left on device")
+        return render_stored(message)
+
+    notification_registry.file_renderer_register("x12.997", full_for_one)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.edi_files_receive(claimed) == ["processed"] * 4
+
+    replies = OutboundMessage.objects.filter(event="x12.997").order_by("pk")
+    assert together == [[r.pk for r in replies]]  # one delivery for the batch
+    states = {r.payload["answers_isa13"]: (r.state, r.attempts) for r in replies}
+    assert states == {
+        "000000700": ("delivered", 1),
+        "000000701": ("pending", 1),
+        "000000702": ("delivered", 1),
+        "000000703": ("delivered", 1),
+    }
+    failed = replies.get(state="pending")
+    assert queued == [failed.pk]  # to the queue, for its retry on its backoff
+    assert list(DeliveryAttempt.objects.filter(message=failed).values_list("number", "succeeded", "detail")) == [
+        (1, False, "OSError: [Errno 28] No space left on device")
+    ]
+    assert DeliveryAttempt.objects.filter(succeeded=True).count() == 3
+    outbox_folder = filedrop.folders(partner).outbox
+    written = sorted(p.name for p in outbox_folder.iterdir())
+    isa13s = dict(Interchange.objects.filter(direction="out").values_list("outbound_message_id", "isa13"))
+    assert written == sorted(f"997_{isa13s[r.pk]}.edi" for r in replies if r.state == "delivered")
+    assert len(list(filedrop.folders(partner).archive.rglob("*.edi"))) == 4

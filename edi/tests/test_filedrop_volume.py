@@ -99,11 +99,11 @@ def test_an_interchange_its_iea_refuses_is_rolled_back_whole_and_its_refusal_rec
     judge = services.interchange_envelope_verdict
     asked = []
 
-    def refused_at_the_trailer(ic: x12.Interchange, partner):
+    def refused_at_the_trailer(ic: x12.Interchange, partner, identity=None):
         asked.append(ic.isa13)
         if asked.count("000000801") == 2:  # once its sets are applied: what a trailer check finds late
             return [("001", "the control number in IEA02 does not match ISA13")]
-        return judge(ic, partner)
+        return judge(ic, partner, identity)
 
     monkeypatch.setattr(services, "interchange_envelope_verdict", refused_at_the_trailer)
     drop(partner, "batch.edi", interchanges(order_855("PO-7001", 800), order_855("PO-7002", 801)))

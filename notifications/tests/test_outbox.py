@@ -8,11 +8,18 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 
 from gateway.celery import app
 from notifications.models import DeliveryAttempt, OutboundMessage
-from notifications.services import outbox_due_ids, outbox_message_deliver
+from notifications.services import (
+    outbox_deliveries_together,
+    outbox_due_ids,
+    outbox_message_deliver,
+    outbox_messages_deliver,
+    outbox_write,
+)
 from notifications.transports import render_json
 from procurement import factories
 from procurement.models import AuditEvent, ProcurementException
@@ -447,3 +454,173 @@ def test_numbers_in_messages_lose_only_their_trailing_zeros(value, shown):
     from django.template import Context, Template
 
     assert Template("{% load amounts %}{{ v|plain }}").render(Context({"v": value})) == shown
+
+
+# Delivered together ------------------------------------------------------------------------------
+
+
+def _file_message(key: str, destination: str = "edi/GEARS/outbox") -> OutboundMessage:
+    """A file outbox row as the write path leaves it (unsaved): pending, due now."""
+    now = timezone.now()
+    return OutboundMessage(
+        kind=OutboundMessage.Kind.FILE,
+        event="x12.test",
+        destination=destination,
+        payload={"n": key},
+        idempotency_key=key,
+        max_attempts=settings.GATEWAY_OUTBOX_MAX_ATTEMPTS,
+        next_attempt_at=now,
+        correlation_id=f"corr-{key}",
+        created_at=now,
+    )
+
+
+def _files(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_messages_delivered_together_are_each_delivered_once_with_their_own_attempt(db, file_root):
+    messages = OutboundMessage.objects.bulk_create([_file_message(f"m{n}") for n in range(3)])
+    ids = [m.pk for m in messages]
+
+    assert outbox_messages_deliver(message_ids=ids) == dict.fromkeys(ids, "delivered")
+
+    folder = file_root / "edi" / "GEARS" / "outbox"
+    assert _files(folder) == ["m0.json", "m1.json", "m2.json"]  # no temporary file left behind
+    for message in messages:
+        message.refresh_from_db()
+        written = folder / f"{message.idempotency_key}.json"
+        assert json.loads(written.read_text())["payload"] == message.payload
+        assert (message.state, message.attempts, message.last_error, message.locked_until) == ("delivered", 1, "", None)
+        assert _attempts(message) == [(1, True, f"wrote {written} ({len(written.read_bytes())} bytes)")]
+
+    # Again, and once more past any backoff: nothing is claimed, written or logged a second time.
+    assert outbox_messages_deliver(message_ids=[*ids, 424242]) == {**dict.fromkeys(ids, "delivered"), 424242: "missing"}
+    OutboundMessage.objects.update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
+    assert outbox_messages_deliver(message_ids=ids) == dict.fromkeys(ids, "delivered")
+    assert DeliveryAttempt.objects.count() == 3
+    assert list(OutboundMessage.objects.values_list("attempts", flat=True).distinct()) == [1]
+
+
+def test_a_failure_of_one_message_delivered_together_does_not_hold_the_others(db, file_root):
+    with h.WebhookServer([500]) as server:
+        before, escaping, after = OutboundMessage.objects.bulk_create(
+            [_file_message("before"), _file_message("escaping", destination="../outside"), _file_message("after")]
+        )
+        webhook = _webhook_message(server.url)
+        ids = [before.pk, escaping.pk, webhook.pk, after.pk]
+
+        states = outbox_messages_deliver(message_ids=ids)
+
+    assert states == {before.pk: "delivered", escaping.pk: "dead", webhook.pk: "pending", after.pk: "delivered"}
+    assert _files(file_root / "edi" / "GEARS" / "outbox") == ["after.json", "before.json"]
+    assert not (file_root.parent / "outside").exists()
+    error = "PermanentDeliveryError: destination '../outside' leaves the file root"
+    assert _attempts(escaping) == [(1, False, error)]
+    webhook.refresh_from_db()
+    assert (webhook.state, webhook.attempts, webhook.last_error) == ("pending", 1, "DeliveryError: HTTP 500")
+    assert webhook.next_attempt_at > timezone.now() + dt.timedelta(seconds=25)  # its own backoff
+    assert _attempts(webhook) == [(1, False, "DeliveryError: HTTP 500")]
+    assert [_attempts(m)[0][:2] for m in (before, after)] == [(1, True), (1, True)]
+
+
+def test_a_worker_lost_between_the_files_and_their_commit_loses_and_doubles_no_file(db, file_root, monkeypatch):
+    from notifications import services
+
+    messages = OutboundMessage.objects.bulk_create([_file_message(f"m{n}") for n in range(2)])
+    ids = [m.pk for m in messages]
+    finish = services._attempts_finish
+
+    def lost(attempts):
+        raise SystemExit("the worker was killed")
+
+    monkeypatch.setattr(services, "_attempts_finish", lost)
+    with pytest.raises(SystemExit):
+        outbox_messages_deliver(message_ids=ids)
+
+    # The files are written; their messages stay claimed, with no attempt logged, until the lease runs out.
+    folder = file_root / "edi" / "GEARS" / "outbox"
+    assert _files(folder) == ["m0.json", "m1.json"]
+    assert list(OutboundMessage.objects.values_list("state", "attempts").distinct()) == [("sending", 1)]
+    assert DeliveryAttempt.objects.count() == 0
+    monkeypatch.setattr(services, "_attempts_finish", finish)
+    assert outbox_messages_deliver(message_ids=ids) == dict.fromkeys(ids, "sending")  # another worker's claim
+    assert outbox_due_ids() == []
+
+    OutboundMessage.objects.update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    assert outbox_due_ids() == ids
+    assert outbox_messages_deliver(message_ids=ids) == dict.fromkeys(ids, "delivered")
+
+    assert _files(folder) == ["m0.json", "m1.json"]  # the same files, written again under their names
+    for message in messages:
+        assert [a[:2] for a in _attempts(message)] == [(2, True)]
+    assert list(OutboundMessage.objects.values_list("state", "attempts").distinct()) == [("delivered", 2)]
+
+
+def test_messages_written_together_are_delivered_when_the_block_ends_if_their_transaction_committed(
+    transactional_db, file_root, settings, monkeypatch
+):
+    from notifications import tasks
+
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = True
+    queued = []
+    monkeypatch.setattr(tasks.outbox_deliver, "delay", queued.append)
+
+    with outbox_deliveries_together():
+        with transaction.atomic():
+            outbox_write([_file_message("kept")], deliver_here=True)
+            outbox_write([_file_message("queued")])  # not for delivery here: queued as usual
+            with pytest.raises(RuntimeError), transaction.atomic():
+                outbox_write([_file_message("rolled-back")], deliver_here=True)
+                raise RuntimeError("this part of the work failed")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            outbox_write([_file_message("never-committed")], deliver_here=True)
+            raise RuntimeError("this transaction failed")
+        assert OutboundMessage.objects.get(idempotency_key="kept").state == "pending"  # not before the block ends
+
+    kept, later = (
+        OutboundMessage.objects.get(idempotency_key="kept"),
+        OutboundMessage.objects.get(idempotency_key="queued"),
+    )
+    assert (kept.state, kept.attempts, later.state, later.attempts) == ("delivered", 1, "pending", 0)
+    assert queued == [later.pk]
+    assert sorted(OutboundMessage.objects.values_list("idempotency_key", flat=True)) == ["kept", "queued"]
+    assert _files(file_root / "edi" / "GEARS" / "outbox") == ["kept.json"]
+
+
+def test_messages_written_together_inside_a_transaction_are_delivered_once_it_commits(
+    db, file_root, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = True
+    with django_capture_on_commit_callbacks(execute=True):
+        with outbox_deliveries_together():
+            outbox_write([_file_message("a")], deliver_here=True)
+            outbox_write([_file_message("b")], deliver_here=True)
+        assert list(OutboundMessage.objects.values_list("state", flat=True).distinct()) == ["pending"]
+
+    assert list(OutboundMessage.objects.values_list("state", "attempts").distinct()) == [("delivered", 1)]
+    assert _files(file_root / "edi" / "GEARS" / "outbox") == ["a.json", "b.json"]
+
+
+def test_a_message_delivered_together_that_fails_is_queued_for_its_retry(
+    db, file_root, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from notifications import tasks
+
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = True
+    queued = []
+    monkeypatch.setattr(tasks.outbox_deliver, "delay", queued.append)
+
+    with django_capture_on_commit_callbacks(execute=True), outbox_deliveries_together():
+        outbox_write([_file_message("fine"), _file_message("escaping", destination="../x")], deliver_here=True)
+        outbox_write([_file_message("full")], deliver_here=True)
+        monkeypatch.setattr(
+            "notifications.transports.folder_flush",
+            lambda folder: (_ for _ in ()).throw(OSError(28, "No space left on device")),
+        )
+
+    states = dict(OutboundMessage.objects.values_list("idempotency_key", "state"))
+    assert states == {"fine": "pending", "escaping": "dead", "full": "pending"}
+    full = OutboundMessage.objects.get(idempotency_key="full")
+    assert _attempts(full) == [(1, False, "OSError: [Errno 28] No space left on device")]
+    assert sorted(queued) == sorted(OutboundMessage.objects.filter(state="pending").values_list("pk", flat=True))

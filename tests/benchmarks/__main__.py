@@ -38,7 +38,7 @@ def _prepare_database() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, help="rounds per figure (default 5; 2 for --only pipeline)")
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
     parser.add_argument(
         "--only", choices=["ack", "api", "edi", "pipeline", "volume"], help="run one benchmark (default: all)"
@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--api-connections", type=int, default=32, help="wrk connections")
     args = parser.parse_args()
 
+    rounds = args.rounds or (2 if args.only == "pipeline" else 5)
     _prepare_database()
     os.environ["DATABASE_URL"] = BENCH_URL
     os.environ["GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT"] = "0"  # delivery is asynchronous; measure the write path
@@ -64,7 +65,7 @@ def main() -> None:
     if args.only in (None, "ack"):
         from tests.benchmarks import acknowledgements
 
-        acknowledgements.run(rounds=args.rounds, acks=args.acks)
+        acknowledgements.run(rounds=rounds, acks=args.acks)
     if args.only in (None, "api"):
         from tests.benchmarks import api
 
@@ -72,12 +73,12 @@ def main() -> None:
     if args.only in (None, "edi"):
         from tests.benchmarks import edi_suite
 
-        edi_suite.run(rounds=args.rounds)
+        edi_suite.run(rounds=rounds)
     if args.only == "pipeline":
         from tests.benchmarks import edi_pipeline
 
         results: list[tuple[str, str, str, bool]] = []
-        edi_pipeline.run(rounds=min(args.rounds, 2), results=results, only_throughput=True)
+        edi_pipeline.run(rounds=rounds, results=results, only_throughput=True)
     if args.only == "volume":
         from tests.benchmarks import edi_volume
 
