@@ -362,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inputs", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-seconds-per-mb", type=float, default=1.0)
+    parser.add_argument("--seconds", type=float, help="stop after this long, however many inputs were read")
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument(
         "--shapes", action="store_true", help="time each pathological shape family (s/MB) instead of fuzzing"
@@ -383,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"slowest shape: {worst[0]} at {worst[2]:.3f} s/MB (bound {args.max_seconds_per_mb} s/MB)")
         return 1 if worst[2] > args.max_seconds_per_mb else 0
     started = time.perf_counter()
-    result = fuzz(inputs=args.inputs, seed=args.seed)
+    result = fuzz(inputs=args.inputs, seed=args.seed, seconds=args.seconds)
     wall = time.perf_counter() - started
     written = save(result, args.out)
     print(f"inputs: {result.inputs} ({result.bytes / MB:.1f} MB) in {wall:.0f} s, seed {args.seed}")
