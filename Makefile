@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run migrate demo test test-fast lint typecheck format bench chaos fuzz clean
+.PHONY: help venv run migrate demo test test-fast lint typecheck format bench chaos fuzz fuzz-shapes clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -47,7 +47,10 @@ chaos: venv  ## Kill a worker 100 times while EDI files flow; print what became 
 	$(PY) -m tests.chaos --kills 100
 
 fuzz: venv  ## Read a million mutated X12 files: uncaught errors (must be 0), slowest s/MB; finds in var/fuzz/
-	$(PY) -m tests.fuzz --inputs $(or $(INPUTS),1000000)
+	$(PY) -m tests.fuzz --inputs $(or $(INPUTS),1000000) $(if $(FUZZ_SECONDS),--seconds $(FUZZ_SECONDS))
+
+fuzz-shapes: venv  ## Time each pathological shape of X12 input (tiny sets, dense errors, huge segments) in s/MB
+	$(PY) -m tests.fuzz --shapes
 
 clean:  ## Remove the virtualenv and local state (database, broker, files)
 	rm -rf $(VENV) var

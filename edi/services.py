@@ -46,6 +46,7 @@ from edi.x12.errors import (
 )
 from edi.x12.mappers import CodeMaps
 from edi.x12.mappers.functional import Context, ElementNote, FunctionalAck, map_functional_ack
+from edi.x12.tokenizer import count_value
 from procurement.models import InboundDocument, ProcurementException, PurchaseOrder
 from procurement.services import (
     DocumentRefused,
@@ -384,7 +385,7 @@ def ta1_reading(els: list[str]) -> str:
 
 
 def _issue(issue: x12.Issue) -> IssueJson:
-    return {k: v for k, v in issue.__dict__.items() if v not in (None, "")}
+    return {k: v for k, v in issue.__dict__.items() if v is not None and v != ""}
 
 
 def interchange_file_receive(*, document: InboundDocument, partner: TradingPartner) -> FileOutcome:
@@ -800,14 +801,6 @@ def _interchange_refuse(
     outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", f"TA1 {code}: {message}"))
 
 
-def _slim(report: x12.SetReport) -> x12.SetReport:
-    """A set's report without its segments, for the 997 written at the end of the interchange:
-    its ids and issues are all the AK2…AK5 loop needs."""
-    ts = report.transaction_set
-    kept = x12.TransactionSet(ts.st01, ts.st02, ts.st03, ts.group, ts.start, ts.stop, ts.se01, ts.se02)
-    return x12.SetReport(kept, report.schema, report.issues)
-
-
 def _interchange(
     events: _InterchangeEvents,
     position: int,
@@ -856,7 +849,7 @@ def _interchange(
     record = _interchange_record(head, position, document, partner, None, [])
     fault_point("interchange_recorded")
     answered: list[x12.GroupReport] = []
-    reports: list[x12.SetReport] = []
+    reports = x12.SetReports()
     acks: list[x12.TransactionSet] = []
     # A group's sets are applied as they are read, after a savepoint taken at its first set: a
     # group its trailer (GE) refuses whole is rolled back to it, so nothing of it stays applied.
@@ -868,7 +861,7 @@ def _interchange(
                 acks.append(item)  # a partner's 997/999: read at its GE, with the others of its group
                 continue
             report = x12.validate_set(item)
-            reports.append(_slim(report))
+            reports.append(report)  # kept compactly, without its segments, for the 997 at the IEA
             if item.group.gs03 not in identity.gs_addresses() or item.group.gs02 not in partner.gs_addresses():
                 continue  # to someone else, or from an application not the partner's: refused at its GE
             if group_savepoint is None:
@@ -877,7 +870,7 @@ def _interchange(
             continue
         group = item
         group_report = x12.GroupReport(group, reports, list(group.errors))
-        reports = []
+        reports = x12.SetReports()
         refusal = _group_refusal(group, group_report, partner, identity)
         if refusal is not None:
             if group_savepoint is not None:
@@ -901,10 +894,10 @@ def _interchange(
             gs01=group.gs01[:2],
             gs06=group.gs06[:9],
             gs08=group.gs08[:12],
-            set_ids=[[s.transaction_set.st01, s.transaction_set.st02] for s in group_report.sets],
+            set_ids=_set_ids(group_report),
             ack_state=FunctionalGroup.AckState.NOT_EXPECTED,
             ack_code=group_report.code,
-            ack_detail=[{"st02": s.transaction_set.st02, "code": s.code} for s in group_report.sets],
+            ack_detail=_ack_detail(group_report),
         )
     ic = events.finish()
     problems = interchange_envelope_verdict(ic, partner, identity)
@@ -919,6 +912,43 @@ def _interchange(
     if answered:
         _answer(record, outcome, lambda out: _functional_reply(ic, answered, record, partner, identity, source, out))
     return record
+
+
+def _set_ids(report: x12.GroupReport) -> list[list[str]]:
+    """The group's sets as ``[ST01, ST02]``, or ``[ST01, first ST02, last ST02]`` for a run of them
+    numbered one after another: a group of 500,000 sets numbered in order is one entry. At most
+    ``SET_OUTCOMES_KEPT`` entries; ``_ack_detail`` counts the sets left out."""
+    out: list[list[str]] = []
+    last = ""
+    for s in report.sets:
+        st01, st02 = s.transaction_set.st01, s.transaction_set.st02
+        if out and out[-1][0] == st01 and _follows(st02, last):
+            out[-1][2:] = [st02]
+        elif len(out) < SET_OUTCOMES_KEPT:
+            out.append([st01, st02])
+        else:
+            break
+        last = st02
+    return out
+
+
+def _follows(st02: str, previous: str) -> bool:
+    """``st02`` is the control number after ``previous``, written as wide (0009 → 0010)."""
+    number = count_value(previous)
+    return number is not None and st02 == f"{number + 1:0{len(previous)}d}"
+
+
+def _ack_detail(report: x12.GroupReport) -> list[dict[str, Any]]:
+    """What we answered for each set not accepted without a note (AK5 E or R), the first
+    ``SET_OUTCOMES_KEPT`` of them, then a count of every set by its AK5 code: the accepted sets of a
+    huge group are counted, not listed (the 997/999 itself lists every set)."""
+    detail: list[dict[str, Any]] = []
+    counts: Counter[str] = Counter()
+    for s in report.sets:
+        counts[s.code] += 1
+        if s.code != "A" and len(detail) < SET_OUTCOMES_KEPT:
+            detail.append({"st02": s.transaction_set.st02, "code": s.code})
+    return [*detail, {"sets": dict(sorted(counts.items())), "listed": len(detail)}]
 
 
 def _addressing_problems(ic: x12.Interchange, partner: TradingPartner, identity: EdiIdentity) -> list[tuple[str, str]]:

@@ -209,10 +209,10 @@ def reading_seconds(data: bytes) -> float:
     return longest
 
 
-def rate(data: bytes, tries: int = 3) -> float:
-    """Seconds per MB to read ``data`` (an input under 100 KB counted as 100 KB), the best of a few
-    tries: a moment of a busy machine is not taken for the input's own cost."""
-    return min(reading_seconds(data) for _ in range(tries)) / (max(len(data), RATE_FLOOR_BYTES) / MB)
+def rate(data: bytes, tries: int = 3, floor: int = RATE_FLOOR_BYTES) -> float:
+    """Seconds per MB to read ``data`` (an input under ``floor`` bytes counted as that many), the best
+    of a few tries: a moment of a busy machine is not taken for the input's own cost."""
+    return min(reading_seconds(data) for _ in range(tries)) / (max(len(data), floor, 1) / MB)
 
 
 def _quiet_collector() -> None:
@@ -220,6 +220,76 @@ def _quiet_collector() -> None:
     over a test run's objects would otherwise land in some reading's time (tens of milliseconds)."""
     gc.collect()
     gc.freeze()
+
+
+# Shapes: the pathological families a partner's file can take, built on purpose (the mutations find
+# them only by chance). Each maker returns an input of about ``size`` bytes.
+
+
+def _envelope(body: str, *, isa12: str = "00401", gs01: str = "PO", gs08: str | None = "004010") -> bytes:
+    from edi.tests.x12 import samples
+
+    head = samples.isa(isa12=isa12, isa11="^" if isa12 >= "00402" else "U") + "~"
+    group = gs08 is not None
+    if group:
+        head += f"GS*{gs01}*SENDER*RECEIVER*20260102*1200*7*X*{gs08}~"
+    return (head + body + ("GE*1*7~" if group else "") + "IEA*1*000000001~").encode()
+
+
+def _runs(unit: str, size: int) -> str:
+    return unit * max(1, size // len(unit))
+
+
+_BEG = "ST*850*0001~BEG*00*SA*PO-1**20260102~"
+
+
+def _sets(make: Callable[[int], str], size: int, unit: int) -> str:
+    return "".join(make(n) for n in range(max(1, size // unit)))
+
+
+SHAPES: dict[str, Callable[[int], bytes]] = {
+    # Thousands of sets, each a line or two: the per-set cost (the 850's missing segments, mapping).
+    "tiny sets": lambda size: _envelope(_sets(lambda n: f"ST*850*{n % 10**9:04d}~SE*2*{n % 10**9:04d}~", size, 24)),
+    "sets without SE": lambda size: _envelope(_runs("ST*850*0001~", size)),
+    "997 sets without SE": lambda size: _envelope(_runs("ST*997*0001~", size), gs01="FA"),
+    "many groups": lambda size: _envelope(
+        _sets(lambda n: f"GS*PO*S*R*20260102*1200*{n}*X*004010~ST*850*0001~SE*2*0001~GE*1*{n}~", size, 70),
+        gs08=None,
+    ),
+    "many interchanges": lambda size: b"".join(_envelope("ST*850*0001~SE*2*0001~") for _ in range(max(1, size // 200))),
+    # Errors dense in one set: every element of every segment wrong, or a segment over its maximum use.
+    "errors per segment": lambda size: _envelope(_BEG + _runs("DTM*1*1*1*1*1*1~", size) + "SE*2*0001~"),
+    "a bad segment repeated": lambda size: _envelope(_BEG + _runs("DTM*X*X~", size) + "SE*2*0001~"),
+    "unknown segments": lambda size: _envelope(_BEG + _runs("ZZZ*1~", size) + "SE*2*0001~"),
+    # One segment grown huge: elements, repetitions, components.
+    "huge element count": lambda size: _envelope(_BEG[:-1] + "*1" * (size // 2) + "~SE*3*0001~"),
+    "huge repetition count": lambda size: _envelope(
+        _BEG + "REF*ZZ*" + "1^" * (size // 2) + "~SE*3*0001~", isa12="00501", gs08="005010"
+    ),
+    "huge component count": lambda size: _envelope(_BEG + "REF*ZZ*1**X" + ">X" * (size // 2) + "~SE*3*0001~"),
+    # Loops entered and left over and over; an 856's hierarchy thousands of levels deep.
+    "loops in and out": lambda size: _envelope(
+        _BEG + _runs("PO1*1*1*EA*1**BP*X~SCH*1*EA~N1*ST*X~N9*ZZ*1~", size) + "CTT*1~SE*2*0001~"
+    ),
+    "deep HL hierarchy": lambda size: _envelope(
+        "ST*856*0001~BSN*00*1*20260102*1200~"
+        + "".join(f"HL*{n}*{n - 1 or ''}*I~" for n in range(1, max(2, size // 16)))
+        + "SE*2*0001~",
+        gs01="SH",
+    ),
+}
+
+
+def shapes_table(*, size: int = 300_000, tries: int = 3) -> list[tuple[str, int, float]]:
+    """(family, bytes, s/MB) for each shape and for the corpus's median file, best of ``tries``.
+
+    Shapes are timed at their own size (``size`` is over the 100 KB floor), the corpus files too.
+    """
+    rows = [(name, len(data := make(size)), rate(data, tries)) for name, make in SHAPES.items()]
+    corpus = [rate(data, tries, floor=0) for data in seeds()]  # real partners' files, at their own sizes
+    corpus.sort()
+    rows.append(("corpus median (seeds)", 0, corpus[len(corpus) // 2]))
+    return rows
 
 
 @dataclass
@@ -292,14 +362,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inputs", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-seconds-per-mb", type=float, default=1.0)
+    parser.add_argument("--seconds", type=float, help="stop after this long, however many inputs were read")
     parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument(
+        "--shapes", action="store_true", help="time each pathological shape family (s/MB) instead of fuzzing"
+    )
+    parser.add_argument("--shape-size", type=int, default=300_000, help="bytes per shape input")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
     import django
 
     django.setup()
+    if args.shapes:
+        _quiet_collector()
+        rows = shapes_table(size=args.shape_size)
+        median = rows[-1][2]
+        print(f"{'shape':26} {'bytes':>9} {'s/MB':>7} {'x corpus median':>16}")
+        for name, size, seconds in rows:
+            print(f"{name:26} {size or '':>9} {seconds:7.3f} {seconds / median if median else 0:16.1f}")
+        worst = max(rows[:-1], key=lambda row: row[2])
+        print(f"slowest shape: {worst[0]} at {worst[2]:.3f} s/MB (bound {args.max_seconds_per_mb} s/MB)")
+        return 1 if worst[2] > args.max_seconds_per_mb else 0
     started = time.perf_counter()
-    result = fuzz(inputs=args.inputs, seed=args.seed)
+    result = fuzz(inputs=args.inputs, seed=args.seed, seconds=args.seconds)
     wall = time.perf_counter() - started
     written = save(result, args.out)
     print(f"inputs: {result.inputs} ({result.bytes / MB:.1f} MB) in {wall:.0f} s, seed {args.seed}")

@@ -41,3 +41,17 @@ def test_each_kept_case_is_read_in_linear_time_without_a_foreign_error(case: Pat
     data = case.read_bytes()
 
     assert fuzz.rate(data) < 60  # s/MB, as in the run above
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("shape", sorted(fuzz.SHAPES))
+def test_each_pathological_shape_is_read_without_a_foreign_error_in_linear_time(shape: str):
+    make = fuzz.SHAPES[shape]
+    small, large = make(25_000), make(100_000)
+
+    fuzz.reading_seconds(small)  # raises whatever is not the library's own error
+    # Four times the input, not sixteen times the time (with room for a busy machine, and for the
+    # timer's noise on readings of a few milliseconds); the rate within the kept cases' bound.
+    large_rate = fuzz.rate(large, floor=0)
+    assert large_rate < max(3 * fuzz.rate(small, floor=0), 0.5), shape
+    assert large_rate < 60

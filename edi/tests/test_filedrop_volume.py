@@ -168,3 +168,38 @@ def one_interchange(files: list[bytes]) -> bytes:
             sets.append(segment)
     head, (ge, iea) = lines[0][:2], lines[0][-2:]
     return "\n".join([*head, *sets, ge.replace("GE*1*", f"GE*{len(files)}*"), iea, ""]).encode()
+
+
+def test_a_group_records_its_sets_as_runs_and_details_only_those_not_accepted(partner):  # noqa: F811
+    one = partner_855(ACCEPT, isa=92).decode()
+    head, rest = one.split("ST*855*0001~", 1)
+    body, tail = rest.split("SE*6*0001~", 1)
+    sets = []
+    for n in range(1, 6):
+        text = body.replace("*20270120****", "*20271399****") if n in (3, 5) else body
+        sets.append(f"ST*855*{n:04d}~{text}SE*6*{n:04d}~")
+    drop(partner, "five.edi", (head + "".join(sets) + tail.replace("GE*1*", "GE*5*")).encode())
+
+    assert filedrop_scan() == 1
+
+    group = FunctionalGroup.objects.get(interchange__direction="in")
+    assert group.ack_code == "P"
+    assert group.set_ids == [["855", "0001", "0005"]]
+    assert group.ack_detail == [
+        {"st02": "0003", "code": "R"},
+        {"st02": "0005", "code": "R"},
+        {"sets": {"A": 3, "R": 2}, "listed": 2},
+    ]
+    answer = bytes(Interchange.objects.get(direction="out").content).decode()
+    assert [s.strip() for s in answer.split("~") if s.strip().startswith(("AK2", "AK5"))] == [
+        "AK2*855*0001",
+        "AK5*A",
+        "AK2*855*0002",
+        "AK5*A",
+        "AK2*855*0003",
+        "AK5*R*5",
+        "AK2*855*0004",
+        "AK5*A",
+        "AK2*855*0005",
+        "AK5*R*5",
+    ]

@@ -9,7 +9,7 @@ engine, mappers to the canonical procurement inputs, and generators. No Django i
     write_ack(reports, envelope, st02_start)  # 997 / 999 bytes
 """
 
-from edi.x12.engine import GroupReport, SetReport, validate, validate_group, validate_set
+from edi.x12.engine import GroupReport, SetReport, SetReports, validate, validate_group, validate_set
 from edi.x12.envelope import Document, Group, Interchange, TransactionSet, parse
 from edi.x12.errors import (
     GenerationError,
@@ -54,6 +54,7 @@ __all__ = [
     "Segment",
     "SetBody",
     "SetReport",
+    "SetReports",
     "StreamReader",
     "Tokenizer",
     "TransactionSet",

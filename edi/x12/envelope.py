@@ -334,6 +334,31 @@ def _valid_time(value: str) -> bool:
     return value[:2] < "24" and value[2:4] < "60" and seconds < "60"
 
 
+class ControlNumbers:
+    """The ST02s seen in one group, for the duplicate check (AK502 23), in memory that grows with
+    how scattered they are, not with how many: numbers (up to nine digits) are bits in chunks of
+    64, keyed with their width (``0001`` and ``001`` are different control numbers), so a group of
+    500,000 sets numbered in order holds some 8,000 small integers; anything else is kept as text."""
+
+    __slots__ = ("chunks", "others")
+
+    def __init__(self) -> None:
+        self.chunks: dict[int, int] = {}
+        self.others: set[str] = set()
+
+    def add(self, value: str) -> bool:
+        """Remember ``value``; True when it was seen before."""
+        if len(value) > 9 or not is_digits(value):
+            seen = value in self.others
+            self.others.add(value)
+            return seen
+        number = int(value)
+        key, bit = (number >> 6) * 10 + len(value), 1 << (number & 63)
+        bits = self.chunks.get(key, 0)
+        self.chunks[key] = bits | bit
+        return bool(bits & bit)
+
+
 class _SetPlace(TypedDict):
     """Where an issue with a set's ST or SE segment sits (``Issue`` fields)."""
 
@@ -359,7 +384,7 @@ class _Walker:
         self.tset: TransactionSet | None = None
         self.stray_from = 0
         self.stray_id = ""
-        self.st02s: set[str] = set()
+        self.st02s = ControlNumbers()
         self.keep_sets = keep_sets
         self.locate: Callable[[int], tuple[int, int]] = partial(_locate, block)
         self.pin: Callable[[int], None] | None = None
@@ -438,7 +463,7 @@ class _Walker:
                 )
         self.ic.groups.append(g)
         self.group = g
-        self.st02s = set()
+        self.st02s = ControlNumbers()
         return g
 
     def st(self, index: int, els: list[str]) -> None:
@@ -454,9 +479,10 @@ class _Walker:
         kw: _SetPlace = {"set_control": ts.st02, "segment_id": "ST", "segment_position": 1}
         if not (len(ts.st01) == 3 and is_digits(ts.st01)):
             ts.errors.append(self.issue(index, KIND_SET, "6", f"ST01 {ts.st01!r} is invalid", **kw))
+        repeated = self.st02s.add(ts.st02)
         if not 4 <= len(ts.st02) <= 9:
             ts.errors.append(self.issue(index, KIND_SET, "7", f"ST02 {ts.st02!r} is invalid", **kw))
-        elif ts.st02 in self.st02s:
+        elif repeated:
             ts.errors.append(self.issue(index, KIND_SET, "23", f"ST02 {ts.st02} repeated in group", **kw))
         expected = FUNCTIONAL_IDS.get(ts.st01)
         if expected and group.gs01 and group.gs01 != expected:
@@ -470,7 +496,6 @@ class _Walker:
                     **kw,
                 )
             )
-        self.st02s.add(ts.st02)
         group.set_count += 1
         if self.keep_sets:
             group.sets.append(ts)

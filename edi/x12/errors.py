@@ -159,7 +159,7 @@ IK403_CODES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Issue:
     """One problem found in X12 data, with its acknowledgement code and position.
 
@@ -186,6 +186,49 @@ class Issue:
     value: str = ""
     offset: int | None = None
     line: int | None = None
+
+    def __init__(
+        self,
+        kind: str,
+        code: str,
+        message: str,
+        severity: str = ERROR,
+        interchange: int | None = None,
+        group_control: str = "",
+        set_control: str = "",
+        segment_id: str = "",
+        segment_position: int | None = None,
+        loop_id: str = "",
+        element_position: int | None = None,
+        component_position: int | None = None,
+        repetition: int | None = None,
+        element_ref: str = "",
+        value: str = "",
+        offset: int | None = None,
+        line: int | None = None,
+    ) -> None:
+        # The generated initializer of a frozen dataclass sets each field through
+        # ``object.__setattr__`` (some 4 µs for these seventeen); a file dense with errors makes
+        # tens of thousands of issues, so they are stored at once. Still frozen afterwards.
+        self.__dict__.update(
+            kind=kind,
+            code=code,
+            message=message,
+            severity=severity,
+            interchange=interchange,
+            group_control=group_control,
+            set_control=set_control,
+            segment_id=segment_id,
+            segment_position=segment_position,
+            loop_id=loop_id,
+            element_position=element_position,
+            component_position=component_position,
+            repetition=repetition,
+            element_ref=element_ref,
+            value=value,
+            offset=offset,
+            line=line,
+        )
 
     @property
     def is_error(self) -> bool:

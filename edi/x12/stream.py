@@ -568,8 +568,12 @@ class _BodyState:
         self.events.append(item)
 
     def drain(self) -> Iterator[Event]:
+        # Each event is let go as it is handed out: a window of a megabyte may close tens of
+        # thousands of tiny sets, and a set the reader has validated holds its segments and elements.
         events, self.events = self.events, []
-        yield from events
+        events.reverse()
+        while events:
+            yield events.pop()
 
     def locate(self, index: int) -> tuple[int, int]:
         at = self.pinned.get(index)

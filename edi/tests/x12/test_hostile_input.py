@@ -75,6 +75,27 @@ def test_decimal_values(value: str, valid: bool) -> None:
     assert is_decimal(value) is valid
 
 
+@pytest.mark.parametrize(
+    "price",
+    ["1E999999", "-1e-999999", "1E+0999", "1E-999999", "5E" + "9" * 5_000, "1E17", "1.5E-17", "0.00001E-13"],
+)
+def test_a_decimal_with_an_exponent_out_of_range_is_refused_as_invalid(price: str) -> None:
+    # PO104 is R 1/17: no exponent may write it out past 17 digits, nor reach a database column.
+    (report,) = validate(parse(_with_unit_price(price)))
+
+    (set_report,) = report.sets
+    po1 = [(i.element_position, i.code) for i in set_report.issues if i.segment_id == "PO1" and i.kind == "AK4"]
+    assert po1 == [(4, "6")]
+    assert (set_report.code, report.code) == ("R", "R")
+
+
+@pytest.mark.parametrize("price", ["1E5", "2.5E-3", "25E-1", "1E16", "-1.5E-16", "0.00001E-12", "1E0000000000016"])
+def test_a_decimal_with_an_exponent_in_range_is_accepted(price: str) -> None:
+    (report,) = validate(parse(_with_unit_price(price)))
+
+    assert [(i.segment_id, i.code) for s in report.sets for i in s.issues] == []
+
+
 HUGE = "9" * 5_000  # more digits than int() converts (4,300)
 
 

@@ -17,14 +17,16 @@ time) and the segment's syntax notes. Every problem is an ``Issue``:
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from edi.x12.engine.values import check_value, evaluate_note
 from edi.x12.engine.walker import Walker
 from edi.x12.envelope import Document, Group, TransactionSet
 from edi.x12.errors import ERROR, KIND_ELEMENT, KIND_SEGMENT, KIND_SET, Issue, SchemaNotFoundError
 from edi.x12.schemas import SetSchema, get_schema
-from edi.x12.tokenizer import count_value
+from edi.x12.tokenizer import count_value, is_digits
 
 _X12_KINDS = (KIND_SET, KIND_SEGMENT, KIND_ELEMENT)
 
@@ -76,12 +78,103 @@ class SetReport:
         return out
 
 
+class _Run:
+    """Consecutive sets accepted without a note: one ST01 and ST03, ST02s counting up from ``first``."""
+
+    __slots__ = ("count", "first", "st01", "st03", "width")
+
+    def __init__(self, st01: str, st03: str, width: int, first: int) -> None:
+        self.st01, self.st03, self.width, self.first, self.count = st01, st03, width, first, 1
+
+    def st02(self, k: int) -> str:
+        return f"{self.first + k:0{self.width}d}"
+
+
+def _slim(report: SetReport) -> SetReport:
+    """``report`` without its set's segments: its ids and issues are all the AK2…AK5 loop needs."""
+    ts = report.transaction_set
+    kept = TransactionSet(ts.st01, ts.st02, ts.st03, ts.group, ts.start, ts.stop, ts.se01, ts.se02)
+    return SetReport(kept, report.schema, report.issues)
+
+
+class SetReports(Sequence[SetReport]):
+    """A group's set reports as a stream reads them, kept in memory that does not grow with the
+    accepted sets: a run of sets accepted without any note (AK5 ``A``, no issue) whose ST02s count
+    up (0001, 0002, …) is kept as its first number and a count; every other set keeps its report.
+
+    Iterating gives every set's report in order, as a list of them would (an accepted set of a run
+    as a report with no issues): the 997/999 written from it lists every set, the rejected ones
+    with all their detail (kept without the set's segments). ``code_counts`` gives the AK5 codes'
+    counts without iterating.
+    """
+
+    def __init__(self, group: Group | None = None) -> None:
+        self.group = group
+        self._items: list[SetReport | _Run] = []
+        self._len = 0
+        self.code_counts: dict[str, int] = {"A": 0, "E": 0, "R": 0}
+
+    def append(self, report: SetReport) -> None:
+        code = report.code
+        self._len += 1
+        self.code_counts[code] += 1
+        ts = report.transaction_set
+        if self.group is None:
+            self.group = ts.group
+        st02 = ts.st02
+        if code != "A" or report.issues or not is_digits(st02) or len(st02) > 9:
+            self._items.append(_slim(report))
+            return
+        number = int(st02)
+        last = self._items[-1] if self._items else None
+        if isinstance(last, _Run) and last.st01 == ts.st01 and last.st03 == ts.st03 and last.st02(last.count) == st02:
+            last.count += 1
+            return
+        self._items.append(_Run(ts.st01, ts.st03, len(st02), number))
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[SetReport]:
+        for item in self._items:
+            if isinstance(item, SetReport):
+                yield item
+                continue
+            for k in range(item.count):
+                yield self._accepted(item, k)
+
+    @overload
+    def __getitem__(self, index: int) -> SetReport: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[SetReport]: ...
+
+    def __getitem__(self, index: int | slice) -> SetReport | list[SetReport]:
+        """The report at ``index`` (found by walking the runs: for a look at one, not for a loop)."""
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += self._len
+        if not 0 <= index < self._len:
+            raise IndexError(index)
+        for item in self._items:
+            size = item.count if isinstance(item, _Run) else 1
+            if index < size:
+                return self._accepted(item, index) if isinstance(item, _Run) else item
+            index -= size
+        raise IndexError(index)
+
+    def _accepted(self, run: _Run, k: int) -> SetReport:
+        assert self.group is not None
+        return SetReport(TransactionSet(run.st01, run.st02(k), run.st03, group=self.group, start=0), None)
+
+
 @dataclass
 class GroupReport:
     """The outcome for one functional group: its sets and AK9 values."""
 
     group: Group
-    sets: list[SetReport]
+    sets: Sequence[SetReport]
     issues: list[Issue] = field(default_factory=list)
 
     @property
@@ -94,6 +187,8 @@ class GroupReport:
         """AK904: sets accepted (A or E); none in a group rejected whole."""
         if self.rejected_whole:
             return 0
+        if isinstance(self.sets, SetReports):
+            return self.sets.code_counts["A"] + self.sets.code_counts["E"]
         return sum(1 for s in self.sets if s.code in ("A", "E"))
 
     @property
@@ -103,7 +198,10 @@ class GroupReport:
             return "R"
         if self.accepted < len(self.sets):
             return "P"
-        if self.issues or any(s.code == "E" for s in self.sets):
+        noted = (
+            self.sets.code_counts["E"] if isinstance(self.sets, SetReports) else any(s.code == "E" for s in self.sets)
+        )
+        if self.issues or noted:
             return "E"
         return "A"
 
@@ -167,6 +265,7 @@ def _set_issue(ts: TransactionSet, code: str, message: str) -> Issue:
 __all__ = [
     "GroupReport",
     "SetReport",
+    "SetReports",
     "check_value",
     "evaluate_note",
     "validate",

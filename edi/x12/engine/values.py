@@ -56,6 +56,8 @@ def check_value(value: str, edef: ElementDef, old_dates: bool = False) -> tuple[
         if not is_decimal(value):
             return "6", f"{value!r} is not a decimal number"
         size = sum(ch.isdigit() for ch in value.split("E")[0])
+        if "E" in value and not _exponent_fits(value, edef.max):
+            return "6", f"{value[:40]!r} has an exponent out of range"
     else:
         if _CONTROL.search(value):
             return "6", "control character in data"
@@ -84,6 +86,25 @@ def is_decimal(value: str) -> bool:
     if not whole and not fraction:
         return False
     return (not whole or is_digits(whole)) and (not fraction or is_digits(fraction))
+
+
+def _exponent_fits(value: str, most: int) -> bool:
+    """An R value with an exponent (already ``is_decimal``) still fits the element when written out
+    without it: its digits, shifted by the exponent, at most ``most`` of them.
+
+    ``1E999999`` is a valid shape but no amount a partner means (nor one a database column takes);
+    the exponent's digits are counted before they are converted, so thousands of them cost no
+    ``int()`` (which refuses strings over 4,300 digits).
+    """
+    mantissa, _, exponent = value.partition("E")
+    negative = exponent.startswith("-")
+    digits = exponent.removeprefix("-").lstrip("0")
+    if len(digits) > len(str(most)):
+        return False
+    shift = -int(digits or "0") if negative else int(digits or "0")
+    whole, _, fraction = mantissa.removeprefix("-").partition(".")
+    written = max(len(whole) + shift, 0) + max(len(fraction) - shift, 0)
+    return written <= most
 
 
 def _valid_date(value: str, old_dates: bool) -> bool:

@@ -55,26 +55,36 @@ class Walker:
         self.position = 0
         self.hl_ids: set[str] = set()
         self.reported: set[tuple] = set()
+        self.where: tuple[int, int, int] | None = None
+        self.gs06, self.st02 = ts.group.gs06, ts.st02
 
     # -- reporting ---------------------------------------------------------------
 
+    def _where(self) -> tuple[int, int, int]:
+        """(interchange, byte offset, line) of the current segment, worked out once for all its issues."""
+        where = self.where
+        if where is None:
+            seg = self.segment
+            assert seg is not None
+            where = self.where = (seg.interchange, seg.offset, seg.line)
+        return where
+
     def _issue(self, kind: str, code: str, message: str, seg_id: str, loop_id: str = "", **kw) -> None:
-        seg = self.segment
-        assert seg is not None
+        interchange, offset, line = self._where()
         self.issues.append(
             Issue(
                 kind,
                 code,
                 message,
                 ERROR,
-                interchange=seg.interchange,
-                group_control=self.ts.group.gs06,
-                set_control=self.ts.st02,
+                interchange=interchange,
+                group_control=self.gs06,
+                set_control=self.st02,
                 segment_id=seg_id,
                 segment_position=self.position,
                 loop_id=loop_id,
-                offset=seg.offset,
-                line=seg.line,
+                offset=offset,
+                line=line,
                 **kw,
             )
         )
@@ -85,7 +95,7 @@ class Walker:
         segments = self.ts.segments
         place, check = self._place, self._check_segment
         for position, seg in enumerate(segments, 1):
-            self.segment, self.position = seg, position
+            self.segment, self.position, self.where = seg, position, None
             seg_id = seg.id
             placed = place(seg_id)
             if placed is None:
@@ -216,6 +226,7 @@ class Walker:
     def _flag_segment(self, seg: Segment, loop_id: str, before: int) -> None:
         """Put the AK3 code 8 issue before the element issues found since ``before``, if any."""
         if len(self.issues) > before:
+            interchange, offset, line = self._where()
             self.issues.insert(
                 before,
                 Issue(
@@ -223,14 +234,14 @@ class Walker:
                     "8",
                     f"{seg.id} has data element errors",
                     ERROR,
-                    interchange=seg.interchange,
-                    group_control=self.ts.group.gs06,
-                    set_control=self.ts.st02,
+                    interchange=interchange,
+                    group_control=self.gs06,
+                    set_control=self.st02,
                     segment_id=seg.id,
                     segment_position=self.position,
                     loop_id=loop_id,
-                    offset=seg.offset,
-                    line=seg.line,
+                    offset=offset,
+                    line=line,
                 ),
             )
 
