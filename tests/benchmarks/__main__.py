@@ -58,6 +58,7 @@ def main() -> None:
     os.environ["GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT"] = "0"  # delivery is asynchronous; measure the write path
     # Production-like: no debug cursor recording every statement.
     os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"  # the API benchmark's in-process requests are plain HTTP
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
     import django
