@@ -102,6 +102,26 @@ def bom_release_force(*, actor: Actor, release_pk: int) -> ReleaseOutcome:
         return release_settle(release, source=source)
 
 
+def bom_release_settle(*, release_pk: int) -> ReleaseOutcome:
+    """Settle a stored release that a failure while applying left ``received`` (a task retries it by id).
+
+    Idempotent: a release already settled is returned as it stands. Raises ``NotFound`` for an
+    unknown pk.
+    """
+    with transaction.atomic():
+        release = BomRelease.objects.select_related("company").filter(pk=release_pk).first()
+        if release is None:
+            raise NotFound(f"BOM release {release_pk} is not known", code="unknown_release")
+        company_bom_lock(release.company)
+        release = BomRelease.objects.select_related("company").select_for_update().get(pk=release_pk)
+        if release.state != State.RECEIVED:
+            return ReleaseOutcome(release.pk, release.state, release.state_reason, release.waits_for)
+        source = WriteSource(
+            channel="system", label=f"system {release.source_system}", correlation_id=release.correlation_id
+        )
+        return release_settle(release, source=source)
+
+
 def bom_release_raw_refuse(
     *, actor: Actor, company_code: str, source_system: str, raw: bytes, reason: str, correlation_id: str = ""
 ) -> int:
