@@ -15,6 +15,7 @@ urlpatterns = [
     path("", login_not_required(RedirectView.as_view(url="/admin/", permanent=False))),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.health, name="health"),
     path("readyz", views.ready, name="ready"),
     path("metrics", views.metrics, name="metrics"),
