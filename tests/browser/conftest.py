@@ -146,3 +146,20 @@ def sign_in(watched: Watched, user) -> None:
     watched.page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": watched.base_url}]
     )
+
+
+@pytest.fixture
+def acme_demo(company, buyer):
+    """ACME's demo materials (its engineering change effective 2027-02-01 at Monterrey) and a planner."""
+    import datetime as dt
+
+    from materials.demo import materials_demo_seed
+    from procurement import factories
+    from procurement.models import CompanyMembership
+
+    factories.PlantFactory(company=company, code="DET", name="Detroit assembly")
+    factories.PlantFactory(company=company, code="MTY", name="Monterrey machining")
+    planner = factories.BuyerFactory(username="planner", first_name="Pat", last_name="Planner", is_superuser=False)
+    factories.CompanyMembershipFactory(company=company, user=planner, role=CompanyMembership.Role.PLANNER)
+    materials_demo_seed(company=company, today=dt.date(2027, 1, 10))
+    return {"buyer": buyer, "planner": planner}
