@@ -10,6 +10,7 @@ from tests.browser.conftest import sign_in
 
 PASSWORD = "correct horse battery staple"
 PAGES = {
+    "start": "/",
     "workbench-home": "/workbench/",
     "bom-mty-after-change": "/workbench/materials/bom/?company=ACME&part=PUMP-100&plant=MTY&on=2027-02-01"
     "&bom_type=manufacturing",

@@ -101,6 +101,7 @@ def test_another_companys_release_is_not_found(client, buyer, other_buyer, acme_
 
     assert client.get(reverse("workbench:release_detail", args=[theirs.pk])).status_code == 404
     assert client.get(reverse("workbench:release_detail", args=[ours.pk]) + f"?against={theirs.pk}").status_code == 404
+    assert client.get(reverse("workbench:release_detail", args=[ours.pk]) + "?against=rev-A").status_code == 404
     held = BomRelease.objects.get(release_id="DEMO-HSG-200-C")
     client.force_login(other_buyer)
     assert client.get(reverse("workbench:release_detail", args=[ours.pk])).status_code == 404

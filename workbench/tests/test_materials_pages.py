@@ -125,6 +125,18 @@ def test_a_release_shows_its_diff_against_the_revision_it_follows(client, buyer,
     assert ["MTY", "2027-02-01", "—", ""] in table_rows(page, "data")
 
 
+def test_a_release_compared_with_another_revision(client, buyer, acme_materials):
+    client.force_login(buyer)
+    change = BomRelease.objects.get(release_id="DEMO-PUMP-100-B")
+    first = BomRelease.objects.get(release_id="DEMO-PUMP-100-A")
+
+    page = client.get(reverse("workbench:release_detail", args=[first.pk]), {"against": change.pk}).content.decode()
+
+    assert "Against rev B : 1 added, 1 removed, 0 changed." in text(page)
+    assert table_rows(page, "diff") == [["added", "30", "MTR-400", "1 per"], ["removed", "30", "MTR-410", "1 per"]]
+    assert f'<option value="{change.pk}" selected>rev B (applied, ERP)</option>' in page
+
+
 def test_a_release_whose_predecessor_never_came_says_so(client, buyer, acme_materials):
     client.force_login(buyer)
     held = BomRelease.objects.get(release_id="DEMO-HSG-200-C")

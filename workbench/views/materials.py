@@ -21,6 +21,7 @@ from ..forms import BomForm, ReleaseFilterForm, WhereUsedForm
 from .access import buyer_page
 
 RELEASES_PER_PAGE = 50
+PLANNER = CompanyMembership.Role.PLANNER
 
 
 @require_GET
@@ -86,10 +87,10 @@ def release_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         .exclude(pk=release.pk)
         .exclude(revision="")
     )
-    against = request.GET.get("against")
-    against_pk = int(against) if against and against.isdigit() else None
-    if against_pk is not None and not others.filter(pk=against_pk).exists():
+    against = request.GET.get("against", "")
+    if against and not (against.isdigit() and others.filter(pk=int(against)).exists()):
         raise Http404("No such release to compare with.")
+    against_pk = int(against) if against else None
     diff = None
     if release.state != BomRelease.State.REFUSED or release.revision:
         try:
@@ -118,9 +119,6 @@ def held_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         for release in held
     ]
     return render(request, "workbench/held_list.html", {"rows": rows, "section": "held"})
-
-
-PLANNER = CompanyMembership.Role.PLANNER
 
 
 @require_POST
