@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "materials",
     "edi",
     "api",
+    "workbench",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from workbench import views as workbench_views
 
 from . import views
 from .signin import StaffAuthenticationForm
@@ -12,9 +12,11 @@ admin.site.index_title = "Procurement record, exceptions and outbox"
 admin.site.login_form = StaffAuthenticationForm
 
 urlpatterns = [
-    path("", login_not_required(RedirectView.as_view(url="/admin/", permanent=False))),
+    path("", workbench_views.start, name="start"),
+    path("workbench/", include("workbench.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.health, name="health"),
     path("readyz", views.ready, name="ready"),
     path("metrics", views.metrics, name="metrics"),

@@ -6,13 +6,21 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from notifications.models import OutboundMessage
 from procurement.models import InboundDocument, ProcurementException
 
 from .readiness import readiness_checks
+
+
+@login_not_required
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico on every site, pages that name no icon (the admin's) included."""
+    return HttpResponseRedirect(static("gateway/favicon.svg"))
 
 
 @login_not_required

@@ -25,6 +25,7 @@ from procurement.models import (
     InboundDocument,
     Invoice,
     Item,
+    Plant,
     POLine,
     PORevision,
     ProcurementException,
@@ -109,6 +110,32 @@ def company_get_for(*, actor: Actor, code: str) -> Company | None:
     if not actor.is_buyer_side:
         return None
     return Company.objects.filter(code=code, pk__in=sorted(actor.company_ids)).first()
+
+
+def companies_for(*, actor: Actor) -> QuerySet[Company]:
+    """The companies ``actor`` acts for (a buyer's or a company system's), by code; none for anyone else."""
+    if not actor.is_buyer_side:
+        return Company.objects.none()
+    return Company.objects.filter(pk__in=sorted(actor.company_ids)).order_by("code")
+
+
+def plants_for(*, actor: Actor) -> QuerySet[Plant]:
+    """The plants of the companies ``actor`` acts for, by company and code; none for anyone else."""
+    if not actor.is_buyer_side:
+        return Plant.objects.none()
+    return (
+        Plant.objects.filter(company_id__in=sorted(actor.company_ids))
+        .select_related("company")
+        .order_by("company__code", "code")
+    )
+
+
+def company_roles_for(*, actor: Actor) -> dict[int, str]:
+    """``{company id: role}`` of the person behind a buyer actor (``CompanyMembership.Role``); empty otherwise."""
+    if not actor.is_buyer_side or actor.user_id is None:
+        return {}
+    memberships = CompanyMembership.objects.filter(user_id=actor.user_id, company_id__in=sorted(actor.company_ids))
+    return dict(memberships.values_list("company_id", "role"))
 
 
 def purchase_orders_for(*, actor: Actor) -> QuerySet[PurchaseOrder]:

@@ -1,0 +1,182 @@
+"""Demo materials for ACME: a pump with a three-level BOM, alternates, an engineering change that
+Monterrey takes next month while Detroit stays on the current revision, and two held releases — one
+waiting for an item the ERP has not sent, one waiting for a revision that never came.
+
+Everything goes through the materials services. A release already received (same source system
+and release id) is not sent again, so loading the demo twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from decimal import Decimal
+
+from gateway.actors import Actor
+from materials import inputs
+from materials.selectors import bom_releases_for
+from materials.services import bom_release_receive, items_upsert
+from procurement.models import Company
+
+PRODUCT = "PUMP-100"
+ITEMS = (
+    # part number, description, base unit, make or buy
+    ("PUMP-100", "Centrifugal pump assembly", "EA", inputs.MAKE),
+    ("HSG-200", "Pump housing subassembly", "EA", inputs.MAKE),
+    ("IMP-300", "Impeller subassembly", "EA", inputs.MAKE),
+    ("SHF-320", "Pump shaft, machined", "EA", inputs.MAKE),
+    ("CAST-210", "Housing casting, grey iron", "EA", inputs.BUY),
+    ("GSK-220", "Housing gasket, NBR", "EA", inputs.BUY),
+    ("GSK-221", "Housing gasket, Viton", "EA", inputs.BUY),
+    ("BLT-M8", "Hex bolt M8x25, zinc plated", "EA", inputs.BUY),
+    ("BLT-M8-SS", "Hex bolt M8x25, stainless", "EA", inputs.BUY),
+    ("IMP-310", "Impeller blank, bronze", "EA", inputs.BUY),
+    ("BAR-321", "Steel bar 20 mm, 1045", "M", inputs.BUY),
+    ("BRG-330", "Ball bearing 6204-2RS", "EA", inputs.BUY),
+    ("BRG-331", "Ball bearing 6204-ZZ", "EA", inputs.BUY),
+    ("MTR-400", "Motor 2 kW, IE2", "EA", inputs.BUY),
+    ("MTR-410", "Motor 2.2 kW, IE3", "EA", inputs.BUY),
+    ("LBL-900", "Nameplate label", "EA", inputs.BUY),
+)
+# Named in a release, never sent by the ERP: that release is held until it is.
+MISSING_ITEM = "SEAL-340"
+
+
+def _line(position: str, part: str, quantity: str, **kwargs) -> inputs.BomComponentInput:
+    return inputs.BomComponentInput(position=position, part_number=part, quantity_per=Decimal(quantity), **kwargs)
+
+
+def _release(
+    parent: str,
+    revision: str,
+    previous: str | None,
+    components: tuple[inputs.BomComponentInput, ...],
+    effectivity: tuple[inputs.EffectivityInput, ...],
+) -> inputs.BomReleaseInput:
+    return inputs.BomReleaseInput(
+        company_code="ACME",
+        source_system="ERP",
+        bom_type=inputs.BOM_MANUFACTURING,
+        release_id=f"DEMO-{parent}-{revision}",
+        parent_part_number=parent,
+        revision=revision,
+        previous_revision=previous,
+        status=inputs.STATUS_APPROVED_FOR_PRODUCTION,
+        effectivity=effectivity,
+        components=components,
+    )
+
+
+def next_month(today: dt.date) -> dt.date:
+    """The first day of the month after ``today``'s."""
+    return (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def releases(today: dt.date) -> list[inputs.BomReleaseInput]:
+    """The demo's releases in the order they are sent (the held ones last)."""
+    both = (inputs.EffectivityInput("DET"), inputs.EffectivityInput("MTY"))
+    change_from = next_month(today)
+    pump_a = (
+        _line("10", "HSG-200", "1"),
+        _line("20", "IMP-300", "1"),
+        _line("30", "MTR-400", "1"),
+        _line("40", "BLT-M8", "8", alternate_group="BOLT", alternate_priority=0),
+        _line("41", "BLT-M8-SS", "8", alternate_group="BOLT", alternate_priority=1),
+        _line("50", "LBL-900", "1"),
+    )
+    return [
+        _release("SHF-320", "A", None, (_line("10", "BAR-321", "0.35", scrap_factor=Decimal("0.05")),), both),
+        _release(
+            "HSG-200",
+            "A",
+            None,
+            (
+                _line("10", "CAST-210", "1"),
+                _line("20", "GSK-220", "1", alternate_group="GASKET", alternate_priority=0),
+                _line("21", "GSK-221", "1", alternate_group="GASKET", alternate_priority=1),
+                _line("30", "BLT-M8", "6"),
+            ),
+            both,
+        ),
+        _release(
+            "IMP-300",
+            "A",
+            None,
+            (
+                _line("10", "IMP-310", "1"),
+                _line("20", "SHF-320", "1"),
+                _line("30", "BRG-330", "2", alternate_group="BEARING", alternate_priority=0),
+                _line("31", "BRG-331", "2", alternate_group="BEARING", alternate_priority=1),
+            ),
+            both,
+        ),
+        _release(PRODUCT, "A", None, pump_a, both),
+        # The engineering change: the IE3 motor, at Monterrey only, from the first of next month.
+        _release(
+            PRODUCT,
+            "B",
+            "A",
+            tuple(_line("30", "MTR-410", "1") if line.position == "30" else line for line in pump_a),
+            (inputs.EffectivityInput("MTY", valid_from=change_from),),
+        ),
+        # Held: adds a mechanical seal the item master does not have yet.
+        _release(
+            "IMP-300",
+            "B",
+            "A",
+            (
+                _line("10", "IMP-310", "1"),
+                _line("20", "SHF-320", "1"),
+                _line("30", "BRG-330", "2", alternate_group="BEARING", alternate_priority=0),
+                _line("31", "BRG-331", "2", alternate_group="BEARING", alternate_priority=1),
+                _line("40", MISSING_ITEM, "1"),
+            ),
+            both,
+        ),
+        # Held: follows revision B of the housing, which PLM released but the ERP never sent.
+        _release(
+            "HSG-200",
+            "C",
+            "B",
+            (
+                _line("10", "CAST-210", "1"),
+                _line("20", "GSK-221", "1"),
+                _line("30", "BLT-M8", "6"),
+            ),
+            both,
+        ),
+    ]
+
+
+def raw_of(release: inputs.BomReleaseInput) -> bytes:
+    """The release as the ERP would have sent it: JSON."""
+    return json.dumps(dataclasses.asdict(release), default=str, sort_keys=True).encode()
+
+
+def materials_demo_seed(*, company: Company, today: dt.date) -> dict[str, int]:
+    """Send ACME's demo items and BOM releases through the services; returns how many releases it sent."""
+    actor = Actor.for_system(company_ids={company.pk}, label="system ERP (demo)")
+    items = tuple(
+        inputs.ItemInput(part_number=part, description=description, base_uom=uom, make_or_buy=make_or_buy)
+        for part, description, uom, make_or_buy in ITEMS
+    )
+    items_upsert(
+        actor=actor,
+        batch=inputs.ItemBatchInput(company_code=company.code, source_system="ERP", items=items),
+        correlation_id="demo-materials-items",
+    )
+    known = set(
+        bom_releases_for(actor=actor, company_code=company.code)
+        .filter(source_system="ERP")
+        .values_list("release_id", flat=True)
+    )
+    sent = 0
+    for release in releases(today):
+        if release.release_id in known:
+            continue
+        bom_release_receive(
+            actor=actor, release=release, raw=raw_of(release), correlation_id=release.release_id.lower()
+        )
+        sent += 1
+    return {"sent": sent, "held": bom_releases_for(actor=actor, company_code=company.code, state="held").count()}
