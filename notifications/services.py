@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from gateway import metrics
 from gateway.correlation import correlation_scope
 
 from . import registry, transports
@@ -146,6 +147,7 @@ def _attempt_finish(message: OutboundMessage, succeeded: bool, detail: str, elap
                 finished,
                 "",
             )
+            _delivered_measure(message, finished)
         elif message.attempts >= message.max_attempts:
             message.state, message.last_error = OutboundMessage.State.DEAD, detail[:2000]
         else:
@@ -158,6 +160,18 @@ def _attempt_finish(message: OutboundMessage, succeeded: bool, detail: str, elap
         hooks = registry.delivery_hooks()
         if message.subscription_ref is not None and hooks is not None:
             hooks.finished(message, succeeded)
+
+
+def _delivered_measure(message: OutboundMessage, delivered_at: dt.datetime) -> None:
+    """For a message that answers something received (its payload's ``answers_received_at``, e.g.
+    a 997 for a partner's file): the time from receipt to the answer delivered, once recorded."""
+    received = message.payload.get("answers_received_at") if isinstance(message.payload, dict) else None
+    if not received:
+        return
+    event, received_at = message.event, dt.datetime.fromisoformat(received)
+    transaction.on_commit(
+        lambda: metrics.answer_delivered(event=event, received_at=received_at, delivered_at=delivered_at)
+    )
 
 
 # Buyers' exception alerts: one e-mail per buyer per sweep rather than one per document, so a file
