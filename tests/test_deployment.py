@@ -403,6 +403,17 @@ def test_run_gateway_stops_everything_within_ten_seconds(gateway_var, how):
 
         wait_for(healthy, 60, "/healthz answering")
         wait_for(lambda: "ready." in (var / "log" / "worker.log").read_text(), 60, "the worker being ready")
+
+        def scans_counted() -> bool:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                text = answer.read().decode()
+            return 'gateway_task_duration_seconds_count{outcome="success",task="edi.tasks.filedrop_scan"}' in text
+
+        # The web server's /metrics adds up the worker's figures (var/metrics, emptied at the start).
+        wait_for(scans_counted, 30, "the worker's scans counted in /metrics")
+        files = [p.name for p in (var / "metrics").iterdir()]
+        assert all(re.fullmatch(r"(counter|histogram)_(web|worker|beat)@[A-Za-z0-9.-]+\+\d+\.db", f) for f in files)
+        assert "worker" in {re.split(r"[_@]", name)[1] for name in files}, files
         assert len(session_processes(script.pid)) >= 5  # the script, web, beat, the worker and its pool
 
         started = time.monotonic()
