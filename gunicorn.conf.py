@@ -1,14 +1,29 @@
 """gunicorn's settings for the web service (read from the working directory: compose, the image,
-``make bench``): logs in the gateway's format, and Prometheus' multiprocess files kept right."""
+``make bench``): its own lines in the gateway's log format, and Prometheus' multiprocess files
+kept right."""
 
 import os
 
+from gunicorn import glogging
+
 from gateway import logs, metrics
 
-# gunicorn's own lines (errors, the access log) in the same format as the app's: JSON in production.
-logconfig_dict = logs.logging_config(
-    log_format=logs.environment_log_format(os.environ), level=os.environ.get("GATEWAY_LOG_LEVEL", "INFO")
-)
+LOG_FORMAT = logs.environment_log_format(os.environ)
+
+
+class GatewayLogger(glogging.Logger):
+    """gunicorn's error and access lines in the gateway's format (JSON in production). The access
+    log is written only where the command line asks for it (compose: ``--access-logfile -``)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(logs.formatter(LOG_FORMAT))
+                handler.addFilter(logs.LogContextFilter())
+
+
+logger_class = GatewayLogger
 
 
 def on_starting(server):

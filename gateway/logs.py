@@ -7,8 +7,8 @@ document and its partner (bound where a document is worked on), the Celery task'
 ``json`` (one object per line, python-json-logger; the default in production and in compose) or
 ``text`` (one readable line; the default under ``DJANGO_DEBUG=1``, as for ``make run``).
 
-Standard library and python-json-logger only: gunicorn's configuration imports this before Django
-is set up.
+Standard library and python-json-logger only: gunicorn's configuration (``gunicorn.conf.py``)
+imports this before Django is set up, to write gunicorn's own lines in the same format.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
 
 from .correlation import correlation_scope, get_correlation_id
 
@@ -106,42 +108,30 @@ JSON_FIELDS = ["asctime", "levelname", "name", "message"]
 JSON_RENAMED = {"asctime": "timestamp", "levelname": "level", "name": "logger"}
 
 
-def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
-    """The ``dictConfig`` for every process: one console handler on the root logger.
-
-    ``json``: each line an object with ``timestamp`` (ISO 8601, UTC), ``level``, ``logger``,
-    ``message``, the context fields that are known, ``exc_info`` for an exception, and any
-    ``extra=`` the caller gave.
-    """
+def formatter(log_format: str) -> logging.Formatter:
+    """The formatter of ``log_format``: ``json`` lines are objects with ``timestamp`` (ISO 8601
+    with its offset), ``level``, ``logger``, ``message``, the context fields that are known,
+    ``exc_info`` for an exception, and any ``extra=`` the caller gave; ``text`` lines show the
+    correlation id (``-`` when there is none)."""
     if log_format not in FORMATS:
         raise ValueError(f"GATEWAY_LOG_FORMAT must be one of {', '.join(FORMATS)}, not {log_format!r}")
-    formatters: dict[str, dict[str, Any]] = {
-        "text": {
-            "()": "logging.Formatter",
-            "fmt": TEXT_FORMAT,
-            "defaults": {"correlation_id": "-"},
-        },
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": JSON_FIELDS,
-            "rename_fields": JSON_RENAMED,
-            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
-            "json_ensure_ascii": False,
-        },
-    }
+    if log_format == "text":
+        return logging.Formatter(TEXT_FORMAT, defaults={"correlation_id": "-"})
+    return JsonFormatter(
+        JSON_FIELDS, rename_fields=JSON_RENAMED, datefmt="%Y-%m-%dT%H:%M:%S%z", json_ensure_ascii=False
+    )
+
+
+def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
+    """The ``dictConfig`` for every process: one console handler on the root logger, in ``log_format``."""
+    formatter(log_format)  # an unknown format is refused here, by name
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"context": {"()": "gateway.logs.LogContextFilter"}},
-        "formatters": {log_format: formatters[log_format]},
+        "formatters": {log_format: {"()": "gateway.logs.formatter", "log_format": log_format}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["context"]}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {
-            # django-axes announces itself and every failed sign-in at INFO; its lockouts are WARNINGs.
-            "django.db.backends": {"level": "INFO"},
-            "axes": {"level": "WARNING"},
-            # gunicorn's own loggers write through the root handler, in the same format.
-            "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
-            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
-        },
+        # django-axes announces itself and every failed sign-in at INFO; its lockouts are WARNINGs.
+        "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
     }
