@@ -6,9 +6,9 @@ WORKDIR /app
 COPY . .
 RUN pip install --no-cache-dir . \
     && useradd --system --home /var/lib/gateway gateway \
-    && mkdir -p /var/lib/gateway/files \
+    && mkdir -p /var/lib/gateway/files /var/lib/gateway/metrics \
     && chown -R gateway:gateway /var/lib/gateway
-# A named volume first mounted on /var/lib/gateway/files takes this directory's owner: gateway.
+# A named volume first mounted on /var/lib/gateway/files (or metrics) takes this directory's owner: gateway.
 # Production storage (DJANGO_DEBUG=0) serves hashed names from the manifest collectstatic writes.
 RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 USER gateway

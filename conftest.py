@@ -82,3 +82,59 @@ def require_service(name: str, available: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{name} is required in CI: {reason}")
     pytest.skip(f"{name} not available: {reason}")
+
+
+METRICS_TOKEN = "scrape-token-for-tests"
+
+
+def metric_samples(text: str, prefix: str = "gateway_") -> dict[str, float]:
+    """The samples of a Prometheus exposition whose names start with ``prefix``, as
+    ``{'name{label="value",…}': value}`` with the labels sorted."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.startswith(prefix):
+                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+                found[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return found
+
+
+@pytest.fixture
+def scrape(db, client, settings, monkeypatch):
+    """``scrape()`` reads /metrics (with its token) as ``metric_samples``. The figures earlier tests
+    left in this process are cleared first; no multiprocess folder is read."""
+    from gateway import metrics
+
+    monkeypatch.delenv(metrics.MULTIPROCESS_ENV, raising=False)
+    for family in metrics.EVENTS:
+        family.clear()
+    settings.GATEWAY_METRICS_TOKEN = METRICS_TOKEN
+
+    def read() -> dict[str, float]:
+        response = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert response.status_code == 200, response.content
+        return metric_samples(response.content.decode())
+
+    return read
+
+
+@pytest.fixture
+def json_log():
+    """The gateway's JSON logging, as in production, writing to a buffer: ``json_log()`` is the lines
+    so far, each parsed. The test settings' logging is put back afterwards."""
+    import io
+    import json
+    import logging
+    import logging.config
+
+    from django.conf import settings
+
+    from gateway.logs import logging_config
+
+    logging.config.dictConfig(logging_config(log_format="json", level="INFO"))
+    buffer = io.StringIO()
+    logging.root.handlers[0].setStream(buffer)  # type: ignore[attr-defined]
+    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
+    logging.config.dictConfig(settings.LOGGING)

@@ -201,7 +201,13 @@ def reply_write(
         kind=OutboundMessage.Kind.FILE,
         event=f"x12.{kind.lower()}",
         destination=partner_outbox(partner),
-        payload={"kind": kind, "answers_isa13": answering.isa13, "interchange": f"{isa:09d}"},
+        payload={
+            "kind": kind,
+            "answers_isa13": answering.isa13,
+            "interchange": f"{isa:09d}",
+            # When the answered file was stored: the outbox times file → answer from it.
+            **({"answers_received_at": source.document.received_at.isoformat()} if source.document else {}),
+        },
         idempotency_key=f"x12.{kind.lower()}:{partner.pk}:{isa:09d}",
         source=source,
         supplier=partner.supplier,

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from edi import filedrop, services
 from edi.models import FunctionalGroup, TradingPartner
+from gateway.logs import log_context
 from notifications.services import outbox_deliveries_together
 from procurement.models import InboundDocument, ProcurementException
 from procurement.services import WriteSource
@@ -143,8 +144,9 @@ def edi_file_receive_queued_before_upgrade(partner_id: int, document_id: int, cl
 def _receive(partner_id: int, document_id: int, claimed_path: str) -> str:
     partner = TradingPartner.objects.select_related("supplier", "company").get(pk=partner_id)
     document = InboundDocument.objects.get(pk=document_id)
-    services.interchange_file_attempt(document=document, partner=partner)  # a transient error: retried
-    filedrop.claimed_file_finish(partner, claimed_path, document)
+    with log_context(correlation_id=document.correlation_id, document_id=document.pk, partner=document.sender):
+        services.interchange_file_attempt(document=document, partner=partner)  # a transient error: retried
+        filedrop.claimed_file_finish(partner, claimed_path, document)
     return document.outcome_code
 
 
@@ -205,7 +207,10 @@ def _batch_receive_one(partner: TradingPartner, document: InboundDocument, claim
         return True
     attempts = document.attempts
     try:
-        with transaction.atomic():
+        with (
+            log_context(correlation_id=document.correlation_id, document_id=document.pk, partner=document.sender),
+            transaction.atomic(),
+        ):
             services.interchange_file_receive(document=document, partner=partner)
     except Exception:
         if transaction.get_connection().needs_rollback:

@@ -1,7 +1,6 @@
 """Correlation ids: born with each inbound payload, carried through tasks, records and logs."""
 
 import contextvars
-import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,9 +24,3 @@ def correlation_scope(correlation_id: str) -> Iterator[str]:
         yield correlation_id
     finally:
         _current.reset(token)
-
-
-class CorrelationIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.correlation_id = _current.get() or "-"
-        return True

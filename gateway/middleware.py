@@ -2,8 +2,10 @@ import re
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.log import log_response
 
-from .correlation import correlation_scope, new_correlation_id
+from .correlation import new_correlation_id
+from .logs import log_context
 
 HEADER = "X-Correlation-ID"
 # A caller may pass its own id so its logs and ours line up; anything odd is replaced, not trusted.
@@ -18,7 +20,13 @@ class CorrelationIdMiddleware:
         given = request.headers.get(HEADER, "")
         correlation_id = given if _VALID.match(given) else new_correlation_id()
         request.correlation_id = correlation_id  # type: ignore[attr-defined]
-        with correlation_scope(correlation_id):
+        # A scope of its own: what the request binds to its log lines (its document) ends with it.
+        with log_context(correlation_id=correlation_id):
             response = self.get_response(request)
+            # Django logs a 4xx/5xx answer once every middleware has returned, outside this scope:
+            # logged here instead, the line carries the correlation id and document (Django then
+            # sees it logged and does not log it again).
+            if response.status_code >= 400:
+                log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
         response[HEADER] = correlation_id
         return response

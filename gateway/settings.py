@@ -13,6 +13,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from kombu import Queue
 
+from gateway.logs import environment_log_format, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("GATEWAY_VAR_DIR", BASE_DIR / "var"))
 
@@ -275,18 +277,10 @@ EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "gateway@localhost")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"correlation": {"()": "gateway.correlation.CorrelationIdFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["correlation"]}},
-    "root": {"handlers": ["console"], "level": os.environ.get("GATEWAY_LOG_LEVEL", "INFO")},
-    # django-axes announces itself and every failed sign-in at INFO; its lockouts are WARNINGs.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
-}
+# Logs: one JSON object per line (production, compose) or one readable line (DJANGO_DEBUG=1, `make run`),
+# each carrying the correlation id, document, partner and task where known (gateway.logs).
+GATEWAY_LOG_FORMAT = environment_log_format(os.environ)
+LOGGING = logging_config(log_format=GATEWAY_LOG_FORMAT, level=os.environ.get("GATEWAY_LOG_LEVEL", "INFO"))
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

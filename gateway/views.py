@@ -5,14 +5,11 @@ import hmac
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
-from notifications.models import OutboundMessage
-from procurement.models import InboundDocument, ProcurementException
-
+from . import metrics as gateway_metrics
 from .readiness import readiness_checks
 
 
@@ -55,28 +52,13 @@ def ready(request: HttpRequest) -> JsonResponse:
 @login_not_required
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics (``gateway.metrics``): every process's figures and the state read now."""
     refused = _metrics_refusal(request)
     if refused is not None:
         return refused
-    lines = [
-        "# HELP gateway_inbound_documents Inbound documents by channel and state.",
-        "# TYPE gateway_inbound_documents gauge",
-    ]
-    for row in InboundDocument.objects.values("channel", "state").annotate(n=Count("id")).order_by():
-        lines.append(f'gateway_inbound_documents{{channel="{row["channel"]}",state="{row["state"]}"}} {row["n"]}')
-    lines += [
-        "# HELP gateway_outbound_messages Outbox rows by kind and state.",
-        "# TYPE gateway_outbound_messages gauge",
-    ]
-    for row in OutboundMessage.objects.values("kind", "state").annotate(n=Count("id")).order_by():
-        lines.append(f'gateway_outbound_messages{{kind="{row["kind"]}",state="{row["state"]}"}} {row["n"]}')
-    lines += [
-        "# HELP gateway_open_exceptions Open exceptions by severity.",
-        "# TYPE gateway_open_exceptions gauge",
-    ]
-    for row in ProcurementException.objects.open().values("severity").annotate(n=Count("id")).order_by():
-        lines.append(f'gateway_open_exceptions{{severity="{row["severity"]}"}} {row["n"]}')
-    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")
+    response = HttpResponse(gateway_metrics.exposition(), content_type=gateway_metrics.CONTENT_TYPE)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _metrics_refusal(request: HttpRequest) -> HttpResponse | None:

@@ -28,6 +28,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from gateway import metrics
 from gateway.correlation import correlation_scope
 
 from . import registry, transports
@@ -289,10 +290,24 @@ def _attempts_finish(attempts: list[_Attempt]) -> None:
         for attempt in attempts:
             if not attempt.succeeded or len(delivered) == 1:
                 attempt.message.save(update_fields=fields)
+            if attempt.succeeded:
+                _delivered_measure(attempt.message, finished)
         hooks = registry.delivery_hooks()
         for attempt in attempts:
             if attempt.message.subscription_ref is not None and hooks is not None:
                 hooks.finished(attempt.message, attempt.succeeded)
+
+
+def _delivered_measure(message: OutboundMessage, delivered_at: dt.datetime) -> None:
+    """For a message that answers something received (its payload's ``answers_received_at``, e.g.
+    a 997 for a partner's file): the time from receipt to the answer delivered, once recorded."""
+    received = message.payload.get("answers_received_at") if isinstance(message.payload, dict) else None
+    if not received:
+        return
+    event, received_at = message.event, dt.datetime.fromisoformat(received)
+    transaction.on_commit(
+        lambda: metrics.answer_delivered(event=event, received_at=received_at, delivered_at=delivered_at)
+    )
 
 
 # Buyers' exception alerts: one e-mail per buyer per sweep rather than one per document, so a file

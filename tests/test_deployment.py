@@ -157,6 +157,17 @@ class Deployment:
         assert kind in ("CMD", "CMD-SHELL")
         return subprocess.run(command, cwd=ROOT, env=self.environment(name), capture_output=True, timeout=30)
 
+    def metrics(self) -> str:
+        """GET /metrics on the web service, with the token when the configuration sets one."""
+        env = self.environment("web")
+        host = env["DJANGO_ALLOWED_HOSTS"].split(",")[0].strip()
+        headers = {"Host": host, "X-Forwarded-Proto": "https"}
+        if env.get("GATEWAY_METRICS_TOKEN"):
+            headers["Authorization"] = f"Bearer {env['GATEWAY_METRICS_TOKEN']}"
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/metrics", headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.read().decode()
+
     def log(self, name: str) -> str:
         return (self.state / f"{name}.log").read_text(errors="replace")
 
@@ -274,6 +285,7 @@ def _fresh_database_and_broker() -> None:
 def test_each_service_starts_with_the_environment_compose_gives_it_and_is_healthy(dotenv, tmp_path):
     _fresh_database_and_broker()
     values = {"DJANGO_SECRET_KEY": SECRET} if dotenv == "defaults" else env_file(ROOT / ".env.example")
+    values["GATEWAY_METRICS_TOKEN"] = "deployment-test-metrics-token"  # as for a Prometheus scraping it
     deployment = Deployment(values, tmp_path)
     migrated = subprocess.run(
         deployment.command("migrate"), cwd=ROOT, env=deployment.environment("migrate"), capture_output=True, timeout=120
@@ -288,8 +300,20 @@ def test_each_service_starts_with_the_environment_compose_gives_it_and_is_health
         scanned = "Task edi.tasks.filedrop_scan"
         wait_for(lambda: scanned in deployment.log("worker"), 30, "a scheduled scan reaching the worker")
         assert [p.poll() for p in running] == [None, None, None], [deployment.log(n)[-2000:] for n in OURS]
-        # And /healthz answered under the host name and scheme the app expects.
-        assert 'GET /healthz HTTP/1.1" 200' in deployment.log("web")
+        # And /healthz answered under the host name and scheme the app expects; compose's logs are
+        # JSON, one object per line, gunicorn's access log among them.
+        web = [json.loads(line) for line in deployment.log("web").splitlines() if line.strip()]
+        assert any(
+            line["logger"] == "gunicorn.access" and 'GET /healthz HTTP/1.1" 200' in line["message"] for line in web
+        ), web[-5:]
+        # The worker's lines from inside a task name the task (Celery's banner is not a log line).
+        worker = [json.loads(line) for line in deployment.log("worker").splitlines() if line.startswith("{")]
+        scans = [line for line in worker if line.get("task_name") == "edi.tasks.filedrop_scan"]
+        assert scans and all(len(line["task_id"]) == 36 for line in scans), worker[-5:]
+        assert {"timestamp", "level", "logger", "message"} <= set(scans[0])
+        # /metrics adds up the worker's figures (its task durations) with the web's.
+        metrics = deployment.metrics()
+        assert 'gateway_task_duration_seconds_count{outcome="success",task="edi.tasks.filedrop_scan"}' in metrics
     finally:
         stop(running)
 
@@ -379,6 +403,17 @@ def test_run_gateway_stops_everything_within_ten_seconds(gateway_var, how):
 
         wait_for(healthy, 60, "/healthz answering")
         wait_for(lambda: "ready." in (var / "log" / "worker.log").read_text(), 60, "the worker being ready")
+
+        def scans_counted() -> bool:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                text = answer.read().decode()
+            return 'gateway_task_duration_seconds_count{outcome="success",task="edi.tasks.filedrop_scan"}' in text
+
+        # The web server's /metrics adds up the worker's figures (var/metrics, emptied at the start).
+        wait_for(scans_counted, 30, "the worker's scans counted in /metrics")
+        files = [p.name for p in (var / "metrics").iterdir()]
+        assert all(re.fullmatch(r"(counter|histogram)_(web|worker|beat)@[A-Za-z0-9.-]+\+\d+\.db", f) for f in files)
+        assert "worker" in {re.split(r"[_@]", name)[1] for name in files}, files
         assert len(session_processes(script.pid)) >= 5  # the script, web, beat, the worker and its pool
 
         started = time.monotonic()

@@ -20,6 +20,7 @@ from api.idempotency import idempotent
 from api.parsers import TooDeep
 from api.permissions import SupplierKey
 from api.problems import problem
+from gateway.logs import log_bind
 from procurement.models import InboundDocument
 from procurement.services import (
     RecordResult,
@@ -87,7 +88,7 @@ def _document_store(request: Request, document_type: str) -> InboundDocument:
     key = request_key(request)
     supplier = key.supplier
     too_large = _declared_size(request) > settings.GATEWAY_INBOUND_MAX_BYTES
-    return inbound_document_store(
+    document = inbound_document_store(
         channel="api",
         sender=supplier.code if supplier else key.system_name,
         content=b"" if too_large else request.body,
@@ -98,6 +99,8 @@ def _document_store(request: Request, document_type: str) -> InboundDocument:
         content_type=request.content_type,
         correlation_id=request.correlation_id,  # type: ignore[attr-defined]  # set by gateway.middleware
     )
+    log_bind(document_id=document.pk, partner=document.sender)  # the request's log lines name it
+    return document
 
 
 def _declared_size(request: Request) -> int:

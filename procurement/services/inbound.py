@@ -15,7 +15,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from gateway import metrics
 from gateway.correlation import get_correlation_id, new_correlation_id
+from gateway.logs import log_context
 from notifications.services import outbox_write
 from procurement.models import Company, InboundDocument, PurchaseOrder, Shipment, ShipmentLine
 
@@ -163,23 +165,24 @@ def inbound_document_apply(
         document=document,
     )
     attempts = document.attempts
-    try:
-        result = _apply_settled(document, source, apply)
-    except ProcurementError as error:
-        document.attempts = attempts  # the rollback undid any settling inside the write path
-        inbound_document_settle(
-            document=document, state=InboundDocument.State.REFUSED, code=error.code, error=error.message
-        )
-        raise
-    except Exception as error:
-        document.attempts = attempts
-        inbound_document_settle(
-            document=document,
-            state=InboundDocument.State.FAILED,
-            code="error",
-            error=f"{type(error).__name__}: {error}",
-        )
-        raise
+    with log_context(correlation_id=document.correlation_id, document_id=document.pk, partner=document.sender):
+        try:
+            result = _apply_settled(document, source, apply)
+        except ProcurementError as error:
+            document.attempts = attempts  # the rollback undid any settling inside the write path
+            inbound_document_settle(
+                document=document, state=InboundDocument.State.REFUSED, code=error.code, error=error.message
+            )
+            raise
+        except Exception as error:
+            document.attempts = attempts
+            inbound_document_settle(
+                document=document,
+                state=InboundDocument.State.FAILED,
+                code="error",
+                error=f"{type(error).__name__}: {error}",
+            )
+            raise
     return result
 
 
@@ -247,6 +250,8 @@ def inbound_document_settle(
         document.processed_at, document.attempts = processed_at, attempts
         if placed:
             document.company_id = company_id
+        if state == InboundDocument.State.PROCESSED:
+            _applied_measure(document)
         if state == InboundDocument.State.FAILED:
             return True
         summary = {
@@ -270,3 +275,18 @@ def inbound_document_settle(
             )
         )
     return True
+
+
+def _applied_measure(document: InboundDocument) -> None:
+    """Time from receipt to the effect on the record (the document's ``processed_at``), counted once
+    the effect has committed: a rolled-back attempt, or a file's savepoint undone in a batch,
+    counts nothing."""
+    channel, document_type = document.channel, document.document_type
+    received_at, applied_at = document.received_at, document.processed_at
+    if applied_at is None:
+        return
+    transaction.on_commit(
+        lambda: metrics.document_applied(
+            channel=channel, document_type=document_type, received_at=received_at, applied_at=applied_at
+        )
+    )

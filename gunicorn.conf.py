@@ -1,0 +1,36 @@
+"""gunicorn's settings for the web service (read from the working directory: compose, the image,
+``make bench``): its own lines in the gateway's log format, and Prometheus' multiprocess files
+kept right."""
+
+import os
+
+from gunicorn import glogging
+
+from gateway import logs, metrics
+
+LOG_FORMAT = logs.environment_log_format(os.environ)
+
+
+class GatewayLogger(glogging.Logger):
+    """gunicorn's error and access lines in the gateway's format (JSON in production). The access
+    log is written only where the command line asks for it (compose: ``--access-logfile -``)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(logs.formatter(LOG_FORMAT))
+                handler.addFilter(logs.LogContextFilter())
+
+
+logger_class = GatewayLogger
+
+
+def on_starting(server):
+    """Before any worker forks: the files of this host's earlier web processes are not counted again."""
+    metrics.process_files_clear("web")
+
+
+def child_exit(server, worker):
+    """A worker process ended (restarted, killed): its live gauges stop counting."""
+    metrics.process_dead(worker.pid, role="web")
