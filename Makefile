@@ -33,8 +33,8 @@ lint: venv  ## ruff check and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: venv  ## mypy with django-stubs on procurement, notifications, api and edi
-	$(VENV)/bin/mypy procurement notifications api edi
+typecheck: venv  ## mypy with django-stubs on procurement, notifications, api, edi and materials
+	$(VENV)/bin/mypy procurement notifications api edi materials
 
 format: venv  ## Format the code
 	$(VENV)/bin/ruff format .

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "suppliers",
     "notifications",
     "procurement",
+    "materials",
     "edi",
     "api",
     "rest_framework",

@@ -88,6 +88,28 @@ class PurchaseOrderInput:
 
 
 @dataclass(frozen=True)
+class SupplierItemInput:
+    """A supplier's offer of an item: its part number, and its lead time and MOQ when the ERP knows them."""
+
+    supplier_code: str
+    supplier_part_number: str = ""
+    lead_time_days: int | None = None
+    moq: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ItemMasterInput:
+    """An item as the ERP's item master has it, whole: ``conversions`` (unit, factor to the base unit)
+    and ``supplier_items`` are the full sets; what they omit, the item no longer has."""
+
+    part_number: str
+    description: str = ""
+    base_uom: str = "EA"
+    conversions: tuple[tuple[str, Decimal], ...] = ()
+    supplier_items: tuple[SupplierItemInput, ...] = ()
+
+
+@dataclass(frozen=True)
 class ScheduleLineInput:
     """One delivery the supplier commits to on a line: a quantity on a date (X12 SCH in the PO1 loop)."""
 

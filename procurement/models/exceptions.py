@@ -37,6 +37,8 @@ class ProcurementException(models.Model):
         FA_OVERDUE = "fa_overdue", "Functional acknowledgement overdue"
         FA_REJECTED = "fa_rejected", "Functional acknowledgement rejected"
         EDI_SYNTAX = "edi_syntax", "EDI syntax error"
+        BOM_REVISION_MISMATCH = "bom_revision_mismatch", "ERP and PLM BOM revisions differ"
+        BOM_RELEASE_REFUSED = "bom_release_refused", "BOM release refused"
 
     class Severity(models.TextChoices):
         PRODUCTION_STOP = "production_stop", "Production stop"

@@ -17,6 +17,7 @@ from .exceptions import (
 )
 from .inbound import inbound_document_apply, inbound_document_reject, inbound_document_store
 from .invoices import invoice_record
+from .items import ItemMasterResult, item_master_write
 from .orders import purchase_order_change, purchase_order_publish
 from .outbox import outbox_message_retry
 from .receipts import receipt_record
@@ -26,6 +27,7 @@ from .sources import RecordResult, WriteSource
 __all__ = [
     "DocumentRefused",
     "InvalidAction",
+    "ItemMasterResult",
     "NotFound",
     "ProcurementError",
     "RecordResult",
@@ -42,6 +44,7 @@ __all__ = [
     "inbound_document_reject",
     "inbound_document_store",
     "invoice_record",
+    "item_master_write",
     "outbox_message_retry",
     "purchase_order_change",
     "purchase_order_publish",

@@ -39,6 +39,8 @@ DEFAULT_SLA_HOURS: dict[str, int] = {
     Kind.FA_OVERDUE: 24,
     Kind.FA_REJECTED: 8,
     Kind.EDI_SYNTAX: 24,
+    Kind.BOM_REVISION_MISMATCH: 48,
+    Kind.BOM_RELEASE_REFUSED: 24,
 }
 
 

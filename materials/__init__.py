@@ -1,0 +1,1 @@
+"""Materials: items' planning data, BOM releases as immutable versions, and their explosion."""

@@ -1,0 +1,247 @@
+"""Materials: planning data beside procurement's items, and BOM releases as immutable versions.
+
+``procurement.Item`` stays THE item (a PO line's item is the same item); this app adds what
+planning needs beside it. A BOM release is stored as it arrived (raw bytes, hash, sender,
+correlation id) and never changes afterwards; what a plant builds on a date is read from
+``BomPlantRevision``, the applied revision chain per (parent item, BOM type, plant).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import models
+
+from materials import inputs
+
+# A window's open ends, stored as dates so "in effect on D" is one indexed range condition.
+DATE_MIN = dt.date(1, 1, 1)
+DATE_MAX = dt.date(9999, 12, 31)
+
+
+def quantity(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=18, decimal_places=4, **kwargs)
+
+
+def factor(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=18, decimal_places=6, **kwargs)
+
+
+class ItemPlanning(models.Model):
+    """The planning data of one item: category, make or buy, lead time and lot sizing."""
+
+    class MakeOrBuy(models.TextChoices):
+        MAKE = inputs.MAKE, "Make"
+        BUY = inputs.BUY, "Buy"
+
+    item = models.OneToOneField("procurement.Item", on_delete=models.CASCADE, related_name="planning")
+    category = models.CharField(max_length=64, blank=True)
+    make_or_buy = models.CharField(max_length=8, choices=MakeOrBuy.choices, default=MakeOrBuy.BUY)
+    lead_time_days = models.PositiveIntegerField(default=0)
+    moq = quantity(default=Decimal(1))
+    order_multiple = quantity(default=Decimal(1))
+    safety_stock = quantity(default=Decimal(0))
+    version = models.PositiveIntegerField(default=1, help_text="The item's latest ItemVersion.")
+    source_system = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"planning of item #{self.item_id}"
+
+
+class ItemPlantPlanning(models.Model):
+    """One item's parameters at one plant; empty values fall back to the item's own."""
+
+    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="plant_planning")
+    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+")
+    lead_time_days = models.PositiveIntegerField(null=True, blank=True)
+    safety_stock = quantity(null=True, blank=True)
+    moq = quantity(null=True, blank=True)
+    order_multiple = quantity(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "plant"], name="item_plant_planning_unique")]
+
+
+class ApprovedSupplier(models.Model):
+    """A supplier approved for an item, ranked: the ``SupplierItem`` (its part number, lead time, MOQ)
+    with the priority the ERP gives it (1 is asked first)."""
+
+    supplier_item = models.OneToOneField("procurement.SupplierItem", on_delete=models.CASCADE, related_name="approval")
+    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="approved_suppliers")
+    priority = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [models.Index(fields=["item", "priority"])]
+
+
+class ItemVersion(models.Model):
+    """Each change of an item's master data, as a numbered snapshot: who sent it and what it was."""
+
+    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    data = models.JSONField()
+    source_system = models.CharField(max_length=40)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["item", "version"]
+        constraints = [models.UniqueConstraint(fields=["item", "version"], name="item_version_unique")]
+
+
+class CategoryUomConversion(models.Model):
+    """``1 uom = factor × base_uom`` for every item of ``category`` whose base unit is ``base_uom``.
+
+    An item's own conversion (``procurement.UomConversion``) wins over its category's.
+    """
+
+    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=64)
+    uom = models.CharField(max_length=8)
+    base_uom = models.CharField(max_length=8)
+    factor = factor()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "category", "uom", "base_uom"], name="category_uom_conversion_unique"
+            )
+        ]
+
+
+class BomRelease(models.Model):
+    """One BOM release exactly as received, and what became of it. Never edited after it settles.
+
+    ``content_hash`` is the sha256 of the normalised content (structure, effectivity, revision
+    chain), so the same release re-exported with other whitespace or field order is recognised.
+    """
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received, not yet settled"
+        APPLIED = "applied", "Applied"
+        HELD = "held", "Held"
+        SUPERSEDED = "superseded", "Superseded by a later revision"
+        STALE = "stale", "Older than the revision in effect: recorded, not applied"
+        DUPLICATE = "duplicate", "Same release again: no effect"
+        REFUSED = "refused", "Refused"
+
+    class BomType(models.TextChoices):
+        ENGINEERING = inputs.BOM_ENGINEERING, "Engineering (PLM)"
+        MANUFACTURING = inputs.BOM_MANUFACTURING, "Manufacturing (ERP)"
+
+    class Status(models.TextChoices):
+        ENGINEERING_RELEASED = inputs.STATUS_ENGINEERING_RELEASED, "Engineering released"
+        APPROVED_FOR_PRODUCTION = inputs.STATUS_APPROVED_FOR_PRODUCTION, "Approved for production"
+
+    company = models.ForeignKey("procurement.Company", on_delete=models.PROTECT, related_name="+")
+    parent_item = models.ForeignKey(
+        "procurement.Item", null=True, blank=True, on_delete=models.PROTECT, related_name="bom_releases"
+    )
+    parent_part_number = models.CharField(max_length=64, blank=True)
+    bom_type = models.CharField(max_length=16, blank=True)
+    source_system = models.CharField(max_length=40)
+    release_id = models.CharField(max_length=120, blank=True)
+    revision = models.CharField(max_length=40, blank=True)
+    previous_revision = models.CharField(max_length=40, blank=True, help_text="Empty for a first revision.")
+    status = models.CharField(max_length=32, blank=True)
+    base_quantity = quantity(default=Decimal(1))
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
+    state_reason = models.TextField(blank=True)
+    waits_for = models.CharField(max_length=40, blank=True, help_text="The revision a held release waits for.")
+    waits_for_items = models.JSONField(
+        default=list, blank=True, help_text="Part numbers whose item or unit conversion a held release waits for."
+    )
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    forced_by = models.CharField(max_length=120, blank=True, help_text="Who released it past a missing predecessor.")
+    raw = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True, db_index=True)
+    received_at = models.DateTimeField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["company", "parent_part_number", "bom_type", "revision"], name="bom_release_revision"),
+            models.Index(fields=["company", "source_system", "release_id"], name="bom_release_key"),
+            models.Index(fields=["company", "state"], name="bom_release_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent_part_number} rev {self.revision} ({self.bom_type}, {self.state})"
+
+
+class BomReleaseEffectivity(models.Model):
+    """Where and when a release is in effect. ``plant_code`` empty: every plant. Dates inclusive."""
+
+    release = models.ForeignKey(BomRelease, on_delete=models.CASCADE, related_name="effectivity")
+    plant_code = models.CharField(max_length=32, blank=True)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+    serial_from = models.CharField(max_length=64, blank=True)
+    serial_to = models.CharField(max_length=64, blank=True)
+
+
+class BomComponent(models.Model):
+    """One line of a release: ``quantity_per`` per ``base_quantity`` of the parent, in ``uom``."""
+
+    release = models.ForeignKey(BomRelease, on_delete=models.CASCADE, related_name="components")
+    position = models.CharField(max_length=32)
+    part_number = models.CharField(max_length=64)
+    item = models.ForeignKey("procurement.Item", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    quantity_per = quantity()
+    uom = models.CharField(max_length=8, blank=True, help_text="Empty: the component's base unit.")
+    scrap_factor = factor(default=Decimal(0))
+    phantom = models.BooleanField(default=False)
+    alternate_group = models.CharField(max_length=32, blank=True)
+    alternate_priority = models.PositiveIntegerField(default=0)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["release", "id"]
+        indexes = [models.Index(fields=["part_number"], name="bom_component_part")]
+
+
+class BomPlantRevision(models.Model):
+    """One applied revision in the chain of (parent item, BOM type, plant): what is built when.
+
+    ``plant_code`` empty is the chain of a release without plants (every plant). ``sequence``
+    orders a chain. ``valid_from``..``effective_to`` (inclusive) is when this revision is in
+    effect: its own window, cut short the day before the next revision in the chain takes effect.
+    "What does plant P build on D" is one indexed query: the row of P (or of every plant) whose
+    window holds D, latest sequence first.
+    """
+
+    company = models.ForeignKey("procurement.Company", on_delete=models.PROTECT, related_name="+")
+    parent_part_number = models.CharField(max_length=64)
+    bom_type = models.CharField(max_length=16)
+    plant_code = models.CharField(max_length=32, blank=True)
+    sequence = models.PositiveIntegerField()
+    release = models.ForeignKey(BomRelease, on_delete=models.PROTECT, related_name="plant_revisions")
+    revision = models.CharField(max_length=40)
+    valid_from = models.DateField(default=DATE_MIN)
+    valid_to = models.DateField(default=DATE_MAX, help_text="The release's own end, inclusive.")
+    effective_to = models.DateField(default=DATE_MAX, help_text="The end, inclusive, once the next revision is known.")
+    serial_from = models.CharField(max_length=64, blank=True)
+    serial_to = models.CharField(max_length=64, blank=True)
+    applied_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "parent_part_number", "bom_type", "plant_code", "sequence"],
+                name="bom_plant_revision_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["company", "bom_type", "parent_part_number", "plant_code", "valid_from"], name="bom_in_effect"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent_part_number}@{self.plant_code or '*'} #{self.sequence} rev {self.revision}"

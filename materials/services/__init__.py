@@ -1,0 +1,22 @@
+"""The write path of materials: items' planning data and BOM releases.
+
+Channels (the system API, the PLM/ERP file drop, the workbench) translate what they receive into
+``materials.inputs`` and call these functions; nothing else writes materials' rows.
+"""
+
+from .errors import InvalidAction, NotFound
+from .items import category_conversions_set, items_upsert
+from .releases import bom_release_force, bom_release_raw_refuse, bom_release_receive
+from .results import ItemOutcome, ReleaseOutcome
+
+__all__ = [
+    "InvalidAction",
+    "ItemOutcome",
+    "NotFound",
+    "ReleaseOutcome",
+    "bom_release_force",
+    "bom_release_raw_refuse",
+    "bom_release_receive",
+    "category_conversions_set",
+    "items_upsert",
+]
