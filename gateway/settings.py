@@ -343,6 +343,9 @@ SPECTACULAR_SETTINGS = {
         "DocumentStateEnum": "procurement.models.InboundDocument.State",
         "DeliveryStateEnum": "notifications.models.OutboundMessage.State",
         "WebhookEventEnum": "api.models.WebhookSubscription.EVENTS",
+        "BomReleaseStateEnum": "materials.models.BomRelease.State",
+        "ReleaseOutcomeStateEnum": "api.serializers.materials.RELEASE_STATES",
+        "BomTypeEnum": "materials.inputs.BOM_TYPES",
     },
 }
 # How long an Idempotency-Key is remembered.

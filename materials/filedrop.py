@@ -266,7 +266,7 @@ def claimed_file_receive(*, document_id: int, claimed_path: str) -> FileOutcome 
             )
             _finish(place, path, document, None)
             return None
-        result = _apply(document, company.code, place.system, text)
+        result = _apply(document, company, place.system, text)
         refused = result.refused
         inbound_document_settle(
             document=document,
@@ -289,8 +289,9 @@ def _text(content: bytes) -> tuple[str | None, str]:
         return None, f"not UTF-8 text: byte {error.start} cannot be read; export in UTF-8"
 
 
-def _apply(document: InboundDocument, company_code: str, system: str, text: str) -> FileOutcome:
-    actor = Actor.for_system(company_ids={document.company_id}, label=f"file drop {company_code}/{system}")
+def _apply(document: InboundDocument, company: Company, system: str, text: str) -> FileOutcome:
+    company_code = company.code
+    actor = Actor.for_system(company_ids={company.pk}, label=f"file drop {company_code}/{system}")
     read = fileformats.csv_releases if document.document_type == "materials_csv" else fileformats.json_lines
     result = FileOutcome(document=document.pk, file=document.filename)
     pending: list[fileformats.Unit] = []

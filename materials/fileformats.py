@@ -90,6 +90,7 @@ class Unit:
 
 
 def _text(obj: dict, name: str, max_length: int, *, required: bool = True, prefix: str = "") -> str:
+    """Text as the record keeps it: trimmed, at most ``max_length``; required unless said otherwise."""
     value = obj.get(name)
     if value is None or value == "":
         if required:
@@ -113,8 +114,9 @@ def _choice(obj: dict, name: str, choices: tuple[str, ...], *, default: str | No
 
 
 def _decimal(
-    obj: dict, name: str, *, default: Decimal | None = None, positive: bool = False, prefix: str = ""
+    obj: dict, name: str, *, default: Decimal | None = None, positive: bool = False, places: int = 4, prefix: str = ""
 ) -> Decimal | None:
+    """A quantity (four decimal places, as the record keeps it) or, with ``places=6``, a factor."""
     value = obj.get(name)
     if value is None or value == "":
         if default is None and positive:
@@ -132,8 +134,8 @@ def _decimal(
         raise FormatError(prefix + name, f"must be {'greater than' if positive else 'at least'} 0, not {value}")
     if number >= QUANTITY_LIMIT:
         raise FormatError(prefix + name, f"{value} is larger than the record keeps")
-    if number.as_tuple().exponent < -6:  # type: ignore[operator]  # finite: an int exponent
-        raise FormatError(prefix + name, f"{value} has more than 6 decimal places")
+    if number.as_tuple().exponent < -places:  # type: ignore[operator]  # finite: an int exponent
+        raise FormatError(prefix + name, f"{value} has more than {places} decimal places")
     return number
 
 
@@ -228,7 +230,7 @@ def item_from(obj: dict) -> inputs.ItemInput:
     for index, entry in enumerate(_list(obj, "conversions", max_length=100)):
         at = f"conversions[{index}]."
         _no_unknown(entry, {"uom", "factor"}, at)
-        factor = _decimal(entry, "factor", positive=True, prefix=at)
+        factor = _decimal(entry, "factor", positive=True, places=6, prefix=at)
         assert factor is not None
         conversions.append(inputs.UomConversionInput(uom=_text(entry, "uom", 8, prefix=at), factor=factor))
     plants = []
@@ -298,8 +300,8 @@ def effectivity_from(entry: dict, at: str = "") -> inputs.EffectivityInput:
         plant_code=_text(entry, "plant_code", 32, prefix=at),
         valid_from=valid_from,
         valid_to=valid_to,
-        serial_from=_text(entry, "serial_from", 40, required=False, prefix=at) or None,
-        serial_to=_text(entry, "serial_to", 40, required=False, prefix=at) or None,
+        serial_from=_text(entry, "serial_from", 64, required=False, prefix=at) or None,
+        serial_to=_text(entry, "serial_to", 64, required=False, prefix=at) or None,
     )
 
 
@@ -310,13 +312,13 @@ def component_from(entry: dict, at: str = "") -> inputs.BomComponentInput:
     quantity_per = _decimal(entry, "quantity_per", positive=True, prefix=at)
     assert quantity_per is not None
     return inputs.BomComponentInput(
-        position=_text(entry, "position", 16, prefix=at),
+        position=_text(entry, "position", 32, prefix=at),
         part_number=_text(entry, "part_number", 64, prefix=at),
         quantity_per=quantity_per,
         uom=_text(entry, "uom", 8, required=False, prefix=at),
-        scrap_factor=_decimal(entry, "scrap_factor", default=Decimal(0), prefix=at) or Decimal(0),
+        scrap_factor=_decimal(entry, "scrap_factor", default=Decimal(0), places=6, prefix=at) or Decimal(0),
         phantom=_bool(entry, "phantom", prefix=at),
-        alternate_group=_text(entry, "alternate_group", 16, required=False, prefix=at),
+        alternate_group=_text(entry, "alternate_group", 32, required=False, prefix=at),
         alternate_priority=_int(entry, "alternate_priority", default=0, prefix=at) or 0,
         valid_from=valid_from,
         valid_to=valid_to,
@@ -343,10 +345,10 @@ def release_from(obj: dict, *, company_code: str, source_system: str) -> inputs.
         company_code=company_code,
         source_system=source_system,
         bom_type=_choice(obj, "bom_type", BOM_TYPES),
-        release_id=_text(obj, "release_id", 80),
+        release_id=_text(obj, "release_id", 120),
         parent_part_number=_text(obj, "parent_part_number", 64),
-        revision=_text(obj, "revision", 16),
-        previous_revision=_text(obj, "previous_revision", 16, required=False) or None,
+        revision=_text(obj, "revision", 40),
+        previous_revision=_text(obj, "previous_revision", 40, required=False) or None,
         status=_choice(obj, "status", STATUSES),
         base_quantity=base_quantity,
         effectivity=effectivity,
@@ -382,7 +384,7 @@ def json_lines(text: str, *, company_code: str, source_system: str) -> Iterator[
             except FormatError as error:
                 yield Unit("item", where, key, raw, error=str(error))
         elif kind == "release":
-            key = str(obj.get("release_id", ""))[:80]
+            key = str(obj.get("release_id", ""))[:120]
             try:
                 release = release_from(obj, company_code=company_code, source_system=source_system)
             except FormatError as error:

@@ -1,13 +1,16 @@
 """Materials from the buyer's PLM and ERP: item masters in batches, BOM releases one at a time, and how a
 BOM, its where-used list and its release history show."""
 
+import datetime as dt
 from decimal import Decimal
 
 from rest_framework import serializers
 
 from materials import inputs
+from materials.models import BomComponent, BomRelease, BomReleaseEffectivity
+from materials.selectors import BomTree, ReleaseDiff
 
-from .fields import optional_text, text
+from .fields import optional_text, quantity, text
 
 # Items per POST of /api/v1/system/items/; a larger master is sent in several batches.
 MAX_ITEMS = 1000
@@ -15,7 +18,12 @@ MAX_COMPONENTS = 2000
 
 
 def amount(**kwargs) -> serializers.DecimalField:
-    """A quantity per, factor or stock figure: up to 10^12, six decimal places (a BOM's 0.000125 kg per)."""
+    """A quantity (per, base, MOQ, stock): up to 10^12, four decimal places, as the record keeps it."""
+    return quantity(min_value=Decimal("0"), **kwargs)
+
+
+def factor(**kwargs) -> serializers.DecimalField:
+    """A conversion factor or scrap factor: six decimal places, as the record keeps it."""
     return serializers.DecimalField(max_digits=18, decimal_places=6, min_value=Decimal("0"), **kwargs)
 
 
@@ -25,7 +33,7 @@ def optional_amount() -> serializers.DecimalField:
 
 class UomConversionIn(serializers.Serializer):
     uom = text(8)
-    factor = amount(help_text="How many of the base unit one of this unit is.")
+    factor = factor(help_text="How many of the base unit one of this unit is.")
 
     def validate_factor(self, value: Decimal) -> Decimal:
         if value == 0:
@@ -63,14 +71,15 @@ class ItemIn(serializers.Serializer):
     plants = ItemPlantIn(many=True, required=False, default=list)
     approved_suppliers = ApprovedSupplierIn(many=True, required=False, default=list)
 
-    def to_input(self, data: dict) -> inputs.ItemInput:
-        data = dict(data)
-        return inputs.ItemInput(
-            conversions=tuple(inputs.UomConversionInput(**c) for c in data.pop("conversions")),
-            plants=tuple(inputs.ItemPlantInput(**p) for p in data.pop("plants")),
-            approved_suppliers=tuple(inputs.ApprovedSupplierInput(**a) for a in data.pop("approved_suppliers")),
-            **data,
-        )
+
+def _item_input(validated: dict) -> inputs.ItemInput:
+    data = dict(validated)
+    return inputs.ItemInput(
+        conversions=tuple(inputs.UomConversionInput(**c) for c in data.pop("conversions")),
+        plants=tuple(inputs.ItemPlantInput(**p) for p in data.pop("plants")),
+        approved_suppliers=tuple(inputs.ApprovedSupplierInput(**a) for a in data.pop("approved_suppliers")),
+        **data,
+    )
 
 
 class ItemBatchIn(serializers.Serializer):
@@ -90,7 +99,7 @@ class ItemBatchIn(serializers.Serializer):
         return inputs.ItemBatchInput(
             company_code=data["company"],
             source_system=source_system,
-            items=tuple(ItemIn().to_input(item) for item in data["items"]),
+            items=tuple(_item_input(item) for item in data["items"]),
         )
 
 
@@ -98,8 +107,8 @@ class EffectivityIn(serializers.Serializer):
     plant_code = text(32)
     valid_from = serializers.DateField(required=False, allow_null=True, default=None)
     valid_to = serializers.DateField(required=False, allow_null=True, default=None)
-    serial_from = serializers.CharField(max_length=40, required=False, allow_null=True, default=None)
-    serial_to = serializers.CharField(max_length=40, required=False, allow_null=True, default=None)
+    serial_from = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
+    serial_to = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
 
     def validate(self, data: dict) -> dict:
         if data["valid_from"] and data["valid_to"] and data["valid_to"] < data["valid_from"]:
@@ -108,13 +117,13 @@ class EffectivityIn(serializers.Serializer):
 
 
 class BomComponentIn(serializers.Serializer):
-    position = text(16)
+    position = text(32)
     part_number = text(64)
     quantity_per = amount()
     uom = optional_text(8)
-    scrap_factor = amount(default=Decimal(0), help_text="0.05 is 5 % scrap: quantity × (1 + scrap_factor).")
+    scrap_factor = factor(default=Decimal(0), help_text="0.05 is 5 % scrap: quantity × (1 + scrap_factor).")
     phantom = serializers.BooleanField(default=False)
-    alternate_group = optional_text(16)
+    alternate_group = optional_text(32)
     alternate_priority = serializers.IntegerField(min_value=0, max_value=100_000, default=0)
     valid_from = serializers.DateField(required=False, allow_null=True, default=None)
     valid_to = serializers.DateField(required=False, allow_null=True, default=None)
@@ -133,11 +142,11 @@ class BomComponentIn(serializers.Serializer):
 class BomReleaseIn(serializers.Serializer):
     company = text(32)
     bom_type = serializers.ChoiceField(choices=["engineering", "manufacturing"])
-    release_id = text(80, help_text="The sending system's id of this release; the same id again is a duplicate.")
+    release_id = text(120, help_text="The sending system's id of this release; the same id again is a duplicate.")
     parent_part_number = text(64)
-    revision = text(16)
+    revision = text(40)
     previous_revision = serializers.CharField(
-        max_length=16,
+        max_length=40,
         required=False,
         allow_null=True,
         default=None,
@@ -171,9 +180,12 @@ class BomReleaseIn(serializers.Serializer):
         )
 
 
+ITEM_OUTCOMES = ("created", "updated", "unchanged", "refused")
+
+
 class ItemOutcomeOut(serializers.Serializer):
     part_number = serializers.CharField()
-    outcome = serializers.ChoiceField(choices=["created", "updated", "unchanged", "refused"])
+    outcome = serializers.ChoiceField(choices=ITEM_OUTCOMES)
     reason = serializers.CharField(help_text="Why an item was refused; empty otherwise.")
 
 
@@ -186,11 +198,144 @@ class ItemBatchResultOut(serializers.Serializer):
     items = ItemOutcomeOut(many=True, help_text="One outcome per item, in the order sent.")
 
 
-RELEASE_STATES = ["applied", "held", "superseded", "stale", "duplicate", "refused"]
+RELEASE_STATES = [state for state in BomRelease.State.values if state != BomRelease.State.RECEIVED]
 
 
 class ReleaseOutcomeOut(serializers.Serializer):
     release = serializers.IntegerField(help_text="The stored release's id (GET /api/v1/system/bom-releases/{id}/).")
     state = serializers.ChoiceField(choices=RELEASE_STATES)
     reason = serializers.CharField(help_text="Why it is held, stale, a duplicate or refused; empty when applied.")
-    waits_for = serializers.CharField(help_text="What a held release waits for: a revision, an item or a UoM.")
+    waits_for = serializers.CharField(help_text="The revision a held release waits for; empty otherwise.")
+
+
+class BomReleaseOut(serializers.ModelSerializer):
+    reason = serializers.CharField(source="state_reason")
+    waits_for_items = serializers.ListField(
+        child=serializers.CharField(), help_text="Part numbers whose item or unit conversion a held release waits for."
+    )
+
+    class Meta:
+        model = BomRelease
+        fields = [
+            "id", "release_id", "source_system", "bom_type", "parent_part_number", "revision", "previous_revision",
+            "status", "state", "reason", "waits_for", "waits_for_items", "duplicate_of", "forced_by", "sha256",
+            "correlation_id", "received_at", "applied_at",
+        ]  # fmt: skip
+
+
+class EffectivityOut(serializers.ModelSerializer):
+    class Meta:
+        model = BomReleaseEffectivity
+        fields = ["plant_code", "valid_from", "valid_to", "serial_from", "serial_to"]
+
+
+class BomComponentOut(serializers.ModelSerializer):
+    class Meta:
+        model = BomComponent
+        fields = [
+            "position", "part_number", "quantity_per", "uom", "scrap_factor", "phantom", "alternate_group",
+            "alternate_priority", "valid_from", "valid_to",
+        ]  # fmt: skip
+
+
+class ComponentChangeOut(serializers.Serializer):
+    position = serializers.CharField()
+    part_number = serializers.CharField()
+    changes = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(allow_null=True)),
+        help_text="Each field that differs: [before, after].",
+    )
+
+
+class ReleaseDiffOut(serializers.Serializer):
+    against = serializers.IntegerField(allow_null=True, help_text="The release compared with; null for a first one.")
+    against_revision = serializers.CharField()
+    added = serializers.ListField(child=serializers.DictField())
+    removed = serializers.ListField(child=serializers.DictField())
+    changed = ComponentChangeOut(many=True)
+
+
+class BomReleaseDetailOut(BomReleaseOut):
+    effectivity = EffectivityOut(many=True)
+    components = BomComponentOut(many=True)
+    diff = ReleaseDiffOut(help_text="What this release changes from the revision it follows.")
+
+    class Meta(BomReleaseOut.Meta):
+        fields = [*BomReleaseOut.Meta.fields, "base_quantity", "effectivity", "components", "diff"]
+
+
+def _plain(value: object) -> object:
+    """A diff's value as JSON shows it: decimals and dates as text."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    return str(value)
+
+
+def bom_release_detail_out(release: BomRelease, diff: ReleaseDiff) -> dict:
+    body = dict(BomReleaseOut(release).data)
+    body["base_quantity"] = f"{release.base_quantity:f}"
+    body["effectivity"] = EffectivityOut(release.effectivity.order_by("id"), many=True).data
+    body["components"] = BomComponentOut(release.components.order_by("id"), many=True).data
+    body["diff"] = {
+        "against": diff.against_pk,
+        "against_revision": diff.against_revision,
+        "added": [{k: _plain(v) for k, v in row.items()} for row in diff.added],
+        "removed": [{k: _plain(v) for k, v in row.items()} for row in diff.removed],
+        "changed": [
+            {
+                "position": change.position,
+                "part_number": change.part_number,
+                "changes": {name: [_plain(a), _plain(b)] for name, (a, b) in change.changes.items()},
+            }
+            for change in diff.changed
+        ],
+    }
+    return body
+
+
+class BomRowOut(serializers.Serializer):
+    level = serializers.IntegerField(help_text="1: a component of the root; 2: of that component; …")
+    position = serializers.CharField()
+    part_number = serializers.CharField()
+    description = serializers.CharField()
+    quantity_per = serializers.DecimalField(max_digits=18, decimal_places=4)
+    uom = serializers.CharField()
+    extended_quantity = serializers.DecimalField(
+        max_digits=24, decimal_places=6, help_text="Per one of the root, through every level above, scrap included."
+    )
+    scrap_factor = serializers.DecimalField(max_digits=18, decimal_places=6)
+    phantom = serializers.BooleanField()
+    alternate_group = serializers.CharField()
+    alternate_priority = serializers.IntegerField()
+    is_alternate = serializers.BooleanField(help_text="An alternate listed under its primary (priority 0).")
+    revision = serializers.CharField(help_text="The revision of the assembly this row belongs to.")
+
+
+class BomOut(serializers.Serializer):
+    part_number = serializers.CharField()
+    revision = serializers.CharField()
+    plant = serializers.CharField()
+    on = serializers.DateField()
+    type = serializers.ChoiceField(choices=inputs.BOM_TYPES)
+    rows = BomRowOut(many=True, help_text="Depth first, each assembly's components in position order.")
+
+
+def bom_out(tree: BomTree, *, plant: str, on: dt.date, bom_type: str) -> dict:
+    return BomOut(
+        {
+            "part_number": tree.root,
+            "revision": tree.revision,
+            "plant": plant,
+            "on": on,
+            "type": bom_type,
+            "rows": tree.rows,
+        }
+    ).data
+
+
+class WhereUsedOut(serializers.Serializer):
+    parent_part_number = serializers.CharField()
+    revision = serializers.CharField()
+    plant_code = serializers.CharField(help_text="Empty: the revision is in effect at every plant.")
+    quantity_per = serializers.DecimalField(max_digits=18, decimal_places=4)
+    level = serializers.IntegerField(help_text="1: uses the item directly; 2: through one assembly; …")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from rest_framework import status
@@ -30,15 +30,22 @@ from procurement.services import (
 )
 
 
-class DocumentIn(Protocol):
-    """An input serializer of one document: it validates the body, then gives its canonical input."""
+class Validating(Protocol):
+    """An input serializer: it validates a body and says what is wrong with it."""
 
     @property
     def errors(self) -> Any: ...
 
     def is_valid(self, *, raise_exception: bool = ...) -> bool: ...
 
+
+class DocumentIn(Validating, Protocol):
+    """An input serializer of one document: it validates the body, then gives its canonical input."""
+
     def to_input(self) -> Any: ...
+
+
+V = TypeVar("V", bound=Validating)
 
 
 DocumentInClass = Callable[..., DocumentIn]
@@ -123,7 +130,7 @@ def too_large(request: Request, document: InboundDocument) -> Response | None:
     return None
 
 
-def stored_validated(request: Request, document: InboundDocument, serializer_class: DocumentInClass) -> DocumentIn:
+def stored_validated(request: Request, document: InboundDocument, serializer_class: Callable[..., V]) -> V:
     """The stored body parsed and validated by ``serializer_class``. A body that cannot be parsed or is
     not valid is recorded as rejected on its document, and refused (400, kept for the key's replays)."""
     try:

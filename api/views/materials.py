@@ -33,7 +33,7 @@ from materials import selectors as materials
 from materials import services
 from procurement import selectors
 from procurement.models import Company, InboundDocument
-from procurement.services import NotFound, RecordResult, inbound_document_apply
+from procurement.services import NotFound, RecordResult, WriteSource, inbound_document_apply
 
 from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, actor_of
 from .ingest import stored_first, stored_validated, too_large
@@ -83,11 +83,10 @@ def _items_stored(request: Request, document: InboundDocument) -> Response:
     if refused is not None:
         return refused
     serializer = stored_validated(request, document, s.ItemBatchIn)
-    assert isinstance(serializer, s.ItemBatchIn)
     key = request_key(request)
     outcomes: list[services.ItemOutcome] = []
 
-    def apply(source) -> RecordResult:
+    def apply(source: WriteSource) -> RecordResult:
         _own_company(request, serializer.validated_data["company"])
         outcomes.extend(
             services.items_upsert(
@@ -266,7 +265,7 @@ class SystemBom(ETagMixin, APIView):
 
     permission_classes = [SystemKey]
 
-    def get(self, request, part_number: str):
+    def get(self, request: Request, part_number: str) -> Response:
         plant = request.query_params.get("plant", "")
         if not plant:
             raise ValidationError({"plant": ["Required: the plant whose BOM is wanted."]})
@@ -298,7 +297,7 @@ class SystemWhereUsed(ETagMixin, APIView):
 
     permission_classes = [SystemKey]
 
-    def get(self, request, part_number: str):
+    def get(self, request: Request, part_number: str) -> Response:
         on = _on(request) if request.query_params.get("on") else None
         rows = materials.where_used(
             actor=actor_of(request),

@@ -43,7 +43,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
     parser.add_argument(
-        "--only", choices=["ack", "api", "edi", "pipeline", "volume", "materials"], help="run one benchmark (default: all)"
+        "--only",
+        choices=["ack", "api", "edi", "pipeline", "volume", "materials"],
+        help="run one benchmark (default: all)",
     )
     parser.add_argument("--api-runs", type=int, default=3, help="wrk runs per API case (median)")
     parser.add_argument("--api-seconds", type=int, default=15, help="seconds per wrk run")

@@ -61,7 +61,9 @@ def _items(actor: Actor, part_numbers: Iterable[str]) -> None:
         batch = inputs.ItemBatchInput(
             company_code="ACME",
             source_system="ERP",
-            items=tuple(inputs.ItemInput(part_number=n, description=f"Part {n}") for n in numbers[start : start + 1000]),
+            items=tuple(
+                inputs.ItemInput(part_number=n, description=f"Part {n}") for n in numbers[start : start + 1000]
+            ),
         )
         outcomes = services.items_upsert(actor=actor, batch=batch)
         assert all(o.outcome == "created" for o in outcomes), outcomes[:3]
@@ -114,7 +116,9 @@ def _release_stream(rng: random.Random) -> list[tuple[bytes, inputs.BomReleaseIn
     structures = {}
     for parent in range(PARENTS):
         picked = rng.sample(range(POOL), COMPONENTS)
-        structures[parent] = [(f"{10 * (i + 1):04d}", f"C-{p:05d}", str(rng.randint(1, 12))) for i, p in enumerate(picked)]
+        structures[parent] = [
+            (f"{10 * (i + 1):04d}", f"C-{p:05d}", str(rng.randint(1, 12))) for i, p in enumerate(picked)
+        ]
     for revision in range(REVISIONS):
         for parent in range(PARENTS):
             components = structures[parent]
@@ -254,7 +258,12 @@ def run_explosion(*, rounds: int) -> dict:
         assert outcome.state == "applied", (release.release_id, outcome)
     tops = items[: LEVELS[0]]
     demands = [
-        Demand(part_number=tops[n % len(tops)], plant_code=PLANT, quantity=Decimal(rng.randint(1, 50)), need_date=ON + dt.timedelta(days=n % 90))
+        Demand(
+            part_number=tops[n % len(tops)],
+            plant_code=PLANT,
+            quantity=Decimal(rng.randint(1, 50)),
+            need_date=ON + dt.timedelta(days=n % 90),
+        )
         for n in range(DEMANDS)
     ]
     (company_id,) = actor.company_ids
@@ -305,8 +314,7 @@ def run(*, rounds: int) -> None:
     print(f"{'  COPY of the same component rows, unindexed: rows/s':<60}{copy_rate:>22,.0f}")
     print(f"{'  COPY rate / apply rate':<60}{'':>22}{copy_rate / applied['rate']:>10.1f}")
     print(
-        f"{'explosion: seconds for ' + format(exploded['demands'], ',') + ' demands':<60}"
-        f"{exploded['seconds']:>22.3f}"
+        f"{'explosion: seconds for ' + format(exploded['demands'], ',') + ' demands':<60}{exploded['seconds']:>22.3f}"
     )
     print(
         f"{'  COPY of its inputs (' + format(exploded['components'], ',') + ' components, items, demands)':<60}"
