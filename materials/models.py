@@ -158,6 +158,9 @@ class BomRelease(models.Model):
     raw = models.BinaryField()
     sha256 = models.CharField(max_length=64)
     content_hash = models.CharField(max_length=64, blank=True)
+    structure_hash = models.CharField(
+        max_length=64, blank=True, help_text="The content's hash without its effectivity: what is built, not where."
+    )
     correlation_id = models.CharField(max_length=64, blank=True, db_index=True)
     received_at = models.DateTimeField()
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -172,6 +175,10 @@ class BomRelease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.parent_part_number} rev {self.revision} ({self.bom_type}, {self.state})"
+
+    def plant_codes(self) -> list[str]:
+        """The plants the release names, or ``[""]`` (every plant) when it names none."""
+        return sorted({e.plant_code for e in self.effectivity.all()}) or [""]
 
 
 class BomReleaseEffectivity(models.Model):

@@ -10,10 +10,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
 
 from gateway.actors import Actor
-from materials.models import BomRelease
+from materials.diffs import ComponentChange, structure_diff
+from materials.explosion import Line, Structures
+from materials.models import BomComponent, BomPlantRevision, BomRelease
+from materials.services.errors import NotFound
+from procurement.models import Company
+from procurement.selectors import company_get_for, item_units
 
 
 @dataclass(frozen=True)
@@ -52,15 +58,6 @@ class WhereUsedRow:
 
 
 @dataclass(frozen=True)
-class ComponentChange:
-    """A component line that differs between two releases, keyed by position."""
-
-    position: str
-    part_number: str
-    changes: dict[str, tuple[str, str]]
-
-
-@dataclass(frozen=True)
 class ReleaseDiff:
     """Component lines added, removed and changed from ``against`` to ``release``."""
 
@@ -72,11 +69,98 @@ class ReleaseDiff:
     changed: list[ComponentChange] = field(default_factory=list)
 
 
+def _companies(actor: Actor) -> list[int]:
+    return sorted(actor.company_ids) if actor.is_buyer_side else []
+
+
 def bom_as_of(
     *, actor: Actor, company_code: str, part_number: str, plant_code: str, on: dt.date, bom_type: str = "manufacturing"
 ) -> BomTree | None:
-    """The indented BOM of ``part_number`` built at ``plant_code`` on ``on``; None when none is in effect."""
-    raise NotImplementedError
+    """The indented BOM of ``part_number`` built at ``plant_code`` on ``on``; None when none is in effect.
+
+    Effectivity is resolved at ``on`` (revision windows and line windows, both ends inclusive),
+    level by level: each sub-assembly shows the revision in effect at the plant that day. Rows
+    are depth-first; a group's alternates follow its primary (``is_alternate``), and are not
+    expanded further. ``extended_quantity`` is per one unit of the root, in the line's unit.
+    None for an actor that does not act for the company.
+    """
+    company = company_get_for(actor=actor, code=company_code)
+    if company is None:
+        return None
+    structures = Structures(company.pk, bom_type, {plant_code})
+    structures.load([part_number])
+    root = structures.in_effect(part_number, plant_code, on)
+    if root is None:
+        return None
+    raw = structures.raw_lines
+    descriptions = {
+        part: units.description
+        for part, units in item_units(
+            company_id=company.pk, part_numbers={r[1] for rs in raw.values() for r in rs}
+        ).items()
+    }
+    rows: list[BomRow] = []
+    _indent(structures, raw, descriptions, part_number, plant_code, on, 1, Decimal(1), rows, [part_number])
+    return BomTree(root=part_number, revision=root.revision, rows=rows)
+
+
+def _indent(
+    structures: Structures,
+    raw: dict[int, list[tuple]],
+    descriptions: dict[str, str],
+    part: str,
+    plant: str,
+    on: dt.date,
+    level: int,
+    quantity: Decimal,
+    rows: list[BomRow],
+    path: list[str],
+) -> None:
+    revision = structures.in_effect(part, plant, on)
+    if revision is None:
+        return
+    stated = {
+        id(line): stated
+        for line, stated in zip(structures.lines[revision.release_id], raw[revision.release_id], strict=True)
+    }
+    lines = [line for line in structures.lines[revision.release_id] if line.in_effect(on)]
+    primaries = {id(line) for line in structures.lines_in_effect(revision.release_id, on)}
+    groups: dict[str, list[Line]] = {}
+    for line in lines:
+        if line.alternate_group:
+            groups.setdefault(line.alternate_group, []).append(line)
+    for line in lines:
+        if line.alternate_group and id(line) not in primaries:
+            continue
+        ordered = [line]
+        if line.alternate_group:
+            alternates = [a for a in groups[line.alternate_group] if id(a) not in primaries]
+            ordered += sorted(alternates, key=lambda a: (a.alternate_priority, a.position))
+        for shown in ordered:
+            position, part_number, quantity_per, uom, scrap, phantom, group, priority, _, _, base = stated[id(shown)]
+            is_alternate = id(shown) not in primaries
+            rows.append(
+                BomRow(
+                    level=level,
+                    position=position,
+                    part_number=part_number,
+                    description=descriptions.get(part_number, ""),
+                    quantity_per=quantity_per,
+                    uom=uom,
+                    extended_quantity=quantity * quantity_per / base,
+                    scrap_factor=scrap,
+                    phantom=phantom,
+                    alternate_group=group,
+                    alternate_priority=priority,
+                    is_alternate=is_alternate,
+                    revision=revision.revision,
+                )
+            )
+            if not is_alternate and part_number not in path:
+                below = quantity * shown.per_unit / (1 + scrap)
+                _indent(
+                    structures, raw, descriptions, part_number, plant, on, level + 1, below, rows, [*path, part_number]
+                )
 
 
 def where_used(
@@ -87,22 +171,132 @@ def where_used(
     plant_code: str | None = None,
     on: dt.date | None = None,
 ) -> list[WhereUsedRow]:
-    """Every parent that uses ``part_number``, at every level up."""
-    raise NotImplementedError
+    """Every parent that uses ``part_number``, at every level up (level 1 uses it directly).
+
+    With ``on``, only revisions in effect that day (the latest of each chain); without, every
+    applied revision still in effect today or later. With ``plant_code``, that plant's chains
+    and the every-plant ones. Each parent is listed at the first level it is reached. Empty for
+    an actor that does not act for the company.
+    """
+    company = company_get_for(actor=actor, code=company_code)
+    if company is None:
+        return []
+    found: list[WhereUsedRow] = []
+    seen = {part_number}
+    frontier, level = {part_number}, 1
+    while frontier:
+        lines = BomComponent.objects.filter(release__company=company, part_number__in=sorted(frontier)).values_list(
+            "release_id", "quantity_per"
+        )
+        quantities: dict[int, Decimal] = {}
+        for release_id, quantity_per in lines:
+            quantities.setdefault(release_id, quantity_per)
+        revisions = BomPlantRevision.objects.filter(company=company, release_id__in=sorted(quantities))
+        if plant_code is not None:
+            revisions = revisions.filter(plant_code__in=[plant_code, ""])
+        if on is not None:
+            revisions = revisions.filter(valid_from__lte=on, effective_to__gte=on)
+        else:
+            revisions = revisions.filter(effective_to__gte=timezone.localdate())
+        chosen = list(
+            revisions.order_by("parent_part_number", "plant_code", "-sequence").values_list(
+                "parent_part_number", "plant_code", "sequence", "revision", "release_id", "valid_from", "effective_to"
+            )
+        )
+        if on is not None:
+            chosen = _latest_in_effect(company, chosen, on)
+        next_frontier: set[str] = set()
+        for parent, plant, _, revision, release_id, valid_from, effective_to in chosen:
+            if effective_to < valid_from:
+                continue
+            found.append(WhereUsedRow(parent, revision, plant, quantities[release_id], level))
+            if parent not in seen:
+                next_frontier.add(parent)
+        seen |= next_frontier
+        frontier, level = next_frontier, level + 1
+    return found
+
+
+def _latest_in_effect(company: Company, chosen: list[tuple], on: dt.date) -> list[tuple]:
+    """Of the rows found, those that are the latest revision in effect on ``on`` in their chain."""
+    if not chosen:
+        return []
+    parents = sorted({row[0] for row in chosen})
+    tops = {
+        (row["parent_part_number"], row["plant_code"], row["bom_type"]): row["top"]
+        for row in BomPlantRevision.objects.filter(
+            company=company, parent_part_number__in=parents, valid_from__lte=on, effective_to__gte=on
+        )
+        .values("parent_part_number", "plant_code", "bom_type")
+        .annotate(top=Max("sequence"))
+    }
+    kept = []
+    for row in chosen:
+        if any(tops.get((row[0], row[1], t)) == row[2] for t in ("manufacturing", "engineering")):
+            kept.append(row)
+    return kept
 
 
 def bom_releases_for(
     *, actor: Actor, company_code: str | None = None, part_number: str | None = None, state: str | None = None
 ) -> QuerySet[BomRelease]:
-    """The releases the actor may see, newest first."""
-    raise NotImplementedError
+    """The releases the actor may see, newest first, narrowed by company, parent part number and state."""
+    releases = BomRelease.objects.filter(company_id__in=_companies(actor)).select_related("company")
+    if company_code is not None:
+        releases = releases.filter(company__code=company_code)
+    if part_number is not None:
+        releases = releases.filter(parent_part_number=part_number)
+    if state is not None:
+        releases = releases.filter(state=state)
+    return releases.order_by("-received_at", "-pk")
 
 
 def bom_release_diff(*, actor: Actor, release_pk: int, against_pk: int | None = None) -> ReleaseDiff:
-    """The component changes of a release against another (by default the revision it follows)."""
-    raise NotImplementedError
+    """The component changes of a release against another (by default the revision it follows).
+
+    The default is the applied (or superseded) release of the same parent and BOM type under the
+    release's previous revision; a first revision is compared with nothing (every line added).
+    Raises ``NotFound`` for a release, or an ``against`` release, the actor may not see.
+    """
+    visible = BomRelease.objects.filter(company_id__in=_companies(actor))
+    release = visible.filter(pk=release_pk).first()
+    if release is None:
+        raise NotFound(f"BOM release {release_pk} is not known", code="unknown_release")
+    if against_pk is not None:
+        against = visible.filter(pk=against_pk, company_id=release.company_id).first()
+        if against is None:
+            raise NotFound(f"BOM release {against_pk} is not known", code="unknown_release")
+    elif release.previous_revision:
+        against = (
+            visible.filter(
+                company_id=release.company_id,
+                parent_part_number=release.parent_part_number,
+                bom_type=release.bom_type,
+                revision=release.previous_revision,
+            )
+            .filter(Q(state__in=[BomRelease.State.APPLIED, BomRelease.State.SUPERSEDED]))
+            .order_by("-pk")
+            .first()
+        )
+    else:
+        against = None
+    diff = structure_diff(
+        BomComponent.objects.filter(release=against) if against is not None else [],
+        BomComponent.objects.filter(release=release),
+    )
+    return ReleaseDiff(
+        release_pk=release.pk,
+        against_pk=against.pk if against is not None else None,
+        against_revision=against.revision if against is not None else "",
+        added=diff.added,
+        removed=diff.removed,
+        changed=diff.changed,
+    )
 
 
 def held_releases_for(*, actor: Actor, company_code: str | None = None) -> QuerySet[BomRelease]:
-    """Held releases the actor may see, with what they wait for."""
-    raise NotImplementedError
+    """Held releases the actor may see, oldest first, each with ``waits_for`` / ``waits_for_items`` and its reason."""
+    releases = BomRelease.objects.filter(company_id__in=_companies(actor), state=BomRelease.State.HELD)
+    if company_code is not None:
+        releases = releases.filter(company__code=company_code)
+    return releases.select_related("company").order_by("received_at", "pk")

@@ -1,0 +1,77 @@
+"""ERP's manufacturing BOM against PLM's released revision, plant by plant."""
+
+from __future__ import annotations
+
+from materials.diffs import structure_diff
+from materials.inputs import BOM_ENGINEERING, BOM_MANUFACTURING
+from materials.models import BomComponent, BomPlantRevision, BomRelease
+from procurement.models import ProcurementException
+from procurement.services import WriteSource
+from procurement.services.raising import exception_draft, exception_raise
+
+Kind = ProcurementException.Kind
+Severity = ProcurementException.Severity
+
+
+def mismatches_check(release: BomRelease, plants: list[str], *, source: WriteSource) -> list[ProcurementException]:
+    """After ``release`` applied at ``plants``: raise ``bom_revision_mismatch`` where the other BOM type differs.
+
+    At each plant the latest applied revision of the manufacturing BOM is compared with the
+    latest of the engineering BOM (a chain for every plant stands in for a plant without its own).
+    A different revision, or the same revision with different lines, is a mismatch; its
+    evidence holds both revisions and the line diff from engineering to manufacturing. The same
+    mismatch is raised once while it is open.
+    """
+    from .sequencing import chain_heads
+
+    other = BOM_ENGINEERING if release.bom_type == BOM_MANUFACTURING else BOM_MANUFACTURING
+    if "" in plants:
+        plants = sorted(
+            set(
+                BomPlantRevision.objects.filter(
+                    company_id=release.company_id, parent_part_number=release.parent_part_number
+                ).values_list("plant_code", flat=True)
+            )
+        )
+    theirs = chain_heads(release.company_id, release.parent_part_number, other, plants)
+    if not theirs:
+        return []
+    mine = chain_heads(release.company_id, release.parent_part_number, release.bom_type, plants)
+    raised = []
+    for plant in plants:
+        ours, their = mine.get(plant) or mine.get(""), theirs.get(plant) or theirs.get("")
+        if ours is None or their is None:
+            continue
+        by_type = {release.bom_type: ours.release, other: their.release}
+        engineering, manufacturing = by_type[BOM_ENGINEERING], by_type[BOM_MANUFACTURING]
+        diff = structure_diff(
+            BomComponent.objects.filter(release_id=engineering.pk),
+            BomComponent.objects.filter(release_id=manufacturing.pk),
+        )
+        if engineering.revision == manufacturing.revision and diff.empty:
+            continue
+        summary = (
+            f"{release.parent_part_number}{f' at plant {plant}' if plant else ''}: manufacturing BOM revision "
+            f"{manufacturing.revision} against engineering revision {engineering.revision}"
+            + (" with different components" if engineering.revision == manufacturing.revision else "")
+        )
+        draft = exception_draft(
+            company=release.company,
+            kind=Kind.BOM_REVISION_MISMATCH,
+            severity=Severity.PROCUREMENT_DELAY,
+            dedup_key=(
+                f"bom_revision_mismatch:{release.company_id}:{release.parent_part_number}:{plant}:"
+                f"{manufacturing.pk}:{engineering.pk}"
+            ),
+            summary=summary,
+            evidence={
+                "parent_part_number": release.parent_part_number,
+                "plant": plant,
+                "manufacturing": {"revision": manufacturing.revision, "release": manufacturing.pk},
+                "engineering": {"revision": engineering.revision, "release": engineering.pk},
+                "diff": diff.as_evidence(),
+            },
+            source=source,
+        )
+        raised.append(exception_raise(draft, source=source, action="bom_revision_mismatch.raised"))
+    return raised
