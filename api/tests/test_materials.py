@@ -64,7 +64,13 @@ def release_body(
         if components is not None
         else [
             {"position": "0010", "part_number": "HSG-2200", "quantity_per": "1"},
-            {"position": "0020", "part_number": "GSKT-310", "quantity_per": "2", "scrap_factor": "0.05"},
+            {
+                "position": "0020",
+                "part_number": "GSKT-310",
+                "quantity_per": "2",
+                "scrap_factor": "0.05",
+                "alternate_group": "G1",
+            },
         ],
     }
 
@@ -414,7 +420,7 @@ def test_the_release_history_lists_states_newest_first_and_filters(pump, system,
     assert [(r["revision"], r["state"], r["waits_for"]) for r in listed] == [
         ("D", "held", "C"),
         ("B", "applied", ""),
-        ("A", "applied", ""),
+        ("A", "superseded", ""),
     ]
     assert [r["revision"] for r in held] == ["D"]
     assert by_part == []
@@ -436,7 +442,7 @@ def test_a_release_shows_its_components_and_its_diff_against_the_previous_revisi
     assert [a["position"] for a in body["diff"]["added"]] == ["0021"]
     assert body["diff"]["removed"] == []
     assert [(c["position"], sorted(c["changes"])) for c in body["diff"]["changed"]] == [
-        ("0020", ["alternate_group", "quantity_per", "scrap_factor"])
+        ("0020", ["quantity_per", "scrap_factor"])
     ]
     theirs = foreign.get(f"{RELEASES}{pump.pk}/")
     missing = system.get(f"{RELEASES}987654/")

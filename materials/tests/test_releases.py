@@ -16,7 +16,9 @@ State = BomRelease.State
 
 
 def states():
-    return {(r.parent_part_number, r.revision, r.bom_type): r.state for r in BomRelease.objects.exclude(state="duplicate")}
+    return {
+        (r.parent_part_number, r.revision, r.bom_type): r.state for r in BomRelease.objects.exclude(state="duplicate")
+    }
 
 
 def chain(parent="A", plant=""):
@@ -56,8 +58,11 @@ def test_releases_out_of_order_wait_for_their_predecessor_then_apply_in_turn(sys
     first = receive(system, release("A", "1", None, [line("10", "X")]))
 
     assert first.state == "applied"
-    assert states() == {("A", "1", "manufacturing"): "superseded", ("A", "2", "manufacturing"): "superseded",
-                        ("A", "3", "manufacturing"): "applied"}
+    assert states() == {
+        ("A", "1", "manufacturing"): "superseded",
+        ("A", "2", "manufacturing"): "superseded",
+        ("A", "3", "manufacturing"): "applied",
+    }
     assert [r[0:2] for r in chain()] == [("1", 1), ("2", 2), ("3", 3)]
     assert list(held_releases_for(actor=system)) == []
 
@@ -157,7 +162,10 @@ def test_a_category_conversion_completes_a_release_too(system, parts):
     assert outcome.state == "held"
 
     count = category_conversions_set(
-        actor=system, company_code="ACME", category="fasteners", base_uom="EA",
+        actor=system,
+        company_code="ACME",
+        category="fasteners",
+        base_uom="EA",
         conversions=(UomConversionInput("BOX", Decimal(100)),),
     )
 
@@ -222,7 +230,10 @@ def test_a_payload_that_cannot_be_read_is_stored_refused(system):
 
     row = BomRelease.objects.get(pk=pk)
     assert (row.state, row.state_reason, bytes(row.raw), row.source_system) == (
-        "refused", "not JSON: line 1", b"{not json", "PLM"
+        "refused",
+        "not JSON: line 1",
+        b"{not json",
+        "PLM",
     )
     assert ProcurementException.objects.get().evidence["reason"] == "not JSON: line 1"
 
@@ -253,8 +264,10 @@ def test_plants_move_to_a_new_revision_on_their_own_dates(system, parts):
     )
 
     def built(plant, on):
-        return [(r.part_number, r.revision) for r in bom_as_of(actor=system, company_code="ACME", part_number="A",
-                                                                plant_code=plant, on=on).rows]
+        return [
+            (r.part_number, r.revision)
+            for r in bom_as_of(actor=system, company_code="ACME", part_number="A", plant_code=plant, on=on).rows
+        ]
 
     assert built("DET", D(2027, 2, 28)) == [("X", "1")]
     assert built("DET", D(2027, 3, 1)) == [("Y", "2")]
@@ -283,8 +296,18 @@ def test_manufacturing_behind_engineering_raises_a_revision_mismatch(system, par
     assert exception.evidence["manufacturing"]["revision"] == "1"
     assert exception.evidence["engineering"]["revision"] == "2"
     assert exception.evidence["diff"]["removed"] == [
-        {"position": "20", "part_number": "Y", "quantity_per": "3", "uom": "", "scrap_factor": "0", "phantom": "False",
-         "alternate_group": "", "alternate_priority": "0", "valid_from": "", "valid_to": ""}
+        {
+            "position": "20",
+            "part_number": "Y",
+            "quantity_per": "3",
+            "uom": "",
+            "scrap_factor": "0",
+            "phantom": "False",
+            "alternate_group": "",
+            "alternate_priority": "0",
+            "valid_from": "",
+            "valid_to": "",
+        }
     ]
     assert exception.evidence["diff"]["added"] == []
 
