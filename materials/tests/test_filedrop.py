@@ -188,3 +188,169 @@ def test_materials_work_is_routed_to_its_own_queue():
 
 def outcome_report(path: Path) -> dict:
     return json.loads(path.with_name(path.name + ".outcome.json").read_text())
+
+
+def test_a_plm_export_is_applied_line_by_line_and_archived_with_what_became_of_each(files):
+    drop("ecn-2027-014.jsonl", (EXPORTS / "plm-ecn-2027-014.jsonl").read_bytes())
+
+    assert scan_and_receive() == ["processed"]
+
+    (document,) = InboundDocument.objects.all()
+    assert (document.channel, document.sender, document.document_type, document.state, document.outcome_code) == (
+        "file",
+        "PLM",
+        "materials_jsonl",
+        "processed",
+        "processed",
+    )
+    assert sorted(Item.objects.values_list("part_number", flat=True)) == ["BLADE-7", "IMP-40", "PMP-100", "SEAL-9"]
+    impeller, pump = BomRelease.objects.order_by("id")
+    assert (impeller.release_id, impeller.source_system, impeller.state) == ("ECN-2027-013", "PLM", "applied")
+    # BOX-SEAL is not in the item master yet: the pump's release waits for it, whole.
+    assert (pump.release_id, pump.state, pump.waits_for_items) == ("ECN-2027-014", "held", ["BOX-SEAL"])
+    assert bytes(pump.raw) == (EXPORTS / "plm-ecn-2027-014.jsonl").read_bytes().splitlines()[6]
+    assert pump.correlation_id == document.correlation_id
+    (archive, report) = archived()
+    assert (archive.name, report.name) == (
+        f"{document.pk}__ecn-2027-014.jsonl",
+        f"{document.pk}__ecn-2027-014.jsonl.outcome.json",
+    )
+    assert archive.read_bytes() == (EXPORTS / "plm-ecn-2027-014.jsonl").read_bytes()
+    outcomes = outcome_report(archive)["outcomes"]
+    assert [(o["where"], o["kind"], o["key"], o["outcome"]) for o in outcomes] == [
+        ("line 1", "item", "PMP-100", "created"),
+        ("line 2", "item", "IMP-40", "created"),
+        ("line 3", "item", "BLADE-7", "created"),
+        ("line 4", "item", "SEAL-9", "created"),
+        ("line 6", "release", "ECN-2027-013", "applied"),
+        ("line 7", "release", "ECN-2027-014", "held"),
+    ]
+    assert outcomes[5]["release"] == pump.pk and "BOX-SEAL" in outcomes[5]["reason"]
+    assert list(place().inbox.iterdir()) == [place().claimed]
+    assert list(place().claimed.iterdir()) == []
+
+    # The item arrives in the next export: the held release applies by itself.
+    drop("box-seal.jsonl", b'{"kind": "item", "part_number": "BOX-SEAL", "base_uom": "BOX"}\n')
+    assert scan_and_receive() == ["processed"]
+    pump.refresh_from_db()
+    assert pump.state == "applied"
+
+
+def test_an_erp_export_in_csv_is_applied_release_by_release(files):
+    drop(
+        "items.jsonl",
+        b"".join(
+            b'{"kind": "item", "part_number": "%s"}\n' % n.encode()
+            for n in ("PMP-100", "HSG-2200", "IMP-40", "GSKT-310", "GSKT-311", "BLADE-7")
+        ),
+        system="ERP",
+    )
+    scan_and_receive()
+    first = (
+        "release_id,bom_type,parent_part_number,revision,status,plants,position,part_number,quantity_per\n"
+        "MBOM-PMP-100-A,manufacturing,PMP-100,A,approved_for_production,DET,0010,HSG-2200,1\n"
+    )
+    drop("a.csv", first.encode(), system="ERP")
+    drop("b.csv", (EXPORTS / "erp-cs11-export.csv").read_bytes(), system="ERP")
+
+    assert scan_and_receive() == ["processed", "processed"]
+
+    assert list(BomRelease.objects.order_by("id").values_list("release_id", "source_system", "revision", "state")) == [
+        ("MBOM-PMP-100-A", "ERP", "A", "superseded"),
+        ("MBOM-PMP-100-B", "ERP", "B", "applied"),
+        ("MBOM-IMP-40-A", "ERP", "A", "applied"),
+    ]
+    pump_b = BomRelease.objects.get(release_id="MBOM-PMP-100-B")
+    assert bytes(pump_b.raw).decode().splitlines() == (EXPORTS / "erp-cs11-export.csv").read_text().splitlines()[:5]
+    assert list(pump_b.components.order_by("id").values_list("position", "part_number", "alternate_group")) == [
+        ("0010", "HSG-2200", ""),
+        ("0020", "IMP-40", ""),
+        ("0030", "GSKT-310", "G1"),
+        ("0031", "GSKT-311", "G1"),
+    ]
+
+
+def test_bad_lines_are_refused_and_recorded_and_the_good_ones_around_them_applied(files):
+    lines = [
+        b'{"kind": "item", "part_number": "HSG-2200"}',
+        b'{"kind": "item", "part_number": "GSKT-310", "moq": "lots"}',
+        b"this line is not JSON",
+        b'{"kind": "release", "bom_type": "manufacturing", "release_id": "R-BAD", "parent_part_number": "HSG-2200", '
+        b'"revision": "A", "status": "approved_for_production", "components": [{"position": "10", '
+        b'"part_number": "GSKT-310", "quantity_per": "-2"}]}',
+        b'{"kind": "routing", "operation": "0010"}',
+        b'{"kind": "item", "part_number": "PMP-100"}',
+    ]
+    drop("mixed.jsonl", b"\n".join(lines) + b"\n")
+
+    assert scan_and_receive() == ["partly_refused"]
+
+    assert sorted(Item.objects.values_list("part_number", flat=True)) == ["HSG-2200", "PMP-100"]
+    (refused,) = BomRelease.objects.all()
+    assert (refused.state, refused.source_system, bytes(refused.raw)) == ("refused", "PLM", lines[3])
+    assert refused.state_reason == "line 4: components[0].quantity_per: must be greater than 0, not -2"
+    (document,) = InboundDocument.objects.all()
+    assert (document.state, document.outcome_code) == ("processed", "partly_refused")
+    assert document.error.splitlines() == [
+        "line 2 (item GSKT-310): moq: 'lots' is not a number",
+        "line 3 (unknown ?): not JSON: Expecting value: line 1 column 1 (char 0)",
+        "line 4 (release R-BAD): components[0].quantity_per: must be greater than 0, not -2",
+        "line 5 (unknown ?): kind 'routing' is not item or release",
+    ]
+    (archive, _report) = archived()
+    assert [(o["where"], o["outcome"]) for o in outcome_report(archive)["outcomes"]] == [
+        ("line 1", "created"),
+        ("line 2", "refused"),
+        ("line 3", "refused"),
+        ("line 4", "refused"),
+        ("line 5", "refused"),
+        ("line 6", "created"),
+    ]
+
+
+def test_a_file_read_twice_applies_nothing_twice(files):
+    drop("ecn.jsonl", (EXPORTS / "plm-ecn-2027-014.jsonl").read_bytes())
+    (claimed,) = list(filedrop.scan())
+    materials_file_receive(claimed.document_id, claimed.path)
+    releases, versions = BomRelease.objects.count(), Item.objects.count()
+
+    # The task delivered again after the file moved: the settled document is not read again.
+    assert materials_file_receive(claimed.document_id, claimed.path) == "settled"
+    assert (BomRelease.objects.count(), Item.objects.count()) == (releases, versions)
+    assert InboundDocument.objects.get().attempts == 1
+
+    # A worker that died midway, before the document settled: the file is read again from its store.
+    InboundDocument.objects.update(state="received")
+    result = filedrop.claimed_file_receive(document_id=claimed.document_id, claimed_path=claimed.path)
+    assert result is not None
+    assert [(o.key, o.outcome) for o in result.outcomes] == [
+        ("PMP-100", "unchanged"),
+        ("IMP-40", "unchanged"),
+        ("BLADE-7", "unchanged"),
+        ("SEAL-9", "unchanged"),
+        ("ECN-2027-013", "duplicate"),
+        ("ECN-2027-014", "duplicate"),
+    ]
+    assert Item.objects.count() == versions
+    assert list(BomRelease.objects.order_by("id").values_list("state", flat=True)) == [
+        "applied",
+        "held",
+        "duplicate",
+        "duplicate",
+    ]
+
+
+def test_a_claim_left_by_a_dead_worker_is_read_by_a_later_scan(files, settings):
+    settings.GATEWAY_MATERIALS_STALE_CLAIM_SECONDS = 60
+    drop("ecn.jsonl", b'{"kind": "item", "part_number": "X"}\n')
+    (claimed,) = list(filedrop.scan())  # claimed and stored, then the worker died
+
+    assert list(filedrop.claims_stale()) == []  # not stale yet
+    (again,) = list(filedrop.claims_stale(now=time.time() + 120))
+    assert again.document_id == claimed.document_id
+    assert materials_file_receive(again.document_id, again.path) == "processed"
+    assert list(Item.objects.values_list("part_number", flat=True)) == ["X"]
+    assert [p.name for p in archived()] == [
+        f"{claimed.document_id}__ecn.jsonl",
+        f"{claimed.document_id}__ecn.jsonl.outcome.json",
+    ]
