@@ -12,7 +12,7 @@ from gateway.actors import Actor
 from materials.inputs import BOM_TYPES, RELEASE_STATUSES, BomReleaseInput
 from materials.models import BomComponent, BomRelease, BomReleaseEffectivity
 from procurement.inputs import fingerprint
-from procurement.models import Company, Plant
+from procurement.models import Company, Item, Plant
 from procurement.services import WriteSource
 from procurement.services.audit import audit_event, audit_write
 
@@ -52,7 +52,7 @@ def bom_release_receive(
         return ReleaseOutcome(row.pk, row.state, row.state_reason)
     with transaction.atomic():
         company_bom_lock(company)
-        row = BomRelease.objects.select_related("company").get(pk=row.pk)
+        row = BomRelease.objects.select_related("company").prefetch_related("effectivity").get(pk=row.pk)
         return release_settle(row, source=source)
 
 
@@ -182,11 +182,19 @@ def _store(company: Company, release: BomReleaseInput, raw: bytes, source: Write
         )
         for e in release.effectivity
     )
+    # Lines are linked to the items already known as they are stored: linking them afterwards
+    # (an UPDATE per release) cost as much as storing them.
+    known = dict(
+        Item.objects.filter(company=company, part_number__in={c.part_number for c in release.components}).values_list(
+            "part_number", "pk"
+        )
+    )
     BomComponent.objects.bulk_create(
         BomComponent(
             release=row,
             position=c.position,
             part_number=c.part_number,
+            item_id=known.get(c.part_number),
             quantity_per=c.quantity_per,
             uom=c.uom,
             scrap_factor=c.scrap_factor,

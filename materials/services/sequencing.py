@@ -21,12 +21,12 @@ import datetime as dt
 from collections import deque
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Q
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from materials.models import DATE_MAX, DATE_MIN, BomComponent, BomPlantRevision, BomRelease
 from materials.units import category_factors
-from procurement.models import ProcurementException
+from procurement.models import Item, ProcurementException
 from procurement.selectors import ItemUnits, item_units
 from procurement.services import WriteSource
 from procurement.services.audit import audit_event, audit_write
@@ -54,6 +54,8 @@ class Verdict:
     already: list[str] = field(default_factory=list)
     forks: dict[str, str] = field(default_factory=dict)  # plant → the revision that followed the predecessor
     heads: dict[str, BomPlantRevision | None] = field(default_factory=dict)
+    # The latest row of each chain the release touches (its plants' and every plant's), read once.
+    chains: dict[str, BomPlantRevision] = field(default_factory=dict)
 
 
 def release_settle(release: BomRelease, *, source: WriteSource) -> ReleaseOutcome:
@@ -186,6 +188,7 @@ def _verdict(release: BomRelease) -> Verdict:
     )
     verdict = Verdict()
     heads = chain_heads(release.company_id, release.parent_part_number, release.bom_type, plants)
+    verdict.chains = heads
     previous = release.previous_revision
     for plant in plants:
         head = heads.get(plant) or heads.get("")
@@ -302,7 +305,8 @@ def _apply(
     now = timezone.now()
     windows = {e.plant_code: e for e in release.effectivity.all()}
     previous_releases: set[int] = set()
-    chain_tops = chain_tops_of(release, plants)
+    # The chains read for the verdict, in this transaction under the company's BOM lock: unchanged since.
+    chain_tops = {plant: row for plant, row in verdict.chains.items() if plant in plants or plant == ""}
     new_rows, cut_rows = [], []
     for plant in plants:
         head = verdict.heads.get(plant)
@@ -341,10 +345,14 @@ def _apply(
         )
     BomPlantRevision.objects.bulk_update(cut_rows, ["effective_to"])
     BomPlantRevision.objects.bulk_create(new_rows)
-    unlinked = [c for c in components if c.item_id is None]
-    for component in unlinked:
-        component.item_id = items[component.part_number].pk
-    BomComponent.objects.bulk_update(unlinked, ["item_id"])
+    # One UPDATE joining the lines to their items: a bulk_update of 50 lines builds a CASE per row
+    # and cost more than the rest of applying a release together.
+    if any(c.item_id is None for c in components):
+        BomComponent.objects.filter(release=release, item__isnull=True).update(
+            item_id=Subquery(
+                Item.objects.filter(company_id=release.company_id, part_number=OuterRef("part_number")).values("pk")[:1]
+            )
+        )
     notes = []
     if verdict.stale:
         notes.append(
