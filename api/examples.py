@@ -695,12 +695,28 @@ BOM_RELEASE_LISTED = OpenApiExample(
         "waits_for_items": [],
         "duplicate_of": None,
         "forced_by": "",
-        "sha256": "5d1b0f6f4c3e2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6b5a4938",
-        "correlation_id": "0f8e9d7c6b5a49382716a5b4c3d2e1f0",
+        "sha256": "321bbb371eb5e3a88d78a7eae70b063f814434fea9dcbb9cd94241b803f35c1e",
+        "correlation_id": "be09908d4f8e42689e895fbfa23b82ad",
         "received_at": "2027-02-24T14:05:09Z",
         "applied_at": "2027-02-24T14:05:09Z",
     },
 )
+
+
+def _line(position: str, part_number: str, quantity: str, **fields) -> dict:
+    return {
+        "position": position,
+        "part_number": part_number,
+        "quantity_per": quantity,
+        "uom": "EA",
+        "scrap_factor": "0.000000",
+        "phantom": False,
+        "alternate_group": "",
+        "alternate_priority": 0,
+        "valid_from": None,
+        "valid_to": None,
+    } | fields
+
 
 BOM_RELEASE_DETAIL = OpenApiExample(
     "Revision B against A: the gasket doubled, its alternate added",
@@ -712,13 +728,62 @@ BOM_RELEASE_DETAIL = OpenApiExample(
         "effectivity": [
             {"plant_code": "DET", "valid_from": "2027-03-01", "valid_to": None, "serial_from": "", "serial_to": ""}
         ],
-        "components": [],
-        "diff": {"against": 2, "against_revision": "A", "added": [], "removed": [], "changed": []},
+        "components": [
+            _line("0010", "HSG-2200", "1.0000"),
+            _line("0020", "IMP-40", "1.0000"),
+            _line("0030", "GSKT-310", "2.0000", scrap_factor="0.050000", alternate_group="G1"),
+            _line("0031", "GSKT-311", "2.0000", alternate_group="G1", alternate_priority=1),
+        ],
+        "diff": {
+            "against": 1,
+            "against_revision": "A",
+            "added": [
+                {
+                    "position": "0031",
+                    "part_number": "GSKT-311",
+                    "quantity_per": "2",
+                    "uom": "EA",
+                    "scrap_factor": "0",
+                    "phantom": "False",
+                    "alternate_group": "G1",
+                    "alternate_priority": "1",
+                    "valid_from": "",
+                    "valid_to": "",
+                }
+            ],
+            "removed": [],
+            "changed": [
+                {
+                    "position": "0030",
+                    "part_number": "GSKT-310",
+                    "changes": {"quantity_per": ["1", "2"], "scrap_factor": ["0", "0.05"]},
+                }
+            ],
+        },
     },
 )
 
+
+def _row(level: int, position: str, part_number: str, description: str, quantity: str, **fields) -> dict:
+    return {
+        "level": level,
+        "position": position,
+        "part_number": part_number,
+        "description": description,
+        "quantity_per": quantity,
+        "uom": "EA",
+        "extended_quantity": quantity + "00",
+        "scrap_factor": "0.000000",
+        "phantom": False,
+        "alternate_group": "",
+        "alternate_priority": 0,
+        "is_alternate": False,
+        "revision": "B",
+    } | fields
+
+
 BOM = OpenApiExample(
-    "The pump at Detroit on 15 March 2027",
+    "The pump at Detroit on 15 March 2027: revision B, the impeller's blades one level down",
     response_only=True,
     status_codes=["200"],
     value={
@@ -727,15 +792,28 @@ BOM = OpenApiExample(
         "plant": "DET",
         "on": "2027-03-15",
         "type": "manufacturing",
-        "rows": [],
+        "rows": [
+            _row(1, "0010", "HSG-2200", "Pump housing, cast", "1.0000"),
+            _row(1, "0020", "IMP-40", "Impeller", "1.0000"),
+            _row(2, "0010", "BLADE-7", "Impeller blade", "6.0000", revision="A"),
+            _row(1, "0030", "GSKT-310", "Gasket, 310 mm", "2.0000", scrap_factor="0.050000", alternate_group="G1"),
+            _row(
+                1,
+                "0031",
+                "GSKT-311",
+                "Gasket, 310 mm, EPDM",
+                "2.0000",
+                alternate_group="G1",
+                alternate_priority=1,
+                is_alternate=True,
+            ),
+        ],
     },
 )
 
 WHERE_USED = OpenApiExample(
-    "Where the impeller blade is used",
+    "The impeller blade, used directly in the impeller (level 1) and through it in the pump (level 2)",
     response_only=True,
     status_codes=["200"],
-    value=[
-        {"parent_part_number": "IMP-40", "revision": "A", "plant_code": "", "quantity_per": "6.0000", "level": 1},
-    ],
+    value={"parent_part_number": "IMP-40", "revision": "A", "plant_code": "", "quantity_per": "6.0000", "level": 1},
 )
