@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, status
 from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -307,13 +307,3 @@ class SystemWhereUsed(ETagMixin, APIView):
             on=on,
         )
         return Response(s.WhereUsedOut(rows, many=True).data)
-
-
-__all__ = [
-    "SystemBom",
-    "SystemBomReleaseDetail",
-    "SystemBomReleases",
-    "SystemItemBatch",
-    "SystemWhereUsed",
-    "serializers",
-]
