@@ -70,6 +70,7 @@ def test_a_queue_whose_workers_stopped_answering_makes_it_not_ready(client, aliv
     with freeze_time(NOW + dt.timedelta(minutes=2)):
         heartbeat("worker:default")
         heartbeat("worker:outbox")
+        heartbeat("worker:materials")
         Heartbeat.objects.filter(component="scheduler").update(at=timezone.now())
 
     status, body = ready(client, NOW + dt.timedelta(minutes=3, seconds=1))
