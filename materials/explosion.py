@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from materials.models import DATE_MAX, BomComponent, BomPlantRevision
 from materials.units import category_factors
@@ -46,8 +47,7 @@ class Demand:
     need_date: dt.date
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """A BOM line as explosion uses it: the component's base units per base unit of the parent."""
 
     position: str
@@ -179,7 +179,11 @@ class Structures:
                     factor = by_category[unit.pk][uom]
                 else:
                     raise ExplosionError(f"unit {uom} of {part} does not convert to {unit.base_uom}")
-                per_unit = quantity_per / base * factor * (ONE + scrap)
+                per_unit = quantity_per if base == ONE else quantity_per / base
+                if factor != ONE:
+                    per_unit *= factor
+                if scrap:
+                    per_unit *= ONE + scrap
                 lines.append(Line(position, part, per_unit, phantom, group, priority, v_from, v_to))
             self.lines[release_id] = lines
 
@@ -232,15 +236,22 @@ def explode(
     result: dict[tuple[str, str, dt.date], Decimal] = {}
     for (plant, on), tops in grouped.items():
         span = structures.span(on)
-        needs: dict[str, Decimal] = defaultdict(Decimal)
+        needs: dict[str, Decimal] | None = None
         for top, quantity in tops.items():
             key = (top, plant, span)
             if key not in flat:
                 flat[key] = _flatten(structures, top, plant, on)
+            if len(tops) == 1:  # the common case: straight into the result
+                result.update({(plant, part, on): quantity * per_unit for part, per_unit in flat[key].items()})
+                break
+            if needs is None:
+                needs = {part: quantity * per_unit for part, per_unit in flat[key].items()}
+                continue
+            get = needs.get
             for part, per_unit in flat[key].items():
-                needs[part] += quantity * per_unit
-        for part, quantity in needs.items():
-            result[(plant, part, on)] = quantity
+                before = get(part)
+                needs[part] = quantity * per_unit if before is None else before + quantity * per_unit
+        result.update({(plant, part, on): quantity for part, quantity in (needs or {}).items()})
     return result
 
 

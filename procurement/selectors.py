@@ -205,21 +205,21 @@ class ItemUnits:
     factors: dict[str, Decimal]
 
 
-def item_units(*, company_id: int, part_numbers: Collection[str]) -> dict[str, ItemUnits]:
+def item_units(*, company_id: int, part_numbers: Collection[str], factors: bool = True) -> dict[str, ItemUnits]:
     """The company's items among ``part_numbers``, by part number, with their own unit conversions.
 
     For domain code that has already checked who is asking (materials' services and explosion);
-    two queries whatever the number of items.
+    two queries whatever the number of items, one with ``factors=False`` (``factors`` left empty).
     """
     rows = list(
         Item.objects.filter(company_id=company_id, part_number__in=list(part_numbers)).values_list(
             "pk", "part_number", "description", "base_uom"
         )
     )
-    factors: dict[int, dict[str, Decimal]] = {pk: {} for pk, *_ in rows}
-    if rows:
-        for item_id, uom, factor in UomConversion.objects.filter(item_id__in=list(factors)).values_list(
+    by_item: dict[int, dict[str, Decimal]] = {pk: {} for pk, *_ in rows}
+    if rows and factors:
+        for item_id, uom, factor in UomConversion.objects.filter(item_id__in=list(by_item)).values_list(
             "item_id", "uom", "factor"
         ):
-            factors[item_id][uom] = factor
-    return {part: ItemUnits(pk, part, description, base_uom, factors[pk]) for pk, part, description, base_uom in rows}
+            by_item[item_id][uom] = factor
+    return {part: ItemUnits(pk, part, description, base_uom, by_item[pk]) for pk, part, description, base_uom in rows}

@@ -6,7 +6,7 @@ Channels (the system API, the PLM/ERP file drop, the workbench) translate what t
 
 from .errors import InvalidAction, NotFound
 from .items import category_conversions_set, items_upsert
-from .releases import bom_release_force, bom_release_raw_refuse, bom_release_receive
+from .releases import bom_release_force, bom_release_raw_refuse, bom_release_receive, bom_release_settle
 from .results import ItemOutcome, ReleaseOutcome
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "bom_release_force",
     "bom_release_raw_refuse",
     "bom_release_receive",
+    "bom_release_settle",
     "category_conversions_set",
     "items_upsert",
 ]

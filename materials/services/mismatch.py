@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from materials.diffs import structure_diff
 from materials.inputs import BOM_ENGINEERING, BOM_MANUFACTURING
-from materials.models import BomComponent, BomPlantRevision, BomRelease
+from materials.models import BomComponent, BomRelease
 from procurement.models import ProcurementException
 from procurement.services import WriteSource
 from procurement.services.raising import exception_draft, exception_raise
@@ -25,28 +25,22 @@ def mismatches_check(release: BomRelease, plants: list[str], *, source: WriteSou
     from .sequencing import chain_heads
 
     other = BOM_ENGINEERING if release.bom_type == BOM_MANUFACTURING else BOM_MANUFACTURING
-    if "" in plants:
-        plants = sorted(
-            set(
-                BomPlantRevision.objects.filter(
-                    company_id=release.company_id, parent_part_number=release.parent_part_number
-                ).values_list("plant_code", flat=True)
-            )
-        )
-    theirs = chain_heads(release.company_id, release.parent_part_number, other, plants)
+    theirs = chain_heads(release.company_id, release.parent_part_number, other, None)
     if not theirs:
         return []
+    if "" in plants:
+        plants = sorted(set(theirs) | {""})
     mine = chain_heads(release.company_id, release.parent_part_number, release.bom_type, plants)
     raised = []
     for plant in plants:
         ours, their = mine.get(plant) or mine.get(""), theirs.get(plant) or theirs.get("")
         if ours is None or their is None:
             continue
-        by_type = {release.bom_type: ours.release, other: their.release}
+        by_type = {release.bom_type: ours, other: their}
         engineering, manufacturing = by_type[BOM_ENGINEERING], by_type[BOM_MANUFACTURING]
         diff = structure_diff(
-            BomComponent.objects.filter(release_id=engineering.pk),
-            BomComponent.objects.filter(release_id=manufacturing.pk),
+            BomComponent.objects.filter(release_id=engineering.release_id),
+            BomComponent.objects.filter(release_id=manufacturing.release_id),
         )
         if engineering.revision == manufacturing.revision and diff.empty:
             continue
@@ -61,14 +55,14 @@ def mismatches_check(release: BomRelease, plants: list[str], *, source: WriteSou
             severity=Severity.PROCUREMENT_DELAY,
             dedup_key=(
                 f"bom_revision_mismatch:{release.company_id}:{release.parent_part_number}:{plant}:"
-                f"{manufacturing.pk}:{engineering.pk}"
+                f"{manufacturing.release_id}:{engineering.release_id}"
             ),
             summary=summary,
             evidence={
                 "parent_part_number": release.parent_part_number,
                 "plant": plant,
-                "manufacturing": {"revision": manufacturing.revision, "release": manufacturing.pk},
-                "engineering": {"revision": engineering.revision, "release": engineering.pk},
+                "manufacturing": {"revision": manufacturing.revision, "release": manufacturing.release_id},
+                "engineering": {"revision": engineering.revision, "release": engineering.release_id},
                 "diff": diff.as_evidence(),
             },
             source=source,

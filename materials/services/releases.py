@@ -12,14 +12,15 @@ from gateway.actors import Actor
 from materials.inputs import BOM_TYPES, RELEASE_STATUSES, BomReleaseInput
 from materials.models import BomComponent, BomRelease, BomReleaseEffectivity
 from procurement.inputs import fingerprint
-from procurement.models import Company, Item, Plant
+from procurement.models import Company, Plant
+from procurement.selectors import item_units
 from procurement.services import WriteSource
 from procurement.services.audit import audit_event, audit_write
 
 from .access import company_bom_lock, company_for, write_source
 from .errors import InvalidAction, NotFound
 from .results import ReleaseOutcome
-from .sequencing import release_refused_raise, release_settle
+from .sequencing import Loaded, release_refused_raise, release_settle
 
 State = BomRelease.State
 QUANTITY_LIMIT = Decimal(10) ** 12
@@ -44,16 +45,21 @@ def bom_release_receive(
     """
     company = company_for(actor, release.company_code)
     source = write_source(actor, correlation_id)
+    failure: Exception | None = None
     with transaction.atomic():
-        row = _store(company, release, raw, source)
-    if row.state == State.REFUSED:
-        with transaction.atomic():
+        row, loaded = _store(company, release, raw, source)
+        if row.state == State.REFUSED:
             release_refused_raise(row, row.state_reason, source=source)
-        return ReleaseOutcome(row.pk, row.state, row.state_reason)
-    with transaction.atomic():
-        company_bom_lock(company)
-        row = BomRelease.objects.select_related("company").prefetch_related("effectivity").get(pk=row.pk)
-        return release_settle(row, source=source)
+            return ReleaseOutcome(row.pk, row.state, row.state_reason)
+        try:
+            # Stored first: if applying fails, only the savepoint rolls back and the release stays
+            # ``received`` with its payload, to be settled again.
+            with transaction.atomic():
+                company_bom_lock(company)
+                return release_settle(row, source=source, loaded=loaded)
+        except Exception as error:  # re-raised below, once the stored release is committed
+            failure = error
+    raise failure
 
 
 def bom_release_force(*, actor: Actor, release_pk: int) -> ReleaseOutcome:
@@ -92,6 +98,26 @@ def bom_release_force(*, actor: Actor, release_pk: int) -> ReleaseOutcome:
                     before={"waits_for": release.waits_for},
                 )
             ]
+        )
+        return release_settle(release, source=source)
+
+
+def bom_release_settle(*, release_pk: int) -> ReleaseOutcome:
+    """Settle a stored release that a failure while applying left ``received`` (a task retries it by id).
+
+    Idempotent: a release already settled is returned as it stands. Raises ``NotFound`` for an
+    unknown pk.
+    """
+    with transaction.atomic():
+        release = BomRelease.objects.select_related("company").filter(pk=release_pk).first()
+        if release is None:
+            raise NotFound(f"BOM release {release_pk} is not known", code="unknown_release")
+        company_bom_lock(release.company)
+        release = BomRelease.objects.select_related("company").select_for_update().get(pk=release_pk)
+        if release.state != State.RECEIVED:
+            return ReleaseOutcome(release.pk, release.state, release.state_reason, release.waits_for)
+        source = WriteSource(
+            channel="system", label=f"system {release.source_system}", correlation_id=release.correlation_id
         )
         return release_settle(release, source=source)
 
@@ -143,10 +169,13 @@ def content_hashes(release: BomReleaseInput) -> tuple[str, str]:
     return fingerprint(structure | {"effectivity": effectivity}), fingerprint(structure)
 
 
-def _store(company: Company, release: BomReleaseInput, raw: bytes, source: WriteSource) -> BomRelease:
-    """The release row, its effectivity and its lines; ``refused`` with the reason when the input breaks a rule."""
+def _store(company: Company, release: BomReleaseInput, raw: bytes, source: WriteSource) -> tuple[BomRelease, Loaded]:
+    """The release row, its effectivity and its lines (linked to the items known already).
+
+    ``refused`` with the reason when the input breaks a rule; then nothing but the row is kept.
+    """
     now = timezone.now()
-    plants = {p.code: p for p in Plant.objects.filter(company=company)}
+    plants = {p.code: p for p in Plant.objects.filter(company=company)} if release.effectivity else {}
     problem = _problem(release, plants)
     content_hash, structure_hash = ("", "") if problem else content_hashes(release)
     row = BomRelease.objects.create(
@@ -170,8 +199,13 @@ def _store(company: Company, release: BomReleaseInput, raw: bytes, source: Write
         settled_at=now if problem else None,
     )
     if problem:
-        return row
-    BomReleaseEffectivity.objects.bulk_create(
+        return row, Loaded([], [])
+    items = item_units(
+        company_id=company.pk,
+        part_numbers={release.parent_part_number} | {c.part_number for c in release.components},
+        factors=any(c.uom for c in release.components),
+    )
+    effectivity = BomReleaseEffectivity.objects.bulk_create(
         BomReleaseEffectivity(
             release=row,
             plant_code=e.plant_code,
@@ -182,19 +216,12 @@ def _store(company: Company, release: BomReleaseInput, raw: bytes, source: Write
         )
         for e in release.effectivity
     )
-    # Lines are linked to the items already known as they are stored: linking them afterwards
-    # (an UPDATE per release) cost as much as storing them.
-    known = dict(
-        Item.objects.filter(company=company, part_number__in={c.part_number for c in release.components}).values_list(
-            "part_number", "pk"
-        )
-    )
-    BomComponent.objects.bulk_create(
+    components = BomComponent.objects.bulk_create(
         BomComponent(
             release=row,
             position=c.position,
             part_number=c.part_number,
-            item_id=known.get(c.part_number),
+            item_id=items[c.part_number].pk if c.part_number in items else None,
             quantity_per=c.quantity_per,
             uom=c.uom,
             scrap_factor=c.scrap_factor,
@@ -206,7 +233,7 @@ def _store(company: Company, release: BomReleaseInput, raw: bytes, source: Write
         )
         for c in release.components
     )
-    return row
+    return row, Loaded(components, effectivity, items)
 
 
 def _problem(release: BomReleaseInput, plants: dict[str, Plant]) -> str:

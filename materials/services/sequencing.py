@@ -21,12 +21,12 @@ import datetime as dt
 from collections import deque
 from dataclasses import dataclass, field
 
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from materials.models import DATE_MAX, DATE_MIN, BomComponent, BomPlantRevision, BomRelease
+from materials.models import DATE_MAX, DATE_MIN, BomComponent, BomPlantRevision, BomRelease, BomReleaseEffectivity
 from materials.units import category_factors
-from procurement.models import Item, ProcurementException
+from procurement.models import ProcurementException
 from procurement.selectors import ItemUnits, item_units
 from procurement.services import WriteSource
 from procurement.services.audit import audit_event, audit_write
@@ -39,8 +39,8 @@ State = BomRelease.State
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
 
-# A release that would be the n-th applied revision since it was received, recursively; the
-# cascade is a queue, so a long chain closing at once costs no recursion depth.
+# Releases that keep their release id and revision taken: a later release under either is a
+# duplicate (same content) or a conflict (other content). Refused and duplicate ones take nothing.
 LIVE_STATES = (State.APPLIED, State.SUPERSEDED, State.HELD, State.STALE)
 
 
@@ -54,23 +54,42 @@ class Verdict:
     already: list[str] = field(default_factory=list)
     forks: dict[str, str] = field(default_factory=dict)  # plant → the revision that followed the predecessor
     heads: dict[str, BomPlantRevision | None] = field(default_factory=dict)
-    # The latest row of each chain the release touches (its plants' and every plant's), read once.
-    chains: dict[str, BomPlantRevision] = field(default_factory=dict)
+    tops: dict[str, BomPlantRevision] = field(default_factory=dict)  # the latest row of each chain involved
 
 
-def release_settle(release: BomRelease, *, source: WriteSource) -> ReleaseOutcome:
+@dataclass
+class Loaded:
+    """What settling reads of a release, when its caller has it at hand already (it just stored it)."""
+
+    components: list[BomComponent]
+    effectivity: list[BomReleaseEffectivity]
+    items: dict[str, ItemUnits] | None = None
+
+    @classmethod
+    def of(cls, release: BomRelease) -> Loaded:
+        return cls(list(release.components.all()), list(release.effectivity.all()))
+
+    @property
+    def plant_codes(self) -> list[str]:
+        return sorted({e.plant_code for e in self.effectivity}) or [""]
+
+
+def release_settle(release: BomRelease, *, source: WriteSource, loaded: Loaded | None = None) -> ReleaseOutcome:
     """Settle ``release`` (stored, ``received`` or ``held``), then every held release it unblocks.
 
     Call inside a transaction holding the company's BOM lock.
     """
-    outcome = _settle_one(release, source=source)
+    outcome = _settle_one(release, source=source, loaded=loaded)
     if release.state == State.APPLIED:
         _cascade(release, source=source)
     return outcome
 
 
 def _cascade(applied: BomRelease, *, source: WriteSource) -> None:
-    """Apply held releases waiting for what just applied, and for what those apply, in turn."""
+    """Apply held releases waiting for what just applied, and for what those apply, in turn.
+
+    A queue, not recursion: a long chain that closes at once costs no stack depth.
+    """
     queue = deque([applied])
     while queue:
         done = queue.popleft()
@@ -87,11 +106,12 @@ def _cascade(applied: BomRelease, *, source: WriteSource) -> None:
                 queue.append(release)
 
 
-def _settle_one(release: BomRelease, *, source: WriteSource) -> ReleaseOutcome:
-    earlier = _earlier_twin(release)
+def _settle_one(release: BomRelease, *, source: WriteSource, loaded: Loaded | None = None) -> ReleaseOutcome:
+    earlier = _earlier_twin(release, source=source)
     if earlier is not None:
         return earlier
-    verdict = _verdict(release)
+    loaded = loaded or Loaded.of(release)
+    verdict = _verdict(release, loaded.plant_codes)
     if verdict.forks:
         plant, follower = next(iter(verdict.forks.items()))
         return _refuse(
@@ -110,10 +130,14 @@ def _settle_one(release: BomRelease, *, source: WriteSource) -> ReleaseOutcome:
             release, State.DUPLICATE, f"revision {release.revision} is already applied at every plant it names"
         )
     waits_for = release.previous_revision if verdict.waiting and not release.forced_by else ""
-    components = list(release.components.all())
-    items = item_units(
-        company_id=release.company_id, part_numbers={release.parent_part_number} | {c.part_number for c in components}
-    )
+    components = loaded.components
+    items = loaded.items
+    if items is None:
+        items = item_units(
+            company_id=release.company_id,
+            part_numbers={release.parent_part_number} | {c.part_number for c in components},
+            factors=any(c.uom for c in components),
+        )
     missing = _incomplete(release, components, items)
     if waits_for or missing:
         return _hold(release, waits_for=waits_for, missing=missing)
@@ -121,7 +145,7 @@ def _settle_one(release: BomRelease, *, source: WriteSource) -> ReleaseOutcome:
     if cycle:
         return _refuse(release, f"it would make a cycle: {' > '.join(cycle)}", source=source, evidence={"cycle": cycle})
     plants = verdict.ready + (verdict.waiting if release.forced_by else [])
-    _apply(release, components, items, plants, verdict, source=source)
+    _apply(release, loaded, items, plants, verdict, source=source)
     return ReleaseOutcome(release.pk, release.state, release.state_reason)
 
 
@@ -129,7 +153,7 @@ def _at(plant: str) -> str:
     return f" at plant {plant}" if plant else ""
 
 
-def _earlier_twin(release: BomRelease) -> ReleaseOutcome | None:
+def _earlier_twin(release: BomRelease, *, source: WriteSource) -> ReleaseOutcome | None:
     """The outcome when an earlier release has the same key or revision: duplicate, or refused if it differs."""
     others = (
         BomRelease.objects.filter(company_id=release.company_id, state__in=LIVE_STATES)
@@ -151,7 +175,7 @@ def _earlier_twin(release: BomRelease) -> ReleaseOutcome | None:
                 release,
                 f"release {release.release_id} from {release.source_system} was received before (#{other.pk}) "
                 "with other content",
-                source=None,
+                source=source,
                 other=other,
             )
         if other.structure_hash != release.structure_hash:
@@ -159,7 +183,7 @@ def _earlier_twin(release: BomRelease) -> ReleaseOutcome | None:
                 release,
                 f"revision {release.revision} of {release.parent_part_number} is already used by release "
                 f"#{other.pk} with other components",
-                source=None,
+                source=source,
                 other=other,
             )
     return None
@@ -174,9 +198,9 @@ def _ancestors(revision: str, graph: dict[str, str]) -> list[str]:
     return found
 
 
-def _verdict(release: BomRelease) -> Verdict:
-    plants = release.plant_codes()
-    graph = dict(
+def _revision_graph(release: BomRelease) -> dict[str, str]:
+    """Revision → the revision it follows, for the applied (and superseded) releases of the parent and type."""
+    return dict(
         BomRelease.objects.filter(
             company_id=release.company_id,
             parent_part_number=release.parent_part_number,
@@ -186,20 +210,25 @@ def _verdict(release: BomRelease) -> Verdict:
         .order_by("pk")
         .values_list("revision", "previous_revision")
     )
+
+
+def _verdict(release: BomRelease, plants: list[str]) -> Verdict:
     verdict = Verdict()
-    heads = chain_heads(release.company_id, release.parent_part_number, release.bom_type, plants)
-    verdict.chains = heads
+    heads = verdict.tops = chain_heads(release.company_id, release.parent_part_number, release.bom_type, plants)
     previous = release.previous_revision
+    known: dict[str, str] | None = None
     for plant in plants:
         head = heads.get(plant) or heads.get("")
         verdict.heads[plant] = head
-        if head is None:
-            ready = previous == "" or previous in graph
-            (verdict.ready if ready else verdict.waiting).append(plant)
-        elif head.revision == release.revision:
-            verdict.already.append(plant)
-        elif head.revision == previous:
+        if head is None and previous == "":
             verdict.ready.append(plant)
+            continue
+        if head is not None and head.revision in (release.revision, previous):
+            (verdict.already if head.revision == release.revision else verdict.ready).append(plant)
+            continue
+        graph = known = known if known is not None else _revision_graph(release)
+        if head is None:
+            (verdict.ready if previous in graph else verdict.waiting).append(plant)
         elif release.revision in _ancestors(head.revision, graph) or previous == "":
             verdict.stale[plant] = head.revision
         elif previous in graph:
@@ -213,24 +242,26 @@ def _verdict(release: BomRelease) -> Verdict:
     return verdict
 
 
-def chain_heads(company_id: int, parent: str, bom_type: str, plants: list[str]) -> dict[str, BomPlantRevision]:
-    """The latest applied revision of each chain among ``plants`` and of the every-plant chain."""
-    codes = sorted(set(plants) | {""})
+def chain_heads(company_id: int, parent: str, bom_type: str, plants: list[str] | None) -> dict[str, BomPlantRevision]:
+    """The latest applied revision of each chain among ``plants`` and of the every-plant chain (one query).
+
+    ``plants`` None: of every chain of the parent and type.
+    """
     latest = (
         BomPlantRevision.objects.filter(
-            company_id=company_id, parent_part_number=parent, bom_type=bom_type, plant_code__in=codes
+            company_id=OuterRef("company_id"),
+            parent_part_number=OuterRef("parent_part_number"),
+            bom_type=OuterRef("bom_type"),
+            plant_code=OuterRef("plant_code"),
         )
-        .values("plant_code")
-        .annotate(top=Max("sequence"))
+        .order_by("-sequence")
+        .values("sequence")[:1]
     )
-    wanted = Q()
-    for row in latest:
-        wanted |= Q(plant_code=row["plant_code"], sequence=row["top"])
-    if not latest:
-        return {}
     rows = BomPlantRevision.objects.filter(
-        wanted, company_id=company_id, parent_part_number=parent, bom_type=bom_type
-    ).select_related("release")
+        company_id=company_id, parent_part_number=parent, bom_type=bom_type, sequence=Subquery(latest)
+    )
+    if plants is not None:
+        rows = rows.filter(plant_code__in=sorted(set(plants) | {""}))
     return {row.plant_code: row for row in rows}
 
 
@@ -270,17 +301,25 @@ def _cycle(release: BomRelease, components: list[BomComponent]) -> list[str]:
             frontier.append(component.part_number)
     today = timezone.localdate()
     while frontier:
-        edges = (
-            BomComponent.objects.filter(
-                release__company_id=release.company_id,
-                release__bom_type=release.bom_type,
-                release__parent_part_number__in=frontier,
-                release__plant_revisions__effective_to__gte=today,
-            )
-            .values_list("release__parent_part_number", "part_number")
-            .distinct()
+        # Most components are bought parts without a BOM: find the releases in effect first (an
+        # index range), and read lines only when there are some.
+        in_effect = dict(
+            BomPlantRevision.objects.filter(
+                company_id=release.company_id,
+                bom_type=release.bom_type,
+                parent_part_number__in=frontier,
+                effective_to__gte=today,
+            ).values_list("release_id", "parent_part_number")
         )
         frontier = []
+        if not in_effect:
+            break
+        edges = {
+            (in_effect[release_id], part)
+            for release_id, part in BomComponent.objects.filter(release_id__in=list(in_effect)).values_list(
+                "release_id", "part_number"
+            )
+        }
         for above, below in sorted(edges):
             if below == parent:
                 path = [parent, above]
@@ -295,7 +334,7 @@ def _cycle(release: BomRelease, components: list[BomComponent]) -> list[str]:
 
 def _apply(
     release: BomRelease,
-    components: list[BomComponent],
+    loaded: Loaded,
     items: dict[str, ItemUnits],
     plants: list[str],
     verdict: Verdict,
@@ -303,10 +342,9 @@ def _apply(
     source: WriteSource,
 ) -> None:
     now = timezone.now()
-    windows = {e.plant_code: e for e in release.effectivity.all()}
+    windows = {e.plant_code: e for e in loaded.effectivity}
     previous_releases: set[int] = set()
-    # The chains read for the verdict, in this transaction under the company's BOM lock: unchanged since.
-    chain_tops = {plant: row for plant, row in verdict.chains.items() if plant in plants or plant == ""}
+    chain_tops = verdict.tops
     new_rows, cut_rows = [], []
     for plant in plants:
         head = verdict.heads.get(plant)
@@ -343,16 +381,14 @@ def _apply(
                 applied_at=now,
             )
         )
-    BomPlantRevision.objects.bulk_update(cut_rows, ["effective_to"])
+    if cut_rows:
+        BomPlantRevision.objects.bulk_update(cut_rows, ["effective_to"])
     BomPlantRevision.objects.bulk_create(new_rows)
-    # One UPDATE joining the lines to their items: a bulk_update of 50 lines builds a CASE per row
-    # and cost more than the rest of applying a release together.
-    if any(c.item_id is None for c in components):
-        BomComponent.objects.filter(release=release, item__isnull=True).update(
-            item_id=Subquery(
-                Item.objects.filter(company_id=release.company_id, part_number=OuterRef("part_number")).values("pk")[:1]
-            )
-        )
+    unlinked = [c for c in loaded.components if c.item_id is None]
+    for component in unlinked:
+        component.item_id = items[component.part_number].pk
+    if unlinked:
+        BomComponent.objects.bulk_update(unlinked, ["item_id"])
     notes = []
     if verdict.stale:
         notes.append(
@@ -364,7 +400,8 @@ def _apply(
     release.waits_for, release.waits_for_items = "", []
     release.applied_at = now
     _finish(release, State.APPLIED, "; ".join(notes), extra=["parent_item", "applied_at"])
-    _supersede(previous_releases - {release.pk})
+    if previous_releases - {release.pk}:
+        _supersede(previous_releases - {release.pk})
     audit_write(
         [
             audit_event(
@@ -379,11 +416,6 @@ def _apply(
         ]
     )
     mismatches_check(release, plants, source=source)
-
-
-def chain_tops_of(release: BomRelease, plants: list[str]) -> dict[str, BomPlantRevision]:
-    """The latest row of each chain among ``plants`` and of the every-plant chain (the rows to cut)."""
-    return chain_heads(release.company_id, release.parent_part_number, release.bom_type, plants)
 
 
 def _supersede(release_ids: set[int]) -> None:

@@ -330,3 +330,24 @@ def test_matching_revisions_raise_nothing(system, parts):
     receive(system, release("A", "1", None, [line("10", "X", "2.000")], plants=["DET"]))
 
     assert ProcurementException.objects.count() == 0
+
+
+def test_a_release_is_kept_when_applying_it_fails_and_settles_on_a_retry(system, parts, monkeypatch):
+    from materials.services import bom_release_settle, releases
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(releases, "release_settle", broken)
+    with pytest.raises(RuntimeError):
+        receive(system, release("A", "1", None, [line("10", "X")]), raw=b"kept")
+    stored = BomRelease.objects.get()
+    assert (stored.state, bytes(stored.raw), stored.components.count()) == ("received", b"kept", 1)
+    assert BomPlantRevision.objects.count() == 0
+
+    monkeypatch.undo()
+    outcome = bom_release_settle(release_pk=stored.pk)
+
+    assert (outcome.release_pk, outcome.state) == (stored.pk, "applied")
+    assert bom_release_settle(release_pk=stored.pk).state == "applied"
+    assert chain() == [("1", 1, D(1, 1, 1), D(9999, 12, 31))]
