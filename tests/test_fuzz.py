@@ -31,6 +31,7 @@ def test_the_kept_cases_are_there():
         "control-counts-of-5000-digits.x12",
         "decimal-digit-run-with-stray-points.x12",
         "found-thousands-of-997-st-without-se.x12",
+        "thousands-of-005010-997-st-without-se.x12",
         "thousands-of-st-without-se.x12",
     ]
 

@@ -7,7 +7,7 @@ the lowest), so 003010 and 004060 sets are read with the 004010 tables.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from edi.x12.errors import SchemaNotFoundError
 from edi.x12.schemas import dictionary, segments
@@ -75,9 +75,19 @@ def get_schema(set_id: str, version: str) -> SetSchema:
 
     Raises ``SchemaNotFoundError`` when the set is not described in any version.
     """
+    chosen = _nearest_version(set_id, base_version(version))
+    if chosen is None:
+        raise SchemaNotFoundError(f"no schema for transaction set {set_id!r}")
+    return _build(set_id, chosen)
+
+
+@lru_cache(maxsize=1024)
+def _nearest_version(set_id: str, base: str) -> str | None:
+    """The version of ``set_id``'s schema that answers release ``base`` (asked once per set read:
+    a file of thousands of tiny sets asks it thousands of times)."""
     available = schema_versions(set_id)
     if not available:
-        raise SchemaNotFoundError(f"no schema for transaction set {set_id!r}")
-    base = base_version(version) or available[0]
+        return None
+    base = base or available[0]
     lower = [v for v in available if v <= base]
-    return _build(set_id, lower[-1] if lower else available[0])
+    return lower[-1] if lower else available[0]
