@@ -311,6 +311,11 @@ def test_each_service_starts_with_the_environment_compose_gives_it_and_is_health
         scans = [line for line in worker if line.get("task_name") == "edi.tasks.filedrop_scan"]
         assert scans and all(len(line["task_id"]) == 36 for line in scans), worker[-5:]
         assert {"timestamp", "level", "logger", "message"} <= set(scans[0])
+        # The scheduler's too (its banner aside): "Scheduler: Sending due task …".
+        beat = [json.loads(line) for line in deployment.log("beat").splitlines() if line.startswith("{")]
+        assert any(line["logger"] == "celery.beat" and "Sending due task" in line["message"] for line in beat), beat[
+            -5:
+        ]
         # /metrics adds up the worker's figures (its task durations) with the web's.
         metrics = deployment.metrics()
         assert 'gateway_task_duration_seconds_count{outcome="success",task="edi.tasks.filedrop_scan"}' in metrics
