@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('procurement', '0009_inbound_document_store_path'),
+        ('procurement', '0010_bom_exception_kinds'),
     ]
 
     operations = [
