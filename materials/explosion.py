@@ -1,12 +1,13 @@
 """Gross requirements of every component at every level, from demands for parent items.
 
-The structure reachable from the demanded items is loaded level by level (two queries a level,
-plus the items' units), never one query per node. Each demand is resolved at its **need date**:
+The structure reachable from the demanded items is loaded in two queries (the database follows
+the levels), never one query per node or per level. Each demand is resolved at its **need date**:
 a revision is in effect at a plant on D when ``valid_from <= D <= effective_to`` (both ends
 inclusive), the latest of the plant's chain (or of the every-plant chain) winning; a line is in
-effect when ``valid_from <= D <= valid_to`` (inclusive, open when empty). Dates between the same
-effectivity boundaries share one structure, so the work is done once per (plant, span of dates)
-and top item, then scaled by each demand's quantity.
+effect when ``valid_from <= D <= valid_to`` (inclusive, open when empty). An item is flattened once
+into what one unit of it needs of every part below it, kept with the days on which the structure of
+its whole subtree stays the same (between the start and end dates of the revisions and lines met);
+each demand on one of those days is then one multiplication of that per-unit list, no walk.
 
 Rules: a line's quantity is ``quantity_per / base_quantity`` of its parent, converted to the
 component's base unit, times ``1 + scrap_factor``; what a component needs flows down to its
@@ -27,7 +28,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from materials.models import DATE_MAX, BomComponent, BomPlantRevision
+from django.db.models import F
+from django.db.models.expressions import RawSQL
+
+from materials.models import DATE_MAX, DATE_MIN, BomComponent, BomPlantRevision
 from materials.units import category_factors
 from procurement.selectors import item_units
 
@@ -81,104 +85,127 @@ class Structures:
         self.revisions: dict[str, list[Revision]] = {}
         self.lines: dict[int, list[Line]] = {}
         self.raw_lines: dict[int, list[tuple]] = {}
-        self.boundaries: list[dt.date] = []
+        self.parent_of: dict[int, str] = {}
+        # Per parent: the dates on which its own structure may change (a revision or a line starts
+        # or ends), sorted. Between two of them, what it is built from is the same.
+        self.bounds: dict[str, list[dt.date]] = {}
+        self._resolved: dict[tuple[str, str, int], list[Line]] = {}
+        self._below: dict[tuple[str, str], list[tuple[dt.date, dt.date, list[tuple[str, Decimal, bool]]]]] = {}
 
     def load(self, parts: Iterable[str]) -> None:
-        """Load the structures of ``parts`` and of everything below them."""
-        frontier = {p for p in parts if p not in self.revisions}
-        while frontier:
-            for part in frontier:
-                self.revisions[part] = []
-            below: set[str] = set()
-            for chunk in _chunks(sorted(frontier)):
-                rows = list(
-                    BomPlantRevision.objects.filter(
-                        company_id=self.company_id,
-                        bom_type=self.bom_type,
-                        parent_part_number__in=chunk,
-                        plant_code__in=self.plants,
-                    ).values_list(
-                        "parent_part_number",
-                        "plant_code",
-                        "sequence",
-                        "valid_from",
-                        "effective_to",
-                        "release_id",
-                        "revision",
-                    )
+        """Load the structures of ``parts`` and of everything below them: two queries whatever the depth."""
+        tops = sorted({p for p in parts if p not in self.revisions})
+        if not tops:
+            return
+        reachable = _reachable(self.company_id, self.bom_type, self.plants, tops)
+        for part in tops:
+            self.revisions[part] = []
+        in_effect = BomPlantRevision.objects.filter(
+            company_id=self.company_id,
+            bom_type=self.bom_type,
+            plant_code__in=self.plants,
+            parent_part_number__in=reachable,
+            effective_to__gte=F("valid_from"),  # replaced before it took effect: never built
+        )
+        fresh = set()
+        for parent, plant, sequence, valid_from, effective_to, release_id, revision in in_effect.values_list(
+            "parent_part_number", "plant_code", "sequence", "valid_from", "effective_to", "release_id", "revision"
+        ):
+            self.revisions.setdefault(parent, []).append(
+                Revision(plant, sequence, valid_from, effective_to, release_id, revision)
+            )
+            self._bound(parent, valid_from, effective_to)
+            if release_id not in self.raw_lines:
+                fresh.add(release_id)
+                self.raw_lines[release_id] = []
+                self.parent_of[release_id] = parent
+        if fresh:
+            for row in (
+                BomComponent.objects.filter(release_id__in=in_effect.values("release_id"))
+                .values_list(
+                    "release_id",
+                    "position",
+                    "part_number",
+                    "quantity_per",
+                    "uom",
+                    "scrap_factor",
+                    "phantom",
+                    "alternate_group",
+                    "alternate_priority",
+                    "valid_from",
+                    "valid_to",
+                    "release__base_quantity",
+                    "item_id",
+                    "item__base_uom",
                 )
-                fresh = set()
-                for parent, plant, sequence, valid_from, effective_to, release_id, revision in rows:
-                    if effective_to < valid_from:
-                        continue  # replaced before it took effect
-                    self.revisions[parent].append(
-                        Revision(plant, sequence, valid_from, effective_to, release_id, revision)
-                    )
-                    self.boundaries += (
-                        [valid_from, effective_to + dt.timedelta(days=1)] if effective_to < DATE_MAX else [valid_from]
-                    )
-                    if release_id not in self.raw_lines:
-                        fresh.add(release_id)
-                        self.raw_lines[release_id] = []
-                for ids in _chunks(sorted(fresh)):
-                    for row in (
-                        BomComponent.objects.filter(release_id__in=ids)
-                        .values_list(
-                            "release_id",
-                            "position",
-                            "part_number",
-                            "quantity_per",
-                            "uom",
-                            "scrap_factor",
-                            "phantom",
-                            "alternate_group",
-                            "alternate_priority",
-                            "valid_from",
-                            "valid_to",
-                            "release__base_quantity",
-                        )
-                        .order_by("release_id", "id")
-                    ):
-                        self.raw_lines[row[0]].append(row[1:])
-                        below.add(row[2])
-                        if row[9]:
-                            self.boundaries.append(row[9])
-                        if row[10] and row[10] < DATE_MAX:
-                            self.boundaries.append(row[10] + dt.timedelta(days=1))
-            frontier = below - set(self.revisions)
-        self.boundaries = sorted(set(self.boundaries))
+                .order_by("release_id", "id")
+            ):
+                if row[0] not in fresh:
+                    continue
+                self.raw_lines[row[0]].append(row[1:])
+                self.revisions.setdefault(row[2], [])
+                if row[9] or row[10]:
+                    self._bound(self.parent_of[row[0]], row[9], row[10])
+        for part, dates in self.bounds.items():
+            self.bounds[part] = sorted(set(dates))
         self._convert()
 
+    def _bound(self, part: str, valid_from: dt.date | None, valid_to: dt.date | None) -> None:
+        """Note the first and the day after the last day of a window in the structure of ``part``."""
+        dates = self.bounds.setdefault(part, [])
+        if valid_from is not None and valid_from > DATE_MIN:
+            dates.append(valid_from)
+        if valid_to is not None and valid_to < DATE_MAX:
+            dates.append(valid_to + dt.timedelta(days=1))
+
     def _convert(self) -> None:
-        """Turn loaded lines into per-unit quantities in each component's base unit."""
-        wanted = {raw[1] for release_id, raws in self.raw_lines.items() if release_id not in self.lines for raw in raws}
+        """Turn loaded lines into per-unit quantities in each component's base unit.
+
+        An applied line is linked to its item, so its base unit came with it; only lines in another
+        unit look their conversions up (the item's own, then its category's).
+        """
+        fresh = [(release_id, raws) for release_id, raws in self.raw_lines.items() if release_id not in self.lines]
+        converting = sorted(
+            {raw[1] for _, raws in fresh for raw in raws if raw[3] and raw[3] != raw[12] and raw[11] is not None}
+        )
         units = {}
-        for chunk in _chunks(sorted(wanted)):
+        for chunk in _chunks(converting):
             units.update(item_units(company_id=self.company_id, part_numbers=chunk))
         needs_category = [
             u.pk
-            for release_id, raws in self.raw_lines.items()
-            if release_id not in self.lines
+            for _, raws in fresh
             for raw in raws
-            if (u := units.get(raw[1])) is not None and raw[3] and raw[3] != u.base_uom and raw[3] not in u.factors
+            if (u := units.get(raw[1])) is not None and raw[3] != u.base_uom and raw[3] not in u.factors
         ]
         by_category = category_factors(self.company_id, needs_category) if needs_category else {}
-        for release_id, raws in self.raw_lines.items():
-            if release_id in self.lines:
-                continue
+        for release_id, raws in fresh:
             lines = []
-            for position, part, quantity_per, uom, scrap, phantom, group, priority, v_from, v_to, base in raws:
-                unit = units.get(part)
-                if unit is None:
+            for raw in raws:
+                (
+                    position,
+                    part,
+                    quantity_per,
+                    uom,
+                    scrap,
+                    phantom,
+                    group,
+                    priority,
+                    v_from,
+                    v_to,
+                    base,
+                    item,
+                    base_uom,
+                ) = raw
+                if item is None:
                     raise ExplosionError(f"item {part} is not known")
-                if not uom or uom == unit.base_uom:
+                if not uom or uom == base_uom:
                     factor = ONE
-                elif uom in unit.factors:
-                    factor = unit.factors[uom]
-                elif uom in by_category.get(unit.pk, {}):
-                    factor = by_category[unit.pk][uom]
+                elif part in units and uom in units[part].factors:
+                    factor = units[part].factors[uom]
+                elif uom in by_category.get(item, {}):
+                    factor = by_category[item][uom]
                 else:
-                    raise ExplosionError(f"unit {uom} of {part} does not convert to {unit.base_uom}")
+                    raise ExplosionError(f"unit {uom} of {part} does not convert to {base_uom}")
                 per_unit = quantity_per if base == ONE else quantity_per / base
                 if factor != ONE:
                     per_unit *= factor
@@ -187,9 +214,52 @@ class Structures:
                 lines.append(Line(position, part, per_unit, phantom, group, priority, v_from, v_to))
             self.lines[release_id] = lines
 
-    def span(self, on: dt.date) -> int:
-        """Which span between effectivity boundaries ``on`` falls in: equal spans, equal structures."""
-        return bisect.bisect_right(self.boundaries, on)
+    def resolved(self, part: str, plant: str, on: dt.date, window: list) -> list[Line]:
+        """The lines ``part`` is built from at ``plant`` on ``on``; narrows ``window`` (first and last day, inclusive)
+        to the dates around ``on`` on which they stay the same."""
+        bounds = self.bounds.get(part, ())
+        index = bisect.bisect_right(bounds, on)
+        if index and bounds[index - 1] > window[0]:
+            window[0] = bounds[index - 1]
+        if index < len(bounds) and bounds[index] <= window[1]:
+            window[1] = bounds[index] - dt.timedelta(days=1)
+        key = (part, plant, index)
+        lines = self._resolved.get(key)
+        if lines is None:
+            revision = self.in_effect(part, plant, on)
+            lines = self.lines_in_effect(revision.release_id, on) if revision is not None else []
+            self._resolved[key] = lines
+        return lines
+
+    def below(self, part: str, plant: str, on: dt.date, window: list) -> list[tuple[str, Decimal, bool]]:
+        """(component, quantity per unit of ``part``, passes through as a phantom) of each line of ``part``
+        at ``plant`` on ``on``; narrows ``window`` like ``resolved``."""
+        known = next((k for k in self._below.get((part, plant), ()) if k[0] <= on <= k[1]), None)
+        if known is not None:
+            first, last, lines = known
+        else:
+            own = [DATE_MIN, DATE_MAX]
+            resolved = self.resolved(part, plant, on, own)
+            real_here = {line.part_number for line in resolved if not line.phantom}
+            lines = [
+                (
+                    line.part_number,
+                    line.per_unit,
+                    # ERPNext's rule: on both a phantom and a real line of one parent, the item is real.
+                    # A phantom with no structure in effect is required as it is.
+                    line.phantom
+                    and line.part_number not in real_here
+                    and bool(self.resolved(line.part_number, plant, on, own)),
+                )
+                for line in resolved
+            ]
+            first, last = own
+            self._below.setdefault((part, plant), []).append((first, last, lines))
+        if first > window[0]:
+            window[0] = first
+        if last < window[1]:
+            window[1] = last
+        return lines
 
     def in_effect(self, part: str, plant: str, on: dt.date) -> Revision | None:
         """The revision of ``part`` built at ``plant`` on ``on``: the plant's own chain before the every-plant one."""
@@ -232,80 +302,111 @@ def explode(
         return {}
     structures = Structures(company_id, bom_type, {plant for plant, _ in grouped})
     structures.load({part for parts in grouped.values() for part in parts})
-    flat: dict[tuple[str, str, int], dict[str, Decimal]] = {}
+    # What one unit of an item needs, per (item, plant): each with the days on which the structure of
+    # its whole subtree stays the same, so a demand on any of those days is one multiplication.
+    flat: dict[tuple[str, str], list[tuple[dt.date, dt.date, dict[str, Decimal]]]] = {}
     result: dict[tuple[str, str, dt.date], Decimal] = {}
     for (plant, on), tops in grouped.items():
-        span = structures.span(on)
         needs: dict[str, Decimal] | None = None
         for top, quantity in tops.items():
-            key = (top, plant, span)
-            if key not in flat:
-                flat[key] = _flatten(structures, top, plant, on)
+            per_unit = _per_unit(structures, flat.setdefault((top, plant), []), top, plant, on)
             if len(tops) == 1:  # the common case: straight into the result
-                result.update({(plant, part, on): quantity * per_unit for part, per_unit in flat[key].items()})
+                result.update({(plant, part, on): quantity * each for part, each in per_unit.items()})
                 break
             if needs is None:
-                needs = {part: quantity * per_unit for part, per_unit in flat[key].items()}
+                needs = {part: quantity * each for part, each in per_unit.items()}
                 continue
             get = needs.get
-            for part, per_unit in flat[key].items():
+            for part, each in per_unit.items():
                 before = get(part)
-                needs[part] = quantity * per_unit if before is None else before + quantity * per_unit
+                needs[part] = quantity * each if before is None else before + quantity * each
         result.update({(plant, part, on): quantity for part, quantity in (needs or {}).items()})
     return result
 
 
-def _flatten(structures: Structures, top: str, plant: str, on: dt.date) -> dict[str, Decimal]:
-    """What one unit of ``top`` needs of each component at every level, at ``plant`` on ``on``."""
-    children: dict[str, list[tuple[Line, bool]]] = {}
-    order: list[str] = []
-    _visit(structures, top, plant, on, children, order, [], set())
-    total: dict[str, Decimal] = defaultdict(Decimal)
-    real: dict[str, Decimal] = defaultdict(Decimal)
-    total[top] = ONE
-    for part in reversed(order):  # parents before their components
+def _per_unit(
+    structures: Structures, known: list[tuple[dt.date, dt.date, dict[str, Decimal]]], top: str, plant: str, on: dt.date
+) -> dict[str, Decimal]:
+    """What one unit of ``top`` needs at ``plant`` on ``on``, from ``known`` when its days hold ``on``."""
+    for first, last, per_unit in known:
+        if first <= on <= last:
+            return per_unit
+    window = [DATE_MIN, DATE_MAX]
+    per_unit = _flatten(structures, top, plant, on, window)
+    known.append((window[0], window[1], per_unit))
+    return per_unit
+
+
+def _flatten(structures: Structures, top: str, plant: str, on: dt.date, window: list) -> dict[str, Decimal]:
+    """What one unit of ``top`` needs of each component at every level, at ``plant`` on ``on``.
+
+    Each part's quantity is passed down once all its parents have passed theirs (in topological
+    order), so a part shared by many assemblies is expanded once. ``window`` is narrowed to the
+    days on which every structure met stays the same.
+    """
+    lines_below = structures.below
+    children: dict[str, list[tuple[str, Decimal, bool]]] = {}
+    stack = [top]
+    while stack:
+        part = stack.pop()
+        if part not in children:
+            children[part] = lines = lines_below(part, plant, on, window)
+            stack.extend(child for child, _, _ in lines if child not in children)
+    parents = dict.fromkeys(children, 0)
+    for lines in children.values():
+        for child, _, _ in lines:
+            parents[child] += 1
+    total: dict[str, Decimal] = {top: ONE}
+    real: dict[str, Decimal] = {}
+    ready = [top] if not parents[top] else []
+    done = 0
+    while ready:
+        part = ready.pop()
+        done += 1
         quantity = total[part]
-        for line, passes_through in children.get(part, ()):
-            amount = quantity * line.per_unit
-            total[line.part_number] += amount
+        for child, each, passes_through in children[part]:
+            amount = quantity * each
+            before = total.get(child)
+            total[child] = amount if before is None else before + amount
             if not passes_through:
-                real[line.part_number] += amount
-    return dict(real)
+                before = real.get(child)
+                real[child] = amount if before is None else before + amount
+            parents[child] -= 1
+            if not parents[child]:
+                ready.append(child)
+    if done < len(children):
+        raise ExplosionError(f"the structure has a cycle: {' > '.join(_cycle(children, top, []))}")
+    return real
 
 
-def _visit(
-    structures: Structures,
-    part: str,
-    plant: str,
-    on: dt.date,
-    children: dict[str, list[tuple[Line, bool]]],
-    order: list[str],
-    path: list[str],
-    done: set[str],
-) -> None:
-    """Depth-first: the lines below ``part`` and a post-order of the parts (components before parents)."""
-    if part in done:
-        return
+def _cycle(children: dict[str, list[tuple[str, Decimal, bool]]], part: str, path: list[str]) -> list[str]:
+    """The first cycle met going depth-first down from ``part``: its parts, the first one repeated at the end."""
     if part in path:
-        cycle = [*path[path.index(part) :], part]
-        raise ExplosionError(f"the structure has a cycle: {' > '.join(cycle)}")
-    revision = structures.in_effect(part, plant, on)
-    lines = structures.lines_in_effect(revision.release_id, on) if revision is not None else []
-    real_here = {line.part_number for line in lines if not line.phantom}
+        return [*path[path.index(part) :], part]
     path.append(part)
-    below = []
-    for line in lines:
-        # ERPNext's rule: on both a phantom and a real line of one parent, the item is real.
-        phantom = line.phantom and line.part_number not in real_here
-        if phantom:
-            sub = structures.in_effect(line.part_number, plant, on)
-            phantom = sub is not None and bool(structures.lines_in_effect(sub.release_id, on))
-        below.append((line, phantom))
-        _visit(structures, line.part_number, plant, on, children, order, path, done)
+    for child, _, _ in children[part]:
+        if cycle := _cycle(children, child, path):
+            return cycle
     path.pop()
-    children[part] = below
-    done.add(part)
-    order.append(part)
+    return []
+
+
+def _reachable(company_id: int, bom_type: str, plants: list[str], tops: list[str]) -> RawSQL:
+    """The part numbers of ``tops`` and of every component below them in any applied revision, as a
+    subquery: the database follows the levels itself instead of a round trip per level."""
+    revision, component = BomPlantRevision._meta.db_table, BomComponent._meta.db_table
+    values = ", ".join(["(%s)"] * len(tops))
+    plant_list = ", ".join(["%s"] * len(plants))
+    # UNION (not UNION ALL) keeps each part once, so a cycle in the data ends the recursion too.
+    # Only table names and placeholders are formatted in; every value is a parameter.
+    sql = (
+        f"WITH RECURSIVE reach(part) AS (VALUES {values} UNION "  # noqa: S608
+        f"SELECT c.part_number FROM reach JOIN {revision} r ON r.parent_part_number = reach.part "
+        f"AND r.company_id = %s AND r.bom_type = %s AND r.plant_code IN ({plant_list}) "
+        f"AND r.effective_to >= r.valid_from "
+        f"JOIN {component} c ON c.release_id = r.release_id) SELECT part FROM reach"
+    )
+    return RawSQL(sql, (*tops, company_id, bom_type, *plants))  # noqa: S611
 
 
 def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
