@@ -576,3 +576,244 @@ REDELIVERED = OpenApiExample(
     status_codes=["202"],
     value={"redelivered": [41, 42, 45], "remaining": 0},
 )
+
+# Materials: the ERP sends the item master, then PLM and ERP release the pump's structure. The story
+# continues in api/tests/test_materials_examples.py, which sends these and holds each answer equal.
+ITEM_BATCH = OpenApiExample(
+    "Six items of the pump's structure",
+    request_only=True,
+    value={
+        "company": "ACME",
+        "items": [
+            {"part_number": "PMP-100", "description": "Centrifugal pump", "make_or_buy": "make", "lead_time_days": 5},
+            {
+                "part_number": "HSG-2200",
+                "description": "Pump housing, cast",
+                "lead_time_days": 30,
+                "moq": "50",
+                "order_multiple": "10",
+                "approved_suppliers": [{"supplier_code": "BOLTS", "supplier_part_number": "BI-HSG-22"}],
+            },
+            {"part_number": "IMP-40", "description": "Impeller", "make_or_buy": "make"},
+            {"part_number": "BLADE-7", "description": "Impeller blade", "lead_time_days": 14},
+            {
+                "part_number": "GSKT-310",
+                "description": "Gasket, 310 mm",
+                "plants": [{"plant_code": "DET", "safety_stock": "200"}],
+            },
+            {
+                "part_number": "GSKT-311",
+                "description": "Gasket, 310 mm, EPDM",
+                "base_uom": "EA",
+                "conversions": [{"uom": "BOX", "factor": "50"}],
+            },
+        ],
+    },
+)
+
+ITEM_BATCH_RESULT = OpenApiExample(
+    "All six created",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "document": 1,
+        "created": 6,
+        "updated": 0,
+        "unchanged": 0,
+        "refused": 0,
+        "items": [
+            {"part_number": "PMP-100", "outcome": "created", "reason": ""},
+            {"part_number": "HSG-2200", "outcome": "created", "reason": ""},
+            {"part_number": "IMP-40", "outcome": "created", "reason": ""},
+            {"part_number": "BLADE-7", "outcome": "created", "reason": ""},
+            {"part_number": "GSKT-310", "outcome": "created", "reason": ""},
+            {"part_number": "GSKT-311", "outcome": "created", "reason": ""},
+        ],
+    },
+)
+
+BOM_RELEASE = OpenApiExample(
+    "Revision B of the pump at Detroit from March: two gaskets, an EPDM one as the alternate",
+    request_only=True,
+    value={
+        "company": "ACME",
+        "bom_type": "manufacturing",
+        "release_id": "ECN-2027-014",
+        "parent_part_number": "PMP-100",
+        "revision": "B",
+        "previous_revision": "A",
+        "status": "approved_for_production",
+        "base_quantity": "1",
+        "effectivity": [{"plant_code": "DET", "valid_from": "2027-03-01"}],
+        "components": [
+            {"position": "0010", "part_number": "HSG-2200", "quantity_per": "1", "uom": "EA"},
+            {"position": "0020", "part_number": "IMP-40", "quantity_per": "1", "uom": "EA"},
+            {
+                "position": "0030",
+                "part_number": "GSKT-310",
+                "quantity_per": "2",
+                "uom": "EA",
+                "scrap_factor": "0.05",
+                "alternate_group": "G1",
+                "alternate_priority": 0,
+            },
+            {
+                "position": "0031",
+                "part_number": "GSKT-311",
+                "quantity_per": "2",
+                "uom": "EA",
+                "alternate_group": "G1",
+                "alternate_priority": 1,
+            },
+        ],
+    },
+)
+
+BOM_RELEASE_APPLIED = OpenApiExample(
+    "Applied: revision A was in effect",
+    response_only=True,
+    status_codes=["201"],
+    value={"release": 3, "state": "applied", "reason": "", "waits_for": ""},
+)
+
+BOM_RELEASE_LISTED = OpenApiExample(
+    "Revision B of the pump, applied",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": 3,
+        "release_id": "ECN-2027-014",
+        "source_system": "ERP",
+        "bom_type": "manufacturing",
+        "parent_part_number": "PMP-100",
+        "revision": "B",
+        "previous_revision": "A",
+        "status": "approved_for_production",
+        "state": "applied",
+        "reason": "",
+        "waits_for": "",
+        "waits_for_items": [],
+        "duplicate_of": None,
+        "forced_by": "",
+        "sha256": "321bbb371eb5e3a88d78a7eae70b063f814434fea9dcbb9cd94241b803f35c1e",
+        "correlation_id": "be09908d4f8e42689e895fbfa23b82ad",
+        "received_at": "2027-02-24T14:05:09Z",
+        "applied_at": "2027-02-24T14:05:09Z",
+    },
+)
+
+
+def _line(position: str, part_number: str, quantity: str, **fields) -> dict:
+    return {
+        "position": position,
+        "part_number": part_number,
+        "quantity_per": quantity,
+        "uom": "EA",
+        "scrap_factor": "0.000000",
+        "phantom": False,
+        "alternate_group": "",
+        "alternate_priority": 0,
+        "valid_from": None,
+        "valid_to": None,
+    } | fields
+
+
+BOM_RELEASE_DETAIL = OpenApiExample(
+    "Revision B against A: the gasket doubled, its alternate added",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        **BOM_RELEASE_LISTED.value,
+        "base_quantity": "1.0000",
+        "effectivity": [
+            {"plant_code": "DET", "valid_from": "2027-03-01", "valid_to": None, "serial_from": "", "serial_to": ""}
+        ],
+        "components": [
+            _line("0010", "HSG-2200", "1.0000"),
+            _line("0020", "IMP-40", "1.0000"),
+            _line("0030", "GSKT-310", "2.0000", scrap_factor="0.050000", alternate_group="G1"),
+            _line("0031", "GSKT-311", "2.0000", alternate_group="G1", alternate_priority=1),
+        ],
+        "diff": {
+            "against": 1,
+            "against_revision": "A",
+            "added": [
+                {
+                    "position": "0031",
+                    "part_number": "GSKT-311",
+                    "quantity_per": "2",
+                    "uom": "EA",
+                    "scrap_factor": "0",
+                    "phantom": "False",
+                    "alternate_group": "G1",
+                    "alternate_priority": "1",
+                    "valid_from": "",
+                    "valid_to": "",
+                }
+            ],
+            "removed": [],
+            "changed": [
+                {
+                    "position": "0030",
+                    "part_number": "GSKT-310",
+                    "changes": {"quantity_per": ["1", "2"], "scrap_factor": ["0", "0.05"]},
+                }
+            ],
+        },
+    },
+)
+
+
+def _row(level: int, position: str, part_number: str, description: str, quantity: str, **fields) -> dict:
+    return {
+        "level": level,
+        "position": position,
+        "part_number": part_number,
+        "description": description,
+        "quantity_per": quantity,
+        "uom": "EA",
+        "extended_quantity": quantity + "00",
+        "scrap_factor": "0.000000",
+        "phantom": False,
+        "alternate_group": "",
+        "alternate_priority": 0,
+        "is_alternate": False,
+        "revision": "B",
+    } | fields
+
+
+BOM = OpenApiExample(
+    "The pump at Detroit on 15 March 2027: revision B, the impeller's blades one level down",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "part_number": "PMP-100",
+        "revision": "B",
+        "plant": "DET",
+        "on": "2027-03-15",
+        "type": "manufacturing",
+        "rows": [
+            _row(1, "0010", "HSG-2200", "Pump housing, cast", "1.0000"),
+            _row(1, "0020", "IMP-40", "Impeller", "1.0000"),
+            _row(2, "0010", "BLADE-7", "Impeller blade", "6.0000", revision="A"),
+            _row(1, "0030", "GSKT-310", "Gasket, 310 mm", "2.0000", scrap_factor="0.050000", alternate_group="G1"),
+            _row(
+                1,
+                "0031",
+                "GSKT-311",
+                "Gasket, 310 mm, EPDM",
+                "2.0000",
+                alternate_group="G1",
+                alternate_priority=1,
+                is_alternate=True,
+            ),
+        ],
+    },
+)
+
+WHERE_USED = OpenApiExample(
+    "The impeller blade, used directly in the impeller (level 1) and through it in the pump (level 2)",
+    response_only=True,
+    status_codes=["200"],
+    value={"parent_part_number": "IMP-40", "revision": "A", "plant_code": "", "quantity_per": "6.0000", "level": 1},
+)

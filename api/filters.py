@@ -19,6 +19,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
+from materials.models import BomRelease
 from procurement import selectors
 from procurement.models import ProcurementException
 
@@ -101,6 +102,17 @@ class ExceptionQueueFilter(SupplierExceptionFilter):
     """The buyer's exception queue, for the buyer's systems: by state and by what is at risk."""
 
     severity = ChoiceValueFilter(choices=ProcurementException.Severity.values, allow_empty=True)
+
+
+class BomReleaseFilter(FilterSet):
+    """The release history: one parent item's releases, releases in one state (``held``: what waits)."""
+
+    # Compared as sent: a part number is an identifier.
+    part_number = CharFilter(field_name="parent_part_number", strip=False, help_text="The parent item's part number")
+    state = ChoiceValueFilter(
+        choices=[s for s in BomRelease.State.values if s != BomRelease.State.RECEIVED], allow_empty=True
+    )
+    bom_type = ChoiceValueFilter(choices=BomRelease.BomType.values, allow_empty=True)
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -17,7 +17,7 @@ from notifications.models import OutboundMessage
 from .models import Heartbeat
 
 SCHEDULER = "scheduler"
-WORKER_QUEUES = ("default", "edi", "outbox")
+WORKER_QUEUES = ("default", "edi", "outbox", "materials")
 
 
 def worker_component(queue: str) -> str:

@@ -223,11 +223,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Work kinds on queues of their own, so each can have its own workers (README: "Workers per queue"):
-# files in and our answers on `edi`, outbox deliveries on `outbox`, the rest on `default`. Declared
-# here, so a worker started without -Q consumes all three.
-CELERY_TASK_QUEUES = (Queue("default"), Queue("edi"), Queue("outbox"))
+# files in and our answers on `edi`, outbox deliveries on `outbox`, PLM/ERP exports (items, BOM
+# releases) on `materials`, the rest on `default`. Declared here, so a worker started without -Q
+# consumes all four.
+CELERY_TASK_QUEUES = (Queue("default"), Queue("edi"), Queue("outbox"), Queue("materials"))
 CELERY_TASK_ROUTES = {
     "edi.tasks.*": {"queue": "edi"},
+    "materials.tasks.*": {"queue": "materials"},
     "notifications.tasks.outbox_deliver": {"queue": "outbox"},
     "notifications.tasks.outbox_dispatch_due": {"queue": "outbox"},
     # Their names before the outbox had an app of its own, for messages queued before an upgrade.
@@ -342,6 +344,9 @@ SPECTACULAR_SETTINGS = {
         "DocumentStateEnum": "procurement.models.InboundDocument.State",
         "DeliveryStateEnum": "notifications.models.OutboundMessage.State",
         "WebhookEventEnum": "api.models.WebhookSubscription.EVENTS",
+        "BomReleaseStateEnum": "materials.models.BomRelease.State",
+        "ReleaseOutcomeStateEnum": "api.serializers.materials.RELEASE_STATES",
+        "BomTypeEnum": "materials.inputs.BOM_TYPES",
     },
 }
 # How long an Idempotency-Key is remembered.
@@ -403,6 +408,19 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# Materials file drop: PLM/ERP exports under GATEWAY_FILE_ROOT/materials/<company>/<system>/inbox/.
+GATEWAY_MATERIALS_SCAN_SECONDS = float(os.environ.get("GATEWAY_MATERIALS_SCAN_SECONDS", "5"))
+GATEWAY_MATERIALS_SETTLE_SECONDS = float(os.environ.get("GATEWAY_MATERIALS_SETTLE_SECONDS", "1"))
+GATEWAY_MATERIALS_SCAN_BATCH = int(os.environ.get("GATEWAY_MATERIALS_SCAN_BATCH", "100"))
+# An export is read whole (a release at a time is applied from it): larger files are rejected unread.
+GATEWAY_MATERIALS_MAX_FILE_BYTES = int(os.environ.get("GATEWAY_MATERIALS_MAX_FILE_BYTES", str(64 * 1024 * 1024)))
+# A claimed export not settled after this long belongs to a worker that died: the next scan reads it again.
+GATEWAY_MATERIALS_STALE_CLAIM_SECONDS = float(os.environ.get("GATEWAY_MATERIALS_STALE_CLAIM_SECONDS", "600"))
+CELERY_BEAT_SCHEDULE["materials: pick up dropped exports"] = {
+    "task": "materials.tasks.materials_filedrop_scan",
+    "schedule": GATEWAY_MATERIALS_SCAN_SECONDS,
+}
+
 # Readiness (/readyz): each queue's workers answer a heartbeat task every GATEWAY_READY_HEARTBEAT_SECONDS;
 # a heartbeat, the scheduler's tick or the oldest due outbox message older than its bound fails it.
 GATEWAY_READY_HEARTBEAT_SECONDS = float(os.environ.get("GATEWAY_READY_HEARTBEAT_SECONDS", "60"))
@@ -419,6 +437,6 @@ CELERY_BEAT_SCHEDULE.update(
             # To that queue, whatever the routes say; one that waited longer than the interval is dropped.
             "options": {"queue": queue, "expires": GATEWAY_READY_HEARTBEAT_SECONDS},
         }
-        for queue in ("default", "edi", "outbox")
+        for queue in ("default", "edi", "outbox", "materials")
     }
 )

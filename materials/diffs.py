@@ -27,6 +27,8 @@ def _text(value: Any) -> str:
         return format(value.normalize(), "f")
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return str(value)
 
 

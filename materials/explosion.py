@@ -241,6 +241,9 @@ def explode(
             key = (top, plant, span)
             if key not in flat:
                 flat[key] = _flatten(structures, top, plant, on)
+            if len(tops) == 1:  # the common case: straight into the result
+                result.update({(plant, part, on): quantity * per_unit for part, per_unit in flat[key].items()})
+                break
             if needs is None:
                 needs = {part: quantity * per_unit for part, per_unit in flat[key].items()}
                 continue

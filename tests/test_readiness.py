@@ -26,6 +26,7 @@ ALL_OK = {
     "worker:default": {"ok": True, "age_seconds": 0},
     "worker:edi": {"ok": True, "age_seconds": 0},
     "worker:outbox": {"ok": True, "age_seconds": 0},
+    "worker:materials": {"ok": True, "age_seconds": 0},
     "scheduler": {"ok": True, "age_seconds": 0},
     "outbox": {"ok": True, "oldest_due_age_seconds": 0},
 }
@@ -35,7 +36,7 @@ ALL_OK = {
 def alive(db):
     """Every queue's workers and the scheduler have just shown they are alive."""
     with freeze_time(NOW):
-        for queue in ("default", "edi", "outbox"):
+        for queue in ("default", "edi", "outbox", "materials"):
             heartbeat(f"worker:{queue}")  # as a worker of that queue runs it
         Heartbeat.objects.create(component="scheduler", at=timezone.now())
 
@@ -69,6 +70,7 @@ def test_a_queue_whose_workers_stopped_answering_makes_it_not_ready(client, aliv
     with freeze_time(NOW + dt.timedelta(minutes=2)):
         heartbeat("worker:default")
         heartbeat("worker:outbox")
+        heartbeat("worker:materials")
         Heartbeat.objects.filter(component="scheduler").update(at=timezone.now())
 
     status, body = ready(client, NOW + dt.timedelta(minutes=3, seconds=1))
@@ -92,7 +94,7 @@ def test_a_heartbeat_never_written_fails_with_no_age(client, db):
 def test_a_scheduler_that_stopped_ticking_makes_it_not_ready(client, alive, settings):
     settings.GATEWAY_READY_SCHEDULER_MAX_AGE_SECONDS = 120
     with freeze_time(NOW + dt.timedelta(seconds=121)):
-        for queue in ("default", "edi", "outbox"):
+        for queue in ("default", "edi", "outbox", "materials"):
             heartbeat(f"worker:{queue}")
 
     status, body = ready(client, NOW + dt.timedelta(seconds=121))
@@ -163,6 +165,7 @@ def test_a_database_that_is_down_fails_everything_that_reads_it_and_says_nothing
             "worker:default": {"ok": False, "age_seconds": None},
             "worker:edi": {"ok": False, "age_seconds": None},
             "worker:outbox": {"ok": False, "age_seconds": None},
+            "worker:materials": {"ok": False, "age_seconds": None},
             "scheduler": {"ok": False, "age_seconds": None},
             "outbox": {"ok": False, "oldest_due_age_seconds": None},
         },
@@ -182,5 +185,10 @@ def test_the_scheduler_sends_a_heartbeat_to_each_queue():
         if entry["task"] == "gateway.tasks.heartbeat"
     }
 
-    assert beats == {"default": ("worker:default",), "edi": ("worker:edi",), "outbox": ("worker:outbox",)}
+    assert beats == {
+        "default": ("worker:default",),
+        "edi": ("worker:edi",),
+        "outbox": ("worker:outbox",),
+        "materials": ("worker:materials",),
+    }
     assert django_settings.CELERY_BEAT_SCHEDULER == "gateway.beat:Scheduler"

@@ -24,7 +24,7 @@ def worker_command(hostname: str, *, beat_schedule: Path | None = None) -> list[
         "gateway",
         "worker",
         "-Q",
-        "default,edi,outbox",
+        "default,edi,outbox,materials",
         "--pool=solo",
         "--loglevel=INFO",
         "--without-gossip",

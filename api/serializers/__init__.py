@@ -6,6 +6,19 @@ from .documents import DocumentOut, DocumentResultOut
 from .exceptions import ExceptionForSupplierOut, ExceptionOut
 from .fields import MAX_LINES, instant_out
 from .invoices import InvoiceIn, InvoiceLineIn, InvoiceLineOut, InvoiceOut
+from .materials import (
+    ITEM_OUTCOMES,
+    BomOut,
+    BomReleaseDetailOut,
+    BomReleaseIn,
+    BomReleaseOut,
+    ItemBatchIn,
+    ItemBatchResultOut,
+    ReleaseOutcomeOut,
+    WhereUsedOut,
+    bom_out,
+    bom_release_detail_out,
+)
 from .purchase_orders import (
     POLineIn,
     POLineOut,
@@ -20,9 +33,14 @@ from .shipments import ShipmentIn, ShipmentLineIn
 from .webhooks import DeliveryOut, RedeliveredOut, RedeliverIn, WebhookCreatedOut, WebhookIn, WebhookOut
 
 __all__ = [
+    "ITEM_OUTCOMES",
     "MAX_LINES",
     "AckLineIn",
     "AcknowledgementIn",
+    "BomOut",
+    "BomReleaseDetailOut",
+    "BomReleaseIn",
+    "BomReleaseOut",
     "DeliveryOut",
     "DocumentOut",
     "DocumentResultOut",
@@ -32,6 +50,8 @@ __all__ = [
     "InvoiceLineIn",
     "InvoiceLineOut",
     "InvoiceOut",
+    "ItemBatchIn",
+    "ItemBatchResultOut",
     "POLineIn",
     "POLineOut",
     "PurchaseOrderIn",
@@ -40,6 +60,7 @@ __all__ = [
     "ReceiptLineIn",
     "RedeliverIn",
     "RedeliveredOut",
+    "ReleaseOutcomeOut",
     "RevisionOut",
     "ShipmentIn",
     "ShipmentLineIn",
@@ -47,6 +68,9 @@ __all__ = [
     "WebhookCreatedOut",
     "WebhookIn",
     "WebhookOut",
+    "WhereUsedOut",
+    "bom_out",
+    "bom_release_detail_out",
     "instant_out",
     "purchase_orders_out",
 ]

@@ -30,6 +30,9 @@ VOLATILE = {
     "sha256",
     "size",
     "signing_secret",
+    "applied_at",
+    "release",
+    "against",
 }
 
 

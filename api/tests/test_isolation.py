@@ -7,11 +7,17 @@ POST naming another supplier's PO is refused as an unknown PO, and one naming an
 company. A denial changes nothing and queues nothing.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.urls import resolve
 
 from api import urls
 from api.models import WebhookSubscription
+from gateway.actors import Actor
+from materials.inputs import BomComponentInput, BomReleaseInput, ItemBatchInput, ItemInput
+from materials.models import BomRelease
+from materials.services import bom_release_receive, items_upsert
 from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
 from procurement import factories
@@ -52,6 +58,31 @@ ENDPOINTS = {
     "system-po-create": ("POST", "/api/v1/system/purchase-orders/", po_body("PO-MATRIX"), (403, 403, 201, 404, 401)),
     "system-receipt-create": ("POST", "/api/v1/system/receipts/", receipt_body("GR-MATRIX"), (403, 403, 201, 404, 401)),
     "system-exception-list": ("GET", "/api/v1/system/exceptions/", None, (403, 403, 200, 200, 401)),
+    "system-item-batch": (
+        "POST",
+        "/api/v1/system/items/",
+        {"company": "ACME", "items": [{"part_number": "PART-MATRIX"}]},
+        (403, 403, 200, 404, 401),
+    ),
+    "system-where-used": ("GET", "/api/v1/system/items/PART-00001/where-used/", None, (403, 403, 200, 200, 401)),
+    "system-bom": ("GET", "/api/v1/system/boms/ASM-1/?plant=DET&on=2027-02-01", None, (403, 403, 200, 404, 401)),
+    "system-release-create": (
+        "POST",
+        "/api/v1/system/bom-releases/",
+        {
+            "company": "ACME",
+            "bom_type": "manufacturing",
+            "release_id": "REL-MATRIX",
+            "parent_part_number": "ASM-1",
+            "revision": "B",
+            "previous_revision": "A",
+            "status": "approved_for_production",
+            "components": [{"position": "10", "part_number": "PART-00002", "quantity_per": "2"}],
+        },
+        (403, 403, 201, 404, 401),
+    ),
+    "system-release-list": ("GET", "/api/v1/system/bom-releases/", None, (403, 403, 200, 200, 401)),
+    "system-release-detail": ("GET", "/api/v1/system/bom-releases/{release}/", None, (403, 403, 200, 404, 401)),
     "webhook-list": ("GET", "/api/v1/webhooks/", None, (200, 200, 200, 200, 401)),
     "webhook-create": (
         "POST",
@@ -80,12 +111,17 @@ ENDPOINTS = {
 
 GUARDED_NAMES = {model.__name__ for model in GUARDED}
 WRITES = [name for name, (method, *_rest) in ENDPOINTS.items() if method in ("POST", "DELETE")]
-SYSTEM_WRITES = {"system-po-create", "system-receipt-create"}
+SYSTEM_WRITES = {"system-po-create", "system-receipt-create", "system-item-batch"}
+# System writes whose payload is kept by the materials services rather than as an inbound document.
+SYSTEM_KEY_WRITES = SYSTEM_WRITES | {"system-release-create"}
 
 
 def test_the_matrix_covers_every_route_of_the_api():
-    ids = dict.fromkeys(["po", "invoice", "document", "webhook", "erp_webhook", "delivery"], 1)
-    covered = {resolve(template.format(**ids)).route for _method, template, _body, _expected in ENDPOINTS.values()}
+    ids = dict.fromkeys(["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release"], 1)
+    covered = {
+        resolve(template.format(**ids).partition("?")[0]).route
+        for _method, template, _body, _expected in ENDPOINTS.values()
+    }
 
     assert covered == {f"api/{pattern.pattern}" for pattern in urls.urlpatterns}
 
@@ -115,6 +151,22 @@ def world(published_po, company, supplier, owner, system, erp, settings):
     assert outbox_message_deliver(message_id=delivery.pk) == "dead"
     assert owner.post("/api/v1/acknowledgements/", price_change_ack()).status_code == 201
     assert owner.post("/api/v1/invoices/", invoice_body()).status_code == 201
+    # ACME's ERP has released assembly ASM-1 (of PART-00001) at revision A.
+    actor = Actor.for_system(company_ids={company.pk}, label="ERP")
+    items = tuple(ItemInput(part_number=n) for n in ("ASM-1", "PART-00001", "PART-00002"))
+    items_upsert(actor=actor, batch=ItemBatchInput(company_code="ACME", source_system="ERP", items=items))
+    assembly = BomReleaseInput(
+        company_code="ACME",
+        source_system="ERP",
+        bom_type="manufacturing",
+        release_id="REL-A",
+        parent_part_number="ASM-1",
+        revision="A",
+        previous_revision=None,
+        status="approved_for_production",
+        components=(BomComponentInput(position="10", part_number="PART-00001", quantity_per=Decimal(1)),),
+    )
+    release = bom_release_receive(actor=actor, release=assembly, raw=b"{}")
     return {
         "po": published_po.pk,
         "invoice": Invoice.objects.get().pk,
@@ -122,6 +174,7 @@ def world(published_po, company, supplier, owner, system, erp, settings):
         "webhook": webhook.pk,
         "erp_webhook": erp_webhook.pk,
         "delivery": delivery.pk,
+        "release": release.release_pk,
     }
 
 
@@ -174,6 +227,16 @@ def test_every_endpoint_answers_each_persona_exactly(endpoint, persona, world, r
         assert (document.sender, document.state, document.outcome_code) == ("ERP", "refused", "unknown_company")
         missing = api.post(path, {**body, "company": "NOSUCH"})
         assert (missing.status_code, missing.json()["code"]) == (404, "unknown_company")
+        return
+    if persona == "foreign" and endpoint == "system-release-create":
+        # Kept as the sender's own refused release; ACME's history is untouched.
+        assert (response.json()["code"], response.json()["detail"]) == (
+            "unknown_company",
+            "company 'ACME' is not known",
+        )
+        refused = BomRelease.objects.latest("id")
+        assert (refused.company.code, refused.state, refused.source_system) == ("GLOBEX", "refused", "ERP")
+        assert BomRelease.objects.filter(company__code="ACME").count() == 1
         return
     if status in (401, 403, 404):
         assert response["Content-Type"] == "application/problem+json"
@@ -285,7 +348,7 @@ def test_suppliers_cannot_reach_the_systems_webhooks(world, persona, method, tem
 @pytest.mark.parametrize("endpoint", WRITES)
 def test_a_read_only_key_may_not_write(endpoint, world, owner_reader, system_reader):
     method, template, body, _expected = ENDPOINTS[endpoint]
-    api = system_reader if endpoint in SYSTEM_WRITES else owner_reader
+    api = system_reader if endpoint in SYSTEM_KEY_WRITES else owner_reader
     before = snapshot()
 
     response = call(api, method, template.format(**world), body)

@@ -24,7 +24,8 @@ def operations(schema):
 
 def test_every_api_route_is_in_the_schema(schema):
     routes = {
-        "/api/" + str(p.pattern).replace("<int:pk>", "{id}").replace("<int:", "{").replace(">", "}")
+        "/api/"
+        + str(p.pattern).replace("<int:pk>", "{id}").replace("<int:", "{").replace("<str:", "{").replace(">", "}")
         for p in urls.urlpatterns
     }
     documented = set(schema["paths"])
@@ -37,7 +38,7 @@ def test_every_api_route_is_in_the_schema(schema):
 def test_every_post_requires_an_idempotency_key_and_an_api_key(schema):
     posts = [(path, op) for path, method, op in operations(schema) if method == "post"]
 
-    assert len(posts) == 10
+    assert len(posts) == 12
     for path, operation in posts:
         (header,) = [p for p in operation["parameters"] if p["in"] == "header"]
         assert (header["name"], header["required"]) == ("Idempotency-Key", True), path

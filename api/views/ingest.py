@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from rest_framework import status
@@ -30,15 +30,22 @@ from procurement.services import (
 )
 
 
-class DocumentIn(Protocol):
-    """An input serializer of one document: it validates the body, then gives its canonical input."""
+class Validating(Protocol):
+    """An input serializer: it validates a body and says what is wrong with it."""
 
     @property
     def errors(self) -> Any: ...
 
     def is_valid(self, *, raise_exception: bool = ...) -> bool: ...
 
+
+class DocumentIn(Validating, Protocol):
+    """An input serializer of one document: it validates the body, then gives its canonical input."""
+
     def to_input(self) -> Any: ...
+
+
+V = TypeVar("V", bound=Validating)
 
 
 DocumentInClass = Callable[..., DocumentIn]
@@ -48,12 +55,24 @@ Apply = Callable[[WriteSource, Any], RecordResult]
 
 def ingest(request: Request, *, document_type: str, serializer_class: DocumentInClass, apply: Apply) -> Response:
     """Store the body first (committed with the Idempotency-Key's claim), then validate it, then apply it."""
-    _chunked_body_read(request)
-    return idempotent(
-        lambda request, document: _ingest_stored(request, document, serializer_class=serializer_class, apply=apply),
+    return stored_first(
         request,
-        store=lambda request: _document_store(request, document_type),
+        document_type=document_type,
+        handle=lambda request, document: _ingest_stored(
+            request, document, serializer_class=serializer_class, apply=apply
+        ),
     )
+
+
+def stored_first(
+    request: Request, *, document_type: str, handle: Callable[[Request, InboundDocument], Response]
+) -> Response:
+    """Store the body (committed with the Idempotency-Key's claim), then ``handle(request, document)`` once per key.
+
+    For a document whose answer is not one record (a batch): ``stored_validated`` reads it.
+    """
+    _chunked_body_read(request)
+    return idempotent(handle, request, store=lambda request: _document_store(request, document_type))
 
 
 def _chunked_body_read(request: Request) -> None:
@@ -104,11 +123,16 @@ def _declared_size(request: Request) -> int:
     return int(request.META.get("CONTENT_LENGTH") or 0)
 
 
-def _ingest_stored(
-    request: Request, document: InboundDocument, *, serializer_class: DocumentInClass, apply: Apply
-) -> Response:
+def too_large(request: Request, document: InboundDocument) -> Response | None:
+    """413 for a body over ``GATEWAY_INBOUND_MAX_BYTES`` (stored as rejected, unread); None for any other."""
     if _declared_size(request) > settings.GATEWAY_INBOUND_MAX_BYTES:
         return problem(413, "Payload too large", document.error, "too_large", document=document.pk)
+    return None
+
+
+def stored_validated(request: Request, document: InboundDocument, serializer_class: Callable[..., V]) -> V:
+    """The stored body parsed and validated by ``serializer_class``. A body that cannot be parsed or is
+    not valid is recorded as rejected on its document, and refused (400, kept for the key's replays)."""
     try:
         data = request.data
     except (ParseError, UnsupportedMediaType) as error:
@@ -119,6 +143,16 @@ def _ingest_stored(
     if not serializer.is_valid():
         inbound_document_reject(document=document, code="invalid", error=json.dumps(serializer.errors, default=str))
         raise ValidationError(serializer.errors)
+    return serializer
+
+
+def _ingest_stored(
+    request: Request, document: InboundDocument, *, serializer_class: DocumentInClass, apply: Apply
+) -> Response:
+    refused = too_large(request, document)
+    if refused is not None:
+        return refused
+    serializer = stored_validated(request, document, serializer_class)
     result = inbound_document_apply(
         document=document,
         label=key_label(request_key(request)),

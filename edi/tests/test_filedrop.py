@@ -707,7 +707,7 @@ def test_edi_work_and_outbox_deliveries_are_routed_to_queues_of_their_own():
         "outbox",
     ]
     assert queue("procurement.tasks.acknowledgements_overdue_check") == "default"
-    assert sorted(q.name for q in app.conf.task_queues) == ["default", "edi", "outbox"]
+    assert sorted(q.name for q in app.conf.task_queues) == ["default", "edi", "materials", "outbox"]
 
 
 def test_replaying_the_first_of_two_identical_files_reports_what_it_did_not_its_copy(partner):

@@ -39,8 +39,8 @@ State = BomRelease.State
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
 
-# A release that would be the n-th applied revision since it was received, recursively; the
-# cascade is a queue, so a long chain closing at once costs no recursion depth.
+# Releases that keep their release id and revision taken: a later release under either is a
+# duplicate (same content) or a conflict (other content). Refused and duplicate ones take nothing.
 LIVE_STATES = (State.APPLIED, State.SUPERSEDED, State.HELD, State.STALE)
 
 
@@ -86,7 +86,10 @@ def release_settle(release: BomRelease, *, source: WriteSource, loaded: Loaded |
 
 
 def _cascade(applied: BomRelease, *, source: WriteSource) -> None:
-    """Apply held releases waiting for what just applied, and for what those apply, in turn."""
+    """Apply held releases waiting for what just applied, and for what those apply, in turn.
+
+    A queue, not recursion: a long chain that closes at once costs no stack depth.
+    """
     queue = deque([applied])
     while queue:
         done = queue.popleft()

@@ -173,3 +173,16 @@ def test_explosion_reads_in_a_few_queries_whatever_the_number_of_nodes(
 
     assert len(result) == 120
     assert result[("DET", "L29", ON)] == Decimal(2)
+
+
+def test_a_cycle_only_in_the_past_is_accepted_but_exploding_that_past_names_it(company, system, parts):
+    from materials.explosion import ExplosionError
+
+    receive(system, release("A", "1", None, [line("10", "B")], plants=[window("DET", None, D(2020, 12, 31))]))
+    outcome = receive(system, release("B", "1", None, [line("10", "A")]))
+
+    assert outcome.state == "applied"
+    assert run(company, ("B", "DET", Decimal(1), ON)) == {("DET", "A", ON): Decimal(1)}
+    with pytest.raises(ExplosionError) as error:
+        run(company, ("A", "DET", Decimal(1), D(2020, 6, 1)))
+    assert str(error.value) == "the structure has a cycle: A > B > A"

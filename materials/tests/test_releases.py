@@ -302,7 +302,7 @@ def test_manufacturing_behind_engineering_raises_a_revision_mismatch(system, par
             "quantity_per": "3",
             "uom": "",
             "scrap_factor": "0",
-            "phantom": "False",
+            "phantom": "false",
             "alternate_group": "",
             "alternate_priority": "0",
             "valid_from": "",

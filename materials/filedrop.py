@@ -1,0 +1,431 @@
+"""The file drop for PLM and ERP exports: item masters and BOM releases dropped as files.
+
+One folder per company and source system under ``GATEWAY_FILE_ROOT/materials/``:
+``<company code>/<system>/inbox/`` (the system writes there), ``archive/YYYY/MM/DD/`` (what was
+read, with an ``.outcome.json`` beside each file saying what became of every item and release in
+it) and ``rejected/`` (what could not be read, with a ``.reason.txt``). Making the folder
+``<company>/<system>/inbox/`` is what sets a system up; the folder's name is the source system
+its releases are recorded under (``PLM``, ``ERP``).
+
+Files are JSON Lines (``.jsonl``, ``.ndjson``) or CSV (``.csv``): see ``materials.fileformats``.
+A file still being written (a dot-file, ``*.tmp``, ``*.part``…, or one changed within
+``GATEWAY_MATERIALS_SETTLE_SECONDS``) is left alone. A settled file is claimed by renaming it into
+``inbox/.claimed/`` (one worker wins the rename), stored as received (``inbound_document_store``)
+and only then read. Every item and release in it goes through the same services as the system
+API's, each with its own outcome: a bad line is refused and recorded (a release's bytes are kept
+as a refused release), and the lines around it are still taken. What can never be read — too
+large, binary, not UTF-8, another format, a link, a directory — goes to ``rejected/`` with the
+reason, and no entry of an inbox stops a scan.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from gateway.actors import Actor
+from gateway.correlation import correlation_scope, new_correlation_id
+from materials import fileformats, inputs, services
+from procurement.models import Company, InboundDocument
+from procurement.services.inbound import inbound_document_settle, inbound_document_store
+
+log = logging.getLogger(__name__)
+CHANNEL = "file"
+IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".filepart", ".partial", ".crdownload")
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+CLAIMED = ".claimed"
+NAME_MAX = 255
+DOT_FILE_MAX_AGE_SECONDS = 24 * 3600
+# A folder name is a company code or a source system's name, as the records keep them.
+FOLDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+# Items of one file go to items_upsert in batches of at most this many (as the API's batch bound).
+ITEM_BATCH = 1000
+
+
+def materials_root() -> Path:
+    return Path(settings.GATEWAY_FILE_ROOT).resolve() / "materials"
+
+
+@dataclass(frozen=True)
+class Folders:
+    company_code: str
+    system: str
+    inbox: Path
+    archive: Path
+    rejected: Path
+
+    @property
+    def claimed(self) -> Path:
+        return self.inbox / CLAIMED
+
+
+def folders(company_code: str, system: str) -> Folders:
+    """The system's folders, made if missing; names are checked so they stay under the materials root."""
+    if not FOLDER_NAME.match(company_code) or not FOLDER_NAME.match(system):
+        raise ValueError(f"{company_code!r}/{system!r} is not a company code and system name")
+    root = materials_root() / company_code / system
+    found = Folders(company_code, system, root / "inbox", root / "archive", root / "rejected")
+    for path in (found.inbox, found.archive, found.rejected, found.claimed):
+        path.mkdir(parents=True, exist_ok=True)
+    return found
+
+
+def sources() -> Iterator[tuple[Company, Folders]]:
+    """Each ``<company>/<system>/`` folder that has an inbox and names a known company."""
+    root = materials_root()
+    if not root.is_dir():
+        return
+    companies = {company.code: company for company in Company.objects.all()}
+    for company_dir in sorted(root.iterdir()):
+        if company_dir.is_symlink() or not company_dir.is_dir():
+            continue
+        company = companies.get(company_dir.name)
+        if company is None:
+            log.warning("materials file drop: folder %s names no company; it is not read", company_dir.name)
+            continue
+        for system_dir in sorted(company_dir.iterdir()):
+            inbox = system_dir / "inbox"
+            if system_dir.is_symlink() or not inbox.is_dir() or inbox.is_symlink():
+                continue
+            try:
+                yield company, folders(company.code, system_dir.name)
+            except (OSError, ValueError) as error:
+                log.error("materials file drop: cannot use %s: %s", system_dir, error)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    company_code: str
+    system: str
+    document_id: int
+    path: str
+
+
+def scan(*, now: float | None = None, limit: int | None = None) -> Iterator[Claimed]:
+    """Claim and store the settled files of every system's inbox, yielding each as it is claimed.
+
+    At most ``limit`` files (``GATEWAY_MATERIALS_SCAN_BATCH``); the next scan takes the rest.
+    """
+    now = time.time() if now is None else now
+    limit = settings.GATEWAY_MATERIALS_SCAN_BATCH if limit is None else limit
+    taken = 0
+    for company, place in sources():
+        try:
+            entries = sorted(os.scandir(place.inbox), key=lambda e: e.name)
+        except OSError as error:
+            log.error("materials file drop: cannot read %s: %s", place.inbox, error)
+            continue
+        for entry in entries:
+            if taken >= limit:
+                return
+            try:
+                reason = _unusable(entry, now)
+                if reason is not None:
+                    unusable_reject(place, entry, reason)
+                    continue
+                if not _settled(entry, now):
+                    continue
+                claimed = _claim(company, place, entry)
+            except FileNotFoundError:
+                continue  # taken meanwhile, by another worker or by the system that dropped it
+            except Exception as error:  # one entry must never stop the scan
+                log.exception("materials file drop: could not take %r", entry.name)
+                try:
+                    unusable_reject(place, entry, f"could not be taken: {error}")
+                except Exception:
+                    log.exception("materials file drop: could not reject %r", entry.name)
+                continue
+            if claimed is not None:
+                taken += 1
+                yield claimed
+
+
+def _unusable(entry: os.DirEntry[str], now: float) -> str | None:
+    """Why ``entry`` can never be read (None: it can, now or once it has settled)."""
+    name = entry.name
+    if name == CLAIMED:
+        return None
+    status = entry.stat(follow_symlinks=False)
+    if name.startswith("."):
+        if now - status.st_mtime > DOT_FILE_MAX_AGE_SECONDS:
+            return "a dot-file left in the inbox for more than a day; files in progress are renamed when complete"
+        return None
+    if stat.S_ISLNK(status.st_mode):
+        return "a symbolic link; links are never followed, drop the file itself"
+    if stat.S_ISDIR(status.st_mode):
+        return "a directory; only files are read from the inbox"
+    if not stat.S_ISREG(status.st_mode):
+        return "not a regular file (a pipe, device or socket); only files are read from the inbox"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not UTF-8; name files in UTF-8"
+    if len(os.fsencode(name)) > 200:
+        return f"the file name is {len(os.fsencode(name))} bytes; keep names under 200 bytes"
+    if name.lower().endswith(IN_PROGRESS_SUFFIXES):
+        return None
+    if Path(name).suffix.lower() not in FORMATS:
+        return "not a JSON Lines (.jsonl, .ndjson) or CSV (.csv) file; the file's extension says which it is"
+    return None
+
+
+def _settled(entry: os.DirEntry[str], now: float) -> bool:
+    name = entry.name
+    if name.startswith(".") or name.lower().endswith(IN_PROGRESS_SUFFIXES):
+        return False
+    return now - entry.stat(follow_symlinks=False).st_mtime >= settings.GATEWAY_MATERIALS_SETTLE_SECONDS
+
+
+def _claim(company: Company, place: Folders, entry: os.DirEntry[str]) -> Claimed | None:
+    correlation_id = new_correlation_id()
+    target = place.claimed / f"{int(time.time() * 1000)}.{correlation_id}__{entry.name}"
+    try:
+        os.rename(entry.path, target)
+    except FileNotFoundError:
+        return None  # another worker claimed it first
+    size = target.stat().st_size
+    limit = settings.GATEWAY_MATERIALS_MAX_FILE_BYTES
+    too_large = size > limit
+    document = inbound_document_store(
+        channel=CHANNEL,
+        sender=place.system,
+        content=b"",
+        path=None if too_large else target,
+        declared_size=size if too_large else None,
+        max_bytes=limit,
+        company=company,
+        document_type=f"materials_{FORMATS[Path(entry.name).suffix.lower()]}",
+        filename=entry.name,
+        content_type="text/csv" if entry.name.lower().endswith(".csv") else "application/jsonl",
+        correlation_id=correlation_id,
+    )
+    if document.state == InboundDocument.State.REJECTED:
+        reject(place, target, entry.name, document.error)
+        return None
+    return Claimed(company.code, place.system, document.pk, str(target))
+
+
+@dataclass
+class Outcome:
+    """What became of one item or release of a file."""
+
+    where: str
+    kind: str
+    key: str
+    outcome: str  # an item's created/updated/unchanged/refused, a release's state, or "refused"
+    reason: str = ""
+    waits_for: str = ""
+    release: int | None = None
+
+
+@dataclass
+class FileOutcome:
+    document: int
+    file: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def refused(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.outcome == "refused"]
+
+
+def claimed_file_receive(*, document_id: int, claimed_path: str) -> FileOutcome | None:
+    """Read a stored export, hand each item and release to the services, record every outcome, and
+    move the file to ``archive/`` (with its ``.outcome.json``) or ``rejected/`` (with its reason).
+
+    Idempotent: a document already settled is not read again, only its file is moved (once); and
+    a file read again after a crash midway changes nothing it had applied (a release again is a
+    ``duplicate``, an item again ``unchanged``).
+    """
+    document = InboundDocument.objects.select_related("company").get(pk=document_id)
+    company = document.company
+    assert company is not None, "a materials file is stored with its company"
+    place = folders(company.code, document.sender)
+    path = Path(claimed_path)
+    if document.state not in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
+        _finish(place, path, document, None)
+        return None
+    with correlation_scope(document.correlation_id):
+        with document.open_payload() as payload:
+            content = payload.read()
+        text, reason = _text(content)
+        if text is None:
+            inbound_document_settle(
+                document=document, state=InboundDocument.State.REJECTED, code="unreadable", error=reason
+            )
+            _finish(place, path, document, None)
+            return None
+        result = _apply(document, company, place.system, text)
+        refused = result.refused
+        inbound_document_settle(
+            document=document,
+            state=InboundDocument.State.PROCESSED,
+            code="partly_refused" if refused else "processed",
+            error="\n".join(f"{o.where} ({o.kind} {o.key or '?'}): {o.reason}" for o in refused[:50]),
+            company_id=company.pk,
+        )
+    _finish(place, path, document, result)
+    return result
+
+
+def _text(content: bytes) -> tuple[str | None, str]:
+    """The file as text, or None and why it cannot be read."""
+    if b"\x00" in content:
+        return None, "a binary file (it holds NUL bytes); exports are JSON Lines or CSV text in UTF-8"
+    try:
+        return content.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as error:
+        return None, f"not UTF-8 text: byte {error.start} cannot be read; export in UTF-8"
+
+
+def _apply(document: InboundDocument, company: Company, system: str, text: str) -> FileOutcome:
+    company_code = company.code
+    actor = Actor.for_system(company_ids={company.pk}, label=f"file drop {company_code}/{system}")
+    read = fileformats.csv_releases if document.document_type == "materials_csv" else fileformats.json_lines
+    result = FileOutcome(document=document.pk, file=document.filename)
+    pending: list[fileformats.Unit] = []
+
+    def items_flush() -> None:
+        if not pending:
+            return
+        batch = inputs.ItemBatchInput(
+            company_code=company_code, source_system=system, items=tuple(u.item for u in pending if u.item)
+        )
+        outcomes = services.items_upsert(actor=actor, batch=batch, correlation_id=document.correlation_id)
+        for unit, outcome in zip(pending, outcomes, strict=True):
+            result.outcomes.append(Outcome(unit.where, "item", unit.key, outcome.outcome, outcome.reason))
+        pending.clear()
+
+    for unit in read(text, company_code=company_code, source_system=system):
+        if unit.item is not None:
+            pending.append(unit)
+            if len(pending) >= ITEM_BATCH:
+                items_flush()
+            continue
+        items_flush()  # items before a release are in place when it applies, as the file orders them
+        if unit.release is not None:
+            received = services.bom_release_receive(
+                actor=actor, release=unit.release, raw=unit.raw, correlation_id=document.correlation_id
+            )
+            result.outcomes.append(
+                Outcome(
+                    unit.where,
+                    "release",
+                    unit.key,
+                    received.state,
+                    received.reason,
+                    received.waits_for,
+                    received.release_pk,
+                )
+            )
+        elif unit.kind == "release":
+            pk = services.bom_release_raw_refuse(
+                actor=actor,
+                company_code=company_code,
+                source_system=system,
+                raw=unit.raw,
+                reason=f"{unit.where}: {unit.error}",
+                correlation_id=document.correlation_id,
+            )
+            result.outcomes.append(Outcome(unit.where, "release", unit.key, "refused", unit.error, release=pk))
+        else:
+            result.outcomes.append(Outcome(unit.where, unit.kind, unit.key, "refused", unit.error))
+    items_flush()
+    return result
+
+
+def _finish(place: Folders, path: Path, document: InboundDocument, result: FileOutcome | None) -> None:
+    if not path.exists():
+        found = next(place.claimed.glob(f"*.{document.correlation_id}__*"), None)
+        if found is None:
+            return
+        path = found
+    if document.state == InboundDocument.State.REJECTED:
+        reject(place, path, document.filename, document.error)
+        return
+    day = place.archive / timezone.now().strftime("%Y/%m/%d")
+    day.mkdir(parents=True, exist_ok=True)
+    target = day / f"{document.pk}__{document.filename}"
+    if result is not None:
+        report = {"document": result.document, "file": result.file, "outcomes": [asdict(o) for o in result.outcomes]}
+        target.with_name(target.name + ".outcome.json").write_text(json.dumps(report, indent=1) + "\n")
+    os.replace(path, target)
+
+
+def reject(place: Folders, source: Path, name: str, reason: str) -> Path | None:
+    """Move a file to ``rejected/`` under a name of its own, with the reason written beside it."""
+    if not source.exists():
+        return None
+    target = place.rejected / name
+    if target.exists():
+        target = place.rejected / f"{timezone.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{name}"
+    target.with_name(target.name + ".reason.txt").write_text(reason.rstrip() + "\n")
+    os.replace(source, target)
+    return target
+
+
+def _safe_name(name: str) -> str:
+    shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return re.sub(r"[^A-Za-z0-9._-]", "_", shown).lstrip(".")[:100] or "unnamed"
+
+
+def unusable_reject(place: Folders, entry: os.DirEntry[str], reason: str) -> Path | None:
+    """Move an entry that can never be read to ``rejected/`` under a safe name, its original name and
+    the reason in the ``.reason.txt``. One that cannot be moved stays, logged."""
+    shown = os.fsencode(entry.name).decode("utf-8", "backslashreplace")
+    target = place.rejected / f"{timezone.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{_safe_name(entry.name)}"
+    reason_file = target.with_name(target.name + ".reason.txt")
+    try:
+        reason_file.write_text(f"{shown}\n{reason}\n")
+        os.rename(entry.path, target)
+    except FileNotFoundError:
+        reason_file.unlink(missing_ok=True)
+        return None
+    except OSError as error:
+        reason_file.unlink(missing_ok=True)
+        log.error("materials file drop: %s cannot be read (%s) nor moved: %s", shown, reason, error)
+        return None
+    log.warning("materials file drop: rejected %s from %s: %s", shown, place.inbox, reason)
+    return target
+
+
+def claims_stale(*, now: float | None = None) -> Iterator[Claimed]:
+    """Claims older than ``GATEWAY_MATERIALS_STALE_CLAIM_SECONDS``, left by a worker that died.
+
+    One whose file was never stored goes back to the inbox; one that was stored is renamed to a
+    fresh claim time (one sweeper wins the rename) and yielded, for its document to be read again.
+    """
+    now = time.time() if now is None else now
+    for _company, place in sources():
+        try:
+            entries = list(os.scandir(place.claimed))
+        except OSError:
+            continue
+        for entry in entries:
+            head, _, original = entry.name.partition("__")
+            stamp, _, correlation_id = head.partition(".")
+            if not stamp.isdigit() or now - int(stamp) / 1000 <= settings.GATEWAY_MATERIALS_STALE_CLAIM_SECONDS:
+                continue
+            document = InboundDocument.objects.filter(channel=CHANNEL, correlation_id=correlation_id).first()
+            target = (
+                place.claimed / f"{int(now * 1000)}.{correlation_id}__{original}"
+                if document
+                else place.inbox / original
+            )
+            try:
+                os.rename(entry.path, target)
+            except OSError:
+                continue
+            if document is not None:
+                yield Claimed(place.company_code, place.system, document.pk, str(target))

@@ -1,0 +1,57 @@
+"""Materials background work, on the ``materials`` queue: exports dropped by PLM and ERP are read here."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
+
+from materials import filedrop
+
+SCAN_LOCK = "materials:filedrop-scan"
+# The database away for a moment, or the file system: retried with backoff. Anything else is a
+# fault in the file or in the gateway: the document keeps it (failed) and the file stays claimed.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, OSError)
+
+
+@shared_task(name="materials.tasks.materials_filedrop_scan", ignore_result=True)
+def materials_filedrop_scan() -> int:
+    """Claim and store settled exports from every system's inbox and queue each to be read.
+
+    One scan at a time (a lock in the shared cache), as the EDI scan. Claims left behind by a
+    worker that died (older than ``GATEWAY_MATERIALS_STALE_CLAIM_SECONDS``) are taken up again
+    here: reading a file twice is harmless (see ``materials_file_receive``).
+    """
+    if not cache.add(SCAN_LOCK, 1, timeout=settings.GATEWAY_MATERIALS_STALE_CLAIM_SECONDS):
+        return 0
+    try:
+        claimed = [*filedrop.claims_stale(), *filedrop.scan()]
+    finally:
+        cache.delete(SCAN_LOCK)
+    for item in claimed:
+        materials_file_receive.delay(item.document_id, item.path)
+    return len(claimed)
+
+
+@shared_task(
+    name="materials.tasks.materials_file_receive",
+    ignore_result=True,
+    # Acknowledged once it has run: a worker that dies midway leaves the message for another, and
+    # the file is read again, which applies nothing twice (releases are idempotent on their id and
+    # content, items on their values). Workers take one message at a time (prefetch 1).
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def materials_file_receive(document_id: int, claimed_path: str) -> str:
+    """Read one stored export (``filedrop.claimed_file_receive``): each item and release applied
+    through the materials services with its own outcome, the file archived or rejected. Returns
+    the document's outcome code."""
+    result = filedrop.claimed_file_receive(document_id=document_id, claimed_path=claimed_path)
+    if result is None:
+        return "settled"
+    return "partly_refused" if result.refused else "processed"

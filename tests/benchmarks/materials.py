@@ -1,0 +1,345 @@
+"""BOM releases applied through the materials services, and a 5-level explosion, each beside PostgreSQL COPY.
+
+Release apply: 10,000 releases of 50 components each (2,000 parents, five revisions each, delivered
+in revision order, each revision changing a few components), through ``bom_release_receive`` with
+its raw JSON, in one process. The reference is COPY of the same 500,000 component rows into an
+unindexed table: the fastest way PostgreSQL takes those rows at all.
+
+Explosion: a 5-level BOM of 2,000 distinct items (each assembly with 4 to 8 components of the
+level below, some shared, some phantom, some with scrap), exploded for 1,000 demands of the top
+level. The reference is COPY of its inputs — the components, the items and the demands — into
+unindexed tables.
+
+Medians over rounds; the full apply runs once (it is the biggest part of the run) and its rate is
+also given as the median of its 1,000-release chunks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import connection
+
+from gateway.actors import Actor
+from materials import inputs, services
+from materials.explosion import Demand, explode
+from procurement import factories
+
+PARENTS = 2000
+REVISIONS = 5
+COMPONENTS = 50
+POOL = 3000  # component items the releases draw from
+CHUNK = 1000
+LEVELS = (20, 80, 300, 600, 1000)  # items per level of the explosion's BOM: 2,000 in all
+DEMANDS = 1000
+PLANT = "DET"
+ON = dt.date(2027, 1, 1)
+
+
+def _reset() -> None:
+    tables = ", ".join(connection.introspection.django_table_names(only_existing=True, include_views=False))
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+def _setup() -> Actor:
+    company = factories.CompanyFactory(code="ACME")
+    factories.PlantFactory(company=company, code=PLANT)
+    return Actor.for_system(company_ids={company.pk}, label="bench PLM")
+
+
+def _items(actor: Actor, part_numbers: Iterable[str]) -> None:
+    numbers = list(part_numbers)
+    for start in range(0, len(numbers), 1000):
+        batch = inputs.ItemBatchInput(
+            company_code="ACME",
+            source_system="ERP",
+            items=tuple(
+                inputs.ItemInput(part_number=n, description=f"Part {n}") for n in numbers[start : start + 1000]
+            ),
+        )
+        outcomes = services.items_upsert(actor=actor, batch=batch)
+        assert all(o.outcome == "created" for o in outcomes), outcomes[:3]
+
+
+def _release_body(parent: str, revision: int, components: list[tuple[str, str, str]]) -> dict:
+    return {
+        "bom_type": "manufacturing",
+        "release_id": f"{parent}-R{revision}",
+        "parent_part_number": parent,
+        "revision": chr(ord("A") + revision),
+        "previous_revision": chr(ord("A") + revision - 1) if revision else None,
+        "status": "approved_for_production",
+        "base_quantity": "1",
+        "effectivity": [{"plant_code": PLANT, "valid_from": (ON + dt.timedelta(days=30 * revision)).isoformat()}],
+        "components": [
+            {"position": position, "part_number": part, "quantity_per": quantity, "uom": "EA"}
+            for position, part, quantity in components
+        ],
+    }
+
+
+def _release_input(body: dict) -> inputs.BomReleaseInput:
+    return inputs.BomReleaseInput(
+        company_code="ACME",
+        source_system="ERP",
+        bom_type=body["bom_type"],
+        release_id=body["release_id"],
+        parent_part_number=body["parent_part_number"],
+        revision=body["revision"],
+        previous_revision=body["previous_revision"],
+        status=body["status"],
+        base_quantity=Decimal(body["base_quantity"]),
+        effectivity=tuple(
+            inputs.EffectivityInput(plant_code=e["plant_code"], valid_from=dt.date.fromisoformat(e["valid_from"]))
+            for e in body["effectivity"]
+        ),
+        components=tuple(
+            inputs.BomComponentInput(
+                position=c["position"], part_number=c["part_number"], quantity_per=Decimal(c["quantity_per"]), uom="EA"
+            )
+            for c in body["components"]
+        ),
+    )
+
+
+def _release_stream(rng: random.Random) -> list[tuple[bytes, inputs.BomReleaseInput]]:
+    """Every parent's five revisions, in revision order; each revision changes three components of the last."""
+    stream: list[tuple[bytes, inputs.BomReleaseInput]] = []
+    structures = {}
+    for parent in range(PARENTS):
+        picked = rng.sample(range(POOL), COMPONENTS)
+        structures[parent] = [
+            (f"{10 * (i + 1):04d}", f"C-{p:05d}", str(rng.randint(1, 12))) for i, p in enumerate(picked)
+        ]
+    for revision in range(REVISIONS):
+        for parent in range(PARENTS):
+            components = structures[parent]
+            if revision:
+                for index in rng.sample(range(COMPONENTS), 3):
+                    position, part, _quantity = components[index]
+                    components[index] = (position, part, str(rng.randint(1, 12)))
+            body = _release_body(f"P-{parent:05d}", revision, components)
+            stream.append((json.dumps(body).encode(), _release_input(body)))
+    return stream
+
+
+def _analyze() -> None:
+    """Fresh planner statistics, as autovacuum keeps them in production: a table filled since its last
+    ANALYZE is planned as if it were empty (a scan of every item for 50 part numbers)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _apply(actor: Actor, stream: list[tuple[bytes, inputs.BomReleaseInput]]) -> tuple[float, list[float]]:
+    """Seconds applying the whole stream, and the components/s of each chunk of CHUNK releases.
+
+    Between chunks the tables are analyzed, outside the timing (autovacuum's work in production).
+    """
+    chunk_rates, total = [], 0.0
+    for start in range(0, len(stream), CHUNK):
+        _analyze()
+        chunk = stream[start : start + CHUNK]
+        started = time.perf_counter()
+        for raw, release in chunk:
+            outcome = services.bom_release_receive(actor=actor, release=release, raw=raw, correlation_id="bench")
+            assert outcome.state == "applied", (release.release_id, outcome)
+        seconds = time.perf_counter() - started
+        total += seconds
+        chunk_rates.append(len(chunk) * COMPONENTS / seconds)
+        print(f"  … {start + len(chunk):,} releases applied, {chunk_rates[-1]:,.0f} components/s", file=sys.stderr)
+    return total, chunk_rates
+
+
+def _copy(table: str, columns: str, rows: list[tuple]) -> float:
+    """Seconds to COPY ``rows`` into a fresh unindexed table (created and dropped outside the timing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TABLE {table} ({columns})")
+        buffer = io.StringIO()
+        for row in rows:
+            buffer.write("\t".join("\\N" if v is None else str(v) for v in row) + "\n")
+        text = buffer.getvalue()
+        started = time.perf_counter()
+        with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
+            copy.write(text)
+        seconds = time.perf_counter() - started
+        cursor.execute(f"DROP TABLE {table}")
+    return seconds
+
+
+COMPONENT_COLUMNS = (
+    "release_id text, parent text, revision text, position text, part_number text, quantity_per numeric, "
+    "uom text, scrap_factor numeric, phantom boolean, valid_from date, plant text"
+)
+
+
+def _component_rows(stream: list[tuple[bytes, inputs.BomReleaseInput]]) -> list[tuple]:
+    return [
+        (
+            r.release_id,
+            r.parent_part_number,
+            r.revision,
+            c.position,
+            c.part_number,
+            c.quantity_per,
+            c.uom,
+            c.scrap_factor,
+            c.phantom,
+            r.effectivity[0].valid_from if r.effectivity else None,
+            PLANT,
+        )
+        for _raw, r in stream
+        for c in r.components
+    ]
+
+
+def _explosion_structure(rng: random.Random) -> tuple[list[str], list[inputs.BomReleaseInput]]:
+    """2,000 items on five levels; every item above the last is an assembly of 4-8 items of the level below."""
+    levels, number = [], 0
+    for size in LEVELS:
+        levels.append([f"X-{number + i:05d}" for i in range(size)])
+        number += size
+    releases = []
+    for depth, assemblies in enumerate(levels[:-1]):
+        below = levels[depth + 1]
+        for index, parent in enumerate(assemblies):
+            # Each item of the level below is used at least once, so all 2,000 are in the structure.
+            picked = {below[(index * len(below)) // len(assemblies)]} | set(rng.sample(below, rng.randint(3, 7)))
+            components = tuple(
+                inputs.BomComponentInput(
+                    position=f"{10 * (i + 1):04d}",
+                    part_number=part,
+                    quantity_per=Decimal(rng.randint(1, 4)),
+                    uom="EA",
+                    scrap_factor=Decimal("0.02") if rng.random() < 0.2 else Decimal(0),
+                    phantom=depth in (1, 2) and rng.random() < 0.05,
+                )
+                for i, part in enumerate(sorted(picked))
+            )
+            releases.append(
+                inputs.BomReleaseInput(
+                    company_code="ACME",
+                    source_system="ERP",
+                    bom_type="manufacturing",
+                    release_id=f"{parent}-A",
+                    parent_part_number=parent,
+                    revision="A",
+                    previous_revision=None,
+                    status="approved_for_production",
+                    effectivity=(inputs.EffectivityInput(plant_code=PLANT, valid_from=ON),),
+                    components=components,
+                )
+            )
+    return [p for level in levels for p in level], releases
+
+
+def run_apply(*, rounds: int) -> dict:
+    rng = random.Random(13)
+    _reset()
+    actor = _setup()
+    _items(actor, [f"P-{p:05d}" for p in range(PARENTS)] + [f"C-{c:05d}" for c in range(POOL)])
+    stream = _release_stream(rng)
+    seconds, chunk_rates = _apply(actor, stream)
+    rows = _component_rows(stream)
+    copies = [_copy("bench_components", COMPONENT_COLUMNS, rows) for _ in range(rounds)]
+    return {
+        "releases": len(stream),
+        "components": len(rows),
+        "seconds": seconds,
+        "rate": len(rows) / seconds,
+        "chunk_median": statistics.median(chunk_rates),
+        "copy_seconds": statistics.median(copies),
+    }
+
+
+def run_explosion(*, rounds: int) -> dict:
+    rng = random.Random(17)
+    _reset()
+    actor = _setup()
+    items, releases = _explosion_structure(rng)
+    _items(actor, items)
+    for release in releases:
+        outcome = services.bom_release_receive(actor=actor, release=release, raw=b"{}", correlation_id="bench")
+        assert outcome.state == "applied", (release.release_id, outcome)
+    _analyze()
+    tops = items[: LEVELS[0]]
+    demands = [
+        Demand(
+            part_number=tops[n % len(tops)],
+            plant_code=PLANT,
+            quantity=Decimal(rng.randint(1, 50)),
+            need_date=ON + dt.timedelta(days=n % 90),
+        )
+        for n in range(DEMANDS)
+    ]
+    (company_id,) = actor.company_ids
+    times, sizes = [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        result = explode(company_id=company_id, demands=demands)
+        times.append(time.perf_counter() - started)
+        sizes.append(len(result))
+    component_rows = [
+        (r.release_id, r.parent_part_number, r.revision, c.position, c.part_number, c.quantity_per, c.uom,
+         c.scrap_factor, c.phantom, ON, PLANT)
+        for r in releases
+        for c in r.components
+    ]  # fmt: skip
+    item_rows = [(n, f"Part {n}", "EA") for n in items]
+    demand_rows = [(d.part_number, d.plant_code, d.quantity, d.need_date) for d in demands]
+    copies = []
+    for _ in range(rounds):
+        copies.append(
+            _copy("bench_components", COMPONENT_COLUMNS, component_rows)
+            + _copy("bench_items", "part_number text, description text, base_uom text", item_rows)
+            + _copy("bench_demands", "part_number text, plant text, quantity numeric, need_date date", demand_rows)
+        )
+    return {
+        "items": len(items),
+        "components": len(component_rows),
+        "demands": len(demands),
+        "gross_rows": sizes[0],
+        "seconds": statistics.median(times),
+        "copy_seconds": statistics.median(copies),
+    }
+
+
+def run(*, rounds: int) -> None:
+    print(
+        f"\nMaterials on PostgreSQL: {PARENTS * REVISIONS:,} releases of {COMPONENTS} components through "
+        f"bom_release_receive; a {len(LEVELS)}-level BOM of {sum(LEVELS):,} items exploded for {DEMANDS:,} demands\n"
+    )
+    applied = run_apply(rounds=rounds)
+    exploded = run_explosion(rounds=rounds)
+    header = f"{'case':<60}{'figure':>22}{'ratio':>10}"
+    print(header)
+    print("-" * len(header))
+    copy_rate = applied["components"] / applied["copy_seconds"]
+    print(f"{'release apply: components/s (whole run)':<60}{applied['rate']:>22,.0f}")
+    print(f"{'  median of 1,000-release chunks':<60}{applied['chunk_median']:>22,.0f}")
+    print(f"{'  COPY of the same component rows, unindexed: rows/s':<60}{copy_rate:>22,.0f}")
+    print(f"{'  COPY rate / apply rate':<60}{'':>22}{copy_rate / applied['rate']:>10.1f}")
+    print(
+        f"{'explosion: seconds for ' + format(exploded['demands'], ',') + ' demands':<60}{exploded['seconds']:>22.3f}"
+    )
+    print(
+        f"{'  COPY of its inputs (' + format(exploded['components'], ',') + ' components, items, demands)':<60}"
+        f"{exploded['copy_seconds']:>22.3f}"
+    )
+    ratio = exploded["seconds"] / exploded["copy_seconds"]
+    print(f"{'  explosion / COPY':<60}{'':>22}{ratio:>10.2f}")
+    print(f"{'  (plant, part, date) rows of gross requirements':<60}{exploded['gross_rows']:>22,}")
+    print("\nTargets: release apply >= 2,000 components/s; explosion <= 2x the COPY load time of its inputs.")
+    print(
+        f"Measured: {applied['rate']:,.0f} components/s ({'met' if applied['rate'] >= 2000 else 'NOT met'}); "
+        f"explosion {ratio:.2f}x COPY ({'met' if ratio <= 2 else 'NOT met'})."
+    )
