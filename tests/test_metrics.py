@@ -38,10 +38,12 @@ EMPTY_STATE = {
     'gateway_ready{component="worker:default"}': 0.0,
     'gateway_ready{component="worker:edi"}': 0.0,
     'gateway_ready{component="worker:outbox"}': 0.0,
+    'gateway_ready{component="worker:materials"}': 0.0,
 }
 QUEUES = [
     'gateway_queue_depth{queue="default"}',
     'gateway_queue_depth{queue="edi"}',
+    'gateway_queue_depth{queue="materials"}',
     'gateway_queue_depth{queue="outbox"}',
 ]
 FAMILIES = {
@@ -185,6 +187,7 @@ def test_task_runs_are_timed_and_failures_counted_by_task(scrape):
     # The heartbeats the two runs wrote are read back by readiness: those queues' workers are up.
     assert samples['gateway_ready{component="worker:default"}'] == 1.0
     assert samples['gateway_ready{component="worker:edi"}'] == 1.0
+    assert samples['gateway_ready{component="worker:materials"}'] == 0.0
     assert samples['gateway_ready{component="worker:outbox"}'] == 0.0
     assert set(Heartbeat.objects.values_list("component", flat=True)) == {"worker:default", "worker:edi"}
 
@@ -257,6 +260,7 @@ def test_queue_depth_counts_the_messages_waiting_in_each_queue(scrape, monkeypat
     assert {k: v for k, v in samples.items() if k.startswith("gateway_queue_depth")} == {
         'gateway_queue_depth{queue="default"}': 0.0,
         'gateway_queue_depth{queue="edi"}': 3.0,
+        'gateway_queue_depth{queue="materials"}': 0.0,
         'gateway_queue_depth{queue="outbox"}': 1.0,
     }
 
