@@ -744,7 +744,7 @@ BOM_RELEASE_DETAIL = OpenApiExample(
                     "quantity_per": "2",
                     "uom": "EA",
                     "scrap_factor": "0",
-                    "phantom": "False",
+                    "phantom": "false",
                     "alternate_group": "G1",
                     "alternate_priority": "1",
                     "valid_from": "",
