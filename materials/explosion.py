@@ -307,20 +307,18 @@ def explode(
     flat: dict[tuple[str, str], list[tuple[dt.date, dt.date, dict[str, Decimal]]]] = {}
     result: dict[tuple[str, str, dt.date], Decimal] = {}
     for (plant, on), tops in grouped.items():
-        needs: dict[str, Decimal] | None = None
+        first = True
         for top, quantity in tops.items():
             per_unit = _per_unit(structures, flat.setdefault((top, plant), []), top, plant, on)
-            if len(tops) == 1:  # the common case: straight into the result
+            if first:  # straight into the result: no other item of the day has added to these keys yet
                 result.update({(plant, part, on): quantity * each for part, each in per_unit.items()})
-                break
-            if needs is None:
-                needs = {part: quantity * each for part, each in per_unit.items()}
+                first = False
                 continue
-            get = needs.get
+            get = result.get
             for part, each in per_unit.items():
-                before = get(part)
-                needs[part] = quantity * each if before is None else before + quantity * each
-        result.update({(plant, part, on): quantity for part, quantity in (needs or {}).items()})
+                key = (plant, part, on)
+                before = get(key)
+                result[key] = quantity * each if before is None else before + quantity * each
     return result
 
 

@@ -137,7 +137,9 @@ def _indent(
             alternates = [a for a in groups[line.alternate_group] if id(a) not in primaries]
             ordered += sorted(alternates, key=lambda a: (a.alternate_priority, a.position))
         for shown in ordered:
-            position, part_number, quantity_per, uom, scrap, phantom, group, priority, _, _, base = stated[id(shown)]
+            position, part_number, quantity_per, uom, scrap, phantom, group, priority, _, _, base, *_ = stated[
+                id(shown)
+            ]
             is_alternate = id(shown) not in primaries
             rows.append(
                 BomRow(

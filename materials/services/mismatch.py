@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from materials.diffs import structure_diff
 from materials.inputs import BOM_ENGINEERING, BOM_MANUFACTURING
-from materials.models import BomComponent, BomRelease
+from materials.models import BomComponent, BomPlantRevision, BomRelease
 from procurement.models import ProcurementException
 from procurement.services import WriteSource
 from procurement.services.raising import exception_draft, exception_raise
@@ -13,19 +13,30 @@ Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
 
 
-def mismatches_check(release: BomRelease, plants: list[str], *, source: WriteSource) -> list[ProcurementException]:
+def mismatches_check(
+    release: BomRelease,
+    plants: list[str],
+    *,
+    source: WriteSource,
+    other_heads: dict[str, BomPlantRevision] | None = None,
+) -> list[ProcurementException]:
     """After ``release`` applied at ``plants``: raise ``bom_revision_mismatch`` where the other BOM type differs.
 
     At each plant the latest applied revision of the manufacturing BOM is compared with the
     latest of the engineering BOM (a chain for every plant stands in for a plant without its own).
     A different revision, or the same revision with different lines, is a mismatch; its
     evidence holds both revisions and the line diff from engineering to manufacturing. The same
-    mismatch is raised once while it is open.
+    mismatch is raised once while it is open. ``other_heads``: the other type's ``chain_heads``
+    when the caller has read them already (applying a release does not change them).
     """
     from .sequencing import chain_heads
 
     other = BOM_ENGINEERING if release.bom_type == BOM_MANUFACTURING else BOM_MANUFACTURING
-    theirs = chain_heads(release.company_id, release.parent_part_number, other, None)
+    theirs = (
+        other_heads
+        if other_heads is not None
+        else chain_heads(release.company_id, release.parent_part_number, other, None)
+    )
     if not theirs:
         return []
     if "" in plants:

@@ -13,14 +13,13 @@ from materials.inputs import BOM_TYPES, RELEASE_STATUSES, BomReleaseInput
 from materials.models import BomComponent, BomRelease, BomReleaseEffectivity
 from procurement.inputs import fingerprint
 from procurement.models import Company, Plant
-from procurement.selectors import item_units
 from procurement.services import WriteSource
 from procurement.services.audit import audit_event, audit_write
 
 from .access import company_bom_lock, company_for, write_source
 from .errors import InvalidAction, NotFound
 from .results import ReleaseOutcome
-from .sequencing import Loaded, release_refused_raise, release_settle
+from .sequencing import Loaded, release_items, release_refused_raise, release_settle
 
 State = BomRelease.State
 QUANTITY_LIMIT = Decimal(10) ** 12
@@ -200,11 +199,7 @@ def _store(company: Company, release: BomReleaseInput, raw: bytes, source: Write
     )
     if problem:
         return row, Loaded([], [])
-    items = item_units(
-        company_id=company.pk,
-        part_numbers={release.parent_part_number} | {c.part_number for c in release.components},
-        factors=any(c.uom for c in release.components),
-    )
+    items = release_items(company.pk, release.parent_part_number, release.components)
     effectivity = BomReleaseEffectivity.objects.bulk_create(
         BomReleaseEffectivity(
             release=row,

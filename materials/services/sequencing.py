@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from materials.inputs import BOM_ENGINEERING, BOM_MANUFACTURING, BomComponentInput
 from materials.models import DATE_MAX, DATE_MIN, BomComponent, BomPlantRevision, BomRelease, BomReleaseEffectivity
 from materials.units import category_factors
 from procurement.models import ProcurementException
@@ -55,6 +57,8 @@ class Verdict:
     forks: dict[str, str] = field(default_factory=dict)  # plant → the revision that followed the predecessor
     heads: dict[str, BomPlantRevision | None] = field(default_factory=dict)
     tops: dict[str, BomPlantRevision] = field(default_factory=dict)  # the latest row of each chain involved
+    # The latest row of each chain of the other BOM type, read with ``tops`` for the mismatch check.
+    other_tops: dict[str, BomPlantRevision] = field(default_factory=dict)
 
 
 @dataclass
@@ -133,11 +137,7 @@ def _settle_one(release: BomRelease, *, source: WriteSource, loaded: Loaded | No
     components = loaded.components
     items = loaded.items
     if items is None:
-        items = item_units(
-            company_id=release.company_id,
-            part_numbers={release.parent_part_number} | {c.part_number for c in components},
-            factors=any(c.uom for c in components),
-        )
+        items = release_items(release.company_id, release.parent_part_number, components)
     missing = _incomplete(release, components, items)
     if waits_for or missing:
         return _hold(release, waits_for=waits_for, missing=missing)
@@ -214,7 +214,8 @@ def _revision_graph(release: BomRelease) -> dict[str, str]:
 
 def _verdict(release: BomRelease, plants: list[str]) -> Verdict:
     verdict = Verdict()
-    heads = verdict.tops = chain_heads(release.company_id, release.parent_part_number, release.bom_type, plants)
+    heads, verdict.other_tops = _both_chain_heads(release, plants)
+    verdict.tops = heads
     previous = release.previous_revision
     known: dict[str, str] | None = None
     for plant in plants:
@@ -263,6 +264,52 @@ def chain_heads(company_id: int, parent: str, bom_type: str, plants: list[str] |
     if plants is not None:
         rows = rows.filter(plant_code__in=sorted(set(plants) | {""}))
     return {row.plant_code: row for row in rows}
+
+
+def _both_chain_heads(
+    release: BomRelease, plants: list[str]
+) -> tuple[dict[str, BomPlantRevision], dict[str, BomPlantRevision]]:
+    """``chain_heads`` of the release's BOM type at ``plants``, and of every chain of the other type, in one query."""
+    other = BOM_ENGINEERING if release.bom_type == BOM_MANUFACTURING else BOM_MANUFACTURING
+    latest = (
+        BomPlantRevision.objects.filter(
+            company_id=OuterRef("company_id"),
+            parent_part_number=OuterRef("parent_part_number"),
+            bom_type=OuterRef("bom_type"),
+            plant_code=OuterRef("plant_code"),
+        )
+        .order_by("-sequence")
+        .values("sequence")[:1]
+    )
+    rows = BomPlantRevision.objects.filter(
+        Q(bom_type=release.bom_type, plant_code__in=sorted(set(plants) | {""})) | Q(bom_type=other),
+        company_id=release.company_id,
+        parent_part_number=release.parent_part_number,
+        sequence=Subquery(latest),
+    )
+    mine: dict[str, BomPlantRevision] = {}
+    theirs: dict[str, BomPlantRevision] = {}
+    for row in rows:
+        (mine if row.bom_type == release.bom_type else theirs)[row.plant_code] = row
+    return mine, theirs
+
+
+def release_items(
+    company_id: int, parent: str, components: Sequence[BomComponent | BomComponentInput]
+) -> dict[str, ItemUnits]:
+    """The parent's and components' items by part number: one query, and one more for their unit
+    conversions only when a line is in another unit than its item's base unit."""
+    items = item_units(
+        company_id=company_id, part_numbers={parent} | {c.part_number for c in components}, factors=False
+    )
+    converting = {
+        c.part_number
+        for c in components
+        if c.uom and (item := items.get(c.part_number)) is not None and c.uom != item.base_uom
+    }
+    if converting:
+        items.update(item_units(company_id=company_id, part_numbers=converting))
+    return items
 
 
 def _incomplete(release: BomRelease, components: list[BomComponent], items: dict[str, ItemUnits]) -> dict[str, str]:
@@ -415,23 +462,22 @@ def _apply(
             )
         ]
     )
-    mismatches_check(release, plants, source=source)
+    mismatches_check(release, plants, source=source, other_heads=verdict.other_tops)
 
 
 def _supersede(release_ids: set[int]) -> None:
-    """Mark ``superseded`` the releases that no longer end any chain."""
-    for release_id in release_ids:
-        rows = BomPlantRevision.objects.filter(release_id=release_id).values_list(
-            "company_id", "parent_part_number", "bom_type", "plant_code", "sequence"
-        )
-        ends_a_chain = any(
-            not BomPlantRevision.objects.filter(
-                company_id=c, parent_part_number=p, bom_type=t, plant_code=plant, sequence__gt=seq
-            ).exists()
-            for c, p, t, plant, seq in rows
-        )
-        if not ends_a_chain:
-            BomRelease.objects.filter(pk=release_id, state=State.APPLIED).update(state=State.SUPERSEDED)
+    """Mark ``superseded`` the releases that no longer end any chain (one UPDATE)."""
+    later = BomPlantRevision.objects.filter(
+        company_id=OuterRef("company_id"),
+        parent_part_number=OuterRef("parent_part_number"),
+        bom_type=OuterRef("bom_type"),
+        plant_code=OuterRef("plant_code"),
+        sequence__gt=OuterRef("sequence"),
+    )
+    chain_ends = BomPlantRevision.objects.filter(release_id=OuterRef("pk")).exclude(Exists(later))
+    BomRelease.objects.filter(pk__in=sorted(release_ids), state=State.APPLIED).exclude(Exists(chain_ends)).update(
+        state=State.SUPERSEDED
+    )
 
 
 def _hold(release: BomRelease, *, waits_for: str, missing: dict[str, str]) -> ReleaseOutcome:

@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from materials.models import BomPlantRevision, BomRelease
 from materials.selectors import bom_as_of, held_releases_for
@@ -351,3 +353,22 @@ def test_a_release_is_kept_when_applying_it_fails_and_settles_on_a_retry(system,
     assert (outcome.release_pk, outcome.state) == (stored.pk, "applied")
     assert bom_release_settle(release_pk=stored.pk).state == "applied"
     assert chain() == [("1", 1, D(1, 1, 1), D(9999, 12, 31))]
+
+
+def test_a_next_revision_of_fifty_lines_applies_in_a_fixed_number_of_queries(system, parts):
+    components = [f"C{n:02}" for n in range(50)]
+    items(system, *components)
+    receive(system, release("A", "1", None, [line(str(n), c, "1", uom="EA") for n, c in enumerate(components)]))
+    following = release("A", "2", "1", [line(str(n), c, "2", uom="EA") for n, c in enumerate(components)])
+
+    with CaptureQueriesContext(connection) as queries:
+        outcome = receive(system, following)
+
+    assert outcome.state == "applied"
+    assert states()[("A", "1", "manufacturing")] == "superseded"
+    # The company, the release with its lines and items (in their base unit: no conversions read),
+    # earlier twins, both BOM types' chain heads, the cycle check, the chain's cut and new row, the
+    # release's state, the superseded one, the audit event and the held releases it frees; on
+    # PostgreSQL also the company's advisory lock.
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 13 + (connection.vendor == "postgresql"), [s[:60] for s in statements]
