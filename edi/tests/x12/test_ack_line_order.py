@@ -172,3 +172,20 @@ def test_a_sublines_ack_is_listed_as_not_used_and_the_line_keeps_its_own_answer(
         (8, "SLN", "subline the gateway does not keep"),
         (9, "ACK", SUBLINE_ACK),
     ]
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_an_855_heading_has_its_tax_before_its_restrictions(version: str) -> None:
+    tax_first = [*HEAD_855[:3], "TXI*ST*125", "CTB*OR*HOLD FOR INSPECTION", *HEAD_855[3:], *LINES_855, "CTT*2*200"]
+    assert issues("855", tax_first, version) == []
+
+    restriction_first = [*tax_first[:3], tax_first[4], tax_first[3], *tax_first[5:]]
+    assert restriction_first[4] == "TXI*ST*125"
+    assert issues("855", restriction_first, version) == [("AK3", "2", "TXI", 6, None)]
+
+
+@pytest.mark.parametrize(("st01", "version"), [("855", "004010"), ("855", "005010"), ("865", "004010")])
+def test_an_ack_is_dated_by_one_dtm(st01: str, version: str) -> None:
+    body = [*HEAD_855, "PO1*1*100*EA*10**BP*PART-00001", "ACK*IA*100*EA", "DTM*068*20270301", "DTM*002*20270301"]
+    body = [*body, "CTT*1"] if st01 == "855" else as_865([*body, "CTT*1"])
+    assert issues(st01, body, version) == [("AK3", "5", "DTM", 9, None)]

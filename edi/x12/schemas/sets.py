@@ -301,7 +301,7 @@ _ACK_ITEM_BODY = """
     TD4 O 5
     ACK loop 104
       ACK O 1
-      DTM O 10
+      DTM O 1
     PCT O >1
     MAN O 10
     MSG O >1
@@ -397,6 +397,8 @@ _ORDER_SUMMARY = """
 # An 850 allows five CTB and one AMT in its CTT loop; the other purchasing sets allow more.
 _CHANGE_HEADING = _ORDER_HEADING.replace("\n  CTB O 5\n", "\n  CTB O >1\n")
 _CHANGE_SUMMARY = _ORDER_SUMMARY.replace("    AMT O 1\n", "    AMT O 5\n")
+# The 855's heading (004010 and 005010) has its taxes (TXI) before its restrictions (CTB).
+_ACK_HEADING = _CHANGE_HEADING.replace("\n  CTB O >1\n  TXI O >1\n", "\n  TXI O >1\n  CTB O >1\n")
 
 T850 = (
     "  ST M 1\n  BEG M 1\n"
@@ -410,7 +412,7 @@ T850 = (
 )
 T855 = (
     "  ST M 1\n  BAK M 1\n"
-    + _CHANGE_HEADING
+    + _ACK_HEADING
     + _ADV_LOOP
     + "  PO1 loop 100000\n    PO1 O 1\n"
     + _ACK_ITEM_BODY
