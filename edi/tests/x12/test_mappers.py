@@ -100,7 +100,9 @@ def test_855_header_follows_the_line_responses_and_keeps_raw_codes() -> None:
 
 
 def test_855_partner_code_map_overrides_the_default() -> None:
-    text = ack_855("BAK*00*AD*PO-7*20260101", "PO1*10*5*EA*2.5", "ACK*Z9*5*EA", "ACK*IS*5*EA****BP*ALT-1")
+    text = ack_855(
+        "BAK*00*AD*PO-7*20260101", "PO1*10*5*EA*2.5", "ACK*Z9*5*EA", "PO1*20*5*EA*2.5", "ACK*IS*5*EA****BP*ALT-1"
+    )
     value, errors = map_855(one(text), code_maps={"ack01": {"Z9": ci.LINE_BACKORDER}})
     assert [(line.response, line.raw_code, line.substitute_part_number) for line in value.lines] == [
         (ci.LINE_BACKORDER, "Z9", ""),

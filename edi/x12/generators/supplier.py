@@ -72,14 +72,12 @@ def build_855(
         segs.extend(["MSG", line] for line in note_lines)
     segs.extend(_company(ack.company))
     po1_count = 0
-    previous: tuple[str, object] | None = None
     for line in ack.lines:
-        key = (line.line_no, line.unit_price)
-        if key != previous or line.schedule:  # a schedule is its line item's: SCH ends the PO1 loop
-            price = number(line.unit_price) if line.unit_price is not None else ""
-            segs.append(["PO1", line.line_no, "", "", price])
-            po1_count += 1
-            previous = key
+        # Each answer is a line item of its own: the ACKs of one line item are read as one
+        # answer (a split into deliveries), and a schedule is its line item's.
+        price = number(line.unit_price) if line.unit_price is not None else ""
+        segs.append(["PO1", line.line_no, "", "", price])
+        po1_count += 1
         uom = (uoms or {}).get(line.line_no, "EA")
         scheduled_only = ci.AckLineInput(
             line.line_no, ci.LINE_ACCEPT, unit_price=line.unit_price, schedule=line.schedule
@@ -93,7 +91,6 @@ def build_855(
             segs.append(row)
         if line.schedule:
             segs.extend(["SCH", number(s.quantity), uom, "", "", "068", date(s.date, version)] for s in line.schedule)
-            previous = None
     segs.append(["CTT", str(po1_count)])
     return segs
 

@@ -5,13 +5,18 @@
 * ``document_id``: BAK08 / BCA09 when present, else ``ISA13:GS06:ST02`` of the set;
 * ``po_number`` BAK03 / BCA03, ``acknowledged_on`` BAK09, ``po_revision`` REF*PP
   (BCA05 change sequence for an 865), ``company`` N1*BY N104, ``note`` heading MSG lines;
-* one line per ACK segment: ACK01 through ``ack01`` (raw kept), ACK02 quantity,
+* one line per line item's ACK segments: ACK01 through ``ack01`` (raw kept), ACK02 quantity,
   ACK05 date when ACK04 qualifies it (else DTM02 of a DTM right after the ACK), the
   PO1 (POC) line's number and PO104 (POC06) price, and the first ACK07…ACK26 product
   ID as the substitute part number;
 * the line item's SCH segments are its schedule (SCH01 quantity, SCH06 date whatever
   SCH05 qualifies it), on its first ACK; a line item with SCH and no ACK is accepted
-  on that schedule (raw code empty).
+  on that schedule (raw code empty);
+* several ACKs of one line item with the same code split the line into deliveries: one
+  answer with their quantities' sum, their earliest date, and a schedule line per ACK
+  (unless SCH segments give the schedule); ACKs with different codes are reported;
+* an ACK inside a subline (SLN loop) answers that subline, not the line: it is listed as
+  not used.
 
 Segments the input does not carry are listed in ``Mapped.unused`` with the reason in ``UNUSED``.
 """
@@ -19,6 +24,7 @@ Segments the input does not carry are listed in ``Mapped.unused`` with the reaso
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 from edi.x12.envelope import TransactionSet
 from edi.x12.mappers.common import (
@@ -52,10 +58,17 @@ UNUSED = {
     "NTE": "free-form note text",
     "SCH": "schedule line without a readable quantity or date (reported as a problem)",
     "AMT": "amount the gateway does not keep",
+    "MAN": "marks and numbers the gateway does not keep",
+    "CTB": "restriction or condition the gateway does not keep",
+    "PKG": "packaging description the gateway does not keep",
     "CTT": "line count the gateway does not check",
+    "SLN": "subline the gateway does not keep",
+    "LDT": "lead time the gateway does not keep",
     "PO1": "line without an ACK: the header's answer stands for it",
     "POC": "line without an ACK: the header's answer stands for it",
 }
+
+SUBLINE_ACK = "answer to a subline (SLN) the gateway does not keep: the line's own ACK answers it"
 
 
 def map_855(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.AcknowledgementInput]:
@@ -109,8 +122,13 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
         r.problem(f"{item.id}01 line number missing", item, 1)
     price = r.decimal(item, price_at)
     out = []
+    in_subline = False
     for index, ack in enumerate(group):
+        in_subline = in_subline or ack.id == "SLN"
         if ack.id != "ACK":
+            continue
+        if in_subline:
+            r.leave(ack, SUBLINE_ACK)
             continue
         r.use(ack)
         raw = ack[1].strip()
@@ -131,11 +149,55 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
     schedule = _schedule(r, group)
     if out or schedule:  # the line's number and price are carried by its answers
         r.use(item)
-    if not schedule:
-        return out
     if not out:
+        if not schedule:
+            return []
         return [ci.AckLineInput(line_no=line_no, response=ci.LINE_ACCEPT, unit_price=price, schedule=schedule)]
-    return [dataclasses.replace(out[0], schedule=schedule), *out[1:]]
+    if len(out) == 1:
+        return [dataclasses.replace(out[0], schedule=schedule)] if schedule else out
+    return _split_answer(r, item, out, schedule)
+
+
+def _split_answer(
+    r: Reader, item: Segment, answers: list[ci.AckLineInput], schedule: tuple[ci.ScheduleLineInput, ...]
+) -> list[ci.AckLineInput]:
+    """Several ACKs of one line item with the same code: the line split into deliveries.
+
+    The line commits to their quantities' sum, at the earliest of their dates; its schedule is
+    its SCH segments, else one delivery per ACK (its quantity on its date) when each ACK has
+    both. ACKs with different codes cannot be one answer: that is reported, not guessed.
+    """
+    first_answer = answers[0]
+    codes = list(dict.fromkeys(a.raw_code for a in answers))
+    if len(codes) > 1:
+        r.problem(
+            f"line {first_answer.line_no}: its ACKs answer with different codes ({', '.join(codes)}); "
+            "the gateway records one answer per line",
+            item,
+            1,
+        )
+        return [first_answer]
+    substitutes = list(dict.fromkeys(a.substitute_part_number for a in answers if a.substitute_part_number))
+    if len(substitutes) > 1:
+        r.problem(
+            f"line {first_answer.line_no}: its ACKs offer different substitute parts ({', '.join(substitutes)})",
+            item,
+            1,
+        )
+    quantities = [a.quantity for a in answers if a.quantity is not None]
+    dates = [a.promised_date for a in answers if a.promised_date is not None]
+    whole = len(quantities) == len(answers)
+    if not schedule and whole and len(dates) == len(answers):
+        schedule = tuple(ci.ScheduleLineInput(quantity=q, date=d) for q, d in zip(quantities, dates, strict=True))
+    return [
+        dataclasses.replace(
+            first_answer,
+            quantity=sum(quantities, Decimal(0)) if whole else None,
+            promised_date=min(dates) if dates else None,
+            substitute_part_number=substitutes[0] if substitutes else "",
+            schedule=schedule,
+        )
+    ]
 
 
 def _schedule(r: Reader, group: list[Segment]) -> tuple[ci.ScheduleLineInput, ...]:

@@ -5,7 +5,9 @@ indented below it (the loop's requirement is its first segment's). The tables ho
 segment and loop of the 004010 standard tables of these sets (a loop the gateway has no use
 for, such as LM/LQ code sources, SPI specifications or LH1 hazardous materials, is still
 read, checked and then listed as not used); where the standard brackets lead times with an
-LS/LE loop, LS and LE are segments of the line around the LDT loop. The 005010 tables of
+LS/LE loop, LS and LE are segments of the line around the LDT loop. The acknowledgments
+(855, 865) have a line table of their own: their standard answers a line (ACK loop) right
+after its carrier details, before the rest of the line item. The 005010 tables of
 the purchasing sets keep the 004010 layout for the segments listed here; only some maximum
 uses change (an 850's heading TD5, an invoice's TXI and SAC).
 """
@@ -115,7 +117,7 @@ _ORDER_HEADING = (
     + _N1_LOOP
 )
 
-# Line item body shared by PO1 (850, 855) and POC (860, 865) loops, after the first segment.
+# Line item body of the order and change request (850 PO1, 860 POC loops), after the first segment.
 _ITEM_BODY = """
     LIN O >1
     SI O >1
@@ -162,7 +164,7 @@ _ITEM_BODY = """
     QTY loop >1
       QTY O 1
       SI O >1
-{ack}    SCH loop 200
+    SCH loop 200
       SCH O 1
       TD1 O 2
       TD5 O 12
@@ -254,9 +256,135 @@ _ITEM_BODY = """
       LQ M >1
 """
 
-_ACK_LOOP = """    ACK loop 104
+# Line item body of the acknowledgments (855 PO1, 865 POC loops), after the first segment.
+# Their standard tables answer the line right after its carrier details (ACK loop at
+# position 270), then carry MAN, AMT, CTB, TXI, the QTY, PKG and SCH loops and the line's
+# N9, N1 and SLN loops; a subline (SLN) may carry its own ACK. The 850's order, where ACK
+# would come after all of these, refuses a conformant acknowledgment.
+_ACK_ITEM_BODY = """
+    LIN O >1
+    SI O >1
+    CUR O 1
+    CN1 O 1
+    PO3 O 25
+    CTP loop >1
+      CTP O 1
+      CUR O 1
+    PAM O 10
+    MEA O 40
+    PID loop 1000
+      PID O 1
+      MEA O 10
+    PWK O 25
+    PO4 O >1
+    REF O >1
+    PER O 3
+    SAC loop 25
+      SAC O 1
+      CUR O 1
+      CTP O 1
+    IT8 O 1
+    CSH O >1
+    ITD O 2
+    DIS O 20
+    INC O 1
+    TAX O >1
+    FOB O >1
+    SDQ O 500
+    IT3 O 5
+    DTM O 10
+    LDT O 12
+    TC2 O >1
+    TD1 O 1
+    TD5 O 12
+    TD3 O 12
+    TD4 O 5
+    ACK loop 104
       ACK O 1
+      DTM O 1
+    PCT O >1
+    MAN O 10
+    MSG O >1
+    SPI O >1
+    AMT loop >1
+      AMT O 1
+      REF O >1
+      PCT O >1
+    CTB O >1
+    TXI O >1
+    QTY loop >1
+      QTY O 1
+      SI O >1
+    PKG loop 200
+      PKG O 1
+      MEA O >1
+    SCH loop 200
+      SCH O 1
+      TD1 O 2
+      TD5 O 12
+      TD3 O 12
+      TD4 O 5
+      REF O >1
+    N9 loop 1000
+      N9 O 1
+      DTM O >1
+      MEA O 40
+      MSG O 1000
+    N1 loop 200
+      N1 O 1
+      N2 O 2
+      N3 O 2
+      N4 O 1
+      NX2 O >1
+      REF O 12
+      PER O 3
+      SI O >1
+      DTM O 1
+      FOB O 1
+      SCH O 200
+      TD1 O 2
+      TD5 O 12
+      TD3 O 12
+      TD4 O 5
+      QTY O >1
+      PKG O 200
+    SLN loop 1000
+      SLN O 1
+      MSG O >1
+      SI O >1
+      PID O 1000
+      PO3 O 104
+      TC2 O >1
+      CTP O 25
+      PAM O 10
+      ACK O 104
+      SAC loop 25
+        SAC O 1
+        CUR O 1
+        CTP O 1
       DTM O 10
+      PO4 O 1
+      TAX O 3
+      ADV O >1
+      QTY loop >1
+        QTY O 1
+        SI O >1
+      N9 loop >1
+        N9 O 1
+        DTM O >1
+        MSG O >1
+      N1 loop 10
+        N1 O 1
+        N2 O 2
+        N3 O 2
+        N4 O 1
+        NX2 O >1
+        REF O 12
+        PER O 3
+        SI O >1
+    LM loop >1
+      LM O 1
+      LQ M >1
 """
 
 _ORDER_SUMMARY = """
@@ -269,6 +397,8 @@ _ORDER_SUMMARY = """
 # An 850 allows five CTB and one AMT in its CTT loop; the other purchasing sets allow more.
 _CHANGE_HEADING = _ORDER_HEADING.replace("\n  CTB O 5\n", "\n  CTB O >1\n")
 _CHANGE_SUMMARY = _ORDER_SUMMARY.replace("    AMT O 1\n", "    AMT O 5\n")
+# The 855's heading (004010 and 005010) has its taxes (TXI) before its restrictions (CTB).
+_ACK_HEADING = _CHANGE_HEADING.replace("\n  CTB O >1\n  TXI O >1\n", "\n  TXI O >1\n  CTB O >1\n")
 
 T850 = (
     "  ST M 1\n  BEG M 1\n"
@@ -277,15 +407,15 @@ T850 = (
     + _SPI_LOOP
     + _ADV_LOOP
     + "  PO1 loop 100000\n    PO1 M 1\n"
-    + _ITEM_BODY.format(ack="")
+    + _ITEM_BODY
     + _ORDER_SUMMARY
 )
 T855 = (
     "  ST M 1\n  BAK M 1\n"
-    + _CHANGE_HEADING
+    + _ACK_HEADING
     + _ADV_LOOP
     + "  PO1 loop 100000\n    PO1 O 1\n"
-    + _ITEM_BODY.format(ack=_ACK_LOOP)
+    + _ACK_ITEM_BODY
     + _ORDER_SUMMARY
 )
 T860 = (
@@ -295,7 +425,7 @@ T860 = (
     + _SPI_LOOP
     + _ADV_LOOP
     + "  POC loop 100000\n    POC O 1\n"
-    + _ITEM_BODY.format(ack="")
+    + _ITEM_BODY
     + _CHANGE_SUMMARY
 )
 T865 = (
@@ -305,7 +435,7 @@ T865 = (
     + _SPI_LOOP
     + _ADV_LOOP
     + "  POC loop 100000\n    POC O 1\n"
-    + _ITEM_BODY.format(ack=_ACK_LOOP)
+    + _ACK_ITEM_BODY
     + _CHANGE_SUMMARY
 )
 

@@ -1,0 +1,191 @@
+"""An acknowledgment's line item in the order its standard table gives (855 PO1, 865 POC loops).
+
+The 855 and 865 tables answer a line (ACK loop) right after its carrier details, before MAN,
+AMT, CTB, TXI and the QTY, PKG, SCH, N9, N1 and SLN loops; partners send several ACKs per line
+when they split it into deliveries. Such a set is accepted and read exactly; a segment that is
+really out of that order is still reported, with AK304 2 (unexpected segment).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from edi.tests.x12.test_schema_standard import issues
+from edi.tests.x12.test_segment_account import account_problems, one
+from edi.x12.mappers import map_855, map_865
+from edi.x12.mappers.ack import SUBLINE_ACK
+from procurement import inputs as ci
+
+# Line 1 split over two ACKs (each its quantity and date), then the line's packing, amount,
+# restriction, tax and packaging; line 2 one ACK dated by a DTM, a tax and two SCH deliveries.
+LINES_855 = [
+    "PO1*1*100*EA*10**BP*PART-00001*VP*C-1001",
+    "PID*F****PART 1",
+    "DTM*002*20270301",
+    "TD5*B*2*FDEG*M",
+    "ACK*IA*60*EA*068*20270226",
+    "ACK*IA*40*EA*068*20270305",
+    "MAN*GM*PALLET-7",
+    "AMT*1*1000",
+    "CTB*OR*HOLD FOR INSPECTION",
+    "TXI*ST*62.5",
+    "PKG*F*68***BLUE TOTE",
+    "PO1*2*100*EA*10**BP*PART-00002",
+    "ACK*IA*100*EA",
+    "DTM*068*20270301",
+    "TXI*ST*62.5",
+    "SCH*50*EA***068*20270301",
+    "SCH*50*EA***068*20270308",
+]
+HEAD_855 = [
+    "BAK*00*AC*PO-4504*20270115****855-000041*20270120",
+    "CUR*BT*USD",
+    "REF*VR*CASTINGS-88",
+    "N1*ST*ACME DETROIT*92*DET",
+]
+BODY_855 = [*HEAD_855, *LINES_855, "CTT*2*200"]
+
+EXPECTED_LINES = (
+    ci.AckLineInput(
+        "1",
+        ci.LINE_ACCEPT,
+        "IA",
+        Decimal(100),
+        Decimal(10),
+        dt.date(2027, 2, 26),
+        schedule=(
+            ci.ScheduleLineInput(Decimal(60), dt.date(2027, 2, 26)),
+            ci.ScheduleLineInput(Decimal(40), dt.date(2027, 3, 5)),
+        ),
+    ),
+    ci.AckLineInput(
+        "2",
+        ci.LINE_ACCEPT,
+        "IA",
+        Decimal(100),
+        Decimal(10),
+        dt.date(2027, 3, 1),
+        schedule=(
+            ci.ScheduleLineInput(Decimal(50), dt.date(2027, 3, 1)),
+            ci.ScheduleLineInput(Decimal(50), dt.date(2027, 3, 8)),
+        ),
+    ),
+)
+
+
+def _set(st01: str, body: list[str]):
+    return one("~".join([f"ST*{st01}*0001", *body, f"SE*{len(body) + 2}*0001"]) + "~")
+
+
+def as_865(body: list[str]) -> list[str]:
+    """The same answer as an 865: BCA heading, POC lines (POC06 price after the two quantities)."""
+    out = []
+    for line in body:
+        if line.startswith("BAK"):
+            line = "BCA*01*AC*PO-4504**1*20270115***855-000041"
+        elif line.startswith("PO1"):
+            number, rest = line.split("*")[1], line.split("*")[2:]
+            line = "*".join(["POC", number, "QI", rest[0], rest[0], *rest[1:]])
+        out.append(line)
+    return out
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_an_855_answering_lines_in_the_standards_order_is_accepted_and_read_exactly(version: str) -> None:
+    assert issues("855", BODY_855, version) == []
+    ts = _set("855", BODY_855)
+    mapped = map_855(ts)
+
+    assert mapped.errors == []
+    assert account_problems(ts, mapped) == []
+    assert mapped.value.lines == EXPECTED_LINES
+    unused = {(u.segment_id, u.position) for u in mapped.unused}
+    assert {("MAN", 12), ("AMT", 13), ("CTB", 14), ("TXI", 15), ("PKG", 16), ("TXI", 20)} <= unused
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_an_865_answering_lines_in_the_standards_order_is_accepted_and_read_exactly(version: str) -> None:
+    body = as_865(BODY_855)
+    assert body[4].startswith("POC*1*QI*100*100*EA*10**BP*PART-00001")
+    assert issues("865", body, version) == []
+    ts = _set("865", body)
+    mapped = map_865(ts)
+
+    assert mapped.errors == []
+    assert account_problems(ts, mapped) == []
+    assert mapped.value.lines == EXPECTED_LINES
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+@pytest.mark.parametrize(
+    ("st01", "moved", "before", "position"),
+    [
+        # The line's carrier (TD5) after its answer: TD5 precedes the ACK loop.
+        ("855", "TD5*B*2*FDEG*M", "MAN*GM*PALLET-7", 11),
+        # A tax before the restriction it follows: CTB precedes TXI.
+        ("855", "CTB*OR*HOLD FOR INSPECTION", "PKG*F*68***BLUE TOTE", 15),
+        # Packaging after the line's delivery schedule: the PKG loop precedes the SCH loop.
+        ("855", "PKG*F*68***BLUE TOTE", "CTT*2*200", 22),
+        ("865", "TD5*B*2*FDEG*M", "MAN*GM*PALLET-7", 11),
+    ],
+)
+def test_a_segment_really_out_of_order_is_an_unexpected_segment(
+    version: str, st01: str, moved: str, before: str, position: int
+) -> None:
+    body = [line for line in BODY_855 if line != moved]
+    body.insert(body.index(before), moved)
+    if st01 == "865":
+        body = as_865(body)
+    assert (body[position - 2], issues(st01, body, version)) == (moved, [("AK3", "2", moved[:3], position, None)])
+
+
+def test_several_acks_with_different_codes_on_one_line_are_reported_not_guessed() -> None:
+    body = [*HEAD_855, "PO1*1*100*EA*10**BP*PART-00001", "ACK*IA*60*EA", "ACK*IB*40*EA", "CTT*1"]
+    assert issues("855", body) == []
+    mapped = map_855(_set("855", body))
+
+    assert [e.message for e in mapped.errors] == [
+        "line 1: its ACKs answer with different codes (IA, IB); the gateway records one answer per line"
+    ]
+
+
+def test_a_sublines_ack_is_listed_as_not_used_and_the_line_keeps_its_own_answer() -> None:
+    body = [
+        *HEAD_855,
+        "PO1*1*100*EA*10**BP*PART-00001",
+        "ACK*IA*100*EA*068*20270301",
+        "SLN*1**I*100*EA*10",
+        "ACK*IR*100*EA",
+        "CTT*1",
+    ]
+    assert issues("855", body) == []
+    mapped = map_855(_set("855", body))
+
+    assert mapped.errors == []
+    assert mapped.value.lines == (
+        ci.AckLineInput("1", ci.LINE_ACCEPT, "IA", Decimal(100), Decimal(10), dt.date(2027, 3, 1)),
+    )
+    assert [(u.position, u.segment_id, u.reason) for u in mapped.unused if u.segment_id in ("SLN", "ACK")] == [
+        (8, "SLN", "subline the gateway does not keep"),
+        (9, "ACK", SUBLINE_ACK),
+    ]
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_an_855_heading_has_its_tax_before_its_restrictions(version: str) -> None:
+    tax_first = [*HEAD_855[:3], "TXI*ST*125", "CTB*OR*HOLD FOR INSPECTION", *HEAD_855[3:], *LINES_855, "CTT*2*200"]
+    assert issues("855", tax_first, version) == []
+
+    restriction_first = [*tax_first[:3], tax_first[4], tax_first[3], *tax_first[5:]]
+    assert restriction_first[4] == "TXI*ST*125"
+    assert issues("855", restriction_first, version) == [("AK3", "2", "TXI", 6, None)]
+
+
+@pytest.mark.parametrize(("st01", "version"), [("855", "004010"), ("855", "005010"), ("865", "004010")])
+def test_an_ack_is_dated_by_one_dtm(st01: str, version: str) -> None:
+    body = [*HEAD_855, "PO1*1*100*EA*10**BP*PART-00001", "ACK*IA*100*EA", "DTM*068*20270301", "DTM*002*20270301"]
+    body = [*body, "CTT*1"] if st01 == "855" else as_865([*body, "CTT*1"])
+    assert issues(st01, body, version) == [("AK3", "5", "DTM", 9, None)]
