@@ -82,3 +82,14 @@ def require_service(name: str, available: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{name} is required in CI: {reason}")
     pytest.skip(f"{name} not available: {reason}")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_webhook_cache():
+    # The subscription cache lives per process, keyed on company ids and webhooks versions. A
+    # rolled-back test hands the same ids and versions to the next test on SQLite, so start cold.
+    from api.webhooks import subscriptions_cache_clear
+
+    subscriptions_cache_clear()
+    yield
+    subscriptions_cache_clear()
