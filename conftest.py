@@ -138,3 +138,14 @@ def json_log():
     logging.root.handlers[0].setStream(buffer)  # type: ignore[attr-defined]
     yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
     logging.config.dictConfig(settings.LOGGING)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_webhook_cache():
+    # The subscription cache lives per process, keyed on company ids and webhooks versions. A
+    # rolled-back test hands the same ids and versions to the next test on SQLite, so start cold.
+    from api.webhooks import subscriptions_cache_clear
+
+    subscriptions_cache_clear()
+    yield
+    subscriptions_cache_clear()

@@ -145,6 +145,38 @@ class IdempotencyRecord(models.Model):
         constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_key_unique")]
 
 
+class WebhookSubscriptionQuerySet(models.QuerySet):
+    """Bulk edits of what decides who hears an event bump the webhooks version too."""
+
+    def delete(self):
+        result = super().delete()
+        webhooks_version_bump()
+        return result
+
+    def update(self, **kwargs) -> int:
+        count = super().update(**kwargs)
+        if FANOUT_FIELDS & set(kwargs):
+            webhooks_version_bump()
+        return count
+
+
+# What the event fan-out reads from a subscription; a failure count or a secret is not among them.
+FANOUT_FIELDS = frozenset(
+    {"api_key_kind", "supplier", "supplier_id", "company", "company_id", "url", "events", "active"}
+)
+
+
+def webhooks_version_bump() -> None:
+    """Mark every company's cached webhook subscriptions stale, in the caller's transaction.
+
+    Every company, because a supplier's subscription hears that supplier's events from any
+    company it trades with. Subscriptions change rarely; events are announced on every document.
+    """
+    from procurement.models import Company
+
+    Company.objects.update(webhooks_version=models.F("webhooks_version") + 1)
+
+
 class WebhookSubscription(models.Model):
     """Where a supplier or system wants events posted, signed with a secret only it and we know.
 
@@ -176,6 +208,8 @@ class WebhookSubscription(models.Model):
     disabled_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = WebhookSubscriptionQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"{self.url} ({', '.join(self.events)})"
 
@@ -183,6 +217,14 @@ class WebhookSubscription(models.Model):
         if not self.salt:
             self.salt = secrets.token_hex(16)
         super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or FANOUT_FIELDS & set(update_fields):
+            webhooks_version_bump()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        webhooks_version_bump()
+        return result
 
     @property
     def signing_secret(self) -> str:

@@ -11,7 +11,9 @@ How deliveries are signed, and how a receiver verifies them, is ``notifications.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -31,6 +33,31 @@ if TYPE_CHECKING:
     from suppliers.models import Supplier
 
 
+@dataclass(frozen=True)
+class _Subscriber:
+    """What the fan-out needs of an active subscription, kept in the per-process cache."""
+
+    pk: int
+    api_key_kind: str
+    supplier_id: int | None
+    url: str
+    events: frozenset[str]
+
+
+# Active subscriptions per (supplier, companies at their webhooks_version): a company's version is
+# bumped in the transaction that changes a subscription, so a key read with the company row never
+# finds a list older than that row.
+_cache: dict[tuple[int | None, tuple[tuple[int, int], ...]], list[_Subscriber]] = {}
+_cache_lock = threading.Lock()
+_CACHE_ENTRIES = 1000
+
+
+def subscriptions_cache_clear() -> None:
+    """Forget every cached subscription list (tests whose rolled-back rows reuse ids and versions)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def rows_for(
     *,
     event: str,
@@ -41,34 +68,61 @@ def rows_for(
     source: WriteSource,
     company_ids: Iterable[int],
     po: PurchaseOrder | None = None,
+    versions: Mapping[int, int] | None = None,
 ) -> list[OutboundMessage]:
     """Outbox rows for every active subscription that wants ``event``.
 
     The supplier's own subscriptions get ``supplier_payload`` (what a supplier may see; skipped
     when None); the systems of the companies the event concerns get the full ``payload``.
+    ``versions`` (each company's ``webhooks_version``, read in the caller's transaction) lets the
+    subscriptions come from this process's cache instead of a query.
     """
-    wanted = Q(api_key_kind="system", company_id__in=company_ids)
-    if supplier is not None and supplier_payload is not None:
-        wanted |= Q(api_key_kind="supplier", supplier=supplier)
+    supplier_id = supplier.pk if supplier is not None and supplier_payload is not None else None
     rows = []
-    subscriptions = [s for s in WebhookSubscription.objects.filter(wanted, active=True) if event in s.events]
-    for subscription in subscriptions:
-        body = payload if subscription.api_key_kind == "system" else supplier_payload
+    for subscriber in _subscribers(supplier_id, company_ids, versions):
+        if event not in subscriber.events:
+            continue
+        body = payload if subscriber.api_key_kind == "system" else supplier_payload
         if body is None:  # never: a supplier's subscriptions are chosen only when it has a payload to see
             continue
         row = outbound_message(
             kind=OutboundMessage.Kind.HTTP,
             event=event,
-            destination=subscription.url,
+            destination=subscriber.url,
             payload=body,
-            idempotency_key=f"{key}:wh{subscription.pk}",
+            idempotency_key=f"{key}:wh{subscriber.pk}",
             source=source,
-            supplier=subscription.supplier,
             po=po,
         )
-        row.subscription_ref = subscription.pk
+        row.supplier_id = subscriber.supplier_id
+        row.subscription_ref = subscriber.pk
         rows.append(row)
     return rows
+
+
+def _subscribers(
+    supplier_id: int | None, company_ids: Iterable[int], versions: Mapping[int, int] | None
+) -> list[_Subscriber]:
+    cache_key = None
+    if versions is not None and isinstance(company_ids, set | frozenset) and company_ids <= versions.keys():
+        cache_key = (supplier_id, tuple(sorted((pk, versions[pk]) for pk in company_ids)))
+        with _cache_lock:
+            hit = _cache.get(cache_key)
+        if hit is not None:
+            return hit
+    wanted = Q(api_key_kind="system", company_id__in=company_ids)
+    if supplier_id is not None:
+        wanted |= Q(api_key_kind="supplier", supplier_id=supplier_id)
+    found = [
+        _Subscriber(s.pk, s.api_key_kind, s.supplier_id, s.url, frozenset(s.events))
+        for s in WebhookSubscription.objects.filter(wanted, active=True).order_by("pk")
+    ]
+    if cache_key is not None:
+        with _cache_lock:
+            if len(_cache) >= _CACHE_ENTRIES:
+                _cache.clear()
+            _cache[cache_key] = found
+    return found
 
 
 def signing_secret(message: OutboundMessage) -> str:
@@ -144,5 +198,6 @@ __all__ = [
     "sign",
     "signing_secret",
     "standard_signature",
+    "subscriptions_cache_clear",
     "verify",
 ]

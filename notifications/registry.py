@@ -16,7 +16,7 @@ unsigned and nobody counts failures.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -47,6 +47,7 @@ class WebhookFanout(Protocol):
         source: Any,
         company_ids: Iterable[int],
         po: Any = None,
+        versions: Mapping[int, int] | None = None,
     ) -> list[OutboundMessage]: ...
 
 

@@ -24,6 +24,8 @@ class Company(models.Model):
     )
     # Bumped whenever a tolerance rule changes, so cached rule sets are never stale.
     policy_version = models.PositiveIntegerField(default=1)
+    # Bumped whenever a webhook subscription changes, so cached subscription lists are never stale.
+    webhooks_version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name_plural = "companies"

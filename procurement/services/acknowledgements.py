@@ -31,7 +31,13 @@ from . import tolerance
 from .audit import audit_event, audit_write
 from .bulk import rows_update
 from .closing import exceptions_close
-from .documents import document_replay, exceptions_audited, exceptions_create, exceptions_notify, orders_touch
+from .documents import (
+    document_replay,
+    exceptions_audited,
+    exceptions_create,
+    exceptions_notify,
+    orders_touch_statement,
+)
 from .errors import DocumentRefused
 from .lines import refusal_company, supplier_lines
 from .locking import lock_po_lines
@@ -135,7 +141,11 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
         }
         new_requests = _change_requests_create(plans, unchanged, order, record, now)
         _apply_answers(plans, unchanged)
-        rows_update([p.line for p in plans], _LINE_UPDATE_FIELDS)
+        rows_update(
+            [p.line for p in plans],
+            _LINE_UPDATE_FIELDS,
+            alongside=orders_touch_statement([order.pk], now=now, first_ack_at=Coalesce("first_ack_at", now)),
+        )
         _schedules_replace(plans)
         drafts = exceptions_create(_findings_drafted(plans, new_requests, order, supplier, source, now))
         document_key = f"{source.channel}:{supplier.code}:{ack.document_id}"
@@ -172,8 +182,9 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
             document=f"acknowledgement {ack.document_id}",
             key=f"ack:{record.pk}",
             source=source,
+            # Read with the PO's lock: a subscription changed since then has bumped it.
+            versions={company.pk: company.webhooks_version},
         )
-        orders_touch([order.pk], now=now, first_ack_at=Coalesce("first_ack_at", now))
         auto_accepted = [(p, cr) for p, cr in new_requests if p.auto_accept]
         if auto_accepted:
             _proposals_auto_accept(order, lines, auto_accepted, source, now)

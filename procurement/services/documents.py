@@ -7,7 +7,8 @@
 3. ``audit_write`` (in ``audit``): the document's own audit events and, from ``exceptions_audited``,
    one ``exception.raised`` per exception, in one statement.
 4. ``exceptions_notify``: the buyer's e-mail and the ``exception.raised`` webhooks, into the outbox.
-5. ``orders_touch``: the POs the document touched show it in ``updated_at``.
+5. ``orders_touch``: the POs the document touched show it in ``updated_at`` (or
+   ``orders_touch_statement``, run in the statement that updates the lines).
 
 Every step runs inside the caller's transaction and writes with one statement (or none), so a
 service's query count does not grow with the number of lines.
@@ -25,6 +26,7 @@ from notifications.services import outbox_write
 from procurement.models import AuditEvent, Company, ProcurementException, PurchaseOrder
 
 from .audit import audit_event
+from .bulk import Statement, update_statement
 from .errors import DocumentRefused
 from .notify import exception_notifications
 from .sources import RecordResult, WriteSource
@@ -101,15 +103,26 @@ def exceptions_notify(
     document: str,
     key: str,
     source: WriteSource,
+    versions: Mapping[int, int] | None = None,
 ) -> None:
     """Queue the buyer's e-mail and the ``exception.raised`` webhooks for what one document raised.
 
     ``document`` names it for people ("ship notice ASN-1"); ``key`` makes the outbox rows idempotent.
-    Nothing is queued when nothing was raised.
+    ``versions``: each company's ``webhooks_version`` read under the PO lock, when the caller has
+    them, so the webhook subscriptions need no query. Nothing is queued when nothing was raised.
     """
-    outbox_write(exception_notifications(drafts=raised, orders=orders, document=document, key=key, source=source))
+    outbox_write(
+        exception_notifications(
+            drafts=raised, orders=orders, document=document, key=key, source=source, versions=versions
+        )
+    )
 
 
 def orders_touch(order_ids: Iterable[int], *, now: dt.datetime, **also: Any) -> None:
     """Mark POs as changed at ``now`` (readers syncing by ``updated_since`` see it), with ``also`` set too."""
     PurchaseOrder.objects.filter(pk__in=list(order_ids)).update(updated_at=now, **also)
+
+
+def orders_touch_statement(order_ids: Iterable[int], *, now: dt.datetime, **also: Any) -> Statement:
+    """``orders_touch`` as a statement, to run beside the lines' update (``rows_update(alongside=…)``)."""
+    return update_statement(PurchaseOrder.objects.filter(pk__in=list(order_ids)), updated_at=now, **also)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -141,13 +141,15 @@ def webhook_rows(
     source: WriteSource,
     company_ids: Iterable[int],
     po: PurchaseOrder | None = None,
+    versions: Mapping[int, int] | None = None,
 ) -> list[OutboundMessage]:
     """Outbox rows for the webhook subscriptions that want ``event`` (the fan-out the API registers
     in ``notifications.registry``; none without it).
 
     ``supplier_payload`` is what the supplier's own subscriptions see; None sends them nothing.
     The buyer's systems hear the event only if it concerns their company (``company_ids``: a set,
-    or a query of company ids, which the fan-out uses as a subquery).
+    or a query of company ids, which the fan-out uses as a subquery). ``versions``: each company's
+    ``webhooks_version`` as read under the caller's PO lock, when it has them (saves the lookup).
     """
     rows_for = registry.webhook_fanout()
     if rows_for is None:
@@ -161,6 +163,7 @@ def webhook_rows(
         source=source,
         company_ids=company_ids,
         po=po,
+        versions=versions,
     )
 
 
@@ -171,8 +174,12 @@ def exception_notifications(
     document: str,
     key: str,
     source: WriteSource,
+    versions: Mapping[int, int] | None = None,
 ) -> list[OutboundMessage]:
-    """The buyer's e-mail and the ``exception.raised`` webhooks for the exceptions one document raised."""
+    """The buyer's e-mail and the ``exception.raised`` webhooks for the exceptions one document raised.
+
+    ``versions``: as for ``webhook_rows``.
+    """
     rows = buyer_alerts(drafts=drafts, orders=orders, document=document, key=key, source=source)
     if not drafts:
         return rows
@@ -199,4 +206,5 @@ def exception_notifications(
         key=f"exception.raised:{key}",
         source=source,
         company_ids={d.company_id for d in drafts},
+        versions=versions,
     )

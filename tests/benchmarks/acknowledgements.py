@@ -180,3 +180,21 @@ def run(*, rounds: int, acks: int) -> None:
         f"Measured: slowest case {worst_rate:.0f} acks/s ({'met' if worst_rate >= 200 else 'NOT met'}); "
         f"most queries {worst_queries} ({'met' if worst_queries <= 12 else 'NOT met'})."
     )
+    _round_trips(results)
+
+
+def _round_trips(results: dict) -> None:
+    """What the statement count alone allows, at the bare ORM's cost per round trip measured in this run.
+
+    Each statement is a round trip, and so are BEGIN and COMMIT. The bare ORM's time per
+    acknowledgement divided by its round trips is what one costs on this machine now; the write
+    path's round trips times that is the time it cannot go below without fewer of them.
+    """
+    print("\nRound trips (statements + BEGIN + COMMIT), at the bare ORM's measured time per round trip:")
+    for label, (path, bare) in results.items():
+        per_trip = 1 / bare["rate"] / (bare["q_median"] + 2)
+        trips = path["q_median"] + 2
+        print(
+            f"  {label}: {trips:.0f} round trips x {1000 * per_trip:.2f} ms = {1 / (per_trip * trips):.0f} acks/s "
+            f"expected, {path['rate']:.0f} measured; 200/s needs <= {1 / 200 / per_trip:.1f} round trips here"
+        )
