@@ -133,5 +133,11 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["context"]}},
         "root": {"handlers": ["console"], "level": level},
         # django-axes announces itself and every failed sign-in at INFO; its lockouts are WARNINGs.
-        "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+        # A worker's "ready." line is kept at any level: it is how a supervisor or a test knows it
+        # has started consuming.
+        "loggers": {
+            "django.db.backends": {"level": "INFO"},
+            "axes": {"level": "WARNING"},
+            "celery.apps.worker": {"level": "INFO"},
+        },
     }
