@@ -355,6 +355,19 @@ def test_a_mismatch_that_clears_closes_its_exception_audited(system, parts):
     assert ProcurementException.objects.filter(kind="bom_revision_mismatch").count() == 2
 
 
+def test_a_mismatch_of_the_every_plant_chains_clears_too(system, parts):
+    receive(system, release("A", "1", None, [line("10", "X")]))
+    receive(system, release("A", "2", None, [line("10", "Y")], bom_type="engineering"))
+    mismatch = ProcurementException.objects.get(kind="bom_revision_mismatch")
+    assert (mismatch.evidence["plant"], mismatch.state) == ("", "open")
+
+    receive(system, release("A", "2", "1", [line("10", "Y")]))
+
+    mismatch.refresh_from_db()
+    assert (mismatch.state, mismatch.resolution) == ("resolved", "auto_cleared")
+    assert mismatch.resolution_note == "manufacturing and engineering BOM agree again on revision 2"
+
+
 def test_a_mismatch_that_comes_back_is_raised_again_after_it_cleared(system, parts):
     receive(system, release("A", "1", None, [line("10", "X")], plants=["DET"]))
     receive(system, release("A", "1", None, [line("10", "X", "2")], bom_type="engineering"))
