@@ -313,20 +313,30 @@ class Structures:
 
         With ``serial``, by serial effectivity where the chain has serial ranges (see the module's docstring).
         """
+        revisions = self.revisions.get(part, ())
+        if serial is not None and any(r.plant_code in (plant, "") and r.by_serial for r in revisions):
+            return self._in_effect_for_serial(revisions, plant, on, serial)
         best: Revision | None = None
-        revisions = [r for r in self.revisions.get(part, ()) if r.plant_code in (plant, "")]
-        if serial is not None and any(r.by_serial for r in revisions):
-            if not self.for_serials:
-                raise ValueError("serial effectivity needs structures loaded for serials")
-            revisions = [
-                r
-                for r in revisions
-                if r.valid_from <= on <= r.valid_to
-                and (not r.by_serial or serial_in_range(serial, r.serial_from, r.serial_to))
-            ]
-        else:
-            revisions = [r for r in revisions if r.valid_from <= on <= r.effective_to]
         for revision in revisions:
+            if revision.plant_code not in (plant, "") or not revision.valid_from <= on <= revision.effective_to:
+                continue
+            if best is None or (revision.plant_code != "", revision.sequence) > (best.plant_code != "", best.sequence):
+                best = revision
+        return best
+
+    def _in_effect_for_serial(
+        self, revisions: Iterable[Revision], plant: str, on: dt.date, serial: str
+    ) -> Revision | None:
+        """Of a chain with serial ranges, the latest revision for ``serial`` (or for every serial) whose own
+        date window holds ``on``, the plant's own chain first."""
+        if not self.for_serials:
+            raise ValueError("serial effectivity needs structures loaded for serials")
+        best: Revision | None = None
+        for revision in revisions:
+            if revision.plant_code not in (plant, "") or not revision.valid_from <= on <= revision.valid_to:
+                continue
+            if revision.by_serial and not serial_in_range(serial, revision.serial_from, revision.serial_to):
+                continue
             if best is None or (revision.plant_code != "", revision.sequence) > (best.plant_code != "", best.sequence):
                 best = revision
         return best
