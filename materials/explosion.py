@@ -16,6 +16,15 @@ required, unless the same item is also on a real line of the same parent (ERPNex
 then real for its whole quantity) or no structure of it is in effect (then it is required as
 it is). Of a group of alternates only the primary (lowest priority number in effect) counts.
 The demanded items themselves are not in the result.
+
+Serial (or lot) effectivity: a demand may name the serial of the end item it is for. At each
+level, a plant whose chain (its own and the every-plant one) has revisions with serial ranges
+builds, for that serial, the latest revision whose serial range holds it (or that has no serial
+range: it is for every serial) and whose own date window holds the need date. A revision for
+other serials does not end one for these, so the dates read here are each release's own window,
+not the one cut short by the next revision. A chain without serial ranges is resolved by date
+as above. Serials compare as ``materials.serials`` says. Such demands are exploded one by one,
+without the per-day reuse.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -32,6 +41,7 @@ from django.db.models import F
 from django.db.models.expressions import RawSQL
 
 from materials.models import DATE_MAX, DATE_MIN, BomComponent, BomPlantRevision
+from materials.serials import serial_in_range
 from materials.units import category_factors
 from procurement.selectors import item_units
 
@@ -49,6 +59,7 @@ class Demand:
     plant_code: str
     quantity: Decimal
     need_date: dt.date
+    serial: str | None = None
 
 
 class Line(NamedTuple):
@@ -75,13 +86,26 @@ class Revision:
     effective_to: dt.date
     release_id: int
     revision: str
+    valid_to: dt.date = DATE_MAX
+    serial_from: str = ""
+    serial_to: str = ""
+
+    @property
+    def by_serial(self) -> bool:
+        return bool(self.serial_from or self.serial_to)
 
 
 class Structures:
-    """The applied BOMs of one company and type reachable from some items, loaded in bulk."""
+    """The applied BOMs of one company and type reachable from some items, loaded in bulk.
 
-    def __init__(self, company_id: int, bom_type: str, plants: set[str]) -> None:
+    ``for_serials``: also load the revisions replaced before they took effect by date, since a
+    revision for other serials does not replace one (needed to resolve demands with a serial).
+    """
+
+    def __init__(self, company_id: int, bom_type: str, plants: set[str], *, for_serials: bool = False) -> None:
         self.company_id, self.bom_type, self.plants = company_id, bom_type, sorted(plants | {""})
+        self.for_serials = for_serials
+        self._by_serial: dict[tuple[str, str, dt.date, str], list[Line]] = {}
         self.revisions: dict[str, list[Revision]] = {}
         self.lines: dict[int, list[Line]] = {}
         self.raw_lines: dict[int, list[tuple]] = {}
@@ -97,7 +121,7 @@ class Structures:
         tops = sorted({p for p in parts if p not in self.revisions})
         if not tops:
             return
-        reachable = _reachable(self.company_id, self.bom_type, self.plants, tops)
+        reachable = _reachable(self.company_id, self.bom_type, self.plants, tops, self.for_serials)
         for part in tops:
             self.revisions[part] = []
         in_effect = BomPlantRevision.objects.filter(
@@ -105,14 +129,37 @@ class Structures:
             bom_type=self.bom_type,
             plant_code__in=self.plants,
             parent_part_number__in=reachable,
-            effective_to__gte=F("valid_from"),  # replaced before it took effect: never built
         )
+        if not self.for_serials:
+            in_effect = in_effect.filter(effective_to__gte=F("valid_from"))  # replaced before it took effect
         fresh = set()
-        for parent, plant, sequence, valid_from, effective_to, release_id, revision in in_effect.values_list(
-            "parent_part_number", "plant_code", "sequence", "valid_from", "effective_to", "release_id", "revision"
+        for (
+            parent,
+            plant,
+            sequence,
+            valid_from,
+            effective_to,
+            release_id,
+            revision,
+            valid_to,
+            serial_from,
+            serial_to,
+        ) in in_effect.values_list(
+            "parent_part_number",
+            "plant_code",
+            "sequence",
+            "valid_from",
+            "effective_to",
+            "release_id",
+            "revision",
+            "valid_to",
+            "serial_from",
+            "serial_to",
         ):
             self.revisions.setdefault(parent, []).append(
-                Revision(plant, sequence, valid_from, effective_to, release_id, revision)
+                Revision(
+                    plant, sequence, valid_from, effective_to, release_id, revision, valid_to, serial_from, serial_to
+                )
             )
             self._bound(parent, valid_from, effective_to)
             if release_id not in self.raw_lines:
@@ -261,15 +308,62 @@ class Structures:
             window[1] = last
         return lines
 
-    def in_effect(self, part: str, plant: str, on: dt.date) -> Revision | None:
-        """The revision of ``part`` built at ``plant`` on ``on``: the plant's own chain before the every-plant one."""
+    def in_effect(self, part: str, plant: str, on: dt.date, serial: str | None = None) -> Revision | None:
+        """The revision of ``part`` built at ``plant`` on ``on``: the plant's own chain before the every-plant one.
+
+        With ``serial``, by serial effectivity where the chain has serial ranges (see the module's docstring).
+        """
+        revisions = self.revisions.get(part, ())
+        if serial is not None and any(r.plant_code in (plant, "") and r.by_serial for r in revisions):
+            return self._in_effect_for_serial(revisions, plant, on, serial)
         best: Revision | None = None
-        for revision in self.revisions.get(part, ()):
+        for revision in revisions:
             if revision.plant_code not in (plant, "") or not revision.valid_from <= on <= revision.effective_to:
                 continue
             if best is None or (revision.plant_code != "", revision.sequence) > (best.plant_code != "", best.sequence):
                 best = revision
         return best
+
+    def _in_effect_for_serial(
+        self, revisions: Iterable[Revision], plant: str, on: dt.date, serial: str
+    ) -> Revision | None:
+        """Of a chain with serial ranges, the latest revision for ``serial`` (or for every serial) whose own
+        date window holds ``on``, the plant's own chain first."""
+        if not self.for_serials:
+            raise ValueError("serial effectivity needs structures loaded for serials")
+        best: Revision | None = None
+        for revision in revisions:
+            if revision.plant_code not in (plant, "") or not revision.valid_from <= on <= revision.valid_to:
+                continue
+            if revision.by_serial and not serial_in_range(serial, revision.serial_from, revision.serial_to):
+                continue
+            if best is None or (revision.plant_code != "", revision.sequence) > (best.plant_code != "", best.sequence):
+                best = revision
+        return best
+
+    def below_for_serial(self, part: str, plant: str, on: dt.date, serial: str) -> list[tuple[str, Decimal, bool]]:
+        """``below`` for the end item ``serial``: each line of ``part`` at ``plant`` on ``on``, no date reuse."""
+        resolved = self._serial_lines(part, plant, on, serial)
+        real_here = {line.part_number for line in resolved if not line.phantom}
+        return [
+            (
+                line.part_number,
+                line.per_unit,
+                line.phantom
+                and line.part_number not in real_here
+                and bool(self._serial_lines(line.part_number, plant, on, serial)),
+            )
+            for line in resolved
+        ]
+
+    def _serial_lines(self, part: str, plant: str, on: dt.date, serial: str) -> list[Line]:
+        key = (part, plant, on, serial)
+        lines = self._by_serial.get(key)
+        if lines is None:
+            revision = self.in_effect(part, plant, on, serial)
+            lines = self.lines_in_effect(revision.release_id, on) if revision is not None else []
+            self._by_serial[key] = lines
+        return lines
 
     def lines_in_effect(self, release_id: int, on: dt.date) -> list[Line]:
         """The lines of a release in effect on ``on``, alternates reduced to their primary."""
@@ -296,18 +390,24 @@ def explode(
     Raises ``ExplosionError`` naming the path of a cycle or the unit that does not convert.
     """
     grouped: dict[tuple[str, dt.date], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    serials: dict[tuple[str, dt.date, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for demand in demands:
-        grouped[(demand.plant_code, demand.need_date)][demand.part_number] += demand.quantity
+        if demand.serial is None:
+            grouped[(demand.plant_code, demand.need_date)][demand.part_number] += demand.quantity
+        else:
+            serials[(demand.plant_code, demand.need_date, demand.serial)][demand.part_number] += demand.quantity
+    result: dict[tuple[str, str, dt.date], Decimal] = {}
+    if serials:
+        _explode_serials(company_id, bom_type, serials, result)
     if not grouped:
-        return {}
+        return result
     structures = Structures(company_id, bom_type, {plant for plant, _ in grouped})
     structures.load({part for parts in grouped.values() for part in parts})
     # What one unit of an item needs, per (item, plant): each with the days on which the structure of
     # its whole subtree stays the same, so a demand on any of those days is one multiplication.
     flat: dict[tuple[str, str], list[tuple[dt.date, dt.date, dict[str, Decimal]]]] = {}
-    result: dict[tuple[str, str, dt.date], Decimal] = {}
     for (plant, on), tops in grouped.items():
-        first = True
+        first = not serials  # demands with a serial may have added to this day's keys already
         for top, quantity in tops.items():
             per_unit = _per_unit(structures, flat.setdefault((top, plant), []), top, plant, on)
             if first:  # straight into the result: no other item of the day has added to these keys yet
@@ -320,6 +420,27 @@ def explode(
                 before = get(key)
                 result[key] = quantity * each if before is None else before + quantity * each
     return result
+
+
+def _explode_serials(
+    company_id: int,
+    bom_type: str,
+    serials: dict[tuple[str, dt.date, str], dict[str, Decimal]],
+    result: dict[tuple[str, str, dt.date], Decimal],
+) -> None:
+    """Add into ``result`` what the demands with a serial need, each flattened for its own serial."""
+    structures = Structures(company_id, bom_type, {plant for plant, _, _ in serials}, for_serials=True)
+    structures.load({part for parts in serials.values() for part in parts})
+    for (plant, on, serial), tops in serials.items():
+
+        def lines_below(part: str, plant: str, on: dt.date, window: list, serial: str = serial) -> list:
+            return structures.below_for_serial(part, plant, on, serial)
+
+        for top, quantity in tops.items():
+            per_unit = _flatten(structures, top, plant, on, [DATE_MIN, DATE_MAX], lines_below)
+            for part, each in per_unit.items():
+                key = (plant, part, on)
+                result[key] = result.get(key, Decimal(0)) + quantity * each
 
 
 def _per_unit(
@@ -335,14 +456,18 @@ def _per_unit(
     return per_unit
 
 
-def _flatten(structures: Structures, top: str, plant: str, on: dt.date, window: list) -> dict[str, Decimal]:
+def _flatten(
+    structures: Structures, top: str, plant: str, on: dt.date, window: list, lines_below: Callable | None = None
+) -> dict[str, Decimal]:
     """What one unit of ``top`` needs of each component at every level, at ``plant`` on ``on``.
 
     Each part's quantity is passed down once all its parents have passed theirs (in topological
     order), so a part shared by many assemblies is expanded once. ``window`` is narrowed to the
-    days on which every structure met stays the same.
+    days on which every structure met stays the same. ``lines_below``: how a part's lines are read
+    (default ``structures.below``).
     """
-    lines_below = structures.below
+    if lines_below is None:
+        lines_below = structures.below
     children: dict[str, list[tuple[str, Decimal, bool]]] = {}
     stack = [top]
     while stack:
@@ -389,9 +514,12 @@ def _cycle(children: dict[str, list[tuple[str, Decimal, bool]]], part: str, path
     return []
 
 
-def _reachable(company_id: int, bom_type: str, plants: list[str], tops: list[str]) -> RawSQL:
+def _reachable(
+    company_id: int, bom_type: str, plants: list[str], tops: list[str], every_revision: bool = False
+) -> RawSQL:
     """The part numbers of ``tops`` and of every component below them in any applied revision, as a
-    subquery: the database follows the levels itself instead of a round trip per level."""
+    subquery: the database follows the levels itself instead of a round trip per level.
+    ``every_revision``: also through revisions replaced before they took effect by date."""
     revision, component = BomPlantRevision._meta.db_table, BomComponent._meta.db_table
     values = ", ".join(["(%s)"] * len(tops))
     plant_list = ", ".join(["%s"] * len(plants))
@@ -401,7 +529,7 @@ def _reachable(company_id: int, bom_type: str, plants: list[str], tops: list[str
         f"WITH RECURSIVE reach(part) AS (VALUES {values} UNION "  # noqa: S608
         f"SELECT c.part_number FROM reach JOIN {revision} r ON r.parent_part_number = reach.part "
         f"AND r.company_id = %s AND r.bom_type = %s AND r.plant_code IN ({plant_list}) "
-        f"AND r.effective_to >= r.valid_from "
+        f"{'' if every_revision else 'AND r.effective_to >= r.valid_from '}"
         f"JOIN {component} c ON c.release_id = r.release_id) SELECT part FROM reach"
     )
     return RawSQL(sql, (*tops, company_id, bom_type, *plants))  # noqa: S611

@@ -74,7 +74,14 @@ def _companies(actor: Actor) -> list[int]:
 
 
 def bom_as_of(
-    *, actor: Actor, company_code: str, part_number: str, plant_code: str, on: dt.date, bom_type: str = "manufacturing"
+    *,
+    actor: Actor,
+    company_code: str,
+    part_number: str,
+    plant_code: str,
+    on: dt.date,
+    bom_type: str = "manufacturing",
+    serial: str | None = None,
 ) -> BomTree | None:
     """The indented BOM of ``part_number`` built at ``plant_code`` on ``on``; None when none is in effect.
 
@@ -82,14 +89,15 @@ def bom_as_of(
     level by level: each sub-assembly shows the revision in effect at the plant that day. Rows
     are depth-first; a group's alternates follow its primary (``is_alternate``), and are not
     expanded further. ``extended_quantity`` is per one unit of the root, in the line's unit.
-    None for an actor that does not act for the company.
+    With ``serial`` (of the root's unit), a chain with serial ranges is resolved by it, as
+    explosion does (``materials.explosion``). None for an actor that does not act for the company.
     """
     company = company_get_for(actor=actor, code=company_code)
     if company is None:
         return None
-    structures = Structures(company.pk, bom_type, {plant_code})
+    structures = Structures(company.pk, bom_type, {plant_code}, for_serials=serial is not None)
     structures.load([part_number])
-    root = structures.in_effect(part_number, plant_code, on)
+    root = structures.in_effect(part_number, plant_code, on, serial)
     if root is None:
         return None
     raw = structures.raw_lines
@@ -100,7 +108,7 @@ def bom_as_of(
         ).items()
     }
     rows: list[BomRow] = []
-    _indent(structures, raw, descriptions, part_number, plant_code, on, 1, Decimal(1), rows, [part_number])
+    _indent(structures, raw, descriptions, part_number, plant_code, on, serial, 1, Decimal(1), rows, [part_number])
     return BomTree(root=part_number, revision=root.revision, rows=rows)
 
 
@@ -111,12 +119,13 @@ def _indent(
     part: str,
     plant: str,
     on: dt.date,
+    serial: str | None,
     level: int,
     quantity: Decimal,
     rows: list[BomRow],
     path: list[str],
 ) -> None:
-    revision = structures.in_effect(part, plant, on)
+    revision = structures.in_effect(part, plant, on, serial)
     if revision is None:
         return
     stated = {
@@ -161,7 +170,17 @@ def _indent(
             if not is_alternate and part_number not in path:
                 below = quantity * shown.per_unit / (1 + scrap)
                 _indent(
-                    structures, raw, descriptions, part_number, plant, on, level + 1, below, rows, [*path, part_number]
+                    structures,
+                    raw,
+                    descriptions,
+                    part_number,
+                    plant,
+                    on,
+                    serial,
+                    level + 1,
+                    below,
+                    rows,
+                    [*path, part_number],
                 )
 
 

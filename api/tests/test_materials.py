@@ -378,6 +378,7 @@ def test_a_bom_is_read_as_of_a_date_at_a_plant(pump, system):
         ({}, "plant", "Required: the plant whose BOM is wanted."),
         ({"plant": "DET", "on": "2027-13-01"}, "on", "Not a date: give YYYY-MM-DD."),
         ({"plant": "DET", "type": "costing"}, "type", "must be one of manufacturing, engineering"),
+        ({"plant": "DET", "serial": "9" * 65}, "serial", "At most 64 characters."),
     ],
 )
 def test_a_bom_query_that_is_wrong_is_a_400_naming_the_parameter(pump, system, params, field, message):
@@ -385,6 +386,20 @@ def test_a_bom_query_that_is_wrong_is_a_400_naming_the_parameter(pump, system, p
 
     assert response.status_code == 400
     assert response.json()["errors"] == [{"field": field, "message": message, "code": "invalid"}]
+
+
+def test_a_bom_for_a_serial_is_the_revision_whose_serial_range_holds_it(pump, system):
+    revision_c = release_body(revision="C", previous="B")
+    revision_c["effectivity"] = [{"plant_code": "DET", "serial_from": "1001"}]
+    assert system.post(RELEASES, revision_c).status_code == 201
+
+    def revision(serial):
+        response = system.get("/api/v1/system/boms/PMP-100/", {"plant": "DET", "on": "2027-03-01", "serial": serial})
+        return response.status_code, response.json()["revision"]
+
+    assert revision("1000") == (200, "B")  # C is for serials from 1001: B still builds the ones before
+    assert revision("1001") == (200, "C")
+    assert system.get("/api/v1/system/boms/PMP-100/", {"plant": "DET", "on": "2027-03-01"}).json()["revision"] == "C"
 
 
 def test_no_bom_in_effect_and_another_companys_bom_are_both_not_found(pump, system, foreign):

@@ -256,6 +256,14 @@ TYPE_PARAMETER = OpenApiParameter(
         OpenApiParameter("plant", OpenApiTypes.STR, required=True, description="Plant code"),
         ON_PARAMETER,
         TYPE_PARAMETER,
+        OpenApiParameter(
+            "serial",
+            OpenApiTypes.STR,
+            description=(
+                "The serial (or lot) of the unit the structure is wanted for: where a plant's revisions have "
+                "serial ranges, the one whose range holds it; by date otherwise"
+            ),
+        ),
     ],
     responses={200: s.BomOut, **ERRORS},
     examples=[ex.BOM],
@@ -273,6 +281,9 @@ class SystemBom(ETagMixin, APIView):
         bom_type = request.query_params.get("type") or "manufacturing"
         if bom_type not in ("manufacturing", "engineering"):
             raise ValidationError({"type": ["must be one of manufacturing, engineering"]})
+        serial = request.query_params.get("serial") or None
+        if serial is not None and len(serial) > 64:
+            raise ValidationError({"serial": ["At most 64 characters."]})
         tree = materials.bom_as_of(
             actor=actor_of(request),
             company_code=_company(request).code,
@@ -280,6 +291,7 @@ class SystemBom(ETagMixin, APIView):
             plant_code=plant,
             on=on,
             bom_type=bom_type,
+            serial=serial,
         )
         if tree is None:
             raise Http404

@@ -6,7 +6,7 @@ from materials.diffs import structure_diff
 from materials.inputs import BOM_ENGINEERING, BOM_MANUFACTURING
 from materials.models import BomComponent, BomPlantRevision, BomRelease
 from procurement.models import ProcurementException
-from procurement.services import WriteSource
+from procurement.services import WriteSource, exceptions_clear
 from procurement.services.raising import exception_draft, exception_raise
 
 Kind = ProcurementException.Kind
@@ -26,8 +26,10 @@ def mismatches_check(
     latest of the engineering BOM (a chain for every plant stands in for a plant without its own).
     A different revision, or the same revision with different lines, is a mismatch; its
     evidence holds both revisions and the line diff from engineering to manufacturing. The same
-    mismatch is raised once while it is open. ``other_heads``: the other type's ``chain_heads``
-    when the caller has read them already (applying a release does not change them).
+    mismatch is raised once while it is open; once both agree again (same revision, same lines),
+    the open mismatches of that parent and plant are resolved as ``auto_cleared``. ``other_heads``:
+    the other type's ``chain_heads`` when the caller has read them already (applying a release
+    does not change them).
     """
     from .sequencing import chain_heads
 
@@ -54,6 +56,17 @@ def mismatches_check(
             BomComponent.objects.filter(release_id=manufacturing.release_id),
         )
         if engineering.revision == manufacturing.revision and diff.empty:
+            exceptions_clear(
+                company_id=release.company_id,
+                kind=Kind.BOM_REVISION_MISMATCH,
+                dedup_key_prefix=f"bom_revision_mismatch:{release.company_id}:{release.parent_part_number}:{plant}:",
+                evidence={"parent_part_number": release.parent_part_number, "plant": plant},
+                reason=(
+                    f"manufacturing and engineering BOM agree again on revision {engineering.revision}"
+                    f"{f' at plant {plant}' if plant else ''}"
+                ),
+                source=source,
+            )
             continue
         summary = (
             f"{release.parent_part_number}{f' at plant {plant}' if plant else ''}: manufacturing BOM revision "

@@ -11,6 +11,7 @@ from django.utils import timezone
 from gateway.actors import Actor
 from materials.inputs import BOM_TYPES, RELEASE_STATUSES, BomReleaseInput
 from materials.models import BomComponent, BomRelease, BomReleaseEffectivity
+from materials.serials import serial_before
 from procurement.inputs import fingerprint
 from procurement.models import Company, Plant
 from procurement.services import WriteSource
@@ -263,6 +264,8 @@ def _problem(release: BomReleaseInput, plants: dict[str, Plant]) -> str:
             return f"at plant {window.plant_code} the effectivity ends before it starts"
         if len(window.serial_from or "") > 64 or len(window.serial_to or "") > 64:
             return f"at plant {window.plant_code} a serial number is longer than 64 characters"
+        if window.serial_from and window.serial_to and serial_before(window.serial_to, window.serial_from):
+            return f"at plant {window.plant_code} the serial range ends before it starts"
     for c in release.components:
         line = f"line {c.position!r} ({c.part_number})"
         if not c.position.strip() or len(c.position) > 32:

@@ -334,6 +334,55 @@ def test_matching_revisions_raise_nothing(system, parts):
     assert ProcurementException.objects.count() == 0
 
 
+def test_a_mismatch_that_clears_closes_its_exception_audited(system, parts):
+    receive(system, release("A", "1", None, [line("10", "X")], plants=["DET", "MTY"]))
+    receive(system, release("A", "2", None, [line("10", "Y")], bom_type="engineering"))
+    det, mty = (
+        ProcurementException.objects.get(kind="bom_revision_mismatch", evidence__plant=plant)
+        for plant in ("DET", "MTY")
+    )
+
+    receive(system, release("A", "2", "1", [line("10", "Y")], plants=["DET"], release_id="A-2-DET"))
+
+    det.refresh_from_db()
+    mty.refresh_from_db()
+    assert (det.state, det.resolution) == ("resolved", "auto_cleared")
+    assert det.resolution_note == "manufacturing and engineering BOM agree again on revision 2 at plant DET"
+    assert det.resolved_at is not None
+    assert (mty.state, mty.resolution) == ("open", "")
+    event = AuditEvent.objects.get(action="exception.auto_cleared")
+    assert (event.object_id, event.before, event.after["state"]) == (str(det.pk), {"state": "open"}, "resolved")
+    assert ProcurementException.objects.filter(kind="bom_revision_mismatch").count() == 2
+
+
+def test_a_mismatch_of_the_every_plant_chains_clears_too(system, parts):
+    receive(system, release("A", "1", None, [line("10", "X")]))
+    receive(system, release("A", "2", None, [line("10", "Y")], bom_type="engineering"))
+    mismatch = ProcurementException.objects.get(kind="bom_revision_mismatch")
+    assert (mismatch.evidence["plant"], mismatch.state) == ("", "open")
+
+    receive(system, release("A", "2", "1", [line("10", "Y")]))
+
+    mismatch.refresh_from_db()
+    assert (mismatch.state, mismatch.resolution) == ("resolved", "auto_cleared")
+    assert mismatch.resolution_note == "manufacturing and engineering BOM agree again on revision 2"
+
+
+def test_a_mismatch_that_comes_back_is_raised_again_after_it_cleared(system, parts):
+    receive(system, release("A", "1", None, [line("10", "X")], plants=["DET"]))
+    receive(system, release("A", "1", None, [line("10", "X", "2")], bom_type="engineering"))
+    receive(system, release("A", "2", "1", [line("10", "X", "2")], bom_type="engineering"))
+    receive(system, release("A", "2", "1", [line("10", "X", "2")], plants=["DET"]))
+
+    assert list(ProcurementException.objects.open().filter(kind="bom_revision_mismatch")) == []
+    assert ProcurementException.objects.filter(kind="bom_revision_mismatch", resolution="auto_cleared").count() == 2
+
+    receive(system, release("A", "3", "2", [line("10", "Z")], bom_type="engineering"))
+
+    reopened = ProcurementException.objects.open().get(kind="bom_revision_mismatch")
+    assert reopened.summary == "A at plant DET: manufacturing BOM revision 2 against engineering revision 3"
+
+
 def test_a_release_is_kept_when_applying_it_fails_and_settles_on_a_retry(system, parts, monkeypatch):
     from materials.services import bom_release_settle, releases
 

@@ -14,6 +14,7 @@ from .exceptions import (
     exception_assign,
     exception_dismiss,
     exception_reject,
+    exceptions_clear,
 )
 from .inbound import inbound_document_apply, inbound_document_reject, inbound_document_store
 from .invoices import invoice_record
@@ -40,6 +41,7 @@ __all__ = [
     "exception_assign",
     "exception_dismiss",
     "exception_reject",
+    "exceptions_clear",
     "inbound_document_apply",
     "inbound_document_reject",
     "inbound_document_store",

@@ -190,6 +190,35 @@ def exception_dismiss(*, exception_id: int, source: WriteSource, reason: str) ->
     return exc
 
 
+@transaction.atomic
+def exceptions_clear(
+    *,
+    company_id: int,
+    kind: str,
+    dedup_key_prefix: str,
+    reason: str,
+    source: WriteSource,
+    evidence: dict[str, Any] | None = None,
+) -> list[ProcurementException]:
+    """Resolve, as ``auto_cleared``, the open exceptions of ``kind`` whose deviation no longer holds.
+
+    For the system that raised them, when the data they were raised about agrees again. They are
+    chosen by company, kind and the start of their ``dedup_key``; ``evidence`` (top-level keys and
+    values) narrows them further where a key's parts could be ambiguous. Each one closed is audited
+    and announced like any resolution; one already closed is left as it is. Returns those closed.
+    """
+    if not reason.strip():
+        raise InvalidAction("clearing exceptions needs a reason")
+    queryset = ProcurementException.objects.filter(
+        company_id=company_id, kind=kind, dedup_key__startswith=dedup_key_prefix[:200]
+    )
+    for key, value in (evidence or {}).items():
+        queryset = queryset.filter(**{f"evidence__{key}": value})
+    return exceptions_close(
+        queryset, resolution=Resolution.AUTO_CLEARED, source=source, note=reason, now=timezone.now()
+    )
+
+
 def acknowledgements_overdue_raise(*, source: WriteSource) -> list[ProcurementException]:
     """Raise one exception per PO revision still waiting for an acknowledgement past its company's due time.
 

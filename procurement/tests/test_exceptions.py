@@ -16,6 +16,7 @@ from procurement.services import (
     exception_assign,
     exception_dismiss,
     exception_reject,
+    exceptions_clear,
     invoice_record,
     purchase_order_change,
     receipt_record,
@@ -246,6 +247,65 @@ def test_after_a_rejection_the_supplier_may_answer_again(price_exception, publis
     line = h.po_line(published_po, "2")
     assert (line.ack_status, line.unit_price) == ("accepted", D("10"))
     assert ProcurementException.objects.open().count() == 0
+
+
+# Clear ------------------------------------------------------------------------------------------
+
+
+def test_clearing_resolves_only_the_open_exceptions_of_that_kind_and_key(price_exception, erp):
+    line_key = price_exception.dedup_key
+    other_kind = ProcurementException.objects.create(
+        **{f: getattr(price_exception, f) for f in ("company", "severity", "severity_rank", "due_at", "raised_at")},
+        kind="quantity_deviation",
+        dedup_key=f"{line_key}:quantity",
+        summary="other kind, its key starting the same",
+    )
+
+    closed = exceptions_clear(
+        company_id=price_exception.company_id,
+        kind="price_deviation",
+        dedup_key_prefix=line_key,
+        reason="the supplier's price matches again",
+        source=erp,
+    )
+
+    assert [exc.pk for exc in closed] == [price_exception.pk]
+    price_exception.refresh_from_db()
+    assert (price_exception.state, price_exception.resolution, price_exception.resolution_note) == (
+        "resolved",
+        "auto_cleared",
+        "the supplier's price matches again",
+    )
+    assert ProcurementException.objects.get(pk=other_kind.pk).state == "open"
+    assert list(
+        AuditEvent.objects.filter(action="exception.auto_cleared").values_list("object_id", "channel", "correlation_id")
+    ) == [(str(price_exception.pk), "system", "corr-erp-0001")]
+    again = exceptions_clear(
+        company_id=price_exception.company_id,
+        kind="price_deviation",
+        dedup_key_prefix=line_key,
+        reason="the supplier's price matches again",
+        source=erp,
+    )
+    assert again == []
+    assert AuditEvent.objects.filter(action="exception.auto_cleared").count() == 1
+
+
+def test_clearing_needs_a_reason(price_exception, erp):
+    before = h.counts()
+
+    with pytest.raises(InvalidAction) as info:
+        exceptions_clear(
+            company_id=price_exception.company_id,
+            kind="price_deviation",
+            dedup_key_prefix=price_exception.dedup_key,
+            reason=" ",
+            source=erp,
+        )
+
+    assert info.value.message == "clearing exceptions needs a reason"
+    assert h.counts() == before
+    assert ProcurementException.objects.get().state == "open"
 
 
 # Dismiss ----------------------------------------------------------------------------------------
