@@ -22,8 +22,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
-import secrets
 import stat
 import time
 from collections.abc import Iterator
@@ -34,7 +32,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from edi.models import TradingPartner
+from gateway import inbox
 from gateway.correlation import new_correlation_id
+from gateway.inbox import name_shown
 from procurement.models import InboundDocument, ProcurementException
 from procurement.services import WriteSource, inbound_document_store
 from procurement.services.raising import exception_draft, exception_raise
@@ -144,11 +144,6 @@ def scan(
             if result is not None:
                 taken += 1
                 yield result
-
-
-def name_shown(name: str) -> str:
-    """A file name as a person can read and store it: bytes that are not UTF-8 as ``\\xNN``."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _claim_name_fits(name: str) -> bool:
@@ -280,20 +275,7 @@ def archive(partner: TradingPartner, claimed_path: str, document: InboundDocumen
 
 def reject(place: Folders, source: Path, name: str, reason: str) -> Path | None:
     """Move a file to ``rejected/`` under a name of its own, with the reason written beside it."""
-    if not source.exists():
-        return None
-    target = place.rejected / name
-    if target.exists():
-        target = place.rejected / f"{timezone.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{name}"
-    # The reason first: a worker that dies between the two leaves the file claimed, to be moved again.
-    target.with_name(target.name + ".reason.txt").write_text(reason.rstrip() + "\n")
-    os.replace(source, target)
-    return target
-
-
-def _safe_name(name: str) -> str:
-    """``name`` cut to what any file system takes: ASCII letters, digits, ``._-``, at most 100."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name_shown(name)).lstrip(".")[:100] or "unnamed"
+    return inbox.reject(place.rejected, source, name, reason)
 
 
 def unusable_reject(partner: TradingPartner, place: Folders, entry: os.DirEntry[str], reason: str) -> Path | None:
@@ -304,7 +286,7 @@ def unusable_reject(partner: TradingPartner, place: Folders, entry: os.DirEntry[
     status = entry.stat(follow_symlinks=False)
     identity = os.fsencode(entry.name) + f":{status.st_ino}:{status.st_mtime_ns}".encode()
     key = f"edi_inbox_unusable:{partner.pk}:{hashlib.sha256(identity).hexdigest()[:40]}"
-    target = place.rejected / f"{timezone.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{_safe_name(entry.name)}"
+    target = place.rejected / inbox.stamped(inbox.safe_name(entry.name))
     moved: Path | None = target
     try:
         target.with_name(target.name + ".reason.txt").write_text(f"{shown}\n{reason}\n")

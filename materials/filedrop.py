@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import stat
 import time
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from gateway import inbox
 from gateway.actors import Actor
 from gateway.correlation import correlation_scope, new_correlation_id
 from materials import fileformats, inputs, services
@@ -365,26 +365,14 @@ def _finish(place: Folders, path: Path, document: InboundDocument, result: FileO
 
 def reject(place: Folders, source: Path, name: str, reason: str) -> Path | None:
     """Move a file to ``rejected/`` under a name of its own, with the reason written beside it."""
-    if not source.exists():
-        return None
-    target = place.rejected / name
-    if target.exists():
-        target = place.rejected / f"{timezone.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{name}"
-    target.with_name(target.name + ".reason.txt").write_text(reason.rstrip() + "\n")
-    os.replace(source, target)
-    return target
-
-
-def _safe_name(name: str) -> str:
-    shown = os.fsencode(name).decode("utf-8", "backslashreplace")
-    return re.sub(r"[^A-Za-z0-9._-]", "_", shown).lstrip(".")[:100] or "unnamed"
+    return inbox.reject(place.rejected, source, name, reason)
 
 
 def unusable_reject(place: Folders, entry: os.DirEntry[str], reason: str) -> Path | None:
     """Move an entry that can never be read to ``rejected/`` under a safe name, its original name and
     the reason in the ``.reason.txt``. One that cannot be moved stays, logged."""
-    shown = os.fsencode(entry.name).decode("utf-8", "backslashreplace")
-    target = place.rejected / f"{timezone.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{_safe_name(entry.name)}"
+    shown = inbox.name_shown(entry.name)
+    target = place.rejected / inbox.stamped(inbox.safe_name(entry.name))
     reason_file = target.with_name(target.name + ".reason.txt")
     try:
         reason_file.write_text(f"{shown}\n{reason}\n")
