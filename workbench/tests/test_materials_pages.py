@@ -83,11 +83,21 @@ def test_where_used_lists_every_parent_at_every_level(client, buyer, acme_materi
     ).content.decode()
 
     assert table_rows(page) == [
-        ["1", "SHF-320", "A", "DET", "0.35"],
-        ["2", "IMP-300", "A", "DET", "1"],
-        ["3", "PUMP-100", "A", "DET", "1"],
+        ["1", "SHF-320", "A", "DET", "BAR-321", "0.35"],
+        ["2", "IMP-300", "A", "DET", "SHF-320", "1"],
+        ["3", "PUMP-100", "A", "DET", "IMP-300", "1"],
     ]
     assert "BAR-321 is used in 3 places" in text(page)
+
+
+def test_where_used_tells_an_unknown_part_from_one_used_nowhere(client, buyer, acme_materials):
+    client.force_login(buyer)
+
+    unknown = client.get("/workbench/materials/where-used/", {"company": "ACME", "part": "NOPE-1"}).content.decode()
+    top = client.get("/workbench/materials/where-used/", {"company": "ACME", "part": "PUMP-100"}).content.decode()
+
+    assert "ACME has no item, component or BOM with part number NOPE-1." in text(unknown)
+    assert "PUMP-100 is not used in any BOM." in text(top)
 
 
 def test_release_history_shows_each_state_and_filters_by_state(client, buyer, acme_materials):

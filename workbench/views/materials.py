@@ -46,7 +46,7 @@ def bom_tree(request: HttpRequest, actor: Actor) -> HttpResponse:
 @buyer_page
 def where_used(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = WhereUsedForm(request.GET if "part" in request.GET else None, actor=actor)
-    rows = None
+    rows, known = None, True
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         rows = selectors.where_used(
@@ -56,7 +56,9 @@ def where_used(request: HttpRequest, actor: Actor) -> HttpResponse:
             plant_code=data["plant"] or None,
             on=data["on"],
         )
-    return render(request, "workbench/where_used_list.html", {"form": form, "rows": rows, "section": "where_used"})
+        known = bool(rows) or selectors.part_known(actor=actor, company_code=data["company"], part_number=data["part"])
+    context = {"form": form, "rows": rows, "known": known, "section": "where_used"}
+    return render(request, "workbench/where_used_list.html", context)
 
 
 @require_GET
