@@ -38,6 +38,7 @@ def bom_tree(request: HttpRequest, actor: Actor) -> HttpResponse:
             plant_code=data["plant"],
             on=data["on"],
             bom_type=data["bom_type"],
+            serial=data["serial"] or None,
         )
     return render(request, "workbench/bom_tree.html", {"form": form, "tree": tree, "section": "bom"})
 
