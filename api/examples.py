@@ -818,5 +818,12 @@ WHERE_USED = OpenApiExample(
     "The impeller blade, used directly in the impeller (level 1) and through it in the pump (level 2)",
     response_only=True,
     status_codes=["200"],
-    value={"parent_part_number": "IMP-40", "revision": "A", "plant_code": "", "quantity_per": "6.0000", "level": 1},
+    value={
+        "parent_part_number": "IMP-40",
+        "revision": "A",
+        "plant_code": "",
+        "quantity_per": "6.0000",
+        "level": 1,
+        "component_part_number": "BLADE-7",
+    },
 )

@@ -20,6 +20,7 @@ reason, and no entry of an inbox stops a scan.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -37,8 +38,10 @@ from gateway import inbox
 from gateway.actors import Actor
 from gateway.correlation import correlation_scope, new_correlation_id
 from materials import fileformats, inputs, services
-from procurement.models import Company, InboundDocument
+from procurement.models import Company, InboundDocument, ProcurementException
+from procurement.services import WriteSource
 from procurement.services.inbound import inbound_document_settle, inbound_document_store
+from procurement.services.raising import exception_draft, exception_raise
 
 log = logging.getLogger(__name__)
 CHANNEL = "file"
@@ -211,7 +214,8 @@ def _claim(company: Company, place: Folders, entry: os.DirEntry[str]) -> Claimed
         correlation_id=correlation_id,
     )
     if document.state == InboundDocument.State.REJECTED:
-        reject(place, target, entry.name, document.error)
+        moved = reject(place, target, entry.name, document.error)
+        buyers_told(place, inbox.name_shown(entry.name), document.error, f"document:{document.pk}", moved)
         return None
     return Claimed(company.code, place.system, document.pk, str(target))
 
@@ -352,7 +356,8 @@ def _finish(place: Folders, path: Path, document: InboundDocument, result: FileO
             return
         path = found
     if document.state == InboundDocument.State.REJECTED:
-        reject(place, path, document.filename, document.error)
+        moved = reject(place, path, document.filename, document.error)
+        buyers_told(place, inbox.name_shown(document.filename), document.error, f"document:{document.pk}", moved)
         return
     day = place.archive / timezone.now().strftime("%Y/%m/%d")
     day.mkdir(parents=True, exist_ok=True)
@@ -370,22 +375,57 @@ def reject(place: Folders, source: Path, name: str, reason: str) -> Path | None:
 
 def unusable_reject(place: Folders, entry: os.DirEntry[str], reason: str) -> Path | None:
     """Move an entry that can never be read to ``rejected/`` under a safe name, its original name and
-    the reason in the ``.reason.txt``. One that cannot be moved stays, logged."""
+    the reason in the ``.reason.txt``, and tell the company's buyers with an exception. One that
+    cannot be moved stays and is recorded once (the exception's key names the entry)."""
     shown = inbox.name_shown(entry.name)
+    status = entry.stat(follow_symlinks=False)
+    identity = os.fsencode(entry.name) + f":{status.st_ino}:{status.st_mtime_ns}".encode()
+    key = f"entry:{hashlib.sha256(identity).hexdigest()[:40]}"
     target = place.rejected / inbox.stamped(inbox.safe_name(entry.name))
     reason_file = target.with_name(target.name + ".reason.txt")
+    moved: Path | None = target
     try:
         reason_file.write_text(f"{shown}\n{reason}\n")
         os.rename(entry.path, target)
     except FileNotFoundError:
         reason_file.unlink(missing_ok=True)
-        return None
+        return None  # taken away meanwhile
     except OSError as error:
         reason_file.unlink(missing_ok=True)
-        log.error("materials file drop: %s cannot be read (%s) nor moved: %s", shown, reason, error)
-        return None
+        reason = f"{reason} (left in the inbox, it could not be moved: {error.strerror or error})"
+        moved = None
     log.warning("materials file drop: rejected %s from %s: %s", shown, place.inbox, reason)
-    return target
+    buyers_told(place, shown, reason, key, moved)
+    return moved
+
+
+def buyers_told(place: Folders, shown: str, reason: str, key: str, rejected_as: Path | None) -> None:
+    """Raise a data-quality exception for the company's buyers: a PLM or ERP export in the inbox was
+    not read, and a planner has to have it sent again. Raised once per file (``key``): an entry left
+    in the inbox because it cannot be moved is not raised again on every scan."""
+    company = Company.objects.filter(code=place.company_code).first()
+    if company is None:
+        return
+    dedup_key = f"materials_inbox_rejected:{company.pk}:{place.system}:{key}"
+    if rejected_as is None and ProcurementException.objects.filter(dedup_key=dedup_key).exists():
+        return  # recorded already: not again on every scan
+    source = WriteSource(channel="system", label=f"materials file drop {place.company_code}/{place.system}")
+    text = f"{place.system} file {shown} in the materials inbox was not read: {reason}"
+    draft = exception_draft(
+        company=company,
+        kind=ProcurementException.Kind.INVALID_DOCUMENT,
+        severity=ProcurementException.Severity.DATA_QUALITY,
+        dedup_key=dedup_key,
+        summary=text,
+        evidence={
+            "system": place.system,
+            "file": shown,
+            "reason": reason,
+            "rejected_as": rejected_as.name if rejected_as else None,
+        },
+        source=source,
+    )
+    exception_raise(draft, source=source)
 
 
 def claims_stale(*, now: float | None = None) -> Iterator[Claimed]:

@@ -18,7 +18,7 @@ from materials.diffs import ComponentChange, structure_diff
 from materials.explosion import Line, Structures
 from materials.models import BomComponent, BomPlantRevision, BomRelease
 from materials.services.errors import NotFound
-from procurement.models import Company
+from procurement.models import Company, Item
 from procurement.selectors import company_get_for, item_units
 
 
@@ -50,11 +50,15 @@ class BomTree:
 
 @dataclass(frozen=True)
 class WhereUsedRow:
+    """``parent_part_number`` (at ``revision``, ``plant_code``) uses ``quantity_per`` of
+    ``component_part_number``: at level 1 the part asked about, higher up the assembly it goes into."""
+
     parent_part_number: str
     revision: str
     plant_code: str
     quantity_per: Decimal
     level: int
+    component_part_number: str
 
 
 @dataclass(frozen=True)
@@ -196,8 +200,10 @@ def where_used(
 
     With ``on``, only revisions in effect that day (the latest of each chain); without, every
     applied revision still in effect today or later. With ``plant_code``, that plant's chains
-    and the every-plant ones. Each parent is listed at the first level it is reached. Empty for
-    an actor that does not act for the company.
+    and the every-plant ones. A parent is climbed from once, at the first level it is reached;
+    it has a row for each component it is reached through, with that component's quantity per
+    in that revision (summed when the component sits at several positions). Empty for an actor
+    that does not act for the company.
     """
     company = company_get_for(actor=actor, code=company_code)
     if company is None:
@@ -207,11 +213,12 @@ def where_used(
     frontier, level = {part_number}, 1
     while frontier:
         lines = BomComponent.objects.filter(release__company=company, part_number__in=sorted(frontier)).values_list(
-            "release_id", "quantity_per"
+            "release_id", "part_number", "quantity_per"
         )
-        quantities: dict[int, Decimal] = {}
-        for release_id, quantity_per in lines:
-            quantities.setdefault(release_id, quantity_per)
+        quantities: dict[int, dict[str, Decimal]] = {}
+        for release_id, component, quantity_per in lines:
+            per_component = quantities.setdefault(release_id, {})
+            per_component[component] = per_component.get(component, Decimal(0)) + quantity_per
         revisions = BomPlantRevision.objects.filter(company=company, release_id__in=sorted(quantities))
         if plant_code is not None:
             revisions = revisions.filter(plant_code__in=[plant_code, ""])
@@ -230,12 +237,28 @@ def where_used(
         for parent, plant, _, revision, release_id, valid_from, effective_to in chosen:
             if effective_to < valid_from:
                 continue
-            found.append(WhereUsedRow(parent, revision, plant, quantities[release_id], level))
+            for component, quantity_per in sorted(quantities[release_id].items()):
+                found.append(WhereUsedRow(parent, revision, plant, quantity_per, level, component))
             if parent not in seen:
                 next_frontier.add(parent)
         seen |= next_frontier
         frontier, level = next_frontier, level + 1
     return found
+
+
+def part_known(*, actor: Actor, company_code: str, part_number: str) -> bool:
+    """Whether the company knows ``part_number``: an item of its master, a component or a BOM's parent.
+
+    False for an actor that does not act for the company, exactly like for a part nobody sent.
+    """
+    company = company_get_for(actor=actor, code=company_code)
+    if company is None:
+        return False
+    return (
+        Item.objects.filter(company=company, part_number=part_number).exists()
+        or BomComponent.objects.filter(release__company=company, part_number=part_number).exists()
+        or BomRelease.objects.filter(company=company, parent_part_number=part_number).exists()
+    )
 
 
 def _latest_in_effect(company: Company, chosen: list[tuple], on: dt.date) -> list[tuple]:

@@ -63,6 +63,13 @@ class BomForm(ActorForm):
     plant = PlantChoiceField(label="Plant")
     on = forms.DateField(label="As of", widget=forms.DateInput(attrs={"type": "date"}))
     bom_type = forms.ChoiceField(label="BOM type", choices=BOM_TYPE_CHOICES, initial=BOM_MANUFACTURING)
+    serial = forms.CharField(
+        label="Serial",
+        max_length=64,
+        required=False,
+        strip=True,
+        help_text="Optional: the end item's serial, for revisions in effect from or to a serial.",
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

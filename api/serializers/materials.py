@@ -339,3 +339,6 @@ class WhereUsedOut(serializers.Serializer):
     plant_code = serializers.CharField(help_text="Empty: the revision is in effect at every plant.")
     quantity_per = serializers.DecimalField(max_digits=18, decimal_places=4)
     level = serializers.IntegerField(help_text="1: uses the item directly; 2: through one assembly; …")
+    component_part_number = serializers.CharField(
+        help_text="What the parent uses: the item itself at level 1, the assembly it goes into higher up."
+    )

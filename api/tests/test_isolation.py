@@ -64,7 +64,7 @@ ENDPOINTS = {
         {"company": "ACME", "items": [{"part_number": "PART-MATRIX"}]},
         (403, 403, 200, 404, 401),
     ),
-    "system-where-used": ("GET", "/api/v1/system/items/PART-00001/where-used/", None, (403, 403, 200, 200, 401)),
+    "system-where-used": ("GET", "/api/v1/system/items/PART-00001/where-used/", None, (403, 403, 200, 404, 401)),
     "system-bom": ("GET", "/api/v1/system/boms/ASM-1/?plant=DET&on=2027-02-01", None, (403, 403, 200, 404, 401)),
     "system-release-create": (
         "POST",

@@ -419,9 +419,27 @@ def test_where_used_lists_the_assemblies_using_an_item(pump, system, foreign):
 
     assert response.status_code == 200
     assert response.json() == [
-        {"parent_part_number": "PMP-100", "revision": "B", "plant_code": "DET", "quantity_per": "3.0000", "level": 1}
+        {
+            "parent_part_number": "PMP-100",
+            "revision": "B",
+            "plant_code": "DET",
+            "quantity_per": "3.0000",
+            "level": 1,
+            "component_part_number": "GSKT-311",
+        }
     ]
-    assert foreign.get("/api/v1/system/items/GSKT-311/where-used/").json() == []
+    theirs = foreign.get("/api/v1/system/items/GSKT-311/where-used/")
+    unknown = system.get("/api/v1/system/items/NOPE-1/where-used/")
+    for response in (theirs, unknown):
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+    assert unknown.json()["detail"] == "no item, component or BOM has part number 'NOPE-1'"
+
+
+def test_a_known_part_used_nowhere_is_an_empty_list(pump, system):
+    response = system.get("/api/v1/system/items/PMP-100/where-used/")
+
+    assert (response.status_code, response.json()) == (200, [])
 
 
 def test_the_release_history_lists_states_newest_first_and_filters(pump, system, foreign):

@@ -80,4 +80,5 @@ def test_the_materials_story_told_by_the_examples_is_what_the_api_answers(schema
         "plant_code": "DET",
         "quantity_per": "1.0000",
         "level": 2,
+        "component_part_number": "IMP-40",
     }

@@ -311,9 +311,12 @@ class SystemWhereUsed(ETagMixin, APIView):
 
     def get(self, request: Request, part_number: str) -> Response:
         on = _on(request) if request.query_params.get("on") else None
+        actor, company_code = actor_of(request), _company(request).code
+        if not materials.part_known(actor=actor, company_code=company_code, part_number=part_number):
+            raise NotFound(f"no item, component or BOM has part number {part_number!r}")
         rows = materials.where_used(
-            actor=actor_of(request),
-            company_code=_company(request).code,
+            actor=actor,
+            company_code=company_code,
             part_number=part_number,
             plant_code=request.query_params.get("plant") or None,
             on=on,

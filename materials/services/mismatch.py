@@ -27,7 +27,9 @@ def mismatches_check(
     A different revision, or the same revision with different lines, is a mismatch; its
     evidence holds both revisions and the line diff from engineering to manufacturing. The same
     mismatch is raised once while it is open; once both agree again (same revision, same lines),
-    the open mismatches of that parent and plant are resolved as ``auto_cleared``. ``other_heads``:
+    the open mismatches of that parent and plant are resolved as ``auto_cleared``; when they
+    disagree otherwise than before, the older mismatch is resolved as ``superseded`` by the new
+    one. ``other_heads``:
     the other type's ``chain_heads`` when the caller has read them already (applying a release
     does not change them).
     """
@@ -73,14 +75,13 @@ def mismatches_check(
             f"{manufacturing.revision} against engineering revision {engineering.revision}"
             + (" with different components" if engineering.revision == manufacturing.revision else "")
         )
+        prefix = f"bom_revision_mismatch:{release.company_id}:{release.parent_part_number}:{plant}:"
+        dedup_key = f"{prefix}{manufacturing.release_id}:{engineering.release_id}"
         draft = exception_draft(
             company=release.company,
             kind=Kind.BOM_REVISION_MISMATCH,
             severity=Severity.PROCUREMENT_DELAY,
-            dedup_key=(
-                f"bom_revision_mismatch:{release.company_id}:{release.parent_part_number}:{plant}:"
-                f"{manufacturing.release_id}:{engineering.release_id}"
-            ),
+            dedup_key=dedup_key,
             summary=summary,
             evidence={
                 "parent_part_number": release.parent_part_number,
@@ -91,5 +92,17 @@ def mismatches_check(
             },
             source=source,
         )
-        raised.append(exception_raise(draft, source=source, action="bom_revision_mismatch.raised"))
+        exception = exception_raise(draft, source=source, action="bom_revision_mismatch.raised")
+        raised.append(exception)
+        # The parent and plant still disagree, now between other revisions: the buyer works the
+        # current mismatch, and the one it replaces says which.
+        exceptions_clear(
+            company_id=release.company_id,
+            kind=Kind.BOM_REVISION_MISMATCH,
+            dedup_key_prefix=prefix,
+            evidence={"parent_part_number": release.parent_part_number, "plant": plant},
+            reason=f"superseded by exception {exception.pk}: {summary}",
+            source=source,
+            keep_dedup_key=dedup_key,
+        )
     return raised

@@ -16,7 +16,7 @@ from materials import filedrop
 from materials.models import BomRelease
 from materials.tasks import materials_file_receive
 from procurement import factories
-from procurement.models import InboundDocument, Item
+from procurement.models import InboundDocument, Item, ProcurementException
 
 EXPORTS = Path(__file__).parent / "exports"
 
@@ -82,6 +82,13 @@ def test_an_oversized_file_is_rejected_unread_and_recorded(files, settings):
     assert rejected() == {"big.jsonl": "payload of 370 bytes exceeds the limit of 100 bytes\n"}
     assert list(place().inbox.iterdir()) == [place().claimed]
     assert Item.objects.count() == 0
+    (told,) = ProcurementException.objects.all()
+    assert (told.kind, told.severity, told.supplier_id, told.summary) == (
+        "invalid_document",
+        "data_quality",
+        None,
+        "PLM file big.jsonl in the materials inbox was not read: payload of 370 bytes exceeds the limit of 100 bytes",
+    )
 
 
 @pytest.mark.parametrize(
@@ -107,6 +114,9 @@ def test_a_binary_or_non_utf8_file_is_stored_then_rejected_with_the_reason(files
     assert bytes(document.content) == content  # stored as it came, before it was read
     assert rejected() == {"export.jsonl": reason + "\n"}
     assert (Item.objects.count(), BomRelease.objects.count()) == (0, 0)
+    assert list(ProcurementException.objects.values_list("summary", "evidence__rejected_as")) == [
+        (f"PLM file export.jsonl in the materials inbox was not read: {reason}", next(iter(rejected())))
+    ]
 
 
 def test_entries_that_can_never_be_read_go_to_rejected_with_their_reason_and_no_scan_stops(files, tmp_path):
@@ -144,8 +154,35 @@ def test_entries_that_can_never_be_read_go_to_rejected_with_their_reason_and_no_
         ],
     }
     assert target.read_text() == '{"kind": "item", "part_number": "X"}\n'  # a link's target is never touched
+    told = ProcurementException.objects.filter(kind="invalid_document").values_list("evidence__file", flat=True)
+    assert sorted(told) == [".in-progress.jsonl", "bom.xlsx", "link.jsonl", "pipe.csv", "sock.csv", "subfolder"]
     assert sorted(p.name for p in inbox.iterdir()) == [".claimed", "being-written.jsonl.part"]
     assert list(Item.objects.values_list("part_number", flat=True)) == ["X"]
+
+
+def test_an_entry_that_cannot_be_moved_is_told_once_and_left(files, monkeypatch):
+    (place().inbox / "batch").mkdir()
+    rename = os.rename
+
+    def refuse_the_directory(source, target):
+        if str(source).endswith("batch"):
+            raise PermissionError(13, "Permission denied")
+        return rename(source, target)
+
+    monkeypatch.setattr(filedrop.os, "rename", refuse_the_directory)
+    scan_and_receive()
+    scan_and_receive()
+
+    reason = (
+        "a directory; only files are read from the inbox (left in the inbox, it could not be moved: Permission denied)"
+    )
+    told = ProcurementException.objects.get()
+    assert told.evidence == {"system": "PLM", "file": "batch", "reason": reason, "rejected_as": None}
+    told.state = "dismissed"
+    told.save(update_fields=["state"])
+    scan_and_receive()
+    assert ProcurementException.objects.count() == 1
+    assert (place().inbox / "batch").is_dir()
 
 
 def test_a_file_still_settling_is_left_alone(files, settings):

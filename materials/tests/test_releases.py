@@ -368,6 +368,32 @@ def test_a_mismatch_of_the_every_plant_chains_clears_too(system, parts):
     assert mismatch.resolution_note == "manufacturing and engineering BOM agree again on revision 2"
 
 
+def test_a_mismatch_that_changes_supersedes_the_one_before(system, parts):
+    receive(system, release("A", "1", None, [line("10", "X")], plants=["DET", "MTY"]))
+    receive(system, release("A", "1", None, [line("10", "X", "2")], bom_type="engineering"))
+    first_det, first_mty = (
+        ProcurementException.objects.get(kind="bom_revision_mismatch", evidence__plant=plant)
+        for plant in ("DET", "MTY")
+    )
+
+    receive(system, release("A", "2", "1", [line("10", "X", "2")], bom_type="engineering"))
+
+    current = ProcurementException.objects.open().filter(kind="bom_revision_mismatch").order_by("evidence__plant")
+    assert [(e.evidence["plant"], e.summary) for e in current] == [
+        ("DET", "A at plant DET: manufacturing BOM revision 1 against engineering revision 2"),
+        ("MTY", "A at plant MTY: manufacturing BOM revision 1 against engineering revision 2"),
+    ]
+    for first, plant in ((first_det, "DET"), (first_mty, "MTY")):
+        first.refresh_from_db()
+        successor = current.get(evidence__plant=plant)
+        assert (first.state, first.resolution) == ("resolved", "superseded")
+        assert first.resolution_note == (
+            f"superseded by exception {successor.pk}: A at plant {plant}: manufacturing BOM revision 1 "
+            "against engineering revision 2"
+        )
+    assert AuditEvent.objects.filter(action="exception.superseded").count() == 2
+
+
 def test_a_mismatch_that_comes_back_is_raised_again_after_it_cleared(system, parts):
     receive(system, release("A", "1", None, [line("10", "X")], plants=["DET"]))
     receive(system, release("A", "1", None, [line("10", "X", "2")], bom_type="engineering"))
@@ -375,7 +401,8 @@ def test_a_mismatch_that_comes_back_is_raised_again_after_it_cleared(system, par
     receive(system, release("A", "2", "1", [line("10", "X", "2")], plants=["DET"]))
 
     assert list(ProcurementException.objects.open().filter(kind="bom_revision_mismatch")) == []
-    assert ProcurementException.objects.filter(kind="bom_revision_mismatch", resolution="auto_cleared").count() == 2
+    assert ProcurementException.objects.filter(kind="bom_revision_mismatch", resolution="superseded").count() == 1
+    assert ProcurementException.objects.filter(kind="bom_revision_mismatch", resolution="auto_cleared").count() == 1
 
     receive(system, release("A", "3", "2", [line("10", "Z")], bom_type="engineering"))
 

@@ -12,6 +12,7 @@ from materials.selectors import (
     bom_release_diff,
     bom_releases_for,
     held_releases_for,
+    part_known,
     where_used,
 )
 from materials.services.errors import NotFound
@@ -61,13 +62,50 @@ def test_no_bom_in_effect_is_none(system, product):
 
 def test_where_used_climbs_every_level(system, product):
     assert where_used(actor=system, company_code="ACME", part_number="X") == [
-        WhereUsedRow("B", "1", "", Decimal(3), 1),
-        WhereUsedRow("A", "1", "", Decimal(2), 2),
+        WhereUsedRow("B", "1", "", Decimal(3), 1, "X"),
+        WhereUsedRow("A", "1", "", Decimal(2), 2, "B"),
     ]
     assert where_used(actor=system, company_code="ACME", part_number="X", plant_code="DET", on=ON) == [
-        WhereUsedRow("B", "1", "", Decimal(3), 1),
-        WhereUsedRow("A", "1", "", Decimal(2), 2),
+        WhereUsedRow("B", "1", "", Decimal(3), 1, "X"),
+        WhereUsedRow("A", "1", "", Decimal(2), 2, "B"),
     ]
+
+
+def test_where_used_gives_each_parent_the_quantity_of_the_component_it_is_reached_through(system, product):
+    """X is in B (3 each) and, at two positions, in D (1 + 2); A uses B (2) and Y (4) and D (5).
+
+    A is reached at level 2 through B and through D: one row each, with that component's quantity
+    in A, not the first quantity found in A's release.
+    """
+    items(system, "D")
+    receive(system, release("D", "1", None, [line("10", "X", "1"), line("20", "X", "2")]))
+    receive(
+        system,
+        release(
+            "A",
+            "2",
+            "1",
+            [line("10", "B", "2"), line("20", "Y", "4"), line("30", "D", "5")],
+        ),
+    )
+
+    assert where_used(actor=system, company_code="ACME", part_number="X", plant_code="DET", on=ON) == [
+        WhereUsedRow("B", "1", "", Decimal(3), 1, "X"),
+        WhereUsedRow("D", "1", "", Decimal(3), 1, "X"),
+        WhereUsedRow("A", "2", "", Decimal(2), 2, "B"),
+        WhereUsedRow("A", "2", "", Decimal(5), 2, "D"),
+    ]
+
+
+def test_a_part_is_known_by_its_item_its_use_or_its_bom(system, product, other_company):
+    outsider = Actor.for_system(company_ids={other_company.pk}, label="system OTHER")
+
+    assert [part_known(actor=system, company_code="ACME", part_number=p) for p in ("X", "A", "NOPE")] == [
+        True,
+        True,
+        False,
+    ]
+    assert part_known(actor=outsider, company_code="ACME", part_number="X") is False
 
 
 def test_release_history_and_held_releases(system, product):

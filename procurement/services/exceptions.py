@@ -199,13 +199,16 @@ def exceptions_clear(
     reason: str,
     source: WriteSource,
     evidence: dict[str, Any] | None = None,
+    keep_dedup_key: str = "",
 ) -> list[ProcurementException]:
     """Resolve, as ``auto_cleared``, the open exceptions of ``kind`` whose deviation no longer holds.
 
     For the system that raised them, when the data they were raised about agrees again. They are
     chosen by company, kind and the start of their ``dedup_key``; ``evidence`` (top-level keys and
-    values) narrows them further where a key's parts could be ambiguous. Each one closed is audited
-    and announced like any resolution; one already closed is left as it is. Returns those closed.
+    values) narrows them further where a key's parts could be ambiguous. With ``keep_dedup_key``,
+    the deviation has not gone but changed into the one under that key: the others are resolved
+    as ``superseded`` and that one stays open. Each one closed is audited and announced like any
+    resolution; one already closed is left as it is. Returns those closed.
     """
     if not reason.strip():
         raise InvalidAction("clearing exceptions needs a reason")
@@ -214,9 +217,10 @@ def exceptions_clear(
     )
     for key, value in (evidence or {}).items():
         queryset = queryset.filter(**{f"evidence__{key}": value})
-    return exceptions_close(
-        queryset, resolution=Resolution.AUTO_CLEARED, source=source, note=reason, now=timezone.now()
-    )
+    resolution = Resolution.AUTO_CLEARED
+    if keep_dedup_key:
+        queryset, resolution = queryset.exclude(dedup_key=keep_dedup_key), Resolution.SUPERSEDED
+    return exceptions_close(queryset, resolution=resolution, source=source, note=reason, now=timezone.now())
 
 
 def acknowledgements_overdue_raise(*, source: WriteSource) -> list[ProcurementException]:

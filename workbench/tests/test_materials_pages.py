@@ -3,7 +3,10 @@
 from django.test import Client
 from django.urls import reverse
 
+from gateway.actors import Actor
+from materials import inputs
 from materials.models import BomRelease
+from materials.tests.helpers import line, receive, release
 
 from .html import table_rows, text
 
@@ -54,6 +57,30 @@ def test_monterrey_takes_the_engineering_change_on_the_first_of_next_month(clien
     assert motors == [["MTR-400"], ["MTR-410"]]
 
 
+def test_a_serial_picks_the_revision_in_effect_for_that_end_item(client, buyer, acme_materials, company):
+    """Detroit builds revision A1, with the IE3 motor, from serial SN-5000 on; earlier serials stay on A."""
+    system = Actor.for_system(company_ids={company.pk}, label="system ERP")
+    serial_b = release(
+        "PUMP-100",
+        "A1",
+        "A",
+        [line("0010", "MTR-410", "1")],
+        plants=[inputs.EffectivityInput("DET", serial_from="SN-5000")],
+        release_id="PUMP-100-A1-DET-SN",
+    )
+    outcome = receive(system, serial_b)
+    assert (outcome.state, outcome.reason) == ("applied", "")
+    client.force_login(buyer)
+    query = {"company": "ACME", "part": "PUMP-100", "plant": "DET", "on": "2027-02-01", "bom_type": "manufacturing"}
+
+    early, late = (client.get(BOM, {**query, "serial": serial}).content.decode() for serial in ("SN-4999", "SN-5000"))
+
+    assert "PUMP-100 rev A, serial SN-4999" in text(early)
+    assert "PUMP-100 rev A1, serial SN-5000" in text(late)
+    assert [row[1] for row in table_rows(late, "bom")] == ["MTR-410"]
+    assert "MTR-400" in [row[1] for row in table_rows(early, "bom")]
+
+
 def test_no_bom_in_effect_says_so(client, buyer, acme_materials):
     client.force_login(buyer)
 
@@ -83,11 +110,21 @@ def test_where_used_lists_every_parent_at_every_level(client, buyer, acme_materi
     ).content.decode()
 
     assert table_rows(page) == [
-        ["1", "SHF-320", "A", "DET", "0.35"],
-        ["2", "IMP-300", "A", "DET", "1"],
-        ["3", "PUMP-100", "A", "DET", "1"],
+        ["1", "SHF-320", "A", "DET", "BAR-321", "0.35"],
+        ["2", "IMP-300", "A", "DET", "SHF-320", "1"],
+        ["3", "PUMP-100", "A", "DET", "IMP-300", "1"],
     ]
     assert "BAR-321 is used in 3 places" in text(page)
+
+
+def test_where_used_tells_an_unknown_part_from_one_used_nowhere(client, buyer, acme_materials):
+    client.force_login(buyer)
+
+    unknown = client.get("/workbench/materials/where-used/", {"company": "ACME", "part": "NOPE-1"}).content.decode()
+    top = client.get("/workbench/materials/where-used/", {"company": "ACME", "part": "PUMP-100"}).content.decode()
+
+    assert "ACME has no item, component or BOM with part number NOPE-1." in text(unknown)
+    assert "PUMP-100 is not used in any BOM." in text(top)
 
 
 def test_release_history_shows_each_state_and_filters_by_state(client, buyer, acme_materials):

@@ -38,6 +38,7 @@ def bom_tree(request: HttpRequest, actor: Actor) -> HttpResponse:
             plant_code=data["plant"],
             on=data["on"],
             bom_type=data["bom_type"],
+            serial=data["serial"] or None,
         )
     return render(request, "workbench/bom_tree.html", {"form": form, "tree": tree, "section": "bom"})
 
@@ -46,7 +47,7 @@ def bom_tree(request: HttpRequest, actor: Actor) -> HttpResponse:
 @buyer_page
 def where_used(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = WhereUsedForm(request.GET if "part" in request.GET else None, actor=actor)
-    rows = None
+    rows, known = None, True
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         rows = selectors.where_used(
@@ -56,7 +57,9 @@ def where_used(request: HttpRequest, actor: Actor) -> HttpResponse:
             plant_code=data["plant"] or None,
             on=data["on"],
         )
-    return render(request, "workbench/where_used_list.html", {"form": form, "rows": rows, "section": "where_used"})
+        known = bool(rows) or selectors.part_known(actor=actor, company_code=data["company"], part_number=data["part"])
+    context = {"form": form, "rows": rows, "known": known, "section": "where_used"}
+    return render(request, "workbench/where_used_list.html", context)
 
 
 @require_GET
