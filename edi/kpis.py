@@ -23,7 +23,7 @@ def functional_ack_kpis(*, actor: Actor, q: KpiQuery) -> Chart:
         interchange__created_at__gte=q.since,
         interchange__created_at__lt=q.until,
     )
-    if actor.is_supplier:
+    if actor.is_supplier and actor.supplier_id is not None:
         qs = qs.filter(interchange__partner__supplier_id=actor.supplier_id)
     elif actor.is_buyer_side:
         qs = qs.filter(interchange__partner__company_id__in=actor.company_ids)

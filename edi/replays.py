@@ -19,7 +19,11 @@ MONEY_SETS = ("810", "812")
 def interchange_file_replay(document: InboundDocument, source: WriteSource) -> str:
     """Run a stored file through the receive path again. A settled file keeps its state and each of
     its interchanges is received once, so a second replay has no effect. Returns the outcome in words."""
-    partner = TradingPartner.objects.select_related("supplier").filter(supplier_id=document.supplier_id).first()
+    partner = (
+        TradingPartner.objects.select_related("supplier").filter(supplier_id=document.supplier_id).first()
+        if document.supplier_id is not None
+        else None
+    )
     if partner is None:
         raise InvalidAction(f"Document {document.pk} has no trading partner to replay it for.")
     outcome = services.interchange_file_receive(document=document, partner=partner)

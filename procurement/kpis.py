@@ -41,18 +41,15 @@ from django.db.models import (
     Count,
     DateTimeField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from gateway.actors import Actor
@@ -65,7 +62,6 @@ from procurement.models import (
     PurchaseOrder,
     Receipt,
     ReceiptLine,
-    ShipmentLine,
 )
 
 GROUPS = ("month", "plant", "supplier", "tier", "channel", "all")
@@ -142,6 +138,12 @@ class Paths:
 PO_PATHS = Paths(company="company_id", supplier="supplier", plant="ship_to__code", date="published_at")
 CHANGE_PATHS = Paths(company="po__company_id", supplier="po__supplier", plant="po__ship_to__code", date="created_at")
 RECEIPT_PATHS = Paths(company="company_id", supplier="po__supplier", plant="po__ship_to__code", date="received_at")
+RECEIPT_LINE_PATHS = Paths(
+    company="receipt__company_id",
+    supplier="receipt__po__supplier",
+    plant="receipt__po__ship_to__code",
+    date="receipt__received_at",
+)
 INVOICE_PATHS = Paths(company="po__company_id", supplier="supplier", plant="po__ship_to__code", date="received_at")
 EXCEPTION_PATHS = Paths(company="company_id", supplier="supplier", plant="po__ship_to__code", date="raised_at")
 DOCUMENT_PATHS = Paths(company="company_id", supplier="supplier", plant=None, date="received_at", channel="channel")
@@ -149,7 +151,7 @@ DOCUMENT_PATHS = Paths(company="company_id", supplier="supplier", plant=None, da
 
 def _sliced(qs: QuerySet, actor: Actor, q: KpiQuery, paths: Paths) -> QuerySet:
     """``qs`` limited to what ``actor`` may see, to the period and to the chosen slices."""
-    if actor.is_supplier:
+    if actor.is_supplier and actor.supplier_id is not None:
         qs = qs.filter(**{f"{paths.supplier}_id": actor.supplier_id})
     elif actor.is_buyer_side:
         qs = qs.filter(**{f"{paths.company}__in": actor.company_ids})
@@ -224,11 +226,14 @@ def acknowledgement_kpis(*, actor: Actor, q: KpiQuery, now: dt.datetime | None =
     """Acknowledgement cycle time (hours) and on-time rate (%) of the POs published in the period."""
     now = now or timezone.now()
     qs = _sliced(PurchaseOrder.objects.all(), actor, q, PO_PATHS)
-    allowances = dict(
-        Company.objects.filter(pk__in=actor.company_ids if actor.is_buyer_side else qs.values("company_id"))
-        .values_list("pk", "ack_due_hours")
-        .order_by()
+    companies = Company.objects.order_by()
+    # A supplier's own scorecard counts every buyer it has POs from, each with its own allowance.
+    companies = (
+        companies.filter(pk__in=qs.values("company_id"))
+        if actor.is_supplier
+        else companies.filter(pk__in=sorted(actor.company_ids))
     )
+    allowances = dict(companies.values_list("pk", "ack_due_hours"))
     allowance = Case(
         *(When(company_id=pk, then=Value(dt.timedelta(hours=allowed))) for pk, allowed in allowances.items()),
         default=Value(dt.timedelta(0)),
@@ -287,27 +292,26 @@ def promise_date_kpis(*, actor: Actor, q: KpiQuery) -> Chart:
 
 def asn_kpis(*, actor: Actor, q: KpiQuery) -> Chart:
     """ASN accuracy against the receipt (%) and ASN→receipt latency (hours), over receipts against a notice."""
-    announced = (
-        ShipmentLine.objects.filter(shipment_id=OuterRef(OuterRef("shipment_id")), po_line_id=OuterRef("po_line_id"))
-        .values("po_line_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    differs = (
-        ReceiptLine.objects.filter(receipt_id=OuterRef("pk"))
-        .annotate(announced=Coalesce(Subquery(announced), Value(0), output_field=ReceiptLine.quantity_received.field))
+    # The receipts with a line whose quantity differs from what their notice announced for that PO
+    # line: one grouped join (receipt line → its PO line's lines on the receipt's notice) that the
+    # database hashes once, not a lookup per receipt.
+    lines = ReceiptLine.objects.filter(receipt__shipment__isnull=False)
+    differing = (
+        _sliced(lines, actor, q, RECEIPT_LINE_PATHS)
+        .filter(po_line__shipment_lines__shipment_id=F("receipt__shipment_id"))
+        .values("receipt_id", "pk")
+        .annotate(announced=Sum("po_line__shipment_lines__quantity"))
         .exclude(announced=F("quantity_received") + F("quantity_rejected"))
+        .values("receipt_id")
     )
-    qs = _sliced(Receipt.objects.filter(shipment__isnull=False), actor, q, RECEIPT_PATHS).annotate(
-        asn_differs=Exists(differs)
-    )
+    qs = _sliced(Receipt.objects.filter(shipment__isnull=False), actor, q, RECEIPT_PATHS)
     rows = _grouped(
         qs,
         q,
         RECEIPT_PATHS,
         {
             "receipts": Count("id"),
-            "accurate": Count("id", filter=Q(asn_differs=False)),
+            "accurate": Count("id", filter=~Q(pk__in=differing)),
             "latency": Avg(duration("received_at", "shipment__received_at")),
         },
         lambda r: {

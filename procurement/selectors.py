@@ -260,7 +260,7 @@ def outbound_messages_for(*, actor: Actor) -> QuerySet[OutboundMessage]:
     A message about no PO (a company-wide digest) is not listed: its recipients are people, not a document trail.
     """
     messages = OutboundMessage.objects.select_related("supplier", "po").order_by("-created_at", "-id")
-    if actor.is_supplier:
+    if actor.is_supplier and actor.supplier_id is not None:
         return messages.filter(supplier_id=actor.supplier_id, po__isnull=False)
     if actor.is_buyer_side:
         return messages.filter(po__company_id__in=sorted(actor.company_ids))
@@ -269,7 +269,7 @@ def outbound_messages_for(*, actor: Actor) -> QuerySet[OutboundMessage]:
 
 def suppliers_for(*, actor: Actor) -> QuerySet[Supplier]:
     """The suppliers ``actor``'s companies have sent a PO to, by code (a supplier actor: itself)."""
-    if actor.is_supplier:
+    if actor.is_supplier and actor.supplier_id is not None:
         return Supplier.objects.filter(pk=actor.supplier_id)
     if not actor.is_buyer_side:
         return Supplier.objects.none()

@@ -68,7 +68,7 @@ class Headline:
 
 def scorecard_headlines(totals: list[Chart]) -> list[Headline]:
     """The period totals (charts grouped by ``all``, or per channel/partner) as lines to read."""
-    lines = []
+    lines: list[Headline] = []
     for chart in totals:
         for row in chart.rows:
             figure = (

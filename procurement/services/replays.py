@@ -61,7 +61,7 @@ def _document_for(actor: Actor, document_id: int) -> InboundDocument:
     # Only a buyer of the company the document was placed in may replay it: a document nobody
     # could place stays with staff, through the channel's own command.
     document = InboundDocument.objects.filter(pk=document_id, company_id__in=actor.company_ids).first()
-    if document is None or not actor.is_buyer_side:
+    if document is None or document.company_id is None or not actor.is_buyer_side:
         raise NotFound(f"No stored document {document_id}.")
     return document
 
@@ -121,6 +121,8 @@ def document_replay_request(*, actor: Actor, user: User, document_id: int, reaso
     """
     document = _document_for(actor, document_id)
     _replayer(document)
+    company_id = document.company_id
+    assert company_id is not None  # _document_for finds only placed documents
     if not reason.strip():
         raise InvalidAction("Say why the document should be replayed.")
     waiting = DocumentReplayRequest.objects.filter(document=document, state=DocumentReplayRequest.State.REQUESTED)
@@ -131,7 +133,7 @@ def document_replay_request(*, actor: Actor, user: User, document_id: int, reaso
         with transaction.atomic():
             request = DocumentReplayRequest.objects.create(
                 document=document,
-                company_id=document.company_id,
+                company_id=company_id,
                 reason=reason.strip(),
                 requested_by=user,
                 requested_at=now,

@@ -17,6 +17,7 @@ from procurement.models import (
     ChangeRequest,
     InboundDocument,
     Invoice,
+    Item,
     POLine,
     ProcurementException,
     PurchaseOrder,
@@ -47,7 +48,7 @@ def _po(company, supplier, plant, number: str, published: dt.datetime, acked: dt
         first_ack_at=acked,
         updated_at=published,
     )
-    item = factories.ItemFactory(company=company, part_number=f"PART-{number}")
+    item, _ = Item.objects.get_or_create(company=company, part_number=f"PART-{number}")
     POLine.objects.create(
         po=po, line_no="1", item=item, quantity=Decimal(10), uom="EA", unit_price=Decimal(2), need_by=START
     )
@@ -58,7 +59,16 @@ def _keyed(document_id: str, received: dt.datetime, channel: str = "portal") -> 
     return {"channel": channel, "document_id": document_id, "fingerprint": document_id, "received_at": received}
 
 
-def _exception(company, supplier, po, key: str, severity: str, raised: dt.datetime, state: str, resolved=None):
+def _exception(
+    company,
+    supplier,
+    po,
+    key: str,
+    severity: ProcurementException.Severity,
+    raised: dt.datetime,
+    state: str,
+    resolved=None,
+):
     return ProcurementException.objects.create(
         company=company,
         supplier=supplier,
@@ -97,8 +107,13 @@ def kpi_dataset(company) -> dict:
     company.save(update_fields=["ack_due_hours"])
     det = factories.PlantFactory(company=company, code="DET", name="Detroit")
     mty = factories.PlantFactory(company=company, code="MTY", name="Monterrey")
-    bolts = factories.SupplierFactory(code="BOLTS", tier=Supplier.Tier.STANDARD, channel=Supplier.Channel.PORTAL)
-    cast = factories.SupplierFactory(code="CAST", tier=Supplier.Tier.STRATEGIC, channel=Supplier.Channel.EDI)
+    bolts, _ = Supplier.objects.update_or_create(
+        code="BOLTS", defaults={"name": "Bolts Inc", "tier": Supplier.Tier.STANDARD, "channel": Supplier.Channel.PORTAL}
+    )
+    cast, _ = Supplier.objects.update_or_create(
+        code="CAST",
+        defaults={"name": "Supplier CAST", "tier": Supplier.Tier.STRATEGIC, "channel": Supplier.Channel.EDI},
+    )
     other = factories.CompanyFactory(code="OTHER")
     other_plant = factories.PlantFactory(company=other, code="OTP")
 
@@ -184,7 +199,7 @@ def kpi_dataset(company) -> dict:
     _exception(company, bolts, p1, "E5", money, at("2027-02-01"), "resolved", at("2027-02-02"))  # 24 h
     _exception(other, bolts, theirs, "EX", stop, at("2027-01-10"), "open")
 
-    for n, (owner, supplier, channel, state) in enumerate(
+    for n, (owner, supplier, channel, outcome) in enumerate(
         (
             (company, cast, "edi", "processed"),
             (company, cast, "edi", "processed"),
@@ -196,7 +211,7 @@ def kpi_dataset(company) -> dict:
             (other, bolts, "api", "failed"),
         )
     ):
-        _document(owner, supplier, channel, state, at("2027-01-15") + dt.timedelta(days=n), n)
+        _document(owner, supplier, channel, outcome, at("2027-01-15") + dt.timedelta(days=n), n)
 
     partner = TradingPartner.objects.create(supplier=cast, company=company, isa_id="CAST", gs_id="CAST", folder="cast")
 

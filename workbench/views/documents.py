@@ -5,16 +5,19 @@ outbound one. Every action goes through a procurement service and is audited the
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, TypeVar, cast
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from gateway.actors import Actor
+from notifications.models import OutboundMessage
 from procurement.models import AuditEvent, DocumentReplayRequest, InboundDocument, ProcurementException
 from procurement.selectors import inbound_documents_for, outbound_messages_for
 from procurement.services import (
@@ -31,11 +34,12 @@ from procurement.services.replays import replayer_for
 from ..forms import DocumentFilterForm
 from .access import buyer_page
 
+M = TypeVar("M", bound=Model)
 PER_PAGE = 50
 PREVIEW_BYTES = 4096
 
 
-def _period(qs, field: str, since: dt.date | None, until: dt.date | None):
+def _period(qs: QuerySet[M], field: str, since: dt.date | None, until: dt.date | None) -> QuerySet[M]:
     if since:
         qs = qs.filter(**{f"{field}__gte": dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)})
     if until:
@@ -45,32 +49,36 @@ def _period(qs, field: str, since: dt.date | None, until: dt.date | None):
     return qs
 
 
+def _sent(actor: Actor, data: dict[str, Any]) -> QuerySet[OutboundMessage]:
+    qs = outbound_messages_for(actor=actor)
+    if data.get("channel"):
+        qs = qs.filter(kind=data["channel"])
+    if data.get("partner"):
+        qs = qs.filter(Q(supplier__code=data["partner"]) | Q(destination=data["partner"]))
+    if data.get("state"):
+        qs = qs.filter(state=data["state"])
+    return _period(qs, "created_at", data.get("since"), data.get("until"))
+
+
+def _received(actor: Actor, data: dict[str, Any]) -> QuerySet[InboundDocument]:
+    qs = inbound_documents_for(actor=actor).select_related("supplier")
+    if data.get("channel"):
+        qs = qs.filter(channel=data["channel"])
+    if data.get("partner"):
+        qs = qs.filter(Q(supplier__code=data["partner"]) | Q(sender=data["partner"]))
+    if data.get("state"):
+        qs = qs.filter(state=data["state"])
+    return _period(qs, "received_at", data.get("since"), data.get("until"))
+
+
 @require_GET
 @buyer_page
 def document_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = DocumentFilterForm(request.GET)
-    form.is_valid()
-    data = form.cleaned_data if form.is_valid() else {"direction": "in"}
+    data: dict[str, Any] = form.cleaned_data if form.is_valid() else {"direction": "in"}
     direction = data.get("direction") or "in"
-    if direction == "out":
-        qs = outbound_messages_for(actor=actor)
-        if data.get("channel"):
-            qs = qs.filter(kind=data["channel"])
-        if data.get("partner"):
-            qs = qs.filter(Q(supplier__code=data["partner"]) | Q(destination=data["partner"]))
-        if data.get("state"):
-            qs = qs.filter(state=data["state"])
-        qs = _period(qs, "created_at", data.get("since"), data.get("until"))
-    else:
-        qs = inbound_documents_for(actor=actor).select_related("supplier")
-        if data.get("channel"):
-            qs = qs.filter(channel=data["channel"])
-        if data.get("partner"):
-            qs = qs.filter(Q(supplier__code=data["partner"]) | Q(sender=data["partner"]))
-        if data.get("state"):
-            qs = qs.filter(state=data["state"])
-        qs = _period(qs, "received_at", data.get("since"), data.get("until"))
-    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    rows: QuerySet[Any] = _sent(actor, data) if direction == "out" else _received(actor, data)
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "direction": direction, "section": "documents"}
     return render(request, "workbench/document_list.html", context)
 
@@ -122,10 +130,10 @@ def inbound_replay(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     try:
         if replay_needs_approval(document):
             reason = request.POST.get("reason", "")
-            made = document_replay_request(actor=actor, user=request.user, document_id=pk, reason=reason)
+            made = document_replay_request(actor=actor, user=cast(User, request.user), document_id=pk, reason=reason)
             messages.success(request, f"Replay requested (#{made.pk}): another buyer of the company must approve it.")
         else:
-            outcome = inbound_document_replay(actor=actor, user=request.user, document_id=pk)
+            outcome = inbound_document_replay(actor=actor, user=cast(User, request.user), document_id=pk)
             messages.success(request, f"Replayed: {outcome}.")
     except ProcurementError as error:
         messages.error(request, error.message)
@@ -139,7 +147,7 @@ def replay_approve(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     if waiting is None:
         raise Http404("No such replay request.")
     try:
-        done = document_replay_approve(actor=actor, user=request.user, request_id=pk)
+        done = document_replay_approve(actor=actor, user=cast(User, request.user), request_id=pk)
         messages.success(request, f"Replay approved and run: {done.outcome}.")
     except ProcurementError as error:
         messages.error(request, error.message)

@@ -40,7 +40,7 @@ def kpi_csv(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
     form = KpiForm(request.GET, actor=actor)
     if not form.is_valid():
         return HttpResponse(
-            "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
+            "; ".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items()),
             status=400,
             content_type="text/plain; charset=utf-8",
         )

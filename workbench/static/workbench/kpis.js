@@ -28,7 +28,7 @@
         maintainAspectRatio: false,
         animation: false,
         scales: {
-          y: { display: units.indexOf("count") >= 0, beginAtZero: true, position: "left", title: { display: true, text: "count" } },
+          y: { display: units.indexOf("count") >= 0, beginAtZero: true, position: "left", ticks: { precision: 0 }, title: { display: true, text: "count" } },
           rate: { display: units.indexOf("percent") >= 0, beginAtZero: true, max: 100, position: "right", title: { display: true, text: "%" }, grid: { drawOnChartArea: false } },
           hours: { display: units.indexOf("hours") >= 0, beginAtZero: true, position: "right", title: { display: true, text: "hours" }, grid: { drawOnChartArea: false } }
         }
