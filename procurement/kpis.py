@@ -18,7 +18,9 @@ Definitions (what a buyer reads on the dashboard; the tests pin each one):
   the POs whose acknowledgement is in or due (acknowledged, or the due time has passed);
 - **promise-date changes**: change requests raised in the period that propose a new need-by date;
 - **ASN accuracy**: receipts against a ship notice where every received line's quantity (accepted
-  plus rejected) equals what the notice announced for that PO line, over all such receipts;
+  plus rejected) equals what the notice announced for that PO line, over all such receipts (a
+  received line for a PO line the notice never named is not judged: the ASN-without-ack and
+  over-shipment exceptions speak for those);
 - **ASN→receipt latency**: hours from the ship notice's arrival to the receipt's, mean;
 - **invoice first-pass match rate**: invoices (not credit memos) that matched, or matched within
   tolerance, on arrival — an invoice a buyer had to release did not;
