@@ -6,6 +6,9 @@ class EdiConfig(AppConfig):
     verbose_name = "EDI"
 
     def ready(self) -> None:
-        from . import outbound
+        from procurement.services import document_replayer_register
+
+        from . import outbound, replays
 
         outbound.file_renderers_register()
+        document_replayer_register("edi", replays.EDI_REPLAYER)

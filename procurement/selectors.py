@@ -15,10 +15,11 @@ from decimal import Decimal
 from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import F, Model, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, Model, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from gateway.actors import Actor
+from notifications.models import OutboundMessage
 from procurement.models import (
     Company,
     CompanyMembership,
@@ -33,6 +34,7 @@ from procurement.models import (
     ScheduleLine,
     UomConversion,
 )
+from suppliers.models import Supplier
 
 # "Any line of the PO is …" for each status dimension value, as database conditions.
 _target = Coalesce(F("confirmed_quantity"), F("quantity"))
@@ -250,3 +252,26 @@ def item_units(*, company_id: int, part_numbers: Collection[str], factors: bool 
         ):
             by_item[item_id][uom] = factor
     return {part: ItemUnits(pk, part, description, base_uom, by_item[pk]) for pk, part, description, base_uom in rows}
+
+
+def outbound_messages_for(*, actor: Actor) -> QuerySet[OutboundMessage]:
+    """Outbound messages about a PO ``actor`` may see: its companies' (a buyer's), or its own (a supplier's).
+
+    A message about no PO (a company-wide digest) is not listed: its recipients are people, not a document trail.
+    """
+    messages = OutboundMessage.objects.select_related("supplier", "po").order_by("-created_at", "-id")
+    if actor.is_supplier and actor.supplier_id is not None:
+        return messages.filter(supplier_id=actor.supplier_id, po__isnull=False)
+    if actor.is_buyer_side:
+        return messages.filter(po__company_id__in=sorted(actor.company_ids))
+    return messages.none()
+
+
+def suppliers_for(*, actor: Actor) -> QuerySet[Supplier]:
+    """The suppliers ``actor``'s companies have sent a PO to, by code (a supplier actor: itself)."""
+    if actor.is_supplier and actor.supplier_id is not None:
+        return Supplier.objects.filter(pk=actor.supplier_id)
+    if not actor.is_buyer_side:
+        return Supplier.objects.none()
+    ordered = PurchaseOrder.objects.filter(supplier_id=OuterRef("pk"), company_id__in=sorted(actor.company_ids))
+    return Supplier.objects.filter(Exists(ordered)).order_by("code")

@@ -5,13 +5,19 @@ Each form is built for one actor, so its choices (companies, plants) are only wh
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.utils import timezone
 
 from gateway.actors import Actor
 from materials.inputs import BOM_MANUFACTURING, BOM_TYPES
 from materials.models import BomRelease
-from procurement.selectors import companies_for, plants_for
+from notifications.models import OutboundMessage
+from procurement.kpis import KpiQuery
+from procurement.models import InboundDocument
+from procurement.selectors import companies_for, plants_for, suppliers_for
+from suppliers.models import Supplier
 
 BOM_TYPE_CHOICES = [(value, BomRelease.BomType(value).label) for value in BOM_TYPES]
 
@@ -91,3 +97,98 @@ class ReleaseFilterForm(ActorForm):
 
     part = forms.CharField(label="Parent part", max_length=64, required=False, strip=True)
     state = forms.ChoiceField(label="State", required=False, choices=[("", "Any state"), *BomRelease.State.choices])
+
+
+class KpiForm(forms.Form):
+    """The dashboard's period, slices and grouping; choices are the actor's plants and suppliers."""
+
+    start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    plant = forms.ChoiceField(label="Plant", required=False)
+    supplier = forms.ChoiceField(label="Supplier", required=False)
+    tier = forms.ChoiceField(label="Supplier tier", required=False, choices=[("", "Any tier"), *Supplier.Tier.choices])
+    channel = forms.ChoiceField(
+        label="Channel", required=False, choices=[("", "Any channel"), *Supplier.Channel.choices]
+    )
+    group = forms.ChoiceField(
+        label="Group by",
+        required=False,
+        choices=[
+            ("month", "Month"),
+            ("plant", "Plant"),
+            ("supplier", "Supplier"),
+            ("tier", "Tier"),
+            ("channel", "Channel"),
+        ],
+    )
+
+    def __init__(self, *args, actor: Actor, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        plant = self.fields["plant"]
+        supplier = self.fields["supplier"]
+        assert isinstance(plant, forms.ChoiceField) and isinstance(supplier, forms.ChoiceField)
+        plant.choices = [("", "Any plant"), *((p.code, f"{p.code} — {p.name}") for p in plants_for(actor=actor))]
+        supplier.choices = [
+            ("", "Any supplier"),
+            *((s.code, f"{s.code} — {s.name}") for s in suppliers_for(actor=actor)),
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        end = data.get("end") or timezone.now().date()
+        start = data.get("start") or end - dt.timedelta(days=364)
+        if start > end:
+            self.add_error("start", "The period must start on or before its end.")
+        elif (end - start).days > 731:
+            self.add_error("start", "Choose a period of two years at most.")
+        data["start"], data["end"] = start, end
+        data["group"] = data.get("group") or "month"
+        return data
+
+    def query(self) -> KpiQuery:
+        """The valid form as a ``KpiQuery`` (call after ``is_valid()``)."""
+        d = self.cleaned_data
+        return KpiQuery(
+            start=d["start"],
+            end=d["end"],
+            plant=d["plant"],
+            supplier=d["supplier"],
+            tier=d["tier"],
+            channel=d["channel"],
+            group=d["group"],
+        )
+
+
+class DocumentFilterForm(forms.Form):
+    """Which documents the console lists: received or sent, channel, partner, state and time."""
+
+    direction = forms.ChoiceField(label="Direction", required=False, choices=[("in", "Received"), ("out", "Sent")])
+    channel = forms.ChoiceField(
+        label="Channel",
+        required=False,
+        choices=[
+            ("", "Any channel"),
+            ("edi", "EDI"),
+            ("api", "API"),
+            ("portal", "Portal"),
+            ("file", "File"),
+            ("http", "Webhook"),
+            ("email", "E-mail"),
+        ],
+    )
+    partner = forms.CharField(label="Partner", required=False, max_length=80, help_text="Supplier code or sender.")
+    state = forms.ChoiceField(label="State", required=False)
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        state = self.fields["state"]
+        assert isinstance(state, forms.ChoiceField)
+        states = {**dict(InboundDocument.State.choices), **dict(OutboundMessage.State.choices)}
+        state.choices = [("", "Any state"), *states.items()]
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        data["direction"] = data.get("direction") or "in"
+        return data

@@ -14,4 +14,13 @@ urlpatterns = [
     path("materials/releases/<int:pk>/", views.release_detail, name="release_detail"),
     path("materials/releases/<int:pk>/release/", views.release_force, name="release_force"),
     path("materials/held/", views.held_list, name="held_list"),
+    path("kpis/", views.kpi_dashboard, name="kpi_dashboard"),
+    path("kpis/<slug:key>.csv", views.kpi_csv, name="kpi_csv"),
+    path("suppliers/<str:code>/scorecard/", views.scorecard, name="scorecard"),
+    path("documents/", views.document_list, name="document_list"),
+    path("documents/in/<int:pk>/", views.inbound_detail, name="inbound_detail"),
+    path("documents/in/<int:pk>/replay/", views.inbound_replay, name="inbound_replay"),
+    path("documents/replay-requests/<int:pk>/approve/", views.replay_approve, name="replay_approve"),
+    path("documents/out/<int:pk>/", views.outbound_detail, name="outbound_detail"),
+    path("documents/out/<int:pk>/resend/", views.outbound_resend, name="outbound_resend"),
 ]

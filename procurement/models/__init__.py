@@ -18,6 +18,7 @@ from .messages import InboundDocument
 from .orders import POLine, PORevision, PurchaseOrder, ScheduleLine
 from .organisation import Company, CompanyMembership, Item, Plant, SupplierItem, UomConversion
 from .policy import ToleranceRule
+from .replays import DocumentReplayRequest
 
 __all__ = [
     "Acknowledgement",
@@ -26,6 +27,7 @@ __all__ = [
     "ChangeRequest",
     "Company",
     "CompanyMembership",
+    "DocumentReplayRequest",
     "InboundDocument",
     "Invoice",
     "InvoiceLine",

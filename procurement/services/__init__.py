@@ -22,6 +22,14 @@ from .items import ItemMasterResult, item_master_write
 from .orders import purchase_order_change, purchase_order_publish
 from .outbox import outbox_message_retry
 from .receipts import receipt_record
+from .replays import (
+    Replayer,
+    document_replay_approve,
+    document_replay_request,
+    document_replayer_register,
+    inbound_document_replay,
+    replay_needs_approval,
+)
 from .shipments import shipment_record
 from .sources import RecordResult, WriteSource
 
@@ -32,11 +40,15 @@ __all__ = [
     "NotFound",
     "ProcurementError",
     "RecordResult",
+    "Replayer",
     "WriteSource",
     "acknowledgement_record",
     "acknowledgements_overdue_raise",
     "change_request_accept",
     "change_request_decline",
+    "document_replay_approve",
+    "document_replay_request",
+    "document_replayer_register",
     "exception_accept",
     "exception_assign",
     "exception_dismiss",
@@ -44,6 +56,7 @@ __all__ = [
     "exceptions_clear",
     "inbound_document_apply",
     "inbound_document_reject",
+    "inbound_document_replay",
     "inbound_document_store",
     "invoice_record",
     "item_master_write",
@@ -51,5 +64,6 @@ __all__ = [
     "purchase_order_change",
     "purchase_order_publish",
     "receipt_record",
+    "replay_needs_approval",
     "shipment_record",
 ]

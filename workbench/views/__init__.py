@@ -1,13 +1,31 @@
+from .documents import (
+    document_list,
+    inbound_detail,
+    inbound_replay,
+    outbound_detail,
+    outbound_resend,
+    replay_approve,
+)
 from .home import home, sign_in, sign_out, start
+from .kpis import kpi_csv, kpi_dashboard, scorecard
 from .materials import bom_tree, held_list, release_detail, release_force, release_list, where_used
 
 __all__ = [
     "bom_tree",
+    "document_list",
     "held_list",
     "home",
+    "inbound_detail",
+    "inbound_replay",
+    "kpi_csv",
+    "kpi_dashboard",
+    "outbound_detail",
+    "outbound_resend",
     "release_detail",
     "release_force",
     "release_list",
+    "replay_approve",
+    "scorecard",
     "sign_in",
     "sign_out",
     "start",

@@ -1,0 +1,47 @@
+"""Replaying a stored X12 file from the workbench: the file-drop's receive path run again.
+
+Registered with ``procurement.services.document_replayer_register`` from ``EdiConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from edi import filedrop, services
+from edi.models import TradingPartner
+from procurement.models import InboundDocument
+from procurement.services import InvalidAction, Replayer, WriteSource
+
+# ST01 of the sets that change financial state: an invoice (810) or a credit/debit adjustment (812).
+MONEY_SETS = ("810", "812")
+
+
+def interchange_file_replay(document: InboundDocument, source: WriteSource) -> str:
+    """Run a stored file through the receive path again. A settled file keeps its state and each of
+    its interchanges is received once, so a second replay has no effect. Returns the outcome in words."""
+    partner = (
+        TradingPartner.objects.select_related("supplier").filter(supplier_id=document.supplier_id).first()
+        if document.supplier_id is not None
+        else None
+    )
+    if partner is None:
+        raise InvalidAction(f"Document {document.pk} has no trading partner to replay it for.")
+    outcome = services.interchange_file_receive(document=document, partner=partner)
+    document.refresh_from_db()
+    if document.state != InboundDocument.State.FAILED:
+        # The file may still sit in the inbox's claims, where a failed attempt left it.
+        filedrop.claimed_file_finish(partner, "", document)
+    return f"{outcome.state}: {outcome.summary or outcome.code}"
+
+
+def interchange_file_moves_money(document: InboundDocument) -> bool:
+    """Whether the file holds an invoice-like set. The element separator is the ISA's fourth byte."""
+    with document.open_payload() as payload:
+        head = payload.read()
+    start = head.find(b"ISA")
+    separator = re.escape(head[start + 3 : start + 4] or b"*")
+    sets = b"|".join(s.encode() for s in MONEY_SETS)
+    return re.search(rb"(?:^|[^A-Z0-9])ST" + separator + rb"(?:" + sets + rb")" + separator, head) is not None
+
+
+EDI_REPLAYER = Replayer(replay=interchange_file_replay, moves_money=interchange_file_moves_money)

@@ -1,0 +1,192 @@
+"""Replaying a stored inbound document, and the four-eyes rule for those that move money.
+
+A replay runs a stored payload through its channel's receive path again, as the channel would on
+a retry: the write path's document keys make it idempotent (a settled document keeps its state, a
+document already applied is a duplicate with no effect). Each replay is audited.
+
+The channels that can replay register a ``Replayer`` from their ``AppConfig.ready()`` (procurement
+sits below them and imports none). A replayer also says whether a payload would change financial
+state (an invoice): such a document is replayed only when a second buyer of its company approves a
+first one's request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gateway.actors import Actor
+from procurement.models import DocumentReplayRequest, InboundDocument
+
+from .audit import audit_event, audit_write
+from .errors import InvalidAction, NotFound
+from .sources import WriteSource
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+@dataclass(frozen=True)
+class Replayer:
+    """``replay(document, source)`` runs the payload again and returns what happened, in words;
+    ``moves_money(document)`` says whether the payload would change financial state."""
+
+    replay: Callable[[InboundDocument, WriteSource], str]
+    moves_money: Callable[[InboundDocument], bool]
+
+
+_replayers: dict[str, Replayer] = {}
+
+
+def document_replayer_register(channel: str, replayer: Replayer) -> None:
+    """Let stored documents of ``channel`` be replayed (called from the channel's ``AppConfig.ready()``)."""
+    _replayers[channel] = replayer
+
+
+def replayer_for(document: InboundDocument) -> Replayer | None:
+    return _replayers.get(document.channel)
+
+
+def replay_needs_approval(document: InboundDocument) -> bool:
+    """Whether replaying ``document`` needs a second person (it would change financial state)."""
+    replayer = replayer_for(document)
+    return replayer is not None and replayer.moves_money(document)
+
+
+def _document_for(actor: Actor, document_id: int) -> InboundDocument:
+    # Only a buyer of the company the document was placed in may replay it: a document nobody
+    # could place stays with staff, through the channel's own command.
+    document = InboundDocument.objects.filter(pk=document_id, company_id__in=actor.company_ids).first()
+    if document is None or document.company_id is None or not actor.is_buyer_side:
+        raise NotFound(f"No stored document {document_id}.")
+    return document
+
+
+def _replayer(document: InboundDocument) -> Replayer:
+    replayer = replayer_for(document)
+    if replayer is None:
+        raise InvalidAction(
+            f"Documents received through {document.channel or 'an unknown channel'} cannot be replayed from "
+            "the workbench; ask the sender to send it again."
+        )
+    return replayer
+
+
+def _run(document: InboundDocument, replayer: Replayer, *, user: User, action: str, after: dict) -> str:
+    source = WriteSource("workbench", f"buyer {user.get_username()}", user, document.correlation_id)
+    before = {"state": document.state, "outcome": document.outcome_code}
+    outcome = replayer.replay(document, source)
+    document.refresh_from_db()
+    audit_write(
+        [
+            audit_event(
+                source=source,
+                action=action,
+                obj=document,
+                company=document.company,
+                document_key=document.document_key,
+                before=before,
+                after={"state": document.state, "outcome": outcome, **after},
+            )
+        ]
+    )
+    return outcome
+
+
+def inbound_document_replay(*, actor: Actor, user: User, document_id: int) -> str:
+    """Replay a stored document that moves no money. Idempotent; audited (``document.replayed``).
+
+    Raises ``NotFound`` (not the actor's), ``InvalidAction`` (no replayer for its channel, or it
+    needs a second person: ``document_replay_request``). Returns what the replay did, in words.
+    """
+    document = _document_for(actor, document_id)
+    replayer = _replayer(document)
+    if replayer.moves_money(document):
+        raise InvalidAction(
+            "This document would change financial state: request a replay for a second buyer to approve."
+        )
+    return _run(document, replayer, user=user, action="document.replayed", after={})
+
+
+@transaction.atomic
+def document_replay_request(*, actor: Actor, user: User, document_id: int, reason: str) -> DocumentReplayRequest:
+    """Ask for a replay of a document that moves money; another buyer of its company approves it.
+
+    Idempotent: while a request for the document waits, that request is returned and nothing is
+    written. Audited (``document.replay_requested``). Raises ``NotFound`` or ``InvalidAction``.
+    """
+    document = _document_for(actor, document_id)
+    _replayer(document)
+    company_id = document.company_id
+    assert company_id is not None  # _document_for finds only placed documents
+    if not reason.strip():
+        raise InvalidAction("Say why the document should be replayed.")
+    waiting = DocumentReplayRequest.objects.filter(document=document, state=DocumentReplayRequest.State.REQUESTED)
+    if (existing := waiting.first()) is not None:
+        return existing
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            request = DocumentReplayRequest.objects.create(
+                document=document,
+                company_id=company_id,
+                reason=reason.strip(),
+                requested_by=user,
+                requested_at=now,
+            )
+    except IntegrityError:  # another click of the same button won the race
+        return waiting.get()
+    source = WriteSource("workbench", f"buyer {user.get_username()}", user, document.correlation_id)
+    audit_write(
+        [
+            audit_event(
+                source=source,
+                action="document.replay_requested",
+                obj=document,
+                company=document.company,
+                document_key=document.document_key,
+                after={"request": request.pk, "reason": request.reason},
+                now=now,
+            )
+        ]
+    )
+    return request
+
+
+def document_replay_approve(*, actor: Actor, user: User, request_id: int) -> DocumentReplayRequest:
+    """A second buyer approves a waiting replay request: the document is replayed, once.
+
+    The request is claimed with a conditional UPDATE before the replay runs, so two approvals at
+    once replay it once. Raises ``NotFound`` (not the actor's company, or no longer waiting) and
+    ``InvalidAction`` (the person who asked cannot approve). Audited (``document.replayed``, naming
+    both people).
+    """
+    request = (
+        DocumentReplayRequest.objects.select_related("document")
+        .filter(pk=request_id, company_id__in=actor.company_ids, state=DocumentReplayRequest.State.REQUESTED)
+        .first()
+    )
+    if request is None or not actor.is_buyer_side:
+        raise NotFound(f"No replay request {request_id} awaits approval.")
+    if request.requested_by_id == user.pk:
+        raise InvalidAction("A second person must approve this replay: you asked for it.")
+    now = timezone.now()
+    claimed = DocumentReplayRequest.objects.filter(pk=request.pk, state=DocumentReplayRequest.State.REQUESTED).update(
+        state=DocumentReplayRequest.State.REPLAYED, approved_by=user, approved_at=now
+    )
+    if not claimed:
+        raise NotFound(f"No replay request {request_id} awaits approval.")
+    outcome = _run(
+        request.document,
+        _replayer(request.document),
+        user=user,
+        action="document.replayed",
+        after={"request": request.pk, "requested_by": request.requested_by_id, "approved_by": user.pk},
+    )
+    DocumentReplayRequest.objects.filter(pk=request.pk).update(outcome=outcome[:200])
+    request.refresh_from_db()
+    return request

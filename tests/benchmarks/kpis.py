@@ -1,0 +1,190 @@
+"""The KPI dashboard over a year of data: server time per page, p95 beside the 500 ms target.
+
+Data (PostgreSQL, written with set-based ``INSERT … SELECT … generate_series``, not row by row):
+one company with 4 plants and 20 suppliers (all tiers and channels), 50,000 POs published across
+2026 (90 % acknowledged), a line each, 10,000 promise-date change requests, 30,000 ship notices,
+30,000 receipts (25,000 against a notice), 40,000 invoices, 100,000 exceptions across the
+severities, 100,000 stored inbound documents and 10,000 EDI functional groups sent (8,000
+answered). Then the dashboard (grouped by month, then by supplier), a supplier's scorecard and one
+chart's CSV are requested in-process as a signed-in buyer, ``--rounds`` times each after a warm-up;
+the time is the whole request (selectors, queries, template).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from edi.models import TradingPartner
+from procurement import factories
+from procurement.models import POLine
+from suppliers.models import Supplier
+
+TARGET_MS = 500.0
+YEAR = "start=2026-01-01&end=2026-12-31"
+TS = "timestamptz '2026-01-01' + ((g * 7919) %% 525600) * interval '1 minute'"
+
+
+def _seed() -> tuple:
+    company = factories.CompanyFactory(code="BENCH", name="Bench Manufacturing")
+    plants = [factories.PlantFactory(company=company, code=f"PL{n}").pk for n in range(4)]
+    tiers, channels = list(Supplier.Tier.values), list(Supplier.Channel.values)
+    suppliers = [
+        factories.SupplierFactory(code=f"S{n:02d}", tier=tiers[n % 3], channel=channels[n % 3]) for n in range(20)
+    ]
+    item = factories.ItemFactory(company=company, part_number="BENCH-1").pk
+    partners = [
+        TradingPartner.objects.create(
+            supplier=s, company=company, isa_id=s.code, gs_id=s.code, folder=s.code.lower()
+        ).pk
+        for s in suppliers
+        if s.channel == Supplier.Channel.EDI
+    ]
+    buyer = factories.BuyerFactory(username="bench-buyer")
+    factories.CompanyMembershipFactory(company=company, user=buyer)
+    params = {
+        "company": company.pk,
+        "plants": plants,
+        "suppliers": [s.pk for s in suppliers],
+        "item": item,
+        "partners": partners,
+        "change_state": POLine._meta.get_field("change_state").get_default(),
+        "match_state": POLine._meta.get_field("match_state").get_default(),
+    }
+    statements = [
+        f"""INSERT INTO procurement_purchaseorder (company_id, supplier_id, ship_to_id, number, revision, currency,
+            order_date, notes, published_at, first_ack_at, updated_at)
+            SELECT %(company)s, (%(suppliers)s::int[])[g %% 20 + 1], (%(plants)s::int[])[g %% 4 + 1], 'B' || g, 0,
+            'USD', ({TS})::date, '', {TS},
+            CASE WHEN g %% 10 <> 0 THEN {TS} + (g %% 72) * interval '1 hour' END, {TS}
+            FROM generate_series(1, 50000) g""",
+        """INSERT INTO procurement_poline (po_id, line_no, item_id, supplier_part_number, description, quantity, uom,
+            unit_price, need_by, cancelled, revision, ack_response, ack_raw_code, backordered_quantity, change_state,
+            proposal, shipped_quantity, received_quantity, rejected_quantity, invoiced_quantity, match_state)
+            SELECT id, '1', %(item)s, '', '', 10, 'EA', 2, order_date + 30, false, 0, '', '', 0, %(change_state)s,
+            '{}', 0, 0, 0, 0, %(match_state)s FROM procurement_purchaseorder WHERE company_id = %(company)s""",
+        """INSERT INTO procurement_changerequest (po_id, po_line_id, initiator, response, proposed, current, state,
+            created_at)
+            SELECT po.id, l.id, 'supplier', 'RESCHEDULE', '{"need_by": "2027-01-01"}', '{}',
+            CASE WHEN po.id %% 3 = 0 THEN 'accepted' ELSE 'proposed' END, po.published_at + interval '1 day'
+            FROM procurement_purchaseorder po JOIN procurement_poline l ON l.po_id = po.id
+            WHERE po.company_id = %(company)s AND po.id %% 5 = 0""",
+        """INSERT INTO procurement_shipment (channel, document_id, fingerprint, correlation_id, received_at,
+            supplier_id, shipment_id, ship_date, carrier, tracking_number)
+            SELECT 'edi', 'ASN-' || po.id, 'f', '', po.published_at + interval '5 days', po.supplier_id,
+            'ASN-' || po.id, (po.published_at + interval '4 days')::date, '', ''
+            FROM procurement_purchaseorder po WHERE po.company_id = %(company)s AND po.id %% 5 IN (1, 2, 3)""",
+        """INSERT INTO procurement_shipmentline (shipment_id, po_line_id, quantity, uom, lot, serial)
+            SELECT s.id, l.id, 10, 'EA', '', '' FROM procurement_shipment s
+            JOIN procurement_purchaseorder po ON po.number = 'B' || substr(s.shipment_id, 5)
+                AND po.company_id = %(company)s
+            JOIN procurement_poline l ON l.po_id = po.id""",
+        """INSERT INTO procurement_receipt (channel, document_id, fingerprint, correlation_id, received_at,
+            company_id, po_id, shipment_id, receipt_number, received_on, physical_status, posting_status)
+            SELECT 'system', 'GR-' || po.id, 'f', '',
+            po.published_at + interval '6 days' + (po.id %% 48) * interval '1 hour',
+            %(company)s, po.id, CASE WHEN po.id %% 6 <> 0 THEN s.id END, 'GR-' || po.id,
+            (po.published_at + interval '6 days')::date, 'received', 'posted'
+            FROM procurement_purchaseorder po
+            JOIN procurement_shipment s ON s.shipment_id = 'ASN-' || po.id AND s.supplier_id = po.supplier_id
+            WHERE po.company_id = %(company)s""",
+        """INSERT INTO procurement_receiptline (receipt_id, po_line_id, quantity_received, quantity_rejected, lot)
+            SELECT r.id, l.id, CASE WHEN r.id %% 7 = 0 THEN 9 ELSE 10 END, 0, ''
+            FROM procurement_receipt r JOIN procurement_poline l ON l.po_id = r.po_id
+            WHERE r.company_id = %(company)s""",
+        """INSERT INTO procurement_invoice (channel, document_id, fingerprint, correlation_id, received_at,
+            supplier_id, po_id, invoice_number, purpose, invoice_date, currency, total, match_status, hold_reason,
+            charges, taxes)
+            SELECT 'edi', 'INV-' || po.id, 'f', '', po.published_at + interval '10 days', po.supplier_id, po.id,
+            'INV-' || po.id, 'invoice', (po.published_at + interval '10 days')::date, 'USD', 20,
+            (ARRAY['matched', 'within_tolerance', 'on_hold', 'released'])[po.id %% 4 + 1], '', '[]', '[]'
+            FROM procurement_purchaseorder po WHERE po.company_id = %(company)s AND po.id %% 5 <> 4""",
+        f"""INSERT INTO procurement_procurementexception (company_id, supplier_id, po_id, kind, severity, severity_rank,
+            dedup_key, summary, supplier_message, evidence, state, due_at, raised_at, resolution, resolution_note,
+            resolved_at, correlation_id)
+            SELECT %(company)s, (%(suppliers)s::int[])[g %% 20 + 1], NULL, 'price_deviation',
+            (ARRAY['production_stop', 'procurement_delay', 'financial_mismatch', 'data_quality'])[g %% 4 + 1], g %% 4,
+            'bench:' || g, 'bench', '', '{{}}', (ARRAY['open', 'in_progress', 'resolved', 'dismissed'])[g %% 4 + 1],
+            {TS} + interval '1 day', {TS}, '', '',
+            CASE WHEN g %% 4 >= 2 THEN {TS} + (g %% 96) * interval '1 hour' END, ''
+            FROM generate_series(1, 100000) g""",
+        f"""INSERT INTO procurement_inbounddocument (channel, sender, supplier_id, company_id, document_type,
+            document_key, filename, content_type, content, store_path, size, sha256, correlation_id, received_at,
+            state, outcome_code, error, attempts)
+            SELECT (ARRAY['edi', 'api', 'portal'])[g %% 3 + 1], 'S', (%(suppliers)s::int[])[g %% 20 + 1], %(company)s,
+            'x12', '', '', '', ''::bytea, '', 0, md5(g::text), 'c' || g, {TS},
+            (ARRAY['processed', 'processed', 'processed', 'duplicate', 'refused', 'rejected', 'failed'])[g %% 7 + 1],
+            '', '', 1
+            FROM generate_series(1, 100000) g""",
+        f"""INSERT INTO edi_interchange (direction, partner_id, sender_qualifier, sender_id, receiver_id, isa13,
+            isa15, version, content, duplicate, envelope_errors, receipt, rejected, created_at)
+            SELECT CASE WHEN g <= 10000 THEN 'out' ELSE 'in' END,
+            (%(partners)s::int[])[g %% cardinality(%(partners)s::int[]) + 1], 'ZZ', 'X', 'Y',
+            lpad(g::text, 9, '0'), 'P', '004010', ''::bytea, '', '[]', '{{}}', false,
+            CASE WHEN g <= 10000 THEN {TS}
+            ELSE timestamptz '2026-01-01' + (((g - 10000) * 7919) %% 525600) * interval '1 minute' + interval '3 hours'
+            END
+            FROM generate_series(1, 18000) g""",
+        """INSERT INTO edi_functionalgroup (interchange_id, gs01, gs06, gs08, set_ids, ack_state, ack_code,
+            ack_interchange_id, ack_detail)
+            SELECT o.id, 'PO', o.isa13, '004010', '[]', CASE WHEN a.id IS NULL THEN 'overdue' ELSE 'accepted' END, '',
+            a.id, '[]'
+            FROM edi_interchange o
+            LEFT JOIN edi_interchange a ON a.direction = 'in' AND a.isa13::int = o.isa13::int + 10000
+            WHERE o.direction = 'out'""",
+    ]
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql, params)
+        cursor.execute("ANALYZE")
+    return buyer, suppliers[2].code
+
+
+def _time(client: Client, url: str, rounds: int) -> tuple[float, float, int]:
+    client.get(url)  # warm-up: connection, caches, the planner's statistics
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    p95 = statistics.quantiles(times, n=20)[-1] if len(times) >= 2 else times[0]
+    return statistics.median(times), p95, len(queries.captured_queries)
+
+
+def run(*, rounds: int) -> None:
+    # Pages name their static files; without collectstatic's manifest here, name them plainly.
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages):
+        _run(rounds=rounds)
+
+
+def _run(*, rounds: int) -> None:
+    started = time.perf_counter()
+    buyer, supplier = _seed()
+    print(f"kpis: a year of data written in {time.perf_counter() - started:.1f} s (set-based SQL)")
+    client = Client()
+    client.force_login(buyer)
+    rounds = max(rounds, 20)
+    pages = {
+        "dashboard by month": f"/workbench/kpis/?{YEAR}",
+        "dashboard by supplier": f"/workbench/kpis/?{YEAR}&group=supplier",
+        "dashboard, one plant, EDI": f"/workbench/kpis/?{YEAR}&plant=PL1&channel=edi",
+        f"scorecard {supplier}": f"/workbench/suppliers/{supplier}/scorecard/?{YEAR}",
+        "one chart's CSV (exceptions)": f"/workbench/kpis/exceptions.csv?{YEAR}",
+    }
+    print(f"  {'page (server time, ' + str(rounds) + ' requests)':<44}{'median':>10}{'p95':>10}{'queries':>9}  target")
+    for label, url in pages.items():
+        median, p95, queries = _time(client, url, rounds)
+        met = "met" if p95 <= TARGET_MS else "NOT met"
+        print(f"  {label:<44}{median:>8.0f}ms{p95:>8.0f}ms{queries:>9}  p95 ≤ {TARGET_MS:.0f} ms: {met}")

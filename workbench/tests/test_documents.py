@@ -1,0 +1,246 @@
+"""The documents console: replaying a stored EDI file (idempotent, audited), the four-eyes rule for
+one that holds an invoice, resending an outbound message, and the list's filters and query count."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from edi.tests.test_filedrop import partner, partner_855  # noqa: F401  (the partner fixture)
+from edi.tests.test_invoice_810 import partner_810
+from notifications.models import OutboundMessage
+from procurement import factories, inputs
+from procurement.models import (
+    Acknowledgement,
+    AuditEvent,
+    DocumentReplayRequest,
+    InboundDocument,
+    Invoice,
+    PurchaseOrder,
+)
+from procurement.services import inbound_document_store
+
+from .html import table_rows, text
+
+
+def stored(partner, content: bytes) -> InboundDocument:  # noqa: F811
+    return inbound_document_store(
+        channel="edi",
+        sender=partner.supplier.code,
+        supplier=partner.supplier,
+        company=partner.company,
+        content=content,
+        document_type="x12",
+        filename="in.edi",
+    )
+
+
+@pytest.fixture
+def ack_file(partner):  # noqa: F811
+    return stored(partner, partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),)))
+
+
+@pytest.fixture
+def invoice_file(partner):  # noqa: F811
+    return stored(partner, partner_810("247505"))
+
+
+@pytest.fixture
+def second_buyer(partner):  # noqa: F811
+    user = factories.BuyerFactory(username="second-buyer", email="second@acme.example")
+    factories.CompanyMembershipFactory(company=partner.company, user=user)
+    return user
+
+
+@pytest.fixture
+def acme_buyer(partner):  # noqa: F811
+    user = factories.BuyerFactory(username="buyer", email="buyer@acme.example")
+    factories.CompanyMembershipFactory(company=partner.company, user=user)
+    return user
+
+
+def replayed_events(document: InboundDocument) -> list[tuple[str, str]]:
+    return list(
+        AuditEvent.objects.filter(object_type="InboundDocument", object_id=str(document.pk))
+        .order_by("id")
+        .values_list("action", "actor_label")
+    )
+
+
+def flash(response) -> str:
+    return text(response.content.decode())
+
+
+def test_replaying_an_acknowledgement_applies_it_once_and_audits_each_replay(client, acme_buyer, ack_file):
+    client.force_login(acme_buyer)
+    url = reverse("workbench:inbound_replay", args=[ack_file.pk])
+
+    first = client.post(url, follow=True)
+    second = client.post(url, follow=True)
+
+    ack_file.refresh_from_db()
+    assert ack_file.state == "processed"
+    assert Acknowledgement.objects.count() == 1
+    assert "Replayed: processed: 855 0001: applied." in flash(first)
+    # The second run reads back what receiving the file did: nothing is applied again.
+    assert "Replayed: processed: 855 0001: applied." in flash(second)
+    assert replayed_events(ack_file) == [("document.replayed", "buyer buyer"), ("document.replayed", "buyer buyer")]
+    befores = AuditEvent.objects.filter(action="document.replayed").order_by("id").values_list("before", flat=True)
+    assert [b["state"] for b in befores] == ["received", "processed"]
+
+
+def test_an_invoice_file_needs_a_second_buyer_to_approve_its_replay(client, acme_buyer, second_buyer, invoice_file):
+    client.force_login(acme_buyer)
+    detail = client.get(reverse("workbench:inbound_detail", args=[invoice_file.pk])).content.decode()
+    assert "Request replay" in detail
+
+    asked = client.post(
+        reverse("workbench:inbound_replay", args=[invoice_file.pk]), {"reason": "fixed map"}, follow=True
+    )
+    again = client.post(reverse("workbench:inbound_replay", args=[invoice_file.pk]), {"reason": "again"}, follow=True)
+    request = DocumentReplayRequest.objects.get()
+    assert (request.state, request.reason, request.requested_by) == ("requested", "fixed map", acme_buyer)
+    assert f"Replay requested (#{request.pk})" in flash(asked) and f"Replay requested (#{request.pk})" in flash(again)
+    assert Invoice.objects.count() == 0
+
+    own = client.post(reverse("workbench:replay_approve", args=[request.pk]), follow=True)
+    assert "A second person must approve this replay: you asked for it." in flash(own)
+    request.refresh_from_db()
+    assert request.state == "requested" and Invoice.objects.count() == 0
+
+    client.force_login(second_buyer)
+    approved = client.post(reverse("workbench:replay_approve", args=[request.pk]), follow=True)
+    twice = client.post(reverse("workbench:replay_approve", args=[request.pk]))
+
+    request.refresh_from_db()
+    invoice_file.refresh_from_db()
+    assert (request.state, request.approved_by, request.outcome) == (
+        "replayed",
+        second_buyer,
+        "processed: 810 0001: applied",
+    )
+    assert "Replay approved and run: processed: 810 0001: applied." in flash(approved)
+    assert twice.status_code == 302
+    assert Invoice.objects.count() == 1
+    assert invoice_file.state == "processed"
+    assert replayed_events(invoice_file) == [
+        ("document.replay_requested", "buyer buyer"),
+        ("document.replayed", "buyer second-buyer"),
+    ]
+    event = AuditEvent.objects.get(action="document.replayed")
+    assert (event.after["requested_by"], event.after["approved_by"]) == (acme_buyer.pk, second_buyer.pk)
+
+
+def test_an_invoice_cannot_be_replayed_straight_away(acme_buyer, invoice_file):
+    from gateway.actors import Actor
+    from procurement.services import InvalidAction, inbound_document_replay
+
+    actor = Actor.for_buyer(company_ids={invoice_file.company_id}, label="buyer", user_id=acme_buyer.pk)
+    with pytest.raises(InvalidAction, match="would change financial state"):
+        inbound_document_replay(actor=actor, user=acme_buyer, document_id=invoice_file.pk)
+    assert Invoice.objects.count() == 0
+    assert AuditEvent.objects.filter(object_type="InboundDocument").count() == 0
+
+
+def test_a_request_without_a_reason_is_refused(client, acme_buyer, invoice_file):
+    client.force_login(acme_buyer)
+
+    response = client.post(reverse("workbench:inbound_replay", args=[invoice_file.pk]), {"reason": " "}, follow=True)
+
+    assert "Say why the document should be replayed." in flash(response)
+    assert DocumentReplayRequest.objects.count() == 0
+
+
+def test_an_api_document_cannot_be_replayed_from_the_workbench(client, acme_buyer, partner):  # noqa: F811
+    document = inbound_document_store(
+        channel="api", sender="CASTINGS", company=partner.company, content=b"{}", document_type="shipment"
+    )
+    client.force_login(acme_buyer)
+
+    response = client.post(reverse("workbench:inbound_replay", args=[document.pk]), follow=True)
+
+    assert "Documents received through api cannot be replayed from the workbench" in flash(response)
+    assert AuditEvent.objects.filter(object_type="InboundDocument").count() == 0
+
+
+def dead_message(po: PurchaseOrder, n: int = 1, state: str = "dead") -> OutboundMessage:
+    now = timezone.now()
+    return OutboundMessage.objects.create(
+        kind="file",
+        event="po.published",
+        destination="castings",
+        payload={"po": po.number},
+        idempotency_key=f"test:{n}",
+        supplier=po.supplier,
+        po=po,
+        state=state,
+        attempts=5,
+        max_attempts=5,
+        next_attempt_at=now,
+        created_at=now - dt.timedelta(minutes=n),
+        last_error="connection refused",
+    )
+
+
+def test_resending_a_dead_letter_queues_it_again_and_audits_it(client, acme_buyer, partner, settings):  # noqa: F811
+    message = dead_message(PurchaseOrder.objects.get(number="PO-4504"))
+    client.force_login(acme_buyer)
+
+    response = client.post(reverse("workbench:outbound_resend", args=[message.pk]), follow=True)
+
+    message.refresh_from_db()
+    assert (message.state, message.max_attempts) == ("pending", 5 + settings.GATEWAY_OUTBOX_MAX_ATTEMPTS)
+    assert "The message is queued to be sent again." in flash(response)
+    event = AuditEvent.objects.get(object_type="OutboundMessage")
+    assert (event.action, event.actor_label, event.channel) == ("outbox.retried", "buyer buyer", "workbench")
+
+
+def test_a_pending_message_is_not_resent(client, acme_buyer, partner):  # noqa: F811
+    message = dead_message(PurchaseOrder.objects.get(number="PO-4504"), state="pending")
+    client.force_login(acme_buyer)
+
+    response = client.post(reverse("workbench:outbound_resend", args=[message.pk]), follow=True)
+
+    assert f"outbound message {message.pk} is pending, not in the dead letter" in flash(response)
+    assert AuditEvent.objects.filter(object_type="OutboundMessage").count() == 0
+
+
+def test_the_list_filters_and_pages_in_a_constant_number_of_queries(client, acme_buyer, partner):  # noqa: F811
+    for n in range(60):
+        document = stored(partner, f"file {n}".encode())
+        InboundDocument.objects.filter(pk=document.pk).update(
+            state="rejected" if n % 3 == 0 else "processed", received_at=dt.datetime(2027, 1, 1 + n % 28, tzinfo=dt.UTC)
+        )
+    client.force_login(acme_buyer)
+
+    with CaptureQueriesContext(connection) as first:
+        page_one = client.get("/workbench/documents/?channel=edi")
+    with CaptureQueriesContext(connection) as second:
+        page_two = client.get("/workbench/documents/?channel=edi&page=2")
+    rejected = client.get("/workbench/documents/?state=rejected&since=2027-01-01&until=2027-01-10")
+
+    assert len(table_rows(page_one.content.decode())) == 50
+    assert len(table_rows(page_two.content.decode())) == 10
+    assert len(first.captured_queries) == len(second.captured_queries)
+    # n % 3 == 0 and day 1 + n % 28 <= 10: n in 0, 3, 6, 9, 30, 33, 36, 57
+    assert sorted(int(row[0]) for row in table_rows(rejected.content.decode())) == sorted(
+        InboundDocument.objects.filter(state="rejected", received_at__day__lte=10).values_list("pk", flat=True)
+    )
+    assert len(table_rows(rejected.content.decode())) == 8
+    assert re.search(r"60 documents received", text(page_one.content.decode()))
+
+
+def test_the_timeline_shows_the_replay(client, acme_buyer, ack_file):
+    client.force_login(acme_buyer)
+    client.post(reverse("workbench:inbound_replay", args=[ack_file.pk]))
+
+    page = client.get(reverse("workbench:inbound_detail", args=[ack_file.pk])).content.decode()
+
+    actions = [row[1] for row in table_rows(page, "timeline")]
+    assert actions == ["acknowledgement.recorded", "document.replayed"]
