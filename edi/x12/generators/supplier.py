@@ -89,8 +89,13 @@ def build_855(
             if line.substitute_part_number:
                 row += ["", "BP", line.substitute_part_number]
             segs.append(row)
-        if line.schedule:
-            segs.extend(["SCH", number(s.quantity), uom, "", "", "068", date(s.date, version)] for s in line.schedule)
+        if any(s.date is None for s in line.schedule):
+            raise GenerationError(f"line {line.line_no}: SCH06 needs a date for every delivery")
+        segs.extend(
+            ["SCH", number(s.quantity), uom, "", "", "068", date(s.date, version)]
+            for s in line.schedule
+            if s.date is not None
+        )
     segs.append(["CTT", str(po1_count)])
     return segs
 
