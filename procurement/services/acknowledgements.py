@@ -29,7 +29,7 @@ from suppliers.models import Supplier
 
 from . import tolerance
 from .audit import audit_event, audit_write
-from .bulk import rows_update
+from .bulk import row_insert_with_children, rows_update
 from .closing import exceptions_close
 from .documents import (
     document_replay,
@@ -231,7 +231,7 @@ def _acknowledgement_create(
     now: dt.datetime,
 ) -> Acknowledgement:
     """The acknowledgement and its line responses, each with the raw code it was sent with."""
-    record = Acknowledgement.objects.create(
+    record = Acknowledgement(
         po=order,
         supplier=supplier,
         po_revision=ack.po_revision if ack.po_revision is not None else order.revision,
@@ -246,10 +246,11 @@ def _acknowledgement_create(
         correlation_id=source.correlation_id,
         received_at=now,
     )
-    AcknowledgementLine.objects.bulk_create(
+    # One statement on PostgreSQL: the acknowledgement's new id goes to its lines inside it.
+    row_insert_with_children(
+        record,
         [
             AcknowledgementLine(
-                ack=record,
                 po_line=p.line,
                 response=p.answer.response,
                 raw_code=p.answer.raw_code,
@@ -261,7 +262,8 @@ def _acknowledgement_create(
                 schedule=jsonable([{"quantity": s.quantity, "date": s.date} for s in p.answer.schedule]),
             )
             for p in plans
-        ]
+        ],
+        link="ack",
     )
     return record
 
