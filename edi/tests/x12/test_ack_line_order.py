@@ -142,7 +142,7 @@ def test_a_segment_really_out_of_order_is_an_unexpected_segment(
     assert (body[position - 2], issues(st01, body, version)) == (moved, [("AK3", "2", moved[:3], position, None)])
 
 
-def _line(*acks: str) -> tuple[list[str], list[str]]:
+def _line(*acks: str) -> tuple[tuple[ci.AckLineInput, ...], list[str]]:
     """Line 1 of PO-4504 (100 EA at 10.00) answered by ``acks``: the mapped lines and the problems."""
     body = [*HEAD_855, "PO1*1*100*EA*10**BP*PART-00001", *acks, "CTT*1"]
     assert issues("855", body) == []
