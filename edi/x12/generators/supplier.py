@@ -96,8 +96,8 @@ def build_855(
                 row += ["", "BP", line.substitute_part_number]
             segs.append(row)
         if backorder is not None:
-            when = ["068", date(line.backorder_date, version)] if line.backorder_date else []
-            segs.append(["ACK", "IB", number(backorder), uom, *when])
+            expected = ["068", date(line.backorder_date, version)] if line.backorder_date else []
+            segs.append(["ACK", "IB", number(backorder), uom, *expected])
         if any(s.date is None for s in line.schedule):
             raise GenerationError(f"line {line.line_no}: SCH06 needs a date for every delivery")
         segs.extend(
