@@ -282,12 +282,14 @@ def _previous_answers_supersede(
         or (p.line.ack_response == inputs.LINE_HOLD and p.answer.response != inputs.LINE_HOLD)
     ]
     # A stated backorder raised its own exception without a proposal: a new answer that states
-    # another backorder, or none, closes it (and nothing else on the line).
+    # another backorder, or none, closes it (and nothing else on the line). Acknowledging or
+    # holding the line keeps what it had, its backorder included.
     backorders = [
         p.line.pk
         for p in plans
         if p.line.pk not in replaced
         and p.was_backordered
+        and p.answer.response not in ("ACKNOWLEDGED", inputs.LINE_HOLD)
         and (p.backorder_changed or p.answer.backordered_quantity is None)
     ]
     if backorders:

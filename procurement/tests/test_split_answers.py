@@ -147,3 +147,16 @@ def test_a_stated_backorder_that_cannot_be_recorded_is_refused(published_po, sup
 
     assert str(refused.value) == message
     assert (ProcurementException.objects.count(), h.po_line(published_po, "1").ack_response) == (0, "")
+
+
+def test_acknowledging_or_holding_a_backordered_line_keeps_its_backorder(published_po, supplier):
+    h.record_ack(supplier, "ACK-1", partial())
+    h.record_ack(supplier, "ACK-2", header=inputs.ACK_ACKNOWLEDGED)
+    h.record_ack(supplier, "ACK-3", h.answer("1", inputs.LINE_HOLD, raw_code="IH"))
+
+    line = h.po_line(published_po, "1")
+    assert (line.ack_response, line.confirmed_quantity, line.backordered_quantity) == ("HOLD", D("60"), D("40"))
+    assert sorted(ProcurementException.objects.values_list("kind", "state")) == [
+        ("backordered", "open"),
+        ("line_on_hold", "open"),
+    ]
