@@ -8,7 +8,8 @@ microseconds. Other databases keep ``bulk_update``.
 A write that must also change another table (a PO's ``updated_at`` beside its lines) passes that
 statement as ``alongside``: on PostgreSQL it runs in the same statement, as a data-modifying CTE,
 which saves the write path a round trip per document. ``row_insert_with_children`` does the same
-for a new row and the rows that point at it (an acknowledgement and its lines).
+for a new row and the rows that point at it (an acknowledgement and its lines), and
+``rows_insert`` for new rows of several tables (audit rows and outbox messages).
 """
 
 from __future__ import annotations
@@ -135,3 +136,42 @@ def _insert_row(obj: models.Model, skip: str = "") -> tuple[list[str], list[str]
         placeholders.append(f"CAST(%s AS {field.db_type(connection)})")
         params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
     return columns, placeholders, params
+
+
+def rows_insert(*batches: Sequence[models.Model]) -> None:
+    """Insert each batch (new rows of one model each) and give every row its primary key.
+
+    On PostgreSQL all batches are one statement, an INSERT … RETURNING per batch as data-modifying
+    CTEs; elsewhere each batch is a ``bulk_create``. The keys come back in the order the rows were
+    given, as ``bulk_create`` relies on too.
+    """
+    batches = tuple(batch for batch in batches if batch)
+    if not batches:
+        return
+    if connection.vendor != "postgresql":
+        for batch in batches:
+            type(batch[0])._default_manager.bulk_create(batch)
+        return
+    quote = connection.ops.quote_name
+    ctes, selects, params = [], [], []
+    for index, batch in enumerate(batches):
+        meta = batch[0]._meta
+        rows = [_insert_row(obj) for obj in batch]
+        values = ", ".join("(" + ", ".join(row_values) + ")" for _, row_values, _ in rows)
+        pk_column = quote(_column(meta.pk)[1])
+        # Only table and column names from the models' own metadata, quoted, go into the text; values are parameters.
+        ctes.append(
+            f"b{index} AS (INSERT INTO {quote(meta.db_table)} ({', '.join(rows[0][0])}) "  # noqa: S608
+            f"VALUES {values} RETURNING {pk_column})"
+        )
+        selects.append(f"SELECT {index}, {pk_column} FROM b{index}")  # noqa: S608
+        params += [value for _, _, row_params in rows for value in row_params]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(ctes)} {' UNION ALL '.join(selects)}", params)
+        keys: dict[int, list[Any]] = {}
+        for index, pk in cursor.fetchall():
+            keys.setdefault(index, []).append(pk)
+    for index, batch in enumerate(batches):
+        for obj, pk in zip(batch, keys.get(index, []), strict=True):
+            obj.pk = pk
+            obj._state.adding, obj._state.db = False, connection.alias
