@@ -19,6 +19,7 @@ cannot be moved is left where it is and recorded once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -109,41 +110,27 @@ def scan(
     now = time.time() if now is None else now
     limit = settings.GATEWAY_EDI_SCAN_BATCH if limit is None else limit
     taken = 0
+
+    def ready(entry: os.DirEntry[str]) -> bool:
+        wait = _wait(entry, now)
+        if wait is not None and wait > 0 and settling is not None:
+            settling.append(wait)
+        return wait == 0
+
     for partner, place in _active_partners():
-        try:
-            entries = sorted(os.scandir(place.inbox), key=lambda e: e.name)
-        except OSError as error:
-            log.error("cannot read the inbox of partner %s: %s", partner, error)
-            continue
-        for entry in entries:
-            if taken >= limit:
-                return
-            # Each entry on its own: whatever one of them is, the others are still taken.
-            try:
-                reason = _unusable(entry, now)
-                if reason is not None:
-                    unusable_reject(partner, place, entry, reason)
-                    continue
-                wait = _wait(entry, now)
-                if wait is None:
-                    continue
-                if wait > 0:
-                    if settling is not None:
-                        settling.append(wait)
-                    continue
-                result = _claim(partner, place, entry)
-            except FileNotFoundError:
-                continue  # gone since the inbox was read: taken by another worker, or by the partner
-            except Exception as error:  # one entry must never stop the scan
-                log.exception("could not take %s from the inbox of partner %s", name_shown(entry.name), partner)
-                try:
-                    unusable_reject(partner, place, entry, f"could not be taken: {error}")
-                except Exception:
-                    log.exception("could not reject %s", name_shown(entry.name))
-                continue
-            if result is not None:
-                taken += 1
-                yield result
+        for claimed in inbox.entries_take(
+            place.inbox,
+            limit=limit - taken,
+            unusable=lambda entry: _unusable(entry, now),
+            ready=ready,
+            claim=functools.partial(_claim, partner, place),
+            refuse=functools.partial(unusable_reject, partner, place),
+            label=f"partner {partner}",
+        ):
+            taken += 1
+            yield claimed
+        if taken >= limit:
+            return
 
 
 def _claim_name_fits(name: str) -> bool:

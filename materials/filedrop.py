@@ -20,6 +20,7 @@ reason, and no entry of an inbox stops a scan.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -124,34 +125,19 @@ def scan(*, now: float | None = None, limit: int | None = None) -> Iterator[Clai
     limit = settings.GATEWAY_MATERIALS_SCAN_BATCH if limit is None else limit
     taken = 0
     for company, place in sources():
-        try:
-            entries = sorted(os.scandir(place.inbox), key=lambda e: e.name)
-        except OSError as error:
-            log.error("materials file drop: cannot read %s: %s", place.inbox, error)
-            continue
-        for entry in entries:
-            if taken >= limit:
-                return
-            try:
-                reason = _unusable(entry, now)
-                if reason is not None:
-                    unusable_reject(place, entry, reason)
-                    continue
-                if not _settled(entry, now):
-                    continue
-                claimed = _claim(company, place, entry)
-            except FileNotFoundError:
-                continue  # taken meanwhile, by another worker or by the system that dropped it
-            except Exception as error:  # one entry must never stop the scan
-                log.exception("materials file drop: could not take %r", entry.name)
-                try:
-                    unusable_reject(place, entry, f"could not be taken: {error}")
-                except Exception:
-                    log.exception("materials file drop: could not reject %r", entry.name)
-                continue
-            if claimed is not None:
-                taken += 1
-                yield claimed
+        for claimed in inbox.entries_take(
+            place.inbox,
+            limit=limit - taken,
+            unusable=lambda entry: _unusable(entry, now),
+            ready=lambda entry: _settled(entry, now),
+            claim=functools.partial(_claim, company, place),
+            refuse=functools.partial(unusable_reject, place),
+            label=f"materials {place.inbox}",
+        ):
+            taken += 1
+            yield claimed
+        if taken >= limit:
+            return
 
 
 def _unusable(entry: os.DirEntry[str], now: float) -> str | None:

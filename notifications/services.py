@@ -63,6 +63,15 @@ def outbox_write(rows: list[OutboundMessage], *, deliver_here: bool = False) -> 
     if not rows:
         return rows
     OutboundMessage.objects.bulk_create(rows)
+    return outbox_written(rows, deliver_here=deliver_here)
+
+
+def outbox_written(rows: list[OutboundMessage], *, deliver_here: bool = False) -> list[OutboundMessage]:
+    """Queue the delivery of outbox rows the caller has just inserted, as ``outbox_write`` does.
+
+    For a write path that inserts its outbox rows in one statement with its other rows (each
+    statement is a round trip): the rows must have their keys.
+    """
     if settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT:
         ids = [row.pk for row in rows if not digested(row)]
         if not ids:

@@ -111,10 +111,14 @@ class ItemMasterInput:
 
 @dataclass(frozen=True)
 class ScheduleLineInput:
-    """One delivery the supplier commits to on a line: a quantity on a date (X12 SCH in the PO1 loop)."""
+    """One delivery the supplier commits to on a line: a quantity on a date (X12 SCH in the PO1 loop).
+
+    ``date`` is None for a delivery on the line's need-by date that the sender did not date (an 855
+    line answered ``ACK*IA*60`` undated beside ``ACK*DR*40`` dated): only the write path knows that date.
+    """
 
     quantity: Decimal
-    date: dt.date
+    date: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,10 @@ class AckLineInput:
     quantity the line commits to is the schedule's sum (a ``quantity`` beside it must agree) and
     its dates are the promises checked against the need-by date; a ``promised_date`` sent beside
     it (X12 ACK05) is kept on the acknowledgement as sent.
+
+    ``backordered_quantity`` is stated beside what a (partial) backorder commits when the sender
+    says how much is backordered (an 855 line answered ``ACK*IA*60`` and ``ACK*IB*40``), with
+    ``backorder_date`` when it dates it; without it, the balance of the line is backordered.
     """
 
     line_no: str
@@ -136,6 +144,8 @@ class AckLineInput:
     substitute_part_number: str = ""
     note: str = ""
     schedule: tuple[ScheduleLineInput, ...] = field(default=(), metadata=OMIT_WHEN_DEFAULT)
+    backordered_quantity: Decimal | None = field(default=None, metadata=OMIT_WHEN_DEFAULT)
+    backorder_date: dt.date | None = field(default=None, metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)

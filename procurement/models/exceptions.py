@@ -24,6 +24,7 @@ class ProcurementException(models.Model):
         REJECTED_LINE = "rejected_line", "Rejected line"
         SUBSTITUTION = "substitution", "Item substitution proposed"
         LINE_ON_HOLD = "line_on_hold", "Line on hold"
+        BACKORDERED = "backordered", "Part of a line backordered"
         UNKNOWN_PO = "unknown_po", "Unknown PO"
         UNKNOWN_LINE = "unknown_line", "Unknown PO line"
         ACK_OVERDUE = "ack_overdue", "Acknowledgement overdue"

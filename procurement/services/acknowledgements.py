@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from notifications.services import outbox_written
 from procurement import inputs
 from procurement.inputs import AckLineInput, AcknowledgementInput
 from procurement.models import (
@@ -28,19 +29,19 @@ from procurement.models.fields import PRICE_LIMIT, QUANTITY_LIMIT
 from suppliers.models import Supplier
 
 from . import tolerance
-from .audit import audit_event, audit_write
-from .bulk import rows_update
+from .audit import audit_event
+from .bulk import row_insert_with_children, rows_insert, rows_update
 from .closing import exceptions_close
 from .documents import (
     document_replay,
     exceptions_audited,
     exceptions_create,
-    exceptions_notify,
     orders_touch_statement,
 )
 from .errors import DocumentRefused
 from .lines import refusal_company, supplier_lines
 from .locking import lock_po_lines
+from .notify import exception_notifications
 from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
@@ -59,6 +60,7 @@ ACK_KINDS = (
     Kind.REJECTED_LINE,
     Kind.SUBSTITUTION,
     Kind.LINE_ON_HOLD,
+    Kind.BACKORDERED,
 )
 _LINE_UPDATE_FIELDS = [
     "ack_response",
@@ -81,9 +83,17 @@ class _LinePlan:
     findings: list[tuple[str, str, str, dict]] = field(default_factory=list)  # kind, severity, text, evidence
     auto_accept: bool = False
     was_response: str = ""
+    was_backordered: Decimal = ZERO
 
     def __post_init__(self) -> None:
         self.was_response = self.line.ack_response
+        self.was_backordered = self.line.backordered_quantity
+
+    @property
+    def backorder_changed(self) -> bool:
+        """Whether the answer states another backorder than the line's (read before it is applied)."""
+        stated = self.answer.backordered_quantity
+        return stated is not None and (self.was_response, self.was_backordered) != (self.answer.response, stated)
 
 
 @records_refusals
@@ -149,35 +159,33 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
         _schedules_replace(plans)
         drafts = exceptions_create(_findings_drafted(plans, new_requests, order, supplier, source, now))
         document_key = f"{source.channel}:{supplier.code}:{ack.document_id}"
-        audit_write(
-            [
-                audit_event(
-                    source=source,
-                    action="acknowledgement.recorded",
-                    obj=record,
-                    company=company,
-                    po=order,
-                    document_key=document_key,
-                    after={
-                        "header": header,
-                        "header_sent": ack.header,
-                        "raw_code": ack.raw_code,
-                        "lines": {p.line.line_no: p.line.statuses() for p in plans},
-                    },
-                    now=now,
-                ),
-                *exceptions_audited(
-                    drafts,
-                    source=source,
-                    company=company,
-                    orders={order.pk: order},
-                    document_key=document_key,
-                    now=now,
-                ),
-            ]
-        )
-        exceptions_notify(
-            raised=drafts,
+        events = [
+            audit_event(
+                source=source,
+                action="acknowledgement.recorded",
+                obj=record,
+                company=company,
+                po=order,
+                document_key=document_key,
+                after={
+                    "header": header,
+                    "header_sent": ack.header,
+                    "raw_code": ack.raw_code,
+                    "lines": {p.line.line_no: p.line.statuses() for p in plans},
+                },
+                now=now,
+            ),
+            *exceptions_audited(
+                drafts,
+                source=source,
+                company=company,
+                orders={order.pk: order},
+                document_key=document_key,
+                now=now,
+            ),
+        ]
+        messages = exception_notifications(
+            drafts=drafts,
             orders={order.pk: order},
             document=f"acknowledgement {ack.document_id}",
             key=f"ack:{record.pk}",
@@ -185,6 +193,9 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
             # Read with the PO's lock: a subscription changed since then has bumped it.
             versions={company.pk: company.webhooks_version},
         )
+        # The audit trail and the outbox in one statement on PostgreSQL (a round trip saved).
+        rows_insert(events, messages)
+        outbox_written(messages)
         auto_accepted = [(p, cr) for p, cr in new_requests if p.auto_accept]
         if auto_accepted:
             _proposals_auto_accept(order, lines, auto_accepted, source, now)
@@ -222,7 +233,7 @@ def _acknowledgement_create(
     now: dt.datetime,
 ) -> Acknowledgement:
     """The acknowledgement and its line responses, each with the raw code it was sent with."""
-    record = Acknowledgement.objects.create(
+    record = Acknowledgement(
         po=order,
         supplier=supplier,
         po_revision=ack.po_revision if ack.po_revision is not None else order.revision,
@@ -237,10 +248,11 @@ def _acknowledgement_create(
         correlation_id=source.correlation_id,
         received_at=now,
     )
-    AcknowledgementLine.objects.bulk_create(
+    # One statement on PostgreSQL: the acknowledgement's new id goes to its lines inside it.
+    row_insert_with_children(
+        record,
         [
             AcknowledgementLine(
-                ack=record,
                 po_line=p.line,
                 response=p.answer.response,
                 raw_code=p.answer.raw_code,
@@ -252,7 +264,8 @@ def _acknowledgement_create(
                 schedule=jsonable([{"quantity": s.quantity, "date": s.date} for s in p.answer.schedule]),
             )
             for p in plans
-        ]
+        ],
+        link="ack",
     )
     return record
 
@@ -270,6 +283,25 @@ def _previous_answers_supersede(
         if (p.line.change_state == POLine.ChangeState.PROPOSED and p.proposal != p.line.proposal)
         or (p.line.ack_response == inputs.LINE_HOLD and p.answer.response != inputs.LINE_HOLD)
     ]
+    # A stated backorder raised its own exception without a proposal: a new answer that states
+    # another backorder, or none, closes it (and nothing else on the line). Acknowledging or
+    # holding the line keeps what it had, its backorder included.
+    backorders = [
+        p.line.pk
+        for p in plans
+        if p.line.pk not in replaced
+        and p.was_backordered
+        and p.answer.response not in ("ACKNOWLEDGED", inputs.LINE_HOLD)
+        and (p.backorder_changed or p.answer.backordered_quantity is None)
+    ]
+    if backorders:
+        exceptions_close(
+            ProcurementException.objects.filter(po_line_id__in=backorders, kind=Kind.BACKORDERED),
+            resolution=ProcurementException.Resolution.SUPERSEDED,
+            source=source,
+            note=f"replaced by acknowledgement {ack.document_id}",
+            now=now,
+        )
     if not replaced:
         return
     ChangeRequest.objects.filter(po_line_id__in=replaced, state=ChangeRequest.State.PROPOSED).update(
@@ -321,7 +353,9 @@ def _findings_drafted(
 ) -> list[ProcurementException]:
     """New proposals raise their findings (unless policy accepted them); so does a fresh hold."""
     raising: list[tuple[_LinePlan, ChangeRequest | None]] = [(p, cr) for p, cr in new_requests if not p.auto_accept]
-    raising += [(p, None) for p in plans if not p.proposal and p.was_response != p.answer.response]
+    raising += [
+        (p, None) for p in plans if not p.proposal and (p.was_response != p.answer.response or p.backorder_changed)
+    ]
     return [
         exception_draft(
             company=order.company,
@@ -387,6 +421,8 @@ def _validate(ack: AcknowledgementInput) -> None:
             raise DocumentRefused(f"line {line.line_no}: quantity or price too large to record", code="invalid")
         if line.schedule:
             _validate_schedule(line)
+        if line.backordered_quantity is not None or line.backorder_date is not None:
+            _validate_backorder(line)
         seen.add(line.line_no)
 
 
@@ -407,6 +443,19 @@ def _validate_schedule(line: AckLineInput) -> None:
             f"but the line states a quantity of {num(line.quantity)}",
             code="invalid",
         )
+
+
+def _validate_backorder(line: AckLineInput) -> None:
+    """A stated backorder belongs to a (partial) backorder answer, and is a recordable quantity."""
+    if line.response not in (inputs.LINE_BACKORDER, inputs.LINE_PARTIAL_BACKORDER):
+        raise DocumentRefused(
+            f"line {line.line_no}: a backordered quantity goes with a backorder answer, not {line.response}",
+            code="invalid",
+        )
+    if line.backordered_quantity is None:
+        raise DocumentRefused(f"line {line.line_no}: a backorder date needs the quantity backordered", code="invalid")
+    if line.backordered_quantity < 0 or line.backordered_quantity >= QUANTITY_LIMIT:
+        raise DocumentRefused(f"line {line.line_no}: backordered quantity cannot be recorded", code="invalid")
 
 
 def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: WriteSource) -> list[POLine]:
@@ -470,8 +519,17 @@ def _plan(
             if ack.lines and line.ack_response:
                 continue  # not mentioned: its earlier answer stands
             answer = AckLineInput(line_no=line.line_no, response=default or "ACKNOWLEDGED", raw_code="")
-        plans.append(_plan_line(line, answer, supplier, rules))
+        plans.append(_plan_line(line, _dated(answer, line.need_by), supplier, rules))
     return plans
+
+
+def _dated(answer: AckLineInput, need_by: dt.date) -> AckLineInput:
+    """The answer with its undated deliveries due on the line's need-by date, which only the record knows."""
+    if all(s.date is not None for s in answer.schedule):
+        return answer
+    return dataclasses.replace(
+        answer, schedule=tuple(dataclasses.replace(s, date=s.date or need_by) for s in answer.schedule)
+    )
 
 
 def _plan_line(line: POLine, answer: AckLineInput, supplier: Supplier, rules: tolerance.RuleSet) -> _LinePlan:
@@ -517,6 +575,10 @@ def _plan_line(line: POLine, answer: AckLineInput, supplier: Supplier, rules: to
                 )
             )
     quantity = _confirmed_quantity(line, answer)
+    if answer.backordered_quantity is not None:
+        # A stated backorder is still to come: the line's quantity is what is committed plus it.
+        _plan_backorder(plan, quantity or ZERO, answer.backordered_quantity, answer.backorder_date)
+        quantity = (quantity or ZERO) + answer.backordered_quantity
     if quantity is not None and quantity != line.quantity:
         verdict = tolerance.evaluate(limits("quantity"), expected=line.quantity, actual=quantity)
         plan.proposal["quantity"], plan.current["quantity"] = quantity, line.quantity
@@ -568,6 +630,33 @@ def _plan_line(line: POLine, answer: AckLineInput, supplier: Supplier, rules: to
     return plan
 
 
+def _plan_backorder(plan: _LinePlan, committed: Decimal, backordered: Decimal, expected: dt.date | None) -> None:
+    """A backorder the supplier states beside what it commits is a delay to chase, not a change of terms.
+
+    It proposes nothing (the line's quantity and date stand); the buyer's queue gets one finding
+    naming the quantity backordered and when it is expected, if the supplier said.
+    """
+    if not backordered:
+        return
+    line = plan.line
+    when = f"expected {expected}" if expected is not None else "with no date given"
+    plan.findings.append(
+        (
+            Kind.BACKORDERED,
+            Severity.PROCUREMENT_DELAY,
+            f"{num(backordered)} of {num(line.quantity)} backordered, {when}",
+            {
+                "ordered": line.quantity,
+                "committed": committed,
+                "backordered": backordered,
+                "expected": expected,
+                "need_by": line.need_by,
+                "raw_code": plan.answer.raw_code,
+            },
+        )
+    )
+
+
 def _plan_schedule(plan: _LinePlan, schedule: tuple[inputs.ScheduleLineInput, ...], limits: tolerance.Limits) -> bool:
     """Check each schedule line's date against the need-by date; whether policy may accept the schedule.
 
@@ -577,7 +666,7 @@ def _plan_schedule(plan: _LinePlan, schedule: tuple[inputs.ScheduleLineInput, ..
     """
     need_by = plan.line.need_by
     dated = [
-        (position, s, tolerance.evaluate_date(limits, expected=need_by, actual=s.date))
+        (position, s, tolerance.evaluate_date(limits, expected=need_by, actual=s.date or need_by))
         for position, s in enumerate(schedule, start=1)
         if s.date != need_by
     ]
@@ -587,7 +676,7 @@ def _plan_schedule(plan: _LinePlan, schedule: tuple[inputs.ScheduleLineInput, ..
     plan.current["need_by"] = need_by
     outside = [(position, s, verdict) for position, s, verdict in dated if not verdict.within]
     if outside:
-        late = any(s.date > need_by for _, s, _ in outside)
+        late = any((s.date or need_by) > need_by for _, s, _ in outside)
         promised = ", ".join(f"{num(s.quantity)} on {s.date}" for _, s, _ in outside)
         plan.findings.append(
             (
@@ -637,7 +726,7 @@ def _schedules_replace(plans: list[_LinePlan]) -> None:
         ScheduleLine.objects.filter(po_line_id__in=stale).delete()
     ScheduleLine.objects.bulk_create(
         [
-            ScheduleLine(po_line=p.line, position=position, quantity=s.quantity, date=s.date)
+            ScheduleLine(po_line=p.line, position=position, quantity=s.quantity, date=s.date or p.line.need_by)
             for p in answered
             if p.answer.response != inputs.LINE_REJECT
             for position, s in enumerate(p.answer.schedule, start=1)
@@ -659,13 +748,16 @@ def _apply_answers(plans: list[_LinePlan], unchanged: set[int]) -> None:
             line.confirmed_quantity = quantity if quantity is not None else line.quantity
             line.confirmed_price = answer.unit_price if answer.unit_price is not None else line.unit_price
             line.promised_date = (
-                min(s.date for s in answer.schedule) if answer.schedule else answer.promised_date or line.need_by
+                min(s.date or line.need_by for s in answer.schedule)
+                if answer.schedule
+                else answer.promised_date or line.need_by
             )
-        line.backordered_quantity = (
-            max(line.quantity - line.confirmed_quantity, ZERO)
-            if answer.response in (inputs.LINE_BACKORDER, inputs.LINE_PARTIAL_BACKORDER)
-            else ZERO
-        )
+        if answer.backordered_quantity is not None:
+            line.backordered_quantity = answer.backordered_quantity
+        elif answer.response in (inputs.LINE_BACKORDER, inputs.LINE_PARTIAL_BACKORDER):
+            line.backordered_quantity = max(line.quantity - line.confirmed_quantity, ZERO)
+        else:
+            line.backordered_quantity = ZERO
         if line.pk in unchanged:
             continue
         if p.proposal:

@@ -26,6 +26,7 @@ DEFAULT_SLA_HOURS: dict[str, int] = {
     Kind.REJECTED_LINE: 8,
     Kind.SUBSTITUTION: 24,
     Kind.LINE_ON_HOLD: 24,
+    Kind.BACKORDERED: 24,
     Kind.UNKNOWN_PO: 24,
     Kind.UNKNOWN_LINE: 24,
     Kind.ACK_OVERDUE: 24,

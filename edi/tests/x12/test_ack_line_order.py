@@ -142,14 +142,122 @@ def test_a_segment_really_out_of_order_is_an_unexpected_segment(
     assert (body[position - 2], issues(st01, body, version)) == (moved, [("AK3", "2", moved[:3], position, None)])
 
 
-def test_several_acks_with_different_codes_on_one_line_are_reported_not_guessed() -> None:
-    body = [*HEAD_855, "PO1*1*100*EA*10**BP*PART-00001", "ACK*IA*60*EA", "ACK*IB*40*EA", "CTT*1"]
+def _line(*acks: str) -> tuple[tuple[ci.AckLineInput, ...], list[str]]:
+    """Line 1 of PO-4504 (100 EA at 10.00) answered by ``acks``: the mapped lines and the problems."""
+    body = [*HEAD_855, "PO1*1*100*EA*10**BP*PART-00001", *acks, "CTT*1"]
     assert issues("855", body) == []
-    mapped = map_855(_set("855", body))
+    ts = _set("855", body)
+    mapped = map_855(ts)
+    assert account_problems(ts, mapped) == []
+    return mapped.value.lines, [e.message for e in mapped.errors]
 
-    assert [e.message for e in mapped.errors] == [
-        "line 1: its ACKs answer with different codes (IA, IB); the gateway records one answer per line"
-    ]
+
+def test_a_line_accepted_in_part_and_backordered_in_part_is_a_partial_backorder_stating_both() -> None:
+    lines, problems = _line("ACK*IA*60*EA*068*20270301", "ACK*IB*40*EA*068*20270415")
+
+    assert problems == []
+    assert lines == (
+        ci.AckLineInput(
+            "1",
+            ci.LINE_PARTIAL_BACKORDER,
+            "IA+IB",
+            Decimal(60),
+            Decimal(10),
+            dt.date(2027, 3, 1),
+            backordered_quantity=Decimal(40),
+            backorder_date=dt.date(2027, 4, 15),
+        ),
+    )
+
+
+def test_an_undated_backorder_beside_two_dated_deliveries() -> None:
+    lines, problems = _line("ACK*IA*30*EA*068*20270226", "ACK*IB*40*EA", "ACK*IA*30*EA*068*20270305")
+
+    assert problems == []
+    assert lines == (
+        ci.AckLineInput(
+            "1",
+            ci.LINE_PARTIAL_BACKORDER,
+            "IA+IB",
+            Decimal(60),
+            Decimal(10),
+            dt.date(2027, 2, 26),
+            schedule=(
+                ci.ScheduleLineInput(Decimal(30), dt.date(2027, 2, 26)),
+                ci.ScheduleLineInput(Decimal(30), dt.date(2027, 3, 5)),
+            ),
+            backordered_quantity=Decimal(40),
+        ),
+    )
+
+
+def test_a_part_rescheduled_beside_an_undated_accepted_part_is_two_deliveries() -> None:
+    lines, problems = _line("ACK*IA*60*EA", "ACK*DR*40*EA*068*20270420")
+
+    assert problems == []
+    assert lines == (
+        ci.AckLineInput(
+            "1",
+            ci.LINE_RESCHEDULE,
+            "IA+DR",
+            Decimal(100),
+            Decimal(10),
+            dt.date(2027, 4, 20),
+            schedule=(ci.ScheduleLineInput(Decimal(60), None), ci.ScheduleLineInput(Decimal(40), dt.date(2027, 4, 20))),
+        ),
+    )
+
+
+def test_a_part_rejected_beside_an_accepted_part_changes_the_quantity() -> None:
+    lines, problems = _line("ACK*IA*70*EA", "ACK*IR*30*EA")
+
+    assert problems == []
+    assert lines == (ci.AckLineInput("1", ci.LINE_CHANGE_QTY, "IA+IR", Decimal(70), Decimal(10)),)
+
+
+def test_a_part_backordered_beside_a_part_rejected_commits_nothing() -> None:
+    lines, problems = _line("ACK*IB*40*EA*068*20270415", "ACK*IR*60*EA")
+
+    assert problems == []
+    assert lines == (
+        ci.AckLineInput(
+            "1",
+            ci.LINE_BACKORDER,
+            "IB+IR",
+            None,
+            Decimal(10),
+            None,
+            backordered_quantity=Decimal(40),
+            backorder_date=dt.date(2027, 4, 15),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("acks", "problem"),
+    [
+        (
+            ("ACK*IA*60*EA", "ACK*IH*40*EA"),
+            "line 1: its ACKs answer with codes (IA, IH) that cannot split one line: hold covers a whole line",
+        ),
+        (
+            ("ACK*IA*60*EA", "ACK*IS*40*EA****BP*PART-77"),
+            "line 1: its ACKs answer with codes (IA, IS) that cannot split one line: substitute covers a whole line",
+        ),
+        (
+            ("ACK*IA*60*EA", "ACK*IB"),
+            "line 1: its ACKs answer with codes (IA, IB) that cannot split one line: an ACK (IB) gives no quantity",
+        ),
+        (
+            ("ACK*IA*10*EA", "ACK*IB*10*EA", "ACK*IR*10*EA", "ACK*DR*10*EA*068*20270420"),
+            "line 1: its ACKs answer with codes (IA, IB, IR, DR) that cannot split one line: too many different codes",
+        ),
+    ],
+)
+def test_acks_that_cannot_split_one_line_are_reported_not_guessed(acks: tuple[str, ...], problem: str) -> None:
+    _, problems = _line(*acks)
+
+    assert problems == [problem]
 
 
 def test_a_sublines_ack_is_listed_as_not_used_and_the_line_keeps_its_own_answer() -> None:

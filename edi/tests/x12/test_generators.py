@@ -544,3 +544,34 @@ def test_acks_survive_garbage_copied_from_inbound_data() -> None:
     env = reply_envelope(ic, ic.groups[0], interchange_control=1, group_control=2)
     lines = write_ack([report], env, 1).decode().splitlines()
     assert lines[4:6] == ["AK2*8 5*0001~", "AK5*R*6*1~"]
+
+
+def test_an_855_line_answered_in_parts_is_written_as_its_acks_and_reads_back_equal() -> None:
+    ack = ci.AcknowledgementInput(
+        document_id="ACK-2",
+        po_number="PO-1001",
+        header=ci.ACK_ACCEPTED_WITH_CHANGES,
+        raw_code="AC",
+        acknowledged_on=dt.date(2026, 1, 3),
+        lines=(
+            ci.AckLineInput(
+                "1",
+                ci.LINE_PARTIAL_BACKORDER,
+                "IA+IB",
+                Decimal(60),
+                Decimal(10),
+                dt.date(2026, 2, 1),
+                backordered_quantity=Decimal(40),
+                backorder_date=dt.date(2026, 3, 15),
+            ),
+            ci.AckLineInput("2", ci.LINE_PARTIAL_BACKORDER, "IA+IB", Decimal(5), None, backordered_quantity=Decimal(5)),
+        ),
+    )
+    body = build_855(ack)
+    assert [row for row in body if row[0] == "ACK"] == [
+        ["ACK", "IA", "60", "EA", "068", "20260201"],
+        ["ACK", "IB", "40", "EA", "068", "20260315"],
+        ["ACK", "IA", "5", "EA", "", ""],
+        ["ACK", "IB", "5", "EA"],
+    ]
+    assert map_855(only_set(write_855(ack, ENV, 1))).value == ack

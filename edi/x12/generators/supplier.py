@@ -82,15 +82,29 @@ def build_855(
         scheduled_only = ci.AckLineInput(
             line.line_no, ci.LINE_ACCEPT, unit_price=line.unit_price, schedule=line.schedule
         )
-        if not line.schedule or line != scheduled_only:
-            row: SegmentData = ["ACK", line.raw_code or LINE_CODES[line.response]]
+        # A line answered in parts carries its codes joined (``IA+IB``): its first is the
+        # committed part's ACK01; a stated backorder is an IB of its own, as map_855 reads it.
+        code = line.raw_code.split("+")[0] if line.raw_code else LINE_CODES[line.response]
+        backorder = line.backordered_quantity
+        if backorder is not None and line.response == ci.LINE_BACKORDER:
+            code = ""  # nothing committed: the IB below is the whole answer
+        if code and (not line.schedule or line != scheduled_only):
+            row: SegmentData = ["ACK", code]
             row += [number(line.quantity), uom] if line.quantity is not None else ["", ""]
             row += ["068", date(line.promised_date, version)] if line.promised_date else ["", ""]
             if line.substitute_part_number:
                 row += ["", "BP", line.substitute_part_number]
             segs.append(row)
-        if line.schedule:
-            segs.extend(["SCH", number(s.quantity), uom, "", "", "068", date(s.date, version)] for s in line.schedule)
+        if backorder is not None:
+            expected = ["068", date(line.backorder_date, version)] if line.backorder_date else []
+            segs.append(["ACK", "IB", number(backorder), uom, *expected])
+        if any(s.date is None for s in line.schedule):
+            raise GenerationError(f"line {line.line_no}: SCH06 needs a date for every delivery")
+        segs.extend(
+            ["SCH", number(s.quantity), uom, "", "", "068", date(s.date, version)]
+            for s in line.schedule
+            if s.date is not None
+        )
     segs.append(["CTT", str(po1_count)])
     return segs
 

@@ -12,9 +12,10 @@
 * the line item's SCH segments are its schedule (SCH01 quantity, SCH06 date whatever
   SCH05 qualifies it), on its first ACK; a line item with SCH and no ACK is accepted
   on that schedule (raw code empty);
-* several ACKs of one line item with the same code split the line into deliveries: one
-  answer with their quantities' sum, their earliest date, and a schedule line per ACK
-  (unless SCH segments give the schedule); ACKs with different codes are reported;
+* several ACKs of one line item split the line into parts, read as one answer (``_split_answer``):
+  the committed parts' quantities summed at their earliest date, a schedule line per part
+  (unless SCH segments give the schedule), the backordered parts (IB) as the line's stated
+  backorder, the rejected parts left out; codes joined as the raw code (``IA+IB``);
 * an ACK inside a subline (SLN loop) answers that subline, not the line: it is listed as
   not used.
 
@@ -158,46 +159,95 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
     return _split_answer(r, item, out, schedule)
 
 
+# How the ACKs of one line item combine when their codes differ (``_split_answer``): parts the
+# supplier commits to ship (a BP's quantity is what it ships now), parts it backorders, parts it
+# rejects. A hold or a substitute covers the whole line in the record, so with another code it is reported.
+_COMMITTED = (ci.LINE_ACCEPT, ci.LINE_CHANGE_QTY, ci.LINE_CHANGE_PRICE, ci.LINE_RESCHEDULE, ci.LINE_PARTIAL_BACKORDER)
+_BACKORDERED = (ci.LINE_BACKORDER,)
+_REJECTED = (ci.LINE_REJECT,)
+_RAW_CODE_MAX = 8  # the record's raw code column
+
+
 def _split_answer(
     r: Reader, item: Segment, answers: list[ci.AckLineInput], schedule: tuple[ci.ScheduleLineInput, ...]
 ) -> list[ci.AckLineInput]:
-    """Several ACKs of one line item with the same code: the line split into deliveries.
+    """Several ACKs of one line item: the line split into parts, read as the one answer the record holds.
 
-    The line commits to their quantities' sum, at the earliest of their dates; its schedule is
-    its SCH segments, else one delivery per ACK (its quantity on its date) when each ACK has
-    both. ACKs with different codes cannot be one answer: that is reported, not guessed.
+    * Parts committed (IA, IQ, DR, IP, BP …): the line commits to their quantities' sum, at the
+      earliest of their dates; its schedule is its SCH segments, else one delivery per part when
+      there are several and one of them is dated (an undated part is due on the need-by date).
+    * Parts backordered (IB): their sum is the line's stated backorder, dated by the earliest of
+      their dates; the answer is a partial backorder (or a backorder, with nothing committed).
+    * Parts rejected (IR …): they are not committed; beside committed parts the answer changes the quantity.
+
+    ACKs whose codes put part of the line on hold, offer a substitute beside another code, or
+    leave a part without a quantity cannot be recorded as one answer: that is reported, not guessed.
     """
     first_answer = answers[0]
+    line_no = first_answer.line_no
     codes = list(dict.fromkeys(a.raw_code for a in answers))
-    if len(codes) > 1:
-        r.problem(
-            f"line {first_answer.line_no}: its ACKs answer with different codes ({', '.join(codes)}); "
-            "the gateway records one answer per line",
-            item,
-            1,
-        )
-        return [first_answer]
+    responses = {a.response for a in answers}
     substitutes = list(dict.fromkeys(a.substitute_part_number for a in answers if a.substitute_part_number))
     if len(substitutes) > 1:
-        r.problem(
-            f"line {first_answer.line_no}: its ACKs offer different substitute parts ({', '.join(substitutes)})",
-            item,
-            1,
+        r.problem(f"line {line_no}: its ACKs offer different substitute parts ({', '.join(substitutes)})", item, 1)
+    if len(responses) > 1:
+        unsplittable = sorted(responses - {*_COMMITTED, *_BACKORDERED, *_REJECTED})
+        missing = [a.raw_code for a in answers if a.quantity is None]
+        if unsplittable or missing or len("+".join(codes)) > _RAW_CODE_MAX:
+            reason = (
+                f"{', '.join(unsplittable).lower().replace('_', ' ')} covers a whole line"
+                if unsplittable
+                else f"an ACK ({', '.join(missing)}) gives no quantity"
+                if missing
+                else "too many different codes"
+            )
+            r.problem(
+                f"line {line_no}: its ACKs answer with codes ({', '.join(codes)}) that cannot split one line: {reason}",
+                item,
+                1,
+            )
+            return [first_answer]
+    committed = [a for a in answers if a.response in _COMMITTED]
+    backordered = [a for a in answers if a.response in _BACKORDERED]
+    rejected = [a for a in answers if a.response in _REJECTED]
+    if len(responses) == 1 or not committed:
+        response = (
+            first_answer.response if len(responses) == 1 else ci.LINE_BACKORDER if backordered else ci.LINE_REJECT
         )
-    quantities = [a.quantity for a in answers if a.quantity is not None]
-    dates = [a.promised_date for a in answers if a.promised_date is not None]
-    whole = len(quantities) == len(answers)
-    if not schedule and whole and len(dates) == len(answers):
-        schedule = tuple(ci.ScheduleLineInput(quantity=q, date=d) for q, d in zip(quantities, dates, strict=True))
-    return [
-        dataclasses.replace(
-            first_answer,
-            quantity=sum(quantities, Decimal(0)) if whole else None,
-            promised_date=min(dates) if dates else None,
-            substitute_part_number=substitutes[0] if substitutes else "",
-            schedule=schedule,
+        parts = answers if len(responses) == 1 or not backordered else []
+    elif backordered:
+        response, parts = ci.LINE_PARTIAL_BACKORDER, committed
+    elif rejected:
+        response, parts = ci.LINE_CHANGE_QTY, committed
+    else:  # committed parts only: the part that changes the most names the answer
+        response = next((a.response for a in committed if a.response != ci.LINE_ACCEPT), ci.LINE_ACCEPT)
+        parts = committed
+    quantities = [a.quantity for a in parts if a.quantity is not None]
+    dates = [a.promised_date for a in parts if a.promised_date is not None]
+    whole = len(quantities) == len(parts)
+    # Parts of one code are deliveries only when each is dated; beside another code, an undated part
+    # is due on the need-by date (the record dates it), so the dated part's date stays its own.
+    if not schedule and whole and len(parts) > 1 and dates and (len(dates) == len(parts) or len(responses) > 1):
+        schedule = tuple(
+            ci.ScheduleLineInput(quantity=q, date=a.promised_date) for q, a in zip(quantities, parts, strict=True)
         )
-    ]
+    answer = dataclasses.replace(
+        first_answer,
+        response=response,
+        raw_code="+".join(codes),
+        quantity=sum(quantities, Decimal(0)) if whole and parts else None,
+        promised_date=min(dates) if dates else None,
+        substitute_part_number=substitutes[0] if substitutes else "",
+        schedule=schedule,
+    )
+    if backordered and len(responses) > 1:
+        late = [a.promised_date for a in backordered if a.promised_date is not None]
+        answer = dataclasses.replace(
+            answer,
+            backordered_quantity=sum((a.quantity or Decimal(0) for a in backordered), Decimal(0)),
+            backorder_date=min(late) if late else None,
+        )
+    return [answer]
 
 
 def _schedule(r: Reader, group: list[Segment]) -> tuple[ci.ScheduleLineInput, ...]:

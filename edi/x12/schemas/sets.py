@@ -117,8 +117,16 @@ _ORDER_HEADING = (
     + _N1_LOOP
 )
 
-# Line item body of the order and change request (850 PO1, 860 POC loops), after the first segment.
-_ITEM_BODY = """
+
+def _indent(fragment: str, spaces: int) -> str:
+    """A fragment written at loop level 0 (two spaces), moved ``spaces`` deeper."""
+    return "".join(" " * spaces + line + "\n" for line in fragment.splitlines() if line)
+
+
+# Fragments of a line item (850/860 PO1/POC and 855/865 PO1/POC loops), after its first segment.
+# The order and the acknowledgments carry the same segments; their tables differ only in where
+# the ACK loop and a few loops stand, so each body below writes only its order.
+_ITEM_START = """
     LIN O >1
     SI O >1
     CUR O 1
@@ -150,31 +158,118 @@ _ITEM_BODY = """
     SDQ O 500
     IT3 O 5
     DTM O 10
-    TC2 O >1
-    TD1 O 1
+"""
+_CARRIERS = """
+  TD1 O 1
+  TD5 O 12
+  TD3 O 12
+  TD4 O 5
+"""
+_ITEM_NOTES = """
+  PCT O >1
+  MAN O 10
+  MSG O >1
+  SPI O >1
+"""
+_ITEM_QTY_LOOP = """
+  QTY loop >1
+    QTY O 1
+    SI O >1
+"""
+_ITEM_SCH_LOOP = """
+  SCH loop 200
+    SCH O 1
+    TD1 O 2
     TD5 O 12
     TD3 O 12
     TD4 O 5
+    REF O >1
+"""
+_ITEM_PKG_LOOP = """
+  PKG loop 200
+    PKG O 1
+    MEA O >1
+"""
+_ITEM_N9_LOOP = """
+  N9 loop 1000
+    N9 O 1
+    DTM O >1
+    MEA O 40
+    MSG O 1000
+"""
+_ITEM_AMT_LOOP = """
+  AMT loop >1
+    AMT O 1
+    REF O >1
     PCT O >1
-    MAN O 10
+"""
+# The line's N1 loop: parties, then their references, dates and deliveries ({qty} where each table has it).
+_ITEM_N1_LOOP = """
+  N1 loop 200
+    N1 O 1
+    N2 O 2
+    N3 O 2
+    N4 O 1
+{before}    NX2 O >1
+    REF O 12
+    PER O 3
+    SI O >1
+    DTM O 1
+    FOB O 1
+    SCH O 200
+    TD1 O 2
+    TD5 O 12
+    TD3 O 12
+    TD4 O 5
+{after}"""
+_SUBLINE_START = """
+  SLN loop 1000
+    SLN O 1
     MSG O >1
-    SPI O >1
-    TXI O >1
-    CTB O >1
+    SI O >1
+    PID O 1000
+    PO3 O 104
+    TC2 O >1
+"""
+_SUBLINE_SAC_LOOP = """
+    SAC loop 25
+      SAC O 1
+      CUR O 1
+      CTP O 1
+"""
+_SUBLINE_QTY_LOOP = """
     QTY loop >1
       QTY O 1
       SI O >1
-    SCH loop 200
-      SCH O 1
-      TD1 O 2
-      TD5 O 12
-      TD3 O 12
-      TD4 O 5
-      REF O >1
-    PKG loop 200
-      PKG O 1
-      MEA O >1
-    LS O 1
+"""
+_SUBLINE_N9_LOOP = """
+    N9 loop >1
+      N9 O 1
+      DTM O >1
+      MSG O >1
+"""
+_SUBLINE_N1_LOOP = """
+    N1 loop 10
+      N1 O 1
+      N2 O 2
+      N3 O 2
+      N4 O 1
+      NX2 O >1
+      REF O 12
+      PER O 3
+      SI O >1
+"""
+_ITEM_LM_LOOP = _indent(_LM_LOOP, 2)
+
+# Line item body of the order and change request (850 PO1, 860 POC loops), after the first segment.
+_ITEM_BODY = (
+    _ITEM_START
+    + "    TC2 O >1\n"
+    + _indent(_CARRIERS, 2)
+    + _indent(_ITEM_NOTES, 2)
+    + "    TXI O >1\n    CTB O >1\n"
+    + _indent(_ITEM_QTY_LOOP + _ITEM_SCH_LOOP + _ITEM_PKG_LOOP, 2)
+    + """    LS O 1
     LDT loop >1
       LDT O 1
       MAN O 10
@@ -185,207 +280,66 @@ _ITEM_BODY = """
         LM O 1
         LQ M >1
     LE O 1
-    N9 loop 1000
-      N9 O 1
-      DTM O >1
-      MEA O 40
-      MSG O 1000
-    N1 loop 200
-      N1 O 1
-      N2 O 2
-      N3 O 2
-      N4 O 1
-      QTY O >1
-      NX2 O >1
-      REF O 12
-      PER O 3
-      SI O >1
-      DTM O 1
-      FOB O 1
-      SCH O 200
-      TD1 O 2
-      TD5 O 12
-      TD3 O 12
-      TD4 O 5
-      PKG O 200
-      LDT loop >1
-        LDT O 1
-        MAN O 10
-        QTY O 5
-        MSG O 1
-        REF O 3
-    SLN loop 1000
-      SLN O 1
-      MSG O >1
-      SI O >1
-      PID O 1000
-      PO3 O 104
-      TC2 O >1
-      ADV O >1
+"""
+    + _indent(_ITEM_N9_LOOP, 2)
+    + _indent(
+        _ITEM_N1_LOOP.format(
+            before="    QTY O >1\n",
+            after="""    PKG O 200
+    LDT loop >1
+      LDT O 1
+      MAN O 10
+      QTY O 5
+      MSG O 1
+      REF O 3
+""",
+        ),
+        2,
+    )
+    + _indent(_SUBLINE_START, 2)
+    + """      ADV O >1
       DTM O 10
       CTP O 25
       PAM O 10
       PO4 O 1
       TAX O 3
-      N9 loop >1
-        N9 O 1
-        DTM O >1
-        MSG O >1
-      SAC loop 25
-        SAC O 1
-        CUR O 1
-        CTP O 1
-      QTY loop >1
-        QTY O 1
-        SI O >1
-      N1 loop 10
-        N1 O 1
-        N2 O 2
-        N3 O 2
-        N4 O 1
-        NX2 O >1
-        REF O 12
-        PER O 3
-        SI O >1
-    AMT loop >1
-      AMT O 1
-      REF O >1
-      PCT O >1
-    LM loop >1
-      LM O 1
-      LQ M >1
 """
+    + _indent(_SUBLINE_N9_LOOP + _SUBLINE_SAC_LOOP + _SUBLINE_QTY_LOOP + _SUBLINE_N1_LOOP, 2)
+    + _indent(_ITEM_AMT_LOOP, 2)
+    + _ITEM_LM_LOOP
+)
 
 # Line item body of the acknowledgments (855 PO1, 865 POC loops), after the first segment.
 # Their standard tables answer the line right after its carrier details (ACK loop at
 # position 270), then carry MAN, AMT, CTB, TXI, the QTY, PKG and SCH loops and the line's
 # N9, N1 and SLN loops; a subline (SLN) may carry its own ACK. The 850's order, where ACK
 # would come after all of these, refuses a conformant acknowledgment.
-_ACK_ITEM_BODY = """
-    LIN O >1
-    SI O >1
-    CUR O 1
-    CN1 O 1
-    PO3 O 25
-    CTP loop >1
-      CTP O 1
-      CUR O 1
-    PAM O 10
-    MEA O 40
-    PID loop 1000
-      PID O 1
-      MEA O 10
-    PWK O 25
-    PO4 O >1
-    REF O >1
-    PER O 3
-    SAC loop 25
-      SAC O 1
-      CUR O 1
-      CTP O 1
-    IT8 O 1
-    CSH O >1
-    ITD O 2
-    DIS O 20
-    INC O 1
-    TAX O >1
-    FOB O >1
-    SDQ O 500
-    IT3 O 5
-    DTM O 10
-    LDT O 12
-    TC2 O >1
-    TD1 O 1
-    TD5 O 12
-    TD3 O 12
-    TD4 O 5
-    ACK loop 104
+_ACK_ITEM_BODY = (
+    _ITEM_START
+    + "    LDT O 12\n    TC2 O >1\n"
+    + _indent(_CARRIERS, 2)
+    + """    ACK loop 104
       ACK O 1
       DTM O 1
-    PCT O >1
-    MAN O 10
-    MSG O >1
-    SPI O >1
-    AMT loop >1
-      AMT O 1
-      REF O >1
-      PCT O >1
-    CTB O >1
-    TXI O >1
-    QTY loop >1
-      QTY O 1
-      SI O >1
-    PKG loop 200
-      PKG O 1
-      MEA O >1
-    SCH loop 200
-      SCH O 1
-      TD1 O 2
-      TD5 O 12
-      TD3 O 12
-      TD4 O 5
-      REF O >1
-    N9 loop 1000
-      N9 O 1
-      DTM O >1
-      MEA O 40
-      MSG O 1000
-    N1 loop 200
-      N1 O 1
-      N2 O 2
-      N3 O 2
-      N4 O 1
-      NX2 O >1
-      REF O 12
-      PER O 3
-      SI O >1
-      DTM O 1
-      FOB O 1
-      SCH O 200
-      TD1 O 2
-      TD5 O 12
-      TD3 O 12
-      TD4 O 5
-      QTY O >1
-      PKG O 200
-    SLN loop 1000
-      SLN O 1
-      MSG O >1
-      SI O >1
-      PID O 1000
-      PO3 O 104
-      TC2 O >1
-      CTP O 25
+"""
+    + _indent(_ITEM_NOTES + _ITEM_AMT_LOOP, 2)
+    + "    CTB O >1\n    TXI O >1\n"
+    + _indent(_ITEM_QTY_LOOP + _ITEM_PKG_LOOP + _ITEM_SCH_LOOP + _ITEM_N9_LOOP, 2)
+    + _indent(_ITEM_N1_LOOP.format(before="", after="    QTY O >1\n    PKG O 200\n"), 2)
+    + _indent(_SUBLINE_START, 2)
+    + """      CTP O 25
       PAM O 10
       ACK O 104
-      SAC loop 25
-        SAC O 1
-        CUR O 1
-        CTP O 1
-      DTM O 10
+"""
+    + _indent(_SUBLINE_SAC_LOOP, 2)
+    + """      DTM O 10
       PO4 O 1
       TAX O 3
       ADV O >1
-      QTY loop >1
-        QTY O 1
-        SI O >1
-      N9 loop >1
-        N9 O 1
-        DTM O >1
-        MSG O >1
-      N1 loop 10
-        N1 O 1
-        N2 O 2
-        N3 O 2
-        N4 O 1
-        NX2 O >1
-        REF O 12
-        PER O 3
-        SI O >1
-    LM loop >1
-      LM O 1
-      LQ M >1
 """
+    + _indent(_SUBLINE_QTY_LOOP + _SUBLINE_N9_LOOP + _SUBLINE_N1_LOOP, 2)
+    + _ITEM_LM_LOOP
+)
 
 _ORDER_SUMMARY = """
   CTT loop 1
@@ -399,6 +353,13 @@ _CHANGE_HEADING = _ORDER_HEADING.replace("\n  CTB O 5\n", "\n  CTB O >1\n")
 _CHANGE_SUMMARY = _ORDER_SUMMARY.replace("    AMT O 1\n", "    AMT O 5\n")
 # The 855's heading (004010 and 005010) has its taxes (TXI) before its restrictions (CTB).
 _ACK_HEADING = _CHANGE_HEADING.replace("\n  CTB O >1\n  TXI O >1\n", "\n  TXI O >1\n  CTB O >1\n")
+# The 865's heading (004010 positions 040–260) follows the 850's order without its commodity
+# (TC2) and with its own limits: one CSH, five ITD, 25 PKG.
+_CHANGE_ACK_HEADING = (
+    _CHANGE_HEADING.replace("\n  CSH O 5\n  TC2 O >1\n", "\n  CSH O 1\n")
+    .replace("\n  ITD O >1\n", "\n  ITD O 5\n")
+    .replace("\n  PKG O 200\n  TD1 O 2\n", "\n  PKG O 25\n  TD1 O 2\n")
+)
 
 T850 = (
     "  ST M 1\n  BEG M 1\n"
@@ -430,7 +391,7 @@ T860 = (
 )
 T865 = (
     "  ST M 1\n  BCA M 1\n"
-    + _CHANGE_HEADING
+    + _CHANGE_ACK_HEADING
     + _LM_LOOP
     + _SPI_LOOP
     + _ADV_LOOP
