@@ -121,7 +121,8 @@ def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, str, Parsed]]:
     A header naming an unknown column, or missing a required one, refuses every row: the file,
     not a row, is wrong.
     """
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    # Bytes that are not UTF-8 become U+FFFD: their row is refused (no such item or plant), not the file.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", errors="replace")
     reader = csv.reader(text)
     header = [name.strip() for name in next(reader, [])]
     unknown = sorted(set(header) - KNOWN)
