@@ -341,6 +341,9 @@ SPECTACULAR_SETTINGS = {
         "BomReleaseStateEnum": "materials.models.BomRelease.State",
         "ReleaseOutcomeStateEnum": "api.serializers.materials.RELEASE_STATES",
         "BomTypeEnum": "materials.inputs.BOM_TYPES",
+        "KindEnum": "procurement.models.ProcurementException.Kind",
+        "InventoryEventKindEnum": "materials.inputs.INVENTORY_KINDS",
+        "StockStatusEnum": "materials.inputs.STOCK_STATUSES",
     },
 }
 # How long an Idempotency-Key is remembered.
@@ -434,3 +437,6 @@ CELERY_BEAT_SCHEDULE.update(
         for queue in ("default", "edi", "outbox", "materials")
     }
 )
+# Inventory ledger: a late event re-projects its (plant, item, source) inline up to this many events
+# of history; beyond, on the plant's queue materials.<plant> (README "Inventory ledger").
+GATEWAY_INVENTORY_INLINE_REPROJECT_EVENTS = int(os.environ.get("GATEWAY_INVENTORY_INLINE_REPROJECT_EVENTS", "20000"))

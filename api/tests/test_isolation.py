@@ -38,6 +38,15 @@ from .conftest import (
 )
 
 PERSONAS = ("owner", "outsider", "system", "foreign", "anonymous")
+INVENTORY_EVENT = {
+    "plant": "DET",
+    "part_number": "PART-00001",
+    "kind": "receipt",
+    "quantity": "5",
+    "source_event_id": "INV-MATRIX",
+    "source_sequence": 1,
+    "occurred_at": "2026-12-03T09:00:00Z",
+}
 
 # name: (method, path, body, expected status for owner, outsider, system, foreign, anonymous)
 ENDPOINTS = {
@@ -83,6 +92,38 @@ ENDPOINTS = {
     ),
     "system-release-list": ("GET", "/api/v1/system/bom-releases/", None, (403, 403, 200, 200, 401)),
     "system-release-detail": ("GET", "/api/v1/system/bom-releases/{release}/", None, (403, 403, 200, 404, 401)),
+    "system-inventory-events": (
+        "POST",
+        "/api/v1/system/inventory-events/",
+        {"company": "ACME", "events": [INVENTORY_EVENT]},
+        (403, 403, 200, 404, 401),
+    ),
+    # The matrix posts JSON: the bulk endpoint takes JSON Lines or CSV only (its own tests send those).
+    "system-inventory-bulk": ("POST", "/api/v1/system/inventory-events/bulk/", {}, (403, 403, 415, 415, 401)),
+    "system-inventory-snapshot": (
+        "POST",
+        "/api/v1/system/inventory-snapshots/",
+        {
+            "company": "ACME",
+            "snapshot_id": "SNAP-MATRIX",
+            "sequence": 1,
+            "taken_at": "2026-12-03T09:00:00Z",
+            "balances": [{"plant": "DET", "part_number": "PART-00001", "quantity": "5"}],
+        },
+        (403, 403, 200, 404, 401),
+    ),
+    "system-inventory-balances": (
+        "GET",
+        "/api/v1/system/inventory-balances/?plant=DET",
+        None,
+        (403, 403, 200, 200, 401),
+    ),
+    "system-inventory-history": (
+        "GET",
+        "/api/v1/system/items/PART-00001/inventory-events/",
+        None,
+        (403, 403, 200, 200, 401),
+    ),
     "webhook-list": ("GET", "/api/v1/webhooks/", None, (200, 200, 200, 200, 401)),
     "webhook-create": (
         "POST",
@@ -111,9 +152,15 @@ ENDPOINTS = {
 
 GUARDED_NAMES = {model.__name__ for model in GUARDED}
 WRITES = [name for name, (method, *_rest) in ENDPOINTS.items() if method in ("POST", "DELETE")]
-SYSTEM_WRITES = {"system-po-create", "system-receipt-create", "system-item-batch"}
+SYSTEM_WRITES = {
+    "system-po-create",
+    "system-receipt-create",
+    "system-item-batch",
+    "system-inventory-events",
+    "system-inventory-snapshot",
+}
 # System writes whose payload is kept by the materials services rather than as an inbound document.
-SYSTEM_KEY_WRITES = SYSTEM_WRITES | {"system-release-create"}
+SYSTEM_KEY_WRITES = SYSTEM_WRITES | {"system-release-create", "system-inventory-bulk"}
 
 
 def test_the_matrix_covers_every_route_of_the_api():
