@@ -112,7 +112,7 @@ class Command(BaseCommand):
             if created:
                 user.set_password(SUPPLIER_PASSWORD)
                 user.save()
-            SupplierMembership.objects.get_or_create(user=user, defaults={"supplier": supplier})
+            SupplierMembership.objects.get_or_create(user=user, supplier=supplier)
             suppliers[code] = supplier
         for check, over_pct, over_abs in (
             (ToleranceRule.Check.PRICE, Decimal("2"), Decimal("0.50")),
