@@ -31,6 +31,11 @@ class PeopleError(ValueError):
     """A people write that cannot be done, with a message for the person who asked."""
 
 
+def person_acts_for(*, supplier: Supplier, email: str) -> bool:
+    """Whether the person with this e-mail address already acts for ``supplier`` (an active membership)."""
+    return SupplierMembership.objects.filter(supplier=supplier, user__email__iexact=email.strip(), active=True).exists()
+
+
 def invitation_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -54,7 +59,7 @@ def invitation_create(
     email = email.strip().lower()
     if role not in SupplierMembership.Role.values:
         raise PeopleError(f"Unknown role {role!r}.")
-    if SupplierMembership.objects.filter(supplier=supplier, user__email__iexact=email, active=True).exists():
+    if person_acts_for(supplier=supplier, email=email):
         raise PeopleError(f"{email} already acts for {supplier.name}.")
     pending = SupplierInvitation.objects.select_for_update().filter(
         supplier=supplier, email=email, state=SupplierInvitation.State.PENDING
