@@ -48,7 +48,7 @@ def _page(view: PageView, allowed: Callable[[SupplierMembership], bool], refusal
         if actor is None:
             raise PermissionDenied("The portal is for a supplier's people.")
         membership = SupplierMembership.objects.select_related("supplier").get(
-            user_id=actor.user_id, supplier_id=actor.supplier_id
+            user_id=actor.user_id or 0, supplier_id=acting_supplier_id(actor)
         )
         if membership.is_admin and not _has_totp(request):
             messages.warning(request, MFA_REQUIRED_MESSAGE)
@@ -67,6 +67,13 @@ def _page(view: PageView, allowed: Callable[[SupplierMembership], bool], refusal
 
 def _has_totp(request: HttpRequest) -> bool:
     return Authenticator.objects.filter(user_id=request.user.pk, type=Authenticator.Type.TOTP).exists()
+
+
+def acting_supplier_id(actor: Actor) -> int:
+    """The supplier a portal page acts for: always set once ``supplier_page`` let the request through."""
+    if actor.supplier_id is None:
+        raise PermissionDenied("The portal is for a supplier's people.")
+    return actor.supplier_id
 
 
 def supplier_page(view: PageView) -> PageView:

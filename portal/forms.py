@@ -51,9 +51,12 @@ class InboxFilterForm(forms.Form):
         if not self.is_valid():
             return InboxFilters()
         data = self.cleaned_data
-        status = tuple(data["status"].split(":", 1)) if data.get("status") else None
+        status = None
+        if data.get("status"):
+            dimension, _, value = data["status"].partition(":")
+            status = (dimension, value)
         return InboxFilters(
-            status=status,  # type: ignore[arg-type]
+            status=status,
             plant=data.get("plant") or "",
             need_by_from=data.get("need_by_from"),
             need_by_to=data.get("need_by_to"),

@@ -41,27 +41,28 @@ class InboxFilters:
     badge: str = ""  # "new", "changed" or "awaiting"
 
 
-def inbox_for(*, actor: Actor, filters: InboxFilters) -> QuerySet[PurchaseOrder]:
+def inbox_for(*, actor: Actor, filters: InboxFilters) -> QuerySet:
     """The actor's POs, newest change first, each annotated with the inbox's badges for its person.
 
     ``is_new``: the person never opened it; ``is_changed``: changed since they last did;
     ``is_awaiting``: a live line still waits for an answer. One query however many rows.
     """
-    seen = PurchaseOrderSeen.objects.filter(user_id=actor.user_id, po_id=OuterRef("pk"))
+    # An actor with no person behind it (an API key) has never looked at anything.
+    seen = PurchaseOrderSeen.objects.filter(user_id=actor.user_id or 0, po_id=OuterRef("pk"))
     awaiting = POLine.objects.filter(
         selectors.LINE_STATUS_CONDITIONS["ack"]["awaiting"], cancelled=False, po_id=OuterRef("pk")
     )
-    orders = (
+    orders: QuerySet = (
         selectors.scoped_for(PurchaseOrder.objects.all(), actor=actor)
         .select_related("company", "ship_to")
         .annotate(
             seen_at=Subquery(seen.values("seen_at")[:1]),
             is_new=~Exists(seen),
             is_awaiting=Exists(awaiting),
+            is_changed=Exists(seen.filter(seen_at__lt=OuterRef("updated_at"))),
         )
         .order_by("-updated_at", "-id")
     )
-    orders = orders.annotate(is_changed=Exists(seen.filter(seen_at__lt=OuterRef("updated_at"))))
     if filters.status is not None:
         orders = selectors.purchase_orders_with_line_status(orders, *filters.status)
     if filters.plant:
@@ -148,7 +149,7 @@ def purchase_order_exceptions_for(*, actor: Actor, po: PurchaseOrder) -> QuerySe
 
 def inbox_badge_counts_for(*, actor: Actor) -> dict[str, int]:
     """How many of the actor's POs are new, changed since the person last looked, and awaiting an answer."""
-    orders = inbox_for(actor=actor, filters=InboxFilters())
+    orders: QuerySet = inbox_for(actor=actor, filters=InboxFilters())
     return {
         "new": orders.filter(is_new=True).count(),
         "changed": orders.filter(is_changed=True).count(),

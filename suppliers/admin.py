@@ -27,7 +27,7 @@ class InvitationAddForm(forms.ModelForm):
         fields = ["supplier", "email", "role"]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         supplier, email = data.get("supplier"), data.get("email")
         if supplier and email and services.person_acts_for(supplier=supplier, email=email):
             raise forms.ValidationError(f"{email} already acts for {supplier.name}.")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -127,7 +127,7 @@ def invitation_accept(
     *,
     token: str,
     source: WriteSource,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     first_name: str = "",
     last_name: str = "",
     password: str = "",
@@ -151,7 +151,7 @@ def invitation_accept(
     user_model = get_user_model()
     existing = user_model.objects.filter(email__iexact=invitation.email).first()
     if user is not None:
-        if (user.email or "").lower() != invitation.email:  # type: ignore[attr-defined]
+        if (user.email or "").lower() != invitation.email:
             raise PeopleError(f"This invitation is for {invitation.email}: sign in as that person to accept it.")
         person = user
     elif existing is not None:

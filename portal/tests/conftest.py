@@ -15,7 +15,7 @@ from suppliers.services import invitation_token_hash
 PASSWORD = "correct horse battery staple"
 
 
-def person(username: str, supplier, role: str, *, totp: bool = False):
+def person(username, supplier, role, *, totp=False):
     user = factories.UserFactory(username=username, email=f"{username}@example.com")
     user.set_password(PASSWORD)
     user.save()

@@ -20,7 +20,7 @@ def invite(client, email="ana@bolts.example", role="member"):
     return client.post("/portal/people/invite/", {"email": email, "role": role})
 
 
-def link_token() -> str:
+def link_token():
     return re.search(r"/portal/invitations/accept/([\w-]+)/", mail.outbox[-1].body).group(1)
 
 

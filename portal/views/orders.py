@@ -28,8 +28,8 @@ def inbox(request: HttpRequest, actor: Actor) -> HttpResponse:
     rows = list(page.object_list)
     lines = purchase_order_line_rows([po.pk for po in rows])
     for po in rows:
-        po.inbox_lines = lines[po.pk]  # type: ignore[attr-defined]
-        po.inbox_status = PurchaseOrder.status_for(lines[po.pk]).replace("_", " ")  # type: ignore[attr-defined]
+        po.inbox_lines = lines[po.pk]
+        po.inbox_status = PurchaseOrder.status_for(lines[po.pk]).replace("_", " ")
     context = {"form": form, "page": page, "orders": rows, "section": "orders"}
     return render(request, "portal/order_list.html", context)
 
@@ -51,7 +51,8 @@ def order_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         "section": "orders",
     }
     response = render(request, "portal/order_detail.html", context)
+    membership = request.supplier_membership  # type: ignore[attr-defined]
     PurchaseOrderSeen.objects.update_or_create(
-        user_id=actor.user_id, po=po, defaults={"revision": po.revision, "seen_at": timezone.now()}
+        user_id=membership.user_id, po=po, defaults={"revision": po.revision, "seen_at": timezone.now()}
     )
     return response

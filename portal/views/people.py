@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gateway.actors import Actor
-from portal.access import SESSION_SUPPLIER_KEY, supplier_admin_page
+from portal.access import SESSION_SUPPLIER_KEY, acting_supplier_id, supplier_admin_page
 from portal.forms import AcceptInvitationForm, InvitationForm, RoleForm
 from procurement.services.sources import WriteSource
 from suppliers import services
@@ -40,8 +40,8 @@ def people(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 
 def _people_page(request: HttpRequest, actor: Actor, form: InvitationForm, status: int = 200) -> HttpResponse:
-    members = SupplierMembership.objects.filter(supplier_id=actor.supplier_id).select_related("user")
-    invitations = SupplierInvitation.objects.filter(supplier_id=actor.supplier_id)[:50]
+    members = SupplierMembership.objects.filter(supplier_id=acting_supplier_id(actor)).select_related("user")
+    invitations = SupplierInvitation.objects.filter(supplier_id=acting_supplier_id(actor))[:50]
     now = timezone.now()
     context = {
         "members": members.order_by("-active", "user__email"),
@@ -59,7 +59,7 @@ def invite(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = InvitationForm(request.POST)
     if not form.is_valid():
         return _people_page(request, actor, form, status=400)
-    supplier = Supplier.objects.get(pk=actor.supplier_id)
+    supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
     try:
         services.invitation_create(
             supplier=supplier,
@@ -78,7 +78,7 @@ def invite(request: HttpRequest, actor: Actor) -> HttpResponse:
 @require_POST
 @supplier_admin_page
 def invitation_revoke(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    invitation = SupplierInvitation.objects.filter(pk=pk, supplier_id=actor.supplier_id).first()
+    invitation = SupplierInvitation.objects.filter(pk=pk, supplier_id=acting_supplier_id(actor)).first()
     if invitation is None:
         raise Http404("No such invitation.")
     try:
@@ -93,7 +93,9 @@ def invitation_revoke(request: HttpRequest, actor: Actor, pk: int) -> HttpRespon
 @supplier_admin_page
 def membership_update(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """Change a person's role, or deactivate or reactivate them (``action`` = role, deactivate, activate)."""
-    membership = SupplierMembership.objects.filter(pk=pk, supplier_id=actor.supplier_id).select_related("user").first()
+    membership = (
+        SupplierMembership.objects.filter(pk=pk, supplier_id=acting_supplier_id(actor)).select_related("user").first()
+    )
     if membership is None:
         raise Http404("No such person.")
     action = request.POST.get("action", "")
