@@ -192,3 +192,16 @@ class DocumentFilterForm(forms.Form):
         data = super().clean() or {}
         data["direction"] = data.get("direction") or "in"
         return data
+
+
+class FirstAdminInvitationForm(forms.Form):
+    """A buyer's invitation: a supplier's first administrator. The supplier choices are the buyer's suppliers."""
+
+    supplier = forms.ChoiceField(label="Supplier")
+    email = forms.EmailField(label="E-mail address", max_length=254)
+
+    def __init__(self, *args, suppliers, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["supplier"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(s.code, f"{s.code} — {s.name}") for s in suppliers]

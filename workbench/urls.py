@@ -23,4 +23,5 @@ urlpatterns = [
     path("documents/replay-requests/<int:pk>/approve/", views.replay_approve, name="replay_approve"),
     path("documents/out/<int:pk>/", views.outbound_detail, name="outbound_detail"),
     path("documents/out/<int:pk>/resend/", views.outbound_resend, name="outbound_resend"),
+    path("supplier-invitations/", views.supplier_invitations, name="supplier_invitations"),
 ]

@@ -131,4 +131,5 @@ def test_the_root_offers_a_supplier_person_no_workbench(client, supplier_user):
     page = client.get("/").content.decode()
 
     assert 'href="/workbench/"' not in page and 'href="/admin/"' not in page
+    assert 'href="/portal/"' in page
     assert "not a buyer or planner of any company" in page

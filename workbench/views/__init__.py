@@ -9,6 +9,7 @@ from .documents import (
 from .home import home, sign_in, sign_out, start
 from .kpis import kpi_csv, kpi_dashboard, scorecard
 from .materials import bom_tree, held_list, release_detail, release_force, release_list, where_used
+from .suppliers import supplier_invitations
 
 __all__ = [
     "bom_tree",
@@ -29,5 +30,6 @@ __all__ = [
     "sign_in",
     "sign_out",
     "start",
+    "supplier_invitations",
     "where_used",
 ]

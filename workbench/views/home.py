@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from gateway.actors import Actor
 from gateway.signin import StaffAuthenticationForm
 from materials import selectors
+from procurement.selectors import supplier_ids_for_user
 
 from .access import SIGN_IN_URL, buyer_actor, buyer_page
 
@@ -38,7 +39,11 @@ def start(request: HttpRequest) -> HttpResponse:
     """The site's root: where a signed-in person can go; anyone else is sent to sign in."""
     if not request.user.is_authenticated:
         return HttpResponseRedirect(f"{SIGN_IN_URL}?next={reverse('workbench:home')}")
-    context = {"workbench": buyer_actor(request) is not None, "admin": request.user.is_staff}
+    context = {
+        "workbench": buyer_actor(request) is not None,
+        "admin": request.user.is_staff,
+        "portal": bool(supplier_ids_for_user(request.user)),
+    }
     return render(request, "workbench/start.html", context)
 
 

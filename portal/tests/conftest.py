@@ -1,0 +1,69 @@
+"""Portal personas: BOLTS' admin (with an authenticator), member and read-only person, NUTS' admin,
+and the invitations and orders they act on."""
+
+import datetime as dt
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.utils import timezone
+
+from procurement import factories
+from suppliers.models import SupplierInvitation, SupplierMembership
+from suppliers.services import invitation_token_hash
+
+PASSWORD = "correct horse battery staple"
+
+
+def person(username, supplier, role, *, totp=False):
+    user = factories.UserFactory(username=username, email=f"{username}@example.com")
+    user.set_password(PASSWORD)
+    user.save()
+    SupplierMembership.objects.create(user=user, supplier=supplier, role=role)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    if totp:
+        TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _no_broker(settings):
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def bolts_admin(supplier):
+    return person("bolts-admin", supplier, SupplierMembership.Role.ADMIN, totp=True)
+
+
+@pytest.fixture
+def bolts_member(supplier):
+    return person("bolts-member", supplier, SupplierMembership.Role.MEMBER)
+
+
+@pytest.fixture
+def bolts_reader(supplier):
+    return person("bolts-reader", supplier, SupplierMembership.Role.READ_ONLY)
+
+
+@pytest.fixture
+def nuts_admin(other_supplier):
+    return person("nuts-admin", other_supplier, SupplierMembership.Role.ADMIN, totp=True)
+
+
+@pytest.fixture
+def bolts_invitation(supplier, bolts_admin):
+    """A pending invitation to BOLTS, and its token."""
+    token = "bolts-invitation-token"
+    now = timezone.now()
+    invitation = SupplierInvitation.objects.create(
+        supplier=supplier,
+        email="new.person@bolts.example",
+        role=SupplierMembership.Role.MEMBER,
+        token_hash=invitation_token_hash(token),
+        invited_by=bolts_admin,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=7),
+    )
+    return invitation, token
