@@ -434,3 +434,12 @@ CELERY_BEAT_SCHEDULE.update(
         for queue in ("default", "edi", "outbox", "materials")
     }
 )
+
+# Inventory reconciliation (materials.services.reconciliation): every company's systems compared
+# this often; a run left unfinished this long belongs to a worker that died and is marked failed.
+GATEWAY_INVENTORY_RECONCILE_SECONDS = float(os.environ.get("GATEWAY_INVENTORY_RECONCILE_SECONDS", "3600"))
+GATEWAY_INVENTORY_RECONCILE_STALE_SECONDS = float(os.environ.get("GATEWAY_INVENTORY_RECONCILE_STALE_SECONDS", "3600"))
+CELERY_BEAT_SCHEDULE["materials: reconcile inventory systems"] = {
+    "task": "materials.tasks.inventory_reconciliations_schedule",
+    "schedule": GATEWAY_INVENTORY_RECONCILE_SECONDS,
+}
