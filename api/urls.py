@@ -10,6 +10,7 @@ from .views import (
     materials,
     purchase_orders,
     receipts,
+    reconciliation,
     shipments,
     webhooks,
 )
@@ -49,6 +50,11 @@ urlpatterns = [
     path("v1/system/boms/<str:part_number>/", open_to_keys(materials.SystemBom)),
     path("v1/system/bom-releases/", open_to_keys(materials.SystemBomReleases)),
     path("v1/system/bom-releases/<int:pk>/", open_to_keys(materials.SystemBomReleaseDetail)),
+    path("v1/system/inventory-reconciliations/", open_to_keys(reconciliation.SystemInventoryReconciliations)),
+    path(
+        "v1/system/inventory-reconciliations/<int:pk>/",
+        open_to_keys(reconciliation.SystemInventoryReconciliationDetail),
+    ),
     path("v1/webhooks/", open_to_keys(webhooks.Webhooks)),
     path("v1/webhooks/<int:pk>/", open_to_keys(webhooks.WebhookDetail)),
     path("v1/webhooks/<int:pk>/rotate-secret/", open_to_keys(webhooks.WebhookRotateSecret)),
