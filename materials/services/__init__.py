@@ -5,19 +5,23 @@ Channels (the system API, the PLM/ERP file drop, the workbench) translate what t
 """
 
 from .errors import InvalidAction, NotFound
+from .inventory import balances_reproject, inventory_events_apply
 from .items import category_conversions_set, items_upsert
 from .releases import bom_release_force, bom_release_raw_refuse, bom_release_receive, bom_release_settle
-from .results import ItemOutcome, ReleaseOutcome
+from .results import EventOutcome, ItemOutcome, ReleaseOutcome
 
 __all__ = [
+    "EventOutcome",
     "InvalidAction",
     "ItemOutcome",
     "NotFound",
     "ReleaseOutcome",
+    "balances_reproject",
     "bom_release_force",
     "bom_release_raw_refuse",
     "bom_release_receive",
     "bom_release_settle",
     "category_conversions_set",
+    "inventory_events_apply",
     "items_upsert",
 ]
