@@ -115,6 +115,7 @@ class Check:
     low: tuple[str, ...]
     high_quantity: Decimal
     low_quantity: Decimal
+    high_side: str  # ``physical`` or ``posted``: which side the high sources' quantity is
 
     @property
     def deviation(self) -> Decimal:
@@ -254,6 +255,7 @@ def _checks(position: dict[str, dict[str, Decimal]], roles: dict[str, dict[str, 
                     tuple(sorted(s for s, q in side.items() if q == low)),
                     high,
                     low,
+                    name,
                 )
             )
     if physical and posted:
@@ -261,8 +263,17 @@ def _checks(position: dict[str, dict[str, Decimal]], roles: dict[str, dict[str, 
         if top_physical != top_posted:
             physical_side = tuple(sorted(s for s, q in physical.items() if q == top_physical))
             posted_side = tuple(sorted(s for s, q in posted.items() if q == top_posted))
-            high, low = (physical_side, posted_side) if top_physical > top_posted else (posted_side, physical_side)
-            checks.append(Check(UNPOSTED, high, low, max(top_physical, top_posted), min(top_physical, top_posted)))
+            unposted = top_physical > top_posted
+            checks.append(
+                Check(
+                    UNPOSTED,
+                    physical_side if unposted else posted_side,
+                    posted_side if unposted else physical_side,
+                    max(top_physical, top_posted),
+                    min(top_physical, top_posted),
+                    PHYSICAL if unposted else POSTED,
+                )
+            )
     return checks
 
 
@@ -308,7 +319,7 @@ def _explain(variance: Variance, uom: str, now: dt.datetime) -> None:
         parts.append(_describe(high_events[0], uom))
     else:
         parts.append(f"{'/'.join(check.high)} has {check.high_quantity.normalize():f} {uom}".rstrip())
-    if check.check == UNPOSTED and check.high_quantity > check.low_quantity and check.high != check.low:
+    if check.check == UNPOSTED and check.high_side == PHYSICAL:
         since = high_events[0].occurred_at if high_events else None
         text = f"{low} has not posted" if check.low_quantity == 0 else f"{low} has posted only {_q(check.low_quantity)}"
         if variance.stock_status == Status.QUARANTINE and since is not None:
@@ -318,7 +329,7 @@ def _explain(variance: Variance, uom: str, now: dt.datetime) -> None:
             text += f" for {_age(now - since)}"
         parts.append(text)
     else:
-        what = "posted" if check.check == POSTED else "on hand"
+        what = "posted" if check.check == POSTED else "on hand"  # the low side's
         text = f"{low} has {_q(check.low_quantity)} {what}"
         if low_events:
             text += f" (last: {_describe(low_events[0], uom)})"
@@ -403,7 +414,7 @@ def _raise(company: Company, variance: Variance, item: Item, plant: Plant, sourc
             "stock_status": variance.stock_status,
             "check": check.check,
             "deviation": check.deviation,
-            "high": {"sources": list(check.high), "quantity": check.high_quantity},
+            "high": {"sources": list(check.high), "quantity": check.high_quantity, "side": check.high_side},
             "low": {"sources": list(check.low), "quantity": check.low_quantity},
             "checks": [
                 {"check": c.check, "high": list(c.high), "low": list(c.low), "deviation": c.deviation}

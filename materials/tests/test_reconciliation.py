@@ -67,7 +67,7 @@ def test_received_not_posted_is_one_variance_explained_in_words(company, in_insp
         "L7",
         "quarantine",
     )
-    assert evidence["high"] == {"sources": ["WMS"], "quantity": "400"}
+    assert evidence["high"] == {"sources": ["WMS"], "quantity": "400", "side": "physical"}
     assert evidence["low"] == {"sources": ["ERP"], "quantity": "0"}
     assert evidence["sources"] == {"WMS": {"physical": "400", "posted": "0"}}
     assert evidence["tolerance"] == {"rule": None, "percent": "0", "amount": "0"}
