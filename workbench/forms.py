@@ -84,3 +84,16 @@ class ReleaseFilterForm(ActorForm):
 
     part = forms.CharField(label="Parent part", max_length=64, required=False, strip=True)
     state = forms.ChoiceField(label="State", required=False, choices=[("", "Any state"), *BomRelease.State.choices])
+
+
+class InventoryFilterForm(ActorForm):
+    """Which stock to show: a company, optionally one plant and one part number."""
+
+    plant = PlantChoiceField(label="Plant", required=False, empty_label="Every plant")
+    part = forms.CharField(label="Part number", max_length=64, required=False, strip=True)
+
+
+class ItemHistoryForm(ActorForm):
+    """Whose history: the company (the part is in the page's address), optionally at one plant."""
+
+    plant = PlantChoiceField(label="Plant", required=False, empty_label="Every plant")

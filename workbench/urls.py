@@ -14,4 +14,8 @@ urlpatterns = [
     path("materials/releases/<int:pk>/", views.release_detail, name="release_detail"),
     path("materials/releases/<int:pk>/release/", views.release_force, name="release_force"),
     path("materials/held/", views.held_list, name="held_list"),
+    path("inventory/", views.inventory_list, name="inventory_list"),
+    path("inventory/items/<str:part>/", views.inventory_item, name="inventory_item"),
+    path("inventory/variances/", views.variance_list, name="variance_list"),
+    path("inventory/reconcile/", views.reconciliation_start, name="reconciliation_start"),
 ]
