@@ -120,7 +120,8 @@ def test_the_variance_list_explains_each_variance(client, buyer, acme_inventory)
         ],
         [
             "Financial mismatch", "CAST-210", "MTY", "—", "usable", "physical_vs_posted", "8",
-            "ERP posted a receipt of 120 EA on 01-02 14:45; WMS has 112 on hand (last: WMS counted 112 EA on 01-09 17:25)",
+            "ERP posted a receipt of 120 EA on 01-02 14:45; "
+            "WMS has 112 on hand (last: WMS counted 112 EA on 01-09 17:25)",
         ],
     ]  # fmt: skip
     assert "2 open variances" in text(page)
