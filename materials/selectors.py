@@ -397,13 +397,13 @@ def inventory_rows(*, actor: Actor, pairs: list[dict]) -> tuple[list[str], list[
     }
     sources = sorted({source for by_source in per_pair.values() for source in by_source})
     rows = []
-    for pair in pairs:
-        key = (pair["plant_id"], pair["item_id"])
+    for wanted_pair in pairs:
+        key = (wanted_pair["plant_id"], wanted_pair["item_id"])
         by_source = per_pair.get(key, {})
-        item = items[pair["item_id"]]
+        item = items[wanted_pair["item_id"]]
         rows.append(
             InventoryRow(
-                plant_code=pair["plant__code"],
+                plant_code=wanted_pair["plant__code"],
                 part_number=item.part_number,
                 description=item.description,
                 uom=item.base_uom,

@@ -291,7 +291,7 @@ def _tolerances(company_id: int, item_ids: list[int]) -> dict[int, Tolerance]:
 
 def _describe(event: InventoryEvent, uom: str) -> str:
     quantity = f"{event.base_quantity.normalize():f} {uom}".strip()
-    verb = VERBS.get(event.kind, event.kind)
+    verb = VERBS.get(InventoryEvent.Kind(event.kind), event.kind)
     if event.kind == InventoryEvent.Kind.STATUS_CHANGE:
         verb = f"moved to {event.to_status}"
     if event.posting == InventoryEvent.Posting.POSTED and event.kind == InventoryEvent.Kind.RECEIPT:
@@ -362,10 +362,13 @@ def _age(delta: dt.timedelta) -> str:
     return f"{hours} hour{'' if hours == 1 else 's'}"
 
 
-def variances_find(*, company_id: int, now: dt.datetime | None = None) -> tuple[int, int, list[Variance]]:
-    """The positions compared, those that differ at all, and the variances (beyond tolerance), explained.
+def variances_find(
+    *, company_id: int, now: dt.datetime | None = None, explain: bool = True
+) -> tuple[int, int, list[Variance]]:
+    """The positions compared, those that differ at all, and the variances (beyond tolerance).
 
-    Reads only; nothing is raised. ``now`` dates the ages in the explanations ("2 days").
+    Reads only; nothing is raised. With ``explain``, each variance gets its words and the events
+    behind them; ``now`` dates the ages in them ("2 days").
     """
     now = now or timezone.now()
     positions, differing = _differing(company_id)
@@ -389,13 +392,16 @@ def variances_find(*, company_id: int, now: dt.datetime | None = None) -> tuple[
                 for source, values in sorted(per_source.get(key, {}).items())
             }
             variances.append(Variance(plant_id, item_id, lot, status, sources, checks, tolerance))
-    items = {i.pk: i for i in Item.objects.filter(pk__in={v.item_id for v in variances})}
-    for variance in variances:
-        _explain(variance, items[variance.item_id].base_uom, now)
+    if explain:
+        items = {i.pk: i for i in Item.objects.filter(pk__in={v.item_id for v in variances})}
+        for variance in variances:
+            _explain(variance, items[variance.item_id].base_uom, now)
     return positions, len(differing), variances
 
 
-def _raise(company: Company, variance: Variance, item: Item, plant: Plant, source: WriteSource, now: dt.datetime):
+def _raise(
+    company: Company, variance: Variance, item: Item, plant: Plant, source: WriteSource, now: dt.datetime
+) -> ProcurementException:
     check = variance.principal
     where = f"{item.part_number} at {plant.code}" + (f" lot {variance.lot}" if variance.lot else "")
     status = "" if variance.stock_status == Status.USABLE else f" ({variance.stock_status})"
@@ -442,7 +448,8 @@ def inventory_reconcile(
     """
     now = now or timezone.now()
     company = Company.objects.get(pk=company_id)
-    positions, differing, variances = variances_find(company_id=company_id, now=now)
+    # Explained only when raised: a variance already open keeps the words it was raised with.
+    positions, differing, variances = variances_find(company_id=company_id, now=now, explain=False)
     open_keys = dict(
         ProcurementException.objects.open()
         .filter(company_id=company_id, kind=Kind.INVENTORY_VARIANCE)
@@ -457,6 +464,7 @@ def inventory_reconcile(
         current.add(key)
         if key in open_keys:
             continue
+        _explain(variance, items[variance.item_id].base_uom, now)
         _raise(company, variance, items[variance.item_id], plants[variance.plant_id], source, now)
         raised += 1
     cleared = 0

@@ -1,7 +1,8 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
-    make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume|materials]
-                            [--rounds 5] [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32]
+    make bench              (or: python -m tests.benchmarks
+                            [--only ack|api|edi|pipeline|volume|materials|reconciliation] [--rounds 5] [--acks 200]
+                            [--api-runs 3] [--api-seconds 15] [--api-connections 32]
                             [--api-rate 100] [--api-open-seconds 20])
 
 ack: acknowledgements through the write path in one process, beside bare ORM inserts (acknowledgements.py).
@@ -14,6 +15,7 @@ pipeline: only the pipeline's throughput rounds of edi (50 sets per file; one se
 volume: only edi's 500 MB file received in a fresh process: its peak RSS, beside the whole-file reading (edi_volume.py).
 materials: 10,000 BOM releases of 50 components applied, and a 5-level BOM of 2,000 items exploded for 1,000
      demands, each beside PostgreSQL COPY of the same rows (materials.py).
+reconciliation: inventory reconciliation of 100,000 positions × 3 systems, beside its 30 s target (reconciliation.py).
 
 Runs on PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/gateway_bench
 (dropped and created afresh for each run). Medians over rounds; the machines
@@ -47,7 +49,7 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
     parser.add_argument(
         "--only",
-        choices=["ack", "api", "edi", "pipeline", "volume", "materials"],
+        choices=["ack", "api", "edi", "pipeline", "volume", "materials", "reconciliation"],
         help="run one benchmark (default: all)",
     )
     parser.add_argument("--api-runs", type=int, default=3, help="wrk runs per API case (median)")
@@ -94,6 +96,10 @@ def main() -> None:
         from tests.benchmarks import materials
 
         materials.run(rounds=rounds)
+    if args.only in (None, "reconciliation"):
+        from tests.benchmarks import reconciliation
+
+        reconciliation.run(rounds=rounds)
     if args.only == "pipeline":
         from tests.benchmarks import edi_pipeline
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gateway.actors import Actor
 from materials import selectors
+from materials.models import InventoryReconciliation
 from materials.services.reconciliation import inventory_reconciliation_request
 from materials.tasks import inventory_reconciliation_run
 from procurement.selectors import companies_for
@@ -79,7 +80,7 @@ def inventory_item(request: HttpRequest, actor: Actor, part: str) -> HttpRespons
 @buyer_page
 def variance_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     variances = selectors.inventory_variances_for(actor=actor)
-    runs = {}
+    runs: dict[int, InventoryReconciliation] = {}
     for run in selectors.inventory_reconciliations_for(actor=actor)[:20]:
         runs.setdefault(run.company_id, run)
     context = {
