@@ -211,3 +211,17 @@ def test_a_run_abandoned_by_its_worker_does_not_block_the_next(company, settings
     stuck.refresh_from_db()
     assert (created, stuck.state, stuck.error) == (True, "failed", "abandoned: no worker finished it in time")
     assert run.pk != stuck.pk
+
+
+def test_an_administrator_sets_a_tolerance_in_the_admin(client, company, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("root", "root@acme.example", "x-long-password-1")
+    client.force_login(admin_user)
+
+    response = client.post(
+        "/admin/materials/inventorytolerance/add/",
+        {"company": company.pk, "category": "BEARINGS", "percent": "2", "amount": "5"},
+    )
+
+    assert response.status_code == 302
+    rule = InventoryTolerance.objects.get()
+    assert (rule.company_id, rule.category, rule.percent, rule.amount) == (company.pk, "BEARINGS", 2, 5)
