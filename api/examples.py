@@ -820,3 +820,176 @@ WHERE_USED = OpenApiExample(
     status_codes=["200"],
     value={"parent_part_number": "IMP-40", "revision": "A", "plant_code": "", "quantity_per": "6.0000", "level": 1},
 )
+
+INVENTORY_EVENTS = OpenApiExample(
+    "The WMS puts away a pallet into quarantine, releases it, and a line consumes some",
+    request_only=True,
+    value={
+        "company": "ACME",
+        "events": [
+            {
+                "plant": "DET",
+                "part_number": "HSG-2200",
+                "kind": "receipt",
+                "quantity": "400",
+                "location": "DOCK-1",
+                "lot": "L-0412",
+                "stock_status": "quarantine",
+                "source_event_id": "WMS-778812",
+                "source_sequence": 91001,
+                "occurred_at": "2026-12-03T09:14:00Z",
+            },
+            {
+                "plant": "DET",
+                "part_number": "HSG-2200",
+                "kind": "status_change",
+                "quantity": "400",
+                "location": "DOCK-1",
+                "lot": "L-0412",
+                "stock_status": "quarantine",
+                "to_status": "usable",
+                "source_event_id": "WMS-778950",
+                "source_sequence": 91020,
+                "occurred_at": "2026-12-05T07:30:00Z",
+            },
+            {
+                "plant": "DET",
+                "part_number": "HSG-2200",
+                "kind": "issue",
+                "quantity": "25",
+                "location": "DOCK-1",
+                "lot": "L-0412",
+                "source_event_id": "WMS-779001",
+                "source_sequence": 91033,
+                "occurred_at": "2026-12-05T10:02:00Z",
+            },
+        ],
+    },
+)
+
+INVENTORY_EVENTS_RESULT = OpenApiExample(
+    "Two applied, one already received",
+    response_only=True,
+    value={
+        "document": 5120,
+        "applied": 2,
+        "duplicate": 1,
+        "conflict": 0,
+        "refused": 0,
+        "events": [
+            {
+                "line": 1,
+                "source_event_id": "WMS-778812",
+                "outcome": "duplicate",
+                "reason": "already in the ledger: no effect",
+            },
+            {"line": 2, "source_event_id": "WMS-778950", "outcome": "applied", "reason": ""},
+            {"line": 3, "source_event_id": "WMS-779001", "outcome": "applied", "reason": ""},
+        ],
+    },
+)
+
+INVENTORY_SNAPSHOT = OpenApiExample(
+    "The MES's nightly line-side balances",
+    request_only=True,
+    value={
+        "company": "ACME",
+        "snapshot_id": "MES-2026-12-05",
+        "sequence": 20261205,
+        "taken_at": "2026-12-05T23:00:00Z",
+        "posting": "physical",
+        "balances": [
+            {"plant": "DET", "part_number": "HSG-2200", "location": "LINE-3", "lot": "L-0412", "quantity": "118"},
+            {"plant": "DET", "part_number": "BRG-6204", "location": "LINE-3", "quantity": "240"},
+        ],
+    },
+)
+
+INVENTORY_SNAPSHOT_RESULT = OpenApiExample(
+    "Both balances recorded as counts",
+    response_only=True,
+    value={
+        "document": 5121,
+        "applied": 2,
+        "duplicate": 0,
+        "conflict": 0,
+        "refused": 0,
+        "events": [
+            {
+                "line": 1,
+                "source_event_id": "snapshot:MES-2026-12-05:48239569c4129c49f777dbe3852bd36ab1b6443d",
+                "outcome": "applied",
+                "reason": "",
+            },
+            {
+                "line": 2,
+                "source_event_id": "snapshot:MES-2026-12-05:d11d956a4ab9290e0242f7f4ddc4b813061b01c5",
+                "outcome": "applied",
+                "reason": "",
+            },
+        ],
+    },
+)
+
+INVENTORY_BULK_RESULT = OpenApiExample(
+    "A CSV export of three movements, one without a time zone",
+    response_only=True,
+    value={
+        "document": 5122,
+        "applied": 2,
+        "duplicate": 0,
+        "conflict": 0,
+        "refused": 1,
+        "lines": [
+            {
+                "line": 4,
+                "source_event_id": "WMS-779120",
+                "outcome": "refused",
+                "reason": "occurred_at needs a time zone (Z or +hh:mm)",
+            }
+        ],
+    },
+)
+
+INVENTORY_BALANCES = OpenApiExample(
+    "The housings at the line, as the MES counted them",
+    response_only=True,
+    value={
+        "plant": "DET",
+        "part_number": "HSG-2200",
+        "location": "LINE-3",
+        "lot": "L-0412",
+        "stock_status": "usable",
+        "source_system": "ERP",
+        "physical": "118.0000",
+        "posted": "0.0000",
+        "last_sequence": 20261205,
+    },
+)
+
+INVENTORY_HISTORY = OpenApiExample(
+    "The housing's latest event: the MES's count at the line",
+    response_only=True,
+    value={
+        "id": 88120,
+        "plant": "DET",
+        "part_number": "HSG-2200",
+        "kind": "count",
+        "quantity": "118.0000",
+        "uom": "",
+        "base_quantity": "118.0000",
+        "location": "LINE-3",
+        "to_location": "",
+        "lot": "L-0412",
+        "serial": "",
+        "stock_status": "usable",
+        "to_status": "",
+        "posting": "physical",
+        "source_system": "ERP",
+        "source_event_id": "snapshot:MES-2026-12-05:48239569c4129c49f777dbe3852bd36ab1b6443d",
+        "source_sequence": 20261205,
+        "occurred_at": "2026-12-05T23:00:00Z",
+        "received_at": "2026-12-06T00:01:12Z",
+        "correlation_id": "2f0c6a1e9b7d4c3a8e5f1b2d3c4a5e6f",
+    },
+)

@@ -341,6 +341,9 @@ SPECTACULAR_SETTINGS = {
         "BomReleaseStateEnum": "materials.models.BomRelease.State",
         "ReleaseOutcomeStateEnum": "api.serializers.materials.RELEASE_STATES",
         "BomTypeEnum": "materials.inputs.BOM_TYPES",
+        "KindEnum": "procurement.models.ProcurementException.Kind",
+        "InventoryEventKindEnum": "materials.inputs.INVENTORY_KINDS",
+        "StockStatusEnum": "materials.inputs.STOCK_STATUSES",
     },
 }
 # How long an Idempotency-Key is remembered.

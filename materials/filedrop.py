@@ -8,6 +8,9 @@ it) and ``rejected/`` (what could not be read, with a ``.reason.txt``). Making t
 its releases are recorded under (``PLM``, ``ERP``).
 
 Files are JSON Lines (``.jsonl``, ``.ndjson``) or CSV (``.csv``): see ``materials.fileformats``.
+A file whose name starts with ``inventory`` is a stock export of a WMS, MES or ERP (see
+``materials.inventory_formats``): streamed through the bulk ingest, its ``.outcome.json`` counting
+each outcome and listing every line not applied.
 A file still being written (a dot-file, ``*.tmp``, ``*.part``…, or one changed within
 ``GATEWAY_MATERIALS_SETTLE_SECONDS``) is left alone. A settled file is claimed by renaming it into
 ``inbox/.claimed/`` (one worker wins the rename), stored as received (``inbound_document_store``)
@@ -36,7 +39,7 @@ from django.utils import timezone
 from gateway import inbox
 from gateway.actors import Actor
 from gateway.correlation import correlation_scope, new_correlation_id
-from materials import fileformats, inputs, services
+from materials import fileformats, inputs, inventory_formats, services
 from procurement.models import Company, InboundDocument
 from procurement.services.inbound import inbound_document_settle, inbound_document_store
 
@@ -49,6 +52,8 @@ NAME_MAX = 255
 DOT_FILE_MAX_AGE_SECONDS = 24 * 3600
 # A folder name is a company code or a source system's name, as the records keep them.
 FOLDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+# A file whose name starts with this holds stock events (``materials.inventory_formats``).
+INVENTORY_PREFIX = "inventory"
 # Items of one file go to items_upsert in batches of at most this many (as the API's batch bound).
 ITEM_BATCH = 1000
 
@@ -205,7 +210,7 @@ def _claim(company: Company, place: Folders, entry: os.DirEntry[str]) -> Claimed
         declared_size=size if too_large else None,
         max_bytes=limit,
         company=company,
-        document_type=f"materials_{FORMATS[Path(entry.name).suffix.lower()]}",
+        document_type=f"{_content_of(entry.name)}_{FORMATS[Path(entry.name).suffix.lower()]}",
         filename=entry.name,
         content_type="text/csv" if entry.name.lower().endswith(".csv") else "application/jsonl",
         correlation_id=correlation_id,
@@ -214,6 +219,11 @@ def _claim(company: Company, place: Folders, entry: os.DirEntry[str]) -> Claimed
         reject(place, target, entry.name, document.error)
         return None
     return Claimed(company.code, place.system, document.pk, str(target))
+
+
+def _content_of(name: str) -> str:
+    """``inventory`` for a stock export (its name starts with "inventory"), ``materials`` otherwise."""
+    return "inventory" if name.lower().startswith(INVENTORY_PREFIX) else "materials"
 
 
 @dataclass
@@ -234,10 +244,11 @@ class FileOutcome:
     document: int
     file: str
     outcomes: list[Outcome] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # a stock export's events per outcome
 
     @property
     def refused(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.outcome == "refused"]
+        return [o for o in self.outcomes if o.outcome in ("refused", "conflict")]
 
 
 def claimed_file_receive(*, document_id: int, claimed_path: str) -> FileOutcome | None:
@@ -257,6 +268,11 @@ def claimed_file_receive(*, document_id: int, claimed_path: str) -> FileOutcome 
         _finish(place, path, document, None)
         return None
     with correlation_scope(document.correlation_id):
+        if document.document_type.startswith(INVENTORY_PREFIX):
+            result = _inventory_apply(document, company, place.system)
+            _settle(document, company, result)
+            _finish(place, path, document, result)
+            return result
         with document.open_payload() as payload:
             content = payload.read()
         text, reason = _text(content)
@@ -267,15 +283,45 @@ def claimed_file_receive(*, document_id: int, claimed_path: str) -> FileOutcome 
             _finish(place, path, document, None)
             return None
         result = _apply(document, company, place.system, text)
-        refused = result.refused
-        inbound_document_settle(
-            document=document,
-            state=InboundDocument.State.PROCESSED,
-            code="partly_refused" if refused else "processed",
-            error="\n".join(f"{o.where} ({o.kind} {o.key or '?'}): {o.reason}" for o in refused[:50]),
-            company_id=company.pk,
-        )
+        _settle(document, company, result)
     _finish(place, path, document, result)
+    return result
+
+
+def _settle(document: InboundDocument, company: Company, result: FileOutcome) -> None:
+    refused = result.refused
+    inbound_document_settle(
+        document=document,
+        state=InboundDocument.State.PROCESSED,
+        code="partly_refused" if refused else "processed",
+        error="\n".join(f"{o.where} ({o.kind} {o.key or '?'}): {o.reason}" for o in refused[:50]),
+        company_id=company.pk,
+    )
+
+
+def _inventory_apply(document: InboundDocument, company: Company, system: str) -> FileOutcome:
+    """A stock export streamed through the same ingest as the bulk API; only lines not applied are listed.
+
+    Read as a stream, never whole (see ``inventory_formats`` for bytes that are not UTF-8).
+    """
+    actor = Actor.for_system(company_ids={company.pk}, label=f"file drop {company.code}/{system}")
+    result = FileOutcome(document=document.pk, file=document.filename)
+    with document.open_payload() as payload:
+        if document.document_type.endswith("_csv"):
+            lines = inventory_formats.csv_rows(payload)
+        else:
+            lines = inventory_formats.json_lines(payload)
+        streamed = services.inventory_stream_ingest(
+            actor=actor,
+            company_code=company.code,
+            source_system=system,
+            lines=lines,
+            document=document,
+            correlation_id=document.correlation_id,
+        )
+    result.counts = streamed.counts
+    for line in streamed.lines:
+        result.outcomes.append(Outcome(f"line {line.line}", "event", line.source_event_id, line.outcome, line.reason))
     return result
 
 
@@ -359,6 +405,8 @@ def _finish(place: Folders, path: Path, document: InboundDocument, result: FileO
     target = day / f"{document.pk}__{document.filename}"
     if result is not None:
         report = {"document": result.document, "file": result.file, "outcomes": [asdict(o) for o in result.outcomes]}
+        if result.counts:
+            report["counts"] = result.counts
         target.with_name(target.name + ".outcome.json").write_text(json.dumps(report, indent=1) + "\n")
     os.replace(path, target)
 

@@ -167,3 +167,28 @@ class InventoryEventInput:
     stock_status: str = "usable"
     to_status: str = ""
     posting: str = "physical"
+
+
+@dataclass(frozen=True)
+class InventorySnapshotLineInput:
+    """One absolute balance of a snapshot: what the system holds at (plant, item, location, lot, status)."""
+
+    plant_code: str
+    part_number: str
+    quantity: Decimal
+    uom: str = ""
+    location: str = ""
+    lot: str = ""
+    stock_status: str = "usable"
+
+
+@dataclass(frozen=True)
+class InventorySnapshotInput:
+    """Balances from a system that only exports balances, taken at ``taken_at``; ``sequence`` orders it
+    among the system's events (a snapshot is a set of counts)."""
+
+    snapshot_id: str
+    sequence: int
+    taken_at: dt.datetime
+    posting: str
+    lines: tuple[InventorySnapshotLineInput, ...]

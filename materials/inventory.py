@@ -1,14 +1,23 @@
 """What planning may count as on hand: the company's ``InventoryPolicy`` applied to the balances.
 
 Other code (requirements, workbench) calls ``available_for_planning``; it reads projections only.
+The actor-scoped reads of the ledger (balances, as of a time; an item's history) are here too.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import QuerySet
+
+from gateway.actors import Actor
 from materials.models import InventoryBalance, InventoryEvent, InventoryPolicy
+from materials.services.inventory import REPROJECT_CHUNK, fold
+from procurement.models import Plant
+from procurement.selectors import company_get_for
 
 ZERO = Decimal(0)
 
@@ -45,3 +54,106 @@ def available_for_planning(*, company_id: int, plant_id: int, item_ids: list[int
     for (item_id, _location, _lot, _status), value in best.items():
         result[item_id] += value
     return result
+
+
+# --- Reads for an actor ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    """One source's balance of one stock position."""
+
+    plant: str
+    part_number: str
+    location: str
+    lot: str
+    stock_status: str
+    source_system: str
+    physical: Decimal
+    posted: Decimal
+    last_sequence: int
+
+
+def inventory_balances_for(
+    *,
+    actor: Actor,
+    company_code: str,
+    plant_code: str,
+    part_number: str | None = None,
+    location: str | None = None,
+    lot: str | None = None,
+    source_system: str | None = None,
+    as_of: dt.datetime | None = None,
+) -> list[BalanceRow]:
+    """The balances at a plant the actor may see (none for another company's plant), per source.
+
+    Without ``as_of``: the projections as they stand. With ``as_of``: the events that occurred up
+    to then, folded in source order per (item, source) — the same rule as the projections, read in
+    chunks. Ordered by part number, source, location, lot, status.
+    """
+    company = company_get_for(actor=actor, code=company_code)
+    plant = Plant.objects.filter(company=company, code=plant_code).first() if company else None
+    if plant is None:
+        return []
+    filters: dict[str, object] = {"plant": plant}
+    if part_number is not None:
+        filters["item__part_number"] = part_number
+    if source_system is not None:
+        filters["source_system"] = source_system
+    rows: list[BalanceRow] = []
+    if as_of is None:
+        for b in InventoryBalance.objects.filter(**filters).select_related("item"):
+            rows.append(
+                BalanceRow(
+                    plant.code,
+                    b.item.part_number,
+                    b.location,
+                    b.lot,
+                    b.stock_status,
+                    b.source_system,
+                    b.physical,
+                    b.posted,
+                    b.last_sequence,
+                )
+            )
+    else:
+        positions: dict[tuple[str, str], dict] = defaultdict(dict)
+        last: dict[tuple[str, str], int] = {}
+        events = (
+            InventoryEvent.objects.filter(occurred_at__lte=as_of, **filters)
+            .select_related("item")
+            .order_by("item_id", "source_system", "source_sequence", "source_event_id")
+        )
+        for event in events.iterator(chunk_size=REPROJECT_CHUNK):
+            key = (event.item.part_number, event.source_system)
+            fold(positions[key], event)
+            last[key] = event.source_sequence
+        for (part, source), held in positions.items():
+            for (loc, lot_code, status), (physical, posted) in held.items():
+                rows.append(
+                    BalanceRow(plant.code, part, loc, lot_code, status, source, physical, posted, last[(part, source)])
+                )
+    rows = [r for r in rows if (location is None or r.location == location) and (lot is None or r.lot == lot)]
+    return sorted(rows, key=lambda r: (r.part_number, r.source_system, r.location, r.lot, r.stock_status))
+
+
+def inventory_events_for(
+    *,
+    actor: Actor,
+    company_code: str,
+    part_number: str,
+    plant_code: str | None = None,
+    source_system: str | None = None,
+) -> QuerySet[InventoryEvent]:
+    """An item's ledger events the actor may see, newest occurrence first (none for another company's item)."""
+    company = company_get_for(actor=actor, code=company_code)
+    if company is None:
+        return InventoryEvent.objects.none()
+    events = InventoryEvent.objects.filter(company=company, item__part_number=part_number).select_related(
+        "plant", "item"
+    )
+    if plant_code is not None:
+        events = events.filter(plant__code=plant_code)
+    if source_system is not None:
+        events = events.filter(source_system=source_system)
+    return events.order_by("-occurred_at", "-id")

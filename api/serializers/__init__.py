@@ -5,6 +5,16 @@ from .acknowledgements import AckLineIn, AcknowledgementIn
 from .documents import DocumentOut, DocumentResultOut
 from .exceptions import ExceptionForSupplierOut, ExceptionOut
 from .fields import MAX_LINES, instant_out
+from .inventory import (
+    InventoryBalanceOut,
+    InventoryBulkResultOut,
+    InventoryEventBatchIn,
+    InventoryEventBatchRawIn,
+    InventoryEventOut,
+    InventoryEventResultOut,
+    InventorySnapshotIn,
+    as_batch,
+)
 from .invoices import InvoiceIn, InvoiceLineIn, InvoiceLineOut, InvoiceOut
 from .materials import (
     ITEM_OUTCOMES,
@@ -46,6 +56,13 @@ __all__ = [
     "DocumentResultOut",
     "ExceptionForSupplierOut",
     "ExceptionOut",
+    "InventoryBalanceOut",
+    "InventoryBulkResultOut",
+    "InventoryEventBatchIn",
+    "InventoryEventBatchRawIn",
+    "InventoryEventOut",
+    "InventoryEventResultOut",
+    "InventorySnapshotIn",
     "InvoiceIn",
     "InvoiceLineIn",
     "InvoiceLineOut",
@@ -69,6 +86,7 @@ __all__ = [
     "WebhookIn",
     "WebhookOut",
     "WhereUsedOut",
+    "as_batch",
     "bom_out",
     "bom_release_detail_out",
     "instant_out",

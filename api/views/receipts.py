@@ -8,7 +8,9 @@ from rest_framework.views import APIView
 from api import examples as ex
 from api import serializers as s
 from api.permissions import SystemKey
-from procurement.services import receipt_record
+from materials.services import receipt_inventory_post
+from procurement.inputs import ReceiptInput
+from procurement.services import RecordResult, WriteSource, receipt_record
 
 from .base import ERRORS, IDEMPOTENCY_PARAMETER, own_company
 from .ingest import ingest
@@ -22,7 +24,11 @@ from .ingest import ingest
     examples=[ex.RECEIPT, ex.RECEIPT_RESULT],
 )
 class SystemReceiptCreate(APIView):
-    """Post a goods receipt; send it again with posted=true when it is posted financially."""
+    """Post a goods receipt; send it again with posted=true when it is posted financially.
+
+    The receipt's stock goes into the inventory ledger under source ``PROCUREMENT``: physical when
+    received (rejected quantities as blocked), posted once posted.
+    """
 
     permission_classes = [SystemKey]
 
@@ -31,5 +37,13 @@ class SystemReceiptCreate(APIView):
             request,
             document_type="receipt",
             serializer_class=s.ReceiptIn,
-            apply=lambda source, receipt: receipt_record(receipt=own_company(request, receipt), source=source),
+            apply=lambda source, receipt: _receipt_record(request, source, receipt),
         )
+
+
+def _receipt_record(request, source: WriteSource, receipt: ReceiptInput) -> RecordResult:
+    """Record the receipt, then its stock in the inventory ledger, in one transaction: they agree by construction."""
+    result = receipt_record(receipt=own_company(request, receipt), source=source)
+    if result.record is not None:
+        receipt_inventory_post(receipt_id=result.record.pk)
+    return result

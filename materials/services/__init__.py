@@ -5,8 +5,14 @@ Channels (the system API, the PLM/ERP file drop, the workbench) translate what t
 """
 
 from .errors import InvalidAction, NotFound
-from .inventory import balances_reproject, inventory_events_apply
+from .inventory import (
+    balances_reproject,
+    inventory_events_apply,
+    inventory_snapshot_apply,
+    inventory_stream_ingest,
+)
 from .items import category_conversions_set, items_upsert
+from .receipt_stock import receipt_inventory_post
 from .releases import bom_release_force, bom_release_raw_refuse, bom_release_receive, bom_release_settle
 from .results import EventOutcome, ItemOutcome, ReleaseOutcome
 
@@ -23,5 +29,8 @@ __all__ = [
     "bom_release_settle",
     "category_conversions_set",
     "inventory_events_apply",
+    "inventory_snapshot_apply",
+    "inventory_stream_ingest",
     "items_upsert",
+    "receipt_inventory_post",
 ]

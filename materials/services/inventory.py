@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gateway.actors import Actor
-from materials.inputs import INVENTORY_KINDS, POSTINGS, STOCK_STATUSES, InventoryEventInput
+from materials.inputs import INVENTORY_KINDS, POSTINGS, STOCK_STATUSES, InventoryEventInput, InventorySnapshotInput
 from materials.models import InventoryBalance, InventoryEvent, InventoryEventConflict
 from materials.units import category_factors
 from procurement.models import Company, InboundDocument, Item, Plant, UomConversion
@@ -554,4 +554,121 @@ def _balances_write(rows: list[InventoryBalance]) -> None:
         update_conflicts=True,
         unique_fields=["plant", "item", "location", "lot", "stock_status", "source_system"],
         update_fields=["physical", "posted", "last_sequence", "updated_at"],
+    )
+
+
+# --- Streams (bulk ingest, file drop) --------------------------------------------------------------
+
+
+@dataclass
+class LineOutcome:
+    """One line of a stream that was not simply applied: its number, event id, outcome and reason."""
+
+    line: int
+    source_event_id: str
+    outcome: str
+    reason: str = ""
+
+
+@dataclass
+class StreamResult:
+    """What became of a stream: counts per outcome, and every line not applied."""
+
+    counts: dict[str, int]
+    lines: list[LineOutcome]
+
+
+def inventory_stream_ingest(
+    *,
+    actor: Actor,
+    company_code: str,
+    source_system: str,
+    lines: Iterable[tuple[int, str, InventoryEventInput | str]],
+    document: InboundDocument | None = None,
+    correlation_id: str = "",
+    chunk: int = MAX_EVENTS,
+) -> StreamResult:
+    """Append a stream of parsed lines (``materials.inventory_formats``) in chunks of ``chunk`` events.
+
+    Each chunk is its own transaction (through ``events_append``: COPY into staging, one merge), so
+    memory and lock time stay bounded however long the stream; a stream sent again after a failure
+    midway only adds what the first attempt had not (the rest are ``duplicate``). Lines that could
+    not be read are ``refused`` with their reason. Raises ``NotFound`` for another company.
+    """
+    company = company_for(actor, company_code)
+    counts = dict.fromkeys(("applied", "duplicate", "conflict", "refused"), 0)
+    result = StreamResult(counts, [])
+    pending: list[tuple[int, InventoryEventInput]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        with transaction.atomic():
+            outcomes = events_append(
+                company=company,
+                source_system=source_system,
+                events=[event for _, event in pending],
+                document=document,
+                correlation_id=correlation_id,
+            )
+        for (number, _), outcome in zip(pending, outcomes, strict=True):
+            counts[outcome.outcome] += 1
+            if outcome.outcome != "applied":
+                result.lines.append(LineOutcome(number, outcome.source_event_id, outcome.outcome, outcome.reason))
+        pending.clear()
+
+    for number, event_id, parsed in lines:
+        if isinstance(parsed, str):
+            counts["refused"] += 1
+            result.lines.append(LineOutcome(number, event_id, "refused", parsed))
+            continue
+        pending.append((number, parsed))
+        if len(pending) >= chunk:
+            flush()
+    flush()
+    result.lines.sort(key=lambda line: line.line)
+    return result
+
+
+def inventory_snapshot_apply(
+    *,
+    actor: Actor,
+    company_code: str,
+    source_system: str,
+    snapshot: InventorySnapshotInput,
+    document: InboundDocument | None = None,
+    correlation_id: str = "",
+) -> list[EventOutcome]:
+    """Record a snapshot of absolute balances as one ``count`` event per line; one outcome per line.
+
+    Each line's event id is derived from the snapshot id and the position, so the same snapshot
+    sent again is all ``duplicate``. Positions the snapshot does not list keep their balances.
+    Raises ``NotFound`` for another company.
+    """
+    events = []
+    for line in snapshot.lines:
+        position = json.dumps([line.plant_code, line.part_number, line.location, line.lot, line.stock_status])
+        events.append(
+            InventoryEventInput(
+                plant_code=line.plant_code,
+                part_number=line.part_number,
+                kind=InventoryEvent.Kind.COUNT.value,
+                quantity=line.quantity,
+                uom=line.uom,
+                location=line.location,
+                lot=line.lot,
+                stock_status=line.stock_status,
+                posting=snapshot.posting,
+                source_event_id=f"snapshot:{snapshot.snapshot_id[:60]}:{hashlib.sha256(position.encode()).hexdigest()[:40]}",
+                source_sequence=snapshot.sequence,
+                occurred_at=snapshot.taken_at,
+            )
+        )
+    return inventory_events_apply(
+        actor=actor,
+        company_code=company_code,
+        source_system=source_system,
+        events=events,
+        document=document,
+        correlation_id=correlation_id,
     )

@@ -1,0 +1,218 @@
+"""The inventory ledger through the system API: events one or in a batch, bulk JSON Lines and CSV,
+snapshots, balances (now and as of a time), an item's history, receipts, and who sees what.
+
+Personas: ``system`` is ACME's ERP key, ``wms`` ACME's WMS key, ``foreign`` GLOBEX's ERP key.
+"""
+
+import pytest
+
+from api.models import ApiKey
+from materials.models import InventoryBalance, InventoryEvent, InventoryEventConflict
+from procurement import factories
+from procurement.models import InboundDocument
+
+from .conftest import Api, receipt_body, results
+
+EVENTS = "/api/v1/system/inventory-events/"
+BULK = "/api/v1/system/inventory-events/bulk/"
+SNAPSHOTS = "/api/v1/system/inventory-snapshots/"
+BALANCES = "/api/v1/system/inventory-balances/"
+
+
+@pytest.fixture
+def wms(company) -> Api:
+    return Api(ApiKey.issue(kind="system", system_name="WMS", company=company, name="WMS", scope="write")[1])
+
+
+@pytest.fixture
+def stocked(company, plant):
+    factories.ItemFactory(company=company, part_number="HSG-2200")
+    factories.ItemFactory(company=company, part_number="BRG-6204")
+
+
+def ev(event_id, sequence, kind="receipt", quantity="10", part="HSG-2200", **fields):
+    return {
+        "plant": "DET",
+        "part_number": part,
+        "kind": kind,
+        "quantity": quantity,
+        "source_event_id": event_id,
+        "source_sequence": sequence,
+        "occurred_at": f"2026-12-03T09:{sequence % 60:02d}:00Z",
+        **fields,
+    }
+
+
+def positions(source=None):
+    rows = InventoryBalance.objects.select_related("item")
+    if source:
+        rows = rows.filter(source_system=source)
+    return sorted(
+        (b.item.part_number, b.location, b.stock_status, b.source_system, str(b.physical), str(b.posted)) for b in rows
+    )
+
+
+def test_a_batch_answers_each_event_in_order(wms, stocked):
+    wms.post(EVENTS, {"company": "ACME", "events": [ev("W-1", 1, quantity="400", location="DOCK")]})
+    response = wms.post(
+        EVENTS,
+        {
+            "company": "ACME",
+            "events": [
+                ev("W-1", 1, quantity="400", location="DOCK"),
+                ev("W-2", 2, "issue", "25", location="DOCK"),
+                ev("W-3", 3, "issue", "-5", location="DOCK"),
+                ev("W-1", 1, quantity="401", location="DOCK"),
+                {"plant": "DET", "source_event_id": "W-4", "quantiy": "1"},
+            ],
+        },
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert {k: body[k] for k in ("applied", "duplicate", "conflict", "refused")} == {
+        "applied": 1,
+        "duplicate": 1,
+        "conflict": 1,
+        "refused": 2,
+    }
+    assert [(e["line"], e["source_event_id"], e["outcome"], e["reason"]) for e in body["events"]] == [
+        (1, "W-1", "duplicate", "already in the ledger: no effect"),
+        (2, "W-2", "applied", ""),
+        (3, "W-3", "refused", "a issue needs a positive quantity (the magnitude moved)"),
+        (4, "W-1", "conflict", "event id W-1 was used for another event: refused"),
+        (5, "W-4", "refused", "unknown field 'quantiy'"),
+    ]
+    assert positions() == [("HSG-2200", "DOCK", "usable", "WMS", "375.0000", "0.0000")]
+    assert InventoryEventConflict.objects.get().source_system == "WMS"
+    document = InboundDocument.objects.get(pk=body["document"])
+    assert (document.document_type, document.state, document.sender) == ("inventory_events", "processed", "WMS")
+    assert set(InventoryEvent.objects.filter(source_event_id="W-2").values_list("document_id", flat=True)) == {
+        document.pk
+    }
+
+
+def test_one_event_on_its_own(wms, stocked):
+    response = wms.post(EVENTS, {"company": "ACME", **ev("W-9", 9, "count", "12")})
+    assert (response.status_code, response.json()["applied"]) == (200, 1)
+    assert positions() == [("HSG-2200", "", "usable", "WMS", "12.0000", "0.0000")]
+
+
+def test_another_companys_code_is_refused_as_unknown(foreign, foreign_company, stocked):
+    response = foreign.post(EVENTS, {"company": "ACME", "events": [ev("X", 1)]})
+    assert (response.status_code, response.json()["code"]) == (404, "unknown_company")
+    assert InventoryEvent.objects.count() == 0
+    assert InboundDocument.objects.get().state == "refused"
+
+
+def test_a_batch_over_the_limit_is_refused(wms, stocked):
+    response = wms.post(EVENTS, {"company": "ACME", "events": [ev(f"E{n}", n) for n in range(10_001)]})
+    assert response.status_code == 400
+    assert InventoryEvent.objects.count() == 0
+
+
+def test_bulk_json_lines(wms, stocked):
+    lines = [
+        '{"plant":"DET","part_number":"HSG-2200","kind":"receipt","quantity":"5","source_event_id":"B1",'
+        '"source_sequence":1,"occurred_at":"2026-12-03T09:00:00Z"}',
+        "",
+        "{not json",
+        '{"plant":"DET","part_number":"NOPE","kind":"receipt","quantity":"5","source_event_id":"B2",'
+        '"source_sequence":2,"occurred_at":"2026-12-03T09:00:00Z"}',
+        '{"plant":"DET","part_number":"HSG-2200","kind":"receipt","quantity":"5","source_event_id":"B1",'
+        '"source_sequence":1,"occurred_at":"2026-12-03T09:00:00Z"}',
+    ]
+    response = wms.post(BULK, raw="\n".join(lines).encode(), content_type="application/x-ndjson")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["applied"], body["duplicate"], body["refused"]) == (1, 1, 2)
+    assert [(o["line"], o["source_event_id"], o["outcome"]) for o in body["lines"]] == [
+        (3, "", "refused"),
+        (4, "B2", "refused"),
+        (5, "B1", "duplicate"),
+    ]
+    assert body["lines"][1]["reason"] == "item 'NOPE' is not known"
+    assert positions() == [("HSG-2200", "", "usable", "WMS", "5.0000", "0.0000")]
+
+
+def test_bulk_csv(wms, stocked):
+    csv = (
+        "source_event_id,source_sequence,occurred_at,plant,part_number,kind,quantity,location,to_location\n"
+        "C1,1,2026-12-03T09:00:00+01:00,DET,BRG-6204,receipt,100,A,\n"
+        "C2,2,2026-12-03T09:05:00+01:00,DET,BRG-6204,transfer,30,A,B\n"
+        "C3,3,2026-12-03T09:05:00,DET,BRG-6204,issue,1,B,\n"
+    )
+    response = wms.post(BULK, raw=csv.encode(), content_type="text/csv")
+    body = response.json()
+    assert (response.status_code, body["applied"], body["refused"]) == (200, 2, 1)
+    assert body["lines"] == [
+        {
+            "line": 4,
+            "source_event_id": "C3",
+            "outcome": "refused",
+            "reason": "occurred_at needs a time zone (Z or +hh:mm)",
+        }
+    ]
+    assert positions() == [
+        ("BRG-6204", "A", "usable", "WMS", "70.0000", "0.0000"),
+        ("BRG-6204", "B", "usable", "WMS", "30.0000", "0.0000"),
+    ]
+
+
+def test_bulk_of_another_type_is_refused_and_recorded(wms, stocked):
+    response = wms.post(BULK, raw=b"<xml/>", content_type="application/xml")
+    assert (response.status_code, response.json()["code"]) == (415, "unsupported_media_type")
+    assert InboundDocument.objects.get().state == "rejected"
+
+
+def test_a_snapshot_is_counts_and_the_same_snapshot_again_changes_nothing(wms, stocked):
+    wms.post(EVENTS, {"company": "ACME", "events": [ev("W-1", 1, quantity="400", location="L3")]})
+    snapshot = {
+        "company": "ACME",
+        "snapshot_id": "MES-1205",
+        "sequence": 5,
+        "taken_at": "2026-12-05T23:00:00Z",
+        "balances": [
+            {"plant": "DET", "part_number": "HSG-2200", "location": "L3", "quantity": "118"},
+            {"plant": "DET", "part_number": "BRG-6204", "location": "L3", "quantity": "240"},
+        ],
+    }
+    first = wms.post(SNAPSHOTS, snapshot).json()
+    again = wms.post(SNAPSHOTS, snapshot).json()
+    assert (first["applied"], again["duplicate"]) == (2, 2)
+    assert positions() == [
+        ("BRG-6204", "L3", "usable", "WMS", "240.0000", "0.0000"),
+        ("HSG-2200", "L3", "usable", "WMS", "118.0000", "0.0000"),
+    ]
+
+
+def test_balances_now_and_as_of_a_time_and_history(wms, system, foreign, stocked):
+    wms.post(
+        EVENTS,
+        {"company": "ACME", "events": [ev("W-1", 1, quantity="400"), ev("W-2", 30, "issue", "100")]},
+    )
+    system.post(EVENTS, {"company": "ACME", "events": [ev("E-1", 7, quantity="400", posting="posted")]})
+    now = wms.get(BALANCES, {"plant": "DET", "part_number": "HSG-2200"}).json()
+    assert [(b["source_system"], b["physical"], b["posted"]) for b in now] == [
+        ("ERP", "0.0000", "400.0000"),
+        ("WMS", "300.0000", "0.0000"),
+    ]
+    then = wms.get(BALANCES, {"plant": "DET", "source": "WMS", "as_of": "2026-12-03T09:10:00Z"}).json()
+    assert [(b["part_number"], b["physical"], b["last_sequence"]) for b in then] == [("HSG-2200", "400.0000", 1)]
+    assert foreign.get(BALANCES, {"plant": "DET"}).json() == []
+    history = results(wms.get("/api/v1/system/items/HSG-2200/inventory-events/", {"source": "WMS"}))
+    assert [(e["source_event_id"], e["kind"], e["base_quantity"]) for e in history] == [
+        ("W-2", "issue", "100.0000"),
+        ("W-1", "receipt", "400.0000"),
+    ]
+    assert results(foreign.get("/api/v1/system/items/HSG-2200/inventory-events/")) == []
+    assert wms.get(BALANCES, {"plant": "DET", "as_of": "yesterday"}).status_code == 400
+
+
+def test_a_receipt_posts_physical_then_posted_events(system, published_po):
+    assert system.post("/api/v1/system/receipts/", receipt_body(quantity="40")).status_code == 201
+    assert positions("PROCUREMENT") == [("PART-00001", "", "usable", "PROCUREMENT", "40.0000", "0.0000")]
+    system.post("/api/v1/system/receipts/", receipt_body(quantity="40"))  # the same receipt again
+    body = receipt_body(quantity="40") | {"posted": True}
+    assert system.post("/api/v1/system/receipts/", body).status_code in (200, 201)
+    assert positions("PROCUREMENT") == [("PART-00001", "", "usable", "PROCUREMENT", "40.0000", "40.0000")]
+    assert InventoryEvent.objects.count() == 2

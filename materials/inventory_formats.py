@@ -1,0 +1,142 @@
+"""Inventory events as systems send them: a JSON object (API), JSON Lines or CSV (bulk ingest, file drop).
+
+Plain Python, no Django: each object or row becomes an ``InventoryEventInput`` or the reason it
+cannot (a field missing, not a number, unknown). Unknown fields are refused rather than ignored,
+so a typo in an export (``quantiy``) is a refused line with its name, not a quantity of zero.
+
+Fields (CSV: the header row names them, any order): ``plant``, ``part_number``, ``kind``,
+``quantity``, ``source_event_id``, ``source_sequence``, ``occurred_at`` (ISO 8601 with a time
+zone) are required; ``uom``, ``location``, ``to_location``, ``lot``, ``serial``, ``stock_status``
+(default usable), ``to_status``, ``posting`` (default physical) are optional.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, BinaryIO
+
+from materials.inputs import InventoryEventInput
+
+REQUIRED = ("plant", "part_number", "kind", "quantity", "source_event_id", "source_sequence", "occurred_at")
+OPTIONAL = ("uom", "location", "to_location", "lot", "serial", "stock_status", "to_status", "posting")
+FIELDS = REQUIRED + OPTIONAL
+KNOWN = frozenset(FIELDS)
+DEFAULTS = {"stock_status": "usable", "posting": "physical"}
+MAX_LINE_BYTES = 64 * 1024
+
+Parsed = InventoryEventInput | str
+
+
+def event_from(data: Any) -> Parsed:
+    """The event an object describes, or why it does not describe one."""
+    if not isinstance(data, Mapping):
+        return "an event must be an object"
+    unknown = sorted(set(data) - KNOWN)
+    if unknown:
+        return f"unknown field {unknown[0]!r}"
+    for name in REQUIRED:
+        if data.get(name) in (None, ""):
+            return f"{name} is required"
+    texts = {}
+    for name in ("plant", "part_number", "kind", "source_event_id", *OPTIONAL):
+        value = data.get(name)
+        if value is None or value == "":
+            texts[name] = DEFAULTS.get(name, "")
+        elif isinstance(value, str):
+            texts[name] = value.strip()
+        else:
+            return f"{name} must be text"
+    quantity = data["quantity"]
+    if isinstance(quantity, bool) or not isinstance(quantity, (str, int, float)):
+        return "quantity must be a number"
+    try:
+        amount = Decimal(str(quantity).strip())
+    except InvalidOperation:
+        return f"quantity {quantity!r} is not a number"
+    if not amount.is_finite():
+        return "quantity must be a finite number"
+    sequence = data["source_sequence"]
+    if isinstance(sequence, str) and sequence.strip().isdigit():
+        sequence = int(sequence)
+    if isinstance(sequence, bool) or not isinstance(sequence, int):
+        return "source_sequence must be a whole number"
+    occurred = data["occurred_at"]
+    if not isinstance(occurred, str):
+        return "occurred_at must be an ISO 8601 timestamp"
+    try:
+        when = dt.datetime.fromisoformat(occurred.strip())
+    except ValueError:
+        return f"occurred_at {occurred!r} is not an ISO 8601 timestamp"
+    if when.tzinfo is None:
+        return "occurred_at needs a time zone (Z or +hh:mm)"
+    return InventoryEventInput(
+        plant_code=texts["plant"],
+        part_number=texts["part_number"],
+        kind=texts["kind"],
+        quantity=amount,
+        source_event_id=texts["source_event_id"],
+        source_sequence=sequence,
+        occurred_at=when,
+        uom=texts["uom"],
+        location=texts["location"],
+        to_location=texts["to_location"],
+        lot=texts["lot"],
+        serial=texts["serial"],
+        stock_status=texts["stock_status"],
+        to_status=texts["to_status"],
+        posting=texts["posting"],
+    )
+
+
+def event_id_of(data: Any) -> str:
+    """The source event id an object names, for an outcome even when the object is refused."""
+    value = data.get("source_event_id") if isinstance(data, Mapping) else None
+    return value[:128] if isinstance(value, str) else ""
+
+
+def json_lines(stream: Iterable[bytes]) -> Iterator[tuple[int, str, Parsed]]:
+    """(line number, source event id, event or reason) per non-blank line of JSON Lines."""
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        if len(raw) > MAX_LINE_BYTES:
+            yield number, "", f"line longer than {MAX_LINE_BYTES} bytes"
+            continue
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as error:
+            yield number, "", f"not JSON: {error}"
+            continue
+        yield number, event_id_of(data), event_from(data)
+
+
+def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, str, Parsed]]:
+    """(line number, source event id, event or reason) per data row of a CSV with a header row.
+
+    A header naming an unknown column, or missing a required one, refuses every row: the file,
+    not a row, is wrong.
+    """
+    # Bytes that are not UTF-8 become U+FFFD: their row is refused (no such item or plant), not the file.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", errors="replace")
+    reader = csv.reader(text)
+    header = [name.strip() for name in next(reader, [])]
+    unknown = sorted(set(header) - KNOWN)
+    missing = [name for name in REQUIRED if name not in header]
+    problem = f"unknown column {unknown[0]!r}" if unknown else f"column {missing[0]!r} is missing" if missing else ""
+    for cells in reader:
+        number = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if problem:
+            yield number, "", problem
+            continue
+        if len(cells) != len(header):
+            yield number, "", f"{len(cells)} cells where the header has {len(header)}"
+            continue
+        data = dict(zip(header, cells, strict=True))
+        yield number, event_id_of(data), event_from(data)
