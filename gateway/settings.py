@@ -344,6 +344,7 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "procurement.models.ProcurementException.Kind",
         "InventoryEventKindEnum": "materials.inputs.INVENTORY_KINDS",
         "StockStatusEnum": "materials.inputs.STOCK_STATUSES",
+        "ReconciliationStateEnum": "materials.models.InventoryReconciliation.State",
     },
 }
 # How long an Idempotency-Key is remembered.

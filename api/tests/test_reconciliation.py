@@ -105,3 +105,25 @@ def test_a_read_only_key_may_read_but_not_start(system, system_reader, unposted)
     assert system_reader.get(f"{RUNS}{started['id']}/").status_code == 200
     assert system_reader.post(RUNS).status_code == 403
     assert InventoryReconciliation.objects.count() == 1
+
+
+def test_the_documented_examples_have_the_shape_of_the_answers(system, unposted):
+    from api.views.reconciliation import RECONCILIATION_DONE, RECONCILIATION_QUEUED
+
+    started = system.post(RUNS).json()
+    inventory_reconciliation_run(started["id"])
+    done = system.get(f"{RUNS}{started['id']}/").json()
+
+    assert set(RECONCILIATION_QUEUED.value) == set(started)
+    assert set(RECONCILIATION_DONE.value) == set(done)
+    assert set(RECONCILIATION_DONE.value["open_variances"][0]) == set(done["open_variances"][0])
+    documented, answered = (
+        RECONCILIATION_DONE.value["open_variances"][0]["summary"],
+        done["open_variances"][0]["summary"],
+    )
+    assert (
+        documented.split(" on ")[0]
+        == answered.split(" on ")[0]
+        == "BRG-330 at DET lot L7 (quarantine): WMS received 400 EA"
+    )
+    assert documented.split("; ")[1] == answered.split("; ")[1] == "ERP has not posted: in quality inspection 2 days"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +26,52 @@ from .base import ERRORS, IDEMPOTENCY_PARAMETER, actor_of
 
 # Variances listed with a run; the whole queue is GET /api/v1/system/exceptions/.
 MAX_VARIANCES = 500
+
+_QUEUED = {
+    "id": 12,
+    "state": "queued",
+    "requested_by": "system WMS key 3f9a1c2e",
+    "requested_at": "2027-01-10T12:00:00Z",
+    "started_at": None,
+    "finished_at": None,
+    "positions": 0,
+    "differing": 0,
+    "variances": 0,
+    "raised": 0,
+    "cleared": 0,
+    "error": "",
+}
+RECONCILIATION_QUEUED = OpenApiExample("Queued", response_only=True, status_codes=["202"], value=_QUEUED)
+RECONCILIATION_DONE = OpenApiExample(
+    "Done: one receipt in quality inspection that the ERP has not posted",
+    response_only=True,
+    status_codes=["200"],
+    value=_QUEUED
+    | {
+        "state": "done",
+        "started_at": "2027-01-10T12:00:01Z",
+        "finished_at": "2027-01-10T12:00:02Z",
+        "positions": 2,
+        "differing": 1,
+        "variances": 1,
+        "raised": 1,
+        "open_variances": [
+            {
+                "exception": 31,
+                "severity": "financial_mismatch",
+                "summary": "BRG-330 at DET lot L7 (quarantine): WMS received 400 EA on 01-08 09:14; "
+                "ERP has not posted: in quality inspection 2 days",
+                "raised_at": "2027-01-10T12:00:02Z",
+                "plant": "DET",
+                "part_number": "BRG-330",
+                "lot": "L7",
+                "stock_status": "quarantine",
+                "check": "physical_vs_posted",
+                "deviation": "400",
+            }
+        ],
+    },
+)
 
 
 class VarianceOut(serializers.Serializer):
@@ -75,6 +121,7 @@ class SystemInventoryReconciliations(APIView):
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={202: ReconciliationOut, 200: ReconciliationOut, **ERRORS},
+        examples=[RECONCILIATION_QUEUED],
     )
     def post(self, request: Request) -> Response:
         return idempotent(_start, request, store=lambda request: None)
@@ -95,7 +142,7 @@ def _start(request: Request, _stored: None) -> Response:
     return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
-@extend_schema(tags=["materials"], responses={200: ReconciliationResultOut, **ERRORS})
+@extend_schema(tags=["materials"], responses={200: ReconciliationResultOut, **ERRORS}, examples=[RECONCILIATION_DONE])
 class SystemInventoryReconciliationDetail(APIView):
     """One run: its state, what it compared and found, and the variances open now."""
 
