@@ -447,3 +447,6 @@ CELERY_BEAT_SCHEDULE["materials: reconcile inventory systems"] = {
     "task": "materials.tasks.inventory_reconciliations_schedule",
     "schedule": GATEWAY_INVENTORY_RECONCILE_SECONDS,
 }
+# Inventory ledger: a late event re-projects its (plant, item, source) inline up to this many events
+# of history; beyond, on the plant's queue materials.<plant> (README "Inventory ledger").
+GATEWAY_INVENTORY_INLINE_REPROJECT_EVENTS = int(os.environ.get("GATEWAY_INVENTORY_INLINE_REPROJECT_EVENTS", "20000"))

@@ -1,11 +1,12 @@
-"""Materials background work, on the ``materials`` queue: exports dropped by PLM and ERP are read here."""
+"""Materials background work, on the ``materials`` queue: exports dropped by PLM and ERP are read here.
+Inventory work of one plant goes to that plant's queue, ``materials.<plant code>``."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 
 from materials import filedrop
 from materials.models import InventoryBalance
@@ -57,6 +58,52 @@ def materials_file_receive(document_id: int, claimed_path: str) -> str:
     if result is None:
         return "settled"
     return "partly_refused" if result.refused else "processed"
+
+
+def plant_queue(plant_code: str) -> str:
+    """The queue of a plant's inventory work: ``materials.<plant code>``.
+
+    Work is partitioned by plant so workers on several hosts scale out while one plant's events
+    apply in order (a worker per plant group, ``-Q materials.DET,materials.MTY --concurrency=1``).
+    Celery creates the queue on first use (``task_create_missing_queues``).
+    """
+    return f"materials.{plant_code}"
+
+
+@shared_task(
+    name="materials.tasks.inventory_reproject",
+    ignore_result=True,
+    # Idempotent (a re-projection from the events gives the same rows however often it runs), so
+    # acknowledged after it has run: a lost worker leaves it for another.
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def inventory_reproject(company_id: int, plant_id: int, item_id: int, source_system: str) -> int:
+    """Rebuild one (plant, item, source)'s balances from its events (``balances_reproject``), under the
+    plant's lock; queued on the plant's queue when a late event hits a history too long to redo inline."""
+    from materials.services import balances_reproject
+    from materials.services.inventory import plants_lock
+
+    with transaction.atomic():
+        plants_lock([plant_id])
+        return balances_reproject(
+            company_id=company_id, plant_id=plant_id, item_id=item_id, source_system=source_system
+        )
+
+
+def inventory_reproject_enqueue(
+    *, company_id: int, plant_id: int, plant_code: str, item_id: int, source_system: str
+) -> None:
+    """Queue ``inventory_reproject`` on the plant's queue once the transaction that made it necessary commits."""
+    transaction.on_commit(
+        lambda: inventory_reproject.apply_async(
+            args=(company_id, plant_id, item_id, source_system), queue=plant_queue(plant_code)
+        )
+    )
 
 
 @shared_task(name="materials.tasks.inventory_reconciliations_schedule", ignore_result=True)

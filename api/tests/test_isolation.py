@@ -18,6 +18,7 @@ from gateway.actors import Actor
 from materials.inputs import BomComponentInput, BomReleaseInput, ItemBatchInput, ItemInput
 from materials.models import BomRelease
 from materials.services import bom_release_receive, items_upsert
+from materials.services.reconciliation import inventory_reconciliation_execute, inventory_reconciliation_request
 from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
 from procurement import factories
@@ -38,6 +39,15 @@ from .conftest import (
 )
 
 PERSONAS = ("owner", "outsider", "system", "foreign", "anonymous")
+INVENTORY_EVENT = {
+    "plant": "DET",
+    "part_number": "PART-00001",
+    "kind": "receipt",
+    "quantity": "5",
+    "source_event_id": "INV-MATRIX",
+    "source_sequence": 1,
+    "occurred_at": "2026-12-03T09:00:00Z",
+}
 
 # name: (method, path, body, expected status for owner, outsider, system, foreign, anonymous)
 ENDPOINTS = {
@@ -83,6 +93,51 @@ ENDPOINTS = {
     ),
     "system-release-list": ("GET", "/api/v1/system/bom-releases/", None, (403, 403, 200, 200, 401)),
     "system-release-detail": ("GET", "/api/v1/system/bom-releases/{release}/", None, (403, 403, 200, 404, 401)),
+    "system-inventory-events": (
+        "POST",
+        "/api/v1/system/inventory-events/",
+        {"company": "ACME", "events": [INVENTORY_EVENT]},
+        (403, 403, 200, 404, 401),
+    ),
+    # The matrix posts JSON: the bulk endpoint takes JSON Lines or CSV only (its own tests send those).
+    "system-inventory-bulk": ("POST", "/api/v1/system/inventory-events/bulk/", {}, (403, 403, 415, 415, 401)),
+    "system-inventory-snapshot": (
+        "POST",
+        "/api/v1/system/inventory-snapshots/",
+        {
+            "company": "ACME",
+            "snapshot_id": "SNAP-MATRIX",
+            "sequence": 1,
+            "taken_at": "2026-12-03T09:00:00Z",
+            "balances": [{"plant": "DET", "part_number": "PART-00001", "quantity": "5"}],
+        },
+        (403, 403, 200, 404, 401),
+    ),
+    "system-inventory-balances": (
+        "GET",
+        "/api/v1/system/inventory-balances/?plant=DET",
+        None,
+        (403, 403, 200, 200, 401),
+    ),
+    "system-inventory-history": (
+        "GET",
+        "/api/v1/system/items/PART-00001/inventory-events/",
+        None,
+        (403, 403, 200, 200, 401),
+    ),
+    # GLOBEX's key starts a run of GLOBEX's own stock; ACME's run is not found for it.
+    "system-reconciliation-start": (
+        "POST",
+        "/api/v1/system/inventory-reconciliations/",
+        None,
+        (403, 403, 202, 202, 401),
+    ),
+    "system-reconciliation-detail": (
+        "GET",
+        "/api/v1/system/inventory-reconciliations/{reconciliation}/",
+        None,
+        (403, 403, 200, 404, 401),
+    ),
     "webhook-list": ("GET", "/api/v1/webhooks/", None, (200, 200, 200, 200, 401)),
     "webhook-create": (
         "POST",
@@ -111,13 +166,22 @@ ENDPOINTS = {
 
 GUARDED_NAMES = {model.__name__ for model in GUARDED}
 WRITES = [name for name, (method, *_rest) in ENDPOINTS.items() if method in ("POST", "DELETE")]
-SYSTEM_WRITES = {"system-po-create", "system-receipt-create", "system-item-batch"}
+SYSTEM_WRITES = {
+    "system-po-create",
+    "system-receipt-create",
+    "system-item-batch",
+    "system-inventory-events",
+    "system-inventory-snapshot",
+}
 # System writes whose payload is kept by the materials services rather than as an inbound document.
-SYSTEM_KEY_WRITES = SYSTEM_WRITES | {"system-release-create"}
+# And a system write with no payload at all: starting a reconciliation.
+SYSTEM_KEY_WRITES = SYSTEM_WRITES | {"system-release-create", "system-inventory-bulk", "system-reconciliation-start"}
 
 
 def test_the_matrix_covers_every_route_of_the_api():
-    ids = dict.fromkeys(["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release"], 1)
+    ids = dict.fromkeys(
+        ["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release", "reconciliation"], 1
+    )
     covered = {
         resolve(template.format(**ids).partition("?")[0]).route
         for _method, template, _body, _expected in ENDPOINTS.values()
@@ -167,6 +231,8 @@ def world(published_po, company, supplier, owner, system, erp, settings):
         components=(BomComponentInput(position="10", part_number="PART-00001", quantity_per=Decimal(1)),),
     )
     release = bom_release_receive(actor=actor, release=assembly, raw=b"{}")
+    reconciliation, _ = inventory_reconciliation_request(company_id=company.pk, requested_by="ERP")
+    inventory_reconciliation_execute(run_id=reconciliation.pk)
     return {
         "po": published_po.pk,
         "invoice": Invoice.objects.get().pk,
@@ -175,6 +241,7 @@ def world(published_po, company, supplier, owner, system, erp, settings):
         "erp_webhook": erp_webhook.pk,
         "delivery": delivery.pk,
         "release": release.release_pk,
+        "reconciliation": reconciliation.pk,
     }
 
 

@@ -9,6 +9,7 @@ effect), ``conflict`` (other content under a used event id: refused, kept) or ``
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -63,7 +64,7 @@ def _counted(result: StreamResult) -> dict[str, int]:
     return {name: result.counts[name] for name in s.inventory.EVENT_OUTCOMES}
 
 
-def _apply(request: Request, document: InboundDocument, run) -> StreamResult:
+def _apply(request: Request, document: InboundDocument, run: Callable[[], StreamResult]) -> StreamResult:
     """Run an ingest for a stored document through ``inbound_document_apply``, so its outcome is on the row."""
     results: list[StreamResult] = []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from api import examples as ex
@@ -41,7 +42,7 @@ class SystemReceiptCreate(APIView):
         )
 
 
-def _receipt_record(request, source: WriteSource, receipt: ReceiptInput) -> RecordResult:
+def _receipt_record(request: Request, source: WriteSource, receipt: ReceiptInput) -> RecordResult:
     """Record the receipt, then its stock in the inventory ledger, in one transaction: they agree by construction."""
     result = receipt_record(receipt=own_company(request, receipt), source=source)
     if result.record is not None:

@@ -20,7 +20,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -80,23 +82,27 @@ def content_hash(event: InventoryEventInput) -> str:
     """sha256 of the event's normalised content: the same event re-exported (other field order,
     ``10`` vs ``10.000``, another time zone) has the same hash; the id and source are the key, not content."""
     occurred = event.occurred_at.astimezone(dt.UTC).isoformat() if event.occurred_at.tzinfo else ""
-    content = [
-        event.plant_code,
-        event.part_number,
-        event.kind,
-        _decimal_text(event.quantity),
-        event.uom,
-        event.location,
-        event.to_location,
-        event.lot,
-        event.serial,
-        event.stock_status,
-        event.to_status,
-        event.posting,
-        event.source_sequence,
-        occurred,
-    ]
-    return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
+    # Each field prefixed by its length: unambiguous whatever the fields hold, and cheaper than JSON.
+    content = "".join(
+        f"{len(field)}:{field}"
+        for field in (
+            event.plant_code,
+            event.part_number,
+            event.kind,
+            _decimal_text(event.quantity),
+            event.uom,
+            event.location,
+            event.to_location,
+            event.lot,
+            event.serial,
+            event.stock_status,
+            event.to_status,
+            event.posting,
+            str(event.source_sequence),
+            occurred,
+        )
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -137,11 +143,39 @@ def inventory_events_apply(
         )
 
 
+class EventRow(NamedTuple):
+    """An event about to be appended: the ledger's columns (``COLUMNS``), in their order, without a
+    model instance per row (a bulk ingest builds a million of them). ``fold`` reads it like an event."""
+
+    company_id: int
+    plant_id: int
+    item_id: int
+    kind: str
+    location: str
+    to_location: str
+    lot: str
+    serial: str
+    quantity: Decimal
+    uom: str
+    base_quantity: Decimal
+    stock_status: str
+    to_status: str
+    posting: str
+    source_system: str
+    source_event_id: str
+    source_sequence: int
+    occurred_at: dt.datetime
+    received_at: dt.datetime
+    content_hash: str
+    document_id: int | None
+    correlation_id: str
+
+
 @dataclass
 class _Accepted:
     index: int
     given: InventoryEventInput
-    row: InventoryEvent
+    row: EventRow
 
 
 def events_append(
@@ -196,29 +230,29 @@ def events_append(
         accepted[given.source_event_id] = _Accepted(
             index,
             given,
-            InventoryEvent(
-                company_id=company.pk,
-                plant_id=plants[given.plant_code],
-                item_id=item_id,
-                kind=given.kind,
-                location=given.location,
-                to_location=given.to_location,
-                lot=given.lot,
-                serial=given.serial,
-                quantity=given.quantity,
-                uom=given.uom,
-                base_quantity=base,
-                stock_status=given.stock_status,
-                to_status=given.to_status,
-                posting=given.posting,
-                source_system=source_system,
-                source_event_id=given.source_event_id,
-                source_sequence=given.source_sequence,
-                occurred_at=given.occurred_at,
-                received_at=now,
-                content_hash=digest,
-                document=document,
-                correlation_id=correlation_id[:64],
+            EventRow(
+                company.pk,
+                plants[given.plant_code],
+                item_id,
+                given.kind,
+                given.location,
+                given.to_location,
+                given.lot,
+                given.serial,
+                given.quantity,
+                given.uom,
+                base,
+                given.stock_status,
+                given.to_status,
+                given.posting,
+                source_system,
+                given.source_event_id,
+                given.source_sequence,
+                given.occurred_at,
+                now,
+                digest,
+                document.pk if document is not None else None,
+                correlation_id[:64],
             ),
         )
     plants_lock({a.row.plant_id for a in accepted.values()})
@@ -367,11 +401,7 @@ def plants_lock(plant_ids: Iterable[int]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [INVENTORY_LOCK_CLASS, plant_id])
 
 
-def _values(row: InventoryEvent) -> tuple:
-    return tuple(getattr(row, column) for column in COLUMNS)
-
-
-def _insert(rows: list[InventoryEvent]) -> set[str]:
+def _insert(rows: list[EventRow]) -> set[str]:
     """Insert ``rows``, skipping any whose (company, source, id) is in the ledger; the ids inserted."""
     if not rows:
         return set()
@@ -385,7 +415,7 @@ def _insert(rows: list[InventoryEvent]) -> set[str]:
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 400):
             chunk = rows[start : start + 400]
-            params = [connection.ops.adapt_unknown_value(v) for row in chunk for v in _values(row)]
+            params = [connection.ops.adapt_unknown_value(v) for row in chunk for v in row]
             cursor.execute(
                 # Only our own column names and placeholders are formatted in; values are parameters.
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(chunk))} {conflict}",  # noqa: S608
@@ -398,7 +428,7 @@ def _insert(rows: list[InventoryEvent]) -> set[str]:
 STAGING = "materials_inventory_event_staging"
 
 
-def _insert_copied(rows: list[InventoryEvent], table: str, conflict: str) -> set[str]:
+def _insert_copied(rows: list[EventRow], table: str, conflict: str) -> set[str]:
     """COPY ``rows`` into a session's staging table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
 
     Sorted by key, so two batches inserting the same ids take their row locks in the same order.
@@ -413,7 +443,7 @@ def _insert_copied(rows: list[InventoryEvent], table: str, conflict: str) -> set
         cursor.execute(f"TRUNCATE {STAGING}")
         with cursor.cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(_values(row))
+                copy.write_row(row)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGING} ORDER BY source_event_id {conflict}"  # noqa: S608
         )
@@ -425,7 +455,7 @@ def _insert_copied(rows: list[InventoryEvent], table: str, conflict: str) -> set
 Position = tuple[str, str, str]  # (location, lot, stock status)
 
 
-def fold(positions: dict[Position, list[Decimal]], event: InventoryEvent) -> None:
+def fold(positions: dict[Position, list[Decimal]], event: InventoryEvent | EventRow) -> None:
     """Apply one event to a source's positions of one (plant, item): ``[physical, posted]`` per position."""
     side = 0 if event.posting == InventoryEvent.Posting.PHYSICAL else 1
     q = event.base_quantity
@@ -449,7 +479,7 @@ def fold(positions: dict[Position, list[Decimal]], event: InventoryEvent) -> Non
         positions.setdefault(here, [ZERO, ZERO])[side] = q
 
 
-def balances_project(*, company_id: int, source_system: str, events: list[InventoryEvent]) -> None:
+def balances_project(*, company_id: int, source_system: str, events: Sequence[InventoryEvent | EventRow]) -> None:
     """Bring the balances of ``source_system`` forward by ``events`` (just appended), per (plant, item).
 
     A (plant, item) whose new events all come after its last folded sequence is folded forward from
@@ -458,7 +488,7 @@ def balances_project(*, company_id: int, source_system: str, events: list[Invent
     """
     if not events:
         return
-    groups: dict[tuple[int, int], list[InventoryEvent]] = defaultdict(list)
+    groups: dict[tuple[int, int], list[InventoryEvent | EventRow]] = defaultdict(list)
     for event in events:
         groups[(event.plant_id, event.item_id)].append(event)
     current: dict[tuple[int, int], dict[Position, list[Decimal]]] = defaultdict(dict)
@@ -476,17 +506,38 @@ def balances_project(*, company_id: int, source_system: str, events: list[Invent
             current[key][(location, lot, status)] = [physical, posted]
             last[key] = max(last.get(key, sequence), sequence)
     now = timezone.now()
-    rows: list[InventoryBalance] = []
+    rows: list[tuple] = []
     for key, new in groups.items():
         new.sort(key=lambda e: (e.source_sequence, e.source_event_id))
         if key in last and new[0].source_sequence <= last[key]:
-            balances_reproject(company_id=company_id, plant_id=key[0], item_id=key[1], source_system=source_system)
+            _late(company_id, key, source_system)
             continue
         positions = current[key]
         for event in new:
             fold(positions, event)
         rows.extend(_balance_rows(company_id, key, source_system, positions, new[-1].source_sequence, now))
     _balances_write(rows)
+
+
+def _late(company_id: int, key: tuple[int, int], source_system: str) -> None:
+    """A late event: re-project now, or on the plant's queue when the history is longer than
+    ``GATEWAY_INVENTORY_INLINE_REPROJECT_EVENTS`` (the balances of that item wait until it has run)."""
+    plant_id, item_id = key
+    limit = settings.GATEWAY_INVENTORY_INLINE_REPROJECT_EVENTS
+    history = InventoryEvent.objects.filter(plant_id=plant_id, item_id=item_id, source_system=source_system)
+    if history[: limit + 1].count() <= limit:
+        balances_reproject(company_id=company_id, plant_id=plant_id, item_id=item_id, source_system=source_system)
+        return
+    # Deferred import: the tasks module reads the file drop, which calls these services.
+    from materials.tasks import inventory_reproject_enqueue
+
+    inventory_reproject_enqueue(
+        company_id=company_id,
+        plant_id=plant_id,
+        plant_code=Plant.objects.values_list("code", flat=True).get(pk=plant_id),
+        item_id=item_id,
+        source_system=source_system,
+    )
 
 
 def balances_reproject(*, company_id: int, plant_id: int, item_id: int, source_system: str) -> int:
@@ -521,6 +572,22 @@ def balances_reproject(*, company_id: int, plant_id: int, item_id: int, source_s
     return folded
 
 
+BALANCE_COLUMNS = (
+    "company_id",
+    "plant_id",
+    "item_id",
+    "location",
+    "lot",
+    "stock_status",
+    "source_system",
+    "physical",
+    "posted",
+    "last_sequence",
+    "updated_at",
+)
+BALANCE_STAGING = "materials_inventory_balance_staging"
+
+
 def _balance_rows(
     company_id: int,
     key: tuple[int, int],
@@ -528,33 +595,43 @@ def _balance_rows(
     positions: dict[Position, list[Decimal]],
     sequence: int,
     now: dt.datetime,
-) -> list[InventoryBalance]:
+) -> list[tuple]:
+    """Balance rows in ``BALANCE_COLUMNS`` order."""
     return [
-        InventoryBalance(
-            company_id=company_id,
-            plant_id=key[0],
-            item_id=key[1],
-            location=location,
-            lot=lot,
-            stock_status=status,
-            source_system=source_system,
-            physical=physical,
-            posted=posted,
-            last_sequence=sequence,
-            updated_at=now,
-        )
+        (company_id, key[0], key[1], location, lot, status, source_system, physical, posted, sequence, now)
         for (location, lot, status), (physical, posted) in positions.items()
     ]
 
 
-def _balances_write(rows: list[InventoryBalance]) -> None:
-    InventoryBalance.objects.bulk_create(
-        rows,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["plant", "item", "location", "lot", "stock_status", "source_system"],
-        update_fields=["physical", "posted", "last_sequence", "updated_at"],
-    )
+def _balances_write(rows: list[tuple]) -> None:
+    """Insert or update balance rows; on PostgreSQL many at once are COPYed and merged in one statement."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+        InventoryBalance.objects.bulk_create(
+            [InventoryBalance(**dict(zip(BALANCE_COLUMNS, row, strict=True))) for row in rows],
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["plant", "item", "location", "lot", "stock_status", "source_system"],
+            update_fields=["physical", "posted", "last_sequence", "updated_at"],
+        )
+        return
+    table, columns = InventoryBalance._meta.db_table, ", ".join(BALANCE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {BALANCE_STAGING} ON COMMIT DELETE ROWS "  # noqa: S608
+            f"AS SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {BALANCE_STAGING}")
+        with cursor.cursor.copy(f"COPY {BALANCE_STAGING} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {BALANCE_STAGING} "  # noqa: S608
+            "ON CONFLICT (plant_id, item_id, location, lot, stock_status, source_system) DO UPDATE SET "
+            "physical = EXCLUDED.physical, posted = EXCLUDED.posted, "
+            "last_sequence = EXCLUDED.last_sequence, updated_at = EXCLUDED.updated_at"
+        )
 
 
 # --- Streams (bulk ingest, file drop) --------------------------------------------------------------

@@ -8,6 +8,8 @@ what is new: the physical events once, the posted event once the receipt is post
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.db import transaction
 
 from materials.inputs import InventoryEventInput
@@ -35,38 +37,35 @@ def receipt_inventory_post(*, receipt_id: int) -> list[EventOutcome]:
     for line in receipt.lines.select_related("po_line__item").order_by("pk"):
         key = f"receipt:{receipt.receipt_number}:{line.pk}"
         accepted = line.quantity_received - line.quantity_rejected
-        common = {
-            "plant_code": receipt.po.ship_to.code,
-            "part_number": line.po_line.item.part_number,
-            "kind": InventoryEvent.Kind.RECEIPT.value,
-            "source_sequence": receipt.pk,
-            "uom": line.po_line.uom,
-            "lot": line.lot,
-        }
+        physical = InventoryEventInput(
+            plant_code=receipt.po.ship_to.code,
+            part_number=line.po_line.item.part_number,
+            kind=InventoryEvent.Kind.RECEIPT.value,
+            quantity=accepted,
+            source_event_id=f"{key}:physical",
+            source_sequence=receipt.pk,
+            occurred_at=occurred,
+            uom=line.po_line.uom,
+            lot=line.lot,
+        )
         if accepted > 0:
-            events.append(
-                InventoryEventInput(
-                    quantity=accepted, source_event_id=f"{key}:physical", occurred_at=occurred, **common
-                )
-            )
+            events.append(physical)
         if line.quantity_rejected > 0:
             events.append(
-                InventoryEventInput(
+                dataclasses.replace(
+                    physical,
                     quantity=min(line.quantity_rejected, line.quantity_received),
                     source_event_id=f"{key}:rejected",
-                    occurred_at=occurred,
                     stock_status=InventoryEvent.StockStatus.BLOCKED.value,
-                    **common,
                 )
             )
         if posted and accepted > 0:
             events.append(
-                InventoryEventInput(
-                    quantity=accepted,
+                dataclasses.replace(
+                    physical,
                     source_event_id=f"{key}:posted",
                     occurred_at=receipt.posted_at or occurred,
                     posting=InventoryEvent.Posting.POSTED.value,
-                    **common,
                 )
             )
     return events_append(

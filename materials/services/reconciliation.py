@@ -16,6 +16,10 @@ source's ``InventoryBalance``:
 - **physical against posted**: the largest physical quantity against the largest posted one,
   where the item is posted at all ("received, not posted yet").
 
+The gateway's own receipts journal (source ``PROCUREMENT``: PO receipts posted to the ledger) is
+not one of the systems: it only ever adds stock (issues are the systems' to report), so comparing
+it would flag every receipt since consumed. Only the company's systems are compared.
+
 The comparison is one set-based query; only the positions that differ at all come back to Python,
 which applies the tolerance and explains the variances.
 """
@@ -44,6 +48,7 @@ from procurement.services import WriteSource, exceptions_clear
 from procurement.services.raising import exception_draft, exception_raise
 
 from .errors import NotFound
+from .inventory import RECEIPT_SOURCE
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +170,7 @@ WITH per_source AS (
     SELECT plant_id, item_id, lot, stock_status, source_system,
            SUM(physical) AS physical, SUM(posted) AS posted
     FROM materials_inventorybalance
-    WHERE company_id = %(company)s
+    WHERE company_id = %(company)s AND source_system <> %(journal)s
     GROUP BY plant_id, item_id, lot, stock_status, source_system
 ), participants AS (
     SELECT plant_id, item_id, source_system,
@@ -196,16 +201,17 @@ HAVING MAX(physical) <> MIN(physical)
 POSITIONS_SQL = """
 SELECT COUNT(*) FROM (
     SELECT DISTINCT plant_id, item_id, lot, stock_status
-    FROM materials_inventorybalance WHERE company_id = %(company)s
+    FROM materials_inventorybalance WHERE company_id = %(company)s AND source_system <> %(journal)s
 ) AS positions
 """
 
 
 def _differing(company_id: int) -> tuple[int, list[tuple[int, int, str, str]]]:
     with connection.cursor() as cursor:
-        cursor.execute(POSITIONS_SQL, {"company": company_id})
+        params = {"company": company_id, "journal": RECEIPT_SOURCE}
+        cursor.execute(POSITIONS_SQL, params)
         positions = cursor.fetchone()[0]
-        cursor.execute(DIFFERING_SQL, {"company": company_id})
+        cursor.execute(DIFFERING_SQL, params)
         rows = [(int(p), int(i), lot, status) for p, i, lot, status in cursor.fetchall()]
     return positions, rows
 
@@ -218,6 +224,7 @@ def _per_source(company_id: int, keys: list[tuple[int, int, str, str]]) -> dict[
     for start in range(0, len(item_ids), 500):
         rows = (
             InventoryBalance.objects.filter(company_id=company_id, item_id__in=item_ids[start : start + 500])
+            .exclude(source_system=RECEIPT_SOURCE)
             .values("plant_id", "item_id", "lot", "stock_status", "source_system")
             .annotate(physical=Sum("physical"), posted=Sum("posted"))
         )

@@ -139,3 +139,22 @@ def test_a_large_batch_goes_through_staging_with_the_same_outcomes(system, bolt)
     assert [o[1] for o in outcomes] == ["duplicate"] * 100 + ["applied"] * 500
     assert balances() == {("BOLT", "", "", "usable", "WMS"): (D(300), D(0))}
     assert InventoryEvent.objects.count() == 600
+
+
+def test_a_late_event_on_a_long_history_is_reprojected_on_the_plants_queue(
+    system, bolt, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from materials import tasks
+
+    settings.GATEWAY_INVENTORY_INLINE_REPROJECT_EVENTS = 3
+    queued = []
+    monkeypatch.setattr(tasks.inventory_reproject, "apply_async", lambda args, queue: queued.append((args, queue)))
+    apply(system, [event(f"r{n}", 10 + n, "receipt", "1") for n in range(4)])
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(system, [event("late", 1, "count", "100")])
+    # Until the plant's worker has run, the balance is the one before the late count.
+    assert balances() == {("BOLT", "", "", "usable", "WMS"): (D(4), D(0))}
+    ((args, queue),) = queued
+    assert (args[2:], queue) == ((bolt.pk, "WMS"), "materials.DET")
+    assert tasks.inventory_reproject(*args) == 5
+    assert balances() == {("BOLT", "", "", "usable", "WMS"): (D(104), D(0))}

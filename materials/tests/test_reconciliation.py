@@ -225,3 +225,15 @@ def test_an_administrator_sets_a_tolerance_in_the_admin(client, company, django_
     assert response.status_code == 302
     rule = InventoryTolerance.objects.get()
     assert (rule.company_id, rule.category, rule.percent, rule.amount) == (company.pk, "BEARINGS", 2, 5)
+
+
+def test_the_gateways_receipts_journal_is_not_compared_with_the_systems(company, plants, bearing):
+    det = plants["DET"]
+    balance(company, det, bearing, "WMS", physical="60")
+    balance(company, det, bearing, "ERP", posted="60")
+    # 100 received on POs; 40 consumed since, which only the systems report.
+    balance(company, det, bearing, "PROCUREMENT", physical="100", posted="100")
+
+    result = inventory_reconcile(company_id=company.pk, source=SOURCE, now=NOW)
+
+    assert (result.positions, result.differing, len(result.variances)) == (1, 0, 0)

