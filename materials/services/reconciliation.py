@@ -208,7 +208,7 @@ SELECT COUNT(*) FROM (
 
 def _differing(company_id: int) -> tuple[int, list[tuple[int, int, str, str]]]:
     with connection.cursor() as cursor:
-        params = {"company": company_id, "journal": RECEIPT_SOURCE}
+        params: dict[str, int | str] = {"company": company_id, "journal": RECEIPT_SOURCE}
         cursor.execute(POSITIONS_SQL, params)
         positions = cursor.fetchone()[0]
         cursor.execute(DIFFERING_SQL, params)
