@@ -237,3 +237,18 @@ def test_the_gateways_receipts_journal_is_not_compared_with_the_systems(company,
     result = inventory_reconcile(company_id=company.pk, source=SOURCE, now=NOW)
 
     assert (result.positions, result.differing, len(result.variances)) == (1, 0, 0)
+
+
+def test_the_schedule_queues_one_run_per_company_with_stock(company, plants, bearing, other_company, monkeypatch):
+    from materials import tasks
+
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.inventory_reconciliation_run, "delay", queued.append)
+    balance(company, plants["DET"], bearing, "WMS", physical="5")
+
+    assert tasks.inventory_reconciliations_schedule() == 1
+    assert tasks.inventory_reconciliations_schedule() == 0  # ACME's run is still queued
+
+    run = InventoryReconciliation.objects.get()
+    assert (queued, run.company_id, run.requested_by, run.state) == ([run.pk], company.pk, "scheduler", "queued")
+    assert tasks.inventory_reconciliation_run(run.pk) == "done"
