@@ -252,3 +252,10 @@ def test_the_schedule_queues_one_run_per_company_with_stock(company, plants, bea
     run = InventoryReconciliation.objects.get()
     assert (queued, run.company_id, run.requested_by, run.state) == ([run.pk], company.pk, "scheduler", "queued")
     assert tasks.inventory_reconciliation_run(run.pk) == "done"
+
+
+def test_beat_reconciles_hourly_by_default(settings):
+    assert settings.CELERY_BEAT_SCHEDULE["materials: reconcile inventory systems"] == {
+        "task": "materials.tasks.inventory_reconciliations_schedule",
+        "schedule": 3600.0,
+    }
