@@ -11,6 +11,7 @@ from .views import (
     materials,
     purchase_orders,
     receipts,
+    reconciliation,
     shipments,
     webhooks,
 )
@@ -55,6 +56,11 @@ urlpatterns = [
     path("v1/system/inventory-snapshots/", open_to_keys(inventory.SystemInventorySnapshots)),
     path("v1/system/inventory-balances/", open_to_keys(inventory.SystemInventoryBalances)),
     path("v1/system/items/<str:part_number>/inventory-events/", open_to_keys(inventory.SystemInventoryHistory)),
+    path("v1/system/inventory-reconciliations/", open_to_keys(reconciliation.SystemInventoryReconciliations)),
+    path(
+        "v1/system/inventory-reconciliations/<int:pk>/",
+        open_to_keys(reconciliation.SystemInventoryReconciliationDetail),
+    ),
     path("v1/webhooks/", open_to_keys(webhooks.Webhooks)),
     path("v1/webhooks/<int:pk>/", open_to_keys(webhooks.WebhookDetail)),
     path("v1/webhooks/<int:pk>/rotate-secret/", open_to_keys(webhooks.WebhookRotateSecret)),

@@ -354,6 +354,7 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "procurement.models.ProcurementException.Kind",
         "InventoryEventKindEnum": "materials.inputs.INVENTORY_KINDS",
         "StockStatusEnum": "materials.inputs.STOCK_STATUSES",
+        "ReconciliationStateEnum": "materials.models.InventoryReconciliation.State",
     },
 }
 # How long an Idempotency-Key is remembered.
@@ -447,6 +448,15 @@ CELERY_BEAT_SCHEDULE.update(
         for queue in ("default", "edi", "outbox", "materials")
     }
 )
+
+# Inventory reconciliation (materials.services.reconciliation): every company's systems compared
+# this often; a run left unfinished this long belongs to a worker that died and is marked failed.
+GATEWAY_INVENTORY_RECONCILE_SECONDS = float(os.environ.get("GATEWAY_INVENTORY_RECONCILE_SECONDS", "3600"))
+GATEWAY_INVENTORY_RECONCILE_STALE_SECONDS = float(os.environ.get("GATEWAY_INVENTORY_RECONCILE_STALE_SECONDS", "3600"))
+CELERY_BEAT_SCHEDULE["materials: reconcile inventory systems"] = {
+    "task": "materials.tasks.inventory_reconciliations_schedule",
+    "schedule": GATEWAY_INVENTORY_RECONCILE_SECONDS,
+}
 # Inventory ledger: a late event re-projects its (plant, item, source) inline up to this many events
 # of history; beyond, on the plant's queue materials.<plant> (README "Inventory ledger").
 GATEWAY_INVENTORY_INLINE_REPROJECT_EVENTS = int(os.environ.get("GATEWAY_INVENTORY_INLINE_REPROJECT_EVENTS", "20000"))

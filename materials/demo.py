@@ -1,6 +1,9 @@
 """Demo materials for ACME: a pump with a three-level BOM, alternates, an engineering change that
 Monterrey takes next month while Detroit stays on the current revision, and two held releases — one
-waiting for an item the ERP has not sent, one waiting for a revision that never came.
+waiting for an item the ERP has not sent, one waiting for a revision that never came. Then stock:
+what the WMS, the ERP and the MES reported at both plants, with two variances (a receipt still in
+quality inspection, not posted; a cycle count short of what the ERP posted) and one difference
+within tolerance.
 
 Everything goes through the materials services. A release already received (same source system
 and release id) is not sent again, so loading the demo twice changes nothing.
@@ -15,9 +18,12 @@ from decimal import Decimal
 
 from gateway.actors import Actor
 from materials import inputs
+from materials.models import InventoryTolerance
 from materials.selectors import bom_releases_for
-from materials.services import bom_release_receive, items_upsert
+from materials.services import bom_release_receive, inventory_events_apply, items_upsert
+from materials.services.reconciliation import inventory_reconcile
 from procurement.models import Company
+from procurement.services import WriteSource
 
 PRODUCT = "PUMP-100"
 ITEMS = (
@@ -180,3 +186,84 @@ def materials_demo_seed(*, company: Company, today: dt.date) -> dict[str, int]:
         )
         sent += 1
     return {"sent": sent, "held": bom_releases_for(actor=actor, company_code=company.code, state="held").count()}
+
+
+# Inventory: what each of ACME's systems reported, days before ``today``, at a time of day.
+# (source, event id, plant, part, kind, quantity, days before, "HH:MM", extra fields)
+INVENTORY_EVENTS: tuple[tuple[str, str, str, str, str, str, int, str, dict], ...] = (
+    # Bearings, lot L2411: received, inspected, posted, partly picked for the line — all agree.
+    ("WMS", "W-1001", "DET", "BRG-330", "receipt", "600", 10, "08:05", {"lot": "L2411", "location": "R-12"}),
+    ("ERP", "E-5001", "DET", "BRG-330", "receipt", "600", 9, "16:30", {"lot": "L2411", "posting": "posted"}),
+    ("WMS", "W-1002", "DET", "BRG-330", "issue", "150", 2, "07:40", {"lot": "L2411", "location": "R-12"}),
+    ("ERP", "E-5002", "DET", "BRG-330", "issue", "150", 2, "08:10", {"lot": "L2411", "posting": "posted"}),
+    # Bearings, lot L2412: on the dock in quality inspection; the ERP posts after inspection (a variance).
+    (
+        "WMS",
+        "W-1003",
+        "DET",
+        "BRG-330",
+        "receipt",
+        "400",
+        2,
+        "09:14",
+        {"lot": "L2412", "location": "QI-1", "stock_status": "quarantine"},
+    ),
+    # Motors: received and posted the same day.
+    ("WMS", "W-1004", "DET", "MTR-400", "receipt", "40", 5, "10:20", {"location": "R-30"}),
+    ("ERP", "E-5003", "DET", "MTR-400", "receipt", "40", 5, "15:00", {"posting": "posted"}),
+    # Bolts at the Monterrey line: the MES counts 10 fewer than the WMS put there — within tolerance.
+    ("WMS", "W-2001", "MTY", "BLT-M8", "receipt", "5000", 6, "06:30", {"location": "LINE-2"}),
+    ("ERP", "E-6001", "MTY", "BLT-M8", "receipt", "5000", 6, "12:00", {"posting": "posted"}),
+    ("MES", "M-9001", "MTY", "BLT-M8", "count", "4990", 1, "22:00", {"location": "LINE-2"}),
+    # Castings: a cycle count found 8 fewer than the ERP has posted (a variance: 6.7 % against 1 %).
+    ("WMS", "W-2002", "MTY", "CAST-210", "receipt", "120", 8, "09:00", {"location": "R-02"}),
+    ("ERP", "E-6002", "MTY", "CAST-210", "receipt", "120", 8, "14:45", {"posting": "posted"}),
+    ("WMS", "W-2003", "MTY", "CAST-210", "count", "112", 1, "17:25", {"location": "R-02"}),
+)
+# Differences the demo company accepts between its systems: 25 units and 1 % (both must hold).
+INVENTORY_TOLERANCE = {"amount": Decimal(25), "percent": Decimal(1)}
+
+
+def inventory_events(today: dt.date) -> dict[str, list[inputs.InventoryEventInput]]:
+    """The demo's inventory events per source system, in each source's order."""
+    by_source: dict[str, list[inputs.InventoryEventInput]] = {}
+    for number, (source, event_id, plant, part, kind, quantity, days, at, extra) in enumerate(INVENTORY_EVENTS, 1):
+        hour, minute = (int(x) for x in at.split(":"))
+        occurred = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(hour, minute), tzinfo=dt.UTC)
+        by_source.setdefault(source, []).append(
+            inputs.InventoryEventInput(
+                plant_code=plant,
+                part_number=part,
+                kind=kind,
+                quantity=Decimal(quantity),
+                source_event_id=event_id,
+                source_sequence=number,
+                occurred_at=occurred,
+                **extra,
+            )
+        )
+    return by_source
+
+
+def inventory_demo_seed(*, company: Company, today: dt.date, now: dt.datetime | None = None) -> dict[str, int]:
+    """Send ACME's demo inventory events through the ledger's ingest, set its tolerance, and reconcile.
+
+    Needs the demo items (``materials_demo_seed``) and plants DET and MTY. Events already in the
+    ledger come back as duplicates, and an open variance is not raised again: running it twice
+    changes nothing. ``now`` dates the variances' explanations (default: the clock). Returns how many
+    events were applied and how many variances there are.
+    """
+    actor = Actor.for_system(company_ids={company.pk}, label="system WMS/ERP/MES (demo)")
+    applied = 0
+    for source, events in inventory_events(today).items():
+        outcomes = inventory_events_apply(
+            actor=actor, company_code=company.code, source_system=source, events=events, correlation_id="demo-inventory"
+        )
+        applied += sum(1 for o in outcomes if o.outcome == "applied")
+    InventoryTolerance.objects.get_or_create(company=company, category="", defaults=INVENTORY_TOLERANCE)
+    result = inventory_reconcile(
+        company_id=company.pk,
+        source=WriteSource(channel="system", label="inventory reconciliation (demo)", correlation_id="demo-inventory"),
+        now=now,
+    )
+    return {"applied": applied, "variances": len(result.variances)}

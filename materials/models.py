@@ -414,3 +414,74 @@ class InventoryPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"inventory policy of company #{self.company_id}"
+
+
+# --- Reconciliation ----------------------------------------------------------------------------
+#
+# The systems' balances compared with each other, per (plant, item, lot, status), and physical
+# against posted. A difference beyond the company's tolerance is an ``inventory_variance`` exception.
+
+
+class InventoryTolerance(models.Model):
+    """How far the systems' quantities of one position may differ before it is a variance.
+
+    Per company, optionally narrowed to an item category (``ItemPlanning.category``); an item's
+    category rule wins over the company's rule (``category`` empty). A difference must stay within
+    every limit that is set: ``amount`` (in the item's base unit) and ``percent`` (of the larger
+    of the two quantities compared). An empty limit does not constrain; zero allows no difference.
+    With no rule at all, any difference is a variance (as tolerance rules do for POs).
+    """
+
+    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=64, blank=True, help_text="Empty: every item without a rule of its own.")
+    percent = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    amount = quantity(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "category"], name="inventory_tolerance_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"inventory tolerance of company #{self.company_id} for {self.category or 'every category'}"
+
+
+class InventoryReconciliation(models.Model):
+    """One run of the reconciliation for one company: who asked, when, and what it found.
+
+    At most one run of a company is ``running`` at a time (a partial unique constraint): a second
+    request while one runs is answered with the running one.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    requested_by = models.CharField(max_length=120)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    positions = models.PositiveIntegerField(default=0, help_text="(plant, item, lot, status) positions compared.")
+    differing = models.PositiveIntegerField(default=0, help_text="Positions where the systems differ at all.")
+    variances = models.PositiveIntegerField(default=0, help_text="Differences beyond tolerance.")
+    raised = models.PositiveIntegerField(default=0, help_text="Exceptions raised by this run (new ones).")
+    cleared = models.PositiveIntegerField(default=0, help_text="Open exceptions closed: their variance is gone.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="inventory_reconciliation_one_active",
+            )
+        ]
+        indexes = [models.Index(fields=["company", "requested_at"], name="inventory_recon_recent")]
+
+    def __str__(self) -> str:
+        return f"reconciliation #{self.pk} of company #{self.company_id} ({self.state})"

@@ -10,15 +10,22 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from gateway.actors import Actor
 from materials.diffs import ComponentChange, structure_diff
 from materials.explosion import Line, Structures
-from materials.models import BomComponent, BomPlantRevision, BomRelease
+from materials.models import (
+    BomComponent,
+    BomPlantRevision,
+    BomRelease,
+    InventoryBalance,
+    InventoryEvent,
+    InventoryReconciliation,
+)
 from materials.services.errors import NotFound
-from procurement.models import Company, Item
+from procurement.models import Company, Item, ProcurementException
 from procurement.selectors import company_get_for, item_units
 
 
@@ -344,3 +351,130 @@ def held_releases_for(*, actor: Actor, company_code: str | None = None) -> Query
     if company_code is not None:
         releases = releases.filter(company__code=company_code)
     return releases.select_related("company").order_by("received_at", "pk")
+
+
+# --- Inventory: balances by item, an item's events, variances, reconciliation runs ---------------
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    """One item at one plant: physical and posted summed over its positions, and each source's own sums.
+
+    ``physical`` and ``posted`` are the largest of the sources' sums (each source sees the same
+    stock, so adding them would count it twice); ``sources`` maps a source to (physical, posted).
+    """
+
+    plant_code: str
+    part_number: str
+    description: str
+    uom: str
+    physical: Decimal
+    posted: Decimal
+    sources: dict[str, tuple[Decimal, Decimal]]
+    variance: bool
+
+
+def inventory_items_for(*, actor: Actor, company_code: str, plant_code: str = "", part_number: str = "") -> QuerySet:
+    """The (plant, item) pairs with balances the actor may see, by plant and part number: a page's worth
+    is turned into rows by ``inventory_rows``. Empty for an actor that does not act for the company."""
+    company = company_get_for(actor=actor, code=company_code)
+    if company is None:
+        return InventoryBalance.objects.none().values("plant_id", "item_id")
+    balances = InventoryBalance.objects.filter(company_id=company.pk)
+    if plant_code:
+        balances = balances.filter(plant__code=plant_code)
+    if part_number:
+        balances = balances.filter(item__part_number=part_number)
+    return (
+        balances.values("plant_id", "item_id", "plant__code", "item__part_number")
+        .distinct()
+        .order_by("plant__code", "item__part_number")
+    )
+
+
+def inventory_rows(*, actor: Actor, pairs: list[dict]) -> tuple[list[str], list[InventoryRow]]:
+    """The sources seen and one row per (plant, item) pair from ``inventory_items_for``.
+
+    ``variance`` marks a pair with an open inventory variance exception.
+    """
+    companies = _companies(actor)
+    item_ids = sorted({p["item_id"] for p in pairs})
+    wanted = {(p["plant_id"], p["item_id"]) for p in pairs}
+    sums = (
+        InventoryBalance.objects.filter(company_id__in=companies, item_id__in=item_ids)
+        .values("plant_id", "item_id", "source_system")
+        .annotate(physical=Sum("physical"), posted=Sum("posted"))
+        .order_by()
+    )
+    per_pair: dict[tuple[int, int], dict[str, tuple[Decimal, Decimal]]] = {}
+    for row in sums:
+        pair = (row["plant_id"], row["item_id"])
+        if pair in wanted:
+            per_pair.setdefault(pair, {})[row["source_system"]] = (row["physical"], row["posted"])
+    items = {i.pk: i for i in Item.objects.filter(pk__in=item_ids, company_id__in=companies)}
+    flagged = {
+        (e.get("plant_id"), e.get("item_id"))
+        for e in ProcurementException.objects.open()
+        .filter(company_id__in=companies, kind=ProcurementException.Kind.INVENTORY_VARIANCE)
+        .values_list("evidence", flat=True)
+    }
+    sources = sorted({source for by_source in per_pair.values() for source in by_source})
+    rows = []
+    for wanted_pair in pairs:
+        key = (wanted_pair["plant_id"], wanted_pair["item_id"])
+        by_source = per_pair.get(key, {})
+        item = items[wanted_pair["item_id"]]
+        rows.append(
+            InventoryRow(
+                plant_code=wanted_pair["plant__code"],
+                part_number=item.part_number,
+                description=item.description,
+                uom=item.base_uom,
+                physical=max((p for p, _ in by_source.values()), default=Decimal(0)),
+                posted=max((q for _, q in by_source.values()), default=Decimal(0)),
+                sources=by_source,
+                variance=key in flagged,
+            )
+        )
+    return sources, rows
+
+
+def inventory_item_for(*, actor: Actor, company_code: str, part_number: str) -> Item | None:
+    """The company's item with this part number, if the actor acts for the company; else None."""
+    company = company_get_for(actor=actor, code=company_code)
+    if company is None:
+        return None
+    return Item.objects.filter(company_id=company.pk, part_number=part_number).first()
+
+
+def inventory_events_for(*, actor: Actor, item: Item, plant_code: str = "") -> QuerySet[InventoryEvent]:
+    """An item's ledger, newest first (by when it happened, then by arrival); none for another company's item."""
+    events = InventoryEvent.objects.filter(company_id__in=_companies(actor), item_id=item.pk).select_related("plant")
+    if plant_code:
+        events = events.filter(plant__code=plant_code)
+    return events.order_by("-occurred_at", "-id")
+
+
+def inventory_balances_for(*, actor: Actor, item: Item, plant_code: str = "") -> QuerySet[InventoryBalance]:
+    """An item's balances by plant, location, lot, status and source; none for another company's item."""
+    balances = InventoryBalance.objects.filter(company_id__in=_companies(actor), item_id=item.pk).select_related(
+        "plant"
+    )
+    if plant_code:
+        balances = balances.filter(plant__code=plant_code)
+    return balances.order_by("plant__code", "location", "lot", "stock_status", "source_system")
+
+
+def inventory_variances_for(*, actor: Actor, open_only: bool = True) -> QuerySet[ProcurementException]:
+    """Inventory variance exceptions of the actor's companies, most at risk first; none for anyone else."""
+    variances = ProcurementException.objects.filter(
+        company_id__in=_companies(actor), kind=ProcurementException.Kind.INVENTORY_VARIANCE
+    ).select_related("company")
+    if open_only:
+        variances = variances.open()
+    return variances.order_by("severity_rank", "-raised_at", "id")
+
+
+def inventory_reconciliations_for(*, actor: Actor) -> QuerySet[InventoryReconciliation]:
+    """Reconciliation runs of the actor's companies, newest first; none for anyone else."""
+    return InventoryReconciliation.objects.filter(company_id__in=_companies(actor)).order_by("-requested_at", "-id")

@@ -9,6 +9,8 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 
 from materials import filedrop
+from materials.models import InventoryBalance
+from materials.services import reconciliation
 
 SCAN_LOCK = "materials:filedrop-scan"
 # The database away for a moment, or the file system: retried with backoff. Anything else is a
@@ -102,3 +104,35 @@ def inventory_reproject_enqueue(
             args=(company_id, plant_id, item_id, source_system), queue=plant_queue(plant_code)
         )
     )
+
+
+@shared_task(name="materials.tasks.inventory_reconciliations_schedule", ignore_result=True)
+def inventory_reconciliations_schedule() -> int:
+    """Queue a reconciliation for every company with inventory balances (beat, hourly by default).
+
+    A company whose run is still queued or running gets no second one. Returns how many were queued.
+    """
+    queued = 0
+    for company_id in InventoryBalance.objects.values_list("company_id", flat=True).distinct().order_by():
+        run, created = reconciliation.inventory_reconciliation_request(company_id=company_id, requested_by="scheduler")
+        if created:
+            inventory_reconciliation_run.delay(run.pk)
+            queued += 1
+    return queued
+
+
+@shared_task(
+    name="materials.tasks.inventory_reconciliation_run",
+    ignore_result=True,
+    # Acknowledged once it has run: a run lost with its worker is taken up again; the run's
+    # conditional claim (queued → running) makes a second delivery a no-op.
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def inventory_reconciliation_run(run_id: int) -> str:
+    """Run one queued reconciliation (``inventory_reconciliation_execute``); returns its state."""
+    return reconciliation.inventory_reconciliation_execute(run_id=run_id).state

@@ -205,3 +205,16 @@ class FirstAdminInvitationForm(forms.Form):
         field = self.fields["supplier"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(s.code, f"{s.code} — {s.name}") for s in suppliers]
+
+
+class InventoryFilterForm(ActorForm):
+    """Which stock to show: a company, optionally one plant and one part number."""
+
+    plant = PlantChoiceField(label="Plant", required=False, empty_label="Every plant")
+    part = forms.CharField(label="Part number", max_length=64, required=False, strip=True)
+
+
+class ItemHistoryForm(ActorForm):
+    """Whose history: the company (the part is in the page's address), optionally at one plant."""
+
+    plant = PlantChoiceField(label="Plant", required=False, empty_label="Every plant")

@@ -24,4 +24,8 @@ urlpatterns = [
     path("documents/out/<int:pk>/", views.outbound_detail, name="outbound_detail"),
     path("documents/out/<int:pk>/resend/", views.outbound_resend, name="outbound_resend"),
     path("supplier-invitations/", views.supplier_invitations, name="supplier_invitations"),
+    path("inventory/", views.inventory_list, name="inventory_list"),
+    path("inventory/items/<str:part>/", views.inventory_item, name="inventory_item"),
+    path("inventory/variances/", views.variance_list, name="variance_list"),
+    path("inventory/reconcile/", views.reconciliation_start, name="reconciliation_start"),
 ]

@@ -18,6 +18,7 @@ from gateway.actors import Actor
 from materials.inputs import BomComponentInput, BomReleaseInput, ItemBatchInput, ItemInput
 from materials.models import BomRelease
 from materials.services import bom_release_receive, items_upsert
+from materials.services.reconciliation import inventory_reconciliation_execute, inventory_reconciliation_request
 from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
 from procurement import factories
@@ -124,6 +125,19 @@ ENDPOINTS = {
         None,
         (403, 403, 200, 200, 401),
     ),
+    # GLOBEX's key starts a run of GLOBEX's own stock; ACME's run is not found for it.
+    "system-reconciliation-start": (
+        "POST",
+        "/api/v1/system/inventory-reconciliations/",
+        None,
+        (403, 403, 202, 202, 401),
+    ),
+    "system-reconciliation-detail": (
+        "GET",
+        "/api/v1/system/inventory-reconciliations/{reconciliation}/",
+        None,
+        (403, 403, 200, 404, 401),
+    ),
     "webhook-list": ("GET", "/api/v1/webhooks/", None, (200, 200, 200, 200, 401)),
     "webhook-create": (
         "POST",
@@ -160,11 +174,14 @@ SYSTEM_WRITES = {
     "system-inventory-snapshot",
 }
 # System writes whose payload is kept by the materials services rather than as an inbound document.
-SYSTEM_KEY_WRITES = SYSTEM_WRITES | {"system-release-create", "system-inventory-bulk"}
+# And a system write with no payload at all: starting a reconciliation.
+SYSTEM_KEY_WRITES = SYSTEM_WRITES | {"system-release-create", "system-inventory-bulk", "system-reconciliation-start"}
 
 
 def test_the_matrix_covers_every_route_of_the_api():
-    ids = dict.fromkeys(["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release"], 1)
+    ids = dict.fromkeys(
+        ["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release", "reconciliation"], 1
+    )
     covered = {
         resolve(template.format(**ids).partition("?")[0]).route
         for _method, template, _body, _expected in ENDPOINTS.values()
@@ -214,6 +231,8 @@ def world(published_po, company, supplier, owner, system, erp, settings):
         components=(BomComponentInput(position="10", part_number="PART-00001", quantity_per=Decimal(1)),),
     )
     release = bom_release_receive(actor=actor, release=assembly, raw=b"{}")
+    reconciliation, _ = inventory_reconciliation_request(company_id=company.pk, requested_by="ERP")
+    inventory_reconciliation_execute(run_id=reconciliation.pk)
     return {
         "po": published_po.pk,
         "invoice": Invoice.objects.get().pk,
@@ -222,6 +241,7 @@ def world(published_po, company, supplier, owner, system, erp, settings):
         "erp_webhook": erp_webhook.pk,
         "delivery": delivery.pk,
         "release": release.release_pk,
+        "reconciliation": reconciliation.pk,
     }
 
 

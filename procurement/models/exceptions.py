@@ -40,6 +40,7 @@ class ProcurementException(models.Model):
         EDI_SYNTAX = "edi_syntax", "EDI syntax error"
         BOM_REVISION_MISMATCH = "bom_revision_mismatch", "ERP and PLM BOM revisions differ"
         BOM_RELEASE_REFUSED = "bom_release_refused", "BOM release refused"
+        INVENTORY_VARIANCE = "inventory_variance", "Inventory systems disagree"
 
     class Severity(models.TextChoices):
         PRODUCTION_STOP = "production_stop", "Production stop"

@@ -42,6 +42,7 @@ DEFAULT_SLA_HOURS: dict[str, int] = {
     Kind.EDI_SYNTAX: 24,
     Kind.BOM_REVISION_MISMATCH: 48,
     Kind.BOM_RELEASE_REFUSED: 24,
+    Kind.INVENTORY_VARIANCE: 48,
 }
 
 

@@ -1,6 +1,7 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
-    make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume|materials|kpis]
+    make bench              (or: python -m tests.benchmarks
+                            [--only ack|api|edi|pipeline|volume|materials|kpis|inventory|reconciliation]
                             [--rounds 5] [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32]
                             [--api-rate 100] [--api-open-seconds 20] [--inventory-events 1000000])
 
@@ -18,6 +19,7 @@ materials: 10,000 BOM releases of 50 components applied, and a 5-level BOM of 2,
      demands, each beside PostgreSQL COPY of the same rows (materials.py).
 kpis: the workbench's KPI dashboard, a scorecard and a CSV over a year of data (50,000 POs, 100,000
      exceptions), server time p95 beside the 500 ms target (kpis.py).
+reconciliation: inventory reconciliation of 100,000 positions × 3 systems, beside its 30 s target (reconciliation.py).
 
 Runs on PostgreSQL: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/gateway_bench
 (dropped and created afresh for each run). Medians over rounds; the machines
@@ -51,7 +53,7 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
     parser.add_argument(
         "--only",
-        choices=["ack", "api", "edi", "pipeline", "volume", "materials", "kpis", "inventory"],
+        choices=["ack", "api", "edi", "pipeline", "volume", "materials", "kpis", "inventory", "reconciliation"],
         help="run one benchmark (default: all)",
     )
     parser.add_argument("--api-runs", type=int, default=3, help="wrk runs per API case (median)")
@@ -109,6 +111,10 @@ def main() -> None:
         from tests.benchmarks import inventory
 
         inventory.run(events=args.inventory_events)
+    if args.only in (None, "reconciliation"):
+        from tests.benchmarks import reconciliation
+
+        reconciliation.run(rounds=rounds)
     if args.only == "pipeline":
         from tests.benchmarks import edi_pipeline
 

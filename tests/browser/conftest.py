@@ -150,10 +150,11 @@ def sign_in(watched: Watched, user) -> None:
 
 @pytest.fixture
 def acme_demo(company, buyer):
-    """ACME's demo materials (its engineering change effective 2027-02-01 at Monterrey) and a planner."""
+    """ACME's demo materials (its engineering change effective 2027-02-01 at Monterrey), its stock
+    (reconciled at noon on 2027-01-10: two variances) and a planner."""
     import datetime as dt
 
-    from materials.demo import materials_demo_seed
+    from materials.demo import inventory_demo_seed, materials_demo_seed
     from procurement import factories
     from procurement.models import CompanyMembership
 
@@ -162,4 +163,5 @@ def acme_demo(company, buyer):
     planner = factories.BuyerFactory(username="planner", first_name="Pat", last_name="Planner", is_superuser=False)
     factories.CompanyMembershipFactory(company=company, user=planner, role=CompanyMembership.Role.PLANNER)
     materials_demo_seed(company=company, today=dt.date(2027, 1, 10))
+    inventory_demo_seed(company=company, today=dt.date(2027, 1, 10), now=dt.datetime(2027, 1, 10, 12, 0, tzinfo=dt.UTC))
     return {"buyer": buyer, "planner": planner}

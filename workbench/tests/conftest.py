@@ -79,3 +79,15 @@ def other_materials(other_company):
         components=(inputs.BomComponentInput(position="10", part_number="SECRET-1", quantity_per=Decimal(3)),),
     )
     return bom_release_receive(actor=actor, release=release, raw=b'{"other": true}')
+
+
+# The demo's clock for its inventory: noon on its "today".
+NOW = dt.datetime(2027, 1, 10, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def acme_inventory(company, acme_materials):
+    """ACME's demo stock from WMS, ERP and MES, reconciled at ``NOW``: two variances."""
+    from materials.demo import inventory_demo_seed
+
+    return inventory_demo_seed(company=company, today=TODAY, now=NOW)

@@ -7,6 +7,7 @@ from .documents import (
     replay_approve,
 )
 from .home import home, sign_in, sign_out, start
+from .inventory import inventory_item, inventory_list, reconciliation_start, variance_list
 from .kpis import kpi_csv, kpi_dashboard, scorecard
 from .materials import bom_tree, held_list, release_detail, release_force, release_list, where_used
 from .suppliers import supplier_invitations
@@ -18,10 +19,13 @@ __all__ = [
     "home",
     "inbound_detail",
     "inbound_replay",
+    "inventory_item",
+    "inventory_list",
     "kpi_csv",
     "kpi_dashboard",
     "outbound_detail",
     "outbound_resend",
+    "reconciliation_start",
     "release_detail",
     "release_force",
     "release_list",
@@ -31,5 +35,6 @@ __all__ = [
     "sign_out",
     "start",
     "supplier_invitations",
+    "variance_list",
     "where_used",
 ]
