@@ -21,7 +21,7 @@ from materials.services import bom_release_receive, items_upsert
 from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
 from procurement import factories
-from procurement.models import InboundDocument, Invoice
+from procurement.models import InboundDocument, Invoice, ProcurementException
 from procurement.services import purchase_order_change, purchase_order_publish
 
 from .conftest import (
@@ -58,6 +58,33 @@ ENDPOINTS = {
     "system-po-create": ("POST", "/api/v1/system/purchase-orders/", po_body("PO-MATRIX"), (403, 403, 201, 404, 401)),
     "system-receipt-create": ("POST", "/api/v1/system/receipts/", receipt_body("GR-MATRIX"), (403, 403, 201, 404, 401)),
     "system-exception-list": ("GET", "/api/v1/system/exceptions/", None, (403, 403, 200, 200, 401)),
+    "system-exception-assign": (
+        "POST",
+        "/api/v1/system/exceptions/{exception}/assign/",
+        {"owner": "buyer"},
+        (403, 403, 200, 404, 401),
+    ),
+    "system-exception-accept": ("POST", "/api/v1/system/exceptions/{exception}/accept/", {}, (403, 403, 200, 404, 401)),
+    "system-exception-reject": (
+        "POST",
+        "/api/v1/system/exceptions/{exception}/reject/",
+        {"reason": "Our price stands"},
+        (403, 403, 200, 404, 401),
+    ),
+    "system-exception-dismiss": (
+        "POST",
+        "/api/v1/system/exceptions/{exception}/dismiss/",
+        {"reason": "Known"},
+        (403, 403, 200, 404, 401),
+    ),
+    "system-exception-comment": (
+        "POST",
+        "/api/v1/system/exceptions/{exception}/comment/",
+        {"body": "Call them"},
+        (403, 403, 201, 404, 401),
+    ),
+    "system-po-list": ("GET", "/api/v1/system/purchase-orders/", None, (403, 403, 200, 200, 401)),
+    "system-po-detail": ("GET", "/api/v1/system/purchase-orders/{po}/", None, (403, 403, 200, 404, 401)),
     "system-item-batch": (
         "POST",
         "/api/v1/system/items/",
@@ -113,11 +140,13 @@ GUARDED_NAMES = {model.__name__ for model in GUARDED}
 WRITES = [name for name, (method, *_rest) in ENDPOINTS.items() if method in ("POST", "DELETE")]
 SYSTEM_WRITES = {"system-po-create", "system-receipt-create", "system-item-batch"}
 # System writes whose payload is kept by the materials services rather than as an inbound document.
-SYSTEM_KEY_WRITES = SYSTEM_WRITES | {"system-release-create"}
+SYSTEM_KEY_WRITES = (
+    SYSTEM_WRITES | {"system-release-create"} | {n for n in ENDPOINTS if n.startswith("system-exception-")}
+)
 
 
 def test_the_matrix_covers_every_route_of_the_api():
-    ids = dict.fromkeys(["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release"], 1)
+    ids = dict.fromkeys(["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release", "exception"], 1)
     covered = {
         resolve(template.format(**ids).partition("?")[0]).route
         for _method, template, _body, _expected in ENDPOINTS.values()
@@ -175,6 +204,7 @@ def world(published_po, company, supplier, owner, system, erp, settings):
         "erp_webhook": erp_webhook.pk,
         "delivery": delivery.pk,
         "release": release.release_pk,
+        "exception": ProcurementException.objects.get(kind="price_deviation").pk,
     }
 
 
@@ -305,7 +335,7 @@ def test_another_supplier_gets_an_empty_list(world, outsider, path):
     assert results(response) == []
 
 
-@pytest.mark.parametrize("path", ["/api/v1/system/exceptions/", "/api/v1/webhooks/"])
+@pytest.mark.parametrize("path", ["/api/v1/system/exceptions/", "/api/v1/system/purchase-orders/", "/api/v1/webhooks/"])
 def test_another_companys_system_gets_an_empty_list(world, foreign, path):
     response = foreign.get(path)
 

@@ -13,6 +13,7 @@ from .documents import (
     ShipmentLine,
     ShipmentPack,
 )
+from .escalation import EscalationRule, ExceptionNote
 from .exceptions import ProcurementException
 from .messages import InboundDocument
 from .orders import POLine, PORevision, PurchaseOrder, ScheduleLine
@@ -26,6 +27,8 @@ __all__ = [
     "ChangeRequest",
     "Company",
     "CompanyMembership",
+    "EscalationRule",
+    "ExceptionNote",
     "InboundDocument",
     "Invoice",
     "InvoiceLine",
