@@ -19,7 +19,7 @@ from procurement import queue, selectors, services
 from procurement.models import CompanyMembership
 from procurement.services import InvalidAction, WriteSource
 
-from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, actor_of
+from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, actor_of, source_of
 
 
 @extend_schema(
@@ -74,12 +74,7 @@ class _SystemExceptionAction(APIView):
                 raise Http404  # not kept by the idempotency store, unlike a refusal
             data = self.input_class(data=request.data)
             data.is_valid(raise_exception=True)
-            source = WriteSource(
-                channel="api",
-                label=actor.label,
-                correlation_id=request.correlation_id,  # set by gateway.middleware
-            )
-            return self.act(pk, data.validated_data, source, actor)
+            return self.act(pk, data.validated_data, source_of(request), actor)
 
         # A retry with the same key replays the answer instead of deciding twice.
         return idempotent(handle, request)
