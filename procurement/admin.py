@@ -407,6 +407,15 @@ for model in (
     admin.site.register(model, ReadOnlyAdmin)
 
 
+@admin.register(models.EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    """Who is told about exceptions left overdue: a supervisor per company, or per plant (which wins)."""
+
+    list_display = ("company", "plant", "supervisor", "overdue_margin_hours")
+    list_filter = ("company",)
+    autocomplete_fields = ("supervisor",)
+
+
 @admin.register(models.ToleranceRule)
 class ToleranceRuleAdmin(admin.ModelAdmin):
     list_display = (

@@ -94,7 +94,7 @@ def exception_queue_counts(*, actor: Actor, where: QueueFilter, now: dt.datetime
     sla = {"overdue": Q(due_at__lt=now), "due_soon": Q(due_at__gte=now, due_at__lt=soon)}
     rank = ProcurementException.SEVERITY_RANK
     aggregates: dict[str, Any] = {
-        severity: Count("id", filter=Q(severity_rank=rank[severity]))
+        severity: Count("id", filter=Q(severity_rank=rank[ProcurementException.Severity(severity)]))
         for severity in ProcurementException.Severity.values
     }
     aggregates |= {state: Count("id", filter=condition) for state, condition in sla.items()}

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,7 +17,7 @@ from api.idempotency import idempotent
 from api.permissions import SupplierKey, SystemKey
 from gateway.actors import Actor
 from procurement import queue, selectors, services
-from procurement.models import CompanyMembership
+from procurement.models import CompanyMembership, ProcurementException
 from procurement.services import InvalidAction, WriteSource
 
 from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, actor_of, source_of
@@ -67,8 +68,8 @@ class _SystemExceptionAction(APIView):
     permission_classes = [SystemKey]
     input_class: type[serializers.Serializer]
 
-    def post(self, request, pk: int):
-        def handle(request):
+    def post(self, request: Request, pk: int) -> Response:
+        def handle(request: Request) -> Response:
             actor = actor_of(request)
             if queue.exception_get_for(actor=actor, exception_id=pk) is None:
                 raise Http404  # not kept by the idempotency store, unlike a refusal
@@ -83,7 +84,7 @@ class _SystemExceptionAction(APIView):
         raise NotImplementedError
 
     @staticmethod
-    def answer(actor: Actor, exc) -> Response:
+    def answer(actor: Actor, exc: ProcurementException) -> Response:
         """The exception as the queue lists it, read back through the caller's selector."""
         return Response(s.ExceptionOut(selectors.exceptions_for(actor=actor).get(pk=exc.pk)).data)
 

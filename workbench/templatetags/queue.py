@@ -8,7 +8,7 @@ from procurement.models import ProcurementException
 
 register = template.Library()
 
-SEVERITY_BADGES = {
+SEVERITY_BADGES: dict[str, str] = {
     ProcurementException.Severity.PRODUCTION_STOP: "badge-bad",
     ProcurementException.Severity.PROCUREMENT_DELAY: "badge-warn",
     ProcurementException.Severity.FINANCIAL_MISMATCH: "badge-info",

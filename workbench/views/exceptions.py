@@ -8,11 +8,13 @@ An exception the actor may not see is a 404, exactly like one that does not exis
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -88,7 +90,7 @@ def exception_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         "page": page,
         "counts": counts,
         "severities": ProcurementException.Severity.choices,
-        "saved_views": SavedView.objects.filter(user_id=actor.user_id),
+        "saved_views": SavedView.objects.filter(user_id=_me(request).pk),
         "save_form": SavedViewForm(initial={"query": query}),
         "bulk_form": BulkForm(people=colleagues(actor)),
         "query": query,
@@ -133,7 +135,7 @@ def exception_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
 @buyer_page
 def exception_claim(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     exc = _visible(actor, pk)
-    user = get_user_model().objects.get(pk=request.user.pk)
+    user = _me(request)
     return _act(
         request, exc, "Claimed", lambda: services.exception_assign(exception_id=pk, owner=user, source=_source(request))
     )
@@ -244,7 +246,7 @@ def exception_bulk(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = BulkForm(request.POST, people=colleagues(actor))
     if not form.is_valid():
         errors = [e for errors in form.errors.values() for e in errors]
-        messages.error(request, " ".join(errors))
+        messages.error(request, " ".join(str(e) for e in errors))
         return HttpResponseRedirect(back)
     data = form.cleaned_data
     chosen = list(queue.exceptions_open_for(actor=actor).filter(pk__in=data["ids"]).order_by("id"))
@@ -256,17 +258,13 @@ def exception_bulk(request: HttpRequest, actor: Actor) -> HttpResponse:
             if not _member_of(owner.pk, exc.company_id):
                 refused.append(f"#{exc.pk}: {owner.get_username()} does not buy for its company")
                 continue
-            done += _try(
-                lambda exc=exc: services.exception_assign(exception_id=exc.pk, owner=owner, source=source), exc, refused
-            )
+            assign = partial(services.exception_assign, exception_id=exc.pk, owner=owner, source=source)
+            done += _try(assign, exc, refused)
         verb = f"Assigned to {owner.get_username()}"
     else:
         for exc in chosen:
-            done += _try(
-                lambda exc=exc: services.exception_dismiss(exception_id=exc.pk, source=source, reason=data["reason"]),
-                exc,
-                refused,
-            )
+            dismiss = partial(services.exception_dismiss, exception_id=exc.pk, source=source, reason=data["reason"])
+            done += _try(dismiss, exc, refused)
         verb = "Dismissed"
     missing = len(data["ids"]) - len(chosen)
     if missing:
@@ -287,7 +285,7 @@ def saved_view_create(request: HttpRequest, actor: Actor) -> HttpResponse:
         return HttpResponseRedirect(reverse("workbench:exception_list"))
     query = _clean_query(form.cleaned_data["query"])
     SavedView.objects.update_or_create(
-        user_id=request.user.pk, name=form.cleaned_data["name"], defaults={"query": query}
+        user_id=_me(request).pk, name=form.cleaned_data["name"], defaults={"query": query}
     )
     messages.success(request, f"Saved the view “{form.cleaned_data['name']}”.")
     return HttpResponseRedirect(f"{reverse('workbench:exception_list')}?{query}")
@@ -296,11 +294,16 @@ def saved_view_create(request: HttpRequest, actor: Actor) -> HttpResponse:
 @require_POST
 @buyer_page
 def saved_view_delete(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    deleted, _ = SavedView.objects.filter(pk=pk, user_id=request.user.pk).delete()
+    deleted, _ = SavedView.objects.filter(pk=pk, user_id=_me(request).pk).delete()
     if not deleted:
         raise Http404("No such saved view.")
     messages.success(request, "Saved view deleted.")
     return HttpResponseRedirect(reverse("workbench:exception_list"))
+
+
+def _me(request: HttpRequest) -> User:
+    """The signed-in person (``buyer_page`` lets no one else in)."""
+    return cast(User, request.user)
 
 
 def _visible(actor: Actor, pk: int) -> ProcurementException:
