@@ -94,6 +94,7 @@ class _SystemExceptionAction(APIView):
     request=s.ExceptionAssignIn,
     parameters=[IDEMPOTENCY_PARAMETER],
     responses={200: s.ExceptionOut, **ERRORS},
+    examples=[ex.EXCEPTION_ASSIGN, ex.EXCEPTION_ASSIGNED],
 )
 class SystemExceptionAssign(_SystemExceptionAction):
     """Give an open exception to a buyer of its company (by username); it is then in progress."""
@@ -122,6 +123,7 @@ class SystemExceptionAssign(_SystemExceptionAction):
     request=s.ExceptionAcceptIn,
     parameters=[IDEMPOTENCY_PARAMETER],
     responses={200: s.ExceptionOut, **ERRORS},
+    examples=[ex.EXCEPTION_ACCEPT, ex.EXCEPTION_ACCEPTED],
 )
 class SystemExceptionAccept(_SystemExceptionAction):
     """Accept: a supplier's proposal becomes a new PO revision sent to the supplier; an invoice variance
@@ -138,6 +140,7 @@ class SystemExceptionAccept(_SystemExceptionAction):
     request=s.ExceptionReasonIn,
     parameters=[IDEMPOTENCY_PARAMETER],
     responses={200: s.ExceptionOut, **ERRORS},
+    examples=[ex.EXCEPTION_REJECT, ex.EXCEPTION_REJECTED],
 )
 class SystemExceptionReject(_SystemExceptionAction):
     """Reject with a reason the supplier is told; a proposal is declined and the buyer's terms stand."""
@@ -153,6 +156,7 @@ class SystemExceptionReject(_SystemExceptionAction):
     request=s.ExceptionReasonIn,
     parameters=[IDEMPOTENCY_PARAMETER],
     responses={200: s.ExceptionOut, **ERRORS},
+    examples=[ex.EXCEPTION_DISMISS, ex.EXCEPTION_DISMISSED],
 )
 class SystemExceptionDismiss(_SystemExceptionAction):
     """Close without acting, with an internal reason (never shown to the supplier)."""
@@ -168,6 +172,7 @@ class SystemExceptionDismiss(_SystemExceptionAction):
     request=s.ExceptionCommentIn,
     parameters=[IDEMPOTENCY_PARAMETER],
     responses={201: s.ExceptionNoteOut, **ERRORS},
+    examples=[ex.EXCEPTION_COMMENT, ex.EXCEPTION_COMMENTED],
 )
 class SystemExceptionComment(_SystemExceptionAction):
     """Add an internal note for the buyers; no supplier ever sees it."""
