@@ -167,11 +167,21 @@ def document_answers(document: InboundDocument | None) -> list[OutboundMessage]:
 
 
 def document_content(document: InboundDocument | None, *, limit: int = 20000) -> str:
-    """The stored payload as text (first ``limit`` characters) for reading on a page; empty if none."""
+    """The stored payload as text (its first ``limit`` bytes) for reading on a page; empty if none.
+
+    Read from wherever it is kept (the row, or the file store for a large one); a payload whose file
+    is gone is said so rather than failing the page.
+    """
     if document is None:
         return ""
-    content = InboundDocument.objects.filter(pk=document.pk).values_list("content", flat=True).first()
-    return bytes(content or b"")[:limit].decode("utf-8", errors="replace")
+    stored = InboundDocument.objects.filter(pk=document.pk).first()  # ``content`` is deferred on the page's row
+    if stored is None:
+        return ""
+    try:
+        with stored.open_payload() as payload:
+            return payload.read(limit).decode("utf-8", errors="replace")
+    except OSError as error:
+        return f"(the stored payload cannot be read: {error.strerror})"
 
 
 @dataclass

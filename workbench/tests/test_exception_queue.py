@@ -18,7 +18,8 @@ from procurement.models import (
     PORevision,
     ProcurementException,
 )
-from procurement.services import WriteSource, exceptions_overdue_escalate
+from procurement.services import WriteSource, exceptions_overdue_escalate, inbound_document_store
+from procurement.services.notify import outbound_message
 from workbench.models import SavedView
 
 from .html import table_rows, text
@@ -435,3 +436,26 @@ def test_a_plants_rule_takes_its_exceptions_from_the_company_rule(q, company, pl
     assert sorted((n.exception_id, n.escalated_to.username) for n in escalated) == sorted(
         (pk, "boss") for pk in (q.price.pk, q.quantity.pk, q.invoice_price.pk)
     )
+
+
+def test_the_page_shows_the_raising_document_and_its_997(signed_in, q, supplier):
+    document = inbound_document_store(
+        channel="edi", sender="BOLTS", content=b"ISA*00*...~ST*855*0001~", supplier=supplier, correlation_id="corr-855"
+    )
+    ProcurementException.objects.filter(pk=q.price.pk).update(inbound_document=document)
+    answer = outbound_message(
+        kind="file",
+        event="x12.997",
+        destination="edi/bolts/outbox",
+        payload={"kind": "997"},
+        idempotency_key="x12.997:test",
+        source=WriteSource(channel="edi", label="gateway", correlation_id="corr-855"),
+    )
+    answer.save()
+
+    response = signed_in.get(f"{QUEUE}{q.price.pk}/")
+
+    page = text(response.content.decode())
+    assert response.context["document_text"] == "ISA*00*...~ST*855*0001~"
+    assert [a.pk for a in response.context["answers"]] == [answer.pk]
+    assert "Answered with 997 (Pending," in page
