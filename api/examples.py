@@ -504,6 +504,66 @@ SYSTEM_EXCEPTION = OpenApiExample(
     },
 )
 
+EXCEPTION_ASSIGN = OpenApiExample("Give the exception to a buyer", request_only=True, value={"owner": "jmiller"})
+EXCEPTION_ASSIGNED = OpenApiExample(
+    "Assigned: in progress",
+    response_only=True,
+    status_codes=["200"],
+    value=SYSTEM_EXCEPTION.value | {"state": "in_progress"},
+)
+EXCEPTION_ACCEPT = OpenApiExample(
+    "Accept the variance (the invoice is released when nothing else holds it)",
+    request_only=True,
+    value={"note": "Goods arrived at the dock; the receipt follows."},
+)
+EXCEPTION_ACCEPTED = OpenApiExample(
+    "Accepted",
+    response_only=True,
+    status_codes=["200"],
+    value=SYSTEM_EXCEPTION.value
+    | {"state": "resolved", "resolution": "accepted", "resolved_at": "2027-02-25T09:12:40Z"},
+)
+EXCEPTION_REJECT = OpenApiExample(
+    "Reject and tell the supplier why",
+    request_only=True,
+    value={"reason": "Nothing has been received yet: invoice after delivery."},
+)
+EXCEPTION_REJECTED = OpenApiExample(
+    "Rejected; the supplier is told",
+    response_only=True,
+    status_codes=["200"],
+    value=SYSTEM_EXCEPTION.value
+    | {"state": "resolved", "resolution": "rejected", "resolved_at": "2027-02-25T09:12:40Z"},
+)
+EXCEPTION_DISMISS = OpenApiExample(
+    "Dismiss with an internal reason", request_only=True, value={"reason": "Duplicate of a call with the supplier."}
+)
+EXCEPTION_DISMISSED = OpenApiExample(
+    "Dismissed",
+    response_only=True,
+    status_codes=["200"],
+    value=SYSTEM_EXCEPTION.value
+    | {"state": "dismissed", "resolution": "dismissed", "resolved_at": "2027-02-25T09:12:40Z"},
+)
+EXCEPTION_COMMENT = OpenApiExample(
+    "A note for the buyers",
+    request_only=True,
+    value={"body": "Supplier says the receipt is booked at the wrong plant."},
+)
+EXCEPTION_COMMENTED = OpenApiExample(
+    "The note as kept (never shown to a supplier)",
+    response_only=True,
+    status_codes=["201"],
+    value={
+        "id": 1,
+        "exception": 4,
+        "kind": "comment",
+        "author": "system ERP key gw_3f9a1c",
+        "body": "Supplier says the receipt is booked at the wrong plant.",
+        "created_at": "2027-02-25T09:10:02Z",
+    },
+)
+
 WEBHOOK = OpenApiExample(
     "Subscribe to PO and exception events",
     request_only=True,

@@ -92,6 +92,12 @@ class PurchaseOrderFilter(FilterSet):
         return selectors.purchase_orders_with_line_status(queryset, name, value)
 
 
+class SystemPurchaseOrderFilter(PurchaseOrderFilter):
+    """The company's PO list for its systems: the supplier's filters, and which supplier."""
+
+    supplier = CharFilter(field_name="supplier__code", strip=False, help_text="Supplier code")
+
+
 class SupplierExceptionFilter(FilterSet):
     """A supplier's exceptions. An empty state is no filter at all (unlike the PO list's statuses; both as before)."""
 

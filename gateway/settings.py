@@ -273,6 +273,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "procurement.tasks.acknowledgements_overdue_check",
         "schedule": 300.0,
     },
+    "exceptions: escalate overdue to supervisors": {
+        "task": "procurement.tasks.exceptions_overdue_escalate",
+        "schedule": 900.0,
+    },
 }
 
 # Outbox delivery: attempts before a message goes to the dead-letter state, and the backoff.

@@ -208,7 +208,7 @@ class ExceptionAdmin(ReadOnlyAdmin):
     search_fields = ("summary", "po__number")
     ordering = ("severity_rank", "due_at", "id")
     action_form = ExceptionActionForm
-    actions = ["assign_to_me", "accept", "reject", "dismiss"]
+    actions = ["assign_to_me", "accept", "reject", "dismiss", "escalate"]
     list_select_related = ("supplier", "owner")
 
     def get_queryset(self, request):
@@ -257,11 +257,23 @@ class ExceptionAdmin(ReadOnlyAdmin):
             lambda pk: services.exception_dismiss(exception_id=pk, source=_source(request), reason=reason),
         )
 
+    @admin.action(description="Escalate to the plant's or company's supervisor")
+    def escalate(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        self._run(
+            request,
+            queryset,
+            "Escalated",
+            lambda pk: services.exception_escalate(exception_id=pk, source=_source(request), reason=reason),
+        )
+
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.is_staff
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_staff
+        # The list's actions (which call the services) need it; one exception's page is read-only:
+        # state, resolution, severity and evidence change only through the services, audited.
+        return request.user.is_staff and obj is None
 
 
 # The outbox's models belong to notifications; their screen is here because its one action, sending
@@ -307,7 +319,8 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
             self.message_user(request, f"Queued {done} message(s) again.", messages.SUCCESS)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_staff
+        # Retrying is the list's action; a message's own page is read-only (its state is the outbox's).
+        return request.user.is_staff and obj is None
 
 
 @admin.register(models.InboundDocument)
@@ -392,6 +405,15 @@ for model in (
     models.Invoice,
 ):
     admin.site.register(model, ReadOnlyAdmin)
+
+
+@admin.register(models.EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    """Who is told about exceptions left overdue: a supervisor per company, or per plant (which wins)."""
+
+    list_display = ("company", "plant", "supervisor", "overdue_margin_hours")
+    list_filter = ("company",)
+    autocomplete_fields = ("supervisor",)
 
 
 @admin.register(models.ToleranceRule)

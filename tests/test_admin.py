@@ -8,7 +8,7 @@ import pytest
 
 from notifications.models import OutboundMessage
 from procurement import inputs
-from procurement.models import ProcurementException
+from procurement.models import EscalationRule, ExceptionNote, ProcurementException
 from procurement.services import acknowledgement_record
 
 EXCEPTIONS_URL = "/admin/procurement/procurementexception/"
@@ -150,3 +150,53 @@ def test_people_who_are_not_buyers_cannot_see_a_lines_schedule(client, request, 
     page = client.get(f"/admin/procurement/poline/{split_line.pk}/change/")
 
     assert page.status_code == 302 and page["Location"].startswith("/admin/login/")
+
+
+def test_an_exceptions_page_is_read_only_its_workflow_state_changes_only_through_actions(
+    client, buyer, price_exception
+):
+    client.force_login(buyer)
+    url = f"{EXCEPTIONS_URL}{price_exception.pk}/change/"
+
+    page = client.get(url)
+    posted = client.post(url, {"state": "resolved", "resolution": "accepted", "severity": "data_quality"})
+
+    assert page.status_code == 200
+    assert '<select name="state"' not in page.content.decode()
+    assert 'name="evidence"' not in page.content.decode()
+    assert posted.status_code == 403
+    price_exception.refresh_from_db()
+    assert (price_exception.state, price_exception.resolution, price_exception.severity) == (
+        "open",
+        "",
+        "financial_mismatch",
+    )
+
+
+def test_an_outbound_messages_page_is_read_only(client, buyer, price_exception):
+    client.force_login(buyer)
+    message = OutboundMessage.objects.filter(event="exception.raised").first()
+    assert message is not None
+    url = f"/admin/notifications/outboundmessage/{message.pk}/change/"
+
+    posted = client.post(url, {"state": "delivered", "attempts": "0"})
+
+    assert posted.status_code == 403
+    message.refresh_from_db()
+    assert message.state == "pending"
+
+
+def test_the_escalate_action_calls_the_service(client, buyer, company, price_exception):
+    EscalationRule.objects.create(company=company, supervisor=buyer)
+    client.force_login(buyer)
+
+    response = client.post(
+        EXCEPTIONS_URL,
+        {"action": "escalate", "_selected_action": [price_exception.pk], "reason": "late again"},
+        follow=True,
+    )
+
+    assert "Escalated 1 of 1." in response.content.decode()
+    note = ExceptionNote.objects.get()
+    assert (note.kind, note.escalated_to, note.body) == ("escalation", buyer, "late again")
+    assert OutboundMessage.objects.filter(event="exception.escalated", destination="buyer@acme.example").count() == 1

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import exceptions
 
 app_name = "workbench"
 
@@ -28,4 +29,16 @@ urlpatterns = [
     path("inventory/items/<str:part>/", views.inventory_item, name="inventory_item"),
     path("inventory/variances/", views.variance_list, name="variance_list"),
     path("inventory/reconcile/", views.reconciliation_start, name="reconciliation_start"),
+    path("exceptions/", exceptions.exception_list, name="exception_list"),
+    path("exceptions/bulk/", exceptions.exception_bulk, name="exception_bulk"),
+    path("exceptions/views/", exceptions.saved_view_create, name="saved_view_create"),
+    path("exceptions/views/<int:pk>/delete/", exceptions.saved_view_delete, name="saved_view_delete"),
+    path("exceptions/<int:pk>/", exceptions.exception_detail, name="exception_detail"),
+    path("exceptions/<int:pk>/claim/", exceptions.exception_claim, name="exception_claim"),
+    path("exceptions/<int:pk>/assign/", exceptions.exception_assign, name="exception_assign"),
+    path("exceptions/<int:pk>/accept/", exceptions.exception_accept, name="exception_accept"),
+    path("exceptions/<int:pk>/reject/", exceptions.exception_reject, name="exception_reject"),
+    path("exceptions/<int:pk>/dismiss/", exceptions.exception_dismiss, name="exception_dismiss"),
+    path("exceptions/<int:pk>/escalate/", exceptions.exception_escalate, name="exception_escalate"),
+    path("exceptions/<int:pk>/comment/", exceptions.exception_comment, name="exception_comment"),
 ]

@@ -3,7 +3,15 @@ the record."""
 
 from .acknowledgements import AckLineIn, AcknowledgementIn
 from .documents import DocumentOut, DocumentResultOut
-from .exceptions import ExceptionForSupplierOut, ExceptionOut
+from .exceptions import (
+    ExceptionAcceptIn,
+    ExceptionAssignIn,
+    ExceptionCommentIn,
+    ExceptionForSupplierOut,
+    ExceptionNoteOut,
+    ExceptionOut,
+    ExceptionReasonIn,
+)
 from .fields import MAX_LINES, instant_out
 from .inventory import (
     InventoryBalanceOut,
@@ -54,8 +62,13 @@ __all__ = [
     "DeliveryOut",
     "DocumentOut",
     "DocumentResultOut",
+    "ExceptionAcceptIn",
+    "ExceptionAssignIn",
+    "ExceptionCommentIn",
     "ExceptionForSupplierOut",
+    "ExceptionNoteOut",
     "ExceptionOut",
+    "ExceptionReasonIn",
     "InventoryBalanceOut",
     "InventoryBulkResultOut",
     "InventoryEventBatchIn",

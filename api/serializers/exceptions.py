@@ -39,3 +39,28 @@ class ExceptionOut(ExceptionForSupplierOut):
             "resolution",
             "resolved_at",
         ]
+
+
+class ExceptionAssignIn(serializers.Serializer):
+    owner = serializers.CharField(max_length=150, help_text="Username of a buyer of the exception's company")
+
+
+class ExceptionAcceptIn(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ExceptionReasonIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="For a rejection, the supplier is told this")
+
+
+class ExceptionCommentIn(serializers.Serializer):
+    body = serializers.CharField(max_length=4000, help_text="Internal: never shown to a supplier")
+
+
+class ExceptionNoteOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    exception = serializers.IntegerField(source="exception_id")
+    kind = serializers.CharField()
+    author = serializers.CharField(source="author_label")
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()

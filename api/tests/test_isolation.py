@@ -22,7 +22,7 @@ from materials.services.reconciliation import inventory_reconciliation_execute, 
 from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
 from procurement import factories
-from procurement.models import InboundDocument, Invoice
+from procurement.models import InboundDocument, Invoice, ProcurementException
 from procurement.services import purchase_order_change, purchase_order_publish
 
 from .conftest import (
@@ -68,6 +68,33 @@ ENDPOINTS = {
     "system-po-create": ("POST", "/api/v1/system/purchase-orders/", po_body("PO-MATRIX"), (403, 403, 201, 404, 401)),
     "system-receipt-create": ("POST", "/api/v1/system/receipts/", receipt_body("GR-MATRIX"), (403, 403, 201, 404, 401)),
     "system-exception-list": ("GET", "/api/v1/system/exceptions/", None, (403, 403, 200, 200, 401)),
+    "system-exception-assign": (
+        "POST",
+        "/api/v1/system/exceptions/{exception}/assign/",
+        {"owner": "buyer"},
+        (403, 403, 200, 404, 401),
+    ),
+    "system-exception-accept": ("POST", "/api/v1/system/exceptions/{exception}/accept/", {}, (403, 403, 200, 404, 401)),
+    "system-exception-reject": (
+        "POST",
+        "/api/v1/system/exceptions/{exception}/reject/",
+        {"reason": "Our price stands"},
+        (403, 403, 200, 404, 401),
+    ),
+    "system-exception-dismiss": (
+        "POST",
+        "/api/v1/system/exceptions/{exception}/dismiss/",
+        {"reason": "Known"},
+        (403, 403, 200, 404, 401),
+    ),
+    "system-exception-comment": (
+        "POST",
+        "/api/v1/system/exceptions/{exception}/comment/",
+        {"body": "Call them"},
+        (403, 403, 201, 404, 401),
+    ),
+    "system-po-list": ("GET", "/api/v1/system/purchase-orders/", None, (403, 403, 200, 200, 401)),
+    "system-po-detail": ("GET", "/api/v1/system/purchase-orders/{po}/", None, (403, 403, 200, 404, 401)),
     "system-item-batch": (
         "POST",
         "/api/v1/system/items/",
@@ -175,12 +202,17 @@ SYSTEM_WRITES = {
 }
 # System writes whose payload is kept by the materials services rather than as an inbound document.
 # And a system write with no payload at all: starting a reconciliation.
-SYSTEM_KEY_WRITES = SYSTEM_WRITES | {"system-release-create", "system-inventory-bulk", "system-reconciliation-start"}
+SYSTEM_KEY_WRITES = (
+    SYSTEM_WRITES
+    | {"system-release-create", "system-inventory-bulk", "system-reconciliation-start"}
+    | {n for n in ENDPOINTS if n.startswith("system-exception-")}
+)
 
 
 def test_the_matrix_covers_every_route_of_the_api():
     ids = dict.fromkeys(
-        ["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release", "reconciliation"], 1
+        ["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release", "reconciliation", "exception"],
+        1,
     )
     covered = {
         resolve(template.format(**ids).partition("?")[0]).route
@@ -242,6 +274,7 @@ def world(published_po, company, supplier, owner, system, erp, settings):
         "delivery": delivery.pk,
         "release": release.release_pk,
         "reconciliation": reconciliation.pk,
+        "exception": ProcurementException.objects.get(kind="price_deviation").pk,
     }
 
 
@@ -372,7 +405,7 @@ def test_another_supplier_gets_an_empty_list(world, outsider, path):
     assert results(response) == []
 
 
-@pytest.mark.parametrize("path", ["/api/v1/system/exceptions/", "/api/v1/webhooks/"])
+@pytest.mark.parametrize("path", ["/api/v1/system/exceptions/", "/api/v1/system/purchase-orders/", "/api/v1/webhooks/"])
 def test_another_companys_system_gets_an_empty_list(world, foreign, path):
     response = foreign.get(path)
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api import examples as ex
 from api import serializers as s
-from api.filters import FilterBackend, PurchaseOrderFilter
+from api.filters import FilterBackend, PurchaseOrderFilter, SystemPurchaseOrderFilter
 from api.permissions import SupplierKey, SystemKey
 from procurement import selectors
 from procurement.services import purchase_order_publish
@@ -85,17 +84,40 @@ class RevisionDetail(ETagMixin, generics.RetrieveAPIView):
         return get_object_or_404(revisions, revision=self.kwargs["revision"])
 
 
-@extend_schema(
-    tags=["system"],
-    request=s.PurchaseOrderIn,
-    parameters=[IDEMPOTENCY_PARAMETER],
-    responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
-    examples=[ex.PO_PUBLISH, ex.PO_PUBLISHED],
+@extend_schema_view(
+    get=extend_schema(
+        tags=["system"],
+        summary="The company's purchase orders with what suppliers answered",
+        description="Every PO of the calling system's company with its lines and per-line status dimensions, "
+        "oldest change first; the same filters as a supplier's list (plus ``supplier``).",
+        responses={200: s.PurchaseOrderOut(many=True), **ERRORS},
+        examples=[ex.PURCHASE_ORDER],
+    ),
+    post=extend_schema(
+        tags=["system"],
+        request=s.PurchaseOrderIn,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: s.DocumentResultOut, 200: s.DocumentResultOut, **ERRORS},
+        examples=[ex.PO_PUBLISH, ex.PO_PUBLISHED],
+    ),
 )
-class SystemPurchaseOrderCreate(APIView):
-    """Publish a PO, or a new revision of one (the whole new picture: missing lines are cancelled)."""
+class SystemPurchaseOrders(ETagMixin, generics.ListAPIView):
+    """Read the company's POs back (GET), or publish a PO or a new revision of one (POST: the whole new
+    picture, missing lines are cancelled)."""
 
     permission_classes = [SystemKey]
+    serializer_class = s.PurchaseOrderOut
+    pagination_class = UpdatedCursor
+    filter_backends = [FilterBackend]
+    filterset_class = SystemPurchaseOrderFilter
+
+    def get_queryset(self):
+        return selectors.purchase_orders_for(actor=actor_of(self.request))
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(selectors.purchase_order_rows(self.filter_queryset(self.get_queryset())))
+        assert page is not None, "the list is paginated (pagination_class), so a page it is"
+        return self.get_paginated_response(s.purchase_orders_out(page))
 
     def post(self, request):
         return ingest(
@@ -104,3 +126,18 @@ class SystemPurchaseOrderCreate(APIView):
             serializer_class=s.PurchaseOrderIn,
             apply=lambda source, po: purchase_order_publish(po=own_company(request, po), source=source),
         )
+
+
+@extend_schema(tags=["system"], responses={200: s.PurchaseOrderOut, **ERRORS}, examples=[ex.PURCHASE_ORDER])
+class SystemPurchaseOrderDetail(ETagMixin, generics.RetrieveAPIView):
+    """One of the company's purchase orders, as its supplier answered it."""
+
+    permission_classes = [SystemKey]
+    serializer_class = s.PurchaseOrderOut
+
+    def get_queryset(self):
+        return selectors.purchase_orders_for(actor=actor_of(self.request))
+
+    def retrieve(self, request, *args, **kwargs):
+        order = get_object_or_404(selectors.purchase_order_rows(self.get_queryset()), pk=self.kwargs["pk"])
+        return Response(s.purchase_orders_out([order])[0])

@@ -13,6 +13,7 @@ from .documents import (
     ShipmentLine,
     ShipmentPack,
 )
+from .escalation import EscalationRule, ExceptionNote
 from .exceptions import ProcurementException
 from .messages import InboundDocument
 from .orders import POLine, PORevision, PurchaseOrder, ScheduleLine
@@ -28,6 +29,8 @@ __all__ = [
     "Company",
     "CompanyMembership",
     "DocumentReplayRequest",
+    "EscalationRule",
+    "ExceptionNote",
     "InboundDocument",
     "Invoice",
     "InvoiceLine",

@@ -136,7 +136,16 @@ class ProcurementException(models.Model):
                 name="exception_open_dedup_unique",
             )
         ]
-        indexes = [models.Index(fields=["state", "severity_rank", "due_at"])]
+        indexes = [
+            models.Index(fields=["state", "severity_rank", "due_at"]),
+            # The buyers' queue: a company's open exceptions in rank order, read a page at a time, and
+            # counted per severity and SLA state from the index alone.
+            models.Index(
+                fields=["company", "severity_rank", "due_at", "id"],
+                condition=models.Q(state__in=["open", "in_progress"]),
+                name="exception_open_queue_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.summary}"

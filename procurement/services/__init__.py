@@ -6,6 +6,7 @@ Channels (portal, REST API, X12 EDI) translate what they receive into the canoni
 
 from .acknowledgements import acknowledgement_record
 from .errors import DocumentRefused, InvalidAction, NotFound, ProcurementError
+from .escalation import exception_comment, exception_escalate, exceptions_overdue_escalate
 from .exceptions import (
     acknowledgements_overdue_raise,
     change_request_accept,
@@ -51,9 +52,12 @@ __all__ = [
     "document_replayer_register",
     "exception_accept",
     "exception_assign",
+    "exception_comment",
     "exception_dismiss",
+    "exception_escalate",
     "exception_reject",
     "exceptions_clear",
+    "exceptions_overdue_escalate",
     "inbound_document_apply",
     "inbound_document_reject",
     "inbound_document_replay",

@@ -1,7 +1,7 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
     make bench              (or: python -m tests.benchmarks
-                            [--only ack|api|edi|pipeline|volume|materials|kpis|inventory|reconciliation]
+                            [--only ack|api|edi|pipeline|volume|materials|kpis|inventory|reconciliation|workbench]
                             [--rounds 5] [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32]
                             [--api-rate 100] [--api-open-seconds 20] [--inventory-events 1000000])
 
@@ -15,6 +15,8 @@ pipeline: only the pipeline's throughput rounds of edi (50 sets per file; one se
 volume: only edi's 500 MB file received in a fresh process: its peak RSS, beside the whole-file reading (edi_volume.py).
 inventory: 1,000,000 inventory events (10 % replays) through the bulk ingest beside a bare COPY of the same
      rows, and single-event API POSTs per second (inventory.py; --inventory-events N for a smaller run).
+workbench: the exception queue (several filters) and an exception's page over 100,000 exceptions on 50,000 POs:
+     server time p95 and query counts (workbench.py).
 materials: 10,000 BOM releases of 50 components applied, and a 5-level BOM of 2,000 items exploded for 1,000
      demands, each beside PostgreSQL COPY of the same rows (materials.py).
 kpis: the workbench's KPI dashboard, a scorecard and a CSV over a year of data (50,000 POs, 100,000
@@ -53,7 +55,18 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
     parser.add_argument(
         "--only",
-        choices=["ack", "api", "edi", "pipeline", "volume", "materials", "kpis", "inventory", "reconciliation"],
+        choices=[
+            "ack",
+            "api",
+            "edi",
+            "pipeline",
+            "volume",
+            "materials",
+            "kpis",
+            "inventory",
+            "reconciliation",
+            "workbench",
+        ],
         help="run one benchmark (default: all)",
     )
     parser.add_argument("--api-runs", type=int, default=3, help="wrk runs per API case (median)")
@@ -115,6 +128,10 @@ def main() -> None:
         from tests.benchmarks import reconciliation
 
         reconciliation.run(rounds=rounds)
+    if args.only in (None, "workbench"):
+        from tests.benchmarks import workbench
+
+        workbench.run()
     if args.only == "pipeline":
         from tests.benchmarks import edi_pipeline
 

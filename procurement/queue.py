@@ -1,0 +1,301 @@
+"""Reads for the buyers' exception queue and the PO timeline, scoped to who is asking.
+
+Like ``procurement.selectors``: every function takes an ``Actor`` and returns nothing for an actor
+that does not act for the row's company. Kept apart from ``selectors`` because they serve one
+surface (the workbench's queue and exception page, and the system API's queue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from gateway.actors import Actor
+from notifications.models import OutboundMessage
+from procurement.models import (
+    Acknowledgement,
+    AuditEvent,
+    ChangeRequest,
+    ExceptionNote,
+    InboundDocument,
+    Invoice,
+    PORevision,
+    ProcurementException,
+    PurchaseOrder,
+    Receipt,
+    Shipment,
+)
+
+from .selectors import scoped_for
+
+# An exception due within this many hours is "due soon".
+DUE_SOON_HOURS = 24
+SLA_STATES = ("overdue", "due_soon")
+OWNER_CHOICES = ("me", "unassigned", "anyone")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue is narrowed to; empty values narrow nothing."""
+
+    severity: str = ""
+    kind: str = ""
+    plant: str = ""
+    supplier: str = ""
+    tier: str = ""
+    channel: str = ""
+    owner: str = "anyone"
+    sla: str = ""
+
+
+def exceptions_open_for(*, actor: Actor) -> QuerySet[ProcurementException]:
+    """The open exceptions ``actor`` may see, with what a queue row shows (one query, no per-row reads)."""
+    rows = ProcurementException.objects.open().select_related("po", "po__ship_to", "po_line", "supplier", "owner")
+    return scoped_for(rows, actor=actor)
+
+
+def exception_queue_for(
+    *, actor: Actor, where: QueueFilter, now: dt.datetime | None = None
+) -> QuerySet[ProcurementException]:
+    """The open exceptions ``actor`` may see, narrowed by ``where``, most at risk first, then soonest due.
+
+    ``owner="me"`` is the actor's own person; ``sla`` is ``overdue`` (past due) or ``due_soon``
+    (due within ``DUE_SOON_HOURS``). A plant is the PO's ship-to plant; a channel is the one the
+    supplier trades on.
+    """
+    rows = _narrowed(exceptions_open_for(actor=actor), actor=actor, where=where)
+    now = now or timezone.now()
+    if where.sla == "overdue":
+        rows = rows.filter(due_at__lt=now)
+    elif where.sla == "due_soon":
+        rows = rows.filter(due_at__gte=now, due_at__lt=now + dt.timedelta(hours=DUE_SOON_HOURS))
+    return rows.order_by("severity_rank", "due_at", "id")
+
+
+def exception_queue_counts(*, actor: Actor, where: QueueFilter, now: dt.datetime | None = None) -> dict[str, int]:
+    """Counts of the open exceptions ``where`` selects, in one query.
+
+    Per severity and per SLA state the counts ignore ``where``'s own severity and SLA state (so each
+    can be chosen from them): ``{"production_stop": n, …, "overdue": n, "due_soon": n, "all": n}``;
+    ``"matching"`` is the number ``exception_queue_for`` returns with all of ``where``. They count
+    by severity rank and due time, which the queue's index holds, so the count reads no table rows.
+    """
+    now = now or timezone.now()
+    rows = _narrowed(
+        scoped_for(ProcurementException.objects.open(), actor=actor),
+        actor=actor,
+        where=QueueFilter(**{**where.__dict__, "severity": "", "sla": ""}),
+    )
+    soon = now + dt.timedelta(hours=DUE_SOON_HOURS)
+    sla = {"overdue": Q(due_at__lt=now), "due_soon": Q(due_at__gte=now, due_at__lt=soon)}
+    rank = ProcurementException.SEVERITY_RANK
+    aggregates: dict[str, Any] = {
+        severity: Count("id", filter=Q(severity_rank=rank[ProcurementException.Severity(severity)]))
+        for severity in ProcurementException.Severity.values
+    }
+    aggregates |= {state: Count("id", filter=condition) for state, condition in sla.items()}
+    aggregates["all"] = Count("id")
+    matching = Q()
+    if where.severity:
+        matching &= Q(severity_rank=rank[ProcurementException.Severity(where.severity)])
+    if where.sla in sla:
+        matching &= sla[where.sla]
+    aggregates["matching"] = Count("id", filter=matching) if matching else Count("id")
+    return rows.aggregate(**aggregates)
+
+
+def _narrowed(rows: QuerySet, *, actor: Actor, where: QueueFilter) -> QuerySet:
+    if where.severity:
+        rows = rows.filter(
+            severity_rank=ProcurementException.SEVERITY_RANK[ProcurementException.Severity(where.severity)]
+        )
+    if where.kind:
+        rows = rows.filter(kind=where.kind)
+    if where.plant:
+        rows = rows.filter(po__ship_to__code=where.plant)
+    if where.supplier:
+        rows = rows.filter(supplier__code=where.supplier)
+    if where.tier:
+        rows = rows.filter(supplier__tier=where.tier)
+    if where.channel:
+        rows = rows.filter(supplier__channel=where.channel)
+    if where.owner == "me":
+        rows = rows.filter(owner_id=actor.user_id) if actor.user_id is not None else rows.none()
+    elif where.owner == "unassigned":
+        rows = rows.filter(owner__isnull=True)
+    return rows
+
+
+def exception_get_for(*, actor: Actor, exception_id: int) -> ProcurementException | None:
+    """One exception, open or closed, with its PO, line, proposal, invoice and document; None if not ``actor``'s."""
+    rows = ProcurementException.objects.select_related(
+        "company",
+        "po",
+        "po__ship_to",
+        "po__supplier",
+        "po_line",
+        "po_line__item",
+        "supplier",
+        "owner",
+        "resolved_by",
+        "change_request",
+        "change_request__ack",
+        "invoice",
+        "shipment",
+        "inbound_document",
+    ).defer("inbound_document__content")
+    return scoped_for(rows, actor=actor).filter(pk=exception_id).first()
+
+
+def exception_notes(exception: ProcurementException) -> list[ExceptionNote]:
+    """The buyers' internal notes and escalations on an exception, oldest first."""
+    return list(exception.notes.select_related("escalated_to").order_by("created_at", "id"))
+
+
+def document_answers(document: InboundDocument | None) -> list[OutboundMessage]:
+    """The 997/999/TA1 written in answer to a stored inbound document (same correlation id), oldest first."""
+    if document is None or not document.correlation_id:
+        return []
+    answers = OutboundMessage.objects.filter(
+        correlation_id=document.correlation_id, event__in=("x12.997", "x12.999", "x12.ta1")
+    )
+    return list(answers.order_by("created_at", "id"))
+
+
+def document_content(document: InboundDocument | None, *, limit: int = 20000) -> str:
+    """The stored payload as text (its first ``limit`` bytes) for reading on a page; empty if none.
+
+    Read from wherever it is kept (the row, or the file store for a large one); a payload whose file
+    is gone is said so rather than failing the page.
+    """
+    if document is None:
+        return ""
+    stored = InboundDocument.objects.filter(pk=document.pk).first()  # ``content`` is deferred on the page's row
+    if stored is None:
+        return ""
+    try:
+        with stored.open_payload() as payload:
+            return payload.read(limit).decode("utf-8", errors="replace")
+    except OSError as error:
+        return f"(the stored payload cannot be read: {error.strerror})"
+
+
+@dataclass
+class TimelineEntry:
+    """One event in a PO's life as the timeline shows it."""
+
+    at: dt.datetime
+    what: str
+    detail: str
+    channel: str = ""
+    sender: str = ""
+    correlation_id: str = ""
+    attempts: list[Any] = field(default_factory=list)
+
+
+def purchase_order_timeline(*, actor: Actor, po: PurchaseOrder) -> list[TimelineEntry]:
+    """Every revision, acknowledgement, change request, ship notice, receipt, invoice and outbound message
+    of one of ``actor``'s POs, oldest first, each with channel, sender, correlation id and time.
+
+    A fixed number of queries whatever the PO's history: one per kind of event.
+    """
+    if not actor.acts_for_company(po.company_id):
+        return []
+    supplier = po.supplier.code
+    entries: list[TimelineEntry] = []
+    for rev in PORevision.objects.filter(po=po).order_by("revision"):
+        entries.append(
+            TimelineEntry(
+                rev.created_at,
+                f"Revision {rev.revision}",
+                rev.get_source_display() + (f": {len(rev.diff)} change(s)" if rev.diff else ""),
+                rev.channel,
+                po.company.code,
+                rev.correlation_id,
+            )
+        )
+    for ack in Acknowledgement.objects.filter(po=po):
+        entries.append(
+            TimelineEntry(
+                ack.received_at,
+                f"Acknowledgement {ack.document_id}",
+                f"{ack.header} of revision {ack.po_revision}",
+                ack.channel,
+                supplier,
+                ack.correlation_id,
+            )
+        )
+    for cr in ChangeRequest.objects.filter(po=po).select_related("po_line", "ack"):
+        entries.append(
+            TimelineEntry(
+                cr.created_at,
+                f"Change request on line {cr.po_line.line_no}",
+                f"{cr.response} {cr.proposed} — {cr.state}",
+                cr.ack.channel if cr.ack else "",
+                supplier if cr.initiator == ChangeRequest.Initiator.SUPPLIER else po.company.code,
+                cr.ack.correlation_id if cr.ack else "",
+            )
+        )
+    for ship in Shipment.objects.filter(lines__po_line__po=po).distinct():
+        entries.append(
+            TimelineEntry(
+                ship.received_at,
+                f"Ship notice {ship.shipment_id}",
+                f"shipped {ship.ship_date}" + (f", {ship.carrier} {ship.tracking_number}" if ship.carrier else ""),
+                ship.channel,
+                supplier,
+                ship.correlation_id,
+            )
+        )
+    for receipt in Receipt.objects.filter(po=po):
+        entries.append(
+            TimelineEntry(
+                receipt.received_at,
+                f"Receipt {receipt.receipt_number}",
+                f"{receipt.get_physical_status_display()}, {receipt.get_posting_status_display()}",
+                receipt.channel,
+                po.company.code,
+                receipt.correlation_id,
+            )
+        )
+    for invoice in Invoice.objects.filter(po=po):
+        entries.append(
+            TimelineEntry(
+                invoice.received_at,
+                f"Invoice {invoice.invoice_number}",
+                f"{invoice.total} {invoice.currency}, {invoice.get_match_status_display()}",
+                invoice.channel,
+                supplier,
+                invoice.correlation_id,
+            )
+        )
+    messages = OutboundMessage.objects.filter(po=po).prefetch_related("attempt_log").order_by("created_at", "id")
+    for message in messages:
+        entries.append(
+            TimelineEntry(
+                message.created_at,
+                f"Outbound {message.event} ({message.get_kind_display()})",
+                f"to {message.destination}: {message.get_state_display()}, {message.attempts} attempt(s)",
+                "outbox",
+                po.company.code,
+                message.correlation_id,
+                attempts=list(message.attempt_log.all()),
+            )
+        )
+    entries.sort(key=lambda entry: entry.at)
+    return entries
+
+
+def exception_audit(exception: ProcurementException) -> QuerySet[AuditEvent]:
+    """The audit trail of one exception (raised, assigned, escalated, commented, resolved), oldest first."""
+    events = AuditEvent.objects.filter(object_type="ProcurementException", object_id=str(exception.pk))
+    # The PO's index narrows the search; an exception without a PO is found by its company's events.
+    if exception.po_id is not None:
+        events = events.filter(po_id=exception.po_id)
+    else:
+        events = events.filter(company_id=exception.company_id)
+    return events.order_by("occurred_at", "id")

@@ -1,0 +1,51 @@
+"""Presentation helpers for the exception queue: time left or overdue, and the badge a severity wears."""
+
+import datetime as dt
+
+from django import template
+
+from procurement.models import ProcurementException
+
+register = template.Library()
+
+SEVERITY_BADGES: dict[str, str] = {
+    ProcurementException.Severity.PRODUCTION_STOP: "badge-bad",
+    ProcurementException.Severity.PROCUREMENT_DELAY: "badge-warn",
+    ProcurementException.Severity.FINANCIAL_MISMATCH: "badge-info",
+    ProcurementException.Severity.DATA_QUALITY: "badge-muted",
+}
+
+
+def _span(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h {minutes % 60:02d} min" if hours < 10 else f"{hours} h"
+    return f"{hours // 24} d {hours % 24} h"
+
+
+@register.filter
+def sla_text(due_at: dt.datetime, now: dt.datetime) -> str:
+    """``5 h 10 min left`` or ``overdue by 2 d 3 h``: the SLA timer in words (the class is never the only sign)."""
+    left = (due_at - now).total_seconds()
+    return f"{_span(left)} left" if left >= 0 else f"overdue by {_span(-left)}"
+
+
+@register.filter
+def sla_class(due_at: dt.datetime, now: dt.datetime) -> str:
+    left = (due_at - now).total_seconds()
+    if left < 0:
+        return "sla-overdue"
+    return "sla-soon" if left < 24 * 3600 else "sla-ok"
+
+
+@register.filter
+def severity_badge(severity: str) -> str:
+    return SEVERITY_BADGES.get(severity, "badge-muted")
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    return mapping.get(key)
