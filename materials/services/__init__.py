@@ -4,12 +4,18 @@ Channels (the system API, the PLM/ERP file drop, the workbench) translate what t
 ``materials.inputs`` and call these functions; nothing else writes materials' rows.
 """
 
+from .demands import DemandOutcome, demands_upsert
 from .errors import InvalidAction, NotFound
 from .items import category_conversions_set, items_upsert
 from .releases import bom_release_force, bom_release_raw_refuse, bom_release_receive, bom_release_settle
+from .requirements import requirements_net_change, requirements_regenerate
 from .results import ItemOutcome, ReleaseOutcome
 
 __all__ = [
+    "DemandOutcome",
+    "demands_upsert",
+    "requirements_net_change",
+    "requirements_regenerate",
     "InvalidAction",
     "ItemOutcome",
     "NotFound",
