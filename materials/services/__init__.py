@@ -13,9 +13,6 @@ from .results import ItemOutcome, ReleaseOutcome
 
 __all__ = [
     "DemandOutcome",
-    "demands_upsert",
-    "requirements_net_change",
-    "requirements_regenerate",
     "InvalidAction",
     "ItemOutcome",
     "NotFound",
@@ -25,5 +22,8 @@ __all__ = [
     "bom_release_receive",
     "bom_release_settle",
     "category_conversions_set",
+    "demands_upsert",
     "items_upsert",
+    "requirements_net_change",
+    "requirements_regenerate",
 ]
