@@ -138,6 +138,7 @@ class BomReleaseInput:
     components: tuple[BomComponentInput, ...] = ()
 
 
+<<<<<<< HEAD
 DEMAND_KINDS = ("production_order", "master_schedule", "independent")
 
 
@@ -160,3 +161,34 @@ class DemandBatchInput:
     company_code: str
     source_system: str
     demands: tuple[DemandInput, ...]
+=======
+INVENTORY_KINDS = ("receipt", "issue", "transfer", "adjustment", "scrap", "status_change", "count")
+STOCK_STATUSES = ("usable", "quarantine", "blocked")
+POSTINGS = ("physical", "posted")
+
+
+@dataclass(frozen=True)
+class InventoryEventInput:
+    """One stock movement as a source system (ERP, WMS, MES) reports it.
+
+    ``quantity`` is in ``uom`` (empty: the item's base unit), with the sign convention of
+    ``materials.models.InventoryEvent``: positive except for an adjustment (signed) and a count
+    (absolute). ``source_sequence`` orders the source's events of one plant and item.
+    """
+
+    plant_code: str
+    part_number: str
+    kind: str
+    quantity: Decimal
+    source_event_id: str
+    source_sequence: int
+    occurred_at: dt.datetime
+    uom: str = ""
+    location: str = ""
+    to_location: str = ""
+    lot: str = ""
+    serial: str = ""
+    stock_status: str = "usable"
+    to_status: str = ""
+    posting: str = "physical"
+>>>>>>> wip/inv-core

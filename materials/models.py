@@ -254,6 +254,7 @@ class BomPlantRevision(models.Model):
         return f"{self.parent_part_number}@{self.plant_code or '*'} #{self.sequence} rev {self.revision}"
 
 
+<<<<<<< HEAD
 # --- Requirements -------------------------------------------------------------------------------
 
 # A field named ``quantity`` would hide the helper inside a class body.
@@ -292,10 +293,136 @@ class Demand(models.Model):
         "procurement.InboundDocument", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     correlation_id = models.CharField(max_length=64, blank=True)
+=======
+# --- Inventory ---------------------------------------------------------------------------------
+#
+# Stock positions arrive from several systems (ERP, WMS, MES) that disagree on purpose. Every
+# movement they report is kept as an immutable ``InventoryEvent``; balances are projections of
+# those events, per sending system, with physical and financially posted quantities side by side.
+
+
+class InventoryEvent(models.Model):
+    """One stock movement as a source system reported it. Append-only: never updated or deleted.
+
+    ``base_quantity`` is ``quantity`` converted to the item's base unit, with this sign convention:
+
+    - ``receipt``: positive, the quantity added;
+    - ``issue`` and ``scrap``: positive, the magnitude removed;
+    - ``transfer``: positive, the magnitude moved from ``location`` to ``to_location``;
+    - ``status_change``: positive, the magnitude moved from ``stock_status`` to ``to_status``;
+    - ``adjustment``: signed (a negative adjustment removes stock);
+    - ``count``: absolute, what was counted at (location, lot, status); later events of the same
+      source apply relative to it, earlier ones no longer matter for that position.
+
+    ``posting`` says which side the event moves: ``physical`` (the goods, e.g. a WMS putaway) or
+    ``posted`` (the financial posting, e.g. the ERP's goods receipt after inspection).
+    Idempotency: (company, source_system, source_event_id) is unique; a replay has no effect and
+    a different event under a used id is refused and kept as an ``InventoryEventConflict``.
+    Ordering: per (plant, item, source_system) by ``source_sequence``, never by arrival.
+    """
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        ISSUE = "issue", "Issue / consumption"
+        TRANSFER = "transfer", "Transfer"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        SCRAP = "scrap", "Scrap"
+        STATUS_CHANGE = "status_change", "Status change"
+        COUNT = "count", "Cycle count (absolute)"
+
+    class StockStatus(models.TextChoices):
+        USABLE = "usable", "Usable"
+        QUARANTINE = "quarantine", "Quarantine"
+        BLOCKED = "blocked", "Blocked"
+
+    class Posting(models.TextChoices):
+        PHYSICAL = "physical", "Physical"
+        POSTED = "posted", "Financially posted"
+
+    company = models.ForeignKey("procurement.Company", on_delete=models.PROTECT, related_name="+")
+    plant = models.ForeignKey("procurement.Plant", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey("procurement.Item", on_delete=models.PROTECT, related_name="inventory_events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    location = models.CharField(max_length=64, blank=True)
+    to_location = models.CharField(max_length=64, blank=True, help_text="A transfer's destination.")
+    lot = models.CharField(max_length=64, blank=True)
+    serial = models.CharField(max_length=64, blank=True)
+    # Spelled out: the field name shadows the ``quantity()`` helper inside this class body.
+    quantity = models.DecimalField(max_digits=18, decimal_places=4, help_text="As sent, in ``uom``.")
+    uom = models.CharField(max_length=8, blank=True)
+    base_quantity = models.DecimalField(
+        max_digits=18, decimal_places=4, help_text="In the item's base unit; sign convention in the class docstring."
+    )
+    stock_status = models.CharField(max_length=16, choices=StockStatus.choices, default=StockStatus.USABLE)
+    to_status = models.CharField(max_length=16, choices=StockStatus.choices, blank=True)
+    posting = models.CharField(max_length=8, choices=Posting.choices, default=Posting.PHYSICAL)
+    source_system = models.CharField(max_length=40)
+    source_event_id = models.CharField(max_length=128)
+    source_sequence = models.BigIntegerField()
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    content_hash = models.CharField(max_length=64)
+    document = models.ForeignKey(
+        "procurement.InboundDocument", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    correlation_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "source_system", "source_event_id"], name="inventory_event_idempotency"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["plant", "item", "source_system", "source_sequence"], name="inventory_event_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_system}:{self.source_event_id} {self.kind} {self.base_quantity}"
+
+
+class InventoryEventConflict(models.Model):
+    """A different event that arrived under an already used (source_system, source_event_id): refused, kept."""
+
+    company = models.ForeignKey("procurement.Company", on_delete=models.PROTECT, related_name="+")
+    source_system = models.CharField(max_length=40)
+    source_event_id = models.CharField(max_length=128)
+    content_hash = models.CharField(max_length=64)
+    payload = models.JSONField()
+    document = models.ForeignKey(
+        "procurement.InboundDocument", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "source_system", "source_event_id"], name="inventory_conflict_key")]
+
+
+class InventoryBalance(models.Model):
+    """The projection of one source's events on one stock position: physical and posted side by side.
+
+    Rebuilt from ``InventoryEvent`` at any time; ``last_sequence`` is the highest source sequence
+    folded in, so an event with a lower sequence is late and triggers a re-projection.
+    """
+
+    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
+    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="inventory_balances")
+    location = models.CharField(max_length=64, blank=True)
+    lot = models.CharField(max_length=64, blank=True)
+    stock_status = models.CharField(
+        max_length=16, choices=InventoryEvent.StockStatus.choices, default=InventoryEvent.StockStatus.USABLE
+    )
+    source_system = models.CharField(max_length=40)
+    physical = quantity(default=Decimal(0))
+    posted = quantity(default=Decimal(0))
+    last_sequence = models.BigIntegerField(default=0)
+>>>>>>> wip/inv-core
     updated_at = models.DateTimeField()
 
     class Meta:
         constraints = [
+<<<<<<< HEAD
             models.UniqueConstraint(fields=["company", "source_system", "source_id"], name="demand_source_unique")
         ]
         indexes = [models.Index(fields=["company", "plant", "item", "need_date"], name="demand_item_date")]
@@ -428,3 +555,38 @@ class SupplyPeg(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["po_line"], name="supply_peg_line")]
+=======
+            models.UniqueConstraint(
+                fields=["plant", "item", "location", "lot", "stock_status", "source_system"],
+                name="inventory_balance_position",
+            )
+        ]
+        indexes = [models.Index(fields=["company", "item"], name="inventory_balance_item")]
+
+    def __str__(self) -> str:
+        return f"{self.source_system} {self.item_id}@{self.plant_id}/{self.location}/{self.lot} {self.stock_status}"
+
+
+class InventoryPolicy(models.Model):
+    """A company's rule for "available for planning" (see ``materials.inventory.available_for_planning``).
+
+    ``planning_source``: the one system whose balances planning reads (e.g. ``WMS``); empty means
+    per (plant, item, location, lot, status) the largest of all sources' quantities — the
+    optimistic view, suitable where each system sees a different part of the stock.
+    ``basis``: physical or posted quantities. Usable stock always counts; quarantine only when
+    ``include_quarantine``; blocked never. A position below zero counts as zero. Reserved
+    quantities are not modelled yet: nothing is subtracted for them.
+    A company without a policy gets the default: all sources, physical, usable only.
+    """
+
+    company = models.OneToOneField("procurement.Company", on_delete=models.CASCADE, related_name="inventory_policy")
+    planning_source = models.CharField(max_length=40, blank=True)
+    basis = models.CharField(
+        max_length=8, choices=InventoryEvent.Posting.choices, default=InventoryEvent.Posting.PHYSICAL
+    )
+    include_quarantine = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"inventory policy of company #{self.company_id}"
+>>>>>>> wip/inv-core

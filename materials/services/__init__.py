@@ -6,23 +6,27 @@ Channels (the system API, the PLM/ERP file drop, the workbench) translate what t
 
 from .demands import DemandOutcome, demands_upsert
 from .errors import InvalidAction, NotFound
+from .inventory import balances_reproject, inventory_events_apply
 from .items import category_conversions_set, items_upsert
 from .releases import bom_release_force, bom_release_raw_refuse, bom_release_receive, bom_release_settle
 from .requirements import requirements_net_change, requirements_regenerate
-from .results import ItemOutcome, ReleaseOutcome
+from .results import EventOutcome, ItemOutcome, ReleaseOutcome
 
 __all__ = [
     "DemandOutcome",
+    "EventOutcome",
     "InvalidAction",
     "ItemOutcome",
     "NotFound",
     "ReleaseOutcome",
+    "balances_reproject",
     "bom_release_force",
     "bom_release_raw_refuse",
     "bom_release_receive",
     "bom_release_settle",
     "category_conversions_set",
     "demands_upsert",
+    "inventory_events_apply",
     "items_upsert",
     "requirements_net_change",
     "requirements_regenerate",

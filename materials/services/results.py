@@ -25,3 +25,13 @@ class ReleaseOutcome:
     state: str
     reason: str = ""
     waits_for: str = ""
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """One inventory event of a batch: ``applied``, ``duplicate`` (the same event again: no effect),
+    ``conflict`` (other content under a used id: refused and recorded) or ``refused`` (``reason``)."""
+
+    source_event_id: str
+    outcome: str
+    reason: str = ""
