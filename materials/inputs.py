@@ -138,30 +138,6 @@ class BomReleaseInput:
     components: tuple[BomComponentInput, ...] = ()
 
 
-<<<<<<< HEAD
-DEMAND_KINDS = ("production_order", "master_schedule", "independent")
-
-
-@dataclass(frozen=True)
-class DemandInput:
-    """One demand as the ERP/MES sends it, idempotent on ``source_id``; ``cancelled`` withdraws it."""
-
-    source_id: str
-    kind: str
-    part_number: str
-    plant_code: str
-    quantity: Decimal
-    need_date: dt.date
-    reference: str = ""
-    cancelled: bool = False
-
-
-@dataclass(frozen=True)
-class DemandBatchInput:
-    company_code: str
-    source_system: str
-    demands: tuple[DemandInput, ...]
-=======
 INVENTORY_KINDS = ("receipt", "issue", "transfer", "adjustment", "scrap", "status_change", "count")
 STOCK_STATUSES = ("usable", "quarantine", "blocked")
 POSTINGS = ("physical", "posted")
@@ -191,4 +167,27 @@ class InventoryEventInput:
     stock_status: str = "usable"
     to_status: str = ""
     posting: str = "physical"
->>>>>>> wip/inv-core
+
+
+DEMAND_KINDS = ("production_order", "master_schedule", "independent")
+
+
+@dataclass(frozen=True)
+class DemandInput:
+    """One demand as the ERP/MES sends it, idempotent on ``source_id``; ``cancelled`` withdraws it."""
+
+    source_id: str
+    kind: str
+    part_number: str
+    plant_code: str
+    quantity: Decimal
+    need_date: dt.date
+    reference: str = ""
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class DemandBatchInput:
+    company_code: str
+    source_system: str
+    demands: tuple[DemandInput, ...]

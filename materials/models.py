@@ -254,46 +254,6 @@ class BomPlantRevision(models.Model):
         return f"{self.parent_part_number}@{self.plant_code or '*'} #{self.sequence} rev {self.revision}"
 
 
-<<<<<<< HEAD
-# --- Requirements -------------------------------------------------------------------------------
-
-# A field named ``quantity`` would hide the helper inside a class body.
-amount = quantity
-
-
-class Demand(models.Model):
-    """What a plant needs, as the ERP/MES sent it: a production order, a master-schedule entry or an
-    independent demand (spares, samples), each a quantity of an item on a need date.
-
-    A production order's item is what it builds: its components are needed on the need date (the
-    order's start); the item itself is not netted. A master-schedule or independent demand is for
-    the item itself: netted against its stock, a make item's shortfall exploding further down.
-    Kept once per (company, source system, source id); a later version replaces the values, a
-    cancellation keeps the row with ``cancelled`` set so pegs and history still name it.
-    """
-
-    class Kind(models.TextChoices):
-        PRODUCTION_ORDER = "production_order", "Production order"
-        MASTER_SCHEDULE = "master_schedule", "Master schedule"
-        INDEPENDENT = "independent", "Independent demand"
-
-    company = models.ForeignKey("procurement.Company", on_delete=models.PROTECT, related_name="+")
-    plant = models.ForeignKey("procurement.Plant", on_delete=models.PROTECT, related_name="+")
-    item = models.ForeignKey("procurement.Item", on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    source_system = models.CharField(max_length=40)
-    source_id = models.CharField(max_length=128)
-    reference = models.CharField(max_length=80, blank=True, help_text="The order number people know it by.")
-    quantity = amount()
-    need_date = models.DateField()
-    cancelled = models.BooleanField(default=False)
-    version = models.PositiveIntegerField(default=1)
-    content_hash = models.CharField(max_length=64)
-    document = models.ForeignKey(
-        "procurement.InboundDocument", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    correlation_id = models.CharField(max_length=64, blank=True)
-=======
 # --- Inventory ---------------------------------------------------------------------------------
 #
 # Stock positions arrive from several systems (ERP, WMS, MES) that disagree on purpose. Every
@@ -417,12 +377,87 @@ class InventoryBalance(models.Model):
     physical = quantity(default=Decimal(0))
     posted = quantity(default=Decimal(0))
     last_sequence = models.BigIntegerField(default=0)
->>>>>>> wip/inv-core
     updated_at = models.DateTimeField()
 
     class Meta:
         constraints = [
-<<<<<<< HEAD
+            models.UniqueConstraint(
+                fields=["plant", "item", "location", "lot", "stock_status", "source_system"],
+                name="inventory_balance_position",
+            )
+        ]
+        indexes = [models.Index(fields=["company", "item"], name="inventory_balance_item")]
+
+    def __str__(self) -> str:
+        return f"{self.source_system} {self.item_id}@{self.plant_id}/{self.location}/{self.lot} {self.stock_status}"
+
+
+class InventoryPolicy(models.Model):
+    """A company's rule for "available for planning" (see ``materials.inventory.available_for_planning``).
+
+    ``planning_source``: the one system whose balances planning reads (e.g. ``WMS``); empty means
+    per (plant, item, location, lot, status) the largest of all sources' quantities — the
+    optimistic view, suitable where each system sees a different part of the stock.
+    ``basis``: physical or posted quantities. Usable stock always counts; quarantine only when
+    ``include_quarantine``; blocked never. A position below zero counts as zero. Reserved
+    quantities are not modelled yet: nothing is subtracted for them.
+    A company without a policy gets the default: all sources, physical, usable only.
+    """
+
+    company = models.OneToOneField("procurement.Company", on_delete=models.CASCADE, related_name="inventory_policy")
+    planning_source = models.CharField(max_length=40, blank=True)
+    basis = models.CharField(
+        max_length=8, choices=InventoryEvent.Posting.choices, default=InventoryEvent.Posting.PHYSICAL
+    )
+    include_quarantine = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"inventory policy of company #{self.company_id}"
+
+
+# --- Requirements -------------------------------------------------------------------------------
+
+# A field named ``quantity`` would hide the helper inside a class body.
+amount = quantity
+
+
+class Demand(models.Model):
+    """What a plant needs, as the ERP/MES sent it: a production order, a master-schedule entry or an
+    independent demand (spares, samples), each a quantity of an item on a need date.
+
+    A production order's item is what it builds: its components are needed on the need date (the
+    order's start); the item itself is not netted. A master-schedule or independent demand is for
+    the item itself: netted against its stock, a make item's shortfall exploding further down.
+    Kept once per (company, source system, source id); a later version replaces the values, a
+    cancellation keeps the row with ``cancelled`` set so pegs and history still name it.
+    """
+
+    class Kind(models.TextChoices):
+        PRODUCTION_ORDER = "production_order", "Production order"
+        MASTER_SCHEDULE = "master_schedule", "Master schedule"
+        INDEPENDENT = "independent", "Independent demand"
+
+    company = models.ForeignKey("procurement.Company", on_delete=models.PROTECT, related_name="+")
+    plant = models.ForeignKey("procurement.Plant", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey("procurement.Item", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    source_system = models.CharField(max_length=40)
+    source_id = models.CharField(max_length=128)
+    reference = models.CharField(max_length=80, blank=True, help_text="The order number people know it by.")
+    quantity = amount()
+    need_date = models.DateField()
+    cancelled = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    content_hash = models.CharField(max_length=64)
+    document = models.ForeignKey(
+        "procurement.InboundDocument", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    correlation_id = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
             models.UniqueConstraint(fields=["company", "source_system", "source_id"], name="demand_source_unique")
         ]
         indexes = [models.Index(fields=["company", "plant", "item", "need_date"], name="demand_item_date")]
@@ -555,38 +590,3 @@ class SupplyPeg(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["po_line"], name="supply_peg_line")]
-=======
-            models.UniqueConstraint(
-                fields=["plant", "item", "location", "lot", "stock_status", "source_system"],
-                name="inventory_balance_position",
-            )
-        ]
-        indexes = [models.Index(fields=["company", "item"], name="inventory_balance_item")]
-
-    def __str__(self) -> str:
-        return f"{self.source_system} {self.item_id}@{self.plant_id}/{self.location}/{self.lot} {self.stock_status}"
-
-
-class InventoryPolicy(models.Model):
-    """A company's rule for "available for planning" (see ``materials.inventory.available_for_planning``).
-
-    ``planning_source``: the one system whose balances planning reads (e.g. ``WMS``); empty means
-    per (plant, item, location, lot, status) the largest of all sources' quantities — the
-    optimistic view, suitable where each system sees a different part of the stock.
-    ``basis``: physical or posted quantities. Usable stock always counts; quarantine only when
-    ``include_quarantine``; blocked never. A position below zero counts as zero. Reserved
-    quantities are not modelled yet: nothing is subtracted for them.
-    A company without a policy gets the default: all sources, physical, usable only.
-    """
-
-    company = models.OneToOneField("procurement.Company", on_delete=models.CASCADE, related_name="inventory_policy")
-    planning_source = models.CharField(max_length=40, blank=True)
-    basis = models.CharField(
-        max_length=8, choices=InventoryEvent.Posting.choices, default=InventoryEvent.Posting.PHYSICAL
-    )
-    include_quarantine = models.BooleanField(default=False)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"inventory policy of company #{self.company_id}"
->>>>>>> wip/inv-core
