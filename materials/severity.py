@@ -27,6 +27,7 @@ from django.utils import timezone
 from gateway.correlation import get_correlation_id, new_correlation_id
 from materials import requirements as engine
 from materials.models import ProjectionRow
+from procurement.inputs import decimal_text
 from procurement.models import POLine, ProcurementException
 from procurement.services import WriteSource
 from procurement.services.severity import exception_severity_set
@@ -51,10 +52,14 @@ NOT_COMING = frozenset({Kind.LINE_ON_HOLD, Kind.ACK_OVERDUE})
 
 
 def drafts_assess(drafts: list[ProcurementException]) -> None:
-    """The assessor procurement calls before saving exceptions: sets severity and evidence in place."""
-    for draft in drafts:
-        if draft.kind not in DEVIATION_KINDS or (draft.po_line_id is None and draft.po_id is None):
-            continue
+    """The assessor procurement calls before saving exceptions: sets severity and evidence in place.
+
+    One query when no deviation is among them or no run has planned the company: rules stand.
+    """
+    wanted = [d for d in drafts if d.kind in DEVIATION_KINDS and (d.po_line_id is not None or d.po_id is not None)]
+    if not wanted or not ProjectionRow.objects.filter(company_id__in={d.company_id for d in wanted}).exists():
+        return
+    for draft in wanted:
         verdict = assess(draft)
         if verdict is not None:
             draft.severity, draft.evidence = verdict
@@ -136,7 +141,7 @@ def _compare(company_id: int, plant: int, item: int, own: list[tuple], *, drop: 
             "item_id": item,
             "date": date.isoformat(),
             "orders": [p["reference"] for p in pegs],
-            "short": str(short),
+            "short": decimal_text(short),
             "days_of_cover_lost": max((cover_before - (date - today)).days, 0),
             "run": rows[0][4],
         }
@@ -148,7 +153,7 @@ def _compare(company_id: int, plant: int, item: int, own: list[tuple], *, drop: 
                 "plant_id": plant,
                 "item_id": item,
                 "date": low_now[0].isoformat(),
-                "below_safety_stock": str(safety),
+                "below_safety_stock": decimal_text(safety),
                 "run": rows[0][4],
             }
     return None, {}

@@ -233,3 +233,86 @@ def test_another_companys_demand_is_refused_as_unknown(pump, system):
         )
     assert Demand.objects.count() == 0
     assert Item.objects.filter(company=other).count() == 0
+
+
+# Severity from the projection ------------------------------------------------------------------
+
+
+def reschedule(supplier, document_id, to):
+    from procurement.services import acknowledgement_record
+
+    return acknowledgement_record(
+        supplier=supplier,
+        ack=p_inputs.AcknowledgementInput(
+            document_id=document_id,
+            po_number="PO-1",
+            header=p_inputs.ACK_ACCEPTED_WITH_CHANGES,
+            lines=(p_inputs.AckLineInput("1", p_inputs.LINE_RESCHEDULE, promised_date=to),),
+        ),
+        source=WriteSource(channel="api", label="supplier BOLTS", correlation_id=f"corr-{document_id}"),
+    ).exceptions[0]
+
+
+def stock(system, quantity, event_id="E1"):
+    from materials.inputs import InventoryEventInput
+    from materials.services import inventory_events_apply
+
+    inventory_events_apply(
+        actor=system,
+        company_code="ACME",
+        source_system="WMS",
+        events=[
+            InventoryEventInput(
+                plant_code="DET",
+                part_number="BOLT",
+                kind="receipt",
+                quantity=Decimal(quantity),
+                source_event_id=event_id,
+                source_sequence=int(event_id[1:]),
+                occurred_at=dt.datetime(2027, 2, 27, tzinfo=dt.UTC),
+            )
+        ],
+    )
+
+
+@pytest.fixture
+def planned(pump, system, company):
+    """MO-1 needs 40 BOLT on 10 March; PO-1 brings 50 on 5 March; a run has planned it."""
+    send(system, demand("MO-1", "PUMP", "10", dt.date(2027, 3, 10)))
+    publish("PO-1", "BOLT", "50", dt.date(2027, 3, 5))
+    requirements_regenerate(company=company, today=dt.date(2027, 3, 1))
+    return company
+
+
+def test_a_date_past_the_orders_need_date_is_a_production_stop_naming_the_order(planned, supplier):
+    exception = reschedule(supplier, "ACK-1", dt.date(2027, 3, 25))
+    exception.refresh_from_db()
+    assert (exception.kind, exception.severity) == ("date_deviation", "production_stop")
+    finding = exception.evidence["requirements"]
+    assert (finding["orders"], finding["date"], finding["short"]) == (["MO-1"], "2027-03-10", "40")
+    # as ordered, stock lasts to the end of the horizon (10 March); now it runs out on 10 March too
+    assert finding["days_of_cover_lost"] == 0
+    assert exception.evidence["rule_severity"] == "procurement_delay"
+
+
+def test_stock_that_covers_the_order_but_not_safety_stock_is_a_procurement_delay(planned, supplier, system):
+    stock(system, "40")
+    exception = reschedule(supplier, "ACK-1", dt.date(2027, 3, 25))
+    exception.refresh_from_db()
+    assert exception.severity == "procurement_delay"
+    assert exception.evidence["requirements"]["below_safety_stock"] == "10"
+
+
+def test_stock_landing_later_lowers_a_production_stop_and_the_change_is_audited(planned, supplier, system, company):
+    from procurement.models import AuditEvent
+
+    exception = reschedule(supplier, "ACK-1", dt.date(2027, 3, 25))
+    assert exception.severity == "production_stop"
+    stock(system, "100")
+    requirements_regenerate(company=company, today=dt.date(2027, 3, 1))
+    exception.refresh_from_db()
+    assert (exception.severity, exception.severity_rank) == ("procurement_delay", 1)
+    assert "requirements" not in exception.evidence
+    changed = AuditEvent.objects.get(action="exception.severity_changed")
+    assert changed.before["severity"] == "production_stop"
+    assert changed.after["severity"] == "procurement_delay"

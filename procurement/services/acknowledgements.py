@@ -44,6 +44,7 @@ from .locking import lock_po_lines
 from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
+from .severity import severity_assess
 from .sources import RecordResult, WriteSource
 from .values import jsonable, num
 
@@ -147,7 +148,9 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
             alongside=orders_touch_statement([order.pk], now=now, first_ack_at=Coalesce("first_ack_at", now)),
         )
         _schedules_replace(plans)
-        drafts = exceptions_create(_findings_drafted(plans, new_requests, order, supplier, source, now))
+        drafts = _findings_drafted(plans, new_requests, order, supplier, source, now)
+        severity_assess(drafts)  # ranked by what they put at risk, once the answers are on the lines
+        drafts = exceptions_create(drafts)
         document_key = f"{source.channel}:{supplier.code}:{ack.document_id}"
         audit_write(
             [

@@ -29,7 +29,6 @@ from .audit import audit_event
 from .bulk import Statement, update_statement
 from .errors import DocumentRefused
 from .notify import exception_notifications
-from .severity import severity_assess
 from .sources import RecordResult, WriteSource
 
 
@@ -63,12 +62,8 @@ def exceptions_not_open(drafts: list[ProcurementException]) -> list[ProcurementE
 
 
 def exceptions_create(drafts: list[ProcurementException]) -> list[ProcurementException]:
-    """Save the exceptions a document raised, in one statement; returns them with their ids.
-
-    The registered severity assessors (``severity.severity_assess``) rank them first.
-    """
+    """Save the exceptions a document raised, in one statement; returns them with their ids."""
     if drafts:
-        severity_assess(drafts)
         ProcurementException.objects.bulk_create(drafts)
     return drafts
 
