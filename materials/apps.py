@@ -8,7 +8,9 @@ class MaterialsConfig(AppConfig):
 
     def ready(self) -> None:
         # Requirements rank supplier deviations by what they put at risk; procurement asks before saving.
+        from materials.services.requirements import po_lines_replan
         from materials.severity import drafts_assess
-        from procurement.services.severity import severity_assessor_register
+        from procurement.services.severity import severity_assessor_register, supply_listener_register
 
         severity_assessor_register(drafts_assess)
+        supply_listener_register(po_lines_replan)

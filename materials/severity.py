@@ -134,7 +134,8 @@ def _compare(company_id: int, plant: int, item: int, own: list[tuple], *, drop: 
         short_before is None or short_now[0] < short_before[0] or short_now[2] > short_before[2]
     ):
         date, pegs, short = short_now
-        horizon = rows[-1][0]
+        # Never short as ordered: covered through the last date anything is needed.
+        horizon = max(d for d, _, _, due in baseline if due > ZERO) + dt.timedelta(days=1)
         cover_before = (short_before[0] if short_before else horizon) - today
         return Severity.PRODUCTION_STOP, {
             "plant_id": plant,
@@ -143,7 +144,6 @@ def _compare(company_id: int, plant: int, item: int, own: list[tuple], *, drop: 
             "orders": [p["reference"] for p in pegs],
             "short": decimal_text(short),
             "days_of_cover_lost": max((cover_before - (date - today)).days, 0),
-            "run": rows[0][4],
         }
     if safety > ZERO:
         low_now = next(((d, p) for d, p, projected, _ in current if projected < safety), None)
@@ -154,7 +154,6 @@ def _compare(company_id: int, plant: int, item: int, own: list[tuple], *, drop: 
                 "item_id": item,
                 "date": low_now[0].isoformat(),
                 "below_safety_stock": decimal_text(safety),
-                "run": rows[0][4],
             }
     return None, {}
 

@@ -118,10 +118,10 @@ def _net_change_inputs(
     for pk, plant, item, kind, quantity, need, reference, source_id in Demand.objects.filter(
         company=company, cancelled=False, item_id__in=closure_items | parent_ids
     ).values_list("pk", "plant_id", "item_id", "kind", "quantity", "need_date", "reference", "source_id"):
+        references[pk] = reference or source_id
         if item in parent_ids and kind != Demand.Kind.PRODUCTION_ORDER:
             continue  # netted with the parent, which keeps its plan
         demands.append((pk, plant, item, kind, quantity, need))
-        references[pk] = reference or source_id
     supplies = engine.supplies_load(company_id=company.pk, keys=closure)
     stock = engine.stock_load(company_id=company.pk, keys=closure)
     params = engine.params_load(company_id=company.pk, item_ids=closure_items, plant_ids=set(plant_codes))
@@ -132,6 +132,7 @@ def _net_change_inputs(
     plant_ids = {code: pk for pk, code in plant_codes.items()}
     for order in PlannedPurchase.objects.filter(company=company, make=True, item_id__in=parent_ids):
         pegs = [(p["demand"], Decimal(p["quantity"])) for p in order.pegs]
+        references.update({p["demand"]: p["reference"] for p in order.pegs})
         pegged = sum((q for _, q in pegs), Decimal(0))
         if order.quantity > pegged:
             pegs.append((engine.NO_DEMAND, order.quantity - pegged))
@@ -245,3 +246,20 @@ def _finish(run: RequirementRun, result: engine.PlanResult) -> None:
         "shortages": len(result.shortages),
     }
     run.save(update_fields=["state", "finished_at", "counts", "items"])
+
+
+def po_lines_replan(company_id: int, po_line_ids: list[int]) -> RequirementRun | None:
+    """Net change for the items of PO lines whose supply changed; nothing when the company was never planned.
+
+    Procurement calls it (through ``supply_listener_register``) inside the transaction that changed
+    the lines, so the projection and the severity of what the change raised move together.
+    """
+    if not RequirementRun.objects.filter(company_id=company_id, mode=RequirementRun.Mode.FULL).exists():
+        return None
+    from procurement.models import POLine
+
+    keys = set(POLine.objects.filter(pk__in=po_line_ids).values_list("po__ship_to_id", "item_id"))
+    if not keys:
+        return None
+    company = Company.objects.get(pk=company_id)
+    return requirements_net_change(company=company, keys=keys, reason="supply changed on PO lines")

@@ -290,8 +290,8 @@ def test_a_date_past_the_orders_need_date_is_a_production_stop_naming_the_order(
     assert (exception.kind, exception.severity) == ("date_deviation", "production_stop")
     finding = exception.evidence["requirements"]
     assert (finding["orders"], finding["date"], finding["short"]) == (["MO-1"], "2027-03-10", "40")
-    # as ordered, stock lasts to the end of the horizon (10 March); now it runs out on 10 March too
-    assert finding["days_of_cover_lost"] == 0
+    # as ordered, covered through 10 March, the last date anything is needed; now short on 10 March
+    assert finding["days_of_cover_lost"] == 1
     assert exception.evidence["rule_severity"] == "procurement_delay"
 
 
@@ -316,3 +316,91 @@ def test_stock_landing_later_lowers_a_production_stop_and_the_change_is_audited(
     changed = AuditEvent.objects.get(action="exception.severity_changed")
     assert changed.before["severity"] == "production_stop"
     assert changed.after["severity"] == "procurement_delay"
+
+
+# Net change ------------------------------------------------------------------------------------
+
+
+def results() -> dict[str, list]:
+    """Every stored result, without the runs that wrote them: what a planner sees."""
+    return {
+        "rows": sorted(
+            ProjectionRow.objects.values_list(
+                "plant_id",
+                "item_id",
+                "date",
+                "opening",
+                "receipts",
+                "in_transit",
+                "demand",
+                "planned",
+                "projected",
+                "pegs",
+            ),
+            key=repr,
+        ),
+        "planned": sorted(
+            PlannedPurchase.objects.values_list(
+                "plant_id",
+                "item_id",
+                "make",
+                "supplier_id",
+                "quantity",
+                "net_quantity",
+                "need_date",
+                "release_date",
+                "pegs",
+            ),
+            key=repr,
+        ),
+        "shortages": sorted(
+            Shortage.objects.values_list(
+                "plant_id", "item_id", "date", "quantity", "pegs", "po_lines", "planned_purchase__quantity"
+            ),
+            key=repr,
+        ),
+        "pegs": sorted(SupplyPeg.objects.values_list("plant_id", "item_id", "po_line_id", "demand_id", "quantity")),
+    }
+
+
+@pytest.mark.parametrize(
+    ("number", "answer"),
+    [
+        ("PO-1", p_inputs.AckLineInput("1", p_inputs.LINE_RESCHEDULE, promised_date=dt.date(2027, 3, 25))),
+        ("PO-1", p_inputs.AckLineInput("1", p_inputs.LINE_RESCHEDULE, promised_date=dt.date(2027, 3, 10))),
+        ("PO-1", p_inputs.AckLineInput("1", p_inputs.LINE_RESCHEDULE, promised_date=dt.date(2027, 3, 2))),
+        ("PO-1", p_inputs.AckLineInput("1", p_inputs.LINE_CHANGE_QTY, quantity=Decimal(20))),
+        ("PO-1", p_inputs.AckLineInput("1", p_inputs.LINE_REJECT)),
+        ("PO-2", p_inputs.AckLineInput("1", p_inputs.LINE_RESCHEDULE, promised_date=dt.date(2027, 3, 18))),
+        ("PO-2", p_inputs.AckLineInput("1", p_inputs.LINE_CHANGE_QTY, quantity=Decimal(2))),
+    ],
+)
+def test_net_change_after_one_answer_equals_a_full_regeneration(pump, system, supplier, company, number, answer):
+    from procurement.services import acknowledgement_record
+
+    send(
+        system,
+        demand("MO-1", "PUMP", "10", dt.date(2027, 3, 10)),
+        demand("MPS-1", "PUMP", "5", dt.date(2027, 3, 20), kind="master_schedule"),
+        demand("SP-1", "BOLT", "30", dt.date(2027, 3, 20), kind="independent"),
+    )
+    publish("PO-1", "BOLT", "50", dt.date(2027, 3, 5))
+    publish("PO-2", "HOUSING", "8", dt.date(2027, 3, 8))
+    requirements_regenerate(company=company, today=dt.date(2027, 3, 1))
+    before = results()
+
+    acknowledgement_record(
+        supplier=supplier,
+        ack=p_inputs.AcknowledgementInput(
+            document_id="ACK-1", po_number=number, header=p_inputs.ACK_ACCEPTED_WITH_CHANGES, lines=(answer,)
+        ),
+        source=WriteSource(channel="api", label="supplier BOLTS", correlation_id="corr-ack"),
+    )
+    net = RequirementRun.objects.latest("pk")
+    assert net.mode == RequirementRun.Mode.NET_CHANGE
+    after_net_change = results()
+    assert after_net_change != before
+
+    requirements_regenerate(company=company, today=dt.date(2027, 3, 1))
+    full = results()
+    assert full == after_net_change

@@ -44,7 +44,7 @@ from .locking import lock_po_lines
 from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
-from .severity import severity_assess
+from .severity import severity_assess, supply_changed
 from .sources import RecordResult, WriteSource
 from .values import jsonable, num
 
@@ -191,6 +191,7 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
         auto_accepted = [(p, cr) for p, cr in new_requests if p.auto_accept]
         if auto_accepted:
             _proposals_auto_accept(order, lines, auto_accepted, source, now)
+        supply_changed(company_id=company.pk, po_line_ids=[p.line.pk for p in plans])
     return RecordResult("applied", record, drafts)
 
 

@@ -66,3 +66,21 @@ def exception_severity_set(
         ]
     )
     return True
+
+
+SupplyListener = Callable[[int, list[int]], None]
+_supply_listeners: list[SupplyListener] = []
+
+
+def supply_listener_register(listener: SupplyListener) -> None:
+    """Have ``listener(company_id, po_line_ids)`` hear of lines whose expected supply changed."""
+    if listener not in _supply_listeners:
+        _supply_listeners.append(listener)
+
+
+def supply_changed(*, company_id: int, po_line_ids: list[int]) -> None:
+    """Tell the listeners that what these PO lines bring, or when, changed (an answer, a ship notice, a
+    receipt), inside the transaction that changed them: requirements re-plan the lines' items at once."""
+    if po_line_ids:
+        for listener in _supply_listeners:
+            listener(company_id, po_line_ids)

@@ -38,7 +38,7 @@ from .errors import DocumentRefused
 from .lines import lines_locked, supplier_lines
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
-from .severity import severity_assess
+from .severity import severity_assess, supply_changed
 from .sources import RecordResult, WriteSource
 from .values import num
 
@@ -130,6 +130,7 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
         )
         exceptions_notify(raised=drafts, orders=orders, document=document, key=f"asn:{record.pk}", source=source)
         orders_touch(orders, now=now)
+        supply_changed(company_id=company.pk, po_line_ids=[line.pk for line in touched])
     return RecordResult("applied", record, drafts)
 
 
