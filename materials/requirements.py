@@ -288,18 +288,18 @@ def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> 
         )
     }
     best: dict[int, tuple[int, int, int | None, Decimal]] = {}
-    for item, priority, supplier, lead, moq in ApprovedSupplier.objects.filter(item__company_id=company_id).values_list(
+    for item, priority, approved, lead, moq in ApprovedSupplier.objects.filter(item__company_id=company_id).values_list(
         "item_id", "priority", "supplier_item__supplier_id", "supplier_item__lead_time_days", "supplier_item__moq"
     ):
         if item not in best or priority < best[item][0]:
-            best[item] = (priority, supplier, lead, moq)
+            best[item] = (priority, approved, lead, moq)
     params = {}
     for plant in plant_ids:
         for item in item_ids:
             make_or_buy, lead, moq, multiple, safety = items.get(item, ("buy", 0, Decimal(1), Decimal(1), ZERO))
             p_lead, p_safety, p_moq, p_multiple = plants.get((plant, item), (None, None, None, None))
             make = make_or_buy == "make"
-            supplier = None
+            supplier: int | None = None
             lead = p_lead if p_lead is not None else lead
             moq = p_moq if p_moq is not None else moq
             if not make and item in best:
@@ -405,8 +405,8 @@ def _net(
     stock = inputs.stock.get((plant, item), ZERO)
     result.planned_keys.add((plant, item))
     by_date: dict[dt.date, list[tuple[int, Decimal]]] = defaultdict(list)
-    for (date, demand), quantity in mine.items():
-        by_date[date].append((demand, quantity))
+    for (date, demand_id), quantity in mine.items():
+        by_date[date].append((demand_id, quantity))
     receipts: dict[dt.date, list[Supply]] = defaultdict(list)
     for supply in supplies:
         receipts[supply.date].append(supply)
@@ -418,10 +418,10 @@ def _net(
     first = True
     for date in dates:
         arriving = receipts.get(date, ())
-        po = sum((s.quantity for s in arriving if s.kind == "po"), ZERO)
-        transit = sum((s.quantity for s in arriving if s.kind == "asn"), ZERO)
+        po: Decimal = sum((s.quantity for s in arriving if s.kind == "po"), ZERO)
+        transit: Decimal = sum((s.quantity for s in arriving if s.kind == "asn"), ZERO)
         due = sorted(by_date.get(date, ()))
-        demand = sum((q for _, q in due), ZERO)
+        demand: Decimal = sum((q for _, q in due), ZERO)
         firm += po + transit - demand
         planned_qty = ZERO
         planned = None
@@ -465,16 +465,17 @@ def _peg(
     queue += [(s.date, 1, s, s.quantity) for s in supplies]
     queue += [(p.need_date, 2, p, p.quantity) for p in planned]
     queue.sort(key=lambda q: (q[0], q[1]))
-    wanted = [[demand, quantity] for (date, demand), quantity in sorted(mine.items()) if demand != NO_DEMAND]
+    demands = [demand for (_, demand), _ in sorted(mine.items()) if demand != NO_DEMAND]
+    open_quantities = [quantity for (_, demand), quantity in sorted(mine.items()) if demand != NO_DEMAND]
     index = 0
     for _, _, supply, amount in queue:
         left = amount
-        while left > ZERO and index < len(wanted):
-            demand, quantity = wanted[index]
-            taken = min(left, quantity)
+        while left > ZERO and index < len(demands):
+            demand = demands[index]
+            taken = min(left, open_quantities[index])
             left -= taken
-            wanted[index][1] -= taken
-            if wanted[index][1] <= ZERO:
+            open_quantities[index] -= taken
+            if open_quantities[index] <= ZERO:
                 index += 1
             if isinstance(supply, Planned):
                 supply.pegs.append((demand, taken))

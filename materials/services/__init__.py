@@ -8,8 +8,9 @@ from .demands import DemandOutcome, demands_upsert
 from .errors import InvalidAction, NotFound
 from .inventory import balances_reproject, inventory_events_apply
 from .items import category_conversions_set, items_upsert
+from .planned import planned_purchase_order
 from .releases import bom_release_force, bom_release_raw_refuse, bom_release_receive, bom_release_settle
-from .requirements import requirements_net_change, requirements_regenerate
+from .requirements import requirements_net_change, requirements_regenerate, requirements_replan
 from .results import EventOutcome, ItemOutcome, ReleaseOutcome
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "demands_upsert",
     "inventory_events_apply",
     "items_upsert",
+    "planned_purchase_order",
     "requirements_net_change",
     "requirements_regenerate",
+    "requirements_replan",
 ]

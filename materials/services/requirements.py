@@ -248,18 +248,25 @@ def _finish(run: RequirementRun, result: engine.PlanResult) -> None:
     run.save(update_fields=["state", "finished_at", "counts", "items"])
 
 
-def po_lines_replan(company_id: int, po_line_ids: list[int]) -> RequirementRun | None:
+def po_lines_replan(company_id: int, po_line_ids: list[int]) -> None:
     """Net change for the items of PO lines whose supply changed; nothing when the company was never planned.
 
     Procurement calls it (through ``supply_listener_register``) inside the transaction that changed
     the lines, so the projection and the severity of what the change raised move together.
     """
     if not RequirementRun.objects.filter(company_id=company_id, mode=RequirementRun.Mode.FULL).exists():
-        return None
+        return
     from procurement.models import POLine
 
     keys = set(POLine.objects.filter(pk__in=po_line_ids).values_list("po__ship_to_id", "item_id"))
-    if not keys:
+    if keys:
+        company = Company.objects.get(pk=company_id)
+        requirements_net_change(company=company, keys=keys, reason="supply changed on PO lines")
+
+
+def requirements_replan(*, company: Company, keys: set[tuple[int, int]], reason: str) -> RequirementRun | None:
+    """Net change for ``keys`` when the company has been planned in full before; None otherwise (a full
+    run plans everything anyway)."""
+    if not keys or not RequirementRun.objects.filter(company=company, mode=RequirementRun.Mode.FULL).exists():
         return None
-    company = Company.objects.get(pk=company_id)
-    return requirements_net_change(company=company, keys=keys, reason="supply changed on PO lines")
+    return requirements_net_change(company=company, keys=keys, reason=reason)

