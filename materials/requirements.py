@@ -29,7 +29,9 @@ supplier's own lead time and MOQ when it has them).
 
 **Pegging** is first in, first out: supplies (stock, firm receipts, planned orders, in date order)
 are matched against requirements in date order, so each PO line and planned order names the
-demands it covers, and a make order's components carry the same demands down.
+demands it covers, and a make order's components carry the same demands down (the first
+``PEG_LIMIT`` of them by name; the rest of the quantity goes down unnamed, so a component used by
+thousands of orders does not carry each of them through every level).
 """
 
 from __future__ import annotations
@@ -46,7 +48,10 @@ from procurement.inputs import LINE_REJECT
 from procurement.models import Item, Plant, POLine, ScheduleLine, ShipmentLine
 
 ZERO = Decimal(0)
-NO_DEMAND = 0  # the peg of a quantity no demand asked for (safety stock, lot size)
+NO_DEMAND = 0  # the peg of a quantity no demand asked for (safety stock, lot size), or of pegs past PEG_LIMIT
+# Demands a make order passes down to its components by name; the rest of its quantity goes down unnamed.
+# Without a bound, every end-item order would be carried to every part below it (demands × descendants).
+PEG_LIMIT = 5
 
 
 @dataclass(frozen=True)
@@ -501,6 +506,10 @@ def explode_into(
 ) -> None:
     """Add what ``quantity`` of ``part`` needs one level down at ``plant`` on ``on`` (through phantoms)."""
     code = inputs.plant_codes[plant]
+    named = [peg for peg in pegs if peg[0] != NO_DEMAND]
+    if len(named) > PEG_LIMIT:
+        unnamed = sum((q for _, q in pegs), ZERO) - sum((q for _, q in named[:PEG_LIMIT]), ZERO)
+        pegs = [*named[:PEG_LIMIT], (NO_DEMAND, unnamed)]
     for child, per_unit, passes_through in inputs.structures.below(part, code, on, [DATE_MIN, DATE_MAX]):
         child_pegs = [(demand, q * per_unit) for demand, q in pegs]
         if passes_through:

@@ -141,6 +141,7 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
             if p.proposal and p.line.change_state == POLine.ChangeState.PROPOSED and p.proposal == p.line.proposal
         }
         new_requests = _change_requests_create(plans, unchanged, order, record, now)
+        supply_before = {p.line.pk: _supply_terms(p.line) for p in plans}
         _apply_answers(plans, unchanged)
         rows_update(
             [p.line for p in plans],
@@ -191,8 +192,27 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
         auto_accepted = [(p, cr) for p, cr in new_requests if p.auto_accept]
         if auto_accepted:
             _proposals_auto_accept(order, lines, auto_accepted, source, now)
-        supply_changed(company_id=company.pk, po_line_ids=[p.line.pk for p in plans])
+        supply_changed(
+            company_id=company.pk,
+            po_line_ids=[
+                p.line.pk
+                for p in plans
+                if p.answer.schedule
+                or getattr(p.line, "has_schedule", False)
+                or supply_before[p.line.pk] != _supply_terms(p.line)
+            ],
+        )
     return RecordResult("applied", record, drafts)
+
+
+def _supply_terms(line: POLine) -> tuple:
+    """What a line brings and when, as requirements count it: an answer that leaves these alone (a price
+    change, an acceptance as ordered) changes no one's plan."""
+    return (
+        line.promised_date or line.need_by,
+        line.confirmed_quantity if line.confirmed_quantity is not None else line.quantity,
+        line.ack_response in (inputs.LINE_REJECT, inputs.LINE_HOLD),
+    )
 
 
 def _refuse_stale_revision(
