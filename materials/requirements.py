@@ -22,7 +22,8 @@ expected arrival. A line the supplier rejected brings nothing. ``projected`` exc
 orders: it is what the firm supply does, and where it goes negative is a **shortage**.
 
 **Planned orders.** Where firm supply plus earlier planned orders falls below safety stock, an
-order is planned on that date for the difference, raised to the minimum order quantity and then
+order is planned on that date for what keeps it at safety stock through the batch window
+(``BATCH_DAYS`` from that date, frePPLe's default), raised to the minimum order quantity and then
 to a multiple; it is released ``lead time`` calendar days earlier (no factory calendar is kept:
 offsets are calendar days). A buy item's order names its approved supplier of best priority (the
 supplier's own lead time and MOQ when it has them).
@@ -36,6 +37,7 @@ thousands of orders does not carry each of them through every level).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
@@ -52,6 +54,10 @@ NO_DEMAND = 0  # the peg of a quantity no demand asked for (safety stock, lot si
 # Demands a make order passes down to its components by name; the rest of its quantity goes down unnamed.
 # Without a bound, every end-item order would be carried to every part below it (demands × descendants).
 PEG_LIMIT = 5
+# A planned order covers the requirements of this many days from its date (frePPLe's default batch window).
+BATCH_DAYS = 7
+# The open PO lines a shortage names as arriving after it: the soonest.
+LATE_LINES = 10
 
 
 @dataclass(frozen=True)
@@ -417,10 +423,8 @@ def _net(
         receipts[supply.date].append(supply)
     dates = sorted(set(by_date) | set(receipts))
     safety = params.safety_stock
+    terms = []
     firm = stock
-    planned_total = ZERO
-    planned_here: list[Planned] = []
-    first = True
     for date in dates:
         arriving = receipts.get(date, ())
         po: Decimal = sum((s.quantity for s in arriving if s.kind == "po"), ZERO)
@@ -428,10 +432,18 @@ def _net(
         due = sorted(by_date.get(date, ()))
         demand: Decimal = sum((q for _, q in due), ZERO)
         firm += po + transit - demand
+        terms.append((date, po, transit, due, demand, firm))
+    supply_dates = [s.date for s in supplies]
+    planned_total = ZERO
+    planned_here: list[Planned] = []
+    for index, (date, po, transit, due, demand, firm) in enumerate(terms):
         planned_qty = ZERO
         planned = None
         if firm + planned_total < safety and demand > ZERO:
-            net = safety - (firm + planned_total)
+            # One order covers what the batch window needs (frePPLe's batchwindow, OCA's mrp_nbr_days).
+            until = date + dt.timedelta(days=BATCH_DAYS)
+            lowest = min(t[5] for t in terms[index:] if t[0] < until)
+            net = safety - (lowest + planned_total)
             planned_qty = lot_size(net, params)
             release = date - dt.timedelta(days=params.lead_time_days)
             supplier = None if params.make else params.supplier_id
@@ -439,12 +451,12 @@ def _net(
             planned_here.append(planned)
             planned_total += planned_qty
         result.rows.append(
-            Row(plant, item, date, stock if first else ZERO, po, transit, demand, planned_qty, safety, firm, due)
+            Row(plant, item, date, stock if index == 0 else ZERO, po, transit, demand, planned_qty, safety, firm, due)
         )
-        first = False
         if firm < ZERO and demand > ZERO:
             short = min(demand, -firm)
-            late = sorted({s.po_line_id for d, ss in receipts.items() if d > date for s in ss})
+            after = supplies[bisect.bisect_right(supply_dates, date) :]
+            late = list(dict.fromkeys(s.po_line_id for s in after))[:LATE_LINES]
             result.shortages.append(ShortageResult(plant, item, date, short, due, late, planned))
     result.planned.extend(planned_here)
     _peg(inputs, result, needs, plant, item, stock, supplies, planned_here, mine, params, plant_ids)

@@ -31,7 +31,7 @@ def planned_purchase_order(
     """
     company = company_for(actor, company_code)
     planned = (
-        PlannedPurchase.objects.select_for_update()
+        PlannedPurchase.objects.select_for_update(of=("self",))
         .select_related("item", "plant", "supplier")
         .filter(company=company, pk=planned_pk)
         .first()

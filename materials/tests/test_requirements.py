@@ -404,3 +404,26 @@ def test_net_change_after_one_answer_equals_a_full_regeneration(pump, system, su
     requirements_regenerate(company=company, today=dt.date(2027, 3, 1))
     full = results()
     assert full == after_net_change
+
+
+def test_one_planned_order_covers_its_batch_window_and_the_next_starts_after_it(pump, system, company):
+    send(
+        system,
+        demand("SP-1", "BOLT", "30", dt.date(2027, 3, 20), kind="independent"),
+        demand("SP-2", "BOLT", "30", dt.date(2027, 3, 23), kind="independent"),
+        demand("SP-3", "BOLT", "40", dt.date(2027, 3, 28), kind="independent"),
+    )
+    requirements_regenerate(company=company, today=dt.date(2027, 3, 1))
+    # 20 March: lowest through 26 March is −60, so 10 + 60 = 70 → MOQ 100. 28 March (outside the window):
+    # −100 + 100 = 0, below safety stock 10 → net 10 → 100.
+    assert [(r[0], r[4], r[5], r[6]) for r in rows("BOLT")] == [
+        (dt.date(2027, 3, 20), D(30), D(100), D(-30)),
+        (dt.date(2027, 3, 23), D(30), D(0), D(-60)),
+        (dt.date(2027, 3, 28), D(40), D(100), D(-100)),
+    ]
+    assert sorted(
+        (p.need_date, p.net_quantity, [g["reference"] for g in p.pegs]) for p in PlannedPurchase.objects.all()
+    ) == [
+        (dt.date(2027, 3, 20), D(70), ["SP-1", "SP-2"]),
+        (dt.date(2027, 3, 28), D(10), ["SP-3"]),
+    ]
