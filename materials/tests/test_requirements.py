@@ -424,6 +424,7 @@ def test_one_planned_order_covers_its_batch_window_and_the_next_starts_after_it(
     assert sorted(
         (p.need_date, p.net_quantity, [g["reference"] for g in p.pegs]) for p in PlannedPurchase.objects.all()
     ) == [
-        (dt.date(2027, 3, 20), D(70), ["SP-1", "SP-2"]),
-        (dt.date(2027, 3, 28), D(10), ["SP-3"]),
+        # first in, first out: the first order's 100 covers SP-1, SP-2 and SP-3; the second, safety stock
+        (dt.date(2027, 3, 20), D(70), ["SP-1", "SP-2", "SP-3"]),
+        (dt.date(2027, 3, 28), D(10), []),
     ]
