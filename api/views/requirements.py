@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from api import serializers as s
 from api.authentication import key_label, request_key
+from api.idempotency import idempotent
 from api.permissions import SystemKey
 from api.problems import problem
 from api.serializers import requirements as r
@@ -114,10 +115,14 @@ class SystemRequirementRuns(generics.ListAPIView):
 
     @extend_schema(request=None, parameters=[IDEMPOTENCY_PARAMETER], responses={201: r.RequirementRunOut, **ERRORS})
     def post(self, request):
-        run = services.requirements_regenerate(
-            company=_company(request), reason=f"API key {key_label(request_key(request))}"
-        )
-        return Response(r.RequirementRunOut(run).data, status=status.HTTP_201_CREATED)
+        return idempotent(_run_post, request)
+
+
+def _run_post(request: Request) -> Response:
+    run = services.requirements_regenerate(
+        company=_company(request), reason=f"API key {key_label(request_key(request))}"
+    )
+    return Response(r.RequirementRunOut(run).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["requirements"], responses={200: r.RequirementRunOut, **ERRORS})
@@ -167,16 +172,20 @@ class SystemPlannedPurchaseOrder(APIView):
     permission_classes = [SystemKey]
 
     def post(self, request: Request, pk: int) -> Response:
-        body = r.PlannedPurchaseOrderIn(data=request.data)
-        body.is_valid(raise_exception=True)
-        order = services.planned_purchase_order(
-            actor=actor_of(request),
-            company_code=_company(request).code,
-            planned_pk=pk,
-            number=body.validated_data["number"],
-            correlation_id=request.correlation_id,  # type: ignore[attr-defined]  # set by gateway.middleware
-        )
-        return Response({"po": order.pk, "number": order.number}, status=status.HTTP_201_CREATED)
+        return idempotent(lambda request: _order_post(request, pk), request)
+
+
+def _order_post(request: Request, pk: int) -> Response:
+    body = r.PlannedPurchaseOrderIn(data=request.data)
+    body.is_valid(raise_exception=True)
+    order = services.planned_purchase_order(
+        actor=actor_of(request),
+        company_code=_company(request).code,
+        planned_pk=pk,
+        number=body.validated_data["number"],
+        correlation_id=request.correlation_id,  # type: ignore[attr-defined]  # set by gateway.middleware
+    )
+    return Response({"po": order.pk, "number": order.number}, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(
