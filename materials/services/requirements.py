@@ -9,10 +9,12 @@ severity set again from the new projection (``materials.severity``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from materials import requirements as engine
@@ -31,6 +33,21 @@ from procurement.inputs import decimal_text
 from procurement.models import Company
 
 RESULT_MODELS = (SupplyPeg, Shortage, PlannedPurchase, ProjectionRow)
+PROJECTION_COLUMNS = [
+    "run_id",
+    "company_id",
+    "plant_id",
+    "item_id",
+    "date",
+    "opening",
+    "receipts",
+    "in_transit",
+    "demand",
+    "planned",
+    "safety_stock",
+    "projected",
+    "pegs",
+]
 
 
 @transaction.atomic
@@ -160,26 +177,27 @@ def _pegs(pegs: list[tuple[int, Decimal]], references: dict[int, str]) -> list[d
 def _store(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanResult) -> None:
     """Write the results in bulk: rows, planned orders, shortages (naming their planned order), pegs."""
     company_id, refs = run.company_id, inputs.references
-    ProjectionRow.objects.bulk_create(
+    _rows_write(
+        ProjectionRow,
+        PROJECTION_COLUMNS,
         (
-            ProjectionRow(
-                run=run,
-                company_id=company_id,
-                plant_id=r.plant_id,
-                item_id=r.item_id,
-                date=r.date,
-                opening=r.opening,
-                receipts=r.receipts,
-                in_transit=r.in_transit,
-                demand=r.demand,
-                planned=r.planned,
-                safety_stock=r.safety_stock,
-                projected=r.projected,
-                pegs=_pegs(r.pegs, refs),
+            (
+                run.pk,
+                company_id,
+                r.plant_id,
+                r.item_id,
+                r.date,
+                r.opening,
+                r.receipts,
+                r.in_transit,
+                r.demand,
+                r.planned,
+                r.safety_stock,
+                r.projected,
+                _pegs(r.pegs, refs),
             )
             for r in result.rows
         ),
-        batch_size=2000,
     )
     stored = {}
     planned_rows = []
@@ -201,22 +219,23 @@ def _store(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanRe
         stored[id(p)] = row
         planned_rows.append(row)
     PlannedPurchase.objects.bulk_create(planned_rows, batch_size=2000)
-    Shortage.objects.bulk_create(
+    _rows_write(
+        Shortage,
+        ["run_id", "company_id", "plant_id", "item_id", "date", "quantity", "pegs", "po_lines", "planned_purchase_id"],
         (
-            Shortage(
-                run=run,
-                company_id=company_id,
-                plant_id=s.plant_id,
-                item_id=s.item_id,
-                date=s.date,
-                quantity=s.quantity,
-                pegs=_pegs(s.pegs, refs),
-                po_lines=s.po_lines,
-                planned_purchase=stored[id(s.planned)] if s.planned is not None else None,
+            (
+                run.pk,
+                company_id,
+                sh.plant_id,
+                sh.item_id,
+                sh.date,
+                sh.quantity,
+                _pegs(sh.pegs, refs),
+                sh.po_lines,
+                stored[id(sh.planned)].pk if sh.planned is not None else None,
             )
-            for s in result.shortages
+            for sh in result.shortages
         ),
-        batch_size=2000,
     )
     SupplyPeg.objects.bulk_create(
         (
@@ -234,6 +253,28 @@ def _store(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanRe
         ),
         batch_size=2000,
     )
+
+
+def _rows_write(model: type[models.Model], columns: list[str], rows: Iterable[tuple]) -> None:
+    """Insert result rows: with COPY on PostgreSQL (as frePPLe writes its plan: a run writes tens of
+    thousands of rows, and building a model instance per row cost more than planning them), with
+    ``bulk_create`` elsewhere. JSON columns are given as Python lists."""
+    json_columns = {i for i, c in enumerate(columns) if c in ("pegs", "po_lines")}
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            (model(**dict(zip(columns, row, strict=True))) for row in rows),
+            batch_size=2000,
+        )
+        return
+    table = model._meta.db_table
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(  # type: ignore[attr-defined]
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN"  # only the model's own names are formatted in
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row([json.dumps(v) if i in json_columns else v for i, v in enumerate(row)])
 
 
 def _finish(run: RequirementRun, result: engine.PlanResult) -> None:
