@@ -261,7 +261,7 @@ def _rows_write(model: type[models.Model], columns: list[str], rows: Iterable[tu
     ``bulk_create`` elsewhere. JSON columns are given as Python lists."""
     json_columns = {i for i, c in enumerate(columns) if c in ("pegs", "po_lines")}
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(
+        model._default_manager.bulk_create(
             (model(**dict(zip(columns, row, strict=True))) for row in rows),
             batch_size=2000,
         )
@@ -269,7 +269,7 @@ def _rows_write(model: type[models.Model], columns: list[str], rows: Iterable[tu
     table = model._meta.db_table
     with (
         connection.cursor() as cursor,
-        cursor.cursor.copy(  # type: ignore[attr-defined]
+        cursor.cursor.copy(
             f"COPY {table} ({', '.join(columns)}) FROM STDIN"  # only the model's own names are formatted in
         ) as copy,
     ):
