@@ -7,6 +7,7 @@ POST naming another supplier's PO is refused as an unknown PO, and one naming an
 company. A denial changes nothing and queues nothing.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -15,9 +16,16 @@ from django.urls import resolve
 from api import urls
 from api.models import WebhookSubscription
 from gateway.actors import Actor
-from materials.inputs import BomComponentInput, BomReleaseInput, ItemBatchInput, ItemInput
-from materials.models import BomRelease
-from materials.services import bom_release_receive, items_upsert
+from materials.inputs import (
+    BomComponentInput,
+    BomReleaseInput,
+    DemandBatchInput,
+    DemandInput,
+    ItemBatchInput,
+    ItemInput,
+)
+from materials.models import BomRelease, PlannedPurchase
+from materials.services import bom_release_receive, demands_upsert, items_upsert, requirements_regenerate
 from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
 from procurement import factories
@@ -83,6 +91,41 @@ ENDPOINTS = {
     ),
     "system-release-list": ("GET", "/api/v1/system/bom-releases/", None, (403, 403, 200, 200, 401)),
     "system-release-detail": ("GET", "/api/v1/system/bom-releases/{release}/", None, (403, 403, 200, 404, 401)),
+    "system-demands": (
+        "POST",
+        "/api/v1/system/demands/",
+        {
+            "company": "ACME",
+            "demands": [
+                {
+                    "source_id": "D-MATRIX",
+                    "kind": "independent",
+                    "part_number": "PART-00001",
+                    "plant_code": "DET",
+                    "quantity": "1",
+                    "need_date": "2027-03-01",
+                }
+            ],
+        },
+        (403, 403, 200, 404, 401),
+    ),
+    "system-run-list": ("GET", "/api/v1/system/requirement-runs/", None, (403, 403, 200, 200, 401)),
+    "system-run-create": ("POST", "/api/v1/system/requirement-runs/", None, (403, 403, 201, 201, 401)),
+    "system-run-detail": ("GET", "/api/v1/system/requirement-runs/{run}/", None, (403, 403, 200, 404, 401)),
+    "system-shortages": ("GET", "/api/v1/system/shortages/", None, (403, 403, 200, 200, 401)),
+    "system-planned": ("GET", "/api/v1/system/planned-purchases/", None, (403, 403, 200, 200, 401)),
+    "system-planned-order": (
+        "POST",
+        "/api/v1/system/planned-purchases/{planned}/order/",
+        {"number": "PO-PLAN-MATRIX"},
+        (403, 403, 409, 404, 401),
+    ),
+    "system-projection": (
+        "GET",
+        "/api/v1/system/items/PART-00001/projection/?plant=DET",
+        None,
+        (403, 403, 200, 200, 401),
+    ),
     "webhook-list": ("GET", "/api/v1/webhooks/", None, (200, 200, 200, 200, 401)),
     "webhook-create": (
         "POST",
@@ -111,13 +154,15 @@ ENDPOINTS = {
 
 GUARDED_NAMES = {model.__name__ for model in GUARDED}
 WRITES = [name for name, (method, *_rest) in ENDPOINTS.items() if method in ("POST", "DELETE")]
-SYSTEM_WRITES = {"system-po-create", "system-receipt-create", "system-item-batch"}
+SYSTEM_WRITES = {"system-po-create", "system-receipt-create", "system-item-batch", "system-demands"}
 # System writes whose payload is kept by the materials services rather than as an inbound document.
-SYSTEM_KEY_WRITES = SYSTEM_WRITES | {"system-release-create"}
+SYSTEM_KEY_WRITES = SYSTEM_WRITES | {"system-release-create", "system-run-create", "system-planned-order"}
 
 
 def test_the_matrix_covers_every_route_of_the_api():
-    ids = dict.fromkeys(["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release"], 1)
+    ids = dict.fromkeys(
+        ["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release", "run", "planned"], 1
+    )
     covered = {
         resolve(template.format(**ids).partition("?")[0]).route
         for _method, template, _body, _expected in ENDPOINTS.values()
@@ -153,7 +198,7 @@ def world(published_po, company, supplier, owner, system, erp, settings):
     assert owner.post("/api/v1/invoices/", invoice_body()).status_code == 201
     # ACME's ERP has released assembly ASM-1 (of PART-00001) at revision A.
     actor = Actor.for_system(company_ids={company.pk}, label="ERP")
-    items = tuple(ItemInput(part_number=n) for n in ("ASM-1", "PART-00001", "PART-00002"))
+    items = tuple(ItemInput(part_number=n) for n in ("ASM-1", "PART-00001", "PART-00002", "SPARE-1"))
     items_upsert(actor=actor, batch=ItemBatchInput(company_code="ACME", source_system="ERP", items=items))
     assembly = BomReleaseInput(
         company_code="ACME",
@@ -167,6 +212,10 @@ def world(published_po, company, supplier, owner, system, erp, settings):
         components=(BomComponentInput(position="10", part_number="PART-00001", quantity_per=Decimal(1)),),
     )
     release = bom_release_receive(actor=actor, release=assembly, raw=b"{}")
+    # A planned run: SPARE-1 is needed and nothing is ordered, so a purchase is planned (no supplier yet).
+    demand = DemandInput("D-1", "independent", "SPARE-1", published_po.ship_to.code, Decimal(5), dt.date(2027, 3, 1))
+    demands_upsert(actor=actor, batch=DemandBatchInput("ACME", "ERP", (demand,)))
+    run = requirements_regenerate(company=company, today=dt.date(2027, 2, 1))
     return {
         "po": published_po.pk,
         "invoice": Invoice.objects.get().pk,
@@ -175,6 +224,8 @@ def world(published_po, company, supplier, owner, system, erp, settings):
         "erp_webhook": erp_webhook.pk,
         "delivery": delivery.pk,
         "release": release.release_pk,
+        "run": run.pk,
+        "planned": PlannedPurchase.objects.get().pk,
     }
 
 

@@ -7,6 +7,7 @@ changed are re-planned at once (a net change) when the company has been planned 
 
 from __future__ import annotations
 
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -176,12 +177,16 @@ class SystemPlannedPurchaseOrder(APIView):
 
 
 def _order_post(request: Request, pk: int) -> Response:
+    # Another company's planned purchase is not found, like a missing one: nothing done, nothing to replay.
+    planned = get_object_or_404(
+        materials.planned_purchases_for(actor=actor_of(request), company_code=_company(request).code), pk=pk
+    )
     body = r.PlannedPurchaseOrderIn(data=request.data)
     body.is_valid(raise_exception=True)
     order = services.planned_purchase_order(
         actor=actor_of(request),
         company_code=_company(request).code,
-        planned_pk=pk,
+        planned_pk=planned.pk,
         number=body.validated_data["number"],
         correlation_id=request.correlation_id,  # type: ignore[attr-defined]  # set by gateway.middleware
     )

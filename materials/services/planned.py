@@ -37,7 +37,7 @@ def planned_purchase_order(
         .first()
     )
     if planned is None:
-        raise NotFound(f"planned purchase {planned_pk} is not known", code="not_found")
+        raise NotFound("the planned purchase is not known", code="not_found")
     if planned.make or planned.supplier is None:
         raise InvalidAction("a planned purchase without a supplier cannot be ordered", code="no_supplier")
     if planned.state == PlannedPurchase.State.ORDERED:
