@@ -194,6 +194,7 @@ def requirements_demo_seed(*, company: Company, today: dt.date, supplier_code: s
     production stop naming the order. Safe to run again (every step is idempotent on its key).
     Returns the exception's id and severity.
     """
+    from materials.models import RequirementRun
     from materials.services import demands_upsert, requirements_regenerate
     from procurement import inputs as p
     from procurement.models import ProcurementException
@@ -232,7 +233,8 @@ def requirements_demo_seed(*, company: Company, today: dt.date, supplier_code: s
         ),
         source=WriteSource(channel="system", label="system ERP (demo)", correlation_id="demo-requirements-po"),
     )
-    requirements_regenerate(company=company, reason="demo", today=today)
+    if not RequirementRun.objects.filter(company=company).exists():  # planned once: a second seed changes nothing
+        requirements_regenerate(company=company, reason="demo", today=today)
     acknowledgement_record(
         supplier=Supplier.objects.get(code=supplier_code),
         ack=p.AcknowledgementInput(
