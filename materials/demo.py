@@ -267,3 +267,73 @@ def inventory_demo_seed(*, company: Company, today: dt.date, now: dt.datetime | 
         now=now,
     )
     return {"applied": applied, "variances": len(result.variances)}
+
+
+# Requirements: an 855 that stops production --------------------------------------------------
+
+DEMO_ORDER = "MO-DEMO-1"
+DEMO_PO = "PO-REQ-1"
+
+
+def requirements_demo_seed(*, company: Company, today: dt.date, supplier_code: str = "CASTINGS") -> dict:
+    """A production order for 20 pumps at Detroit in 10 days, the castings for it on order for day 5, a
+    full run; then the supplier's 855 pushes the castings to day 21. The date deviation it raises is a
+    production stop naming the order. Safe to run again (every step is idempotent on its key).
+    Returns the exception's id and severity.
+    """
+    from materials.models import RequirementRun
+    from materials.services import demands_upsert, requirements_regenerate
+    from procurement import inputs as p
+    from procurement.models import ProcurementException
+    from procurement.services import WriteSource, acknowledgement_record, purchase_order_publish
+    from suppliers.models import Supplier
+
+    actor = Actor.for_system(company_ids={company.pk}, label="system ERP (demo)")
+    demands_upsert(
+        actor=actor,
+        batch=inputs.DemandBatchInput(
+            company.code,
+            "ERP",
+            (
+                inputs.DemandInput(
+                    DEMO_ORDER,
+                    "production_order",
+                    PRODUCT,
+                    "DET",
+                    Decimal(20),
+                    today + dt.timedelta(days=10),
+                    DEMO_ORDER,
+                ),
+            ),
+        ),
+        correlation_id="demo-requirements-demand",
+    )
+    purchase_order_publish(
+        po=p.PurchaseOrderInput(
+            company=company.code,
+            number=DEMO_PO,
+            supplier=supplier_code,
+            ship_to="DET",
+            currency="USD",
+            order_date=today - dt.timedelta(days=3),
+            lines=(p.POLineInput("1", "CAST-210", Decimal(20), "EA", Decimal("42.00"), today + dt.timedelta(days=5)),),
+        ),
+        source=WriteSource(channel="system", label="system ERP (demo)", correlation_id="demo-requirements-po"),
+    )
+    if not RequirementRun.objects.filter(company=company).exists():  # planned once: a second seed changes nothing
+        requirements_regenerate(company=company, reason="demo", today=today)
+    acknowledgement_record(
+        supplier=Supplier.objects.get(code=supplier_code),
+        ack=p.AcknowledgementInput(
+            document_id="855-DEMO-REQ-1",
+            po_number=DEMO_PO,
+            header=p.ACK_ACCEPTED_WITH_CHANGES,
+            raw_code="AC",
+            lines=(p.AckLineInput("1", p.LINE_RESCHEDULE, raw_code="DR", promised_date=today + dt.timedelta(days=21)),),
+        ),
+        source=WriteSource(
+            channel="edi", label=f"supplier {supplier_code} (855)", correlation_id="demo-requirements-855"
+        ),
+    )
+    exception = ProcurementException.objects.filter(po__number=DEMO_PO, kind="date_deviation").latest("pk")
+    return {"exception": exception.pk, "severity": exception.severity, "evidence": exception.evidence}

@@ -192,3 +192,27 @@ class InventorySnapshotInput:
     taken_at: dt.datetime
     posting: str
     lines: tuple[InventorySnapshotLineInput, ...]
+
+
+DEMAND_KINDS = ("production_order", "master_schedule", "independent")
+
+
+@dataclass(frozen=True)
+class DemandInput:
+    """One demand as the ERP/MES sends it, idempotent on ``source_id``; ``cancelled`` withdraws it."""
+
+    source_id: str
+    kind: str
+    part_number: str
+    plant_code: str
+    quantity: Decimal
+    need_date: dt.date
+    reference: str = ""
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class DemandBatchInput:
+    company_code: str
+    source_system: str
+    demands: tuple[DemandInput, ...]

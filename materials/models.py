@@ -485,3 +485,179 @@ class InventoryReconciliation(models.Model):
 
     def __str__(self) -> str:
         return f"reconciliation #{self.pk} of company #{self.company_id} ({self.state})"
+
+
+# --- Requirements -------------------------------------------------------------------------------
+
+# A field named ``quantity`` would hide the helper inside a class body.
+amount = quantity
+
+
+class Demand(models.Model):
+    """What a plant needs, as the ERP/MES sent it: a production order, a master-schedule entry or an
+    independent demand (spares, samples), each a quantity of an item on a need date.
+
+    A production order's item is what it builds: its components are needed on the need date (the
+    order's start); the item itself is not netted. A master-schedule or independent demand is for
+    the item itself: netted against its stock, a make item's shortfall exploding further down.
+    Kept once per (company, source system, source id); a later version replaces the values, a
+    cancellation keeps the row with ``cancelled`` set so pegs and history still name it.
+    """
+
+    class Kind(models.TextChoices):
+        PRODUCTION_ORDER = "production_order", "Production order"
+        MASTER_SCHEDULE = "master_schedule", "Master schedule"
+        INDEPENDENT = "independent", "Independent demand"
+
+    company = models.ForeignKey("procurement.Company", on_delete=models.PROTECT, related_name="+")
+    plant = models.ForeignKey("procurement.Plant", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey("procurement.Item", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    source_system = models.CharField(max_length=40)
+    source_id = models.CharField(max_length=128)
+    reference = models.CharField(max_length=80, blank=True, help_text="The order number people know it by.")
+    quantity = amount()
+    need_date = models.DateField()
+    cancelled = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    content_hash = models.CharField(max_length=64)
+    document = models.ForeignKey(
+        "procurement.InboundDocument", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    correlation_id = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "source_system", "source_id"], name="demand_source_unique")
+        ]
+        indexes = [models.Index(fields=["company", "plant", "item", "need_date"], name="demand_item_date")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference or self.source_id}"
+
+    @property
+    def label(self) -> str:
+        return self.reference or self.source_id
+
+
+class RequirementRun(models.Model):
+    """One planning run of a company: a full regeneration, or a net change re-planning some items.
+
+    A full run's results replace every earlier result of the company; a net change replaces the
+    results of the items it re-planned (``items``) and keeps the others.
+    """
+
+    class Mode(models.TextChoices):
+        FULL = "full", "Full regeneration"
+        NET_CHANGE = "net_change", "Net change"
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    company = models.ForeignKey("procurement.Company", on_delete=models.PROTECT, related_name="+")
+    mode = models.CharField(max_length=12, choices=Mode.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.RUNNING)
+    reason = models.CharField(max_length=200, blank=True, help_text="What asked for it.")
+    horizon_start = models.DateField()
+    items = models.JSONField(default=list, blank=True, help_text="Net change: the item ids re-planned.")
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.mode} run #{self.pk} ({self.state})"
+
+
+class ProjectionRow(models.Model):
+    """One (plant, item, date) of the projected availability, each term its own column so a planner
+    can explain the number: ``projected = previous projected + receipts + in_transit + planned −
+    demand`` (``opening`` on the first row is the stock available for planning)."""
+
+    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
+    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    opening = amount(default=Decimal(0))
+    receipts = amount(default=Decimal(0), help_text="Open PO lines and schedule lines at their promised dates.")
+    in_transit = amount(default=Decimal(0), help_text="Shipped, not received: at the ship notice's arrival.")
+    demand = amount(default=Decimal(0), help_text="Independent and dependent demand due on the date.")
+    planned = amount(default=Decimal(0), help_text="Planned receipts (purchases or make orders) due on the date.")
+    safety_stock = amount(default=Decimal(0))
+    projected = amount(help_text="Available after the date, planned receipts excluded.")
+    pegs = models.JSONField(default=list, help_text="The demands due on the date: [{demand, reference, quantity}].")
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "plant", "item", "date"], name="projection_item_date")]
+
+
+class PlannedPurchase(models.Model):
+    """A purchase (or, for a make item, an order to build) the run proposes: a quantity due on
+    ``need_date``, to be released on ``release_date`` (need date less the lead time). ``pegs`` name
+    the demands it serves: ``[{"demand": id, "reference": ..., "quantity": ...}]``."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ORDERED = "ordered", "Turned into a PO"
+
+    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
+    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+")
+    make = models.BooleanField(default=False)
+    supplier = models.ForeignKey(
+        "suppliers.Supplier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    quantity = amount()
+    net_quantity = amount(help_text="What the demand lacks, before MOQ and multiples.")
+    need_date = models.DateField()
+    release_date = models.DateField()
+    late = models.BooleanField(default=False, help_text="Its release date is already past when planned.")
+    pegs = models.JSONField(default=list)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
+    po = models.ForeignKey(
+        "procurement.PurchaseOrder", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "plant", "item", "need_date"], name="planned_item_date")]
+
+
+class Shortage(models.Model):
+    """Where projected stock goes negative: on ``date`` the item lacks ``quantity`` at the plant.
+    ``pegs`` name the demands that go short; ``po_lines`` the open PO lines that arrive too late
+    for it (their promised date after ``date``): empty when nothing is ordered at all."""
+
+    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
+    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    quantity = amount()
+    pegs = models.JSONField(default=list)
+    po_lines = models.JSONField(default=list)
+    planned_purchase = models.ForeignKey(
+        PlannedPurchase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "plant", "date"], name="shortage_plant_date")]
+
+
+class SupplyPeg(models.Model):
+    """What an open PO line (or stock) covers: ``quantity`` of ``demand`` at the line's plant and item."""
+
+    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
+    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+")
+    po_line = models.ForeignKey("procurement.POLine", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="+")
+    quantity = amount()
+
+    class Meta:
+        indexes = [models.Index(fields=["po_line"], name="supply_peg_line")]

@@ -23,6 +23,10 @@ from materials.models import (
     InventoryBalance,
     InventoryEvent,
     InventoryReconciliation,
+    PlannedPurchase,
+    ProjectionRow,
+    RequirementRun,
+    Shortage,
 )
 from materials.services.errors import NotFound
 from procurement.models import Company, Item, ProcurementException
@@ -478,3 +482,40 @@ def inventory_variances_for(*, actor: Actor, open_only: bool = True) -> QuerySet
 def inventory_reconciliations_for(*, actor: Actor) -> QuerySet[InventoryReconciliation]:
     """Reconciliation runs of the actor's companies, newest first; none for anyone else."""
     return InventoryReconciliation.objects.filter(company_id__in=_companies(actor)).order_by("-requested_at", "-id")
+
+
+# Requirements ----------------------------------------------------------------------------------
+
+
+def requirement_runs_for(*, actor: Actor, company_code: str) -> QuerySet[RequirementRun]:
+    """The requirement runs of ``company_code`` if ``actor`` acts for it; none otherwise."""
+    company = company_get_for(actor=actor, code=company_code)
+    return RequirementRun.objects.filter(company=company) if company is not None else RequirementRun.objects.none()
+
+
+def shortages_for(*, actor: Actor, company_code: str) -> QuerySet[Shortage]:
+    """The current shortages of the company ``actor`` acts for, by plant and date; none for anyone else."""
+    company = company_get_for(actor=actor, code=company_code)
+    if company is None:
+        return Shortage.objects.none()
+    return Shortage.objects.filter(company=company).select_related("plant", "item", "planned_purchase__supplier")
+
+
+def planned_purchases_for(*, actor: Actor, company_code: str) -> QuerySet[PlannedPurchase]:
+    """The current planned purchases (and make orders) of the company ``actor`` acts for; none otherwise."""
+    company = company_get_for(actor=actor, code=company_code)
+    if company is None:
+        return PlannedPurchase.objects.none()
+    return PlannedPurchase.objects.filter(company=company).select_related("plant", "item", "supplier", "po")
+
+
+def projection_for(*, actor: Actor, company_code: str, part_number: str, plant_code: str) -> list[ProjectionRow]:
+    """One item's projected availability at one plant, by date; empty for an unknown or foreign item."""
+    company = company_get_for(actor=actor, code=company_code)
+    if company is None:
+        return []
+    return list(
+        ProjectionRow.objects.filter(company=company, item__part_number=part_number, plant__code=plant_code).order_by(
+            "date"
+        )
+    )

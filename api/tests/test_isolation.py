@@ -7,6 +7,7 @@ POST naming another supplier's PO is refused as an unknown PO, and one naming an
 company. A denial changes nothing and queues nothing.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -15,9 +16,16 @@ from django.urls import resolve
 from api import urls
 from api.models import WebhookSubscription
 from gateway.actors import Actor
-from materials.inputs import BomComponentInput, BomReleaseInput, ItemBatchInput, ItemInput
-from materials.models import BomRelease
-from materials.services import bom_release_receive, items_upsert
+from materials.inputs import (
+    BomComponentInput,
+    BomReleaseInput,
+    DemandBatchInput,
+    DemandInput,
+    ItemBatchInput,
+    ItemInput,
+)
+from materials.models import BomRelease, PlannedPurchase
+from materials.services import bom_release_receive, demands_upsert, items_upsert, requirements_regenerate
 from materials.services.reconciliation import inventory_reconciliation_execute, inventory_reconciliation_request
 from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
@@ -165,6 +173,41 @@ ENDPOINTS = {
         None,
         (403, 403, 200, 404, 401),
     ),
+    "system-demands": (
+        "POST",
+        "/api/v1/system/demands/",
+        {
+            "company": "ACME",
+            "demands": [
+                {
+                    "source_id": "D-MATRIX",
+                    "kind": "independent",
+                    "part_number": "PART-00001",
+                    "plant_code": "DET",
+                    "quantity": "1",
+                    "need_date": "2027-03-01",
+                }
+            ],
+        },
+        (403, 403, 200, 404, 401),
+    ),
+    "system-run-list": ("GET", "/api/v1/system/requirement-runs/", None, (403, 403, 200, 200, 401)),
+    "system-run-create": ("POST", "/api/v1/system/requirement-runs/", None, (403, 403, 201, 201, 401)),
+    "system-run-detail": ("GET", "/api/v1/system/requirement-runs/{run}/", None, (403, 403, 200, 404, 401)),
+    "system-shortages": ("GET", "/api/v1/system/shortages/", None, (403, 403, 200, 200, 401)),
+    "system-planned": ("GET", "/api/v1/system/planned-purchases/", None, (403, 403, 200, 200, 401)),
+    "system-planned-order": (
+        "POST",
+        "/api/v1/system/planned-purchases/{planned}/order/",
+        {"number": "PO-PLAN-MATRIX"},
+        (403, 403, 409, 404, 401),
+    ),
+    "system-projection": (
+        "GET",
+        "/api/v1/system/items/PART-00001/projection/?plant=DET",
+        None,
+        (403, 403, 200, 200, 401),
+    ),
     "webhook-list": ("GET", "/api/v1/webhooks/", None, (200, 200, 200, 200, 401)),
     "webhook-create": (
         "POST",
@@ -199,21 +242,26 @@ SYSTEM_WRITES = {
     "system-item-batch",
     "system-inventory-events",
     "system-inventory-snapshot",
+    "system-demands",
 }
 # System writes whose payload is kept by the materials services rather than as an inbound document.
-# And a system write with no payload at all: starting a reconciliation.
+# And system writes with no payload at all: starting a reconciliation or a requirements run.
 SYSTEM_KEY_WRITES = (
     SYSTEM_WRITES
-    | {"system-release-create", "system-inventory-bulk", "system-reconciliation-start"}
+    | {
+        "system-release-create",
+        "system-inventory-bulk",
+        "system-reconciliation-start",
+        "system-run-create",
+        "system-planned-order",
+    }
     | {n for n in ENDPOINTS if n.startswith("system-exception-")}
 )
 
 
 def test_the_matrix_covers_every_route_of_the_api():
-    ids = dict.fromkeys(
-        ["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release", "reconciliation", "exception"],
-        1,
-    )
+    names = ["po", "invoice", "document", "webhook", "erp_webhook", "delivery", "release", "reconciliation"]
+    ids = dict.fromkeys([*names, "exception", "run", "planned"], 1)
     covered = {
         resolve(template.format(**ids).partition("?")[0]).route
         for _method, template, _body, _expected in ENDPOINTS.values()
@@ -249,7 +297,7 @@ def world(published_po, company, supplier, owner, system, erp, settings):
     assert owner.post("/api/v1/invoices/", invoice_body()).status_code == 201
     # ACME's ERP has released assembly ASM-1 (of PART-00001) at revision A.
     actor = Actor.for_system(company_ids={company.pk}, label="ERP")
-    items = tuple(ItemInput(part_number=n) for n in ("ASM-1", "PART-00001", "PART-00002"))
+    items = tuple(ItemInput(part_number=n) for n in ("ASM-1", "PART-00001", "PART-00002", "SPARE-1"))
     items_upsert(actor=actor, batch=ItemBatchInput(company_code="ACME", source_system="ERP", items=items))
     assembly = BomReleaseInput(
         company_code="ACME",
@@ -265,6 +313,10 @@ def world(published_po, company, supplier, owner, system, erp, settings):
     release = bom_release_receive(actor=actor, release=assembly, raw=b"{}")
     reconciliation, _ = inventory_reconciliation_request(company_id=company.pk, requested_by="ERP")
     inventory_reconciliation_execute(run_id=reconciliation.pk)
+    # A planned run: SPARE-1 is needed and nothing is ordered, so a purchase is planned (no supplier yet).
+    demand = DemandInput("D-1", "independent", "SPARE-1", published_po.ship_to.code, Decimal(5), dt.date(2027, 3, 1))
+    demands_upsert(actor=actor, batch=DemandBatchInput("ACME", "ERP", (demand,)))
+    run = requirements_regenerate(company=company, today=dt.date(2027, 2, 1))
     return {
         "po": published_po.pk,
         "invoice": Invoice.objects.get().pk,
@@ -275,6 +327,8 @@ def world(published_po, company, supplier, owner, system, erp, settings):
         "release": release.release_pk,
         "reconciliation": reconciliation.pk,
         "exception": ProcurementException.objects.get(kind="price_deviation").pk,
+        "run": run.pk,
+        "planned": PlannedPurchase.objects.get().pk,
     }
 
 

@@ -38,7 +38,7 @@ def test_every_api_route_is_in_the_schema(schema):
 def test_every_post_requires_an_idempotency_key_and_an_api_key(schema):
     posts = [(path, op) for path, method, op in operations(schema) if method == "post"]
 
-    assert len(posts) == 21
+    assert len(posts) == 24
     for path, operation in posts:
         (header,) = [p for p in operation["parameters"] if p["in"] == "header"]
         assert (header["name"], header["required"]) == ("Idempotency-Key", True), path

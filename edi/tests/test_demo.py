@@ -57,14 +57,15 @@ def test_castings_is_an_x12_partner_with_its_folders(demo, settings):
 
 def test_castings_pos_go_out_as_850s(demo):
     published = OutboundMessage.objects.filter(supplier=demo.supplier, kind="file", event="po.published")
-    assert sorted(published.values_list("po__number", flat=True)) == ["PO-4504", "PO-4505", "PO-4506"]
+    # PO-REQ-1 carries the castings of the requirements story (materials.demo.requirements_demo_seed).
+    assert sorted(published.values_list("po__number", flat=True)) == ["PO-4504", "PO-4505", "PO-4506", "PO-REQ-1"]
     deliver(published)
     outbox = filedrop.folders(demo).outbox
     numbers = []
     for path in outbox.glob("850_*.edi"):
         (ts,) = x12.parse(path.read_bytes()).transaction_sets()
         numbers += [s.elements[3] for s in ts.segments if s.elements[0] == "BEG"]  # BEG03: the PO number
-    assert sorted(numbers) == ["PO-4504", "PO-4505", "PO-4506"]
+    assert sorted(numbers) == ["PO-4504", "PO-4505", "PO-4506", "PO-REQ-1"]
     assert list(outbox.glob("*.json")) == []
 
 

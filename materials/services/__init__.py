@@ -4,6 +4,7 @@ Channels (the system API, the PLM/ERP file drop, the workbench) translate what t
 ``materials.inputs`` and call these functions; nothing else writes materials' rows.
 """
 
+from .demands import DemandOutcome, demands_upsert
 from .errors import InvalidAction, NotFound
 from .inventory import (
     balances_reproject,
@@ -12,11 +13,14 @@ from .inventory import (
     inventory_stream_ingest,
 )
 from .items import category_conversions_set, items_upsert
+from .planned import planned_purchase_order
 from .receipt_stock import receipt_inventory_post
 from .releases import bom_release_force, bom_release_raw_refuse, bom_release_receive, bom_release_settle
+from .requirements import requirements_net_change, requirements_regenerate, requirements_replan
 from .results import EventOutcome, ItemOutcome, ReleaseOutcome
 
 __all__ = [
+    "DemandOutcome",
     "EventOutcome",
     "InvalidAction",
     "ItemOutcome",
@@ -28,9 +32,14 @@ __all__ = [
     "bom_release_receive",
     "bom_release_settle",
     "category_conversions_set",
+    "demands_upsert",
     "inventory_events_apply",
     "inventory_snapshot_apply",
     "inventory_stream_ingest",
     "items_upsert",
+    "planned_purchase_order",
     "receipt_inventory_post",
+    "requirements_net_change",
+    "requirements_regenerate",
+    "requirements_replan",
 ]

@@ -45,6 +45,7 @@ from .notify import exception_notifications
 from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
+from .severity import severity_assess, supply_changed
 from .sources import RecordResult, WriteSource
 from .values import jsonable, num
 
@@ -150,6 +151,7 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
             if p.proposal and p.line.change_state == POLine.ChangeState.PROPOSED and p.proposal == p.line.proposal
         }
         new_requests = _change_requests_create(plans, unchanged, order, record, now)
+        supply_before = {p.line.pk: _supply_terms(p.line) for p in plans}
         _apply_answers(plans, unchanged)
         rows_update(
             [p.line for p in plans],
@@ -157,7 +159,9 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
             alongside=orders_touch_statement([order.pk], now=now, first_ack_at=Coalesce("first_ack_at", now)),
         )
         _schedules_replace(plans)
-        drafts = exceptions_create(_findings_drafted(plans, new_requests, order, supplier, source, now))
+        drafts = _findings_drafted(plans, new_requests, order, supplier, source, now)
+        severity_assess(drafts)  # ranked by what they put at risk, once the answers are on the lines
+        drafts = exceptions_create(drafts)
         document_key = f"{source.channel}:{supplier.code}:{ack.document_id}"
         events = [
             audit_event(
@@ -199,7 +203,27 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
         auto_accepted = [(p, cr) for p, cr in new_requests if p.auto_accept]
         if auto_accepted:
             _proposals_auto_accept(order, lines, auto_accepted, source, now)
+        supply_changed(
+            company_id=company.pk,
+            po_line_ids=[
+                p.line.pk
+                for p in plans
+                if p.answer.schedule
+                or getattr(p.line, "has_schedule", False)
+                or supply_before[p.line.pk] != _supply_terms(p.line)
+            ],
+        )
     return RecordResult("applied", record, drafts)
+
+
+def _supply_terms(line: POLine) -> tuple:
+    """What a line brings and when, as requirements count it: an answer that leaves these alone (a price
+    change, an acceptance as ordered) changes no one's plan."""
+    return (
+        line.promised_date or line.need_by,
+        line.confirmed_quantity if line.confirmed_quantity is not None else line.quantity,
+        line.ack_response in (inputs.LINE_REJECT, inputs.LINE_HOLD),
+    )
 
 
 def _refuse_stale_revision(

@@ -30,6 +30,7 @@ from .locking import lock_po_for_revision
 from .notify import supplier_notifications
 from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
 from .raising import exception_draft
+from .severity import severity_assess
 from .sources import WriteSource
 
 Kind = ProcurementException.Kind
@@ -258,6 +259,7 @@ def acknowledgements_overdue_raise(*, source: WriteSource) -> list[ProcurementEx
             supplier=order.supplier,
             po=order,
         )
+        severity_assess([draft])
         draft.save()
         _audit(source, "exception.raised", draft, None, {"kind": draft.kind})
         raised.append(draft)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from procurement.models import Company, ProcurementException
 
 from .audit import audit_event, audit_write
+from .severity import severity_assess
 from .sources import WriteSource
 from .values import jsonable
 
@@ -96,6 +97,7 @@ def exception_raise(
         existing = ProcurementException.objects.open().filter(dedup_key=draft.dedup_key).first()
         if existing is not None:
             return existing
+        severity_assess([draft])
         try:
             with transaction.atomic():
                 draft.save()

@@ -32,6 +32,7 @@ from .errors import DocumentRefused, NotFound
 from .invoices import quantity_reference
 from .lines import lines_locked
 from .refusals import records_refusals, refusal_recorded
+from .severity import supply_changed
 from .sources import RecordResult, WriteSource
 
 Kind = ProcurementException.Kind
@@ -102,6 +103,7 @@ def receipt_record(*, receipt: ReceiptInput, source: WriteSource) -> RecordResul
             ]
         )
         orders_touch([order.pk], now=now)
+        supply_changed(company_id=company.pk, po_line_ids=[line.pk for line in touched])
     return RecordResult("applied", record)
 
 

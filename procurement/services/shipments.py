@@ -38,6 +38,7 @@ from .errors import DocumentRefused
 from .lines import lines_locked, supplier_lines
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
+from .severity import severity_assess, supply_changed
 from .sources import RecordResult, WriteSource
 from .values import num
 
@@ -101,7 +102,9 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
                 )
             drafts += _findings(line, supplier, rules, company, record, source, now)
         rows_update(touched, ["shipped_quantity"])
-        drafts = exceptions_create(exceptions_not_open(drafts))
+        drafts = exceptions_not_open(drafts)
+        severity_assess(drafts)
+        drafts = exceptions_create(drafts)
         key = f"{source.channel}:{supplier.code}:{shipment.shipment_id}"
         audit_write(
             [
@@ -127,6 +130,7 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
         )
         exceptions_notify(raised=drafts, orders=orders, document=document, key=f"asn:{record.pk}", source=source)
         orders_touch(orders, now=now)
+        supply_changed(company_id=company.pk, po_line_ids=[line.pk for line in touched])
     return RecordResult("applied", record, drafts)
 
 

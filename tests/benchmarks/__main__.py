@@ -1,7 +1,7 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
-    make bench              (or: python -m tests.benchmarks
-                            [--only ack|api|edi|pipeline|volume|materials|kpis|inventory|reconciliation|workbench]
+    make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume|materials|kpis
+                            |inventory|reconciliation|workbench|requirements]
                             [--rounds 5] [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32]
                             [--api-rate 100] [--api-open-seconds 20] [--inventory-events 1000000])
 
@@ -17,6 +17,9 @@ inventory: 1,000,000 inventory events (10 % replays) through the bulk ingest bes
      rows, and single-event API POSTs per second (inventory.py; --inventory-events N for a smaller run).
 workbench: the exception queue (several filters) and an exception's page over 100,000 exceptions on 50,000 POs:
      server time p95 and query counts (workbench.py).
+requirements: a generated model (50,000 item-locations, 5 BOM levels, 200,000 PO lines, 100,000 demands; smaller
+     with --req-items/--req-po-lines/--req-demands): full regeneration beside loading its inputs, net change p95,
+     peak RSS (requirements.py).
 materials: 10,000 BOM releases of 50 components applied, and a 5-level BOM of 2,000 items exploded for 1,000
      demands, each beside PostgreSQL COPY of the same rows (materials.py).
 kpis: the workbench's KPI dashboard, a scorecard and a CSV over a year of data (50,000 POs, 100,000
@@ -66,6 +69,7 @@ def main() -> None:
             "inventory",
             "reconciliation",
             "workbench",
+            "requirements",
         ],
         help="run one benchmark (default: all)",
     )
@@ -77,6 +81,10 @@ def main() -> None:
     parser.add_argument(
         "--inventory-events", type=int, default=1_000_000, help="inventory events of the bulk ingest run"
     )
+    parser.add_argument("--req-items", type=int, default=50_000, help="requirements: item-locations")
+    parser.add_argument("--req-po-lines", type=int, default=200_000, help="requirements: open PO lines")
+    parser.add_argument("--req-demands", type=int, default=100_000, help="requirements: demands")
+    parser.add_argument("--req-moves", type=int, default=50, help="requirements: PO line date moves for net change")
     args = parser.parse_args()
 
     rounds = args.rounds or (2 if args.only == "pipeline" else 5)
@@ -132,6 +140,16 @@ def main() -> None:
         from tests.benchmarks import workbench
 
         workbench.run()
+    if args.only in (None, "requirements"):
+        from tests.benchmarks import requirements
+
+        requirements.run(
+            rounds=min(rounds, 3),
+            items=args.req_items,
+            po_lines=args.req_po_lines,
+            demands=args.req_demands,
+            moves=args.req_moves,
+        )
     if args.only == "pipeline":
         from tests.benchmarks import edi_pipeline
 

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from edi import filedrop
 from edi.models import TradingPartner
-from materials.demo import inventory_demo_seed, materials_demo_seed
+from materials.demo import inventory_demo_seed, materials_demo_seed, requirements_demo_seed
 from procurement import inputs
 from procurement.inputs import AckLineInput as AL
 from procurement.models import Company, CompanyMembership, Plant, ProcurementException, ToleranceRule
@@ -64,6 +64,7 @@ class Command(BaseCommand):
         self._answers(suppliers)
         bom = materials_demo_seed(company=company, today=TODAY)
         stock = inventory_demo_seed(company=company, today=TODAY)
+        stop = requirements_demo_seed(company=company, today=TODAY)
         open_exceptions = ProcurementException.objects.open().count()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {open_exceptions} open exceptions."))
         self.stdout.write(f"Materials: {bom['sent']} BOM releases sent, {bom['held']} held (workbench: /workbench/).")
@@ -71,6 +72,7 @@ class Command(BaseCommand):
             f"Inventory: {stock['applied']} events applied, {stock['variances']} variances "
             "(workbench: /workbench/inventory/variances/)."
         )
+        self.stdout.write(f"Requirements: CASTINGS' 855 on PO-REQ-1 is a {stop['severity']} exception (MO-DEMO-1).")
         self.stdout.write(f"EDI partner CASTINGS: drop its files in {place.inbox}, our files appear in {place.outbox}")
 
     def _parties(self):

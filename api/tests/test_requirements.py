@@ -1,0 +1,123 @@
+"""Requirements through the system API: demand batches, a run, shortages, planned purchases, an item's
+projection, and a planned purchase turned into a PO. Personas: ``system`` (ACME's ERP key), ``foreign``
+(GLOBEX's ERP key), ``owner`` (a supplier's key)."""
+
+import pytest
+
+from materials.models import Demand, PlannedPurchase, RequirementRun
+from procurement.models import InboundDocument, PurchaseOrder
+
+from .conftest import results
+
+ITEMS = "/api/v1/system/items/"
+RELEASES = "/api/v1/system/bom-releases/"
+DEMANDS = "/api/v1/system/demands/"
+
+
+@pytest.fixture
+def pump(system, plant, supplier):
+    body = {
+        "company": "ACME",
+        "items": [
+            {"part_number": "PUMP", "make_or_buy": "make"},
+            {
+                "part_number": "BOLT",
+                "moq": "100",
+                "approved_suppliers": [{"supplier_code": "BOLTS", "lead_time_days": 7}],
+            },
+        ],
+    }
+    assert system.post(ITEMS, body).status_code == 200
+    release = {
+        "company": "ACME",
+        "bom_type": "manufacturing",
+        "release_id": "PUMP-A",
+        "parent_part_number": "PUMP",
+        "revision": "A",
+        "status": "approved_for_production",
+        "effectivity": [{"plant_code": "DET"}],
+        "components": [{"position": "10", "part_number": "BOLT", "quantity_per": "4"}],
+    }
+    assert system.post(RELEASES, release).status_code == 201
+
+
+def demands(*rows, company="ACME"):
+    return {
+        "company": company,
+        "demands": [
+            dict(zip(("source_id", "kind", "part_number", "plant_code", "quantity", "need_date"), r)) for r in rows
+        ],
+    }
+
+
+def test_a_demand_batch_is_stored_and_answered_demand_by_demand(pump, system):
+    response = system.post(
+        DEMANDS,
+        demands(
+            ("MO-1", "production_order", "PUMP", "DET", "10", "2027-03-10"),
+            ("MO-2", "production_order", "NOPE", "DET", "1", "2027-03-10"),
+        ),
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["created"], body["refused"], body["run"]) == (1, 1, None)
+    assert body["demands"][1] == {"source_id": "MO-2", "outcome": "refused", "reason": "item 'NOPE' is not known"}
+    assert InboundDocument.objects.get(pk=body["document"]).document_type == "demands"
+    assert Demand.objects.get().reference == ""
+
+
+def test_a_run_lists_its_shortage_planned_purchase_and_projection_and_a_buyer_orders_it(pump, system):
+    system.post(DEMANDS, demands(("MO-1", "production_order", "PUMP", "DET", "10", "2027-03-10")))
+    run = system.post("/api/v1/system/requirement-runs/")
+    assert run.status_code == 201, run.content
+    # PUMP and BOLT at DET are netted; only BOLT has requirements (a production order's own item is not netted)
+    assert run.json()["counts"] == {"item_locations": 2, "projection_rows": 1, "planned_purchases": 1, "shortages": 1}
+
+    [shortage] = results(system.get("/api/v1/system/shortages/"))
+    assert (shortage["part_number"], shortage["date"], shortage["quantity"]) == ("BOLT", "2027-03-10", "40.0000")
+    assert [p["reference"] for p in shortage["pegs"]] == ["MO-1"]
+    [planned] = results(system.get("/api/v1/system/planned-purchases/"))
+    assert (planned["supplier"], planned["quantity"], planned["release_date"]) == ("BOLTS", "100.0000", "2027-03-03")
+    projection = system.get("/api/v1/system/items/BOLT/projection/", {"plant": "DET"}).json()
+    assert [(r["date"], r["demand"], r["planned"], r["projected"]) for r in projection] == [
+        ("2027-03-10", "40.0000", "100.0000", "-40.0000")
+    ]
+
+    ordered = system.post(f"/api/v1/system/planned-purchases/{planned['id']}/order/", {"number": "PO-PLAN-1"})
+    assert ordered.status_code == 201, ordered.content
+    po = PurchaseOrder.objects.get(number="PO-PLAN-1")
+    assert (po.supplier.code, po.lines.get().quantity, str(po.lines.get().need_by)) == ("BOLTS", 100, "2027-03-10")
+    assert PlannedPurchase.objects.get().state == "ordered"
+    again = system.post(f"/api/v1/system/planned-purchases/{planned['id']}/order/", {"number": "PO-PLAN-2"})
+    assert (again.status_code, again.json()["code"]) == (409, "already_ordered")
+    assert PurchaseOrder.objects.count() == 1
+
+
+def test_a_changed_demand_is_re_planned_at_once_after_a_full_run(pump, system):
+    system.post(DEMANDS, demands(("MO-1", "production_order", "PUMP", "DET", "10", "2027-03-10")))
+    system.post("/api/v1/system/requirement-runs/")
+    body = system.post(DEMANDS, demands(("MO-1", "production_order", "PUMP", "DET", "20", "2027-03-10"))).json()
+    assert body["updated"] == 1
+    assert RequirementRun.objects.get(pk=body["run"]).mode == "net_change"
+    projection = system.get("/api/v1/system/items/BOLT/projection/", {"plant": "DET"}).json()
+    assert [r["demand"] for r in projection] == ["80.0000"]
+
+
+def test_another_company_sees_nothing_and_cannot_order_and_a_supplier_key_is_refused(pump, system, foreign, owner):
+    system.post(DEMANDS, demands(("MO-1", "production_order", "PUMP", "DET", "10", "2027-03-10")))
+    system.post("/api/v1/system/requirement-runs/")
+    planned = PlannedPurchase.objects.get()
+    assert results(foreign.get("/api/v1/system/shortages/")) == []
+    assert results(foreign.get("/api/v1/system/planned-purchases/")) == []
+    assert foreign.get("/api/v1/system/items/BOLT/projection/", {"plant": "DET"}).json() == []
+    assert foreign.post(f"/api/v1/system/planned-purchases/{planned.pk}/order/", {"number": "X"}).status_code == 404
+    assert (
+        foreign.post(DEMANDS, demands(("MO-9", "production_order", "PUMP", "DET", "1", "2027-03-10"))).status_code
+        == 404
+    )
+    assert owner.get("/api/v1/system/shortages/").status_code == 403
+    assert (
+        owner.post(DEMANDS, demands(("MO-9", "production_order", "PUMP", "DET", "1", "2027-03-10"))).status_code == 403
+    )
+    assert PurchaseOrder.objects.count() == 0
+    assert Demand.objects.count() == 1

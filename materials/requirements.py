@@ -1,0 +1,541 @@
+"""Material requirements: demand exploded through the BOMs in effect, netted per (plant, item) on a time axis.
+
+Everything is loaded in bulk first (``PlanInputs.load``: a fixed number of queries, whatever the
+size), then planned in plain Python over those rows (``plan``); the service layer stores the result.
+
+**Levels.** Items are netted in low-level-code order (an item after every item that uses it, in
+any revision), so each item is netted once, with all its gross requirements known.
+
+**Gross requirements** of (plant, item): master-schedule and independent demands for it, the
+components of production orders (needed on the order's need date; the order's own item is not
+netted), and the components of the planned make orders of its parents (needed on the parent
+order's release date). Components come from the BOM in effect at the plant on that date
+(``materials.explosion.Structures``: effectivity, plant chains, phantoms passed through, scrap and
+units applied, alternates reduced to the primary in effect).
+
+**Netting.** ``projected = previous + receipts + in_transit − demand`` per date, starting from the
+stock available for planning (``materials.inventory.available_for_planning``). ``receipts`` are the
+open PO lines at the supplier's promised date (the acknowledged date when it differs from the
+buyer's need-by; a line's schedule lines when it has them), for what is confirmed and not shipped;
+``in_transit`` is what ship notices shipped and receipts have not received, at the notice's
+expected arrival. A line the supplier rejected brings nothing. ``projected`` excludes planned
+orders: it is what the firm supply does, and where it goes negative is a **shortage**.
+
+**Planned orders.** Where firm supply plus earlier planned orders falls below safety stock, an
+order is planned on that date for what keeps it at safety stock through the batch window
+(``BATCH_DAYS`` from that date, frePPLe's default), raised to the minimum order quantity and then
+to a multiple; it is released ``lead time`` calendar days earlier (no factory calendar is kept:
+offsets are calendar days). A buy item's order names its approved supplier of best priority (the
+supplier's own lead time and MOQ when it has them).
+
+**Pegging** is first in, first out: supplies (stock, firm receipts, planned orders, in date order)
+are matched against requirements in date order, so each PO line and planned order names the
+demands it covers, and a make order's components carry the same demands down (the first
+``PEG_LIMIT`` of them by name; the rest of the quantity goes down unnamed, so a component used by
+thousands of orders does not carry each of them through every level).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
+
+from materials.explosion import DATE_MAX, DATE_MIN, Structures
+from materials.models import ApprovedSupplier, Demand, ItemPlanning, ItemPlantPlanning
+from procurement.inputs import LINE_REJECT
+from procurement.models import Item, Plant, POLine, ScheduleLine, ShipmentLine
+
+ZERO = Decimal(0)
+NO_DEMAND = 0  # the peg of a quantity no demand asked for (safety stock, lot size), or of pegs past PEG_LIMIT
+# Demands a make order passes down to its components by name; the rest of its quantity goes down unnamed.
+# Without a bound, every end-item order would be carried to every part below it (demands × descendants).
+PEG_LIMIT = 5
+# A planned order covers the requirements of this many days from its date (frePPLe's default batch window).
+BATCH_DAYS = 7
+# The open PO lines a shortage names as arriving after it: the soonest.
+LATE_LINES = 10
+
+
+@dataclass(frozen=True)
+class Params:
+    """Planning parameters of one item at one plant."""
+
+    make: bool = False
+    lead_time_days: int = 0
+    moq: Decimal = Decimal(1)
+    multiple: Decimal = Decimal(1)
+    safety_stock: Decimal = ZERO
+    supplier_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Supply:
+    """A firm receipt: ``kind`` is ``po`` (a PO or schedule line still to ship) or ``asn`` (in transit)."""
+
+    date: dt.date
+    quantity: Decimal
+    kind: str
+    po_line_id: int
+
+
+@dataclass
+class Planned:
+    plant_id: int
+    item_id: int
+    make: bool
+    supplier_id: int | None
+    quantity: Decimal
+    net_quantity: Decimal
+    need_date: dt.date
+    release_date: dt.date
+    pegs: list[tuple[int, Decimal]] = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    plant_id: int
+    item_id: int
+    date: dt.date
+    opening: Decimal
+    receipts: Decimal
+    in_transit: Decimal
+    demand: Decimal
+    planned: Decimal
+    safety_stock: Decimal
+    projected: Decimal
+    pegs: list[tuple[int, Decimal]]
+
+
+@dataclass
+class ShortageResult:
+    plant_id: int
+    item_id: int
+    date: dt.date
+    quantity: Decimal
+    pegs: list[tuple[int, Decimal]]
+    po_lines: list[int]
+    planned: Planned | None
+
+
+@dataclass
+class PlanResult:
+    rows: list[Row] = field(default_factory=list)
+    planned: list[Planned] = field(default_factory=list)
+    shortages: list[ShortageResult] = field(default_factory=list)
+    # (plant, item, po line or None for stock, demand, quantity)
+    supply_pegs: list[tuple[int, int, int | None, int, Decimal]] = field(default_factory=list)
+    planned_keys: set[tuple[int, int]] = field(default_factory=set)
+
+
+Needs = dict[tuple[dt.date, int], Decimal]  # (date, demand id) → quantity
+
+
+@dataclass
+class PlanInputs:
+    """What one company's plan is made of, loaded in bulk."""
+
+    company_id: int
+    today: dt.date
+    plant_codes: dict[int, str]
+    parts: dict[int, str]
+    item_ids: dict[str, int]
+    params: dict[tuple[int, int], Params]
+    demands: list[tuple[int, int, int, str, Decimal, dt.date]]  # id, plant, item, kind, quantity, need date
+    references: dict[int, str]
+    supplies: dict[tuple[int, int], list[Supply]]
+    stock: dict[tuple[int, int], Decimal]
+    structures: Structures
+
+    @classmethod
+    def load(cls, *, company_id: int, today: dt.date) -> PlanInputs:
+        """Every open demand, open PO line, ship notice in transit, stock figure and BOM of the company."""
+        plant_codes = dict(Plant.objects.filter(company_id=company_id).values_list("pk", "code"))
+        parts = dict(Item.objects.filter(company_id=company_id).values_list("pk", "part_number"))
+        demands, references = [], {}
+        for pk, plant, item, kind, quantity, need, reference, source_id in Demand.objects.filter(
+            company_id=company_id, cancelled=False
+        ).values_list("pk", "plant_id", "item_id", "kind", "quantity", "need_date", "reference", "source_id"):
+            demands.append((pk, plant, item, kind, quantity, need))
+            references[pk] = reference or source_id
+        supplies = supplies_load(company_id=company_id)
+        keys = {(p, i) for _, p, i, _, _, _ in demands} | set(supplies)
+        structures = Structures(company_id, "manufacturing", set(plant_codes.values()))
+        structures.load({parts[i] for _, _, i, _, _, _ in demands})
+        item_ids = {part: pk for pk, part in parts.items()}
+        below = {item_ids[p] for p in structures.revisions if p in item_ids}
+        keys |= {(plant, item) for plant in plant_codes for item in below}
+        stock = stock_load(company_id=company_id, keys=keys)
+        params = params_load(company_id=company_id, item_ids={i for _, i in keys}, plant_ids=set(plant_codes))
+        return cls(
+            company_id, today, plant_codes, parts, item_ids, params, demands, references, supplies, stock, structures
+        )
+
+
+def supplies_load(
+    *, company_id: int, keys: Iterable[tuple[int, int]] | None = None
+) -> dict[tuple[int, int], list[Supply]]:
+    """The firm receipts per (plant, item): open PO lines at their promised dates, ship notices in transit.
+
+    ``keys``: only these (plant, item) pairs (for re-planning a few items); all of the company's otherwise.
+    """
+    lines = POLine.objects.filter(po__company_id=company_id, cancelled=False)
+    if keys is not None:
+        keys = list(keys)
+        if not keys:
+            return {}
+        lines = lines.filter(item_id__in={i for _, i in keys}, po__ship_to_id__in={p for p, _ in keys})
+    rows = list(
+        lines.values_list(
+            "pk",
+            "po__ship_to_id",
+            "item_id",
+            "quantity",
+            "confirmed_quantity",
+            "shipped_quantity",
+            "received_quantity",
+            "need_by",
+            "promised_date",
+            "ack_response",
+            "change_state",
+        )
+    )
+    ids = [r[0] for r in rows]
+    schedules: dict[int, list[tuple[Decimal, dt.date]]] = defaultdict(list)
+    shipped: dict[int, list[tuple[Decimal, dt.date]]] = defaultdict(list)
+    if ids:
+        for chunk in _chunks(ids):
+            for line_id, quantity, date in ScheduleLine.objects.filter(po_line_id__in=chunk).values_list(
+                "po_line_id", "quantity", "date"
+            ):
+                schedules[line_id].append((quantity, date))
+            for line_id, quantity, expected, ship_date in ShipmentLine.objects.filter(po_line_id__in=chunk).values_list(
+                "po_line_id", "quantity", "shipment__expected_delivery", "shipment__ship_date"
+            ):
+                shipped[line_id].append((quantity, expected or ship_date))
+    result: dict[tuple[int, int], list[Supply]] = defaultdict(list)
+    wanted = set(keys) if keys is not None else None
+    for pk, plant, item, quantity, confirmed, shipped_qty, received, need_by, promised, response, change in rows:
+        if wanted is not None and (plant, item) not in wanted:
+            continue
+        result[(plant, item)].extend(
+            line_supplies(
+                pk, quantity, confirmed, shipped_qty, received, need_by, promised, response, change,
+                schedules.get(pk, ()), shipped.get(pk, ()),
+            )
+        )  # fmt: skip
+    return result
+
+
+def line_supplies(
+    pk: int,
+    quantity: Decimal,
+    confirmed: Decimal | None,
+    shipped_qty: Decimal,
+    received: Decimal,
+    need_by: dt.date,
+    promised: dt.date | None,
+    response: str,
+    change_state: str,
+    schedule: Iterable[tuple[Decimal, dt.date]],
+    shipments: Iterable[tuple[Decimal, dt.date]],
+) -> list[Supply]:
+    """What one PO line still brings, and when (see the module's docstring)."""
+    supplies = []
+    if not (response == LINE_REJECT and change_state != POLine.ChangeState.DECLINED):
+        target = confirmed if confirmed is not None else quantity
+        left = shipped_qty
+        if schedule:
+            for each, date in sorted(schedule, key=lambda s: s[1]):
+                taken = min(each, left)
+                left -= taken
+                if each - taken > ZERO:
+                    supplies.append(Supply(date, each - taken, "po", pk))
+        elif target - shipped_qty > ZERO:
+            supplies.append(Supply(promised or need_by, target - shipped_qty, "po", pk))
+    left = received
+    for each, date in sorted(shipments, key=lambda s: s[1]):
+        taken = min(each, left)
+        left -= taken
+        if each - taken > ZERO:
+            supplies.append(Supply(date, each - taken, "asn", pk))
+    return supplies
+
+
+def stock_load(*, company_id: int, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Decimal]:
+    """The stock available for planning per (plant, item), by the inventory policy's rule."""
+    try:
+        from materials.inventory import available_for_planning
+    except ImportError:  # the inventory ledger is not installed: no stock is known
+        return {}
+    by_plant: dict[int, set[int]] = defaultdict(set)
+    for plant, item in keys:
+        by_plant[plant].add(item)
+    stock: dict[tuple[int, int], Decimal] = {}
+    for plant, items in by_plant.items():
+        for item, quantity in available_for_planning(
+            company_id=company_id, plant_id=plant, item_ids=sorted(items)
+        ).items():
+            stock[(plant, item)] = quantity
+    return stock
+
+
+def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> dict[tuple[int, int], Params]:
+    """Each (plant, item)'s parameters: the plant's values over the item's, the best approved supplier's
+    lead time and MOQ over both for a buy item."""
+    items = {
+        row[0]: row[1:]
+        for row in ItemPlanning.objects.filter(item__company_id=company_id).values_list(
+            "item_id", "make_or_buy", "lead_time_days", "moq", "order_multiple", "safety_stock"
+        )
+    }
+    plants = {
+        (row[0], row[1]): row[2:]
+        for row in ItemPlantPlanning.objects.filter(item__company_id=company_id).values_list(
+            "plant_id", "item_id", "lead_time_days", "safety_stock", "moq", "order_multiple"
+        )
+    }
+    best: dict[int, tuple[int, int, int | None, Decimal]] = {}
+    for item, priority, approved, lead, moq in ApprovedSupplier.objects.filter(item__company_id=company_id).values_list(
+        "item_id", "priority", "supplier_item__supplier_id", "supplier_item__lead_time_days", "supplier_item__moq"
+    ):
+        if item not in best or priority < best[item][0]:
+            best[item] = (priority, approved, lead, moq)
+    params = {}
+    for plant in plant_ids:
+        for item in item_ids:
+            make_or_buy, lead, moq, multiple, safety = items.get(item, ("buy", 0, Decimal(1), Decimal(1), ZERO))
+            p_lead, p_safety, p_moq, p_multiple = plants.get((plant, item), (None, None, None, None))
+            make = make_or_buy == "make"
+            supplier: int | None = None
+            lead = p_lead if p_lead is not None else lead
+            moq = p_moq if p_moq is not None else moq
+            if not make and item in best:
+                _, supplier, s_lead, s_moq = best[item]
+                if p_lead is None and s_lead is not None:
+                    lead = s_lead
+                moq = max(moq, s_moq or ZERO)
+            params[(plant, item)] = Params(
+                make=make,
+                lead_time_days=lead,
+                moq=moq or Decimal(1),
+                multiple=(p_multiple if p_multiple is not None else multiple) or Decimal(1),
+                safety_stock=p_safety if p_safety is not None else safety,
+                supplier_id=supplier,
+            )
+    return params
+
+
+def lot_size(net: Decimal, params: Params) -> Decimal:
+    """``net`` raised to the minimum order quantity, then up to a multiple of the order multiple."""
+    quantity = max(net, params.moq)
+    steps = (quantity / params.multiple).to_integral_value(rounding=ROUND_CEILING)
+    return steps * params.multiple
+
+
+def levels(structures: Structures, parts: dict[int, str]) -> list[str]:
+    """Every part number the structures know, parents before children (low-level-code order).
+
+    The graph is the union of every revision's lines, so an item used at two depths (or at a
+    different depth on another date) comes after the deepest parent and is netted once.
+    """
+    children: dict[str, set[str]] = defaultdict(set)
+    for part, revisions in structures.revisions.items():
+        for revision in revisions:
+            children[part].update(line.part_number for line in structures.lines.get(revision.release_id, ()))
+    incoming: dict[str, int] = defaultdict(int)
+    nodes = set(structures.revisions) | set(parts.values())
+    for below in children.values():
+        for child in below:
+            incoming[child] += 1
+    ready = sorted(n for n in nodes if not incoming[n])
+    order = []
+    while ready:
+        part = ready.pop()
+        order.append(part)
+        for child in sorted(children.get(part, ())):
+            incoming[child] -= 1
+            if not incoming[child]:
+                ready.append(child)
+    return order
+
+
+def plan(
+    inputs: PlanInputs,
+    *,
+    only: set[tuple[int, int]] | None = None,
+    outside: dict[tuple[int, int], Needs] | None = None,
+) -> PlanResult:
+    """Net every (plant, item) in low-level-code order; see the module's docstring.
+
+    ``only``: plan just these (plant, item) pairs (net change); their requirements from parents
+    outside them come in ``outside``.
+    """
+    needs: dict[tuple[int, int], Needs] = defaultdict(lambda: defaultdict(Decimal))
+    plant_ids = {code: pk for pk, code in inputs.plant_codes.items()}
+    for pk, plant, item, kind, quantity, need in inputs.demands:
+        if kind == Demand.Kind.PRODUCTION_ORDER:
+            explode_into(needs, inputs, plant, inputs.parts[item], need, quantity, [(pk, quantity)], plant_ids)
+        else:
+            needs[(plant, item)][(need, pk)] += quantity
+    if outside:
+        for key, entries in outside.items():
+            for entry, quantity in entries.items():
+                needs[key][entry] += quantity
+    result = PlanResult()
+    planned_items = {i for _, i in needs} | {i for _, i in inputs.supplies} | {i for _, i in inputs.stock}
+    ordered = [inputs.item_ids[p] for p in levels(inputs.structures, inputs.parts) if p in inputs.item_ids]
+    seen = set(ordered)
+    ordered = sorted(i for i in planned_items if i not in seen) + ordered
+    for item in ordered:
+        for plant in sorted(inputs.plant_codes):
+            key = (plant, item)
+            if only is not None and key not in only:
+                continue
+            if key in needs or key in inputs.supplies or key in inputs.stock:
+                _net(inputs, result, needs, plant, item, plant_ids)
+    return result
+
+
+def _net(
+    inputs: PlanInputs,
+    result: PlanResult,
+    needs: dict[tuple[int, int], Needs],
+    plant: int,
+    item: int,
+    plant_ids: dict[str, int],
+) -> None:
+    """Net one (plant, item): projection rows, planned orders, shortages, pegs; a make order's components
+    are added to ``needs`` of the items below."""
+    params = inputs.params.get((plant, item)) or Params()
+    mine = needs.get((plant, item), {})
+    supplies = sorted(inputs.supplies.get((plant, item), ()), key=lambda s: (s.date, s.kind, s.po_line_id))
+    stock = inputs.stock.get((plant, item), ZERO)
+    result.planned_keys.add((plant, item))
+    by_date: dict[dt.date, list[tuple[int, Decimal]]] = defaultdict(list)
+    for (date, demand_id), quantity in mine.items():
+        by_date[date].append((demand_id, quantity))
+    receipts: dict[dt.date, list[Supply]] = defaultdict(list)
+    for supply in supplies:
+        receipts[supply.date].append(supply)
+    dates = sorted(set(by_date) | set(receipts))
+    safety = params.safety_stock
+    terms = []
+    firm = stock
+    for date in dates:
+        arriving = receipts.get(date, ())
+        po: Decimal = sum((s.quantity for s in arriving if s.kind == "po"), ZERO)
+        transit: Decimal = sum((s.quantity for s in arriving if s.kind == "asn"), ZERO)
+        due = sorted(by_date.get(date, ()))
+        demand: Decimal = sum((q for _, q in due), ZERO)
+        firm += po + transit - demand
+        terms.append((date, po, transit, due, demand, firm))
+    supply_dates = [s.date for s in supplies]
+    planned_total = ZERO
+    planned_here: list[Planned] = []
+    for index, (date, po, transit, due, demand, firm) in enumerate(terms):
+        planned_qty = ZERO
+        planned = None
+        if firm + planned_total < safety and demand > ZERO:
+            # One order covers what the batch window needs (frePPLe's batchwindow, OCA's mrp_nbr_days).
+            until = date + dt.timedelta(days=BATCH_DAYS)
+            lowest = min(t[5] for t in terms[index:] if t[0] < until)
+            net = safety - (lowest + planned_total)
+            planned_qty = lot_size(net, params)
+            release = date - dt.timedelta(days=params.lead_time_days)
+            supplier = None if params.make else params.supplier_id
+            planned = Planned(plant, item, params.make, supplier, planned_qty, net, date, release)
+            planned_here.append(planned)
+            planned_total += planned_qty
+        result.rows.append(
+            Row(plant, item, date, stock if index == 0 else ZERO, po, transit, demand, planned_qty, safety, firm, due)
+        )
+        if firm < ZERO and demand > ZERO:
+            short = min(demand, -firm)
+            after = supplies[bisect.bisect_right(supply_dates, date) :]
+            late = list(dict.fromkeys(s.po_line_id for s in after))[:LATE_LINES]
+            result.shortages.append(ShortageResult(plant, item, date, short, due, late, planned))
+    result.planned.extend(planned_here)
+    _peg(inputs, result, needs, plant, item, stock, supplies, planned_here, mine, params, plant_ids)
+
+
+def _peg(
+    inputs: PlanInputs,
+    result: PlanResult,
+    needs: dict[tuple[int, int], Needs],
+    plant: int,
+    item: int,
+    stock: Decimal,
+    supplies: list[Supply],
+    planned: list[Planned],
+    mine: Needs,
+    params: Params,
+    plant_ids: dict[str, int],
+) -> None:
+    """First in, first out: supplies in date order against requirements in date order."""
+    queue: list[tuple[dt.date, int, object, Decimal]] = []
+    if stock > ZERO:
+        queue.append((DATE_MIN, 0, None, stock))
+    queue += [(s.date, 1, s, s.quantity) for s in supplies]
+    queue += [(p.need_date, 2, p, p.quantity) for p in planned]
+    queue.sort(key=lambda q: (q[0], q[1]))
+    demands = [demand for (_, demand), _ in sorted(mine.items()) if demand != NO_DEMAND]
+    open_quantities = [quantity for (_, demand), quantity in sorted(mine.items()) if demand != NO_DEMAND]
+    index = 0
+    for _, _, supply, amount in queue:
+        left = amount
+        while left > ZERO and index < len(demands):
+            demand = demands[index]
+            taken = min(left, open_quantities[index])
+            left -= taken
+            open_quantities[index] -= taken
+            if open_quantities[index] <= ZERO:
+                index += 1
+            if isinstance(supply, Planned):
+                supply.pegs.append((demand, taken))
+            else:
+                line = supply.po_line_id if isinstance(supply, Supply) else None
+                result.supply_pegs.append((plant, item, line, demand, taken))
+    for order in planned:
+        if order.make:
+            pegged = sum((q for _, q in order.pegs), ZERO)
+            pegs = [*order.pegs, (NO_DEMAND, order.quantity - pegged)] if order.quantity > pegged else order.pegs
+            explode_into(needs, inputs, plant, inputs.parts[item], order.release_date, order.quantity, pegs, plant_ids)
+
+
+def explode_into(
+    needs: dict[tuple[int, int], Needs],
+    inputs: PlanInputs,
+    plant: int,
+    part: str,
+    on: dt.date,
+    quantity: Decimal,
+    pegs: list[tuple[int, Decimal]],
+    plant_ids: dict[str, int],
+) -> None:
+    """Add what ``quantity`` of ``part`` needs one level down at ``plant`` on ``on`` (through phantoms)."""
+    code = inputs.plant_codes[plant]
+    named = [peg for peg in pegs if peg[0] != NO_DEMAND]
+    if len(named) > PEG_LIMIT:
+        unnamed = sum((q for _, q in pegs), ZERO) - sum((q for _, q in named[:PEG_LIMIT]), ZERO)
+        pegs = [*named[:PEG_LIMIT], (NO_DEMAND, unnamed)]
+    for child, per_unit, passes_through in inputs.structures.below(part, code, on, [DATE_MIN, DATE_MAX]):
+        child_pegs = [(demand, q * per_unit) for demand, q in pegs]
+        if passes_through:
+            explode_into(needs, inputs, plant, child, on, quantity * per_unit, child_pegs, plant_ids)
+            continue
+        child_id = inputs.item_ids.get(child)
+        if child_id is None:
+            continue
+        entries = needs[(plant, child_id)]
+        for demand, q in child_pegs:
+            if q:
+                entries[(on, demand)] += q
+
+
+def _chunks(values: list, size: int = 5000) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

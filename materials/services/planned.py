@@ -1,0 +1,68 @@
+"""A buyer turns a planned purchase into a purchase order, published like any other."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from gateway.actors import Actor
+from materials.models import PlannedPurchase
+from procurement.inputs import POLineInput, PurchaseOrderInput
+from procurement.models import PurchaseOrder
+from procurement.services import purchase_order_publish
+
+from .access import company_for, write_source
+from .errors import InvalidAction, NotFound
+
+
+@transaction.atomic
+def planned_purchase_order(
+    *, actor: Actor, company_code: str, planned_pk: int, number: str, correlation_id: str = ""
+) -> PurchaseOrder:
+    """Publish PO ``number`` for a planned purchase through ``purchase_order_publish`` (so it goes out
+    by the supplier's channel) and mark the planned purchase ``ordered``, naming the PO.
+
+    The PO has one line: the planned quantity of the item, needed by the planned need date, at the
+    supplier's price for it. Refused (``InvalidAction``) for a make order, one without an approved
+    supplier or one already ordered; ``NotFound`` for another company's or a missing one. The PO's
+    line is supply from then on: the next run counts it and plans no purchase for it.
+    """
+    company = company_for(actor, company_code)
+    planned = (
+        PlannedPurchase.objects.select_for_update(of=("self",))
+        .select_related("item", "plant", "supplier")
+        .filter(company=company, pk=planned_pk)
+        .first()
+    )
+    if planned is None:
+        raise NotFound("the planned purchase is not known", code="not_found")
+    if planned.make or planned.supplier is None:
+        raise InvalidAction("a planned purchase without a supplier cannot be ordered", code="no_supplier")
+    if planned.state == PlannedPurchase.State.ORDERED:
+        raise InvalidAction(f"planned purchase {planned_pk} is already ordered", code="already_ordered")
+    offer = planned.item.supplier_items.filter(supplier=planned.supplier).first()
+    po = PurchaseOrderInput(
+        company=company.code,
+        number=number,
+        supplier=planned.supplier.code,
+        ship_to=planned.plant.code,
+        currency=offer.currency if offer is not None else company.currency,
+        order_date=timezone.localdate(),
+        lines=(
+            POLineInput(
+                line_no="1",
+                part_number=planned.item.part_number,
+                quantity=planned.quantity,
+                uom=planned.item.base_uom,
+                unit_price=offer.unit_price if offer is not None else Decimal(0),
+                need_by=planned.need_date,
+                supplier_part_number=offer.supplier_part_number if offer is not None else "",
+            ),
+        ),
+    )
+    result = purchase_order_publish(po=po, source=write_source(actor, correlation_id))
+    planned.state, planned.po = PlannedPurchase.State.ORDERED, result.record
+    planned.save(update_fields=["state", "po"])
+    return result.record

@@ -1,0 +1,210 @@
+"""Severity of a supplier deviation from the projection: does it stop production, or only delay it?
+
+For an exception on a PO line (or, for an overdue acknowledgement, on a PO's lines) at plant P for
+item I, two firm projections of (P, I) are compared over the requirements of the latest run (the
+``demand`` column and its pegs of the stored projection rows):
+
+- **as it stands**: stock available for planning plus the firm receipts as the record holds them now
+  (the promised date and confirmed quantity the supplier just gave; a rejected line brings nothing;
+  a line on hold or not acknowledged in time is counted as not coming);
+- **as ordered**: the same, with those lines delivering what the buyer ordered on the need-by date.
+
+**production_stop** when as it stands the projection goes negative on a date a demand needs the
+item and as ordered it does not (or is less short): the evidence names the orders due that date,
+the date, how short, and the days of cover lost. **procurement_delay** when it stays non-negative
+but falls below safety stock where as ordered it would not. Otherwise the rule's severity stands
+(kept in the evidence as ``rule_severity`` so a later re-assessment can return to it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.utils import timezone
+
+from gateway.correlation import get_correlation_id, new_correlation_id
+from materials import requirements as engine
+from materials.models import ProjectionRow
+from procurement.inputs import decimal_text
+from procurement.models import POLine, ProcurementException
+from procurement.services import WriteSource
+from procurement.services.severity import exception_severity_set
+
+Kind = ProcurementException.Kind
+Severity = ProcurementException.Severity
+ZERO = Decimal(0)
+
+# The supplier deviations whose severity the projection decides.
+DEVIATION_KINDS = frozenset(
+    {
+        Kind.DATE_DEVIATION,
+        Kind.QUANTITY_DEVIATION,
+        Kind.REJECTED_LINE,
+        Kind.LINE_ON_HOLD,
+        Kind.ACK_OVERDUE,
+        Kind.ASN_WITHOUT_ACK,
+    }
+)
+# Kinds under which the line is counted as not coming at all as things stand.
+NOT_COMING = frozenset({Kind.LINE_ON_HOLD, Kind.ACK_OVERDUE})
+
+
+def drafts_assess(drafts: list[ProcurementException]) -> None:
+    """The assessor procurement calls before saving exceptions: sets severity and evidence in place.
+
+    One query when no deviation is among them or no run has planned the company: rules stand.
+    """
+    wanted = [d for d in drafts if d.kind in DEVIATION_KINDS and (d.po_line_id is not None or d.po_id is not None)]
+    if not wanted or not ProjectionRow.objects.filter(company_id__in={d.company_id for d in wanted}).exists():
+        return
+    for draft in wanted:
+        verdict = assess(draft)
+        if verdict is not None:
+            draft.severity, draft.evidence = verdict
+            draft.severity_rank = ProcurementException.SEVERITY_RANK[Severity(draft.severity)]
+
+
+def assess(exception: ProcurementException) -> tuple[str, dict] | None:
+    """(severity, evidence) for ``exception`` from the stored projection; None if no run knows its item."""
+    lines = _lines(exception)
+    if not lines:
+        return None
+    evidence = dict(exception.evidence)
+    rule = evidence.get("rule_severity", exception.severity)
+    worst: tuple[str, dict] | None = None
+    for (plant, item), own in lines.items():
+        found = _compare(exception.company_id, plant, item, own, drop=exception.kind in NOT_COMING)
+        if found is None:
+            continue
+        if worst is None or _rank(found[0]) < _rank(worst[0]):
+            worst = found
+    if worst is None:
+        return None
+    evidence["rule_severity"] = rule
+    severity, finding = worst
+    evidence.pop("requirements", None)
+    if severity is None:
+        return rule, evidence
+    evidence["requirements"] = finding
+    return severity, evidence
+
+
+def _rank(severity: str | None) -> int:
+    return ProcurementException.SEVERITY_RANK[Severity(severity)] if severity else 9
+
+
+def _lines(exception: ProcurementException) -> dict[tuple[int, int], list[tuple]]:
+    """The PO lines an exception is about, grouped by (plant, item), as ``values_list`` rows."""
+    qs = POLine.objects.filter(cancelled=False)
+    qs = qs.filter(pk=exception.po_line_id) if exception.po_line_id else qs.filter(po_id=exception.po_id)
+    grouped: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    for row in qs.values_list("pk", "po__ship_to_id", "item_id", "quantity", "shipped_quantity", "need_by"):
+        grouped[(row[1], row[2])].append(row)
+    return grouped
+
+
+def _compare(company_id: int, plant: int, item: int, own: list[tuple], *, drop: bool) -> tuple | None:
+    """(severity or None, evidence) for the lines ``own`` of (plant, item); None if no run planned it."""
+    rows = list(
+        ProjectionRow.objects.filter(company_id=company_id, plant_id=plant, item_id=item)
+        .order_by("date")
+        .values_list("date", "demand", "pegs", "safety_stock", "run_id")
+    )
+    if not rows:
+        return None
+    stock = engine.stock_load(company_id=company_id, keys=[(plant, item)]).get((plant, item), ZERO)
+    supplies = engine.supplies_load(company_id=company_id, keys=[(plant, item)]).get((plant, item), [])
+    ids = {row[0] for row in own}
+    now_supplies = [s for s in supplies if not (drop and s.kind == "po" and s.po_line_id in ids)]
+    ordered = [s for s in supplies if not (s.kind == "po" and s.po_line_id in ids)]
+    ordered += [
+        engine.Supply(need_by, quantity - shipped, "po", pk)
+        for pk, _, _, quantity, shipped, need_by in own
+        if quantity > shipped
+    ]
+    today = timezone.localdate()
+    current = _series(stock, now_supplies, rows)
+    baseline = _series(stock, ordered, rows)
+    safety = rows[0][3]
+    short_now = _first_short(current)
+    short_before = _first_short(baseline)
+    if short_now is not None and (
+        short_before is None or short_now[0] < short_before[0] or short_now[2] > short_before[2]
+    ):
+        date, pegs, short = short_now
+        # Never short as ordered: covered through the last date anything is needed.
+        horizon = max(d for d, _, _, due in baseline if due > ZERO) + dt.timedelta(days=1)
+        cover_before = (short_before[0] if short_before else horizon) - today
+        return Severity.PRODUCTION_STOP, {
+            "plant_id": plant,
+            "item_id": item,
+            "date": date.isoformat(),
+            "orders": [p["reference"] for p in pegs],
+            "short": decimal_text(short),
+            "days_of_cover_lost": max((cover_before - (date - today)).days, 0),
+        }
+    if safety > ZERO:
+        low_now = next(((d, p) for d, p, projected, _ in current if projected < safety), None)
+        low_before = next(((d, p) for d, p, projected, _ in baseline if projected < safety), None)
+        if low_now is not None and (low_before is None or low_now[0] < low_before[0]):
+            return Severity.PROCUREMENT_DELAY, {
+                "plant_id": plant,
+                "item_id": item,
+                "date": low_now[0].isoformat(),
+                "below_safety_stock": decimal_text(safety),
+            }
+    return None, {}
+
+
+def _series(stock: Decimal, supplies: list, rows: list[tuple]) -> list[tuple[dt.date, list, Decimal, Decimal]]:
+    """(date, pegs due, projected, demand) per date of the stored rows and of the supplies."""
+    arriving: dict[dt.date, Decimal] = defaultdict(Decimal)
+    for s in supplies:
+        arriving[s.date] += s.quantity
+    demand = {date: (quantity, pegs) for date, quantity, pegs, _, _ in rows}
+    projected = stock
+    series = []
+    for date in sorted(set(arriving) | set(demand)):
+        due, pegs = demand.get(date, (ZERO, []))
+        projected += arriving.get(date, ZERO) - due
+        series.append((date, pegs, projected, due))
+    return series
+
+
+def _first_short(series: list) -> tuple[dt.date, list, Decimal] | None:
+    for date, pegs, projected, due in series:
+        if projected < ZERO and due > ZERO:
+            return date, pegs, -projected
+    return None
+
+
+def deviations_reassess(*, company, keys: set[tuple[int, int]] | None) -> int:
+    """Re-assess the open deviations of ``company`` on the (plant, item) pairs ``keys`` (None: all).
+
+    Each change of severity goes through ``exception_severity_set`` (audited, with the reason).
+    Returns how many changed.
+    """
+    open_ones = ProcurementException.objects.open().filter(company=company, kind__in=DEVIATION_KINDS)
+    if keys is not None:
+        if not keys:
+            return 0
+        open_ones = open_ones.filter(
+            po_line__item_id__in={i for _, i in keys}, po_line__po__ship_to_id__in={p for p, _ in keys}
+        ) | ProcurementException.objects.open().filter(
+            company=company, kind__in=DEVIATION_KINDS, po_line__isnull=True, po__lines__item_id__in={i for _, i in keys}
+        )
+    source = WriteSource(
+        channel="system", label="material requirements", correlation_id=get_correlation_id() or new_correlation_id()
+    )
+    changed = 0
+    for exception in open_ones.select_related("company", "po").distinct():
+        verdict = assess(exception)
+        if verdict is None:
+            continue
+        severity, evidence = verdict
+        changed += exception_severity_set(
+            exception=exception, severity=severity, evidence=evidence, source=source, reason="projection changed"
+        )
+    return changed

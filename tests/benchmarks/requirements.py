@@ -1,0 +1,203 @@
+"""Material requirements on a generated model: full regeneration beside loading its inputs, and net change.
+
+The model (frePPLe's "medium" size by default): ``items`` item-locations at one plant on five BOM
+levels (assemblies of 3-6 items of the level below, made; the last level bought from one of two
+approved suppliers), ``po_lines`` open PO lines of bought items (a third with a supplier-promised
+date off the need-by date), and ``demands`` demands (production orders of the top levels, the rest
+independent demand of any item). Items and BOM releases go through the materials services; PO lines
+and demands, which only the run reads, are bulk-inserted.
+
+Figures: the full regeneration (load, plan, store) beside the time to load the same inputs from
+PostgreSQL alone (``PlanInputs.load``), as a ratio (target ≤ 3×); net change after one PO line's
+promised date moves (the line's item re-planned and its deviations re-assessed: ``po_lines_replan``),
+p95 over ``moves`` moves (target ≤ 100 ms); peak RSS of the process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import resource
+import statistics
+import sys
+import time
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from gateway.actors import Actor
+from materials import inputs, services
+from materials.models import Demand
+from materials.requirements import PlanInputs
+from materials.services.requirements import po_lines_replan
+from procurement import factories
+from procurement.models import Company, Item, Plant, POLine, PurchaseOrder
+
+PLANT = "DET"
+TODAY = dt.date(2027, 1, 4)
+SHARES = (0.02, 0.08, 0.15, 0.25, 0.50)  # of the items, per BOM level, top first
+
+
+def _reset() -> None:
+    tables = ", ".join(connection.introspection.django_table_names(only_existing=True, include_views=False))
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+def build(*, items: int, po_lines: int, demands: int, rng: random.Random) -> Company:
+    """The generated model, through the services where it is master data."""
+    company = factories.CompanyFactory(code="ACME")
+    plant = factories.PlantFactory(company=company, code=PLANT)
+    suppliers = [factories.SupplierFactory(code=f"S{n}") for n in range(2)]
+    actor = Actor.for_system(company_ids={company.pk}, label="bench ERP")
+    levels, number = [], 0
+    for share in SHARES:
+        size = max(1, int(items * share))
+        levels.append([f"R-{number + i:06d}" for i in range(size)])
+        number += size
+    leaves = set(levels[-1])
+    parts = [p for level in levels for p in level]
+    for start in range(0, len(parts), 1000):
+        batch = tuple(
+            inputs.ItemInput(
+                part_number=p,
+                make_or_buy="buy" if p in leaves else "make",
+                lead_time_days=rng.randint(1, 20),
+                moq=Decimal(rng.choice((1, 10, 50))),
+                order_multiple=Decimal(rng.choice((1, 5))),
+                safety_stock=Decimal(rng.choice((0, 0, 10))),
+                approved_suppliers=(
+                    (inputs.ApprovedSupplierInput(rng.choice(suppliers).code, lead_time_days=rng.randint(5, 30)),)
+                    if p in leaves
+                    else ()
+                ),
+            )
+            for p in parts[start : start + 1000]
+        )
+        services.items_upsert(actor=actor, batch=inputs.ItemBatchInput("ACME", "ERP", batch))
+    for depth, assemblies in enumerate(levels[:-1]):
+        below = levels[depth + 1]
+        for index, parent in enumerate(assemblies):
+            picked = {below[(index * len(below)) // len(assemblies)]} | set(rng.sample(below, min(len(below), 5)))
+            release = inputs.BomReleaseInput(
+                company_code="ACME",
+                source_system="ERP",
+                bom_type="manufacturing",
+                release_id=f"{parent}-A",
+                parent_part_number=parent,
+                revision="A",
+                previous_revision=None,
+                status="approved_for_production",
+                effectivity=(inputs.EffectivityInput(plant_code=PLANT),),
+                components=tuple(
+                    inputs.BomComponentInput(
+                        position=f"{10 * (i + 1)}", part_number=c, quantity_per=Decimal(rng.randint(1, 3))
+                    )
+                    for i, c in enumerate(sorted(picked))
+                ),
+            )
+            outcome = services.bom_release_receive(actor=actor, release=release, raw=b"{}", correlation_id="bench")
+            assert outcome.state == "applied", outcome
+        print(f"  … level {depth + 1} structures applied", file=sys.stderr)
+    ids = dict(Item.objects.filter(company=company).values_list("part_number", "pk"))
+    bought = [ids[p] for p in levels[-1]]
+    now = timezone.now()
+    orders = PurchaseOrder.objects.bulk_create(
+        PurchaseOrder(
+            company=company,
+            supplier=suppliers[n % 2],
+            ship_to=plant,
+            number=f"PO-{n:06d}",
+            currency="USD",
+            order_date=TODAY,
+            published_at=now,
+            updated_at=now,
+        )
+        for n in range(max(1, po_lines // 20))
+    )
+    lines = []
+    for n in range(po_lines):
+        need = TODAY + dt.timedelta(days=rng.randint(0, 120))
+        promised = need + dt.timedelta(days=rng.randint(-5, 15)) if n % 3 == 0 else None
+        lines.append(
+            POLine(
+                po=orders[n % len(orders)],
+                line_no=str(n // len(orders) + 1),
+                item_id=rng.choice(bought),
+                quantity=Decimal(rng.randint(10, 500)),
+                uom="EA",
+                unit_price=Decimal("1.00"),
+                need_by=need,
+                promised_date=promised,
+                ack_response="RESCHEDULE" if promised else "",
+            )
+        )
+    POLine.objects.bulk_create(lines, batch_size=5000)
+    tops = [ids[p] for level in levels[:2] for p in level]
+    every = list(ids.values())
+    Demand.objects.bulk_create(
+        (
+            Demand(
+                company=company,
+                plant=plant,
+                item_id=rng.choice(tops) if n % 2 == 0 else rng.choice(every),
+                kind="production_order" if n % 2 == 0 else "independent",
+                source_system="ERP",
+                source_id=f"D-{n:07d}",
+                reference=f"D-{n:07d}",
+                quantity=Decimal(rng.randint(1, 20)),
+                need_date=TODAY + dt.timedelta(days=rng.randint(0, 150)),
+                content_hash="-",
+                updated_at=now,
+            )
+            for n in range(demands)
+        ),
+        batch_size=5000,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    assert Plant.objects.count() == 1
+    return company
+
+
+def run(*, rounds: int, items: int, po_lines: int, demands: int, moves: int) -> None:
+    print(
+        f"\nRequirements on PostgreSQL: {items:,} item-locations on {len(SHARES)} BOM levels, {po_lines:,} open PO "
+        f"lines, {demands:,} demands (under load: the machine is shared)\n"
+    )
+    rng = random.Random(23)
+    _reset()
+    company = build(items=items, po_lines=po_lines, demands=demands, rng=rng)
+    loads, fulls = [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        PlanInputs.load(company_id=company.pk, today=TODAY)
+        loads.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        run = services.requirements_regenerate(company=company, today=TODAY)
+        fulls.append(time.perf_counter() - started)
+        print(f"  … full run {run.counts} in {fulls[-1]:.1f} s", file=sys.stderr)
+    line_ids = list(POLine.objects.filter(po__company=company).values_list("pk", flat=True))
+    timings = []
+    for _ in range(moves):
+        line = POLine.objects.get(pk=rng.choice(line_ids))
+        line.promised_date = line.need_by + dt.timedelta(days=rng.randint(1, 30))
+        line.save(update_fields=["promised_date"])
+        started = time.perf_counter()
+        po_lines_replan(company.pk, [line.pk])
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
+    load, full = statistics.median(loads), statistics.median(fulls)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  {'load the inputs from PostgreSQL (PlanInputs.load)':<60}{load:>10.2f} s")
+    print(f"  {'full regeneration (load, plan, store)':<60}{full:>10.2f} s")
+    ratio = full / load
+    print(f"  {'ratio, target <= 3x':<60}{ratio:>10.1f} x  {'met' if ratio <= 3 else 'NOT met'}")
+    print(
+        f"  {'net change after one PO line date move, p95 (' + str(moves) + ' moves)':<60}"
+        f"{p95 * 1000:>10.0f} ms  {'met' if p95 <= 0.1 else 'NOT met'} (target 100 ms; median "
+        f"{statistics.median(timings) * 1000:.0f} ms)"
+    )
+    print(f"  {'peak RSS':<60}{peak:>10.0f} MB")
