@@ -12,6 +12,19 @@ from .sequencing import release_settle
 State = BomRelease.State
 
 
+def held_releases_retry_for_new_items(company: Company, part_numbers: set[str]) -> None:
+    """Procurement created items a PO ordered before the item master sent them: a release held for one
+    of them applies now, in the same transaction, as if the item master had sent it."""
+    waiting = (
+        BomRelease.objects.filter(company=company, state=State.HELD)
+        .exclude(waits_for_items=[])
+        .values_list("waits_for_items", flat=True)
+    )
+    if any(part_numbers & set(parts) for parts in waiting):
+        source = WriteSource(channel="system", label="items created by a purchase order")
+        held_releases_retry(company=company, part_numbers=part_numbers, source=source)
+
+
 def held_releases_retry(*, company: Company, part_numbers: set[str], source: WriteSource) -> list[int]:
     """Settle again the company's held releases that wait for any of ``part_numbers``; returns their pks.
 

@@ -10,7 +10,9 @@ from materials.models import BomPlantRevision, BomRelease
 from materials.selectors import bom_as_of, held_releases_for
 from materials.services import bom_release_force, bom_release_raw_refuse
 from materials.services.errors import InvalidAction, NotFound
+from procurement import factories
 from procurement.models import AuditEvent, ProcurementException
+from procurement.services import WriteSource, purchase_order_publish
 
 from .helpers import D, items, line, receive, release, window
 
@@ -141,6 +143,33 @@ def test_an_unknown_component_holds_the_release_until_the_item_arrives(system, p
     items(system, "NEW-2")
     assert BomRelease.objects.get(pk=outcome.release_pk).state == "applied"
     assert chain() == [("1", 1, D(1, 1, 1), D(9999, 12, 31))]
+
+
+def test_a_po_that_orders_the_missing_item_first_lets_the_held_release_apply(system, parts, company, supplier):
+    """The ERP ordered the new part before its item master record went out: the PO creates the item."""
+    held = receive(system, release("A", "1", None, [line("10", "X"), line("20", "PART-00001")]))
+    assert (held.state, held.reason) == ("held", "item PART-00001 is not known")
+
+    published = purchase_order_publish(
+        po=factories.po_input(company=company.code, supplier=supplier.code, plant="DET", lines=1),
+        source=WriteSource(channel="system", label="ERP"),
+    )
+
+    assert published.outcome == "applied"
+    release_row = BomRelease.objects.get(pk=held.release_pk)
+    assert (release_row.state, release_row.waits_for_items) == ("applied", [])
+    assert chain() == [("1", 1, D(1, 1, 1), D(9999, 12, 31))]
+
+
+def test_a_po_of_items_no_release_waits_for_leaves_held_releases_alone(system, parts, company, supplier):
+    held = receive(system, release("A", "1", None, [line("10", "X"), line("20", "NEW-1")]))
+
+    purchase_order_publish(
+        po=factories.po_input(company=company.code, supplier=supplier.code, plant="DET", lines=1),
+        source=WriteSource(channel="system", label="ERP"),
+    )
+
+    assert BomRelease.objects.get(pk=held.release_pk).state == "held"
 
 
 def test_a_unit_that_does_not_convert_holds_the_release_until_a_conversion_arrives(system, parts):

@@ -6,7 +6,7 @@ completed here, never duplicated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -19,6 +19,23 @@ from suppliers.models import Supplier
 from .audit import audit_event, audit_write
 from .errors import NotFound
 from .sources import WriteSource
+
+ItemsCreatedListener = Callable[[Company, set[str]], None]
+_items_created_listeners: list[ItemsCreatedListener] = []
+
+
+def items_created_listener_register(listener: ItemsCreatedListener) -> None:
+    """Have ``listener(company, part_numbers)`` hear of items a PO created before the item master sent them."""
+    if listener not in _items_created_listeners:
+        _items_created_listeners.append(listener)
+
+
+def items_created(company: Company, part_numbers: set[str]) -> None:
+    """Tell the listeners, inside the transaction that created them, that these items now exist: a BOM
+    release held for one of them can apply (materials)."""
+    if part_numbers:
+        for listener in _items_created_listeners:
+            listener(company, part_numbers)
 
 
 @dataclass

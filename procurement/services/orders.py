@@ -33,6 +33,7 @@ from .audit import audit_event, audit_write
 from .closing import exceptions_close
 from .documents import document_replay
 from .errors import DocumentRefused, NotFound
+from .items import items_created
 from .locking import lock_po_for_revision
 from .notify import supplier_notifications
 from .refusals import records_refusals, refusal_recorded
@@ -515,6 +516,7 @@ def _items_for(company: Company, lines: tuple[POLineInput, ...]) -> dict[str, It
     if missing:
         Item.objects.bulk_create(missing)
         items.update({i.part_number: i for i in Item.objects.filter(company=company, part_number__in=wanted)})
+        items_created(company, {item.part_number for item in missing})
     return items
 
 
