@@ -36,9 +36,8 @@ def event_from(data: Any) -> Parsed:
     """The event an object describes, or why it does not describe one."""
     if not isinstance(data, Mapping):
         return "an event must be an object"
-    unknown = sorted(set(data) - KNOWN)
-    if unknown:
-        return f"unknown field {unknown[0]!r}"
+    if not KNOWN.issuperset(data):
+        return f"unknown field {sorted(set(data) - KNOWN)[0]!r}"
     for name in REQUIRED:
         if data.get(name) in (None, ""):
             return f"{name} is required"
