@@ -11,6 +11,7 @@ from .inventory import (
     inventory_snapshot_apply,
     inventory_stream_ingest,
 )
+from .inventory_bulk import inventory_json_lines_ingest
 from .items import category_conversions_set, items_upsert
 from .receipt_stock import receipt_inventory_post
 from .releases import bom_release_force, bom_release_raw_refuse, bom_release_receive, bom_release_settle
@@ -29,6 +30,7 @@ __all__ = [
     "bom_release_settle",
     "category_conversions_set",
     "inventory_events_apply",
+    "inventory_json_lines_ingest",
     "inventory_snapshot_apply",
     "inventory_stream_ingest",
     "items_upsert",

@@ -737,10 +737,35 @@ def inventory_stream_ingest(
     not be read are ``refused`` with their reason. Raises ``NotFound`` for another company.
     """
     company = company_for(actor, company_code)
-    counts = dict.fromkeys(("applied", "duplicate", "conflict", "refused"), 0)
-    result = StreamResult(counts, [])
+    result = StreamResult(dict.fromkeys(("applied", "duplicate", "conflict", "refused"), 0), [])
+    _ingest_parsed(
+        company=company,
+        source_system=source_system,
+        lines=lines,
+        document=document,
+        correlation_id=correlation_id,
+        lookups=Lookups(company.pk),
+        result=result,
+        chunk=chunk,
+    )
+    result.lines.sort(key=lambda line: line.line)
+    return result
+
+
+def _ingest_parsed(
+    *,
+    company: Company,
+    source_system: str,
+    lines: Iterable[tuple[int, str, InventoryEventInput | str]],
+    document: InboundDocument | None,
+    correlation_id: str,
+    lookups: Lookups,
+    result: StreamResult,
+    chunk: int = MAX_EVENTS,
+) -> None:
+    """``inventory_stream_ingest`` for a company already checked, adding to ``result`` (unsorted)."""
+    counts = result.counts
     pending: list[tuple[int, InventoryEventInput]] = []
-    lookups = Lookups(company.pk)
 
     def flush() -> None:
         if not pending:
@@ -769,8 +794,6 @@ def inventory_stream_ingest(
         if len(pending) >= chunk:
             flush()
     flush()
-    result.lines.sort(key=lambda line: line.line)
-    return result
 
 
 def inventory_snapshot_apply(
