@@ -298,17 +298,23 @@ def _inventory_apply(document: InboundDocument, company: Company, system: str) -
     result = FileOutcome(document=document.pk, file=document.filename)
     with document.open_payload() as payload:
         if document.document_type.endswith("_csv"):
-            lines = inventory_formats.csv_rows(payload)
-        else:
-            lines = inventory_formats.json_lines(payload)
-        streamed = services.inventory_stream_ingest(
-            actor=actor,
-            company_code=company.code,
-            source_system=system,
-            lines=lines,
-            document=document,
-            correlation_id=document.correlation_id,
-        )
+            streamed = services.inventory_stream_ingest(
+                actor=actor,
+                company_code=company.code,
+                source_system=system,
+                lines=inventory_formats.csv_rows(payload),
+                document=document,
+                correlation_id=document.correlation_id,
+            )
+        else:  # JSON Lines: merged in SQL on PostgreSQL (``services.inventory_bulk``)
+            streamed = services.inventory_json_lines_ingest(
+                actor=actor,
+                company_code=company.code,
+                source_system=system,
+                stream=payload,
+                document=document,
+                correlation_id=document.correlation_id,
+            )
     result.counts = streamed.counts
     for line in streamed.lines:
         result.outcomes.append(Outcome(f"line {line.line}", "event", line.source_event_id, line.outcome, line.reason))

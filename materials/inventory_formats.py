@@ -36,9 +36,8 @@ def event_from(data: Any) -> Parsed:
     """The event an object describes, or why it does not describe one."""
     if not isinstance(data, Mapping):
         return "an event must be an object"
-    unknown = sorted(set(data) - KNOWN)
-    if unknown:
-        return f"unknown field {unknown[0]!r}"
+    if not KNOWN.issuperset(data):
+        return f"unknown field {sorted(set(data) - KNOWN)[0]!r}"
     for name in REQUIRED:
         if data.get(name) in (None, ""):
             return f"{name} is required"
@@ -101,7 +100,12 @@ def event_id_of(data: Any) -> str:
 
 def json_lines(stream: Iterable[bytes]) -> Iterator[tuple[int, str, Parsed]]:
     """(line number, source event id, event or reason) per non-blank line of JSON Lines."""
-    for number, raw in enumerate(stream, start=1):
+    return json_lines_numbered(enumerate(stream, start=1))
+
+
+def json_lines_numbered(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, str, Parsed]]:
+    """``json_lines`` of lines already numbered (a chunk of a stream read ahead)."""
+    for number, raw in lines:
         if not raw.strip():
             continue
         if len(raw) > MAX_LINE_BYTES:

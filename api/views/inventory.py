@@ -27,7 +27,7 @@ from api.permissions import SystemKey
 from api.problems import problem
 from materials import inventory_formats
 from materials.inventory import inventory_balances_for, inventory_events_for
-from materials.services import inventory_snapshot_apply, inventory_stream_ingest
+from materials.services import inventory_json_lines_ingest, inventory_snapshot_apply, inventory_stream_ingest
 from materials.services.inventory import StreamResult
 from procurement import selectors
 from procurement.models import Company, InboundDocument
@@ -175,12 +175,20 @@ def _bulk_stored(request: Request, document: InboundDocument) -> Response:
 
     def run() -> StreamResult:
         with document.open_payload() as payload:
-            lines = inventory_formats.csv_rows(payload) if kind == "csv" else inventory_formats.json_lines(payload)
+            if kind != "csv":  # JSON Lines: merged in SQL on PostgreSQL (``inventory_bulk``)
+                return inventory_json_lines_ingest(
+                    actor=actor_of(request),
+                    company_code=company.code,
+                    source_system=request_key(request).system_name,
+                    stream=payload,
+                    document=document,
+                    correlation_id=document.correlation_id,
+                )
             return inventory_stream_ingest(
                 actor=actor_of(request),
                 company_code=company.code,
                 source_system=request_key(request).system_name,
-                lines=lines,
+                lines=inventory_formats.csv_rows(payload),
                 document=document,
                 correlation_id=document.correlation_id,
             )

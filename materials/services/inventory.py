@@ -83,24 +83,27 @@ def content_hash(event: InventoryEventInput) -> str:
     ``10`` vs ``10.000``, another time zone) has the same hash; the id and source are the key, not content."""
     occurred = event.occurred_at.astimezone(dt.UTC).isoformat() if event.occurred_at.tzinfo else ""
     # Each field prefixed by its length: unambiguous whatever the fields hold, and cheaper than JSON.
+    # A list comprehension, not a generator: this runs once per line of a bulk ingest.
     content = "".join(
-        f"{len(field)}:{field}"
-        for field in (
-            event.plant_code,
-            event.part_number,
-            event.kind,
-            _decimal_text(event.quantity),
-            event.uom,
-            event.location,
-            event.to_location,
-            event.lot,
-            event.serial,
-            event.stock_status,
-            event.to_status,
-            event.posting,
-            str(event.source_sequence),
-            occurred,
-        )
+        [
+            f"{len(field)}:{field}"
+            for field in (
+                event.plant_code,
+                event.part_number,
+                event.kind,
+                _decimal_text(event.quantity),
+                event.uom,
+                event.location,
+                event.to_location,
+                event.lot,
+                event.serial,
+                event.stock_status,
+                event.to_status,
+                event.posting,
+                str(event.source_sequence),
+                occurred,
+            )
+        ]
     )
     return hashlib.sha256(content.encode()).hexdigest()
 
@@ -185,22 +188,21 @@ def events_append(
     events: Sequence[InventoryEventInput],
     document: InboundDocument | None,
     correlation_id: str,
+    lookups: Lookups | None = None,
 ) -> list[EventOutcome]:
-    """``inventory_events_apply`` for a company already checked, inside the caller's transaction."""
+    """``inventory_events_apply`` for a company already checked, inside the caller's transaction.
+
+    ``lookups``: the company's plants, items and unit factors already read by an earlier chunk of
+    the same stream (``inventory_stream_ingest``), so a million lines do not read them a hundred times.
+    """
     now = timezone.now()
     source_system = source_system.strip().upper()
     if not source_system or len(source_system) > 40:
         return [EventOutcome(e.source_event_id, "refused", "a source system needs 1 to 40 characters") for e in events]
-    plants = dict(
-        Plant.objects.filter(company=company, code__in={e.plant_code for e in events}).values_list("code", "pk")
-    )
-    items = {
-        part: (pk, base_uom)
-        for part, pk, base_uom in Item.objects.filter(
-            company=company, part_number__in={e.part_number for e in events}
-        ).values_list("part_number", "pk", "base_uom")
-    }
-    factors = _factors(company.pk, [pk for pk, _ in items.values()])
+    if lookups is None:
+        lookups = Lookups(company.pk)
+    lookups.load({e.plant_code for e in events}, {e.part_number for e in events})
+    plants, items, factors = lookups.plants, lookups.items, lookups.factors
     outcomes: list[EventOutcome | None] = [None] * len(events)
     accepted: dict[str, _Accepted] = {}
     conflicts: list[InventoryEventConflict] = []
@@ -257,12 +259,7 @@ def events_append(
         )
     plants_lock({a.row.plant_id for a in accepted.values()})
     inserted = _insert([a.row for a in accepted.values()])
-    missing = [key for key in accepted if key not in inserted]
-    existing = dict(
-        InventoryEvent.objects.filter(
-            company=company, source_system=source_system, source_event_id__in=missing
-        ).values_list("source_event_id", "content_hash")
-    )
+    existing = _stored_hashes(company.pk, source_system, [key for key in accepted if key not in inserted])
     for key, entry in accepted.items():
         if key in inserted:
             outcomes[entry.index] = EventOutcome(key, "applied")
@@ -279,6 +276,58 @@ def events_append(
         events=[accepted[key].row for key in accepted if key in inserted],
     )
     return [o for o in outcomes if o is not None]
+
+
+class Lookups:
+    """A company's plants (code → id), items (part number → (id, base unit)) and unit factors, read
+    once per stream and added to as later chunks name more; what is not found is asked again next
+    chunk (an item created midway is then known)."""
+
+    def __init__(self, company_id: int) -> None:
+        self.company_id = company_id
+        self.plants: dict[str, int] = {}
+        self.items: dict[str, tuple[int, str]] = {}
+        self.factors: dict[int, dict[str, Decimal]] = {}
+
+    def load(self, plant_codes: set[str], part_numbers: set[str]) -> None:
+        plant_codes = plant_codes - self.plants.keys()
+        if plant_codes:
+            self.plants.update(
+                Plant.objects.filter(company_id=self.company_id, code__in=plant_codes).values_list("code", "pk")
+            )
+        part_numbers = part_numbers - self.items.keys()
+        if part_numbers:
+            found = {
+                part: (pk, base_uom)
+                for part, pk, base_uom in Item.objects.filter(
+                    company_id=self.company_id, part_number__in=part_numbers
+                ).values_list("part_number", "pk", "base_uom")
+            }
+            self.items.update(found)
+            self.factors.update(_factors(self.company_id, [pk for pk, _ in found.values()]))
+
+
+def _stored_hashes(company_id: int, source_system: str, event_ids: list[str]) -> dict[str, str]:
+    """Event id → content hash of those of ``event_ids`` already in the ledger.
+
+    On PostgreSQL one array parameter, not an ``IN`` list of ten thousand placeholders that Django
+    would build and adapt one by one.
+    """
+    if not event_ids:
+        return {}
+    if connection.vendor != "postgresql":
+        return dict(
+            InventoryEvent.objects.filter(
+                company_id=company_id, source_system=source_system, source_event_id__in=event_ids
+            ).values_list("source_event_id", "content_hash")
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT source_event_id, content_hash FROM {InventoryEvent._meta.db_table} "  # noqa: S608
+            "WHERE company_id = %s AND source_system = %s AND source_event_id = ANY(%s)",
+            [company_id, source_system, event_ids],
+        )
+        return dict(cursor.fetchall())
 
 
 def _refusal(given: InventoryEventInput, plants: dict[str, int], items: dict[str, tuple[int, str]]) -> str:
@@ -498,9 +547,7 @@ def balances_project(*, company_id: int, source_system: str, events: Sequence[In
     for plant_id, item_id in groups:
         by_plant[plant_id].add(item_id)
     for plant_id, item_ids in by_plant.items():
-        for row in InventoryBalance.objects.filter(
-            plant_id=plant_id, item_id__in=item_ids, source_system=source_system
-        ).values_list("item_id", "location", "lot", "stock_status", "physical", "posted", "last_sequence"):
+        for row in _balances_read(plant_id, item_ids, source_system):
             item_id, location, lot, status, physical, posted, sequence = row
             key = (plant_id, item_id)
             current[key][(location, lot, status)] = [physical, posted]
@@ -517,6 +564,23 @@ def balances_project(*, company_id: int, source_system: str, events: Sequence[In
             fold(positions, event)
         rows.extend(_balance_rows(company_id, key, source_system, positions, new[-1].source_sequence, now))
     _balances_write(rows)
+
+
+def _balances_read(plant_id: int, item_ids: set[int], source_system: str) -> Iterable[tuple]:
+    """(item, location, lot, status, physical, posted, last sequence) of a source's balances of
+    ``item_ids`` at a plant; on PostgreSQL with one array parameter (a chunk names a thousand items)."""
+    columns = ("item_id", "location", "lot", "stock_status", "physical", "posted", "last_sequence")
+    if connection.vendor != "postgresql":
+        return InventoryBalance.objects.filter(
+            plant_id=plant_id, item_id__in=item_ids, source_system=source_system
+        ).values_list(*columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(columns)} FROM {InventoryBalance._meta.db_table} "  # noqa: S608
+            "WHERE plant_id = %s AND item_id = ANY(%s) AND source_system = %s",
+            [plant_id, sorted(item_ids), source_system],
+        )
+        return cursor.fetchall()
 
 
 def _late(company_id: int, key: tuple[int, int], source_system: str) -> None:
@@ -673,8 +737,34 @@ def inventory_stream_ingest(
     not be read are ``refused`` with their reason. Raises ``NotFound`` for another company.
     """
     company = company_for(actor, company_code)
-    counts = dict.fromkeys(("applied", "duplicate", "conflict", "refused"), 0)
-    result = StreamResult(counts, [])
+    result = StreamResult(dict.fromkeys(("applied", "duplicate", "conflict", "refused"), 0), [])
+    _ingest_parsed(
+        company=company,
+        source_system=source_system,
+        lines=lines,
+        document=document,
+        correlation_id=correlation_id,
+        lookups=Lookups(company.pk),
+        result=result,
+        chunk=chunk,
+    )
+    result.lines.sort(key=lambda line: line.line)
+    return result
+
+
+def _ingest_parsed(
+    *,
+    company: Company,
+    source_system: str,
+    lines: Iterable[tuple[int, str, InventoryEventInput | str]],
+    document: InboundDocument | None,
+    correlation_id: str,
+    lookups: Lookups,
+    result: StreamResult,
+    chunk: int = MAX_EVENTS,
+) -> None:
+    """``inventory_stream_ingest`` for a company already checked, adding to ``result`` (unsorted)."""
+    counts = result.counts
     pending: list[tuple[int, InventoryEventInput]] = []
 
     def flush() -> None:
@@ -687,6 +777,7 @@ def inventory_stream_ingest(
                 events=[event for _, event in pending],
                 document=document,
                 correlation_id=correlation_id,
+                lookups=lookups,
             )
         for (number, _), outcome in zip(pending, outcomes, strict=True):
             counts[outcome.outcome] += 1
@@ -703,8 +794,6 @@ def inventory_stream_ingest(
         if len(pending) >= chunk:
             flush()
     flush()
-    result.lines.sort(key=lambda line: line.line)
-    return result
 
 
 def inventory_snapshot_apply(

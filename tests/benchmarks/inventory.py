@@ -30,9 +30,8 @@ from django.test import Client
 
 from api.models import ApiKey
 from gateway.actors import Actor
-from materials import inventory_formats
 from materials.models import InventoryBalance, InventoryEvent
-from materials.services import inventory_stream_ingest
+from materials.services import inventory_json_lines_ingest
 from procurement import factories
 
 ITEMS = 1000
@@ -121,9 +120,7 @@ def _copy_seconds(rows: list[tuple]) -> float:
 def _ingest_seconds(actor: Actor, path: str) -> tuple[float, dict[str, int]]:
     started = time.perf_counter()
     with open(path, "rb") as stream:
-        result = inventory_stream_ingest(
-            actor=actor, company_code="ACME", source_system="WMS", lines=inventory_formats.json_lines(stream)
-        )
+        result = inventory_json_lines_ingest(actor=actor, company_code="ACME", source_system="WMS", stream=stream)
     return time.perf_counter() - started, result.counts
 
 
