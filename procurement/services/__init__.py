@@ -4,7 +4,7 @@ Channels (portal, REST API, X12 EDI) translate what they receive into the canoni
 ``procurement.inputs`` and call these functions; nothing else writes the record.
 """
 
-from .acknowledgements import acknowledgement_record
+from .acknowledgements import PreflightLine, acknowledgement_preflight, acknowledgement_record
 from .errors import DocumentRefused, InvalidAction, NotFound, ProcurementError
 from .exceptions import (
     acknowledgements_overdue_raise,
@@ -22,7 +22,7 @@ from .items import ItemMasterResult, item_master_write
 from .orders import purchase_order_change, purchase_order_publish
 from .outbox import outbox_message_retry
 from .receipts import receipt_record
-from .shipments import shipment_record
+from .shipments import ShipmentPreflightLine, shipment_preflight, shipment_record
 from .sources import RecordResult, WriteSource
 
 __all__ = [
@@ -30,9 +30,12 @@ __all__ = [
     "InvalidAction",
     "ItemMasterResult",
     "NotFound",
+    "PreflightLine",
     "ProcurementError",
     "RecordResult",
+    "ShipmentPreflightLine",
     "WriteSource",
+    "acknowledgement_preflight",
     "acknowledgement_record",
     "acknowledgements_overdue_raise",
     "change_request_accept",
@@ -51,5 +54,6 @@ __all__ = [
     "purchase_order_change",
     "purchase_order_publish",
     "receipt_record",
+    "shipment_preflight",
     "shipment_record",
 ]
