@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "edi",
     "api",
     "workbench",
+    "portal",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

@@ -14,6 +14,7 @@ admin.site.login_form = StaffAuthenticationForm
 urlpatterns = [
     path("", workbench_views.start, name="start"),
     path("workbench/", include("workbench.urls")),
+    path("portal/", include("portal.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("favicon.ico", views.favicon, name="favicon"),

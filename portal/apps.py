@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    """The supplier portal: the pages a supplier's people use to see and answer purchase orders."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "portal"
+    verbose_name = "Supplier portal"

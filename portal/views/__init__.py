@@ -1,0 +1,3 @@
+from .home import home
+
+__all__ = ["home"]
