@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 
 from gateway.actors import Actor
 from procurement.models import (
+    Acknowledgement,
     Company,
     CompanyMembership,
     InboundDocument,
@@ -31,6 +32,8 @@ from procurement.models import (
     ProcurementException,
     PurchaseOrder,
     ScheduleLine,
+    Shipment,
+    ShipmentLine,
     UomConversion,
 )
 
@@ -250,3 +253,20 @@ def item_units(*, company_id: int, part_numbers: Collection[str], factors: bool 
         ):
             by_item[item_id][uom] = factor
     return {part: ItemUnits(pk, part, description, base_uom, by_item[pk]) for pk, part, description, base_uom in rows}
+
+
+def shipments_for(*, actor: Actor) -> QuerySet[Shipment]:
+    """Ship notices: a supplier's own; for the buyer's side, those with a line on its companies' POs."""
+    shipments = Shipment.objects.order_by("-received_at", "-id")
+    if actor.is_supplier:
+        return shipments.filter(supplier_id=actor.supplier_id)
+    if actor.is_buyer_side:
+        lines = ShipmentLine.objects.filter(po_line__po__company_id__in=sorted(actor.company_ids)).values("shipment_id")
+        return shipments.filter(pk__in=lines)
+    return shipments.none()
+
+
+def acknowledgements_for(*, actor: Actor) -> QuerySet[Acknowledgement]:
+    """Acknowledgements: a supplier's own, or those of the buyer's companies' POs."""
+    acks = Acknowledgement.objects.select_related("po").order_by("-received_at", "-id")
+    return scoped_for(acks, actor=actor, company_field="po__company")
