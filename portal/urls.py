@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import acknowledge, documents
+from .views import acknowledge, documents, invoices, shipments
 
 app_name = "portal"
 
@@ -9,6 +9,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     # Answering POs, shipping and invoicing; what was sent, by any channel.
     path("orders/<int:po_id>/acknowledge/", acknowledge.acknowledge, name="acknowledge"),
+    path("ship-notices/new/", shipments.ship_notice_new, name="ship_notice_new"),
+    path("ship-notices/<int:shipment_id>/labels.pdf", shipments.shipment_labels, name="shipment_labels"),
+    path("orders/<int:po_id>/invoice/", invoices.invoice_from_po, name="invoice_from_po"),
+    path("ship-notices/<int:shipment_id>/invoice/", invoices.invoice_from_shipment, name="invoice_from_shipment"),
+    path("invoices/<int:invoice_id>/", invoices.invoice_detail, name="invoice_detail"),
     path("documents/", documents.document_list, name="document_list"),
     path("documents/<int:document_id>/", documents.document_detail, name="document_detail"),
 ]

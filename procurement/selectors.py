@@ -270,3 +270,22 @@ def acknowledgements_for(*, actor: Actor) -> QuerySet[Acknowledgement]:
     """Acknowledgements: a supplier's own, or those of the buyer's companies' POs."""
     acks = Acknowledgement.objects.select_related("po").order_by("-received_at", "-id")
     return scoped_for(acks, actor=actor, company_field="po__company")
+
+
+def lines_to_ship_for(*, actor: Actor, ship_to_id: int | None = None) -> QuerySet[POLine]:
+    """A supplier's live PO lines with something left to ship (confirmed, else ordered, above shipped),
+    optionally to one ship-to plant; a line rejected by the supplier has nothing left. Supplier actors only."""
+    if not actor.is_supplier:
+        return POLine.objects.none()
+    lines = POLine.objects.filter(po__supplier_id=actor.supplier_id, cancelled=False).filter(
+        shipped_quantity__lt=_target
+    )
+    if ship_to_id is not None:
+        lines = lines.filter(po__ship_to_id=ship_to_id)
+    return lines.select_related("po__company", "po__ship_to", "item").order_by("need_by", "po__number", "id")
+
+
+def ship_tos_for(*, actor: Actor) -> QuerySet[Plant]:
+    """The plants a supplier has lines left to ship to."""
+    plant_ids = lines_to_ship_for(actor=actor).values("po__ship_to_id")
+    return Plant.objects.filter(pk__in=plant_ids).select_related("company").order_by("company__code", "code")

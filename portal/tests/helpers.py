@@ -44,3 +44,17 @@ def ack_post(
         for name, value in fields.items():
             data[f"form-{n}-{name}"] = value
     return data
+
+
+def formset(prefix: str, rows: list[dict]) -> dict:
+    """A formset's management fields and rows, as a browser posts them."""
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(len(rows)),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for n, row in enumerate(rows):
+        for name, value in row.items():
+            data[f"{prefix}-{n}-{name}"] = value
+    return data
