@@ -16,7 +16,12 @@ from .exceptions import (
     exception_reject,
     exceptions_clear,
 )
-from .inbound import inbound_document_apply, inbound_document_reject, inbound_document_store
+from .inbound import (
+    inbound_document_apply,
+    inbound_document_reject,
+    inbound_document_settle,
+    inbound_document_store,
+)
 from .invoices import invoice_record
 from .items import ItemMasterResult, item_master_write
 from .orders import purchase_order_change, purchase_order_publish
@@ -47,6 +52,7 @@ __all__ = [
     "exceptions_clear",
     "inbound_document_apply",
     "inbound_document_reject",
+    "inbound_document_settle",
     "inbound_document_store",
     "invoice_record",
     "item_master_write",
