@@ -87,8 +87,13 @@ def _reason(invoice: Invoice, exception: ProcurementException) -> HoldReason:
     basis = evidence.get("basis", "ordered")
     over = _amount(str(deviation)) if deviation is not None else "the difference"
     if basis == "received":
+        received = (
+            "Nothing has been received yet"
+            if _decimal(expected) == 0
+            else f"Only {_amount(expected)} has been received"
+        )
         fix = (
-            f"Only {_amount(expected)} has been received. If you shipped more than your ship notices say, send a "
+            f"{received}. If you shipped more than your ship notices say, send a "
             f"corrected ship notice; the invoice matches once the goods are received. If not, send a credit note "
             f"for {over}."
         )

@@ -38,6 +38,13 @@ class ShipHeaderForm(forms.Form):
         error_messages={"invalid": "A GS1 company prefix is 7 to 10 digits."},
     )
     next_serial = forms.IntegerField(required=False, min_value=0, max_value=10**9 - 1, label="Next SSCC serial")
+    pack_count = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=1,
+        choices=[(n, str(n)) for n in range(1, MAX_PACKS + 1)],
+        label="Packs to generate",
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -70,7 +77,7 @@ class ShipHeaderForm(forms.Form):
         serial = self.cleaned_data.get("next_serial")
         if not prefix or serial is None:
             return data
-        for name in PACK_FIELDS:
+        for name in PACK_FIELDS[: self.cleaned_data.get("pack_count") or 1]:
             if not (self.data.get(name) or "").strip():
                 try:
                     data[name] = sscc_make(extension=0, company_prefix=prefix, serial=serial)
@@ -128,7 +135,10 @@ def shipment_input(
     ``lines`` are the open lines the person may ship (by id): a row naming any other is refused.
     """
     data, errors = header.cleaned_data, []
-    packs = {n: data[name] for n, name in enumerate(PACK_FIELDS, start=1) if data.get(name)}
+    slots = {n: data[name] for n, name in enumerate(PACK_FIELDS, start=1) if data.get(name)}
+    # A slot no chosen line is packed in is not a pack of this shipment.
+    used = {row.cleaned_data.get("pack") for row in rows if row.cleaned_data.get("ship")}
+    packs = {n: sscc for n, sscc in slots.items() if n in used}
     built: list[inputs.ShipmentLineInput] = []
     company = ""
     for row in rows:
@@ -141,7 +151,7 @@ def shipment_input(
             continue
         company = line.po.company.code
         pack = given.get("pack")
-        if pack is not None and pack not in packs:
+        if pack is not None and pack not in slots:
             errors.append(f"PO {line.po.number} line {line.line_no} is in pack {pack}, which has no SSCC.")
             continue
         common = {

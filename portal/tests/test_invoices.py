@@ -102,7 +102,7 @@ def test_invoiced_before_receipt_points_to_a_corrected_ship_notice_or_a_credit_n
     assert "<dt>Expected</dt><dd>0 received</dd>" in page
     assert "<dt>On your invoice</dt><dd>40 invoiced in all</dd>" in page
     assert (
-        "Only 0 has been received. If you shipped more than your ship notices say, send a corrected ship notice; "
+        "Nothing has been received yet. If you shipped more than your ship notices say, send a corrected ship notice; "
         "the invoice matches once the goods are received. If not, send a credit note for 40."
     ) in page
 

@@ -20,6 +20,8 @@ from procurement.selectors import lines_to_ship_for, ship_tos_for, shipments_for
 from procurement.services import DocumentRefused, shipment_preflight, shipment_record
 from suppliers.models import Supplier
 
+HEADER_FIELDS = ("shipment_id", "ship_date", "expected_delivery", "carrier", "tracking_number", "bill_of_lading")
+
 
 @require_http_methods(["GET", "POST"])
 @supplier_page
@@ -73,10 +75,13 @@ def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
         header = ShipHeaderForm(
             initial={"token": token, "shipment_id": f"ASN-{token[:8].upper()}", "ship_date": today()}
         )
-        rows = ShipLineFormSet(initial=[{"line_id": line.pk, "quantity": line.open_quantity} for line in lines])
+        rows = ShipLineFormSet(
+            initial=[{"line_id": line.pk, "quantity": f"{line.open_quantity.normalize():f}"} for line in lines]
+        )
     context |= {
         "header": header,
         "pack_fields": [header[name] for name in PACK_FIELDS],
+        "header_fields": HEADER_FIELDS,
         "rows": list(zip(lines, rows.forms, strict=False)),
         "formset": rows,
         "warnings": warnings,
