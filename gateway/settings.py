@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "api",
     "workbench",
     "portal",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -75,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # django-allauth: the supplier portal's sign-in, e-mail verification and MFA stages.
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks: it turns a sign-in refused for too many failures into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -131,7 +136,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis. A user name from one address is locked out after GATEWAY_SIGNIN_FAILURE_LIMIT failures, an
 # address for every user name after GATEWAY_SIGNIN_ADDRESS_FAILURE_LIMIT, each for the cool-off.
 # Behind GATEWAY_TRUSTED_PROXIES proxies the address is taken from X-Forwarded-For (gateway.signin).
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 AXES_HANDLER = "gateway.signin.SignInAttempts"
 AXES_FAILURE_LIMIT = int(os.environ.get("GATEWAY_SIGNIN_FAILURE_LIMIT", "5"))
 GATEWAY_SIGNIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("GATEWAY_SIGNIN_ADDRESS_FAILURE_LIMIT", "20"))
@@ -435,3 +444,26 @@ CELERY_BEAT_SCHEDULE.update(
         for queue in ("default", "edi", "outbox", "materials")
     }
 )
+
+# Supplier portal sign-in (django-allauth): by e-mail address, verified; no open sign-up (people join
+# through an invitation); TOTP and recovery codes, required of supplier admins (portal.access) and
+# offered to everyone. Failed sign-ins are rate limited per address and per account, besides axes.
+ACCOUNT_ADAPTER = "portal.accounts.PortalAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": os.environ.get("GATEWAY_PORTAL_LOGIN_FAILED_RATE", "10/m/ip,5/5m/key"),
+    "reset_password": "20/m/ip,5/m/key",
+    "confirm_email": "1/3m/key",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Supplier gateway"
+# Sessions: not readable by scripts, not sent cross-site, and ended after a working day.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = int(os.environ.get("GATEWAY_SESSION_SECONDS", str(10 * 3600)))
+GATEWAY_INVITATION_DAYS = int(os.environ.get("GATEWAY_INVITATION_DAYS", "7"))

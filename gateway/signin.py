@@ -8,9 +8,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
 SUPPLIER_USER_MESSAGE = (
-    "This sign-in is for the buyer's staff only. Supplier users do not sign in here: your company "
-    "exchanges orders with us through its API key or by EDI. For access or anything else, ask your "
-    "buyer contact."
+    "This sign-in is for the buyer's staff only. Supplier users sign in to the supplier portal at /portal/ instead."
 )
 
 
@@ -37,7 +35,7 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
     """
 
     def confirm_login_allowed(self, user) -> None:
-        if not user.is_staff and hasattr(user, "supplier_membership"):
+        if not user.is_staff and user.supplier_memberships.exists():
             raise ValidationError(SUPPLIER_USER_MESSAGE, code="supplier_user")
         super().confirm_login_allowed(user)
 

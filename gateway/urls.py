@@ -15,6 +15,7 @@ urlpatterns = [
     path("", workbench_views.start, name="start"),
     path("workbench/", include("workbench.urls")),
     path("portal/", include("portal.urls")),
+    path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("favicon.ico", views.favicon, name="favicon"),

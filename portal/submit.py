@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from gateway.actors import Actor
 from procurement.models import InboundDocument
 from procurement.services import (
     ProcurementError,
@@ -27,19 +26,18 @@ from procurement.services import (
     inbound_document_reject,
     inbound_document_store,
 )
-from suppliers.models import Supplier, SupplierMembership
+from suppliers.models import Supplier
 
 CHANNEL = "portal"
-READ_ONLY = "read_only"
 
 
-def may_submit(actor: Actor) -> bool:
-    """Whether the person behind ``actor`` may send documents for its supplier: not a read-only member."""
-    return (
-        SupplierMembership.objects.filter(user_id=actor.user_id, supplier_id=actor.supplier_id)
-        .exclude(role=READ_ONLY)
-        .exists()
-    )
+def may_submit(request: HttpRequest) -> bool:
+    """Whether the person may send documents for the supplier the page acts for: not a read-only member.
+
+    ``supplier_page`` has put the membership in force on the request.
+    """
+    membership = getattr(request, "supplier_membership", None)
+    return membership is not None and membership.may_write
 
 
 @dataclass

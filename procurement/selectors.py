@@ -36,6 +36,7 @@ from procurement.models import (
     ShipmentLine,
     UomConversion,
 )
+from suppliers.models import SupplierMembership
 
 # "Any line of the PO is …" for each status dimension value, as database conditions.
 _target = Coalesce(F("confirmed_quantity"), F("quantity"))
@@ -76,22 +77,33 @@ LINE_STATUS_CONDITIONS: dict[str, dict[str, Q]] = {
 }
 
 
-def actor_for_user(user: AbstractBaseUser | AnonymousUser) -> Actor:
+def actor_for_user(user: AbstractBaseUser | AnonymousUser, *, supplier_id: int | None = None) -> Actor:
     """The actor a signed-in person is: a supplier's person, a buyer of companies, or nobody.
 
     A person who acts for a supplier is that supplier's actor, even if also listed with a company:
-    supplier and buyer sides never mix in one actor.
+    supplier and buyer sides never mix in one actor. A person with several active memberships acts
+    for ``supplier_id`` (the portal's choice, kept in the session) when it is one of them, else for
+    the first by supplier code. Inactive memberships and inactive suppliers give no access.
     """
     if not user.is_authenticated or not user.is_active:
         return Actor.nobody()
     label = f"user {user.get_username()}"
-    membership = getattr(user, "supplier_membership", None)
-    if membership is not None and membership.supplier.active:
-        return Actor.for_supplier(supplier_id=membership.supplier_id, label=label, user_id=user.pk)
+    supplier_ids = supplier_ids_for_user(user)
+    if supplier_ids:
+        chosen = supplier_id if supplier_id in supplier_ids else supplier_ids[0]
+        return Actor.for_supplier(supplier_id=chosen, label=label, user_id=user.pk)
     companies = set(CompanyMembership.objects.filter(user_id=user.pk).values_list("company_id", flat=True))
     if companies:
         return Actor.for_buyer(company_ids=companies, label=label, user_id=user.pk)
     return Actor.nobody(label)
+
+
+def supplier_ids_for_user(user: AbstractBaseUser | AnonymousUser) -> list[int]:
+    """The suppliers a person acts for through active memberships of active suppliers, by supplier code."""
+    if not user.is_authenticated:
+        return []
+    memberships = SupplierMembership.objects.filter(user_id=user.pk, active=True, supplier__active=True)
+    return list(memberships.order_by("supplier__code").values_list("supplier_id", flat=True))
 
 
 M = TypeVar("M", bound=Model)

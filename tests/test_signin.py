@@ -92,9 +92,9 @@ def test_a_supplier_user_is_told_where_to_go_instead(supplier_user):
     status, page, signed_in = sign_in("bolts-user", PASSWORD)
 
     assert (status, signed_in) == (200, False)
-    assert "This sign-in is for the buyer&#x27;s staff only. Supplier users do not sign in here" in page
-    assert "ask your buyer contact" in page
-    assert SUPPLIER_USER_MESSAGE.endswith("ask your buyer contact.")
+    assert "This sign-in is for the buyer&#x27;s staff only. Supplier users sign in to the supplier portal" in page
+    assert "at /portal/ instead." in page
+    assert SUPPLIER_USER_MESSAGE.endswith("sign in to the supplier portal at /portal/ instead.")
 
 
 def test_a_supplier_user_with_a_wrong_password_is_told_the_password_is_wrong(supplier_user):

@@ -84,3 +84,16 @@ class ReleaseFilterForm(ActorForm):
 
     part = forms.CharField(label="Parent part", max_length=64, required=False, strip=True)
     state = forms.ChoiceField(label="State", required=False, choices=[("", "Any state"), *BomRelease.State.choices])
+
+
+class FirstAdminInvitationForm(forms.Form):
+    """A buyer's invitation: a supplier's first administrator. The supplier choices are the buyer's suppliers."""
+
+    supplier = forms.ChoiceField(label="Supplier")
+    email = forms.EmailField(label="E-mail address", max_length=254)
+
+    def __init__(self, *args, suppliers, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["supplier"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(s.code, f"{s.code} — {s.name}") for s in suppliers]

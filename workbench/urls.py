@@ -14,4 +14,5 @@ urlpatterns = [
     path("materials/releases/<int:pk>/", views.release_detail, name="release_detail"),
     path("materials/releases/<int:pk>/release/", views.release_force, name="release_force"),
     path("materials/held/", views.held_list, name="held_list"),
+    path("supplier-invitations/", views.supplier_invitations, name="supplier_invitations"),
 ]

@@ -1,18 +1,78 @@
-"""Portal fixtures: signed-in clients for the supplier's member, its read-only person, and another supplier."""
+"""Portal personas: BOLTS' admin (with an authenticator), member and read-only person, NUTS' admin,
+and the invitations and orders they act on; signed-in clients for the document pages' tests."""
+
+import datetime as dt
 
 import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.utils import timezone
 
 from procurement import factories
 from procurement.services import tolerance
+from suppliers.models import SupplierInvitation, SupplierMembership
+from suppliers.services import invitation_token_hash
+
+PASSWORD = "correct horse battery staple"
+
+
+def person(username, supplier, role, *, totp=False):
+    user = factories.UserFactory(username=username, email=f"{username}@example.com")
+    user.set_password(PASSWORD)
+    user.save()
+    SupplierMembership.objects.create(user=user, supplier=supplier, role=role)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    if totp:
+        TOTP.activate(user, generate_totp_secret())
+    return user
 
 
 @pytest.fixture(autouse=True)
 def _no_broker(settings):
     settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def bolts_admin(supplier):
+    return person("bolts-admin", supplier, SupplierMembership.Role.ADMIN, totp=True)
+
+
+@pytest.fixture
+def bolts_member(supplier):
+    return person("bolts-member", supplier, SupplierMembership.Role.MEMBER)
+
+
+@pytest.fixture
+def bolts_reader(supplier):
+    return person("bolts-reader", supplier, SupplierMembership.Role.READ_ONLY)
+
+
+@pytest.fixture
+def nuts_admin(other_supplier):
+    return person("nuts-admin", other_supplier, SupplierMembership.Role.ADMIN, totp=True)
+
+
+@pytest.fixture
+def bolts_invitation(supplier, bolts_admin):
+    """A pending invitation to BOLTS, and its token."""
+    token = "bolts-invitation-token"
+    now = timezone.now()
+    invitation = SupplierInvitation.objects.create(
+        supplier=supplier,
+        email="new.person@bolts.example",
+        role=SupplierMembership.Role.MEMBER,
+        token_hash=invitation_token_hash(token),
+        invited_by=bolts_admin,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=7),
+    )
+    return invitation, token
 
 
 @pytest.fixture(autouse=True)
 def _fresh_tolerance_cache():
+    # The rule cache lives per process, keyed on (company pk, policy_version): start every test cold.
     tolerance._cache.clear()
     yield
     tolerance._cache.clear()
@@ -20,20 +80,20 @@ def _fresh_tolerance_cache():
 
 @pytest.fixture
 def member(client, supplier_user):
+    """A client signed in as BOLTS' member (``bolts-user``)."""
     client.force_login(supplier_user)
     return client
 
 
 @pytest.fixture
-def read_only(client, supplier):
-    user = factories.SupplierUserFactory(
-        username="bolts-reader", membership__supplier=supplier, membership__role="read_only"
-    )
-    client.force_login(user)
+def read_only(client, bolts_reader):
+    """A client signed in as BOLTS' read-only person."""
+    client.force_login(bolts_reader)
     return client
 
 
 @pytest.fixture
 def outsider(client, other_supplier_user):
+    """A client signed in as another supplier's member."""
     client.force_login(other_supplier_user)
     return client

@@ -34,7 +34,7 @@ def acknowledge(request: HttpRequest, actor: Actor, po_id: int) -> HttpResponse:
     supplier = Supplier.objects.get(pk=actor.supplier_id)
     lines = [line for line in order.lines.all() if not line.cancelled]
     line_nos = [line.line_no for line in lines]
-    writer = may_submit(actor)
+    writer = may_submit(request)
     preflight, refusal = None, ""
     if request.method == "POST":
         if not writer:

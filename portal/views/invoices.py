@@ -76,7 +76,7 @@ def _invoice_page(
     orders: list[PurchaseOrder] | None = None,
 ) -> HttpResponse:
     supplier = Supplier.objects.get(pk=actor.supplier_id)
-    writer = may_submit(actor)
+    writer = may_submit(request)
     errors: list[str] = []
     if request.method == "POST":
         if not writer:

@@ -34,7 +34,7 @@ def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
         return render(request, "portal/ship_notice_form.html", context)
     lines = list(lines_to_ship_for(actor=actor, ship_to_id=chosen.pk))
     by_id = {line.pk: line for line in lines}
-    writer = may_submit(actor)
+    writer = may_submit(request)
     warnings, errors = [], []
     if request.method == "POST":
         if not writer:

@@ -40,7 +40,7 @@ def upload_limit() -> int:
 @supplier_page
 def upload_new(request: HttpRequest, actor: Actor) -> HttpResponse:
     supplier = Supplier.objects.get(pk=actor.supplier_id)
-    writer = may_submit(actor)
+    writer = may_submit(request)
     problem = ""
     if request.method == "POST":
         if not writer:
@@ -105,7 +105,7 @@ def upload_detail(request: HttpRequest, actor: Actor, document_id: int) -> HttpR
 def upload_apply(request: HttpRequest, actor: Actor, document_id: int) -> HttpResponse:
     """Apply every document of a previewed file, each through the write path; a result per row."""
     document, kind = _upload_get(actor, document_id)
-    if not may_submit(actor):
+    if not may_submit(request):
         raise PermissionDenied("Your role lets you read documents, not send them.")
     if document.state != InboundDocument.State.RECEIVED:
         return redirect("portal:upload_detail", document_id=document.pk)
@@ -213,7 +213,7 @@ def _page(
             "errors": sum(1 for row in rows if row.errors),
             "applied": applied,
             "can_apply": document.state == InboundDocument.State.RECEIVED and rows and not any(r.errors for r in rows),
-            "writer": may_submit(actor),
+            "writer": may_submit(request),
             "exceptions": exceptions_for(actor=actor).filter(correlation_id=document.correlation_id) if applied else [],
             "section": "uploads",
         },

@@ -10,6 +10,7 @@ may not import a channel.
 import datetime as dt
 from decimal import Decimal
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -112,8 +113,24 @@ class Command(BaseCommand):
             if created:
                 user.set_password(SUPPLIER_PASSWORD)
                 user.save()
-            SupplierMembership.objects.get_or_create(user=user, defaults={"supplier": supplier})
+            SupplierMembership.objects.get_or_create(user=user, supplier=supplier)
+            # The portal signs people in by verified e-mail address (django-allauth).
+            EmailAddress.objects.get_or_create(
+                user=user, email=user.email, defaults={"verified": True, "primary": True}
+            )
             suppliers[code] = supplier
+        # BOLTS' portal administrator, who must set up an authenticator app at first sign-in.
+        admin, created = user_model.objects.get_or_create(
+            username="bolts-admin",
+            defaults={"email": "bolts-admin@example.com", "first_name": "Bea", "last_name": "Bolt"},
+        )
+        if created:
+            admin.set_password(SUPPLIER_PASSWORD)
+            admin.save()
+        SupplierMembership.objects.get_or_create(
+            user=admin, supplier=suppliers["BOLTS"], defaults={"role": SupplierMembership.Role.ADMIN}
+        )
+        EmailAddress.objects.get_or_create(user=admin, email=admin.email, defaults={"verified": True, "primary": True})
         for check, over_pct, over_abs in (
             (ToleranceRule.Check.PRICE, Decimal("2"), Decimal("0.50")),
             (ToleranceRule.Check.QUANTITY, Decimal("5"), None),
