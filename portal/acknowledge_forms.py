@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -113,9 +114,14 @@ class BaseAckLineFormSet(forms.BaseFormSet):
             raise ValidationError("The form does not match the PO's lines any more; open the PO again.")
 
 
-AckLineFormSet = forms.formset_factory(
+_AckLineFormSet = forms.formset_factory(
     AckLineForm, formset=BaseAckLineFormSet, extra=0, max_num=1000, absolute_max=1000, validate_max=True
 )
+
+
+def ack_line_formset(data=None, *, line_nos: list[str], initial: list[dict] | None = None) -> BaseAckLineFormSet:
+    """The rows of one PO's acknowledgement form: bound to ``data``, or unbound with ``initial``."""
+    return cast(BaseAckLineFormSet, _AckLineFormSet(data, initial=initial, line_nos=line_nos))  # type: ignore[call-arg]
 
 
 class AckHeaderForm(forms.Form):

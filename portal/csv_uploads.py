@@ -47,7 +47,7 @@ SHIP_COLUMNS = (
     "serial",
 )
 KINDS = {"acknowledgements": ACK_COLUMNS, "ship-notices": SHIP_COLUMNS}
-TEMPLATE_ROWS = {
+TEMPLATE_ROWS: dict[str, list[tuple[str, ...]]] = {
     "acknowledgements": [
         ("PO-1000", "1", "ACCEPT", "", "", "", "", "", ""),
         ("PO-1000", "2", "CHANGE_QTY", "80", "", "", "", "", ""),
@@ -138,7 +138,7 @@ def read_rows(content: bytes, kind: str) -> list[Row]:
             raise FileRefused(
                 f"The columns must be exactly: {', '.join(expected)} ({details}). Start from the template.", "columns"
             )
-        rows = []
+        rows: list[Row] = []
         for number, values in enumerate(reader, start=2):
             if not any(v.strip() for v in values):
                 continue
@@ -166,7 +166,8 @@ def acknowledgement_groups(rows: list[Row]) -> list[Group]:
             row.parsed = form.to_input()
         else:
             row.errors += [
-                f"{name}: {' '.join(e)}" if name != "__all__" else " ".join(e) for name, e in form.errors.items()
+                f"{name}: {' '.join(map(str, e))}" if name != "__all__" else " ".join(map(str, e))
+                for name, e in form.errors.items()
             ]
         groups.setdefault(po, Group(key=po, rows=[])).rows.append(row)
     for group in groups.values():
@@ -222,7 +223,7 @@ def shipment_groups(rows: list[Row]) -> list[Group]:
         if form.is_valid():
             row.parsed = form.cleaned_data
         else:
-            row.errors += [f"{name}: {' '.join(e)}" for name, e in form.errors.items()]
+            row.errors += [f"{name}: {' '.join(map(str, e))}" for name, e in form.errors.items()]
         groups.setdefault(
             row.values.get("shipment_id", ""), Group(key=row.values.get("shipment_id", ""), rows=[])
         ).rows.append(row)

@@ -41,7 +41,7 @@ class ShipHeaderForm(forms.Form):
     pack_count = forms.TypedChoiceField(
         required=False,
         coerce=int,
-        empty_value=1,
+        empty_value=None,
         choices=[(n, str(n)) for n in range(1, MAX_PACKS + 1)],
         label="Packs to generate",
     )

@@ -72,9 +72,10 @@ def submission_apply(
     request: HttpRequest, document: InboundDocument, apply: Callable[[WriteSource], RecordResult]
 ) -> Submission:
     """Apply a stored form through the write path as the signed-in person; a refusal comes back in words."""
+    person = request.user if request.user.is_authenticated else None
     try:
         result = inbound_document_apply(
-            document=document, label=f"user {request.user.get_username()}", actor=request.user, apply=apply
+            document=document, label=f"user {request.user.get_username()}", actor=person, apply=apply
         )
     except ProcurementError as error:
         return Submission(document=document, refusal=error.message)

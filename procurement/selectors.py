@@ -270,7 +270,7 @@ def item_units(*, company_id: int, part_numbers: Collection[str], factors: bool 
 def shipments_for(*, actor: Actor) -> QuerySet[Shipment]:
     """Ship notices: a supplier's own; for the buyer's side, those with a line on its companies' POs."""
     shipments = Shipment.objects.order_by("-received_at", "-id")
-    if actor.is_supplier:
+    if actor.is_supplier and actor.supplier_id is not None:
         return shipments.filter(supplier_id=actor.supplier_id)
     if actor.is_buyer_side:
         lines = ShipmentLine.objects.filter(po_line__po__company_id__in=sorted(actor.company_ids)).values("shipment_id")
@@ -287,11 +287,10 @@ def acknowledgements_for(*, actor: Actor) -> QuerySet[Acknowledgement]:
 def lines_to_ship_for(*, actor: Actor, ship_to_id: int | None = None) -> QuerySet[POLine]:
     """A supplier's live PO lines with something left to ship (confirmed, else ordered, above shipped),
     optionally to one ship-to plant; a line rejected by the supplier has nothing left. Supplier actors only."""
-    if not actor.is_supplier:
+    supplier_id = actor.supplier_id if actor.is_supplier else None
+    if supplier_id is None:
         return POLine.objects.none()
-    lines = POLine.objects.filter(po__supplier_id=actor.supplier_id, cancelled=False).filter(
-        shipped_quantity__lt=_target
-    )
+    lines = POLine.objects.filter(po__supplier_id=supplier_id, cancelled=False).filter(shipped_quantity__lt=_target)
     if ship_to_id is not None:
         lines = lines.filter(po__ship_to_id=ship_to_id)
     return lines.select_related("po__company", "po__ship_to", "item").order_by("need_by", "po__number", "id")

@@ -12,7 +12,7 @@ from .helpers import TOKEN, ack_post, written
 
 pytestmark = pytest.mark.django_db
 
-LINES = {"1": {}, "2": {}, "3": {}}
+LINES: dict[str, dict] = {"1": {}, "2": {}, "3": {}}
 
 
 def url(po) -> str:

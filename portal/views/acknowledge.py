@@ -10,8 +10,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from gateway.actors import Actor
-from portal.access import supplier_page
-from portal.acknowledge_forms import AckHeaderForm, AckLineFormSet, acknowledgement_input
+from portal.access import acting_supplier_id, supplier_page
+from portal.acknowledge_forms import AckHeaderForm, ack_line_formset, acknowledgement_input
 from portal.submit import form_rejected, form_store, may_submit, submission_apply, submitted
 from procurement.models import PurchaseOrder
 from procurement.selectors import purchase_orders_for
@@ -31,7 +31,7 @@ def po_get_for(actor: Actor, po_id: int) -> PurchaseOrder:
 @supplier_page
 def acknowledge(request: HttpRequest, actor: Actor, po_id: int) -> HttpResponse:
     order = po_get_for(actor, po_id)
-    supplier = Supplier.objects.get(pk=actor.supplier_id)
+    supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
     lines = [line for line in order.lines.all() if not line.cancelled]
     line_nos = [line.line_no for line in lines]
     writer = may_submit(request)
@@ -40,7 +40,7 @@ def acknowledge(request: HttpRequest, actor: Actor, po_id: int) -> HttpResponse:
         if not writer:
             raise PermissionDenied("Your role lets you read documents, not send them.")
         header = AckHeaderForm(request.POST)
-        formset = AckLineFormSet(request.POST, line_nos=line_nos)
+        formset = ack_line_formset(request.POST, line_nos=line_nos)
         action = request.POST.get("action", "preflight")
         if action in ("submit", "later"):
             document = form_store(request, supplier, "acknowledgement")
@@ -75,7 +75,7 @@ def acknowledge(request: HttpRequest, actor: Actor, po_id: int) -> HttpResponse:
                 refusal = error.message
     else:
         header = AckHeaderForm(initial={"token": uuid.uuid4().hex, "revision": order.revision})
-        formset = AckLineFormSet(
+        formset = ack_line_formset(
             initial=[{"line_no": line.line_no, "response": "ACCEPT"} for line in lines], line_nos=line_nos
         )
     rows = [

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from edi.models import FunctionalGroup
 from gateway.actors import Actor
-from portal.access import supplier_page
+from portal.access import acting_supplier_id, supplier_page
 from procurement.models import InboundDocument
 from procurement.selectors import (
     acknowledgements_for,
@@ -22,7 +22,7 @@ from procurement.selectors import (
 )
 from suppliers.models import Supplier
 
-STATE_WORDS = {
+STATE_WORDS: dict[str, str] = {
     InboundDocument.State.RECEIVED: "Received, being processed",
     InboundDocument.State.PROCESSED: "Applied",
     InboundDocument.State.DUPLICATE: "Already received: applied once, nothing changed",
@@ -43,7 +43,7 @@ def document_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         request,
         "portal/document_list.html",
         {
-            "supplier": Supplier.objects.get(pk=actor.supplier_id),
+            "supplier": Supplier.objects.get(pk=acting_supplier_id(actor)),
             "page": page,
             "rows": [(d, STATE_WORDS.get(d.state, d.state), error_words(d)) for d in page],
             "section": "documents",
@@ -61,7 +61,7 @@ def document_detail(request: HttpRequest, actor: Actor, document_id: int) -> Htt
         request,
         "portal/document_detail.html",
         {
-            "supplier": Supplier.objects.get(pk=actor.supplier_id),
+            "supplier": Supplier.objects.get(pk=acting_supplier_id(actor)),
             "document": document,
             "state_words": STATE_WORDS.get(document.state, document.state),
             "error_words": error_words(document),

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gateway.actors import Actor
-from portal.access import supplier_page
+from portal.access import acting_supplier_id, supplier_page
 from portal.holds import hold_reasons
 from portal.invoice_forms import InvoiceHeaderForm, InvoiceLineFormSet, invoice_input
 from portal.ship_forms import today
@@ -75,7 +75,7 @@ def _invoice_page(
     source: str,
     orders: list[PurchaseOrder] | None = None,
 ) -> HttpResponse:
-    supplier = Supplier.objects.get(pk=actor.supplier_id)
+    supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
     writer = may_submit(request)
     errors: list[str] = []
     if request.method == "POST":
@@ -143,7 +143,7 @@ def invoice_detail(request: HttpRequest, actor: Actor, invoice_id: int) -> HttpR
         request,
         "portal/invoice_detail.html",
         {
-            "supplier": Supplier.objects.get(pk=actor.supplier_id),
+            "supplier": Supplier.objects.get(pk=acting_supplier_id(actor)),
             "invoice": invoice,
             "reasons": hold_reasons(invoice, exceptions),
             "section": "invoices",

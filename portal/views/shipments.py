@@ -11,13 +11,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gateway.actors import Actor
-from portal.access import supplier_page
+from portal.access import acting_supplier_id, supplier_page
 from portal.labels import PackLabel, shipping_labels_pdf
 from portal.ship_forms import PACK_FIELDS, ShipHeaderForm, ShipLineFormSet, shipment_input, today
 from portal.submit import form_rejected, form_store, may_submit, submission_apply, submitted
 from procurement.models import Shipment
 from procurement.selectors import lines_to_ship_for, ship_tos_for, shipments_for
-from procurement.services import DocumentRefused, shipment_preflight, shipment_record
+from procurement.services import DocumentRefused, ShipmentPreflightLine, shipment_preflight, shipment_record
 from suppliers.models import Supplier
 
 HEADER_FIELDS = ("shipment_id", "ship_date", "expected_delivery", "carrier", "tracking_number", "bill_of_lading")
@@ -26,7 +26,7 @@ HEADER_FIELDS = ("shipment_id", "ship_date", "expected_delivery", "carrier", "tr
 @require_http_methods(["GET", "POST"])
 @supplier_page
 def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
-    supplier = Supplier.objects.get(pk=actor.supplier_id)
+    supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
     ship_tos = list(ship_tos_for(actor=actor))
     chosen = _ship_to(request, ship_tos)
     context = {"supplier": supplier, "ship_tos": ship_tos, "ship_to": chosen, "section": "shipments"}
@@ -35,7 +35,8 @@ def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
     lines = list(lines_to_ship_for(actor=actor, ship_to_id=chosen.pk))
     by_id = {line.pk: line for line in lines}
     writer = may_submit(request)
-    warnings, errors = [], []
+    warnings: list[ShipmentPreflightLine] = []
+    errors: list[str] = []
     if request.method == "POST":
         if not writer:
             raise PermissionDenied("Your role lets you read documents, not send them.")
@@ -55,10 +56,11 @@ def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
             if shipment is None:
                 form_rejected(document, {"header": header.errors, "lines": rows.errors, "notice": errors})
             else:
+                notice = shipment
                 submission = submission_apply(
                     request,
                     document,
-                    lambda source: shipment_record(supplier=supplier, shipment=shipment, source=source),
+                    lambda source: shipment_record(supplier=supplier, shipment=notice, source=source),
                 )
                 if submission.result is not None:
                     return submitted(request, submission)

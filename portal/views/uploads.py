@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gateway.actors import Actor
 from portal import csv_uploads as c
-from portal.access import supplier_page
+from portal.access import acting_supplier_id, supplier_page
 from portal.submit import CHANNEL, may_submit
 from procurement.models import InboundDocument
 from procurement.selectors import exceptions_for, inbound_documents_for
@@ -39,7 +39,7 @@ def upload_limit() -> int:
 @require_http_methods(["GET", "POST"])
 @supplier_page
 def upload_new(request: HttpRequest, actor: Actor) -> HttpResponse:
-    supplier = Supplier.objects.get(pk=actor.supplier_id)
+    supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
     writer = may_submit(request)
     problem = ""
     if request.method == "POST":
@@ -94,7 +94,7 @@ def upload_detail(request: HttpRequest, actor: Actor, document_id: int) -> HttpR
     """The preview: every row with its errors, or what applying it will do (nothing written)."""
     document, kind = _upload_get(actor, document_id)
     groups = _groups(document, kind) if document.state == InboundDocument.State.RECEIVED else []
-    supplier = Supplier.objects.get(pk=actor.supplier_id)
+    supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
     for group in groups:
         _preflight(group, kind, supplier, document)
     return _page(request, actor, document, groups)
@@ -112,7 +112,7 @@ def upload_apply(request: HttpRequest, actor: Actor, document_id: int) -> HttpRe
     groups = _groups(document, kind)
     if any(row.errors for group in groups for row in group.rows):
         return redirect("portal:upload_detail", document_id=document.pk)
-    supplier = Supplier.objects.get(pk=actor.supplier_id)
+    supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
     source = WriteSource(
         channel=CHANNEL,
         label=f"user {request.user.get_username()}",
@@ -204,7 +204,7 @@ def _page(
         request,
         "portal/upload_detail.html",
         {
-            "supplier": Supplier.objects.get(pk=actor.supplier_id),
+            "supplier": Supplier.objects.get(pk=acting_supplier_id(actor)),
             "document": document,
             "rows": [
                 (row, [row.values.get(name, "") for name in columns], refusals.get(row.number, "")) for row in rows
