@@ -165,3 +165,21 @@ def test_buyer_and_anonymous_cannot_acknowledge(client, buyer, published_po):
 
 def test_need_by_shown(member, published_po):
     assert dt.date(2027, 3, 1).isoformat() in member.get(url(published_po)).content.decode()
+
+
+def test_an_edited_answer_sent_again_under_the_same_token_is_refused_then_sent_under_a_new_one(member, published_po):
+    member.post(url(published_po), ack_post(LINES))
+    changed = ack_post({"1": {"response": "CHANGE_QTY", "quantity": "90"}, "2": {}, "3": {}})
+
+    refused = member.post(url(published_po), changed)
+
+    assert "was already received with different content" in refused.content.decode()
+    token = refused.context["header"]["token"].value()
+    assert token != TOKEN
+    again = member.post(url(published_po), changed | {"token": token})
+    assert again.status_code == 302
+    assert list(Acknowledgement.objects.order_by("pk").values_list("document_id", flat=True)) == [
+        f"portal-{TOKEN}",
+        f"portal-{token}",
+    ]
+    assert POLine.objects.get(po=published_po, line_no="1").proposal == {"quantity": "90"}

@@ -60,6 +60,10 @@ def acknowledge(request: HttpRequest, actor: Actor, po_id: int) -> HttpResponse:
                 if submission.result is not None:
                     return submitted(request, submission)
                 refusal = submission.refusal
+                # The refused answer keeps its document id; what the person sends next is a new document.
+                fresh = request.POST.copy()
+                fresh["token"] = uuid.uuid4().hex
+                header = AckHeaderForm(fresh)
             else:
                 form_rejected(document, {"header": header.errors, "lines": formset.errors or formset.non_form_errors()})
         elif header.is_valid() and formset.is_valid():
