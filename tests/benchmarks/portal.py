@@ -5,6 +5,9 @@ CSRF, the form or the serializer, store first, the write path). Each request ans
 five accepted lines; the two channels alternate PO by PO so the database grows alike under both.
 Reported per request: the median elapsed time, this process's CPU time, and the queries. Target:
 the form costs at most 1.5x the API's (elapsed and CPU medians).
+
+Then the PO inbox with ``INBOX_ORDERS`` (10,000) POs of five lines for the supplier: p95 elapsed and the
+queries of its first page, a search, a status filter and a later page (context: no target set).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import time
 import uuid
 import warnings
 
-from django.test import Client
+from django.conf import settings
+from django.test import Client, override_settings
 
 from procurement import factories
 from suppliers.models import Supplier
@@ -23,6 +27,13 @@ from tests.benchmarks.acknowledgements import LINES, counting
 from tests.benchmarks.api import _seed
 
 TARGET_RATIO = 1.5
+INBOX_ORDERS = 10_000
+INBOX_PAGES = {
+    "first page": "/portal/orders/",
+    "search by PO": "/portal/orders/?q=PO-009999",
+    "awaiting answer": "/portal/orders/?status=ack:awaiting",
+    "page 200": "/portal/orders/?page=200",
+}
 
 
 def run(*, rounds: int, acks: int) -> None:
@@ -48,6 +59,48 @@ def run(*, rounds: int, acks: int) -> None:
                 measured["form"].append(_form(portal, n + 1, ids))
                 n += 2
     _report(measured)
+    _inbox(portal, already=len(ids))
+
+
+def _inbox(client: Client, *, already: int, requests: int = 40) -> None:
+    from procurement.models import Plant
+    from procurement.services import WriteSource, purchase_order_publish
+
+    erp = WriteSource(channel="system", label="ERP")
+    plant = Plant.objects.get(code="DET")
+    started = time.perf_counter()
+    for n in range(already, INBOX_ORDERS):
+        po = factories.po_input(
+            company="ACME", supplier="BOLTS", plant=plant.code, number=f"PO-{n:06d}", lines=LINES, buyer="buyer"
+        )
+        purchase_order_publish(po=po, source=erp)
+    print(f"inbox: {INBOX_ORDERS} POs of {LINES} lines for BOLTS (seeded in {time.perf_counter() - started:.0f} s)")
+    print(f"  {'page':<18}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
+    # Pages name their static files; with DEBUG off the manifest storage wants collectstatic, which
+    # has nothing to do with what is measured here.
+    plain = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    with override_settings(STORAGES=plain):
+        _inbox_pages(client, requests)
+
+
+def _inbox_pages(client: Client, requests: int) -> None:
+    for name, path in INBOX_PAGES.items():
+        for _ in range(3):
+            client.get(path)  # warm
+        samples = [_get(client, path) for _ in range(requests)]
+        elapsed = sorted(ms for ms, _ in samples)
+        p95 = elapsed[min(len(elapsed) - 1, int(0.95 * len(elapsed)))]
+        print(f"  {name:<18}{statistics.median(elapsed):>9.1f}{p95:>9.1f}{samples[-1][1]:>9}")
+
+
+def _get(client: Client, path: str) -> tuple[float, int]:
+    with counting() as queries:
+        started = time.perf_counter()
+        response = client.get(path)
+        elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {path} answered {response.status_code}")
+    return elapsed, queries["n"]
 
 
 def _timed(send) -> tuple[float, float, int]:
