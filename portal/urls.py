@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import acknowledge, documents, invoices, shipments, uploads
 
 app_name = "portal"
 
@@ -14,4 +15,17 @@ urlpatterns = [
     path("people/<int:pk>/", views.membership_update, name="membership_update"),
     path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("invitations/accept/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    # Answering POs, shipping and invoicing; what was sent, by any channel.
+    path("orders/<int:po_id>/acknowledge/", acknowledge.acknowledge, name="acknowledge"),
+    path("ship-notices/new/", shipments.ship_notice_new, name="ship_notice_new"),
+    path("ship-notices/<int:shipment_id>/labels.pdf", shipments.shipment_labels, name="shipment_labels"),
+    path("orders/<int:po_id>/invoice/", invoices.invoice_from_po, name="invoice_from_po"),
+    path("ship-notices/<int:shipment_id>/invoice/", invoices.invoice_from_shipment, name="invoice_from_shipment"),
+    path("invoices/<int:invoice_id>/", invoices.invoice_detail, name="invoice_detail"),
+    path("uploads/", uploads.upload_new, name="upload_new"),
+    path("uploads/template/<slug:kind>.csv", uploads.upload_template, name="upload_template"),
+    path("uploads/<int:document_id>/", uploads.upload_detail, name="upload_detail"),
+    path("uploads/<int:document_id>/apply/", uploads.upload_apply, name="upload_apply"),
+    path("documents/", documents.document_list, name="document_list"),
+    path("documents/<int:document_id>/", documents.document_detail, name="document_detail"),
 ]

@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from gateway.actors import Actor
 from notifications.models import OutboundMessage
 from procurement.models import (
+    Acknowledgement,
     Company,
     CompanyMembership,
     InboundDocument,
@@ -32,6 +33,8 @@ from procurement.models import (
     ProcurementException,
     PurchaseOrder,
     ScheduleLine,
+    Shipment,
+    ShipmentLine,
     UomConversion,
 )
 from suppliers.models import Supplier, SupplierMembership
@@ -286,3 +289,38 @@ def suppliers_for(*, actor: Actor) -> QuerySet[Supplier]:
         return Supplier.objects.none()
     ordered = PurchaseOrder.objects.filter(supplier_id=OuterRef("pk"), company_id__in=sorted(actor.company_ids))
     return Supplier.objects.filter(Exists(ordered)).order_by("code")
+
+
+def shipments_for(*, actor: Actor) -> QuerySet[Shipment]:
+    """Ship notices: a supplier's own; for the buyer's side, those with a line on its companies' POs."""
+    shipments = Shipment.objects.order_by("-received_at", "-id")
+    if actor.is_supplier and actor.supplier_id is not None:
+        return shipments.filter(supplier_id=actor.supplier_id)
+    if actor.is_buyer_side:
+        lines = ShipmentLine.objects.filter(po_line__po__company_id__in=sorted(actor.company_ids)).values("shipment_id")
+        return shipments.filter(pk__in=lines)
+    return shipments.none()
+
+
+def acknowledgements_for(*, actor: Actor) -> QuerySet[Acknowledgement]:
+    """Acknowledgements: a supplier's own, or those of the buyer's companies' POs."""
+    acks = Acknowledgement.objects.select_related("po").order_by("-received_at", "-id")
+    return scoped_for(acks, actor=actor, company_field="po__company")
+
+
+def lines_to_ship_for(*, actor: Actor, ship_to_id: int | None = None) -> QuerySet[POLine]:
+    """A supplier's live PO lines with something left to ship (confirmed, else ordered, above shipped),
+    optionally to one ship-to plant; a line rejected by the supplier has nothing left. Supplier actors only."""
+    supplier_id = actor.supplier_id if actor.is_supplier else None
+    if supplier_id is None:
+        return POLine.objects.none()
+    lines = POLine.objects.filter(po__supplier_id=supplier_id, cancelled=False).filter(shipped_quantity__lt=_target)
+    if ship_to_id is not None:
+        lines = lines.filter(po__ship_to_id=ship_to_id)
+    return lines.select_related("po__company", "po__ship_to", "item").order_by("need_by", "po__number", "id")
+
+
+def ship_tos_for(*, actor: Actor) -> QuerySet[Plant]:
+    """The plants a supplier has lines left to ship to."""
+    plant_ids = lines_to_ship_for(actor=actor).values("po__ship_to_id")
+    return Plant.objects.filter(pk__in=plant_ids).select_related("company").order_by("company__code", "code")

@@ -1,5 +1,5 @@
 """Portal personas: BOLTS' admin (with an authenticator), member and read-only person, NUTS' admin,
-and the invitations and orders they act on."""
+and the invitations and orders they act on; signed-in clients for the document pages' tests."""
 
 import datetime as dt
 
@@ -9,6 +9,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
 from procurement import factories
+from procurement.services import tolerance
 from suppliers.models import SupplierInvitation, SupplierMembership
 from suppliers.services import invitation_token_hash
 
@@ -67,3 +68,32 @@ def bolts_invitation(supplier, bolts_admin):
         expires_at=now + dt.timedelta(days=7),
     )
     return invitation, token
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tolerance_cache():
+    # The rule cache lives per process, keyed on (company pk, policy_version): start every test cold.
+    tolerance._cache.clear()
+    yield
+    tolerance._cache.clear()
+
+
+@pytest.fixture
+def member(client, supplier_user):
+    """A client signed in as BOLTS' member (``bolts-user``)."""
+    client.force_login(supplier_user)
+    return client
+
+
+@pytest.fixture
+def read_only(client, bolts_reader):
+    """A client signed in as BOLTS' read-only person."""
+    client.force_login(bolts_reader)
+    return client
+
+
+@pytest.fixture
+def outsider(client, other_supplier_user):
+    """A client signed in as another supplier's member."""
+    client.force_login(other_supplier_user)
+    return client

@@ -4,7 +4,7 @@ Channels (portal, REST API, X12 EDI) translate what they receive into the canoni
 ``procurement.inputs`` and call these functions; nothing else writes the record.
 """
 
-from .acknowledgements import acknowledgement_record
+from .acknowledgements import PreflightLine, acknowledgement_preflight, acknowledgement_record
 from .errors import DocumentRefused, InvalidAction, NotFound, ProcurementError
 from .escalation import exception_comment, exception_escalate, exceptions_overdue_escalate
 from .exceptions import (
@@ -17,7 +17,12 @@ from .exceptions import (
     exception_reject,
     exceptions_clear,
 )
-from .inbound import inbound_document_apply, inbound_document_reject, inbound_document_store
+from .inbound import (
+    inbound_document_apply,
+    inbound_document_reject,
+    inbound_document_settle,
+    inbound_document_store,
+)
 from .invoices import invoice_record
 from .items import ItemMasterResult, item_master_write
 from .orders import purchase_order_change, purchase_order_publish
@@ -31,7 +36,7 @@ from .replays import (
     inbound_document_replay,
     replay_needs_approval,
 )
-from .shipments import shipment_record
+from .shipments import ShipmentPreflightLine, shipment_preflight, shipment_record
 from .sources import RecordResult, WriteSource
 
 __all__ = [
@@ -39,10 +44,13 @@ __all__ = [
     "InvalidAction",
     "ItemMasterResult",
     "NotFound",
+    "PreflightLine",
     "ProcurementError",
     "RecordResult",
     "Replayer",
+    "ShipmentPreflightLine",
     "WriteSource",
+    "acknowledgement_preflight",
     "acknowledgement_record",
     "acknowledgements_overdue_raise",
     "change_request_accept",
@@ -61,6 +69,7 @@ __all__ = [
     "inbound_document_apply",
     "inbound_document_reject",
     "inbound_document_replay",
+    "inbound_document_settle",
     "inbound_document_store",
     "invoice_record",
     "item_master_write",
@@ -69,5 +78,6 @@ __all__ = [
     "purchase_order_publish",
     "receipt_record",
     "replay_needs_approval",
+    "shipment_preflight",
     "shipment_record",
 ]

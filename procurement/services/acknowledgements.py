@@ -819,3 +819,64 @@ def _accept_proposals(order: PurchaseOrder, lines: list[POLine], plans: list[_Li
         company=order.company,
         revision_source=PORevision.Source.POLICY,
     )
+
+
+@dataclass(frozen=True)
+class PreflightLine:
+    """What an acknowledgement would do to one line, told before it is sent.
+
+    ``changes`` maps each of the buyer's terms the answer changes to (current, proposed), as text.
+    ``outside`` is each deviation that breaks tolerance, in the words its exception would carry.
+    ``to_buyer``: the change waits for the buyer (outside tolerance, or a tolerance that does not
+    accept on its own); a change policy accepts at once is not ``to_buyer``.
+    """
+
+    line_no: str
+    response: str
+    changes: dict[str, tuple[str, str]]
+    outside: tuple[str, ...]
+    to_buyer: bool
+
+
+def acknowledgement_preflight(*, supplier: Supplier, ack: AcknowledgementInput) -> list[PreflightLine]:
+    """The verdict ``acknowledgement_record`` would reach on each answered line, with nothing written.
+
+    The same validation, the same tolerance rules and the same per-line plan as the write path,
+    read without locks: the portal shows it before the supplier submits. Raises ``DocumentRefused``
+    for what the write path would refuse outright (unknown PO or line, bad values); records nothing.
+    """
+    _validate(ack)
+    lines = list(
+        supplier_lines(supplier, ack.company)
+        .filter(po__number=ack.po_number)
+        .select_related("po__company", "item")
+        .order_by("po_id", "pk")
+    )
+    if not lines:
+        raise DocumentRefused(f"PO {ack.po_number} is not known", code="unknown_po")
+    if len({line.po_id for line in lines}) > 1:
+        raise DocumentRefused(
+            f"PO number {ack.po_number} exists for several companies; name the company", code="ambiguous_po"
+        )
+    unknown = [a.line_no for a in ack.lines if a.line_no not in {line.line_no for line in lines}]
+    if unknown:
+        raise DocumentRefused(f"PO {ack.po_number} has no line {', '.join(unknown)}", code="unknown_line")
+    plans = _plan(lines, ack, supplier, tolerance.rules_for(lines[0].po.company), WriteSource("portal", "preflight"))
+    return [
+        PreflightLine(
+            line_no=p.line.line_no,
+            response=p.answer.response,
+            changes={
+                name: (_as_text(p.current.get(name, "")), _as_text(proposed)) for name, proposed in p.proposal.items()
+            },
+            outside=tuple(text for _, _, text, _ in p.findings),
+            to_buyer=bool(p.proposal or p.findings) and not p.auto_accept,
+        )
+        for p in plans
+    ]
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, list):  # a schedule: quantity on date, each
+        return ", ".join(f"{s['quantity']} on {s['date']}" for s in value)
+    return "" if value is None else str(value)

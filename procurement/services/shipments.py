@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -187,11 +188,7 @@ def _findings(
 ) -> list[ProcurementException]:
     """What one line's new shipped total deviates from: the confirmed quantity, and acknowledgement first."""
     drafts = []
-    target = (
-        Decimal("0")
-        if line.cancelled
-        else (line.confirmed_quantity if line.confirmed_quantity is not None else line.quantity)
-    )
+    target = _target(line)
     if line.shipped_quantity > target:
         limits = rules.limits("asn_quantity", supplier_id=supplier.pk, item_id=line.item_id)
         verdict = tolerance.evaluate(limits, expected=target, actual=line.shipped_quantity)
@@ -276,3 +273,68 @@ def _validate(shipment: ShipmentInput) -> None:
                 f"ship notice {shipment.shipment_id}: SSCC {line.pack_sscc!r} is not 18 digits",
                 code="invalid",
             )
+
+
+@dataclass(frozen=True)
+class ShipmentPreflightLine:
+    """What a ship notice would do to one PO line: its shipped total after it, against the target.
+
+    ``over`` is the over-shipment the notice would raise an exception for (outside the
+    ``asn_quantity`` tolerance), in the words of that exception; empty when within tolerance.
+    """
+
+    po_number: str
+    line_no: str
+    shipped_after: Decimal
+    target: Decimal
+    over: str
+
+
+def shipment_preflight(*, supplier: Supplier, shipment: ShipmentInput) -> list[ShipmentPreflightLine]:
+    """The over-shipment verdict ``shipment_record`` would reach on each line, with nothing written.
+
+    The same validation, unit conversion and ``asn_quantity`` tolerance as the write path, read
+    without locks, so the portal can warn before a supplier submits. Raises ``DocumentRefused``
+    for a notice the write path would refuse (unknown PO or line, bad quantity or SSCC).
+    """
+    _validate(shipment)
+    wanted = {(line.po_number, line.line_no) for line in shipment.lines}
+    lines = {
+        (line.po.number, line.line_no): line
+        for line in supplier_lines(supplier, shipment.company)
+        .filter(po__number__in={po for po, _ in wanted})
+        .select_related("po__company", "item")
+    }
+    missing = sorted(f"{po}/{no}" for po, no in wanted if (po, no) not in lines)
+    if missing:
+        raise DocumentRefused(
+            f"ship notice {shipment.shipment_id}: no such PO line {', '.join(missing)}", code="unknown_line"
+        )
+    if len({line.po.company_id for line in lines.values()}) > 1:
+        raise DocumentRefused(
+            f"ship notice {shipment.shipment_id}: its PO numbers exist for several companies; name the company",
+            code="ambiguous_po",
+        )
+    shipped: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for line, quantity in _in_po_units(shipment, lines):
+        shipped[(line.po.number, line.line_no)] += quantity
+    rules = tolerance.rules_for(next(iter(lines.values())).po.company)
+    verdicts = []
+    for key, quantity in shipped.items():
+        line = lines[key]
+        after = line.shipped_quantity + quantity
+        target = _target(line)
+        over = ""
+        if after > target:
+            limits = rules.limits("asn_quantity", supplier_id=supplier.pk, item_id=line.item_id)
+            if not tolerance.evaluate(limits, expected=target, actual=after).within:
+                over = f"shipped {num(after)} in all against {num(target)} confirmed"
+        verdicts.append(ShipmentPreflightLine(key[0], key[1], after, target, over))
+    return verdicts
+
+
+def _target(line: POLine) -> Decimal:
+    """What a line may ship in all: its confirmed quantity, the ordered one before any, none once cancelled."""
+    if line.cancelled:
+        return Decimal("0")
+    return line.confirmed_quantity if line.confirmed_quantity is not None else line.quantity

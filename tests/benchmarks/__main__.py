@@ -1,7 +1,7 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
     make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume|materials|kpis
-                            |inventory|reconciliation|workbench|requirements]
+                            |inventory|reconciliation|workbench|requirements|portal]
                             [--rounds 5] [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32]
                             [--api-rate 100] [--api-open-seconds 20] [--inventory-events 1000000])
 
@@ -20,6 +20,7 @@ workbench: the exception queue (several filters) and an exception's page over 10
 requirements: a generated model (50,000 item-locations, 5 BOM levels, 200,000 PO lines, 100,000 demands; smaller
      with --req-items/--req-po-lines/--req-demands): full regeneration beside loading its inputs, net change p95,
      peak RSS (requirements.py).
+portal: an acknowledgement through the portal's form beside the same through the REST API (portal.py).
 materials: 10,000 BOM releases of 50 components applied, and a 5-level BOM of 2,000 items exploded for 1,000
      demands, each beside PostgreSQL COPY of the same rows (materials.py).
 kpis: the workbench's KPI dashboard, a scorecard and a CSV over a year of data (50,000 POs, 100,000
@@ -70,6 +71,7 @@ def main() -> None:
             "reconciliation",
             "workbench",
             "requirements",
+            "portal",
         ],
         help="run one benchmark (default: all)",
     )
@@ -150,6 +152,10 @@ def main() -> None:
             demands=args.req_demands,
             moves=args.req_moves,
         )
+    if args.only in (None, "portal"):
+        from tests.benchmarks import portal
+
+        portal.run(rounds=rounds, acks=args.acks)
     if args.only == "pipeline":
         from tests.benchmarks import edi_pipeline
 

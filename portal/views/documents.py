@@ -1,0 +1,104 @@
+"""My documents: everything this supplier sent, by any channel, with what became of it."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from edi.models import FunctionalGroup
+from gateway.actors import Actor
+from portal.access import acting_supplier_id, supplier_page
+from procurement.models import InboundDocument
+from procurement.selectors import (
+    acknowledgements_for,
+    exceptions_for,
+    inbound_documents_for,
+    invoices_for,
+    shipments_for,
+)
+from suppliers.models import Supplier
+
+STATE_WORDS: dict[str, str] = {
+    InboundDocument.State.RECEIVED: "Received, being processed",
+    InboundDocument.State.PROCESSED: "Applied",
+    InboundDocument.State.DUPLICATE: "Already received: applied once, nothing changed",
+    InboundDocument.State.REFUSED: "Refused",
+    InboundDocument.State.REJECTED: "Could not be read",
+    InboundDocument.State.FAILED: "Failed, will be retried",
+}
+
+
+@require_GET
+@supplier_page
+def document_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    documents = inbound_documents_for(actor=actor).only(
+        "id", "channel", "document_type", "filename", "state", "outcome_code", "error", "received_at", "size"
+    )
+    page = Paginator(documents, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/document_list.html",
+        {
+            "supplier": Supplier.objects.get(pk=acting_supplier_id(actor)),
+            "page": page,
+            "rows": [(d, STATE_WORDS.get(d.state, d.state), error_words(d)) for d in page],
+            "section": "documents",
+        },
+    )
+
+
+@require_GET
+@supplier_page
+def document_detail(request: HttpRequest, actor: Actor, document_id: int) -> HttpResponse:
+    document = inbound_documents_for(actor=actor).filter(pk=document_id).first()
+    if document is None:
+        raise Http404("No such document.")
+    return render(
+        request,
+        "portal/document_detail.html",
+        {
+            "supplier": Supplier.objects.get(pk=acting_supplier_id(actor)),
+            "document": document,
+            "state_words": STATE_WORDS.get(document.state, document.state),
+            "error_words": error_words(document),
+            "acknowledgement": acknowledgements_for(actor=actor).filter(inbound_document=document).first(),
+            "shipment": shipments_for(actor=actor).filter(inbound_document=document).first(),
+            "invoice": invoices_for(actor=actor).filter(inbound_document=document).first(),
+            "exceptions": exceptions_for(actor=actor).filter(correlation_id=document.correlation_id)
+            if document.correlation_id
+            else [],
+            # The 997/999 we answered an EDI file with, group by group.
+            "groups": FunctionalGroup.objects.filter(
+                interchange__inbound_document=document, interchange__direction="in"
+            ).order_by("pk"),
+            "section": "documents",
+        },
+    )
+
+
+def error_words(document: InboundDocument) -> list[str]:
+    """A document's error as sentences: a portal form's field errors one per line, anything else as recorded."""
+    if not document.error:
+        return []
+    if document.channel == "portal" and document.outcome_code == "invalid":
+        try:
+            errors = json.loads(document.error)
+        except ValueError:
+            return [document.error]
+        return list(_flatten(errors))
+    return [document.error]
+
+
+def _flatten(errors: object, where: str = ""):
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            yield from _flatten(value, f"{where} {key}".strip() if key != "__all__" else where)
+    elif isinstance(errors, list):
+        for n, value in enumerate(errors, start=1):
+            yield from _flatten(value, f"{where} row {n}".strip() if isinstance(value, dict) else where)
+    elif errors:
+        yield f"{where}: {errors}" if where else str(errors)
