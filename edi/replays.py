@@ -16,16 +16,29 @@ from procurement.services import InvalidAction, Replayer, WriteSource
 MONEY_SETS = ("810", "812")
 
 
+def _partner_for(document: InboundDocument) -> TradingPartner:
+    """The trading partner that sent the file: the one whose supplier code the file drop recorded
+    as the file's sender (the folder it came from), which must also be the document's supplier.
+    Anything else is refused with the reason rather than replayed for a partner that did not send it."""
+    if document.supplier_id is None or not document.sender:
+        raise InvalidAction(f"Document {document.pk} has no trading partner to replay it for.")
+    partners = list(TradingPartner.objects.select_related("supplier").filter(supplier__code=document.sender)[:2])
+    if not partners:
+        raise InvalidAction(
+            f"Document {document.pk} has no trading partner to replay it for: no partner sends as {document.sender!r}."
+        )
+    if len(partners) > 1 or partners[0].supplier_id != document.supplier_id:
+        raise InvalidAction(
+            f"Document {document.pk} was sent as {document.sender!r} but is filed under another supplier: "
+            "which trading partner to replay it for is unclear."
+        )
+    return partners[0]
+
+
 def interchange_file_replay(document: InboundDocument, source: WriteSource) -> str:
     """Run a stored file through the receive path again. A settled file keeps its state and each of
     its interchanges is received once, so a second replay has no effect. Returns the outcome in words."""
-    partner = (
-        TradingPartner.objects.select_related("supplier").filter(supplier_id=document.supplier_id).first()
-        if document.supplier_id is not None
-        else None
-    )
-    if partner is None:
-        raise InvalidAction(f"Document {document.pk} has no trading partner to replay it for.")
+    partner = _partner_for(document)
     outcome = services.interchange_file_receive(document=document, partner=partner)
     document.refresh_from_db()
     if document.state != InboundDocument.State.FAILED:

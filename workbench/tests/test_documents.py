@@ -244,3 +244,27 @@ def test_the_timeline_shows_the_replay(client, acme_buyer, ack_file):
 
     actions = [row[1] for row in table_rows(page, "timeline")]
     assert actions == ["acknowledgement.recorded", "document.replayed"]
+
+
+def test_a_replay_is_refused_when_the_sender_is_not_the_documents_supplier(acme_buyer, partner, ack_file):  # noqa: F811
+    from edi.models import TradingPartner
+    from edi.replays import interchange_file_replay
+    from procurement.services import InvalidAction, WriteSource
+
+    other = factories.SupplierFactory(code="FORGINGS")
+    TradingPartner.objects.create(
+        supplier=other, company=partner.company, isa_id="FORGINGS", gs_id="FORGINGS", folder="forgings"
+    )
+    # Filed under CASTINGS but recorded as sent by FORGINGS: replaying it for CASTINGS could apply
+    # another partner's file to CASTINGS' orders.
+    InboundDocument.objects.filter(pk=ack_file.pk).update(sender="FORGINGS")
+    ack_file.refresh_from_db()
+
+    with pytest.raises(InvalidAction) as refused:
+        interchange_file_replay(ack_file, WriteSource("workbench", "buyer buyer", acme_buyer))
+
+    assert refused.value.message == (
+        f"Document {ack_file.pk} was sent as 'FORGINGS' but is filed under another supplier: "
+        "which trading partner to replay it for is unclear."
+    )
+    assert Acknowledgement.objects.count() == 0
