@@ -6,6 +6,7 @@ Registered with ``procurement.services.document_replayer_register`` from ``EdiCo
 from __future__ import annotations
 
 import re
+from typing import BinaryIO
 
 from edi import filedrop, services
 from edi.models import TradingPartner
@@ -14,6 +15,14 @@ from procurement.services import InvalidAction, Replayer, WriteSource
 
 # ST01 of the sets that change financial state: an invoice (810) or a credit/debit adjustment (812).
 MONEY_SETS = ("810", "812")
+
+
+# How much of a file the four-eyes check reads: the ISA must sit in its first bytes, and the sets
+# are looked for in bounded chunks up to a cap; a file longer than the cap whose scanned part holds
+# no invoice is treated as moving money (an EDI file may be up to 1 GB; a page view must not read it).
+ISA_WITHIN = 1024
+CHUNK = 1 << 16
+SCAN_LIMIT = 8 << 20
 
 
 def _partner_for(document: InboundDocument) -> TradingPartner:
@@ -48,13 +57,40 @@ def interchange_file_replay(document: InboundDocument, source: WriteSource) -> s
 
 
 def interchange_file_moves_money(document: InboundDocument) -> bool:
-    """Whether the file holds an invoice-like set. The element separator is the ISA's fourth byte."""
-    with document.open_payload() as payload:
-        head = payload.read()
-    start = head.find(b"ISA")
-    separator = re.escape(head[start + 3 : start + 4] or b"*")
+    """Whether the file holds an invoice-like set (ST01 810 or 812), read in bounded chunks.
+
+    The element separator is the ISA's fourth byte. In doubt the answer is yes, so a second person
+    approves: no ISA near the start, a payload that cannot be read, or a file longer than
+    ``SCAN_LIMIT`` whose scanned part shows no such set.
+    """
+    try:
+        with document.open_payload() as payload:
+            return _scan_moves_money(payload)
+    except OSError:
+        return True
+
+
+def _scan_moves_money(payload: BinaryIO) -> bool:
+    head = payload.read(CHUNK)
+    start = head.find(b"ISA", 0, ISA_WITHIN)
+    if start < 0 or len(head) < start + 4:
+        return True
+    separator = re.escape(head[start + 3 : start + 4])
     sets = b"|".join(s.encode() for s in MONEY_SETS)
-    return re.search(rb"(?:^|[^A-Z0-9])ST" + separator + rb"(?:" + sets + rb")" + separator, head) is not None
+    pattern = re.compile(rb"(?:^|[^A-Z0-9])ST" + separator + rb"(?:" + sets + rb")" + separator)
+    keep = 8  # a set header cut by a chunk's end is found with the start of the next
+    window, scanned = head, len(head)
+    while window:
+        if pattern.search(window):
+            return True
+        if scanned >= SCAN_LIMIT:
+            return bool(payload.read(1))  # more left unread: in doubt
+        chunk = payload.read(CHUNK)
+        if not chunk:
+            return False
+        scanned += len(chunk)
+        window = window[-keep:] + chunk
+    return False
 
 
 EDI_REPLAYER = Replayer(replay=interchange_file_replay, moves_money=interchange_file_moves_money)
