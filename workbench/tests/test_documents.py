@@ -314,3 +314,16 @@ def test_a_replay_that_fails_leaves_the_request_waiting_says_why_and_audits_it(
         "processed: 810 0001: applied",
     )
     assert Invoice.objects.count() == 1
+
+
+def test_the_page_of_a_document_whose_payload_file_is_gone_says_so(client, acme_buyer, invoice_file):
+    InboundDocument.objects.filter(pk=invoice_file.pk).update(store_path="store/00/gone")
+    client.force_login(acme_buyer)
+
+    response = client.get(reverse("workbench:inbound_detail", args=[invoice_file.pk]))
+
+    assert response.status_code == 200
+    page = text(response.content.decode())
+    assert "Payload file missing: the stored file store/00/gone cannot be read" in page
+    # Whether it moves money cannot be read either: a replay needs a second buyer.
+    assert "Request replay" in page
