@@ -25,7 +25,7 @@ CHUNK = 1 << 16
 SCAN_LIMIT = 8 << 20
 
 
-def _partner_for(document: InboundDocument) -> TradingPartner:
+def replay_partner_for(document: InboundDocument) -> TradingPartner:
     """The trading partner that sent the file: the one whose supplier code the file drop recorded
     as the file's sender (the folder it came from), which must also be the document's supplier.
     Anything else is refused with the reason rather than replayed for a partner that did not send it."""
@@ -47,7 +47,7 @@ def _partner_for(document: InboundDocument) -> TradingPartner:
 def interchange_file_replay(document: InboundDocument, source: WriteSource) -> str:
     """Run a stored file through the receive path again. A settled file keeps its state and each of
     its interchanges is received once, so a second replay has no effect. Returns the outcome in words."""
-    partner = _partner_for(document)
+    partner = replay_partner_for(document)
     outcome = services.interchange_file_receive(document=document, partner=partner)
     document.refresh_from_db()
     if document.state != InboundDocument.State.FAILED:
