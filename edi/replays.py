@@ -6,6 +6,7 @@ Registered with ``procurement.services.document_replayer_register`` from ``EdiCo
 from __future__ import annotations
 
 import re
+from typing import BinaryIO
 
 from edi import filedrop, services
 from edi.models import TradingPartner
@@ -16,16 +17,37 @@ from procurement.services import InvalidAction, Replayer, WriteSource
 MONEY_SETS = ("810", "812")
 
 
+# How much of a file the four-eyes check reads: the ISA must sit in its first bytes, and the sets
+# are looked for in bounded chunks up to a cap; a file longer than the cap whose scanned part holds
+# no invoice is treated as moving money (an EDI file may be up to 1 GB; a page view must not read it).
+ISA_WITHIN = 1024
+CHUNK = 1 << 16
+SCAN_LIMIT = 8 << 20
+
+
+def replay_partner_for(document: InboundDocument) -> TradingPartner:
+    """The trading partner that sent the file: the one whose supplier code the file drop recorded
+    as the file's sender (the folder it came from), which must also be the document's supplier.
+    Anything else is refused with the reason rather than replayed for a partner that did not send it."""
+    if document.supplier_id is None or not document.sender:
+        raise InvalidAction(f"Document {document.pk} has no trading partner to replay it for.")
+    partners = list(TradingPartner.objects.select_related("supplier").filter(supplier__code=document.sender)[:2])
+    if not partners:
+        raise InvalidAction(
+            f"Document {document.pk} has no trading partner to replay it for: no partner sends as {document.sender!r}."
+        )
+    if len(partners) > 1 or partners[0].supplier_id != document.supplier_id:
+        raise InvalidAction(
+            f"Document {document.pk} was sent as {document.sender!r} but is filed under another supplier: "
+            "which trading partner to replay it for is unclear."
+        )
+    return partners[0]
+
+
 def interchange_file_replay(document: InboundDocument, source: WriteSource) -> str:
     """Run a stored file through the receive path again. A settled file keeps its state and each of
     its interchanges is received once, so a second replay has no effect. Returns the outcome in words."""
-    partner = (
-        TradingPartner.objects.select_related("supplier").filter(supplier_id=document.supplier_id).first()
-        if document.supplier_id is not None
-        else None
-    )
-    if partner is None:
-        raise InvalidAction(f"Document {document.pk} has no trading partner to replay it for.")
+    partner = replay_partner_for(document)
     outcome = services.interchange_file_receive(document=document, partner=partner)
     document.refresh_from_db()
     if document.state != InboundDocument.State.FAILED:
@@ -35,13 +57,40 @@ def interchange_file_replay(document: InboundDocument, source: WriteSource) -> s
 
 
 def interchange_file_moves_money(document: InboundDocument) -> bool:
-    """Whether the file holds an invoice-like set. The element separator is the ISA's fourth byte."""
-    with document.open_payload() as payload:
-        head = payload.read()
-    start = head.find(b"ISA")
-    separator = re.escape(head[start + 3 : start + 4] or b"*")
+    """Whether the file holds an invoice-like set (ST01 810 or 812), read in bounded chunks.
+
+    The element separator is the ISA's fourth byte. In doubt the answer is yes, so a second person
+    approves: no ISA near the start, a payload that cannot be read, or a file longer than
+    ``SCAN_LIMIT`` whose scanned part shows no such set.
+    """
+    try:
+        with document.open_payload() as payload:
+            return _scan_moves_money(payload)
+    except OSError:
+        return True
+
+
+def _scan_moves_money(payload: BinaryIO) -> bool:
+    head = payload.read(CHUNK)
+    start = head.find(b"ISA", 0, ISA_WITHIN)
+    if start < 0 or len(head) < start + 4:
+        return True
+    separator = re.escape(head[start + 3 : start + 4])
     sets = b"|".join(s.encode() for s in MONEY_SETS)
-    return re.search(rb"(?:^|[^A-Z0-9])ST" + separator + rb"(?:" + sets + rb")" + separator, head) is not None
+    pattern = re.compile(rb"(?:^|[^A-Z0-9])ST" + separator + rb"(?:" + sets + rb")" + separator)
+    keep = 8  # a set header cut by a chunk's end is found with the start of the next
+    window, scanned = head, len(head)
+    while window:
+        if pattern.search(window):
+            return True
+        if scanned >= SCAN_LIMIT:
+            return bool(payload.read(1))  # more left unread: in doubt
+        chunk = payload.read(CHUNK)
+        if not chunk:
+            return False
+        scanned += len(chunk)
+        window = window[-keep:] + chunk
+    return False
 
 
 EDI_REPLAYER = Replayer(replay=interchange_file_replay, moves_money=interchange_file_moves_money)

@@ -276,6 +276,27 @@ def test_replaying_a_processed_document_has_no_second_effect(partner):
     assert Acknowledgement.objects.count() == 1
 
 
+def test_the_replay_command_refuses_a_file_recorded_as_sent_by_another_partner(partner):
+    from django.core.management import CommandError, call_command
+
+    drop(partner, "a.edi", partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),)))
+    document = InboundDocument.objects.get(pk=next(iter(filedrop.scan())).document_id)
+    forgings = factories.SupplierFactory(code="FORGINGS")
+    TradingPartner.objects.create(
+        supplier=forgings, company=partner.company, isa_id="FORGINGS", gs_id="FORGINGS", folder="forgings"
+    )
+    InboundDocument.objects.filter(pk=document.pk).update(sender="FORGINGS")
+
+    with pytest.raises(CommandError) as refused:
+        call_command("edi", "replay", str(document.pk))
+
+    assert str(refused.value) == (
+        f"Document {document.pk} was sent as 'FORGINGS' but is filed under another supplier: "
+        "which trading partner to replay it for is unclear."
+    )
+    assert Acknowledgement.objects.count() == 0
+
+
 def test_file_process_is_idempotent(partner):
     drop(partner, "a.edi", partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),)))
     filedrop_scan()

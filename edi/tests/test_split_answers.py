@@ -89,3 +89,31 @@ def test_sixty_accepted_and_forty_rescheduled_is_two_deliveries_with_a_late_one(
         "PO PO-4504 line 1: promised 40 on 2027-04-20 for need-by 2027-03-01",
     )
     assert _accepted_997(partner) == [["AK2", "855", "0001"], ["AK5", "A"], ["AK9", "A", "1", "1", "1"]]
+
+
+def test_four_accepting_codes_on_one_line_keep_the_first_as_raw_code_and_all_in_the_note(partner):  # noqa: F811
+    # AC, AR, IA and IE all accept: joined they would not fit the record's 8-character raw code.
+    drop(
+        partner,
+        "855-53.edi",
+        partner_855(
+            53,
+            "855-000053",
+            "PO1*1*100*EA*10**BP*PART-00001",
+            "ACK*AC*25*EA",
+            "ACK*AR*25*EA",
+            "ACK*IA*25*EA",
+            "ACK*IE*25*EA",
+        ),
+    )
+
+    assert filedrop_scan() == 1
+
+    document = InboundDocument.objects.get(channel="edi")
+    assert (document.state, document.error) == ("processed", "855 0001: applied")
+    line = POLine.objects.get(line_no="1")
+    assert (line.ack_response, line.ack_raw_code, str(line.confirmed_quantity)) == ("ACCEPT", "AC", "100.0000")
+    ack_line = AcknowledgementLine.objects.get(po_line=line)
+    assert (ack_line.raw_code, ack_line.note) == ("AC", "answered with ACK codes AC, AR, IA, IE")
+    assert ProcurementException.objects.count() == 0
+    assert _accepted_997(partner) == [["AK2", "855", "0001"], ["AK5", "A"], ["AK9", "A", "1", "1", "1"]]

@@ -23,7 +23,7 @@ from gateway.actors import Actor
 from procurement.models import DocumentReplayRequest, InboundDocument
 
 from .audit import audit_event, audit_write
-from .errors import InvalidAction, NotFound
+from .errors import InvalidAction, NotFound, ProcurementError
 from .sources import WriteSource
 
 if TYPE_CHECKING:
@@ -161,9 +161,11 @@ def document_replay_approve(*, actor: Actor, user: User, request_id: int) -> Doc
     """A second buyer approves a waiting replay request: the document is replayed, once.
 
     The request is claimed with a conditional UPDATE before the replay runs, so two approvals at
-    once replay it once. Raises ``NotFound`` (not the actor's company, or no longer waiting) and
-    ``InvalidAction`` (the person who asked cannot approve). Audited (``document.replayed``, naming
-    both people).
+    once replay it once. A replay that fails (no trading partner, the payload file gone …) puts the
+    request back to wait, with why in its outcome, and is audited (``document.replay_failed``): the
+    buyers see the reason, and the request can be approved again once the cause is fixed. Raises
+    ``NotFound`` (not the actor's company, or no longer waiting) and ``InvalidAction`` (the person
+    who asked cannot approve, or the replay failed). Audited (``document.replayed``, naming both people).
     """
     request = (
         DocumentReplayRequest.objects.select_related("document")
@@ -180,13 +182,53 @@ def document_replay_approve(*, actor: Actor, user: User, request_id: int) -> Doc
     )
     if not claimed:
         raise NotFound(f"No replay request {request_id} awaits approval.")
-    outcome = _run(
-        request.document,
-        _replayer(request.document),
-        user=user,
-        action="document.replayed",
-        after={"request": request.pk, "requested_by": request.requested_by_id, "approved_by": user.pk},
-    )
+    document = request.document
+    try:
+        outcome = _run(
+            document,
+            _replayer(document),
+            user=user,
+            action="document.replayed",
+            after={"request": request.pk, "requested_by": request.requested_by_id, "approved_by": user.pk},
+        )
+    except Exception as error:  # any failure is put back and shown, never left half-done
+        _replay_failed(request, document, user=user, error=error)
+        raise InvalidAction(
+            f"The replay failed: {_failure_reason(error)}. The request still awaits approval."
+        ) from error
     DocumentReplayRequest.objects.filter(pk=request.pk).update(outcome=outcome[:200])
     request.refresh_from_db()
     return request
+
+
+def _failure_reason(error: Exception) -> str:
+    if isinstance(error, ProcurementError):
+        return error.message.rstrip(".")
+    if isinstance(error, OSError):
+        return f"the stored payload cannot be read ({error.strerror or error})"
+    return f"{type(error).__name__}: {error}".rstrip(".")
+
+
+def _replay_failed(request: DocumentReplayRequest, document: InboundDocument, *, user: User, error: Exception) -> None:
+    """Put a claimed request back to wait, say why on it, and audit the failed attempt."""
+    reason = _failure_reason(error)
+    with transaction.atomic():
+        DocumentReplayRequest.objects.filter(pk=request.pk, state=DocumentReplayRequest.State.REPLAYED).update(
+            state=DocumentReplayRequest.State.REQUESTED,
+            approved_by=None,
+            approved_at=None,
+            outcome=f"failed: {reason}"[:200],
+        )
+        source = WriteSource("workbench", f"buyer {user.get_username()}", user, document.correlation_id)
+        audit_write(
+            [
+                audit_event(
+                    source=source,
+                    action="document.replay_failed",
+                    obj=document,
+                    company=document.company,
+                    document_key=document.document_key,
+                    after={"request": request.pk, "approved_by": user.pk, "error": reason},
+                )
+            ]
+        )

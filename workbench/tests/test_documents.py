@@ -244,3 +244,86 @@ def test_the_timeline_shows_the_replay(client, acme_buyer, ack_file):
 
     actions = [row[1] for row in table_rows(page, "timeline")]
     assert actions == ["acknowledgement.recorded", "document.replayed"]
+
+
+def test_a_replay_is_refused_when_the_sender_is_not_the_documents_supplier(acme_buyer, partner, ack_file):  # noqa: F811
+    from edi.models import TradingPartner
+    from edi.replays import interchange_file_replay
+    from procurement.services import InvalidAction, WriteSource
+
+    other = factories.SupplierFactory(code="FORGINGS")
+    TradingPartner.objects.create(
+        supplier=other, company=partner.company, isa_id="FORGINGS", gs_id="FORGINGS", folder="forgings"
+    )
+    # Filed under CASTINGS but recorded as sent by FORGINGS: replaying it for CASTINGS could apply
+    # another partner's file to CASTINGS' orders.
+    InboundDocument.objects.filter(pk=ack_file.pk).update(sender="FORGINGS")
+    ack_file.refresh_from_db()
+
+    with pytest.raises(InvalidAction) as refused:
+        interchange_file_replay(ack_file, WriteSource("workbench", "buyer buyer", acme_buyer))
+
+    assert refused.value.message == (
+        f"Document {ack_file.pk} was sent as 'FORGINGS' but is filed under another supplier: "
+        "which trading partner to replay it for is unclear."
+    )
+    assert Acknowledgement.objects.count() == 0
+
+
+def test_a_replay_that_fails_leaves_the_request_waiting_says_why_and_audits_it(
+    client, acme_buyer, second_buyer, invoice_file
+):
+    client.force_login(acme_buyer)
+    client.post(reverse("workbench:inbound_replay", args=[invoice_file.pk]), {"reason": "fixed map"})
+    request = DocumentReplayRequest.objects.get()
+    # The file names a sender no trading partner of its supplier sends as: the replay cannot run.
+    InboundDocument.objects.filter(pk=invoice_file.pk).update(sender="ELSEWHERE")
+
+    client.force_login(second_buyer)
+    failed = client.post(reverse("workbench:replay_approve", args=[request.pk]), follow=True)
+
+    reason = f"Document {invoice_file.pk} has no trading partner to replay it for: no partner sends as 'ELSEWHERE'"
+    assert f"The replay failed: {reason}. The request still awaits approval." in flash(failed)
+    request.refresh_from_db()
+    assert (request.state, request.approved_by, request.approved_at, request.outcome) == (
+        "requested",
+        None,
+        None,
+        f"failed: {reason}",
+    )
+    assert Invoice.objects.count() == 0
+    assert replayed_events(invoice_file) == [
+        ("document.replay_requested", "buyer buyer"),
+        ("document.replay_failed", "buyer second-buyer"),
+    ]
+    assert AuditEvent.objects.get(action="document.replay_failed").after == {
+        "request": request.pk,
+        "approved_by": second_buyer.pk,
+        "error": reason,
+    }
+
+    # Once the cause is fixed the same request is approved again and the document replayed.
+    InboundDocument.objects.filter(pk=invoice_file.pk).update(sender=invoice_file.sender)
+    approved = client.post(reverse("workbench:replay_approve", args=[request.pk]), follow=True)
+
+    request.refresh_from_db()
+    assert "Replay approved and run: processed: 810 0001: applied." in flash(approved)
+    assert (request.state, request.approved_by, request.outcome) == (
+        "replayed",
+        second_buyer,
+        "processed: 810 0001: applied",
+    )
+    assert Invoice.objects.count() == 1
+
+
+def test_the_page_of_a_document_whose_payload_file_is_gone_says_so(client, acme_buyer, invoice_file):
+    InboundDocument.objects.filter(pk=invoice_file.pk).update(store_path="store/00/gone")
+    client.force_login(acme_buyer)
+
+    response = client.get(reverse("workbench:inbound_detail", args=[invoice_file.pk]))
+
+    assert response.status_code == 200
+    page = text(response.content.decode())
+    assert "Payload file missing: the stored file store/00/gone cannot be read" in page
+    # Whether it moves money cannot be read either: a replay needs a second buyer.
+    assert "Request replay" in page

@@ -94,8 +94,12 @@ def _inbound_for(actor: Actor, pk: int) -> InboundDocument:
 @buyer_page
 def inbound_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     document = _inbound_for(actor, pk)
-    with document.open_payload() as payload:
-        preview = payload.read(PREVIEW_BYTES).decode("utf-8", errors="replace")
+    payload_missing = False
+    try:
+        with document.open_payload() as payload:
+            preview = payload.read(PREVIEW_BYTES).decode("utf-8", errors="replace")
+    except OSError:  # the stored file is gone or unreadable: the page says so rather than failing
+        preview, payload_missing = "", True
     events = AuditEvent.objects.filter(
         Q(object_type="InboundDocument", object_id=str(document.pk))
         | Q(correlation_id=document.correlation_id, company_id__in=actor.company_ids)
@@ -105,7 +109,8 @@ def inbound_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     context = {
         "document": document,
         "preview": preview,
-        "truncated": document.size > PREVIEW_BYTES,
+        "truncated": document.size > PREVIEW_BYTES and not payload_missing,
+        "payload_missing": payload_missing,
         "events": events,
         "exceptions": ProcurementException.objects.filter(inbound_document=document).order_by("raised_at", "id"),
         "requests": DocumentReplayRequest.objects.filter(document=document)

@@ -21,8 +21,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from edi import filedrop, services
 from edi.models import TradingPartner
+from edi.replays import replay_partner_for
 from edi.x12.errors import ERROR, WARNING, X12Error
 from procurement.models import InboundDocument
+from procurement.services import ProcurementError
 from procurement.services.audit import audit_event, audit_write
 from procurement.services.sources import WriteSource
 
@@ -106,9 +108,10 @@ class Command(BaseCommand):
         document = InboundDocument.objects.filter(pk=document_id, channel="edi").first()
         if document is None:
             raise CommandError(f"no stored EDI document {document_id}")
-        partner = TradingPartner.objects.select_related("supplier").filter(supplier=document.supplier).first()
-        if partner is None:
-            raise CommandError(f"document {document_id} has no trading partner")
+        try:
+            partner = replay_partner_for(document)  # the partner that sent it, as the workbench replays it
+        except ProcurementError as error:
+            raise CommandError(error.message) from error
         before = {"state": document.state, "outcome": document.outcome_code}
         # A settled document keeps its state; a received or failed one is settled now.
         outcome = services.interchange_file_receive(document=document, partner=partner)

@@ -15,7 +15,8 @@
 * several ACKs of one line item split the line into parts, read as one answer (``_split_answer``):
   the committed parts' quantities summed at their earliest date, a schedule line per part
   (unless SCH segments give the schedule), the backordered parts (IB) as the line's stated
-  backorder, the rejected parts left out; codes joined as the raw code (``IA+IB``);
+  backorder, the rejected parts left out; codes joined as the raw code (``IA+IB``), or, when
+  the joined form would not fit the record's 8 characters, the first code with every code in the note;
 * an ACK inside a subline (SLN loop) answers that subline, not the line: it is listed as
   not used.
 
@@ -231,10 +232,17 @@ def _split_answer(
         schedule = tuple(
             ci.ScheduleLineInput(quantity=q, date=a.promised_date) for q, a in zip(quantities, parts, strict=True)
         )
+    raw_code, note = "+".join(codes), first_answer.note
+    if len(raw_code) > _RAW_CODE_MAX:
+        # One answer written with more codes than the record's column holds (AC, AR, IA, IE all
+        # accept): the first code is kept as the raw code and every code is said in the line's note.
+        raw_code = codes[0]
+        note = "; ".join(filter(None, (note, f"answered with ACK codes {', '.join(codes)}")))
     answer = dataclasses.replace(
         first_answer,
         response=response,
-        raw_code="+".join(codes),
+        raw_code=raw_code,
+        note=note,
         quantity=sum(quantities, Decimal(0)) if whole and parts else None,
         promised_date=min(dates) if dates else None,
         substitute_part_number=substitutes[0] if substitutes else "",
