@@ -12,6 +12,12 @@ SUPPLIER_USER_MESSAGE = (
 )
 
 
+STAFF_SUPPLIER_MESSAGE = (
+    "This account also acts for a supplier, so it cannot sign in here. "
+    "Ask an administrator to end its supplier membership, or sign in to the supplier portal at /portal/."
+)
+
+
 def client_address(request) -> str:
     """The address a sign-in came from, for counting its failures.
 
@@ -37,6 +43,10 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
     def confirm_login_allowed(self, user) -> None:
         if not user.is_staff and user.supplier_memberships.exists():
             raise ValidationError(SUPPLIER_USER_MESSAGE, code="supplier_user")
+        if user.is_staff and user.supplier_memberships.filter(active=True).exists():
+            # A password here skips the portal's MFA stage: such a session must not carry a supplier's
+            # view (nor staff powers held by a supplier's person) at all.
+            raise ValidationError(STAFF_SUPPLIER_MESSAGE, code="staff_supplier_user")
         super().confirm_login_allowed(user)
 
 

@@ -7,18 +7,24 @@ supplier chosen in the session (the switcher), or the first by code. A page rece
 found", like a missing one. The membership in force is ``request.supplier_membership``.
 
 Supplier admins must have set up an authenticator app before any portal page opens: they manage
-who acts for the supplier.
+who acts for the supplier. Anyone with an authenticator must have proved it in this session (allauth's
+MFA stage at the portal's sign-in, or its reauthentication), not merely signed in with a password.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
+from allauth.account.authentication import get_authentication_records
+from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.models import Authenticator
+from allauth.mfa.signals import authenticator_added
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 
@@ -29,6 +35,9 @@ from suppliers.models import Supplier, SupplierMembership
 SIGN_IN_URL = reverse_lazy("account_login")
 SESSION_SUPPLIER_KEY = "portal_supplier_id"
 MFA_REQUIRED_MESSAGE = "Supplier administrators must set up an authenticator app before using the portal."
+MFA_SESSION_MESSAGE = "Enter a code from your authenticator app to use the portal."
+# What proves an authenticator: a code from the app, or one of its recovery codes.
+MFA_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES)
 
 PageView = Callable[..., HttpResponse]
 
@@ -53,6 +62,11 @@ def _page(view: PageView, allowed: Callable[[SupplierMembership], bool], refusal
         if membership.is_admin and not _has_totp(request):
             messages.warning(request, MFA_REQUIRED_MESSAGE)
             return HttpResponseRedirect(reverse("mfa_activate_totp"))
+        if _has_authenticator(request) and not passed_mfa(request):
+            messages.warning(request, MFA_SESSION_MESSAGE)
+            return HttpResponseRedirect(
+                f"{reverse('mfa_reauthenticate')}?{urlencode({'next': request.get_full_path()})}"
+            )
         if not allowed(membership):
             raise PermissionDenied(refusal)
         request.supplier_membership = membership  # type: ignore[attr-defined]
@@ -67,6 +81,27 @@ def _page(view: PageView, allowed: Callable[[SupplierMembership], bool], refusal
 
 def _has_totp(request: HttpRequest) -> bool:
     return Authenticator.objects.filter(user_id=request.user.pk, type=Authenticator.Type.TOTP).exists()
+
+
+def _has_authenticator(request: HttpRequest) -> bool:
+    return Authenticator.objects.filter(user_id=request.user.pk, type__in=MFA_TYPES).exists()
+
+
+def passed_mfa(request: HttpRequest) -> bool:
+    """Whether this session proved the person's authenticator: allauth records each authentication
+    step of the session (sign-in, reauthentication, activation proofs) for the signed-in user.
+
+    Having an authenticator is not enough: a password sign-in elsewhere (the workbench, the admin)
+    skips allauth's MFA stage, and such a session must not open the portal.
+    """
+    return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
+
+
+@receiver(authenticator_added)
+def _activation_proves_the_authenticator(sender, request, user, authenticator, **kwargs) -> None:
+    """Activating an authenticator app takes a code from it: the session has proved it."""
+    if request is not None and authenticator.type == Authenticator.Type.TOTP:
+        record_authentication(request, user, "mfa", id=authenticator.pk, type=authenticator.type, activated=True)
 
 
 def acting_supplier_id(actor: Actor) -> int:

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from procurement.services.sources import WriteSource
@@ -22,6 +23,9 @@ class SupplierAdmin(admin.ModelAdmin):
 
 
 class InvitationAddForm(forms.ModelForm):
+    """Staff invite a supplier's first person from outside it: refused once the supplier has an admin
+    (who invites everyone else from the portal) or an open admin invitation to another address."""
+
     class Meta:
         model = SupplierInvitation
         fields = ["supplier", "email", "role"]
@@ -29,8 +33,12 @@ class InvitationAddForm(forms.ModelForm):
     def clean(self):
         data = super().clean() or {}
         supplier, email = data.get("supplier"), data.get("email")
-        if supplier and email and services.person_acts_for(supplier=supplier, email=email):
-            raise forms.ValidationError(f"{email} already acts for {supplier.name}.")
+        if supplier and email:
+            refusal = services.first_admin_refusal(supplier=supplier, email=email)
+            if refusal:
+                raise forms.ValidationError(refusal)
+            if services.person_acts_for(supplier=supplier, email=email):
+                raise forms.ValidationError(f"{email} already acts for {supplier.name}.")
         return data
 
 
@@ -64,15 +72,29 @@ class SupplierInvitationAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         source = WriteSource("admin", f"user {request.user.get_username()}", request.user)
         link = lambda token: request.build_absolute_uri(reverse("portal:invitation_accept", args=[token]))  # noqa: E731
-        created = services.invitation_create(
-            supplier=form.cleaned_data["supplier"],
-            email=form.cleaned_data["email"],
-            role=form.cleaned_data["role"],
-            source=source,
-            link=link,
-        )
+        try:
+            created = services.invitation_create(
+                supplier=form.cleaned_data["supplier"],
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                source=source,
+                link=link,
+                first_admin=True,
+            )
+        except services.PeopleError as error:
+            # The form's check raced with another invitation or a new admin: nothing was saved.
+            messages.error(request, str(error))
+            return
         obj.pk = created.pk
         messages.info(request, f"The invitation link was e-mailed to {created.email}.")
+
+    def log_addition(self, request, obj, message):
+        return None if obj.pk is None else super().log_addition(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:  # refused in save_model: the message says why
+            return HttpResponseRedirect(reverse("admin:suppliers_supplierinvitation_changelist"))
+        return super().response_add(request, obj, post_url_continue)
 
     @admin.action(description="Revoke the selected pending invitations")
     def revoke(self, request, queryset) -> None:

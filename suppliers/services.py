@@ -31,9 +31,47 @@ class PeopleError(ValueError):
     """A people write that cannot be done, with a message for the person who asked."""
 
 
+BUYER_ACCOUNT_MESSAGE = (
+    "This is a staff or buying company's account, which cannot also act for a supplier: "
+    "ask for the invitation to be sent to another e-mail address."
+)
+
+
+def _free_username(email: str) -> str:
+    """A user name for a new account: the address, or the address with a number when another account
+    already uses it as its user name (an account made before its address changed)."""
+    user_model = get_user_model()
+    taken = set(user_model.objects.filter(username__istartswith=email).values_list("username", flat=True))
+    taken = {name.lower() for name in taken}
+    candidate, n = email, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{email}-{n}"
+    return candidate
+
+
 def person_acts_for(*, supplier: Supplier, email: str) -> bool:
     """Whether the person with this e-mail address already acts for ``supplier`` (an active membership)."""
     return SupplierMembership.objects.filter(supplier=supplier, user__email__iexact=email.strip(), active=True).exists()
+
+
+def first_admin_refusal(*, supplier: Supplier, email: str, now: dt.datetime | None = None) -> str:
+    """Why ``email`` may not be invited from outside the supplier as its first admin, or "" when it may."""
+    now = now or timezone.now()
+    if SupplierMembership.objects.filter(supplier=supplier, role=SupplierMembership.Role.ADMIN, active=True).exists():
+        return f"{supplier.name} already has an administrator: its administrators invite their people from the portal."
+    open_admin = SupplierInvitation.objects.filter(
+        supplier=supplier,
+        role=SupplierMembership.Role.ADMIN,
+        state=SupplierInvitation.State.PENDING,
+        expires_at__gt=now,
+    ).exclude(email=email.strip().lower())
+    if open_admin.exists():
+        return (
+            f"{supplier.name} already has a pending administrator invitation: "
+            "it must be accepted, revoked or expire before another person is invited."
+        )
+    return ""
 
 
 def invitation_token_hash(token: str) -> str:
@@ -48,17 +86,29 @@ def invitation_create(
     role: str,
     source: WriteSource,
     link: Callable[[str], str],
+    first_admin: bool = False,
     now: dt.datetime | None = None,
 ) -> SupplierInvitation:
     """Invite ``email`` to act for ``supplier`` in ``role``; e-mail them ``link(token)`` once committed.
 
     Refused when the address already belongs to an active person of the supplier. Earlier pending
     invitations of the address to the supplier are revoked: one live link per person.
+
+    ``first_admin`` is for invitations from outside the supplier (a buyer in the workbench, staff in
+    the admin): a supplier's person sees its orders from every company, so only the supplier's own
+    admins may add people once it has one. Such an invitation is refused when the supplier already
+    has an active admin, or an open admin invitation to another address; the supplier row is locked
+    so two buyers inviting at once cannot both get through.
     """
     now = now or timezone.now()
     email = email.strip().lower()
     if role not in SupplierMembership.Role.values:
         raise PeopleError(f"Unknown role {role!r}.")
+    if first_admin:
+        Supplier.objects.select_for_update().filter(pk=supplier.pk).first()
+        refusal = first_admin_refusal(supplier=supplier, email=email, now=now)
+        if refusal:
+            raise PeopleError(refusal)
     if person_acts_for(supplier=supplier, email=email):
         raise PeopleError(f"{email} already acts for {supplier.name}.")
     pending = SupplierInvitation.objects.select_for_update().filter(
@@ -137,7 +187,8 @@ def invitation_accept(
 
     ``user`` is the signed-in person, who must own the invited address; without one, a new account
     is made for the address (refused if one exists: that person signs in first). Following the link
-    proves the address, so it is recorded as verified.
+    proves the address, so it is recorded as verified. Staff and a buying company's people are refused:
+    one account never holds both a buyer's and a supplier's view of the orders.
     """
     now = now or timezone.now()
     invitation = (
@@ -153,18 +204,28 @@ def invitation_accept(
     if user is not None:
         if (user.email or "").lower() != invitation.email:
             raise PeopleError(f"This invitation is for {invitation.email}: sign in as that person to accept it.")
+        if user.is_staff or user.company_memberships.exists():
+            raise PeopleError(BUYER_ACCOUNT_MESSAGE)
         person = user
     elif existing is not None:
         raise PeopleError(f"{invitation.email} already has an account: sign in first, then open the link again.")
     else:
         person = user_model.objects.create_user(
-            username=invitation.email, email=invitation.email, first_name=first_name, last_name=last_name
+            username=_free_username(invitation.email),
+            email=invitation.email,
+            first_name=first_name,
+            last_name=last_name,
         )
         person.set_password(password)
         person.save(update_fields=["password"])
-    EmailAddress.objects.update_or_create(
-        user=person, email=invitation.email, defaults={"verified": True, "primary": True}
-    )
+    # The followed link proves the address: it becomes the person's one primary address.
+    EmailAddress.objects.filter(user=person, primary=True).exclude(email__iexact=invitation.email).update(primary=False)
+    address = EmailAddress.objects.filter(user=person, email__iexact=invitation.email).first()
+    if address is None:
+        EmailAddress.objects.create(user=person, email=invitation.email, verified=True, primary=True)
+    elif not (address.verified and address.primary):
+        address.verified, address.primary = True, True
+        address.save(update_fields=["verified", "primary"])
     membership, _ = SupplierMembership.objects.update_or_create(
         supplier=invitation.supplier, user=person, defaults={"role": invitation.role, "active": True}
     )

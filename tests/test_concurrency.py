@@ -123,3 +123,28 @@ def test_control_numbers_taken_at_once_are_unique_and_without_gaps(postgres):
 
     numbers = sorted(n for taken in results for n in taken)
     assert numbers == list(range(1, 41))
+
+
+def test_two_first_admin_invitations_at_once_leave_one_pending(postgres, settings):
+    """Two buyers invite a supplier's first admin at the same instant: the supplier row lock lets one
+    through and the other sees its pending invitation."""
+    from suppliers import services
+    from suppliers.models import SupplierInvitation
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    supplier = factories.SupplierFactory(code="BOLTS", name="Bolts Inc")
+
+    def invite(email):
+        return lambda: services.invitation_create(
+            supplier=supplier,
+            email=email,
+            role="admin",
+            source=WriteSource(channel="workbench", label="buyer"),
+            link=lambda token: f"/accept/{token}/",
+            first_admin=True,
+        )
+
+    results = run_together(invite("one@bolts.example"), invite("two@bolts.example"))
+
+    assert sorted(type(r).__name__ for r in results) == ["PeopleError", "SupplierInvitation"]
+    assert SupplierInvitation.objects.filter(state="pending").count() == 1

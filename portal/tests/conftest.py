@@ -2,8 +2,11 @@
 and the invitations and orders they act on; signed-in clients for the document pages' tests."""
 
 import datetime as dt
+import time
 
 import pytest
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.account.internal.userkit import user_id_to_str
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
@@ -97,3 +100,17 @@ def outsider(client, other_supplier_user):
     """A client signed in as another supplier's member."""
     client.force_login(other_supplier_user)
     return client
+
+
+def sign_in_with_mfa(client, user) -> None:
+    """Sign ``user`` in as allauth's portal sign-in does for a person with an authenticator: a password,
+    then a code from the app, both recorded in the session."""
+    client.force_login(user)
+    session = client.session
+    now = time.time()
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now, "email": user.email},
+        {"method": "mfa", "at": now, "type": "totp"},
+    ]
+    session["account_authentication_methods_user"] = user_id_to_str(user)
+    session.save()

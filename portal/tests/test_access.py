@@ -10,6 +10,8 @@ from portal.models import PurchaseOrderSeen
 from procurement.models import AuditEvent
 from suppliers.models import SupplierInvitation, SupplierMembership
 
+from .conftest import sign_in_with_mfa
+
 pytestmark = pytest.mark.django_db
 
 PERSONAS = ["bolts_admin", "bolts_member", "bolts_reader", "nuts_admin", "buyer", None]
@@ -87,7 +89,7 @@ def world(request, published_po, bolts_admin, bolts_member, bolts_reader, nuts_a
 @pytest.mark.parametrize("name, method, path, data, expected", CASES, ids=[case[0] for case in CASES])
 def test_portal_url_answers_each_persona_exactly(request, client, world, persona, name, method, path, data, expected):
     if persona is not None:
-        client.force_login(request.getfixturevalue(persona))
+        sign_in_with_mfa(client, request.getfixturevalue(persona))
     status = expected.get(persona, 403) if persona is not None else SIGN_IN
     before = snapshot()
 
@@ -103,7 +105,7 @@ def test_portal_url_answers_each_persona_exactly(request, client, world, persona
 
 
 def test_a_refused_write_of_another_supplier_changes_nothing_of_bolts(client, world, nuts_admin):
-    client.force_login(nuts_admin)
+    sign_in_with_mfa(client, nuts_admin)
     before = snapshot()
 
     client.post(f"/portal/people/{world['member']}/", {"action": "role", "role": "admin"})

@@ -4,6 +4,8 @@ import pytest
 
 from tests.test_csp import POLICY, inline_of, policy_of
 
+from .conftest import sign_in_with_mfa
+
 pytestmark = pytest.mark.django_db
 
 
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_portal_pages_have_the_policy_and_nothing_inline(client, bolts_admin, published_po, path):
-    client.force_login(bolts_admin)
+    sign_in_with_mfa(client, bolts_admin)
 
     response = client.get(path.format(po=published_po.pk))
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from procurement.models import AuditEvent
 from suppliers.models import SupplierInvitation, SupplierMembership
 
-from .conftest import PASSWORD, person
+from .conftest import PASSWORD, person, sign_in_with_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def link_token():
 
 
 def test_an_admin_invites_and_the_new_person_accepts(client, supplier, bolts_admin, django_capture_on_commit_callbacks):
-    client.force_login(bolts_admin)
+    sign_in_with_mfa(client, bolts_admin)
     with django_capture_on_commit_callbacks(execute=True):
         assert invite(client).status_code == 302
     assert [m.to for m in mail.outbox] == [["ana@bolts.example"]]
@@ -57,7 +57,7 @@ def test_revoked_and_expired_invitations_cannot_be_accepted(client, bolts_admin,
     assert client.get(f"/portal/invitations/accept/{token}/").status_code == 404
 
     SupplierInvitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() + dt.timedelta(days=1))
-    client.force_login(bolts_admin)
+    sign_in_with_mfa(client, bolts_admin)
     assert client.post(f"/portal/invitations/{invitation.pk}/revoke/").status_code == 302
     client.logout()
 
@@ -75,7 +75,7 @@ def test_an_existing_account_must_sign_in_to_accept(
 ):
     """A NUTS person invited to BOLTS as well: accepting while signed in adds a second membership."""
     nuts = person("both", other_supplier, SupplierMembership.Role.MEMBER)
-    client.force_login(bolts_admin)
+    sign_in_with_mfa(client, bolts_admin)
     with django_capture_on_commit_callbacks(execute=True):
         invite(client, email=nuts.email, role="read_only")
     token = link_token()
@@ -118,7 +118,7 @@ def test_the_switcher_refuses_a_supplier_the_person_does_not_act_for(client, bol
 
 
 def test_roles_and_deactivation_keep_one_active_admin(client, bolts_admin, bolts_member):
-    client.force_login(bolts_admin)
+    sign_in_with_mfa(client, bolts_admin)
     member = SupplierMembership.objects.get(user=bolts_member)
     own = SupplierMembership.objects.get(user=bolts_admin)
 
@@ -165,7 +165,7 @@ def test_a_buyer_invites_a_suppliers_first_admin_from_the_workbench(
 
 
 def test_a_supplier_person_cannot_use_the_workbench_invitations(client, bolts_admin):
-    client.force_login(bolts_admin)
+    sign_in_with_mfa(client, bolts_admin)
 
     assert (
         client.post("/workbench/supplier-invitations/", {"supplier": "BOLTS", "email": "x@y.example"}).status_code

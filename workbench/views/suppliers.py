@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from gateway.actors import Actor
-from procurement.models import PurchaseOrder
+from procurement.models import CompanyMembership, PurchaseOrder
 from procurement.selectors import scoped_for
 from procurement.services.sources import WriteSource
 from suppliers import services
@@ -49,15 +49,23 @@ def supplier_invitations(request: HttpRequest, actor: Actor) -> HttpResponse:
                     role=SupplierMembership.Role.ADMIN,
                     source=source,
                     link=link,
+                    first_admin=True,
                 )
             except services.PeopleError as error:
                 form.add_error("email", str(error))
             else:
                 messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
                 return HttpResponseRedirect(reverse("workbench:supplier_invitations"))
-    invitations = SupplierInvitation.objects.filter(
-        supplier__in=suppliers, role=SupplierMembership.Role.ADMIN
-    ).select_related("supplier")[:50]
+    # Only the invitations made by the actor's companies' people: another company's buyers and the
+    # supplier's own admins are none of this buyer's business.
+    colleagues = CompanyMembership.objects.filter(company_id__in=actor.company_ids).values("user_id")
+    invitations = (
+        SupplierInvitation.objects.filter(
+            supplier__in=suppliers, role=SupplierMembership.Role.ADMIN, invited_by_id__in=colleagues
+        )
+        .select_related("supplier")
+        .order_by("-created_at", "-id")[:50]
+    )
     admins = set(
         SupplierMembership.objects.filter(
             supplier__in=suppliers, role=SupplierMembership.Role.ADMIN, active=True
