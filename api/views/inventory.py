@@ -264,7 +264,10 @@ def _as_of(request: Request) -> dt.datetime | None:
     value = request.query_params.get("as_of")
     if not value:
         return None
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well formed but not a date, e.g. month 13
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise ValidationError({"as_of": ["Not a timestamp with a time zone: give e.g. 2026-12-03T09:00:00Z."]})
     return parsed
