@@ -276,3 +276,51 @@ def test_bulk_csv_with_a_cell_over_the_reader_limit_refuses_the_rest_of_the_file
         }
     ]
     assert InboundDocument.objects.get().state == "processed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_failing_in_its_second_chunk_keeps_the_first_and_a_resend_applies_the_rest_once(
+    wms, stocked, company, monkeypatch
+):
+    import functools
+
+    from api.views import inventory as views
+    from materials.services import inventory as service
+
+    monkeypatch.setattr(views, "inventory_stream_ingest", functools.partial(service.inventory_stream_ingest, chunk=2))
+    real_append, calls = service.events_append, []
+
+    def failing_second_chunk(**kwargs):
+        calls.append(len(kwargs["events"]))
+        if len(calls) == 2:
+            raise RuntimeError("database went away")
+        return real_append(**kwargs)
+
+    monkeypatch.setattr(service, "events_append", failing_second_chunk)
+    body = "\n".join(
+        f'{{"plant":"DET","part_number":"HSG-2200","kind":"receipt","quantity":"1","source_event_id":"R{n}",'
+        f'"source_sequence":{n},"occurred_at":"2026-12-03T09:00:00Z"}}'
+        for n in range(1, 6)
+    ).encode()
+
+    assert wms.post(BULK, raw=body, content_type="application/x-ndjson").status_code == 500
+
+    assert sorted(InventoryEvent.objects.values_list("source_event_id", flat=True)) == ["R1", "R2"]
+    failed = InboundDocument.objects.get()
+    assert (failed.state, failed.outcome_code, failed.error, failed.company_id) == (
+        "failed",
+        "error",
+        "RuntimeError: database went away",
+        company.pk,
+    )
+
+    monkeypatch.setattr(service, "events_append", real_append)
+    response = wms.post(BULK, raw=body, content_type="application/x-ndjson")
+
+    assert response.status_code == 200
+    result = response.json()
+    assert (result["applied"], result["duplicate"], result["refused"]) == (3, 2, 0)
+    assert sorted(InventoryEvent.objects.values_list("source_event_id", flat=True)) == ["R1", "R2", "R3", "R4", "R5"]
+    assert positions() == [("HSG-2200", "", "usable", "WMS", "5.0000", "0.0000")]
+    resent = InboundDocument.objects.exclude(pk=failed.pk).get()
+    assert (resent.state, resent.outcome_code, resent.company_id) == ("processed", "applied", company.pk)

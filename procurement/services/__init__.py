@@ -17,7 +17,7 @@ from .exceptions import (
     exception_reject,
     exceptions_clear,
 )
-from .inbound import inbound_document_apply, inbound_document_reject, inbound_document_store
+from .inbound import inbound_document_apply, inbound_document_reject, inbound_document_store, inbound_document_stream
 from .invoices import invoice_record
 from .items import ItemMasterResult, item_master_write
 from .orders import purchase_order_change, purchase_order_publish
@@ -62,6 +62,7 @@ __all__ = [
     "inbound_document_reject",
     "inbound_document_replay",
     "inbound_document_store",
+    "inbound_document_stream",
     "invoice_record",
     "item_master_write",
     "outbox_message_retry",
