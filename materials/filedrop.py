@@ -483,7 +483,10 @@ def claims_stale(*, now: float | None = None) -> Iterator[Claimed]:
         for entry in entries:
             head, _, original = entry.name.partition("__")
             stamp, _, correlation_id = head.partition(".")
-            if not stamp.isdigit() or now - int(stamp) / 1000 <= settings.GATEWAY_MATERIALS_STALE_CLAIM_SECONDS:
+            if (
+                not re.fullmatch(r"[0-9]{1,15}", stamp)
+                or now - int(stamp) / 1000 <= settings.GATEWAY_MATERIALS_STALE_CLAIM_SECONDS
+            ):
                 continue
             document = InboundDocument.objects.filter(channel=CHANNEL, correlation_id=correlation_id).first()
             target = (

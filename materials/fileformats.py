@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -147,8 +148,11 @@ def _int(obj: dict, name: str, *, default: int | None = None, prefix: str = "") 
         raise FormatError(prefix + name, "must be a whole number")
     if isinstance(value, str):
         value = value.strip()
-        if not value.lstrip("-").isdigit():
+        # str.isdigit() also accepts "²", which int() refuses, and int() refuses over 4,300 digits.
+        if not re.fullmatch(r"-?[0-9]+", value):
             raise FormatError(prefix + name, f"{value!r} is not a whole number")
+        if len(value) > 7:
+            raise FormatError(prefix + name, f"must be a whole number from 0 to 100000, not {value!r}")
         value = int(value)
     if not isinstance(value, int) or not 0 <= value <= 100_000:
         raise FormatError(prefix + name, f"must be a whole number from 0 to 100000, not {value!r}")

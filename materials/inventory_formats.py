@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, BinaryIO
@@ -28,6 +29,8 @@ FIELDS = REQUIRED + OPTIONAL
 KNOWN = frozenset(FIELDS)
 DEFAULTS = {"stock_status": "usable", "posting": "physical"}
 MAX_LINE_BYTES = 64 * 1024
+# source_sequence is stored in a BigIntegerField (a signed 64-bit integer on every database).
+MAX_SEQUENCE = 2**63 - 1
 
 Parsed = InventoryEventInput | str
 
@@ -60,10 +63,13 @@ def event_from(data: Any) -> Parsed:
     if not amount.is_finite():
         return "quantity must be a finite number"
     sequence = data["source_sequence"]
-    if isinstance(sequence, str) and sequence.strip().isdigit():
-        sequence = int(sequence)
+    # str.isdigit() also accepts "²" and other digits int() refuses: only ASCII 0-9 is a sequence.
+    if isinstance(sequence, str) and re.fullmatch(r"[0-9]{1,19}", sequence.strip()):
+        sequence = int(sequence.strip())
     if isinstance(sequence, bool) or not isinstance(sequence, int):
         return "source_sequence must be a whole number"
+    if not 0 <= sequence <= MAX_SEQUENCE:
+        return f"source_sequence must be between 0 and {MAX_SEQUENCE}"
     occurred = data["occurred_at"]
     if not isinstance(occurred, str):
         return "occurred_at must be an ISO 8601 timestamp"
@@ -116,6 +122,10 @@ def json_lines_numbered(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[in
         except (ValueError, UnicodeDecodeError) as error:
             yield number, "", f"not JSON: {error}"
             continue
+        except RecursionError:
+            # A line of thousands of "[" exhausts the parser's stack: the line is refused, not the file.
+            yield number, "", "not JSON: nested too deeply"
+            continue
         yield number, event_id_of(data), event_from(data)
 
 
@@ -123,16 +133,28 @@ def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, str, Parsed]]:
     """(line number, source event id, event or reason) per data row of a CSV with a header row.
 
     A header naming an unknown column, or missing a required one, refuses every row: the file,
-    not a row, is wrong.
+    not a row, is wrong. A row the reader cannot read (a cell over ``csv.field_size_limit()``, 128 KB)
+    ends the file: where the next row starts is no longer known, so the rest is refused as one line.
     """
     # Bytes that are not UTF-8 become U+FFFD: their row is refused (no such item or plant), not the file.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", errors="replace")
     reader = csv.reader(text)
-    header = [name.strip() for name in next(reader, [])]
+    try:
+        header = [name.strip() for name in next(reader, [])]
+    except csv.Error as error:
+        yield reader.line_num, "", f"the header cannot be read ({error}): the file is refused"
+        return
     unknown = sorted(set(header) - KNOWN)
     missing = [name for name in REQUIRED if name not in header]
     problem = f"unknown column {unknown[0]!r}" if unknown else f"column {missing[0]!r} is missing" if missing else ""
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield reader.line_num, "", f"this row and the rest of the file cannot be read: {error}"
+            return
         number = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue

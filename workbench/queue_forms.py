@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -77,10 +79,15 @@ class CommentForm(forms.Form):
     body = forms.CharField(max_length=4000, label="Internal note", widget=forms.Textarea(attrs={"rows": 3}))
 
 
+MAX_BULK_IDS = 500
+
+
 class BulkForm(forms.Form):
     """The queue's bulk action: selected exceptions, and a person to assign to or a reason to dismiss.
 
     Which of the selected ids the actor may act on is the view's business (through a selector).
+    An id is ASCII digits that fit a database integer (str.isdigit() also accepts "²", which int()
+    refuses); at most ``MAX_BULK_IDS`` at once, a page of the queue being far fewer.
     """
 
     action = forms.ChoiceField(choices=[("assign", "Assign"), ("dismiss", "Dismiss")])
@@ -96,9 +103,12 @@ class BulkForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean() or {}
         raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
-        if not raw or not all(value.isdigit() for value in raw):
+        if not raw or not all(re.fullmatch(r"[0-9]{1,18}", value) for value in raw):
             raise forms.ValidationError("Select the exceptions to act on.")
-        data["ids"] = sorted({int(value) for value in raw})
+        ids = sorted({int(value) for value in raw})
+        if len(ids) > MAX_BULK_IDS:
+            raise forms.ValidationError(f"Select at most {MAX_BULK_IDS} exceptions at once ({len(ids)} selected).")
+        data["ids"] = ids
         if data.get("action") == "assign" and not data.get("owner"):
             self.add_error("owner", "Choose whom to assign the exceptions to.")
         if data.get("action") == "dismiss" and not (data.get("reason") or "").strip():

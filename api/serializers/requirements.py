@@ -25,6 +25,19 @@ class DemandIn(serializers.Serializer):
     reference = optional_text(80)
     cancelled = serializers.BooleanField(default=False)
 
+    def to_internal_value(self, data):
+        # DRF reads "٣" as 3 and "２０２７-03-10" as 2027-03-10 (Unicode digits): a planning system sends
+        # ASCII, so other digits are a garbled export, refused rather than planned from.
+        if isinstance(data, dict):
+            garbled = {
+                name: ["Use the digits 0-9."]
+                for name in ("quantity", "need_date")
+                if isinstance(data.get(name), str) and not data[name].isascii()
+            }
+            if garbled:
+                raise serializers.ValidationError(garbled)
+        return super().to_internal_value(data)
+
 
 class DemandBatchIn(serializers.Serializer):
     company = text(32)

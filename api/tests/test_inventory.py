@@ -216,3 +216,111 @@ def test_a_receipt_posts_physical_then_posted_events(system, published_po):
     assert system.post("/api/v1/system/receipts/", body).status_code in (200, 201)
     assert positions("PROCUREMENT") == [("PART-00001", "", "usable", "PROCUREMENT", "40.0000", "40.0000")]
     assert InventoryEvent.objects.count() == 2
+
+
+def test_a_month_that_does_not_exist_in_as_of_is_a_bad_request(wms, stocked):
+    response = wms.get(BALANCES, {"plant": "DET", "as_of": "2026-13-45T00:00:00Z"})
+    assert response.status_code == 400
+    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
+        ("as_of", "Not a timestamp with a time zone: give e.g. 2026-12-03T09:00:00Z.")
+    ]
+
+
+def test_a_sequence_in_other_digits_or_too_big_is_refused_and_the_document_settled(wms, stocked):
+    events = [ev("S-1", 1), {**ev("S-2", 2), "source_sequence": "²"}, {**ev("S-3", 3), "source_sequence": 2**63}]
+    response = wms.post(EVENTS, {"company": "ACME", "events": events})
+    assert response.status_code == 200
+    assert [(e["source_event_id"], e["outcome"], e["reason"]) for e in response.json()["events"]] == [
+        ("S-1", "applied", ""),
+        ("S-2", "refused", "source_sequence must be a whole number"),
+        ("S-3", "refused", f"source_sequence must be between 0 and {2**63 - 1}"),
+    ]
+    assert InventoryEvent.objects.count() == 1
+    assert InboundDocument.objects.get().state == "processed"
+
+
+def test_bulk_lines_nested_too_deeply_are_refused_and_the_rest_applied(wms, stocked):
+    good = (
+        '{"plant":"DET","part_number":"HSG-2200","kind":"receipt","quantity":"5","source_event_id":"D1",'
+        '"source_sequence":1,"occurred_at":"2026-12-03T09:00:00Z"}'
+    )
+    body = "\n".join(["[" * 60_000, good, '{"source_sequence":"99999999999999999999"}']).encode()
+    response = wms.post(BULK, raw=body, content_type="application/x-ndjson")
+    assert response.status_code == 200
+    result = response.json()
+    assert (result["applied"], result["refused"]) == (1, 2)
+    assert [(o["line"], o["reason"]) for o in result["lines"]] == [
+        (1, "not JSON: nested too deeply"),
+        (3, "plant is required"),
+    ]
+    assert InboundDocument.objects.get().state == "processed"
+
+
+def test_bulk_csv_with_a_cell_over_the_reader_limit_refuses_the_rest_of_the_file(wms, stocked):
+    csv = (
+        "source_event_id,source_sequence,occurred_at,plant,part_number,kind,quantity\n"
+        "C1,1,2026-12-03T09:00:00Z,DET,BRG-6204,receipt,100\n"
+        f"C2,2,2026-12-03T09:05:00Z,DET,BRG-6204,receipt,{'9' * 140_000}\n"
+        "C3,3,2026-12-03T09:05:00Z,DET,BRG-6204,receipt,1\n"
+    )
+    response = wms.post(BULK, raw=csv.encode(), content_type="text/csv")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["applied"], body["refused"]) == (1, 1)
+    assert body["lines"] == [
+        {
+            "line": 3,
+            "source_event_id": "",
+            "outcome": "refused",
+            "reason": "this row and the rest of the file cannot be read: field larger than field limit (131072)",
+        }
+    ]
+    assert InboundDocument.objects.get().state == "processed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_failing_in_its_second_chunk_keeps_the_first_and_a_resend_applies_the_rest_once(
+    wms, stocked, company, monkeypatch
+):
+    import functools
+
+    from api.views import inventory as views
+    from materials.services import inventory as service
+
+    monkeypatch.setattr(views, "inventory_stream_ingest", functools.partial(service.inventory_stream_ingest, chunk=2))
+    real_append, calls = service.events_append, []
+
+    def failing_second_chunk(**kwargs):
+        calls.append(len(kwargs["events"]))
+        if len(calls) == 2:
+            raise RuntimeError("database went away")
+        return real_append(**kwargs)
+
+    monkeypatch.setattr(service, "events_append", failing_second_chunk)
+    body = "\n".join(
+        f'{{"plant":"DET","part_number":"HSG-2200","kind":"receipt","quantity":"1","source_event_id":"R{n}",'
+        f'"source_sequence":{n},"occurred_at":"2026-12-03T09:00:00Z"}}'
+        for n in range(1, 6)
+    ).encode()
+
+    assert wms.post(BULK, raw=body, content_type="application/x-ndjson").status_code == 500
+
+    assert sorted(InventoryEvent.objects.values_list("source_event_id", flat=True)) == ["R1", "R2"]
+    failed = InboundDocument.objects.get()
+    assert (failed.state, failed.outcome_code, failed.error, failed.company_id) == (
+        "failed",
+        "error",
+        "RuntimeError: database went away",
+        company.pk,
+    )
+
+    monkeypatch.setattr(service, "events_append", real_append)
+    response = wms.post(BULK, raw=body, content_type="application/x-ndjson")
+
+    assert response.status_code == 200
+    result = response.json()
+    assert (result["applied"], result["duplicate"], result["refused"]) == (3, 2, 0)
+    assert sorted(InventoryEvent.objects.values_list("source_event_id", flat=True)) == ["R1", "R2", "R3", "R4", "R5"]
+    assert positions() == [("HSG-2200", "", "usable", "WMS", "5.0000", "0.0000")]
+    resent = InboundDocument.objects.exclude(pk=failed.pk).get()
+    assert (resent.state, resent.outcome_code, resent.company_id) == ("processed", "applied", company.pk)

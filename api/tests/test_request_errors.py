@@ -148,7 +148,7 @@ def test_the_idempotency_key_is_bounded_in_the_schema_as_enforced(owner, publish
     assert InboundDocument.objects.count() == 0
 
 
-@pytest.mark.parametrize("size", ["0", "201", "ten", "-1", "2.5"])
+@pytest.mark.parametrize("size", ["0", "201", "ten", "-1", "2.5", "²", "9" * 5000])
 def test_a_page_size_out_of_range_or_not_a_number_is_a_400_problem(owner, size):
     response = owner.get(POS, {"page_size": size})
 

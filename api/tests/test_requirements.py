@@ -121,3 +121,28 @@ def test_another_company_sees_nothing_and_cannot_order_and_a_supplier_key_is_ref
     )
     assert PurchaseOrder.objects.count() == 0
     assert Demand.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("quantity", "need_date", "field", "message"),
+    [
+        ("\u0663", "2027-03-10", "demands[0].quantity", "Use the digits 0-9."),
+        ("\u00b2", "2027-03-10", "demands[0].quantity", "Use the digits 0-9."),
+        ("9" * 5000, "2027-03-10", "demands[0].quantity", "String value too large."),
+        ("10", "\uff12\uff10\uff12\uff17-03-10", "demands[0].need_date", "Use the digits 0-9."),
+        (
+            "10",
+            "2026-13-45",
+            "demands[0].need_date",
+            "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+        ),
+    ],
+)
+def test_a_demand_in_other_digits_a_huge_number_or_a_date_that_does_not_exist_is_refused(
+    pump, system, quantity, need_date, field, message
+):
+    response = system.post(DEMANDS, demands(("MO-1", "production_order", "PUMP", "DET", quantity, need_date)))
+
+    assert response.status_code == 400
+    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [(field, message)]
+    assert Demand.objects.count() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any, Protocol, TypeVar
 
 from django.utils.http import parse_etags
@@ -58,7 +59,8 @@ class Cursor(CursorPagination):
         given = request.query_params.get(self.page_size_query_param)
         if given is None:
             return self.page_size
-        if not given.isdigit() or not 1 <= int(given) <= self.max_page_size:
+        # str.isdigit() also accepts "²", which int() refuses: only ASCII digits are a size.
+        if not re.fullmatch(r"[0-9]{1,4}", given) or not 1 <= int(given) <= self.max_page_size:
             raise exceptions.ValidationError(
                 {self.page_size_query_param: [f"Must be a whole number from 1 to {self.max_page_size}."]}
             )

@@ -37,6 +37,7 @@ from procurement.services import (
     WriteSource,
     inbound_document_apply,
     inbound_document_reject,
+    inbound_document_stream,
 )
 
 from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, actor_of
@@ -65,14 +66,20 @@ def _counted(result: StreamResult) -> dict[str, int]:
 
 
 def _apply(request: Request, document: InboundDocument, run: Callable[[], StreamResult]) -> StreamResult:
-    """Run an ingest for a stored document through ``inbound_document_apply``, so its outcome is on the row."""
+    """Run an ingest for a stored document through ``inbound_document_stream``, so its outcome is on the row.
+
+    Not in one transaction: each chunk of the ingest commits on its own, and a document that
+    failed midway, sent again, applies only the rest.
+    """
     results: list[StreamResult] = []
 
     def apply(source: WriteSource) -> RecordResult:
         results.append(run())
         return RecordResult(outcome="applied", record=None)
 
-    inbound_document_apply(document=document, label=key_label(request_key(request)), apply=apply)
+    inbound_document_stream(
+        document=document, label=key_label(request_key(request)), apply=apply, company_id=_company(request).pk
+    )
     return results[0]
 
 
@@ -272,7 +279,10 @@ def _as_of(request: Request) -> dt.datetime | None:
     value = request.query_params.get("as_of")
     if not value:
         return None
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well formed but not a date, e.g. month 13
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise ValidationError({"as_of": ["Not a timestamp with a time zone: give e.g. 2026-12-03T09:00:00Z."]})
     return parsed

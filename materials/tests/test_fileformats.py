@@ -135,6 +135,14 @@ RELEASE = (
         ('{"kind": "item", "part_number": "X", "moq": "-5"}', "moq: must be at least 0, not -5"),
         ('{"kind": "item", "part_number": "X", "moq": "1e400000"}', "moq: 1e400000 is larger than the record keeps"),
         ('{"kind": "item", "part_number": "X", "moq": "NaN"}', "moq: 'NaN' is not a number"),
+        (
+            '{"kind": "item", "part_number": "X", "lead_time_days": "\u00b2"}',
+            "lead_time_days: '\u00b2' is not a whole number",
+        ),
+        (
+            '{"kind": "item", "part_number": "X", "lead_time_days": "%s"}' % ("9" * 5000),
+            "lead_time_days: must be a whole number from 0 to 100000, not '%s'" % ("9" * 5000),
+        ),
         ('{"kind": "item", "part_number": "X", "moq": "0.00001"}', "moq: 0.00001 has more than 4 decimal places"),
         (
             '{"kind": "item", "part_number": "X", "make_or_buy": "lease"}',

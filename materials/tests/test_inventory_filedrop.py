@@ -68,3 +68,36 @@ def test_the_same_csv_export_dropped_twice_applies_once(files):
     assert [(b.source_system, b.physical) for b in InventoryBalance.objects.all()] == [("MES", Decimal("120.0000"))]
     second = InboundDocument.objects.order_by("id").last()
     assert second.error == "line 3 (event M2): quantity '\ufffd20' is not a number"
+
+
+def test_hostile_lines_in_a_dropped_export_are_recorded_once_not_failed_on_every_sweep(files):
+    factories.ItemFactory(company=factories.CompanyFactory(code="ACME"), part_number="BOLT")
+    jsonl = (
+        b"[" * 60_000 + b"\n" + JSONL.splitlines()[0].replace(b'"source_sequence":1', b'"source_sequence":"\xc2\xb2"')
+    )
+    drop("inventory-hostile.jsonl", jsonl + b"\n" + JSONL.splitlines()[1] + b"\n", system="WMS")
+    csv = (
+        b"plant,part_number,kind,quantity,source_event_id,source_sequence,occurred_at\n"
+        b"DET,BOLT,receipt,1,M1,1," + b"9" * 140_000 + b"\n"
+        b"DET,BOLT,receipt,1,M2,2,2026-12-03T22:00:00Z\n"
+    )
+    drop("inventory-hostile.csv", csv, system="MES")
+
+    assert scan_and_receive() == ["partly_refused", "partly_refused"]
+    assert scan_and_receive() == []
+
+    errors = sorted(InboundDocument.objects.values_list("document_type", "state", "error"))
+    assert errors == [
+        (
+            "inventory_csv",
+            "processed",
+            "line 2 (event ?): this row and the rest of the file cannot be read: "
+            "field larger than field limit (131072)",
+        ),
+        (
+            "inventory_jsonl",
+            "processed",
+            "line 1 (event ?): not JSON: nested too deeply\nline 2 (event W1): source_sequence must be a whole number",
+        ),
+    ]
+    assert list(InventoryEvent.objects.values_list("source_event_id", flat=True)) == ["W2"]

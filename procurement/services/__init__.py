@@ -22,6 +22,7 @@ from .inbound import (
     inbound_document_reject,
     inbound_document_settle,
     inbound_document_store,
+    inbound_document_stream,
 )
 from .invoices import invoice_record
 from .items import ItemMasterResult, item_master_write
@@ -71,6 +72,7 @@ __all__ = [
     "inbound_document_replay",
     "inbound_document_settle",
     "inbound_document_store",
+    "inbound_document_stream",
     "invoice_record",
     "item_master_write",
     "outbox_message_retry",

@@ -201,6 +201,55 @@ def _apply_settled(
     return result
 
 
+def inbound_document_stream(
+    *,
+    document: InboundDocument,
+    label: str,
+    apply: Callable[[WriteSource], RecordResult],
+    company_id: int | None = None,
+) -> RecordResult:
+    """Run ``apply``, a streamed ingest that commits its own chunks, then record the outcome on the row.
+
+    Unlike ``inbound_document_apply`` no transaction wraps ``apply``: a bulk body of millions of
+    events must not hold its locks for the whole run, nor lose every committed chunk to a failure
+    in the last one. The ingest is idempotent per event, so a document that failed midway is sent
+    again and only the rest applies. The document is settled afterwards in a transaction of its
+    own: ``processed`` (or ``duplicate``), ``refused`` for a domain refusal, ``failed`` with the
+    error for anything else, which is raised again. ``company_id`` places the document with its
+    buying company (the documents console shows a buyer their companies' documents only).
+    """
+    source = WriteSource(
+        channel=document.channel,
+        label=label,
+        correlation_id=document.correlation_id,
+        document=document,
+    )
+    with log_context(correlation_id=document.correlation_id, document_id=document.pk, partner=document.sender):
+        try:
+            result = apply(source)
+        except ProcurementError as error:
+            inbound_document_settle(
+                document=document,
+                state=InboundDocument.State.REFUSED,
+                code=error.code,
+                error=error.message,
+                company_id=company_id,
+            )
+            raise
+        except Exception as error:
+            inbound_document_settle(
+                document=document,
+                state=InboundDocument.State.FAILED,
+                code="error",
+                error=f"{type(error).__name__}: {error}",
+                company_id=company_id,
+            )
+            raise
+        state = InboundDocument.State.DUPLICATE if result.duplicate else InboundDocument.State.PROCESSED
+        inbound_document_settle(document=document, state=state, code=result.outcome, error="", company_id=company_id)
+    return result
+
+
 def inbound_document_reject(*, document: InboundDocument, code: str, error: str) -> None:
     """Record that a stored payload could not be read at all (malformed, binary, wrong type)."""
     inbound_document_settle(document=document, state=InboundDocument.State.REJECTED, code=code, error=error)

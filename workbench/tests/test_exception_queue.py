@@ -459,3 +459,22 @@ def test_the_page_shows_the_raising_document_and_its_997(signed_in, q, supplier)
     assert response.context["document_text"] == "ISA*00*...~ST*855*0001~"
     assert [a.pk for a in response.context["answers"]] == [answer.pk]
     assert "Answered with 997 (Pending," in page
+
+
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [
+        (["²"], "Select the exceptions to act on."),
+        (["9" * 19], "Select the exceptions to act on."),
+        ([str(n) for n in range(10**9, 10**9 + 500)], "Select at most 500 exceptions at once (501 selected)."),
+    ],
+)
+def test_bulk_ids_that_are_not_ids_or_too_many_are_refused_with_a_message(signed_in, colleague, q, ids, message):
+    response = signed_in.post(
+        f"{QUEUE}bulk/", {"action": "assign", "owner": colleague.pk, "ids": [*ids, q.price.pk]}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert _messages(response) == [message]
+    assert ProcurementException.objects.filter(owner__isnull=False).count() == 0
+    assert _audit("exception.assigned") == []
