@@ -1060,3 +1060,167 @@ INVENTORY_HISTORY = OpenApiExample(
         "correlation_id": "2f0c6a1e9b7d4c3a8e5f1b2d3c4a5e6f",
     },
 )
+
+# Requirements: on Monday 22 February 2027 ACME's ERP plans pumps at Detroit. The item master has the
+# pump PUMP-100 (make) and its housing casting CAST-210 (bought from CASTINGS: 21 days, at least 50, in
+# tens); PO-4520 brings 20 castings on 22 March. Production order MO-2027-0412 for 30 pumps on 15 March
+# is sent and a full run made; then the batch below. api/tests/test_requirements_examples.py sends them
+# and holds each answer equal.
+DEMANDS = OpenApiExample(
+    "The production order raised to 40 pumps, a spare casting sold, an order for a pump the ERP has not sent",
+    request_only=True,
+    value={
+        "company": "ACME",
+        "demands": [
+            {
+                "source_id": "MO-2027-0412",
+                "kind": "production_order",
+                "part_number": "PUMP-100",
+                "plant_code": "DET",
+                "quantity": "40",
+                "need_date": "2027-03-15",
+                "reference": "MO-2027-0412",
+            },
+            {
+                "source_id": "SO-88017-2",
+                "kind": "independent",
+                "part_number": "CAST-210",
+                "plant_code": "DET",
+                "quantity": "5",
+                "need_date": "2027-03-19",
+                "reference": "SO-88017",
+            },
+            {
+                "source_id": "MO-2027-0415",
+                "kind": "production_order",
+                "part_number": "PUMP-150",
+                "plant_code": "DET",
+                "quantity": "10",
+                "need_date": "2027-03-22",
+                "reference": "MO-2027-0415",
+            },
+        ],
+    },
+)
+
+DEMANDS_RESULT = OpenApiExample(
+    "One updated, one created, one refused; the castings re-planned at once",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "document": 5210,
+        "created": 1,
+        "updated": 1,
+        "cancelled": 0,
+        "unchanged": 0,
+        "refused": 1,
+        "run": 18,
+        "demands": [
+            {"source_id": "MO-2027-0412", "outcome": "updated", "reason": ""},
+            {"source_id": "SO-88017-2", "outcome": "created", "reason": ""},
+            {"source_id": "MO-2027-0415", "outcome": "refused", "reason": "item 'PUMP-150' is not known"},
+        ],
+    },
+)
+
+REQUIREMENT_RUN_STARTED = OpenApiExample(
+    "The full run before the batch: 30 pumps need 30 castings, the PO's 20 come a week late",
+    response_only=True,
+    status_codes=["201"],
+    value={
+        "id": 17,
+        "mode": "full",
+        "state": "done",
+        "reason": "API key system ERP key 3f9a1c2e",
+        "horizon_start": "2027-02-22",
+        "counts": {"item_locations": 2, "projection_rows": 2, "planned_purchases": 1, "shortages": 1},
+        "error": "",
+        "started_at": "2027-02-22T07:30:02Z",
+        "finished_at": "2027-02-22T07:30:03Z",
+    },
+)
+
+REQUIREMENT_RUN = OpenApiExample(
+    "The net change the demand batch made",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": 18,
+        "mode": "net_change",
+        "state": "done",
+        "reason": "demands 5210",
+        "horizon_start": "2027-02-22",
+        "counts": {"item_locations": 2, "projection_rows": 3, "planned_purchases": 1, "shortages": 2},
+        "error": "",
+        "started_at": "2027-02-22T07:41:15Z",
+        "finished_at": "2027-02-22T07:41:15Z",
+    },
+)
+
+SHORTAGE = OpenApiExample(
+    "The spare casting is short on 19 March: PO-4520's line arrives three days later",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": 311,
+        "plant": "DET",
+        "part_number": "CAST-210",
+        "date": "2027-03-19",
+        "quantity": "5.0000",
+        "pegs": [{"demand": 902, "reference": "SO-88017", "quantity": "5"}],
+        "po_lines": [4471],
+        "planned_purchase": None,
+    },
+)
+
+PLANNED_PURCHASE = OpenApiExample(
+    "50 castings from CASTINGS, to be ordered today for 15 March: 45 needed, 50 the minimum",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "id": 204,
+        "plant": "DET",
+        "part_number": "CAST-210",
+        "make": False,
+        "supplier": "CASTINGS",
+        "quantity": "50.0000",
+        "net_quantity": "45.0000",
+        "need_date": "2027-03-15",
+        "release_date": "2027-02-22",
+        "late": False,
+        "state": "proposed",
+        "po": None,
+        "pegs": [
+            {"demand": 901, "reference": "MO-2027-0412", "quantity": "40"},
+            {"demand": 902, "reference": "SO-88017", "quantity": "5"},
+        ],
+    },
+)
+
+PLANNED_PURCHASE_ORDER = OpenApiExample(
+    "Order the planned castings as PO-4531", request_only=True, value={"number": "PO-4531"}
+)
+
+PLANNED_PURCHASE_ORDERED = OpenApiExample(
+    "PO-4531 published to CASTINGS",
+    response_only=True,
+    status_codes=["201"],
+    value={"po": 4533, "number": "PO-4531"},
+)
+
+PROJECTION = OpenApiExample(
+    "The castings at Detroit on the production order's date: 40 due, none in stock, 50 planned",
+    response_only=True,
+    status_codes=["200"],
+    value={
+        "date": "2027-03-15",
+        "opening": "0.0000",
+        "receipts": "0.0000",
+        "in_transit": "0.0000",
+        "demand": "40.0000",
+        "planned": "50.0000",
+        "safety_stock": "0.0000",
+        "projected": "-40.0000",
+        "pegs": [{"demand": 901, "reference": "MO-2027-0412", "quantity": "40"}],
+    },
+)

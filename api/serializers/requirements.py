@@ -140,3 +140,10 @@ class ProjectionRowOut(serializers.ModelSerializer):
 
 class PlannedPurchaseOrderIn(serializers.Serializer):
     number = text(40, help_text="The new PO's number.")
+
+
+class PlannedPurchaseOrderedOut(serializers.Serializer):
+    """What ordering a planned purchase answers: the PO it published (not the whole PO: read it by id)."""
+
+    po = serializers.IntegerField(help_text="The new PO's id.")
+    number = serializers.CharField()

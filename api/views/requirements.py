@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import serializers as s
+from api import examples as ex
 from api.authentication import key_label, request_key
 from api.idempotency import idempotent
 from api.permissions import SystemKey
@@ -52,6 +52,7 @@ def _own_company(request: Request, code: str) -> Company:
     request=r.DemandBatchIn,
     parameters=[IDEMPOTENCY_PARAMETER],
     responses={200: r.DemandBatchResultOut, **ERRORS},
+    examples=[ex.DEMANDS, ex.DEMANDS_RESULT],
 )
 class SystemDemands(APIView):
     """Send up to 10,000 demands (production orders, master schedule, independent demand) at once.
@@ -114,7 +115,16 @@ class SystemRequirementRuns(generics.ListAPIView):
     def get_queryset(self):
         return materials.requirement_runs_for(actor=actor_of(self.request), company_code=_company(self.request).code)
 
-    @extend_schema(request=None, parameters=[IDEMPOTENCY_PARAMETER], responses={201: r.RequirementRunOut, **ERRORS})
+    @extend_schema(responses={200: r.RequirementRunOut(many=True), **ERRORS}, examples=[ex.REQUIREMENT_RUN])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: r.RequirementRunOut, **ERRORS},
+        examples=[ex.REQUIREMENT_RUN_STARTED],
+    )
     def post(self, request):
         return idempotent(_run_post, request)
 
@@ -126,7 +136,7 @@ def _run_post(request: Request) -> Response:
     return Response(r.RequirementRunOut(run).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=["requirements"], responses={200: r.RequirementRunOut, **ERRORS})
+@extend_schema(tags=["requirements"], responses={200: r.RequirementRunOut, **ERRORS}, examples=[ex.REQUIREMENT_RUN])
 class SystemRequirementRunDetail(generics.RetrieveAPIView):
     """One run: its mode, state and counts."""
 
@@ -137,7 +147,7 @@ class SystemRequirementRunDetail(generics.RetrieveAPIView):
         return materials.requirement_runs_for(actor=actor_of(self.request), company_code=_company(self.request).code)
 
 
-@extend_schema(tags=["requirements"], responses={200: r.ShortageOut(many=True), **ERRORS})
+@extend_schema(tags=["requirements"], responses={200: r.ShortageOut(many=True), **ERRORS}, examples=[ex.SHORTAGE])
 class SystemShortages(generics.ListAPIView):
     """Where projected stock goes negative, by plant and date: the demands short, the PO lines arriving after."""
 
@@ -149,7 +159,11 @@ class SystemShortages(generics.ListAPIView):
         return materials.shortages_for(actor=actor_of(self.request), company_code=_company(self.request).code)
 
 
-@extend_schema(tags=["requirements"], responses={200: r.PlannedPurchaseOut(many=True), **ERRORS})
+@extend_schema(
+    tags=["requirements"],
+    responses={200: r.PlannedPurchaseOut(many=True), **ERRORS},
+    examples=[ex.PLANNED_PURCHASE],
+)
 class SystemPlannedPurchases(generics.ListAPIView):
     """The purchases (and make orders) the current plan proposes, with the demands each serves."""
 
@@ -165,7 +179,8 @@ class SystemPlannedPurchases(generics.ListAPIView):
     tags=["requirements"],
     request=r.PlannedPurchaseOrderIn,
     parameters=[IDEMPOTENCY_PARAMETER],
-    responses={201: s.PurchaseOrderOut, **ERRORS},
+    responses={201: r.PlannedPurchaseOrderedOut, **ERRORS},
+    examples=[ex.PLANNED_PURCHASE_ORDER, ex.PLANNED_PURCHASE_ORDERED],
 )
 class SystemPlannedPurchaseOrder(APIView):
     """Turn a planned purchase into a PO, published to the supplier by its channel."""
@@ -197,6 +212,7 @@ def _order_post(request: Request, pk: int) -> Response:
     tags=["requirements"],
     parameters=[OpenApiParameter("plant", OpenApiTypes.STR, required=True)],
     responses={200: r.ProjectionRowOut(many=True), **ERRORS},
+    examples=[ex.PROJECTION],
 )
 class SystemItemProjection(APIView):
     """One item's projected availability at a plant: every term a column, by date, with the demands due."""
