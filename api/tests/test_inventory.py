@@ -297,13 +297,13 @@ def test_a_bulk_failing_in_its_second_chunk_keeps_the_first_and_a_resend_applies
         return real_append(**kwargs)
 
     monkeypatch.setattr(service, "events_append", failing_second_chunk)
+    # CSV: it streams through the line-by-line ingest on every database (JSON Lines may take the SQL path).
     body = "\n".join(
-        f'{{"plant":"DET","part_number":"HSG-2200","kind":"receipt","quantity":"1","source_event_id":"R{n}",'
-        f'"source_sequence":{n},"occurred_at":"2026-12-03T09:00:00Z"}}'
-        for n in range(1, 6)
+        ["plant,part_number,kind,quantity,source_event_id,source_sequence,occurred_at"]
+        + [f"DET,HSG-2200,receipt,1,R{n},{n},2026-12-03T09:00:00Z" for n in range(1, 6)]
     ).encode()
 
-    assert wms.post(BULK, raw=body, content_type="application/x-ndjson").status_code == 500
+    assert wms.post(BULK, raw=body, content_type="text/csv").status_code == 500
 
     assert sorted(InventoryEvent.objects.values_list("source_event_id", flat=True)) == ["R1", "R2"]
     failed = InboundDocument.objects.get()
@@ -315,7 +315,7 @@ def test_a_bulk_failing_in_its_second_chunk_keeps_the_first_and_a_resend_applies
     )
 
     monkeypatch.setattr(service, "events_append", real_append)
-    response = wms.post(BULK, raw=body, content_type="application/x-ndjson")
+    response = wms.post(BULK, raw=body, content_type="text/csv")
 
     assert response.status_code == 200
     result = response.json()
