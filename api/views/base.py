@@ -18,6 +18,7 @@ from api.authentication import ApiClient, key_label, request_key
 from api.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
 from gateway.actors import Actor
 from procurement import selectors
+from procurement.models import Company
 from procurement.services import NotFound, WriteSource
 from suppliers.models import Supplier
 
@@ -106,6 +107,24 @@ class ETagMixin(APIView):
             response["ETag"] = etag
             response["Cache-Control"] = "private, no-cache"
         return response
+
+
+def key_company(request: Request) -> Company:
+    """The company a system key acts for (SystemKey lets no key without one in)."""
+    company = request_key(request).company
+    assert company is not None, "SystemKey admits only keys of a company"
+    return company
+
+
+def company_named(request: Request, code: str) -> Company:
+    """The company named in a body, if the calling key acts for it; otherwise refused as unknown.
+
+    Another company's code is answered exactly like a code that does not exist.
+    """
+    company = selectors.company_get_for(actor=actor_of(request), code=code)
+    if company is None:
+        raise NotFound(f"company {code!r} is not known", code="unknown_company")
+    return company
 
 
 def actor_of(request: Request) -> Actor:

@@ -29,10 +29,8 @@ from materials import inventory_formats
 from materials.inventory import inventory_balances_for, inventory_events_for
 from materials.services import inventory_json_lines_ingest, inventory_snapshot_apply, inventory_stream_ingest
 from materials.services.inventory import StreamResult
-from procurement import selectors
 from procurement.models import Company, InboundDocument
 from procurement.services import (
-    NotFound,
     RecordResult,
     WriteSource,
     inbound_document_apply,
@@ -40,25 +38,10 @@ from procurement.services import (
     inbound_document_stream,
 )
 
-from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, actor_of
+from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, actor_of, company_named, key_company
 from .ingest import stored_first, stored_validated, too_large
 
 BULK_TYPES = {"application/x-ndjson": "jsonl", "application/jsonl": "jsonl", "text/csv": "csv"}
-
-
-def _company(request: Request) -> Company:
-    """The company a system key acts for (SystemKey lets no key without one in)."""
-    company = request_key(request).company
-    assert company is not None, "SystemKey admits only keys of a company"
-    return company
-
-
-def _own_company(request: Request, code: str) -> Company:
-    """The company named in a body, if the key acts for it; another's is answered as unknown."""
-    company = selectors.company_get_for(actor=actor_of(request), code=code)
-    if company is None:
-        raise NotFound(f"company {code!r} is not known", code="unknown_company")
-    return company
 
 
 def _counted(result: StreamResult) -> dict[str, int]:
@@ -78,7 +61,7 @@ def _apply(request: Request, document: InboundDocument, run: Callable[[], Stream
         return RecordResult(outcome="applied", record=None)
 
     inbound_document_stream(
-        document=document, label=key_label(request_key(request)), apply=apply, company_id=_company(request).pk
+        document=document, label=key_label(request_key(request)), apply=apply, company_id=key_company(request).pk
     )
     return results[0]
 
@@ -116,7 +99,7 @@ def _events_stored(request: Request, document: InboundDocument) -> Response:
     ]
 
     def run() -> StreamResult:
-        _own_company(request, company_code)
+        company_named(request, company_code)
         return inventory_stream_ingest(
             actor=actor_of(request),
             company_code=company_code,
@@ -178,7 +161,7 @@ def _bulk_stored(request: Request, document: InboundDocument) -> Response:
         detail = f"send {' or '.join(BULK_TYPES)}, not {request.content_type or 'no content type'}"
         inbound_document_reject(document=document, code="unsupported_media_type", error=detail)
         return problem(415, "Unsupported media type", detail, "unsupported_media_type", document=document.pk)
-    company: Company = _company(request)
+    company: Company = key_company(request)
 
     def run() -> StreamResult:
         with document.open_payload() as payload:
@@ -242,7 +225,7 @@ def _snapshot_stored(request: Request, document: InboundDocument) -> Response:
     outcomes = []
 
     def apply(source: WriteSource) -> RecordResult:
-        _own_company(request, company_code)
+        company_named(request, company_code)
         outcomes.extend(
             inventory_snapshot_apply(
                 actor=actor_of(request),
@@ -314,7 +297,7 @@ class SystemInventoryBalances(APIView):
             raise ValidationError({"plant": ["Required: the plant whose balances are wanted."]})
         rows = inventory_balances_for(
             actor=actor_of(request),
-            company_code=_company(request).code,
+            company_code=key_company(request).code,
             plant_code=plant,
             part_number=_text_param(request, "part_number"),
             location=_text_param(request, "location"),
@@ -348,7 +331,7 @@ class SystemInventoryHistory(generics.ListAPIView):
     def get_queryset(self):
         return inventory_events_for(
             actor=actor_of(self.request),
-            company_code=_company(self.request).code,
+            company_code=key_company(self.request).code,
             part_number=self.kwargs["part_number"],
             plant_code=_text_param(self.request, "plant", 32),
             source_system=_text_param(self.request, "source", 40),

@@ -31,30 +31,11 @@ from api.permissions import SystemKey
 from api.problems import exception_handler, problem
 from materials import selectors as materials
 from materials import services
-from procurement import selectors
-from procurement.models import Company, InboundDocument
+from procurement.models import InboundDocument
 from procurement.services import NotFound, RecordResult, WriteSource, inbound_document_apply
 
-from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, actor_of
+from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, ETagMixin, actor_of, company_named, key_company
 from .ingest import stored_first, stored_validated, too_large
-
-
-def _company(request: Request) -> Company:
-    """The company a system key acts for (SystemKey lets no key without one in)."""
-    company = request_key(request).company
-    assert company is not None, "SystemKey admits only keys of a company"
-    return company
-
-
-def _own_company(request: Request, code: str) -> Company:
-    """The company named in a body, if the calling key acts for it; otherwise refused as unknown.
-
-    Another company's code is answered exactly like a code that does not exist.
-    """
-    company = selectors.company_get_for(actor=actor_of(request), code=code)
-    if company is None:
-        raise NotFound(f"company {code!r} is not known", code="unknown_company")
-    return company
 
 
 @extend_schema(
@@ -87,7 +68,7 @@ def _items_stored(request: Request, document: InboundDocument) -> Response:
     outcomes: list[services.ItemOutcome] = []
 
     def apply(source: WriteSource) -> RecordResult:
-        _own_company(request, serializer.validated_data["company"])
+        company_named(request, serializer.validated_data["company"])
         outcomes.extend(
             services.items_upsert(
                 actor=actor_of(request),
@@ -136,7 +117,7 @@ class SystemBomReleases(ETagMixin, generics.ListAPIView):
     filterset_class = BomReleaseFilter
 
     def get_queryset(self):
-        return materials.bom_releases_for(actor=actor_of(self.request), company_code=_company(self.request).code)
+        return materials.bom_releases_for(actor=actor_of(self.request), company_code=key_company(self.request).code)
 
     @extend_schema(responses={200: s.BomReleaseOut(many=True), **ERRORS}, examples=[ex.BOM_RELEASE_LISTED])
     def get(self, request, *args, **kwargs):
@@ -153,7 +134,7 @@ class SystemBomReleases(ETagMixin, generics.ListAPIView):
 
 
 def _release_post(request: Request, _stored: None) -> Response:
-    company = _company(request)
+    company = key_company(request)
     key = request_key(request)
 
     def refuse(raw: bytes, reason: str) -> int:
@@ -180,7 +161,7 @@ def _release_post(request: Request, _stored: None) -> Response:
         reason = "not valid: " + json.dumps(serializer.errors, default=str)
         return _refused_answer(ValidationError(serializer.errors), request, refuse(raw, reason))
     try:
-        _own_company(request, serializer.validated_data["company"])
+        company_named(request, serializer.validated_data["company"])
     except NotFound as error:
         return _refused_answer(error, request, refuse(raw, error.message))
     outcome = services.bom_release_receive(
@@ -220,7 +201,7 @@ class SystemBomReleaseDetail(ETagMixin, generics.RetrieveAPIView):
     serializer_class = s.BomReleaseDetailOut
 
     def get_queryset(self):
-        return materials.bom_releases_for(actor=actor_of(self.request), company_code=_company(self.request).code)
+        return materials.bom_releases_for(actor=actor_of(self.request), company_code=key_company(self.request).code)
 
     def retrieve(self, request, *args, **kwargs):
         release = self.get_object()
@@ -286,7 +267,7 @@ class SystemBom(ETagMixin, APIView):
             raise ValidationError({"serial": ["At most 64 characters."]})
         tree = materials.bom_as_of(
             actor=actor_of(request),
-            company_code=_company(request).code,
+            company_code=key_company(request).code,
             part_number=part_number,
             plant_code=plant,
             on=on,
@@ -311,7 +292,7 @@ class SystemWhereUsed(ETagMixin, APIView):
 
     def get(self, request: Request, part_number: str) -> Response:
         on = _on(request) if request.query_params.get("on") else None
-        actor, company_code = actor_of(request), _company(request).code
+        actor, company_code = actor_of(request), key_company(request).code
         if not materials.part_known(actor=actor, company_code=company_code, part_number=part_number):
             raise NotFound(f"no item, component or BOM has part number {part_number!r}")
         rows = materials.where_used(

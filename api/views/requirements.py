@@ -24,27 +24,11 @@ from api.serializers import requirements as r
 from materials import selectors as materials
 from materials import services
 from materials.models import Demand, RequirementRun
-from procurement import selectors
-from procurement.models import Company, InboundDocument
-from procurement.services import NotFound, RecordResult, WriteSource, inbound_document_apply
+from procurement.models import InboundDocument
+from procurement.services import RecordResult, WriteSource, inbound_document_apply
 
-from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, actor_of
+from .base import ERRORS, IDEMPOTENCY_PARAMETER, Cursor, actor_of, company_named, key_company
 from .ingest import stored_first, stored_validated, too_large
-
-
-def _company(request: Request) -> Company:
-    """The company a system key acts for (SystemKey lets no key without one in)."""
-    company = request_key(request).company
-    assert company is not None, "SystemKey admits only keys of a company"
-    return company
-
-
-def _own_company(request: Request, code: str) -> Company:
-    """The company named in a body if the calling key acts for it; refused exactly like an unknown one."""
-    company = selectors.company_get_for(actor=actor_of(request), code=code)
-    if company is None:
-        raise NotFound(f"company {code!r} is not known", code="unknown_company")
-    return company
 
 
 @extend_schema(
@@ -78,7 +62,7 @@ def _demands_stored(request: Request, document: InboundDocument) -> Response:
     runs: list[RequirementRun | None] = []
 
     def apply(source: WriteSource) -> RecordResult:
-        company = _own_company(request, serializer.validated_data["company"])
+        company = company_named(request, serializer.validated_data["company"])
         outcomes.extend(
             services.demands_upsert(
                 actor=actor_of(request),
@@ -113,7 +97,7 @@ class SystemRequirementRuns(generics.ListAPIView):
     pagination_class = Cursor
 
     def get_queryset(self):
-        return materials.requirement_runs_for(actor=actor_of(self.request), company_code=_company(self.request).code)
+        return materials.requirement_runs_for(actor=actor_of(self.request), company_code=key_company(self.request).code)
 
     @extend_schema(responses={200: r.RequirementRunOut(many=True), **ERRORS}, examples=[ex.REQUIREMENT_RUN])
     def get(self, request, *args, **kwargs):
@@ -131,7 +115,7 @@ class SystemRequirementRuns(generics.ListAPIView):
 
 def _run_post(request: Request) -> Response:
     run = services.requirements_regenerate(
-        company=_company(request), reason=f"API key {key_label(request_key(request))}"
+        company=key_company(request), reason=f"API key {key_label(request_key(request))}"
     )
     return Response(r.RequirementRunOut(run).data, status=status.HTTP_201_CREATED)
 
@@ -144,7 +128,7 @@ class SystemRequirementRunDetail(generics.RetrieveAPIView):
     serializer_class = r.RequirementRunOut
 
     def get_queryset(self):
-        return materials.requirement_runs_for(actor=actor_of(self.request), company_code=_company(self.request).code)
+        return materials.requirement_runs_for(actor=actor_of(self.request), company_code=key_company(self.request).code)
 
 
 @extend_schema(tags=["requirements"], responses={200: r.ShortageOut(many=True), **ERRORS}, examples=[ex.SHORTAGE])
@@ -156,7 +140,7 @@ class SystemShortages(generics.ListAPIView):
     pagination_class = Cursor
 
     def get_queryset(self):
-        return materials.shortages_for(actor=actor_of(self.request), company_code=_company(self.request).code)
+        return materials.shortages_for(actor=actor_of(self.request), company_code=key_company(self.request).code)
 
 
 @extend_schema(
@@ -172,7 +156,9 @@ class SystemPlannedPurchases(generics.ListAPIView):
     pagination_class = Cursor
 
     def get_queryset(self):
-        return materials.planned_purchases_for(actor=actor_of(self.request), company_code=_company(self.request).code)
+        return materials.planned_purchases_for(
+            actor=actor_of(self.request), company_code=key_company(self.request).code
+        )
 
 
 @extend_schema(
@@ -194,13 +180,13 @@ class SystemPlannedPurchaseOrder(APIView):
 def _order_post(request: Request, pk: int) -> Response:
     # Another company's planned purchase is not found, like a missing one: nothing done, nothing to replay.
     planned = get_object_or_404(
-        materials.planned_purchases_for(actor=actor_of(request), company_code=_company(request).code), pk=pk
+        materials.planned_purchases_for(actor=actor_of(request), company_code=key_company(request).code), pk=pk
     )
     body = r.PlannedPurchaseOrderIn(data=request.data)
     body.is_valid(raise_exception=True)
     order = services.planned_purchase_order(
         actor=actor_of(request),
-        company_code=_company(request).code,
+        company_code=key_company(request).code,
         planned_pk=planned.pk,
         number=body.validated_data["number"],
         correlation_id=request.correlation_id,  # type: ignore[attr-defined]  # set by gateway.middleware
@@ -224,6 +210,6 @@ class SystemItemProjection(APIView):
         if not plant:
             return problem(400, "Invalid query", "plant: this parameter is required.", "invalid")
         rows = materials.projection_for(
-            actor=actor_of(request), company_code=_company(request).code, part_number=part_number, plant_code=plant
+            actor=actor_of(request), company_code=key_company(request).code, part_number=part_number, plant_code=plant
         )
         return Response(r.ProjectionRowOut(rows, many=True).data)
