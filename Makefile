@@ -33,8 +33,8 @@ lint: venv  ## ruff check and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: venv  ## mypy with django-stubs on procurement, notifications, api, edi, materials, workbench, portal and suppliers
-	$(VENV)/bin/mypy procurement notifications api edi materials workbench portal suppliers
+typecheck: venv  ## mypy with django-stubs on gateway, procurement, notifications, api, edi, materials, workbench, portal and suppliers
+	$(VENV)/bin/mypy gateway procurement notifications api edi materials workbench portal suppliers
 
 format: venv  ## Format the code
 	$(VENV)/bin/ruff format .

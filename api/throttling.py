@@ -72,6 +72,11 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
     num_requests: int
     duration: int
 
+    def timer(self) -> float:
+        # DRF keeps ``time.time`` as a class attribute, captured once when the module is first imported;
+        # read the clock at each call instead, so a frozen or patched clock in that moment is not kept.
+        return time.time()
+
     def get_cache_key(self, request, view) -> str | None:
         if isinstance(request.auth, ApiKey):
             return self.cache_format % {"scope": self.scope, "ident": request.auth.prefix}
