@@ -580,6 +580,9 @@ class _Vector:
         self.quantities = list(needs.values())
 
 
+_NOTHING = _Vector({})
+
+
 class _Combination:
     """The column of the days on which the same items (their same vectors) are demanded: the parts
     any of them needs, in groups of parts needed by the same items, each group with the per-unit
@@ -646,6 +649,7 @@ class _Vectors:
         if found is not None:
             return found[2]
         below, known, spans = self.structures.below, self.known, self.spans
+        revisions = self.structures.revisions
         # Depth-first without recursion (a structure may be deep): each frame is
         # [part, window, lines, next line, needs so far].
         window = [DATE_MIN, DATE_MAX]
@@ -657,6 +661,9 @@ class _Vectors:
             if place < len(lines):
                 child, each, passes_through = lines[place]
                 span = known(child, plant, on)
+                if span is None and not revisions.get(child):  # bought, or built from nothing here: no needs
+                    span = (DATE_MIN, DATE_MAX, _NOTHING)
+                    spans[(child, plant)] = [span]
                 if span is None:
                     if child in path:
                         cycle = [*path[path.index(child) :], child]
