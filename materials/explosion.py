@@ -233,10 +233,11 @@ class Structures:
         component, item = BomComponent._meta.db_table, Item._meta.db_table
         sql = (
             "SELECT c.release_id, c.part_number, trim_scale(c.quantity_per)::text, "  # noqa: S608
-            "NULLIF(trim_scale(c.scrap_factor), 0)::text, c.phantom, c.alternate_group, c.alternate_priority, "
+            "CASE WHEN c.scrap_factor = 0 THEN NULL ELSE trim_scale(c.scrap_factor)::text END, "
+            "c.phantom, c.alternate_group, c.alternate_priority, "
             "c.valid_from, c.valid_to, c.item_id, CASE WHEN c.uom = '' OR c.uom = i.base_uom THEN NULL ELSE c.uom END, "
             f"i.base_uom FROM {component} c LEFT JOIN {item} i ON i.id = c.item_id "
-            "WHERE c.release_id = ANY(%s) ORDER BY c.release_id, c.id"
+            "WHERE c.release_id = ANY(%s) ORDER BY c.id"  # each release's lines in their order
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [sorted(fresh)])
