@@ -1,13 +1,20 @@
 """Gross requirements of every component at every level, from demands for parent items.
 
 The structure reachable from the demanded items is loaded in two queries (the database follows
-the levels), never one query per node or per level. Each demand is resolved at its **need date**:
-a revision is in effect at a plant on D when ``valid_from <= D <= effective_to`` (both ends
-inclusive), the latest of the plant's chain (or of the every-plant chain) winning; a line is in
-effect when ``valid_from <= D <= valid_to`` (inclusive, open when empty). An item is flattened once
-into what one unit of it needs of every part below it, kept with the days on which the structure of
-its whole subtree stays the same (between the start and end dates of the revisions and lines met);
-each demand on one of those days is then one multiplication of that per-unit list, no walk.
+the levels), never one query per node or per level; for explosion only what quantities need is
+read (``Structures(as_stated=False)``). Each demand is resolved at its **need date**: a revision is
+in effect at a plant on D when ``valid_from <= D <= effective_to`` (both ends inclusive), the
+latest of the plant's chain (or of the every-plant chain) winning; a line is in effect when
+``valid_from <= D <= valid_to`` (inclusive, open when empty).
+
+How the work is shared: what one unit of an item needs of every part below it (its *vector*) is
+built bottom-up, from its lines and its components' vectors, and kept per (item, plant) with the
+days on which nothing in its subtree changes (between the start and end dates of the revisions
+and lines met). A part under many assemblies, or under many demanded items, is expanded once.
+The demands of one (plant, day) are summed per item; the day's answer is then each demanded
+item's vector times its quantity, summed, done inside ``map`` over columns prepared once for each
+set of items demanded together. The answer (``GrossRequirements``) keeps those columns: a part
+number column shared by every day with the same items, and a quantity column per day.
 
 Rules: a line's quantity is ``quantity_per / base_quantity`` of its parent, converted to the
 component's base unit, times ``1 + scrap_factor``; what a component needs flows down to its
