@@ -1,13 +1,20 @@
 """Gross requirements of every component at every level, from demands for parent items.
 
 The structure reachable from the demanded items is loaded in two queries (the database follows
-the levels), never one query per node or per level. Each demand is resolved at its **need date**:
-a revision is in effect at a plant on D when ``valid_from <= D <= effective_to`` (both ends
-inclusive), the latest of the plant's chain (or of the every-plant chain) winning; a line is in
-effect when ``valid_from <= D <= valid_to`` (inclusive, open when empty). An item is flattened once
-into what one unit of it needs of every part below it, kept with the days on which the structure of
-its whole subtree stays the same (between the start and end dates of the revisions and lines met);
-each demand on one of those days is then one multiplication of that per-unit list, no walk.
+the levels), never one query per node or per level; for explosion only what quantities need is
+read (``Structures(as_stated=False)``). Each demand is resolved at its **need date**: a revision is
+in effect at a plant on D when ``valid_from <= D <= effective_to`` (both ends inclusive), the
+latest of the plant's chain (or of the every-plant chain) winning; a line is in effect when
+``valid_from <= D <= valid_to`` (inclusive, open when empty).
+
+How the work is shared: what one unit of an item needs of every part below it (its *vector*) is
+built bottom-up, from its lines and its components' vectors, and kept per (item, plant) with the
+days on which nothing in its subtree changes (between the start and end dates of the revisions
+and lines met). A part under many assemblies, or under many demanded items, is expanded once.
+The demands of one (plant, day) are summed per item; the day's answer is then each demanded
+item's vector times its quantity, summed, done inside ``map`` over columns prepared once for each
+set of items demanded together. The answer (``GrossRequirements``) keeps those columns: a part
+number column shared by every day with the same items, and a quantity column per day.
 
 Rules: a line's quantity is ``quantity_per / base_quantity`` of its parent, converted to the
 component's base unit, times ``1 + scrap_factor``; what a component needs flows down to its
@@ -32,17 +39,21 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from itertools import repeat
+from operator import add
+from typing import Any, NamedTuple
 
+from django.db import connection
 from django.db.models import F
 from django.db.models.expressions import RawSQL
 
 from materials.models import DATE_MAX, DATE_MIN, BomComponent, BomPlantRevision
 from materials.serials import serial_in_range
 from materials.units import category_factors
+from procurement.models import Item
 from procurement.selectors import item_units
 
 ONE = Decimal(1)
@@ -100,11 +111,17 @@ class Structures:
 
     ``for_serials``: also load the revisions replaced before they took effect by date, since a
     revision for other serials does not replace one (needed to resolve demands with a serial).
+    ``as_stated=False`` (explosion): on PostgreSQL, read only what quantities need, so ``raw_lines``
+    stays empty, lines have no position, and quantities carry no trailing zeros (the same values).
     """
 
-    def __init__(self, company_id: int, bom_type: str, plants: set[str], *, for_serials: bool = False) -> None:
+    def __init__(
+        self, company_id: int, bom_type: str, plants: set[str], *, for_serials: bool = False, as_stated: bool = True
+    ) -> None:
         self.company_id, self.bom_type, self.plants = company_id, bom_type, sorted(plants | {""})
         self.for_serials = for_serials
+        self.as_stated = as_stated
+        self._plain: set[int] = set()  # releases without line windows or alternates: every line, every day
         self._by_serial: dict[tuple[str, str, dt.date, str], list[Line]] = {}
         self.revisions: dict[str, list[Revision]] = {}
         self.lines: dict[int, list[Line]] = {}
@@ -117,10 +134,12 @@ class Structures:
         self._below: dict[tuple[str, str], list[tuple[dt.date, dt.date, list[tuple[str, Decimal, bool]]]]] = {}
 
     def load(self, parts: Iterable[str]) -> None:
-        """Load the structures of ``parts`` and of everything below them: two queries whatever the depth."""
+        """Load the structures of ``parts`` and of everything below them: two queries whatever the depth
+        (one more per 5,000 releases)."""
         tops = sorted({p for p in parts if p not in self.revisions})
         if not tops:
             return
+        known = set(self.revisions)  # loaded before, with every revision they have
         reachable = _reachable(self.company_id, self.bom_type, self.plants, tops, self.for_serials)
         for part in tops:
             self.revisions[part] = []
@@ -132,7 +151,8 @@ class Structures:
         )
         if not self.for_serials:
             in_effect = in_effect.filter(effective_to__gte=F("valid_from"))  # replaced before it took effect
-        fresh = set()
+        fresh: dict[int, Decimal] = {}  # release → its base quantity
+        revisions, parent_of, bound = self.revisions, self.parent_of, self._bound
         for (
             parent,
             plant,
@@ -144,6 +164,7 @@ class Structures:
             valid_to,
             serial_from,
             serial_to,
+            base,
         ) in in_effect.values_list(
             "parent_part_number",
             "plant_code",
@@ -155,20 +176,35 @@ class Structures:
             "valid_to",
             "serial_from",
             "serial_to",
+            "release__base_quantity",
         ):
-            self.revisions.setdefault(parent, []).append(
+            if parent in known:
+                continue
+            revisions.setdefault(parent, []).append(
                 Revision(
                     plant, sequence, valid_from, effective_to, release_id, revision, valid_to, serial_from, serial_to
                 )
             )
-            self._bound(parent, valid_from, effective_to)
-            if release_id not in self.raw_lines:
-                fresh.add(release_id)
-                self.raw_lines[release_id] = []
-                self.parent_of[release_id] = parent
+            bound(parent, valid_from, effective_to)
+            if release_id not in self.lines and release_id not in fresh:
+                fresh[release_id] = base
+                parent_of[release_id] = parent
         if fresh:
-            for row in (
-                BomComponent.objects.filter(release_id__in=in_effect.values("release_id"))
+            if self.as_stated or connection.vendor != "postgresql":
+                self._load_stated(fresh)
+            else:
+                self._load_quantities(fresh)
+        for part, dates in self.bounds.items():
+            self.bounds[part] = sorted(set(dates))
+
+    def _load_stated(self, fresh: dict[int, Decimal]) -> None:
+        """The lines of the ``fresh`` releases as stated (``raw_lines``), then converted (``lines``)."""
+        raw_lines, revisions, parent_of, bound = self.raw_lines, self.revisions, self.parent_of, self._bound
+        for release_id in fresh:
+            raw_lines[release_id] = []
+        for chunk in _chunks(sorted(fresh)):
+            for release_id, *raw in (
+                BomComponent.objects.filter(release_id__in=chunk)
                 .values_list(
                     "release_id",
                     "position",
@@ -181,21 +217,84 @@ class Structures:
                     "alternate_priority",
                     "valid_from",
                     "valid_to",
-                    "release__base_quantity",
                     "item_id",
                     "item__base_uom",
                 )
                 .order_by("release_id", "id")
             ):
-                if row[0] not in fresh:
-                    continue
-                self.raw_lines[row[0]].append(row[1:])
-                self.revisions.setdefault(row[2], [])
-                if row[9] or row[10]:
-                    self._bound(self.parent_of[row[0]], row[9], row[10])
-        for part, dates in self.bounds.items():
-            self.bounds[part] = sorted(set(dates))
+                raw.insert(10, fresh[release_id])  # after the line's own fields, the release's base quantity
+                raw_lines[release_id].append(tuple(raw))
+                revisions.setdefault(raw[1], [])
+                if raw[8] or raw[9]:
+                    bound(parent_of[release_id], raw[8], raw[9])
         self._convert()
+
+    def _load_quantities(self, fresh: dict[int, Decimal]) -> None:
+        """The lines of the ``fresh`` releases with only what explosion needs, in one query on PostgreSQL.
+
+        The database drops trailing zeros and names a unit only when it is not the item's base unit;
+        equal quantities are worked out once. The arithmetic is ``_convert``'s, in its order.
+        """
+        lines: dict[int, list[Line]] = {release_id: [] for release_id in fresh}
+        revisions, parent_of, bound = self.revisions, self.parent_of, self._bound
+        component, item = BomComponent._meta.db_table, Item._meta.db_table
+        sql = (
+            "SELECT c.release_id, c.part_number, trim_scale(c.quantity_per)::text, "  # noqa: S608
+            "CASE WHEN c.scrap_factor = 0 THEN NULL ELSE trim_scale(c.scrap_factor)::text END, "
+            "c.phantom, c.alternate_group, c.alternate_priority, "
+            "c.valid_from, c.valid_to, c.item_id, CASE WHEN c.uom = '' OR c.uom = i.base_uom THEN NULL ELSE c.uom END, "
+            f"i.base_uom FROM {component} c LEFT JOIN {item} i ON i.id = c.item_id "
+            "WHERE c.release_id = ANY(%s) ORDER BY c.id"  # each release's lines in their order
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [sorted(fresh)])
+            rows = cursor.fetchall()
+        known: dict[tuple[str, str | None], Decimal] = {}
+        converting: list[tuple] = []
+        new = tuple.__new__  # a NamedTuple without its Python-level constructor: thousands of lines
+        for release_id, part, stated, scrap, phantom, group, priority, v_from, v_to, item_id, uom, base_uom in rows:
+            if item_id is None:
+                raise ExplosionError(f"item {part} is not known")
+            base = fresh[release_id]
+            if uom is not None:
+                converting.append((release_id, len(lines[release_id]), item_id, uom, base_uom, stated, scrap))
+                per_unit = ONE  # worked out below, with the unit's factor
+            elif base == ONE:
+                per_unit = known.get((stated, scrap))  # type: ignore[assignment]
+                if per_unit is None:
+                    known[(stated, scrap)] = per_unit = _per_unit(Decimal(stated), base, ONE, scrap)
+            else:
+                per_unit = _per_unit(Decimal(stated), base, ONE, scrap)
+            lines[release_id].append(new(Line, ("", part, per_unit, phantom, group, priority, v_from, v_to)))
+            revisions.setdefault(part, [])
+            if v_from or v_to:
+                bound(parent_of[release_id], v_from, v_to)
+        if converting:
+            factors = self._factors({lines[r][place].part_number: i for r, place, i, *_ in converting})
+            for release_id, place, item_id, uom, base_uom, stated, scrap in converting:
+                line = lines[release_id][place]
+                factor = factors.get(item_id, {}).get(uom)
+                if factor is None:
+                    raise ExplosionError(f"unit {uom} of {line.part_number} does not convert to {base_uom}")
+                per_unit = _per_unit(Decimal(stated), fresh[release_id], factor, scrap)
+                lines[release_id][place] = line._replace(per_unit=per_unit)
+        for release_id, made in lines.items():
+            self._keep(release_id, made)
+
+    def _factors(self, items: dict[str, int]) -> dict[int, dict[str, Decimal]]:
+        """Item → unit → factor to its base unit: the item's own conversions over its category's."""
+        factors: dict[int, dict[str, Decimal]] = {}
+        for chunk in _chunks(sorted(items)):
+            for units in item_units(company_id=self.company_id, part_numbers=chunk).values():
+                factors[units.pk] = dict(units.factors)
+        for item_id, by_unit in category_factors(self.company_id, sorted(set(items.values()))).items():
+            factors[item_id] = {**by_unit, **factors.get(item_id, {})}
+        return factors
+
+    def _keep(self, release_id: int, lines: list[Line]) -> None:
+        self.lines[release_id] = lines
+        if not any(line.alternate_group or line.valid_from or line.valid_to for line in lines):
+            self._plain.add(release_id)
 
     def _bound(self, part: str, valid_from: dt.date | None, valid_to: dt.date | None) -> None:
         """Note the first and the day after the last day of a window in the structure of ``part``."""
@@ -225,6 +324,7 @@ class Structures:
             if (u := units.get(raw[1])) is not None and raw[3] != u.base_uom and raw[3] not in u.factors
         ]
         by_category = category_factors(self.company_id, needs_category) if needs_category else {}
+        new = tuple.__new__  # a NamedTuple without its Python-level constructor: thousands of lines
         for release_id, raws in fresh:
             lines = []
             for raw in raws:
@@ -258,8 +358,8 @@ class Structures:
                     per_unit *= factor
                 if scrap:
                     per_unit *= ONE + scrap
-                lines.append(Line(position, part, per_unit, phantom, group, priority, v_from, v_to))
-            self.lines[release_id] = lines
+                lines.append(new(Line, (position, part, per_unit, phantom, group, priority, v_from, v_to)))
+            self._keep(release_id, lines)
 
     def resolved(self, part: str, plant: str, on: dt.date, window: list) -> list[Line]:
         """The lines ``part`` is built from at ``plant`` on ``on``; narrows ``window`` (first and last day, inclusive)
@@ -281,9 +381,13 @@ class Structures:
     def below(self, part: str, plant: str, on: dt.date, window: list) -> list[tuple[str, Decimal, bool]]:
         """(component, quantity per unit of ``part``, passes through as a phantom) of each line of ``part``
         at ``plant`` on ``on``; narrows ``window`` like ``resolved``."""
-        known = next((k for k in self._below.get((part, plant), ()) if k[0] <= on <= k[1]), None)
-        if known is not None:
-            first, last, lines = known
+        found = None
+        for span in self._below.get((part, plant), ()):
+            if span[0] <= on <= span[1]:
+                found = span
+                break
+        if found is not None:
+            first, last, lines = found
         else:
             own = [DATE_MIN, DATE_MAX]
             resolved = self.resolved(part, plant, on, own)
@@ -366,7 +470,10 @@ class Structures:
         return lines
 
     def lines_in_effect(self, release_id: int, on: dt.date) -> list[Line]:
-        """The lines of a release in effect on ``on``, alternates reduced to their primary."""
+        """The lines of a release in effect on ``on``, alternates reduced to their primary (not to be changed:
+        for most releases, the release's own list)."""
+        if release_id in self._plain:
+            return self.lines[release_id]
         lines = [line for line in self.lines[release_id] if line.in_effect(on)]
         primary: dict[str, int] = {}
         for line in lines:
@@ -381,44 +488,265 @@ class Structures:
         ]
 
 
-def explode(
-    *, company_id: int, demands: Iterable[Demand], bom_type: str = "manufacturing"
-) -> dict[tuple[str, str, dt.date], Decimal]:
+class Parts:
+    """The part numbers of one column of a result, in order; shared by every day whose column has them."""
+
+    __slots__ = ("_index", "numbers")
+
+    def __init__(self, numbers: tuple[str, ...]) -> None:
+        self.numbers = numbers
+        self._index: dict[str, int] | None = None
+
+    @property
+    def index(self) -> dict[str, int]:
+        """Part number → its place in ``numbers`` (made on first use: a bulk write never needs it)."""
+        if self._index is None:
+            self._index = {number: place for place, number in enumerate(self.numbers)}
+        return self._index
+
+
+class GrossRequirements(Mapping[tuple[str, str, dt.date], Decimal]):
+    """What ``explode`` answers: (plant code, part number, need date) → gross quantity, read-only.
+
+    Kept as columns, one pair per (plant, need date): the part numbers (one ``Parts``, shared by
+    every day on which the same items are demanded) and their quantities in the same order. Every
+    quantity is computed by the time ``explode`` returns; only the (plant, part, date) keys are made
+    as they are read. ``days()`` gives the columns as they are (for a bulk write), ``rows()`` a row
+    at a time; equal to any mapping with the same keys and quantities (``dict(result)`` makes one).
+    """
+
+    __slots__ = ("_days", "_size")
+
+    def __init__(self) -> None:
+        self._days: dict[tuple[str, dt.date], tuple[Parts, list[Decimal]]] = {}
+        self._size = 0
+
+    def _put(self, plant: str, on: dt.date, parts: Parts, quantities: list[Decimal]) -> None:
+        before = self._days.get((plant, on))
+        if before is not None:
+            self._size -= len(before[1])
+        self._days[(plant, on)] = (parts, quantities)
+        self._size += len(quantities)
+
+    def __getitem__(self, key: tuple[str, str, dt.date]) -> Decimal:
+        if type(key) is tuple and len(key) == 3:
+            plant, part, on = key
+            day = self._days.get((plant, on))
+            if day is not None:
+                place = day[0].index.get(part)
+                if place is not None:
+                    return day[1][place]
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[tuple[str, str, dt.date]]:
+        for (plant, on), (parts, _) in self._days.items():
+            yield from zip(repeat(plant), parts.numbers, repeat(on))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def items(self) -> _Items:
+        return _Items(self)
+
+    def values(self) -> _Values:
+        return _Values(self)
+
+    def days(self) -> Iterator[tuple[str, dt.date, tuple[str, ...], list[Decimal]]]:
+        """(plant, need date, part numbers, quantities) per day: the columns themselves."""
+        for (plant, on), (parts, quantities) in self._days.items():
+            yield plant, on, parts.numbers, quantities
+
+    def rows(self) -> Iterator[tuple[str, str, dt.date, Decimal]]:
+        """(plant, part number, need date, quantity), day after day."""
+        for (plant, on), (parts, quantities) in self._days.items():
+            yield from zip(repeat(plant), parts.numbers, repeat(on), quantities)
+
+    def __repr__(self) -> str:
+        return f"GrossRequirements({dict(self.items())!r})"
+
+
+class _Items(ItemsView):
+    def __iter__(self) -> Iterator[tuple[tuple[str, str, dt.date], Decimal]]:
+        for (plant, on), (parts, quantities) in self._mapping._days.items():  # type: ignore[attr-defined]
+            yield from zip(zip(repeat(plant), parts.numbers, repeat(on)), quantities, strict=True)
+
+
+class _Values(ValuesView):
+    def __iter__(self) -> Iterator[Decimal]:
+        for _, quantities in self._mapping._days.values():  # type: ignore[attr-defined]
+            yield from quantities
+
+
+class _Vector:
+    """What one unit of an item needs of each part below it (phantoms passed through), in its base unit."""
+
+    __slots__ = ("needs", "parts", "quantities")
+
+    def __init__(self, needs: dict[str, Decimal]) -> None:
+        self.needs = needs
+        self.parts = Parts(tuple(needs))
+        self.quantities = list(needs.values())
+
+
+_NOTHING = _Vector({})
+
+
+class _Combination:
+    """The column of the days on which the same items (their same vectors) are demanded: the parts
+    any of them needs, in groups of parts needed by the same items, each group with the per-unit
+    quantities of each of those items. A day is then a few multiplications and additions per part,
+    all inside ``map``."""
+
+    __slots__ = ("groups", "parts")
+
+    def __init__(self, vectors: tuple[_Vector, ...]) -> None:
+        needed_by: dict[str, int] = {}
+        for place, vector in enumerate(vectors):
+            bit = 1 << place
+            get = needed_by.get
+            for number in vector.parts.numbers:
+                needed_by[number] = get(number, 0) | bit
+        members: dict[int, list[str]] = {}
+        for number, mask in needed_by.items():
+            members.setdefault(mask, []).append(number)
+        numbers: list[str] = []
+        self.groups: list[list[tuple[int, list[Decimal]]]] = []
+        for mask, group in members.items():
+            numbers += group
+            self.groups.append(
+                [
+                    (place, [vector.needs[number] for number in group])
+                    for place, vector in enumerate(vectors)
+                    if mask >> place & 1
+                ]
+            )
+        self.parts = Parts(tuple(numbers))
+
+    def quantities(self, demanded: list[Decimal]) -> list[Decimal]:
+        """Each part's quantity for the items' ``demanded`` quantities, summed in the items' order."""
+        result: list[Decimal] = []
+        for columns in self.groups:
+            place, each = columns[0]
+            summed: Iterator[Decimal] = map(demanded[place].__mul__, each)
+            for place, each in columns[1:]:
+                summed = map(add, summed, map(demanded[place].__mul__, each))
+            result += summed
+        return result
+
+
+class _Vectors:
+    """Per (item, plant): its vector on each span of days on which nothing in its subtree changes.
+
+    Built bottom-up and kept: an assembly's vector is its lines plus its components' vectors,
+    scaled, so a part shared by many assemblies (or many demanded items) is expanded once.
+    """
+
+    def __init__(self, structures: Structures) -> None:
+        self.structures = structures
+        self.spans: dict[tuple[str, str], list[tuple[dt.date, dt.date, _Vector]]] = {}
+
+    def known(self, part: str, plant: str, on: dt.date) -> tuple[dt.date, dt.date, _Vector] | None:
+        for span in self.spans.get((part, plant), ()):
+            if span[0] <= on <= span[1]:
+                return span
+        return None
+
+    def of(self, top: str, plant: str, on: dt.date) -> _Vector:
+        """The vector of ``top`` at ``plant`` on ``on``. Raises ``ExplosionError`` naming a cycle met."""
+        found = self.known(top, plant, on)
+        if found is not None:
+            return found[2]
+        below, known, spans = self.structures.below, self.known, self.spans
+        revisions = self.structures.revisions
+        # Depth-first without recursion (a structure may be deep): each frame is
+        # [part, window, lines, next line, needs so far].
+        window = [DATE_MIN, DATE_MAX]
+        frames: list[list[Any]] = [[top, window, below(top, plant, on, window), 0, {}]]
+        path = [top]
+        while True:
+            frame = frames[-1]
+            part, window, lines, place, needs = frame
+            if place < len(lines):
+                child, each, passes_through = lines[place]
+                span = known(child, plant, on)
+                if span is None and not revisions.get(child):  # bought, or built from nothing here: no needs
+                    span = (DATE_MIN, DATE_MAX, _NOTHING)
+                    spans[(child, plant)] = [span]
+                if span is None:
+                    if child in path:
+                        cycle = [*path[path.index(child) :], child]
+                        raise ExplosionError(f"the structure has a cycle: {' > '.join(cycle)}")
+                    inner = [DATE_MIN, DATE_MAX]
+                    frames.append([child, inner, below(child, plant, on, inner), 0, {}])
+                    path.append(child)
+                    continue
+                frame[3] = place + 1
+                first, last, vector = span
+                if first > window[0]:
+                    window[0] = first
+                if last < window[1]:
+                    window[1] = last
+                if vector.quantities:
+                    scaled = map(each.__mul__, vector.quantities)
+                    if needs:
+                        get = needs.get
+                        for number, amount in zip(vector.parts.numbers, scaled, strict=True):
+                            before = get(number)
+                            needs[number] = amount if before is None else before + amount
+                    else:
+                        frame[4] = needs = dict(zip(vector.parts.numbers, scaled, strict=True))
+                if not passes_through:
+                    before = needs.get(child)
+                    needs[child] = each if before is None else before + each
+                continue
+            made = (window[0], window[1], _Vector(needs))
+            spans.setdefault((part, plant), []).append(made)
+            frames.pop()
+            path.pop()
+            if not frames:
+                return made[2]
+
+
+def explode(*, company_id: int, demands: Iterable[Demand], bom_type: str = "manufacturing") -> GrossRequirements:
     """(plant code, part number, need date) → gross quantity of each component the demands need.
 
     Quantities are in each component's base unit; see the module's docstring for the rules.
     Raises ``ExplosionError`` naming the path of a cycle or the unit that does not convert.
     """
-    grouped: dict[tuple[str, dt.date], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    grouped: dict[tuple[str, dt.date], dict[str, Decimal]] = {}
     serials: dict[tuple[str, dt.date, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for demand in demands:
         if demand.serial is None:
-            grouped[(demand.plant_code, demand.need_date)][demand.part_number] += demand.quantity
+            tops = grouped.get((demand.plant_code, demand.need_date))
+            if tops is None:
+                grouped[(demand.plant_code, demand.need_date)] = tops = {}
+            before = tops.get(demand.part_number)
+            tops[demand.part_number] = demand.quantity if before is None else before + demand.quantity
         else:
             serials[(demand.plant_code, demand.need_date, demand.serial)][demand.part_number] += demand.quantity
-    result: dict[tuple[str, str, dt.date], Decimal] = {}
+    result = GrossRequirements()
+    if grouped:
+        structures = Structures(company_id, bom_type, {plant for plant, _ in grouped}, as_stated=False)
+        structures.load({part for parts in grouped.values() for part in parts})
+        vectors = _Vectors(structures)
+        combinations: dict[tuple[_Vector, ...], _Combination] = {}
+        for (plant, on), tops in grouped.items():
+            chosen, demanded = [], []
+            for top, quantity in tops.items():
+                vector = vectors.of(top, plant, on)
+                if vector.quantities:
+                    chosen.append(vector)
+                    demanded.append(quantity)
+            if len(chosen) == 1:
+                result._put(plant, on, chosen[0].parts, list(map(demanded[0].__mul__, chosen[0].quantities)))
+            elif chosen:
+                key = tuple(chosen)
+                combination = combinations.get(key)
+                if combination is None:
+                    combinations[key] = combination = _Combination(key)
+                result._put(plant, on, combination.parts, combination.quantities(demanded))
     if serials:
         _explode_serials(company_id, bom_type, serials, result)
-    if not grouped:
-        return result
-    structures = Structures(company_id, bom_type, {plant for plant, _ in grouped})
-    structures.load({part for parts in grouped.values() for part in parts})
-    # What one unit of an item needs, per (item, plant): each with the days on which the structure of
-    # its whole subtree stays the same, so a demand on any of those days is one multiplication.
-    flat: dict[tuple[str, str], list[tuple[dt.date, dt.date, dict[str, Decimal]]]] = {}
-    for (plant, on), tops in grouped.items():
-        first = not serials  # demands with a serial may have added to this day's keys already
-        for top, quantity in tops.items():
-            per_unit = _per_unit(structures, flat.setdefault((top, plant), []), top, plant, on)
-            if first:  # straight into the result: no other item of the day has added to these keys yet
-                result.update({(plant, part, on): quantity * each for part, each in per_unit.items()})
-                first = False
-                continue
-            get = result.get
-            for part, each in per_unit.items():
-                key = (plant, part, on)
-                before = get(key)
-                result[key] = quantity * each if before is None else before + quantity * each
     return result
 
 
@@ -426,34 +754,30 @@ def _explode_serials(
     company_id: int,
     bom_type: str,
     serials: dict[tuple[str, dt.date, str], dict[str, Decimal]],
-    result: dict[tuple[str, str, dt.date], Decimal],
+    result: GrossRequirements,
 ) -> None:
     """Add into ``result`` what the demands with a serial need, each flattened for its own serial."""
     structures = Structures(company_id, bom_type, {plant for plant, _, _ in serials}, for_serials=True)
     structures.load({part for parts in serials.values() for part in parts})
+    days: dict[tuple[str, dt.date], dict[str, Decimal]] = {}
     for (plant, on, serial), tops in serials.items():
 
         def lines_below(part: str, plant: str, on: dt.date, window: list, serial: str = serial) -> list:
             return structures.below_for_serial(part, plant, on, serial)
 
+        needs = days.setdefault((plant, on), {})
         for top, quantity in tops.items():
             per_unit = _flatten(structures, top, plant, on, [DATE_MIN, DATE_MAX], lines_below)
             for part, each in per_unit.items():
-                key = (plant, part, on)
-                result[key] = result.get(key, Decimal(0)) + quantity * each
-
-
-def _per_unit(
-    structures: Structures, known: list[tuple[dt.date, dt.date, dict[str, Decimal]]], top: str, plant: str, on: dt.date
-) -> dict[str, Decimal]:
-    """What one unit of ``top`` needs at ``plant`` on ``on``, from ``known`` when its days hold ``on``."""
-    for first, last, per_unit in known:
-        if first <= on <= last:
-            return per_unit
-    window = [DATE_MIN, DATE_MAX]
-    per_unit = _flatten(structures, top, plant, on, window)
-    known.append((window[0], window[1], per_unit))
-    return per_unit
+                needs[part] = needs.get(part, Decimal(0)) + quantity * each
+    for (plant, on), needs in days.items():
+        if not needs:
+            continue
+        before = result._days.get((plant, on))
+        if before is not None:
+            for part, quantity in zip(before[0].numbers, before[1], strict=True):
+                needs[part] = needs[part] + quantity if part in needs else quantity
+        result._put(plant, on, Parts(tuple(needs)), list(needs.values()))
 
 
 def _flatten(
@@ -533,6 +857,16 @@ def _reachable(
         f"JOIN {component} c ON c.release_id = r.release_id) SELECT part FROM reach"
     )
     return RawSQL(sql, (*tops, company_id, bom_type, *plants))  # noqa: S611
+
+
+def _per_unit(quantity_per: Decimal, base: Decimal, factor: Decimal, scrap: str | None) -> Decimal:
+    """``quantity_per / base × factor × (1 + scrap)``, in ``Structures._convert``'s order."""
+    per_unit = quantity_per if base == ONE else quantity_per / base
+    if factor != ONE:
+        per_unit *= factor
+    if scrap:
+        per_unit *= ONE + Decimal(scrap)
+    return per_unit
 
 
 def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:

@@ -3,7 +3,8 @@
     make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume|materials|kpis
                             |inventory|reconciliation|workbench|requirements|portal]
                             [--rounds 5] [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32]
-                            [--api-rate 100] [--api-open-seconds 20] [--inventory-events 1000000])
+                            [--api-rate 100] [--api-open-seconds 20] [--inventory-events 1000000]
+                            [--materials-part all|apply|explosion])
 
 ack: acknowledgements through the write path in one process, beside bare ORM inserts (acknowledgements.py).
 api: the REST API under gunicorn: p50/p99 at a fixed offered rate (open loop, the latency targets), and
@@ -57,6 +58,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, help="rounds per figure (default 5; 2 for --only pipeline)")
     parser.add_argument("--acks", type=int, default=200, help="acknowledgements per round")
+    parser.add_argument(
+        "--materials-part",
+        choices=["all", "apply", "explosion"],
+        default="all",
+        help="materials: only the release apply, or only the explosion (default: both)",
+    )
     parser.add_argument(
         "--only",
         choices=[
@@ -125,7 +132,7 @@ def main() -> None:
     if args.only in (None, "materials"):
         from tests.benchmarks import materials
 
-        materials.run(rounds=rounds)
+        materials.run(rounds=rounds, part=args.materials_part)
     if args.only in (None, "kpis"):
         from tests.benchmarks import kpis
 
