@@ -68,8 +68,7 @@ def requirements_regenerate(*, company: Company, reason: str = "", today: dt.dat
     )
     inputs = engine.PlanInputs.load(company_id=company.pk, today=today)
     result = engine.plan(inputs)
-    for model in RESULT_MODELS:
-        model.objects.filter(company=company).delete()
+    _results_delete(company.pk, None)
     _store(run, inputs, result)
     _finish(run, result)
     deviations_reassess(company=company, keys=None)
@@ -97,9 +96,7 @@ def requirements_net_change(
     )
     inputs, closure, outside = _net_change_inputs(company, keys, today)
     result = engine.plan(inputs, only=closure, outside=outside)
-    for model in RESULT_MODELS:
-        for plant, items in _by_plant(closure).items():
-            model.objects.filter(company=company, plant_id=plant, item_id__in=items).delete()
+    _results_delete(company.pk, closure)
     _store(run, inputs, result)
     run.items = sorted({item for _, item in closure})
     _finish(run, result)
@@ -115,10 +112,17 @@ def _net_change_inputs(
 
     plant_codes = dict(Plant.objects.filter(company=company).values_list("pk", "code"))
     item_ids = {i for _, i in keys}
-    parts = dict(Item.objects.filter(company=company).values_list("pk", "part_number"))
-    by_part = {part: pk for pk, part in parts.items()}
+    # Only the items of the chain are read (by index), never the company's whole item master.
+    parts = dict(Item.objects.filter(company=company, pk__in=item_ids).values_list("pk", "part_number"))
     structures = Structures(company.pk, "manufacturing", set(plant_codes.values()))
-    structures.load({parts[i] for i in item_ids})
+    structures.load(set(parts.values()))
+    known = set(structures.revisions) | {line.part_number for lines in structures.lines.values() for line in lines}
+    parts.update(
+        Item.objects.filter(company=company, part_number__in=known - set(parts.values())).values_list(
+            "pk", "part_number"
+        )
+    )
+    by_part = {part: pk for pk, part in parts.items()}
     below = {by_part[p] for p in engine.levels(structures, {i: parts[i] for i in item_ids}) if p in by_part}
     closure_items = item_ids | below
     closure_parts = [parts[i] for i in closure_items]
@@ -129,8 +133,13 @@ def _net_change_inputs(
             release__components__part_number__in=closure_parts,
         ).values_list("parent_part_number", flat=True)
     ) - set(closure_parts)
-    parent_ids = {by_part[p] for p in parent_parts if p in by_part}
     structures.load(parent_parts)
+    known = set(structures.revisions) | {line.part_number for lines in structures.lines.values() for line in lines}
+    parts.update(
+        Item.objects.filter(company=company, part_number__in=known - set(by_part)).values_list("pk", "part_number")
+    )
+    by_part = {part: pk for pk, part in parts.items()}
+    parent_ids = {by_part[p] for p in parent_parts if p in by_part}
     closure = {(plant, item) for plant in plant_codes for item in closure_items}
     demands, references = [], {}
     for pk, plant, item, kind, quantity, need, reference, source_id in Demand.objects.filter(
@@ -158,6 +167,26 @@ def _net_change_inputs(
             outside, inputs, order.plant_id, parts[order.item_id], order.release_date, order.quantity, pegs, plant_ids
         )
     return inputs, closure, {k: v for k, v in outside.items() if k in closure}
+
+
+def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
+    """Delete the stored results of the company (``keys`` None) or of its (plant, item) pairs ``keys``.
+
+    Plain DELETEs, shortages before the planned purchases they name: the ORM's would first read every
+    row to find what points at it (nothing outside the results does), which cost more than the run.
+    """
+    with connection.cursor() as cursor:
+        for model in RESULT_MODELS:
+            table = model._meta.db_table  # only the model's own names are formatted in
+            if keys is None:
+                cursor.execute(f"DELETE FROM {table} WHERE company_id = %s", [company_id])
+                continue
+            for plant, items in _by_plant(keys).items():
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE company_id = %s AND plant_id = %s AND item_id IN "
+                    f"({', '.join(['%s'] * len(items))})",
+                    [company_id, plant, *items],
+                )
 
 
 def _by_plant(keys: set[tuple[int, int]]) -> dict[int, list[int]]:
