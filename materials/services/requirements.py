@@ -179,12 +179,12 @@ def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
         for model in RESULT_MODELS:
             table = model._meta.db_table  # only the model's own names are formatted in
             if keys is None:
-                cursor.execute(f"DELETE FROM {table} WHERE company_id = %s", [company_id])
+                cursor.execute(f"DELETE FROM {table} WHERE company_id = %s", [company_id])  # noqa: S608
                 continue
             for plant, items in _by_plant(keys).items():
+                marks = ", ".join(["%s"] * len(items))
                 cursor.execute(
-                    f"DELETE FROM {table} WHERE company_id = %s AND plant_id = %s AND item_id IN "
-                    f"({', '.join(['%s'] * len(items))})",
+                    f"DELETE FROM {table} WHERE company_id = %s AND plant_id = %s AND item_id IN ({marks})",  # noqa: S608
                     [company_id, plant, *items],
                 )
 
