@@ -28,7 +28,7 @@ from materials.models import (
     Shortage,
     SupplyPeg,
 )
-from materials.severity import deviations_reassess
+from materials.severity import deviations_reassess, shortages_raise
 from procurement.inputs import decimal_text
 from procurement.models import Company
 
@@ -72,6 +72,7 @@ def requirements_regenerate(*, company: Company, reason: str = "", today: dt.dat
     _store(run, inputs, result)
     _finish(run, result)
     deviations_reassess(company=company, keys=None)
+    shortages_raise(company=company, keys=None, today=today)
     return run
 
 
@@ -101,6 +102,7 @@ def requirements_net_change(
     run.items = sorted({item for _, item in closure})
     _finish(run, result)
     deviations_reassess(company=company, keys=closure)
+    shortages_raise(company=company, keys=closure, today=today)
     return run
 
 
