@@ -22,6 +22,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -211,6 +212,38 @@ def deviations_reassess(*, company, keys: set[tuple[int, int]] | None) -> int:
     return changed
 
 
+def _raise_all(drafts: list[ProcurementException], *, source: WriteSource, one) -> int:
+    """Save and audit ``drafts`` in two statements (a first run may raise thousands); should another
+    run have raised one of them meanwhile, one by one (``one``: ``exception_raise``, which yields to it)."""
+    from procurement.services.audit import audit_event, audit_write
+
+    if not drafts:
+        return 0
+    try:
+        with transaction.atomic():
+            ProcurementException.objects.bulk_create(drafts)
+    except IntegrityError:
+        for draft in drafts:
+            draft.pk = None
+            one(draft, source=source, action="material_shortage.raised")
+        return len(drafts)
+    now = timezone.now()
+    audit_write(
+        [
+            audit_event(
+                source=source,
+                action="material_shortage.raised",
+                obj=draft,
+                company=draft.company,
+                after={"kind": draft.kind, "evidence": draft.evidence},
+                now=now,
+            )
+            for draft in drafts
+        ]
+    )
+    return len(drafts)
+
+
 # Shortages with no supplier deviation behind them ------------------------------------------------
 
 # A shortage becomes an exception when the purchase that would cover it must be released within this
@@ -281,6 +314,7 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
     parts = dict(Item.objects.filter(pk__in={i for _, i in wanted}).values_list("pk", "part_number"))
     plants = dict(Plant.objects.filter(company=company).values_list("pk", "code"))
     changed = 0
+    drafts: list[ProcurementException] = []
     for (plant, item), row in sorted(wanted.items()):
         _, _, date, short, pegs, planned_id, quantity, need, release, supplier = row
         late = planned_id is None or release < today
@@ -293,10 +327,10 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
             "date": date.isoformat(),
             "short": decimal_text(short),
             "orders": [p["reference"] for p in pegs],
+            # By what it is, not by row: every run writes its planned purchases anew.
             "planned_purchase": None
             if planned_id is None
             else {
-                "id": planned_id,
                 "quantity": decimal_text(quantity),
                 "need_date": need.isoformat(),
                 "release_date": release.isoformat(),
@@ -326,8 +360,8 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
             evidence=evidence,
             source=source,
         )
-        exception_raise(draft, source=source, action="material_shortage.raised")
-        changed += 1
+        drafts.append(draft)
+    changed += _raise_all(drafts, source=source, one=exception_raise)
     cleared = 0
     for (plant, item), exception in existing.items():
         if (plant, item) in wanted:
