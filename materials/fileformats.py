@@ -221,6 +221,7 @@ ITEM_FIELDS = {
     "moq",
     "order_multiple",
     "safety_stock",
+    "max_lot",
     "conversions",
     "plants",
     "approved_suppliers",
@@ -240,7 +241,7 @@ def item_from(obj: dict) -> inputs.ItemInput:
     plants = []
     for index, entry in enumerate(_list(obj, "plants", max_length=200)):
         at = f"plants[{index}]."
-        _no_unknown(entry, {"plant_code", "lead_time_days", "safety_stock", "moq", "order_multiple"}, at)
+        _no_unknown(entry, {"plant_code", "lead_time_days", "safety_stock", "moq", "order_multiple", "max_lot"}, at)
         plants.append(
             inputs.ItemPlantInput(
                 plant_code=_text(entry, "plant_code", 32, prefix=at),
@@ -248,6 +249,7 @@ def item_from(obj: dict) -> inputs.ItemInput:
                 safety_stock=_decimal(entry, "safety_stock", prefix=at),
                 moq=_decimal(entry, "moq", prefix=at),
                 order_multiple=_decimal(entry, "order_multiple", prefix=at),
+                max_lot=_decimal(entry, "max_lot", prefix=at),
             )
         )
     suppliers = []
@@ -273,6 +275,7 @@ def item_from(obj: dict) -> inputs.ItemInput:
         moq=_decimal(obj, "moq", default=Decimal(1)) or Decimal(1),
         order_multiple=_decimal(obj, "order_multiple", default=Decimal(1)) or Decimal(1),
         safety_stock=_decimal(obj, "safety_stock", default=Decimal(0)) or Decimal(0),
+        max_lot=_decimal(obj, "max_lot"),
         conversions=tuple(conversions),
         plants=tuple(plants),
         approved_suppliers=tuple(suppliers),

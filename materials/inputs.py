@@ -42,6 +42,7 @@ class ItemPlantInput:
     safety_stock: Decimal | None = None
     moq: Decimal | None = None
     order_multiple: Decimal | None = None
+    max_lot: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class ItemInput:
     moq: Decimal = Decimal(1)
     order_multiple: Decimal = Decimal(1)
     safety_stock: Decimal = Decimal(0)
+    max_lot: Decimal | None = None  # the most one planned order may be; None: no maximum
     conversions: tuple[UomConversionInput, ...] = ()
     plants: tuple[ItemPlantInput, ...] = ()
     approved_suppliers: tuple[ApprovedSupplierInput, ...] = ()

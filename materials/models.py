@@ -42,6 +42,7 @@ class ItemPlanning(models.Model):
     moq = quantity(default=Decimal(1))
     order_multiple = quantity(default=Decimal(1))
     safety_stock = quantity(default=Decimal(0))
+    max_lot = quantity(null=True, blank=True, help_text="The most one planned order may be; empty: no maximum.")
     version = models.PositiveIntegerField(default=1, help_text="The item's latest ItemVersion.")
     source_system = models.CharField(max_length=40, blank=True)
     updated_at = models.DateTimeField()
@@ -59,6 +60,7 @@ class ItemPlantPlanning(models.Model):
     safety_stock = quantity(null=True, blank=True)
     moq = quantity(null=True, blank=True)
     order_multiple = quantity(null=True, blank=True)
+    max_lot = quantity(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "plant"], name="item_plant_planning_unique")]

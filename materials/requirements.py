@@ -42,7 +42,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from materials.explosion import DATE_MAX, DATE_MIN, Structures
 from materials.models import ApprovedSupplier, Demand, ItemPlanning, ItemPlantPlanning
@@ -58,6 +58,8 @@ PEG_LIMIT = 5
 BATCH_DAYS = 7
 # The open PO lines a shortage names as arriving after it: the soonest.
 LATE_LINES = 10
+# Up to this many items, their parameters are read by item (net change); beyond, the company's at once.
+FEW_ITEMS = 2000
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Params:
     multiple: Decimal = Decimal(1)
     safety_stock: Decimal = ZERO
     supplier_id: int | None = None
+    max_lot: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -286,20 +289,29 @@ def stock_load(*, company_id: int, keys: Iterable[tuple[int, int]]) -> dict[tupl
 def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> dict[tuple[int, int], Params]:
     """Each (plant, item)'s parameters: the plant's values over the item's, the best approved supplier's
     lead time and MOQ over both for a buy item."""
+    # A few items (net change): read just theirs, by index; many: the company's, in one pass.
+    few = len(item_ids) <= FEW_ITEMS
+    planning = ItemPlanning.objects.filter(item__company_id=company_id)
+    plant_planning = ItemPlantPlanning.objects.filter(item__company_id=company_id)
+    approvals = ApprovedSupplier.objects.filter(item__company_id=company_id)
+    if few:
+        planning = planning.filter(item_id__in=item_ids)
+        plant_planning = plant_planning.filter(item_id__in=item_ids)
+        approvals = approvals.filter(item_id__in=item_ids)
     items = {
         row[0]: row[1:]
-        for row in ItemPlanning.objects.filter(item__company_id=company_id).values_list(
-            "item_id", "make_or_buy", "lead_time_days", "moq", "order_multiple", "safety_stock"
+        for row in planning.values_list(
+            "item_id", "make_or_buy", "lead_time_days", "moq", "order_multiple", "safety_stock", "max_lot"
         )
     }
     plants = {
         (row[0], row[1]): row[2:]
-        for row in ItemPlantPlanning.objects.filter(item__company_id=company_id).values_list(
-            "plant_id", "item_id", "lead_time_days", "safety_stock", "moq", "order_multiple"
+        for row in plant_planning.values_list(
+            "plant_id", "item_id", "lead_time_days", "safety_stock", "moq", "order_multiple", "max_lot"
         )
     }
     best: dict[int, tuple[int, int, int | None, Decimal]] = {}
-    for item, priority, approved, lead, moq in ApprovedSupplier.objects.filter(item__company_id=company_id).values_list(
+    for item, priority, approved, lead, moq in approvals.values_list(
         "item_id", "priority", "supplier_item__supplier_id", "supplier_item__lead_time_days", "supplier_item__moq"
     ):
         if item not in best or priority < best[item][0]:
@@ -307,8 +319,10 @@ def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> 
     params = {}
     for plant in plant_ids:
         for item in item_ids:
-            make_or_buy, lead, moq, multiple, safety = items.get(item, ("buy", 0, Decimal(1), Decimal(1), ZERO))
-            p_lead, p_safety, p_moq, p_multiple = plants.get((plant, item), (None, None, None, None))
+            make_or_buy, lead, moq, multiple, safety, max_lot = items.get(
+                item, ("buy", 0, Decimal(1), Decimal(1), ZERO, None)
+            )
+            p_lead, p_safety, p_moq, p_multiple, p_max = plants.get((plant, item), (None, None, None, None, None))
             make = make_or_buy == "make"
             supplier: int | None = None
             lead = p_lead if p_lead is not None else lead
@@ -325,6 +339,7 @@ def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> 
                 multiple=(p_multiple if p_multiple is not None else multiple) or Decimal(1),
                 safety_stock=p_safety if p_safety is not None else safety,
                 supplier_id=supplier,
+                max_lot=p_max if p_max is not None else max_lot,
             )
     return params
 
@@ -334,6 +349,24 @@ def lot_size(net: Decimal, params: Params) -> Decimal:
     quantity = max(net, params.moq)
     steps = (quantity / params.multiple).to_integral_value(rounding=ROUND_CEILING)
     return steps * params.multiple
+
+
+def lot_sizes(net: Decimal, params: Params) -> list[tuple[Decimal, Decimal]]:
+    """The orders (quantity, the part of ``net`` it covers) that cover ``net``: one ``lot_size`` order, or,
+    when that is above the maximum lot size, full orders of the largest multiple within the maximum
+    and a last one for the rest (itself raised to the minimum and a multiple)."""
+    quantity = lot_size(net, params)
+    if params.max_lot is None or quantity <= params.max_lot:
+        return [(quantity, net)]
+    steps = (params.max_lot / params.multiple).to_integral_value(rounding=ROUND_FLOOR)
+    cap = max(steps * params.multiple, lot_size(ZERO, params))  # never below what one order must be
+    orders = []
+    left = net
+    while left > cap:
+        orders.append((cap, cap))
+        left -= cap
+    orders.append((lot_size(left, params), left))
+    return orders
 
 
 def levels(structures: Structures, parts: dict[int, str]) -> list[str]:
@@ -444,11 +477,13 @@ def _net(
             until = date + dt.timedelta(days=BATCH_DAYS)
             lowest = min(t[5] for t in terms[index:] if t[0] < until)
             net = safety - (lowest + planned_total)
-            planned_qty = lot_size(net, params)
             release = date - dt.timedelta(days=params.lead_time_days)
             supplier = None if params.make else params.supplier_id
-            planned = Planned(plant, item, params.make, supplier, planned_qty, net, date, release)
-            planned_here.append(planned)
+            for quantity, part in lot_sizes(net, params):
+                order = Planned(plant, item, params.make, supplier, quantity, part, date, release)
+                planned = planned or order  # a shortage names the first order of its date
+                planned_here.append(order)
+                planned_qty += quantity
             planned_total += planned_qty
         result.rows.append(
             Row(plant, item, date, stock if index == 0 else ZERO, po, transit, demand, planned_qty, safety, firm, due)

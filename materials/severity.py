@@ -22,6 +22,8 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gateway.correlation import get_correlation_id, new_correlation_id
@@ -208,3 +210,170 @@ def deviations_reassess(*, company, keys: set[tuple[int, int]] | None) -> int:
             exception=exception, severity=severity, evidence=evidence, source=source, reason="projection changed"
         )
     return changed
+
+
+def _raise_all(drafts: list[ProcurementException], *, source: WriteSource, one) -> int:
+    """Save and audit ``drafts`` in two statements (a first run may raise thousands); should another
+    run have raised one of them meanwhile, one by one (``one``: ``exception_raise``, which yields to it)."""
+    from procurement.services.audit import audit_event, audit_write
+
+    if not drafts:
+        return 0
+    try:
+        with transaction.atomic():
+            ProcurementException.objects.bulk_create(drafts)
+    except IntegrityError:
+        for draft in drafts:
+            draft.pk = None
+            one(draft, source=source, action="material_shortage.raised")
+        return len(drafts)
+    now = timezone.now()
+    audit_write(
+        [
+            audit_event(
+                source=source,
+                action="material_shortage.raised",
+                obj=draft,
+                company=draft.company,
+                after={"kind": draft.kind, "evidence": draft.evidence},
+                now=now,
+            )
+            for draft in drafts
+        ]
+    )
+    return len(drafts)
+
+
+# Shortages with no supplier deviation behind them ------------------------------------------------
+
+# A shortage becomes an exception when the purchase that would cover it must be released within this
+# many days (or is already late): beyond that, the planned purchase is the ordinary course of planning.
+ACTION_DAYS = 14
+
+
+def shortage_key(company_id: int, plant_id: int, item_id: int) -> str:
+    """One open shortage exception per (plant, item): later runs refresh it, never raise a second."""
+    return f"{Kind.MATERIAL_SHORTAGE}:{company_id}:{plant_id}:{item_id}"
+
+
+def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.date) -> tuple[int, int]:
+    """Raise, refresh or clear the ``material_shortage`` exceptions of ``company`` after a run.
+
+    For each (plant, item) (of ``keys``; None: all), the first stored shortage whose planned purchase
+    is to be released by ``today + ACTION_DAYS`` (or that none covers) is the buyer's to act on —
+    unless an open supplier deviation on the item's PO lines already carries it. Severity: production
+    stop when the purchase that would cover it is already late to release (or there is none), else
+    procurement delay. The evidence names the orders short, the date, how short and the planned
+    purchase. An open one whose shortage is gone (covered by a PO, stock, or a supplier's deviation
+    now) is resolved ``auto_cleared``. Returns (raised or changed, cleared).
+    """
+    from materials.models import Shortage
+    from procurement.models import Item, Plant
+    from procurement.services import exceptions_clear
+    from procurement.services.raising import exception_draft, exception_raise
+
+    shortages = Shortage.objects.filter(company=company).filter(
+        Q(planned_purchase__isnull=True) | Q(planned_purchase__release_date__lte=today + dt.timedelta(days=ACTION_DAYS))
+    )
+    open_ones = ProcurementException.objects.open().filter(company=company, kind=Kind.MATERIAL_SHORTAGE)
+    if keys is not None:
+        if not keys:
+            return 0, 0
+        items = {i for _, i in keys}
+        shortages = shortages.filter(item_id__in=items)
+        open_ones = open_ones.filter(evidence__item_id__in=sorted(items))
+    first: dict[tuple[int, int], tuple] = {}
+    for row in shortages.order_by("plant_id", "item_id", "date").values_list(
+        "plant_id",
+        "item_id",
+        "date",
+        "quantity",
+        "pegs",
+        "planned_purchase_id",
+        "planned_purchase__quantity",
+        "planned_purchase__need_date",
+        "planned_purchase__release_date",
+        "planned_purchase__supplier_id",
+    ):
+        if (keys is None or (row[0], row[1]) in keys) and (row[0], row[1]) not in first:
+            first[(row[0], row[1])] = row
+    deviated = set(
+        ProcurementException.objects.open()
+        .filter(company=company, kind__in=DEVIATION_KINDS, po_line__item_id__in={i for _, i in first})
+        .values_list("po_line__po__ship_to_id", "po_line__item_id")
+    )
+    wanted = {key: row for key, row in first.items() if key not in deviated}
+    existing = {
+        (e.evidence.get("plant_id"), e.evidence.get("item_id")): e
+        for e in open_ones.select_related("company", "po")
+        if keys is None or (e.evidence.get("plant_id"), e.evidence.get("item_id")) in keys
+    }
+    source = WriteSource(
+        channel="system", label="material requirements", correlation_id=get_correlation_id() or new_correlation_id()
+    )
+    parts = dict(Item.objects.filter(pk__in={i for _, i in wanted}).values_list("pk", "part_number"))
+    plants = dict(Plant.objects.filter(company=company).values_list("pk", "code"))
+    changed = 0
+    drafts: list[ProcurementException] = []
+    for (plant, item), row in sorted(wanted.items()):
+        _, _, date, short, pegs, planned_id, quantity, need, release, supplier = row
+        late = planned_id is None or release < today
+        severity = Severity.PRODUCTION_STOP if late else Severity.PROCUREMENT_DELAY
+        evidence = {
+            "plant_id": plant,
+            "plant": plants[plant],
+            "item_id": item,
+            "part_number": parts[item],
+            "date": date.isoformat(),
+            "short": decimal_text(short),
+            "orders": [p["reference"] for p in pegs],
+            # By what it is, not by row: every run writes its planned purchases anew.
+            "planned_purchase": None
+            if planned_id is None
+            else {
+                "quantity": decimal_text(quantity),
+                "need_date": need.isoformat(),
+                "release_date": release.isoformat(),
+                "supplier_id": supplier,
+                "late": release < today,
+            },
+        }
+        current = existing.get((plant, item))
+        if current is not None:
+            changed += exception_severity_set(
+                exception=current, severity=severity, evidence=evidence, source=source, reason="projection changed"
+            )
+            continue
+        cover = (
+            f"a planned purchase of {decimal_text(quantity)} due {need.isoformat()} would cover it"
+            + (f", released {release.isoformat()} (late)" if late else f", to release by {release.isoformat()}")
+            if planned_id is not None
+            else "nothing planned covers it"
+        )
+        draft = exception_draft(
+            company=company,
+            kind=Kind.MATERIAL_SHORTAGE,
+            severity=severity,
+            dedup_key=shortage_key(company.pk, plant, item),
+            summary=f"{parts[item]} at {plants[plant]}: {decimal_text(short)} short on {date.isoformat()}, "
+            f"not enough ordered; {cover}",
+            evidence=evidence,
+            source=source,
+        )
+        drafts.append(draft)
+    changed += _raise_all(drafts, source=source, one=exception_raise)
+    cleared = 0
+    for (plant, item), exception in existing.items():
+        if (plant, item) in wanted:
+            continue
+        cleared += len(
+            exceptions_clear(
+                company_id=company.pk,
+                kind=Kind.MATERIAL_SHORTAGE,
+                dedup_key_prefix=exception.dedup_key,
+                evidence={"plant_id": plant, "item_id": item},  # a key is the start of longer ones
+                reason="the shortage is covered, or a supplier's deviation now carries it",
+                source=source,
+            )
+        )
+    return changed, cleared

@@ -47,6 +47,7 @@ class ItemPlantIn(serializers.Serializer):
     safety_stock = optional_amount()
     moq = optional_amount()
     order_multiple = optional_amount()
+    max_lot = optional_amount()
 
 
 class ApprovedSupplierIn(serializers.Serializer):
@@ -67,6 +68,7 @@ class ItemIn(serializers.Serializer):
     moq = amount(default=Decimal(1))
     order_multiple = amount(default=Decimal(1))
     safety_stock = amount(default=Decimal(0))
+    max_lot = optional_amount()
     conversions = UomConversionIn(many=True, required=False, default=list)
     plants = ItemPlantIn(many=True, required=False, default=list)
     approved_suppliers = ApprovedSupplierIn(many=True, required=False, default=list)

@@ -564,6 +564,7 @@ def balances_project(*, company_id: int, source_system: str, events: Sequence[In
             fold(positions, event)
         rows.extend(_balance_rows(company_id, key, source_system, positions, new[-1].source_sequence, now))
     _balances_write(rows)
+    _stock_replan(company_id, set(groups))
 
 
 def _balances_read(plant_id: int, item_ids: set[int], source_system: str) -> Iterable[tuple]:
@@ -633,7 +634,16 @@ def balances_reproject(*, company_id: int, plant_id: int, item_id: int, source_s
     now = timezone.now()
     InventoryBalance.objects.filter(plant_id=plant_id, item_id=item_id, source_system=source_system).delete()
     _balances_write(_balance_rows(company_id, (plant_id, item_id), source_system, positions, sequence, now))
+    _stock_replan(company_id, {(plant_id, item_id)})
     return folded
+
+
+def _stock_replan(company_id: int, keys: set[tuple[int, int]]) -> None:
+    """Re-plan the material requirements of the items whose stock just moved, in the same transaction."""
+    # Deferred import: requirements read stock through materials.inventory, which reads these balances.
+    from materials.services.requirements import stock_replan
+
+    stock_replan(company_id, keys)
 
 
 BALANCE_COLUMNS = (

@@ -75,6 +75,8 @@ def _refusal(item: ItemInput, plants: dict[str, Plant], suppliers: set[str]) -> 
             return f"item {item.part_number}: {name} must be positive"
     if not Decimal(0) <= item.safety_stock < QUANTITY_LIMIT:
         return f"item {item.part_number}: safety stock must not be negative"
+    if item.max_lot is not None and not item.moq <= item.max_lot < QUANTITY_LIMIT:
+        return f"item {item.part_number}: the maximum lot size must not be below the minimum order quantity"
     seen: set[str] = set()
     for conversion in item.conversions:
         if not conversion.uom or len(conversion.uom) > 8 or conversion.uom == item.base_uom:
@@ -87,7 +89,7 @@ def _refusal(item: ItemInput, plants: dict[str, Plant], suppliers: set[str]) -> 
     for plant in item.plants:
         if plant.plant_code not in plants:
             return f"item {item.part_number}: plant {plant.plant_code!r} is not known"
-        values = (plant.safety_stock, plant.moq, plant.order_multiple)
+        values = (plant.safety_stock, plant.moq, plant.order_multiple, plant.max_lot)
         if (plant.lead_time_days is not None and plant.lead_time_days < 0) or any(
             v is not None and not Decimal(0) <= v < QUANTITY_LIMIT for v in values
         ):
@@ -157,6 +159,7 @@ def _write(
         planning.make_or_buy = item.make_or_buy
         planning.lead_time_days = item.lead_time_days
         planning.moq, planning.order_multiple, planning.safety_stock = item.moq, item.order_multiple, item.safety_stock
+        planning.max_lot = item.max_lot
         planning.version, planning.source_system, planning.updated_at = number, source_system[:40], now
         planning.save()
         changed_ids.append(item_id)
@@ -196,6 +199,7 @@ def _plants_replace(
             safety_stock=p.safety_stock,
             moq=p.moq,
             order_multiple=p.order_multiple,
+            max_lot=p.max_lot,
         )
         for part, (_, item) in accepted.items()
         if item_ids[part] in wanted

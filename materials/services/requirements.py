@@ -28,10 +28,11 @@ from materials.models import (
     Shortage,
     SupplyPeg,
 )
-from materials.severity import deviations_reassess
+from materials.severity import deviations_reassess, shortages_raise
 from procurement.inputs import decimal_text
 from procurement.models import Company
 
+NULL = "\\N"  # COPY's text format for a null
 RESULT_MODELS = (SupplyPeg, Shortage, PlannedPurchase, ProjectionRow)
 PROJECTION_COLUMNS = [
     "run_id",
@@ -67,11 +68,11 @@ def requirements_regenerate(*, company: Company, reason: str = "", today: dt.dat
     )
     inputs = engine.PlanInputs.load(company_id=company.pk, today=today)
     result = engine.plan(inputs)
-    for model in RESULT_MODELS:
-        model.objects.filter(company=company).delete()
+    _results_delete(company.pk, None)
     _store(run, inputs, result)
     _finish(run, result)
     deviations_reassess(company=company, keys=None)
+    shortages_raise(company=company, keys=None, today=today)
     return run
 
 
@@ -96,13 +97,12 @@ def requirements_net_change(
     )
     inputs, closure, outside = _net_change_inputs(company, keys, today)
     result = engine.plan(inputs, only=closure, outside=outside)
-    for model in RESULT_MODELS:
-        for plant, items in _by_plant(closure).items():
-            model.objects.filter(company=company, plant_id=plant, item_id__in=items).delete()
+    _results_delete(company.pk, closure)
     _store(run, inputs, result)
     run.items = sorted({item for _, item in closure})
     _finish(run, result)
     deviations_reassess(company=company, keys=closure)
+    shortages_raise(company=company, keys=closure, today=today)
     return run
 
 
@@ -114,10 +114,17 @@ def _net_change_inputs(
 
     plant_codes = dict(Plant.objects.filter(company=company).values_list("pk", "code"))
     item_ids = {i for _, i in keys}
-    parts = dict(Item.objects.filter(company=company).values_list("pk", "part_number"))
-    by_part = {part: pk for pk, part in parts.items()}
+    # Only the items of the chain are read (by index), never the company's whole item master.
+    parts = dict(Item.objects.filter(company=company, pk__in=item_ids).values_list("pk", "part_number"))
     structures = Structures(company.pk, "manufacturing", set(plant_codes.values()))
-    structures.load({parts[i] for i in item_ids})
+    structures.load(set(parts.values()))
+    known = set(structures.revisions) | {line.part_number for lines in structures.lines.values() for line in lines}
+    parts.update(
+        Item.objects.filter(company=company, part_number__in=known - set(parts.values())).values_list(
+            "pk", "part_number"
+        )
+    )
+    by_part = {part: pk for pk, part in parts.items()}
     below = {by_part[p] for p in engine.levels(structures, {i: parts[i] for i in item_ids}) if p in by_part}
     closure_items = item_ids | below
     closure_parts = [parts[i] for i in closure_items]
@@ -128,8 +135,13 @@ def _net_change_inputs(
             release__components__part_number__in=closure_parts,
         ).values_list("parent_part_number", flat=True)
     ) - set(closure_parts)
-    parent_ids = {by_part[p] for p in parent_parts if p in by_part}
     structures.load(parent_parts)
+    known = set(structures.revisions) | {line.part_number for lines in structures.lines.values() for line in lines}
+    parts.update(
+        Item.objects.filter(company=company, part_number__in=known - set(by_part)).values_list("pk", "part_number")
+    )
+    by_part = {part: pk for pk, part in parts.items()}
+    parent_ids = {by_part[p] for p in parent_parts if p in by_part}
     closure = {(plant, item) for plant in plant_codes for item in closure_items}
     demands, references = [], {}
     for pk, plant, item, kind, quantity, need, reference, source_id in Demand.objects.filter(
@@ -159,6 +171,26 @@ def _net_change_inputs(
     return inputs, closure, {k: v for k, v in outside.items() if k in closure}
 
 
+def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
+    """Delete the stored results of the company (``keys`` None) or of its (plant, item) pairs ``keys``.
+
+    Plain DELETEs, shortages before the planned purchases they name: the ORM's would first read every
+    row to find what points at it (nothing outside the results does), which cost more than the run.
+    """
+    with connection.cursor() as cursor:
+        for model in RESULT_MODELS:
+            table = model._meta.db_table  # only the model's own names are formatted in
+            if keys is None:
+                cursor.execute(f"DELETE FROM {table} WHERE company_id = %s", [company_id])  # noqa: S608
+                continue
+            for plant, items in _by_plant(keys).items():
+                marks = ", ".join(["%s"] * len(items))
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE company_id = %s AND plant_id = %s AND item_id IN ({marks})",  # noqa: S608
+                    [company_id, plant, *items],
+                )
+
+
 def _by_plant(keys: set[tuple[int, int]]) -> dict[int, list[int]]:
     grouped: dict[int, list[int]] = defaultdict(list)
     for plant, item in keys:
@@ -174,30 +206,70 @@ def _pegs(pegs: list[tuple[int, Decimal]], references: dict[int, str]) -> list[d
     ]
 
 
+class _PegText:
+    """The ``pegs`` JSON of result rows as text, each demand's ``{"demand": .., "reference": ..`` prefix
+    made once (a run writes hundreds of thousands of pegs naming the same few thousand demands)."""
+
+    def __init__(self, references: dict[int, str]) -> None:
+        self.references = references
+        self.prefixes: dict[int, str] = {}
+        self.quantities: dict[Decimal, str] = {}
+
+    def __call__(self, pegs: list[tuple[int, Decimal]]) -> str:
+        parts = []
+        for demand, quantity in pegs:
+            if demand == engine.NO_DEMAND:
+                continue
+            prefix = self.prefixes.get(demand)
+            if prefix is None:
+                reference = json.dumps(self.references.get(demand, ""))
+                prefix = self.prefixes[demand] = f'{{"demand": {demand}, "reference": {reference}, "quantity": "'
+            text = self.quantities.get(quantity)
+            if text is None:
+                text = self.quantities[quantity] = decimal_text(quantity)
+            parts.append(f'{prefix}{text}"}}')
+        return "[" + ", ".join(parts) + "]"
+
+
+def _ids_reserve(model: type[models.Model], count: int) -> list[int]:
+    """``count`` primary keys of ``model``'s identity, taken before its rows are copied in (others name them)."""
+    if not count:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _store(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanResult) -> None:
     """Write the results in bulk: rows, planned orders, shortages (naming their planned order), pegs."""
+    if connection.vendor == "postgresql":
+        _store_copied(run, inputs, result)
+        return
     company_id, refs = run.company_id, inputs.references
-    _rows_write(
-        ProjectionRow,
-        PROJECTION_COLUMNS,
+    ProjectionRow.objects.bulk_create(
         (
-            (
-                run.pk,
-                company_id,
-                r.plant_id,
-                r.item_id,
-                r.date,
-                r.opening,
-                r.receipts,
-                r.in_transit,
-                r.demand,
-                r.planned,
-                r.safety_stock,
-                r.projected,
-                _pegs(r.pegs, refs),
+            ProjectionRow(
+                run_id=run.pk,
+                company_id=company_id,
+                plant_id=r.plant_id,
+                item_id=r.item_id,
+                date=r.date,
+                opening=r.opening,
+                receipts=r.receipts,
+                in_transit=r.in_transit,
+                demand=r.demand,
+                planned=r.planned,
+                safety_stock=r.safety_stock,
+                projected=r.projected,
+                pegs=_pegs(r.pegs, refs),
             )
             for r in result.rows
         ),
+        batch_size=2000,
     )
     stored = {}
     planned_rows = []
@@ -219,23 +291,22 @@ def _store(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanRe
         stored[id(p)] = row
         planned_rows.append(row)
     PlannedPurchase.objects.bulk_create(planned_rows, batch_size=2000)
-    _rows_write(
-        Shortage,
-        ["run_id", "company_id", "plant_id", "item_id", "date", "quantity", "pegs", "po_lines", "planned_purchase_id"],
+    Shortage.objects.bulk_create(
         (
-            (
-                run.pk,
-                company_id,
-                sh.plant_id,
-                sh.item_id,
-                sh.date,
-                sh.quantity,
-                _pegs(sh.pegs, refs),
-                sh.po_lines,
-                stored[id(sh.planned)].pk if sh.planned is not None else None,
+            Shortage(
+                run_id=run.pk,
+                company_id=company_id,
+                plant_id=sh.plant_id,
+                item_id=sh.item_id,
+                date=sh.date,
+                quantity=sh.quantity,
+                pegs=_pegs(sh.pegs, refs),
+                po_lines=sh.po_lines,
+                planned_purchase_id=stored[id(sh.planned)].pk if sh.planned is not None else None,
             )
             for sh in result.shortages
         ),
+        batch_size=2000,
     )
     SupplyPeg.objects.bulk_create(
         (
@@ -255,17 +326,71 @@ def _store(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanRe
     )
 
 
-def _rows_write(model: type[models.Model], columns: list[str], rows: Iterable[tuple]) -> None:
-    """Insert result rows: with COPY on PostgreSQL (as frePPLe writes its plan: a run writes tens of
-    thousands of rows, and building a model instance per row cost more than planning them), with
-    ``bulk_create`` elsewhere. JSON columns are given as Python lists."""
-    json_columns = {i for i, c in enumerate(columns) if c in ("pegs", "po_lines")}
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(
-            (model(**dict(zip(columns, row, strict=True))) for row in rows),
-            batch_size=2000,
-        )
-        return
+def _store_copied(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanResult) -> None:
+    """``_store`` on PostgreSQL: each table one COPY of text made here (as frePPLe writes its plan: a
+    run writes millions of values, and a model instance, or even a driver's per-value conversion, per
+    row cost more than planning them). Only numbers, dates and JSON made by ``json.dumps`` go in, so
+    the one character COPY's text format would read otherwise, the backslash, is the only one escaped."""
+    head = f"{run.pk}\t{run.company_id}\t"
+    pegs = _PegText(inputs.references)
+    dates: dict[dt.date, str] = {}
+
+    def day(value: dt.date) -> str:
+        text = dates.get(value)
+        if text is None:
+            text = dates[value] = value.isoformat()
+        return text
+
+    def escaped(text: str) -> str:
+        return text.replace("\\", "\\\\") if "\\" in text else text
+
+    _copy(
+        ProjectionRow,
+        PROJECTION_COLUMNS,
+        (
+            f"{head}{r.plant_id}\t{r.item_id}\t{day(r.date)}\t{r.opening}\t{r.receipts}\t{r.in_transit}\t"
+            f"{r.demand}\t{r.planned}\t{r.safety_stock}\t{r.projected}\t{escaped(pegs(r.pegs))}\n"
+            for r in result.rows
+        ),
+    )
+    ids = _ids_reserve(PlannedPurchase, len(result.planned))
+    stored = {id(p): pk for p, pk in zip(result.planned, ids, strict=True)}
+    today = inputs.today
+    _copy(
+        PlannedPurchase,
+        ["id", "run_id", "company_id", "plant_id", "item_id", "make", "supplier_id", "quantity", "net_quantity",
+         "need_date", "release_date", "late", "pegs", "state"],
+        (
+            f"{pk}\t{head}{p.plant_id}\t{p.item_id}\t{'t' if p.make else 'f'}\t"
+            f"{NULL if p.supplier_id is None else p.supplier_id}\t{p.quantity}\t{p.net_quantity}\t"
+            f"{day(p.need_date)}\t{day(p.release_date)}\t{'t' if p.release_date < today else 'f'}\t"
+            f"{escaped(pegs(p.pegs))}\t{PlannedPurchase.State.PROPOSED.value}\n"
+            for p, pk in zip(result.planned, ids, strict=True)
+        ),
+    )  # fmt: skip
+    _copy(
+        Shortage,
+        ["run_id", "company_id", "plant_id", "item_id", "date", "quantity", "pegs", "po_lines", "planned_purchase_id"],
+        (
+            f"{head}{sh.plant_id}\t{sh.item_id}\t{day(sh.date)}\t{sh.quantity}\t{escaped(pegs(sh.pegs))}\t"
+            f"[{', '.join(map(str, sh.po_lines))}]\t"
+            f"{NULL if sh.planned is None else stored[id(sh.planned)]}\n"
+            for sh in result.shortages
+        ),
+    )
+    _copy(
+        SupplyPeg,
+        ["run_id", "company_id", "plant_id", "item_id", "po_line_id", "demand_id", "quantity"],
+        (
+            f"{head}{plant}\t{item}\t{NULL if line is None else line}\t{demand}\t{q}\n"
+            for plant, item, line, demand, q in result.supply_pegs
+            if demand != engine.NO_DEMAND
+        ),
+    )
+
+
+def _copy(model: type[models.Model], columns: list[str], lines: Iterable[str], block: int = 5000) -> None:
+    """COPY ``lines`` (text format, one row each) into ``model``'s table, ``block`` lines a write."""
     table = model._meta.db_table
     with (
         connection.cursor() as cursor,
@@ -273,8 +398,14 @@ def _rows_write(model: type[models.Model], columns: list[str], rows: Iterable[tu
             f"COPY {table} ({', '.join(columns)}) FROM STDIN"  # only the model's own names are formatted in
         ) as copy,
     ):
-        for row in rows:
-            copy.write_row([json.dumps(v) if i in json_columns else v for i, v in enumerate(row)])
+        buffer: list[str] = []
+        for line in lines:
+            buffer.append(line)
+            if len(buffer) >= block:
+                copy.write("".join(buffer))
+                buffer.clear()
+        if buffer:
+            copy.write("".join(buffer))
 
 
 def _finish(run: RequirementRun, result: engine.PlanResult) -> None:
@@ -311,3 +442,33 @@ def requirements_replan(*, company: Company, keys: set[tuple[int, int]], reason:
     if not keys or not RequirementRun.objects.filter(company=company, mode=RequirementRun.Mode.FULL).exists():
         return None
     return requirements_net_change(company=company, keys=keys, reason=reason)
+
+
+def stock_replan(company_id: int, keys: set[tuple[int, int]]) -> RequirementRun | None:
+    """Net change for the (plant, item) pairs whose stock an inventory event (or a re-projection) just
+    moved; nothing when the company was never planned in full. Called inside the ledger's transaction."""
+    if not keys or not RequirementRun.objects.filter(company_id=company_id, mode=RequirementRun.Mode.FULL).exists():
+        return None
+    company = Company.objects.get(pk=company_id)
+    return requirements_net_change(company=company, keys=keys, reason="stock changed")
+
+
+def structure_replan(company_id: int, parent_item_id: int | None, plant_codes: Iterable[str]) -> RequirementRun | None:
+    """Net change for a parent whose manufacturing BOM just applied at ``plant_codes`` ("" is every
+    plant): the parent and everything below it, old structure and new. Called inside the release's
+    transaction; nothing when the company was never planned in full."""
+    if parent_item_id is None:
+        return None
+    if not RequirementRun.objects.filter(company_id=company_id, mode=RequirementRun.Mode.FULL).exists():
+        return None
+    from procurement.models import Plant
+
+    codes = set(plant_codes)
+    plants = Plant.objects.filter(company_id=company_id)
+    if "" not in codes:
+        plants = plants.filter(code__in=codes)
+    keys = {(plant, parent_item_id) for plant in plants.values_list("pk", flat=True)}
+    if not keys:
+        return None
+    company = Company.objects.get(pk=company_id)
+    return requirements_net_change(company=company, keys=keys, reason="BOM release applied")

@@ -463,6 +463,11 @@ def _apply(
         ]
     )
     mismatches_check(release, plants, source=source, other_heads=verdict.other_tops)
+    if release.bom_type == BOM_MANUFACTURING:
+        # Deferred import: requirements read structures through materials.explosion, which reads these rows.
+        from materials.services.requirements import structure_replan
+
+        structure_replan(release.company_id, release.parent_item_id, plants)
 
 
 def _supersede(release_ids: set[int]) -> None:

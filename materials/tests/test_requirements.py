@@ -359,7 +359,9 @@ def results() -> dict[str, list]:
             ),
             key=repr,
         ),
-        "pegs": sorted(SupplyPeg.objects.values_list("plant_id", "item_id", "po_line_id", "demand_id", "quantity")),
+        "pegs": sorted(
+            SupplyPeg.objects.values_list("plant_id", "item_id", "po_line_id", "demand_id", "quantity"), key=repr
+        ),
     }
 
 
