@@ -138,7 +138,7 @@ class BomReleaseInput:
     components: tuple[BomComponentInput, ...] = ()
 
 
-INVENTORY_KINDS = ("receipt", "issue", "transfer", "adjustment", "scrap", "status_change", "count")
+INVENTORY_KINDS = ("receipt", "issue", "transfer", "adjustment", "scrap", "status_change", "count", "reservation")
 STOCK_STATUSES = ("usable", "quarantine", "blocked")
 POSTINGS = ("physical", "posted")
 
@@ -148,8 +148,8 @@ class InventoryEventInput:
     """One stock movement as a source system (ERP, WMS, MES) reports it.
 
     ``quantity`` is in ``uom`` (empty: the item's base unit), with the sign convention of
-    ``materials.models.InventoryEvent``: positive except for an adjustment (signed) and a count
-    (absolute). ``source_sequence`` orders the source's events of one plant and item.
+    ``materials.models.InventoryEvent``: positive except for an adjustment and a reservation
+    (signed) and a count (absolute). ``source_sequence`` orders the source's events of one plant and item.
     """
 
     plant_code: str

@@ -27,11 +27,13 @@ OFFSETS = ("Z", "+02:00", "-05:30", ".250000Z", ".5+01:00")
 
 
 def _line(rng: random.Random, n: int) -> dict:
-    kind = rng.choice(["receipt", "receipt", "issue", "transfer", "adjustment", "count", "status_change", "scrap"])
+    kind = rng.choice(
+        ["receipt", "receipt", "issue", "transfer", "adjustment", "count", "status_change", "scrap", "reservation"]
+    )
     location = rng.choice(["A", "B"])
     status = rng.choice(["usable", "quarantine"])
     amount = rng.choice([rng.randint(1, 90), rng.randint(1, 9000) / 100, rng.randint(1, 900) / 8])
-    if kind == "adjustment":
+    if kind in ("adjustment", "reservation"):
         amount *= rng.choice([1, -1])
     data = {
         "plant": rng.choice(["DET", "MTY"]),
@@ -119,6 +121,7 @@ def _state():
             "source_system",
             "physical",
             "posted",
+            "reserved",
             "last_sequence",
         )
     )

@@ -30,7 +30,8 @@ class InventoryEventIn(serializers.Serializer):
     part_number = text(64)
     kind = serializers.ChoiceField(choices=list(INVENTORY_KINDS))
     quantity = amount(
-        help_text="In uom. Positive (the magnitude moved) except: adjustment signed, count absolute (>= 0)."
+        help_text="In uom. Positive (the magnitude moved) except: adjustment and reservation signed "
+        "(a reservation: + reserves, - releases), count absolute (>= 0)."
     )
     uom = optional_text(8)
     source_event_id = text(128, help_text="The sending system's id of the event: the idempotency key.")
@@ -139,6 +140,7 @@ class InventoryBalanceOut(serializers.Serializer):
     source_system = serializers.CharField()
     physical = amount()
     posted = amount()
+    reserved = amount(help_text="Set aside for orders by the source's reservation events (included in physical).")
     last_sequence = serializers.IntegerField()
 
 

@@ -324,3 +324,23 @@ def test_a_bulk_failing_in_its_second_chunk_keeps_the_first_and_a_resend_applies
     assert positions() == [("HSG-2200", "", "usable", "WMS", "5.0000", "0.0000")]
     resent = InboundDocument.objects.exclude(pk=failed.pk).get()
     assert (resent.state, resent.outcome_code, resent.company_id) == ("processed", "applied", company.pk)
+
+
+def test_reservations_show_in_the_balances_now_and_as_of_a_time(wms, stocked):
+    events = [
+        ev("W-1", 1, quantity="400", location="R-1"),
+        ev("W-2", 2, "reservation", "150", location="R-1"),
+        ev("W-3", 40, "reservation", "-50", location="R-1"),
+    ]
+    response = wms.post(EVENTS, {"company": "ACME", "events": events})
+    assert [e["outcome"] for e in response.json()["events"]] == ["applied"] * 3
+    now = wms.get(BALANCES, {"plant": "DET", "part_number": "HSG-2200"}).json()
+    assert [(b["location"], b["physical"], b["posted"], b["reserved"]) for b in now] == [
+        ("R-1", "400.0000", "0.0000", "100.0000")
+    ]
+    then = wms.get(BALANCES, {"plant": "DET", "as_of": "2026-12-03T09:10:00Z"}).json()
+    assert [(b["physical"], b["reserved"]) for b in then] == [("400.0000", "150.0000")]
+    refused = wms.post(EVENTS, {"company": "ACME", "events": [ev("W-4", 41, "reservation", "0")]}).json()
+    assert [(e["outcome"], e["reason"]) for e in refused["events"]] == [
+        ("refused", "a reservation of 0 changes nothing")
+    ]

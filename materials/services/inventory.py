@@ -354,9 +354,9 @@ def _refusal(given: InventoryEventInput, plants: dict[str, int], items: dict[str
     q = given.quantity
     if not q.is_finite() or abs(q) >= QUANTITY_LIMIT:
         return "the quantity is out of range"
-    if given.kind == "adjustment":
+    if given.kind in ("adjustment", "reservation"):
         if q == 0:
-            return "an adjustment of 0 changes nothing"
+            return f"a {given.kind} of 0 changes nothing"
     elif given.kind == "count":
         if q < 0:
             return "a count cannot be negative"
@@ -505,16 +505,19 @@ Position = tuple[str, str, str]  # (location, lot, stock status)
 
 
 def fold(positions: dict[Position, list[Decimal]], event: InventoryEvent | EventRow) -> None:
-    """Apply one event to a source's positions of one (plant, item): ``[physical, posted]`` per position."""
+    """Apply one event to a source's positions of one (plant, item): ``[physical, posted, reserved]``
+    per position."""
     side = 0 if event.posting == InventoryEvent.Posting.PHYSICAL else 1
     q = event.base_quantity
     here = (event.location, event.lot, event.stock_status)
 
     def add(key: Position, delta: Decimal) -> None:
-        positions.setdefault(key, [ZERO, ZERO])[side] += delta
+        positions.setdefault(key, [ZERO, ZERO, ZERO])[side] += delta
 
     kind = event.kind
-    if kind in ("receipt", "adjustment"):
+    if kind == "reservation":  # neither side: only what is promised of the position
+        positions.setdefault(here, [ZERO, ZERO, ZERO])[2] += q
+    elif kind in ("receipt", "adjustment"):
         add(here, q)
     elif kind in ("issue", "scrap"):
         add(here, -q)
@@ -525,7 +528,7 @@ def fold(positions: dict[Position, list[Decimal]], event: InventoryEvent | Event
         add(here, -q)
         add((event.location, event.lot, event.to_status), q)
     elif kind == "count":
-        positions.setdefault(here, [ZERO, ZERO])[side] = q
+        positions.setdefault(here, [ZERO, ZERO, ZERO])[side] = q
 
 
 def balances_project(*, company_id: int, source_system: str, events: Sequence[InventoryEvent | EventRow]) -> None:
@@ -548,9 +551,9 @@ def balances_project(*, company_id: int, source_system: str, events: Sequence[In
         by_plant[plant_id].add(item_id)
     for plant_id, item_ids in by_plant.items():
         for row in _balances_read(plant_id, item_ids, source_system):
-            item_id, location, lot, status, physical, posted, sequence = row
+            item_id, location, lot, status, physical, posted, reserved, sequence = row
             key = (plant_id, item_id)
-            current[key][(location, lot, status)] = [physical, posted]
+            current[key][(location, lot, status)] = [physical, posted, reserved]
             last[key] = max(last.get(key, sequence), sequence)
     now = timezone.now()
     rows: list[tuple] = []
@@ -567,9 +570,9 @@ def balances_project(*, company_id: int, source_system: str, events: Sequence[In
 
 
 def _balances_read(plant_id: int, item_ids: set[int], source_system: str) -> Iterable[tuple]:
-    """(item, location, lot, status, physical, posted, last sequence) of a source's balances of
-    ``item_ids`` at a plant; on PostgreSQL with one array parameter (a chunk names a thousand items)."""
-    columns = ("item_id", "location", "lot", "stock_status", "physical", "posted", "last_sequence")
+    """(item, location, lot, status, physical, posted, reserved, last sequence) of a source's balances
+    of ``item_ids`` at a plant; on PostgreSQL with one array parameter (a chunk names a thousand items)."""
+    columns = ("item_id", "location", "lot", "stock_status", "physical", "posted", "reserved", "last_sequence")
     if connection.vendor != "postgresql":
         return InventoryBalance.objects.filter(
             plant_id=plant_id, item_id__in=item_ids, source_system=source_system
@@ -646,6 +649,7 @@ BALANCE_COLUMNS = (
     "source_system",
     "physical",
     "posted",
+    "reserved",
     "last_sequence",
     "updated_at",
 )
@@ -662,8 +666,8 @@ def _balance_rows(
 ) -> list[tuple]:
     """Balance rows in ``BALANCE_COLUMNS`` order."""
     return [
-        (company_id, key[0], key[1], location, lot, status, source_system, physical, posted, sequence, now)
-        for (location, lot, status), (physical, posted) in positions.items()
+        (company_id, key[0], key[1], location, lot, status, source_system, physical, posted, reserved, sequence, now)
+        for (location, lot, status), (physical, posted, reserved) in positions.items()
     ]
 
 
@@ -677,7 +681,7 @@ def _balances_write(rows: list[tuple]) -> None:
             batch_size=2000,
             update_conflicts=True,
             unique_fields=["plant", "item", "location", "lot", "stock_status", "source_system"],
-            update_fields=["physical", "posted", "last_sequence", "updated_at"],
+            update_fields=["physical", "posted", "reserved", "last_sequence", "updated_at"],
         )
         return
     table, columns = InventoryBalance._meta.db_table, ", ".join(BALANCE_COLUMNS)
@@ -693,7 +697,7 @@ def _balances_write(rows: list[tuple]) -> None:
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {BALANCE_STAGING} "  # noqa: S608
             "ON CONFLICT (plant_id, item_id, location, lot, stock_status, source_system) DO UPDATE SET "
-            "physical = EXCLUDED.physical, posted = EXCLUDED.posted, "
+            "physical = EXCLUDED.physical, posted = EXCLUDED.posted, reserved = EXCLUDED.reserved, "
             "last_sequence = EXCLUDED.last_sequence, updated_at = EXCLUDED.updated_at"
         )
 

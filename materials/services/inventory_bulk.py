@@ -279,7 +279,8 @@ def _sql_chunk(
                         || CASE WHEN date_trunc('second', occurred) = occurred THEN ''
                             ELSE to_char(occurred AT TIME ZONE 'UTC', '.US') END || '+00:00' AS occurred_text
                 FROM v
-                WHERE CASE WHEN kind = 'adjustment' THEN q <> 0 WHEN kind = 'count' THEN q >= 0 ELSE q > 0 END
+                WHERE CASE WHEN kind IN ('adjustment', 'reservation') THEN q <> 0
+                    WHEN kind = 'count' THEN q >= 0 ELSE q > 0 END
             ) x
         """  # noqa: S608
         # Statistics for the planner: without them it guesses a handful of rows and loops over them.
