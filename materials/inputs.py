@@ -182,16 +182,28 @@ class InventorySnapshotLineInput:
     stock_status: str = "usable"
 
 
+SNAPSHOT_SCOPES = ("full", "partial")
+
+
 @dataclass(frozen=True)
 class InventorySnapshotInput:
     """Balances from a system that only exports balances, taken at ``taken_at``; ``sequence`` orders it
-    among the system's events (a snapshot is a set of counts)."""
+    among the system's events (a snapshot is a set of counts).
+
+    ``scope``: ``full`` — the snapshot is everything the system holds on its ``posting`` side at the
+    plants it covers (``plants``, and those its lines name), narrowed to ``locations`` when given:
+    a position there it does not list is counted as zero. ``partial`` — only the listed positions
+    are counted; the others keep their balances.
+    """
 
     snapshot_id: str
     sequence: int
     taken_at: dt.datetime
     posting: str
     lines: tuple[InventorySnapshotLineInput, ...]
+    scope: str = "partial"
+    plants: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()
 
 
 DEMAND_KINDS = ("production_order", "master_schedule", "independent")

@@ -28,7 +28,7 @@ from api.problems import problem
 from materials import inventory_formats
 from materials.inventory import inventory_balances_for, inventory_events_for
 from materials.services import inventory_json_lines_ingest, inventory_snapshot_apply, inventory_stream_ingest
-from materials.services.inventory import StreamResult
+from materials.services.inventory import SnapshotResult, StreamResult
 from procurement.models import Company, InboundDocument
 from procurement.services import (
     RecordResult,
@@ -199,14 +199,18 @@ def _bulk_stored(request: Request, document: InboundDocument) -> Response:
     tags=["inventory"],
     request=s.InventorySnapshotIn,
     parameters=[IDEMPOTENCY_PARAMETER],
-    responses={200: s.InventoryEventResultOut, **ERRORS},
+    responses={200: s.InventorySnapshotResultOut, **ERRORS},
     examples=[ex.INVENTORY_SNAPSHOT, ex.INVENTORY_SNAPSHOT_RESULT],
 )
 class SystemInventorySnapshots(APIView):
     """Absolute balances from a system that only exports balances: each line is a count at its position.
 
-    ``sequence`` places the snapshot among the system's events; positions the snapshot does not
-    list keep their balances. The same snapshot again is all ``duplicate``.
+    ``sequence`` places the snapshot among the system's events. ``scope`` says what a position the
+    snapshot does not list means: ``full`` — the system holds nothing there: each such position of
+    the system at the plants covered (``plants`` and those the balances name; only ``locations``
+    when given) that holds stock on the snapshot's side is counted as zero by an event of its own,
+    listed under ``zeroed``; ``partial`` — not known: it keeps its balance. The same snapshot
+    again is all ``duplicate``, its zeroed positions included.
     """
 
     permission_classes = [SystemKey]
@@ -222,11 +226,11 @@ def _snapshot_stored(request: Request, document: InboundDocument) -> Response:
     serializer = stored_validated(request, document, s.InventorySnapshotIn)
     snapshot = serializer.to_input()
     company_code = serializer.validated_data["company"]
-    outcomes = []
+    results: list[SnapshotResult] = []
 
     def apply(source: WriteSource) -> RecordResult:
         company_named(request, company_code)
-        outcomes.extend(
+        results.append(
             inventory_snapshot_apply(
                 actor=actor_of(request),
                 company_code=company_code,
@@ -239,6 +243,7 @@ def _snapshot_stored(request: Request, document: InboundDocument) -> Response:
         return RecordResult(outcome="applied", record=None)
 
     inbound_document_apply(document=document, label=key_label(request_key(request)), apply=apply)
+    outcomes = results[0].lines if results else []
     counted = {name: sum(1 for o in outcomes if o.outcome == name) for name in s.inventory.EVENT_OUTCOMES}
     body = {
         "document": document.pk,
@@ -246,6 +251,19 @@ def _snapshot_stored(request: Request, document: InboundDocument) -> Response:
         "events": [
             {"line": n, "source_event_id": o.source_event_id, "outcome": o.outcome, "reason": o.reason}
             for n, o in enumerate(outcomes, start=1)
+        ],
+        "zeroed": [
+            {
+                "plant": z.plant_code,
+                "part_number": z.part_number,
+                "location": z.location,
+                "lot": z.lot,
+                "stock_status": z.stock_status,
+                "source_event_id": z.outcome.source_event_id,
+                "outcome": z.outcome.outcome,
+                "reason": z.outcome.reason,
+            }
+            for z in (results[0].zeroed if results else [])
         ],
     }
     return Response(body, status=status.HTTP_200_OK)

@@ -24,10 +24,18 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gateway.actors import Actor
-from materials.inputs import INVENTORY_KINDS, POSTINGS, STOCK_STATUSES, InventoryEventInput, InventorySnapshotInput
+from materials.inputs import (
+    INVENTORY_KINDS,
+    POSTINGS,
+    STOCK_STATUSES,
+    InventoryEventInput,
+    InventorySnapshotInput,
+    InventorySnapshotLineInput,
+)
 from materials.models import InventoryBalance, InventoryEvent, InventoryEventConflict
 from materials.units import category_factors
 from procurement.models import Company, InboundDocument, Item, Plant, UomConversion
@@ -800,6 +808,26 @@ def _ingest_parsed(
     flush()
 
 
+@dataclass(frozen=True)
+class ZeroedPosition:
+    """A position a full snapshot did not list: counted as zero by the event ``outcome`` names."""
+
+    plant_code: str
+    part_number: str
+    location: str
+    lot: str
+    stock_status: str
+    outcome: EventOutcome
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """One outcome per line of the snapshot, in order; and, for a full one, the positions it zeroed."""
+
+    lines: list[EventOutcome]
+    zeroed: list[ZeroedPosition]
+
+
 def inventory_snapshot_apply(
     *,
     actor: Actor,
@@ -808,37 +836,83 @@ def inventory_snapshot_apply(
     snapshot: InventorySnapshotInput,
     document: InboundDocument | None = None,
     correlation_id: str = "",
-) -> list[EventOutcome]:
+) -> SnapshotResult:
     """Record a snapshot of absolute balances as one ``count`` event per line; one outcome per line.
 
     Each line's event id is derived from the snapshot id and the position, so the same snapshot
-    sent again is all ``duplicate``. Positions the snapshot does not list keep their balances.
+    sent again is all ``duplicate``. ``partial``: positions the snapshot does not list keep their
+    balances. ``full``: each position of the system at the plants (and locations) the snapshot
+    covers that it does not list, and that holds something on the snapshot's side, is counted as
+    zero by a recorded ``count`` event of its own (id derived the same way, so a replay is
+    ``duplicate`` too); when the snapshot is late (the position's last sequence is not before the
+    snapshot's), every such position is counted, since it may have held stock at the snapshot's
+    point. Reservations are not stock on a side: a snapshot leaves them. One transaction.
     Raises ``NotFound`` for another company.
     """
-    events = []
-    for line in snapshot.lines:
-        position = json.dumps([line.plant_code, line.part_number, line.location, line.lot, line.stock_status])
-        events.append(
-            InventoryEventInput(
-                plant_code=line.plant_code,
-                part_number=line.part_number,
-                kind=InventoryEvent.Kind.COUNT.value,
-                quantity=line.quantity,
-                uom=line.uom,
-                location=line.location,
-                lot=line.lot,
-                stock_status=line.stock_status,
-                posting=snapshot.posting,
-                source_event_id=f"snapshot:{snapshot.snapshot_id[:60]}:{hashlib.sha256(position.encode()).hexdigest()[:40]}",
-                source_sequence=snapshot.sequence,
-                occurred_at=snapshot.taken_at,
-            )
+    company = company_for(actor, company_code)
+    events = [
+        _snapshot_count(snapshot, line.plant_code, line.part_number, line.location, line.lot, line.stock_status, line)
+        for line in snapshot.lines
+    ]
+    zeroed: list[tuple[str, str, str, str, str]] = []
+    with transaction.atomic():
+        if snapshot.scope == "full":
+            listed = {(e.plant_code, e.part_number, e.location, e.lot, e.stock_status) for e in events}
+            zeroed = [p for p in _covered(company.pk, source_system, snapshot, listed) if p not in listed]
+            events += [_snapshot_count(snapshot, *position) for position in zeroed]
+        outcomes = events_append(
+            company=company,
+            source_system=source_system,
+            events=events,
+            document=document,
+            correlation_id=correlation_id,
         )
-    return inventory_events_apply(
-        actor=actor,
-        company_code=company_code,
-        source_system=source_system,
-        events=events,
-        document=document,
-        correlation_id=correlation_id,
+    count = len(snapshot.lines)
+    return SnapshotResult(
+        outcomes[:count],
+        [ZeroedPosition(*position, outcome) for position, outcome in zip(zeroed, outcomes[count:], strict=True)],
+    )
+
+
+def _snapshot_count(
+    snapshot: InventorySnapshotInput,
+    plant: str,
+    part: str,
+    location: str,
+    lot: str,
+    status: str,
+    line: InventorySnapshotLineInput | None = None,
+) -> InventoryEventInput:
+    """The count a snapshot makes of one position: the line's quantity, or zero for one it does not list."""
+    position = json.dumps([plant, part, location, lot, status])
+    return InventoryEventInput(
+        plant_code=plant,
+        part_number=part,
+        kind=InventoryEvent.Kind.COUNT.value,
+        quantity=line.quantity if line is not None else ZERO,
+        uom=line.uom if line is not None else "",
+        location=location,
+        lot=lot,
+        stock_status=status,
+        posting=snapshot.posting,
+        source_event_id=f"snapshot:{snapshot.snapshot_id[:60]}:{hashlib.sha256(position.encode()).hexdigest()[:40]}",
+        source_sequence=snapshot.sequence,
+        occurred_at=snapshot.taken_at,
+    )
+
+
+def _covered(
+    company_id: int, source_system: str, snapshot: InventorySnapshotInput, listed: set[tuple[str, str, str, str, str]]
+) -> list[tuple[str, str, str, str, str]]:
+    """(plant, part, location, lot, status) of the system's positions a full snapshot covers that may
+    hold something on its side: non-zero now, or last folded at or after the snapshot's sequence."""
+    plants = set(snapshot.plants) | {p[0] for p in listed}
+    side = "posted" if snapshot.posting == InventoryEvent.Posting.POSTED else "physical"
+    rows = InventoryBalance.objects.filter(
+        company_id=company_id, source_system=source_system.strip().upper(), plant__code__in=plants
+    ).filter(~Q(**{side: 0}) | Q(last_sequence__gte=snapshot.sequence))
+    if snapshot.locations:
+        rows = rows.filter(location__in=snapshot.locations)
+    return sorted(
+        set(rows.values_list("plant__code", "item__part_number", "location", "lot", "stock_status").order_by())
     )
