@@ -27,7 +27,12 @@ from api.permissions import SystemKey
 from api.problems import problem
 from materials import inventory_formats
 from materials.inventory import inventory_balances_for, inventory_events_for
-from materials.services import inventory_json_lines_ingest, inventory_snapshot_apply, inventory_stream_ingest
+from materials.services import (
+    inventory_csv_ingest,
+    inventory_json_lines_ingest,
+    inventory_snapshot_apply,
+    inventory_stream_ingest,
+)
 from materials.services.inventory import SnapshotResult, StreamResult
 from procurement.models import Company, InboundDocument
 from procurement.services import (
@@ -139,8 +144,8 @@ def _events_stored(request: Request, document: InboundDocument) -> Response:
 class SystemInventoryBulk(APIView):
     """Bulk ingest: JSON Lines (``application/x-ndjson``) or CSV (``text/csv``, a header row) of stock events.
 
-    The body is stored as received, read as a stream and appended in chunks of 10,000 (on
-    PostgreSQL each chunk is COPYed into a staging table and merged with one
+    The body is stored as received, read as a stream and appended in chunks (on PostgreSQL each
+    chunk of either format is COPYed into a staging table and merged with one
     ``INSERT … SELECT … ON CONFLICT DO NOTHING``). The answer counts each outcome and lists every
     line that was not applied, by line number, with its reason. Fields: see
     ``materials.inventory_formats`` (the same as one event of ``inventory-events/``, without company).
@@ -174,11 +179,11 @@ def _bulk_stored(request: Request, document: InboundDocument) -> Response:
                     document=document,
                     correlation_id=document.correlation_id,
                 )
-            return inventory_stream_ingest(
+            return inventory_csv_ingest(  # CSV: the same SQL path, Python's reader splitting the rows
                 actor=actor_of(request),
                 company_code=company.code,
                 source_system=request_key(request).system_name,
-                lines=inventory_formats.csv_rows(payload),
+                stream=payload,
                 document=document,
                 correlation_id=document.correlation_id,
             )
