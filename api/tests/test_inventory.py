@@ -287,18 +287,20 @@ def test_a_bulk_failing_in_its_second_chunk_keeps_the_first_and_a_resend_applies
 
     from api.views import inventory as views
     from materials.services import inventory as service
+    from materials.services import inventory_bulk as bulk
 
-    monkeypatch.setattr(views, "inventory_stream_ingest", functools.partial(service.inventory_stream_ingest, chunk=2))
-    real_append, calls = service.events_append, []
+    monkeypatch.setattr(views, "inventory_csv_ingest", functools.partial(bulk.inventory_csv_ingest, chunk=2))
+    real_project, calls = service.balances_project, []
 
     def failing_second_chunk(**kwargs):
         calls.append(len(kwargs["events"]))
         if len(calls) == 2:
             raise RuntimeError("database went away")
-        return real_append(**kwargs)
+        return real_project(**kwargs)
 
-    monkeypatch.setattr(service, "events_append", failing_second_chunk)
-    # CSV: it streams through the line-by-line ingest on every database (JSON Lines may take the SQL path).
+    # Each chunk ends by bringing the balances forward, on the SQL path (PostgreSQL) and line by line alike.
+    monkeypatch.setattr(service, "balances_project", failing_second_chunk)
+    monkeypatch.setattr(bulk, "balances_project", failing_second_chunk)
     body = "\n".join(
         ["plant,part_number,kind,quantity,source_event_id,source_sequence,occurred_at"]
         + [f"DET,HSG-2200,receipt,1,R{n},{n},2026-12-03T09:00:00Z" for n in range(1, 6)]
@@ -315,7 +317,8 @@ def test_a_bulk_failing_in_its_second_chunk_keeps_the_first_and_a_resend_applies
         company.pk,
     )
 
-    monkeypatch.setattr(service, "events_append", real_append)
+    monkeypatch.setattr(service, "balances_project", real_project)
+    monkeypatch.setattr(bulk, "balances_project", real_project)
     response = wms.post(BULK, raw=body, content_type="text/csv")
 
     assert response.status_code == 200

@@ -37,6 +37,7 @@ from procurement.models import Company, InboundDocument, Item, Plant
 from .access import company_for
 from .inventory import (
     COLUMNS,
+    MAX_EVENTS,
     LineOutcome,
     Lookups,
     StreamResult,
@@ -94,6 +95,7 @@ def inventory_json_lines_ingest(
             lines=inventory_formats.json_lines(stream),
             document=document,
             correlation_id=correlation_id,
+            chunk=min(chunk, MAX_EVENTS),
         )
     company = company_for(actor, company_code)
     system = source_system.strip().upper()
@@ -142,6 +144,7 @@ def inventory_csv_ingest(
             lines=inventory_formats.csv_rows(stream),
             document=document,
             correlation_id=correlation_id,
+            chunk=min(chunk, MAX_EVENTS),
         )
     company = company_for(actor, company_code)
     system = source_system.strip().upper()
