@@ -957,7 +957,7 @@ INVENTORY_EVENTS_RESULT = OpenApiExample(
 )
 
 INVENTORY_SNAPSHOT = OpenApiExample(
-    "The MES's nightly line-side balances",
+    "The MES's nightly line-side balances: all of line 3 (whatever it does not list there is zero)",
     request_only=True,
     value={
         "company": "ACME",
@@ -965,6 +965,8 @@ INVENTORY_SNAPSHOT = OpenApiExample(
         "sequence": 20261205,
         "taken_at": "2026-12-05T23:00:00Z",
         "posting": "physical",
+        "scope": "full",
+        "locations": ["LINE-3"],
         "balances": [
             {"plant": "DET", "part_number": "HSG-2200", "location": "LINE-3", "lot": "L-0412", "quantity": "118"},
             {"plant": "DET", "part_number": "BRG-6204", "location": "LINE-3", "quantity": "240"},
@@ -995,6 +997,7 @@ INVENTORY_SNAPSHOT_RESULT = OpenApiExample(
                 "reason": "",
             },
         ],
+        "zeroed": [],
     },
 )
 
@@ -1030,6 +1033,7 @@ INVENTORY_BALANCES = OpenApiExample(
         "source_system": "ERP",
         "physical": "118.0000",
         "posted": "0.0000",
+        "reserved": "0.0000",
         "last_sequence": 20261205,
     },
 )

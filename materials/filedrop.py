@@ -41,7 +41,7 @@ from django.utils import timezone
 from gateway import inbox
 from gateway.actors import Actor
 from gateway.correlation import correlation_scope, new_correlation_id
-from materials import fileformats, inputs, inventory_formats, services
+from materials import fileformats, inputs, services
 from procurement.models import Company, InboundDocument, ProcurementException
 from procurement.services import WriteSource
 from procurement.services.inbound import inbound_document_settle, inbound_document_store
@@ -297,12 +297,12 @@ def _inventory_apply(document: InboundDocument, company: Company, system: str) -
     actor = Actor.for_system(company_ids={company.pk}, label=f"file drop {company.code}/{system}")
     result = FileOutcome(document=document.pk, file=document.filename)
     with document.open_payload() as payload:
-        if document.document_type.endswith("_csv"):
-            streamed = services.inventory_stream_ingest(
+        if document.document_type.endswith("_csv"):  # merged in SQL on PostgreSQL too
+            streamed = services.inventory_csv_ingest(
                 actor=actor,
                 company_code=company.code,
                 source_system=system,
-                lines=inventory_formats.csv_rows(payload),
+                stream=payload,
                 document=document,
                 correlation_id=document.correlation_id,
             )

@@ -140,7 +140,7 @@ class BomReleaseInput:
     components: tuple[BomComponentInput, ...] = ()
 
 
-INVENTORY_KINDS = ("receipt", "issue", "transfer", "adjustment", "scrap", "status_change", "count")
+INVENTORY_KINDS = ("receipt", "issue", "transfer", "adjustment", "scrap", "status_change", "count", "reservation")
 STOCK_STATUSES = ("usable", "quarantine", "blocked")
 POSTINGS = ("physical", "posted")
 
@@ -150,8 +150,8 @@ class InventoryEventInput:
     """One stock movement as a source system (ERP, WMS, MES) reports it.
 
     ``quantity`` is in ``uom`` (empty: the item's base unit), with the sign convention of
-    ``materials.models.InventoryEvent``: positive except for an adjustment (signed) and a count
-    (absolute). ``source_sequence`` orders the source's events of one plant and item.
+    ``materials.models.InventoryEvent``: positive except for an adjustment and a reservation
+    (signed) and a count (absolute). ``source_sequence`` orders the source's events of one plant and item.
     """
 
     plant_code: str
@@ -184,16 +184,28 @@ class InventorySnapshotLineInput:
     stock_status: str = "usable"
 
 
+SNAPSHOT_SCOPES = ("full", "partial")
+
+
 @dataclass(frozen=True)
 class InventorySnapshotInput:
     """Balances from a system that only exports balances, taken at ``taken_at``; ``sequence`` orders it
-    among the system's events (a snapshot is a set of counts)."""
+    among the system's events (a snapshot is a set of counts).
+
+    ``scope``: ``full`` — the snapshot is everything the system holds on its ``posting`` side at the
+    plants it covers (``plants``, and those its lines name), narrowed to ``locations`` when given:
+    a position there it does not list is counted as zero. ``partial`` — only the listed positions
+    are counted; the others keep their balances.
+    """
 
     snapshot_id: str
     sequence: int
     taken_at: dt.datetime
     posting: str
     lines: tuple[InventorySnapshotLineInput, ...]
+    scope: str = "partial"
+    plants: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()
 
 
 DEMAND_KINDS = ("production_order", "master_schedule", "independent")

@@ -34,7 +34,11 @@ def available_for_planning(*, company_id: int, plant_id: int, item_ids: list[int
     The rule (documented on ``InventoryPolicy``): usable stock, plus quarantine when the policy says
     so; the policy's basis (physical or posted); the policy's planning source, or with none, per
     position (location, lot, status) the largest of the sources' quantities; positions below zero
-    count as zero. Two queries; items without balances get ``0``.
+    count as zero. With ``subtract_reserved``: less what is reserved of the counted stock — per
+    position the largest of the same sources' reservations (a reservation two systems both report
+    is taken off once; below zero counts as zero) — summed over the item, and never below zero
+    (a reservation of a bin without stock still takes from the item's stock elsewhere at the plant).
+    Two queries; items without balances get ``0``.
     """
     policy = policy_for(company_id)
     statuses = [InventoryEvent.StockStatus.USABLE]
@@ -47,12 +51,20 @@ def available_for_planning(*, company_id: int, plant_id: int, item_ids: list[int
         rows = rows.filter(source_system=policy.planning_source)
     field = "posted" if policy.basis == InventoryEvent.Posting.POSTED else "physical"
     best: dict[tuple[int, str, str, str], Decimal] = defaultdict(lambda: ZERO)
-    for item_id, location, lot, status, value in rows.values_list("item_id", "location", "lot", "stock_status", field):
+    reserved: dict[tuple[int, str, str, str], Decimal] = defaultdict(lambda: ZERO)
+    for item_id, location, lot, status, value, held in rows.values_list(
+        "item_id", "location", "lot", "stock_status", field, "reserved"
+    ):
         key = (item_id, location, lot, status)
         best[key] = max(best[key], value)
+        reserved[key] = max(reserved[key], held)
     result = dict.fromkeys(item_ids, ZERO)
     for (item_id, _location, _lot, _status), value in best.items():
         result[item_id] += value
+    if policy.subtract_reserved:
+        for (item_id, _location, _lot, _status), held in reserved.items():
+            result[item_id] -= held
+        result = {item_id: max(value, ZERO) for item_id, value in result.items()}
     return result
 
 
@@ -72,6 +84,7 @@ class BalanceRow:
     physical: Decimal
     posted: Decimal
     last_sequence: int
+    reserved: Decimal = ZERO
 
 
 def inventory_balances_for(
@@ -114,6 +127,7 @@ def inventory_balances_for(
                     b.physical,
                     b.posted,
                     b.last_sequence,
+                    b.reserved,
                 )
             )
     else:
@@ -129,9 +143,10 @@ def inventory_balances_for(
             fold(positions[key], event)
             last[key] = event.source_sequence
         for (part, source), held in positions.items():
-            for (loc, lot_code, status), (physical, posted) in held.items():
+            for (loc, lot_code, status), (physical, posted, reserved) in held.items():
+                sequence = last[(part, source)]
                 rows.append(
-                    BalanceRow(plant.code, part, loc, lot_code, status, source, physical, posted, last[(part, source)])
+                    BalanceRow(plant.code, part, loc, lot_code, status, source, physical, posted, sequence, reserved)
                 )
     rows = [r for r in rows if (location is None or r.location == location) and (lot is None or r.lot == lot)]
     return sorted(rows, key=lambda r: (r.part_number, r.source_system, r.location, r.lot, r.stock_status))

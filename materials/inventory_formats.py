@@ -18,6 +18,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, BinaryIO
 
@@ -129,6 +130,58 @@ def json_lines_numbered(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[in
         yield number, event_id_of(data), event_from(data)
 
 
+@dataclass
+class CsvTable:
+    """A CSV read with its header: ``problem`` (an unknown or missing column) refuses every row;
+    ``rows`` gives (line number, cells) per non-blank data row, or (line number, reason) for a
+    row the reader cannot read, after which it ends."""
+
+    header: list[str]
+    problem: str
+    rows: Iterator[tuple[int, list[str] | str]]
+
+
+def csv_table(stream: BinaryIO) -> CsvTable:
+    """The header and the rows of a CSV, not yet parsed into events (``csv_event`` does that)."""
+    # Bytes that are not UTF-8 become U+FFFD: their row is refused (no such item or plant), not the file.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", errors="replace")
+    reader = csv.reader(text)
+    try:
+        header = [name.strip() for name in next(reader, [])]
+    except csv.Error as error:
+        failed = (reader.line_num, f"the header cannot be read ({error}): the file is refused")
+        return CsvTable([], "", iter([failed]))
+    unknown = sorted(set(header) - KNOWN)
+    missing = [name for name in REQUIRED if name not in header]
+    problem = f"unknown column {unknown[0]!r}" if unknown else f"column {missing[0]!r} is missing" if missing else ""
+
+    def rows() -> Iterator[tuple[int, list[str] | str]]:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                yield reader.line_num, f"this row and the rest of the file cannot be read: {error}"
+                return
+            if any(cell.strip() for cell in cells):
+                yield reader.line_num, cells
+
+    return CsvTable(header, problem, rows())
+
+
+def csv_event(table: CsvTable, number: int, cells: list[str] | str) -> tuple[int, str, Parsed]:
+    """(line number, source event id, event or reason) of one row of ``table``."""
+    if isinstance(cells, str):
+        return number, "", cells
+    if table.problem:
+        return number, "", table.problem
+    if len(cells) != len(table.header):
+        return number, "", f"{len(cells)} cells where the header has {len(table.header)}"
+    data = dict(zip(table.header, cells, strict=True))
+    return number, event_id_of(data), event_from(data)
+
+
 def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, str, Parsed]]:
     """(line number, source event id, event or reason) per data row of a CSV with a header row.
 
@@ -136,33 +189,6 @@ def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, str, Parsed]]:
     not a row, is wrong. A row the reader cannot read (a cell over ``csv.field_size_limit()``, 128 KB)
     ends the file: where the next row starts is no longer known, so the rest is refused as one line.
     """
-    # Bytes that are not UTF-8 become U+FFFD: their row is refused (no such item or plant), not the file.
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", errors="replace")
-    reader = csv.reader(text)
-    try:
-        header = [name.strip() for name in next(reader, [])]
-    except csv.Error as error:
-        yield reader.line_num, "", f"the header cannot be read ({error}): the file is refused"
-        return
-    unknown = sorted(set(header) - KNOWN)
-    missing = [name for name in REQUIRED if name not in header]
-    problem = f"unknown column {unknown[0]!r}" if unknown else f"column {missing[0]!r} is missing" if missing else ""
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield reader.line_num, "", f"this row and the rest of the file cannot be read: {error}"
-            return
-        number = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue
-        if problem:
-            yield number, "", problem
-            continue
-        if len(cells) != len(header):
-            yield number, "", f"{len(cells)} cells where the header has {len(header)}"
-            continue
-        data = dict(zip(header, cells, strict=True))
-        yield number, event_id_of(data), event_from(data)
+    table = csv_table(stream)
+    for number, cells in table.rows:
+        yield csv_event(table, number, cells)

@@ -274,7 +274,11 @@ class InventoryEvent(models.Model):
     - ``status_change``: positive, the magnitude moved from ``stock_status`` to ``to_status``;
     - ``adjustment``: signed (a negative adjustment removes stock);
     - ``count``: absolute, what was counted at (location, lot, status); later events of the same
-      source apply relative to it, earlier ones no longer matter for that position.
+      source apply relative to it, earlier ones no longer matter for that position;
+    - ``reservation``: signed, stock set aside at (location, lot, status) for an order (an ERP
+      reservation, a WMS allocation, an MES staging): positive reserves, negative releases. It moves
+      no goods and no books: only the position's ``reserved`` (``posting`` does not matter), which
+      a count leaves alone.
 
     ``posting`` says which side the event moves: ``physical`` (the goods, e.g. a WMS putaway) or
     ``posted`` (the financial posting, e.g. the ERP's goods receipt after inspection).
@@ -291,6 +295,7 @@ class InventoryEvent(models.Model):
         SCRAP = "scrap", "Scrap"
         STATUS_CHANGE = "status_change", "Status change"
         COUNT = "count", "Cycle count (absolute)"
+        RESERVATION = "reservation", "Reservation (+ reserves, − releases)"
 
     class StockStatus(models.TextChoices):
         USABLE = "usable", "Usable"
@@ -364,7 +369,9 @@ class InventoryBalance(models.Model):
     """The projection of one source's events on one stock position: physical and posted side by side.
 
     Rebuilt from ``InventoryEvent`` at any time; ``last_sequence`` is the highest source sequence
-    folded in, so an event with a lower sequence is late and triggers a re-projection.
+    folded in, so an event with a lower sequence is late and triggers a re-projection. ``reserved``
+    is what the source's reservation events set aside at the position (physical and posted
+    quantities still include it: reserved stock is on hand, only promised).
     """
 
     company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
@@ -378,6 +385,7 @@ class InventoryBalance(models.Model):
     source_system = models.CharField(max_length=40)
     physical = quantity(default=Decimal(0))
     posted = quantity(default=Decimal(0))
+    reserved = quantity(default=Decimal(0))
     last_sequence = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField()
 
@@ -401,9 +409,10 @@ class InventoryPolicy(models.Model):
     per (plant, item, location, lot, status) the largest of all sources' quantities — the
     optimistic view, suitable where each system sees a different part of the stock.
     ``basis``: physical or posted quantities. Usable stock always counts; quarantine only when
-    ``include_quarantine``; blocked never. A position below zero counts as zero. Reserved
-    quantities are not modelled yet: nothing is subtracted for them.
-    A company without a policy gets the default: all sources, physical, usable only.
+    ``include_quarantine``; blocked never. A position below zero counts as zero. With
+    ``subtract_reserved``, what the sources reserve of the counted stock is taken off the item's
+    total (e.g. "physical usable minus reserved"), never below zero.
+    A company without a policy gets the default: all sources, physical, usable only, nothing subtracted.
     """
 
     company = models.OneToOneField("procurement.Company", on_delete=models.CASCADE, related_name="inventory_policy")
@@ -412,6 +421,9 @@ class InventoryPolicy(models.Model):
         max_length=8, choices=InventoryEvent.Posting.choices, default=InventoryEvent.Posting.PHYSICAL
     )
     include_quarantine = models.BooleanField(default=False)
+    subtract_reserved = models.BooleanField(
+        default=False, help_text="Take reserved quantities (reservation events) off what planning may count."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -376,6 +376,7 @@ class InventoryRow:
     posted: Decimal
     sources: dict[str, tuple[Decimal, Decimal]]
     variance: bool
+    reserved: Decimal = Decimal(0)
 
 
 def inventory_items_for(*, actor: Actor, company_code: str, plant_code: str = "", part_number: str = "") -> QuerySet:
@@ -407,14 +408,16 @@ def inventory_rows(*, actor: Actor, pairs: list[dict]) -> tuple[list[str], list[
     sums = (
         InventoryBalance.objects.filter(company_id__in=companies, item_id__in=item_ids)
         .values("plant_id", "item_id", "source_system")
-        .annotate(physical=Sum("physical"), posted=Sum("posted"))
+        .annotate(physical=Sum("physical"), posted=Sum("posted"), reserved=Sum("reserved"))
         .order_by()
     )
     per_pair: dict[tuple[int, int], dict[str, tuple[Decimal, Decimal]]] = {}
+    reserved: dict[tuple[int, int], Decimal] = {}
     for row in sums:
         pair = (row["plant_id"], row["item_id"])
         if pair in wanted:
             per_pair.setdefault(pair, {})[row["source_system"]] = (row["physical"], row["posted"])
+            reserved[pair] = max(reserved.get(pair, Decimal(0)), row["reserved"])
     items = {i.pk: i for i in Item.objects.filter(pk__in=item_ids, company_id__in=companies)}
     flagged = {
         (e.get("plant_id"), e.get("item_id"))
@@ -438,6 +441,7 @@ def inventory_rows(*, actor: Actor, pairs: list[dict]) -> tuple[list[str], list[
                 posted=max((q for _, q in by_source.values()), default=Decimal(0)),
                 sources=by_source,
                 variance=key in flagged,
+                reserved=reserved.get(key, Decimal(0)),
             )
         )
     return sources, rows

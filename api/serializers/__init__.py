@@ -21,6 +21,7 @@ from .inventory import (
     InventoryEventOut,
     InventoryEventResultOut,
     InventorySnapshotIn,
+    InventorySnapshotResultOut,
     as_batch,
 )
 from .invoices import InvoiceIn, InvoiceLineIn, InvoiceLineOut, InvoiceOut
@@ -76,6 +77,7 @@ __all__ = [
     "InventoryEventOut",
     "InventoryEventResultOut",
     "InventorySnapshotIn",
+    "InventorySnapshotResultOut",
     "InvoiceIn",
     "InvoiceLineIn",
     "InvoiceLineOut",

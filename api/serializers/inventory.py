@@ -12,6 +12,7 @@ from rest_framework import serializers
 from materials.inputs import (
     INVENTORY_KINDS,
     POSTINGS,
+    SNAPSHOT_SCOPES,
     STOCK_STATUSES,
     InventorySnapshotInput,
     InventorySnapshotLineInput,
@@ -30,7 +31,8 @@ class InventoryEventIn(serializers.Serializer):
     part_number = text(64)
     kind = serializers.ChoiceField(choices=list(INVENTORY_KINDS))
     quantity = amount(
-        help_text="In uom. Positive (the magnitude moved) except: adjustment signed, count absolute (>= 0)."
+        help_text="In uom. Positive (the magnitude moved) except: adjustment and reservation signed "
+        "(a reservation: + reserves, - releases), count absolute (>= 0)."
     )
     uom = optional_text(8)
     source_event_id = text(128, help_text="The sending system's id of the event: the idempotency key.")
@@ -106,7 +108,38 @@ class InventorySnapshotIn(serializers.Serializer):
     sequence = serializers.IntegerField(min_value=0, help_text="Where the snapshot falls among the system's events.")
     taken_at = serializers.DateTimeField()
     posting = serializers.ChoiceField(choices=list(POSTINGS), default="physical")
-    balances = SnapshotLineIn(many=True, min_length=1, max_length=MAX_SNAPSHOT_LINES)  # type: ignore[call-arg]
+    scope = serializers.ChoiceField(
+        choices=list(SNAPSHOT_SCOPES),
+        help_text="full: every position of the system at the plants (and locations) covered that the snapshot "
+        "does not list is counted as zero, each by an event of its own; partial: positions not listed keep "
+        "their balances.",
+    )
+    plants = serializers.ListField(
+        child=text(32),
+        required=False,
+        max_length=1000,
+        help_text="Full snapshots: plants covered besides those the balances name (an empty plant is all zero).",
+    )
+    locations = serializers.ListField(
+        child=serializers.CharField(max_length=64, allow_blank=True),
+        required=False,
+        max_length=1000,
+        help_text='Full snapshots: cover only these locations of the plants ("" is stock without a location).',
+    )
+    balances = SnapshotLineIn(many=True, max_length=MAX_SNAPSHOT_LINES)  # type: ignore[call-arg]
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["scope"] != "full":
+            for name in ("plants", "locations"):
+                if attrs.get(name):
+                    raise serializers.ValidationError({name: ["Only a full snapshot covers plants or locations."]})
+            if not attrs["balances"]:
+                raise serializers.ValidationError({"balances": ["A partial snapshot lists at least one balance."]})
+        elif not attrs["balances"] and not attrs.get("plants"):
+            raise serializers.ValidationError(
+                {"plants": ["A full snapshot without balances names the plants it covers."]}
+            )
+        return attrs
 
     def to_input(self) -> InventorySnapshotInput:
         data = self.validated_data
@@ -115,6 +148,9 @@ class InventorySnapshotIn(serializers.Serializer):
             sequence=data["sequence"],
             taken_at=data["taken_at"],
             posting=data["posting"],
+            scope=data["scope"],
+            plants=tuple(data.get("plants", ())),
+            locations=tuple(data.get("locations", ())),
             lines=tuple(
                 InventorySnapshotLineInput(
                     plant_code=line["plant"],
@@ -130,6 +166,29 @@ class InventorySnapshotIn(serializers.Serializer):
         )
 
 
+class ZeroedPositionOut(serializers.Serializer):
+    plant = serializers.CharField()
+    part_number = serializers.CharField()
+    location = serializers.CharField()
+    lot = serializers.CharField()
+    stock_status = serializers.CharField()
+    source_event_id = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=list(EVENT_OUTCOMES))
+    reason = serializers.CharField()
+
+
+class InventorySnapshotResultOut(serializers.Serializer):
+    document = serializers.IntegerField()
+    applied = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    conflict = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    events = EventOutcomeOut(many=True, help_text="Every balance of the snapshot, in order.")
+    zeroed = ZeroedPositionOut(
+        many=True, help_text="Full snapshots: each position not listed, counted as zero (not in the counts above)."
+    )
+
+
 class InventoryBalanceOut(serializers.Serializer):
     plant = serializers.CharField()
     part_number = serializers.CharField()
@@ -139,6 +198,7 @@ class InventoryBalanceOut(serializers.Serializer):
     source_system = serializers.CharField()
     physical = amount()
     posted = amount()
+    reserved = amount(help_text="Set aside for orders by the source's reservation events (included in physical).")
     last_sequence = serializers.IntegerField()
 
 

@@ -169,6 +169,7 @@ def test_a_snapshot_is_counts_and_the_same_snapshot_again_changes_nothing(wms, s
     snapshot = {
         "company": "ACME",
         "snapshot_id": "MES-1205",
+        "scope": "partial",
         "sequence": 5,
         "taken_at": "2026-12-05T23:00:00Z",
         "balances": [
@@ -286,18 +287,20 @@ def test_a_bulk_failing_in_its_second_chunk_keeps_the_first_and_a_resend_applies
 
     from api.views import inventory as views
     from materials.services import inventory as service
+    from materials.services import inventory_bulk as bulk
 
-    monkeypatch.setattr(views, "inventory_stream_ingest", functools.partial(service.inventory_stream_ingest, chunk=2))
-    real_append, calls = service.events_append, []
+    monkeypatch.setattr(views, "inventory_csv_ingest", functools.partial(bulk.inventory_csv_ingest, chunk=2))
+    real_project, calls = service.balances_project, []
 
     def failing_second_chunk(**kwargs):
         calls.append(len(kwargs["events"]))
         if len(calls) == 2:
             raise RuntimeError("database went away")
-        return real_append(**kwargs)
+        return real_project(**kwargs)
 
-    monkeypatch.setattr(service, "events_append", failing_second_chunk)
-    # CSV: it streams through the line-by-line ingest on every database (JSON Lines may take the SQL path).
+    # Each chunk ends by bringing the balances forward, on the SQL path (PostgreSQL) and line by line alike.
+    monkeypatch.setattr(service, "balances_project", failing_second_chunk)
+    monkeypatch.setattr(bulk, "balances_project", failing_second_chunk)
     body = "\n".join(
         ["plant,part_number,kind,quantity,source_event_id,source_sequence,occurred_at"]
         + [f"DET,HSG-2200,receipt,1,R{n},{n},2026-12-03T09:00:00Z" for n in range(1, 6)]
@@ -314,7 +317,8 @@ def test_a_bulk_failing_in_its_second_chunk_keeps_the_first_and_a_resend_applies
         company.pk,
     )
 
-    monkeypatch.setattr(service, "events_append", real_append)
+    monkeypatch.setattr(service, "balances_project", real_project)
+    monkeypatch.setattr(bulk, "balances_project", real_project)
     response = wms.post(BULK, raw=body, content_type="text/csv")
 
     assert response.status_code == 200
@@ -324,3 +328,126 @@ def test_a_bulk_failing_in_its_second_chunk_keeps_the_first_and_a_resend_applies
     assert positions() == [("HSG-2200", "", "usable", "WMS", "5.0000", "0.0000")]
     resent = InboundDocument.objects.exclude(pk=failed.pk).get()
     assert (resent.state, resent.outcome_code, resent.company_id) == ("processed", "applied", company.pk)
+
+
+def test_reservations_show_in_the_balances_now_and_as_of_a_time(wms, stocked):
+    events = [
+        ev("W-1", 1, quantity="400", location="R-1"),
+        ev("W-2", 2, "reservation", "150", location="R-1"),
+        ev("W-3", 40, "reservation", "-50", location="R-1"),
+    ]
+    response = wms.post(EVENTS, {"company": "ACME", "events": events})
+    assert [e["outcome"] for e in response.json()["events"]] == ["applied"] * 3
+    now = wms.get(BALANCES, {"plant": "DET", "part_number": "HSG-2200"}).json()
+    assert [(b["location"], b["physical"], b["posted"], b["reserved"]) for b in now] == [
+        ("R-1", "400.0000", "0.0000", "100.0000")
+    ]
+    then = wms.get(BALANCES, {"plant": "DET", "as_of": "2026-12-03T09:10:00Z"}).json()
+    assert [(b["physical"], b["reserved"]) for b in then] == [("400.0000", "150.0000")]
+    refused = wms.post(EVENTS, {"company": "ACME", "events": [ev("W-4", 41, "reservation", "0")]}).json()
+    assert [(e["outcome"], e["reason"]) for e in refused["events"]] == [
+        ("refused", "a reservation of 0 changes nothing")
+    ]
+
+
+def snapshot_of(snapshot_id, sequence, scope, balances, **fields):
+    return {
+        "company": "ACME",
+        "snapshot_id": snapshot_id,
+        "sequence": sequence,
+        "taken_at": f"2026-12-03T10:{sequence:02d}:00Z",
+        "scope": scope,
+        "balances": balances,
+        **fields,
+    }
+
+
+@pytest.fixture
+def wms_stock(wms, system, stocked):
+    """WMS at DET: HSG-2200 400 at R-1, 50 at R-2 (30 of them reserved), 10 in quarantine at QI;
+    BRG-6204 20 at R-1. The ERP posts 400 HSG-2200 at R-1 (another system: no snapshot of the WMS touches it)."""
+    events = [
+        ev("W-1", 1, quantity="400", location="R-1"),
+        ev("W-2", 2, quantity="50", location="R-2"),
+        ev("W-3", 3, "reservation", "30", location="R-2"),
+        ev("W-4", 4, quantity="10", location="QI", stock_status="quarantine"),
+        ev("W-5", 5, quantity="20", location="R-1", part="BRG-6204"),
+    ]
+    assert wms.post(EVENTS, {"company": "ACME", "events": events}).json()["applied"] == 5
+    system.post(EVENTS, {"company": "ACME", "events": [ev("E-1", 1, quantity="400", location="R-1", posting="posted")]})
+
+
+HSG_R1 = {"plant": "DET", "part_number": "HSG-2200", "location": "R-1", "quantity": "380"}
+
+
+def test_a_partial_snapshot_leaves_the_positions_it_does_not_list(wms, wms_stock):
+    body = wms.post(SNAPSHOTS, snapshot_of("P-1", 10, "partial", [HSG_R1])).json()
+    assert (body["applied"], body["zeroed"]) == (1, [])
+    assert positions("WMS") == [
+        ("BRG-6204", "R-1", "usable", "WMS", "20.0000", "0.0000"),
+        ("HSG-2200", "QI", "quarantine", "WMS", "10.0000", "0.0000"),
+        ("HSG-2200", "R-1", "usable", "WMS", "380.0000", "0.0000"),
+        ("HSG-2200", "R-2", "usable", "WMS", "50.0000", "0.0000"),
+    ]
+
+
+def test_a_full_snapshot_counts_what_it_does_not_list_as_zero_with_an_event_each(wms, wms_stock):
+    body = wms.post(SNAPSHOTS, snapshot_of("F-1", 10, "full", [HSG_R1])).json()
+    assert (body["applied"], body["duplicate"]) == (1, 0)
+    zeroed = [(z["part_number"], z["location"], z["stock_status"], z["outcome"]) for z in body["zeroed"]]
+    assert zeroed == [
+        ("BRG-6204", "R-1", "usable", "applied"),
+        ("HSG-2200", "QI", "quarantine", "applied"),
+        ("HSG-2200", "R-2", "usable", "applied"),
+    ]
+    assert all(z["source_event_id"].startswith("snapshot:F-1:") for z in body["zeroed"])
+    assert positions("WMS") == [
+        ("BRG-6204", "R-1", "usable", "WMS", "0.0000", "0.0000"),
+        ("HSG-2200", "QI", "quarantine", "WMS", "0.0000", "0.0000"),
+        ("HSG-2200", "R-1", "usable", "WMS", "380.0000", "0.0000"),
+        ("HSG-2200", "R-2", "usable", "WMS", "0.0000", "0.0000"),
+    ]
+    # The ERP's posting is another system's; the reservation at R-2 is not stock on a side: both stay.
+    assert positions("ERP") == [("HSG-2200", "R-1", "usable", "ERP", "0.0000", "400.0000")]
+    assert InventoryBalance.objects.get(source_system="WMS", location="R-2").reserved == 30
+    zero = InventoryEvent.objects.get(source_event_id=body["zeroed"][2]["source_event_id"])
+    assert (zero.kind, zero.base_quantity, zero.source_sequence, zero.location) == ("count", 0, 10, "R-2")
+    # The same snapshot again: every line and every zeroed position a duplicate, nothing new in the ledger.
+    events = InventoryEvent.objects.count()
+    again = wms.post(SNAPSHOTS, snapshot_of("F-1", 10, "full", [HSG_R1])).json()
+    assert (again["duplicate"], {z["outcome"] for z in again["zeroed"]}) == (1, {"duplicate"})
+    assert InventoryEvent.objects.count() == events
+
+
+def test_a_full_snapshot_narrowed_to_locations_or_naming_only_a_plant(wms, wms_stock):
+    body = wms.post(SNAPSHOTS, snapshot_of("L-1", 10, "full", [HSG_R1], locations=["R-1"])).json()
+    assert [(z["part_number"], z["location"]) for z in body["zeroed"]] == [("BRG-6204", "R-1")]
+    assert positions("WMS") == [
+        ("BRG-6204", "R-1", "usable", "WMS", "0.0000", "0.0000"),
+        ("HSG-2200", "QI", "quarantine", "WMS", "10.0000", "0.0000"),
+        ("HSG-2200", "R-1", "usable", "WMS", "380.0000", "0.0000"),
+        ("HSG-2200", "R-2", "usable", "WMS", "50.0000", "0.0000"),
+    ]
+    # A plant's full snapshot listing nothing: the system holds nothing there any more.
+    empty = wms.post(SNAPSHOTS, snapshot_of("E-1", 11, "full", [], plants=["DET"])).json()
+    assert [(z["part_number"], z["location"]) for z in empty["zeroed"]] == [
+        ("HSG-2200", "QI"),
+        ("HSG-2200", "R-1"),
+        ("HSG-2200", "R-2"),
+    ]
+    assert {p[4] for p in positions("WMS")} == {"0.0000"}
+
+
+def test_a_snapshot_must_say_its_scope_and_only_a_full_one_covers_plants(wms, stocked):
+    missing = wms.post(SNAPSHOTS, {k: v for k, v in snapshot_of("S-1", 1, "full", [HSG_R1]).items() if k != "scope"})
+    partial = wms.post(SNAPSHOTS, snapshot_of("S-2", 1, "partial", [HSG_R1], plants=["DET"]))
+    empty = wms.post(SNAPSHOTS, snapshot_of("S-3", 1, "full", []))
+    assert [r.status_code for r in (missing, partial, empty)] == [400, 400, 400]
+    assert [(e["field"], e["message"]) for e in missing.json()["errors"]] == [("scope", "This field is required.")]
+    assert [(e["field"], e["message"]) for e in partial.json()["errors"]] == [
+        ("plants", "Only a full snapshot covers plants or locations.")
+    ]
+    assert [(e["field"], e["message"]) for e in empty.json()["errors"]] == [
+        ("plants", "A full snapshot without balances names the plants it covers.")
+    ]
+    assert InventoryEvent.objects.count() == 0

@@ -142,6 +142,7 @@ ENDPOINTS = {
         {
             "company": "ACME",
             "snapshot_id": "SNAP-MATRIX",
+            "scope": "partial",
             "sequence": 1,
             "taken_at": "2026-12-03T09:00:00Z",
             "balances": [{"plant": "DET", "part_number": "PART-00001", "quantity": "5"}],

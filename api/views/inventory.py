@@ -27,8 +27,13 @@ from api.permissions import SystemKey
 from api.problems import problem
 from materials import inventory_formats
 from materials.inventory import inventory_balances_for, inventory_events_for
-from materials.services import inventory_json_lines_ingest, inventory_snapshot_apply, inventory_stream_ingest
-from materials.services.inventory import StreamResult
+from materials.services import (
+    inventory_csv_ingest,
+    inventory_json_lines_ingest,
+    inventory_snapshot_apply,
+    inventory_stream_ingest,
+)
+from materials.services.inventory import SnapshotResult, StreamResult
 from procurement.models import Company, InboundDocument
 from procurement.services import (
     RecordResult,
@@ -139,8 +144,8 @@ def _events_stored(request: Request, document: InboundDocument) -> Response:
 class SystemInventoryBulk(APIView):
     """Bulk ingest: JSON Lines (``application/x-ndjson``) or CSV (``text/csv``, a header row) of stock events.
 
-    The body is stored as received, read as a stream and appended in chunks of 10,000 (on
-    PostgreSQL each chunk is COPYed into a staging table and merged with one
+    The body is stored as received, read as a stream and appended in chunks (on PostgreSQL each
+    chunk of either format is COPYed into a staging table and merged with one
     ``INSERT … SELECT … ON CONFLICT DO NOTHING``). The answer counts each outcome and lists every
     line that was not applied, by line number, with its reason. Fields: see
     ``materials.inventory_formats`` (the same as one event of ``inventory-events/``, without company).
@@ -174,11 +179,11 @@ def _bulk_stored(request: Request, document: InboundDocument) -> Response:
                     document=document,
                     correlation_id=document.correlation_id,
                 )
-            return inventory_stream_ingest(
+            return inventory_csv_ingest(  # CSV: the same SQL path, Python's reader splitting the rows
                 actor=actor_of(request),
                 company_code=company.code,
                 source_system=request_key(request).system_name,
-                lines=inventory_formats.csv_rows(payload),
+                stream=payload,
                 document=document,
                 correlation_id=document.correlation_id,
             )
@@ -199,14 +204,18 @@ def _bulk_stored(request: Request, document: InboundDocument) -> Response:
     tags=["inventory"],
     request=s.InventorySnapshotIn,
     parameters=[IDEMPOTENCY_PARAMETER],
-    responses={200: s.InventoryEventResultOut, **ERRORS},
+    responses={200: s.InventorySnapshotResultOut, **ERRORS},
     examples=[ex.INVENTORY_SNAPSHOT, ex.INVENTORY_SNAPSHOT_RESULT],
 )
 class SystemInventorySnapshots(APIView):
     """Absolute balances from a system that only exports balances: each line is a count at its position.
 
-    ``sequence`` places the snapshot among the system's events; positions the snapshot does not
-    list keep their balances. The same snapshot again is all ``duplicate``.
+    ``sequence`` places the snapshot among the system's events. ``scope`` says what a position the
+    snapshot does not list means: ``full`` — the system holds nothing there: each such position of
+    the system at the plants covered (``plants`` and those the balances name; only ``locations``
+    when given) that holds stock on the snapshot's side is counted as zero by an event of its own,
+    listed under ``zeroed``; ``partial`` — not known: it keeps its balance. The same snapshot
+    again is all ``duplicate``, its zeroed positions included.
     """
 
     permission_classes = [SystemKey]
@@ -222,11 +231,11 @@ def _snapshot_stored(request: Request, document: InboundDocument) -> Response:
     serializer = stored_validated(request, document, s.InventorySnapshotIn)
     snapshot = serializer.to_input()
     company_code = serializer.validated_data["company"]
-    outcomes = []
+    results: list[SnapshotResult] = []
 
     def apply(source: WriteSource) -> RecordResult:
         company_named(request, company_code)
-        outcomes.extend(
+        results.append(
             inventory_snapshot_apply(
                 actor=actor_of(request),
                 company_code=company_code,
@@ -239,6 +248,7 @@ def _snapshot_stored(request: Request, document: InboundDocument) -> Response:
         return RecordResult(outcome="applied", record=None)
 
     inbound_document_apply(document=document, label=key_label(request_key(request)), apply=apply)
+    outcomes = results[0].lines if results else []
     counted = {name: sum(1 for o in outcomes if o.outcome == name) for name in s.inventory.EVENT_OUTCOMES}
     body = {
         "document": document.pk,
@@ -246,6 +256,19 @@ def _snapshot_stored(request: Request, document: InboundDocument) -> Response:
         "events": [
             {"line": n, "source_event_id": o.source_event_id, "outcome": o.outcome, "reason": o.reason}
             for n, o in enumerate(outcomes, start=1)
+        ],
+        "zeroed": [
+            {
+                "plant": z.plant_code,
+                "part_number": z.part_number,
+                "location": z.location,
+                "lot": z.lot,
+                "stock_status": z.stock_status,
+                "source_event_id": z.outcome.source_event_id,
+                "outcome": z.outcome.outcome,
+                "reason": z.outcome.reason,
+            }
+            for z in (results[0].zeroed if results else [])
         ],
     }
     return Response(body, status=status.HTTP_200_OK)

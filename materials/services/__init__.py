@@ -12,7 +12,7 @@ from .inventory import (
     inventory_snapshot_apply,
     inventory_stream_ingest,
 )
-from .inventory_bulk import inventory_json_lines_ingest
+from .inventory_bulk import inventory_csv_ingest, inventory_json_lines_ingest
 from .items import category_conversions_set, items_upsert
 from .planned import planned_purchase_order
 from .receipt_stock import receipt_inventory_post
@@ -34,6 +34,7 @@ __all__ = [
     "bom_release_settle",
     "category_conversions_set",
     "demands_upsert",
+    "inventory_csv_ingest",
     "inventory_events_apply",
     "inventory_json_lines_ingest",
     "inventory_snapshot_apply",

@@ -24,10 +24,18 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gateway.actors import Actor
-from materials.inputs import INVENTORY_KINDS, POSTINGS, STOCK_STATUSES, InventoryEventInput, InventorySnapshotInput
+from materials.inputs import (
+    INVENTORY_KINDS,
+    POSTINGS,
+    STOCK_STATUSES,
+    InventoryEventInput,
+    InventorySnapshotInput,
+    InventorySnapshotLineInput,
+)
 from materials.models import InventoryBalance, InventoryEvent, InventoryEventConflict
 from materials.units import category_factors
 from procurement.models import Company, InboundDocument, Item, Plant, UomConversion
@@ -354,9 +362,9 @@ def _refusal(given: InventoryEventInput, plants: dict[str, int], items: dict[str
     q = given.quantity
     if not q.is_finite() or abs(q) >= QUANTITY_LIMIT:
         return "the quantity is out of range"
-    if given.kind == "adjustment":
+    if given.kind in ("adjustment", "reservation"):
         if q == 0:
-            return "an adjustment of 0 changes nothing"
+            return f"a {given.kind} of 0 changes nothing"
     elif given.kind == "count":
         if q < 0:
             return "a count cannot be negative"
@@ -505,16 +513,19 @@ Position = tuple[str, str, str]  # (location, lot, stock status)
 
 
 def fold(positions: dict[Position, list[Decimal]], event: InventoryEvent | EventRow) -> None:
-    """Apply one event to a source's positions of one (plant, item): ``[physical, posted]`` per position."""
+    """Apply one event to a source's positions of one (plant, item): ``[physical, posted, reserved]``
+    per position."""
     side = 0 if event.posting == InventoryEvent.Posting.PHYSICAL else 1
     q = event.base_quantity
     here = (event.location, event.lot, event.stock_status)
 
     def add(key: Position, delta: Decimal) -> None:
-        positions.setdefault(key, [ZERO, ZERO])[side] += delta
+        positions.setdefault(key, [ZERO, ZERO, ZERO])[side] += delta
 
     kind = event.kind
-    if kind in ("receipt", "adjustment"):
+    if kind == "reservation":  # neither side: only what is promised of the position
+        positions.setdefault(here, [ZERO, ZERO, ZERO])[2] += q
+    elif kind in ("receipt", "adjustment"):
         add(here, q)
     elif kind in ("issue", "scrap"):
         add(here, -q)
@@ -525,7 +536,7 @@ def fold(positions: dict[Position, list[Decimal]], event: InventoryEvent | Event
         add(here, -q)
         add((event.location, event.lot, event.to_status), q)
     elif kind == "count":
-        positions.setdefault(here, [ZERO, ZERO])[side] = q
+        positions.setdefault(here, [ZERO, ZERO, ZERO])[side] = q
 
 
 def balances_project(*, company_id: int, source_system: str, events: Sequence[InventoryEvent | EventRow]) -> None:
@@ -548,9 +559,9 @@ def balances_project(*, company_id: int, source_system: str, events: Sequence[In
         by_plant[plant_id].add(item_id)
     for plant_id, item_ids in by_plant.items():
         for row in _balances_read(plant_id, item_ids, source_system):
-            item_id, location, lot, status, physical, posted, sequence = row
+            item_id, location, lot, status, physical, posted, reserved, sequence = row
             key = (plant_id, item_id)
-            current[key][(location, lot, status)] = [physical, posted]
+            current[key][(location, lot, status)] = [physical, posted, reserved]
             last[key] = max(last.get(key, sequence), sequence)
     now = timezone.now()
     rows: list[tuple] = []
@@ -568,9 +579,9 @@ def balances_project(*, company_id: int, source_system: str, events: Sequence[In
 
 
 def _balances_read(plant_id: int, item_ids: set[int], source_system: str) -> Iterable[tuple]:
-    """(item, location, lot, status, physical, posted, last sequence) of a source's balances of
-    ``item_ids`` at a plant; on PostgreSQL with one array parameter (a chunk names a thousand items)."""
-    columns = ("item_id", "location", "lot", "stock_status", "physical", "posted", "last_sequence")
+    """(item, location, lot, status, physical, posted, reserved, last sequence) of a source's balances
+    of ``item_ids`` at a plant; on PostgreSQL with one array parameter (a chunk names a thousand items)."""
+    columns = ("item_id", "location", "lot", "stock_status", "physical", "posted", "reserved", "last_sequence")
     if connection.vendor != "postgresql":
         return InventoryBalance.objects.filter(
             plant_id=plant_id, item_id__in=item_ids, source_system=source_system
@@ -656,6 +667,7 @@ BALANCE_COLUMNS = (
     "source_system",
     "physical",
     "posted",
+    "reserved",
     "last_sequence",
     "updated_at",
 )
@@ -672,8 +684,8 @@ def _balance_rows(
 ) -> list[tuple]:
     """Balance rows in ``BALANCE_COLUMNS`` order."""
     return [
-        (company_id, key[0], key[1], location, lot, status, source_system, physical, posted, sequence, now)
-        for (location, lot, status), (physical, posted) in positions.items()
+        (company_id, key[0], key[1], location, lot, status, source_system, physical, posted, reserved, sequence, now)
+        for (location, lot, status), (physical, posted, reserved) in positions.items()
     ]
 
 
@@ -687,7 +699,7 @@ def _balances_write(rows: list[tuple]) -> None:
             batch_size=2000,
             update_conflicts=True,
             unique_fields=["plant", "item", "location", "lot", "stock_status", "source_system"],
-            update_fields=["physical", "posted", "last_sequence", "updated_at"],
+            update_fields=["physical", "posted", "reserved", "last_sequence", "updated_at"],
         )
         return
     table, columns = InventoryBalance._meta.db_table, ", ".join(BALANCE_COLUMNS)
@@ -703,7 +715,7 @@ def _balances_write(rows: list[tuple]) -> None:
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {BALANCE_STAGING} "  # noqa: S608
             "ON CONFLICT (plant_id, item_id, location, lot, stock_status, source_system) DO UPDATE SET "
-            "physical = EXCLUDED.physical, posted = EXCLUDED.posted, "
+            "physical = EXCLUDED.physical, posted = EXCLUDED.posted, reserved = EXCLUDED.reserved, "
             "last_sequence = EXCLUDED.last_sequence, updated_at = EXCLUDED.updated_at"
         )
 
@@ -806,6 +818,26 @@ def _ingest_parsed(
     flush()
 
 
+@dataclass(frozen=True)
+class ZeroedPosition:
+    """A position a full snapshot did not list: counted as zero by the event ``outcome`` names."""
+
+    plant_code: str
+    part_number: str
+    location: str
+    lot: str
+    stock_status: str
+    outcome: EventOutcome
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """One outcome per line of the snapshot, in order; and, for a full one, the positions it zeroed."""
+
+    lines: list[EventOutcome]
+    zeroed: list[ZeroedPosition]
+
+
 def inventory_snapshot_apply(
     *,
     actor: Actor,
@@ -814,37 +846,83 @@ def inventory_snapshot_apply(
     snapshot: InventorySnapshotInput,
     document: InboundDocument | None = None,
     correlation_id: str = "",
-) -> list[EventOutcome]:
+) -> SnapshotResult:
     """Record a snapshot of absolute balances as one ``count`` event per line; one outcome per line.
 
     Each line's event id is derived from the snapshot id and the position, so the same snapshot
-    sent again is all ``duplicate``. Positions the snapshot does not list keep their balances.
+    sent again is all ``duplicate``. ``partial``: positions the snapshot does not list keep their
+    balances. ``full``: each position of the system at the plants (and locations) the snapshot
+    covers that it does not list, and that holds something on the snapshot's side, is counted as
+    zero by a recorded ``count`` event of its own (id derived the same way, so a replay is
+    ``duplicate`` too); when the snapshot is late (the position's last sequence is not before the
+    snapshot's), every such position is counted, since it may have held stock at the snapshot's
+    point. Reservations are not stock on a side: a snapshot leaves them. One transaction.
     Raises ``NotFound`` for another company.
     """
-    events = []
-    for line in snapshot.lines:
-        position = json.dumps([line.plant_code, line.part_number, line.location, line.lot, line.stock_status])
-        events.append(
-            InventoryEventInput(
-                plant_code=line.plant_code,
-                part_number=line.part_number,
-                kind=InventoryEvent.Kind.COUNT.value,
-                quantity=line.quantity,
-                uom=line.uom,
-                location=line.location,
-                lot=line.lot,
-                stock_status=line.stock_status,
-                posting=snapshot.posting,
-                source_event_id=f"snapshot:{snapshot.snapshot_id[:60]}:{hashlib.sha256(position.encode()).hexdigest()[:40]}",
-                source_sequence=snapshot.sequence,
-                occurred_at=snapshot.taken_at,
-            )
+    company = company_for(actor, company_code)
+    events = [
+        _snapshot_count(snapshot, line.plant_code, line.part_number, line.location, line.lot, line.stock_status, line)
+        for line in snapshot.lines
+    ]
+    zeroed: list[tuple[str, str, str, str, str]] = []
+    with transaction.atomic():
+        if snapshot.scope == "full":
+            listed = {(e.plant_code, e.part_number, e.location, e.lot, e.stock_status) for e in events}
+            zeroed = [p for p in _covered(company.pk, source_system, snapshot, listed) if p not in listed]
+            events += [_snapshot_count(snapshot, *position) for position in zeroed]
+        outcomes = events_append(
+            company=company,
+            source_system=source_system,
+            events=events,
+            document=document,
+            correlation_id=correlation_id,
         )
-    return inventory_events_apply(
-        actor=actor,
-        company_code=company_code,
-        source_system=source_system,
-        events=events,
-        document=document,
-        correlation_id=correlation_id,
+    count = len(snapshot.lines)
+    return SnapshotResult(
+        outcomes[:count],
+        [ZeroedPosition(*position, outcome) for position, outcome in zip(zeroed, outcomes[count:], strict=True)],
+    )
+
+
+def _snapshot_count(
+    snapshot: InventorySnapshotInput,
+    plant: str,
+    part: str,
+    location: str,
+    lot: str,
+    status: str,
+    line: InventorySnapshotLineInput | None = None,
+) -> InventoryEventInput:
+    """The count a snapshot makes of one position: the line's quantity, or zero for one it does not list."""
+    position = json.dumps([plant, part, location, lot, status])
+    return InventoryEventInput(
+        plant_code=plant,
+        part_number=part,
+        kind=InventoryEvent.Kind.COUNT.value,
+        quantity=line.quantity if line is not None else ZERO,
+        uom=line.uom if line is not None else "",
+        location=location,
+        lot=lot,
+        stock_status=status,
+        posting=snapshot.posting,
+        source_event_id=f"snapshot:{snapshot.snapshot_id[:60]}:{hashlib.sha256(position.encode()).hexdigest()[:40]}",
+        source_sequence=snapshot.sequence,
+        occurred_at=snapshot.taken_at,
+    )
+
+
+def _covered(
+    company_id: int, source_system: str, snapshot: InventorySnapshotInput, listed: set[tuple[str, str, str, str, str]]
+) -> list[tuple[str, str, str, str, str]]:
+    """(plant, part, location, lot, status) of the system's positions a full snapshot covers that may
+    hold something on its side: non-zero now, or last folded at or after the snapshot's sequence."""
+    plants = set(snapshot.plants) | {p[0] for p in listed}
+    side = "posted" if snapshot.posting == InventoryEvent.Posting.POSTED else "physical"
+    rows = InventoryBalance.objects.filter(
+        company_id=company_id, source_system=source_system.strip().upper(), plant__code__in=plants
+    ).filter(~Q(**{side: 0}) | Q(last_sequence__gte=snapshot.sequence))
+    if snapshot.locations:
+        rows = rows.filter(location__in=snapshot.locations)
+    return sorted(
+        set(rows.values_list("plant__code", "item__part_number", "location", "lot", "stock_status").order_by())
     )

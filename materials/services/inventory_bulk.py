@@ -22,7 +22,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from django.db import DataError, connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -37,6 +37,7 @@ from procurement.models import Company, InboundDocument, Item, Plant
 from .access import company_for
 from .inventory import (
     COLUMNS,
+    MAX_EVENTS,
     LineOutcome,
     Lookups,
     StreamResult,
@@ -52,6 +53,7 @@ from .inventory import (
 BULK_CHUNK = 50_000
 RAW_STAGING = "materials_inventory_raw_staging"
 PARSED_STAGING = "materials_inventory_parsed_staging"
+CSV_STAGING = "materials_inventory_csv_staging"
 
 
 class FoldRow(NamedTuple):
@@ -93,6 +95,7 @@ def inventory_json_lines_ingest(
             lines=inventory_formats.json_lines(stream),
             document=document,
             correlation_id=correlation_id,
+            chunk=min(chunk, MAX_EVENTS),
         )
     company = company_for(actor, company_code)
     system = source_system.strip().upper()
@@ -102,7 +105,7 @@ def inventory_json_lines_ingest(
     for lines in _chunks(stream, chunk):
         done = None
         if system and len(system) <= 40 and all(_clean(raw) for _, raw in lines):
-            done = _sql_chunk(company, system, lines, document, correlation_id)
+            done = _sql_chunk(company, system, _JsonLines(lines), document, correlation_id)
         if done is None:
             _python_chunk(company, source_system, lines, document, correlation_id, lookups, result)
             continue
@@ -112,6 +115,87 @@ def inventory_json_lines_ingest(
                 result.lines.append(line)
     result.lines.sort(key=lambda line: line.line)
     return result
+
+
+def inventory_csv_ingest(
+    *,
+    actor: Actor,
+    company_code: str,
+    source_system: str,
+    stream: BinaryIO,
+    document: InboundDocument | None = None,
+    correlation_id: str = "",
+    chunk: int = BULK_CHUNK,
+) -> StreamResult:
+    """``inventory_stream_ingest`` of a CSV with a header row, merged in SQL on PostgreSQL (same outcomes).
+
+    Python's reader splits the rows (``inventory_formats.csv_table``: the same line numbers, blank
+    rows and unreadable rows as the line-by-line path); a chunk whose rows all have the header's
+    width and only plain cells (printable ASCII, no backslash) is COPYed one column per field and
+    merged in SQL like JSON Lines; any other chunk, or every chunk of a file whose header is wrong,
+    goes line by line. Elsewhere (SQLite) the file goes line by line. Raises ``NotFound`` for
+    another company.
+    """
+    if connection.vendor != "postgresql":
+        return inventory_stream_ingest(
+            actor=actor,
+            company_code=company_code,
+            source_system=source_system,
+            lines=inventory_formats.csv_rows(stream),
+            document=document,
+            correlation_id=correlation_id,
+            chunk=min(chunk, MAX_EVENTS),
+        )
+    company = company_for(actor, company_code)
+    system = source_system.strip().upper()
+    counts = dict.fromkeys(("applied", "duplicate", "conflict", "refused"), 0)
+    result = StreamResult(counts, [])
+    lookups = Lookups(company.pk)
+    table = inventory_formats.csv_table(stream)
+    width = len(table.header)
+    # Each column COPYed into its own: a file naming one twice goes line by line (the last one wins there).
+    sql_able = bool(system) and len(system) <= 40 and not table.problem and len(set(table.header)) == width
+    for rows in _row_chunks(table.rows, chunk):
+        done = None
+        if sql_able and all(not isinstance(cells, str) and _plain(cells, width) for _, cells in rows):
+            done = _sql_chunk(company, system, _CsvRows(table, rows), document, correlation_id)  # type: ignore[arg-type]
+        if done is None:
+            _ingest_parsed(
+                company=company,
+                source_system=source_system,
+                lines=(inventory_formats.csv_event(table, number, cells) for number, cells in rows),
+                document=document,
+                correlation_id=correlation_id,
+                lookups=lookups,
+                result=result,
+            )
+            continue
+        for line in done:
+            counts[line.outcome] += 1
+            if line.outcome != "applied":
+                result.lines.append(line)
+    result.lines.sort(key=lambda line: line.line)
+    return result
+
+
+def _row_chunks(rows: Iterator[tuple[int, list[str] | str]], size: int) -> Iterator[list[tuple[int, list[str] | str]]]:
+    chunk: list[tuple[int, list[str] | str]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _plain(cells: list[str], width: int) -> bool:
+    """A row SQL can take as it is: the header's width, printable ASCII cells without a backslash
+    (so COPY needs no escaping, and SQL's trim of spaces is Python's strip)."""
+    if len(cells) != width:
+        return False
+    flat = "".join(cells)
+    return flat.isascii() and flat.isprintable() and "\\" not in flat and len(flat) <= inventory_formats.MAX_LINE_BYTES
 
 
 def _chunks(stream: Iterable[bytes], size: int) -> Iterator[list[tuple[int, bytes]]]:
@@ -164,10 +248,13 @@ def _python_chunk(
     )
 
 
-# The fields as the line-by-line path reads them: text trimmed, defaults for the empty ones.
+# The fields as the line-by-line path reads them: text trimmed; the default for a field missing or
+# empty as sent (one of spaces only is empty once trimmed, not missing: no default, as in Python).
 def _text(name: str) -> str:
     default = inventory_formats.DEFAULTS.get(name, "")
-    return f"coalesce(nullif(btrim(r.{name}), ''), '{default}')"
+    if default:
+        return f"CASE WHEN coalesce(r.{name}, '') = '' THEN '{default}' ELSE btrim(r.{name}) END"
+    return f"coalesce(btrim(r.{name}), '')"
 
 
 # Lines SQL leaves to Python: a text field that is not a string (or null), a quantity or sequence
@@ -189,10 +276,67 @@ _TIMESTAMP = (
 )
 
 
+class _JsonLines:
+    """A chunk of raw JSON Lines, COPYed as text and read by ``jsonb_to_record``."""
+
+    def __init__(self, lines: list[tuple[int, bytes]]) -> None:
+        self.lines = lines
+        self.numbers = [number for number, _ in lines]
+        self.table = RAW_STAGING
+
+    def load(self, cursor: CursorWrapper) -> None:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {RAW_STAGING} (line bigint, raw text) ON COMMIT DELETE ROWS")
+        cursor.execute(f"TRUNCATE {RAW_STAGING}")
+        with cursor.cursor.copy(f"COPY {RAW_STAGING} (line, raw) FROM STDIN") as copy:
+            # Clean lines hold no tab, backslash or newline: COPY's text format takes them as they are.
+            copy.write(b"".join(b"%d\t%s\n" % (number, raw.rstrip(b"\r\n")) for number, raw in self.lines))
+
+    def rows_sql(self) -> tuple[str, str]:
+        """line, known_only and the fields as text (``r.<field>``); ``%(known)s`` is the field list."""
+        record = ", ".join(f"{name} text" for name in inventory_formats.FIELDS)
+        return (
+            "(j - %(known)s::text[]) = '{}'::jsonb AS known_only",
+            f"(SELECT line, raw::jsonb AS j FROM {RAW_STAGING}) parsed_json "  # noqa: S608
+            f"CROSS JOIN LATERAL jsonb_to_record(j) AS r({record})",
+        )
+
+    def given(self, number: int) -> InventoryEventInput:
+        parsed = inventory_formats.event_from(json.loads(dict(self.lines)[number]))
+        assert isinstance(parsed, InventoryEventInput)
+        return parsed
+
+
+class _CsvRows:
+    """A chunk of CSV rows (cells already split by Python's reader), COPYed one column per field."""
+
+    def __init__(self, table: inventory_formats.CsvTable, rows: list[tuple[int, list[str]]]) -> None:
+        self.header, self.csv, self.rows = table.header, table, rows
+        self.numbers = [number for number, _ in rows]
+        self.table = CSV_STAGING
+
+    def load(self, cursor: CursorWrapper) -> None:
+        columns = ", ".join(f"{name} text" for name in inventory_formats.FIELDS)
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {CSV_STAGING} (line bigint, {columns}) ON COMMIT DELETE ROWS")
+        cursor.execute(f"TRUNCATE {CSV_STAGING}")
+        with cursor.cursor.copy(f"COPY {CSV_STAGING} (line, {', '.join(self.header)}) FROM STDIN") as copy:
+            # Clean cells hold no tab, backslash or newline: COPY's text format takes them as they are.
+            tab = "\t"
+            copy.write("".join(f"{number}{tab}{tab.join(cells)}\n" for number, cells in self.rows).encode())
+
+    def rows_sql(self) -> tuple[str, str]:
+        return "true AS known_only", f"{CSV_STAGING} r"
+
+    def given(self, number: int) -> InventoryEventInput:
+        cells = dict(self.rows)[number]
+        parsed = inventory_formats.csv_event(self.csv, number, cells)[2]
+        assert isinstance(parsed, InventoryEventInput)
+        return parsed
+
+
 def _sql_chunk(
     company: Company,
     source_system: str,
-    lines: list[tuple[int, bytes]],
+    source: _JsonLines | _CsvRows,
     document: InboundDocument | None,
     correlation_id: str,
 ) -> list[LineOutcome] | None:
@@ -204,7 +348,7 @@ def _sql_chunk(
     statuses = ", ".join(f"'{k}'" for k in STOCK_STATUSES)
     postings = ", ".join(f"'{k}'" for k in POSTINGS)
     known = "{" + ",".join(inventory_formats.FIELDS) + "}"
-    record = ", ".join(f"{name} text" for name in inventory_formats.FIELDS)
+    known_only, rows_from = source.rows_sql()
     event_table, plant_table, item_table = (
         InventoryEvent._meta.db_table,
         Plant._meta.db_table,
@@ -231,23 +375,19 @@ def _sql_chunk(
         )
     )
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {RAW_STAGING} (line bigint, raw text) ON COMMIT DELETE ROWS")
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {PARSED_STAGING} ON COMMIT DELETE ROWS AS "  # noqa: S608
             f"SELECT 0::bigint AS line, {', '.join(COLUMNS)} FROM {event_table} WITH NO DATA"
         )
-        cursor.execute(f"TRUNCATE {RAW_STAGING}, {PARSED_STAGING}")
-        with cursor.cursor.copy(f"COPY {RAW_STAGING} (line, raw) FROM STDIN") as copy:
-            # Clean lines hold no tab, backslash or newline: COPY's text format takes them as they are.
-            copy.write(b"".join(b"%d\t%s\n" % (number, raw.rstrip(b"\r\n")) for number, raw in lines))
+        cursor.execute(f"TRUNCATE {PARSED_STAGING}")
+        source.load(cursor)
         # Only our own names and fixed lists are formatted in; the lines and values are parameters.
         parse = f"""
             WITH f AS MATERIALIZED (
-                SELECT line, (j - %(known)s::text[]) = '{{}}'::jsonb AS known_only,
+                SELECT line, {known_only},
                     {", ".join(f"{_text(name)} AS {name}" for name in text_fields)},
                     r.quantity AS quantity_raw, r.source_sequence AS sequence_raw, r.occurred_at AS occurred_raw
-                FROM (SELECT line, raw::jsonb AS j FROM {RAW_STAGING}) parsed_json
-                CROSS JOIN LATERAL jsonb_to_record(j) AS r({record})
+                FROM {rows_from}
             ),
             v AS (
                 SELECT f.*, p.id AS plant_id, i.id AS item_id, i.base_uom,
@@ -279,11 +419,12 @@ def _sql_chunk(
                         || CASE WHEN date_trunc('second', occurred) = occurred THEN ''
                             ELSE to_char(occurred AT TIME ZONE 'UTC', '.US') END || '+00:00' AS occurred_text
                 FROM v
-                WHERE CASE WHEN kind = 'adjustment' THEN q <> 0 WHEN kind = 'count' THEN q >= 0 ELSE q > 0 END
+                WHERE CASE WHEN kind IN ('adjustment', 'reservation') THEN q <> 0
+                    WHEN kind = 'count' THEN q >= 0 ELSE q > 0 END
             ) x
         """  # noqa: S608
         # Statistics for the planner: without them it guesses a handful of rows and loops over them.
-        cursor.execute(f"ANALYZE {RAW_STAGING}")
+        cursor.execute(f"ANALYZE {source.table}")
         # It still cannot estimate how many lines pass the checks (it guesses one, then loops over
         # every item per line): hash joins are right for a chunk of thousands of lines.
         cursor.execute("SET LOCAL enable_nestloop = off")
@@ -311,17 +452,17 @@ def _sql_chunk(
         parsed = cursor.rowcount
         cursor.execute("RESET enable_nestloop")  # the merge looks up a few ids in the ledger: loops are right
         cursor.execute("RESET jit")
-        if parsed != len(lines):
+        if parsed != len(source.numbers):
             transaction.set_rollback(True)
             return None
-        return _merge(cursor, company, source_system, lines, document, now)
+        return _merge(cursor, company, source_system, source, document, now)
 
 
 def _merge(
     cursor: CursorWrapper,
     company: Company,
     source_system: str,
-    lines: list[tuple[int, bytes]],
+    source: _JsonLines | _CsvRows,
     document: InboundDocument | None,
     now: dt.datetime,
 ) -> list[LineOutcome]:
@@ -362,7 +503,6 @@ def _merge(
         """,  # noqa: S608
         [[row.source_event_id for row in appended], company.pk, source_system],
     )
-    raw_of = dict(lines)
     outcomes: list[LineOutcome] = []
     in_batch: list[InventoryEventConflict] = []
     in_ledger: list[InventoryEventConflict] = []
@@ -377,12 +517,10 @@ def _merge(
             continue
         else:
             conflicts = in_ledger
-        given = inventory_formats.event_from(json.loads(raw_of[line]))
-        assert isinstance(given, InventoryEventInput)
-        outcome = _conflict(given, digest, company, source_system, document, now, conflicts)
+        outcome = _conflict(source.given(line), digest, company, source_system, document, now, conflicts)
         outcomes.append(LineOutcome(line, event_id, outcome.outcome, outcome.reason))
     InventoryEventConflict.objects.bulk_create(in_batch + in_ledger)
     balances_project(company_id=company.pk, source_system=source_system, events=appended)  # type: ignore[arg-type]
     not_applied = {o.line for o in outcomes}
-    applied = [LineOutcome(number, "", "applied") for number, _ in lines if number not in not_applied]
+    applied = [LineOutcome(number, "", "applied") for number in source.numbers if number not in not_applied]
     return outcomes + applied

@@ -86,6 +86,7 @@ VERBS = {
     InventoryEvent.Kind.SCRAP: "scrapped",
     InventoryEvent.Kind.STATUS_CHANGE: "changed status of",
     InventoryEvent.Kind.COUNT: "counted",
+    InventoryEvent.Kind.RESERVATION: "reserved",
 }
 EXPLAINING_EVENTS = 3
 
@@ -316,7 +317,10 @@ def _explain(variance: Variance, uom: str, now: dt.datetime) -> None:
             item_id=variance.item_id,
             lot=variance.lot,
             source_system__in=[*check.high, *check.low],
-        ).order_by("-occurred_at", "-id")[: EXPLAINING_EVENTS * 2]
+        )
+        # A reservation moves neither goods nor books: it explains no difference between them.
+        .exclude(kind=InventoryEvent.Kind.RESERVATION)
+        .order_by("-occurred_at", "-id")[: EXPLAINING_EVENTS * 2]
     )
     high_events = [e for e in events if e.source_system in check.high][:EXPLAINING_EVENTS]
     low_events = [e for e in events if e.source_system in check.low][:1]

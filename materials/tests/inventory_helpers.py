@@ -33,3 +33,14 @@ def balances(source=None):
         for b in rows.select_related("item")
         if b.physical or b.posted
     }
+
+
+def reservations(source=None):
+    """{(part, location, lot, status, source): reserved} for every balance with something reserved."""
+    rows = InventoryBalance.objects.exclude(reserved=0)
+    if source:
+        rows = rows.filter(source_system=source)
+    return {
+        (b.item.part_number, b.location, b.lot, b.stock_status, b.source_system): b.reserved
+        for b in rows.select_related("item")
+    }

@@ -103,7 +103,8 @@ def test_sources_and_physical_posted_are_kept_apart(system, bolt):
         (event("x", 1, "receipt", "1", part="NOPE"), "item 'NOPE' is not known"),
         (
             event("x", 1, "melt", "1"),
-            "kind must be one of receipt, issue, transfer, adjustment, scrap, status_change, count, not 'melt'",
+            "kind must be one of receipt, issue, transfer, adjustment, scrap, status_change, count, reservation, "
+            "not 'melt'",
         ),
         (event("x", 1, "issue", "-3"), "a issue needs a positive quantity (the magnitude moved)"),
         (event("x", 1, "count", "-1"), "a count cannot be negative"),
@@ -158,3 +159,34 @@ def test_a_late_event_on_a_long_history_is_reprojected_on_the_plants_queue(
     assert (args[2:], queue) == ((bolt.pk, "WMS"), "materials.DET")
     assert tasks.inventory_reproject(*args) == 5
     assert balances() == {("BOLT", "", "", "usable", "WMS"): (D(104), D(0))}
+
+
+def test_reservations_set_stock_aside_without_moving_it_and_a_count_leaves_them(system, bolt):
+    from .inventory_helpers import reservations
+
+    outcomes = apply(
+        system,
+        [
+            event("r1", 1, "receipt", "400", location="A-01"),
+            event("r2", 2, "reservation", "3", uom="BOX", location="A-01"),
+            event("r3", 3, "reservation", "-30", location="A-01"),
+            event("r4", 4, "count", "380", location="A-01"),
+            event("r5", 5, "reservation", "25", posting="posted"),
+        ],
+    )
+    assert [o[1] for o in outcomes] == ["applied"] * 5
+    # Physical stock is what was counted; the reservations (150 - 30, and 25 with no bin) are apart from it.
+    assert balances() == {("BOLT", "A-01", "", "usable", "WMS"): (D(380), D(0))}
+    assert reservations() == {("BOLT", "A-01", "", "usable", "WMS"): D(120), ("BOLT", "", "", "usable", "WMS"): D(25)}
+    # Replayed, and a late release re-projected in sequence: 150 - 30 - 20.
+    again = apply(system, [event("r2", 2, "reservation", "3", uom="BOX", location="A-01")])
+    assert again == [("r2", "duplicate", "already in the ledger: no effect")]
+    apply(system, [event("r2b", 2, "reservation", "-20", location="A-01")])
+    assert reservations()[("BOLT", "A-01", "", "usable", "WMS")] == D(100)
+    assert balances() == {("BOLT", "A-01", "", "usable", "WMS"): (D(380), D(0))}
+
+
+def test_a_reservation_of_nothing_is_refused(system, bolt):
+    assert apply(system, [event("z1", 1, "reservation", "0")]) == [
+        ("z1", "refused", "a reservation of 0 changes nothing")
+    ]

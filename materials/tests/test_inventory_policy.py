@@ -60,3 +60,24 @@ def test_another_plant_has_nothing(company, plants, stock):
     assert available_for_planning(company_id=company.pk, plant_id=plants["MTY"].pk, item_ids=[stock.pk]) == {
         stock.pk: Decimal("0")
     }
+
+
+def test_reserved_stock_is_subtracted_when_the_policy_says_so(company, plants, stock):
+    """WMS reserves 120 at BIN-1 and ERP the same order's 100 there: the larger, 120, is taken off once;
+    MES reserves 30 on the line (no stock there): taken off the item's total all the same; a reservation
+    of blocked stock is not counted stock, so it is not taken off."""
+    rows = InventoryBalance.objects.filter(item=stock, location="BIN-1")
+    rows.filter(source_system="WMS", stock_status="usable").update(reserved=Decimal(120))
+    rows.filter(source_system="ERP", stock_status="usable").update(reserved=Decimal(100))
+    rows.filter(source_system="WMS", stock_status="blocked").update(reserved=Decimal(20))
+    InventoryBalance.objects.filter(item=stock, location="LINE-1").update(reserved=Decimal(30))
+    asked = {"company_id": company.pk, "plant_id": plants["DET"].pk, "item_ids": [stock.pk]}
+    # Without the rule reservations do not count: 400 as before.
+    assert available_for_planning(**asked) == {stock.pk: Decimal("400")}
+    policy = InventoryPolicy.objects.create(company=company, subtract_reserved=True)
+    assert available_for_planning(**asked) == {stock.pk: Decimal("250")}  # 400 - 120 - 30
+    policy.planning_source, policy.basis = "ERP", "posted"
+    policy.save()
+    assert available_for_planning(**asked) == {stock.pk: Decimal("200")}  # 300 - 100
+    InventoryBalance.objects.filter(item=stock, source_system="ERP").update(reserved=Decimal(500))
+    assert available_for_planning(**asked) == {stock.pk: Decimal("0")}  # never below zero

@@ -14,7 +14,7 @@ from materials.models import InventoryEvent
 from materials.services import inventory_events_apply
 from procurement import factories
 
-from .inventory_helpers import balances, event
+from .inventory_helpers import balances, event, reservations
 
 PARTS = ["BOLT", "NUT"]
 LOCATIONS = ["A", "B"]
@@ -23,12 +23,13 @@ STATUSES = ["usable", "quarantine"]
 
 @st.composite
 def one_event(draw, number):
-    kind = draw(st.sampled_from(["receipt", "issue", "transfer", "adjustment", "scrap", "status_change", "count"]))
+    kinds = ["receipt", "issue", "transfer", "adjustment", "scrap", "status_change", "count", "reservation"]
+    kind = draw(st.sampled_from(kinds))
     location = draw(st.sampled_from(LOCATIONS))
     status = draw(st.sampled_from(STATUSES))
     quantity = draw(st.integers(min_value=1, max_value=500))
     extra = {}
-    if kind == "adjustment":
+    if kind in ("adjustment", "reservation"):
         quantity *= draw(st.sampled_from([1, -1]))
     if kind == "count":
         quantity = draw(st.integers(min_value=0, max_value=500))
@@ -68,7 +69,7 @@ def play(system, batches):
             for o in inventory_events_apply(actor=system, company_code="ACME", source_system="WMS", events=batch):
                 outcomes[o.outcome] += 1
         keys = Counter(InventoryEvent.objects.values_list("source_event_id", flat=True))
-        return balances(), outcomes, keys
+        return (balances(), reservations()), outcomes, keys
     finally:
         transaction.savepoint_rollback(sid)
 
@@ -107,4 +108,4 @@ def test_a_count_plus_the_deltas_since_is_the_balance(system, parts, count, delt
         signed += -quantity if kind == "issue" else quantity
     events += [event(f"b-{n}", n, "receipt", str(q)) for n, q in enumerate(before)]
     actual, _, _ = play(system, [[e] for e in events])
-    assert actual == ({("BOLT", "", "", "usable", "WMS"): (signed, Decimal(0))} if signed else {})
+    assert actual == ({("BOLT", "", "", "usable", "WMS"): (signed, Decimal(0))} if signed else {}, {})

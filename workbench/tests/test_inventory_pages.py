@@ -44,16 +44,31 @@ def test_stock_by_item_and_plant_shows_physical_posted_and_each_system(client, b
 
     rows = table_rows(page, "inventory")
     # The second header row names the sides; body rows follow.
-    assert rows[0] == ["Physical", "Posted", "Physical", "Posted", "Physical", "Posted", "Physical", "Posted"]
+    assert rows[0] == ["Physical", "Posted", "Reserved", *["Physical", "Posted"] * 3]
     assert rows[1:] == [
-        ["DET", "BRG-330", "Ball bearing 6204-2RS", "850 EA", "450 EA", "0", "450", "—", "—", "850", "0", "variance"],
-        ["DET", "MTR-400", "Motor 2 kW, IE2", "40 EA", "40 EA", "0", "40", "—", "—", "40", "0", ""],
+        [
+            "DET",
+            "BRG-330",
+            "Ball bearing 6204-2RS",
+            "850 EA",
+            "450 EA",
+            "0 EA",
+            "0",
+            "450",
+            "—",
+            "—",
+            "850",
+            "0",
+            "variance",
+        ],
+        ["DET", "MTR-400", "Motor 2 kW, IE2", "40 EA", "40 EA", "0 EA", "0", "40", "—", "—", "40", "0", ""],
         [
             "MTY",
             "BLT-M8",
             "Hex bolt M8x25, zinc plated",
             "5000 EA",
             "5000 EA",
+            "0 EA",
             "0",
             "5000",
             "4990",
@@ -68,6 +83,7 @@ def test_stock_by_item_and_plant_shows_physical_posted_and_each_system(client, b
             "Housing casting, grey iron",
             "112 EA",
             "120 EA",
+            "0 EA",
             "0",
             "120",
             "—",
