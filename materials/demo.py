@@ -24,6 +24,7 @@ from materials.services import bom_release_receive, inventory_events_apply, item
 from materials.services.reconciliation import inventory_reconcile
 from procurement.models import Company
 from procurement.services import WriteSource
+from suppliers.models import Supplier
 
 PRODUCT = "PUMP-100"
 ITEMS = (
@@ -45,6 +46,15 @@ ITEMS = (
     ("MTR-410", "Motor 2.2 kW, IE3", "EA", inputs.BUY),
     ("LBL-900", "Nameplate label", "EA", inputs.BUY),
 )
+# The suppliers approved for bought parts (supplier, its part number), when the supplier is known: the
+# plan's purchases of these parts name them, and a buyer can turn each into a PO from the workbench.
+APPROVED = {
+    "CAST-210": ("CASTINGS", "MC-210"),
+    "IMP-310": ("CASTINGS", "MC-310"),
+    "GSK-220": ("BOLTS", "BF-220"),
+    "BLT-M8": ("BOLTS", "BF-M8-25"),
+    "BAR-321": ("GEARS", "PG-1045-20"),
+}
 # Named in a release, never sent by the ERP: that release is held until it is.
 MISSING_ITEM = "SEAL-340"
 
@@ -163,8 +173,19 @@ def raw_of(release: inputs.BomReleaseInput) -> bytes:
 def materials_demo_seed(*, company: Company, today: dt.date) -> dict[str, int]:
     """Send ACME's demo items and BOM releases through the services; returns how many releases it sent."""
     actor = Actor.for_system(company_ids={company.pk}, label="system ERP (demo)")
+    known = set(Supplier.objects.filter(code__in={s for s, _ in APPROVED.values()}).values_list("code", flat=True))
     items = tuple(
-        inputs.ItemInput(part_number=part, description=description, base_uom=uom, make_or_buy=make_or_buy)
+        inputs.ItemInput(
+            part_number=part,
+            description=description,
+            base_uom=uom,
+            make_or_buy=make_or_buy,
+            approved_suppliers=tuple(
+                inputs.ApprovedSupplierInput(supplier_code=code, supplier_part_number=theirs)
+                for code, theirs in ([APPROVED[part]] if part in APPROVED else [])
+                if code in known
+            ),
+        )
         for part, description, uom, make_or_buy in ITEMS
     )
     items_upsert(
@@ -286,7 +307,6 @@ def requirements_demo_seed(*, company: Company, today: dt.date, supplier_code: s
     from procurement import inputs as p
     from procurement.models import ProcurementException
     from procurement.services import WriteSource, acknowledgement_record, purchase_order_publish
-    from suppliers.models import Supplier
 
     actor = Actor.for_system(company_ids={company.pk}, label="system ERP (demo)")
     demands_upsert(

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import exceptions
+from .views import exceptions, requirements
 
 app_name = "workbench"
 
@@ -41,4 +41,8 @@ urlpatterns = [
     path("exceptions/<int:pk>/dismiss/", exceptions.exception_dismiss, name="exception_dismiss"),
     path("exceptions/<int:pk>/escalate/", exceptions.exception_escalate, name="exception_escalate"),
     path("exceptions/<int:pk>/comment/", exceptions.exception_comment, name="exception_comment"),
+    path("requirements/shortages/", requirements.shortage_list, name="shortage_list"),
+    path("requirements/items/<str:part>/", requirements.item_projection, name="item_projection"),
+    path("requirements/planned/", requirements.planned_list, name="planned_list"),
+    path("requirements/planned/<int:pk>/order/", requirements.planned_order, name="planned_order"),
 ]

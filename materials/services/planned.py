@@ -12,6 +12,7 @@ from materials.models import PlannedPurchase
 from procurement.inputs import POLineInput, PurchaseOrderInput
 from procurement.models import PurchaseOrder
 from procurement.services import purchase_order_publish
+from procurement.services.audit import audit_event, audit_write
 
 from .access import company_for, write_source
 from .errors import InvalidAction, NotFound
@@ -22,7 +23,8 @@ def planned_purchase_order(
     *, actor: Actor, company_code: str, planned_pk: int, number: str, correlation_id: str = ""
 ) -> PurchaseOrder:
     """Publish PO ``number`` for a planned purchase through ``purchase_order_publish`` (so it goes out
-    by the supplier's channel) and mark the planned purchase ``ordered``, naming the PO.
+    by the supplier's channel) and mark the planned purchase ``ordered``, naming the PO (audited as
+    ``planned_purchase.ordered``, beside the PO's own publishing audit).
 
     The PO has one line: the planned quantity of the item, needed by the planned need date, at the
     supplier's price for it. Refused (``InvalidAction``) for a make order, one without an approved
@@ -62,7 +64,21 @@ def planned_purchase_order(
             ),
         ),
     )
-    result = purchase_order_publish(po=po, source=write_source(actor, correlation_id))
+    source = write_source(actor, correlation_id)
+    result = purchase_order_publish(po=po, source=source)
     planned.state, planned.po = PlannedPurchase.State.ORDERED, result.record
     planned.save(update_fields=["state", "po"])
+    audit_write(
+        [
+            audit_event(
+                source=source,
+                action="planned_purchase.ordered",
+                obj=planned,
+                company=company,
+                po=result.record,
+                before={"state": PlannedPurchase.State.PROPOSED},
+                after={"state": planned.state, "po": number, "quantity": planned.quantity},
+            )
+        ]
+    )
     return result.record

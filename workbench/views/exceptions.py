@@ -40,6 +40,7 @@ from ..queue_forms import (
     SavedViewForm,
     colleagues,
 )
+from ..requirements import exception_trace
 from .access import buyer_page
 
 ROWS_PER_PAGE = 50
@@ -110,7 +111,8 @@ def exception_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
         line = next((row for row in purchase_order_line_rows([exc.po_id])[exc.po_id] if row.pk == exc.po_line_id), None)
     context = {
         "exc": exc,
-        "evidence": _evidence_rows(exc.evidence),
+        "evidence": _evidence_rows({k: v for k, v in exc.evidence.items() if k != "requirements"}),
+        "trace": exception_trace(exc),
         "line": line,
         "statuses": line.statuses() if line is not None else {},
         "proposal_open": exc.change_request is not None and exc.change_request.state == ChangeRequest.State.PROPOSED,

@@ -1,0 +1,325 @@
+"""The planner's view of a requirements run: shortages with the demands they hit and the purchase that
+would cover them, an item's projection as a chart and as a table of its terms, the PO lines behind its
+receipts, and an exception's requirement trace.
+
+Every read starts from ``materials.selectors`` (scoped to the actor: another company's rows are
+never there) and only enriches what they returned; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from gateway.actors import Actor
+from materials import requirements as engine
+from materials import selectors
+from materials.models import Demand, PlannedPurchase, ProjectionRow, Shortage
+from procurement.models import Item, Plant, POLine, ProcurementException
+
+ZERO = Decimal(0)
+STOPPING_KINDS = frozenset({Demand.Kind.PRODUCTION_ORDER, Demand.Kind.MASTER_SCHEDULE})
+
+# The projection's terms, in the order a planner reads them; a term the plan does not store (yet) is left out.
+TERMS = (
+    ("opening", "On hand"),
+    ("receipts", "PO receipts"),
+    ("in_transit", "ASNs in transit"),
+    ("quality_inspection", "In quality inspection"),
+    ("allocated", "Allocations"),
+    ("demand", "Demand"),
+    ("planned", "Planned receipts"),
+    ("safety_stock", "Safety stock"),
+    ("projected", "Projected"),
+)
+
+
+def terms() -> list[tuple[str, str]]:
+    """The terms the stored projection has, as (field, heading)."""
+    names = {f.name for f in ProjectionRow._meta.get_fields()}
+    return [(name, heading) for name, heading in TERMS if name in names]
+
+
+@dataclass(frozen=True)
+class DemandHit:
+    """A demand a shortage or planned purchase serves: the order people know, its kind, the end item."""
+
+    reference: str
+    kind: str
+    kind_label: str
+    end_item: str
+    need_date: dt.date | None
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class LateLine:
+    po_number: str
+    line_no: str
+    supplier: str
+    promised: dt.date | None
+
+
+@dataclass(frozen=True)
+class ShortageRow:
+    shortage: Shortage
+    severity: str
+    hits: list[DemandHit]
+    late_lines: list[LateLine]
+    planned: PlannedPurchase | None
+
+    @property
+    def severity_label(self) -> str:
+        return "Production stop" if self.severity == "production_stop" else "Independent demand short"
+
+
+def _hits(pegs_lists: list[list[dict]], company_ids: set[int]) -> dict[int, Demand]:
+    ids = {int(p["demand"]) for pegs in pegs_lists for p in pegs if str(p.get("demand", "")).isdigit()}
+    found = Demand.objects.filter(pk__in=sorted(ids), company_id__in=company_ids).select_related("item")
+    return {d.pk: d for d in found}
+
+
+def hits_of(pegs: list[dict], demands: dict[int, Demand]) -> list[DemandHit]:
+    found = []
+    for peg in pegs:
+        demand = demands.get(int(peg["demand"])) if str(peg.get("demand", "")).isdigit() else None
+        found.append(
+            DemandHit(
+                reference=peg.get("reference") or (demand.label if demand else ""),
+                kind=demand.kind if demand else "",
+                kind_label=demand.get_kind_display() if demand else "",
+                end_item=demand.item.part_number if demand else "",
+                need_date=demand.need_date if demand else None,
+                quantity=Decimal(str(peg.get("quantity", "0"))),
+            )
+        )
+    return found
+
+
+def shortages(
+    *,
+    actor: Actor,
+    company_code: str,
+    plant_code: str = "",
+    part_number: str = "",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    severity: str = "",
+) -> list[ShortageRow]:
+    """The company's current shortages by plant, date and item, narrowed as asked, each with the demands
+    it hits, the PO lines arriving after it and its planned purchase."""
+    found: QuerySet[Shortage] = selectors.shortages_for(actor=actor, company_code=company_code)
+    if plant_code:
+        found = found.filter(plant__code=plant_code)
+    if part_number:
+        found = found.filter(item__part_number=part_number)
+    if start:
+        found = found.filter(date__gte=start)
+    if end:
+        found = found.filter(date__lte=end)
+    rows = list(found.order_by("plant__code", "date", "item__part_number", "pk"))
+    demands = _hits([s.pegs for s in rows], set(actor.company_ids))
+    line_ids = {int(i) for s in rows for i in s.po_lines}
+    lines = {
+        line.pk: line
+        for line in POLine.objects.filter(pk__in=sorted(line_ids), po__company_id__in=actor.company_ids).select_related(
+            "po__supplier"
+        )
+    }
+    result = []
+    for s in rows:
+        hits = hits_of(s.pegs, demands)
+        level = "production_stop" if any(h.kind in STOPPING_KINDS for h in hits) else "procurement_delay"
+        if severity and level != severity:
+            continue
+        late = [
+            LateLine(line.po.number, line.line_no, line.po.supplier.code, line.promised_date)
+            for line in (lines.get(int(i)) for i in s.po_lines)
+            if line is not None
+        ]
+        result.append(ShortageRow(s, level, hits, late, s.planned_purchase))
+    return result
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    planned: PlannedPurchase
+    hits: list[DemandHit]
+
+
+def planned_purchases(
+    *, actor: Actor, company_code: str, plant_code: str = "", part_number: str = "", state: str = ""
+) -> list[PlannedRow]:
+    """The company's planned purchases and make orders by release date, with the demands each serves."""
+    found = selectors.planned_purchases_for(actor=actor, company_code=company_code)
+    if plant_code:
+        found = found.filter(plant__code=plant_code)
+    if part_number:
+        found = found.filter(item__part_number=part_number)
+    if state:
+        found = found.filter(state=state)
+    rows = list(found.order_by("release_date", "plant__code", "item__part_number", "pk"))
+    demands = _hits([p.pegs for p in rows], set(actor.company_ids))
+    return [PlannedRow(p, hits_of(p.pegs, demands)) for p in rows]
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """A firm receipt in the projection and the PO line behind it."""
+
+    date: dt.date
+    kind: str
+    po_number: str
+    line_no: str
+    supplier: str
+    quantity: Decimal
+    need_by: dt.date | None
+    promised: dt.date | None
+
+
+@dataclass
+class Projection:
+    item: Item
+    plant: Plant
+    rows: list[ProjectionRow]
+    terms: list[tuple[str, str]]
+    receipts: list[ReceiptLine] = field(default_factory=list)
+    planned: list[PlannedRow] = field(default_factory=list)
+
+    def table(self) -> list[tuple[ProjectionRow, list[Decimal | None], list[DemandHit]]]:
+        demands = _hits([r.pegs for r in self.rows], {self.item.company_id})
+        # "On hand" is the stock the first date starts from; later dates start from the one before.
+        return [
+            (
+                row,
+                [getattr(row, name) if name != "opening" or i == 0 else None for name, _ in self.terms],
+                hits_of(row.pegs, demands),
+            )
+            for i, row in enumerate(self.rows)
+        ]
+
+    def chart(self) -> dict:
+        """The chart's numbers: stock after each date as a step line from what is on hand, the safety stock,
+        demands and receipts as marks on their dates (None where a date has none)."""
+        if not self.rows:
+            return {}
+        labels = ["On hand", *(r.date.isoformat() for r in self.rows)]
+        firm = [r.receipts + r.in_transit for r in self.rows]
+        return {
+            "labels": labels,
+            "uom": self.item.base_uom,
+            "projected": [float(self.rows[0].opening), *(float(r.projected) for r in self.rows)],
+            "safety": [float(self.rows[0].safety_stock), *(float(r.safety_stock) for r in self.rows)],
+            "demand": [None, *(float(r.demand) if r.demand else None for r in self.rows)],
+            "receipts": [None, *(float(q) if q else None for q in firm)],
+            "planned": [None, *(float(r.planned) if r.planned else None for r in self.rows)],
+        }
+
+
+def projection(*, actor: Actor, company_code: str, part_number: str, plant_code: str) -> Projection | None:
+    """An item's projection at a plant, the PO lines behind its firm receipts and its planned purchases;
+    None when the actor may not see the item or the plant."""
+    item = selectors.inventory_item_for(actor=actor, company_code=company_code, part_number=part_number)
+    if item is None:
+        return None
+    plant = Plant.objects.filter(company_id=item.company_id, code=plant_code).first()
+    if plant is None:
+        return None
+    rows = selectors.projection_for(
+        actor=actor, company_code=company_code, part_number=part_number, plant_code=plant_code
+    )
+    found = Projection(item=item, plant=plant, rows=rows, terms=terms())
+    if rows:
+        key = (plant.pk, item.pk)
+        supplies = engine.supplies_load(company_id=item.company_id, keys=[key]).get(key, [])
+        lines = {
+            line.pk: line
+            for line in POLine.objects.filter(
+                pk__in=sorted({s.po_line_id for s in supplies}), po__company_id=item.company_id
+            ).select_related("po__supplier")
+        }
+        for supply in sorted(supplies, key=lambda s: (s.date, s.po_line_id)):
+            line = lines.get(supply.po_line_id)
+            if line is None:
+                continue
+            found.receipts.append(
+                ReceiptLine(
+                    date=supply.date,
+                    kind="Ship notice in transit" if supply.kind == "asn" else "PO line",
+                    po_number=line.po.number,
+                    line_no=line.line_no,
+                    supplier=line.po.supplier.code,
+                    quantity=supply.quantity,
+                    need_by=line.need_by,
+                    promised=line.promised_date,
+                )
+            )
+    found.planned = planned_purchases(
+        actor=actor, company_code=company_code, plant_code=plant_code, part_number=part_number
+    )
+    return found
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Why the projection set an exception's severity: what would stop, when, how short, cover lost."""
+
+    severity: str
+    plant: str
+    part_number: str
+    uom: str
+    date: str
+    orders: list[DemandHit]
+    short: str
+    days_of_cover_lost: int | None
+    below_safety_stock: str
+    rule_severity: str
+    company_code: str
+
+
+def exception_trace(exception: ProcurementException) -> Trace | None:
+    """The requirement trace of an exception the actor already may see; None when no projection ranked it."""
+    finding = (exception.evidence or {}).get("requirements")
+    if not isinstance(finding, dict) or "item_id" not in finding or "plant_id" not in finding:
+        return None
+    item = Item.objects.filter(pk=finding["item_id"], company_id=exception.company_id).first()
+    plant = Plant.objects.filter(pk=finding["plant_id"], company_id=exception.company_id).first()
+    if item is None or plant is None:
+        return None
+    references = [str(o) for o in finding.get("orders", [])]
+    demands = {
+        d.reference or d.source_id: d
+        for d in Demand.objects.filter(company_id=exception.company_id, plant=plant, reference__in=references)
+        .select_related("item")
+        .order_by("pk")
+    }
+    orders = [
+        DemandHit(
+            reference=ref,
+            kind=demands[ref].kind if ref in demands else "",
+            kind_label=demands[ref].get_kind_display() if ref in demands else "",
+            end_item=demands[ref].item.part_number if ref in demands else "",
+            need_date=demands[ref].need_date if ref in demands else None,
+            quantity=demands[ref].quantity if ref in demands else ZERO,
+        )
+        for ref in references
+    ]
+    rule = (exception.evidence or {}).get("rule_severity", "")
+    labels = dict(ProcurementException.Severity.choices)
+    lost = finding.get("days_of_cover_lost")
+    return Trace(
+        severity=exception.severity,
+        plant=plant.code,
+        part_number=item.part_number,
+        uom=item.base_uom,
+        date=str(finding.get("date", "")),
+        orders=orders,
+        short=str(finding.get("short", "")),
+        days_of_cover_lost=int(lost) if lost is not None else None,
+        below_safety_stock=str(finding.get("below_safety_stock", "")),
+        rule_severity=str(labels.get(rule, rule)),
+        company_code=exception.company.code,
+    )

@@ -1,0 +1,327 @@
+"""The planner's requirements pages on ACME's demo story (``requirement_data``): shortages by plant and
+date, an item's projection, planned purchases and "Create PO", the requirement trace of an exception —
+and who may open them (ACME's buyer and planner; not OTHER's buyer, a supplier's person or nobody)."""
+
+import json
+from decimal import Decimal
+from urllib.parse import quote
+
+import pytest
+
+from gateway.actors import Actor
+from materials import inputs
+from materials.models import PlannedPurchase
+from materials.services import demands_upsert, requirements_regenerate
+from notifications.models import OutboundMessage
+from procurement.models import AuditEvent, ProcurementException, PurchaseOrder
+
+from .html import table_rows, tables, text
+from .requirement_data import TODAY, requirements_world
+
+SHORTAGES = "/workbench/requirements/shortages/"
+PLANNED = "/workbench/requirements/planned/"
+CASTINGS_CHART = "/workbench/requirements/items/CAST-210/?company=ACME&plant=DET"
+PAGES = [SHORTAGES, f"{SHORTAGES}?company=ACME&plant=DET&severity=production_stop", PLANNED, CASTINGS_CHART]
+
+
+@pytest.fixture
+def story(company):
+    return requirements_world(company)
+
+
+def planned_pk(part: str) -> int:
+    return PlannedPurchase.objects.get(item__part_number=part).pk
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_is_sent_to_the_workbench_sign_in(client, story, path):
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/workbench/sign-in/?next={quote(path, safe='/')}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_supplier_person_gets_403(client, supplier_user, story, path):
+    client.force_login(supplier_user)
+
+    response = client.get(path)
+
+    assert response.status_code == 403
+
+
+def test_a_supplier_person_cannot_create_a_po_and_nothing_is_sent(client, supplier_user, story):
+    client.force_login(supplier_user)
+    before = PurchaseOrder.objects.count()
+
+    response = client.post(f"/workbench/requirements/planned/{planned_pk('CAST-210')}/order/", {"number": "X-1"})
+
+    assert response.status_code == 403
+    assert PurchaseOrder.objects.count() == before
+    assert PlannedPurchase.objects.filter(state="ordered").count() == 0
+
+
+def test_the_shortage_list_pegs_each_shortage_to_its_order_end_item_and_planned_purchase(client, planner, story):
+    client.force_login(planner)
+
+    page = client.get(SHORTAGES).content.decode()
+
+    order = "MO-DEMO-1 (production order, PUMP-100)"
+    assert table_rows(page, "shortages") == [
+        ["DET", "2027-01-20", "BAR-321 Steel bar 20 mm, 1045", "7.35 M", "Production stop", f"{order}: 7.35",
+         "nothing ordered", "buy 8 M from GEARS, release 2027-01-06 late"],
+        ["DET", "2027-01-20", "BLT-M8 Hex bolt M8x25, zinc plated", "280 EA", "Production stop", f"{order}: 280",
+         "nothing ordered", "buy 280 EA from BOLTS, release 2027-01-06 late"],
+        ["DET", "2027-01-20", "CAST-210 Housing casting, grey iron", "20 EA", "Production stop", f"{order}: 20",
+         "PO-REQ-1/1 CASTINGS, promised 2027-01-31", "buy 20 EA from CASTINGS, release 2027-01-06"],
+        ["DET", "2027-01-20", "GSK-220 Housing gasket, NBR", "20 EA", "Production stop", f"{order}: 20",
+         "nothing ordered", "buy 20 EA from BOLTS, release 2027-01-06 late"],
+        ["DET", "2027-01-20", "HSG-200 Pump housing subassembly", "20 EA", "Production stop", f"{order}: 20",
+         "nothing ordered", "make 20 EA, release 2027-01-20"],
+        ["DET", "2027-01-20", "IMP-300 Impeller subassembly", "20 EA", "Production stop", f"{order}: 20",
+         "nothing ordered", "make 20 EA, release 2027-01-20"],
+        ["DET", "2027-01-20", "IMP-310 Impeller blank, bronze", "20 EA", "Production stop", f"{order}: 20",
+         "nothing ordered", "buy 20 EA from CASTINGS, release 2027-01-06 late"],
+        ["DET", "2027-01-20", "LBL-900 Nameplate label", "20 EA", "Production stop", f"{order}: 20",
+         "nothing ordered", "buy 20 EA, release 2027-01-20"],
+        ["DET", "2027-01-20", "SHF-320 Pump shaft, machined", "20 EA", "Production stop", f"{order}: 20",
+         "nothing ordered", "make 20 EA, release 2027-01-20"],
+    ]  # fmt: skip
+    assert "9 shortages" in text(page)
+    assert 'href="/workbench/requirements/items/CAST-210/?company=ACME&amp;plant=DET"' in page
+
+
+@pytest.mark.parametrize(
+    ("query", "parts"),
+    [
+        ("plant=DET&part=CAST-210", ["CAST-210"]),
+        ("plant=MTY", []),
+        ("start=2027-01-20&end=2027-01-20&part=BLT-M8", ["BLT-M8"]),
+        ("start=2027-01-21", []),
+        ("end=2027-01-19", []),
+        ("severity=procurement_delay", []),
+        ("severity=production_stop&part=LBL-900", ["LBL-900"]),
+    ],
+)
+def test_filters_narrow_by_plant_item_dates_and_severity(client, buyer, story, query, parts):
+    client.force_login(buyer)
+
+    page = client.get(f"{SHORTAGES}?company=ACME&{query}").content.decode()
+
+    found = [row[2].split()[0] for row in table_rows(page, "shortages")] if parts else []
+    assert found == parts
+    if not parts:
+        assert "No shortage matches" in text(page)
+
+
+def test_independent_demand_short_is_its_own_severity(client, buyer, company, story):
+    actor = Actor.for_system(company_ids={company.pk}, label="system ERP")
+    demand = inputs.DemandInput("SP-7", "independent", "BRG-331", "DET", Decimal(4), TODAY.replace(day=25), "SPARES-7")
+    demands_upsert(actor=actor, batch=inputs.DemandBatchInput("ACME", "ERP", (demand,)))
+    requirements_regenerate(company=company, reason="test", today=TODAY)
+    client.force_login(buyer)
+
+    page = client.get(f"{SHORTAGES}?company=ACME&severity=procurement_delay").content.decode()
+
+    assert table_rows(page, "shortages") == [
+        ["DET", "2027-01-25", "BRG-331 Ball bearing 6204-ZZ", "4 EA", "Independent demand short",
+         "SPARES-7 (independent demand, BRG-331): 4", "nothing ordered", "buy 4 EA, release 2027-01-25"],
+    ]  # fmt: skip
+
+
+def test_dates_out_of_order_are_refused_in_words(client, buyer, story):
+    client.force_login(buyer)
+
+    page = client.get(f"{SHORTAGES}?company=ACME&start=2027-02-01&end=2027-01-01").content.decode()
+
+    assert "The dates must start on or before their end." in text(page)
+    assert 'class="data shortages"' not in page
+
+
+def test_another_companys_buyer_sees_none_of_acmes_requirements(client, other_buyer, story):
+    client.force_login(other_buyer)
+
+    own = client.get(SHORTAGES).content.decode()
+    asked = client.get(f"{SHORTAGES}?company=ACME").content.decode()
+    planned = client.get(f"{PLANNED}?company=ACME").content.decode()
+    chart = client.get(CASTINGS_CHART)
+    chart_own_plant = client.get("/workbench/requirements/items/CAST-210/?company=OTHER&plant=OTP")
+    order = client.post(f"/workbench/requirements/planned/{planned_pk('CAST-210')}/order/", {"number": "OTH-1"})
+
+    assert "No shortage matches" in text(own)
+    for page in (asked, planned):
+        assert "Select a valid choice. ACME is not one of the available choices." in text(page)
+        assert "CAST-210" not in page and "MO-DEMO-1" not in page
+    assert (chart.status_code, chart_own_plant.status_code, order.status_code) == (404, 404, 404)
+    assert not PurchaseOrder.objects.filter(number="OTH-1").exists()
+    assert PlannedPurchase.objects.filter(state="ordered").count() == 0
+
+
+def test_the_item_chart_carries_every_term_the_po_lines_behind_receipts_and_its_numbers(client, planner, story):
+    client.force_login(planner)
+
+    page = client.get(CASTINGS_CHART).content.decode()
+
+    assert table_rows(page, "projection") == [
+        ["2027-01-20", "0", "0", "0", "20", "20", "0", "-20", "MO-DEMO-1 (PUMP-100): 20"],
+        ["2027-01-31", "—", "20", "0", "0", "0", "0", "0", "—"],
+    ]
+    assert next(t for t in tables(page) if "projection" in t["classes"])["rows"][0] == [
+        "Date", "On hand", "PO receipts", "ASNs in transit", "Demand", "Planned receipts", "Safety stock", "Projected",
+        "Demands due",
+    ]  # fmt: skip
+    assert table_rows(page, "receipts") == [
+        ["2027-01-31", "PO line", "PO-REQ-1", "1", "CASTINGS", "20", "2027-01-15", "2027-01-31"]
+    ]
+    assert table_rows(page, "planned") == [["2027-01-06", "2027-01-20", "20", "CASTINGS", "Proposed"]]
+    data = json.loads(page.split('id="projection-data" type="application/json">')[1].split("</script>")[0])
+    assert data == {
+        "labels": ["On hand", "2027-01-20", "2027-01-31"],
+        "uom": "EA",
+        "projected": [0.0, -20.0, 0.0],
+        "safety": [0.0, 0.0, 0.0],
+        "demand": [None, 20.0, None],
+        "receipts": [None, None, 20.0],
+        "planned": [None, 20.0, None],
+    }
+    assert "<script>" not in page  # the chart is drawn by static files only
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/workbench/requirements/items/NOPE-1/?company=ACME&plant=DET",
+        "/workbench/requirements/items/CAST-210/?company=ACME&plant=ZZZ",
+        "/workbench/requirements/items/CAST-210/?company=OTHER&plant=DET",
+    ],
+)
+def test_an_unknown_item_or_plant_is_404(client, buyer, story, path):
+    client.force_login(buyer)
+
+    assert client.get(path).status_code == 404
+
+
+def test_an_item_the_plan_never_reached_says_so(client, buyer, story):
+    client.force_login(buyer)
+
+    page = client.get("/workbench/requirements/items/CAST-210/?company=ACME&plant=MTY").content.decode()
+
+    assert "No requirements run has planned CAST-210 at MTY." in text(page)
+    assert "projection-data" not in page
+
+
+def test_planned_purchases_list_what_to_buy_with_the_demands_served_and_an_order_button(client, buyer, story):
+    client.force_login(buyer)
+
+    page = client.get(PLANNED).content.decode()
+
+    order = "Create PO"
+    rows = table_rows(page, "planned")
+    assert [(r[0], r[3].split()[0], r[4], r[6], r[7], r[8]) for r in rows] == [
+        ("2027-01-06 late", "BAR-321", "8 M", "GEARS", "MO-DEMO-1 (PUMP-100): 7.35", f"PO number {order}"),
+        ("2027-01-06 late", "BLT-M8", "280 EA", "BOLTS", "MO-DEMO-1 (PUMP-100): 280", f"PO number {order}"),
+        ("2027-01-06", "CAST-210", "20 EA", "CASTINGS", "MO-DEMO-1 (PUMP-100): 20", f"PO number {order}"),
+        ("2027-01-06 late", "GSK-220", "20 EA", "BOLTS", "MO-DEMO-1 (PUMP-100): 20", f"PO number {order}"),
+        ("2027-01-06 late", "IMP-310", "20 EA", "CASTINGS", "MO-DEMO-1 (PUMP-100): 20", f"PO number {order}"),
+        ("2027-01-20", "HSG-200", "20 EA", "made in-house", "MO-DEMO-1 (PUMP-100): 20",
+         "a make order: release it in the ERP"),
+        ("2027-01-20", "IMP-300", "20 EA", "made in-house", "MO-DEMO-1 (PUMP-100): 20",
+         "a make order: release it in the ERP"),
+        ("2027-01-20", "LBL-900", "20 EA", "no approved supplier", "MO-DEMO-1 (PUMP-100): 20",
+         "approve a supplier for the item first"),
+        ("2027-01-20", "SHF-320", "20 EA", "made in-house", "MO-DEMO-1 (PUMP-100): 20",
+         "a make order: release it in the ERP"),
+    ]  # fmt: skip
+    ordered = client.get(f"{PLANNED}?company=ACME&state=ordered").content.decode()
+    assert "The plan proposes nothing that matches." in text(ordered)
+
+
+def test_create_po_publishes_to_the_supplier_states_the_effect_is_audited_and_a_second_submit_sends_nothing(
+    client, buyer, story
+):
+    client.force_login(buyer)
+    pk = planned_pk("CAST-210")
+    url = f"/workbench/requirements/planned/{pk}/order/"
+
+    first = client.post(url, {"number": "PO-PLN-1"}, follow=True)
+    again = client.post(url, {"number": "PO-PLN-1"}, follow=True)
+    other_number = client.post(url, {"number": "PO-PLN-2"}, follow=True)
+
+    po = PurchaseOrder.objects.get(number="PO-PLN-1")
+    line = po.lines.get()
+    assert (po.supplier.code, po.ship_to.code, line.item.part_number, line.quantity, str(line.need_by)) == (
+        "CASTINGS", "DET", "CAST-210", Decimal(20), "2027-01-20",
+    )  # fmt: skip
+    planned = PlannedPurchase.objects.get(pk=pk)
+    assert (planned.state, planned.po_id) == ("ordered", po.pk)
+    assert (
+        "PO PO-PLN-1 published to CASTINGS by X12 EDI: 20 EA of CAST-210 needed by 2027-01-20. "
+        "The next run counts it as supply."
+    ) in text(first.content.decode())
+    for response in (again, other_number):
+        said = text(response.content.decode())
+        assert f"Planned purchase {pk} is already PO PO-PLN-1: nothing was sent again." in said
+    assert not PurchaseOrder.objects.filter(number="PO-PLN-2").exists()
+    audits = AuditEvent.objects.filter(action="planned_purchase.ordered")
+    assert [(a.object_id, a.actor_label, a.channel, a.after["po"]) for a in audits] == [
+        (str(pk), "user buyer", "workbench", "PO-PLN-1")
+    ]
+    assert OutboundMessage.objects.filter(po=po, event="po.published").count() == 1
+    assert table_rows(client.get(f"{PLANNED}?company=ACME&part=CAST-210").content.decode(), "planned")[0][8] == (
+        "PO PO-PLN-1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("part", "number", "message"),
+    [
+        ("HSG-200", "PO-X-1", "a planned purchase without a supplier cannot be ordered."),
+        ("LBL-900", "PO-X-2", "a planned purchase without a supplier cannot be ordered."),
+        ("CAST-210", "PO-REQ-1", "PO PO-REQ-1 already exists: choose another number."),
+        ("CAST-210", "bad number!", "Use letters, digits and . _ / - only."),
+        ("CAST-210", "", "This field is required."),
+    ],
+)
+def test_create_po_refusals_are_said_and_change_nothing(client, buyer, story, part, number, message):
+    client.force_login(buyer)
+    before = (PurchaseOrder.objects.count(), OutboundMessage.objects.count())
+
+    url = f"/workbench/requirements/planned/{planned_pk(part)}/order/"
+    response = client.post(url, {"number": number}, follow=True)
+
+    assert response.status_code == 200
+    assert message in text(response.content.decode())
+    assert (PurchaseOrder.objects.count(), OutboundMessage.objects.count()) == before
+    assert PlannedPurchase.objects.filter(state="ordered").count() == 0
+    assert not AuditEvent.objects.filter(action="planned_purchase.ordered").exists()
+
+
+def test_create_po_is_a_post_only(client, buyer, story):
+    client.force_login(buyer)
+
+    assert client.get(f"/workbench/requirements/planned/{planned_pk('CAST-210')}/order/").status_code == 405
+
+
+def test_the_exception_page_traces_a_production_stop_to_the_order_it_would_stop(client, buyer, story):
+    client.force_login(buyer)
+
+    page = client.get(f"/workbench/exceptions/{story['exception']}/").content.decode()
+
+    assert ("As things stand, DET runs out of CAST-210 on 2027-01-20: 20 EA short, 1 day of cover lost.") in text(page)
+    assert table_rows(page, "trace") == [["MO-DEMO-1", "Production order", "PUMP-100", "2027-01-20", "20"]]
+    assert "Without the projection its rule would have made it procurement delay." in text(page)
+    assert 'href="/workbench/requirements/items/CAST-210/?company=ACME&amp;plant=DET"' in page
+    assert "{&#x27;plant_id&#x27;" not in page  # the raw finding is not dumped among the evidence
+
+
+def test_an_exception_the_projection_did_not_rank_has_no_trace(client, buyer, story):
+    client.force_login(buyer)
+    ProcurementException.objects.filter(pk=story["exception"]).update(
+        evidence={"expected": "2027-01-15", "actual": "2027-01-31"}
+    )
+
+    page = client.get(f"/workbench/exceptions/{story['exception']}/").content.decode()
+
+    assert "Why this severity" not in page
+    evidence = next(t for t in tables(page) if "evidence" in t["classes"])["rows"]
+    assert evidence == [["Expected", "2027-01-15"], ["Actual", "2027-01-31"]]
