@@ -130,6 +130,18 @@ def test_another_companys_buyer_and_nobody_count_none_of_acmes_rows(data, acme):
         ],
         "integration": [{"group": "api", "documents": 1, "failure_rate": 100.0}],
         "functional_acks": [],
+        "sync": [
+            # X1 acknowledged in 48 h, within OTHER's 48; its change proposal unanswered past 48 h.
+            {
+                "group": "PO → acknowledgement",
+                "objects": 1,
+                "met": 1,
+                "met_rate": 100.0,
+                "p50_hours": 48.0,
+                "p95_hours": 48.0,
+            },
+            {"group": "Change → answer", "objects": 1, "met": 0, "met_rate": 0.0, "p50_hours": None, "p95_hours": None},
+        ],
     }
     assert all(chart.rows == [] for chart in nobody)
 
