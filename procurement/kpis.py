@@ -662,3 +662,78 @@ def sync_chart(rows: list[dict[str, Any]], q: KpiQuery) -> Chart:
         SYNC_MEASURES,
         rows,
     )
+
+
+# --- ASN accuracy by SSCC -----------------------------------------------------------------------
+
+
+def asn_pack_kpis(*, actor: Actor, q: KpiQuery) -> Chart:
+    """Ship notices judged pack by pack (SSCC) against the receipts against them in the period.
+
+    A pack is **received as announced** when every PO line it announced was received under its
+    SSCC in that quantity (accepted plus rejected) and nothing else was received under it;
+    **missing** when no receipt line names its SSCC; a received SSCC the notice never named is
+    **not announced**. A pack counts in the group (month, plant, …) of the first receipt against
+    its notice. Three grouped queries (receipts, announced packs, received packs) joined here.
+    """
+    receipts = _sliced(Receipt.objects.filter(shipment__isnull=False), actor, q, RECEIPT_PATHS)
+    first: dict[int, tuple[dt.datetime, Any]] = {}
+    for shipment_id, received_at, group in receipts.annotate(kpi_group=_group_expression(q, RECEIPT_PATHS)).values_list(
+        "shipment_id", "received_at", "kpi_group"
+    ):
+        if shipment_id not in first or received_at < first[shipment_id][0]:
+            first[shipment_id] = (received_at, group)
+    announced: dict[tuple[int, str], dict[int, Any]] = {}
+    pack_lines = ShipmentLine.objects.filter(shipment_id__in=receipts.values("shipment_id"), pack__isnull=False)
+    for shipment_id, sscc, po_line_id, quantity in (
+        pack_lines.values("shipment_id", "pack__sscc", "po_line_id")
+        .annotate(quantity=Sum("quantity"))
+        .values_list("shipment_id", "pack__sscc", "po_line_id", "quantity")
+    ):
+        announced.setdefault((shipment_id, sscc), {})[po_line_id] = quantity
+    received: dict[tuple[int, str], dict[int, Any]] = {}
+    for shipment_id, sscc, po_line_id, quantity in (
+        ReceiptLine.objects.filter(receipt__in=receipts.values("pk"))
+        .exclude(sscc="")
+        .values("receipt__shipment_id", "sscc", "po_line_id")
+        .annotate(quantity=Sum(F("quantity_received") + F("quantity_rejected")))
+        .values_list("receipt__shipment_id", "sscc", "po_line_id", "quantity")
+    ):
+        received.setdefault((shipment_id, sscc), {})[po_line_id] = quantity
+    counts: dict[Any, dict[str, int]] = {}
+
+    def count(shipment_id: int, measure: str) -> None:
+        group = counts.setdefault(first[shipment_id][1], {"announced": 0, "accurate": 0, "missing": 0, "extra": 0})
+        group[measure] += 1
+
+    for key, lines in announced.items():
+        count(key[0], "announced")
+        got = received.get(key)
+        if got is None:
+            count(key[0], "missing")
+        elif got == lines:
+            count(key[0], "accurate")
+    for key in received.keys() - announced.keys():
+        count(key[0], "extra")
+    rows = [
+        {
+            "group": _label(group),
+            "packs": c["announced"],
+            "accuracy": percent(c["accurate"], c["announced"]),
+            "missing": c["missing"],
+            "unannounced": c["extra"],
+        }
+        for group, c in sorted(counts.items(), key=lambda item: (item[0] is None, str(item[0])))
+    ]
+    return Chart(
+        "asn_packs",
+        "Ship notices by SSCC: packs received as announced",
+        GROUP_LABELS[q.group],
+        [
+            Measure("packs", "Packs announced", "count"),
+            Measure("accuracy", "Received as announced", "percent"),
+            Measure("missing", "Packs not received", "count"),
+            Measure("unannounced", "Packs received, not announced", "count"),
+        ],
+        rows,
+    )

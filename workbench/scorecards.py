@@ -27,6 +27,7 @@ CHARTS: dict[str, Callable[..., Chart]] = {
     "acknowledgements": kpis.acknowledgement_kpis,
     "promise_dates": kpis.promise_date_kpis,
     "asn": kpis.asn_kpis,
+    "asn_packs": kpis.asn_pack_kpis,
     "invoices": kpis.invoice_kpis,
     "exceptions": kpis.exception_kpis,
     "integration": kpis.integration_kpis,

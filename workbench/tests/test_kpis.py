@@ -124,6 +124,7 @@ def test_another_companys_buyer_and_nobody_count_none_of_acmes_rows(data, acme):
         "acknowledgements": [{"group": "all", "published": 1, "cycle_hours": 48.0, "on_time_rate": 100.0}],
         "promise_dates": [{"group": "all", "changes": 1, "accepted": 0}],
         "asn": [],
+        "asn_packs": [],
         "invoices": [{"group": "all", "invoices": 1, "first_pass_rate": 0.0}],
         "exceptions": [
             {"group": "Production stop", "raised": 1, "open": 1, "age_hours": 1200.0, "resolution_hours": None}
