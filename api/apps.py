@@ -12,3 +12,9 @@ class ApiConfig(AppConfig):
         )
 
         webhooks.outbox_hooks_register()
+
+        from procurement.services import document_replayer_register
+
+        from .replays import API_REPLAYER
+
+        document_replayer_register("api", API_REPLAYER)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -1333,3 +1334,37 @@ def _raise(
         po=po,
     )
     exception_raise(draft, source=source)
+
+
+def translation_lines(reading: Translation) -> list[str]:
+    """The reading of ``translate`` as lines to read, set by set and segment by segment: what
+    ``manage.py edi translate`` prints and the workbench's exception page shows."""
+    lines: list[str] = []
+    for issue in reading["issues"]:
+        lines.append(f"file: [{issue.get('code', '')}] {issue['message']}")
+    for ic in reading["interchanges"]:
+        lines.append(f"interchange {ic['isa13']} {ic['isa06']} → {ic['isa08']} (ISA15 {ic['isa15']})")
+        for issue in ic["issues"]:
+            lines.append(f"  ! [{issue.get('code', '')}] {issue['message']}")
+        for line in ic["ta1"]:
+            lines.append(f"  {line}")
+        for group in ic["groups"]:
+            lines.append(f"  group {group['gs01']} {group['gs06']} {group['gs08']}: {group['ack_code']}")
+            for issue in group["issues"]:
+                lines.append(f"    ! [{issue.get('code', '')}] {issue['message']}")
+            for s in group["sets"]:
+                lines.append(f"    {s['st01']} {s['st02']}: {s['ack_code']}")
+                for issue in s["issues"]:
+                    where = ", ".join(
+                        f"{k} {issue[k]}" for k in ("segment_id", "segment_position", "element_position") if k in issue
+                    )
+                    lines.append(f"      ! [{issue.get('code', '')}] {issue['message']} ({where})")
+                for line in s.get("reading", []):
+                    lines.append(f"      {line}")
+                if s.get("canonical") is not None:
+                    lines.append("      " + json.dumps(s["canonical"], default=str))
+                if s.get("unused"):
+                    lines.append("      segments not used by the gateway:")
+                    for u in s["unused"]:
+                        lines.append(f"        {u['position']} {u['segment_id']}: {u['reason']}")
+    return lines

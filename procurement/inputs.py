@@ -308,6 +308,8 @@ class ReceiptLineInput:
     quantity_received: Decimal
     quantity_rejected: Decimal = Decimal("0")
     lot: str = ""
+    # The pack (SSCC-18) the quantity came in, as scanned at the dock: ASN accuracy is judged per pack.
+    sscc: str = field(default="", metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import (
+    Aggregate,
     Avg,
     Case,
     Count,
@@ -45,8 +46,10 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -64,6 +67,8 @@ from procurement.models import (
     PurchaseOrder,
     Receipt,
     ReceiptLine,
+    Shipment,
+    ShipmentLine,
 )
 
 GROUPS = ("month", "plant", "supplier", "tier", "channel", "all")
@@ -433,3 +438,302 @@ def procurement_charts(*, actor: Actor, q: KpiQuery, now: dt.datetime | None = N
         exception_kpis(actor=actor, q=q, now=now),
         integration_kpis(actor=actor, q=q),
     ]
+
+
+# --- sync SLAs by object type -------------------------------------------------------------------
+
+# Hours an object may take to sync before it misses its SLA, per object type; a company's
+# ``sla_hours`` overrides any of them under ``sync.<type>`` (``sync.asn``: 2). A PO's acknowledgement
+# is due within the company's own ``ack_due_hours``.
+SYNC_SLA_HOURS: dict[str, float] = {
+    "change_answer": 48,
+    "asn": 1,
+    "invoice": 1,
+    "inventory": 1,
+    "bom_release": 24,
+}
+SYNC_LABELS = {
+    "po_ack": "PO → acknowledgement",
+    "change_answer": "Change → answer",
+    "asn": "Ship notice",
+    "invoice": "Invoice",
+    "inventory": "Inventory sync",
+    "bom_release": "BOM release",
+}
+SYNC_MEASURES = [
+    Measure("objects", "Due or synced", "count"),
+    Measure("met", "Met their SLA", "count"),
+    Measure("met_rate", "Met their SLA", "percent"),
+    Measure("p50_hours", "Time to sync p50", "hours"),
+    Measure("p95_hours", "Time to sync p95", "hours"),
+]
+SYNC_GROUPS = ("plant", "supplier", "tier", "channel")
+
+
+class Percentile(Aggregate):
+    """The continuous percentile of a duration (linear interpolation between the two nearest values,
+    as PostgreSQL's ``percentile_cont``); SQLite gets the same aggregate from ``sqlite_percentile_register``."""
+
+    function = "percentile_cont"
+    name = "Percentile"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        clone = self.copy()
+        clone.template = "%(function)s(%(expressions)s, %(fraction)s)"
+        return clone.as_sql(compiler, connection, **extra_context)
+
+
+class _SqlitePercentile:
+    """``percentile_cont(value, fraction)`` for SQLite: the values arrive as microseconds."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.fraction = 0.5
+
+    def step(self, value: float | None, fraction: float) -> None:
+        self.fraction = fraction
+        if value is not None:
+            self.values.append(float(value))
+
+    def finalize(self) -> float | None:
+        return percentile_cont(self.values, self.fraction)
+
+
+def percentile_cont(values: list[float], fraction: float) -> float | None:
+    """The continuous percentile of ``values``: position ``fraction × (n − 1)`` in sorted order, interpolated."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def sqlite_percentile_register(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """Give each new SQLite connection the ``percentile_cont`` aggregate PostgreSQL has built in."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_aggregate("percentile_cont", 2, _SqlitePercentile)
+
+
+@dataclass(frozen=True)
+class SyncSpec:
+    """One object type's sync: where it starts and ends, which companies' allowances apply, and
+    which rows count (synced, or still unsynced past their allowance)."""
+
+    object_type: str
+    paths: Paths
+    start: str
+    end: str
+    # Rows whose end can never come (a duplicate, a refused release) are left out by the caller.
+
+
+def sync_allowance(*, object_type: str, company_ids: set[int]) -> Case:
+    """The SLA per company as one ``CASE``: the company's ``sync.<type>`` override, else the default."""
+    default = SYNC_SLA_HOURS.get(object_type, 0)
+    overrides = Company.objects.filter(pk__in=sorted(company_ids)).values_list("pk", "sla_hours", "ack_due_hours")
+    whens = []
+    for pk, sla_hours, ack_due_hours in overrides:
+        allowed = ack_due_hours if object_type == "po_ack" else (sla_hours or {}).get(f"sync.{object_type}", default)
+        whens.append(When(sync_company=pk, then=Value(dt.timedelta(hours=float(allowed)))))
+    return Case(*whens, default=Value(dt.timedelta(hours=float(default))), output_field=DurationField())
+
+
+def _sliced_sync(qs: QuerySet, actor: Actor, q: KpiQuery, paths: Paths) -> QuerySet:
+    """``_sliced``, also for a type with no supplier (only buyers see those), with the company as ``sync_company``."""
+    qs = qs.annotate(sync_company=F(paths.company))
+    if paths.supplier:
+        return _sliced(qs, actor, q, paths)
+    if not actor.is_buyer_side or actor.is_supplier:
+        return qs.none()
+    qs = qs.filter(
+        **{"sync_company__in": actor.company_ids, f"{paths.date}__gte": q.since, f"{paths.date}__lt": q.until}
+    )
+    if q.plant and paths.plant:
+        qs = qs.filter(**{paths.plant: q.plant})
+    if q.channel and paths.channel:
+        qs = qs.filter(**{paths.channel: q.channel})
+    return qs
+
+
+def sync_rows(
+    qs: QuerySet, *, actor: Actor, q: KpiQuery, spec: SyncSpec, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """One object type's sync SLA figures, one ``GROUP BY`` statement: rows per slice group (or one).
+
+    Counted: objects that started in the period and have synced, or have not synced and are past
+    their SLA (a miss). ``met`` synced within the SLA; p50/p95 of the time to sync over the synced.
+    ``qs`` must already hold only this type's countable rows; a slice the type does not carry (a
+    supplier for an inventory event) leaves nothing of it.
+    """
+    now = now or timezone.now()
+    paths = spec.paths
+    if (q.supplier or q.tier) and not paths.supplier:
+        return []
+    if q.plant and not paths.plant:
+        return []
+    if q.channel and not (paths.channel or paths.supplier):
+        return []
+    qs = _sliced_sync(qs, actor, q, paths)
+    companies = (
+        set(actor.company_ids)
+        if actor.is_buyer_side
+        else set(qs.order_by().values_list("sync_company", flat=True).distinct())
+    )
+    qs = qs.annotate(
+        sync_due_at=ExpressionWrapper(
+            F(spec.start) + sync_allowance(object_type=spec.object_type, company_ids=companies),
+            output_field=DateTimeField(),
+        )
+    )
+    synced = Q(**{f"{spec.end}__isnull": False})
+    took = duration(spec.end, spec.start)
+    group = q.group if q.group in SYNC_GROUPS else "all"
+    grouped = KpiQuery(start=q.start, end=q.end, group=group)
+    carried = group == "all" or {"plant": paths.plant, "channel": paths.channel or paths.supplier}.get(
+        group, paths.supplier
+    )
+    rows = (
+        qs.annotate(kpi_group=_group_expression(grouped, paths) if carried else Value(""))
+        .values("kpi_group")
+        .annotate(
+            objects=Count("pk", filter=synced | Q(sync_due_at__lt=now)),
+            met=Count("pk", filter=synced & Q(**{f"{spec.end}__lte": F("sync_due_at")})),
+            p50=Percentile(took, 0.5, filter=synced),
+            p95=Percentile(took, 0.95, filter=synced),
+        )
+        .order_by("kpi_group")
+    )
+    label = SYNC_LABELS[spec.object_type]
+    return [
+        {
+            "group": label if group == "all" else f"{label} · {_label(r['kpi_group'])}",
+            "objects": r["objects"],
+            "met": r["met"],
+            "met_rate": percent(r["met"], r["objects"]),
+            "p50_hours": hours(r["p50"]),
+            "p95_hours": hours(r["p95"]),
+        }
+        for r in rows
+        if r["objects"]
+    ]
+
+
+def _shipment_first_line(field: str) -> Subquery:
+    # A ship notice goes to one ship-to (lines may span POs of one company): its first line says where.
+    lines = ShipmentLine.objects.filter(shipment=OuterRef("pk")).order_by("pk")
+    return Subquery(lines.values(f"po_line__po__{field}")[:1])
+
+
+ASN_PATHS = Paths(company="asn_company", supplier="supplier", plant="asn_plant", date="received_at")
+
+
+def procurement_sync_rows(*, actor: Actor, q: KpiQuery, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Sync SLA rows of the procurement record's object types, in order: a PO's acknowledgement
+    (publication → first acknowledgement, within the company's ``ack_due_hours``), a supplier's
+    change proposal's answer (proposed → decided), a ship notice and an invoice (arrival → applied
+    to the record, the stored document's ``processed_at``)."""
+    changes = ChangeRequest.objects.exclude(state=ChangeRequest.State.SUPERSEDED, decided_at__isnull=True)
+    shipments = Shipment.objects.filter(inbound_document__isnull=False).annotate(
+        asn_company=_shipment_first_line("company_id"), asn_plant=_shipment_first_line("ship_to__code")
+    )
+    invoices = Invoice.objects.filter(inbound_document__isnull=False)
+    specs = (
+        (PurchaseOrder.objects.all(), SyncSpec("po_ack", PO_PATHS, "published_at", "first_ack_at")),
+        (changes, SyncSpec("change_answer", CHANGE_PATHS, "created_at", "decided_at")),
+        (shipments, SyncSpec("asn", ASN_PATHS, "received_at", "inbound_document__processed_at")),
+        (invoices, SyncSpec("invoice", INVOICE_PATHS, "received_at", "inbound_document__processed_at")),
+    )
+    return [row for qs, spec in specs for row in sync_rows(qs, actor=actor, q=q, spec=spec, now=now)]
+
+
+def sync_chart(rows: list[dict[str, Any]], q: KpiQuery) -> Chart:
+    """The sync SLA figure from every object type's rows (the procurement record's and the materials')."""
+    group = GROUP_LABELS[q.group] if q.group in SYNC_GROUPS else "Object"
+    return Chart(
+        "sync",
+        "Sync SLAs by object type",
+        "Object" if group == "Object" else f"Object · {group.lower()}",
+        SYNC_MEASURES,
+        rows,
+    )
+
+
+# --- ASN accuracy by SSCC -----------------------------------------------------------------------
+
+
+def asn_pack_kpis(*, actor: Actor, q: KpiQuery) -> Chart:
+    """Ship notices judged pack by pack (SSCC) against the receipts against them in the period.
+
+    A pack is **received as announced** when every PO line it announced was received under its
+    SSCC in that quantity (accepted plus rejected) and nothing else was received under it;
+    **missing** when no receipt line names its SSCC; a received SSCC the notice never named is
+    **not announced**. A pack counts in the group (month, plant, …) of the first receipt against
+    its notice. Three grouped queries (receipts, announced packs, received packs) joined here.
+    """
+    receipts = _sliced(Receipt.objects.filter(shipment__isnull=False), actor, q, RECEIPT_PATHS)
+    first: dict[int, tuple[dt.datetime, Any]] = {}
+    for shipment_id, received_at, group in receipts.annotate(kpi_group=_group_expression(q, RECEIPT_PATHS)).values_list(
+        "shipment_id", "received_at", "kpi_group"
+    ):
+        if shipment_id not in first or received_at < first[shipment_id][0]:
+            first[shipment_id] = (received_at, group)
+    announced: dict[tuple[int, str], dict[int, Any]] = {}
+    pack_lines = ShipmentLine.objects.filter(shipment_id__in=receipts.values("shipment_id"), pack__isnull=False)
+    for shipment_id, sscc, po_line_id, quantity in (
+        pack_lines.values("shipment_id", "pack__sscc", "po_line_id")
+        .annotate(quantity=Sum("quantity"))
+        .values_list("shipment_id", "pack__sscc", "po_line_id", "quantity")
+    ):
+        announced.setdefault((shipment_id, sscc), {})[po_line_id] = quantity
+    received: dict[tuple[int, str], dict[int, Any]] = {}
+    for shipment_id, sscc, po_line_id, quantity in (
+        ReceiptLine.objects.filter(receipt__in=receipts.values("pk"))
+        .exclude(sscc="")
+        .values("receipt__shipment_id", "sscc", "po_line_id")
+        .annotate(quantity=Sum(F("quantity_received") + F("quantity_rejected")))
+        .values_list("receipt__shipment_id", "sscc", "po_line_id", "quantity")
+    ):
+        received.setdefault((shipment_id, sscc), {})[po_line_id] = quantity
+    counts: dict[Any, dict[str, int]] = {}
+
+    def count(shipment_id: int, measure: str) -> None:
+        group = counts.setdefault(first[shipment_id][1], {"announced": 0, "accurate": 0, "missing": 0, "extra": 0})
+        group[measure] += 1
+
+    for key, lines in announced.items():
+        count(key[0], "announced")
+        got = received.get(key)
+        if got is None:
+            count(key[0], "missing")
+        elif got == lines:
+            count(key[0], "accurate")
+    for key in received.keys() - announced.keys():
+        count(key[0], "extra")
+    rows = [
+        {
+            "group": _label(group),
+            "packs": c["announced"],
+            "accuracy": percent(c["accurate"], c["announced"]),
+            "missing": c["missing"],
+            "unannounced": c["extra"],
+        }
+        for group, c in sorted(counts.items(), key=lambda item: (item[0] is None, str(item[0])))
+    ]
+    return Chart(
+        "asn_packs",
+        "Ship notices by SSCC: packs received as announced",
+        GROUP_LABELS[q.group],
+        [
+            Measure("packs", "Packs announced", "count"),
+            Measure("accuracy", "Received as announced", "percent"),
+            Measure("missing", "Packs not received", "count"),
+            Measure("unannounced", "Packs received, not announced", "count"),
+        ],
+        rows,
+    )

@@ -12,19 +12,29 @@ from dataclasses import dataclass
 
 from edi.kpis import functional_ack_kpis
 from gateway.actors import Actor
+from materials.kpis import materials_sync_rows
 from procurement import kpis
 from procurement.kpis import Chart, KpiQuery
+
+
+def sync_kpis(*, actor: Actor, q: KpiQuery, now: dt.datetime | None = None) -> Chart:
+    """Sync SLAs by object type: the procurement record's types, then the materials' (inventory, BOM)."""
+    rows = kpis.procurement_sync_rows(actor=actor, q=q, now=now) + materials_sync_rows(actor=actor, q=q, now=now)
+    return kpis.sync_chart(rows, q)
+
 
 CHARTS: dict[str, Callable[..., Chart]] = {
     "acknowledgements": kpis.acknowledgement_kpis,
     "promise_dates": kpis.promise_date_kpis,
     "asn": kpis.asn_kpis,
+    "asn_packs": kpis.asn_pack_kpis,
     "invoices": kpis.invoice_kpis,
     "exceptions": kpis.exception_kpis,
     "integration": kpis.integration_kpis,
     "functional_acks": functional_ack_kpis,
+    "sync": sync_kpis,
 }
-NEEDS_NOW = {"acknowledgements", "exceptions"}
+NEEDS_NOW = {"acknowledgements", "exceptions", "sync"}
 
 
 def chart_for(*, actor: Actor, q: KpiQuery, key: str, now: dt.datetime | None = None) -> Chart | None:

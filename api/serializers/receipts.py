@@ -14,6 +14,7 @@ class ReceiptLineIn(serializers.Serializer):
     quantity_received = quantity(min_value=Decimal("0"))
     quantity_rejected = quantity(min_value=Decimal("0"), default=Decimal("0"))
     lot = optional_text(40)
+    sscc = serializers.RegexField(r"^\d{18}$", required=False, allow_blank=True, default="")
 
 
 class ReceiptIn(serializers.Serializer):

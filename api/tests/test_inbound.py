@@ -225,3 +225,15 @@ def test_a_body_nested_just_to_the_bound_is_applied(owner, published_po):
     assert response.status_code == 201, response.content
     assert stored() == [("processed", "applied")]
     assert Acknowledgement.objects.count() == 1
+
+
+def test_a_receipt_line_keeps_the_pack_it_was_received_in(system, published_po):
+    from procurement.models import ReceiptLine
+
+    body = receipt_body()
+    body["lines"] = [{"line_no": "1", "quantity_received": "40", "sscc": "001234560000000018"}]
+
+    response = system.post("/api/v1/system/receipts/", raw=json.dumps(body).encode())
+
+    assert response.status_code == 201, response.content
+    assert list(ReceiptLine.objects.values_list("quantity_received", "sscc")) == [(40, "001234560000000018")]

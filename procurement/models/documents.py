@@ -145,6 +145,7 @@ class ReceiptLine(models.Model):
     quantity_received = quantity_field()
     quantity_rejected = quantity_field()
     lot = models.CharField(max_length=40, blank=True)
+    sscc = models.CharField(max_length=20, blank=True, help_text="The pack (SSCC-18) it was received in, if scanned.")
 
 
 class Invoice(DocumentKeyFields):

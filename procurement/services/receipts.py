@@ -153,6 +153,7 @@ def _receipt_create(
                 quantity_received=given.quantity_received,
                 quantity_rejected=given.quantity_rejected,
                 lot=given.lot,
+                sscc=given.sscc,
             )
             for given in receipt.lines
         ]

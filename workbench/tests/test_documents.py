@@ -4,6 +4,7 @@ one that holds an invoice, resending an outbound message, and the list's filters
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -157,15 +158,107 @@ def test_a_request_without_a_reason_is_refused(client, acme_buyer, invoice_file)
     assert DocumentReplayRequest.objects.count() == 0
 
 
-def test_an_api_document_cannot_be_replayed_from_the_workbench(client, acme_buyer, partner):  # noqa: F811
-    document = inbound_document_store(
-        channel="api", sender="CASTINGS", company=partner.company, content=b"{}", document_type="shipment"
+def api_body(partner, document_type: str, body: dict | bytes) -> InboundDocument:  # noqa: F811
+    """A supplier's body as the API stored it before a worker could apply it (placed with its company)."""
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return inbound_document_store(
+        channel="api",
+        sender="CASTINGS",
+        supplier=partner.supplier,
+        company=partner.company,
+        content=content,
+        document_type=document_type,
+        content_type="application/json",
     )
+
+
+API_ACK = {
+    "document_id": "ACK-API-1",
+    "po_number": "PO-4504",
+    "header": "ACCEPTED",
+    "lines": [{"line_no": "1", "response": "ACCEPT"}, {"line_no": "2", "response": "ACCEPT"}],
+}
+API_INVOICE = {
+    "invoice_number": "INV-API-1",
+    "po_number": "PO-4504",
+    "invoice_date": "2027-02-25",
+    "currency": "USD",
+    "lines": [{"line_no": "1", "quantity": "1", "unit_price": "10.00"}],
+}
+
+
+def test_replaying_an_api_acknowledgement_applies_it_once_through_the_write_path(
+    client,
+    acme_buyer,
+    partner,  # noqa: F811
+):
+    document = api_body(partner, "acknowledgement", API_ACK)
+    client.force_login(acme_buyer)
+    url = reverse("workbench:inbound_replay", args=[document.pk])
+
+    first = client.post(url, follow=True)
+    second = client.post(url, follow=True)
+
+    document.refresh_from_db()
+    ack = Acknowledgement.objects.get()
+    assert (ack.channel, ack.document_id, ack.inbound_document_id) == ("api", "ACK-API-1", document.pk)
+    assert document.state == "processed"
+    assert "Replayed: processed: applied." in flash(first)
+    assert "Replayed: processed: already applied, nothing done again." in flash(second)
+    assert replayed_events(document) == [("document.replayed", "buyer buyer"), ("document.replayed", "buyer buyer")]
+    # The write path's own audit names the replay and the buyer who ran it, on the API channel.
+    recorded = AuditEvent.objects.get(action="acknowledgement.recorded")
+    assert (recorded.channel, recorded.actor_label) == ("api", "replayed by buyer buyer")
+
+
+def test_an_api_invoice_needs_a_second_buyer_to_approve_its_replay(
+    client,
+    acme_buyer,
+    second_buyer,
+    partner,  # noqa: F811
+):
+    document = api_body(partner, "invoice", API_INVOICE)
+    client.force_login(acme_buyer)
+
+    client.post(reverse("workbench:inbound_replay", args=[document.pk]), {"reason": "worker lost"})
+    request = DocumentReplayRequest.objects.get()
+    assert Invoice.objects.count() == 0
+    client.force_login(second_buyer)
+    approved = client.post(reverse("workbench:replay_approve", args=[request.pk]), follow=True)
+
+    request.refresh_from_db()
+    assert request.state == "replayed"
+    assert Invoice.objects.get().invoice_number == "INV-API-1"
+    assert f"Replay approved and run: {request.outcome}." in flash(approved)
+    assert request.outcome.startswith("processed: ")
+
+
+@pytest.mark.parametrize(
+    ("document_type", "body", "why"),
+    [
+        ("purchase_order", b"{}", "A purchase_order body cannot be replayed from the workbench"),
+        ("acknowledgement", b"\xff\xfe not json", "The stored body is not readable JSON (UnicodeDecodeError)."),
+        ("acknowledgement", b"[" * 60 + b"]" * 60, "The stored body nests more than 32 levels deep."),
+        ("acknowledgement", b'{"document_id": "A"}', "The stored body is not a valid acknowledgement:"),
+    ],
+)
+def test_an_api_body_that_cannot_be_replayed_says_why_and_changes_nothing(
+    client,
+    acme_buyer,
+    partner,  # noqa: F811
+    document_type,
+    body,
+    why,
+):
+    document = api_body(partner, document_type, body)
     client.force_login(acme_buyer)
 
     response = client.post(reverse("workbench:inbound_replay", args=[document.pk]), follow=True)
 
-    assert "Documents received through api cannot be replayed from the workbench" in flash(response)
+    document.refresh_from_db()
+    assert why in flash(response)
+    assert document.state == "received"
+    assert Acknowledgement.objects.count() == 0
     assert AuditEvent.objects.filter(object_type="InboundDocument").count() == 0
 
 

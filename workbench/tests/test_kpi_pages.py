@@ -135,6 +135,7 @@ def test_the_dashboard_carries_every_charts_numbers_and_a_csv_link(client, buyer
         "exceptions",
         "integration",
         "functional_acks",
+        "sync",
     ]
     invoices = json.loads(blocks["invoices"])
     assert invoices["labels"] == ["BOLTS", "CAST"]
@@ -142,7 +143,7 @@ def test_the_dashboard_carries_every_charts_numbers_and_a_csv_link(client, buyer
         {"label": "Invoices", "unit": "count", "data": [3, 2]},
         {"label": "Matched first time", "unit": "percent", "data": [66.7, 50.0]},
     ]
-    assert page.count("<canvas data-chart=") == 7
+    assert page.count("<canvas data-chart=") == 8
     assert 'href="/workbench/kpis/invoices.csv?start=2027-01-01&amp;end=2027-02-28&amp;group=supplier"' in page
     assert "<script>" not in page  # no inline script: only src= and json blocks
 

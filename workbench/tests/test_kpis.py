@@ -124,12 +124,25 @@ def test_another_companys_buyer_and_nobody_count_none_of_acmes_rows(data, acme):
         "acknowledgements": [{"group": "all", "published": 1, "cycle_hours": 48.0, "on_time_rate": 100.0}],
         "promise_dates": [{"group": "all", "changes": 1, "accepted": 0}],
         "asn": [],
+        "asn_packs": [],
         "invoices": [{"group": "all", "invoices": 1, "first_pass_rate": 0.0}],
         "exceptions": [
             {"group": "Production stop", "raised": 1, "open": 1, "age_hours": 1200.0, "resolution_hours": None}
         ],
         "integration": [{"group": "api", "documents": 1, "failure_rate": 100.0}],
         "functional_acks": [],
+        "sync": [
+            # X1 acknowledged in 48 h, within OTHER's 48; its change proposal unanswered past 48 h.
+            {
+                "group": "PO → acknowledgement",
+                "objects": 1,
+                "met": 1,
+                "met_rate": 100.0,
+                "p50_hours": 48.0,
+                "p95_hours": 48.0,
+            },
+            {"group": "Change → answer", "objects": 1, "met": 0, "met_rate": 0.0, "p50_hours": None, "p95_hours": None},
+        ],
     }
     assert all(chart.rows == [] for chart in nobody)
 

@@ -41,6 +41,7 @@ from ..queue_forms import (
     colleagues,
 )
 from ..requirements import exception_trace
+from ..translations import document_translation
 from .access import buyer_page
 
 ROWS_PER_PAGE = 50
@@ -120,6 +121,7 @@ def exception_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
         "notes": queue.exception_notes(exc),
         "audit": list(queue.exception_audit(exc)),
         "document_text": queue.document_content(exc.inbound_document),
+        "translation": document_translation(exc.inbound_document),
         "answers": queue.document_answers(exc.inbound_document),
         "timeline": queue.purchase_order_timeline(actor=actor, po=exc.po) if exc.po is not None else [],
         "assign_form": AssignForm(people=colleagues(actor, company_id=exc.company_id)),

@@ -74,35 +74,8 @@ class Command(BaseCommand):
             sys.exit(EXIT_ERRORS)
 
     def _translate_text(self, reading: services.Translation) -> None:
-        for issue in reading["issues"]:
-            self.stdout.write(f"file: [{issue.get('code', '')}] {issue['message']}")
-        for ic in reading["interchanges"]:
-            self.stdout.write(f"interchange {ic['isa13']} {ic['isa06']} → {ic['isa08']} (ISA15 {ic['isa15']})")
-            for issue in ic["issues"]:
-                self.stdout.write(f"  ! [{issue.get('code', '')}] {issue['message']}")
-            for line in ic["ta1"]:
-                self.stdout.write(f"  {line}")
-            for group in ic["groups"]:
-                self.stdout.write(f"  group {group['gs01']} {group['gs06']} {group['gs08']}: {group['ack_code']}")
-                for issue in group["issues"]:
-                    self.stdout.write(f"    ! [{issue.get('code', '')}] {issue['message']}")
-                for s in group["sets"]:
-                    self.stdout.write(f"    {s['st01']} {s['st02']}: {s['ack_code']}")
-                    for issue in s["issues"]:
-                        where = ", ".join(
-                            f"{k} {issue[k]}"
-                            for k in ("segment_id", "segment_position", "element_position")
-                            if k in issue
-                        )
-                        self.stdout.write(f"      ! [{issue.get('code', '')}] {issue['message']} ({where})")
-                    for line in s.get("reading", []):
-                        self.stdout.write(f"      {line}")
-                    if s.get("canonical") is not None:
-                        self.stdout.write("      " + json.dumps(s["canonical"], default=str))
-                    if s.get("unused"):
-                        self.stdout.write("      segments not used by the gateway:")
-                        for u in s["unused"]:
-                            self.stdout.write(f"        {u['position']} {u['segment_id']}: {u['reason']}")
+        for line in services.translation_lines(reading):
+            self.stdout.write(line)
 
     def _replay(self, document_id: int) -> None:
         document = InboundDocument.objects.filter(pk=document_id, channel="edi").first()
