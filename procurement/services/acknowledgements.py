@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -28,19 +29,18 @@ from procurement.models import (
 from procurement.models.fields import PRICE_LIMIT, QUANTITY_LIMIT
 from suppliers.models import Supplier
 
-from . import tolerance
+from . import compiled, tolerance
 from .audit import audit_event
-from .bulk import row_insert_with_children, rows_insert, rows_update
+from .bulk import Statement, row_insert_with_children, rows_insert, rows_update, rows_update_statement
 from .closing import exceptions_close
 from .documents import (
     document_replay,
     exceptions_audited,
-    exceptions_create,
     orders_touch_statement,
 )
 from .errors import DocumentRefused
 from .lines import refusal_company, supplier_lines
-from .locking import lock_po_lines
+from .locking import lock_po_lines_query
 from .notify import exception_notifications
 from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
 from .raising import exception_draft
@@ -117,9 +117,14 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
         order = lines[0].po
         company = order.company
         digest = inputs.fingerprint(ack)
-        existing = Acknowledgement.objects.filter(
-            channel=source.channel, supplier=supplier, document_id=ack.document_id
-        ).first()
+        found = compiled.fetch(
+            "acknowledgement.existing",
+            lambda: Acknowledgement.objects.filter(
+                channel=source.channel, supplier=supplier, document_id=ack.document_id
+            ).order_by("pk")[:1],
+            [source.channel, ack.document_id, supplier.pk],
+        )
+        existing = found[0] if found else None
         if existing is not None:
             return document_replay(
                 record=existing,
@@ -143,25 +148,31 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
         now = timezone.now()
         plans = _plan(lines, ack, supplier, tolerance.rules_for(company), source)
         header = _header_from_lines(ack, plans)
-        record = _acknowledgement_create(ack, order, supplier, plans, header, digest, source, now)
         _previous_answers_supersede(plans, ack, source, now)
         unchanged = {
             p.line.pk
             for p in plans
             if p.proposal and p.line.change_state == POLine.ChangeState.PROPOSED and p.proposal == p.line.proposal
         }
-        new_requests = _change_requests_create(plans, unchanged, order, record, now)
         supply_before = {p.line.pk: _supply_terms(p.line) for p in plans}
         _apply_answers(plans, unchanged)
-        rows_update(
-            [p.line for p in plans],
-            _LINE_UPDATE_FIELDS,
-            alongside=orders_touch_statement([order.pk], now=now, first_ack_at=Coalesce("first_ack_at", now)),
-        )
+        answered = [p.line for p in plans]
+        touch = orders_touch_statement([order.pk], now=now, first_ack_at=Coalesce("first_ack_at", now))
+        new_requests = _change_requests_drafted(plans, unchanged, order, now)
+        if connection.vendor == "postgresql":
+            # The proposals, the lines' answers and the PO's touch ride on the acknowledgement's own
+            # INSERT: one round trip for all of it.
+            lines_update = [rows_update_statement(answered, _LINE_UPDATE_FIELDS)] if answered else []
+            record = _acknowledgement_create(
+                ack, order, supplier, plans, header, digest, source, now, new_requests, [touch, *lines_update]
+            )
+        else:
+            record = _acknowledgement_create(ack, order, supplier, plans, header, digest, source, now, new_requests)
+            rows_update(answered, _LINE_UPDATE_FIELDS, alongside=touch)
         _schedules_replace(plans)
         drafts = _findings_drafted(plans, new_requests, order, supplier, source, now)
         severity_assess(drafts)  # ranked by what they put at risk, once the answers are on the lines
-        drafts = exceptions_create(drafts)
+        rows_insert(drafts)  # as exceptions_create does, without compiling an INSERT query each time
         document_key = f"{source.channel}:{supplier.code}:{ack.document_id}"
         events = [
             audit_event(
@@ -255,8 +266,14 @@ def _acknowledgement_create(
     digest: str,
     source: WriteSource,
     now: dt.datetime,
+    new_requests: list[tuple[_LinePlan, ChangeRequest]],
+    alongside: Sequence[Statement] = (),
 ) -> Acknowledgement:
-    """The acknowledgement and its line responses, each with the raw code it was sent with."""
+    """The acknowledgement and its line responses, each with the raw code it was sent with, and the
+    change requests its lines propose (which get their keys).
+
+    ``alongside``: other writes to run in the same statement (``row_insert_with_children``).
+    """
     record = Acknowledgement(
         po=order,
         supplier=supplier,
@@ -290,6 +307,9 @@ def _acknowledgement_create(
             for p in plans
         ],
         link="ack",
+        keyed=[cr for _, cr in new_requests],
+        keyed_link="ack",
+        alongside=alongside,
     )
     return record
 
@@ -342,17 +362,17 @@ def _previous_answers_supersede(
     )
 
 
-def _change_requests_create(
-    plans: list[_LinePlan], unchanged: set[int], order: PurchaseOrder, record: Acknowledgement, now: dt.datetime
+def _change_requests_drafted(
+    plans: list[_LinePlan], unchanged: set[int], order: PurchaseOrder, now: dt.datetime
 ) -> list[tuple[_LinePlan, ChangeRequest]]:
-    """A proposal per line whose answer changes the buyer's terms (and does not repeat the open one)."""
-    new_requests = [
+    """A proposal per line whose answer changes the buyer's terms (and does not repeat the open one),
+    unsaved: they are written with the acknowledgement they belong to."""
+    return [
         (
             p,
             ChangeRequest(
                 po=order,
                 po_line=p.line,
-                ack=record,
                 response=p.answer.response,
                 proposed=jsonable(p.proposal),
                 current=jsonable(p.current),
@@ -362,9 +382,6 @@ def _change_requests_create(
         for p in plans
         if p.proposal and p.line.pk not in unchanged
     ]
-    if new_requests:
-        ChangeRequest.objects.bulk_create([cr for _, cr in new_requests])
-    return new_requests
 
 
 def _findings_drafted(
@@ -485,10 +502,22 @@ def _validate_backorder(line: AckLineInput) -> None:
 def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: WriteSource) -> list[POLine]:
     """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
     # Whether each line has schedule lines rides on the lock's query: most answers have none to replace.
-    lines = lock_po_lines(
-        supplier_lines(supplier, ack.company, source)
-        .filter(po__number=ack.po_number)
-        .annotate(has_schedule=Exists(ScheduleLine.objects.filter(po_line=OuterRef("pk"))))
+    # Its SQL is compiled once per shape (with or without a company), then only its values are sent.
+    document_company = source.document.company_id if source.document is not None else None
+    lines = compiled.fetch(
+        f"acknowledgement.lock:{document_company is not None}:{bool(ack.company)}",
+        lambda: lock_po_lines_query(
+            supplier_lines(supplier, ack.company, source)
+            .filter(po__number=ack.po_number)
+            .annotate(has_schedule=Exists(ScheduleLine.objects.filter(po_line=OuterRef("pk"))))
+        ),
+        [
+            1,  # the EXISTS subquery's "SELECT 1"
+            supplier.pk,
+            *([document_company] if document_company is not None else []),
+            *([ack.company] if ack.company else []),
+            ack.po_number,
+        ],
     )
     if not lines:
         company = refusal_company(supplier=supplier, source=source, named=ack.company)

@@ -36,13 +36,22 @@ def rows_update(objs: Sequence[models.Model], fields: Sequence[str], *, alongsid
             with connection.cursor() as cursor:
                 cursor.execute(*alongside)
         return
+    sql, params = rows_update_statement(objs, fields)
+    if alongside is not None:
+        # Both statements see one snapshot; they write different tables, so neither hides the other's rows.
+        sql, params = f"WITH alongside AS ({alongside[0]}) {sql}", [*alongside[1], *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def rows_update_statement(objs: Sequence[models.Model], fields: Sequence[str]) -> Statement:
+    """``rows_update``'s UPDATE … FROM (VALUES …) on PostgreSQL, not run.
+
+    For ``row_insert_with_children(alongside=…)``.
+    """
     model = type(objs[0])
-    meta = model._meta
-    pk, pk_column = _column(meta.pk)
-    concrete = [_column(meta.get_field(name)) for name in fields]
+    _pk, pk_column, concrete, row = _update_columns(model, tuple(fields))
     quote = connection.ops.quote_name
-    casts = [f"CAST(%s AS {pk.db_type(connection)})"] + [f"CAST(%s AS {f.db_type(connection)})" for f, _ in concrete]
-    row = "(" + ", ".join(casts) + ")"
     params: list[Any] = []
     for obj in objs:
         params.append(obj.pk)
@@ -50,18 +59,31 @@ def rows_update(objs: Sequence[models.Model], fields: Sequence[str], *, alongsid
     columns = ", ".join(["v_pk", *(f"v{i}" for i in range(len(concrete)))])
     assignments = ", ".join(f"{quote(column)} = v.v{i}" for i, (_, column) in enumerate(concrete))
     # Only table and column names from the model's own metadata, quoted, go into the text; values are parameters.
-    prefix = ""
-    if alongside is not None:
-        # Both statements see one snapshot; they write different tables, so neither hides the other's rows.
-        prefix = f"WITH alongside AS ({alongside[0]}) "
-        params = [*alongside[1], *params]
     sql = (
-        f"{prefix}UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
+        f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments} "  # noqa: S608
         f"FROM (VALUES {', '.join([row] * len(objs))}) AS v({columns}) "
         f"WHERE t.{quote(pk_column)} = v.v_pk"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, params
+
+
+_update_columns_cache: dict[tuple[type[models.Model], tuple[str, ...], str], Any] = {}
+
+
+def _update_columns(
+    model: type[models.Model], fields: tuple[str, ...]
+) -> tuple[models.Field[Any, Any], str, list[tuple[models.Field[Any, Any], str]], str]:
+    """The key field and column, the fields and columns to set, and one VALUES row of casts; once per process."""
+    key = (model, fields, connection.vendor)
+    if (found := _update_columns_cache.get(key)) is None:
+        meta = model._meta
+        pk, pk_column = _column(meta.pk)
+        concrete = [_column(meta.get_field(name)) for name in fields]
+        casts = [f"CAST(%s AS {pk.db_type(connection)})"] + [
+            f"CAST(%s AS {f.db_type(connection)})" for f, _ in concrete
+        ]
+        found = _update_columns_cache[key] = (pk, pk_column, concrete, "(" + ", ".join(casts) + ")")
+    return found
 
 
 def update_statement(queryset: models.QuerySet[Any], **values: Any) -> Statement:
@@ -81,61 +103,114 @@ def _column(field: object) -> tuple[models.Field[Any, Any], str]:
     return field, field.column
 
 
-def row_insert_with_children(parent: models.Model, children: Sequence[models.Model], *, link: str) -> None:
+def row_insert_with_children(
+    parent: models.Model,
+    children: Sequence[models.Model],
+    *,
+    link: str,
+    keyed: Sequence[models.Model] = (),
+    keyed_link: str = "",
+    alongside: Sequence[Statement] = (),
+) -> None:
     """Insert ``parent`` and ``children`` (rows of one model whose ``link`` foreign key is ``parent``).
 
     On PostgreSQL this is one statement: the parent's INSERT … RETURNING feeds the children's
     INSERT as a data-modifying CTE, so its new id reaches them without a round trip. ``parent``
     gets its primary key; the children get their link, not their own keys (nothing reads them
     back). Other databases save the parent, then ``bulk_create`` the children.
+
+    ``keyed`` are more rows pointing at ``parent`` (through ``keyed_link``), of another model, that
+    are inserted the same way and do get their primary keys, in the order given.
+
+    ``alongside``: plain data-modifying statements (no WITH of their own; ``rows_update_statement``,
+    ``update_statement``) on other tables that run in the same statement on PostgreSQL, each as a
+    CTE of its own, and right after it, in order, elsewhere. They all see one snapshot, so none may
+    write a row another of them writes.
     """
+    batches = [(rows, name) for rows, name in ((children, link), (keyed, keyed_link)) if rows]
     if connection.vendor != "postgresql":
         parent.save(force_insert=True)
-        for child in children:
-            setattr(child, link, parent)
-        if children:
-            type(children[0])._default_manager.bulk_create(children)
+        for rows, name in batches:
+            for child in rows:
+                setattr(child, name, parent)
+            type(rows[0])._default_manager.bulk_create(rows)
+        with connection.cursor() as cursor:
+            for statement in alongside:
+                cursor.execute(*statement)
         return
     quote = connection.ops.quote_name
+    parent_key = quote(_column(parent._meta.pk)[1])
     parent_columns, parent_values, params = _insert_row(parent)
     sql = (
         f"WITH parent AS (INSERT INTO {quote(parent._meta.db_table)} ({', '.join(parent_columns)}) "  # noqa: S608
-        f"VALUES ({', '.join(parent_values)}) RETURNING {quote(_column(parent._meta.pk)[1])})"
+        f"VALUES ({', '.join(parent_values)}) RETURNING {parent_key})"
     )
-    if children:
-        meta = children[0]._meta
-        link_column = _column(meta.get_field(link))[1]
-        rows = [_insert_row(child, skip=link_column) for child in children]
-        columns = rows[0][0]
+    select = "SELECT 0, * FROM parent"
+    for index, (rows, name) in enumerate(batches):
+        meta = rows[0]._meta
+        link_column = _column(meta.get_field(name))[1]
+        built = [_insert_row(child, skip=link_column) for child in rows]
+        columns = built[0][0]
         names = [f"c{i}" for i in range(len(columns))]
-        values = ", ".join("(" + ", ".join(row_values) + ")" for _, row_values, _ in rows)
+        # Keyed rows carry their position, are inserted in it and come back in it.
+        values = ", ".join(
+            f"({position}, " + ", ".join(row_values) + ")" for position, (_, row_values, _) in enumerate(built)
+        )
+        returning = ""
+        if rows is keyed:
+            returning = f" ORDER BY v.position RETURNING {quote(_column(meta.pk)[1])}"
+            select += f" UNION ALL SELECT 1, * FROM batch{index}"  # noqa: S608
         # Only table and column names from the models' own metadata, quoted, go into the text; values are parameters.
         sql += (
-            f", children AS (INSERT INTO {quote(meta.db_table)} ({quote(link_column)}, {', '.join(columns)}) "  # noqa: S608
-            f"SELECT parent.{quote(_column(parent._meta.pk)[1])}, {', '.join(f'v.{n}' for n in names)} "
-            f"FROM parent, (VALUES {values}) AS v({', '.join(names)}))"
+            f", batch{index} AS (INSERT INTO {quote(meta.db_table)} ({quote(link_column)}, {', '.join(columns)}) "  # noqa: S608
+            f"SELECT parent.{parent_key}, {', '.join(f'v.{n}' for n in names)} "
+            f"FROM parent, (VALUES {values}) AS v(position, {', '.join(names)}){returning})"
         )
-        params += [value for _, _, row_params in rows for value in row_params]
-    sql += " SELECT * FROM parent"
+        params += [value for _, _, row_params in built for value in row_params]
+    for index, (text, statement_params) in enumerate(alongside):
+        sql += f", alongside{index} AS ({text})"
+        params += statement_params
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        (parent.pk,) = cursor.fetchone()
-    parent._state.adding, parent._state.db = False, connection.alias
-    for child in children:
-        setattr(child, link, parent)
+        cursor.execute(f"{sql} {select}", params)
+        keys = cursor.fetchall()
+    (parent.pk,) = [pk for batch, pk in keys if batch == 0]
+    keyed_keys = [pk for batch, pk in keys if batch == 1]
+    for obj, pk in zip(keyed, keyed_keys, strict=True):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, connection.alias
+    parent._state.adding = False
+    parent._state.db = connection.alias
+    for rows, name in batches:
+        for child in rows:
+            setattr(child, name, parent)
 
 
 def _insert_row(obj: models.Model, skip: str = "") -> tuple[list[str], list[str], list[Any]]:
     """The quoted columns, cast placeholders and parameters of ``obj`` as a new row (its database-made key left out)."""
-    columns, placeholders, params = [], [], []
-    for field in obj._meta.concrete_fields:
-        column = field.column
-        if column is None or column == skip or (field.primary_key and obj.pk is None):
-            continue
-        columns.append(connection.ops.quote_name(column))
-        placeholders.append(f"CAST(%s AS {field.db_type(connection)})")
-        params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-    return columns, placeholders, params
+    columns, placeholders, fields = _insert_columns(type(obj), skip, obj.pk is None)
+    return columns, placeholders, [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+
+
+_insert_columns_cache: dict[tuple[type[models.Model], str, bool, str], tuple[list[str], list[str], list[Any]]] = {}
+
+
+def _insert_columns(model: type[models.Model], skip: str, no_pk: bool) -> tuple[list[str], list[str], list[Any]]:
+    """A model's quoted columns, cast placeholders and fields for ``_insert_row``, worked out once per process.
+
+    Working out each column's database type took longer than the rest of building the row.
+    """
+    key = (model, skip, no_pk, connection.vendor)
+    if (found := _insert_columns_cache.get(key)) is None:
+        columns, placeholders, fields = [], [], []
+        for field in model._meta.concrete_fields:
+            column = field.column
+            if column is None or column == skip or (field.primary_key and no_pk):
+                continue
+            columns.append(connection.ops.quote_name(column))
+            placeholders.append(f"CAST(%s AS {field.db_type(connection)})")
+            fields.append(field)
+        found = _insert_columns_cache[key] = (columns, placeholders, fields)
+    return found
 
 
 def rows_insert(*batches: Sequence[models.Model]) -> None:

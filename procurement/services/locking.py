@@ -16,7 +16,12 @@ def lock_po_lines(query: QuerySet[POLine]) -> list[POLine]:
 
     The fixed order (PO, then line) keeps two documents touching the same POs from deadlocking.
     """
-    return list(
+    return list(lock_po_lines_query(query))
+
+
+def lock_po_lines_query(query: QuerySet[POLine]) -> QuerySet[POLine]:
+    """``lock_po_lines``'s query, not yet run (for ``compiled.fetch``)."""
+    return (
         query.select_related("po", "po__company", "po__buyer", "item")
         .select_for_update(of=("self", "po"))
         .order_by("po_id", "id")

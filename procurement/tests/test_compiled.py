@@ -1,0 +1,66 @@
+"""Querysets compiled once per shape: the same instances as the queryset, and never a wrong answer."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from procurement.models import POLine, ScheduleLine
+from procurement.services import compiled
+from procurement.services.lines import supplier_lines
+from procurement.services.locking import lock_po_lines_query
+
+
+@pytest.fixture(autouse=True)
+def _cold():
+    compiled.clear()
+    yield
+    compiled.clear()
+
+
+def _locked(supplier, number: str):
+    return lock_po_lines_query(
+        supplier_lines(supplier)
+        .filter(po__number=number)
+        .annotate(has_schedule=Exists(ScheduleLine.objects.filter(po_line=OuterRef("pk"))))
+    )
+
+
+def _seen(lines: list[POLine]) -> list[tuple]:
+    return [
+        (
+            line.pk,
+            line.line_no,
+            line.quantity,
+            line.po.number,
+            line.po.company.code,
+            line.item.part_number,
+            line.has_schedule,
+        )
+        for line in lines
+    ]
+
+
+def test_a_shape_is_compiled_once_and_gives_what_the_queryset_gives(published_po, supplier):
+    ScheduleLine.objects.create(po_line=published_po.lines.get(line_no="1"), position=1, quantity=1, date="2026-03-01")
+    with transaction.atomic():
+        first = compiled.fetch("test.lock", lambda: _locked(supplier, "PO-1000"), [1, supplier.pk, "PO-1000"])
+        again = compiled.fetch("test.lock", lambda: pytest.fail("built again"), [1, supplier.pk, "PO-1000"])
+        expected = _seen(list(_locked(supplier, "PO-1000")))
+
+    assert _seen(first) == _seen(again) == expected
+    assert [has for *_, has in expected] == [True] + [False] * (len(expected) - 1)
+    assert list(compiled._cache) == [("default", "test.lock")]
+    # The PO row is among the related objects, as select_related makes it, with no query of its own.
+    assert again[0].po is not None and again[0].po.company.code == "ACME"
+
+
+def test_values_in_another_order_are_not_cached_and_still_answer_right(published_po, supplier):
+    with transaction.atomic():
+        lines = compiled.fetch("test.wrong", lambda: _locked(supplier, "PO-1000"), [supplier.pk, "PO-1000", 1])
+        lines_again = compiled.fetch("test.wrong", lambda: _locked(supplier, "PO-1000"), [supplier.pk, "PO-1000", 1])
+
+    assert _seen(lines) == _seen(lines_again) == _seen(list(_locked(supplier, "PO-1000")))
+    assert ("default", "test.wrong") in compiled._uncacheable
+    assert compiled._cache == {}
