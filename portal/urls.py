@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import acknowledge, documents, invoices, notifications, shipments, uploads
+from .views import acknowledge, documents, integrations, invoices, notifications, shipments, uploads
 
 app_name = "portal"
 
@@ -33,4 +33,11 @@ urlpatterns = [
     path("notifications/read/", notifications.notifications_read, name="notifications_read"),
     path("notifications/<int:pk>/open/", notifications.notification_open, name="notification_open"),
     path("notifications/settings/", notifications.notification_settings, name="notification_settings"),
+    # Supplier admins: their own API keys and webhooks, and what their people did.
+    path("integrations/", integrations.integrations_page, name="integrations"),
+    path("integrations/keys/", integrations.api_key_new, name="api_key_new"),
+    path("integrations/keys/<int:pk>/revoke/", integrations.api_key_revoke, name="api_key_revoke"),
+    path("integrations/webhooks/", integrations.webhook_new, name="webhook_new"),
+    path("integrations/webhooks/<int:pk>/", integrations.webhook_change, name="webhook_change"),
+    path("activity/", integrations.activity, name="activity"),
 ]
