@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import acknowledge, documents, integrations, invoices, notifications, shipments, uploads
+from .views import acknowledge, documents, integrations, invoices, notifications, scorecard, shipments, uploads
 
 app_name = "portal"
 
@@ -40,4 +40,5 @@ urlpatterns = [
     path("integrations/webhooks/", integrations.webhook_new, name="webhook_new"),
     path("integrations/webhooks/<int:pk>/", integrations.webhook_change, name="webhook_change"),
     path("activity/", integrations.activity, name="activity"),
+    path("scorecard/", scorecard.scorecard, name="scorecard"),
 ]
