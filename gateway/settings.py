@@ -487,3 +487,19 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(os.environ.get("GATEWAY_SESSION_SECONDS", str(10 * 3600)))
 GATEWAY_INVITATION_DAYS = int(os.environ.get("GATEWAY_INVITATION_DAYS", "7"))
+
+# Supplier portal notifications: the sweep turns the audit trail into people's inbox lines and
+# immediate e-mails every minute; the daily digest goes out at GATEWAY_PORTAL_DIGEST_HOUR (UTC).
+# Links in e-mails start with GATEWAY_PORTAL_BASE_URL.
+from celery.schedules import crontab  # noqa: E402
+
+GATEWAY_PORTAL_BASE_URL = os.environ.get("GATEWAY_PORTAL_BASE_URL", "http://localhost:8000")
+GATEWAY_PORTAL_DIGEST_HOUR = int(os.environ.get("GATEWAY_PORTAL_DIGEST_HOUR", "6"))
+CELERY_BEAT_SCHEDULE["portal: people's notifications from the audit trail"] = {
+    "task": "portal.tasks.notifications_sweep",
+    "schedule": float(os.environ.get("GATEWAY_PORTAL_NOTIFY_SECONDS", "60")),
+}
+CELERY_BEAT_SCHEDULE["portal: daily notification digests"] = {
+    "task": "portal.tasks.notification_digests_send",
+    "schedule": crontab(minute=0, hour=GATEWAY_PORTAL_DIGEST_HOUR),
+}

@@ -5,6 +5,7 @@ the move lost no rows. ``po`` and ``supplier`` name the rows a message is about 
 nothing here imports the apps that own them.
 """
 
+from django.conf import settings
 from django.db import models
 
 
@@ -71,3 +72,54 @@ class DeliveryAttempt(models.Model):
     class Meta:
         db_table = "procurement_deliveryattempt"
         ordering = ["message", "number"]
+
+
+class Notification(models.Model):
+    """One line of a person's in-portal inbox: something that happened to a supplier they act for.
+
+    ``key`` names what it is about (an audit event, or an invoice for its hold and release) so the
+    same happening is never listed twice for one person. ``email`` is how the person chose to hear
+    of it when it was written: a message of its own (``immediate``, queued in the outbox with the
+    row), the next daily digest (``digest``, until ``digested_at``) or no e-mail (``off``).
+    """
+
+    class Email(models.TextChoices):
+        IMMEDIATE = "immediate", "Immediately"
+        DIGEST = "digest", "In the daily digest"
+        OFF = "off", "No e-mail"
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    supplier = models.ForeignKey("suppliers.Supplier", on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=40)
+    key = models.CharField(max_length=120)
+    title = models.CharField(max_length=200)
+    text = models.TextField(blank=True)
+    link = models.CharField(max_length=300, help_text="The page it is about, as a path on this site.")
+    email = models.CharField(max_length=10, choices=Email.choices)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    digested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "key"], name="notification_once_per_person")]
+        indexes = [
+            models.Index(fields=["person", "supplier", "-created_at"], name="notification_inbox_idx"),
+            models.Index(fields=["email", "digested_at"], name="notification_digest_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.event} · {self.title}"
+
+
+class NotificationPreference(models.Model):
+    """How a person wants to hear of one kind of event by e-mail; without a row, immediately."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=40)
+    email = models.CharField(max_length=10, choices=Notification.Email.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "event"], name="notification_preference_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.event}: {self.email}"

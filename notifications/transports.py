@@ -244,9 +244,13 @@ def _connect(found: list[tuple], timeout: float | None, source_address: tuple[st
 
 def deliver_email(message: OutboundMessage) -> str:
     """Mail the event, rendered with the site's outbound e-mail templates, to the destination address."""
-    context = {"message": message, "payload": message.payload, "event": message.event}
-    subject = render_to_string("emails/outbound_subject.txt", context).strip()
-    body = render_to_string("emails/outbound_body.txt", context)
+    if message.event.startswith("portal.") and isinstance(message.payload, dict):
+        # A portal person's notification or digest: written out in full when it was queued.
+        subject, body = str(message.payload.get("subject", "")), str(message.payload.get("text", ""))
+    else:
+        context = {"message": message, "payload": message.payload, "event": message.event}
+        subject = render_to_string("emails/outbound_subject.txt", context).strip()
+        body = render_to_string("emails/outbound_body.txt", context)
     EmailMessage(
         subject=subject,
         body=body,

@@ -19,3 +19,18 @@ class PurchaseOrderSeen(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} saw {self.po} at {self.seen_at:%Y-%m-%d %H:%M}"
+
+
+class NotifiedEvent(models.Model):
+    """An audit event the notification sweep has turned into inbox lines (or found concerns no one).
+
+    The sweep reads a trailing window of the trail rather than "everything after the last id": a
+    transaction that took an id before another but committed after it is still found, and this row
+    says it was handled. Rows older than the window are pruned.
+    """
+
+    audit_event_id = models.BigIntegerField(primary_key=True)
+    handled_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"audit event {self.audit_event_id} handled {self.handled_at:%Y-%m-%d %H:%M}"

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import acknowledge, documents, invoices, shipments, uploads
+from .views import acknowledge, documents, integrations, invoices, notifications, scorecard, shipments, uploads
 
 app_name = "portal"
 
@@ -28,4 +28,17 @@ urlpatterns = [
     path("uploads/<int:document_id>/apply/", uploads.upload_apply, name="upload_apply"),
     path("documents/", documents.document_list, name="document_list"),
     path("documents/<int:document_id>/", documents.document_detail, name="document_detail"),
+    # What happened, for this person: the inbox and how they hear of each event by e-mail.
+    path("notifications/", notifications.notification_list, name="notification_list"),
+    path("notifications/read/", notifications.notifications_read, name="notifications_read"),
+    path("notifications/<int:pk>/open/", notifications.notification_open, name="notification_open"),
+    path("notifications/settings/", notifications.notification_settings, name="notification_settings"),
+    # Supplier admins: their own API keys and webhooks, and what their people did.
+    path("integrations/", integrations.integrations_page, name="integrations"),
+    path("integrations/keys/", integrations.api_key_new, name="api_key_new"),
+    path("integrations/keys/<int:pk>/revoke/", integrations.api_key_revoke, name="api_key_revoke"),
+    path("integrations/webhooks/", integrations.webhook_new, name="webhook_new"),
+    path("integrations/webhooks/<int:pk>/", integrations.webhook_change, name="webhook_change"),
+    path("activity/", integrations.activity, name="activity"),
+    path("scorecard/", scorecard.scorecard, name="scorecard"),
 ]

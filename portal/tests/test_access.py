@@ -6,7 +6,9 @@ anonymous. BOLTS' order, member and invitation are "not found" for NUTS' admin, 
 
 import pytest
 
+from notifications.models import Notification, NotificationPreference
 from portal.models import PurchaseOrderSeen
+from portal.notices import EVENTS, notifications_sweep
 from procurement.models import AuditEvent
 from suppliers.models import SupplierInvitation, SupplierMembership
 
@@ -64,9 +66,37 @@ CASES = [
         {},
         dict(bolts_admin=302, bolts_member=403, bolts_reader=403, nuts_admin=404),
     ),
+    (
+        "notifications",
+        "get",
+        "/portal/notifications/",
+        {},
+        dict(bolts_admin=200, bolts_member=200, bolts_reader=200, nuts_admin=200),
+    ),
+    (
+        "notification_settings",
+        "post",
+        "/portal/notifications/settings/",
+        dict.fromkeys(EVENTS, "digest"),
+        dict(bolts_admin=302, bolts_member=302, bolts_reader=302, nuts_admin=302),
+    ),
+    (
+        "notifications_read",
+        "post",
+        "/portal/notifications/read/",
+        {},
+        dict(bolts_admin=302, bolts_member=302, bolts_reader=302, nuts_admin=302),
+    ),
+    (
+        "notification_open",
+        "post",
+        "/portal/notifications/{notification}/open/",
+        {},
+        dict(bolts_admin=404, bolts_member=302, bolts_reader=404, nuts_admin=404),
+    ),
 ]
 # A write that is let through changes something (audited); "switch" only changes the session.
-WRITES = {"invite", "role", "deactivate", "revoke"}
+WRITES = {"invite", "role", "deactivate", "revoke", "notification_settings", "notification_open"}
 
 
 def snapshot():
@@ -76,13 +106,22 @@ def snapshot():
         list(SupplierMembership.objects.order_by("pk").values_list("pk", "role", "active")),
         AuditEvent.objects.count(),
         PurchaseOrderSeen.objects.count(),
+        list(Notification.objects.order_by("pk").values_list("pk", "read_at")),
+        list(NotificationPreference.objects.order_by("pk").values_list("person_id", "event", "email")),
     )
 
 
 @pytest.fixture
 def world(request, published_po, bolts_admin, bolts_member, bolts_reader, nuts_admin, buyer, bolts_invitation):
     member = SupplierMembership.objects.get(user=bolts_member)
-    return {"po": published_po.pk, "member": member.pk, "invitation": bolts_invitation[0].pk}
+    notifications_sweep()
+    notification = Notification.objects.get(person=bolts_member)
+    return {
+        "po": published_po.pk,
+        "member": member.pk,
+        "invitation": bolts_invitation[0].pk,
+        "notification": notification.pk,
+    }
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
