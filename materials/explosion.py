@@ -688,11 +688,18 @@ class _Vectors:
                     window[1] = last
                 if vector.quantities:
                     scaled = map(each.__mul__, vector.quantities)
-                    if needs:
+                    if needs and len(needs) >= len(vector.quantities):
                         get = needs.get
                         for number, amount in zip(vector.parts.numbers, scaled, strict=True):
                             before = get(number)
                             needs[number] = amount if before is None else before + amount
+                    elif needs:  # the longer list is copied whole, the shorter one added into it
+                        larger = dict(zip(vector.parts.numbers, scaled, strict=True))
+                        get = larger.get
+                        for number, amount in needs.items():
+                            before = get(number)
+                            larger[number] = amount if before is None else before + amount
+                        frame[4] = needs = larger
                     else:
                         frame[4] = needs = dict(zip(vector.parts.numbers, scaled, strict=True))
                 if not passes_through:
