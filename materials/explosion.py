@@ -42,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import repeat
+from itertools import count, repeat
 from operator import add
 from typing import Any, NamedTuple
 
@@ -580,14 +580,16 @@ class _Values(ValuesView):
 class _Vector:
     """What one unit of an item needs of each part below it (phantoms passed through), in its base unit."""
 
-    __slots__ = ("needs", "parts", "quantities")
+    __slots__ = ("made", "needs", "parts", "quantities")
 
     def __init__(self, needs: dict[str, Decimal]) -> None:
+        self.made = next(_MADE)  # orders vectors the same way in every run
         self.needs = needs
         self.parts = Parts(tuple(needs))
         self.quantities = list(needs.values())
 
 
+_MADE = count()
 _NOTHING = _Vector({})
 
 
@@ -688,11 +690,18 @@ class _Vectors:
                     window[1] = last
                 if vector.quantities:
                     scaled = map(each.__mul__, vector.quantities)
-                    if needs:
+                    if needs and len(needs) >= len(vector.quantities):
                         get = needs.get
                         for number, amount in zip(vector.parts.numbers, scaled, strict=True):
                             before = get(number)
                             needs[number] = amount if before is None else before + amount
+                    elif needs:  # the longer list is copied whole, the shorter one added into it
+                        larger = dict(zip(vector.parts.numbers, scaled, strict=True))
+                        get = larger.get
+                        for number, amount in needs.items():
+                            before = get(number)
+                            larger[number] = amount if before is None else before + amount
+                        frame[4] = needs = larger
                     else:
                         frame[4] = needs = dict(zip(vector.parts.numbers, scaled, strict=True))
                 if not passes_through:
@@ -740,11 +749,14 @@ def explode(*, company_id: int, demands: Iterable[Demand], bom_type: str = "manu
             if len(chosen) == 1:
                 result._put(plant, on, chosen[0].parts, list(map(demanded[0].__mul__, chosen[0].quantities)))
             elif chosen:
-                key = tuple(chosen)
+                # One combination for the same items in any order (sums of exact decimals do not depend on it).
+                order = sorted(range(len(chosen)), key=lambda place: chosen[place].made)
+                key = tuple(chosen[place] for place in order)
                 combination = combinations.get(key)
                 if combination is None:
                     combinations[key] = combination = _Combination(key)
-                result._put(plant, on, combination.parts, combination.quantities(demanded))
+                quantities = combination.quantities([demanded[place] for place in order])
+                result._put(plant, on, combination.parts, quantities)
     if serials:
         _explode_serials(company_id, bom_type, serials, result)
     return result
