@@ -281,7 +281,8 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
             return 0, 0
         items = {i for _, i in keys}
         shortages = shortages.filter(item_id__in=items)
-        open_ones = open_ones.filter(evidence__item_id__in=sorted(items))
+        # By the dedup key's index, not by reading the evidence of every open one.
+        open_ones = open_ones.filter(dedup_key__in=sorted(shortage_key(company.pk, p, i) for p, i in keys))
     first: dict[tuple[int, int], tuple] = {}
     for row in shortages.order_by("plant_id", "item_id", "date").values_list(
         "plant_id",
