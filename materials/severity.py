@@ -281,7 +281,8 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
             return 0, 0
         items = {i for _, i in keys}
         shortages = shortages.filter(item_id__in=items)
-        open_ones = open_ones.filter(evidence__item_id__in=sorted(items))
+        # By the dedup key's index, not by reading the evidence of every open one.
+        open_ones = open_ones.filter(dedup_key__in=sorted(shortage_key(company.pk, p, i) for p, i in keys))
     first: dict[tuple[int, int], tuple] = {}
     for row in shortages.order_by("plant_id", "item_id", "date").values_list(
         "plant_id",
@@ -297,10 +298,14 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
     ):
         if (keys is None or (row[0], row[1]) in keys) and (row[0], row[1]) not in first:
             first[(row[0], row[1])] = row
-    deviated = set(
-        ProcurementException.objects.open()
-        .filter(company=company, kind__in=DEVIATION_KINDS, po_line__item_id__in={i for _, i in first})
-        .values_list("po_line__po__ship_to_id", "po_line__item_id")
+    deviated = (
+        set(
+            ProcurementException.objects.open()
+            .filter(company=company, kind__in=DEVIATION_KINDS, po_line__item_id__in={i for _, i in first})
+            .values_list("po_line__po__ship_to_id", "po_line__item_id")
+        )
+        if first
+        else set()
     )
     wanted = {key: row for key, row in first.items() if key not in deviated}
     existing = {
@@ -308,6 +313,8 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
         for e in open_ones.select_related("company", "po")
         if keys is None or (e.evidence.get("plant_id"), e.evidence.get("item_id")) in keys
     }
+    if not wanted and not existing:
+        return 0, 0
     source = WriteSource(
         channel="system", label="material requirements", correlation_id=get_correlation_id() or new_correlation_id()
     )

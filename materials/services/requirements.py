@@ -392,13 +392,19 @@ def _store_copied(run: RequirementRun, inputs: engine.PlanInputs, result: engine
 def _copy(model: type[models.Model], columns: list[str], lines: Iterable[str], block: int = 5000) -> None:
     """COPY ``lines`` (text format, one row each) into ``model``'s table, ``block`` lines a write."""
     table = model._meta.db_table
+    lines = iter(lines)
+    buffer: list[str] = []
+    for line in lines:  # the first line, if any: a net change often has no rows for a table
+        buffer.append(line)
+        break
+    if not buffer:
+        return
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(
             f"COPY {table} ({', '.join(columns)}) FROM STDIN"  # only the model's own names are formatted in
         ) as copy,
     ):
-        buffer: list[str] = []
         for line in lines:
             buffer.append(line)
             if len(buffer) >= block:
