@@ -18,3 +18,7 @@ class MaterialsConfig(AppConfig):
         supply_listener_register(po_lines_replan)
         # A PO may create an item a held BOM release waits for.
         items_created_listener_register(held_releases_retry_for_new_items)
+        # Inventory variances are ranked by the projection too: is the disputed stock needed soon?
+        from materials.variance_severity import variance_drafts_assess
+
+        severity_assessor_register(variance_drafts_assess)

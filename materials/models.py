@@ -385,7 +385,7 @@ class InventoryBalance(models.Model):
     source_system = models.CharField(max_length=40)
     physical = quantity(default=Decimal(0))
     posted = quantity(default=Decimal(0))
-    reserved = quantity(default=Decimal(0))
+    reserved = quantity(default=Decimal(0), db_default=Decimal(0))  # also for rows written in raw SQL
     last_sequence = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField()
 

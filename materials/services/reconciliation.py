@@ -43,6 +43,7 @@ from materials.models import (
     InventoryTolerance,
     ItemPlanning,
 )
+from materials.variance_severity import variances_reassess
 from procurement.models import Company, Item, Plant, ProcurementException
 from procurement.services import WriteSource, exceptions_clear
 from procurement.services.raising import exception_draft, exception_raise
@@ -68,7 +69,7 @@ UNPOSTED = "physical_vs_posted"
 # The default severity of a variance, by what it puts at risk: usable stock the systems disagree on
 # misleads planning (a buy too late or too early); a receipt not posted yet is a matter for
 # finance; the rest (quarantine, blocked stock the systems count differently) is data quality.
-# Requirements may rank a variance higher once it knows the item is needed soon.
+# Requirements rank a variance higher when the item is needed soon (``materials.variance_severity``).
 def variance_severity(check: str, stock_status: str) -> str:
     """The severity of a variance found by ``check`` on stock of ``stock_status``."""
     if check == UNPOSTED:
@@ -470,13 +471,14 @@ def inventory_reconcile(
     plants = {p.pk: p for p in Plant.objects.filter(pk__in={v.plant_id for v in variances})}
     raised = 0
     current = set()
+    fresh: set[int] = set()
     for variance in variances:
         key = dedup_key(company_id, *variance.key)
         current.add(key)
         if key in open_keys:
             continue
         _explain(variance, items[variance.item_id].base_uom, now)
-        _raise(company, variance, items[variance.item_id], plants[variance.plant_id], source, now)
+        fresh.add(_raise(company, variance, items[variance.item_id], plants[variance.plant_id], source, now).pk)
         raised += 1
     cleared = 0
     for key in sorted(set(open_keys) - current):
@@ -490,6 +492,9 @@ def inventory_reconcile(
             source=source,
         )
         cleared += len(closed)
+    # The projection moves between runs: the variances still open are ranked by it again (the new
+    # ones were ranked when raised).
+    variances_reassess(company_id=company_id, source=source, skip=frozenset(fresh))
     return ReconciliationResult(positions, differing, variances, raised, cleared)
 
 
