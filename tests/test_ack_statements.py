@@ -220,3 +220,44 @@ def test_a_failed_delivery_does_not_make_the_cached_subscriptions_stale(orders, 
     WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=3)
 
     assert Company.objects.get(pk=company.pk).webhooks_version == version
+
+
+def test_several_proposals_written_with_the_acknowledgement_keep_their_own_lines(orders, supplier):
+    # Four lines priced differently, all outside tolerance: four change requests come back with their
+    # keys from the acknowledgement's statement, each tied to its own line's exception and answer.
+    prices = {str(n): Decimal(f"{11 + n}.00") for n in range(2, LINES + 1)}
+    lines = [inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT, raw_code="IA")] + [
+        inputs.AckLineInput(line_no=no, response=inputs.LINE_CHANGE_PRICE, raw_code="IP", unit_price=price)
+        for no, price in prices.items()
+    ]
+    ack = inputs.AcknowledgementInput(
+        document_id="ACK-MANY",
+        po_number="PO-2",
+        header=inputs.ACK_ACCEPTED_WITH_CHANGES,
+        raw_code="AC",
+        lines=tuple(lines),
+    )
+
+    result = acknowledgement_record(
+        supplier=supplier, ack=ack, source=WriteSource(channel="edi", label="partner BOLTS", correlation_id="corr-m")
+    )
+
+    assert result.outcome == "applied"
+    raised = ProcurementException.objects.filter(pk__in=[e.pk for e in result.exceptions]).select_related(
+        "change_request__po_line", "po_line"
+    )
+    assert sorted(
+        (e.po_line.line_no, e.change_request.po_line.line_no, e.change_request.ack_id, e.change_request.proposed)
+        for e in raised
+    ) == [(no, no, result.record.pk, {"unit_price": str(int(price))}) for no, price in sorted(prices.items())]
+    order = PurchaseOrder.objects.get(number="PO-2")
+    written = {
+        no: (unit, confirmed, state)
+        for no, unit, confirmed, state in order.lines.values_list(
+            "line_no", "unit_price", "confirmed_price", "change_state"
+        )
+    }
+    assert written == {
+        "1": (written["1"][0], written["1"][0], "none"),
+        **{no: (written[no][0], price, "proposed") for no, price in prices.items()},
+    }

@@ -36,7 +36,7 @@ def _seen(lines: list[POLine]) -> list[tuple]:
             line.po.number,
             line.po.company.code,
             line.item.part_number,
-            line.has_schedule,
+            getattr(line, "has_schedule", None),  # annotated by the query
         )
         for line in lines
     ]
