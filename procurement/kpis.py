@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import (
@@ -156,9 +156,12 @@ EXCEPTION_PATHS = Paths(company="company_id", supplier="supplier", plant="po__sh
 DOCUMENT_PATHS = Paths(company="company_id", supplier="supplier", plant=None, date="received_at", channel="channel")
 
 
-def _sliced(qs: QuerySet, actor: Actor, q: KpiQuery, paths: Paths) -> QuerySet:
-    """``qs`` limited to what ``actor`` may see, to the period and to the chosen slices."""
-    if actor.is_supplier and actor.supplier_id is not None:
+def _sliced(qs: QuerySet, actor: Actor, q: KpiQuery, paths: Paths, *, scoped: bool = False) -> QuerySet:
+    """``qs`` limited to what ``actor`` may see, to the period and to the chosen slices (``scoped``:
+    the caller has limited it to what the actor may see)."""
+    if scoped:
+        pass
+    elif actor.is_supplier and actor.supplier_id is not None:
         qs = qs.filter(**{f"{paths.supplier}_id": actor.supplier_id})
     elif actor.is_buyer_side:
         qs = qs.filter(**{f"{paths.company}__in": actor.company_ids})
@@ -530,23 +533,38 @@ class SyncSpec:
     paths: Paths
     start: str
     end: str
+    scoped: bool = False
     # Rows whose end can never come (a duplicate, a refused release) are left out by the caller.
 
 
-def sync_allowance(*, object_type: str, company_ids: set[int]) -> Case:
-    """The SLA per company as one ``CASE``: the company's ``sync.<type>`` override, else the default."""
+def sync_allowance(*, object_type: str, company_ids: set[int]) -> Any:
+    """The SLA per company: the company's ``sync.<type>`` override, else the default. One value when
+    every company allows the same (no per-row ``CASE``), else a ``CASE`` on ``sync_company``."""
     default = SYNC_SLA_HOURS.get(object_type, 0)
     overrides = Company.objects.filter(pk__in=sorted(company_ids)).values_list("pk", "sla_hours", "ack_due_hours")
-    whens = []
-    for pk, sla_hours, ack_due_hours in overrides:
-        allowed = ack_due_hours if object_type == "po_ack" else (sla_hours or {}).get(f"sync.{object_type}", default)
-        whens.append(When(sync_company=pk, then=Value(dt.timedelta(hours=float(allowed)))))
+    allowed = {
+        pk: float(ack_due_hours if object_type == "po_ack" else (sla_hours or {}).get(f"sync.{object_type}", default))
+        for pk, sla_hours, ack_due_hours in overrides
+    }
+    if len(set(allowed.values())) <= 1:
+        hours_allowed = next(iter(allowed.values()), float(default))
+        return Value(dt.timedelta(hours=hours_allowed), output_field=DurationField())
+    whens = [When(sync_company=pk, then=Value(dt.timedelta(hours=h))) for pk, h in allowed.items()]
     return Case(*whens, default=Value(dt.timedelta(hours=float(default))), output_field=DurationField())
 
 
-def _sliced_sync(qs: QuerySet, actor: Actor, q: KpiQuery, paths: Paths) -> QuerySet:
-    """``_sliced``, also for a type with no supplier (only buyers see those), with the company as ``sync_company``."""
+def _sliced_sync(qs: QuerySet, actor: Actor, q: KpiQuery, spec: SyncSpec) -> QuerySet:
+    """``_sliced``, also for a type with no supplier (only buyers see those), with the company as
+    ``sync_company``; a type the caller has already limited to the actor's companies and the plant
+    slice (``spec.scoped``) is only limited to the period and the supplier slices here."""
+    paths = spec.paths
     qs = qs.annotate(sync_company=F(paths.company))
+    if spec.scoped:
+        if actor.is_supplier and actor.supplier_id is not None:
+            qs = qs.filter(**{f"{paths.supplier}_id": actor.supplier_id})
+        elif not actor.is_buyer_side:
+            return qs.none()
+        return _sliced(qs, actor, replace(q, plant=""), paths, scoped=True)
     if paths.supplier:
         return _sliced(qs, actor, q, paths)
     if not actor.is_buyer_side or actor.is_supplier:
@@ -579,7 +597,7 @@ def sync_rows(
         return []
     if q.channel and not (paths.channel or paths.supplier):
         return []
-    qs = _sliced_sync(qs, actor, q, paths)
+    qs = _sliced_sync(qs, actor, q, spec)
     companies = (
         set(actor.company_ids)
         if actor.is_buyer_side
@@ -633,20 +651,32 @@ def _shipment_first_line(field: str) -> Subquery:
 ASN_PATHS = Paths(company="asn_company", supplier="supplier", plant="asn_plant", date="received_at")
 
 
+def _shipments_scoped(actor: Actor, q: KpiQuery) -> QuerySet:
+    """Ship notices stored as documents with a line for one of the actor's companies (a buyer's) and
+    at the plant slice: one semi-join, not a lookup per notice. Where a notice goes (its first
+    line's company and plant) is annotated for the allowance and the plant group, read only when used."""
+    lines = ShipmentLine.objects.all()
+    if not actor.is_supplier:
+        lines = lines.filter(po_line__po__company_id__in=sorted(actor.company_ids))
+    if q.plant:
+        lines = lines.filter(po_line__po__ship_to__code=q.plant)
+    return Shipment.objects.filter(inbound_document__isnull=False, pk__in=lines.values("shipment_id")).annotate(
+        asn_company=_shipment_first_line("company_id"), asn_plant=_shipment_first_line("ship_to__code")
+    )
+
+
 def procurement_sync_rows(*, actor: Actor, q: KpiQuery, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Sync SLA rows of the procurement record's object types, in order: a PO's acknowledgement
     (publication → first acknowledgement, within the company's ``ack_due_hours``), a supplier's
     change proposal's answer (proposed → decided), a ship notice and an invoice (arrival → applied
     to the record, the stored document's ``processed_at``)."""
     changes = ChangeRequest.objects.exclude(state=ChangeRequest.State.SUPERSEDED, decided_at__isnull=True)
-    shipments = Shipment.objects.filter(inbound_document__isnull=False).annotate(
-        asn_company=_shipment_first_line("company_id"), asn_plant=_shipment_first_line("ship_to__code")
-    )
+    shipments = _shipments_scoped(actor, q)
     invoices = Invoice.objects.filter(inbound_document__isnull=False)
     specs = (
         (PurchaseOrder.objects.all(), SyncSpec("po_ack", PO_PATHS, "published_at", "first_ack_at")),
         (changes, SyncSpec("change_answer", CHANGE_PATHS, "created_at", "decided_at")),
-        (shipments, SyncSpec("asn", ASN_PATHS, "received_at", "inbound_document__processed_at")),
+        (shipments, SyncSpec("asn", ASN_PATHS, "received_at", "inbound_document__processed_at", scoped=True)),
         (invoices, SyncSpec("invoice", INVOICE_PATHS, "received_at", "inbound_document__processed_at")),
     )
     return [row for qs, spec in specs for row in sync_rows(qs, actor=actor, q=q, spec=spec, now=now)]
