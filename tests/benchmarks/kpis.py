@@ -148,12 +148,16 @@ def _seed() -> tuple:
         """UPDATE procurement_receiptline rl SET sscc = lpad(r.shipment_id::text, 18, '0')
             FROM procurement_receipt r WHERE rl.receipt_id = r.id AND r.shipment_id IS NOT NULL AND r.id %% 10 <> 0""",
         # Sync: ship notices and invoices applied from stored documents, seconds to minutes after arrival.
-        """UPDATE procurement_inbounddocument SET processed_at = received_at + (id %% 7200) * interval '1 second'
-            WHERE company_id = %(company)s AND state IN ('processed', 'duplicate')""",
         """UPDATE procurement_shipment s SET inbound_document_id = d.id
             FROM procurement_inbounddocument d WHERE d.sha256 = md5(s.id::text)""",
         """UPDATE procurement_invoice i SET inbound_document_id = d.id
             FROM procurement_inbounddocument d WHERE d.sha256 = md5((i.id + 50000)::text)""",
+        """UPDATE procurement_inbounddocument d SET received_at = s.received_at,
+            processed_at = s.received_at + (d.id %% 7200) * interval '1 second'
+            FROM procurement_shipment s WHERE s.inbound_document_id = d.id""",
+        """UPDATE procurement_inbounddocument d SET received_at = i.received_at,
+            processed_at = i.received_at + (d.id %% 7200) * interval '1 second'
+            FROM procurement_invoice i WHERE i.inbound_document_id = d.id""",
     ]
     with connection.cursor() as cursor:
         for sql in statements:
