@@ -145,7 +145,10 @@ class ReceiptLine(models.Model):
     quantity_received = quantity_field()
     quantity_rejected = quantity_field()
     lot = models.CharField(max_length=40, blank=True)
-    sscc = models.CharField(max_length=20, blank=True, help_text="The pack (SSCC-18) it was received in, if scanned.")
+    # A database default too: a writer that names no pack (raw SQL, an older release mid-deploy) stays valid.
+    sscc = models.CharField(
+        max_length=20, blank=True, db_default="", help_text="The pack (SSCC-18) it was received in, if scanned."
+    )
 
 
 class Invoice(DocumentKeyFields):

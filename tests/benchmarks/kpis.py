@@ -5,9 +5,11 @@ one company with 4 plants and 20 suppliers (all tiers and channels), 50,000 POs 
 2026 (90 % acknowledged), a line each, 10,000 promise-date change requests, 30,000 ship notices,
 30,000 receipts (25,000 against a notice), 40,000 invoices, 100,000 exceptions across the
 severities, 100,000 stored inbound documents and 10,000 EDI functional groups sent (8,000
-answered). Then the dashboard (grouped by month, then by supplier), a supplier's scorecard and one
-chart's CSV are requested in-process as a signed-in buyer, ``--rounds`` times each after a warm-up;
-the time is the whole request (selectors, queries, template).
+answered); each ship notice one pack (SSCC) received under it, and ship notices and invoices linked
+to stored documents applied seconds to minutes after arrival (the sync SLA figure). Then the
+dashboard (grouped by month, then by supplier), a supplier's scorecard and one chart's CSV are
+requested in-process as a signed-in buyer, ``--rounds`` times each after a warm-up; the time is the
+whole request (selectors, queries, template).
 """
 
 from __future__ import annotations
@@ -137,6 +139,25 @@ def _seed() -> tuple:
             FROM edi_interchange o
             LEFT JOIN edi_interchange a ON a.direction = 'in' AND a.isa13::int = o.isa13::int + 10000
             WHERE o.direction = 'out'""",
+        # Packs: one SSCC per ship notice, received under it (a seventh short, as above; a tenth unscanned).
+        """INSERT INTO procurement_shipmentpack (shipment_id, sscc)
+            SELECT s.id, lpad(s.id::text, 18, '0') FROM procurement_shipment s
+            JOIN procurement_shipmentline sl ON sl.shipment_id = s.id""",
+        """UPDATE procurement_shipmentline sl SET pack_id = p.id
+            FROM procurement_shipmentpack p WHERE p.shipment_id = sl.shipment_id""",
+        """UPDATE procurement_receiptline rl SET sscc = lpad(r.shipment_id::text, 18, '0')
+            FROM procurement_receipt r WHERE rl.receipt_id = r.id AND r.shipment_id IS NOT NULL AND r.id %% 10 <> 0""",
+        # Sync: ship notices and invoices applied from stored documents, seconds to minutes after arrival.
+        """UPDATE procurement_shipment s SET inbound_document_id = d.id
+            FROM procurement_inbounddocument d WHERE d.sha256 = md5(s.id::text)""",
+        """UPDATE procurement_invoice i SET inbound_document_id = d.id
+            FROM procurement_inbounddocument d WHERE d.sha256 = md5((i.id + 50000)::text)""",
+        """UPDATE procurement_inbounddocument d SET received_at = s.received_at,
+            processed_at = s.received_at + (d.id %% 7200) * interval '1 second'
+            FROM procurement_shipment s WHERE s.inbound_document_id = d.id""",
+        """UPDATE procurement_inbounddocument d SET received_at = i.received_at,
+            processed_at = i.received_at + (d.id %% 7200) * interval '1 second'
+            FROM procurement_invoice i WHERE i.inbound_document_id = d.id""",
     ]
     with connection.cursor() as cursor:
         for sql in statements:
@@ -182,6 +203,8 @@ def _run(*, rounds: int) -> None:
         "dashboard, one plant, EDI": f"/workbench/kpis/?{YEAR}&plant=PL1&channel=edi",
         f"scorecard {supplier}": f"/workbench/suppliers/{supplier}/scorecard/?{YEAR}",
         "one chart's CSV (exceptions)": f"/workbench/kpis/exceptions.csv?{YEAR}",
+        "one chart's CSV (sync SLAs, by plant)": f"/workbench/kpis/sync.csv?{YEAR}&group=plant",
+        "one chart's CSV (ASN packs by SSCC)": f"/workbench/kpis/asn_packs.csv?{YEAR}",
     }
     print(f"  {'page (server time, ' + str(rounds) + ' requests)':<44}{'median':>10}{'p95':>10}{'queries':>9}  target")
     for label, url in pages.items():

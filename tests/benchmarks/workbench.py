@@ -120,7 +120,32 @@ def _seed(pos: int) -> dict:
         cursor.execute("UPDATE procurement_procurementexception SET state = 'in_progress' WHERE owner_id IS NOT NULL")
         cursor.execute("VACUUM ANALYZE")  # as autovacuum leaves a settled table: index-only counts
     open_one = ProcurementException.objects.open().order_by("id").values_list("pk", flat=True).first()
+    _raising_file_attach(open_one)
     return {"buyer": buyer, "exception": open_one}
+
+
+def _raising_file_attach(exception_id: int | None) -> None:
+    """The exception page's raising document: a stored 855 of 50 lines, which the page translates."""
+    import datetime as dt
+
+    from edi import x12
+    from procurement import inputs
+    from procurement.services import inbound_document_store
+
+    ack = inputs.AcknowledgementInput(
+        document_id="855-BENCH",
+        po_number="BENCH-PO",
+        header=inputs.ACK_ACCEPTED,
+        lines=tuple(inputs.AckLineInput(line_no=str(n), response=inputs.LINE_ACCEPT) for n in range(1, 51)),
+        acknowledged_on=dt.date(2027, 1, 20),
+    )
+    envelope = x12.Envelope(
+        sender_id="BENCH", receiver_id="GATEWAY", interchange_control=1, group_control=1, version="004010"
+    )
+    document = inbound_document_store(
+        channel="edi", sender="BENCH", content=x12.write_855(ack, envelope, "0001"), document_type="x12"
+    )
+    ProcurementException.objects.filter(pk=exception_id).update(inbound_document=document)
 
 
 def _measure(client: Client, path: str, requests: int) -> tuple[float, float, int]:

@@ -176,37 +176,44 @@ def exception_accept(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
     return _act(request, exc, "Accepted", accept)
 
 
+def _with_reason(
+    request: HttpRequest,
+    exc: ProcurementException,
+    *,
+    missing: str,
+    done: str,
+    act: Callable[[str], Any],
+) -> HttpResponse:
+    """An action that needs a reason: ``missing`` said when none is given, else ``act(reason)`` through ``_act``."""
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, missing)
+        return _back(request, exc)
+    reason = form.cleaned_data["reason"]
+    return _act(request, exc, done, lambda: act(reason))
+
+
 @require_POST
 @buyer_page
 def exception_reject(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    exc = _visible(actor, pk)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Rejecting needs a reason the supplier can act on.")
-        return _back(request, exc)
-    reason = form.cleaned_data["reason"]
-    return _act(
+    return _with_reason(
         request,
-        exc,
-        "Rejected; the supplier is told why",
-        lambda: services.exception_reject(exception_id=pk, source=_source(request), reason=reason),
+        _visible(actor, pk),
+        missing="Rejecting needs a reason the supplier can act on.",
+        done="Rejected; the supplier is told why",
+        act=lambda reason: services.exception_reject(exception_id=pk, source=_source(request), reason=reason),
     )
 
 
 @require_POST
 @buyer_page
 def exception_dismiss(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    exc = _visible(actor, pk)
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Dismissing needs a reason.")
-        return _back(request, exc)
-    reason = form.cleaned_data["reason"]
-    return _act(
+    return _with_reason(
         request,
-        exc,
-        "Dismissed",
-        lambda: services.exception_dismiss(exception_id=pk, source=_source(request), reason=reason),
+        _visible(actor, pk),
+        missing="Dismissing needs a reason.",
+        done="Dismissed",
+        act=lambda reason: services.exception_dismiss(exception_id=pk, source=_source(request), reason=reason),
     )
 
 
