@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run migrate demo test test-fast lint typecheck format bench chaos fuzz fuzz-shapes clean
+.PHONY: help venv run migrate demo test test-fast lint typecheck format bench chaos fuzz fuzz-shapes readme-screenshots clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ fuzz: venv  ## Read a million mutated X12 files: uncaught errors (must be 0), sl
 
 fuzz-shapes: venv  ## Time each pathological shape of X12 input (tiny sets, dense errors, huge segments) in s/MB
 	$(PY) -m tests.fuzz --shapes
+
+readme-screenshots: venv  ## Screenshots of the portal's main pages into docs/screenshots/ (Playwright, Debian chromium)
+	GATEWAY_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser/test_portal_pages.py -q -p no:cacheprovider
 
 clean:  ## Remove the virtualenv and local state (database, broker, files)
 	rm -rf $(VENV) var

@@ -178,6 +178,7 @@ def shipment_input(
             expected_delivery=data.get("expected_delivery"),
             carrier=data.get("carrier", ""),
             tracking_number=data.get("tracking_number", ""),
+            bill_of_lading=data.get("bill_of_lading", ""),
             packs=tuple(packs.values()),
             company=company,
             lines=tuple(built),

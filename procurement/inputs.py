@@ -192,6 +192,8 @@ class ShipmentInput:
     tracking_number: str = ""
     packs: tuple[str, ...] = ()
     company: str = ""
+    # The carrier's bill of lading number (X12 REF*BM); left out of the fingerprint when empty.
+    bill_of_lading: str = field(default="", metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class ShipmentIn(serializers.Serializer):
     expected_delivery = serializers.DateField(required=False, allow_null=True, default=None)
     carrier = optional_text(80)
     tracking_number = optional_text(80)
+    bill_of_lading = optional_text(80)
     company = optional_text(32)
     packs = serializers.ListField(
         child=serializers.RegexField(r"^\d{18}$"), required=False, default=list, max_length=MAX_LINES

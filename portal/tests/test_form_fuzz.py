@@ -77,3 +77,41 @@ def test_csv_upload(member, published_po, content):
         assert response.status_code == 302
         assert member.get(response["Location"]).status_code == 200
         assert member.post(response["Location"] + "apply/").status_code in OK
+
+
+NOTIFICATION_EVENTS = [
+    "po.published",
+    "po.changed",
+    "ack.overdue",
+    "exception.raised",
+    "exception.resolved",
+    "invoice.held",
+    "invoice.released",
+]
+
+
+@FUZZ
+@given(choices=st.fixed_dictionaries({event: value for event in NOTIFICATION_EVENTS}))
+def test_notification_settings_form(member, choices):
+    response = member.post("/portal/notifications/settings/", choices)
+    assert response.status_code in {302, 400}
+
+
+@FUZZ
+@given(name=value, scope=value, url=value, events=st.lists(value, max_size=3))
+def test_integration_forms(client, bolts_admin, name, scope, url, events):
+    from .conftest import sign_in_with_mfa
+
+    sign_in_with_mfa(client, bolts_admin)
+    keys = client.post("/portal/integrations/keys/", {"name": name, "scope": scope})
+    hooks = client.post("/portal/integrations/webhooks/", {"url": url, "events": events})
+    assert keys.status_code in {200, 400}
+    assert hooks.status_code in {200, 400}
+
+
+@FUZZ
+@given(start=value, end=value, page=value)
+def test_scorecard_and_inbox_queries(member, start, end, page):
+    assert member.get("/portal/scorecard/", {"start": start, "end": end}).status_code in {200, 400}
+    assert member.get("/portal/notifications/", {"page": page, "show": start}).status_code == 200
+    assert member.get("/portal/activity/", {"page": page}).status_code == 403  # members: admins only

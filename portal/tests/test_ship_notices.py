@@ -70,12 +70,13 @@ def test_two_packs_across_two_pos_with_lots_and_serials(member, two_pos, plant, 
     document = InboundDocument.objects.get()
     assert response["Location"] == f"/portal/documents/{document.pk}/"
     shipment = Shipment.objects.get()
-    assert (shipment.shipment_id, shipment.channel, shipment.carrier, shipment.tracking_number) == (
-        "ASN-100",
-        "portal",
-        "UPS",
-        "1Z999",
-    )
+    assert (
+        shipment.shipment_id,
+        shipment.channel,
+        shipment.carrier,
+        shipment.tracking_number,
+        shipment.bill_of_lading,
+    ) == ("ASN-100", "portal", "UPS", "1Z999", "BOL-77")
     rows_written = ShipmentLine.objects.values_list(
         "pack__sscc", "po_line__po__number", "po_line__line_no", "quantity", "lot", "serial"
     )

@@ -152,11 +152,10 @@ def shipment_labels_of(shipment: Shipment) -> list[PackLabel]:
 
 
 def _bill_of_lading(shipment: Shipment) -> str:
-    """The bill of lading typed in the portal's builder, read from the stored submission.
-
-    The canonical ship notice has no bill-of-lading field yet, so the record does not hold it;
-    the form as stored does.
-    """
+    """The ship notice's bill of lading; for one recorded before the record kept it, the one typed in
+    the portal's builder, read from the stored submission."""
+    if shipment.bill_of_lading:
+        return shipment.bill_of_lading
     document = shipment.inbound_document
     if document is None or document.channel != "portal":
         return ""

@@ -90,6 +90,7 @@ class Shipment(DocumentKeyFields):
     expected_delivery = models.DateField(null=True, blank=True)
     carrier = models.CharField(max_length=80, blank=True)
     tracking_number = models.CharField(max_length=80, blank=True)
+    bill_of_lading = models.CharField(max_length=80, blank=True, help_text="The carrier's bill of lading number.")
 
     class Meta:
         constraints = [

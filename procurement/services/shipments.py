@@ -151,6 +151,7 @@ def _shipment_create(
         expected_delivery=shipment.expected_delivery,
         carrier=shipment.carrier,
         tracking_number=shipment.tracking_number,
+        bill_of_lading=shipment.bill_of_lading,
         channel=source.channel,
         document_id=shipment.shipment_id,
         fingerprint=digest,

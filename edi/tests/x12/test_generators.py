@@ -282,6 +282,7 @@ def test_855_856_810_written_from_canonical_parse_back_equal() -> None:
         expected_delivery=dt.date(2026, 2, 3),
         carrier="Blue Truck Lines",
         tracking_number="PRO-12345",
+        bill_of_lading="BOL-55",
         company="ACME-US",
         packs=("000111222333444555", "000111222333444562", "000111222333444579"),
         lines=(

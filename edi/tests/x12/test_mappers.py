@@ -229,6 +229,7 @@ def test_856_hierarchy_gives_each_item_its_order_and_pack() -> None:
         expected_delivery=dt.date(2026, 1, 8),
         carrier="UPSN",
         tracking_number="1Z999",
+        bill_of_lading="BOL-9",
         packs=("000123450000000017", "000123450000000024"),
         lines=(
             ci.ShipmentLineInput("PO-7", "10", Decimal(4), "EA", "PART-1", "000123450000000024", "LOT-A"),

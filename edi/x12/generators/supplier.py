@@ -112,7 +112,7 @@ def build_855(
 def build_856(
     shipment: ci.ShipmentInput, version: str = "004010", created: dt.datetime | None = None
 ) -> list[SegmentData]:
-    """BSN, DTM*017, HL S (TD5, REF*CN, N1*BY), HL O per PO run (PRF), HL P per pack (MAN*GM),
+    """BSN, DTM*017, HL S (TD5, REF*CN, REF*BM, N1*BY), HL O per PO run (PRF), HL P per pack (MAN*GM),
     HL I per line (LIN, SN1, REF*LT/SE), unreferenced packs under S, CTT."""
     if not shipment.shipment_id:
         raise GenerationError("shipment id is required")
@@ -135,6 +135,8 @@ def build_856(
         segs.append(["TD5", "", "2", carrier] if scac else ["TD5", "", "", "", "", carrier])
     if shipment.tracking_number:
         segs.append(["REF", "CN", shipment.tracking_number])
+    if shipment.bill_of_lading:
+        segs.append(["REF", "BM", shipment.bill_of_lading])
     segs.extend(_company(shipment.company))
     order_hl = pack_hl = 0
     current_po: str | None = None

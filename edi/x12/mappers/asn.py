@@ -133,6 +133,11 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
             tracking = ref[2].strip()
             r.use(ref)
             break
+    bill_of_lading = ""
+    bol = first(everything, "REF", "BM")
+    if bol is not None and bol[2].strip():
+        bill_of_lading = bol[2].strip()[:80]
+        r.use(bol)
     value = ci.ShipmentInput(
         shipment_id=shipment_id,
         ship_date=ship_date or dt.date.min,
@@ -140,6 +145,7 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
         expected_delivery=delivery,
         carrier=carrier,
         tracking_number=tracking,
+        bill_of_lading=bill_of_lading,
         packs=tuple(packs),
         # Only the heading and the shipment level name the buyer; order-level N1*BY is a store.
         company=r.party([*heading, *(s for lv in levels if lv.code == "S" for s in lv.segments)], "BY"),
