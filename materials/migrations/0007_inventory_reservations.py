@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('materials', '0005_requirements'),
+        ('materials', '0006_item_max_lot_size'),
     ]
 
     operations = [

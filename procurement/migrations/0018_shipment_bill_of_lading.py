@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('procurement', '0015_exception_notes_escalation_rules_and_queue_index'),
+        ('procurement', '0017_receipt_line_sscc'),
     ]
 
     operations = [
