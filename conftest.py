@@ -10,6 +10,14 @@ from procurement.services import WriteSource, purchase_order_publish
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Each compiled write-path query is compiled again and checked against its cached SQL
+    # (procurement.services.compiled).
+    settings.GATEWAY_COMPILED_VERIFY = True
+
+
 @pytest.fixture
 def company(db):
     return factories.CompanyFactory(code="ACME", name="Acme Manufacturing")

@@ -10,7 +10,10 @@ own iteration does (related objects from ``select_related``, annotations, field 
 The caller names the shape (``key``) and gives the values in the order the compiled SQL takes them.
 The first time, the compiled parameters are checked against them: a shape whose parameters are not
 exactly those values is not cached and runs as a plain queryset, so a wrong key or order can cost
-speed but never a wrong answer.
+speed but never a wrong answer. A key must name every branch that changes the shape; with
+``GATEWAY_COMPILED_VERIFY`` on (the test suite turns it on) every call compiles again and fails loudly
+when a key's SQL or parameters differ from the cached ones, so a shape that changed without its key
+is caught by any test that reaches it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
@@ -49,6 +53,8 @@ def fetch(key: str, build: Callable[[], QuerySet[M]], params: Sequence[Any]) -> 
             return list(queryset)
         compiled = _cache[cache_key] = (sql, compiler)
     sql, compiler = compiled
+    if getattr(settings, "GATEWAY_COMPILED_VERIFY", False):
+        _verify(key, sql, build(), params)
     connection = connections[DEFAULT_DB_ALIAS]
     if compiler.query.select_for_update and not connection.in_atomic_block:
         raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
@@ -56,6 +62,13 @@ def fetch(key: str, build: Callable[[], QuerySet[M]], params: Sequence[Any]) -> 
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return _instances(compiler, rows, DEFAULT_DB_ALIAS)
+
+
+def _verify(key: str, sql: str, queryset: QuerySet[Any], params: list[Any]) -> None:
+    """Fail when ``key``'s shape now compiles to other SQL, or takes other values, than the cached one."""
+    fresh_sql, fresh_params = queryset.query.get_compiler(queryset.db).as_sql()
+    if fresh_sql != sql or list(fresh_params) != params:
+        raise AssertionError(f"compiled shape {key!r} changed without its key: {fresh_sql!r} {list(fresh_params)!r}")
 
 
 def _instances(compiler: Any, rows: list[tuple[Any, ...]], alias: str) -> list[Any]:

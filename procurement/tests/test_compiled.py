@@ -42,7 +42,8 @@ def _seen(lines: list[POLine]) -> list[tuple]:
     ]
 
 
-def test_a_shape_is_compiled_once_and_gives_what_the_queryset_gives(published_po, supplier):
+def test_a_shape_is_compiled_once_and_gives_what_the_queryset_gives(published_po, supplier, settings):
+    settings.GATEWAY_COMPILED_VERIFY = False  # as in production: the shape is not built again
     ScheduleLine.objects.create(po_line=published_po.lines.get(line_no="1"), position=1, quantity=1, date="2026-03-01")
     with transaction.atomic():
         first = compiled.fetch("test.lock", lambda: _locked(supplier, "PO-1000"), [1, supplier.pk, "PO-1000"])
@@ -64,3 +65,15 @@ def test_values_in_another_order_are_not_cached_and_still_answer_right(published
     assert _seen(lines) == _seen(lines_again) == _seen(list(_locked(supplier, "PO-1000")))
     assert ("default", "test.wrong") in compiled._uncacheable
     assert compiled._cache == {}
+
+
+def test_a_shape_that_changes_under_the_same_key_fails_loudly_in_the_test_suite(published_po, supplier, settings):
+    settings.GATEWAY_COMPILED_VERIFY = True
+    with transaction.atomic():
+        compiled.fetch("test.lock", lambda: _locked(supplier, "PO-1000"), [1, supplier.pk, "PO-1000"])
+        with pytest.raises(AssertionError, match="changed without its key"):
+            compiled.fetch(
+                "test.lock",
+                lambda: _locked(supplier, "PO-1000").filter(line_no="1"),
+                [1, supplier.pk, "PO-1000"],
+            )
