@@ -120,7 +120,7 @@ def shortages(
         found = found.filter(date__gte=start)
     if end:
         found = found.filter(date__lte=end)
-    rows = list(found.order_by("plant__code", "date", "item__part_number", "pk"))
+    rows = list(found.select_related("planned_purchase__po").order_by("plant__code", "date", "item__part_number", "pk"))
     demands = _hits([s.pegs for s in rows], set(actor.company_ids))
     line_ids = {int(i) for s in rows for i in s.po_lines}
     lines = {

@@ -325,3 +325,20 @@ def test_an_exception_the_projection_did_not_rank_has_no_trace(client, buyer, st
     assert "Why this severity" not in page
     evidence = next(t for t in tables(page) if "evidence" in t["classes"])["rows"]
     assert evidence == [["Expected", "2027-01-15"], ["Actual", "2027-01-31"]]
+
+
+# Sign-in and the actor's companies and plants take 6; the chart also loads the item's supplies (4) and
+# its planned purchases; none of it is per row.
+@pytest.mark.parametrize(("path", "most"), [(SHORTAGES, 14), (PLANNED, 14), (CASTINGS_CHART, 19)])
+def test_a_page_reads_in_a_fixed_number_of_queries_whatever_its_rows(
+    client, buyer, story, path, most, django_assert_max_num_queries
+):
+    client.force_login(buyer)
+    for pk in PlannedPurchase.objects.filter(make=False, supplier__isnull=False).values_list("pk", flat=True):
+        client.post(f"/workbench/requirements/planned/{pk}/order/", {"number": f"PO-Q-{pk}"})
+    assert PlannedPurchase.objects.filter(state="ordered").count() == 5
+
+    with django_assert_max_num_queries(most):
+        response = client.get(path)
+
+    assert response.status_code == 200

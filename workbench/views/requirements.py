@@ -110,7 +110,6 @@ def planned_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         "rows": rows[:ROWS_SHOWN],
         "total": len(rows),
         "shown": min(len(rows), ROWS_SHOWN),
-        "here": request.get_full_path(),
         "section": "planned",
     }
     return render(request, "workbench/planned_list.html", context)
