@@ -359,6 +359,9 @@ SPECTACULAR_SETTINGS = {
         "InventoryEventKindEnum": "materials.inputs.INVENTORY_KINDS",
         "StockStatusEnum": "materials.inputs.STOCK_STATUSES",
         "ReconciliationStateEnum": "materials.models.InventoryReconciliation.State",
+        "InventoryEventOutcomeEnum": "api.serializers.inventory.EVENT_OUTCOMES",
+        "ItemOutcomeEnum": "api.serializers.materials.ITEM_OUTCOMES",
+        "DemandOutcomeEnum": "api.serializers.requirements.DEMAND_OUTCOMES",
     },
 }
 # How long an Idempotency-Key is remembered.
