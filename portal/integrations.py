@@ -56,6 +56,8 @@ def api_key_issue(*, supplier: Supplier, name: str, scope: str, source: WriteSou
     name = name.strip()
     if not name or len(name) > 100:
         raise Invalid({"name": ["Give the key a name of at most 100 characters (e.g. the system that uses it)."]})
+    if not name.isprintable():  # a NUL cannot even be stored
+        raise Invalid({"name": ["A key's name cannot hold control characters."]})
     if scope not in ApiKey.Scope.values:
         raise Invalid({"scope": ["Choose read, or read and write."]})
     key, secret = ApiKey.issue(
