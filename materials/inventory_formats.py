@@ -50,10 +50,12 @@ def event_from(data: Any) -> Parsed:
         value = data.get(name)
         if value is None or value == "":
             texts[name] = DEFAULTS.get(name, "")
-        elif isinstance(value, str):
-            texts[name] = value.strip()
-        else:
+        elif not isinstance(value, str):
             return f"{name} must be text"
+        elif "\x00" in value:  # the database cannot store it
+            return f"{name} cannot hold a NUL character"
+        else:
+            texts[name] = value.strip()
     quantity = data["quantity"]
     if isinstance(quantity, bool) or not isinstance(quantity, (str, int, float)):
         return "quantity must be a number"
@@ -100,9 +102,10 @@ def event_from(data: Any) -> Parsed:
 
 
 def event_id_of(data: Any) -> str:
-    """The source event id an object names, for an outcome even when the object is refused."""
+    """The source event id an object names, for an outcome even when the object is refused (without
+    any NUL character: the answer is stored, and the database cannot store one)."""
     value = data.get("source_event_id") if isinstance(data, Mapping) else None
-    return value[:128] if isinstance(value, str) else ""
+    return value[:128].replace("\x00", "") if isinstance(value, str) else ""
 
 
 def json_lines(stream: Iterable[bytes]) -> Iterator[tuple[int, str, Parsed]]:

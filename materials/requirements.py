@@ -58,6 +58,8 @@ PEG_LIMIT = 5
 BATCH_DAYS = 7
 # The open PO lines a shortage names as arriving after it: the soonest.
 LATE_LINES = 10
+# The most orders one need is split into by a maximum lot size; the last one takes what is left.
+MAX_LOTS = 1000
 # Up to this many items, their parameters are read by item (net change); beyond, the company's at once.
 FEW_ITEMS = 2000
 
@@ -354,19 +356,19 @@ def lot_size(net: Decimal, params: Params) -> Decimal:
 def lot_sizes(net: Decimal, params: Params) -> list[tuple[Decimal, Decimal]]:
     """The orders (quantity, the part of ``net`` it covers) that cover ``net``: one ``lot_size`` order, or,
     when that is above the maximum lot size, full orders of the largest multiple within the maximum
-    and a last one for the rest (itself raised to the minimum and a multiple)."""
+    and a last one for the rest (itself raised to the minimum and a multiple). At most ``MAX_LOTS``
+    orders: past that, the last one takes all that is left, above the maximum."""
     quantity = lot_size(net, params)
     if params.max_lot is None or quantity <= params.max_lot:
         return [(quantity, net)]
     steps = (params.max_lot / params.multiple).to_integral_value(rounding=ROUND_FLOOR)
     cap = max(steps * params.multiple, lot_size(ZERO, params))  # never below what one order must be
-    orders = []
-    left = net
-    while left > cap:
-        orders.append((cap, cap))
-        left -= cap
-    orders.append((lot_size(left, params), left))
-    return orders
+    if cap <= 0:  # no order fits under the maximum: one order, as without it
+        return [(quantity, net)]
+    # Full lots while more than one is left, at most MAX_LOTS - 1 of them; the last order takes the rest.
+    full = max(0, min(int(((net - cap) / cap).to_integral_value(rounding=ROUND_CEILING)), MAX_LOTS - 1))
+    left = net - full * cap
+    return [(cap, cap)] * full + [(lot_size(left, params), left)]
 
 
 def levels(structures: Structures, parts: dict[int, str]) -> list[str]:

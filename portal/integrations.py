@@ -56,6 +56,8 @@ def api_key_issue(*, supplier: Supplier, name: str, scope: str, source: WriteSou
     name = name.strip()
     if not name or len(name) > 100:
         raise Invalid({"name": ["Give the key a name of at most 100 characters (e.g. the system that uses it)."]})
+    if not name.isprintable():  # a NUL cannot even be stored
+        raise Invalid({"name": ["A key's name cannot hold control characters."]})
     if scope not in ApiKey.Scope.values:
         raise Invalid({"scope": ["Choose read, or read and write."]})
     key, secret = ApiKey.issue(
@@ -91,11 +93,18 @@ def webhook_create(*, supplier: Supplier, url: str, events: list[str], source: W
     """Subscribe ``supplier`` to ``events`` at ``url`` after the API's own checks of both."""
     checked = WebhookIn(data={"url": url, "events": events}, context={"kind": ApiKey.Kind.SUPPLIER})
     if not checked.is_valid():
-        raise Invalid({field: [str(e) for e in errors] for field, errors in checked.errors.items()})
+        raise Invalid({field: _messages(errors) for field, errors in checked.errors.items()})
     data = checked.validated_data
     return api_services.webhook_subscription_create(
         key=_owner(supplier), url=data["url"], events=data["events"], source=source
     )
+
+
+def _messages(errors: Any) -> list[str]:
+    """A field's error messages; a list field's come per item (``{0: [...]}``)."""
+    if isinstance(errors, dict):
+        return [message for item in errors.values() for message in _messages(item)]
+    return [str(e) for e in errors]
 
 
 def _subscription(supplier: Supplier, subscription_id: int) -> WebhookSubscription:

@@ -137,7 +137,9 @@ class KpiForm(forms.Form):
         data = super().clean() or {}
         end = data.get("end") or timezone.now().date()
         start = data.get("start") or end - dt.timedelta(days=364)
-        if start > end:
+        if end >= dt.date.max:  # the period runs to the end of its last day: the day after must exist
+            self.add_error("end", "A period ends by 9999-12-30.")
+        elif start > end:
             self.add_error("start", "The period must start on or before its end.")
         elif (end - start).days > 731:
             self.add_error("start", "Choose a period of two years at most.")

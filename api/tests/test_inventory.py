@@ -451,3 +451,24 @@ def test_a_snapshot_must_say_its_scope_and_only_a_full_one_covers_plants(wms, st
         ("plants", "A full snapshot without balances names the plants it covers.")
     ]
     assert InventoryEvent.objects.count() == 0
+
+
+def test_bulk_lines_with_a_nul_character_are_refused_not_a_500(wms, stocked):
+    csv = (
+        "source_event_id,source_sequence,occurred_at,plant,part_number,kind,quantity,location\n"
+        "N1,1,2026-12-03T09:00:00Z,DET,BRG-6204,receipt,100,A\x00B\n"
+        "N\x002,2,2026-12-03T09:00:00Z,DET,BRG-6204,receipt,100,A\n"
+        "N3,3,2026-12-03T09:00:00Z,DET,BRG-6204,receipt,7,A\n"
+    )
+    response = wms.post(BULK, raw=csv.encode(), content_type="text/csv")
+    body = response.json()
+    assert (response.status_code, body["applied"], body["refused"]) == (200, 1, 2)
+    assert [(o["line"], o["reason"]) for o in body["lines"]] == [
+        (2, "location cannot hold a NUL character"),
+        (3, "source_event_id cannot hold a NUL character"),
+    ]
+    lines = '{"plant":"DET","part_number":"BRG-6204","kind":"receipt","quantity":"5","source_event_id":"J1",'
+    lines += '"source_sequence":4,"occurred_at":"2026-12-03T09:00:00Z","lot":"L\\u0000"}'
+    response = wms.post(BULK, raw=lines.encode(), content_type="application/x-ndjson")
+    assert (response.status_code, response.json()["refused"]) == (200, 1)
+    assert positions() == [("BRG-6204", "A", "usable", "WMS", "7.0000", "0.0000")]

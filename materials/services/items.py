@@ -94,6 +94,11 @@ def _refusal(item: ItemInput, plants: dict[str, Plant], suppliers: set[str]) -> 
             v is not None and not Decimal(0) <= v < QUANTITY_LIMIT for v in values
         ):
             return f"item {item.part_number}: plant {plant.plant_code} has a negative parameter"
+        if plant.max_lot is not None and not Decimal(0) < plant.max_lot >= (plant.moq or Decimal(0)):
+            return (
+                f"item {item.part_number}: plant {plant.plant_code}: the maximum lot size must be positive, "
+                "not below its minimum order quantity"
+            )
     codes = [s.supplier_code for s in item.approved_suppliers]
     for code in codes:
         if code not in suppliers:

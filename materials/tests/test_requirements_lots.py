@@ -11,6 +11,7 @@ import pytest
 
 from materials import inputs
 from materials.models import PlannedPurchase, Shortage
+from materials.requirements import MAX_LOTS, Params, lot_sizes
 from materials.services import requirements_regenerate
 
 from .helpers import items
@@ -83,3 +84,27 @@ def test_a_maximum_below_the_minimum_order_quantity_is_refused(pump, system):  #
     assert [(o.outcome, o.reason) for o in outcome] == [
         ("refused", "item BOLT: the maximum lot size must not be below the minimum order quantity")
     ]
+
+
+def test_a_plant_maximum_of_zero_is_refused(pump, system):  # noqa: F811
+    outcome = items(system, BOLT={"moq": D(100), "plants": (inputs.ItemPlantInput("DET", moq=D(0), max_lot=D(0)),)})
+    assert [(o.outcome, o.reason) for o in outcome] == [
+        ("refused", "item BOLT: plant DET: the maximum lot size must be positive, not below its minimum order quantity")
+    ]
+
+
+def test_a_maximum_that_rounds_to_no_order_does_not_split_forever():
+    # A plant's minimum of 0 and a maximum below one order multiple: no lot fits under the maximum.
+    params = Params(moq=D(0), multiple=D(1), max_lot=D("0.5"))
+    assert lot_sizes(D(7), params) == [(D(7), D(7))]
+
+
+def test_a_split_makes_a_bounded_number_of_orders_the_last_taking_the_rest():
+    # One ten-thousandth per lot against a need of a billion would be ten trillion orders.
+    params = Params(moq=D("0.0001"), multiple=D("0.0001"), max_lot=D("0.0001"))
+    lots = lot_sizes(D(10) ** 9, params)
+    assert len(lots) == MAX_LOTS
+    assert lots[: MAX_LOTS - 1] == [(D("0.0001"), D("0.0001"))] * (MAX_LOTS - 1)
+    rest = D(10) ** 9 - D("0.0001") * (MAX_LOTS - 1)
+    assert lots[-1] == (rest, rest)
+    assert sum(n for _, n in lots) == D(10) ** 9

@@ -189,3 +189,21 @@ def test_activity_shows_our_peoples_actions_on_our_records_only(
         ("user bolts-admin", "api_key.issued"),
     ]
     assert Key.objects.count() == 3
+
+
+def test_a_key_name_with_a_nul_character_is_refused_not_a_500(admin_client):
+    response = admin_client.post("/portal/integrations/keys/", {"name": "ERP\x00link", "scope": "read"})
+
+    assert response.status_code == 400
+    assert response.context["errors"] == {"name": ["A key's name cannot hold control characters."]}
+    assert not ApiKey.objects.exists()
+
+
+def test_an_unknown_webhook_event_is_named_in_the_error(admin_client):
+    response = admin_client.post(
+        "/portal/integrations/webhooks/", {"url": "https://hooks.example.com/in", "events": ["nope"]}
+    )
+
+    assert response.status_code == 400
+    assert response.context["errors"]["events"] == ['"nope" is not a valid choice.']
+    assert not WebhookSubscription.objects.exists()

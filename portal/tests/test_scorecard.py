@@ -58,3 +58,12 @@ def test_anonymous_and_buyer_are_kept_out(client, buyer):
     assert client.get("/portal/scorecard/").status_code == 302
     client.force_login(buyer)
     assert client.get("/portal/scorecard/").status_code == 403
+
+
+def test_a_period_at_the_end_of_the_calendar_is_explained_not_a_500(client, data):
+    client.force_login(person("bolts-planner", data["bolts"], SupplierMembership.Role.MEMBER))
+
+    page = client.get("/portal/scorecard/", {"start": "9999-12-01", "end": "9999-12-31"})
+
+    assert page.status_code == 400
+    assert "showing the last 365 days" in page.content.decode()

@@ -31,6 +31,8 @@ def _period(request: HttpRequest) -> tuple[dt.date, dt.date, str]:
         asked_end = dt.date.fromisoformat(request.GET["end"]) if request.GET.get("end") else end
     except ValueError:
         return start, end, "Dates are written YYYY-MM-DD; showing the last 365 days."
+    if asked_end >= dt.date.max:  # the period runs to the end of its last day: the day after must exist
+        return start, end, "A period ends by 9999-12-30; showing the last 365 days."
     if asked_start > asked_end:
         return start, end, "The period starts after it ends; showing the last 365 days."
     if (asked_end - asked_start).days > MAX_DAYS:

@@ -179,3 +179,11 @@ def test_the_scorecard_sums_up_the_supplier(client, buyer, world):
     assert lines["Invoices: first-pass match rate: Matched first time"] == "50.0 %"
     assert lines["997/999 latency by EDI partner (CAST): Mean 997 latency"] == "3.0 h"
     assert "Scorecard: CAST" in text(page)
+
+
+def test_a_period_at_the_end_of_the_calendar_is_refused_not_a_500(client, buyer, world):
+    client.force_login(buyer)
+
+    bad = client.get("/workbench/kpis/invoices.csv?start=9999-12-01&end=9999-12-31")
+
+    assert (bad.status_code, bad.content.decode()) == (400, "end: A period ends by 9999-12-30.")
