@@ -7,3 +7,10 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "portal"
     verbose_name = "Supplier portal"
+
+    def ready(self) -> None:
+        from procurement.services import document_replayer_register
+
+        from .replays import PORTAL_REPLAYER
+
+        document_replayer_register("portal", PORTAL_REPLAYER)

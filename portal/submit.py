@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from procurement.models import InboundDocument
+from procurement.models import Company, InboundDocument
 from procurement.services import (
     ProcurementError,
     RecordResult,
@@ -49,14 +49,41 @@ class Submission:
     refusal: str = ""
 
 
-def form_store(request: HttpRequest, supplier: Supplier, document_type: str) -> InboundDocument:
-    """The submitted form's fields (without the CSRF token) as a JSON document, stored first."""
-    fields = {key: request.POST.getlist(key) for key in request.POST if key != "csrfmiddlewaretoken"}
+# The reserved key of a stored form under which ``form_store`` keeps what rebuilds the form for a
+# replay (which form, the PO as the page looked it up, the person). A posted field of that name is
+# dropped, so it can never clash with (or forge) the stored context.
+FORM_KEY = "@portal"
+
+
+def form_store(
+    request: HttpRequest,
+    supplier: Supplier,
+    document_type: str,
+    *,
+    company: Company | None = None,
+    form: str = "",
+    **context: Any,
+) -> InboundDocument:
+    """The submitted form's fields (without the CSRF token) as a JSON document, stored first.
+
+    ``form`` names the page's form and ``context`` what the page looked up to build it (the PO's
+    company code and number, a ship notice's id, a ship-to plant's id); with the person who sent
+    it they are kept under ``FORM_KEY`` so the buyer's console can rebuild the form and replay it.
+    ``company`` (the buying company of the PO or plant the page showed) places the document with
+    it, so that company's buyers see it, a refused one included, in their documents console.
+    """
+    fields: dict[str, Any] = {
+        key: request.POST.getlist(key) for key in request.POST if key not in ("csrfmiddlewaretoken", FORM_KEY)
+    }
+    if form:
+        person = request.user if request.user.is_authenticated else None
+        fields[FORM_KEY] = {"form": form, "user": person.pk if person is not None else None, **context}
     return inbound_document_store(
         channel=CHANNEL,
         sender=supplier.code,
         content=json.dumps(fields, sort_keys=True).encode(),
         supplier=supplier,
+        company=company,
         document_type=document_type,
         content_type="application/json",
         correlation_id=getattr(request, "correlation_id", ""),

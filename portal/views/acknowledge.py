@@ -27,6 +27,12 @@ def po_get_for(actor: Actor, po_id: int) -> PurchaseOrder:
     return order
 
 
+def po_context(order: PurchaseOrder) -> dict[str, str]:
+    """How a stored form names its PO for a replay: company code and number (an id alone is not
+    what the supplier sees, and a replay looks the PO up again among the supplier's own)."""
+    return {"company_code": order.company.code, "po_number": order.number}
+
+
 @require_http_methods(["GET", "POST"])
 @supplier_page
 def acknowledge(request: HttpRequest, actor: Actor, po_id: int) -> HttpResponse:
@@ -43,7 +49,9 @@ def acknowledge(request: HttpRequest, actor: Actor, po_id: int) -> HttpResponse:
         formset = ack_line_formset(request.POST, line_nos=line_nos)
         action = request.POST.get("action", "preflight")
         if action in ("submit", "later"):
-            document = form_store(request, supplier, "acknowledgement")
+            document = form_store(
+                request, supplier, "acknowledgement", company=order.company, form="acknowledgement", **po_context(order)
+            )
             later = action == "later"
             if header.is_valid() and (later or formset.is_valid()):
                 ack = acknowledgement_input(

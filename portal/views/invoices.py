@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,7 +21,7 @@ from procurement.selectors import exceptions_for, invoices_for, shipments_for
 from procurement.services import invoice_record
 from suppliers.models import Supplier
 
-from .acknowledge import po_get_for
+from .acknowledge import po_context, po_get_for
 
 ZERO = Decimal("0")
 
@@ -32,7 +33,7 @@ def invoice_from_po(request: HttpRequest, actor: Actor, po_id: int) -> HttpRespo
     order = po_get_for(actor, po_id)
     lines = [line for line in order.lines.all() if not line.cancelled]
     prefill = {line.pk: _left_to_invoice(line) for line in lines}
-    return _invoice_page(request, actor, order, lines, prefill, source=f"PO {order.number}")
+    return _invoice_page(request, actor, order, lines, prefill, source=f"PO {order.number}", context={})
 
 
 @require_http_methods(["GET", "POST"])
@@ -53,7 +54,14 @@ def invoice_from_shipment(request: HttpRequest, actor: Actor, shipment_id: int) 
     lines = [line for line in order.lines.all() if line.pk in shipped]
     prefill = {line.pk: shipped[line.pk] for line in lines}
     return _invoice_page(
-        request, actor, order, lines, prefill, source=f"ship notice {shipment.shipment_id}", orders=list(orders)
+        request,
+        actor,
+        order,
+        lines,
+        prefill,
+        source=f"ship notice {shipment.shipment_id}",
+        orders=list(orders),
+        context={"shipment": shipment.pk},
     )
 
 
@@ -74,6 +82,7 @@ def _invoice_page(
     *,
     source: str,
     orders: list[PurchaseOrder] | None = None,
+    context: dict[str, Any],
 ) -> HttpResponse:
     supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
     writer = may_submit(request)
@@ -81,7 +90,9 @@ def _invoice_page(
     if request.method == "POST":
         if not writer:
             raise PermissionDenied("Your role lets you read documents, not send them.")
-        document = form_store(request, supplier, "invoice")
+        document = form_store(
+            request, supplier, "invoice", company=order.company, form="invoice", **po_context(order), **context
+        )
         header, rows = InvoiceHeaderForm(request.POST), InvoiceLineFormSet(request.POST)
         invoice = None
         if header.is_valid() and rows.is_valid():

@@ -50,7 +50,9 @@ def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
                 data[key] = value
             header, rows = ShipHeaderForm(data), ShipLineFormSet(data)
         elif action == "submit":
-            document = form_store(request, supplier, "shipment")
+            document = form_store(
+                request, supplier, "shipment", company=chosen.company, form="shipment", ship_to=chosen.pk
+            )
             valid = header.is_valid() and rows.is_valid()
             shipment, errors = shipment_input(header, rows.forms, by_id) if valid else (None, [])
             if shipment is None:
