@@ -77,9 +77,9 @@ def _seed() -> tuple:
             FROM procurement_purchaseorder po JOIN procurement_poline l ON l.po_id = po.id
             WHERE po.company_id = %(company)s AND po.id %% 5 = 0""",
         """INSERT INTO procurement_shipment (channel, document_id, fingerprint, correlation_id, received_at,
-            supplier_id, shipment_id, ship_date, carrier, tracking_number)
+            supplier_id, shipment_id, ship_date, carrier, tracking_number, bill_of_lading)
             SELECT 'edi', 'ASN-' || po.id, 'f', '', po.published_at + interval '5 days', po.supplier_id,
-            'ASN-' || po.id, (po.published_at + interval '4 days')::date, '', ''
+            'ASN-' || po.id, (po.published_at + interval '4 days')::date, '', '', ''
             FROM procurement_purchaseorder po WHERE po.company_id = %(company)s AND po.id %% 5 IN (1, 2, 3)""",
         """INSERT INTO procurement_shipmentline (shipment_id, po_line_id, quantity, uom, lot, serial)
             SELECT s.id, l.id, 10, 'EA', '', '' FROM procurement_shipment s
