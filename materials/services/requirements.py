@@ -52,20 +52,28 @@ PROJECTION_COLUMNS = [
 
 
 @transaction.atomic
-def requirements_regenerate(*, company: Company, reason: str = "", today: dt.date | None = None) -> RequirementRun:
+def requirements_regenerate(
+    *, company: Company, reason: str = "", today: dt.date | None = None, run: RequirementRun | None = None
+) -> RequirementRun:
     """Plan every item of ``company`` from scratch and replace its results; returns the finished run.
 
-    Deterministic: the same inputs give the same results. Open supplier deviations of the company
-    are then re-assessed against the new projection (each change of severity audited).
+    ``run``: a queued full run a worker has claimed (``materials.services.runs``), finished here
+    instead of a new one. Deterministic: the same inputs give the same results. Open supplier
+    deviations of the company are then re-assessed against the new projection (each change of
+    severity audited).
     """
     today = today or timezone.localdate()
-    run = RequirementRun.objects.create(
-        company=company,
-        mode=RequirementRun.Mode.FULL,
-        reason=reason[:200],
-        horizon_start=today,
-        started_at=timezone.now(),
-    )
+    if run is None:
+        run = RequirementRun.objects.create(
+            company=company,
+            mode=RequirementRun.Mode.FULL,
+            reason=reason[:200],
+            horizon_start=today,
+            started_at=timezone.now(),
+        )
+    else:
+        run.horizon_start = today
+        run.save(update_fields=["horizon_start"])
     inputs = engine.PlanInputs.load(company_id=company.pk, today=today)
     result = engine.plan(inputs)
     _results_delete(company.pk, None)
