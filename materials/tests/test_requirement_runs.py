@@ -14,6 +14,7 @@ from materials import inputs, tasks
 from materials import requirements as engine
 from materials.models import PlannedPurchase, RequirementRun
 from materials.services import (
+    demands_receive,
     demands_upsert,
     requirements_regenerate,
     requirements_run_execute,
@@ -136,6 +137,27 @@ def test_a_run_no_worker_finished_in_time_is_marked_failed_when_the_next_is_aske
     # A late delivery of the abandoned run finds it no longer queued and does nothing.
     assert tasks.requirements_run(lost.pk) == "failed"
     assert PlannedPurchase.objects.count() == 0
+
+
+def test_demand_is_not_net_changed_until_a_full_run_is_done(pump, system, monkeypatch):
+    later = inputs.DemandInput("MO-1", "production_order", "PUMP", "DET", Decimal(20), dt.date(2027, 3, 10))
+
+    def send() -> RequirementRun | None:
+        return demands_receive(actor=system, batch=inputs.DemandBatchInput("ACME", "ERP", (later,))).run
+
+    queued, _ = requirements_run_request(company=pump, requested_by="API key ERP")
+    assert send() is None  # queued: nothing planned yet to keep current
+    monkeypatch.setattr(engine, "plan", lambda *args, **kwargs: 1 / 0)
+    assert tasks.requirements_run(queued.pk) == "failed"
+    later = inputs.DemandInput("MO-1", "production_order", "PUMP", "DET", Decimal(30), dt.date(2027, 3, 10))
+    assert send() is None  # failed: still nothing planned
+    assert RequirementRun.objects.filter(mode="net_change").count() == 0
+
+    monkeypatch.undo()
+    requirements_regenerate(company=pump)
+    later = inputs.DemandInput("MO-1", "production_order", "PUMP", "DET", Decimal(40), dt.date(2027, 3, 10))
+    net = send()
+    assert net is not None and (net.mode, net.state) == ("net_change", "done")
 
 
 def test_the_schedule_queues_one_run_per_company_with_demand(pump, other_company, monkeypatch):
