@@ -177,3 +177,21 @@ def test_beat_regenerates_nightly_by_default(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["materials: regenerate material requirements nightly"]
     assert entry["task"] == "materials.tasks.requirements_runs_schedule"
     assert (entry["schedule"].hour, entry["schedule"].minute) == ({2}, {30})
+
+
+@pytest.mark.parametrize(("hour", "expected"), [("4", "<crontab: 15 4 * * * (m/h/dM/MY/d)>"), ("off", "None")])
+def test_the_nightly_hour_is_set_or_turned_off_from_the_environment(hour, expected):
+    import os
+    import subprocess
+    import sys
+
+    show = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'gateway.settings'; django.setup();"
+        "from django.conf import settings;"
+        "entry = settings.CELERY_BEAT_SCHEDULE.get('materials: regenerate material requirements nightly');"
+        "print(entry and entry['schedule'])"
+    )
+    env = os.environ | {"GATEWAY_REQUIREMENTS_NIGHTLY_HOUR": hour, "GATEWAY_REQUIREMENTS_NIGHTLY_MINUTE": "15"}
+    shown = subprocess.run([sys.executable, "-c", show], env=env, capture_output=True, text=True, check=True)
+
+    assert shown.stdout.strip() == expected
