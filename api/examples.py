@@ -1127,20 +1127,40 @@ DEMANDS_RESULT = OpenApiExample(
     },
 )
 
-REQUIREMENT_RUN_STARTED = OpenApiExample(
-    "The full run before the batch: 30 pumps need 30 castings, the PO's 20 come a week late",
+_RUN_QUEUED = {
+    "id": 17,
+    "mode": "full",
+    "state": "queued",
+    "reason": "API key system ERP key 3f9a1c2e",
+    "horizon_start": "2027-02-22",
+    "counts": {},
+    "error": "",
+    "requested_at": "2027-02-22T07:30:02Z",
+    "started_at": None,
+    "finished_at": None,
+}
+REQUIREMENT_RUN_QUEUED = OpenApiExample(
+    "A full run queued: poll it until it is done",
     response_only=True,
-    status_codes=["201"],
-    value={
-        "id": 17,
-        "mode": "full",
+    status_codes=["202"],
+    value=_RUN_QUEUED,
+)
+REQUIREMENT_RUN_ALREADY = OpenApiExample(
+    "The company's full run already running, answered instead of a second one",
+    response_only=True,
+    status_codes=["200"],
+    value=_RUN_QUEUED | {"state": "running", "started_at": "2027-02-22T07:30:03Z"},
+)
+REQUIREMENT_RUN_DONE = OpenApiExample(
+    "The full run before the batch, done: 30 pumps need 30 castings, the PO's 20 come a week late",
+    response_only=True,
+    status_codes=["200"],
+    value=_RUN_QUEUED
+    | {
         "state": "done",
-        "reason": "API key system ERP key 3f9a1c2e",
-        "horizon_start": "2027-02-22",
         "counts": {"item_locations": 2, "projection_rows": 2, "planned_purchases": 1, "shortages": 1},
-        "error": "",
-        "started_at": "2027-02-22T07:30:02Z",
-        "finished_at": "2027-02-22T07:30:03Z",
+        "started_at": "2027-02-22T07:30:03Z",
+        "finished_at": "2027-02-22T07:30:04Z",
     },
 )
 
@@ -1156,6 +1176,7 @@ REQUIREMENT_RUN = OpenApiExample(
         "horizon_start": "2027-02-22",
         "counts": {"item_locations": 2, "projection_rows": 3, "planned_purchases": 1, "shortages": 2},
         "error": "",
+        "requested_at": None,
         "started_at": "2027-02-22T07:41:15Z",
         "finished_at": "2027-02-22T07:41:15Z",
     },

@@ -506,3 +506,16 @@ CELERY_BEAT_SCHEDULE["portal: daily notification digests"] = {
     "task": "portal.tasks.notification_digests_send",
     "schedule": crontab(minute=0, hour=GATEWAY_PORTAL_DIGEST_HOUR),
 }
+
+# Material requirements: a full regeneration of every company with demand each night at
+# GATEWAY_REQUIREMENTS_NIGHTLY_HOUR:GATEWAY_REQUIREMENTS_NIGHTLY_MINUTE (UTC; an hour of "off" turns it off);
+# a queued or running full run older than GATEWAY_REQUIREMENTS_RUN_STALE_SECONDS belongs to a worker
+# that died and is marked failed when the next one is asked for.
+GATEWAY_REQUIREMENTS_NIGHTLY_HOUR = os.environ.get("GATEWAY_REQUIREMENTS_NIGHTLY_HOUR", "2")
+GATEWAY_REQUIREMENTS_NIGHTLY_MINUTE = int(os.environ.get("GATEWAY_REQUIREMENTS_NIGHTLY_MINUTE", "30"))
+GATEWAY_REQUIREMENTS_RUN_STALE_SECONDS = float(os.environ.get("GATEWAY_REQUIREMENTS_RUN_STALE_SECONDS", "7200"))
+if GATEWAY_REQUIREMENTS_NIGHTLY_HOUR != "off":
+    CELERY_BEAT_SCHEDULE["materials: regenerate material requirements nightly"] = {
+        "task": "materials.tasks.requirements_runs_schedule",
+        "schedule": crontab(minute=GATEWAY_REQUIREMENTS_NIGHTLY_MINUTE, hour=int(GATEWAY_REQUIREMENTS_NIGHTLY_HOUR)),
+    }

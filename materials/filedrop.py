@@ -11,6 +11,10 @@ Files are JSON Lines (``.jsonl``, ``.ndjson``) or CSV (``.csv``): see ``material
 A file whose name starts with ``inventory`` is a stock export of a WMS, MES or ERP (see
 ``materials.inventory_formats``): streamed through the bulk ingest, its ``.outcome.json`` counting
 each outcome and listing every line not applied.
+A file whose name starts with ``demand`` holds demand of an ERP or MES (production orders, the
+master schedule, independent demand; see ``materials.demand_formats``): applied through the same
+service as the system API's demand batches (``demands_receive``, 10,000 demands at a time, each
+batch re-planning its items by a net change), its ``.outcome.json`` listing every row's outcome.
 A file still being written (a dot-file, ``*.tmp``, ``*.part``…, or one changed within
 ``GATEWAY_MATERIALS_SETTLE_SECONDS``) is left alone. A settled file is claimed by renaming it into
 ``inbox/.claimed/`` (one worker wins the rename), stored as received (``inbound_document_store``)
@@ -41,7 +45,7 @@ from django.utils import timezone
 from gateway import inbox
 from gateway.actors import Actor
 from gateway.correlation import correlation_scope, new_correlation_id
-from materials import fileformats, inputs, services
+from materials import demand_formats, fileformats, inputs, services
 from procurement.models import Company, InboundDocument, ProcurementException
 from procurement.services import WriteSource
 from procurement.services.inbound import inbound_document_settle, inbound_document_store
@@ -58,8 +62,12 @@ DOT_FILE_MAX_AGE_SECONDS = 24 * 3600
 FOLDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 # A file whose name starts with this holds stock events (``materials.inventory_formats``).
 INVENTORY_PREFIX = "inventory"
+# A file whose name starts with this holds demand (``materials.demand_formats``).
+DEMAND_PREFIX = "demand"
 # Items of one file go to items_upsert in batches of at most this many (as the API's batch bound).
 ITEM_BATCH = 1000
+# Demands of one file go to demands_receive in batches of at most this many (as the API's batch bound).
+DEMAND_BATCH = 10_000
 
 
 def materials_root() -> Path:
@@ -212,8 +220,12 @@ def _claim(company: Company, place: Folders, entry: os.DirEntry[str]) -> Claimed
 
 
 def _content_of(name: str) -> str:
-    """``inventory`` for a stock export (its name starts with "inventory"), ``materials`` otherwise."""
-    return "inventory" if name.lower().startswith(INVENTORY_PREFIX) else "materials"
+    """``inventory`` for a stock export (its name starts with "inventory"), ``demands`` for demand (its
+    name starts with "demand"), ``materials`` otherwise."""
+    lowered = name.lower()
+    if lowered.startswith(INVENTORY_PREFIX):
+        return "inventory"
+    return "demands" if lowered.startswith(DEMAND_PREFIX) else "materials"
 
 
 @dataclass
@@ -234,7 +246,9 @@ class FileOutcome:
     document: int
     file: str
     outcomes: list[Outcome] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)  # a stock export's events per outcome
+    counts: dict[str, int] = field(default_factory=dict)  # a stock export's events (a demand file's rows) per outcome
+    runs: list[int] = field(default_factory=list)  # a demand file's net change runs
+    code: str = ""  # the document's outcome code, when the file's kind sets its own
 
     @property
     def refused(self) -> list[Outcome]:
@@ -258,6 +272,10 @@ def claimed_file_receive(*, document_id: int, claimed_path: str) -> FileOutcome 
         _finish(place, path, document, None)
         return None
     with correlation_scope(document.correlation_id):
+        if document.document_type.startswith("demands"):
+            result = _demands_receive(document, company, place.system)
+            _finish(place, path, document, result)
+            return result
         if document.document_type.startswith(INVENTORY_PREFIX):
             result = _inventory_apply(document, company, place.system)
             _settle(document, company, result)
@@ -318,6 +336,100 @@ def _inventory_apply(document: InboundDocument, company: Company, system: str) -
     result.counts = streamed.counts
     for line in streamed.lines:
         result.outcomes.append(Outcome(f"line {line.line}", "event", line.source_event_id, line.outcome, line.reason))
+    return result
+
+
+def _demands_receive(document: InboundDocument, company: Company, system: str) -> FileOutcome | None:
+    """A demand file applied row by row through ``demands_receive``; None when the file as a whole is
+    refused (binary, not UTF-8, a CSV header that is not demand's), with the document settled so.
+
+    Every row gets an outcome in the report, in the file's order. A source id a second time in the
+    file is refused (as in one API batch). The same bytes as an earlier demand file of this system
+    are applied again all the same (a re-sent file may undo a later change, and nothing is lost by
+    reading it), and settled ``duplicate`` when nothing in it changed anything.
+    """
+    with document.open_payload() as payload:
+        reason = demand_formats.unreadable(payload)
+    if reason:
+        inbound_document_settle(
+            document=document, state=InboundDocument.State.REJECTED, code="unreadable", error=reason
+        )
+        return None
+    actor = Actor.for_system(company_ids={company.pk}, label=f"file drop {company.code}/{system}")
+    result = FileOutcome(document=document.pk, file=document.filename)
+    pending: list[tuple[demand_formats.Row, str]] = []  # a row, and why it is refused ("": sent)
+    seen: dict[str, int] = {}
+
+    def flush() -> None:
+        sent = [row.demand for row, refusal in pending if not refusal]
+        received = None
+        if sent:
+            batch = inputs.DemandBatchInput(
+                company_code=company.code,
+                source_system=system,
+                demands=tuple(d for d in sent if isinstance(d, inputs.DemandInput)),
+            )
+            received = services.demands_receive(
+                actor=actor,
+                batch=batch,
+                document=document,
+                correlation_id=document.correlation_id,
+                reason=f"demand file {document.pk}",
+            )
+            if received.run is not None:
+                result.runs.append(received.run.pk)
+        answers = iter(received.outcomes if received is not None else [])
+        for row, refusal in pending:
+            if refusal:
+                outcome = Outcome(f"line {row.line}", "demand", row.source_id, "refused", refusal)
+            else:
+                answer = next(answers)
+                outcome = Outcome(f"line {row.line}", "demand", row.source_id, answer.outcome, answer.reason)
+            result.outcomes.append(outcome)
+        pending.clear()
+
+    try:
+        with document.open_payload() as payload:
+            read = demand_formats.csv_rows if document.document_type == "demands_csv" else demand_formats.json_lines
+            for row in read(payload):
+                refusal = row.demand if isinstance(row.demand, str) else ""
+                if not refusal and row.source_id in seen:
+                    refusal = f"source id {row.source_id} is in the file twice (first on line {seen[row.source_id]})"
+                elif not refusal:
+                    seen[row.source_id] = row.line
+                pending.append((row, refusal))
+                if len(pending) >= DEMAND_BATCH:
+                    flush()
+            flush()
+    except demand_formats.Malformed as malformed:
+        inbound_document_settle(
+            document=document, state=InboundDocument.State.REJECTED, code="malformed", error=str(malformed)
+        )
+        return None
+    counted = [o.outcome for o in result.outcomes]
+    result.counts = {name: counted.count(name) for name in ("created", "updated", "cancelled", "unchanged", "refused")}
+    refused = result.refused
+    earlier = (
+        InboundDocument.objects.filter(
+            channel=CHANNEL,
+            company=company,
+            sender=system,
+            document_type=document.document_type,
+            sha256=document.sha256,
+            state=InboundDocument.State.PROCESSED,
+        )
+        .exclude(pk=document.pk)
+        .order_by("pk")
+        .first()
+    )
+    changed = result.counts["created"] + result.counts["updated"] + result.counts["cancelled"]
+    if earlier is not None and not changed:
+        result.code = "duplicate"
+        error = f"the same file as document {earlier.pk} ({earlier.filename}): it changed nothing"
+    else:
+        result.code = "partly_refused" if refused else "processed"
+        error = "\n".join(f"{o.where} ({o.kind} {o.key or '?'}): {o.reason}" for o in refused[:50])
+    inbound_document_settle(document=document, state=InboundDocument.State.PROCESSED, code=result.code, error=error)
     return result
 
 
@@ -404,6 +516,10 @@ def _finish(place: Folders, path: Path, document: InboundDocument, result: FileO
         report = {"document": result.document, "file": result.file, "outcomes": [asdict(o) for o in result.outcomes]}
         if result.counts:
             report["counts"] = result.counts
+        if result.code:
+            report["code"], report["runs"] = result.code, result.runs
+            if document.outcome_code == "duplicate":
+                report["note"] = document.error
         target.with_name(target.name + ".outcome.json").write_text(json.dumps(report, indent=1) + "\n")
     os.replace(path, target)
 

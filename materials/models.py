@@ -559,7 +559,10 @@ class RequirementRun(models.Model):
     """One planning run of a company: a full regeneration, or a net change re-planning some items.
 
     A full run's results replace every earlier result of the company; a net change replaces the
-    results of the items it re-planned (``items``) and keeps the others.
+    results of the items it re-planned (``items``) and keeps the others. A full run asked for (the
+    API, the nightly schedule) is ``queued`` until a worker takes it; at most one full run of a
+    company is queued or running at a time (a partial unique constraint), so a second request is
+    answered with that one.
     """
 
     class Mode(models.TextChoices):
@@ -567,6 +570,7 @@ class RequirementRun(models.Model):
         NET_CHANGE = "net_change", "Net change"
 
     class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
@@ -579,8 +583,18 @@ class RequirementRun(models.Model):
     items = models.JSONField(default=list, blank=True, help_text="Net change: the item ids re-planned.")
     counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
-    started_at = models.DateTimeField()
+    requested_at = models.DateTimeField(null=True, blank=True, help_text="When a queued run was asked for.")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the run is queued.")
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=models.Q(mode="full", state__in=["queued", "running"]),
+                name="requirement_run_one_full_active",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.mode} run #{self.pk} ({self.state})"

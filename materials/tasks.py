@@ -10,7 +10,7 @@ from django.db import InterfaceError, OperationalError, transaction
 
 from materials import filedrop
 from materials.models import InventoryBalance
-from materials.services import reconciliation
+from materials.services import reconciliation, runs
 
 SCAN_LOCK = "materials:filedrop-scan"
 # The database away for a moment, or the file system: retried with backoff. Anything else is a
@@ -57,6 +57,8 @@ def materials_file_receive(document_id: int, claimed_path: str) -> str:
     result = filedrop.claimed_file_receive(document_id=document_id, claimed_path=claimed_path)
     if result is None:
         return "settled"
+    if result.code:
+        return result.code
     return "partly_refused" if result.refused else "processed"
 
 
@@ -136,3 +138,37 @@ def inventory_reconciliations_schedule() -> int:
 def inventory_reconciliation_run(run_id: int) -> str:
     """Run one queued reconciliation (``inventory_reconciliation_execute``); returns its state."""
     return reconciliation.inventory_reconciliation_execute(run_id=run_id).state
+
+
+@shared_task(name="materials.tasks.requirements_runs_schedule", ignore_result=True)
+def requirements_runs_schedule() -> int:
+    """Queue a full regeneration for every company with demand (beat, nightly by default,
+    ``GATEWAY_REQUIREMENTS_NIGHTLY_HOUR``); a company whose run is queued or running gets no second
+    one. Returns how many were queued."""
+    queued = runs.requirements_runs_schedule()
+    for run in queued:
+        requirements_run.delay(run.pk)
+    return len(queued)
+
+
+@shared_task(
+    name="materials.tasks.requirements_run",
+    ignore_result=True,
+    # Acknowledged once it has run: a run lost with its worker is delivered again, and the run's
+    # conditional claim (queued → running) makes a second delivery of a claimed run a no-op; one
+    # claimed by a worker that died is marked failed once stale, when the next run is asked for.
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def requirements_run(run_id: int) -> str:
+    """Run one queued full regeneration (``requirements_run_execute``); returns its state."""
+    return runs.requirements_run_execute(run_id=run_id).state
+
+
+def requirements_run_enqueue(run_id: int) -> None:
+    """Queue ``requirements_run`` once the transaction that queued the run commits."""
+    transaction.on_commit(lambda: requirements_run.delay(run_id))

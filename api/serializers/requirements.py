@@ -73,7 +73,10 @@ class DemandBatchResultOut(serializers.Serializer):
 class RequirementRunOut(serializers.ModelSerializer):
     class Meta:
         model = RequirementRun
-        fields = ["id", "mode", "state", "reason", "horizon_start", "counts", "error", "started_at", "finished_at"]
+        fields = [
+            "id", "mode", "state", "reason", "horizon_start", "counts", "error", "requested_at", "started_at",
+            "finished_at",
+        ]  # fmt: skip
 
 
 class Pegged(serializers.Serializer):

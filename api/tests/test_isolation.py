@@ -193,7 +193,7 @@ ENDPOINTS = {
         (403, 403, 200, 404, 401),
     ),
     "system-run-list": ("GET", "/api/v1/system/requirement-runs/", None, (403, 403, 200, 200, 401)),
-    "system-run-create": ("POST", "/api/v1/system/requirement-runs/", None, (403, 403, 201, 201, 401)),
+    "system-run-create": ("POST", "/api/v1/system/requirement-runs/", None, (403, 403, 202, 202, 401)),
     "system-run-detail": ("GET", "/api/v1/system/requirement-runs/{run}/", None, (403, 403, 200, 404, 401)),
     "system-shortages": ("GET", "/api/v1/system/shortages/", None, (403, 403, 200, 200, 401)),
     "system-planned": ("GET", "/api/v1/system/planned-purchases/", None, (403, 403, 200, 200, 401)),

@@ -5,6 +5,7 @@ projection, and a planned purchase turned into a PO. Personas: ``system`` (ACME'
 import pytest
 
 from materials.models import Demand, PlannedPurchase, RequirementRun
+from materials.tasks import requirements_run
 from procurement.models import InboundDocument, PurchaseOrder
 
 from .conftest import results
@@ -12,6 +13,7 @@ from .conftest import results
 ITEMS = "/api/v1/system/items/"
 RELEASES = "/api/v1/system/bom-releases/"
 DEMANDS = "/api/v1/system/demands/"
+RUNS = "/api/v1/system/requirement-runs/"
 
 
 @pytest.fixture
@@ -66,12 +68,19 @@ def test_a_demand_batch_is_stored_and_answered_demand_by_demand(pump, system):
     assert Demand.objects.get().reference == ""
 
 
+def full_run(system) -> dict:
+    """Ask for a full run, run the task the worker would, and answer the run as a poll then reads it."""
+    queued = system.post(RUNS)
+    assert (queued.status_code, queued.json()["state"]) == (202, "queued"), queued.content
+    assert requirements_run(queued.json()["id"]) == "done"
+    return system.get(f"{RUNS}{queued.json()['id']}/").json()
+
+
 def test_a_run_lists_its_shortage_planned_purchase_and_projection_and_a_buyer_orders_it(pump, system):
     system.post(DEMANDS, demands(("MO-1", "production_order", "PUMP", "DET", "10", "2027-03-10")))
-    run = system.post("/api/v1/system/requirement-runs/")
-    assert run.status_code == 201, run.content
+    run = full_run(system)
     # PUMP and BOLT at DET are netted; only BOLT has requirements (a production order's own item is not netted)
-    assert run.json()["counts"] == {"item_locations": 2, "projection_rows": 1, "planned_purchases": 1, "shortages": 1}
+    assert run["counts"] == {"item_locations": 2, "projection_rows": 1, "planned_purchases": 1, "shortages": 1}
 
     [shortage] = results(system.get("/api/v1/system/shortages/"))
     assert (shortage["part_number"], shortage["date"], shortage["quantity"]) == ("BOLT", "2027-03-10", "40.0000")
@@ -95,7 +104,7 @@ def test_a_run_lists_its_shortage_planned_purchase_and_projection_and_a_buyer_or
 
 def test_a_changed_demand_is_re_planned_at_once_after_a_full_run(pump, system):
     system.post(DEMANDS, demands(("MO-1", "production_order", "PUMP", "DET", "10", "2027-03-10")))
-    system.post("/api/v1/system/requirement-runs/")
+    full_run(system)
     body = system.post(DEMANDS, demands(("MO-1", "production_order", "PUMP", "DET", "20", "2027-03-10"))).json()
     assert body["updated"] == 1
     assert RequirementRun.objects.get(pk=body["run"]).mode == "net_change"
@@ -105,7 +114,7 @@ def test_a_changed_demand_is_re_planned_at_once_after_a_full_run(pump, system):
 
 def test_another_company_sees_nothing_and_cannot_order_and_a_supplier_key_is_refused(pump, system, foreign, owner):
     system.post(DEMANDS, demands(("MO-1", "production_order", "PUMP", "DET", "10", "2027-03-10")))
-    system.post("/api/v1/system/requirement-runs/")
+    full_run(system)
     planned = PlannedPurchase.objects.get()
     assert results(foreign.get("/api/v1/system/shortages/")) == []
     assert results(foreign.get("/api/v1/system/planned-purchases/")) == []
@@ -146,3 +155,29 @@ def test_a_demand_in_other_digits_a_huge_number_or_a_date_that_does_not_exist_is
     assert response.status_code == 400
     assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [(field, message)]
     assert Demand.objects.count() == 0
+
+
+def test_a_run_asked_for_twice_is_queued_once_and_polled_until_done(pump, system, foreign):
+    system.post(DEMANDS, demands(("MO-1", "production_order", "PUMP", "DET", "10", "2027-03-10")))
+
+    first = system.post(RUNS)
+    second = system.post(RUNS)
+    assert (first.status_code, second.status_code) == (202, 200)
+    assert (second.json()["id"], second.json()["state"]) == (first.json()["id"], "queued")
+    polled = system.get(f"{RUNS}{first.json()['id']}/").json()
+    assert (polled["state"], polled["started_at"], polled["finished_at"], polled["counts"]) == (
+        "queued",
+        None,
+        None,
+        {},
+    )
+    assert foreign.get(f"{RUNS}{first.json()['id']}/").status_code == 404
+
+    assert requirements_run(first.json()["id"]) == "done"
+
+    polled = system.get(f"{RUNS}{first.json()['id']}/").json()
+    assert (polled["state"], polled["error"], polled["counts"]["planned_purchases"]) == ("done", "", 1)
+    third = system.post(RUNS)
+    assert (third.status_code, third.json()["state"]) == (202, "queued")
+    assert third.json()["id"] != first.json()["id"]
+    assert RequirementRun.objects.filter(mode="full").count() == 2

@@ -13,6 +13,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from api.examples import REQUIREMENT_RUN_DONE
+from materials.tasks import requirements_run
 from procurement import factories
 
 from .conftest import results
@@ -22,7 +24,7 @@ V1 = "/api/v1/"
 # The day the story is planned on: the run's horizon and whether a release date is already past.
 TODAY = dt.date(2027, 2, 22)
 # Besides what test_examples blanks: the requirement records' ids and a run's instants.
-IDS = VOLATILE | {"demand", "run", "planned_purchase", "po", "po_lines", "started_at", "finished_at"}
+IDS = VOLATILE | {"demand", "run", "planned_purchase", "po", "po_lines", "requested_at", "started_at", "finished_at"}
 EXAMPLE_PREFIX = "3f9a1c2e"
 
 
@@ -92,10 +94,13 @@ def test_the_requirements_story_told_by_the_examples_is_what_the_api_answers(
     batch = request_example(schema, V1 + "system/demands/")
     first = {"company": "ACME", "demands": [batch["demands"][0] | {"quantity": "30"}]}
     assert post("system/demands/", first, 200)["run"] is None  # never planned yet: nothing to re-plan
-    full = post("system/requirement-runs/", {})
+    full = post("system/requirement-runs/", {}, 202)
     assert full["reason"] == f"API key {system_key[0].label}"
     full["reason"] = full["reason"].replace(system_key[0].prefix, EXAMPLE_PREFIX)
-    answers("system/requirement-runs/", full, "post", "201")
+    answers("system/requirement-runs/", full, "post", "202")
+    assert requirements_run(full["id"]) == "done"  # what the worker does with the queued run
+    done = system.get(f"{V1}system/requirement-runs/{full['id']}/").json()
+    assert steady(done | {"reason": full["reason"]}) == steady(REQUIREMENT_RUN_DONE.value)
 
     demanded = post("system/demands/", code=200)
     answers("system/demands/", demanded, "post")

@@ -7,6 +7,7 @@ changed are re-planned at once (a net change) when the company has been planned 
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -23,7 +24,8 @@ from api.problems import problem
 from api.serializers import requirements as r
 from materials import selectors as materials
 from materials import services
-from materials.models import Demand, RequirementRun
+from materials.models import RequirementRun
+from materials.tasks import requirements_run_enqueue
 from procurement.models import InboundDocument
 from procurement.services import RecordResult, WriteSource, inbound_document_apply
 
@@ -62,18 +64,15 @@ def _demands_stored(request: Request, document: InboundDocument) -> Response:
     runs: list[RequirementRun | None] = []
 
     def apply(source: WriteSource) -> RecordResult:
-        company = company_named(request, serializer.validated_data["company"])
-        outcomes.extend(
-            services.demands_upsert(
-                actor=actor_of(request),
-                batch=serializer.to_input(key.system_name),
-                document=document,
-                correlation_id=document.correlation_id,
-            )
+        company_named(request, serializer.validated_data["company"])
+        received = services.demands_receive(
+            actor=actor_of(request),
+            batch=serializer.to_input(key.system_name),
+            document=document,
+            correlation_id=document.correlation_id,
         )
-        changed = [o.demand_pk for o in outcomes if o.outcome in ("created", "updated", "cancelled") and o.demand_pk]
-        keys = set(Demand.objects.filter(pk__in=changed).values_list("plant_id", "item_id"))
-        runs.append(services.requirements_replan(company=company, keys=keys, reason=f"demands {document.pk}"))
+        outcomes.extend(received.outcomes)
+        runs.append(received.run)
         return RecordResult(outcome="applied", record=None)
 
     inbound_document_apply(document=document, label=key_label(key), apply=apply)
@@ -90,7 +89,8 @@ def _demands_stored(request: Request, document: InboundDocument) -> Response:
 
 @extend_schema(tags=["requirements"])
 class SystemRequirementRuns(generics.ListAPIView):
-    """Start a full regeneration (answered when it is done, with its counts); list the runs, newest first."""
+    """Ask for a full regeneration (queued, run by a worker: poll the run for its state); list the runs,
+    newest first."""
 
     permission_classes = [SystemKey]
     serializer_class = r.RequirementRunOut
@@ -106,18 +106,25 @@ class SystemRequirementRuns(generics.ListAPIView):
     @extend_schema(
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: r.RequirementRunOut, **ERRORS},
-        examples=[ex.REQUIREMENT_RUN_STARTED],
+        responses={202: r.RequirementRunOut, 200: r.RequirementRunOut, **ERRORS},
+        examples=[ex.REQUIREMENT_RUN_QUEUED, ex.REQUIREMENT_RUN_ALREADY],
     )
     def post(self, request):
+        """``202``: a full run was queued; ``200``: the company's full run already queued or running is
+        answered instead (one at a time per company). Poll ``/api/v1/system/requirement-runs/{id}/``
+        until its ``state`` is ``done`` (with its counts) or ``failed`` (with its error)."""
         return idempotent(_run_post, request)
 
 
 def _run_post(request: Request) -> Response:
-    run = services.requirements_regenerate(
-        company=key_company(request), reason=f"API key {key_label(request_key(request))}"
-    )
-    return Response(r.RequirementRunOut(run).data, status=status.HTTP_201_CREATED)
+    with transaction.atomic():
+        run, created = services.requirements_run_request(
+            company=key_company(request), requested_by=f"API key {key_label(request_key(request))}"
+        )
+        if created:
+            requirements_run_enqueue(run.pk)
+    code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+    return Response(r.RequirementRunOut(run).data, status=code)
 
 
 @extend_schema(tags=["requirements"], responses={200: r.RequirementRunOut, **ERRORS}, examples=[ex.REQUIREMENT_RUN])

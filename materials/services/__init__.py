@@ -4,7 +4,7 @@ Channels (the system API, the PLM/ERP file drop, the workbench) translate what t
 ``materials.inputs`` and call these functions; nothing else writes materials' rows.
 """
 
-from .demands import DemandOutcome, demands_upsert
+from .demands import DemandOutcome, DemandsReceived, demands_receive, demands_upsert
 from .errors import InvalidAction, NotFound
 from .inventory import (
     balances_reproject,
@@ -19,9 +19,11 @@ from .receipt_stock import receipt_inventory_post
 from .releases import bom_release_force, bom_release_raw_refuse, bom_release_receive, bom_release_settle
 from .requirements import requirements_net_change, requirements_regenerate, requirements_replan
 from .results import EventOutcome, ItemOutcome, ReleaseOutcome
+from .runs import requirements_run_execute, requirements_run_request, requirements_runs_schedule
 
 __all__ = [
     "DemandOutcome",
+    "DemandsReceived",
     "EventOutcome",
     "InvalidAction",
     "ItemOutcome",
@@ -33,6 +35,7 @@ __all__ = [
     "bom_release_receive",
     "bom_release_settle",
     "category_conversions_set",
+    "demands_receive",
     "demands_upsert",
     "inventory_csv_ingest",
     "inventory_events_apply",
@@ -45,4 +48,7 @@ __all__ = [
     "requirements_net_change",
     "requirements_regenerate",
     "requirements_replan",
+    "requirements_run_execute",
+    "requirements_run_request",
+    "requirements_runs_schedule",
 ]

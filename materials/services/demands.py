@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from gateway.actors import Actor
 from materials.inputs import DEMAND_KINDS, DemandBatchInput, DemandInput
-from materials.models import Demand
+from materials.models import Demand, RequirementRun
 from procurement.inputs import canonical_json
 from procurement.models import InboundDocument, Item, Plant
 from procurement.services.audit import audit_event, audit_write
 
 from .access import company_for, write_source
+from .requirements import requirements_replan
 
 QUANTITY_LIMIT = Decimal(10) ** 12
 
@@ -30,6 +31,39 @@ class DemandOutcome:
     outcome: str
     reason: str = ""
     demand_pk: int | None = None
+
+
+@dataclass(frozen=True)
+class DemandsReceived:
+    """A batch's outcomes, and the net change that re-planned its items (None: never planned in full yet)."""
+
+    outcomes: list[DemandOutcome]
+    run: RequirementRun | None
+
+
+@transaction.atomic
+def demands_receive(
+    *,
+    actor: Actor,
+    batch: DemandBatchInput,
+    document: InboundDocument | None = None,
+    correlation_id: str = "",
+    reason: str = "",
+) -> DemandsReceived:
+    """The write path of demand for every channel (the system API, the file drop): the batch applied
+    (``demands_upsert``), then the (plant, item) pairs whose demand was created, changed or cancelled
+    re-planned in the same transaction (``requirements_replan``: a net change once the company has
+    had a full run). ``reason`` names the net change's cause (default: the stored document).
+
+    Idempotent as ``demands_upsert``: a batch again changes nothing and re-plans nothing.
+    Raises ``NotFound`` when the actor does not act for ``batch.company_code``.
+    """
+    outcomes = demands_upsert(actor=actor, batch=batch, document=document, correlation_id=correlation_id)
+    changed = [o.demand_pk for o in outcomes if o.outcome in ("created", "updated", "cancelled") and o.demand_pk]
+    keys = set(Demand.objects.filter(pk__in=changed).values_list("plant_id", "item_id"))
+    company = company_for(actor, batch.company_code)
+    cause = reason or (f"demands {document.pk}" if document is not None else "demands")
+    return DemandsReceived(outcomes, requirements_replan(company=company, keys=keys, reason=cause))
 
 
 @transaction.atomic
@@ -48,7 +82,7 @@ def demands_upsert(
     still names it. A demand that names an unknown item or plant, a kind that does not exist or a
     quantity that is not positive is ``refused`` with the reason; the others go ahead. A source id
     twice in a batch: the second is refused. Each change is audited. The items whose demand changed
-    are re-planned by the caller (``requirements_net_change``), once the batch is written.
+    are re-planned by ``demands_receive``, the channels' entry, once the batch is written.
 
     Raises ``NotFound`` when the actor does not act for ``batch.company_code``.
     """

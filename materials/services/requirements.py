@@ -52,20 +52,28 @@ PROJECTION_COLUMNS = [
 
 
 @transaction.atomic
-def requirements_regenerate(*, company: Company, reason: str = "", today: dt.date | None = None) -> RequirementRun:
+def requirements_regenerate(
+    *, company: Company, reason: str = "", today: dt.date | None = None, run: RequirementRun | None = None
+) -> RequirementRun:
     """Plan every item of ``company`` from scratch and replace its results; returns the finished run.
 
-    Deterministic: the same inputs give the same results. Open supplier deviations of the company
-    are then re-assessed against the new projection (each change of severity audited).
+    ``run``: a queued full run a worker has claimed (``materials.services.runs``), finished here
+    instead of a new one. Deterministic: the same inputs give the same results. Open supplier
+    deviations of the company are then re-assessed against the new projection (each change of
+    severity audited).
     """
     today = today or timezone.localdate()
-    run = RequirementRun.objects.create(
-        company=company,
-        mode=RequirementRun.Mode.FULL,
-        reason=reason[:200],
-        horizon_start=today,
-        started_at=timezone.now(),
-    )
+    if run is None:
+        run = RequirementRun.objects.create(
+            company=company,
+            mode=RequirementRun.Mode.FULL,
+            reason=reason[:200],
+            horizon_start=today,
+            started_at=timezone.now(),
+        )
+    else:
+        run.horizon_start = today
+        run.save(update_fields=["horizon_start"])
     inputs = engine.PlanInputs.load(company_id=company.pk, today=today)
     result = engine.plan(inputs)
     _results_delete(company.pk, None)
@@ -426,13 +434,21 @@ def _finish(run: RequirementRun, result: engine.PlanResult) -> None:
     run.save(update_fields=["state", "finished_at", "counts", "items"])
 
 
+def planned_in_full(company_id: int) -> bool:
+    """Whether the company has results of a full run to keep current: a full run done (one queued,
+    running or failed has planned nothing yet, and a net change alone would leave the rest unplanned)."""
+    return RequirementRun.objects.filter(
+        company_id=company_id, mode=RequirementRun.Mode.FULL, state=RequirementRun.State.DONE
+    ).exists()
+
+
 def po_lines_replan(company_id: int, po_line_ids: list[int]) -> None:
     """Net change for the items of PO lines whose supply changed; nothing when the company was never planned.
 
     Procurement calls it (through ``supply_listener_register``) inside the transaction that changed
     the lines, so the projection and the severity of what the change raised move together.
     """
-    if not RequirementRun.objects.filter(company_id=company_id, mode=RequirementRun.Mode.FULL).exists():
+    if not planned_in_full(company_id):
         return
     from procurement.models import POLine
 
@@ -445,7 +461,7 @@ def po_lines_replan(company_id: int, po_line_ids: list[int]) -> None:
 def requirements_replan(*, company: Company, keys: set[tuple[int, int]], reason: str) -> RequirementRun | None:
     """Net change for ``keys`` when the company has been planned in full before; None otherwise (a full
     run plans everything anyway)."""
-    if not keys or not RequirementRun.objects.filter(company=company, mode=RequirementRun.Mode.FULL).exists():
+    if not keys or not planned_in_full(company.pk):
         return None
     return requirements_net_change(company=company, keys=keys, reason=reason)
 
@@ -453,7 +469,7 @@ def requirements_replan(*, company: Company, keys: set[tuple[int, int]], reason:
 def stock_replan(company_id: int, keys: set[tuple[int, int]]) -> RequirementRun | None:
     """Net change for the (plant, item) pairs whose stock an inventory event (or a re-projection) just
     moved; nothing when the company was never planned in full. Called inside the ledger's transaction."""
-    if not keys or not RequirementRun.objects.filter(company_id=company_id, mode=RequirementRun.Mode.FULL).exists():
+    if not keys or not planned_in_full(company_id):
         return None
     company = Company.objects.get(pk=company_id)
     return requirements_net_change(company=company, keys=keys, reason="stock changed")
@@ -465,7 +481,7 @@ def structure_replan(company_id: int, parent_item_id: int | None, plant_codes: I
     transaction; nothing when the company was never planned in full."""
     if parent_item_id is None:
         return None
-    if not RequirementRun.objects.filter(company_id=company_id, mode=RequirementRun.Mode.FULL).exists():
+    if not planned_in_full(company_id):
         return None
     from procurement.models import Plant
 
