@@ -39,7 +39,6 @@ from suppliers.models import Supplier, SupplierMembership
 
 MONEY_TYPES = frozenset({"invoice"})
 SETTLED = (InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE)
-NOT_APPLIED = (InboundDocument.State.REFUSED, InboundDocument.State.REJECTED)
 Apply = Callable[[WriteSource], RecordResult]
 
 
@@ -160,8 +159,9 @@ FORMS: dict[str, Callable[[Supplier, Actor, QueryDict, dict[str, Any]], Apply]] 
 def portal_form_replay(document: InboundDocument, source: WriteSource) -> str:
     """Rebuild a stored form and apply it again as the person who sent it. Idempotent: a form already
     applied (``processed`` or ``duplicate``) is left as it is; the form's token makes any other copy a
-    duplicate once it has taken effect. Returns what happened, in words; raises ``InvalidAction``
-    (nothing written) when the form cannot be rebuilt or no longer validates."""
+    duplicate once it has taken effect; one refused when it came in takes this run's outcome.
+    Returns what happened, in words; raises ``InvalidAction`` (nothing written) when the form
+    cannot be rebuilt or no longer validates."""
     if document.state in SETTLED:
         return f"{document.state}: already applied, nothing done again"
     supplier = Supplier.objects.filter(pk=document.supplier_id).first() if document.supplier_id is not None else None
@@ -174,26 +174,14 @@ def portal_form_replay(document: InboundDocument, source: WriteSource) -> str:
     person = _person(supplier, context)
     actor = Actor.for_supplier(supplier_id=supplier.pk, label=f"user {person.get_username()}", user_id=person.pk)
     apply = rebuild(supplier, actor, data, context)
-    _reopen(document)
     result = inbound_document_apply(
         document=document,
         label=f"user {person.get_username()} (replayed by {source.label})",
         actor=person,
         apply=apply,
+        replayed=True,
     )
     return f"{'duplicate' if result.duplicate else 'processed'}: {result.outcome}"
-
-
-def _reopen(document: InboundDocument) -> None:
-    """A form refused (or rejected) when it came in, now rebuilt and valid, is received again, so the
-    write path settles it with this attempt's outcome (``processed``, or refused again with the new
-    reason) and the console shows what the document did. Only from those states: a document already
-    applied keeps its state. The console's audit of the replay keeps the state it had before."""
-    reopened = InboundDocument.objects.filter(pk=document.pk, state__in=NOT_APPLIED).update(
-        state=InboundDocument.State.RECEIVED
-    )
-    if reopened:
-        document.state = InboundDocument.State.RECEIVED
 
 
 def portal_form_moves_money(document: InboundDocument) -> bool:
