@@ -390,3 +390,35 @@ def test_an_upload_whose_applier_left_is_refused_with_the_reason(
     assert "The person who sent this upload no longer acts for the supplier" in said
     assert (document.state, document.attempts) == ("refused", 1)
     assert written() == before
+
+
+SHIP_HEADER = (
+    "shipment_id,ship_date,expected_delivery,carrier,tracking_number,po_number,line_no,quantity,uom,sscc,lot,serial\r\n"
+)
+
+
+def test_a_ship_notice_upload_refused_in_part_is_replayed_once(
+    client, supplier_user, buyer, published_po, company, plant, supplier, erp
+):
+    client.force_login(supplier_user)
+    rows = "ASN-1,2027-02-20,,UPS,1Z1,PO-1000,1,40,EA,,,\r\nASN-2,2027-02-20,,UPS,1Z2,PO-2000,1,10,EA,,,\r\n"
+    upload = SimpleUploadedFile("asn.csv", (SHIP_HEADER + rows).encode(), "text/csv")
+    client.post("/portal/uploads/", {"kind": "ship-notices", "file": upload})
+    document = InboundDocument.objects.get()
+    client.post(f"/portal/uploads/{document.pk}/apply/")
+    document.refresh_from_db()
+    assert (document.state, document.company_id) == ("refused", company.pk)
+    po = factories.po_input(company=company.code, supplier=supplier.code, plant=plant.code, number="PO-2000")
+    purchase_order_publish(po=po, source=erp)
+    client.force_login(buyer)
+
+    said = replay(client, document)
+    twice = replay(client, document)
+
+    document.refresh_from_db()
+    assert "Replayed: processed: 1 applied, 1 already applied." in said
+    assert "Replayed: processed: already applied, nothing done again." in twice
+    assert (document.state, document.outcome_code, document.attempts) == ("processed", "processed", 2)
+    assert sorted(
+        Shipment.objects.values_list("shipment_id", "lines__po_line__po__number", "lines__quantity", "channel")
+    ) == [("ASN-1", "PO-1000", Decimal("40"), "portal"), ("ASN-2", "PO-2000", Decimal("10"), "portal")]
