@@ -90,7 +90,8 @@ def api_body_canonical(document: InboundDocument) -> Any:
 def api_body_replay(document: InboundDocument, source: WriteSource) -> str:
     """Apply a stored body again through the write path, as its supplier. Idempotent: a body already
     applied (``processed`` or ``duplicate``) is left as it is; the write path's document key makes
-    any other a duplicate once it has taken effect. Returns what happened, in words."""
+    any other a duplicate once it has taken effect. A body refused when it came in takes this run's
+    outcome. Returns what happened, in words; a refusal is raised (and recorded on the document)."""
     if document.state in SETTLED:
         return f"{document.state}: already applied, nothing done again"
     supplier = Supplier.objects.filter(pk=document.supplier_id).first() if document.supplier_id is not None else None
@@ -103,6 +104,7 @@ def api_body_replay(document: InboundDocument, source: WriteSource) -> str:
         label=f"replayed by {source.label}",
         actor=source.actor if isinstance(source.actor, AbstractBaseUser) else None,
         apply=lambda write_source: endpoint.record(supplier, value, write_source),
+        replayed=True,
     )
     return f"{'duplicate' if result.duplicate else 'processed'}: {result.outcome}"
 

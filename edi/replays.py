@@ -45,10 +45,11 @@ def replay_partner_for(document: InboundDocument) -> TradingPartner:
 
 
 def interchange_file_replay(document: InboundDocument, source: WriteSource) -> str:
-    """Run a stored file through the receive path again. A settled file keeps its state and each of
-    its interchanges is received once, so a second replay has no effect. Returns the outcome in words."""
+    """Run a stored file through the receive path again. Each of its interchanges is received once,
+    so a second replay has no effect; an applied file keeps its state, one rejected when it came in
+    takes what this run did. Returns the outcome in words."""
     partner = replay_partner_for(document)
-    outcome = services.interchange_file_receive(document=document, partner=partner)
+    outcome = services.interchange_file_receive(document=document, partner=partner, replayed=True)
     document.refresh_from_db()
     if document.state != InboundDocument.State.FAILED:
         # The file may still sit in the inbox's claims, where a failed attempt left it.

@@ -389,7 +389,9 @@ def _issue(issue: x12.Issue) -> IssueJson:
     return {k: v for k, v in issue.__dict__.items() if v is not None and v != ""}
 
 
-def interchange_file_receive(*, document: InboundDocument, partner: TradingPartner) -> FileOutcome:
+def interchange_file_receive(
+    *, document: InboundDocument, partner: TradingPartner, replayed: bool = False
+) -> FileOutcome:
     """Apply every transaction set of a stored file, answer each group with a 997 or 999, and settle it.
 
     Duplicates are judged at three levels, each with a recorded verdict: the same content as
@@ -402,12 +404,17 @@ def interchange_file_receive(*, document: InboundDocument, partner: TradingPartn
     an earlier attempt is read back, not judged a duplicate of itself nor done again. So a retry
     after a failure at any point ends with the record, the 997s and the outbox as if nothing had
     failed. The document's state is settled by ``inbound_document_settle`` (once: a document
-    already settled stays as it is). A domain refusal of one set is recorded and its siblings
-    still apply; any other error rolls back the interchange it happened in and is raised.
+    already settled stays as it is, except that a replay, ``replayed``, settles a file rejected
+    when it came in with what it does now). A domain refusal of one set is recorded and its
+    siblings still apply; any other error rolls back the interchange it happened in and is raised.
     """
     outcome = _receive(document, partner)
     inbound_document_settle(
-        document=document, state=outcome.state, code=outcome.code, error=(outcome.detail or outcome.summary)[:10000]
+        document=document,
+        state=outcome.state,
+        code=outcome.code,
+        error=(outcome.detail or outcome.summary)[:10000],
+        replayed=replayed,
     )
     return outcome
 

@@ -1,12 +1,14 @@
 """Replaying a stored portal submission from the workbench: the same form rebuilt for the same
 supplier and PO from its stored fields, validated again, and applied through the same write path
-(``inbound_document_apply``) as the portal's, as the person who sent it.
+(``inbound_document_apply``) as the portal's, as the person who sent it; or a CSV upload read
+again and applied as the person who applied it (``portal.csv_apply``).
 
 Registered with ``procurement.services.document_replayer_register`` from ``PortalConfig.ready()``.
 What rebuilds the form is kept by ``portal.submit.form_store`` under ``FORM_KEY``; a submission
-stored before it was kept, or a CSV upload, is refused with the reason and nothing is written. The
-PO is looked up again among the supplier's own (company code and number), so a stored form never
-reaches another supplier's order. An invoice moves money: a second buyer approves its replay.
+stored before it was kept is refused with the reason and nothing is written. The PO is looked up
+again among the supplier's own (company code and number), so a stored form never reaches another
+supplier's order; an upload's documents reach only its supplier's POs of the company it was placed
+with. An invoice moves money: a second buyer approves its replay.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from django.http import QueryDict
 
 from gateway.actors import Actor
 from portal.acknowledge_forms import AckHeaderForm, ack_line_formset, acknowledgement_input
+from portal.csv_apply import TYPES, csv_upload_apply, upload_applied_by, upload_groups
+from portal.csv_uploads import FileRefused
 from portal.invoice_forms import InvoiceHeaderForm, InvoiceLineFormSet, invoice_input
 from portal.ship_forms import ShipHeaderForm, ShipLineFormSet, shipment_input
 from portal.submit import FORM_KEY
@@ -27,6 +31,7 @@ from procurement.models import InboundDocument, PurchaseOrder
 from procurement.selectors import lines_to_ship_for, purchase_orders_for, ship_tos_for, shipments_for
 from procurement.services import (
     InvalidAction,
+    ProcurementError,
     RecordResult,
     Replayer,
     WriteSource,
@@ -39,14 +44,12 @@ from suppliers.models import Supplier, SupplierMembership
 
 MONEY_TYPES = frozenset({"invoice"})
 SETTLED = (InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE)
-NOT_APPLIED = (InboundDocument.State.REFUSED, InboundDocument.State.REJECTED)
+UPLOADS = frozenset(TYPES)
 Apply = Callable[[WriteSource], RecordResult]
 
 
 def _stored(document: InboundDocument) -> tuple[QueryDict, dict[str, Any]]:
     """The stored fields as the page received them, and the form's context (``FORM_KEY``)."""
-    if document.document_type.startswith("csv_"):
-        raise InvalidAction("A CSV upload is not replayed from the workbench; the supplier uploads the file again.")
     try:
         with document.open_payload() as payload:
             stored = json.loads(payload.read())
@@ -65,9 +68,9 @@ def _stored(document: InboundDocument) -> tuple[QueryDict, dict[str, Any]]:
     return data, context
 
 
-def _person(supplier: Supplier, context: dict[str, Any]) -> Any:
-    """The person who sent the form, if still an active member of the supplier who may send documents."""
-    user = get_user_model().objects.filter(pk=context.get("user") or 0, is_active=True).first()
+def _person(supplier: Supplier, user_id: Any, *, what: str) -> Any:
+    """The person who sent ``what``, if still an active member of the supplier who may send documents."""
+    user = get_user_model().objects.filter(pk=user_id or 0, is_active=True).first()
     membership = (
         SupplierMembership.objects.filter(supplier=supplier, user=user, active=True).first()
         if user is not None
@@ -75,7 +78,7 @@ def _person(supplier: Supplier, context: dict[str, Any]) -> Any:
     )
     if membership is None or not membership.may_write:
         raise InvalidAction(
-            "The person who sent this form no longer acts for the supplier (or may only read); "
+            f"The person who sent this {what} no longer acts for the supplier (or may only read); "
             "it is not replayed in anyone else's name. Ask the supplier to send it again."
         )
     return user
@@ -158,42 +161,68 @@ FORMS: dict[str, Callable[[Supplier, Actor, QueryDict, dict[str, Any]], Apply]] 
 
 
 def portal_form_replay(document: InboundDocument, source: WriteSource) -> str:
-    """Rebuild a stored form and apply it again as the person who sent it. Idempotent: a form already
-    applied (``processed`` or ``duplicate``) is left as it is; the form's token makes any other copy a
-    duplicate once it has taken effect. Returns what happened, in words; raises ``InvalidAction``
-    (nothing written) when the form cannot be rebuilt or no longer validates."""
+    """Rebuild a stored form (or read a stored upload) and apply it again as the person who sent it.
+    Idempotent: a document already applied (``processed`` or ``duplicate``) is left as it is; the
+    form's token makes any other copy a duplicate once it has taken effect. A form refused when it
+    came in takes this run's outcome. Returns what happened, in words; raises ``InvalidAction``
+    (nothing written) when it cannot be rebuilt or no longer validates, and the write path's
+    refusal (recorded on the document) when it is refused again."""
     if document.state in SETTLED:
         return f"{document.state}: already applied, nothing done again"
     supplier = Supplier.objects.filter(pk=document.supplier_id).first() if document.supplier_id is not None else None
     if supplier is None:
         raise InvalidAction(f"Document {document.pk} names no supplier to replay it for.")
+    if document.document_type in UPLOADS:
+        return _upload_replay(document, supplier, source)
     data, context = _stored(document)
     rebuild = FORMS.get(str(context["form"]))
     if rebuild is None or context["form"] != document.document_type:
         raise InvalidAction(f"A {document.document_type or 'untyped'} form cannot be replayed from the workbench.")
-    person = _person(supplier, context)
+    person = _person(supplier, context.get("user"), what="form")
     actor = Actor.for_supplier(supplier_id=supplier.pk, label=f"user {person.get_username()}", user_id=person.pk)
     apply = rebuild(supplier, actor, data, context)
-    _reopen(document)
     result = inbound_document_apply(
         document=document,
         label=f"user {person.get_username()} (replayed by {source.label})",
         actor=person,
         apply=apply,
+        replayed=True,
     )
     return f"{'duplicate' if result.duplicate else 'processed'}: {result.outcome}"
 
 
-def _reopen(document: InboundDocument) -> None:
-    """A form refused (or rejected) when it came in, now rebuilt and valid, is received again, so the
-    write path settles it with this attempt's outcome (``processed``, or refused again with the new
-    reason) and the console shows what the document did. Only from those states: a document already
-    applied keeps its state. The console's audit of the replay keeps the state it had before."""
-    reopened = InboundDocument.objects.filter(pk=document.pk, state__in=NOT_APPLIED).update(
-        state=InboundDocument.State.RECEIVED
+def _upload_replay(document: InboundDocument, supplier: Supplier, source: WriteSource) -> str:
+    """Apply a stored upload's documents again, as the person who applied it. Only an upload that
+    was applied and refused in part replays: one the supplier only previewed is theirs to apply,
+    and one that could not be read was never applied by anyone (neither is placed with a company,
+    so no buyer sees them). What was applied before is a duplicate with no effect."""
+    if document.state != InboundDocument.State.REFUSED:
+        raise InvalidAction(
+            "The supplier has not applied this upload (it was only previewed, or could not be read); "
+            "it is theirs to apply or upload again."
+        )
+    person = _person(supplier, upload_applied_by(document), what="upload")
+    try:
+        groups = upload_groups(document)
+    except FileRefused as error:
+        raise InvalidAction(f"The stored file cannot be read again: {error.message}") from error
+    except OSError as error:
+        raise InvalidAction(f"The stored file cannot be read ({error.strerror or error}).") from error
+    invalid = [f"row {row.number}: {'; '.join(row.errors)}" for group in groups for row in group.rows if row.errors]
+    if invalid:
+        raise InvalidAction(f"The stored file no longer reads cleanly: {'; '.join(invalid[:5])}")
+    done = csv_upload_apply(
+        document=document,
+        groups=groups,
+        supplier=supplier,
+        person=person,
+        label=f"user {person.get_username()} (replayed by {source.label})",
+        replayed=True,
     )
-    if reopened:
-        document.state = InboundDocument.State.RECEIVED
+    counts = f"{done.applied} applied, {done.duplicates} already applied"
+    if done.refused:
+        raise ProcurementError(f"{counts}; still refused: {'; '.join(done.refused)}", code="partly_refused")
+    return f"processed: {counts}"
 
 
 def portal_form_moves_money(document: InboundDocument) -> bool:

@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -223,3 +224,201 @@ def test_a_stored_ship_notice_is_rebuilt_for_its_ship_to_and_applied_once(
     assert document.state == "processed"
     assert "Replayed: processed: applied." in said
     assert "Replayed: processed: already applied, nothing done again." in again
+
+
+# CSV uploads ---------------------------------------------------------------------------------------
+
+ACK_HEADER = "po_number,line_no,response,quantity,unit_price,promised_date,deliveries,substitute_part_number,note\r\n"
+
+
+def csv_applied(client, person, rows: str) -> InboundDocument:
+    """``person`` uploads an acknowledgements file and applies it, as the portal's two buttons do."""
+    client.force_login(person)
+    upload = SimpleUploadedFile("acks.csv", (ACK_HEADER + rows).encode(), "text/csv")
+    client.post("/portal/uploads/", {"kind": "acknowledgements", "file": upload})
+    document = InboundDocument.objects.order_by("-pk").first()
+    assert document is not None
+    client.post(f"/portal/uploads/{document.pk}/apply/")
+    document.refresh_from_db()
+    return document
+
+
+def acks() -> list[tuple[str, str, str]]:
+    return sorted(Acknowledgement.objects.values_list("po__company__code", "po__number", "document_id"))
+
+
+def test_a_csv_upload_refused_in_part_is_replayed_once_the_po_exists(
+    client, supplier_user, buyer, published_po, company, plant, supplier, erp
+):
+    # The ERP has not sent PO-2000 yet when BOLTS applies its file: that acknowledgement is refused.
+    document = csv_applied(client, supplier_user, "PO-1000,1,ACCEPT,,,,,,\r\nPO-2000,1,ACCEPT,,,,,,\r\n")
+    why = f"PO-2000: PO PO-2000 is not known for supplier {supplier.code}"
+    assert (document.state, document.outcome_code, document.error, document.company_id) == (
+        "refused",
+        "partly_refused",
+        why,
+        company.pk,
+    )
+    applied = AuditEvent.objects.get(action="upload.applied")
+    assert (applied.actor_id, applied.actor_label, applied.after["refused"]) == (
+        supplier_user.pk,
+        "user bolts-user",
+        [why],
+    )
+    client.force_login(buyer)
+
+    early = replay(client, document)  # before the cause is fixed: refused again, nothing new applied
+
+    document.refresh_from_db()
+    assert f"0 applied, 1 already applied; still refused: {why}" in early
+    assert (document.state, document.error, document.attempts) == ("refused", why, 2)
+    assert acks() == [("ACME", "PO-1000", f"csv-{document.pk}-PO-1000")]
+
+    po = factories.po_input(company=company.code, supplier=supplier.code, plant=plant.code, number="PO-2000")
+    purchase_order_publish(po=po, source=erp)
+    said = replay(client, document)
+    document.refresh_from_db()
+    before = written()
+    twice = replay(client, document)
+
+    assert "Replayed: processed: 1 applied, 1 already applied." in said
+    assert "Replayed: processed: already applied, nothing done again." in twice
+    assert written() == before | {"AuditEvent": before["AuditEvent"] + 1}  # the second replay's audit, only
+    document.refresh_from_db()
+    assert (document.state, document.outcome_code, document.error, document.attempts) == (
+        "processed",
+        "processed",
+        "",
+        3,
+    )
+    assert acks() == [
+        ("ACME", "PO-1000", f"csv-{document.pk}-PO-1000"),
+        ("ACME", "PO-2000", f"csv-{document.pk}-PO-2000"),
+    ]
+    recorded = AuditEvent.objects.filter(action="acknowledgement.recorded").order_by("id").last()
+    assert (recorded.channel, recorded.actor_label, recorded.actor_id) == (
+        "portal",
+        "user bolts-user (replayed by buyer buyer)",
+        supplier_user.pk,
+    )
+    replayed = AuditEvent.objects.filter(action="document.replayed", object_id=str(document.pk)).order_by("id")
+    assert [(e.actor_label, e.before, e.after) for e in replayed] == [
+        (
+            "buyer buyer",
+            {"state": "refused", "outcome": "partly_refused"},
+            {
+                "state": "refused",
+                "outcome": "partly_refused",
+                "error": f"0 applied, 1 already applied; still refused: {why}",
+            },
+        ),
+        (
+            "buyer buyer",
+            {"state": "refused", "outcome": "partly_refused"},
+            {"state": "processed", "outcome": "processed", "result": "processed: 1 applied, 1 already applied"},
+        ),
+        (
+            "buyer buyer",
+            {"state": "processed", "outcome": "processed"},
+            {"state": "processed", "outcome": "processed", "result": "processed: already applied, nothing done again"},
+        ),
+    ]
+
+
+def test_a_replayed_upload_reaches_only_its_own_companys_and_suppliers_pos(
+    client, supplier_user, other_supplier_user, buyer, published_po, company, plant, supplier, other_supplier, erp
+):
+    other = factories.CompanyFactory(code="OTHER", name="Other Manufacturing")
+    other_plant = factories.PlantFactory(company=other, code="OTP")
+    # NUTS also sells to ACME (PO-3000); its file names BOLTS' PO-1000 too, refused as unknown to NUTS.
+    nuts_po = factories.po_input(company=company.code, supplier=other_supplier.code, plant=plant.code, number="PO-3000")
+    purchase_order_publish(po=nuts_po, source=erp)
+    nuts = csv_applied(client, other_supplier_user, "PO-3000,1,ACCEPT,,,,,,\r\nPO-1000,1,ACCEPT,,,,,,\r\n")
+    bolts = csv_applied(client, supplier_user, "PO-1000,1,ACCEPT,,,,,,\r\nPO-2000,1,ACCEPT,,,,,,\r\n")
+    assert [(d.state, d.company_id) for d in (nuts, bolts)] == [("refused", company.pk), ("refused", company.pk)]
+    # PO-2000 then comes from OTHER's ERP, not ACME's: the file was applied for ACME, and stays ACME's.
+    other_po = factories.po_input(company=other.code, supplier=supplier.code, plant=other_plant.code, number="PO-2000")
+    purchase_order_publish(po=other_po, source=erp)
+    client.force_login(buyer)
+
+    said_nuts = replay(client, nuts)
+    said_bolts = replay(client, bolts)
+
+    assert "still refused: PO-1000: PO PO-1000 is not known for supplier NUTS" in said_nuts
+    assert "still refused: PO-2000: PO PO-2000 is not known for supplier BOLTS" in said_bolts
+    assert acks() == [
+        ("ACME", "PO-1000", f"csv-{bolts.pk}-PO-1000"),
+        ("ACME", "PO-3000", f"csv-{nuts.pk}-PO-3000"),
+    ]
+    assert POLine.objects.filter(po__number="PO-2000", ack_response="").count() == 3
+
+
+def test_an_upload_only_previewed_or_naming_two_companies_is_no_buyers_to_replay(
+    client, supplier_user, buyer, published_po, company, plant, supplier, erp
+):
+    other = factories.CompanyFactory(code="OTHER", name="Other Manufacturing")
+    other_plant = factories.PlantFactory(company=other, code="OTP")
+    other_po = factories.po_input(company=other.code, supplier=supplier.code, plant=other_plant.code, number="PO-2000")
+    purchase_order_publish(po=other_po, source=erp)
+    client.force_login(supplier_user)
+    file = SimpleUploadedFile("acks.csv", (ACK_HEADER + "PO-1000,1,ACCEPT,,,,,,\r\n").encode(), "text/csv")
+    client.post("/portal/uploads/", {"kind": "acknowledgements", "file": file})
+    previewed = InboundDocument.objects.get()
+    # Both companies' POs in one file: neither company's buyers may read it whole.
+    both = csv_applied(client, supplier_user, "PO-1000,2,ACCEPT,,,,,,\r\nPO-2000,1,ACCEPT,,,,,,\r\n")
+    assert [(d.state, d.company_id) for d in (previewed, both)] == [("received", None), ("processed", None)]
+    client.force_login(buyer)
+    before = written()
+
+    statuses = [client.post(reverse("workbench:inbound_replay", args=[d.pk])).status_code for d in (previewed, both)]
+
+    assert statuses == [404, 404]
+    assert written() == before
+
+
+def test_an_upload_whose_applier_left_is_refused_with_the_reason(
+    client, supplier_user, buyer, published_po, company, supplier
+):
+    document = csv_applied(client, supplier_user, "PO-1000,1,ACCEPT,,,,,,\r\nPO-2000,1,ACCEPT,,,,,,\r\n")
+    SupplierMembership.objects.filter(user=supplier_user).update(active=False)
+    client.force_login(buyer)
+    before = written()
+
+    said = replay(client, document)
+
+    document.refresh_from_db()
+    assert "The person who sent this upload no longer acts for the supplier" in said
+    assert (document.state, document.attempts) == ("refused", 1)
+    assert written() == before
+
+
+SHIP_HEADER = (
+    "shipment_id,ship_date,expected_delivery,carrier,tracking_number,po_number,line_no,quantity,uom,sscc,lot,serial\r\n"
+)
+
+
+def test_a_ship_notice_upload_refused_in_part_is_replayed_once(
+    client, supplier_user, buyer, published_po, company, plant, supplier, erp
+):
+    client.force_login(supplier_user)
+    rows = "ASN-1,2027-02-20,,UPS,1Z1,PO-1000,1,40,EA,,,\r\nASN-2,2027-02-20,,UPS,1Z2,PO-2000,1,10,EA,,,\r\n"
+    upload = SimpleUploadedFile("asn.csv", (SHIP_HEADER + rows).encode(), "text/csv")
+    client.post("/portal/uploads/", {"kind": "ship-notices", "file": upload})
+    document = InboundDocument.objects.get()
+    client.post(f"/portal/uploads/{document.pk}/apply/")
+    document.refresh_from_db()
+    assert (document.state, document.company_id) == ("refused", company.pk)
+    po = factories.po_input(company=company.code, supplier=supplier.code, plant=plant.code, number="PO-2000")
+    purchase_order_publish(po=po, source=erp)
+    client.force_login(buyer)
+
+    said = replay(client, document)
+    twice = replay(client, document)
+
+    document.refresh_from_db()
+    assert "Replayed: processed: 1 applied, 1 already applied." in said
+    assert "Replayed: processed: already applied, nothing done again." in twice
+    assert (document.state, document.outcome_code, document.attempts) == ("processed", "processed", 2)
+    assert sorted(
+        Shipment.objects.values_list("shipment_id", "lines__po_line__po__number", "lines__quantity", "channel")
+    ) == [("ASN-1", "PO-1000", Decimal("40"), "portal"), ("ASN-2", "PO-2000", Decimal("10"), "portal")]

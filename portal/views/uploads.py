@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,25 +14,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gateway.actors import Actor
 from portal import csv_uploads as c
 from portal.access import acting_supplier_id, supplier_page
+from portal.csv_apply import TYPES, csv_upload_apply, upload_groups
 from portal.submit import CHANNEL, may_submit
 from procurement.models import InboundDocument
 from procurement.selectors import exceptions_for, inbound_documents_for
 from procurement.services import (
     DocumentRefused,
-    ProcurementError,
-    WriteSource,
     acknowledgement_preflight,
-    acknowledgement_record,
     inbound_document_reject,
-    inbound_document_settle,
     inbound_document_store,
     shipment_preflight,
-    shipment_record,
 )
 from suppliers.models import Supplier
 
 MAX_BYTES = 50 * 1024 * 1024
-TYPES = {f"csv_{kind}": kind for kind in c.KINDS}
 
 
 def upload_limit() -> int:
@@ -93,7 +91,7 @@ def upload_template(request: HttpRequest, actor: Actor, kind: str) -> HttpRespon
 def upload_detail(request: HttpRequest, actor: Actor, document_id: int) -> HttpResponse:
     """The preview: every row with its errors, or what applying it will do (nothing written)."""
     document, kind = _upload_get(actor, document_id)
-    groups = _groups(document, kind) if document.state == InboundDocument.State.RECEIVED else []
+    groups = upload_groups(document) if document.state == InboundDocument.State.RECEIVED else []
     supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
     for group in groups:
         _preflight(group, kind, supplier, document)
@@ -104,47 +102,21 @@ def upload_detail(request: HttpRequest, actor: Actor, document_id: int) -> HttpR
 @supplier_page
 def upload_apply(request: HttpRequest, actor: Actor, document_id: int) -> HttpResponse:
     """Apply every document of a previewed file, each through the write path; a result per row."""
-    document, kind = _upload_get(actor, document_id)
+    document, _kind = _upload_get(actor, document_id)
     if not may_submit(request):
         raise PermissionDenied("Your role lets you read documents, not send them.")
     if document.state != InboundDocument.State.RECEIVED:
         return redirect("portal:upload_detail", document_id=document.pk)
-    groups = _groups(document, kind)
+    groups = upload_groups(document)
     if any(row.errors for group in groups for row in group.rows):
         return redirect("portal:upload_detail", document_id=document.pk)
     supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
-    source = WriteSource(
-        channel=CHANNEL,
+    csv_upload_apply(
+        document=document,
+        groups=groups,
+        supplier=supplier,
+        person=cast(AbstractBaseUser, request.user),  # supplier_page: a signed-in person
         label=f"user {request.user.get_username()}",
-        actor=request.user,
-        correlation_id=document.correlation_id,
-        document=document,
-    )
-    for group in groups:
-        try:
-            if kind == "acknowledgements":
-                ack = c.acknowledgement_input(group, f"csv-{document.pk}-{group.key}")
-                result = acknowledgement_record(supplier=supplier, ack=ack, source=source)
-            else:
-                result = shipment_record(supplier=supplier, shipment=c.shipment_input(group), source=source)
-        except ProcurementError as error:
-            group.refusal = error.message
-            continue
-        raised: dict[tuple[str, str], list[str]] = {}
-        for exception in result.exceptions:
-            if exception.po_line is not None:
-                key = (exception.po_line.po.number, exception.po_line.line_no)
-                raised.setdefault(key, []).append(exception.supplier_message)
-        note = "already received: nothing changed" if result.duplicate else "applied"
-        for row in group.rows:
-            found = raised.get((row.values.get("po_number", ""), row.values.get("line_no", "")), [])
-            row.note = note + (f"; the buyer will look at: {'; '.join(found)}" if found else "")
-    refused = [f"{g.key}: {g.refusal}" for g in groups if g.refusal]
-    inbound_document_settle(
-        document=document,
-        state=InboundDocument.State.REFUSED if refused else InboundDocument.State.PROCESSED,
-        code="partly_refused" if refused else "processed",
-        error="; ".join(refused),
     )
     return _page(request, actor, document, groups, applied=True)
 
@@ -154,12 +126,6 @@ def _upload_get(actor: Actor, document_id: int) -> tuple[InboundDocument, str]:
     if document is None:
         raise Http404("No such upload.")
     return document, TYPES[document.document_type]
-
-
-def _groups(document: InboundDocument, kind: str) -> list[c.Group]:
-    with document.open_payload() as payload:
-        rows = c.read_rows(payload.read(), kind)
-    return c.acknowledgement_groups(rows) if kind == "acknowledgements" else c.shipment_groups(rows)
 
 
 def _preflight(group: c.Group, kind: str, supplier: Supplier, document: InboundDocument) -> None:

@@ -19,7 +19,7 @@ from gateway import metrics
 from gateway.correlation import get_correlation_id, new_correlation_id
 from gateway.logs import log_context
 from notifications.services import outbox_write
-from procurement.models import Company, InboundDocument, PurchaseOrder, Shipment, ShipmentLine
+from procurement.models import Company, InboundDocument, ProcurementException, PurchaseOrder, Shipment, ShipmentLine
 
 from .errors import ProcurementError
 from .notify import webhook_rows
@@ -145,12 +145,14 @@ def inbound_document_apply(
     label: str,
     apply: Callable[[WriteSource], RecordResult],
     actor: AbstractBaseUser | None = None,
+    replayed: bool = False,
 ) -> RecordResult:
     """Run ``apply`` (a write-path service call) for a stored document and record its outcome on the row.
 
     Outcomes: ``processed``, ``duplicate``, ``refused`` (a domain refusal, with its code and
     message). Any other error marks the row ``failed`` and is raised again so a task can retry;
-    the payload stays on file either way.
+    the payload stays on file either way. ``replayed``: this run is a replay of the stored
+    document, whose outcome replaces a refusal it had (``inbound_document_settle``).
 
     ``processed`` and ``duplicate`` commit in the write path's transaction, so a document is never
     left ``received`` for an effect that committed. A refusal or a failure rolls that transaction
@@ -167,11 +169,16 @@ def inbound_document_apply(
     attempts = document.attempts
     with log_context(correlation_id=document.correlation_id, document_id=document.pk, partner=document.sender):
         try:
-            result = _apply_settled(document, source, apply)
+            result = _apply_settled(document, source, apply, replayed)
         except ProcurementError as error:
             document.attempts = attempts  # the rollback undid any settling inside the write path
             inbound_document_settle(
-                document=document, state=InboundDocument.State.REFUSED, code=error.code, error=error.message
+                document=document,
+                state=InboundDocument.State.REFUSED,
+                code=error.code,
+                error=error.message,
+                company_id=_refusal_company_id(error),
+                replayed=replayed,
             )
             raise
         except Exception as error:
@@ -181,14 +188,24 @@ def inbound_document_apply(
                 state=InboundDocument.State.FAILED,
                 code="error",
                 error=f"{type(error).__name__}: {error}",
+                replayed=replayed,
             )
             raise
     return result
 
 
+def _refusal_company_id(error: ProcurementError) -> int | None:
+    """The company whose buyers were told of a refusal (its recorded exception's): a refused document
+    is placed with it, so they see the document in their console and can replay it once the cause
+    is fixed. None when the refusal recorded no exception."""
+    if error.exception_id is None:
+        return None
+    return ProcurementException.objects.filter(pk=error.exception_id).values_list("company_id", flat=True).first()
+
+
 @records_refusals
 def _apply_settled(
-    document: InboundDocument, source: WriteSource, apply: Callable[[WriteSource], RecordResult]
+    document: InboundDocument, source: WriteSource, apply: Callable[[WriteSource], RecordResult], replayed: bool
 ) -> RecordResult:
     # The outermost service call of the document: a refusal's exception is recorded once this
     # transaction has rolled back, not inside it.
@@ -196,7 +213,12 @@ def _apply_settled(
         result = apply(source)
         state = InboundDocument.State.DUPLICATE if result.duplicate else InboundDocument.State.PROCESSED
         inbound_document_settle(
-            document=document, state=state, code=result.outcome, error="", company_id=record_company_id(result.record)
+            document=document,
+            state=state,
+            code=result.outcome,
+            error="",
+            company_id=record_company_id(result.record),
+            replayed=replayed,
         )
     return result
 
@@ -256,6 +278,10 @@ def inbound_document_reject(*, document: InboundDocument, code: str, error: str)
 
 
 SETTLEABLE = (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED)
+# What a replay settles besides: a document that was not applied when it came in. Its cause may
+# be fixed since (the PO published, a partner's setup corrected), and the document must then show
+# what the replay did, not the refusal it once had.
+REOPENED_BY_REPLAY = (InboundDocument.State.REFUSED, InboundDocument.State.REJECTED)
 
 
 def record_company_id(record: object) -> int | None:
@@ -270,15 +296,29 @@ def record_company_id(record: object) -> int | None:
 
 
 def inbound_document_settle(
-    *, document: InboundDocument, state: str, code: str, error: str, company_id: int | None = None
+    *,
+    document: InboundDocument,
+    state: str,
+    code: str,
+    error: str,
+    company_id: int | None = None,
+    replayed: bool = False,
 ) -> bool:
     """Record the outcome of one attempt at a stored document, and tell its sender once it is final.
 
     The one place a document's state is written. Each call counts an attempt. Only a document
     still ``received`` or ``failed`` is settled (a conditional UPDATE): a second run of the same
-    work — a redelivered task, a replay, a sweep — finds it settled and changes nothing, and the
-    sender hears of it once. Returns whether this call settled it. ``failed`` is not final: the
+    work — a redelivered task, a sweep — finds it settled and changes nothing, and the sender
+    hears of it once. Returns whether this call settled it. ``failed`` is not final: the
     document will be tried again, so the sender is told nothing yet.
+
+    ``replayed``: the attempt is a replay of the stored document (from any channel), which also
+    settles a document ``refused`` or ``rejected`` when it came in: its new outcome replaces the
+    old one (``processed`` once its cause is fixed, or refused again with the new reason), and the
+    sender is told. A document already applied (``processed``, ``duplicate``) keeps its state, so
+    a second replay, or two at once, changes nothing. The replay's audit keeps the state before.
+    A replay that ends as the document already was (refused again, for the same reason code) is
+    counted, but the sender, who was told of that outcome, is not told again.
 
     ``company_id`` places a document that was stored without a company (a supplier's payload names
     no company until it is applied to a PO).
@@ -286,11 +326,13 @@ def inbound_document_settle(
     Inside a caller's transaction it commits (or rolls back) with it.
     """
     attempts = document.attempts + 1
+    known = (document.state, document.outcome_code)
     placed = {"company_id": company_id} if company_id is not None and document.company_id is None else {}
     processed_at = timezone.now()
     # Inside the write path's transaction no savepoint is needed: any error there rolls it all back.
     with transaction.atomic(savepoint=False):
-        settled = InboundDocument.objects.filter(pk=document.pk, state__in=SETTLEABLE).update(
+        settleable = SETTLEABLE + REOPENED_BY_REPLAY if replayed else SETTLEABLE
+        settled = InboundDocument.objects.filter(pk=document.pk, state__in=settleable).update(
             state=state, outcome_code=code[:40], error=error, processed_at=processed_at, attempts=attempts, **placed
         )
         if not settled:
@@ -303,6 +345,8 @@ def inbound_document_settle(
             _applied_measure(document)
         if state == InboundDocument.State.FAILED:
             return True
+        if replayed and known == (state, document.outcome_code):
+            return True  # replayed to the same outcome: the sender was told it already
         summary = {
             "document": document.pk,
             "document_type": document.document_type,

@@ -77,10 +77,25 @@ def _replayer(document: InboundDocument) -> Replayer:
 
 
 def _run(document: InboundDocument, replayer: Replayer, *, user: User, action: str, after: dict) -> str:
+    """Replay ``document`` and audit it: who (the buyer), when, and its state and outcome code before
+    and after. A replay the write path refused again is audited too (its new refusal is on the
+    document) before the refusal is raised; one refused before anything was tried writes nothing."""
     source = WriteSource("workbench", f"buyer {user.get_username()}", user, document.correlation_id)
     before = {"state": document.state, "outcome": document.outcome_code}
-    outcome = replayer.replay(document, source)
+    attempts = document.attempts
+    try:
+        outcome = replayer.replay(document, source)
+    except Exception as error:
+        document.refresh_from_db()
+        if document.attempts != attempts:  # the write path ran and settled the document again
+            _audit_replay(document, source, action, before, {"error": _failure_reason(error), **after})
+        raise
     document.refresh_from_db()
+    _audit_replay(document, source, action, before, {"result": outcome, **after})
+    return outcome
+
+
+def _audit_replay(document: InboundDocument, source: WriteSource, action: str, before: dict, after: dict) -> None:
     audit_write(
         [
             audit_event(
@@ -90,11 +105,10 @@ def _run(document: InboundDocument, replayer: Replayer, *, user: User, action: s
                 company=document.company,
                 document_key=document.document_key,
                 before=before,
-                after={"state": document.state, "outcome": outcome, **after},
+                after={"state": document.state, "outcome": document.outcome_code, **after},
             )
         ]
     )
-    return outcome
 
 
 def inbound_document_replay(*, actor: Actor, user: User, document_id: int) -> str:

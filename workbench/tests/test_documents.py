@@ -335,8 +335,10 @@ def test_the_timeline_shows_the_replay(client, acme_buyer, ack_file):
 
     page = client.get(reverse("workbench:inbound_detail", args=[ack_file.pk])).content.decode()
 
-    actions = [row[1] for row in table_rows(page, "timeline")]
-    assert actions == ["acknowledgement.recorded", "document.replayed"]
+    assert [(row[1], row[2], row[5]) for row in table_rows(page, "timeline")] == [
+        ("acknowledgement.recorded", "partner CASTINGS", ""),
+        ("document.replayed", "buyer buyer", "received → processed (processed)"),
+    ]
 
 
 def test_a_replay_is_refused_when_the_sender_is_not_the_documents_supplier(acme_buyer, partner, ack_file):  # noqa: F811

@@ -86,8 +86,8 @@ class Command(BaseCommand):
         except ProcurementError as error:
             raise CommandError(error.message) from error
         before = {"state": document.state, "outcome": document.outcome_code}
-        # A settled document keeps its state; a received or failed one is settled now.
-        outcome = services.interchange_file_receive(document=document, partner=partner)
+        # An applied document keeps its state; a received, failed or rejected one is settled now.
+        outcome = services.interchange_file_receive(document=document, partner=partner, replayed=True)
         audit_write(
             [
                 audit_event(
