@@ -578,11 +578,12 @@ class _Values(ValuesView):
 
 
 class _Vector:
-    """What one unit of an item needs of each part below it (phantoms passed through), in its base unit."""
+    """What one unit of an item needs of each part below it (phantoms passed through), in its base unit:
+    decimals, or counts of a power of ten on the scaled path."""
 
     __slots__ = ("made", "needs", "parts", "quantities")
 
-    def __init__(self, needs: dict[str, Decimal]) -> None:
+    def __init__(self, needs: dict[str, Any]) -> None:
         self.made = next(_MADE)  # orders vectors the same way in every run
         self.needs = needs
         self.parts = Parts(tuple(needs))
@@ -612,7 +613,7 @@ class _Combination:
         for number, mask in needed_by.items():
             members.setdefault(mask, []).append(number)
         numbers: list[str] = []
-        self.groups: list[list[tuple[int, list[Decimal]]]] = []
+        self.groups: list[list[tuple[int, list[Any]]]] = []
         for mask, group in members.items():
             numbers += group
             self.groups.append(
@@ -624,12 +625,12 @@ class _Combination:
             )
         self.parts = Parts(tuple(numbers))
 
-    def quantities(self, demanded: list[Decimal]) -> list[Decimal]:
+    def quantities(self, demanded: list[Any]) -> list[Any]:
         """Each part's quantity for the items' ``demanded`` quantities, summed in the items' order."""
-        result: list[Decimal] = []
+        result: list[Any] = []
         for columns in self.groups:
             place, each = columns[0]
-            summed: Iterator[Decimal] = map(demanded[place].__mul__, each)
+            summed: Iterator[Any] = map(demanded[place].__mul__, each)
             for place, each in columns[1:]:
                 summed = map(add, summed, map(demanded[place].__mul__, each))
             result += summed
@@ -737,29 +738,272 @@ def explode(*, company_id: int, demands: Iterable[Demand], bom_type: str = "manu
     if grouped:
         structures = Structures(company_id, bom_type, {plant for plant, _ in grouped}, as_stated=False)
         structures.load({part for parts in grouped.values() for part in parts})
-        vectors = _Vectors(structures)
-        combinations: dict[tuple[_Vector, ...], _Combination] = {}
-        for (plant, on), tops in grouped.items():
-            chosen, demanded = [], []
-            for top, quantity in tops.items():
-                vector = vectors.of(top, plant, on)
-                if vector.quantities:
-                    chosen.append(vector)
-                    demanded.append(quantity)
-            if len(chosen) == 1:
-                result._put(plant, on, chosen[0].parts, list(map(demanded[0].__mul__, chosen[0].quantities)))
-            elif chosen:
-                # One combination for the same items in any order (sums of exact decimals do not depend on it).
-                order = sorted(range(len(chosen)), key=lambda place: chosen[place].made)
-                key = tuple(chosen[place] for place in order)
-                combination = combinations.get(key)
-                if combination is None:
-                    combinations[key] = combination = _Combination(key)
-                quantities = combination.quantities([demanded[place] for place in order])
-                result._put(plant, on, combination.parts, quantities)
+        if not _explode_scaled(structures, grouped, result):
+            _explode_decimal(structures, grouped, result)
     if serials:
         _explode_serials(company_id, bom_type, serials, result)
     return result
+
+
+# The scaled path: taken only when it answers exactly what decimals would.
+SCALE_LIMIT = 9  # at most this many decimal places in a per-unit or demanded quantity
+_BOUND = 10**26  # every decimal the decimal path would make keeps fewer digits than its context's 28
+
+
+def _explode_scaled(
+    structures: Structures, grouped: dict[tuple[str, dt.date], dict[str, Decimal]], result: GrossRequirements
+) -> bool:
+    """The dated demands in integers, when every quantity is exact in whole units of 10^-k.
+
+    Each per-unit quantity of a line is a count of 10^-s (s: the most decimal places of any line) and
+    each demanded quantity a count of 10^-d. A demanded item's needs per unit are then built top-down
+    in integers in one pass over its structure in topological order (a part shared by many assemblies
+    is passed down once); over a chain of L lines they count 10^-(s·L). Integers add and multiply
+    exactly, so the answer is the exact one, which is also what the decimal path gives as long as none
+    of its decimals would need more than 28 digits: that is checked (with room to spare) before
+    anything is written, and otherwise (or for a cycle, a quantity with more than ``SCALE_LIMIT``
+    places, a per-unit quantity that is not positive) nothing is written and False is answered, for
+    ``_explode_decimal`` to do it. Each item's vector then becomes decimals once, and the days are
+    summed in decimals as on the decimal path.
+    """
+    per_units = {line.per_unit for lines in structures.lines.values() for line in lines}
+    s = _places(per_units)
+    if s is None or any(value <= 0 for value in per_units):
+        return False
+    counts = _counts(per_units, s)
+    demanded = {quantity for tops in grouped.values() for quantity in tops.values()}
+    d = _places(demanded)
+    if d is None:
+        return False
+    demanded_counts = _counts(demanded, d)
+    vectors = _ScaledVectors(structures, counts, s)
+    tops_of: dict[str, set[str]] = {}  # plant → every item demanded there
+    for plant, on in grouped:
+        tops_of.setdefault(plant, set()).update(grouped[(plant, on)])
+    days = []
+    for (plant, on), tops in grouped.items():
+        chosen = []
+        for top, quantity in tops.items():
+            made = vectors.known(top, plant, on)
+            if made is None:
+                # Every item demanded at the plant at once: where nothing changes, this is their only walk.
+                if not vectors.build(sorted(tops_of[plant]), plant, on):
+                    return False  # a cycle: the decimal path names it
+                made = vectors.known(top, plant, on)
+                assert made is not None
+            if made[0].quantities:
+                chosen.append((made, demanded_counts[quantity], quantity))
+        days.append((plant, on, chosen))
+    # One scale for the whole answer: each vector brought to the deepest one's.
+    deepest = max((levels for _, _, chosen in days for (_, levels), _, _ in chosen), default=0)
+    rescaled: dict[int, _Vector] = {}
+    largest = 0
+    for _, _, chosen in days:
+        for (vector, levels), _, _ in chosen:
+            if vector.made not in rescaled:
+                same = vector
+                if levels < deepest:
+                    factor = 10 ** (s * (deepest - levels))
+                    same = _Vector({part: count * factor for part, count in vector.needs.items()})
+                rescaled[vector.made] = same
+                largest = max(largest, *same.quantities)
+    day_sums = (sum(abs(count) for _, count, _ in chosen) for _, _, chosen in days)
+    if largest * max(day_sums, default=0) >= _BOUND:
+        return False
+    smallest = counts[min(per_units)] if per_units else 1
+    if smallest < 10**s and largest * 10 ** (s * deepest) >= _BOUND * smallest**deepest:
+        return False  # below a quantity per under 1, an assembly's own needs may be larger than the top's
+    # Each vector as decimals once (exact: the counts are within the bound); the days are then summed
+    # in decimals, as on the decimal path, so the answer is complete when ``explode`` returns.
+    as_decimals = {
+        made: _Vector(dict(zip(vector.parts.numbers, _decimals(vector.quantities, s * deepest), strict=True)))
+        for made, vector in rescaled.items()
+    }
+    combinations: dict[tuple[_Vector, ...], _Combination] = {}
+    for plant, on, chosen in days:
+        day = [(as_decimals[vector.made], quantity) for (vector, _), _, quantity in chosen]
+        if not day:
+            continue
+        if len(day) == 1:
+            vector, quantity = day[0]
+            result._put(plant, on, vector.parts, list(map(quantity.__mul__, vector.quantities)))
+            continue
+        day.sort(key=lambda chosen: chosen[0].made)  # one combination for the same items in any order
+        key = tuple(vector for vector, _ in day)
+        combination = combinations.get(key)
+        if combination is None:
+            combinations[key] = combination = _Combination(key)
+        result._put(plant, on, combination.parts, combination.quantities([quantity for _, quantity in day]))
+    return True
+
+
+def _places(values: Iterable[Decimal]) -> int | None:
+    """The most decimal places of ``values`` (trailing zeros aside); None if one is not finite or has more
+    than ``SCALE_LIMIT``."""
+    most = 0
+    for value in values:
+        if not value.is_finite():
+            return None
+        exponent = value.normalize().as_tuple().exponent
+        if -exponent > most:  # type: ignore[operator]
+            most = -exponent  # type: ignore[operator]
+    return most if most <= SCALE_LIMIT else None
+
+
+def _counts(values: Iterable[Decimal], places: int) -> dict[Decimal, int]:
+    """Each value as a whole number of 10^-places (exact: none has more places)."""
+    counts = {}
+    for value in values:
+        sign, digits, exponent = value.normalize().as_tuple()
+        count = int("".join(map(str, digits))) * 10 ** (exponent + places)  # type: ignore[operator]
+        counts[value] = -count if sign else count
+    return counts
+
+
+def _decimals(counts: list[int], scale: int) -> list[Decimal]:
+    """``count / 10^scale`` of each count as a decimal: exact (counts stay below ``_BOUND``), no trailing zeros."""
+    if not scale:
+        return list(map(Decimal, counts))
+    return list(map(Decimal(10**scale).__rtruediv__, map(Decimal, counts)))
+
+
+class _ScaledVectors:
+    """Per (item, plant): what one unit of it needs of each part below it (phantoms passed through), as
+    whole numbers of 10^-(s·levels), on each span of days on which nothing in its structure changes.
+
+    Built for many items at once: one depth-first walk of everything below them (each part's lines
+    read once, its *height* — the longest chain of lines below it — worked out), then per item one
+    pass down the parts in topological order. A part of height h is counted in 10^-(s·(H - h)) for an
+    item of height H; each line's count is multiplied beforehand by the power of ten its two ends'
+    heights call for, so the pass is one multiplication and two additions per line, never a division.
+    """
+
+    def __init__(self, structures: Structures, counts: dict[Decimal, int], places: int) -> None:
+        self.structures, self.counts, self.places = structures, counts, places
+        self.spans: dict[tuple[str, str], list[tuple[dt.date, dt.date, _Vector, int]]] = {}
+
+    def known(self, top: str, plant: str, on: dt.date) -> tuple[_Vector, int] | None:
+        """The vector of ``top`` at ``plant`` on ``on`` and its levels (its counts are of 10^-(s·levels))."""
+        for first, last, vector, levels in self.spans.get((top, plant), ()):
+            if first <= on <= last:
+                return vector, levels
+        return None
+
+    def build(self, tops: Iterable[str], plant: str, on: dt.date) -> bool:
+        """Make the vectors of ``tops`` at ``plant`` on ``on``; False (nothing kept) if a cycle is met."""
+        revisions, counts, places = self.structures.revisions, self.counts, self.places
+        lines_of: dict[str, list[tuple[str, Decimal, bool]]] = {}
+        windows: dict[str, list[dt.date]] = {}
+        height: dict[str, int] = {}
+        order: list[str] = []  # children before parents
+        for top in tops:
+            if top in height or top in lines_of:
+                continue
+            stack: list[list[Any]] = [[top, self._lines(top, plant, on, lines_of, windows), 0]]
+            while stack:
+                frame = stack[-1]
+                part, lines, place = frame
+                if place < len(lines):
+                    frame[2] = place + 1
+                    child = lines[place][0]
+                    if child in height:
+                        continue
+                    if child in lines_of:  # on the path being walked
+                        return False
+                    if revisions.get(child):
+                        stack.append([child, self._lines(child, plant, on, lines_of, windows), 0])
+                    else:  # bought, or built from nothing here
+                        height[child] = 0
+                    continue
+                stack.pop()
+                highest = 0
+                for child, _, _ in lines:
+                    if height[child] >= highest:
+                        highest = height[child] + 1
+                height[part] = highest
+                order.append(part)
+        # Each line counted in its child's unit: 10^(s·(h - 1 - h')) more for a child of height h' under h.
+        inner: dict[str, list[tuple[str, int, bool]]] = {}
+        leaves: dict[str, list[tuple[str, int]]] = {}
+        for part in order:
+            here = height[part] - 1
+            inner[part], leaves[part] = through_parts, leaf_parts = [], []
+            for child, each, through in lines_of[part]:
+                count = counts[each]
+                if here != height[child]:
+                    count *= 10 ** (places * (here - height[child]))
+                if child in lines_of:  # has a structure, even if none of it is in effect on this day
+                    through_parts.append((child, count, through))
+                else:  # bought: never passes through
+                    leaf_parts.append((child, count))
+        order.reverse()  # parents before children
+        for top in tops:
+            if self.known(top, plant, on) is not None:
+                continue
+            levels = height.get(top, 0)
+            total = {top: 1}
+            real: dict[str, int] = {}
+            first, last = DATE_MIN, DATE_MAX
+            get_total, get_real = total.get, real.get
+            for part in order:
+                quantity = get_total(part)
+                if quantity is None:
+                    continue
+                window = windows[part]
+                if window[0] > first:
+                    first = window[0]
+                if window[1] < last:
+                    last = window[1]
+                for child, count, through in inner[part]:
+                    amount = quantity * count
+                    total[child] = get_total(child, 0) + amount
+                    if not through:
+                        real[child] = get_real(child, 0) + amount
+                for child, count in leaves[part]:
+                    real[child] = get_real(child, 0) + quantity * count
+            if places:  # every part in 10^-(s·levels)
+                for part, count in real.items():
+                    if height[part]:
+                        real[part] = count * 10 ** (places * height[part])
+            self.spans.setdefault((top, plant), []).append((first, last, _Vector(real), levels))
+        return True
+
+    def _lines(
+        self, part: str, plant: str, on: dt.date, lines_of: dict[str, list], windows: dict[str, list[dt.date]]
+    ) -> list[tuple[str, Decimal, bool]]:
+        window = [DATE_MIN, DATE_MAX]
+        lines_of[part] = lines = (
+            self.structures.below(part, plant, on, window) if self.structures.revisions.get(part) else []
+        )
+        windows[part] = window
+        return lines
+
+
+def _explode_decimal(
+    structures: Structures, grouped: dict[tuple[str, dt.date], dict[str, Decimal]], result: GrossRequirements
+) -> None:
+    """The dated demands in decimals: per-item vectors bottom-up, days summed in columns (see ``_explode_scaled``
+    for when this path is taken)."""
+    vectors = _Vectors(structures)
+    combinations: dict[tuple[_Vector, ...], _Combination] = {}
+    for (plant, on), tops in grouped.items():
+        chosen, demanded = [], []
+        for top, quantity in tops.items():
+            vector = vectors.of(top, plant, on)
+            if vector.quantities:
+                chosen.append(vector)
+                demanded.append(quantity)
+        if len(chosen) == 1:
+            result._put(plant, on, chosen[0].parts, list(map(demanded[0].__mul__, chosen[0].quantities)))
+        elif chosen:
+            # One combination for the same items in any order (sums of exact decimals do not depend on it).
+            order = sorted(range(len(chosen)), key=lambda place: chosen[place].made)
+            key = tuple(chosen[place] for place in order)
+            combination = combinations.get(key)
+            if combination is None:
+                combinations[key] = combination = _Combination(key)
+            quantities = combination.quantities([demanded[place] for place in order])
+            result._put(plant, on, combination.parts, quantities)
 
 
 def _explode_serials(
