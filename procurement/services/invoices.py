@@ -163,7 +163,13 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
             ]
         )
         exceptions_notify(
-            raised=drafts, orders={order.pk: order}, document=document, key=f"inv:{record.pk}", source=source
+            raised=drafts,
+            orders={order.pk: order},
+            document=document,
+            key=f"inv:{record.pk}",
+            source=source,
+            # Read with the PO's lock: a subscription changed since then has bumped it.
+            versions={company.pk: company.webhooks_version},
         )
         orders_touch([order.pk], now=now)
     return RecordResult("applied", record, drafts)

@@ -129,7 +129,15 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
             ]
             + exceptions_audited(drafts, source=source, company=company, orders=orders, document_key=key, now=now)
         )
-        exceptions_notify(raised=drafts, orders=orders, document=document, key=f"asn:{record.pk}", source=source)
+        exceptions_notify(
+            raised=drafts,
+            orders=orders,
+            document=document,
+            key=f"asn:{record.pk}",
+            source=source,
+            # Read with the POs' lock: a subscription changed since then has bumped it.
+            versions={company.pk: company.webhooks_version},
+        )
         orders_touch(orders, now=now)
         supply_changed(company_id=company.pk, po_line_ids=[line.pk for line in touched])
     return RecordResult("applied", record, drafts)

@@ -2,8 +2,10 @@
 
 The 865 (Purchase Order Change Acknowledgment/Request - Seller Initiated) heading, positions 040–260
 of the 004010 table: CUR, REF, PER, TAX, FOB, CTP, PAM, CSH (once), the SAC loop, ITD (up to 5),
-DIS, INC, DTM, LDT, LIN, SI, PID, MEA, PWK, PKG (up to 25), TD1, TD5, TD3, TD4; then MAN, PCT,
-CTB, TXI and the AMT, N9 and N1 loops (N1 at 300). Unlike the 850 and 860 it has no TC2.
+DIS, INC, DTM, LDT, LIN, SI, PID, MEA, PWK, PKG (up to 25), TD1, TD5, TD3, TD4. Unlike the 850 and
+860 it has no TC2. Beyond the carriers the table is its own, not the 850's: PCT, MAN, TXI, CTB and
+G53 (maintenance type); the N9 loop; the N1 loop (at 300) with one N4, closing with PKG (up to 25)
+and MSG; an AMT loop of AMT and PCT; the ADV loop. It has no heading LM or SPI loop.
 """
 
 from __future__ import annotations
@@ -12,8 +14,16 @@ import difflib
 
 import pytest
 
+from edi.tests.x12.samples import interchange
+from edi.tests.x12.test_optional_loops import _account
 from edi.tests.x12.test_schema_standard import issues
+from edi.tests.x12.test_segment_account import account_problems
+from edi.x12 import parse
+from edi.x12.engine import validate
+from edi.x12.generators.acks import build_997, build_999
+from edi.x12.mappers import map_865
 from edi.x12.schemas.sets import SETS
+from edi.x12.tokenizer import Delimiters
 
 ANSWER = ["POC*1*QI*100*100*EA*10**BP*PART-00001", "ACK*IA*100*EA*068*20270301", "CTT*1"]
 BCA = "BCA*01*AC*PO-4504**1*20270115***865-000041"
@@ -105,3 +115,110 @@ def test_005010_changes_only_the_limits_the_standard_lifted() -> None:
         "865": [],
         "997": [],
     }
+
+
+# A supplier's 865 using the heading beyond its carriers as the standard places it: terms in percent,
+# marks, tax, a restriction, the maintenance type, a note with its date, the ship-to with its
+# address, contact, carrier, packaging and a message, an amount with its percent, and advertising.
+BEYOND_CARRIERS = [
+    "TD4*ZZZ",
+    "PCT*DI*2",
+    "MAN*GM*PALLET-7",
+    "TXI*ST*12.5",
+    "CTB*OR*NO PARTIAL",
+    "G53*002",
+    "N9*L1*NOTES",
+    "DTM*097*20270114",
+    "MSG*SHIP IN TWO LOTS",
+    "N1*BY*ACME*92*ACME-US",
+    "N1*ST*ACME DETROIT*92*DET",
+    "N3*100 FOUNDRY RD",
+    "N4*DETROIT*MI*48201",
+    "PER*IC*JANE ROE*TE*3135550100",
+    "TD5*B*2*FDEG*M",
+    "PKG*F*68***BLUE TOTE",
+    "MSG*DOCK 4 ONLY",
+    "AMT*TT*1500",
+    "PCT*DI*2",
+    "ADV*AB*CATALOG",
+    "MTX**SPRING CATALOG",
+]
+
+
+def answer(lines: list[str], version: str = "004010") -> list[list]:
+    """The 997 (004010) or 999 (005010) segments our gateway sends for one 865 made of ``lines``."""
+    body = [
+        f"GS*CA*SUPPLIER*BUYER*20270115*1200*41*X*{version}",
+        "ST*865*0001",
+        *lines,
+        f"SE*{len(lines) + 2}*0001",
+        "GE*1*41",
+        "IEA*1*000000001",
+    ]
+    (report,) = validate(parse(interchange(body, isa12="00501" if version >= "005010" else "00401")))
+    d = Delimiters()
+    return build_999(report, d, version) if version >= "005010" else build_997(report, version, d)
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_an_865_using_the_heading_beyond_its_carriers_is_accepted_and_accounted(version: str) -> None:
+    body = [BCA, "CUR*SE*USD", *BEYOND_CARRIERS, *ANSWER]
+    found, ts = _account("865", body, version)
+    mapped = map_865(ts)
+
+    assert found == []
+    assert account_problems(ts, mapped) == []
+    # The heading's messages (the N9 loop's and the N1 loop's) are the answer's note.
+    assert (mapped.value.po_number, mapped.value.company, mapped.value.note) == (
+        "PO-4504",
+        "ACME-US",
+        "SHIP IN TWO LOTS\nDOCK 4 ONLY",
+    )
+    (line,) = mapped.value.lines
+    assert (line.line_no, line.quantity) == ("1", 100)
+    assert [(u.position, u.segment_id) for u in mapped.unused if u.segment_id in ("PCT", "G53", "AMT", "ADV")] == [
+        (5, "PCT"), (9, "G53"), (21, "AMT"), (22, "PCT"), (23, "ADV"),
+    ]  # fmt: skip
+    ack = answer(body, version)
+    assert ack[-2:] == [["IK5" if version >= "005010" else "AK5", "A"], ["AK9", "A", "1", "1", "1"]]
+
+
+# Each misuse the 850's heading would allow, and the precise answer the partner receives.
+@pytest.mark.parametrize(
+    ("name", "tail", "ak3"),
+    [
+        # CTB comes after TXI in the 865 table (the 850 has them the other way round).
+        (
+            "restriction before tax",
+            ["TD4*ZZZ", "MAN*GM*PALLET-7", "CTB*OR*NO PARTIAL", "TXI*ST*12.5"],
+            ("TXI", 6, "", "2"),
+        ),
+        # The specification (SPI) loop is the 850's and 860's; the 865 heading has none.
+        ("specification loop", ["N1*ST*ACME DETROIT*92*DET", "SPI*00"], ("SPI", 4, "", "2")),
+        # The 865's AMT loop follows its N1 loop and carries no reference.
+        ("amount with a reference", ["N1*ST*ACME DETROIT*92*DET", "AMT*TT*1500", "REF*VR*88"], ("REF", 5, "", "2")),
+        # A party of the 865 has one geographic location (the 850's may have several).
+        ("two locations of one party", ["N1*ST*ACME*92*DET", "N4*DETROIT*MI", "N4*TROY*MI"], ("N4", 5, "N1", "5")),
+        # The N1 loop's packaging is limited to 25 (the 850's allows 200).
+        ("26 packaging lines", ["N1*ST*ACME DETROIT*92*DET", *["PKG*F*68***BLUE TOTE"] * 26], ("PKG", 29, "N1", "5")),
+    ],
+)
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_an_865_misusing_the_heading_beyond_its_carriers_is_rejected_precisely(
+    name: str, tail: list[str], ak3: tuple[str, int, str, str], version: str
+) -> None:
+    seg_id, position, loop, code = ak3
+    wide = version >= "005010"
+    ack = answer([BCA, *tail, *ANSWER], version)
+
+    assert ack[1:] == [
+        ["AK2", "865", "0001"],
+        ["IK3" if wide else "AK3", seg_id, str(position), loop, code],
+        ["IK5" if wide else "AK5", "R", "5"],
+        ["AK9", "R", "1", "1", "0"],
+    ]
+
+
+def test_an_865_maintenance_type_is_checked_as_the_standard_defines_it() -> None:
+    assert issues("865", [BCA, "G53*02", *ANSWER]) == [("AK3", "8", "G53", 3, None), ("AK4", "4", "G53", 3, 1)]
+    assert issues("865", [BCA, "G53*002", *ANSWER]) == []

@@ -186,6 +186,7 @@ _ELEMENTS = """
 810  N0 1 6   Inner Pack
 819  ID 2 3   Language Code
 822  AN 1 15  Source Subqualifier
+875  ID 3 3   Maintenance Type Code
 933  AN 1 264 Free-Form Message Text
 934  ID 2 2   Printer Carriage Control Code
 935  ID 2 2   Measurement Significance Code

@@ -171,6 +171,7 @@ SEGMENTS: dict[str, tuple[str, str | None, str]] = {
     "CLD": ("Load Detail", None, ""),
     "GF": ("Furnished Goods and Services", None, ""),
     "CTB": ("Restrictions/Conditions", None, ""),
+    "G53": ("Maintenance Type", "875M", ""),
     "SPI": ("Specification Identifier", None, ""),
     # Segments of optional loops the gateway reads but does not use (elements not checked)
     "LM": ("Code Source Information", None, ""),

@@ -33,8 +33,9 @@ _N1_LOOP = """
 """
 
 # Heading segments shared by 850, 855, 860 and 865 after their beginning segment.
-# Heading loops of the 850, 860 and 865 after the N1 loop: industry code sources (LM/LQ),
-# specifications with their parties and conditions (SPI), advertising (ADV; the 855 has it too).
+# Heading loops of the 850 and 860 after the N1 loop: industry code sources (LM/LQ),
+# specifications with their parties and conditions (SPI), advertising (ADV; the 855 and 865 have
+# only this one).
 _LM_LOOP = """
   LM loop >1
     LM O 1
@@ -353,12 +354,33 @@ _CHANGE_HEADING = _ORDER_HEADING.replace("\n  CTB O 5\n", "\n  CTB O >1\n")
 _CHANGE_SUMMARY = _ORDER_SUMMARY.replace("    AMT O 1\n", "    AMT O 5\n")
 # The 855's heading (004010 and 005010) has its taxes (TXI) before its restrictions (CTB).
 _ACK_HEADING = _CHANGE_HEADING.replace("\n  CTB O >1\n  TXI O >1\n", "\n  TXI O >1\n  CTB O >1\n")
-# The 865's heading (004010 positions 040–260) follows the 850's order without its commodity
-# (TC2) and with its own limits: one CSH, five ITD, 25 PKG.
+# The 865's heading up to its carriers (004010 positions 040–260) follows the 850's order without
+# its commodity (TC2) and with its own limits: one CSH, five ITD, 25 PKG. After the carriers its
+# table has its own order and loops: PCT, MAN, TXI, CTB and the maintenance type (G53); the N9
+# loop; the N1 loop (position 300) with one N4, closing with PKG (25) and MSG; an AMT loop of AMT and PCT only;
+# then the ADV loop. It has no heading LM or SPI loop, and its AMT loop carries no REF, DTM or FA1.
 _CHANGE_ACK_HEADING = (
-    _CHANGE_HEADING.replace("\n  CSH O 5\n  TC2 O >1\n", "\n  CSH O 1\n")
+    _CHANGE_HEADING[: _CHANGE_HEADING.index("\n  TD4 O 5\n") + len("\n  TD4 O 5\n")]
+    .replace("\n  CSH O 5\n  TC2 O >1\n", "\n  CSH O 1\n")
     .replace("\n  ITD O >1\n", "\n  ITD O 5\n")
     .replace("\n  PKG O 200\n  TD1 O 2\n", "\n  PKG O 25\n  TD1 O 2\n")
+    + """  PCT O >1
+  MAN O 10
+  TXI O >1
+  CTB O >1
+  G53 O >1
+  N9 loop 1000
+    N9 O 1
+    DTM O >1
+    MSG O 1000
+"""
+    + _N1_LOOP.replace("\n    N4 O >1\n", "\n    N4 O 1\n").replace(
+        "\n    PKG O 200\n", "\n    PKG O 25\n    MSG O >1\n"
+    )
+    + """  AMT loop >1
+    AMT O 1
+    PCT O >1
+"""
 )
 
 T850 = (
@@ -392,8 +414,6 @@ T860 = (
 T865 = (
     "  ST M 1\n  BCA M 1\n"
     + _CHANGE_ACK_HEADING
-    + _LM_LOOP
-    + _SPI_LOOP
     + _ADV_LOOP
     + "  POC loop 100000\n    POC O 1\n"
     + _ACK_ITEM_BODY

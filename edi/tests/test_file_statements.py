@@ -1,0 +1,155 @@
+"""What one small file costs the database: the statements a batch runs for a one-set 810 or 856.
+
+Files of one set each are the common shape of a partner's traffic, and each statement is a round
+trip to the database on the worker's clock, so the list is pinned here, statement by statement:
+a step added to the receipt must be seen and justified. Savepoints are left out (the test's own
+transaction turns the batch's BEGIN into one).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from api.webhooks import subscriptions_cache_clear
+from edi import filedrop, tasks
+from edi.tests.test_filedrop import drop, partner  # noqa: F401  (partner is a fixture)
+from notifications.models import OutboundMessage
+from procurement import factories, inputs
+from procurement.models import InboundDocument, Invoice, ProcurementException, Shipment
+from procurement.services import WriteSource, acknowledgement_record, purchase_order_publish, tolerance
+from tests.benchmarks import edi_data
+
+ORDERS = 3
+
+# The batch around the file: the fresh check, its attempt counted, the documents, the partner.
+BATCH = [
+    "SELECT procurement_inbounddocument",
+    "UPDATE procurement_inbounddocument",
+    "SELECT procurement_inbounddocument",
+    "SELECT suppliers_tradingpartner",
+]
+# Receiving the file: the same content before? the document locked, its interchange received
+# before? our identity, the sender's ISA13 seen before? the interchange recorded.
+RECEIVE = [
+    "SELECT procurement_inbounddocument",
+    "SELECT procurement_inbounddocument",
+    "SELECT edi_interchange",
+    "SELECT edi_ediidentity",
+    "SELECT edi_interchange",
+    "INSERT edi_interchange",
+]
+# The group recorded and the receipt kept; the document settled and its document.processed
+# webhooks looked up; then, at the batch's end, the 997: its control number, outbox row and
+# interchange, and the receipt naming it.
+ANSWER = [
+    "INSERT edi_functionalgroup",
+    "UPDATE edi_interchange",
+    "UPDATE procurement_inbounddocument",
+    "SELECT api_webhooksubscription",
+    "INSERT edi_controlcounter",
+    "INSERT procurement_outboundmessage",
+    "INSERT edi_interchange",
+    "UPDATE edi_interchange",
+]
+# The write path: the PO lines locked (with their PO and company), the same document before?
+# the record and its lines, the lines' totals, the exception and the audit rows, the PO touched.
+# Its exception is announced from the subscriptions cached for the company's webhooks version
+# read with the lock: no lookup of its own.
+INVOICE = [
+    "SELECT procurement_poline",
+    "SELECT procurement_invoice",
+    "INSERT procurement_invoice",
+    "INSERT procurement_invoiceline",
+    "UPDATE procurement_poline",
+    "UPDATE procurement_invoice",
+    "INSERT procurement_procurementexception",
+    "INSERT procurement_auditevent",
+    "UPDATE procurement_purchaseorder",
+]
+# A ship notice: the same steps with its packs and no exception, then the requirements told (a
+# planning run to re-plan the shipped items, if the company has one).
+SHIPMENT = [
+    "SELECT procurement_poline",
+    "SELECT procurement_shipment",
+    "INSERT procurement_shipment",
+    "INSERT procurement_shipmentpack",
+    "INSERT procurement_shipmentline",
+    "UPDATE procurement_poline",
+    "INSERT procurement_auditevent",
+    "UPDATE procurement_purchaseorder",
+    "SELECT materials_requirementrun",
+]
+
+
+def _statement(sql: str) -> str:
+    verb = sql.split(None, 1)[0]
+    table = re.search(r'"(\w+_\w+)"', sql)
+    return f"{verb} {table.group(1) if table else '?'}"
+
+
+@pytest.fixture
+def orders(partner):  # noqa: F811
+    """Three published POs of five lines, each acknowledged as ordered (so shipping them raises nothing)."""
+    supplier = partner.supplier
+    for n in range(ORDERS):
+        number = f"PO-{n:06d}"
+        po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number=number, lines=5)
+        purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
+        acknowledgement_record(
+            supplier=supplier,
+            ack=inputs.AcknowledgementInput(
+                document_id=f"855-{n:06d}",
+                po_number=number,
+                header=inputs.ACK_ACCEPTED,
+                raw_code="AD",
+                lines=tuple(
+                    inputs.AckLineInput(line_no=str(k), response=inputs.LINE_ACCEPT, raw_code="IA") for k in range(1, 6)
+                ),
+            ),
+            source=WriteSource(channel="portal", label="supplier"),
+        )
+    subscriptions_cache_clear()
+    tolerance._cache.clear()
+    yield
+    subscriptions_cache_clear()
+    tolerance._cache.clear()
+
+
+def _receive_one(partner, kind: str, n: int) -> list[str]:  # noqa: F811
+    """Drop one one-set file for PO ``n``, scan it, and receive it as a batch of one: its statements."""
+    number = f"PO-{n:06d}"
+    body = edi_data.shipment(number, 5, number) if kind == "856" else edi_data.invoice(number, 5, number)
+    drop(partner, f"{kind}-{n}.edi", edi_data.interchange(kind, [body], 500 + n, sender="CASTINGS"))
+    (item,) = filedrop.scan()
+    with CaptureQueriesContext(connection) as captured:
+        assert tasks.edi_files_receive([[item.partner_id, item.document_id, item.path]]) == ["processed"]
+    return [_statement(q["sql"]) for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_a_one_set_invoice_file_takes_these_statements(orders, partner):  # noqa: F811
+    _receive_one(partner, "810", 0)  # the subscriptions and tolerance rules are cached from here on, as in a worker
+
+    statements = _receive_one(partner, "810", 1)
+
+    assert statements == [*BATCH, *RECEIVE, *INVOICE, *ANSWER]
+    invoice = Invoice.objects.get(po__number="PO-000001")
+    assert invoice.lines.count() == 5
+    # One exception per line (invoiced before anything was received), written in one statement and
+    # announced without looking up the subscriptions again.
+    assert ProcurementException.objects.filter(invoice=invoice).count() == 5
+    assert OutboundMessage.objects.filter(event="x12.997").count() == 2
+    assert list(InboundDocument.objects.values_list("state", flat=True).distinct()) == ["processed"]
+
+
+def test_a_one_set_ship_notice_file_takes_these_statements(orders, partner):  # noqa: F811
+    _receive_one(partner, "856", 0)
+
+    statements = _receive_one(partner, "856", 1)
+
+    assert statements == [*BATCH, *RECEIVE, *SHIPMENT, *ANSWER]
+    assert Shipment.objects.get(shipment_id__contains="PO-000001").lines.count() == 5
+    assert OutboundMessage.objects.filter(event="x12.997").count() == 2
