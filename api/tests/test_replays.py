@@ -12,7 +12,7 @@ from api.models import WebhookSubscription
 from gateway.actors import Actor
 from notifications.models import OutboundMessage
 from procurement import factories
-from procurement.models import Acknowledgement, AuditEvent, InboundDocument, PurchaseOrder
+from procurement.models import Acknowledgement, AuditEvent, InboundDocument, ProcurementException, PurchaseOrder
 from procurement.services import NotFound, inbound_document_replay, purchase_order_publish
 from workbench.tests.html import text
 
@@ -205,3 +205,36 @@ def test_another_suppliers_body_naming_this_suppliers_po_never_reaches_it(
     assert (document.state, document.outcome_code, document.attempts) == ("refused", "unknown_po", 2)
     assert Acknowledgement.objects.count() == 0
     assert PurchaseOrder.objects.get(number="PO-1000").status == published_po.status
+
+
+def test_the_refusal_s_exception_is_cleared_by_the_replay_that_applies_it(client, buyer, refused_ack, revision_1):
+    (refusal,) = ProcurementException.objects.filter(inbound_document=refused_ack)
+    assert (refusal.state, refusal.resolution) == ("open", "")
+    client.force_login(buyer)
+
+    replay(client, refused_ack)
+
+    refusal.refresh_from_db()
+    assert (refusal.state, refusal.resolution, refusal.resolved_by_id, refusal.resolution_note) == (
+        "resolved",
+        "auto_cleared",
+        buyer.pk,
+        "The document was replayed and is now processed: applied.",
+    )
+    assert list(
+        AuditEvent.objects.filter(object_type="ProcurementException", object_id=str(refusal.pk))
+        .order_by("id")
+        .values_list("action", "actor_id")
+    ) == [("document.refused", None), ("exception.auto_cleared", buyer.pk)]
+
+
+def test_a_replay_refused_again_leaves_the_refusal_s_exception_open(client, buyer, refused_ack):
+    client.force_login(buyer)
+
+    replay(client, refused_ack)
+
+    refused_ack.refresh_from_db()
+    assert refused_ack.state == "refused"
+    assert list(ProcurementException.objects.filter(inbound_document=refused_ack).values_list("state", flat=True)) == [
+        "open"
+    ]

@@ -21,6 +21,7 @@ from gateway.logs import log_context
 from notifications.services import outbox_write
 from procurement.models import Company, InboundDocument, ProcurementException, PurchaseOrder, Shipment, ShipmentLine
 
+from .closing import exceptions_close
 from .errors import ProcurementError
 from .notify import webhook_rows
 from .refusals import records_refusals
@@ -209,10 +210,11 @@ def _apply_settled(
 ) -> RecordResult:
     # The outermost service call of the document: a refusal's exception is recorded once this
     # transaction has rolled back, not inside it.
+    refusals = _refusals_open(document) if replayed and document.state in REOPENED_BY_REPLAY else []
     with transaction.atomic():
         result = apply(source)
         state = InboundDocument.State.DUPLICATE if result.duplicate else InboundDocument.State.PROCESSED
-        inbound_document_settle(
+        settled = inbound_document_settle(
             document=document,
             state=state,
             code=result.outcome,
@@ -220,7 +222,26 @@ def _apply_settled(
             company_id=record_company_id(result.record),
             replayed=replayed,
         )
+        if settled and refusals:
+            exceptions_close(
+                ProcurementException.objects.filter(pk__in=refusals),
+                resolution=ProcurementException.Resolution.AUTO_CLEARED,
+                source=source,
+                note=f"The document was replayed and is now {state}: {result.outcome}.",
+                now=timezone.now(),
+            )
     return result
+
+
+def _refusals_open(document: InboundDocument) -> list[int]:
+    """The open exceptions that tell of a document's refusal (a refused attempt committed nothing
+    else, so every exception on file for it is its refusal's), taken before a replay applies it:
+    those the replay itself raises are not among them."""
+    return list(
+        ProcurementException.objects.filter(
+            inbound_document=document, state__in=ProcurementException.OPEN_STATES
+        ).values_list("pk", flat=True)
+    )
 
 
 def inbound_document_stream(
