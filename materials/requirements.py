@@ -661,18 +661,18 @@ def _net(state: _State, plant: int, item: int) -> None:
             firm += by_alternates
         net_due = [(d, q - covered.get((date, d), ZERO)) for d, q in due]
         net_due = [(d, q) for d, q in net_due if q > ZERO]
-        terms.append((date, po, transit, inspected, net_due, demand, by_alternates, firm))
+        terms.append((date, po, transit, inspected, due, net_due, demand, by_alternates, firm))
     supply_dates = [s.date for s in supplies]
     planned_total = ZERO
     planned_here: list[Planned] = []
-    for index, (date, po, transit, inspected, due, demand, by_alternates, firm) in enumerate(terms):
+    for index, (date, po, transit, inspected, due, net_due, demand, by_alternates, firm) in enumerate(terms):
         planned_qty = ZERO
         planned = None
         needed = demand - by_alternates
         if firm + planned_total < safety and needed > ZERO:
             # One order covers what the batch window needs (frePPLe's batchwindow, OCA's mrp_nbr_days).
             until = date + dt.timedelta(days=BATCH_DAYS)
-            lowest = min(t[7] for t in terms[index:] if t[0] < until)
+            lowest = min(t[8] for t in terms[index:] if t[0] < until)
             net = safety - (lowest + planned_total)
             release = date - dt.timedelta(days=params.lead_time_days)
             supplier = None if params.make else params.supplier_id
@@ -708,10 +708,10 @@ def _net(state: _State, plant: int, item: int) -> None:
             late = list(dict.fromkeys(s.po_line_id for s in after if s.po_line_id is not None))[:LATE_LINES]
             if firm < ZERO:
                 short = min(needed, -firm)
-                result.shortages.append(ShortageResult(plant, item, date, short, due, late, planned))
+                result.shortages.append(ShortageResult(plant, item, date, short, net_due, late, planned))
             else:
                 below = safety - firm
-                result.shortages.append(ShortageResult(plant, item, date, below, due, late, planned, BELOW_SAFETY))
+                result.shortages.append(ShortageResult(plant, item, date, below, net_due, late, planned, BELOW_SAFETY))
     result.planned.extend(planned_here)
     net_mine = {k: q - covered.get(k, ZERO) for k, q in mine.items()}
     _peg(state, plant, item, stock, supplies, planned_here, {k: q for k, q in net_mine.items() if q > ZERO})

@@ -218,13 +218,16 @@ class Projection:
             return {}
         labels = ["On hand", *(r.date.isoformat() for r in self.rows)]
         firm = [r.receipts + r.in_transit + r.quality_inspection for r in self.rows]
+        taken = [r.demand + r.for_primaries - r.by_alternates for r in self.rows]
         first = self.rows[0]
         return {
             "labels": labels,
             "uom": self.item.base_uom,
             "projected": [float(first.opening - first.allocated), *(float(r.projected) for r in self.rows)],
             "safety": [float(self.rows[0].safety_stock), *(float(r.safety_stock) for r in self.rows)],
-            "demand": [None, *(float(r.demand) if r.demand else None for r in self.rows)],
+            # What each date takes of this item's stock: its demand, with what it gives as an alternate and
+            # less what its alternates cover (the table has each apart).
+            "demand": [None, *(float(q) if q else None for q in taken)],
             "receipts": [None, *(float(q) if q else None for q in firm)],
             "planned": [None, *(float(r.planned) if r.planned else None for r in self.rows)],
         }
