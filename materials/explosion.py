@@ -469,6 +469,33 @@ class Structures:
             self._by_serial[key] = lines
         return lines
 
+    def alternates(self, part: str, plant: str, on: dt.date) -> dict[str, list[tuple[str, Decimal]]]:
+        """Of the lines ``part`` is built from at ``plant`` on ``on``: each primary of a group of
+        alternates → its alternates in priority order (then part number), each with how much of it
+        stands in for one unit of the primary. Phantoms on either side take no part."""
+        revision = self.in_effect(part, plant, on)
+        if revision is None or revision.release_id in self._plain:
+            return {}
+        groups: dict[str, list[Line]] = defaultdict(list)
+        for line in self.lines[revision.release_id]:
+            if line.alternate_group and line.in_effect(on):
+                groups[line.alternate_group].append(line)
+        found: dict[str, list[tuple[str, Decimal]]] = {}
+        for lines in groups.values():
+            lines.sort(key=lambda line: (line.alternate_priority, line.part_number))
+            primary, others = lines[0], lines[1:]
+            if (
+                primary.phantom
+                or not primary.per_unit
+                or (others[:1] and others[0].alternate_priority == primary.alternate_priority)
+            ):
+                continue  # two primaries of one group are both required (``lines_in_effect``): none stands in
+            chosen = [(o.part_number, o.per_unit / primary.per_unit) for o in others if not o.phantom]
+            chosen = [c for c in chosen if c[0] != primary.part_number]
+            if chosen:
+                found[primary.part_number] = chosen
+        return found
+
     def lines_in_effect(self, release_id: int, on: dt.date) -> list[Line]:
         """The lines of a release in effect on ``on``, alternates reduced to their primary (not to be changed:
         for most releases, the release's own list)."""

@@ -9,8 +9,10 @@ into these frozen dataclasses, then call a service in ``materials.services``. Li
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+
+from procurement.inputs import OMIT_WHEN_DEFAULT
 
 MAKE = "make"
 BUY = "buy"
@@ -73,6 +75,8 @@ class ItemInput:
     conversions: tuple[UomConversionInput, ...] = ()
     plants: tuple[ItemPlantInput, ...] = ()
     approved_suppliers: tuple[ApprovedSupplierInput, ...] = ()
+    # Days stock stays in quality inspection before planning may use it (left out of the stored version at 0).
+    inspection_days: int = field(default=0, metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)

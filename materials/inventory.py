@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from gateway.actors import Actor
 from materials.models import InventoryBalance, InventoryEvent, InventoryPolicy
@@ -29,21 +29,48 @@ def policy_for(company_id: int) -> InventoryPolicy:
 
 
 def available_for_planning(*, company_id: int, plant_id: int, item_ids: list[int]) -> dict[int, Decimal]:
-    """Item id → quantity (item's base unit) planning may count on at the plant, for every asked item.
+    """Item id → quantity (item's base unit) planning may count on at the plant, for every asked item:
+    ``planning_stock``'s on hand less what it allocates. Two queries; items without balances get ``0``."""
+    found = planning_stock(company_id=company_id, plant_id=plant_id, item_ids=item_ids)
+    return {item_id: stock.available for item_id, stock in found.items()}
+
+
+@dataclass(frozen=True)
+class PlanningStock:
+    """One item's stock at a plant as planning reads it: ``on_hand`` less ``allocated`` is what it may
+    count on now; ``inspection`` is stock in quality inspection, (since, quantity) per lot, that it may
+    count on once inspected."""
+
+    on_hand: Decimal = ZERO
+    allocated: Decimal = ZERO
+    inspection: tuple[tuple[dt.date, Decimal], ...] = ()
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.allocated
+
+
+def planning_stock(*, company_id: int, plant_id: int, item_ids: list[int]) -> dict[int, PlanningStock]:
+    """Item id → its ``PlanningStock`` at the plant, for every asked item.
 
     The rule (documented on ``InventoryPolicy``): usable stock, plus quarantine when the policy says
     so; the policy's basis (physical or posted); the policy's planning source, or with none, per
     position (location, lot, status) the largest of the sources' quantities; positions below zero
-    count as zero. With ``subtract_reserved``: less what is reserved of the counted stock — per
-    position the largest of the same sources' reservations (a reservation two systems both report
-    is taken off once; below zero counts as zero) — summed over the item, and never below zero
-    (a reservation of a bin without stock still takes from the item's stock elsewhere at the plant).
-    Two queries; items without balances get ``0``.
+    count as zero. With ``subtract_reserved``, ``allocated`` is what is reserved of the counted stock —
+    per position the largest of the same sources' reservations (a reservation two systems both
+    report is taken off once; below zero counts as zero) — summed over the item and never more than
+    its on hand (a reservation of a bin without stock still takes from the item's stock elsewhere).
+
+    Quality inspection: when the policy does not count quarantine, the quarantined stock (by the same
+    source rule, its *physical* quantity whatever the basis: the ERP posts a receipt only after
+    inspection) is ``inspection``, per lot with the day of the latest event that put stock into
+    quarantine there (a receipt, count or adjustment into quarantine, a transfer within it, a status
+    change to it). Two queries, three when something is in inspection; items without balances get
+    nothing.
     """
     policy = policy_for(company_id)
-    statuses = [InventoryEvent.StockStatus.USABLE]
-    if policy.include_quarantine:
-        statuses.append(InventoryEvent.StockStatus.QUARANTINE)
+    quarantine = InventoryEvent.StockStatus.QUARANTINE
+    statuses = [InventoryEvent.StockStatus.USABLE, quarantine]
     rows = InventoryBalance.objects.filter(
         company_id=company_id, plant_id=plant_id, item_id__in=item_ids, stock_status__in=statuses
     )
@@ -52,20 +79,58 @@ def available_for_planning(*, company_id: int, plant_id: int, item_ids: list[int
     field = "posted" if policy.basis == InventoryEvent.Posting.POSTED else "physical"
     best: dict[tuple[int, str, str, str], Decimal] = defaultdict(lambda: ZERO)
     reserved: dict[tuple[int, str, str, str], Decimal] = defaultdict(lambda: ZERO)
-    for item_id, location, lot, status, value, held in rows.values_list(
-        "item_id", "location", "lot", "stock_status", field, "reserved"
+    inspected: dict[tuple[int, str, str], Decimal] = defaultdict(lambda: ZERO)
+    for item_id, location, lot, status, value, physical, held in rows.values_list(
+        "item_id", "location", "lot", "stock_status", field, "physical", "reserved"
     ):
+        if status == quarantine and not policy.include_quarantine:
+            inspected[(item_id, location, lot)] = max(inspected[(item_id, location, lot)], physical)
+            continue
         key = (item_id, location, lot, status)
         best[key] = max(best[key], value)
         reserved[key] = max(reserved[key], held)
-    result = dict.fromkeys(item_ids, ZERO)
+    on_hand = dict.fromkeys(item_ids, ZERO)
     for (item_id, _location, _lot, _status), value in best.items():
-        result[item_id] += value
+        on_hand[item_id] += value
+    allocated = dict.fromkeys(item_ids, ZERO)
     if policy.subtract_reserved:
         for (item_id, _location, _lot, _status), held in reserved.items():
-            result[item_id] -= held
-        result = {item_id: max(value, ZERO) for item_id, value in result.items()}
-    return result
+            allocated[item_id] += held
+        allocated = {
+            i: min(max(held, ZERO), on_hand[i]) if on_hand[i] > ZERO else ZERO for i, held in allocated.items()
+        }
+    by_lot: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    for (item_id, _location, lot), quantity in inspected.items():
+        if quantity > ZERO:
+            by_lot[(item_id, lot)] += quantity
+    inspection: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    if by_lot:
+        since = _quarantined_since(company_id, plant_id, sorted({i for i, _ in by_lot}), policy.planning_source)
+        for (item_id, lot), quantity in sorted(by_lot.items()):
+            day = since.get((item_id, lot))
+            inspection[item_id].append((day if day is not None else dt.date.min, quantity))
+    return {
+        item_id: PlanningStock(on_hand[item_id], allocated[item_id], tuple(inspection.get(item_id, ())))
+        for item_id in item_ids
+    }
+
+
+def _quarantined_since(
+    company_id: int, plant_id: int, item_ids: list[int], source: str
+) -> dict[tuple[int, str], dt.date]:
+    """(item, lot) → the day of the latest event that put stock into quarantine at the plant."""
+    quarantine = InventoryEvent.StockStatus.QUARANTINE
+    Kind = InventoryEvent.Kind
+    events = InventoryEvent.objects.filter(company_id=company_id, plant_id=plant_id, item_id__in=item_ids).filter(
+        Q(stock_status=quarantine, kind__in=[Kind.RECEIPT, Kind.COUNT, Kind.ADJUSTMENT, Kind.TRANSFER])
+        | Q(kind=Kind.STATUS_CHANGE, to_status=quarantine)
+    )
+    if source:
+        events = events.filter(source_system=source)
+    return {
+        (item_id, lot): latest.date()
+        for item_id, lot, latest in events.order_by().values_list("item_id", "lot").annotate(latest=Max("occurred_at"))
+    }
 
 
 # --- Reads for an actor ---------------------------------------------------------------------------

@@ -43,6 +43,9 @@ class ItemPlanning(models.Model):
     order_multiple = quantity(default=Decimal(1))
     safety_stock = quantity(default=Decimal(0))
     max_lot = quantity(null=True, blank=True, help_text="The most one planned order may be; empty: no maximum.")
+    inspection_days = models.PositiveIntegerField(
+        default=0, help_text="Days stock stays in quality inspection (quarantine) before planning may use it."
+    )
     version = models.PositiveIntegerField(default=1, help_text="The item's latest ItemVersion.")
     source_system = models.CharField(max_length=40, blank=True)
     updated_at = models.DateTimeField()
@@ -602,22 +605,41 @@ class RequirementRun(models.Model):
 
 class ProjectionRow(models.Model):
     """One (plant, item, date) of the projected availability, each term its own column so a planner
-    can explain the number: ``projected = previous projected + receipts + in_transit + planned −
-    demand`` (``opening`` on the first row is the stock available for planning)."""
+    can explain the number: ``projected = previous projected + receipts + in_transit +
+    quality_inspection − demand − for_primaries + by_alternates`` (on the first row, ``opening −
+    allocated`` is where it starts: the stock available for planning). ``planned`` is shown beside
+    it, never in it."""
 
     run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+")
     company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
     plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+")
     item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+")
     date = models.DateField()
-    opening = amount(default=Decimal(0))
+    opening = amount(default=Decimal(0), help_text="First row only: the stock planning counts, before allocations.")
+    allocated = amount(
+        default=Decimal(0), help_text="First row only: what the sources reserve of it (when the policy subtracts it)."
+    )
     receipts = amount(default=Decimal(0), help_text="Open PO lines and schedule lines at their promised dates.")
     in_transit = amount(default=Decimal(0), help_text="Shipped, not received: at the ship notice's arrival.")
+    quality_inspection = amount(
+        default=Decimal(0), help_text="Stock in quality inspection (quarantine), at its release date."
+    )
     demand = amount(default=Decimal(0), help_text="Independent and dependent demand due on the date.")
+    for_primaries = amount(
+        default=Decimal(0), help_text="Taken as an alternate, in place of a primary component short on the date."
+    )
+    by_alternates = amount(
+        default=Decimal(0), help_text="Of this (primary) component's demand, what its alternates cover."
+    )
     planned = amount(default=Decimal(0), help_text="Planned receipts (purchases or make orders) due on the date.")
     safety_stock = amount(default=Decimal(0))
     projected = amount(help_text="Available after the date, planned receipts excluded.")
     pegs = models.JSONField(default=list, help_text="The demands due on the date: [{demand, reference, quantity}].")
+    substitutions = models.JSONField(
+        default=list,
+        help_text="Alternates taken on the date: [{primary, alternate, quantity (of the primary), "
+        "alternate_quantity, demand, reference}].",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["company", "plant", "item", "date"], name="projection_item_date")]
@@ -656,14 +678,20 @@ class PlannedPurchase(models.Model):
 
 
 class Shortage(models.Model):
-    """Where projected stock goes negative: on ``date`` the item lacks ``quantity`` at the plant.
-    ``pegs`` name the demands that go short; ``po_lines`` the open PO lines that arrive too late
-    for it (their promised date after ``date``): empty when nothing is ordered at all."""
+    """A date on which a demand takes projected stock below zero (``short``: the item lacks
+    ``quantity`` at the plant) or, staying at zero or above, below safety stock (``below_safety``:
+    ``quantity`` is how far below). ``pegs`` name the demands due that date; ``po_lines`` the open
+    PO lines that arrive after it: empty when nothing is ordered at all."""
+
+    class Kind(models.TextChoices):
+        SHORT = "short", "Short"
+        BELOW_SAFETY = "below_safety", "Below safety stock"
 
     run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+")
     company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
     plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+")
     item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SHORT, db_default=Kind.SHORT)
     date = models.DateField()
     quantity = amount()
     pegs = models.JSONField(default=list)

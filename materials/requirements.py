@@ -43,6 +43,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from itertools import pairwise
 
 from materials.explosion import DATE_MAX, DATE_MIN, Structures
 from materials.models import ApprovedSupplier, Demand, ItemPlanning, ItemPlantPlanning
@@ -50,6 +51,8 @@ from procurement.inputs import LINE_REJECT
 from procurement.models import Item, Plant, POLine, ScheduleLine, ShipmentLine
 
 ZERO = Decimal(0)
+ONE = Decimal(1)
+PLACES = Decimal("0.0001")  # the results' four decimal places
 NO_DEMAND = 0  # the peg of a quantity no demand asked for (safety stock, lot size), or of pegs past PEG_LIMIT
 # Demands a make order passes down to its components by name; the rest of its quantity goes down unnamed.
 # Without a bound, every end-item order would be carried to every part below it (demands × descendants).
@@ -75,16 +78,18 @@ class Params:
     safety_stock: Decimal = ZERO
     supplier_id: int | None = None
     max_lot: Decimal | None = None
+    inspection_days: int = 0
 
 
 @dataclass(frozen=True)
 class Supply:
-    """A firm receipt: ``kind`` is ``po`` (a PO or schedule line still to ship) or ``asn`` (in transit)."""
+    """A firm receipt: ``kind`` is ``po`` (a PO or schedule line still to ship), ``asn`` (in transit)
+    or ``qi`` (stock in quality inspection, released on ``date``: no PO line)."""
 
     date: dt.date
     quantity: Decimal
     kind: str
-    po_line_id: int
+    po_line_id: int | None
 
 
 @dataclass
@@ -100,6 +105,20 @@ class Planned:
     pegs: list[tuple[int, Decimal]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Substitution:
+    """An alternate standing in for a primary on ``date``: ``quantity`` of the primary's requirement of
+    ``demand`` covered by ``alternate_quantity`` of the alternate."""
+
+    plant_id: int
+    primary_id: int
+    alternate_id: int
+    date: dt.date
+    demand_id: int
+    quantity: Decimal
+    alternate_quantity: Decimal
+
+
 @dataclass
 class Row:
     plant_id: int
@@ -113,6 +132,15 @@ class Row:
     safety_stock: Decimal
     projected: Decimal
     pegs: list[tuple[int, Decimal]]
+    allocated: Decimal = ZERO
+    quality_inspection: Decimal = ZERO
+    for_primaries: Decimal = ZERO
+    by_alternates: Decimal = ZERO
+    substitutions: list[Substitution] = field(default_factory=list)
+
+
+SHORT = "short"
+BELOW_SAFETY = "below_safety"
 
 
 @dataclass
@@ -124,6 +152,7 @@ class ShortageResult:
     pegs: list[tuple[int, Decimal]]
     po_lines: list[int]
     planned: Planned | None
+    kind: str = SHORT
 
 
 @dataclass
@@ -134,9 +163,13 @@ class PlanResult:
     # (plant, item, po line or None for stock, demand, quantity)
     supply_pegs: list[tuple[int, int, int | None, int, Decimal]] = field(default_factory=list)
     planned_keys: set[tuple[int, int]] = field(default_factory=set)
+    substitutions: list[Substitution] = field(default_factory=list)
 
 
 Needs = dict[tuple[dt.date, int], Decimal]  # (date, demand id) → quantity
+# The part of a primary's needs that came through a line with alternates: (date, demand id, the
+# alternates in priority order as (item id, quantity per unit of the primary)) → quantity.
+Routed = dict[tuple[dt.date, int, tuple[tuple[int, Decimal], ...]], Decimal]
 
 
 @dataclass
@@ -152,8 +185,23 @@ class PlanInputs:
     demands: list[tuple[int, int, int, str, Decimal, dt.date]]  # id, plant, item, kind, quantity, need date
     references: dict[int, str]
     supplies: dict[tuple[int, int], list[Supply]]
-    stock: dict[tuple[int, int], Decimal]
+    stock: dict[tuple[int, int], Decimal]  # available: on hand less allocated
     structures: Structures
+    allocated: dict[tuple[int, int], Decimal] = field(default_factory=dict)
+    # (plant, item) → (day it went into quarantine, quantity) per lot
+    inspection: dict[tuple[int, int], tuple[tuple[dt.date, Decimal], ...]] = field(default_factory=dict)
+    _firm: dict[tuple[int, int], list[Supply]] = field(default_factory=dict, repr=False)
+
+    def firm(self, key: tuple[int, int]) -> list[Supply]:
+        """The firm receipts of (plant, item) in the order netting reads them: PO lines, ship notices, and
+        stock in quality inspection at its release date."""
+        found = self._firm.get(key)
+        if found is None:
+            found = list(self.supplies.get(key, ()))
+            found += inspection_supplies(self.inspection.get(key, ()), self.params.get(key) or Params(), self.today)
+            found.sort(key=lambda s: (s.date, s.kind, s.po_line_id or 0))
+            self._firm[key] = found
+        return found
 
     @classmethod
     def load(cls, *, company_id: int, today: dt.date) -> PlanInputs:
@@ -173,10 +221,22 @@ class PlanInputs:
         item_ids = {part: pk for pk, part in parts.items()}
         below = {item_ids[p] for p in structures.revisions if p in item_ids}
         keys |= {(plant, item) for plant in plant_codes for item in below}
-        stock = stock_load(company_id=company_id, keys=keys)
+        stock, allocated, inspection = stock_terms_load(company_id=company_id, keys=keys)
         params = params_load(company_id=company_id, item_ids={i for _, i in keys}, plant_ids=set(plant_codes))
         return cls(
-            company_id, today, plant_codes, parts, item_ids, params, demands, references, supplies, stock, structures
+            company_id,
+            today,
+            plant_codes,
+            parts,
+            item_ids,
+            params,
+            demands,
+            references,
+            supplies,
+            stock,
+            structures,
+            allocated,
+            inspection,
         )
 
 
@@ -272,20 +332,46 @@ def line_supplies(
 
 def stock_load(*, company_id: int, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Decimal]:
     """The stock available for planning per (plant, item), by the inventory policy's rule."""
+    return stock_terms_load(company_id=company_id, keys=keys)[0]
+
+
+def stock_terms_load(
+    *, company_id: int, keys: Iterable[tuple[int, int]]
+) -> tuple[
+    dict[tuple[int, int], Decimal],
+    dict[tuple[int, int], Decimal],
+    dict[tuple[int, int], tuple[tuple[dt.date, Decimal], ...]],
+]:
+    """Per (plant, item): the stock available for planning, what was allocated of it, and the stock in
+    quality inspection (``materials.inventory.planning_stock``)."""
     try:
-        from materials.inventory import available_for_planning
+        from materials.inventory import planning_stock
     except ImportError:  # the inventory ledger is not installed: no stock is known
-        return {}
+        return {}, {}, {}
     by_plant: dict[int, set[int]] = defaultdict(set)
     for plant, item in keys:
         by_plant[plant].add(item)
     stock: dict[tuple[int, int], Decimal] = {}
+    allocated: dict[tuple[int, int], Decimal] = {}
+    inspection: dict[tuple[int, int], tuple[tuple[dt.date, Decimal], ...]] = {}
     for plant, items in by_plant.items():
-        for item, quantity in available_for_planning(
-            company_id=company_id, plant_id=plant, item_ids=sorted(items)
-        ).items():
-            stock[(plant, item)] = quantity
-    return stock
+        for item, found in planning_stock(company_id=company_id, plant_id=plant, item_ids=sorted(items)).items():
+            stock[(plant, item)] = found.available
+            if found.allocated:
+                allocated[(plant, item)] = found.allocated
+            if found.inspection:
+                inspection[(plant, item)] = found.inspection
+    return stock, allocated, inspection
+
+
+def inspection_supplies(lots: Iterable[tuple[dt.date, Decimal]], params: Params, today: dt.date) -> list[Supply]:
+    """Stock in quality inspection as receipts: each lot on the day it went in plus the item's
+    inspection days, today at the earliest (an inspection running late is still expected)."""
+    found = []
+    for since, quantity in lots:
+        release = today if since == dt.date.min else since + dt.timedelta(days=params.inspection_days)
+        found.append(Supply(max(release, today), quantity, "qi", None))
+    return found
 
 
 def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> dict[tuple[int, int], Params]:
@@ -303,7 +389,14 @@ def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> 
     items = {
         row[0]: row[1:]
         for row in planning.values_list(
-            "item_id", "make_or_buy", "lead_time_days", "moq", "order_multiple", "safety_stock", "max_lot"
+            "item_id",
+            "make_or_buy",
+            "lead_time_days",
+            "moq",
+            "order_multiple",
+            "safety_stock",
+            "max_lot",
+            "inspection_days",
         )
     }
     plants = {
@@ -321,8 +414,8 @@ def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> 
     params = {}
     for plant in plant_ids:
         for item in item_ids:
-            make_or_buy, lead, moq, multiple, safety, max_lot = items.get(
-                item, ("buy", 0, Decimal(1), Decimal(1), ZERO, None)
+            make_or_buy, lead, moq, multiple, safety, max_lot, inspection_days = items.get(
+                item, ("buy", 0, Decimal(1), Decimal(1), ZERO, None, 0)
             )
             p_lead, p_safety, p_moq, p_multiple, p_max = plants.get((plant, item), (None, None, None, None, None))
             make = make_or_buy == "make"
@@ -342,6 +435,7 @@ def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> 
                 safety_stock=p_safety if p_safety is not None else safety,
                 supplier_id=supplier,
                 max_lot=p_max if p_max is not None else max_lot,
+                inspection_days=inspection_days,
             )
     return params
 
@@ -371,7 +465,7 @@ def lot_sizes(net: Decimal, params: Params) -> list[tuple[Decimal, Decimal]]:
     return [(cap, cap)] * full + [(lot_size(left, params), left)]
 
 
-def levels(structures: Structures, parts: dict[int, str]) -> list[str]:
+def levels(structures: Structures, parts: dict[int, str], extra: dict[str, set[str]] | None = None) -> list[str]:
     """Every part number the structures know, parents before children (low-level-code order).
 
     The graph is the union of every revision's lines, so an item used at two depths (or at a
@@ -381,6 +475,8 @@ def levels(structures: Structures, parts: dict[int, str]) -> list[str]:
     for part, revisions in structures.revisions.items():
         for revision in revisions:
             children[part].update(line.part_number for line in structures.lines.get(revision.release_id, ()))
+    for before, after in (extra or {}).items():
+        children[before].update(after)
     incoming: dict[str, int] = defaultdict(int)
     nodes = set(structures.revisions) | set(parts.values())
     for below in children.values():
@@ -398,57 +494,144 @@ def levels(structures: Structures, parts: dict[int, str]) -> list[str]:
     return order
 
 
+def descendants(structures: Structures, parts: set[str]) -> set[str]:
+    """Every part below ``parts`` in any revision of the structures loaded."""
+    found: set[str] = set()
+    stack = list(parts)
+    while stack:
+        part = stack.pop()
+        for revision in structures.revisions.get(part, ()):
+            for line in structures.lines.get(revision.release_id, ()):
+                if line.part_number not in found:
+                    found.add(line.part_number)
+                    stack.append(line.part_number)
+    return found
+
+
+def alternate_groups(structures: Structures) -> dict[str, set[str]]:
+    """Every primary → the parts that may stand in for it, in any revision of the structures loaded."""
+    groups: dict[tuple[int, str], list] = defaultdict(list)
+    for release_id, lines in structures.lines.items():
+        for line in lines:
+            if line.alternate_group:
+                groups[(release_id, line.alternate_group)].append(line)
+    found: dict[str, set[str]] = defaultdict(set)
+    for lines in groups.values():
+        lines.sort(key=lambda line: (line.alternate_priority, line.part_number))
+        for other in lines[1:]:
+            if other.part_number != lines[0].part_number:
+                found[lines[0].part_number].add(other.part_number)
+    return found
+
+
+def plan_order(structures: Structures, parts: dict[int, str]) -> tuple[list[str], set[tuple[str, str]]]:
+    """``levels`` with what alternates need: each alternate after its primaries, each primary after
+    every parent of its alternates, primaries sharing an alternate in part-number order. Returns the
+    order and the (primary, alternate) pairs left out because they would make a cycle (not used)."""
+    groups = alternate_groups(structures)
+    if not groups:
+        return levels(structures, parts), set()
+    parents: dict[str, set[str]] = defaultdict(set)
+    for part, revisions in structures.revisions.items():
+        for revision in revisions:
+            for line in structures.lines.get(revision.release_id, ()):
+                parents[line.part_number].add(part)
+    pairs = {(primary, alternate) for primary, alternates in groups.items() for alternate in alternates}
+    left_out: set[tuple[str, str]] = set()
+    while True:
+        extra: dict[str, set[str]] = defaultdict(set)
+        primaries: dict[str, list[str]] = defaultdict(list)
+        for primary, alternate in sorted(pairs - left_out):
+            extra[primary].add(alternate)
+            for parent in parents.get(alternate, ()):
+                if parent != primary:
+                    extra[parent].add(primary)
+            primaries[alternate].append(primary)
+        for sharing in primaries.values():
+            for first, then in pairwise(sharing):
+                extra[first].add(then)
+        order = levels(structures, parts, extra)
+        placed = set(order)
+        stuck = {pair for pair in pairs - left_out if pair[0] not in placed or pair[1] not in placed}
+        if not stuck:
+            return order, left_out
+        left_out |= stuck
+
+
 def plan(
     inputs: PlanInputs,
     *,
     only: set[tuple[int, int]] | None = None,
     outside: dict[tuple[int, int], Needs] | None = None,
+    outside_routed: dict[tuple[int, int], Routed] | None = None,
 ) -> PlanResult:
     """Net every (plant, item) in low-level-code order; see the module's docstring.
 
     ``only``: plan just these (plant, item) pairs (net change); their requirements from parents
-    outside them come in ``outside``.
+    outside them come in ``outside`` (and, of those, what came through lines with alternates, in
+    ``outside_routed``).
     """
     needs: dict[tuple[int, int], Needs] = defaultdict(lambda: defaultdict(Decimal))
+    routed: dict[tuple[int, int], Routed] = defaultdict(lambda: defaultdict(Decimal))
     plant_ids = {code: pk for pk, code in inputs.plant_codes.items()}
     for pk, plant, item, kind, quantity, need in inputs.demands:
         if kind == Demand.Kind.PRODUCTION_ORDER:
-            explode_into(needs, inputs, plant, inputs.parts[item], need, quantity, [(pk, quantity)], plant_ids)
+            explode_into(needs, inputs, plant, inputs.parts[item], need, quantity, [(pk, quantity)], plant_ids, routed)
         else:
             needs[(plant, item)][(need, pk)] += quantity
     if outside:
         for key, entries in outside.items():
             for entry, quantity in entries.items():
                 needs[key][entry] += quantity
+    if outside_routed:
+        for key, through in outside_routed.items():
+            for route, quantity in through.items():
+                routed[key][route] += quantity
     result = PlanResult()
     planned_items = {i for _, i in needs} | {i for _, i in inputs.supplies} | {i for _, i in inputs.stock}
-    ordered = [inputs.item_ids[p] for p in levels(inputs.structures, inputs.parts) if p in inputs.item_ids]
+    planned_items |= {i for _, i in inputs.inspection}
+    order, left_out = plan_order(inputs.structures, inputs.parts)
+    ordered = [inputs.item_ids[p] for p in order if p in inputs.item_ids]
     seen = set(ordered)
     ordered = sorted(i for i in planned_items if i not in seen) + ordered
+    state = _State(inputs, result, needs, routed, plant_ids, only, left_out)
     for item in ordered:
         for plant in sorted(inputs.plant_codes):
             key = (plant, item)
             if only is not None and key not in only:
                 continue
-            if key in needs or key in inputs.supplies or key in inputs.stock:
-                _net(inputs, result, needs, plant, item, plant_ids)
+            if key in needs or key in inputs.supplies or key in inputs.stock or key in inputs.inspection:
+                _net(state, plant, item)
     return result
 
 
-def _net(
-    inputs: PlanInputs,
-    result: PlanResult,
-    needs: dict[tuple[int, int], Needs],
-    plant: int,
-    item: int,
-    plant_ids: dict[str, int],
-) -> None:
+@dataclass
+class _State:
+    """What netting one item reads and adds to for the items after it."""
+
+    inputs: PlanInputs
+    result: PlanResult
+    needs: dict[tuple[int, int], Needs]
+    routed: dict[tuple[int, int], Routed]
+    plant_ids: dict[str, int]
+    only: set[tuple[int, int]] | None
+    left_out: set[tuple[str, str]]
+    given: dict[tuple[int, int], dict[dt.date, Decimal]] = field(default_factory=lambda: defaultdict(dict))
+    notes: dict[tuple[int, int], dict[dt.date, list[Substitution]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
+    )
+
+
+def _net(state: _State, plant: int, item: int) -> None:
     """Net one (plant, item): projection rows, planned orders, shortages, pegs; a make order's components
-    are added to ``needs`` of the items below."""
+    are added to ``needs`` of the items below, what alternates give to theirs."""
+    inputs, result = state.inputs, state.result
     params = inputs.params.get((plant, item)) or Params()
-    mine = needs.get((plant, item), {})
-    supplies = sorted(inputs.supplies.get((plant, item), ()), key=lambda s: (s.date, s.kind, s.po_line_id))
+    mine = state.needs.get((plant, item), {})
+    supplies = inputs.firm((plant, item))
     stock = inputs.stock.get((plant, item), ZERO)
+    allocated = inputs.allocated.get((plant, item), ZERO)
+    given = state.given.get((plant, item), {})
     result.planned_keys.add((plant, item))
     by_date: dict[dt.date, list[tuple[int, Decimal]]] = defaultdict(list)
     for (date, demand_id), quantity in mine.items():
@@ -456,28 +639,40 @@ def _net(
     receipts: dict[dt.date, list[Supply]] = defaultdict(list)
     for supply in supplies:
         receipts[supply.date].append(supply)
+    through: dict[dt.date, list[tuple[int, tuple, Decimal]]] = defaultdict(list)
+    for (date, demand_id, alternates), quantity in state.routed.get((plant, item), {}).items():
+        through[date].append((demand_id, alternates, quantity))
     dates = sorted(set(by_date) | set(receipts))
     safety = params.safety_stock
     terms = []
+    covered: dict[tuple[dt.date, int], Decimal] = defaultdict(Decimal)
     firm = stock
     for date in dates:
         arriving = receipts.get(date, ())
         po: Decimal = sum((s.quantity for s in arriving if s.kind == "po"), ZERO)
         transit: Decimal = sum((s.quantity for s in arriving if s.kind == "asn"), ZERO)
+        inspected: Decimal = sum((s.quantity for s in arriving if s.kind == "qi"), ZERO)
         due = sorted(by_date.get(date, ()))
         demand: Decimal = sum((q for _, q in due), ZERO)
-        firm += po + transit - demand
-        terms.append((date, po, transit, due, demand, firm))
+        firm += po + transit + inspected - demand
+        by_alternates = ZERO
+        if firm < ZERO and date in through:
+            by_alternates = _substitute(state, plant, item, date, sorted(through[date]), -firm, covered)
+            firm += by_alternates
+        net_due = [(d, q - covered.get((date, d), ZERO)) for d, q in due]
+        net_due = [(d, q) for d, q in net_due if q > ZERO]
+        terms.append((date, po, transit, inspected, due, net_due, demand, by_alternates, firm))
     supply_dates = [s.date for s in supplies]
     planned_total = ZERO
     planned_here: list[Planned] = []
-    for index, (date, po, transit, due, demand, firm) in enumerate(terms):
+    for index, (date, po, transit, inspected, due, net_due, demand, by_alternates, firm) in enumerate(terms):
         planned_qty = ZERO
         planned = None
-        if firm + planned_total < safety and demand > ZERO:
+        needed = demand - by_alternates
+        if firm + planned_total < safety and needed > ZERO:
             # One order covers what the batch window needs (frePPLe's batchwindow, OCA's mrp_nbr_days).
             until = date + dt.timedelta(days=BATCH_DAYS)
-            lowest = min(t[5] for t in terms[index:] if t[0] < until)
+            lowest = min(t[8] for t in terms[index:] if t[0] < until)
             net = safety - (lowest + planned_total)
             release = date - dt.timedelta(days=params.lead_time_days)
             supplier = None if params.make else params.supplier_id
@@ -487,32 +682,122 @@ def _net(
                 planned_here.append(order)
                 planned_qty += quantity
             planned_total += planned_qty
+        for_primaries = given.get(date, ZERO)
         result.rows.append(
-            Row(plant, item, date, stock if index == 0 else ZERO, po, transit, demand, planned_qty, safety, firm, due)
+            Row(
+                plant,
+                item,
+                date,
+                stock + allocated if index == 0 else ZERO,
+                po,
+                transit,
+                demand - for_primaries,
+                planned_qty,
+                safety,
+                firm,
+                due,
+                allocated if index == 0 else ZERO,
+                inspected,
+                for_primaries,
+                by_alternates,
+                state.notes.get((plant, item), {}).get(date, []),
+            )
         )
-        if firm < ZERO and demand > ZERO:
-            short = min(demand, -firm)
+        if needed > ZERO and firm < safety:
             after = supplies[bisect.bisect_right(supply_dates, date) :]
-            late = list(dict.fromkeys(s.po_line_id for s in after))[:LATE_LINES]
-            result.shortages.append(ShortageResult(plant, item, date, short, due, late, planned))
+            late = list(dict.fromkeys(s.po_line_id for s in after if s.po_line_id is not None))[:LATE_LINES]
+            if firm < ZERO:
+                short = min(needed, -firm)
+                result.shortages.append(ShortageResult(plant, item, date, short, net_due, late, planned))
+            else:
+                below = safety - firm
+                result.shortages.append(ShortageResult(plant, item, date, below, net_due, late, planned, BELOW_SAFETY))
     result.planned.extend(planned_here)
-    _peg(inputs, result, needs, plant, item, stock, supplies, planned_here, mine, params, plant_ids)
+    net_mine = {k: q - covered.get(k, ZERO) for k, q in mine.items()}
+    _peg(state, plant, item, stock, supplies, planned_here, {k: q for k, q in net_mine.items() if q > ZERO})
+
+
+def _substitute(
+    state: _State,
+    plant: int,
+    item: int,
+    date: dt.date,
+    entries: list[tuple[int, tuple, Decimal]],
+    short: Decimal,
+    covered: dict[tuple[dt.date, int], Decimal],
+) -> Decimal:
+    """Cover up to ``short`` of the primary ``item``'s requirements on ``date`` that came through lines
+    with alternates, from those alternates in priority order; returns how much of the primary is covered."""
+    inputs = state.inputs
+    part = inputs.parts.get(item)
+    total = ZERO
+    for demand_id, alternates, quantity in entries:
+        wanted = min(quantity, short - total)
+        for alternate, ratio in alternates:
+            if wanted <= ZERO:
+                break
+            key = (plant, alternate)
+            if (part, inputs.parts.get(alternate)) in state.left_out or key in state.result.planned_keys:
+                continue  # left out of the order, or already netted: it cannot give without going short
+            if state.only is not None and key not in state.only:
+                continue
+            spare = _spare(state, key, date)
+            if spare <= ZERO:
+                continue
+            take = min(wanted, spare / ratio)
+            if ratio != ONE:
+                take = take.quantize(PLACES, rounding=ROUND_FLOOR)
+                if take <= ZERO:
+                    continue
+            gives = take * ratio
+            state.needs[key][(date, demand_id)] += gives
+            state.given[key][date] = state.given[key].get(date, ZERO) + gives
+            note = Substitution(plant, item, alternate, date, demand_id, take, gives)
+            state.notes[(plant, item)][date].append(note)
+            state.notes[key][date].append(note)
+            state.result.substitutions.append(note)
+            covered[(date, demand_id)] += take
+            wanted -= take
+            total += take
+        if total >= short:
+            break
+    return total
+
+
+def _spare(state: _State, key: tuple[int, int], date: dt.date) -> Decimal:
+    """What (plant, alternate) has over its safety stock on ``date`` and every later date: its firm
+    supply against every requirement it has so far."""
+    inputs = state.inputs
+    safety = (inputs.params.get(key) or Params()).safety_stock
+    moves: dict[dt.date, Decimal] = defaultdict(Decimal)
+    for supply in inputs.firm(key):
+        moves[supply.date] += supply.quantity
+    for (day, _), quantity in state.needs.get(key, {}).items():
+        moves[day] -= quantity
+    level = inputs.stock.get(key, ZERO)
+    lowest: Decimal | None = None
+    for day in sorted(moves):
+        if day > date and lowest is None:
+            lowest = level  # what it has on ``date`` itself, before a later move
+        level += moves[day]
+        if day >= date:
+            lowest = level if lowest is None else min(lowest, level)
+    if lowest is None:
+        lowest = level
+    return max(lowest - safety, ZERO)
 
 
 def _peg(
-    inputs: PlanInputs,
-    result: PlanResult,
-    needs: dict[tuple[int, int], Needs],
+    state: _State,
     plant: int,
     item: int,
     stock: Decimal,
     supplies: list[Supply],
     planned: list[Planned],
     mine: Needs,
-    params: Params,
-    plant_ids: dict[str, int],
 ) -> None:
     """First in, first out: supplies in date order against requirements in date order."""
+    inputs, result = state.inputs, state.result
     queue: list[tuple[dt.date, int, object, Decimal]] = []
     if stock > ZERO:
         queue.append((DATE_MIN, 0, None, stock))
@@ -540,7 +825,17 @@ def _peg(
         if order.make:
             pegged = sum((q for _, q in order.pegs), ZERO)
             pegs = [*order.pegs, (NO_DEMAND, order.quantity - pegged)] if order.quantity > pegged else order.pegs
-            explode_into(needs, inputs, plant, inputs.parts[item], order.release_date, order.quantity, pegs, plant_ids)
+            explode_into(
+                state.needs,
+                inputs,
+                plant,
+                inputs.parts[item],
+                order.release_date,
+                order.quantity,
+                pegs,
+                state.plant_ids,
+                state.routed,
+            )
 
 
 def explode_into(
@@ -552,17 +847,20 @@ def explode_into(
     quantity: Decimal,
     pegs: list[tuple[int, Decimal]],
     plant_ids: dict[str, int],
+    routed: dict[tuple[int, int], Routed] | None = None,
 ) -> None:
-    """Add what ``quantity`` of ``part`` needs one level down at ``plant`` on ``on`` (through phantoms)."""
+    """Add what ``quantity`` of ``part`` needs one level down at ``plant`` on ``on`` (through phantoms);
+    what a primary with alternates needs also to ``routed``."""
     code = inputs.plant_codes[plant]
     named = [peg for peg in pegs if peg[0] != NO_DEMAND]
     if len(named) > PEG_LIMIT:
         unnamed = sum((q for _, q in pegs), ZERO) - sum((q for _, q in named[:PEG_LIMIT]), ZERO)
         pegs = [*named[:PEG_LIMIT], (NO_DEMAND, unnamed)]
+    alternates = inputs.structures.alternates(part, code, on) if routed is not None else {}
     for child, per_unit, passes_through in inputs.structures.below(part, code, on, [DATE_MIN, DATE_MAX]):
         child_pegs = [(demand, q * per_unit) for demand, q in pegs]
         if passes_through:
-            explode_into(needs, inputs, plant, child, on, quantity * per_unit, child_pegs, plant_ids)
+            explode_into(needs, inputs, plant, child, on, quantity * per_unit, child_pegs, plant_ids, routed)
             continue
         child_id = inputs.item_ids.get(child)
         if child_id is None:
@@ -571,6 +869,13 @@ def explode_into(
         for demand, q in child_pegs:
             if q:
                 entries[(on, demand)] += q
+        if child in alternates and routed is not None:
+            route = tuple((inputs.item_ids[a], ratio) for a, ratio in alternates[child] if a in inputs.item_ids)
+            if route:
+                through = routed[(plant, child_id)]
+                for demand, q in child_pegs:
+                    if q and demand != NO_DEMAND:
+                        through[(on, demand, route)] += q
 
 
 def _chunks(values: list, size: int = 5000) -> Iterable[list]:

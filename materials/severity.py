@@ -4,9 +4,11 @@ For an exception on a PO line (or, for an overdue acknowledgement, on a PO's lin
 item I, two firm projections of (P, I) are compared over the requirements of the latest run (the
 ``demand`` column and its pegs of the stored projection rows):
 
-- **as it stands**: stock available for planning plus the firm receipts as the record holds them now
-  (the promised date and confirmed quantity the supplier just gave; a rejected line brings nothing;
-  a line on hold or not acknowledged in time is counted as not coming);
+- **as it stands**: stock available for planning (allocations taken off) plus the firm receipts as
+  the record holds them now (the promised date and confirmed quantity the supplier just gave; a
+  rejected line brings nothing; a line on hold or not acknowledged in time is counted as not
+  coming) and stock in quality inspection at its release date, against what the run left due on
+  each date (after what alternates covered, with what the item gives as an alternate);
 - **as ordered**: the same, with those lines delivering what the buyer ordered on the need-by date.
 
 **production_stop** when as it stands the projection goes negative on a date a demand needs the
@@ -109,15 +111,24 @@ def _lines(exception: ProcurementException) -> dict[tuple[int, int], list[tuple]
 
 def _compare(company_id: int, plant: int, item: int, own: list[tuple], *, drop: bool) -> tuple | None:
     """(severity or None, evidence) for the lines ``own`` of (plant, item); None if no run planned it."""
-    rows = list(
+    stored = list(
         ProjectionRow.objects.filter(company_id=company_id, plant_id=plant, item_id=item)
         .order_by("date")
-        .values_list("date", "demand", "pegs", "safety_stock", "run_id")
+        .values_list("date", "demand", "pegs", "safety_stock", "run_id", "for_primaries", "by_alternates")
     )
-    if not rows:
+    if not stored:
         return None
-    stock = engine.stock_load(company_id=company_id, keys=[(plant, item)]).get((plant, item), ZERO)
-    supplies = engine.supplies_load(company_id=company_id, keys=[(plant, item)]).get((plant, item), [])
+    # What is due on each date as the run netted it: what alternates take from it or give to it stays as planned.
+    rows = [
+        (date, demand + given - covered, pegs, safety, run)
+        for date, demand, pegs, safety, run, given, covered in stored
+    ]
+    key = (plant, item)
+    stock, _, inspection = engine.stock_terms_load(company_id=company_id, keys=[key])
+    supplies = engine.supplies_load(company_id=company_id, keys=[key]).get(key, [])
+    today = timezone.localdate()
+    params = engine.params_load(company_id=company_id, item_ids={item}, plant_ids={plant})
+    supplies += engine.inspection_supplies(inspection.get(key, ()), params[key], today)
     ids = {row[0] for row in own}
     now_supplies = [s for s in supplies if not (drop and s.kind == "po" and s.po_line_id in ids)]
     ordered = [s for s in supplies if not (s.kind == "po" and s.po_line_id in ids)]
@@ -126,9 +137,8 @@ def _compare(company_id: int, plant: int, item: int, own: list[tuple], *, drop: 
         for pk, _, _, quantity, shipped, need_by in own
         if quantity > shipped
     ]
-    today = timezone.localdate()
-    current = _series(stock, now_supplies, rows)
-    baseline = _series(stock, ordered, rows)
+    current = _series(stock.get(key, ZERO), now_supplies, rows)
+    baseline = _series(stock.get(key, ZERO), ordered, rows)
     safety = rows[0][3]
     short_now = _first_short(current)
     short_before = _first_short(baseline)
@@ -272,7 +282,7 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
     from procurement.services import exceptions_clear
     from procurement.services.raising import exception_draft, exception_raise
 
-    shortages = Shortage.objects.filter(company=company).filter(
+    shortages = Shortage.objects.filter(company=company, kind=Shortage.Kind.SHORT).filter(
         Q(planned_purchase__isnull=True) | Q(planned_purchase__release_date__lte=today + dt.timedelta(days=ACTION_DAYS))
     )
     open_ones = ProcurementException.objects.open().filter(company=company, kind=Kind.MATERIAL_SHORTAGE)

@@ -24,13 +24,19 @@ ZERO = Decimal(0)
 STOPPING_KINDS = frozenset({Demand.Kind.PRODUCTION_ORDER, Demand.Kind.MASTER_SCHEDULE})
 
 # The projection's terms, in the order a planner reads them; a term the plan does not store (yet) is left out.
+# Opening stock and allocations are the first date's only.
+FIRST_ONLY = frozenset({"opening", "allocated"})
+# Terms most items never have: a column only when some date of the item has one (the API always has them).
+WHEN_USED = frozenset({"allocated", "quality_inspection", "for_primaries", "by_alternates"})
 TERMS = (
     ("opening", "On hand"),
+    ("allocated", "Allocations"),
     ("receipts", "PO receipts"),
     ("in_transit", "ASNs in transit"),
-    ("quality_inspection", "In quality inspection"),
-    ("allocated", "Allocations"),
+    ("quality_inspection", "Released from quality inspection"),
     ("demand", "Demand"),
+    ("for_primaries", "Given as an alternate"),
+    ("by_alternates", "Covered by alternates"),
     ("planned", "Planned receipts"),
     ("safety_stock", "Safety stock"),
     ("projected", "Projected"),
@@ -73,6 +79,8 @@ class ShortageRow:
 
     @property
     def severity_label(self) -> str:
+        if self.shortage.kind == Shortage.Kind.BELOW_SAFETY:
+            return "Below safety stock"
         return "Production stop" if self.severity == "production_stop" else "Independent demand short"
 
 
@@ -132,7 +140,9 @@ def shortages(
     result = []
     for s in rows:
         hits = hits_of(s.pegs, demands)
-        level = "production_stop" if any(h.kind in STOPPING_KINDS for h in hits) else "procurement_delay"
+        # Below safety stock nothing stops yet: the buffer is being used (the procurement delay).
+        stops = s.kind == Shortage.Kind.SHORT and any(h.kind in STOPPING_KINDS for h in hits)
+        level = "production_stop" if stops else "procurement_delay"
         if severity and level != severity:
             continue
         late = [
@@ -195,7 +205,7 @@ class Projection:
         return [
             (
                 row,
-                [getattr(row, name) if name != "opening" or i == 0 else None for name, _ in self.terms],
+                [getattr(row, name) if name not in FIRST_ONLY or i == 0 else None for name, _ in self.terms],
                 hits_of(row.pegs, demands),
             )
             for i, row in enumerate(self.rows)
@@ -207,13 +217,17 @@ class Projection:
         if not self.rows:
             return {}
         labels = ["On hand", *(r.date.isoformat() for r in self.rows)]
-        firm = [r.receipts + r.in_transit for r in self.rows]
+        firm = [r.receipts + r.in_transit + r.quality_inspection for r in self.rows]
+        taken = [r.demand + r.for_primaries - r.by_alternates for r in self.rows]
+        first = self.rows[0]
         return {
             "labels": labels,
             "uom": self.item.base_uom,
-            "projected": [float(self.rows[0].opening), *(float(r.projected) for r in self.rows)],
+            "projected": [float(first.opening - first.allocated), *(float(r.projected) for r in self.rows)],
             "safety": [float(self.rows[0].safety_stock), *(float(r.safety_stock) for r in self.rows)],
-            "demand": [None, *(float(r.demand) if r.demand else None for r in self.rows)],
+            # What each date takes of this item's stock: its demand, with what it gives as an alternate and
+            # less what its alternates cover (the table has each apart).
+            "demand": [None, *(float(q) if q else None for q in taken)],
             "receipts": [None, *(float(q) if q else None for q in firm)],
             "planned": [None, *(float(r.planned) if r.planned else None for r in self.rows)],
         }
@@ -231,18 +245,22 @@ def projection(*, actor: Actor, company_code: str, part_number: str, plant_code:
     rows = selectors.projection_for(
         actor=actor, company_code=company_code, part_number=part_number, plant_code=plant_code
     )
-    found = Projection(item=item, plant=plant, rows=rows, terms=terms())
+    used = [
+        (name, heading) for name, heading in terms() if name not in WHEN_USED or any(getattr(r, name) for r in rows)
+    ]
+    found = Projection(item=item, plant=plant, rows=rows, terms=used)
     if rows:
         key = (plant.pk, item.pk)
         supplies = engine.supplies_load(company_id=item.company_id, keys=[key]).get(key, [])
         lines = {
             line.pk: line
             for line in POLine.objects.filter(
-                pk__in=sorted({s.po_line_id for s in supplies}), po__company_id=item.company_id
+                pk__in=sorted({s.po_line_id for s in supplies if s.po_line_id is not None}),
+                po__company_id=item.company_id,
             ).select_related("po__supplier")
         }
-        for supply in sorted(supplies, key=lambda s: (s.date, s.po_line_id)):
-            line = lines.get(supply.po_line_id)
+        for supply in sorted(supplies, key=lambda s: (s.date, s.po_line_id or 0)):
+            line = lines.get(supply.po_line_id) if supply.po_line_id is not None else None
             if line is None:
                 continue
             found.receipts.append(

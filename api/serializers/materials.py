@@ -69,6 +69,9 @@ class ItemIn(serializers.Serializer):
     order_multiple = amount(default=Decimal(1))
     safety_stock = amount(default=Decimal(0))
     max_lot = optional_amount()
+    inspection_days = serializers.IntegerField(
+        min_value=0, max_value=100_000, default=0, help_text="Days stock stays in quality inspection."
+    )
     conversions = UomConversionIn(many=True, required=False, default=list)
     plants = ItemPlantIn(many=True, required=False, default=list)
     approved_suppliers = ApprovedSupplierIn(many=True, required=False, default=list)

@@ -120,24 +120,39 @@ class ShortageOut(serializers.ModelSerializer):
 
     class Meta:
         model = Shortage
-        fields = ["id", "plant", "part_number", "date", "quantity", "pegs", "po_lines", "planned_purchase"]
+        fields = ["id", "plant", "part_number", "kind", "date", "quantity", "pegs", "po_lines", "planned_purchase"]
+
+
+class SubstitutionOut(serializers.Serializer):
+    primary = serializers.CharField(help_text="The primary component's part number.")
+    alternate = serializers.CharField(help_text="The alternate that stood in for it.")
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=4, help_text="Of the primary, covered.")
+    alternate_quantity = serializers.DecimalField(max_digits=18, decimal_places=4, help_text="Of the alternate, taken.")
+    demand = serializers.IntegerField()
+    reference = serializers.CharField()
 
 
 class ProjectionRowOut(serializers.ModelSerializer):
     pegs = Pegged(many=True)
+    substitutions = SubstitutionOut(many=True)
 
     class Meta:
         model = ProjectionRow
         fields = [
             "date",
             "opening",
+            "allocated",
             "receipts",
             "in_transit",
+            "quality_inspection",
             "demand",
+            "for_primaries",
+            "by_alternates",
             "planned",
             "safety_stock",
             "projected",
             "pegs",
+            "substitutions",
         ]
 
 

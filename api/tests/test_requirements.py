@@ -83,13 +83,33 @@ def test_a_run_lists_its_shortage_planned_purchase_and_projection_and_a_buyer_or
     assert run["counts"] == {"item_locations": 2, "projection_rows": 1, "planned_purchases": 1, "shortages": 1}
 
     [shortage] = results(system.get("/api/v1/system/shortages/"))
-    assert (shortage["part_number"], shortage["date"], shortage["quantity"]) == ("BOLT", "2027-03-10", "40.0000")
+    assert (shortage["part_number"], shortage["kind"], shortage["date"], shortage["quantity"]) == (
+        "BOLT",
+        "short",
+        "2027-03-10",
+        "40.0000",
+    )
     assert [p["reference"] for p in shortage["pegs"]] == ["MO-1"]
     [planned] = results(system.get("/api/v1/system/planned-purchases/"))
     assert (planned["supplier"], planned["quantity"], planned["release_date"]) == ("BOLTS", "100.0000", "2027-03-03")
     projection = system.get("/api/v1/system/items/BOLT/projection/", {"plant": "DET"}).json()
-    assert [(r["date"], r["demand"], r["planned"], r["projected"]) for r in projection] == [
-        ("2027-03-10", "40.0000", "100.0000", "-40.0000")
+    # every term a planner reads, by name
+    assert [{k: v for k, v in r.items() if k != "pegs"} for r in projection] == [
+        {
+            "date": "2027-03-10",
+            "opening": "0.0000",
+            "allocated": "0.0000",
+            "receipts": "0.0000",
+            "in_transit": "0.0000",
+            "quality_inspection": "0.0000",
+            "demand": "40.0000",
+            "for_primaries": "0.0000",
+            "by_alternates": "0.0000",
+            "planned": "100.0000",
+            "safety_stock": "0.0000",
+            "projected": "-40.0000",
+            "substitutions": [],
+        }
     ]
 
     ordered = system.post(f"/api/v1/system/planned-purchases/{planned['id']}/order/", {"number": "PO-PLAN-1"})

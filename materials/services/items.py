@@ -68,6 +68,8 @@ def _refusal(item: ItemInput, plants: dict[str, Plant], suppliers: set[str]) -> 
         return f"item {item.part_number}: a base unit must have 1 to 8 characters"
     if item.make_or_buy not in MAKE_OR_BUY:
         return f"item {item.part_number}: make_or_buy must be one of {', '.join(MAKE_OR_BUY)}, not {item.make_or_buy!r}"
+    if item.inspection_days < 0:
+        return f"item {item.part_number}: inspection days must not be negative"
     if item.lead_time_days < 0:
         return f"item {item.part_number}: lead time must not be negative"
     for name in ("moq", "order_multiple"):
@@ -165,6 +167,7 @@ def _write(
         planning.lead_time_days = item.lead_time_days
         planning.moq, planning.order_multiple, planning.safety_stock = item.moq, item.order_multiple, item.safety_stock
         planning.max_lot = item.max_lot
+        planning.inspection_days = item.inspection_days
         planning.version, planning.source_system, planning.updated_at = number, source_system[:40], now
         planning.save()
         changed_ids.append(item_id)

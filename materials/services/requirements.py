@@ -41,13 +41,18 @@ PROJECTION_COLUMNS = [
     "item_id",
     "date",
     "opening",
+    "allocated",
     "receipts",
     "in_transit",
+    "quality_inspection",
     "demand",
+    "for_primaries",
+    "by_alternates",
     "planned",
     "safety_stock",
     "projected",
     "pegs",
+    "substitutions",
 ]
 
 
@@ -103,8 +108,8 @@ def requirements_net_change(
         horizon_start=today,
         started_at=timezone.now(),
     )
-    inputs, closure, outside = _net_change_inputs(company, keys, today)
-    result = engine.plan(inputs, only=closure, outside=outside)
+    inputs, closure, outside, routed = _net_change_inputs(company, keys, today)
+    result = engine.plan(inputs, only=closure, outside=outside, outside_routed=routed)
     _results_delete(company.pk, closure)
     _store(run, inputs, result)
     run.items = sorted({item for _, item in closure})
@@ -116,8 +121,9 @@ def requirements_net_change(
 
 def _net_change_inputs(
     company: Company, keys: set[tuple[int, int]], today: dt.date
-) -> tuple[engine.PlanInputs, set[tuple[int, int]], dict]:
-    """The inputs of the items ``keys`` name and everything below them, and what parents outside send down."""
+) -> tuple[engine.PlanInputs, set[tuple[int, int]], dict, dict]:
+    """The inputs of the items ``keys`` name and everything below them — with every member of a group of
+    alternates one of them is in, and everything below those — and what parents outside send down."""
     from procurement.models import Item, Plant
 
     plant_codes = dict(Plant.objects.filter(company=company).values_list("pk", "code"))
@@ -126,29 +132,42 @@ def _net_change_inputs(
     parts = dict(Item.objects.filter(company=company, pk__in=item_ids).values_list("pk", "part_number"))
     structures = Structures(company.pk, "manufacturing", set(plant_codes.values()))
     structures.load(set(parts.values()))
-    known = set(structures.revisions) | {line.part_number for lines in structures.lines.values() for line in lines}
-    parts.update(
-        Item.objects.filter(company=company, part_number__in=known - set(parts.values())).values_list(
-            "pk", "part_number"
+
+    def known_items() -> dict[str, int]:
+        known = set(structures.revisions) | {line.part_number for lines in structures.lines.values() for line in lines}
+        missing = known - set(parts.values())
+        if missing:
+            parts.update(Item.objects.filter(company=company, part_number__in=missing).values_list("pk", "part_number"))
+        return {part: pk for pk, part in parts.items()}
+
+    by_part = known_items()
+    below = engine.descendants(structures, {parts[i] for i in item_ids})
+    closure_items = item_ids | {by_part[p] for p in below if p in by_part}
+    while True:
+        closure_parts = {parts[i] for i in closure_items}
+        parent_parts = (
+            set(
+                BomPlantRevision.objects.filter(
+                    company=company,
+                    bom_type="manufacturing",
+                    release__components__part_number__in=sorted(closure_parts),
+                ).values_list("parent_part_number", flat=True)
+            )
+            - closure_parts
         )
-    )
-    by_part = {part: pk for pk, part in parts.items()}
-    below = {by_part[p] for p in engine.levels(structures, {i: parts[i] for i in item_ids}) if p in by_part}
-    closure_items = item_ids | below
-    closure_parts = [parts[i] for i in closure_items]
-    parent_parts = set(
-        BomPlantRevision.objects.filter(
-            company=company,
-            bom_type="manufacturing",
-            release__components__part_number__in=closure_parts,
-        ).values_list("parent_part_number", flat=True)
-    ) - set(closure_parts)
-    structures.load(parent_parts)
-    known = set(structures.revisions) | {line.part_number for lines in structures.lines.values() for line in lines}
-    parts.update(
-        Item.objects.filter(company=company, part_number__in=known - set(by_part)).values_list("pk", "part_number")
-    )
-    by_part = {part: pk for pk, part in parts.items()}
+        structures.load(parent_parts)
+        by_part = known_items()
+        # An alternate re-planned changes what its primaries may take from it, and the other way round.
+        joining: set[str] = set()
+        for primary, alternates in engine.alternate_groups(structures).items():
+            members = {primary} | alternates
+            if members & closure_parts:
+                joining |= members - closure_parts
+        joining = {p for p in joining if p in by_part}
+        if not joining:
+            break
+        joining |= engine.descendants(structures, joining)
+        closure_items |= {by_part[p] for p in joining if p in by_part}
     parent_ids = {by_part[p] for p in parent_parts if p in by_part}
     closure = {(plant, item) for plant in plant_codes for item in closure_items}
     demands, references = [], {}
@@ -160,12 +179,25 @@ def _net_change_inputs(
             continue  # netted with the parent, which keeps its plan
         demands.append((pk, plant, item, kind, quantity, need))
     supplies = engine.supplies_load(company_id=company.pk, keys=closure)
-    stock = engine.stock_load(company_id=company.pk, keys=closure)
+    stock, allocated, inspection = engine.stock_terms_load(company_id=company.pk, keys=closure)
     params = engine.params_load(company_id=company.pk, item_ids=closure_items, plant_ids=set(plant_codes))
     inputs = engine.PlanInputs(
-        company.pk, today, plant_codes, parts, by_part, params, demands, references, supplies, stock, structures
+        company.pk,
+        today,
+        plant_codes,
+        parts,
+        by_part,
+        params,
+        demands,
+        references,
+        supplies,
+        stock,
+        structures,
+        allocated,
+        inspection,
     )
     outside: dict = defaultdict(lambda: defaultdict(Decimal))
+    routed: dict = defaultdict(lambda: defaultdict(Decimal))
     plant_ids = {code: pk for pk, code in plant_codes.items()}
     for order in PlannedPurchase.objects.filter(company=company, make=True, item_id__in=parent_ids):
         pegs = [(p["demand"], Decimal(p["quantity"])) for p in order.pegs]
@@ -174,9 +206,22 @@ def _net_change_inputs(
         if order.quantity > pegged:
             pegs.append((engine.NO_DEMAND, order.quantity - pegged))
         engine.explode_into(
-            outside, inputs, order.plant_id, parts[order.item_id], order.release_date, order.quantity, pegs, plant_ids
+            outside,
+            inputs,
+            order.plant_id,
+            parts[order.item_id],
+            order.release_date,
+            order.quantity,
+            pegs,
+            plant_ids,
+            routed,
         )
-    return inputs, closure, {k: v for k, v in outside.items() if k in closure}
+    return (
+        inputs,
+        closure,
+        {k: v for k, v in outside.items() if k in closure},
+        {k: v for k, v in routed.items() if k in closure},
+    )
 
 
 def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
@@ -211,6 +256,21 @@ def _pegs(pegs: list[tuple[int, Decimal]], references: dict[int, str]) -> list[d
         {"demand": demand, "reference": references.get(demand, ""), "quantity": decimal_text(quantity)}
         for demand, quantity in pegs
         if demand != engine.NO_DEMAND
+    ]
+
+
+def _substitutions(notes: list[engine.Substitution], inputs: engine.PlanInputs) -> list[dict]:
+    """A row's substitutions as stored: which alternate covered how much of which primary, for which demand."""
+    return [
+        {
+            "primary": inputs.parts.get(n.primary_id, ""),
+            "alternate": inputs.parts.get(n.alternate_id, ""),
+            "quantity": decimal_text(n.quantity),
+            "alternate_quantity": decimal_text(n.alternate_quantity),
+            "demand": n.demand_id,
+            "reference": inputs.references.get(n.demand_id, ""),
+        }
+        for n in notes
     ]
 
 
@@ -267,13 +327,18 @@ def _store(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanRe
                 item_id=r.item_id,
                 date=r.date,
                 opening=r.opening,
+                allocated=r.allocated,
                 receipts=r.receipts,
                 in_transit=r.in_transit,
+                quality_inspection=r.quality_inspection,
                 demand=r.demand,
+                for_primaries=r.for_primaries,
+                by_alternates=r.by_alternates,
                 planned=r.planned,
                 safety_stock=r.safety_stock,
                 projected=r.projected,
                 pegs=_pegs(r.pegs, refs),
+                substitutions=_substitutions(r.substitutions, inputs),
             )
             for r in result.rows
         ),
@@ -306,6 +371,7 @@ def _store(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanRe
                 company_id=company_id,
                 plant_id=sh.plant_id,
                 item_id=sh.item_id,
+                kind=sh.kind,
                 date=sh.date,
                 quantity=sh.quantity,
                 pegs=_pegs(sh.pegs, refs),
@@ -356,8 +422,10 @@ def _store_copied(run: RequirementRun, inputs: engine.PlanInputs, result: engine
         ProjectionRow,
         PROJECTION_COLUMNS,
         (
-            f"{head}{r.plant_id}\t{r.item_id}\t{day(r.date)}\t{r.opening}\t{r.receipts}\t{r.in_transit}\t"
-            f"{r.demand}\t{r.planned}\t{r.safety_stock}\t{r.projected}\t{escaped(pegs(r.pegs))}\n"
+            f"{head}{r.plant_id}\t{r.item_id}\t{day(r.date)}\t{r.opening}\t{r.allocated}\t{r.receipts}\t"
+            f"{r.in_transit}\t{r.quality_inspection}\t{r.demand}\t{r.for_primaries}\t{r.by_alternates}\t"
+            f"{r.planned}\t{r.safety_stock}\t{r.projected}\t{escaped(pegs(r.pegs))}\t"
+            f"{escaped(json.dumps(_substitutions(r.substitutions, inputs)))}\n"
             for r in result.rows
         ),
     )
@@ -378,9 +446,20 @@ def _store_copied(run: RequirementRun, inputs: engine.PlanInputs, result: engine
     )  # fmt: skip
     _copy(
         Shortage,
-        ["run_id", "company_id", "plant_id", "item_id", "date", "quantity", "pegs", "po_lines", "planned_purchase_id"],
+        [
+            "run_id",
+            "company_id",
+            "plant_id",
+            "item_id",
+            "kind",
+            "date",
+            "quantity",
+            "pegs",
+            "po_lines",
+            "planned_purchase_id",
+        ],
         (
-            f"{head}{sh.plant_id}\t{sh.item_id}\t{day(sh.date)}\t{sh.quantity}\t{escaped(pegs(sh.pegs))}\t"
+            f"{head}{sh.plant_id}\t{sh.item_id}\t{sh.kind}\t{day(sh.date)}\t{sh.quantity}\t{escaped(pegs(sh.pegs))}\t"
             f"[{', '.join(map(str, sh.po_lines))}]\t"
             f"{NULL if sh.planned is None else stored[id(sh.planned)]}\n"
             for sh in result.shortages

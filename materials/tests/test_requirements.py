@@ -330,12 +330,17 @@ def results() -> dict[str, list]:
                 "item_id",
                 "date",
                 "opening",
+                "allocated",
                 "receipts",
                 "in_transit",
+                "quality_inspection",
                 "demand",
+                "for_primaries",
+                "by_alternates",
                 "planned",
                 "projected",
                 "pegs",
+                "substitutions",
             ),
             key=repr,
         ),
@@ -355,7 +360,7 @@ def results() -> dict[str, list]:
         ),
         "shortages": sorted(
             Shortage.objects.values_list(
-                "plant_id", "item_id", "date", "quantity", "pegs", "po_lines", "planned_purchase__quantity"
+                "plant_id", "item_id", "kind", "date", "quantity", "pegs", "po_lines", "planned_purchase__quantity"
             ),
             key=repr,
         ),

@@ -163,7 +163,7 @@ def test_the_item_chart_carries_every_term_the_po_lines_behind_receipts_and_its_
     page = client.get(CASTINGS_CHART).content.decode()
 
     assert table_rows(page, "projection") == [
-        ["2027-01-20", "0", "0", "0", "20", "20", "0", "-20", "MO-DEMO-1 (PUMP-100): 20"],
+        ["2027-01-20 short", "0", "0", "0", "20", "20", "0", "-20", "MO-DEMO-1 (PUMP-100): 20"],
         ["2027-01-31", "—", "20", "0", "0", "0", "0", "0", "—"],
     ]
     assert next(t for t in tables(page) if "projection" in t["classes"])["rows"][0] == [
