@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('materials', '0007_inventory_reservations'),
+        ('materials', '0008_requirement_runs_queued'),
     ]
 
     operations = [
