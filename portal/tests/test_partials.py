@@ -2,14 +2,16 @@
 plain request (no JavaScript) with the whole page, both with the same content."""
 
 import re
+from decimal import Decimal
 
 import pytest
 
 from procurement import factories
-from procurement.models import InboundDocument
+from procurement.models import InboundDocument, POLine, Shipment, ShipmentLine
 from procurement.services import purchase_order_publish
 
-from .helpers import TOKEN, ack_post, written
+from .helpers import TOKEN, ack_post, formset, written
+from .test_ship_notices import SSCC_1, SSCC_2, URL, lines_of, post
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +121,135 @@ def test_acknowledgement_sent_under_htmx_header_is_still_applied_once(member, pu
 
     assert first.status_code == 302 and first["Location"] == second["Location"]
     assert sorted(InboundDocument.objects.values_list("state", flat=True)) == ["duplicate", "processed"]
+
+
+# The ship notice builder: one line's quantity over several packs, a row per pack.
+
+
+def rows_shown(response) -> list[tuple[str, str, bool, object]]:
+    return [
+        (line.po.number, line.line_no, continued, form["pack"].value())
+        for line, form, continued in response.context["rows"]
+    ]
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_add_a_pack_puts_a_row_for_the_same_line_under_it(member, published_po, plant, htmx):
+    lines = lines_of(published_po)
+    rows = [
+        {"line_id": lines[("PO-1000", "1")].pk, "ship": "on", "quantity": "60", "pack": "1", "lot": "L-1"},
+        {"line_id": lines[("PO-1000", "2")].pk, "quantity": "100"},
+        {"line_id": lines[("PO-1000", "3")].pk, "quantity": "100"},
+    ]
+    before = written()
+
+    response = member.post(URL, post(plant, rows, action="split-0"), **(HTMX if htmx else {}))
+
+    assert response.status_code == 200
+    assert written() == before
+    assert rows_shown(response) == [
+        ("PO-1000", "1", False, "1"),
+        ("PO-1000", "1", True, "2"),
+        ("PO-1000", "2", False, ""),
+        ("PO-1000", "3", False, ""),
+    ]
+    added = response.context["rows"][1][1]
+    assert (added["ship"].value(), added["quantity"].value(), added["lot"].value()) == ("on", "", "")
+    text = response.content.decode()
+    assert 'name="form-TOTAL_FORMS" value="4"' in text
+    assert re.findall(r'<input [^>]*name="(form-\d-quantity)"[^>]* autofocus', text) == ["form-1-quantity"]
+    assert "Ship more of PO PO-1000 line 1 in another pack" in text
+    # Nothing was checked yet: no error for the quantity still to type.
+    assert 'role="alert"' not in text
+    assert whole_page(response) is not htmx
+    if htmx:
+        assert ids_of(text) == ["ship-builder"]
+
+
+def test_a_line_split_over_two_packs_is_sent_as_two_pack_lines(member, published_po, plant):
+    line = lines_of(published_po)[("PO-1000", "1")]
+    rows = [
+        {"line_id": line.pk, "ship": "on", "quantity": "60", "pack": "1", "lot": "L-1"},
+        {"line_id": line.pk, "ship": "on", "quantity": "40", "pack": "2", "lot": "L-2"},
+    ]
+
+    response = member.post(URL, post(plant, rows))
+
+    assert response.status_code == 302
+    shipment = Shipment.objects.get()
+    assert sorted(shipment.packs.values_list("sscc", flat=True)) == sorted([SSCC_1, SSCC_2])
+    assert sorted(
+        ShipmentLine.objects.values_list("pack__sscc", "po_line__line_no", "quantity", "lot").order_by("pk")
+    ) == sorted([(SSCC_1, "1", Decimal("60"), "L-1"), (SSCC_2, "1", Decimal("40"), "L-2")])
+    assert POLine.objects.get(pk=line.pk).shipped_quantity == Decimal("100")
+    labels = member.get(f"/portal/ship-notices/{shipment.pk}/labels.pdf")
+    assert len(re.findall(rb"/Type /Page\b(?!s)", labels.content)) == 2
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_over_shipping_is_counted_over_all_the_packs_of_a_line(member, published_po, plant, htmx):
+    line = lines_of(published_po)[("PO-1000", "1")]
+    rows = [
+        {"line_id": line.pk, "ship": "on", "quantity": "60", "pack": "1"},
+        {"line_id": line.pk, "ship": "on", "quantity": "70", "pack": "2"},
+    ]
+    before = written()
+
+    response = member.post(URL, post(plant, rows, action="preflight"), **(HTMX if htmx else {}))
+
+    assert written() == before
+    text = response.content.decode()
+    assert "PO PO-1000 line 1: shipped 130 in all against 100 confirmed" in text
+    assert whole_page(response) is not htmx
+
+
+def test_a_line_is_split_over_six_packs_at_most(member, published_po, plant):
+    line = lines_of(published_po)[("PO-1000", "1")]
+    rows = [{"line_id": line.pk, "ship": "on", "quantity": "10", "pack": str(n)} for n in range(1, 7)]
+
+    response = member.post(URL, post(plant, rows, action="split-5"))
+
+    assert response.context["errors"] == ["A line can be split over at most 6 packs."]
+    assert len(response.context["rows"]) == 6
+
+
+def test_add_a_pack_for_a_row_that_is_not_there_changes_nothing(member, published_po, plant):
+    line = lines_of(published_po)[("PO-1000", "1")]
+
+    response = member.post(URL, post(plant, [{"line_id": line.pk, "quantity": "10"}], action="split-7"))
+
+    assert response.context["errors"] == ["That line is not in the builder any more; open the builder again."]
+    assert rows_shown(response) == [("PO-1000", "1", False, "")]
+
+
+@pytest.mark.parametrize(
+    ("action", "fields"),
+    [
+        ("split-²", {}),
+        ("split-" + "9" * 5000, {}),
+        ("split--1", {}),
+        ("split-0", {"form-TOTAL_FORMS": "x"}),
+        ("split-0", {"form-0-line_id": "²"}),
+    ],
+    ids=["superscript", "5000-digits", "negative", "bad-total", "bad-line-id"],
+)
+def test_add_a_pack_with_mangled_fields_is_a_message_not_an_error(member, published_po, plant, action, fields):
+    line = lines_of(published_po)[("PO-1000", "1")]
+    before = written()
+
+    response = member.post(URL, post(plant, [{"line_id": line.pk, "quantity": "10"}], action=action) | fields)
+
+    assert response.status_code == 200
+    assert response.context["errors"] == ["That line is not in the builder any more; open the builder again."]
+    assert written() == before
+
+
+def test_a_read_only_person_cannot_add_a_pack_row(read_only, published_po, plant):
+    line = lines_of(published_po)[("PO-1000", "1")]
+    data = {"ship_to": str(plant.pk), "token": TOKEN, "action": "split-0"} | formset(
+        "form", [{"line_id": line.pk, "quantity": "10"}]
+    )
+
+    assert read_only.post(URL, data, **HTMX).status_code == 403
+    page = read_only.get(URL).content.decode()
+    assert ("Add a pack" in page, 'value="split-' in page) == (False, False)
