@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "django_htmx",
     "gateway",
     "suppliers",
     "notifications",
@@ -77,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: a portal page asked for by htmx answers with the part of the page it swaps.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-allauth: the supplier portal's sign-in, e-mail verification and MFA stages.
     "allauth.account.middleware.AccountMiddleware",

@@ -14,7 +14,7 @@ MFA stage at the portal's sign-in, or its reauthentication), not merely signed i
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
@@ -29,6 +29,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 
 from gateway.actors import Actor
+from portal import selectors
 from procurement.selectors import actor_for_user, supplier_ids_for_user
 from suppliers.models import Supplier, SupplierMembership
 
@@ -74,6 +75,8 @@ def _page(view: PageView, allowed: Callable[[SupplierMembership], bool], refusal
         request.portal_suppliers = list(  # type: ignore[attr-defined]
             Supplier.objects.filter(pk__in=supplier_ids_for_user(request.user)).order_by("code")
         )
+        # For the navigation's badge; called by the template, so a partial answer (htmx) never counts.
+        request.portal_unread = partial(selectors.unread_notifications_count, actor=actor)  # type: ignore[attr-defined]
         return view(request, actor, *args, **kwargs)
 
     return login_required(page, login_url=SIGN_IN_URL)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from gateway.actors import Actor
+from notifications.models import Notification
 from procurement import selectors
 from procurement.models import (
     Acknowledgement,
@@ -155,3 +156,11 @@ def inbox_badge_counts_for(*, actor: Actor) -> dict[str, int]:
         "changed": orders.filter(is_changed=True).count(),
         "awaiting": orders.filter(is_awaiting=True).count(),
     }
+
+
+def unread_notifications_count(*, actor: Actor) -> int:
+    """How many of the person's inbox lines for the supplier the actor acts for are still unread:
+    the badge on the portal's navigation. One count, on the inbox's (person, supplier) index."""
+    return Notification.objects.filter(
+        person_id=actor.user_id or 0, supplier_id=actor.supplier_id or 0, read_at__isnull=True
+    ).count()

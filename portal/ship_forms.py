@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
 from procurement import inputs
@@ -15,6 +16,7 @@ from .sscc import SSCCError, sscc_make, sscc_verify
 
 MAX_PACKS = 6
 PACK_FIELDS = [f"pack_{n}" for n in range(1, MAX_PACKS + 1)]
+PACK_NUMBERS = {str(n) for n in range(1, MAX_PACKS + 1)}
 
 
 class ShipHeaderForm(forms.Form):
@@ -125,6 +127,46 @@ class ShipLineForm(forms.Form):
 
 
 ShipLineFormSet = forms.formset_factory(ShipLineForm, extra=0, max_num=500, absolute_max=500, validate_max=True)
+ROW_FIELDS = ("line_id", "ship", "quantity", "pack", "lot", "serials")
+
+
+def row_number(text: object) -> int | None:
+    """A row index or a line id as posted: plain ASCII digits, at most 18 of them; else None."""
+    value = str(text or "")
+    if not (0 < len(value) <= 18 and value.isascii() and value.isdigit()):
+        return None
+    return int(value)
+
+
+def rows_with_pack_added(data: QueryDict, index: int, open_ids: set[int]) -> tuple[list[dict[str, str]], str]:
+    """The builder's rows as posted, with one more row for the line of row ``index`` right after that
+    line's rows: the same line shipped in one more pack (its own quantity, pack, lot and serials).
+
+    The new row is ticked and set to the next pack after the ones that line's rows use. Returns the
+    rows as initial data and, when nothing could be added, why (the line is already in every pack,
+    or the row is unknown or not one of ``open_ids``, the lines the person may ship).
+    """
+    prefix = ShipLineFormSet().prefix
+    try:
+        total = min(int(data.get(f"{prefix}-TOTAL_FORMS", "0")), ShipLineFormSet.absolute_max)
+    except ValueError:
+        total = 0
+    rows = [{name: data.get(f"{prefix}-{n}-{name}", "") for name in ROW_FIELDS} for n in range(total)]
+    if not 0 <= index < len(rows) or row_number(rows[index]["line_id"]) not in open_ids:
+        return rows, "That line is not in the builder any more; open the builder again."
+    line_id = rows[index]["line_id"]
+    own = [n for n, row in enumerate(rows) if row["line_id"] == line_id]
+    if len(own) >= MAX_PACKS:
+        return rows, f"A line can be split over at most {MAX_PACKS} packs."
+    if len(rows) >= ShipLineFormSet.absolute_max:
+        return rows, "The builder has as many rows as it can take."
+    packs = [int(row["pack"]) for n, row in enumerate(rows) if n in own and row["pack"] in PACK_NUMBERS]
+    following = max(packs) + 1 if packs else None
+    pack = str(following) if following is not None and following <= MAX_PACKS else ""
+    if not rows[index]["ship"]:
+        rows[index]["ship"] = "on"
+    rows.insert(own[-1] + 1, {"line_id": line_id, "ship": "on", "quantity": "", "pack": pack, "lot": "", "serials": ""})
+    return rows, ""
 
 
 def shipment_input(

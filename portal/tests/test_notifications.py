@@ -1,6 +1,7 @@
 """People's notifications: inbox lines and e-mails (immediate, daily digest or none) from the trail."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core import mail
@@ -291,3 +292,36 @@ def test_admin_with_mfa_reads_the_inbox(client, supplier, published_po):
     sign_in_with_mfa(client, admin)
     page = client.get("/portal/notifications/")
     assert [n.title for n in page.context["page"]] == ["New purchase order PO-1000"]
+
+
+def badge(response) -> str | None:
+    found = re.search(
+        r'<span class="nav-badge" id="unread-badge">(\d+)<span class="visually-hidden"> unread</span>',
+        response.content.decode(),
+    )
+    return found.group(1) if found else None
+
+
+def test_the_badge_counts_my_unread_lines_for_the_supplier_i_act_for(
+    client, supplier_user, other_supplier, published_po, company, plant, supplier
+):
+    h.publish(company, plant, supplier, number="PO-2000", lines=1)
+    notifications_sweep()
+    Notification.objects.create(
+        person=supplier_user,
+        supplier=other_supplier,
+        event="po_published",
+        key="other",
+        title="Another supplier's order",
+        link="/portal/",
+        email="off",
+        created_at=timezone.now(),
+    )
+    client.force_login(supplier_user)
+
+    assert badge(client.get("/portal/")) == "2"
+    client.post(f"/portal/notifications/{Notification.objects.filter(supplier=supplier).first().pk}/open/")
+    assert badge(client.get("/portal/orders/")) == "1"
+    client.post("/portal/notifications/read/")
+    assert badge(client.get("/portal/")) is None
+    assert Notification.objects.filter(read_at__isnull=True).count() == 1

@@ -47,7 +47,7 @@ def test_builder_lists_open_lines_across_pos_to_the_one_ship_to(member, two_pos)
     response = member.get(URL)
 
     assert response.status_code == 200
-    assert [(line.po.number, line.line_no) for line, _ in response.context["rows"]] == [
+    assert [(line.po.number, line.line_no) for line, _, _ in response.context["rows"]] == [
         ("PO-1000", "1"),
         ("PO-1000", "2"),
         ("PO-1000", "3"),

@@ -6,12 +6,12 @@ import uuid
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from gateway.actors import Actor
 from portal.access import acting_supplier_id, supplier_page
 from portal.acknowledge_forms import AckHeaderForm, ack_line_formset, acknowledgement_input
+from portal.partials import full_render, partial_render, partial_wanted
 from portal.submit import form_rejected, form_store, may_submit, submission_apply, submitted
 from procurement.models import PurchaseOrder
 from procurement.selectors import purchase_orders_for
@@ -94,19 +94,18 @@ def acknowledge(request: HttpRequest, actor: Actor, po_id: int) -> HttpResponse:
         {"line": line, "form": form, "verdict": (preflight or {}).get(line.line_no)}
         for line, form in zip(lines, formset.forms, strict=False)
     ]
-    return render(
-        request,
-        "portal/acknowledge_form.html",
-        {
-            "supplier": supplier,
-            "order": order,
-            "header": header,
-            "formset": formset,
-            "rows": rows,
-            "preflight": preflight,
-            "to_buyer": [v for v in (preflight or {}).values() if v.to_buyer],
-            "refusal": refusal,
-            "writer": writer,
-            "section": "orders",
-        },
-    )
+    context = {
+        "supplier": supplier,
+        "order": order,
+        "header": header,
+        "formset": formset,
+        "rows": rows,
+        "preflight": preflight,
+        "to_buyer": [v for v in (preflight or {}).values() if v.to_buyer],
+        "refusal": refusal,
+        "writer": writer,
+        "section": "orders",
+    }
+    if request.method == "POST" and partial_wanted(request):
+        return partial_render(request, "portal/_acknowledge_body.html", context)
+    return full_render(request, "portal/acknowledge_form.html", context)

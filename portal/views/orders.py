@@ -13,6 +13,7 @@ from portal import selectors
 from portal.access import supplier_page
 from portal.forms import InboxFilterForm
 from portal.models import PurchaseOrderSeen
+from portal.partials import full_render, partial_render, partial_wanted
 from procurement.models import PurchaseOrder
 from procurement.selectors import purchase_order_line_rows
 
@@ -31,7 +32,9 @@ def inbox(request: HttpRequest, actor: Actor) -> HttpResponse:
         po.inbox_lines = lines[po.pk]
         po.inbox_status = PurchaseOrder.status_for(lines[po.pk]).replace("_", " ")
     context = {"form": form, "page": page, "orders": rows, "section": "orders"}
-    return render(request, "portal/order_list.html", context)
+    if partial_wanted(request):
+        return partial_render(request, "portal/_order_results.html", context)
+    return full_render(request, "portal/order_list.html", context)
 
 
 @require_GET

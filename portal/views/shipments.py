@@ -13,9 +13,18 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gateway.actors import Actor
 from portal.access import acting_supplier_id, supplier_page
 from portal.labels import PackLabel, shipping_labels_pdf
-from portal.ship_forms import PACK_FIELDS, ShipHeaderForm, ShipLineFormSet, shipment_input, today
+from portal.partials import full_render, partial_render, partial_wanted
+from portal.ship_forms import (
+    PACK_FIELDS,
+    ShipHeaderForm,
+    ShipLineFormSet,
+    row_number,
+    rows_with_pack_added,
+    shipment_input,
+    today,
+)
 from portal.submit import form_rejected, form_store, may_submit, submission_apply, submitted
-from procurement.models import Shipment
+from procurement.models import POLine, Shipment
 from procurement.selectors import lines_to_ship_for, ship_tos_for, shipments_for
 from procurement.services import DocumentRefused, ShipmentPreflightLine, shipment_preflight, shipment_record
 from suppliers.models import Supplier
@@ -37,6 +46,7 @@ def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
     writer = may_submit(request)
     warnings: list[ShipmentPreflightLine] = []
     errors: list[str] = []
+    added: int | None = None
     if request.method == "POST":
         if not writer:
             raise PermissionDenied("Your role lets you read documents, not send them.")
@@ -49,6 +59,14 @@ def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
             for key, value in header.generated().items():
                 data[key] = value
             header, rows = ShipHeaderForm(data), ShipLineFormSet(data)
+        elif action.startswith("split-"):
+            # One more row for a line: its quantity split over one more pack. Nothing is checked yet,
+            # so the form comes back as typed, without errors for what is still to fill in.
+            initial, problem = rows_with_pack_added(request.POST, _row_index(action), set(by_id))
+            header = ShipHeaderForm(initial={name: request.POST.get(name, "") for name in ShipHeaderForm().fields})
+            rows = ShipLineFormSet(initial=initial)
+            errors = [problem] if problem else []
+            added = None if problem else _added_row(initial, request.POST)
         elif action == "submit":
             document = form_store(
                 request, supplier, "shipment", company=chosen.company, form="shipment", ship_to=chosen.pk
@@ -82,18 +100,48 @@ def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
         rows = ShipLineFormSet(
             initial=[{"line_id": line.pk, "quantity": f"{line.open_quantity.normalize():f}"} for line in lines]
         )
+    if added is not None and added < len(rows.forms):
+        rows.forms[added].fields["quantity"].widget.attrs["autofocus"] = True
     context |= {
         "header": header,
         "pack_fields": [header[name] for name in PACK_FIELDS],
         "header_fields": HEADER_FIELDS,
-        "rows": list(zip(lines, rows.forms, strict=False)),
+        "rows": builder_rows(rows.forms, by_id),
+        "added": added,
         "formset": rows,
         "warnings": warnings,
         "errors": errors,
         "checked": request.method == "POST" and request.POST.get("action") == "preflight",
         "writer": writer,
     }
-    return render(request, "portal/ship_notice_form.html", context)
+    if request.method == "POST" and partial_wanted(request):
+        return partial_render(request, "portal/_ship_notice_builder.html", context)
+    return full_render(request, "portal/ship_notice_form.html", context)
+
+
+def builder_rows(forms: list, by_id: dict[int, POLine]) -> list[tuple[POLine | None, object, bool]]:
+    """Each row of the builder with its open line (None when it is not open any more) and whether it
+    continues the line of the row above: the same line in another pack."""
+    shown: list[tuple[POLine | None, object, bool]] = []
+    previous = None
+    for form in forms:
+        line_id = row_number(form["line_id"].value())
+        shown.append((by_id.get(line_id or 0), form, line_id is not None and line_id == previous))
+        previous = line_id
+    return shown
+
+
+def _row_index(action: str) -> int:
+    number = row_number(action.removeprefix("split-"))
+    return -1 if number is None else number
+
+
+def _added_row(initial: list[dict[str, str]], posted: QueryDict) -> int | None:
+    """Which row is the one just added, to put the cursor in its quantity."""
+    index = _row_index(posted.get("action", ""))
+    line_id = initial[index]["line_id"] if 0 <= index < len(initial) else None
+    own = [n for n, row in enumerate(initial) if row["line_id"] == line_id]
+    return own[-1] if own else None
 
 
 def _ship_to(request: HttpRequest, ship_tos: list):

@@ -17,9 +17,13 @@ def test_acknowledge_ship_label_invoice_hold(page, supplier_user, published_po):
     assert page.open(f"/portal/orders/{published_po.pk}/acknowledge/").status == 200
     tab.locator("#id_form-1-response").select_option("CHANGE_QTY")
     tab.locator("#id_form-1-quantity").fill("90")
-    with tab.expect_navigation():
-        tab.get_by_role("button", name="Check against tolerance").click()
+    # The pre-flight is shown in place (htmx): the page is not reloaded, what was typed stays.
+    tab.evaluate("() => { window.__notReloaded = true; }")
+    tab.get_by_role("button", name="Check against tolerance").click()
+    tab.locator(".preflight").wait_for()
     assert "Line 2: quantity 90 instead of 100 (outside tolerance)" in tab.locator(".preflight").inner_text()
+    assert tab.evaluate("() => window.__notReloaded === true") is True
+    assert tab.locator("#id_form-1-quantity").input_value() == "90"
     page.screenshot("portal-acknowledge-preflight")
     with tab.expect_navigation():
         tab.get_by_role("button", name="Send acknowledgement").click()

@@ -59,3 +59,24 @@ def test_portal_page_is_accessible_and_clean(page, admin, supplier, published_po
     assert serious_violations(page) == []
     page.screenshot(name)
     assert page.problems() == []
+
+
+def test_the_header_with_the_unread_badge_fits_one_line_at_1280(page, admin, published_po):
+    notifications_sweep()
+    sign_in_admin(page, admin)
+    tab = page.page
+    tab.set_viewport_size({"width": 1280, "height": 800})
+
+    assert page.open("/portal/").status == 200
+
+    assert tab.locator("#unread-badge").text_content() == "1 unread"
+    assert tab.get_by_role("link", name="Notifications 1 unread").is_visible()
+    tops = {round(box["y"]) for box in (li.bounding_box() for li in tab.locator(".site-nav li").all())}
+    assert len(tops) == 1, tops
+    assert tab.locator(".site-nav li").count() == 10
+    nav = tab.locator(".site-nav ul").bounding_box()
+    assert nav["x"] + nav["width"] <= 1280
+    header = tab.locator(".site-header").bounding_box()
+    assert header["height"] < 110, header
+    page.screenshot("portal-header-1280")
+    assert page.problems() == []
