@@ -79,14 +79,64 @@ def requirements_regenerate(
     else:
         run.horizon_start = today
         run.save(update_fields=["horizon_start"])
+    since = _net_changes_barrier(company.pk)
     inputs = engine.PlanInputs.load(company_id=company.pk, today=today)
     result = engine.plan(inputs)
+    # Planning takes long and holds no lock, so net changes go on meanwhile; from here to the commit
+    # they wait, and those that committed since the barrier are planned again over these results.
+    _plan_lock(company.pk)
     _results_delete(company.pk, None)
     _store(run, inputs, result)
     _finish(run, result)
+    _net_changes_redo(company, since, today)
     deviations_reassess(company=company, keys=None)
     shortages_raise(company=company, keys=None, today=today)
     return run
+
+
+# The first key of the advisory lock that orders a company's net changes with a full run's writing.
+PLAN_LOCK_CLASS = 0x4D50  # "MP"
+
+
+def _plan_lock(company_id: int) -> None:
+    """Hold the company's planning lock until the transaction ends (PostgreSQL; SQLite has one writer)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PLAN_LOCK_CLASS, company_id])
+
+
+def _net_changes_barrier(company_id: int) -> dt.datetime:
+    """The instant after which a net change of the company counts as concurrent with a full run.
+
+    A net change holds the planning lock from before its run row is made to its commit, so taking
+    the lock once here waits out those in flight: every net change not yet committed now starts
+    (its ``started_at``) after the instant returned, and the full run re-plans its items.
+    """
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [PLAN_LOCK_CLASS, company_id])
+        try:
+            return timezone.now()
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PLAN_LOCK_CLASS, company_id])
+
+
+def _net_changes_redo(company: Company, since: dt.datetime, today: dt.date) -> None:
+    """Re-plan over a full run's results the items of net changes that committed while it planned: their
+    inputs changed after the full run read its own, and its delete-and-replace took their results."""
+    from procurement.models import Plant
+
+    items: set[int] = set()
+    for planned in RequirementRun.objects.filter(
+        company=company, mode=RequirementRun.Mode.NET_CHANGE, state=RequirementRun.State.DONE, started_at__gte=since
+    ).values_list("items", flat=True):
+        items.update(planned)
+    if not items:
+        return
+    plants = Plant.objects.filter(company=company).values_list("pk", flat=True)
+    keys = {(plant, item) for plant in plants for item in items}
+    requirements_net_change(company=company, keys=keys, reason="changed while a full run planned", today=today)
 
 
 @transaction.atomic
@@ -98,9 +148,11 @@ def requirements_net_change(
     What the items get from parents outside the re-planned set (their stored planned make orders,
     and production orders for those parents) is exploded again, so the result equals a full
     regeneration's for these items (tested property). Open deviations on the re-planned items are
-    re-assessed. Idempotent: re-planning with unchanged inputs rewrites the same rows.
+    re-assessed. Idempotent: re-planning with unchanged inputs rewrites the same rows. Holds the
+    company's planning lock to its commit, so a full run writing its results is not overtaken.
     """
     today = today or timezone.localdate()
+    _plan_lock(company.pk)
     run = RequirementRun.objects.create(
         company=company,
         mode=RequirementRun.Mode.NET_CHANGE,
