@@ -314,8 +314,11 @@ def asn_kpis(*, actor: Actor, q: KpiQuery) -> Chart:
     # line: one grouped join (receipt line → its PO line's lines on the receipt's notice) that the
     # database hashes once, not a lookup per receipt.
     lines = ReceiptLine.objects.filter(receipt__shipment__isnull=False)
+    # Only the actor and the period limit it: the receipts it is asked about are already sliced, and
+    # the slices' joins repeated in here misled the planner into a loop per receipt line.
+    unsliced = replace(q, plant="", supplier="", tier="", channel="")
     differing = (
-        _sliced(lines, actor, q, RECEIPT_LINE_PATHS)
+        _sliced(lines, actor, unsliced, RECEIPT_LINE_PATHS)
         .filter(po_line__shipment_lines__shipment_id=F("receipt__shipment_id"))
         .values("receipt_id", "pk")
         .annotate(announced=Sum("po_line__shipment_lines__quantity"))
