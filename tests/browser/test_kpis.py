@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from procurement.models import ReceiptLine, Shipment, ShipmentPack
 from tests.browser.conftest import sign_in
 from workbench.tests.kpi_data import kpi_dataset
 
@@ -68,3 +69,41 @@ def test_the_dashboard_draws_every_chart(page, kpi_world):
     # The last is the sync SLAs by object type, one bar group per supplier.
     assert drawn == [[2, True], [2, True], [2, True], [2, True], [2, True], [3, True], [1, True], [2, True]]
     assert page.problems() == []
+
+
+@pytest.fixture
+def kpi_world_with_packs(company, buyer):
+    """The same record, each ship notice packed in one SSCC and its receipt scanned under it."""
+    kpi_dataset(company)
+    for n, shipment in enumerate(Shipment.objects.order_by("pk"), start=1):
+        pack = ShipmentPack.objects.create(shipment=shipment, sscc=f"{n:018d}")
+        shipment.lines.update(pack=pack)
+        ReceiptLine.objects.filter(receipt__shipment=shipment).update(sscc=pack.sscc)
+    return buyer
+
+
+@pytest.mark.parametrize("group", ["month", "supplier"])
+def test_the_newest_charts_draw_and_pass_axe(page, kpi_world_with_packs, group):
+    """Sync SLAs by object type and ASN accuracy by SSCC, both with numbers, drawn on the dashboard
+    that axe-core then checks."""
+    sign_in(page, kpi_world_with_packs)
+
+    response = page.open(f"/workbench/kpis/?{PERIOD}&group={group}")
+
+    assert response.status == 200
+    drawn = page.page.evaluate(
+        """() => ['chart-sync-data', 'chart-asn_packs-data'].map((key) => {
+            const canvas = document.querySelector(`canvas[data-chart="${key}"]`);
+            if (!canvas) { return null; }
+            const chart = Chart.getChart(canvas);
+            const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            return [chart ? chart.data.labels.length : -1, pixels.some((v) => v !== 0)];
+        })"""
+    )
+    # Sync: the record's one measured type (POs acknowledged), as a whole by month or per supplier
+    # (BOLTS, CAST); packs: per month (January, February) or per supplier (BOLTS, CAST).
+    assert drawn == ([[1, True], [2, True]] if group == "month" else [[2, True], [2, True]])
+    page.page.locator("section[aria-labelledby='chart-asn_packs-title']").scroll_into_view_if_needed()
+    page.screenshot(f"kpis-newest-charts-{group}")
+    assert page.problems() == []
+    assert axe_violations(page.page) == []

@@ -77,6 +77,21 @@ def test_asn_accuracy_and_latency(data, acme):
     ]
 
 
+def test_asn_accuracy_at_a_plant_on_a_channel_and_for_a_supplier(data, acme):
+    # R1 (BOLTS, DET, portal): 10 received of 10 announced, 24 h after. R2 (CAST, MTY, EDI): 4 of the
+    # 3 + 2 announced, 6 h after. Each slice judges its own receipts only.
+    det = kpis.asn_kpis(actor=acme, q=period(group="all", plant="DET"))
+    mty_edi = kpis.asn_kpis(actor=acme, q=period(group="month", plant="MTY", channel="edi"))
+    strategic = kpis.asn_kpis(actor=acme, q=period(group="all", tier="strategic"))
+    cast = kpis.asn_kpis(actor=Actor.for_supplier(supplier_id=data["cast"].pk, label="CAST"), q=period(group="all"))
+
+    assert rows(det) == [{"group": "all", "receipts": 1, "accuracy": 100.0, "latency_hours": 24.0}]
+    assert rows(mty_edi) == [{"group": "2027-02", "receipts": 1, "accuracy": 0.0, "latency_hours": 6.0}]
+    assert rows(strategic) == [{"group": "all", "receipts": 1, "accuracy": 0.0, "latency_hours": 6.0}]
+    assert rows(cast) == [{"group": "all", "receipts": 1, "accuracy": 0.0, "latency_hours": 6.0}]
+    assert rows(kpis.asn_kpis(actor=acme, q=period(group="all", plant="DET", channel="edi"))) == []
+
+
 def test_invoice_first_pass_match_rate(data, acme):
     overall = kpis.invoice_kpis(actor=acme, q=period(group="all"))
     by_supplier = kpis.invoice_kpis(actor=acme, q=period(group="supplier"))
