@@ -125,6 +125,10 @@ class FilterBackend(DjangoFilterBackend):
     """The view's ``filterset_class`` applied to its queryset; an invalid parameter is a 400 problem."""
 
     def filter_queryset(self, request, queryset: QuerySet, view) -> QuerySet:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not _names_any(request.query_params, filterset_class.base_filters):
+            # Nothing to filter by (the common first page): a FilterSet would build a form only to filter nothing.
+            return queryset
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
@@ -133,3 +137,8 @@ class FilterBackend(DjangoFilterBackend):
             name, errors = next(iter(filterset.form.errors.as_data().items()))
             raise ValidationError({name: [ErrorDetail(message, code=e.code) for e in errors for message in e.messages]})
         return filterset.qs
+
+
+def _names_any(parameters, filters) -> bool:
+    """Whether a query parameter names one of ``filters`` (or a part of one: ``<name>_min`` and the like)."""
+    return any(parameter.startswith(name) for parameter in parameters for name in filters)

@@ -5,20 +5,53 @@ it than the database does on its query. orjson writes the same compact UTF-8. Ev
 not encode natively the way DRF does (datetimes, decimals, lazy strings, querysets) goes to DRF's
 own encoder, so the output does not change. Only a float may be spelled differently, with the same
 value (``1e-6`` for ``1e-06``); the API writes quantities and prices as strings.
+
+A view may hand over JSON it has already written (``JSONText``, as the PO list does with the page
+PostgreSQL writes): it goes into the body as it is, or, when indentation is asked for, is read back
+and indented like the rest.
 """
 
 from __future__ import annotations
+
+import json
 
 import orjson
 from rest_framework import renderers
 from rest_framework.utils.encoders import JSONEncoder
 
-_default = JSONEncoder().default
+
+class JSONText:
+    """JSON already written (UTF-8, compact, as this renderer writes it): put into the body as it is."""
+
+    __slots__ = ("content",)
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+
+class _Encoder(JSONEncoder):
+    def default(self, obj):
+        if isinstance(obj, JSONText):
+            return json.loads(obj.content)
+        return super().default(obj)
+
+
+_drf_default = JSONEncoder().default
+
+
+def _default(obj):
+    if isinstance(obj, JSONText):
+        return orjson.Fragment(obj.content)
+    return _drf_default(obj)
+
+
 # Dates and times go to DRF's encoder as well, so their text is exactly DRF's ("Z" for UTC).
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 class JSONRenderer(renderers.JSONRenderer):
+    encoder_class = _Encoder
+
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""

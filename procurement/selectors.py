@@ -185,6 +185,11 @@ def purchase_order_rows(orders: QuerySet[PurchaseOrder]) -> QuerySet:
     )
 
 
+def purchase_order_positions(orders: QuerySet[PurchaseOrder]) -> QuerySet:
+    """``orders`` as their ids and change times only: what a cursor page needs to pick its POs."""
+    return orders.prefetch_related(None).values("id", "updated_at")
+
+
 def purchase_order_line_rows(po_ids: list[int]) -> dict[int, list[POLine]]:
     """The lines of these POs in line order, as read-only ``POLine.from_row`` views keyed by PO id: two queries.
 

@@ -85,7 +85,8 @@ class POLineOut(serializers.ModelSerializer):
 
 
 class PurchaseOrderOut(serializers.ModelSerializer):
-    """The shape of a PO in the API; pages are built by ``purchase_orders_out`` (same output, from rows)."""
+    """The shape of a PO in the API. Lists are written by PostgreSQL (``purchase_orders_sql``) or built from
+    rows by ``purchase_orders_out``, details from rows: the same bytes (api/tests/test_purchase_order_pages.py)."""
 
     company = serializers.CharField(source="company.code")
     supplier = serializers.CharField(source="supplier.code")
