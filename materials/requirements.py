@@ -366,7 +366,13 @@ def stock_terms_load(
 
 def inspection_supplies(lots: Iterable[tuple[dt.date, Decimal]], params: Params, today: dt.date) -> list[Supply]:
     """Stock in quality inspection as receipts: each lot on the day it went in plus the item's
-    inspection days, today at the earliest (an inspection running late is still expected)."""
+    inspection days, today at the earliest (an inspection running late is still expected).
+
+    None for an item without inspection days (0, the default): a planner who has not said how long
+    its inspection takes does not plan on its quarantine, which may as well end in scrap.
+    """
+    if params.inspection_days <= 0:
+        return []
     found = []
     for since, quantity in lots:
         release = today if since == dt.date.min else since + dt.timedelta(days=params.inspection_days)

@@ -56,18 +56,33 @@ PROJECTION_COLUMNS = [
 ]
 
 
-@transaction.atomic
 def requirements_regenerate(
     *, company: Company, reason: str = "", today: dt.date | None = None, run: RequirementRun | None = None
 ) -> RequirementRun:
     """Plan every item of ``company`` from scratch and replace its results; returns the finished run.
 
     ``run``: a queued full run a worker has claimed (``materials.services.runs``), finished here
-    instead of a new one. Deterministic: the same inputs give the same results. Open supplier
-    deviations of the company are then re-assessed against the new projection (each change of
-    severity audited).
+    instead of a new one. Deterministic: the same inputs give the same results. Then the items of
+    net changes that ran while it planned are planned again over its results, and the open supplier
+    deviations of the company are re-assessed against the new projection (each change of severity
+    audited) — each step in a transaction of its own (called outside one), so a full run never holds
+    the planning lock while it waits for an exception another write has locked.
     """
     today = today or timezone.localdate()
+    run, since = _regenerate_write(company, reason, today, run)
+    _net_changes_redo(company, since, today)
+    with transaction.atomic():
+        deviations_reassess(company=company, keys=None)
+        shortages_raise(company=company, keys=None, today=today)
+    return run
+
+
+@transaction.atomic
+def _regenerate_write(
+    company: Company, reason: str, today: dt.date, run: RequirementRun | None
+) -> tuple[RequirementRun, int]:
+    """Plan every item and replace the company's results with the plan; returns the run and the net
+    change barrier (``_net_changes_barrier``)."""
     if run is None:
         run = RequirementRun.objects.create(
             company=company,
@@ -83,53 +98,63 @@ def requirements_regenerate(
     inputs = engine.PlanInputs.load(company_id=company.pk, today=today)
     result = engine.plan(inputs)
     # Planning takes long and holds no lock, so net changes go on meanwhile; from here to the commit
-    # they wait, and those that committed since the barrier are planned again over these results.
-    _plan_lock(company.pk)
+    # they wait (the lock taken alone), and those that ran since the barrier are planned again after.
+    _plan_lock(company.pk, alone=True)
     _results_delete(company.pk, None)
     _store(run, inputs, result)
     _finish(run, result)
-    _net_changes_redo(company, since, today)
-    deviations_reassess(company=company, keys=None)
-    shortages_raise(company=company, keys=None, today=today)
-    return run
+    return run, since
 
 
 # The first key of the advisory lock that orders a company's net changes with a full run's writing.
 PLAN_LOCK_CLASS = 0x4D50  # "MP"
 
 
-def _plan_lock(company_id: int) -> None:
-    """Hold the company's planning lock until the transaction ends (PostgreSQL; SQLite has one writer)."""
+def _plan_lock(company_id: int, *, alone: bool = False) -> None:
+    """Hold the company's planning lock until the transaction ends (PostgreSQL; SQLite has one writer).
+
+    Net changes take it shared: they replace the results of their own items only, and may run side
+    by side (a receipt and a stock event of one plant each take the plant's lock too, in either
+    order). A full run's replacing of every result takes it ``alone``.
+    """
     if connection.vendor == "postgresql":
+        lock = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PLAN_LOCK_CLASS, company_id])
+            cursor.execute(f"SELECT {lock}(%s, %s)", [PLAN_LOCK_CLASS, company_id])
 
 
-def _net_changes_barrier(company_id: int) -> dt.datetime:
-    """The instant after which a net change of the company counts as concurrent with a full run.
+def _net_changes_barrier(company_id: int) -> int:
+    """The last requirement run id before which every net change of the company has committed.
 
     A net change holds the planning lock from before its run row is made to its commit, so taking
-    the lock once here waits out those in flight: every net change not yet committed now starts
-    (its ``started_at``) after the instant returned, and the full run re-plans its items.
+    the lock alone here waits out those in flight: every net change not yet committed makes its run
+    row (a higher id, from the same sequence: no clocks compared) after this, and a full run plans
+    its items again over its own results.
     """
+
+    def last() -> int:
+        return RequirementRun.objects.aggregate(last=models.Max("pk"))["last"] or 0
+
     if connection.vendor != "postgresql":
-        return timezone.now()
+        return last()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s, %s)", [PLAN_LOCK_CLASS, company_id])
         try:
-            return timezone.now()
+            return last()
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PLAN_LOCK_CLASS, company_id])
 
 
-def _net_changes_redo(company: Company, since: dt.datetime, today: dt.date) -> None:
-    """Re-plan over a full run's results the items of net changes that committed while it planned: their
-    inputs changed after the full run read its own, and its delete-and-replace took their results."""
+def _net_changes_redo(company: Company, since: int, today: dt.date) -> None:
+    """Re-plan over a full run's results the items of net changes that ran while it planned (run ids
+    above ``since``): their inputs changed after the full run read its own, and its delete-and-replace
+    took their results. Those that waited for the full run's commit are planned again too, which
+    changes nothing (a net change is idempotent)."""
     from procurement.models import Plant
 
     items: set[int] = set()
     for planned in RequirementRun.objects.filter(
-        company=company, mode=RequirementRun.Mode.NET_CHANGE, state=RequirementRun.State.DONE, started_at__gte=since
+        company=company, mode=RequirementRun.Mode.NET_CHANGE, state=RequirementRun.State.DONE, pk__gt=since
     ).values_list("items", flat=True):
         items.update(planned)
     if not items:
@@ -149,7 +174,7 @@ def requirements_net_change(
     and production orders for those parents) is exploded again, so the result equals a full
     regeneration's for these items (tested property). Open deviations on the re-planned items are
     re-assessed. Idempotent: re-planning with unchanged inputs rewrites the same rows. Holds the
-    company's planning lock to its commit, so a full run writing its results is not overtaken.
+    company's planning lock (shared) to its commit, so a full run writing its results is not overtaken.
     """
     today = today or timezone.localdate()
     _plan_lock(company.pk)

@@ -88,7 +88,7 @@ def alternates(pump, system, company):  # noqa: F811
         system,
         "BOLT-M",
         PUMP2={"make_or_buy": "make"},
-        **{"BOLT-SS": {"safety_stock": Decimal(5)}},
+        **{"BOLT-SS": {"safety_stock": Decimal(5), "inspection_days": 2}},
     )
     receive(
         system,
@@ -330,6 +330,19 @@ def test_inspection_lots_arrive_at_their_release_and_allocations_come_off_the_op
         ("BOLT", "short", MAR(day=3), D(50), ("MO-1",)),
         ("BOLT", "short", MAR(day=10), D(30), ("SP-1",)),
         ("HOUSING", "short", MAR(day=3), D(25), ("MO-1",)),
+    ]
+
+
+def test_quarantine_of_an_item_without_inspection_days_is_not_planned_on(inspected, system, company):
+    # The item says nothing of how long its inspection takes: its 45 in quarantine may end in scrap, so
+    # the plan counts 60 − 15 = 45 only, and nothing moves before MO-1 takes 100 on 3 March: −55.
+    # Planned then: 10 + 55 = 65 → MOQ 100; SP-1 takes 30 on 10 March: −85 (15 with the planned 100).
+    items(system, BOLT={"safety_stock": Decimal(10), "moq": Decimal(100), "order_multiple": Decimal(25)})
+    requirements_regenerate(company=company, today=TODAY)
+
+    assert table("BOLT") == [
+        (MAR(day=3), D(60), D(15), D(0), D(0), D(0), D(100), D(0), D(0), D(100), D(-55)),
+        (MAR(day=10), D(0), D(0), D(0), D(0), D(0), D(30), D(0), D(0), D(0), D(-85)),
     ]
 
 
