@@ -84,3 +84,40 @@ def test_a_net_change_committed_while_a_full_run_plans_is_not_taken_back(
         ("net_change", "changed while a full run planned", "done"),
         ("full", "check", "done"),
     ]
+
+
+def test_net_changes_of_one_company_do_not_wait_for_each_other(postgres, settings, pump, system, company):
+    """A goods receipt and a stock event of one plant each take the plant's lock and the planning lock,
+    in opposite orders: net changes share the planning lock, so one of other items never waits for it."""
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = False
+    send(system, demand("MO-1", "PUMP", "10", dt.date(2027, 3, 10)))
+    requirements_regenerate(company=company, today=TODAY)
+    detroit = Plant.objects.get(code="DET").pk
+    bolt, housing = (Item.objects.get(part_number=part).pk for part in ("BOLT", "HOUSING"))
+    holding, release = threading.Event(), threading.Event()
+    failures = []
+
+    def first():
+        try:
+            with transaction.atomic():
+                requirements_net_change(company=company, keys={(detroit, bolt)}, reason="receipt", today=TODAY)
+                holding.set()
+                assert release.wait(30)
+        except Exception as error:  # reported below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert holding.wait(30)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            run = requirements_net_change(company=company, keys={(detroit, housing)}, reason="stock", today=TODAY)
+    finally:
+        release.set()
+        thread.join(60)
+    assert failures == []
+    assert (run.mode, run.reason, run.state) == ("net_change", "stock", "done")
