@@ -159,7 +159,7 @@ RECEIPT_LINE_PATHS = Paths(
     plant="receipt__po__ship_to__code",
     date="receipt__received_at",
 )
-INVOICE_PATHS = Paths(company="po__company_id", supplier="supplier", plant="po__ship_to__code", date="received_at")
+INVOICE_PATHS = Paths(company="company_id", supplier="supplier", plant="po__ship_to__code", date="received_at")
 EXCEPTION_PATHS = Paths(company="company_id", supplier="supplier", plant="po__ship_to__code", date="raised_at")
 DOCUMENT_PATHS = Paths(company="company_id", supplier="supplier", plant=None, date="received_at", channel="channel")
 
@@ -698,11 +698,11 @@ def _shipment_first_line(field: str) -> Subquery:
     return Subquery(lines.values(f"po_line__po__{field}")[:1])
 
 
-SHIPMENT_PATHS = Paths(company="asn_company", supplier="supplier", plant="asn_plant", date="received_at")
+SHIPMENT_PATHS = Paths(company="company_id", supplier="supplier", plant="asn_plant", date="received_at")
 # Through a notice's first line: the write path refuses a notice whose lines belong to several
-# companies' POs, so that line's PO names the company, and the plant the notice is grouped under.
+# companies' POs, so that line's PO names the plant the notice is grouped under.
 FIRST_LINE_PATHS = Paths(
-    company="po_line__po__company_id",
+    company="shipment__company_id",
     supplier="shipment__supplier",
     plant="po_line__po__ship_to__code",
     date="shipment__received_at",
@@ -710,30 +710,28 @@ FIRST_LINE_PATHS = Paths(
 
 
 def _shipments_scoped(actor: Actor, q: KpiQuery) -> tuple[QuerySet, SyncSpec]:
-    """Ship notices stored as documents with a line for one of the actor's companies (a buyer's) and
+    """Ship notices stored as documents of one of the actor's companies (a buyer's) and with a line
     at the plant slice, one row each, and where to find their dimensions.
 
-    A buyer of one company, not grouping by plant, needs no notice's own company or plant: the
-    notices are found by one semi-join on their lines, the cheapest way. Otherwise each notice is
-    read through its first line, which names both by plain joins (a lookup per notice instead took
-    seconds over a year grouped by plant)."""
-    lines = ShipmentLine.objects.all()
-    if not actor.is_supplier:
-        lines = lines.filter(po_line__po__company_id__in=sorted(actor.company_ids))
-    if q.plant:
-        lines = lines.filter(po_line__po__ship_to__code=q.plant)
-    if not actor.is_supplier and len(actor.company_ids) == 1 and q.group != "plant":
-        shipments = Shipment.objects.filter(inbound_document__isnull=False, pk__in=lines.values("shipment_id"))
-        shipments = shipments.annotate(
-            asn_company=_shipment_first_line("company_id"), asn_plant=_shipment_first_line("ship_to__code")
-        )
+    The notice's own company (a notice has one once it has a line) limits them, by the index on
+    (company, arrival); only grouping by plant reads each notice through its first line, which names
+    the plant by plain joins (a lookup per notice instead took seconds over a year)."""
+    if q.group != "plant":
+        shipments = Shipment.objects.filter(inbound_document__isnull=False, company__isnull=False)
+        if not actor.is_supplier:
+            shipments = shipments.filter(company_id__in=sorted(actor.company_ids))
+        if q.plant:
+            at_plant = ShipmentLine.objects.filter(po_line__po__ship_to__code=q.plant)
+            shipments = shipments.filter(pk__in=at_plant.values("shipment_id"))
+        shipments = shipments.annotate(asn_plant=_shipment_first_line("ship_to__code"))
         return shipments, SyncSpec("asn", SHIPMENT_PATHS, "received_at", "inbound_document__processed_at", scoped=True)
     earlier = ShipmentLine.objects.filter(shipment_id=OuterRef("shipment_id"), pk__lt=OuterRef("pk"))
     first_lines = ShipmentLine.objects.filter(~Exists(earlier), shipment__inbound_document__isnull=False)
     if not actor.is_supplier:
-        first_lines = first_lines.filter(po_line__po__company_id__in=sorted(actor.company_ids))
+        first_lines = first_lines.filter(shipment__company_id__in=sorted(actor.company_ids))
     if q.plant:
-        first_lines = first_lines.filter(shipment_id__in=lines.values("shipment_id"))
+        at_plant = ShipmentLine.objects.filter(po_line__po__ship_to__code=q.plant)
+        first_lines = first_lines.filter(shipment_id__in=at_plant.values("shipment_id"))
     spec = SyncSpec(
         "asn", FIRST_LINE_PATHS, "shipment__received_at", "shipment__inbound_document__processed_at", scoped=True
     )

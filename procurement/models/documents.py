@@ -85,6 +85,12 @@ class Shipment(DocumentKeyFields):
     """An advance ship notice. Its lines may reference several POs of the same supplier."""
 
     supplier = models.ForeignKey("suppliers.Supplier", on_delete=models.PROTECT, related_name="shipments")
+    # The buying company its lines' POs belong to (the write path refuses lines of several companies):
+    # kept here so that reports filter a year of notices by company without joining their POs. Empty
+    # only while a notice has no line yet.
+    company = models.ForeignKey(
+        "procurement.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     shipment_id = models.CharField(max_length=80)
     ship_date = models.DateField()
     expected_delivery = models.DateField(null=True, blank=True)
@@ -96,6 +102,7 @@ class Shipment(DocumentKeyFields):
         constraints = [
             models.UniqueConstraint(fields=["supplier", "shipment_id"], name="shipment_id_unique"),
         ]
+        indexes = [models.Index(fields=["company", "received_at"], name="shipment_company_received")]
 
 
 class ShipmentPack(models.Model):
@@ -111,6 +118,15 @@ class ShipmentLine(models.Model):
     uom = models.CharField(max_length=8)
     lot = models.CharField(max_length=40, blank=True)
     serial = models.CharField(max_length=40, blank=True)
+
+    def save(self, *args, **kwargs):
+        """Saved one by one (the write path creates lines in bulk and sets the company itself), the
+        notice's first line gives it its company."""
+        super().save(*args, **kwargs)
+        if self.shipment.company_id is None:
+            company = self.po_line.po.company_id
+            Shipment.objects.filter(pk=self.shipment_id, company__isnull=True).update(company_id=company)
+            self.shipment.company_id = company
 
 
 class Receipt(DocumentKeyFields):
@@ -166,6 +182,9 @@ class Invoice(DocumentKeyFields):
         RELEASED = "released", "Released by buyer"
 
     supplier = models.ForeignKey("suppliers.Supplier", on_delete=models.PROTECT, related_name="invoices")
+    # Its PO's company, kept here so that reports filter a year of invoices by company without
+    # joining their POs; taken from the PO when not given.
+    company = models.ForeignKey("procurement.Company", on_delete=models.PROTECT, related_name="+")
     po = models.ForeignKey("procurement.PurchaseOrder", on_delete=models.PROTECT, related_name="invoices")
     invoice_number = models.CharField(max_length=80)
     purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.INVOICE)
@@ -188,6 +207,12 @@ class Invoice(DocumentKeyFields):
         constraints = [
             models.UniqueConstraint(fields=["supplier", "invoice_number"], name="invoice_number_unique"),
         ]
+        indexes = [models.Index(fields=["company", "received_at"], name="invoice_company_received")]
+
+    def save(self, *args, **kwargs):
+        if self.company_id is None and self.po_id is not None:
+            self.company_id = self.po.company_id
+        super().save(*args, **kwargs)
 
 
 class InvoiceLine(models.Model):

@@ -104,6 +104,7 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
         _refuse_unrecordable(invoice, lines, billed, sums)
         record = Invoice.objects.create(
             supplier=supplier,
+            company=company,
             po=order,
             invoice_number=invoice.invoice_number,
             purpose=invoice.purpose,

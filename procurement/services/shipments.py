@@ -154,6 +154,8 @@ def _shipment_create(
     """The ship notice with its packs (by SSCC) and its lines, each in the unit it was shipped in."""
     record = Shipment.objects.create(
         supplier=supplier,
+        # All its lines are one company's (``lines_locked`` refuses a notice spanning several).
+        company_id=next(iter(lines.values())).po.company_id,
         shipment_id=shipment.shipment_id,
         ship_date=shipment.ship_date,
         expected_delivery=shipment.expected_delivery,

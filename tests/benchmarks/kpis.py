@@ -77,9 +77,9 @@ def _seed() -> tuple:
             FROM procurement_purchaseorder po JOIN procurement_poline l ON l.po_id = po.id
             WHERE po.company_id = %(company)s AND po.id %% 5 = 0""",
         """INSERT INTO procurement_shipment (channel, document_id, fingerprint, correlation_id, received_at,
-            supplier_id, shipment_id, ship_date, carrier, tracking_number, bill_of_lading)
+            supplier_id, company_id, shipment_id, ship_date, carrier, tracking_number, bill_of_lading)
             SELECT 'edi', 'ASN-' || po.id, 'f', '', po.published_at + interval '5 days', po.supplier_id,
-            'ASN-' || po.id, (po.published_at + interval '4 days')::date, '', '', ''
+            po.company_id, 'ASN-' || po.id, (po.published_at + interval '4 days')::date, '', '', ''
             FROM procurement_purchaseorder po WHERE po.company_id = %(company)s AND po.id %% 5 IN (1, 2, 3)""",
         """INSERT INTO procurement_shipmentline (shipment_id, po_line_id, quantity, uom, lot, serial)
             SELECT s.id, l.id, 10, 'EA', '', '' FROM procurement_shipment s
@@ -100,9 +100,10 @@ def _seed() -> tuple:
             FROM procurement_receipt r JOIN procurement_poline l ON l.po_id = r.po_id
             WHERE r.company_id = %(company)s""",
         """INSERT INTO procurement_invoice (channel, document_id, fingerprint, correlation_id, received_at,
-            supplier_id, po_id, invoice_number, purpose, invoice_date, currency, total, match_status, hold_reason,
-            charges, taxes)
-            SELECT 'edi', 'INV-' || po.id, 'f', '', po.published_at + interval '10 days', po.supplier_id, po.id,
+            supplier_id, company_id, po_id, invoice_number, purpose, invoice_date, currency, total, match_status,
+            hold_reason, charges, taxes)
+            SELECT 'edi', 'INV-' || po.id, 'f', '', po.published_at + interval '10 days', po.supplier_id,
+            po.company_id, po.id,
             'INV-' || po.id, 'invoice', (po.published_at + interval '10 days')::date, 'USD', 20,
             (ARRAY['matched', 'within_tolerance', 'on_hold', 'released'])[po.id %% 4 + 1], '', '[]', '[]'
             FROM procurement_purchaseorder po WHERE po.company_id = %(company)s AND po.id %% 5 <> 4""",
