@@ -50,7 +50,7 @@ from django.db import connection
 from django.db.models import F
 from django.db.models.expressions import RawSQL
 
-from materials.models import DATE_MAX, DATE_MIN, BomComponent, BomPlantRevision
+from materials.models import DATE_MAX, DATE_MIN, BomComponent, BomPlantRevision, BomRelease
 from materials.serials import serial_in_range
 from materials.units import category_factors
 from procurement.models import Item
@@ -140,17 +140,8 @@ class Structures:
         if not tops:
             return
         known = set(self.revisions)  # loaded before, with every revision they have
-        reachable = _reachable(self.company_id, self.bom_type, self.plants, tops, self.for_serials)
         for part in tops:
             self.revisions[part] = []
-        in_effect = BomPlantRevision.objects.filter(
-            company_id=self.company_id,
-            bom_type=self.bom_type,
-            plant_code__in=self.plants,
-            parent_part_number__in=reachable,
-        )
-        if not self.for_serials:
-            in_effect = in_effect.filter(effective_to__gte=F("valid_from"))  # replaced before it took effect
         fresh: dict[int, Decimal] = {}  # release → its base quantity
         revisions, parent_of, bound = self.revisions, self.parent_of, self._bound
         for (
@@ -165,19 +156,7 @@ class Structures:
             serial_from,
             serial_to,
             base,
-        ) in in_effect.values_list(
-            "parent_part_number",
-            "plant_code",
-            "sequence",
-            "valid_from",
-            "effective_to",
-            "release_id",
-            "revision",
-            "valid_to",
-            "serial_from",
-            "serial_to",
-            "release__base_quantity",
-        ):
+        ) in self._revision_rows(tops):
             if parent in known:
                 continue
             revisions.setdefault(parent, []).append(
@@ -196,6 +175,53 @@ class Structures:
                 self._load_quantities(fresh)
         for part, dates in self.bounds.items():
             self.bounds[part] = sorted(set(dates))
+
+    def _revision_rows(self, tops: list[str]) -> Iterable[tuple]:
+        """The revisions of ``tops`` and of every part below them, with their release's base quantity.
+
+        On PostgreSQL, one statement that joins the revisions to the parts reached (each once: the
+        recursion keeps distinct parts) instead of testing every revision against them, which costs
+        the database a hash of every part reached on each explosion.
+        """
+        if connection.vendor != "postgresql":
+            reachable = _reachable(self.company_id, self.bom_type, self.plants, tops, self.for_serials)
+            in_effect = BomPlantRevision.objects.filter(
+                company_id=self.company_id,
+                bom_type=self.bom_type,
+                plant_code__in=self.plants,
+                parent_part_number__in=reachable,
+            )
+            if not self.for_serials:
+                in_effect = in_effect.filter(effective_to__gte=F("valid_from"))  # replaced before it took effect
+            return in_effect.values_list(
+                "parent_part_number",
+                "plant_code",
+                "sequence",
+                "valid_from",
+                "effective_to",
+                "release_id",
+                "revision",
+                "valid_to",
+                "serial_from",
+                "serial_to",
+                "release__base_quantity",
+            )
+        revision, release = BomPlantRevision._meta.db_table, BomRelease._meta.db_table
+        reach_sql, reach_params = _reach(self.company_id, self.bom_type, self.plants, tops, self.for_serials)
+        plant_list = ", ".join(["%s"] * len(self.plants))
+        # Only table names and placeholders are formatted in; every value is a parameter.
+        sql = (
+            f"{reach_sql} "  # noqa: S608
+            "SELECT r.parent_part_number, r.plant_code, r.sequence, r.valid_from, r.effective_to, r.release_id, "
+            "r.revision, r.valid_to, r.serial_from, r.serial_to, b.base_quantity "
+            f"FROM reach JOIN {revision} r ON r.parent_part_number = reach.part AND r.company_id = %s "
+            f"AND r.bom_type = %s AND r.plant_code IN ({plant_list}) "
+            f"{'' if self.for_serials else 'AND r.effective_to >= r.valid_from '}"
+            f"JOIN {release} b ON b.id = r.release_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*reach_params, self.company_id, self.bom_type, *self.plants])
+            return cursor.fetchall()
 
     def _load_stated(self, fresh: dict[int, Decimal]) -> None:
         """The lines of the ``fresh`` releases as stated (``raw_lines``), then converted (``lines``)."""
@@ -950,28 +976,32 @@ class _ScaledVectors:
                 height[part] = highest
                 order.append(part)
         # Each line counted in its child's unit: 10^(s·(h - 1 - h')) more for a child of height h' under h.
-        inner: dict[str, list[tuple[str, int, bool]]] = {}
-        leaves: dict[str, list[tuple[str, int]]] = {}
+        # A line passing through a phantom is kept apart: what reaches a part through it is not required.
+        down: dict[str, list[tuple[str, int]]] = {}
+        through_lines: dict[str, list[tuple[str, int]]] = {}
         for part in order:
             here = height[part] - 1
-            inner[part], leaves[part] = through_parts, leaf_parts = [], []
+            down[part] = lines = []
             for child, each, through in lines_of[part]:
                 count = counts[each]
                 if here != height[child]:
                     count *= 10 ** (places * (here - height[child]))
-                if child in lines_of:  # has a structure, even if none of it is in effect on this day
-                    through_parts.append((child, count, through))
-                else:  # bought: never passes through
-                    leaf_parts.append((child, count))
+                if through:
+                    through_lines.setdefault(part, []).append((child, count))
+                else:
+                    lines.append((child, count))
         order.reverse()  # parents before children
+        scale = [10 ** (places * h) for h in range(max(height.values(), default=0) + 1)]
         for top in tops:
             if self.known(top, plant, on) is not None:
                 continue
             levels = height.get(top, 0)
+            # Everything that reaches each part, then less what reached it only to pass through a phantom:
+            # one addition per line (the amounts are positive, so a part is required iff something is left).
             total = {top: 1}
-            real: dict[str, int] = {}
+            passed: dict[str, int] = {}
             first, last = DATE_MIN, DATE_MAX
-            get_total, get_real = total.get, real.get
+            get_total = total.get
             for part in order:
                 quantity = get_total(part)
                 if quantity is None:
@@ -981,17 +1011,26 @@ class _ScaledVectors:
                     first = window[0]
                 if window[1] < last:
                     last = window[1]
-                for child, count, through in inner[part]:
-                    amount = quantity * count
-                    total[child] = get_total(child, 0) + amount
-                    if not through:
-                        real[child] = get_real(child, 0) + amount
-                for child, count in leaves[part]:
-                    real[child] = get_real(child, 0) + quantity * count
+                for child, count in down[part]:
+                    total[child] = get_total(child, 0) + quantity * count
+                if part in through_lines:
+                    for child, count in through_lines[part]:
+                        amount = quantity * count
+                        total[child] = get_total(child, 0) + amount
+                        passed[child] = passed.get(child, 0) + amount
+            del total[top]
+            real = total
+            for part, amount in passed.items():
+                left = real[part] - amount
+                if left:
+                    real[part] = left
+                else:
+                    del real[part]
             if places:  # every part in 10^-(s·levels)
                 for part, count in real.items():
-                    if height[part]:
-                        real[part] = count * 10 ** (places * height[part])
+                    h = height[part]
+                    if h:
+                        real[part] = count * scale[h]
             self.spans.setdefault((top, plant), []).append((first, last, _Vector(real), levels))
         return True
 
@@ -1127,6 +1166,14 @@ def _reachable(
     """The part numbers of ``tops`` and of every component below them in any applied revision, as a
     subquery: the database follows the levels itself instead of a round trip per level.
     ``every_revision``: also through revisions replaced before they took effect by date."""
+    sql, params = _reach(company_id, bom_type, plants, tops, every_revision)
+    return RawSQL(f"{sql} SELECT part FROM reach", params)  # noqa: S608, S611
+
+
+def _reach(
+    company_id: int, bom_type: str, plants: list[str], tops: list[str], every_revision: bool
+) -> tuple[str, tuple]:
+    """``WITH RECURSIVE reach(part) AS (…)``: the common table of ``_reachable``'s part numbers, and its parameters."""
     revision, component = BomPlantRevision._meta.db_table, BomComponent._meta.db_table
     values = ", ".join(["(%s)"] * len(tops))
     plant_list = ", ".join(["%s"] * len(plants))
@@ -1137,9 +1184,9 @@ def _reachable(
         f"SELECT c.part_number FROM reach JOIN {revision} r ON r.parent_part_number = reach.part "
         f"AND r.company_id = %s AND r.bom_type = %s AND r.plant_code IN ({plant_list}) "
         f"{'' if every_revision else 'AND r.effective_to >= r.valid_from '}"
-        f"JOIN {component} c ON c.release_id = r.release_id) SELECT part FROM reach"
+        f"JOIN {component} c ON c.release_id = r.release_id)"
     )
-    return RawSQL(sql, (*tops, company_id, bom_type, *plants))  # noqa: S611
+    return sql, (*tops, company_id, bom_type, *plants)
 
 
 def _per_unit(quantity_per: Decimal, base: Decimal, factor: Decimal, scrap: str | None) -> Decimal:
