@@ -43,7 +43,7 @@ from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Va
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import count, repeat
-from operator import add
+from operator import add, or_
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -277,24 +277,28 @@ class Structures:
             rows = cursor.fetchall()
         known: dict[tuple[str, str | None], Decimal] = {}
         converting: list[tuple] = []
+        whole = {release_id for release_id, base in fresh.items() if base == ONE}
+        dated: set[int] = set()  # releases with line windows or alternates
         new = tuple.__new__  # a NamedTuple without its Python-level constructor: thousands of lines
         for release_id, part, stated, scrap, phantom, group, priority, v_from, v_to, item_id, uom, base_uom in rows:
             if item_id is None:
                 raise ExplosionError(f"item {part} is not known")
-            base = fresh[release_id]
             if uom is not None:
                 converting.append((release_id, len(lines[release_id]), item_id, uom, base_uom, stated, scrap))
                 per_unit = ONE  # worked out below, with the unit's factor
-            elif base == ONE:
+            elif release_id in whole:
                 per_unit = known.get((stated, scrap))  # type: ignore[assignment]
                 if per_unit is None:
-                    known[(stated, scrap)] = per_unit = _per_unit(Decimal(stated), base, ONE, scrap)
+                    known[(stated, scrap)] = per_unit = _per_unit(Decimal(stated), ONE, ONE, scrap)
             else:
-                per_unit = _per_unit(Decimal(stated), base, ONE, scrap)
+                per_unit = _per_unit(Decimal(stated), fresh[release_id], ONE, scrap)
             lines[release_id].append(new(Line, ("", part, per_unit, phantom, group, priority, v_from, v_to)))
-            revisions.setdefault(part, [])
-            if v_from or v_to:
-                bound(parent_of[release_id], v_from, v_to)
+            if part not in revisions:
+                revisions[part] = []
+            if group or v_from or v_to:
+                dated.add(release_id)
+                if v_from or v_to:
+                    bound(parent_of[release_id], v_from, v_to)
         if converting:
             factors = self._factors({lines[r][place].part_number: i for r, place, i, *_ in converting})
             for release_id, place, item_id, uom, base_uom, stated, scrap in converting:
@@ -304,8 +308,8 @@ class Structures:
                     raise ExplosionError(f"unit {uom} of {line.part_number} does not convert to {base_uom}")
                 per_unit = _per_unit(Decimal(stated), fresh[release_id], factor, scrap)
                 lines[release_id][place] = line._replace(per_unit=per_unit)
-        for release_id, made in lines.items():
-            self._keep(release_id, made)
+        self.lines.update(lines)
+        self._plain.update(release_id for release_id in lines if release_id not in dated)
 
     def _factors(self, items: dict[str, int]) -> dict[int, dict[str, Decimal]]:
         """Item → unit → factor to its base unit: the item's own conversions over its category's."""
@@ -657,11 +661,10 @@ class _Combination:
 
     def __init__(self, vectors: tuple[_Vector, ...]) -> None:
         needed_by: dict[str, int] = {}
+        get = needed_by.get
         for place, vector in enumerate(vectors):
-            bit = 1 << place
-            get = needed_by.get
-            for number in vector.parts.numbers:
-                needed_by[number] = get(number, 0) | bit
+            own = vector.parts.numbers
+            needed_by.update(zip(own, map(or_, map(get, own, repeat(0)), repeat(1 << place)), strict=True))
         members: dict[int, list[str]] = {}
         for number, mask in needed_by.items():
             members.setdefault(mask, []).append(number)
@@ -671,7 +674,7 @@ class _Combination:
             numbers += group
             self.groups.append(
                 [
-                    (place, [vector.needs[number] for number in group])
+                    (place, list(map(vector.needs.__getitem__, group)))
                     for place, vector in enumerate(vectors)
                     if mask >> place & 1
                 ]
@@ -868,10 +871,15 @@ def _explode_scaled(
         return False  # below a quantity per under 1, an assembly's own needs may be larger than the top's
     # Each vector as decimals once (exact: the counts are within the bound); the days are then summed
     # in decimals, as on the decimal path, so the answer is complete when ``explode`` returns.
-    as_decimals = {
-        made: _Vector(dict(zip(vector.parts.numbers, _decimals(vector.quantities, s * deepest), strict=True)))
-        for made, vector in rescaled.items()
-    }
+    # Items share most of their parts' quantities: each distinct count becomes a decimal once.
+    decimal_of: dict[int, Decimal] = {}
+    as_decimals = {}
+    for order, vector in rescaled.items():
+        new = set(vector.quantities).difference(decimal_of)
+        if new:
+            decimal_of.update(zip(new, _decimals(list(new), s * deepest), strict=True))
+        quantities = map(decimal_of.__getitem__, vector.quantities)
+        as_decimals[order] = _Vector(dict(zip(vector.parts.numbers, quantities, strict=True)))
     combinations: dict[tuple[_Vector, ...], _Combination] = {}
     for plant, on, chosen in days:
         day = [(as_decimals[vector.made], quantity) for (vector, _), _, quantity in chosen]
