@@ -936,7 +936,8 @@ class _ScaledVectors:
     read once, its *height* — the longest chain of lines below it — worked out), then per item one
     pass down the parts in topological order. A part of height h is counted in 10^-(s·(H - h)) for an
     item of height H; each line's count is multiplied beforehand by the power of ten its two ends'
-    heights call for, so the pass is one multiplication and two additions per line, never a division.
+    heights call for, so the pass is one multiplication and one addition per line (two through a
+    phantom, whose pass-through amounts are taken off its needs at the end), never a division.
     """
 
     def __init__(self, structures: Structures, counts: dict[Decimal, int], places: int) -> None:
