@@ -43,14 +43,14 @@ from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Va
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import count, repeat
-from operator import add
+from operator import add, or_
 from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import F
 from django.db.models.expressions import RawSQL
 
-from materials.models import DATE_MAX, DATE_MIN, BomComponent, BomPlantRevision
+from materials.models import DATE_MAX, DATE_MIN, BomComponent, BomPlantRevision, BomRelease
 from materials.serials import serial_in_range
 from materials.units import category_factors
 from procurement.models import Item
@@ -140,17 +140,8 @@ class Structures:
         if not tops:
             return
         known = set(self.revisions)  # loaded before, with every revision they have
-        reachable = _reachable(self.company_id, self.bom_type, self.plants, tops, self.for_serials)
         for part in tops:
             self.revisions[part] = []
-        in_effect = BomPlantRevision.objects.filter(
-            company_id=self.company_id,
-            bom_type=self.bom_type,
-            plant_code__in=self.plants,
-            parent_part_number__in=reachable,
-        )
-        if not self.for_serials:
-            in_effect = in_effect.filter(effective_to__gte=F("valid_from"))  # replaced before it took effect
         fresh: dict[int, Decimal] = {}  # release → its base quantity
         revisions, parent_of, bound = self.revisions, self.parent_of, self._bound
         for (
@@ -165,19 +156,7 @@ class Structures:
             serial_from,
             serial_to,
             base,
-        ) in in_effect.values_list(
-            "parent_part_number",
-            "plant_code",
-            "sequence",
-            "valid_from",
-            "effective_to",
-            "release_id",
-            "revision",
-            "valid_to",
-            "serial_from",
-            "serial_to",
-            "release__base_quantity",
-        ):
+        ) in self._revision_rows(tops):
             if parent in known:
                 continue
             revisions.setdefault(parent, []).append(
@@ -196,6 +175,53 @@ class Structures:
                 self._load_quantities(fresh)
         for part, dates in self.bounds.items():
             self.bounds[part] = sorted(set(dates))
+
+    def _revision_rows(self, tops: list[str]) -> Iterable[tuple]:
+        """The revisions of ``tops`` and of every part below them, with their release's base quantity.
+
+        On PostgreSQL, one statement that joins the revisions to the parts reached (each once: the
+        recursion keeps distinct parts) instead of testing every revision against them, which costs
+        the database a hash of every part reached on each explosion.
+        """
+        if connection.vendor != "postgresql":
+            reachable = _reachable(self.company_id, self.bom_type, self.plants, tops, self.for_serials)
+            in_effect = BomPlantRevision.objects.filter(
+                company_id=self.company_id,
+                bom_type=self.bom_type,
+                plant_code__in=self.plants,
+                parent_part_number__in=reachable,
+            )
+            if not self.for_serials:
+                in_effect = in_effect.filter(effective_to__gte=F("valid_from"))  # replaced before it took effect
+            return in_effect.values_list(
+                "parent_part_number",
+                "plant_code",
+                "sequence",
+                "valid_from",
+                "effective_to",
+                "release_id",
+                "revision",
+                "valid_to",
+                "serial_from",
+                "serial_to",
+                "release__base_quantity",
+            )
+        revision, release = BomPlantRevision._meta.db_table, BomRelease._meta.db_table
+        reach_sql, reach_params = _reach(self.company_id, self.bom_type, self.plants, tops, self.for_serials)
+        plant_list = ", ".join(["%s"] * len(self.plants))
+        # Only table names and placeholders are formatted in; every value is a parameter.
+        sql = (
+            f"{reach_sql} "  # noqa: S608
+            "SELECT r.parent_part_number, r.plant_code, r.sequence, r.valid_from, r.effective_to, r.release_id, "
+            "r.revision, r.valid_to, r.serial_from, r.serial_to, b.base_quantity "
+            f"FROM reach JOIN {revision} r ON r.parent_part_number = reach.part AND r.company_id = %s "
+            f"AND r.bom_type = %s AND r.plant_code IN ({plant_list}) "
+            f"{'' if self.for_serials else 'AND r.effective_to >= r.valid_from '}"
+            f"JOIN {release} b ON b.id = r.release_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*reach_params, self.company_id, self.bom_type, *self.plants])
+            return cursor.fetchall()
 
     def _load_stated(self, fresh: dict[int, Decimal]) -> None:
         """The lines of the ``fresh`` releases as stated (``raw_lines``), then converted (``lines``)."""
@@ -251,24 +277,28 @@ class Structures:
             rows = cursor.fetchall()
         known: dict[tuple[str, str | None], Decimal] = {}
         converting: list[tuple] = []
+        whole = {release_id for release_id, base in fresh.items() if base == ONE}
+        dated: set[int] = set()  # releases with line windows or alternates
         new = tuple.__new__  # a NamedTuple without its Python-level constructor: thousands of lines
         for release_id, part, stated, scrap, phantom, group, priority, v_from, v_to, item_id, uom, base_uom in rows:
             if item_id is None:
                 raise ExplosionError(f"item {part} is not known")
-            base = fresh[release_id]
             if uom is not None:
                 converting.append((release_id, len(lines[release_id]), item_id, uom, base_uom, stated, scrap))
                 per_unit = ONE  # worked out below, with the unit's factor
-            elif base == ONE:
+            elif release_id in whole:
                 per_unit = known.get((stated, scrap))  # type: ignore[assignment]
                 if per_unit is None:
-                    known[(stated, scrap)] = per_unit = _per_unit(Decimal(stated), base, ONE, scrap)
+                    known[(stated, scrap)] = per_unit = _per_unit(Decimal(stated), ONE, ONE, scrap)
             else:
-                per_unit = _per_unit(Decimal(stated), base, ONE, scrap)
+                per_unit = _per_unit(Decimal(stated), fresh[release_id], ONE, scrap)
             lines[release_id].append(new(Line, ("", part, per_unit, phantom, group, priority, v_from, v_to)))
-            revisions.setdefault(part, [])
-            if v_from or v_to:
-                bound(parent_of[release_id], v_from, v_to)
+            if part not in revisions:
+                revisions[part] = []
+            if group or v_from or v_to:
+                dated.add(release_id)
+                if v_from or v_to:
+                    bound(parent_of[release_id], v_from, v_to)
         if converting:
             factors = self._factors({lines[r][place].part_number: i for r, place, i, *_ in converting})
             for release_id, place, item_id, uom, base_uom, stated, scrap in converting:
@@ -278,8 +308,8 @@ class Structures:
                     raise ExplosionError(f"unit {uom} of {line.part_number} does not convert to {base_uom}")
                 per_unit = _per_unit(Decimal(stated), fresh[release_id], factor, scrap)
                 lines[release_id][place] = line._replace(per_unit=per_unit)
-        for release_id, made in lines.items():
-            self._keep(release_id, made)
+        self.lines.update(lines)
+        self._plain.update(release_id for release_id in lines if release_id not in dated)
 
     def _factors(self, items: dict[str, int]) -> dict[int, dict[str, Decimal]]:
         """Item → unit → factor to its base unit: the item's own conversions over its category's."""
@@ -631,11 +661,10 @@ class _Combination:
 
     def __init__(self, vectors: tuple[_Vector, ...]) -> None:
         needed_by: dict[str, int] = {}
+        get = needed_by.get
         for place, vector in enumerate(vectors):
-            bit = 1 << place
-            get = needed_by.get
-            for number in vector.parts.numbers:
-                needed_by[number] = get(number, 0) | bit
+            own = vector.parts.numbers
+            needed_by.update(zip(own, map(or_, map(get, own, repeat(0)), repeat(1 << place)), strict=True))
         members: dict[int, list[str]] = {}
         for number, mask in needed_by.items():
             members.setdefault(mask, []).append(number)
@@ -645,7 +674,7 @@ class _Combination:
             numbers += group
             self.groups.append(
                 [
-                    (place, [vector.needs[number] for number in group])
+                    (place, list(map(vector.needs.__getitem__, group)))
                     for place, vector in enumerate(vectors)
                     if mask >> place & 1
                 ]
@@ -842,10 +871,15 @@ def _explode_scaled(
         return False  # below a quantity per under 1, an assembly's own needs may be larger than the top's
     # Each vector as decimals once (exact: the counts are within the bound); the days are then summed
     # in decimals, as on the decimal path, so the answer is complete when ``explode`` returns.
-    as_decimals = {
-        made: _Vector(dict(zip(vector.parts.numbers, _decimals(vector.quantities, s * deepest), strict=True)))
-        for made, vector in rescaled.items()
-    }
+    # Items share most of their parts' quantities: each distinct count becomes a decimal once.
+    decimal_of: dict[int, Decimal] = {}
+    as_decimals = {}
+    for order, vector in rescaled.items():
+        new = set(vector.quantities).difference(decimal_of)
+        if new:
+            decimal_of.update(zip(new, _decimals(list(new), s * deepest), strict=True))
+        quantities = map(decimal_of.__getitem__, vector.quantities)
+        as_decimals[order] = _Vector(dict(zip(vector.parts.numbers, quantities, strict=True)))
     combinations: dict[tuple[_Vector, ...], _Combination] = {}
     for plant, on, chosen in days:
         day = [(as_decimals[vector.made], quantity) for (vector, _), _, quantity in chosen]
@@ -902,7 +936,8 @@ class _ScaledVectors:
     read once, its *height* — the longest chain of lines below it — worked out), then per item one
     pass down the parts in topological order. A part of height h is counted in 10^-(s·(H - h)) for an
     item of height H; each line's count is multiplied beforehand by the power of ten its two ends'
-    heights call for, so the pass is one multiplication and two additions per line, never a division.
+    heights call for, so the pass is one multiplication and one addition per line (two through a
+    phantom, whose pass-through amounts are taken off its needs at the end), never a division.
     """
 
     def __init__(self, structures: Structures, counts: dict[Decimal, int], places: int) -> None:
@@ -950,28 +985,32 @@ class _ScaledVectors:
                 height[part] = highest
                 order.append(part)
         # Each line counted in its child's unit: 10^(s·(h - 1 - h')) more for a child of height h' under h.
-        inner: dict[str, list[tuple[str, int, bool]]] = {}
-        leaves: dict[str, list[tuple[str, int]]] = {}
+        # A line passing through a phantom is kept apart: what reaches a part through it is not required.
+        down: dict[str, list[tuple[str, int]]] = {}
+        through_lines: dict[str, list[tuple[str, int]]] = {}
         for part in order:
             here = height[part] - 1
-            inner[part], leaves[part] = through_parts, leaf_parts = [], []
+            down[part] = lines = []
             for child, each, through in lines_of[part]:
                 count = counts[each]
                 if here != height[child]:
                     count *= 10 ** (places * (here - height[child]))
-                if child in lines_of:  # has a structure, even if none of it is in effect on this day
-                    through_parts.append((child, count, through))
-                else:  # bought: never passes through
-                    leaf_parts.append((child, count))
+                if through:
+                    through_lines.setdefault(part, []).append((child, count))
+                else:
+                    lines.append((child, count))
         order.reverse()  # parents before children
+        scale = [10 ** (places * h) for h in range(max(height.values(), default=0) + 1)]
         for top in tops:
             if self.known(top, plant, on) is not None:
                 continue
             levels = height.get(top, 0)
+            # Everything that reaches each part, then less what reached it only to pass through a phantom:
+            # one addition per line (the amounts are positive, so a part is required iff something is left).
             total = {top: 1}
-            real: dict[str, int] = {}
+            passed: dict[str, int] = {}
             first, last = DATE_MIN, DATE_MAX
-            get_total, get_real = total.get, real.get
+            get_total = total.get
             for part in order:
                 quantity = get_total(part)
                 if quantity is None:
@@ -981,17 +1020,26 @@ class _ScaledVectors:
                     first = window[0]
                 if window[1] < last:
                     last = window[1]
-                for child, count, through in inner[part]:
-                    amount = quantity * count
-                    total[child] = get_total(child, 0) + amount
-                    if not through:
-                        real[child] = get_real(child, 0) + amount
-                for child, count in leaves[part]:
-                    real[child] = get_real(child, 0) + quantity * count
+                for child, count in down[part]:
+                    total[child] = get_total(child, 0) + quantity * count
+                if part in through_lines:
+                    for child, count in through_lines[part]:
+                        amount = quantity * count
+                        total[child] = get_total(child, 0) + amount
+                        passed[child] = passed.get(child, 0) + amount
+            del total[top]
+            real = total
+            for part, amount in passed.items():
+                left = real[part] - amount
+                if left:
+                    real[part] = left
+                else:
+                    del real[part]
             if places:  # every part in 10^-(s·levels)
                 for part, count in real.items():
-                    if height[part]:
-                        real[part] = count * 10 ** (places * height[part])
+                    h = height[part]
+                    if h:
+                        real[part] = count * scale[h]
             self.spans.setdefault((top, plant), []).append((first, last, _Vector(real), levels))
         return True
 
@@ -1127,6 +1175,14 @@ def _reachable(
     """The part numbers of ``tops`` and of every component below them in any applied revision, as a
     subquery: the database follows the levels itself instead of a round trip per level.
     ``every_revision``: also through revisions replaced before they took effect by date."""
+    sql, params = _reach(company_id, bom_type, plants, tops, every_revision)
+    return RawSQL(f"{sql} SELECT part FROM reach", params)  # noqa: S608, S611
+
+
+def _reach(
+    company_id: int, bom_type: str, plants: list[str], tops: list[str], every_revision: bool
+) -> tuple[str, tuple]:
+    """``WITH RECURSIVE reach(part) AS (…)``: the common table of ``_reachable``'s part numbers, and its parameters."""
     revision, component = BomPlantRevision._meta.db_table, BomComponent._meta.db_table
     values = ", ".join(["(%s)"] * len(tops))
     plant_list = ", ".join(["%s"] * len(plants))
@@ -1137,9 +1193,9 @@ def _reachable(
         f"SELECT c.part_number FROM reach JOIN {revision} r ON r.parent_part_number = reach.part "
         f"AND r.company_id = %s AND r.bom_type = %s AND r.plant_code IN ({plant_list}) "
         f"{'' if every_revision else 'AND r.effective_to >= r.valid_from '}"
-        f"JOIN {component} c ON c.release_id = r.release_id) SELECT part FROM reach"
+        f"JOIN {component} c ON c.release_id = r.release_id)"
     )
-    return RawSQL(sql, (*tops, company_id, bom_type, *plants))  # noqa: S611
+    return sql, (*tops, company_id, bom_type, *plants)
 
 
 def _per_unit(quantity_per: Decimal, base: Decimal, factor: Decimal, scrap: str | None) -> Decimal:
