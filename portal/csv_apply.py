@@ -73,9 +73,28 @@ def upload_company_id(supplier: Supplier, groups: list[c.Group]) -> int | None:
 
 
 def upload_applied_by(document: InboundDocument) -> int | None:
-    """The person who last applied the upload (its latest ``upload.applied``), None if no one did."""
-    return (
+    """The person who last applied the upload (its latest ``upload.applied``), None if no one did.
+
+    An upload applied before that audit was written has none; the person is then the one the
+    write path's own audit names for what applying it did (each document applied or refused was
+    written under the upload's correlation id, through the portal, in that person's name). A file
+    stored without a correlation id, or whose documents wrote nothing, names no one.
+    """
+    applied = (
         AuditEvent.objects.filter(action=APPLIED, object_type="InboundDocument", object_id=str(document.pk))
+        .order_by("-id")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    if applied is not None or not document.correlation_id:
+        return applied
+    return (
+        AuditEvent.objects.filter(
+            correlation_id=document.correlation_id,
+            channel=CHANNEL,
+            actor__isnull=False,
+            occurred_at__gte=document.received_at,
+        )
         .order_by("-id")
         .values_list("actor_id", flat=True)
         .first()

@@ -392,6 +392,49 @@ def test_an_upload_whose_applier_left_is_refused_with_the_reason(
     assert written() == before
 
 
+def test_an_upload_applied_before_its_audit_was_kept_replays_as_the_person_its_records_name(
+    client, supplier_user, buyer, published_po, company, plant, supplier, erp, monkeypatch
+):
+    # Applied before ``upload.applied`` was written: only the write path's own audit names the person.
+    with monkeypatch.context() as old_portal:
+        old_portal.setattr("portal.csv_apply.audit_write", lambda events: None)
+        document = csv_applied(client, supplier_user, "PO-1000,1,ACCEPT,,,,,,\r\nPO-2000,1,ACCEPT,,,,,,\r\n")
+    assert (document.state, AuditEvent.objects.filter(action="upload.applied").count()) == ("refused", 0)
+    po = factories.po_input(company=company.code, supplier=supplier.code, plant=plant.code, number="PO-2000")
+    purchase_order_publish(po=po, source=erp)
+    client.force_login(buyer)
+
+    said = replay(client, document)
+
+    document.refresh_from_db()
+    assert "Replayed: processed: 1 applied, 1 already applied." in said
+    assert (document.state, document.attempts) == ("processed", 2)
+    assert acks() == [
+        ("ACME", "PO-1000", f"csv-{document.pk}-PO-1000"),
+        ("ACME", "PO-2000", f"csv-{document.pk}-PO-2000"),
+    ]
+    applied = AuditEvent.objects.get(action="upload.applied")
+    assert (applied.actor_id, applied.actor_label) == (supplier_user.pk, "user bolts-user (replayed by buyer buyer)")
+
+
+def test_an_upload_applied_before_its_audit_was_kept_whose_applier_left_is_refused(
+    client, supplier_user, buyer, published_po, company, supplier, monkeypatch
+):
+    with monkeypatch.context() as old_portal:
+        old_portal.setattr("portal.csv_apply.audit_write", lambda events: None)
+        document = csv_applied(client, supplier_user, "PO-1000,1,ACCEPT,,,,,,\r\nPO-2000,1,ACCEPT,,,,,,\r\n")
+    SupplierMembership.objects.filter(user=supplier_user).update(active=False)
+    client.force_login(buyer)
+    before = written()
+
+    said = replay(client, document)
+
+    document.refresh_from_db()
+    assert "The person who sent this upload no longer acts for the supplier" in said
+    assert (document.state, document.attempts) == ("refused", 1)
+    assert written() == before
+
+
 SHIP_HEADER = (
     "shipment_id,ship_date,expected_delivery,carrier,tracking_number,po_number,line_no,quantity,uom,sscc,lot,serial\r\n"
 )

@@ -10,7 +10,7 @@ import pytest
 
 from procurement.models import ReceiptLine, Shipment, ShipmentPack
 from tests.browser.conftest import sign_in
-from workbench.tests.kpi_data import kpi_dataset
+from workbench.tests.kpi_data import NOW, kpi_dataset
 
 AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe-core" / "axe-4.14.1.min.js"
 PERIOD = "start=2027-01-01&end=2027-02-28"
@@ -23,7 +23,15 @@ PAGES = {
 
 
 @pytest.fixture
-def kpi_world(company, buyer):
+def kpi_clock(monkeypatch):
+    """The server's clock at the dataset's "now" (2027-03-01): the record is dated in early 2027, and
+    what depends on the time of asking (an open exception's age, whether an acknowledgement is due)
+    reads as the dataset's comments say, whatever day the tests run."""
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
+
+
+@pytest.fixture
+def kpi_world(company, buyer, kpi_clock):
     kpi_dataset(company)
     return buyer
 
@@ -66,13 +74,26 @@ def test_the_dashboard_draws_every_chart(page, kpi_world):
             return [chart ? chart.data.labels.length : -1, pixels.some((v) => v !== 0)];
         })"""
     )
-    # The last is the sync SLAs by object type, one bar group per supplier.
-    assert drawn == [[2, True], [2, True], [2, True], [2, True], [2, True], [3, True], [1, True], [2, True]]
+    # The last is the sync SLAs by object type, a bar group per type and supplier: POs acknowledged
+    # and change proposals answered (those still unanswered are overdue by 2027-03-01), BOLTS and CAST.
+    assert drawn == [[2, True], [2, True], [2, True], [2, True], [2, True], [3, True], [1, True], [4, True]]
+    assert page.problems() == []
+
+
+def test_the_exceptions_chart_reads_open_ages_at_the_servers_now(page, kpi_world):
+    sign_in(page, kpi_world)
+
+    page.open(PAGES["kpis-by-month"])
+
+    chart = page.page.evaluate("() => JSON.parse(document.getElementById('chart-exceptions-data').textContent)")
+    # At 2027-03-01: E1 (production stop) raised a day before, E4 (financial mismatch) two days before.
+    assert chart["labels"] == ["Production stop", "Financial mismatch"]
+    assert [d["data"] for d in chart["datasets"]] == [[2, 3], [1, 1], [24.0, 48.0], [24.0, 18.0]]
     assert page.problems() == []
 
 
 @pytest.fixture
-def kpi_world_with_packs(company, buyer):
+def kpi_world_with_packs(company, buyer, kpi_clock):
     """The same record, each ship notice packed in one SSCC and its receipt scanned under it."""
     kpi_dataset(company)
     for n, shipment in enumerate(Shipment.objects.order_by("pk"), start=1):
@@ -100,9 +121,10 @@ def test_the_newest_charts_draw_and_pass_axe(page, kpi_world_with_packs, group):
             return [chart ? chart.data.labels.length : -1, pixels.some((v) => v !== 0)];
         })"""
     )
-    # Sync: the record's one measured type (POs acknowledged), as a whole by month or per supplier
-    # (BOLTS, CAST); packs: per month (January, February) or per supplier (BOLTS, CAST).
-    assert drawn == ([[1, True], [2, True]] if group == "month" else [[2, True], [2, True]])
+    # Sync: the record's measured types (POs acknowledged, change proposals answered or overdue at
+    # 2027-03-01), as a whole by month or per supplier (BOLTS, CAST); packs: per month (January,
+    # February) or per supplier (BOLTS, CAST).
+    assert drawn == ([[2, True], [2, True]] if group == "month" else [[4, True], [2, True]])
     page.page.locator("section[aria-labelledby='chart-asn_packs-title']").scroll_into_view_if_needed()
     page.screenshot(f"kpis-newest-charts-{group}")
     assert page.problems() == []

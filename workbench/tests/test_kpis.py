@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 
 from edi.kpis import functional_ack_kpis
 from gateway.actors import Actor
 from procurement import kpis
 from procurement.kpis import KpiQuery
+from procurement.models import POLine, Receipt, ReceiptLine
 from workbench.scorecards import dashboard_charts, scorecard_headlines, supplier_scorecard
 
 from .kpi_data import END, NOW, START, kpi_dataset
@@ -90,6 +94,41 @@ def test_asn_accuracy_at_a_plant_on_a_channel_and_for_a_supplier(data, acme):
     assert rows(strategic) == [{"group": "all", "receipts": 1, "accuracy": 0.0, "latency_hours": 6.0}]
     assert rows(cast) == [{"group": "all", "receipts": 1, "accuracy": 0.0, "latency_hours": 6.0}]
     assert rows(kpis.asn_kpis(actor=acme, q=period(group="all", plant="DET", channel="edi"))) == []
+
+
+def test_asn_accuracy_judges_each_receipt_on_the_lines_its_notice_named(data, acme, company):
+    # R1 also takes in 7 of P2's line, which S1 never named: not judged (the over-shipment exception
+    # speaks for it), R1 stays accurate. R4, a second receipt against S2, takes in the 3 + 2
+    # announced: accurate on its own, while R2 against the same notice is not.
+    r1 = Receipt.objects.get(receipt_number="R1")
+    p2_line = POLine.objects.get(po__number="P2", po__company=company)
+    ReceiptLine.objects.create(receipt=r1, po_line=p2_line, quantity_received=Decimal(7), quantity_rejected=0)
+    r2 = Receipt.objects.get(receipt_number="R2")
+    r4 = Receipt.objects.create(
+        company=company,
+        po=r2.po,
+        shipment=r2.shipment,
+        receipt_number="R4",
+        received_on=dt.date(2027, 2, 6),
+        physical_status="received",
+        posting_status="posted",
+        channel="portal",
+        document_id="R4",
+        fingerprint="R4",
+        received_at=dt.datetime(2027, 2, 6, 6, tzinfo=dt.UTC),  # 30 h after S2
+    )
+    ReceiptLine.objects.create(
+        receipt=r4, po_line=r2.lines.get().po_line, quantity_received=Decimal(4), quantity_rejected=Decimal(1)
+    )
+
+    overall = kpis.asn_kpis(actor=acme, q=period(group="all"))
+    by_supplier = kpis.asn_kpis(actor=acme, q=period(group="supplier"))
+
+    assert rows(overall) == [{"group": "all", "receipts": 3, "accuracy": 66.7, "latency_hours": 20.0}]
+    assert rows(by_supplier) == [
+        {"group": "BOLTS", "receipts": 1, "accuracy": 100.0, "latency_hours": 24.0},
+        {"group": "CAST", "receipts": 2, "accuracy": 50.0, "latency_hours": 18.0},
+    ]
 
 
 def test_invoice_first_pass_match_rate(data, acme):
