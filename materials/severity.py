@@ -200,11 +200,12 @@ def deviations_reassess(
     only those of ``ids``.
 
     Each change of severity goes through ``exception_severity_set`` (audited, with the reason).
-    Returns how many changed. The exceptions are locked in id order, the last lock of a net change
-    (see ``materials.services.requirements``); one another transaction holds (an acknowledgement
-    superseding it, which then waits for this net change's result rows) is skipped rather than
-    waited for, which would close a circle, and re-assessed by ``materials.tasks.deviations_reassess``
-    once this transaction commits. ``wait``: wait for such locks instead (that task, holding no other).
+    Returns how many changed. A deviation whose severity moves is locked (in id order, the last lock
+    of a net change, see ``materials.services.requirements``); one another transaction holds (an
+    acknowledgement superseding it, which then waits for this net change's result rows) is skipped
+    rather than waited for, which would close a circle, and re-assessed by
+    ``materials.tasks.deviations_reassess`` once this transaction commits. ``wait``: wait for such
+    locks instead (that task, which holds no other).
     """
     open_ones = ProcurementException.objects.open().filter(company=company, kind__in=DEVIATION_KINDS)
     if ids is not None:
@@ -217,33 +218,31 @@ def deviations_reassess(
         ) | ProcurementException.objects.open().filter(
             company=company, kind__in=DEVIATION_KINDS, po_line__isnull=True, po__lines__item_id__in={i for _, i in keys}
         )
-    wanted = sorted(set(open_ones.values_list("pk", flat=True)))
-    if not wanted:
-        return 0
     source = WriteSource(
         channel="system", label="material requirements", correlation_id=get_correlation_id() or new_correlation_id()
     )
-    locked = list(
-        ProcurementException.objects.open()
-        .filter(pk__in=wanted)
-        .select_related("company", "po")
-        .select_for_update(of=("self",), skip_locked=not wait)
-        .order_by("pk")
-    )
-    skipped = sorted(set(wanted) - {e.pk for e in locked})
-    if skipped and not wait:
-        from materials.tasks import deviations_reassess_enqueue
-
-        deviations_reassess_enqueue(company_id=company.pk, exception_ids=skipped)
-    changed = 0
-    for exception in locked:
+    lockable = ProcurementException.objects.open().select_related("company", "po")
+    changed, skipped = 0, []
+    for exception in open_ones.select_related("company", "po").distinct().order_by("pk"):
         verdict = assess(exception)
+        if verdict is None or verdict == (exception.severity, exception.evidence):
+            continue
+        # Only a deviation whose severity moves is locked, and read again under the lock.
+        locked = lockable.select_for_update(of=("self",), skip_locked=not wait).filter(pk=exception.pk).first()
+        if locked is None:
+            skipped.append(exception.pk)
+            continue
+        verdict = assess(locked)
         if verdict is None:
             continue
         severity, evidence = verdict
         changed += exception_severity_set(
-            exception=exception, severity=severity, evidence=evidence, source=source, reason="projection changed"
+            exception=locked, severity=severity, evidence=evidence, source=source, reason="projection changed"
         )
+    if skipped:
+        from materials.tasks import deviations_reassess_enqueue
+
+        deviations_reassess_enqueue(company_id=company.pk, exception_ids=skipped)
     return changed
 
 
