@@ -296,14 +296,32 @@ DEMO_ORDER = "MO-DEMO-1"
 DEMO_PO = "PO-REQ-1"
 
 
+def _planned_once(company: Company, today: dt.date) -> None:
+    """A full run for the demo unless one is done (a second seed changes nothing). A full run already
+    queued (the nightly schedule's, asked for before the worker started) is run here; one a worker is
+    running is left to it."""
+    from materials.models import RequirementRun
+    from materials.services import requirements_regenerate
+    from materials.services.runs import requirements_run_execute
+
+    State = RequirementRun.State
+    full = RequirementRun.objects.filter(company=company, mode=RequirementRun.Mode.FULL)
+    if full.filter(state__in=(State.DONE, State.RUNNING)).exists():
+        return
+    queued = full.filter(state=State.QUEUED).first()
+    if queued is not None:
+        requirements_run_execute(run_id=queued.pk, today=today)
+    else:
+        requirements_regenerate(company=company, reason="demo", today=today)
+
+
 def requirements_demo_seed(*, company: Company, today: dt.date, supplier_code: str = "CASTINGS") -> dict:
     """A production order for 20 pumps at Detroit in 10 days, the castings for it on order for day 5, a
     full run; then the supplier's 855 pushes the castings to day 21. The date deviation it raises is a
     production stop naming the order. Safe to run again (every step is idempotent on its key).
     Returns the exception's id and severity.
     """
-    from materials.models import RequirementRun
-    from materials.services import demands_upsert, requirements_regenerate
+    from materials.services import demands_upsert
     from procurement import inputs as p
     from procurement.models import ProcurementException
     from procurement.services import WriteSource, acknowledgement_record, purchase_order_publish
@@ -340,8 +358,7 @@ def requirements_demo_seed(*, company: Company, today: dt.date, supplier_code: s
         ),
         source=WriteSource(channel="system", label="system ERP (demo)", correlation_id="demo-requirements-po"),
     )
-    if not RequirementRun.objects.filter(company=company).exists():  # planned once: a second seed changes nothing
-        requirements_regenerate(company=company, reason="demo", today=today)
+    _planned_once(company, today)
     acknowledgement_record(
         supplier=Supplier.objects.get(code=supplier_code),
         ack=p.AcknowledgementInput(

@@ -222,9 +222,19 @@ ITEM_FIELDS = {
     "order_multiple",
     "safety_stock",
     "max_lot",
+    "inspection_days",
     "conversions",
     "plants",
     "approved_suppliers",
+}
+ITEM_PLANT_FIELDS = {
+    "plant_code",
+    "lead_time_days",
+    "safety_stock",
+    "moq",
+    "order_multiple",
+    "max_lot",
+    "inspection_days",
 }
 
 
@@ -241,7 +251,7 @@ def item_from(obj: dict) -> inputs.ItemInput:
     plants = []
     for index, entry in enumerate(_list(obj, "plants", max_length=200)):
         at = f"plants[{index}]."
-        _no_unknown(entry, {"plant_code", "lead_time_days", "safety_stock", "moq", "order_multiple", "max_lot"}, at)
+        _no_unknown(entry, ITEM_PLANT_FIELDS, at)
         plants.append(
             inputs.ItemPlantInput(
                 plant_code=_text(entry, "plant_code", 32, prefix=at),
@@ -250,6 +260,7 @@ def item_from(obj: dict) -> inputs.ItemInput:
                 moq=_decimal(entry, "moq", prefix=at),
                 order_multiple=_decimal(entry, "order_multiple", prefix=at),
                 max_lot=_decimal(entry, "max_lot", prefix=at),
+                inspection_days=_int(entry, "inspection_days", prefix=at),
             )
         )
     suppliers = []
@@ -276,6 +287,7 @@ def item_from(obj: dict) -> inputs.ItemInput:
         order_multiple=_decimal(obj, "order_multiple", default=Decimal(1)) or Decimal(1),
         safety_stock=_decimal(obj, "safety_stock", default=Decimal(0)) or Decimal(0),
         max_lot=_decimal(obj, "max_lot"),
+        inspection_days=_int(obj, "inspection_days", default=0) or 0,
         conversions=tuple(conversions),
         plants=tuple(plants),
         approved_suppliers=tuple(suppliers),

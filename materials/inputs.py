@@ -45,6 +45,9 @@ class ItemPlantInput:
     moq: Decimal | None = None
     order_multiple: Decimal | None = None
     max_lot: Decimal | None = None
+    # Days stock stays in quality inspection at this plant (its own lab, its own queue); left out of
+    # the stored version when None.
+    inspection_days: int | None = field(default=None, metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)

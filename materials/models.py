@@ -64,6 +64,9 @@ class ItemPlantPlanning(models.Model):
     moq = quantity(null=True, blank=True)
     order_multiple = quantity(null=True, blank=True)
     max_lot = quantity(null=True, blank=True)
+    inspection_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days stock stays in quality inspection at this plant; empty: the item's."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "plant"], name="item_plant_planning_unique")]

@@ -408,7 +408,14 @@ def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> 
     plants = {
         (row[0], row[1]): row[2:]
         for row in plant_planning.values_list(
-            "plant_id", "item_id", "lead_time_days", "safety_stock", "moq", "order_multiple", "max_lot"
+            "plant_id",
+            "item_id",
+            "lead_time_days",
+            "safety_stock",
+            "moq",
+            "order_multiple",
+            "max_lot",
+            "inspection_days",
         )
     }
     best: dict[int, tuple[int, int, int | None, Decimal]] = {}
@@ -423,7 +430,9 @@ def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> 
             make_or_buy, lead, moq, multiple, safety, max_lot, inspection_days = items.get(
                 item, ("buy", 0, Decimal(1), Decimal(1), ZERO, None, 0)
             )
-            p_lead, p_safety, p_moq, p_multiple, p_max = plants.get((plant, item), (None, None, None, None, None))
+            p_lead, p_safety, p_moq, p_multiple, p_max, p_inspection = plants.get(
+                (plant, item), (None, None, None, None, None, None)
+            )
             make = make_or_buy == "make"
             supplier: int | None = None
             lead = p_lead if p_lead is not None else lead
@@ -441,7 +450,7 @@ def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> 
                 safety_stock=p_safety if p_safety is not None else safety,
                 supplier_id=supplier,
                 max_lot=p_max if p_max is not None else max_lot,
-                inspection_days=inspection_days,
+                inspection_days=p_inspection if p_inspection is not None else inspection_days,
             )
     return params
 

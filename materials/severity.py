@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -192,14 +193,24 @@ def _first_short(series: list) -> tuple[dt.date, list, Decimal] | None:
     return None
 
 
-def deviations_reassess(*, company, keys: set[tuple[int, int]] | None) -> int:
-    """Re-assess the open deviations of ``company`` on the (plant, item) pairs ``keys`` (None: all).
+def deviations_reassess(
+    *, company, keys: set[tuple[int, int]] | None, ids: Iterable[int] | None = None, wait: bool = False
+) -> int:
+    """Re-assess the open deviations of ``company`` on the (plant, item) pairs ``keys`` (None: all), or
+    only those of ``ids``.
 
     Each change of severity goes through ``exception_severity_set`` (audited, with the reason).
-    Returns how many changed.
+    Returns how many changed. A deviation whose severity moves is locked (in id order, the last lock
+    of a net change, see ``materials.services.requirements``); one another transaction holds (an
+    acknowledgement superseding it, which then waits for this net change's result rows) is skipped
+    rather than waited for, which would close a circle, and re-assessed by
+    ``materials.tasks.deviations_reassess`` once this transaction commits. ``wait``: wait for such
+    locks instead (that task, which holds no other).
     """
     open_ones = ProcurementException.objects.open().filter(company=company, kind__in=DEVIATION_KINDS)
-    if keys is not None:
+    if ids is not None:
+        open_ones = open_ones.filter(pk__in=list(ids))
+    elif keys is not None:
         if not keys:
             return 0
         open_ones = open_ones.filter(
@@ -210,15 +221,28 @@ def deviations_reassess(*, company, keys: set[tuple[int, int]] | None) -> int:
     source = WriteSource(
         channel="system", label="material requirements", correlation_id=get_correlation_id() or new_correlation_id()
     )
-    changed = 0
-    for exception in open_ones.select_related("company", "po").distinct():
+    lockable = ProcurementException.objects.open().select_related("company", "po")
+    changed, skipped = 0, []
+    for exception in open_ones.select_related("company", "po").distinct().order_by("pk"):
         verdict = assess(exception)
+        if verdict is None or verdict == (exception.severity, exception.evidence):
+            continue
+        # Only a deviation whose severity moves is locked, and read again under the lock.
+        locked = lockable.select_for_update(of=("self",), skip_locked=not wait).filter(pk=exception.pk).first()
+        if locked is None:
+            skipped.append(exception.pk)
+            continue
+        verdict = assess(locked)
         if verdict is None:
             continue
         severity, evidence = verdict
         changed += exception_severity_set(
-            exception=exception, severity=severity, evidence=evidence, source=source, reason="projection changed"
+            exception=locked, severity=severity, evidence=evidence, source=source, reason="projection changed"
         )
+    if skipped:
+        from materials.tasks import deviations_reassess_enqueue
+
+        deviations_reassess_enqueue(company_id=company.pk, exception_ids=skipped)
     return changed
 
 

@@ -16,6 +16,17 @@ SCAN_LOCK = "materials:filedrop-scan"
 # The database away for a moment, or the file system: retried with backoff. Anything else is a
 # fault in the file or in the gateway: the document keeps it (failed) and the file stays claimed.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, OSError)
+# The options of every materials task that is idempotent (running it twice is harmless): acknowledged
+# once it has run, so a worker that dies midway leaves the message for another (workers take one
+# message at a time, prefetch 1), and retried with backoff on a transient error.
+IDEMPOTENT: dict = {
+    "acks_late": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
 
 
 @shared_task(name="materials.tasks.materials_filedrop_scan", ignore_result=True)
@@ -37,19 +48,9 @@ def materials_filedrop_scan() -> int:
     return len(claimed)
 
 
-@shared_task(
-    name="materials.tasks.materials_file_receive",
-    ignore_result=True,
-    # Acknowledged once it has run: a worker that dies midway leaves the message for another, and
-    # the file is read again, which applies nothing twice (releases are idempotent on their id and
-    # content, items on their values). Workers take one message at a time (prefetch 1).
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
+# A file read again applies nothing twice (releases are idempotent on their id and content, items on
+# their values).
+@shared_task(name="materials.tasks.materials_file_receive", ignore_result=True, **IDEMPOTENT)
 def materials_file_receive(document_id: int, claimed_path: str) -> str:
     """Read one stored export (``filedrop.claimed_file_receive``): each item and release applied
     through the materials services with its own outcome, the file archived or rejected. Returns
@@ -72,18 +73,8 @@ def plant_queue(plant_code: str) -> str:
     return f"materials.{plant_code}"
 
 
-@shared_task(
-    name="materials.tasks.inventory_reproject",
-    ignore_result=True,
-    # Idempotent (a re-projection from the events gives the same rows however often it runs), so
-    # acknowledged after it has run: a lost worker leaves it for another.
-    acks_late=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
+# A re-projection from the events gives the same rows however often it runs.
+@shared_task(name="materials.tasks.inventory_reproject", ignore_result=True, **IDEMPOTENT)
 def inventory_reproject(company_id: int, plant_id: int, item_id: int, source_system: str) -> int:
     """Rebuild one (plant, item, source)'s balances from its events (``balances_reproject``), under the
     plant's lock; queued on the plant's queue when a late event hits a history too long to redo inline."""
@@ -123,18 +114,8 @@ def inventory_reconciliations_schedule() -> int:
     return queued
 
 
-@shared_task(
-    name="materials.tasks.inventory_reconciliation_run",
-    ignore_result=True,
-    # Acknowledged once it has run: a run lost with its worker is taken up again; the run's
-    # conditional claim (queued → running) makes a second delivery a no-op.
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
+# The run's conditional claim (queued → running) makes a second delivery a no-op.
+@shared_task(name="materials.tasks.inventory_reconciliation_run", ignore_result=True, **IDEMPOTENT)
 def inventory_reconciliation_run(run_id: int) -> str:
     """Run one queued reconciliation (``inventory_reconciliation_execute``); returns its state."""
     return reconciliation.inventory_reconciliation_execute(run_id=run_id).state
@@ -157,12 +138,9 @@ def requirements_runs_schedule() -> int:
     # Acknowledged once it has run: a run lost with its worker is delivered again, and the run's
     # conditional claim (queued → running) makes a second delivery of a claimed run a no-op; one
     # claimed by a worker that died is marked failed once stale, when the next run is asked for.
+    # Never retried: the run records its own failure (``requirements_run_execute`` keeps every error
+    # on the run), and a retry would find it no longer queued anyway.
     acks_late=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
 )
 def requirements_run(run_id: int) -> str:
     """Run one queued full regeneration (``requirements_run_execute``); returns its state."""
@@ -172,3 +150,24 @@ def requirements_run(run_id: int) -> str:
 def requirements_run_enqueue(run_id: int) -> None:
     """Queue ``requirements_run`` once the transaction that queued the run commits."""
     transaction.on_commit(lambda: requirements_run.delay(run_id))
+
+
+# Re-assessing from the stored projection sets the same severity however often it runs.
+@shared_task(name="materials.tasks.deviations_reassess", ignore_result=True, **IDEMPOTENT)
+def deviations_reassess(company_id: int, exception_ids: list[int]) -> int:
+    """Re-assess the open supplier deviations ``exception_ids`` of the company against the stored
+    projection, waiting for their locks: those a net change skipped because another transaction held
+    them (``materials.severity.deviations_reassess``). Returns how many changed severity."""
+    from materials.severity import deviations_reassess as reassess
+    from procurement.models import Company
+
+    company = Company.objects.filter(pk=company_id).first()
+    if company is None:
+        return 0
+    with transaction.atomic():
+        return reassess(company=company, keys=None, ids=exception_ids, wait=True)
+
+
+def deviations_reassess_enqueue(*, company_id: int, exception_ids: list[int]) -> None:
+    """Queue ``deviations_reassess`` once the transaction that skipped these exceptions commits."""
+    transaction.on_commit(lambda: deviations_reassess.delay(company_id, exception_ids))

@@ -48,6 +48,13 @@ class ItemPlantIn(serializers.Serializer):
     moq = optional_amount()
     order_multiple = optional_amount()
     max_lot = optional_amount()
+    inspection_days = serializers.IntegerField(
+        min_value=0,
+        max_value=100_000,
+        required=False,
+        allow_null=True,
+        help_text="Days stock stays in quality inspection at this plant; empty: the item's.",
+    )
 
 
 class ApprovedSupplierIn(serializers.Serializer):

@@ -123,6 +123,17 @@ def test_a_batch_of_items_is_stored_applied_and_answered_item_by_item(plants, sy
     assert sorted(Item.objects.values_list("part_number", flat=True)) == ["GSKT-310", "HSG-2200"]
 
 
+def test_an_items_inspection_days_are_stored_with_each_plants_own(plants, system):
+    body = items_body(item("BOLT", inspection_days=5, plants=[{"plant_code": "DET", "inspection_days": 2}]))
+    response = system.post(ITEMS, body)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 1
+    bolt = Item.objects.get(part_number="BOLT")
+    assert bolt.planning.inspection_days == 5
+    assert list(bolt.plant_planning.values_list("plant__code", "inspection_days")) == [("DET", 2)]
+
+
 def test_the_same_batch_again_is_unchanged_and_a_replayed_key_answers_as_before(plants, system):
     batch = items_body(item("HSG-2200"), item("GSKT-310"))
     first = system.post(ITEMS, batch, key="batch-1")

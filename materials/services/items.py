@@ -92,7 +92,8 @@ def _refusal(item: ItemInput, plants: dict[str, Plant], suppliers: set[str]) -> 
         if plant.plant_code not in plants:
             return f"item {item.part_number}: plant {plant.plant_code!r} is not known"
         values = (plant.safety_stock, plant.moq, plant.order_multiple, plant.max_lot)
-        if (plant.lead_time_days is not None and plant.lead_time_days < 0) or any(
+        days = (plant.lead_time_days, plant.inspection_days)
+        if any(d is not None and d < 0 for d in days) or any(
             v is not None and not Decimal(0) <= v < QUANTITY_LIMIT for v in values
         ):
             return f"item {item.part_number}: plant {plant.plant_code} has a negative parameter"
@@ -208,6 +209,7 @@ def _plants_replace(
             moq=p.moq,
             order_multiple=p.order_multiple,
             max_lot=p.max_lot,
+            inspection_days=p.inspection_days,
         )
         for part, (_, item) in accepted.items()
         if item_ids[part] in wanted

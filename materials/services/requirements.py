@@ -175,6 +175,11 @@ def requirements_net_change(
     regeneration's for these items (tested property). Open deviations on the re-planned items are
     re-assessed. Idempotent: re-planning with unchanged inputs rewrites the same rows. Holds the
     company's planning lock (shared) to its commit, so a full run writing its results is not overtaken.
+
+    Lock order, kept by every path that re-plans, so two of them never wait on each other in a circle:
+    the plants' inventory locks (a stock event, a goods receipt: ``po_lines_replan``), then the
+    planning lock, then the result rows, then the deviations' rows in id order — those another
+    transaction holds skipped and re-assessed after the commit (``severity.deviations_reassess``).
     """
     today = today or timezone.localdate()
     _plan_lock(company.pk)
@@ -590,34 +595,50 @@ def _finish(run: RequirementRun, result: engine.PlanResult) -> None:
     run.save(update_fields=["state", "finished_at", "counts", "items"])
 
 
-def planned_in_full(company_id: int) -> bool:
-    """Whether the company has results of a full run to keep current: a full run done (one queued,
-    running or failed has planned nothing yet, and a net change alone would leave the rest unplanned)."""
+def _replans(company_id: int) -> bool:
+    """Whether a change of the company is re-planned now (a net change): once a full run is done, or
+    while one is running — a first full run plans the items of the net changes made meanwhile again
+    over its results (``_net_changes_redo``), which it could not do for a change that ran none.
+
+    Asked under the planning lock (shared, kept to the commit): a full run claimed to ``running``
+    after this answered no takes its barrier after this transaction commits, so it reads this change.
+    """
+    _plan_lock(company_id)
     return RequirementRun.objects.filter(
-        company_id=company_id, mode=RequirementRun.Mode.FULL, state=RequirementRun.State.DONE
+        company_id=company_id,
+        mode=RequirementRun.Mode.FULL,
+        state__in=(RequirementRun.State.DONE, RequirementRun.State.RUNNING),
     ).exists()
 
 
-def po_lines_replan(company_id: int, po_line_ids: list[int]) -> None:
+def po_lines_replan(company_id: int, po_line_ids: list[int], *, received: bool = False) -> None:
     """Net change for the items of PO lines whose supply changed; nothing when the company was never planned.
 
     Procurement calls it (through ``supply_listener_register``) inside the transaction that changed
     the lines, so the projection and the severity of what the change raised move together.
+    ``received``: goods were received on the lines, and their stock goes into the ledger later in the
+    same transaction: the ship-to plants' inventory locks are taken here, before the result rows, as
+    a stock event takes them (the order every path keeps, see ``requirements_net_change``).
     """
-    if not planned_in_full(company_id):
-        return
     from procurement.models import POLine
 
     keys = set(POLine.objects.filter(pk__in=po_line_ids).values_list("po__ship_to_id", "item_id"))
-    if keys:
-        company = Company.objects.get(pk=company_id)
-        requirements_net_change(company=company, keys=keys, reason="supply changed on PO lines")
+    if not keys:
+        return
+    if received:
+        from materials.services.inventory import plants_lock
+
+        plants_lock({plant for plant, _ in keys})
+    if not _replans(company_id):
+        return
+    company = Company.objects.get(pk=company_id)
+    requirements_net_change(company=company, keys=keys, reason="supply changed on PO lines")
 
 
 def requirements_replan(*, company: Company, keys: set[tuple[int, int]], reason: str) -> RequirementRun | None:
     """Net change for ``keys`` when the company has been planned in full before; None otherwise (a full
     run plans everything anyway)."""
-    if not keys or not planned_in_full(company.pk):
+    if not keys or not _replans(company.pk):
         return None
     return requirements_net_change(company=company, keys=keys, reason=reason)
 
@@ -625,7 +646,7 @@ def requirements_replan(*, company: Company, keys: set[tuple[int, int]], reason:
 def stock_replan(company_id: int, keys: set[tuple[int, int]]) -> RequirementRun | None:
     """Net change for the (plant, item) pairs whose stock an inventory event (or a re-projection) just
     moved; nothing when the company was never planned in full. Called inside the ledger's transaction."""
-    if not keys or not planned_in_full(company_id):
+    if not keys or not _replans(company_id):
         return None
     company = Company.objects.get(pk=company_id)
     return requirements_net_change(company=company, keys=keys, reason="stock changed")
@@ -635,9 +656,7 @@ def structure_replan(company_id: int, parent_item_id: int | None, plant_codes: I
     """Net change for a parent whose manufacturing BOM just applied at ``plant_codes`` ("" is every
     plant): the parent and everything below it, old structure and new. Called inside the release's
     transaction; nothing when the company was never planned in full."""
-    if parent_item_id is None:
-        return None
-    if not planned_in_full(company_id):
+    if parent_item_id is None or not _replans(company_id):
         return None
     from procurement.models import Plant
 

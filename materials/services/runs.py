@@ -32,13 +32,12 @@ def requirements_run_request(*, company: Company, requested_by: str) -> tuple[Re
 
     A run left queued or running longer than ``GATEWAY_REQUIREMENTS_RUN_STALE_SECONDS`` belongs to a
     worker that died (or a message lost): it is marked failed, so the company is not blocked for
-    good. The caller queues ``materials.tasks.requirements_run`` after commit for a created run.
+    good — unless a worker still holds its row (planning a large company for long), which is not
+    waited for: the request is answered with that run. The caller queues
+    ``materials.tasks.requirements_run`` after commit for a created run.
     """
     now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.GATEWAY_REQUIREMENTS_RUN_STALE_SECONDS)
-    RequirementRun.objects.filter(
-        company=company, mode=RequirementRun.Mode.FULL, state__in=ACTIVE, requested_at__lt=stale
-    ).update(state=State.FAILED, finished_at=now, error="abandoned: no worker finished it in time")
+    _abandoned_fail(company, now)
     try:
         with transaction.atomic():
             run = RequirementRun.objects.create(
@@ -57,11 +56,33 @@ def requirements_run_request(*, company: Company, requested_by: str) -> tuple[Re
         return active, False
 
 
-def requirements_run_execute(*, run_id: int) -> RequirementRun:
+def _abandoned_fail(company: Company, now: dt.datetime) -> int:
+    """Mark failed the company's full runs queued or running past the stale limit; returns how many.
+
+    A worker planning a run keeps the run's row locked to its commit, so a locked row is a run still
+    being planned, however long it takes: it is skipped (SKIP LOCKED), never waited for, and the
+    request is answered with it. Only a run no transaction holds is abandoned.
+    """
+    stale = now - dt.timedelta(seconds=settings.GATEWAY_REQUIREMENTS_RUN_STALE_SECONDS)
+    with transaction.atomic():
+        ids = list(
+            RequirementRun.objects.filter(
+                company=company, mode=RequirementRun.Mode.FULL, state__in=ACTIVE, requested_at__lt=stale
+            )
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        return RequirementRun.objects.filter(pk__in=ids).update(
+            state=State.FAILED, finished_at=now, error="abandoned: no worker finished it in time"
+        )
+
+
+def requirements_run_execute(*, run_id: int, today: dt.date | None = None) -> RequirementRun:
     """Run a queued full regeneration: claimed with a conditional UPDATE (queued → running, committed at
     once so a poller sees it running), then planned in one transaction. A failure rolls the planning
     back (the earlier results stay) and is kept on the run: state ``failed``, the error's type and text.
     A run that is not queued (taken by another delivery, finished, abandoned) is returned untouched.
+    ``today``: the first day planned (default: the local date).
     """
     claimed = RequirementRun.objects.filter(pk=run_id, state=State.QUEUED, mode=RequirementRun.Mode.FULL).update(
         state=State.RUNNING, started_at=timezone.now()
@@ -72,7 +93,7 @@ def requirements_run_execute(*, run_id: int) -> RequirementRun:
     if not claimed:
         return run
     try:
-        return requirements_regenerate(company=run.company, run=run)
+        return requirements_regenerate(company=run.company, run=run, today=today)
     except Exception as error:  # recorded on the run; the next request or the schedule tries again
         log.exception("requirement run %s failed", run.pk)
         RequirementRun.objects.filter(pk=run.pk).update(

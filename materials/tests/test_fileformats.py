@@ -189,6 +189,21 @@ def test_a_line_that_is_wrong_is_refused_with_the_field_and_why(line, error):
     assert unit.raw == line.encode()
 
 
+def test_an_item_gives_its_inspection_days_and_each_plants_own():
+    line = (
+        '{"kind": "item", "part_number": "BOLT", "inspection_days": 5, '
+        '"plants": [{"plant_code": "DET", "inspection_days": 2}, {"plant_code": "MTY"}]}'
+    )
+    (unit,) = read_jsonl(line)
+    assert unit.error == ""
+    assert unit.item is not None
+    assert unit.item.inspection_days == 5
+    assert unit.item.plants == (
+        inputs.ItemPlantInput(plant_code="DET", inspection_days=2),
+        inputs.ItemPlantInput(plant_code="MTY"),
+    )
+
+
 @pytest.mark.parametrize(
     "line, error",
     [

@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from materials import inputs, tasks
@@ -120,6 +121,33 @@ def test_a_failing_run_is_recorded_failed_with_its_error_and_the_earlier_plan_is
     retry, created = requirements_run_request(company=pump, requested_by="API key ERP")
     assert created
     assert requirements_run_execute(run_id=retry.pk).state == "done"
+
+
+def test_a_run_failing_on_a_database_error_is_recorded_once_and_never_retried(pump, monkeypatch):
+    """The run keeps its own failure: the task has no retry of its own that could never fire."""
+    run, _ = requirements_run_request(company=pump, requested_by="API key ERP")
+
+    def away(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(engine, "plan", away)
+    assert tasks.requirements_run.apply(args=(run.pk,)).get() == "failed"
+    run.refresh_from_db()
+    assert (run.state, run.error) == ("failed", "OperationalError: server closed the connection unexpectedly")
+    assert (tasks.requirements_run.acks_late, getattr(tasks.requirements_run, "autoretry_for", ())) == (True, ())
+
+
+def test_the_idempotent_materials_tasks_share_one_set_of_retry_options():
+    options = [
+        (t.acks_late, t.autoretry_for, t.retry_backoff, t.retry_backoff_max, t.retry_jitter, t.max_retries)
+        for t in (
+            tasks.materials_file_receive,
+            tasks.inventory_reproject,
+            tasks.inventory_reconciliation_run,
+            tasks.deviations_reassess,
+        )
+    ]
+    assert options == [(True, (OperationalError, InterfaceError, OSError), 2, 300, True, 5)] * 4
 
 
 def test_a_run_no_worker_finished_in_time_is_marked_failed_when_the_next_is_asked_for(pump, settings):

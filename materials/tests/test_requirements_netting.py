@@ -14,11 +14,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from materials.inputs import InventoryEventInput
+from materials import requirements as engine
+from materials.inputs import InventoryEventInput, ItemPlantInput
 from materials.models import InventoryPolicy, PlannedPurchase, ProjectionRow, RequirementRun, Shortage, SupplyPeg
 from materials.services import inventory_events_apply, requirements_regenerate
 from procurement import inputs as p_inputs
-from procurement.models import POLine, ProcurementException
+from procurement.models import Item, Plant, POLine, ProcurementException
 from procurement.services import WriteSource, acknowledgement_record
 
 from .helpers import items, line, receive, release
@@ -331,6 +332,28 @@ def test_inspection_lots_arrive_at_their_release_and_allocations_come_off_the_op
         ("BOLT", "short", MAR(day=10), D(30), ("SP-1",)),
         ("HOUSING", "short", MAR(day=3), D(25), ("MO-1",)),
     ]
+
+
+def test_a_plants_own_inspection_days_come_before_the_items(inspected, system, company):
+    # Detroit's lab releases BOLT in 3 days where the item says 5: L1 (27 February) is usable on 2 March
+    # instead of 4 March; L2 is late either way, expected today. At Monterrey the item's 5 days stand.
+    bolt = {"safety_stock": Decimal(10), "moq": Decimal(100), "order_multiple": Decimal(25), "inspection_days": 5}
+    items(system, BOLT={**bolt, "plants": (ItemPlantInput("DET", inspection_days=3),)})
+    requirements_regenerate(company=company, today=TODAY)
+    assert [(r[0], r[5]) for r in table("BOLT") if r[5]] == [(MAR(day=1), D(5)), (MAR(day=2), D(40))]
+    params = engine.params_load(
+        company_id=company.pk,
+        item_ids={Item.objects.get(part_number="BOLT").pk},
+        plant_ids=set(Plant.objects.values_list("pk", flat=True)),
+    )
+    assert sorted((Plant.objects.get(pk=plant).code, p.inspection_days) for (plant, _), p in params.items()) == [
+        ("DET", 3),
+        ("MTY", 5),
+    ]
+    # A plant that inspects in 0 days says nothing of how long: its quarantine is not planned on.
+    items(system, BOLT={**bolt, "plants": (ItemPlantInput("DET", inspection_days=0),)})
+    requirements_regenerate(company=company, today=TODAY)
+    assert [(r[0], r[5]) for r in table("BOLT") if r[5]] == []
 
 
 def test_quarantine_of_an_item_without_inspection_days_is_not_planned_on(inspected, system, company):

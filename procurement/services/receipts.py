@@ -103,7 +103,7 @@ def receipt_record(*, receipt: ReceiptInput, source: WriteSource) -> RecordResul
             ]
         )
         orders_touch([order.pk], now=now)
-        supply_changed(company_id=company.pk, po_line_ids=[line.pk for line in touched])
+        supply_changed(company_id=company.pk, po_line_ids=[line.pk for line in touched], received=True)
     return RecordResult("applied", record)
 
 

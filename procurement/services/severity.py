@@ -9,6 +9,7 @@ it before it saves exceptions, and they call ``exception_severity_set`` when the
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -68,19 +69,23 @@ def exception_severity_set(
     return True
 
 
-SupplyListener = Callable[[int, list[int]], None]
+class SupplyListener(Protocol):
+    def __call__(self, company_id: int, po_line_ids: list[int], *, received: bool = False) -> None: ...
+
+
 _supply_listeners: list[SupplyListener] = []
 
 
 def supply_listener_register(listener: SupplyListener) -> None:
-    """Have ``listener(company_id, po_line_ids)`` hear of lines whose expected supply changed."""
+    """Have ``listener(company_id, po_line_ids, received=...)`` hear of lines whose expected supply changed."""
     if listener not in _supply_listeners:
         _supply_listeners.append(listener)
 
 
-def supply_changed(*, company_id: int, po_line_ids: list[int]) -> None:
+def supply_changed(*, company_id: int, po_line_ids: list[int], received: bool = False) -> None:
     """Tell the listeners that what these PO lines bring, or when, changed (an answer, a ship notice, a
-    receipt), inside the transaction that changed them: requirements re-plan the lines' items at once."""
+    receipt), inside the transaction that changed them: requirements re-plan the lines' items at once.
+    ``received``: a receipt, whose stock the buyer's inventory may take in the same transaction."""
     if po_line_ids:
         for listener in _supply_listeners:
-            listener(company_id, po_line_ids)
+            listener(company_id, po_line_ids, received=received)
