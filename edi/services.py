@@ -55,6 +55,7 @@ from procurement.services import (
     RecordResult,
     WriteSource,
     acknowledgement_record,
+    compiled,
     invoice_record,
     shipment_record,
 )
@@ -597,16 +598,19 @@ def _receive(document: InboundDocument, partner: TradingPartner, batch: BatchRea
         correlation_id=document.correlation_id,
         document=document,
     )
-    earlier = (
-        InboundDocument.objects.filter(
+    settled = [InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE]
+    # Compiled once (``compiled.fetch``): a one-set file's receipt is mostly such small lookups.
+    found = compiled.fetch(
+        "edi.same_content",
+        lambda: InboundDocument.objects.filter(
             channel="edi",
             sha256=document.sha256,
-            state__in=[InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE],
+            state__in=settled,
             pk__lt=document.pk,  # a replay of the first file is not a duplicate of the copies after it
-        )
-        .order_by("pk")
-        .first()
+        ).order_by("pk")[:1],
+        ["edi", document.pk, document.sha256, *settled],
     )
+    earlier = found[0] if found else None
     if earlier is not None:
         return FileOutcome(
             InboundDocument.State.DUPLICATE,
@@ -869,21 +873,25 @@ def _interchange(
     identity = identity or EdiIdentity.of(partner.company_id)
     problems = interchange_envelope_verdict(head, partner, identity)
     window = now - dt.timedelta(days=settings.GATEWAY_EDI_DUPLICATE_WINDOW_DAYS)
-    previous = (
-        Interchange.objects.filter(
-            direction="in",
-            sender_qualifier=head.isa05,
-            sender_id=head.isa06,
-            isa13=head.isa13,
-            created_at__gte=window,
-            duplicate="",
-            rejected=False,  # one refused at its envelope may come again, corrected, under its number
-        )
-        # Never a duplicate of itself; an earlier interchange of the same file counts like any other.
-        .exclude(inbound_document=document, position=position)
-        .order_by("pk")
-        .first()
+    found = compiled.fetch(
+        "edi.interchange_before",
+        lambda: (
+            Interchange.objects.filter(
+                direction="in",
+                sender_qualifier=head.isa05,
+                sender_id=head.isa06,
+                isa13=head.isa13,
+                created_at__gte=window,
+                duplicate="",
+                rejected=False,  # one refused at its envelope may come again, corrected, under its number
+            )
+            # Never a duplicate of itself; an earlier interchange of the same file counts like any other.
+            .exclude(inbound_document=document, position=position)
+            .order_by("pk")[:1]
+        ),
+        [window, "in", "", head.isa13, head.isa06, head.isa05, document.pk, position],
     )
+    previous = found[0] if found else None
     if previous is not None or problems:
         ic = events.finish()  # nothing of it is applied: read to its end for its envelope
         record = _interchange_record(ic, position, document, partner, previous, problems)
