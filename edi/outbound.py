@@ -23,6 +23,7 @@ from notifications.services import outbox_write
 from notifications.transports import RenderedFile, render_json
 from procurement import inputs
 from procurement.models import POLine, PORevision
+from procurement.services import compiled
 from procurement.services.notify import outbound_message
 from procurement.services.sources import WriteSource
 
@@ -170,7 +171,15 @@ def _po_interchange(message: OutboundMessage) -> Interchange:
 
 def render_stored(message: OutboundMessage) -> RenderedFile:
     """The file renderer for acknowledgements the gateway wrote itself (997, 999, TA1)."""
-    interchange = Interchange.objects.select_related("partner").get(outbound_message=message)
+    # Compiled once (``compiled.fetch``): a batch of one-set files delivers one of these per file.
+    found = compiled.fetch(
+        "edi.stored_answer",
+        lambda: Interchange.objects.select_related("partner").filter(outbound_message=message).order_by("pk")[:2],
+        [message.pk],
+    )
+    if len(found) != 1:
+        raise Interchange.DoesNotExist(f"no single interchange for outbox message {message.pk}")
+    interchange = found[0]
     partner = interchange.partner
     assert partner is not None, "an interchange we send is recorded with its partner"
     return RenderedFile(

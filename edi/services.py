@@ -55,6 +55,7 @@ from procurement.services import (
     RecordResult,
     WriteSource,
     acknowledgement_record,
+    compiled,
     invoice_record,
     shipment_record,
 )
@@ -390,7 +391,11 @@ def _issue(issue: x12.Issue) -> IssueJson:
 
 
 def interchange_file_receive(
-    *, document: InboundDocument, partner: TradingPartner, replayed: bool = False
+    *,
+    document: InboundDocument,
+    partner: TradingPartner,
+    replayed: bool = False,
+    batch: BatchReads | None = None,
 ) -> FileOutcome:
     """Apply every transaction set of a stored file, answer each group with a 997 or 999, and settle it.
 
@@ -407,16 +412,51 @@ def interchange_file_receive(
     already settled stays as it is, except that a replay, ``replayed``, settles a file rejected
     when it came in with what it does now). A domain refusal of one set is recorded and its
     siblings still apply; any other error rolls back the interchange it happened in and is raised.
+
+    ``batch``: what a batch of files read once for all of them (``BatchReads``), inside the
+    caller's transaction.
     """
-    outcome = _receive(document, partner)
+    outcome = _receive(document, partner, batch)
     inbound_document_settle(
         document=document,
         state=outcome.state,
         code=outcome.code,
         error=(outcome.detail or outcome.summary)[:10000],
         replayed=replayed,
+        webhook_versions=batch.webhook_versions if batch else None,
     )
     return outcome
+
+
+@dataclass
+class BatchReads:
+    """What a batch of one partner's files reads once, in its transaction, rather than once per file.
+
+    ``identity``: the buying company's (``EdiIdentity.of``). ``webhook_versions``: the company's
+    ``webhooks_version``, so each file's ``document.processed`` subscriptions come from the cache
+    kept for that version (``api.webhooks``): a subscription changed while the batch runs is seen
+    from the next batch on, as one changed while a file is received is seen from the next file.
+    ``unreceived``: those of the batch's documents, which the caller holds locked (``SELECT … FOR
+    UPDATE``, taken for all of them in one statement), with no interchange recorded yet: no other
+    run can have received any of theirs, so none is locked or looked for again.
+    """
+
+    identity: EdiIdentity
+    webhook_versions: dict[int, int]
+    unreceived: set[int]
+
+    @classmethod
+    def read(cls, partner: TradingPartner, locked: list[int]) -> BatchReads:
+        """``partner`` as read in the caller's transaction, with its company; ``locked``: the
+        documents of its files the caller has locked."""
+        received = set(
+            Interchange.objects.filter(
+                direction=Interchange.Direction.INBOUND, inbound_document_id__in=locked
+            ).values_list("inbound_document_id", flat=True)
+        )
+        # The partner's company as the batch read it, in its transaction, with its webhooks_version.
+        versions = {partner.company_id: partner.company.webhooks_version}
+        return cls(EdiIdentity.of(partner.company_id), versions, set(locked) - received)
 
 
 def interchange_file_fail(*, document: InboundDocument, error: BaseException, transient: bool) -> None:
@@ -551,23 +591,26 @@ def interchange_file_dead_letter(*, document: InboundDocument, partner: TradingP
     log.error("EDI document %s dead-lettered: %s", document.pk, reason)
 
 
-def _receive(document: InboundDocument, partner: TradingPartner) -> FileOutcome:
+def _receive(document: InboundDocument, partner: TradingPartner, batch: BatchReads | None) -> FileOutcome:
     source = WriteSource(
         channel="edi",
         label=f"partner {partner.supplier.code}",
         correlation_id=document.correlation_id,
         document=document,
     )
-    earlier = (
-        InboundDocument.objects.filter(
+    settled = [InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE]
+    # Compiled once (``compiled.fetch``): a one-set file's receipt is mostly such small lookups.
+    found = compiled.fetch(
+        "edi.same_content",
+        lambda: InboundDocument.objects.filter(
             channel="edi",
             sha256=document.sha256,
-            state__in=[InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE],
+            state__in=settled,
             pk__lt=document.pk,  # a replay of the first file is not a duplicate of the copies after it
-        )
-        .order_by("pk")
-        .first()
+        ).order_by("pk")[:1],
+        ["edi", document.pk, document.sha256, *settled],
     )
+    earlier = found[0] if found else None
     if earlier is not None:
         return FileOutcome(
             InboundDocument.State.DUPLICATE,
@@ -581,7 +624,7 @@ def _receive(document: InboundDocument, partner: TradingPartner) -> FileOutcome:
         reader = x12.stream(payload)
         try:
             for position, events in enumerate(_interchanges(reader)):
-                _interchange_once(events, position, document, partner, source, outcome)
+                _interchange_once(events, position, document, partner, source, outcome, batch)
         except _NoInterchange as error:
             return _unreadable(document, partner, source, f"not an X12 interchange: {error}")
     counts = outcome.sets.counts
@@ -699,18 +742,21 @@ def _interchange_once(
     partner: TradingPartner,
     source: WriteSource,
     outcome: FileOutcome,
+    batch: BatchReads | None = None,
 ) -> None:
     """Receive the interchange at ``position`` in the file in one transaction, or read back what an
     earlier attempt at this document committed for it."""
     try:
         with transaction.atomic():
-            # Two runs of one document (a redelivered task beside a swept one) take turns here.
-            InboundDocument.objects.select_for_update().only("pk").get(pk=document.pk)
-            done = _received_before(document, position)
-            if done is not None:
-                return _read_back(done, outcome)
+            if batch is None or document.pk not in batch.unreceived:
+                # Two runs of one document (a redelivered task beside a swept one) take turns here.
+                InboundDocument.objects.select_for_update().only("pk").get(pk=document.pk)
+                done = _received_before(document, position)
+                if done is not None:
+                    return _read_back(done, outcome)
             part = FileOutcome(InboundDocument.State.PROCESSED, "processed")
-            record = _interchange(events, position, document, partner, source, part)
+            identity = batch.identity if batch else None
+            record = _interchange(events, position, document, partner, source, part, identity)
             _keep_receipt(record, part, outcome)
     except IntegrityError:
         # The other run committed this interchange first (the unique position decided).
@@ -736,7 +782,8 @@ def _keep_receipt(record: Interchange, part: FileOutcome, outcome: FileOutcome) 
         "counts": dict(part.sets.counts),
         "acks": part.acks_written,
     }
-    record.save(update_fields=["receipt", "envelope_errors"])
+    if not getattr(record, "answers_deferred", False):
+        record.save(update_fields=["receipt", "envelope_errors"])  # else saved with its deferred answer
     outcome.acks_written += part.acks_written
     outcome.sets.extend(part.sets)
 
@@ -816,29 +863,35 @@ def _interchange(
     partner: TradingPartner,
     source: WriteSource,
     outcome: FileOutcome,
+    identity: EdiIdentity | None = None,
 ) -> Interchange:
     """Receive one interchange as it is read: each set applied as it ends, each group recorded at
-    its GE, and the envelope judged again at the IEA (``interchange_envelope_verdict``)."""
+    its GE, and the envelope judged again at the IEA (``interchange_envelope_verdict``).
+    ``identity``: the buying company's, when the caller has it already."""
     now = timezone.now()
     head = events.head
-    identity = EdiIdentity.of(partner.company_id)
+    identity = identity or EdiIdentity.of(partner.company_id)
     problems = interchange_envelope_verdict(head, partner, identity)
     window = now - dt.timedelta(days=settings.GATEWAY_EDI_DUPLICATE_WINDOW_DAYS)
-    previous = (
-        Interchange.objects.filter(
-            direction="in",
-            sender_qualifier=head.isa05,
-            sender_id=head.isa06,
-            isa13=head.isa13,
-            created_at__gte=window,
-            duplicate="",
-            rejected=False,  # one refused at its envelope may come again, corrected, under its number
-        )
-        # Never a duplicate of itself; an earlier interchange of the same file counts like any other.
-        .exclude(inbound_document=document, position=position)
-        .order_by("pk")
-        .first()
+    found = compiled.fetch(
+        "edi.interchange_before",
+        lambda: (
+            Interchange.objects.filter(
+                direction="in",
+                sender_qualifier=head.isa05,
+                sender_id=head.isa06,
+                isa13=head.isa13,
+                created_at__gte=window,
+                duplicate="",
+                rejected=False,  # one refused at its envelope may come again, corrected, under its number
+            )
+            # Never a duplicate of itself; an earlier interchange of the same file counts like any other.
+            .exclude(inbound_document=document, position=position)
+            .order_by("pk")[:1]
+        ),
+        [window, "in", "", head.isa13, head.isa06, head.isa05, document.pk, position],
     )
+    previous = found[0] if found else None
     if previous is not None or problems:
         ic = events.finish()  # nothing of it is applied: read to its end for its envelope
         record = _interchange_record(ic, position, document, partner, previous, problems)
@@ -1070,8 +1123,10 @@ def _answer(record: Interchange, outcome: FileOutcome, write: Callable[[FileOutc
         part = FileOutcome(InboundDocument.State.PROCESSED, "processed")
         write(part)
         record.receipt = {**record.receipt, "acks": [*record.receipt.get("acks", []), *part.acks_written]}
-        record.save(update_fields=["receipt"])
+        record.save(update_fields=["receipt", "envelope_errors"])
 
+    # The receipt (``_keep_receipt``) is saved once, with the answer: one statement, not two.
+    record.answers_deferred = True  # type: ignore[attr-defined]
     pending.append(later)
 
 

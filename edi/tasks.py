@@ -175,21 +175,30 @@ def edi_files_receive(items: list[list[Any]]) -> list[str]:
     batch = [item for item in items if item[1] not in tried]
     # This batch's attempt, counted before it starts (a commit of its own), as edi_file_receive counts.
     InboundDocument.objects.filter(pk__in=[i[1] for i in batch], attempts=0).update(attempts=1)
-    partners: dict[int, TradingPartner] = {}
-    documents = InboundDocument.objects.select_related("supplier").in_bulk([i[1] for i in batch])
+    partners: dict[int, tuple[TradingPartner, services.BatchReads]] = {}
     finished: list[tuple[TradingPartner, str, InboundDocument]] = []
     # The batch's 997s and TA1s are delivered together once it commits, before its files are moved.
     with outbox_deliveries_together(), transaction.atomic():
+        # Its documents locked for the whole batch at once, in id order (a second run of one of
+        # them, the sweep's, waits for its commit), rather than each in its turn.
+        documents = {
+            document.pk: document
+            for document in InboundDocument.objects.select_related("supplier")
+            .select_for_update(of=("self",))
+            .filter(pk__in=[i[1] for i in batch])
+            .order_by("pk")
+        }
         with services.answers_deferred() as answers:
             for partner_id, document_id, claimed_path in batch:
                 if partner_id not in partners:
                     partner = TradingPartner.objects.select_related("supplier", "company").get(pk=partner_id)
-                    partners[partner_id] = partner
-                partner = partners[partner_id]
+                    mine = [i[1] for i in batch if i[0] == partner_id]
+                    partners[partner_id] = partner, services.BatchReads.read(partner, mine)
+                partner, reads = partners[partner_id]
                 document = documents[document_id]
                 document.attempts -= 1  # settling records the attempt counted above, not one more
                 queued = len(answers)
-                if _batch_receive_one(partner, document, claimed_path):
+                if _batch_receive_one(partner, document, claimed_path, reads):
                     finished.append((partner, claimed_path, document))
                 else:
                     del answers[queued:]  # its savepoint rolled back: so do its answers
@@ -200,7 +209,9 @@ def edi_files_receive(items: list[list[Any]]) -> list[str]:
     return [_finish(partner, claimed_path, document) for partner, claimed_path, document in finished]
 
 
-def _batch_receive_one(partner: TradingPartner, document: InboundDocument, claimed_path: str) -> bool:
+def _batch_receive_one(
+    partner: TradingPartner, document: InboundDocument, claimed_path: str, reads: services.BatchReads
+) -> bool:
     """Receive one file of a batch in a savepoint; whether its claimed file is to be moved now
     (else it has been sent alone to ``edi_file_receive``, once the batch commits)."""
     if document.state not in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
@@ -211,7 +222,7 @@ def _batch_receive_one(partner: TradingPartner, document: InboundDocument, claim
             log_context(correlation_id=document.correlation_id, document_id=document.pk, partner=document.sender),
             transaction.atomic(),
         ):
-            services.interchange_file_receive(document=document, partner=partner)
+            services.interchange_file_receive(document=document, partner=partner, batch=reads)
     except Exception:
         if transaction.get_connection().needs_rollback:
             raise  # the savepoint could not be rolled back: the batch is retried whole

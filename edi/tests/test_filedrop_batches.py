@@ -165,11 +165,11 @@ def test_a_batch_retried_after_its_transaction_failed_or_redelivered_applies_not
     receive_one = tasks._batch_receive_one
     calls = []
 
-    def connection_lost_at_the_third(partner, document, claimed_path):
+    def connection_lost_at_the_third(partner, document, claimed_path, reads):
         calls.append(document.pk)
         if len(calls) == 3:
             raise OperationalError("server closed the connection unexpectedly")
-        return receive_one(partner, document, claimed_path)
+        return receive_one(partner, document, claimed_path, reads)
 
     monkeypatch.setattr(tasks, "_batch_receive_one", connection_lost_at_the_third)
     with pytest.raises(OperationalError):

@@ -7,7 +7,7 @@ import io
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -324,6 +324,7 @@ def inbound_document_settle(
     error: str,
     company_id: int | None = None,
     replayed: bool = False,
+    webhook_versions: Mapping[int, int] | None = None,
 ) -> bool:
     """Record the outcome of one attempt at a stored document, and tell its sender once it is final.
 
@@ -343,6 +344,9 @@ def inbound_document_settle(
 
     ``company_id`` places a document that was stored without a company (a supplier's payload names
     no company until it is applied to a PO).
+
+    ``webhook_versions``: each company's ``webhooks_version`` as the caller read it in its
+    transaction (``webhook_rows``), when it has them: the subscriptions come from the cache.
 
     Inside a caller's transaction it commits (or rolls back) with it.
     """
@@ -386,6 +390,8 @@ def inbound_document_settle(
                 key=f"document.processed:{document.pk}:{document.attempts}",
                 source=WriteSource(channel=document.channel, label="gateway", correlation_id=document.correlation_id),
                 company_ids={document.company_id} if document.company_id is not None else set(),
+                # Only with the document's company's version: a key without one would never go stale.
+                versions=webhook_versions if document.company_id in (webhook_versions or {}) else None,
             )
         )
     return True

@@ -31,12 +31,12 @@ from procurement.models import (
 from procurement.models.fields import AMOUNT_LIMIT, PRICE_LIMIT, QUANTITY_LIMIT
 from suppliers.models import Supplier
 
-from . import tolerance
+from . import compiled, tolerance
 from .audit import audit_event, audit_write
 from .bulk import rows_update
 from .documents import document_replay, exceptions_audited, exceptions_create, exceptions_notify, orders_touch
 from .errors import DocumentRefused
-from .lines import lines_locked, supplier_lines
+from .lines import lines_locked, supplier_lines, supplier_lines_shape
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
 from .sources import RecordResult, WriteSource
@@ -63,6 +63,7 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
         document = f"invoice {invoice.invoice_number}"
         lines = lines_locked(
             query=supplier_lines(supplier, invoice.company, source),
+            shape=supplier_lines_shape(supplier, invoice.company, source),
             wanted=[(invoice.po_number, line.line_no) for line in invoice.lines],
             source=source,
             supplier=supplier,
@@ -72,7 +73,12 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
         order = next(iter(lines.values())).po
         company = order.company
         digest = inputs.fingerprint(invoice)
-        existing = Invoice.objects.filter(supplier=supplier, invoice_number=invoice.invoice_number).first()
+        found = compiled.fetch(
+            "invoice.existing",
+            lambda: Invoice.objects.filter(supplier=supplier, invoice_number=invoice.invoice_number).order_by("pk")[:1],
+            [invoice.invoice_number, supplier.pk],
+        )
+        existing = found[0] if found else None
         if existing is not None:
             return document_replay(
                 record=existing,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from procurement.models import Company, POLine, ProcurementException
 from suppliers.models import Supplier
 
+from . import compiled
 from .errors import DocumentRefused
-from .locking import lock_po_lines
+from .locking import lock_po_lines, lock_po_lines_query
 from .refusals import refusal_recorded
 from .sources import WriteSource
 
@@ -24,6 +27,16 @@ def supplier_lines(supplier: Supplier, company_code: str = "", source: WriteSour
     if source is not None and source.document is not None and source.document.company_id is not None:
         query = query.filter(po__company_id=source.document.company_id)
     return query.filter(po__company__code=company_code) if company_code else query
+
+
+def supplier_lines_shape(
+    supplier: Supplier, company_code: str = "", source: WriteSource | None = None
+) -> tuple[str, list[Any]]:
+    """What names the shape of ``supplier_lines``'s query, and its filter values in SQL order
+    (for ``lines_locked``, which compiles its lock once per shape: ``compiled.fetch``)."""
+    company_id = source.document.company_id if source is not None and source.document is not None else None
+    values = [supplier.pk, *([company_id] if company_id is not None else []), *([company_code] if company_code else [])]
+    return f"{company_id is not None}:{bool(company_code)}", values
 
 
 def refusal_company(*, supplier: Supplier, source: WriteSource, named: str = "") -> Company | None:
@@ -49,9 +62,21 @@ def lines_locked(
     company: Company | None = None,
     named_company: str = "",
     document: str,
+    shape: tuple[str, list[Any]] | None = None,
 ) -> dict[tuple[str, str], POLine]:
-    """The lines named by (PO number, line number) pairs, their POs locked; unknown ones refuse the document."""
-    lines = lock_po_lines(query.filter(po__number__in={po for po, _ in wanted}))
+    """The lines named by (PO number, line number) pairs, their POs locked; unknown ones refuse the document.
+
+    ``shape``: ``query``'s (``supplier_lines_shape``), so the lock's SQL is compiled once per shape.
+    """
+    if shape is None:
+        lines = lock_po_lines(query.filter(po__number__in={po for po, _ in wanted}))
+    else:
+        numbers = sorted({po for po, _ in wanted})
+        lines = compiled.fetch(
+            f"lines_locked:{shape[0]}:{len(numbers)}",
+            lambda: lock_po_lines_query(query.filter(po__number__in=numbers)),
+            [*shape[1], *numbers],
+        )
     companies = {line.po.company_id for line in lines}
     if len(companies) > 1:
         raise DocumentRefused(

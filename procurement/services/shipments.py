@@ -24,7 +24,7 @@ from procurement.models import (
 from procurement.models.fields import QUANTITY_LIMIT
 from suppliers.models import Supplier
 
-from . import tolerance
+from . import compiled, tolerance
 from .audit import audit_event, audit_write
 from .bulk import rows_update
 from .documents import (
@@ -36,7 +36,7 @@ from .documents import (
     orders_touch,
 )
 from .errors import DocumentRefused
-from .lines import lines_locked, supplier_lines
+from .lines import lines_locked, supplier_lines, supplier_lines_shape
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
 from .severity import severity_assess, supply_changed
@@ -61,6 +61,7 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
         document = f"ship notice {shipment.shipment_id}"
         lines = lines_locked(
             query=supplier_lines(supplier, shipment.company, source),
+            shape=supplier_lines_shape(supplier, shipment.company, source),
             wanted=[(line.po_number, line.line_no) for line in shipment.lines],
             source=source,
             supplier=supplier,
@@ -68,7 +69,12 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
             document=document,
         )
         digest = inputs.fingerprint(shipment)
-        existing = Shipment.objects.filter(supplier=supplier, shipment_id=shipment.shipment_id).first()
+        found = compiled.fetch(
+            "shipment.existing",
+            lambda: Shipment.objects.filter(supplier=supplier, shipment_id=shipment.shipment_id).order_by("pk")[:1],
+            [shipment.shipment_id, supplier.pk],
+        )
+        existing = found[0] if found else None
         orders = {line.po_id: line.po for line in lines.values()}
         company = next(iter(orders.values())).company
         if existing is not None:

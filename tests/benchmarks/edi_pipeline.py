@@ -3,7 +3,10 @@
 3. Throughput: 1,000 856s and 1,000 810s against 1,000 published POs, dropped at once (50 sets
    per file, then one set per file); sets/s from the first file's rename into the inbox to the
    last 997 written in the partner's outbox. Then one file of 50 856s and one of 50 810s are
-   processed in this process under a profiler, to show where a set's time goes.
+   processed in this process under a profiler, to show where a set's time goes. Beside each rate,
+   the CPU a set cost the worker (its process group) and PostgreSQL (the backends serving this
+   database, sampled), and the rate that CPU allows on this machine's cores: on a loaded shared
+   machine the rate falls with the load, the CPU per set much less.
 5. Latency: single-855 files dropped one at a time on an idle system; seconds from each
    file's rename into the inbox to its 997 appearing in the outbox, at the default scan
    interval (GATEWAY_EDI_SCAN_SECONDS=2, GATEWAY_EDI_SETTLE_SECONDS=1) and a shorter one.
@@ -27,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -132,6 +136,12 @@ class Worker:
         self.files = files
         self.env = env
         self.process: subprocess.Popen | None = None
+        # CPU seconds last seen of each PostgreSQL backend serving this database, sampled in a
+        # thread: a worker's connection is closed after CONN_MAX_AGE, its backend's CPU with it.
+        self.backends: dict[int, float] = {}
+        self.own: set[int] = set()
+        self.lock = threading.Lock()
+        self.sampling = threading.Event()
         self.log = folder / "worker.log"
 
     def __enter__(self) -> Worker:
@@ -181,9 +191,34 @@ class Worker:
                 raise RuntimeError(f"the Celery worker did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.1)
         time.sleep(0.5)  # let beat send its first round of periodic tasks
+        self.backends_sample()
+        threading.Thread(target=self._sample, daemon=True).start()
         return self
 
+    def backends_sample(self) -> float:
+        """CPU seconds of every backend seen serving this database so far (one ended since its last
+        sample counts what it had used then)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, pid = pg_backend_pid() FROM pg_stat_activity WHERE datname = current_database()"
+            )
+            found = cursor.fetchall()
+        with self.lock:
+            for pid, mine in found:
+                if mine:
+                    self.own.add(pid)  # this process's own connections, one per thread
+                self.backends[pid] = max(self.backends.get(pid, 0.0), _cpu_seconds(pid))
+            return sum(seconds for pid, seconds in self.backends.items() if pid not in self.own)
+
+    def _sample(self) -> None:
+        try:
+            while not self.sampling.wait(0.1):
+                self.backends_sample()
+        finally:
+            connection.close()
+
     def __exit__(self, *exc: object) -> None:
+        self.sampling.set()
         process = self.process
         if process is None or process.poll() is not None:
             return
@@ -214,10 +249,38 @@ def _wait_for_acks(outbox: Path, count: int, deadline: float) -> list[Path]:
         time.sleep(0.05)
 
 
-def _round(partner: TradingPartner, files: list[tuple[str, bytes]], sets: int, deadline: float) -> dict:
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process, with that of its children it has waited for (0: it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(worker: Worker) -> tuple[float, float]:
+    """CPU seconds so far of the worker's processes (its process group) and of the PostgreSQL
+    backends that served it: the cost of the sets besides their rate, which a shared machine's
+    load bends less. Linux only ((0, 0) elsewhere)."""
+    if worker.process is None or not Path("/proc/self/stat").exists():
+        return 0.0, 0.0
+    group = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                pgrp = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2])
+            except (OSError, IndexError, ValueError):
+                continue
+            if pgrp == worker.process.pid:
+                group += _cpu_seconds(int(entry.name))
+    return group, worker.backends_sample()
+
+
+def _round(partner: TradingPartner, files: list[tuple[str, bytes]], sets: int, deadline: float, worker: Worker) -> dict:
     place = filedrop.folders(partner)
     for name, content in files:
         (place.inbox / f"{name}.part").write_bytes(content)
+    worker_before, database_before = _cpu(worker)
     started = time.time()
     for name, _ in files:
         os.rename(place.inbox / f"{name}.part", place.inbox / name)
@@ -225,12 +288,17 @@ def _round(partner: TradingPartner, files: list[tuple[str, bytes]], sets: int, d
     if not acks:
         return {"error": f"no 997 within {deadline:.0f} s"}
     finished = max(p.stat().st_mtime for p in acks)
+    worker_after, database_after = _cpu(worker)
     # Past the deadline, the rate is that of the files answered so far (each file's sets are answered together).
     sets = sets * len(acks) // len(files)
     outcomes = Counter(InboundDocument.objects.filter(channel="edi").values_list("outcome_code", flat=True))
     return {
         "seconds": finished - started,
         "rate": sets / (finished - started),
+        # The worker's CPU includes the scans and the beat while the files are processed.
+        "worker_ms": (worker_after - worker_before) * 1000 / sets,
+        "database_ms": (database_after - database_before) * 1000 / sets,
+        "load": os.getloadavg()[0],
         "shipments": Shipment.objects.count(),
         "invoices": Invoice.objects.count(),
         "outcomes": dict(outcomes),
@@ -253,8 +321,8 @@ def _measure(folder: Path, files_root: Path, per_file: int, env: dict[str, str])
     shutil.rmtree(files_root, ignore_errors=True)
     partner = _setup(ORDERS, LINES, files_root)
     files = _files(ORDERS, LINES, per_file)
-    with Worker(folder, files_root, **env):
-        return _round(partner, files, 2 * ORDERS, DEADLINE)
+    with Worker(folder, files_root, **env) as worker:
+        return _round(partner, files, 2 * ORDERS, DEADLINE, worker)
 
 
 def _row(label: str, per_file: int, runs: list[dict]) -> float:
@@ -269,6 +337,17 @@ def _row(label: str, per_file: int, runs: list[dict]) -> float:
     rounds = " / ".join(f"{r:.0f}" for r in rates)
     applied = f"{last['partial']}{last['shipments']} shipments, {last['invoices']} invoices; {last['outcomes']}"
     print(f"  {label:<40}{rate:>7.0f}  ({rounds}){seconds:>8.1f}  {applied}")
+    done = [r for r in runs if "error" not in r]
+    worker = statistics.median(r["worker_ms"] for r in done)
+    database = statistics.median(r["database_ms"] for r in done)
+    loads = " / ".join(f"{r['load']:.1f}" for r in done)
+    each = " / ".join(f"{r['worker_ms']:.1f}+{r['database_ms']:.1f}" for r in done)
+    # The rate this CPU allows when the worker and PostgreSQL have the machine's cores to themselves.
+    ceiling = (os.cpu_count() or 1) * 1000 / (worker + database) if worker + database else 0.0
+    print(
+        f"  {'':<40}CPU per set: worker {worker:.1f} ms, PostgreSQL {database:.1f} ms (medians; rounds "
+        f"{each}; load {loads}): at most {ceiling:.0f} sets/s on {os.cpu_count()} idle cores"
+    )
     return rate
 
 
