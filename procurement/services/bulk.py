@@ -79,11 +79,16 @@ def _update_columns(
         meta = model._meta
         pk, pk_column = _column(meta.pk)
         concrete = [_column(meta.get_field(name)) for name in fields]
-        casts = [f"CAST(%s AS {pk.db_type(connection)})"] + [
-            f"CAST(%s AS {f.db_type(connection)})" for f, _ in concrete
-        ]
+        casts = [_cast(pk)] + [_cast(f) for f, _ in concrete]
         found = _update_columns_cache[key] = (pk, pk_column, concrete, "(" + ", ".join(casts) + ")")
     return found
+
+
+def _cast(field: models.Field[Any, Any]) -> str:
+    """A placeholder cast to ``field``'s column type. Written ``%s::type`` rather than ``CAST(%s AS type)``
+    (the same cast): a five-line acknowledgement's statement then stays within the 4 kB of text that
+    psycopg keeps parsed, instead of being parsed again for every document."""
+    return f"%s::{field.db_type(connection)}"
 
 
 def update_statement(queryset: models.QuerySet[Any], **values: Any) -> Statement:
@@ -222,7 +227,7 @@ def _insert_columns(model: type[models.Model], skip: str, no_pk: bool) -> tuple[
             if column is None or column == skip or (field.primary_key and no_pk):
                 continue
             columns.append(connection.ops.quote_name(column))
-            placeholders.append(f"CAST(%s AS {field.db_type(connection)})")
+            placeholders.append(_cast(field))
             fields.append(field)
         found = _insert_columns_cache[key] = (columns, placeholders, fields)
     return found
