@@ -32,15 +32,15 @@ LINES = 5
 # What one exception acknowledgement runs between BEGIN and COMMIT, by the table each statement
 # starts with. On PostgreSQL the PO's ``updated_at`` rides on the lines' update (a CTE) and the
 # webhook subscriptions come from the per-process cache, keyed on the company's webhooks version
-# that the lock read.
+# that the lock read. The first two are sent together, in one round trip.
 POSTGRESQL = [
     "SELECT procurement_poline",  # lock the PO and its lines, with company and buyer
     "SELECT procurement_acknowledgement",  # the same document already received?
-    # The acknowledgement, its lines, its change request, the lines' answers and the PO touched, in one statement.
+    # The acknowledgement, its lines, its change request, the lines' answers and the PO touched, and
+    # the exception's key drawn from its sequence, in one statement.
     "WITH procurement_acknowledgement",
+    # The exception, the acknowledgement's and the exception's audit rows, and the buyer's e-mail.
     "WITH procurement_procurementexception",
-    # The acknowledgement's and the exception's audit rows, and the buyer's e-mail, in one statement.
-    "WITH procurement_auditevent",
 ]
 SQLITE = [
     *POSTGRESQL[:2],
@@ -110,7 +110,7 @@ def _webhooks() -> list[tuple[str, str]]:
     )
 
 
-def test_an_exception_acknowledgement_takes_five_statements_on_postgresql(orders, supplier):
+def test_an_exception_acknowledgement_takes_four_statements_on_postgresql(orders, supplier):
     _price_change(supplier, 0)  # the tolerance rules and the subscriptions are cached from here on, as in a worker
 
     result, statements = _price_change(supplier, 1)
@@ -136,6 +136,25 @@ def test_an_exception_acknowledgement_takes_five_statements_on_postgresql(orders
     assert (mail.kind, mail.state) == (OutboundMessage.Kind.EMAIL, OutboundMessage.State.PENDING)
     order = PurchaseOrder.objects.get(number="PO-1")
     assert order.updated_at == order.first_ack_at == result.record.received_at
+
+
+def test_the_lock_and_the_look_up_of_the_same_document_are_sent_in_one_round_trip(orders, supplier):
+    _price_change(supplier, 0)
+    sent_together = []
+
+    def pipelined(execute, sql, params, many, context):
+        if not _savepoint(sql):
+            pgconn = getattr(connection.connection, "pgconn", None)  # psycopg's libpq connection
+            sent_together.append(bool(pgconn is not None and pgconn.pipeline_status))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(pipelined):
+        _price_change(supplier, 1)
+
+    if connection.vendor == "postgresql":
+        assert sent_together == [True, True, False, False]
+    else:
+        assert sent_together == [False] * len(SQLITE)
 
 
 def test_a_first_acknowledgement_touches_the_po_and_a_later_one_keeps_its_first_ack_time(orders, supplier):
@@ -261,3 +280,14 @@ def test_several_proposals_written_with_the_acknowledgement_keep_their_own_lines
         "1": (written["1"][0], written["1"][0], "none"),
         **{no: (written[no][0], price, "proposed") for no, price in prices.items()},
     }
+    # The exceptions' keys, drawn before they were written, are the ones their audit rows and the
+    # buyer's e-mail name.
+    keys = [e.pk for e in result.exceptions]
+    assert sorted(keys) == keys and len(set(keys)) == LINES - 1
+    assert list(
+        AuditEvent.objects.filter(document_key="edi:BOLTS:ACK-MANY", action="exception.raised")
+        .order_by("pk")
+        .values_list("object_id", flat=True)
+    ) == [str(k) for k in keys]
+    (mail,) = OutboundMessage.objects.filter(idempotency_key__contains=f"ack:{result.record.pk}")
+    assert [e["id"] for e in mail.payload["exceptions"]] == keys

@@ -6,12 +6,14 @@ process's files added up.
 """
 
 import datetime as dt
+import gc
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.urls import get_resolver
 from freezegun import freeze_time
 from kombu import Connection
 
@@ -368,3 +370,19 @@ def test_the_process_role_comes_from_the_command():
     assert metrics.process_role(["/x/celery/__main__.py", "-A", "gateway", "worker", "--beat"]) == "worker"
     assert metrics.process_role(["/usr/local/bin/gunicorn", "gateway.wsgi:application"]) == "web"
     assert metrics.process_role(["manage.py", "runserver"]) == "web"
+
+
+def test_a_gunicorn_worker_freezes_what_it_loaded_before_serving():
+    namespace: dict = {}
+    exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), namespace)
+    gc.unfreeze()
+    try:
+        namespace["post_worker_init"](None)
+
+        # The URLconf's patterns were loaded, and they are out of the collector's generations with
+        # the rest of what the worker holds.
+        patterns = get_resolver().url_patterns
+        assert gc.get_freeze_count() > 10_000
+        assert not any(o is patterns for o in gc.get_objects())
+    finally:
+        gc.unfreeze()

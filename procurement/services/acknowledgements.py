@@ -113,17 +113,22 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
     """
     _validate(ack)
     with transaction.atomic():
-        lines = _lock_po_lines(supplier, ack, source)
+        # The look-up of the same document runs right after the lock is granted, as its own statement,
+        # but is sent with it: one round trip for both.
+        locked, found = compiled.fetch_together(
+            _lock_po_lines_query(supplier, ack, source),
+            (
+                "acknowledgement.existing",
+                lambda: Acknowledgement.objects.filter(
+                    channel=source.channel, supplier=supplier, document_id=ack.document_id
+                ).order_by("pk")[:1],
+                [source.channel, ack.document_id, supplier.pk],
+            ),
+        )
+        lines = _lines_known(locked, supplier, ack, source)
         order = lines[0].po
         company = order.company
         digest = inputs.fingerprint(ack)
-        found = compiled.fetch(
-            "acknowledgement.existing",
-            lambda: Acknowledgement.objects.filter(
-                channel=source.channel, supplier=supplier, document_id=ack.document_id
-            ).order_by("pk")[:1],
-            [source.channel, ack.document_id, supplier.pk],
-        )
         existing = found[0] if found else None
         if existing is not None:
             return document_replay(
@@ -159,20 +164,37 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
         answered = [p.line for p in plans]
         touch = orders_touch_statement([order.pk], now=now, first_ack_at=Coalesce("first_ack_at", now))
         new_requests = _change_requests_drafted(plans, unchanged, order, now)
+        raising = _findings_raising(plans, new_requests)
+        keys: list[int] = []
         if connection.vendor == "postgresql":
             # The proposals, the lines' answers and the PO's touch ride on the acknowledgement's own
-            # INSERT: one round trip for all of it.
+            # INSERT, and so do the keys of the exceptions it raises: one round trip for all of it.
             lines_update = [rows_update_statement(answered, _LINE_UPDATE_FIELDS)] if answered else []
-            record = _acknowledgement_create(
-                ack, order, supplier, plans, header, digest, source, now, new_requests, [touch, *lines_update]
+            record, keys = _acknowledgement_create(
+                ack,
+                order,
+                supplier,
+                plans,
+                header,
+                digest,
+                source,
+                now,
+                new_requests,
+                [touch, *lines_update],
+                exceptions=sum(len(p.findings) for p, _ in raising),
             )
         else:
-            record = _acknowledgement_create(ack, order, supplier, plans, header, digest, source, now, new_requests)
+            record, _ = _acknowledgement_create(ack, order, supplier, plans, header, digest, source, now, new_requests)
             rows_update(answered, _LINE_UPDATE_FIELDS, alongside=touch)
         _schedules_replace(plans)
-        drafts = _findings_drafted(plans, new_requests, order, supplier, source, now)
+        drafts = _findings_drafted(raising, order, supplier, source, now)
         severity_assess(drafts)  # ranked by what they put at risk, once the answers are on the lines
-        rows_insert(drafts)  # as exceptions_create does, without compiling an INSERT query each time
+        if keys:
+            # Written below, in the statement of the audit rows and the outbox that name them.
+            for draft, key in zip(drafts, keys, strict=True):
+                draft.pk = key
+        else:
+            rows_insert(drafts)  # as exceptions_create does, without compiling an INSERT query each time
         document_key = f"{source.channel}:{supplier.code}:{ack.document_id}"
         events = [
             audit_event(
@@ -208,8 +230,8 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
             # Read with the PO's lock: a subscription changed since then has bumped it.
             versions={company.pk: company.webhooks_version},
         )
-        # The audit trail and the outbox in one statement on PostgreSQL (a round trip saved).
-        rows_insert(events, messages)
+        # The exceptions, the audit trail and the outbox in one statement on PostgreSQL (round trips saved).
+        rows_insert(drafts if keys else [], events, messages)
         outbox_written(messages)
         auto_accepted = [(p, cr) for p, cr in new_requests if p.auto_accept]
         if auto_accepted:
@@ -268,11 +290,14 @@ def _acknowledgement_create(
     now: dt.datetime,
     new_requests: list[tuple[_LinePlan, ChangeRequest]],
     alongside: Sequence[Statement] = (),
-) -> Acknowledgement:
+    *,
+    exceptions: int = 0,
+) -> tuple[Acknowledgement, list[int]]:
     """The acknowledgement and its line responses, each with the raw code it was sent with, and the
     change requests its lines propose (which get their keys).
 
     ``alongside``: other writes to run in the same statement (``row_insert_with_children``).
+    ``exceptions``: how many exception keys to reserve in it (PostgreSQL only); they are returned.
     """
     record = Acknowledgement(
         po=order,
@@ -290,7 +315,7 @@ def _acknowledgement_create(
         received_at=now,
     )
     # One statement on PostgreSQL: the acknowledgement's new id goes to its lines inside it.
-    row_insert_with_children(
+    keys = row_insert_with_children(
         record,
         [
             AcknowledgementLine(
@@ -310,8 +335,9 @@ def _acknowledgement_create(
         keyed=[cr for _, cr in new_requests],
         keyed_link="ack",
         alongside=alongside,
+        reserve=(ProcurementException, exceptions),
     )
-    return record
+    return record, keys
 
 
 def _previous_answers_supersede(
@@ -384,19 +410,25 @@ def _change_requests_drafted(
     ]
 
 
+def _findings_raising(
+    plans: list[_LinePlan], new_requests: list[tuple[_LinePlan, ChangeRequest]]
+) -> list[tuple[_LinePlan, ChangeRequest | None]]:
+    """The lines whose findings are raised: new proposals (unless policy accepted them), and a fresh hold."""
+    raising: list[tuple[_LinePlan, ChangeRequest | None]] = [(p, cr) for p, cr in new_requests if not p.auto_accept]
+    raising += [
+        (p, None) for p in plans if not p.proposal and (p.was_response != p.answer.response or p.backorder_changed)
+    ]
+    return raising
+
+
 def _findings_drafted(
-    plans: list[_LinePlan],
-    new_requests: list[tuple[_LinePlan, ChangeRequest]],
+    raising: list[tuple[_LinePlan, ChangeRequest | None]],
     order: PurchaseOrder,
     supplier: Supplier,
     source: WriteSource,
     now: dt.datetime,
 ) -> list[ProcurementException]:
-    """New proposals raise their findings (unless policy accepted them); so does a fresh hold."""
-    raising: list[tuple[_LinePlan, ChangeRequest | None]] = [(p, cr) for p, cr in new_requests if not p.auto_accept]
-    raising += [
-        (p, None) for p in plans if not p.proposal and (p.was_response != p.answer.response or p.backorder_changed)
-    ]
+    """An exception per finding of each raising line, unsaved (its change request saved)."""
     return [
         exception_draft(
             company=order.company,
@@ -499,12 +531,12 @@ def _validate_backorder(line: AckLineInput) -> None:
         raise DocumentRefused(f"line {line.line_no}: backordered quantity cannot be recorded", code="invalid")
 
 
-def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: WriteSource) -> list[POLine]:
+def _lock_po_lines_query(supplier: Supplier, ack: AcknowledgementInput, source: WriteSource) -> compiled.Query:
     """The PO's lines with the PO, its company and buyer, taking the PO's row lock in the same query."""
     # Whether each line has schedule lines rides on the lock's query: most answers have none to replace.
     # Its SQL is compiled once per shape (with or without a company), then only its values are sent.
     document_company = source.document.company_id if source.document is not None else None
-    lines = compiled.fetch(
+    return (
         f"acknowledgement.lock:{document_company is not None}:{bool(ack.company)}",
         lambda: lock_po_lines_query(
             supplier_lines(supplier, ack.company, source)
@@ -519,6 +551,12 @@ def _lock_po_lines(supplier: Supplier, ack: AcknowledgementInput, source: WriteS
             ack.po_number,
         ],
     )
+
+
+def _lines_known(
+    lines: list[POLine], supplier: Supplier, ack: AcknowledgementInput, source: WriteSource
+) -> list[POLine]:
+    """The locked lines, once they are known to be one PO's and to hold every line the answer names."""
     if not lines:
         company = refusal_company(supplier=supplier, source=source, named=ack.company)
         if company is None:
