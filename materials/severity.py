@@ -24,7 +24,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -290,11 +290,15 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
         if not keys:
             return 0, 0
         items = {i for _, i in keys}
-        shortages = shortages.filter(item_id__in=items)
+        shortages = shortages.filter(item_id__in=items, plant_id__in={p for p, _ in keys})
         # By the dedup key's index, not by reading the evidence of every open one.
         open_ones = open_ones.filter(dedup_key__in=sorted(shortage_key(company.pk, p, i) for p, i in keys))
     first: dict[tuple[int, int], tuple] = {}
-    for row in shortages.order_by("plant_id", "item_id", "date").values_list(
+    shortages = shortages.order_by("plant_id", "item_id", "date")
+    if connection.vendor == "postgresql":
+        # The first of each item only: a full run has hundreds of thousands, each with its pegs.
+        shortages = shortages.distinct("plant_id", "item_id")
+    for row in shortages.values_list(
         "plant_id",
         "item_id",
         "date",

@@ -256,22 +256,17 @@ def _net_change_inputs(
             continue  # netted with the parent, which keeps its plan
         demands.append((pk, plant, item, kind, quantity, need))
     supplies = engine.supplies_load(company_id=company.pk, keys=closure)
-    stock, allocated, inspection = engine.stock_terms_load(company_id=company.pk, keys=closure)
-    params = engine.params_load(company_id=company.pk, item_ids=closure_items, plant_ids=set(plant_codes))
-    inputs = engine.PlanInputs(
-        company.pk,
-        today,
-        plant_codes,
-        parts,
-        by_part,
-        params,
-        demands,
-        references,
-        supplies,
-        stock,
-        structures,
-        allocated,
-        inspection,
+    inputs = engine.PlanInputs.gather(
+        company_id=company.pk,
+        today=today,
+        plant_codes=plant_codes,
+        parts=parts,
+        item_ids=by_part,
+        structures=structures,
+        demands=demands,
+        references=references,
+        supplies=supplies,
+        keys=closure,
     )
     outside: dict = defaultdict(lambda: defaultdict(Decimal))
     routed: dict = defaultdict(lambda: defaultdict(Decimal))
