@@ -271,23 +271,17 @@ def _net_change_inputs(
     outside: dict = defaultdict(lambda: defaultdict(Decimal))
     routed: dict = defaultdict(lambda: defaultdict(Decimal))
     plant_ids = {code: pk for pk, code in plant_codes.items()}
-    for order in PlannedPurchase.objects.filter(company=company, make=True, item_id__in=parent_ids):
-        pegs = [(p["demand"], Decimal(p["quantity"])) for p in order.pegs]
-        references.update({p["demand"]: p["reference"] for p in order.pegs})
+    # By the (company, plant, item) index: every plant of the company is named.
+    orders = PlannedPurchase.objects.filter(
+        company=company, plant_id__in=sorted(plant_codes), item_id__in=parent_ids, make=True
+    ).values_list("plant_id", "item_id", "release_date", "quantity", "pegs")
+    for plant, item, release, quantity, stored in orders:
+        pegs = [(p["demand"], Decimal(p["quantity"])) for p in stored]
+        references.update({p["demand"]: p["reference"] for p in stored})
         pegged = sum((q for _, q in pegs), Decimal(0))
-        if order.quantity > pegged:
-            pegs.append((engine.NO_DEMAND, order.quantity - pegged))
-        engine.explode_into(
-            outside,
-            inputs,
-            order.plant_id,
-            parts[order.item_id],
-            order.release_date,
-            order.quantity,
-            pegs,
-            plant_ids,
-            routed,
-        )
+        if quantity > pegged:
+            pegs.append((engine.NO_DEMAND, quantity - pegged))
+        engine.explode_into(outside, inputs, plant, parts[item], release, quantity, pegs, plant_ids, routed)
     return (
         inputs,
         closure,
@@ -497,7 +491,7 @@ def _store_copied(run: RequirementRun, inputs: engine.PlanInputs, result: engine
             f"{head}{r.plant_id}\t{r.item_id}\t{day(r.date)}\t{r.opening}\t{r.allocated}\t{r.receipts}\t"
             f"{r.in_transit}\t{r.quality_inspection}\t{r.demand}\t{r.for_primaries}\t{r.by_alternates}\t"
             f"{r.planned}\t{r.safety_stock}\t{r.projected}\t{escaped(pegs(r.pegs))}\t"
-            f"{escaped(json.dumps(_substitutions(r.substitutions, inputs)))}\n"
+            f"{escaped(json.dumps(_substitutions(r.substitutions, inputs))) if r.substitutions else '[]'}\n"
             for r in result.rows
         ),
     )
