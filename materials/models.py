@@ -603,14 +603,11 @@ class RequirementRun(models.Model):
         return f"{self.mode} run #{self.pk} ({self.state})"
 
 
-# The keys of a run's results (projection rows, planned purchases, shortages, pegs): no database
-# constraint and no index of their own. A run writes hundreds of thousands of rows, and each checked
-# key cost a deferred check at commit and each index a write per row — more than planning them. The
-# run writes only ids it has just read, its rows are replaced wholesale by the next run, and deletes
-# through the ORM still cascade to them; reads go by the (company, plant, item) index of each table.
-RESULT_KEY = {"db_constraint": False, "db_index": False}
-
-
+# The keys of a run's results (projection rows, planned purchases, shortages, pegs) have no database
+# constraint, and no index of their own where a (company, plant, item) index serves: a run writes
+# hundreds of thousands of rows, and each checked key cost a deferred check at commit and each index a
+# write per row, more than planning them. A run writes only ids it has just read, the next run replaces
+# its rows, and deletes through the ORM still cascade to them.
 class ProjectionRow(models.Model):
     """One (plant, item, date) of the projected availability, each term its own column so a planner
     can explain the number: ``projected = previous projected + receipts + in_transit +
@@ -619,9 +616,15 @@ class ProjectionRow(models.Model):
     it, never in it."""
 
     run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+", **RESULT_KEY)
-    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+", **RESULT_KEY)
-    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+", **RESULT_KEY)
+    company = models.ForeignKey(
+        "procurement.Company", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    plant = models.ForeignKey(
+        "procurement.Plant", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    item = models.ForeignKey(
+        "procurement.Item", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     date = models.DateField()
     opening = amount(default=Decimal(0), help_text="First row only: the stock planning counts, before allocations.")
     allocated = amount(
@@ -663,9 +666,15 @@ class PlannedPurchase(models.Model):
         ORDERED = "ordered", "Turned into a PO"
 
     run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+", **RESULT_KEY)
-    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+", **RESULT_KEY)
-    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+", **RESULT_KEY)
+    company = models.ForeignKey(
+        "procurement.Company", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    plant = models.ForeignKey(
+        "procurement.Plant", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    item = models.ForeignKey(
+        "procurement.Item", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     make = models.BooleanField(default=False)
     supplier = models.ForeignKey(
         "suppliers.Supplier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
@@ -701,9 +710,15 @@ class Shortage(models.Model):
         BELOW_SAFETY = "below_safety", "Below safety stock"
 
     run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+", **RESULT_KEY)
-    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+", **RESULT_KEY)
-    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+", **RESULT_KEY)
+    company = models.ForeignKey(
+        "procurement.Company", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    plant = models.ForeignKey(
+        "procurement.Plant", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    item = models.ForeignKey(
+        "procurement.Item", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SHORT, db_default=Kind.SHORT)
     date = models.DateField()
     quantity = amount()
@@ -724,11 +739,23 @@ class SupplyPeg(models.Model):
     """What an open PO line (or stock) covers: ``quantity`` of ``demand`` at the line's plant and item."""
 
     run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+", **RESULT_KEY)
-    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+", **RESULT_KEY)
-    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+", **RESULT_KEY)
+    company = models.ForeignKey(
+        "procurement.Company", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    plant = models.ForeignKey(
+        "procurement.Plant", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    item = models.ForeignKey(
+        "procurement.Item", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     po_line = models.ForeignKey(
-        "procurement.POLine", null=True, blank=True, on_delete=models.CASCADE, related_name="+", **RESULT_KEY
+        "procurement.POLine",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     quantity = amount()
