@@ -606,6 +606,11 @@ class RequirementRun(models.Model):
         return f"{self.mode} run #{self.pk} ({self.state})"
 
 
+# The keys of a run's results (projection rows, planned purchases, shortages, pegs) have no database
+# constraint, and no index of their own where a (company, plant, item) index serves: a run writes
+# hundreds of thousands of rows, and each checked key cost a deferred check at commit and each index a
+# write per row, more than planning them. A run writes only ids it has just read, the next run replaces
+# its rows, and deletes through the ORM still cascade to them.
 class ProjectionRow(models.Model):
     """One (plant, item, date) of the projected availability, each term its own column so a planner
     can explain the number: ``projected = previous projected + receipts + in_transit +
@@ -613,10 +618,16 @@ class ProjectionRow(models.Model):
     allocated`` is where it starts: the stock available for planning). ``planned`` is shown beside
     it, never in it."""
 
-    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+")
-    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
-    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    company = models.ForeignKey(
+        "procurement.Company", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    plant = models.ForeignKey(
+        "procurement.Plant", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    item = models.ForeignKey(
+        "procurement.Item", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     date = models.DateField()
     opening = amount(default=Decimal(0), help_text="First row only: the stock planning counts, before allocations.")
     allocated = amount(
@@ -657,13 +668,19 @@ class PlannedPurchase(models.Model):
         PROPOSED = "proposed", "Proposed"
         ORDERED = "ordered", "Turned into a PO"
 
-    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+")
-    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
-    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    company = models.ForeignKey(
+        "procurement.Company", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    plant = models.ForeignKey(
+        "procurement.Plant", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    item = models.ForeignKey(
+        "procurement.Item", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     make = models.BooleanField(default=False)
     supplier = models.ForeignKey(
-        "suppliers.Supplier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "suppliers.Supplier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
     quantity = amount()
     net_quantity = amount(help_text="What the demand lacks, before MOQ and multiples.")
@@ -673,7 +690,12 @@ class PlannedPurchase(models.Model):
     pegs = models.JSONField(default=list)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
     po = models.ForeignKey(
-        "procurement.PurchaseOrder", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "procurement.PurchaseOrder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
@@ -690,33 +712,59 @@ class Shortage(models.Model):
         SHORT = "short", "Short"
         BELOW_SAFETY = "below_safety", "Below safety stock"
 
-    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+")
-    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
-    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    company = models.ForeignKey(
+        "procurement.Company", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    plant = models.ForeignKey(
+        "procurement.Plant", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    item = models.ForeignKey(
+        "procurement.Item", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SHORT, db_default=Kind.SHORT)
     date = models.DateField()
     quantity = amount()
     pegs = models.JSONField(default=list)
     po_lines = models.JSONField(default=list)
     planned_purchase = models.ForeignKey(
-        PlannedPurchase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        PlannedPurchase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
 
     class Meta:
-        indexes = [models.Index(fields=["company", "plant", "date"], name="shortage_plant_date")]
+        indexes = [
+            models.Index(fields=["company", "plant", "date"], name="shortage_plant_date"),
+            models.Index(fields=["company", "plant", "item", "date"], name="shortage_item_date"),
+        ]
 
 
 class SupplyPeg(models.Model):
     """What an open PO line (or stock) covers: ``quantity`` of ``demand`` at the line's plant and item."""
 
-    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+")
-    company = models.ForeignKey("procurement.Company", on_delete=models.CASCADE, related_name="+")
-    plant = models.ForeignKey("procurement.Plant", on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey("procurement.Item", on_delete=models.CASCADE, related_name="+")
-    po_line = models.ForeignKey("procurement.POLine", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    company = models.ForeignKey(
+        "procurement.Company", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    plant = models.ForeignKey(
+        "procurement.Plant", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    item = models.ForeignKey(
+        "procurement.Item", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    po_line = models.ForeignKey(
+        "procurement.POLine",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     quantity = amount()
 
     class Meta:
-        indexes = [models.Index(fields=["po_line"], name="supply_peg_line")]
+        indexes = [
+            models.Index(fields=["po_line"], name="supply_peg_line"),
+            models.Index(fields=["company", "plant", "item"], name="supply_peg_item"),
+        ]

@@ -43,7 +43,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from itertools import pairwise
+from itertools import islice, pairwise
 
 from materials.explosion import DATE_MAX, DATE_MIN, Structures
 from materials.models import ApprovedSupplier, Demand, ItemPlanning, ItemPlantPlanning
@@ -221,22 +221,52 @@ class PlanInputs:
         item_ids = {part: pk for pk, part in parts.items()}
         below = {item_ids[p] for p in structures.revisions if p in item_ids}
         keys |= {(plant, item) for plant in plant_codes for item in below}
+        return cls.gather(
+            company_id=company_id,
+            today=today,
+            plant_codes=plant_codes,
+            parts=parts,
+            item_ids=item_ids,
+            structures=structures,
+            demands=demands,
+            references=references,
+            supplies=supplies,
+            keys=keys,
+        )
+
+    @classmethod
+    def gather(
+        cls,
+        *,
+        company_id: int,
+        today: dt.date,
+        plant_codes: dict[int, str],
+        parts: dict[int, str],
+        item_ids: dict[str, int],
+        structures: Structures,
+        demands: list[tuple[int, int, int, str, Decimal, dt.date]],
+        references: dict[int, str],
+        supplies: dict[tuple[int, int], list[Supply]],
+        keys: set[tuple[int, int]],
+    ) -> PlanInputs:
+        """The inputs of a full run or a net change: what both read the same way (stock terms and
+        planning parameters of the (plant, item) pairs ``keys``) added to what each reads its own way."""
         stock, allocated, inspection = stock_terms_load(company_id=company_id, keys=keys)
         params = params_load(company_id=company_id, item_ids={i for _, i in keys}, plant_ids=set(plant_codes))
         return cls(
-            company_id,
-            today,
-            plant_codes,
-            parts,
-            item_ids,
-            params,
-            demands,
-            references,
-            supplies,
-            stock,
-            structures,
-            allocated,
-            inspection,
+            company_id=company_id,
+            today=today,
+            plant_codes=plant_codes,
+            parts=parts,
+            item_ids=item_ids,
+            params=params,
+            demands=demands,
+            references=references,
+            supplies=supplies,
+            stock=stock,
+            structures=structures,
+            allocated=allocated,
+            inspection=inspection,
         )
 
 
@@ -687,7 +717,11 @@ def _net(state: _State, plant: int, item: int) -> None:
         if firm + planned_total < safety and needed > ZERO:
             # One order covers what the batch window needs (frePPLe's batchwindow, OCA's mrp_nbr_days).
             until = date + dt.timedelta(days=BATCH_DAYS)
-            lowest = min(t[8] for t in terms[index:] if t[0] < until)
+            lowest = firm
+            for later in islice(terms, index + 1, None):  # in date order: stop past the window
+                if later[0] >= until:
+                    break
+                lowest = min(lowest, later[8])
             net = safety - (lowest + planned_total)
             release = date - dt.timedelta(days=params.lead_time_days)
             supplier = None if params.make else params.supplier_id
@@ -719,8 +753,7 @@ def _net(state: _State, plant: int, item: int) -> None:
             )
         )
         if needed > ZERO and firm < safety:
-            after = supplies[bisect.bisect_right(supply_dates, date) :]
-            late = list(dict.fromkeys(s.po_line_id for s in after if s.po_line_id is not None))[:LATE_LINES]
+            late = _late_lines(supplies, bisect.bisect_right(supply_dates, date))
             if firm < ZERO:
                 short = min(needed, -firm)
                 result.shortages.append(ShortageResult(plant, item, date, short, net_due, late, planned))
@@ -730,6 +763,17 @@ def _net(state: _State, plant: int, item: int) -> None:
     result.planned.extend(planned_here)
     net_mine = {k: q - covered.get(k, ZERO) for k, q in mine.items()}
     _peg(state, plant, item, stock, supplies, planned_here, {k: q for k, q in net_mine.items() if q > ZERO})
+
+
+def _late_lines(supplies: list[Supply], start: int) -> list[int]:
+    """The first ``LATE_LINES`` PO lines of ``supplies[start:]``, each once, in order."""
+    late: dict[int, None] = {}
+    for supply in islice(supplies, start, None):
+        if supply.po_line_id is not None:
+            late[supply.po_line_id] = None
+            if len(late) == LATE_LINES:
+                break
+    return list(late)
 
 
 def _substitute(
