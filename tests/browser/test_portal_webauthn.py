@@ -114,6 +114,8 @@ def test_member_adds_a_passkey_and_signs_in_with_it_alone(page, supplier, publis
 
     key = Authenticator.objects.get(user=member, type=Authenticator.Type.WEBAUTHN)
     assert key.wrap().is_passwordless is True
+    credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"]
+    assert [credential["isResidentCredential"] for credential in credentials] == [True]
     sign_out(page)
     assert page.open("/accounts/login/?next=/portal/orders/").status == 200
     assert serious_violations(page) == []
