@@ -474,7 +474,8 @@ GATEWAY_INVENTORY_INLINE_REPROJECT_EVENTS = int(os.environ.get("GATEWAY_INVENTOR
 # Supplier portal sign-in (django-allauth): by e-mail address, verified; no open sign-up (people join
 # through an invitation); a second factor (TOTP or a WebAuthn security key, with recovery codes),
 # required of supplier admins (portal.access) and offered to everyone. A key added as a passkey also
-# signs in on its own (it verifies the person, so it counts as both factors). Failed sign-ins are rate limited per address and per account, besides axes.
+# signs in on its own (it verifies the person, so it counts as both factors). Failed sign-ins are
+# rate limited per address and per account, besides axes.
 ACCOUNT_ADAPTER = "portal.accounts.PortalAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
