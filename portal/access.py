@@ -28,6 +28,7 @@ from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
+from django.utils.functional import SimpleLazyObject
 
 from gateway.actors import Actor
 from portal import selectors
@@ -77,9 +78,11 @@ def _page(view: PageView, allowed: Callable[[SupplierMembership], bool], refusal
         if not allowed(membership):
             raise PermissionDenied(refusal)
         request.supplier_membership = membership  # type: ignore[attr-defined]
-        # For the header's switcher: every supplier the person acts for.
-        request.portal_suppliers = list(  # type: ignore[attr-defined]
-            Supplier.objects.filter(pk__in=supplier_ids_for_user(request.user)).order_by("code")
+        # For the header's switcher: every supplier the person acts for, read only when a whole page is
+        # drawn (not for a redirect after a form, nor for an htmx partial).
+        user = request.user
+        request.portal_suppliers = SimpleLazyObject(  # type: ignore[attr-defined]
+            lambda: list(Supplier.objects.filter(pk__in=supplier_ids_for_user(user)).order_by("code"))
         )
         # For the navigation's badge; called by the template, so a partial answer (htmx) never counts.
         request.portal_unread = partial(selectors.unread_notifications_count, actor=actor)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gateway.actors import Actor
-from portal.access import acting_supplier_id, supplier_page
+from portal.access import supplier_page
 from portal.labels import PackLabel, shipping_labels_pdf
 from portal.partials import full_render, partial_render, partial_wanted
 from portal.ship_forms import (
@@ -29,7 +29,6 @@ from portal.submit import form_rejected, form_store, may_submit, submission_appl
 from procurement.models import POLine, Shipment
 from procurement.selectors import lines_to_ship_for, ship_tos_for, shipments_for
 from procurement.services import DocumentRefused, ShipmentPreflightLine, shipment_preflight, shipment_record
-from suppliers.models import Supplier
 
 HEADER_FIELDS = ("shipment_id", "ship_date", "expected_delivery", "carrier", "tracking_number", "bill_of_lading")
 
@@ -37,7 +36,7 @@ HEADER_FIELDS = ("shipment_id", "ship_date", "expected_delivery", "carrier", "tr
 @require_http_methods(["GET", "POST"])
 @supplier_page
 def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
-    supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
+    supplier = request.supplier_membership.supplier  # type: ignore[attr-defined]
     ship_tos = list(ship_tos_for(actor=actor))
     chosen = _ship_to(request, ship_tos)
     context = {"supplier": supplier, "ship_tos": ship_tos, "ship_to": chosen, "section": "shipments"}
