@@ -472,8 +472,10 @@ CELERY_BEAT_SCHEDULE["materials: reconcile inventory systems"] = {
 GATEWAY_INVENTORY_INLINE_REPROJECT_EVENTS = int(os.environ.get("GATEWAY_INVENTORY_INLINE_REPROJECT_EVENTS", "20000"))
 
 # Supplier portal sign-in (django-allauth): by e-mail address, verified; no open sign-up (people join
-# through an invitation); TOTP and recovery codes, required of supplier admins (portal.access) and
-# offered to everyone. Failed sign-ins are rate limited per address and per account, besides axes.
+# through an invitation); a second factor (TOTP or a WebAuthn security key, with recovery codes),
+# required of supplier admins (portal.access) and offered to everyone. A key added as a passkey also
+# signs in on its own (it verifies the person, so it counts as both factors). Failed sign-ins are
+# rate limited per address and per account, besides axes.
 ACCOUNT_ADAPTER = "portal.accounts.PortalAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -486,7 +488,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Supplier gateway"
 # Sessions: not readable by scripts, not sent cross-site, and ended after a working day.
 SESSION_COOKIE_HTTPONLY = True

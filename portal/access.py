@@ -6,9 +6,10 @@ supplier chosen in the session (the switcher), or the first by code. A page rece
 ``Actor`` and reads only through selectors that take it, so another supplier's order is "not
 found", like a missing one. The membership in force is ``request.supplier_membership``.
 
-Supplier admins must have set up an authenticator app before any portal page opens: they manage
-who acts for the supplier. Anyone with an authenticator must have proved it in this session (allauth's
-MFA stage at the portal's sign-in, or its reauthentication), not merely signed in with a password.
+Supplier admins must have set up a second factor (an authenticator app or a security key) before any
+portal page opens: they manage who acts for the supplier. Anyone with an authenticator must have
+proved it in this session (allauth's MFA stage at the portal's sign-in, a passkey sign-in, or its
+reauthentication), not merely signed in with a password.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
+from django.utils.functional import SimpleLazyObject
 
 from gateway.actors import Actor
 from portal import selectors
@@ -35,10 +37,14 @@ from suppliers.models import Supplier, SupplierMembership
 
 SIGN_IN_URL = reverse_lazy("account_login")
 SESSION_SUPPLIER_KEY = "portal_supplier_id"
-MFA_REQUIRED_MESSAGE = "Supplier administrators must set up an authenticator app before using the portal."
-MFA_SESSION_MESSAGE = "Enter a code from your authenticator app to use the portal."
-# What proves an authenticator: a code from the app, or one of its recovery codes.
-MFA_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES)
+MFA_REQUIRED_MESSAGE = (
+    "Supplier administrators must set up an authenticator app or a security key before using the portal."
+)
+MFA_SESSION_MESSAGE = "Confirm with your authenticator app or security key to use the portal."
+# What an admin may rely on as a second factor; recovery codes only stand in for one of these.
+SECOND_FACTORS = frozenset({Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN})
+# What proves an authenticator: a code from the app, a security key, or one of the recovery codes.
+MFA_TYPES = SECOND_FACTORS | {Authenticator.Type.RECOVERY_CODES}
 
 PageView = Callable[..., HttpResponse]
 
@@ -60,10 +66,11 @@ def _page(view: PageView, allowed: Callable[[SupplierMembership], bool], refusal
         membership = SupplierMembership.objects.select_related("supplier").get(
             user_id=actor.user_id or 0, supplier_id=acting_supplier_id(actor)
         )
-        if membership.is_admin and not _has_totp(request):
+        authenticators = _authenticator_types(request)
+        if membership.is_admin and not authenticators & SECOND_FACTORS:
             messages.warning(request, MFA_REQUIRED_MESSAGE)
             return HttpResponseRedirect(reverse("mfa_activate_totp"))
-        if _has_authenticator(request) and not passed_mfa(request):
+        if authenticators & MFA_TYPES and not passed_mfa(request):
             messages.warning(request, MFA_SESSION_MESSAGE)
             return HttpResponseRedirect(
                 f"{reverse('mfa_reauthenticate')}?{urlencode({'next': request.get_full_path()})}"
@@ -71,9 +78,11 @@ def _page(view: PageView, allowed: Callable[[SupplierMembership], bool], refusal
         if not allowed(membership):
             raise PermissionDenied(refusal)
         request.supplier_membership = membership  # type: ignore[attr-defined]
-        # For the header's switcher: every supplier the person acts for.
-        request.portal_suppliers = list(  # type: ignore[attr-defined]
-            Supplier.objects.filter(pk__in=supplier_ids_for_user(request.user)).order_by("code")
+        # For the header's switcher: every supplier the person acts for, read only when a whole page is
+        # drawn (not for a redirect after a form, nor for an htmx partial).
+        user = request.user
+        request.portal_suppliers = SimpleLazyObject(  # type: ignore[attr-defined]
+            lambda: list(Supplier.objects.filter(pk__in=supplier_ids_for_user(user)).order_by("code"))
         )
         # For the navigation's badge; called by the template, so a partial answer (htmx) never counts.
         request.portal_unread = partial(selectors.unread_notifications_count, actor=actor)  # type: ignore[attr-defined]
@@ -82,12 +91,8 @@ def _page(view: PageView, allowed: Callable[[SupplierMembership], bool], refusal
     return login_required(page, login_url=SIGN_IN_URL)
 
 
-def _has_totp(request: HttpRequest) -> bool:
-    return Authenticator.objects.filter(user_id=request.user.pk, type=Authenticator.Type.TOTP).exists()
-
-
-def _has_authenticator(request: HttpRequest) -> bool:
-    return Authenticator.objects.filter(user_id=request.user.pk, type__in=MFA_TYPES).exists()
+def _authenticator_types(request: HttpRequest) -> set[str]:
+    return set(Authenticator.objects.filter(user_id=request.user.pk).values_list("type", flat=True))
 
 
 def passed_mfa(request: HttpRequest) -> bool:
@@ -102,8 +107,9 @@ def passed_mfa(request: HttpRequest) -> bool:
 
 @receiver(authenticator_added)
 def _activation_proves_the_authenticator(sender, request, user, authenticator, **kwargs) -> None:
-    """Activating an authenticator app takes a code from it: the session has proved it."""
-    if request is not None and authenticator.type == Authenticator.Type.TOTP:
+    """Activating an authenticator app takes a code from it, adding a security key a touch of it:
+    either way the session has proved the new second factor."""
+    if request is not None and authenticator.type in SECOND_FACTORS:
         record_authentication(request, user, "mfa", id=authenticator.pk, type=authenticator.type, activated=True)
 
 

@@ -146,12 +146,7 @@ def rows_with_pack_added(data: QueryDict, index: int, open_ids: set[int]) -> tup
     rows as initial data and, when nothing could be added, why (the line is already in every pack,
     or the row is unknown or not one of ``open_ids``, the lines the person may ship).
     """
-    prefix = ShipLineFormSet().prefix
-    try:
-        total = min(int(data.get(f"{prefix}-TOTAL_FORMS", "0")), ShipLineFormSet.absolute_max)
-    except ValueError:
-        total = 0
-    rows = [{name: data.get(f"{prefix}-{n}-{name}", "") for name in ROW_FIELDS} for n in range(total)]
+    rows = _posted_rows(data)
     if not 0 <= index < len(rows) or row_number(rows[index]["line_id"]) not in open_ids:
         return rows, "That line is not in the builder any more; open the builder again."
     line_id = rows[index]["line_id"]
@@ -167,6 +162,28 @@ def rows_with_pack_added(data: QueryDict, index: int, open_ids: set[int]) -> tup
         rows[index]["ship"] = "on"
     rows.insert(own[-1] + 1, {"line_id": line_id, "ship": "on", "quantity": "", "pack": pack, "lot": "", "serials": ""})
     return rows, ""
+
+
+def rows_with_pack_removed(data: QueryDict, index: int) -> tuple[list[dict[str, str]], str]:
+    """The builder's rows as posted, without row ``index``: a row added for one more pack of a line.
+
+    A line's first row stays (unticking it leaves the line out). Returns the rows as initial data and,
+    when nothing was removed, why.
+    """
+    rows = _posted_rows(data)
+    if not 0 <= index < len(rows) or rows[index]["line_id"] not in {row["line_id"] for row in rows[:index]}:
+        return rows, "That pack row is not in the builder any more; open the builder again."
+    del rows[index]
+    return rows, ""
+
+
+def _posted_rows(data: QueryDict) -> list[dict[str, str]]:
+    prefix = ShipLineFormSet().prefix
+    try:
+        total = min(int(data.get(f"{prefix}-TOTAL_FORMS", "0")), ShipLineFormSet.absolute_max)
+    except ValueError:
+        total = 0
+    return [{name: data.get(f"{prefix}-{n}-{name}", "") for name in ROW_FIELDS} for n in range(total)]
 
 
 def shipment_input(

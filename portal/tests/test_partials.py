@@ -44,12 +44,18 @@ def test_inbox_filter_answers_htmx_with_the_list_alone_and_a_plain_request_with_
     assert [po.number for po in whole.context["orders"]] == ["PO-2"]
     part = swapped.content.decode()
     assert not whole_page(swapped)
-    assert ids_of(part) == ["order-results"]
+    assert ids_of(part) == ["order-results", "order-status"]
     assert "1 purchase order</caption>" in part
+    # Screen readers hear the new count: the page's polite region gets this text out of band.
+    assert '<div id="order-status" hx-swap-oob="innerHTML">1 purchase order.</div>' in part
     assert "site-nav" not in part and 'id="order-filters"' not in part
     assert whole_page(whole)
     page = whole.content.decode()
-    assert ids_of(page, "div")[-1] == "order-results"
+    assert ids_of(page, "div")[-2:] == ["order-results", "order-status"]
+    assert (
+        '<div id="order-status" class="visually-hidden" role="status" aria-live="polite" aria-atomic="true"></div>'
+        in page
+    )
     assert 'id="order-filters"' in page
     assert 'hx-get="/portal/orders/"' in page
     assert swapped["Vary"] == whole["Vary"] == "HX-Request, Cookie"
@@ -71,6 +77,9 @@ def test_inbox_pages_through_htmx_and_going_back_gets_the_whole_page(
 
     assert len(second.context["orders"]) == 2
     assert "Page 2 of 2" in second.content.decode() and not whole_page(second)
+    assert '<div id="order-status" hx-swap-oob="innerHTML">27 purchase orders, page 2 of 2.</div>' in (
+        second.content.decode()
+    )
     assert whole_page(restored) and "Page 2 of 2" in restored.content.decode()
     assert '<a href="?page=2" hx-get="?page=2">Next</a>' in first.content.decode()
 
@@ -82,7 +91,7 @@ def test_a_bad_filter_under_htmx_brings_the_filters_back_with_the_error(client, 
 
     part = response.content.decode()
     assert response.status_code == 200
-    assert ids_of(part, "div") == ["order-results"]
+    assert ids_of(part, "div") == ["order-results", "order-status"]
     assert (
         '<form id="order-filters" class="query panel" method="get" action="/portal/orders/" hx-swap-oob="true"' in part
     )
@@ -108,7 +117,12 @@ def test_acknowledgement_preflight_under_htmx_swaps_the_form_alone_and_writes_no
         assert "Line 1: quantity 90 instead of 100 (outside tolerance)" in text
         assert f'name="token" value="{TOKEN}"' in text
     assert not whole_page(swapped) and whole_page(whole)
-    assert ids_of(swapped.content.decode()) == ["ack-body"]
+    assert ids_of(swapped.content.decode()) == ["ack-body", "ack-status"]
+    assert (
+        '<div id="ack-status" hx-swap-oob="innerHTML">1 line will go to the buyer for a decision.</div>'
+        in swapped.content.decode()
+    )
+    assert '<div id="ack-status" class="visually-hidden" role="status"' in whole.content.decode()
     assert "<h1>" not in swapped.content.decode()
 
 
@@ -163,7 +177,8 @@ def test_add_a_pack_puts_a_row_for_the_same_line_under_it(member, published_po, 
     assert 'role="alert"' not in text
     assert whole_page(response) is not htmx
     if htmx:
-        assert ids_of(text) == ["ship-builder"]
+        assert ids_of(text) == ["ship-builder", "ship-status"]
+        assert '<div id="ship-status" hx-swap-oob="innerHTML">A pack row was added; type its quantity.</div>' in text
 
 
 def test_a_line_split_over_two_packs_is_sent_as_two_pack_lines(member, published_po, plant):
@@ -253,3 +268,65 @@ def test_a_read_only_person_cannot_add_a_pack_row(read_only, published_po, plant
     assert read_only.post(URL, data, **HTMX).status_code == 403
     page = read_only.get(URL).content.decode()
     assert ("Add a pack" in page, 'value="split-' in page) == (False, False)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_remove_takes_out_an_added_pack_row_and_keeps_the_others(member, published_po, plant, htmx):
+    lines = lines_of(published_po)
+    one, two = lines[("PO-1000", "1")].pk, lines[("PO-1000", "2")].pk
+    rows = [
+        {"line_id": one, "ship": "on", "quantity": "60", "pack": "1", "lot": "L-1"},
+        {"line_id": one, "ship": "on", "quantity": "30", "pack": "2", "lot": "L-2"},
+        {"line_id": one, "ship": "on", "quantity": "10", "pack": "3", "lot": "L-3"},
+        {"line_id": two, "quantity": "100"},
+    ]
+    before = written()
+
+    response = member.post(URL, post(plant, rows, action="remove-1"), **(HTMX if htmx else {}))
+
+    assert response.status_code == 200
+    assert written() == before
+    assert rows_shown(response) == [
+        ("PO-1000", "1", False, "1"),
+        ("PO-1000", "1", True, "3"),
+        ("PO-1000", "2", False, ""),
+    ]
+    kept = response.context["rows"][1][1]
+    assert (kept["quantity"].value(), kept["lot"].value()) == ("10", "L-3")
+    text = response.content.decode()
+    assert 'name="form-TOTAL_FORMS" value="3"' in text
+    assert re.findall(r'value="(remove-\d)"', text) == ["remove-1"]
+    assert 'role="alert"' not in text
+    assert whole_page(response) is not htmx
+    if htmx:
+        assert ids_of(text) == ["ship-builder", "ship-status"]
+        assert '<div id="ship-status" hx-swap-oob="innerHTML">The pack row was removed.</div>' in text
+
+
+@pytest.mark.parametrize("action", ["remove-0", "remove-1", "remove-9", "remove-x"])
+def test_remove_keeps_a_lines_first_row_and_rows_not_there(member, published_po, plant, action):
+    lines = lines_of(published_po)
+    rows = [
+        {"line_id": lines[("PO-1000", "1")].pk, "ship": "on", "quantity": "60", "pack": "1"},
+        {"line_id": lines[("PO-1000", "2")].pk, "quantity": "100"},
+    ]
+
+    response = member.post(URL, post(plant, rows, action=action))
+
+    assert response.context["errors"] == ["That pack row is not in the builder any more; open the builder again."]
+    assert rows_shown(response) == [("PO-1000", "1", False, "1"), ("PO-1000", "2", False, "")]
+
+
+def test_generate_under_htmx_swaps_the_builder_with_the_ssccs(member, published_po, plant):
+    line = lines_of(published_po)[("PO-1000", "1")]
+    data = post(plant, [{"line_id": line.pk}], action="generate", pack_1="", pack_2="")
+    data |= {"company_prefix": "0614141000", "next_serial": "42", "pack_count": "2"}
+
+    response = member.post(URL, data, **HTMX)
+
+    text = response.content.decode()
+    assert not whole_page(response)
+    assert ids_of(text) == ["ship-builder", "ship-status"]
+    assert f'value="{SSCC_2}"' in text and 'value="006141410000000432"' in text
+    assert '<div id="ship-status" hx-swap-oob="innerHTML">2 SSCCs generated.</div>' in text
+    assert InboundDocument.objects.count() == 0

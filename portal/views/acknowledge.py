@@ -5,23 +5,25 @@ from __future__ import annotations
 import uuid
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
 from gateway.actors import Actor
-from portal.access import acting_supplier_id, supplier_page
+from portal.access import supplier_page
 from portal.acknowledge_forms import AckHeaderForm, ack_line_formset, acknowledgement_input
 from portal.partials import full_render, partial_render, partial_wanted
 from portal.submit import form_rejected, form_store, may_submit, submission_apply, submitted
-from procurement.models import PurchaseOrder
+from procurement.models import POLine, PurchaseOrder
 from procurement.selectors import purchase_orders_for
 from procurement.services import DocumentRefused, acknowledgement_preflight, acknowledgement_record
-from suppliers.models import Supplier
 
 
 def po_get_for(actor: Actor, po_id: int) -> PurchaseOrder:
-    """The actor's PO, or 404 — the same for another supplier's as for a missing one."""
-    order = purchase_orders_for(actor=actor).filter(pk=po_id).first()
+    """The actor's PO with its lines and their items (the form shows no schedule lines), or 404 — the
+    same for another supplier's as for a missing one."""
+    lines = Prefetch("lines", queryset=POLine.objects.select_related("item").order_by("id"))
+    order = purchase_orders_for(actor=actor).prefetch_related(None).prefetch_related(lines).filter(pk=po_id).first()
     if order is None:
         raise Http404("No such purchase order.")
     return order
@@ -37,7 +39,7 @@ def po_context(order: PurchaseOrder) -> dict[str, str]:
 @supplier_page
 def acknowledge(request: HttpRequest, actor: Actor, po_id: int) -> HttpResponse:
     order = po_get_for(actor, po_id)
-    supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
+    supplier = request.supplier_membership.supplier  # type: ignore[attr-defined]
     lines = [line for line in order.lines.all() if not line.cancelled]
     line_nos = [line.line_no for line in lines]
     writer = may_submit(request)

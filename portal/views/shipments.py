@@ -8,10 +8,11 @@ import uuid
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gateway.actors import Actor
-from portal.access import acting_supplier_id, supplier_page
+from portal.access import supplier_page
 from portal.labels import PackLabel, shipping_labels_pdf
 from portal.partials import full_render, partial_render, partial_wanted
 from portal.ship_forms import (
@@ -20,6 +21,7 @@ from portal.ship_forms import (
     ShipLineFormSet,
     row_number,
     rows_with_pack_added,
+    rows_with_pack_removed,
     shipment_input,
     today,
 )
@@ -27,7 +29,6 @@ from portal.submit import form_rejected, form_store, may_submit, submission_appl
 from procurement.models import POLine, Shipment
 from procurement.selectors import lines_to_ship_for, ship_tos_for, shipments_for
 from procurement.services import DocumentRefused, ShipmentPreflightLine, shipment_preflight, shipment_record
-from suppliers.models import Supplier
 
 HEADER_FIELDS = ("shipment_id", "ship_date", "expected_delivery", "carrier", "tracking_number", "bill_of_lading")
 
@@ -35,7 +36,7 @@ HEADER_FIELDS = ("shipment_id", "ship_date", "expected_delivery", "carrier", "tr
 @require_http_methods(["GET", "POST"])
 @supplier_page
 def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
-    supplier = Supplier.objects.get(pk=acting_supplier_id(actor))
+    supplier = request.supplier_membership.supplier  # type: ignore[attr-defined]
     ship_tos = list(ship_tos_for(actor=actor))
     chosen = _ship_to(request, ship_tos)
     context = {"supplier": supplier, "ship_tos": ship_tos, "ship_to": chosen, "section": "shipments"}
@@ -47,6 +48,8 @@ def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
     warnings: list[ShipmentPreflightLine] = []
     errors: list[str] = []
     added: int | None = None
+    # What a screen reader hears after an htmx swap (the live region), besides errors and checks.
+    news = ""
     if request.method == "POST":
         if not writer:
             raise PermissionDenied("Your role lets you read documents, not send them.")
@@ -56,9 +59,14 @@ def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
         if action == "generate" and header.is_valid():
             data = QueryDict(mutable=True)
             data.update(request.POST)
-            for key, value in header.generated().items():
+            generated = header.generated()
+            filled = sum(1 for name in PACK_FIELDS if generated.get(name, "") != request.POST.get(name, ""))
+            for key, value in generated.items():
                 data[key] = value
             header, rows = ShipHeaderForm(data), ShipLineFormSet(data)
+            news = f"{filled} SSCC{pluralize(filled)} generated."
+        elif action == "generate":
+            news = "Some fields need correcting before SSCCs can be generated."
         elif action.startswith("split-"):
             # One more row for a line: its quantity split over one more pack. Nothing is checked yet,
             # so the form comes back as typed, without errors for what is still to fill in.
@@ -67,6 +75,13 @@ def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
             rows = ShipLineFormSet(initial=initial)
             errors = [problem] if problem else []
             added = None if problem else _added_row(initial, request.POST)
+            news = "" if problem else "A pack row was added; type its quantity."
+        elif action.startswith("remove-"):
+            initial, problem = rows_with_pack_removed(request.POST, _row_index(action))
+            header = ShipHeaderForm(initial={name: request.POST.get(name, "") for name in ShipHeaderForm().fields})
+            rows = ShipLineFormSet(initial=initial)
+            errors = [problem] if problem else []
+            news = "" if problem else "The pack row was removed."
         elif action == "submit":
             document = form_store(
                 request, supplier, "shipment", company=chosen.company, form="shipment", ship_to=chosen.pk
@@ -111,6 +126,7 @@ def ship_notice_new(request: HttpRequest, actor: Actor) -> HttpResponse:
         "formset": rows,
         "warnings": warnings,
         "errors": errors,
+        "news": news,
         "checked": request.method == "POST" and request.POST.get("action") == "preflight",
         "writer": writer,
     }
@@ -132,7 +148,8 @@ def builder_rows(forms: list, by_id: dict[int, POLine]) -> list[tuple[POLine | N
 
 
 def _row_index(action: str) -> int:
-    number = row_number(action.removeprefix("split-"))
+    """The row a "split-N" or "remove-N" button is on."""
+    number = row_number(action.partition("-")[2])
     return -1 if number is None else number
 
 

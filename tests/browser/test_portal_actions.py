@@ -19,8 +19,11 @@ def test_acknowledge_ship_label_invoice_hold(page, supplier_user, published_po):
     tab.locator("#id_form-1-quantity").fill("90")
     # The pre-flight is shown in place (htmx): the page is not reloaded, what was typed stays.
     tab.evaluate("() => { window.__notReloaded = true; }")
+    assert tab.locator("#ack-status[role=status]").text_content() == ""
     tab.get_by_role("button", name="Check against tolerance").click()
     tab.locator(".preflight").wait_for()
+    # Screen readers hear the verdict: the polite region outside the swapped part has new text.
+    assert tab.locator("#ack-status").text_content() == "1 line will go to the buyer for a decision."
     assert "Line 2: quantity 90 instead of 100 (outside tolerance)" in tab.locator(".preflight").inner_text()
     assert tab.evaluate("() => window.__notReloaded === true") is True
     assert tab.locator("#id_form-1-quantity").input_value() == "90"
@@ -36,8 +39,9 @@ def test_acknowledge_ship_label_invoice_hold(page, supplier_user, published_po):
     tab.get_by_label("GS1 company prefix").fill("0614141")
     tab.get_by_label("Next SSCC serial").fill("1000")
     tab.get_by_label("Packs to generate").select_option("2")
-    with tab.expect_navigation():
-        tab.get_by_role("button", name="Generate SSCCs for empty packs").click()
+    # Generated in place (htmx), announced in the builder's live region.
+    tab.get_by_role("button", name="Generate SSCCs for empty packs").click()
+    tab.locator("#ship-status", has_text="2 SSCCs generated.").wait_for(state="attached")
     assert tab.get_by_label("Pack 1 SSCC").input_value() == sscc_make(
         extension=0, company_prefix="0614141", serial=1000
     )

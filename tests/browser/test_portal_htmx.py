@@ -29,23 +29,27 @@ def test_inbox_filter_and_pages_swap_the_list_alone(page, supplier_user, company
     assert page.open("/portal/orders/").status == 200
     assert tab.evaluate("() => typeof htmx") == "object"
     tab.evaluate(MARK)
+    status = tab.locator("#order-status[role=status][aria-live=polite]")
+    assert status.text_content() == ""
 
     tab.get_by_role("link", name="Next").click()
-    tab.get_by_text("Page 2 of 2").wait_for()
+    tab.get_by_text("Page 2 of 2", exact=True).wait_for()
     assert tab.url.endswith("/portal/orders/?page=2")
     assert tab.locator("#order-results tbody tr").count() == 2
+    assert status.text_content() == "27 purchase orders, page 2 of 2."
 
     tab.get_by_label("PO or part number").fill("PO-007")
     tab.get_by_role("button", name="Filter").click()
     tab.locator("#order-results caption", has_text="1 purchase order").wait_for()
     assert tab.locator("#order-results tbody td a").all_inner_texts() == ["PO-007"]
     assert "q=PO-007" in tab.url
+    assert status.text_content() == "1 purchase order."
     assert tab.evaluate(STILL_MARKED) is True
     page.screenshot("portal-orders-htmx-filtered")
 
     # Back: the page comes back whole (nothing kept in the browser's storage), at page 2.
     tab.go_back(wait_until="load")
-    tab.get_by_text("Page 2 of 2").wait_for()
+    tab.get_by_text("Page 2 of 2", exact=True).wait_for()
     assert tab.locator("#order-results tbody tr").count() == 2
     assert serious_violations(page) == []
     assert page.problems() == [], "\n".join(page.problems())
@@ -58,9 +62,15 @@ def test_ship_notice_builder_splits_a_line_over_two_packs_in_place(page, supplie
     tab.get_by_label("GS1 company prefix").fill("0614141")
     tab.get_by_label("Next SSCC serial").fill("1000")
     tab.get_by_label("Packs to generate").select_option("2")
-    with tab.expect_navigation():
-        tab.get_by_role("button", name="Generate SSCCs for empty packs").click()
     tab.evaluate(MARK)
+    status = tab.locator("#ship-status[role=status][aria-live=polite]")
+    assert status.text_content() == ""
+    tab.get_by_role("button", name="Generate SSCCs for empty packs").click()
+    tab.locator("#ship-status", has_text="2 SSCCs generated.").wait_for(state="attached")
+    assert tab.get_by_label("Pack 1 SSCC").input_value() == sscc_make(
+        extension=0, company_prefix="0614141", serial=1000
+    )
+    assert tab.evaluate(STILL_MARKED) is True
 
     tab.get_by_label("Ship PO PO-1000 line 1", exact=True).check()
     tab.locator("#id_form-0-quantity").fill("60")
@@ -69,6 +79,7 @@ def test_ship_notice_builder_splits_a_line_over_two_packs_in_place(page, supplie
     added = tab.get_by_label("Ship more of PO PO-1000 line 1 in another pack")
     added.wait_for()
     assert added.is_checked()
+    assert status.text_content() == "A pack row was added; type its quantity."
     assert tab.evaluate(STILL_MARKED) is True
     # What was typed is kept; the new row is set to the next pack, the cursor in its quantity.
     assert tab.locator("#id_form-0-quantity").input_value() == "60"
@@ -79,8 +90,21 @@ def test_ship_notice_builder_splits_a_line_over_two_packs_in_place(page, supplie
         extension=0, company_prefix="0614141", serial=1001
     )
 
+    # One pack row too many: added, then removed; the rows typed before stay as they were.
+    tab.get_by_role("button", name="Add a pack for PO PO-1000 line 1").click()
+    removes = tab.get_by_role("button", name="Remove this pack row of PO PO-1000 line 1")
+    removes.nth(1).wait_for()
+    assert tab.locator("#id_form-2-pack").input_value() == "3"
+    removes.nth(1).click()
+    tab.locator("#ship-status", has_text="The pack row was removed.").wait_for(state="attached")
+    assert tab.get_by_label("Ship more of PO PO-1000 line 1 in another pack").count() == 1
+    assert tab.locator("#id_form-1-quantity").input_value() == "40"
+    assert tab.locator("#id_form-1-pack").input_value() == "2"
+
     tab.get_by_role("button", name="Check quantities").click()
-    tab.get_by_text("Every quantity is within what the buyer allows.").wait_for()
+    tab.locator("#ship-builder .message-success").wait_for()
+    assert tab.locator(".message-success").inner_text() == "Every quantity is within what the buyer allows."
+    assert status.text_content() == "Every quantity is within what the buyer allows."
     assert tab.evaluate(STILL_MARKED) is True
     assert serious_violations(page) == []
     page.screenshot("portal-ship-notice-split")
