@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("materials", "0009_netting_terms_alternates_below_safety"),
+        ("materials", "0010_item_plant_inspection_days"),
         ("procurement", "0019_shipment_invoice_company"),
         ("suppliers", "0004_memberships_many_per_person_and_invitations"),
     ]
