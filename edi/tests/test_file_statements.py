@@ -80,6 +80,7 @@ SHIPMENT = [
     "UPDATE procurement_poline",
     "INSERT procurement_auditevent",
     "UPDATE procurement_purchaseorder",
+    "SELECT ?",  # the company's planning lock, shared, so a full run starting now waits for this change
     "SELECT materials_requirementrun",
 ]
 

@@ -623,15 +623,25 @@ def po_lines_replan(company_id: int, po_line_ids: list[int], *, received: bool =
     """
     from procurement.models import POLine
 
-    keys = set(POLine.objects.filter(pk__in=po_line_ids).values_list("po__ship_to_id", "item_id"))
-    if not keys:
-        return
+    def lines_keys() -> set[tuple[int, int]]:
+        return set(POLine.objects.filter(pk__in=po_line_ids).values_list("po__ship_to_id", "item_id"))
+
     if received:
         from materials.services.inventory import plants_lock
 
+        keys = lines_keys()
+        if not keys:
+            return
         plants_lock({plant for plant, _ in keys})
-    if not _replans(company_id):
-        return
+        if not _replans(company_id):
+            return
+    else:
+        # No plant lock to take first: ask whether anything is planned before reading the lines.
+        if not _replans(company_id):
+            return
+        keys = lines_keys()
+        if not keys:
+            return
     company = Company.objects.get(pk=company_id)
     requirements_net_change(company=company, keys=keys, reason="supply changed on PO lines")
 
