@@ -345,9 +345,14 @@ def decimal_identity(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral() else str(value.normalize())
 
 
+_PLAIN = (str, int, bool, float)
+
+
 def canonical_json(value: Any, *, decimal: Callable[[Decimal], str] = decimal_text) -> Any:
     """``value`` made JSON-ready: dataclasses as dicts (without ``OMIT_WHEN_DEFAULT`` fields that
     hold their default), Decimals as strings (``decimal``), dates as ISO 8601, tuples as lists."""
+    if value is None or value.__class__ in _PLAIN:
+        return value  # most of a document's values: answered before the dataclass test
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: canonical_json(getattr(value, f.name), decimal=decimal)

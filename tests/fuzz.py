@@ -4,8 +4,9 @@ Seeds are the real-sample corpus (``edi/tests/x12/corpus.py`` finds it), the han
 and every input committed under ``edi/tests/x12/fuzz_cases/``. Each input is a seed mutated a few
 times (bytes flipped or inserted, segments duplicated, deleted or swapped, delimiters swapped,
 a segment or a value repeated into a huge one, cut short, two files spliced) and run through
-``x12.parse``, ``x12.validate``, the stream reader and ``edi.services.translate`` (the reading of
-``manage.py edi translate``, which touches no database).
+``x12.parse``, ``x12.validate``, the stream reader, ``edi.services.translate`` (the reading of
+``manage.py edi translate``, which touches no database) and a worker's receipt without its
+database (the stream, each set validated as it ends, the 997/999 written).
 
 What it checks, as the library promises: no exception but the library's own (``X12Error``) comes
 out, and reading takes time linear in the input: each reading is timed on its own, and the
@@ -32,6 +33,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "edi" / "tests" / "x12" / "fuzz_cases"
@@ -175,10 +177,10 @@ def _parse_and_validate(data: bytes) -> None:
     x12.validate(x12.parse(data))
 
 
-def _stream(data: bytes) -> None:
+def _stream(data: bytes, chunk_size: int = 4096) -> None:
     from edi import x12
 
-    for _ in x12.stream(data, chunk_size=4096):
+    for _ in x12.stream(data, chunk_size=chunk_size):
         pass
 
 
@@ -188,11 +190,32 @@ def _translate(data: bytes) -> None:
     translate(data)
 
 
+def receive(data: bytes, chunk_size: int = 4096) -> None:
+    """A worker's reading of a file without its database: the stream, each set validated as it
+    ends (``x12.validate_set``, kept in ``x12.SetReports``), each group reported at its GE, and the
+    997/999 written for the groups at the end of their interchange."""
+    from edi import x12
+
+    answered: list[x12.GroupReport] = []
+    reports = x12.SetReports()
+    for item in x12.stream(data, chunk_size=chunk_size):
+        if isinstance(item, x12.TransactionSet):
+            reports.append(x12.validate_set(item))
+        elif isinstance(item, x12.Group):
+            answered.append(x12.GroupReport(item, reports, list(item.errors)))
+            reports = x12.SetReports()
+        elif answered:
+            envelope = x12.reply_envelope(item, answered[0].group, interchange_control=1, group_control=1)
+            x12.write_ack(answered, envelope, 1)
+            answered = []
+
+
 # Every reading a partner's file gets, each timed on its own (the gateway gives a file one of them).
 READINGS: list[tuple[str, Callable[[bytes], None]]] = [
     ("parse+validate", _parse_and_validate),
     ("stream", _stream),
     ("translate", _translate),
+    ("receive", receive),
 ]
 
 
@@ -208,6 +231,33 @@ def reading_seconds(data: bytes) -> float:
             read(data)
         longest = max(longest, time.process_time() - start)
     return longest
+
+
+def lines_run(read: Callable[[], object]) -> int:
+    """How many lines of the gateway's own code (``edi/``, ``procurement/``) ``read()`` runs: a count
+    of the work, as steady on a busy machine as on an idle one. Linear reading runs some four times
+    the lines for four times the input; a rescan runs sixteen times."""
+    from edi import x12
+
+    ours = (str(ROOT / "edi") + os.sep, str(ROOT / "procurement") + os.sep)
+    count = 0
+
+    def line(frame: FrameType, event: str, arg: object) -> Callable | None:
+        nonlocal count
+        if event == "line":
+            count += 1
+        return line
+
+    def call(frame: FrameType, event: str, arg: object) -> Callable | None:
+        return line if frame.f_code.co_filename.startswith(ours) else None
+
+    sys.settrace(call)
+    try:
+        with contextlib.suppress(x12.X12Error):
+            read()
+    finally:
+        sys.settrace(None)
+    return count
 
 
 def rate(data: bytes, tries: int = 3, floor: int = RATE_FLOOR_BYTES) -> float:

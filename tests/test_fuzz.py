@@ -56,3 +56,21 @@ def test_each_pathological_shape_is_read_without_a_foreign_error_in_linear_time(
     large_rate = fuzz.rate(large, floor=0)
     assert large_rate < max(3 * fuzz.rate(small, floor=0), 0.5), shape
     assert large_rate < 60
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("shape", sorted(fuzz.SHAPES))
+def test_each_pathological_shape_costs_work_in_proportion_to_its_size(shape: str):
+    """Counted in lines run, not timed: four times the input runs at most 4.5 times the lines in a
+    worker's reading (stream, validation, the 997/999). Found over it before: thousands of groups in
+    one interchange (each GS06 compared with every earlier one) and one set dense with errors over
+    many read windows (each issue's offset searched window by window)."""
+    make = fuzz.SHAPES[shape]
+
+    def receive(data: bytes) -> int:
+        # Small windows, so a set spans hundreds of them as a set of megabytes does at the usual size.
+        return fuzz.lines_run(lambda: fuzz.receive(data, chunk_size=256))
+
+    small, large = receive(make(20_000)), receive(make(80_000))
+
+    assert large / small < 4.5, (small, large)

@@ -385,6 +385,9 @@ class _Walker:
         self.stray_from = 0
         self.stray_id = ""
         self.st02s = ControlNumbers()
+        # The interchange's explicit GS06s so far, for the repeated-number check (AK905 19) at
+        # each GS: an interchange of thousands of groups is not rescanned at every one.
+        self.gs06s: set[str] = set()
         self.keep_sets = keep_sets
         self.locate: Callable[[int], tuple[int, int]] = partial(_locate, block)
         self.pin: Callable[[int], None] | None = None
@@ -453,7 +456,7 @@ class _Walker:
         if not implicit:
             if not (is_digits(g.gs06) and len(g.gs06) <= 9):
                 g.errors.append(self.issue(index, KIND_GROUP, "6", f"GS06 {g.gs06!r} is not a control number"))
-            if any(o.gs06 == g.gs06 and not o.implicit for o in self.ic.groups):
+            if g.gs06 in self.gs06s:
                 g.errors.append(self.issue(index, KIND_GROUP, "19", f"GS06 {g.gs06} repeated in interchange"))
             if not g.gs08:
                 g.errors.append(self.issue(index, KIND_GROUP, "2", "GS08 version is missing"))
@@ -461,6 +464,7 @@ class _Walker:
                 self.ic.errors.append(
                     self.issue(index, KIND_TA1, "024", message, segment_id="GS", group_control=g.gs06)
                 )
+            self.gs06s.add(g.gs06)
         self.ic.groups.append(g)
         self.group = g
         self.st02s = ControlNumbers()

@@ -113,16 +113,17 @@ class _Window:
 class _SetSource:
     """Offsets and lines for the segments of one streamed set (the windows it spans)."""
 
-    __slots__ = ("windows",)
+    __slots__ = ("starts", "windows")
 
     def __init__(self, windows: tuple[_Window, ...]) -> None:
         self.windows = windows
+        # Found by bisection: a set of a few megabytes spans hundreds of windows and each of its
+        # issues asks for its segment's offset and line.
+        self.starts = [window.start for window in windows]
 
     def _window(self, pos: int) -> _Window:
-        for window in reversed(self.windows):
-            if pos >= window.start:
-                return window
-        return self.windows[0]
+        k = bisect.bisect_right(self.starts, pos) - 1
+        return self.windows[k] if k >= 0 else self.windows[0]
 
     def byte_offset(self, pos: int) -> int:
         return self._window(pos).byte_offset(pos)

@@ -28,6 +28,8 @@ from edi.x12.schemas import (
 from edi.x12.tokenizer import Segment
 
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
+_MEMO_ELEMENTS = 64  # segments with more elements are checked each time (rare, and costly keys)
+_MEMO_SIZE = 4096  # distinct bad segments remembered per set
 
 
 class _Frame:
@@ -56,6 +58,9 @@ class Walker:
         self.hl_ids: set[str] = set()
         self.reported: set[tuple] = set()
         self.where: tuple[int, int, int] | None = None
+        # A segment's element issues by its elements (and definition and loop): a set that repeats
+        # one bad segment thousands of times has it checked once (``_again``).
+        self.memo: dict[tuple, list[Issue]] = {}
         self.gs06, self.st02 = ts.group.gs06, ts.st02
 
     # -- reporting ---------------------------------------------------------------
@@ -69,7 +74,19 @@ class Walker:
             where = self.where = (seg.interchange, seg.offset, seg.line)
         return where
 
-    def _issue(self, kind: str, code: str, message: str, seg_id: str, loop_id: str = "", **kw) -> None:
+    def _issue(
+        self,
+        kind: str,
+        code: str,
+        message: str,
+        seg_id: str,
+        loop_id: str = "",
+        element_position: int | None = None,
+        component_position: int | None = None,
+        repetition: int | None = None,
+        element_ref: str = "",
+        value: str = "",
+    ) -> None:
         interchange, offset, line = self._where()
         self.issues.append(
             Issue(
@@ -77,15 +94,19 @@ class Walker:
                 code,
                 message,
                 ERROR,
-                interchange=interchange,
-                group_control=self.gs06,
-                set_control=self.st02,
-                segment_id=seg_id,
-                segment_position=self.position,
-                loop_id=loop_id,
-                offset=offset,
-                line=line,
-                **kw,
+                interchange,
+                self.gs06,
+                self.st02,
+                seg_id,
+                self.position,
+                loop_id,
+                element_position,
+                component_position,
+                repetition,
+                element_ref,
+                value,
+                offset,
+                line,
             )
         )
 
@@ -201,7 +222,51 @@ class Walker:
                 self._flag_segment(seg, loop_id, before)
             return
         before = len(self.issues)
+        hl = seg.id == "HL" and self.schema.hierarchical
+        key = None if hl or len(els) > _MEMO_ELEMENTS else (id(sdef), loop_id, *els)
+        found = self.memo.get(key) if key is not None else None
+        if found is not None:
+            self._again(found)
+            self._flag_segment(seg, loop_id, before)
+            return
+        self._check_elements(seg, sdef, loop_id)
+        if hl:
+            self._check_hl(seg, loop_id)
+        elif key is not None and len(self.memo) < _MEMO_SIZE:
+            self.memo[key] = self.issues[before:]
+        self._flag_segment(seg, loop_id, before)
+
+    def _again(self, issues: list[Issue]) -> None:
+        """The element issues of an earlier segment with the same elements, at the current one."""
+        interchange, offset, line = self._where()
+        gs06, st02, position, append = self.gs06, self.st02, self.position, self.issues.append
+        for i in issues:
+            append(
+                Issue(
+                    i.kind,
+                    i.code,
+                    i.message,
+                    ERROR,
+                    interchange,
+                    gs06,
+                    st02,
+                    i.segment_id,
+                    position,
+                    i.loop_id,
+                    i.element_position,
+                    i.component_position,
+                    i.repetition,
+                    i.element_ref,
+                    i.value,
+                    offset,
+                    line,
+                )
+            )
+
+    def _check_elements(self, seg: Segment, sdef: SegmentDef, loop_id: str) -> None:
+        els = seg.elements
         uses = sdef.elements
+        assert uses is not None
         n = len(els) - 1
         if n > len(uses) and not sdef.open_ended:
             extra = next((i for i in range(len(uses) + 1, n + 1) if els[i]), 0)
@@ -219,9 +284,6 @@ class Walker:
                 self._check_simple(seg, loop_id, i, use, value)
         flags = [False, *(bool(v) for v in els[1:])]
         self._check_notes(seg.id, loop_id, sdef.notes, flags, uses)
-        if seg.id == "HL" and self.schema.hierarchical:
-            self._check_hl(seg, loop_id)
-        self._flag_segment(seg, loop_id, before)
 
     def _flag_segment(self, seg: Segment, loop_id: str, before: int) -> None:
         """Put the AK3 code 8 issue before the element issues found since ``before``, if any."""

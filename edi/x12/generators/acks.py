@@ -36,7 +36,8 @@ def ack_version(group_version: str, fallback: str = "004010") -> str:
     return base_version(group_version) or base_version(fallback) or "004010"
 
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+_UNSAFE = r"\x00-\x1f\x7f"
+_SEGMENT_ID = re.compile(r"[A-Z0-9]{2,3}")
 
 
 def ack_kind(group_version: str) -> str:
@@ -45,37 +46,44 @@ def ack_kind(group_version: str) -> str:
     return "999" if base and base >= "005010" else "997"
 
 
-def _bad_value(value: str, d: Delimiters) -> str:
+def _unsafe(d: Delimiters) -> re.Pattern[str]:
+    """What ``_bad_value`` blanks out: control characters and ``d``'s delimiters."""
+    delimiters = "".join(re.escape(ch) for ch in (d.element, d.component, d.segment, d.repetition) if ch)
+    return re.compile(f"[{_UNSAFE}{delimiters}]")
+
+
+def _bad_value(value: str, d: Delimiters, unsafe: re.Pattern[str] | None = None) -> str:
     """A value copied from inbound data (AK404/IK404, AK1, AK2), stripped of anything that
     would break the ack: the inbound data may be garbage, the ack must still be written."""
-    text = _UNSAFE.sub(" ", value)
-    for ch in (d.element, d.component, d.segment, d.repetition):
-        if ch:
-            text = text.replace(ch, " ")
-    return text.strip()[:99]
+    if not value:
+        return ""
+    return (unsafe or _unsafe(d)).sub(" ", value).strip()[:99]
 
 
-def _position(issue: Issue, wide: bool) -> tuple[str, ...]:
-    parts = [str(issue.element_position or 1)]
-    if issue.component_position or (wide and issue.repetition):
-        parts.append(str(issue.component_position or ""))
-    if wide and issue.repetition:
-        parts.append(str(issue.repetition))
+def _position(issue: Issue, wide: bool) -> str | tuple[str, ...]:
+    element = str(issue.element_position or 1)
+    component, repetition = issue.component_position, wide and issue.repetition
+    if not component and not repetition:
+        return element
+    parts = [element, str(component or "")]
+    if repetition:
+        parts.append(str(repetition))
     return tuple(parts)
 
 
 def _set_loop(report: SetReport, implementation: bool, wide: bool, d: Delimiters) -> list[SegmentData]:
     ts = report.transaction_set
     seg3, seg4, seg5 = ("IK3", "IK4", "IK5") if implementation else ("AK3", "AK4", "AK5")
-    ids = [_bad_value(v, d) for v in (ts.st01, ts.st02, ts.st03)]
+    unsafe = _unsafe(d)
+    ids = [_bad_value(v, d, unsafe) for v in (ts.st01, ts.st02, ts.st03)]
     segs: list[SegmentData] = [["AK2", ids[0], ids[1], *([ids[2]] if wide and ids[2] else [])]]
     for seg_issue, element_issues in report.segment_issues():
-        seg_id = seg_issue.segment_id if re.fullmatch(r"[A-Z0-9]{2,3}", seg_issue.segment_id) else "ZZZ"
+        seg_id = seg_issue.segment_id if _SEGMENT_ID.fullmatch(seg_issue.segment_id) else "ZZZ"
         loop = seg_issue.loop_id if len(seg_issue.loop_id) <= 4 else ""
         segs.append([seg3, seg_id, str(seg_issue.segment_position or 1), loop, seg_issue.code])
         for issue in element_issues[:99]:
             ref = issue.element_ref if is_digits(issue.element_ref) else ""
-            segs.append([seg4, _position(issue, wide), ref, issue.code, _bad_value(issue.value, d)])
+            segs.append([seg4, _position(issue, wide), ref, issue.code, _bad_value(issue.value, d, unsafe)])
     segs.append([seg5, report.code, *report.set_codes])
     return segs
 

@@ -23,7 +23,6 @@ Element = str | tuple[str, ...]
 SegmentData = list[Element]
 
 DEFAULT_DELIMITERS = Delimiters(element="*", component=">", segment="~", repetition="^", suffix="\n")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -104,10 +103,11 @@ class SegmentWriter:
         if d.repetition and d.repetition in (d.element, d.component, d.segment):
             raise GenerationError("repetition separator clashes with another separator")
         self.d = d
-        self._forbidden = {ch for ch in (d.element, d.component, d.segment, d.repetition) if ch}
+        forbidden = "".join(re.escape(ch) for ch in (d.element, d.component, d.segment, d.repetition) if ch)
+        self._unsafe = re.compile(f"[\\x00-\\x1f\\x7f{forbidden}]")
 
     def value(self, value: str) -> str:
-        if _CONTROL.search(value) or any(ch in value for ch in self._forbidden):
+        if self._unsafe.search(value):
             raise GenerationError(f"value {value!r} contains a delimiter or control character")
         return value
 
@@ -120,10 +120,17 @@ class SegmentWriter:
         return self.value(element)
 
     def segment(self, data: SegmentData) -> str:
-        parts = [self.element(e) for e in data]
-        while len(parts) > 1 and not parts[-1]:
-            parts.pop()
-        return self.d.element.join(parts) + self.d.segment + self.d.suffix
+        try:
+            # Plain values are checked at once (an answer to a file dense with errors writes a few
+            # hundred thousand of them); a composite or any unsafe value is checked value by value.
+            plain = not self._unsafe.search("".join(data))  # type: ignore[arg-type]
+        except TypeError:
+            plain = False
+        parts: list[str] = data if plain else [self.element(e) for e in data]  # type: ignore[assignment]
+        end = len(parts)
+        while end > 1 and not parts[end - 1]:
+            end -= 1
+        return self.d.element.join(parts[:end] if end < len(parts) else parts) + self.d.segment + self.d.suffix
 
 
 def control(value: str | int, width: int, name: str) -> str:
