@@ -80,7 +80,8 @@ SHIPMENT = [
     "UPDATE procurement_poline",
     "INSERT procurement_auditevent",
     "UPDATE procurement_purchaseorder",
-    "SELECT ?",  # the company's planning lock, shared, so a full run starting now waits for this change
+    # the company's planning lock, shared, so a full run starting now waits for this change (PostgreSQL)
+    *(["SELECT ?"] if connection.vendor == "postgresql" else []),
     "SELECT materials_requirementrun",
 ]
 
