@@ -138,9 +138,11 @@ def requirements_runs_schedule() -> int:
     # Acknowledged once it has run: a run lost with its worker is delivered again, and the run's
     # conditional claim (queued → running) makes a second delivery of a claimed run a no-op; one
     # claimed by a worker that died is marked failed once stale, when the next run is asked for.
-    # Never retried: the run records its own failure (``requirements_run_execute`` keeps every error
-    # on the run), and a retry would find it no longer queued anyway.
-    acks_late=True,
+    # An error while planning is kept on the run (``requirements_run_execute`` records it, nothing
+    # is raised); the retry is for the database going away around the claim or that record, which
+    # would otherwise leave the run queued until it is stale. Retrying is harmless: the claim is
+    # conditional.
+    **IDEMPOTENT,
 )
 def requirements_run(run_id: int) -> str:
     """Run one queued full regeneration (``requirements_run_execute``); returns its state."""
@@ -170,4 +172,6 @@ def deviations_reassess(company_id: int, exception_ids: list[int]) -> int:
 
 def deviations_reassess_enqueue(*, company_id: int, exception_ids: list[int]) -> None:
     """Queue ``deviations_reassess`` once the transaction that skipped these exceptions commits."""
-    transaction.on_commit(lambda: deviations_reassess.delay(company_id, exception_ids))
+    # robust: the change that skipped them has committed; a broker away must not turn it into an error
+    # (the deviations keep their severity until the next change of their items re-assesses them).
+    transaction.on_commit(lambda: deviations_reassess.delay(company_id, exception_ids), robust=True)

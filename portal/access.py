@@ -108,9 +108,14 @@ def passed_mfa(request: HttpRequest) -> bool:
 @receiver(authenticator_added)
 def _activation_proves_the_authenticator(sender, request, user, authenticator, **kwargs) -> None:
     """Activating an authenticator app takes a code from it, adding a security key a touch of it:
-    either way the session has proved the new second factor."""
-    if request is not None and authenticator.type in SECOND_FACTORS:
-        record_authentication(request, user, "mfa", id=authenticator.pk, type=authenticator.type, activated=True)
+    either way the session has proved the new second factor — when it is the person's first. Adding
+    a key asks only for the password again, so for someone who already has a second factor it proves
+    nothing they had to show."""
+    if request is None or authenticator.type not in SECOND_FACTORS:
+        return
+    if Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_FACTORS).exclude(pk=authenticator.pk).exists():
+        return
+    record_authentication(request, user, "mfa", id=authenticator.pk, type=authenticator.type, activated=True)
 
 
 def acting_supplier_id(actor: Actor) -> int:

@@ -78,7 +78,9 @@ def upload_applied_by(document: InboundDocument) -> int | None:
     An upload applied before that audit was written has none; the person is then the one the
     write path's own audit names for what applying it did (each document applied or refused was
     written under the upload's correlation id, through the portal, in that person's name). A file
-    stored without a correlation id, or whose documents wrote nothing, names no one.
+    stored without a correlation id, or whose documents wrote nothing, names no one. The first such
+    entry is taken: a caller may choose a request's correlation id, and a later request reusing the
+    upload's must not become the person it is replayed as.
     """
     applied = (
         AuditEvent.objects.filter(action=APPLIED, object_type="InboundDocument", object_id=str(document.pk))
@@ -95,7 +97,7 @@ def upload_applied_by(document: InboundDocument) -> int | None:
             actor__isnull=False,
             occurred_at__gte=document.received_at,
         )
-        .order_by("-id")
+        .order_by("id")
         .values_list("actor_id", flat=True)
         .first()
     )

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from materials import requirements as engine
 from materials import tasks
@@ -113,7 +114,7 @@ def test_a_goods_receipt_and_a_stock_event_of_the_same_plant_and_item_do_not_dea
     reasons = RequirementRun.objects.filter(mode="net_change").order_by("pk").values_list("reason", flat=True)
     assert list(reasons) == ["supply changed on PO lines", "stock changed", "stock changed"]
     stored = results()
-    requirements_regenerate(company=company, today=dt.date.today())
+    requirements_regenerate(company=company, today=timezone.localdate())
     assert results() == stored
 
 

@@ -103,7 +103,9 @@ def _regenerate_write(
     _results_delete(company.pk, None)
     _store(run, inputs, result)
     _finish(run, result)
-    _results_analyze()
+    # After the commit: ANALYZE holds its table lock to the end of the transaction, and this one holds
+    # the planning lock alone; every change of the company would wait behind a vacuum of a result table.
+    transaction.on_commit(_results_analyze, robust=True)
     return run, since
 
 
@@ -605,11 +607,15 @@ def _replans(company_id: int) -> bool:
     after this answered no takes its barrier after this transaction commits, so it reads this change.
     """
     _plan_lock(company_id)
-    return RequirementRun.objects.filter(
-        company_id=company_id,
-        mode=RequirementRun.Mode.FULL,
-        state__in=(RequirementRun.State.DONE, RequirementRun.State.RUNNING),
-    ).exists()
+    full = RequirementRun.objects.filter(company_id=company_id, mode=RequirementRun.Mode.FULL)
+    if full.filter(state__in=(RequirementRun.State.DONE, RequirementRun.State.RUNNING)).exists():
+        return True
+    # A first full run that failed leaves what the net changes made while it planned: those results
+    # (and the shortages they raised) are kept up to date by later changes until a run succeeds.
+    return (
+        full.filter(state=RequirementRun.State.FAILED).exists()
+        and ProjectionRow.objects.filter(company_id=company_id).exists()
+    )
 
 
 def po_lines_replan(company_id: int, po_line_ids: list[int], *, received: bool = False) -> None:

@@ -123,8 +123,8 @@ def test_a_failing_run_is_recorded_failed_with_its_error_and_the_earlier_plan_is
     assert requirements_run_execute(run_id=retry.pk).state == "done"
 
 
-def test_a_run_failing_on_a_database_error_is_recorded_once_and_never_retried(pump, monkeypatch):
-    """The run keeps its own failure: the task has no retry of its own that could never fire."""
+def test_a_run_failing_on_a_database_error_while_planning_is_recorded_once(pump, monkeypatch):
+    """The run keeps its own failure: the error is recorded on it, not raised into a retry."""
     run, _ = requirements_run_request(company=pump, requested_by="API key ERP")
 
     def away(*args, **kwargs):
@@ -134,7 +134,7 @@ def test_a_run_failing_on_a_database_error_is_recorded_once_and_never_retried(pu
     assert tasks.requirements_run.apply(args=(run.pk,)).get() == "failed"
     run.refresh_from_db()
     assert (run.state, run.error) == ("failed", "OperationalError: server closed the connection unexpectedly")
-    assert (tasks.requirements_run.acks_late, getattr(tasks.requirements_run, "autoretry_for", ())) == (True, ())
+    assert tasks.requirements_run.request.retries == 0
 
 
 def test_the_idempotent_materials_tasks_share_one_set_of_retry_options():
@@ -145,9 +145,10 @@ def test_the_idempotent_materials_tasks_share_one_set_of_retry_options():
             tasks.inventory_reproject,
             tasks.inventory_reconciliation_run,
             tasks.deviations_reassess,
+            tasks.requirements_run,
         )
     ]
-    assert options == [(True, (OperationalError, InterfaceError, OSError), 2, 300, True, 5)] * 4
+    assert options == [(True, (OperationalError, InterfaceError, OSError), 2, 300, True, 5)] * 5
 
 
 def test_a_run_no_worker_finished_in_time_is_marked_failed_when_the_next_is_asked_for(pump, settings):
@@ -186,6 +187,26 @@ def test_demand_is_not_net_changed_until_a_full_run_is_done(pump, system, monkey
     later = inputs.DemandInput("MO-1", "production_order", "PUMP", "DET", Decimal(40), dt.date(2027, 3, 10))
     net = send()
     assert net is not None and (net.mode, net.state) == ("net_change", "done")
+
+
+def test_what_changes_planned_while_a_first_run_failed_is_kept_current(pump, system):
+    """Net changes made while the first full run planned wrote results; the run then failed. Later
+    changes keep those results current instead of leaving them as the failed run's moment saw them."""
+
+    def send(quantity: int) -> RequirementRun | None:
+        demand = inputs.DemandInput("MO-1", "production_order", "PUMP", "DET", Decimal(quantity), dt.date(2027, 3, 10))
+        return demands_receive(actor=system, batch=inputs.DemandBatchInput("ACME", "ERP", (demand,))).run
+
+    first, _ = requirements_run_request(company=pump, requested_by="API key ERP")
+    RequirementRun.objects.filter(pk=first.pk).update(state="running", started_at=timezone.now())
+    assert send(20) is not None  # planned over the running first run
+    assert [p.quantity for p in PlannedPurchase.objects.filter(item__part_number="BOLT")] == [Decimal(100)]
+    RequirementRun.objects.filter(pk=first.pk).update(state="failed", error="worker lost")
+
+    net = send(30)
+
+    assert net is not None and (net.mode, net.state) == ("net_change", "done")
+    assert [p.quantity for p in PlannedPurchase.objects.filter(item__part_number="BOLT")] == [Decimal(120)]
 
 
 def test_the_schedule_queues_one_run_per_company_with_demand(pump, other_company, monkeypatch):
