@@ -226,6 +226,9 @@ else:
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # How often an idle worker looks for new messages (Kombu's default: every second). A
+        # stopping worker notices the stop only between looks, so Ctrl-C waits for the next one.
+        "polling_interval": 0.25,
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -16,7 +16,9 @@ health check. What differs from a container, and nothing else:
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import http.client
 import json
 import os
 import re
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -379,16 +382,14 @@ def gateway_var(tmp_path_factory) -> dict[str, str]:
     return env
 
 
-@pytest.mark.worker
-@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C"])
-def test_run_gateway_stops_everything_within_ten_seconds(gateway_var, how):
+@contextlib.contextmanager
+def run_gateway(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, int]]:
+    """bin/run-gateway started as from a terminal, on a free port, once /healthz answers; killed after."""
     port = free_port()
-    env = {**gateway_var, "GATEWAY_PORT": str(port)}
-    var = Path(env["GATEWAY_VAR_DIR"])
     script = subprocess.Popen(
         [str(ROOT / "bin" / "run-gateway")],
         cwd=ROOT,
-        env=env,
+        env={**env, "GATEWAY_PORT": str(port)},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -407,6 +408,66 @@ def test_run_gateway_stops_everything_within_ten_seconds(gateway_var, how):
                 return False
 
         wait_for(healthy, 60, "/healthz answering")
+        yield script, port
+    finally:
+        if script.poll() is None or session_processes(script.pid):
+            os.killpg(script.pid, signal.SIGKILL)
+            for line in session_processes(script.pid):
+                os.kill(int(line.split()[0]), signal.SIGKILL)
+            script.wait(timeout=15)
+
+
+@pytest.mark.worker
+def test_run_gateway_reads_a_chunked_body_like_any_other(gateway_var):
+    raw = json.dumps(
+        {
+            "document_id": "GEARS-ACK-CHUNKED",
+            "po_number": "PO-4503",
+            "header": "ACCEPTED",
+            "lines": [{"line_no": "1", "response": "ACCEPT"}],
+        },
+        indent=1,
+    ).encode()
+    with run_gateway(gateway_var) as (_, port):
+        # A key of its own: the script revokes earlier demo keys when it starts.
+        keys = subprocess.run(
+            [sys.executable, "manage.py", "demo_keys"],
+            cwd=ROOT,
+            env=gateway_var,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        key = re.search(r"SUPPLIER_KEY=['\"]?(gw_[^'\"\s]+)", keys)[1]  # type: ignore[index]
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request(
+            "POST",
+            "/api/v1/acknowledgements/",
+            body=iter([raw[:40], raw[40:]]),  # two chunks, no Content-Length
+            headers={
+                "Authorization": f"Bearer {key}",
+                "Idempotency-Key": "run-chunked-1",
+                "Content-Type": "application/json",
+            },
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        connection.request(
+            "GET", f"/api/v1/documents/{answer.get('document')}/", headers={"Authorization": f"Bearer {key}"}
+        )
+        stored = json.loads(connection.getresponse().read())
+        connection.close()
+
+    assert (response.status, answer["outcome"], answer["exceptions"]) == (201, "applied", []), answer
+    assert (stored["size"], stored["state"]) == (len(raw), "processed"), stored
+
+
+@pytest.mark.worker
+@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C"])
+def test_run_gateway_stops_everything_within_six_seconds(gateway_var, how):
+    var = Path(gateway_var["GATEWAY_VAR_DIR"])
+    with run_gateway(gateway_var) as (script, port):
         wait_for(lambda: "ready." in (var / "log" / "worker.log").read_text(), 60, "the worker being ready")
 
         def scans_counted() -> bool:
@@ -429,11 +490,7 @@ def test_run_gateway_stops_everything_within_ten_seconds(gateway_var, how):
         script.wait(timeout=15)
         took = time.monotonic() - started
         time.sleep(0.2)
-        assert took < 10, f"stopping took {took:.1f} s"
+        # Within 10 s is the promise; an idle gateway stops well inside it (no SIGKILL needed).
+        assert took <= 6, f"stopping took {took:.1f} s"
         assert session_processes(script.pid) == []
         assert script.returncode == (143 if how == "SIGTERM" else 130)
-    finally:
-        if script.poll() is None or session_processes(script.pid):
-            os.killpg(script.pid, signal.SIGKILL)
-            for line in session_processes(script.pid):
-                os.kill(int(line.split()[0]), signal.SIGKILL)

@@ -175,6 +175,7 @@ def test_an_interchange_addressed_to_another_company_is_refused_and_answered_und
     assert exception.summary == (
         "interchange 000000044 rejected (TA1 008): ISA08 ZZ:OTHERBUYER is not ACME's (ZZ:GATEWAY)"
     )
+    assert exception.get_kind_display() == "EDI envelope or syntax error"  # the buyer's queue's title
     assert (document.state, document.outcome_code) == ("rejected", "envelope_rejected")
 
 

@@ -20,3 +20,17 @@ def test_buyer_is_refused(client, buyer):
 def test_anonymous_is_sent_to_sign_in(client):
     response = client.get("/portal/")
     assert response.status_code == 302
+
+
+def test_the_header_names_the_person_or_else_their_email(client, supplier_user):
+    supplier_user.first_name, supplier_user.last_name, supplier_user.email = "", "", "pat@bolts.example"
+    supplier_user.save()
+    client.force_login(supplier_user)
+
+    unnamed = client.get("/portal/").content.decode()
+    supplier_user.first_name, supplier_user.last_name = "Pat", "Nut"
+    supplier_user.save()
+    named = client.get("/portal/").content.decode()
+
+    assert '<span class="account-name">pat@bolts.example</span>' in unnamed
+    assert '<span class="account-name">Pat Nut</span>' in named

@@ -136,3 +136,21 @@ def test_order_of_another_supplier_is_not_found(client, company, plant, other_su
 
     assert client.get(f"/portal/orders/{po.pk}/").status_code == 404
     assert client.get("/portal/orders/999999/").status_code == 404
+
+
+def test_numbers_read_as_written_and_a_po_number_says_po_once(client, company, plant, supplier, erp, bolts_member):
+    bare = publish(company, plant, supplier, erp, "4500123", lines=1, price=Decimal("0.12"))
+    named = publish(company, plant, supplier, erp, "PO-4500", lines=1, price=Decimal("13.40"))
+    client.force_login(bolts_member)
+
+    order = client.get(f"/portal/orders/{bare.pk}/").content.decode()
+    bare_ack = client.get(f"/portal/orders/{bare.pk}/acknowledge/").content.decode()
+    named_ack = client.get(f"/portal/orders/{named.pk}/acknowledge/").content.decode()
+
+    assert '<td class="num">100 EA</td>' in order  # not 1E+2
+    assert '<td class="num">0.12</td>' in order
+    assert "<h1>Acknowledge PO 4500123 <small>" in bare_ack
+    assert "100 EA at 0.12<br>" in bare_ack
+    assert "<h1>Acknowledge PO-4500 <small>" in named_ack
+    assert "100 EA at 13.4<br>" in named_ack
+    assert "0.120000" not in order + bare_ack and "PO PO-" not in named_ack

@@ -172,7 +172,7 @@ def test_add_a_pack_puts_a_row_for_the_same_line_under_it(member, published_po, 
     text = response.content.decode()
     assert 'name="form-TOTAL_FORMS" value="4"' in text
     assert re.findall(r'<input [^>]*name="(form-\d-quantity)"[^>]* autofocus', text) == ["form-1-quantity"]
-    assert "Ship more of PO PO-1000 line 1 in another pack" in text
+    assert "Ship more of PO-1000 line 1 in another pack" in text
     # Nothing was checked yet: no error for the quantity still to type.
     assert 'role="alert"' not in text
     assert whole_page(response) is not htmx
@@ -214,7 +214,7 @@ def test_over_shipping_is_counted_over_all_the_packs_of_a_line(member, published
 
     assert written() == before
     text = response.content.decode()
-    assert "PO PO-1000 line 1: shipped 130 in all against 100 confirmed" in text
+    assert "PO-1000 line 1: shipped 130 in all against 100 confirmed" in text
     assert whole_page(response) is not htmx
 
 

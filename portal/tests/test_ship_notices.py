@@ -109,7 +109,7 @@ def test_over_shipping_beyond_tolerance_is_warned_before_submitting(member, publ
     )
 
     assert response.status_code == 200
-    assert "PO PO-1000 line 1: shipped 130 in all against 100 confirmed" in response.content.decode()
+    assert "PO-1000 line 1: shipped 130 in all against 100 confirmed" in response.content.decode()
     assert written() == before
 
 

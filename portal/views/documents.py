@@ -30,6 +30,17 @@ STATE_WORDS: dict[str, str] = {
     InboundDocument.State.REJECTED: "Could not be read",
     InboundDocument.State.FAILED: "Failed, will be retried",
 }
+# An EDI file read and refused at its envelope (ISA/IEA): it was read, but is not ours to apply.
+ENVELOPE_REFUSED = "Refused at the envelope"
+# TA1 008: the interchange's receiver (ISA07/ISA08) is none of the buying company's ids.
+MISADDRESSED = "Refused: addressed to another company"
+
+
+def state_words(document: InboundDocument) -> str:
+    """What became of a document, in a sentence; an EDI envelope refusal says why (see error_words)."""
+    if document.outcome_code == "envelope_rejected":
+        return MISADDRESSED if "TA1 008:" in document.error else ENVELOPE_REFUSED
+    return STATE_WORDS.get(document.state, document.state)
 
 
 @require_GET
@@ -45,7 +56,7 @@ def document_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         {
             "supplier": Supplier.objects.get(pk=acting_supplier_id(actor)),
             "page": page,
-            "rows": [(d, STATE_WORDS.get(d.state, d.state), error_words(d)) for d in page],
+            "rows": [(d, state_words(d), error_words(d)) for d in page],
             "section": "documents",
         },
     )
@@ -63,7 +74,7 @@ def document_detail(request: HttpRequest, actor: Actor, document_id: int) -> Htt
         {
             "supplier": Supplier.objects.get(pk=acting_supplier_id(actor)),
             "document": document,
-            "state_words": STATE_WORDS.get(document.state, document.state),
+            "state_words": state_words(document),
             "error_words": error_words(document),
             "acknowledgement": acknowledgements_for(actor=actor).filter(inbound_document=document).first(),
             "shipment": shipments_for(actor=actor).filter(inbound_document=document).first(),

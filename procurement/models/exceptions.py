@@ -37,7 +37,7 @@ class ProcurementException(models.Model):
         INVALID_DOCUMENT = "invalid_document", "Document could not be applied"
         FA_OVERDUE = "fa_overdue", "Functional acknowledgement overdue"
         FA_REJECTED = "fa_rejected", "Functional acknowledgement rejected"
-        EDI_SYNTAX = "edi_syntax", "EDI syntax error"
+        EDI_SYNTAX = "edi_syntax", "EDI envelope or syntax error"
         BOM_REVISION_MISMATCH = "bom_revision_mismatch", "ERP and PLM BOM revisions differ"
         BOM_RELEASE_REFUSED = "bom_release_refused", "BOM release refused"
         INVENTORY_VARIANCE = "inventory_variance", "Inventory systems disagree"

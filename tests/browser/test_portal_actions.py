@@ -48,10 +48,10 @@ def test_acknowledge_ship_label_invoice_hold(page, supplier_user, published_po):
     assert tab.get_by_label("Pack 2 SSCC").input_value() == sscc_make(
         extension=0, company_prefix="0614141", serial=1001
     )
-    tab.get_by_label("Ship PO PO-1000 line 1").check()
+    tab.get_by_label("Ship PO-1000 line 1").check()
     tab.locator("#id_form-0-pack").select_option("1")
     tab.locator("#id_form-0-lot").fill("LOT-7")
-    tab.get_by_label("Ship PO PO-1000 line 2").check()
+    tab.get_by_label("Ship PO-1000 line 2").check()
     tab.locator("#id_form-1-quantity").fill("90")
     tab.locator("#id_form-1-pack").select_option("2")
     tab.get_by_label("Carrier").fill("UPS")

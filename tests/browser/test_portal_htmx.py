@@ -72,11 +72,11 @@ def test_ship_notice_builder_splits_a_line_over_two_packs_in_place(page, supplie
     )
     assert tab.evaluate(STILL_MARKED) is True
 
-    tab.get_by_label("Ship PO PO-1000 line 1", exact=True).check()
+    tab.get_by_label("Ship PO-1000 line 1", exact=True).check()
     tab.locator("#id_form-0-quantity").fill("60")
     tab.locator("#id_form-0-pack").select_option("1")
-    tab.get_by_role("button", name="Add a pack for PO PO-1000 line 1").click()
-    added = tab.get_by_label("Ship more of PO PO-1000 line 1 in another pack")
+    tab.get_by_role("button", name="Add a pack for PO-1000 line 1").click()
+    added = tab.get_by_label("Ship more of PO-1000 line 1 in another pack")
     added.wait_for()
     assert added.is_checked()
     assert status.text_content() == "A pack row was added; type its quantity."
@@ -92,7 +92,7 @@ def test_ship_notice_builder_splits_a_line_over_two_packs_in_place(page, supplie
 
     # One pack row too many: added, then removed; the rows typed before stay as they were.
     tab.get_by_role("button", name="Add a pack for PO PO-1000 line 1").click()
-    removes = tab.get_by_role("button", name="Remove this pack row of PO PO-1000 line 1")
+    removes = tab.get_by_role("button", name="Remove this pack row of PO-1000 line 1")
     removes.nth(1).wait_for()
     assert tab.locator("#id_form-2-pack").input_value() == "3"
     removes.nth(1).click()

@@ -102,10 +102,24 @@ class Command(BaseCommand):
             CompanyMembership.objects.get_or_create(company=company, user=user, defaults={"role": role})
             buyers.append(user)
         suppliers = {}
-        for code, name, tier, channel, login in (
-            ("BOLTS", "Bolts & Fasteners Co", Supplier.Tier.LONG_TAIL, Supplier.Channel.PORTAL, "bolts-user"),
-            ("GEARS", "Precision Gears Inc", Supplier.Tier.STRATEGIC, Supplier.Channel.API, "gears-user"),
-            ("CASTINGS", "Midwest Castings", Supplier.Tier.STANDARD, Supplier.Channel.EDI, "castings-user"),
+        for code, name, tier, channel, login, person in (
+            (
+                "BOLTS",
+                "Bolts & Fasteners Co",
+                Supplier.Tier.LONG_TAIL,
+                Supplier.Channel.PORTAL,
+                "bolts-user",
+                "Ben Bolt",
+            ),
+            ("GEARS", "Precision Gears Inc", Supplier.Tier.STRATEGIC, Supplier.Channel.API, "gears-user", "Gina Gear"),
+            (
+                "CASTINGS",
+                "Midwest Castings",
+                Supplier.Tier.STANDARD,
+                Supplier.Channel.EDI,
+                "castings-user",
+                "Carl Cast",
+            ),
         ):
             supplier, _ = Supplier.objects.get_or_create(
                 code=code,
@@ -116,7 +130,11 @@ class Command(BaseCommand):
                     "notify_email": f"orders@{code.lower()}.example",
                 },
             )
-            user, created = user_model.objects.get_or_create(username=login, defaults={"email": f"{login}@example.com"})
+            first_name, last_name = person.split()
+            user, created = user_model.objects.get_or_create(
+                username=login,
+                defaults={"email": f"{login}@example.com", "first_name": first_name, "last_name": last_name},
+            )
             if created:
                 user.set_password(SUPPLIER_PASSWORD)
                 user.save()

@@ -1,0 +1,25 @@
+"""My documents: what became of each file, in words a supplier's person can act on."""
+
+import html
+import re
+
+from edi.tests.test_envelope_refusals import ack_855, interchange, receive
+from edi.tests.test_filedrop import partner  # noqa: F401  (a fixture)
+from suppliers.models import SupplierMembership
+
+from .conftest import person
+
+
+def test_an_edi_file_addressed_to_another_company_reads_as_refused_with_its_reason(client, partner):  # noqa: F811
+    document = receive(partner, "ack-44.edi", interchange([ack_855()], isa13=44, receiver=("ZZ", "OTHERBUYER")))
+    client.force_login(person("castings-user", partner.supplier, SupplierMembership.Role.MEMBER))
+    reason = "interchange 000000044 rejected, TA1 008: ISA08 ZZ:OTHERBUYER is not ACME's (ZZ:GATEWAY)"
+
+    listing = html.unescape(client.get("/portal/documents/").content.decode())
+    detail = html.unescape(client.get(f"/portal/documents/{document.pk}/").content.decode())
+
+    (row,) = re.findall(r'<td class="state-rejected">(.*?)</td>\s*<td>(.*?)</td>', listing)
+    assert row == ("Refused: addressed to another company", reason)
+    assert re.search(r'id="document-state">(.*?)</dd>', detail)[1] == "Refused: addressed to another company"
+    assert "Could not be read" not in listing + detail
+    assert reason in detail
