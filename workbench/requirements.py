@@ -296,11 +296,18 @@ class Trace:
     below_safety_stock: str
     rule_severity: str
     company_code: str
+    # A material shortage's own reason: the planned purchase that would cover it, and whether it is late.
+    cover: str = ""
 
 
 def exception_trace(exception: ProcurementException) -> Trace | None:
-    """The requirement trace of an exception the actor already may see; None when no projection ranked it."""
-    finding = (exception.evidence or {}).get("requirements")
+    """The requirement trace of an exception the actor already may see; None when no projection ranked it.
+
+    A material shortage is the projection's own finding: its evidence is the trace, and the planned
+    purchase that would cover it (late or not, or none) is why it is a production stop or a delay.
+    """
+    shortage = exception.kind == ProcurementException.Kind.MATERIAL_SHORTAGE
+    finding = exception.evidence if shortage else (exception.evidence or {}).get("requirements")
     if not isinstance(finding, dict) or "item_id" not in finding or "plant_id" not in finding:
         return None
     item = Item.objects.filter(pk=finding["item_id"], company_id=exception.company_id).first()
@@ -340,4 +347,45 @@ def exception_trace(exception: ProcurementException) -> Trace | None:
         below_safety_stock=str(finding.get("below_safety_stock", "")),
         rule_severity=str(labels.get(rule, rule)),
         company_code=exception.company.code,
+        cover=_cover_words(exception.evidence.get("planned_purchase")) if shortage else "",
+    )
+
+
+def _cover_words(planned: object) -> str:
+    """Why a material shortage is ranked as it is, in the words of ``materials.severity.shortages_raise``."""
+    if not isinstance(planned, dict):
+        return "Nothing planned covers it: production stops unless a purchase is placed."
+    due = f"a planned purchase of {planned.get('quantity', '')} due {planned.get('need_date', '')}"
+    if planned.get("late"):
+        return (
+            f"Only {due} would cover it, and it was to be released by {planned.get('release_date', '')}: "
+            "already late, so production stops unless it is expedited."
+        )
+    return (
+        f"{due[0].upper()}{due[1:]} covers it if it is released by {planned.get('release_date', '')}: "
+        "a procurement delay until it is ordered."
+    )
+
+
+def exception_planned_purchase(exception: ProcurementException) -> PlannedPurchase | None:
+    """The planned purchase a material shortage's evidence names, still to be ordered, if this run keeps it.
+
+    Every run writes its planned purchases anew, so it is found by what it is (plant, item, need date,
+    quantity), not by row; None when the exception is no shortage or the plan no longer proposes it.
+    """
+    evidence = exception.evidence or {}
+    planned = evidence.get("planned_purchase")
+    if exception.kind != ProcurementException.Kind.MATERIAL_SHORTAGE or not isinstance(planned, dict):
+        return None
+    return (
+        PlannedPurchase.objects.filter(
+            company_id=exception.company_id,
+            plant_id=evidence.get("plant_id", 0),
+            item_id=evidence.get("item_id", 0),
+            need_date=str(planned.get("need_date", "")),
+            quantity=Decimal(str(planned.get("quantity", "0"))),
+        )
+        .select_related("supplier", "po", "item")
+        .order_by("-pk")
+        .first()
     )

@@ -107,7 +107,7 @@ def test_a_planner_goes_from_a_shortage_to_its_chart_orders_the_castings_and_tra
     with page.page.expect_navigation():
         row.get_by_role("button", name="Create PO").click()
     assert page.page.locator(".message-success").inner_text() == (
-        "PO PO-PLN-7 published to CASTINGS by X12 EDI: 20 EA of CAST-210 needed by 2027-01-20. "
+        "PO-PLN-7 published to CASTINGS by X12 EDI: 20 EA of CAST-210 needed by 2027-01-20. "
         "The next run counts it as supply."
     )
     page.screenshot("requirements-planned-ordered")
@@ -117,7 +117,7 @@ def test_a_planner_goes_from_a_shortage_to_its_chart_orders_the_castings_and_tra
     row = page.page.locator("table.planned tbody tr").filter(has_text="CAST-210")
     with page.page.expect_navigation():
         row.get_by_role("button", name="Create PO").click()
-    assert "is already PO PO-PLN-7: nothing was sent again." in page.page.locator(".message-info").inner_text()
+    assert "is already PO-PLN-7: nothing was sent again." in page.page.locator(".message-info").inner_text()
     assert PurchaseOrder.objects.filter(lines__item__part_number="CAST-210").count() == 2  # PO-REQ-1 and ours
     assert PlannedPurchase.objects.get(item__part_number="CAST-210").po.number == "PO-PLN-7"
 
