@@ -19,6 +19,7 @@ from .html import table_rows, tables, text
 from .requirement_data import TODAY, requirements_world
 
 SHORTAGES = "/workbench/requirements/shortages/"
+HOME_QUERIES = 8
 PLANNED = "/workbench/requirements/planned/"
 CASTINGS_CHART = "/workbench/requirements/items/CAST-210/?company=ACME&plant=DET"
 PAGES = [SHORTAGES, f"{SHORTAGES}?company=ACME&plant=DET&severity=production_stop", PLANNED, CASTINGS_CHART]
@@ -400,3 +401,33 @@ def test_the_queue_shows_a_shortages_plant_and_a_dash_for_no_po_or_supplier(clie
     rows = table_rows(page, "queue")
     assert {(row[3], row[4], row[5]) for row in rows} == {("—", "DET", "—")}
     assert len(rows) == ProcurementException.objects.filter(kind="material_shortage").count()
+
+
+def test_the_home_page_counts_exceptions_shortages_and_purchases_to_order(
+    client, buyer, story, django_assert_num_queries
+):
+    client.force_login(buyer)
+
+    # Session, user and the actor's memberships (4), then one count each: held releases, the queue, shortages,
+    # planned purchases; none of it grows with the rows.
+    with django_assert_num_queries(HOME_QUERIES):
+        page = client.get("/workbench/").content.decode()
+
+    assert (
+        "Exceptions 11 open: 5 production stop, 4 procurement delay, 2 financial mismatch, 0 data quality. "
+        "Shortages 9 out of stock, 0 below safety stock, as the last requirements run projects. "
+        'Planned purchases 9 to order, 4 already late to release: each a "Create PO" away. KPIs '
+    ) in text(page)
+    assert ProcurementException.objects.open().count() == 11
+
+
+def test_the_home_page_counts_nothing_of_another_company(client, other_buyer, story):
+    client.force_login(other_buyer)
+
+    page = client.get("/workbench/").content.decode()
+
+    assert (
+        "Exceptions 0 open: 0 production stop, 0 procurement delay, 0 financial mismatch, 0 data quality. "
+        "Shortages 0 out of stock, 0 below safety stock, as the last requirements run projects. "
+        'Planned purchases 0 to order: each a "Create PO" away. KPIs '
+    ) in text(page)
