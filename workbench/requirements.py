@@ -18,6 +18,7 @@ from gateway.actors import Actor
 from materials import requirements as engine
 from materials import selectors
 from materials.models import Demand, PlannedPurchase, ProjectionRow, Shortage
+from materials.severity import shortage_key
 from procurement.models import Item, Plant, POLine, ProcurementException
 
 ZERO = Decimal(0)
@@ -76,12 +77,15 @@ class ShortageRow:
     hits: list[DemandHit]
     late_lines: list[LateLine]
     planned: PlannedPurchase | None
+    # The buyer's open material shortage exception of the row's plant and item, if one was raised.
+    exception: ProcurementException | None = None
 
     @property
     def severity_label(self) -> str:
+        """What the shortage hits (the exception, if any, carries its own severity)."""
         if self.shortage.kind == Shortage.Kind.BELOW_SAFETY:
             return "Below safety stock"
-        return "Production stop" if self.severity == "production_stop" else "Independent demand short"
+        return "Stops production" if self.severity == "production_stop" else "Independent demand short"
 
 
 def _hits(pegs_lists: list[list[dict]], company_ids: set[int]) -> dict[int, Demand]:
@@ -137,6 +141,13 @@ def shortages(
             "po__supplier"
         )
     }
+    raised = {
+        (e.evidence.get("plant_id"), e.evidence.get("item_id")): e
+        for e in ProcurementException.objects.open().filter(
+            company_id__in=sorted(actor.company_ids),
+            dedup_key__in=sorted({shortage_key(s.company_id, s.plant_id, s.item_id) for s in rows}),
+        )
+    }
     result = []
     for s in rows:
         hits = hits_of(s.pegs, demands)
@@ -150,7 +161,7 @@ def shortages(
             for line in (lines.get(int(i)) for i in s.po_lines)
             if line is not None
         ]
-        result.append(ShortageRow(s, level, hits, late, s.planned_purchase))
+        result.append(ShortageRow(s, level, hits, late, s.planned_purchase, raised.get((s.plant_id, s.item_id))))
     return result
 
 

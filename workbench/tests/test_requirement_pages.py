@@ -69,26 +69,40 @@ def test_the_shortage_list_pegs_each_shortage_to_its_order_end_item_and_planned_
 
     order = "MO-DEMO-1 (production order, PUMP-100)"
     assert table_rows(page, "shortages") == [
-        ["DET", "2027-01-20", "BAR-321 Steel bar 20 mm, 1045", "7.35 M", "Production stop", f"{order}: 7.35",
+        ["DET", "2027-01-20", "BAR-321 Steel bar 20 mm, 1045", "7.35 M", "Stops production", "Production stop",
+         f"{order}: 7.35",
          "nothing ordered", "buy 8 M from GEARS, release 2027-01-06 late"],
-        ["DET", "2027-01-20", "BLT-M8 Hex bolt M8x25, zinc plated", "280 EA", "Production stop", f"{order}: 280",
+        ["DET", "2027-01-20", "BLT-M8 Hex bolt M8x25, zinc plated", "280 EA", "Stops production", "Production stop",
+         f"{order}: 280",
          "nothing ordered", "buy 280 EA from BOLTS, release 2027-01-06 late"],
-        ["DET", "2027-01-20", "CAST-210 Housing casting, grey iron", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "CAST-210 Housing casting, grey iron", "20 EA", "Stops production", "—",
+         f"{order}: 20",
          "PO-REQ-1/1 CASTINGS, promised 2027-01-31", "buy 20 EA from CASTINGS, release 2027-01-06"],
-        ["DET", "2027-01-20", "GSK-220 Housing gasket, NBR", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "GSK-220 Housing gasket, NBR", "20 EA", "Stops production", "Production stop",
+         f"{order}: 20",
          "nothing ordered", "buy 20 EA from BOLTS, release 2027-01-06 late"],
-        ["DET", "2027-01-20", "HSG-200 Pump housing subassembly", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "HSG-200 Pump housing subassembly", "20 EA", "Stops production", "Procurement delay",
+         f"{order}: 20",
          "nothing ordered", "make 20 EA, release 2027-01-20"],
-        ["DET", "2027-01-20", "IMP-300 Impeller subassembly", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "IMP-300 Impeller subassembly", "20 EA", "Stops production", "Procurement delay",
+         f"{order}: 20",
          "nothing ordered", "make 20 EA, release 2027-01-20"],
-        ["DET", "2027-01-20", "IMP-310 Impeller blank, bronze", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "IMP-310 Impeller blank, bronze", "20 EA", "Stops production", "Production stop",
+         f"{order}: 20",
          "nothing ordered", "buy 20 EA from CASTINGS, release 2027-01-06 late"],
-        ["DET", "2027-01-20", "LBL-900 Nameplate label", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "LBL-900 Nameplate label", "20 EA", "Stops production", "Procurement delay",
+         f"{order}: 20",
          "nothing ordered", "buy 20 EA, release 2027-01-20"],
-        ["DET", "2027-01-20", "SHF-320 Pump shaft, machined", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "SHF-320 Pump shaft, machined", "20 EA", "Stops production", "Procurement delay",
+         f"{order}: 20",
          "nothing ordered", "make 20 EA, release 2027-01-20"],
     ]  # fmt: skip
     assert "9 shortages" in text(page)
+    # Each row links to its own exception, which carries the exception's severity: a late planned purchase
+    # (or none) stops production; CAST-210's is carried by CASTINGS' date deviation on PO-REQ-1 instead.
+    gasket = ProcurementException.objects.get(kind="material_shortage", evidence__part_number="GSK-220")
+    badge = '<span class="badge badge-bad">Production stop</span>'
+    assert f'<a href="/workbench/exceptions/{gasket.pk}/">{badge}</a>' in page
     assert 'href="/workbench/requirements/items/CAST-210/?company=ACME&amp;plant=DET"' in page
 
 
@@ -125,7 +139,7 @@ def test_independent_demand_short_is_its_own_severity(client, buyer, company, st
     page = client.get(f"{SHORTAGES}?company=ACME&severity=procurement_delay").content.decode()
 
     assert table_rows(page, "shortages") == [
-        ["DET", "2027-01-25", "BRG-331 Ball bearing 6204-ZZ", "4 EA", "Independent demand short",
+        ["DET", "2027-01-25", "BRG-331 Ball bearing 6204-ZZ", "4 EA", "Independent demand short", "—",
          "SPARES-7 (independent demand, BRG-331): 4", "nothing ordered", "buy 4 EA, release 2027-01-25"],
     ]  # fmt: skip
 
