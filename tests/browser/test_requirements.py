@@ -95,7 +95,7 @@ def test_a_planner_goes_from_a_shortage_to_its_chart_orders_the_castings_and_tra
     page.page.get_by_role("link", name="Shortages", exact=True).click()
     page.page.wait_for_load_state("load")
     castings = page.page.locator("table.shortages tbody tr").nth(2)
-    assert castings.locator("td").nth(6).inner_text() == "PO-REQ-1/1 CASTINGS, promised 2027-01-31"
+    assert castings.locator("td").nth(7).inner_text() == "PO-REQ-1/1 CASTINGS, promised 2027-01-31"
     with page.page.expect_navigation():
         castings.get_by_role("link", name="CAST-210").click()
     assert page.page.locator("main h1").inner_text().startswith("CAST-210 at DET")
