@@ -182,3 +182,30 @@ def _system(company):
     from gateway.actors import Actor
 
     return Actor.for_system(company_ids={company.pk}, label="system WMS")
+
+
+def test_a_buyer_orders_a_shortages_planned_purchase_from_its_exception(page, story):
+    from procurement.models import ProcurementException
+
+    gasket = ProcurementException.objects.get(kind="material_shortage", evidence__part_number="GSK-220")
+    sign_in(page, story["planner"])
+    page.page.set_viewport_size({"width": 1280, "height": 800})
+
+    page.open("/workbench/exceptions/?kind=material_shortage")
+    page.screenshot("queue-material-shortages")
+    with page.page.expect_navigation():
+        page.page.locator("table.queue tr", has_text="GSK-220").get_by_role("link").first.click()
+    assert page.page.url.startswith(page.base_url + f"/workbench/exceptions/{gasket.pk}/")
+    assert page.page.locator("table.evidence").get_by_role("link", name="GSK-220").get_attribute("href") == (
+        "/workbench/requirements/items/GSK-220/?company=ACME&plant=DET"
+    )
+    assert page.page.get_by_role("button", name="Reject").count() == 0
+    page.screenshot("exception-material-shortage")
+    assert axe_violations(page.page) == []
+
+    page.page.get_by_label("Order the planned purchase from BOLTS — PO number").fill("PO-GSK-1")
+    with page.page.expect_navigation():
+        page.page.get_by_role("button", name="Create PO").click()
+    assert page.page.locator(".message-success").inner_text().startswith("PO-GSK-1 published to BOLTS")
+    assert PurchaseOrder.objects.get(number="PO-GSK-1").supplier.code == "BOLTS"
+    assert page.problems() == []
