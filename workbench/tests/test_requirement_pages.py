@@ -415,6 +415,11 @@ def test_the_queue_shows_a_shortages_plant_and_a_dash_for_no_po_or_supplier(clie
     rows = table_rows(page, "queue")
     assert {(row[3], row[4], row[5]) for row in rows} == {("—", "DET", "—")}
     assert len(rows) == ProcurementException.objects.filter(kind="material_shortage").count()
+    bar = next(row for row in rows if "BAR-321" in row[2])
+    assert bar[2] == (
+        "Material short, not enough ordered BAR-321 at DET: 7.35 short on 2027-01-20, not enough ordered; "
+        "a planned purchase of 8 due 2027-01-20 would cover it, released 2027-01-06 (late)"
+    )
 
 
 def test_the_home_page_counts_exceptions_shortages_and_purchases_to_order(
