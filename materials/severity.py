@@ -32,7 +32,7 @@ from django.utils import timezone
 from gateway.correlation import get_correlation_id, new_correlation_id
 from materials import requirements as engine
 from materials.models import ProjectionRow
-from procurement.inputs import decimal_text
+from procurement.inputs import decimal_identity, decimal_text
 from procurement.models import POLine, ProcurementException
 from procurement.services import WriteSource
 from procurement.services.severity import exception_severity_set
@@ -396,7 +396,7 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
             )
             continue
         cover = (
-            f"a planned purchase of {decimal_text(quantity)} due {need.isoformat()} would cover it"
+            f"a planned purchase of {decimal_identity(quantity)} due {need.isoformat()} would cover it"
             + (f", released {release.isoformat()} (late)" if late else f", to release by {release.isoformat()}")
             if planned_id is not None
             else "nothing planned covers it"
@@ -406,7 +406,8 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
             kind=Kind.MATERIAL_SHORTAGE,
             severity=severity,
             dedup_key=shortage_key(company.pk, plant, item),
-            summary=f"{parts[item]} at {plants[plant]}: {decimal_text(short)} short on {date.isoformat()}, "
+            # The summary is read, never compared: 7.35 short, not the stored scale's 7.3500.
+            summary=f"{parts[item]} at {plants[plant]}: {decimal_identity(short)} short on {date.isoformat()}, "
             f"not enough ordered; {cover}",
             evidence=evidence,
             source=source,

@@ -12,10 +12,11 @@ from materials.models import PlannedPurchase
 
 from .forms import ActorForm, PlantChoiceField
 
-# A shortage's severity, in the exception queue's words: a production order or the master schedule
-# is short (the line stops), or only independent demand (spares, samples) is.
+# What a shortage hits: a production order or the master schedule (the line stops), or only
+# independent demand (spares, samples). Not the exception's severity: that one follows whether the
+# purchase that covers the shortage can still be released in time (``materials.severity``).
 SHORTAGE_SEVERITIES = [
-    ("production_stop", "Production stop"),
+    ("production_stop", "Stops production"),
     ("procurement_delay", "Independent demand short"),
 ]
 
@@ -25,7 +26,7 @@ class ShortageFilterForm(ActorForm):
     part = forms.CharField(label="Item", max_length=64, required=False, strip=True, help_text="Part number.")
     start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    severity = forms.ChoiceField(label="Severity", required=False, choices=[("", "Any severity"), *SHORTAGE_SEVERITIES])
+    severity = forms.ChoiceField(label="Hits", required=False, choices=[("", "Any demand"), *SHORTAGE_SEVERITIES])
 
     def clean(self) -> dict:
         data = super().clean()

@@ -12,12 +12,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from gateway.actors import Actor
 from materials import requirements as engine
 from materials import selectors
 from materials.models import Demand, PlannedPurchase, ProjectionRow, Shortage
+from materials.severity import shortage_key
 from procurement.models import Item, Plant, POLine, ProcurementException
 
 ZERO = Decimal(0)
@@ -76,12 +77,15 @@ class ShortageRow:
     hits: list[DemandHit]
     late_lines: list[LateLine]
     planned: PlannedPurchase | None
+    # The buyer's open material shortage exception of the row's plant and item, if one was raised.
+    exception: ProcurementException | None = None
 
     @property
     def severity_label(self) -> str:
+        """What the shortage hits (the exception, if any, carries its own severity)."""
         if self.shortage.kind == Shortage.Kind.BELOW_SAFETY:
             return "Below safety stock"
-        return "Production stop" if self.severity == "production_stop" else "Independent demand short"
+        return "Stops production" if self.severity == "production_stop" else "Independent demand short"
 
 
 def _hits(pegs_lists: list[list[dict]], company_ids: set[int]) -> dict[int, Demand]:
@@ -137,6 +141,13 @@ def shortages(
             "po__supplier"
         )
     }
+    raised = {
+        (e.evidence.get("plant_id"), e.evidence.get("item_id")): e
+        for e in ProcurementException.objects.open().filter(
+            company_id__in=sorted(actor.company_ids),
+            dedup_key__in=sorted({shortage_key(s.company_id, s.plant_id, s.item_id) for s in rows}),
+        )
+    }
     result = []
     for s in rows:
         hits = hits_of(s.pegs, demands)
@@ -150,7 +161,7 @@ def shortages(
             for line in (lines.get(int(i)) for i in s.po_lines)
             if line is not None
         ]
-        result.append(ShortageRow(s, level, hits, late, s.planned_purchase))
+        result.append(ShortageRow(s, level, hits, late, s.planned_purchase, raised.get((s.plant_id, s.item_id))))
     return result
 
 
@@ -296,11 +307,18 @@ class Trace:
     below_safety_stock: str
     rule_severity: str
     company_code: str
+    # A material shortage's own reason: the planned purchase that would cover it, and whether it is late.
+    cover: str = ""
 
 
 def exception_trace(exception: ProcurementException) -> Trace | None:
-    """The requirement trace of an exception the actor already may see; None when no projection ranked it."""
-    finding = (exception.evidence or {}).get("requirements")
+    """The requirement trace of an exception the actor already may see; None when no projection ranked it.
+
+    A material shortage is the projection's own finding: its evidence is the trace, and the planned
+    purchase that would cover it (late or not, or none) is why it is a production stop or a delay.
+    """
+    shortage = exception.kind == ProcurementException.Kind.MATERIAL_SHORTAGE
+    finding = exception.evidence if shortage else (exception.evidence or {}).get("requirements")
     if not isinstance(finding, dict) or "item_id" not in finding or "plant_id" not in finding:
         return None
     item = Item.objects.filter(pk=finding["item_id"], company_id=exception.company_id).first()
@@ -340,4 +358,68 @@ def exception_trace(exception: ProcurementException) -> Trace | None:
         below_safety_stock=str(finding.get("below_safety_stock", "")),
         rule_severity=str(labels.get(rule, rule)),
         company_code=exception.company.code,
+        cover=_cover_words(exception.evidence.get("planned_purchase")) if shortage else "",
     )
+
+
+def _cover_words(planned: object) -> str:
+    """Why a material shortage is ranked as it is, in the words of ``materials.severity.shortages_raise``."""
+    if not isinstance(planned, dict):
+        return "Nothing planned covers it: production stops unless a purchase is placed."
+    due = f"a planned purchase of {planned.get('quantity', '')} due {planned.get('need_date', '')}"
+    if planned.get("late"):
+        return (
+            f"Only {due} would cover it, and it was to be released by {planned.get('release_date', '')}: "
+            "already late, so production stops unless it is expedited."
+        )
+    return (
+        f"{due[0].upper()}{due[1:]} covers it if it is released by {planned.get('release_date', '')}: "
+        "a procurement delay until it is ordered."
+    )
+
+
+def exception_planned_purchase(exception: ProcurementException) -> PlannedPurchase | None:
+    """The planned purchase a material shortage's evidence names, still to be ordered, if this run keeps it.
+
+    Every run writes its planned purchases anew, so it is found by what it is (plant, item, need date,
+    quantity), not by row; None when the exception is no shortage or the plan no longer proposes it.
+    """
+    evidence = exception.evidence or {}
+    planned = evidence.get("planned_purchase")
+    if exception.kind != ProcurementException.Kind.MATERIAL_SHORTAGE or not isinstance(planned, dict):
+        return None
+    return (
+        PlannedPurchase.objects.filter(
+            company_id=exception.company_id,
+            plant_id=evidence.get("plant_id", 0),
+            item_id=evidence.get("item_id", 0),
+            need_date=str(planned.get("need_date", "")),
+            quantity=Decimal(str(planned.get("quantity", "0"))),
+        )
+        .select_related("supplier", "po", "item")
+        .order_by("-pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class RequirementCounts:
+    """The home page's figures: shortages by kind and planned purchases still to order, late ones apart."""
+
+    short: int
+    below_safety: int
+    to_order: int
+    late: int
+
+
+def requirement_counts(*, actor: Actor) -> RequirementCounts:
+    """Counts over every company ``actor`` plans for, in two aggregate queries (no rows read)."""
+    companies = sorted(actor.company_ids)
+    shortages = Shortage.objects.filter(company_id__in=companies).aggregate(
+        short=Count("pk", filter=Q(kind=Shortage.Kind.SHORT)),
+        below_safety=Count("pk", filter=Q(kind=Shortage.Kind.BELOW_SAFETY)),
+    )
+    planned = PlannedPurchase.objects.filter(company_id__in=companies, state=PlannedPurchase.State.PROPOSED).aggregate(
+        to_order=Count("pk"), late=Count("pk", filter=Q(late=True))
+    )
+    return RequirementCounts(**shortages, **planned)

@@ -134,3 +134,36 @@ def test_the_readme_855_walk_through(demo, capsys):
     assert (again.state, again.outcome_code) == ("duplicate", "duplicate_content")
     assert Acknowledgement.objects.filter(po=po).count() == 1
     assert ProcurementException.objects.filter(po=po).count() == 1
+
+
+def test_the_demo_buyer_and_planner_are_staff_buyers_not_superusers(demo, client):
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(username__in=["buyer", "planner"]).order_by("username")
+    assert [(u.username, u.is_staff, u.is_superuser, [g.name for g in u.groups.all()]) for u in users] == [
+        ("buyer", True, False, ["Buyers"]),
+        ("planner", True, False, ["Buyers"]),
+    ]
+    buyer = users[0]
+    assert buyer.has_perm("procurement.change_procurementexception")
+    assert buyer.has_perm("procurement.view_tolerancerule")
+    assert not buyer.has_perm("procurement.delete_purchaseorder")
+    assert not buyer.has_perm("auth.change_user")
+    client.force_login(buyer)
+    assert client.get("/workbench/exceptions/").status_code == 200
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/procurement/procurementexception/").status_code == 200
+    assert client.get("/admin/procurement/tolerancerule/").status_code == 200
+    assert client.get("/admin/api/apikey/add/").status_code == 200  # buyers issue API keys in the admin
+    assert client.get("/admin/auth/user/").status_code == 403
+    from django.contrib import admin
+
+    from edi.management.commands.demo_seed import BUYER_APPS
+
+    lists = {
+        f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        for model in admin.site._registry
+        if model._meta.app_label in BUYER_APPS
+    }
+    assert len(lists) >= 10
+    assert {url: client.get(url).status_code for url in sorted(lists)} == dict.fromkeys(sorted(lists), 200)

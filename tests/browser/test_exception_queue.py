@@ -89,7 +89,7 @@ def test_a_buyer_works_the_queue_end_to_end(page, buyer, edi_queue):
     with tab.expect_navigation():
         tab.get_by_role("button", name="Accept", exact=True).click()
     assert tab.locator(".message-success").inner_text() == (
-        f"Exception {price.pk}: Accepted — PO PO-5000 revision 1 is sent to the supplier"
+        f"Exception {price.pk}: Accepted — PO-5000 revision 1 is sent to the supplier"
     )
     change = OutboundMessage.objects.get(event="po.changed", supplier__code="CASTINGS")
     outbox_message_deliver(message_id=change.pk)

@@ -129,3 +129,34 @@ def test_the_newest_charts_draw_and_pass_axe(page, kpi_world_with_packs, group):
     page.screenshot(f"kpis-newest-charts-{group}")
     assert page.problems() == []
     assert axe_violations(page.page) == []
+
+
+def test_small_data_draws_bars_of_a_bars_width_visible_points_and_labels_that_never_overlap(page, kpi_world):
+    sign_in(page, kpi_world)
+    page.page.set_viewport_size({"width": 1280, "height": 800})
+
+    assert page.open(PAGES["kpis-by-supplier"]).status == 200
+
+    drawn = page.page.evaluate(
+        """() => Array.from(document.querySelectorAll('canvas[data-chart]')).map((canvas) => {
+            const chart = Chart.getChart(canvas);
+            const bars = chart.data.datasets.filter((set) => set.type === 'bar');
+            const widths = bars.flatMap((set, i) => chart.getDatasetMeta(chart.data.datasets.indexOf(set)).data
+                .map((bar) => Math.round(bar.width)));
+            const lines = chart.data.datasets.filter((set) => set.type === 'line');
+            return {
+                widest: Math.max(0, ...widths),
+                radius: lines.map((set) => set.pointRadius),
+                rotation: chart.scales.x.labelRotation,
+                longest: Math.max(...chart.data.labels.flat().map((label) => String(label).length)),
+            };
+        })"""
+    )
+    assert len(drawn) == 8
+    for chart in drawn:
+        assert chart["widest"] <= 48, chart
+        assert set(chart["radius"]) <= {4}, chart
+        assert chart["rotation"] == 0, chart
+        assert chart["longest"] <= 15, chart
+    page.screenshot("kpis-small-data")
+    assert page.problems() == []

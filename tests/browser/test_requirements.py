@@ -95,7 +95,7 @@ def test_a_planner_goes_from_a_shortage_to_its_chart_orders_the_castings_and_tra
     page.page.get_by_role("link", name="Shortages", exact=True).click()
     page.page.wait_for_load_state("load")
     castings = page.page.locator("table.shortages tbody tr").nth(2)
-    assert castings.locator("td").nth(6).inner_text() == "PO-REQ-1/1 CASTINGS, promised 2027-01-31"
+    assert castings.locator("td").nth(7).inner_text() == "PO-REQ-1/1 CASTINGS, promised 2027-01-31"
     with page.page.expect_navigation():
         castings.get_by_role("link", name="CAST-210").click()
     assert page.page.locator("main h1").inner_text().startswith("CAST-210 at DET")
@@ -107,7 +107,7 @@ def test_a_planner_goes_from_a_shortage_to_its_chart_orders_the_castings_and_tra
     with page.page.expect_navigation():
         row.get_by_role("button", name="Create PO").click()
     assert page.page.locator(".message-success").inner_text() == (
-        "PO PO-PLN-7 published to CASTINGS by X12 EDI: 20 EA of CAST-210 needed by 2027-01-20. "
+        "PO-PLN-7 published to CASTINGS by X12 EDI: 20 EA of CAST-210 needed by 2027-01-20. "
         "The next run counts it as supply."
     )
     page.screenshot("requirements-planned-ordered")
@@ -117,7 +117,7 @@ def test_a_planner_goes_from_a_shortage_to_its_chart_orders_the_castings_and_tra
     row = page.page.locator("table.planned tbody tr").filter(has_text="CAST-210")
     with page.page.expect_navigation():
         row.get_by_role("button", name="Create PO").click()
-    assert "is already PO PO-PLN-7: nothing was sent again." in page.page.locator(".message-info").inner_text()
+    assert "is already PO-PLN-7: nothing was sent again." in page.page.locator(".message-info").inner_text()
     assert PurchaseOrder.objects.filter(lines__item__part_number="CAST-210").count() == 2  # PO-REQ-1 and ours
     assert PlannedPurchase.objects.get(item__part_number="CAST-210").po.number == "PO-PLN-7"
 
@@ -182,3 +182,30 @@ def _system(company):
     from gateway.actors import Actor
 
     return Actor.for_system(company_ids={company.pk}, label="system WMS")
+
+
+def test_a_buyer_orders_a_shortages_planned_purchase_from_its_exception(page, story):
+    from procurement.models import ProcurementException
+
+    gasket = ProcurementException.objects.get(kind="material_shortage", evidence__part_number="GSK-220")
+    sign_in(page, story["planner"])
+    page.page.set_viewport_size({"width": 1280, "height": 800})
+
+    page.open("/workbench/exceptions/?kind=material_shortage")
+    page.screenshot("queue-material-shortages")
+    with page.page.expect_navigation():
+        page.page.locator("table.queue tr", has_text="GSK-220").get_by_role("link").first.click()
+    assert page.page.url.startswith(page.base_url + f"/workbench/exceptions/{gasket.pk}/")
+    assert page.page.locator("table.evidence").get_by_role("link", name="GSK-220").get_attribute("href") == (
+        "/workbench/requirements/items/GSK-220/?company=ACME&plant=DET"
+    )
+    assert page.page.get_by_role("button", name="Reject").count() == 0
+    page.screenshot("exception-material-shortage")
+    assert axe_violations(page.page) == []
+
+    page.page.get_by_label("Order the planned purchase from BOLTS — PO number").fill("PO-GSK-1")
+    with page.page.expect_navigation():
+        page.page.get_by_role("button", name="Create PO").click()
+    assert page.page.locator(".message-success").inner_text().startswith("PO-GSK-1 published to BOLTS")
+    assert PurchaseOrder.objects.get(number="PO-GSK-1").supplier.code == "BOLTS"
+    assert page.problems() == []

@@ -67,3 +67,47 @@ def test_a_planner_signs_in_reads_the_bom_and_releases_a_held_release(page, acme
     held.refresh_from_db()
     assert (held.state, held.forced_by) == ("applied", "user planner")
     assert page.problems() == []
+
+
+@pytest.mark.parametrize("path", ["/workbench/", "/workbench/materials/held/", "/workbench/exceptions/"])
+def test_the_workbench_header_fits_one_nav_row_at_1280(page, acme_demo, path):
+    sign_in(page, acme_demo["planner"])
+    tab = page.page
+    tab.set_viewport_size({"width": 1280, "height": 800})
+
+    assert page.open(path).status == 200
+
+    items = tab.locator(".site-nav li")
+    assert items.all_inner_texts() == [
+        "Home",
+        "Exceptions",
+        "Shortages",
+        "Planned purchases",
+        "Materials",
+        "Inventory",
+        "Documents",
+        "KPIs",
+        "Suppliers",
+    ]
+    tops = {round(box["y"]) for box in (li.bounding_box() for li in items.all())}
+    assert len(tops) == 1, tops
+    nav = tab.locator(".site-nav ul").bounding_box()
+    assert nav["x"] + nav["width"] <= 1280
+    header = tab.locator(".site-header").bounding_box()
+    assert header["height"] < 100, header
+    account = tab.locator(".site-header .account").bounding_box()
+    assert account["y"] < min(tops), (account, tops)  # the account shares the brand's row
+    page.screenshot(f"workbench-header-1280{path.replace('/', '-').rstrip('-')}")
+    assert page.problems() == []
+
+
+def test_the_materials_pages_share_a_second_level_nav(page, acme_demo):
+    sign_in(page, acme_demo["planner"])
+
+    page.open("/workbench/materials/releases/")
+
+    sub = page.page.locator("nav.sub-nav[aria-label='Materials']")
+    assert sub.locator("li").all_inner_texts() == ["BOM", "Where used", "Releases", "Held releases"]
+    assert sub.locator("[aria-current='page']").inner_text() == "Releases"
+    assert page.page.locator(".site-nav [aria-current='page']").inner_text() == "Materials"
+    assert page.problems() == []

@@ -1,12 +1,20 @@
 """Presentation helpers for the exception queue: time left or overdue, and the badge a severity wears."""
 
 import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
 
 from django import template
 
 from procurement.models import ProcurementException
 
 register = template.Library()
+
+CENT = Decimal("0.01")
+# The raisers write "PO {number}", which doubles the word when the number starts with it (see ``po_label``).
+DOUBLED_PO = re.compile(r"\bPO (?=PO)")
+# An absolute path (``/var/files/edi/x/850.edi``): the last part is the file's name.
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/]+/)*([^\s/]+)")
 
 SEVERITY_BADGES: dict[str, str] = {
     ProcurementException.Severity.PRODUCTION_STOP: "badge-bad",
@@ -49,3 +57,28 @@ def severity_badge(severity: str) -> str:
 @register.filter
 def get_item(mapping: dict, key: str):
     return mapping.get(key)
+
+
+@register.filter
+def price(value: object) -> str:
+    """A unit price to the cent (``98.000000`` → ``98.00``); finer prices keep the digits they need."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    cents = number.quantize(CENT)
+    return f"{cents:f}" if cents == number else f"{number.normalize():f}"
+
+
+@register.filter
+def file_names(text: str) -> str:
+    """Server paths in a delivery's detail as file names only: where the gateway keeps files is no buyer's business."""
+    return ABSOLUTE_PATH.sub(lambda match: match.group(1), text or "")
+
+
+@register.filter
+def po_words(text: str) -> str:
+    """``PO PO-4506 line 2`` as ``PO-4506 line 2``: a PO number that says it is one needs no "PO" before it."""
+    return DOUBLED_PO.sub("", text or "")

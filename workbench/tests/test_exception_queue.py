@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from notifications.models import OutboundMessage
+from notifications.models import DeliveryAttempt, OutboundMessage
 from procurement import factories
 from procurement.models import (
     AuditEvent,
@@ -69,9 +69,9 @@ def test_the_queue_ranks_by_severity_then_due_time_with_sla_and_counts(signed_in
     assert response.status_code == 200
     rows = _rows(response)
     assert [row[0:2] for row in rows] == [
-        ["Procurement delay", "Quantity deviation PO PO-1000 line 3: quantity 90 instead of 100"],
-        ["Financial mismatch", "Invoice price mismatch Invoice INV-1, PO PO-2000 line 1: price 11 against PO price 10"],
-        ["Financial mismatch", "Price deviation PO PO-1000 line 2: price 11 instead of 10"],
+        ["Procurement delay", "Quantity deviation PO-1000 line 3: quantity 90 instead of 100"],
+        ["Financial mismatch", "Invoice price mismatch Invoice INV-1, PO-2000 line 1: price 11 against PO price 10"],
+        ["Financial mismatch", "Price deviation PO-1000 line 2: price 11 instead of 10"],
     ]
     assert [row[2:6] for row in rows] == [
         ["PO-1000 / 3", "DET", "BOLTS", "unassigned"],
@@ -260,12 +260,12 @@ def test_the_page_shows_evidence_the_line_and_the_timeline(signed_in, q):
 
     page = text(response.content.decode())
     assert response.status_code == 200
-    assert response.context["evidence"] == [
-        ("Expected", "10"),
-        ("Actual", "11"),
-        ("Deviation", "1"),
-        ("Deviation (%)", "10"),
-        ("Tolerance rule that fired", "over 0% or 0; under 0% or 0 — no rule set: nothing may deviate"),
+    assert [(row.label, row.text, row.url) for row in response.context["evidence"]] == [
+        ("Expected", "10.00", ""),
+        ("Actual", "11.00", ""),
+        ("Deviation", "1.00", ""),
+        ("Deviation (%)", "10", ""),
+        ("Tolerance rule that fired", "no rule set: nothing may deviate", ""),
     ]
     assert response.context["statuses"] == {
         "ack": "changes_proposed",
@@ -286,10 +286,53 @@ def test_the_page_shows_evidence_the_line_and_the_timeline(signed_in, q):
     assert "What the supplier sees price 11 instead of 10" in page
 
 
+def test_a_price_deviation_reads_as_prices_a_one_sided_rule_iso_dates_and_file_names(signed_in, q):
+    ProcurementException.objects.filter(pk=q.price.pk).update(
+        evidence={
+            "expected": "98",
+            "actual": "104.5",
+            "deviation": "6.500000",
+            "deviation_percent": "6.63",
+            "tolerance": {
+                "rule": 1,
+                "over_percent": "2",
+                "over_amount": "0.500000",
+                "under_percent": None,
+                "under_amount": None,
+            },
+        }
+    )
+    message = OutboundMessage.objects.filter(po=q.po).order_by("pk").first()
+    DeliveryAttempt.objects.create(
+        message=message,
+        number=1,
+        attempted_at=message.created_at,
+        succeeded=True,
+        detail="wrote /srv/gateway/var/files/edi/castings/outbox/850_PO-1000_r0_000000003.edi (472 bytes)",
+    )
+
+    page = signed_in.get(f"{QUEUE}{q.price.pk}/").content.decode()
+
+    assert [(row.label, row.text) for row in signed_in.get(f"{QUEUE}{q.price.pk}/").context["evidence"]] == [
+        ("Expected", "98.00"),
+        ("Actual", "104.50"),
+        ("Deviation", "6.50"),
+        ("Deviation (%)", "6.63"),
+        ("Tolerance rule that fired", "over: up to 2% and 0.50; under: no limit — rule 1"),
+    ]
+    assert "PO number PO-1000 revision 0" in text(page)
+    assert "PO PO-1000" not in text(page)
+    # Quantities without trailing zeros, prices to the cent, dates in ISO form as everywhere on the page.
+    assert table_rows(page, "line")[0] == ["PART-00002", "100 EA", "10.00", "2027-03-01", "100", "11.00", "2027-03-01"]
+    assert "attempt 1 at" in text(page)
+    assert "delivered — wrote 850_PO-1000_r0_000000003.edi (472 bytes)" in text(page)
+    assert "/srv/gateway" not in page
+
+
 def test_accepting_a_proposal_sends_a_new_revision(signed_in, buyer, q, supplier):
     response = signed_in.post(f"{QUEUE}{q.price.pk}/accept/", {"note": "market moved"}, follow=True)
 
-    assert _messages(response) == [f"Exception {q.price.pk}: Accepted — PO PO-1000 revision 1 is sent to the supplier"]
+    assert _messages(response) == [f"Exception {q.price.pk}: Accepted — PO-1000 revision 1 is sent to the supplier"]
     q.price.refresh_from_db()
     assert (q.price.state, q.price.resolution, q.price.resolution_note, q.price.resolved_by) == (
         "resolved",

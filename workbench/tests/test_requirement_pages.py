@@ -19,6 +19,7 @@ from .html import table_rows, tables, text
 from .requirement_data import TODAY, requirements_world
 
 SHORTAGES = "/workbench/requirements/shortages/"
+HOME_QUERIES = 8
 PLANNED = "/workbench/requirements/planned/"
 CASTINGS_CHART = "/workbench/requirements/items/CAST-210/?company=ACME&plant=DET"
 PAGES = [SHORTAGES, f"{SHORTAGES}?company=ACME&plant=DET&severity=production_stop", PLANNED, CASTINGS_CHART]
@@ -68,26 +69,40 @@ def test_the_shortage_list_pegs_each_shortage_to_its_order_end_item_and_planned_
 
     order = "MO-DEMO-1 (production order, PUMP-100)"
     assert table_rows(page, "shortages") == [
-        ["DET", "2027-01-20", "BAR-321 Steel bar 20 mm, 1045", "7.35 M", "Production stop", f"{order}: 7.35",
+        ["DET", "2027-01-20", "BAR-321 Steel bar 20 mm, 1045", "7.35 M", "Stops production", "Production stop",
+         f"{order}: 7.35",
          "nothing ordered", "buy 8 M from GEARS, release 2027-01-06 late"],
-        ["DET", "2027-01-20", "BLT-M8 Hex bolt M8x25, zinc plated", "280 EA", "Production stop", f"{order}: 280",
+        ["DET", "2027-01-20", "BLT-M8 Hex bolt M8x25, zinc plated", "280 EA", "Stops production", "Production stop",
+         f"{order}: 280",
          "nothing ordered", "buy 280 EA from BOLTS, release 2027-01-06 late"],
-        ["DET", "2027-01-20", "CAST-210 Housing casting, grey iron", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "CAST-210 Housing casting, grey iron", "20 EA", "Stops production", "—",
+         f"{order}: 20",
          "PO-REQ-1/1 CASTINGS, promised 2027-01-31", "buy 20 EA from CASTINGS, release 2027-01-06"],
-        ["DET", "2027-01-20", "GSK-220 Housing gasket, NBR", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "GSK-220 Housing gasket, NBR", "20 EA", "Stops production", "Production stop",
+         f"{order}: 20",
          "nothing ordered", "buy 20 EA from BOLTS, release 2027-01-06 late"],
-        ["DET", "2027-01-20", "HSG-200 Pump housing subassembly", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "HSG-200 Pump housing subassembly", "20 EA", "Stops production", "Procurement delay",
+         f"{order}: 20",
          "nothing ordered", "make 20 EA, release 2027-01-20"],
-        ["DET", "2027-01-20", "IMP-300 Impeller subassembly", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "IMP-300 Impeller subassembly", "20 EA", "Stops production", "Procurement delay",
+         f"{order}: 20",
          "nothing ordered", "make 20 EA, release 2027-01-20"],
-        ["DET", "2027-01-20", "IMP-310 Impeller blank, bronze", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "IMP-310 Impeller blank, bronze", "20 EA", "Stops production", "Production stop",
+         f"{order}: 20",
          "nothing ordered", "buy 20 EA from CASTINGS, release 2027-01-06 late"],
-        ["DET", "2027-01-20", "LBL-900 Nameplate label", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "LBL-900 Nameplate label", "20 EA", "Stops production", "Procurement delay",
+         f"{order}: 20",
          "nothing ordered", "buy 20 EA, release 2027-01-20"],
-        ["DET", "2027-01-20", "SHF-320 Pump shaft, machined", "20 EA", "Production stop", f"{order}: 20",
+        ["DET", "2027-01-20", "SHF-320 Pump shaft, machined", "20 EA", "Stops production", "Procurement delay",
+         f"{order}: 20",
          "nothing ordered", "make 20 EA, release 2027-01-20"],
     ]  # fmt: skip
     assert "9 shortages" in text(page)
+    # Each row links to its own exception, which carries the exception's severity: a late planned purchase
+    # (or none) stops production; CAST-210's is carried by CASTINGS' date deviation on PO-REQ-1 instead.
+    gasket = ProcurementException.objects.get(kind="material_shortage", evidence__part_number="GSK-220")
+    badge = '<span class="badge badge-bad">Production stop</span>'
+    assert f'<a href="/workbench/exceptions/{gasket.pk}/">{badge}</a>' in page
     assert 'href="/workbench/requirements/items/CAST-210/?company=ACME&amp;plant=DET"' in page
 
 
@@ -124,7 +139,7 @@ def test_independent_demand_short_is_its_own_severity(client, buyer, company, st
     page = client.get(f"{SHORTAGES}?company=ACME&severity=procurement_delay").content.decode()
 
     assert table_rows(page, "shortages") == [
-        ["DET", "2027-01-25", "BRG-331 Ball bearing 6204-ZZ", "4 EA", "Independent demand short",
+        ["DET", "2027-01-25", "BRG-331 Ball bearing 6204-ZZ", "4 EA", "Independent demand short", "—",
          "SPARES-7 (independent demand, BRG-331): 4", "nothing ordered", "buy 4 EA, release 2027-01-25"],
     ]  # fmt: skip
 
@@ -255,21 +270,20 @@ def test_create_po_publishes_to_the_supplier_states_the_effect_is_audited_and_a_
     planned = PlannedPurchase.objects.get(pk=pk)
     assert (planned.state, planned.po_id) == ("ordered", po.pk)
     assert (
-        "PO PO-PLN-1 published to CASTINGS by X12 EDI: 20 EA of CAST-210 needed by 2027-01-20. "
+        "PO-PLN-1 published to CASTINGS by X12 EDI: 20 EA of CAST-210 needed by 2027-01-20. "
         "The next run counts it as supply."
     ) in text(first.content.decode())
     for response in (again, other_number):
         said = text(response.content.decode())
-        assert f"Planned purchase {pk} is already PO PO-PLN-1: nothing was sent again." in said
+        assert f"Planned purchase {pk} is already PO-PLN-1: nothing was sent again." in said
     assert not PurchaseOrder.objects.filter(number="PO-PLN-2").exists()
     audits = AuditEvent.objects.filter(action="planned_purchase.ordered")
     assert [(a.object_id, a.actor_label, a.channel, a.after["po"]) for a in audits] == [
         (str(pk), "user buyer", "workbench", "PO-PLN-1")
     ]
     assert OutboundMessage.objects.filter(po=po, event="po.published").count() == 1
-    assert table_rows(client.get(f"{PLANNED}?company=ACME&part=CAST-210").content.decode(), "planned")[0][8] == (
-        "PO PO-PLN-1"
-    )
+    planned_page = client.get(f"{PLANNED}?company=ACME&part=CAST-210").content.decode()
+    assert table_rows(planned_page, "planned")[0][8] == "PO-PLN-1"
 
 
 @pytest.mark.parametrize(
@@ -277,7 +291,7 @@ def test_create_po_publishes_to_the_supplier_states_the_effect_is_audited_and_a_
     [
         ("HSG-200", "PO-X-1", "a planned purchase without a supplier cannot be ordered."),
         ("LBL-900", "PO-X-2", "a planned purchase without a supplier cannot be ordered."),
-        ("CAST-210", "PO-REQ-1", "PO PO-REQ-1 already exists: choose another number."),
+        ("CAST-210", "PO-REQ-1", "PO-REQ-1 already exists: choose another number."),
         ("CAST-210", "bad number!", "Use letters, digits and . _ / - only."),
         ("CAST-210", "", "This field is required."),
     ],
@@ -342,3 +356,97 @@ def test_a_page_reads_in_a_fixed_number_of_queries_whatever_its_rows(
         response = client.get(path)
 
     assert response.status_code == 200
+
+
+def _shortage_exception(part: str) -> ProcurementException:
+    return ProcurementException.objects.get(kind="material_shortage", evidence__part_number=part)
+
+
+def test_a_material_shortage_reads_in_words_with_its_trace_and_its_planned_purchase(client, buyer, story):
+    exception = _shortage_exception("GSK-220")
+    client.force_login(buyer)
+
+    page = client.get(f"/workbench/exceptions/{exception.pk}/").content.decode()
+
+    evidence = next(t for t in tables(page) if "evidence" in t["classes"])["rows"]
+    assert evidence == [
+        ["Plant", "DET"],
+        ["Part number", "GSK-220"],
+        ["Date", "2027-01-20"],
+        ["Short", "20"],
+        ["Orders", "MO-DEMO-1"],
+        ["Planned purchase", "20 by 2027-01-20, release by 2027-01-06 (late), from BOLTS"],
+    ]
+    assert 'href="/workbench/requirements/items/GSK-220/?company=ACME&amp;plant=DET">GSK-220</a>' in page
+    assert (
+        "Why this severity: the requirements As things stand, DET runs out of GSK-220 on 2027-01-20: 20 EA short. "
+        "Order it would stop Kind End item Need date Order quantity MO-DEMO-1 Production order PUMP-100 2027-01-20 20 "
+        "Only a planned purchase of 20 due 2027-01-20 would cover it, and it was to be released by 2027-01-06: "
+        "already late, so production stops unless it is expedited."
+    ) in text(page)
+    # No supplier sees it: nothing to reject to one; the planned purchase is one "Create PO" away.
+    assert "Reject" not in text(page)
+    assert "Accept as it is (no one is told) Accept" in text(page)
+    assert f'action="/workbench/requirements/planned/{planned_pk("GSK-220")}/order/"' in page
+    assert "Order the planned purchase from BOLTS — PO number Create PO" in text(page)
+
+
+def test_a_shortage_whose_purchase_has_no_supplier_says_so_and_is_a_delay(client, buyer, story):
+    exception = _shortage_exception("LBL-900")
+    client.force_login(buyer)
+
+    page = client.get(f"/workbench/exceptions/{exception.pk}/").content.decode()
+
+    evidence = next(t for t in tables(page) if "evidence" in t["classes"])["rows"]
+    assert evidence[-1] == ["Planned purchase", "20 by 2027-01-20, release by 2027-01-20, no approved supplier"]
+    assert (
+        "A planned purchase of 20 due 2027-01-20 covers it if it is released by 2027-01-20: "
+        "a procurement delay until it is ordered."
+    ) in text(page)
+    assert "The planned purchase has no approved supplier: approve one for LBL-900 first." in text(page)
+    assert "Create PO" not in text(page)
+
+
+def test_the_queue_shows_a_shortages_plant_and_a_dash_for_no_po_or_supplier(client, buyer, story):
+    client.force_login(buyer)
+
+    page = client.get("/workbench/exceptions/?kind=material_shortage").content.decode()
+
+    rows = table_rows(page, "queue")
+    assert {(row[3], row[4], row[5]) for row in rows} == {("—", "DET", "—")}
+    assert len(rows) == ProcurementException.objects.filter(kind="material_shortage").count()
+    bar = next(row for row in rows if "BAR-321" in row[2])
+    assert bar[2] == (
+        "Material short, not enough ordered BAR-321 at DET: 7.35 short on 2027-01-20, not enough ordered; "
+        "a planned purchase of 8 due 2027-01-20 would cover it, released 2027-01-06 (late)"
+    )
+
+
+def test_the_home_page_counts_exceptions_shortages_and_purchases_to_order(
+    client, buyer, story, django_assert_num_queries
+):
+    client.force_login(buyer)
+
+    # Session, user and the actor's memberships (4), then one count each: held releases, the queue, shortages,
+    # planned purchases; none of it grows with the rows.
+    with django_assert_num_queries(HOME_QUERIES):
+        page = client.get("/workbench/").content.decode()
+
+    assert (
+        "Exceptions 11 open: 5 production stop, 4 procurement delay, 2 financial mismatch, 0 data quality. "
+        "Shortages 9 out of stock, 0 below safety stock, as the last requirements run projects. "
+        'Planned purchases 9 to order, 4 already late to release: each a "Create PO" away. KPIs '
+    ) in text(page)
+    assert ProcurementException.objects.open().count() == 11
+
+
+def test_the_home_page_counts_nothing_of_another_company(client, other_buyer, story):
+    client.force_login(other_buyer)
+
+    page = client.get("/workbench/").content.decode()
+
+    assert (
+        "Exceptions 0 open: 0 production stop, 0 procurement delay, 0 financial mismatch, 0 data quality. "
+        "Shortages 0 out of stock, 0 below safety stock, as the last requirements run projects. "
+        'Planned purchases 0 to order: each a "Create PO" away. KPIs '
+    ) in text(page)

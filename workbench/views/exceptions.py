@@ -29,6 +29,7 @@ from procurement.models import ChangeRequest, CompanyMembership, ProcurementExce
 from procurement.selectors import purchase_order_line_rows
 from procurement.services import ProcurementError, WriteSource
 
+from ..evidence import evidence_rows, po_label
 from ..models import SavedView
 from ..queue_forms import (
     AssignForm,
@@ -40,20 +41,12 @@ from ..queue_forms import (
     SavedViewForm,
     colleagues,
 )
-from ..requirements import exception_trace
+from ..requirements import exception_planned_purchase, exception_trace
 from ..translations import document_translation
 from .access import buyer_page
 
 ROWS_PER_PAGE = 50
 FILTER_FIELDS = ("severity", "kind", "plant", "supplier", "tier", "channel", "owner", "sla")
-EVIDENCE_LABELS = {
-    "expected": "Expected",
-    "actual": "Actual",
-    "deviation": "Deviation",
-    "deviation_days": "Deviation (days)",
-    "deviation_percent": "Deviation (%)",
-    "tolerance": "Tolerance rule that fired",
-}
 
 
 class CountedPaginator(Paginator):
@@ -112,7 +105,8 @@ def exception_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
         line = next((row for row in purchase_order_line_rows([exc.po_id])[exc.po_id] if row.pk == exc.po_line_id), None)
     context = {
         "exc": exc,
-        "evidence": _evidence_rows({k: v for k, v in exc.evidence.items() if k != "requirements"}),
+        "evidence": evidence_rows(exc),
+        "planned": exception_planned_purchase(exc),
         "trace": exception_trace(exc),
         "line": line,
         "statuses": line.statuses() if line is not None else {},
@@ -354,7 +348,7 @@ def _accepted_effect(exc: ProcurementException) -> str:
         exc.change_request.refresh_from_db()
         revision = exc.change_request.resulting_revision
         if revision:
-            return f"PO {exc.po.number if exc.po else ''} revision {revision} is sent to the supplier"
+            return f"{po_label(exc.po.number if exc.po else '')} revision {revision} is sent to the supplier"
         return "the supplier's schedule stands; the PO keeps its revision"
     if exc.invoice is not None:
         exc.invoice.refresh_from_db()
@@ -380,31 +374,6 @@ def _safe_next(request: HttpRequest, *, default: str) -> str:
 def _clean_query(query: str) -> str:
     given = QueryDict(query)
     return urlencode([(k, v) for k in FILTER_FIELDS for v in given.getlist(k) if v])
-
-
-def _evidence_rows(evidence: dict) -> list[tuple[str, Any]]:
-    """The evidence as labelled rows: expected, actual, deviation and the rule first, the rest after."""
-    rows = [
-        (label, _tolerance_words(evidence[key]) if key == "tolerance" else evidence[key])
-        for key, label in EVIDENCE_LABELS.items()
-        if evidence.get(key) not in (None, "")
-    ]
-    rows += [
-        (key.replace("_", " ").capitalize(), value) for key, value in evidence.items() if key not in EVIDENCE_LABELS
-    ]
-    return rows
-
-
-def _tolerance_words(tolerance: Any) -> str:
-    """A tolerance as a buyer reads it: ``over 2% or 5; under 0% or 0 — rule 7`` (or the company default)."""
-    if not isinstance(tolerance, dict):
-        return str(tolerance)
-    words = (
-        f"over {tolerance.get('over_percent', '0')}% or {tolerance.get('over_amount', '0')}; "
-        f"under {tolerance.get('under_percent', '0')}% or {tolerance.get('under_amount', '0')}"
-    )
-    rule = tolerance.get("rule")
-    return f"{words} — rule {rule}" if rule else f"{words} — no rule set: nothing may deviate"
 
 
 def _supplier_reason(exc: ProcurementException) -> str:

@@ -12,8 +12,11 @@ from django.views.decorators.http import require_GET
 from gateway.actors import Actor
 from gateway.signin import StaffAuthenticationForm
 from materials import selectors
+from procurement import queue
+from procurement.models import ProcurementException
 from procurement.selectors import supplier_ids_for_user
 
+from ..requirements import requirement_counts
 from .access import SIGN_IN_URL, buyer_actor, buyer_page
 
 
@@ -50,5 +53,11 @@ def start(request: HttpRequest) -> HttpResponse:
 @require_GET
 @buyer_page
 def home(request: HttpRequest, actor: Actor) -> HttpResponse:
-    held = selectors.held_releases_for(actor=actor).count()
-    return render(request, "workbench/home.html", {"held_count": held, "section": "home"})
+    context = {
+        "held_count": selectors.held_releases_for(actor=actor).count(),
+        "exceptions": queue.exception_queue_counts(actor=actor, where=queue.QueueFilter()),
+        "severities": ProcurementException.Severity.choices,
+        "requirements": requirement_counts(actor=actor),
+        "section": "home",
+    }
+    return render(request, "workbench/home.html", context)

@@ -22,10 +22,15 @@ from materials.services.errors import InvalidAction, NotFound
 from procurement.models import PurchaseOrder
 
 from .. import requirements as pages
+from ..evidence import po_label
 from ..requirement_forms import PlannedFilterForm, PlannedOrderForm, ProjectionForm, ShortageFilterForm
 from .access import buyer_page
 
 ROWS_SHOWN = 500
+
+
+def _already(pk: int, number: str) -> str:
+    return f"Planned purchase {pk} is already {po_label(number)}: nothing was sent again."
 
 
 def _company(form) -> str:
@@ -133,10 +138,10 @@ def planned_order(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         return HttpResponseRedirect(back)
     number = form.cleaned_data["number"]
     if planned.state == PlannedPurchase.State.ORDERED and planned.po is not None:
-        messages.info(request, f"Planned purchase {pk} is already PO {planned.po.number}: nothing was sent again.")
+        messages.info(request, _already(pk, planned.po.number))
         return HttpResponseRedirect(back)
     if PurchaseOrder.objects.filter(company_id=planned.company_id, number=number).exists():
-        messages.error(request, f"PO {number} already exists: choose another number.")
+        messages.error(request, f"{po_label(number)} already exists: choose another number.")
         return HttpResponseRedirect(back)
     try:
         po = planned_purchase_order(
@@ -151,7 +156,7 @@ def planned_order(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     except InvalidAction as error:
         planned.refresh_from_db()
         if planned.po is not None:
-            messages.info(request, f"Planned purchase {pk} is already PO {planned.po.number}: nothing was sent again.")
+            messages.info(request, _already(pk, planned.po.number))
         else:
             messages.error(request, f"Planned purchase {pk}: {error}.")
         return HttpResponseRedirect(back)
@@ -159,7 +164,7 @@ def planned_order(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     assert supplier is not None  # the service refuses a planned purchase without one
     messages.success(
         request,
-        f"PO {po.number} published to {supplier.code} by {supplier.get_channel_display()}: "
+        f"{po_label(po.number)} published to {supplier.code} by {supplier.get_channel_display()}: "
         f"{planned.quantity.normalize():f} {planned.item.base_uom} of {planned.item.part_number} "
         f"needed by {planned.need_date:%Y-%m-%d}. The next run counts it as supply.",
     )

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -82,6 +83,7 @@ class Command(BaseCommand):
             Plant.objects.get_or_create(company=company, code="MTY", defaults={"name": "Monterrey machining"})[0],
         ]
         user_model = get_user_model()
+        buyers_group = _buyers_group()
         buyers = []
         for username, name, role in (
             ("buyer", "Bea Buyer", CompanyMembership.Role.BUYER),
@@ -93,12 +95,12 @@ class Command(BaseCommand):
                     "email": f"{username}@acme.example",
                     "first_name": name,
                     "is_staff": True,
-                    "is_superuser": True,
                 },
             )
             if created:
                 user.set_password(BUYER_PASSWORD)
                 user.save()
+            user.groups.add(buyers_group)
             CompanyMembership.objects.get_or_create(company=company, user=user, defaults={"role": role})
             buyers.append(user)
         suppliers = {}
@@ -408,3 +410,17 @@ class Command(BaseCommand):
                 lines=(inputs.InvoiceLineInput(line_no="1", quantity=Decimal("400"), unit_price=Decimal("13.40")),),
             ),
         )
+
+
+# What a buyer or planner works with in the admin: the gateway's own records. People, groups and
+# deletions stay with an administrator.
+BUYER_APPS = ("procurement", "suppliers", "materials", "edi", "notifications", "workbench", "api")
+
+
+def _buyers_group() -> Group:
+    """The demo's "Buyers" group: view, add and change on the gateway's records, nothing on people."""
+    group, _ = Group.objects.get_or_create(name="Buyers")
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label__in=BUYER_APPS).exclude(codename__startswith="delete_")
+    )
+    return group

@@ -4,6 +4,17 @@
   "use strict";
   if (typeof Chart === "undefined") { return; }
   var colours = ["#1f5f8b", "#c0712b", "#3b8b4b", "#8b3b6e", "#6b6b6b"];
+  // A category label on lines of at most this many characters, broken between words, so the labels of
+  // neighbouring bars never overlap and never need rotating.
+  var LINE = 14;
+  function wrap(label) {
+    var lines = [];
+    String(label).split(" ").forEach(function (word) {
+      var last = lines.length - 1;
+      if (last >= 0 && (lines[last] + " " + word).length <= LINE) { lines[last] += " " + word; } else { lines.push(word); }
+    });
+    return lines.length > 1 ? lines : lines[0];
+  }
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var source = document.getElementById(canvas.dataset.chart);
     if (!source) { return; }
@@ -17,20 +28,26 @@
         yAxisID: count ? "y" : (set.unit === "percent" ? "rate" : "hours"),
         backgroundColor: colours[index % colours.length],
         borderColor: colours[index % colours.length],
+        // One period or one category is a single bar: it keeps a bar's width instead of filling the chart.
+        maxBarThickness: 48,
+        // A series of one point is a dot: large enough to see, even on the axis at zero.
+        pointRadius: 4,
+        pointHoverRadius: 6,
         spanGaps: true
       };
     });
     var units = spec.datasets.map(function (set) { return set.unit; });
     new Chart(canvas, {
-      data: { labels: spec.labels, datasets: datasets },
+      data: { labels: spec.labels.map(wrap), datasets: datasets },
       options: {
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
         scales: {
+          x: { ticks: { maxRotation: 0, autoSkip: false } },
           y: { display: units.indexOf("count") >= 0, beginAtZero: true, position: "left", ticks: { precision: 0 }, title: { display: true, text: "count" } },
           rate: { display: units.indexOf("percent") >= 0, beginAtZero: true, max: 100, position: "right", title: { display: true, text: "%" }, grid: { drawOnChartArea: false } },
-          hours: { display: units.indexOf("hours") >= 0, beginAtZero: true, position: "right", title: { display: true, text: "hours" }, grid: { drawOnChartArea: false } }
+          hours: { display: units.indexOf("hours") >= 0, beginAtZero: true, suggestedMax: 1, position: "right", title: { display: true, text: "hours" }, grid: { drawOnChartArea: false } }
         }
       }
     });
