@@ -226,15 +226,18 @@ def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry[str]) -> 
     return Claimed(partner.pk, document.pk, str(target), size)
 
 
-def claimed_file_finish(partner: TradingPartner, claimed_path: str, document: InboundDocument) -> Path | None:
+def claimed_file_finish(
+    partner: TradingPartner, claimed_path: str, document: InboundDocument, place: Folders | None = None
+) -> Path | None:
     """Move a claimed file out of the inbox once its document is settled: rejected and dead-lettered
     files to ``rejected/`` with the reason, the rest to ``archive/``; a file whose document is still
     to be tried again stays claimed. A file already moved is left alone, so this runs any number of
-    times for one file and moves it once."""
+    times for one file and moves it once. ``place``: the partner's folders, when the caller has them
+    already (a batch makes them once for all its files)."""
     given_up = document.state == InboundDocument.State.FAILED and document.outcome_code == DEAD_LETTER
     if document.state in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED) and not given_up:
         return None
-    place = folders(partner)
+    place = folders(partner) if place is None else place
     path = Path(claimed_path) if claimed_path else None
     if (path is None or not path.exists()) and document.correlation_id:
         # Claimed again since this task was queued (the sweep renames a stale claim to a fresh
@@ -244,12 +247,11 @@ def claimed_file_finish(partner: TradingPartner, claimed_path: str, document: In
         return None
     if document.state == InboundDocument.State.REJECTED or given_up:
         return reject(place, path, document.filename, document.error)
-    return archive(partner, str(path), document)
+    return archive(place, str(path), document)
 
 
-def archive(partner: TradingPartner, claimed_path: str, document: InboundDocument) -> Path | None:
+def archive(place: Folders, claimed_path: str, document: InboundDocument) -> Path | None:
     """Move a processed file to ``archive/YYYY/MM/DD/<document id>__<name>``."""
-    place = folders(partner)
     source = Path(claimed_path)
     if not source.exists():
         return None

@@ -206,7 +206,9 @@ def edi_files_receive(items: list[list[Any]]) -> list[str]:
         # from here to the commit, so two workers' batches of one partner overlap.
         for write in answers:
             write()
-    return [_finish(partner, claimed_path, document) for partner, claimed_path, document in finished]
+    # Each partner's folders made once for the batch's files, rather than once per file.
+    places: dict[int, filedrop.Folders] = {}
+    return [_finish(partner, claimed_path, document, places) for partner, claimed_path, document in finished]
 
 
 def _batch_receive_one(
@@ -233,10 +235,14 @@ def _batch_receive_one(
     return True
 
 
-def _finish(partner: TradingPartner, claimed_path: str, document: InboundDocument) -> str:
+def _finish(
+    partner: TradingPartner, claimed_path: str, document: InboundDocument, places: dict[int, filedrop.Folders]
+) -> str:
     if document.state in (InboundDocument.State.RECEIVED, InboundDocument.State.FAILED):
         document.refresh_from_db()  # settled by another run meanwhile
-    filedrop.claimed_file_finish(partner, claimed_path, document)
+    if partner.pk not in places:
+        places[partner.pk] = filedrop.folders(partner)
+    filedrop.claimed_file_finish(partner, claimed_path, document, places[partner.pk])
     return document.outcome_code
 
 

@@ -345,14 +345,21 @@ def decimal_identity(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral() else str(value.normalize())
 
 
-_PLAIN = (str, int, bool, float)
+_PLAIN = frozenset({str, int, bool, float, type(None)})
 
 
 def canonical_json(value: Any, *, decimal: Callable[[Decimal], str] = decimal_text) -> Any:
     """``value`` made JSON-ready: dataclasses as dicts (without ``OMIT_WHEN_DEFAULT`` fields that
     hold their default), Decimals as strings (``decimal``), dates as ISO 8601, tuples as lists."""
-    if value is None or value.__class__ in _PLAIN:
-        return value  # most of a document's values: answered before the dataclass test
+    # The common kinds first, by exact type (none of them is a dataclass): an audit row or a payload
+    # is mostly strings and nested dicts, and this runs once per value in them.
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k: canonical_json(v, decimal=decimal) for k, v in value.items()}
+    if kind is list:
+        return [canonical_json(v, decimal=decimal) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: canonical_json(getattr(value, f.name), decimal=decimal)
