@@ -607,15 +607,19 @@ def _replans(company_id: int) -> bool:
     after this answered no takes its barrier after this transaction commits, so it reads this change.
     """
     _plan_lock(company_id)
-    full = RequirementRun.objects.filter(company_id=company_id, mode=RequirementRun.Mode.FULL)
-    if full.filter(state__in=(RequirementRun.State.DONE, RequirementRun.State.RUNNING)).exists():
+    done, running, failed = RequirementRun.State.DONE, RequirementRun.State.RUNNING, RequirementRun.State.FAILED
+    states = set(
+        RequirementRun.objects.filter(
+            company_id=company_id, mode=RequirementRun.Mode.FULL, state__in=(done, running, failed)
+        )
+        .values_list("state", flat=True)
+        .distinct()
+    )
+    if done in states or running in states:
         return True
     # A first full run that failed leaves what the net changes made while it planned: those results
     # (and the shortages they raised) are kept up to date by later changes until a run succeeds.
-    return (
-        full.filter(state=RequirementRun.State.FAILED).exists()
-        and ProjectionRow.objects.filter(company_id=company_id).exists()
-    )
+    return failed in states and ProjectionRow.objects.filter(company_id=company_id).exists()
 
 
 def po_lines_replan(company_id: int, po_line_ids: list[int], *, received: bool = False) -> None:
