@@ -52,12 +52,24 @@ def evidence_rows(exception: ProcurementException) -> list[EvidenceRow]:
         for key, label in LABELS.items()
         if evidence.get(key) not in (None, "")
     ]
-    for key, value in evidence.items():
+    for key in sorted(evidence, key=_row_order):
+        value = evidence[key]
         if key in LABELS or (key in NAMED_BY and NAMED_BY[key] in evidence):
             continue
         label = key.replace("_", " ").capitalize()
         rows.append(EvidenceRow(label, _value(key, value, priced=False), _url(key, exception)))
     return rows
+
+
+# What the exception is about comes first, in this order.
+ABOUT = ("plant", "part_number", "supplier", "po", "line_no")
+
+
+def _row_order(key: str) -> tuple[int, int, str]:
+    """Rows after the amounts: ``ABOUT`` first, then the rest shortest key first. PostgreSQL's jsonb
+    keeps keys in that order (by length, then bytes) and SQLite as they were written, so the stored
+    order is not used: a page reads the same on both."""
+    return (ABOUT.index(key), 0, key) if key in ABOUT else (len(ABOUT), len(key), key)
 
 
 def tolerance_words(tolerance: object, *, priced: bool = False) -> str:
