@@ -18,11 +18,12 @@ from celery.signals import (
 )
 from django.db import close_old_connections
 
-from . import metrics
+from . import broker, metrics
 from .correlation import get_correlation_id
 from .logs import log_context_enter, log_context_exit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
+broker.register()
 
 app = Celery("gateway")
 app.config_from_object("django.conf:settings", namespace="CELERY")

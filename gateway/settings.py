@@ -190,7 +190,8 @@ STORAGES = {
 }
 
 # Redis, when configured, carries Celery's broker and the shared cache; otherwise a broker
-# kept on disk (Kombu's filesystem transport) lets a real worker run with no daemon.
+# kept on disk (Kombu's filesystem transport, each message written whole: gateway.broker) lets a
+# real worker run with no daemon.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 BROKER_DIR = VAR_DIR / "broker"
 # The longest a task of ours runs: an EDI file's receipt is stopped (its worker process killed)
@@ -219,7 +220,7 @@ if REDIS_URL:
         }
     }
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "gatewayfs://"  # registered by gateway.celery
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
