@@ -348,6 +348,20 @@ def decimal_identity(value: Decimal) -> str:
 _PLAIN = frozenset({str, int, bool, float, type(None)})
 
 
+# Each dataclass's (name, omit when default, default) per field, read once: a file of thousands
+# of sets makes thousands of canonical inputs of the same few classes.
+_FIELDS: dict[type, tuple[tuple[str, bool, Any], ...]] = {}
+
+
+def _fields(kind: type) -> tuple[tuple[str, bool, Any], ...]:
+    found = _FIELDS.get(kind)
+    if found is None:
+        found = _FIELDS[kind] = tuple(
+            (f.name, bool(f.metadata.get("omit_when_default")), f.default) for f in dataclasses.fields(kind)
+        )
+    return found
+
+
 def canonical_json(value: Any, *, decimal: Callable[[Decimal], str] = decimal_text) -> Any:
     """``value`` made JSON-ready: dataclasses as dicts (without ``OMIT_WHEN_DEFAULT`` fields that
     hold their default), Decimals as strings (``decimal``), dates as ISO 8601, tuples as lists."""
@@ -361,11 +375,12 @@ def canonical_json(value: Any, *, decimal: Callable[[Decimal], str] = decimal_te
     if kind is list:
         return [canonical_json(v, decimal=decimal) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: canonical_json(getattr(value, f.name), decimal=decimal)
-            for f in dataclasses.fields(value)
-            if not (f.metadata.get("omit_when_default") and getattr(value, f.name) == f.default)
-        }
+        out = {}
+        for name, omit_when_default, default in _fields(kind):
+            field_value = getattr(value, name)
+            if not (omit_when_default and field_value == default):
+                out[name] = canonical_json(field_value, decimal=decimal)
+        return out
     if isinstance(value, Decimal):
         return decimal(value)
     if isinstance(value, (dt.date, dt.datetime)):

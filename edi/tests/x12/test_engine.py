@@ -9,7 +9,17 @@ import pytest
 from edi.tests.x12.corpus import corpus_bytes
 from edi.tests.x12.samples import interchange
 from edi.x12 import SchemaNotFoundError, parse
-from edi.x12.engine import check_value, evaluate_note, validate, validate_set
+from edi.x12.engine import SetReport, check_value, evaluate_note, validate, validate_set
+from edi.x12.errors import (
+    ERROR,
+    KIND_ELEMENT,
+    KIND_MAPPING,
+    KIND_SEGMENT,
+    KIND_SET,
+    KIND_SYNTAX,
+    WARNING,
+    Issue,
+)
 from edi.x12.schemas import ElementDef, SyntaxNote, get_schema
 
 
@@ -232,6 +242,26 @@ def test_unsupported_set_and_report_codes() -> None:
     assert [s.set_codes for s in group.sets] == [[], ["1"], ["4"]]
     # GE01 is wrong, so the group is rejected whole: none of its sets is accepted (AK904 0).
     assert (group.code, group.included, group.accepted, group.group_codes) == ("R", 2, 0, ["5"])
+
+
+def test_set_code_and_set_codes_weigh_only_x12_errors_and_keep_five_codes_in_order() -> None:
+    (ts,) = parse(po(*BASE)).interchanges[0].groups[0].sets
+
+    def issue(kind: str, code: str, severity: str = ERROR) -> Issue:
+        return Issue(kind, code, f"{kind} {code}", severity)
+
+    noted = [issue(KIND_MAPPING, ""), issue(KIND_SYNTAX, "", WARNING), issue(KIND_ELEMENT, "7", WARNING)]
+    errors = [issue(KIND_SEGMENT, "2"), issue(KIND_SET, "23"), issue(KIND_ELEMENT, "7"), issue(KIND_SET, "2")]
+    errors += [issue(KIND_SET, "3"), issue(KIND_SET, "23"), issue(KIND_SET, "4"), issue(KIND_SET, "6")]
+
+    assert [(r.code, r.set_codes) for r in (SetReport(ts, None), SetReport(ts, None, noted[:2]))] == [
+        ("A", []),
+        ("A", []),
+    ]
+    assert (SetReport(ts, None, noted).code, SetReport(ts, None, noted).set_codes) == ("E", [])
+    report = SetReport(ts, None, [*noted, *errors])
+    # AK502…AK506: an AK3/AK4 error counts as 5, each code once, in order, at most five.
+    assert (report.code, report.set_codes) == ("R", ["5", "23", "2", "3", "4"])
 
 
 def test_partially_accepted_group() -> None:

@@ -46,21 +46,35 @@ class SetReport:
     @property
     def code(self) -> str:
         """AK501/IK501: A accepted, E accepted with errors noted, R rejected."""
-        if self.errors:
-            return "R"
-        if any(i.kind in _X12_KINDS for i in self.issues):
-            return "E"
-        return "A"
+        # One pass that stops at the first error: a rejected set usually has one at the start, and
+        # a file of thousands of sets asks each for its code more than once.
+        noted = False
+        for i in self.issues:
+            if i.kind in _X12_KINDS:
+                if i.severity == ERROR:
+                    return "R"
+                noted = True
+        return "E" if noted else "A"
 
     @property
     def set_codes(self) -> list[str]:
         """AK502…AK506 / IK502…IK506 syntax error codes (at most five)."""
         codes: list[str] = []
-        for issue in self.errors:
-            code = issue.code if issue.kind == KIND_SET else "5"
+        for issue in self.issues:
+            if issue.severity != ERROR:
+                continue
+            kind = issue.kind
+            if kind == KIND_SET:
+                code = issue.code
+            elif kind in _X12_KINDS:
+                code = "5"
+            else:
+                continue
             if code not in codes:
                 codes.append(code)
-        return codes[:5]
+                if len(codes) == 5:
+                    break
+        return codes
 
     def segment_issues(self) -> list[tuple[Issue, list[Issue]]]:
         """Each AK3/IK3 issue with the AK4/IK4 issues of the same segment, in order."""

@@ -46,10 +46,19 @@ def ack_kind(group_version: str) -> str:
     return "999" if base and base >= "005010" else "997"
 
 
+# By delimiters: a file of thousands of sets answers each with its AK2 loop, all in one interchange's.
+_UNSAFE_BY_DELIMITERS: dict[Delimiters, re.Pattern[str]] = {}
+
+
 def _unsafe(d: Delimiters) -> re.Pattern[str]:
     """What ``_bad_value`` blanks out: control characters and ``d``'s delimiters."""
-    delimiters = "".join(re.escape(ch) for ch in (d.element, d.component, d.segment, d.repetition) if ch)
-    return re.compile(f"[{_UNSAFE}{delimiters}]")
+    unsafe = _UNSAFE_BY_DELIMITERS.get(d)
+    if unsafe is None:
+        delimiters = "".join(re.escape(ch) for ch in (d.element, d.component, d.segment, d.repetition) if ch)
+        unsafe = re.compile(f"[{_UNSAFE}{delimiters}]")
+        if len(_UNSAFE_BY_DELIMITERS) < 256:  # partners' delimiters are few; garbage ones are not kept
+            _UNSAFE_BY_DELIMITERS[d] = unsafe
+    return unsafe
 
 
 def _bad_value(value: str, d: Delimiters, unsafe: re.Pattern[str] | None = None) -> str:
