@@ -954,52 +954,67 @@ class _ScaledVectors:
     def build(self, tops: Iterable[str], plant: str, on: dt.date) -> bool:
         """Make the vectors of ``tops`` at ``plant`` on ``on``; False (nothing kept) if a cycle is met."""
         revisions, counts, places = self.structures.revisions, self.counts, self.places
-        lines_of: dict[str, list[tuple[str, Decimal, bool]]] = {}
+        lines_of: dict[str, list[Line]] = {}
         windows: dict[str, list[dt.date]] = {}
+        passing: dict[str, set[str]] = {}  # part → its components that pass through a phantom
+        # Per part: the days around ``on`` on which nothing in its structure, at any level, changes.
+        within: dict[str, tuple[dt.date, dt.date]] = {}
         height: dict[str, int] = {}
         order: list[str] = []  # children before parents
+        # Each line counted in its child's unit: 10^(s·(h - 1 - h')) more for a child of height h' under h,
+        # worked out as each part is left (its children's heights are known by then).
+        # A line passing through a phantom is kept apart: what reaches a part through it is not required.
+        down: dict[str, list[tuple[str, int]]] = {}
+        through_lines: dict[str, list[tuple[str, int]]] = {}
+        read = self._lines
         for top in tops:
             if top in height or top in lines_of:
                 continue
-            stack: list[list[Any]] = [[top, self._lines(top, plant, on, lines_of, windows), 0]]
+            lines = read(top, plant, on, lines_of, windows, passing)
+            stack: list[tuple[str, list[Line], Iterator[Line]]] = [(top, lines, iter(lines))]
             while stack:
-                frame = stack[-1]
-                part, lines, place = frame
-                if place < len(lines):
-                    frame[2] = place + 1
-                    child = lines[place][0]
+                part, lines, rest = stack[-1]
+                for line in rest:  # resumed where it was left when a child was entered
+                    child = line[1]
                     if child in height:
                         continue
                     if child in lines_of:  # on the path being walked
                         return False
                     if revisions.get(child):
-                        stack.append([child, self._lines(child, plant, on, lines_of, windows), 0])
-                    else:  # bought, or built from nothing here
-                        height[child] = 0
-                    continue
-                stack.pop()
-                highest = 0
-                for child, _, _ in lines:
-                    if height[child] >= highest:
-                        highest = height[child] + 1
-                height[part] = highest
-                order.append(part)
-        # Each line counted in its child's unit: 10^(s·(h - 1 - h')) more for a child of height h' under h.
-        # A line passing through a phantom is kept apart: what reaches a part through it is not required.
-        down: dict[str, list[tuple[str, int]]] = {}
-        through_lines: dict[str, list[tuple[str, int]]] = {}
-        for part in order:
-            here = height[part] - 1
-            down[part] = lines = []
-            for child, each, through in lines_of[part]:
-                count = counts[each]
-                if here != height[child]:
-                    count *= 10 ** (places * (here - height[child]))
-                if through:
-                    through_lines.setdefault(part, []).append((child, count))
+                        below = read(child, plant, on, lines_of, windows, passing)
+                        stack.append((child, below, iter(below)))
+                        break
+                    height[child] = 0  # bought, or built from nothing here
                 else:
-                    lines.append((child, count))
+                    stack.pop()
+                    highest = 0
+                    first, last = windows[part]
+                    for line in lines:
+                        if height[line[1]] >= highest:
+                            highest = height[line[1]] + 1
+                        below_window = within.get(line[1])
+                        if below_window is not None:
+                            if below_window[0] > first:
+                                first = below_window[0]
+                            if below_window[1] < last:
+                                last = below_window[1]
+                    height[part] = highest
+                    within[part] = (first, last)
+                    order.append(part)
+                    here = highest - 1
+                    down[part] = own = []
+                    through = passing.get(part, ())
+                    for line in lines:
+                        child = line[1]
+                        count = counts[line[2]]
+                        if here != height[child]:
+                            count *= 10 ** (places * (here - height[child]))
+                        if child in through:
+                            through_lines.setdefault(part, []).append((child, count))
+                        else:
+                            own.append((child, count))
         order.reverse()  # parents before children
+        phantoms = bool(through_lines)
         scale = [10 ** (places * h) for h in range(max(height.values(), default=0) + 1)]
         for top in tops:
             if self.known(top, plant, on) is not None:
@@ -1009,20 +1024,15 @@ class _ScaledVectors:
             # one addition per line (the amounts are positive, so a part is required iff something is left).
             total = {top: 1}
             passed: dict[str, int] = {}
-            first, last = DATE_MIN, DATE_MAX
+            first, last = within.get(top, (DATE_MIN, DATE_MAX))
             get_total = total.get
             for part in order:
                 quantity = get_total(part)
                 if quantity is None:
                     continue
-                window = windows[part]
-                if window[0] > first:
-                    first = window[0]
-                if window[1] < last:
-                    last = window[1]
                 for child, count in down[part]:
                     total[child] = get_total(child, 0) + quantity * count
-                if part in through_lines:
+                if phantoms and part in through_lines:
                     for child, count in through_lines[part]:
                         amount = quantity * count
                         total[child] = get_total(child, 0) + amount
@@ -1044,12 +1054,34 @@ class _ScaledVectors:
         return True
 
     def _lines(
-        self, part: str, plant: str, on: dt.date, lines_of: dict[str, list], windows: dict[str, list[dt.date]]
-    ) -> list[tuple[str, Decimal, bool]]:
+        self,
+        part: str,
+        plant: str,
+        on: dt.date,
+        lines_of: dict[str, list[Line]],
+        windows: dict[str, list[dt.date]],
+        passing: dict[str, set[str]],
+    ) -> list[Line]:
+        """The lines of ``part`` at ``plant`` on ``on`` as ``Structures.below`` reads them, without a new tuple
+        per line: the components passing through a phantom (``below``'s third field) go in ``passing``."""
         window = [DATE_MIN, DATE_MAX]
-        lines_of[part] = lines = (
-            self.structures.below(part, plant, on, window) if self.structures.revisions.get(part) else []
-        )
+        structures = self.structures
+        lines_of[part] = lines = structures.resolved(part, plant, on, window) if structures.revisions.get(part) else []
+        for line in lines:
+            if line.phantom:
+                # ERPNext's rule (see ``below``): on both a phantom and a real line the item is real, and a
+                # phantom with no structure in effect is required as it is.
+                real_here = {line.part_number for line in lines if not line.phantom}
+                through = {
+                    line.part_number
+                    for line in lines
+                    if line.phantom
+                    and line.part_number not in real_here
+                    and structures.resolved(line.part_number, plant, on, window)
+                }
+                if through:
+                    passing[part] = through
+                break
         windows[part] = window
         return lines
 
