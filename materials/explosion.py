@@ -38,12 +38,14 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import gc
 from collections import defaultdict
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import count, repeat
-from operator import add, or_
+from itertools import chain, count, repeat
+from operator import add, itemgetter, or_
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -791,14 +793,31 @@ def explode(*, company_id: int, demands: Iterable[Demand], bom_type: str = "manu
         else:
             serials[(demand.plant_code, demand.need_date, demand.serial)][demand.part_number] += demand.quantity
     result = GrossRequirements()
-    if grouped:
-        structures = Structures(company_id, bom_type, {plant for plant, _ in grouped}, as_stated=False)
-        structures.load({part for parts in grouped.values() for part in parts})
-        if not _explode_scaled(structures, grouped, result):
-            _explode_decimal(structures, grouped, result)
-    if serials:
-        _explode_serials(company_id, bom_type, serials, result)
+    with _no_cycle_collection():
+        if grouped:
+            structures = Structures(company_id, bom_type, {plant for plant, _ in grouped}, as_stated=False)
+            structures.load({part for parts in grouped.values() for part in parts})
+            if not _explode_scaled(structures, grouped, result):
+                _explode_decimal(structures, grouped, result)
+        if serials:
+            _explode_serials(company_id, bom_type, serials, result)
     return result
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused: an explosion makes tens of thousands of short-lived tuples,
+    lists and dicts (rows, lines, per-item totals) and no reference cycles, so every one is freed as soon as
+    it is dropped; the collector's passes, set off by the count of those objects, would only walk them and
+    the whole process's heap (in a worker, a full pass took tens of milliseconds) and find nothing to free.
+    The collector is resumed as it was found (also on an error), for the rest of the process."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # The scaled path: taken only when it answers exactly what decimals would.
@@ -822,7 +841,7 @@ def _explode_scaled(
     ``_explode_decimal`` to do it. Each item's vector then becomes decimals once, and the days are
     summed in decimals as on the decimal path.
     """
-    per_units = {line.per_unit for lines in structures.lines.values() for line in lines}
+    per_units = set(map(itemgetter(2), chain.from_iterable(structures.lines.values())))  # each line's per_unit
     s = _places(per_units)
     if s is None or any(value <= 0 for value in per_units):
         return False
@@ -1016,6 +1035,10 @@ class _ScaledVectors:
         order.reverse()  # parents before children
         phantoms = bool(through_lines)
         scale = [10 ** (places * h) for h in range(max(height.values(), default=0) + 1)]
+        # Without phantoms, each part's total is final when the walk reaches it, so it is brought to the
+        # item's unit there; parts of height 0 (most: the bought ones, which the walk never reaches) are in it.
+        scaled = [] if phantoms or not places else [(part, scale[height[part]]) for part in order if height[part]]
+        scale_of = dict(scaled)
         for top in tops:
             if self.known(top, plant, on) is not None:
                 continue
@@ -1032,6 +1055,8 @@ class _ScaledVectors:
                     continue
                 for child, count in down[part]:
                     total[child] = get_total(child, 0) + quantity * count
+                if part in scale_of:
+                    total[part] = quantity * scale_of[part]
                 if phantoms and part in through_lines:
                     for child, count in through_lines[part]:
                         amount = quantity * count
@@ -1045,7 +1070,7 @@ class _ScaledVectors:
                     real[part] = left
                 else:
                     del real[part]
-            if places:  # every part in 10^-(s·levels)
+            if places and phantoms:  # every part in 10^-(s·levels)
                 for part, count in real.items():
                     h = height[part]
                     if h:
