@@ -38,12 +38,14 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import gc
 from collections import defaultdict
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import count, repeat
-from operator import add, or_
+from itertools import chain, count, repeat
+from operator import add, itemgetter, or_
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -791,14 +793,31 @@ def explode(*, company_id: int, demands: Iterable[Demand], bom_type: str = "manu
         else:
             serials[(demand.plant_code, demand.need_date, demand.serial)][demand.part_number] += demand.quantity
     result = GrossRequirements()
-    if grouped:
-        structures = Structures(company_id, bom_type, {plant for plant, _ in grouped}, as_stated=False)
-        structures.load({part for parts in grouped.values() for part in parts})
-        if not _explode_scaled(structures, grouped, result):
-            _explode_decimal(structures, grouped, result)
-    if serials:
-        _explode_serials(company_id, bom_type, serials, result)
+    with _no_cycle_collection():
+        if grouped:
+            structures = Structures(company_id, bom_type, {plant for plant, _ in grouped}, as_stated=False)
+            structures.load({part for parts in grouped.values() for part in parts})
+            if not _explode_scaled(structures, grouped, result):
+                _explode_decimal(structures, grouped, result)
+        if serials:
+            _explode_serials(company_id, bom_type, serials, result)
     return result
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused: an explosion makes tens of thousands of short-lived tuples,
+    lists and dicts (rows, lines, per-item totals) and no reference cycles, so every one is freed as soon as
+    it is dropped; the collector's passes, set off by the count of those objects, would only walk them and
+    the whole process's heap (in a worker, a full pass took tens of milliseconds) and find nothing to free.
+    The collector is resumed as it was found (also on an error), for the rest of the process."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # The scaled path: taken only when it answers exactly what decimals would.
@@ -822,7 +841,7 @@ def _explode_scaled(
     ``_explode_decimal`` to do it. Each item's vector then becomes decimals once, and the days are
     summed in decimals as on the decimal path.
     """
-    per_units = {line.per_unit for lines in structures.lines.values() for line in lines}
+    per_units = set(map(itemgetter(2), chain.from_iterable(structures.lines.values())))  # each line's per_unit
     s = _places(per_units)
     if s is None or any(value <= 0 for value in per_units):
         return False
@@ -954,53 +973,72 @@ class _ScaledVectors:
     def build(self, tops: Iterable[str], plant: str, on: dt.date) -> bool:
         """Make the vectors of ``tops`` at ``plant`` on ``on``; False (nothing kept) if a cycle is met."""
         revisions, counts, places = self.structures.revisions, self.counts, self.places
-        lines_of: dict[str, list[tuple[str, Decimal, bool]]] = {}
+        lines_of: dict[str, list[Line]] = {}
         windows: dict[str, list[dt.date]] = {}
+        passing: dict[str, set[str]] = {}  # part → its components that pass through a phantom
+        # Per part: the days around ``on`` on which nothing in its structure, at any level, changes.
+        within: dict[str, tuple[dt.date, dt.date]] = {}
         height: dict[str, int] = {}
         order: list[str] = []  # children before parents
+        # Each line counted in its child's unit: 10^(s·(h - 1 - h')) more for a child of height h' under h,
+        # worked out as each part is left (its children's heights are known by then).
+        # A line passing through a phantom is kept apart: what reaches a part through it is not required.
+        down: dict[str, list[tuple[str, int]]] = {}
+        through_lines: dict[str, list[tuple[str, int]]] = {}
+        read = self._lines
         for top in tops:
             if top in height or top in lines_of:
                 continue
-            stack: list[list[Any]] = [[top, self._lines(top, plant, on, lines_of, windows), 0]]
+            lines = read(top, plant, on, lines_of, windows, passing)
+            stack: list[tuple[str, list[Line], Iterator[Line]]] = [(top, lines, iter(lines))]
             while stack:
-                frame = stack[-1]
-                part, lines, place = frame
-                if place < len(lines):
-                    frame[2] = place + 1
-                    child = lines[place][0]
+                part, lines, rest = stack[-1]
+                for line in rest:  # resumed where it was left when a child was entered
+                    child = line[1]
                     if child in height:
                         continue
                     if child in lines_of:  # on the path being walked
                         return False
                     if revisions.get(child):
-                        stack.append([child, self._lines(child, plant, on, lines_of, windows), 0])
-                    else:  # bought, or built from nothing here
-                        height[child] = 0
-                    continue
-                stack.pop()
-                highest = 0
-                for child, _, _ in lines:
-                    if height[child] >= highest:
-                        highest = height[child] + 1
-                height[part] = highest
-                order.append(part)
-        # Each line counted in its child's unit: 10^(s·(h - 1 - h')) more for a child of height h' under h.
-        # A line passing through a phantom is kept apart: what reaches a part through it is not required.
-        down: dict[str, list[tuple[str, int]]] = {}
-        through_lines: dict[str, list[tuple[str, int]]] = {}
-        for part in order:
-            here = height[part] - 1
-            down[part] = lines = []
-            for child, each, through in lines_of[part]:
-                count = counts[each]
-                if here != height[child]:
-                    count *= 10 ** (places * (here - height[child]))
-                if through:
-                    through_lines.setdefault(part, []).append((child, count))
+                        below = read(child, plant, on, lines_of, windows, passing)
+                        stack.append((child, below, iter(below)))
+                        break
+                    height[child] = 0  # bought, or built from nothing here
                 else:
-                    lines.append((child, count))
+                    stack.pop()
+                    highest = 0
+                    first, last = windows[part]
+                    for line in lines:
+                        if height[line[1]] >= highest:
+                            highest = height[line[1]] + 1
+                        below_window = within.get(line[1])
+                        if below_window is not None:
+                            if below_window[0] > first:
+                                first = below_window[0]
+                            if below_window[1] < last:
+                                last = below_window[1]
+                    height[part] = highest
+                    within[part] = (first, last)
+                    order.append(part)
+                    here = highest - 1
+                    down[part] = own = []
+                    through = passing.get(part, ())
+                    for line in lines:
+                        child = line[1]
+                        count = counts[line[2]]
+                        if here != height[child]:
+                            count *= 10 ** (places * (here - height[child]))
+                        if child in through:
+                            through_lines.setdefault(part, []).append((child, count))
+                        else:
+                            own.append((child, count))
         order.reverse()  # parents before children
+        phantoms = bool(through_lines)
         scale = [10 ** (places * h) for h in range(max(height.values(), default=0) + 1)]
+        # Without phantoms, each part's total is final when the walk reaches it, so it is brought to the
+        # item's unit there; parts of height 0 (most: the bought ones, which the walk never reaches) are in it.
+        scaled = [] if phantoms or not places else [(part, scale[height[part]]) for part in order if height[part]]
+        scale_of = dict(scaled)
         for top in tops:
             if self.known(top, plant, on) is not None:
                 continue
@@ -1009,20 +1047,17 @@ class _ScaledVectors:
             # one addition per line (the amounts are positive, so a part is required iff something is left).
             total = {top: 1}
             passed: dict[str, int] = {}
-            first, last = DATE_MIN, DATE_MAX
+            first, last = within.get(top, (DATE_MIN, DATE_MAX))
             get_total = total.get
             for part in order:
                 quantity = get_total(part)
                 if quantity is None:
                     continue
-                window = windows[part]
-                if window[0] > first:
-                    first = window[0]
-                if window[1] < last:
-                    last = window[1]
                 for child, count in down[part]:
                     total[child] = get_total(child, 0) + quantity * count
-                if part in through_lines:
+                if part in scale_of:
+                    total[part] = quantity * scale_of[part]
+                if phantoms and part in through_lines:
                     for child, count in through_lines[part]:
                         amount = quantity * count
                         total[child] = get_total(child, 0) + amount
@@ -1035,7 +1070,7 @@ class _ScaledVectors:
                     real[part] = left
                 else:
                     del real[part]
-            if places:  # every part in 10^-(s·levels)
+            if places and phantoms:  # every part in 10^-(s·levels)
                 for part, count in real.items():
                     h = height[part]
                     if h:
@@ -1044,12 +1079,34 @@ class _ScaledVectors:
         return True
 
     def _lines(
-        self, part: str, plant: str, on: dt.date, lines_of: dict[str, list], windows: dict[str, list[dt.date]]
-    ) -> list[tuple[str, Decimal, bool]]:
+        self,
+        part: str,
+        plant: str,
+        on: dt.date,
+        lines_of: dict[str, list[Line]],
+        windows: dict[str, list[dt.date]],
+        passing: dict[str, set[str]],
+    ) -> list[Line]:
+        """The lines of ``part`` at ``plant`` on ``on`` as ``Structures.below`` reads them, without a new tuple
+        per line: the components passing through a phantom (``below``'s third field) go in ``passing``."""
         window = [DATE_MIN, DATE_MAX]
-        lines_of[part] = lines = (
-            self.structures.below(part, plant, on, window) if self.structures.revisions.get(part) else []
-        )
+        structures = self.structures
+        lines_of[part] = lines = structures.resolved(part, plant, on, window) if structures.revisions.get(part) else []
+        for line in lines:
+            if line.phantom:
+                # ERPNext's rule (see ``below``): on both a phantom and a real line the item is real, and a
+                # phantom with no structure in effect is required as it is.
+                real_here = {line.part_number for line in lines if not line.phantom}
+                through = {
+                    line.part_number
+                    for line in lines
+                    if line.phantom
+                    and line.part_number not in real_here
+                    and structures.resolved(line.part_number, plant, on, window)
+                }
+                if through:
+                    passing[part] = through
+                break
         windows[part] = window
         return lines
 
