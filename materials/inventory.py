@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -69,25 +70,47 @@ def planning_stock(*, company_id: int, plant_id: int, item_ids: list[int]) -> di
     nothing.
     """
     policy = policy_for(company_id)
-    quarantine = InventoryEvent.StockStatus.QUARANTINE
-    statuses = [InventoryEvent.StockStatus.USABLE, quarantine]
+    rows = balances_query(company_id=company_id, plant_ids=[plant_id], item_ids=item_ids, policy=policy)
+    return planning_stock_from(policy, company_id=company_id, plant_id=plant_id, item_ids=item_ids, rows=rows)
+
+
+def balances_query(
+    *, company_id: int, plant_ids: list[int], item_ids: list[int], policy: InventoryPolicy | None = None
+) -> QuerySet:
+    """The balance rows ``planning_stock_from`` reads, as (plant, item, location, lot, status, posted,
+    physical, reserved, source). Without ``policy``, those of every source (for a read sent before the
+    policy is known: ``planning_stock_from`` keeps its source's)."""
     rows = InventoryBalance.objects.filter(
-        company_id=company_id, plant_id=plant_id, item_id__in=item_ids, stock_status__in=statuses
+        company_id=company_id,
+        plant_id__in=plant_ids,
+        item_id__in=item_ids,
+        stock_status__in=[InventoryEvent.StockStatus.USABLE, InventoryEvent.StockStatus.QUARANTINE],
     )
-    if policy.planning_source:
+    if policy is not None and policy.planning_source:
         rows = rows.filter(source_system=policy.planning_source)
-    field = "posted" if policy.basis == InventoryEvent.Posting.POSTED else "physical"
+    return rows.values_list(
+        "plant_id", "item_id", "location", "lot", "stock_status", "posted", "physical", "reserved", "source_system"
+    )
+
+
+def planning_stock_from(
+    policy: InventoryPolicy, *, company_id: int, plant_id: int, item_ids: list[int], rows: Iterable[tuple]
+) -> dict[int, PlanningStock]:
+    """``planning_stock`` of the balance rows ``rows`` (``balances_query``'s; those of other plants or
+    sources than the policy's are passed over). A third query when something is in inspection."""
+    quarantine = InventoryEvent.StockStatus.QUARANTINE
+    posted = policy.basis == InventoryEvent.Posting.POSTED
     best: dict[tuple[int, str, str, str], Decimal] = defaultdict(lambda: ZERO)
     reserved: dict[tuple[int, str, str, str], Decimal] = defaultdict(lambda: ZERO)
     inspected: dict[tuple[int, str, str], Decimal] = defaultdict(lambda: ZERO)
-    for item_id, location, lot, status, value, physical, held in rows.values_list(
-        "item_id", "location", "lot", "stock_status", field, "physical", "reserved"
-    ):
+    for plant, item_id, location, lot, status, posted_qty, physical, held, source in rows:
+        if plant != plant_id or (policy.planning_source and source != policy.planning_source):
+            continue
         if status == quarantine and not policy.include_quarantine:
             inspected[(item_id, location, lot)] = max(inspected[(item_id, location, lot)], physical)
             continue
         key = (item_id, location, lot, status)
-        best[key] = max(best[key], value)
+        best[key] = max(best[key], posted_qty if posted else physical)
         reserved[key] = max(reserved[key], held)
     on_hand = dict.fromkeys(item_ids, ZERO)
     for (item_id, _location, _lot, _status), value in best.items():

@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from itertools import islice, pairwise
 
+from django.db.models import QuerySet
+
 from materials.explosion import DATE_MAX, DATE_MIN, Structures
 from materials.models import ApprovedSupplier, Demand, ItemPlanning, ItemPlantPlanning
 from procurement.inputs import LINE_REJECT
@@ -248,11 +250,15 @@ class PlanInputs:
         references: dict[int, str],
         supplies: dict[tuple[int, int], list[Supply]],
         keys: set[tuple[int, int]],
+        stock_terms: tuple[dict, dict, dict] | None = None,
+        params: dict[tuple[int, int], Params] | None = None,
     ) -> PlanInputs:
         """The inputs of a full run or a net change: what both read the same way (stock terms and
-        planning parameters of the (plant, item) pairs ``keys``) added to what each reads its own way."""
-        stock, allocated, inspection = stock_terms_load(company_id=company_id, keys=keys)
-        params = params_load(company_id=company_id, item_ids={i for _, i in keys}, plant_ids=set(plant_codes))
+        planning parameters of the (plant, item) pairs ``keys``, unless read already: ``stock_terms``,
+        ``params``) added to what each reads its own way."""
+        stock, allocated, inspection = stock_terms or stock_terms_load(company_id=company_id, keys=keys)
+        if params is None:
+            params = params_load(company_id=company_id, item_ids={i for _, i in keys}, plant_ids=set(plant_codes))
         return cls(
             company_id=company_id,
             today=today,
@@ -277,44 +283,80 @@ def supplies_load(
 
     ``keys``: only these (plant, item) pairs (for re-planning a few items); all of the company's otherwise.
     """
-    lines = POLine.objects.filter(po__company_id=company_id, cancelled=False)
     if keys is not None:
-        keys = list(keys)
+        keys = set(keys)
         if not keys:
             return {}
-        lines = lines.filter(item_id__in={i for _, i in keys}, po__ship_to_id__in={p for p, _ in keys})
-    rows = list(
-        lines.values_list(
-            "pk",
-            "po__ship_to_id",
-            "item_id",
-            "quantity",
-            "confirmed_quantity",
-            "shipped_quantity",
-            "received_quantity",
-            "need_by",
-            "promised_date",
-            "ack_response",
-            "change_state",
-        )
-    )
+        lines, schedules, shipments = supplies_queries(company_id=company_id, keys=keys)
+        return supplies_from(list(lines), list(schedules), list(shipments), keys=keys)
+    rows = list(_lines_query(POLine.objects.filter(po__company_id=company_id, cancelled=False)))
     ids = [r[0] for r in rows]
+    schedule_rows: list[tuple] = []
+    shipment_rows: list[tuple] = []
+    for chunk in _chunks(ids):
+        schedule_rows += _schedules_query(ScheduleLine.objects.filter(po_line_id__in=chunk))
+        shipment_rows += _shipments_query(ShipmentLine.objects.filter(po_line_id__in=chunk))
+    return supplies_from(rows, schedule_rows, shipment_rows, keys=None)
+
+
+def supplies_queries(*, company_id: int, keys: set[tuple[int, int]]) -> tuple[QuerySet, QuerySet, QuerySet]:
+    """The reads of ``supplies_from`` for the (plant, item) pairs ``keys`` (not empty): their open PO
+    lines, and those lines' schedule lines and shipped lines, each by the lines' own filter (so all
+    three may be sent at once)."""
+    items, plants = {i for _, i in keys}, {p for p, _ in keys}
+    lines = POLine.objects.filter(
+        po__company_id=company_id, cancelled=False, item_id__in=items, po__ship_to_id__in=plants
+    )
+    of_lines = {
+        "po_line__po__company_id": company_id,
+        "po_line__cancelled": False,
+        "po_line__item_id__in": items,
+        "po_line__po__ship_to_id__in": plants,
+    }
+    return (
+        _lines_query(lines),
+        _schedules_query(ScheduleLine.objects.filter(**of_lines)),
+        _shipments_query(ShipmentLine.objects.filter(**of_lines)),
+    )
+
+
+def _lines_query(lines: QuerySet) -> QuerySet:
+    return lines.values_list(
+        "pk",
+        "po__ship_to_id",
+        "item_id",
+        "quantity",
+        "confirmed_quantity",
+        "shipped_quantity",
+        "received_quantity",
+        "need_by",
+        "promised_date",
+        "ack_response",
+        "change_state",
+    )
+
+
+def _schedules_query(schedules: QuerySet) -> QuerySet:
+    return schedules.values_list("po_line_id", "quantity", "date")
+
+
+def _shipments_query(shipments: QuerySet) -> QuerySet:
+    return shipments.values_list("po_line_id", "quantity", "shipment__expected_delivery", "shipment__ship_date")
+
+
+def supplies_from(
+    rows: list[tuple], schedule_rows: Iterable[tuple], shipment_rows: Iterable[tuple], *, keys: set | None
+) -> dict[tuple[int, int], list[Supply]]:
+    """``supplies_load`` of the rows its queries read (of the pairs ``keys``; None: all)."""
     schedules: dict[int, list[tuple[Decimal, dt.date]]] = defaultdict(list)
     shipped: dict[int, list[tuple[Decimal, dt.date]]] = defaultdict(list)
-    if ids:
-        for chunk in _chunks(ids):
-            for line_id, quantity, date in ScheduleLine.objects.filter(po_line_id__in=chunk).values_list(
-                "po_line_id", "quantity", "date"
-            ):
-                schedules[line_id].append((quantity, date))
-            for line_id, quantity, expected, ship_date in ShipmentLine.objects.filter(po_line_id__in=chunk).values_list(
-                "po_line_id", "quantity", "shipment__expected_delivery", "shipment__ship_date"
-            ):
-                shipped[line_id].append((quantity, expected or ship_date))
+    for line_id, quantity, date in schedule_rows:
+        schedules[line_id].append((quantity, date))
+    for line_id, quantity, expected, ship_date in shipment_rows:
+        shipped[line_id].append((quantity, expected or ship_date))
     result: dict[tuple[int, int], list[Supply]] = defaultdict(list)
-    wanted = set(keys) if keys is not None else None
     for pk, plant, item, quantity, confirmed, shipped_qty, received, need_by, promised, response, change in rows:
-        if wanted is not None and (plant, item) not in wanted:
+        if keys is not None and (plant, item) not in keys:
             continue
         result[(plant, item)].extend(
             line_supplies(
@@ -375,23 +417,66 @@ def stock_terms_load(
     """Per (plant, item): the stock available for planning, what was allocated of it, and the stock in
     quality inspection (``materials.inventory.planning_stock``)."""
     try:
-        from materials.inventory import planning_stock
+        from materials.inventory import balances_query, policy_for
     except ImportError:  # the inventory ledger is not installed: no stock is known
         return {}, {}, {}
-    by_plant: dict[int, set[int]] = defaultdict(set)
-    for plant, item in keys:
-        by_plant[plant].add(item)
+    by_plant = _items_by_plant(keys)
+    policy = policy_for(company_id)
+    rows: list[tuple] = []
+    for plant, items in by_plant.items():
+        rows += balances_query(company_id=company_id, plant_ids=[plant], item_ids=sorted(items), policy=policy)
+    return stock_terms_from(company_id=company_id, keys=keys, policy=policy, rows=rows)
+
+
+def stock_terms_queries(*, company_id: int, keys: Iterable[tuple[int, int]]) -> list[QuerySet]:
+    """The reads of ``stock_terms_from`` for the pairs ``keys``: the inventory policy and the balances
+    (of every source, the policy not known yet); none when the inventory ledger is not installed."""
+    try:
+        from materials.inventory import balances_query
+        from materials.models import InventoryPolicy
+    except ImportError:
+        return []
+    by_plant = _items_by_plant(keys)
+    items = sorted({i for found in by_plant.values() for i in found})
+    return [
+        InventoryPolicy.objects.filter(company_id=company_id),
+        balances_query(company_id=company_id, plant_ids=sorted(by_plant), item_ids=items),
+    ]
+
+
+def stock_terms_from(
+    *, company_id: int, keys: Iterable[tuple[int, int]], policy, rows: list[tuple]
+) -> tuple[
+    dict[tuple[int, int], Decimal],
+    dict[tuple[int, int], Decimal],
+    dict[tuple[int, int], tuple[tuple[dt.date, Decimal], ...]],
+]:
+    """``stock_terms_load`` of what its queries read (``policy``: the company's, or None for the default)."""
+    from materials.inventory import planning_stock_from
+    from materials.models import InventoryPolicy
+
+    policy = policy or InventoryPolicy(company_id=company_id)
     stock: dict[tuple[int, int], Decimal] = {}
     allocated: dict[tuple[int, int], Decimal] = {}
     inspection: dict[tuple[int, int], tuple[tuple[dt.date, Decimal], ...]] = {}
-    for plant, items in by_plant.items():
-        for item, found in planning_stock(company_id=company_id, plant_id=plant, item_ids=sorted(items)).items():
+    for plant, items in _items_by_plant(keys).items():
+        found_items = planning_stock_from(
+            policy, company_id=company_id, plant_id=plant, item_ids=sorted(items), rows=rows
+        )
+        for item, found in found_items.items():
             stock[(plant, item)] = found.available
             if found.allocated:
                 allocated[(plant, item)] = found.allocated
             if found.inspection:
                 inspection[(plant, item)] = found.inspection
     return stock, allocated, inspection
+
+
+def _items_by_plant(keys: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
+    by_plant: dict[int, set[int]] = defaultdict(set)
+    for plant, item in keys:
+        by_plant[plant].add(item)
+    return by_plant
 
 
 def inspection_supplies(lots: Iterable[tuple[dt.date, Decimal]], params: Params, today: dt.date) -> list[Supply]:
@@ -413,6 +498,12 @@ def inspection_supplies(lots: Iterable[tuple[dt.date, Decimal]], params: Params,
 def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> dict[tuple[int, int], Params]:
     """Each (plant, item)'s parameters: the plant's values over the item's, the best approved supplier's
     lead time and MOQ over both for a buy item."""
+    planning, plant_planning, approvals = params_queries(company_id=company_id, item_ids=item_ids)
+    return params_from(list(planning), list(plant_planning), list(approvals), item_ids=item_ids, plant_ids=plant_ids)
+
+
+def params_queries(*, company_id: int, item_ids: set[int]) -> tuple[QuerySet, QuerySet, QuerySet]:
+    """The reads of ``params_from``: the items' planning values, their plants', their approved suppliers."""
     # A few items (net change): read just theirs, by index; many: the company's, in one pass.
     few = len(item_ids) <= FEW_ITEMS
     planning = ItemPlanning.objects.filter(item__company_id=company_id)
@@ -422,9 +513,8 @@ def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> 
         planning = planning.filter(item_id__in=item_ids)
         plant_planning = plant_planning.filter(item_id__in=item_ids)
         approvals = approvals.filter(item_id__in=item_ids)
-    items = {
-        row[0]: row[1:]
-        for row in planning.values_list(
+    return (
+        planning.values_list(
             "item_id",
             "make_or_buy",
             "lead_time_days",
@@ -433,11 +523,8 @@ def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> 
             "safety_stock",
             "max_lot",
             "inspection_days",
-        )
-    }
-    plants = {
-        (row[0], row[1]): row[2:]
-        for row in plant_planning.values_list(
+        ),
+        plant_planning.values_list(
             "plant_id",
             "item_id",
             "lead_time_days",
@@ -446,12 +533,26 @@ def params_load(*, company_id: int, item_ids: set[int], plant_ids: set[int]) -> 
             "order_multiple",
             "max_lot",
             "inspection_days",
-        )
-    }
+        ),
+        approvals.values_list(
+            "item_id", "priority", "supplier_item__supplier_id", "supplier_item__lead_time_days", "supplier_item__moq"
+        ),
+    )
+
+
+def params_from(
+    planning: list[tuple],
+    plant_planning: list[tuple],
+    approvals: list[tuple],
+    *,
+    item_ids: set[int],
+    plant_ids: set[int],
+) -> dict[tuple[int, int], Params]:
+    """``params_load`` of the rows its queries read."""
+    items = {row[0]: row[1:] for row in planning}
+    plants = {(row[0], row[1]): row[2:] for row in plant_planning}
     best: dict[int, tuple[int, int, int | None, Decimal]] = {}
-    for item, priority, approved, lead, moq in approvals.values_list(
-        "item_id", "priority", "supplier_item__supplier_id", "supplier_item__lead_time_days", "supplier_item__moq"
-    ):
+    for item, priority, approved, lead, moq in approvals:
         if item not in best or priority < best[item][0]:
             best[item] = (priority, approved, lead, moq)
     params = {}

@@ -35,6 +35,7 @@ from materials.models import ProjectionRow
 from procurement.inputs import decimal_identity, decimal_text
 from procurement.models import POLine, ProcurementException
 from procurement.services import WriteSource
+from procurement.services.compiled import rows_together
 from procurement.services.severity import exception_severity_set
 
 Kind = ProcurementException.Kind
@@ -216,11 +217,13 @@ def deviations_reassess(
         # Two plain reads of ids rather than one OR across four joins, whose planning alone cost more
         # than a net change's other reads; most items have no open deviation at all.
         items = {i for _, i in keys}
-        ids = set(
+        on_lines, on_orders = rows_together(
             open_ones.filter(po_line__item_id__in=items, po_line__po__ship_to_id__in={p for p, _ in keys}).values_list(
                 "pk", flat=True
-            )
-        ) | set(open_ones.filter(po_line__isnull=True, po__lines__item_id__in=items).values_list("pk", flat=True))
+            ),
+            open_ones.filter(po_line__isnull=True, po__lines__item_id__in=items).values_list("pk", flat=True),
+        )
+        ids = set(on_lines) | set(on_orders)
         if not ids:
             return 0
         open_ones = ProcurementException.objects.filter(pk__in=ids).order_by("pk")
@@ -328,7 +331,7 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
     if connection.vendor == "postgresql":
         # The first of each item only: a full run has hundreds of thousands, each with its pegs.
         shortages = shortages.distinct("plant_id", "item_id")
-    for row in shortages.values_list(
+    first_rows = shortages.values_list(
         "plant_id",
         "item_id",
         "date",
@@ -339,22 +342,44 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
         "planned_purchase__need_date",
         "planned_purchase__release_date",
         "planned_purchase__supplier_id",
-    ):
-        if (keys is None or (row[0], row[1]) in keys) and (row[0], row[1]) not in first:
-            first[(row[0], row[1])] = row
-    deviated = (
-        set(
-            ProcurementException.objects.open()
-            .filter(company=company, kind__in=DEVIATION_KINDS, po_line__item_id__in={i for _, i in first})
-            .values_list("po_line__po__ship_to_id", "po_line__item_id")
-        )
-        if first
-        else set()
     )
+    deviations = ProcurementException.objects.open().filter(company=company, kind__in=DEVIATION_KINDS)
+    open_ones = open_ones.select_related("company", "po")
+    plants_read = Plant.objects.filter(company=company).values_list("pk", "code")
+    parts: dict[int, str]
+    if keys is not None:
+        # A few items: every read by what ``keys`` name, in one round trip on PostgreSQL.
+        items = {i for _, i in keys}
+        found, deviated_rows, existing_ones, part_rows, plant_rows = rows_together(
+            first_rows,
+            deviations.filter(po_line__item_id__in=items).values_list("po_line__po__ship_to_id", "po_line__item_id"),
+            open_ones,
+            Item.objects.filter(pk__in=items).values_list("pk", "part_number"),
+            plants_read,
+        )
+        for row in found:
+            if (row[0], row[1]) in keys and (row[0], row[1]) not in first:
+                first[(row[0], row[1])] = row
+        deviated = set(deviated_rows)
+        parts = dict(part_rows)
+    else:
+        for row in first_rows:
+            if (row[0], row[1]) not in first:
+                first[(row[0], row[1])] = row
+        deviated = (
+            set(
+                deviations.filter(po_line__item_id__in={i for _, i in first}).values_list(
+                    "po_line__po__ship_to_id", "po_line__item_id"
+                )
+            )
+            if first
+            else set()
+        )
+        existing_ones = list(open_ones)
     wanted = {key: row for key, row in first.items() if key not in deviated}
     existing = {
         (e.evidence.get("plant_id"), e.evidence.get("item_id")): e
-        for e in open_ones.select_related("company", "po")
+        for e in existing_ones
         if keys is None or (e.evidence.get("plant_id"), e.evidence.get("item_id")) in keys
     }
     if not wanted and not existing:
@@ -362,8 +387,10 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
     source = WriteSource(
         channel="system", label="material requirements", correlation_id=get_correlation_id() or new_correlation_id()
     )
-    parts = dict(Item.objects.filter(pk__in={i for _, i in wanted}).values_list("pk", "part_number"))
-    plants = dict(Plant.objects.filter(company=company).values_list("pk", "code"))
+    if keys is None:
+        parts = dict(Item.objects.filter(pk__in={i for _, i in wanted}).values_list("pk", "part_number"))
+        plant_rows = list(plants_read)
+    plants = dict(plant_rows)
     changed = 0
     drafts: list[ProcurementException] = []
     for (plant, item), row in sorted(wanted.items()):

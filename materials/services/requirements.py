@@ -31,6 +31,7 @@ from materials.models import (
 from materials.severity import deviations_reassess, shortages_raise
 from procurement.inputs import decimal_text
 from procurement.models import Company
+from procurement.services import compiled
 
 NULL = "\\N"  # COPY's text format for a null
 RESULT_MODELS = (SupplyPeg, Shortage, PlannedPurchase, ProjectionRow)
@@ -222,10 +223,13 @@ def _net_change_inputs(
     alternates one of them is in, and everything below those — and what parents outside send down."""
     from procurement.models import Item, Plant
 
-    plant_codes = dict(Plant.objects.filter(company=company).values_list("pk", "code"))
     item_ids = {i for _, i in keys}
     # Only the items of the chain are read (by index), never the company's whole item master.
-    parts = dict(Item.objects.filter(company=company, pk__in=item_ids).values_list("pk", "part_number"))
+    plant_rows, part_rows = compiled.rows_together(
+        Plant.objects.filter(company=company).values_list("pk", "code"),
+        Item.objects.filter(company=company, pk__in=item_ids).values_list("pk", "part_number"),
+    )
+    plant_codes, parts = dict(plant_rows), dict(part_rows)
     structures = Structures(company.pk, "manufacturing", set(plant_codes.values()))
     structures.load(set(parts.values()))
 
@@ -266,15 +270,34 @@ def _net_change_inputs(
         closure_items |= {by_part[p] for p in joining if p in by_part}
     parent_ids = {by_part[p] for p in parent_parts if p in by_part}
     closure = {(plant, item) for plant in plant_codes for item in closure_items}
+    # Every other input depends only on the closure: read in one round trip on PostgreSQL.
+    reads = [
+        Demand.objects.filter(company=company, cancelled=False, item_id__in=closure_items | parent_ids).values_list(
+            "pk", "plant_id", "item_id", "kind", "quantity", "need_date", "reference", "source_id"
+        ),
+        # By the (company, plant, item) index: every plant of the company is named.
+        PlannedPurchase.objects.filter(
+            company=company, plant_id__in=sorted(plant_codes), item_id__in=parent_ids, make=True
+        ).values_list("plant_id", "item_id", "release_date", "quantity", "pegs"),
+        *engine.supplies_queries(company_id=company.pk, keys=closure),
+        *engine.params_queries(company_id=company.pk, item_ids=closure_items),
+        *engine.stock_terms_queries(company_id=company.pk, keys=closure),
+    ]
+    found = compiled.rows_together(*reads)
+    demand_rows, orders, lines, schedules, shipments, planning, plant_planning, approvals = found[:8]
+    stock_terms = None
+    if len(found) > 8:
+        policies, balances = found[8:]
+        stock_terms = engine.stock_terms_from(
+            company_id=company.pk, keys=closure, policy=policies[0] if policies else None, rows=balances
+        )
     demands, references = [], {}
-    for pk, plant, item, kind, quantity, need, reference, source_id in Demand.objects.filter(
-        company=company, cancelled=False, item_id__in=closure_items | parent_ids
-    ).values_list("pk", "plant_id", "item_id", "kind", "quantity", "need_date", "reference", "source_id"):
+    for pk, plant, item, kind, quantity, need, reference, source_id in demand_rows:
         references[pk] = reference or source_id
         if item in parent_ids and kind != Demand.Kind.PRODUCTION_ORDER:
             continue  # netted with the parent, which keeps its plan
         demands.append((pk, plant, item, kind, quantity, need))
-    supplies = engine.supplies_load(company_id=company.pk, keys=closure)
+    supplies = engine.supplies_from(lines, schedules, shipments, keys=closure)
     inputs = engine.PlanInputs.gather(
         company_id=company.pk,
         today=today,
@@ -286,14 +309,14 @@ def _net_change_inputs(
         references=references,
         supplies=supplies,
         keys=closure,
+        stock_terms=stock_terms,
+        params=engine.params_from(
+            planning, plant_planning, approvals, item_ids=closure_items, plant_ids=set(plant_codes)
+        ),
     )
     outside: dict = defaultdict(lambda: defaultdict(Decimal))
     routed: dict = defaultdict(lambda: defaultdict(Decimal))
     plant_ids = {code: pk for pk, code in plant_codes.items()}
-    # By the (company, plant, item) index: every plant of the company is named.
-    orders = PlannedPurchase.objects.filter(
-        company=company, plant_id__in=sorted(plant_codes), item_id__in=parent_ids, make=True
-    ).values_list("plant_id", "item_id", "release_date", "quantity", "pegs")
     for plant, item, release, quantity, stored in orders:
         pegs = [(p["demand"], Decimal(p["quantity"])) for p in stored]
         references.update({p["demand"]: p["reference"] for p in stored})
@@ -315,18 +338,34 @@ def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
     Plain DELETEs, shortages before the planned purchases they name: the ORM's would first read every
     row to find what points at it (nothing outside the results does), which cost more than the run.
     """
-    with connection.cursor() as cursor:
-        for model in RESULT_MODELS:
-            table = model._meta.db_table  # only the model's own names are formatted in
-            if keys is None:
-                cursor.execute(f"DELETE FROM {table} WHERE company_id = %s", [company_id])  # noqa: S608
-                continue
-            for plant, items in _by_plant(keys).items():
-                marks = ", ".join(["%s"] * len(items))
-                cursor.execute(
+    statements: list[tuple[str, list]] = []
+    for model in RESULT_MODELS:
+        table = model._meta.db_table  # only the model's own names are formatted in
+        if keys is None:
+            statements.append((f"DELETE FROM {table} WHERE company_id = %s", [company_id]))  # noqa: S608
+            continue
+        for plant, items in _by_plant(keys).items():
+            marks = ", ".join(["%s"] * len(items))
+            statements.append(
+                (
                     f"DELETE FROM {table} WHERE company_id = %s AND plant_id = %s AND item_id IN ({marks})",  # noqa: S608
                     [company_id, plant, *items],
                 )
+            )
+    _execute_together(statements)
+
+
+def _execute_together(statements: list[tuple[str, list]]) -> None:
+    """Run ``statements`` in order; on PostgreSQL sent in one round trip (psycopg's pipeline mode, as
+    ``procurement.services.compiled.fetch_together`` sends reads): each still runs after the one before."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(statements) > 1:
+            with connection.wrap_database_errors, connection.connection.pipeline():
+                for sql, params in statements:
+                    cursor.execute(sql, params)
+            return
+        for sql, params in statements:
+            cursor.execute(sql, params)
 
 
 def _by_plant(keys: set[tuple[int, int]]) -> dict[int, list[int]]:
@@ -633,14 +672,19 @@ def po_lines_replan(company_id: int, po_line_ids: list[int], *, received: bool =
     """
     from procurement.models import POLine
 
-    def lines_keys() -> set[tuple[int, int]]:
-        return set(POLine.objects.filter(pk__in=po_line_ids).values_list("po__ship_to_id", "item_id"))
+    def lines_keys() -> tuple[set[tuple[int, int]], Company | None]:
+        """The lines' (plant, item) pairs, and the company (read with them: one round trip on PostgreSQL)."""
+        lines, companies = compiled.rows_together(
+            POLine.objects.filter(pk__in=po_line_ids).values_list("po__ship_to_id", "item_id"),
+            Company.objects.filter(pk=company_id),
+        )
+        return set(lines), (companies[0] if companies else None)
 
     if received:
         from materials.services.inventory import plants_lock
 
-        keys = lines_keys()
-        if not keys:
+        keys, company = lines_keys()
+        if not keys or company is None:
             return
         plants_lock({plant for plant, _ in keys})
         if not _replans(company_id):
@@ -649,10 +693,9 @@ def po_lines_replan(company_id: int, po_line_ids: list[int], *, received: bool =
         # No plant lock to take first: ask whether anything is planned before reading the lines.
         if not _replans(company_id):
             return
-        keys = lines_keys()
-        if not keys:
+        keys, company = lines_keys()
+        if not keys or company is None:
             return
-    company = Company.objects.get(pk=company_id)
     requirements_net_change(company=company, keys=keys, reason="supply changed on PO lines")
 
 

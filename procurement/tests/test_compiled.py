@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -77,3 +79,33 @@ def test_a_shape_that_changes_under_the_same_key_fails_loudly_in_the_test_suite(
                 lambda: _locked(supplier, "PO-1000").filter(line_no="1"),
                 [1, supplier.pk, "PO-1000"],
             )
+
+
+def test_reads_sent_together_give_what_each_queryset_gives(published_po, supplier, django_assert_num_queries):
+    lines = POLine.objects.filter(po=published_po).order_by("line_no")
+    querysets = (
+        lines.values_list("line_no", "quantity", "po__number"),
+        lines.values_list("line_no", flat=True),
+        lines.select_related("po"),
+        lines.filter(pk__in=[]).values_list("pk", flat=True),  # nothing to ask: no statement
+    )
+    expected = [list(queryset.all()) for queryset in querysets]
+
+    with django_assert_num_queries(3):
+        found = compiled.rows_together(*querysets)
+
+    assert (
+        found[:2]
+        == expected[:2]
+        == [
+            [
+                ("1", Decimal("100.0000"), "PO-1000"),
+                ("2", Decimal("100.0000"), "PO-1000"),
+                ("3", Decimal("100.0000"), "PO-1000"),
+            ],
+            ["1", "2", "3"],
+        ]
+    )
+    assert [(line.pk, line.po.number) for line in found[2]] == [(line.pk, "PO-1000") for line in expected[2]]
+    assert found[3] == expected[3] == []
+    assert compiled._cache == {}
