@@ -78,21 +78,32 @@ else:
         "INSERT procurement_procurementexception",
         "INSERT procurement_auditevent",
     ]
-# A ship notice: the same steps with its packs and no exception, then the requirements told (a
-# planning run to re-plan the shipped items, if the company has one).
-SHIPMENT = [
-    "SELECT procurement_poline",
-    "SELECT procurement_shipment",
-    "INSERT procurement_shipment",
-    "INSERT procurement_shipmentpack",
-    "INSERT procurement_shipmentline",
-    "UPDATE procurement_poline",
-    "INSERT procurement_auditevent",
-    "UPDATE procurement_purchaseorder",
-    # the company's planning lock, shared, so a full run starting now waits for this change (PostgreSQL)
-    *(["SELECT ?"] if connection.vendor == "postgresql" else []),
-    "SELECT materials_requirementrun",
-]
+# A ship notice: the same steps with its packs and no exception (the notice, its packs, the
+# lines' totals and the PO touched in one statement on PostgreSQL; its lines and audit rows in
+# another), then the requirements told (a planning run to re-plan the shipped items, if the
+# company has one).
+if connection.vendor == "postgresql":
+    SHIPMENT = [
+        "SELECT procurement_poline",
+        "SELECT procurement_shipment",
+        "WITH procurement_shipment",
+        "WITH procurement_shipmentline",
+        # the company's planning lock, shared, so a full run starting now waits for this change
+        "SELECT ?",
+        "SELECT materials_requirementrun",
+    ]
+else:
+    SHIPMENT = [
+        "SELECT procurement_poline",
+        "SELECT procurement_shipment",
+        "INSERT procurement_shipment",
+        "INSERT procurement_shipmentpack",
+        "UPDATE procurement_poline",
+        "UPDATE procurement_purchaseorder",
+        "INSERT procurement_shipmentline",
+        "INSERT procurement_auditevent",
+        "SELECT materials_requirementrun",
+    ]
 
 
 def _statement(sql: str) -> str:

@@ -165,8 +165,8 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
         drafts = [_draft(f, invoice, record, order, supplier, source, now) for f in findings]
         if keys:
             # Written below, in the statement of the audit rows and the outbox that name them.
-            for draft, key in zip(drafts, keys, strict=True):
-                draft.pk = key
+            for draft, pk in zip(drafts, keys, strict=True):
+                draft.pk = pk
         else:
             rows_insert(drafts)  # as exceptions_create does, without compiling an INSERT query each time
         key = f"{source.channel}:{supplier.code}:{invoice.invoice_number}"
