@@ -55,35 +55,55 @@ ANSWER = [
     "UPDATE edi_interchange",
 ]
 # The write path: the PO lines locked (with their PO and company), the same document before?
-# the record and its lines, the lines' totals, the exception and the audit rows, the PO touched.
-# Its exception is announced from the subscriptions cached for the company's webhooks version
-# read with the lock: no lookup of its own.
-INVOICE = [
-    "SELECT procurement_poline",
-    "SELECT procurement_invoice",
-    "INSERT procurement_invoice",
-    "INSERT procurement_invoiceline",
-    "UPDATE procurement_poline",
-    "UPDATE procurement_invoice",
-    "INSERT procurement_procurementexception",
-    "INSERT procurement_auditevent",
-    "UPDATE procurement_purchaseorder",
-]
-# A ship notice: the same steps with its packs and no exception, then the requirements told (a
-# planning run to re-plan the shipped items, if the company has one).
-SHIPMENT = [
-    "SELECT procurement_poline",
-    "SELECT procurement_shipment",
-    "INSERT procurement_shipment",
-    "INSERT procurement_shipmentpack",
-    "INSERT procurement_shipmentline",
-    "UPDATE procurement_poline",
-    "INSERT procurement_auditevent",
-    "UPDATE procurement_purchaseorder",
-    # the company's planning lock, shared, so a full run starting now waits for this change (PostgreSQL)
-    *(["SELECT ?"] if connection.vendor == "postgresql" else []),
-    "SELECT materials_requirementrun",
-]
+# Then, matched before it is written, the record with its verdict and its lines, the lines'
+# totals and the PO touched (one statement on PostgreSQL, which also draws the exceptions' keys),
+# and the exceptions with their audit rows (one statement on PostgreSQL). Its exception is
+# announced from the subscriptions cached for the company's webhooks version read with the
+# lock: no lookup of its own.
+if connection.vendor == "postgresql":
+    INVOICE = [
+        "SELECT procurement_poline",
+        "SELECT procurement_invoice",
+        "WITH procurement_invoice",
+        "WITH procurement_procurementexception",
+    ]
+else:
+    INVOICE = [
+        "SELECT procurement_poline",
+        "SELECT procurement_invoice",
+        "INSERT procurement_invoice",
+        "INSERT procurement_invoiceline",
+        "UPDATE procurement_poline",
+        "UPDATE procurement_purchaseorder",
+        "INSERT procurement_procurementexception",
+        "INSERT procurement_auditevent",
+    ]
+# A ship notice: the same steps with its packs and no exception (the notice, its packs, the
+# lines' totals and the PO touched in one statement on PostgreSQL; its lines and audit rows in
+# another), then the requirements told (a planning run to re-plan the shipped items, if the
+# company has one).
+if connection.vendor == "postgresql":
+    SHIPMENT = [
+        "SELECT procurement_poline",
+        "SELECT procurement_shipment",
+        "WITH procurement_shipment",
+        "WITH procurement_shipmentline",
+        # the company's planning lock, shared, so a full run starting now waits for this change
+        "SELECT ?",
+        "SELECT materials_requirementrun",
+    ]
+else:
+    SHIPMENT = [
+        "SELECT procurement_poline",
+        "SELECT procurement_shipment",
+        "INSERT procurement_shipment",
+        "INSERT procurement_shipmentpack",
+        "UPDATE procurement_poline",
+        "UPDATE procurement_purchaseorder",
+        "INSERT procurement_shipmentline",
+        "INSERT procurement_auditevent",
+        "SELECT materials_requirementrun",
+    ]
 
 
 def _statement(sql: str) -> str:

@@ -7,9 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from notifications.services import outbox_written
 from procurement import inputs
 from procurement.inputs import ShipmentInput
 from procurement.models import (
@@ -25,18 +26,12 @@ from procurement.models.fields import QUANTITY_LIMIT
 from suppliers.models import Supplier
 
 from . import compiled, tolerance
-from .audit import audit_event, audit_write
-from .bulk import rows_update
-from .documents import (
-    document_replay,
-    exceptions_audited,
-    exceptions_create,
-    exceptions_not_open,
-    exceptions_notify,
-    orders_touch,
-)
+from .audit import audit_event
+from .bulk import Statement, row_insert_with_children, rows_insert, rows_update, rows_update_statement
+from .documents import document_replay, exceptions_audited, exceptions_not_open, orders_touch_statement
 from .errors import DocumentRefused
 from .lines import lines_locked, supplier_lines, supplier_lines_shape
+from .notify import exception_notifications
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
 from .severity import severity_assess, supply_changed
@@ -93,13 +88,10 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
                 ),
             )
         now = timezone.now()
-        record = _shipment_create(shipment, supplier, lines, digest, source, now)
         shipped: dict[int, Decimal] = defaultdict(Decimal)
         for line, quantity in _in_po_units(shipment, lines):
             shipped[line.pk] += quantity
         touched = [line for line in lines.values() if line.pk in shipped]
-        rules = tolerance.rules_for(company)
-        drafts = []
         for line in touched:
             line.shipped_quantity += shipped[line.pk]
             if line.shipped_quantity >= QUANTITY_LIMIT:
@@ -107,36 +99,39 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
                     f"{document}: PO {line.po.number} line {line.line_no} would ship more than can be recorded",
                     code="invalid",
                 )
+        # The notice, its packs, the lines' shipped totals and the POs' touch: one statement on PostgreSQL.
+        record, packs = _shipment_create(
+            shipment, supplier, lines, digest, source, now, [orders_touch_statement(orders, now=now)], touched
+        )
+        rules = tolerance.rules_for(company)
+        drafts = []
+        for line in touched:
             drafts += _findings(line, supplier, rules, company, record, source, now)
-        rows_update(touched, ["shipped_quantity"])
         drafts = exceptions_not_open(drafts)
         severity_assess(drafts)
-        drafts = exceptions_create(drafts)
+        rows_insert(drafts)  # as exceptions_create does, without compiling an INSERT query each time
         key = f"{source.channel}:{supplier.code}:{shipment.shipment_id}"
-        audit_write(
-            [
-                audit_event(
-                    source=source,
-                    action="shipment.recorded",
-                    obj=record,
-                    company=company,
-                    po=order,
-                    document_key=key,
-                    after={
-                        "lines": {
-                            line.line_no: {"shipped": line.shipped_quantity, "status": line.ship_status}
-                            for line in touched
-                            if line.po_id == order.pk
-                        }
-                    },
-                    now=now,
-                )
-                for order in orders.values()
-            ]
-            + exceptions_audited(drafts, source=source, company=company, orders=orders, document_key=key, now=now)
-        )
-        exceptions_notify(
-            raised=drafts,
+        events = [
+            audit_event(
+                source=source,
+                action="shipment.recorded",
+                obj=record,
+                company=company,
+                po=order,
+                document_key=key,
+                after={
+                    "lines": {
+                        line.line_no: {"shipped": line.shipped_quantity, "status": line.ship_status}
+                        for line in touched
+                        if line.po_id == order.pk
+                    }
+                },
+                now=now,
+            )
+            for order in orders.values()
+        ] + exceptions_audited(drafts, source=source, company=company, orders=orders, document_key=key, now=now)
+        messages = exception_notifications(
+            drafts=drafts,
             orders=orders,
             document=document,
             key=f"asn:{record.pk}",
@@ -144,7 +139,9 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
             # Read with the POs' lock: a subscription changed since then has bumped it.
             versions={company.pk: company.webhooks_version},
         )
-        orders_touch(orders, now=now)
+        # The notice's lines, the audit trail and the outbox in one statement on PostgreSQL.
+        rows_insert(_shipment_lines(shipment, lines, record, packs), events, messages)
+        outbox_written(messages)
         supply_changed(company_id=company.pk, po_line_ids=[line.pk for line in touched])
     return RecordResult("applied", record, drafts)
 
@@ -156,9 +153,12 @@ def _shipment_create(
     digest: str,
     source: WriteSource,
     now: dt.datetime,
-) -> Shipment:
-    """The ship notice with its packs (by SSCC) and its lines, each in the unit it was shipped in."""
-    record = Shipment.objects.create(
+    alongside: list[Statement],
+    touched: list[POLine],
+) -> tuple[Shipment, dict[str, ShipmentPack]]:
+    """The ship notice and its packs (by SSCC), which get their keys, and the shipped totals of
+    ``touched`` written; ``alongside``: other writes to run in the same statement on PostgreSQL."""
+    record = Shipment(
         supplier=supplier,
         # All its lines are one company's (``lines_locked`` refuses a notice spanning several).
         company_id=next(iter(lines.values())).po.company_id,
@@ -176,22 +176,45 @@ def _shipment_create(
         received_at=now,
     )
     sscc = list(dict.fromkeys([*shipment.packs, *(line.pack_sscc for line in shipment.lines if line.pack_sscc)]))
-    packs = {p.sscc: p for p in ShipmentPack.objects.bulk_create([ShipmentPack(shipment=record, sscc=s) for s in sscc])}
-    ShipmentLine.objects.bulk_create(
-        [
-            ShipmentLine(
-                shipment=record,
-                pack=packs.get(line.pack_sscc),
-                po_line=lines[(line.po_number, line.line_no)],
-                quantity=line.quantity,
-                uom=line.uom or lines[(line.po_number, line.line_no)].uom,
-                lot=line.lot,
-                serial=line.serial,
-            )
-            for line in shipment.lines
-        ]
-    )
-    return record
+    packs = [ShipmentPack(sscc=s) for s in sscc]
+    if connection.vendor == "postgresql":
+        updates = [rows_update_statement(touched, ["shipped_quantity"])] if touched else []
+        row_insert_with_children(
+            record,
+            [],
+            link="shipment",
+            keyed=packs,
+            keyed_link="shipment",
+            alongside=[*alongside, *updates],
+        )
+    else:
+        record.save(force_insert=True)
+        for pack in packs:
+            pack.shipment = record
+        ShipmentPack.objects.bulk_create(packs)
+        rows_update(touched, ["shipped_quantity"])
+        with connection.cursor() as cursor:
+            for statement in alongside:
+                cursor.execute(*statement)
+    return record, {p.sscc: p for p in packs}
+
+
+def _shipment_lines(
+    shipment: ShipmentInput, lines: dict[tuple[str, str], POLine], record: Shipment, packs: dict[str, ShipmentPack]
+) -> list[ShipmentLine]:
+    """The notice's lines, each in the unit it was shipped in, in its pack (by SSCC, ``_shipment_create``'s)."""
+    return [
+        ShipmentLine(
+            shipment=record,
+            pack=packs.get(line.pack_sscc),
+            po_line=lines[(line.po_number, line.line_no)],
+            quantity=line.quantity,
+            uom=line.uom or lines[(line.po_number, line.line_no)].uom,
+            lot=line.lot,
+            serial=line.serial,
+        )
+        for line in shipment.lines
+    ]
 
 
 def _findings(
