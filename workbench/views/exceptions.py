@@ -24,12 +24,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from gateway.actors import Actor
+from gateway.formatting import po_label
 from procurement import queue, services
 from procurement.models import ChangeRequest, CompanyMembership, ProcurementException
 from procurement.selectors import purchase_order_line_rows
 from procurement.services import ProcurementError, WriteSource
 
-from ..evidence import evidence_rows, po_label
+from ..evidence import evidence_rows
 from ..models import SavedView
 from ..queue_forms import (
     AssignForm,
