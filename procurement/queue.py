@@ -58,8 +58,8 @@ def exception_queue_for(
     """The open exceptions ``actor`` may see, narrowed by ``where``, most at risk first, then soonest due.
 
     ``owner="me"`` is the actor's own person; ``sla`` is ``overdue`` (past due) or ``due_soon``
-    (due within ``DUE_SOON_HOURS``). A plant is the PO's ship-to plant; a channel is the one the
-    supplier trades on.
+    (due within ``DUE_SOON_HOURS``). A plant is the PO's ship-to plant, or for an exception without a
+    PO the plant its evidence names; a channel is the one the supplier trades on.
     """
     rows = _narrowed(exceptions_open_for(actor=actor), actor=actor, where=where)
     now = now or timezone.now()
@@ -110,7 +110,10 @@ def _narrowed(rows: QuerySet, *, actor: Actor, where: QueueFilter) -> QuerySet:
     if where.kind:
         rows = rows.filter(kind=where.kind)
     if where.plant:
-        rows = rows.filter(po__ship_to__code=where.plant)
+        # A PO's exception is at the PO's ship-to plant. One raised without a PO (a material shortage,
+        # a BOM revision mismatch, an inventory variance) is about an item or a requirement at a plant,
+        # which its raiser names in its evidence: the plant the queue shows for it.
+        rows = rows.filter(Q(po__ship_to__code=where.plant) | Q(po__isnull=True, evidence__plant=where.plant))
     if where.supplier:
         rows = rows.filter(supplier__code=where.supplier)
     if where.tier:
