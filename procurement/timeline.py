@@ -44,7 +44,9 @@ def purchase_order_timeline(*, actor: Actor, po: PurchaseOrder) -> list[Timeline
     """Every revision, acknowledgement, change request, ship notice, receipt, invoice and outbound message
     of one of ``actor``'s POs, oldest first, each with channel, sender, correlation id and time.
 
-    A fixed number of queries whatever the PO's history: one per kind of event.
+    A fixed number of queries whatever the PO's history: one per kind of event. Events at the same
+    time keep the order they were written in (a PO's two proposals from one acknowledgement by line),
+    on every database.
     """
     if not actor.acts_for_company(po.company_id):
         return []
@@ -61,7 +63,7 @@ def purchase_order_timeline(*, actor: Actor, po: PurchaseOrder) -> list[Timeline
                 rev.correlation_id,
             )
         )
-    for ack in Acknowledgement.objects.filter(po=po):
+    for ack in Acknowledgement.objects.filter(po=po).order_by("received_at", "id"):
         entries.append(
             TimelineEntry(
                 ack.received_at,
@@ -72,7 +74,7 @@ def purchase_order_timeline(*, actor: Actor, po: PurchaseOrder) -> list[Timeline
                 ack.correlation_id,
             )
         )
-    for cr in ChangeRequest.objects.filter(po=po).select_related("po_line", "ack"):
+    for cr in ChangeRequest.objects.filter(po=po).select_related("po_line", "ack").order_by("created_at", "id"):
         entries.append(
             TimelineEntry(
                 cr.created_at,
@@ -83,7 +85,7 @@ def purchase_order_timeline(*, actor: Actor, po: PurchaseOrder) -> list[Timeline
                 cr.ack.correlation_id if cr.ack else "",
             )
         )
-    for ship in Shipment.objects.filter(lines__po_line__po=po).distinct():
+    for ship in Shipment.objects.filter(lines__po_line__po=po).distinct().order_by("received_at", "id"):
         entries.append(
             TimelineEntry(
                 ship.received_at,
@@ -94,7 +96,7 @@ def purchase_order_timeline(*, actor: Actor, po: PurchaseOrder) -> list[Timeline
                 ship.correlation_id,
             )
         )
-    for receipt in Receipt.objects.filter(po=po):
+    for receipt in Receipt.objects.filter(po=po).order_by("received_at", "id"):
         entries.append(
             TimelineEntry(
                 receipt.received_at,
@@ -105,7 +107,7 @@ def purchase_order_timeline(*, actor: Actor, po: PurchaseOrder) -> list[Timeline
                 receipt.correlation_id,
             )
         )
-    for invoice in Invoice.objects.filter(po=po):
+    for invoice in Invoice.objects.filter(po=po).order_by("received_at", "id"):
         entries.append(
             TimelineEntry(
                 invoice.received_at,
