@@ -606,6 +606,11 @@ class RequirementRun(models.Model):
         return f"{self.mode} run #{self.pk} ({self.state})"
 
 
+def result_key(to: str | type[models.Model], *, on_delete=models.CASCADE, **kwargs) -> models.ForeignKey:
+    """A key of a run's results: unchecked by the database (see below) and not followed back."""
+    return models.ForeignKey(to, on_delete=on_delete, related_name="+", db_constraint=False, **kwargs)
+
+
 # The keys of a run's results (projection rows, planned purchases, shortages, pegs) have no database
 # constraint, and no index of their own where a (company, plant, item) index serves: a run writes
 # hundreds of thousands of rows, and each checked key cost a deferred check at commit and each index a
@@ -618,16 +623,10 @@ class ProjectionRow(models.Model):
     allocated`` is where it starts: the stock available for planning). ``planned`` is shown beside
     it, never in it."""
 
-    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    company = models.ForeignKey(
-        "procurement.Company", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    plant = models.ForeignKey(
-        "procurement.Plant", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    item = models.ForeignKey(
-        "procurement.Item", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
+    run = result_key(RequirementRun)
+    company = result_key("procurement.Company", db_index=False)
+    plant = result_key("procurement.Plant", db_index=False)
+    item = result_key("procurement.Item", db_index=False)
     date = models.DateField()
     opening = amount(default=Decimal(0), help_text="First row only: the stock planning counts, before allocations.")
     allocated = amount(
@@ -668,20 +667,12 @@ class PlannedPurchase(models.Model):
         PROPOSED = "proposed", "Proposed"
         ORDERED = "ordered", "Turned into a PO"
 
-    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    company = models.ForeignKey(
-        "procurement.Company", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    plant = models.ForeignKey(
-        "procurement.Plant", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    item = models.ForeignKey(
-        "procurement.Item", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
+    run = result_key(RequirementRun)
+    company = result_key("procurement.Company", db_index=False)
+    plant = result_key("procurement.Plant", db_index=False)
+    item = result_key("procurement.Item", db_index=False)
     make = models.BooleanField(default=False)
-    supplier = models.ForeignKey(
-        "suppliers.Supplier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
-    )
+    supplier = result_key("suppliers.Supplier", null=True, blank=True, on_delete=models.SET_NULL)
     quantity = amount()
     net_quantity = amount(help_text="What the demand lacks, before MOQ and multiples.")
     need_date = models.DateField()
@@ -689,14 +680,7 @@ class PlannedPurchase(models.Model):
     late = models.BooleanField(default=False, help_text="Its release date is already past when planned.")
     pegs = models.JSONField(default=list)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
-    po = models.ForeignKey(
-        "procurement.PurchaseOrder",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_constraint=False,
-    )
+    po = result_key("procurement.PurchaseOrder", null=True, blank=True, on_delete=models.SET_NULL)
 
     class Meta:
         indexes = [models.Index(fields=["company", "plant", "item", "need_date"], name="planned_item_date")]
@@ -712,24 +696,16 @@ class Shortage(models.Model):
         SHORT = "short", "Short"
         BELOW_SAFETY = "below_safety", "Below safety stock"
 
-    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    company = models.ForeignKey(
-        "procurement.Company", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    plant = models.ForeignKey(
-        "procurement.Plant", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    item = models.ForeignKey(
-        "procurement.Item", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
+    run = result_key(RequirementRun)
+    company = result_key("procurement.Company", db_index=False)
+    plant = result_key("procurement.Plant", db_index=False)
+    item = result_key("procurement.Item", db_index=False)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SHORT, db_default=Kind.SHORT)
     date = models.DateField()
     quantity = amount()
     pegs = models.JSONField(default=list)
     po_lines = models.JSONField(default=list)
-    planned_purchase = models.ForeignKey(
-        PlannedPurchase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
-    )
+    planned_purchase = result_key(PlannedPurchase, null=True, blank=True, on_delete=models.SET_NULL)
 
     class Meta:
         indexes = [
@@ -741,26 +717,12 @@ class Shortage(models.Model):
 class SupplyPeg(models.Model):
     """What an open PO line (or stock) covers: ``quantity`` of ``demand`` at the line's plant and item."""
 
-    run = models.ForeignKey(RequirementRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    company = models.ForeignKey(
-        "procurement.Company", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    plant = models.ForeignKey(
-        "procurement.Plant", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    item = models.ForeignKey(
-        "procurement.Item", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    po_line = models.ForeignKey(
-        "procurement.POLine",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    run = result_key(RequirementRun)
+    company = result_key("procurement.Company", db_index=False)
+    plant = result_key("procurement.Plant", db_index=False)
+    item = result_key("procurement.Item", db_index=False)
+    po_line = result_key("procurement.POLine", null=True, blank=True, db_index=False)
+    demand = result_key(Demand)
     quantity = amount()
 
     class Meta:

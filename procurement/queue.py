@@ -1,14 +1,15 @@
-"""Reads for the buyers' exception queue and the PO timeline, scoped to who is asking.
+"""Reads for the buyers' exception queue and exception page, scoped to who is asking.
 
 Like ``procurement.selectors``: every function takes an ``Actor`` and returns nothing for an actor
 that does not act for the row's company. Kept apart from ``selectors`` because they serve one
-surface (the workbench's queue and exception page, and the system API's queue).
+surface (the workbench's queue and exception page, and the system API's queue). The PO timeline
+on the exception page is read in ``procurement.timeline``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -17,17 +18,10 @@ from django.utils import timezone
 from gateway.actors import Actor
 from notifications.models import OutboundMessage
 from procurement.models import (
-    Acknowledgement,
     AuditEvent,
-    ChangeRequest,
     ExceptionNote,
     InboundDocument,
-    Invoice,
-    PORevision,
     ProcurementException,
-    PurchaseOrder,
-    Receipt,
-    Shipment,
 )
 
 from .selectors import scoped_for
@@ -64,8 +58,8 @@ def exception_queue_for(
     """The open exceptions ``actor`` may see, narrowed by ``where``, most at risk first, then soonest due.
 
     ``owner="me"`` is the actor's own person; ``sla`` is ``overdue`` (past due) or ``due_soon``
-    (due within ``DUE_SOON_HOURS``). A plant is the PO's ship-to plant; a channel is the one the
-    supplier trades on.
+    (due within ``DUE_SOON_HOURS``). A plant is the PO's ship-to plant, or for an exception without a
+    PO the plant its evidence names; a channel is the one the supplier trades on.
     """
     rows = _narrowed(exceptions_open_for(actor=actor), actor=actor, where=where)
     now = now or timezone.now()
@@ -116,7 +110,10 @@ def _narrowed(rows: QuerySet, *, actor: Actor, where: QueueFilter) -> QuerySet:
     if where.kind:
         rows = rows.filter(kind=where.kind)
     if where.plant:
-        rows = rows.filter(po__ship_to__code=where.plant)
+        # A PO's exception is at the PO's ship-to plant. One raised without a PO (a material shortage,
+        # a BOM revision mismatch, an inventory variance) is about an item or a requirement at a plant,
+        # which its raiser names in its evidence: the plant the queue shows for it.
+        rows = rows.filter(Q(po__ship_to__code=where.plant) | Q(po__isnull=True, evidence__plant=where.plant))
     if where.supplier:
         rows = rows.filter(supplier__code=where.supplier)
     if where.tier:
@@ -182,112 +179,6 @@ def document_content(document: InboundDocument | None, *, limit: int = 20000) ->
             return payload.read(limit).decode("utf-8", errors="replace")
     except OSError as error:
         return f"(the stored payload cannot be read: {error.strerror})"
-
-
-@dataclass
-class TimelineEntry:
-    """One event in a PO's life as the timeline shows it."""
-
-    at: dt.datetime
-    what: str
-    detail: str
-    channel: str = ""
-    sender: str = ""
-    correlation_id: str = ""
-    attempts: list[Any] = field(default_factory=list)
-
-
-def purchase_order_timeline(*, actor: Actor, po: PurchaseOrder) -> list[TimelineEntry]:
-    """Every revision, acknowledgement, change request, ship notice, receipt, invoice and outbound message
-    of one of ``actor``'s POs, oldest first, each with channel, sender, correlation id and time.
-
-    A fixed number of queries whatever the PO's history: one per kind of event.
-    """
-    if not actor.acts_for_company(po.company_id):
-        return []
-    supplier = po.supplier.code
-    entries: list[TimelineEntry] = []
-    for rev in PORevision.objects.filter(po=po).order_by("revision"):
-        entries.append(
-            TimelineEntry(
-                rev.created_at,
-                f"Revision {rev.revision}",
-                rev.get_source_display() + (f": {len(rev.diff)} change(s)" if rev.diff else ""),
-                rev.channel,
-                po.company.code,
-                rev.correlation_id,
-            )
-        )
-    for ack in Acknowledgement.objects.filter(po=po):
-        entries.append(
-            TimelineEntry(
-                ack.received_at,
-                f"Acknowledgement {ack.document_id}",
-                f"{ack.header} of revision {ack.po_revision}",
-                ack.channel,
-                supplier,
-                ack.correlation_id,
-            )
-        )
-    for cr in ChangeRequest.objects.filter(po=po).select_related("po_line", "ack"):
-        entries.append(
-            TimelineEntry(
-                cr.created_at,
-                f"Change request on line {cr.po_line.line_no}",
-                f"{cr.response} {cr.proposed} — {cr.state}",
-                cr.ack.channel if cr.ack else "",
-                supplier if cr.initiator == ChangeRequest.Initiator.SUPPLIER else po.company.code,
-                cr.ack.correlation_id if cr.ack else "",
-            )
-        )
-    for ship in Shipment.objects.filter(lines__po_line__po=po).distinct():
-        entries.append(
-            TimelineEntry(
-                ship.received_at,
-                f"Ship notice {ship.shipment_id}",
-                f"shipped {ship.ship_date}" + (f", {ship.carrier} {ship.tracking_number}" if ship.carrier else ""),
-                ship.channel,
-                supplier,
-                ship.correlation_id,
-            )
-        )
-    for receipt in Receipt.objects.filter(po=po):
-        entries.append(
-            TimelineEntry(
-                receipt.received_at,
-                f"Receipt {receipt.receipt_number}",
-                f"{receipt.get_physical_status_display()}, {receipt.get_posting_status_display()}",
-                receipt.channel,
-                po.company.code,
-                receipt.correlation_id,
-            )
-        )
-    for invoice in Invoice.objects.filter(po=po):
-        entries.append(
-            TimelineEntry(
-                invoice.received_at,
-                f"Invoice {invoice.invoice_number}",
-                f"{invoice.total} {invoice.currency}, {invoice.get_match_status_display()}",
-                invoice.channel,
-                supplier,
-                invoice.correlation_id,
-            )
-        )
-    messages = OutboundMessage.objects.filter(po=po).prefetch_related("attempt_log").order_by("created_at", "id")
-    for message in messages:
-        entries.append(
-            TimelineEntry(
-                message.created_at,
-                f"Outbound {message.event} ({message.get_kind_display()})",
-                f"to {message.destination}: {message.get_state_display()}, {message.attempts} attempt(s)",
-                "outbox",
-                po.company.code,
-                message.correlation_id,
-                attempts=list(message.attempt_log.all()),
-            )
-        )
-    entries.sort(key=lambda entry: entry.at)
-    return entries
 
 
 def exception_audit(exception: ProcurementException) -> QuerySet[AuditEvent]:

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from gateway.formatting import plain_number
 from procurement.models import ProcurementException
 from suppliers.models import Supplier
 
@@ -86,22 +87,10 @@ def tolerance_words(tolerance: object, *, priced: bool = False) -> str:
     sides = []
     for side in ("over", "under"):
         percent, amount = tolerance.get(f"{side}_percent"), tolerance.get(f"{side}_amount")
-        limits = [f"{number_text(percent)}%" if percent is not None else "", _number(amount, priced=priced)]
+        limits = [f"{plain_number(percent)}%" if percent is not None else "", _number(amount, priced=priced)]
         given = [limit for limit in limits if limit]
         sides.append(f"{side}: up to {' and '.join(given)}" if given else f"{side}: no limit")
     return f"{'; '.join(sides)} — rule {rule}"
-
-
-def number_text(value: object) -> str:
-    """A number without trailing zeros (``"6.500000"`` → ``6.5``); anything else as it is."""
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    if not number.is_finite():
-        return str(value)
-    text = f"{number.normalize():f}"
-    return "0" if text in ("-0", "0") else text
 
 
 def _number(value: object, *, priced: bool) -> str:
@@ -112,7 +101,7 @@ def _number(value: object, *, priced: bool) -> str:
             return f"{Decimal(str(value)).quantize(CENT):f}"
         except InvalidOperation:
             return str(value)
-    return number_text(value)
+    return plain_number(value)
 
 
 def _value(key: str, value: object, *, priced: bool) -> str:
@@ -121,7 +110,7 @@ def _value(key: str, value: object, *, priced: bool) -> str:
     if key == "planned_purchase":
         return _planned_words(value)
     if key == "deviation_percent":
-        return number_text(value)
+        return plain_number(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None:
@@ -147,7 +136,7 @@ def _planned_words(planned: object) -> str:
     if not isinstance(planned, dict):
         return "none: nothing planned covers it"
     words = [
-        f"{number_text(planned.get('quantity', ''))} by {planned.get('need_date', '')}",
+        f"{plain_number(planned.get('quantity', ''))} by {planned.get('need_date', '')}",
         f"release by {planned.get('release_date', '')}" + (" (late)" if planned.get("late") else ""),
     ]
     supplier = planned.get("supplier_id")
@@ -163,8 +152,3 @@ def _url(key: str, exception: ProcurementException) -> str:
         return ""
     query = urlencode({"company": exception.company.code, "plant": evidence["plant"]})
     return f"{reverse('workbench:item_projection', args=[evidence['part_number']])}?{query}"
-
-
-def po_label(number: str) -> str:
-    """A PO number as text names it: ``PO-4506`` as it is, ``4500123`` as ``PO 4500123``."""
-    return number if number.upper().startswith("PO") else f"PO {number}"

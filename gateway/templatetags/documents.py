@@ -2,11 +2,8 @@
 
 from django import template
 
+from gateway import formatting
+
 register = template.Library()
 
-
-@register.filter
-def po_label(number: object) -> str:
-    """``"4500123"`` → ``PO 4500123``; a number that already says it is a PO (``"PO-4500"``) as it is."""
-    text = str(number)
-    return text if text[:2].upper() == "PO" else f"PO {text}"
+register.filter("po_label", formatting.po_label)

@@ -448,7 +448,15 @@ def test_a_revision_made_from_the_record_is_mailed_with_numbers_as_people_write_
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [("18.500000", "18.5"), ("120.000", "120"), ("60", "60"), ("0.000100", "0.0001"), ("NaN", "NaN"), ("n/a", "n/a")],
+    [
+        ("18.500000", "18.5"),
+        ("120.000", "120"),
+        ("60", "60"),
+        ("0.000100", "0.0001"),
+        ("NaN", "NaN"),
+        ("n/a", "n/a"),
+        ("-0.000", "0"),
+    ],
 )
 def test_numbers_in_messages_lose_only_their_trailing_zeros(value, shown):
     from django.template import Context, Template

@@ -17,7 +17,7 @@ from procurement.models import Invoice, ProcurementException
 from procurement.services import WriteSource, invoice_record, purchase_order_publish, receipt_record
 from procurement.tests import helpers as h
 from suppliers.models import Supplier
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import SHOTS, sign_in
 
 
 @pytest.fixture
@@ -97,6 +97,18 @@ def test_a_buyer_works_the_queue_end_to_end(page, buyer, edi_queue):
     assert sent.name == "860_PO-5000_r1_000000003.edi"
     assert "ST*860*" in sent.read_text()
     page.screenshot("exception-price-accepted")
+    # The timeline says in words what the supplier proposed and what became of it.
+    entries = [text.splitlines()[0] for text in tab.locator("#timeline > li").all_inner_texts()]
+    assert entries == [
+        "Revision 0 — Buyer published the PO",
+        "PO sent to the supplier as an EDI file — to edi/CASTINGS/outbox: delivered after 1 attempt",
+        "Acknowledgement ACK-5000 — Supplier accepted revision 0 with changes",
+        "Change request — Supplier proposed price 11.00 (was 10.00) on line 1 — accepted into revision 1",
+        "Change request — Supplier proposed quantity 90 EA (was 100 EA) on line 2 — awaiting the buyer's decision",
+        "Revision 1 — Buyer accepted the supplier's proposal: line 1 price 11.00 (was 10.00)",
+        "PO revision sent to the supplier as an EDI file — to edi/CASTINGS/outbox: pending, not tried yet",
+    ]
+    tab.locator("#timeline").screenshot(path=str(SHOTS / "exception-price-timeline.png"))
 
     # Reject the quantity proposal with a reason the supplier is told.
     quantity = ProcurementException.objects.get(kind="quantity_deviation")

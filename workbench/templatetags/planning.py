@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django import template
+
+from gateway.formatting import plain_number
 
 register = template.Library()
 
@@ -12,13 +12,4 @@ register = template.Library()
 @register.filter
 def qty(value: object) -> str:
     """A quantity without trailing zeros (``Decimal("7.3500")`` → ``7.35``); empty text stays empty."""
-    if value is None or value == "":
-        return ""
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    if not number.is_finite():
-        return str(value)
-    text = f"{number.normalize():f}"
-    return "0" if text in ("-0", "0") else text
+    return "" if value is None or value == "" else plain_number(value)

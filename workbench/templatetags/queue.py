@@ -2,15 +2,14 @@
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
 
 from django import template
 
+from gateway.formatting import price_text
 from procurement.models import ProcurementException
 
 register = template.Library()
 
-CENT = Decimal("0.01")
 # The raisers write "PO {number}", which doubles the word when the number starts with it (see ``po_label``).
 DOUBLED_PO = re.compile(r"\bPO (?=PO)")
 # An absolute path (``/var/files/edi/x/850.edi``): the last part is the file's name.
@@ -59,17 +58,7 @@ def get_item(mapping: dict, key: str):
     return mapping.get(key)
 
 
-@register.filter
-def price(value: object) -> str:
-    """A unit price to the cent (``98.000000`` → ``98.00``); finer prices keep the digits they need."""
-    if value is None or value == "":
-        return ""
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    cents = number.quantize(CENT)
-    return f"{cents:f}" if cents == number else f"{number.normalize():f}"
+register.filter("price", price_text)
 
 
 @register.filter

@@ -65,3 +65,41 @@ def text(html: str) -> str:
     parser = _Text()
     parser.feed(html)
     return " ".join(" ".join(parser.parts).split())
+
+
+def list_entries(html: str, element_id: str) -> list[str]:
+    """The text of each item of the list with ``element_id``, leaving out its ``meta`` parts (times,
+    channels, delivery attempts), whitespace collapsed."""
+
+    class _Items(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.items: list[list[str]] = []
+            self.depth = 0  # open tags inside the list, the list's own included
+            self.hidden = 0  # open tags inside a ``meta`` part
+
+        def handle_starttag(self, tag, attrs):
+            named = dict(attrs)
+            if self.depth == 0:
+                self.depth = 1 if named.get("id") == element_id else 0
+                return
+            self.depth += 1
+            if self.hidden or "meta" in (named.get("class") or "").split():
+                self.hidden += 1
+            elif tag == "li" and self.depth == 2:
+                self.items.append([])
+
+        def handle_endtag(self, tag):
+            if self.depth == 0:
+                return
+            self.depth -= 1
+            if self.hidden:
+                self.hidden -= 1
+
+        def handle_data(self, data):
+            if self.depth >= 2 and not self.hidden and self.items:
+                self.items[-1].append(data)
+
+    parser = _Items()
+    parser.feed(html)
+    return [" ".join("".join(parts).split()) for parts in parser.items]

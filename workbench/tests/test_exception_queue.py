@@ -18,11 +18,19 @@ from procurement.models import (
     PORevision,
     ProcurementException,
 )
-from procurement.services import WriteSource, exceptions_overdue_escalate, inbound_document_store
+from procurement.services import (
+    WriteSource,
+    exceptions_overdue_escalate,
+    inbound_document_store,
+    invoice_record,
+    receipt_record,
+    shipment_record,
+)
 from procurement.services.notify import outbound_message
+from procurement.tests import helpers as h
 from workbench.models import SavedView
 
-from .html import table_rows, text
+from .html import list_entries, table_rows, text
 from .queue_data import queue_seed
 
 QUEUE = "/workbench/exceptions/"
@@ -275,15 +283,52 @@ def test_the_page_shows_evidence_the_line_and_the_timeline(signed_in, q):
         "invoice": "not_invoiced",
         "match": "not_invoiced",
     }
-    assert [entry.what for entry in response.context["timeline"]] == [
-        "Revision 0",
-        "Outbound po.published (E-mail)",
-        "Acknowledgement ACK-1",
-        "Change request on line 2",
-        "Change request on line 3",
-        "Outbound exception.raised (E-mail)",
+    assert list_entries(response.content.decode(), "timeline") == [
+        "Revision 0 — Buyer published the PO",
+        "PO sent to the supplier by e-mail — to orders@bolts.example: pending, not tried yet",
+        "Acknowledgement ACK-1 — Supplier accepted revision 0 with changes",
+        "Change request — Supplier proposed price 11.00 (was 10.00) on line 2 — awaiting the buyer's decision",
+        "Change request — Supplier proposed quantity 90 EA (was 100 EA) on line 3 — awaiting the buyer's decision",
+        "Buyer alerted to new exceptions by e-mail — to buyer@acme.example: pending, not tried yet",
     ]
     assert "What the supplier sees price 11 instead of 10" in page
+
+
+def test_the_timeline_tells_a_pos_whole_life_in_words(signed_in, q, supplier):
+    signed_in.post(f"{QUEUE}{q.price.pk}/accept/", {"note": "market moved"})
+    signed_in.post(f"{QUEUE}{q.quantity.pk}/reject/", {"reason": "we need all 100"})
+    h.record_ack(supplier, "ACK-2", header="ACCEPTED", po="PO-1000")
+    shipment_record(
+        supplier=supplier,
+        shipment=h.asn(
+            "ASN-1",
+            ("PO-1000", "1", "100"),
+            expected_delivery=dt.date(2027, 2, 24),
+            carrier="UPS",
+            tracking_number="1Z999",
+        ),
+        source=h.source(),
+    )
+    receipt_record(receipt=h.receipt("GR-7", ("1", "100", "4")), source=h.source(channel="system"))
+    invoice_record(supplier=supplier, invoice=h.invoice("INV-7", ("1", "96", "10")), source=h.source())
+
+    response = signed_in.get(f"{QUEUE}{q.price.pk}/")
+
+    assert list_entries(response.content.decode(), "timeline") == [
+        "Revision 0 — Buyer published the PO",
+        "PO sent to the supplier by e-mail — to orders@bolts.example: pending, not tried yet",
+        "Acknowledgement ACK-1 — Supplier accepted revision 0 with changes",
+        "Change request — Supplier proposed price 11.00 (was 10.00) on line 2 — accepted into revision 1",
+        "Change request — Supplier proposed quantity 90 EA (was 100 EA) on line 3 — declined by the buyer",
+        "Buyer alerted to new exceptions by e-mail — to buyer@acme.example: pending, not tried yet",
+        "Revision 1 — Buyer accepted the supplier's proposal: line 2 price 11.00 (was 10.00)",
+        "PO revision sent to the supplier by e-mail — to orders@bolts.example: pending, not tried yet",
+        "Rejection of the proposal sent to the supplier by e-mail — to orders@bolts.example: pending, not tried yet",
+        "Acknowledgement ACK-2 — Supplier accepted revision 1",
+        "Ship notice ASN-1 — Supplier shipped on 2027-02-20, expected 2027-02-24, by UPS (tracking 1Z999)",
+        "Receipt GR-7 — Goods received on 2027-02-25, part of them rejected; not posted",
+        "Invoice INV-7 — Supplier invoiced 960.00 USD: matched",
+    ]
 
 
 def test_a_price_deviation_reads_as_prices_a_one_sided_rule_iso_dates_and_file_names(signed_in, q):

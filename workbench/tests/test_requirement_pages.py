@@ -13,7 +13,7 @@ from materials import inputs
 from materials.models import PlannedPurchase
 from materials.services import demands_upsert, requirements_regenerate
 from notifications.models import OutboundMessage
-from procurement.models import AuditEvent, ProcurementException, PurchaseOrder
+from procurement.models import AuditEvent, Plant, ProcurementException, PurchaseOrder
 
 from .html import table_rows, tables, text
 from .requirement_data import TODAY, requirements_world
@@ -420,6 +420,34 @@ def test_the_queue_shows_a_shortages_plant_and_a_dash_for_no_po_or_supplier(clie
         "Material short, not enough ordered BAR-321 at DET: 7.35 short on 2027-01-20, not enough ordered; "
         "a planned purchase of 8 due 2027-01-20 would cover it, released 2027-01-06 (late)"
     )
+
+
+def test_the_plant_filter_takes_a_shortage_by_the_plant_it_is_at(client, buyer, story):
+    """A shortage has no PO line: its plant is the requirement's, which the queue shows and filters by."""
+    client.force_login(buyer)
+    bar = _shortage_exception("BAR-321")
+    mty = Plant.objects.get(company=bar.company, code="MTY")
+    bar.evidence = {**bar.evidence, "plant_id": mty.pk, "plant": "MTY"}
+    bar.save(update_fields=["evidence"])
+
+    def queue(query: str) -> list[tuple[str, str, str]]:
+        page = client.get(f"/workbench/exceptions/?{query}").content.decode()
+        # PO / line, plant, and what (the summary up to where it names the plant)
+        return sorted((row[3], row[4], row[2].split(" at ")[0]) for row in table_rows(page, "queue"))
+
+    shortage = "Material short, not enough ordered"
+    assert queue("plant=DET") == [
+        ("PO-REQ-1 / 1", "DET", "Date deviation PO-REQ-1 line 1: promised 2027-01-31 for need-by 2027-01-15"),
+        ("—", "DET", "Inventory systems disagree BRG-330"),
+        *[("—", "DET", f"{shortage} {part}") for part in ("BLT-M8", "GSK-220", "HSG-200", "IMP-300", "IMP-310")],
+        *[("—", "DET", f"{shortage} {part}") for part in ("LBL-900", "SHF-320")],
+    ]
+    assert queue("plant=MTY") == [
+        ("—", "MTY", "Inventory systems disagree CAST-210"),
+        ("—", "MTY", f"{shortage} BAR-321"),
+    ]
+    assert queue("plant=MTY&kind=material_shortage") == [("—", "MTY", f"{shortage} BAR-321")]
+    assert len(queue("kind=material_shortage")) == 8
 
 
 def test_the_home_page_counts_exceptions_shortages_and_purchases_to_order(

@@ -24,12 +24,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from gateway.actors import Actor
-from procurement import queue, services
+from gateway.formatting import po_label
+from procurement import queue, services, timeline
 from procurement.models import ChangeRequest, CompanyMembership, ProcurementException
 from procurement.selectors import purchase_order_line_rows
 from procurement.services import ProcurementError, WriteSource
 
-from ..evidence import evidence_rows, po_label
+from ..evidence import evidence_rows
 from ..models import SavedView
 from ..queue_forms import (
     AssignForm,
@@ -117,7 +118,7 @@ def exception_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
         "document_text": queue.document_content(exc.inbound_document),
         "translation": document_translation(exc.inbound_document),
         "answers": queue.document_answers(exc.inbound_document),
-        "timeline": queue.purchase_order_timeline(actor=actor, po=exc.po) if exc.po is not None else [],
+        "timeline": timeline.purchase_order_timeline(actor=actor, po=exc.po) if exc.po is not None else [],
         "assign_form": AssignForm(people=colleagues(actor, company_id=exc.company_id)),
         "reason_form": ReasonForm(),
         "note_form": NoteForm(),

@@ -16,13 +16,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from gateway.actors import Actor
+from gateway.formatting import po_label
 from materials.models import PlannedPurchase
 from materials.services import planned_purchase_order
 from materials.services.errors import InvalidAction, NotFound
 from procurement.models import PurchaseOrder
 
 from .. import requirements as pages
-from ..evidence import po_label
 from ..requirement_forms import PlannedFilterForm, PlannedOrderForm, ProjectionForm, ShortageFilterForm
 from .access import buyer_page
 
