@@ -198,6 +198,7 @@ GROUP BY plant_id, item_id, lot, stock_status
 HAVING MAX(physical) <> MIN(physical)
     OR MAX(posted) <> MIN(posted)
     OR (COUNT(posted) > 0 AND COUNT(physical) > 0 AND MAX(physical) <> MAX(posted))
+ORDER BY plant_id, item_id, lot, stock_status
 """
 
 POSITIONS_SQL = """
