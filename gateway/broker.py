@@ -23,7 +23,7 @@ SCHEME = "gatewayfs"
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue, payload, **kwargs):
+    def _put(self, queue, payload, **kwargs):  # type: ignore[override]  # Kombu's filesystem channel's signature
         # The name's first part orders messages as Kombu's does (milliseconds, then a unique id).
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
