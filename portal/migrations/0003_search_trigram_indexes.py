@@ -4,6 +4,10 @@ The search is a case-insensitive substring match (``icontains``), which Django w
 ``UPPER(column::text) LIKE UPPER('%text%')``: no b-tree helps, so each search read every PO and
 every line of the supplier. A GIN index of ``pg_trgm`` trigrams on that same expression answers
 it from the index. SQLite has no such index; its search stays a scan.
+
+``fastupdate`` is off: with it, new rows wait in the index's pending list until a vacuum, and every
+search reads that list through (13 ms of a 0.3 ms search after 50,000 new lines). A PO's lines are
+written once; its searches are many.
 """
 
 from django.db import migrations
@@ -22,7 +26,8 @@ def forwards(apps, schema_editor):
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, (table, column) in INDEXES.items():
         schema_editor.execute(
-            f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" USING gin ((UPPER("{column}"::text)) gin_trgm_ops)'
+            f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" '
+            f'USING gin ((UPPER("{column}"::text)) gin_trgm_ops) WITH (fastupdate = off)'
         )
 
 
