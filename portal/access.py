@@ -28,12 +28,10 @@ from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
-from django.utils.functional import SimpleLazyObject
 
 from gateway.actors import Actor
 from portal import selectors
-from procurement.selectors import actor_for_user, supplier_ids_for_user
-from suppliers.models import Supplier, SupplierMembership
+from suppliers.models import SupplierMembership
 
 SIGN_IN_URL = reverse_lazy("account_login")
 SESSION_SUPPLIER_KEY = "portal_supplier_id"
@@ -51,21 +49,41 @@ PageView = Callable[..., HttpResponse]
 
 def supplier_actor(request: HttpRequest) -> Actor | None:
     """The supplier actor of the signed-in person for the supplier chosen in the session, or None."""
-    actor = actor_for_user(request.user, supplier_id=request.session.get(SESSION_SUPPLIER_KEY))
-    if not actor.is_supplier:
-        return None
-    return actor
+    membership = _membership_in_force(request, _active_memberships(request))
+    return None if membership is None else _actor(request, membership)
+
+
+def _active_memberships(request: HttpRequest) -> list[SupplierMembership]:
+    """The person's active memberships of active suppliers, by supplier code, each with its supplier:
+    one read gives the actor, the membership in force and the header's switcher."""
+    user = request.user
+    if not user.is_authenticated or not user.is_active:
+        return []
+    memberships = SupplierMembership.objects.filter(user_id=user.pk, active=True, supplier__active=True)
+    return list(memberships.select_related("supplier").order_by("supplier__code"))
+
+
+def _membership_in_force(request: HttpRequest, memberships: list[SupplierMembership]) -> SupplierMembership | None:
+    """The membership for the supplier chosen in the session when it is one of them, else the first by
+    code, as ``actor_for_user`` chooses."""
+    chosen = request.session.get(SESSION_SUPPLIER_KEY)
+    return next((m for m in memberships if m.supplier_id == chosen), memberships[0] if memberships else None)
+
+
+def _actor(request: HttpRequest, membership: SupplierMembership) -> Actor:
+    return Actor.for_supplier(
+        supplier_id=membership.supplier_id, label=f"user {request.user.get_username()}", user_id=request.user.pk
+    )
 
 
 def _page(view: PageView, allowed: Callable[[SupplierMembership], bool], refusal: str) -> PageView:
     @wraps(view)
     def page(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        actor = supplier_actor(request)
-        if actor is None:
+        memberships = _active_memberships(request)
+        membership = _membership_in_force(request, memberships)
+        if membership is None:
             raise PermissionDenied("The portal is for a supplier's people.")
-        membership = SupplierMembership.objects.select_related("supplier").get(
-            user_id=actor.user_id or 0, supplier_id=acting_supplier_id(actor)
-        )
+        actor = _actor(request, membership)
         authenticators = _authenticator_types(request)
         if membership.is_admin and not authenticators & SECOND_FACTORS:
             messages.warning(request, MFA_REQUIRED_MESSAGE)
@@ -78,12 +96,8 @@ def _page(view: PageView, allowed: Callable[[SupplierMembership], bool], refusal
         if not allowed(membership):
             raise PermissionDenied(refusal)
         request.supplier_membership = membership  # type: ignore[attr-defined]
-        # For the header's switcher: every supplier the person acts for, read only when a whole page is
-        # drawn (not for a redirect after a form, nor for an htmx partial).
-        user = request.user
-        request.portal_suppliers = SimpleLazyObject(  # type: ignore[attr-defined]
-            lambda: list(Supplier.objects.filter(pk__in=supplier_ids_for_user(user)).order_by("code"))
-        )
+        # For the header's switcher: every supplier the person acts for, from the same read.
+        request.portal_suppliers = [m.supplier for m in memberships]  # type: ignore[attr-defined]
         # For the navigation's badge; called by the template, so a partial answer (htmx) never counts.
         request.portal_unread = partial(selectors.unread_notifications_count, actor=actor)  # type: ignore[attr-defined]
         return view(request, actor, *args, **kwargs)

@@ -16,6 +16,7 @@ from typing import Any
 
 from django import forms
 
+from gateway.templatetags.documents import po_label
 from procurement import inputs
 
 from .acknowledge_forms import AckLineForm
@@ -175,7 +176,7 @@ def acknowledgement_groups(rows: list[Row]) -> list[Group]:
         for row in group.rows:
             line_no = row.values.get("line_no", "")
             if line_no in seen:
-                row.errors.append(f"line {line_no} of PO {group.key} is already answered on row {seen[line_no]}")
+                row.errors.append(f"line {line_no} of {po_label(group.key)} is already answered on row {seen[line_no]}")
             seen.setdefault(line_no, row.number)
     return list(groups.values())
 

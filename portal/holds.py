@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from gateway.templatetags.documents import po_label
 from procurement.models import Invoice, ProcurementException
 
 Kind = ProcurementException.Kind
@@ -38,7 +39,7 @@ def hold_reasons(invoice: Invoice, exceptions: list[ProcurementException]) -> li
 def _reason(invoice: Invoice, exception: ProcurementException) -> HoldReason:
     evidence = exception.evidence or {}
     line = exception.po_line.line_no if exception.po_line_id and exception.po_line else ""
-    where = f"PO {invoice.po.number} line {line}" if line else f"invoice {invoice.invoice_number} as a whole"
+    where = f"{po_label(invoice.po.number)} line {line}" if line else f"invoice {invoice.invoice_number} as a whole"
     expected, actual = str(evidence.get("expected", "")), str(evidence.get("actual", ""))
     allowed = allowed_words(evidence.get("tolerance"))
     is_open = exception.state in ProcurementException.OPEN_STATES

@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from gateway.templatetags.documents import po_label
 from notifications.models import Notification, NotificationPreference, OutboundMessage
 from notifications.services import outbox_write
 from procurement.models import AuditEvent, Invoice, ProcurementException, PurchaseOrder
@@ -175,7 +176,7 @@ def _po_happening(event: AuditEvent, order: PurchaseOrder) -> Happening:
 
 def _exception_happening(event: AuditEvent, exc: ProcurementException, still_held: set[int]) -> Happening | None:
     assert exc.po is not None and exc.supplier_id is not None
-    where = f"PO {exc.po.number}" + (f" line {exc.po_line.line_no}" if exc.po_line is not None else "")
+    where = po_label(exc.po.number) + (f" line {exc.po_line.line_no}" if exc.po_line is not None else "")
     order_link = reverse("portal:order_detail", args=[exc.po_id])
     said = exc.supplier_message or exc.get_kind_display()
     invoice = exc.invoice if exc.kind in INVOICE_KINDS else None
@@ -185,8 +186,8 @@ def _exception_happening(event: AuditEvent, exc: ProcurementException, still_hel
                 exc.supplier_id,
                 "ack.overdue",
                 f"audit:{event.pk}",
-                f"Acknowledgement overdue: PO {exc.po.number}",
-                f"PO {exc.po.number} is still waiting for your acknowledgement. {said}",
+                f"Acknowledgement overdue: {po_label(exc.po.number)}",
+                f"{po_label(exc.po.number)} is still waiting for your acknowledgement. {said}",
                 order_link,
             )
         if invoice is not None:

@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.http import QueryDict
 
 from gateway.actors import Actor
+from gateway.templatetags.documents import po_label
 from portal.acknowledge_forms import AckHeaderForm, ack_line_formset, acknowledgement_input
 from portal.csv_apply import TYPES, csv_upload_apply, upload_applied_by, upload_groups
 from portal.csv_uploads import FileRefused
@@ -91,7 +92,7 @@ def _order(actor: Actor, context: dict[str, Any]) -> PurchaseOrder:
         .first()
     )
     if order is None:
-        raise InvalidAction(f"PO {context.get('po_number', '?')} is not one of this supplier's orders.")
+        raise InvalidAction(f"{po_label(context.get('po_number', '?'))} is not one of this supplier's orders.")
     return order
 
 

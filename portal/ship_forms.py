@@ -8,6 +8,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils import timezone
 
+from gateway.templatetags.documents import po_label
 from procurement import inputs
 from procurement.models import POLine
 from procurement.models.fields import QUANTITY_LIMIT
@@ -211,7 +212,7 @@ def shipment_input(
         company = line.po.company.code
         pack = given.get("pack")
         if pack is not None and pack not in slots:
-            errors.append(f"PO {line.po.number} line {line.line_no} is in pack {pack}, which has no SSCC.")
+            errors.append(f"{po_label(line.po.number)} line {line.line_no} is in pack {pack}, which has no SSCC.")
             continue
         common = {
             "po_number": line.po.number,

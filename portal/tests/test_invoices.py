@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from procurement import factories
 from procurement.models import InboundDocument, Invoice, InvoiceLine, POLine
-from procurement.services import receipt_record, shipment_record
+from procurement.services import purchase_order_publish, receipt_record, shipment_record
 from procurement.tests import helpers as h
 
 from .helpers import formset, written
@@ -85,11 +86,26 @@ def test_held_invoice_says_why_and_what_fixes_it(member, published_po, shipped):
     page = member.get(f"/portal/invoices/{invoice.pk}/").content.decode()
     assert response.status_code == 302
     assert "Why your invoice is on hold" in page
-    assert "Unit price differs from the PO price — PO PO-1000 line 1" in page
+    assert "Unit price differs from the PO price — PO-1000 line 1" in page
     assert "<dt>Expected</dt><dd>10</dd>" in page
     assert "<dt>On your invoice</dt><dd>12.5</dd>" in page
     assert "The buyer allows no difference." in page
     assert "Send a credit note for 2.5 per unit on the quantity invoiced." in page
+
+
+def test_a_hold_on_a_po_numbered_without_its_prefix_names_it_as_a_po(member, company, plant, supplier, buyer, erp):
+    po = factories.po_input(
+        company=company.code, supplier=supplier.code, plant=plant.code, buyer=buyer.username, number="4500123"
+    )
+    order = purchase_order_publish(po=po, source=erp).record
+    rows = [{"line_id": line(order, "1").pk, "include": "on", "quantity": "40", "unit_price": "12.50"}]
+    company.three_way_match = False
+    company.save()
+
+    member.post(f"/portal/orders/{order.pk}/invoice/", invoice_post(rows))
+
+    page = member.get(f"/portal/invoices/{Invoice.objects.get().pk}/").content.decode()
+    assert "Unit price differs from the PO price — PO 4500123 line 1" in page
 
 
 def test_invoiced_before_receipt_points_to_a_corrected_ship_notice_or_a_credit_note(member, published_po, shipped):
@@ -98,7 +114,7 @@ def test_invoiced_before_receipt_points_to_a_corrected_ship_notice_or_a_credit_n
     member.post(f"/portal/orders/{published_po.pk}/invoice/", invoice_post(rows))
 
     page = member.get(f"/portal/invoices/{Invoice.objects.get().pk}/").content.decode()
-    assert "Quantity invoiced is more than received — PO PO-1000 line 1" in page
+    assert "Quantity invoiced is more than received — PO-1000 line 1" in page
     assert "<dt>Expected</dt><dd>0 received</dd>" in page
     assert "<dt>On your invoice</dt><dd>40 invoiced in all</dd>" in page
     assert (
@@ -115,7 +131,7 @@ def test_over_invoiced_against_the_order_points_to_a_credit_note(member, publish
     member.post(f"/portal/orders/{published_po.pk}/invoice/", invoice_post(rows))
 
     page = member.get(f"/portal/invoices/{Invoice.objects.get().pk}/").content.decode()
-    assert "Quantity invoiced is more than ordered — PO PO-1000 line 3" in page
+    assert "Quantity invoiced is more than ordered — PO-1000 line 3" in page
     assert "<dt>Expected</dt><dd>100 ordered</dd>" in page
     assert "Only 100 was ordered. Send a credit note for 50, or ask the buyer to change the PO." in page
 

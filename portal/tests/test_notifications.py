@@ -165,8 +165,8 @@ def test_exception_raised_and_resolved_on_the_suppliers_line(people, supplier, p
     notifications_sweep()
 
     assert [(e, t) for _, e, t, _ in inbox(admin)][1:] == [
-        ("exception.raised", "Exception on PO PO-1000 line 1: Price deviation"),
-        ("exception.resolved", "Exception resolved on PO PO-1000 line 1: Price deviation"),
+        ("exception.raised", "Exception on PO-1000 line 1: Price deviation"),
+        ("exception.resolved", "Exception resolved on PO-1000 line 1: Price deviation"),
     ]
     resolved = Notification.objects.get(person=admin, event="exception.resolved")
     assert resolved.text.endswith("Resolved: the buyer declined it.")
@@ -188,7 +188,7 @@ def test_acknowledgement_overdue(people, supplier, published_po):
 
     assert [(e, t) for _, e, t, _ in inbox(people[1])] == [
         ("po.published", "New purchase order PO-1000"),
-        ("ack.overdue", "Acknowledgement overdue: PO PO-1000"),
+        ("ack.overdue", "Acknowledgement overdue: PO-1000"),
     ]
 
 

@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from portal import selectors as portal_selectors
 from procurement import factories
-from procurement.models import ProcurementException
+from procurement.models import POLine, ProcurementException
 from procurement.services import purchase_order_publish
 from procurement.tests import helpers as h
 
@@ -61,6 +62,27 @@ def test_inbox_filters_and_search(client, company, plant, supplier, erp, bolts_m
     bad = client.get("/portal/orders/?need_by_from=2027-06-01&need_by_to=2027-04-01")
     assert bad.status_code == 200
     assert "“Needed from” is after “Needed by”." in bad.content.decode()
+
+
+@pytest.mark.parametrize("listed", [500, 1], ids=["matches listed", "more matches than listed"])
+def test_inbox_search_matches_number_part_and_supplier_part_in_any_case(
+    client, company, plant, supplier, other_supplier, erp, bolts_member, monkeypatch, listed
+):
+    monkeypatch.setattr(portal_selectors, "SEARCH_IDS_LISTED", listed)
+    publish(company, plant, supplier, erp, "PO-7701", lines=1)
+    by_supplier_part = publish(company, plant, supplier, erp, "PO-2", lines=1)
+    POLine.objects.filter(po=by_supplier_part).update(supplier_part_number="bx-7702")
+    publish(company, plant, supplier, erp, "PO-3", lines=2)
+    publish(company, plant, supplier, erp, "PO-4", lines=1)
+    nuts = publish(company, plant, other_supplier, erp, "PO-7703", lines=1)
+    POLine.objects.filter(po=nuts).update(supplier_part_number="BX-7704")
+    client.force_login(bolts_member)
+
+    assert numbers(client.get("/portal/orders/?q=770")) == ["PO-2", "PO-7701"]
+    assert numbers(client.get("/portal/orders/?q=Bx-77")) == ["PO-2"]
+    assert numbers(client.get("/portal/orders/?q=part-00002")) == ["PO-3"]
+    assert numbers(client.get("/portal/orders/?q=PO-770")) == ["PO-7701"]
+    assert numbers(client.get("/portal/orders/?q=nothing-like-it")) == []
 
 
 def test_inbox_never_lists_another_suppliers_orders(client, company, plant, other_supplier, erp, bolts_member):

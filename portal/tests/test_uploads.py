@@ -86,7 +86,7 @@ def test_row_errors_are_listed_and_nothing_can_be_applied(member, published_po):
     assert [(row.number, row.errors) for row, _, _ in preview.context["rows"]] == [
         (2, ["response: Select a valid choice. MAYBE is not one of the available choices."]),
         (3, ["unit_price: Give the price you propose."]),
-        (4, ["line 2 of PO PO-1000 is already answered on row 3"]),
+        (4, ["line 2 of PO-1000 is already answered on row 3"]),
         (
             5,
             [

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gateway.actors import Actor
+from gateway.templatetags.documents import po_label
 from portal.access import acting_supplier_id, supplier_page
 from portal.holds import hold_reasons
 from portal.invoice_forms import InvoiceHeaderForm, InvoiceLineFormSet, invoice_input
@@ -33,7 +34,7 @@ def invoice_from_po(request: HttpRequest, actor: Actor, po_id: int) -> HttpRespo
     order = po_get_for(actor, po_id)
     lines = [line for line in order.lines.all() if not line.cancelled]
     prefill = {line.pk: _left_to_invoice(line) for line in lines}
-    return _invoice_page(request, actor, order, lines, prefill, source=f"PO {order.number}", context={})
+    return _invoice_page(request, actor, order, lines, prefill, source=po_label(order.number), context={})
 
 
 @require_http_methods(["GET", "POST"])

@@ -12,6 +12,7 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gateway.actors import Actor
+from gateway.templatetags.documents import po_label
 from portal.access import supplier_page
 from portal.labels import PackLabel, shipping_labels_pdf
 from portal.partials import full_render, partial_render, partial_wanted
@@ -205,7 +206,7 @@ def shipment_labels_of(shipment: Shipment) -> list[PackLabel]:
             bill_of_lading=_bill_of_lading(shipment),
             po_numbers=tuple(orders),
             contents=tuple(
-                f"PO {line.po_line.po.number}/{line.po_line.line_no} {line.po_line.item.part_number} × "
+                f"{po_label(line.po_line.po.number)}/{line.po_line.line_no} {line.po_line.item.part_number} × "
                 f"{line.quantity.normalize():f} {line.uom}"
                 + (f" lot {line.lot}" if line.lot else "")
                 + (f" s/n {line.serial}" if line.serial else "")

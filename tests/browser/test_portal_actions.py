@@ -81,7 +81,7 @@ def test_acknowledge_ship_label_invoice_hold(page, supplier_user, published_po):
     assert Invoice.objects.get().match_status == "on_hold"
     assert tab.locator("h2#hold-title").inner_text() == "Why your invoice is on hold"
     reasons = tab.locator(".hold-reason h3").all_inner_texts()
-    assert "Unit price differs from the PO price — PO PO-1000 line 1" in reasons
+    assert "Unit price differs from the PO price — PO-1000 line 1" in reasons
     assert POLine.objects.get(po=published_po, line_no="1").invoiced_quantity == 100
     page.screenshot("portal-invoice-held")
     assert page.problems() == []

@@ -80,3 +80,41 @@ def test_the_header_with_the_unread_badge_fits_one_line_at_1280(page, admin, pub
     assert header["height"] < 110, header
     page.screenshot("portal-header-1280")
     assert page.problems() == []
+
+
+NARROW = 560
+NARROW_PAGES = [
+    ("portal-orders", "/portal/orders/"),
+    ("portal-order", "/portal/orders/{po}/"),
+    ("portal-acknowledge", "/portal/orders/{po}/acknowledge/"),
+    ("portal-ship-notice", "/portal/ship-notices/new/"),
+    ("portal-invoice", "/portal/orders/{po}/invoice/"),
+]
+# What sticks out past the right edge of the screen, outside any box that scrolls or clips it, named
+# by tag, class and right edge, for the failure message.
+OVERFLOWING = """() => {
+  const width = document.scrollingElement.clientWidth;
+  const clipped = (e) => {
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  return [...document.body.querySelectorAll("*")]
+    .filter((e) => e.getBoundingClientRect().right > width + 0.5 && !clipped(e))
+    .map((e) => [e.tagName.toLowerCase(), ...e.classList].join(".") + " " + Math.round(e.getBoundingClientRect().right))
+}"""
+
+
+@pytest.mark.parametrize("name, path", NARROW_PAGES, ids=[name for name, _ in NARROW_PAGES])
+def test_portal_page_fits_a_narrow_screen_without_scrolling_sideways(page, admin, published_po, name, path):
+    sign_in_admin(page, admin)
+    tab = page.page
+    tab.set_viewport_size({"width": NARROW, "height": 900})
+
+    assert page.open(path.format(po=published_po.pk)).status == 200
+
+    page.screenshot(f"{name}-{NARROW}")
+    sizes = tab.evaluate("() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]")
+    assert sizes == [NARROW, NARROW], tab.evaluate(OVERFLOWING)
+    assert page.problems() == []

@@ -46,12 +46,14 @@ def add_key(watched, name: str, *, passkey: bool) -> None:
         tab.get_by_role("button", name="Confirm").click()
     assert tab.url == watched.base_url + "/accounts/2fa/webauthn/add/"
     assert serious_violations(watched) == []
+    assert tab.get_by_role("heading", level=1).inner_text() == "Add a security key"
+    assert "A security key is a second factor" in tab.inner_text("main")
     watched.screenshot(f"portal-add-security-key-{name}")
-    tab.get_by_label("Name").fill(name)
+    tab.get_by_label("Name of the key").fill(name)
     if passkey:
-        tab.get_by_label("Passwordless").check()
+        tab.get_by_label("Also sign in with this key alone, as a passkey").check()
     with tab.expect_navigation():
-        tab.get_by_role("button", name="Add").click()
+        tab.get_by_role("button", name="Add the key", exact=True).click()
     tab.wait_for_load_state("load")
 
 
