@@ -16,7 +16,7 @@ from typing import Any
 
 from django import forms
 
-from gateway.templatetags.documents import po_label
+from gateway.formatting import po_label
 from procurement import inputs
 
 from .acknowledge_forms import AckLineForm

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from gateway.templatetags.documents import po_label
+from gateway.formatting import po_label
 from procurement.models import Invoice, ProcurementException
 
 Kind = ProcurementException.Kind

@@ -29,7 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from gateway.templatetags.documents import po_label
+from gateway.formatting import po_label
 from notifications.models import Notification, NotificationPreference, OutboundMessage
 from notifications.services import outbox_write
 from procurement.models import AuditEvent, Invoice, ProcurementException, PurchaseOrder

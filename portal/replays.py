@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.http import QueryDict
 
 from gateway.actors import Actor
-from gateway.templatetags.documents import po_label
+from gateway.formatting import po_label
 from portal.acknowledge_forms import AckHeaderForm, ack_line_formset, acknowledgement_input
 from portal.csv_apply import TYPES, csv_upload_apply, upload_applied_by, upload_groups
 from portal.csv_uploads import FileRefused

@@ -8,7 +8,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils import timezone
 
-from gateway.templatetags.documents import po_label
+from gateway.formatting import po_label
 from procurement import inputs
 from procurement.models import POLine
 from procurement.models.fields import QUANTITY_LIMIT

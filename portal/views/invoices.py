@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gateway.actors import Actor
-from gateway.templatetags.documents import po_label
+from gateway.formatting import po_label
 from portal.access import acting_supplier_id, supplier_page
 from portal.holds import hold_reasons
 from portal.invoice_forms import InvoiceHeaderForm, InvoiceLineFormSet, invoice_input

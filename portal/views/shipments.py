@@ -12,7 +12,7 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gateway.actors import Actor
-from gateway.templatetags.documents import po_label
+from gateway.formatting import po_label
 from portal.access import supplier_page
 from portal.labels import PackLabel, shipping_labels_pdf
 from portal.partials import full_render, partial_render, partial_wanted
