@@ -162,7 +162,10 @@ def _unusable(entry: os.DirEntry[str], now: float) -> str | None:
     except UnicodeEncodeError:
         return "the file name is not UTF-8; name files in UTF-8"
     if not _claim_name_fits(name):
-        return f"the file name is {len(os.fsencode(name))} bytes, too long to be claimed; keep names under 200 bytes"
+        return (
+            f"the file name is {len(os.fsencode(name))} bytes, too long to be claimed; "
+            f"keep names to {CLAIMABLE_NAME_BYTES} bytes at most"
+        )
     return None
 
 
@@ -181,6 +184,13 @@ def _wait(entry: os.DirEntry[str], now: float) -> float | None:
 def claim_name(name: str, correlation_id: str, claimed_at: float) -> str:
     """``<claim time, ms>.<correlation id>__<name as dropped>``."""
     return f"{int(claimed_at * 1000)}.{correlation_id}__{name}"
+
+
+SHOWN_NAME_CHARACTERS = 64
+
+# The longest name a partner's file may have: its claimed name (with the claim's tag and time) must
+# still fit the file system's NAME_MAX.
+CLAIMABLE_NAME_BYTES = max(n for n in range(1, NAME_MAX + 1) if _claim_name_fits("a" * n))
 
 
 def claim_parse(claimed: str) -> tuple[float | None, str, str]:
@@ -291,7 +301,9 @@ def unusable_reject(partner: TradingPartner, place: Folders, entry: os.DirEntry[
         return None  # recorded already: not again on every scan
     log.warning("rejected %s from the inbox of partner %s: %s", shown, partner, reason)
     source = WriteSource(channel="edi", label=f"file drop {partner.folder}")
-    text = f"file {shown} in the inbox cannot be received: {reason}"
+    # The summary names the file as a queue row can show it; the evidence keeps the whole name.
+    short = shown if len(shown) <= SHOWN_NAME_CHARACTERS else f"{shown[:40]}…{shown[-20:]}"
+    text = f"file {short} in the inbox cannot be received: {reason}"
     draft = exception_draft(
         company=partner.company,
         kind=ProcurementException.Kind.INVALID_DOCUMENT,

@@ -29,14 +29,17 @@ class Channel(filesystem.Channel):
         final = os.path.join(self.data_folder_out, name)
         # A reader takes only names ending in ".<queue>.msg"; this one ends in ".partial".
         partial = os.path.join(self.data_folder_out, f"{uuid.uuid4().hex}.partial")
+        body = str_to_bytes(dumps(payload))
         try:
             with open(partial, "wb") as f:
-                f.write(str_to_bytes(dumps(payload)))
+                f.write(body)
             os.replace(partial, final)
-        except OSError as exc:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(partial)
-            raise ChannelError(f"Cannot add file {final!r} to directory") from exc
+            if isinstance(exc, OSError):
+                raise ChannelError(f"Cannot add file {final!r} to directory") from exc
+            raise
 
 
 class Transport(filesystem.Transport):

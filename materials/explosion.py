@@ -39,6 +39,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import gc
+import threading
 from collections import defaultdict
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
 from contextlib import contextmanager
@@ -810,14 +811,27 @@ def _no_cycle_collection() -> Iterator[None]:
     lists and dicts (rows, lines, per-item totals) and no reference cycles, so every one is freed as soon as
     it is dropped; the collector's passes, set off by the count of those objects, would only walk them and
     the whole process's heap (in a worker, a full pass took tens of milliseconds) and find nothing to free.
-    The collector is resumed as it was found (also on an error), for the rest of the process."""
-    enabled = gc.isenabled()
-    gc.disable()
+    The collector is resumed as it was found (also on an error) once the last explosion running in the
+    process ends: explosions on several threads (a web worker's) count themselves in and out under a lock,
+    so one ending never turns the collector on under another, nor leaves it off for good."""
+    global _paused_by, _enabled_before
+    with _pause_lock:
+        if _paused_by == 0:
+            _enabled_before = gc.isenabled()
+            gc.disable()
+        _paused_by += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _pause_lock:
+            _paused_by -= 1
+            if _paused_by == 0 and _enabled_before:
+                gc.enable()
+
+
+_pause_lock = threading.Lock()
+_paused_by = 0  # explosions running with the collector paused
+_enabled_before = True
 
 
 # The scaled path: taken only when it answers exactly what decimals would.

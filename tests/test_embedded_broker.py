@@ -7,7 +7,7 @@ and ``bin/run-gateway`` stopped the whole gateway with it.
 
 from __future__ import annotations
 
-import sys
+import os
 import threading
 from queue import Empty
 
@@ -49,17 +49,17 @@ def test_a_worker_polling_while_a_message_is_written_sees_none_of_it_then_all_of
     writer_connection, writer = _channel(folders)
     reader_connection, reader = _channel(folders)
     seen_mid_write: list[object] = []
-    real_dumps = broker.dumps
+    real_replace = os.replace
 
-    def dumps_and_poll(payload):
-        # The message file has been opened by now; a worker polls before a byte is written.
+    def poll_then_replace(source, target):
+        # The message's bytes are on disk by now, not yet under their name; a worker polls.
         try:
             seen_mid_write.append(reader._get("edi"))
         except Empty:
             seen_mid_write.append("empty")
-        return real_dumps(payload)
+        return real_replace(source, target)
 
-    monkeypatch.setattr(sys.modules[type(writer).__module__], "dumps", dumps_and_poll)
+    monkeypatch.setattr(os, "replace", poll_then_replace)
     writer._put("edi", {"body": "one whole message"})
 
     assert seen_mid_write == ["empty"]

@@ -778,7 +778,9 @@ def assert_rejected(partner: TradingPartner, safe_name: str, shown: str, reason:
         partner.supplier_id,
     )
     assert exception.evidence == {"file": shown, "reason": reason, "rejected_as": moved.name}
-    assert exception.summary == f"file {shown} in the inbox cannot be received: {reason}"[:300]  # as summaries are cut
+    named = shown if len(shown) <= 64 else f"{shown[:40]}…{shown[-20:]}"  # the evidence keeps the whole name
+    assert exception.summary == f"file {named} in the inbox cannot be received: {reason}"
+    assert len(exception.summary) < 300  # whole, never cut mid-sentence
     return moved
 
 
@@ -799,7 +801,7 @@ def test_a_file_name_too_long_to_claim_is_rejected_and_the_next_file_still_recei
         partner,
         "a" * 100,
         name,
-        "the file name is 234 bytes, too long to be claimed; keep names under 200 bytes",
+        "the file name is 234 bytes, too long to be claimed; keep names to 207 bytes at most",
     )
     assert moved.read_bytes() == b"ISA"
     assert filedrop_scan() == 0

@@ -103,6 +103,9 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
         record, packs = _shipment_create(
             shipment, supplier, lines, digest, source, now, [orders_touch_statement(orders, now=now)], touched
         )
+        # The notice's lines before the findings are rated: the rating reads this notice's quantities
+        # from the database as stock on its way (the PO lines' shipped totals are already raised).
+        rows_insert(_shipment_lines(shipment, lines, record, packs))
         rules = tolerance.rules_for(company)
         drafts = []
         for line in touched:
@@ -139,8 +142,8 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
             # Read with the POs' lock: a subscription changed since then has bumped it.
             versions={company.pk: company.webhooks_version},
         )
-        # The notice's lines, the audit trail and the outbox in one statement on PostgreSQL.
-        rows_insert(_shipment_lines(shipment, lines, record, packs), events, messages)
+        # The audit trail and the outbox in one statement on PostgreSQL.
+        rows_insert(events, messages)
         outbox_written(messages)
         supply_changed(company_id=company.pk, po_line_ids=[line.pk for line in touched])
     return RecordResult("applied", record, drafts)
