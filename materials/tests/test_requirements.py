@@ -435,3 +435,27 @@ def test_one_planned_order_covers_its_batch_window_and_the_next_starts_after_it(
         (dt.date(2027, 3, 20), D(70), ["SP-1", "SP-2", "SP-3"]),
         (dt.date(2027, 3, 28), D(10), []),
     ]
+
+
+def test_a_ship_notices_finding_is_rated_with_its_own_quantity_on_the_way(planned, supplier):
+    """The notice's 40 are counted as arriving on its expected date when its finding is rated: PO-1's
+    50 still cover MO-1's 40 (40 in transit, 10 to come), so the missing acknowledgement stays a data
+    problem, not a production stop."""
+    from procurement.services import shipment_record
+
+    planned.require_ack_before_asn = True
+    planned.save(update_fields=["require_ack_before_asn"])
+    notice = p_inputs.ShipmentInput(
+        shipment_id="ASN-1",
+        ship_date=dt.date(2027, 3, 1),
+        expected_delivery=dt.date(2027, 3, 4),
+        lines=(p_inputs.ShipmentLineInput("PO-1", "1", Decimal(40), "EA"),),
+    )
+    result = shipment_record(
+        supplier=supplier, shipment=notice, source=WriteSource(channel="api", label="supplier BOLTS")
+    )
+
+    [exception] = result.exceptions
+    exception.refresh_from_db()
+    assert (exception.kind, exception.severity) == ("asn_without_ack", "data_quality")
+    assert "requirements" not in exception.evidence
