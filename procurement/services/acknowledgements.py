@@ -150,8 +150,10 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
                 ),
             )
         _refuse_stale_revision(ack, order, supplier, source)
+        _refuse_finished(ack, order, lines, supplier, source)
         now = timezone.now()
         plans = _plan(lines, ack, supplier, tolerance.rules_for(company), source)
+        _refuse_received_changes(ack, order, plans, supplier, source)
         header = _header_from_lines(ack, plans)
         _previous_answers_supersede(plans, ack, source, now)
         unchanged = {
@@ -277,6 +279,62 @@ def _refuse_stale_revision(
             ),
             dedup_key=f"stale_ack:{order.pk}:{ack.po_revision}:{order.revision}",
         )
+
+
+def _refuse_finished(
+    ack: AcknowledgementInput, order: PurchaseOrder, lines: list[POLine], supplier: Supplier, source: WriteSource
+) -> None:
+    """A closed or cancelled PO takes no acknowledgement: nothing on it is left to confirm or change."""
+    status = PurchaseOrder.status_for(lines)
+    if status not in PurchaseOrder.FINISHED:
+        return
+    raise refusal_recorded(
+        source=source,
+        company=order.company,
+        supplier=supplier,
+        po=order,
+        kind=Kind.INVALID_DOCUMENT,
+        code=f"po_{status}",
+        message=_finished_message(order, status),
+        evidence={"refused": f"acknowledgement {ack.document_id} of a {status} PO", "status": status},
+        # A supplier's every further answer to the PO joins the one open exception.
+        dedup_key=f"po_{status}:{order.pk}:{supplier.pk}",
+    )
+
+
+def _finished_message(order: PurchaseOrder, status: str) -> str:
+    return (
+        f"PO {order.number} is {status} ({PurchaseOrder.FINISHED[status]}): it can no longer be acknowledged or changed"
+    )
+
+
+def _refuse_received_changes(
+    ack: AcknowledgementInput, order: PurchaseOrder, plans: list[_LinePlan], supplier: Supplier, source: WriteSource
+) -> None:
+    """A line received in full may be accepted as ordered, never rejected, held or changed: the goods are in."""
+    received = [p.line.line_no for p in plans if p.line.received_in_full and (p.proposal or p.findings)]
+    if not received:
+        return
+    raise refusal_recorded(
+        source=source,
+        company=order.company,
+        supplier=supplier,
+        po=order,
+        kind=Kind.INVALID_DOCUMENT,
+        code="line_received",
+        message=_received_message(order, received),
+        evidence={"refused": f"acknowledgement {ack.document_id} changes received lines", "lines": received},
+        dedup_key=f"line_received:{order.pk}:{supplier.pk}:{','.join(received)}",
+    )
+
+
+def _received_message(order: PurchaseOrder, line_nos: list[str]) -> str:
+    several = len(line_nos) > 1
+    return (
+        f"PO {order.number} line{'s' if several else ''} {', '.join(line_nos)}: received in full, "
+        f"so {'they' if several else 'it'} can no longer be rejected, put on hold or changed "
+        "(accept as ordered, or leave out)"
+    )
 
 
 def _acknowledgement_create(
@@ -928,7 +986,14 @@ def acknowledgement_preflight(*, supplier: Supplier, ack: AcknowledgementInput) 
     unknown = [a.line_no for a in ack.lines if a.line_no not in {line.line_no for line in lines}]
     if unknown:
         raise DocumentRefused(f"PO {ack.po_number} has no line {', '.join(unknown)}", code="unknown_line")
-    plans = _plan(lines, ack, supplier, tolerance.rules_for(lines[0].po.company), WriteSource("portal", "preflight"))
+    order = lines[0].po
+    status = PurchaseOrder.status_for(lines)
+    if status in PurchaseOrder.FINISHED:
+        raise DocumentRefused(_finished_message(order, status), code=f"po_{status}")
+    plans = _plan(lines, ack, supplier, tolerance.rules_for(order.company), WriteSource("portal", "preflight"))
+    received = [p.line.line_no for p in plans if p.line.received_in_full and (p.proposal or p.findings)]
+    if received:
+        raise DocumentRefused(_received_message(order, received), code="line_received")
     return [
         PreflightLine(
             line_no=p.line.line_no,

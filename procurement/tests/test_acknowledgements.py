@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from notifications.models import OutboundMessage
@@ -390,6 +391,108 @@ def test_stale_revision_is_refused(published_po, supplier, company, plant, buyer
 
     current = h.record_ack(supplier, "ACK-2", po_revision=1)
     assert (current.outcome, current.record.po_revision) == ("applied", 1)
+
+
+def _received(po, *line_nos: str, invoiced: bool = True) -> None:
+    """The lines (every line when none is named) shipped, received in full and, unless told, invoiced in full."""
+    lines = POLine.objects.filter(po=po, **({"line_no__in": line_nos} if line_nos else {}))
+    invoice = {"invoiced_quantity": F("quantity"), "match_state": "matched"} if invoiced else {}
+    lines.update(shipped_quantity=F("quantity"), received_quantity=F("quantity"), **invoice)
+
+
+def test_a_closed_po_takes_no_acknowledgement(published_po, supplier):
+    h.accept_all(supplier)
+    _received(published_po)
+    assert published_po.status == "closed"
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    error = h.refused(
+        acknowledgement_record,
+        supplier=supplier,
+        ack=h.ack("ACK-2", h.answer("1", inputs.LINE_REJECT, raw_code="IR"), h.answer("2")),
+        source=h.source(),
+    )
+    again = h.refused(
+        acknowledgement_record, supplier=supplier, ack=h.ack("ACK-3", header=inputs.ACK_ACCEPTED), source=h.source()
+    )
+
+    assert (error.code, again.code) == ("po_closed", "po_closed")
+    assert error.message == (
+        "PO PO-1000 is closed (every line is received and invoiced in full): "
+        "it can no longer be acknowledged or changed"
+    )
+    exc = ProcurementException.objects.get()
+    assert error.exception_id == again.exception_id == exc.pk
+    assert (exc.kind, exc.dedup_key, exc.po, exc.supplier) == (
+        "invalid_document",
+        f"po_closed:{published_po.pk}:{supplier.pk}",
+        published_po,
+        supplier,
+    )
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert h.line_state(published_po) == lines_before
+    assert published_po.status == "closed"
+
+
+def test_the_same_acknowledgement_again_after_close_is_still_a_duplicate(published_po, supplier):
+    first = h.accept_all(supplier)
+    _received(published_po)
+
+    again = h.accept_all(supplier)
+
+    assert (again.outcome, again.record) == ("duplicate", first.record)
+
+
+def test_a_cancelled_po_takes_no_acknowledgement(published_po, supplier):
+    POLine.objects.filter(po=published_po).update(cancelled=True)
+    before = h.counts()
+
+    error = h.refused(acknowledgement_record, supplier=supplier, ack=h.ack("ACK-1", h.answer("1")), source=h.source())
+
+    assert (error.code, error.message) == (
+        "po_cancelled",
+        "PO PO-1000 is cancelled (the customer cancelled every line): it can no longer be acknowledged or changed",
+    )
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert not Acknowledgement.objects.exists()
+    assert PurchaseOrder.objects.get(pk=published_po.pk).first_ack_at is None
+
+
+def test_a_line_received_in_full_cannot_be_rejected_or_changed(published_po, supplier):
+    h.accept_all(supplier)
+    _received(published_po, "1", "2", invoiced=False)
+    lines_before = h.line_state(published_po)
+
+    error = h.refused(
+        acknowledgement_record,
+        supplier=supplier,
+        ack=h.ack("ACK-2", h.answer("1", inputs.LINE_REJECT, raw_code="IR"), h.quantity("2", "90"), h.price("3", "11")),
+        source=h.source(),
+    )
+
+    assert (error.code, error.message) == (
+        "line_received",
+        "PO PO-1000 lines 1, 2: received in full, so they can no longer be rejected, put on hold or changed "
+        "(accept as ordered, or leave out)",
+    )
+    exc = ProcurementException.objects.get()
+    assert (exc.kind, exc.dedup_key) == ("invalid_document", f"line_received:{published_po.pk}:{supplier.pk}:1,2")
+    assert h.line_state(published_po) == lines_before
+
+
+def test_a_line_received_in_full_may_be_accepted_as_ordered_beside_a_change_to_an_open_one(published_po, supplier):
+    h.accept_all(supplier)
+    _received(published_po, "1", invoiced=False)
+
+    result = h.record_ack(supplier, "ACK-2", h.answer("1"), h.price("3", "11"))
+
+    assert result.outcome == "applied"
+    assert [(line.line_no, line.ack_status) for line in POLine.objects.filter(po=published_po).order_by("line_no")] == [
+        ("1", "accepted"),
+        ("2", "accepted"),
+        ("3", "changes_proposed"),
+    ]
+    assert h.kinds() == ["price_deviation"]
 
 
 def test_a_po_number_used_by_two_companies_needs_the_company(published_po, supplier, other_company, other_plant):
