@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.db.models import F
 
 from edi import filedrop, x12
 from edi.models import FunctionalGroup, Interchange, TradingPartner
@@ -983,3 +984,42 @@ def test_an_entry_gone_since_the_inbox_was_read_is_passed_over_quietly(partner, 
     assert list(filedrop.folders(partner).rejected.iterdir()) == []
     assert ProcurementException.objects.count() == 0
     assert [r.getMessage() for r in caplog.records if r.name == "edi.filedrop"] == []
+
+
+def test_an_855_for_a_closed_po_is_accepted_as_syntax_and_refused_as_a_document(partner):
+    POLine.objects.filter(po__number="PO-4504").update(
+        ack_response="ACCEPT",
+        confirmed_quantity=F("quantity"),
+        shipped_quantity=F("quantity"),
+        received_quantity=F("quantity"),
+        invoiced_quantity=F("quantity"),
+        match_state="matched",
+    )
+    content = partner_855(
+        (
+            inputs.AckLineInput(line_no="1", response=inputs.LINE_REJECT, raw_code="IR"),
+            inputs.AckLineInput(line_no="2", response=inputs.LINE_ACCEPT, raw_code="IA"),
+        )
+    )
+    drop(partner, "ack-closed.edi", content)
+
+    filedrop_scan()
+
+    document = InboundDocument.objects.get(channel="edi")
+    assert (document.state, document.outcome_code, document.error) == (
+        "processed",
+        "refused",
+        "855 0001: refused (po_closed: PO PO-4504 is closed (every line is received and invoiced in full): "
+        "it can no longer be acknowledged or changed)",
+    )
+    assert Acknowledgement.objects.count() == 0
+    assert set(POLine.objects.values_list("ack_response", "confirmed_quantity")) == {("ACCEPT", Decimal("100"))}
+    exception = ProcurementException.objects.get()
+    assert (exception.kind, exception.summary, exception.inbound_document) == (
+        "invalid_document",
+        "PO PO-4504 is closed (every line is received and invoiced in full): "
+        "it can no longer be acknowledged or changed",
+        document,
+    )
+    group = FunctionalGroup.objects.get(interchange__direction="in")
+    assert group.ack_code == "A"
