@@ -39,7 +39,7 @@ from .documents import (
     orders_touch_statement,
 )
 from .errors import DocumentRefused
-from .lines import refusal_company, supplier_lines
+from .lines import refusal_company, supplier_lines, unknown_po_key
 from .locking import lock_po_lines_query
 from .notify import exception_notifications
 from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
@@ -626,7 +626,9 @@ def _lines_known(
             kind=Kind.UNKNOWN_PO,
             code="unknown_po",
             message=f"PO {ack.po_number} is not known for supplier {supplier.code}",
-            dedup_key=f"unknown_po:{supplier.pk}:{ack.po_number}",
+            evidence={"refused": f"PO {ack.po_number} is not known", "po_numbers": [ack.po_number]},
+            # One open exception per supplier and company, whichever PO numbers its documents name.
+            dedup_key=unknown_po_key(company, supplier),
         )
     if len({line.po_id for line in lines}) > 1:
         raise DocumentRefused(

@@ -11,8 +11,11 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from django.db import transaction
+
 from procurement.models import Company, ProcurementException
 
+from .audit import audit_event, audit_write
 from .errors import DocumentRefused
 from .raising import exception_draft, exception_raise
 from .sources import WriteSource
@@ -79,10 +82,47 @@ def records_refusals(fn: Callable[P, R]) -> Callable[P, R]:
 
 def _record(error: DocumentRefused) -> int:
     draft: ProcurementException = error.draft  # type: ignore[attr-defined]
-    raised = exception_raise(
-        draft,
-        source=error.source,  # type: ignore[attr-defined]
-        action="document.refused",
-        after=lambda saved: {"code": error.code, "message": error.message, "exception": saved.pk},
-    )
+    refused = lambda saved: {"code": error.code, "message": error.message, "exception": saved.pk}  # noqa: E731
+    raised = exception_raise(draft, source=error.source, action="document.refused", after=refused)  # type: ignore[attr-defined]
+    if raised is not draft:
+        _joined(raised, draft, error.source, refused(raised))  # type: ignore[attr-defined]
     return raised.pk
+
+
+# How many of the PO numbers a supplier's refused documents named one exception lists in its evidence.
+PO_NUMBERS_KEPT = 50
+
+
+def _joined(open_one: ProcurementException, draft: ProcurementException, source: WriteSource, after: dict) -> None:
+    """A document refused for a reason already open joins its exception: counted, dated, audited.
+
+    The buyer's queue keeps one line for the reason however many documents repeat it; the trail
+    still names each document's refusal and the exception it joined. The PO numbers the documents
+    named (``evidence["po_numbers"]``) are gathered on it, the first ``PO_NUMBERS_KEPT`` of them.
+    """
+    with transaction.atomic():
+        row = ProcurementException.objects.select_for_update().get(pk=open_one.pk)
+        row.occurrences += 1
+        row.last_seen_at = draft.raised_at
+        fields = ["occurrences", "last_seen_at"]
+        named = draft.evidence.get("po_numbers")
+        if named is not None:
+            numbers = list(dict.fromkeys([*row.evidence.get("po_numbers", []), *named]))
+            row.evidence = {**row.evidence, "po_numbers": numbers[:PO_NUMBERS_KEPT]}
+            row.summary = _numbers_summary(row, numbers)
+            fields += ["evidence", "summary"]
+        row.save(update_fields=fields)
+        audit_write(
+            [
+                audit_event(
+                    source=source, action="document.refused", obj=row, company=row.company, po=row.po, after=after
+                )
+            ]
+        )
+    open_one.occurrences, open_one.last_seen_at = row.occurrences, row.last_seen_at
+
+
+def _numbers_summary(row: ProcurementException, numbers: list[str]) -> str:
+    shown = ", ".join(numbers[:5]) + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+    sender = f"supplier {row.supplier.code}" if row.supplier is not None else row.company.code
+    return f"{row.occurrences} documents from {sender} name unknown POs: {shown}"[:300]

@@ -18,7 +18,7 @@ from procurement.models import (
     ProcurementException,
     PurchaseOrder,
 )
-from procurement.services import acknowledgement_record, purchase_order_change
+from procurement.services import acknowledgement_record, exception_dismiss, purchase_order_change, shipment_record
 
 from . import helpers as h
 from .helpers import D
@@ -302,15 +302,57 @@ def test_unknown_po_is_refused_and_recorded_once(published_po, supplier):
     assert error.exception_id == again.exception_id == exc.pk
     assert (exc.kind, exc.dedup_key, exc.severity, exc.supplier, exc.po) == (
         "unknown_po",
-        f"unknown_po:{supplier.pk}:PO-9999",
+        f"unknown_po:{published_po.company_id}:supplier:{supplier.pk}",
         "data_quality",
         supplier,
         None,
     )
-    refusal = AuditEvent.objects.get(action="document.refused")
-    assert refusal.after == {"code": "unknown_po", "message": error.message, "exception": exc.pk}
-    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert exc.occurrences == 2
+    # Each refused document is on the trail, both naming the one exception.
+    refusals = AuditEvent.objects.filter(action="document.refused").order_by("pk")
+    assert [r.after for r in refusals] == [{"code": "unknown_po", "message": error.message, "exception": exc.pk}] * 2
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 2}
     assert h.line_state(published_po) == lines_before
+
+
+def test_documents_naming_unknown_pos_join_one_open_exception_per_supplier(published_po, supplier):
+    numbers = ["NOPE-1", "NOPE-2", "NOPE-3", "NOPE-4", "NOPE-5", "NOPE-1"]
+    errors = [
+        h.refused(acknowledgement_record, supplier=supplier, ack=h.ack(f"ACK-{n}", po=po), source=h.source())
+        for n, po in enumerate(numbers)
+    ]
+    shipped = h.refused(
+        shipment_record, supplier=supplier, shipment=h.asn("ASN-1", ("NOPE-6", "1", "10")), source=h.source()
+    )
+
+    exc = ProcurementException.objects.get()
+    assert [e.message for e in errors[:2]] == [
+        "PO NOPE-1 is not known for supplier BOLTS",
+        "PO NOPE-2 is not known for supplier BOLTS",
+    ]
+    assert {e.exception_id for e in [*errors, shipped]} == {exc.pk}
+    assert (exc.kind, exc.occurrences, exc.state) == ("unknown_po", 7, "open")
+    assert exc.evidence["po_numbers"] == ["NOPE-1", "NOPE-2", "NOPE-3", "NOPE-4", "NOPE-5", "NOPE-6"]
+    assert (
+        exc.summary
+        == "7 documents from supplier BOLTS name unknown POs: NOPE-1, NOPE-2, NOPE-3, NOPE-4, NOPE-5 and 1 more"
+    )
+    assert exc.last_seen_at >= exc.raised_at
+    refusals = AuditEvent.objects.filter(action="document.refused").order_by("pk")
+    assert [(e.after["message"], e.after["exception"]) for e in refusals] == [
+        *((f"PO {po} is not known for supplier BOLTS", exc.pk) for po in numbers),
+        ("ship notice ASN-1: PO NOPE-6 is not known", exc.pk),
+    ]
+
+
+def test_once_resolved_the_next_unknown_po_opens_a_new_exception(published_po, supplier, buyer_source):
+    first = h.refused(acknowledgement_record, supplier=supplier, ack=h.ack("ACK-1", po="NOPE-1"), source=h.source())
+    exception_dismiss(exception_id=first.exception_id, source=buyer_source, reason="told them")
+
+    second = h.refused(acknowledgement_record, supplier=supplier, ack=h.ack("ACK-2", po="NOPE-1"), source=h.source())
+
+    assert first.exception_id != second.exception_id
+    assert ProcurementException.objects.get(pk=second.exception_id).occurrences == 1
 
 
 def test_another_suppliers_po_is_unknown_to_it(published_po, other_supplier):
