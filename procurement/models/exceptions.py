@@ -125,13 +125,6 @@ class ProcurementException(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
-    occurrences = models.PositiveIntegerField(
-        default=1,
-        db_default=1,
-        help_text="Documents refused for this reason while it was open, the first included.",
-    )
-    last_seen_at = models.DateTimeField(null=True, blank=True, help_text="When the latest of them came in.")
-
     objects = ExceptionQuerySet.as_manager()
 
     class Meta:

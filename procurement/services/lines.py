@@ -130,7 +130,7 @@ def unknown_po_key(company: Company, supplier: Supplier) -> str:
 
     Per supplier and buying company rather than per PO number or document: a supplier repeating a
     wrong number, or trying many, is one line in the buyer's queue, counted
-    (``ProcurementException.occurrences``); each document keeps its own refusal and audit row.
+    (in its evidence); each document keeps its own refusal and audit row.
     Once the buyer resolves it, the next such document opens a new one.
     """
     return f"unknown_po:{company.pk}:supplier:{supplier.pk}"

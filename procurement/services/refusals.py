@@ -19,6 +19,7 @@ from .audit import audit_event, audit_write
 from .errors import DocumentRefused
 from .raising import exception_draft, exception_raise
 from .sources import WriteSource
+from .values import jsonable
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
@@ -97,21 +98,25 @@ def _joined(open_one: ProcurementException, draft: ProcurementException, source:
     """A document refused for a reason already open joins its exception: counted, dated, audited.
 
     The buyer's queue keeps one line for the reason however many documents repeat it; the trail
-    still names each document's refusal and the exception it joined. The PO numbers the documents
-    named (``evidence["po_numbers"]``) are gathered on it, the first ``PO_NUMBERS_KEPT`` of them.
+    still names each document's refusal and the exception it joined. The exception's evidence
+    counts the documents (``documents``, the first included) and dates the latest (``last_seen``);
+    the PO numbers they named (``po_numbers``) are gathered, the first ``PO_NUMBERS_KEPT`` of them.
+    The row is locked while it is updated, so documents refused at once are each counted.
     """
     with transaction.atomic():
         row = ProcurementException.objects.select_for_update().get(pk=open_one.pk)
-        row.occurrences += 1
-        row.last_seen_at = draft.raised_at
-        fields = ["occurrences", "last_seen_at"]
+        evidence = {
+            **row.evidence,
+            "documents": row.evidence.get("documents", 1) + 1,
+            "last_seen": jsonable(draft.raised_at),
+        }
         named = draft.evidence.get("po_numbers")
         if named is not None:
-            numbers = list(dict.fromkeys([*row.evidence.get("po_numbers", []), *named]))
-            row.evidence = {**row.evidence, "po_numbers": numbers[:PO_NUMBERS_KEPT]}
-            row.summary = _numbers_summary(row, numbers)
-            fields += ["evidence", "summary"]
-        row.save(update_fields=fields)
+            numbers = list(dict.fromkeys([*evidence.get("po_numbers", []), *named]))
+            evidence["po_numbers"] = numbers[:PO_NUMBERS_KEPT]
+            row.summary = _numbers_summary(row, evidence["documents"], numbers)
+        row.evidence = evidence
+        row.save(update_fields=["evidence", "summary"])
         audit_write(
             [
                 audit_event(
@@ -119,10 +124,10 @@ def _joined(open_one: ProcurementException, draft: ProcurementException, source:
                 )
             ]
         )
-    open_one.occurrences, open_one.last_seen_at = row.occurrences, row.last_seen_at
+    open_one.evidence, open_one.summary = row.evidence, row.summary
 
 
-def _numbers_summary(row: ProcurementException, numbers: list[str]) -> str:
+def _numbers_summary(row: ProcurementException, documents: int, numbers: list[str]) -> str:
     shown = ", ".join(numbers[:5]) + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
     sender = f"supplier {row.supplier.code}" if row.supplier is not None else row.company.code
-    return f"{row.occurrences} documents from {sender} name unknown POs: {shown}"[:300]
+    return f"{documents} documents from {sender} name unknown POs: {shown}"[:300]

@@ -307,7 +307,7 @@ def test_unknown_po_is_refused_and_recorded_once(published_po, supplier):
         supplier,
         None,
     )
-    assert exc.occurrences == 2
+    assert exc.evidence["documents"] == 2
     # Each refused document is on the trail, both naming the one exception.
     refusals = AuditEvent.objects.filter(action="document.refused").order_by("pk")
     assert [r.after for r in refusals] == [{"code": "unknown_po", "message": error.message, "exception": exc.pk}] * 2
@@ -331,13 +331,13 @@ def test_documents_naming_unknown_pos_join_one_open_exception_per_supplier(publi
         "PO NOPE-2 is not known for supplier BOLTS",
     ]
     assert {e.exception_id for e in [*errors, shipped]} == {exc.pk}
-    assert (exc.kind, exc.occurrences, exc.state) == ("unknown_po", 7, "open")
+    assert (exc.kind, exc.evidence["documents"], exc.state) == ("unknown_po", 7, "open")
     assert exc.evidence["po_numbers"] == ["NOPE-1", "NOPE-2", "NOPE-3", "NOPE-4", "NOPE-5", "NOPE-6"]
     assert (
         exc.summary
         == "7 documents from supplier BOLTS name unknown POs: NOPE-1, NOPE-2, NOPE-3, NOPE-4, NOPE-5 and 1 more"
     )
-    assert exc.last_seen_at >= exc.raised_at
+    assert dt.datetime.fromisoformat(exc.evidence["last_seen"]) >= exc.raised_at
     refusals = AuditEvent.objects.filter(action="document.refused").order_by("pk")
     assert [(e.after["message"], e.after["exception"]) for e in refusals] == [
         *((f"PO {po} is not known for supplier BOLTS", exc.pk) for po in numbers),
@@ -352,7 +352,7 @@ def test_once_resolved_the_next_unknown_po_opens_a_new_exception(published_po, s
     second = h.refused(acknowledgement_record, supplier=supplier, ack=h.ack("ACK-2", po="NOPE-1"), source=h.source())
 
     assert first.exception_id != second.exception_id
-    assert ProcurementException.objects.get(pk=second.exception_id).occurrences == 1
+    assert "documents" not in ProcurementException.objects.get(pk=second.exception_id).evidence
 
 
 def test_another_suppliers_po_is_unknown_to_it(published_po, other_supplier):
@@ -465,13 +465,14 @@ def test_a_closed_po_takes_no_acknowledgement(published_po, supplier):
     )
     exc = ProcurementException.objects.get()
     assert error.exception_id == again.exception_id == exc.pk
-    assert (exc.kind, exc.dedup_key, exc.po, exc.supplier) == (
+    assert (exc.kind, exc.dedup_key, exc.po, exc.supplier, exc.evidence["documents"]) == (
         "invalid_document",
         f"po_closed:{published_po.pk}:{supplier.pk}",
         published_po,
         supplier,
+        2,
     )
-    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 2}
     assert h.line_state(published_po) == lines_before
     assert published_po.status == "closed"
 
