@@ -65,6 +65,7 @@ REFUSAL_STATUS = {
     "po_closed": status.HTTP_409_CONFLICT,
     "po_cancelled": status.HTTP_409_CONFLICT,
     "line_received": status.HTTP_409_CONFLICT,
+    "part_mismatch": status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 

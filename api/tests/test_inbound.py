@@ -106,6 +106,21 @@ def test_an_acknowledgement_of_a_closed_po_is_stored_and_refused_with_409(owner,
     assert set(POLine.objects.filter(po=published_po).values_list("ack_response", flat=True)) == {"ACCEPT"}
 
 
+def test_an_acknowledgement_naming_another_part_is_stored_and_refused_with_422(owner, published_po):
+    part = POLine.objects.get(po=published_po, line_no="1").item.part_number
+    body = ack_body(lines=[{"line_no": "1", "response": "ACCEPT", "part_number": "XYZ"}])
+
+    response = owner.post(ACKS, body)
+
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["detail"]) == (
+        "part_mismatch",
+        f"acknowledgement ACK-1 of PO PO-1000: line 1 is part {part}, the answer names XYZ; nothing was applied",
+    )
+    assert stored() == [("refused", "part_mismatch")]
+    assert Acknowledgement.objects.count() == 0
+
+
 def test_malformed_json_is_stored_and_rejected(owner):
     raw = b'{"document_id": "ACK-1", '
 

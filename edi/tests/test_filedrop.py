@@ -1023,3 +1023,29 @@ def test_an_855_for_a_closed_po_is_accepted_as_syntax_and_refused_as_a_document(
     )
     group = FunctionalGroup.objects.get(interchange__direction="in")
     assert group.ack_code == "A"
+
+
+def test_an_855_naming_another_part_for_a_line_is_refused_not_applied(partner):
+    part = POLine.objects.get(po__number="PO-4504", line_no="1").item.part_number
+    content = partner_855(
+        (
+            inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT, raw_code="IA", part_number="XYZ"),
+            inputs.AckLineInput(line_no="2", response=inputs.LINE_ACCEPT, raw_code="IA"),
+        )
+    )
+    assert b"PO1*1*****BP*XYZ~" in content
+    drop(partner, "ack-other-part.edi", content)
+
+    filedrop_scan()
+
+    document = InboundDocument.objects.get(channel="edi")
+    assert (document.state, document.outcome_code, document.error) == (
+        "processed",
+        "refused",
+        f"855 0001: refused (part_mismatch: acknowledgement 855-000017 of PO PO-4504: line 1 is part {part}, "
+        "the answer names XYZ; nothing was applied)",
+    )
+    assert Acknowledgement.objects.count() == 0
+    assert set(POLine.objects.values_list("ack_response", flat=True)) == {""}
+    assert ProcurementException.objects.get().kind == "invalid_document"
+    assert FunctionalGroup.objects.get(interchange__direction="in").ack_code == "A"

@@ -151,6 +151,7 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
             )
         _refuse_stale_revision(ack, order, supplier, source)
         _refuse_finished(ack, order, lines, supplier, source)
+        _refuse_other_parts(ack, order, lines, supplier, source)
         now = timezone.now()
         plans = _plan(lines, ack, supplier, tolerance.rules_for(company), source)
         _refuse_received_changes(ack, order, plans, supplier, source)
@@ -299,6 +300,43 @@ def _refuse_finished(
         evidence={"refused": f"acknowledgement {ack.document_id} of a {status} PO", "status": status},
         # A supplier's every further answer to the PO joins the one open exception.
         dedup_key=f"po_{status}:{order.pk}:{supplier.pk}",
+    )
+
+
+def _refuse_other_parts(
+    ack: AcknowledgementInput, order: PurchaseOrder, lines: list[POLine], supplier: Supplier, source: WriteSource
+) -> None:
+    """An answer that names a part (the buyer's or the supplier's part number) must name its line's part.
+
+    Lines are matched by number; a part that differs says the answer was written for another line
+    (or another PO), so applying it to the line of that number would confirm what was not meant.
+    """
+    by_no = {line.line_no: line for line in lines}
+    wrong = [
+        (a.line_no, named, expected)
+        for a in ack.lines
+        for named, expected in (
+            (a.part_number, by_no[a.line_no].item.part_number),
+            (a.supplier_part_number, by_no[a.line_no].supplier_part_number),
+        )
+        if named and expected and named.strip() != expected
+    ]
+    if not wrong:
+        return
+    said = "; ".join(f"line {no} is part {expected}, the answer names {named}" for no, named, expected in wrong)
+    raise refusal_recorded(
+        source=source,
+        company=order.company,
+        supplier=supplier,
+        po=order,
+        kind=Kind.INVALID_DOCUMENT,
+        code="part_mismatch",
+        message=f"acknowledgement {ack.document_id} of PO {order.number}: {said}; nothing was applied",
+        evidence={
+            "refused": f"acknowledgement {ack.document_id} names other parts",
+            "lines": [{"line": no, "expected": expected, "actual": named} for no, named, expected in wrong],
+        },
+        dedup_key=f"part_mismatch:{order.pk}:{supplier.pk}:{ack.document_id}",
     )
 
 

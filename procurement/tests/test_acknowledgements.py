@@ -538,6 +538,41 @@ def test_a_line_received_in_full_may_be_accepted_as_ordered_beside_a_change_to_a
     assert h.kinds() == ["price_deviation"]
 
 
+def test_an_answer_naming_another_part_for_a_line_is_refused_whole(published_po, supplier):
+    line1 = h.po_line(published_po, "1")
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    error = h.refused(
+        acknowledgement_record,
+        supplier=supplier,
+        ack=h.ack("ACK-1", h.answer("1", part_number="XYZ"), h.answer("2", part_number=line1.item.part_number)),
+        source=h.source(),
+    )
+
+    line2 = h.po_line(published_po, "2")
+    assert (error.code, error.message) == (
+        "part_mismatch",
+        f"acknowledgement ACK-1 of PO PO-1000: line 1 is part {line1.item.part_number}, the answer names XYZ; "
+        f"line 2 is part {line2.item.part_number}, the answer names {line1.item.part_number}; nothing was applied",
+    )
+    exc = ProcurementException.objects.get()
+    assert (exc.kind, exc.po, exc.evidence["lines"][0]) == (
+        "invalid_document",
+        published_po,
+        {"line": "1", "expected": line1.item.part_number, "actual": "XYZ"},
+    )
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert h.line_state(published_po) == lines_before
+
+
+def test_an_answer_naming_the_lines_own_part_is_applied(published_po, supplier):
+    part = h.po_line(published_po, "1").item.part_number
+
+    result = h.record_ack(supplier, "ACK-1", h.answer("1", part_number=part))
+
+    assert (result.outcome, h.po_line(published_po, "1").ack_status) == ("applied", "accepted")
+
+
 def test_a_po_number_used_by_two_companies_needs_the_company(published_po, supplier, other_company, other_plant):
     other = h.publish(other_company, other_plant, supplier, number="PO-1000")
     before = h.counts()
