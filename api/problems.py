@@ -61,6 +61,11 @@ REFUSAL_STATUS = {
     "unknown_po": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "unknown_line": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "stale_revision": status.HTTP_409_CONFLICT,
+    # The PO's state forbids the answer (closed, cancelled, a line received in full): not a bad document.
+    "po_closed": status.HTTP_409_CONFLICT,
+    "po_cancelled": status.HTTP_409_CONFLICT,
+    "line_received": status.HTTP_409_CONFLICT,
+    "part_mismatch": status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 

@@ -32,7 +32,7 @@ from django.utils import timezone
 from gateway.formatting import po_label
 from notifications.models import Notification, NotificationPreference, OutboundMessage
 from notifications.services import outbox_write
-from procurement.models import AuditEvent, Invoice, ProcurementException, PurchaseOrder
+from procurement.models import AuditEvent, Invoice, POLine, ProcurementException, PurchaseOrder
 from suppliers.models import Supplier, SupplierMembership
 
 from .models import NotifiedEvent
@@ -125,7 +125,15 @@ def notifications_sweep(*, now: dt.datetime | None = None) -> int:
 
 def _happenings(events: list[AuditEvent]) -> list[Happening]:
     po_ids = {e.po_id for e in events if e.action.startswith("po.") and e.po_id}
-    orders = {o.pk: o for o in PurchaseOrder.objects.filter(pk__in=po_ids).only("pk", "number", "revision", "supplier")}
+    # Whether a PO still awaits an answer is read when the sweep runs: a PO answered (or closed) since it
+    # was published is not one to ask the supplier to acknowledge.
+    awaiting = POLine.objects.filter(po=OuterRef("pk"), ack_response="", cancelled=False)
+    orders = {
+        o.pk: o
+        for o in PurchaseOrder.objects.filter(pk__in=po_ids)
+        .only("pk", "number", "revision", "supplier")
+        .annotate(awaiting=Exists(awaiting))
+    }
     exception_ids = {int(e.object_id) for e in events if e.action.startswith("exception.") and e.object_id.isdigit()}
     exceptions = {
         x.pk: x
@@ -160,7 +168,12 @@ def _po_happening(event: AuditEvent, order: PurchaseOrder) -> Happening:
             "po.published",
             f"audit:{event.pk}",
             f"New purchase order {order.number}",
-            f"Purchase order {order.number} was published to you. Please acknowledge it.",
+            f"Purchase order {order.number} was published to you. "
+            + (
+                "Please acknowledge it."
+                if getattr(order, "awaiting", True)
+                else "It has been answered since; the order's page shows where it stands."
+            ),
             link,
         )
     return Happening(

@@ -133,6 +133,9 @@ class AckLineInput:
     ``backordered_quantity`` is stated beside what a (partial) backorder commits when the sender
     says how much is backordered (an 855 line answered ``ACK*IA*60`` and ``ACK*IB*40``), with
     ``backorder_date`` when it dates it; without it, the balance of the line is backordered.
+
+    ``part_number`` (the buyer's) and ``supplier_part_number`` identify the line's part as the
+    sender read it; a substitute the supplier offers is ``substitute_part_number``.
     """
 
     line_no: str
@@ -146,6 +149,10 @@ class AckLineInput:
     schedule: tuple[ScheduleLineInput, ...] = field(default=(), metadata=OMIT_WHEN_DEFAULT)
     backordered_quantity: Decimal | None = field(default=None, metadata=OMIT_WHEN_DEFAULT)
     backorder_date: dt.date | None = field(default=None, metadata=OMIT_WHEN_DEFAULT)
+    # The part the sender says the line is (X12 PO1 BP and VP), when it says: the line of that number
+    # must be that part, else the answer was meant for another line and is refused, not applied.
+    part_number: str = field(default="", metadata=OMIT_WHEN_DEFAULT)
+    supplier_part_number: str = field(default="", metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)

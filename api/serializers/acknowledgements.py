@@ -21,6 +21,9 @@ class AckLineIn(serializers.Serializer):
     quantity = quantity(required=False, allow_null=True, default=None, min_value=Decimal("0"))
     unit_price = price(required=False, allow_null=True, default=None)
     promised_date = serializers.DateField(required=False, allow_null=True, default=None)
+    # The line's part as you read it (your customer's number, yours): checked against the PO line.
+    part_number = optional_text(64)
+    supplier_part_number = optional_text(64)
     substitute_part_number = optional_text(64)
     note = optional_text(1000)
     # many=True hands min_length/max_length to the ListSerializer; the stubs' __init__ omits them.

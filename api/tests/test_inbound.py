@@ -5,9 +5,10 @@ import json
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from procurement.models import Acknowledgement, InboundDocument
+from procurement.models import Acknowledgement, InboundDocument, POLine, ProcurementException
 
 from .conftest import ack_body, invoice_body, po_body, price_change_ack, receipt_body, shipment_body
 
@@ -76,6 +77,48 @@ def test_an_unknown_po_is_stored_and_marked_refused(owner, published_po):
 
     assert response.status_code == 422
     assert stored() == [("refused", "unknown_po")]
+
+
+def test_an_acknowledgement_of_a_closed_po_is_stored_and_refused_with_409(owner, published_po):
+    POLine.objects.filter(po=published_po).update(
+        ack_response="ACCEPT",
+        confirmed_quantity=F("quantity"),
+        shipped_quantity=F("quantity"),
+        received_quantity=F("quantity"),
+        invoiced_quantity=F("quantity"),
+        match_state="matched",
+    )
+    body = ack_body(lines=[{"line_no": "1", "response": "REJECT"}, {"line_no": "2", "response": "ACCEPT"}])
+
+    response = owner.post(ACKS, body)
+
+    assert response.status_code == 409
+    problem = response.json()
+    document = InboundDocument.objects.get()
+    assert (problem["code"], problem["detail"], problem["exception"]) == (
+        "po_closed",
+        "PO PO-1000 is closed (every line is received and invoiced in full): "
+        "it can no longer be acknowledged or changed",
+        ProcurementException.objects.get(inbound_document=document).pk,
+    )
+    assert stored() == [("refused", "po_closed")]
+    assert Acknowledgement.objects.count() == 0
+    assert set(POLine.objects.filter(po=published_po).values_list("ack_response", flat=True)) == {"ACCEPT"}
+
+
+def test_an_acknowledgement_naming_another_part_is_stored_and_refused_with_422(owner, published_po):
+    part = POLine.objects.get(po=published_po, line_no="1").item.part_number
+    body = ack_body(lines=[{"line_no": "1", "response": "ACCEPT", "part_number": "XYZ"}])
+
+    response = owner.post(ACKS, body)
+
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["detail"]) == (
+        "part_mismatch",
+        f"acknowledgement ACK-1 of PO PO-1000: line 1 is part {part}, the answer names XYZ; nothing was applied",
+    )
+    assert stored() == [("refused", "part_mismatch")]
+    assert Acknowledgement.objects.count() == 0
 
 
 def test_malformed_json_is_stored_and_rejected(owner):

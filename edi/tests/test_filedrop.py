@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.db.models import F
 
 from edi import filedrop, x12
 from edi.models import FunctionalGroup, Interchange, TradingPartner
@@ -985,3 +986,68 @@ def test_an_entry_gone_since_the_inbox_was_read_is_passed_over_quietly(partner, 
     assert list(filedrop.folders(partner).rejected.iterdir()) == []
     assert ProcurementException.objects.count() == 0
     assert [r.getMessage() for r in caplog.records if r.name == "edi.filedrop"] == []
+
+
+def test_an_855_for_a_closed_po_is_accepted_as_syntax_and_refused_as_a_document(partner):
+    POLine.objects.filter(po__number="PO-4504").update(
+        ack_response="ACCEPT",
+        confirmed_quantity=F("quantity"),
+        shipped_quantity=F("quantity"),
+        received_quantity=F("quantity"),
+        invoiced_quantity=F("quantity"),
+        match_state="matched",
+    )
+    content = partner_855(
+        (
+            inputs.AckLineInput(line_no="1", response=inputs.LINE_REJECT, raw_code="IR"),
+            inputs.AckLineInput(line_no="2", response=inputs.LINE_ACCEPT, raw_code="IA"),
+        )
+    )
+    drop(partner, "ack-closed.edi", content)
+
+    filedrop_scan()
+
+    document = InboundDocument.objects.get(channel="edi")
+    assert (document.state, document.outcome_code, document.error) == (
+        "processed",
+        "refused",
+        "855 0001: refused (po_closed: PO PO-4504 is closed (every line is received and invoiced in full): "
+        "it can no longer be acknowledged or changed)",
+    )
+    assert Acknowledgement.objects.count() == 0
+    assert set(POLine.objects.values_list("ack_response", "confirmed_quantity")) == {("ACCEPT", Decimal("100"))}
+    exception = ProcurementException.objects.get()
+    assert (exception.kind, exception.summary, exception.inbound_document) == (
+        "invalid_document",
+        "PO PO-4504 is closed (every line is received and invoiced in full): "
+        "it can no longer be acknowledged or changed",
+        document,
+    )
+    group = FunctionalGroup.objects.get(interchange__direction="in")
+    assert group.ack_code == "A"
+
+
+def test_an_855_naming_another_part_for_a_line_is_refused_not_applied(partner):
+    part = POLine.objects.get(po__number="PO-4504", line_no="1").item.part_number
+    content = partner_855(
+        (
+            inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT, raw_code="IA", part_number="XYZ"),
+            inputs.AckLineInput(line_no="2", response=inputs.LINE_ACCEPT, raw_code="IA"),
+        )
+    )
+    assert b"PO1*1*****BP*XYZ~" in content
+    drop(partner, "ack-other-part.edi", content)
+
+    filedrop_scan()
+
+    document = InboundDocument.objects.get(channel="edi")
+    assert (document.state, document.outcome_code, document.error) == (
+        "processed",
+        "refused",
+        f"855 0001: refused (part_mismatch: acknowledgement 855-000017 of PO PO-4504: line 1 is part {part}, "
+        "the answer names XYZ; nothing was applied)",
+    )
+    assert Acknowledgement.objects.count() == 0
+    assert set(POLine.objects.values_list("ack_response", flat=True)) == {""}
+    assert ProcurementException.objects.get().kind == "invalid_document"
+    assert FunctionalGroup.objects.get(interchange__direction="in").ack_code == "A"

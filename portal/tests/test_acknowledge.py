@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
 
 from procurement import inputs
 from procurement.models import Acknowledgement, ChangeRequest, InboundDocument, POLine, ProcurementException
@@ -183,3 +184,51 @@ def test_an_edited_answer_sent_again_under_the_same_token_is_refused_then_sent_u
         f"portal-{token}",
     ]
     assert POLine.objects.get(po=published_po, line_no="1").proposal == {"quantity": "90"}
+
+
+def _closed(po) -> None:
+    """Every line accepted, shipped, received and invoiced in full: the PO is closed."""
+    POLine.objects.filter(po=po).update(
+        ack_response="ACCEPT",
+        confirmed_quantity=F("quantity"),
+        shipped_quantity=F("quantity"),
+        received_quantity=F("quantity"),
+        invoiced_quantity=F("quantity"),
+        match_state="matched",
+    )
+
+
+def test_a_closed_po_shows_why_instead_of_the_form_and_its_actions(member, published_po):
+    _closed(published_po)
+
+    form = member.get(url(published_po)).content.decode()
+    page = member.get(f"/portal/orders/{published_po.pk}/").content.decode()
+
+    reason = "This order is closed: every line is received and invoiced in full."
+    assert reason in form
+    assert 'name="form-0-response"' not in form
+    assert f"{reason} Nothing is left to acknowledge, ship or invoice." in page
+    assert url(published_po) not in page
+    assert f"/portal/orders/{published_po.pk}/invoice/" not in page
+
+
+def test_an_acknowledgement_of_a_closed_po_sent_anyway_is_refused_in_words(member, published_po):
+    _closed(published_po)
+    before = list(POLine.objects.filter(po=published_po).values_list("ack_response", "confirmed_quantity"))
+
+    response = member.post(
+        url(published_po), ack_post({"1": {"response": "REJECT", "note": "no longer made"}, "2": {}, "3": {}})
+    )
+
+    assert response.status_code == 200
+    assert (
+        "PO PO-1000 is closed (every line is received and invoiced in full): "
+        "it can no longer be acknowledged or changed" in response.content.decode()
+    )
+    document = InboundDocument.objects.get()
+    assert (document.state, document.outcome_code) == ("refused", "po_closed")
+    assert Acknowledgement.objects.count() == 0
+    assert list(POLine.objects.filter(po=published_po).values_list("ack_response", "confirmed_quantity")) == before
+    assert list(ProcurementException.objects.values_list("kind", "inbound_document")) == [
+        ("invalid_document", document.pk)
+    ]

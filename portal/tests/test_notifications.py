@@ -55,6 +55,21 @@ def people(supplier, other_supplier):
     )
 
 
+def test_a_po_answered_before_the_sweep_is_not_one_to_acknowledge(people, published_po, supplier):
+    h.accept_all(supplier)
+
+    notifications_sweep()
+
+    said = set(Notification.objects.filter(person=people[0], event="po.published").values_list("title", "text"))
+    assert said == {
+        (
+            "New purchase order PO-1000",
+            "Purchase order PO-1000 was published to you. "
+            "It has been answered since; the order's page shows where it stands.",
+        )
+    }
+
+
 def test_a_published_po_reaches_each_person_of_its_supplier_and_no_one_else(people, published_po):
     admin, member, nuts = people
 

@@ -40,6 +40,7 @@ def po_context(order: PurchaseOrder) -> dict[str, str]:
 def acknowledge(request: HttpRequest, actor: Actor, po_id: int) -> HttpResponse:
     order = po_get_for(actor, po_id)
     supplier = request.supplier_membership.supplier  # type: ignore[attr-defined]
+    status = PurchaseOrder.status_for(list(order.lines.all()))
     lines = [line for line in order.lines.all() if not line.cancelled]
     line_nos = [line.line_no for line in lines]
     writer = may_submit(request)
@@ -106,6 +107,9 @@ def acknowledge(request: HttpRequest, actor: Actor, po_id: int) -> HttpResponse:
         "to_buyer": [v for v in (preflight or {}).values() if v.to_buyer],
         "refusal": refusal,
         "writer": writer,
+        # A closed or cancelled PO shows why, not a form the write path would refuse.
+        "status": status.replace("_", " "),
+        "finished": PurchaseOrder.FINISHED.get(status, ""),
         "section": "orders",
     }
     if request.method == "POST" and partial_wanted(request):

@@ -44,10 +44,12 @@ def order_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     if po is None:
         raise Http404("No such purchase order.")
     lines = list(po.lines.all())
+    status = PurchaseOrder.status_for(lines)
     context = {
         "po": po,
         "lines": lines,
-        "status": PurchaseOrder.status_for(lines).replace("_", " "),
+        "status": status.replace("_", " "),
+        "finished": PurchaseOrder.FINISHED.get(status, ""),
         "revisions": list(selectors.purchase_order_revisions_for(actor=actor, po=po)),
         "documents": selectors.purchase_order_documents_for(actor=actor, po=po),
         "exceptions": list(selectors.purchase_order_exceptions_for(actor=actor, po=po).select_related("po_line")),

@@ -125,7 +125,6 @@ class ProcurementException(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
-
     objects = ExceptionQuerySet.as_manager()
 
     class Meta:

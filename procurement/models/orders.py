@@ -51,6 +51,13 @@ class PurchaseOrder(models.Model):
     def __str__(self) -> str:
         return f"{self.number} rev {self.revision}"
 
+    # Why a PO in one of these statuses is finished, in the supplier's words: nothing on it is left to
+    # acknowledge, change, ship or invoice, and the write path refuses an acknowledgement of it.
+    FINISHED = {
+        "closed": "every line is received and invoiced in full",
+        "cancelled": "the customer cancelled every line",
+    }
+
     @staticmethod
     def status_for(lines: list["POLine"]) -> str:
         """The header status, aggregated from ``lines`` (pass them to avoid a query)."""
@@ -237,6 +244,11 @@ class POLine(models.Model):
         if accepted < self.quantity:
             return "partial"
         return "full" if accepted == self.quantity else "over"
+
+    @property
+    def received_in_full(self) -> bool:
+        """Goods accepted for the whole ordered quantity: the line can no longer be rejected or changed."""
+        return self.receipt_status in ("full", "over")
 
     @property
     def invoice_status(self) -> str:

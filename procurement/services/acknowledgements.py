@@ -39,7 +39,7 @@ from .documents import (
     orders_touch_statement,
 )
 from .errors import DocumentRefused
-from .lines import refusal_company, supplier_lines
+from .lines import refusal_company, supplier_lines, unknown_po_key
 from .locking import lock_po_lines_query
 from .notify import exception_notifications
 from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
@@ -150,8 +150,11 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
                 ),
             )
         _refuse_stale_revision(ack, order, supplier, source)
+        _refuse_finished(ack, order, lines, supplier, source)
+        _refuse_other_parts(ack, order, lines, supplier, source)
         now = timezone.now()
         plans = _plan(lines, ack, supplier, tolerance.rules_for(company), source)
+        _refuse_received_changes(ack, order, plans, supplier, source)
         header = _header_from_lines(ack, plans)
         _previous_answers_supersede(plans, ack, source, now)
         unchanged = {
@@ -277,6 +280,99 @@ def _refuse_stale_revision(
             ),
             dedup_key=f"stale_ack:{order.pk}:{ack.po_revision}:{order.revision}",
         )
+
+
+def _refuse_finished(
+    ack: AcknowledgementInput, order: PurchaseOrder, lines: list[POLine], supplier: Supplier, source: WriteSource
+) -> None:
+    """A closed or cancelled PO takes no acknowledgement: nothing on it is left to confirm or change."""
+    status = PurchaseOrder.status_for(lines)
+    if status not in PurchaseOrder.FINISHED:
+        return
+    raise refusal_recorded(
+        source=source,
+        company=order.company,
+        supplier=supplier,
+        po=order,
+        kind=Kind.INVALID_DOCUMENT,
+        code=f"po_{status}",
+        message=_finished_message(order, status),
+        evidence={"refused": f"acknowledgement {ack.document_id} of a {status} PO", "status": status},
+        # A supplier's every further answer to the PO joins the one open exception.
+        dedup_key=f"po_{status}:{order.pk}:{supplier.pk}",
+    )
+
+
+def _refuse_other_parts(
+    ack: AcknowledgementInput, order: PurchaseOrder, lines: list[POLine], supplier: Supplier, source: WriteSource
+) -> None:
+    """An answer that names a part (the buyer's or the supplier's part number) must name its line's part.
+
+    Lines are matched by number; a part that differs says the answer was written for another line
+    (or another PO), so applying it to the line of that number would confirm what was not meant.
+    """
+    by_no = {line.line_no: line for line in lines}
+    wrong = [
+        (a.line_no, named, expected)
+        for a in ack.lines
+        for named, expected in (
+            (a.part_number, by_no[a.line_no].item.part_number),
+            (a.supplier_part_number, by_no[a.line_no].supplier_part_number),
+        )
+        if named and expected and named.strip() != expected
+    ]
+    if not wrong:
+        return
+    said = "; ".join(f"line {no} is part {expected}, the answer names {named}" for no, named, expected in wrong)
+    raise refusal_recorded(
+        source=source,
+        company=order.company,
+        supplier=supplier,
+        po=order,
+        kind=Kind.INVALID_DOCUMENT,
+        code="part_mismatch",
+        message=f"acknowledgement {ack.document_id} of PO {order.number}: {said}; nothing was applied",
+        evidence={
+            "refused": f"acknowledgement {ack.document_id} names other parts",
+            "lines": [{"line": no, "expected": expected, "actual": named} for no, named, expected in wrong],
+        },
+        dedup_key=f"part_mismatch:{order.pk}:{supplier.pk}:{ack.document_id}",
+    )
+
+
+def _finished_message(order: PurchaseOrder, status: str) -> str:
+    return (
+        f"PO {order.number} is {status} ({PurchaseOrder.FINISHED[status]}): it can no longer be acknowledged or changed"
+    )
+
+
+def _refuse_received_changes(
+    ack: AcknowledgementInput, order: PurchaseOrder, plans: list[_LinePlan], supplier: Supplier, source: WriteSource
+) -> None:
+    """A line received in full may be accepted as ordered, never rejected, held or changed: the goods are in."""
+    received = [p.line.line_no for p in plans if p.line.received_in_full and (p.proposal or p.findings)]
+    if not received:
+        return
+    raise refusal_recorded(
+        source=source,
+        company=order.company,
+        supplier=supplier,
+        po=order,
+        kind=Kind.INVALID_DOCUMENT,
+        code="line_received",
+        message=_received_message(order, received),
+        evidence={"refused": f"acknowledgement {ack.document_id} changes received lines", "lines": received},
+        dedup_key=f"line_received:{order.pk}:{supplier.pk}:{','.join(received)}",
+    )
+
+
+def _received_message(order: PurchaseOrder, line_nos: list[str]) -> str:
+    several = len(line_nos) > 1
+    return (
+        f"PO {order.number} line{'s' if several else ''} {', '.join(line_nos)}: received in full, "
+        f"so {'they' if several else 'it'} can no longer be rejected, put on hold or changed "
+        "(accept as ordered, or leave out)"
+    )
 
 
 def _acknowledgement_create(
@@ -568,7 +664,9 @@ def _lines_known(
             kind=Kind.UNKNOWN_PO,
             code="unknown_po",
             message=f"PO {ack.po_number} is not known for supplier {supplier.code}",
-            dedup_key=f"unknown_po:{supplier.pk}:{ack.po_number}",
+            evidence={"refused": f"PO {ack.po_number} is not known", "po_numbers": [ack.po_number]},
+            # One open exception per supplier and company, whichever PO numbers its documents name.
+            dedup_key=unknown_po_key(company, supplier),
         )
     if len({line.po_id for line in lines}) > 1:
         raise DocumentRefused(
@@ -928,7 +1026,14 @@ def acknowledgement_preflight(*, supplier: Supplier, ack: AcknowledgementInput) 
     unknown = [a.line_no for a in ack.lines if a.line_no not in {line.line_no for line in lines}]
     if unknown:
         raise DocumentRefused(f"PO {ack.po_number} has no line {', '.join(unknown)}", code="unknown_line")
-    plans = _plan(lines, ack, supplier, tolerance.rules_for(lines[0].po.company), WriteSource("portal", "preflight"))
+    order = lines[0].po
+    status = PurchaseOrder.status_for(lines)
+    if status in PurchaseOrder.FINISHED:
+        raise DocumentRefused(_finished_message(order, status), code=f"po_{status}")
+    plans = _plan(lines, ack, supplier, tolerance.rules_for(order.company), WriteSource("portal", "preflight"))
+    received = [p.line.line_no for p in plans if p.line.received_in_full and (p.proposal or p.findings)]
+    if received:
+        raise DocumentRefused(_received_message(order, received), code="line_received")
     return [
         PreflightLine(
             line_no=p.line.line_no,

@@ -103,6 +103,15 @@ def lines_locked(
     if not missing_pos:
         first_missing = next(po for po, no in wanted if (po, no) not in found)
         lacking = next(line.po for line in lines if line.po.number == first_missing)
+    if missing_pos and supplier is not None:
+        # One open exception per supplier and company, whichever PO numbers its documents name.
+        evidence: dict | None = {"refused": message, "po_numbers": missing_pos}
+        dedup_key = unknown_po_key(company, supplier)
+    else:
+        # The same notice sent again must not raise the same exception again.
+        # A system's document (a receipt) naming an unknown PO is one exception of its own.
+        missing = ",".join(missing_pos or missing_lines)
+        evidence, dedup_key = None, f"{code}:{(supplier or company).pk}:{document}:{missing}"
     raise refusal_recorded(
         source=source,
         company=company,
@@ -111,6 +120,17 @@ def lines_locked(
         kind=kind,
         code=code,
         message=message,
-        # The same notice sent again must not raise the same exception again.
-        dedup_key=f"{code}:{(supplier or company).pk}:{document}:{','.join(missing_pos or missing_lines)}",
+        evidence=evidence,
+        dedup_key=dedup_key,
     )
+
+
+def unknown_po_key(company: Company, supplier: Supplier) -> str:
+    """The dedup key of the one open exception a supplier's documents naming unknown POs join.
+
+    Per supplier and buying company rather than per PO number or document: a supplier repeating a
+    wrong number, or trying many, is one line in the buyer's queue, counted
+    (in its evidence); each document keeps its own refusal and audit row.
+    Once the buyer resolves it, the next such document opens a new one.
+    """
+    return f"unknown_po:{company.pk}:supplier:{supplier.pk}"

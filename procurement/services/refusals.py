@@ -11,11 +11,15 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from django.db import transaction
+
 from procurement.models import Company, ProcurementException
 
+from .audit import audit_event, audit_write
 from .errors import DocumentRefused
 from .raising import exception_draft, exception_raise
 from .sources import WriteSource
+from .values import jsonable
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
@@ -79,10 +83,51 @@ def records_refusals(fn: Callable[P, R]) -> Callable[P, R]:
 
 def _record(error: DocumentRefused) -> int:
     draft: ProcurementException = error.draft  # type: ignore[attr-defined]
-    raised = exception_raise(
-        draft,
-        source=error.source,  # type: ignore[attr-defined]
-        action="document.refused",
-        after=lambda saved: {"code": error.code, "message": error.message, "exception": saved.pk},
-    )
+    refused = lambda saved: {"code": error.code, "message": error.message, "exception": saved.pk}  # noqa: E731
+    raised = exception_raise(draft, source=error.source, action="document.refused", after=refused)  # type: ignore[attr-defined]
+    if raised is not draft:
+        _joined(raised, draft, error.source, refused(raised))  # type: ignore[attr-defined]
     return raised.pk
+
+
+# How many of the PO numbers a supplier's refused documents named one exception lists in its evidence.
+PO_NUMBERS_KEPT = 50
+
+
+def _joined(open_one: ProcurementException, draft: ProcurementException, source: WriteSource, after: dict) -> None:
+    """A document refused for a reason already open joins its exception: counted, dated, audited.
+
+    The buyer's queue keeps one line for the reason however many documents repeat it; the trail
+    still names each document's refusal and the exception it joined. The exception's evidence
+    counts the documents (``documents``, the first included) and dates the latest (``last_seen``);
+    the PO numbers they named (``po_numbers``) are gathered, the first ``PO_NUMBERS_KEPT`` of them.
+    The row is locked while it is updated, so documents refused at once are each counted.
+    """
+    with transaction.atomic():
+        row = ProcurementException.objects.select_for_update().get(pk=open_one.pk)
+        evidence = {
+            **row.evidence,
+            "documents": row.evidence.get("documents", 1) + 1,
+            "last_seen": jsonable(draft.raised_at),
+        }
+        named = draft.evidence.get("po_numbers")
+        if named is not None:
+            numbers = list(dict.fromkeys([*evidence.get("po_numbers", []), *named]))
+            evidence["po_numbers"] = numbers[:PO_NUMBERS_KEPT]
+            row.summary = _numbers_summary(row, evidence["documents"], numbers)
+        row.evidence = evidence
+        row.save(update_fields=["evidence", "summary"])
+        audit_write(
+            [
+                audit_event(
+                    source=source, action="document.refused", obj=row, company=row.company, po=row.po, after=after
+                )
+            ]
+        )
+    open_one.evidence, open_one.summary = row.evidence, row.summary
+
+
+def _numbers_summary(row: ProcurementException, documents: int, numbers: list[str]) -> str:
+    shown = ", ".join(numbers[:5]) + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+    sender = f"supplier {row.supplier.code}" if row.supplier is not None else row.company.code
+    return f"{documents} documents from {sender} name unknown POs: {shown}"[:300]

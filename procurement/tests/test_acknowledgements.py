@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from notifications.models import OutboundMessage
@@ -17,7 +18,7 @@ from procurement.models import (
     ProcurementException,
     PurchaseOrder,
 )
-from procurement.services import acknowledgement_record, purchase_order_change
+from procurement.services import acknowledgement_record, exception_dismiss, purchase_order_change, shipment_record
 
 from . import helpers as h
 from .helpers import D
@@ -301,15 +302,57 @@ def test_unknown_po_is_refused_and_recorded_once(published_po, supplier):
     assert error.exception_id == again.exception_id == exc.pk
     assert (exc.kind, exc.dedup_key, exc.severity, exc.supplier, exc.po) == (
         "unknown_po",
-        f"unknown_po:{supplier.pk}:PO-9999",
+        f"unknown_po:{published_po.company_id}:supplier:{supplier.pk}",
         "data_quality",
         supplier,
         None,
     )
-    refusal = AuditEvent.objects.get(action="document.refused")
-    assert refusal.after == {"code": "unknown_po", "message": error.message, "exception": exc.pk}
-    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert exc.evidence["documents"] == 2
+    # Each refused document is on the trail, both naming the one exception.
+    refusals = AuditEvent.objects.filter(action="document.refused").order_by("pk")
+    assert [r.after for r in refusals] == [{"code": "unknown_po", "message": error.message, "exception": exc.pk}] * 2
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 2}
     assert h.line_state(published_po) == lines_before
+
+
+def test_documents_naming_unknown_pos_join_one_open_exception_per_supplier(published_po, supplier):
+    numbers = ["NOPE-1", "NOPE-2", "NOPE-3", "NOPE-4", "NOPE-5", "NOPE-1"]
+    errors = [
+        h.refused(acknowledgement_record, supplier=supplier, ack=h.ack(f"ACK-{n}", po=po), source=h.source())
+        for n, po in enumerate(numbers)
+    ]
+    shipped = h.refused(
+        shipment_record, supplier=supplier, shipment=h.asn("ASN-1", ("NOPE-6", "1", "10")), source=h.source()
+    )
+
+    exc = ProcurementException.objects.get()
+    assert [e.message for e in errors[:2]] == [
+        "PO NOPE-1 is not known for supplier BOLTS",
+        "PO NOPE-2 is not known for supplier BOLTS",
+    ]
+    assert {e.exception_id for e in [*errors, shipped]} == {exc.pk}
+    assert (exc.kind, exc.evidence["documents"], exc.state) == ("unknown_po", 7, "open")
+    assert exc.evidence["po_numbers"] == ["NOPE-1", "NOPE-2", "NOPE-3", "NOPE-4", "NOPE-5", "NOPE-6"]
+    assert (
+        exc.summary
+        == "7 documents from supplier BOLTS name unknown POs: NOPE-1, NOPE-2, NOPE-3, NOPE-4, NOPE-5 and 1 more"
+    )
+    assert dt.datetime.fromisoformat(exc.evidence["last_seen"]) >= exc.raised_at
+    refusals = AuditEvent.objects.filter(action="document.refused").order_by("pk")
+    assert [(e.after["message"], e.after["exception"]) for e in refusals] == [
+        *((f"PO {po} is not known for supplier BOLTS", exc.pk) for po in numbers),
+        ("ship notice ASN-1: PO NOPE-6 is not known", exc.pk),
+    ]
+
+
+def test_once_resolved_the_next_unknown_po_opens_a_new_exception(published_po, supplier, buyer_source):
+    first = h.refused(acknowledgement_record, supplier=supplier, ack=h.ack("ACK-1", po="NOPE-1"), source=h.source())
+    exception_dismiss(exception_id=first.exception_id, source=buyer_source, reason="told them")
+
+    second = h.refused(acknowledgement_record, supplier=supplier, ack=h.ack("ACK-2", po="NOPE-1"), source=h.source())
+
+    assert first.exception_id != second.exception_id
+    assert "documents" not in ProcurementException.objects.get(pk=second.exception_id).evidence
 
 
 def test_another_suppliers_po_is_unknown_to_it(published_po, other_supplier):
@@ -390,6 +433,144 @@ def test_stale_revision_is_refused(published_po, supplier, company, plant, buyer
 
     current = h.record_ack(supplier, "ACK-2", po_revision=1)
     assert (current.outcome, current.record.po_revision) == ("applied", 1)
+
+
+def _received(po, *line_nos: str, invoiced: bool = True) -> None:
+    """The lines (every line when none is named) shipped, received in full and, unless told, invoiced in full."""
+    lines = POLine.objects.filter(po=po, **({"line_no__in": line_nos} if line_nos else {}))
+    invoice = {"invoiced_quantity": F("quantity"), "match_state": "matched"} if invoiced else {}
+    lines.update(shipped_quantity=F("quantity"), received_quantity=F("quantity"), **invoice)
+
+
+def test_a_closed_po_takes_no_acknowledgement(published_po, supplier):
+    h.accept_all(supplier)
+    _received(published_po)
+    assert published_po.status == "closed"
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    error = h.refused(
+        acknowledgement_record,
+        supplier=supplier,
+        ack=h.ack("ACK-2", h.answer("1", inputs.LINE_REJECT, raw_code="IR"), h.answer("2")),
+        source=h.source(),
+    )
+    again = h.refused(
+        acknowledgement_record, supplier=supplier, ack=h.ack("ACK-3", header=inputs.ACK_ACCEPTED), source=h.source()
+    )
+
+    assert (error.code, again.code) == ("po_closed", "po_closed")
+    assert error.message == (
+        "PO PO-1000 is closed (every line is received and invoiced in full): "
+        "it can no longer be acknowledged or changed"
+    )
+    exc = ProcurementException.objects.get()
+    assert error.exception_id == again.exception_id == exc.pk
+    assert (exc.kind, exc.dedup_key, exc.po, exc.supplier, exc.evidence["documents"]) == (
+        "invalid_document",
+        f"po_closed:{published_po.pk}:{supplier.pk}",
+        published_po,
+        supplier,
+        2,
+    )
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 2}
+    assert h.line_state(published_po) == lines_before
+    assert published_po.status == "closed"
+
+
+def test_the_same_acknowledgement_again_after_close_is_still_a_duplicate(published_po, supplier):
+    first = h.accept_all(supplier)
+    _received(published_po)
+
+    again = h.accept_all(supplier)
+
+    assert (again.outcome, again.record) == ("duplicate", first.record)
+
+
+def test_a_cancelled_po_takes_no_acknowledgement(published_po, supplier):
+    POLine.objects.filter(po=published_po).update(cancelled=True)
+    before = h.counts()
+
+    error = h.refused(acknowledgement_record, supplier=supplier, ack=h.ack("ACK-1", h.answer("1")), source=h.source())
+
+    assert (error.code, error.message) == (
+        "po_cancelled",
+        "PO PO-1000 is cancelled (the customer cancelled every line): it can no longer be acknowledged or changed",
+    )
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert not Acknowledgement.objects.exists()
+    assert PurchaseOrder.objects.get(pk=published_po.pk).first_ack_at is None
+
+
+def test_a_line_received_in_full_cannot_be_rejected_or_changed(published_po, supplier):
+    h.accept_all(supplier)
+    _received(published_po, "1", "2", invoiced=False)
+    lines_before = h.line_state(published_po)
+
+    error = h.refused(
+        acknowledgement_record,
+        supplier=supplier,
+        ack=h.ack("ACK-2", h.answer("1", inputs.LINE_REJECT, raw_code="IR"), h.quantity("2", "90"), h.price("3", "11")),
+        source=h.source(),
+    )
+
+    assert (error.code, error.message) == (
+        "line_received",
+        "PO PO-1000 lines 1, 2: received in full, so they can no longer be rejected, put on hold or changed "
+        "(accept as ordered, or leave out)",
+    )
+    exc = ProcurementException.objects.get()
+    assert (exc.kind, exc.dedup_key) == ("invalid_document", f"line_received:{published_po.pk}:{supplier.pk}:1,2")
+    assert h.line_state(published_po) == lines_before
+
+
+def test_a_line_received_in_full_may_be_accepted_as_ordered_beside_a_change_to_an_open_one(published_po, supplier):
+    h.accept_all(supplier)
+    _received(published_po, "1", invoiced=False)
+
+    result = h.record_ack(supplier, "ACK-2", h.answer("1"), h.price("3", "11"))
+
+    assert result.outcome == "applied"
+    assert [(line.line_no, line.ack_status) for line in POLine.objects.filter(po=published_po).order_by("line_no")] == [
+        ("1", "accepted"),
+        ("2", "accepted"),
+        ("3", "changes_proposed"),
+    ]
+    assert h.kinds() == ["price_deviation"]
+
+
+def test_an_answer_naming_another_part_for_a_line_is_refused_whole(published_po, supplier):
+    line1 = h.po_line(published_po, "1")
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    error = h.refused(
+        acknowledgement_record,
+        supplier=supplier,
+        ack=h.ack("ACK-1", h.answer("1", part_number="XYZ"), h.answer("2", part_number=line1.item.part_number)),
+        source=h.source(),
+    )
+
+    line2 = h.po_line(published_po, "2")
+    assert (error.code, error.message) == (
+        "part_mismatch",
+        f"acknowledgement ACK-1 of PO PO-1000: line 1 is part {line1.item.part_number}, the answer names XYZ; "
+        f"line 2 is part {line2.item.part_number}, the answer names {line1.item.part_number}; nothing was applied",
+    )
+    exc = ProcurementException.objects.get()
+    assert (exc.kind, exc.po, exc.evidence["lines"][0]) == (
+        "invalid_document",
+        published_po,
+        {"line": "1", "expected": line1.item.part_number, "actual": "XYZ"},
+    )
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert h.line_state(published_po) == lines_before
+
+
+def test_an_answer_naming_the_lines_own_part_is_applied(published_po, supplier):
+    part = h.po_line(published_po, "1").item.part_number
+
+    result = h.record_ack(supplier, "ACK-1", h.answer("1", part_number=part))
+
+    assert (result.outcome, h.po_line(published_po, "1").ack_status) == ("applied", "accepted")
 
 
 def test_a_po_number_used_by_two_companies_needs_the_company(published_po, supplier, other_company, other_plant):

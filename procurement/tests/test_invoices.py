@@ -287,7 +287,7 @@ def test_an_invoice_for_an_unknown_po_is_refused(published_po, supplier):
 
     assert (error.code, error.message) == ("unknown_po", "invoice INV-1: PO PO-9 is not known")
     exc = ProcurementException.objects.get()
-    assert (exc.kind, exc.dedup_key) == ("unknown_po", f"unknown_po:{supplier.pk}:invoice INV-1:PO-9")
+    assert (exc.kind, exc.dedup_key) == ("unknown_po", f"unknown_po:{published_po.company_id}:supplier:{supplier.pk}")
     assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
 
 

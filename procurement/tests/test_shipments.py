@@ -248,7 +248,7 @@ def test_an_unknown_po_refuses_the_whole_notice(confirmed_po, supplier):
     exc = ProcurementException.objects.get()
     assert (exc.kind, exc.dedup_key, exc.po, exc.supplier) == (
         "unknown_po",
-        f"unknown_po:{supplier.pk}:ship notice ASN-1:PO-9999",
+        f"unknown_po:{confirmed_po.company_id}:supplier:{supplier.pk}",
         None,
         supplier,
     )

@@ -8,6 +8,7 @@ really out of that order is still reported, with AK304 2 (unexpected segment).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -73,6 +74,11 @@ EXPECTED_LINES = (
             ci.ScheduleLineInput(Decimal(50), dt.date(2027, 3, 8)),
         ),
     ),
+)
+# PO1 (POC) names each line's part: BP the buyer's, VP the vendor's, read beside the answer.
+EXPECTED_LINES = (
+    dataclasses.replace(EXPECTED_LINES[0], part_number="PART-00001", supplier_part_number="C-1001"),
+    dataclasses.replace(EXPECTED_LINES[1], part_number="PART-00002"),
 )
 
 
@@ -149,7 +155,10 @@ def _line(*acks: str) -> tuple[tuple[ci.AckLineInput, ...], list[str]]:
     ts = _set("855", body)
     mapped = map_855(ts)
     assert account_problems(ts, mapped) == []
-    return mapped.value.lines, [e.message for e in mapped.errors]
+    # The line's part is read from its PO1, whatever its ACKs say (the rest is what these tests look at).
+    assert {line.part_number for line in mapped.value.lines} <= {"PART-00001"}
+    lines = tuple(dataclasses.replace(line, part_number="") for line in mapped.value.lines)
+    return lines, [e.message for e in mapped.errors]
 
 
 def test_a_line_accepted_in_part_and_backordered_in_part_is_a_partial_backorder_stating_both() -> None:
@@ -274,7 +283,9 @@ def test_a_sublines_ack_is_listed_as_not_used_and_the_line_keeps_its_own_answer(
 
     assert mapped.errors == []
     assert mapped.value.lines == (
-        ci.AckLineInput("1", ci.LINE_ACCEPT, "IA", Decimal(100), Decimal(10), dt.date(2027, 3, 1)),
+        ci.AckLineInput(
+            "1", ci.LINE_ACCEPT, "IA", Decimal(100), Decimal(10), dt.date(2027, 3, 1), part_number="PART-00001"
+        ),
     )
     assert [(u.position, u.segment_id, u.reason) for u in mapped.unused if u.segment_id in ("SLN", "ACK")] == [
         (8, "SLN", "subline the gateway does not keep"),

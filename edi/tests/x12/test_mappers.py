@@ -157,6 +157,7 @@ def test_855_sch_segments_are_the_lines_schedule() -> None:
                 ci.ScheduleLineInput(Decimal(30), dt.date(2026, 3, 2)),
                 ci.ScheduleLineInput(Decimal(30), dt.date(2026, 3, 10)),
             ),
+            part_number="HSG-2200",
         ),
         ci.AckLineInput("20", ci.LINE_RESCHEDULE, "DR", Decimal(5), Decimal(3), dt.date(2026, 3, 5)),
         # A line item scheduled without an ACK is accepted on that schedule (as the 855s of some partners do).
@@ -165,6 +166,7 @@ def test_855_sch_segments_are_the_lines_schedule() -> None:
             ci.LINE_ACCEPT,
             unit_price=Decimal("13.84"),
             schedule=(ci.ScheduleLineInput(Decimal(2), dt.date(2026, 3, 17)),),
+            supplier_part_number="420525112",
         ),
     )
 

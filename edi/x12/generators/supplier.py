@@ -76,11 +76,19 @@ def build_855(
         # Each answer is a line item of its own: the ACKs of one line item are read as one
         # answer (a split into deliveries), and a schedule is its line item's.
         price = number(line.unit_price) if line.unit_price is not None else ""
-        segs.append(["PO1", line.line_no, "", "", price])
+        # The line's part, when the answer names it: PO106/PO107 onwards (BP the buyer's, VP the vendor's).
+        ids = [*(["BP", line.part_number] if line.part_number else [])]
+        ids += ["VP", line.supplier_part_number] if line.supplier_part_number else []
+        segs.append(["PO1", line.line_no, "", "", price, *(["", *ids] if ids else [])])
         po1_count += 1
         uom = (uoms or {}).get(line.line_no, "EA")
         scheduled_only = ci.AckLineInput(
-            line.line_no, ci.LINE_ACCEPT, unit_price=line.unit_price, schedule=line.schedule
+            line.line_no,
+            ci.LINE_ACCEPT,
+            unit_price=line.unit_price,
+            schedule=line.schedule,
+            part_number=line.part_number,
+            supplier_part_number=line.supplier_part_number,
         )
         # A line answered in parts carries its codes joined (``IA+IB``): its first is the
         # committed part's ACK01; a stated backorder is an IB of its own, as map_855 reads it.

@@ -7,8 +7,9 @@
   (BCA05 change sequence for an 865), ``company`` N1*BY N104, ``note`` heading MSG lines;
 * one line per line item's ACK segments: ACK01 through ``ack01`` (raw kept), ACK02 quantity,
   ACK05 date when ACK04 qualifies it (else DTM02 of a DTM right after the ACK), the
-  PO1 (POC) line's number and PO104 (POC06) price, and the first ACK07…ACK26 product
-  ID as the substitute part number;
+  PO1 (POC) line's number, PO104 (POC06) price and the part it names (product ID
+  qualified BP, the buyer's, and VP, the vendor's, checked against the PO line's),
+  and the first ACK07…ACK26 product ID as the substitute part number;
 * the line item's SCH segments are its schedule (SCH01 quantity, SCH06 date whatever
   SCH05 qualifies it), on its first ACK; a line item with SCH and no ACK is accepted
   on that schedule (raw code empty);
@@ -80,15 +81,17 @@ SUBLINE_ACK = "answer to a subline (SLN) the gateway does not keep: the line's o
 
 def map_855(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.AcknowledgementInput]:
     """Map an 855 set; ``code_maps`` overrides the default BAK02/ACK01 translations."""
-    return _map(Reader(ts, "855", code_maps), "BAK", "PO1", price_at=4, document_at=8)
+    return _map(Reader(ts, "855", code_maps), "BAK", "PO1", price_at=4, document_at=8, ids_at=6)
 
 
 def map_865(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.AcknowledgementInput]:
     """Map an 865 set (the supplier's answer to an 860) the same way as an 855."""
-    return _map(Reader(ts, "865", code_maps), "BCA", "POC", price_at=6, document_at=9)
+    return _map(Reader(ts, "865", code_maps), "BCA", "POC", price_at=6, document_at=9, ids_at=8)
 
 
-def _map(r: Reader, begin: str, item: str, price_at: int, document_at: int) -> Mapped[ci.AcknowledgementInput]:
+def _map(
+    r: Reader, begin: str, item: str, price_at: int, document_at: int, ids_at: int
+) -> Mapped[ci.AcknowledgementInput]:
     ts = r.ts
     # AMT also closes each line item (its AMT loop): only CTT starts the summary.
     heading, items, _ = split(ts.segments, item, ("CTT",))
@@ -97,7 +100,7 @@ def _map(r: Reader, begin: str, item: str, price_at: int, document_at: int) -> M
         r.problem(f"{begin} segment missing")
         return r.result(ci.AcknowledgementInput(document_id="", po_number="", header=ci.ACK_ACKNOWLEDGED), UNUSED)
     r.use(head)
-    lines = [line for group in items for line in _lines(r, group, price_at)]
+    lines = [line for group in items for line in _lines(r, group, price_at, ids_at)]
     raw_header = head[2].strip()
     header = r.code("bak02", raw_header, head, 2, ci.ACK_ACKNOWLEDGED)
     if header in (ci.ACK_ACCEPTED, ci.ACK_ACCEPTED_WITH_CHANGES) and lines:
@@ -122,12 +125,18 @@ def _map(r: Reader, begin: str, item: str, price_at: int, document_at: int) -> M
     return r.result(value, UNUSED)
 
 
-def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInput]:
+# The product ID qualifiers of a line item (PO106/PO107 … or POC08/POC09 …) that name the line's part.
+BUYER_PART, VENDOR_PART = "BP", "VP"
+
+
+def _lines(r: Reader, group: list[Segment], price_at: int, ids_at: int) -> list[ci.AckLineInput]:
     item = group[0]
     line_no = item[1].strip()
     if not line_no:
         r.problem(f"{item.id}01 line number missing", item, 1)
     price = r.decimal(item, price_at)
+    ids = {item[i].strip(): item[i + 1].strip() for i in range(ids_at, ids_at + 20, 2) if item[i] and item[i + 1]}
+    part, supplier_part = ids.get(BUYER_PART, ""), ids.get(VENDOR_PART, "")
     out = []
     in_subline = False
     for index, ack in enumerate(group):
@@ -151,6 +160,8 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
                 unit_price=price,
                 promised_date=r.date(ack, 5) if ack[4] else r.date(dtm, 2) if dtm is not None else None,
                 substitute_part_number=next((ack[i + 1] for i in range(7, 26, 2) if ack[i + 1]), ""),
+                part_number=part,
+                supplier_part_number=supplier_part,
             )
         )
     schedule = _schedule(r, group)
@@ -159,7 +170,16 @@ def _lines(r: Reader, group: list[Segment], price_at: int) -> list[ci.AckLineInp
     if not out:
         if not schedule:
             return []
-        return [ci.AckLineInput(line_no=line_no, response=ci.LINE_ACCEPT, unit_price=price, schedule=schedule)]
+        return [
+            ci.AckLineInput(
+                line_no=line_no,
+                response=ci.LINE_ACCEPT,
+                unit_price=price,
+                schedule=schedule,
+                part_number=part,
+                supplier_part_number=supplier_part,
+            )
+        ]
     if len(out) == 1:
         return [dataclasses.replace(out[0], schedule=schedule)] if schedule else out
     return _split_answer(r, item, out, schedule)
