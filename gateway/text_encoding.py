@@ -14,19 +14,27 @@ _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _SAMPLE = 256  # how many bytes the NUL-every-other-byte pattern is looked for in
 
 
-def looks_utf16(head: bytes) -> bool:
-    """Whether a file starting with ``head`` is UTF-16: a UTF-16 byte order mark, or (without one)
-    a NUL at every even or every odd position of its first bytes, as ASCII text in UTF-16 has."""
+def utf16_encoding(head: bytes) -> str:
+    """The UTF-16 codec a file starting with ``head`` is in ("" when it is not UTF-16): ``utf-16``
+    after a byte order mark; without one, ``utf-16-le`` or ``utf-16-be`` when a NUL sits at every
+    odd or every even position of its first bytes, as ASCII text in UTF-16 has."""
     if head.startswith(_UTF16_BOMS) and not head.startswith(codecs.BOM_UTF32_LE):
-        return True
+        return "utf-16"
     sample = head[:_SAMPLE]
     sample = sample[: len(sample) // 2 * 2]
     if len(sample) < 4:
-        return False
-    even, odd = sample[0::2], sample[1::2]
-    return (not even.strip(b"\x00") and bool(odd.strip(b"\x00"))) or (
-        not odd.strip(b"\x00") and bool(even.strip(b"\x00"))
-    )
+        return ""
+    even, odd = sample[0::2].strip(b"\x00"), sample[1::2].strip(b"\x00")
+    if not even and odd:
+        return "utf-16-be"
+    if not odd and even:
+        return "utf-16-le"
+    return ""
+
+
+def looks_utf16(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is UTF-16 (``utf16_encoding``)."""
+    return bool(utf16_encoding(head))
 
 
 def bad_byte(value: int, position: int, line: int) -> str:
@@ -45,3 +53,21 @@ def utf8_problem(content: bytes) -> str:
         at = start + error.start
         return bad_byte(content[at], at + 1, content.count(b"\n", 0, at) + 1)
     return ""
+
+
+def preview(head: bytes) -> tuple[str, str]:
+    """The start of a stored file as text to show, and how it was read ("" for plain UTF-8).
+
+    A byte order mark is not shown as text: it is named, and a UTF-16 file is shown decoded as
+    UTF-16. A cut character at the end of ``head`` and any unreadable byte show as U+FFFD."""
+    for bom, encoding, name in (
+        (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+    ):
+        if head.startswith(bom):
+            text = head[len(bom) :].decode(encoding, errors="replace")
+            return text, f"{name} byte order mark: shown decoded as {name}, without the mark."
+    if encoding := utf16_encoding(head):
+        return head.decode(encoding, errors="replace"), "UTF-16 without a byte order mark: shown decoded as UTF-16."
+    return head.decode("utf-8", errors="replace"), ""
