@@ -436,3 +436,11 @@ def test_a_utf16_acknowledgement_shows_its_text_and_replays_with_one_buyer(clien
     assert "\ufffd" not in page
     assert "A replay runs the stored payload again" in page
     assert "Request replay" not in page
+
+
+def test_the_list_shows_a_dropped_files_name(client, acme_buyer, ack_file):
+    client.force_login(acme_buyer)
+
+    (row,) = table_rows(client.get("/workbench/documents/?channel=edi").content.decode())
+
+    assert row[:5] == [str(ack_file.pk), "edi", "CASTINGS", "x12", "in.edi"]
