@@ -5,11 +5,14 @@ Registered with ``procurement.services.document_replayer_register`` from ``EdiCo
 
 from __future__ import annotations
 
+import codecs
 import re
+from collections.abc import Callable
 from typing import BinaryIO
 
 from edi import filedrop, services
 from edi.models import TradingPartner
+from gateway import text_encoding
 from procurement.models import InboundDocument
 from procurement.services import InvalidAction, Replayer, WriteSource
 
@@ -72,7 +75,8 @@ def interchange_file_moves_money(document: InboundDocument) -> bool:
 
 
 def _scan_moves_money(payload: BinaryIO) -> bool:
-    head = payload.read(CHUNK)
+    read = _utf8_reader(payload)
+    head = read(CHUNK)
     start = head.find(b"ISA", 0, ISA_WITHIN)
     if start < 0 or len(head) < start + 4:
         return True
@@ -86,12 +90,29 @@ def _scan_moves_money(payload: BinaryIO) -> bool:
             return True
         if scanned >= SCAN_LIMIT:
             return bool(payload.read(1))  # more left unread: in doubt
-        chunk = payload.read(CHUNK)
+        chunk = read(CHUNK)
         if not chunk:
             return False
         scanned += len(chunk)
         window = window[-keep:] + chunk
     return False
+
+
+def _utf8_reader(payload: BinaryIO) -> Callable[[int], bytes]:
+    """``payload.read``, or for a UTF-16 file (an 855 saved as "Unicode Text") a read that gives
+    its text as UTF-8, so the ISA and the sets are found in it as in any other file."""
+    first = payload.read(CHUNK)
+    encoding = text_encoding.utf16_encoding(first)
+    pending = [first]
+    if not encoding:
+        return lambda size: pending.pop() if pending else payload.read(size)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+
+    def read(size: int) -> bytes:
+        raw = pending.pop() if pending else payload.read(size)
+        return decoder.decode(raw, final=not raw).encode("utf-8")
+
+    return read
 
 
 EDI_REPLAYER = Replayer(replay=interchange_file_replay, moves_money=interchange_file_moves_money)

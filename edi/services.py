@@ -203,12 +203,17 @@ class Translation(TypedDict):
     issues: list[IssueJson]
 
 
-def translate(content: bytes, code_maps: CodeMaps | None = None) -> Translation:
-    """The canonical reading of ``content`` and every issue with its position, touching no database."""
+def translate(content: bytes, code_maps: CodeMaps | None = None, identity: EdiIdentity | None = None) -> Translation:
+    """The canonical reading of ``content`` and every issue with its position, touching no database.
+
+    ``identity``: ours (the gateway's defaults when None). A 997/999 whose ISA05/ISA06 is one of its
+    addresses is one we wrote, and is read from the partner's side ("the partner's group")."""
+    ours = (identity or EdiIdentity()).isa_addresses()
     document = x12.parse(content)
     reports = {id(r.group): r for r in x12.validate(document)}
     out: Translation = {"interchanges": [], "issues": [_issue(i) for i in document.errors]}
     for ic in document.interchanges:
+        written_by_us = (ic.isa05.strip(), ic.isa06.strip()) in ours
         entry: TranslatedInterchange = {
             "isa06": ic.isa06,
             "isa08": ic.isa08,
@@ -247,7 +252,9 @@ def translate(content: bytes, code_maps: CodeMaps | None = None) -> Translation:
                     ]
                 elif ts.st01 in ("997", "999"):
                     mapped_ack = x12.map_transaction_set(ts)
-                    item["reading"] = functional_ack_reading(mapped_ack.value) if mapped_ack.value else []
+                    item["reading"] = (
+                        functional_ack_reading(mapped_ack.value, ours=written_by_us) if mapped_ack.value else []
+                    )
                     item["issues"] += [_issue(i) for i in mapped_ack.errors]
                 g["sets"].append(item)
             entry["groups"].append(g)
@@ -293,8 +300,11 @@ def _context_reading(context: Context) -> str:
     return f"context {names or '(unnamed)'}" + (": " + " ".join(where) if where else "")
 
 
-def functional_ack_reading(ack: FunctionalAck) -> list[str]:
-    """A partner's 997/999 in words: which of our groups (AK1) and sets (AK2) it answers, and how."""
+def functional_ack_reading(ack: FunctionalAck, *, ours: bool = False) -> list[str]:
+    """A partner's 997/999 in words: which of our groups (AK1) and sets (AK2) it answers, and how.
+
+    ``ours``: the 997/999 is one we wrote, answering the partner's groups and sets."""
+    whose_group, whose_set = ("the partner's group", "their") if ours else ("our group", "our")
     set_codes, segment_codes, element_codes = _ack_tables(ack)
     counts = ", ".join(
         f"{n} {label}"
@@ -303,12 +313,12 @@ def functional_ack_reading(ack: FunctionalAck) -> list[str]:
     )
     version = f" version {ack.version}" if ack.version else ""
     lines = [
-        f"{ack.kind} answers our group {ack.functional_id or '?'} {ack.group_control or '?'}{version}: "
+        f"{ack.kind} answers {whose_group} {ack.functional_id or '?'} {ack.group_control or '?'}{version}: "
         f"{_ACK_WORDS.get(ack.code) or _coded(ack.code, {})}" + (f" ({counts} sets)" if counts else "")
     ]
     lines += [f"  group error {_coded(code, AK905_CODES)}" for code in ack.group_errors]
     for s in ack.sets:
-        lines.append(f"  our {s.st01} {s.st02}: {_ACK_WORDS.get(s.code) or _coded(s.code, {})}")
+        lines.append(f"  {whose_set} {s.st01} {s.st02}: {_ACK_WORDS.get(s.code) or _coded(s.code, {})}")
         lines += [f"    set error {_coded(code, set_codes)}" for code in s.errors]
         for seg in s.segments:
             loop = f" in loop {seg.loop_id}" if seg.loop_id else ""

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, BinaryIO
 
+from gateway import text_encoding
 from materials.inputs import DemandInput
 
 REQUIRED = ("source_id", "kind", "part_number", "plant_code", "quantity", "need_date")
@@ -194,18 +195,23 @@ def unreadable(stream: BinaryIO, chunk: int = 1 << 20) -> str:
     rejected as a file, not half-read.
     """
     utf8 = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
+    offset = lines = 0
     while block := stream.read(chunk):
+        if not offset and text_encoding.looks_utf16(block[:256]):
+            return text_encoding.UTF16
         if b"\x00" in block:
             return "a binary file (it holds NUL bytes); demand files are CSV or JSON Lines text in UTF-8"
         pending = len(utf8.getstate()[0])  # the start of a character the last block ended inside
         try:
             utf8.decode(block)
         except UnicodeDecodeError as error:
-            return f"not UTF-8 text: byte {offset - pending + error.start} cannot be read; export in UTF-8"
+            read = error.object[: error.start]  # the pending bytes, then this block's up to the bad byte
+            at = offset - pending + error.start
+            return text_encoding.bad_byte(error.object[error.start], at + 1, lines + read.count(b"\n") + 1)
         offset += len(block)
+        lines += block.count(b"\n")
     try:
         utf8.decode(b"", final=True)
     except UnicodeDecodeError:
-        return f"not UTF-8 text: the file ends inside a character (byte {offset}); export in UTF-8"
+        return f"it is not UTF-8: the file ends inside a character (byte {offset}); save it as UTF-8"
     return ""

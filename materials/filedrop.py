@@ -42,7 +42,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from gateway import inbox
+from gateway import inbox, text_encoding
 from gateway.actors import Actor
 from gateway.correlation import correlation_scope, new_correlation_id
 from materials import demand_formats, fileformats, inputs, services
@@ -435,12 +435,13 @@ def _demands_receive(document: InboundDocument, company: Company, system: str) -
 
 def _text(content: bytes) -> tuple[str | None, str]:
     """The file as text, or None and why it cannot be read."""
+    if text_encoding.looks_utf16(content[:256]):
+        return None, text_encoding.UTF16
     if b"\x00" in content:
         return None, "a binary file (it holds NUL bytes); exports are JSON Lines or CSV text in UTF-8"
-    try:
-        return content.decode("utf-8-sig"), ""
-    except UnicodeDecodeError as error:
-        return None, f"not UTF-8 text: byte {error.start} cannot be read; export in UTF-8"
+    if problem := text_encoding.utf8_problem(content):
+        return None, problem
+    return content.decode("utf-8-sig"), ""
 
 
 def _apply(document: InboundDocument, company: Company, system: str, text: str) -> FileOutcome:

@@ -8,6 +8,7 @@ pages, so a CSV row and a form row fail in the same words.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 from django import forms
 
+from gateway import text_encoding
 from gateway.formatting import po_label
 from procurement import inputs
 
@@ -112,14 +114,15 @@ def template_csv(kind: str) -> str:
 def read_rows(content: bytes, kind: str) -> list[Row]:
     """The file's rows as dicts of its columns; ``FileRefused`` for binary content, an unknown encoding,
     the wrong columns, or too many rows."""
+    if not content.removeprefix(codecs.BOM_UTF8).strip():
+        raise FileRefused("The file is empty. Start from the template.", "empty")
+    if text_encoding.looks_utf16(content[:256]):
+        raise FileRefused("It is UTF-16: save it as UTF-8 (“CSV UTF-8”).", "encoding")
     if b"\x00" in content[:65536]:
         raise FileRefused("This is not a CSV text file (it holds binary data). Save it as CSV (UTF-8).", "binary")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise FileRefused(
-            f"The file is not UTF-8 text (byte {error.start + 1} cannot be read). Save it as “CSV UTF-8”.", "encoding"
-        ) from None
+    if problem := text_encoding.utf8_problem(content):
+        raise FileRefused(f"{problem[0].upper()}{problem[1:]} (“CSV UTF-8”).", "encoding")
+    text = content.decode("utf-8-sig")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [name.strip().lower() for name in next(reader, [])]

@@ -8,6 +8,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.urls import reverse
 from django.utils.html import format_html
 
+from gateway import text_encoding
 from notifications.models import DeliveryAttempt, OutboundMessage
 
 from . import models, services
@@ -343,7 +344,8 @@ class InboundDocumentAdmin(ReadOnlyAdmin):
     @admin.display(description="content (first 4 KB)")
     def preview(self, document: models.InboundDocument) -> str:
         with document.open_payload() as payload:
-            return payload.read(4096).decode("utf-8", errors="replace")
+            text, decoded_as = text_encoding.preview(payload.read(4096))
+            return f"({decoded_as})\n{text}" if decoded_as else text
 
 
 @admin.register(models.AuditEvent)

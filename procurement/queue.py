@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from gateway import text_encoding
 from gateway.actors import Actor
 from notifications.models import OutboundMessage
 from procurement.models import (
@@ -176,7 +177,8 @@ def document_content(document: InboundDocument | None, *, limit: int = 20000) ->
         return ""
     try:
         with stored.open_payload() as payload:
-            return payload.read(limit).decode("utf-8", errors="replace")
+            text, decoded_as = text_encoding.preview(payload.read(limit))
+            return f"({decoded_as})\n{text}" if decoded_as else text
     except OSError as error:
         return f"(the stored payload cannot be read: {error.strerror})"
 

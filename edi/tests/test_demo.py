@@ -123,7 +123,7 @@ def test_the_readme_855_walk_through(demo, capsys):
     assert ["AK1", "PR", "431"] in segments
     assert ["AK9", "A", "1", "1", "1"] in segments
     call_command("edi", "translate", str(written))  # exit 0: read clean
-    assert "997 answers our group PR 431: accepted" in capsys.readouterr().out
+    assert "997 answers the partner's group PR 431: accepted" in capsys.readouterr().out
 
     # The same file again is recognised and changes nothing.
     (inbox / "855-castings.edi").write_bytes(content)

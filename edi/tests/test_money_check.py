@@ -65,3 +65,9 @@ def test_a_file_longer_than_the_scan_limit_is_read_no_further_and_treated_as_mov
 def test_a_document_whose_payload_file_is_gone_is_treated_as_moving_money():
     document = InboundDocument(channel="edi", sender="CASTINGS", store_path="store/00/gone")
     assert interchange_file_moves_money(document) is True
+
+
+def test_a_utf16_file_is_read_as_its_text():
+    assert _scan_moves_money(io.BytesIO(ACK.decode().encode("utf-16"))) is False
+    assert _scan_moves_money(io.BytesIO(ACK.decode().encode("utf-16-be"))) is False
+    assert _scan_moves_money(io.BytesIO(partner_810("247505").decode().encode("utf-16"))) is True

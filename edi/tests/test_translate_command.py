@@ -205,6 +205,18 @@ def test_a_partners_997_is_read_in_words(tmp_path):
     ]
 
 
+def test_our_own_997_is_read_from_the_partners_side(tmp_path):
+    ours = PARTNER_997.replace("SENDER         ", "GATEWAY        ", 1)  # ISA06: the gateway's own id
+
+    code, out = translate(write(tmp_path, ours))
+
+    assert code == 0
+    assert out.splitlines()[3:5] == [
+        "      997 answers the partner's group PO 7: partially accepted (2 included, 2 received, 1 accepted sets)",
+        "        their 850 0001: rejected",
+    ]
+
+
 def test_a_partners_999_is_read_in_words(tmp_path):
     code, out = translate(write(tmp_path, PARTNER_999), "--format", "json")
 

@@ -230,8 +230,9 @@ def test_a_csv_that_is_not_demand_is_rejected_whole_with_the_reason_and_the_buye
         ),
         (
             HEADER + "MO-1,production_order,PUMP,DET,10,2027-03-10,Stückliste,\n".encode("latin-1"),
-            "not UTF-8 text: byte 124 cannot be read; export in UTF-8",
+            "it is not UTF-8: byte 0xFC at position 125 (line 2) cannot be read; save it as UTF-8",
         ),
+        (HEADER.decode().encode("utf-16"), "it is UTF-16: save it as UTF-8"),
     ],
 )
 def test_a_binary_or_non_utf8_demand_file_is_stored_then_rejected_and_nothing_in_it_applied(files, content, reason):
@@ -339,5 +340,5 @@ def test_utf8_split_across_the_blocks_it_is_read_in_is_text():
 
     assert unreadable(io.BytesIO("Stückliste für Montage".encode()), chunk=3) == ""
     assert unreadable(io.BytesIO("Stück".encode()[:3]), chunk=3) == (
-        "not UTF-8 text: the file ends inside a character (byte 3); export in UTF-8"
+        "it is not UTF-8: the file ends inside a character (byte 3); save it as UTF-8"
     )

@@ -100,8 +100,9 @@ def test_an_oversized_file_is_rejected_unread_and_recorded(files, settings):
         ),
         (
             '{"kind": "item", "part_number": "DICHTUNG-\u00f6"}'.encode("latin-1"),
-            "not UTF-8 text: byte 42 cannot be read; export in UTF-8",
+            "it is not UTF-8: byte 0xF6 at position 43 (line 1) cannot be read; save it as UTF-8",
         ),
+        ('{"kind": "item", "part_number": "DICHTUNG"}'.encode("utf-16-le"), "it is UTF-16: save it as UTF-8"),
     ],
 )
 def test_a_binary_or_non_utf8_file_is_stored_then_rejected_with_the_reason(files, content, reason):

@@ -131,7 +131,15 @@ def test_ship_notice_rows_make_one_notice_per_number(member, published_po):
     ("content", "code", "message"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary", "This is not a CSV text file (it holds binary data)."),
-        (ACK_HEADER.encode() + "PO-1000,1,ACCEPT,,,,,,Stra\xdfe\r\n".encode("latin-1"), "encoding", "not UTF-8 text"),
+        (
+            ACK_HEADER.encode() + "PO-1000,1,ACCEPT,,,,,,Stra\xdfe\r\n".encode("latin-1"),
+            "encoding",
+            "It is not UTF-8: byte 0xDF at position 128 (line 2) cannot be read; save it as UTF-8 (“CSV UTF-8”).",
+        ),
+        (ACK_HEADER.encode("utf-16"), "encoding", "It is UTF-16: save it as UTF-8 (“CSV UTF-8”)."),
+        (ACK_HEADER.encode("utf-16-le"), "encoding", "It is UTF-16: save it as UTF-8 (“CSV UTF-8”)."),
+        (b"", "empty", "The file is empty. Start from the template."),
+        (b"\xef\xbb\xbf\r\n", "empty", "The file is empty. Start from the template."),
         (b"po,line\r\nPO-1000,1\r\n", "columns", "missing po_number, line_no, response"),
         (ACK_HEADER.encode(), "empty", "The file has a header but no rows."),
     ],

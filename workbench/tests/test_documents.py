@@ -422,3 +422,25 @@ def test_the_page_of_a_document_whose_payload_file_is_gone_says_so(client, acme_
     assert "Payload file missing: the stored file store/00/gone cannot be read" in page
     # Whether it moves money cannot be read either: a replay needs a second buyer.
     assert "Request replay" in page
+
+
+def test_a_utf16_acknowledgement_shows_its_text_and_replays_with_one_buyer(client, acme_buyer, partner):  # noqa: F811
+    content = partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),))
+    document = stored(partner, content.decode().encode("utf-16"))
+    client.force_login(acme_buyer)
+
+    page = text(client.get(reverse("workbench:inbound_detail", args=[document.pk])).content.decode())
+
+    assert "UTF-16 byte order mark: shown decoded as UTF-16, without the mark." in page
+    assert text(content.decode()[:106]) in page
+    assert "\ufffd" not in page
+    assert "A replay runs the stored payload again" in page
+    assert "Request replay" not in page
+
+
+def test_the_list_shows_a_dropped_files_name(client, acme_buyer, ack_file):
+    client.force_login(acme_buyer)
+
+    (row,) = table_rows(client.get("/workbench/documents/?channel=edi").content.decode())
+
+    assert row[:5] == [str(ack_file.pk), "edi", "CASTINGS", "x12", "in.edi"]

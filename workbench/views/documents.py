@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from gateway import text_encoding
 from gateway.actors import Actor
 from notifications.models import OutboundMessage
 from procurement.models import AuditEvent, DocumentReplayRequest, InboundDocument, ProcurementException
@@ -97,9 +98,9 @@ def inbound_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     payload_missing = False
     try:
         with document.open_payload() as payload:
-            preview = payload.read(PREVIEW_BYTES).decode("utf-8", errors="replace")
+            preview, decoded_as = text_encoding.preview(payload.read(PREVIEW_BYTES))
     except OSError:  # the stored file is gone or unreadable: the page says so rather than failing
-        preview, payload_missing = "", True
+        preview, decoded_as, payload_missing = "", "", True
     events = AuditEvent.objects.filter(
         Q(object_type="InboundDocument", object_id=str(document.pk))
         | Q(correlation_id=document.correlation_id, company_id__in=actor.company_ids)
@@ -109,6 +110,7 @@ def inbound_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     context = {
         "document": document,
         "preview": preview,
+        "decoded_as": decoded_as,
         "truncated": document.size > PREVIEW_BYTES and not payload_missing,
         "payload_missing": payload_missing,
         "events": events,

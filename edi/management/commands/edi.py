@@ -20,7 +20,7 @@ from typing import NoReturn
 from django.core.management.base import BaseCommand, CommandError
 
 from edi import filedrop, services
-from edi.models import TradingPartner
+from edi.models import EdiIdentity, TradingPartner
 from edi.replays import replay_partner_for
 from edi.x12.errors import ERROR, WARNING, X12Error
 from procurement.models import InboundDocument
@@ -48,15 +48,16 @@ class Command(BaseCommand):
             self._replay(options["document_id"])
 
     def _translate(self, path: str, partner_code: str | None, fmt: str) -> None:
-        code_maps = None
+        code_maps, identity = None, None
         if partner_code:
             partner = TradingPartner.objects.filter(supplier__code=partner_code).first()
             if partner is None:
                 raise CommandError(f"no trading partner for supplier {partner_code!r}")
             code_maps = partner.code_maps or None
+            identity = EdiIdentity.of(partner.company_id)
         content = _readable(path)
         try:
-            reading = services.translate(content, code_maps)
+            reading = services.translate(content, code_maps, identity)
         except X12Error as exc:
             _unreadable(f"{path}: not readable as X12 ({type(exc).__name__}: {exc})")
         except Exception as exc:  # any input gets an answer, never a traceback
