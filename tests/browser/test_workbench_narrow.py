@@ -4,11 +4,7 @@ at both widths go to GATEWAY_SCREENSHOTS."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_portal_pages import OVERFLOWING
@@ -27,17 +23,9 @@ PAGES = {
 }
 
 
-@pytest.fixture
-def demo(transactional_db, tmp_path, settings):
-    settings.GATEWAY_FILE_ROOT = tmp_path / "files"
-    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = False
-    call_command("demo_seed", stdout=io.StringIO())
-    return get_user_model().objects.get(username="buyer")
-
-
 @pytest.mark.parametrize("width", [NARROW, WIDE])
-def test_the_workbench_pages_never_scroll_sideways(page, demo, width):
-    sign_in(page, demo)
+def test_the_workbench_pages_never_scroll_sideways(page, demo_buyer, width):
+    sign_in(page, demo_buyer)
     tab = page.page
     tab.set_viewport_size({"width": width, "height": 900})
     sizes = {}
