@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
 from gateway.actors import Actor
@@ -145,6 +146,12 @@ class KpiForm(forms.Form):
             self.add_error("start", "Choose a period of two years at most.")
         data["start"], data["end"] = start, end
         data["group"] = data.get("group") or "month"
+        # The form shows the period the charts cover: a date left empty is filled with its default.
+        shown = self.data.copy() if isinstance(self.data, QueryDict) else {**self.data}
+        for name, value in (("start", start), ("end", end)):
+            if not self.data.get(name):
+                shown[name] = value.isoformat()
+        self.data = shown
         return data
 
     def query(self) -> KpiQuery:

@@ -59,7 +59,7 @@ RECONCILIATION_DONE = OpenApiExample(
             {
                 "exception": 31,
                 "severity": "financial_mismatch",
-                "summary": "BRG-330 at DET lot L7 (quarantine): WMS received 400 EA on 01-08 09:14; "
+                "summary": "BRG-330 at DET lot L7 (quarantine): WMS received 400 EA on 2027-01-08 09:14; "
                 "ERP has not posted: in quality inspection 2 days",
                 "raised_at": "2027-01-10T12:00:02Z",
                 "plant": "DET",

@@ -306,7 +306,7 @@ def _describe(event: InventoryEvent, uom: str) -> str:
         verb = f"moved to {event.to_status}"
     if event.posting == InventoryEvent.Posting.POSTED and event.kind == InventoryEvent.Kind.RECEIPT:
         verb = "posted a receipt of"
-    return f"{event.source_system} {verb} {quantity} on {timezone.localtime(event.occurred_at):%m-%d %H:%M}"
+    return f"{event.source_system} {verb} {quantity} on {timezone.localtime(event.occurred_at):%Y-%m-%d %H:%M}"
 
 
 def _explain(variance: Variance, uom: str, now: dt.datetime) -> None:

@@ -56,7 +56,7 @@ def test_received_not_posted_is_one_variance_explained_in_words(company, in_insp
     assert exc.severity == "financial_mismatch"
     assert exc.state == "open"
     assert exc.summary == (
-        "BRG-330 at DET lot L7 (quarantine): WMS received 400 EA on 12-03 09:14; "
+        "BRG-330 at DET lot L7 (quarantine): WMS received 400 EA on 2026-12-03 09:14; "
         "ERP has not posted: in quality inspection 2 days"
     )
     assert exc.dedup_key == f"inventory_variance:{company.pk}:{in_inspection.pk}:{bearing.pk}:quarantine:L7"
@@ -146,7 +146,8 @@ def test_usable_stock_the_systems_disagree_on_is_a_procurement_delay(company, pl
     exc = ProcurementException.objects.get()
     assert exc.severity == "procurement_delay"
     assert exc.summary == (
-        "BRG-330 at DET: WMS received 120 EA on 12-03 09:14; MES has 80 on hand (last: MES issued 40 EA on 12-03 11:14)"
+        "BRG-330 at DET: WMS received 120 EA on 2026-12-03 09:14; "
+        "MES has 80 on hand (last: MES issued 40 EA on 2026-12-03 11:14)"
     )
 
 

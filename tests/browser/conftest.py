@@ -165,3 +165,17 @@ def acme_demo(company, buyer):
     materials_demo_seed(company=company, today=dt.date(2027, 1, 10))
     inventory_demo_seed(company=company, today=dt.date(2027, 1, 10), now=dt.datetime(2027, 1, 10, 12, 0, tzinfo=dt.UTC))
     return {"buyer": buyer, "planner": planner}
+
+
+@pytest.fixture
+def demo_buyer(transactional_db, tmp_path, settings):
+    """The demo's data, as ``demo_seed`` loads it for a first look, and its buyer."""
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    settings.GATEWAY_FILE_ROOT = tmp_path / "files"
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = False
+    call_command("demo_seed", stdout=io.StringIO())
+    return get_user_model().objects.get(username="buyer")

@@ -38,8 +38,9 @@ def test_a_planner_reads_stock_an_items_ledger_and_the_variances(page, acme_demo
     # Both are financial mismatches, listed newest raised first: with the whole demo seeded here their
     # raising order is not fixed. workbench/tests/test_inventory_pages.py checks the order on its seed.
     assert sorted(explanations) == [
-        "ERP posted a receipt of 120 EA on 01-02 14:45; WMS has 112 on hand (last: WMS counted 112 EA on 01-09 17:25)",
-        "WMS received 400 EA on 01-08 09:14; ERP has not posted: in quality inspection 2 days",
+        "ERP posted a receipt of 120 EA on 2027-01-02 14:45; "
+        "WMS has 112 on hand (last: WMS counted 112 EA on 2027-01-09 17:25)",
+        "WMS received 400 EA on 2027-01-08 09:14; ERP has not posted: in quality inspection 2 days",
     ]
     page.screenshot("inventory-variances")
 

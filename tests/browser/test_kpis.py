@@ -160,3 +160,51 @@ def test_small_data_draws_bars_of_a_bars_width_visible_points_and_labels_that_ne
         assert chart["longest"] <= 15, chart
     page.screenshot("kpis-small-data")
     assert page.problems() == []
+
+
+# Each chart's category labels as drawn: the pairs of neighbours whose widest lines overlap, as
+# "left | right", when the labels are not rotated.
+OVERLAPPING_LABELS = """() => Array.from(document.querySelectorAll('canvas[data-chart]')).map((canvas) => {
+    const scale = Chart.getChart(canvas).scales.x;
+    const ctx = canvas.getContext('2d');
+    ctx.save();
+    ctx.font = Chart.helpers.toFont(scale.options.ticks.font).string;
+    const lines = (tick) => [].concat(tick.label);
+    const widths = scale.ticks.map((tick) => Math.max(...lines(tick).map((line) => ctx.measureText(line).width)));
+    ctx.restore();
+    const pairs = [];
+    for (let i = 1; i < widths.length; i++) {
+        const room = scale.getPixelForTick(i) - scale.getPixelForTick(i - 1);
+        if (scale.labelRotation === 0 && (widths[i - 1] + widths[i]) / 2 > room) {
+            pairs.push(lines(scale.ticks[i - 1]).join(" ") + " | " + lines(scale.ticks[i]).join(" "));
+        }
+    }
+    return [canvas.dataset.chart, pairs];
+}).filter(([, pairs]) => pairs.length)"""
+
+
+# Every object type the sync SLAs chart can show, as a record with each of them would have it drawn.
+EVERY_SYNC_TYPE = """() => {
+    const chart = Chart.getChart(document.querySelector('canvas[data-chart="chart-sync-data"]'));
+    chart.data.labels = [
+        "PO → acknowledgement", "Change → answer", "Ship notice", "Invoice", "Inventory sync", "BOM release"
+    ];
+    chart.update();
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 560])
+def test_the_sync_slas_object_types_never_overlap(page, demo_buyer, width):
+    """At a chart's width the types' names wrap between words to fit their category, and are rotated
+    only if a word alone is wider than its category."""
+    sign_in(page, demo_buyer)
+    page.page.set_viewport_size({"width": width, "height": 900})
+    assert page.open("/workbench/kpis/").status == 200
+    assert page.page.evaluate(OVERLAPPING_LABELS) == []
+
+    page.page.evaluate(EVERY_SYNC_TYPE)
+
+    page.page.locator("section[aria-labelledby='chart-sync-title']").scroll_into_view_if_needed()
+    page.screenshot(f"kpis-sync-every-type-{width}")
+    assert page.page.evaluate(OVERLAPPING_LABELS) == []
+    assert page.problems() == []

@@ -89,6 +89,7 @@ NARROW_PAGES = [
     ("portal-acknowledge", "/portal/orders/{po}/acknowledge/"),
     ("portal-ship-notice", "/portal/ship-notices/new/"),
     ("portal-invoice", "/portal/orders/{po}/invoice/"),
+    ("portal-scorecard", "/portal/scorecard/"),
 ]
 # What sticks out past the right edge of the screen, outside any box that scrolls or clips it, named
 # by tag, class and right edge, for the failure message.

@@ -15,13 +15,13 @@ def test_the_demo_stock_has_two_variances_explained_in_words(company, acme_inven
     assert [(v.severity, v.summary) for v in variances] == [
         (
             "financial_mismatch",
-            "BRG-330 at DET lot L2412 (quarantine): WMS received 400 EA on 01-08 09:14; "
+            "BRG-330 at DET lot L2412 (quarantine): WMS received 400 EA on 2027-01-08 09:14; "
             "ERP has not posted: in quality inspection 2 days",
         ),
         (
             "financial_mismatch",
-            "CAST-210 at MTY: ERP posted a receipt of 120 EA on 01-02 14:45; "
-            "WMS has 112 on hand (last: WMS counted 112 EA on 01-09 17:25)",
+            "CAST-210 at MTY: ERP posted a receipt of 120 EA on 2027-01-02 14:45; "
+            "WMS has 112 on hand (last: WMS counted 112 EA on 2027-01-09 17:25)",
         ),
     ]
 

@@ -132,12 +132,12 @@ def test_the_variance_list_explains_each_variance(client, buyer, acme_inventory)
     assert [row[:8] for row in rows] == [
         [
             "Financial mismatch", "BRG-330", "DET", "L2412", "quarantine", "physical_vs_posted", "400",
-            "WMS received 400 EA on 01-08 09:14; ERP has not posted: in quality inspection 2 days",
+            "WMS received 400 EA on 2027-01-08 09:14; ERP has not posted: in quality inspection 2 days",
         ],
         [
             "Financial mismatch", "CAST-210", "MTY", "—", "usable", "physical_vs_posted", "8",
-            "ERP posted a receipt of 120 EA on 01-02 14:45; "
-            "WMS has 112 on hand (last: WMS counted 112 EA on 01-09 17:25)",
+            "ERP posted a receipt of 120 EA on 2027-01-02 14:45; "
+            "WMS has 112 on hand (last: WMS counted 112 EA on 2027-01-09 17:25)",
         ],
     ]  # fmt: skip
     assert "2 open variances" in text(page)

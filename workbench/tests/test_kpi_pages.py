@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
+from freezegun import freeze_time
 
 from notifications.models import OutboundMessage
 from procurement.models import AuditEvent, DocumentReplayRequest, InboundDocument
@@ -187,3 +188,23 @@ def test_a_period_at_the_end_of_the_calendar_is_refused_not_a_500(client, buyer,
     bad = client.get("/workbench/kpis/invoices.csv?start=9999-12-01&end=9999-12-31")
 
     assert (bad.status_code, bad.content.decode()) == (400, "end: A period ends by 9999-12-30.")
+
+
+@pytest.mark.parametrize(
+    "asked, shown",
+    [
+        ("", ("2026-03-02", "2027-03-01")),
+        ("?end=2027-02-28", ("2026-03-01", "2027-02-28")),
+        ("?start=2027-01-01", ("2027-01-01", "2027-03-01")),
+        (f"?{PERIOD}", ("2027-01-01", "2027-02-28")),
+    ],
+)
+def test_the_form_shows_the_period_the_charts_cover(client, buyer, world, asked, shown):
+    with freeze_time("2027-03-01 12:00:00"):  # "today", the default end, in the dataset's time
+        client.force_login(buyer)
+        page = client.get(f"/workbench/kpis/{asked}").content.decode()
+
+    values = tuple(
+        re.search(rf'<input type="date" name="{name}" value="([^"]*)"', page)[1] for name in ("start", "end")
+    )
+    assert values == shown

@@ -1,0 +1,41 @@
+"""The workbench's list pages on a 560 px screen, with the demo's data on them: the page never scrolls
+sideways (a wide table scrolls inside its own box), and at 1280 px the same pages still fit. Screenshots
+at both widths go to GATEWAY_SCREENSHOTS."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import sign_in
+from tests.browser.test_portal_pages import OVERFLOWING
+
+NARROW = 560
+WIDE = 1280
+SIZES = "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
+PAGES = {
+    "workbench-exceptions": "/workbench/exceptions/",
+    "workbench-shortages": "/workbench/requirements/shortages/",
+    "workbench-inventory": "/workbench/inventory/",
+    "workbench-variances": "/workbench/inventory/variances/",
+    "workbench-planned": "/workbench/requirements/planned/",
+    "workbench-documents": "/workbench/documents/",
+    "workbench-scorecard": "/workbench/suppliers/CASTINGS/scorecard/",
+}
+
+
+@pytest.mark.parametrize("width", [NARROW, WIDE])
+def test_the_workbench_pages_never_scroll_sideways(page, demo_buyer, width):
+    sign_in(page, demo_buyer)
+    tab = page.page
+    tab.set_viewport_size({"width": width, "height": 900})
+    sizes = {}
+    overflowing = {}
+
+    for name, path in PAGES.items():
+        assert page.open(path).status == 200, path
+        page.screenshot(f"{name}-{width}")
+        sizes[name] = tab.evaluate(SIZES)
+        overflowing[name] = tab.evaluate(OVERFLOWING)
+
+    assert sizes == {name: [width, width] for name in PAGES}, overflowing
+    assert page.problems() == []
