@@ -48,3 +48,119 @@ def po_label(number: object) -> str:
     """``"4500123"`` → ``PO 4500123``; a number that already says it is a PO (``"PO-4500"``) as it is."""
     text = str(number)
     return text if text[:2].upper() == "PO" else f"PO {text}"
+
+
+# An acknowledgement's answer (its header code, as stored) in words.
+ACK_HEADER_WORDS = {
+    "ACKNOWLEDGED": "Acknowledged",
+    "ACCEPTED": "Accepted",
+    "ACCEPTED_WITH_CHANGES": "Accepted with changes",
+    "REJECTED": "Rejected",
+}
+
+# What became of a received document, by its outcome code; an outcome that only repeats the state
+# ("processed" for Applied) is not shown again (see ``outcome_words``).
+OUTCOME_WORDS = {
+    "processed": "Applied",
+    "applied": "Applied",
+    "duplicate": "Duplicate: already received, nothing changed",
+    "duplicate_content": "Duplicate: same content already received",
+    "partly_refused": "Partly refused: some lines were not applied",
+    "invalid": "Invalid: some fields were wrong",
+    "malformed": "Malformed: could not be read",
+    "unreadable": "Unreadable",
+    "envelope_rejected": "Refused at the envelope",
+    "too_large": "Too large",
+    "transient_error": "Failed for a passing reason: will be retried",
+    "dead_letter": "Given up after repeated failures",
+    "error": "Failed with an error",
+    "conflict": "Conflicts with what was already recorded",
+    "unknown_po": "Unknown PO",
+    "ambiguous_po": "PO number matches more than one PO",
+    "unknown_line": "Unknown PO line",
+    "unknown_company": "Unknown buying company",
+    "unknown_supplier": "Unknown supplier",
+    "unknown_plant": "Unknown plant",
+    "unknown_release": "Unknown release",
+    "stale_revision": "Answers an older PO revision",
+    "part_mismatch": "Part number does not match the PO line",
+    "duplicate_invoice": "Invoice number already used",
+}
+
+# A PO line's status, dimension by dimension (``POLine.statuses()``), in words.
+LINE_STATUS_DIMENSIONS = {
+    "ack": "Acknowledgement",
+    "change": "Change",
+    "ship": "Shipping",
+    "receipt": "Receipt",
+    "invoice": "Invoicing",
+    "match": "Invoice match",
+}
+LINE_STATUS_WORDS = {
+    "awaiting": "Awaiting acknowledgement",
+    "acknowledged": "Acknowledged",
+    "accepted": "Accepted",
+    "changes_proposed": "Changes proposed",
+    "rejected": "Rejected",
+    "on_hold": "On hold",
+    "none": "None",
+    "proposed": "Supplier proposed",
+    "declined": "Declined",
+    "not_shipped": "Not shipped",
+    "partially_shipped": "Partially shipped",
+    "shipped": "Shipped",
+    "over_shipped": "Over-shipped",
+    "nothing": "Nothing received",
+    "partial": "Partially received",
+    "full": "Received in full",
+    "over": "Over-received",
+    "not_invoiced": "Not invoiced",
+    "partially_invoiced": "Partially invoiced",
+    "invoiced": "Invoiced",
+    "over_invoiced": "Over-invoiced",
+    "matched": "Matched",
+    "within_tolerance": "Within tolerance",
+    "exception": "Exception",
+    "overridden": "Overridden",
+}
+
+CHANNEL_WORDS = {"edi": "EDI", "api": "the API", "portal": "the portal", "system": "a buying system"}
+
+
+def _humanized(code: str) -> str:
+    """A code nobody worded yet, readable at least: ``unknown_uom`` → ``Unknown uom``."""
+    return code.replace("_", " ").capitalize()
+
+
+def ack_header_words(code: object) -> str:
+    """``ACCEPTED_WITH_CHANGES`` → ``Accepted with changes``."""
+    text = str(code or "")
+    return ACK_HEADER_WORDS.get(text.upper(), _humanized(text.lower()))
+
+
+def outcome_words(code: object) -> str:
+    """A received document's outcome code in words: ``duplicate_content`` → ``Duplicate: same content …``."""
+    text = str(code or "")
+    return OUTCOME_WORDS.get(text, _humanized(text))
+
+
+def line_status_words(value: object) -> str:
+    """One of a PO line's statuses in words: ``changes_proposed`` → ``Changes proposed``."""
+    text = str(value or "")
+    return LINE_STATUS_WORDS.get(text, _humanized(text))
+
+
+def line_status_dimension(dimension: object) -> str:
+    """``ack`` → ``Acknowledgement``."""
+    text = str(dimension)
+    return LINE_STATUS_DIMENSIONS.get(text, _humanized(text))
+
+
+def document_words(channel: object, document_type: object) -> str:
+    """What a received document is and how it came: ``edi``/``x12`` → ``EDI (X12) file``,
+    ``portal``/``acknowledgement`` → ``Acknowledgement through the portal``."""
+    channel, kind = str(channel or ""), str(document_type or "")
+    if channel == "edi":
+        return "EDI (X12) file" if kind in ("", "x12") else f"EDI file ({kind.replace('_', ' ')})"
+    what = _humanized(kind) if kind else "Document"
+    return f"{what} through {CHANNEL_WORDS.get(channel, channel)}"

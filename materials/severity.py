@@ -342,6 +342,7 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
         "planned_purchase__need_date",
         "planned_purchase__release_date",
         "planned_purchase__supplier_id",
+        "planned_purchase__make",
     )
     deviations = ProcurementException.objects.open().filter(company=company, kind__in=DEVIATION_KINDS)
     open_ones = open_ones.select_related("company", "po")
@@ -394,7 +395,7 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
     changed = 0
     drafts: list[ProcurementException] = []
     for (plant, item), row in sorted(wanted.items()):
-        _, _, date, short, pegs, planned_id, quantity, need, release, supplier = row
+        _, _, date, short, pegs, planned_id, quantity, need, release, supplier, make = row
         late = planned_id is None or release < today
         severity = Severity.PRODUCTION_STOP if late else Severity.PROCUREMENT_DELAY
         evidence = {
@@ -422,8 +423,10 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
                 exception=current, severity=severity, evidence=evidence, source=source, reason="projection changed"
             )
             continue
+        # A make item is built, not bought: the plan's order for it is a make order, never a purchase.
+        planned_words = "a planned make order" if make else "a planned purchase"
         cover = (
-            f"a planned purchase of {decimal_identity(quantity)} due {need.isoformat()} would cover it"
+            f"{planned_words} of {decimal_identity(quantity)} due {need.isoformat()} would cover it"
             + (f", released {release.isoformat()} (late)" if late else f", to release by {release.isoformat()}")
             if planned_id is not None
             else "nothing planned covers it"
@@ -435,7 +438,7 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
             dedup_key=shortage_key(company.pk, plant, item),
             # The summary is read, never compared: 7.35 short, not the stored scale's 7.3500.
             summary=f"{parts[item]} at {plants[plant]}: {decimal_identity(short)} short on {date.isoformat()}, "
-            f"not enough ordered; {cover}",
+            f"not enough {'planned' if make else 'ordered'}; {cover}",
             evidence=evidence,
             source=source,
         )

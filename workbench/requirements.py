@@ -404,12 +404,18 @@ def exception_planned_purchase(exception: ProcurementException) -> PlannedPurcha
 
 @dataclass(frozen=True)
 class RequirementCounts:
-    """The home page's figures: shortages by kind and planned purchases still to order, late ones apart."""
+    """The home page's figures: shortages by kind, and the plan's proposals still open: purchases to order
+    (each a "Create PO" away) and make items to build in-house, late ones apart."""
 
     short: int
     below_safety: int
     to_order: int
+    to_make: int
     late: int
+
+    @property
+    def planned(self) -> int:
+        return self.to_order + self.to_make
 
 
 def requirement_counts(*, actor: Actor) -> RequirementCounts:
@@ -420,6 +426,8 @@ def requirement_counts(*, actor: Actor) -> RequirementCounts:
         below_safety=Count("pk", filter=Q(kind=Shortage.Kind.BELOW_SAFETY)),
     )
     planned = PlannedPurchase.objects.filter(company_id__in=companies, state=PlannedPurchase.State.PROPOSED).aggregate(
-        to_order=Count("pk"), late=Count("pk", filter=Q(late=True))
+        to_order=Count("pk", filter=Q(make=False)),
+        to_make=Count("pk", filter=Q(make=True)),
+        late=Count("pk", filter=Q(late=True)),
     )
     return RequirementCounts(**shortages, **planned)

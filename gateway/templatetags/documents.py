@@ -7,3 +7,21 @@ from gateway import formatting
 register = template.Library()
 
 register.filter("po_label", formatting.po_label)
+register.filter("ack_header_words", formatting.ack_header_words)
+register.filter("outcome_words", formatting.outcome_words)
+register.filter("line_status_words", formatting.line_status_words)
+register.filter("line_status_dimension", formatting.line_status_dimension)
+
+
+@register.filter
+def document_words(document) -> str:
+    """``Document 7: {{ document|document_words }}`` → ``EDI (X12) file``."""
+    return formatting.document_words(document.channel, document.document_type)
+
+
+@register.filter
+def adds_to_state(document) -> bool:
+    """The document's outcome says more than its state (``processed`` only repeats Applied)."""
+    return (
+        bool(document.outcome_code) and formatting.outcome_words(document.outcome_code) != document.get_state_display()
+    )

@@ -4,6 +4,8 @@ Personas: BOLTS' admin, member and read-only person; NUTS' admin (another suppli
 anonymous. BOLTS' order, member and invitation are "not found" for NUTS' admin, like missing ones.
 """
 
+import re
+
 import pytest
 
 from notifications.models import Notification, NotificationPreference
@@ -12,7 +14,7 @@ from portal.notices import EVENTS, notifications_sweep
 from procurement.models import AuditEvent
 from suppliers.models import SupplierInvitation, SupplierMembership
 
-from .conftest import sign_in_with_mfa
+from .conftest import PASSWORD, sign_in_with_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -158,12 +160,36 @@ def test_an_admin_without_an_authenticator_is_sent_to_set_one_up(client, supplie
     from portal.tests.conftest import person
 
     admin = person("fresh-admin", supplier, SupplierMembership.Role.ADMIN)
-    client.force_login(admin)
+    client.post("/accounts/login/", {"login": admin.email, "password": PASSWORD})
 
     response = client.get("/portal/orders/")
 
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/totp/activate/"
+    # Setting one up asks for the password again, as allauth does before any change to the second factor.
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert re.findall(r'<p class="lead" id="why-second-factor">([^<]+)</p>', page.content.decode()) == [
+        "Supplier admins must use a second factor: set up an authenticator app or a security key to continue."
+    ]
+
+
+def test_the_recovery_codes_page_offers_its_two_actions_as_separate_buttons(client, bolts_admin):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    RecoveryCodes.activate(bolts_admin)
+    sign_in_with_mfa(client, bolts_admin)
+
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+
+    page = client.get("/accounts/2fa/recovery-codes/").content.decode()
+
+    assert re.findall(r'<li><a class="button[^"]*" href="([^"]+)">([^<]+)</a></li>', page) == [
+        ("/accounts/2fa/recovery-codes/download/", "Download codes"),
+        ("/accounts/2fa/recovery-codes/generate/", "Generate new codes"),
+    ]
+    assert '<ul class="button-row" id="recovery-code-actions">' in page
 
 
 def test_an_inactive_membership_gives_no_access(client, bolts_member):

@@ -66,6 +66,9 @@ def test_submit_with_changes_records_them_through_the_write_path(member, publish
     page = member.get(response["Location"]).content.decode()
     assert "Applied" in page
     assert "Line 2: price 11.5 instead of 10" in page
+    assert f"<strong>{published_po.number}</strong>, revision 0: Accepted with changes.</p>" in page
+    assert "accepted_with_changes" not in page
+    assert f"<h1>Document {document.pk}: Acknowledgement through the portal</h1>" in page
 
 
 def test_preflight_shows_what_goes_to_the_buyer_and_writes_nothing(member, published_po):

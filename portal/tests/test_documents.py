@@ -23,4 +23,8 @@ def test_an_edi_file_addressed_to_another_company_reads_as_refused_with_its_reas
     assert re.search(r"<td>x12</td>\s*<td>ack-44.edi</td>", listing)
     assert re.search(r'id="document-state">(.*?)</dd>', detail)[1] == "Refused: addressed to another company"
     assert "Could not be read" not in listing + detail
+    assert re.findall(r'<td>(EDI[^<]*)<br><span class="muted">(.*?)</span></td>', listing) == [
+        ("EDI (X12) file", "ack-44.edi")
+    ]
+    assert f"<h1>Document {document.pk}: EDI (X12) file</h1>" in detail
     assert reason in detail

@@ -33,3 +33,14 @@ def test_nobody_signs_up_on_their_own(client, db):
 
     assert response.status_code == 200
     assert "Sign Up Closed" in response.content.decode()
+
+
+def test_a_member_who_signs_out_lands_on_the_portals_sign_in(client, bolts_member):
+    client.force_login(bolts_member)
+
+    response = client.post("/accounts/logout/")
+
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
+    assert "_auth_user_id" not in client.session
+    page = client.get(response["Location"])
+    assert (page.status_code, page.templates[0].name) == (200, "account/login.html")

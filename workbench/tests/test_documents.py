@@ -329,6 +329,22 @@ def test_the_list_filters_and_pages_in_a_constant_number_of_queries(client, acme
     assert re.search(r"60 documents received", text(page_one.content.decode()))
 
 
+def test_the_list_shows_each_outcome_in_words(client, acme_buyer, partner):  # noqa: F811
+    first = stored(partner, b"the same file")
+    again = stored(partner, b"the same file")
+    InboundDocument.objects.filter(pk=first.pk).update(state="processed", outcome_code="processed")
+    InboundDocument.objects.filter(pk=again.pk).update(state="duplicate", outcome_code="duplicate_content")
+    client.force_login(acme_buyer)
+
+    page = client.get("/workbench/documents/").content.decode()
+
+    assert sorted((int(row[0]), row[5]) for row in table_rows(page)) == [
+        (first.pk, "Applied"),
+        (again.pk, "Duplicate: same content already received"),
+    ]
+    assert "duplicate_content" not in page
+
+
 def test_the_timeline_shows_the_replay(client, acme_buyer, ack_file):
     client.force_login(acme_buyer)
     client.post(reverse("workbench:inbound_replay", args=[ack_file.pk]))
@@ -339,6 +355,8 @@ def test_the_timeline_shows_the_replay(client, acme_buyer, ack_file):
         ("acknowledgement.recorded", "partner CASTINGS", ""),
         ("document.replayed", "buyer buyer", "received → processed (processed)"),
     ]
+    assert re.findall(r"<h1>(.*?)</h1>", page) == [f"Document {ack_file.pk}: EDI (X12) file from CASTINGS"]
+    assert re.findall(r"<dt>State</dt><dd>.*?</span>\s+(.*?)</dd>", page, re.S) == ["Applied"]
 
 
 def test_a_replay_is_refused_when_the_sender_is_not_the_documents_supplier(acme_buyer, partner, ack_file):  # noqa: F811

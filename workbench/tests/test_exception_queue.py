@@ -1,6 +1,7 @@
 """The exception queue and an exception's page: what a buyer sees, and each action's exact effect and audit."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -283,6 +284,14 @@ def test_the_page_shows_evidence_the_line_and_the_timeline(signed_in, q):
         "invoice": "not_invoiced",
         "match": "not_invoiced",
     }
+    assert re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", facts_of(response.content.decode(), "line-status")) == [
+        ("Acknowledgement", "Changes proposed"),
+        ("Change", "Supplier proposed"),
+        ("Shipping", "Not shipped"),
+        ("Receipt", "Nothing received"),
+        ("Invoicing", "Not invoiced"),
+        ("Invoice match", "Not invoiced"),
+    ]
     assert list_entries(response.content.decode(), "timeline") == [
         "Revision 0 — Buyer published the PO",
         "PO sent to the supplier by e-mail — to orders@bolts.example: pending, not tried yet",
@@ -566,3 +575,10 @@ def test_bulk_ids_that_are_not_ids_or_too_many_are_refused_with_a_message(signed
     assert _messages(response) == [message]
     assert ProcurementException.objects.filter(owner__isnull=False).count() == 0
     assert _audit("exception.assigned") == []
+
+
+def facts_of(page: str, element_id: str) -> str:
+    """The inside of the facts list (``<dl>``) with id ``element_id``."""
+    found = re.search(rf'id="{element_id}">(.*?)</dl>', page, re.S)
+    assert found is not None
+    return found[1]

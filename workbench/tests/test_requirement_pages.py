@@ -420,6 +420,12 @@ def test_the_queue_shows_a_shortages_plant_and_a_dash_for_no_po_or_supplier(clie
         "Material short, not enough ordered BAR-321 at DET: 7.35 short on 2027-01-20, not enough ordered; "
         "a planned purchase of 8 due 2027-01-20 would cover it, released 2027-01-06 (late)"
     )
+    # A make item is built in-house: the plan's order for it is a make order, not a purchase.
+    hsg = next(row for row in rows if "HSG-200" in row[2])
+    assert hsg[2] == (
+        "Material short, not enough ordered HSG-200 at DET: 20 short on 2027-01-20, not enough planned; "
+        "a planned make order of 20 due 2027-01-20 would cover it, to release by 2027-01-20"
+    )
 
 
 def test_the_plant_filter_takes_a_shortage_by_the_plant_it_is_at(client, buyer, story):
@@ -463,7 +469,8 @@ def test_the_home_page_counts_exceptions_shortages_and_purchases_to_order(
     assert (
         "Exceptions 11 open: 5 production stop, 4 procurement delay, 2 financial mismatch, 0 data quality. "
         "Shortages 9 out of stock, 0 below safety stock, as the last requirements run projects. "
-        'Planned purchases 9 to order, 4 already late to release: each a "Create PO" away. KPIs '
+        "Planned purchases 9 planned: 6 to order, 3 to make; 4 already late to release. "
+        'Each purchase is a "Create PO" away. KPIs '
     ) in text(page)
     assert ProcurementException.objects.open().count() == 11
 
@@ -476,5 +483,5 @@ def test_the_home_page_counts_nothing_of_another_company(client, other_buyer, st
     assert (
         "Exceptions 0 open: 0 production stop, 0 procurement delay, 0 financial mismatch, 0 data quality. "
         "Shortages 0 out of stock, 0 below safety stock, as the last requirements run projects. "
-        'Planned purchases 0 to order: each a "Create PO" away. KPIs '
+        'Planned purchases 0 planned: 0 to order, 0 to make. Each purchase is a "Create PO" away. KPIs '
     ) in text(page)

@@ -50,3 +50,5 @@ def test_sign_out_is_a_post(client, buyer):
 
     assert (response.status_code, response["Location"]) == (302, "/workbench/sign-in/")
     assert "_auth_user_id" not in client.session
+    page = client.get(response["Location"])
+    assert (page.status_code, page.templates[0].name) == (200, "workbench/sign_in.html")
