@@ -338,7 +338,7 @@ def test_the_list_shows_each_outcome_in_words(client, acme_buyer, partner):  # n
 
     page = client.get("/workbench/documents/").content.decode()
 
-    assert sorted((int(row[0]), row[5]) for row in table_rows(page)) == [
+    assert sorted((int(row[0]), row[6]) for row in table_rows(page)) == [
         (first.pk, "Applied"),
         (again.pk, "Duplicate: same content already received"),
     ]
