@@ -121,7 +121,10 @@ def test_a_different_order_under_a_published_revision_is_a_conflict(published_po
         published_po,
     )
     assert error.exception_id == again.exception_id == exc.pk
-    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    # the exception raised once; each refusal audited on its own, both naming that exception
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 2}
+    refused = AuditEvent.objects.filter(action="document.refused").order_by("pk")
+    assert [(event.after["code"], event.after["exception"]) for event in refused] == [("conflict", exc.pk)] * 2
     assert h.line_state(published_po) == lines_before
 
 
