@@ -75,7 +75,34 @@ def interchange_file_moves_money(document: InboundDocument) -> bool:
 
 
 def _scan_moves_money(payload: BinaryIO) -> bool:
-    read = _utf8_reader(payload)
+    read, decoded = _utf8_reader(payload)
+    if decoded:
+        # A UTF-16 file is read as its text; its bytes are searched too, with any separator, so a file
+        # that only starts like UTF-16 cannot hide a plain invoice from the check that the parser
+        # (which reads a file without a byte order mark as UTF-8) would find.
+        return _scan_text(read, payload) or _money_set_in_bytes(payload)
+    return _scan_text(read, payload)
+
+
+def _money_set_in_bytes(payload: BinaryIO) -> bool:
+    """Whether the raw bytes hold ``ST<sep>810<sep>`` (or 812) with any separator; in doubt (a file
+    longer than ``SCAN_LIMIT``) yes."""
+    payload.seek(0)
+    sets = b"|".join(s.encode() for s in MONEY_SETS)
+    pattern = re.compile(rb"ST([^A-Za-z0-9])(?:" + sets + rb")\1")
+    window, scanned = b"", 0
+    while chunk := payload.read(CHUNK):
+        window = window[-8:] + chunk
+        if pattern.search(window):
+            return True
+        scanned += len(chunk)
+        if scanned >= SCAN_LIMIT:
+            return bool(payload.read(1))
+    return False
+
+
+def _scan_text(read: Callable[[int], bytes], payload: BinaryIO) -> bool:
+    """The scan of a file's text (its bytes, or a UTF-16 file's text as UTF-8) from its ISA."""
     head = read(CHUNK)
     start = head.find(b"ISA", 0, ISA_WITHIN)
     if start < 0 or len(head) < start + 4:
@@ -98,21 +125,21 @@ def _scan_moves_money(payload: BinaryIO) -> bool:
     return False
 
 
-def _utf8_reader(payload: BinaryIO) -> Callable[[int], bytes]:
-    """``payload.read``, or for a UTF-16 file (an 855 saved as "Unicode Text") a read that gives
-    its text as UTF-8, so the ISA and the sets are found in it as in any other file."""
+def _utf8_reader(payload: BinaryIO) -> tuple[Callable[[int], bytes], bool]:
+    """(``payload.read``, False), or for a UTF-16 file (an 855 saved as "Unicode Text") a read that
+    gives its text as UTF-8, so the ISA and the sets are found in it as in any other file, and True."""
     first = payload.read(CHUNK)
     encoding = text_encoding.utf16_encoding(first)
     pending = [first]
     if not encoding:
-        return lambda size: pending.pop() if pending else payload.read(size)
+        return (lambda size: pending.pop() if pending else payload.read(size)), False
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
 
     def read(size: int) -> bytes:
         raw = pending.pop() if pending else payload.read(size)
         return decoder.decode(raw, final=not raw).encode("utf-8")
 
-    return read
+    return read, True
 
 
 EDI_REPLAYER = Replayer(replay=interchange_file_replay, moves_money=interchange_file_moves_money)

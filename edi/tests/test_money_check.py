@@ -71,3 +71,16 @@ def test_a_utf16_file_is_read_as_its_text():
     assert _scan_moves_money(io.BytesIO(ACK.decode().encode("utf-16"))) is False
     assert _scan_moves_money(io.BytesIO(ACK.decode().encode("utf-16-be"))) is False
     assert _scan_moves_money(io.BytesIO(partner_810("247505").decode().encode("utf-16"))) is True
+
+
+def test_a_file_that_only_starts_like_utf16_cannot_hide_a_plain_invoice():
+    # "ISA*" in UTF-16 as bait, then a plain interchange with an 810, which the parser reads as UTF-8
+    bait = "ISA*".encode("utf-16-be") * 40 + b"\n"
+    assert _scan_moves_money(io.BytesIO(bait + partner_810("247505"))) is True
+    # the same behind a byte order mark, with an odd byte at the end
+    assert (
+        _scan_moves_money(io.BytesIO(b"\xff\xfe" + "ISA*".encode("utf-16-le") * 40 + partner_810("247505") + b"x"))
+        is True
+    )
+    # while a UTF-16 acknowledgement still needs one person
+    assert _scan_moves_money(io.BytesIO(ACK.decode().encode("utf-16-le"))) is False
