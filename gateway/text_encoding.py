@@ -62,6 +62,9 @@ def preview(head: bytes) -> tuple[str, str]:
     UTF-16. A cut character at the end of ``head`` and any unreadable byte show as U+FFFD."""
     for bom, encoding, name in (
         (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+        # UTF-32 before UTF-16: the little-endian UTF-32 mark starts with UTF-16's
+        (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
+        (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
         (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
         (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
     ):
