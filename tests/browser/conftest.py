@@ -109,7 +109,16 @@ def page(live_server, transactional_db, monkeypatch) -> Iterator[Watched]:
             ),
         )
         tab.on("pageerror", lambda error: watched.errors.append(f"script error: {error}"))
-        tab.on("requestfailed", lambda request: watched.failed_requests.append(f"request failed: {request.url}"))
+        # A request the page's own navigation cut short (a favicon still loading when a form posts)
+        # fails as net::ERR_ABORTED; that is the browser's normal behaviour, not a broken resource.
+        tab.on(
+            "requestfailed",
+            lambda request: (
+                watched.failed_requests.append(f"request failed: {request.url} ({request.failure})")
+                if request.failure != "net::ERR_ABORTED"
+                else None
+            ),
+        )
         tab.on(
             "response",
             lambda response: (
