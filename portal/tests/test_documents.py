@@ -27,3 +27,33 @@ def test_an_edi_file_addressed_to_another_company_reads_as_refused_with_its_reas
     ]
     assert f"<h1>Document {document.pk}: EDI (X12) file</h1>" in detail
     assert reason in detail
+
+
+def test_an_edi_file_whose_sets_were_refused_does_not_read_as_applied(client, partner):  # noqa: F811
+    refused = receive(partner, "ack-45.edi", interchange([ack_855(po="PO-NOPE")], isa13=45))
+    partly = receive(
+        partner,
+        "ack-46.edi",
+        interchange([ack_855("0001"), ack_855("0002", po="PO-NOPE", document_id="855-000046")], isa13=46),
+    )
+    client.force_login(person("castings-user", partner.supplier, SupplierMembership.Role.MEMBER))
+
+    listing = html.unescape(client.get("/portal/documents/").content.decode())
+    details = [
+        re.search(r'<dd class="(.*?)" id="document-state">(.*?)</dd>', html.unescape(page.content.decode())).groups()
+        for page in (client.get(f"/portal/documents/{d.pk}/") for d in (refused, partly))
+    ]
+
+    assert [(refused.state, refused.outcome_code), (partly.state, partly.outcome_code)] == [
+        ("processed", "refused"),
+        ("processed", "partly_applied"),
+    ]
+    assert re.findall(r'<td class="(state-[a-z]+)">(.*?)</td>', listing) == [
+        ("state-refused", "Partly applied: some of its sets were refused"),
+        ("state-refused", "Refused: nothing in it was applied"),
+    ]
+    assert details == [
+        ("state-refused", "Refused: nothing in it was applied"),
+        ("state-refused", "Partly applied: some of its sets were refused"),
+    ]
+    assert "Applied" not in re.sub(r"Partly applied", "", listing)

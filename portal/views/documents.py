@@ -34,13 +34,30 @@ STATE_WORDS: dict[str, str] = {
 ENVELOPE_REFUSED = "Refused at the envelope"
 # TA1 008: the interchange's receiver (ISA07/ISA08) is none of the buying company's ids.
 MISADDRESSED = "Refused: addressed to another company"
+# An EDI file is ``processed`` once it is read, whatever became of its sets: its outcome says when
+# every set in it was refused, or some of them.
+SETS_REFUSED = {
+    "refused": "Refused: nothing in it was applied",
+    "partly_applied": "Partly applied: some of its sets were refused",
+}
+
+
+def _sets_refused(document: InboundDocument) -> bool:
+    return document.state == InboundDocument.State.PROCESSED and document.outcome_code in SETS_REFUSED
 
 
 def state_words(document: InboundDocument) -> str:
     """What became of a document, in a sentence; an EDI envelope refusal says why (see error_words)."""
     if document.outcome_code == "envelope_rejected":
         return MISADDRESSED if "TA1 008:" in document.error else ENVELOPE_REFUSED
+    if _sets_refused(document):
+        return SETS_REFUSED[document.outcome_code]
     return STATE_WORDS.get(document.state, document.state)
+
+
+def state_class(document: InboundDocument) -> str:
+    """The state a document is drawn as (``state-<this>``): a file whose sets were refused is not drawn as applied."""
+    return InboundDocument.State.REFUSED if _sets_refused(document) else document.state
 
 
 @require_GET
@@ -56,7 +73,7 @@ def document_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         {
             "supplier": Supplier.objects.get(pk=acting_supplier_id(actor)),
             "page": page,
-            "rows": [(d, state_words(d), error_words(d)) for d in page],
+            "rows": [(d, state_words(d), state_class(d), error_words(d)) for d in page],
             "section": "documents",
         },
     )
@@ -75,6 +92,7 @@ def document_detail(request: HttpRequest, actor: Actor, document_id: int) -> Htt
             "supplier": Supplier.objects.get(pk=acting_supplier_id(actor)),
             "document": document,
             "state_words": state_words(document),
+            "state_class": state_class(document),
             "error_words": error_words(document),
             "acknowledgement": acknowledgements_for(actor=actor).filter(inbound_document=document).first(),
             "shipment": shipments_for(actor=actor).filter(inbound_document=document).first(),
