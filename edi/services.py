@@ -639,14 +639,14 @@ def _receive(document: InboundDocument, partner: TradingPartner, batch: BatchRea
             return _unreadable(document, partner, source, f"not an X12 interchange: {error}")
     counts = outcome.sets.counts
     refused = counts["refused"] + counts["rejected"]
-    if (
-        outcome.sets
-        and outcome.sets.total == len(outcome.sets)
-        and all(s.st01 == "ISA" and s.outcome == "rejected" for s in outcome.sets)
-    ):
+    whole = bool(outcome.sets) and outcome.sets.total == len(outcome.sets)
+    if whole and all(s.st01 == "ISA" and s.outcome == "rejected" for s in outcome.sets):
         # Every interchange refused at its envelope: nothing was read past it (the file goes to rejected/).
         outcome.state, outcome.code = InboundDocument.State.REJECTED, "envelope_rejected"
         outcome.detail = "; ".join(f"interchange {s.st02} rejected, {s.detail}" for s in outcome.sets)
+    elif whole and all(s.st01 == "ISA" and s.outcome == "duplicate" for s in outcome.sets):
+        # Every interchange under a control number received before: nothing in the file was applied.
+        outcome.state, outcome.code = InboundDocument.State.DUPLICATE, "duplicate_interchange"
     elif outcome.sets and refused == outcome.sets.total:
         outcome.code = "refused"
     elif refused:

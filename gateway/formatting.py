@@ -65,6 +65,7 @@ OUTCOME_WORDS = {
     "applied": "Applied",
     "duplicate": "Duplicate: already received, nothing changed",
     "duplicate_content": "Duplicate: same content already received",
+    "duplicate_interchange": "Duplicate: interchange control number already received, nothing applied",
     "partly_refused": "Partly refused: some lines were not applied",
     "invalid": "Invalid: some fields were wrong",
     "malformed": "Malformed: could not be read",
