@@ -20,6 +20,7 @@ PAGES = {
     "workbench-planned": "/workbench/requirements/planned/",
     "workbench-documents": "/workbench/documents/",
     "workbench-scorecard": "/workbench/suppliers/CASTINGS/scorecard/",
+    "workbench-releases": "/workbench/materials/releases/",
 }
 
 
@@ -38,4 +39,20 @@ def test_the_workbench_pages_never_scroll_sideways(page, demo_buyer, width):
         overflowing[name] = tab.evaluate(OVERFLOWING)
 
     assert sizes == {name: [width, width] for name in PAGES}, overflowing
+    assert page.problems() == []
+
+
+def test_an_exception_with_the_orders_it_would_stop_never_scrolls_sideways(page, demo_buyer):
+    from procurement.models import ProcurementException
+
+    shortage = ProcurementException.objects.filter(kind="material_shortage", severity="production_stop").first()
+    sign_in(page, demo_buyer)
+    tab = page.page
+    tab.set_viewport_size({"width": NARROW, "height": 900})
+
+    assert page.open(f"/workbench/exceptions/{shortage.pk}/").status == 200
+    page.screenshot(f"workbench-exception-{NARROW}")
+
+    assert tab.locator(".requirement-trace table tbody tr").count() >= 1
+    assert tab.evaluate(SIZES) == [NARROW, NARROW], tab.evaluate(OVERFLOWING)
     assert page.problems() == []
