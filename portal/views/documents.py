@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from edi.models import FunctionalGroup
 from gateway.actors import Actor
+from gateway.formatting import sets_refused_words
 from portal.access import acting_supplier_id, supplier_page
 from procurement.models import InboundDocument
 from procurement.selectors import (
@@ -34,30 +35,19 @@ STATE_WORDS: dict[str, str] = {
 ENVELOPE_REFUSED = "Refused at the envelope"
 # TA1 008: the interchange's receiver (ISA07/ISA08) is none of the buying company's ids.
 MISADDRESSED = "Refused: addressed to another company"
-# An EDI file is ``processed`` once it is read, whatever became of its sets: its outcome says when
-# every set in it was refused, or some of them.
-SETS_REFUSED = {
-    "refused": "Refused: nothing in it was applied",
-    "partly_applied": "Partly applied: some of its sets were refused",
-}
-
-
-def _sets_refused(document: InboundDocument) -> bool:
-    return document.state == InboundDocument.State.PROCESSED and document.outcome_code in SETS_REFUSED
 
 
 def state_words(document: InboundDocument) -> str:
     """What became of a document, in a sentence; an EDI envelope refusal says why (see error_words)."""
     if document.outcome_code == "envelope_rejected":
         return MISADDRESSED if "TA1 008:" in document.error else ENVELOPE_REFUSED
-    if _sets_refused(document):
-        return SETS_REFUSED[document.outcome_code]
-    return STATE_WORDS.get(document.state, document.state)
+    return sets_refused_words(document.state, document.outcome_code) or STATE_WORDS.get(document.state, document.state)
 
 
 def state_class(document: InboundDocument) -> str:
     """The state a document is drawn as (``state-<this>``): a file whose sets were refused is not drawn as applied."""
-    return InboundDocument.State.REFUSED if _sets_refused(document) else document.state
+    refused = sets_refused_words(document.state, document.outcome_code)
+    return InboundDocument.State.REFUSED if refused else document.state
 
 
 @require_GET
