@@ -39,10 +39,8 @@ def test_an_edi_file_whose_sets_were_refused_does_not_read_as_applied(client, pa
     client.force_login(person("castings-user", partner.supplier, SupplierMembership.Role.MEMBER))
 
     listing = html.unescape(client.get("/portal/documents/").content.decode())
-    details = [
-        re.search(r'<dd class="(.*?)" id="document-state">(.*?)</dd>', html.unescape(page.content.decode())).groups()
-        for page in (client.get(f"/portal/documents/{d.pk}/") for d in (refused, partly))
-    ]
+    pages = [html.unescape(client.get(f"/portal/documents/{d.pk}/").content.decode()) for d in (refused, partly)]
+    details = [re.search(r'<dd class="(.*?)" id="document-state">(.*?)</dd>', page).groups() for page in pages]
 
     assert [(refused.state, refused.outcome_code), (partly.state, partly.outcome_code)] == [
         ("processed", "refused"),
@@ -57,3 +55,8 @@ def test_an_edi_file_whose_sets_were_refused_does_not_read_as_applied(client, pa
         ("state-refused", "Partly applied: some of its sets were refused"),
     ]
     assert "Applied" not in re.sub(r"Partly applied", "", listing)
+    # Our 997 accepted each group: the refusals are the write path's, not the syntax's.
+    assert [re.findall(r'<h2 id="fa-title">.*?<ul>(.*?)</ul>', page, re.S) for page in pages] == [
+        ["<li>Group 45 (PR): Answered: accepted (AK9 A)</li>"],
+        ["<li>Group 46 (PR): Answered: accepted (AK9 A)</li>"],
+    ]

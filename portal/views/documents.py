@@ -93,7 +93,9 @@ def document_detail(request: HttpRequest, actor: Actor, document_id: int) -> Htt
             # The 997/999 we answered an EDI file with, group by group.
             "groups": FunctionalGroup.objects.filter(
                 interchange__inbound_document=document, interchange__direction="in"
-            ).order_by("pk"),
+            )
+            .select_related("interchange")
+            .order_by("pk"),
             "section": "documents",
         },
     )
