@@ -55,6 +55,10 @@ def test_an_edi_file_whose_sets_were_refused_does_not_read_as_applied(client, pa
         ("state-refused", "Partly applied: some of its sets were refused"),
     ]
     assert "Applied" not in re.sub(r"Partly applied", "", listing)
+    assert re.findall(r'<ul class="errors"><li>(.*?)</li>', pages[0]) == [
+        "855 0001: refused (Unknown PO: PO PO-NOPE is not known for supplier CASTINGS)"
+    ]
+    assert "unknown_po" not in listing + pages[0] + pages[1]
     # Our 997 accepted each group: the refusals are the write path's, not the syntax's.
     assert [re.findall(r'<h2 id="fa-title">.*?<ul>(.*?)</ul>', page, re.S) for page in pages] == [
         ["<li>Group 45 (PR): Answered: accepted (AK9 A)</li>"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from edi.models import FunctionalGroup
 from gateway.actors import Actor
-from gateway.formatting import sets_refused_words
+from gateway.formatting import OUTCOME_WORDS, sets_refused_words
 from portal.access import acting_supplier_id, supplier_page
 from procurement.models import InboundDocument
 from procurement.selectors import (
@@ -111,7 +112,13 @@ def error_words(document: InboundDocument) -> list[str]:
         except ValueError:
             return [document.error]
         return list(_flatten(errors))
+    if document.channel == "edi":
+        # Each set's refusal is recorded as ``(code: reason)``: the code in words.
+        return [_REFUSAL_CODE.sub(lambda m: f"({OUTCOME_WORDS[m[1]]}: ", document.error)]
     return [document.error]
+
+
+_REFUSAL_CODE = re.compile(r"\((" + "|".join(sorted(OUTCOME_WORDS, key=len, reverse=True)) + r"): ")
 
 
 def _flatten(errors: object, where: str = ""):
