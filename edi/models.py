@@ -90,6 +90,18 @@ class Interchange(models.Model):
         return f"{self.get_direction_display()} ISA13 {self.isa13} ({self.sender_id} → {self.receiver_id})"
 
 
+# A 997/999's AK901 (IK9 01) in words.
+ACK_CODE_WORDS = {
+    "A": "accepted",
+    "E": "accepted, with errors noted",
+    "P": "partially accepted",
+    "R": "rejected",
+    "M": "rejected: message authentication code failed",
+    "W": "rejected: assurance failed validity tests",
+    "X": "rejected: content could not be analysed",
+}
+
+
 class FunctionalGroup(models.Model):
     """One GS…GE group with its functional acknowledgement: the one we sent back, or the one we await."""
 
@@ -117,6 +129,14 @@ class FunctionalGroup(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["ack_state", "ack_due_at"])]
+
+    @property
+    def ack_words(self) -> str:
+        """The acknowledgement in words: for a group a partner sent, what our 997/999 answered it (``Answered:
+        accepted``); for one we sent, its state (``Awaiting the partner's 997/999``)."""
+        if self.interchange.direction == "in" and self.ack_code:
+            return f"Answered: {ACK_CODE_WORDS.get(self.ack_code, self.ack_code)}"
+        return self.get_ack_state_display()
 
 
 class TradingPartner(models.Model):

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from edi import x12
 from edi.filedrop import DEAD_LETTER
-from edi.models import EdiIdentity, FunctionalGroup, Interchange, TradingPartner
+from edi.models import ACK_CODE_WORDS, EdiIdentity, FunctionalGroup, Interchange, TradingPartner
 from edi.outbound import ContentFor, reply_write
 from edi.x12.errors import (
     AK304_CODES,
@@ -262,17 +262,6 @@ def translate(content: bytes, code_maps: CodeMaps | None = None, identity: EdiId
     return out
 
 
-_ACK_WORDS = {
-    "A": "accepted",
-    "E": "accepted, with errors noted",
-    "P": "partially accepted",
-    "R": "rejected",
-    "M": "rejected: message authentication code failed",
-    "W": "rejected: assurance failed validity tests",
-    "X": "rejected: content could not be analysed",
-}
-
-
 def _coded(code: str, table: dict[str, str]) -> str:
     return f"{code} {table[code]}" if code in table else f"{code or '(none)'} (not a known code)"
 
@@ -314,11 +303,11 @@ def functional_ack_reading(ack: FunctionalAck, *, ours: bool = False) -> list[st
     version = f" version {ack.version}" if ack.version else ""
     lines = [
         f"{ack.kind} answers {whose_group} {ack.functional_id or '?'} {ack.group_control or '?'}{version}: "
-        f"{_ACK_WORDS.get(ack.code) or _coded(ack.code, {})}" + (f" ({counts} sets)" if counts else "")
+        f"{ACK_CODE_WORDS.get(ack.code) or _coded(ack.code, {})}" + (f" ({counts} sets)" if counts else "")
     ]
     lines += [f"  group error {_coded(code, AK905_CODES)}" for code in ack.group_errors]
     for s in ack.sets:
-        lines.append(f"  {whose_set} {s.st01} {s.st02}: {_ACK_WORDS.get(s.code) or _coded(s.code, {})}")
+        lines.append(f"  {whose_set} {s.st01} {s.st02}: {ACK_CODE_WORDS.get(s.code) or _coded(s.code, {})}")
         lines += [f"    set error {_coded(code, set_codes)}" for code in s.errors]
         for seg in s.segments:
             loop = f" in loop {seg.loop_id}" if seg.loop_id else ""
@@ -639,14 +628,14 @@ def _receive(document: InboundDocument, partner: TradingPartner, batch: BatchRea
             return _unreadable(document, partner, source, f"not an X12 interchange: {error}")
     counts = outcome.sets.counts
     refused = counts["refused"] + counts["rejected"]
-    if (
-        outcome.sets
-        and outcome.sets.total == len(outcome.sets)
-        and all(s.st01 == "ISA" and s.outcome == "rejected" for s in outcome.sets)
-    ):
+    whole = bool(outcome.sets) and outcome.sets.total == len(outcome.sets)
+    if whole and all(s.st01 == "ISA" and s.outcome == "rejected" for s in outcome.sets):
         # Every interchange refused at its envelope: nothing was read past it (the file goes to rejected/).
         outcome.state, outcome.code = InboundDocument.State.REJECTED, "envelope_rejected"
         outcome.detail = "; ".join(f"interchange {s.st02} rejected, {s.detail}" for s in outcome.sets)
+    elif whole and all(s.st01 == "ISA" and s.outcome == "duplicate" for s in outcome.sets):
+        # Every interchange under a control number received before: nothing in the file was applied.
+        outcome.state, outcome.code = InboundDocument.State.DUPLICATE, "duplicate_interchange"
     elif outcome.sets and refused == outcome.sets.total:
         outcome.code = "refused"
     elif refused:

@@ -65,6 +65,7 @@ OUTCOME_WORDS = {
     "applied": "Applied",
     "duplicate": "Duplicate: already received, nothing changed",
     "duplicate_content": "Duplicate: same content already received",
+    "duplicate_interchange": "Duplicate: interchange control number already received, nothing applied",
     "partly_refused": "Partly refused: some lines were not applied",
     "invalid": "Invalid: some fields were wrong",
     "malformed": "Malformed: could not be read",
@@ -136,6 +137,19 @@ def ack_header_words(code: object) -> str:
     """``ACCEPTED_WITH_CHANGES`` → ``Accepted with changes``."""
     text = str(code or "")
     return ACK_HEADER_WORDS.get(text.upper(), _humanized(text.lower()))
+
+
+# An EDI file is ``processed`` once it is read, whatever became of its sets: its outcome says when
+# every set in it was refused, or some of them.
+SETS_REFUSED = {
+    "refused": "Refused: nothing in it was applied",
+    "partly_applied": "Partly applied: some of its sets were refused",
+}
+
+
+def sets_refused_words(state: object, code: object) -> str:
+    """For a file read (``processed``) whose sets were refused, all or some, what became of it; else ``""``."""
+    return SETS_REFUSED.get(str(code or ""), "") if state == "processed" else ""
 
 
 def outcome_words(code: object) -> str:

@@ -138,6 +138,18 @@ def test_a_resent_interchange_number_with_new_content_is_a_duplicate_interchange
         "control_number",
     ]
     assert Acknowledgement.objects.count() == 1
+    assert list(InboundDocument.objects.order_by("pk").values_list("filename", "state", "outcome_code", "error")) == [
+        ("a.edi", "processed", "processed", "855 0001: applied"),
+        (
+            "b.edi",
+            "duplicate",
+            "duplicate_interchange",
+            "ISA 000000017: duplicate (interchange 000000017 from CASTINGS was received before)",
+        ),
+    ]
+    assert sorted(p.name for p in filedrop.folders(partner).archive.rglob("*.edi")) == [
+        f"{InboundDocument.objects.get(filename=name).pk}__{name}" for name in ("a.edi", "b.edi")
+    ]
 
 
 def test_an_interchange_number_repeated_within_one_file_is_a_duplicate_interchange(partner):

@@ -25,3 +25,15 @@ def adds_to_state(document) -> bool:
     return (
         bool(document.outcome_code) and formatting.outcome_words(document.outcome_code) != document.get_state_display()
     )
+
+
+@register.filter
+def state_words(document) -> str:
+    """The document's state and, when it says more, its outcome: ``Duplicate (Duplicate: same content …)``;
+    an EDI file read whose sets were refused is not called Applied."""
+    refused = formatting.sets_refused_words(document.state, document.outcome_code)
+    if refused:
+        return refused
+    if adds_to_state(document):
+        return f"{document.get_state_display()} ({formatting.outcome_words(document.outcome_code)})"
+    return document.get_state_display()

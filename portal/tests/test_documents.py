@@ -27,3 +27,40 @@ def test_an_edi_file_addressed_to_another_company_reads_as_refused_with_its_reas
     ]
     assert f"<h1>Document {document.pk}: EDI (X12) file</h1>" in detail
     assert reason in detail
+
+
+def test_an_edi_file_whose_sets_were_refused_does_not_read_as_applied(client, partner):  # noqa: F811
+    refused = receive(partner, "ack-45.edi", interchange([ack_855(po="PO-NOPE")], isa13=45))
+    partly = receive(
+        partner,
+        "ack-46.edi",
+        interchange([ack_855("0001"), ack_855("0002", po="PO-NOPE", document_id="855-000046")], isa13=46),
+    )
+    client.force_login(person("castings-user", partner.supplier, SupplierMembership.Role.MEMBER))
+
+    listing = html.unescape(client.get("/portal/documents/").content.decode())
+    pages = [html.unescape(client.get(f"/portal/documents/{d.pk}/").content.decode()) for d in (refused, partly)]
+    details = [re.search(r'<dd class="(.*?)" id="document-state">(.*?)</dd>', page).groups() for page in pages]
+
+    assert [(refused.state, refused.outcome_code), (partly.state, partly.outcome_code)] == [
+        ("processed", "refused"),
+        ("processed", "partly_applied"),
+    ]
+    assert re.findall(r'<td class="(state-[a-z]+)">(.*?)</td>', listing) == [
+        ("state-refused", "Partly applied: some of its sets were refused"),
+        ("state-refused", "Refused: nothing in it was applied"),
+    ]
+    assert details == [
+        ("state-refused", "Refused: nothing in it was applied"),
+        ("state-refused", "Partly applied: some of its sets were refused"),
+    ]
+    assert "Applied" not in re.sub(r"Partly applied", "", listing)
+    assert re.findall(r'<ul class="errors"><li>(.*?)</li>', pages[0]) == [
+        "855 0001: refused (Unknown PO: PO PO-NOPE is not known for supplier CASTINGS)"
+    ]
+    assert "unknown_po" not in listing + pages[0] + pages[1]
+    # Our 997 accepted each group: the refusals are the write path's, not the syntax's.
+    assert [re.findall(r'<h2 id="fa-title">.*?<ul>(.*?)</ul>', page, re.S) for page in pages] == [
+        ["<li>Group 45 (PR): Answered: accepted (AK9 A)</li>"],
+        ["<li>Group 46 (PR): Answered: accepted (AK9 A)</li>"],
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from edi.models import FunctionalGroup
 from gateway.actors import Actor
+from gateway.formatting import OUTCOME_WORDS, sets_refused_words
 from portal.access import acting_supplier_id, supplier_page
 from procurement.models import InboundDocument
 from procurement.selectors import (
@@ -40,7 +42,13 @@ def state_words(document: InboundDocument) -> str:
     """What became of a document, in a sentence; an EDI envelope refusal says why (see error_words)."""
     if document.outcome_code == "envelope_rejected":
         return MISADDRESSED if "TA1 008:" in document.error else ENVELOPE_REFUSED
-    return STATE_WORDS.get(document.state, document.state)
+    return sets_refused_words(document.state, document.outcome_code) or STATE_WORDS.get(document.state, document.state)
+
+
+def state_class(document: InboundDocument) -> str:
+    """The state a document is drawn as (``state-<this>``): a file whose sets were refused is not drawn as applied."""
+    refused = sets_refused_words(document.state, document.outcome_code)
+    return InboundDocument.State.REFUSED if refused else document.state
 
 
 @require_GET
@@ -56,7 +64,7 @@ def document_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         {
             "supplier": Supplier.objects.get(pk=acting_supplier_id(actor)),
             "page": page,
-            "rows": [(d, state_words(d), error_words(d)) for d in page],
+            "rows": [(d, state_words(d), state_class(d), error_words(d)) for d in page],
             "section": "documents",
         },
     )
@@ -75,6 +83,7 @@ def document_detail(request: HttpRequest, actor: Actor, document_id: int) -> Htt
             "supplier": Supplier.objects.get(pk=acting_supplier_id(actor)),
             "document": document,
             "state_words": state_words(document),
+            "state_class": state_class(document),
             "error_words": error_words(document),
             "acknowledgement": acknowledgements_for(actor=actor).filter(inbound_document=document).first(),
             "shipment": shipments_for(actor=actor).filter(inbound_document=document).first(),
@@ -85,7 +94,9 @@ def document_detail(request: HttpRequest, actor: Actor, document_id: int) -> Htt
             # The 997/999 we answered an EDI file with, group by group.
             "groups": FunctionalGroup.objects.filter(
                 interchange__inbound_document=document, interchange__direction="in"
-            ).order_by("pk"),
+            )
+            .select_related("interchange")
+            .order_by("pk"),
             "section": "documents",
         },
     )
@@ -101,7 +112,13 @@ def error_words(document: InboundDocument) -> list[str]:
         except ValueError:
             return [document.error]
         return list(_flatten(errors))
+    if document.channel == "edi":
+        # Each set's refusal is recorded as ``(code: reason)``: the code in words.
+        return [_REFUSAL_CODE.sub(lambda m: f"({OUTCOME_WORDS[m[1]]}: ", document.error)]
     return [document.error]
+
+
+_REFUSAL_CODE = re.compile(r"\((" + "|".join(sorted(OUTCOME_WORDS, key=len, reverse=True)) + r"): ")
 
 
 def _flatten(errors: object, where: str = ""):

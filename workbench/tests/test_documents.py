@@ -345,6 +345,28 @@ def test_the_list_shows_each_outcome_in_words(client, acme_buyer, partner):  # n
     assert "duplicate_content" not in page
 
 
+def test_a_file_read_whose_sets_were_refused_is_not_called_applied(client, acme_buyer, partner):  # noqa: F811
+    refused, partly, applied = (stored(partner, f"file {n}".encode()) for n in range(3))
+    InboundDocument.objects.filter(pk=refused.pk).update(state="processed", outcome_code="refused")
+    InboundDocument.objects.filter(pk=partly.pk).update(state="processed", outcome_code="partly_applied")
+    InboundDocument.objects.filter(pk=applied.pk).update(state="processed", outcome_code="processed")
+    client.force_login(acme_buyer)
+
+    states = [
+        re.findall(r"<dt>State</dt><dd>.*?</span>\s+(.*?)</dd>", page, re.S)
+        for page in (
+            client.get(reverse("workbench:inbound_detail", args=[d.pk])).content.decode()
+            for d in (refused, partly, applied)
+        )
+    ]
+
+    assert states == [
+        ["Refused: nothing in it was applied"],
+        ["Partly applied: some of its sets were refused"],
+        ["Applied"],
+    ]
+
+
 def test_the_timeline_shows_the_replay(client, acme_buyer, ack_file):
     client.force_login(acme_buyer)
     client.post(reverse("workbench:inbound_replay", args=[ack_file.pk]))
