@@ -450,6 +450,20 @@ def test_a_comment_is_an_internal_note_audited_and_never_sent(signed_in, q):
     assert "Comment by buyer" in text(response.content.decode())
 
 
+def test_the_audit_trail_says_what_was_done_in_words(signed_in, q, buyer):
+    signed_in.post(f"{QUEUE}{q.price.pk}/claim/")
+    signed_in.post(f"{QUEUE}{q.price.pk}/comment/", {"body": "Their steel costs went up"})
+
+    page = signed_in.get(f"{QUEUE}{q.price.pk}/").content.decode()
+
+    assert [row[1:] for row in table_rows(page, "audit")] == [
+        ["supplier BOLTS", "api", "Exception raised"],
+        ["buyer buyer", "workbench", "Assigned"],
+        ["buyer buyer", "workbench", "Note added"],
+    ]
+    assert "exception.raised" not in page and "exception.commented" not in page
+
+
 def test_an_empty_comment_is_refused(signed_in, q):
     response = signed_in.post(f"{QUEUE}{q.price.pk}/comment/", {"body": "   "}, follow=True)
 
