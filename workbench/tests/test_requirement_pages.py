@@ -417,13 +417,13 @@ def test_the_queue_shows_a_shortages_plant_and_a_dash_for_no_po_or_supplier(clie
     assert len(rows) == ProcurementException.objects.filter(kind="material_shortage").count()
     bar = next(row for row in rows if "BAR-321" in row[2])
     assert bar[2] == (
-        "Material short, not enough ordered BAR-321 at DET: 7.35 short on 2027-01-20, not enough ordered; "
+        "Material shortage BAR-321 at DET: 7.35 short on 2027-01-20, not enough ordered; "
         "a planned purchase of 8 due 2027-01-20 would cover it, released 2027-01-06 (late)"
     )
     # A make item is built in-house: the plan's order for it is a make order, not a purchase.
     hsg = next(row for row in rows if "HSG-200" in row[2])
     assert hsg[2] == (
-        "Material short, not enough ordered HSG-200 at DET: 20 short on 2027-01-20, not enough planned; "
+        "Material shortage HSG-200 at DET: 20 short on 2027-01-20, not enough planned; "
         "a planned make order of 20 due 2027-01-20 would cover it, to release by 2027-01-20"
     )
 
@@ -441,7 +441,7 @@ def test_the_plant_filter_takes_a_shortage_by_the_plant_it_is_at(client, buyer, 
         # PO / line, plant, and what (the summary up to where it names the plant)
         return sorted((row[3], row[4], row[2].split(" at ")[0]) for row in table_rows(page, "queue"))
 
-    shortage = "Material short, not enough ordered"
+    shortage = "Material shortage"
     assert queue("plant=DET") == [
         ("PO-REQ-1 / 1", "DET", "Date deviation PO-REQ-1 line 1: promised 2027-01-31 for need-by 2027-01-15"),
         ("—", "DET", "Inventory systems disagree BRG-330"),
