@@ -97,7 +97,7 @@ ACK_RESULT = OpenApiExample(
                 "state": "open",
                 "po_number": "PO-4502",
                 "line_no": "2",
-                "message": "price 19.9 instead of 18.5",
+                "message": "price 19.90 instead of 18.50",
                 "raised_at": "2027-02-24T14:05:09Z",
                 "resolved_at": None,
             },
@@ -480,7 +480,7 @@ SYSTEM_EXCEPTION = OpenApiExample(
         "supplier": "BOLTS",
         "po_number": "PO-4502",
         "line_no": "1",
-        "summary": "Invoice INV-2027-0113, PO PO-4502 line 1: 200 invoiced in all against 0 received",
+        "summary": "Invoice INV-2027-0113, PO-4502 line 1: 200 invoiced in all against 0 received",
         "message": "200 invoiced in all against 0 received",
         "evidence": {
             "expected": "0",

@@ -299,6 +299,29 @@ def shortage_key(company_id: int, plant_id: int, item_id: int) -> str:
     return f"{Kind.MATERIAL_SHORTAGE}:{company_id}:{plant_id}:{item_id}"
 
 
+def shortage_summary(evidence: dict, *, make: bool) -> str:
+    """A material shortage's summary from its evidence: ``BAR-321 at DET: 7.35 short on 2027-01-20, not
+    enough ordered; a planned purchase of 8 due 2027-01-20 would cover it, released 2027-01-06 (late)``.
+
+    A make item is built, not bought: what covers it is a planned make order, and what it lacks is
+    planned, not ordered. The numbers are read, never compared: 7.35 short, not the stored scale's 7.3500.
+    """
+    planned = evidence["planned_purchase"]
+    if planned is None:
+        cover = "nothing planned covers it"
+    else:
+        release = planned["release_date"]
+        cover = (
+            f"{'a planned make order' if make else 'a planned purchase'} of "
+            f"{decimal_identity(Decimal(planned['quantity']))} due {planned['need_date']} would cover it"
+            + (f", released {release} (late)" if planned["late"] else f", to release by {release}")
+        )
+    return (
+        f"{evidence['part_number']} at {evidence['plant']}: {decimal_identity(Decimal(evidence['short']))} short "
+        f"on {evidence['date']}, not enough {'planned' if make else 'ordered'}; {cover}"
+    )
+
+
 def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.date) -> tuple[int, int]:
     """Raise, refresh or clear the ``material_shortage`` exceptions of ``company`` after a run.
 
@@ -417,28 +440,25 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
                 "late": release < today,
             },
         }
+        summary = shortage_summary(evidence, make=make)
         current = existing.get((plant, item))
         if current is not None:
+            # The summary is told again with the evidence: an open one never keeps a stale date or quantity.
             changed += exception_severity_set(
-                exception=current, severity=severity, evidence=evidence, source=source, reason="projection changed"
+                exception=current,
+                severity=severity,
+                evidence=evidence,
+                source=source,
+                reason="projection changed",
+                summary=summary,
             )
             continue
-        # A make item is built, not bought: the plan's order for it is a make order, never a purchase.
-        planned_words = "a planned make order" if make else "a planned purchase"
-        cover = (
-            f"{planned_words} of {decimal_identity(quantity)} due {need.isoformat()} would cover it"
-            + (f", released {release.isoformat()} (late)" if late else f", to release by {release.isoformat()}")
-            if planned_id is not None
-            else "nothing planned covers it"
-        )
         draft = exception_draft(
             company=company,
             kind=Kind.MATERIAL_SHORTAGE,
             severity=severity,
             dedup_key=shortage_key(company.pk, plant, item),
-            # The summary is read, never compared: 7.35 short, not the stored scale's 7.3500.
-            summary=f"{parts[item]} at {plants[plant]}: {decimal_identity(short)} short on {date.isoformat()}, "
-            f"not enough {'planned' if make else 'ordered'}; {cover}",
+            summary=summary,
             evidence=evidence,
             source=source,
         )

@@ -9,12 +9,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from gateway import text_encoding
+from gateway.formatting import plain_number
 from notifications.models import DeliveryAttempt, OutboundMessage
 
 from . import models, services
 from .models.exceptions import ExceptionQuerySet
 from .services import ProcurementError, WriteSource
-from .services.values import num
 
 
 def _source(request) -> WriteSource:
@@ -97,7 +97,7 @@ class POLineInline(admin.TabularInline):
 
 
 def schedule_text(line: models.POLine) -> str:
-    return ", ".join(f"{num(s.quantity)} on {s.date}" for s in line.schedule_lines.all())
+    return ", ".join(f"{plain_number(s.quantity)} on {s.date}" for s in line.schedule_lines.all())
 
 
 class ScheduleLineInline(admin.TabularInline):

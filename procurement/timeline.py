@@ -3,21 +3,24 @@
 Each kind of event is told in a sentence (``Supplier proposed price 12.50 (was 11.00) on line 2``)
 rather than its stored codes and JSON: the response codes, revision diffs, header codes and
 outbound events below each have their words here, and a code this module does not know yet is
-still shown as words (``some_code`` → ``some code``), never as a dump.
+still shown as words (``some_code`` → ``some code``), never as a dump. The audit trail's actions,
+records and document states are worded here too (``audit_action_words``, ``audit_state_words``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.actors import Actor
-from gateway.formatting import plain_number, price_text
+from gateway.formatting import outcome_words, plain_number, price_text
 from notifications.models import OutboundMessage
 from procurement import inputs
 from procurement.models import (
     Acknowledgement,
+    AuditEvent,
     ChangeRequest,
     Invoice,
     PORevision,
@@ -314,6 +317,92 @@ def outbound_words(message: OutboundMessage) -> str:
     else:
         state = f"{message.get_state_display().lower()}, not tried yet"
     return f"to {message.destination}: {state}"
+
+
+# Audit trail ------------------------------------------------------------------------------------
+
+AUDIT_ACTIONS: dict[str, str] = {
+    "po.published": "PO published",
+    "po.changed": "PO changed",
+    "acknowledgement.recorded": "Acknowledgement recorded",
+    "shipment.recorded": "Ship notice recorded",
+    "receipt.recorded": "Receipt recorded",
+    "receipt.posted": "Receipt posted",
+    "invoice.recorded": "Invoice recorded",
+    "upload.applied": "Upload applied",
+    "document.recorded": "Document recorded",
+    "document.refused": "Document refused",
+    "document.replay_requested": "Replay asked for",
+    "document.replayed": "Document replayed",
+    "document.replay_failed": "Replay failed",
+    "change_request.accepted": "Proposal accepted",
+    "change_request.declined": "Proposal declined",
+    "planned_purchase.ordered": "Planned purchase ordered",
+    "outbox.retried": "Delivery tried again",
+    "exception.raised": "Exception raised",
+    "material_shortage.raised": "Shortage raised by the requirements run",
+    "inventory_variance.raised": "Inventory variance raised",
+    "bom_revision_mismatch.raised": "BOM revision mismatch raised",
+    "exception.assigned": "Assigned",
+    "exception.commented": "Note added",
+    "exception.escalated": "Escalated",
+    "exception.severity_changed": "Severity changed",
+    "exception.accepted": "Accepted",
+    "exception.rejected": "Rejected",
+    "exception.dismissed": "Dismissed",
+    "exception.auto_cleared": "Cleared automatically",
+    "exception.superseded": "Superseded by a newer proposal",
+}
+# The records audit rows name (``AuditEvent.object_type``, a model's class name), as a buyer names them.
+AUDIT_RECORDS: dict[str, str] = {
+    "InboundDocument": "Document",
+    "PurchaseOrder": "PO",
+    "POLine": "PO line",
+    "Shipment": "Ship notice",
+    "ProcurementException": "Exception",
+    "ChangeRequest": "Change request",
+    "OutboundMessage": "Message",
+    "PlannedPurchase": "Planned purchase",
+}
+# A received document's states (``InboundDocument.State``) inside a sentence.
+DOCUMENT_STATES: dict[str, str] = {
+    "received": "received, not yet applied",
+    "processed": "applied",
+    "duplicate": "a duplicate",
+    "refused": "refused",
+    "rejected": "rejected as unreadable",
+    "failed": "failed",
+}
+
+
+def audit_action_words(action: str) -> str:
+    """``exception.severity_changed`` → ``Severity changed``; an action not worded yet still reads as words."""
+    return AUDIT_ACTIONS.get(action) or _words(action.replace(".", " ")).capitalize()
+
+
+def audit_record_words(event: AuditEvent) -> str:
+    """``InboundDocument`` 7 → ``Document 7``; ``BomRelease`` → ``Bom release``."""
+    name = AUDIT_RECORDS.get(event.object_type) or re.sub(r"(?<!^)(?=[A-Z])", " ", event.object_type).capitalize()
+    return f"{name} {event.object_id}"
+
+
+def audit_state_words(event: AuditEvent) -> str:
+    """A document's state before and after an event that records them (a replay), in words: ``Was
+    refused (partly refused: some lines were not applied); now applied``; empty for any other event."""
+    before, after = event.before, event.after
+    if not (isinstance(before, dict) and isinstance(after, dict) and "state" in before and "state" in after):
+        return ""
+
+    def said(side: dict) -> str:
+        state = str(side["state"])
+        words = DOCUMENT_STATES.get(state, _words(state))
+        outcome = str(side.get("outcome") or "")
+        # An outcome that only repeats the state ("processed" for applied) is not said again.
+        if outcome and outcome_words(outcome).lower() != words:
+            words += f" ({outcome_words(outcome)[:1].lower()}{outcome_words(outcome)[1:]})"
+        return words
+
+    return f"Was {said(before)}; now {said(after)}"
 
 
 def _value(name: str, value: object) -> str:

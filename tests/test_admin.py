@@ -33,7 +33,7 @@ def test_buyer_sees_the_queue_and_rejects_a_proposal_with_a_reason(client, buyer
     page = client.get(EXCEPTIONS_URL)
 
     assert page.status_code == 200
-    assert "PO PO-1000 line 2: price 13.5 instead of 10" in page.content.decode()
+    assert "PO-1000 line 2: price 13.50 instead of 10.00" in page.content.decode()
     outbox_before = OutboundMessage.objects.count()
     response = client.post(
         EXCEPTIONS_URL,

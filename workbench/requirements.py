@@ -165,6 +165,17 @@ def shortages(
     return result
 
 
+def first_shortage(planned: PlannedPurchase) -> Shortage | None:
+    """The first date the planned purchase's item is still short at its plant, as the plan stands now."""
+    return (
+        Shortage.objects.filter(
+            company_id=planned.company_id, plant_id=planned.plant_id, item_id=planned.item_id, kind=Shortage.Kind.SHORT
+        )
+        .order_by("date", "pk")
+        .first()
+    )
+
+
 @dataclass(frozen=True)
 class PlannedRow:
     planned: PlannedPurchase

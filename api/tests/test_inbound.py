@@ -97,8 +97,7 @@ def test_an_acknowledgement_of_a_closed_po_is_stored_and_refused_with_409(owner,
     document = InboundDocument.objects.get()
     assert (problem["code"], problem["detail"], problem["exception"]) == (
         "po_closed",
-        "PO PO-1000 is closed (every line is received and invoiced in full): "
-        "it can no longer be acknowledged or changed",
+        "PO-1000 is closed (every line is received and invoiced in full): it can no longer be acknowledged or changed",
         ProcurementException.objects.get(inbound_document=document).pk,
     )
     assert stored() == [("refused", "po_closed")]
@@ -115,7 +114,7 @@ def test_an_acknowledgement_naming_another_part_is_stored_and_refused_with_422(o
     assert response.status_code == 422
     assert (response.json()["code"], response.json()["detail"]) == (
         "part_mismatch",
-        f"acknowledgement ACK-1 of PO PO-1000: line 1 is part {part}, the answer names XYZ; nothing was applied",
+        f"acknowledgement ACK-1 of PO-1000: line 1 is part {part}, the answer names XYZ; nothing was applied",
     )
     assert stored() == [("refused", "part_mismatch")]
     assert Acknowledgement.objects.count() == 0

@@ -26,7 +26,7 @@ def test_a_supplier_sees_only_the_message_meant_for_it(published_po, owner, buye
 
     listed = owner.get("/api/v1/exceptions/")
 
-    assert exception.summary == "PO PO-1000 line 2: price 13.5 instead of 10"
+    assert exception.summary == "PO-1000 line 2: price 13.50 instead of 10.00"
     assert exception.evidence["expected"] == "10"
     (shown,) = results(listed)
     assert list(shown) == SUPPLIER_EXCEPTION_FIELDS
@@ -36,7 +36,7 @@ def test_a_supplier_sees_only_the_message_meant_for_it(published_po, owner, buye
         "dismissed",
         "PO-1000",
         "2",
-        "price 13.5 instead of 10",
+        "price 13.50 instead of 10.00",
     )
     assert shown["resolved_at"] is not None
     for answer in (created, listed):
@@ -46,7 +46,7 @@ def test_a_supplier_sees_only_the_message_meant_for_it(published_po, owner, buye
         assert b"severity" not in answer.content
     (raised,) = created.json()["exceptions"]
     assert list(raised) == SUPPLIER_EXCEPTION_FIELDS
-    assert raised["message"] == "price 13.5 instead of 10"
+    assert raised["message"] == "price 13.50 instead of 10.00"
 
 
 def test_the_buyers_systems_see_the_whole_exception(published_po, owner, system):
@@ -55,7 +55,7 @@ def test_the_buyers_systems_see_the_whole_exception(published_po, owner, system)
     (shown,) = results(system.get("/api/v1/system/exceptions/"))
 
     assert (shown["summary"], shown["severity"], shown["supplier"]) == (
-        "PO PO-1000 line 2: price 13.5 instead of 10",
+        "PO-1000 line 2: price 13.50 instead of 10.00",
         "financial_mismatch",
         "BOLTS",
     )
@@ -127,7 +127,7 @@ def test_documents_list_shows_the_exceptions_each_document_raised(published_po, 
 
     assert [d["id"] for d in listed] == [invoice.json()["document"], ack.json()["document"]]
     assert [(e["kind"], e["message"]) for e in listed[1]["exceptions"]] == [
-        ("price_deviation", "price 13.5 instead of 10")
+        ("price_deviation", "price 13.50 instead of 10.00")
     ]
     assert [e["kind"] for e in listed[0]["exceptions"]] == ["invoice_quantity_mismatch"]
     assert all(list(e) == SUPPLIER_EXCEPTION_FIELDS for d in listed for e in d["exceptions"])
@@ -228,8 +228,8 @@ def test_an_invoice_whose_total_leaves_out_its_own_freight_is_held_for_it(publis
 
     assert shown["hold_reason"] == (
         "line 1: 40 invoiced in all against 0 received; "
-        "total 400 does not equal the lines with the charges, allowances and taxes 425 "
-        "(lines 400 + charges 25 - allowances 0 + taxes 0)"
+        "total 400.00 does not equal the lines with the charges, allowances and taxes 425.00 "
+        "(lines 400.00 + charges 25.00 - allowances 0.00 + taxes 0.00)"
     )
 
 

@@ -402,18 +402,18 @@ def test_each_event_reaches_exactly_its_subscribers(event, owner, outsider, syst
             "kind": "price_deviation",
             "po_number": "PO-1000",
             "line_no": "2",
-            "message": "price 13.5 instead of 10",
+            "message": "price 13.50 instead of 10.00",
         }
         (full,) = to_erp.payload["exceptions"]
         assert full["evidence"]["actual"] == "13.500000"
-        assert full["summary"] == "PO PO-1000 line 2: price 13.5 instead of 10"
+        assert full["summary"] == "PO-1000 line 2: price 13.50 instead of 10.00"
     if event == "exception.resolved":
         assert to_bolts.payload == {
             "id": ProcurementException.objects.get().pk,
             "kind": "price_deviation",
             "po_number": "PO-1000",
             "line_no": "2",
-            "message": "price 13.5 instead of 10",
+            "message": "price 13.50 instead of 10.00",
             "resolution": "dismissed",
         }
         assert to_erp.payload["note"] == "INTERNAL NOTE"

@@ -197,7 +197,7 @@ def _order_post(request: Request, pk: int) -> Response:
         planned_pk=planned.pk,
         number=body.validated_data["number"],
         correlation_id=request.correlation_id,  # type: ignore[attr-defined]  # set by gateway.middleware
-    )
+    ).po
     return Response({"po": order.pk, "number": order.number}, status=status.HTTP_201_CREATED)
 
 

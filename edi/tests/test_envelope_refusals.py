@@ -358,7 +358,7 @@ def test_an_855_for_a_po_of_another_company_is_refused_exactly_like_an_unknown_p
     assert Acknowledgement.objects.count() == 0
     assert list(POLine.objects.filter(po__number="PO-7001").values_list("ack_response", flat=True)) == ["", ""]
     assert (foreign.state, foreign.outcome_code) == (missing.state, missing.outcome_code) == ("processed", "refused")
-    assert foreign.error == "855 0001: refused (unknown_po: PO PO-7001 is not known for supplier CASTINGS)"
+    assert foreign.error == "855 0001: refused (unknown_po: PO-7001 is not known for supplier CASTINGS)"
     assert foreign.error.replace("PO-7001", "PO-9999") == missing.error
     # Both join the one open exception for CASTINGS' unknown POs at ACME, naming each number.
     exception = ProcurementException.objects.get()

@@ -1023,7 +1023,7 @@ def test_an_855_for_a_closed_po_is_accepted_as_syntax_and_refused_as_a_document(
     assert (document.state, document.outcome_code, document.error) == (
         "processed",
         "refused",
-        "855 0001: refused (po_closed: PO PO-4504 is closed (every line is received and invoiced in full): "
+        "855 0001: refused (po_closed: PO-4504 is closed (every line is received and invoiced in full): "
         "it can no longer be acknowledged or changed)",
     )
     assert Acknowledgement.objects.count() == 0
@@ -1031,8 +1031,7 @@ def test_an_855_for_a_closed_po_is_accepted_as_syntax_and_refused_as_a_document(
     exception = ProcurementException.objects.get()
     assert (exception.kind, exception.summary, exception.inbound_document) == (
         "invalid_document",
-        "PO PO-4504 is closed (every line is received and invoiced in full): "
-        "it can no longer be acknowledged or changed",
+        "PO-4504 is closed (every line is received and invoiced in full): it can no longer be acknowledged or changed",
         document,
     )
     group = FunctionalGroup.objects.get(interchange__direction="in")
@@ -1056,7 +1055,7 @@ def test_an_855_naming_another_part_for_a_line_is_refused_not_applied(partner):
     assert (document.state, document.outcome_code, document.error) == (
         "processed",
         "refused",
-        f"855 0001: refused (part_mismatch: acknowledgement 855-000017 of PO PO-4504: line 1 is part {part}, "
+        f"855 0001: refused (part_mismatch: acknowledgement 855-000017 of PO-4504: line 1 is part {part}, "
         "the answer names XYZ; nothing was applied)",
     )
     assert Acknowledgement.objects.count() == 0

@@ -105,8 +105,8 @@ def test_an_810_whose_total_is_off_is_held_naming_the_computed_and_stated_totals
 
     invoice = Invoice.objects.get()
     reason = (
-        "total 1659.7 does not equal the lines with the charges, allowances and taxes 1649.7 "
-        "(lines 1500 + charges 37.5 - allowances 10 + taxes 122.2)"
+        "total 1659.70 does not equal the lines with the charges, allowances and taxes 1649.70 "
+        "(lines 1500.00 + charges 37.50 - allowances 10.00 + taxes 122.20)"
     )
     assert (invoice.match_status, invoice.hold_reason) == ("on_hold", reason)
     exception = ProcurementException.objects.get(invoice=invoice)
@@ -183,7 +183,7 @@ def test_a_total_that_neither_reading_of_the_summary_explains_is_held_not_absorb
     invoice = Invoice.objects.get()
     assert (invoice.match_status, invoice.charges) == ("on_hold", [])
     assert invoice.hold_reason == (
-        "total 1700 does not equal the lines with the charges, allowances and taxes 1649.7 "
-        "(lines 1500 + charges 37.5 - allowances 10 + taxes 122.2)"
+        "total 1700.00 does not equal the lines with the charges, allowances and taxes 1649.70 "
+        "(lines 1500.00 + charges 37.50 - allowances 10.00 + taxes 122.20)"
     )
     assert ProcurementException.objects.filter(invoice=invoice, kind="invoice_price_mismatch").count() == 1

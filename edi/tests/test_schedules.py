@@ -99,7 +99,7 @@ def test_an_855_splitting_a_line_in_three_is_recorded_checked_and_shown(partner)
     assert (exc.kind, exc.po_line, exc.summary) == (
         "date_deviation",
         line,
-        "PO PO-4504 line 1: promised 30 on 2027-03-10 for need-by 2027-03-01",
+        "PO-4504 line 1: promised 30 on 2027-03-10 for need-by 2027-03-01",
     )
     assert [(s["position"], s["date"]) for s in exc.evidence["schedule"]] == [(3, "2027-03-10")]
 

@@ -56,7 +56,7 @@ def test_sixty_accepted_and_forty_backordered_is_applied_with_a_backorder_except
         "backordered",
         "procurement_delay",
         line,
-        "PO PO-4504 line 1: 40 of 100 backordered, expected 2027-04-15",
+        "PO-4504 line 1: 40 of 100 backordered, expected 2027-04-15",
     )
     assert POLine.objects.get(line_no="2").ack_response == "ACCEPT"
     assert _accepted_997(partner) == [["AK2", "855", "0001"], ["AK5", "A"], ["AK9", "A", "1", "1", "1"]]
@@ -86,7 +86,7 @@ def test_sixty_accepted_and_forty_rescheduled_is_two_deliveries_with_a_late_one(
     exc = ProcurementException.objects.get()
     assert (exc.kind, exc.summary) == (
         "date_deviation",
-        "PO PO-4504 line 1: promised 40 on 2027-04-20 for need-by 2027-03-01",
+        "PO-4504 line 1: promised 40 on 2027-04-20 for need-by 2027-03-01",
     )
     assert _accepted_997(partner) == [["AK2", "855", "0001"], ["AK5", "A"], ["AK9", "A", "1", "1", "1"]]
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from gateway.actors import Actor
-from materials.models import PlannedPurchase
+from gateway.formatting import po_label
+from materials.models import PlannedPurchase, RequirementRun
 from procurement.inputs import POLineInput, PurchaseOrderInput
 from procurement.models import PurchaseOrder
 from procurement.services import purchase_order_publish
@@ -16,12 +18,22 @@ from procurement.services.audit import audit_event, audit_write
 
 from .access import company_for, write_source
 from .errors import InvalidAction, NotFound
+from .requirements import plan_lock_take, requirements_replan
+
+
+@dataclass(frozen=True)
+class PlannedOrdered:
+    """The PO a planned purchase became, and the net change that counted it as supply (None when the
+    company was never planned in full: its first run will)."""
+
+    po: PurchaseOrder
+    run: RequirementRun | None
 
 
 @transaction.atomic
 def planned_purchase_order(
     *, actor: Actor, company_code: str, planned_pk: int, number: str, correlation_id: str = ""
-) -> PurchaseOrder:
+) -> PlannedOrdered:
     """Publish PO ``number`` for a planned purchase through ``purchase_order_publish`` (so it goes out
     by the supplier's channel) and mark the planned purchase ``ordered``, naming the PO (audited as
     ``planned_purchase.ordered``, beside the PO's own publishing audit).
@@ -29,9 +41,12 @@ def planned_purchase_order(
     The PO has one line: the planned quantity of the item, needed by the planned need date, at the
     supplier's price for it. Refused (``InvalidAction``) for a make order, one without an approved
     supplier or one already ordered; ``NotFound`` for another company's or a missing one. The PO's
-    line is supply from then on: the next run counts it and plans no purchase for it.
+    line is supply at once: the item is re-planned at the plant in the same transaction (a net
+    change), so its shortages, and the buyer's shortage exception, show what the PO covers.
     """
     company = company_for(actor, company_code)
+    # The planning lock before the planned purchase's row, as every re-planning path takes them.
+    plan_lock_take(company.pk)
     planned = (
         PlannedPurchase.objects.select_for_update(of=("self",))
         .select_related("item", "plant", "supplier")
@@ -81,4 +96,7 @@ def planned_purchase_order(
             )
         ]
     )
-    return result.record
+    run = requirements_replan(
+        company=company, keys={(planned.plant_id, planned.item_id)}, reason=f"{po_label(number)} ordered"
+    )
+    return PlannedOrdered(result.record, run)

@@ -337,6 +337,8 @@ def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
 
     Plain DELETEs, shortages before the planned purchases they name: the ORM's would first read every
     row to find what points at it (nothing outside the results does), which cost more than the run.
+    A net change keeps the planned purchases already ordered: the buyer's record of which PO each
+    became (a second "Create PO" is told so) until a full run replaces every result.
     """
     statements: list[tuple[str, list]] = []
     for model in RESULT_MODELS:
@@ -344,12 +346,13 @@ def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
         if keys is None:
             statements.append((f"DELETE FROM {table} WHERE company_id = %s", [company_id]))  # noqa: S608
             continue
+        proposed = " AND state = %s" if model is PlannedPurchase else ""
         for plant, items in _by_plant(keys).items():
             marks = ", ".join(["%s"] * len(items))
             statements.append(
                 (
-                    f"DELETE FROM {table} WHERE company_id = %s AND plant_id = %s AND item_id IN ({marks})",  # noqa: S608
-                    [company_id, plant, *items],
+                    f"DELETE FROM {table} WHERE company_id = %s AND plant_id = %s AND item_id IN ({marks}){proposed}",  # noqa: S608
+                    [company_id, plant, *items, *([PlannedPurchase.State.PROPOSED.value] if proposed else [])],
                 )
             )
     _execute_together(statements)
@@ -635,6 +638,12 @@ def _finish(run: RequirementRun, result: engine.PlanResult) -> None:
         "shortages": len(result.shortages),
     }
     run.save(update_fields=["state", "finished_at", "counts", "items"])
+
+
+def plan_lock_take(company_id: int) -> None:
+    """Take the company's planning lock (shared, to the commit) before locking a result row that a
+    re-plan later in the transaction rewrites: the order every path keeps (``requirements_net_change``)."""
+    _plan_lock(company_id)
 
 
 def _replans(company_id: int) -> bool:

@@ -115,3 +115,68 @@ def test_a_shortage_behind_a_supplier_deviation_is_the_deviations_alone(planned,
     requirements_regenerate(company=planned, today=TODAY)  # BOLT's shortage is within the 14 days
     assert parts() == ["HOUSING"]
     assert ProcurementException.objects.filter(kind="material_shortage").count() == 1
+
+
+def test_a_shortages_summary_is_told_again_when_a_net_change_moves_its_evidence(pump, system, company):  # noqa: F811
+    send(system, demand("SP-1", "BOLT", "30", dt.date(2027, 3, 5), kind="independent"))
+    requirements_regenerate(company=company, today=TODAY)
+    [exception] = shortages()
+    assert exception.get_kind_display() == "Material shortage"
+    assert exception.summary == (
+        "BOLT at DET: 30 short on 2027-03-05, not enough ordered; "
+        "a planned purchase of 100 due 2027-03-05 would cover it, released 2027-02-26 (late)"
+    )
+    from materials.services import requirements_net_change
+    from procurement.models import Item, Plant
+
+    keys = {(Plant.objects.get(code="DET").pk, Item.objects.get(part_number="BOLT").pk)}
+    send(system, demand("SP-1", "BOLT", "45", dt.date(2027, 3, 6), kind="independent"))
+    requirements_net_change(company=company, keys=keys, reason="demand moved", today=TODAY)
+
+    exception.refresh_from_db()
+    assert exception.summary == (
+        "BOLT at DET: 45 short on 2027-03-06, not enough ordered; "
+        "a planned purchase of 100 due 2027-03-06 would cover it, released 2027-02-27 (late)"
+    )
+    changed = AuditEvent.objects.get(action="exception.severity_changed", object_id=str(exception.pk))
+    assert (changed.before["summary"], changed.after["summary"]) == (
+        "BOLT at DET: 30 short on 2027-03-05, not enough ordered; "
+        "a planned purchase of 100 due 2027-03-05 would cover it, released 2027-02-26 (late)",
+        exception.summary,
+    )
+
+
+def test_a_make_items_shortage_is_not_enough_planned_and_covered_by_a_planned_make_order(pump, system, company):  # noqa: F811
+    send(system, demand("SP-1", "PUMP", "10", dt.date(2027, 3, 5), kind="independent"))
+    requirements_regenerate(company=company, today=TODAY)
+
+    pump_shortage = next(e for e in shortages() if e.evidence["part_number"] == "PUMP")
+    assert (pump_shortage.get_kind_display(), pump_shortage.summary) == (
+        "Material shortage",
+        "PUMP at DET: 10 short on 2027-03-05, not enough planned; "
+        "a planned make order of 10 due 2027-03-05 would cover it, to release by 2027-03-02",
+    )
+
+
+def test_the_migration_words_open_make_shortages_raised_before_make_orders_had_their_words(pump, system, company):  # noqa: F811
+    from importlib import import_module
+
+    from django.apps import apps
+
+    send(system, demand("SP-1", "PUMP", "10", dt.date(2027, 3, 5), kind="independent"))
+    requirements_regenerate(company=company, today=TODAY)
+    by_part = {e.evidence["part_number"]: e for e in shortages()}
+    now = {part: e.summary for part, e in by_part.items()}
+    old = (
+        "PUMP at DET: 10 short on 2027-03-05, not enough ordered; "
+        "a planned purchase of 10 due 2027-03-05 would cover it, to release by 2027-03-02"
+    )
+    ProcurementException.objects.filter(pk=by_part["PUMP"].pk).update(summary=old)
+    closed = by_part["BOLT"]
+    ProcurementException.objects.filter(pk=closed.pk).update(state="dismissed", summary="as it was closed")
+
+    import_module("materials.migrations.0012_material_shortage_summaries").summaries_reword(apps, None)
+
+    after = {e.evidence["part_number"]: e.summary for e in shortages()}
+    assert after == {**now, "BOLT": "as it was closed"}
+    assert after["PUMP"].startswith("PUMP at DET: 10 short on 2027-03-05, not enough planned; a planned make order")

@@ -154,8 +154,8 @@ def test_a_rejected_proposal_mail_gives_the_reason(published_po, supplier, buyer
     outbox_message_deliver(message_id=message.pk)
 
     sent = mail.outbox[0]
-    assert sent.subject == "Your proposal on PO PO-1000 was declined"
-    assert "The buyer declined your proposal on PO PO-1000 line 2.\nReason: contract price holds" in sent.body
+    assert sent.subject == "Your proposal on PO-1000 was declined"
+    assert "The buyer declined your proposal on PO-1000 line 2.\nReason: contract price holds" in sent.body
 
 
 # HTTP -------------------------------------------------------------------------------------------
@@ -362,10 +362,10 @@ def test_buyers_exception_emails_go_out_as_one_digest_per_buyer(alerts, locmem_m
 
     to_buyer, to_other = sorted(mail.outbox, key=lambda m: m.to)
     assert (to_buyer.to, to_buyer.subject) == (["buyer@acme.example"], "2 exceptions to review")
-    assert "acknowledgement ACK-1, PO PO-1000:" in to_buyer.body
-    assert "acknowledgement ACK-2, PO PO-1001:" in to_buyer.body
-    assert "PO PO-1000 line 2: price 11 instead of 10" in to_buyer.body
-    assert (to_other.to, to_other.subject) == (["other@acme.example"], "1 exception to review on PO PO-2000")
+    assert "acknowledgement ACK-1, PO-1000:" in to_buyer.body
+    assert "acknowledgement ACK-2, PO-1001:" in to_buyer.body
+    assert "PO-1000 line 2: price 11.00 instead of 10.00" in to_buyer.body
+    assert (to_other.to, to_other.subject) == (["other@acme.example"], "1 exception to review on PO-2000")
     assert len(to_buyer.extra_headers["X-Idempotency-Key"]) == len("digest:") + 32
     assert to_buyer.extra_headers["X-Idempotency-Key"] != to_other.extra_headers["X-Idempotency-Key"]
     for message in OutboundMessage.objects.filter(event="exception.raised"):

@@ -60,12 +60,12 @@ def test_submit_with_changes_records_them_through_the_write_path(member, publish
         "schedule": [{"quantity": "40", "date": "2027-03-01"}, {"quantity": "60", "date": "2027-03-20"}]
     }
     assert sorted(ProcurementException.objects.values_list("supplier_message", flat=True)) == [
-        "price 11.5 instead of 10",
+        "price 11.50 instead of 10.00",
         "promised 60 on 2027-03-20 for need-by 2027-03-01",
     ]
     page = member.get(response["Location"]).content.decode()
     assert "Applied" in page
-    assert "Line 2: price 11.5 instead of 10" in page
+    assert "Line 2: price 11.50 instead of 10.00" in page
     assert f"<strong>{published_po.number}</strong>, revision 0: Accepted with changes.</p>" in page
     assert "accepted_with_changes" not in page
     assert f"<h1>Document {document.pk}: Acknowledgement through the portal</h1>" in page
@@ -127,7 +127,7 @@ def test_a_form_answering_an_old_revision_is_refused_in_words(member, published_
     response = member.post(url(published_po), ack_post(LINES, revision=4))
 
     assert response.status_code == 200
-    assert "answers revision 4 of PO PO-1000, which is at revision 0" in response.content.decode()
+    assert "answers revision 4 of PO-1000, which is at revision 0" in response.content.decode()
     assert InboundDocument.objects.get().state == "refused"
     assert Acknowledgement.objects.count() == 0
 
@@ -225,7 +225,7 @@ def test_an_acknowledgement_of_a_closed_po_sent_anyway_is_refused_in_words(membe
 
     assert response.status_code == 200
     assert (
-        "PO PO-1000 is closed (every line is received and invoiced in full): "
+        "PO-1000 is closed (every line is received and invoiced in full): "
         "it can no longer be acknowledged or changed" in response.content.decode()
     )
     document = InboundDocument.objects.get()

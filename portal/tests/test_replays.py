@@ -252,7 +252,7 @@ def test_a_csv_upload_refused_in_part_is_replayed_once_the_po_exists(
 ):
     # The ERP has not sent PO-2000 yet when BOLTS applies its file: that acknowledgement is refused.
     document = csv_applied(client, supplier_user, "PO-1000,1,ACCEPT,,,,,,\r\nPO-2000,1,ACCEPT,,,,,,\r\n")
-    why = f"PO-2000: PO PO-2000 is not known for supplier {supplier.code}"
+    why = f"PO-2000: PO-2000 is not known for supplier {supplier.code}"
     assert (document.state, document.outcome_code, document.error, document.company_id) == (
         "refused",
         "partly_refused",
@@ -344,8 +344,8 @@ def test_a_replayed_upload_reaches_only_its_own_companys_and_suppliers_pos(
     said_nuts = replay(client, nuts)
     said_bolts = replay(client, bolts)
 
-    assert "still refused: PO-1000: PO PO-1000 is not known for supplier NUTS" in said_nuts
-    assert "still refused: PO-2000: PO PO-2000 is not known for supplier BOLTS" in said_bolts
+    assert "still refused: PO-1000: PO-1000 is not known for supplier NUTS" in said_nuts
+    assert "still refused: PO-2000: PO-2000 is not known for supplier BOLTS" in said_bolts
     assert acks() == [
         ("ACME", "PO-1000", f"csv-{bolts.pk}-PO-1000"),
         ("ACME", "PO-3000", f"csv-{nuts.pk}-PO-3000"),

@@ -105,7 +105,7 @@ def test_a_row_on_another_suppliers_po_is_an_error_in_the_preview(client, other_
 
     preview = client.get(upload(client, (ACK_HEADER + "PO-1000,1,ACCEPT,,,,,,\r\n").encode())["Location"])
 
-    assert [row.errors for row, _, _ in preview.context["rows"]] == [["PO PO-1000 is not known"]]
+    assert [row.errors for row, _, _ in preview.context["rows"]] == [["PO-1000 is not known"]]
 
 
 def test_ship_notice_rows_make_one_notice_per_number(member, published_po):

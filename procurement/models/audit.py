@@ -60,16 +60,3 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditEventError("audit events are append-only")
-
-    @property
-    def state_change(self) -> str:
-        """A document's state and outcome before and after the event ("refused (stale_revision) →
-        processed (applied)"), for events that record them (a replay); empty for any other."""
-        before, after = self.before, self.after
-        if not (isinstance(before, dict) and isinstance(after, dict) and "state" in before and "state" in after):
-            return ""
-
-        def said(side: dict) -> str:
-            return f"{side['state']} ({side['outcome']})" if side.get("outcome") else str(side["state"])
-
-        return f"{said(before)} → {said(after)}"

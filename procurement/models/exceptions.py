@@ -41,7 +41,7 @@ class ProcurementException(models.Model):
         BOM_REVISION_MISMATCH = "bom_revision_mismatch", "ERP and PLM BOM revisions differ"
         BOM_RELEASE_REFUSED = "bom_release_refused", "BOM release refused"
         INVENTORY_VARIANCE = "inventory_variance", "Inventory systems disagree"
-        MATERIAL_SHORTAGE = "material_shortage", "Material short, not enough ordered"
+        MATERIAL_SHORTAGE = "material_shortage", "Material shortage"
 
     class Severity(models.TextChoices):
         PRODUCTION_STOP = "production_stop", "Production stop"

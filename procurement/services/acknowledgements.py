@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from gateway.formatting import plain_number, po_label, price_text
 from notifications.services import outbox_written
 from procurement import inputs
 from procurement.inputs import AckLineInput, AcknowledgementInput
@@ -47,7 +48,7 @@ from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
 from .severity import severity_assess, supply_changed
 from .sources import RecordResult, WriteSource
-from .values import jsonable, num
+from .values import jsonable
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
@@ -275,7 +276,7 @@ def _refuse_stale_revision(
             kind=Kind.INVALID_DOCUMENT,
             code="stale_revision",
             message=(
-                f"acknowledgement {ack.document_id} answers revision {ack.po_revision} of PO {order.number}, "
+                f"acknowledgement {ack.document_id} answers revision {ack.po_revision} of {po_label(order.number)}, "
                 f"which is at revision {order.revision}; acknowledge the current revision"
             ),
             dedup_key=f"stale_ack:{order.pk}:{ack.po_revision}:{order.revision}",
@@ -331,7 +332,7 @@ def _refuse_other_parts(
         po=order,
         kind=Kind.INVALID_DOCUMENT,
         code="part_mismatch",
-        message=f"acknowledgement {ack.document_id} of PO {order.number}: {said}; nothing was applied",
+        message=f"acknowledgement {ack.document_id} of {po_label(order.number)}: {said}; nothing was applied",
         evidence={
             "refused": f"acknowledgement {ack.document_id} names other parts",
             "lines": [{"line": no, "expected": expected, "actual": named} for no, named, expected in wrong],
@@ -342,7 +343,8 @@ def _refuse_other_parts(
 
 def _finished_message(order: PurchaseOrder, status: str) -> str:
     return (
-        f"PO {order.number} is {status} ({PurchaseOrder.FINISHED[status]}): it can no longer be acknowledged or changed"
+        f"{po_label(order.number)} is {status} ({PurchaseOrder.FINISHED[status]}): "
+        "it can no longer be acknowledged or changed"
     )
 
 
@@ -369,7 +371,7 @@ def _refuse_received_changes(
 def _received_message(order: PurchaseOrder, line_nos: list[str]) -> str:
     several = len(line_nos) > 1
     return (
-        f"PO {order.number} line{'s' if several else ''} {', '.join(line_nos)}: received in full, "
+        f"{po_label(order.number)} line{'s' if several else ''} {', '.join(line_nos)}: received in full, "
         f"so {'they' if several else 'it'} can no longer be rejected, put on hold or changed "
         "(accept as ordered, or leave out)"
     )
@@ -531,7 +533,7 @@ def _findings_drafted(
             kind=kind,
             severity=severity,
             dedup_key=f"{kind}:{p.line.pk}",
-            summary=f"PO {order.number} line {p.line.line_no}: {text}",
+            summary=f"{po_label(order.number)} line {p.line.line_no}: {text}",
             evidence=evidence,
             supplier_message=text,
             source=source,
@@ -608,8 +610,8 @@ def _validate_schedule(line: AckLineInput) -> None:
         raise DocumentRefused(f"line {line.line_no}: schedule quantities too large to record", code="invalid")
     if line.quantity is not None and line.quantity != total:
         raise DocumentRefused(
-            f"line {line.line_no}: the schedule lines add up to {num(total)}, "
-            f"but the line states a quantity of {num(line.quantity)}",
+            f"line {line.line_no}: the schedule lines add up to {plain_number(total)}, "
+            f"but the line states a quantity of {plain_number(line.quantity)}",
             code="invalid",
         )
 
@@ -656,15 +658,15 @@ def _lines_known(
     if not lines:
         company = refusal_company(supplier=supplier, source=source, named=ack.company)
         if company is None:
-            raise DocumentRefused(f"PO {ack.po_number} is not known", code="unknown_po")
+            raise DocumentRefused(f"{po_label(ack.po_number)} is not known", code="unknown_po")
         raise refusal_recorded(
             source=source,
             company=company,
             supplier=supplier,
             kind=Kind.UNKNOWN_PO,
             code="unknown_po",
-            message=f"PO {ack.po_number} is not known for supplier {supplier.code}",
-            evidence={"refused": f"PO {ack.po_number} is not known", "po_numbers": [ack.po_number]},
+            message=f"{po_label(ack.po_number)} is not known for supplier {supplier.code}",
+            evidence={"refused": f"{po_label(ack.po_number)} is not known", "po_numbers": [ack.po_number]},
             # One open exception per supplier and company, whichever PO numbers its documents name.
             dedup_key=unknown_po_key(company, supplier),
         )
@@ -683,7 +685,7 @@ def _lines_known(
             po=order,
             kind=Kind.UNKNOWN_LINE,
             code="unknown_line",
-            message=f"PO {order.number} has no line {', '.join(unknown)}",
+            message=f"{po_label(order.number)} has no line {', '.join(unknown)}",
             dedup_key=f"unknown_line:{order.pk}:{','.join(unknown)}",
         )
     return lines
@@ -759,7 +761,7 @@ def _plan_line(line: POLine, answer: AckLineInput, supplier: Supplier, rules: to
                 (
                     Kind.PRICE_DEVIATION,
                     Severity.FINANCIAL_MISMATCH,
-                    f"price {num(answer.unit_price)} instead of {num(line.unit_price)}",
+                    f"price {price_text(answer.unit_price)} instead of {price_text(line.unit_price)}",
                     verdict.evidence(),
                 )
             )
@@ -778,7 +780,7 @@ def _plan_line(line: POLine, answer: AckLineInput, supplier: Supplier, rules: to
                 (
                     Kind.QUANTITY_DEVIATION,
                     severity,
-                    f"quantity {num(quantity)} instead of {num(line.quantity)}",
+                    f"quantity {plain_number(quantity)} instead of {plain_number(line.quantity)}",
                     verdict.evidence(),
                 )
             )
@@ -833,7 +835,7 @@ def _plan_backorder(plan: _LinePlan, committed: Decimal, backordered: Decimal, e
         (
             Kind.BACKORDERED,
             Severity.PROCUREMENT_DELAY,
-            f"{num(backordered)} of {num(line.quantity)} backordered, {when}",
+            f"{plain_number(backordered)} of {plain_number(line.quantity)} backordered, {when}",
             {
                 "ordered": line.quantity,
                 "committed": committed,
@@ -866,7 +868,7 @@ def _plan_schedule(plan: _LinePlan, schedule: tuple[inputs.ScheduleLineInput, ..
     outside = [(position, s, verdict) for position, s, verdict in dated if not verdict.within]
     if outside:
         late = any((s.date or need_by) > need_by for _, s, _ in outside)
-        promised = ", ".join(f"{num(s.quantity)} on {s.date}" for _, s, _ in outside)
+        promised = ", ".join(f"{plain_number(s.quantity)} on {s.date}" for _, s, _ in outside)
         plan.findings.append(
             (
                 Kind.DATE_DEVIATION,
@@ -1018,14 +1020,14 @@ def acknowledgement_preflight(*, supplier: Supplier, ack: AcknowledgementInput) 
         .order_by("po_id", "pk")
     )
     if not lines:
-        raise DocumentRefused(f"PO {ack.po_number} is not known", code="unknown_po")
+        raise DocumentRefused(f"{po_label(ack.po_number)} is not known", code="unknown_po")
     if len({line.po_id for line in lines}) > 1:
         raise DocumentRefused(
             f"PO number {ack.po_number} exists for several companies; name the company", code="ambiguous_po"
         )
     unknown = [a.line_no for a in ack.lines if a.line_no not in {line.line_no for line in lines}]
     if unknown:
-        raise DocumentRefused(f"PO {ack.po_number} has no line {', '.join(unknown)}", code="unknown_line")
+        raise DocumentRefused(f"{po_label(ack.po_number)} has no line {', '.join(unknown)}", code="unknown_line")
     order = lines[0].po
     status = PurchaseOrder.status_for(lines)
     if status in PurchaseOrder.FINISHED:

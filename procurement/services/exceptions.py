@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from gateway.formatting import po_label
 from notifications.services import outbox_write
 from procurement.models import (
     ChangeRequest,
@@ -251,7 +252,7 @@ def acknowledgements_overdue_raise(*, source: WriteSource) -> list[ProcurementEx
             kind=Kind.ACK_OVERDUE,
             severity=ProcurementException.Severity.PROCUREMENT_DELAY,
             dedup_key=key,
-            summary=f"PO {order.number}: {text}",
+            summary=f"{po_label(order.number)}: {text}",
             evidence={"published_at": order.published_at, "due_at": due, "revision": order.revision},
             supplier_message=text,
             source=source,

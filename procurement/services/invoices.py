@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gateway.formatting import plain_number, po_label, price_text
 from notifications.services import outbox_written
 from procurement import inputs
 from procurement.inputs import InvoiceInput, InvoiceLineInput
@@ -42,7 +43,6 @@ from .notify import exception_notifications
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
 from .sources import RecordResult, WriteSource
-from .values import num
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
@@ -330,12 +330,12 @@ def _header_findings(invoice: InvoiceInput, order: PurchaseOrder, sums: inputs.I
     if invoice.total is not None and invoice.total != computed:
         if sums.adjusted:
             text = (
-                f"total {num(invoice.total)} does not equal the lines with the charges, allowances and taxes "
-                f"{num(computed)} (lines {num(sums.lines)} + charges {num(sums.charges)} "
-                f"- allowances {num(sums.allowances)} + taxes {num(sums.taxes)})"
+                f"total {price_text(invoice.total)} does not equal the lines with the charges, allowances and taxes "
+                f"{price_text(computed)} (lines {price_text(sums.lines)} + charges {price_text(sums.charges)} "
+                f"- allowances {price_text(sums.allowances)} + taxes {price_text(sums.taxes)})"
             )
         else:
-            text = f"total {num(invoice.total)} does not equal the sum of the lines {num(computed)}"
+            text = f"total {price_text(invoice.total)} does not equal the sum of the lines {price_text(computed)}"
         evidence = {"expected": computed, "actual": invoice.total}
         if sums.adjusted:
             evidence |= {
@@ -361,7 +361,7 @@ def _draft(
     now: dt.datetime,
 ) -> ProcurementException:
     """The buyer's exception for one deviation; the supplier sees the deviation as it is worded on the hold."""
-    where = f"PO {order.number} line {finding.line.line_no}" if finding.line is not None else f"PO {order.number}"
+    where = po_label(order.number) + (f" line {finding.line.line_no}" if finding.line is not None else "")
     return exception_draft(
         company=order.company,
         kind=finding.kind,
@@ -404,7 +404,7 @@ def _match(
             found.append(
                 (
                     Kind.INVOICE_PRICE_MISMATCH,
-                    f"price {num(given.unit_price)} against PO price {num(line.unit_price)}",
+                    f"price {price_text(given.unit_price)} against PO price {price_text(line.unit_price)}",
                     price.evidence(),
                 )
             )
@@ -423,7 +423,7 @@ def _match(
             found.append(
                 (
                     Kind.INVOICE_QUANTITY_MISMATCH,
-                    f"{num(total)} invoiced in all against {num(reference)} {basis}",
+                    f"{plain_number(total)} invoiced in all against {plain_number(reference)} {basis}",
                     quantity.evidence() | {"basis": basis},
                 )
             )

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from gateway.formatting import po_label
 from procurement.models import Company, POLine, ProcurementException
 from suppliers.models import Supplier
 
@@ -92,7 +93,7 @@ def lines_locked(
     if company is None and supplier is not None:
         company = refusal_company(supplier=supplier, source=source, named=named_company)
     if missing_pos:
-        message = f"{document}: PO {', '.join(missing_pos)} is not known"
+        message = f"{document}: {', '.join(po_label(po) for po in missing_pos)} is not known"
         kind, code = Kind.UNKNOWN_PO, "unknown_po"
     else:
         message = f"{document}: no such PO line {', '.join(missing_lines)}"

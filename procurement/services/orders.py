@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from gateway.formatting import po_label
 from notifications.services import outbox_write
 from procurement import inputs
 from procurement.inputs import POLineInput, PurchaseOrderInput
@@ -215,7 +216,7 @@ def purchase_order_revise(
             source=source,
             company=company,
             kind=ProcurementException.Kind.UNKNOWN_PO,
-            message=f"PO {po.number} is not known; publish it before changing it",
+            message=f"{po_label(po.number)} is not known; publish it before changing it",
             code="unknown_po",
             dedup_key=f"unknown_po:{company.pk}:{po.number}",
         )
@@ -282,7 +283,7 @@ def _header_parties_revised(order: PurchaseOrder, po: PurchaseOrderInput) -> tup
     """The ship-to plant and buyer the new revision names; a revision cannot move the PO to another supplier."""
     if po.supplier != order.supplier.code:
         raise DocumentRefused(
-            f"PO {po.number} belongs to supplier {order.supplier.code}; a change cannot move it",
+            f"{po_label(po.number)} belongs to supplier {order.supplier.code}; a change cannot move it",
             code="invalid",
         )
     ship_to: Plant | None = order.ship_to
@@ -461,7 +462,7 @@ def _same_revision_or_refuse(order: PurchaseOrder, po: PurchaseOrderInput, sourc
             po=order,
             kind=ProcurementException.Kind.DUPLICATE_DOCUMENT,
             message=(
-                f"PO {po.number} revision {po.revision} differs from what was published under that revision "
+                f"{po_label(po.number)} revision {po.revision} differs from what was published under that revision "
                 f"(current revision {order.revision}); publish a higher revision to change it"
             ),
             code="conflict",
@@ -472,17 +473,23 @@ def _same_revision_or_refuse(order: PurchaseOrder, po: PurchaseOrderInput, sourc
 
 def _validate(po: PurchaseOrderInput) -> None:
     if not po.lines:
-        raise DocumentRefused(f"PO {po.number} has no lines", code="invalid")
+        raise DocumentRefused(f"{po_label(po.number)} has no lines", code="invalid")
     numbers = [line.line_no for line in po.lines]
     if len(set(numbers)) != len(numbers):
-        raise DocumentRefused(f"PO {po.number} repeats a line number", code="invalid")
+        raise DocumentRefused(f"{po_label(po.number)} repeats a line number", code="invalid")
     for line in po.lines:
         if line.quantity <= 0:
-            raise DocumentRefused(f"PO {po.number} line {line.line_no}: quantity must be positive", code="invalid")
+            raise DocumentRefused(
+                f"{po_label(po.number)} line {line.line_no}: quantity must be positive", code="invalid"
+            )
         if line.quantity >= QUANTITY_LIMIT or line.unit_price >= PRICE_LIMIT:
-            raise DocumentRefused(f"PO {po.number} line {line.line_no}: quantity or price too large", code="invalid")
+            raise DocumentRefused(
+                f"{po_label(po.number)} line {line.line_no}: quantity or price too large", code="invalid"
+            )
         if line.unit_price < 0:
-            raise DocumentRefused(f"PO {po.number} line {line.line_no}: price cannot be negative", code="invalid")
+            raise DocumentRefused(
+                f"{po_label(po.number)} line {line.line_no}: price cannot be negative", code="invalid"
+            )
 
 
 def _resolve_parties(po: PurchaseOrderInput) -> tuple[Company, Supplier, Plant, User | None]:

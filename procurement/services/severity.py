@@ -38,20 +38,33 @@ def severity_assess(drafts: list[ProcurementException]) -> None:
 
 @transaction.atomic
 def exception_severity_set(
-    *, exception: ProcurementException, severity: str, evidence: dict, source: WriteSource, reason: str
+    *,
+    exception: ProcurementException,
+    severity: str,
+    evidence: dict,
+    source: WriteSource,
+    reason: str,
+    summary: str | None = None,
 ) -> bool:
     """Set an open exception's severity and the evidence behind it; audited. False if nothing changed.
 
     Used when what the deviation puts at risk changed (new demand, stock landing, another supplier
     covering): an exception can rise to production stop or fall from it, and the audit trail says why.
+    ``summary``: the summary told from the new evidence, for an exception whose summary is made of it
+    (a material shortage's quantity and date); None keeps the summary as it is.
     """
-    if exception.severity == severity and exception.evidence == evidence:
+    summary = exception.summary if summary is None else summary
+    if exception.severity == severity and exception.evidence == evidence and exception.summary == summary:
         return False
     before = {"severity": exception.severity, "evidence": exception.evidence}
+    after = {"severity": severity, "evidence": evidence, "reason": reason}
+    if summary != exception.summary:
+        before["summary"], after["summary"] = exception.summary, summary
     exception.severity = severity
     exception.severity_rank = ProcurementException.SEVERITY_RANK[ProcurementException.Severity(severity)]
     exception.evidence = evidence
-    exception.save(update_fields=["severity", "severity_rank", "evidence"])
+    exception.summary = summary
+    exception.save(update_fields=["severity", "severity_rank", "evidence", "summary"])
     audit_write(
         [
             audit_event(
@@ -61,7 +74,7 @@ def exception_severity_set(
                 company=exception.company,
                 po=exception.po,
                 before=before,
-                after={"severity": severity, "evidence": evidence, "reason": reason},
+                after=after,
                 now=timezone.now(),
             )
         ]

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gateway.formatting import plain_number, po_label
 from notifications.services import outbox_written
 from procurement import inputs
 from procurement.inputs import ShipmentInput
@@ -36,7 +37,6 @@ from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded
 from .severity import severity_assess, supply_changed
 from .sources import RecordResult, WriteSource
-from .values import num
 
 Kind = ProcurementException.Kind
 Severity = ProcurementException.Severity
@@ -96,7 +96,7 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
             line.shipped_quantity += shipped[line.pk]
             if line.shipped_quantity >= QUANTITY_LIMIT:
                 raise DocumentRefused(
-                    f"{document}: PO {line.po.number} line {line.line_no} would ship more than can be recorded",
+                    f"{document}: {po_label(line.po.number)} line {line.line_no} would ship more than can be recorded",
                     code="invalid",
                 )
         # The notice, its packs, the lines' shipped totals and the POs' touch: one statement on PostgreSQL.
@@ -236,14 +236,14 @@ def _findings(
         limits = rules.limits("asn_quantity", supplier_id=supplier.pk, item_id=line.item_id)
         verdict = tolerance.evaluate(limits, expected=target, actual=line.shipped_quantity)
         if not verdict.within:
-            text = f"shipped {num(line.shipped_quantity)} in all against {num(target)} confirmed"
+            text = f"shipped {plain_number(line.shipped_quantity)} in all against {plain_number(target)} confirmed"
             drafts.append(
                 exception_draft(
                     company=company,
                     kind=Kind.ASN_OVER_SHIPMENT,
                     severity=Severity.FINANCIAL_MISMATCH,
                     dedup_key=f"{Kind.ASN_OVER_SHIPMENT}:{line.pk}",
-                    summary=f"PO {line.po.number} line {line.line_no}: {text}",
+                    summary=f"{po_label(line.po.number)} line {line.line_no}: {text}",
                     evidence=verdict.evidence() | {"shipment": record.shipment_id},
                     supplier_message=text,
                     source=source,
@@ -262,7 +262,7 @@ def _findings(
                 kind=Kind.ASN_WITHOUT_ACK,
                 severity=Severity.DATA_QUALITY,
                 dedup_key=f"{Kind.ASN_WITHOUT_ACK}:{line.pk}",
-                summary=f"PO {line.po.number} line {line.line_no}: {text}",
+                summary=f"{po_label(line.po.number)} line {line.line_no}: {text}",
                 evidence={"shipment": record.shipment_id, "ack_status": line.ack_status},
                 supplier_message=text,
                 source=source,
@@ -308,7 +308,7 @@ def _validate(shipment: ShipmentInput) -> None:
     for line in shipment.lines:
         if line.quantity <= 0:
             raise DocumentRefused(
-                f"ship notice {shipment.shipment_id}: PO {line.po_number} line {line.line_no} ships no quantity",
+                f"ship notice {shipment.shipment_id}: {po_label(line.po_number)} line {line.line_no} ships no quantity",
                 code="invalid",
             )
         if line.pack_sscc and (len(line.pack_sscc) != 18 or not line.pack_sscc.isdigit()):
@@ -371,7 +371,7 @@ def shipment_preflight(*, supplier: Supplier, shipment: ShipmentInput) -> list[S
         if after > target:
             limits = rules.limits("asn_quantity", supplier_id=supplier.pk, item_id=line.item_id)
             if not tolerance.evaluate(limits, expected=target, actual=after).within:
-                over = f"shipped {num(after)} in all against {num(target)} confirmed"
+                over = f"shipped {plain_number(after)} in all against {plain_number(target)} confirmed"
         verdicts.append(ShipmentPreflightLine(key[0], key[1], after, target, over))
     return verdicts
 

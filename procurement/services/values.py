@@ -1,16 +1,11 @@
-"""How the write path writes values: into JSON columns (``jsonable``) and into messages (``num``)."""
+"""How the write path writes values into JSON columns (``jsonable``); messages word numbers with
+``gateway.formatting`` (``plain_number``, ``price_text``), as pages do."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from procurement import inputs
-
-
-def num(value: Decimal) -> str:
-    """A quantity or price as people write it: no trailing zeros from the column's scale."""
-    return format(value.normalize(), "f")
 
 
 def jsonable(value: Any) -> Any:

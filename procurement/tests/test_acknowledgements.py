@@ -77,8 +77,8 @@ def test_exceptions_carry_evidence_severity_due_time_and_the_change_request(publ
     assert exc.severity_rank == 2
     assert exc.state == "open"
     assert exc.dedup_key == f"price_deviation:{line2.pk}"
-    assert exc.summary == "PO PO-1000 line 2: price 11 instead of 10"
-    assert exc.supplier_message == "price 11 instead of 10"
+    assert exc.summary == "PO-1000 line 2: price 11.00 instead of 10.00"
+    assert exc.supplier_message == "price 11.00 instead of 10.00"
     assert h.num(exc.evidence) == h.num(
         {"expected": "10", "actual": "11", "deviation": "1", "deviation_percent": "10.00", "tolerance": STRICT}
     )
@@ -297,7 +297,7 @@ def test_unknown_po_is_refused_and_recorded_once(published_po, supplier):
     )
 
     assert (error.code, again.code) == ("unknown_po", "unknown_po")
-    assert error.message == "PO PO-9999 is not known for supplier BOLTS"
+    assert error.message == "PO-9999 is not known for supplier BOLTS"
     exc = ProcurementException.objects.get()
     assert error.exception_id == again.exception_id == exc.pk
     assert (exc.kind, exc.dedup_key, exc.severity, exc.supplier, exc.po) == (
@@ -362,7 +362,7 @@ def test_another_suppliers_po_is_unknown_to_it(published_po, other_supplier):
     )
 
     assert error.code == "unknown_po"
-    assert error.message == "PO PO-1000 is not known"
+    assert error.message == "PO-1000 is not known"
     # NUTS has no order anywhere, so there is no company to file an exception under.
     assert h.counts() == before
 
@@ -377,7 +377,7 @@ def test_unknown_line_is_refused_whole(published_po, supplier):
         source=h.source(),
     )
 
-    assert (error.code, error.message) == ("unknown_line", "PO PO-1000 has no line 7")
+    assert (error.code, error.message) == ("unknown_line", "PO-1000 has no line 7")
     exc = ProcurementException.objects.get()
     assert (exc.kind, exc.dedup_key, exc.po, exc.po_line) == (
         "unknown_line",
@@ -423,8 +423,7 @@ def test_stale_revision_is_refused(published_po, supplier, company, plant, buyer
 
     assert error.code == "stale_revision"
     assert error.message == (
-        "acknowledgement ACK-1 answers revision 0 of PO PO-1000, which is at revision 1; "
-        "acknowledge the current revision"
+        "acknowledgement ACK-1 answers revision 0 of PO-1000, which is at revision 1; acknowledge the current revision"
     )
     exc = ProcurementException.objects.get()
     assert (exc.kind, exc.dedup_key, exc.po) == ("invalid_document", f"stale_ack:{published_po.pk}:0:1", published_po)
@@ -460,8 +459,7 @@ def test_a_closed_po_takes_no_acknowledgement(published_po, supplier):
 
     assert (error.code, again.code) == ("po_closed", "po_closed")
     assert error.message == (
-        "PO PO-1000 is closed (every line is received and invoiced in full): "
-        "it can no longer be acknowledged or changed"
+        "PO-1000 is closed (every line is received and invoiced in full): it can no longer be acknowledged or changed"
     )
     exc = ProcurementException.objects.get()
     assert error.exception_id == again.exception_id == exc.pk
@@ -494,7 +492,7 @@ def test_a_cancelled_po_takes_no_acknowledgement(published_po, supplier):
 
     assert (error.code, error.message) == (
         "po_cancelled",
-        "PO PO-1000 is cancelled (the customer cancelled every line): it can no longer be acknowledged or changed",
+        "PO-1000 is cancelled (the customer cancelled every line): it can no longer be acknowledged or changed",
     )
     assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
     assert not Acknowledgement.objects.exists()
@@ -515,7 +513,7 @@ def test_a_line_received_in_full_cannot_be_rejected_or_changed(published_po, sup
 
     assert (error.code, error.message) == (
         "line_received",
-        "PO PO-1000 lines 1, 2: received in full, so they can no longer be rejected, put on hold or changed "
+        "PO-1000 lines 1, 2: received in full, so they can no longer be rejected, put on hold or changed "
         "(accept as ordered, or leave out)",
     )
     exc = ProcurementException.objects.get()
@@ -552,7 +550,7 @@ def test_an_answer_naming_another_part_for_a_line_is_refused_whole(published_po,
     line2 = h.po_line(published_po, "2")
     assert (error.code, error.message) == (
         "part_mismatch",
-        f"acknowledgement ACK-1 of PO PO-1000: line 1 is part {line1.item.part_number}, the answer names XYZ; "
+        f"acknowledgement ACK-1 of PO-1000: line 1 is part {line1.item.part_number}, the answer names XYZ; "
         f"line 2 is part {line2.item.part_number}, the answer names {line1.item.part_number}; nothing was applied",
     )
     exc = ProcurementException.objects.get()

@@ -221,7 +221,7 @@ def test_rejecting_a_proposal_declines_it_and_tells_the_supplier_why(
         "line": "2",
         "exception": exc.pk,
         "kind": "price_deviation",
-        "what": "price 11 instead of 10",
+        "what": "price 11.00 instead of 10.00",
         "reason": "contract price holds",
     }
     assert _audit("exception.rejected") == [(buyer.pk, *BY_BUYER)]

@@ -80,7 +80,7 @@ def test_a_price_over_the_po_price_holds_the_invoice(received_po, supplier):
 
     record = Invoice.objects.get()
     assert record.match_status == "on_hold"
-    assert record.hold_reason == "line 1: price 10.5 against PO price 10"
+    assert record.hold_reason == "line 1: price 10.50 against PO price 10.00"
     exc = ProcurementException.objects.get()
     line = h.po_line(received_po, "1")
     assert result.exceptions == [exc]
@@ -91,7 +91,7 @@ def test_a_price_over_the_po_price_holds_the_invoice(received_po, supplier):
         record,
         line,
     )
-    assert exc.supplier_message == "price 10.5 against PO price 10"
+    assert exc.supplier_message == "price 10.50 against PO price 10.00"
     assert exc.evidence["invoice"] == "INV-1"
     assert InvoiceLine.objects.get().match_status == "exception"
     assert line.match_status == "exception"
@@ -203,7 +203,7 @@ def test_a_total_that_is_not_the_sum_of_the_lines_holds_the_invoice(received_po,
 
     record = result.record
     assert (record.total, record.match_status) == (D("3000.01"), "on_hold")
-    assert record.hold_reason == "total 3000.01 does not equal the sum of the lines 3000"
+    assert record.hold_reason == "total 3000.01 does not equal the sum of the lines 3000.00"
     exc = ProcurementException.objects.get()
     assert (exc.kind, exc.dedup_key, exc.po_line) == ("invoice_price_mismatch", f"invoice_total:{record.pk}", None)
     assert h.num(exc.evidence) == h.num({"expected": "3000.00", "actual": "3000.01", "invoice": "INV-1"})
@@ -216,8 +216,8 @@ def test_several_reasons_are_all_given_to_the_supplier(published_po, supplier):
     record = _bill(supplier, h.invoice("INV-1", ("1", "100", "11"), total=D("1"))).record
 
     assert record.hold_reason == (
-        "line 1: price 11 against PO price 10; line 1: 100 invoiced in all against 50 received; "
-        "total 1 does not equal the sum of the lines 1100"
+        "line 1: price 11.00 against PO price 10.00; line 1: 100 invoiced in all against 50 received; "
+        "total 1.00 does not equal the sum of the lines 1100.00"
     )
     assert h.kinds() == ["invoice_price_mismatch", "invoice_price_mismatch", "invoice_quantity_mismatch"]
 
@@ -285,7 +285,7 @@ def test_an_invoice_for_an_unknown_po_is_refused(published_po, supplier):
         invoice_record, supplier=supplier, invoice=h.invoice("INV-1", ("1", "1", "10"), po="PO-9"), source=h.source()
     )
 
-    assert (error.code, error.message) == ("unknown_po", "invoice INV-1: PO PO-9 is not known")
+    assert (error.code, error.message) == ("unknown_po", "invoice INV-1: PO-9 is not known")
     exc = ProcurementException.objects.get()
     assert (exc.kind, exc.dedup_key) == ("unknown_po", f"unknown_po:{published_po.company_id}:supplier:{supplier.pk}")
     assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}

@@ -111,7 +111,7 @@ def test_a_different_order_under_a_published_revision_is_a_conflict(published_po
 
     assert error.code == "conflict"
     assert error.message == (
-        "PO PO-1000 revision 0 differs from what was published under that revision (current revision 0); "
+        "PO-1000 revision 0 differs from what was published under that revision (current revision 0); "
         "publish a higher revision to change it"
     )
     exc = ProcurementException.objects.get()
@@ -131,10 +131,10 @@ def test_a_different_order_under_a_published_revision_is_a_conflict(published_po
 @pytest.mark.parametrize(
     ("po", "message"),
     [
-        (_po(lines=0), "PO PO-1000 has no lines"),
-        (dataclasses.replace(_po(), lines=_po().lines[:1] * 2), "PO PO-1000 repeats a line number"),
-        (_po(quantity=D("0")), "PO PO-1000 line 1: quantity must be positive"),
-        (_po(price=D("-1")), "PO PO-1000 line 1: price cannot be negative"),
+        (_po(lines=0), "PO-1000 has no lines"),
+        (dataclasses.replace(_po(), lines=_po().lines[:1] * 2), "PO-1000 repeats a line number"),
+        (_po(quantity=D("0")), "PO-1000 line 1: quantity must be positive"),
+        (_po(price=D("-1")), "PO-1000 line 1: price cannot be negative"),
     ],
     ids=["no-lines", "repeated-line", "zero-quantity", "negative-price"],
 )
@@ -258,7 +258,7 @@ def test_changing_an_unknown_order_is_refused(company, plant, supplier, erp):
 
     error = h.refused(purchase_order_change, po=_po(number="PO-404", revision=1), source=erp)
 
-    assert (error.code, error.message) == ("unknown_po", "PO PO-404 is not known; publish it before changing it")
+    assert (error.code, error.message) == ("unknown_po", "PO-404 is not known; publish it before changing it")
     exc = ProcurementException.objects.get()
     assert (exc.kind, exc.dedup_key) == ("unknown_po", f"unknown_po:{company.pk}:PO-404")
     assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": 1}
@@ -269,7 +269,7 @@ def test_a_change_cannot_move_the_order_to_another_supplier(published_po, other_
 
     error = h.refused(purchase_order_change, po=_po(supplier="NUTS", revision=1), source=erp)
 
-    assert (error.code, error.message) == ("invalid", "PO PO-1000 belongs to supplier BOLTS; a change cannot move it")
+    assert (error.code, error.message) == ("invalid", "PO-1000 belongs to supplier BOLTS; a change cannot move it")
     assert h.counts() == before
     assert h.line_state(published_po) == lines_before
     assert PurchaseOrder.objects.get(pk=published_po.pk).supplier.code == "BOLTS"

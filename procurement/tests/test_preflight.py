@@ -51,7 +51,7 @@ def test_ack_preflight_refuses_what_the_write_path_refuses_without_recording_it(
 
     error = h.refused(acknowledgement_preflight, supplier=supplier, ack=h.ack("ACK-R", h.answer("9")))
 
-    assert (error.code, error.message) == ("unknown_line", "PO PO-1000 has no line 9")
+    assert (error.code, error.message) == ("unknown_line", "PO-1000 has no line 9")
     assert h.counts() == before
     assert ProcurementException.objects.count() == 0
 
@@ -59,7 +59,7 @@ def test_ack_preflight_refuses_what_the_write_path_refuses_without_recording_it(
 def test_ack_preflight_of_another_suppliers_po_is_unknown(published_po, other_supplier):
     error = h.refused(acknowledgement_preflight, supplier=other_supplier, ack=h.ack("ACK-X", h.answer("1")))
 
-    assert (error.code, error.message) == ("unknown_po", "PO PO-1000 is not known")
+    assert (error.code, error.message) == ("unknown_po", "PO-1000 is not known")
 
 
 def test_shipment_preflight_warns_of_over_shipping_beyond_tolerance(published_po, supplier, company, supplier_source):

@@ -157,7 +157,7 @@ def test_an_unknown_po_is_refused(published_po, company):
         receipt_record, receipt=h.receipt("GR-1", ("1", "100"), po="PO-9999"), source=h.source(channel="system")
     )
 
-    assert (error.code, error.message) == ("unknown_po", "receipt GR-1: PO PO-9999 is not known")
+    assert (error.code, error.message) == ("unknown_po", "receipt GR-1: PO-9999 is not known")
     exc = ProcurementException.objects.get()
     assert (exc.kind, exc.dedup_key, exc.supplier, exc.po) == (
         "unknown_po",

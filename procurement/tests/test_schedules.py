@@ -99,7 +99,7 @@ def test_a_split_line_keeps_every_schedule_line_and_one_exception_names_the_late
     (exc,) = result.exceptions
     assert ProcurementException.objects.count() == 1
     assert (exc.kind, exc.severity, exc.po_line) == ("date_deviation", "procurement_delay", line)
-    assert exc.summary == "PO PO-1000 line 1: promised 30 on 2027-03-10 for need-by 2027-03-01"
+    assert exc.summary == "PO-1000 line 1: promised 30 on 2027-03-10 for need-by 2027-03-01"
     assert h.num(exc.evidence) == h.num(
         {
             "expected": "2027-03-01",
@@ -131,7 +131,7 @@ def test_several_late_schedule_lines_are_one_exception_naming_each(published_po,
     )
 
     (exc,) = result.exceptions
-    assert exc.summary == "PO PO-1000 line 1: promised 30 on 2027-03-08, 20 on 2027-02-20 for need-by 2027-03-01"
+    assert exc.summary == "PO-1000 line 1: promised 30 on 2027-03-08, 20 on 2027-02-20 for need-by 2027-03-01"
     assert [(s["position"], s["deviation_days"]) for s in h.num(exc.evidence["schedule"])] == [(2, 7), (3, -9)]
     assert exc.severity == "procurement_delay"
 
@@ -167,7 +167,7 @@ def test_a_schedule_short_of_the_ordered_quantity_is_a_quantity_deviation(publis
 
     (exc,) = result.exceptions
     assert exc.kind == "quantity_deviation"
-    assert exc.summary == "PO PO-1000 line 1: quantity 90 instead of 100"
+    assert exc.summary == "PO-1000 line 1: quantity 90 instead of 100"
     assert h.po_line(published_po, "1").confirmed_quantity == D("90")
 
 

@@ -244,7 +244,7 @@ def test_an_unknown_po_refuses_the_whole_notice(confirmed_po, supplier):
         source=h.source(),
     )
 
-    assert (error.code, error.message) == ("unknown_po", "ship notice ASN-1: PO PO-9999 is not known")
+    assert (error.code, error.message) == ("unknown_po", "ship notice ASN-1: PO-9999 is not known")
     exc = ProcurementException.objects.get()
     assert (exc.kind, exc.dedup_key, exc.po, exc.supplier) == (
         "unknown_po",
@@ -292,7 +292,7 @@ def test_another_suppliers_po_is_unknown(confirmed_po, supplier, other_supplier)
     [
         (h.asn("", ("PO-1000", "1", "10")), "a ship notice needs a shipment id"),
         (h.asn("ASN-1"), "ship notice ASN-1 has no lines"),
-        (h.asn("ASN-1", ("PO-1000", "1", "0")), "ship notice ASN-1: PO PO-1000 line 1 ships no quantity"),
+        (h.asn("ASN-1", ("PO-1000", "1", "0")), "ship notice ASN-1: PO-1000 line 1 ships no quantity"),
         (
             h.asn("ASN-1", ("PO-1000", "1", "10", {"pack_sscc": "12345"})),
             "ship notice ASN-1: SSCC '12345' is not 18 digits",

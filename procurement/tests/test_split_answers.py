@@ -49,7 +49,7 @@ def test_sixty_accepted_and_forty_backordered_is_recorded_as_both_with_a_backord
         line.pk,
         None,
     )
-    assert exc.summary == "PO PO-1000 line 1: 40 of 100 backordered, expected 2027-04-15"
+    assert exc.summary == "PO-1000 line 1: 40 of 100 backordered, expected 2027-04-15"
     assert h.num(exc.evidence) == {
         "ordered": D("100"),
         "committed": D("60"),
@@ -71,7 +71,7 @@ def test_a_backorder_with_a_part_not_coming_at_all_also_proposes_the_smaller_qua
     assert h.num(line.proposal) == {"quantity": D("80")}
     assert h.kinds() == ["backordered", "quantity_deviation"]
     assert ProcurementException.objects.get(kind="backordered").summary == (
-        "PO PO-1000 line 1: 30 of 100 backordered, with no date given"
+        "PO-1000 line 1: 30 of 100 backordered, with no date given"
     )
     request = ChangeRequest.objects.get()
     assert (h.num(request.proposed), ProcurementException.objects.get(kind="quantity_deviation").change_request) == (
@@ -87,8 +87,8 @@ def test_the_same_backorder_again_raises_nothing_new_and_a_full_answer_closes_it
 
     h.record_ack(supplier, "ACK-3", partial(committed="80", backordered="20"))
     assert sorted(ProcurementException.objects.values_list("summary", "state", "resolution")) == [
-        ("PO PO-1000 line 1: 20 of 100 backordered, with no date given", "open", ""),
-        ("PO PO-1000 line 1: 40 of 100 backordered, with no date given", "resolved", "superseded"),
+        ("PO-1000 line 1: 20 of 100 backordered, with no date given", "open", ""),
+        ("PO-1000 line 1: 40 of 100 backordered, with no date given", "resolved", "superseded"),
     ]
 
     h.record_ack(supplier, "ACK-4", h.answer("1", raw_code="IA"))
@@ -123,7 +123,7 @@ def test_an_undated_delivery_beside_a_dated_one_is_due_on_the_need_by_date(publi
     exc = ProcurementException.objects.get()
     assert (exc.kind, exc.summary) == (
         "date_deviation",
-        "PO PO-1000 line 1: promised 40 on 2027-04-20 for need-by 2027-03-01",
+        "PO-1000 line 1: promised 40 on 2027-04-20 for need-by 2027-03-01",
     )
 
 

@@ -36,6 +36,7 @@ def test_a_buyer_replays_an_upload_applied_in_part(page, buyer, supplier_user, p
     body = page.page.locator("body").inner_text()
     assert "Replayed: processed: 1 applied, 1 already applied." in body
     assert "Applied (processed)" not in body
-    assert "refused (partly_refused) → processed (processed)" in body
+    assert "Was refused (partly refused: some lines were not applied); now applied" in body
+    assert "partly_refused" not in body and "document.replayed" not in body
     page.screenshot("document-replayed-upload")
     assert page.problems() == []

@@ -88,7 +88,7 @@ def test_the_chart_draws_stock_as_a_step_line_with_safety_stock_and_marks(page, 
     assert page.problems() == []
 
 
-def test_a_planner_goes_from_a_shortage_to_its_chart_orders_the_castings_and_traces_the_exception(page, story):
+def test_a_planner_goes_from_a_shortage_to_its_chart_traces_the_exception_and_orders_the_castings(page, story):
     sign_in(page, story["planner"])
     page.open("/workbench/")
 
@@ -100,6 +100,13 @@ def test_a_planner_goes_from_a_shortage_to_its_chart_orders_the_castings_and_tra
         castings.get_by_role("link", name="CAST-210").click()
     assert page.page.locator("main h1").inner_text().startswith("CAST-210 at DET")
 
+    page.open(f"/workbench/exceptions/{story['exception']}/")
+    trace = page.page.locator("section.requirement-trace")
+    assert "DET runs out of CAST-210 on 2027-01-20: 20 EA short, 1 day of cover lost." in trace.inner_text()
+    with page.page.expect_navigation():
+        trace.get_by_role("link", name="CAST-210").click()
+    assert page.page.locator("main h1").inner_text().startswith("CAST-210 at DET")
+
     page.page.get_by_role("link", name="Planned purchases", exact=True).click()
     page.page.wait_for_load_state("load")
     row = page.page.locator("table.planned tbody tr").filter(has_text="CAST-210")
@@ -108,7 +115,7 @@ def test_a_planner_goes_from_a_shortage_to_its_chart_orders_the_castings_and_tra
         row.get_by_role("button", name="Create PO").click()
     assert page.page.locator(".message-success").inner_text() == (
         "PO-PLN-7 published to CASTINGS by X12 EDI: 20 EA of CAST-210 needed by 2027-01-20. "
-        "The next run counts it as supply."
+        "Counted as supply at once: CAST-210 at DET is no longer short."
     )
     page.screenshot("requirements-planned-ordered")
     # The back button brings the form back as it was; submitting it again sends nothing.
@@ -121,12 +128,14 @@ def test_a_planner_goes_from_a_shortage_to_its_chart_orders_the_castings_and_tra
     assert PurchaseOrder.objects.filter(lines__item__part_number="CAST-210").count() == 2  # PO-REQ-1 and ours
     assert PlannedPurchase.objects.get(item__part_number="CAST-210").po.number == "PO-PLN-7"
 
-    page.open(f"/workbench/exceptions/{story['exception']}/")
-    trace = page.page.locator("section.requirement-trace")
-    assert "DET runs out of CAST-210 on 2027-01-20: 20 EA short, 1 day of cover lost." in trace.inner_text()
-    with page.page.expect_navigation():
-        trace.get_by_role("link", name="CAST-210").click()
-    assert page.page.locator("main h1").inner_text().startswith("CAST-210 at DET")
+    # The shortage list counts the new PO at once: no CAST-210 row is left "arriving too late".
+    page.page.get_by_role("link", name="Shortages", exact=True).click()
+    page.page.wait_for_load_state("load")
+    parts = page.page.locator("table.shortages tbody tr td:nth-child(3)").all_inner_texts()
+    assert [part.split()[0] for part in parts] == [
+        "BAR-321", "BLT-M8", "GSK-220", "HSG-200", "IMP-300", "IMP-310", "LBL-900", "SHF-320",
+    ]  # fmt: skip
+    page.screenshot("requirements-shortages-after-create-po")
     assert page.problems() == []
 
 

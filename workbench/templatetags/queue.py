@@ -6,6 +6,7 @@ import re
 from django import template
 
 from gateway.formatting import price_text
+from procurement import timeline
 from procurement.models import ProcurementException
 
 register = template.Library()
@@ -59,6 +60,10 @@ def get_item(mapping: dict, key: str):
 
 
 register.filter("price", price_text)
+# The audit trail in words: what was done, to which record, and a document's state before and after.
+register.filter("audit_action", timeline.audit_action_words)
+register.filter("audit_record", timeline.audit_record_words)
+register.filter("audit_state", timeline.audit_state_words)
 
 
 @register.filter

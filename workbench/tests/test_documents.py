@@ -373,9 +373,16 @@ def test_the_timeline_shows_the_replay(client, acme_buyer, ack_file):
 
     page = client.get(reverse("workbench:inbound_detail", args=[ack_file.pk])).content.decode()
 
-    assert [(row[1], row[2], row[5]) for row in table_rows(page, "timeline")] == [
-        ("acknowledgement.recorded", "partner CASTINGS", ""),
-        ("document.replayed", "buyer buyer", "received → processed (processed)"),
+    recorded = AuditEvent.objects.get(action="acknowledgement.recorded")
+    assert recorded.object_type == "Acknowledgement"
+    assert [(row[1], row[2], row[4], row[5]) for row in table_rows(page, "timeline")] == [
+        (
+            "Acknowledgement recorded",
+            "partner CASTINGS",
+            f"Acknowledgement {recorded.object_id} · {recorded.document_key}",
+            "",
+        ),
+        ("Document replayed", "buyer buyer", f"Document {ack_file.pk}", "Was received, not yet applied; now applied"),
     ]
     assert re.findall(r"<h1>(.*?)</h1>", page) == [f"Document {ack_file.pk}: EDI (X12) file from CASTINGS"]
     assert re.findall(r"<dt>State</dt><dd>.*?</span>\s+(.*?)</dd>", page, re.S) == ["Applied"]

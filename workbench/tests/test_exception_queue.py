@@ -79,8 +79,11 @@ def test_the_queue_ranks_by_severity_then_due_time_with_sla_and_counts(signed_in
     rows = _rows(response)
     assert [row[0:2] for row in rows] == [
         ["Procurement delay", "Quantity deviation PO-1000 line 3: quantity 90 instead of 100"],
-        ["Financial mismatch", "Invoice price mismatch Invoice INV-1, PO-2000 line 1: price 11 against PO price 10"],
-        ["Financial mismatch", "Price deviation PO-1000 line 2: price 11 instead of 10"],
+        [
+            "Financial mismatch",
+            "Invoice price mismatch Invoice INV-1, PO-2000 line 1: price 11.00 against PO price 10.00",
+        ],
+        ["Financial mismatch", "Price deviation PO-1000 line 2: price 11.00 instead of 10.00"],
     ]
     assert [row[2:6] for row in rows] == [
         ["PO-1000 / 3", "DET", "BOLTS", "unassigned"],
@@ -300,7 +303,7 @@ def test_the_page_shows_evidence_the_line_and_the_timeline(signed_in, q):
         "Change request — Supplier proposed quantity 90 EA (was 100 EA) on line 3 — awaiting the buyer's decision",
         "Buyer alerted to new exceptions by e-mail — to buyer@acme.example: pending, not tried yet",
     ]
-    assert "What the supplier sees price 11 instead of 10" in page
+    assert "What the supplier sees price 11.00 instead of 10.00" in page
 
 
 def test_the_timeline_tells_a_pos_whole_life_in_words(signed_in, q, supplier):
@@ -445,6 +448,20 @@ def test_a_comment_is_an_internal_note_audited_and_never_sent(signed_in, q):
     assert OutboundMessage.objects.count() == outbox
     assert ProcurementException.objects.get(pk=q.price.pk).state == "open"
     assert "Comment by buyer" in text(response.content.decode())
+
+
+def test_the_audit_trail_says_what_was_done_in_words(signed_in, q, buyer):
+    signed_in.post(f"{QUEUE}{q.price.pk}/claim/")
+    signed_in.post(f"{QUEUE}{q.price.pk}/comment/", {"body": "Their steel costs went up"})
+
+    page = signed_in.get(f"{QUEUE}{q.price.pk}/").content.decode()
+
+    assert [row[1:] for row in table_rows(page, "audit")] == [
+        ["supplier BOLTS", "api", "Exception raised"],
+        ["buyer buyer", "workbench", "Assigned"],
+        ["buyer buyer", "workbench", "Note added"],
+    ]
+    assert "exception.raised" not in page and "exception.commented" not in page
 
 
 def test_an_empty_comment_is_refused(signed_in, q):

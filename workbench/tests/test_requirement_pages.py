@@ -7,6 +7,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
+from freezegun import freeze_time
 
 from gateway.actors import Actor
 from materials import inputs
@@ -16,7 +17,7 @@ from notifications.models import OutboundMessage
 from procurement.models import AuditEvent, Plant, ProcurementException, PurchaseOrder
 
 from .html import table_rows, tables, text
-from .requirement_data import TODAY, requirements_world
+from .requirement_data import NOW, TODAY, requirements_world
 
 SHORTAGES = "/workbench/requirements/shortages/"
 HOME_QUERIES = 8
@@ -251,6 +252,7 @@ def test_planned_purchases_list_what_to_buy_with_the_demands_served_and_an_order
     assert "The plan proposes nothing that matches." in text(ordered)
 
 
+@freeze_time(NOW)
 def test_create_po_publishes_to_the_supplier_states_the_effect_is_audited_and_a_second_submit_sends_nothing(
     client, buyer, story
 ):
@@ -271,7 +273,7 @@ def test_create_po_publishes_to_the_supplier_states_the_effect_is_audited_and_a_
     assert (planned.state, planned.po_id) == ("ordered", po.pk)
     assert (
         "PO-PLN-1 published to CASTINGS by X12 EDI: 20 EA of CAST-210 needed by 2027-01-20. "
-        "The next run counts it as supply."
+        "Counted as supply at once: CAST-210 at DET is no longer short."
     ) in text(first.content.decode())
     for response in (again, other_number):
         said = text(response.content.decode())
@@ -284,6 +286,82 @@ def test_create_po_publishes_to_the_supplier_states_the_effect_is_audited_and_a_
     assert OutboundMessage.objects.filter(po=po, event="po.published").count() == 1
     planned_page = client.get(f"{PLANNED}?company=ACME&part=CAST-210").content.decode()
     assert table_rows(planned_page, "planned")[0][8] == "PO-PLN-1"
+
+
+def _shortage_rows(client, part: str) -> list[list[str]]:
+    page = client.get(f"{SHORTAGES}?company=ACME&part={part}").content.decode()
+    return table_rows(page, "shortages") if "No shortage matches" not in page else []
+
+
+@freeze_time(NOW)
+def test_create_po_from_a_shortage_counts_the_po_at_once_and_clears_the_shortage_and_its_exception(
+    client, buyer, story
+):
+    client.force_login(buyer)
+    exception = _shortage_exception("GSK-220")
+    order = "MO-DEMO-1 (production order, PUMP-100)"
+    assert _shortage_rows(client, "GSK-220") == [
+        ["DET", "2027-01-20", "GSK-220 Housing gasket, NBR", "20 EA", "Stops production", "Production stop",
+         f"{order}: 20", "nothing ordered", "buy 20 EA from BOLTS, release 2027-01-06 late"],
+    ]  # fmt: skip
+    detail = client.get(f"/workbench/exceptions/{exception.pk}/").content.decode()
+    assert "Order the planned purchase from BOLTS — PO number Create PO" in text(detail)
+
+    response = client.post(
+        f"/workbench/requirements/planned/{planned_pk('GSK-220')}/order/", {"number": "PO-PLN-7"}, follow=True
+    )
+
+    said = text(response.content.decode())
+    assert (
+        "PO-PLN-7 published to BOLTS by Web portal: 20 EA of GSK-220 needed by 2027-01-20. "
+        "Counted as supply at once: GSK-220 at DET is no longer short."
+    ) in said
+    assert _shortage_rows(client, "GSK-220") == []
+    exception.refresh_from_db()
+    assert (exception.state, exception.resolution) == ("resolved", "auto_cleared")
+    # The planned purchase stays, ordered and naming its PO, until the next full run.
+    planned = PlannedPurchase.objects.get(item__part_number="GSK-220")
+    assert (planned.state, planned.po.number) == ("ordered", "PO-PLN-7")
+    planned_page = client.get(f"{PLANNED}?company=ACME&part=GSK-220").content.decode()
+    assert table_rows(planned_page, "planned")[0][8] == "PO-PLN-7"
+    # The other items' shortages are as the run left them.
+    assert [row[2].split()[0] for row in table_rows(client.get(SHORTAGES).content.decode(), "shortages")] == [
+        "BAR-321", "BLT-M8", "CAST-210", "HSG-200", "IMP-300", "IMP-310", "LBL-900", "SHF-320",
+    ]  # fmt: skip
+
+
+@freeze_time(NOW)
+def test_create_po_says_what_is_still_short_when_the_po_covers_only_part_of_it(client, buyer, story):
+    """A demand came since the run planned the purchase (written here without the net change it would
+    bring): the PO covers the planned quantity and the page says how short the item still is."""
+    from materials.models import Demand
+
+    gasket = PlannedPurchase.objects.get(item__part_number="GSK-220")
+    Demand.objects.create(
+        company=gasket.company,
+        plant=gasket.plant,
+        item=gasket.item,
+        kind="independent",
+        source_system="ERP",
+        source_id="SO-SPARES-1",
+        reference="SO-SPARES-1",
+        quantity=Decimal(5),
+        need_date=gasket.need_date,
+        content_hash="-",
+        updated_at=NOW,
+    )
+    client.force_login(buyer)
+
+    response = client.post(
+        f"/workbench/requirements/planned/{planned_pk('GSK-220')}/order/", {"number": "PO-PLN-8"}, follow=True
+    )
+
+    assert (
+        "PO-PLN-8 published to BOLTS by Web portal: 20 EA of GSK-220 needed by 2027-01-20. "
+        "Counted as supply at once: GSK-220 at DET is still 5 EA short on 2027-01-20."
+    ) in text(response.content.decode())
+    [row] = _shortage_rows(client, "GSK-220")
+    assert row[3] == "5 EA"
 
 
 @pytest.mark.parametrize(
@@ -417,13 +495,13 @@ def test_the_queue_shows_a_shortages_plant_and_a_dash_for_no_po_or_supplier(clie
     assert len(rows) == ProcurementException.objects.filter(kind="material_shortage").count()
     bar = next(row for row in rows if "BAR-321" in row[2])
     assert bar[2] == (
-        "Material short, not enough ordered BAR-321 at DET: 7.35 short on 2027-01-20, not enough ordered; "
+        "Material shortage BAR-321 at DET: 7.35 short on 2027-01-20, not enough ordered; "
         "a planned purchase of 8 due 2027-01-20 would cover it, released 2027-01-06 (late)"
     )
     # A make item is built in-house: the plan's order for it is a make order, not a purchase.
     hsg = next(row for row in rows if "HSG-200" in row[2])
     assert hsg[2] == (
-        "Material short, not enough ordered HSG-200 at DET: 20 short on 2027-01-20, not enough planned; "
+        "Material shortage HSG-200 at DET: 20 short on 2027-01-20, not enough planned; "
         "a planned make order of 20 due 2027-01-20 would cover it, to release by 2027-01-20"
     )
 
@@ -441,7 +519,7 @@ def test_the_plant_filter_takes_a_shortage_by_the_plant_it_is_at(client, buyer, 
         # PO / line, plant, and what (the summary up to where it names the plant)
         return sorted((row[3], row[4], row[2].split(" at ")[0]) for row in table_rows(page, "queue"))
 
-    shortage = "Material short, not enough ordered"
+    shortage = "Material shortage"
     assert queue("plant=DET") == [
         ("PO-REQ-1 / 1", "DET", "Date deviation PO-REQ-1 line 1: promised 2027-01-31 for need-by 2027-01-15"),
         ("—", "DET", "Inventory systems disagree BRG-330"),

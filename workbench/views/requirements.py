@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from gateway.actors import Actor
-from gateway.formatting import po_label
+from gateway.formatting import plain_number, po_label
 from materials.models import PlannedPurchase
 from materials.services import planned_purchase_order
 from materials.services.errors import InvalidAction, NotFound
@@ -126,7 +126,7 @@ def planned_order(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """Turn a planned purchase into a PO through the publishing service; a second submit changes nothing."""
     planned = (
         PlannedPurchase.objects.filter(pk=pk, company_id__in=sorted(actor.company_ids))
-        .select_related("company", "item", "supplier", "po")
+        .select_related("company", "plant", "item", "supplier", "po")
         .first()
     )
     if planned is None:
@@ -144,7 +144,7 @@ def planned_order(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         messages.error(request, f"{po_label(number)} already exists: choose another number.")
         return HttpResponseRedirect(back)
     try:
-        po = planned_purchase_order(
+        ordered = planned_purchase_order(
             actor=actor,
             company_code=planned.company.code,
             planned_pk=pk,
@@ -164,8 +164,22 @@ def planned_order(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     assert supplier is not None  # the service refuses a planned purchase without one
     messages.success(
         request,
-        f"{po_label(po.number)} published to {supplier.code} by {supplier.get_channel_display()}: "
-        f"{planned.quantity.normalize():f} {planned.item.base_uom} of {planned.item.part_number} "
-        f"needed by {planned.need_date:%Y-%m-%d}. The next run counts it as supply.",
+        f"{po_label(ordered.po.number)} published to {supplier.code} by {supplier.get_channel_display()}: "
+        f"{plain_number(planned.quantity)} {planned.item.base_uom} of {planned.item.part_number} "
+        f"needed by {planned.need_date:%Y-%m-%d}. {_counted(planned, replanned=ordered.run is not None)}",
     )
     return HttpResponseRedirect(back)
+
+
+def _counted(planned: PlannedPurchase, *, replanned: bool) -> str:
+    """What the plan makes of the new PO: the item's shortage at the plant it leaves, if any."""
+    if not replanned:
+        return "The next run counts it as supply."
+    where = f"{planned.item.part_number} at {planned.plant.code}"
+    left = pages.first_shortage(planned)
+    if left is None:
+        return f"Counted as supply at once: {where} is no longer short."
+    return (
+        f"Counted as supply at once: {where} is still {plain_number(left.quantity)} {planned.item.base_uom} "
+        f"short on {left.date:%Y-%m-%d}."
+    )
