@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from edi.tests.x12.corpus import corpus_bytes
@@ -358,5 +356,7 @@ def test_syntax_note_corpus_pair() -> None:
 def test_issues_are_plain_records() -> None:
     (group,) = validate(parse(po("BEG*00*SA*PO-1**2026", *BASE[1:])))
     issue = group.sets[0].issues[1]
-    assert dataclasses.asdict(issue) == issue.__dict__
+    assert list(issue._asdict()) == list(Issue._fields)
+    with pytest.raises(AttributeError):
+        issue.code = "1"  # type: ignore[misc]
     assert (issue.kind, issue.code, issue.element_ref, issue.value) == ("AK4", "8", "373", "2026")
