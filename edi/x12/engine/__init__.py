@@ -35,7 +35,7 @@ from edi.x12.tokenizer import count_value, is_digits
 _X12_KINDS = (KIND_SET, KIND_SEGMENT, KIND_ELEMENT)
 
 
-@dataclass
+@dataclass(slots=True)
 class SetReport:
     """The outcome for one transaction set: schema used, issues, AK5/IK5 codes."""
 
@@ -187,7 +187,7 @@ class SetReports(Sequence[SetReport]):
         return SetReport(TransactionSet(run.st01, run.st02(k), run.st03, group=self.group, start=0), None)
 
 
-@dataclass
+@dataclass(slots=True)
 class GroupReport:
     """The outcome for one functional group: its sets and AK9 values."""
 
