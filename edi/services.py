@@ -386,7 +386,7 @@ def ta1_reading(els: list[str]) -> str:
 
 
 def _issue(issue: x12.Issue) -> IssueJson:
-    return {k: v for k, v in issue.__dict__.items() if v is not None and v != ""}
+    return {k: v for k, v in zip(issue._fields, issue, strict=True) if v is not None and v != ""}
 
 
 def interchange_file_receive(

@@ -74,3 +74,23 @@ def test_each_pathological_shape_costs_work_in_proportion_to_its_size(shape: str
     small, large = receive(make(20_000)), receive(make(80_000))
 
     assert large / small < 4.5, (small, large)
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("shape", ["a bad segment repeated", "errors per segment", "unknown segments"])
+def test_a_set_dense_with_errors_costs_work_in_proportion_to_them_past_the_detail_limit(
+    shape: str, monkeypatch: pytest.MonkeyPatch
+):
+    """The engine stops detailing a set at its 1,000th segment in error; with that limit lifted, the
+    issues of tens of thousands of bad segments still cost lines in proportion to their count."""
+    from edi.x12.engine import walker
+
+    monkeypatch.setattr(walker, "MAX_SEGMENTS_IN_ERROR", 10**9)
+    make = fuzz.SHAPES[shape]
+
+    def receive(data: bytes) -> int:
+        return fuzz.lines_run(lambda: fuzz.receive(data, chunk_size=256))
+
+    small, large = receive(make(20_000)), receive(make(80_000))
+
+    assert large / small < 4.5, (small, large)

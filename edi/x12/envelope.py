@@ -63,7 +63,7 @@ _ENVELOPE_HEADS = frozenset(("GS", "GE", "ST", "SE", "IE", "IS", "TA"))
 INTERCHANGE_SERVICE_SEGMENTS = frozenset(("ISB", "ISE", "TA3"))
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class TransactionSet:
     """One ST…SE transaction set; ``segments`` runs from ST to SE (or to where it broke off)."""
 
@@ -101,7 +101,7 @@ class TransactionSet:
         return segment.index - self.start + 1
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Group:
     """One GS…GE functional group: GS01 functional ID, GS06 control number, GS08 version."""
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from edi.tests.x12.corpus import corpus_bytes
 from edi.tests.x12.samples import interchange
-from edi.x12 import SchemaNotFoundError, parse
+from edi.x12 import Delimiters, SchemaNotFoundError, parse
 from edi.x12.engine import SetReport, check_value, evaluate_note, validate, validate_set
 from edi.x12.errors import (
     ERROR,
@@ -20,6 +18,7 @@ from edi.x12.errors import (
     WARNING,
     Issue,
 )
+from edi.x12.generators import build_997
 from edi.x12.schemas import ElementDef, SyntaxNote, get_schema
 
 
@@ -358,5 +357,43 @@ def test_syntax_note_corpus_pair() -> None:
 def test_issues_are_plain_records() -> None:
     (group,) = validate(parse(po("BEG*00*SA*PO-1**2026", *BASE[1:])))
     issue = group.sets[0].issues[1]
-    assert dataclasses.asdict(issue) == issue.__dict__
+    assert list(issue._asdict()) == list(Issue._fields)
+    with pytest.raises(AttributeError):
+        issue.code = "1"  # type: ignore[misc]
     assert (issue.kind, issue.code, issue.element_ref, issue.value) == ("AK4", "8", "373", "2026")
+
+
+def test_checking_stops_at_the_thousandth_segment_in_error_and_says_how_many_are_left() -> None:
+    lines = [BASE[0], *["ZZZ*1"] * 1003, *BASE[1:]]  # ST 1, BEG 2, ZZZ 3…1005, PO1, CTT, SE 1008
+    (group,) = validate(parse(po(*lines)))
+    (report,) = group.sets
+    *detailed, stop = report.issues
+    assert [(i.kind, i.code, i.segment_position) for i in detailed] == [("AK3", "1", p) for p in range(3, 1003)]
+    assert stop == Issue(
+        KIND_SET,
+        "5",
+        "1000 segments in error: checking stopped at ZZZ (segment 1002), the 6 segment(s) after it not checked",
+        ERROR,
+        interchange=0,
+        group_control="7",
+        set_control="0001",
+        segment_id="ZZZ",
+        segment_position=1002,
+        offset=stop.offset,
+        line=stop.line,
+    )
+    assert (report.code, report.set_codes, group.code) == ("R", ["5"], "R")
+    ak = build_997(group, "004010", Delimiters())
+    assert [s[0] for s in ak].count("AK3") == 1000
+    assert ak[-2:] == [["AK5", "R", "5"], ["AK9", "R", "1", "1", "0"]]
+
+
+def test_the_thousandth_segment_in_error_is_detailed_in_full_and_fewer_are_checked_to_the_end() -> None:
+    zzz = [("AK3", "1", "ZZZ", p, None) for p in range(3, 1002)]  # 999 segments in error
+    assert problems(po(BASE[0], *["ZZZ*1"] * 999, *BASE[1:])) == zzz
+    assert problems(po(BASE[0], *["ZZZ*1"] * 999, "PO1*1*10*EA*2.5**BP", "CTT*1")) == [
+        *zzz,
+        ("AK3", "8", "PO1", 1002, None),
+        ("AK4", "2", "PO1", 1002, 7),
+        ("AK5", "5", "PO1", 1002, None),
+    ]

@@ -24,7 +24,7 @@ CHUNKS = (1, 3, 7, 64, 1000, 1 << 20)
 
 
 def _issue(issue: x12.Issue) -> tuple:
-    return tuple(sorted(issue.__dict__.items()))
+    return tuple(sorted(issue._asdict().items()))
 
 
 def dump(doc: x12.Document) -> dict:

@@ -13,6 +13,10 @@ time) and the segment's syntax notes. Every problem is an ``Issue``:
   13 too many components;
 * set level (AK502/IK502): 1 set not supported, 5 one or more segments in error, plus
   the envelope's own set codes.
+
+A set is detailed up to its 1,000th segment in error (``walker.MAX_SEGMENTS_IN_ERROR``, an AK3/IK3
+loop each): there checking stops, and one set-level issue (AK502 5) names the segment it stopped at
+and counts the segments after it that were not checked. The set is rejected either way.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from edi.x12.tokenizer import count_value, is_digits
 _X12_KINDS = (KIND_SET, KIND_SEGMENT, KIND_ELEMENT)
 
 
-@dataclass
+@dataclass(slots=True)
 class SetReport:
     """The outcome for one transaction set: schema used, issues, AK5/IK5 codes."""
 
@@ -183,7 +187,7 @@ class SetReports(Sequence[SetReport]):
         return SetReport(TransactionSet(run.st01, run.st02(k), run.st03, group=self.group, start=0), None)
 
 
-@dataclass
+@dataclass(slots=True)
 class GroupReport:
     """The outcome for one functional group: its sets and AK9 values."""
 

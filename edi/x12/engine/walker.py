@@ -12,7 +12,7 @@ import re
 
 from edi.x12.engine.values import check_value, element_ref, evaluate_note
 from edi.x12.envelope import TransactionSet
-from edi.x12.errors import ERROR, KIND_ELEMENT, KIND_SEGMENT, Issue
+from edi.x12.errors import ERROR, KIND_ELEMENT, KIND_SEGMENT, KIND_SET, Issue
 from edi.x12.schemas import (
     CompositeDef,
     ElementDef,
@@ -30,6 +30,12 @@ from edi.x12.tokenizer import Segment
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
 _MEMO_ELEMENTS = 64  # segments with more elements are checked each time (rare, and costly keys)
 _MEMO_SIZE = 4096  # distinct bad segments remembered per set
+# Segments in error detailed per set (an AK3/IK3 loop each in the 997/999). The set is rejected from
+# the first; past this many, checking stops and one set-level issue (AK502 5) says where and how many
+# segments were left unchecked. The 997/999 make the AK3 loop optional ("one or more segments in
+# error" is the set's answer): a partner's file that is garbage from end to end gets the answer a
+# readable one does, in time that does not grow with its tens of thousands of errors.
+MAX_SEGMENTS_IN_ERROR = 1000
 
 
 class _Frame:
@@ -114,9 +120,11 @@ class Walker:
 
     def run(self) -> None:
         segments = self.ts.segments
-        place, check = self._place, self._check_segment
+        place, check, issues = self._place, self._check_segment, self.issues
+        in_error = 0
         for position, seg in enumerate(segments, 1):
             self.segment, self.position, self.where = seg, position, None
+            before = len(issues)
             seg_id = seg.id
             placed = place(seg_id)
             if placed is None:
@@ -124,12 +132,30 @@ class Walker:
                 code = "2" if valid else "1"
                 what = "unexpected here" if valid else "not a recognized segment ID"
                 self._issue(KIND_SEGMENT, code, f"{seg_id} is {what}", seg_id)
-                continue
-            check(seg, placed[0].segment, placed[1])
+            else:
+                check(seg, placed[0].segment, placed[1])
+            if len(issues) > before:
+                in_error += 1
+                if in_error == MAX_SEGMENTS_IN_ERROR and position < len(segments):
+                    self._stop(len(segments) - position)
+                    return
         if segments:
             complete = segments[-1].id == "SE"
             self._pop_to(0)
             self._missing(self.stack[0], len(self.stack[0].loop.children) - (0 if complete else 1))
+
+    def _stop(self, unchecked: int) -> None:
+        """Checking ends at the current segment, the ``MAX_SEGMENTS_IN_ERROR``-th in error: one
+        set-level issue (AK502 5) at it says so and how many segments after it were not checked."""
+        seg = self.segment
+        assert seg is not None
+        self._issue(
+            KIND_SET,
+            "5",
+            f"{MAX_SEGMENTS_IN_ERROR} segments in error: checking stopped at {seg.id} (segment {self.position}), "
+            f"the {unchecked} segment(s) after it not checked",
+            seg.id,
+        )
 
     def _place(self, seg_id: str) -> tuple[SegmentUse, str] | None:
         for depth in range(len(self.stack) - 1, -1, -1):

@@ -64,6 +64,8 @@ def _unsafe(d: Delimiters) -> re.Pattern[str]:
 def _bad_value(value: str, d: Delimiters, unsafe: re.Pattern[str] | None = None) -> str:
     """A value copied from inbound data (AK404/IK404, AK1, AK2), stripped of anything that
     would break the ack: the inbound data may be garbage, the ack must still be written."""
+    if value.isascii() and value.isalnum():  # no delimiter (never an ASCII letter or digit), control or space
+        return value[:99]
     if not value:
         return ""
     return (unsafe or _unsafe(d)).sub(" ", value).strip()[:99]
