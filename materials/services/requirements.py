@@ -409,8 +409,9 @@ def _substitutions(notes: list[engine.Substitution], inputs: engine.PlanInputs) 
 
 
 class _PegText:
-    """The ``pegs`` JSON of result rows as text, each demand's ``{"demand": .., "reference": ..`` prefix
-    made once (a run writes hundreds of thousands of pegs naming the same few thousand demands)."""
+    """The ``pegs`` JSON of result rows as text, each demand's ``{"demand":..,"reference":..`` prefix
+    made once (a run writes hundreds of thousands of pegs naming the same few thousand demands), without
+    the spaces ``json.dumps`` puts in: the column keeps JSON parsed (jsonb), so they were only bytes to send."""
 
     def __init__(self, references: dict[int, str]) -> None:
         self.references = references
@@ -425,12 +426,12 @@ class _PegText:
             prefix = self.prefixes.get(demand)
             if prefix is None:
                 reference = json.dumps(self.references.get(demand, ""))
-                prefix = self.prefixes[demand] = f'{{"demand": {demand}, "reference": {reference}, "quantity": "'
+                prefix = self.prefixes[demand] = f'{{"demand":{demand},"reference":{reference},"quantity":"'
             text = self.quantities.get(quantity)
             if text is None:
                 text = self.quantities[quantity] = decimal_text(quantity)
             parts.append(f'{prefix}{text}"}}')
-        return "[" + ", ".join(parts) + "]"
+        return "[" + ",".join(parts) + "]"
 
 
 def _ids_reserve(model: type[models.Model], count: int) -> list[int]:
