@@ -612,10 +612,12 @@ def result_key(to: str | type[models.Model], *, on_delete=models.CASCADE, **kwar
 
 
 # The keys of a run's results (projection rows, planned purchases, shortages, pegs) have no database
-# constraint, and no index of their own where a (company, plant, item) index serves: a run writes
-# hundreds of thousands of rows, and each checked key cost a deferred check at commit and each index a
-# write per row, more than planning them. A run writes only ids it has just read, the next run replaces
-# its rows, and deletes through the ORM still cascade to them.
+# constraint, and no index of their own unless something reads by them: a run writes hundreds of
+# thousands of rows, and each checked key cost a deferred check at commit and each index a write per
+# row, more than planning them. Results are read by (company, plant, item), never by the run that wrote
+# them, the demand a peg names, or a planned purchase's supplier or PO. A run writes only ids it has
+# just read, the next run replaces its rows, and deletes through the ORM still cascade to them (reading
+# the table: runs, demands, suppliers and POs are not deleted in the course of business).
 class ProjectionRow(models.Model):
     """One (plant, item, date) of the projected availability, each term its own column so a planner
     can explain the number: ``projected = previous projected + receipts + in_transit +
@@ -623,7 +625,7 @@ class ProjectionRow(models.Model):
     allocated`` is where it starts: the stock available for planning). ``planned`` is shown beside
     it, never in it."""
 
-    run = result_key(RequirementRun)
+    run = result_key(RequirementRun, db_index=False)
     company = result_key("procurement.Company", db_index=False)
     plant = result_key("procurement.Plant", db_index=False)
     item = result_key("procurement.Item", db_index=False)
@@ -667,12 +669,12 @@ class PlannedPurchase(models.Model):
         PROPOSED = "proposed", "Proposed"
         ORDERED = "ordered", "Turned into a PO"
 
-    run = result_key(RequirementRun)
+    run = result_key(RequirementRun, db_index=False)
     company = result_key("procurement.Company", db_index=False)
     plant = result_key("procurement.Plant", db_index=False)
     item = result_key("procurement.Item", db_index=False)
     make = models.BooleanField(default=False)
-    supplier = result_key("suppliers.Supplier", null=True, blank=True, on_delete=models.SET_NULL)
+    supplier = result_key("suppliers.Supplier", null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
     quantity = amount()
     net_quantity = amount(help_text="What the demand lacks, before MOQ and multiples.")
     need_date = models.DateField()
@@ -680,7 +682,7 @@ class PlannedPurchase(models.Model):
     late = models.BooleanField(default=False, help_text="Its release date is already past when planned.")
     pegs = models.JSONField(default=list)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
-    po = result_key("procurement.PurchaseOrder", null=True, blank=True, on_delete=models.SET_NULL)
+    po = result_key("procurement.PurchaseOrder", null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
 
     class Meta:
         indexes = [models.Index(fields=["company", "plant", "item", "need_date"], name="planned_item_date")]
@@ -696,7 +698,7 @@ class Shortage(models.Model):
         SHORT = "short", "Short"
         BELOW_SAFETY = "below_safety", "Below safety stock"
 
-    run = result_key(RequirementRun)
+    run = result_key(RequirementRun, db_index=False)
     company = result_key("procurement.Company", db_index=False)
     plant = result_key("procurement.Plant", db_index=False)
     item = result_key("procurement.Item", db_index=False)
@@ -705,7 +707,7 @@ class Shortage(models.Model):
     quantity = amount()
     pegs = models.JSONField(default=list)
     po_lines = models.JSONField(default=list)
-    planned_purchase = result_key(PlannedPurchase, null=True, blank=True, on_delete=models.SET_NULL)
+    planned_purchase = result_key(PlannedPurchase, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
 
     class Meta:
         indexes = [
@@ -717,12 +719,12 @@ class Shortage(models.Model):
 class SupplyPeg(models.Model):
     """What an open PO line (or stock) covers: ``quantity`` of ``demand`` at the line's plant and item."""
 
-    run = result_key(RequirementRun)
+    run = result_key(RequirementRun, db_index=False)
     company = result_key("procurement.Company", db_index=False)
     plant = result_key("procurement.Plant", db_index=False)
     item = result_key("procurement.Item", db_index=False)
     po_line = result_key("procurement.POLine", null=True, blank=True, db_index=False)
-    demand = result_key(Demand)
+    demand = result_key(Demand, db_index=False)
     quantity = amount()
 
     class Meta:

@@ -779,8 +779,9 @@ def _net(state: _State, plant: int, item: int) -> None:
     allocated = inputs.allocated.get((plant, item), ZERO)
     given = state.given.get((plant, item), {})
     result.planned_keys.add((plant, item))
+    entries = sorted(mine.items())  # by date, then demand: each date's list below comes out in demand order
     by_date: dict[dt.date, list[tuple[int, Decimal]]] = defaultdict(list)
-    for (date, demand_id), quantity in mine.items():
+    for (date, demand_id), quantity in entries:
         by_date[date].append((demand_id, quantity))
     receipts: dict[dt.date, list[Supply]] = defaultdict(list)
     for supply in supplies:
@@ -798,7 +799,7 @@ def _net(state: _State, plant: int, item: int) -> None:
         po: Decimal = sum((s.quantity for s in arriving if s.kind == "po"), ZERO)
         transit: Decimal = sum((s.quantity for s in arriving if s.kind == "asn"), ZERO)
         inspected: Decimal = sum((s.quantity for s in arriving if s.kind == "qi"), ZERO)
-        due = sorted(by_date.get(date, ()))
+        due = by_date.get(date, [])
         demand: Decimal = sum((q for _, q in due), ZERO)
         firm += po + transit + inspected - demand
         by_alternates = ZERO
@@ -862,7 +863,7 @@ def _net(state: _State, plant: int, item: int) -> None:
                 below = safety - firm
                 result.shortages.append(ShortageResult(plant, item, date, below, net_due, late, planned, BELOW_SAFETY))
     result.planned.extend(planned_here)
-    net_mine = {k: q - covered.get(k, ZERO) for k, q in mine.items()}
+    net_mine = {k: q - covered.get(k, ZERO) for k, q in entries}
     _peg(state, plant, item, stock, supplies, planned_here, {k: q for k, q in net_mine.items() if q > ZERO})
 
 
@@ -956,7 +957,8 @@ def _peg(
     planned: list[Planned],
     mine: Needs,
 ) -> None:
-    """First in, first out: supplies in date order against requirements in date order."""
+    """First in, first out: supplies in date order against requirements in date order (``mine``: in
+    (date, demand) order)."""
     inputs, result = state.inputs, state.result
     queue: list[tuple[dt.date, int, object, Decimal]] = []
     if stock > ZERO:
@@ -964,8 +966,8 @@ def _peg(
     queue += [(s.date, 1, s, s.quantity) for s in supplies]
     queue += [(p.need_date, 2, p, p.quantity) for p in planned]
     queue.sort(key=lambda q: (q[0], q[1]))
-    demands = [demand for (_, demand), _ in sorted(mine.items()) if demand != NO_DEMAND]
-    open_quantities = [quantity for (_, demand), quantity in sorted(mine.items()) if demand != NO_DEMAND]
+    demands = [demand for (_, demand), _ in mine.items() if demand != NO_DEMAND]
+    open_quantities = [quantity for (_, demand), quantity in mine.items() if demand != NO_DEMAND]
     index = 0
     for _, _, supply, amount in queue:
         left = amount

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.db import connection, models, transaction
@@ -34,6 +34,8 @@ from procurement.models import Company
 from procurement.services import compiled
 
 NULL = "\\N"  # COPY's text format for a null
+# Up to this many result rows, a net change writes them with INSERTs sent together; beyond, by COPY.
+FEW_ROWS = 1000
 RESULT_MODELS = (SupplyPeg, Shortage, PlannedPurchase, ProjectionRow)
 PROJECTION_COLUMNS = [
     "run_id",
@@ -207,10 +209,13 @@ def requirements_net_change(
     )
     inputs, closure, outside, routed = _net_change_inputs(company, keys, today)
     result = engine.plan(inputs, only=closure, outside=outside, outside_routed=routed)
-    _results_delete(company.pk, closure)
-    _store(run, inputs, result)
     run.items = sorted({item for _, item in closure})
-    _finish(run, result)
+    if connection.vendor == "postgresql" and _row_count(result) <= FEW_ROWS:
+        _replace_few(run, inputs, result, closure)
+    else:
+        _results_delete(company.pk, closure)
+        _store(run, inputs, result)
+        _finish(run, result)
     deviations_reassess(company=company, keys=closure)
     shortages_raise(company=company, keys=closure, today=today)
     return run
@@ -333,13 +338,16 @@ def _net_change_inputs(
 
 
 def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
-    """Delete the stored results of the company (``keys`` None) or of its (plant, item) pairs ``keys``.
+    """Delete the stored results of the company (``keys`` None) or of its (plant, item) pairs ``keys``."""
+    _execute_together(_delete_statements(company_id, keys))
 
-    Plain DELETEs, shortages before the planned purchases they name: the ORM's would first read every
-    row to find what points at it (nothing outside the results does), which cost more than the run.
-    A net change keeps the planned purchases already ordered: the buyer's record of which PO each
-    became (a second "Create PO" is told so) until a full run replaces every result.
-    """
+
+def _delete_statements(company_id: int, keys: set[tuple[int, int]] | None) -> list[tuple[str, list]]:
+    """``_results_delete``'s statements. Plain DELETEs, shortages before the planned purchases they name:
+    the ORM's would first read every row to find what points at it (nothing outside the results does),
+    which cost more than the run. A net change keeps the planned purchases already ordered: the buyer's
+    record of which PO each became (a second "Create PO" is told so) until a full run replaces every
+    result."""
     statements: list[tuple[str, list]] = []
     for model in RESULT_MODELS:
         table = model._meta.db_table  # only the model's own names are formatted in
@@ -355,20 +363,22 @@ def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
                     [company_id, plant, *items, *([PlannedPurchase.State.PROPOSED.value] if proposed else [])],
                 )
             )
-    _execute_together(statements)
+    return statements
 
 
-def _execute_together(statements: list[tuple[str, list]]) -> None:
+def _execute_together(statements: list[tuple[str, list]]) -> list:
     """Run ``statements`` in order; on PostgreSQL sent in one round trip (psycopg's pipeline mode, as
-    ``procurement.services.compiled.fetch_together`` sends reads): each still runs after the one before."""
+    ``procurement.services.compiled.fetch_together`` sends reads): each still runs after the one before.
+    Returns the first column of what the last statement answers, if it answers rows."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and len(statements) > 1:
             with connection.wrap_database_errors, connection.connection.pipeline():
                 for sql, params in statements:
                     cursor.execute(sql, params)
-            return
-        for sql, params in statements:
-            cursor.execute(sql, params)
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()] if cursor.description else []
 
 
 def _by_plant(keys: set[tuple[int, int]]) -> dict[int, list[int]]:
@@ -402,8 +412,9 @@ def _substitutions(notes: list[engine.Substitution], inputs: engine.PlanInputs) 
 
 
 class _PegText:
-    """The ``pegs`` JSON of result rows as text, each demand's ``{"demand": .., "reference": ..`` prefix
-    made once (a run writes hundreds of thousands of pegs naming the same few thousand demands)."""
+    """The ``pegs`` JSON of result rows as text, each demand's ``{"demand":..,"reference":..`` prefix
+    made once (a run writes hundreds of thousands of pegs naming the same few thousand demands), without
+    the spaces ``json.dumps`` puts in: the column keeps JSON parsed (jsonb), so they were only bytes to send."""
 
     def __init__(self, references: dict[int, str]) -> None:
         self.references = references
@@ -418,25 +429,25 @@ class _PegText:
             prefix = self.prefixes.get(demand)
             if prefix is None:
                 reference = json.dumps(self.references.get(demand, ""))
-                prefix = self.prefixes[demand] = f'{{"demand": {demand}, "reference": {reference}, "quantity": "'
+                prefix = self.prefixes[demand] = f'{{"demand":{demand},"reference":{reference},"quantity":"'
             text = self.quantities.get(quantity)
             if text is None:
                 text = self.quantities[quantity] = decimal_text(quantity)
             parts.append(f'{prefix}{text}"}}')
-        return "[" + ", ".join(parts) + "]"
+        return "[" + ",".join(parts) + "]"
 
 
 def _ids_reserve(model: type[models.Model], count: int) -> list[int]:
     """``count`` primary keys of ``model``'s identity, taken before its rows are copied in (others name them)."""
+    statement = _ids_statement(model, count)
+    return _execute_together([statement]) if statement else []
+
+
+def _ids_statement(model: type[models.Model], count: int) -> tuple[str, list] | None:
+    """The statement of ``_ids_reserve``; None for none."""
     if not count:
-        return []
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
+        return None
+    return "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [model._meta.db_table, count]
 
 
 def _store(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanResult) -> None:
@@ -532,7 +543,54 @@ def _store_copied(run: RequirementRun, inputs: engine.PlanInputs, result: engine
     run writes millions of values, and a model instance, or even a driver's per-value conversion, per
     row cost more than planning them). Only numbers, dates and JSON made by ``json.dumps`` go in, so
     the one character COPY's text format would read otherwise, the backslash, is the only one escaped."""
-    head = f"{run.pk}\t{run.company_id}\t"
+
+    def escaped(text: str) -> str:
+        return text.replace("\\", "\\\\") if "\\" in text else text
+
+    ids = _ids_reserve(PlannedPurchase, len(result.planned))
+    for model, columns, rows in _result_tables(run, inputs, result, ids, null=NULL, json_text=escaped):
+        _copy(model, columns, ("\t".join(row) + "\n" for row in rows))
+
+
+def _replace_few(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanResult, keys: set) -> None:
+    """A net change's ``_results_delete``, ``_store`` and ``_finish`` on PostgreSQL in two round trips:
+    the deletes with the planned purchases' ids, then every row in one INSERT per table with the run's
+    update. For the few rows a net change writes, a COPY per table (a round trip to start it, one to
+    end it) cost more than the rows."""
+    reserve = _ids_statement(PlannedPurchase, len(result.planned))
+    ids = _execute_together([*_delete_statements(run.company_id, keys), *([reserve] if reserve else [])])
+    statements = []
+    for model, columns, rows in _result_tables(run, inputs, result, ids, null=None, json_text=str):
+        values = list(rows)
+        if values:  # FEW_ROWS rows of at most 18 values: far from a statement's limit of 65,535
+            marks = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(values))
+            table = model._meta.db_table  # only the model's own names are formatted in
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {marks}"  # noqa: S608
+            statements.append((sql, [value for row in values for value in row]))
+    _finish_fields(run, result)
+    table = RequirementRun._meta.db_table
+    statements.append(
+        (
+            f"UPDATE {table} SET state = %s, finished_at = %s, counts = %s, items = %s WHERE id = %s",  # noqa: S608
+            [run.state, run.finished_at, json.dumps(run.counts), json.dumps(run.items), run.pk],
+        )
+    )
+    _execute_together(statements)
+
+
+def _result_tables(
+    run: RequirementRun,
+    inputs: engine.PlanInputs,
+    result: engine.PlanResult,
+    ids: list[int],
+    *,
+    null: str | None,
+    json_text: Callable[[str], str],
+) -> list[tuple[type[models.Model], list[str], Iterable[tuple]]]:
+    """Each result table's columns and rows (made as they are read), every value as the text PostgreSQL
+    reads for it; ``null`` for a null, ``json_text`` applied to each JSON text; ``ids``: the planned
+    purchases' primary keys, in order."""
+    run_id, company_id = str(run.pk), str(run.company_id)
     pegs = _PegText(inputs.references)
     dates: dict[dt.date, str] = {}
 
@@ -542,65 +600,61 @@ def _store_copied(run: RequirementRun, inputs: engine.PlanInputs, result: engine
             text = dates[value] = value.isoformat()
         return text
 
-    def escaped(text: str) -> str:
-        return text.replace("\\", "\\\\") if "\\" in text else text
-
-    _copy(
-        ProjectionRow,
-        PROJECTION_COLUMNS,
-        (
-            f"{head}{r.plant_id}\t{r.item_id}\t{day(r.date)}\t{r.opening}\t{r.allocated}\t{r.receipts}\t"
-            f"{r.in_transit}\t{r.quality_inspection}\t{r.demand}\t{r.for_primaries}\t{r.by_alternates}\t"
-            f"{r.planned}\t{r.safety_stock}\t{r.projected}\t{escaped(pegs(r.pegs))}\t"
-            f"{escaped(json.dumps(_substitutions(r.substitutions, inputs))) if r.substitutions else '[]'}\n"
-            for r in result.rows
-        ),
-    )
-    ids = _ids_reserve(PlannedPurchase, len(result.planned))
-    stored = {id(p): pk for p, pk in zip(result.planned, ids, strict=True)}
+    stored = {id(p): str(pk) for p, pk in zip(result.planned, ids, strict=True)}
     today = inputs.today
-    _copy(
-        PlannedPurchase,
-        ["id", "run_id", "company_id", "plant_id", "item_id", "make", "supplier_id", "quantity", "net_quantity",
-         "need_date", "release_date", "late", "pegs", "state"],
+    proposed = PlannedPurchase.State.PROPOSED.value
+    return [
         (
-            f"{pk}\t{head}{p.plant_id}\t{p.item_id}\t{'t' if p.make else 'f'}\t"
-            f"{NULL if p.supplier_id is None else p.supplier_id}\t{p.quantity}\t{p.net_quantity}\t"
-            f"{day(p.need_date)}\t{day(p.release_date)}\t{'t' if p.release_date < today else 'f'}\t"
-            f"{escaped(pegs(p.pegs))}\t{PlannedPurchase.State.PROPOSED.value}\n"
-            for p, pk in zip(result.planned, ids, strict=True)
+            ProjectionRow,
+            PROJECTION_COLUMNS,
+            (
+                (
+                    run_id, company_id, str(r.plant_id), str(r.item_id), day(r.date), str(r.opening),
+                    str(r.allocated), str(r.receipts), str(r.in_transit), str(r.quality_inspection), str(r.demand),
+                    str(r.for_primaries), str(r.by_alternates), str(r.planned), str(r.safety_stock),
+                    str(r.projected), json_text(pegs(r.pegs)),
+                    json_text(json.dumps(_substitutions(r.substitutions, inputs))) if r.substitutions else "[]",
+                )
+                for r in result.rows
+            ),
         ),
-    )  # fmt: skip
-    _copy(
-        Shortage,
-        [
-            "run_id",
-            "company_id",
-            "plant_id",
-            "item_id",
-            "kind",
-            "date",
-            "quantity",
-            "pegs",
-            "po_lines",
-            "planned_purchase_id",
-        ],
         (
-            f"{head}{sh.plant_id}\t{sh.item_id}\t{sh.kind}\t{day(sh.date)}\t{sh.quantity}\t{escaped(pegs(sh.pegs))}\t"
-            f"[{', '.join(map(str, sh.po_lines))}]\t"
-            f"{NULL if sh.planned is None else stored[id(sh.planned)]}\n"
-            for sh in result.shortages
+            PlannedPurchase,
+            ["id", "run_id", "company_id", "plant_id", "item_id", "make", "supplier_id", "quantity", "net_quantity",
+             "need_date", "release_date", "late", "pegs", "state"],
+            (
+                (
+                    stored[id(p)], run_id, company_id, str(p.plant_id), str(p.item_id), "t" if p.make else "f",
+                    null if p.supplier_id is None else str(p.supplier_id), str(p.quantity), str(p.net_quantity),
+                    day(p.need_date), day(p.release_date), "t" if p.release_date < today else "f",
+                    json_text(pegs(p.pegs)), proposed,
+                )
+                for p in result.planned
+            ),
         ),
-    )
-    _copy(
-        SupplyPeg,
-        ["run_id", "company_id", "plant_id", "item_id", "po_line_id", "demand_id", "quantity"],
         (
-            f"{head}{plant}\t{item}\t{NULL if line is None else line}\t{demand}\t{q}\n"
-            for plant, item, line, demand, q in result.supply_pegs
-            if demand != engine.NO_DEMAND
+            Shortage,
+            ["run_id", "company_id", "plant_id", "item_id", "kind", "date", "quantity", "pegs", "po_lines",
+             "planned_purchase_id"],
+            (
+                (
+                    run_id, company_id, str(sh.plant_id), str(sh.item_id), sh.kind, day(sh.date), str(sh.quantity),
+                    json_text(pegs(sh.pegs)), f"[{', '.join(map(str, sh.po_lines))}]",
+                    null if sh.planned is None else stored[id(sh.planned)],
+                )
+                for sh in result.shortages
+            ),
         ),
-    )
+        (
+            SupplyPeg,
+            ["run_id", "company_id", "plant_id", "item_id", "po_line_id", "demand_id", "quantity"],
+            (
+                (run_id, company_id, str(plant), str(item), null if line is None else str(line), str(demand), str(q))
+                for plant, item, line, demand, q in result.supply_pegs
+                if demand != engine.NO_DEMAND
+            ),
+        ),
+    ]  # fmt: skip
 
 
 def _copy(model: type[models.Model], columns: list[str], lines: Iterable[str], block: int = 5000) -> None:
@@ -629,6 +683,11 @@ def _copy(model: type[models.Model], columns: list[str], lines: Iterable[str], b
 
 
 def _finish(run: RequirementRun, result: engine.PlanResult) -> None:
+    _finish_fields(run, result)
+    run.save(update_fields=["state", "finished_at", "counts", "items"])
+
+
+def _finish_fields(run: RequirementRun, result: engine.PlanResult) -> None:
     run.state = RequirementRun.State.DONE
     run.finished_at = timezone.now()
     run.counts = {
@@ -637,7 +696,10 @@ def _finish(run: RequirementRun, result: engine.PlanResult) -> None:
         "planned_purchases": len(result.planned),
         "shortages": len(result.shortages),
     }
-    run.save(update_fields=["state", "finished_at", "counts", "items"])
+
+
+def _row_count(result: engine.PlanResult) -> int:
+    return len(result.rows) + len(result.planned) + len(result.shortages) + len(result.supply_pegs)
 
 
 def plan_lock_take(company_id: int) -> None:
