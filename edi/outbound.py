@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -189,52 +190,89 @@ def render_stored(message: OutboundMessage) -> RenderedFile:
     )
 
 
-def reply_write(
-    *,
-    partner: TradingPartner,
-    kind: str,
-    content_for: ContentFor,
-    source: WriteSource,
-    answering: Interchange,
-    sender: tuple[str, str],
-) -> Interchange:
+@dataclass
+class Reply:
+    """One 997/999/TA1 answer to write: ``content_for(isa, gs, st)`` returns its bytes for the
+    numbers given, sent as ``sender`` (our ISA qualifier and id, one of the buying company's).
+    ``groups``: the GS06 and ST02 numbers it uses, one per group it answers, from ``gs`` and ``st`` on."""
+
+    partner: TradingPartner
+    kind: str
+    content_for: ContentFor
+    source: WriteSource
+    answering: Interchange
+    sender: tuple[str, str]
+    groups: int = 1
+
+
+def reply_write(reply: Reply) -> Interchange:
     """Allocate control numbers, write a 997/999/TA1 answer, record it and deliver it to the partner's outbox.
 
-    ``content_for(isa, gs, st)`` returns the interchange bytes for the numbers given, sent as
-    ``sender`` (our ISA qualifier and id, one of the buying company's). The answer is delivered by
-    the task that processed the file, once its transaction commits.
+    The answer is delivered by the task that processed the file, once its transaction commits.
     """
-    isa, gs, st = envelope_numbers(partner)
-    content = content_for(isa, gs, st)
-    message = outbound_message(
-        kind=OutboundMessage.Kind.FILE,
-        event=f"x12.{kind.lower()}",
-        destination=partner_outbox(partner),
-        payload={
-            "kind": kind,
-            "answers_isa13": answering.isa13,
-            "interchange": f"{isa:09d}",
-            # When the answered file was stored: the outbox times file → answer from it.
-            **({"answers_received_at": source.document.received_at.isoformat()} if source.document else {}),
-        },
-        idempotency_key=f"x12.{kind.lower()}:{partner.pk}:{isa:09d}",
-        source=source,
-        supplier=partner.supplier,
-    )
-    outbox_write([message], deliver_here=True)
-    return Interchange.objects.create(
-        direction=Interchange.Direction.OUTBOUND,
-        partner=partner,
-        sender_qualifier=sender[0],
-        sender_id=sender[1],
-        receiver_id=partner.isa_id,
-        isa13=f"{isa:09d}",
-        isa15=answering.isa15,
-        version=answering.version,
-        outbound_message=message,
-        content=content,
-        created_at=timezone.now(),
-    )
+    return replies_write([reply])[0]
+
+
+def replies_write(replies: list[Reply]) -> list[Interchange]:
+    """Write several answers (``reply_write``) together, in order: each partner's control numbers
+    taken in one statement and handed out in turn, as one take per answer would have; their outbox
+    rows inserted in one statement and their interchanges in another. Returns the interchanges
+    recorded, in the order of ``replies``."""
+    if not replies:
+        return []
+    totals: dict[int, dict[str, int]] = {}
+    partners: dict[int, TradingPartner] = {}
+    for reply in replies:
+        partners[reply.partner.pk] = reply.partner
+        total = totals.setdefault(reply.partner.pk, {"isa": 0, "gs": 0, "st": 0})
+        total["isa"] += 1
+        total["gs"] += reply.groups
+        total["st"] += reply.groups
+    # Partners in a fixed order, so two batches of several partners cannot deadlock on their counters.
+    taken = {pk: control_numbers_take(partners[pk], totals[pk]) for pk in sorted(totals)}
+    messages: list[OutboundMessage] = []
+    interchanges: list[Interchange] = []
+    for reply in replies:
+        numbers = taken[reply.partner.pk]
+        isa, gs, st = numbers["isa"], numbers["gs"], numbers["st"]
+        numbers["isa"], numbers["gs"], numbers["st"] = isa + 1, gs + reply.groups, st + reply.groups
+        content = reply.content_for(isa, gs, st)
+        partner, kind, source, answering = reply.partner, reply.kind, reply.source, reply.answering
+        messages.append(
+            outbound_message(
+                kind=OutboundMessage.Kind.FILE,
+                event=f"x12.{kind.lower()}",
+                destination=partner_outbox(partner),
+                payload={
+                    "kind": kind,
+                    "answers_isa13": answering.isa13,
+                    "interchange": f"{isa:09d}",
+                    # When the answered file was stored: the outbox times file → answer from it.
+                    **({"answers_received_at": source.document.received_at.isoformat()} if source.document else {}),
+                },
+                idempotency_key=f"x12.{kind.lower()}:{partner.pk}:{isa:09d}",
+                source=source,
+                supplier=partner.supplier,
+            )
+        )
+        interchanges.append(
+            Interchange(
+                direction=Interchange.Direction.OUTBOUND,
+                partner=partner,
+                sender_qualifier=reply.sender[0],
+                sender_id=reply.sender[1],
+                receiver_id=partner.isa_id,
+                isa13=f"{isa:09d}",
+                isa15=answering.isa15,
+                version=answering.version,
+                content=content,
+                created_at=timezone.now(),
+            )
+        )
+    outbox_write(messages, deliver_here=True)
+    for interchange, message in zip(interchanges, messages, strict=True):
+        interchange.outbound_message = message
+    return Interchange.objects.bulk_create(interchanges)
 
 
 def render_po_or_json(message: OutboundMessage) -> RenderedFile:
