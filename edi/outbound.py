@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -170,17 +171,32 @@ def _po_interchange(message: OutboundMessage) -> Interchange:
     return interchange
 
 
+# Answers this process wrote, by outbox message, once their transaction committed and until their
+# first delivery, made right after it in this process (``deliver_here``): rendered from here rather
+# than read back one by one. Bounded: forgotten whole past this many (delivered elsewhere, or not yet).
+_committed_replies: dict[int, Interchange] = {}
+_COMMITTED_REPLIES_KEPT = 1000
+
+
+def _replies_committed(written: dict[int, Interchange]) -> None:
+    if len(_committed_replies) + len(written) > _COMMITTED_REPLIES_KEPT:
+        _committed_replies.clear()
+    _committed_replies.update(written)
+
+
 def render_stored(message: OutboundMessage) -> RenderedFile:
     """The file renderer for acknowledgements the gateway wrote itself (997, 999, TA1)."""
-    # Compiled once (``compiled.fetch``): a batch of one-set files delivers one of these per file.
-    found = compiled.fetch(
-        "edi.stored_answer",
-        lambda: Interchange.objects.select_related("partner").filter(outbound_message=message).order_by("pk")[:2],
-        [message.pk],
-    )
-    if len(found) != 1:
-        raise Interchange.DoesNotExist(f"no single interchange for outbox message {message.pk}")
-    interchange = found[0]
+    interchange = _committed_replies.pop(message.pk, None)
+    if interchange is None:
+        # Compiled once (``compiled.fetch``): a batch of one-set files delivers one of these per file.
+        found = compiled.fetch(
+            "edi.stored_answer",
+            lambda: Interchange.objects.select_related("partner").filter(outbound_message=message).order_by("pk")[:2],
+            [message.pk],
+        )
+        if len(found) != 1:
+            raise Interchange.DoesNotExist(f"no single interchange for outbox message {message.pk}")
+        interchange = found[0]
     partner = interchange.partner
     assert partner is not None, "an interchange we send is recorded with its partner"
     return RenderedFile(
@@ -269,10 +285,16 @@ def replies_write(replies: list[Reply]) -> list[Interchange]:
                 created_at=timezone.now(),
             )
         )
+    written: dict[int, Interchange] = {}
+    if settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT:
+        # Registered before the delivery outbox_write registers, so it runs first once committed.
+        transaction.on_commit(lambda: _replies_committed(written))
     outbox_write(messages, deliver_here=True)
     for interchange, message in zip(interchanges, messages, strict=True):
         interchange.outbound_message = message
-    return Interchange.objects.bulk_create(interchanges)
+    created = Interchange.objects.bulk_create(interchanges)
+    written.update((interchange.outbound_message_id, interchange) for interchange in created)
+    return created
 
 
 def render_po_or_json(message: OutboundMessage) -> RenderedFile:

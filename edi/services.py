@@ -795,6 +795,8 @@ def _interchange_once(
     """Receive the interchange at ``position`` in the file in one transaction, or read back what an
     earlier attempt at this document committed for it."""
     one_savepoint = _one_savepoint.get()
+    pending = _answers_deferred.get()
+    queued = len(pending) if pending is not None else 0
     try:
         # Within a file received in one savepoint, none of its own: the file's rolls it back.
         with transaction.atomic(savepoint=not one_savepoint):
@@ -811,6 +813,8 @@ def _interchange_once(
     except IntegrityError as error:
         if one_savepoint:
             raise SavepointsNeeded from error
+        if pending is not None:
+            del pending[queued:]  # rolled back with the interchange's savepoint
         # The other run committed this interchange first (the unique position decided).
         done = _received_before(document, position)
         if done is None:
@@ -819,6 +823,8 @@ def _interchange_once(
     except EnvelopeRejected as rejected:
         if one_savepoint:
             raise SavepointsNeeded from rejected
+        if pending is not None:
+            del pending[queued:]  # its groups' records, rolled back with the rest
         # Everything the interchange applied is rolled back; its refusal is recorded alone.
         with transaction.atomic():
             InboundDocument.objects.select_for_update().only("pk").get(pk=document.pk)
@@ -1009,15 +1015,17 @@ def _interchange(
         if group.gs01 == "FA":
             continue  # a 997/999 is not answered with one
         answered.append(group_report)
-        FunctionalGroup.objects.create(
-            interchange=record,
-            gs01=group.gs01[:2],
-            gs06=group.gs06[:9],
-            gs08=group.gs08[:12],
-            set_ids=_set_ids(group_report),
-            ack_state=FunctionalGroup.AckState.NOT_EXPECTED,
-            ack_code=group_report.code,
-            ack_detail=_ack_detail(group_report),
+        _group_record(
+            FunctionalGroup(
+                interchange=record,
+                gs01=group.gs01[:2],
+                gs06=group.gs06[:9],
+                gs08=group.gs08[:12],
+                set_ids=_set_ids(group_report),
+                ack_state=FunctionalGroup.AckState.NOT_EXPECTED,
+                ack_code=group_report.code,
+                ack_detail=_ack_detail(group_report),
+            )
         )
     ic = events.finish()
     problems = interchange_envelope_verdict(ic, partner, identity)
@@ -1161,17 +1169,20 @@ class DeferredAnswer:
     reply: Reply
 
 
-_answers_deferred: ContextVar[list[DeferredAnswer] | None] = ContextVar("answers_deferred", default=None)
+# What a batch writes at its end: our answers, and the records of the groups received.
+Deferred = DeferredAnswer | FunctionalGroup
+_answers_deferred: ContextVar[list[Deferred] | None] = ContextVar("answers_deferred", default=None)
 
 
 @contextmanager
-def answers_deferred() -> Iterator[list[DeferredAnswer]]:
+def answers_deferred() -> Iterator[list[Deferred]]:
     """Within this block, our 997/999/TA1 answers are not written as each interchange is received
     but queued in the list it gives, for the caller to write (``answers_write``, in the same
     transaction) once the batch is received: their control numbers are taken together at the end,
     so the partner's counter rows are locked only from there to the commit, not for the whole
-    batch. A caller that rolls back part of its batch drops what that part queued."""
-    pending: list[DeferredAnswer] = []
+    batch. The received groups' records wait with them, to be inserted together. A caller that
+    rolls back part of its batch drops what that part queued."""
+    pending: list[Deferred] = []
     token = _answers_deferred.set(pending)
     try:
         yield pending
@@ -1179,19 +1190,30 @@ def answers_deferred() -> Iterator[list[DeferredAnswer]]:
         _answers_deferred.reset(token)
 
 
-def answers_write(pending: list[DeferredAnswer]) -> None:
-    """Write the answers ``answers_deferred`` queued, in order, together (``replies_write``), and
-    save each answered interchange's receipt with them: a few statements for a batch, not four per
-    answer."""
-    written = replies_write([answer.reply for answer in pending])
+def answers_write(pending: list[Deferred]) -> None:
+    """Write what ``answers_deferred`` queued: the groups' records in one statement, then the
+    answers, in order, together (``replies_write``), each answered interchange's receipt saved
+    with them: a few statements for a batch, not five per file."""
+    FunctionalGroup.objects.bulk_create([item for item in pending if isinstance(item, FunctionalGroup)])
+    answers = [item for item in pending if isinstance(item, DeferredAnswer)]
+    written = replies_write([answer.reply for answer in answers])
     records: dict[int, Interchange] = {}
-    for answer, interchange in zip(pending, written, strict=True):
+    for answer, interchange in zip(answers, written, strict=True):
         record = answer.record
         acks = [*record.receipt.get("acks", []), f"{answer.reply.kind} {interchange.isa13}"]
         record.receipt = {**record.receipt, "acks": acks}
         records[record.pk] = record
     # The receipts (``_keep_receipt``) are saved once, with the answers: one statement for them all.
     Interchange.objects.bulk_update(list(records.values()), ["receipt", "envelope_errors"])
+
+
+def _group_record(group: FunctionalGroup) -> None:
+    """Insert a received group's record now, or queue it with the answers (``answers_deferred``)."""
+    pending = _answers_deferred.get()
+    if pending is None:
+        group.save(force_insert=True)
+    else:
+        pending.append(group)
 
 
 def _answer(record: Interchange, outcome: FileOutcome, reply: Reply) -> None:
