@@ -9,11 +9,11 @@ bytes again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from edi import x12
@@ -21,11 +21,12 @@ from edi.models import ControlCounter, EdiIdentity, FunctionalGroup, Interchange
 from edi.x12.tokenizer import Delimiters
 from notifications import registry
 from notifications.models import OutboundMessage
-from notifications.services import outbox_write
+from notifications.services import outbox_written
 from notifications.transports import RenderedFile, render_json
 from procurement import inputs
 from procurement.models import POLine, PORevision
 from procurement.services import compiled
+from procurement.services.bulk import rows_insert
 from procurement.services.notify import outbound_message
 from procurement.services.sources import WriteSource
 
@@ -229,12 +230,15 @@ def reply_write(reply: Reply) -> Interchange:
     return replies_write([reply])[0]
 
 
-def replies_write(replies: list[Reply]) -> list[Interchange]:
+def replies_write(replies: list[Reply], *, alongside: Sequence[models.Model] = ()) -> list[Interchange]:
     """Write several answers (``reply_write``) together, in order: each partner's control numbers
     taken in one statement and handed out in turn, as one take per answer would have; their outbox
     rows inserted in one statement and their interchanges in another. Returns the interchanges
-    recorded, in the order of ``replies``."""
+    recorded, in the order of ``replies``.
+
+    ``alongside``: new rows of one other model, inserted in the same statement as the outbox rows."""
     if not replies:
+        rows_insert(alongside)
         return []
     totals: dict[int, dict[str, int]] = {}
     partners: dict[int, TradingPartner] = {}
@@ -287,14 +291,16 @@ def replies_write(replies: list[Reply]) -> list[Interchange]:
         )
     written: dict[int, Interchange] = {}
     if settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT:
-        # Registered before the delivery outbox_write registers, so it runs first once committed.
+        # Registered before the delivery outbox_written registers, so it runs first once committed.
         transaction.on_commit(lambda: _replies_committed(written))
-    outbox_write(messages, deliver_here=True)
+    # Prepared inserts (``rows_insert``): one statement for the outbox rows and those alongside.
+    rows_insert(messages, alongside)
+    outbox_written(messages, deliver_here=True)
     for interchange, message in zip(interchanges, messages, strict=True):
         interchange.outbound_message = message
-    created = Interchange.objects.bulk_create(interchanges)
-    written.update((interchange.outbound_message_id, interchange) for interchange in created)
-    return created
+    rows_insert(interchanges)
+    written.update((interchange.outbound_message_id, interchange) for interchange in interchanges)
+    return interchanges
 
 
 def render_po_or_json(message: OutboundMessage) -> RenderedFile:

@@ -59,6 +59,7 @@ from procurement.services import (
     invoice_record,
     shipment_record,
 )
+from procurement.services.bulk import rows_insert, rows_update
 from procurement.services.inbound import SETTLEABLE, inbound_document_settle
 from procurement.services.raising import exception_draft, exception_raise
 from procurement.services.refusals import service_savepoints_left_to_caller
@@ -868,7 +869,7 @@ def _interchange_record(
     previous: Interchange | None,
     problems: list[tuple[str, str]],
 ) -> Interchange:
-    return Interchange.objects.create(
+    record = Interchange(
         direction=Interchange.Direction.INBOUND,
         partner=partner,
         sender_qualifier=ic.isa05[:2],
@@ -885,6 +886,8 @@ def _interchange_record(
         rejected=previous is None and bool(problems),
         created_at=timezone.now(),
     )
+    rows_insert([record])  # a prepared insert: one per file, on the worker's clock
+    return record
 
 
 def _envelope_errors(ic: x12.Interchange, problems: list[tuple[str, str]]) -> list[IssueJson]:
@@ -1194,9 +1197,9 @@ def answers_write(pending: list[Deferred]) -> None:
     """Write what ``answers_deferred`` queued: the groups' records in one statement, then the
     answers, in order, together (``replies_write``), each answered interchange's receipt saved
     with them: a few statements for a batch, not five per file."""
-    FunctionalGroup.objects.bulk_create([item for item in pending if isinstance(item, FunctionalGroup)])
+    groups = [item for item in pending if isinstance(item, FunctionalGroup)]
     answers = [item for item in pending if isinstance(item, DeferredAnswer)]
-    written = replies_write([answer.reply for answer in answers])
+    written = replies_write([answer.reply for answer in answers], alongside=groups)
     records: dict[int, Interchange] = {}
     for answer, interchange in zip(answers, written, strict=True):
         record = answer.record
@@ -1204,7 +1207,7 @@ def answers_write(pending: list[Deferred]) -> None:
         record.receipt = {**record.receipt, "acks": acks}
         records[record.pk] = record
     # The receipts (``_keep_receipt``) are saved once, with the answers: one statement for them all.
-    Interchange.objects.bulk_update(list(records.values()), ["receipt", "envelope_errors"])
+    rows_update(list(records.values()), ["receipt", "envelope_errors"])
 
 
 def _group_record(group: FunctionalGroup) -> None:

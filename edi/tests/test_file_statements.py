@@ -37,22 +37,22 @@ BATCH = [
     "SELECT edi_ediidentity",
 ]
 # Receiving the file: the same content before? the sender's ISA13 seen before? the interchange
-# recorded. (The document is locked, and found never received, with the batch's.)
+# recorded (a prepared INSERT … RETURNING, ``rows_insert``). (The document is locked, and found
+# never received, with the batch's.)
 RECEIVE = [
     "SELECT procurement_inbounddocument",
     "SELECT edi_interchange",
-    "INSERT edi_interchange",
+    "WITH edi_interchange",
 ]
 # The document settled, its document.processed webhooks from the cache kept for the company's
-# webhooks version the batch read; then, at the batch's end, with the batch's others: the group
-# recorded, and the 997: its control number, outbox row and interchange, and the receipt naming it
-# (saved once, with it).
+# webhooks version the batch read; then, at the batch's end, with the batch's others, the 997: its
+# control number, its outbox row (with the group's record, in the same statement), its interchange,
+# and the receipt naming it (saved once, with it).
 ANSWER = [
     "UPDATE procurement_inbounddocument",
-    "INSERT edi_functionalgroup",
     "INSERT edi_controlcounter",
-    "INSERT procurement_outboundmessage",
-    "INSERT edi_interchange",
+    "WITH procurement_outboundmessage",
+    "WITH edi_interchange",
     "UPDATE edi_interchange",
 ]
 # The write path: the PO lines locked (with their PO and company), the same document before?
