@@ -299,7 +299,7 @@ def replies_write(replies: list[Reply], *, alongside: Sequence[models.Model] = (
     for interchange, message in zip(interchanges, messages, strict=True):
         interchange.outbound_message = message
     rows_insert(interchanges)
-    written.update((interchange.outbound_message_id, interchange) for interchange in interchanges)
+    written.update((message.pk, interchange) for interchange, message in zip(interchanges, messages, strict=True))
     return interchanges
 
 
