@@ -9,9 +9,11 @@ bytes again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from edi import x12
@@ -19,11 +21,12 @@ from edi.models import ControlCounter, EdiIdentity, FunctionalGroup, Interchange
 from edi.x12.tokenizer import Delimiters
 from notifications import registry
 from notifications.models import OutboundMessage
-from notifications.services import outbox_write
+from notifications.services import outbox_written
 from notifications.transports import RenderedFile, render_json
 from procurement import inputs
 from procurement.models import POLine, PORevision
 from procurement.services import compiled
+from procurement.services.bulk import rows_insert
 from procurement.services.notify import outbound_message
 from procurement.services.sources import WriteSource
 
@@ -169,17 +172,32 @@ def _po_interchange(message: OutboundMessage) -> Interchange:
     return interchange
 
 
+# Answers this process wrote, by outbox message, once their transaction committed and until their
+# first delivery, made right after it in this process (``deliver_here``): rendered from here rather
+# than read back one by one. Bounded: forgotten whole past this many (delivered elsewhere, or not yet).
+_committed_replies: dict[int, Interchange] = {}
+_COMMITTED_REPLIES_KEPT = 1000
+
+
+def _replies_committed(written: dict[int, Interchange]) -> None:
+    if len(_committed_replies) + len(written) > _COMMITTED_REPLIES_KEPT:
+        _committed_replies.clear()
+    _committed_replies.update(written)
+
+
 def render_stored(message: OutboundMessage) -> RenderedFile:
     """The file renderer for acknowledgements the gateway wrote itself (997, 999, TA1)."""
-    # Compiled once (``compiled.fetch``): a batch of one-set files delivers one of these per file.
-    found = compiled.fetch(
-        "edi.stored_answer",
-        lambda: Interchange.objects.select_related("partner").filter(outbound_message=message).order_by("pk")[:2],
-        [message.pk],
-    )
-    if len(found) != 1:
-        raise Interchange.DoesNotExist(f"no single interchange for outbox message {message.pk}")
-    interchange = found[0]
+    interchange = _committed_replies.pop(message.pk, None)
+    if interchange is None:
+        # Compiled once (``compiled.fetch``): a batch of one-set files delivers one of these per file.
+        found = compiled.fetch(
+            "edi.stored_answer",
+            lambda: Interchange.objects.select_related("partner").filter(outbound_message=message).order_by("pk")[:2],
+            [message.pk],
+        )
+        if len(found) != 1:
+            raise Interchange.DoesNotExist(f"no single interchange for outbox message {message.pk}")
+        interchange = found[0]
     partner = interchange.partner
     assert partner is not None, "an interchange we send is recorded with its partner"
     return RenderedFile(
@@ -189,52 +207,100 @@ def render_stored(message: OutboundMessage) -> RenderedFile:
     )
 
 
-def reply_write(
-    *,
-    partner: TradingPartner,
-    kind: str,
-    content_for: ContentFor,
-    source: WriteSource,
-    answering: Interchange,
-    sender: tuple[str, str],
-) -> Interchange:
+@dataclass
+class Reply:
+    """One 997/999/TA1 answer to write: ``content_for(isa, gs, st)`` returns its bytes for the
+    numbers given, sent as ``sender`` (our ISA qualifier and id, one of the buying company's).
+    ``groups``: the GS06 and ST02 numbers it uses, one per group it answers, from ``gs`` and ``st`` on."""
+
+    partner: TradingPartner
+    kind: str
+    content_for: ContentFor
+    source: WriteSource
+    answering: Interchange
+    sender: tuple[str, str]
+    groups: int = 1
+
+
+def reply_write(reply: Reply) -> Interchange:
     """Allocate control numbers, write a 997/999/TA1 answer, record it and deliver it to the partner's outbox.
 
-    ``content_for(isa, gs, st)`` returns the interchange bytes for the numbers given, sent as
-    ``sender`` (our ISA qualifier and id, one of the buying company's). The answer is delivered by
-    the task that processed the file, once its transaction commits.
+    The answer is delivered by the task that processed the file, once its transaction commits.
     """
-    isa, gs, st = envelope_numbers(partner)
-    content = content_for(isa, gs, st)
-    message = outbound_message(
-        kind=OutboundMessage.Kind.FILE,
-        event=f"x12.{kind.lower()}",
-        destination=partner_outbox(partner),
-        payload={
-            "kind": kind,
-            "answers_isa13": answering.isa13,
-            "interchange": f"{isa:09d}",
-            # When the answered file was stored: the outbox times file → answer from it.
-            **({"answers_received_at": source.document.received_at.isoformat()} if source.document else {}),
-        },
-        idempotency_key=f"x12.{kind.lower()}:{partner.pk}:{isa:09d}",
-        source=source,
-        supplier=partner.supplier,
-    )
-    outbox_write([message], deliver_here=True)
-    return Interchange.objects.create(
-        direction=Interchange.Direction.OUTBOUND,
-        partner=partner,
-        sender_qualifier=sender[0],
-        sender_id=sender[1],
-        receiver_id=partner.isa_id,
-        isa13=f"{isa:09d}",
-        isa15=answering.isa15,
-        version=answering.version,
-        outbound_message=message,
-        content=content,
-        created_at=timezone.now(),
-    )
+    return replies_write([reply])[0]
+
+
+def replies_write(replies: list[Reply], *, alongside: Sequence[models.Model] = ()) -> list[Interchange]:
+    """Write several answers (``reply_write``) together, in order: each partner's control numbers
+    taken in one statement and handed out in turn, as one take per answer would have; their outbox
+    rows inserted in one statement and their interchanges in another. Returns the interchanges
+    recorded, in the order of ``replies``.
+
+    ``alongside``: new rows of one other model, inserted in the same statement as the outbox rows."""
+    if not replies:
+        rows_insert(alongside)
+        return []
+    totals: dict[int, dict[str, int]] = {}
+    partners: dict[int, TradingPartner] = {}
+    for reply in replies:
+        partners[reply.partner.pk] = reply.partner
+        total = totals.setdefault(reply.partner.pk, {"isa": 0, "gs": 0, "st": 0})
+        total["isa"] += 1
+        total["gs"] += reply.groups
+        total["st"] += reply.groups
+    # Partners in a fixed order, so two batches of several partners cannot deadlock on their counters.
+    taken = {pk: control_numbers_take(partners[pk], totals[pk]) for pk in sorted(totals)}
+    messages: list[OutboundMessage] = []
+    interchanges: list[Interchange] = []
+    for reply in replies:
+        numbers = taken[reply.partner.pk]
+        isa, gs, st = numbers["isa"], numbers["gs"], numbers["st"]
+        numbers["isa"], numbers["gs"], numbers["st"] = isa + 1, gs + reply.groups, st + reply.groups
+        content = reply.content_for(isa, gs, st)
+        partner, kind, source, answering = reply.partner, reply.kind, reply.source, reply.answering
+        messages.append(
+            outbound_message(
+                kind=OutboundMessage.Kind.FILE,
+                event=f"x12.{kind.lower()}",
+                destination=partner_outbox(partner),
+                payload={
+                    "kind": kind,
+                    "answers_isa13": answering.isa13,
+                    "interchange": f"{isa:09d}",
+                    # When the answered file was stored: the outbox times file → answer from it.
+                    **({"answers_received_at": source.document.received_at.isoformat()} if source.document else {}),
+                },
+                idempotency_key=f"x12.{kind.lower()}:{partner.pk}:{isa:09d}",
+                source=source,
+                supplier=partner.supplier,
+            )
+        )
+        interchanges.append(
+            Interchange(
+                direction=Interchange.Direction.OUTBOUND,
+                partner=partner,
+                sender_qualifier=reply.sender[0],
+                sender_id=reply.sender[1],
+                receiver_id=partner.isa_id,
+                isa13=f"{isa:09d}",
+                isa15=answering.isa15,
+                version=answering.version,
+                content=content,
+                created_at=timezone.now(),
+            )
+        )
+    written: dict[int, Interchange] = {}
+    if settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT:
+        # Registered before the delivery outbox_written registers, so it runs first once committed.
+        transaction.on_commit(lambda: _replies_committed(written))
+    # Prepared inserts (``rows_insert``): one statement for the outbox rows and those alongside.
+    rows_insert(messages, alongside)
+    outbox_written(messages, deliver_here=True)
+    for interchange, message in zip(interchanges, messages, strict=True):
+        interchange.outbound_message = message
+    rows_insert(interchanges)
+    written.update((message.pk, interchange) for interchange, message in zip(interchanges, messages, strict=True))
+    return interchanges
 
 
 def render_po_or_json(message: OutboundMessage) -> RenderedFile:

@@ -30,7 +30,7 @@ from django.utils import timezone
 from edi import x12
 from edi.filedrop import DEAD_LETTER
 from edi.models import ACK_CODE_WORDS, EdiIdentity, FunctionalGroup, Interchange, TradingPartner
-from edi.outbound import ContentFor, reply_write
+from edi.outbound import Reply, replies_write, reply_write
 from edi.x12.errors import (
     AK304_CODES,
     AK403_CODES,
@@ -59,8 +59,10 @@ from procurement.services import (
     invoice_record,
     shipment_record,
 )
+from procurement.services.bulk import rows_insert, rows_update
 from procurement.services.inbound import SETTLEABLE, inbound_document_settle
 from procurement.services.raising import exception_draft, exception_raise
+from procurement.services.refusals import service_savepoints_left_to_caller
 from suppliers.models import Supplier
 
 log = logging.getLogger(__name__)
@@ -458,6 +460,43 @@ class BatchReads:
         return cls(EdiIdentity.of(partner.company_id), versions, set(locked) - received)
 
 
+class SavepointsNeeded(Exception):
+    """A file received with one savepoint (``interchange_file_receive_in_savepoint``) needs one
+    more to roll back to: it is received again with all of its own."""
+
+
+# Whether the file being received runs in one savepoint only (``interchange_file_receive_in_savepoint``).
+_one_savepoint: ContextVar[bool] = ContextVar("edi_one_savepoint", default=False)
+
+
+def interchange_file_receive_in_savepoint(
+    *, document: InboundDocument, partner: TradingPartner, batch: BatchReads
+) -> FileOutcome:
+    """``interchange_file_receive`` in a savepoint of its own, inside a batch's transaction: an
+    error rolls back this file only, the batch's other files stay received.
+
+    Most files need no other savepoint: their interchange, its groups and their sets are received
+    without the savepoints each takes to roll back alone (a statement pair each), and the file's
+    savepoint stands for them all. When one of those rollbacks is needed after all (a set refused
+    after its service wrote something, a group or an interchange refused at its trailer, a
+    conflicting insert), the file is rolled back to its savepoint and received again with all of
+    them, as alone: the same outcome, at the cost of receiving it twice. Its answers queued by the
+    first try (``answers_deferred``) are dropped with it."""
+    pending = _answers_deferred.get()
+    queued = len(pending) if pending is not None else 0
+    token = _one_savepoint.set(True)
+    try:
+        with transaction.atomic(), service_savepoints_left_to_caller():
+            return interchange_file_receive(document=document, partner=partner, batch=batch)
+    except SavepointsNeeded:
+        if pending is not None:
+            del pending[queued:]
+    finally:
+        _one_savepoint.reset(token)
+    with transaction.atomic():
+        return interchange_file_receive(document=document, partner=partner, batch=batch)
+
+
 def interchange_file_fail(*, document: InboundDocument, error: BaseException, transient: bool) -> None:
     """Record on the document that receiving it failed: ``transient_error`` is tried again by the
     task's retries and the sweep; ``error`` waits for a person (``manage.py edi replay``)."""
@@ -745,8 +784,12 @@ def _interchange_once(
 ) -> None:
     """Receive the interchange at ``position`` in the file in one transaction, or read back what an
     earlier attempt at this document committed for it."""
+    one_savepoint = _one_savepoint.get()
+    pending = _answers_deferred.get()
+    queued = len(pending) if pending is not None else 0
     try:
-        with transaction.atomic():
+        # Within a file received in one savepoint, none of its own: the file's rolls it back.
+        with transaction.atomic(savepoint=not one_savepoint):
             if batch is None or document.pk not in batch.unreceived:
                 # Two runs of one document (a redelivered task beside a swept one) take turns here.
                 InboundDocument.objects.select_for_update().only("pk").get(pk=document.pk)
@@ -757,13 +800,21 @@ def _interchange_once(
             identity = batch.identity if batch else None
             record = _interchange(events, position, document, partner, source, part, identity)
             _keep_receipt(record, part, outcome)
-    except IntegrityError:
+    except IntegrityError as error:
+        if one_savepoint:
+            raise SavepointsNeeded from error
+        if pending is not None:
+            del pending[queued:]  # rolled back with the interchange's savepoint
         # The other run committed this interchange first (the unique position decided).
         done = _received_before(document, position)
         if done is None:
             raise
         return _read_back(done, outcome)
     except EnvelopeRejected as rejected:
+        if one_savepoint:
+            raise SavepointsNeeded from rejected
+        if pending is not None:
+            del pending[queued:]  # its groups' records, rolled back with the rest
         # Everything the interchange applied is rolled back; its refusal is recorded alone.
         with transaction.atomic():
             InboundDocument.objects.select_for_update().only("pk").get(pk=document.pk)
@@ -807,7 +858,7 @@ def _interchange_record(
     previous: Interchange | None,
     problems: list[tuple[str, str]],
 ) -> Interchange:
-    return Interchange.objects.create(
+    record = Interchange(
         direction=Interchange.Direction.INBOUND,
         partner=partner,
         sender_qualifier=ic.isa05[:2],
@@ -824,6 +875,8 @@ def _interchange_record(
         rejected=previous is None and bool(problems),
         created_at=timezone.now(),
     )
+    rows_insert([record])  # a prepared insert: one per file, on the worker's clock
+    return record
 
 
 def _envelope_errors(ic: x12.Interchange, problems: list[tuple[str, str]]) -> list[IssueJson]:
@@ -843,7 +896,7 @@ def _interchange_refuse(
 ) -> None:
     code, message = problems[0]
     identity = EdiIdentity.of(partner.company_id)
-    _answer(record, outcome, lambda out: _ta1(ic, record, partner, identity, source, out, rejected_for=code))
+    _answer(record, outcome, _ta1(ic, record, partner, identity, source, rejected_for=code))
     _raise(
         partner,
         source,
@@ -902,7 +955,7 @@ def _interchange(
                 )
             )
             if partner.ta1_requested or ic.isa14 == "1":
-                _answer(record, outcome, lambda out: _ta1(ic, record, partner, identity, source, out))
+                _answer(record, outcome, _ta1(ic, record, partner, identity, source))
         else:
             _interchange_refuse(ic, record, problems, partner, source, outcome)
         return record
@@ -913,6 +966,9 @@ def _interchange(
     acks: list[x12.TransactionSet] = []
     # A group's sets are applied as they are read, after a savepoint taken at its first set: a
     # group its trailer (GE) refuses whole is rolled back to it, so nothing of it stays applied.
+    # Within a file received in one savepoint (``_one_savepoint``), none is taken: a group refused
+    # after its sets applied has the file received again with them.
+    one_savepoint = _one_savepoint.get()
     group_savepoint: str | None = None
     group_sets = SetOutcomes()
     for item in events:
@@ -925,7 +981,7 @@ def _interchange(
             if item.group.gs03 not in identity.gs_addresses() or item.group.gs02 not in partner.gs_addresses():
                 continue  # to someone else, or from an application not the partner's: refused at its GE
             if group_savepoint is None:
-                group_savepoint = transaction.savepoint()
+                group_savepoint = "" if one_savepoint else transaction.savepoint()
             group_sets.append(_apply_set(report, partner, source))
             continue
         group = item
@@ -933,12 +989,14 @@ def _interchange(
         reports = x12.SetReports()
         refusal = _group_refusal(group, group_report, partner, identity)
         if refusal is not None:
+            if group_savepoint == "":
+                raise SavepointsNeeded(refusal)
             if group_savepoint is not None:
                 transaction.savepoint_rollback(group_savepoint)
             for refused in _group_refused(group, group_report, refusal, record, partner, source):
                 outcome.sets.append(refused)
         else:
-            if group_savepoint is not None:
+            if group_savepoint:
                 transaction.savepoint_commit(group_savepoint)
             outcome.sets.extend(group_sets)
             if group.gs01 == "FA":
@@ -949,15 +1007,17 @@ def _interchange(
         if group.gs01 == "FA":
             continue  # a 997/999 is not answered with one
         answered.append(group_report)
-        FunctionalGroup.objects.create(
-            interchange=record,
-            gs01=group.gs01[:2],
-            gs06=group.gs06[:9],
-            gs08=group.gs08[:12],
-            set_ids=_set_ids(group_report),
-            ack_state=FunctionalGroup.AckState.NOT_EXPECTED,
-            ack_code=group_report.code,
-            ack_detail=_ack_detail(group_report),
+        _group_record(
+            FunctionalGroup(
+                interchange=record,
+                gs01=group.gs01[:2],
+                gs06=group.gs06[:9],
+                gs08=group.gs08[:12],
+                set_ids=_set_ids(group_report),
+                ack_state=FunctionalGroup.AckState.NOT_EXPECTED,
+                ack_code=group_report.code,
+                ack_detail=_ack_detail(group_report),
+            )
         )
     ic = events.finish()
     problems = interchange_envelope_verdict(ic, partner, identity)
@@ -968,9 +1028,9 @@ def _interchange(
     # and taking them after the sets keeps one partner's files from queueing behind each other's
     # PO locks (and two workers from taking counter and PO locks in opposite orders).
     if partner.ta1_requested or ic.isa14 == "1":
-        _answer(record, outcome, lambda out: _ta1(ic, record, partner, identity, source, out))
+        _answer(record, outcome, _ta1(ic, record, partner, identity, source))
     if answered:
-        _answer(record, outcome, lambda out: _functional_reply(ic, answered, record, partner, identity, source, out))
+        _answer(record, outcome, _functional_reply(ic, answered, record, partner, identity, source))
     return record
 
 
@@ -1093,17 +1153,28 @@ def _group_refused(
 
 
 # Receiving a batch of files in one transaction: our answers, written once every file is received.
-_answers_deferred: ContextVar[list[Callable[[], None]] | None] = ContextVar("answers_deferred", default=None)
+@dataclass
+class DeferredAnswer:
+    """One of our answers to a received interchange, queued to be written with the batch's others."""
+
+    record: Interchange
+    reply: Reply
+
+
+# What a batch writes at its end: our answers, and the records of the groups received.
+Deferred = DeferredAnswer | FunctionalGroup
+_answers_deferred: ContextVar[list[Deferred] | None] = ContextVar("answers_deferred", default=None)
 
 
 @contextmanager
-def answers_deferred() -> Iterator[list[Callable[[], None]]]:
+def answers_deferred() -> Iterator[list[Deferred]]:
     """Within this block, our 997/999/TA1 answers are not written as each interchange is received
-    but queued in the list it gives, for the caller to write (in order, in the same transaction)
-    once the batch is received: their control numbers are taken together at the end, so the
-    partner's counter rows are locked only from there to the commit, not for the whole batch. A
-    caller that rolls back part of its batch drops what that part queued."""
-    pending: list[Callable[[], None]] = []
+    but queued in the list it gives, for the caller to write (``answers_write``, in the same
+    transaction) once the batch is received: their control numbers are taken together at the end,
+    so the partner's counter rows are locked only from there to the commit, not for the whole
+    batch. The received groups' records wait with them, to be inserted together. A caller that
+    rolls back part of its batch drops what that part queued."""
+    pending: list[Deferred] = []
     token = _answers_deferred.set(pending)
     try:
         yield pending
@@ -1111,22 +1182,41 @@ def answers_deferred() -> Iterator[list[Callable[[], None]]]:
         _answers_deferred.reset(token)
 
 
-def _answer(record: Interchange, outcome: FileOutcome, write: Callable[[FileOutcome], None]) -> None:
+def answers_write(pending: list[Deferred]) -> None:
+    """Write what ``answers_deferred`` queued: the groups' records in one statement, then the
+    answers, in order, together (``replies_write``), each answered interchange's receipt saved
+    with them: a few statements for a batch, not five per file."""
+    groups = [item for item in pending if isinstance(item, FunctionalGroup)]
+    answers = [item for item in pending if isinstance(item, DeferredAnswer)]
+    written = replies_write([answer.reply for answer in answers], alongside=groups)
+    records: dict[int, Interchange] = {}
+    for answer, interchange in zip(answers, written, strict=True):
+        record = answer.record
+        acks = [*record.receipt.get("acks", []), f"{answer.reply.kind} {interchange.isa13}"]
+        record.receipt = {**record.receipt, "acks": acks}
+        records[record.pk] = record
+    # The receipts (``_keep_receipt``) are saved once, with the answers: one statement for them all.
+    rows_update(list(records.values()), ["receipt", "envelope_errors"])
+
+
+def _group_record(group: FunctionalGroup) -> None:
+    """Insert a received group's record now, or queue it with the answers (``answers_deferred``)."""
+    pending = _answers_deferred.get()
+    if pending is None:
+        group.save(force_insert=True)
+    else:
+        pending.append(group)
+
+
+def _answer(record: Interchange, outcome: FileOutcome, reply: Reply) -> None:
     """Write one of our answers to ``record`` now, or queue it (``answers_deferred``)."""
     pending = _answers_deferred.get()
     if pending is None:
-        write(outcome)
+        written = reply_write(reply)
+        outcome.acks_written.append(f"{reply.kind} {written.isa13}")
         return
-
-    def later() -> None:
-        part = FileOutcome(InboundDocument.State.PROCESSED, "processed")
-        write(part)
-        record.receipt = {**record.receipt, "acks": [*record.receipt.get("acks", []), *part.acks_written]}
-        record.save(update_fields=["receipt", "envelope_errors"])
-
-    # The receipt (``_keep_receipt``) is saved once, with the answer: one statement, not two.
     record.answers_deferred = True  # type: ignore[attr-defined]
-    pending.append(later)
+    pending.append(DeferredAnswer(record, reply))
 
 
 class InjectedFault(OperationalError):
@@ -1192,13 +1282,16 @@ def _apply_set(set_report: x12.SetReport, partner: TradingPartner, source: Write
     try:
         # Each write-path service runs in a transaction of its own, here a savepoint: a set refused
         # after it wrote something takes back only its own writes, and its refusal is recorded after
-        # that rollback (records_refusals), still inside the interchange's transaction.
+        # that rollback (records_refusals), still inside the interchange's transaction. In a file
+        # received in one savepoint, the service takes none: such a refusal has the file received again.
         applied = applier(partner.supplier, mapped.value, source)
-    except DocumentRefused as error:
-        result.outcome, result.detail = "refused", f"{error.code}: {error.message}"
-        return result
     except ProcurementError as error:
+        if transaction.get_connection().needs_rollback:
+            # Refused after it wrote something, with no savepoint of its own to roll back to.
+            raise SavepointsNeeded(error.message) from error
         result.outcome, result.detail = "refused", f"{error.code}: {error.message}"
+        if isinstance(error, DocumentRefused):
+            return result
         _raise(
             partner,
             source,
@@ -1219,8 +1312,7 @@ def _functional_reply(
     partner: TradingPartner,
     identity: EdiIdentity,
     source: WriteSource,
-    outcome: FileOutcome,
-) -> None:
+) -> Reply:
     kind = partner.ack_kind if partner.ack_kind != TradingPartner.AckKind.AUTO else None
     kind = kind or x12.ack_kind(reports[0].group.gs08)
 
@@ -1229,28 +1321,16 @@ def _functional_reply(
         envelope = _answered_as(envelope, ic, reports[0].group, partner, identity)
         return x12.write_ack(reports, envelope, st, kind=kind)
 
-    # One 997/999 group per inbound group: take as many group and set numbers as there are groups.
-    written = reply_write(
+    # One 997/999 group per inbound group: as many group and set numbers as there are groups.
+    return Reply(
         partner=partner,
         kind=kind,
-        content_for=_numbered(partner, len(reports), content),
+        content_for=content,
         source=source,
         answering=record,
         sender=_our_isa(ic, identity),
+        groups=len(reports),
     )
-    outcome.acks_written.append(f"{kind} {written.isa13}")
-
-
-def _numbered(partner: TradingPartner, groups: int, content: ContentFor) -> ContentFor:
-    """Reserve the extra GS06/ST02 numbers a multi-group answer uses, so none is ever reused."""
-    from edi.outbound import control_numbers_take
-
-    def build(isa: int, gs: int, st: int) -> bytes:
-        if groups > 1:
-            control_numbers_take(partner, {"gs": groups - 1, "st": groups - 1})
-        return content(isa, gs, st)
-
-    return build
 
 
 def _ta1(
@@ -1259,17 +1339,15 @@ def _ta1(
     partner: TradingPartner,
     identity: EdiIdentity,
     source: WriteSource,
-    outcome: FileOutcome,
     rejected_for: str = "",
-) -> None:
+) -> Reply:
     def content(isa: int, gs: int, st: int) -> bytes:
         envelope = x12.reply_envelope(ic, None, interchange_control=isa, group_control=gs)
         return x12.write_ta1(ic, _answered_as(envelope, ic, None, partner, identity), rejected_for)
 
-    written = reply_write(
+    return Reply(
         partner=partner, kind="TA1", source=source, answering=record, content_for=content, sender=_our_isa(ic, identity)
     )
-    outcome.acks_written.append(f"TA1 {written.isa13}")
 
 
 def _our_isa(ic: x12.Interchange, identity: EdiIdentity) -> tuple[str, str]:

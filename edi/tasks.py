@@ -204,8 +204,7 @@ def edi_files_receive(items: list[list[Any]]) -> list[str]:
                     del answers[queued:]  # its savepoint rolled back: so do its answers
         # The files' 997s and TA1s last, in order: the partner's control numbers stay locked only
         # from here to the commit, so two workers' batches of one partner overlap.
-        for write in answers:
-            write()
+        services.answers_write(answers)
     # Each partner's folders made once for the batch's files, rather than once per file.
     places: dict[int, filedrop.Folders] = {}
     return [_finish(partner, claimed_path, document, places) for partner, claimed_path, document in finished]
@@ -220,11 +219,9 @@ def _batch_receive_one(
         return True
     attempts = document.attempts
     try:
-        with (
-            log_context(correlation_id=document.correlation_id, document_id=document.pk, partner=document.sender),
-            transaction.atomic(),
-        ):
-            services.interchange_file_receive(document=document, partner=partner, batch=reads)
+        with log_context(correlation_id=document.correlation_id, document_id=document.pk, partner=document.sender):
+            # In a savepoint of its own (the only one it takes, unless it needs more).
+            services.interchange_file_receive_in_savepoint(document=document, partner=partner, batch=reads)
     except Exception:
         if transaction.get_connection().needs_rollback:
             raise  # the savepoint could not be rolled back: the batch is retried whole

@@ -2,8 +2,8 @@
 
 Files of one set each are the common shape of a partner's traffic, and each statement is a round
 trip to the database on the worker's clock, so the list is pinned here, statement by statement:
-a step added to the receipt must be seen and justified. Savepoints are left out (the test's own
-transaction turns the batch's BEGIN into one).
+a step added to the receipt must be seen and justified. Savepoints are counted apart (the test's own
+transaction turns the batch's BEGIN into one): the file's own is the only other.
 """
 
 from __future__ import annotations
@@ -37,21 +37,22 @@ BATCH = [
     "SELECT edi_ediidentity",
 ]
 # Receiving the file: the same content before? the sender's ISA13 seen before? the interchange
-# recorded. (The document is locked, and found never received, with the batch's.)
+# recorded (a prepared INSERT … RETURNING, ``rows_insert``). (The document is locked, and found
+# never received, with the batch's.)
 RECEIVE = [
     "SELECT procurement_inbounddocument",
     "SELECT edi_interchange",
-    "INSERT edi_interchange",
+    "WITH edi_interchange",
 ]
-# The group recorded; the document settled, its document.processed webhooks from the cache kept
-# for the company's webhooks version the batch read; then, at the batch's end, the 997: its
-# control number, outbox row and interchange, and the receipt naming it (saved once, with it).
+# The document settled, its document.processed webhooks from the cache kept for the company's
+# webhooks version the batch read; then, at the batch's end, with the batch's others, the 997: its
+# control number, its outbox row (with the group's record, in the same statement), its interchange,
+# and the receipt naming it (saved once, with it).
 ANSWER = [
-    "INSERT edi_functionalgroup",
     "UPDATE procurement_inbounddocument",
     "INSERT edi_controlcounter",
-    "INSERT procurement_outboundmessage",
-    "INSERT edi_interchange",
+    "WITH procurement_outboundmessage",
+    "WITH edi_interchange",
     "UPDATE edi_interchange",
 ]
 # The write path: the PO lines locked (with their PO and company), the same document before?
@@ -141,7 +142,7 @@ def orders(partner):  # noqa: F811
     tolerance._cache.clear()
 
 
-def _receive_one(partner, kind: str, n: int) -> list[str]:  # noqa: F811
+def _receive_one(partner, kind: str, n: int) -> tuple[list[str], int]:  # noqa: F811
     """Drop one one-set file for PO ``n``, scan it, and receive it as a batch of one: its statements."""
     number = f"PO-{n:06d}"
     body = edi_data.shipment(number, 5, number) if kind == "856" else edi_data.invoice(number, 5, number)
@@ -149,15 +150,17 @@ def _receive_one(partner, kind: str, n: int) -> list[str]:  # noqa: F811
     (item,) = filedrop.scan()
     with CaptureQueriesContext(connection) as captured:
         assert tasks.edi_files_receive([[item.partner_id, item.document_id, item.path]]) == ["processed"]
-    return [_statement(q["sql"]) for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    savepoints = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    return [_statement(q["sql"]) for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]], len(savepoints)
 
 
 def test_a_one_set_invoice_file_takes_these_statements(orders, partner):  # noqa: F811
     _receive_one(partner, "810", 0)  # the subscriptions and tolerance rules are cached from here on, as in a worker
 
-    statements = _receive_one(partner, "810", 1)
+    statements, savepoints = _receive_one(partner, "810", 1)
 
     assert statements == [*BATCH, *RECEIVE, *INVOICE, *ANSWER]
+    assert savepoints == 2  # the batch's (here), and the file's: none for its interchange, group or set
     invoice = Invoice.objects.get(po__number="PO-000001")
     assert invoice.lines.count() == 5
     # One exception per line (invoiced before anything was received), written in one statement and
@@ -170,8 +173,9 @@ def test_a_one_set_invoice_file_takes_these_statements(orders, partner):  # noqa
 def test_a_one_set_ship_notice_file_takes_these_statements(orders, partner):  # noqa: F811
     _receive_one(partner, "856", 0)
 
-    statements = _receive_one(partner, "856", 1)
+    statements, savepoints = _receive_one(partner, "856", 1)
 
     assert statements == [*BATCH, *RECEIVE, *SHIPMENT, *ANSWER]
+    assert savepoints == 2
     assert Shipment.objects.get(shipment_id__contains="PO-000001").lines.count() == 5
     assert OutboundMessage.objects.filter(event="x12.997").count() == 2

@@ -10,7 +10,7 @@ from edi.models import Interchange
 from edi.tests.test_filedrop import drop, partner  # noqa: F401  (partner is a fixture)
 from notifications.models import OutboundMessage
 from procurement import factories, inputs
-from procurement.models import Acknowledgement, InboundDocument
+from procurement.models import Acknowledgement, InboundDocument, ProcurementException
 from procurement.services import WriteSource, purchase_order_publish
 
 ORDERS = ("PO-7001", "PO-7002", "PO-7003", "PO-7004")
@@ -245,3 +245,65 @@ def test_a_batchs_997s_are_delivered_together_and_one_that_fails_is_left_to_its_
     isa13s = dict(Interchange.objects.filter(direction="out").values_list("outbound_message_id", "isa13"))
     assert written == sorted(f"997_{isa13s[r.pk]}.edi" for r in replies if r.state == "delivered")
     assert len(list(filedrop.folders(partner).archive.rglob("*.edi"))) == 4
+
+
+def test_files_needing_more_than_their_savepoint_are_received_again_with_it_and_keep_their_own_outcome(
+    partner,  # noqa: F811
+    monkeypatch,
+):
+    """A file is received in one savepoint; one that turns out to need another (a set refused once
+    its service had begun, a group or an interchange refused at its trailer once its sets were
+    applied) is rolled back to it and received again with all of them, as alone: its siblings are
+    untouched."""
+    for number in ORDERS:
+        po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number=number, lines=2)
+        purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
+    miscounted = partner_855("PO-7003", 702).replace(b"GE*1*", b"GE*2*")
+    assert miscounted != partner_855("PO-7003", 702)
+    trailer_miscounted = partner_855("PO-7002", 704).replace(b"IEA*1*", b"IEA*2*")
+    assert trailer_miscounted != partner_855("PO-7002", 704)
+    files = [partner_855("PO-7001", 700), partner_855("PO-7999", 701), miscounted, partner_855("PO-7004", 703)]
+    for n, content in enumerate([*files, trailer_miscounted]):
+        drop(partner, f"855-{n}.edi", content)
+    claimed = [[i.partner_id, i.document_id, i.path] for i in filedrop.scan()]
+    receive, received = services.interchange_file_receive, []
+
+    def counted(**kwargs):
+        received.append(kwargs["document"].filename)
+        return receive(**kwargs)
+
+    monkeypatch.setattr(services, "interchange_file_receive", counted)
+
+    assert tasks.edi_files_receive(claimed) == ["processed", "refused", "refused", "processed", "envelope_rejected"]
+
+    assert received == [f"855-{n}.edi" for n in (0, 1, 1, 2, 2, 3, 4, 4)]
+
+    assert sorted(Acknowledgement.objects.values_list("po__number", flat=True)) == ["PO-7001", "PO-7004"]
+    documents = InboundDocument.objects.order_by("filename")
+    assert [(d.filename, d.state, d.outcome_code, d.attempts) for d in documents] == [
+        ("855-0.edi", "processed", "processed", 1),
+        ("855-1.edi", "processed", "refused", 1),
+        ("855-2.edi", "processed", "refused", 1),
+        ("855-3.edi", "processed", "processed", 1),
+        ("855-4.edi", "rejected", "envelope_rejected", 1),
+    ]
+    refused, miscounted_document = documents[1], documents[2]
+    assert "PO-7999" in refused.error
+    assert "group rejected" in miscounted_document.error
+    # The refusal and the group's rejection are each recorded once, by the file's second receipt.
+    assert ProcurementException.objects.filter(dedup_key__startswith="edi_group:").count() == 1
+    assert ProcurementException.objects.filter(evidence__po_numbers=["PO-7999"]).count() == 1
+    # Each file answered once, its receipt naming its own answer: a 997, or a TA1 for the interchange
+    # refused at its trailer, whose group is not recorded.
+    assert answered(partner) == ["000000700", "000000701", "000000702", "000000703"]
+    receipts = Interchange.objects.filter(direction="in").order_by("isa13").values_list("receipt", flat=True)
+    replies = Interchange.objects.filter(direction="out").order_by("isa13")
+    assert [r["acks"] for r in receipts] == [[f"{r.outbound_message.payload['kind']} {r.isa13}"] for r in replies]
+    assert [r.outbound_message.payload["kind"] for r in replies] == ["997"] * 4 + ["TA1"]
+    assert list(Interchange.objects.filter(direction="in").order_by("isa13").values_list("isa13", "groups__gs06")) == [
+        ("000000700", "700"),
+        ("000000701", "701"),
+        ("000000702", "702"),
+        ("000000703", "703"),
+        ("000000704", None),
+    ]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -45,7 +45,7 @@ from .locking import lock_po_lines_query
 from .notify import exception_notifications
 from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
 from .raising import exception_draft
-from .refusals import records_refusals, refusal_recorded
+from .refusals import records_refusals, refusal_recorded, service_atomic
 from .severity import severity_assess, supply_changed
 from .sources import RecordResult, WriteSource
 from .values import jsonable
@@ -113,7 +113,7 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
     row lock. Query count does not grow with the number of lines.
     """
     _validate(ack)
-    with transaction.atomic():
+    with service_atomic():
         # The look-up of the same document runs right after the lock is granted, as its own statement,
         # but is sent with it: one round trip for both.
         locked, found = compiled.fetch_together(

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from gateway.formatting import plain_number, po_label, price_text
@@ -41,7 +41,7 @@ from .errors import DocumentRefused
 from .lines import lines_locked, supplier_lines, supplier_lines_shape
 from .notify import exception_notifications
 from .raising import exception_draft
-from .refusals import records_refusals, refusal_recorded
+from .refusals import records_refusals, refusal_recorded, service_atomic
 from .sources import RecordResult, WriteSource
 
 Kind = ProcurementException.Kind
@@ -62,7 +62,7 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
     duplicate; another invoice under a used number is refused as a duplicate invoice.
     """
     _validate(invoice)
-    with transaction.atomic():
+    with service_atomic():
         document = f"invoice {invoice.invoice_number}"
         lines = lines_locked(
             query=supplier_lines(supplier, invoice.company, source),

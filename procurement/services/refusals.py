@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 from django.db import transaction
@@ -29,6 +30,30 @@ REFUSAL_SEVERITY: dict[str, str] = {
 }
 
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("service_depth", default=0)
+# Whether a write-path service takes a savepoint of its own (``service_atomic``).
+_own_savepoint: contextvars.ContextVar[bool] = contextvars.ContextVar("service_own_savepoint", default=True)
+
+
+def service_atomic() -> transaction.Atomic:
+    """The transaction a write-path service runs in: a savepoint of its own inside a caller's
+    transaction, so a refusal takes back only the service's writes, unless the caller has said it
+    rolls back to a savepoint of its own instead (``service_savepoints_left_to_caller``)."""
+    return transaction.atomic(savepoint=_own_savepoint.get())
+
+
+@contextmanager
+def service_savepoints_left_to_caller() -> Iterator[None]:
+    """Within this block, write-path services take no savepoint of their own: a caller that wraps
+    several of them in one savepoint saves a statement pair per service. A refusal raised after a
+    service wrote something then leaves the caller's transaction to be rolled back
+    (``needs_rollback``) and is not recorded: the caller rolls back to its savepoint and runs the
+    work again outside this block, where the refusal is recorded as usual."""
+    token = _own_savepoint.set(False)
+    try:
+        yield
+    finally:
+        _own_savepoint.reset(token)
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -72,7 +97,9 @@ def records_refusals(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except DocumentRefused as error:
-            if _depth.get() == 1 and getattr(error, "draft", None) is not None:
+            # A transaction left to be rolled back (``service_savepoints_left_to_caller``) records nothing.
+            recordable = not transaction.get_connection().needs_rollback
+            if _depth.get() == 1 and getattr(error, "draft", None) is not None and recordable:
                 error.exception_id = _record(error)
             raise
         finally:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from gateway.formatting import plain_number, po_label
@@ -34,7 +34,7 @@ from .errors import DocumentRefused
 from .lines import lines_locked, supplier_lines, supplier_lines_shape
 from .notify import exception_notifications
 from .raising import exception_draft
-from .refusals import records_refusals, refusal_recorded
+from .refusals import records_refusals, refusal_recorded, service_atomic
 from .severity import severity_assess, supply_changed
 from .sources import RecordResult, WriteSource
 
@@ -52,7 +52,7 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
     Idempotent on (supplier, shipment id); an unknown PO or line refuses the whole notice.
     """
     _validate(shipment)
-    with transaction.atomic():
+    with service_atomic():
         document = f"ship notice {shipment.shipment_id}"
         lines = lines_locked(
             query=supplier_lines(supplier, shipment.company, source),
