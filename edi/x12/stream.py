@@ -458,7 +458,7 @@ class StreamReader:
             region_end = None
             window_text = text.buf[cursor - text.base : cut - text.base]
             rel_from, rel_to = cursor - text.base, cut - text.base
-            iea = _segment_at(text.buf, "IEA", rel_from, rel_to, d) if "IEA" in window_text else -1
+            iea = _segment_at(text.buf, "IEA", rel_from, rel_to, d) if d.wrapped or "IEA" in window_text else -1
             nxt = -1
             if "ISA" in window_text:
                 nxt = _segment_at(text.buf, "ISA", rel_from, rel_to if iea < 0 else iea, d)
