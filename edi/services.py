@@ -48,6 +48,7 @@ from edi.x12.errors import (
 from edi.x12.mappers import CodeMaps
 from edi.x12.mappers.functional import Context, ElementNote, FunctionalAck, map_functional_ack
 from edi.x12.tokenizer import count_value
+from gateway import text_encoding
 from procurement.models import InboundDocument, ProcurementException, PurchaseOrder
 from procurement.services import (
     DocumentRefused,
@@ -590,6 +591,21 @@ def interchange_file_dead_letter(*, document: InboundDocument, partner: TradingP
     log.error("EDI document %s dead-lettered: %s", document.pk, reason)
 
 
+# Why a file is no X12 at a glance, in the words ``edi translate`` and a refused drop share.
+EMPTY_FILE, BINARY_FILE = "empty file", "binary content, not X12"
+_CONTENT_GLANCE = 1 << 20  # how much of a file that is no interchange is looked at for those words
+
+
+def file_content_problem(content: bytes) -> str:
+    """``EMPTY_FILE`` when ``content`` is nothing but whitespace, ``BINARY_FILE`` when it holds a NUL
+    byte and is not UTF-16 text (which the reader decodes after its byte order mark), else ""."""
+    if not content.strip():
+        return EMPTY_FILE
+    if b"\x00" in content and not text_encoding.looks_utf16(content[:256]):
+        return BINARY_FILE
+    return ""
+
+
 def _receive(document: InboundDocument, partner: TradingPartner, batch: BatchReads | None) -> FileOutcome:
     source = WriteSource(
         channel="edi",
@@ -625,7 +641,12 @@ def _receive(document: InboundDocument, partner: TradingPartner, batch: BatchRea
             for position, events in enumerate(_interchanges(reader)):
                 _interchange_once(events, position, document, partner, source, outcome, batch)
         except _NoInterchange as error:
-            return _unreadable(document, partner, source, f"not an X12 interchange: {error}")
+            payload.seek(0)
+            problem = file_content_problem(payload.read(_CONTENT_GLANCE))
+            # A whitespace-only head of a longer file is no empty file: the reader's words then.
+            if problem == EMPTY_FILE and document.size > _CONTENT_GLANCE:
+                problem = ""
+            return _unreadable(document, partner, source, problem or f"not an X12 interchange: {error}")
     counts = outcome.sets.counts
     refused = counts["refused"] + counts["rejected"]
     whole = bool(outcome.sets) and outcome.sets.total == len(outcome.sets)

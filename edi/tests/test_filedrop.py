@@ -181,17 +181,28 @@ def test_a_different_document_under_an_old_business_key_is_refused_with_an_excep
     assert ProcurementException.objects.get().kind == "duplicate_document"
 
 
-def test_an_unreadable_file_is_rejected_with_a_reason_and_an_exception(partner):
-    drop(partner, "garbage.edi", b"\x00\x01 this is not X12 at all")
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        # The words of ``edi translate`` for the same files.
+        (b"\x00\x01 this is not X12 at all", "binary content, not X12"),
+        (b"", "empty file"),
+        (b" \r\n\n", "empty file"),
+        (b"hello, this is not X12", "not an X12 interchange: no ISA segment found"),
+    ],
+)
+def test_an_unreadable_file_is_rejected_with_a_reason_and_an_exception(partner, content, reason):
+    drop(partner, "garbage.edi", content)
 
     filedrop_scan()
 
     document = InboundDocument.objects.get()
-    assert (document.state, document.outcome_code) == ("rejected", "unreadable")
+    assert (document.state, document.outcome_code, document.error) == ("rejected", "unreadable", reason)
     place = filedrop.folders(partner)
     assert [p.name for p in sorted(place.rejected.iterdir())] == ["garbage.edi", "garbage.edi.reason.txt"]
-    assert "not an X12 interchange" in (place.rejected / "garbage.edi.reason.txt").read_text()
-    assert ProcurementException.objects.get().kind == "edi_syntax"
+    assert (place.rejected / "garbage.edi.reason.txt").read_text() == reason + "\n"
+    exception = ProcurementException.objects.get()
+    assert (exception.kind, exception.summary) == ("edi_syntax", f"file garbage.edi could not be read: {reason}")
 
 
 def test_a_partners_exceptions_are_filed_under_the_company_it_trades_with(partner):
