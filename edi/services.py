@@ -803,7 +803,7 @@ def _keep_receipt(record: Interchange, part: FileOutcome, outcome: FileOutcome) 
         "acks": part.acks_written,
     }
     if not getattr(record, "answers_deferred", False):
-        record.save(update_fields=["receipt", "envelope_errors"])  # else saved with its deferred answer
+        record.save(update_fields=["receipt", "envelope_errors", "digest"])  # else saved with its deferred answer
     outcome.acks_written += part.acks_written
     outcome.sets.extend(part.sets)
 
@@ -827,7 +827,11 @@ def _interchange_record(
     partner: TradingPartner,
     previous: Interchange | None,
     problems: list[tuple[str, str]],
+    rejected: bool | None = None,
 ) -> Interchange:
+    """``rejected``: refused at its envelope; by default when it has ``problems`` and is no duplicate."""
+    if rejected is None:
+        rejected = previous is None and bool(problems)
     return Interchange.objects.create(
         direction=Interchange.Direction.INBOUND,
         partner=partner,
@@ -842,7 +846,8 @@ def _interchange_record(
         envelope_errors=_envelope_errors(ic, problems),
         duplicate=Interchange.Duplicate.CONTROL_NUMBER if previous else "",
         duplicate_of=previous,
-        rejected=previous is None and bool(problems),
+        rejected=rejected,
+        digest=ic.digest,
         created_at=timezone.now(),
     )
 
@@ -874,6 +879,47 @@ def _interchange_refuse(
         {"isa13": ic.isa13, "problems": [{"code": c, "message": m} for c, m in problems]},
     )
     outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", f"TA1 {code}: {message}"))
+
+
+def _control_number_reused(
+    ic: x12.Interchange,
+    position: int,
+    document: InboundDocument,
+    partner: TradingPartner,
+    previous: Interchange,
+    identity: EdiIdentity,
+    source: WriteSource,
+    outcome: FileOutcome,
+) -> Interchange:
+    """Refuse ``ic``: other content under the control number of ``previous`` (the same content again
+    is a quiet duplicate). Nothing of it is applied; the partner is told with a TA1 R 025 whether it
+    asked for TA1s or not, and the buyer with an exception naming both files."""
+    first = previous.inbound_document
+    used_by = (
+        f"document {first.pk} ({first.filename}, received {first.received_at:%Y-%m-%d})"
+        if first is not None
+        else f"interchange {previous.pk}"
+    )
+    message = f"control number {ic.isa13} from {ic.isa06} was used by {used_by} for other content"
+    record = _interchange_record(ic, position, document, partner, previous, [("025", message)], rejected=True)
+    _answer(record, outcome, lambda out: _ta1(ic, record, partner, identity, source, out, rejected_for="025"))
+    _raise(
+        partner,
+        source,
+        Kind.DUPLICATE_DOCUMENT,
+        f"interchange {ic.isa13} in file {document.filename} refused (TA1 025): {message}",
+        f"edi_control_number:{record.pk}",
+        {
+            "sender": f"{ic.isa05}/{ic.isa06}",
+            "isa13": ic.isa13,
+            "first_document": first.pk if first is not None else None,
+            "first_filename": first.filename if first is not None else "",
+            "first_received_at": first.received_at.isoformat() if first is not None else "",
+            "file": document.filename,
+        },
+    )
+    outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", f"TA1 025: {message}"))
+    return record
 
 
 def _interchange(
@@ -914,6 +960,8 @@ def _interchange(
     previous = found[0] if found else None
     if previous is not None or problems:
         ic = events.finish()  # nothing of it is applied: read to its end for its envelope
+        if previous is not None and previous.digest and previous.digest != ic.digest:
+            return _control_number_reused(ic, position, document, partner, previous, identity, source, outcome)
         record = _interchange_record(ic, position, document, partner, previous, problems)
         fault_point("interchange_recorded")
         if previous is not None:
@@ -985,6 +1033,7 @@ def _interchange(
     if problems:
         raise EnvelopeRejected(problems)
     record.envelope_errors = _envelope_errors(ic, [])  # saved with its receipt (_keep_receipt)
+    record.digest = ic.digest  # known at the IEA only; saved with its receipt too
     # Our answers take their control numbers last: the counter rows stay locked until the commit,
     # and taking them after the sets keeps one partner's files from queueing behind each other's
     # PO locks (and two workers from taking counter and PO locks in opposite orders).
@@ -1143,7 +1192,7 @@ def _answer(record: Interchange, outcome: FileOutcome, write: Callable[[FileOutc
         part = FileOutcome(InboundDocument.State.PROCESSED, "processed")
         write(part)
         record.receipt = {**record.receipt, "acks": [*record.receipt.get("acks", []), *part.acks_written]}
-        record.save(update_fields=["receipt", "envelope_errors"])
+        record.save(update_fields=["receipt", "envelope_errors", "digest"])
 
     # The receipt (``_keep_receipt``) is saved once, with the answer: one statement, not two.
     record.answers_deferred = True  # type: ignore[attr-defined]

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import hashlib
 import io
 import os
 import re
@@ -438,6 +439,8 @@ class StreamReader:
         isa = ["ISA", *fields[1:], d.component]
         block = Block(index, Context(index, d, _Pinned({start: isa_at})), isa, start, fixed, [], body, [])
         ic = _new_interchange(block)
+        # What the interchange says, layout aside: one resent as it was has the same digest.
+        digest = hashlib.sha256(d.element.join(isa).encode("utf-8", "surrogatepass"))
         isa_issues = _check_isa(block, block.isa)
         state = _BodyState(self, text, block, ic, d)
         ws = layout_ws(d)
@@ -480,6 +483,8 @@ class StreamReader:
                 text.pin(cursor + at)
             empty += piece.empty
             trailing += piece.trailing
+            if piece.texts:
+                digest.update(("\n" + "\n".join(piece.texts)).encode("utf-8", "surrogatepass"))
             ended = state.feed(window, piece) or ended
             cursor = cut
             if region_end is not None:
@@ -511,6 +516,7 @@ class StreamReader:
         block.issues = issues
         ic.errors[:0] = issues + isa_issues
         ic.counted = state.next_index
+        ic.digest = digest.hexdigest()
         yield from state.drain()
         text.discard(region_end)
         return ic, region_end

@@ -274,3 +274,17 @@ def test_a_file_wrapped_at_80_columns_reads_the_same_streamed(newline: str) -> N
     assert [s.text() for s in ts.segments] == [s.text() for s in flat_ts.segments]
     assert ts.segments[4].elements == ["PO1", "1", "10", "EA", "2.5", "", "BP", "PART-1"]
     assert (doc.errors, doc.interchanges[0].errors) == ([], [])
+
+
+def test_an_interchanges_digest_is_its_content_layout_aside() -> None:
+    def digests(data: str, chunk: int) -> list[str]:
+        return [ic.digest for ic in x12.parse_file(data.encode(), chunk_size=chunk).interchanges]
+
+    text = interchange(suffix="")
+    (digest,) = digests(text, 1 << 20)
+    assert len(digest) == 64
+    laid_out = interchange(suffix="\r\n")
+    wrapped = "\r\n".join(text[i : i + 80] for i in range(0, len(text), 80))
+    assert {d for data in (text, laid_out, wrapped) for c in (1, 7, 64, 4096) for d in digests(data, c)} == {digest}
+    assert digests(text.replace("PO1*2*4*EA", "PO1*2*5*EA"), 7) != [digest]
+    assert digests(interchange(suffix="", sender="OTHER"), 7) != [digest]
