@@ -470,3 +470,23 @@ def test_a_file_holding_one_interchange_twice_and_another_under_its_number_refus
     assert [ta1(answer)[4:] for answer in answers("TA1")] == [["R", "025"]]
     assert ProcurementException.objects.get().kind == "duplicate_document"
     assert (document.state, document.outcome_code) == ("processed", "partly_applied")
+
+
+def test_an_855_wrapped_at_80_columns_is_applied_as_if_unwrapped(partner):  # noqa: F811
+    """A mainframe's file: CRLF every 80 characters, inside the ISA, inside PO1 and so on."""
+    text = interchange([ack_855()]).replace("~\n", "~")
+    wrapped = "\r\n".join(text[i : i + 80] for i in range(0, len(text), 80)) + "\r\n"
+    # Line breaks inside the ISA (its ISA10), inside PID and inside IEA.
+    assert ["*105\r\n9*" in wrapped, "PID*F\r\n****CAST" in wrapped, "IEA*1*0000000\r\n41~" in wrapped] == [True] * 3
+
+    document = receive(partner, "ack-41-wrapped.edi", wrapped)
+
+    assert (document.state, document.outcome_code, document.error) == ("processed", "processed", "855 0001: applied")
+    assert Acknowledgement.objects.get().document_id == "855-000041"
+    (answer,) = answers("997")
+    assert ak_segments(answer) == [
+        ["AK1", "PR", "41"],
+        ["AK2", "855", "0001"],
+        ["AK5", "A"],
+        ["AK9", "A", "1", "1", "1"],
+    ]
