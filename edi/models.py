@@ -59,6 +59,12 @@ class Interchange(models.Model):
     duplicate = models.CharField(max_length=16, choices=Duplicate.choices, blank=True)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     envelope_errors = models.JSONField(default=list, blank=True)
+    digest = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Received: SHA-256 of what the interchange says, layout aside; the same ISA13 again with "
+        "another digest is other content under a used control number.",
+    )
     position = models.PositiveIntegerField(
         null=True, blank=True, help_text="Received: the interchange's place in its file, from 0."
     )

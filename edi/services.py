@@ -48,6 +48,7 @@ from edi.x12.errors import (
 from edi.x12.mappers import CodeMaps
 from edi.x12.mappers.functional import Context, ElementNote, FunctionalAck, map_functional_ack
 from edi.x12.tokenizer import count_value
+from gateway import text_encoding
 from procurement.models import InboundDocument, ProcurementException, PurchaseOrder
 from procurement.services import (
     DocumentRefused,
@@ -629,6 +630,21 @@ def interchange_file_dead_letter(*, document: InboundDocument, partner: TradingP
     log.error("EDI document %s dead-lettered: %s", document.pk, reason)
 
 
+# Why a file is no X12 at a glance, in the words ``edi translate`` and a refused drop share.
+EMPTY_FILE, BINARY_FILE = "empty file", "binary content, not X12"
+_CONTENT_GLANCE = 1 << 20  # how much of a file that is no interchange is looked at for those words
+
+
+def file_content_problem(content: bytes) -> str:
+    """``EMPTY_FILE`` when ``content`` is nothing but whitespace, ``BINARY_FILE`` when it holds a NUL
+    byte and is not UTF-16 text (which the reader decodes after its byte order mark), else ""."""
+    if not content.strip():
+        return EMPTY_FILE
+    if b"\x00" in content and not text_encoding.looks_utf16(content[:256]):
+        return BINARY_FILE
+    return ""
+
+
 def _receive(document: InboundDocument, partner: TradingPartner, batch: BatchReads | None) -> FileOutcome:
     source = WriteSource(
         channel="edi",
@@ -664,7 +680,12 @@ def _receive(document: InboundDocument, partner: TradingPartner, batch: BatchRea
             for position, events in enumerate(_interchanges(reader)):
                 _interchange_once(events, position, document, partner, source, outcome, batch)
         except _NoInterchange as error:
-            return _unreadable(document, partner, source, f"not an X12 interchange: {error}")
+            payload.seek(0)
+            problem = file_content_problem(payload.read(_CONTENT_GLANCE))
+            # A whitespace-only head of a longer file is no empty file: the reader's words then.
+            if problem == EMPTY_FILE and document.size > _CONTENT_GLANCE:
+                problem = ""
+            return _unreadable(document, partner, source, problem or f"not an X12 interchange: {error}")
     counts = outcome.sets.counts
     refused = counts["refused"] + counts["rejected"]
     whole = bool(outcome.sets) and outcome.sets.total == len(outcome.sets)
@@ -833,7 +854,7 @@ def _keep_receipt(record: Interchange, part: FileOutcome, outcome: FileOutcome) 
         "acks": part.acks_written,
     }
     if not getattr(record, "answers_deferred", False):
-        record.save(update_fields=["receipt", "envelope_errors"])  # else saved with its deferred answer
+        record.save(update_fields=["receipt", "envelope_errors", "digest"])  # else saved with its deferred answer
     outcome.acks_written += part.acks_written
     outcome.sets.extend(part.sets)
 
@@ -857,7 +878,11 @@ def _interchange_record(
     partner: TradingPartner,
     previous: Interchange | None,
     problems: list[tuple[str, str]],
+    rejected: bool | None = None,
 ) -> Interchange:
+    """``rejected``: refused at its envelope; by default when it has ``problems`` and is no duplicate."""
+    if rejected is None:
+        rejected = previous is None and bool(problems)
     record = Interchange(
         direction=Interchange.Direction.INBOUND,
         partner=partner,
@@ -872,7 +897,8 @@ def _interchange_record(
         envelope_errors=_envelope_errors(ic, problems),
         duplicate=Interchange.Duplicate.CONTROL_NUMBER if previous else "",
         duplicate_of=previous,
-        rejected=previous is None and bool(problems),
+        rejected=rejected,
+        digest=ic.digest,
         created_at=timezone.now(),
     )
     rows_insert([record])  # a prepared insert: one per file, on the worker's clock
@@ -906,6 +932,47 @@ def _interchange_refuse(
         {"isa13": ic.isa13, "problems": [{"code": c, "message": m} for c, m in problems]},
     )
     outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", f"TA1 {code}: {message}"))
+
+
+def _control_number_reused(
+    ic: x12.Interchange,
+    position: int,
+    document: InboundDocument,
+    partner: TradingPartner,
+    previous: Interchange,
+    identity: EdiIdentity,
+    source: WriteSource,
+    outcome: FileOutcome,
+) -> Interchange:
+    """Refuse ``ic``: other content under the control number of ``previous`` (the same content again
+    is a quiet duplicate). Nothing of it is applied; the partner is told with a TA1 R 025 whether it
+    asked for TA1s or not, and the buyer with an exception naming both files."""
+    first = previous.inbound_document
+    used_by = (
+        f"document {first.pk} ({first.filename}, received {first.received_at:%Y-%m-%d})"
+        if first is not None
+        else f"interchange {previous.pk}"
+    )
+    message = f"control number {ic.isa13} from {ic.isa06} was used by {used_by} for other content"
+    record = _interchange_record(ic, position, document, partner, previous, [("025", message)], rejected=True)
+    _answer(record, outcome, _ta1(ic, record, partner, identity, source, rejected_for="025"))
+    _raise(
+        partner,
+        source,
+        Kind.DUPLICATE_DOCUMENT,
+        f"interchange {ic.isa13} in file {document.filename} refused (TA1 025): {message}",
+        f"edi_control_number:{record.pk}",
+        {
+            "sender": f"{ic.isa05}/{ic.isa06}",
+            "isa13": ic.isa13,
+            "first_document": first.pk if first is not None else None,
+            "first_filename": first.filename if first is not None else "",
+            "first_received_at": first.received_at.isoformat() if first is not None else "",
+            "file": document.filename,
+        },
+    )
+    outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", f"TA1 025: {message}"))
+    return record
 
 
 def _interchange(
@@ -946,6 +1013,8 @@ def _interchange(
     previous = found[0] if found else None
     if previous is not None or problems:
         ic = events.finish()  # nothing of it is applied: read to its end for its envelope
+        if previous is not None and previous.digest and previous.digest != ic.digest:
+            return _control_number_reused(ic, position, document, partner, previous, identity, source, outcome)
         record = _interchange_record(ic, position, document, partner, previous, problems)
         fault_point("interchange_recorded")
         if previous is not None:
@@ -1024,6 +1093,7 @@ def _interchange(
     if problems:
         raise EnvelopeRejected(problems)
     record.envelope_errors = _envelope_errors(ic, [])  # saved with its receipt (_keep_receipt)
+    record.digest = ic.digest  # known at the IEA only; saved with its receipt too
     # Our answers take their control numbers last: the counter rows stay locked until the commit,
     # and taking them after the sets keeps one partner's files from queueing behind each other's
     # PO locks (and two workers from taking counter and PO locks in opposite orders).
@@ -1196,7 +1266,7 @@ def answers_write(pending: list[Deferred]) -> None:
         record.receipt = {**record.receipt, "acks": acks}
         records[record.pk] = record
     # The receipts (``_keep_receipt``) are saved once, with the answers: one statement for them all.
-    rows_update(list(records.values()), ["receipt", "envelope_errors"])
+    rows_update(list(records.values()), ["receipt", "envelope_errors", "digest"])
 
 
 def _group_record(group: FunctionalGroup) -> None:

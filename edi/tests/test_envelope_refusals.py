@@ -398,3 +398,95 @@ def test_an_alias_that_is_not_an_id_is_refused_when_the_identity_is_saved_in_the
         identity.full_clean()
     assert list(refused.value.message_dict) == [field]
     assert EdiIdentity(company=partner.company, isa_aliases=["01:123456789"], gs_aliases=["ACME"]).full_clean() is None
+
+
+# A control number (ISA13) used again by the same sender: the same content again is a quiet
+# duplicate, other content is refused with a TA1 R 025 and an exception for the buyer.
+
+
+@pytest.mark.parametrize("isa14", ["0", "1"])
+def test_other_content_under_a_used_control_number_is_refused_with_a_ta1_and_an_exception(partner, isa14):  # noqa: F811
+    first = receive(partner, "ack-41.edi", interchange([ack_855()]))
+    later = ack_855(document_id="855-000099")
+    later[5] = "PO1*1*100*EA*9.5**BP*PART-00001"  # another price: another document, same ISA13
+
+    document = receive(partner, "ack-41-again.edi", interchange([later], isa14=isa14))
+
+    assert Acknowledgement.objects.get().document_id == "855-000041"
+    (answer,) = answers("TA1")
+    assert ta1(answer) == ["TA1", "000000041", "270120", "1059", "R", "025"]
+    assert (answer.isa06, answer.isa08) == ("GATEWAY", "CASTINGS")
+    assert [ak_segments(ic)[0] for ic in answers("997")] == [["AK1", "PR", "41"]]  # the first file's only
+    received = f"{first.received_at:%Y-%m-%d}"
+    reason = (
+        f"control number 000000041 from CASTINGS was used by document {first.pk} "
+        f"(ack-41.edi, received {received}) for other content"
+    )
+    exception = ProcurementException.objects.get()
+    assert (exception.kind, exception.company.code) == ("duplicate_document", "ACME")
+    assert exception.summary == f"interchange 000000041 in file ack-41-again.edi refused (TA1 025): {reason}"
+    assert exception.evidence == {
+        "sender": "ZZ/CASTINGS",
+        "isa13": "000000041",
+        "first_document": first.pk,
+        "first_filename": "ack-41.edi",
+        "first_received_at": first.received_at.isoformat(),
+        "file": "ack-41-again.edi",
+    }
+    assert (document.state, document.outcome_code) == ("rejected", "envelope_rejected")
+    assert document.error == f"interchange 000000041 rejected, TA1 025: {reason}"
+    assert (filedrop.folders(partner).rejected / "ack-41-again.edi.reason.txt").read_text() == document.error + "\n"
+    record = Interchange.objects.get(inbound_document=document)
+    assert (record.duplicate, record.duplicate_of.inbound_document, record.rejected) == ("control_number", first, True)
+    assert record.envelope_errors == [{"code": "025", "message": reason}]
+
+
+def test_the_same_interchange_again_in_another_layout_is_a_quiet_duplicate(partner):  # noqa: F811
+    text = interchange([ack_855()])
+    receive(partner, "ack-41.edi", text)
+
+    document = receive(partner, "ack-41-crlf.edi", text.replace("~\n", "~\r\n"))  # other bytes, same content
+
+    assert (document.state, document.outcome_code) == ("duplicate", "duplicate_interchange")
+    assert document.error == "ISA 000000041: duplicate (interchange 000000041 from CASTINGS was received before)"
+    assert answers("TA1") == []
+    assert ProcurementException.objects.count() == 0
+    assert Acknowledgement.objects.count() == 1
+
+
+def test_a_file_holding_one_interchange_twice_and_another_under_its_number_refuses_only_the_other(partner):  # noqa: F811
+    first = interchange([ack_855()])
+    other = interchange([ack_855("0002", document_id="855-000099")])
+
+    document = receive(partner, "ack-41-thrice.edi", first, first, other)
+
+    received = Interchange.objects.filter(inbound_document=document).order_by("position")
+    assert list(received.values_list("position", "duplicate", "rejected")) == [
+        (0, "", False),
+        (1, "control_number", False),
+        (2, "control_number", True),
+    ]
+    assert Acknowledgement.objects.get().document_id == "855-000041"
+    assert [ta1(answer)[4:] for answer in answers("TA1")] == [["R", "025"]]
+    assert ProcurementException.objects.get().kind == "duplicate_document"
+    assert (document.state, document.outcome_code) == ("processed", "partly_applied")
+
+
+def test_an_855_wrapped_at_80_columns_is_applied_as_if_unwrapped(partner):  # noqa: F811
+    """A mainframe's file: CRLF every 80 characters, inside the ISA, inside PO1 and so on."""
+    text = interchange([ack_855()]).replace("~\n", "~")
+    wrapped = "\r\n".join(text[i : i + 80] for i in range(0, len(text), 80)) + "\r\n"
+    # Line breaks inside the ISA (its ISA10), inside PID and inside IEA.
+    assert ["*105\r\n9*" in wrapped, "PID*F\r\n****CAST" in wrapped, "IEA*1*0000000\r\n41~" in wrapped] == [True] * 3
+
+    document = receive(partner, "ack-41-wrapped.edi", wrapped)
+
+    assert (document.state, document.outcome_code, document.error) == ("processed", "processed", "855 0001: applied")
+    assert Acknowledgement.objects.get().document_id == "855-000041"
+    (answer,) = answers("997")
+    assert ak_segments(answer) == [
+        ["AK1", "PR", "41"],
+        ["AK2", "855", "0001"],
+        ["AK5", "A"],
+        ["AK9", "A", "1", "1", "1"],
+    ]

@@ -122,7 +122,7 @@ def test_the_same_file_twice_has_one_effect(partner):
     assert OutboundMessage.objects.filter(event="x12.997").count() == 1
 
 
-def test_a_resent_interchange_number_with_new_content_is_a_duplicate_interchange(partner):
+def test_a_resent_interchange_number_with_new_content_is_refused(partner):
     drop(partner, "a.edi", partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),)))
     filedrop_scan()
     drop(
@@ -138,21 +138,22 @@ def test_a_resent_interchange_number_with_new_content_is_a_duplicate_interchange
         "control_number",
     ]
     assert Acknowledgement.objects.count() == 1
+    first = InboundDocument.objects.get(filename="a.edi")
     assert list(InboundDocument.objects.order_by("pk").values_list("filename", "state", "outcome_code", "error")) == [
         ("a.edi", "processed", "processed", "855 0001: applied"),
         (
             "b.edi",
-            "duplicate",
-            "duplicate_interchange",
-            "ISA 000000017: duplicate (interchange 000000017 from CASTINGS was received before)",
+            "rejected",
+            "envelope_rejected",
+            "interchange 000000017 rejected, TA1 025: control number 000000017 from CASTINGS was used by "
+            f"document {first.pk} (a.edi, received {first.received_at:%Y-%m-%d}) for other content",
         ),
     ]
-    assert sorted(p.name for p in filedrop.folders(partner).archive.rglob("*.edi")) == [
-        f"{InboundDocument.objects.get(filename=name).pk}__{name}" for name in ("a.edi", "b.edi")
-    ]
+    assert [p.name for p in filedrop.folders(partner).archive.rglob("*.edi")] == [f"{first.pk}__a.edi"]
+    assert sorted(p.name for p in filedrop.folders(partner).rejected.iterdir()) == ["b.edi", "b.edi.reason.txt"]
 
 
-def test_an_interchange_number_repeated_within_one_file_is_a_duplicate_interchange(partner):
+def test_an_interchange_number_repeated_within_one_file_for_new_content_is_refused(partner):
     first = partner_855((inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT),))
     again = partner_855((inputs.AckLineInput(line_no="2", response=inputs.LINE_ACCEPT),), document_id="855-other")
     drop(partner, "twice.edi", first + again)
@@ -160,12 +161,14 @@ def test_an_interchange_number_repeated_within_one_file_is_a_duplicate_interchan
     filedrop_scan()
 
     received = Interchange.objects.filter(direction="in").order_by("pk")
-    assert list(received.values_list("isa13", "position", "duplicate")) == [
-        ("000000017", 0, ""),
-        ("000000017", 1, "control_number"),
+    assert list(received.values_list("isa13", "position", "duplicate", "rejected")) == [
+        ("000000017", 0, "", False),
+        ("000000017", 1, "control_number", True),
     ]
     assert Acknowledgement.objects.count() == 1
     assert OutboundMessage.objects.filter(event="x12.997").count() == 1
+    assert OutboundMessage.objects.filter(event="x12.ta1").count() == 1
+    assert ProcurementException.objects.get().kind == "duplicate_document"
 
 
 def test_a_different_document_under_an_old_business_key_is_refused_with_an_exception(partner):
@@ -181,17 +184,28 @@ def test_a_different_document_under_an_old_business_key_is_refused_with_an_excep
     assert ProcurementException.objects.get().kind == "duplicate_document"
 
 
-def test_an_unreadable_file_is_rejected_with_a_reason_and_an_exception(partner):
-    drop(partner, "garbage.edi", b"\x00\x01 this is not X12 at all")
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        # The words of ``edi translate`` for the same files.
+        (b"\x00\x01 this is not X12 at all", "binary content, not X12"),
+        (b"", "empty file"),
+        (b" \r\n\n", "empty file"),
+        (b"hello, this is not X12", "not an X12 interchange: no ISA segment found"),
+    ],
+)
+def test_an_unreadable_file_is_rejected_with_a_reason_and_an_exception(partner, content, reason):
+    drop(partner, "garbage.edi", content)
 
     filedrop_scan()
 
     document = InboundDocument.objects.get()
-    assert (document.state, document.outcome_code) == ("rejected", "unreadable")
+    assert (document.state, document.outcome_code, document.error) == ("rejected", "unreadable", reason)
     place = filedrop.folders(partner)
     assert [p.name for p in sorted(place.rejected.iterdir())] == ["garbage.edi", "garbage.edi.reason.txt"]
-    assert "not an X12 interchange" in (place.rejected / "garbage.edi.reason.txt").read_text()
-    assert ProcurementException.objects.get().kind == "edi_syntax"
+    assert (place.rejected / "garbage.edi.reason.txt").read_text() == reason + "\n"
+    exception = ProcurementException.objects.get()
+    assert (exception.kind, exception.summary) == ("edi_syntax", f"file garbage.edi could not be read: {reason}")
 
 
 def test_a_partners_exceptions_are_filed_under_the_company_it_trades_with(partner):

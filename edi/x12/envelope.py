@@ -153,6 +153,8 @@ class Interchange:
     iea02: str = ""
     ta1: list[list[str]] = field(default_factory=list)
     counted: int = field(default=-1, repr=False)
+    # SHA-256 of the ISA and the segments as read, layout aside (the streamed reader's; "" from parse()).
+    digest: str = field(default="", repr=False)
 
     @property
     def sender(self) -> str:

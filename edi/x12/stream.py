@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import hashlib
 import io
 import os
 import re
@@ -438,6 +439,10 @@ class StreamReader:
         isa = ["ISA", *fields[1:], d.component]
         block = Block(index, Context(index, d, _Pinned({start: isa_at})), isa, start, fixed, [], body, [])
         ic = _new_interchange(block)
+        # What the interchange says, layout aside: one resent as it was has the same digest, and so
+        # does one resent with its envelope written again at another date and time (ISA09, ISA10).
+        said = [*isa[:9], "", "", *isa[11:]]
+        digest = hashlib.sha256(d.element.join(said).encode("utf-8", "surrogatepass"))
         isa_issues = _check_isa(block, block.isa)
         state = _BodyState(self, text, block, ic, d)
         ws = layout_ws(d)
@@ -458,7 +463,7 @@ class StreamReader:
             region_end = None
             window_text = text.buf[cursor - text.base : cut - text.base]
             rel_from, rel_to = cursor - text.base, cut - text.base
-            iea = _segment_at(text.buf, "IEA", rel_from, rel_to, d) if "IEA" in window_text else -1
+            iea = _segment_at(text.buf, "IEA", rel_from, rel_to, d) if d.wrapped or "IEA" in window_text else -1
             nxt = -1
             if "ISA" in window_text:
                 nxt = _segment_at(text.buf, "ISA", rel_from, rel_to if iea < 0 else iea, d)
@@ -480,6 +485,8 @@ class StreamReader:
                 text.pin(cursor + at)
             empty += piece.empty
             trailing += piece.trailing
+            if piece.texts:
+                digest.update(("\n" + "\n".join(piece.texts)).encode("utf-8", "surrogatepass"))
             ended = state.feed(window, piece) or ended
             cursor = cut
             if region_end is not None:
@@ -511,6 +518,7 @@ class StreamReader:
         block.issues = issues
         ic.errors[:0] = issues + isa_issues
         ic.counted = state.next_index
+        ic.digest = digest.hexdigest()
         yield from state.drain()
         text.discard(region_end)
         return ic, region_end

@@ -16,6 +16,10 @@ Rules, in the order they apply:
 * **Between segments** spaces, tabs, CR/LF, NBSP and blank lines are ignored; a
   newline can be the terminator itself. Several interchanges may follow each other,
   each with its own delimiters.
+* **Wrapped files.** When the terminator is no line break and a line break falls inside
+  the ISA, the text was wrapped at a fixed width (mainframes wrap at 80 columns): every
+  CR and LF of the interchange is layout and dropped, inside segments too (``IE⏎A`` ends
+  it). Otherwise a line break inside a segment is an error (terminators mixed).
 * **Recoverable oddities** (latin-1 fallback, unpadded ISA, empty segments, trailing
   component separators, a line break inside a segment) become ``Issue`` records on
   the ``Tokenizer`` and never exceptions.
@@ -65,7 +69,9 @@ class Delimiters:
     """Separators of one interchange: ISA element separator, ISA16, terminator, ISA11.
 
     ``suffix`` is what followed the terminator in the input (e.g. ``"\\n"``); writers
-    use it to reproduce the partner's line layout.
+    use it to reproduce the partner's line layout. ``wrapped``: the text is broken into lines
+    of a fixed width (a line break inside the ISA, the terminator no line break), so every
+    CR and LF is layout, inside segments too.
     """
 
     element: str = "*"
@@ -73,6 +79,7 @@ class Delimiters:
     segment: str = "~"
     repetition: str = ""
     suffix: str = ""
+    wrapped: bool = False
 
 
 @dataclass(slots=True)
@@ -284,12 +291,21 @@ class Tokenizer:
                 return None
             fields, rest = parts[:16], parts[16]
             end = p + sum(map(len, fields)) + 16
+            wrap = len(rest) - len(rest.lstrip("\r\n"))
+            if wrap and rest[wrap : wrap + 1] and not rest[wrap].isalnum():
+                # A line break before ISA16 (never one itself) wraps the ISA at a fixed width.
+                rest, end = rest[wrap:], end + wrap
             comp, term = rest[0], rest[1:2]
             end += 2
             fixed = False
         if not term or term.isalnum():
             # ISA16 missing: the character after ISA15 is the terminator itself.
             term, comp, end = comp, "", end - 1
+        if not fixed and term not in "\r\n" and any("\r" in f or "\n" in f for f in fields):
+            # Wrapped at a fixed width (mainframes wrap at 80 columns): the line breaks are layout.
+            fields = [f.replace("\r", "").replace("\n", "") for f in fields]
+            line = e.join(fields) + e
+            fixed = len(line) == _ISA_FIXED_LENGTH - 2 and all(line[i] == e for i in _ISA_SEPARATOR_POSITIONS)
         return fields, comp, term, end, fixed
 
     def _block(self, text: str, p: int, index: int) -> Block | None:
@@ -344,7 +360,9 @@ class Tokenizer:
             rep = ""
         elif version < "00402":
             rep = ""
-        delimiters = Delimiters(e, comp, term, rep, suffix)
+        isa_text = text[p:isa_end]
+        wrapped = term not in "\r\n" and ("\n" in isa_text or "\r" in isa_text)
+        delimiters = Delimiters(e, comp, term, rep, suffix, wrapped)
         if not fixed:
             issues.append(
                 self._issue("", "ISA is not the fixed 106 characters; split on separators", p, WARNING, KIND_SYNTAX)
@@ -449,7 +467,10 @@ def split_body(text: str, start: int, end: int, d: Delimiters, ws: str) -> Piece
             s = s.rstrip(d.component)
             out.trailing += 1
         if "\n" in s or "\r" in s:
-            out.broken.append(at)
+            if d.wrapped:
+                s = s.replace("\r", "").replace("\n", "")
+            else:
+                out.broken.append(at)
         texts.append(s)
         positions.append(at)
     return out
@@ -498,6 +519,29 @@ def _segment_at(text: str, tag: str, start: int, stop: int, d: Delimiters) -> in
         if (k < start or text[k] == t) and follows:
             return i
         i = text.find(tag, i + 1, stop)
+    if tag in _WRAPPED_TAGS and d.wrapped:
+        return _wrapped_segment_at(text, tag, start, stop, d)
+    return -1
+
+
+_WRAPPED_TAGS = {tag: re.compile(r"[\r\n]*".join(tag)) for tag in ("IEA",)}
+
+
+def _wrapped_segment_at(text: str, tag: str, start: int, stop: int, d: Delimiters) -> int:
+    """``_segment_at`` for a terminator that is no line break: a line break inside ``tag`` is
+    layout (the file is wrapped at a fixed width), so ``I\r\nEA`` is an ``IEA`` too."""
+    t, ws = d.segment, _WS
+    pattern = _WRAPPED_TAGS[tag]
+    m = pattern.search(text, start, stop)
+    while m is not None:
+        i = m.start()
+        k = i - 1
+        while k >= start and text[k] in ws and text[k] != t:
+            k -= 1
+        nxt = text[m.end() : m.end() + 1]
+        if (k < start or text[k] == t) and (nxt in ("", d.element, t) or nxt in ws):
+            return i
+        m = pattern.search(text, i + 1, stop)
     return -1
 
 

@@ -10,6 +10,20 @@ from suppliers.models import SupplierMembership
 from .conftest import person
 
 
+def test_an_edi_file_reusing_a_control_number_for_other_content_reads_as_refused(client, partner):  # noqa: F811
+    first = receive(partner, "ack-41.edi", interchange([ack_855()]))
+    document = receive(partner, "ack-41-b.edi", interchange([ack_855(document_id="855-000099")]))
+    client.force_login(person("castings-user", partner.supplier, SupplierMembership.Role.MEMBER))
+
+    detail = html.unescape(client.get(f"/portal/documents/{document.pk}/").content.decode())
+
+    assert re.search(r'id="document-state">(.*?)</dd>', detail)[1] == "Refused: its control number was already used"
+    assert (
+        "interchange 000000041 rejected, TA1 025: control number 000000041 from CASTINGS was used by "
+        f"document {first.pk} (ack-41.edi, received {first.received_at:%Y-%m-%d}) for other content"
+    ) in detail
+
+
 def test_an_edi_file_addressed_to_another_company_reads_as_refused_with_its_reason(client, partner):  # noqa: F811
     document = receive(partner, "ack-44.edi", interchange([ack_855()], isa13=44, receiver=("ZZ", "OTHERBUYER")))
     client.force_login(person("castings-user", partner.supplier, SupplierMembership.Role.MEMBER))

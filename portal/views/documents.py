@@ -36,12 +36,16 @@ STATE_WORDS: dict[str, str] = {
 ENVELOPE_REFUSED = "Refused at the envelope"
 # TA1 008: the interchange's receiver (ISA07/ISA08) is none of the buying company's ids.
 MISADDRESSED = "Refused: addressed to another company"
+# TA1 025: other content under an interchange control number (ISA13) already received.
+CONTROL_NUMBER_REUSED = "Refused: its control number was already used"
 
 
 def state_words(document: InboundDocument) -> str:
     """What became of a document, in a sentence; an EDI envelope refusal says why (see error_words)."""
     if document.outcome_code == "envelope_rejected":
-        return MISADDRESSED if "TA1 008:" in document.error else ENVELOPE_REFUSED
+        if "TA1 008:" in document.error:
+            return MISADDRESSED
+        return CONTROL_NUMBER_REUSED if "TA1 025:" in document.error else ENVELOPE_REFUSED
     return sets_refused_words(document.state, document.outcome_code) or STATE_WORDS.get(document.state, document.state)
 
 

@@ -128,10 +128,8 @@ def _readable(path: str) -> bytes:
         content = file.read_bytes()
     except OSError as exc:
         _unreadable(f"{path}: cannot be read ({exc.strerror or exc})")
-    if not content.strip():
-        _unreadable(f"{path}: empty file")
-    if b"\x00" in content:
-        _unreadable(f"{path}: binary content, not X12")
+    if problem := services.file_content_problem(content):
+        _unreadable(f"{path}: {problem}")
     return content
 
 

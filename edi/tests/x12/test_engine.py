@@ -207,6 +207,39 @@ def test_hierarchy_checks_in_856() -> None:
     ]
 
 
+def test_an_hl_naming_a_missing_parent_says_so_in_words() -> None:
+    body = [
+        "GS*SH*S*R*20260102*1200*8*X*004010",
+        "ST*856*0001",
+        "BSN*00*ASN1*20260102*1200",
+        "HL*1**S",
+        "HL*2*1*O",
+        "PRF*PO-1",
+        "HL*3*7*I",
+        "LIN**BP*P1",
+        "SN1**5*EA",
+        "CTT*3",
+        "SE*10*0001",
+        "GE*1*8",
+        "IEA*1*000000001",
+    ]
+    report = validate(parse(interchange(body)))[0].sets[0]
+    assert [(i.code, i.message) for i in report.issues] == [
+        ("8", "HL 3 names parent 7, which is not an earlier HL in this ship notice"),
+        ("7", "HL02: HL02 7 is not an earlier HL01"),
+    ]
+    # With an element error beside it, the segment keeps the general words.
+    bad = [line.replace("HL*3*7*I", "HL*3*7*Z9") for line in body]
+    report = validate(parse(interchange(bad)))[0].sets[0]
+    assert [(i.code, i.message) for i in report.issues if i.code == "8"] == [("8", "HL has data element errors")]
+
+
+def test_a_segment_id_with_a_line_break_in_it_names_the_line_break_in_words() -> None:
+    body = ["GS*PO*S*R*20260102*1200*7*X*004010", "ST*850*0001", *BASE[:2], "ZZ\r\nQQ*1", "CTT*1", "SE*6*0001"]
+    report = validate(parse(interchange([*body, "GE*1*7", "IEA*1*000000001"])))[0].sets[0]
+    assert [(i.code, i.message) for i in report.issues] == [("1", "ZZ[line break]QQ is not a recognized segment ID")]
+
+
 def test_older_versions_fall_back_and_accept_six_digit_dates() -> None:
     text = po("BEG*00*SA*PO-1**260102", *BASE[1:], version="003010", isa12="00300")
     assert problems(text) == []

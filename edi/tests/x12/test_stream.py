@@ -260,3 +260,35 @@ def test_the_fast_path_finds_what_the_full_checks_find(monkeypatch) -> None:
     fast = [validation(data) for data in inputs]
     full_path_only(monkeypatch)
     assert [validation(data) for data in inputs] == fast
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\n"])
+def test_a_file_wrapped_at_80_columns_reads_the_same_streamed(newline: str) -> None:
+    """A line break of the wrapping (a CRLF too) may fall at any chunk boundary."""
+    flat = interchange(suffix="")
+    data = newline.join(flat[i : i + 80] for i in range(0, len(flat), 80)).encode() + newline.encode()
+    assert_same(data, chunks=(1, 2, 3, 79, 80, 81, 4096))
+    doc = x12.parse_file(data, chunk_size=2)
+    (ts,) = doc.interchanges[0].groups[0].sets
+    (flat_ts,) = x12.parse(flat).interchanges[0].groups[0].sets
+    assert [s.text() for s in ts.segments] == [s.text() for s in flat_ts.segments]
+    assert ts.segments[4].elements == ["PO1", "1", "10", "EA", "2.5", "", "BP", "PART-1"]
+    assert (doc.errors, doc.interchanges[0].errors) == ([], [])
+
+
+def test_an_interchanges_digest_is_its_content_layout_aside() -> None:
+    def digests(data: str, chunk: int) -> list[str]:
+        return [ic.digest for ic in x12.parse_file(data.encode(), chunk_size=chunk).interchanges]
+
+    text = interchange(suffix="")
+    (digest,) = digests(text, 1 << 20)
+    assert len(digest) == 64
+    laid_out = interchange(suffix="\r\n")
+    wrapped = "\r\n".join(text[i : i + 80] for i in range(0, len(text), 80))
+    assert {d for data in (text, laid_out, wrapped) for c in (1, 7, 64, 4096) for d in digests(data, c)} == {digest}
+    assert "*260102*" in text
+    enveloped_again = text.replace("*260102*1200*", "*260301*0815*", 1)
+    assert enveloped_again != text
+    assert digests(enveloped_again, 7) == [digest]
+    assert digests(text.replace("PO1*2*4*EA", "PO1*2*5*EA"), 7) != [digest]
+    assert digests(interchange(suffix="", sender="OTHER"), 7) != [digest]

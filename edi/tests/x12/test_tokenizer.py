@@ -175,3 +175,32 @@ def test_input_without_an_interchange_raises_the_library_error(data: bytes) -> N
     with pytest.raises(X12SyntaxError) as exc:
         list(tokenize(data))
     assert exc.value.issues
+
+
+def wrapped(text: str, width: int, newline: str) -> str:
+    """``text`` broken into lines of ``width`` characters, as a mainframe writes a file."""
+    return newline.join(text[i : i + width] for i in range(0, len(text), width)) + newline
+
+
+@pytest.mark.parametrize(("width", "newline"), [(80, "\r\n"), (80, "\n"), (64, "\r"), (9, "\r\n")])
+def test_a_file_wrapped_at_a_fixed_width_reads_as_the_unwrapped_one(width: int, newline: str) -> None:
+    flat = interchange(suffix="")
+    text = wrapped(flat, width, newline)
+    assert not text.splitlines()[0].endswith("~")  # a line break falls inside the ISA
+    assert any(not line.endswith("~") for line in text.splitlines()[1:-1])  # and inside other segments
+    tok = tokenize(text)
+    segs = list(tok)
+    assert [s.text() for s in segs] == [s.text() for s in tokenize(flat)]
+    assert next(tokenize(text).blocks()).isa_fixed_width
+    assert segs[6].elements == ["PO1", "1", "10", "EA", "2.5", "", "BP", "PART-1"]
+    assert (tok.issues, [i.message for i in next(tokenize(text).blocks()).issues]) == ([], [])
+
+
+def test_a_line_break_inside_a_segment_of_an_unwrapped_file_still_means_mixed_terminators() -> None:
+    # The ISA is whole on its line, so the file is not wrapped: a line break ends CUR.
+    text = interchange(suffix="").replace("CUR*BY*USD~", "CUR*BY*USD\r\n")
+    block = next(tokenize(text).blocks())
+    assert [(i.message, i.line) for i in block.issues] == [
+        ("line break inside a segment: terminator probably mixed", 1)
+    ]
+    assert [s.id for s in block.segments()][3:6] == ["BEG", "CUR", "PO1"]

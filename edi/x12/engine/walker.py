@@ -131,7 +131,8 @@ class Walker:
                 valid = _SEGMENT_ID.match(seg_id) and seg_id in self.known
                 code = "2" if valid else "1"
                 what = "unexpected here" if valid else "not a recognized segment ID"
-                self._issue(KIND_SEGMENT, code, f"{seg_id} is {what}", seg_id)
+                shown = _LINE_BREAK.sub("[line break]", seg_id)  # a reason never holds a raw line break
+                self._issue(KIND_SEGMENT, code, f"{shown} is {what}", seg_id)
             else:
                 check(seg, placed[0].segment, placed[1])
             if len(issues) > before:
@@ -244,8 +245,7 @@ class Walker:
             # Nothing the element checks below would report; only the HL tree is left to check.
             if seg.id == "HL" and self.schema.hierarchical:
                 before = len(self.issues)
-                self._check_hl(seg, loop_id)
-                self._flag_segment(seg, loop_id, before)
+                self._flag_segment(seg, loop_id, before, self._check_hl(seg, loop_id))
             return
         before = len(self.issues)
         hl = seg.id == "HL" and self.schema.hierarchical
@@ -256,11 +256,14 @@ class Walker:
             self._flag_segment(seg, loop_id, before)
             return
         self._check_elements(seg, sdef, loop_id)
+        tree = None
         if hl:
-            self._check_hl(seg, loop_id)
+            elements_clean = len(self.issues) == before
+            tree = self._check_hl(seg, loop_id)
+            tree = tree if elements_clean else None  # the tree's words only when they are all that is wrong
         elif key is not None and len(self.memo) < _MEMO_SIZE:
             self.memo[key] = self.issues[before:]
-        self._flag_segment(seg, loop_id, before)
+        self._flag_segment(seg, loop_id, before, tree)
 
     def _again(self, issues: list[Issue]) -> None:
         """The element issues of an earlier segment with the same elements, at the current one."""
@@ -311,8 +314,9 @@ class Walker:
         flags = [False, *(bool(v) for v in els[1:])]
         self._check_notes(seg.id, loop_id, sdef.notes, flags, uses)
 
-    def _flag_segment(self, seg: Segment, loop_id: str, before: int) -> None:
-        """Put the AK3 code 8 issue before the element issues found since ``before``, if any."""
+    def _flag_segment(self, seg: Segment, loop_id: str, before: int, message: str | None = None) -> None:
+        """Put the AK3 code 8 issue before the element issues found since ``before``, if any;
+        ``message`` says what is wrong when one sentence can (an HL naming a missing parent)."""
         if len(self.issues) > before:
             interchange, offset, line = self._where()
             self.issues.insert(
@@ -320,7 +324,7 @@ class Walker:
                 Issue(
                     KIND_SEGMENT,
                     "8",
-                    f"{seg.id} has data element errors",
+                    message or f"{seg.id} has data element errors",
                     ERROR,
                     interchange=interchange,
                     group_control=self.gs06,
@@ -451,13 +455,27 @@ class Walker:
                 ref = element_ref(uses[pos - 1]) if pos <= len(uses) else ""
                 self._element(seg_id, loop_id, code, message, pos, ref=ref)
 
-    def _check_hl(self, seg: Segment, loop_id: str) -> None:
+    def _check_hl(self, seg: Segment, loop_id: str) -> str | None:
+        """Check the HL tree (ids unique, a parent named before its children); the first problem
+        in words, or ``None``."""
         hl01, hl02 = seg[1], seg[2]
+        problems = []
         if hl01 in self.hl_ids:
             self._element("HL", loop_id, "7", f"HL01 {hl01} repeated", 1, ref="628", value=hl01)
+            problems.append(f"HL {hl01} is a repeated HL id")
         if hl02 and hl02 not in self.hl_ids:
             self._element("HL", loop_id, "7", f"HL02 {hl02} is not an earlier HL01", 2, ref="734", value=hl02)
+            problems.append(f"HL {hl01} names parent {hl02}, which is not an earlier HL in this {_words(self.schema)}")
         self.hl_ids.add(hl01)
+        return problems[0] if problems else None
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _words(schema: SetSchema) -> str:
+    """What a reader calls a set of ``schema``: "ship notice" for an 856, else its ST01."""
+    return "ship notice" if schema.set_id == "856" else f"{schema.set_id} set"
 
 
 # -- the fast path ---------------------------------------------------------------------
