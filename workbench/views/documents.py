@@ -95,12 +95,16 @@ def _inbound_for(actor: Actor, pk: int) -> InboundDocument:
 @buyer_page
 def inbound_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     document = _inbound_for(actor, pk)
-    payload_missing = False
-    try:
-        with document.open_payload() as payload:
-            preview, decoded_as = text_encoding.preview(payload.read(PREVIEW_BYTES))
-    except OSError:  # the stored file is gone or unreadable: the page says so rather than failing
-        preview, decoded_as, payload_missing = "", "", True
+    # A supplier's payload placed with no company may have been meant for another company the
+    # supplier serves: its outcome is shown, its content is not (inbound_documents_for).
+    unplaced = document.company_id is None
+    preview, decoded_as, payload_missing = "", "", False
+    if not unplaced:
+        try:
+            with document.open_payload() as payload:
+                preview, decoded_as = text_encoding.preview(payload.read(PREVIEW_BYTES))
+        except OSError:  # the stored file is gone or unreadable: the page says so rather than failing
+            payload_missing = True
     events = AuditEvent.objects.filter(
         Q(object_type="InboundDocument", object_id=str(document.pk))
         | Q(correlation_id=document.correlation_id, company_id__in=actor.company_ids)
@@ -111,14 +115,17 @@ def inbound_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         "document": document,
         "preview": preview,
         "decoded_as": decoded_as,
-        "truncated": document.size > PREVIEW_BYTES and not payload_missing,
+        "truncated": document.size > PREVIEW_BYTES and not payload_missing and not unplaced,
         "payload_missing": payload_missing,
+        "unplaced": unplaced,
         "events": events,
-        "exceptions": ProcurementException.objects.filter(inbound_document=document).order_by("raised_at", "id"),
+        "exceptions": ProcurementException.objects.filter(
+            inbound_document=document, company_id__in=sorted(actor.company_ids)
+        ).order_by("raised_at", "id"),
         "requests": DocumentReplayRequest.objects.filter(document=document)
         .select_related("requested_by", "approved_by")
         .order_by("-requested_at"),
-        "can_replay": replayer_for(document) is not None,
+        "can_replay": not unplaced and replayer_for(document) is not None,
         "needs_approval": replay_needs_approval(document),
         "section": "documents",
     }
