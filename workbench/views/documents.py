@@ -84,9 +84,10 @@ def document_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "workbench/document_list.html", context)
 
 
-def _inbound_for(actor: Actor, pk: int) -> InboundDocument:
+def _inbound_for(actor: Actor, pk: int, *, placed: bool = False) -> InboundDocument:
+    """The document if the actor may see it; ``placed``: only one placed with a company of theirs (to act on)."""
     document = inbound_documents_for(actor=actor).select_related("supplier", "company").filter(pk=pk).first()
-    if document is None:
+    if document is None or (placed and document.company_id is None):
         raise Http404("No such document.")
     return document
 
@@ -110,7 +111,10 @@ def inbound_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         | Q(correlation_id=document.correlation_id, company_id__in=actor.company_ids)
         if document.correlation_id
         else Q(object_type="InboundDocument", object_id=str(document.pk))
-    ).order_by("occurred_at", "id")[:200]
+    )
+    if unplaced:  # what was recorded of it for another company the supplier serves is that company's
+        events = events.filter(company_id__in=actor.company_ids)
+    events = events.order_by("occurred_at", "id")[:200]
     context = {
         "document": document,
         "preview": preview,
@@ -140,7 +144,7 @@ def _back(pk: int) -> HttpResponseRedirect:
 @buyer_page
 def inbound_replay(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """Replay now, or (for a document that moves money) ask a second buyer to approve the replay."""
-    document = _inbound_for(actor, pk)
+    document = _inbound_for(actor, pk, placed=True)
     try:
         if replay_needs_approval(document):
             reason = request.POST.get("reason", "")
