@@ -126,6 +126,8 @@ LINE_STATUS_WORDS = {
 }
 
 CHANNEL_WORDS = {"edi": "EDI", "api": "the API", "portal": "the portal", "system": "a buying system"}
+# The same channels as a table's cell names them.
+CHANNEL_LABELS = {"edi": "EDI", "api": "API", "portal": "portal", "system": "buying system"}
 
 
 def _humanized(code: str) -> str:
@@ -174,6 +176,12 @@ def channel_words(channel: object) -> str:
     """A channel's code as people name it: ``edi`` → ``EDI``, ``api`` → ``the API``."""
     text = str(channel or "")
     return CHANNEL_WORDS.get(text, text)
+
+
+def channel_label(channel: object) -> str:
+    """A channel's code as a table's cell names it: ``edi`` → ``EDI``, ``api`` → ``API``; others as they are."""
+    text = str(channel or "")
+    return CHANNEL_LABELS.get(text, text)
 
 
 def document_words(channel: object, document_type: object) -> str:

@@ -41,7 +41,7 @@ MISADDRESSED = "Refused: addressed to another company"
 def state_words(document: InboundDocument) -> str:
     """What became of a document, in a sentence; an EDI envelope refusal says why (see error_words)."""
     if document.outcome_code == "envelope_rejected":
-        return MISADDRESSED if "TA1 008:" in document.error else ENVELOPE_REFUSED
+        return MISADDRESSED if "TA1 008" in document.error else ENVELOPE_REFUSED
     return sets_refused_words(document.state, document.outcome_code) or STATE_WORDS.get(document.state, document.state)
 
 

@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from gateway.formatting import po_label
 from notifications.services import outbox_written
 from procurement import inputs
 from procurement.inputs import AckLineInput, AcknowledgementInput
@@ -663,7 +664,8 @@ def _lines_known(
             supplier=supplier,
             kind=Kind.UNKNOWN_PO,
             code="unknown_po",
-            message=f"PO {ack.po_number} is not known for supplier {supplier.code}",
+            # The same words whether the number is another supplier's PO or nobody's: no hint of which.
+            message=f"{po_label(ack.po_number)} is not one of {supplier.name}'s orders",
             evidence={"refused": f"PO {ack.po_number} is not known", "po_numbers": [ack.po_number]},
             # One open exception per supplier and company, whichever PO numbers its documents name.
             dedup_key=unknown_po_key(company, supplier),

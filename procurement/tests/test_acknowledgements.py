@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
+from gateway.formatting import po_label
 from notifications.models import OutboundMessage
 from procurement import factories, inputs
 from procurement.models import (
@@ -297,7 +298,7 @@ def test_unknown_po_is_refused_and_recorded_once(published_po, supplier):
     )
 
     assert (error.code, again.code) == ("unknown_po", "unknown_po")
-    assert error.message == "PO PO-9999 is not known for supplier BOLTS"
+    assert error.message == "PO-9999 is not one of Bolts Inc's orders"
     exc = ProcurementException.objects.get()
     assert error.exception_id == again.exception_id == exc.pk
     assert (exc.kind, exc.dedup_key, exc.severity, exc.supplier, exc.po) == (
@@ -327,8 +328,8 @@ def test_documents_naming_unknown_pos_join_one_open_exception_per_supplier(publi
 
     exc = ProcurementException.objects.get()
     assert [e.message for e in errors[:2]] == [
-        "PO NOPE-1 is not known for supplier BOLTS",
-        "PO NOPE-2 is not known for supplier BOLTS",
+        "PO NOPE-1 is not one of Bolts Inc's orders",
+        "PO NOPE-2 is not one of Bolts Inc's orders",
     ]
     assert {e.exception_id for e in [*errors, shipped]} == {exc.pk}
     assert (exc.kind, exc.evidence["documents"], exc.state) == ("unknown_po", 7, "open")
@@ -340,7 +341,7 @@ def test_documents_naming_unknown_pos_join_one_open_exception_per_supplier(publi
     assert dt.datetime.fromisoformat(exc.evidence["last_seen"]) >= exc.raised_at
     refusals = AuditEvent.objects.filter(action="document.refused").order_by("pk")
     assert [(e.after["message"], e.after["exception"]) for e in refusals] == [
-        *((f"PO {po} is not known for supplier BOLTS", exc.pk) for po in numbers),
+        *((f"{po_label(po)} is not one of Bolts Inc's orders", exc.pk) for po in numbers),
         ("ship notice ASN-1: PO NOPE-6 is not known", exc.pk),
     ]
 

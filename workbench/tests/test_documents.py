@@ -339,9 +339,9 @@ def test_the_list_shows_each_outcome_in_words(client, acme_buyer, partner):  # n
 
     page = client.get("/workbench/documents/").content.decode()
 
-    assert sorted((int(row[0]), row[6]) for row in table_rows(page)) == [
-        (first.pk, "Applied"),
-        (again.pk, "Duplicate: same content already received"),
+    assert sorted((int(row[0]), row[1], row[6]) for row in table_rows(page)) == [
+        (first.pk, "EDI", "Applied"),
+        (again.pk, "EDI", "Duplicate: same content already received"),
     ]
     assert "duplicate_content" not in page
 
@@ -484,7 +484,7 @@ def test_the_list_shows_a_dropped_files_name(client, acme_buyer, ack_file):
 
     (row,) = table_rows(client.get("/workbench/documents/?channel=edi").content.decode())
 
-    assert row[:5] == [str(ack_file.pk), "edi", "CASTINGS", "x12", "in.edi"]
+    assert row[:5] == [str(ack_file.pk), "EDI", "CASTINGS", "x12", "in.edi"]
 
 
 @pytest.fixture
@@ -540,7 +540,7 @@ def test_a_body_refused_before_it_names_a_po_is_shown_to_the_buyers_of_each_comp
         listed = client.get(reverse("workbench:document_list"), {"direction": "in", "channel": "api"})
         detail = client.get(reverse("workbench:inbound_detail", args=[document.pk]))
 
-        assert [row[0] for row in table_rows(listed.content.decode())] == [str(document.pk)]
+        assert [row[:2] for row in table_rows(listed.content.decode())] == [[str(document.pk), "API"]]
         assert detail.status_code == 200
         page = text(detail.content.decode())
         assert "Unreadable: rejected (Malformed: could not be read)" in page
