@@ -673,3 +673,53 @@ def test_evidence_and_proposals_write_whole_numbers_plainly(published_po, suppli
     assert price.evidence["expected"] == "10"
     assert ChangeRequest.objects.get(po_line__line_no="1").current == {"unit_price": "10"}
     assert h.po_line(published_po, "2").proposal == {"quantity": "90"}
+
+
+def test_an_answer_dating_a_line_before_its_po_or_years_out_is_refused_whole_naming_each_date(published_po, supplier):
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    error = h.refused(
+        acknowledgement_record,
+        supplier=supplier,
+        ack=h.ack(
+            "ACK-1",
+            h.answer("1"),
+            h.reschedule("2", dt.date(1, 1, 1)),
+            h.answer(
+                "3",
+                inputs.LINE_RESCHEDULE,
+                raw_code="DR",
+                schedule=(
+                    inputs.ScheduleLineInput(quantity=D("60"), date=dt.date(2027, 3, 1)),
+                    inputs.ScheduleLineInput(quantity=D("40"), date=dt.date(2032, 1, 16)),
+                ),
+            ),
+        ),
+        source=h.source(),
+    )
+
+    assert (error.code, error.message) == (
+        "date_out_of_range",
+        "acknowledgement ACK-1 of PO PO-1000: line 2: promised date 0001-01-01 is before the PO's order date "
+        "2027-01-15; line 3: delivery 2's date 2032-01-16 is more than 5 years after the PO's order date "
+        "2027-01-15; nothing was applied",
+    )
+    assert [e["field"] for e in error.errors] == ["lines[1].promised_date", "lines[2].schedule[1].date"]
+    exc = ProcurementException.objects.get()
+    assert (exc.kind, exc.po, exc.evidence["earliest"], exc.evidence["latest"]) == (
+        "invalid_document",
+        published_po,
+        "2026-12-16",
+        "2032-01-15",
+    )
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert h.line_state(published_po) == lines_before
+
+
+def test_dates_at_the_edges_of_the_range_are_applied(published_po, supplier):
+    result = h.record_ack(
+        supplier, "ACK-1", h.reschedule("1", dt.date(2026, 12, 16)), h.reschedule("2", dt.date(2032, 1, 15))
+    )
+
+    assert result.outcome == "applied"
+    assert [h.po_line(published_po, n).change_state for n in ("1", "2")] == ["proposed", "proposed"]
