@@ -122,6 +122,9 @@ def inbound_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         "truncated": document.size > PREVIEW_BYTES and not payload_missing and not unplaced,
         "payload_missing": payload_missing,
         "unplaced": unplaced,
+        # An unplaced document that was read (an upload naming two companies' POs) may name the
+        # other company's orders in its error; one refused unread says only why it could not be read.
+        "detail": document.error if not unplaced or document.state == InboundDocument.State.REJECTED else "",
         "events": events,
         "exceptions": ProcurementException.objects.filter(
             inbound_document=document, company_id__in=sorted(actor.company_ids)
