@@ -66,6 +66,7 @@ REFUSAL_STATUS = {
     "po_cancelled": status.HTTP_409_CONFLICT,
     "line_received": status.HTTP_409_CONFLICT,
     "part_mismatch": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "date_out_of_range": status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 
@@ -96,8 +97,14 @@ def exception_handler(exc, context) -> Response | None:
         if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
             response["WWW-Authenticate"] = "Bearer"
     elif isinstance(exc, DocumentRefused):
+        fields = {"errors": exc.errors} if exc.errors else {}
         response = problem(
-            REFUSAL_STATUS.get(exc.code, 422), "Document refused", exc.message, exc.code, exception=exc.exception_id
+            REFUSAL_STATUS.get(exc.code, 422),
+            "Document refused",
+            exc.message,
+            exc.code,
+            exception=exc.exception_id,
+            **fields,
         )
     elif isinstance(exc, NotFound):
         response = problem(404, "Not found", exc.message, exc.code)

@@ -921,17 +921,19 @@ def _interchange_refuse(
     outcome: FileOutcome,
 ) -> None:
     code, message = problems[0]
+    # The note's code with its words: a partner's people read these, not only its translator.
+    note = f"TA1 {code} ({TA1_CODES[code]})" if code in TA1_CODES else f"TA1 {code}"
     identity = EdiIdentity.of(partner.company_id)
     _answer(record, outcome, _ta1(ic, record, partner, identity, source, rejected_for=code))
     _raise(
         partner,
         source,
         Kind.EDI_SYNTAX,
-        f"interchange {ic.isa13} rejected (TA1 {code}): {message}",
+        f"interchange {ic.isa13} rejected, {note}: {message}",
         f"edi_envelope:{record.pk}",
         {"isa13": ic.isa13, "problems": [{"code": c, "message": m} for c, m in problems]},
     )
-    outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", f"TA1 {code}: {message}"))
+    outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", f"{note}: {message}"))
 
 
 def _control_number_reused(
@@ -971,7 +973,7 @@ def _control_number_reused(
             "file": document.filename,
         },
     )
-    outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", f"TA1 025: {message}"))
+    outcome.sets.append(SetOutcome("ISA", ic.isa13, "R", "rejected", f"TA1 025 ({TA1_CODES['025']}): {message}"))
     return record
 
 

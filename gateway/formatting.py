@@ -126,6 +126,8 @@ LINE_STATUS_WORDS = {
 }
 
 CHANNEL_WORDS = {"edi": "EDI", "api": "the API", "portal": "the portal", "system": "a buying system"}
+# The same channels as a table's cell names them.
+CHANNEL_LABELS = {"edi": "EDI", "api": "API", "portal": "portal", "system": "buying system"}
 
 
 def _humanized(code: str) -> str:
@@ -170,6 +172,18 @@ def line_status_dimension(dimension: object) -> str:
     return LINE_STATUS_DIMENSIONS.get(text, _humanized(text))
 
 
+def channel_words(channel: object) -> str:
+    """A channel's code as people name it: ``edi`` → ``EDI``, ``api`` → ``the API``."""
+    text = str(channel or "")
+    return CHANNEL_WORDS.get(text, text)
+
+
+def channel_label(channel: object) -> str:
+    """A channel's code as a table's cell names it: ``edi`` → ``EDI``, ``api`` → ``API``; others as they are."""
+    text = str(channel or "")
+    return CHANNEL_LABELS.get(text, text)
+
+
 def document_words(channel: object, document_type: object) -> str:
     """What a received document is and how it came: ``edi``/``x12`` → ``EDI (X12) file``,
     ``portal``/``acknowledgement`` → ``Acknowledgement through the portal``."""
@@ -177,4 +191,4 @@ def document_words(channel: object, document_type: object) -> str:
     if channel == "edi":
         return "EDI (X12) file" if kind in ("", "x12") else f"EDI file ({kind.replace('_', ' ')})"
     what = _humanized(kind) if kind else "Document"
-    return f"{what} through {CHANNEL_WORDS.get(channel, channel)}"
+    return f"{what} through {channel_words(channel)}"

@@ -220,13 +220,22 @@ def purchase_order_revisions_for(*, actor: Actor, po_id: int) -> QuerySet[PORevi
 
 def inbound_documents_for(*, actor: Actor) -> QuerySet[InboundDocument]:
     """Stored payloads: a supplier's own, or, for the buyer's side, those its companies' records came from
-    (or that their systems and EDI partners sent). A supplier's payload that was never applied to a
-    PO concerns no company yet, and only its supplier sees it."""
+    (or that their systems and EDI partners sent), and those that could be placed with no company.
+
+    A supplier's payload refused before it named a PO (too large, binary, too deep, not JSON, not
+    valid) concerns no company: it is shown to the buyers of every company the supplier has a PO
+    from (``suppliers_for``'s relation), and to no other. Which of them it was meant for cannot be
+    known, so the workbench shows such a document's outcome (state, reason, size) but not its payload.
+    """
     documents = InboundDocument.objects.defer("content").order_by("-received_at", "-id")
     if actor.is_supplier and actor.supplier_id is not None:
         return documents.filter(supplier_id=actor.supplier_id)
     if actor.is_buyer_side:
-        return documents.filter(company_id__in=sorted(actor.company_ids))
+        companies = sorted(actor.company_ids)
+        served = PurchaseOrder.objects.filter(supplier_id=OuterRef("supplier_id"), company_id__in=companies)
+        return documents.filter(
+            Q(company_id__in=companies) | Q(Exists(served), company_id__isnull=True, supplier_id__isnull=False)
+        )
     return documents.none()
 
 

@@ -20,6 +20,10 @@ class ExceptionForSupplierOut(serializers.ModelSerializer):
 class ExceptionOut(ExceptionForSupplierOut):
     # Empty for an exception no supplier caused (a refused publish from the buyer's own systems).
     supplier = serializers.CharField(source="supplier.code", default=None, allow_null=True)
+    message = serializers.CharField(
+        help_text="What the supplier is told; the summary for an exception no supplier is told of "
+        "(a material shortage, an inventory variance, an invalid document from a system)."
+    )
 
     class Meta:
         model = ProcurementException

@@ -120,6 +120,32 @@ def test_an_acknowledgement_naming_another_part_is_stored_and_refused_with_422(o
     assert Acknowledgement.objects.count() == 0
 
 
+def test_a_reschedule_to_the_year_one_is_stored_and_refused_with_422_naming_the_field(owner, published_po):
+    body = ack_body(lines=[{"line_no": "1", "response": "RESCHEDULE", "promised_date": "0001-01-01"}])
+
+    response = owner.post(ACKS, body)
+
+    assert (response.status_code, response["Content-Type"]) == (422, "application/problem+json")
+    problem = response.json()
+    document = InboundDocument.objects.get()
+    assert (problem["code"], problem["detail"], problem["exception"]) == (
+        "date_out_of_range",
+        "acknowledgement ACK-1 of PO PO-1000: line 1: promised date 0001-01-01 is before the PO's order date "
+        "2027-01-15; nothing was applied",
+        ProcurementException.objects.get(inbound_document=document).pk,
+    )
+    assert problem["errors"] == [
+        {
+            "field": "lines[0].promised_date",
+            "message": "line 1: promised date 0001-01-01 is before the PO's order date 2027-01-15",
+            "code": "date_out_of_range",
+        }
+    ]
+    assert stored() == [("refused", "date_out_of_range")]
+    assert Acknowledgement.objects.count() == 0
+    assert set(POLine.objects.filter(po=published_po).values_list("change_state", flat=True)) == {"none"}
+
+
 def test_malformed_json_is_stored_and_rejected(owner):
     raw = b'{"document_id": "ACK-1", '
 

@@ -200,7 +200,7 @@ def test_another_suppliers_body_naming_this_suppliers_po_never_reaches_it(
     said = replay(client, document)
 
     document.refresh_from_db()
-    assert "PO-1000 is not known for supplier NUTS" in said
+    assert "PO-1000 is not one of Nuts Ltd's orders" in said
     assert (document.state, document.outcome_code, document.attempts) == ("refused", "unknown_po", 2)
     assert Acknowledgement.objects.count() == 0
     assert PurchaseOrder.objects.get(number="PO-1000").status == published_po.status

@@ -108,3 +108,30 @@ def test_the_system_reads_its_pos_back_with_the_suppliers_answers(system, price,
     assert [o["number"] for o in results(system.get("/api/v1/system/purchase-orders/", {"change": "proposed"}))] == [
         "PO-1000"
     ]
+
+
+def test_the_list_gives_every_exception_a_message_its_summary_when_no_supplier_is_told(system, price, company, erp):
+    from procurement.services.raising import exception_draft, exception_raise
+
+    draft = exception_draft(
+        company=company,
+        kind=ProcurementException.Kind.INVENTORY_VARIANCE,
+        severity=ProcurementException.Severity.DATA_QUALITY,
+        dedup_key="test:variance",
+        summary="Item BOLT-10 at DET: WMS counts 40, ERP 55",
+        evidence={},
+        supplier_message="",
+        source=erp,
+    )
+    exception_raise(draft, source=erp)
+
+    listed = {row["id"]: (row["summary"], row["message"]) for row in results(system.get("/api/v1/system/exceptions/"))}
+
+    assert listed == {
+        price.pk: (price.summary, price.supplier_message),
+        ProcurementException.objects.get(kind="inventory_variance").pk: (
+            "Item BOLT-10 at DET: WMS counts 40, ERP 55",
+            "Item BOLT-10 at DET: WMS counts 40, ERP 55",
+        ),
+    }
+    assert price.supplier_message != "" and price.supplier_message != price.summary

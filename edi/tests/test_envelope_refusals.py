@@ -113,11 +113,13 @@ def test_an_interchange_whose_iea02_is_not_its_isa13_is_refused_whole_with_one_t
     exception = ProcurementException.objects.get()
     assert (exception.kind, exception.company.code) == ("edi_syntax", "ACME")
     assert exception.summary == (
-        "interchange 000000041 rejected (TA1 001): IEA02 '000000099' does not match ISA13 '000000041'"
+        "interchange 000000041 rejected, TA1 001 (Interchange control number in header and trailer do not match): "
+        "IEA02 '000000099' does not match ISA13 '000000041'"
     )
     assert (document.state, document.outcome_code) == ("rejected", "envelope_rejected")
     assert document.error == (
-        "interchange 000000041 rejected, TA1 001: IEA02 '000000099' does not match ISA13 '000000041'"
+        "interchange 000000041 rejected, TA1 001 (Interchange control number in header and trailer do not match): "
+        "IEA02 '000000099' does not match ISA13 '000000041'"
     )
     place = filedrop.folders(partner)
     assert (place.rejected / "ack-41.edi").read_bytes() == bytes(document.content)
@@ -173,7 +175,8 @@ def test_an_interchange_addressed_to_another_company_is_refused_and_answered_und
     assert answers("997") == []
     exception = ProcurementException.objects.get()
     assert exception.summary == (
-        "interchange 000000044 rejected (TA1 008): ISA08 ZZ:OTHERBUYER is not ACME's (ZZ:GATEWAY)"
+        "interchange 000000044 rejected, TA1 008 (Invalid interchange receiver ID): "
+        "ISA08 ZZ:OTHERBUYER is not ACME's (ZZ:GATEWAY)"
     )
     assert exception.get_kind_display() == "EDI envelope or syntax error"  # the buyer's queue's title
     assert (document.state, document.outcome_code) == ("rejected", "envelope_rejected")
@@ -194,9 +197,9 @@ def test_a_test_interchange_from_a_production_partner_is_refused_with_ta1_020(pa
     (answer,) = answers("TA1")
     assert ta1(answer)[4:] == ["R", "020"]
     assert answers("997") == []
-    assert (
-        document.error
-        == "interchange 000000055 rejected, TA1 020: ISA15 is 'T' but the partner is set up for Production"
+    assert document.error == (
+        "interchange 000000055 rejected, TA1 020 (Invalid test indicator value): "
+        "ISA15 is 'T' but the partner is set up for Production"
     )
 
 
@@ -342,7 +345,9 @@ def test_of_two_interchanges_in_one_file_the_bad_one_is_refused_and_the_good_one
         True,
         False,
     ]
-    assert ProcurementException.objects.get().summary.startswith("interchange 000000051 rejected (TA1 001)")
+    assert ProcurementException.objects.get().summary.startswith(
+        "interchange 000000051 rejected, TA1 001 (Interchange control number in header and trailer do not match)"
+    )
 
 
 def test_an_855_for_a_po_of_another_company_is_refused_exactly_like_an_unknown_po(partner):  # noqa: F811
@@ -358,7 +363,7 @@ def test_an_855_for_a_po_of_another_company_is_refused_exactly_like_an_unknown_p
     assert Acknowledgement.objects.count() == 0
     assert list(POLine.objects.filter(po__number="PO-7001").values_list("ack_response", flat=True)) == ["", ""]
     assert (foreign.state, foreign.outcome_code) == (missing.state, missing.outcome_code) == ("processed", "refused")
-    assert foreign.error == "855 0001: refused (unknown_po: PO-7001 is not known for supplier CASTINGS)"
+    assert foreign.error == "855 0001: refused (unknown_po: PO-7001 is not one of Supplier CASTINGS's orders)"
     assert foreign.error.replace("PO-7001", "PO-9999") == missing.error
     # Both join the one open exception for CASTINGS' unknown POs at ACME, naming each number.
     exception = ProcurementException.objects.get()
@@ -434,7 +439,7 @@ def test_other_content_under_a_used_control_number_is_refused_with_a_ta1_and_an_
         "file": "ack-41-again.edi",
     }
     assert (document.state, document.outcome_code) == ("rejected", "envelope_rejected")
-    assert document.error == f"interchange 000000041 rejected, TA1 025: {reason}"
+    assert document.error == f"interchange 000000041 rejected, TA1 025 (Duplicate interchange control number): {reason}"
     assert (filedrop.folders(partner).rejected / "ack-41-again.edi.reason.txt").read_text() == document.error + "\n"
     record = Interchange.objects.get(inbound_document=document)
     assert (record.duplicate, record.duplicate_of.inbound_document, record.rejected) == ("control_number", first, True)

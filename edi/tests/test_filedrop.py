@@ -145,7 +145,8 @@ def test_a_resent_interchange_number_with_new_content_is_refused(partner):
             "b.edi",
             "rejected",
             "envelope_rejected",
-            "interchange 000000017 rejected, TA1 025: control number 000000017 from CASTINGS was used by "
+            "interchange 000000017 rejected, TA1 025 (Duplicate interchange control number): "
+            "control number 000000017 from CASTINGS was used by "
             f"document {first.pk} (a.edi, received {first.received_at:%Y-%m-%d}) for other content",
         ),
     ]
@@ -1050,6 +1051,31 @@ def test_an_855_for_a_closed_po_is_accepted_as_syntax_and_refused_as_a_document(
     )
     group = FunctionalGroup.objects.get(interchange__direction="in")
     assert group.ack_code == "A"
+
+
+def test_an_855_promising_a_date_before_its_po_is_refused_not_applied(partner):
+    content = partner_855(
+        (
+            inputs.AckLineInput(line_no="1", response=inputs.LINE_ACCEPT, raw_code="IA"),
+            inputs.AckLineInput(
+                line_no="2", response=inputs.LINE_RESCHEDULE, raw_code="DR", promised_date=dt.date(1999, 1, 1)
+            ),
+        )
+    )
+    drop(partner, "ack-year-1999.edi", content)
+
+    filedrop_scan()
+
+    document = InboundDocument.objects.get(channel="edi")
+    assert (document.state, document.outcome_code, document.error) == (
+        "processed",
+        "refused",
+        "855 0001: refused (date_out_of_range: acknowledgement 855-000017 of PO PO-4504: line 2: promised date "
+        "1999-01-01 is before the PO's order date 2027-01-15; nothing was applied)",
+    )
+    assert Acknowledgement.objects.count() == 0
+    assert set(POLine.objects.values_list("ack_response", flat=True)) == {""}
+    assert ProcurementException.objects.get().kind == "invalid_document"
 
 
 def test_an_855_naming_another_part_for_a_line_is_refused_not_applied(partner):

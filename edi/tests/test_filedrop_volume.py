@@ -125,7 +125,8 @@ def test_an_interchange_its_iea_refuses_is_rolled_back_whole_and_its_refusal_rec
             "st02": "000000801",
             "syntax": "R",
             "outcome": "rejected",
-            "detail": "TA1 001: the control number in IEA02 does not match ISA13",
+            "detail": "TA1 001 (Interchange control number in header and trailer do not match): "
+            "the control number in IEA02 does not match ISA13",
             "record": None,
             "unused": [],
         }
@@ -133,7 +134,8 @@ def test_an_interchange_its_iea_refuses_is_rolled_back_whole_and_its_refusal_rec
     assert refused.receipt["acks"][0].startswith("TA1 ")
     assert answered(partner) == ["000000800"]
     assert ProcurementException.objects.get(dedup_key=f"edi_envelope:{refused.pk}").summary == (
-        "interchange 000000801 rejected (TA1 001): the control number in IEA02 does not match ISA13"
+        "interchange 000000801 rejected, TA1 001 (Interchange control number in header and trailer do not match): "
+        "the control number in IEA02 does not match ISA13"
     )
     assert InboundDocument.objects.get().outcome_code == "partly_applied"
 

@@ -9,6 +9,8 @@ register = template.Library()
 register.filter("po_label", formatting.po_label)
 register.filter("ack_header_words", formatting.ack_header_words)
 register.filter("outcome_words", formatting.outcome_words)
+register.filter("channel_words", formatting.channel_words)
+register.filter("channel_label", formatting.channel_label)
 register.filter("line_status_words", formatting.line_status_words)
 register.filter("line_status_dimension", formatting.line_status_dimension)
 

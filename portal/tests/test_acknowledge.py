@@ -235,3 +235,21 @@ def test_an_acknowledgement_of_a_closed_po_sent_anyway_is_refused_in_words(membe
     assert list(ProcurementException.objects.values_list("kind", "inbound_document")) == [
         ("invalid_document", document.pk)
     ]
+
+
+@pytest.mark.parametrize("action", ["preflight", "submit"])
+def test_a_promise_before_the_po_is_refused_with_the_form(member, published_po, action):
+    import html
+
+    post = ack_post({"1": {"response": "RESCHEDULE", "promised_date": "0001-01-01"}, "2": {}, "3": {}}, action=action)
+
+    response = member.post(url(published_po), post)
+
+    assert response.status_code == 200
+    said = "line 1: promised date 0001-01-01 is before the PO's order date 2027-01-15; nothing was applied"
+    assert response.context["refusal"].endswith(said)
+    assert said in html.unescape(response.content.decode())
+    assert Acknowledgement.objects.count() == 0
+    assert set(POLine.objects.filter(po=published_po).values_list("change_state", flat=True)) == {"none"}
+    stored = list(InboundDocument.objects.values_list("state", "outcome_code"))
+    assert stored == ([("refused", "date_out_of_range")] if action == "submit" else [])

@@ -19,7 +19,8 @@ def test_an_edi_file_reusing_a_control_number_for_other_content_reads_as_refused
 
     assert re.search(r'id="document-state">(.*?)</dd>', detail)[1] == "Refused: its control number was already used"
     assert (
-        "interchange 000000041 rejected, TA1 025: control number 000000041 from CASTINGS was used by "
+        "interchange 000000041 rejected, TA1 025 (Duplicate interchange control number): "
+        "control number 000000041 from CASTINGS was used by "
         f"document {first.pk} (ack-41.edi, received {first.received_at:%Y-%m-%d}) for other content"
     ) in detail
 
@@ -27,7 +28,10 @@ def test_an_edi_file_reusing_a_control_number_for_other_content_reads_as_refused
 def test_an_edi_file_addressed_to_another_company_reads_as_refused_with_its_reason(client, partner):  # noqa: F811
     document = receive(partner, "ack-44.edi", interchange([ack_855()], isa13=44, receiver=("ZZ", "OTHERBUYER")))
     client.force_login(person("castings-user", partner.supplier, SupplierMembership.Role.MEMBER))
-    reason = "interchange 000000044 rejected, TA1 008: ISA08 ZZ:OTHERBUYER is not ACME's (ZZ:GATEWAY)"
+    reason = (
+        "interchange 000000044 rejected, TA1 008 (Invalid interchange receiver ID): "
+        "ISA08 ZZ:OTHERBUYER is not ACME's (ZZ:GATEWAY)"
+    )
 
     listing = html.unescape(client.get("/portal/documents/").content.decode())
     detail = html.unescape(client.get(f"/portal/documents/{document.pk}/").content.decode())
@@ -40,6 +44,7 @@ def test_an_edi_file_addressed_to_another_company_reads_as_refused_with_its_reas
         ("EDI (X12) file", "ack-44.edi")
     ]
     assert f"<h1>Document {document.pk}: EDI (X12) file</h1>" in detail
+    assert re.search(r"<dt>Received</dt><dd>[^<]* through (.*?)</dd>", detail)[1] == "EDI"
     assert reason in detail
 
 
@@ -70,7 +75,7 @@ def test_an_edi_file_whose_sets_were_refused_does_not_read_as_applied(client, pa
     ]
     assert "Applied" not in re.sub(r"Partly applied", "", listing)
     assert re.findall(r'<ul class="errors"><li>(.*?)</li>', pages[0]) == [
-        "855 0001: refused (Unknown PO: PO PO-NOPE is not known for supplier CASTINGS)"
+        "855 0001: refused (Unknown PO: PO-NOPE is not one of Supplier CASTINGS's orders)"
     ]
     assert "unknown_po" not in listing + pages[0] + pages[1]
     # Our 997 accepted each group: the refusals are the write path's, not the syntax's.

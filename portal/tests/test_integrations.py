@@ -188,6 +188,8 @@ def test_activity_shows_our_peoples_actions_on_our_records_only(
         ("user bolts-admin", "supplier.membership_changed"),
         ("user bolts-admin", "api_key.issued"),
     ]
+    assert [e.channel for e in page.context["page"]] == ["portal", "portal"]
+    assert page.content.decode().count("<td>portal</td>") == 2
     assert Key.objects.count() == 3
 
 

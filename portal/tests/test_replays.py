@@ -252,7 +252,7 @@ def test_a_csv_upload_refused_in_part_is_replayed_once_the_po_exists(
 ):
     # The ERP has not sent PO-2000 yet when BOLTS applies its file: that acknowledgement is refused.
     document = csv_applied(client, supplier_user, "PO-1000,1,ACCEPT,,,,,,\r\nPO-2000,1,ACCEPT,,,,,,\r\n")
-    why = f"PO-2000: PO-2000 is not known for supplier {supplier.code}"
+    why = f"PO-2000: PO-2000 is not one of {supplier.name}'s orders"
     assert (document.state, document.outcome_code, document.error, document.company_id) == (
         "refused",
         "partly_refused",
@@ -344,8 +344,8 @@ def test_a_replayed_upload_reaches_only_its_own_companys_and_suppliers_pos(
     said_nuts = replay(client, nuts)
     said_bolts = replay(client, bolts)
 
-    assert "still refused: PO-1000: PO-1000 is not known for supplier NUTS" in said_nuts
-    assert "still refused: PO-2000: PO-2000 is not known for supplier BOLTS" in said_bolts
+    assert "still refused: PO-1000: PO-1000 is not one of Nuts Ltd's orders" in said_nuts
+    assert "still refused: PO-2000: PO-2000 is not one of Bolts Inc's orders" in said_bolts
     assert acks() == [
         ("ACME", "PO-1000", f"csv-{bolts.pk}-PO-1000"),
         ("ACME", "PO-3000", f"csv-{nuts.pk}-PO-3000"),
@@ -374,6 +374,10 @@ def test_an_upload_only_previewed_or_naming_two_companies_is_no_buyers_to_replay
 
     assert statuses == [404, 404]
     assert written() == before
+    # Its outcome is listed for ACME's buyer (BOLTS serves ACME), not the other company's lines in it.
+    page = client.get(reverse("workbench:inbound_detail", args=[both.pk])).content.decode()
+    assert "The payload is not shown: it could not be placed with one company" in page
+    assert "PO-2000" not in page
 
 
 def test_an_upload_whose_applier_left_is_refused_with_the_reason(

@@ -43,9 +43,9 @@ CONTROL_NUMBER_REUSED = "Refused: its control number was already used"
 def state_words(document: InboundDocument) -> str:
     """What became of a document, in a sentence; an EDI envelope refusal says why (see error_words)."""
     if document.outcome_code == "envelope_rejected":
-        if "TA1 008:" in document.error:
+        if "TA1 008" in document.error:
             return MISADDRESSED
-        return CONTROL_NUMBER_REUSED if "TA1 025:" in document.error else ENVELOPE_REFUSED
+        return CONTROL_NUMBER_REUSED if "TA1 025" in document.error else ENVELOPE_REFUSED
     return sets_refused_words(document.state, document.outcome_code) or STATE_WORDS.get(document.state, document.state)
 
 

@@ -151,5 +151,11 @@ class ProcurementException(models.Model):
         return f"{self.get_kind_display()}: {self.summary}"
 
     @property
+    def message(self) -> str:
+        """What the exception says in a sentence: the supplier's message, or, for one no supplier is
+        told of (a shortage, an inventory variance, a system's invalid document), its summary."""
+        return self.supplier_message or self.summary
+
+    @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES

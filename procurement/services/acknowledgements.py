@@ -153,6 +153,7 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
         _refuse_stale_revision(ack, order, supplier, source)
         _refuse_finished(ack, order, lines, supplier, source)
         _refuse_other_parts(ack, order, lines, supplier, source)
+        _refuse_implausible_dates(ack, order, supplier, source)
         now = timezone.now()
         plans = _plan(lines, ack, supplier, tolerance.rules_for(company), source)
         _refuse_received_changes(ack, order, plans, supplier, source)
@@ -338,6 +339,84 @@ def _refuse_other_parts(
             "lines": [{"line": no, "expected": expected, "actual": named} for no, named, expected in wrong],
         },
         dedup_key=f"part_mismatch:{order.pk}:{supplier.pk}:{ack.document_id}",
+    )
+
+
+# A supplier's date on an answer (a promise, a scheduled delivery, a backorder's date) earlier than
+# its PO's order date by more than the grace, or later than the horizon after it, is a typing or
+# mapping error (0001-01-01, a year 2205), not a plan: applied, it would move the line's supply
+# out of every horizon. The grace allows for a PO keyed in the ERP after it was agreed.
+DATE_GRACE = dt.timedelta(days=30)
+DATE_HORIZON_YEARS = 5
+
+
+def _latest_date(order_date: dt.date) -> dt.date:
+    try:
+        return order_date.replace(year=order_date.year + DATE_HORIZON_YEARS)
+    except ValueError:  # 29 February, and the year it lands on has none
+        return order_date.replace(year=order_date.year + DATE_HORIZON_YEARS, day=28)
+
+
+def _dates_out_of_range(ack: AcknowledgementInput, order: PurchaseOrder) -> list[dict[str, str]]:
+    """The answer's dates outside the PO's order date (less ``DATE_GRACE``) to ``DATE_HORIZON_YEARS``
+    after it, as ``{field, message, code}`` each, in the order of the answer's lines."""
+    earliest, latest = order.order_date - DATE_GRACE, _latest_date(order.order_date)
+    wrong: list[dict[str, str]] = []
+    for index, answer in enumerate(ack.lines):
+        dates = [
+            ("promised_date", "promised date", answer.promised_date),
+            ("backorder_date", "backorder date", answer.backorder_date),
+            *(
+                (f"schedule[{n}].date", f"delivery {n + 1}'s date", delivery.date)
+                for n, delivery in enumerate(answer.schedule)
+            ),
+        ]
+        for field_name, words, date in dates:
+            if date is None or earliest <= date <= latest:
+                continue
+            why = (
+                f"is before the PO's order date {order.order_date.isoformat()}"
+                if date < earliest
+                else f"is more than {DATE_HORIZON_YEARS} years after the PO's order date {order.order_date.isoformat()}"
+            )
+            wrong.append(
+                {
+                    "field": f"lines[{index}].{field_name}",
+                    "message": f"line {answer.line_no}: {words} {date.isoformat()} {why}",
+                    "code": "date_out_of_range",
+                }
+            )
+    return wrong
+
+
+def _dates_message(ack: AcknowledgementInput, order: PurchaseOrder, wrong: list[dict[str, str]]) -> str:
+    said = "; ".join(e["message"] for e in wrong)
+    return f"acknowledgement {ack.document_id} of PO {order.number}: {said}; nothing was applied"
+
+
+def _refuse_implausible_dates(
+    ack: AcknowledgementInput, order: PurchaseOrder, supplier: Supplier, source: WriteSource
+) -> None:
+    """A date out of range (``_dates_out_of_range``) refuses the answer whole, naming each line and field."""
+    wrong = _dates_out_of_range(ack, order)
+    if not wrong:
+        return
+    raise refusal_recorded(
+        source=source,
+        company=order.company,
+        supplier=supplier,
+        po=order,
+        kind=Kind.INVALID_DOCUMENT,
+        code="date_out_of_range",
+        message=_dates_message(ack, order, wrong),
+        evidence={
+            "refused": f"acknowledgement {ack.document_id} gives dates out of range",
+            "earliest": (order.order_date - DATE_GRACE).isoformat(),
+            "latest": _latest_date(order.order_date).isoformat(),
+            "lines": [{"field": e["field"], "said": e["message"]} for e in wrong],
+        },
+        dedup_key=f"date_out_of_range:{order.pk}:{supplier.pk}:{ack.document_id}",
+        errors=wrong,
     )
 
 
@@ -665,7 +744,8 @@ def _lines_known(
             supplier=supplier,
             kind=Kind.UNKNOWN_PO,
             code="unknown_po",
-            message=f"{po_label(ack.po_number)} is not known for supplier {supplier.code}",
+            # The same words whether the number is another supplier's PO or nobody's: no hint of which.
+            message=f"{po_label(ack.po_number)} is not one of {supplier.name}'s orders",
             evidence={"refused": f"{po_label(ack.po_number)} is not known", "po_numbers": [ack.po_number]},
             # One open exception per supplier and company, whichever PO numbers its documents name.
             dedup_key=unknown_po_key(company, supplier),
@@ -1032,6 +1112,8 @@ def acknowledgement_preflight(*, supplier: Supplier, ack: AcknowledgementInput) 
     status = PurchaseOrder.status_for(lines)
     if status in PurchaseOrder.FINISHED:
         raise DocumentRefused(_finished_message(order, status), code=f"po_{status}")
+    if wrong := _dates_out_of_range(ack, order):
+        raise DocumentRefused(_dates_message(ack, order, wrong), code="date_out_of_range", errors=wrong)
     plans = _plan(lines, ack, supplier, tolerance.rules_for(order.company), WriteSource("portal", "preflight"))
     received = [p.line.line_no for p in plans if p.line.received_in_full and (p.proposal or p.findings)]
     if received:

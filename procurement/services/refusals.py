@@ -69,10 +69,13 @@ def refusal_recorded(
     dedup_key: str,
     evidence: dict | None = None,
     supplier_message: str = "",
+    errors: list[dict[str, str]] | None = None,
     **links: Any,
 ) -> DocumentRefused:
-    """A ``DocumentRefused`` that, once it leaves the service, is recorded as an exception."""
-    error = DocumentRefused(message, code=code)
+    """A ``DocumentRefused`` that, once it leaves the service, is recorded as an exception.
+
+    ``errors``: the fields it refuses, for the API's answer (``ProcurementError.errors``)."""
+    error = DocumentRefused(message, code=code, errors=errors)
     error.draft = exception_draft(  # type: ignore[attr-defined]
         company=company,
         kind=kind,

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gateway.actors import Actor
+from gateway.formatting import channel_words
 from procurement.models import DocumentReplayRequest, InboundDocument
 
 from .audit import audit_event, audit_write
@@ -70,8 +71,8 @@ def _replayer(document: InboundDocument) -> Replayer:
     replayer = replayer_for(document)
     if replayer is None:
         raise InvalidAction(
-            f"Documents received through {document.channel or 'an unknown channel'} cannot be replayed from "
-            "the workbench; ask the sender to send it again."
+            f"Documents received through {channel_words(document.channel) or 'an unknown channel'} cannot be "
+            "replayed from the workbench; ask the sender to send it again."
         )
     return replayer
 

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
+from gateway.formatting import po_label
 from notifications.models import OutboundMessage
 from procurement import factories, inputs
 from procurement.models import (
@@ -297,7 +298,7 @@ def test_unknown_po_is_refused_and_recorded_once(published_po, supplier):
     )
 
     assert (error.code, again.code) == ("unknown_po", "unknown_po")
-    assert error.message == "PO-9999 is not known for supplier BOLTS"
+    assert error.message == "PO-9999 is not one of Bolts Inc's orders"
     exc = ProcurementException.objects.get()
     assert error.exception_id == again.exception_id == exc.pk
     assert (exc.kind, exc.dedup_key, exc.severity, exc.supplier, exc.po) == (
@@ -327,8 +328,8 @@ def test_documents_naming_unknown_pos_join_one_open_exception_per_supplier(publi
 
     exc = ProcurementException.objects.get()
     assert [e.message for e in errors[:2]] == [
-        "PO NOPE-1 is not known for supplier BOLTS",
-        "PO NOPE-2 is not known for supplier BOLTS",
+        "PO NOPE-1 is not one of Bolts Inc's orders",
+        "PO NOPE-2 is not one of Bolts Inc's orders",
     ]
     assert {e.exception_id for e in [*errors, shipped]} == {exc.pk}
     assert (exc.kind, exc.evidence["documents"], exc.state) == ("unknown_po", 7, "open")
@@ -340,7 +341,7 @@ def test_documents_naming_unknown_pos_join_one_open_exception_per_supplier(publi
     assert dt.datetime.fromisoformat(exc.evidence["last_seen"]) >= exc.raised_at
     refusals = AuditEvent.objects.filter(action="document.refused").order_by("pk")
     assert [(e.after["message"], e.after["exception"]) for e in refusals] == [
-        *((f"PO {po} is not known for supplier BOLTS", exc.pk) for po in numbers),
+        *((f"{po_label(po)} is not one of Bolts Inc's orders", exc.pk) for po in numbers),
         ("ship notice ASN-1: PO NOPE-6 is not known", exc.pk),
     ]
 
@@ -670,3 +671,53 @@ def test_evidence_and_proposals_write_whole_numbers_plainly(published_po, suppli
     assert price.evidence["expected"] == "10"
     assert ChangeRequest.objects.get(po_line__line_no="1").current == {"unit_price": "10"}
     assert h.po_line(published_po, "2").proposal == {"quantity": "90"}
+
+
+def test_an_answer_dating_a_line_before_its_po_or_years_out_is_refused_whole_naming_each_date(published_po, supplier):
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    error = h.refused(
+        acknowledgement_record,
+        supplier=supplier,
+        ack=h.ack(
+            "ACK-1",
+            h.answer("1"),
+            h.reschedule("2", dt.date(1, 1, 1)),
+            h.answer(
+                "3",
+                inputs.LINE_RESCHEDULE,
+                raw_code="DR",
+                schedule=(
+                    inputs.ScheduleLineInput(quantity=D("60"), date=dt.date(2027, 3, 1)),
+                    inputs.ScheduleLineInput(quantity=D("40"), date=dt.date(2032, 1, 16)),
+                ),
+            ),
+        ),
+        source=h.source(),
+    )
+
+    assert (error.code, error.message) == (
+        "date_out_of_range",
+        "acknowledgement ACK-1 of PO PO-1000: line 2: promised date 0001-01-01 is before the PO's order date "
+        "2027-01-15; line 3: delivery 2's date 2032-01-16 is more than 5 years after the PO's order date "
+        "2027-01-15; nothing was applied",
+    )
+    assert [e["field"] for e in error.errors] == ["lines[1].promised_date", "lines[2].schedule[1].date"]
+    exc = ProcurementException.objects.get()
+    assert (exc.kind, exc.po, exc.evidence["earliest"], exc.evidence["latest"]) == (
+        "invalid_document",
+        published_po,
+        "2026-12-16",
+        "2032-01-15",
+    )
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert h.line_state(published_po) == lines_before
+
+
+def test_dates_at_the_edges_of_the_range_are_applied(published_po, supplier):
+    result = h.record_ack(
+        supplier, "ACK-1", h.reschedule("1", dt.date(2026, 12, 16)), h.reschedule("2", dt.date(2032, 1, 15))
+    )
+
+    assert result.outcome == "applied"
+    assert [h.po_line(published_po, n).change_state for n in ("1", "2")] == ["proposed", "proposed"]

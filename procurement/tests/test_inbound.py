@@ -123,7 +123,7 @@ def test_a_refusal_is_recorded_with_its_code_and_the_payload_kept(published_po, 
     assert (stored.state, stored.outcome_code, stored.error, stored.attempts) == (
         "refused",
         "unknown_po",
-        "PO-9999 is not known for supplier BOLTS",
+        "PO-9999 is not one of Bolts Inc's orders",
         1,
     )
     assert bytes(stored.content) == PAYLOAD

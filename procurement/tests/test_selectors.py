@@ -142,9 +142,42 @@ def test_a_suppliers_document_belongs_to_the_company_it_was_applied_to(published
     globex_erp = Actor.for_system(company_ids={globex.pk}, label="GLOBEX ERP")
     bolts = Actor.for_supplier(supplier_id=supplier.pk, label="BOLTS")
 
-    assert list(selectors.inbound_documents_for(actor=acme_buyer).values_list("pk", flat=True)) == [stored.pk]
-    assert selectors.inbound_documents_for(actor=globex_erp).count() == 0
+    assert sorted(selectors.inbound_documents_for(actor=acme_buyer).values_list("pk", flat=True)) == [
+        stored.pk,
+        unplaced.pk,
+    ]
+    # GLOBEX buys from BOLTS: it sees the body nobody could place, not the one applied to ACME's PO.
+    assert list(selectors.inbound_documents_for(actor=globex_erp).values_list("pk", flat=True)) == [unplaced.pk]
     assert sorted(selectors.inbound_documents_for(actor=bolts).values_list("pk", flat=True)) == [
         stored.pk,
         unplaced.pk,
     ]
+
+
+def test_a_body_placed_with_no_company_is_seen_by_the_buyers_its_supplier_serves_only(
+    published_po, supplier, other_supplier, company, erp
+):
+    """A refused body names no PO: the buyers of BOLTS's companies see it; INITECH, which buys only
+    from NUTS, sees neither it nor NUTS's own unplaced body unless it orders from NUTS."""
+    from procurement.services import inbound_document_store
+
+    initech = factories.CompanyFactory(code="INITECH")
+    factories.PlantFactory(company=initech, code="AUS")
+    purchase_order_publish(
+        po=factories.po_input(company="INITECH", supplier=other_supplier.code, plant="AUS", number="PO-9000"),
+        source=erp,
+    )
+    bolts_body = inbound_document_store(channel="api", sender="BOLTS", content=b"[", supplier=supplier)
+    nuts_body = inbound_document_store(channel="api", sender="NUTS", content=b"\x00", supplier=other_supplier)
+    nobodys = inbound_document_store(channel="api", sender="someone", content=b"{")
+    acme_buyer = Actor.for_buyer(company_ids={company.pk}, label="ACME buyer", user_id=1)
+    initech_buyer = Actor.for_buyer(company_ids={initech.pk}, label="INITECH buyer", user_id=2)
+    both = Actor.for_buyer(company_ids={company.pk, initech.pk}, label="buyer of both", user_id=3)
+
+    assert list(selectors.inbound_documents_for(actor=acme_buyer).values_list("pk", flat=True)) == [bolts_body.pk]
+    assert list(selectors.inbound_documents_for(actor=initech_buyer).values_list("pk", flat=True)) == [nuts_body.pk]
+    assert list(selectors.inbound_documents_for(actor=both).values_list("pk", flat=True)) == [
+        nuts_body.pk,
+        bolts_body.pk,
+    ]
+    assert nobodys.pk not in selectors.inbound_documents_for(actor=both).values_list("pk", flat=True)

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -338,9 +339,9 @@ def test_the_list_shows_each_outcome_in_words(client, acme_buyer, partner):  # n
 
     page = client.get("/workbench/documents/").content.decode()
 
-    assert sorted((int(row[0]), row[6]) for row in table_rows(page)) == [
-        (first.pk, "Applied"),
-        (again.pk, "Duplicate: same content already received"),
+    assert sorted((int(row[0]), row[1], row[6]) for row in table_rows(page)) == [
+        (first.pk, "EDI", "Applied"),
+        (again.pk, "EDI", "Duplicate: same content already received"),
     ]
     assert "duplicate_content" not in page
 
@@ -490,4 +491,80 @@ def test_the_list_shows_a_dropped_files_name(client, acme_buyer, ack_file):
 
     (row,) = table_rows(client.get("/workbench/documents/?channel=edi").content.decode())
 
-    assert row[:5] == [str(ack_file.pk), "edi", "CASTINGS", "x12", "in.edi"]
+    assert row[:5] == [str(ack_file.pk), "EDI", "CASTINGS", "x12", "in.edi"]
+
+
+@pytest.fixture
+def globex_buyer(partner):  # noqa: F811
+    """A buyer of GLOBEX, which buys from CASTINGS too (PO-7000)."""
+    from procurement.services import WriteSource, purchase_order_publish
+
+    globex = factories.CompanyFactory(code="GLOBEX")
+    factories.PlantFactory(company=globex, code="SPR")
+    po = factories.po_input(company="GLOBEX", supplier="CASTINGS", plant="SPR", number="PO-7000")
+    purchase_order_publish(po=po, source=WriteSource(channel="system", label="GLOBEX ERP"))
+    user = factories.BuyerFactory(username="globex-buyer", email="buyer@globex.example")
+    factories.CompanyMembershipFactory(company=globex, user=user)
+    return user
+
+
+@pytest.fixture
+def initech_buyer(db):
+    """A buyer of INITECH, which does not buy from CASTINGS."""
+    initech = factories.CompanyFactory(code="INITECH")
+    user = factories.BuyerFactory(username="initech-buyer", email="buyer@initech.example")
+    factories.CompanyMembershipFactory(company=initech, user=user)
+    return user
+
+
+def refused_api_body(partner, body: bytes) -> InboundDocument:  # noqa: F811
+    """CASTINGS's body POSTed with its API key and refused before it named a PO."""
+    from api.models import ApiKey
+
+    _, secret = ApiKey.issue(kind="supplier", supplier=partner.supplier, name="CASTINGS integration", scope="write")
+    response = Client().post(
+        "/api/v1/acknowledgements/",
+        body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}", "Idempotency-Key": "refused-1"},
+    )
+    assert response.status_code == 400
+    return InboundDocument.objects.get(channel="api")
+
+
+def test_a_body_refused_before_it_names_a_po_is_shown_to_the_buyers_of_each_company_its_supplier_serves(
+    client,
+    acme_buyer,
+    globex_buyer,
+    initech_buyer,
+    partner,  # noqa: F811
+):
+    document = refused_api_body(partner, b'{"document_id": "ACK-SECRET-4504", ')
+
+    assert (document.company_id, document.state, document.outcome_code) == (None, "rejected", "malformed")
+    for buyer in (acme_buyer, globex_buyer):
+        client.force_login(buyer)
+        listed = client.get(reverse("workbench:document_list"), {"direction": "in", "channel": "api"})
+        detail = client.get(reverse("workbench:inbound_detail", args=[document.pk]))
+
+        assert [row[:2] for row in table_rows(listed.content.decode())] == [[str(document.pk), "API"]]
+        assert detail.status_code == 200
+        page = text(detail.content.decode())
+        assert "Unreadable: rejected (Malformed: could not be read)" in page
+        assert "Detail JSON parse error - Expecting property name enclosed in double quotes" in page
+        assert "35 bytes" in page
+        # Which company it was meant for cannot be known: its content is not shown to either.
+        assert "ACK-SECRET-4504" not in detail.content.decode()
+        assert (
+            "The payload is not shown: it could not be placed with one company, so it may concern another company "
+            "CASTINGS sells to." in page
+        )
+        assert "It cannot be replayed here: ask CASTINGS to send it again." in page
+        assert client.post(reverse("workbench:inbound_replay", args=[document.pk])).status_code == 404
+    client.force_login(initech_buyer)
+    assert client.get(reverse("workbench:inbound_detail", args=[document.pk])).status_code == 404
+    listed = client.get(reverse("workbench:document_list"), {"direction": "in"})
+    assert "No documents match" in text(listed.content.decode())
+    document.refresh_from_db()
+    assert (document.state, document.attempts) == ("rejected", 1)
+    assert AuditEvent.objects.filter(object_type="InboundDocument").count() == 0

@@ -84,9 +84,10 @@ def document_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "workbench/document_list.html", context)
 
 
-def _inbound_for(actor: Actor, pk: int) -> InboundDocument:
+def _inbound_for(actor: Actor, pk: int, *, placed: bool = False) -> InboundDocument:
+    """The document if the actor may see it; ``placed``: only one placed with a company of theirs (to act on)."""
     document = inbound_documents_for(actor=actor).select_related("supplier", "company").filter(pk=pk).first()
-    if document is None:
+    if document is None or (placed and document.company_id is None):
         raise Http404("No such document.")
     return document
 
@@ -95,30 +96,43 @@ def _inbound_for(actor: Actor, pk: int) -> InboundDocument:
 @buyer_page
 def inbound_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     document = _inbound_for(actor, pk)
-    payload_missing = False
-    try:
-        with document.open_payload() as payload:
-            preview, decoded_as = text_encoding.preview(payload.read(PREVIEW_BYTES))
-    except OSError:  # the stored file is gone or unreadable: the page says so rather than failing
-        preview, decoded_as, payload_missing = "", "", True
+    # A supplier's payload placed with no company may have been meant for another company the
+    # supplier serves: its outcome is shown, its content is not (inbound_documents_for).
+    unplaced = document.company_id is None
+    preview, decoded_as, payload_missing = "", "", False
+    if not unplaced:
+        try:
+            with document.open_payload() as payload:
+                preview, decoded_as = text_encoding.preview(payload.read(PREVIEW_BYTES))
+        except OSError:  # the stored file is gone or unreadable: the page says so rather than failing
+            payload_missing = True
     events = AuditEvent.objects.filter(
         Q(object_type="InboundDocument", object_id=str(document.pk))
         | Q(correlation_id=document.correlation_id, company_id__in=actor.company_ids)
         if document.correlation_id
         else Q(object_type="InboundDocument", object_id=str(document.pk))
-    ).order_by("occurred_at", "id")[:200]
+    )
+    if unplaced:  # what was recorded of it for another company the supplier serves is that company's
+        events = events.filter(company_id__in=actor.company_ids)
+    events = events.order_by("occurred_at", "id")[:200]
     context = {
         "document": document,
         "preview": preview,
         "decoded_as": decoded_as,
-        "truncated": document.size > PREVIEW_BYTES and not payload_missing,
+        "truncated": document.size > PREVIEW_BYTES and not payload_missing and not unplaced,
         "payload_missing": payload_missing,
+        "unplaced": unplaced,
+        # An unplaced document that was read (an upload naming two companies' POs) may name the
+        # other company's orders in its error; one refused unread says only why it could not be read.
+        "detail": document.error if not unplaced or document.state == InboundDocument.State.REJECTED else "",
         "events": events,
-        "exceptions": ProcurementException.objects.filter(inbound_document=document).order_by("raised_at", "id"),
+        "exceptions": ProcurementException.objects.filter(
+            inbound_document=document, company_id__in=sorted(actor.company_ids)
+        ).order_by("raised_at", "id"),
         "requests": DocumentReplayRequest.objects.filter(document=document)
         .select_related("requested_by", "approved_by")
         .order_by("-requested_at"),
-        "can_replay": replayer_for(document) is not None,
+        "can_replay": not unplaced and replayer_for(document) is not None,
         "needs_approval": replay_needs_approval(document),
         "section": "documents",
     }
@@ -133,7 +147,7 @@ def _back(pk: int) -> HttpResponseRedirect:
 @buyer_page
 def inbound_replay(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """Replay now, or (for a document that moves money) ask a second buyer to approve the replay."""
-    document = _inbound_for(actor, pk)
+    document = _inbound_for(actor, pk, placed=True)
     try:
         if replay_needs_approval(document):
             reason = request.POST.get("reason", "")
