@@ -37,6 +37,7 @@ NULL = "\\N"  # COPY's text format for a null
 # Up to this many result rows, a net change writes them with INSERTs sent together; beyond, by COPY.
 FEW_ROWS = 1000
 RESULT_MODELS = (SupplyPeg, Shortage, PlannedPurchase, ProjectionRow)
+DELETE_ORDER = (PlannedPurchase, SupplyPeg, Shortage, ProjectionRow)  # why: _delete_statements
 PROJECTION_COLUMNS = [
     "run_id",
     "company_id",
@@ -343,13 +344,16 @@ def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
 
 
 def _delete_statements(company_id: int, keys: set[tuple[int, int]] | None) -> list[tuple[str, list]]:
-    """``_results_delete``'s statements. Plain DELETEs, shortages before the planned purchases they name:
-    the ORM's would first read every row to find what points at it (nothing outside the results does),
-    which cost more than the run. A net change keeps the planned purchases already ordered: the buyer's
-    record of which PO each became (a second "Create PO" is told so) until a full run replaces every
-    result."""
+    """``_results_delete``'s statements. Plain DELETEs: the ORM's would first read every row to find what
+    points at it (nothing outside the results does, and their keys are unchecked), which cost more than
+    the run. A net change keeps the planned purchases already ordered: the buyer's record of which PO
+    each became (a second "Create PO" is told so) until a full run replaces every result.
+
+    Planned purchases go first: "Create PO" locks its planned purchase's row, then re-plans the item.
+    A re-plan of the same item beside it waits at that row before it deletes anything the other will
+    delete after it, so neither holds what the other waits for."""
     statements: list[tuple[str, list]] = []
-    for model in RESULT_MODELS:
+    for model in DELETE_ORDER:
         table = model._meta.db_table  # only the model's own names are formatted in
         if keys is None:
             statements.append((f"DELETE FROM {table} WHERE company_id = %s", [company_id]))  # noqa: S608
