@@ -1015,7 +1015,8 @@ def _interchange(
     previous = found[0] if found else None
     if previous is not None or problems:
         ic = events.finish()  # nothing of it is applied: read to its end for its envelope
-        if previous is not None and previous.digest and previous.digest != ic.digest:
+        earlier = _digest_of(previous) if previous is not None else ""
+        if previous is not None and earlier and earlier != ic.digest:
             return _control_number_reused(ic, position, document, partner, previous, identity, source, outcome)
         record = _interchange_record(ic, position, document, partner, previous, problems)
         fault_point("interchange_recorded")
@@ -1269,6 +1270,17 @@ def answers_write(pending: list[Deferred]) -> None:
         records[record.pk] = record
     # The receipts (``_keep_receipt``) are saved once, with the answers: one statement for them all.
     rows_update(list(records.values()), ["receipt", "envelope_errors", "digest"])
+
+
+def _digest_of(previous: Interchange) -> str:
+    """``previous``'s digest: as stored, or, for an interchange of this batch whose receipt waits to be
+    saved with its answer (``answers_deferred``), as that record holds it."""
+    if previous.digest:
+        return previous.digest
+    for item in _answers_deferred.get() or ():
+        if isinstance(item, DeferredAnswer) and item.record.pk == previous.pk:
+            return item.record.digest
+    return ""
 
 
 def _group_record(group: FunctionalGroup) -> None:

@@ -307,3 +307,22 @@ def test_files_needing_more_than_their_savepoint_are_received_again_with_it_and_
         ("000000703", "703"),
         ("000000704", None),
     ]
+
+
+def test_other_content_under_a_control_number_used_earlier_in_the_batch_is_refused_with_025(partner):  # noqa: F811
+    """The first file's digest waits, with its receipt, to be saved with its 997 at the batch's end: the
+    second file is still compared with it, and refused, as it would be received alone."""
+    for number in ("PO-7001", "PO-7002"):
+        po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number=number, lines=2)
+        purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
+    drop(partner, "855-0.edi", partner_855("PO-7001", 700))
+    drop(partner, "855-1.edi", partner_855("PO-7002", 700))  # other content, the same ISA13
+    claimed = [[i.partner_id, i.document_id, i.path] for i in filedrop.scan()]
+
+    outcomes = tasks.edi_files_receive(claimed)
+
+    assert outcomes == ["processed", "envelope_rejected"]
+    assert list(Acknowledgement.objects.values_list("po__number", flat=True)) == ["PO-7001"]
+    second = Interchange.objects.get(direction="in", position=0, inbound_document__filename="855-1.edi")
+    assert (second.duplicate, second.rejected) == ("control_number", True)
+    assert ProcurementException.objects.filter(kind="duplicate_document").count() == 1
