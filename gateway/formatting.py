@@ -85,6 +85,11 @@ OUTCOME_WORDS = {
     "unknown_release": "Unknown release",
     "stale_revision": "Answers an older PO revision",
     "part_mismatch": "Part number does not match the PO line",
+    "line_received": "PO line already received in full",
+    "unknown_uom": "Unknown unit of measure",
+    "po_closed": "PO closed",
+    "po_cancelled": "PO cancelled",
+    "date_out_of_range": "Date out of range",
     "duplicate_invoice": "Invoice number already used",
 }
 

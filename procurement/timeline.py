@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.actors import Actor
-from gateway.formatting import outcome_words, plain_number, price_text
+from gateway.formatting import outcome_words, plain_number, price_text, sets_refused_words
 from notifications.models import OutboundMessage
 from procurement import inputs
 from procurement.models import (
@@ -395,8 +395,13 @@ def audit_state_words(event: AuditEvent) -> str:
 
     def said(side: dict) -> str:
         state = str(side["state"])
-        words = DOCUMENT_STATES.get(state, _words(state))
         outcome = str(side.get("outcome") or "")
+        refused = sets_refused_words(state, outcome)
+        if refused:  # a file read whose sets were refused: not "applied"
+            return refused[:1].lower() + refused[1:]
+        if state == "rejected" and outcome == "envelope_rejected":
+            return "refused at the envelope"
+        words = DOCUMENT_STATES.get(state, _words(state))
         # An outcome that only repeats the state ("processed" for applied) is not said again.
         if outcome and outcome_words(outcome).lower() != words:
             words += f" ({outcome_words(outcome)[:1].lower()}{outcome_words(outcome)[1:]})"

@@ -441,8 +441,10 @@ class StreamReader:
         ic = _new_interchange(block)
         # What the interchange says, layout aside: one resent as it was has the same digest, and so
         # does one resent with its envelope written again at another date and time (ISA09, ISA10).
+        # The same goes for each group's date and time (GS04, GS05).
         said = [*isa[:9], "", "", *isa[11:]]
         digest = hashlib.sha256(d.element.join(said).encode("utf-8", "surrogatepass"))
+        group_time = _group_time(d.element)
         isa_issues = _check_isa(block, block.isa)
         state = _BodyState(self, text, block, ic, d)
         ws = layout_ws(d)
@@ -486,7 +488,8 @@ class StreamReader:
             empty += piece.empty
             trailing += piece.trailing
             if piece.texts:
-                digest.update(("\n" + "\n".join(piece.texts)).encode("utf-8", "surrogatepass"))
+                said_text = group_time.sub(r"\1", "\n" + "\n".join(piece.texts))
+                digest.update(said_text.encode("utf-8", "surrogatepass"))
             ended = state.feed(window, piece) or ended
             cursor = cut
             if region_end is not None:
@@ -670,3 +673,18 @@ def parse_file(
     handle one set at a time in bounded memory.
     """
     return StreamReader(data, chunk_size=chunk_size, keep_sets=True).document()
+
+
+_GROUP_TIMES: dict[str, re.Pattern[str]] = {}
+
+
+def _group_time(element: str) -> re.Pattern[str]:
+    """A pattern of each GS segment's date and time (GS04, GS05) in a run of segments, each after a
+    line break: replaced by its first group, a GS reads as if written at no date and time."""
+    found = _GROUP_TIMES.get(element)
+    if found is None:
+        e = re.escape(element)
+        field = f"[^{e}\n]*"
+        found = re.compile(f"(\nGS{e}(?:{field}{e}){{3}}){field}{e}{field}")
+        _GROUP_TIMES[element] = found
+    return found

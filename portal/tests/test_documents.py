@@ -83,3 +83,19 @@ def test_an_edi_file_whose_sets_were_refused_does_not_read_as_applied(client, pa
         ["<li>Group 45 (PR): Answered: accepted (AK9 A)</li>"],
         ["<li>Group 46 (PR): Answered: accepted (AK9 A)</li>"],
     ]
+
+
+def test_every_refusal_code_a_service_records_reads_in_words():
+    """A supplier reads each set's refusal by its code's words: every code the write path can record
+    has them (``code="..."`` in procurement's services, and a finished PO's ``po_<status>``)."""
+    import re
+    from pathlib import Path
+
+    from gateway.formatting import OUTCOME_WORDS
+    from procurement.models import PurchaseOrder
+
+    services = Path(__file__).resolve().parents[2] / "procurement" / "services"
+    codes = {code for path in services.glob("*.py") for code in re.findall(r'code="(\w+)"', path.read_text())}
+    codes |= {f"po_{status}" for status in PurchaseOrder.FINISHED}
+    assert {"unknown_po", "line_received", "unknown_uom", "po_closed", "date_out_of_range"} <= codes
+    assert sorted(codes - set(OUTCOME_WORDS)) == []

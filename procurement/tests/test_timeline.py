@@ -223,3 +223,35 @@ def test_each_invoice_purpose_and_match(purpose, total, status, words):
 )
 def test_each_ship_notice(fields, words):
     assert timeline.shipment_words(Shipment(ship_date=dt.date(2027, 2, 20), **fields)) == words
+
+
+@pytest.mark.parametrize(
+    "before, after, words",
+    [
+        (
+            {"state": "refused", "outcome": "partly_refused"},
+            {"state": "processed", "outcome": "processed"},
+            "Was refused (partly refused: some lines were not applied); now applied",
+        ),
+        (
+            {"state": "processed", "outcome": "refused"},
+            {"state": "processed", "outcome": "partly_applied"},
+            "Was refused: nothing in it was applied; now partly applied: some of its sets were refused",
+        ),
+        (
+            {"state": "rejected", "outcome": "envelope_rejected"},
+            {"state": "processed", "outcome": "processed"},
+            "Was refused at the envelope; now applied",
+        ),
+        (
+            {"state": "rejected", "outcome": "malformed"},
+            {"state": "rejected", "outcome": "malformed"},
+            "Was rejected as unreadable (malformed: could not be read); now rejected as unreadable (malformed: could"
+            " not be read)",
+        ),
+    ],
+)
+def test_a_documents_state_before_and_after_a_replay(before, after, words):
+    from procurement.models import AuditEvent
+
+    assert timeline.audit_state_words(AuditEvent(action="document.replayed", before=before, after=after)) == words

@@ -290,5 +290,9 @@ def test_an_interchanges_digest_is_its_content_layout_aside() -> None:
     enveloped_again = text.replace("*260102*1200*", "*260301*0815*", 1)
     assert enveloped_again != text
     assert digests(enveloped_again, 7) == [digest]
+    grouped_again = text.replace("*20260102*1200*7*", "*20260301*081530*7*", 1)
+    assert grouped_again != text
+    assert digests(grouped_again, 7) == [digest]
+    assert digests(text.replace("*20260102*1200*7*", "*20260102*1200*8*", 1), 7) != [digest]
     assert digests(text.replace("PO1*2*4*EA", "PO1*2*5*EA"), 7) != [digest]
     assert digests(interchange(suffix="", sender="OTHER"), 7) != [digest]
