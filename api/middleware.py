@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from .problems import PROBLEM_BASE
@@ -27,6 +28,9 @@ class ApiInputMiddleware:
     PostgreSQL cannot store or compare a NUL in text, so a filter value holding one would fail
     deep in the database instead of as the client's error. ``RateLimit-Limit``, ``-Remaining``
     and ``-Reset`` (seconds) let a client pace itself instead of learning the limit from a 429.
+
+    Under ``DEBUG`` (``make run``) Django answers a URL it cannot resolve with its HTML debug page
+    and never calls ``handler404``: an API client gets the problem details of production instead.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -40,6 +44,13 @@ class ApiInputMiddleware:
                         400, "Invalid request", f"query parameter {name!r} holds a NUL character", "invalid"
                     )
         response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and request.path.startswith(API_PREFIX)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            response = not_found(request)
         rate_limit = getattr(request, "rate_limit", None)
         if rate_limit is not None:
             names = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")

@@ -81,6 +81,19 @@ def current_log_context() -> dict[str, Any]:
     return found
 
 
+class ClientErrorFilter(logging.Filter):
+    """A 4xx answer is one line without a traceback: refusals are expected (a supplier asking for
+    another's order, a role without the permission, a CSRF refusal) and the traceback of the
+    ``PermissionDenied`` or ``Http404`` behind one says nothing. A 5xx keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class LogContextFilter(logging.Filter):
     """Put the current correlation id, document, partner and task on each record.
 
@@ -128,14 +141,22 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "gateway.logs.LogContextFilter"}},
+        "filters": {
+            "context": {"()": "gateway.logs.LogContextFilter"},
+            "client_error": {"()": "gateway.logs.ClientErrorFilter"},
+        },
         "formatters": {log_format: {"()": "gateway.logs.formatter", "log_format": log_format}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["context"]}},
         "root": {"handlers": ["console"], "level": level},
+        # Django's own console handler (under DEBUG) would write each of its lines a second time
+        # beside the root's; its e-mail handler has no ADMINS to write to. Its answers logged
+        # (django.request) are one line each: a 4xx without a traceback.
         # django-axes announces itself and every failed sign-in at INFO; its lockouts are WARNINGs.
         # A worker's "ready." line is kept at any level: it is how a supervisor or a test knows it
         # has started consuming.
         "loggers": {
+            "django": {"handlers": [], "level": "INFO"},
+            "django.request": {"filters": ["client_error"]},
             "django.db.backends": {"level": "INFO"},
             "axes": {"level": "WARNING"},
             "celery.apps.worker": {"level": "INFO"},

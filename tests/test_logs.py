@@ -134,3 +134,65 @@ def test_a_task_queued_while_a_payload_is_handled_carries_its_correlation_id():
         "corr-0000-0004",
     )
     assert "gateway_correlation_id" not in second.headers
+
+
+@pytest.fixture
+def console_as_run(settings, caplog):
+    """Logging configured as ``make run`` has it (DJANGO_DEBUG=1, text): Django's defaults first, then
+    the gateway's. ``console_as_run()`` is the lines every console handler wrote; caplog still sees
+    the records."""
+    from django.utils.log import configure_logging
+
+    settings.DEBUG = True
+    configure_logging(settings.LOGGING_CONFIG, logging_config(log_format="text", level="INFO"))
+    buffer = io.StringIO()
+    for name in ("", "django", "django.request"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(buffer)
+    logging.root.addHandler(caplog.handler)
+    yield lambda: buffer.getvalue().splitlines()
+    logging.config.dictConfig(settings.LOGGING)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("/portal/does-not-exist/", 404, "Not Found: /portal/does-not-exist/"),
+        # A buyer is not a supplier's person: the portal raises PermissionDenied.
+        ("/portal/", 403, "Forbidden (Permission denied): /portal/"),
+    ],
+)
+def test_a_refused_request_is_one_line_without_a_traceback(
+    console_as_run, client, buyer, caplog, path, status, message
+):
+    client.force_login(buyer)
+    caplog.clear()
+
+    response = client.get(path)
+
+    assert response.status_code == status
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert [(r.levelname, r.getMessage(), r.exc_info, r.exc_text) for r in records] == [
+        ("WARNING", message, None, None)
+    ]
+    lines = console_as_run()
+    assert len(lines) == 1, lines
+    assert lines[0].endswith(f" WARNING django.request [{response['X-Correlation-ID']}] {message}")
+
+
+def test_a_server_error_keeps_its_traceback(console_as_run, caplog):
+    from django.http import HttpResponse
+    from django.utils.log import log_response
+
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as error:
+        log_response("%s: %s", "Internal Server Error", "/portal/", response=HttpResponse(status=500), exception=error)
+
+    (record,) = caplog.records
+    assert record.exc_info is not None and record.exc_info[1].args == ("boom",)
+    lines = console_as_run()
+    assert lines[0].endswith(" ERROR django.request [-] Internal Server Error: /portal/")
+    assert lines[1] == "Traceback (most recent call last):"
+    assert lines[-1] == "RuntimeError: boom"

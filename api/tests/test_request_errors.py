@@ -82,6 +82,31 @@ def test_a_host_not_allowed_is_a_400_problem(owner):
     assert problem(response)["code"] == "bad_request"
 
 
+@pytest.mark.parametrize("debug", [False, True])  # True: make run, where Django has its HTML debug page
+def test_an_unknown_api_url_is_a_404_problem(debug, settings):
+    settings.DEBUG = debug
+
+    response = Client().get("/api/v1/does-not-exist/")
+
+    assert (response.status_code, response["Content-Type"]) == (404, "application/problem+json")
+    assert response.json() == {
+        "type": "https://gateway.example/problems/not-found",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "No API resource at /api/v1/does-not-exist/.",
+        "code": "not_found",
+    }
+
+
+def test_outside_the_api_an_unknown_url_keeps_djangos_debug_page(settings):
+    settings.DEBUG = True
+
+    response = Client().get("/portal/does-not-exist/")
+
+    assert (response.status_code, response["Content-Type"]) == (404, "text/html; charset=utf-8")
+    assert b"Using the URLconf defined in <code>gateway.urls</code>" in response.content
+
+
 def test_malformed_json_is_a_400_problem(owner, published_po):
     response = owner.post("/api/v1/acknowledgements/", raw=b'{"document_id": ')
 
