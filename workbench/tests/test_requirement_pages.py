@@ -319,6 +319,22 @@ def test_create_po_from_a_shortage_counts_the_po_at_once_and_clears_the_shortage
     assert _shortage_rows(client, "GSK-220") == []
     exception.refresh_from_db()
     assert (exception.state, exception.resolution) == ("resolved", "auto_cleared")
+    assert exception.resolution_note == "Covered by PO-PLN-7 (Create PO by buyer)"
+    closed = text(client.get(f"/workbench/exceptions/{exception.pk}/").content.decode())
+    # What cleared it, and its severity as it stood then: nothing reads as current on a closed one.
+    assert "State Resolved — Cleared by a later requirements run Owner unassigned Raised " in closed
+    assert (
+        "Closed 2027-01-10 12:00 UTC by the system: Covered by PO-PLN-7 (Create PO by buyer) "
+        "Why this severity: the requirements "
+        "As things stood when it was closed, DET runs out of GSK-220 on 2027-01-20: 20 EA short. "
+        "Order it would stop"
+    ) in closed
+    assert "As things stand" not in closed
+    assert "production stops unless it is expedited" not in closed
+    assert closed.endswith(
+        "material requirements buying system Shortage raised by the requirements run "
+        "2027-01-10 12:00:00 material requirements buying system Cleared automatically"
+    )
     # The planned purchase stays, ordered and naming its PO, until the next full run.
     planned = PlannedPurchase.objects.get(item__part_number="GSK-220")
     assert (planned.state, planned.po.number) == ("ordered", "PO-PLN-7")
