@@ -285,7 +285,7 @@ def test_create_po_publishes_to_the_supplier_states_the_effect_is_audited_and_a_
     ]
     assert OutboundMessage.objects.filter(po=po, event="po.published").count() == 1
     planned_page = client.get(f"{PLANNED}?company=ACME&part=CAST-210").content.decode()
-    assert table_rows(planned_page, "planned")[0][8] == "PO-PLN-1"
+    assert table_rows(planned_page, "planned")[0][8] == "ordered as PO-PLN-1"
 
 
 def _shortage_rows(client, part: str) -> list[list[str]]:
@@ -340,8 +340,7 @@ def test_create_po_from_a_shortage_counts_the_po_at_once_and_clears_the_shortage
     assert (planned.state, planned.po.number) == ("ordered", "PO-PLN-7")
     planned_page = client.get(f"{PLANNED}?company=ACME&part=GSK-220").content.decode()
     # Ordered, it is no longer late to release: it names the PO it became, a link to it.
-    assert [(row[0], row[8]) for row in table_rows(planned_page, "planned")] == [("2027-01-06", "PO-PLN-7")]
-    assert f'<a href="/admin/procurement/purchaseorder/{planned.po.pk}/change/">PO-PLN-7</a>' in planned_page
+    assert [(row[0], row[8]) for row in table_rows(planned_page, "planned")] == [("2027-01-06", "ordered as PO-PLN-7")]
     # The other items' shortages are as the run left them.
     assert [row[2].split()[0] for row in table_rows(client.get(SHORTAGES).content.decode(), "shortages")] == [
         "BAR-321", "BLT-M8", "CAST-210", "HSG-200", "IMP-300", "IMP-310", "LBL-900", "SHF-320",
