@@ -322,7 +322,9 @@ def shortage_summary(evidence: dict, *, make: bool) -> str:
     )
 
 
-def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.date) -> tuple[int, int]:
+def shortages_raise(
+    *, company, keys: set[tuple[int, int]] | None, today: dt.date, covered: dict[tuple[int, int], str] | None = None
+) -> tuple[int, int]:
     """Raise, refresh or clear the ``material_shortage`` exceptions of ``company`` after a run.
 
     For each (plant, item) (of ``keys``; None: all), the first stored shortage whose planned purchase
@@ -331,7 +333,8 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
     stop when the purchase that would cover it is already late to release (or there is none), else
     procurement delay. The evidence names the orders short, the date, how short and the planned
     purchase. An open one whose shortage is gone (covered by a PO, stock, or a supplier's deviation
-    now) is resolved ``auto_cleared``. Returns (raised or changed, cleared).
+    now) is resolved ``auto_cleared``, its note what ``covered`` says covered its (plant, item) when
+    the caller knows (``Covered by PO-1234 (Create PO by buyer-a)``). Returns (raised or changed, cleared).
     """
     from materials.models import Shortage
     from procurement.models import Item, Plant
@@ -474,7 +477,8 @@ def shortages_raise(*, company, keys: set[tuple[int, int]] | None, today: dt.dat
                 kind=Kind.MATERIAL_SHORTAGE,
                 dedup_key_prefix=exception.dedup_key,
                 evidence={"plant_id": plant, "item_id": item},  # a key is the start of longer ones
-                reason="the shortage is covered, or a supplier's deviation now carries it",
+                reason=(covered or {}).get((plant, item))
+                or "the shortage is covered, or a supplier's deviation now carries it",
                 source=source,
             )
         )

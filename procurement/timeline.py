@@ -352,6 +352,19 @@ AUDIT_ACTIONS: dict[str, str] = {
     "exception.dismissed": "Dismissed",
     "exception.auto_cleared": "Cleared automatically",
     "exception.superseded": "Superseded by a newer proposal",
+    # A supplier's own administration, on the portal's Activity page.
+    "api_key.issued": "API key issued",
+    "api_key.revoked": "API key revoked",
+    "webhook_subscription.created": "Webhook added",
+    "webhook_subscription.deleted": "Webhook removed",
+    "webhook_subscription.enabled": "Webhook turned on again",
+    "webhook_subscription.redelivered": "Webhook delivery sent again",
+    "webhook_subscription.secret_rotated": "Webhook secret changed",
+    "supplier.invitation_created": "Person invited",
+    "supplier.invitation_accepted": "Invitation accepted",
+    "supplier.invitation_revoked": "Invitation withdrawn",
+    "supplier.membership_joined": "Person joined",
+    "supplier.membership_changed": "Person's role or access changed",
 }
 # The records audit rows name (``AuditEvent.object_type``, a model's class name), as a buyer names them.
 AUDIT_RECORDS: dict[str, str] = {

@@ -96,7 +96,11 @@ def planned_purchase_order(
             )
         ]
     )
+    who = source.user.get_username() if source.user is not None else actor.label
     run = requirements_replan(
-        company=company, keys={(planned.plant_id, planned.item_id)}, reason=f"{po_label(number)} ordered"
+        company=company,
+        keys={(planned.plant_id, planned.item_id)},
+        reason=f"{po_label(number)} ordered",
+        covered_by=f"Covered by {po_label(number)} (Create PO by {who})",
     )
     return PlannedOrdered(result.record, run)

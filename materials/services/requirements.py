@@ -184,15 +184,22 @@ def _net_changes_redo(company: Company, since: int, today: dt.date) -> None:
 
 @transaction.atomic
 def requirements_net_change(
-    *, company: Company, keys: set[tuple[int, int]], reason: str = "", today: dt.date | None = None
+    *,
+    company: Company,
+    keys: set[tuple[int, int]],
+    reason: str = "",
+    today: dt.date | None = None,
+    covered_by: str = "",
 ) -> RequirementRun:
     """Re-plan the (plant, item) pairs ``keys`` and every component below them; keep the other results.
 
     What the items get from parents outside the re-planned set (their stored planned make orders,
     and production orders for those parents) is exploded again, so the result equals a full
     regeneration's for these items (tested property). Open deviations on the re-planned items are
-    re-assessed. Idempotent: re-planning with unchanged inputs rewrites the same rows. Holds the
-    company's planning lock (shared) to its commit, so a full run writing its results is not overtaken.
+    re-assessed; a shortage exception of ``keys`` the run clears says ``covered_by`` (what changed:
+    ``Covered by PO-1234 (Create PO by buyer-a)``) when given. Idempotent: re-planning with unchanged
+    inputs rewrites the same rows. Holds the company's planning lock (shared) to its commit, so a full
+    run writing its results is not overtaken.
 
     Lock order, kept by every path that re-plans, so two of them never wait on each other in a circle:
     the plants' inventory locks (a stock event, a goods receipt: ``po_lines_replan``), then the
@@ -218,7 +225,8 @@ def requirements_net_change(
         _store(run, inputs, result)
         _finish(run, result)
     deviations_reassess(company=company, keys=closure)
-    shortages_raise(company=company, keys=closure, today=today)
+    covered = dict.fromkeys(keys, covered_by) if covered_by else None
+    shortages_raise(company=company, keys=closure, today=today, covered=covered)
     return run
 
 
@@ -774,12 +782,14 @@ def po_lines_replan(company_id: int, po_line_ids: list[int], *, received: bool =
     requirements_net_change(company=company, keys=keys, reason="supply changed on PO lines")
 
 
-def requirements_replan(*, company: Company, keys: set[tuple[int, int]], reason: str) -> RequirementRun | None:
+def requirements_replan(
+    *, company: Company, keys: set[tuple[int, int]], reason: str, covered_by: str = ""
+) -> RequirementRun | None:
     """Net change for ``keys`` when the company has been planned in full before; None otherwise (a full
-    run plans everything anyway)."""
+    run plans everything anyway). ``covered_by``: see ``requirements_net_change``."""
     if not keys or not _replans(company.pk):
         return None
-    return requirements_net_change(company=company, keys=keys, reason=reason)
+    return requirements_net_change(company=company, keys=keys, reason=reason, covered_by=covered_by)
 
 
 def stock_replan(company_id: int, keys: set[tuple[int, int]]) -> RequirementRun | None:

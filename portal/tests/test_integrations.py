@@ -190,6 +190,11 @@ def test_activity_shows_our_peoples_actions_on_our_records_only(
     ]
     assert [e.channel for e in page.context["page"]] == ["portal", "portal"]
     assert page.content.decode().count("<td>portal</td>") == 2
+    # What each did in words, never the audit code.
+    assert [what for _, what in page.context["rows"]] == ["Person's role or access changed", "API key issued"]
+    assert page.content.decode().count("<td>Person&#x27;s role or access changed</td>") == 1
+    assert page.content.decode().count("<td>API key issued</td>") == 1
+    assert "api_key.issued" not in page.content.decode()
     assert Key.objects.count() == 3
 
 

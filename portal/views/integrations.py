@@ -19,6 +19,7 @@ from api.models import ApiKey, WebhookSubscription
 from gateway.actors import Actor
 from portal import integrations
 from portal.access import acting_supplier_id, supplier_admin_page
+from procurement.timeline import audit_action_words
 from suppliers.models import Supplier
 
 from .people import portal_source
@@ -120,4 +121,6 @@ def activity(request: HttpRequest, actor: Actor) -> HttpResponse:
         "occurred_at", "actor_label", "channel", "action", "object_type", "object_id", "document_key", "po"
     )
     page = Paginator(events.select_related("po"), 50).get_page(request.GET.get("page"))
-    return render(request, "portal/activity.html", {"page": page, "section": "activity"})
+    # What each did in words, as the buyers' audit trail says it (``acknowledgement.recorded`` → ``Acknowledged``).
+    rows = [(event, audit_action_words(event.action)) for event in page]
+    return render(request, "portal/activity.html", {"page": page, "rows": rows, "section": "activity"})

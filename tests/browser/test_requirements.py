@@ -216,5 +216,24 @@ def test_a_buyer_orders_a_shortages_planned_purchase_from_its_exception(page, st
     with page.page.expect_navigation():
         page.page.get_by_role("button", name="Create PO").click()
     assert page.page.locator(".message-success").inner_text().startswith("PO-GSK-1 published to BOLTS")
-    assert PurchaseOrder.objects.get(number="PO-GSK-1").supplier.code == "BOLTS"
+    po = PurchaseOrder.objects.get(number="PO-GSK-1")
+    assert po.supplier.code == "BOLTS"
+
+    # The exception, cleared by the PO, says so and tells its severity in the past.
+    page.open(f"/workbench/exceptions/{gasket.pk}/")
+    assert page.page.locator("#state").inner_text().splitlines()[:2] == [
+        "State",
+        "Resolved — Cleared by a later requirements run",
+    ]
+    assert "Covered by PO-GSK-1 (Create PO by planner)" in page.page.locator("#state").inner_text()
+    assert page.page.locator("section.requirement-trace p").first.inner_text() == (
+        "As things stood when it was closed, DET runs out of GSK-220 on 2027-01-20: 20 EA short."
+    )
+    page.screenshot("exception-material-shortage-covered")
+    # The planned purchase names its PO and is late no more.
+    page.open("/workbench/requirements/planned/?company=ACME&part=GSK-220")
+    cells = page.page.locator("table.planned tbody tr td")
+    assert cells.nth(0).inner_text() == "2027-01-06"
+    assert cells.nth(8).inner_text() == "ordered as PO-GSK-1"
+    page.screenshot("requirements-planned-gasket-ordered")
     assert page.problems() == []

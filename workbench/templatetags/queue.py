@@ -55,6 +55,18 @@ def severity_badge(severity: str) -> str:
 
 
 @register.filter
+def resolution_words(exception: ProcurementException) -> str:
+    """How it was closed: a material shortage cleared automatically was cleared by a requirements run
+    (a PO, stock or a supplier's deviation covering it), not by a document as the other kinds are."""
+    if (
+        exception.kind == ProcurementException.Kind.MATERIAL_SHORTAGE
+        and exception.resolution == ProcurementException.Resolution.AUTO_CLEARED
+    ):
+        return "Cleared by a later requirements run"
+    return exception.get_resolution_display()
+
+
+@register.filter
 def get_item(mapping: dict, key: str):
     return mapping.get(key)
 

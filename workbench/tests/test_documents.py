@@ -210,6 +210,12 @@ def test_replaying_an_api_acknowledgement_applies_it_once_through_the_write_path
     # The write path's own audit names the replay and the buyer who ran it, on the API channel.
     recorded = AuditEvent.objects.get(action="acknowledgement.recorded")
     assert (recorded.channel, recorded.actor_label) == ("api", "replayed by buyer buyer")
+    detail = client.get(reverse("workbench:inbound_detail", args=[document.pk])).content.decode()
+    # Its timeline names the channel as people do: API, not the code "api".
+    assert (
+        f"<td>Acknowledgement recorded</td><td>replayed by buyer buyer</td><td>API</td>"
+        f"<td>Acknowledgement {ack.pk} · api:CASTINGS:ACK-API-1</td>"
+    ) in detail
 
 
 def test_an_api_invoice_needs_a_second_buyer_to_approve_its_replay(

@@ -457,7 +457,7 @@ def test_the_audit_trail_says_what_was_done_in_words(signed_in, q, buyer):
     page = signed_in.get(f"{QUEUE}{q.price.pk}/").content.decode()
 
     assert [row[1:] for row in table_rows(page, "audit")] == [
-        ["supplier BOLTS", "api", "Exception raised"],
+        ["supplier BOLTS", "API", "Exception raised"],
         ["buyer buyer", "workbench", "Assigned"],
         ["buyer buyer", "workbench", "Note added"],
     ]

@@ -285,7 +285,7 @@ def test_create_po_publishes_to_the_supplier_states_the_effect_is_audited_and_a_
     ]
     assert OutboundMessage.objects.filter(po=po, event="po.published").count() == 1
     planned_page = client.get(f"{PLANNED}?company=ACME&part=CAST-210").content.decode()
-    assert table_rows(planned_page, "planned")[0][8] == "PO-PLN-1"
+    assert table_rows(planned_page, "planned")[0][8] == "ordered as PO-PLN-1"
 
 
 def _shortage_rows(client, part: str) -> list[list[str]]:
@@ -319,11 +319,28 @@ def test_create_po_from_a_shortage_counts_the_po_at_once_and_clears_the_shortage
     assert _shortage_rows(client, "GSK-220") == []
     exception.refresh_from_db()
     assert (exception.state, exception.resolution) == ("resolved", "auto_cleared")
+    assert exception.resolution_note == "Covered by PO-PLN-7 (Create PO by buyer)"
+    closed = text(client.get(f"/workbench/exceptions/{exception.pk}/").content.decode())
+    # What cleared it, and its severity as it stood then: nothing reads as current on a closed one.
+    assert "State Resolved — Cleared by a later requirements run Owner unassigned Raised " in closed
+    assert (
+        "Closed 2027-01-10 12:00 UTC by the system: Covered by PO-PLN-7 (Create PO by buyer) "
+        "Why this severity: the requirements "
+        "As things stood when it was closed, DET runs out of GSK-220 on 2027-01-20: 20 EA short. "
+        "Order it would stop"
+    ) in closed
+    assert "As things stand" not in closed
+    assert "production stops unless it is expedited" not in closed
+    assert closed.endswith(
+        "material requirements buying system Shortage raised by the requirements run "
+        "2027-01-10 12:00:00 material requirements buying system Cleared automatically"
+    )
     # The planned purchase stays, ordered and naming its PO, until the next full run.
     planned = PlannedPurchase.objects.get(item__part_number="GSK-220")
     assert (planned.state, planned.po.number) == ("ordered", "PO-PLN-7")
     planned_page = client.get(f"{PLANNED}?company=ACME&part=GSK-220").content.decode()
-    assert table_rows(planned_page, "planned")[0][8] == "PO-PLN-7"
+    # Ordered, it is no longer late to release: it names the PO it became, a link to it.
+    assert [(row[0], row[8]) for row in table_rows(planned_page, "planned")] == [("2027-01-06", "ordered as PO-PLN-7")]
     # The other items' shortages are as the run left them.
     assert [row[2].split()[0] for row in table_rows(client.get(SHORTAGES).content.decode(), "shortages")] == [
         "BAR-321", "BLT-M8", "CAST-210", "HSG-200", "IMP-300", "IMP-310", "LBL-900", "SHF-320",
