@@ -207,7 +207,9 @@ def kpi_dataset(company) -> dict:
             (company, bolts, "api", "processed"),
             (company, bolts, "api", "refused"),
             (company, bolts, "portal", "processed"),
-            (None, bolts, "api", "rejected"),  # placed in no company: no buyer sees it
+            # Placed in no company (refused unread): the buyers of ACME and OTHER, both served by BOLTS,
+            # see its outcome; the KPI figures, which read each company's own documents, do not count it.
+            (None, bolts, "api", "rejected"),
             (other, bolts, "api", "failed"),
         )
     ):

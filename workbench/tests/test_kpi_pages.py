@@ -100,7 +100,10 @@ def test_another_companys_buyer_sees_none_of_acmes_documents_and_changes_nothing
     assert post_statuses == [404, 404, 404]
     assert snapshot(world) == before
     listed = table_rows(client.get("/workbench/documents/").content.decode())
-    assert [row[2] for row in listed] == ["BOLTS"]  # OTHER's own failed API document
+    # OTHER's own failed API document, then BOLTS's refused one placed in no company (BOLTS serves OTHER too).
+    unplaced = InboundDocument.objects.filter(supplier__code="BOLTS", company=None).get()
+    own = InboundDocument.objects.filter(company__code="OTHER").get()
+    assert [(row[0], row[2]) for row in listed] == [(str(own.pk), "BOLTS"), (str(unplaced.pk), "BOLTS")]
 
 
 def test_a_supplier_person_gets_403_and_changes_nothing(client, supplier_user, world):
