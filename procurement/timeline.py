@@ -376,6 +376,10 @@ AUDIT_RECORDS: dict[str, str] = {
     "ChangeRequest": "Change request",
     "OutboundMessage": "Message",
     "PlannedPurchase": "Planned purchase",
+    "ApiKey": "API key",
+    "WebhookSubscription": "Webhook",
+    "SupplierMembership": "Membership",
+    "SupplierInvitation": "Invitation",
 }
 # A received document's states (``InboundDocument.State``) inside a sentence.
 DOCUMENT_STATES: dict[str, str] = {

@@ -191,7 +191,13 @@ def test_activity_shows_our_peoples_actions_on_our_records_only(
     assert [e.channel for e in page.context["page"]] == ["portal", "portal"]
     assert page.content.decode().count("<td>portal</td>") == 2
     # What each did in words, never the audit code.
-    assert [what for _, what in page.context["rows"]] == ["Person's role or access changed", "API key issued"]
+    assert [what for _, what, _ in page.context["rows"]] == ["Person's role or access changed", "API key issued"]
+    # And on what, in words: the membership changed and the key issued, never a model's name.
+    key = Key.objects.get(name="BOLTS ERP")
+    membership = SupplierMembership.objects.get(user=bolts_member)
+    assert [on for _, _, on in page.context["rows"]] == [f"Membership {membership.pk}", f"API key {key.pk}"]
+    assert page.content.decode().count(f"<td>API key {key.pk}</td>") == 1
+    assert "ApiKey" not in page.content.decode()
     assert page.content.decode().count("<td>Person&#x27;s role or access changed</td>") == 1
     assert page.content.decode().count("<td>API key issued</td>") == 1
     assert "api_key.issued" not in page.content.decode()

@@ -19,7 +19,7 @@ from api.models import ApiKey, WebhookSubscription
 from gateway.actors import Actor
 from portal import integrations
 from portal.access import acting_supplier_id, supplier_admin_page
-from procurement.timeline import audit_action_words
+from procurement.timeline import audit_action_words, audit_record_words
 from suppliers.models import Supplier
 
 from .people import portal_source
@@ -121,6 +121,7 @@ def activity(request: HttpRequest, actor: Actor) -> HttpResponse:
         "occurred_at", "actor_label", "channel", "action", "object_type", "object_id", "document_key", "po"
     )
     page = Paginator(events.select_related("po"), 50).get_page(request.GET.get("page"))
-    # What each did in words, as the buyers' audit trail says it (``acknowledgement.recorded`` → ``Acknowledged``).
-    rows = [(event, audit_action_words(event.action)) for event in page]
+    # What each did, and on what, in words, as the buyers' audit trail says it (``api_key.issued`` on
+    # ``ApiKey`` 3 → ``API key issued`` on ``API key 3``).
+    rows = [(event, audit_action_words(event.action), audit_record_words(event)) for event in page]
     return render(request, "portal/activity.html", {"page": page, "rows": rows, "section": "activity"})

@@ -573,6 +573,9 @@ def test_the_page_shows_the_raising_document_and_its_997(signed_in, q, supplier)
     assert response.context["document_text"] == "ISA*00*...~ST*855*0001~"
     assert [a.pk for a in response.context["answers"]] == [answer.pk]
     assert "Answered with 997 (Pending," in page
+    # What the document is and how it came, in words: never the channel's code.
+    assert "Document EDI (X12) file from BOLTS Received" in page
+    assert " via edi" not in page
 
 
 @pytest.mark.parametrize(
