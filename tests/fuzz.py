@@ -192,15 +192,20 @@ def _translate(data: bytes) -> None:
 
 def receive(data: bytes, chunk_size: int = 4096) -> None:
     """A worker's reading of a file without its database: the stream, each set validated as it
-    ends (``x12.validate_set``, kept in ``x12.SetReports``), each group reported at its GE, and the
+    ends (``x12.validate_set``, kept in ``x12.SetReports``, a rejected one told to the reader), each
+    group reported at its GE, and the
     997/999 written for the groups at the end of their interchange."""
     from edi import x12
 
     answered: list[x12.GroupReport] = []
     reports = x12.SetReports()
-    for item in x12.stream(data, chunk_size=chunk_size):
+    reader = x12.stream(data, chunk_size=chunk_size)
+    for item in reader:
         if isinstance(item, x12.TransactionSet):
-            reports.append(x12.validate_set(item))
+            report = x12.validate_set(item)
+            reports.append(report)
+            if report.code == "R":
+                reader.set_rejected(item)  # past a group's 1,000th, the rest of it is not read
         elif isinstance(item, x12.Group):
             answered.append(x12.GroupReport(item, reports, list(item.errors)))
             reports = x12.SetReports()

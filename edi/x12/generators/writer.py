@@ -207,12 +207,14 @@ def write_interchange(env: Envelope, groups: Sequence[GroupBody], *, ta1: Sequen
     w = SegmentWriter(env.delimiters)
     out = [isa_segment(env, w)]
     out.extend(w.segment(seg) for seg in ta1)
+    # The same for every group: an answer to a file of thousands of groups writes a GS for each.
+    app_sender = env.application_sender or env.sender_id
+    app_receiver = env.application_receiver or env.receiver_id
+    gs04, gs05 = env.when.strftime("%Y%m%d"), env.when.strftime("%H%M")
     for n, group in enumerate(groups):
         gs06 = group.group_control if group.group_control is not None else env.group_control + n
         gs06_text = control(gs06, 1, "GS06")
         version = group.version or env.version
-        app_sender = env.application_sender or env.sender_id
-        app_receiver = env.application_receiver or env.receiver_id
         out.append(
             w.segment(
                 [
@@ -220,8 +222,8 @@ def write_interchange(env: Envelope, groups: Sequence[GroupBody], *, ta1: Sequen
                     group.functional_id,
                     app_sender,
                     app_receiver,
-                    env.when.strftime("%Y%m%d"),
-                    env.when.strftime("%H%M"),
+                    gs04,
+                    gs05,
                     gs06_text,
                     "X",
                     version,
