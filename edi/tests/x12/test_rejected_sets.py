@@ -78,7 +78,10 @@ def readings(data: bytes) -> list[tuple]:
 
 
 def stopped(number: int, st02: str, unread: int) -> str:
-    return f"1000 transaction sets rejected: checking stopped at set {number} (ST02 {st02}), the {unread} set(s) after it not read"
+    return (
+        f"1000 transaction sets rejected: checking stopped at set {number} (ST02 {st02}), "
+        f"the {unread} set(s) after it not read"
+    )
 
 
 def ak_segments(data: bytes, reports: list[x12.GroupReport]) -> list[list[str]]:

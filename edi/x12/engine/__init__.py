@@ -32,9 +32,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
+from edi.x12 import envelope
 from edi.x12.engine.values import check_value, evaluate_note
 from edi.x12.engine.walker import Walker
-from edi.x12 import envelope
 from edi.x12.envelope import Document, Group, TransactionSet, stopped_issue
 from edi.x12.errors import ERROR, KIND_ELEMENT, KIND_SEGMENT, KIND_SET, Issue, SchemaNotFoundError
 from edi.x12.schemas import SetSchema, get_schema
