@@ -211,7 +211,10 @@ def translate(content: bytes, code_maps: CodeMaps | None = None, identity: EdiId
 
     ``identity``: ours (the gateway's defaults when None). A 997/999 whose ISA05/ISA06 is one of its
     addresses is one we wrote, and is read from the partner's side ("the partner's group")."""
+    from procurement.inputs import canonical_json
+
     ours = (identity or EdiIdentity()).isa_addresses()
+    mappers = x12.mappers.MAPPERS
     document = x12.parse(content)
     reports = {id(r.group): r for r in x12.validate(document)}
     out: Translation = {"interchanges": [], "issues": [_issue(i) for i in document.errors]}
@@ -244,10 +247,8 @@ def translate(content: bytes, code_maps: CodeMaps | None = None, identity: EdiId
                     "ack_code": set_report.code,
                     "issues": [_issue(i) for i in set_report.issues],
                 }
-                if ts.st01 in x12.mappers.MAPPERS:
+                if ts.st01 in mappers:
                     mapped = x12.map_transaction_set(ts, code_maps)
-                    from procurement.inputs import canonical_json
-
                     item["canonical"] = canonical_json(mapped.value) if mapped.value is not None else None
                     item["issues"] += [_issue(i) for i in mapped.errors]
                     item["unused"] = [

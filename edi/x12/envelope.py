@@ -326,20 +326,24 @@ def _valid_date(value: str, fmt: str) -> bool:
     return True
 
 
-def _gs_date_time(g: Group) -> list[str]:
+def _gs_date_time(g: Group) -> tuple[str, ...]:
     """What is wrong with GS04 and GS05: CCYYMMDD (YYMMDD before 004010), HHMM[SS[D[D]]]."""
+    return _gs_date_time_of(g.gs04, g.gs05, g.gs08[:6])
+
+
+@lru_cache(maxsize=256)  # a file of thousands of groups dates them alike
+def _gs_date_time_of(gs04: str, gs05: str, version: str) -> tuple[str, ...]:
     out = []
-    version = g.gs08[:6]
     if len(version) == 6 and is_digits(version):
         formats = ["%y%m%d"] if version < "004010" else ["%Y%m%d"]
     else:
         formats = ["%Y%m%d", "%y%m%d"]
-    if not any(_valid_date(g.gs04, fmt) for fmt in formats):
+    if not any(_valid_date(gs04, fmt) for fmt in formats):
         shape = "YYMMDD" if formats == ["%y%m%d"] else "CCYYMMDD"
-        out.append(f"GS04 {g.gs04!r} is not a {shape} date")
-    if not _valid_time(g.gs05):
-        out.append(f"GS05 {g.gs05!r} is not an HHMM, HHMMSS, HHMMSSD or HHMMSSDD time")
-    return out
+        out.append(f"GS04 {gs04!r} is not a {shape} date")
+    if not _valid_time(gs05):
+        out.append(f"GS05 {gs05!r} is not an HHMM, HHMMSS, HHMMSSD or HHMMSSDD time")
+    return tuple(out)
 
 
 def _valid_time(value: str) -> bool:

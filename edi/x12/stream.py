@@ -8,6 +8,8 @@ reading with memory bounded by the chunk size and the largest transaction set:
     for item in reader:                         # in input order:
         if isinstance(item, TransactionSet):    #   each set as soon as it ends (SE, or broken off)
             report = validate_set(item)
+            if report.code == "R":              #   past a group's 1,000th rejected set, the rest
+                reader.set_rejected(item)       #   of the group is counted, not read
         elif isinstance(item, Group): ...       #   each group once its GE (or its end) is read
         elif isinstance(item, Interchange): ... #   each interchange once its IEA (or its end) is read
     reader.issues                               # file-level issues, as ``Document.errors``

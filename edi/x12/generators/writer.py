@@ -103,6 +103,7 @@ class SegmentWriter:
         if d.repetition and d.repetition in (d.element, d.component, d.segment):
             raise GenerationError("repetition separator clashes with another separator")
         self.d = d
+        self._end = d.segment + d.suffix
         forbidden = "".join(re.escape(ch) for ch in (d.element, d.component, d.segment, d.repetition) if ch)
         self._unsafe = re.compile(f"[\\x00-\\x1f\\x7f{forbidden}]")
 
@@ -127,10 +128,12 @@ class SegmentWriter:
         except TypeError:
             plain = False
         parts: list[str] = data if plain else [self.element(e) for e in data]  # type: ignore[assignment]
+        if len(parts) <= 1 or parts[-1]:  # most segments end in a value
+            return self.d.element.join(parts) + self._end
         end = len(parts)
         while end > 1 and not parts[end - 1]:
             end -= 1
-        return self.d.element.join(parts[:end] if end < len(parts) else parts) + self.d.segment + self.d.suffix
+        return self.d.element.join(parts[:end]) + self._end
 
 
 def control(value: str | int, width: int, name: str) -> str:
