@@ -292,6 +292,12 @@ def _envelope(body: str, *, isa12: str = "00401", gs01: str = "PO", gs08: str | 
     return (head + body + ("GE*1*7~" if group else "") + "IEA*1*000000001~").encode()
 
 
+def _isa_run(size: int) -> bytes:
+    from edi.tests.x12 import samples
+
+    return _runs(samples.isa(isa12="00501", isa11="\r\n"), size).encode()
+
+
 def _runs(unit: str, size: int) -> str:
     return unit * max(1, size // len(unit))
 
@@ -313,6 +319,9 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
         gs08=None,
     ),
     "many interchanges": lambda size: b"".join(_envelope("ST*850*0001~SE*2*0001~") for _ in range(max(1, size // 200))),
+    # ISAs one after another, each without a terminator or an IEA (found by fuzzing: each was searched
+    # for its IEA to the end of the file).
+    "ISAs without IEA": lambda size: _isa_run(size),
     # Errors dense in one set: every element of every segment wrong, or a segment over its maximum use.
     "errors per segment": lambda size: _envelope(_BEG + _runs("DTM*1*1*1*1*1*1~", size) + "SE*2*0001~"),
     "a bad segment repeated": lambda size: _envelope(_BEG + _runs("DTM*X*X~", size) + "SE*2*0001~"),
