@@ -43,7 +43,7 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from itertools import accumulate
 from typing import BinaryIO
 
@@ -610,7 +610,7 @@ class _BodyState:
     def pin(self, index: int) -> None:
         self.pinned[index] = self.locate(index)
 
-    def feed(self, window: _Window, piece) -> Iterator[Event]:
+    def feed(self, window: _Window, piece) -> Generator[Event, None, bool]:
         """Feed a window's segments to the walker, handing out each set and group as it ends (the
         caller may ask, as a set is handed out, for the rest of its group to be skimmed); returns
         True when the window held the IEA."""
