@@ -211,7 +211,10 @@ def translate(content: bytes, code_maps: CodeMaps | None = None, identity: EdiId
 
     ``identity``: ours (the gateway's defaults when None). A 997/999 whose ISA05/ISA06 is one of its
     addresses is one we wrote, and is read from the partner's side ("the partner's group")."""
+    from procurement.inputs import canonical_json
+
     ours = (identity or EdiIdentity()).isa_addresses()
+    mappers = x12.mappers.MAPPERS
     document = x12.parse(content)
     reports = {id(r.group): r for r in x12.validate(document)}
     out: Translation = {"interchanges": [], "issues": [_issue(i) for i in document.errors]}
@@ -244,10 +247,8 @@ def translate(content: bytes, code_maps: CodeMaps | None = None, identity: EdiId
                     "ack_code": set_report.code,
                     "issues": [_issue(i) for i in set_report.issues],
                 }
-                if ts.st01 in x12.mappers.MAPPERS:
+                if ts.st01 in mappers:
                     mapped = x12.map_transaction_set(ts, code_maps)
-                    from procurement.inputs import canonical_json
-
                     item["canonical"] = canonical_json(mapped.value) if mapped.value is not None else None
                     item["issues"] += [_issue(i) for i in mapped.errors]
                     item["unused"] = [
@@ -713,9 +714,10 @@ class _InterchangeEvents:
     trailer (IEA) and issues only once the events are exhausted (``interchange``).
     """
 
-    def __init__(self, first: Event, rest: Iterator[Event]) -> None:
+    def __init__(self, first: Event, rest: Iterator[Event], reader: x12.StreamReader) -> None:
         self.first: Event | None = first
         self.rest = rest
+        self.reader = reader
         self.interchange: x12.Interchange | None = first if isinstance(first, x12.Interchange) else None
         if isinstance(first, x12.TransactionSet):
             self.head = first.group.interchange
@@ -754,7 +756,7 @@ def _interchanges(reader: x12.StreamReader) -> Iterator[_InterchangeEvents]:
     except x12.X12Error as error:
         raise _NoInterchange("; ".join(i.message for i in reader.issues if i.is_error) or str(error)) from error
     while True:
-        events = _InterchangeEvents(first, items)
+        events = _InterchangeEvents(first, items, reader)
         yield events
         events.finish()
         try:
@@ -1050,6 +1052,8 @@ def _interchange(
                 continue
             report = x12.validate_set(item)
             reports.append(report)  # kept compactly, without its segments, for the 997 at the IEA
+            if report.code == "R":
+                events.reader.set_rejected(item)  # past a group's 1,000th, the rest of it is not read
             if item.group.gs03 not in identity.gs_addresses() or item.group.gs02 not in partner.gs_addresses():
                 continue  # to someone else, or from an application not the partner's: refused at its GE
             if group_savepoint is None:
@@ -1209,13 +1213,14 @@ def _group_refused(
     partner: TradingPartner,
     source: WriteSource,
 ) -> list[SetOutcome]:
-    """Nothing of a group refused whole is applied; the buyer hears of it once."""
+    """Nothing of a group refused whole is applied; the buyer hears of it once. A group refused past
+    its ``MAX_REJECTED_SETS``-th rejected set has no AK905 code (the list has none for it)."""
+    codes = f" (AK905 {', '.join(report.group_codes)})" if report.group_codes else ""
     _raise(
         partner,
         source,
         Kind.EDI_SYNTAX,
-        f"group {group.gs01} {group.gs06} of interchange {record.isa13} rejected (AK905 "
-        f"{', '.join(report.group_codes)}): {reason}",
+        f"group {group.gs01} {group.gs06} of interchange {record.isa13} rejected{codes}: {reason}",
         f"edi_group:{record.pk}:{group.index}",
         {"gs06": group.gs06, "ak905": report.group_codes, "sets": [[s.st01, s.st02] for s in group.sets]},
     )

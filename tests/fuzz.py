@@ -192,15 +192,20 @@ def _translate(data: bytes) -> None:
 
 def receive(data: bytes, chunk_size: int = 4096) -> None:
     """A worker's reading of a file without its database: the stream, each set validated as it
-    ends (``x12.validate_set``, kept in ``x12.SetReports``), each group reported at its GE, and the
+    ends (``x12.validate_set``, kept in ``x12.SetReports``, a rejected one told to the reader), each
+    group reported at its GE, and the
     997/999 written for the groups at the end of their interchange."""
     from edi import x12
 
     answered: list[x12.GroupReport] = []
     reports = x12.SetReports()
-    for item in x12.stream(data, chunk_size=chunk_size):
+    reader = x12.stream(data, chunk_size=chunk_size)
+    for item in reader:
         if isinstance(item, x12.TransactionSet):
-            reports.append(x12.validate_set(item))
+            report = x12.validate_set(item)
+            reports.append(report)
+            if report.code == "R":
+                reader.set_rejected(item)  # past a group's 1,000th, the rest of it is not read
         elif isinstance(item, x12.Group):
             answered.append(x12.GroupReport(item, reports, list(item.errors)))
             reports = x12.SetReports()
@@ -287,6 +292,12 @@ def _envelope(body: str, *, isa12: str = "00401", gs01: str = "PO", gs08: str | 
     return (head + body + ("GE*1*7~" if group else "") + "IEA*1*000000001~").encode()
 
 
+def _isa_run(size: int) -> bytes:
+    from edi.tests.x12 import samples
+
+    return _runs(samples.isa(isa12="00501", isa11="\r\n"), size).encode()
+
+
 def _runs(unit: str, size: int) -> str:
     return unit * max(1, size // len(unit))
 
@@ -308,6 +319,9 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
         gs08=None,
     ),
     "many interchanges": lambda size: b"".join(_envelope("ST*850*0001~SE*2*0001~") for _ in range(max(1, size // 200))),
+    # ISAs one after another, each without a terminator or an IEA (found by fuzzing: each was searched
+    # for its IEA to the end of the file).
+    "ISAs without IEA": lambda size: _isa_run(size),
     # Errors dense in one set: every element of every segment wrong, or a segment over its maximum use.
     "errors per segment": lambda size: _envelope(_BEG + _runs("DTM*1*1*1*1*1*1~", size) + "SE*2*0001~"),
     "a bad segment repeated": lambda size: _envelope(_BEG + _runs("DTM*X*X~", size) + "SE*2*0001~"),

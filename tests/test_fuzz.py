@@ -94,3 +94,23 @@ def test_a_set_dense_with_errors_costs_work_in_proportion_to_them_past_the_detai
     small, large = receive(make(20_000)), receive(make(80_000))
 
     assert large / small < 4.5, (small, large)
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize(
+    ("shape", "set_bytes"), [("sets without SE", 12), ("997 sets without SE", 12), ("tiny sets", 24)]
+)
+def test_the_sets_past_a_groups_thousandth_rejected_one_are_counted_not_read(shape: str, set_bytes: int):
+    """Counted in lines run, as above: a group of 1,000 rejected sets read in a worker's reading, then
+    one of 3,000. A set read costs some 500 lines (the set, its validation, its AK2 loop); each of
+    the 2,000 sets past the 1,000th rejected one is only counted, at under a tenth of that. Before
+    the limit (``envelope.MAX_REJECTED_SETS``) these shapes read at 2.5 to 5 s/MB."""
+    make = fuzz.SHAPES[shape]
+
+    def receive(sets: int) -> int:
+        data = make(sets * set_bytes)
+        return fuzz.lines_run(lambda: fuzz.receive(data, chunk_size=256))
+
+    read, with_more = receive(1000), receive(3000)
+
+    assert (with_more - read) / 2000 < read / 1000 / 10, (read, with_more)

@@ -495,3 +495,32 @@ def test_an_855_wrapped_at_80_columns_is_applied_as_if_unwrapped(partner):  # no
         ["AK5", "A"],
         ["AK9", "A", "1", "1", "1"],
     ]
+
+
+def test_a_group_past_its_limit_of_rejected_sets_is_refused_with_the_count_of_sets_not_read(partner, monkeypatch):  # noqa: F811
+    # The limit is 1,000 (``envelope.MAX_REJECTED_SETS``, its edges tested in edi/tests/x12); three here.
+    monkeypatch.setattr(x12.envelope, "MAX_REJECTED_SETS", 3)
+    without_bak = [[f"ST*855*000{n}", f"SE*2*000{n}"] for n in (1, 2, 3)]
+
+    document = receive(partner, "ack-61.edi", interchange([*without_bak, ack_855("0004")], isa13=61))
+
+    nothing_applied()
+    (reply,) = answers("997")
+    assert ak_segments(reply) == [
+        ["AK1", "PR", "61"],
+        *(
+            segment
+            for n in (1, 2, 3)
+            for segment in (["AK2", "855", f"000{n}"], ["AK3", "BAK", "2", "", "3"], ["AK5", "R", "5"])
+        ),
+        ["AK9", "R", "4", "4", "0"],  # the fourth set counted, not read
+    ]
+    exception = ProcurementException.objects.get()  # the sets' own exceptions went with the group
+    assert (exception.kind, exception.summary) == (
+        "edi_syntax",
+        "group PR 61 of interchange 000000061 rejected: 3 transaction sets rejected: checking stopped at set 3 "
+        "(ST02 0003), the 1 set(s) after it not read",
+    )
+    assert (document.state, document.outcome_code) == ("processed", "refused")
+    group = FunctionalGroup.objects.get(interchange__direction="in")
+    assert (group.ack_code, group.ack_detail[-1]) == ("R", {"sets": {"R": 3}, "listed": 3})

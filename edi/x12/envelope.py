@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import BinaryIO, TypedDict
 
 from edi.x12.errors import (
@@ -61,6 +61,15 @@ _ENVELOPE_HEADS = frozenset(("GS", "GE", "ST", "SE", "IE", "IS", "TA"))
 # group: ISB grade of service request, ISE deferred delivery request, TA3 interchange delivery
 # notice (between service request handlers). They ask nothing of the receiver: read and passed over.
 INTERCHANGE_SERVICE_SEGMENTS = frozenset(("ISB", "ISE", "TA3"))
+# Rejected transaction sets read per functional group. The group's answer is a rejection from the
+# first of them (every rejected set is one the partner must send again); past this many, the rest of
+# the group is not read: its segments are skimmed by tag only (its STs counted for the GE01 check,
+# its GE, the next GS or the IEA found), and one group-level issue says at which set reading stopped
+# and how many sets after it were not read. The group is then rejected whole (AK9 R, no set of it
+# accepted), its 997/999 detailing the sets read (the AK2 loop is optional in both). A file of tens
+# of thousands of broken sets is answered in time that does not grow with them, as a set of tens of
+# thousands of bad segments is (``engine.walker.MAX_SEGMENTS_IN_ERROR``).
+MAX_REJECTED_SETS = 1000
 
 
 @dataclass(eq=False, slots=True)
@@ -122,6 +131,8 @@ class Group:
     implicit: bool = False
     start: int = field(default=0, repr=False)
     set_count: int = 0
+    # Sets counted past the ``MAX_REJECTED_SETS``-th rejected one and not read (in ``set_count`` too).
+    unread: int = 0
 
 
 @dataclass(eq=False)
@@ -301,8 +312,11 @@ def _check_isa(block: Block, isa: list[str]) -> list[Issue]:
     return out
 
 
+@lru_cache(maxsize=1024)
 def _valid_date(value: str, fmt: str) -> bool:
-    """``value`` is all digits, as long as ``fmt`` renders, and a real date or time."""
+    """``value`` is all digits, as long as ``fmt`` renders, and a real date or time.
+
+    Kept for the values seen last: a file of thousands of groups or interchanges dates them alike."""
     if not is_digits(value) or len(value) != len(dt.datetime(2000, 1, 1).strftime(fmt)):
         return False
     try:
@@ -312,20 +326,24 @@ def _valid_date(value: str, fmt: str) -> bool:
     return True
 
 
-def _gs_date_time(g: Group) -> list[str]:
+def _gs_date_time(g: Group) -> tuple[str, ...]:
     """What is wrong with GS04 and GS05: CCYYMMDD (YYMMDD before 004010), HHMM[SS[D[D]]]."""
+    return _gs_date_time_of(g.gs04, g.gs05, g.gs08[:6])
+
+
+@lru_cache(maxsize=256)  # a file of thousands of groups dates them alike
+def _gs_date_time_of(gs04: str, gs05: str, version: str) -> tuple[str, ...]:
     out = []
-    version = g.gs08[:6]
     if len(version) == 6 and is_digits(version):
         formats = ["%y%m%d"] if version < "004010" else ["%Y%m%d"]
     else:
         formats = ["%Y%m%d", "%y%m%d"]
-    if not any(_valid_date(g.gs04, fmt) for fmt in formats):
+    if not any(_valid_date(gs04, fmt) for fmt in formats):
         shape = "YYMMDD" if formats == ["%y%m%d"] else "CCYYMMDD"
-        out.append(f"GS04 {g.gs04!r} is not a {shape} date")
-    if not _valid_time(g.gs05):
-        out.append(f"GS05 {g.gs05!r} is not an HHMM, HHMMSS, HHMMSSD or HHMMSSDD time")
-    return out
+        out.append(f"GS04 {gs04!r} is not a {shape} date")
+    if not _valid_time(gs05):
+        out.append(f"GS05 {gs05!r} is not an HHMM, HHMMSS, HHMMSSD or HHMMSSDD time")
+    return tuple(out)
 
 
 def _valid_time(value: str) -> bool:
@@ -361,6 +379,31 @@ class ControlNumbers:
         return bool(bits & bit)
 
 
+def set_rejected_by_envelope(ts: TransactionSet) -> bool:
+    """The set's own envelope (ST/SE) rejects it (AK5 R whatever its content)."""
+    return any(i.severity == ERROR and i.kind == KIND_SET for i in ts.errors)
+
+
+def stopped_issue(ts: TransactionSet, number: int, unread: int) -> Issue:
+    """The group-level issue saying reading stopped at ``ts``, the group's ``number``-th set and its
+    ``MAX_REJECTED_SETS``-th rejected one, with ``unread`` sets after it; placed at the set's last
+    segment (its SE when it has one)."""
+    block = ts.block
+    last = block.segment(ts.stop - 1)
+    return Issue(
+        KIND_GROUP,
+        "",
+        f"{MAX_REJECTED_SETS} transaction sets rejected: checking stopped at set {number} (ST02 {ts.st02}), "
+        f"the {unread} set(s) after it not read",
+        interchange=block.index,
+        group_control=ts.group.gs06,
+        set_control=ts.st02,
+        segment_id=last.id,
+        offset=last.offset,
+        line=last.line,
+    )
+
+
 class _SetPlace(TypedDict):
     """Where an issue with a set's ST or SE segment sits (``Issue`` fields)."""
 
@@ -391,6 +434,12 @@ class _Walker:
         # each GS: an interchange of thousands of groups is not rescanned at every one.
         self.gs06s: set[str] = set()
         self.keep_sets = keep_sets
+        # Rejected sets of the open group so far; past ``MAX_REJECTED_SETS`` the rest of it is
+        # skimmed (``skipping``), the set reading stopped at and its number kept for the group's issue.
+        self.rejected = 0
+        self.skipping = False
+        self.stopped: tuple[TransactionSet, int] | None = None
+        self.element = block.ctx.delimiters.element
         self.locate: Callable[[int], tuple[int, int]] = partial(_locate, block)
         self.pin: Callable[[int], None] | None = None
         self.on_set: Callable[[TransactionSet], None] | None = None
@@ -402,7 +451,7 @@ class _Walker:
 
     def stray(self, index: int, text: str) -> None:
         """A segment outside any set: remember where a run of them starts."""
-        if self.tset is None and not self.stray_from:
+        if self.tset is None and not self.stray_from and not self.skipping:
             self.stray_from = index
             self.stray_id = text.split(self.block.ctx.delimiters.element, 1)[0]
             if self.pin is not None:
@@ -433,6 +482,22 @@ class _Walker:
         self.tset = None
         if self.on_set is not None:
             self.on_set(ts)
+        if set_rejected_by_envelope(ts):
+            self.count_rejected(ts)
+
+    def set_rejected(self, ts: TransactionSet) -> None:
+        """The reader's caller rejected ``ts`` (its validation: AK5 R) as it was handed out, before
+        the next segment is read. A set its envelope rejected is counted already."""
+        if ts.group is self.group and self.tset is None and not set_rejected_by_envelope(ts):
+            self.count_rejected(ts)
+
+    def count_rejected(self, ts: TransactionSet) -> None:
+        if self.skipping:
+            return
+        self.rejected += 1
+        if self.rejected == MAX_REJECTED_SETS:
+            self.skipping = True
+            self.stopped = (ts, ts.group.set_count)
 
     def close_group(self, index: int, complete: bool) -> None:
         self.close_set(index, False)
@@ -441,6 +506,9 @@ class _Walker:
             return
         if not complete and not g.implicit:
             g.errors.append(self.issue(index, KIND_GROUP, "3", f"GE missing for GS06 {g.gs06}", group_control=g.gs06))
+        if self.stopped is not None and g.unread:
+            g.errors.append(stopped_issue(*self.stopped, g.unread))  # last: ``validate_group`` may place its own
+        self.rejected, self.skipping, self.stopped = 0, False, None
         self.group = None
         if self.on_group is not None:
             self.on_group(g)
@@ -475,6 +543,12 @@ class _Walker:
     def st(self, index: int, els: list[str]) -> None:
         self.flush_stray(index)
         self.close_set(index, False)
+        if self.skipping:
+            group = self.group
+            assert group is not None
+            group.set_count += 1
+            group.unread += 1
+            return
         if self.group is None:
             self.ic.errors.append(self.issue(index, KIND_TA1, "024", "ST outside a functional group", segment_id="ST"))
             self.open_group(index, ["GS"], implicit=True)
@@ -586,7 +660,15 @@ class _Walker:
 
     def feed(self, index: int, text: str) -> bool:
         """One segment whose first two characters are an envelope head; True for IEA."""
-        els = text.split(self.block.ctx.delimiters.element)
+        if self.skipping:
+            # The rest of a group past its rejected sets: only its STs are counted, only its end looked for.
+            sid = text.partition(self.element)[0]
+            if sid == "ST":
+                self.st(index, [])
+                return False
+            if sid not in ("GS", "GE", "IEA"):
+                return False
+        els = text.split(self.element)
         sid = els[0]
         if sid == "ST":
             self.st(index, els)

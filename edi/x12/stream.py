@@ -8,6 +8,8 @@ reading with memory bounded by the chunk size and the largest transaction set:
     for item in reader:                         # in input order:
         if isinstance(item, TransactionSet):    #   each set as soon as it ends (SE, or broken off)
             report = validate_set(item)
+            if report.code == "R":              #   past a group's 1,000th rejected set, the rest
+                reader.set_rejected(item)       #   of the group is counted, not read
         elif isinstance(item, Group): ...       #   each group once its GE (or its end) is read
         elif isinstance(item, Interchange): ... #   each interchange once its IEA (or its end) is read
     reader.issues                               # file-level issues, as ``Document.errors``
@@ -41,7 +43,7 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from itertools import accumulate
 from typing import BinaryIO
 
@@ -337,6 +339,15 @@ class StreamReader:
         self.issues: list[Issue] = []
         self.interchanges: list[Interchange] = []
         self.info: StreamInfo | None = None
+        self._walker: _Walker | None = None
+
+    def set_rejected(self, ts: TransactionSet) -> None:
+        """Say the caller rejected ``ts`` (its validation: AK5 R), as it is handed out: it counts
+        towards its group's ``MAX_REJECTED_SETS``, past which the rest of the group is not read (the
+        group then carries the issue saying so). Sets their envelope rejected are counted already;
+        call it at most once per set, before reading on."""
+        if self._walker is not None:
+            self._walker.set_rejected(ts)
 
     def __iter__(self) -> Iterator[Event]:
         raw, close = _open(self._data)
@@ -447,6 +458,7 @@ class StreamReader:
         group_time = _group_time(d.element)
         isa_issues = _check_isa(block, block.isa)
         state = _BodyState(self, text, block, ic, d)
+        self._walker = state.walker
         ws = layout_ws(d)
         t = d.segment
         cursor = body
@@ -490,7 +502,7 @@ class StreamReader:
             if piece.texts:
                 said_text = group_time.sub(r"\1", "\n" + "\n".join(piece.texts))
                 digest.update(said_text.encode("utf-8", "surrogatepass"))
-            ended = state.feed(window, piece) or ended
+            ended = (yield from state.feed(window, piece)) or ended
             cursor = cut
             if region_end is not None:
                 break
@@ -598,7 +610,10 @@ class _BodyState:
     def pin(self, index: int) -> None:
         self.pinned[index] = self.locate(index)
 
-    def feed(self, window: _Window, piece) -> bool:
+    def feed(self, window: _Window, piece) -> Generator[Event, None, bool]:
+        """Feed a window's segments to the walker, handing out each set and group as it ends (the
+        caller may ask, as a set is handed out, for the rest of its group to be skimmed); returns
+        True when the window held the IEA."""
         texts = piece.texts
         if piece.positions is None:
             positions = list(accumulate(map(piece.step.__add__, map(len, texts)), initial=window.start))
@@ -617,6 +632,8 @@ class _BodyState:
                     walker.stray(first + k, s)
                 continue
             ended = walker.feed(first + k, s) or ended
+            if self.events:
+                yield from self.drain()
         ts = walker.tset
         if ts is not None:
             if ts.start >= first:

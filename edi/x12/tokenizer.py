@@ -553,12 +553,12 @@ def _region(text: str, start: int, d: Delimiters) -> tuple[int, bool]:
     by its IEA is found too).
     """
     n = len(text)
-    iea = _segment_at(text, "IEA", start, n, d)
-    nxt = _segment_at(text, "ISA", start, n if iea < 0 else iea, d)
-    if nxt >= 0:
-        return nxt, True
+    # The IEA is looked for only up to the next ISA: a file of thousands of interchanges without
+    # their IEAs (or their terminators) is not searched to its end at each of them.
+    nxt = _segment_at(text, "ISA", start, n, d)
+    iea = _segment_at(text, "IEA", start, n if nxt < 0 else nxt, d)
     if iea < 0:
-        return n, True
+        return (n, True) if nxt < 0 else (nxt, True)
     stop = text.find(d.segment, iea)
     return (n if stop < 0 else stop + len(d.segment)), False
 

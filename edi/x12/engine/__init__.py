@@ -17,6 +17,13 @@ time) and the segment's syntax notes. Every problem is an ``Issue``:
 A set is detailed up to its 1,000th segment in error (``walker.MAX_SEGMENTS_IN_ERROR``, an AK3/IK3
 loop each): there checking stops, and one set-level issue (AK502 5) names the segment it stopped at
 and counts the segments after it that were not checked. The set is rejected either way.
+
+A group is read up to its 1,000th rejected set (``envelope.MAX_REJECTED_SETS``), whether its envelope
+or its content rejected it: there reading stops, the rest of the group is skimmed (its sets counted,
+not read), and one group-level issue names the set it stopped at and counts the sets after it that
+were not read. The group is then rejected whole (AK9 R, AK903 every set counted, AK904 0). A stream's
+caller says which sets its validation rejected (``StreamReader.set_rejected``); ``validate_group``
+counts them itself over a parsed group.
 """
 
 from __future__ import annotations
@@ -25,9 +32,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
+from edi.x12 import envelope
 from edi.x12.engine.values import check_value, evaluate_note
 from edi.x12.engine.walker import Walker
-from edi.x12.envelope import Document, Group, TransactionSet
+from edi.x12.envelope import Document, Group, TransactionSet, stopped_issue
 from edi.x12.errors import ERROR, KIND_ELEMENT, KIND_SEGMENT, KIND_SET, Issue, SchemaNotFoundError
 from edi.x12.schemas import SetSchema, get_schema
 from edi.x12.tokenizer import count_value, is_digits
@@ -194,6 +202,14 @@ class GroupReport:
     group: Group
     sets: Sequence[SetReport]
     issues: list[Issue] = field(default_factory=list)
+    # Sets of the group counted but not read (past its ``MAX_REJECTED_SETS``-th rejected one);
+    # None: the group's own count (``Group.unread``), as a stream read it.
+    unread: int | None = None
+
+    @property
+    def received(self) -> int:
+        """AK903: the sets the group holds, read or not."""
+        return len(self.sets) + (self.group.unread if self.unread is None else self.unread)
 
     @property
     def rejected_whole(self) -> bool:
@@ -237,7 +253,7 @@ class GroupReport:
         """AK902: the count the sender declared in GE01 (the actual count if unusable)."""
         ge01 = self.group.ge01
         declared = count_value(ge01)
-        return len(self.sets) if declared is None else declared
+        return self.received if declared is None else declared
 
 
 def validate(document: Document) -> list[GroupReport]:
@@ -246,8 +262,24 @@ def validate(document: Document) -> list[GroupReport]:
 
 
 def validate_group(group: Group) -> GroupReport:
-    """Validate each set of ``group`` against its schema (AK2…AK5 material, AK9 values)."""
-    return GroupReport(group, [validate_set(ts) for ts in group.sets], list(group.errors))
+    """Validate each set of ``group`` against its schema (AK2…AK5 material, AK9 values), up to its
+    ``MAX_REJECTED_SETS``-th rejected set: the sets after it are counted, not validated, as a stream
+    whose caller says which sets it rejected reads them."""
+    reports: list[SetReport] = []
+    rejected = 0
+    sets = group.sets
+    for number, ts in enumerate(sets, 1):
+        report = validate_set(ts)
+        reports.append(report)
+        if report.code != "R":
+            continue
+        rejected += 1
+        if rejected == envelope.MAX_REJECTED_SETS and number < len(sets):
+            # Stopped before the envelope reading did (some of the sets were rejected by their content).
+            unread = len(sets) - number + group.unread
+            issues = group.errors[:-1] if group.unread else list(group.errors)  # the reader's own is last
+            return GroupReport(group, reports, [*issues, stopped_issue(ts, number, unread)], unread)
+    return GroupReport(group, reports, list(group.errors))
 
 
 def validate_set(ts: TransactionSet, schema: SetSchema | None = None) -> SetReport:

@@ -119,7 +119,7 @@ def _build(report: GroupReport, version: str, d: Delimiters, implementation: boo
     for set_report in report.sets:
         segs.extend(_set_loop(set_report, implementation, wide, d))
     segs.append(
-        ["AK9", report.code, str(report.included), str(len(report.sets)), str(report.accepted), *report.group_codes]
+        ["AK9", report.code, str(report.included), str(report.received), str(report.accepted), *report.group_codes]
     )
     return segs
 
@@ -137,10 +137,11 @@ def write_ack(
     plain release (``ack_version``), and no implementation guide.
     """
     groups = []
+    version_asked = ack_version(envelope.version)
     for n, report in enumerate(reports):
         chosen = kind or ack_kind(report.group.gs08)
         st02 = st02_start + n
-        version = ack_version(envelope.version)
+        version = version_asked
         if chosen == "999":
             version = max(version, "005010")  # there is no 999 before 005010
             body = SetBody("999", st02, build_999(report, envelope.delimiters, version))

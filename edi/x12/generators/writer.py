@@ -103,6 +103,7 @@ class SegmentWriter:
         if d.repetition and d.repetition in (d.element, d.component, d.segment):
             raise GenerationError("repetition separator clashes with another separator")
         self.d = d
+        self._end = d.segment + d.suffix
         forbidden = "".join(re.escape(ch) for ch in (d.element, d.component, d.segment, d.repetition) if ch)
         self._unsafe = re.compile(f"[\\x00-\\x1f\\x7f{forbidden}]")
 
@@ -127,10 +128,12 @@ class SegmentWriter:
         except TypeError:
             plain = False
         parts: list[str] = data if plain else [self.element(e) for e in data]  # type: ignore[assignment]
+        if len(parts) <= 1 or parts[-1]:  # most segments end in a value
+            return self.d.element.join(parts) + self._end
         end = len(parts)
         while end > 1 and not parts[end - 1]:
             end -= 1
-        return self.d.element.join(parts[:end] if end < len(parts) else parts) + self.d.segment + self.d.suffix
+        return self.d.element.join(parts[:end]) + self._end
 
 
 def control(value: str | int, width: int, name: str) -> str:
@@ -207,12 +210,14 @@ def write_interchange(env: Envelope, groups: Sequence[GroupBody], *, ta1: Sequen
     w = SegmentWriter(env.delimiters)
     out = [isa_segment(env, w)]
     out.extend(w.segment(seg) for seg in ta1)
+    # The same for every group: an answer to a file of thousands of groups writes a GS for each.
+    app_sender = env.application_sender or env.sender_id
+    app_receiver = env.application_receiver or env.receiver_id
+    gs04, gs05 = env.when.strftime("%Y%m%d"), env.when.strftime("%H%M")
     for n, group in enumerate(groups):
         gs06 = group.group_control if group.group_control is not None else env.group_control + n
         gs06_text = control(gs06, 1, "GS06")
         version = group.version or env.version
-        app_sender = env.application_sender or env.sender_id
-        app_receiver = env.application_receiver or env.receiver_id
         out.append(
             w.segment(
                 [
@@ -220,8 +225,8 @@ def write_interchange(env: Envelope, groups: Sequence[GroupBody], *, ta1: Sequen
                     group.functional_id,
                     app_sender,
                     app_receiver,
-                    env.when.strftime("%Y%m%d"),
-                    env.when.strftime("%H%M"),
+                    gs04,
+                    gs05,
                     gs06_text,
                     "X",
                     version,
