@@ -153,6 +153,7 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
         _refuse_stale_revision(ack, order, supplier, source)
         _refuse_finished(ack, order, lines, supplier, source)
         _refuse_other_parts(ack, order, lines, supplier, source)
+        _refuse_other_units(ack, order, lines, supplier, source)
         _refuse_implausible_dates(ack, order, supplier, source)
         now = timezone.now()
         plans = _plan(lines, ack, supplier, tolerance.rules_for(company), source)
@@ -339,6 +340,36 @@ def _refuse_other_parts(
             "lines": [{"line": no, "expected": expected, "actual": named} for no, named, expected in wrong],
         },
         dedup_key=f"part_mismatch:{order.pk}:{supplier.pk}:{ack.document_id}",
+    )
+
+
+def _refuse_other_units(
+    ack: AcknowledgementInput, order: PurchaseOrder, lines: list[POLine], supplier: Supplier, source: WriteSource
+) -> None:
+    """Prices in another currency than the PO's, or a quantity in another unit than its line's, are
+    refused: recorded as they stand they would confirm 9 USD for 9 EUR, or 10 each for 10 cases."""
+    by_no = {line.line_no: line for line in lines}
+    said = [
+        f"line {a.line_no} is in {by_no[a.line_no].uom}, the answer's quantity is in {a.uom.strip()}"
+        for a in ack.lines
+        if a.uom.strip() and a.quantity is not None and a.uom.strip().upper() != by_no[a.line_no].uom.upper()
+    ]
+    priced = any(a.unit_price is not None for a in ack.lines)
+    if ack.currency.strip() and priced and ack.currency.strip().upper() != order.currency.upper():
+        said.insert(0, f"its prices are in {ack.currency.strip()}, the PO's in {order.currency}")
+    if not said:
+        return
+    differences = "; ".join(said)
+    raise refusal_recorded(
+        source=source,
+        company=order.company,
+        supplier=supplier,
+        po=order,
+        kind=Kind.INVALID_DOCUMENT,
+        code="unit_mismatch",
+        message=f"acknowledgement {ack.document_id} of {po_label(order.number)}: {differences}; nothing was applied",
+        evidence={"refused": f"acknowledgement {ack.document_id} in other units", "differences": said},
+        dedup_key=f"unit_mismatch:{order.pk}:{supplier.pk}:{ack.document_id}",
     )
 
 

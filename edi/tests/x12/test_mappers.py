@@ -93,8 +93,8 @@ def test_855_header_follows_the_line_responses_and_keeps_raw_codes() -> None:
         company="ACME-US",
         acknowledged_on=dt.date(2026, 1, 2),
         lines=(
-            ci.AckLineInput("10", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal("2.5"), dt.date(2026, 3, 1)),
-            ci.AckLineInput("20", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal(3)),
+            ci.AckLineInput("10", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal("2.5"), dt.date(2026, 3, 1), uom="EA"),
+            ci.AckLineInput("20", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal(3), uom="EA"),
         ),
     )
 
@@ -158,8 +158,9 @@ def test_855_sch_segments_are_the_lines_schedule() -> None:
                 ci.ScheduleLineInput(Decimal(30), dt.date(2026, 3, 10)),
             ),
             part_number="HSG-2200",
+            uom="EA",
         ),
-        ci.AckLineInput("20", ci.LINE_RESCHEDULE, "DR", Decimal(5), Decimal(3), dt.date(2026, 3, 5)),
+        ci.AckLineInput("20", ci.LINE_RESCHEDULE, "DR", Decimal(5), Decimal(3), dt.date(2026, 3, 5), uom="EA"),
         # A line item scheduled without an ACK is accepted on that schedule (as the 855s of some partners do).
         ci.AckLineInput(
             "30",
@@ -427,8 +428,8 @@ def test_855_and_850_line_level_amt_does_not_end_the_lines() -> None:
     value, errors = map_855(one(ack))
     assert errors == []
     assert value.lines == (
-        ci.AckLineInput("10", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal("2.5")),
-        ci.AckLineInput("20", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal(3)),
+        ci.AckLineInput("10", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal("2.5"), uom="EA"),
+        ci.AckLineInput("20", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal(3), uom="EA"),
     )
     order = interchange(
         [
