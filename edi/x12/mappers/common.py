@@ -77,6 +77,10 @@ DEFAULT_CODE_MAPS: dict[str, dict[str, str]] = {
 }
 
 
+# Transaction set purpose codes (353) that take a document back rather than send one.
+CANCELLING_PURPOSES = {"01": "cancellation", "03": "delete"}
+
+
 # Why a segment is left out, when its set's table does not name it.
 NOT_USED = "not used by the gateway"
 
@@ -276,6 +280,18 @@ class Reader:
             self.problem(f"{seg.id}{position:02d} code {raw!r} has no canonical meaning", seg, position)
             return default
         return value
+
+    def purpose(self, seg: Segment, position: int, document: str) -> None:
+        """A transaction set purpose code (353) that cancels or deletes ``document`` is refused: the
+        gateway applies documents, it does not take one back from a file (the buyer does that)."""
+        code = seg[position].strip()
+        if code in CANCELLING_PURPOSES:
+            self.problem(
+                f"{seg.id}{position:02d} {code!r} ({CANCELLING_PURPOSES[code]}) asks to take back {document}; "
+                "the gateway takes nothing back from a file, so nothing was applied",
+                seg,
+                position,
+            )
 
     def part_numbers(self, seg: Segment, first_pair: int) -> tuple[str, str]:
         """(buyer part, supplier part) from the product ID pairs starting at ``first_pair``.

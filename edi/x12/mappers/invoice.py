@@ -81,6 +81,7 @@ def map_810(
             r.problem("BIG02 invoice number missing", big, 2)
         po_number = big[4].strip()
         type_code = big[7].strip()
+        r.purpose(big, 8, f"invoice {number}")
         r.use(big)
     if not po_number:
         ref = first(heading, "REF", "PO")
