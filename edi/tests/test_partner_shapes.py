@@ -227,6 +227,18 @@ def test_an_856_cancelling_an_applied_ship_notice_is_refused_saying_so(partner):
     assert exceptions()[-1] == ("invalid_document", f"856 0001 could not be applied: {reason}")
 
 
+def test_an_856_naming_another_lines_part_is_refused_naming_both(partner):  # noqa: F811
+    document = receive(partner, "856_line_naming_another_part.edi")
+
+    reason = (
+        "ship notice ASN-4504-9: PO-4504 line 1 is part PART-00001, the document names PART-00002; nothing was applied"
+    )
+    assert (document.outcome_code, document.error) == ("refused", f"856 0001: refused (part_mismatch: {reason})")
+    assert Shipment.objects.count() == 0
+    assert lines() == UNTOUCHED
+    assert exceptions() == [("invalid_document", reason)]
+
+
 # 810 ----------------------------------------------------------------------------------------
 
 
@@ -296,6 +308,15 @@ def test_an_810_cancelled_by_its_purpose_code_is_refused_saying_so(two_way):
     assert (document.outcome_code, document.error) == ("refused", f"810 0001: rejected ({reason})")
     assert Invoice.objects.count() == 0
     assert exceptions() == [("invalid_document", f"810 0001 could not be applied: {reason}")]
+
+
+def test_an_810_naming_another_lines_part_is_refused_and_a_upc_alone_is_not_checked(two_way):
+    document = receive(two_way, "810_line_naming_another_part.edi")
+
+    reason = "invoice INV-4504-F: PO-4504 line 2 is part PART-00002, the document names PART-00001; nothing was applied"
+    assert (document.outcome_code, document.error) == ("refused", f"810 0001: refused (part_mismatch: {reason})")
+    assert Invoice.objects.count() == 0
+    assert exceptions() == [("invalid_document", reason)]
 
 
 # 997 / 999 ----------------------------------------------------------------------------------

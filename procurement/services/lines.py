@@ -135,3 +135,50 @@ def unknown_po_key(company: Company, supplier: Supplier) -> str:
     Once the buyer resolves it, the next such document opens a new one.
     """
     return f"unknown_po:{company.pk}:supplier:{supplier.pk}"
+
+
+def other_parts_refused(
+    *,
+    named: list[tuple[str, str, str]],
+    lines: dict[tuple[str, str], POLine],
+    document: str,
+    supplier: Supplier,
+    source: WriteSource,
+) -> None:
+    """Refuse a document that names, on a line, a part other than the line's (``named``: PO number,
+    line number, part as the document names it; an empty part names none).
+
+    Lines are matched by number; a part that differs says the document was written for another
+    line, so applying it to the line of that number would ship or bill what was not meant.
+    """
+    wrong = list(
+        dict.fromkeys(
+            (po, no, part.strip())
+            for po, no, part in named
+            if part.strip() and part.strip() != lines[(po, no)].item.part_number
+        )
+    )
+    if not wrong:
+        return
+    order = lines[(wrong[0][0], wrong[0][1])].po
+    said = "; ".join(
+        f"{po_label(po)} line {no} is part {lines[(po, no)].item.part_number}, the document names {part}"
+        for po, no, part in wrong
+    )
+    raise refusal_recorded(
+        source=source,
+        company=order.company,
+        supplier=supplier,
+        po=order,
+        kind=Kind.INVALID_DOCUMENT,
+        code="part_mismatch",
+        message=f"{document}: {said}; nothing was applied",
+        evidence={
+            "refused": f"{document} names other parts",
+            "lines": [
+                {"po": po, "line": no, "expected": lines[(po, no)].item.part_number, "actual": part}
+                for po, no, part in wrong
+            ],
+        },
+        dedup_key=f"part_mismatch:{order.pk}:{supplier.pk}:{document}",
+    )

@@ -4,7 +4,8 @@
 * the HL tree (HL01 id, HL02 parent, HL03 level S/O/T/P/I) gives each item its
   order (PRF01 PO number) and pack (MAN*GM/W SSCC) from its ancestors;
 * items: the PO line number from the LIN pair qualified PL (purchaser's order line number),
-  else LIN01, else SN101; buyer part from the LIN pairs, SN102 quantity and SN103 unit, lot and
+  else LIN01, else SN101; buyer part from the LIN pairs qualified as the buyer's (BP, IN …: the
+  write path checks it against the PO line's), SN102 quantity and SN103 unit, lot and
   serial from REF*LT/SE or LIN LT/SN pairs;
 * a pack's SSCC is 18 digits: MAN*GM is "SSCC-18 and Application Identifier", so a 20-digit
   value starting with the AI ``00`` is that SSCC behind its AI;
@@ -174,7 +175,7 @@ def _line(r: Reader, level: _Level, lin: Segment | None, sn1: Segment) -> ci.Shi
     part, lot, serial = "", "", ""
     r.use(lin, sn1)
     if lin is not None:
-        part, _ = r.part_numbers(lin, 2)
+        part, _ = r.part_numbers(lin, 2, buyer_only=True)
         lot, serial = pairs.get("LT", ""), pairs.get("SN", "")
     for seg in level.segments:
         if seg.id == "REF" and seg[1] == "LT" and not lot:

@@ -293,16 +293,19 @@ class Reader:
                 position,
             )
 
-    def part_numbers(self, seg: Segment, first_pair: int) -> tuple[str, str]:
+    def part_numbers(self, seg: Segment, first_pair: int, *, buyer_only: bool = False) -> tuple[str, str]:
         """(buyer part, supplier part) from the product ID pairs starting at ``first_pair``.
 
-        The buyer part is the best-ranked buyer qualifier, else the first ID whose
-        qualifier is not a supplier one (UPC, EAN, manufacturer part…).
+        The buyer part is the best-ranked buyer qualifier, else (unless ``buyer_only``: a part
+        the write path checks against the PO line's) the first ID whose qualifier is not a
+        supplier one (UPC, EAN, manufacturer part…).
         """
         pairs = [(seg[i], seg[i + 1].strip()) for i in range(first_pair, len(seg.elements) - 1, 2)]
         pairs = [(q, v) for q, v in pairs if v]
         buyer_rank, supplier_rank = self.maps["buyer_part_qualifiers"], self.maps["supplier_part_qualifiers"]
-        buyer = _best(pairs, buyer_rank) or next((v for q, v in pairs if q not in supplier_rank), "")
+        buyer = _best(pairs, buyer_rank)
+        if not buyer and not buyer_only:
+            buyer = next((v for q, v in pairs if q not in supplier_rank), "")
         return buyer, _best(pairs, supplier_rank)
 
 
