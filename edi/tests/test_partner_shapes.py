@@ -144,15 +144,38 @@ def test_an_855_confirming_a_line_in_another_unit_is_refused(partner):  # noqa: 
     assert exceptions() == [("invalid_document", reason)]
 
 
-def test_an_855_naming_a_zero_padded_line_number_is_refused_naming_it(partner):  # noqa: F811
+def test_an_855_naming_a_zero_padded_line_number_answers_that_line(partner):  # noqa: F811
     document = receive(partner, "855_zero_padded_line.edi")
 
-    assert (document.outcome_code, document.error) == (
-        "refused",
-        "855 0001: refused (unknown_line: PO-4504 has no line 001)",
-    )
+    # PO1*001 is line 1: partners' translators pad line numbers and mean the same line. Line 2,
+    # not named, takes the header's "accepted" (BAK02 AC).
+    assert (document.outcome_code, document.error) == ("processed", "855 0001: applied")
+    assert lines() == [
+        ("1", Decimal("100"), Decimal("10"), dt.date(2027, 3, 1), Decimal("0")),
+        ("2", Decimal("100"), Decimal("10"), dt.date(2027, 3, 1), Decimal("0")),
+    ]
+    assert list(AcknowledgementLine.objects.order_by("pk").values_list("po_line__line_no", "raw_code")) == [
+        ("1", "IA"),
+        ("2", ""),
+    ]
+    assert exceptions() == []
+    assert our_answer() == ("997", "A")
+
+
+def test_an_855_answering_one_line_as_1_and_as_001_is_refused(partner):  # noqa: F811
+    content = (SHAPES / "855_zero_padded_line.edi").read_text()
+    twice = content.replace(
+        "ACK*IA*100*EA*068*20270301~", "ACK*IA*100*EA*068*20270301~PO1*1*100*EA*10**BP*PART-00001~ACK*IA*100*EA~"
+    ).replace("SE*5*0001~", "SE*7*0001~")
+    drop(partner, "855_twice.edi", twice.encode())
+    assert filedrop_scan() == 1
+    document = InboundDocument.objects.get(channel="edi")
+
+    reason = "line 1 is answered twice (as 001 and 1)"
+    assert (document.outcome_code, document.error) == ("refused", f"855 0001: refused (invalid: {reason})")
     assert lines() == UNTOUCHED
-    assert exceptions() == [("unknown_line", "PO-4504 has no line 001")]
+    assert exceptions() == []  # as any answer naming a line twice: refused, the set itself well formed
+    assert our_answer() == ("997", "A")
 
 
 def test_an_855_splitting_a_line_into_parts_in_different_units_is_refused(partner):  # noqa: F811
@@ -190,6 +213,37 @@ def test_an_856_with_gm_labels_and_pl_line_numbers_ships_each_line_in_its_carton
     ]
     assert [row[4] for row in lines()] == [Decimal("100"), Decimal("100")]
     assert our_answer() == ("997", "A")
+
+
+def test_an_856_with_padded_line_numbers_and_units_in_lower_case_is_applied_as_sent(partner):  # noqa: F811
+    document = receive(partner, "856_padded_lines_lower_case_units.edi")
+
+    # LIN*0001 and LIN*002 name lines 1 and 2; "ea" and "Ea" are EA.
+    assert (document.outcome_code, document.error) == ("processed", "856 0001: applied")
+    assert list(ShipmentLine.objects.order_by("pk").values_list("po_line__line_no", "quantity", "pack__sscc")) == [
+        ("1", Decimal("60"), "012345678900000017"),
+        ("1", Decimal("40"), "012345678900000024"),
+        ("2", Decimal("100"), "012345678900000024"),
+    ]
+    assert [row[4] for row in lines()] == [Decimal("100"), Decimal("100")]
+    assert exceptions() == [  # the PO was never acknowledged: what any notice shipping it raises
+        ("asn_without_ack", "PO-4504 line 1: shipped before the line was acknowledged (ship notice ASN-4504-8)"),
+        ("asn_without_ack", "PO-4504 line 2: shipped before the line was acknowledged (ship notice ASN-4504-8)"),
+    ]
+    assert our_answer() == ("997", "A")
+
+
+def test_an_856_naming_one_line_as_1_and_as_0001_is_refused_saying_so(partner):  # noqa: F811
+    content = (SHAPES / "856_padded_lines_lower_case_units.edi").read_text()
+    first, second = content.split("LIN*0001*", 1)  # the second carton names line 1 as "1"
+    drop(partner, "856_two_ways.edi", (first + "LIN*0001*" + second.replace("LIN*0001*", "LIN*1*", 1)).encode())
+    assert filedrop_scan() == 1
+    document = InboundDocument.objects.get(channel="edi")
+
+    reason = "ship notice ASN-4504-8: PO-4504 line 1 is named in two ways (1 and 0001)"
+    assert (document.outcome_code, document.error) == ("refused", f"856 0001: refused (invalid: {reason})")
+    assert not Shipment.objects.exists()
+    assert [row[4] for row in lines()] == [Decimal("0"), Decimal("0")]
 
 
 def test_an_856_with_a_pallet_level_ships_the_cartons_on_it(partner):  # noqa: F811

@@ -40,7 +40,7 @@ from .documents import (
     orders_touch_statement,
 )
 from .errors import DocumentRefused
-from .lines import refusal_company, supplier_lines, unknown_po_key
+from .lines import refusal_company, same_line_number, supplier_lines, unknown_po_key
 from .locking import lock_po_lines_query
 from .notify import exception_notifications
 from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
@@ -127,6 +127,7 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
             ),
         )
         lines = _lines_known(locked, supplier, ack, source)
+        ack = _numbered_as_recorded(ack, lines)
         order = lines[0].po
         company = order.company
         digest = inputs.fingerprint(ack)
@@ -785,8 +786,7 @@ def _lines_known(
         raise DocumentRefused(
             f"PO number {ack.po_number} exists for several companies; name the company", code="ambiguous_po"
         )
-    known = {line.line_no for line in lines}
-    unknown = [a.line_no for a in ack.lines if a.line_no not in known]
+    unknown = [a.line_no for a in ack.lines if same_line_number(lines, lines[0].po.number, a.line_no) is None]
     if unknown:
         order = lines[0].po
         raise refusal_recorded(
@@ -800,6 +800,24 @@ def _lines_known(
             dedup_key=f"unknown_line:{order.pk}:{','.join(unknown)}",
         )
     return lines
+
+
+def _numbered_as_recorded(ack: AcknowledgementInput, lines: list[POLine]) -> AcknowledgementInput:
+    """The answer with each line named by the PO's own line number (``001`` → ``1``), once every
+    line it names is known to be one of ``lines``."""
+    order = lines[0].po.number
+    own = [(answer, same_line_number(lines, order, answer.line_no)) for answer in ack.lines]
+    if all(line is not None and line.line_no == answer.line_no for answer, line in own):
+        return ack
+    seen: dict[str, str] = {}
+    for answer, line in own:
+        if line is not None and seen.setdefault(line.line_no, answer.line_no) != answer.line_no:
+            raise DocumentRefused(
+                f"line {line.line_no} is answered twice (as {seen[line.line_no]} and {answer.line_no})", code="invalid"
+            )
+    return dataclasses.replace(
+        ack, lines=tuple(dataclasses.replace(answer, line_no=line.line_no) for answer, line in own if line is not None)
+    )
 
 
 def _plan(
@@ -1136,9 +1154,10 @@ def acknowledgement_preflight(*, supplier: Supplier, ack: AcknowledgementInput) 
         raise DocumentRefused(
             f"PO number {ack.po_number} exists for several companies; name the company", code="ambiguous_po"
         )
-    unknown = [a.line_no for a in ack.lines if a.line_no not in {line.line_no for line in lines}]
+    unknown = [a.line_no for a in ack.lines if same_line_number(lines, lines[0].po.number, a.line_no) is None]
     if unknown:
         raise DocumentRefused(f"{po_label(ack.po_number)} has no line {', '.join(unknown)}", code="unknown_line")
+    ack = _numbered_as_recorded(ack, lines)
     order = lines[0].po
     status = PurchaseOrder.status_for(lines)
     if status in PurchaseOrder.FINISHED:
