@@ -46,7 +46,7 @@ from edi.x12.errors import (
     ak905_sender_code,
 )
 from edi.x12.mappers import CodeMaps
-from edi.x12.mappers.functional import Context, ElementNote, FunctionalAck, map_functional_ack
+from edi.x12.mappers.functional import AK9_CODES, Context, ElementNote, FunctionalAck, map_functional_ack
 from edi.x12.tokenizer import count_value
 from gateway import text_encoding
 from procurement.models import InboundDocument, ProcurementException, PurchaseOrder
@@ -1476,9 +1476,25 @@ def _functional_ack(
     assert document is not None, "_receive gives the source the document it receives"
     for ts in group.sets:
         try:
-            answer = map_functional_ack(ts).value
+            mapped = map_functional_ack(ts)
         except x12.X12Error as error:
             outcome.sets.append(SetOutcome(ts.st01, ts.st02, "R", "rejected", str(error)))
+            continue
+        answer = mapped.value
+        unreadable = [i.message for i in mapped.errors if i.is_error and i.segment_id in ("ST", "AK1", "AK9")]
+        if not answer.group_control or answer.code not in AK9_CODES:
+            # A verdict read from a broken 997 (no AK9, an AK9 code that is none) would mark our
+            # group rejected, or accepted, on a guess: the group keeps waiting for a readable one.
+            why = "; ".join(unreadable) or "AK102 names no group"
+            outcome.sets.append(SetOutcome(ts.st01, ts.st02, "R", "rejected", why))
+            _raise(
+                partner,
+                source,
+                Kind.INVALID_DOCUMENT,
+                f"{ts.st01} {ts.st02} could not be read: {why}",
+                f"edi_fa_unreadable:{document.pk}:{ts.st02}",
+                {"set": ts.st01, "st02": ts.st02, "errors": [_issue(i) for i in mapped.errors][:20]},
+            )
             continue
         answered_gs06 = answer.group_control.lstrip("0") or "0"
         verdict = answer.code

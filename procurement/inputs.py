@@ -153,6 +153,9 @@ class AckLineInput:
     # must be that part, else the answer was meant for another line and is refused, not applied.
     part_number: str = field(default="", metadata=OMIT_WHEN_DEFAULT)
     supplier_part_number: str = field(default="", metadata=OMIT_WHEN_DEFAULT)
+    # The unit the sender's quantity is in (X12 ACK03), when it says: another unit than the line's
+    # would confirm a quantity that was not meant, so it is refused, not applied.
+    uom: str = field(default="", metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,8 @@ class AcknowledgementInput:
     company: str = ""
     acknowledged_on: dt.date | None = None
     note: str = ""
+    # The currency the answer's prices are in (X12 CUR), when it says; empty means the PO's.
+    currency: str = field(default="", metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)

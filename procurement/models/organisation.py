@@ -84,7 +84,11 @@ class Item(models.Model):
         """
         if from_uom == to_uom:
             return quantity
-        factors = {**factors, self.base_uom: Decimal("1")}
+        # Unit codes in any case are the same unit: a partner's translator that writes "ea" means EA.
+        from_uom, to_uom = from_uom.upper(), to_uom.upper()
+        if from_uom == to_uom:
+            return quantity
+        factors = {uom.upper(): factor for uom, factor in factors.items()} | {self.base_uom.upper(): Decimal("1")}
         missing = [uom for uom in (from_uom, to_uom) if uom not in factors]
         if missing:
             raise LookupError(f"item {self.part_number} has no conversion from {missing[0]} to {self.base_uom}")

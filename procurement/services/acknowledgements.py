@@ -40,7 +40,7 @@ from .documents import (
     orders_touch_statement,
 )
 from .errors import DocumentRefused
-from .lines import refusal_company, supplier_lines, unknown_po_key
+from .lines import refusal_company, same_line_number, supplier_lines, unknown_po_key
 from .locking import lock_po_lines_query
 from .notify import exception_notifications
 from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
@@ -127,6 +127,7 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
             ),
         )
         lines = _lines_known(locked, supplier, ack, source)
+        ack = _numbered_as_recorded(ack, lines)
         order = lines[0].po
         company = order.company
         digest = inputs.fingerprint(ack)
@@ -153,6 +154,7 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
         _refuse_stale_revision(ack, order, supplier, source)
         _refuse_finished(ack, order, lines, supplier, source)
         _refuse_other_parts(ack, order, lines, supplier, source)
+        _refuse_other_units(ack, order, lines, supplier, source)
         _refuse_implausible_dates(ack, order, supplier, source)
         now = timezone.now()
         plans = _plan(lines, ack, supplier, tolerance.rules_for(company), source)
@@ -339,6 +341,36 @@ def _refuse_other_parts(
             "lines": [{"line": no, "expected": expected, "actual": named} for no, named, expected in wrong],
         },
         dedup_key=f"part_mismatch:{order.pk}:{supplier.pk}:{ack.document_id}",
+    )
+
+
+def _refuse_other_units(
+    ack: AcknowledgementInput, order: PurchaseOrder, lines: list[POLine], supplier: Supplier, source: WriteSource
+) -> None:
+    """Prices in another currency than the PO's, or a quantity in another unit than its line's, are
+    refused: recorded as they stand they would confirm 9 USD for 9 EUR, or 10 each for 10 cases."""
+    by_no = {line.line_no: line for line in lines}
+    said = [
+        f"line {a.line_no} is in {by_no[a.line_no].uom}, the answer's quantity is in {a.uom.strip()}"
+        for a in ack.lines
+        if a.uom.strip() and a.quantity is not None and a.uom.strip().upper() != by_no[a.line_no].uom.upper()
+    ]
+    priced = any(a.unit_price is not None for a in ack.lines)
+    if ack.currency.strip() and priced and ack.currency.strip().upper() != order.currency.upper():
+        said.insert(0, f"its prices are in {ack.currency.strip()}, the PO's in {order.currency}")
+    if not said:
+        return
+    differences = "; ".join(said)
+    raise refusal_recorded(
+        source=source,
+        company=order.company,
+        supplier=supplier,
+        po=order,
+        kind=Kind.INVALID_DOCUMENT,
+        code="unit_mismatch",
+        message=f"acknowledgement {ack.document_id} of {po_label(order.number)}: {differences}; nothing was applied",
+        evidence={"refused": f"acknowledgement {ack.document_id} in other units", "differences": said},
+        dedup_key=f"unit_mismatch:{order.pk}:{supplier.pk}:{ack.document_id}",
     )
 
 
@@ -754,8 +786,7 @@ def _lines_known(
         raise DocumentRefused(
             f"PO number {ack.po_number} exists for several companies; name the company", code="ambiguous_po"
         )
-    known = {line.line_no for line in lines}
-    unknown = [a.line_no for a in ack.lines if a.line_no not in known]
+    unknown = [a.line_no for a in ack.lines if same_line_number(lines, lines[0].po.number, a.line_no) is None]
     if unknown:
         order = lines[0].po
         raise refusal_recorded(
@@ -769,6 +800,24 @@ def _lines_known(
             dedup_key=f"unknown_line:{order.pk}:{','.join(unknown)}",
         )
     return lines
+
+
+def _numbered_as_recorded(ack: AcknowledgementInput, lines: list[POLine]) -> AcknowledgementInput:
+    """The answer with each line named by the PO's own line number (``001`` → ``1``), once every
+    line it names is known to be one of ``lines``."""
+    order = lines[0].po.number
+    own = [(answer, same_line_number(lines, order, answer.line_no)) for answer in ack.lines]
+    if all(line is not None and line.line_no == answer.line_no for answer, line in own):
+        return ack
+    seen: dict[str, str] = {}
+    for answer, line in own:
+        if line is not None and seen.setdefault(line.line_no, answer.line_no) != answer.line_no:
+            raise DocumentRefused(
+                f"line {line.line_no} is answered twice (as {seen[line.line_no]} and {answer.line_no})", code="invalid"
+            )
+    return dataclasses.replace(
+        ack, lines=tuple(dataclasses.replace(answer, line_no=line.line_no) for answer, line in own if line is not None)
+    )
 
 
 def _plan(
@@ -1105,9 +1154,10 @@ def acknowledgement_preflight(*, supplier: Supplier, ack: AcknowledgementInput) 
         raise DocumentRefused(
             f"PO number {ack.po_number} exists for several companies; name the company", code="ambiguous_po"
         )
-    unknown = [a.line_no for a in ack.lines if a.line_no not in {line.line_no for line in lines}]
+    unknown = [a.line_no for a in ack.lines if same_line_number(lines, lines[0].po.number, a.line_no) is None]
     if unknown:
         raise DocumentRefused(f"{po_label(ack.po_number)} has no line {', '.join(unknown)}", code="unknown_line")
+    ack = _numbered_as_recorded(ack, lines)
     order = lines[0].po
     status = PurchaseOrder.status_for(lines)
     if status in PurchaseOrder.FINISHED:

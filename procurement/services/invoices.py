@@ -38,7 +38,7 @@ from .audit import audit_event
 from .bulk import row_insert_with_children, rows_insert, rows_update, rows_update_statement
 from .documents import document_replay, exceptions_audited, orders_touch_statement
 from .errors import DocumentRefused
-from .lines import lines_locked, supplier_lines, supplier_lines_shape
+from .lines import lines_locked, other_parts_refused, supplier_lines, supplier_lines_shape
 from .notify import exception_notifications
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded, service_atomic
@@ -103,6 +103,13 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
                     evidence={"invoice_number": invoice.invoice_number, "existing_invoice": existing.pk},
                 ),
             )
+        other_parts_refused(
+            named=[(invoice.po_number, line.line_no, line.part_number) for line in invoice.lines],
+            lines=lines,
+            document=document,
+            supplier=supplier,
+            source=source,
+        )
         now = timezone.now()
         credit = invoice.purpose == inputs.INVOICE_PURPOSE_CREDIT_MEMO
         sums = invoice.sums()

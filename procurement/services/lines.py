@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -54,6 +55,24 @@ def refusal_company(*, supplier: Supplier, source: WriteSource, named: str = "")
     return first.company if first else None
 
 
+def same_line_number(lines: Iterable[POLine], po: str, number: str) -> POLine | None:
+    """The line of ``po`` numbered ``number``, or the one line whose number is the same number:
+    partners' translators pad line numbers (``001``, ``0001``) or drop a PO's padding, and mean
+    the same line. A number that matches several lines as a number (``1`` and ``01`` both on the
+    PO) or none names no line."""
+    same = [line for line in lines if line.po.number == po and line.line_no == number]
+    if not same and number.isdigit():
+        value = int(number)
+        same = [
+            line for line in lines if line.po.number == po and line.line_no.isdigit() and int(line.line_no) == value
+        ]
+    return same[0] if len(same) == 1 else None
+
+
+def _named_as(found: dict[tuple[str, str], POLine], line: POLine) -> str:
+    return next(no for (_, no), other in found.items() if other is line)
+
+
 def lines_locked(
     *,
     query: QuerySet[POLine],
@@ -84,6 +103,17 @@ def lines_locked(
             f"{document}: its PO numbers exist for several companies; name the company", code="ambiguous_po"
         )
     found = {(line.po.number, line.line_no): line for line in lines}
+    # A line the document names by the same number written otherwise (``0001`` for ``1``) is found
+    # under the document's number instead of its own: each line is under one key, whatever it is.
+    for po, no in sorted(wanted):
+        if (po, no) not in found and (same := same_line_number(lines, po, no)) is not None:
+            if (po, same.line_no) in wanted or found.pop((po, same.line_no), None) is None:
+                raise DocumentRefused(
+                    f"{document}: {po_label(po)} line {same.line_no} is named in two ways "
+                    f"({same.line_no if (po, same.line_no) in wanted else _named_as(found, same)} and {no})",
+                    code="invalid",
+                )
+            found[(po, no)] = same
     known_pos = {line.po.number for line in lines}
     missing_pos = sorted({po for po, _ in wanted if po not in known_pos})
     missing_lines = sorted(f"{po}/{no}" for po, no in wanted if po in known_pos and (po, no) not in found)
@@ -135,3 +165,50 @@ def unknown_po_key(company: Company, supplier: Supplier) -> str:
     Once the buyer resolves it, the next such document opens a new one.
     """
     return f"unknown_po:{company.pk}:supplier:{supplier.pk}"
+
+
+def other_parts_refused(
+    *,
+    named: list[tuple[str, str, str]],
+    lines: dict[tuple[str, str], POLine],
+    document: str,
+    supplier: Supplier,
+    source: WriteSource,
+) -> None:
+    """Refuse a document that names, on a line, a part other than the line's (``named``: PO number,
+    line number, part as the document names it; an empty part names none).
+
+    Lines are matched by number; a part that differs says the document was written for another
+    line, so applying it to the line of that number would ship or bill what was not meant.
+    """
+    wrong = list(
+        dict.fromkeys(
+            (po, no, part.strip())
+            for po, no, part in named
+            if part.strip() and part.strip() != lines[(po, no)].item.part_number
+        )
+    )
+    if not wrong:
+        return
+    order = lines[(wrong[0][0], wrong[0][1])].po
+    said = "; ".join(
+        f"{po_label(po)} line {no} is part {lines[(po, no)].item.part_number}, the document names {part}"
+        for po, no, part in wrong
+    )
+    raise refusal_recorded(
+        source=source,
+        company=order.company,
+        supplier=supplier,
+        po=order,
+        kind=Kind.INVALID_DOCUMENT,
+        code="part_mismatch",
+        message=f"{document}: {said}; nothing was applied",
+        evidence={
+            "refused": f"{document} names other parts",
+            "lines": [
+                {"po": po, "line": no, "expected": lines[(po, no)].item.part_number, "actual": part}
+                for po, no, part in wrong
+            ],
+        },
+        dedup_key=f"part_mismatch:{order.pk}:{supplier.pk}:{document}",
+    )

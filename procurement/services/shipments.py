@@ -31,7 +31,7 @@ from .audit import audit_event
 from .bulk import Statement, row_insert_with_children, rows_insert, rows_update, rows_update_statement
 from .documents import document_replay, exceptions_audited, exceptions_not_open, orders_touch_statement
 from .errors import DocumentRefused
-from .lines import lines_locked, supplier_lines, supplier_lines_shape
+from .lines import lines_locked, other_parts_refused, supplier_lines, supplier_lines_shape
 from .notify import exception_notifications
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded, service_atomic
@@ -87,6 +87,13 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
                     dedup_key=f"dup_asn:{supplier.pk}:{shipment.shipment_id}:{digest}",
                 ),
             )
+        other_parts_refused(
+            named=[(line.po_number, line.line_no, line.part_number) for line in shipment.lines],
+            lines=lines,
+            document=document,
+            supplier=supplier,
+            source=source,
+        )
         now = timezone.now()
         shipped: dict[int, Decimal] = defaultdict(Decimal)
         for line, quantity in _in_po_units(shipment, lines):

@@ -61,6 +61,7 @@ EXPECTED_LINES = (
             ci.ScheduleLineInput(Decimal(60), dt.date(2027, 2, 26)),
             ci.ScheduleLineInput(Decimal(40), dt.date(2027, 3, 5)),
         ),
+        uom="EA",
     ),
     ci.AckLineInput(
         "2",
@@ -73,6 +74,7 @@ EXPECTED_LINES = (
             ci.ScheduleLineInput(Decimal(50), dt.date(2027, 3, 1)),
             ci.ScheduleLineInput(Decimal(50), dt.date(2027, 3, 8)),
         ),
+        uom="EA",
     ),
 )
 # PO1 (POC) names each line's part: BP the buyer's, VP the vendor's, read beside the answer.
@@ -175,6 +177,7 @@ def test_a_line_accepted_in_part_and_backordered_in_part_is_a_partial_backorder_
             dt.date(2027, 3, 1),
             backordered_quantity=Decimal(40),
             backorder_date=dt.date(2027, 4, 15),
+            uom="EA",
         ),
     )
 
@@ -196,6 +199,7 @@ def test_an_undated_backorder_beside_two_dated_deliveries() -> None:
                 ci.ScheduleLineInput(Decimal(30), dt.date(2027, 3, 5)),
             ),
             backordered_quantity=Decimal(40),
+            uom="EA",
         ),
     )
 
@@ -213,6 +217,7 @@ def test_a_part_rescheduled_beside_an_undated_accepted_part_is_two_deliveries() 
             Decimal(10),
             dt.date(2027, 4, 20),
             schedule=(ci.ScheduleLineInput(Decimal(60), None), ci.ScheduleLineInput(Decimal(40), dt.date(2027, 4, 20))),
+            uom="EA",
         ),
     )
 
@@ -221,7 +226,7 @@ def test_a_part_rejected_beside_an_accepted_part_changes_the_quantity() -> None:
     lines, problems = _line("ACK*IA*70*EA", "ACK*IR*30*EA")
 
     assert problems == []
-    assert lines == (ci.AckLineInput("1", ci.LINE_CHANGE_QTY, "IA+IR", Decimal(70), Decimal(10)),)
+    assert lines == (ci.AckLineInput("1", ci.LINE_CHANGE_QTY, "IA+IR", Decimal(70), Decimal(10), uom="EA"),)
 
 
 def test_a_part_backordered_beside_a_part_rejected_commits_nothing() -> None:
@@ -238,6 +243,7 @@ def test_a_part_backordered_beside_a_part_rejected_commits_nothing() -> None:
             None,
             backordered_quantity=Decimal(40),
             backorder_date=dt.date(2027, 4, 15),
+            uom="EA",
         ),
     )
 
@@ -284,7 +290,14 @@ def test_a_sublines_ack_is_listed_as_not_used_and_the_line_keeps_its_own_answer(
     assert mapped.errors == []
     assert mapped.value.lines == (
         ci.AckLineInput(
-            "1", ci.LINE_ACCEPT, "IA", Decimal(100), Decimal(10), dt.date(2027, 3, 1), part_number="PART-00001"
+            "1",
+            ci.LINE_ACCEPT,
+            "IA",
+            Decimal(100),
+            Decimal(10),
+            dt.date(2027, 3, 1),
+            part_number="PART-00001",
+            uom="EA",
         ),
     )
     assert [(u.position, u.segment_id, u.reason) for u in mapped.unused if u.segment_id in ("SLN", "ACK")] == [

@@ -237,9 +237,9 @@ def test_855_schedule_lines_are_written_as_sch_and_read_back() -> None:
         raw_code="AD",
         acknowledged_on=dt.date(2026, 1, 3),
         lines=(
-            ci.AckLineInput("1", ci.LINE_ACCEPT, "IA", Decimal("100.5"), Decimal("2.5"), schedule=deliveries),
+            ci.AckLineInput("1", ci.LINE_ACCEPT, "IA", Decimal("100.5"), Decimal("2.5"), schedule=deliveries, uom="EA"),
             ci.AckLineInput("2", ci.LINE_ACCEPT, unit_price=Decimal(3), schedule=deliveries[:1]),
-            ci.AckLineInput("3", ci.LINE_ACCEPT, "IA", Decimal(7), Decimal(4)),
+            ci.AckLineInput("3", ci.LINE_ACCEPT, "IA", Decimal(7), Decimal(4), uom="EA"),
         ),
     )
     body = build_855(ack, "005010", uoms={"1": "DZN"})
@@ -269,9 +269,11 @@ def test_855_856_810_written_from_canonical_parse_back_equal() -> None:
         acknowledged_on=dt.date(2026, 1, 3),
         note="WILL SHIP IN TWO LOTS",
         lines=(
-            ci.AckLineInput("1", ci.LINE_ACCEPT, "IA", Decimal(10), Decimal("2.5"), dt.date(2026, 2, 1)),
-            ci.AckLineInput("2", ci.LINE_PARTIAL_BACKORDER, "BP", Decimal(2), Decimal(10), dt.date(2026, 2, 20)),
-            ci.AckLineInput("2", ci.LINE_BACKORDER, "IB", Decimal("2.5"), Decimal(10)),
+            ci.AckLineInput("1", ci.LINE_ACCEPT, "IA", Decimal(10), Decimal("2.5"), dt.date(2026, 2, 1), uom="EA"),
+            ci.AckLineInput(
+                "2", ci.LINE_PARTIAL_BACKORDER, "BP", Decimal(2), Decimal(10), dt.date(2026, 2, 20), uom="EA"
+            ),
+            ci.AckLineInput("2", ci.LINE_BACKORDER, "IB", Decimal("2.5"), Decimal(10), uom="EA"),
             ci.AckLineInput("3", ci.LINE_SUBSTITUTE, "IS", None, None, None, "P-301"),
         ),
     )
@@ -532,8 +534,8 @@ def test_865_maps_to_an_acknowledgement_with_the_change_sequence() -> None:
         po_revision=2,
         company="ACME-US",
         lines=(
-            ci.AckLineInput("1", ci.LINE_ACCEPT, "IA", Decimal(12), Decimal("2.5"), dt.date(2026, 2, 10)),
-            ci.AckLineInput("3", ci.LINE_REJECT, "IR", Decimal(0), Decimal(99)),
+            ci.AckLineInput("1", ci.LINE_ACCEPT, "IA", Decimal(12), Decimal("2.5"), dt.date(2026, 2, 10), uom="EA"),
+            ci.AckLineInput("3", ci.LINE_REJECT, "IR", Decimal(0), Decimal(99), uom="EA"),
         ),
     )
 
@@ -564,8 +566,11 @@ def test_an_855_line_answered_in_parts_is_written_as_its_acks_and_reads_back_equ
                 dt.date(2026, 2, 1),
                 backordered_quantity=Decimal(40),
                 backorder_date=dt.date(2026, 3, 15),
+                uom="EA",
             ),
-            ci.AckLineInput("2", ci.LINE_PARTIAL_BACKORDER, "IA+IB", Decimal(5), None, backordered_quantity=Decimal(5)),
+            ci.AckLineInput(
+                "2", ci.LINE_PARTIAL_BACKORDER, "IA+IB", Decimal(5), None, backordered_quantity=Decimal(5), uom="EA"
+            ),
         ),
     )
     body = build_855(ack)

@@ -93,8 +93,8 @@ def test_855_header_follows_the_line_responses_and_keeps_raw_codes() -> None:
         company="ACME-US",
         acknowledged_on=dt.date(2026, 1, 2),
         lines=(
-            ci.AckLineInput("10", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal("2.5"), dt.date(2026, 3, 1)),
-            ci.AckLineInput("20", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal(3)),
+            ci.AckLineInput("10", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal("2.5"), dt.date(2026, 3, 1), uom="EA"),
+            ci.AckLineInput("20", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal(3), uom="EA"),
         ),
     )
 
@@ -158,8 +158,9 @@ def test_855_sch_segments_are_the_lines_schedule() -> None:
                 ci.ScheduleLineInput(Decimal(30), dt.date(2026, 3, 10)),
             ),
             part_number="HSG-2200",
+            uom="EA",
         ),
-        ci.AckLineInput("20", ci.LINE_RESCHEDULE, "DR", Decimal(5), Decimal(3), dt.date(2026, 3, 5)),
+        ci.AckLineInput("20", ci.LINE_RESCHEDULE, "DR", Decimal(5), Decimal(3), dt.date(2026, 3, 5), uom="EA"),
         # A line item scheduled without an ACK is accepted on that schedule (as the 855s of some partners do).
         ci.AckLineInput(
             "30",
@@ -264,7 +265,8 @@ def test_810_credit_memo_total_in_cents_and_line_numbers() -> None:
         total=Decimal("-8.75"),
         lines=(
             ci.InvoiceLineInput("10", Decimal(2), Decimal(-5), "PART-1"),
-            ci.InvoiceLineInput("2", Decimal(1), Decimal("1.25"), "0123"),
+            # A UPC alone names no buyer part: nothing the write path could check the line's part against.
+            ci.InvoiceLineInput("2", Decimal(1), Decimal("1.25"), ""),
         ),
     )
     assert [(e.severity, e.message) for e in errors] == [("warning", "IT101 missing: line 2 numbered by position")]
@@ -427,8 +429,8 @@ def test_855_and_850_line_level_amt_does_not_end_the_lines() -> None:
     value, errors = map_855(one(ack))
     assert errors == []
     assert value.lines == (
-        ci.AckLineInput("10", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal("2.5")),
-        ci.AckLineInput("20", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal(3)),
+        ci.AckLineInput("10", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal("2.5"), uom="EA"),
+        ci.AckLineInput("20", ci.LINE_ACCEPT, "IA", Decimal(5), Decimal(3), uom="EA"),
     )
     order = interchange(
         [

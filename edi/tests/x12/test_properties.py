@@ -85,12 +85,14 @@ def acknowledgements(draw: st.DrawFn) -> ci.AcknowledgementInput:
     lines = []
     for n in draw(st.lists(code, min_size=0, max_size=5)):
         response = draw(st.sampled_from(sorted(responses)))
+        quantity = draw(st.one_of(st.none(), quantities))
         lines.append(
             ci.AckLineInput(
                 line_no=n,
                 response=response,
                 raw_code=responses[response],
-                quantity=draw(st.one_of(st.none(), quantities)),
+                quantity=quantity,
+                uom="EA" if quantity is not None else "",
                 unit_price=draw(st.one_of(st.none(), prices)),
                 promised_date=draw(st.one_of(st.none(), dates)),
                 substitute_part_number=draw(optional_text),

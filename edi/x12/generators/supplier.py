@@ -64,6 +64,8 @@ def build_855(
         date(ack.acknowledged_on, version) if ack.acknowledged_on else "",
     ]
     segs: list[SegmentData] = [bak]
+    if ack.currency:
+        segs.append(["CUR", "SE", ack.currency])
     if ack.po_revision is not None:
         segs.append(["REF", "PP", str(ack.po_revision)])
     note_lines = [line for line in ack.note.splitlines() if line]
@@ -81,7 +83,7 @@ def build_855(
         ids += ["VP", line.supplier_part_number] if line.supplier_part_number else []
         segs.append(["PO1", line.line_no, "", "", price, *(["", *ids] if ids else [])])
         po1_count += 1
-        uom = (uoms or {}).get(line.line_no, "EA")
+        uom = (uoms or {}).get(line.line_no) or line.uom or "EA"
         scheduled_only = ci.AckLineInput(
             line.line_no,
             ci.LINE_ACCEPT,

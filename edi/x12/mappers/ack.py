@@ -4,8 +4,10 @@
   ACCEPTED_WITH_CHANGES are then decided from the line responses;
 * ``document_id``: BAK08 / BCA09 when present, else ``ISA13:GS06:ST02`` of the set;
 * ``po_number`` BAK03 / BCA03, ``acknowledged_on`` BAK09, ``po_revision`` REF*PP
-  (BCA05 change sequence for an 865), ``company`` N1*BY N104, ``note`` heading MSG lines;
-* one line per line item's ACK segments: ACK01 through ``ack01`` (raw kept), ACK02 quantity,
+  (BCA05 change sequence for an 865), ``company`` N1*BY N104, ``note`` heading MSG lines,
+  ``currency`` the heading CUR02 (none: the PO's);
+* one line per line item's ACK segments: ACK01 through ``ack01`` (raw kept), ACK02 quantity in
+  the ACK03 unit,
   ACK05 date when ACK04 qualifies it (else DTM02 of a DTM right after the ACK), the
   PO1 (POC) line's number, PO104 (POC06) price and the part it names (product ID
   qualified BP, the buyer's, and VP, the vendor's, checked against the PO line's),
@@ -47,7 +49,7 @@ UNUSED = {
     **PARTIES_AND_REFERENCES_UNUSED,
     **OPTIONAL_LOOPS_UNUSED,
     "CSH": "sales requirement the gateway does not keep",
-    "CUR": "currency the gateway does not keep (prices are in the PO's currency)",
+    "CUR": "currency of a line: the answer's currency is the heading CUR",
     "DTM": "date the gateway does not keep (a line's promised date is its ACK05, else a DTM right after its ACK)",
     "ITD": "payment terms the gateway does not keep",
     "FOB": "shipping terms the gateway does not keep",
@@ -100,6 +102,8 @@ def _map(
         r.problem(f"{begin} segment missing")
         return r.result(ci.AcknowledgementInput(document_id="", po_number="", header=ci.ACK_ACKNOWLEDGED), UNUSED)
     r.use(head)
+    if begin == "BAK":
+        r.purpose(head, 1, f"the acknowledgement of {head[3].strip()}")
     lines = [line for group in items for line in _lines(r, group, price_at, ids_at)]
     raw_header = head[2].strip()
     header = r.code("bak02", raw_header, head, 2, ci.ACK_ACKNOWLEDGED)
@@ -111,6 +115,8 @@ def _map(
         r.problem(f"{begin}03 purchase order number missing", head, 3)
     document_id = head[document_at].strip() or f"{ts.group.interchange.isa13}:{ts.group.gs06}:{ts.st02}"
     revision = _revision(r, heading, head if begin == "BCA" else None)
+    cur = first(heading, "CUR")
+    r.use(cur)
     value = ci.AcknowledgementInput(
         document_id=document_id,
         po_number=po_number,
@@ -121,6 +127,7 @@ def _map(
         company=r.party(heading, "BY"),
         acknowledged_on=r.date(head, 9) if begin == "BAK" else None,
         note=r.notes(heading),
+        currency=cur[2].strip() if cur is not None else "",
     )
     return r.result(value, UNUSED)
 
@@ -162,6 +169,7 @@ def _lines(r: Reader, group: list[Segment], price_at: int, ids_at: int) -> list[
                 substitute_part_number=next((ack[i + 1] for i in range(7, 26, 2) if ack[i + 1]), ""),
                 part_number=part,
                 supplier_part_number=supplier_part,
+                uom=ack[3].strip(),
             )
         )
     schedule = _schedule(r, group)
@@ -216,6 +224,10 @@ def _split_answer(
     substitutes = list(dict.fromkeys(a.substitute_part_number for a in answers if a.substitute_part_number))
     if len(substitutes) > 1:
         r.problem(f"line {line_no}: its ACKs offer different substitute parts ({', '.join(substitutes)})", item, 1)
+    units = list(dict.fromkeys(a.uom for a in answers if a.uom))
+    if len(units) > 1:
+        r.problem(f"line {line_no}: its ACKs give quantities in different units ({', '.join(units)})", item, 1)
+        return [first_answer]
     if len(responses) > 1:
         unsplittable = sorted(responses - {*_COMMITTED, *_BACKORDERED, *_REJECTED})
         missing = [a.raw_code for a in answers if a.quantity is None]

@@ -3,8 +3,12 @@
 * ``shipment_id`` BSN02, ``ship_date`` BSN03, ``expected_delivery`` DTM*017/067;
 * the HL tree (HL01 id, HL02 parent, HL03 level S/O/T/P/I) gives each item its
   order (PRF01 PO number) and pack (MAN*GM/W SSCC) from its ancestors;
-* items: LIN01 (else SN101) line number, buyer part from the LIN pairs, SN102
-  quantity and SN103 unit, lot and serial from REF*LT/SE or LIN LT/SN pairs;
+* items: the PO line number from the LIN pair qualified PL (purchaser's order line number),
+  else LIN01, else SN101; buyer part from the LIN pairs qualified as the buyer's (BP, IN …: the
+  write path checks it against the PO line's), SN102 quantity and SN103 unit, lot and
+  serial from REF*LT/SE or LIN LT/SN pairs;
+* a pack's SSCC is 18 digits: MAN*GM is "SSCC-18 and Application Identifier", so a 20-digit
+  value starting with the AI ``00`` is that SSCC behind its AI;
 * carrier TD503 (else TD505), tracking REF*CN (else REF*BM), ``company`` N1*BY N104 of
   the shipment level.
 
@@ -97,6 +101,7 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
         if not shipment_id:
             r.problem("BSN02 shipment identification missing", bsn, 2)
         ship_date = r.date(bsn, 3, required=True)
+        r.purpose(bsn, 1, f"ship notice {shipment_id}")
         r.use(bsn)
     everything = [*heading, *(s for level in levels for s in level.segments)]
     delivery = None
@@ -110,7 +115,7 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
     packs: list[str] = []
     for level in levels:
         man = next((s for s in level.segments if s.id == "MAN" and s[1] in _SSCC_QUALIFIERS and s[2].strip()), None)
-        sscc = man[2].strip() if man is not None else ""
+        sscc = _sscc(man[2]) if man is not None else ""
         r.use(man)
         if sscc and sscc not in packs:
             packs.append(sscc)
@@ -153,15 +158,24 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
     return r.result(value, UNUSED)
 
 
+def _sscc(value: str) -> str:
+    """The SSCC-18 of a MAN02: a 20-digit value is the SSCC behind its Application Identifier ``00``
+    (qualifier GM's form, printed on the GS1-128 label as "(00)" and the 18 digits)."""
+    value = value.strip()
+    return value[2:] if len(value) == 20 and value.isdigit() and value.startswith("00") else value
+
+
 def _line(r: Reader, level: _Level, lin: Segment | None, sn1: Segment) -> ci.ShipmentLineInput:
-    line_no = (lin[1].strip() if lin is not None else "") or sn1[1].strip()
+    pairs = {lin[i]: lin[i + 1].strip() for i in range(2, len(lin.elements), 2) if lin[i + 1]} if lin else {}
+    # PL (purchaser's order line number) names the PO line outright; partners whose LIN01 is a
+    # sequence of their own give the PO line that way.
+    line_no = pairs.get("PL", "") or (lin[1].strip() if lin is not None else "") or sn1[1].strip()
     if not line_no:
-        r.problem(f"item HL {level.hl[1]} has no line number (LIN01/SN101)", lin or sn1, 1)
+        r.problem(f"item HL {level.hl[1]} has no line number (LIN PL, LIN01 or SN101)", lin or sn1, 1)
     part, lot, serial = "", "", ""
     r.use(lin, sn1)
     if lin is not None:
-        part, _ = r.part_numbers(lin, 2)
-        pairs = {lin[i]: lin[i + 1] for i in range(2, len(lin.elements), 2) if lin[i + 1]}
+        part, _ = r.part_numbers(lin, 2, buyer_only=True)
         lot, serial = pairs.get("LT", ""), pairs.get("SN", "")
     for seg in level.segments:
         if seg.id == "REF" and seg[1] == "LT" and not lot:
@@ -174,7 +188,7 @@ def _line(r: Reader, level: _Level, lin: Segment | None, sn1: Segment) -> ci.Shi
     if not po_number:
         r.problem(f"item HL {level.hl[1]} has no PRF purchase order above it", level.hl)
     quantity = r.decimal(sn1, 2, required=True)
-    pack = level.inherited(r, "MAN", _SSCC_QUALIFIERS, 2)
+    pack = _sscc(level.inherited(r, "MAN", _SSCC_QUALIFIERS, 2))
     return ci.ShipmentLineInput(
         po_number=po_number,
         line_no=line_no,

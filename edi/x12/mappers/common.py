@@ -77,6 +77,10 @@ DEFAULT_CODE_MAPS: dict[str, dict[str, str]] = {
 }
 
 
+# Transaction set purpose codes (353) that take a document back rather than send one.
+CANCELLING_PURPOSES = {"01": "cancellation", "03": "delete"}
+
+
 # Why a segment is left out, when its set's table does not name it.
 NOT_USED = "not used by the gateway"
 
@@ -277,16 +281,31 @@ class Reader:
             return default
         return value
 
-    def part_numbers(self, seg: Segment, first_pair: int) -> tuple[str, str]:
+    def purpose(self, seg: Segment, position: int, document: str) -> None:
+        """A transaction set purpose code (353) that cancels or deletes ``document`` is refused: the
+        gateway applies documents, it does not take one back from a file (the buyer does that)."""
+        code = seg[position].strip()
+        if code in CANCELLING_PURPOSES:
+            self.problem(
+                f"{seg.id}{position:02d} {code!r} ({CANCELLING_PURPOSES[code]}) asks to take back {document}; "
+                "the gateway takes nothing back from a file, so nothing was applied",
+                seg,
+                position,
+            )
+
+    def part_numbers(self, seg: Segment, first_pair: int, *, buyer_only: bool = False) -> tuple[str, str]:
         """(buyer part, supplier part) from the product ID pairs starting at ``first_pair``.
 
-        The buyer part is the best-ranked buyer qualifier, else the first ID whose
-        qualifier is not a supplier one (UPC, EAN, manufacturer part…).
+        The buyer part is the best-ranked buyer qualifier, else (unless ``buyer_only``: a part
+        the write path checks against the PO line's) the first ID whose qualifier is not a
+        supplier one (UPC, EAN, manufacturer part…).
         """
         pairs = [(seg[i], seg[i + 1].strip()) for i in range(first_pair, len(seg.elements) - 1, 2)]
         pairs = [(q, v) for q, v in pairs if v]
         buyer_rank, supplier_rank = self.maps["buyer_part_qualifiers"], self.maps["supplier_part_qualifiers"]
-        buyer = _best(pairs, buyer_rank) or next((v for q, v in pairs if q not in supplier_rank), "")
+        buyer = _best(pairs, buyer_rank)
+        if not buyer and not buyer_only:
+            buyer = next((v for q, v in pairs if q not in supplier_rank), "")
         return buyer, _best(pairs, supplier_rank)
 
 

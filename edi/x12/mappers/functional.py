@@ -86,6 +86,11 @@ class FunctionalAck:
     sets: tuple[SetAck, ...] = ()
 
 
+# AK901 (715): accepted, accepted with errors, partially accepted, rejected (R, and M, W, X for
+# authentication, assurance and unreadable content).
+AK9_CODES = ("A", "E", "P", "R", "M", "W", "X")
+
+
 def _int(value: str) -> int | None:
     return count_value(value.strip())
 
@@ -114,12 +119,14 @@ def map_functional_ack(ts: TransactionSet) -> Mapped[FunctionalAck]:
     sets: list[SetAck] = []
     current: dict | None = None
     previous = ""
+    seen_ak1 = False
     for seg in ts.segments:
         sid = seg.id
         if sid != "CTX":
             previous = sid
         if sid == "AK1":
-            ak1 = (seg[1], seg[2], seg[3])
+            ak1 = (seg[1].strip(), seg[2].strip(), seg[3].strip())
+            seen_ak1 = True
         elif sid == "AK2":
             current = {"st01": seg[1], "st02": seg[2], "segments": []}
         elif sid in ("AK3", "IK3") and current is not None:
@@ -144,13 +151,17 @@ def map_functional_ack(ts: TransactionSet) -> Mapped[FunctionalAck]:
             if current is None:
                 r.problem(f"{sid} without AK2", seg)
                 continue
-            codes = tuple(v for v in seg.elements[2:7] if v)
-            sets.append(SetAck(current["st01"], current["st02"], seg[1], codes, tuple(current["segments"])))
+            codes = tuple(v.strip() for v in seg.elements[2:7] if v.strip())
+            sets.append(SetAck(current["st01"], current["st02"], seg[1].strip(), codes, tuple(current["segments"])))
             current = None
         elif sid == "AK9":
-            ak9 = seg.elements
+            ak9 = [v.strip() for v in seg.elements]
+            if ak9[1:2] and ak9[1] not in AK9_CODES:
+                r.problem(f"AK901 {seg[1]!r} is not a functional group acknowledgment code", seg, 1)
+    if not seen_ak1:
+        r.problem("AK1 segment missing: the group it answers is not named")
     if not ak9:
-        r.problem("AK9 segment missing")
+        r.problem("AK9 segment missing: the group's verdict is not given")
         ak9 = ["AK9"]
     ak9 = [*ak9, "", "", "", ""]
     value = FunctionalAck(

@@ -7,7 +7,8 @@
   PO's currency, which the write path supplies (the mapper never invents one); ``total`` TDS01 (implied cents),
   ``company`` N1*BY N104;
 * lines from IT1: IT101 line number (else the line's position, with a warning),
-  IT102 quantity, IT104 unit price, buyer part from the IT1 pairs; the line's allowances and
+  IT102 quantity, IT104 unit price, buyer part from the IT1 pairs qualified as the buyer's (BP,
+  IN …: the write path checks it against the PO line's); the line's allowances and
   charges from the SAC in its loop (SAC01 indicator, SAC02 code, SAC05 amount in cents, SAC07
   percent, SAC15 description) and its taxes from the TXI (TXI01 type, TXI02 amount, TXI03 percent).
 
@@ -81,6 +82,7 @@ def map_810(
             r.problem("BIG02 invoice number missing", big, 2)
         po_number = big[4].strip()
         type_code = big[7].strip()
+        r.purpose(big, 8, f"invoice {number}")
         r.use(big)
     if not po_number:
         ref = first(heading, "REF", "PO")
@@ -100,7 +102,7 @@ def map_810(
             line_no = str(index)
         quantity = r.decimal(it1, 2, required=True)
         price = r.decimal(it1, 4, required=True)
-        part, _ = r.part_numbers(it1, 6)
+        part, _ = r.part_numbers(it1, 6, buyer_only=True)
         r.use(it1, *(seg for seg in group if seg.id in ("SAC", "TXI")))
         lines.append(
             ci.InvoiceLineInput(
