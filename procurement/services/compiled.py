@@ -30,7 +30,7 @@ from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
 
-_cache: dict[tuple[str, str], tuple[str, Any]] = {}
+_cache: dict[tuple[str, str], tuple[str, Any, bool, bool]] = {}
 _uncacheable: set[tuple[str, str]] = set()
 
 
@@ -38,7 +38,8 @@ Query = tuple[str, Callable[[], QuerySet[Any]], Sequence[Any]]
 
 
 def fetch(key: str, build: Callable[[], QuerySet[M]], params: Sequence[Any]) -> list[M]:
-    """The rows of ``build()`` as model instances; ``params`` are its filter values in SQL order.
+    """The rows of ``build()`` as iterating it gives them (model instances, or ``values_list`` rows);
+    ``params`` are its filter values in SQL order.
 
     ``build`` is called only the first time a shape is seen (or every time, for a shape whose
     compiled parameters did not match ``params``).
@@ -55,7 +56,12 @@ def fetch_together(*queries: Query) -> list[list[Any]]:
     what the lock waited for. Only the client stops waiting between them.
     """
     statements = [_compiled(key, build, list(params)) for key, build, params in queries]
-    return _together([s if isinstance(s, QuerySet) else (*s, False) for s in statements])
+    found = _together([s if isinstance(s, QuerySet) else s[:4] for s in statements])
+    # ``values_list(flat=True)`` rows as single values, as iterating the queryset gives them.
+    return [
+        [row[0] for row in rows] if not isinstance(s, QuerySet) and s[4] else rows
+        for s, rows in zip(statements, found, strict=True)
+    ]
 
 
 def rows_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
@@ -146,8 +152,9 @@ def _together(statements: list[Statement]) -> list[list[Any]]:
 
 def _compiled(
     key: str, build: Callable[[], QuerySet[Any]], params: list[Any]
-) -> tuple[str, list[Any], Any] | QuerySet[Any]:
-    """The cached SQL, values and compiler of ``key``'s shape; a plain queryset for a shape that cannot be cached."""
+) -> tuple[str, list[Any], Any, bool, bool] | QuerySet[Any]:
+    """The cached SQL, values and compiler of ``key``'s shape, and whether its rows are ``values_list``
+    tuples and single values (``flat``); a plain queryset for a shape that cannot be cached."""
     cache_key = (DEFAULT_DB_ALIAS, key)
     if cache_key in _uncacheable:
         return build()
@@ -156,14 +163,15 @@ def _compiled(
         queryset = build()
         compiler = queryset.query.get_compiler(queryset.db)
         sql, compiled_params = compiler.as_sql()
-        if queryset.db != DEFAULT_DB_ALIAS or list(compiled_params) != params:
+        if not _plain_rows(queryset) or list(compiled_params) != params:
             _uncacheable.add(cache_key)
             return queryset
-        compiled = _cache[cache_key] = (sql, compiler)
-    sql, compiler = compiled
+        values = queryset._iterable_class is not ModelIterable
+        compiled = _cache[cache_key] = (sql, compiler, values, queryset._iterable_class is FlatValuesListIterable)
+    sql, compiler, values, flat = compiled
     if getattr(settings, "GATEWAY_COMPILED_VERIFY", False):
         _verify(key, sql, build(), params)
-    return sql, params, compiler
+    return sql, params, compiler, values, flat
 
 
 def _verify(key: str, sql: str, queryset: QuerySet[Any], params: list[Any]) -> None:

@@ -55,7 +55,8 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
     with service_atomic():
         document = f"ship notice {shipment.shipment_id}"
         lines = lines_locked(
-            query=supplier_lines(supplier, shipment.company, source),
+            # Built only when its shape is first compiled: the lock's SQL is kept per shape.
+            query=lambda: supplier_lines(supplier, shipment.company, source),
             shape=supplier_lines_shape(supplier, shipment.company, source),
             wanted=[(line.po_number, line.line_no) for line in shipment.lines],
             source=source,
