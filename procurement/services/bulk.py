@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.sql import UpdateQuery
 from psycopg.types.json import Jsonb
 
@@ -207,8 +207,11 @@ def row_insert_with_children(
 
 def _insert_row(obj: models.Model, skip: str = "") -> tuple[list[str], list[str], list[Any]]:
     """The quoted columns, cast placeholders and parameters of ``obj`` as a new row (its database-made key left out)."""
-    columns, placeholders, fields = _insert_columns(type(obj), skip, obj.pk is None)
-    return columns, placeholders, [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    # The connection itself, not the ``connection`` proxy: the fields consult it a few times per value,
+    # and each look through the proxy is a thread-local lookup (a tenth of an invoice's CPU).
+    database = connections[DEFAULT_DB_ALIAS]
+    columns, placeholders, fields = _insert_columns(type(obj), skip, obj.pk is None, database.vendor)
+    return columns, placeholders, [field.get_db_prep_save(field.pre_save(obj, True), database) for field in fields]
 
 
 def _rows_source(rows: Sequence[models.Model], skip: str = "") -> tuple[list[str], str, list[Any]]:
@@ -254,12 +257,14 @@ def _json_text(value: Any) -> str:
 _insert_columns_cache: dict[tuple[type[models.Model], str, bool, str], tuple[list[str], list[str], list[Any]]] = {}
 
 
-def _insert_columns(model: type[models.Model], skip: str, no_pk: bool) -> tuple[list[str], list[str], list[Any]]:
+def _insert_columns(
+    model: type[models.Model], skip: str, no_pk: bool, vendor: str
+) -> tuple[list[str], list[str], list[Any]]:
     """A model's quoted columns, cast placeholders and fields for ``_insert_row``, worked out once per process.
 
     Working out each column's database type took longer than the rest of building the row.
     """
-    key = (model, skip, no_pk, connection.vendor)
+    key = (model, skip, no_pk, vendor)
     if (found := _insert_columns_cache.get(key)) is None:
         columns, placeholders, fields = [], [], []
         for field in model._meta.concrete_fields:
@@ -306,7 +311,8 @@ def rows_insert(*batches: Sequence[models.Model]) -> None:
         keys: dict[int, list[Any]] = {}
         for index, pk in cursor.fetchall():
             keys.setdefault(index, []).append(pk)
+    alias = connection.alias
     for index, batch in enumerate(batches):
         for obj, pk in zip(batch, keys.get(index, []), strict=True):
             obj.pk = pk
-            obj._state.adding, obj._state.db = False, connection.alias
+            obj._state.adding, obj._state.db = False, alias
