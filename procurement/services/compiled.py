@@ -18,6 +18,7 @@ is caught by any test that reaches it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
@@ -189,22 +190,51 @@ def _rows(compiler: Any, rows: list[tuple[Any, ...]], values: bool) -> list[Any]
 
 
 def _instances(compiler: Any, rows: list[tuple[Any, ...]], alias: str) -> list[Any]:
-    """Model instances from ``rows`` as ``ModelIterable`` makes them (Django 5.2), for the compiled SELECT."""
+    """Model instances from ``rows`` as ``ModelIterable`` makes them (Django 5.2), for the compiled SELECT,
+    except that the rows' ``select_related`` objects that are one row are one instance: the five lines
+    of a PO locked together share their PO, its company and its buyer, made once instead of five times."""
     select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
     model_cls = klass_info["model"]
     select_fields = klass_info["select_fields"]
     start, end = select_fields[0], select_fields[-1] + 1
     init_list = [f[0].target.attname for f in select[start:end]]
-    related_populators = get_related_populators(klass_info, select, alias)  # type: ignore[call-arg]  # stubs are ahead of 5.2
+    related_populators = _populators.get(compiler)
+    if related_populators is None:
+        related_populators = _populators[compiler] = get_related_populators(klass_info, select, alias)  # type: ignore[call-arg]  # stubs are ahead of 5.2
     objects = []
+    made: dict[tuple[int, Any], Model] = {}
     for row in compiler.results_iter([rows]):
         obj = model_cls.from_db(alias, init_list, row[start:end])
         for populator in related_populators:
-            populator.populate(row, obj)
+            _populate(populator, row, obj, made)
         for name, position in annotation_col_map.items():
             setattr(obj, name, row[position])
         objects.append(obj)
     return objects
+
+
+# Each compiled SELECT's populators of its ``select_related`` objects, made once per compiled shape.
+_populators: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
+
+
+def _populate(populator: Any, row: tuple[Any, ...], obj: Model, made: dict[tuple[int, Any], Model]) -> None:
+    """``RelatedPopulator.populate`` (Django 5.2), reusing the instance ``made`` for a row met before."""
+    data = (
+        populator.reorder_for_init(row)
+        if populator.reorder_for_init
+        else row[populator.cols_start : populator.cols_end]
+    )
+    pk = data[populator.pk_idx]
+    related = None
+    if pk is not None:
+        related = made.get((id(populator), pk))
+        if related is None:
+            related = made[(id(populator), pk)] = populator.model_cls.from_db(populator.db, populator.init_list, data)
+            for nested in populator.related_populators:
+                _populate(nested, row, related, made)
+    populator.local_setter(obj, related)
+    if related is not None:
+        populator.remote_setter(related, obj)
 
 
 def clear() -> None:
