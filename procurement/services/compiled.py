@@ -29,7 +29,7 @@ from django.db.models import Model, QuerySet
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
 
-M = TypeVar("M", bound=Model)
+R = TypeVar("R")  # what a row of the queryset is: a model instance, or a ``values_list`` row
 
 _cache: dict[tuple[str, str], tuple[str, Any, bool, bool]] = {}
 _uncacheable: set[tuple[str, str]] = set()
@@ -38,7 +38,7 @@ _uncacheable: set[tuple[str, str]] = set()
 Query = tuple[str, Callable[[], QuerySet[Any]], Sequence[Any]]
 
 
-def fetch(key: str, build: Callable[[], QuerySet[M]], params: Sequence[Any]) -> list[M]:
+def fetch(key: str, build: Callable[[], QuerySet[Any, R]], params: Sequence[Any]) -> list[R]:
     """The rows of ``build()`` as iterating it gives them (model instances, or ``values_list`` rows);
     ``params`` are its filter values in SQL order.
 
