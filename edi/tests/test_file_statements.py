@@ -80,8 +80,8 @@ else:
         "INSERT procurement_auditevent",
     ]
 # A ship notice: the same steps with its packs and no exception (the notice, its packs, the
-# lines' totals and the PO touched in one statement on PostgreSQL; its lines, written before any
-# finding is rated, in another; the audit rows in a third), then the requirements told (a planning
+# lines' totals and the PO touched in one statement on PostgreSQL; its lines with the audit rows
+# in another, as no finding needs them written first), then the requirements told (a planning
 # run to re-plan the shipped items, if the company has one).
 if connection.vendor == "postgresql":
     SHIPMENT = [
@@ -89,7 +89,6 @@ if connection.vendor == "postgresql":
         "SELECT procurement_shipment",
         "WITH procurement_shipment",
         "WITH procurement_shipmentline",
-        "WITH procurement_auditevent",
         # the company's planning lock, shared, so a full run starting now waits for this change
         "SELECT ?",
         "SELECT materials_requirementrun",

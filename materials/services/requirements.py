@@ -730,12 +730,18 @@ def _replans(company_id: int) -> bool:
     """
     _plan_lock(company_id)
     done, running, failed = RequirementRun.State.DONE, RequirementRun.State.RUNNING, RequirementRun.State.FAILED
+    full = RequirementRun.Mode.FULL
+    # Asked by every ship notice and answer: compiled once (``compiled.fetch``).
     states = set(
-        RequirementRun.objects.filter(
-            company_id=company_id, mode=RequirementRun.Mode.FULL, state__in=(done, running, failed)
+        compiled.fetch(
+            "requirements.full_run_states",
+            lambda: (
+                RequirementRun.objects.filter(company_id=company_id, mode=full, state__in=(done, running, failed))
+                .values_list("state", flat=True)
+                .distinct()
+            ),
+            [company_id, full, done, running, failed],
         )
-        .values_list("state", flat=True)
-        .distinct()
     )
     if done in states or running in states:
         return True

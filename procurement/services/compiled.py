@@ -18,6 +18,7 @@ is caught by any test that reaches it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
@@ -28,17 +29,18 @@ from django.db.models import Model, QuerySet
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
 
-M = TypeVar("M", bound=Model)
+R = TypeVar("R")  # what a row of the queryset is: a model instance, or a ``values_list`` row
 
-_cache: dict[tuple[str, str], tuple[str, Any]] = {}
+_cache: dict[tuple[str, str], tuple[str, Any, bool, bool]] = {}
 _uncacheable: set[tuple[str, str]] = set()
 
 
 Query = tuple[str, Callable[[], QuerySet[Any]], Sequence[Any]]
 
 
-def fetch(key: str, build: Callable[[], QuerySet[M]], params: Sequence[Any]) -> list[M]:
-    """The rows of ``build()`` as model instances; ``params`` are its filter values in SQL order.
+def fetch(key: str, build: Callable[[], QuerySet[Any, R]], params: Sequence[Any]) -> list[R]:
+    """The rows of ``build()`` as iterating it gives them (model instances, or ``values_list`` rows);
+    ``params`` are its filter values in SQL order.
 
     ``build`` is called only the first time a shape is seen (or every time, for a shape whose
     compiled parameters did not match ``params``).
@@ -55,7 +57,12 @@ def fetch_together(*queries: Query) -> list[list[Any]]:
     what the lock waited for. Only the client stops waiting between them.
     """
     statements = [_compiled(key, build, list(params)) for key, build, params in queries]
-    return _together([s if isinstance(s, QuerySet) else (*s, False) for s in statements])
+    found = _together([s if isinstance(s, QuerySet) else s[:4] for s in statements])
+    # ``values_list(flat=True)`` rows as single values, as iterating the queryset gives them.
+    return [
+        [row[0] for row in rows] if not isinstance(s, QuerySet) and s[4] else rows
+        for s, rows in zip(statements, found, strict=True)
+    ]
 
 
 def rows_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
@@ -146,8 +153,9 @@ def _together(statements: list[Statement]) -> list[list[Any]]:
 
 def _compiled(
     key: str, build: Callable[[], QuerySet[Any]], params: list[Any]
-) -> tuple[str, list[Any], Any] | QuerySet[Any]:
-    """The cached SQL, values and compiler of ``key``'s shape; a plain queryset for a shape that cannot be cached."""
+) -> tuple[str, list[Any], Any, bool, bool] | QuerySet[Any]:
+    """The cached SQL, values and compiler of ``key``'s shape, and whether its rows are ``values_list``
+    tuples and single values (``flat``); a plain queryset for a shape that cannot be cached."""
     cache_key = (DEFAULT_DB_ALIAS, key)
     if cache_key in _uncacheable:
         return build()
@@ -156,14 +164,15 @@ def _compiled(
         queryset = build()
         compiler = queryset.query.get_compiler(queryset.db)
         sql, compiled_params = compiler.as_sql()
-        if queryset.db != DEFAULT_DB_ALIAS or list(compiled_params) != params:
+        if not _plain_rows(queryset) or list(compiled_params) != params:
             _uncacheable.add(cache_key)
             return queryset
-        compiled = _cache[cache_key] = (sql, compiler)
-    sql, compiler = compiled
+        values = queryset._iterable_class is not ModelIterable
+        compiled = _cache[cache_key] = (sql, compiler, values, queryset._iterable_class is FlatValuesListIterable)
+    sql, compiler, values, flat = compiled
     if getattr(settings, "GATEWAY_COMPILED_VERIFY", False):
         _verify(key, sql, build(), params)
-    return sql, params, compiler
+    return sql, params, compiler, values, flat
 
 
 def _verify(key: str, sql: str, queryset: QuerySet[Any], params: list[Any]) -> None:
@@ -181,22 +190,51 @@ def _rows(compiler: Any, rows: list[tuple[Any, ...]], values: bool) -> list[Any]
 
 
 def _instances(compiler: Any, rows: list[tuple[Any, ...]], alias: str) -> list[Any]:
-    """Model instances from ``rows`` as ``ModelIterable`` makes them (Django 5.2), for the compiled SELECT."""
+    """Model instances from ``rows`` as ``ModelIterable`` makes them (Django 5.2), for the compiled SELECT,
+    except that the rows' ``select_related`` objects that are one row are one instance: the five lines
+    of a PO locked together share their PO, its company and its buyer, made once instead of five times."""
     select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
     model_cls = klass_info["model"]
     select_fields = klass_info["select_fields"]
     start, end = select_fields[0], select_fields[-1] + 1
     init_list = [f[0].target.attname for f in select[start:end]]
-    related_populators = get_related_populators(klass_info, select, alias)  # type: ignore[call-arg]  # stubs are ahead of 5.2
+    related_populators = _populators.get(compiler)
+    if related_populators is None:
+        related_populators = _populators[compiler] = get_related_populators(klass_info, select, alias)  # type: ignore[call-arg]  # stubs are ahead of 5.2
     objects = []
+    made: dict[tuple[int, Any], Model] = {}
     for row in compiler.results_iter([rows]):
         obj = model_cls.from_db(alias, init_list, row[start:end])
         for populator in related_populators:
-            populator.populate(row, obj)
+            _populate(populator, row, obj, made)
         for name, position in annotation_col_map.items():
             setattr(obj, name, row[position])
         objects.append(obj)
     return objects
+
+
+# Each compiled SELECT's populators of its ``select_related`` objects, made once per compiled shape.
+_populators: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
+
+
+def _populate(populator: Any, row: tuple[Any, ...], obj: Model, made: dict[tuple[int, Any], Model]) -> None:
+    """``RelatedPopulator.populate`` (Django 5.2), reusing the instance ``made`` for a row met before."""
+    data = (
+        populator.reorder_for_init(row)
+        if populator.reorder_for_init
+        else row[populator.cols_start : populator.cols_end]
+    )
+    pk = data[populator.pk_idx]
+    related = None
+    if pk is not None:
+        related = made.get((id(populator), pk))
+        if related is None:
+            related = made[(id(populator), pk)] = populator.model_cls.from_db(populator.db, populator.init_list, data)
+            for nested in populator.related_populators:
+                _populate(nested, row, related, made)
+    populator.local_setter(obj, related)
+    if related is not None:
+        populator.remote_setter(related, obj)
 
 
 def clear() -> None:

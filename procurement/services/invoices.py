@@ -65,7 +65,8 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
     with service_atomic():
         document = f"invoice {invoice.invoice_number}"
         lines = lines_locked(
-            query=supplier_lines(supplier, invoice.company, source),
+            # Built only when its shape is first compiled: the lock's SQL is kept per shape.
+            query=lambda: supplier_lines(supplier, invoice.company, source),
             shape=supplier_lines_shape(supplier, invoice.company, source),
             wanted=[(invoice.po_number, line.line_no) for line in invoice.lines],
             source=source,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -75,7 +75,7 @@ def _named_as(found: dict[tuple[str, str], POLine], line: POLine) -> str:
 
 def lines_locked(
     *,
-    query: QuerySet[POLine],
+    query: QuerySet[POLine] | Callable[[], QuerySet[POLine]],
     wanted: list[tuple[str, str]],
     source: WriteSource,
     supplier: Supplier | None = None,
@@ -86,15 +86,17 @@ def lines_locked(
 ) -> dict[tuple[str, str], POLine]:
     """The lines named by (PO number, line number) pairs, their POs locked; unknown ones refuse the document.
 
-    ``shape``: ``query``'s (``supplier_lines_shape``), so the lock's SQL is compiled once per shape.
+    ``shape``: ``query``'s (``supplier_lines_shape``), so the lock's SQL is compiled once per shape;
+    ``query`` may then be a function that builds it, called only when the shape is compiled.
     """
+    build = query if callable(query) else lambda: query
     if shape is None:
-        lines = lock_po_lines(query.filter(po__number__in={po for po, _ in wanted}))
+        lines = lock_po_lines(build().filter(po__number__in={po for po, _ in wanted}))
     else:
         numbers = sorted({po for po, _ in wanted})
         lines = compiled.fetch(
             f"lines_locked:{shape[0]}:{len(numbers)}",
-            lambda: lock_po_lines_query(query.filter(po__number__in=numbers)),
+            lambda: lock_po_lines_query(build().filter(po__number__in=numbers)),
             [*shape[1], *numbers],
         )
     companies = {line.po.company_id for line in lines}

@@ -55,7 +55,8 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
     with service_atomic():
         document = f"ship notice {shipment.shipment_id}"
         lines = lines_locked(
-            query=supplier_lines(supplier, shipment.company, source),
+            # Built only when its shape is first compiled: the lock's SQL is kept per shape.
+            query=lambda: supplier_lines(supplier, shipment.company, source),
             shape=supplier_lines_shape(supplier, shipment.company, source),
             wanted=[(line.po_number, line.line_no) for line in shipment.lines],
             source=source,
@@ -110,16 +111,19 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
         record, packs = _shipment_create(
             shipment, supplier, lines, digest, source, now, [orders_touch_statement(orders, now=now)], touched
         )
-        # The notice's lines before the findings are rated: the rating reads this notice's quantities
-        # from the database as stock on its way (the PO lines' shipped totals are already raised).
-        rows_insert(_shipment_lines(shipment, lines, record, packs))
         rules = tolerance.rules_for(company)
         drafts = []
         for line in touched:
             drafts += _findings(line, supplier, rules, company, record, source, now)
-        drafts = exceptions_not_open(drafts)
-        severity_assess(drafts)
-        rows_insert(drafts)  # as exceptions_create does, without compiling an INSERT query each time
+        notice_lines = _shipment_lines(shipment, lines, record, packs)
+        if drafts:
+            # The notice's lines before the findings are rated: the rating reads this notice's quantities
+            # from the database as stock on its way (the PO lines' shipped totals are already raised).
+            rows_insert(notice_lines)
+            notice_lines = []
+            drafts = exceptions_not_open(drafts)
+            severity_assess(drafts)
+            rows_insert(drafts)  # as exceptions_create does, without compiling an INSERT query each time
         key = f"{source.channel}:{supplier.code}:{shipment.shipment_id}"
         events = [
             audit_event(
@@ -149,8 +153,9 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
             # Read with the POs' lock: a subscription changed since then has bumped it.
             versions={company.pk: company.webhooks_version},
         )
-        # The audit trail and the outbox in one statement on PostgreSQL.
-        rows_insert(events, messages)
+        # The audit trail and the outbox in one statement on PostgreSQL (with the notice's lines, when
+        # no finding needed them written first).
+        rows_insert(notice_lines, events, messages)
         outbox_written(messages)
         supply_changed(company_id=company.pk, po_line_ids=[line.pk for line in touched])
     return RecordResult("applied", record, drafts)
