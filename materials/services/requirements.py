@@ -1,8 +1,9 @@
 """Requirement runs: a full regeneration, or a net change that re-plans only the items an event touched.
 
 The results of a company are one current set (projection rows, planned purchases, shortages, pegs),
-each row naming the run that wrote it: a full run replaces them all, a net change the rows of the
-(plant, item) pairs it re-planned. After either, open supplier deviations on those items have their
+each row naming the run that last wrote it: a full run replaces them all, a net change the rows of the
+(plant, item) pairs it re-planned that came out different (for a few items it compares the new rows
+with the stored ones and writes only the difference). After either, open supplier deviations on those items have their
 severity set again from the new projection (``materials.severity``).
 """
 
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.db import connection, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from materials import requirements as engine
@@ -30,12 +32,17 @@ from materials.models import (
 )
 from materials.severity import deviations_reassess, shortages_raise
 from procurement.inputs import decimal_text
-from procurement.models import Company
+from procurement.models import Company, ProcurementException
 from procurement.services import compiled
 
 NULL = "\\N"  # COPY's text format for a null
 # Up to this many result rows, a net change writes them with INSERTs sent together; beyond, by COPY.
 FEW_ROWS = 1000
+# Up to this many (plant, item) pairs, a net change reads their stored results with its inputs and writes
+# only the rows that changed: one PO line's date moving changes the rows between its old and new date.
+FEW_KEYS = 64
+# Columns a result row is compared by: not the run that wrote it, its company (the same), or its key.
+NOT_COMPARED = frozenset({"id", "run_id", "company_id", "state"})
 RESULT_MODELS = (SupplyPeg, Shortage, PlannedPurchase, ProjectionRow)
 DELETE_ORDER = (PlannedPurchase, SupplyPeg, Shortage, ProjectionRow)  # why: _delete_statements
 PROJECTION_COLUMNS = [
@@ -77,8 +84,25 @@ def requirements_regenerate(
     _net_changes_redo(company, since, today)
     with transaction.atomic():
         deviations_reassess(company=company, keys=None)
-        shortages_raise(company=company, keys=None, today=today)
+        changed, cleared = shortages_raise(company=company, keys=None, today=today)
+    if changed + cleared >= EXCEPTIONS_ANALYZE:
+        _exceptions_analyze()
     return run
+
+
+# A full run that raises or clears this many shortage exceptions refreshes the planner's statistics of them.
+EXCEPTIONS_ANALYZE = 1000
+
+
+def _exceptions_analyze() -> None:
+    """Refresh the planner's statistics of the exceptions after a full run raised (or cleared) thousands:
+    planned with the old ones (a few exceptions), a net change's look for the deviations on an item's PO
+    lines read every open exception of the company instead of the few on those lines' index, until the
+    autovacuum came round."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {ProcurementException._meta.db_table}")  # only the model's own name is formatted in
 
 
 @transaction.atomic
@@ -215,10 +239,12 @@ def requirements_net_change(
         horizon_start=today,
         started_at=timezone.now(),
     )
-    inputs, closure, outside, routed = _net_change_inputs(company, keys, today)
+    inputs, closure, outside, routed, stored = _net_change_inputs(company, keys, today)
     result = engine.plan(inputs, only=closure, outside=outside, outside_routed=routed)
     run.items = sorted({item for _, item in closure})
-    if connection.vendor == "postgresql" and _row_count(result) <= FEW_ROWS:
+    if stored is not None:
+        _replace_changed(run, inputs, result, stored)
+    elif connection.vendor == "postgresql" and _row_count(result) <= FEW_ROWS:
         _replace_few(run, inputs, result, closure)
     else:
         _results_delete(company.pk, closure)
@@ -232,9 +258,10 @@ def requirements_net_change(
 
 def _net_change_inputs(
     company: Company, keys: set[tuple[int, int]], today: dt.date
-) -> tuple[engine.PlanInputs, set[tuple[int, int]], dict, dict]:
+) -> tuple[engine.PlanInputs, set[tuple[int, int]], dict, dict, dict | None]:
     """The inputs of the items ``keys`` name and everything below them — with every member of a group of
-    alternates one of them is in, and everything below those — and what parents outside send down."""
+    alternates one of them is in, and everything below those — and what parents outside send down;
+    with the stored results of those items (``_stored_reads``) when they are few, None otherwise."""
     from procurement.models import Item, Plant
 
     item_ids = {i for _, i in keys}
@@ -297,7 +324,10 @@ def _net_change_inputs(
         *engine.params_queries(company_id=company.pk, item_ids=closure_items),
         *engine.stock_terms_queries(company_id=company.pk, keys=closure),
     ]
-    found = compiled.rows_together(*reads)
+    stored_reads = _stored_reads(company.pk, closure) if len(closure) <= FEW_KEYS else []
+    found = compiled.rows_together(*reads, *stored_reads)
+    results = dict(zip(RESULT_MODELS, found[len(reads) :], strict=True)) if stored_reads else None
+    found = found[: len(reads)]
     demand_rows, orders, lines, schedules, shipments, planning, plant_planning, approvals = found[:8]
     stock_terms = None
     if len(found) > 8:
@@ -343,7 +373,31 @@ def _net_change_inputs(
         closure,
         {k: v for k, v in outside.items() if k in closure},
         {k: v for k, v in routed.items() if k in closure},
+        results,
     )
+
+
+def _compared_columns(model: type[models.Model]) -> list[str]:
+    return [f.column for f in model._meta.concrete_fields if f.column not in NOT_COMPARED and f.column != "po_id"]
+
+
+def _stored_reads(company_id: int, keys: set[tuple[int, int]]) -> list[QuerySet]:
+    """The stored results of the plants and items of ``keys`` (by the (company, plant, item) indexes),
+    each row as its id and the columns it is compared by, in ``RESULT_MODELS`` order; an empty list off
+    PostgreSQL. A net change's pairs are every plant of its items, so no row outside them is read.
+
+    Planned purchases already ordered are not among them: a net change keeps them (``_delete_statements``).
+    """
+    if connection.vendor != "postgresql":
+        return []
+    reads = []
+    items, plants = sorted({i for _, i in keys}), sorted({p for p, _ in keys})
+    for model in RESULT_MODELS:
+        rows = model.objects.filter(company_id=company_id, plant_id__in=plants, item_id__in=items)
+        if model is PlannedPurchase:
+            rows = rows.filter(state=PlannedPurchase.State.PROPOSED)
+        reads.append(rows.values_list("id", *_compared_columns(model)))
+    return reads
 
 
 def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
@@ -588,6 +642,124 @@ def _replace_few(run: RequirementRun, inputs: engine.PlanInputs, result: engine.
         )
     )
     _execute_together(statements)
+
+
+def _replace_changed(
+    run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanResult, stored: dict[type[models.Model], list]
+) -> None:
+    """A net change's ``_replace_few`` that writes only the difference from the ``stored`` rows of its
+    items: the stored rows the new plan does not have again are deleted by id, the new rows it does not
+    find among them are inserted (one statement per table of column arrays), the rest is kept as it is
+    (naming the run that wrote it). One round trip, two when new planned purchases need ids.
+
+    Rows are compared by value (4-place amounts, dates, JSON as parsed), as a full regeneration would
+    write them; a shortage names its planned purchase by the id that purchase keeps or gets.
+    """
+    tokens = [f"planned:{n}" for n in range(len(result.planned))]
+    tables = {model: (columns, list(rows)) for model, columns, rows in _result_tables(
+        run, inputs, result, tokens, null=None, json_text=str
+    )}  # fmt: skip
+    deletes: dict[type[models.Model], list[int]] = {}
+    inserts: dict[type[models.Model], list[tuple]] = {}
+    ids: dict[str, int | None] = {}  # planned purchase token → the id it keeps (None: a new one)
+    for model in (PlannedPurchase, Shortage, ProjectionRow, SupplyPeg):
+        columns, rows = tables[model]
+        compared = _compared_columns(model)
+        positions = [columns.index(c) for c in compared]
+        kinds = [model._meta.get_field(_field_name(model, c)).get_internal_type() for c in compared]
+        kept: dict[tuple, list[int]] = defaultdict(list)
+        for pk, *values in stored[model]:
+            kept[tuple(_stored_value(kind, v) for kind, v in zip(kinds, values, strict=True))].append(pk)
+        fresh = []
+        for row in rows:
+            values = [row[p] for p in positions]
+            if model is Shortage:
+                planned = values[-1]
+                values[-1] = None if planned is None else ids[planned]
+                if planned is not None and values[-1] is None:  # a new purchase: this shortage is new too
+                    fresh.append(row)
+                    continue
+            found = kept.get(tuple(_written_value(kind, v) for kind, v in zip(kinds, values, strict=True)))
+            pk = found.pop() if found else None
+            if model is PlannedPurchase:
+                ids[row[0]] = pk
+            if pk is None:
+                fresh.append(row)
+        deletes[model] = [pk for left in kept.values() for pk in left]
+        inserts[model] = fresh
+    # A planned purchase a buyer turned into a PO meanwhile stays, as ``_delete_statements`` keeps it.
+    proposed = PlannedPurchase.State.PROPOSED.value
+    statements = [
+        (
+            f"DELETE FROM {model._meta.db_table} WHERE id = ANY(%s)"  # noqa: S608
+            + (" AND state = %s" if model is PlannedPurchase else ""),
+            [deletes[model], *([proposed] if model is PlannedPurchase else [])],
+        )
+        for model in DELETE_ORDER
+        if deletes[model]
+    ]
+    reserve = _ids_statement(PlannedPurchase, len(inserts[PlannedPurchase]))
+    if reserve:
+        new_ids = iter(_execute_together([*statements, reserve]))
+        statements = []
+        for row in inserts[PlannedPurchase]:
+            ids[row[0]] = next(new_ids)
+    named = {token: str(pk) for token, pk in ids.items()}
+    inserts[PlannedPurchase] = [(named[row[0]], *row[1:]) for row in inserts[PlannedPurchase]]
+    inserts[Shortage] = [(*row[:-1], None if row[-1] is None else named[row[-1]]) for row in inserts[Shortage]]
+    for model, (columns, _) in tables.items():
+        if inserts[model]:
+            statements.append(_insert_statement(model, columns, inserts[model]))
+    _finish_fields(run, result)
+    table = RequirementRun._meta.db_table
+    statements.append(
+        (
+            f"UPDATE {table} SET state = %s, finished_at = %s, counts = %s, items = %s WHERE id = %s",  # noqa: S608
+            [run.state, run.finished_at, json.dumps(run.counts), json.dumps(run.items), run.pk],
+        )
+    )
+    _execute_together(statements)
+
+
+def _field_name(model: type[models.Model], column: str) -> str:
+    return next(f.name for f in model._meta.concrete_fields if f.column == column)
+
+
+def _stored_value(kind: str, value: object) -> object:
+    """A stored column's value as ``_written_value`` makes the same value written."""
+    if value is None:
+        return None
+    if kind == "JSONField":
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    if kind == "DateField":
+        return value.isoformat()  # type: ignore[attr-defined]
+    return value
+
+
+def _written_value(kind: str, text: str | None) -> object:
+    """A column's text, as ``_result_tables`` writes it, as the value PostgreSQL would store (compared
+    with ``_stored_value``): amounts as decimals (3 equals 3.0000), JSON parsed."""
+    if text is None:
+        return None
+    if kind == "DecimalField":
+        return Decimal(text)
+    if kind == "JSONField":
+        return json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
+    if kind == "BooleanField":
+        return text == "t"
+    if kind in ("ForeignKey", "BigAutoField", "IntegerField"):
+        return int(text)
+    return text
+
+
+def _insert_statement(model: type[models.Model], columns: list[str], rows: list[tuple]) -> tuple[str, list]:
+    """One INSERT of ``rows`` (text values, as ``_result_tables`` makes them) as one array per column:
+    a statement of as many placeholders as columns, whatever the number of rows."""
+    types = [next(f for f in model._meta.concrete_fields if f.column == c).db_type(connection) for c in columns]
+    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+    table = model._meta.db_table  # only the model's own names and types are formatted in
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    return sql, [list(values) for values in zip(*rows, strict=True)]
 
 
 def _result_tables(
