@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.db import connection, models, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from materials import requirements as engine
@@ -38,7 +37,7 @@ from procurement.services import compiled
 NULL = "\\N"  # COPY's text format for a null
 # Up to this many result rows, a net change writes them with INSERTs sent together; beyond, by COPY.
 FEW_ROWS = 1000
-# Up to this many (plant, item) pairs, a net change reads their stored results with its inputs and writes
+# Up to this many (plant, item) pairs, a net change compares its new rows with the stored ones and writes
 # only the rows that changed: one PO line's date moving changes the rows between its old and new date.
 FEW_KEYS = 64
 # Columns a result row is compared by: not the run that wrote it, its company (the same), or its key.
@@ -239,11 +238,11 @@ def requirements_net_change(
         horizon_start=today,
         started_at=timezone.now(),
     )
-    inputs, closure, outside, routed, stored = _net_change_inputs(company, keys, today)
+    inputs, closure, outside, routed = _net_change_inputs(company, keys, today)
     result = engine.plan(inputs, only=closure, outside=outside, outside_routed=routed)
     run.items = sorted({item for _, item in closure})
-    if stored is not None:
-        _replace_changed(run, inputs, result, stored)
+    if connection.vendor == "postgresql" and len(closure) <= FEW_KEYS:
+        _replace_changed(run, inputs, result, closure)
     elif connection.vendor == "postgresql" and _row_count(result) <= FEW_ROWS:
         _replace_few(run, inputs, result, closure)
     else:
@@ -258,10 +257,9 @@ def requirements_net_change(
 
 def _net_change_inputs(
     company: Company, keys: set[tuple[int, int]], today: dt.date
-) -> tuple[engine.PlanInputs, set[tuple[int, int]], dict, dict, dict | None]:
+) -> tuple[engine.PlanInputs, set[tuple[int, int]], dict, dict]:
     """The inputs of the items ``keys`` name and everything below them — with every member of a group of
-    alternates one of them is in, and everything below those — and what parents outside send down;
-    with the stored results of those items (``_stored_reads``) when they are few, None otherwise."""
+    alternates one of them is in, and everything below those — and what parents outside send down."""
     from procurement.models import Item, Plant
 
     item_ids = {i for _, i in keys}
@@ -324,10 +322,7 @@ def _net_change_inputs(
         *engine.params_queries(company_id=company.pk, item_ids=closure_items),
         *engine.stock_terms_queries(company_id=company.pk, keys=closure),
     ]
-    stored_reads = _stored_reads(company.pk, closure) if len(closure) <= FEW_KEYS else []
-    found = compiled.rows_together(*reads, *stored_reads)
-    results = dict(zip(RESULT_MODELS, found[len(reads) :], strict=True)) if stored_reads else None
-    found = found[: len(reads)]
+    found = compiled.rows_together(*reads)
     demand_rows, orders, lines, schedules, shipments, planning, plant_planning, approvals = found[:8]
     stock_terms = None
     if len(found) > 8:
@@ -373,31 +368,7 @@ def _net_change_inputs(
         closure,
         {k: v for k, v in outside.items() if k in closure},
         {k: v for k, v in routed.items() if k in closure},
-        results,
     )
-
-
-def _compared_columns(model: type[models.Model]) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields if f.column not in NOT_COMPARED and f.column != "po_id"]
-
-
-def _stored_reads(company_id: int, keys: set[tuple[int, int]]) -> list[QuerySet]:
-    """The stored results of the plants and items of ``keys`` (by the (company, plant, item) indexes),
-    each row as its id and the columns it is compared by, in ``RESULT_MODELS`` order; an empty list off
-    PostgreSQL. A net change's pairs are every plant of its items, so no row outside them is read.
-
-    Planned purchases already ordered are not among them: a net change keeps them (``_delete_statements``).
-    """
-    if connection.vendor != "postgresql":
-        return []
-    reads = []
-    items, plants = sorted({i for _, i in keys}), sorted({p for p, _ in keys})
-    for model in RESULT_MODELS:
-        rows = model.objects.filter(company_id=company_id, plant_id__in=plants, item_id__in=items)
-        if model is PlannedPurchase:
-            rows = rows.filter(state=PlannedPurchase.State.PROPOSED)
-        reads.append(rows.values_list("id", *_compared_columns(model)))
-    return reads
 
 
 def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
@@ -645,71 +616,55 @@ def _replace_few(run: RequirementRun, inputs: engine.PlanInputs, result: engine.
 
 
 def _replace_changed(
-    run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanResult, stored: dict[type[models.Model], list]
+    run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanResult, keys: set[tuple[int, int]]
 ) -> None:
-    """A net change's ``_replace_few`` that writes only the difference from the ``stored`` rows of its
-    items: the stored rows the new plan does not have again are deleted by id, the new rows it does not
-    find among them are inserted (one statement per table of column arrays), the rest is kept as it is
-    (naming the run that wrote it). One round trip, two when new planned purchases need ids.
+    """A net change's ``_replace_few`` that writes only the difference from the stored rows of its items
+    (``keys``: every plant of them): PostgreSQL compares the new rows (sent as one array per column) with
+    the stored ones by value (amounts numerically, JSON as parsed, equal rows counted), deletes the
+    stored rows the new plan does not have again and inserts the new rows it does not find; the rest
+    is kept as it is, naming the run that wrote it. One round trip, and no stored row sent back.
 
-    Rows are compared by value (4-place amounts, dates, JSON as parsed), as a full regeneration would
-    write them; a shortage names its planned purchase by the id that purchase keeps or gets.
+    The planned purchases of the items are locked first, as ``_delete_statements`` deletes them first;
+    one a buyer turned into a PO meanwhile is kept. A new shortage names its planned purchase by the id
+    that purchase keeps or gets, so the two tables are compared in one statement.
     """
-    tokens = [f"planned:{n}" for n in range(len(result.planned))]
+    tokens = [str(n) for n in range(len(result.planned))]  # a planned purchase's number until it has an id
     tables = {model: (columns, list(rows)) for model, columns, rows in _result_tables(
         run, inputs, result, tokens, null=None, json_text=str
     )}  # fmt: skip
-    deletes: dict[type[models.Model], list[int]] = {}
-    inserts: dict[type[models.Model], list[tuple]] = {}
-    ids: dict[str, int | None] = {}  # planned purchase token → the id it keeps (None: a new one)
-    for model in (PlannedPurchase, Shortage, ProjectionRow, SupplyPeg):
-        columns, rows = tables[model]
-        compared = _compared_columns(model)
-        positions = [columns.index(c) for c in compared]
-        kinds = [model._meta.get_field(_field_name(model, c)).get_internal_type() for c in compared]
-        kept: dict[tuple, list[int]] = defaultdict(list)
-        for pk, *values in stored[model]:
-            kept[tuple(_stored_value(kind, v) for kind, v in zip(kinds, values, strict=True))].append(pk)
-        fresh = []
-        for row in rows:
-            values = [row[p] for p in positions]
-            if model is Shortage:
-                planned = values[-1]
-                values[-1] = None if planned is None else ids[planned]
-                if planned is not None and values[-1] is None:  # a new purchase: this shortage is new too
-                    fresh.append(row)
-                    continue
-            found = kept.get(tuple(_written_value(kind, v) for kind, v in zip(kinds, values, strict=True)))
-            pk = found.pop() if found else None
-            if model is PlannedPurchase:
-                ids[row[0]] = pk
-            if pk is None:
-                fresh.append(row)
-        deletes[model] = [pk for left in kept.values() for pk in left]
-        inserts[model] = fresh
-    # A planned purchase a buyer turned into a PO meanwhile stays, as ``_delete_statements`` keeps it.
+    plants, items = sorted({p for p, _ in keys}), sorted({i for _, i in keys})
+    where = "o.company_id = %s AND o.plant_id = ANY(%s) AND o.item_id = ANY(%s)"
+    scope = [run.company_id, plants, items]
     proposed = PlannedPurchase.State.PROPOSED.value
-    statements = [
-        (
-            f"DELETE FROM {model._meta.db_table} WHERE id = ANY(%s)"  # noqa: S608
-            + (" AND state = %s" if model is PlannedPurchase else ""),
-            [deletes[model], *([proposed] if model is PlannedPurchase else [])],
-        )
-        for model in DELETE_ORDER
-        if deletes[model]
+    planned = PlannedPurchase._meta.db_table  # only the models' own names and types are formatted in
+    statements: list[tuple[str, list]] = [
+        (f"SELECT 1 FROM {planned} o WHERE {where} AND o.state = %s FOR UPDATE", [*scope, proposed])  # noqa: S608
     ]
-    reserve = _ids_statement(PlannedPurchase, len(inserts[PlannedPurchase]))
-    if reserve:
-        new_ids = iter(_execute_together([*statements, reserve]))
-        statements = []
-        for row in inserts[PlannedPurchase]:
-            ids[row[0]] = next(new_ids)
-    named = {token: str(pk) for token, pk in ids.items()}
-    inserts[PlannedPurchase] = [(named[row[0]], *row[1:]) for row in inserts[PlannedPurchase]]
-    inserts[Shortage] = [(*row[:-1], None if row[-1] is None else named[row[-1]]) for row in inserts[Shortage]]
-    for model, (columns, _) in tables.items():
-        if inserts[model]:
-            statements.append(_insert_statement(model, columns, inserts[model]))
+    # Planned purchases: the ids the new ones keep (``kept``) or get (``fresh``), which new shortages name.
+    columns, rows = tables[PlannedPurchase]
+    compared = [c for c in columns if c not in NOT_COMPARED]
+    new_sql, new_params = _unnest(PlannedPurchase, columns, rows, text={"id"})
+    sql = (
+        f"WITH np AS (SELECT n.*, {_numbered(compared, 'n')} FROM ({new_sql}) n), "  # noqa: S608
+        f"op AS (SELECT o.id, {', '.join('o.' + c for c in compared)}, {_numbered(compared, 'o', 'o.id')} "
+        f"FROM {planned} o WHERE {where} AND o.state = %s), "
+        f"kept AS (SELECT np.id AS token, op.id FROM np JOIN op ON {_same(compared, 'np', 'op')}), "
+        f"fresh AS (SELECT np.*, nextval(pg_get_serial_sequence('{planned}', 'id')) AS new_id FROM np "
+        "WHERE np.id NOT IN (SELECT token FROM kept)), "
+        "ids AS (SELECT token, id FROM kept UNION ALL SELECT id, new_id FROM fresh), "
+        f"pd AS (DELETE FROM {planned} t WHERE t.id IN (SELECT id FROM op EXCEPT SELECT id FROM kept) "
+        "AND t.state = %s), "
+        f"pi AS (INSERT INTO {planned} ({', '.join(columns)}) "
+        f"SELECT new_id, {', '.join('fresh.' + c for c in columns[1:])} FROM fresh), "
+    )
+    params = [*new_params, *scope, proposed, proposed]
+    columns, rows = tables[Shortage]
+    shortage_sql, shortage_params = _diff_sql(Shortage, columns, rows, where, scope, named="planned_purchase_id")
+    statements.append((sql + shortage_sql, [*params, *shortage_params]))
+    for model in (SupplyPeg, ProjectionRow):
+        columns, rows = tables[model]
+        diff_sql, diff_params = _diff_sql(model, columns, rows, where, scope)
+        statements.append(("WITH " + diff_sql, diff_params))
     _finish_fields(run, result)
     table = RequirementRun._meta.db_table
     statements.append(
@@ -721,45 +676,56 @@ def _replace_changed(
     _execute_together(statements)
 
 
-def _field_name(model: type[models.Model], column: str) -> str:
-    return next(f.name for f in model._meta.concrete_fields if f.column == column)
+def _numbered(columns: list[str], alias: str, order: str = "") -> str:
+    """Each row's number among the rows equal to it, so equal rows are matched one to one."""
+    by = f" ORDER BY {order}" if order else ""
+    return f"row_number() OVER (PARTITION BY {', '.join(alias + '.' + c for c in columns)}{by}) AS rn"
 
 
-def _stored_value(kind: str, value: object) -> object:
-    """A stored column's value as ``_written_value`` makes the same value written."""
-    if value is None:
-        return None
-    if kind == "JSONField":
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
-    if kind == "DateField":
-        return value.isoformat()  # type: ignore[attr-defined]
-    return value
+def _same(columns: list[str], left: str, right: str) -> str:
+    """Two rows equal in ``columns`` and in their number among equal rows (null equal to null)."""
+    both = [*columns, "rn"]
+    return (
+        f"({', '.join(left + '.' + c for c in both)}) IS NOT DISTINCT FROM ({', '.join(right + '.' + c for c in both)})"
+    )
 
 
-def _written_value(kind: str, text: str | None) -> object:
-    """A column's text, as ``_result_tables`` writes it, as the value PostgreSQL would store (compared
-    with ``_stored_value``): amounts as decimals (3 equals 3.0000), JSON parsed."""
-    if text is None:
-        return None
-    if kind == "DecimalField":
-        return Decimal(text)
-    if kind == "JSONField":
-        return json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
-    if kind == "BooleanField":
-        return text == "t"
-    if kind in ("ForeignKey", "BigAutoField", "IntegerField"):
-        return int(text)
-    return text
+def _unnest(
+    model: type[models.Model], columns: list[str], rows: list[tuple], *, text: set[str] | None = None
+) -> tuple[str, list]:
+    """A SELECT of ``rows`` (text values, as ``_result_tables`` makes them) from one array per column, each
+    cast to its column's type: a statement of as many placeholders as columns, whatever the rows.
+    ``text``: columns kept as text (a planned purchase's number in place of its id)."""
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    arrays = ", ".join("%s::text[]" if c in (text or ()) else f"%s::{fields[c].db_type(connection)}[]" for c in columns)
+    values = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in columns]
+    return f"SELECT * FROM unnest({arrays}) AS u({', '.join(columns)})", values  # noqa: S608
 
 
-def _insert_statement(model: type[models.Model], columns: list[str], rows: list[tuple]) -> tuple[str, list]:
-    """One INSERT of ``rows`` (text values, as ``_result_tables`` makes them) as one array per column:
-    a statement of as many placeholders as columns, whatever the number of rows."""
-    types = [next(f for f in model._meta.concrete_fields if f.column == c).db_type(connection) for c in columns]
-    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
-    table = model._meta.db_table  # only the model's own names and types are formatted in
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"  # noqa: S608
-    return sql, [list(values) for values in zip(*rows, strict=True)]
+def _diff_sql(
+    model: type[models.Model], columns: list[str], rows: list[tuple], where: str, scope: list, *, named: str = ""
+) -> tuple[str, list]:
+    """The CTEs and the INSERT that replace the stored rows of ``model`` in ``where`` (of the alias ``o``)
+    by ``rows``, deleting and inserting only the rows that differ. ``named``: a column that holds a
+    planned purchase's number, turned into its id by the ``ids`` CTE before it."""
+    table = model._meta.db_table  # only the model's own names are formatted in
+    prefix = f"{model._meta.model_name}_"
+    compared = [c for c in columns if c not in NOT_COMPARED]
+    new_sql, new_params = _unnest(model, columns, rows, text={named} if named else None)
+    if named:
+        picked = ", ".join("ids.id AS " + c if c == named else "n." + c for c in columns)
+        new_sql = f"SELECT {picked} FROM ({new_sql}) n LEFT JOIN ids ON ids.token = n.{named}"  # noqa: S608
+    new, old = prefix + "n", prefix + "o"
+    sql = (
+        f"{new} AS (SELECT n.*, {_numbered(compared, 'n')} FROM ({new_sql}) n), "  # noqa: S608
+        f"{old} AS (SELECT o.id, {', '.join('o.' + c for c in compared)}, {_numbered(compared, 'o', 'o.id')} "
+        f"FROM {table} o WHERE {where}), "
+        f"{prefix}d AS (DELETE FROM {table} t WHERE t.id IN (SELECT {old}.id FROM {old} WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {new} WHERE {_same(compared, new, old)}))) "
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(new + '.' + c for c in columns)} FROM {new} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {old} WHERE {_same(compared, new, old)})"
+    )
+    return sql, [*new_params, *scope]
 
 
 def _result_tables(
