@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import random
 import resource
 import statistics
@@ -252,14 +253,15 @@ def run(*, rounds: int, items: int, po_lines: int, demands: int, moves: int) -> 
         fulls.append(time.perf_counter() - started)
         print(f"  … full run {run.counts} in {fulls[-1]:.1f} s", file=sys.stderr)
     line_ids = list(POLine.objects.filter(po__company=company).values_list("pk", flat=True))
-    timings = []
+    timings, cpu = [], []
     for _ in range(moves):
         line = POLine.objects.get(pk=rng.choice(line_ids))
         line.promised_date = line.need_by + dt.timedelta(days=rng.randint(1, 30))
         line.save(update_fields=["promised_date"])
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         po_lines_replan(company.pk, [line.pk])
         timings.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - used)
     timings.sort()
     p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
     load, full = statistics.median(loads), statistics.median(fulls)
@@ -271,6 +273,7 @@ def run(*, rounds: int, items: int, po_lines: int, demands: int, moves: int) -> 
     print(
         f"  {'net change after one PO line date move, p95 (' + str(moves) + ' moves)':<60}"
         f"{p95 * 1000:>10.0f} ms  {'met' if p95 <= 0.1 else 'NOT met'} (target 100 ms; median "
-        f"{statistics.median(timings) * 1000:.0f} ms)"
+        f"{statistics.median(timings) * 1000:.0f} ms; own CPU, median {statistics.median(cpu) * 1000:.0f} ms)"
     )
     print(f"  {'peak RSS':<60}{peak:>10.0f} MB")
+    print(f"  (load average at the end: {' '.join(f'{n:.1f}' for n in os.getloadavg())})")
