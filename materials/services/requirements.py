@@ -747,14 +747,14 @@ def _result_tables(
     run: RequirementRun,
     inputs: engine.PlanInputs,
     result: engine.PlanResult,
-    ids: list[int],
+    ids: list[int] | list[str],
     *,
     null: str | None,
     json_text: Callable[[str], str],
 ) -> list[tuple[type[models.Model], list[str], Iterable[tuple]]]:
     """Each result table's columns and rows (made as they are read), every value as the text PostgreSQL
     reads for it; ``null`` for a null, ``json_text`` applied to each JSON text; ``ids``: the planned
-    purchases' primary keys, in order."""
+    purchases' primary keys (or numbers standing for them, ``_replace_changed``), in order."""
     run_id, company_id = str(run.pk), str(run.company_id)
     pegs = _PegText(inputs.references)
     dates: dict[dt.date, str] = {}
