@@ -11,8 +11,14 @@ from rest_framework.test import APIClient
 from api.models import ApiKey
 from gateway.actors import Actor
 from materials import inputs
-from materials.models import PlannedPurchase, RequirementRun
-from materials.services import bom_release_receive, demands_upsert, items_upsert, requirements_run_request
+from materials.models import PlannedPurchase, ProjectionRow, RequirementRun
+from materials.services import (
+    bom_release_receive,
+    demands_upsert,
+    items_upsert,
+    requirements_regenerate,
+    requirements_run_request,
+)
 from procurement import factories
 
 from .conftest import wait_for
@@ -96,3 +102,63 @@ def test_a_run_asked_for_through_the_api_is_carried_out_by_the_worker(worker):
     ]
     again = ask()
     assert (again.status_code, again.json()["state"]) == (202, "queued")
+
+
+@pytest.mark.postgres
+def test_a_net_change_rewrites_only_the_projection_rows_a_moved_date_changes(postgres, settings):
+    """BOLT: 50 on PO-1 due 5 March, 40 for MO-1 on 10 March, 5 for SP-1 on 20 April. The supplier
+    moves PO-1 to 25 March: the rows of 5 March (gone), 10 and 25 March change; 20 April does not, and
+    keeps the full run that wrote it."""
+    from procurement import inputs as p_inputs
+    from procurement.services import WriteSource, acknowledgement_record, purchase_order_publish
+    from suppliers.models import Supplier
+
+    settings.GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT = False
+    company = pump_company()
+    erp = Actor.for_system(company_ids={company.pk}, label="system ERP")
+    spare = inputs.DemandInput("SP-1", "independent", "BOLT", "DET", Decimal(5), dt.date(2027, 4, 20))
+    demands_upsert(actor=erp, batch=inputs.DemandBatchInput("ACME", "ERP", (spare,)))
+    purchase_order_publish(
+        po=p_inputs.PurchaseOrderInput(
+            company="ACME",
+            number="PO-1",
+            supplier="BOLTS",
+            ship_to="DET",
+            currency="USD",
+            order_date=dt.date(2027, 2, 1),
+            lines=(p_inputs.POLineInput("1", "BOLT", Decimal(50), "EA", Decimal("1.00"), dt.date(2027, 3, 5)),),
+        ),
+        source=WriteSource(channel="system", label="system ERP", correlation_id="corr-po"),
+    )
+    full = requirements_regenerate(company=company, today=dt.date(2027, 3, 1))
+
+    def bolt_rows():
+        return list(
+            ProjectionRow.objects.filter(item__part_number="BOLT")
+            .order_by("date")
+            .values_list("date", "receipts", "demand", "projected", "run_id")
+        )
+
+    assert bolt_rows() == [
+        (dt.date(2027, 3, 5), Decimal(50), Decimal(0), Decimal(50), full.pk),
+        (dt.date(2027, 3, 10), Decimal(0), Decimal(40), Decimal(10), full.pk),
+        (dt.date(2027, 4, 20), Decimal(0), Decimal(5), Decimal(5), full.pk),
+    ]
+
+    acknowledgement_record(
+        supplier=Supplier.objects.get(code="BOLTS"),
+        ack=p_inputs.AcknowledgementInput(
+            document_id="ACK-1",
+            po_number="PO-1",
+            header=p_inputs.ACK_ACCEPTED_WITH_CHANGES,
+            lines=(p_inputs.AckLineInput("1", p_inputs.LINE_RESCHEDULE, promised_date=dt.date(2027, 3, 25)),),
+        ),
+        source=WriteSource(channel="api", label="supplier BOLTS", correlation_id="corr-ack"),
+    )
+    net = RequirementRun.objects.latest("pk")
+    assert net.mode == RequirementRun.Mode.NET_CHANGE
+    assert bolt_rows() == [
+        (dt.date(2027, 3, 10), Decimal(0), Decimal(40), Decimal(-40), net.pk),
+        (dt.date(2027, 3, 25), Decimal(50), Decimal(0), Decimal(10), net.pk),
+        (dt.date(2027, 4, 20), Decimal(0), Decimal(5), Decimal(5), full.pk),
+    ]

@@ -1,8 +1,9 @@
 """Requirement runs: a full regeneration, or a net change that re-plans only the items an event touched.
 
 The results of a company are one current set (projection rows, planned purchases, shortages, pegs),
-each row naming the run that wrote it: a full run replaces them all, a net change the rows of the
-(plant, item) pairs it re-planned. After either, open supplier deviations on those items have their
+each row naming the run that last wrote it: a full run replaces them all, a net change the rows of the
+(plant, item) pairs it re-planned that came out different (for a few items it compares the new rows
+with the stored ones and writes only the difference). After either, open supplier deviations on those items have their
 severity set again from the new projection (``materials.severity``).
 """
 
@@ -30,12 +31,17 @@ from materials.models import (
 )
 from materials.severity import deviations_reassess, shortages_raise
 from procurement.inputs import decimal_text
-from procurement.models import Company
+from procurement.models import Company, ProcurementException
 from procurement.services import compiled
 
 NULL = "\\N"  # COPY's text format for a null
 # Up to this many result rows, a net change writes them with INSERTs sent together; beyond, by COPY.
 FEW_ROWS = 1000
+# Up to this many (plant, item) pairs, a net change compares its new rows with the stored ones and writes
+# only the rows that changed: one PO line's date moving changes the rows between its old and new date.
+FEW_KEYS = 64
+# Columns a result row is compared by: not the run that wrote it, its company (the same), or its key.
+NOT_COMPARED = frozenset({"id", "run_id", "company_id", "state"})
 RESULT_MODELS = (SupplyPeg, Shortage, PlannedPurchase, ProjectionRow)
 DELETE_ORDER = (PlannedPurchase, SupplyPeg, Shortage, ProjectionRow)  # why: _delete_statements
 PROJECTION_COLUMNS = [
@@ -77,8 +83,25 @@ def requirements_regenerate(
     _net_changes_redo(company, since, today)
     with transaction.atomic():
         deviations_reassess(company=company, keys=None)
-        shortages_raise(company=company, keys=None, today=today)
+        changed, cleared = shortages_raise(company=company, keys=None, today=today)
+    if changed + cleared >= EXCEPTIONS_ANALYZE:
+        _exceptions_analyze()
     return run
+
+
+# A full run that raises or clears this many shortage exceptions refreshes the planner's statistics of them.
+EXCEPTIONS_ANALYZE = 1000
+
+
+def _exceptions_analyze() -> None:
+    """Refresh the planner's statistics of the exceptions after a full run raised (or cleared) thousands:
+    planned with the old ones (a few exceptions), a net change's look for the deviations on an item's PO
+    lines read every open exception of the company instead of the few on those lines' index, until the
+    autovacuum came round."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {ProcurementException._meta.db_table}")  # only the model's own name is formatted in
 
 
 @transaction.atomic
@@ -218,7 +241,9 @@ def requirements_net_change(
     inputs, closure, outside, routed = _net_change_inputs(company, keys, today)
     result = engine.plan(inputs, only=closure, outside=outside, outside_routed=routed)
     run.items = sorted({item for _, item in closure})
-    if connection.vendor == "postgresql" and _row_count(result) <= FEW_ROWS:
+    if connection.vendor == "postgresql" and len(closure) <= FEW_KEYS:
+        _replace_changed(run, inputs, result, closure)
+    elif connection.vendor == "postgresql" and _row_count(result) <= FEW_ROWS:
         _replace_few(run, inputs, result, closure)
     else:
         _results_delete(company.pk, closure)
@@ -590,18 +615,146 @@ def _replace_few(run: RequirementRun, inputs: engine.PlanInputs, result: engine.
     _execute_together(statements)
 
 
+def _replace_changed(
+    run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanResult, keys: set[tuple[int, int]]
+) -> None:
+    """A net change's ``_replace_few`` that writes only the difference from the stored rows of its items
+    (``keys``: every plant of them): PostgreSQL compares the new rows (sent as one array per column) with
+    the stored ones by value (amounts numerically, JSON as parsed, equal rows counted), deletes the
+    stored rows the new plan does not have again and inserts the new rows it does not find; the rest
+    is kept as it is, naming the run that wrote it. One round trip, and no stored row sent back.
+
+    The planned purchases of the items are locked first, as ``_delete_statements`` deletes them first;
+    one a buyer turned into a PO meanwhile is kept. A new shortage names its planned purchase by the id
+    that purchase keeps or gets, so the two tables are compared in one statement.
+    """
+    tokens = [str(n) for n in range(len(result.planned))]  # a planned purchase's number until it has an id
+    tables = {model: (columns, list(rows)) for model, columns, rows in _result_tables(
+        run, inputs, result, tokens, null=None, json_text=str
+    )}  # fmt: skip
+    plants, items = sorted({p for p, _ in keys}), sorted({i for _, i in keys})
+    where = "o.company_id = %s AND o.plant_id = ANY(%s) AND o.item_id = ANY(%s)"
+    scope = [run.company_id, plants, items]
+    proposed = PlannedPurchase.State.PROPOSED.value
+    planned = PlannedPurchase._meta.db_table  # only the models' own names and types are formatted in
+    statements: list[tuple[str, list]] = [
+        (f"SELECT 1 FROM {planned} o WHERE {where} AND o.state = %s FOR UPDATE", [*scope, proposed])  # noqa: S608
+    ]
+    # Planned purchases: the ids the new ones keep (``kept``) or get (``fresh``), which new shortages name.
+    columns, rows = tables[PlannedPurchase]
+    compared = [c for c in columns if c not in NOT_COMPARED]
+    new_sql, new_params = _unnest(PlannedPurchase, columns, rows, text={"id"})
+    sql = (
+        f"WITH np AS (SELECT n.*, {_numbered(compared, 'n')} FROM ({new_sql}) n), "  # noqa: S608
+        f"op AS (SELECT o.id, {', '.join('o.' + c for c in compared)}, {_numbered(compared, 'o', 'o.id')} "
+        f"FROM {planned} o WHERE {where} AND o.state = %s), "
+        f"kept AS (SELECT np.id AS token, op.id FROM np JOIN op ON {_same(compared, 'np', 'op')}), "
+        f"fresh AS (SELECT np.*, nextval(pg_get_serial_sequence('{planned}', 'id')) AS new_id FROM np "
+        "WHERE np.id NOT IN (SELECT token FROM kept)), "
+        "ids AS (SELECT token, id FROM kept UNION ALL SELECT id, new_id FROM fresh), "
+        f"pd AS (DELETE FROM {planned} t WHERE t.id IN (SELECT id FROM op EXCEPT SELECT id FROM kept) "
+        "AND t.state = %s), "
+        f"pi AS (INSERT INTO {planned} ({', '.join(columns)}) "
+        f"SELECT new_id, {', '.join('fresh.' + c for c in columns[1:])} FROM fresh), "
+    )
+    params = [*new_params, *scope, proposed, proposed]
+    columns, rows = tables[Shortage]
+    shortage_sql, shortage_params = _diff_sql(Shortage, columns, rows, where, scope, named="planned_purchase_id")
+    statements.append((sql + shortage_sql, [*params, *shortage_params]))
+    for model in (SupplyPeg, ProjectionRow):
+        columns, rows = tables[model]
+        diff_sql, diff_params = _diff_sql(model, columns, rows, where, scope)
+        statements.append(("WITH " + diff_sql, diff_params))
+    _finish_fields(run, result)
+    table = RequirementRun._meta.db_table
+    statements.append(
+        (
+            f"UPDATE {table} SET state = %s, finished_at = %s, counts = %s, items = %s WHERE id = %s",  # noqa: S608
+            [run.state, run.finished_at, json.dumps(run.counts), json.dumps(run.items), run.pk],
+        )
+    )
+    _execute_together(statements)
+
+
+def _numbered(columns: list[str], alias: str, order: str = "") -> str:
+    """Each row's number among the rows equal to it, so equal rows are matched one to one."""
+    by = f" ORDER BY {order}" if order else ""
+    return f"row_number() OVER (PARTITION BY {', '.join(alias + '.' + c for c in columns)}{by}) AS rn"
+
+
+def _same(columns: list[str], left: str, right: str) -> str:
+    """Two rows equal in ``columns`` and in their number among equal rows (null equal to null)."""
+    both = [*columns, "rn"]
+    return (
+        f"({', '.join(left + '.' + c for c in both)}) IS NOT DISTINCT FROM ({', '.join(right + '.' + c for c in both)})"
+    )
+
+
+def _unnest(
+    model: type[models.Model], columns: list[str], rows: list[tuple], *, text: set[str] | None = None
+) -> tuple[str, list]:
+    """A SELECT of ``rows`` (text values, as ``_result_tables`` makes them) from one array per column, each
+    cast to its column's type: a statement of as many placeholders as columns, whatever the rows.
+    ``text``: columns kept as text (a planned purchase's number in place of its id)."""
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    arrays = ", ".join("%s::text[]" if c in (text or ()) else f"%s::{fields[c].db_type(connection)}[]" for c in columns)
+    values = [_array_text(column) for column in zip(*rows, strict=True)] if rows else ["{}" for _ in columns]
+    return f"SELECT * FROM unnest({arrays}) AS u({', '.join(columns)})", values  # noqa: S608
+
+
+def _array_text(values: Iterable[str | None]) -> str:
+    """An array's text (``{"1.5","[]",NULL}``) of text values: one string the driver quotes once, where a
+    list would be quoted value by value (a net change sends thousands of them)."""
+    return (
+        "{"
+        + ",".join(
+            "NULL"
+            if v is None
+            else '"' + (v.replace("\\", "\\\\").replace('"', '\\"') if "\\" in v or '"' in v else v) + '"'
+            for v in values
+        )
+        + "}"
+    )
+
+
+def _diff_sql(
+    model: type[models.Model], columns: list[str], rows: list[tuple], where: str, scope: list, *, named: str = ""
+) -> tuple[str, list]:
+    """The CTEs and the INSERT that replace the stored rows of ``model`` in ``where`` (of the alias ``o``)
+    by ``rows``, deleting and inserting only the rows that differ. ``named``: a column that holds a
+    planned purchase's number, turned into its id by the ``ids`` CTE before it."""
+    table = model._meta.db_table  # only the model's own names are formatted in
+    prefix = f"{model._meta.model_name}_"
+    compared = [c for c in columns if c not in NOT_COMPARED]
+    new_sql, new_params = _unnest(model, columns, rows, text={named} if named else None)
+    if named:
+        picked = ", ".join("ids.id AS " + c if c == named else "n." + c for c in columns)
+        new_sql = f"SELECT {picked} FROM ({new_sql}) n LEFT JOIN ids ON ids.token = n.{named}"  # noqa: S608
+    new, old = prefix + "n", prefix + "o"
+    sql = (
+        f"{new} AS (SELECT n.*, {_numbered(compared, 'n')} FROM ({new_sql}) n), "  # noqa: S608
+        f"{old} AS (SELECT o.id, {', '.join('o.' + c for c in compared)}, {_numbered(compared, 'o', 'o.id')} "
+        f"FROM {table} o WHERE {where}), "
+        f"{prefix}d AS (DELETE FROM {table} t WHERE t.id IN (SELECT {old}.id FROM {old} WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {new} WHERE {_same(compared, new, old)}))) "
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(new + '.' + c for c in columns)} FROM {new} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {old} WHERE {_same(compared, new, old)})"
+    )
+    return sql, [*new_params, *scope]
+
+
 def _result_tables(
     run: RequirementRun,
     inputs: engine.PlanInputs,
     result: engine.PlanResult,
-    ids: list[int],
+    ids: list[int] | list[str],
     *,
     null: str | None,
     json_text: Callable[[str], str],
 ) -> list[tuple[type[models.Model], list[str], Iterable[tuple]]]:
     """Each result table's columns and rows (made as they are read), every value as the text PostgreSQL
     reads for it; ``null`` for a null, ``json_text`` applied to each JSON text; ``ids``: the planned
-    purchases' primary keys, in order."""
+    purchases' primary keys (or numbers standing for them, ``_replace_changed``), in order."""
     run_id, company_id = str(run.pk), str(run.company_id)
     pegs = _PegText(inputs.references)
     dates: dict[dt.date, str] = {}

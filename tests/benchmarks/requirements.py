@@ -4,8 +4,9 @@ The model (frePPLe's "medium" size by default): ``items`` item-locations at one 
 levels (assemblies of 3-6 items of the level below, made; the last level bought from one of two
 approved suppliers), ``po_lines`` open PO lines of bought items (a third with a supplier-promised
 date off the need-by date), and ``demands`` demands (production orders of the top levels, the rest
-independent demand of any item). Items and BOM releases go through the materials services; PO lines
-and demands, which only the run reads, are bulk-inserted.
+independent demand of any item). Items go through the materials services; BOM releases (first
+revisions, written as the service applies them), PO lines and demands are bulk-inserted, so the full
+size is built in minutes.
 
 Figures: the full regeneration (load, plan, store) beside the time to load the same inputs from
 PostgreSQL alone (``PlanInputs.load``), as a ratio (target ≤ 3×); net change after one PO line's
@@ -16,6 +17,8 @@ p95 over ``moves`` moves (target ≤ 100 ms); peak RSS of the process.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import random
 import resource
 import statistics
@@ -28,8 +31,9 @@ from django.utils import timezone
 
 from gateway.actors import Actor
 from materials import inputs, services
-from materials.models import Demand
+from materials.models import BomComponent, BomPlantRevision, BomRelease, BomReleaseEffectivity, Demand
 from materials.requirements import PlanInputs
+from materials.services.releases import content_hashes
 from materials.services.requirements import po_lines_replan
 from procurement import factories
 from procurement.models import Company, Item, Plant, POLine, PurchaseOrder
@@ -43,6 +47,74 @@ def _reset() -> None:
     tables = ", ".join(connection.introspection.django_table_names(only_existing=True, include_views=False))
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+def _structures_write(company: Company, releases: list[inputs.BomReleaseInput], ids: dict[str, int]) -> None:
+    """First revisions of manufacturing BOMs at one plant, written as ``bom_release_receive`` applies them
+    (the release, its effectivity, its lines linked to their items, the plant's revision chain), in bulk:
+    each release through the service checks its revision chain and the structure for cycles, which grows
+    with the model (the full size took hours). The benchmark measures planning, not receiving BOMs, which
+    the materials benchmark measures."""
+    now = timezone.now()
+    rows = []
+    for release in releases:
+        content_hash, structure_hash = content_hashes(release)
+        rows.append(
+            BomRelease(
+                company=company,
+                parent_item_id=ids[release.parent_part_number],
+                parent_part_number=release.parent_part_number,
+                bom_type=release.bom_type,
+                source_system=release.source_system,
+                release_id=release.release_id,
+                revision=release.revision,
+                status=release.status,
+                base_quantity=release.base_quantity,
+                state=BomRelease.State.APPLIED,
+                raw=b"{}",
+                sha256=hashlib.sha256(b"{}").hexdigest(),
+                content_hash=content_hash,
+                structure_hash=structure_hash,
+                correlation_id="bench",
+                received_at=now,
+                applied_at=now,
+                settled_at=now,
+            )
+        )
+    BomRelease.objects.bulk_create(rows, batch_size=2000)
+    BomReleaseEffectivity.objects.bulk_create(
+        (BomReleaseEffectivity(release=row, plant_code=PLANT) for row in rows), batch_size=5000
+    )
+    BomComponent.objects.bulk_create(
+        (
+            BomComponent(
+                release=row,
+                position=c.position,
+                part_number=c.part_number,
+                item_id=ids[c.part_number],
+                quantity_per=c.quantity_per,
+            )
+            for row, release in zip(rows, releases, strict=True)
+            for c in release.components
+        ),
+        batch_size=5000,
+    )
+    BomPlantRevision.objects.bulk_create(
+        (
+            BomPlantRevision(
+                company=company,
+                parent_part_number=row.parent_part_number,
+                bom_type=row.bom_type,
+                plant_code=PLANT,
+                sequence=1,
+                release=row,
+                revision=row.revision,
+                applied_at=now,
+            )
+            for row in rows
+        ),
+        batch_size=5000,
+    )
 
 
 def build(*, items: int, po_lines: int, demands: int, rng: random.Random) -> Company:
@@ -76,31 +148,33 @@ def build(*, items: int, po_lines: int, demands: int, rng: random.Random) -> Com
             for p in parts[start : start + 1000]
         )
         services.items_upsert(actor=actor, batch=inputs.ItemBatchInput("ACME", "ERP", batch))
+    ids = dict(Item.objects.filter(company=company).values_list("part_number", "pk"))
     for depth, assemblies in enumerate(levels[:-1]):
         below = levels[depth + 1]
+        releases = []
         for index, parent in enumerate(assemblies):
             picked = {below[(index * len(below)) // len(assemblies)]} | set(rng.sample(below, min(len(below), 5)))
-            release = inputs.BomReleaseInput(
-                company_code="ACME",
-                source_system="ERP",
-                bom_type="manufacturing",
-                release_id=f"{parent}-A",
-                parent_part_number=parent,
-                revision="A",
-                previous_revision=None,
-                status="approved_for_production",
-                effectivity=(inputs.EffectivityInput(plant_code=PLANT),),
-                components=tuple(
-                    inputs.BomComponentInput(
-                        position=f"{10 * (i + 1)}", part_number=c, quantity_per=Decimal(rng.randint(1, 3))
-                    )
-                    for i, c in enumerate(sorted(picked))
-                ),
+            releases.append(
+                inputs.BomReleaseInput(
+                    company_code="ACME",
+                    source_system="ERP",
+                    bom_type="manufacturing",
+                    release_id=f"{parent}-A",
+                    parent_part_number=parent,
+                    revision="A",
+                    previous_revision=None,
+                    status="approved_for_production",
+                    effectivity=(inputs.EffectivityInput(plant_code=PLANT),),
+                    components=tuple(
+                        inputs.BomComponentInput(
+                            position=f"{10 * (i + 1)}", part_number=c, quantity_per=Decimal(rng.randint(1, 3))
+                        )
+                        for i, c in enumerate(sorted(picked))
+                    ),
+                )
             )
-            outcome = services.bom_release_receive(actor=actor, release=release, raw=b"{}", correlation_id="bench")
-            assert outcome.state == "applied", outcome
+        _structures_write(company, releases, ids)
         print(f"  … level {depth + 1} structures applied", file=sys.stderr)
-    ids = dict(Item.objects.filter(company=company).values_list("part_number", "pk"))
     bought = [ids[p] for p in levels[-1]]
     now = timezone.now()
     orders = PurchaseOrder.objects.bulk_create(
@@ -179,14 +253,15 @@ def run(*, rounds: int, items: int, po_lines: int, demands: int, moves: int) -> 
         fulls.append(time.perf_counter() - started)
         print(f"  … full run {run.counts} in {fulls[-1]:.1f} s", file=sys.stderr)
     line_ids = list(POLine.objects.filter(po__company=company).values_list("pk", flat=True))
-    timings = []
+    timings, cpu = [], []
     for _ in range(moves):
         line = POLine.objects.get(pk=rng.choice(line_ids))
         line.promised_date = line.need_by + dt.timedelta(days=rng.randint(1, 30))
         line.save(update_fields=["promised_date"])
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         po_lines_replan(company.pk, [line.pk])
         timings.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - used)
     timings.sort()
     p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
     load, full = statistics.median(loads), statistics.median(fulls)
@@ -198,6 +273,7 @@ def run(*, rounds: int, items: int, po_lines: int, demands: int, moves: int) -> 
     print(
         f"  {'net change after one PO line date move, p95 (' + str(moves) + ' moves)':<60}"
         f"{p95 * 1000:>10.0f} ms  {'met' if p95 <= 0.1 else 'NOT met'} (target 100 ms; median "
-        f"{statistics.median(timings) * 1000:.0f} ms)"
+        f"{statistics.median(timings) * 1000:.0f} ms; own CPU, median {statistics.median(cpu) * 1000:.0f} ms)"
     )
     print(f"  {'peak RSS':<60}{peak:>10.0f} MB")
+    print(f"  (load average at the end: {' '.join(f'{n:.1f}' for n in os.getloadavg())})")
