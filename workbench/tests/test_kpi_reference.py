@@ -5,7 +5,8 @@ channel, POs, change requests, ship notices and receipts, invoices, exceptions, 
 EDI groups) with times spread across and around the period. The reference here reads the rows
 back one by one and works each figure out in Python, the way the module docstring of
 ``procurement.kpis`` defines it; every grouping and every slice must give exactly the rows the
-dashboard shows. Whatever makes the figures faster must keep these equal.
+dashboard shows. Whatever makes the figures faster must keep these equal. (The ASN-by-SSCC figure
+is held to worked examples in ``test_kpi_packs``.)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from procurement.models import (
     ShipmentLine,
 )
 from suppliers.models import Supplier
+from workbench.scorecards import sync_kpis
 
 START, END = dt.date(2027, 1, 1), dt.date(2027, 3, 31)
 SINCE = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
@@ -61,7 +63,9 @@ def _later(rng: random.Random, start: dt.datetime, hours: int) -> dt.datetime:
 def generate(seed: int) -> dict[str, Any]:
     """A random record; returns the buying company, its buyer actor and the slices' values."""
     rng = random.Random(seed)
-    acme = factories.CompanyFactory(code=f"ACME{seed}", ack_due_hours=rng.choice((12, 24, 48)))
+    acme = factories.CompanyFactory(
+        code=f"ACME{seed}", ack_due_hours=rng.choice((12, 24, 48)), sla_hours={"sync.invoice": rng.choice((1, 2))}
+    )
     other = factories.CompanyFactory(code=f"OTHER{seed}")
     plants = {acme.pk: [factories.PlantFactory(company=acme, code=c) for c in ("DET", "MTY")]}
     plants[other.pk] = [factories.PlantFactory(company=other, code="OTP")]
@@ -143,6 +147,7 @@ def generate(seed: int) -> dict[str, Any]:
             document_id=f"ASN{n}",
             fingerprint=f"ASN{n}",
             received_at=received,
+            inbound_document=rng.choice([None, *documents]),
         )
         for line in lines[po.pk]:
             for _ in range(rng.choice((1, 1, 2))):
@@ -190,6 +195,7 @@ def generate(seed: int) -> dict[str, Any]:
             document_id=f"I{n}",
             fingerprint=f"I{n}",
             received_at=received,
+            inbound_document=rng.choice([None, *documents]),
         )
     severities = ProcurementException.Severity.values
     for n in range(60):
@@ -477,6 +483,85 @@ def reference_functional_acks(q: KpiQuery, company_ids: set[int]) -> list[dict[s
     return rows
 
 
+def reference_sync(q: KpiQuery, company_ids: set[int]) -> list[dict[str, Any]]:
+    """Per object type, in the chart's order: started in the period and synced, or unsynced past the SLA."""
+    companies = {c.pk: c for c in Company.objects.filter(pk__in=company_ids)}
+
+    def allowed(object_type: str, company_id: int) -> dt.timedelta:
+        company = companies[company_id]
+        if object_type == "po_ack":
+            return dt.timedelta(hours=company.ack_due_hours)
+        default = kpis.SYNC_SLA_HOURS[object_type]
+        return dt.timedelta(hours=float((company.sla_hours or {}).get(f"sync.{object_type}", default)))
+
+    group = q.group if q.group in kpis.SYNC_GROUPS else "all"
+    # (type, company, start, end, plant, supplier)
+    objects: list[tuple[str, int, dt.datetime, dt.datetime | None, str | None, Supplier | None]] = [
+        ("po_ack", po.company_id, po.published_at, po.first_ack_at, po.ship_to.code, po.supplier)
+        for po in PurchaseOrder.objects.select_related("ship_to", "supplier")
+    ]
+    objects += [
+        ("change_answer", c.po.company_id, c.created_at, c.decided_at, c.po.ship_to.code, c.po.supplier)
+        for c in ChangeRequest.objects.select_related("po__ship_to", "po__supplier")
+        if not (c.state == ChangeRequest.State.SUPERSEDED and c.decided_at is None)
+    ]
+    for shipment in Shipment.objects.select_related("supplier", "inbound_document").order_by("pk"):
+        notice_lines = list(shipment.lines.select_related("po_line__po__ship_to").order_by("pk"))
+        if shipment.inbound_document is None or shipment.company_id is None or not notice_lines:
+            continue
+        at_plant = {line.po_line.po.ship_to.code for line in notice_lines}
+        if q.plant and q.plant not in at_plant:
+            continue
+        plant = notice_lines[0].po_line.po.ship_to.code
+        processed = shipment.inbound_document.processed_at
+        objects.append(("asn", shipment.company_id, shipment.received_at, processed, plant, shipment.supplier))
+    objects += [
+        ("invoice", i.company_id, i.received_at, i.inbound_document.processed_at, i.po.ship_to.code, i.supplier)
+        for i in Invoice.objects.select_related("po__ship_to", "supplier", "inbound_document")
+        if i.inbound_document is not None
+    ]
+    rows = []
+    for object_type in ("po_ack", "change_answer", "asn", "invoice"):
+        items = []
+        for kind, company_id, start, end, plant, supplier in objects:
+            # A ship notice is sliced by plant above: any of its lines may be at the plant.
+            sliced = KpiQuery(
+                start=q.start,
+                end=q.end,
+                plant="" if kind == "asn" else q.plant,
+                supplier=q.supplier,
+                tier=q.tier,
+                channel=q.channel,
+                group=q.group,
+            )
+            if kind != object_type or not kept(sliced, company_ids, company_id, start, plant, supplier):
+                continue
+            due = start + allowed(kind, company_id)
+            if end is None and not due < NOW:
+                continue
+            items.append((group_key(group, start, plant, supplier), (start, end, due)))
+        name = kpis.SYNC_LABELS[object_type]
+
+        def shape(found: list[tuple[dt.datetime, dt.datetime | None, dt.datetime]]) -> dict[str, Any]:
+            took = sorted((end - start) / dt.timedelta(microseconds=1) for start, end, _ in found if end)
+            met = sum(1 for _, end, due in found if end and end <= due)
+            return {
+                "objects": len(found),
+                "met": met,
+                "met_rate": percent(met, len(found)),
+                "p50_hours": hours_of(kpis.percentile_cont(took, 0.5, ordered=True)),
+                "p95_hours": hours_of(kpis.percentile_cont(took, 0.95, ordered=True)),
+            }
+
+        for row in grouped(items, shape):
+            rows.append({**row, "group": name if group == "all" else f"{name} · {row['group']}"})
+    return rows
+
+
+def hours_of(microseconds: float | None) -> float | None:
+    return None if microseconds is None else round(microseconds / 1_000_000 / 3600, 2)
+
+
 FIGURES: dict[str, tuple[Callable[..., Any], Callable[[KpiQuery, set[int]], list[dict[str, Any]]]]] = {
     "acknowledgements": (
         lambda actor, q: kpis.acknowledgement_kpis(actor=actor, q=q, now=NOW),
@@ -488,6 +573,7 @@ FIGURES: dict[str, tuple[Callable[..., Any], Callable[[KpiQuery, set[int]], list
     "exceptions": (lambda actor, q: kpis.exception_kpis(actor=actor, q=q, now=NOW), reference_exceptions),
     "integration": (lambda actor, q: kpis.integration_kpis(actor=actor, q=q), reference_integration),
     "functional_acks": (lambda actor, q: functional_ack_kpis(actor=actor, q=q), reference_functional_acks),
+    "sync": (lambda actor, q: sync_kpis(actor=actor, q=q, now=NOW), reference_sync),
 }
 
 
