@@ -35,6 +35,7 @@ from workbench import scorecards
 
 TARGET_MS = 500.0
 YEAR = "start=2026-01-01&end=2026-12-31"
+FIRST_DAY, LAST_DAY = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
 TS = "timestamptz '2026-01-01' + ((g * 7919) %% 525600) * interval '1 minute'"
 
 
@@ -248,27 +249,34 @@ def _run(*, rounds: int) -> None:
     client.force_login(buyer)
     actor = Actor.for_buyer(company_ids={company}, label="bench", user_id=buyer.pk)
     rounds = max(rounds, 20)
-    year = {"start": dt.date(2026, 1, 1), "end": dt.date(2026, 12, 31)}
     every = tuple(scorecards.CHARTS)
     for group in ("month", "supplier"):
-        _profile(actor, KpiQuery(**year, group=group))
+        _profile(actor, KpiQuery(start=FIRST_DAY, end=LAST_DAY, group=group))
     pages = {
-        "dashboard by month": (f"/workbench/kpis/?{YEAR}", KpiQuery(**year), every),
-        "dashboard by supplier": (f"/workbench/kpis/?{YEAR}&group=supplier", KpiQuery(**year, group="supplier"), every),
-        "dashboard, one plant, EDI": (
-            f"/workbench/kpis/?{YEAR}&plant=PL1&channel=edi",
-            KpiQuery(**year, plant="PL1", channel="edi"),
+        "dashboard by month": (f"/workbench/kpis/?{YEAR}", KpiQuery(start=FIRST_DAY, end=LAST_DAY), every),
+        "dashboard by supplier": (
+            f"/workbench/kpis/?{YEAR}&group=supplier",
+            KpiQuery(start=FIRST_DAY, end=LAST_DAY, group="supplier"),
             every,
         ),
-        "one chart's CSV (exceptions)": (f"/workbench/kpis/exceptions.csv?{YEAR}", KpiQuery(**year), ("exceptions",)),
+        "dashboard, one plant, EDI": (
+            f"/workbench/kpis/?{YEAR}&plant=PL1&channel=edi",
+            KpiQuery(start=FIRST_DAY, end=LAST_DAY, plant="PL1", channel="edi"),
+            every,
+        ),
+        "one chart's CSV (exceptions)": (
+            f"/workbench/kpis/exceptions.csv?{YEAR}",
+            KpiQuery(start=FIRST_DAY, end=LAST_DAY),
+            ("exceptions",),
+        ),
         "one chart's CSV (sync SLAs, by plant)": (
             f"/workbench/kpis/sync.csv?{YEAR}&group=plant",
-            KpiQuery(**year, group="plant"),
+            KpiQuery(start=FIRST_DAY, end=LAST_DAY, group="plant"),
             ("sync",),
         ),
         "one chart's CSV (ASN packs by SSCC)": (
             f"/workbench/kpis/asn_packs.csv?{YEAR}",
-            KpiQuery(**year),
+            KpiQuery(start=FIRST_DAY, end=LAST_DAY),
             ("asn_packs",),
         ),
     }
@@ -292,8 +300,8 @@ def _run(*, rounds: int) -> None:
         client,
         scorecard_url,
         lambda: (
-            _raw(actor, KpiQuery(**year, supplier=supplier, group="all"), every)
-            + _raw(actor, KpiQuery(**year, supplier=supplier), every)
+            _raw(actor, KpiQuery(start=FIRST_DAY, end=LAST_DAY, supplier=supplier, group="all"), every)
+            + _raw(actor, KpiQuery(start=FIRST_DAY, end=LAST_DAY, supplier=supplier), every)
         ),
         rounds,
     )

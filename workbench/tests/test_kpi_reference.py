@@ -17,7 +17,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.db import connection
@@ -63,11 +63,14 @@ def _later(rng: random.Random, start: dt.datetime, hours: int) -> dt.datetime:
 def generate(seed: int) -> dict[str, Any]:
     """A random record; returns the buying company, its buyer actor and the slices' values."""
     rng = random.Random(seed)
-    acme = factories.CompanyFactory(
-        code=f"ACME{seed}", ack_due_hours=rng.choice((12, 24, 48)), sla_hours={"sync.invoice": rng.choice((1, 2))}
+    acme: Company = cast(
+        Company,
+        factories.CompanyFactory(
+            code=f"ACME{seed}", ack_due_hours=rng.choice((12, 24, 48)), sla_hours={"sync.invoice": rng.choice((1, 2))}
+        ),
     )
-    other = factories.CompanyFactory(code=f"OTHER{seed}")
-    plants = {acme.pk: [factories.PlantFactory(company=acme, code=c) for c in ("DET", "MTY")]}
+    other: Company = cast(Company, factories.CompanyFactory(code=f"OTHER{seed}"))
+    plants: dict[int, list[Any]] = {acme.pk: [factories.PlantFactory(company=acme, code=c) for c in ("DET", "MTY")]}
     plants[other.pk] = [factories.PlantFactory(company=other, code="OTP")]
     suppliers = [
         Supplier.objects.update_or_create(
@@ -154,14 +157,13 @@ def generate(seed: int) -> dict[str, Any]:
                 ShipmentLine.objects.create(shipment=shipment, po_line=line, quantity=rng.randint(1, 3), uom="EA")
         shipments.append((shipment, po))
     for n in range(40):
-        shipment, po = rng.choice(shipments)
-        if rng.random() < 0.2:
-            shipment = None
+        noticed, po = rng.choice(shipments)
+        against: Shipment | None = None if rng.random() < 0.2 else noticed
         received = _when(rng)
         receipt = Receipt.objects.create(
             company=po.company,
             po=po,
-            shipment=shipment,
+            shipment=against,
             receipt_number=f"R{n}",
             received_on=received.date(),
             physical_status="received",
@@ -199,15 +201,15 @@ def generate(seed: int) -> dict[str, Any]:
         )
     severities = ProcurementException.Severity.values
     for n in range(60):
-        po = rng.choice([None, *pos])
+        about: PurchaseOrder | None = rng.choice([None, *pos])
         raised = _when(rng)
         state = rng.choice(ProcurementException.State.values)
         closed = state not in ProcurementException.OPEN_STATES
-        severity = rng.choice(severities)
+        severity = ProcurementException.Severity(rng.choice(severities))
         ProcurementException.objects.create(
-            company=po.company if po else rng.choice((acme, other)),
-            supplier=po.supplier if po else rng.choice([None, *suppliers]),
-            po=po,
+            company=about.company if about else rng.choice((acme, other)),
+            supplier=about.supplier if about else rng.choice([None, *suppliers]),
+            po=about,
             kind=ProcurementException.Kind.PRICE_DEVIATION,
             severity=severity,
             severity_rank=ProcurementException.SEVERITY_RANK[severity],
@@ -329,12 +331,12 @@ def reference_acknowledgements(q: KpiQuery, company_ids: set[int]) -> list[dict[
     ]
 
     def shape(found: list[PurchaseOrder]) -> dict[str, Any]:
-        acked = [po for po in found if po.first_ack_at]
-        on_time = [po for po in acked if po.first_ack_at <= po.published_at + allowance[po.company_id]]
+        acked = [(po, po.first_ack_at) for po in found if po.first_ack_at is not None]
+        on_time = [po for po, ack in acked if ack <= po.published_at + allowance[po.company_id]]
         due = [po for po in found if po.first_ack_at or po.published_at + allowance[po.company_id] < NOW]
         return {
             "published": len(found),
-            "cycle_hours": hours(mean([po.first_ack_at - po.published_at for po in acked])),
+            "cycle_hours": hours(mean([ack - po.published_at for po, ack in acked])),
             "on_time_rate": percent(len(on_time), len(due)),
         }
 
@@ -367,10 +369,11 @@ def reference_asn(q: KpiQuery, company_ids: set[int]) -> list[dict[str, Any]]:
             q, company_ids, receipt.company_id, receipt.received_at, receipt.po.ship_to.code, receipt.po.supplier
         ):
             continue
+        notice = receipt.shipment.pk
         accurate = all(
-            announced[(receipt.shipment_id, line.po_line_id)] == line.quantity_received + line.quantity_rejected
+            announced[(notice, line.po_line_id)] == line.quantity_received + line.quantity_rejected
             for line in receipt.lines.all()
-            if (receipt.shipment_id, line.po_line_id) in announced
+            if (notice, line.po_line_id) in announced
         )
         key = group_key(q.group, receipt.received_at, receipt.po.ship_to.code, receipt.po.supplier)
         items.append((key, (accurate, receipt.received_at - receipt.shipment.received_at)))
@@ -408,17 +411,23 @@ def reference_exceptions(q: KpiQuery, company_ids: set[int]) -> list[dict[str, A
             by_severity[e.severity].append(e)
     labels = dict(ProcurementException.Severity.choices)
     rows = []
-    for severity in sorted(by_severity, key=lambda s: ProcurementException.SEVERITY_RANK[s]):
+    for severity in sorted(
+        by_severity, key=lambda s: ProcurementException.SEVERITY_RANK[ProcurementException.Severity(s)]
+    ):
         found = by_severity[severity]
         still_open = [e for e in found if e.state in ProcurementException.OPEN_STATES]
-        closed = [e for e in found if e.state not in ProcurementException.OPEN_STATES and e.resolved_at]
+        closed = [
+            (e, e.resolved_at)
+            for e in found
+            if e.state not in ProcurementException.OPEN_STATES and e.resolved_at is not None
+        ]
         rows.append(
             {
                 "group": labels[severity],
                 "raised": len(found),
                 "open": len(still_open),
                 "age_hours": hours(mean([NOW - e.raised_at for e in still_open])),
-                "resolution_hours": hours(mean([e.resolved_at - e.raised_at for e in closed])),
+                "resolution_hours": hours(mean([resolved - e.raised_at for e, resolved in closed])),
             }
         )
     return rows
@@ -454,9 +463,11 @@ def reference_functional_acks(q: KpiQuery, company_ids: set[int]) -> list[dict[s
         "interchange__partner__supplier", "interchange__po__ship_to", "ack_interchange"
     )
     for g in groups:
-        sent = g.interchange
-        supplier = sent.partner.supplier
-        if sent.direction != Interchange.Direction.OUTBOUND or sent.partner.company_id not in company_ids:
+        sent, partner = g.interchange, g.interchange.partner
+        if partner is None or sent.direction != Interchange.Direction.OUTBOUND:
+            continue
+        supplier = partner.supplier
+        if partner.company_id not in company_ids:
             continue
         if not SINCE <= sent.created_at < UNTIL or (q.channel and q.channel != "edi"):
             continue
@@ -468,15 +479,13 @@ def reference_functional_acks(q: KpiQuery, company_ids: set[int]) -> list[dict[s
     rows = []
     for code in sorted(by_partner):
         found = by_partner[code]
-        answered = [g for g in found if g.ack_interchange_id]
+        answered = [(g, g.ack_interchange) for g in found if g.ack_interchange is not None]
         rows.append(
             {
                 "group": code,
                 "sent": len(found),
                 "answered_rate": percent(len(answered), len(found)),
-                "latency_hours": hours(
-                    mean([g.ack_interchange.created_at - g.interchange.created_at for g in answered])
-                ),
+                "latency_hours": hours(mean([answer.created_at - g.interchange.created_at for g, answer in answered])),
                 "overdue": sum(g.ack_state == FunctionalGroup.AckState.OVERDUE for g in found),
             }
         )
@@ -512,9 +521,9 @@ def reference_sync(q: KpiQuery, company_ids: set[int]) -> list[dict[str, Any]]:
         at_plant = {line.po_line.po.ship_to.code for line in notice_lines}
         if q.plant and q.plant not in at_plant:
             continue
-        plant = notice_lines[0].po_line.po.ship_to.code
+        first_plant = notice_lines[0].po_line.po.ship_to.code
         processed = shipment.inbound_document.processed_at
-        objects.append(("asn", shipment.company_id, shipment.received_at, processed, plant, shipment.supplier))
+        objects.append(("asn", shipment.company_id, shipment.received_at, processed, first_plant, shipment.supplier))
     objects += [
         ("invoice", i.company_id, i.received_at, i.inbound_document.processed_at, i.po.ship_to.code, i.supplier)
         for i in Invoice.objects.select_related("po__ship_to", "supplier", "inbound_document")
