@@ -430,6 +430,10 @@ def interchange_file_receive(
     return outcome
 
 
+# The sender (ISA05, ISA06) and control number (ISA13) of an interchange.
+Sender = tuple[str, str, str]
+
+
 @dataclass
 class BatchReads:
     """What a batch of one partner's files reads once, in its transaction, rather than once per file.
@@ -441,24 +445,105 @@ class BatchReads:
     ``unreceived``: those of the batch's documents, which the caller holds locked (``SELECT … FOR
     UPDATE``, taken for all of them in one statement), with no interchange recorded yet: no other
     run can have received any of theirs, so none is locked or looked for again.
+
+    The two duplicate checks of each file, asked for the whole batch at once: ``same_content``, for
+    each document whose content no other file of the batch has, the earliest earlier document
+    settled with that content (None: none); ``senders``, for each document whose first
+    interchange's sender and ISA13 (read from the head of its content) no other file of the batch
+    has, the interchanges recorded under them within the duplicate window. A file of the batch
+    cannot be a duplicate of such a document or interchange, so the batch's own receipts change
+    neither answer; a file whose content or ISA13 another file of the batch shares, or whose
+    interchange is not the one read from its head, is looked up on its own as before.
     """
 
     identity: EdiIdentity
     webhook_versions: dict[int, int]
     unreceived: set[int]
+    same_content: dict[int, InboundDocument | None] = field(default_factory=dict)
+    senders: dict[int, Sender] = field(default_factory=dict)
+    received_under: dict[Sender, list[Interchange]] = field(default_factory=dict)
+    window: dt.datetime | None = None
 
     @classmethod
-    def read(cls, partner: TradingPartner, locked: list[int]) -> BatchReads:
+    def read(cls, partner: TradingPartner, locked: list[InboundDocument], *, alone: bool = True) -> BatchReads:
         """``partner`` as read in the caller's transaction, with its company; ``locked``: the
-        documents of its files the caller has locked."""
-        received = set(
+        documents of its files the caller has locked. ``alone``: the batch holds no other
+        partner's files (else each file's duplicate checks are its own, as the other partners'
+        files are received in between)."""
+        ids = [document.pk for document in locked]
+        hashes = Counter(document.sha256 for document in locked)
+        contents = [d for d in locked if hashes[d.sha256] == 1] if alone else []
+        heads = {document.pk: _sender_read(document) for document in locked} if alone else {}
+        shared = Counter(heads.values())
+        senders = {pk: head for pk, head in heads.items() if head is not None and shared[head] == 1}
+        window = timezone.now() - dt.timedelta(days=settings.GATEWAY_EDI_DUPLICATE_WINDOW_DAYS)
+        settled = [InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE]
+        received, earlier_content, earlier_interchanges = compiled.rows_together(
             Interchange.objects.filter(
-                direction=Interchange.Direction.INBOUND, inbound_document_id__in=locked
-            ).values_list("inbound_document_id", flat=True)
+                direction=Interchange.Direction.INBOUND, inbound_document_id__in=ids
+            ).values_list("inbound_document_id", flat=True),
+            InboundDocument.objects.filter(
+                channel="edi", sha256__in={d.sha256 for d in contents}, state__in=settled
+            ).only("pk", "sha256", "filename"),
+            Interchange.objects.filter(
+                direction=Interchange.Direction.INBOUND,
+                isa13__in={isa13 for _, _, isa13 in senders.values()},
+                created_at__gte=window,
+                duplicate="",
+                rejected=False,
+            ),
         )
+        first: dict[str, list[InboundDocument]] = {}
+        for document in sorted(earlier_content, key=lambda d: d.pk):
+            first.setdefault(document.sha256, []).append(document)
+        same_content = {d.pk: next((e for e in first.get(d.sha256, []) if e.pk < d.pk), None) for d in contents}
+        received_under: dict[Sender, list[Interchange]] = {}
+        for record in sorted(earlier_interchanges, key=lambda r: r.pk):
+            received_under.setdefault((record.sender_qualifier, record.sender_id, record.isa13), []).append(record)
         # The partner's company as the batch read it, in its transaction, with its webhooks_version.
         versions = {partner.company_id: partner.company.webhooks_version}
-        return cls(EdiIdentity.of(partner.company_id), versions, set(locked) - received)
+        return cls(
+            EdiIdentity.of(partner.company_id),
+            versions,
+            set(ids) - set(received),
+            same_content,
+            senders,
+            received_under,
+            window,
+        )
+
+    def received_before(
+        self, document: InboundDocument, position: int, head: x12.Interchange, window: dt.datetime
+    ) -> list[Interchange] | None:
+        """The earliest interchange received before under ``head``'s sender and ISA13 within
+        ``window`` (``[]``: none), when the batch read it; None when it did not."""
+        sender = (head.isa05, head.isa06, head.isa13)
+        if position != 0 or self.senders.get(document.pk) != sender or self.window is None or window < self.window:
+            # Another interchange than the one read from its head: the rest of the batch looks up its own.
+            self.senders.clear()
+            return None
+        found = (
+            r
+            for r in self.received_under.get(sender, [])
+            if r.created_at >= window and not (r.inbound_document_id == document.pk and r.position == position)
+        )
+        return [record] if (record := next(found, None)) is not None else []
+
+
+def _sender_read(document: InboundDocument) -> Sender | None:
+    """ISA05, ISA06 and ISA13 from the head of a stored file, as the reader gives them; None when
+    its head is not a plain ISA (stored apart, another encoding, too short)."""
+    head = bytes(document.content[:_ISA_HEAD])
+    if not head.startswith(b"ISA") or len(head) < 4:
+        return None
+    fields = head.decode("latin-1").split(head[3:4].decode("latin-1"), 14)
+    if len(fields) < 15:
+        return None
+    blank = " \t\xa0\r\n"
+    return fields[5].strip(blank), fields[6].strip(blank), fields[13].strip(blank)
+
+
+_ISA_HEAD = 200  # bytes: an ISA is 106, and a partner's may pad a little
 
 
 class SavepointsNeeded(Exception):
@@ -653,17 +738,20 @@ def _receive(document: InboundDocument, partner: TradingPartner, batch: BatchRea
         document=document,
     )
     settled = [InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE]
-    # Compiled once (``compiled.fetch``): a one-set file's receipt is mostly such small lookups.
-    found = compiled.fetch(
-        "edi.same_content",
-        lambda: InboundDocument.objects.filter(
-            channel="edi",
-            sha256=document.sha256,
-            state__in=settled,
-            pk__lt=document.pk,  # a replay of the first file is not a duplicate of the copies after it
-        ).order_by("pk")[:1],
-        ["edi", document.pk, document.sha256, *settled],
-    )
+    if batch is not None and document.pk in batch.same_content:
+        found = [earlier] if (earlier := batch.same_content[document.pk]) is not None else []
+    else:
+        # Compiled once (``compiled.fetch``): a one-set file's receipt is mostly such small lookups.
+        found = compiled.fetch(
+            "edi.same_content",
+            lambda: InboundDocument.objects.filter(
+                channel="edi",
+                sha256=document.sha256,
+                state__in=settled,
+                pk__lt=document.pk,  # a replay of the first file is not a duplicate of the copies after it
+            ).order_by("pk")[:1],
+            ["edi", document.pk, document.sha256, *settled],
+        )
     earlier = found[0] if found else None
     if earlier is not None:
         return FileOutcome(
@@ -818,8 +906,7 @@ def _interchange_once(
                 if done is not None:
                     return _read_back(done, outcome)
             part = FileOutcome(InboundDocument.State.PROCESSED, "processed")
-            identity = batch.identity if batch else None
-            record = _interchange(events, position, document, partner, source, part, identity)
+            record = _interchange(events, position, document, partner, source, part, batch)
             _keep_receipt(record, part, outcome)
     except IntegrityError as error:
         if one_savepoint:
@@ -984,34 +1071,36 @@ def _interchange(
     partner: TradingPartner,
     source: WriteSource,
     outcome: FileOutcome,
-    identity: EdiIdentity | None = None,
+    batch: BatchReads | None = None,
 ) -> Interchange:
     """Receive one interchange as it is read: each set applied as it ends, each group recorded at
     its GE, and the envelope judged again at the IEA (``interchange_envelope_verdict``).
-    ``identity``: the buying company's, when the caller has it already."""
+    ``batch``: what the caller's batch read for all its files (``BatchReads``)."""
     now = timezone.now()
     head = events.head
-    identity = identity or EdiIdentity.of(partner.company_id)
+    identity = batch.identity if batch is not None else EdiIdentity.of(partner.company_id)
     problems = interchange_envelope_verdict(head, partner, identity)
     window = now - dt.timedelta(days=settings.GATEWAY_EDI_DUPLICATE_WINDOW_DAYS)
-    found = compiled.fetch(
-        "edi.interchange_before",
-        lambda: (
-            Interchange.objects.filter(
-                direction="in",
-                sender_qualifier=head.isa05,
-                sender_id=head.isa06,
-                isa13=head.isa13,
-                created_at__gte=window,
-                duplicate="",
-                rejected=False,  # one refused at its envelope may come again, corrected, under its number
-            )
-            # Never a duplicate of itself; an earlier interchange of the same file counts like any other.
-            .exclude(inbound_document=document, position=position)
-            .order_by("pk")[:1]
-        ),
-        [window, "in", "", head.isa13, head.isa06, head.isa05, document.pk, position],
-    )
+    found = batch.received_before(document, position, head, window) if batch is not None else None
+    if found is None:
+        found = compiled.fetch(
+            "edi.interchange_before",
+            lambda: (
+                Interchange.objects.filter(
+                    direction="in",
+                    sender_qualifier=head.isa05,
+                    sender_id=head.isa06,
+                    isa13=head.isa13,
+                    created_at__gte=window,
+                    duplicate="",
+                    rejected=False,  # one refused at its envelope may come again, corrected, under its number
+                )
+                # Never a duplicate of itself; an earlier interchange of the same file counts like any other.
+                .exclude(inbound_document=document, position=position)
+                .order_by("pk")[:1]
+            ),
+            [window, "in", "", head.isa13, head.isa06, head.isa05, document.pk, position],
+        )
     previous = found[0] if found else None
     if previous is not None or problems:
         ic = events.finish()  # nothing of it is applied: read to its end for its envelope

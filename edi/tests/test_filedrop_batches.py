@@ -326,3 +326,36 @@ def test_other_content_under_a_control_number_used_earlier_in_the_batch_is_refus
     second = Interchange.objects.get(direction="in", position=0, inbound_document__filename="855-1.edi")
     assert (second.duplicate, second.rejected) == ("control_number", True)
     assert ProcurementException.objects.filter(kind="duplicate_document").count() == 1
+
+
+def test_a_batch_judges_each_files_duplicates_against_earlier_files_and_its_own(partner):  # noqa: F811
+    for number in ("PO-7001", "PO-7002", "PO-7003"):
+        po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number=number, lines=2)
+        purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
+    first = partner_855("PO-7001", 700)
+    drop(partner, "855-0.edi", first)
+    assert tasks.edi_files_receive([[i.partner_id, i.document_id, i.path] for i in filedrop.scan()]) == ["processed"]
+    drop(partner, "855-1.edi", first)  # received in the batch before
+    drop(partner, "855-2.edi", partner_855("PO-7002", 700))  # other content under the ISA13 of that one
+    drop(partner, "855-3.edi", partner_855("PO-7003", 703))
+    drop(partner, "855-4.edi", partner_855("PO-7003", 703))  # a copy of the file before it, in this batch
+    claimed = [[i.partner_id, i.document_id, i.path] for i in filedrop.scan()]
+
+    outcomes = tasks.edi_files_receive(claimed)
+
+    assert outcomes == ["duplicate_content", "envelope_rejected", "processed", "duplicate_content"]
+    documents = InboundDocument.objects.order_by("pk")
+    assert [(d.filename, d.state, d.error) for d in documents] == [
+        ("855-0.edi", "processed", "855 0001: applied"),
+        ("855-1.edi", "duplicate", f"same content as document {documents[0].pk} (855-0.edi)"),
+        ("855-2.edi", "rejected", documents[2].error),
+        ("855-3.edi", "processed", "855 0001: applied"),
+        ("855-4.edi", "duplicate", f"same content as document {documents[3].pk} (855-3.edi)"),
+    ]
+    assert documents[2].error == (
+        "interchange 000000700 rejected, TA1 025 (Duplicate interchange control number): control number 000000700 "
+        f"from CASTINGS was used by document {documents[0].pk} "
+        f"(855-0.edi, received {documents[0].received_at:%Y-%m-%d}) for other content"
+    )
+    assert sorted(Acknowledgement.objects.values_list("po__number", flat=True)) == ["PO-7001", "PO-7003"]
+    assert ProcurementException.objects.filter(kind="duplicate_document").count() == 1
