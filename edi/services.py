@@ -576,7 +576,7 @@ def interchange_file_receive_in_savepoint(
             return interchange_file_receive(document=document, partner=partner, batch=batch)
     except SavepointsNeeded:
         if pending is not None:
-            del pending[queued:]
+            answers_drop(pending, queued)
     finally:
         _one_savepoint.reset(token)
     with transaction.atomic():
@@ -912,7 +912,7 @@ def _interchange_once(
         if one_savepoint:
             raise SavepointsNeeded from error
         if pending is not None:
-            del pending[queued:]  # rolled back with the interchange's savepoint
+            answers_drop(pending, queued)  # rolled back with the interchange's savepoint
         # The other run committed this interchange first (the unique position decided).
         done = _received_before(document, position)
         if done is None:
@@ -922,7 +922,7 @@ def _interchange_once(
         if one_savepoint:
             raise SavepointsNeeded from rejected
         if pending is not None:
-            del pending[queued:]  # its groups' records, rolled back with the rest
+            answers_drop(pending, queued)  # its groups' records, rolled back with the rest
         # Everything the interchange applied is rolled back; its refusal is recorded alone.
         with transaction.atomic():
             InboundDocument.objects.select_for_update().only("pk").get(pk=document.pk)
@@ -940,8 +940,9 @@ def _keep_receipt(record: Interchange, part: FileOutcome, outcome: FileOutcome) 
         "counts": dict(part.sets.counts),
         "acks": part.acks_written,
     }
-    if not getattr(record, "answers_deferred", False):
-        record.save(update_fields=["receipt", "envelope_errors", "digest"])  # else saved with its deferred answer
+    if record.pk is not None and not getattr(record, "answers_deferred", False):
+        # Else saved with its deferred answer, or inserted with it at the batch's end (``_record_deferred``).
+        record.save(update_fields=["receipt", "envelope_errors", "digest"])
     outcome.acks_written += part.acks_written
     outcome.sets.extend(part.sets)
 
@@ -966,8 +967,11 @@ def _interchange_record(
     previous: Interchange | None,
     problems: list[tuple[str, str]],
     rejected: bool | None = None,
+    *,
+    deferred: bool = False,
 ) -> Interchange:
-    """``rejected``: refused at its envelope; by default when it has ``problems`` and is no duplicate."""
+    """``rejected``: refused at its envelope; by default when it has ``problems`` and is no duplicate.
+    ``deferred``: inserted with the batch's answers (``_record_deferred``) rather than now."""
     if rejected is None:
         rejected = previous is None and bool(problems)
     record = Interchange(
@@ -988,8 +992,47 @@ def _interchange_record(
         digest=ic.digest,
         created_at=timezone.now(),
     )
-    rows_insert([record])  # a prepared insert: one per file, on the worker's clock
+    if deferred:
+        _record_deferred(record)
+    else:
+        rows_insert([record])  # a prepared insert
     return record
+
+
+def _record_deferred(record: Interchange) -> None:
+    """Queue a received interchange's record with the batch's answers (``answers_deferred``), to be
+    inserted with the batch's others at its end: one statement for the batch rather than one per
+    file. Only for a document the batch holds locked with no interchange recorded (``BatchReads.
+    unreceived``), so no other run can record one of its interchanges meanwhile. Until then it has
+    no key: whatever needs one (``_recorded``) inserts it at once."""
+    pending = _answers_deferred.get()
+    assert pending is not None, "only within answers_deferred"
+    pending.append(record)
+
+
+def _recorded(record: Interchange) -> Interchange:
+    """``record``, inserted now if it waits to be inserted at the batch's end (``_record_deferred``)."""
+    if record.pk is None:
+        rows_insert([record])
+        pending = _answers_deferred.get()
+        if pending is not None:
+            pending.append(InsertedEarly(record))  # for ``answers_drop``, should this insert be rolled back
+    return record
+
+
+def _recorded_in_batch(head: x12.Interchange, window: dt.datetime) -> Interchange | None:
+    """The first interchange this batch received under ``head``'s sender and ISA13 whose record
+    waits to be inserted (``_record_deferred``): an earlier one than any later file of the batch."""
+    sender = (head.isa05, head.isa06, head.isa13)
+    for item in _answers_deferred.get() or ():
+        if (
+            isinstance(item, Interchange)
+            and item.pk is None
+            and (item.sender_qualifier, item.sender_id, item.isa13) == sender
+            and item.created_at >= window
+        ):
+            return item
+    return None
 
 
 def _envelope_errors(ic: x12.Interchange, problems: list[tuple[str, str]]) -> list[IssueJson]:
@@ -1101,7 +1144,11 @@ def _interchange(
             ),
             [window, "in", "", head.isa13, head.isa06, head.isa05, document.pk, position],
         )
+        if not found and (waiting := _recorded_in_batch(head, window)) is not None:
+            found = [waiting]  # received earlier in this batch, its record not inserted yet
     previous = found[0] if found else None
+    if previous is not None:
+        _recorded(previous)  # the duplicate's record refers to it
     if previous is not None or problems:
         ic = events.finish()  # nothing of it is applied: read to its end for its envelope
         earlier = _digest_of(previous) if previous is not None else ""
@@ -1120,7 +1167,8 @@ def _interchange(
         else:
             _interchange_refuse(ic, record, problems, partner, source, outcome)
         return record
-    record = _interchange_record(head, position, document, partner, None, [])
+    deferred = batch is not None and document.pk in batch.unreceived and _answers_deferred.get() is not None
+    record = _interchange_record(head, position, document, partner, None, [], deferred=deferred)
     fault_point("interchange_recorded")
     answered: list[x12.GroupReport] = []
     reports = x12.SetReports()
@@ -1154,7 +1202,7 @@ def _interchange(
                 raise SavepointsNeeded(refusal)
             if group_savepoint is not None:
                 transaction.savepoint_rollback(group_savepoint)
-            for refused in _group_refused(group, group_report, refusal, record, partner, source):
+            for refused in _group_refused(group, group_report, refusal, _recorded(record), partner, source):
                 outcome.sets.append(refused)
         else:
             if group_savepoint:
@@ -1162,7 +1210,7 @@ def _interchange(
             outcome.sets.extend(group_sets)
             if group.gs01 == "FA":
                 group.sets[:] = acks
-                _functional_ack(group, partner, record, source, outcome)
+                _functional_ack(group, partner, _recorded(record), source, outcome)
                 group.sets.clear()
         group_savepoint, group_sets, acks = None, SetOutcomes(), []
         if group.gs01 == "FA":
@@ -1323,8 +1371,16 @@ class DeferredAnswer:
     reply: Reply
 
 
-# What a batch writes at its end: our answers, and the records of the groups received.
-Deferred = DeferredAnswer | FunctionalGroup
+@dataclass
+class InsertedEarly:
+    """An interchange's record queued for the batch's end (``_record_deferred``) but inserted before
+    it, as something needed its key (``_recorded``)."""
+
+    record: Interchange
+
+
+# What a batch writes at its end: our answers, and the records of the interchanges and groups received.
+Deferred = DeferredAnswer | FunctionalGroup | Interchange | InsertedEarly
 _answers_deferred: ContextVar[list[Deferred] | None] = ContextVar("answers_deferred", default=None)
 
 
@@ -1344,11 +1400,27 @@ def answers_deferred() -> Iterator[list[Deferred]]:
         _answers_deferred.reset(token)
 
 
+def answers_drop(pending: list[Deferred], queued: int) -> None:
+    """Forget what the part of a batch rolled back to its savepoint queued after the first
+    ``queued`` items; an interchange's record it inserted early (``InsertedEarly``) is rolled back
+    with it and waits again, without its key, to be inserted at the batch's end."""
+    for item in pending[queued:]:
+        if isinstance(item, InsertedEarly):
+            item.record.pk = None
+            item.record._state.adding = True
+    del pending[queued:]
+
+
 def answers_write(pending: list[Deferred]) -> None:
-    """Write what ``answers_deferred`` queued: the groups' records in one statement, then the
+    """Write what ``answers_deferred`` queued: the received interchanges' records waiting to be
+    inserted (``_record_deferred``) in one statement, the groups' records in another, then the
     answers, in order, together (``replies_write``), each answered interchange's receipt saved
-    with them: a few statements for a batch, not five per file."""
+    with them: a few statements for a batch, not six per file."""
+    received: list[Interchange] = [item for item in pending if isinstance(item, Interchange)]
+    rows_insert([record for record in received if record.pk is None])
     groups = [item for item in pending if isinstance(item, FunctionalGroup)]
+    for group in groups:
+        group.interchange_id = group.interchange.pk  # its interchange may have been inserted since
     answers = [item for item in pending if isinstance(item, DeferredAnswer)]
     written = replies_write([answer.reply for answer in answers], alongside=groups)
     records: dict[int, Interchange] = {}

@@ -202,7 +202,7 @@ def edi_files_receive(items: list[list[Any]]) -> list[str]:
                 if _batch_receive_one(partner, document, claimed_path, reads):
                     finished.append((partner, claimed_path, document))
                 else:
-                    del answers[queued:]  # its savepoint rolled back: so do its answers
+                    services.answers_drop(answers, queued)  # its savepoint rolled back: so do its answers
         # The files' 997s and TA1s last, in order: the partner's control numbers stay locked only
         # from here to the commit, so two workers' batches of one partner overlap.
         services.answers_write(answers)

@@ -40,17 +40,19 @@ BATCH = [
     "SELECT edi_interchange",
     "SELECT edi_ediidentity",
 ]
-# Receiving the file: the interchange recorded (a prepared INSERT … RETURNING, ``rows_insert``).
-# (The document is locked, found never received, and checked for duplicates with the batch's.)
-RECEIVE = [
-    "WITH edi_interchange",
-]
-# The document settled, its document.processed webhooks from the cache kept for the company's
-# webhooks version the batch read; then, at the batch's end, with the batch's others, the 997: its
-# control number, its outbox row (with the group's record, in the same statement), its interchange,
-# and the receipt naming it (saved once, with it).
-ANSWER = [
+# Receiving the file: the write path (below) and the document settled, with its document.processed
+# webhooks from the cache kept for the company's webhooks version the batch read. (The document is
+# locked, found never received, and checked for duplicates with the batch's; its interchange's
+# record waits for the batch's end.)
+SETTLE = [
     "UPDATE procurement_inbounddocument",
+]
+# At the batch's end, for all of its files: their interchanges recorded (one prepared INSERT …
+# RETURNING, ``rows_insert``), then the 997s: their control numbers, their outbox rows (with the
+# groups' records, in the same statement), their interchanges, and the receipts naming them
+# (saved once, with them).
+BATCH_END = [
+    "WITH edi_interchange",
     "INSERT edi_controlcounter",
     "WITH procurement_outboundmessage",
     "WITH edi_interchange",
@@ -160,7 +162,7 @@ def test_a_one_set_invoice_file_takes_these_statements(orders, partner):  # noqa
 
     statements, savepoints = _receive_one(partner, "810", 1)
 
-    assert statements == [*BATCH, *RECEIVE, *INVOICE, *ANSWER]
+    assert statements == [*BATCH, *INVOICE, *SETTLE, *BATCH_END]
     assert savepoints == 2  # the batch's (here), and the file's: none for its interchange, group or set
     invoice = Invoice.objects.get(po__number="PO-000001")
     assert invoice.lines.count() == 5
@@ -176,7 +178,7 @@ def test_a_one_set_ship_notice_file_takes_these_statements(orders, partner):  # 
 
     statements, savepoints = _receive_one(partner, "856", 1)
 
-    assert statements == [*BATCH, *RECEIVE, *SHIPMENT, *ANSWER]
+    assert statements == [*BATCH, *SHIPMENT, *SETTLE, *BATCH_END]
     assert savepoints == 2
     assert Shipment.objects.get(shipment_id__contains="PO-000001").lines.count() == 5
     assert OutboundMessage.objects.filter(event="x12.997").count() == 2
@@ -194,7 +196,6 @@ def test_a_batch_of_files_asks_for_their_duplicates_once_and_each_file_adds_only
         assert tasks.edi_files_receive(items) == ["processed"] * ORDERS
 
     statements = [_statement(q["sql"]) for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    settle, answers = ANSWER[0], ANSWER[1:]
-    assert statements == [*BATCH, *[*RECEIVE, *INVOICE, settle] * ORDERS, *answers]
+    assert statements == [*BATCH, *[*INVOICE, *SETTLE] * ORDERS, *BATCH_END]
     assert sum("SAVEPOINT" in q["sql"] for q in captured.captured_queries) == 2 * (1 + ORDERS)  # taken and released
     assert OutboundMessage.objects.filter(event="x12.997").count() == 1 + ORDERS
