@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import logging
 import os
 import stat
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from edi.models import TradingPartner
@@ -118,7 +120,7 @@ def scan(
         return wait == 0
 
     for partner, place in _active_partners():
-        for claimed in inbox.entries_take(
+        taking = inbox.entries_take(
             place.inbox,
             limit=limit - taken,
             unusable=lambda entry: _unusable(entry, now),
@@ -126,9 +128,12 @@ def scan(
             claim=functools.partial(_claim, partner, place),
             refuse=functools.partial(unusable_reject, partner, place),
             label=f"partner {partner}",
-        ):
-            taken += 1
-            yield claimed
+        )
+        # Claimed a batch's worth at a time and stored together, in one commit rather than one per file.
+        while renamed := list(itertools.islice(taking, max(settings.GATEWAY_EDI_RECEIVE_BATCH, 1))):
+            for claimed in _store(partner, place, renamed):
+                taken += 1
+                yield claimed
         if taken >= limit:
             return
 
@@ -205,35 +210,71 @@ def claim_parse(claimed: str) -> tuple[float | None, str, str]:
     return int(stamp) / 1000, correlation_id, original
 
 
-def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry[str]) -> Claimed | None:
+@dataclass(frozen=True)
+class _Renamed:
+    """A file claimed (renamed into ``.claimed/``), not stored yet."""
+
+    name: str  # as dropped
+    path: Path
+    correlation_id: str
+
+
+def _claim(partner: TradingPartner, place: Folders, entry: os.DirEntry[str]) -> _Renamed | None:
     correlation_id = new_correlation_id()
     target = place.claimed / claim_name(entry.name, correlation_id, time.time())
     try:
         os.rename(entry.path, target)
     except FileNotFoundError:
         return None  # another worker claimed it first
-    # Stored under the name as dropped; a name that could not be stored was rejected before the claim.
-    size = target.stat().st_size
+    return _Renamed(entry.name, target, correlation_id)
+
+
+def _store(partner: TradingPartner, place: Folders, renamed: list[_Renamed]) -> list[Claimed]:
+    """Store the claimed files in one transaction, then move those refused as stored (too large) to
+    ``rejected/``. Should that transaction fail, each is stored in one of its own, so a file that
+    cannot be stored holds back no other; it stays claimed, and the sweep puts it back in the inbox
+    once its claim is stale (``claims_recover``), as for a worker that died between a claim and
+    its store."""
+    try:
+        with transaction.atomic():
+            stored = [(item, _document_store(partner, item)) for item in renamed]
+    except Exception:
+        stored = []
+        for item in renamed:
+            try:
+                with transaction.atomic():
+                    stored.append((item, _document_store(partner, item)))
+            except Exception:
+                log.exception("could not store %s claimed from the inbox of partner %s", name_shown(item.name), partner)
+    claimed = []
+    for item, (document, size) in stored:
+        if document.state == InboundDocument.State.REJECTED:
+            reject(place, item.path, item.name, document.error)
+        else:
+            claimed.append(Claimed(partner.pk, document.pk, str(item.path), size))
+    return claimed
+
+
+def _document_store(partner: TradingPartner, item: _Renamed) -> tuple[InboundDocument, int]:
+    size = item.path.stat().st_size
     limit = settings.GATEWAY_EDI_MAX_FILE_BYTES
     too_large = size > limit
+    # Stored under the name as dropped; a name that could not be stored was rejected before the claim.
     document = inbound_document_store(
         channel="edi",
         sender=partner.supplier.code,
         content=b"",
-        path=None if too_large else target,
+        path=None if too_large else item.path,
         declared_size=size if too_large else None,
         max_bytes=limit,
         supplier=partner.supplier,
         company=partner.company,
         document_type="x12",
-        filename=entry.name,
+        filename=item.name,
         content_type="application/edi-x12",
-        correlation_id=correlation_id,
+        correlation_id=item.correlation_id,
     )
-    if document.state == InboundDocument.State.REJECTED:
-        reject(place, target, entry.name, document.error)
-        return None
-    return Claimed(partner.pk, document.pk, str(target), size)
+    return document, size
 
 
 def claimed_file_finish(

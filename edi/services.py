@@ -431,6 +431,10 @@ def interchange_file_receive(
     return outcome
 
 
+# The sender (ISA05, ISA06) and control number (ISA13) of an interchange.
+Sender = tuple[str, str, str]
+
+
 @dataclass
 class BatchReads:
     """What a batch of one partner's files reads once, in its transaction, rather than once per file.
@@ -442,24 +446,105 @@ class BatchReads:
     ``unreceived``: those of the batch's documents, which the caller holds locked (``SELECT … FOR
     UPDATE``, taken for all of them in one statement), with no interchange recorded yet: no other
     run can have received any of theirs, so none is locked or looked for again.
+
+    The two duplicate checks of each file, asked for the whole batch at once: ``same_content``, for
+    each document whose content no other file of the batch has, the earliest earlier document
+    settled with that content (None: none); ``senders``, for each document whose first
+    interchange's sender and ISA13 (read from the head of its content) no other file of the batch
+    has, the interchanges recorded under them within the duplicate window. A file of the batch
+    cannot be a duplicate of such a document or interchange, so the batch's own receipts change
+    neither answer; a file whose content or ISA13 another file of the batch shares, or whose
+    interchange is not the one read from its head, is looked up on its own as before.
     """
 
     identity: EdiIdentity
     webhook_versions: dict[int, int]
     unreceived: set[int]
+    same_content: dict[int, InboundDocument | None] = field(default_factory=dict)
+    senders: dict[int, Sender] = field(default_factory=dict)
+    received_under: dict[Sender, list[Interchange]] = field(default_factory=dict)
+    window: dt.datetime | None = None
 
     @classmethod
-    def read(cls, partner: TradingPartner, locked: list[int]) -> BatchReads:
+    def read(cls, partner: TradingPartner, locked: list[InboundDocument], *, alone: bool = True) -> BatchReads:
         """``partner`` as read in the caller's transaction, with its company; ``locked``: the
-        documents of its files the caller has locked."""
-        received = set(
+        documents of its files the caller has locked. ``alone``: the batch holds no other
+        partner's files (else each file's duplicate checks are its own, as the other partners'
+        files are received in between)."""
+        ids = [document.pk for document in locked]
+        hashes = Counter(document.sha256 for document in locked)
+        contents = [d for d in locked if hashes[d.sha256] == 1] if alone else []
+        heads = {document.pk: _sender_read(document) for document in locked} if alone else {}
+        shared = Counter(heads.values())
+        senders = {pk: head for pk, head in heads.items() if head is not None and shared[head] == 1}
+        window = timezone.now() - dt.timedelta(days=settings.GATEWAY_EDI_DUPLICATE_WINDOW_DAYS)
+        settled = [InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE]
+        received, earlier_content, earlier_interchanges = compiled.rows_together(
             Interchange.objects.filter(
-                direction=Interchange.Direction.INBOUND, inbound_document_id__in=locked
-            ).values_list("inbound_document_id", flat=True)
+                direction=Interchange.Direction.INBOUND, inbound_document_id__in=ids
+            ).values_list("inbound_document_id", flat=True),
+            InboundDocument.objects.filter(
+                channel="edi", sha256__in={d.sha256 for d in contents}, state__in=settled
+            ).only("pk", "sha256", "filename"),
+            Interchange.objects.filter(
+                direction=Interchange.Direction.INBOUND,
+                isa13__in={isa13 for _, _, isa13 in senders.values()},
+                created_at__gte=window,
+                duplicate="",
+                rejected=False,
+            ),
         )
+        first: dict[str, list[InboundDocument]] = {}
+        for document in sorted(earlier_content, key=lambda d: d.pk):
+            first.setdefault(document.sha256, []).append(document)
+        same_content = {d.pk: next((e for e in first.get(d.sha256, []) if e.pk < d.pk), None) for d in contents}
+        received_under: dict[Sender, list[Interchange]] = {}
+        for record in sorted(earlier_interchanges, key=lambda r: r.pk):
+            received_under.setdefault((record.sender_qualifier, record.sender_id, record.isa13), []).append(record)
         # The partner's company as the batch read it, in its transaction, with its webhooks_version.
         versions = {partner.company_id: partner.company.webhooks_version}
-        return cls(EdiIdentity.of(partner.company_id), versions, set(locked) - received)
+        return cls(
+            EdiIdentity.of(partner.company_id),
+            versions,
+            set(ids) - set(received),
+            same_content,
+            senders,
+            received_under,
+            window,
+        )
+
+    def received_before(
+        self, document: InboundDocument, position: int, head: x12.Interchange, window: dt.datetime
+    ) -> list[Interchange] | None:
+        """The earliest interchange received before under ``head``'s sender and ISA13 within
+        ``window`` (``[]``: none), when the batch read it; None when it did not."""
+        sender = (head.isa05, head.isa06, head.isa13)
+        if position != 0 or self.senders.get(document.pk) != sender or self.window is None or window < self.window:
+            # Another interchange than the one read from its head: the rest of the batch looks up its own.
+            self.senders.clear()
+            return None
+        found = (
+            r
+            for r in self.received_under.get(sender, [])
+            if r.created_at >= window and not (r.inbound_document_id == document.pk and r.position == position)
+        )
+        return [record] if (record := next(found, None)) is not None else []
+
+
+def _sender_read(document: InboundDocument) -> Sender | None:
+    """ISA05, ISA06 and ISA13 from the head of a stored file, as the reader gives them; None when
+    its head is not a plain ISA (stored apart, another encoding, too short)."""
+    head = bytes(document.content[:_ISA_HEAD])
+    if not head.startswith(b"ISA") or len(head) < 4:
+        return None
+    fields = head.decode("latin-1").split(head[3:4].decode("latin-1"), 14)
+    if len(fields) < 15:
+        return None
+    blank = " \t\xa0\r\n"
+    return fields[5].strip(blank), fields[6].strip(blank), fields[13].strip(blank)
+
+
+_ISA_HEAD = 200  # bytes: an ISA is 106, and a partner's may pad a little
 
 
 class SavepointsNeeded(Exception):
@@ -492,7 +577,7 @@ def interchange_file_receive_in_savepoint(
             return interchange_file_receive(document=document, partner=partner, batch=batch)
     except SavepointsNeeded:
         if pending is not None:
-            del pending[queued:]
+            answers_drop(pending, queued)
     finally:
         _one_savepoint.reset(token)
     with transaction.atomic():
@@ -654,17 +739,20 @@ def _receive(document: InboundDocument, partner: TradingPartner, batch: BatchRea
         document=document,
     )
     settled = [InboundDocument.State.PROCESSED, InboundDocument.State.DUPLICATE]
-    # Compiled once (``compiled.fetch``): a one-set file's receipt is mostly such small lookups.
-    found = compiled.fetch(
-        "edi.same_content",
-        lambda: InboundDocument.objects.filter(
-            channel="edi",
-            sha256=document.sha256,
-            state__in=settled,
-            pk__lt=document.pk,  # a replay of the first file is not a duplicate of the copies after it
-        ).order_by("pk")[:1],
-        ["edi", document.pk, document.sha256, *settled],
-    )
+    if batch is not None and document.pk in batch.same_content:
+        found = [earlier] if (earlier := batch.same_content[document.pk]) is not None else []
+    else:
+        # Compiled once (``compiled.fetch``): a one-set file's receipt is mostly such small lookups.
+        found = compiled.fetch(
+            "edi.same_content",
+            lambda: InboundDocument.objects.filter(
+                channel="edi",
+                sha256=document.sha256,
+                state__in=settled,
+                pk__lt=document.pk,  # a replay of the first file is not a duplicate of the copies after it
+            ).order_by("pk")[:1],
+            ["edi", document.pk, document.sha256, *settled],
+        )
     earlier = found[0] if found else None
     if earlier is not None:
         return FileOutcome(
@@ -820,14 +908,13 @@ def _interchange_once(
                 if done is not None:
                     return _read_back(done, outcome)
             part = FileOutcome(InboundDocument.State.PROCESSED, "processed")
-            identity = batch.identity if batch else None
-            record = _interchange(events, position, document, partner, source, part, identity)
+            record = _interchange(events, position, document, partner, source, part, batch)
             _keep_receipt(record, part, outcome)
     except IntegrityError as error:
         if one_savepoint:
             raise SavepointsNeeded from error
         if pending is not None:
-            del pending[queued:]  # rolled back with the interchange's savepoint
+            answers_drop(pending, queued)  # rolled back with the interchange's savepoint
         # The other run committed this interchange first (the unique position decided).
         done = _received_before(document, position)
         if done is None:
@@ -837,7 +924,7 @@ def _interchange_once(
         if one_savepoint:
             raise SavepointsNeeded from rejected
         if pending is not None:
-            del pending[queued:]  # its groups' records, rolled back with the rest
+            answers_drop(pending, queued)  # its groups' records, rolled back with the rest
         # Everything the interchange applied is rolled back; its refusal is recorded alone.
         with transaction.atomic():
             InboundDocument.objects.select_for_update().only("pk").get(pk=document.pk)
@@ -855,8 +942,9 @@ def _keep_receipt(record: Interchange, part: FileOutcome, outcome: FileOutcome) 
         "counts": dict(part.sets.counts),
         "acks": part.acks_written,
     }
-    if not getattr(record, "answers_deferred", False):
-        record.save(update_fields=["receipt", "envelope_errors", "digest"])  # else saved with its deferred answer
+    if record.pk is not None and not getattr(record, "answers_deferred", False):
+        # Else saved with its deferred answer, or inserted with it at the batch's end (``_record_deferred``).
+        record.save(update_fields=["receipt", "envelope_errors", "digest"])
     outcome.acks_written += part.acks_written
     outcome.sets.extend(part.sets)
 
@@ -881,8 +969,11 @@ def _interchange_record(
     previous: Interchange | None,
     problems: list[tuple[str, str]],
     rejected: bool | None = None,
+    *,
+    deferred: bool = False,
 ) -> Interchange:
-    """``rejected``: refused at its envelope; by default when it has ``problems`` and is no duplicate."""
+    """``rejected``: refused at its envelope; by default when it has ``problems`` and is no duplicate.
+    ``deferred``: inserted with the batch's answers (``_record_deferred``) rather than now."""
     if rejected is None:
         rejected = previous is None and bool(problems)
     record = Interchange(
@@ -903,8 +994,47 @@ def _interchange_record(
         digest=ic.digest,
         created_at=timezone.now(),
     )
-    rows_insert([record])  # a prepared insert: one per file, on the worker's clock
+    if deferred:
+        _record_deferred(record)
+    else:
+        rows_insert([record])  # a prepared insert
     return record
+
+
+def _record_deferred(record: Interchange) -> None:
+    """Queue a received interchange's record with the batch's answers (``answers_deferred``), to be
+    inserted with the batch's others at its end: one statement for the batch rather than one per
+    file. Only for a document the batch holds locked with no interchange recorded (``BatchReads.
+    unreceived``), so no other run can record one of its interchanges meanwhile. Until then it has
+    no key: whatever needs one (``_recorded``) inserts it at once."""
+    pending = _answers_deferred.get()
+    assert pending is not None, "only within answers_deferred"
+    pending.append(record)
+
+
+def _recorded(record: Interchange) -> Interchange:
+    """``record``, inserted now if it waits to be inserted at the batch's end (``_record_deferred``)."""
+    if record.pk is None:
+        rows_insert([record])
+        pending = _answers_deferred.get()
+        if pending is not None:
+            pending.append(InsertedEarly(record))  # for ``answers_drop``, should this insert be rolled back
+    return record
+
+
+def _recorded_in_batch(head: x12.Interchange, window: dt.datetime) -> Interchange | None:
+    """The first interchange this batch received under ``head``'s sender and ISA13 whose record
+    waits to be inserted (``_record_deferred``): an earlier one than any later file of the batch."""
+    sender = (head.isa05, head.isa06, head.isa13)
+    for item in _answers_deferred.get() or ():
+        if (
+            isinstance(item, Interchange)
+            and item.pk is None
+            and (item.sender_qualifier, item.sender_id, item.isa13) == sender
+            and item.created_at >= window
+        ):
+            return item
+    return None
 
 
 def _envelope_errors(ic: x12.Interchange, problems: list[tuple[str, str]]) -> list[IssueJson]:
@@ -986,35 +1116,41 @@ def _interchange(
     partner: TradingPartner,
     source: WriteSource,
     outcome: FileOutcome,
-    identity: EdiIdentity | None = None,
+    batch: BatchReads | None = None,
 ) -> Interchange:
     """Receive one interchange as it is read: each set applied as it ends, each group recorded at
     its GE, and the envelope judged again at the IEA (``interchange_envelope_verdict``).
-    ``identity``: the buying company's, when the caller has it already."""
+    ``batch``: what the caller's batch read for all its files (``BatchReads``)."""
     now = timezone.now()
     head = events.head
-    identity = identity or EdiIdentity.of(partner.company_id)
+    identity = batch.identity if batch is not None else EdiIdentity.of(partner.company_id)
     problems = interchange_envelope_verdict(head, partner, identity)
     window = now - dt.timedelta(days=settings.GATEWAY_EDI_DUPLICATE_WINDOW_DAYS)
-    found = compiled.fetch(
-        "edi.interchange_before",
-        lambda: (
-            Interchange.objects.filter(
-                direction="in",
-                sender_qualifier=head.isa05,
-                sender_id=head.isa06,
-                isa13=head.isa13,
-                created_at__gte=window,
-                duplicate="",
-                rejected=False,  # one refused at its envelope may come again, corrected, under its number
-            )
-            # Never a duplicate of itself; an earlier interchange of the same file counts like any other.
-            .exclude(inbound_document=document, position=position)
-            .order_by("pk")[:1]
-        ),
-        [window, "in", "", head.isa13, head.isa06, head.isa05, document.pk, position],
-    )
+    found = batch.received_before(document, position, head, window) if batch is not None else None
+    if found is None:
+        found = compiled.fetch(
+            "edi.interchange_before",
+            lambda: (
+                Interchange.objects.filter(
+                    direction="in",
+                    sender_qualifier=head.isa05,
+                    sender_id=head.isa06,
+                    isa13=head.isa13,
+                    created_at__gte=window,
+                    duplicate="",
+                    rejected=False,  # one refused at its envelope may come again, corrected, under its number
+                )
+                # Never a duplicate of itself; an earlier interchange of the same file counts like any other.
+                .exclude(inbound_document=document, position=position)
+                .order_by("pk")[:1]
+            ),
+            [window, "in", "", head.isa13, head.isa06, head.isa05, document.pk, position],
+        )
+        if not found and (waiting := _recorded_in_batch(head, window)) is not None:
+            found = [waiting]  # received earlier in this batch, its record not inserted yet
     previous = found[0] if found else None
+    if previous is not None:
+        _recorded(previous)  # the duplicate's record refers to it
     if previous is not None or problems:
         ic = events.finish()  # nothing of it is applied: read to its end for its envelope
         earlier = _digest_of(previous) if previous is not None else ""
@@ -1033,7 +1169,8 @@ def _interchange(
         else:
             _interchange_refuse(ic, record, problems, partner, source, outcome)
         return record
-    record = _interchange_record(head, position, document, partner, None, [])
+    deferred = batch is not None and document.pk in batch.unreceived and _answers_deferred.get() is not None
+    record = _interchange_record(head, position, document, partner, None, [], deferred=deferred)
     fault_point("interchange_recorded")
     answered: list[x12.GroupReport] = []
     reports = x12.SetReports()
@@ -1069,7 +1206,7 @@ def _interchange(
                 raise SavepointsNeeded(refusal)
             if group_savepoint is not None:
                 transaction.savepoint_rollback(group_savepoint)
-            for refused in _group_refused(group, group_report, refusal, record, partner, source):
+            for refused in _group_refused(group, group_report, refusal, _recorded(record), partner, source):
                 outcome.sets.append(refused)
         else:
             if group_savepoint:
@@ -1077,7 +1214,7 @@ def _interchange(
             outcome.sets.extend(group_sets)
             if group.gs01 == "FA":
                 group.sets[:] = acks
-                _functional_ack(group, partner, record, source, outcome)
+                _functional_ack(group, partner, _recorded(record), source, outcome)
                 group.sets.clear()
         group_savepoint, group_sets, acks = None, SetOutcomes(), []
         if group.gs01 == "FA":
@@ -1239,8 +1376,16 @@ class DeferredAnswer:
     reply: Reply
 
 
-# What a batch writes at its end: our answers, and the records of the groups received.
-Deferred = DeferredAnswer | FunctionalGroup
+@dataclass
+class InsertedEarly:
+    """An interchange's record queued for the batch's end (``_record_deferred``) but inserted before
+    it, as something needed its key (``_recorded``)."""
+
+    record: Interchange
+
+
+# What a batch writes at its end: our answers, and the records of the interchanges and groups received.
+Deferred = DeferredAnswer | FunctionalGroup | Interchange | InsertedEarly
 _answers_deferred: ContextVar[list[Deferred] | None] = ContextVar("answers_deferred", default=None)
 
 
@@ -1260,11 +1405,27 @@ def answers_deferred() -> Iterator[list[Deferred]]:
         _answers_deferred.reset(token)
 
 
+def answers_drop(pending: list[Deferred], queued: int) -> None:
+    """Forget what the part of a batch rolled back to its savepoint queued after the first
+    ``queued`` items; an interchange's record it inserted early (``InsertedEarly``) is rolled back
+    with it and waits again, without its key, to be inserted at the batch's end."""
+    for item in pending[queued:]:
+        if isinstance(item, InsertedEarly):
+            item.record.pk = None
+            item.record._state.adding = True
+    del pending[queued:]
+
+
 def answers_write(pending: list[Deferred]) -> None:
-    """Write what ``answers_deferred`` queued: the groups' records in one statement, then the
+    """Write what ``answers_deferred`` queued: the received interchanges' records waiting to be
+    inserted (``_record_deferred``) in one statement, the groups' records in another, then the
     answers, in order, together (``replies_write``), each answered interchange's receipt saved
-    with them: a few statements for a batch, not five per file."""
+    with them: a few statements for a batch, not six per file."""
+    received: list[Interchange] = [item for item in pending if isinstance(item, Interchange)]
+    rows_insert([record for record in received if record.pk is None])
     groups = [item for item in pending if isinstance(item, FunctionalGroup)]
+    for group in groups:
+        group.interchange_id = group.interchange.pk  # its interchange may have been inserted since
     answers = [item for item in pending if isinstance(item, DeferredAnswer)]
     written = replies_write([answer.reply for answer in answers], alongside=groups)
     records: dict[int, Interchange] = {}

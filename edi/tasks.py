@@ -192,8 +192,9 @@ def edi_files_receive(items: list[list[Any]]) -> list[str]:
             for partner_id, document_id, claimed_path in batch:
                 if partner_id not in partners:
                     partner = TradingPartner.objects.select_related("supplier", "company").get(pk=partner_id)
-                    mine = [i[1] for i in batch if i[0] == partner_id]
-                    partners[partner_id] = partner, services.BatchReads.read(partner, mine)
+                    mine = [documents[i[1]] for i in batch if i[0] == partner_id]
+                    alone = all(i[0] == partner_id for i in batch)
+                    partners[partner_id] = partner, services.BatchReads.read(partner, mine, alone=alone)
                 partner, reads = partners[partner_id]
                 document = documents[document_id]
                 document.attempts -= 1  # settling records the attempt counted above, not one more
@@ -201,7 +202,7 @@ def edi_files_receive(items: list[list[Any]]) -> list[str]:
                 if _batch_receive_one(partner, document, claimed_path, reads):
                     finished.append((partner, claimed_path, document))
                 else:
-                    del answers[queued:]  # its savepoint rolled back: so do its answers
+                    services.answers_drop(answers, queued)  # its savepoint rolled back: so do its answers
         # The files' 997s and TA1s last, in order: the partner's control numbers stay locked only
         # from here to the commit, so two workers' batches of one partner overlap.
         services.answers_write(answers)

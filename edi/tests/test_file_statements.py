@@ -26,30 +26,33 @@ from tests.benchmarks import edi_data
 ORDERS = 3
 
 # The batch around the file: the fresh check, its attempt counted, the documents locked together,
-# the partner (with its company's webhooks version), the interchanges already recorded for the
-# documents (none), our identity.
+# the partner (with its company's webhooks version); then, together (one round trip on
+# PostgreSQL), the interchanges already recorded for the documents (none), the documents of the
+# same content before (none), and the interchanges under the same senders and ISA13s before
+# (none): each file's duplicate checks, asked once for the batch; our identity.
 BATCH = [
     "SELECT procurement_inbounddocument",
     "UPDATE procurement_inbounddocument",
     "SELECT procurement_inbounddocument",
     "SELECT suppliers_tradingpartner",
     "SELECT edi_interchange",
-    "SELECT edi_ediidentity",
-]
-# Receiving the file: the same content before? the sender's ISA13 seen before? the interchange
-# recorded (a prepared INSERT … RETURNING, ``rows_insert``). (The document is locked, and found
-# never received, with the batch's.)
-RECEIVE = [
     "SELECT procurement_inbounddocument",
     "SELECT edi_interchange",
-    "WITH edi_interchange",
+    "SELECT edi_ediidentity",
 ]
-# The document settled, its document.processed webhooks from the cache kept for the company's
-# webhooks version the batch read; then, at the batch's end, with the batch's others, the 997: its
-# control number, its outbox row (with the group's record, in the same statement), its interchange,
-# and the receipt naming it (saved once, with it).
-ANSWER = [
+# Receiving the file: the write path (below) and the document settled, with its document.processed
+# webhooks from the cache kept for the company's webhooks version the batch read. (The document is
+# locked, found never received, and checked for duplicates with the batch's; its interchange's
+# record waits for the batch's end.)
+SETTLE = [
     "UPDATE procurement_inbounddocument",
+]
+# At the batch's end, for all of its files: their interchanges recorded (one prepared INSERT …
+# RETURNING, ``rows_insert``), then the 997s: their control numbers, their outbox rows (with the
+# groups' records, in the same statement), their interchanges, and the receipts naming them
+# (saved once, with them).
+BATCH_END = [
+    "WITH edi_interchange",
     "INSERT edi_controlcounter",
     "WITH procurement_outboundmessage",
     "WITH edi_interchange",
@@ -158,7 +161,7 @@ def test_a_one_set_invoice_file_takes_these_statements(orders, partner):  # noqa
 
     statements, savepoints = _receive_one(partner, "810", 1)
 
-    assert statements == [*BATCH, *RECEIVE, *INVOICE, *ANSWER]
+    assert statements == [*BATCH, *INVOICE, *SETTLE, *BATCH_END]
     assert savepoints == 2  # the batch's (here), and the file's: none for its interchange, group or set
     invoice = Invoice.objects.get(po__number="PO-000001")
     assert invoice.lines.count() == 5
@@ -174,7 +177,24 @@ def test_a_one_set_ship_notice_file_takes_these_statements(orders, partner):  # 
 
     statements, savepoints = _receive_one(partner, "856", 1)
 
-    assert statements == [*BATCH, *RECEIVE, *SHIPMENT, *ANSWER]
+    assert statements == [*BATCH, *SHIPMENT, *SETTLE, *BATCH_END]
     assert savepoints == 2
     assert Shipment.objects.get(shipment_id__contains="PO-000001").lines.count() == 5
     assert OutboundMessage.objects.filter(event="x12.997").count() == 2
+
+
+def test_a_batch_of_files_asks_for_their_duplicates_once_and_each_file_adds_only_its_own_writes(orders, partner):  # noqa: F811
+    _receive_one(partner, "810", 0)
+    for n in range(ORDERS):
+        number = f"PO-{n:06d}"
+        content = edi_data.interchange("810", [edi_data.invoice(number, 5, f"{number}-b")], 600 + n, sender="CASTINGS")
+        drop(partner, f"810-b{n}.edi", content)
+    items = [[i.partner_id, i.document_id, i.path] for i in filedrop.scan()]
+
+    with CaptureQueriesContext(connection) as captured:
+        assert tasks.edi_files_receive(items) == ["processed"] * ORDERS
+
+    statements = [_statement(q["sql"]) for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert statements == [*BATCH, *[*INVOICE, *SETTLE] * ORDERS, *BATCH_END]
+    assert sum("SAVEPOINT" in q["sql"] for q in captured.captured_queries) == 2 * (1 + ORDERS)  # taken and released
+    assert OutboundMessage.objects.filter(event="x12.997").count() == 1 + ORDERS

@@ -326,3 +326,85 @@ def test_other_content_under_a_control_number_used_earlier_in_the_batch_is_refus
     second = Interchange.objects.get(direction="in", position=0, inbound_document__filename="855-1.edi")
     assert (second.duplicate, second.rejected) == ("control_number", True)
     assert ProcurementException.objects.filter(kind="duplicate_document").count() == 1
+
+
+def test_a_batch_judges_each_files_duplicates_against_earlier_files_and_its_own(partner):  # noqa: F811
+    for number in ("PO-7001", "PO-7002", "PO-7003"):
+        po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number=number, lines=2)
+        purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
+    first = partner_855("PO-7001", 700)
+    drop(partner, "855-0.edi", first)
+    assert tasks.edi_files_receive([[i.partner_id, i.document_id, i.path] for i in filedrop.scan()]) == ["processed"]
+    drop(partner, "855-1.edi", first)  # received in the batch before
+    drop(partner, "855-2.edi", partner_855("PO-7002", 700))  # other content under the ISA13 of that one
+    drop(partner, "855-3.edi", partner_855("PO-7003", 703))
+    drop(partner, "855-4.edi", partner_855("PO-7003", 703))  # a copy of the file before it, in this batch
+    claimed = [[i.partner_id, i.document_id, i.path] for i in filedrop.scan()]
+
+    outcomes = tasks.edi_files_receive(claimed)
+
+    assert outcomes == ["duplicate_content", "envelope_rejected", "processed", "duplicate_content"]
+    documents = InboundDocument.objects.order_by("pk")
+    assert [(d.filename, d.state, d.error) for d in documents] == [
+        ("855-0.edi", "processed", "855 0001: applied"),
+        ("855-1.edi", "duplicate", f"same content as document {documents[0].pk} (855-0.edi)"),
+        ("855-2.edi", "rejected", documents[2].error),
+        ("855-3.edi", "processed", "855 0001: applied"),
+        ("855-4.edi", "duplicate", f"same content as document {documents[3].pk} (855-3.edi)"),
+    ]
+    assert documents[2].error == (
+        "interchange 000000700 rejected, TA1 025 (Duplicate interchange control number): control number 000000700 "
+        f"from CASTINGS was used by document {documents[0].pk} "
+        f"(855-0.edi, received {documents[0].received_at:%Y-%m-%d}) for other content"
+    )
+    assert sorted(Acknowledgement.objects.values_list("po__number", flat=True)) == ["PO-7001", "PO-7003"]
+    assert ProcurementException.objects.filter(kind="duplicate_document").count() == 1
+
+
+def resent(content: bytes) -> bytes:
+    """``content`` sent again with its envelope written at another date (ISA09): the same interchange."""
+    fields = content.decode().split("*", 10)
+    fields[9] = "270101"
+    return "*".join(fields).encode()
+
+
+def test_a_file_that_fails_after_finding_an_earlier_file_of_its_batch_leaves_that_ones_record_whole(
+    partner,  # noqa: F811
+    settings,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    """The first file's interchange waits to be recorded with the batch's 997s; the second, the same
+    interchange resent, needs it recorded at once to point at it, then fails: the first is recorded
+    at the batch's end all the same, and the second, received alone, is a duplicate of it."""
+    for number in ("PO-7001", "PO-7002"):
+        po = factories.po_input(company="ACME", supplier="CASTINGS", plant="DET", number=number, lines=2)
+        purchase_order_publish(po=po, source=WriteSource(channel="system", label="ERP"))
+    first = partner_855("PO-7001", 700)
+    drop(partner, "855-0.edi", first)
+    drop(partner, "855-1.edi", resent(first))
+    drop(partner, "855-2.edi", partner_855("PO-7002", 702))
+    claimed = [[i.partner_id, i.document_id, i.path] for i in filedrop.scan()]
+    settings.GATEWAY_EDI_FAULTS = {"interchange_recorded": 2}  # the second file, once it has found the first
+    monkeypatch.setattr(services, "_fault_hits", services.Counter())
+    alone = []
+    monkeypatch.setattr(tasks.edi_file_receive, "delay", lambda *args: alone.append(args))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.edi_files_receive(claimed) == ["processed", "processed"]
+
+    assert alone == [tuple(claimed[1])]
+    received = Interchange.objects.filter(direction="in").order_by("pk")
+    assert [(r.inbound_document.filename, r.isa13, r.duplicate) for r in received] == [
+        ("855-0.edi", "000000700", ""),
+        ("855-2.edi", "000000702", ""),
+    ]
+    assert [list(r.groups.values_list("gs06", flat=True)) for r in received] == [["700"], ["702"]]
+    assert [r.receipt["acks"] for r in received] == [
+        [f"997 {r.isa13}"] for r in Interchange.objects.filter(direction="out").order_by("pk")
+    ]
+    settings.GATEWAY_EDI_FAULTS = {}
+    assert tasks.edi_file_receive(*alone[0]) == "duplicate_interchange"
+    again = Interchange.objects.get(direction="in", inbound_document_id=claimed[1][1])
+    assert (again.duplicate, again.duplicate_of) == ("control_number", received[0])
+    assert sorted(Acknowledgement.objects.values_list("po__number", flat=True)) == ["PO-7001", "PO-7002"]
