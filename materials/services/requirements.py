@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from materials import requirements as engine
@@ -33,6 +34,8 @@ from materials.severity import deviations_reassess, shortages_raise
 from procurement.inputs import decimal_text
 from procurement.models import Company, ProcurementException
 from procurement.services import compiled
+
+logger = logging.getLogger(__name__)
 
 NULL = "\\N"  # COPY's text format for a null
 # Up to this many result rows, a net change writes them with INSERTs sent together; beyond, by COPY.
@@ -100,8 +103,13 @@ def _exceptions_analyze() -> None:
     autovacuum came round."""
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {ProcurementException._meta.db_table}")  # only the model's own name is formatted in
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"ANALYZE {ProcurementException._meta.db_table}"
+            )  # only the model's own name is formatted in
+    except DatabaseError:  # the run's results are written: statistics refreshed later are no failure of it
+        logger.warning("requirements: statistics of the exceptions not refreshed after a full run", exc_info=True)
 
 
 @transaction.atomic
@@ -658,13 +666,18 @@ def _replace_changed(
         f"SELECT new_id, {', '.join('fresh.' + c for c in columns[1:])} FROM fresh), "
     )
     params = [*new_params, *scope, proposed, proposed]
+    # The tables in DELETE_ORDER (planned purchases locked above, then pegs, shortages, projection rows),
+    # as every other writer of an item's results takes them: two net changes never wait on each other
+    # in opposite orders.
+    columns, rows = tables[SupplyPeg]
+    diff_sql, diff_params = _diff_sql(SupplyPeg, columns, rows, where, scope)
+    statements.append(("WITH " + diff_sql, diff_params))
     columns, rows = tables[Shortage]
     shortage_sql, shortage_params = _diff_sql(Shortage, columns, rows, where, scope, named="planned_purchase_id")
     statements.append((sql + shortage_sql, [*params, *shortage_params]))
-    for model in (SupplyPeg, ProjectionRow):
-        columns, rows = tables[model]
-        diff_sql, diff_params = _diff_sql(model, columns, rows, where, scope)
-        statements.append(("WITH " + diff_sql, diff_params))
+    columns, rows = tables[ProjectionRow]
+    diff_sql, diff_params = _diff_sql(ProjectionRow, columns, rows, where, scope)
+    statements.append(("WITH " + diff_sql, diff_params))
     _finish_fields(run, result)
     table = RequirementRun._meta.db_table
     statements.append(
@@ -683,10 +696,14 @@ def _numbered(columns: list[str], alias: str, order: str = "") -> str:
 
 
 def _same(columns: list[str], left: str, right: str) -> str:
-    """Two rows equal in ``columns`` and in their number among equal rows (null equal to null)."""
+    """Two rows equal in ``columns`` and in their number among equal rows (null equal to null).
+
+    Compared as the text of the typed rows (both sides of each column have its type, so an amount's
+    scale and a JSON's form are the column's): an equality PostgreSQL hashes, where a row-wise
+    ``IS NOT DISTINCT FROM`` can only be checked row against row (quadratic in an item's rows)."""
     both = [*columns, "rn"]
     return (
-        f"({', '.join(left + '.' + c for c in both)}) IS NOT DISTINCT FROM ({', '.join(right + '.' + c for c in both)})"
+        f"ROW({', '.join(left + '.' + c for c in both)})::text = ROW({', '.join(right + '.' + c for c in both)})::text"
     )
 
 

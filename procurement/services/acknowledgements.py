@@ -40,7 +40,7 @@ from .documents import (
     orders_touch_statement,
 )
 from .errors import DocumentRefused
-from .lines import refusal_company, same_line_number, supplier_lines, unknown_po_key
+from .lines import LineNumbers, refusal_company, supplier_lines, unknown_po_key
 from .locking import lock_po_lines_query
 from .notify import exception_notifications
 from .orders import changes_terms, po_as_input, proposal_applied, purchase_order_revise
@@ -127,7 +127,7 @@ def acknowledgement_record(*, supplier: Supplier, ack: AcknowledgementInput, sou
             ),
         )
         lines = _lines_known(locked, supplier, ack, source)
-        ack = _numbered_as_recorded(ack, lines)
+        ack = _in_po_terms(_numbered_as_recorded(ack, lines), lines)
         order = lines[0].po
         company = order.company
         digest = inputs.fingerprint(ack)
@@ -786,7 +786,8 @@ def _lines_known(
         raise DocumentRefused(
             f"PO number {ack.po_number} exists for several companies; name the company", code="ambiguous_po"
         )
-    unknown = [a.line_no for a in ack.lines if same_line_number(lines, lines[0].po.number, a.line_no) is None]
+    numbers = LineNumbers(lines)
+    unknown = [a.line_no for a in ack.lines if numbers.find(lines[0].po.number, a.line_no) is None]
     if unknown:
         order = lines[0].po
         raise refusal_recorded(
@@ -805,8 +806,8 @@ def _lines_known(
 def _numbered_as_recorded(ack: AcknowledgementInput, lines: list[POLine]) -> AcknowledgementInput:
     """The answer with each line named by the PO's own line number (``001`` → ``1``), once every
     line it names is known to be one of ``lines``."""
-    order = lines[0].po.number
-    own = [(answer, same_line_number(lines, order, answer.line_no)) for answer in ack.lines]
+    order, numbers = lines[0].po.number, LineNumbers(lines)
+    own = [(answer, numbers.find(order, answer.line_no)) for answer in ack.lines]
     if all(line is not None and line.line_no == answer.line_no for answer, line in own):
         return ack
     seen: dict[str, str] = {}
@@ -818,6 +819,23 @@ def _numbered_as_recorded(ack: AcknowledgementInput, lines: list[POLine]) -> Ack
     return dataclasses.replace(
         ack, lines=tuple(dataclasses.replace(answer, line_no=line.line_no) for answer, line in own if line is not None)
     )
+
+
+def _in_po_terms(ack: AcknowledgementInput, lines: list[POLine]) -> AcknowledgementInput:
+    """The answer without the unit or currency it states when they are its line's and its PO's: said or
+    not, they mean the same, and an answer received before its unit and currency were read (the
+    fingerprint it was stored with) is the same answer when it is sent again."""
+    by_no = {line.line_no: line for line in lines}
+    currency = ack.currency
+    if currency and currency.strip().upper() == lines[0].po.currency.upper():
+        currency = ""
+    answers = tuple(
+        dataclasses.replace(a, uom="") if a.uom and a.uom.strip().upper() == by_no[a.line_no].uom.upper() else a
+        for a in ack.lines
+    )
+    if currency == ack.currency and all(a is b for a, b in zip(answers, ack.lines, strict=True)):
+        return ack
+    return dataclasses.replace(ack, currency=currency, lines=answers)
 
 
 def _plan(
@@ -1154,7 +1172,8 @@ def acknowledgement_preflight(*, supplier: Supplier, ack: AcknowledgementInput) 
         raise DocumentRefused(
             f"PO number {ack.po_number} exists for several companies; name the company", code="ambiguous_po"
         )
-    unknown = [a.line_no for a in ack.lines if same_line_number(lines, lines[0].po.number, a.line_no) is None]
+    numbers = LineNumbers(lines)
+    unknown = [a.line_no for a in ack.lines if numbers.find(lines[0].po.number, a.line_no) is None]
     if unknown:
         raise DocumentRefused(f"{po_label(ack.po_number)} has no line {', '.join(unknown)}", code="unknown_line")
     ack = _numbered_as_recorded(ack, lines)

@@ -55,18 +55,31 @@ def refusal_company(*, supplier: Supplier, source: WriteSource, named: str = "")
     return first.company if first else None
 
 
-def same_line_number(lines: Iterable[POLine], po: str, number: str) -> POLine | None:
-    """The line of ``po`` numbered ``number``, or the one line whose number is the same number:
-    partners' translators pad line numbers (``001``, ``0001``) or drop a PO's padding, and mean
-    the same line. A number that matches several lines as a number (``1`` and ``01`` both on the
-    PO) or none names no line."""
-    same = [line for line in lines if line.po.number == po and line.line_no == number]
-    if not same and number.isdigit():
-        value = int(number)
-        same = [
-            line for line in lines if line.po.number == po and line.line_no.isdigit() and int(line.line_no) == value
-        ]
-    return same[0] if len(same) == 1 else None
+def _value(number: str) -> int | None:
+    """A line number's value when it is written in ASCII digits only (``²`` and ``１`` are no line 1)."""
+    return int(number) if number.isascii() and number.isdigit() else None
+
+
+class LineNumbers:
+    """The lines of some POs by their own numbers and by the value of numeric ones, built once for
+    the look-ups of a document's lines (a scan per look-up is quadratic in a long PO)."""
+
+    def __init__(self, lines: Iterable[POLine]) -> None:
+        self.exact: dict[tuple[str, str], POLine] = {}
+        self.by_value: dict[tuple[str, int], list[POLine]] = {}
+        for line in lines:
+            self.exact[(line.po.number, line.line_no)] = line
+            value = _value(line.line_no)
+            if value is not None:
+                self.by_value.setdefault((line.po.number, value), []).append(line)
+
+    def find(self, po: str, number: str) -> POLine | None:
+        line = self.exact.get((po, number))
+        if line is not None:
+            return line
+        value = _value(number)
+        same = self.by_value.get((po, value), []) if value is not None else []
+        return same[0] if len(same) == 1 else None
 
 
 def _named_as(found: dict[tuple[str, str], POLine], line: POLine) -> str:
@@ -107,12 +120,13 @@ def lines_locked(
     found = {(line.po.number, line.line_no): line for line in lines}
     # A line the document names by the same number written otherwise (``0001`` for ``1``) is found
     # under the document's number instead of its own: each line is under one key, whatever it is.
-    for po, no in sorted(wanted):
-        if (po, no) not in found and (same := same_line_number(lines, po, no)) is not None:
-            if (po, same.line_no) in wanted or found.pop((po, same.line_no), None) is None:
+    by_number, named = LineNumbers(lines), set(wanted)
+    for po, no in sorted(named):
+        if (po, no) not in found and (same := by_number.find(po, no)) is not None:
+            if (po, same.line_no) in named or found.pop((po, same.line_no), None) is None:
                 raise DocumentRefused(
                     f"{document}: {po_label(po)} line {same.line_no} is named in two ways "
-                    f"({same.line_no if (po, same.line_no) in wanted else _named_as(found, same)} and {no})",
+                    f"({same.line_no if (po, same.line_no) in named else _named_as(found, same)} and {no})",
                     code="invalid",
                 )
             found[(po, no)] = same

@@ -20,6 +20,7 @@ from procurement.models import (
     PurchaseOrder,
 )
 from procurement.services import acknowledgement_record, exception_dismiss, purchase_order_change, shipment_record
+from procurement.services.errors import DocumentRefused
 
 from . import helpers as h
 from .helpers import D
@@ -721,3 +722,40 @@ def test_dates_at_the_edges_of_the_range_are_applied(published_po, supplier):
 
     assert result.outcome == "applied"
     assert [h.po_line(published_po, n).change_state for n in ("1", "2")] == ["proposed", "proposed"]
+
+
+# Line numbers as partners write them ------------------------------------------------------------
+
+
+def test_a_padded_line_number_answers_that_line_and_the_record_names_it_as_the_po_does(
+    published_po, supplier, supplier_source
+):
+    result = h.record_ack(supplier, "ACK-PAD", h.quantity("001", "8"), src=supplier_source)
+
+    answered = result.record.lines.order_by("po_line__line_no")
+    assert [(a.po_line.line_no, a.raw_code, a.quantity) for a in answered] == [
+        ("1", "IQ", D("8")),
+        ("2", "", None),  # not named: the header's "accepted with changes" stands for them
+        ("3", "", None),
+    ]
+
+
+@pytest.mark.parametrize("number", ["²", "１", "1.0", " 1", "01 "])
+def test_a_line_number_that_is_no_number_in_ascii_digits_names_no_line(published_po, supplier, supplier_source, number):
+    with pytest.raises(DocumentRefused) as refused:
+        h.record_ack(supplier, "ACK-ODD", h.quantity(number, "8"), src=supplier_source)
+
+    assert refused.value.code == "unknown_line"
+    assert str(refused.value) == f"PO-1000 has no line {number}"
+
+
+def test_an_answer_stating_its_line_unit_and_po_currency_is_the_answer_stored_without_them(
+    published_po, supplier, supplier_source
+):
+    plain = h.record_ack(supplier, "ACK-SAME", h.quantity("1", "8"), src=supplier_source)
+    stated = h.answer("1", inputs.LINE_CHANGE_QTY, raw_code="IQ", quantity=D("8"), uom="ea")
+    said = h.record_ack(supplier, "ACK-SAME", stated, src=supplier_source, currency="usd")
+
+    # Said or not, EA on an EA line and USD on a USD PO mean the same: a replay, not other content.
+    assert (plain.outcome, said.outcome) == ("applied", "duplicate")
+    assert said.record.pk == plain.record.pk
