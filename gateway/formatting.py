@@ -87,6 +87,7 @@ OUTCOME_WORDS = {
     "part_mismatch": "Part number does not match the PO line",
     "line_received": "PO line already received in full",
     "unknown_uom": "Unknown unit of measure",
+    "unit_mismatch": "In another unit or currency than the PO",
     "po_closed": "PO closed",
     "po_cancelled": "PO cancelled",
     "date_out_of_range": "Date out of range",
