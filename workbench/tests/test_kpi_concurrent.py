@@ -108,3 +108,24 @@ def test_a_late_acknowledgement_in_a_closed_month_shows_on_the_next_page(client,
     PurchaseOrder.objects.filter(number="P4").update(first_ack_at=at("2027-03-10", 12))
 
     assert february() == {"group": "2027-02", "published": 3, "cycle_hours": 138.0, "on_time_rate": 33.3}
+
+
+def test_a_figure_that_fails_on_any_connection_fails_the_page_and_the_next_one_reads_again(company, buyer, monkeypatch):
+    kpi_dataset(company)
+    actor = Actor.for_buyer(company_ids={company.pk}, label="buyer", user_id=buyer.pk)
+    q = KpiQuery(start=START, end=END)
+    chart = scorecards._chart
+
+    def failing(**kwargs):
+        if kwargs["key"] in ("sync", "asn_packs"):  # the first two taken, on whichever connection
+            raise RuntimeError(kwargs["key"])
+        return chart(**kwargs)
+
+    monkeypatch.setattr(scorecards, "_chart", failing)
+    with pytest.raises(RuntimeError):
+        scorecards.dashboard_charts(actor=actor, q=q, now=HAND_BUILT_NOW)
+
+    monkeypatch.setattr(scorecards, "_chart", chart)
+    charts = scorecards.dashboard_charts(actor=actor, q=q, now=HAND_BUILT_NOW)
+    assert [c.key for c in charts] == list(scorecards.CHARTS)
+    assert charts[0].rows[0] == {"group": "2027-01", "published": 2, "cycle_hours": 13.0, "on_time_rate": 100.0}
