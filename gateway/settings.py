@@ -326,6 +326,9 @@ GATEWAY_INBOUND_MAX_BYTES = int(os.environ.get("GATEWAY_INBOUND_MAX_BYTES", str(
 GATEWAY_INBOUND_ROW_MAX_BYTES = int(os.environ.get("GATEWAY_INBOUND_ROW_MAX_BYTES", str(1024 * 1024)))
 # /metrics answers only `Authorization: Bearer <this>`; without a token it is open under DEBUG and 404 otherwise.
 GATEWAY_METRICS_TOKEN = os.environ.get("GATEWAY_METRICS_TOKEN", "")
+# The KPI dashboard and a scorecard read their figures on up to this many database connections at
+# once per request (the request's own and helpers'; workbench.scorecards); 1 reads them one by one.
+GATEWAY_KPI_CONNECTIONS = int(os.environ.get("GATEWAY_KPI_CONNECTIONS", "2"))
 
 # REST API: API keys only, one problem+json error shape, per-key rate limits in the shared cache.
 REST_FRAMEWORK = {
