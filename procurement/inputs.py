@@ -242,6 +242,9 @@ class InvoiceLineInput:
     part_number: str = ""
     charges: tuple[InvoiceChargeInput, ...] = field(default=(), metadata=OMIT_WHEN_DEFAULT)
     taxes: tuple[InvoiceTaxInput, ...] = field(default=(), metadata=OMIT_WHEN_DEFAULT)
+    # The unit the quantity is billed in (X12 IT103), when the sender says: another unit than the
+    # PO line's is converted through the item's conversions, else refused, never read as the line's.
+    uom: str = field(default="", metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from .audit import audit_event
 from .bulk import Statement, row_insert_with_children, rows_insert, rows_update, rows_update_statement
 from .documents import document_replay, exceptions_audited, exceptions_not_open, orders_touch_statement
 from .errors import DocumentRefused
-from .lines import lines_locked, other_parts_refused, supplier_lines, supplier_lines_shape
+from .lines import lines_locked, numbered_by_part, other_parts_refused, supplier_lines, supplier_lines_shape
 from .notify import exception_notifications
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded, service_atomic
@@ -54,6 +55,24 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
     _validate(shipment)
     with service_atomic():
         document = f"ship notice {shipment.shipment_id}"
+        unnumbered = [(line.po_number, line.part_number) for line in shipment.lines if not line.line_no.strip()]
+        if unnumbered:
+            numbers = numbered_by_part(
+                query=lambda: supplier_lines(supplier, shipment.company, source),
+                unnumbered=unnumbered,
+                document=document,
+                supplier=supplier,
+                source=source,
+            )
+            shipment = dataclasses.replace(
+                shipment,
+                lines=tuple(
+                    dataclasses.replace(line, line_no=numbers.get((line.po_number, line.part_number.strip()), ""))
+                    if not line.line_no.strip()
+                    else line
+                    for line in shipment.lines
+                ),
+            )
         lines = lines_locked(
             # Built only when its shape is first compiled: the lock's SQL is kept per shape.
             query=lambda: supplier_lines(supplier, shipment.company, source),

@@ -4,7 +4,8 @@
 * the HL tree (HL01 id, HL02 parent, HL03 level S/O/T/P/I) gives each item its
   order (PRF01 PO number) and pack (MAN*GM/W SSCC) from its ancestors;
 * items: the PO line number from the LIN pair qualified PL (purchaser's order line number),
-  else LIN01, else SN101; buyer part from the LIN pairs qualified as the buyer's (BP, IN …: the
+  else LIN01, else SN101, else none (the write path finds the PO line whose part is the item's
+  buyer part; an item with neither is a problem); buyer part from the LIN pairs qualified as the buyer's (BP, IN …: the
   write path checks it against the PO line's), SN102 quantity and SN103 unit, lot and
   serial from REF*LT/SE or LIN LT/SN pairs;
 * a pack's SSCC is 18 digits: MAN*GM is "SSCC-18 and Application Identifier", so a 20-digit
@@ -170,13 +171,14 @@ def _line(r: Reader, level: _Level, lin: Segment | None, sn1: Segment) -> ci.Shi
     # PL (purchaser's order line number) names the PO line outright; partners whose LIN01 is a
     # sequence of their own give the PO line that way.
     line_no = pairs.get("PL", "") or (lin[1].strip() if lin is not None else "") or sn1[1].strip()
-    if not line_no:
-        r.problem(f"item HL {level.hl[1]} has no line number (LIN PL, LIN01 or SN101)", lin or sn1, 1)
     part, lot, serial = "", "", ""
     r.use(lin, sn1)
     if lin is not None:
         part, _ = r.part_numbers(lin, 2, buyer_only=True)
         lot, serial = pairs.get("LT", ""), pairs.get("SN", "")
+    if not line_no and not part:
+        lacks = r.unnumbered(lin, 2) if lin is not None else "a LIN with the buyer's part number"
+        r.problem(f"item HL {level.hl[1]} names its PO line by neither LIN PL, LIN01, SN101 nor {lacks}", lin or sn1, 1)
     for seg in level.segments:
         if seg.id == "REF" and seg[1] == "LT" and not lot:
             lot = seg[2].strip()
