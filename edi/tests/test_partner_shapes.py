@@ -18,6 +18,7 @@ from edi.models import FunctionalGroup, Interchange
 from edi.tests.test_filedrop import drop, filedrop_scan, partner  # noqa: F401  (the partner fixture)
 from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
+from portal.views.shipments import shipment_labels_of
 from procurement.models import (
     AcknowledgementLine,
     Company,
@@ -259,6 +260,20 @@ def test_an_856_with_a_pallet_level_ships_the_cartons_on_it(partner):  # noqa: F
     assert list(ShipmentLine.objects.order_by("pk").values_list("po_line__line_no", "quantity", "pack__sscc")) == [
         ("1", Decimal("50"), "000123456789000048"),
         ("1", Decimal("50"), "000123456789000055"),
+    ]
+    # The tare level's SSCC is the pallet the two cartons travel on, not an empty pack of its own.
+    assert list(ShipmentPack.objects.order_by("sscc").values_list("sscc", "parent__sscc")) == [
+        ("000123456789000031", None),
+        ("000123456789000048", "000123456789000031"),
+        ("000123456789000055", "000123456789000031"),
+    ]
+    pallet = ShipmentPack.objects.get(sscc="000123456789000031")
+    assert (pallet.lines.count(), pallet.contents.count()) == (0, 2)
+    # Its label lists what travels on it.
+    assert [(label.sscc, label.contents) for label in shipment_labels_of(Shipment.objects.get())] == [
+        ("000123456789000031", ("PO-4504/1 PART-00001 × 50 EA", "PO-4504/1 PART-00001 × 50 EA")),
+        ("000123456789000048", ("PO-4504/1 PART-00001 × 50 EA",)),
+        ("000123456789000055", ("PO-4504/1 PART-00001 × 50 EA",)),
     ]
     assert exceptions() == [
         ("asn_without_ack", "PO-4504 line 1: shipped before the line was acknowledged (ship notice ASN-4504-2)")

@@ -230,7 +230,13 @@ def _shipment_create(
         with connection.cursor() as cursor:
             for statement in alongside:
                 cursor.execute(*statement)
-    return record, {p.sscc: p for p in packs}
+    by_sscc = {p.sscc: p for p in packs}
+    on_pallets = []
+    for carton, pallet in shipment.pack_parents:
+        by_sscc[carton].parent = by_sscc[pallet]
+        on_pallets.append(by_sscc[carton])
+    rows_update(on_pallets, ["parent"])  # the packs' keys are known only once they are written
+    return record, by_sscc
 
 
 def _shipment_lines(
@@ -336,6 +342,12 @@ def _validate(shipment: ShipmentInput) -> None:
     for sscc in shipment.packs:
         if len(sscc) != 18 or not sscc.isdigit():
             raise DocumentRefused(f"ship notice {shipment.shipment_id}: SSCC {sscc!r} is not 18 digits", code="invalid")
+    for sscc, pallet in shipment.pack_parents:
+        if sscc == pallet or not {sscc, pallet} <= set(shipment.packs):
+            raise DocumentRefused(
+                f"ship notice {shipment.shipment_id}: pack {sscc} is on {pallet}, which is not another of its packs",
+                code="invalid",
+            )
     for line in shipment.lines:
         if line.quantity <= 0:
             raise DocumentRefused(

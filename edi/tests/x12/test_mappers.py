@@ -234,6 +234,8 @@ def test_856_hierarchy_gives_each_item_its_order_and_pack() -> None:
         tracking_number="1Z999",
         bill_of_lading="BOL-9",
         packs=("000123450000000017", "000123450000000024"),
+        # The pack (HL 4) travels on the tare (HL 3), which item HL 6 is packed on directly.
+        pack_parents=(("000123450000000024", "000123450000000017"),),
         lines=(
             ci.ShipmentLineInput("PO-7", "10", Decimal(4), "EA", "PART-1", "000123450000000024", "LOT-A"),
             ci.ShipmentLineInput("PO-7", "20", Decimal(1), "EA", "PART-2", "000123450000000017", "", "SER-7"),

@@ -8,6 +8,8 @@
   buyer part; an item with neither is a problem); buyer part from the LIN pairs qualified as the buyer's (BP, IN …: the
   write path checks it against the PO line's), SN102 quantity and SN103 unit, lot and
   serial from REF*LT/SE or LIN LT/SN pairs;
+* a pack below a level with its own SSCC (cartons on a pallet, HL*..*T) travels on it
+  (``pack_parents``);
 * a pack's SSCC is 18 digits: MAN*GM is "SSCC-18 and Application Identifier", so a 20-digit
   value starting with the AI ``00`` is that SSCC behind its AI;
 * carrier TD503 (else TD505), tracking REF*CN (else REF*BM), ``company`` N1*BY N104 of
@@ -114,12 +116,22 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
             break
     lines: list[ci.ShipmentLineInput] = []
     packs: list[str] = []
+    own: dict[int, str] = {}  # each level's own SSCC, by the level's id()
+    parents: dict[str, str] = {}
     for level in levels:
         man = next((s for s in level.segments if s.id == "MAN" and s[1] in _SSCC_QUALIFIERS and s[2].strip()), None)
         sscc = _sscc(man[2]) if man is not None else ""
         r.use(man)
         if sscc and sscc not in packs:
             packs.append(sscc)
+        if sscc:
+            own[id(level)] = sscc
+            # A pack below a level with its own SSCC (cartons on a tare, HL*..*T) travels on it.
+            above = level.parent
+            while above is not None and id(above) not in own:
+                above = above.parent
+            if above is not None and own[id(above)] != sscc:
+                parents.setdefault(sscc, own[id(above)])
         lin = first(level.segments, "LIN")
         sn1 = first(level.segments, "SN1")
         if sn1 is None:
@@ -153,6 +165,7 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
         tracking_number=tracking,
         bill_of_lading=bill_of_lading,
         packs=tuple(packs),
+        pack_parents=tuple(parents.items()),
         # Only the heading and the shipment level name the buyer; order-level N1*BY is a store.
         company=r.party([*heading, *(s for lv in levels if lv.code == "S" for s in lv.segments)], "BY"),
     )
