@@ -1642,10 +1642,11 @@ def _functional_ack(
             outcome.sets.append(SetOutcome(ts.st01, ts.st02, "R", "rejected", str(error)))
             continue
         answer = mapped.value
-        unreadable = [i.message for i in mapped.errors if i.is_error and i.segment_id in ("ST", "AK1", "AK9")]
-        if not answer.group_control or answer.code not in AK9_CODES:
-            # A verdict read from a broken 997 (no AK9, an AK9 code that is none) would mark our
-            # group rejected, or accepted, on a guess: the group keeps waiting for a readable one.
+        unreadable = [i.message for i in mapped.errors if i.is_error]
+        if unreadable or not answer.group_control or answer.code not in AK9_CODES:
+            # A verdict read from a broken 997 (no AK9, an AK9 code that is none, an AK2 loop
+            # without its AK5, counts that do not add up) would mark our group rejected, or
+            # accepted, on a guess: the group keeps waiting for a readable one.
             why = "; ".join(unreadable) or "AK102 names no group"
             outcome.sets.append(SetOutcome(ts.st01, ts.st02, "R", "rejected", why))
             _raise(

@@ -79,6 +79,7 @@ OUTCOME_WORDS = {
     "unknown_po": "Unknown PO",
     "ambiguous_po": "PO number matches more than one PO",
     "unknown_line": "Unknown PO line",
+    "ambiguous_line": "Part is on several PO lines and no line number is given",
     "unknown_company": "Unknown buying company",
     "unknown_supplier": "Unknown supplier",
     "unknown_plant": "Unknown plant",

@@ -206,6 +206,8 @@ class ShipmentInput:
     company: str = ""
     # The carrier's bill of lading number (X12 REF*BM); left out of the fingerprint when empty.
     bill_of_lading: str = field(default="", metadata=OMIT_WHEN_DEFAULT)
+    # Packs on a pallet (X12 856 tare level, HL*..*T, above its packs): (pack SSCC, pallet SSCC).
+    pack_parents: tuple[tuple[str, str], ...] = field(default=(), metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,9 @@ class InvoiceLineInput:
     part_number: str = ""
     charges: tuple[InvoiceChargeInput, ...] = field(default=(), metadata=OMIT_WHEN_DEFAULT)
     taxes: tuple[InvoiceTaxInput, ...] = field(default=(), metadata=OMIT_WHEN_DEFAULT)
+    # The unit the quantity is billed in (X12 IT103), when the sender says: another unit than the
+    # PO line's is converted through the item's conversions, else refused, never read as the line's.
+    uom: str = field(default="", metadata=OMIT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from edi.models import FunctionalGroup, Interchange
 from edi.tests.test_filedrop import drop, filedrop_scan, partner  # noqa: F401  (the partner fixture)
 from notifications.models import OutboundMessage
 from notifications.services import outbox_message_deliver
+from portal.views.shipments import shipment_labels_of
 from procurement.models import (
     AcknowledgementLine,
     Company,
@@ -29,6 +30,7 @@ from procurement.models import (
     Shipment,
     ShipmentLine,
     ShipmentPack,
+    UomConversion,
 )
 
 SHAPES = Path(__file__).resolve().parent / "partner_shapes"
@@ -259,6 +261,20 @@ def test_an_856_with_a_pallet_level_ships_the_cartons_on_it(partner):  # noqa: F
         ("1", Decimal("50"), "000123456789000048"),
         ("1", Decimal("50"), "000123456789000055"),
     ]
+    # The tare level's SSCC is the pallet the two cartons travel on, not an empty pack of its own.
+    assert list(ShipmentPack.objects.order_by("sscc").values_list("sscc", "parent__sscc")) == [
+        ("000123456789000031", None),
+        ("000123456789000048", "000123456789000031"),
+        ("000123456789000055", "000123456789000031"),
+    ]
+    pallet = ShipmentPack.objects.get(sscc="000123456789000031")
+    assert (pallet.lines.count(), pallet.contents.count()) == (0, 2)
+    # Its label lists what travels on it.
+    assert [(label.sscc, label.contents) for label in shipment_labels_of(Shipment.objects.get())] == [
+        ("000123456789000031", ("PO-4504/1 PART-00001 × 50 EA", "PO-4504/1 PART-00001 × 50 EA")),
+        ("000123456789000048", ("PO-4504/1 PART-00001 × 50 EA",)),
+        ("000123456789000055", ("PO-4504/1 PART-00001 × 50 EA",)),
+    ]
     assert exceptions() == [
         ("asn_without_ack", "PO-4504 line 1: shipped before the line was acknowledged (ship notice ASN-4504-2)")
     ]
@@ -291,6 +307,31 @@ def test_an_856_naming_another_lines_part_is_refused_naming_both(partner):  # no
     assert Shipment.objects.count() == 0
     assert lines() == UNTOUCHED
     assert exceptions() == [("invalid_document", reason)]
+
+
+def test_a_retail_856_naming_items_by_upc_and_buyer_part_ships_the_lines_of_those_parts(partner):  # noqa: F811
+    document = receive(partner, "856_retail_items_by_part.edi")
+
+    # LIN without LIN01 or PL, SN1 without SN101: BP PART-00002 and IN PART-00001 name lines 2 and 1.
+    assert (document.outcome_code, document.error) == ("processed", "856 0001: applied")
+    assert list(ShipmentLine.objects.order_by("pk").values_list("po_line__line_no", "quantity", "pack__sscc")) == [
+        ("2", Decimal("40"), "000123456789000062"),
+        ("1", Decimal("100"), "000123456789000062"),
+    ]
+    assert [row[4] for row in lines()] == [Decimal("100"), Decimal("40")]
+
+
+def test_a_retail_856_item_with_a_upc_alone_is_rejected_naming_what_it_lacks(partner):  # noqa: F811
+    document = receive(partner, "856_retail_upc_only.edi")
+
+    reason = (
+        "item HL 4 names its PO line by neither LIN PL, LIN01, SN101 nor a buyer's part number "
+        "(BP, IN, PN, CB, SK) (UP 012345678912, VN CAST-2 name no PO line)"
+    )
+    assert (document.outcome_code, document.error) == ("refused", f"856 0001: rejected ({reason})")
+    assert not Shipment.objects.exists()
+    assert [row[4] for row in lines()] == [Decimal("0"), Decimal("0")]
+    assert exceptions() == [("invalid_document", f"856 0001 could not be applied: {reason}")]
 
 
 # 810 ----------------------------------------------------------------------------------------
@@ -373,6 +414,95 @@ def test_an_810_naming_another_lines_part_is_refused_and_a_upc_alone_is_not_chec
     assert exceptions() == [("invalid_document", reason)]
 
 
+def test_an_810_billing_a_line_in_cases_is_matched_in_the_lines_unit(two_way):
+    item = POLine.objects.get(line_no="1").item
+    UomConversion.objects.create(item=item, uom="CA", factor=Decimal("10"))
+    document = receive(two_way, "810_billed_in_cases.edi")
+
+    # 10 CA at 100.00 on line 1 (in EA, 10 to the case) is 100 EA at 10.00; "ea" on line 2 is EA.
+    assert (document.outcome_code, document.error) == ("processed", "810 0001: applied")
+    invoice = Invoice.objects.get()
+    assert (invoice.total, invoice.match_status, invoice.hold_reason) == (Decimal("2000"), "matched", "")
+    assert list(invoice.lines.order_by("po_line__line_no").values_list("quantity", "unit_price", "amount")) == [
+        (Decimal("100"), Decimal("10"), Decimal("1000")),
+        (Decimal("100"), Decimal("10"), Decimal("1000")),
+    ]
+    assert list(POLine.objects.order_by("line_no").values_list("invoiced_quantity", flat=True)) == [
+        Decimal("100"),
+        Decimal("100"),
+    ]
+    assert exceptions() == []
+
+
+def test_an_810_billing_a_line_in_cases_without_a_conversion_is_refused_naming_both_units(two_way):
+    document = receive(two_way, "810_billed_in_cases.edi")
+
+    reason = (
+        "invoice INV-4504-G: PO-4504 line 1 is in EA, the invoice bills it in CA "
+        "and part PART-00001 has no conversion between them; nothing was applied"
+    )
+    assert (document.outcome_code, document.error) == ("refused", f"810 0001: refused (unit_mismatch: {reason})")
+    assert Invoice.objects.count() == 0
+    assert list(POLine.objects.values_list("invoiced_quantity", flat=True)) == [Decimal("0"), Decimal("0")]
+    assert exceptions() == [("invalid_document", reason)]
+
+
+def test_an_810_naming_its_lines_by_buyer_part_without_line_numbers_bills_those_lines(two_way):
+    document = receive(two_way, "810_lines_named_by_buyer_part.edi")
+
+    # No IT101 and the PO in REF*PO: IN PART-00002 is line 2, BP PART-00001 line 1, in any order.
+    assert (document.outcome_code, document.error) == ("processed", "810 0001: applied")
+    invoice = Invoice.objects.get()
+    assert (invoice.total, invoice.match_status) == (Decimal("1400"), "matched")
+    assert list(invoice.lines.order_by("pk").values_list("po_line__line_no", "quantity")) == [
+        ("2", Decimal("40")),
+        ("1", Decimal("100")),
+    ]
+    assert exceptions() == []
+
+
+def test_an_810_naming_a_part_on_two_lines_without_a_line_number_is_refused_saying_so(two_way):
+    POLine.objects.filter(line_no="2").update(item=POLine.objects.get(line_no="1").item)
+    content = (SHAPES / "810_lines_named_by_buyer_part.edi").read_text().replace("PART-00002", "PART-00001")
+    drop(two_way, "810_same_part.edi", content.encode())
+    assert filedrop_scan() == 1
+    document = InboundDocument.objects.get(channel="edi")
+
+    reason = (
+        "invoice INV-4504-J: PO-4504 has lines 1, 2 for part PART-00001, and it names no line number; "
+        "nothing was applied"
+    )
+    assert (document.outcome_code, document.error) == ("refused", f"810 0001: refused (ambiguous_line: {reason})")
+    assert Invoice.objects.count() == 0
+    assert exceptions() == [("invalid_document", reason)]
+
+
+def test_an_810_naming_a_part_not_on_the_po_without_a_line_number_is_refused_saying_so(two_way):
+    content = (SHAPES / "810_lines_named_by_buyer_part.edi").read_text().replace("IN*PART-00002", "IN*PART-00009")
+    drop(two_way, "810_other_part.edi", content.encode())
+    assert filedrop_scan() == 1
+    document = InboundDocument.objects.get(channel="edi")
+
+    reason = (
+        "invoice INV-4504-J: PO-4504 has no line for part PART-00009, and it names no line number; nothing was applied"
+    )
+    assert (document.outcome_code, document.error) == ("refused", f"810 0001: refused (unknown_line: {reason})")
+    assert Invoice.objects.count() == 0
+    assert exceptions() == [("unknown_line", reason)]
+
+
+def test_an_810_line_with_a_upc_alone_and_no_line_number_is_rejected_naming_what_it_lacks(two_way):
+    document = receive(two_way, "810_upc_only_without_line_number.edi")
+
+    reason = (
+        "IT1 2 names its PO line by neither IT101 nor a buyer's part number (BP, IN, PN, CB, SK) "
+        "(UP 012345678912 names no PO line)"
+    )
+    assert (document.outcome_code, document.error) == ("refused", f"810 0001: rejected ({reason})")
+    assert Invoice.objects.count() == 0
+    assert exceptions() == [("invalid_document", f"810 0001 could not be applied: {reason}")]
+
+
 # 997 / 999 ----------------------------------------------------------------------------------
 
 
@@ -414,3 +544,23 @@ def test_a_997_without_ak9_is_refused_and_our_group_still_awaits_an_answer(sent_
     assert (document.outcome_code, document.error) == ("refused", f"997 0001: rejected ({reason})")
     assert (sent_group().ack_state, sent_group().ack_code) == ("awaited", "")
     assert exceptions() == [("invalid_document", f"997 0001 could not be read: {reason}")]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("997_ak2_without_ak5.edi", "AK2 850 0001 has no AK5: its verdict is not given"),
+        ("999_ik5_missing.edi", "AK2 850 0001 has no IK5: its verdict is not given"),
+        (
+            "997_ak9_counts_do_not_add_up.edi",
+            "AK9 counts do not add up: AK904 counts 1 sets accepted, the AK2 loops accept 0",
+        ),
+    ],
+)
+def test_a_malformed_997_or_999_is_refused_and_our_group_still_awaits_an_answer(sent_850, name, reason):
+    document = receive(sent_850, name)
+
+    kind = name[:3]
+    assert (document.outcome_code, document.error) == ("refused", f"{kind} 0001: rejected ({reason})")
+    assert (sent_group().ack_state, sent_group().ack_code) == ("awaited", "")
+    assert exceptions() == [("invalid_document", f"{kind} 0001 could not be read: {reason}")]

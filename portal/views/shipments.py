@@ -192,6 +192,11 @@ def shipment_labels_of(shipment: Shipment) -> list[PackLabel]:
         shipment.packs.order_by("pk").prefetch_related("lines__po_line__po__ship_to__company", "lines__po_line__item")
     )
     lines = [line for pack in packs for line in pack.lines.all()]
+    # A pallet's label lists what travels on it: its own lines and those of the packs on it.
+    carried: dict[int, list] = {pack.pk: list(pack.lines.all()) for pack in packs}
+    for pack in packs:
+        if pack.parent_id in carried:
+            carried[pack.parent_id] += pack.lines.all()
     orders = sorted({line.po_line.po.number for line in lines})
     plant = lines[0].po_line.po.ship_to if lines else None
     supplier = shipment.supplier
@@ -210,7 +215,7 @@ def shipment_labels_of(shipment: Shipment) -> list[PackLabel]:
                 f"{line.quantity.normalize():f} {line.uom}"
                 + (f" lot {line.lot}" if line.lot else "")
                 + (f" s/n {line.serial}" if line.serial else "")
-                for line in pack.lines.all()
+                for line in carried[pack.pk]
             ),
             position=n,
             count=len(packs),

@@ -108,6 +108,14 @@ class Shipment(DocumentKeyFields):
 class ShipmentPack(models.Model):
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="packs")
     sscc = models.CharField(max_length=20, help_text="Serial Shipping Container Code (18 digits).")
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="contents",
+        help_text="The pallet (tare) this pack travels on, when the notice names one.",
+    )
 
 
 class ShipmentLine(models.Model):

@@ -11,6 +11,7 @@ charge does not make the price look wrong, and an over-billed charge shows in th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,13 +23,14 @@ from django.utils import timezone
 from gateway.formatting import plain_number, po_label, price_text
 from notifications.services import outbox_written
 from procurement import inputs
-from procurement.inputs import InvoiceInput, InvoiceLineInput
+from procurement.inputs import InvoiceInput
 from procurement.models import (
     Invoice,
     InvoiceLine,
     POLine,
     ProcurementException,
     PurchaseOrder,
+    UomConversion,
 )
 from procurement.models.fields import AMOUNT_LIMIT, PRICE_LIMIT, QUANTITY_LIMIT
 from suppliers.models import Supplier
@@ -38,7 +40,7 @@ from .audit import audit_event
 from .bulk import row_insert_with_children, rows_insert, rows_update, rows_update_statement
 from .documents import document_replay, exceptions_audited, orders_touch_statement
 from .errors import DocumentRefused
-from .lines import lines_locked, other_parts_refused, supplier_lines, supplier_lines_shape
+from .lines import lines_locked, numbered_by_part, other_parts_refused, supplier_lines, supplier_lines_shape
 from .notify import exception_notifications
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded, service_atomic
@@ -64,6 +66,24 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
     _validate(invoice)
     with service_atomic():
         document = f"invoice {invoice.invoice_number}"
+        unnumbered = [(invoice.po_number, line.part_number) for line in invoice.lines if not line.line_no.strip()]
+        if unnumbered:
+            numbers = numbered_by_part(
+                query=lambda: supplier_lines(supplier, invoice.company, source),
+                unnumbered=unnumbered,
+                document=document,
+                supplier=supplier,
+                source=source,
+            )
+            invoice = dataclasses.replace(
+                invoice,
+                lines=tuple(
+                    dataclasses.replace(line, line_no=numbers.get((invoice.po_number, line.part_number.strip()), ""))
+                    if not line.line_no.strip()
+                    else line
+                    for line in invoice.lines
+                ),
+            )
         lines = lines_locked(
             # Built only when its shape is first compiled: the lock's SQL is kept per shape.
             query=lambda: supplier_lines(supplier, invoice.company, source),
@@ -111,13 +131,14 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
             supplier=supplier,
             source=source,
         )
+        units = _in_po_units(invoice, lines, order, supplier, source)
         now = timezone.now()
         credit = invoice.purpose == inputs.INVOICE_PURPOSE_CREDIT_MEMO
         sums = invoice.sums()
         computed = sums.total
         billed: dict[int, Decimal] = defaultdict(Decimal)
-        for line in invoice.lines:
-            billed[lines[(invoice.po_number, line.line_no)].pk] += -line.quantity if credit else line.quantity
+        for line, (quantity, _) in zip(invoice.lines, units, strict=True):
+            billed[lines[(invoice.po_number, line.line_no)].pk] += -quantity if credit else quantity
         _refuse_unrecordable(invoice, lines, billed, sums)
         record = Invoice(
             supplier=supplier,
@@ -139,7 +160,7 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
             received_at=now,
         )
         rules = tolerance.rules_for(company)
-        invoice_lines, findings = _lines_match(invoice, record, lines, billed, rules, supplier, credit=credit)
+        invoice_lines, findings = _lines_match(invoice, units, record, lines, billed, rules, supplier, credit=credit)
         findings += _header_findings(invoice, order, sums)
         # A PO line billed on two invoice lines is matched once: one exception, one reason, per deviation.
         reasons = list(dict.fromkeys(f.reason for f in findings))
@@ -240,6 +261,67 @@ class _Finding:
         return f"line {self.line.line_no}: {self.text}" if self.line is not None else self.text
 
 
+QUANTITY_STEP = Decimal("0.0001")  # the quantity columns' precision
+PRICE_STEP = Decimal("0.000001")  # the price columns'
+
+
+def _in_po_units(
+    invoice: InvoiceInput,
+    lines: dict[tuple[str, str], POLine],
+    order: PurchaseOrder,
+    supplier: Supplier,
+    source: WriteSource,
+) -> list[tuple[Decimal, Decimal]]:
+    """Each invoice line's quantity and unit price in its PO line's unit (10 CA at 120.00 billed on a
+    line in EA of an item whose case is 12 EA: 120 EA at 10.00), the amount billed unchanged.
+
+    A line billed in a unit its item has no conversion for, or whose quantity does not convert
+    exactly, refuses the invoice naming both units: read in the line's unit, it would bill 10 each
+    for 10 cases.
+    """
+    foreign = {
+        lines[(invoice.po_number, given.line_no)].item_id
+        for given in invoice.lines
+        if given.uom.strip() and given.uom.strip().upper() != lines[(invoice.po_number, given.line_no)].uom.upper()
+    }
+    if not foreign:
+        return [(given.quantity, given.unit_price) for given in invoice.lines]
+    factors: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for conversion in UomConversion.objects.filter(item_id__in=foreign):
+        factors[conversion.item_id][conversion.uom] = conversion.factor
+    converted: list[tuple[Decimal, Decimal]] = []
+    said: list[str] = []
+    for given in invoice.lines:
+        line = lines[(invoice.po_number, given.line_no)]
+        uom = given.uom.strip() or line.uom
+        where = f"{po_label(order.number)} line {line.line_no} is in {line.uom}, the invoice bills it in {uom}"
+        try:
+            factor = line.item.convert(Decimal(1), uom, line.uom, factors[line.item_id])
+        except LookupError:
+            said.append(f"{where} and part {line.item.part_number} has no conversion between them")
+            continue
+        quantity = given.quantity * factor
+        if quantity != quantity.quantize(QUANTITY_STEP):
+            said.append(f"{where}, and {plain_number(given.quantity)} {uom} is no exact quantity in {line.uom}")
+            continue
+        price = (given.unit_price / factor).quantize(PRICE_STEP, ROUND_HALF_UP)
+        converted.append((quantity, price))
+    if said:
+        differences = "; ".join(dict.fromkeys(said))
+        raise refusal_recorded(
+            source=source,
+            company=order.company,
+            supplier=supplier,
+            po=order,
+            kind=Kind.INVALID_DOCUMENT,
+            code="unit_mismatch",
+            message=f"invoice {invoice.invoice_number}: {differences}; nothing was applied",
+            evidence={"refused": f"invoice {invoice.invoice_number} in other units", "differences": said},
+            dedup_key=f"unit_mismatch:{order.pk}:{supplier.pk}:invoice {invoice.invoice_number}",
+        )
+    return converted
+
+
 def _refuse_unrecordable(
     invoice: InvoiceInput, lines: dict[tuple[str, str], POLine], billed: dict[int, Decimal], sums: inputs.InvoiceSums
 ) -> None:
@@ -274,6 +356,7 @@ def _refuse_unrecordable(
 
 def _lines_match(
     invoice: InvoiceInput,
+    units: list[tuple[Decimal, Decimal]],
     record: Invoice,
     lines: dict[tuple[str, str], POLine],
     billed: dict[int, Decimal],
@@ -282,18 +365,22 @@ def _lines_match(
     *,
     credit: bool,
 ) -> tuple[list[InvoiceLine], list[_Finding]]:
-    """The invoice's lines, each matched against its PO line (a credit memo's always match), and what deviates."""
+    """The invoice's lines, each matched against its PO line (a credit memo's always match), and what deviates.
+
+    ``units``: each line's quantity and unit price in its PO line's unit (``_in_po_units``), which
+    are matched and stored; the amount is the line's as billed.
+    """
     invoice_lines: list[InvoiceLine] = []
     findings: list[_Finding] = []
-    for given in invoice.lines:
+    for given, (quantity, price) in zip(invoice.lines, units, strict=True):
         line = lines[(invoice.po_number, given.line_no)]
-        status, found = ("matched", []) if credit else _match(line, given, billed[line.pk], rules, supplier)
+        status, found = ("matched", []) if credit else _match(line, price, billed[line.pk], rules, supplier)
         invoice_lines.append(
             InvoiceLine(
                 invoice=record,
                 po_line=line,
-                quantity=given.quantity,
-                unit_price=given.unit_price,
+                quantity=quantity,
+                unit_price=price,
                 amount=(given.quantity * given.unit_price).quantize(CENT, ROUND_HALF_UP),
                 charges=[_charge_json(charge, given.quantity * given.unit_price) for charge in given.charges],
                 taxes=[_tax_json(tax, given.quantity * given.unit_price) for tax in given.taxes],
@@ -395,7 +482,7 @@ def quantity_reference(line: POLine, three_way: bool) -> Decimal:
 
 
 def _match(
-    line: POLine, given: InvoiceLineInput, billed: Decimal, rules: tolerance.RuleSet, supplier: Supplier
+    line: POLine, unit_price: Decimal, billed: Decimal, rules: tolerance.RuleSet, supplier: Supplier
 ) -> tuple[str, list[tuple[str, str, dict]]]:
     company = line.po.company
     found: list[tuple[str, str, dict]] = []
@@ -403,7 +490,7 @@ def _match(
     price = tolerance.evaluate(
         rules.limits("invoice_price", supplier_id=supplier.pk, item_id=line.item_id),
         expected=line.unit_price,
-        actual=given.unit_price,
+        actual=unit_price,
     )
     if price.deviation != 0:
         if price.within:
@@ -412,7 +499,7 @@ def _match(
             found.append(
                 (
                     Kind.INVOICE_PRICE_MISMATCH,
-                    f"price {price_text(given.unit_price)} against PO price {price_text(line.unit_price)}",
+                    f"price {price_text(unit_price)} against PO price {price_text(line.unit_price)}",
                     price.evidence(),
                 )
             )

@@ -183,6 +183,60 @@ def unknown_po_key(company: Company, supplier: Supplier) -> str:
     return f"unknown_po:{company.pk}:supplier:{supplier.pk}"
 
 
+def numbered_by_part(
+    *,
+    query: Callable[[], QuerySet[POLine]],
+    unnumbered: list[tuple[str, str]],
+    document: str,
+    supplier: Supplier,
+    source: WriteSource,
+) -> dict[tuple[str, str], str]:
+    """The PO line numbers of the lines a document names by the buyer's part alone (``unnumbered``:
+    PO number and part, as partners' invoices and retail ship notices name a line without its number).
+
+    A part must be on exactly one line of its PO: on none, or on several (the same part needed on
+    two dates), which line the sender meant is not known and the document is refused saying so. A
+    PO that is not known is left to ``lines_locked``, which refuses it as for any document.
+    """
+    if any(not part.strip() for _, part in unnumbered):
+        raise DocumentRefused(f"{document}: a line names neither a line number nor a part", code="invalid")
+    pos = sorted({po for po, _ in unnumbered})
+    on: dict[tuple[str, str], list[str]] = {}
+    known: set[str] = set()
+    for po, part, line_no in (
+        query().filter(po__number__in=pos).order_by("pk").values_list("po__number", "item__part_number", "line_no")
+    ):
+        known.add(po)
+        on.setdefault((po, part), []).append(line_no)
+    unknown: list[tuple[str, str]] = []
+    ambiguous: list[tuple[str, str]] = []
+    for po, part in dict.fromkeys((po, part.strip()) for po, part in unnumbered):
+        found = on.get((po, part), [])
+        if po not in known or len(found) == 1:
+            continue
+        if found:
+            ambiguous.append((po, f"{po_label(po)} has lines {', '.join(found)} for part {part}"))
+        else:
+            unknown.append((po, f"{po_label(po)} has no line for part {part}"))
+    if not unknown and not ambiguous:
+        return {(po, part): lines[0] for (po, part), lines in on.items() if len(lines) == 1}
+    said = "; ".join(text for _, text in [*unknown, *ambiguous])
+    order = query().filter(po__number=[*unknown, *ambiguous][0][0]).select_related("po__company").first()
+    assert order is not None  # a known PO has lines
+    kind, code = (Kind.UNKNOWN_LINE, "unknown_line") if unknown else (Kind.INVALID_DOCUMENT, "ambiguous_line")
+    raise refusal_recorded(
+        source=source,
+        company=order.po.company,
+        supplier=supplier,
+        po=order.po,
+        kind=kind,
+        code=code,
+        message=f"{document}: {said}, and it names no line number; nothing was applied",
+        evidence={"refused": f"{document} names lines by part", "unnumbered": [[po, part] for po, part in unnumbered]},
+        dedup_key=f"{code}:{supplier.pk}:{document}:by_part",
+    )
+
+
 def other_parts_refused(
     *,
     named: list[tuple[str, str, str]],

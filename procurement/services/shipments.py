@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from .audit import audit_event
 from .bulk import Statement, row_insert_with_children, rows_insert, rows_update, rows_update_statement
 from .documents import document_replay, exceptions_audited, exceptions_not_open, orders_touch_statement
 from .errors import DocumentRefused
-from .lines import lines_locked, other_parts_refused, supplier_lines, supplier_lines_shape
+from .lines import lines_locked, numbered_by_part, other_parts_refused, supplier_lines, supplier_lines_shape
 from .notify import exception_notifications
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded, service_atomic
@@ -54,6 +55,24 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
     _validate(shipment)
     with service_atomic():
         document = f"ship notice {shipment.shipment_id}"
+        unnumbered = [(line.po_number, line.part_number) for line in shipment.lines if not line.line_no.strip()]
+        if unnumbered:
+            numbers = numbered_by_part(
+                query=lambda: supplier_lines(supplier, shipment.company, source),
+                unnumbered=unnumbered,
+                document=document,
+                supplier=supplier,
+                source=source,
+            )
+            shipment = dataclasses.replace(
+                shipment,
+                lines=tuple(
+                    dataclasses.replace(line, line_no=numbers.get((line.po_number, line.part_number.strip()), ""))
+                    if not line.line_no.strip()
+                    else line
+                    for line in shipment.lines
+                ),
+            )
         lines = lines_locked(
             # Built only when its shape is first compiled: the lock's SQL is kept per shape.
             query=lambda: supplier_lines(supplier, shipment.company, source),
@@ -211,7 +230,13 @@ def _shipment_create(
         with connection.cursor() as cursor:
             for statement in alongside:
                 cursor.execute(*statement)
-    return record, {p.sscc: p for p in packs}
+    by_sscc = {p.sscc: p for p in packs}
+    on_pallets = []
+    for carton, pallet in shipment.pack_parents:
+        by_sscc[carton].parent = by_sscc[pallet]
+        on_pallets.append(by_sscc[carton])
+    rows_update(on_pallets, ["parent"])  # the packs' keys are known only once they are written
+    return record, by_sscc
 
 
 def _shipment_lines(
@@ -317,6 +342,12 @@ def _validate(shipment: ShipmentInput) -> None:
     for sscc in shipment.packs:
         if len(sscc) != 18 or not sscc.isdigit():
             raise DocumentRefused(f"ship notice {shipment.shipment_id}: SSCC {sscc!r} is not 18 digits", code="invalid")
+    for sscc, pallet in shipment.pack_parents:
+        if sscc == pallet or not {sscc, pallet} <= set(shipment.packs):
+            raise DocumentRefused(
+                f"ship notice {shipment.shipment_id}: pack {sscc} is on {pallet}, which is not another of its packs",
+                code="invalid",
+            )
     for line in shipment.lines:
         if line.quantity <= 0:
             raise DocumentRefused(

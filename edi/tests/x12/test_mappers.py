@@ -234,6 +234,8 @@ def test_856_hierarchy_gives_each_item_its_order_and_pack() -> None:
         tracking_number="1Z999",
         bill_of_lading="BOL-9",
         packs=("000123450000000017", "000123450000000024"),
+        # The pack (HL 4) travels on the tare (HL 3), which item HL 6 is packed on directly.
+        pack_parents=(("000123450000000024", "000123450000000017"),),
         lines=(
             ci.ShipmentLineInput("PO-7", "10", Decimal(4), "EA", "PART-1", "000123450000000024", "LOT-A"),
             ci.ShipmentLineInput("PO-7", "20", Decimal(1), "EA", "PART-2", "000123450000000017", "", "SER-7"),
@@ -248,7 +250,7 @@ def test_810_credit_memo_total_in_cents_and_line_numbers() -> None:
         "BIG*20260110*CM-1*20260101*PO-7***CR",
         "CUR*SE*EUR",
         "IT1*10*2*EA*-5**BP*PART-1",
-        "IT1**1*EA*1.25**UP*0123",
+        "IT1*2*1*EA*1.25**UP*0123",
         "TDS*-875",
         "CTT*2",
         "SE*8*0001",
@@ -264,12 +266,35 @@ def test_810_credit_memo_total_in_cents_and_line_numbers() -> None:
         purpose=ci.INVOICE_PURPOSE_CREDIT_MEMO,
         total=Decimal("-8.75"),
         lines=(
-            ci.InvoiceLineInput("10", Decimal(2), Decimal(-5), "PART-1"),
+            ci.InvoiceLineInput("10", Decimal(2), Decimal(-5), "PART-1", uom="EA"),
             # A UPC alone names no buyer part: nothing the write path could check the line's part against.
-            ci.InvoiceLineInput("2", Decimal(1), Decimal("1.25"), ""),
+            ci.InvoiceLineInput("2", Decimal(1), Decimal("1.25"), "", uom="EA"),
         ),
     )
-    assert [(e.severity, e.message) for e in errors] == [("warning", "IT101 missing: line 2 numbered by position")]
+    assert errors == []
+
+
+def test_810_line_without_it101_is_found_by_its_buyer_part_and_one_naming_none_is_a_problem() -> None:
+    body = [
+        "GS*IN*S*R*20260102*1200*5*X*004010",
+        "ST*810*0001",
+        "BIG*20260110*INV-1*20260101*PO-7",
+        "IT1**2*ea*5**PN*PART-1",
+        "IT1**1*EA*1.25**UP*0123*VN*S-1",
+        "TDS*1125",
+        "SE*6*0001",
+        "GE*1*5",
+        "IEA*1*000000001",
+    ]
+    value, errors = map_810(one(interchange(body)))
+    assert value.lines[0] == ci.InvoiceLineInput("", Decimal(2), Decimal(5), "PART-1", uom="ea")
+    assert [(e.severity, e.message) for e in errors] == [
+        (
+            "error",
+            "IT1 2 names its PO line by neither IT101 nor a buyer's part number (BP, IN, PN, CB, SK) "
+            "(UP 0123, VN S-1 name no PO line)",
+        )
+    ]
 
 
 def test_850_need_by_from_line_then_schedule_then_heading() -> None:
@@ -351,13 +376,24 @@ def test_810_line_level_sac_and_txi_stay_with_their_line_and_every_line_is_mappe
                 ci.InvoiceChargeInput("C", "G830", Decimal("3.00")),
             ),
             taxes=(ci.InvoiceTaxInput("ST", Decimal(16), Decimal(8)),),
+            uom="EA",
         ),
         ci.InvoiceLineInput(
-            "2", Decimal(1), Decimal(50), "PART-2", charges=(ci.InvoiceChargeInput("N", "B840", Decimal("50.00")),)
+            "2",
+            Decimal(1),
+            Decimal(50),
+            "PART-2",
+            charges=(ci.InvoiceChargeInput("N", "B840", Decimal("50.00")),),
+            uom="EA",
         ),
-        ci.InvoiceLineInput("3", Decimal(4), Decimal("2.5"), "PART-3"),
+        ci.InvoiceLineInput("3", Decimal(4), Decimal("2.5"), "PART-3", uom="EA"),
         ci.InvoiceLineInput(
-            "4", Decimal(10), Decimal(1), "PART-4", taxes=(ci.InvoiceTaxInput("LS", Decimal("0.8"), Decimal(8)),)
+            "4",
+            Decimal(10),
+            Decimal(1),
+            "PART-4",
+            taxes=(ci.InvoiceTaxInput("LS", Decimal("0.8"), Decimal(8)),),
+            uom="EA",
         ),
     )
     assert (value.total, value.currency, value.company) == (Decimal("285.80"), "", "ACME")

@@ -160,7 +160,7 @@ def invoices(draw: st.DrawFn) -> ci.InvoiceInput:
         invoice_date=draw(dates),
         currency=draw(st.sampled_from(["", "USD", "CAD"])),
         lines=tuple(
-            ci.InvoiceLineInput(n, draw(quantities), draw(prices), draw(optional_text))
+            ci.InvoiceLineInput(n, draw(quantities), draw(prices), draw(optional_text), uom=draw(uoms))
             for n in draw(st.lists(code, min_size=1, max_size=5))
         ),
         purpose=ci.INVOICE_PURPOSE_CREDIT_MEMO if credit else ci.INVOICE_PURPOSE_INVOICE,

@@ -210,7 +210,7 @@ def build_810(invoice: ci.InvoiceInput, version: str = "004010", uom: str = "EA"
     segs.extend(_company(invoice.company))
     for line in invoice.lines:
         ids = ["BP", line.part_number] if line.part_number else []
-        segs.append(["IT1", line.line_no, number(line.quantity), uom, number(line.unit_price), "", *ids])
+        segs.append(["IT1", line.line_no, number(line.quantity), line.uom or uom, number(line.unit_price), "", *ids])
         segs.extend(_tax(tax) for tax in line.taxes)
         segs.extend(_charge(charge) for charge in line.charges)
     total = invoice.total if invoice.total is not None else invoice.sums().total

@@ -4,9 +4,12 @@
 * the HL tree (HL01 id, HL02 parent, HL03 level S/O/T/P/I) gives each item its
   order (PRF01 PO number) and pack (MAN*GM/W SSCC) from its ancestors;
 * items: the PO line number from the LIN pair qualified PL (purchaser's order line number),
-  else LIN01, else SN101; buyer part from the LIN pairs qualified as the buyer's (BP, IN …: the
+  else LIN01, else SN101, else none (the write path finds the PO line whose part is the item's
+  buyer part; an item with neither is a problem); buyer part from the LIN pairs qualified as the buyer's (BP, IN …: the
   write path checks it against the PO line's), SN102 quantity and SN103 unit, lot and
   serial from REF*LT/SE or LIN LT/SN pairs;
+* a pack below a level with its own SSCC (cartons on a pallet, HL*..*T) travels on it
+  (``pack_parents``);
 * a pack's SSCC is 18 digits: MAN*GM is "SSCC-18 and Application Identifier", so a 20-digit
   value starting with the AI ``00`` is that SSCC behind its AI;
 * carrier TD503 (else TD505), tracking REF*CN (else REF*BM), ``company`` N1*BY N104 of
@@ -113,12 +116,22 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
             break
     lines: list[ci.ShipmentLineInput] = []
     packs: list[str] = []
+    own: dict[int, str] = {}  # each level's own SSCC, by the level's id()
+    parents: dict[str, str] = {}
     for level in levels:
         man = next((s for s in level.segments if s.id == "MAN" and s[1] in _SSCC_QUALIFIERS and s[2].strip()), None)
         sscc = _sscc(man[2]) if man is not None else ""
         r.use(man)
         if sscc and sscc not in packs:
             packs.append(sscc)
+        if sscc:
+            own[id(level)] = sscc
+            # A pack below a level with its own SSCC (cartons on a tare, HL*..*T) travels on it.
+            above = level.parent
+            while above is not None and id(above) not in own:
+                above = above.parent
+            if above is not None and own[id(above)] != sscc:
+                parents.setdefault(sscc, own[id(above)])
         lin = first(level.segments, "LIN")
         sn1 = first(level.segments, "SN1")
         if sn1 is None:
@@ -152,6 +165,7 @@ def map_856(ts: TransactionSet, code_maps: CodeMaps | None = None) -> Mapped[ci.
         tracking_number=tracking,
         bill_of_lading=bill_of_lading,
         packs=tuple(packs),
+        pack_parents=tuple(parents.items()),
         # Only the heading and the shipment level name the buyer; order-level N1*BY is a store.
         company=r.party([*heading, *(s for lv in levels if lv.code == "S" for s in lv.segments)], "BY"),
     )
@@ -170,13 +184,14 @@ def _line(r: Reader, level: _Level, lin: Segment | None, sn1: Segment) -> ci.Shi
     # PL (purchaser's order line number) names the PO line outright; partners whose LIN01 is a
     # sequence of their own give the PO line that way.
     line_no = pairs.get("PL", "") or (lin[1].strip() if lin is not None else "") or sn1[1].strip()
-    if not line_no:
-        r.problem(f"item HL {level.hl[1]} has no line number (LIN PL, LIN01 or SN101)", lin or sn1, 1)
     part, lot, serial = "", "", ""
     r.use(lin, sn1)
     if lin is not None:
         part, _ = r.part_numbers(lin, 2, buyer_only=True)
         lot, serial = pairs.get("LT", ""), pairs.get("SN", "")
+    if not line_no and not part:
+        lacks = r.unnumbered(lin, 2) if lin is not None else "a LIN with the buyer's part number"
+        r.problem(f"item HL {level.hl[1]} names its PO line by neither LIN PL, LIN01, SN101 nor {lacks}", lin or sn1, 1)
     for seg in level.segments:
         if seg.id == "REF" and seg[1] == "LT" and not lot:
             lot = seg[2].strip()

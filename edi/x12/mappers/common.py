@@ -308,6 +308,14 @@ class Reader:
             buyer = next((v for q, v in pairs if q not in supplier_rank), "")
         return buyer, _best(pairs, supplier_rank)
 
+    def unnumbered(self, seg: Segment, first_pair: int) -> str:
+        """What a line without its PO line number lacks, and the IDs it gives instead (for a problem)."""
+        qualifiers = ", ".join(self.maps["buyer_part_qualifiers"])
+        pairs = [f"{seg[i]} {seg[i + 1].strip()}" for i in range(first_pair, len(seg.elements) - 1, 2) if seg[i + 1]]
+        verb = "names" if len(pairs) == 1 else "name"
+        given = f" ({', '.join(pairs)} {verb} no PO line)" if pairs else ""
+        return f"a buyer's part number ({qualifiers}){given}"
+
 
 def _best(pairs: list[tuple[str, str]], ranking: Mapping[str, str]) -> str:
     ranked = sorted((ranking[q], v) for q, v in pairs if q in ranking)

@@ -128,7 +128,9 @@ def map_functional_ack(ts: TransactionSet) -> Mapped[FunctionalAck]:
             ak1 = (seg[1].strip(), seg[2].strip(), seg[3].strip())
             seen_ak1 = True
         elif sid == "AK2":
-            current = {"st01": seg[1], "st02": seg[2], "segments": []}
+            if current is not None:
+                _unanswered(r, current)
+            current = {"st01": seg[1], "st02": seg[2], "segments": [], "ak2": seg}
         elif sid in ("AK3", "IK3") and current is not None:
             current["segments"].append(SegmentNote(seg[1], _int(seg[2]) or 0, seg[3], seg[4]))
         elif sid in ("AK4", "IK4") and current is not None and current["segments"]:
@@ -155,11 +157,17 @@ def map_functional_ack(ts: TransactionSet) -> Mapped[FunctionalAck]:
             sets.append(SetAck(current["st01"], current["st02"], seg[1].strip(), codes, tuple(current["segments"])))
             current = None
         elif sid == "AK9":
+            if current is not None:
+                _unanswered(r, current)
+                current = None
             ak9 = [v.strip() for v in seg.elements]
             if ak9[1:2] and ak9[1] not in AK9_CODES:
                 r.problem(f"AK901 {seg[1]!r} is not a functional group acknowledgment code", seg, 1)
+    if current is not None:
+        _unanswered(r, current)
     if not seen_ak1:
         r.problem("AK1 segment missing: the group it answers is not named")
+    seen_ak9 = bool(ak9)
     if not ak9:
         r.problem("AK9 segment missing: the group's verdict is not given")
         ak9 = ["AK9"]
@@ -176,4 +184,36 @@ def map_functional_ack(ts: TransactionSet) -> Mapped[FunctionalAck]:
         group_errors=tuple(v for v in ak9[5:10] if v),
         sets=tuple(sets),
     )
+    if seen_ak9:
+        _counts_checked(r, value, ts.segments)
     return Mapped(value, r.errors)
+
+
+def _unanswered(r: Reader, current: dict) -> None:
+    """An AK2 loop that ends without its AK5 (IK5 in a 999) gives no verdict on that set."""
+    closing = "IK5" if r.ts.st01 == "999" else "AK5"
+    r.problem(
+        f"AK2 {current['st01'].strip()} {current['st02'].strip()} has no {closing}: its verdict is not given",
+        current["ak2"],
+    )
+
+
+def _counts_checked(r: Reader, ack: FunctionalAck, segments: list[Segment]) -> None:
+    """AK9's counts must add up: no more sets accepted than received, nor received than included;
+    a group accepted (A, E) has every set received accepted; and when every set received has its
+    AK2 loop, the accepted count is the number of them accepted (AK501 A or E)."""
+    ak9 = next(seg for seg in reversed(segments) if seg.id == "AK9")
+    included, received, accepted = ack.included, ack.received, ack.accepted
+    said = []
+    if included is None or received is None or accepted is None:
+        said.append("AK902, AK903 and AK904 must each be a count")
+    elif not accepted <= received <= included:
+        said.append(f"{accepted} sets accepted of {received} received of {included} included do not add up")
+    elif ack.code in ("A", "E") and accepted != received:
+        said.append(f"AK901 {ack.code!r} accepts the group, yet only {accepted} of its {received} sets are accepted")
+    elif ack.sets and len(ack.sets) == received:
+        listed = sum(1 for one in ack.sets if one.code in ("A", "E"))
+        if listed != accepted:
+            said.append(f"AK904 counts {accepted} sets accepted, the AK2 loops accept {listed}")
+    for text in said:
+        r.problem(f"AK9 counts do not add up: {text}", ak9)

@@ -6,9 +6,11 @@
 * ``currency`` CUR02, else the caller's default, else empty: an 810 without CUR is in the
   PO's currency, which the write path supplies (the mapper never invents one); ``total`` TDS01 (implied cents),
   ``company`` N1*BY N104;
-* lines from IT1: IT101 line number (else the line's position, with a warning),
-  IT102 quantity, IT104 unit price, buyer part from the IT1 pairs qualified as the buyer's (BP,
-  IN …: the write path checks it against the PO line's); the line's allowances and
+* lines from IT1: IT101 line number (else none: the write path finds the PO line whose part is
+  the line's buyer part, and a line with neither is a problem),
+  IT102 quantity, IT103 unit (the write path converts it to the PO line's), IT104 unit price,
+  buyer part from the IT1 pairs qualified as the buyer's (BP, IN …: the write path checks it
+  against the PO line's); the line's allowances and
   charges from the SAC in its loop (SAC01 indicator, SAC02 code, SAC05 amount in cents, SAC07
   percent, SAC15 description) and its taxes from the TXI (TXI01 type, TXI02 amount, TXI03 percent).
 
@@ -97,12 +99,12 @@ def map_810(
     for index, group in enumerate(items, 1):
         it1 = group[0]
         line_no = it1[1].strip()
-        if not line_no:
-            r.warn(f"IT101 missing: line {index} numbered by position", it1, 1)
-            line_no = str(index)
         quantity = r.decimal(it1, 2, required=True)
         price = r.decimal(it1, 4, required=True)
         part, _ = r.part_numbers(it1, 6, buyer_only=True)
+        if not line_no and not part:
+            # Numbered by its position it could bill another line than the one meant.
+            r.problem(f"IT1 {index} names its PO line by neither IT101 nor {r.unnumbered(it1, 6)}", it1, 1)
         r.use(it1, *(seg for seg in group if seg.id in ("SAC", "TXI")))
         lines.append(
             ci.InvoiceLineInput(
@@ -110,6 +112,7 @@ def map_810(
                 quantity=quantity if quantity is not None else Decimal(0),
                 unit_price=price if price is not None else Decimal(0),
                 part_number=part,
+                uom=it1[3].strip(),
                 charges=tuple(_charge(r, seg) for seg in group if seg.id == "SAC"),
                 taxes=tuple(_tax(r, seg) for seg in group if seg.id == "TXI"),
             )
