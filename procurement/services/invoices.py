@@ -96,6 +96,7 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
         )
         order = next(iter(lines.values())).po
         company = order.company
+        invoice = _units_as_said_by_po(invoice, lines)
         digest = inputs.fingerprint(invoice)
         found = compiled.fetch(
             "invoice.existing",
@@ -263,6 +264,21 @@ class _Finding:
 
 QUANTITY_STEP = Decimal("0.0001")  # the quantity columns' precision
 PRICE_STEP = Decimal("0.000001")  # the price columns'
+
+
+def _units_as_said_by_po(invoice: InvoiceInput, lines: dict[tuple[str, str], POLine]) -> InvoiceInput:
+    """The invoice without the unit a line states when it is its PO line's own: said or not, it means
+    the same, and an invoice received before units were read (the fingerprint it was stored with) is
+    the same invoice when it is sent again."""
+    given = tuple(
+        dataclasses.replace(line, uom="")
+        if line.uom and line.uom.strip().upper() == lines[(invoice.po_number, line.line_no)].uom.upper()
+        else line
+        for line in invoice.lines
+    )
+    if all(a is b for a, b in zip(given, invoice.lines, strict=True)):
+        return invoice
+    return dataclasses.replace(invoice, lines=given)
 
 
 def _in_po_units(

@@ -247,6 +247,24 @@ def test_the_same_invoice_twice_has_one_effect_whatever_the_channel(received_po,
     assert h.line_state(received_po) == lines_before
 
 
+def test_an_invoice_stating_its_lines_own_unit_is_the_same_invoice_as_one_that_does_not(received_po, supplier):
+    # Stored before units were read (no unit said), sent again naming the PO line's unit in any case.
+    first = _bill(supplier, h.invoice("INV-1", ("1", "100", "10")))
+    before, lines_before = h.counts(), h.line_state(received_po)
+    said = h.invoice("INV-1", ("1", "100", "10"))
+    said = dataclasses.replace(said, lines=tuple(dataclasses.replace(line, uom="ea") for line in said.lines))
+
+    again = _bill(supplier, said, src=h.source(channel="edi"))
+
+    assert (again.outcome, again.record.pk, again.record.fingerprint) == (
+        "duplicate",
+        first.record.pk,
+        first.record.fingerprint,
+    )
+    assert h.counts() == before
+    assert h.line_state(received_po) == lines_before
+
+
 def test_another_invoice_under_a_used_number_is_a_duplicate_invoice(received_po, supplier):
     first = _bill(supplier, h.invoice("INV-1", ("1", "100", "10"))).record
     before, lines_before = h.counts(), h.line_state(received_po)
