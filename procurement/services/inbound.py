@@ -21,6 +21,7 @@ from gateway.logs import log_context
 from notifications.services import outbox_write
 from procurement.models import Company, InboundDocument, ProcurementException, PurchaseOrder, Shipment, ShipmentLine
 
+from .bulk import rows_update
 from .closing import exceptions_close
 from .errors import ProcurementError
 from .notify import webhook_rows
@@ -325,6 +326,7 @@ def inbound_document_settle(
     company_id: int | None = None,
     replayed: bool = False,
     webhook_versions: Mapping[int, int] | None = None,
+    held: list[InboundDocument] | None = None,
 ) -> bool:
     """Record the outcome of one attempt at a stored document, and tell its sender once it is final.
 
@@ -348,6 +350,11 @@ def inbound_document_settle(
     ``webhook_versions``: each company's ``webhooks_version`` as the caller read it in its
     transaction (``webhook_rows``), when it has them: the subscriptions come from the cache.
 
+    ``held``: the caller holds the document's row locked as it read it (``SELECT … FOR UPDATE`` in
+    its transaction), so the state in hand is the row's: the document is settled in hand only and
+    appended to ``held``, for the caller to write with others in one statement before it commits
+    (``inbound_documents_settled_write``) rather than in an UPDATE of its own.
+
     Inside a caller's transaction it commits (or rolls back) with it.
     """
     attempts = document.attempts + 1
@@ -357,15 +364,20 @@ def inbound_document_settle(
     # Inside the write path's transaction no savepoint is needed: any error there rolls it all back.
     with transaction.atomic(savepoint=False):
         settleable = SETTLEABLE + REOPENED_BY_REPLAY if replayed else SETTLEABLE
-        settled = InboundDocument.objects.filter(pk=document.pk, state__in=settleable).update(
-            state=state, outcome_code=code[:40], error=error, processed_at=processed_at, attempts=attempts, **placed
-        )
+        if held is None:
+            settled = InboundDocument.objects.filter(pk=document.pk, state__in=settleable).update(
+                state=state, outcome_code=code[:40], error=error, processed_at=processed_at, attempts=attempts, **placed
+            )
+        else:
+            settled = document.state in settleable
         if not settled:
             return False
         document.state, document.outcome_code, document.error = state, code[:40], error
         document.processed_at, document.attempts = processed_at, attempts
         if placed:
             document.company_id = company_id
+        if held is not None:
+            held.append(document)
         if state == InboundDocument.State.PROCESSED:
             _applied_measure(document)
         if state == InboundDocument.State.FAILED:
@@ -395,6 +407,16 @@ def inbound_document_settle(
             )
         )
     return True
+
+
+# What ``inbound_document_settle`` writes on a document.
+SETTLED_FIELDS = ("state", "outcome_code", "error", "processed_at", "attempts", "company_id")
+
+
+def inbound_documents_settled_write(documents: list[InboundDocument]) -> None:
+    """Write documents settled in hand (``inbound_document_settle(held=…)``) in one statement, in the
+    transaction that holds their rows locked."""
+    rows_update(documents, SETTLED_FIELDS)
 
 
 def _applied_measure(document: InboundDocument) -> None:
