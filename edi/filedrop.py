@@ -107,7 +107,10 @@ def scan(
 
     At most ``limit`` files per scan (``GATEWAY_EDI_SCAN_BATCH``): the next scan takes the rest,
     and the first files are already being processed meanwhile. A file too fresh to take adds to
-    ``settling`` the seconds until it will have settled, so the caller can look again just then.
+    ``settling`` the seconds until it will have settled, so the caller can look again just then;
+    so does a file still being written to (``*.part``, a dot-file) within the settling time: once
+    renamed into place it keeps its time, so it may be taken then. One left unwritten for longer
+    adds nothing, and waits for the scheduled scans.
     """
     now = time.time() if now is None else now
     limit = settings.GATEWAY_EDI_SCAN_BATCH if limit is None else limit
@@ -115,8 +118,10 @@ def scan(
 
     def ready(entry: os.DirEntry[str]) -> bool:
         wait = _wait(entry, now)
-        if wait is not None and wait > 0 and settling is not None:
-            settling.append(wait)
+        if settling is not None:
+            soon = _in_progress_wait(entry, now) if wait is None else wait
+            if soon is not None and soon > 0:
+                settling.append(soon)
         return wait == 0
 
     for partner, place in _active_partners():
@@ -184,6 +189,17 @@ def _wait(entry: os.DirEntry[str], now: float) -> float | None:
         return None
     stat = entry.stat(follow_symlinks=False)
     return max(0.0, settings.GATEWAY_EDI_SETTLE_SECONDS - (now - stat.st_mtime))
+
+
+def _in_progress_wait(entry: os.DirEntry[str], now: float) -> float | None:
+    """For a plain file still being written (``_wait`` gives None), the seconds until it has settled
+    by its time; None for anything else."""
+    name = entry.name
+    if name == CLAIMED or not (name.startswith(".") or name.lower().endswith(IN_PROGRESS_SUFFIXES)):
+        return None
+    if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+        return None
+    return max(0.0, settings.GATEWAY_EDI_SETTLE_SECONDS - (now - entry.stat(follow_symlinks=False).st_mtime))
 
 
 def claim_name(name: str, correlation_id: str, claimed_at: float) -> str:
