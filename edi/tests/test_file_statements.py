@@ -57,11 +57,11 @@ BATCH_END = [
     "UPDATE procurement_inbounddocument",
 ]
 # The write path: the PO lines locked (with their PO and company), the same document before? (Sent
-# with the lock on PostgreSQL: one round trip for both.) Then, matched before it is written, the record with its verdict and its lines, the lines'
-# totals and the PO touched (one statement on PostgreSQL, which also draws the exceptions' keys),
-# and the exceptions with their audit rows (one statement on PostgreSQL). Its exception is
-# announced from the subscriptions cached for the company's webhooks version read with the
-# lock: no lookup of its own.
+# with the lock on PostgreSQL: one round trip for both.) Then, matched before it is written, the
+# record with its verdict and its lines, the lines' totals and the PO touched (one statement on
+# PostgreSQL, which also draws the exceptions' keys), and the exceptions with their audit rows (one
+# statement on PostgreSQL). Its exception is announced from the subscriptions cached for the
+# company's webhooks version read with the lock: no lookup of its own.
 if connection.vendor == "postgresql":
     INVOICE = [
         "SELECT procurement_poline",
