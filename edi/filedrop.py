@@ -39,7 +39,8 @@ from gateway import inbox
 from gateway.correlation import new_correlation_id
 from gateway.inbox import name_shown
 from procurement.models import InboundDocument, ProcurementException
-from procurement.services import WriteSource, inbound_document_store
+from procurement.services import WriteSource
+from procurement.services.inbound import inbound_document_build, inbound_documents_insert
 from procurement.services.raising import exception_draft, exception_raise
 
 log = logging.getLogger(__name__)
@@ -253,7 +254,8 @@ def _store(partner: TradingPartner, place: Folders, renamed: list[_Renamed]) -> 
     its store."""
     try:
         with transaction.atomic():
-            stored = [(item, _document_store(partner, item)) for item in renamed]
+            stored = [(item, _document_build(partner, item)) for item in renamed]
+            inbound_documents_insert([document for _, (document, _) in stored])  # one statement for them all
     except Exception:
         stored = []
         for item in renamed:
@@ -272,11 +274,17 @@ def _store(partner: TradingPartner, place: Folders, renamed: list[_Renamed]) -> 
 
 
 def _document_store(partner: TradingPartner, item: _Renamed) -> tuple[InboundDocument, int]:
+    document, size = _document_build(partner, item)
+    inbound_documents_insert([document])
+    return document, size
+
+
+def _document_build(partner: TradingPartner, item: _Renamed) -> tuple[InboundDocument, int]:
     size = item.path.stat().st_size
     limit = settings.GATEWAY_EDI_MAX_FILE_BYTES
     too_large = size > limit
     # Stored under the name as dropped; a name that could not be stored was rejected before the claim.
-    document = inbound_document_store(
+    document = inbound_document_build(
         channel="edi",
         sender=partner.supplier.code,
         content=b"",
