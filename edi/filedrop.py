@@ -39,7 +39,8 @@ from gateway import inbox
 from gateway.correlation import new_correlation_id
 from gateway.inbox import name_shown
 from procurement.models import InboundDocument, ProcurementException
-from procurement.services import WriteSource, inbound_document_store
+from procurement.services import WriteSource
+from procurement.services.inbound import inbound_document_build, inbound_documents_insert
 from procurement.services.raising import exception_draft, exception_raise
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,10 @@ def scan(
 
     At most ``limit`` files per scan (``GATEWAY_EDI_SCAN_BATCH``): the next scan takes the rest,
     and the first files are already being processed meanwhile. A file too fresh to take adds to
-    ``settling`` the seconds until it will have settled, so the caller can look again just then.
+    ``settling`` the seconds until it will have settled, so the caller can look again just then;
+    so does a file still being written to (``*.part``, a dot-file) within the settling time: once
+    renamed into place it keeps its time, so it may be taken then. One left unwritten for longer
+    adds nothing, and waits for the scheduled scans.
     """
     now = time.time() if now is None else now
     limit = settings.GATEWAY_EDI_SCAN_BATCH if limit is None else limit
@@ -115,8 +119,10 @@ def scan(
 
     def ready(entry: os.DirEntry[str]) -> bool:
         wait = _wait(entry, now)
-        if wait is not None and wait > 0 and settling is not None:
-            settling.append(wait)
+        if settling is not None:
+            soon = _in_progress_wait(entry, now) if wait is None else wait
+            if soon is not None and soon > 0:
+                settling.append(soon)
         return wait == 0
 
     for partner, place in _active_partners():
@@ -186,6 +192,17 @@ def _wait(entry: os.DirEntry[str], now: float) -> float | None:
     return max(0.0, settings.GATEWAY_EDI_SETTLE_SECONDS - (now - stat.st_mtime))
 
 
+def _in_progress_wait(entry: os.DirEntry[str], now: float) -> float | None:
+    """For a plain file still being written (``_wait`` gives None), the seconds until it has settled
+    by its time; None for anything else."""
+    name = entry.name
+    if name == CLAIMED or not (name.startswith(".") or name.lower().endswith(IN_PROGRESS_SUFFIXES)):
+        return None
+    if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+        return None
+    return max(0.0, settings.GATEWAY_EDI_SETTLE_SECONDS - (now - entry.stat(follow_symlinks=False).st_mtime))
+
+
 def claim_name(name: str, correlation_id: str, claimed_at: float) -> str:
     """``<claim time, ms>.<correlation id>__<name as dropped>``."""
     return f"{int(claimed_at * 1000)}.{correlation_id}__{name}"
@@ -237,7 +254,8 @@ def _store(partner: TradingPartner, place: Folders, renamed: list[_Renamed]) -> 
     its store."""
     try:
         with transaction.atomic():
-            stored = [(item, _document_store(partner, item)) for item in renamed]
+            stored = [(item, _document_build(partner, item)) for item in renamed]
+            inbound_documents_insert([document for _, (document, _) in stored])  # one statement for them all
     except Exception:
         stored = []
         for item in renamed:
@@ -256,11 +274,17 @@ def _store(partner: TradingPartner, place: Folders, renamed: list[_Renamed]) -> 
 
 
 def _document_store(partner: TradingPartner, item: _Renamed) -> tuple[InboundDocument, int]:
+    document, size = _document_build(partner, item)
+    inbound_documents_insert([document])
+    return document, size
+
+
+def _document_build(partner: TradingPartner, item: _Renamed) -> tuple[InboundDocument, int]:
     size = item.path.stat().st_size
     limit = settings.GATEWAY_EDI_MAX_FILE_BYTES
     too_large = size > limit
     # Stored under the name as dropped; a name that could not be stored was rejected before the claim.
-    document = inbound_document_store(
+    document = inbound_document_build(
         channel="edi",
         sender=partner.supplier.code,
         content=b"",

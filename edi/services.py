@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -61,7 +61,12 @@ from procurement.services import (
     shipment_record,
 )
 from procurement.services.bulk import rows_insert, rows_update
-from procurement.services.inbound import SETTLEABLE, inbound_document_settle
+from procurement.services.inbound import (
+    SETTLEABLE,
+    SETTLED_FIELDS,
+    inbound_document_settle,
+    inbound_documents_settled_write,
+)
 from procurement.services.raising import exception_draft, exception_raise
 from procurement.services.refusals import service_savepoints_left_to_caller
 from suppliers.models import Supplier
@@ -420,6 +425,10 @@ def interchange_file_receive(
     caller's transaction.
     """
     outcome = _receive(document, partner, batch)
+    # In a batch that holds the document locked, settled with the batch's answers: one UPDATE for all its files.
+    pending = _answers_deferred.get() if batch is not None and document.pk in batch.locked else None
+    before = DeferredSettle.of(document) if pending is not None else None
+    held: list[InboundDocument] | None = [] if pending is not None else None
     inbound_document_settle(
         document=document,
         state=outcome.state,
@@ -427,7 +436,10 @@ def interchange_file_receive(
         error=(outcome.detail or outcome.summary)[:10000],
         replayed=replayed,
         webhook_versions=batch.webhook_versions if batch else None,
+        held=held,
     )
+    if held and pending is not None and before is not None:
+        pending.append(before)
     return outcome
 
 
@@ -443,9 +455,10 @@ class BatchReads:
     ``webhooks_version``, so each file's ``document.processed`` subscriptions come from the cache
     kept for that version (``api.webhooks``): a subscription changed while the batch runs is seen
     from the next batch on, as one changed while a file is received is seen from the next file.
-    ``unreceived``: those of the batch's documents, which the caller holds locked (``SELECT … FOR
-    UPDATE``, taken for all of them in one statement), with no interchange recorded yet: no other
-    run can have received any of theirs, so none is locked or looked for again.
+    ``locked``: the batch's documents, which the caller holds locked (``SELECT … FOR UPDATE``,
+    taken for all of them in one statement) as it read them: each is settled in hand and written
+    with the batch's answers (``answers_write``). ``unreceived``: those of them with no interchange
+    recorded yet: no other run can have received any of theirs, so none is locked or looked for again.
 
     The two duplicate checks of each file, asked for the whole batch at once: ``same_content``, for
     each document whose content no other file of the batch has, the earliest earlier document
@@ -459,6 +472,7 @@ class BatchReads:
 
     identity: EdiIdentity
     webhook_versions: dict[int, int]
+    locked: set[int]
     unreceived: set[int]
     same_content: dict[int, InboundDocument | None] = field(default_factory=dict)
     senders: dict[int, Sender] = field(default_factory=dict)
@@ -506,6 +520,7 @@ class BatchReads:
         return cls(
             EdiIdentity.of(partner.company_id),
             versions,
+            set(ids),
             set(ids) - set(received),
             same_content,
             senders,
@@ -753,6 +768,8 @@ def _receive(document: InboundDocument, partner: TradingPartner, batch: BatchRea
             ).order_by("pk")[:1],
             ["edi", document.pk, document.sha256, *settled],
         )
+        # The batch's files settled so far wait to be written with its answers: judged as if written.
+        found = sorted([*found, *_settled_in_batch(document, settled)], key=lambda d: d.pk)[:1]
     earlier = found[0] if found else None
     if earlier is not None:
         return FileOutcome(
@@ -790,6 +807,21 @@ def _receive(document: InboundDocument, partner: TradingPartner, batch: BatchRea
     elif refused:
         outcome.code = "partly_applied"
     return outcome
+
+
+def _settled_in_batch(document: InboundDocument, states: Sequence[str]) -> list[InboundDocument]:
+    """The earliest document of the batch before ``document`` settled in one of ``states`` with its
+    content and not written yet (``DeferredSettle``), as a list of at most one."""
+    found = [
+        item.document
+        for item in _answers_deferred.get() or ()
+        if isinstance(item, DeferredSettle)
+        and item.document.sha256 == document.sha256
+        and item.document.state in states
+        and item.document.pk < document.pk
+        and item.document.channel == "edi"
+    ]
+    return sorted(found, key=lambda d: d.pk)[:1]
 
 
 Event = x12.TransactionSet | x12.Group | x12.Interchange
@@ -1384,8 +1416,26 @@ class InsertedEarly:
     record: Interchange
 
 
-# What a batch writes at its end: our answers, and the records of the interchanges and groups received.
-Deferred = DeferredAnswer | FunctionalGroup | Interchange | InsertedEarly
+@dataclass
+class DeferredSettle:
+    """A document of the batch settled in hand (``inbound_document_settle(held=…)``), to be written
+    with the batch's answers; with what it held before, put back should its file be rolled back."""
+
+    document: InboundDocument
+    before: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, document: InboundDocument) -> DeferredSettle:
+        return cls(document, tuple(getattr(document, name) for name in SETTLED_FIELDS))
+
+    def undo(self) -> None:
+        for name, value in zip(SETTLED_FIELDS, self.before, strict=True):
+            setattr(self.document, name, value)
+
+
+# What a batch writes at its end: our answers, the records of the interchanges and groups received,
+# and the documents settled.
+Deferred = DeferredAnswer | FunctionalGroup | Interchange | InsertedEarly | DeferredSettle
 _answers_deferred: ContextVar[list[Deferred] | None] = ContextVar("answers_deferred", default=None)
 
 
@@ -1413,6 +1463,8 @@ def answers_drop(pending: list[Deferred], queued: int) -> None:
         if isinstance(item, InsertedEarly):
             item.record.pk = None
             item.record._state.adding = True
+        elif isinstance(item, DeferredSettle):
+            item.undo()  # its settling was rolled back with the savepoint: the document as it was
     del pending[queued:]
 
 
@@ -1436,6 +1488,7 @@ def answers_write(pending: list[Deferred]) -> None:
         records[record.pk] = record
     # The receipts (``_keep_receipt``) are saved once, with the answers: one statement for them all.
     rows_update(list(records.values()), ["receipt", "envelope_errors", "digest"])
+    inbound_documents_settled_write([item.document for item in pending if isinstance(item, DeferredSettle)])
 
 
 def _digest_of(previous: Interchange) -> str:

@@ -40,30 +40,28 @@ BATCH = [
     "SELECT edi_interchange",
     "SELECT edi_ediidentity",
 ]
-# Receiving the file: the write path (below) and the document settled, with its document.processed
-# webhooks from the cache kept for the company's webhooks version the batch read. (The document is
-# locked, found never received, and checked for duplicates with the batch's; its interchange's
-# record waits for the batch's end.)
-SETTLE = [
-    "UPDATE procurement_inbounddocument",
-]
+# Receiving the file: the write path (below), nothing else. (The document is locked, found never
+# received, and checked for duplicates with the batch's; its interchange's record and its settling,
+# with its document.processed webhooks from the cache kept for the company's webhooks version the
+# batch read, wait for the batch's end.)
 # At the batch's end, for all of its files: their interchanges recorded (one prepared INSERT …
 # RETURNING, ``rows_insert``), then the 997s: their control numbers, their outbox rows (with the
-# groups' records, in the same statement), their interchanges, and the receipts naming them
-# (saved once, with them).
+# groups' records, in the same statement), their interchanges, the receipts naming them (saved
+# once, with them), and the documents settled (one UPDATE for them all).
 BATCH_END = [
     "WITH edi_interchange",
     "INSERT edi_controlcounter",
     "WITH procurement_outboundmessage",
     "WITH edi_interchange",
     "UPDATE edi_interchange",
+    "UPDATE procurement_inbounddocument",
 ]
-# The write path: the PO lines locked (with their PO and company), the same document before?
-# Then, matched before it is written, the record with its verdict and its lines, the lines'
-# totals and the PO touched (one statement on PostgreSQL, which also draws the exceptions' keys),
-# and the exceptions with their audit rows (one statement on PostgreSQL). Its exception is
-# announced from the subscriptions cached for the company's webhooks version read with the
-# lock: no lookup of its own.
+# The write path: the PO lines locked (with their PO and company), the same document before? (Sent
+# with the lock on PostgreSQL: one round trip for both.) Then, matched before it is written, the
+# record with its verdict and its lines, the lines' totals and the PO touched (one statement on
+# PostgreSQL, which also draws the exceptions' keys), and the exceptions with their audit rows (one
+# statement on PostgreSQL). Its exception is announced from the subscriptions cached for the
+# company's webhooks version read with the lock: no lookup of its own.
 if connection.vendor == "postgresql":
     INVOICE = [
         "SELECT procurement_poline",
@@ -92,7 +90,8 @@ if connection.vendor == "postgresql":
         "SELECT procurement_shipment",
         "WITH procurement_shipment",
         "WITH procurement_shipmentline",
-        # the company's planning lock, shared, so a full run starting now waits for this change
+        # the company's planning lock, shared, so a full run starting now waits for this change; its
+        # full runs read right after it is granted, sent with it (one round trip for both)
         "SELECT ?",
         "SELECT materials_requirementrun",
     ]
@@ -161,7 +160,7 @@ def test_a_one_set_invoice_file_takes_these_statements(orders, partner):  # noqa
 
     statements, savepoints = _receive_one(partner, "810", 1)
 
-    assert statements == [*BATCH, *INVOICE, *SETTLE, *BATCH_END]
+    assert statements == [*BATCH, *INVOICE, *BATCH_END]
     assert savepoints == 2  # the batch's (here), and the file's: none for its interchange, group or set
     invoice = Invoice.objects.get(po__number="PO-000001")
     assert invoice.lines.count() == 5
@@ -177,7 +176,7 @@ def test_a_one_set_ship_notice_file_takes_these_statements(orders, partner):  # 
 
     statements, savepoints = _receive_one(partner, "856", 1)
 
-    assert statements == [*BATCH, *SHIPMENT, *SETTLE, *BATCH_END]
+    assert statements == [*BATCH, *SHIPMENT, *BATCH_END]
     assert savepoints == 2
     assert Shipment.objects.get(shipment_id__contains="PO-000001").lines.count() == 5
     assert OutboundMessage.objects.filter(event="x12.997").count() == 2
@@ -195,6 +194,6 @@ def test_a_batch_of_files_asks_for_their_duplicates_once_and_each_file_adds_only
         assert tasks.edi_files_receive(items) == ["processed"] * ORDERS
 
     statements = [_statement(q["sql"]) for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert statements == [*BATCH, *[*INVOICE, *SETTLE] * ORDERS, *BATCH_END]
+    assert statements == [*BATCH, *INVOICE * ORDERS, *BATCH_END]
     assert sum("SAVEPOINT" in q["sql"] for q in captured.captured_queries) == 2 * (1 + ORDERS)  # taken and released
     assert OutboundMessage.objects.filter(event="x12.997").count() == 1 + ORDERS

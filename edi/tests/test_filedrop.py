@@ -379,6 +379,23 @@ def test_a_file_still_settling_is_left_and_the_wait_reported(partner, settings):
     assert (filedrop.folders(partner).inbox / "fresh.edi").exists()
 
 
+def test_a_file_still_being_written_reports_when_it_will_have_settled_until_it_is_left_unwritten(partner, settings):
+    settings.GATEWAY_EDI_SETTLE_SECONDS = 1
+    inbox = filedrop.folders(partner).inbox
+    written = time.time()
+    for name, age in (("a.edi.part", 0.25), (".b.edi", 0.5), ("c.edi.tmp", 1.5)):
+        (inbox / name).write_bytes(b"ISA")
+        os.utime(inbox / name, (written - age, written - age))
+    settling: list[float] = []
+
+    assert list(filedrop.scan(now=written, settling=settling)) == []
+
+    # Left unwritten past the settling time (c.edi.tmp): no earlier look than the scheduled scans.
+    assert sorted(settling) == [pytest.approx(0.5), pytest.approx(0.75)]
+    assert sorted(p.name for p in inbox.iterdir()) == [".b.edi", ".claimed", "a.edi.part", "c.edi.tmp"]
+    assert InboundDocument.objects.count() == 0
+
+
 @pytest.fixture
 def follow_ups(monkeypatch):
     """The scan task's follow-up scans (countdowns) and queued files, recorded instead of sent to a broker."""
@@ -423,6 +440,43 @@ def test_a_scan_that_saw_a_settling_file_looks_again_when_it_has_settled_once(pa
     assert follow_ups["files"] == []
     assert scan_task(follow_up=True) == 0  # still settling: the follow-up schedules the next one
     assert len(follow_ups["scans"]) == 2
+
+
+def test_a_scan_that_saw_a_file_being_written_looks_again_when_it_would_have_settled(partner, settings, follow_ups):
+    from edi.tasks import filedrop_scan as scan_task
+
+    settings.GATEWAY_EDI_SETTLE_SECONDS = 1
+    settings.GATEWAY_EDI_SCAN_SECONDS = 2
+    inbox = filedrop.folders(partner).inbox
+    content = partner_855((inputs.AckLineInput(line_no="1", response="ACCEPT"),), isa=61, document_id="855-w")
+    (inbox / "w.edi.part").write_bytes(content)
+
+    assert scan_task() == 0
+    assert scan_task() == 0  # one follow-up is waiting already
+
+    ((kwargs, countdown),) = follow_ups["scans"]
+    assert kwargs == {"follow_up": True} and 0.5 < countdown <= 1.01
+    # Renamed into place by its sender meanwhile, with the time it was written: taken by the follow-up.
+    past = time.time() - 1.5
+    os.utime(inbox / "w.edi.part", (past, past))
+    os.rename(inbox / "w.edi.part", inbox / "w.edi")
+    assert scan_task(follow_up=True) == 1
+    assert len(follow_ups["files"]) == 1 and len(follow_ups["scans"]) == 1
+    assert list(InboundDocument.objects.values_list("filename", "state")) == [("w.edi", "received")]
+
+
+def test_a_file_left_unwritten_past_the_settling_time_waits_for_the_scheduled_scans(partner, settings, follow_ups):
+    from edi.tasks import filedrop_scan as scan_task
+
+    settings.GATEWAY_EDI_SETTLE_SECONDS = 1
+    inbox = filedrop.folders(partner).inbox
+    (inbox / "stalled.edi.part").write_bytes(b"ISA")
+    past = time.time() - 1.5
+    os.utime(inbox / "stalled.edi.part", (past, past))
+
+    assert scan_task() == 0
+    assert follow_ups["scans"] == [] and follow_ups["files"] == []
+    assert (inbox / "stalled.edi.part").exists()
 
 
 def test_the_997_is_delivered_by_the_task_that_processed_the_file_once_it_commits(

@@ -166,10 +166,17 @@ def _plan_lock(company_id: int, *, alone: bool = False) -> None:
     by side (a receipt and a stock event of one plant each take the plant's lock too, in either
     order). A full run's replacing of every result takes it ``alone``.
     """
-    if connection.vendor == "postgresql":
-        lock = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
+    if (statement := _plan_lock_statement(company_id, alone=alone)) is not None:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {lock}(%s, %s)", [PLAN_LOCK_CLASS, company_id])
+            cursor.execute(*statement)
+
+
+def _plan_lock_statement(company_id: int, *, alone: bool = False) -> tuple[str, list[int]] | None:
+    """The SQL that takes ``_plan_lock`` (None: no lock to take)."""
+    if connection.vendor != "postgresql":
+        return None
+    lock = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
+    return f"SELECT {lock}(%s, %s)", [PLAN_LOCK_CLASS, company_id]
 
 
 def _net_changes_barrier(company_id: int) -> int:
@@ -898,19 +905,21 @@ def _replans(company_id: int) -> bool:
     Asked under the planning lock (shared, kept to the commit): a full run claimed to ``running``
     after this answered no takes its barrier after this transaction commits, so it reads this change.
     """
-    _plan_lock(company_id)
     done, running, failed = RequirementRun.State.DONE, RequirementRun.State.RUNNING, RequirementRun.State.FAILED
     full = RequirementRun.Mode.FULL
-    # Asked by every ship notice and answer: compiled once (``compiled.fetch``).
+    # Asked by every ship notice and answer: compiled once, and sent with the lock (``compiled.fetch_after``).
     states = set(
-        compiled.fetch(
-            "requirements.full_run_states",
-            lambda: (
-                RequirementRun.objects.filter(company_id=company_id, mode=full, state__in=(done, running, failed))
-                .values_list("state", flat=True)
-                .distinct()
+        compiled.fetch_after(
+            _plan_lock_statement(company_id),
+            (
+                "requirements.full_run_states",
+                lambda: (
+                    RequirementRun.objects.filter(company_id=company_id, mode=full, state__in=(done, running, failed))
+                    .values_list("state", flat=True)
+                    .distinct()
+                ),
+                [company_id, full, done, running, failed],
             ),
-            [company_id, full, done, running, failed],
         )
     )
     if done in states or running in states:

@@ -65,6 +65,29 @@ def fetch_together(*queries: Query) -> list[list[Any]]:
     ]
 
 
+def fetch_after(statement: tuple[str, Sequence[Any]] | None, query: Query) -> list[Any]:
+    """Run ``statement`` (SQL and its parameters whose rows are not wanted: a lock), then ``fetch``
+    ``query``: on PostgreSQL sent in one round trip when ``query`` is compiled, the read running once
+    the statement is done, in a snapshot of its own (as ``fetch_together`` sends its queries)."""
+    if statement is None:
+        return fetch(*query)
+    lock, lock_params = statement[0], list(statement[1])
+    compiled = _compiled(query[0], query[1], list(query[2]))
+    connection = connections[DEFAULT_DB_ALIAS]
+    if isinstance(compiled, QuerySet) or connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(lock, lock_params)
+        return fetch(*query)
+    sql, params, compiler, values, flat = compiled
+    connection.ensure_connection()
+    with connection.cursor() as first, connection.cursor() as second:
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            first.execute(lock, lock_params)
+            second.execute(sql, params)
+        rows = _rows(compiler, second.fetchall(), values)
+    return [row[0] for row in rows] if flat else rows
+
+
 def rows_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
     """What iterating each queryset gives (instances, or ``values_list`` rows), on PostgreSQL sent in one
     round trip as ``fetch_together`` sends them; compiled on each call, never cached.

@@ -21,6 +21,7 @@ from gateway.logs import log_context
 from notifications.services import outbox_write
 from procurement.models import Company, InboundDocument, ProcurementException, PurchaseOrder, Shipment, ShipmentLine
 
+from .bulk import rows_insert, rows_update
 from .closing import exceptions_close
 from .errors import ProcurementError
 from .notify import webhook_rows
@@ -65,6 +66,49 @@ def inbound_document_store(
     channel that refuses to read an oversized body passes its ``declared_size`` instead, and a
     channel with a limit of its own passes ``max_bytes``.
     """
+    document = inbound_document_build(
+        channel=channel,
+        sender=sender,
+        content=content,
+        supplier=supplier,
+        company=company,
+        document_type=document_type,
+        filename=filename,
+        content_type=content_type,
+        correlation_id=correlation_id,
+        declared_size=declared_size,
+        max_bytes=max_bytes,
+        path=path,
+    )
+    with transaction.atomic(savepoint=False):
+        document.save(force_insert=True)
+    return document
+
+
+def inbound_documents_insert(documents: list[InboundDocument]) -> None:
+    """Insert documents made by ``inbound_document_build`` in one statement, in the caller's
+    transaction: a channel that takes several payloads at once (a scan of a partner's inbox)
+    stores them together, as ``inbound_document_store`` stores one."""
+    rows_insert(documents)
+
+
+def inbound_document_build(
+    *,
+    channel: str,
+    sender: str,
+    content: bytes,
+    supplier: Supplier | None = None,
+    company: Company | None = None,
+    document_type: str = "",
+    filename: str = "",
+    content_type: str = "",
+    correlation_id: str = "",
+    declared_size: int | None = None,
+    max_bytes: int | None = None,
+    path: Path | None = None,
+) -> InboundDocument:
+    """The row ``inbound_document_store`` inserts, not inserted yet; a large payload is already in
+    the file store (``payload_file_store``), whose files are kept whether the row commits or not."""
     now = timezone.now()
     size = len(content) if path is None else path.stat().st_size
     if declared_size is not None:
@@ -82,25 +126,24 @@ def inbound_document_store(
     elif not too_large and path is not None:
         content = path.read_bytes()
         size, sha256 = len(content), hashlib.sha256(content).hexdigest()
-    with transaction.atomic(savepoint=False):
-        return InboundDocument.objects.create(
-            channel=channel,
-            sender=sender[:80],
-            supplier=supplier,
-            company=company,
-            document_type=document_type[:32],
-            filename=filename[:255],
-            content_type=content_type[:100],
-            content=b"" if too_large else content,
-            store_path=store_path,
-            size=size,
-            sha256=sha256,
-            correlation_id=correlation_id or get_correlation_id() or new_correlation_id(),
-            received_at=now,
-            state=InboundDocument.State.REJECTED if too_large else InboundDocument.State.RECEIVED,
-            outcome_code="too_large" if too_large else "",
-            error=(f"payload of {size} bytes exceeds the limit of {limit} bytes" if too_large else ""),
-        )
+    return InboundDocument(
+        channel=channel,
+        sender=sender[:80],
+        supplier=supplier,
+        company=company,
+        document_type=document_type[:32],
+        filename=filename[:255],
+        content_type=content_type[:100],
+        content=b"" if too_large else content,
+        store_path=store_path,
+        size=size,
+        sha256=sha256,
+        correlation_id=correlation_id or get_correlation_id() or new_correlation_id(),
+        received_at=now,
+        state=InboundDocument.State.REJECTED if too_large else InboundDocument.State.RECEIVED,
+        outcome_code="too_large" if too_large else "",
+        error=(f"payload of {size} bytes exceeds the limit of {limit} bytes" if too_large else ""),
+    )
 
 
 def payload_file_store(payload: BinaryIO) -> tuple[str, int, str]:
@@ -325,6 +368,7 @@ def inbound_document_settle(
     company_id: int | None = None,
     replayed: bool = False,
     webhook_versions: Mapping[int, int] | None = None,
+    held: list[InboundDocument] | None = None,
 ) -> bool:
     """Record the outcome of one attempt at a stored document, and tell its sender once it is final.
 
@@ -348,6 +392,11 @@ def inbound_document_settle(
     ``webhook_versions``: each company's ``webhooks_version`` as the caller read it in its
     transaction (``webhook_rows``), when it has them: the subscriptions come from the cache.
 
+    ``held``: the caller holds the document's row locked as it read it (``SELECT … FOR UPDATE`` in
+    its transaction), so the state in hand is the row's: the document is settled in hand only and
+    appended to ``held``, for the caller to write with others in one statement before it commits
+    (``inbound_documents_settled_write``) rather than in an UPDATE of its own.
+
     Inside a caller's transaction it commits (or rolls back) with it.
     """
     attempts = document.attempts + 1
@@ -357,15 +406,20 @@ def inbound_document_settle(
     # Inside the write path's transaction no savepoint is needed: any error there rolls it all back.
     with transaction.atomic(savepoint=False):
         settleable = SETTLEABLE + REOPENED_BY_REPLAY if replayed else SETTLEABLE
-        settled = InboundDocument.objects.filter(pk=document.pk, state__in=settleable).update(
-            state=state, outcome_code=code[:40], error=error, processed_at=processed_at, attempts=attempts, **placed
-        )
+        if held is None:
+            settled = InboundDocument.objects.filter(pk=document.pk, state__in=settleable).update(
+                state=state, outcome_code=code[:40], error=error, processed_at=processed_at, attempts=attempts, **placed
+            )
+        else:
+            settled = document.state in settleable
         if not settled:
             return False
         document.state, document.outcome_code, document.error = state, code[:40], error
         document.processed_at, document.attempts = processed_at, attempts
         if placed:
             document.company_id = company_id
+        if held is not None:
+            held.append(document)
         if state == InboundDocument.State.PROCESSED:
             _applied_measure(document)
         if state == InboundDocument.State.FAILED:
@@ -395,6 +449,16 @@ def inbound_document_settle(
             )
         )
     return True
+
+
+# What ``inbound_document_settle`` writes on a document.
+SETTLED_FIELDS = ("state", "outcome_code", "error", "processed_at", "attempts", "company_id")
+
+
+def inbound_documents_settled_write(documents: list[InboundDocument]) -> None:
+    """Write documents settled in hand (``inbound_document_settle(held=…)``) in one statement, in the
+    transaction that holds their rows locked."""
+    rows_update(documents, SETTLED_FIELDS)
 
 
 def _applied_measure(document: InboundDocument) -> None:

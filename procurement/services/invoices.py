@@ -35,12 +35,12 @@ from procurement.models import (
 from procurement.models.fields import AMOUNT_LIMIT, PRICE_LIMIT, QUANTITY_LIMIT
 from suppliers.models import Supplier
 
-from . import compiled, tolerance
+from . import tolerance
 from .audit import audit_event
 from .bulk import row_insert_with_children, rows_insert, rows_update, rows_update_statement
 from .documents import document_replay, exceptions_audited, orders_touch_statement
 from .errors import DocumentRefused
-from .lines import lines_locked, numbered_by_part, other_parts_refused, supplier_lines, supplier_lines_shape
+from .lines import lines_locked_with, numbered_by_part, other_parts_refused, supplier_lines, supplier_lines_shape
 from .notify import exception_notifications
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded, service_atomic
@@ -84,7 +84,9 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
                     for line in invoice.lines
                 ),
             )
-        lines = lines_locked(
+        # The look-up of the same document runs right after the lock is granted, as its own statement,
+        # but is sent with it: one round trip for both.
+        lines, found = lines_locked_with(
             # Built only when its shape is first compiled: the lock's SQL is kept per shape.
             query=lambda: supplier_lines(supplier, invoice.company, source),
             shape=supplier_lines_shape(supplier, invoice.company, source),
@@ -93,16 +95,18 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
             supplier=supplier,
             named_company=invoice.company,
             document=document,
+            also=(
+                "invoice.existing",
+                lambda: Invoice.objects.filter(supplier=supplier, invoice_number=invoice.invoice_number).order_by("pk")[
+                    :1
+                ],
+                [invoice.invoice_number, supplier.pk],
+            ),
         )
         order = next(iter(lines.values())).po
         company = order.company
         invoice = _units_as_said_by_po(invoice, lines)
         digest = inputs.fingerprint(invoice)
-        found = compiled.fetch(
-            "invoice.existing",
-            lambda: Invoice.objects.filter(supplier=supplier, invoice_number=invoice.invoice_number).order_by("pk")[:1],
-            [invoice.invoice_number, supplier.pk],
-        )
         existing = found[0] if found else None
         if existing is not None:
             return document_replay(

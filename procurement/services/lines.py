@@ -102,16 +102,57 @@ def lines_locked(
     ``shape``: ``query``'s (``supplier_lines_shape``), so the lock's SQL is compiled once per shape;
     ``query`` may then be a function that builds it, called only when the shape is compiled.
     """
+    return lines_locked_with(
+        query=query,
+        wanted=wanted,
+        source=source,
+        supplier=supplier,
+        company=company,
+        named_company=named_company,
+        document=document,
+        shape=shape,
+    )[0]
+
+
+def lines_locked_with(
+    *,
+    query: QuerySet[POLine] | Callable[[], QuerySet[POLine]],
+    wanted: list[tuple[str, str]],
+    source: WriteSource,
+    supplier: Supplier | None = None,
+    company: Company | None = None,
+    named_company: str = "",
+    document: str,
+    shape: tuple[str, list[Any]] | None = None,
+    also: compiled.Query | None = None,
+) -> tuple[dict[tuple[str, str], POLine], list[Any]]:
+    """``lines_locked``, and the rows of ``also`` (a compiled read: the same document received
+    before), read right after the lock is granted, in its own statement, but sent with the lock
+    when ``shape`` is given: one round trip for both, as an acknowledgement's look-up is."""
     build = query if callable(query) else lambda: query
+    numbers = sorted({po for po, _ in wanted})
     if shape is None:
-        lines = lock_po_lines(build().filter(po__number__in={po for po, _ in wanted}))
+        lines = lock_po_lines(build().filter(po__number__in=numbers))
+        rows = compiled.fetch(*also) if also is not None else []
     else:
-        numbers = sorted({po for po, _ in wanted})
-        lines = compiled.fetch(
+        lock = (
             f"lines_locked:{shape[0]}:{len(numbers)}",
             lambda: lock_po_lines_query(build().filter(po__number__in=numbers)),
             [*shape[1], *numbers],
         )
+        lines, rows = compiled.fetch_together(lock, also) if also is not None else (compiled.fetch(*lock), [])
+    return _lines_found(lines, wanted, source, supplier, company, named_company, document), rows
+
+
+def _lines_found(
+    lines: list[POLine],
+    wanted: list[tuple[str, str]],
+    source: WriteSource,
+    supplier: Supplier | None,
+    company: Company | None,
+    named_company: str,
+    document: str,
+) -> dict[tuple[str, str], POLine]:
     companies = {line.po.company_id for line in lines}
     if len(companies) > 1:
         raise DocumentRefused(

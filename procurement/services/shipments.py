@@ -27,12 +27,12 @@ from procurement.models import (
 from procurement.models.fields import QUANTITY_LIMIT
 from suppliers.models import Supplier
 
-from . import compiled, tolerance
+from . import tolerance
 from .audit import audit_event
 from .bulk import Statement, row_insert_with_children, rows_insert, rows_update, rows_update_statement
 from .documents import document_replay, exceptions_audited, exceptions_not_open, orders_touch_statement
 from .errors import DocumentRefused
-from .lines import lines_locked, numbered_by_part, other_parts_refused, supplier_lines, supplier_lines_shape
+from .lines import lines_locked_with, numbered_by_part, other_parts_refused, supplier_lines, supplier_lines_shape
 from .notify import exception_notifications
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded, service_atomic
@@ -73,7 +73,9 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
                     for line in shipment.lines
                 ),
             )
-        lines = lines_locked(
+        # The look-up of the same document runs right after the lock is granted, as its own statement,
+        # but is sent with it: one round trip for both.
+        lines, found = lines_locked_with(
             # Built only when its shape is first compiled: the lock's SQL is kept per shape.
             query=lambda: supplier_lines(supplier, shipment.company, source),
             shape=supplier_lines_shape(supplier, shipment.company, source),
@@ -82,13 +84,13 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
             supplier=supplier,
             named_company=shipment.company,
             document=document,
+            also=(
+                "shipment.existing",
+                lambda: Shipment.objects.filter(supplier=supplier, shipment_id=shipment.shipment_id).order_by("pk")[:1],
+                [shipment.shipment_id, supplier.pk],
+            ),
         )
         digest = inputs.fingerprint(shipment)
-        found = compiled.fetch(
-            "shipment.existing",
-            lambda: Shipment.objects.filter(supplier=supplier, shipment_id=shipment.shipment_id).order_by("pk")[:1],
-            [shipment.shipment_id, supplier.pk],
-        )
         existing = found[0] if found else None
         orders = {line.po_id: line.po for line in lines.values()}
         company = next(iter(orders.values())).company

