@@ -61,6 +61,8 @@ from procurement.selectors import item_units
 
 ONE = Decimal(1)
 CHUNK = 5000
+# Up to this many parts, their structures are read part by part by index (``_reach``): a net change.
+FEW_TOPS = 64
 
 
 class ExplosionError(ValueError):
@@ -210,18 +212,32 @@ class Structures:
                 "release__base_quantity",
             )
         revision, release = BomPlantRevision._meta.db_table, BomRelease._meta.db_table
-        reach_sql, reach_params = _reach(self.company_id, self.bom_type, self.plants, tops, self.for_serials)
-        plant_list = ", ".join(["%s"] * len(self.plants))
-        # Only table names and placeholders are formatted in; every value is a parameter.
-        sql = (
-            f"{reach_sql} "  # noqa: S608
-            "SELECT r.parent_part_number, r.plant_code, r.sequence, r.valid_from, r.effective_to, r.release_id, "
-            "r.revision, r.valid_to, r.serial_from, r.serial_to, b.base_quantity "
-            f"FROM reach JOIN {revision} r ON r.parent_part_number = reach.part AND r.company_id = %s "
-            f"AND r.bom_type = %s AND r.plant_code IN ({plant_list}) "
-            f"{'' if self.for_serials else 'AND r.effective_to >= r.valid_from '}"
-            f"JOIN {release} b ON b.id = r.release_id"
+        few = len(tops) <= FEW_TOPS
+        reach_sql, reach_params = _reach(
+            self.company_id, self.bom_type, self.plants, tops, self.for_serials, by_index=few
         )
+        plant_list = ", ".join(["%s"] * len(self.plants))
+        revision_in_effect = (
+            f"r.company_id = %s AND r.bom_type = %s AND r.parent_part_number = reach.part "
+            f"AND r.plant_code IN ({plant_list}) {'' if self.for_serials else 'AND r.effective_to >= r.valid_from'}"
+        )
+        columns = (
+            "r.parent_part_number, r.plant_code, r.sequence, r.valid_from, r.effective_to, r.release_id, "
+            "r.revision, r.valid_to, r.serial_from, r.serial_to"
+        )
+        # Only table names and placeholders are formatted in; every value is a parameter.
+        if few:
+            # The revisions (and releases) of the parts reached, each looked up by its index (``_reach``).
+            sql = (
+                f"{reach_sql} SELECT r.*, (SELECT b.base_quantity FROM {release} b WHERE b.id = r.release_id) "  # noqa: S608
+                f"FROM reach CROSS JOIN LATERAL (SELECT {columns} FROM {revision} r "
+                f"WHERE {revision_in_effect} OFFSET 0) r"
+            )
+        else:
+            sql = (
+                f"{reach_sql} SELECT {columns}, b.base_quantity FROM reach "  # noqa: S608
+                f"JOIN {revision} r ON {revision_in_effect} JOIN {release} b ON b.id = r.release_id"
+            )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*reach_params, self.company_id, self.bom_type, *self.plants])
             return cursor.fetchall()
@@ -1251,20 +1267,32 @@ def _reachable(
 
 
 def _reach(
-    company_id: int, bom_type: str, plants: list[str], tops: list[str], every_revision: bool
+    company_id: int, bom_type: str, plants: list[str], tops: list[str], every_revision: bool, *, by_index: bool = False
 ) -> tuple[str, tuple]:
-    """``WITH RECURSIVE reach(part) AS (…)``: the common table of ``_reachable``'s part numbers, and its parameters."""
+    """``WITH RECURSIVE reach(part) AS (…)``: the common table of ``_reachable``'s part numbers, and its parameters.
+
+    ``by_index`` (PostgreSQL, a few tops: a net change): each part reached looks up its revisions by the
+    ``bom_in_effect`` index. The planner cannot tell how many parts the recursion reaches and guesses
+    many, so it hashed every revision of the company at each level (and every release for the revisions
+    read after): a net change of one item cost more the more items the company had.
+    """
     revision, component = BomPlantRevision._meta.db_table, BomComponent._meta.db_table
     values = ", ".join(["(%s)"] * len(tops))
     plant_list = ", ".join(["%s"] * len(plants))
+    in_effect = (
+        "r.parent_part_number = reach.part AND r.company_id = %s AND r.bom_type = %s "
+        f"AND r.plant_code IN ({plant_list}) "
+        f"{'' if every_revision else 'AND r.effective_to >= r.valid_from '}"
+    )
     # UNION (not UNION ALL) keeps each part once, so a cycle in the data ends the recursion too.
     # Only table names and placeholders are formatted in; every value is a parameter.
+    if by_index:  # OFFSET 0: the subquery is not merged into a join the planner may hash
+        revisions = f"CROSS JOIN LATERAL (SELECT r.release_id FROM {revision} r WHERE {in_effect}OFFSET 0) r"  # noqa: S608
+    else:
+        revisions = f"JOIN {revision} r ON {in_effect}"
     sql = (
         f"WITH RECURSIVE reach(part) AS (VALUES {values} UNION "  # noqa: S608
-        f"SELECT c.part_number FROM reach JOIN {revision} r ON r.parent_part_number = reach.part "
-        f"AND r.company_id = %s AND r.bom_type = %s AND r.plant_code IN ({plant_list}) "
-        f"{'' if every_revision else 'AND r.effective_to >= r.valid_from '}"
-        f"JOIN {component} c ON c.release_id = r.release_id)"
+        f"SELECT c.part_number FROM reach {revisions} JOIN {component} c ON c.release_id = r.release_id)"
     )
     return sql, (*tops, company_id, bom_type, *plants)
 
