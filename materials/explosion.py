@@ -63,6 +63,20 @@ ONE = Decimal(1)
 CHUNK = 5000
 # Up to this many parts, their structures are read part by part by index (``_reach``): a net change.
 FEW_TOPS = 64
+# A BOM line's columns as stated, in ``raw_lines``' order (the release's base quantity goes in after them).
+STATED_COLUMNS = (
+    "position",
+    "part_number",
+    "quantity_per",
+    "uom",
+    "scrap_factor",
+    "phantom",
+    "alternate_group",
+    "alternate_priority",
+    "valid_from",
+    "valid_to",
+    "item_id",
+)
 
 
 class ExplosionError(ValueError):
@@ -137,6 +151,7 @@ class Structures:
         self.bounds: dict[str, list[dt.date]] = {}
         self._resolved: dict[tuple[str, str, int], list[Line]] = {}
         self._below: dict[tuple[str, str], list[tuple[dt.date, dt.date, list[tuple[str, Decimal, bool]]]]] = {}
+        self._lines_read: list[tuple] | None = None  # lines read with the revisions (``_revision_rows``)
 
     def load(self, parts: Iterable[str]) -> None:
         """Load the structures of ``parts`` and of everything below them: two queries whatever the depth
@@ -145,6 +160,7 @@ class Structures:
         if not tops:
             return
         known = set(self.revisions)  # loaded before, with every revision they have
+        self._lines_read = None
         for part in tops:
             self.revisions[part] = []
         fresh: dict[int, Decimal] = {}  # release → its base quantity
@@ -178,6 +194,7 @@ class Structures:
                 self._load_stated(fresh)
             else:
                 self._load_quantities(fresh)
+        self._lines_read = None
         for part, dates in self.bounds.items():
             self.bounds[part] = sorted(set(dates))
 
@@ -226,6 +243,7 @@ class Structures:
             "r.revision, r.valid_to, r.serial_from, r.serial_to"
         )
         # Only table names and placeholders are formatted in; every value is a parameter.
+        params = [*reach_params, self.company_id, self.bom_type, *self.plants]
         if few:
             # The revisions (and releases) of the parts reached, each looked up by its index (``_reach``).
             sql = (
@@ -238,35 +256,40 @@ class Structures:
                 f"{reach_sql} SELECT {columns}, b.base_quantity FROM reach "  # noqa: S608
                 f"JOIN {revision} r ON {revision_in_effect} JOIN {release} b ON b.id = r.release_id"
             )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*reach_params, self.company_id, self.bom_type, *self.plants])
-            return cursor.fetchall()
+        if not (few and self.as_stated):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+        # As stated, a few parts: their releases' lines too, in the same round trip (``_load_stated``).
+        component, item = BomComponent._meta.db_table, Item._meta.db_table
+        lines_sql = (
+            f"{reach_sql} SELECT c.release_id, {', '.join('c.' + c for c in STATED_COLUMNS)}, i.base_uom "  # noqa: S608
+            f"FROM {component} c LEFT JOIN {item} i ON i.id = c.item_id WHERE c.release_id = ANY(ARRAY("
+            f"SELECT r.release_id FROM reach CROSS JOIN LATERAL (SELECT r.release_id FROM {revision} r "
+            f"WHERE {revision_in_effect} OFFSET 0) r)) ORDER BY c.release_id, c.id"
+        )
+        from procurement.services.compiled import statements_then_rows
+
+        (rows, self._lines_read), _ = statements_then_rows([(sql, params), (lines_sql, params)])
+        return rows
 
     def _load_stated(self, fresh: dict[int, Decimal]) -> None:
         """The lines of the ``fresh`` releases as stated (``raw_lines``), then converted (``lines``)."""
         raw_lines, revisions, parent_of, bound = self.raw_lines, self.revisions, self.parent_of, self._bound
         for release_id in fresh:
             raw_lines[release_id] = []
-        for chunk in _chunks(sorted(fresh)):
-            for release_id, *raw in (
-                BomComponent.objects.filter(release_id__in=chunk)
-                .values_list(
-                    "release_id",
-                    "position",
-                    "part_number",
-                    "quantity_per",
-                    "uom",
-                    "scrap_factor",
-                    "phantom",
-                    "alternate_group",
-                    "alternate_priority",
-                    "valid_from",
-                    "valid_to",
-                    "item_id",
-                    "item__base_uom",
-                )
+        read, self._lines_read = self._lines_read, None
+        for chunk in [fresh] if read is not None else _chunks(sorted(fresh)):
+            found = (
+                read
+                if read is not None
+                else BomComponent.objects.filter(release_id__in=chunk)
+                .values_list("release_id", *STATED_COLUMNS, "item__base_uom")
                 .order_by("release_id", "id")
-            ):
+            )
+            for release_id, *raw in found:
+                if release_id not in fresh:
+                    continue  # read with the revisions: a release loaded before
                 raw.insert(10, fresh[release_id])  # after the line's own fields, the release's base quantity
                 raw_lines[release_id].append(tuple(raw))
                 revisions.setdefault(raw[1], [])
