@@ -43,7 +43,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import chain, count, repeat
 from operator import add, itemgetter, or_
@@ -125,6 +125,18 @@ class Revision:
         return bool(self.serial_from or self.serial_to)
 
 
+@dataclass
+class Reached:
+    """What a net change's ``Structures(reached=True)`` reads with a few parts' structures, in the same
+    round trip (PostgreSQL): the item of every part reached so far (part number → id, None for a part
+    that is no item), and, of the last
+    ``load`` only, the parents whose revisions (any plant, any date) use each part it reached; None when
+    that load did not read them."""
+
+    items: dict[str, int | None] = field(default_factory=dict)
+    parents: dict[str, set[str]] | None = None
+
+
 class Structures:
     """The applied BOMs of one company and type reachable from some items, loaded in bulk.
 
@@ -135,11 +147,19 @@ class Structures:
     """
 
     def __init__(
-        self, company_id: int, bom_type: str, plants: set[str], *, for_serials: bool = False, as_stated: bool = True
+        self,
+        company_id: int,
+        bom_type: str,
+        plants: set[str],
+        *,
+        for_serials: bool = False,
+        as_stated: bool = True,
+        reached: bool = False,
     ) -> None:
         self.company_id, self.bom_type, self.plants = company_id, bom_type, sorted(plants | {""})
         self.for_serials = for_serials
         self.as_stated = as_stated
+        self.reached = Reached() if reached else None
         self._plain: set[int] = set()  # releases without line windows or alternates: every line, every day
         self._by_serial: dict[tuple[str, str, dt.date, str], list[Line]] = {}
         self.revisions: dict[str, list[Revision]] = {}
@@ -156,6 +176,8 @@ class Structures:
     def load(self, parts: Iterable[str]) -> None:
         """Load the structures of ``parts`` and of everything below them: two queries whatever the depth
         (one more per 5,000 releases)."""
+        if self.reached is not None:
+            self.reached.parents = None
         tops = sorted({p for p in parts if p not in self.revisions})
         if not tops:
             return
@@ -270,7 +292,30 @@ class Structures:
         )
         from procurement.services.compiled import statements_then_rows
 
-        (rows, self._lines_read), _ = statements_then_rows([(sql, params), (lines_sql, params)])
+        statements = [(sql, params), (lines_sql, params)]
+        if self.reached is not None:
+            # What a net change asks next of the parts reached: their items, and the parents using them.
+            in_reach = "= ANY(ARRAY(SELECT part FROM reach))"
+            statements += [
+                (
+                    f"{reach_sql} SELECT reach.part, i.id FROM reach LEFT JOIN LATERAL (SELECT i.id FROM {item} i "  # noqa: S608
+                    "WHERE i.company_id = %s AND i.part_number = reach.part OFFSET 0) i ON true",
+                    [*reach_params, self.company_id],
+                ),
+                (
+                    f"{reach_sql} SELECT c.part_number, r.parent_part_number FROM {component} c "  # noqa: S608
+                    f"JOIN {revision} r ON r.release_id = c.release_id "
+                    f"WHERE r.company_id = %s AND r.bom_type = %s AND c.part_number {in_reach}",
+                    [*reach_params, self.company_id, self.bom_type],
+                ),
+            ]
+        answers, _ = statements_then_rows(statements)
+        rows, self._lines_read = answers[:2]
+        if self.reached is not None:
+            self.reached.items.update(answers[2])
+            self.reached.parents = defaultdict(set)
+            for part, parent in answers[3]:
+                self.reached.parents[part].add(parent)
         return rows
 
     def _load_stated(self, fresh: dict[int, Decimal]) -> None:

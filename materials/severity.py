@@ -336,20 +336,22 @@ def shortage_summary(evidence: dict, *, make: bool) -> str:
     )
 
 
-def shortages_reads(*, company, keys: set[tuple[int, int]], today: dt.date) -> list[QuerySet]:
+def shortages_reads(*, company, keys: set[tuple[int, int]], today: dt.date, named: bool = False) -> list[QuerySet]:
     """The reads ``shortages_raise`` of ``keys`` (not empty) starts with, to send with other statements
-    (``found``): every read by what ``keys`` name."""
+    (``found``): every read by what ``keys`` name. ``named``: without the last two, the part numbers of
+    the items and the codes of the plants, which the caller knows (and puts in ``found`` as rows)."""
     from procurement.models import Item
 
     first_rows, deviations, open_ones, plants_read = _shortage_querysets(company, keys, today)
     items = {i for _, i in keys}
-    return [
+    reads = [
         first_rows,
         deviations.filter(po_line__item_id__in=items).values_list("po_line__po__ship_to_id", "po_line__item_id"),
         open_ones,
-        Item.objects.filter(pk__in=items).values_list("pk", "part_number"),
-        plants_read,
     ]
+    if not named:
+        reads += [Item.objects.filter(pk__in=items).values_list("pk", "part_number"), plants_read]
+    return reads
 
 
 def _shortage_querysets(company, keys: set[tuple[int, int]] | None, today: dt.date) -> tuple[QuerySet, ...]:

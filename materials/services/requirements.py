@@ -21,7 +21,7 @@ from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from materials import requirements as engine
-from materials.explosion import Structures
+from materials.explosion import Reached, Structures
 from materials.models import (
     BomPlantRevision,
     Demand,
@@ -273,10 +273,12 @@ def requirements_net_change(
         # The severity update's reads go with the results' writes (and see them): one round trip.
         reads = [
             *deviations_reads(company=company, keys=closure),
-            *shortages_reads(company=company, keys=closure, today=today),
+            *shortages_reads(company=company, keys=closure, today=today, named=True),
         ]
         found = _replace_changed(run, inputs, result, closure, reads)
-        deviations_found, shortages_found = found[:2], found[2:]
+        items = {item for _, item in closure}
+        named = [[(pk, part) for pk, part in inputs.parts.items() if pk in items], list(inputs.plant_codes.items())]
+        deviations_found, shortages_found = found[:2], [*found[2:], *named]
     else:
         if postgresql:
             run.save(force_insert=True)
@@ -305,12 +307,16 @@ def _net_change_inputs(
     from procurement.models import Item
 
     item_ids = {i for _, i in keys}
-    structures = Structures(company.pk, "manufacturing", set(plant_codes.values()))
+    # The structures read with their parts' items and parents (``Reached``): no round trip of their own.
+    structures = Structures(company.pk, "manufacturing", set(plant_codes.values()), reached=True)
     structures.load(set(parts.values()))
+    reached = structures.reached or Reached()
 
     def known_items() -> dict[str, int]:
         known = set(structures.revisions) | {line.part_number for lines in structures.lines.values() for line in lines}
         missing = known - set(parts.values())
+        parts.update({pk: part for part in missing if (pk := reached.items.get(part)) is not None})
+        missing -= set(reached.items)
         if missing:
             parts.update(Item.objects.filter(company=company, part_number__in=missing).values_list("pk", "part_number"))
         return {part: pk for pk, part in parts.items()}
@@ -318,18 +324,21 @@ def _net_change_inputs(
     by_part = known_items()
     below = engine.descendants(structures, {parts[i] for i in item_ids})
     closure_items = item_ids | {by_part[p] for p in below if p in by_part}
+    parents_read = reached.parents  # of every part the first load reached, so of the first closure
     while True:
         closure_parts = {parts[i] for i in closure_items}
-        parent_parts = (
-            set(
+        if parents_read is not None and closure_parts <= reached.items.keys():
+            using = set().union(*(parents_read.get(p, ()) for p in closure_parts))
+        else:
+            using = set(
                 BomPlantRevision.objects.filter(
                     company=company,
                     bom_type="manufacturing",
                     release__components__part_number__in=sorted(closure_parts),
                 ).values_list("parent_part_number", flat=True)
             )
-            - closure_parts
-        )
+        parents_read = None
+        parent_parts = using - closure_parts
         structures.load(parent_parts)
         by_part = known_items()
         # An alternate re-planned changes what its primaries may take from it, and the other way round.
