@@ -953,7 +953,7 @@ def _replans_reading(company_id: int, *querysets: models.QuerySet) -> tuple[bool
     full = RequirementRun.Mode.FULL
     # Asked by every ship notice and answer: plain SQL, nothing to compile.
     states_sql = (
-        f"SELECT DISTINCT state FROM {RequirementRun._meta.db_table} "  # noqa: S608  only the model's table
+        f"SELECT DISTINCT state FROM {connection.ops.quote_name(RequirementRun._meta.db_table)} "  # noqa: S608
         "WHERE company_id = %s AND mode = %s AND state IN (%s, %s, %s)"
     )
     raw = [(states_sql, [company_id, full.value, done.value, running.value, failed.value])]
