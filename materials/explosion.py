@@ -43,7 +43,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import chain, count, repeat
 from operator import add, itemgetter, or_
@@ -61,6 +61,22 @@ from procurement.selectors import item_units
 
 ONE = Decimal(1)
 CHUNK = 5000
+# Up to this many parts, their structures are read part by part by index (``_reach``): a net change.
+FEW_TOPS = 64
+# A BOM line's columns as stated, in ``raw_lines``' order (the release's base quantity goes in after them).
+STATED_COLUMNS = (
+    "position",
+    "part_number",
+    "quantity_per",
+    "uom",
+    "scrap_factor",
+    "phantom",
+    "alternate_group",
+    "alternate_priority",
+    "valid_from",
+    "valid_to",
+    "item_id",
+)
 
 
 class ExplosionError(ValueError):
@@ -109,6 +125,18 @@ class Revision:
         return bool(self.serial_from or self.serial_to)
 
 
+@dataclass
+class Reached:
+    """What a net change's ``Structures(reached=True)`` reads with a few parts' structures, in the same
+    round trip (PostgreSQL): the item of every part reached so far (part number → id, None for a part
+    that is no item), and, of the last
+    ``load`` only, the parents whose revisions (any plant, any date) use each part it reached; None when
+    that load did not read them."""
+
+    items: dict[str, int | None] = field(default_factory=dict)
+    parents: dict[str, set[str]] | None = None
+
+
 class Structures:
     """The applied BOMs of one company and type reachable from some items, loaded in bulk.
 
@@ -119,11 +147,19 @@ class Structures:
     """
 
     def __init__(
-        self, company_id: int, bom_type: str, plants: set[str], *, for_serials: bool = False, as_stated: bool = True
+        self,
+        company_id: int,
+        bom_type: str,
+        plants: set[str],
+        *,
+        for_serials: bool = False,
+        as_stated: bool = True,
+        reached: bool = False,
     ) -> None:
         self.company_id, self.bom_type, self.plants = company_id, bom_type, sorted(plants | {""})
         self.for_serials = for_serials
         self.as_stated = as_stated
+        self.reached = Reached() if reached else None
         self._plain: set[int] = set()  # releases without line windows or alternates: every line, every day
         self._by_serial: dict[tuple[str, str, dt.date, str], list[Line]] = {}
         self.revisions: dict[str, list[Revision]] = {}
@@ -135,14 +171,18 @@ class Structures:
         self.bounds: dict[str, list[dt.date]] = {}
         self._resolved: dict[tuple[str, str, int], list[Line]] = {}
         self._below: dict[tuple[str, str], list[tuple[dt.date, dt.date, list[tuple[str, Decimal, bool]]]]] = {}
+        self._lines_read: list[tuple] | None = None  # lines read with the revisions (``_revision_rows``)
 
     def load(self, parts: Iterable[str]) -> None:
         """Load the structures of ``parts`` and of everything below them: two queries whatever the depth
         (one more per 5,000 releases)."""
+        if self.reached is not None:
+            self.reached.parents = None
         tops = sorted({p for p in parts if p not in self.revisions})
         if not tops:
             return
         known = set(self.revisions)  # loaded before, with every revision they have
+        self._lines_read = None
         for part in tops:
             self.revisions[part] = []
         fresh: dict[int, Decimal] = {}  # release → its base quantity
@@ -176,6 +216,7 @@ class Structures:
                 self._load_stated(fresh)
             else:
                 self._load_quantities(fresh)
+        self._lines_read = None
         for part, dates in self.bounds.items():
             self.bounds[part] = sorted(set(dates))
 
@@ -210,47 +251,90 @@ class Structures:
                 "release__base_quantity",
             )
         revision, release = BomPlantRevision._meta.db_table, BomRelease._meta.db_table
-        reach_sql, reach_params = _reach(self.company_id, self.bom_type, self.plants, tops, self.for_serials)
-        plant_list = ", ".join(["%s"] * len(self.plants))
-        # Only table names and placeholders are formatted in; every value is a parameter.
-        sql = (
-            f"{reach_sql} "  # noqa: S608
-            "SELECT r.parent_part_number, r.plant_code, r.sequence, r.valid_from, r.effective_to, r.release_id, "
-            "r.revision, r.valid_to, r.serial_from, r.serial_to, b.base_quantity "
-            f"FROM reach JOIN {revision} r ON r.parent_part_number = reach.part AND r.company_id = %s "
-            f"AND r.bom_type = %s AND r.plant_code IN ({plant_list}) "
-            f"{'' if self.for_serials else 'AND r.effective_to >= r.valid_from '}"
-            f"JOIN {release} b ON b.id = r.release_id"
+        few = len(tops) <= FEW_TOPS
+        reach_sql, reach_params = _reach(
+            self.company_id, self.bom_type, self.plants, tops, self.for_serials, by_index=few
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*reach_params, self.company_id, self.bom_type, *self.plants])
-            return cursor.fetchall()
+        plant_list = ", ".join(["%s"] * len(self.plants))
+        revision_in_effect = (
+            f"r.company_id = %s AND r.bom_type = %s AND r.parent_part_number = reach.part "
+            f"AND r.plant_code IN ({plant_list}) {'' if self.for_serials else 'AND r.effective_to >= r.valid_from'}"
+        )
+        columns = (
+            "r.parent_part_number, r.plant_code, r.sequence, r.valid_from, r.effective_to, r.release_id, "
+            "r.revision, r.valid_to, r.serial_from, r.serial_to"
+        )
+        # Only table names and placeholders are formatted in; every value is a parameter.
+        params = [*reach_params, self.company_id, self.bom_type, *self.plants]
+        if few:
+            # The revisions (and releases) of the parts reached, each looked up by its index (``_reach``).
+            sql = (
+                f"{reach_sql} SELECT r.*, (SELECT b.base_quantity FROM {release} b WHERE b.id = r.release_id) "  # noqa: S608
+                f"FROM reach CROSS JOIN LATERAL (SELECT {columns} FROM {revision} r "
+                f"WHERE {revision_in_effect} OFFSET 0) r"
+            )
+        else:
+            sql = (
+                f"{reach_sql} SELECT {columns}, b.base_quantity FROM reach "  # noqa: S608
+                f"JOIN {revision} r ON {revision_in_effect} JOIN {release} b ON b.id = r.release_id"
+            )
+        if not (few and self.as_stated):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+        # As stated, a few parts: their releases' lines too, in the same round trip (``_load_stated``).
+        component, item = BomComponent._meta.db_table, Item._meta.db_table
+        lines_sql = (
+            f"{reach_sql} SELECT c.release_id, {', '.join('c.' + c for c in STATED_COLUMNS)}, i.base_uom "  # noqa: S608
+            f"FROM {component} c LEFT JOIN {item} i ON i.id = c.item_id WHERE c.release_id = ANY(ARRAY("
+            f"SELECT r.release_id FROM reach CROSS JOIN LATERAL (SELECT r.release_id FROM {revision} r "
+            f"WHERE {revision_in_effect} OFFSET 0) r)) ORDER BY c.release_id, c.id"
+        )
+        from procurement.services.compiled import statements_then_rows
+
+        statements = [(sql, params), (lines_sql, params)]
+        if self.reached is not None:
+            # What a net change asks next of the parts reached: their items, and the parents using them.
+            in_reach = "= ANY(ARRAY(SELECT part FROM reach))"
+            statements += [
+                (
+                    f"{reach_sql} SELECT reach.part, i.id FROM reach LEFT JOIN LATERAL (SELECT i.id FROM {item} i "  # noqa: S608
+                    "WHERE i.company_id = %s AND i.part_number = reach.part OFFSET 0) i ON true",
+                    [*reach_params, self.company_id],
+                ),
+                (
+                    f"{reach_sql} SELECT c.part_number, r.parent_part_number FROM {component} c "  # noqa: S608
+                    f"JOIN {revision} r ON r.release_id = c.release_id "
+                    f"WHERE r.company_id = %s AND r.bom_type = %s AND c.part_number {in_reach}",
+                    [*reach_params, self.company_id, self.bom_type],
+                ),
+            ]
+        answers, _ = statements_then_rows(statements)
+        rows, self._lines_read = answers[:2]
+        if self.reached is not None:
+            self.reached.items.update(answers[2])
+            self.reached.parents = defaultdict(set)
+            for part, parent in answers[3]:
+                self.reached.parents[part].add(parent)
+        return rows
 
     def _load_stated(self, fresh: dict[int, Decimal]) -> None:
         """The lines of the ``fresh`` releases as stated (``raw_lines``), then converted (``lines``)."""
         raw_lines, revisions, parent_of, bound = self.raw_lines, self.revisions, self.parent_of, self._bound
         for release_id in fresh:
             raw_lines[release_id] = []
-        for chunk in _chunks(sorted(fresh)):
-            for release_id, *raw in (
-                BomComponent.objects.filter(release_id__in=chunk)
-                .values_list(
-                    "release_id",
-                    "position",
-                    "part_number",
-                    "quantity_per",
-                    "uom",
-                    "scrap_factor",
-                    "phantom",
-                    "alternate_group",
-                    "alternate_priority",
-                    "valid_from",
-                    "valid_to",
-                    "item_id",
-                    "item__base_uom",
-                )
+        read, self._lines_read = self._lines_read, None
+        for chunk in [fresh] if read is not None else _chunks(sorted(fresh)):
+            found = (
+                read
+                if read is not None
+                else BomComponent.objects.filter(release_id__in=chunk)
+                .values_list("release_id", *STATED_COLUMNS, "item__base_uom")
                 .order_by("release_id", "id")
-            ):
+            )
+            for release_id, *raw in found:
+                if release_id not in fresh:
+                    continue  # read with the revisions: a release loaded before
                 raw.insert(10, fresh[release_id])  # after the line's own fields, the release's base quantity
                 raw_lines[release_id].append(tuple(raw))
                 revisions.setdefault(raw[1], [])
@@ -1251,20 +1335,32 @@ def _reachable(
 
 
 def _reach(
-    company_id: int, bom_type: str, plants: list[str], tops: list[str], every_revision: bool
+    company_id: int, bom_type: str, plants: list[str], tops: list[str], every_revision: bool, *, by_index: bool = False
 ) -> tuple[str, tuple]:
-    """``WITH RECURSIVE reach(part) AS (…)``: the common table of ``_reachable``'s part numbers, and its parameters."""
+    """``WITH RECURSIVE reach(part) AS (…)``: the common table of ``_reachable``'s part numbers, and its parameters.
+
+    ``by_index`` (PostgreSQL, a few tops: a net change): each part reached looks up its revisions by the
+    ``bom_in_effect`` index. The planner cannot tell how many parts the recursion reaches and guesses
+    many, so it hashed every revision of the company at each level (and every release for the revisions
+    read after): a net change of one item cost more the more items the company had.
+    """
     revision, component = BomPlantRevision._meta.db_table, BomComponent._meta.db_table
     values = ", ".join(["(%s)"] * len(tops))
     plant_list = ", ".join(["%s"] * len(plants))
+    in_effect = (
+        "r.parent_part_number = reach.part AND r.company_id = %s AND r.bom_type = %s "
+        f"AND r.plant_code IN ({plant_list}) "
+        f"{'' if every_revision else 'AND r.effective_to >= r.valid_from '}"
+    )
     # UNION (not UNION ALL) keeps each part once, so a cycle in the data ends the recursion too.
     # Only table names and placeholders are formatted in; every value is a parameter.
+    if by_index:  # OFFSET 0: the subquery is not merged into a join the planner may hash
+        revisions = f"CROSS JOIN LATERAL (SELECT r.release_id FROM {revision} r WHERE {in_effect}OFFSET 0) r"  # noqa: S608
+    else:
+        revisions = f"JOIN {revision} r ON {in_effect}"
     sql = (
         f"WITH RECURSIVE reach(part) AS (VALUES {values} UNION "  # noqa: S608
-        f"SELECT c.part_number FROM reach JOIN {revision} r ON r.parent_part_number = reach.part "
-        f"AND r.company_id = %s AND r.bom_type = %s AND r.plant_code IN ({plant_list}) "
-        f"{'' if every_revision else 'AND r.effective_to >= r.valid_from '}"
-        f"JOIN {component} c ON c.release_id = r.release_id)"
+        f"SELECT c.part_number FROM reach {revisions} JOIN {component} c ON c.release_id = r.release_id)"
     )
     return sql, (*tops, company_id, bom_type, *plants)
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from gateway.correlation import get_correlation_id, new_correlation_id
@@ -194,8 +194,27 @@ def _first_short(series: list) -> tuple[dt.date, list, Decimal] | None:
     return None
 
 
+def deviations_reads(*, company, keys: set[tuple[int, int]]) -> list[QuerySet]:
+    """The reads ``deviations_reassess`` of ``keys`` (not empty) starts with, to send with other statements
+    (``found``). Two plain reads of ids rather than one OR across four joins, whose planning alone cost
+    more than a net change's other reads; most items have no open deviation at all."""
+    open_ones = ProcurementException.objects.open().filter(company=company, kind__in=DEVIATION_KINDS)
+    items = {i for _, i in keys}
+    return [
+        open_ones.filter(po_line__item_id__in=items, po_line__po__ship_to_id__in={p for p, _ in keys}).values_list(
+            "pk", flat=True
+        ),
+        open_ones.filter(po_line__isnull=True, po__lines__item_id__in=items).values_list("pk", flat=True),
+    ]
+
+
 def deviations_reassess(
-    *, company, keys: set[tuple[int, int]] | None, ids: Iterable[int] | None = None, wait: bool = False
+    *,
+    company,
+    keys: set[tuple[int, int]] | None,
+    ids: Iterable[int] | None = None,
+    wait: bool = False,
+    found: list[list] | None = None,
 ) -> int:
     """Re-assess the open deviations of ``company`` on the (plant, item) pairs ``keys`` (None: all), or
     only those of ``ids``.
@@ -206,7 +225,8 @@ def deviations_reassess(
     acknowledgement superseding it, which then waits for this net change's result rows) is skipped
     rather than waited for, which would close a circle, and re-assessed by
     ``materials.tasks.deviations_reassess`` once this transaction commits. ``wait``: wait for such
-    locks instead (that task, which holds no other).
+    locks instead (that task, which holds no other). ``found``: the rows of ``deviations_reads`` of
+    ``keys``, read already.
     """
     open_ones = ProcurementException.objects.open().filter(company=company, kind__in=DEVIATION_KINDS)
     if ids is not None:
@@ -214,14 +234,8 @@ def deviations_reassess(
     elif keys is not None:
         if not keys:
             return 0
-        # Two plain reads of ids rather than one OR across four joins, whose planning alone cost more
-        # than a net change's other reads; most items have no open deviation at all.
-        items = {i for _, i in keys}
-        on_lines, on_orders = rows_together(
-            open_ones.filter(po_line__item_id__in=items, po_line__po__ship_to_id__in={p for p, _ in keys}).values_list(
-                "pk", flat=True
-            ),
-            open_ones.filter(po_line__isnull=True, po__lines__item_id__in=items).values_list("pk", flat=True),
+        on_lines, on_orders = (
+            found if found is not None else rows_together(*deviations_reads(company=company, keys=keys))
         )
         ids = set(on_lines) | set(on_orders)
         if not ids:
@@ -322,37 +336,39 @@ def shortage_summary(evidence: dict, *, make: bool) -> str:
     )
 
 
-def shortages_raise(
-    *, company, keys: set[tuple[int, int]] | None, today: dt.date, covered: dict[tuple[int, int], str] | None = None
-) -> tuple[int, int]:
-    """Raise, refresh or clear the ``material_shortage`` exceptions of ``company`` after a run.
+def shortages_reads(*, company, keys: set[tuple[int, int]], today: dt.date, named: bool = False) -> list[QuerySet]:
+    """The reads ``shortages_raise`` of ``keys`` (not empty) starts with, to send with other statements
+    (``found``): every read by what ``keys`` name. ``named``: without the last two, the part numbers of
+    the items and the codes of the plants, which the caller knows (and puts in ``found`` as rows)."""
+    from procurement.models import Item
 
-    For each (plant, item) (of ``keys``; None: all), the first stored shortage whose planned purchase
-    is to be released by ``today + ACTION_DAYS`` (or that none covers) is the buyer's to act on —
-    unless an open supplier deviation on the item's PO lines already carries it. Severity: production
-    stop when the purchase that would cover it is already late to release (or there is none), else
-    procurement delay. The evidence names the orders short, the date, how short and the planned
-    purchase. An open one whose shortage is gone (covered by a PO, stock, or a supplier's deviation
-    now) is resolved ``auto_cleared``, its note what ``covered`` says covered its (plant, item) when
-    the caller knows (``Covered by PO-1234 (Create PO by buyer-a)``). Returns (raised or changed, cleared).
-    """
+    first_rows, deviations, open_ones, plants_read = _shortage_querysets(company, keys, today)
+    items = {i for _, i in keys}
+    reads = [
+        first_rows,
+        deviations.filter(po_line__item_id__in=items).values_list("po_line__po__ship_to_id", "po_line__item_id"),
+        open_ones,
+    ]
+    if not named:
+        reads += [Item.objects.filter(pk__in=items).values_list("pk", "part_number"), plants_read]
+    return reads
+
+
+def _shortage_querysets(company, keys: set[tuple[int, int]] | None, today: dt.date) -> tuple[QuerySet, ...]:
+    """``shortages_raise``'s reads: the first shortage of each item to act on, the open deviations, the
+    open shortage exceptions, the plants."""
     from materials.models import Shortage
-    from procurement.models import Item, Plant
-    from procurement.services import exceptions_clear
-    from procurement.services.raising import exception_draft, exception_raise
+    from procurement.models import Plant
 
     shortages = Shortage.objects.filter(company=company, kind=Shortage.Kind.SHORT).filter(
         Q(planned_purchase__isnull=True) | Q(planned_purchase__release_date__lte=today + dt.timedelta(days=ACTION_DAYS))
     )
     open_ones = ProcurementException.objects.open().filter(company=company, kind=Kind.MATERIAL_SHORTAGE)
     if keys is not None:
-        if not keys:
-            return 0, 0
         items = {i for _, i in keys}
         shortages = shortages.filter(item_id__in=items, plant_id__in={p for p, _ in keys})
         # By the dedup key's index, not by reading the evidence of every open one.
         open_ones = open_ones.filter(dedup_key__in=sorted(shortage_key(company.pk, p, i) for p, i in keys))
-    first: dict[tuple[int, int], tuple] = {}
     shortages = shortages.order_by("plant_id", "item_id", "date")
     if connection.vendor == "postgresql":
         # The first of each item only: a full run has hundreds of thousands, each with its pegs.
@@ -371,25 +387,50 @@ def shortages_raise(
         "planned_purchase__make",
     )
     deviations = ProcurementException.objects.open().filter(company=company, kind__in=DEVIATION_KINDS)
-    open_ones = open_ones.select_related("company", "po")
     plants_read = Plant.objects.filter(company=company).values_list("pk", "code")
+    return first_rows, deviations, open_ones.select_related("company", "po"), plants_read
+
+
+def shortages_raise(
+    *,
+    company,
+    keys: set[tuple[int, int]] | None,
+    today: dt.date,
+    covered: dict[tuple[int, int], str] | None = None,
+    found: list[list] | None = None,
+) -> tuple[int, int]:
+    """Raise, refresh or clear the ``material_shortage`` exceptions of ``company`` after a run.
+
+    For each (plant, item) (of ``keys``; None: all), the first stored shortage whose planned purchase
+    is to be released by ``today + ACTION_DAYS`` (or that none covers) is the buyer's to act on —
+    unless an open supplier deviation on the item's PO lines already carries it. Severity: production
+    stop when the purchase that would cover it is already late to release (or there is none), else
+    procurement delay. The evidence names the orders short, the date, how short and the planned
+    purchase. An open one whose shortage is gone (covered by a PO, stock, or a supplier's deviation
+    now) is resolved ``auto_cleared``, its note what ``covered`` says covered its (plant, item) when
+    the caller knows (``Covered by PO-1234 (Create PO by buyer-a)``). ``found``: the rows of
+    ``shortages_reads`` of ``keys``, read already. Returns (raised or changed, cleared).
+    """
+    from procurement.models import Item
+    from procurement.services import exceptions_clear
+    from procurement.services.raising import exception_draft, exception_raise
+
+    if keys is not None and not keys:
+        return 0, 0
+    first: dict[tuple[int, int], tuple] = {}
     parts: dict[int, str]
     if keys is not None:
         # A few items: every read by what ``keys`` name, in one round trip on PostgreSQL.
-        items = {i for _, i in keys}
-        found, deviated_rows, existing_ones, part_rows, plant_rows = rows_together(
-            first_rows,
-            deviations.filter(po_line__item_id__in=items).values_list("po_line__po__ship_to_id", "po_line__item_id"),
-            open_ones,
-            Item.objects.filter(pk__in=items).values_list("pk", "part_number"),
-            plants_read,
+        first_found, deviated_rows, existing_ones, part_rows, plant_rows = (
+            found if found is not None else rows_together(*shortages_reads(company=company, keys=keys, today=today))
         )
-        for row in found:
+        for row in first_found:
             if (row[0], row[1]) in keys and (row[0], row[1]) not in first:
                 first[(row[0], row[1])] = row
         deviated = set(deviated_rows)
         parts = dict(part_rows)
     else:
+        first_rows, deviations, open_ones, plants_read = _shortage_querysets(company, None, today)
         for row in first_rows:
             if (row[0], row[1]) not in first:
                 first[(row[0], row[1])] = row

@@ -90,10 +90,13 @@ if connection.vendor == "postgresql":
         "SELECT procurement_shipment",
         "WITH procurement_shipment",
         "WITH procurement_shipmentline",
-        # the company's planning lock, shared, so a full run starting now waits for this change; its
-        # full runs read right after it is granted, sent with it (one round trip for both)
+        # the company's planning lock, shared, so a full run starting now waits for this change; whether
+        # the company is planned; the shipped lines' plants and items and the company, for its net change
+        # (all in one round trip: read even when it is not planned, which saves a round trip when it is)
         "SELECT ?",
         "SELECT materials_requirementrun",
+        "SELECT procurement_purchaseorder",
+        "SELECT procurement_company",
     ]
 else:
     SHIPMENT = [

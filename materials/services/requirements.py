@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.db import DatabaseError, connection, models, transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from materials import requirements as engine
-from materials.explosion import Structures
+from materials.explosion import Reached, Structures
 from materials.models import (
     BomPlantRevision,
     Demand,
@@ -30,7 +31,7 @@ from materials.models import (
     Shortage,
     SupplyPeg,
 )
-from materials.severity import deviations_reassess, shortages_raise
+from materials.severity import deviations_reads, deviations_reassess, shortages_raise, shortages_reads
 from procurement.inputs import decimal_text
 from procurement.models import Company, ProcurementException
 from procurement.services import compiled
@@ -166,15 +167,13 @@ def _plan_lock(company_id: int, *, alone: bool = False) -> None:
     by side (a receipt and a stock event of one plant each take the plant's lock too, in either
     order). A full run's replacing of every result takes it ``alone``.
     """
-    if (statement := _plan_lock_statement(company_id, alone=alone)) is not None:
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(*statement)
+            cursor.execute(*_plan_lock_statement(company_id, alone=alone))
 
 
-def _plan_lock_statement(company_id: int, *, alone: bool = False) -> tuple[str, list[int]] | None:
-    """The SQL that takes ``_plan_lock`` (None: no lock to take)."""
-    if connection.vendor != "postgresql":
-        return None
+def _plan_lock_statement(company_id: int, *, alone: bool = False) -> tuple[str, list]:
+    """``_plan_lock``'s statement (PostgreSQL), to send with others."""
     lock = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
     return f"SELECT {lock}(%s, %s)", [PLAN_LOCK_CLASS, company_id]
 
@@ -244,52 +243,80 @@ def requirements_net_change(
     planning lock, then the result rows, then the deviations' rows in id order — those another
     transaction holds skipped and re-assessed after the commit (``severity.deviations_reassess``).
     """
+    from procurement.models import Item, Plant
+
     today = today or timezone.localdate()
-    _plan_lock(company.pk)
-    run = RequirementRun.objects.create(
+    run = RequirementRun(
         company=company,
         mode=RequirementRun.Mode.NET_CHANGE,
         reason=reason[:200],
         horizon_start=today,
         started_at=timezone.now(),
     )
-    inputs, closure, outside, routed = _net_change_inputs(company, keys, today)
+    # The planning lock, the run's id (from its sequence, under the lock: ``_net_changes_barrier``) and
+    # the plants and items named, in one round trip on PostgreSQL; the run's row is written with its results.
+    postgresql = connection.vendor == "postgresql"
+    if not postgresql:
+        run.save(force_insert=True)
+    answers, (plant_rows, part_rows) = compiled.statements_then_rows(
+        [_plan_lock_statement(company.pk), _RUN_ID] if postgresql else [],
+        Plant.objects.filter(company=company).values_list("pk", "code"),
+        Item.objects.filter(company=company, pk__in={i for _, i in keys}).values_list("pk", "part_number"),
+    )
+    if postgresql:
+        run.pk = answers[1][0][0]
+    inputs, closure, outside, routed = _net_change_inputs(company, keys, today, dict(plant_rows), dict(part_rows))
     result = engine.plan(inputs, only=closure, outside=outside, outside_routed=routed)
     run.items = sorted({item for _, item in closure})
-    if connection.vendor == "postgresql" and len(closure) <= FEW_KEYS:
-        _replace_changed(run, inputs, result, closure)
-    elif connection.vendor == "postgresql" and _row_count(result) <= FEW_ROWS:
-        _replace_few(run, inputs, result, closure)
+    deviations_found = shortages_found = None
+    if postgresql and len(closure) <= FEW_KEYS:
+        # The severity update's reads go with the results' writes (and see them): one round trip.
+        reads = [
+            *deviations_reads(company=company, keys=closure),
+            *shortages_reads(company=company, keys=closure, today=today, named=True),
+        ]
+        found = _replace_changed(run, inputs, result, closure, reads)
+        items = {item for _, item in closure}
+        named = [[(pk, part) for pk, part in inputs.parts.items() if pk in items], list(inputs.plant_codes.items())]
+        deviations_found, shortages_found = found[:2], [*found[2:], *named]
     else:
-        _results_delete(company.pk, closure)
-        _store(run, inputs, result)
-        _finish(run, result)
-    deviations_reassess(company=company, keys=closure)
+        if postgresql:
+            run.save(force_insert=True)
+        if postgresql and _row_count(result) <= FEW_ROWS:
+            _replace_few(run, inputs, result, closure)
+        else:
+            _results_delete(company.pk, closure)
+            _store(run, inputs, result)
+            _finish(run, result)
+    deviations_reassess(company=company, keys=closure, found=deviations_found)
     covered = dict.fromkeys(keys, covered_by) if covered_by else None
-    shortages_raise(company=company, keys=closure, today=today, covered=covered)
+    shortages_raise(company=company, keys=closure, today=today, covered=covered, found=shortages_found)
     return run
 
 
+_RUN_ID = ("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [RequirementRun._meta.db_table])
+
+
 def _net_change_inputs(
-    company: Company, keys: set[tuple[int, int]], today: dt.date
+    company: Company, keys: set[tuple[int, int]], today: dt.date, plant_codes: dict[int, str], parts: dict[int, str]
 ) -> tuple[engine.PlanInputs, set[tuple[int, int]], dict, dict]:
     """The inputs of the items ``keys`` name and everything below them — with every member of a group of
-    alternates one of them is in, and everything below those — and what parents outside send down."""
-    from procurement.models import Item, Plant
+    alternates one of them is in, and everything below those — and what parents outside send down.
+    ``plant_codes``: the company's plants; ``parts``: the part numbers of the items ``keys`` name (only
+    the items of the chain are read, by index, never the company's whole item master)."""
+    from procurement.models import Item
 
     item_ids = {i for _, i in keys}
-    # Only the items of the chain are read (by index), never the company's whole item master.
-    plant_rows, part_rows = compiled.rows_together(
-        Plant.objects.filter(company=company).values_list("pk", "code"),
-        Item.objects.filter(company=company, pk__in=item_ids).values_list("pk", "part_number"),
-    )
-    plant_codes, parts = dict(plant_rows), dict(part_rows)
-    structures = Structures(company.pk, "manufacturing", set(plant_codes.values()))
+    # The structures read with their parts' items and parents (``Reached``): no round trip of their own.
+    structures = Structures(company.pk, "manufacturing", set(plant_codes.values()), reached=True)
     structures.load(set(parts.values()))
+    reached = structures.reached or Reached()
 
     def known_items() -> dict[str, int]:
         known = set(structures.revisions) | {line.part_number for lines in structures.lines.values() for line in lines}
         missing = known - set(parts.values())
+        parts.update({pk: part for part in missing if (pk := reached.items.get(part)) is not None})
+        missing -= set(reached.items)
         if missing:
             parts.update(Item.objects.filter(company=company, part_number__in=missing).values_list("pk", "part_number"))
         return {part: pk for pk, part in parts.items()}
@@ -297,18 +324,21 @@ def _net_change_inputs(
     by_part = known_items()
     below = engine.descendants(structures, {parts[i] for i in item_ids})
     closure_items = item_ids | {by_part[p] for p in below if p in by_part}
+    parents_read = reached.parents  # of every part the first load reached, so of the first closure
     while True:
         closure_parts = {parts[i] for i in closure_items}
-        parent_parts = (
-            set(
+        if parents_read is not None and closure_parts <= reached.items.keys():
+            using = set().union(*(parents_read.get(p, ()) for p in closure_parts))
+        else:
+            using = set(
                 BomPlantRevision.objects.filter(
                     company=company,
                     bom_type="manufacturing",
                     release__components__part_number__in=sorted(closure_parts),
                 ).values_list("parent_part_number", flat=True)
             )
-            - closure_parts
-        )
+        parents_read = None
+        parent_parts = using - closure_parts
         structures.load(parent_parts)
         by_part = known_items()
         # An alternate re-planned changes what its primaries may take from it, and the other way round.
@@ -631,13 +661,18 @@ def _replace_few(run: RequirementRun, inputs: engine.PlanInputs, result: engine.
 
 
 def _replace_changed(
-    run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanResult, keys: set[tuple[int, int]]
-) -> None:
+    run: RequirementRun,
+    inputs: engine.PlanInputs,
+    result: engine.PlanResult,
+    keys: set[tuple[int, int]],
+    reads: list[models.QuerySet],
+) -> list[list]:
     """A net change's ``_replace_few`` that writes only the difference from the stored rows of its items
     (``keys``: every plant of them): PostgreSQL compares the new rows (sent as one array per column) with
     the stored ones by value (amounts numerically, JSON as parsed, equal rows counted), deletes the
     stored rows the new plan does not have again and inserts the new rows it does not find; the rest
-    is kept as it is, naming the run that wrote it. One round trip, and no stored row sent back.
+    is kept as it is, naming the run that wrote it; then the run's row is inserted, finished, and the
+    querysets ``reads`` are read (their rows returned). One round trip, and no stored row sent back.
 
     The planned purchases of the items are locked first, as ``_delete_statements`` deletes them first;
     one a buyer turned into a PO meanwhile is kept. A new shortage names its planned purchase by the id
@@ -686,14 +721,18 @@ def _replace_changed(
     diff_sql, diff_params = _diff_sql(ProjectionRow, columns, rows, where, scope)
     statements.append(("WITH " + diff_sql, diff_params))
     _finish_fields(run, result)
-    table = RequirementRun._meta.db_table
-    statements.append(
-        (
-            f"UPDATE {table} SET state = %s, finished_at = %s, counts = %s, items = %s WHERE id = %s",  # noqa: S608
-            [run.state, run.finished_at, json.dumps(run.counts), json.dumps(run.items), run.pk],
-        )
-    )
-    _execute_together(statements)
+    statements.append(_insert_statement(run))
+    found = compiled.statements_then_rows(statements, *reads)[1]
+    run._state.adding, run._state.db = False, connection.alias
+    return found
+
+
+def _insert_statement(run: RequirementRun) -> tuple[str, list]:
+    """The INSERT of ``run``'s row (its id reserved), to send with the statements of its results."""
+    query = InsertQuery(RequirementRun)
+    query.insert_values(RequirementRun._meta.concrete_fields, [run])
+    ((sql, params),) = query.get_compiler(connection=connection).as_sql()
+    return sql, list(params)
 
 
 def _numbered(columns: list[str], alias: str, order: str = "") -> str:
@@ -905,28 +944,29 @@ def _replans(company_id: int) -> bool:
     Asked under the planning lock (shared, kept to the commit): a full run claimed to ``running``
     after this answered no takes its barrier after this transaction commits, so it reads this change.
     """
+    return _replans_reading(company_id)[0]
+
+
+def _replans_reading(company_id: int, *querysets: models.QuerySet) -> tuple[bool, list[list]]:
+    """``_replans``, and the rows of ``querysets`` read after it in the same round trip (PostgreSQL)."""
     done, running, failed = RequirementRun.State.DONE, RequirementRun.State.RUNNING, RequirementRun.State.FAILED
     full = RequirementRun.Mode.FULL
-    # Asked by every ship notice and answer: compiled once, and sent with the lock (``compiled.fetch_after``).
-    states = set(
-        compiled.fetch_after(
-            _plan_lock_statement(company_id),
-            (
-                "requirements.full_run_states",
-                lambda: (
-                    RequirementRun.objects.filter(company_id=company_id, mode=full, state__in=(done, running, failed))
-                    .values_list("state", flat=True)
-                    .distinct()
-                ),
-                [company_id, full, done, running, failed],
-            ),
-        )
+    # Asked by every ship notice and answer: plain SQL, nothing to compile.
+    states_sql = (
+        f"SELECT DISTINCT state FROM {connection.ops.quote_name(RequirementRun._meta.db_table)} "  # noqa: S608
+        "WHERE company_id = %s AND mode = %s AND state IN (%s, %s, %s)"
     )
+    raw = [(states_sql, [company_id, full.value, done.value, running.value, failed.value])]
+    if connection.vendor == "postgresql":
+        raw.insert(0, _plan_lock_statement(company_id))
+    answers, found = compiled.statements_then_rows(raw, *querysets)
+    states = {row[0] for row in answers[-1]}
     if done in states or running in states:
+        return True, found
         return True
     # A first full run that failed leaves what the net changes made while it planned: those results
     # (and the shortages they raised) are kept up to date by later changes until a run succeeds.
-    return failed in states and ProjectionRow.objects.filter(company_id=company_id).exists()
+    return failed in states and ProjectionRow.objects.filter(company_id=company_id).exists(), found
 
 
 def po_lines_replan(company_id: int, po_line_ids: list[int], *, received: bool = False) -> None:
@@ -940,30 +980,27 @@ def po_lines_replan(company_id: int, po_line_ids: list[int], *, received: bool =
     """
     from procurement.models import POLine
 
-    def lines_keys() -> tuple[set[tuple[int, int]], Company | None]:
-        """The lines' (plant, item) pairs, and the company (read with them: one round trip on PostgreSQL)."""
-        lines, companies = compiled.rows_together(
-            POLine.objects.filter(pk__in=po_line_ids).values_list("po__ship_to_id", "item_id"),
-            Company.objects.filter(pk=company_id),
-        )
-        return set(lines), (companies[0] if companies else None)
-
+    # The lines' (plant, item) pairs, and the company (read with them: one round trip on PostgreSQL).
+    reads = (
+        POLine.objects.filter(pk__in=po_line_ids).values_list("po__ship_to_id", "item_id"),
+        Company.objects.filter(pk=company_id),
+    )
     if received:
         from materials.services.inventory import plants_lock
 
-        keys, company = lines_keys()
-        if not keys or company is None:
+        lines, companies = compiled.rows_together(*reads)
+        if not lines or not companies:
             return
-        plants_lock({plant for plant, _ in keys})
+        plants_lock({plant for plant, _ in lines})
         if not _replans(company_id):
             return
     else:
-        # No plant lock to take first: ask whether anything is planned before reading the lines.
-        if not _replans(company_id):
+        # No plant lock to take first: whether anything is planned is asked, under the planning lock,
+        # before the lines are read (in the same round trip).
+        replans, (lines, companies) = _replans_reading(company_id, *reads)
+        if not replans or not lines or not companies:
             return
-        keys, company = lines_keys()
-        if not keys or company is None:
-            return
+    keys, company = set(lines), companies[0]
     requirements_net_change(company=company, keys=keys, reason="supply changed on PO lines")
 
 

@@ -65,29 +65,6 @@ def fetch_together(*queries: Query) -> list[list[Any]]:
     ]
 
 
-def fetch_after(statement: tuple[str, Sequence[Any]] | None, query: Query) -> list[Any]:
-    """Run ``statement`` (SQL and its parameters whose rows are not wanted: a lock), then ``fetch``
-    ``query``: on PostgreSQL sent in one round trip when ``query`` is compiled, the read running once
-    the statement is done, in a snapshot of its own (as ``fetch_together`` sends its queries)."""
-    if statement is None:
-        return fetch(*query)
-    lock, lock_params = statement[0], list(statement[1])
-    compiled = _compiled(query[0], query[1], list(query[2]))
-    connection = connections[DEFAULT_DB_ALIAS]
-    if isinstance(compiled, QuerySet) or connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(lock, lock_params)
-        return fetch(*query)
-    sql, params, compiler, values, flat = compiled
-    connection.ensure_connection()
-    with connection.cursor() as first, connection.cursor() as second:
-        with connection.wrap_database_errors, connection.connection.pipeline():
-            first.execute(lock, lock_params)
-            second.execute(sql, params)
-        rows = _rows(compiler, second.fetchall(), values)
-    return [row[0] for row in rows] if flat else rows
-
-
 def rows_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
     """What iterating each queryset gives (instances, or ``values_list`` rows), on PostgreSQL sent in one
     round trip as ``fetch_together`` sends them; compiled on each call, never cached.
@@ -95,7 +72,16 @@ def rows_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
     For reads whose shape changes with their values (an ``__in`` of as many placeholders as ids), which
     would add a cached shape per length: compiling costs less than the round trips it saves.
     """
-    statements: list[Statement] = []
+    return statements_then_rows([], *querysets)[1]
+
+
+def statements_then_rows(
+    raw: Sequence[tuple[str, Sequence[Any]]], *querysets: QuerySet[Any]
+) -> tuple[list[list[tuple[Any, ...]]], list[list[Any]]]:
+    """``rows_together`` of ``querysets`` after the SQL statements ``raw`` (a lock to take first, a row
+    to insert), all in one round trip on PostgreSQL, each run after the one before; returns the rows
+    each raw statement answers (none for one that answers no rows), and each queryset's."""
+    statements: list[Statement] = [(sql, list(params), None, False) for sql, params in raw]
     empty: set[int] = set()
     plain = [_plain_rows(queryset) for queryset in querysets]
     for position, queryset in enumerate(querysets):
@@ -110,6 +96,7 @@ def rows_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
             continue
         statements.append((sql, list(params), compiler, queryset._iterable_class is not ModelIterable))
     found = iter(_together(statements))
+    answers = [next(found) for _ in raw]
     results: list[list[Any]] = []
     for position, queryset in enumerate(querysets):
         if position in empty:
@@ -118,7 +105,7 @@ def rows_together(*querysets: QuerySet[Any]) -> list[list[Any]]:
         rows = next(found)
         flat = plain[position] and queryset._iterable_class is FlatValuesListIterable
         results.append([row[0] for row in rows] if flat else rows)
-    return results
+    return answers, results
 
 
 def _plain_rows(queryset: QuerySet[Any]) -> bool:
@@ -148,7 +135,7 @@ def _together(statements: list[Statement]) -> list[list[Any]]:
         for sql, params, compiler, values in [statement]
     ]
     for _, _, _, compiler, _ in ready:
-        if compiler.query.select_for_update and not connection.in_atomic_block:
+        if compiler is not None and compiler.query.select_for_update and not connection.in_atomic_block:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
     if len(ready) == len(statements) > 1 and connection.vendor == "postgresql":
         connection.ensure_connection()
@@ -158,7 +145,7 @@ def _together(statements: list[Statement]) -> list[list[Any]]:
                 for cursor, (_, sql, params, _, _) in zip(cursors, ready, strict=True):
                     cursor.execute(sql, params)
             for cursor, (position, _, _, compiler, values) in zip(cursors, ready, strict=True):
-                results[position] = _rows(compiler, cursor.fetchall(), values)
+                results[position] = _rows(compiler, cursor, values)
         finally:
             for cursor in cursors:
                 cursor.close()
@@ -170,7 +157,7 @@ def _together(statements: list[Statement]) -> list[list[Any]]:
         sql, params, compiler, values = statement
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            results[position] = _rows(compiler, cursor.fetchall(), values)
+            results[position] = _rows(compiler, cursor, values)
     return cast(list[list[Any]], results)
 
 
@@ -205,8 +192,12 @@ def _verify(key: str, sql: str, queryset: QuerySet[Any], params: list[Any]) -> N
         raise AssertionError(f"compiled shape {key!r} changed without its key: {fresh_sql!r} {list(fresh_params)!r}")
 
 
-def _rows(compiler: Any, rows: list[tuple[Any, ...]], values: bool) -> list[Any]:
-    """``values_list`` tuples (``values``) or model instances of a compiled SELECT's ``rows``."""
+def _rows(compiler: Any, cursor: Any, values: bool) -> list[Any]:
+    """``values_list`` tuples (``values``) or model instances of a compiled SELECT's rows on ``cursor``;
+    a raw statement's rows as they are (``compiler`` None; none if it answers no rows)."""
+    if compiler is None:
+        return cursor.fetchall() if cursor.description else []
+    rows = cursor.fetchall()
     if values:
         return list(compiler.results_iter([rows], tuple_expected=True))
     return _instances(compiler, rows, DEFAULT_DB_ALIAS)

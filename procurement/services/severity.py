@@ -36,7 +36,6 @@ def severity_assess(drafts: list[ProcurementException]) -> None:
             assessor(drafts)
 
 
-@transaction.atomic
 def exception_severity_set(
     *,
     exception: ProcurementException,
@@ -55,7 +54,15 @@ def exception_severity_set(
     """
     summary = exception.summary if summary is None else summary
     if exception.severity == severity and exception.evidence == evidence and exception.summary == summary:
-        return False
+        return False  # before any savepoint: a net change asks this of every open shortage it re-plans
+    _severity_write(exception, severity, evidence, source, reason, summary)
+    return True
+
+
+@transaction.atomic
+def _severity_write(
+    exception: ProcurementException, severity: str, evidence: dict, source: WriteSource, reason: str, summary: str
+) -> None:
     before = {"severity": exception.severity, "evidence": exception.evidence}
     after = {"severity": severity, "evidence": evidence, "reason": reason}
     if summary != exception.summary:
@@ -79,7 +86,6 @@ def exception_severity_set(
             )
         ]
     )
-    return True
 
 
 class SupplyListener(Protocol):

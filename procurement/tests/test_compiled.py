@@ -109,29 +109,3 @@ def test_reads_sent_together_give_what_each_queryset_gives(published_po, supplie
     assert [(line.pk, line.po.number) for line in found[2]] == [(line.pk, "PO-1000") for line in expected[2]]
     assert found[3] == expected[3] == []
     assert compiled._cache == {}
-
-
-def test_a_read_sent_after_a_lock_gives_what_the_queryset_gives_with_the_lock_held(published_po):
-    from django.db import connection
-
-    query = (
-        "test.lines_after_lock",
-        lambda: POLine.objects.filter(po=published_po).order_by("line_no").values_list("line_no", flat=True),
-        [published_po.pk],
-    )
-    lock = ("SELECT pg_advisory_xact_lock_shared(%s, %s)", [4242, published_po.pk])
-    if connection.vendor != "postgresql":
-        lock = ("SELECT %s + %s", [4242, published_po.pk])
-
-    with transaction.atomic():
-        assert compiled.fetch_after(lock, query) == ["1", "2", "3"]  # compiled here, sent one after the other
-        assert compiled.fetch_after(lock, query) == ["1", "2", "3"]  # compiled: sent together
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
-                    " AND classid = %s AND objid = %s AND mode = 'ShareLock'",
-                    [4242, published_po.pk],
-                )
-                assert cursor.fetchone() == (1,)
-    assert compiled.fetch_after(None, query) == ["1", "2", "3"]
