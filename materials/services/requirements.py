@@ -12,15 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import IO
 
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from materials import requirements as engine
-from materials.explosion import Structures
+from materials.explosion import Structures, no_cycle_collection
 from materials.models import (
     BomPlantRevision,
     Demand,
@@ -131,12 +133,17 @@ def _regenerate_write(
         run.save(update_fields=["horizon_start"])
     since = _net_changes_barrier(company.pk)
     inputs = engine.PlanInputs.load(company_id=company.pk, today=today)
-    result = engine.plan(inputs)
-    # Planning takes long and holds no lock, so net changes go on meanwhile; from here to the commit
-    # they wait (the lock taken alone), and those that ran since the barrier are planned again after.
-    _plan_lock(company.pk, alone=True)
-    _results_delete(company.pk, None)
-    _store(run, inputs, result)
+    spool = _Spool(run, inputs) if connection.vendor == "postgresql" else None
+    with no_cycle_collection():
+        result = engine.plan(inputs, flush=spool.add if spool else None)
+        # Planning takes long and holds no lock, so net changes go on meanwhile; from here to the commit
+        # they wait (the lock taken alone), and those that ran since the barrier are planned again after.
+        _plan_lock(company.pk, alone=True)
+        _results_delete(company.pk, None)
+        if spool:
+            spool.copy()
+        else:
+            _store(run, inputs, result)
     _finish(run, result)
     # After the commit: ANALYZE holds its table lock to the end of the transaction, and this one holds
     # the planning lock alone; every change of the company would wait behind a vacuum of a result table.
@@ -589,12 +596,54 @@ def _store_copied(run: RequirementRun, inputs: engine.PlanInputs, result: engine
     row cost more than planning them). Only numbers, dates and JSON made by ``json.dumps`` go in, so
     the one character COPY's text format would read otherwise, the backslash, is the only one escaped."""
 
-    def escaped(text: str) -> str:
-        return text.replace("\\", "\\\\") if "\\" in text else text
-
     ids = _ids_reserve(PlannedPurchase, len(result.planned))
-    for model, columns, rows in _result_tables(run, inputs, result, ids, null=NULL, json_text=escaped):
+    for model, columns, rows in _result_tables(run, inputs, result, ids, null=NULL, json_text=_copy_escaped):
         _copy(model, columns, ("\t".join(row) + "\n" for row in rows))
+
+
+class _Spool:
+    """A full run's results as COPY text in temporary files, a table each, written while it plans
+    (``engine.plan``'s ``flush``) and copied in once it holds the planning lock: the process keeps a
+    few thousand item-locations' results at a time, not the whole plan (millions of rows), and the
+    lock is still not held while it plans. The text is ``_store_copied``'s, table by table in the same order."""
+
+    def __init__(self, run: RequirementRun, inputs: engine.PlanInputs) -> None:
+        self.run, self.inputs = run, inputs
+        self.pegs = _PegText(inputs.references)
+        self.files: dict[type[models.Model], tuple[list[str], IO[bytes]]] = {}
+
+    def add(self, result: engine.PlanResult) -> None:
+        """Write the results planned so far and take them out of ``result``."""
+        taken = result.take()
+        ids = _ids_reserve(PlannedPurchase, len(taken.planned))
+        tables = _result_tables(self.run, self.inputs, taken, ids, null=NULL, json_text=_copy_escaped, pegs=self.pegs)
+        for model, columns, rows in tables:
+            text = "".join(["\t".join(row) + "\n" for row in rows])
+            if text:
+                if model not in self.files:
+                    self.files[model] = (columns, tempfile.TemporaryFile())  # noqa: SIM115 closed by ``copy``
+                self.files[model][1].write(text.encode())
+
+    def copy(self, block: int = 1 << 20) -> None:
+        """COPY each table's text in, ``block`` bytes a write; the files are closed after."""
+        try:
+            for model, (columns, file) in self.files.items():
+                file.seek(0)
+                table = model._meta.db_table  # only the model's own names are formatted in
+                with (
+                    connection.cursor() as cursor,
+                    cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+                ):
+                    while data := file.read(block):
+                        copy.write(data)
+        finally:
+            for _, file in self.files.values():
+                file.close()
+
+
+def _copy_escaped(text: str) -> str:
+    """A JSON text in COPY's text format: the backslash is the one character it reads otherwise."""
+    return text.replace("\\", "\\\\") if "\\" in text else text
 
 
 def _replace_few(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanResult, keys: set) -> None:
@@ -768,12 +817,14 @@ def _result_tables(
     *,
     null: str | None,
     json_text: Callable[[str], str],
+    pegs: _PegText | None = None,
 ) -> list[tuple[type[models.Model], list[str], Iterable[tuple]]]:
     """Each result table's columns and rows (made as they are read), every value as the text PostgreSQL
     reads for it; ``null`` for a null, ``json_text`` applied to each JSON text; ``ids``: the planned
-    purchases' primary keys (or numbers standing for them, ``_replace_changed``), in order."""
+    purchases' primary keys (or numbers standing for them, ``_replace_changed``), in order; ``pegs``: the
+    pegs' text maker, when one is kept across calls (``_Spool``)."""
     run_id, company_id = str(run.pk), str(run.company_id)
-    pegs = _PegText(inputs.references)
+    pegs = pegs or _PegText(inputs.references)
     dates: dict[dt.date, str] = {}
 
     def day(value: dt.date) -> str:
@@ -872,11 +923,12 @@ def _finish(run: RequirementRun, result: engine.PlanResult) -> None:
 def _finish_fields(run: RequirementRun, result: engine.PlanResult) -> None:
     run.state = RequirementRun.State.DONE
     run.finished_at = timezone.now()
+    rows, planned, shortages = result.counts()
     run.counts = {
         "item_locations": len(result.planned_keys),
-        "projection_rows": len(result.rows),
-        "planned_purchases": len(result.planned),
-        "shortages": len(result.shortages),
+        "projection_rows": rows,
+        "planned_purchases": planned,
+        "shortages": shortages,
     }
 
 
