@@ -736,8 +736,8 @@ def plan(
     ``only``: plan just these (plant, item) pairs (net change); their requirements from parents
     outside them come in ``outside`` (and, of those, what came through lines with alternates, in
     ``outside_routed``). ``flush``: called with the result whenever ``FLUSH_ROWS`` rows are planned,
-    between two item-locations, and at the end; it may ``take`` them (a full run spools them to disk,
-    so its memory does not grow with the plan): an item-location's results no longer change once netted.
+    between two item-locations, and at the end; it may ``take`` them (a full run writes them as it
+    plans, so its memory does not grow with the plan): an item-location's results no longer change once netted.
     """
     needs: dict[tuple[int, int], Needs] = defaultdict(lambda: defaultdict(Decimal))
     routed: dict[tuple[int, int], Routed] = defaultdict(lambda: defaultdict(Decimal))
@@ -770,6 +770,10 @@ def plan(
                 continue
             if key in needs or key in inputs.supplies or key in inputs.stock or key in inputs.inspection:
                 _net(state, plant, item)
+                # Netted: nothing reads an item-location's requirements again (those of the items below
+                # and of its alternates are others'), so a full run does not keep every one to the end.
+                needs.pop(key, None)
+                routed.pop(key, None)
                 if flush is not None and len(result.rows) + len(result.shortages) >= FLUSH_ROWS:
                     flush(result)
     if flush is not None:
@@ -841,6 +845,7 @@ def _net(state: _State, plant: int, item: int) -> None:
             net_due = [(d, n) for d, q in due if (n := q - ZERO) > ZERO]  # why: ``- ZERO`` sets the scale as before
         terms.append((date, po, transit, inspected, due, net_due, demand, by_alternates, firm))
     supply_dates = [s.date for s in supplies]
+    notes = state.notes.get((plant, item), {})  # complete: only netting this item or an earlier one adds to it
     lates: dict[int, list[int]] = {}  # by where the supplies after a date start: most shortages share one
     planned_total = ZERO
     planned_here: list[Planned] = []
@@ -884,7 +889,7 @@ def _net(state: _State, plant: int, item: int) -> None:
                 inspected,
                 for_primaries,
                 by_alternates,
-                state.notes.get((plant, item), {}).get(date, []),
+                notes.get(date, []),
             )
         )
         if needed > ZERO and firm < safety:
@@ -1008,21 +1013,26 @@ def _peg(
     queue.sort(key=lambda q: (q[0], q[1]))
     demands = [demand for (_, demand), _ in mine.items() if demand != NO_DEMAND]
     open_quantities = [quantity for (_, demand), quantity in mine.items() if demand != NO_DEMAND]
-    index = 0
+    index, count = 0, len(demands)
+    supply_pegs = result.supply_pegs
     for _, _, supply, amount in queue:
+        if index >= count:
+            break  # every requirement is covered: the later supplies peg nothing
+        order = supply if isinstance(supply, Planned) else None
+        line = supply.po_line_id if isinstance(supply, Supply) else None
         left = amount
-        while left > ZERO and index < len(demands):
-            demand = demands[index]
-            taken = min(left, open_quantities[index])
+        while left > ZERO and index < count:
+            demand, still = demands[index], open_quantities[index]
+            taken = still if still < left else left  # ``min(left, still)``: the first of two equal
             left -= taken
-            open_quantities[index] -= taken
-            if open_quantities[index] <= ZERO:
+            still -= taken
+            open_quantities[index] = still
+            if still <= ZERO:
                 index += 1
-            if isinstance(supply, Planned):
-                supply.pegs.append((demand, taken))
+            if order is not None:
+                order.pegs.append((demand, taken))
             else:
-                line = supply.po_line_id if isinstance(supply, Supply) else None
-                result.supply_pegs.append((plant, item, line, demand, taken))
+                supply_pegs.append((plant, item, line, demand, taken))
     for order in planned:
         if order.make:
             pegged = sum((q for _, q in order.pegs), ZERO)

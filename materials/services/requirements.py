@@ -12,11 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import IO
 
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
@@ -133,16 +131,18 @@ def _regenerate_write(
         run.save(update_fields=["horizon_start"])
     since = _net_changes_barrier(company.pk)
     inputs = engine.PlanInputs.load(company_id=company.pk, today=today)
-    spool = _Spool(run, inputs) if connection.vendor == "postgresql" else None
+    copied = connection.vendor == "postgresql"
     with no_cycle_collection():
-        result = engine.plan(inputs, flush=spool.add if spool else None)
+        # On PostgreSQL the results are copied in as they are planned (``_copy_planned``): seen by no one
+        # else before the commit, they take no lock that a net change could wait for.
+        result = engine.plan(inputs, flush=_copy_planned(run, inputs) if copied else None)
         # Planning takes long and holds no lock, so net changes go on meanwhile; from here to the commit
         # they wait (the lock taken alone), and those that ran since the barrier are planned again after.
         _plan_lock(company.pk, alone=True)
-        _results_delete(company.pk, None)
-        if spool:
-            spool.copy()
+        if copied:
+            _execute_together(_delete_statements(company.pk, None, keep_run=run.pk))
         else:
+            _results_delete(company.pk, None)
             _store(run, inputs, result)
     _finish(run, result)
     # After the commit: ANALYZE holds its table lock to the end of the transaction, and this one holds
@@ -391,7 +391,9 @@ def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
     _execute_together(_delete_statements(company_id, keys))
 
 
-def _delete_statements(company_id: int, keys: set[tuple[int, int]] | None) -> list[tuple[str, list]]:
+def _delete_statements(
+    company_id: int, keys: set[tuple[int, int]] | None, *, keep_run: int | None = None
+) -> list[tuple[str, list]]:
     """``_results_delete``'s statements. Plain DELETEs: the ORM's would first read every row to find what
     points at it (nothing outside the results does, and their keys are unchecked), which cost more than
     the run. A net change keeps the planned purchases already ordered: the buyer's record of which PO
@@ -399,10 +401,16 @@ def _delete_statements(company_id: int, keys: set[tuple[int, int]] | None) -> li
 
     Planned purchases go first: "Create PO" locks its planned purchase's row, then re-plans the item.
     A re-plan of the same item beside it waits at that row before it deletes anything the other will
-    delete after it, so neither holds what the other waits for."""
+    delete after it, so neither holds what the other waits for. ``keep_run``: a full run's, whose rows
+    are written already (``_copy_planned``): every other result of the company goes."""
     statements: list[tuple[str, list]] = []
     for model in DELETE_ORDER:
         table = model._meta.db_table  # only the model's own names are formatted in
+        if keys is None and keep_run is not None:
+            statements.append(
+                (f"DELETE FROM {table} WHERE company_id = %s AND run_id <> %s", [company_id, keep_run])  # noqa: S608
+            )
+            continue
         if keys is None:
             statements.append((f"DELETE FROM {table} WHERE company_id = %s", [company_id]))  # noqa: S608
             continue
@@ -601,44 +609,22 @@ def _store_copied(run: RequirementRun, inputs: engine.PlanInputs, result: engine
         _copy(model, columns, ("\t".join(row) + "\n" for row in rows))
 
 
-class _Spool:
-    """A full run's results as COPY text in temporary files, a table each, written while it plans
-    (``engine.plan``'s ``flush``) and copied in once it holds the planning lock: the process keeps a
-    few thousand item-locations' results at a time, not the whole plan (millions of rows), and the
-    lock is still not held while it plans. The text is ``_store_copied``'s, table by table in the same order."""
+def _copy_planned(run: RequirementRun, inputs: engine.PlanInputs) -> Callable[[engine.PlanResult], None]:
+    """``engine.plan``'s ``flush`` of a full run on PostgreSQL: each batch of results taken out of the plan
+    and copied in under the run's id (``_store_copied``'s text), so the process keeps a few thousand
+    item-locations' results at a time, not the whole plan (millions of rows), and the database reads
+    each block of text while the next one is made. The company's other results are deleted after, under
+    the planning lock (``_delete_statements``' ``keep_run``)."""
+    pegs = _PegText(inputs.references)
 
-    def __init__(self, run: RequirementRun, inputs: engine.PlanInputs) -> None:
-        self.run, self.inputs = run, inputs
-        self.pegs = _PegText(inputs.references)
-        self.files: dict[type[models.Model], tuple[list[str], IO[bytes]]] = {}
-
-    def add(self, result: engine.PlanResult) -> None:
-        """Write the results planned so far and take them out of ``result``."""
+    def flush(result: engine.PlanResult) -> None:
         taken = result.take()
         ids = _ids_reserve(PlannedPurchase, len(taken.planned))
-        tables = _result_tables(self.run, self.inputs, taken, ids, null=NULL, json_text=_copy_escaped, pegs=self.pegs)
+        tables = _result_tables(run, inputs, taken, ids, null=NULL, json_text=_copy_escaped, pegs=pegs)
         for model, columns, rows in tables:
-            text = "".join(["\t".join(row) + "\n" for row in rows])
-            if text:
-                if model not in self.files:
-                    self.files[model] = (columns, tempfile.TemporaryFile())  # noqa: SIM115 closed by ``copy``
-                self.files[model][1].write(text.encode())
+            _copy(model, columns, ("\t".join(row) + "\n" for row in rows))
 
-    def copy(self, block: int = 1 << 20) -> None:
-        """COPY each table's text in, ``block`` bytes a write; the files are closed after."""
-        try:
-            for model, (columns, file) in self.files.items():
-                file.seek(0)
-                table = model._meta.db_table  # only the model's own names are formatted in
-                with (
-                    connection.cursor() as cursor,
-                    cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-                ):
-                    while data := file.read(block):
-                        copy.write(data)
-        finally:
-            for _, file in self.files.values():
-                file.close()
+    return flush
 
 
 def _copy_escaped(text: str) -> str:
@@ -822,7 +808,7 @@ def _result_tables(
     """Each result table's columns and rows (made as they are read), every value as the text PostgreSQL
     reads for it; ``null`` for a null, ``json_text`` applied to each JSON text; ``ids``: the planned
     purchases' primary keys (or numbers standing for them, ``_replace_changed``), in order; ``pegs``: the
-    pegs' text maker, when one is kept across calls (``_Spool``)."""
+    pegs' text maker, when one is kept across calls (``_copy_planned``)."""
     run_id, company_id = str(run.pk), str(run.company_id)
     pegs = pegs or _PegText(inputs.references)
     dates: dict[dt.date, str] = {}

@@ -415,9 +415,9 @@ def test_net_change_after_one_answer_equals_a_full_regeneration(pump, system, su
 
 
 def test_a_full_run_written_as_it_plans_stores_what_one_written_at_the_end_does(pump, system, company, monkeypatch):
-    """A full run hands its results to be written every ``FLUSH_ROWS`` rows (on PostgreSQL, spooled a few
-    item-locations at a time): written after every item-location, each shortage still names its own
-    planned purchase, and the run counts every row."""
+    """A full run hands its results to be written every ``FLUSH_ROWS`` rows (on PostgreSQL, copied in a few
+    item-locations at a time, before the other results are deleted): written after every item-location,
+    the old results are gone, each shortage still names its own planned purchase, and the run counts every row."""
     send(
         system,
         demand("MO-1", "PUMP", "10", dt.date(2027, 3, 10)),
