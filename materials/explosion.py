@@ -878,7 +878,7 @@ def explode(*, company_id: int, demands: Iterable[Demand], bom_type: str = "manu
         else:
             serials[(demand.plant_code, demand.need_date, demand.serial)][demand.part_number] += demand.quantity
     result = GrossRequirements()
-    with _no_cycle_collection():
+    with no_cycle_collection():
         if grouped:
             structures = Structures(company_id, bom_type, {plant for plant, _ in grouped}, as_stated=False)
             structures.load({part for parts in grouped.values() for part in parts})
@@ -890,7 +890,7 @@ def explode(*, company_id: int, demands: Iterable[Demand], bom_type: str = "manu
 
 
 @contextmanager
-def _no_cycle_collection() -> Iterator[None]:
+def no_cycle_collection() -> Iterator[None]:
     """Python's cyclic garbage collector paused: an explosion makes tens of thousands of short-lived tuples,
     lists and dicts (rows, lines, per-item totals) and no reference cycles, so every one is freed as soon as
     it is dropped; the collector's passes, set off by the count of those objects, would only walk them and

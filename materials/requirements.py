@@ -40,14 +40,14 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from itertools import islice, pairwise
 
 from django.db.models import QuerySet
 
-from materials.explosion import DATE_MAX, DATE_MIN, Structures
+from materials.explosion import DATE_MAX, DATE_MIN, Structures, no_cycle_collection
 from materials.models import ApprovedSupplier, Demand, ItemPlanning, ItemPlantPlanning
 from procurement.inputs import LINE_REJECT
 from procurement.models import Item, Plant, POLine, ScheduleLine, ShipmentLine
@@ -67,6 +67,8 @@ LATE_LINES = 10
 MAX_LOTS = 1000
 # Up to this many items, their parameters are read by item (net change); beyond, the company's at once.
 FEW_ITEMS = 2000
+# ``plan``'s ``flush`` is handed the results once they reach this many projection rows and shortages.
+FLUSH_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class Params:
     inspection_days: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Supply:
     """A firm receipt: ``kind`` is ``po`` (a PO or schedule line still to ship), ``asn`` (in transit)
     or ``qi`` (stock in quality inspection, released on ``date``: no PO line)."""
@@ -94,7 +96,7 @@ class Supply:
     po_line_id: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Planned:
     plant_id: int
     item_id: int
@@ -107,7 +109,7 @@ class Planned:
     pegs: list[tuple[int, Decimal]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Substitution:
     """An alternate standing in for a primary on ``date``: ``quantity`` of the primary's requirement of
     ``demand`` covered by ``alternate_quantity`` of the alternate."""
@@ -121,7 +123,7 @@ class Substitution:
     alternate_quantity: Decimal
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     plant_id: int
     item_id: int
@@ -145,7 +147,7 @@ SHORT = "short"
 BELOW_SAFETY = "below_safety"
 
 
-@dataclass
+@dataclass(slots=True)
 class ShortageResult:
     plant_id: int
     item_id: int
@@ -166,6 +168,22 @@ class PlanResult:
     supply_pegs: list[tuple[int, int, int | None, int, Decimal]] = field(default_factory=list)
     planned_keys: set[tuple[int, int]] = field(default_factory=set)
     substitutions: list[Substitution] = field(default_factory=list)
+    # What ``take`` moved out already (projection rows, planned orders, shortages): the run's counts.
+    taken: tuple[int, int, int] = (0, 0, 0)
+
+    def take(self) -> PlanResult:
+        """The rows, planned orders, shortages, pegs and substitutions so far, moved out into a result of
+        their own (``plan``'s ``flush`` writes them while planning goes on); this one keeps their count."""
+        out = PlanResult(self.rows, self.planned, self.shortages, self.supply_pegs, substitutions=self.substitutions)
+        rows, planned, shortages = self.taken
+        self.taken = (rows + len(self.rows), planned + len(self.planned), shortages + len(self.shortages))
+        self.rows, self.planned, self.shortages, self.supply_pegs, self.substitutions = [], [], [], [], []
+        return out
+
+    def counts(self) -> tuple[int, int, int]:
+        """Projection rows, planned orders and shortages planned, those taken out included."""
+        rows, planned, shortages = self.taken
+        return rows + len(self.rows), planned + len(self.planned), shortages + len(self.shortages)
 
 
 Needs = dict[tuple[dt.date, int], Decimal]  # (date, demand id) → quantity
@@ -704,18 +722,22 @@ def plan_order(structures: Structures, parts: dict[int, str]) -> tuple[list[str]
         left_out |= stuck
 
 
+@no_cycle_collection()  # why: a plan makes millions of short-lived objects and no reference cycles
 def plan(
     inputs: PlanInputs,
     *,
     only: set[tuple[int, int]] | None = None,
     outside: dict[tuple[int, int], Needs] | None = None,
     outside_routed: dict[tuple[int, int], Routed] | None = None,
+    flush: Callable[[PlanResult], None] | None = None,
 ) -> PlanResult:
     """Net every (plant, item) in low-level-code order; see the module's docstring.
 
     ``only``: plan just these (plant, item) pairs (net change); their requirements from parents
     outside them come in ``outside`` (and, of those, what came through lines with alternates, in
-    ``outside_routed``).
+    ``outside_routed``). ``flush``: called with the result whenever ``FLUSH_ROWS`` rows are planned,
+    between two item-locations, and at the end; it may ``take`` them (a full run writes them as it
+    plans, so its memory does not grow with the plan): an item-location's results no longer change once netted.
     """
     needs: dict[tuple[int, int], Needs] = defaultdict(lambda: defaultdict(Decimal))
     routed: dict[tuple[int, int], Routed] = defaultdict(lambda: defaultdict(Decimal))
@@ -748,6 +770,14 @@ def plan(
                 continue
             if key in needs or key in inputs.supplies or key in inputs.stock or key in inputs.inspection:
                 _net(state, plant, item)
+                # Netted: nothing reads an item-location's requirements again (those of the items below
+                # and of its alternates are others'), so a full run does not keep every one to the end.
+                needs.pop(key, None)
+                routed.pop(key, None)
+                if flush is not None and len(result.rows) + len(result.shortages) >= FLUSH_ROWS:
+                    flush(result)
+    if flush is not None:
+        flush(result)
     return result
 
 
@@ -781,11 +811,17 @@ def _net(state: _State, plant: int, item: int) -> None:
     result.planned_keys.add((plant, item))
     entries = sorted(mine.items())  # by date, then demand: each date's list below comes out in demand order
     by_date: dict[dt.date, list[tuple[int, Decimal]]] = defaultdict(list)
+    demands: dict[dt.date, Decimal] = {}  # each date's total, added up in the order of its list
     for (date, demand_id), quantity in entries:
         by_date[date].append((demand_id, quantity))
-    receipts: dict[dt.date, list[Supply]] = defaultdict(list)
+        demands[date] = demands.get(date, ZERO) + quantity
+    receipts: dict[dt.date, list[Decimal]] = {}  # each date's PO lines, in transit, out of inspection
     for supply in supplies:
-        receipts[supply.date].append(supply)
+        sums = receipts.get(supply.date)
+        if sums is None:
+            sums = receipts[supply.date] = [ZERO, ZERO, ZERO]
+        kind = _KIND_INDEX[supply.kind]
+        sums[kind] = sums[kind] + supply.quantity
     through: dict[dt.date, list[tuple[int, tuple, Decimal]]] = defaultdict(list)
     for (date, demand_id, alternates), quantity in state.routed.get((plant, item), {}).items():
         through[date].append((demand_id, alternates, quantity))
@@ -795,21 +831,22 @@ def _net(state: _State, plant: int, item: int) -> None:
     covered: dict[tuple[dt.date, int], Decimal] = defaultdict(Decimal)
     firm = stock
     for date in dates:
-        arriving = receipts.get(date, ())
-        po: Decimal = sum((s.quantity for s in arriving if s.kind == "po"), ZERO)
-        transit: Decimal = sum((s.quantity for s in arriving if s.kind == "asn"), ZERO)
-        inspected: Decimal = sum((s.quantity for s in arriving if s.kind == "qi"), ZERO)
+        po, transit, inspected = receipts.get(date, _NO_RECEIPTS)
         due = by_date.get(date, [])
-        demand: Decimal = sum((q for _, q in due), ZERO)
+        demand = demands.get(date, ZERO)
         firm += po + transit + inspected - demand
         by_alternates = ZERO
         if firm < ZERO and date in through:
             by_alternates = _substitute(state, plant, item, date, sorted(through[date]), -firm, covered)
             firm += by_alternates
-        net_due = [(d, q - covered.get((date, d), ZERO)) for d, q in due]
-        net_due = [(d, q) for d, q in net_due if q > ZERO]
+        if covered:
+            net_due = [(d, n) for d, q in due if (n := q - covered.get((date, d), ZERO)) > ZERO]
+        else:
+            net_due = [(d, n) for d, q in due if (n := q - ZERO) > ZERO]  # why: ``- ZERO`` sets the scale as before
         terms.append((date, po, transit, inspected, due, net_due, demand, by_alternates, firm))
     supply_dates = [s.date for s in supplies]
+    notes = state.notes.get((plant, item), {})  # complete: only netting this item or an earlier one adds to it
+    lates: dict[int, list[int]] = {}  # by where the supplies after a date start: most shortages share one
     planned_total = ZERO
     planned_here: list[Planned] = []
     for index, (date, po, transit, inspected, due, net_due, demand, by_alternates, firm) in enumerate(terms):
@@ -823,7 +860,8 @@ def _net(state: _State, plant: int, item: int) -> None:
             for later in islice(terms, index + 1, None):  # in date order: stop past the window
                 if later[0] >= until:
                     break
-                lowest = min(lowest, later[8])
+                if later[8] < lowest:
+                    lowest = later[8]
             net = safety - (lowest + planned_total)
             release = date - dt.timedelta(days=params.lead_time_days)
             supplier = None if params.make else params.supplier_id
@@ -851,11 +889,14 @@ def _net(state: _State, plant: int, item: int) -> None:
                 inspected,
                 for_primaries,
                 by_alternates,
-                state.notes.get((plant, item), {}).get(date, []),
+                notes.get(date, []),
             )
         )
         if needed > ZERO and firm < safety:
-            late = _late_lines(supplies, bisect.bisect_right(supply_dates, date))
+            start = bisect.bisect_right(supply_dates, date)
+            late = lates.get(start)
+            if late is None:
+                late = lates[start] = _late_lines(supplies, start)
             if firm < ZERO:
                 short = min(needed, -firm)
                 result.shortages.append(ShortageResult(plant, item, date, short, net_due, late, planned))
@@ -865,6 +906,10 @@ def _net(state: _State, plant: int, item: int) -> None:
     result.planned.extend(planned_here)
     net_mine = {k: q - covered.get(k, ZERO) for k, q in entries}
     _peg(state, plant, item, stock, supplies, planned_here, {k: q for k, q in net_mine.items() if q > ZERO})
+
+
+_KIND_INDEX = {"po": 0, "asn": 1, "qi": 2}
+_NO_RECEIPTS = (ZERO, ZERO, ZERO)
 
 
 def _late_lines(supplies: list[Supply], start: int) -> list[int]:
@@ -968,21 +1013,26 @@ def _peg(
     queue.sort(key=lambda q: (q[0], q[1]))
     demands = [demand for (_, demand), _ in mine.items() if demand != NO_DEMAND]
     open_quantities = [quantity for (_, demand), quantity in mine.items() if demand != NO_DEMAND]
-    index = 0
+    index, count = 0, len(demands)
+    supply_pegs = result.supply_pegs
     for _, _, supply, amount in queue:
+        if index >= count:
+            break  # every requirement is covered: the later supplies peg nothing
+        order = supply if isinstance(supply, Planned) else None
+        line = supply.po_line_id if isinstance(supply, Supply) else None
         left = amount
-        while left > ZERO and index < len(demands):
-            demand = demands[index]
-            taken = min(left, open_quantities[index])
+        while left > ZERO and index < count:
+            demand, still = demands[index], open_quantities[index]
+            taken = still if still < left else left  # ``min(left, still)``: the first of two equal
             left -= taken
-            open_quantities[index] -= taken
-            if open_quantities[index] <= ZERO:
+            still -= taken
+            open_quantities[index] = still
+            if still <= ZERO:
                 index += 1
-            if isinstance(supply, Planned):
-                supply.pegs.append((demand, taken))
+            if order is not None:
+                order.pegs.append((demand, taken))
             else:
-                line = supply.po_line_id if isinstance(supply, Supply) else None
-                result.supply_pegs.append((plant, item, line, demand, taken))
+                supply_pegs.append((plant, item, line, demand, taken))
     for order in planned:
         if order.make:
             pegged = sum((q for _, q in order.pegs), ZERO)

@@ -21,7 +21,7 @@ from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from materials import requirements as engine
-from materials.explosion import Reached, Structures
+from materials.explosion import Reached, Structures, no_cycle_collection
 from materials.models import (
     BomPlantRevision,
     Demand,
@@ -132,12 +132,19 @@ def _regenerate_write(
         run.save(update_fields=["horizon_start"])
     since = _net_changes_barrier(company.pk)
     inputs = engine.PlanInputs.load(company_id=company.pk, today=today)
-    result = engine.plan(inputs)
-    # Planning takes long and holds no lock, so net changes go on meanwhile; from here to the commit
-    # they wait (the lock taken alone), and those that ran since the barrier are planned again after.
-    _plan_lock(company.pk, alone=True)
-    _results_delete(company.pk, None)
-    _store(run, inputs, result)
+    copied = connection.vendor == "postgresql"
+    with no_cycle_collection():
+        # On PostgreSQL the results are copied in as they are planned (``_copy_planned``): seen by no one
+        # else before the commit, they take no lock that a net change could wait for.
+        result = engine.plan(inputs, flush=_copy_planned(run, inputs) if copied else None)
+        # Planning takes long and holds no lock, so net changes go on meanwhile; from here to the commit
+        # they wait (the lock taken alone), and those that ran since the barrier are planned again after.
+        _plan_lock(company.pk, alone=True)
+        if copied:
+            _execute_together(_delete_statements(company.pk, None, keep_run=run.pk))
+        else:
+            _results_delete(company.pk, None)
+            _store(run, inputs, result)
     _finish(run, result)
     # After the commit: ANALYZE holds its table lock to the end of the transaction, and this one holds
     # the planning lock alone; every change of the company would wait behind a vacuum of a result table.
@@ -421,7 +428,9 @@ def _results_delete(company_id: int, keys: set[tuple[int, int]] | None) -> None:
     _execute_together(_delete_statements(company_id, keys))
 
 
-def _delete_statements(company_id: int, keys: set[tuple[int, int]] | None) -> list[tuple[str, list]]:
+def _delete_statements(
+    company_id: int, keys: set[tuple[int, int]] | None, *, keep_run: int | None = None
+) -> list[tuple[str, list]]:
     """``_results_delete``'s statements. Plain DELETEs: the ORM's would first read every row to find what
     points at it (nothing outside the results does, and their keys are unchecked), which cost more than
     the run. A net change keeps the planned purchases already ordered: the buyer's record of which PO
@@ -429,10 +438,16 @@ def _delete_statements(company_id: int, keys: set[tuple[int, int]] | None) -> li
 
     Planned purchases go first: "Create PO" locks its planned purchase's row, then re-plans the item.
     A re-plan of the same item beside it waits at that row before it deletes anything the other will
-    delete after it, so neither holds what the other waits for."""
+    delete after it, so neither holds what the other waits for. ``keep_run``: a full run's, whose rows
+    are written already (``_copy_planned``): every other result of the company goes."""
     statements: list[tuple[str, list]] = []
     for model in DELETE_ORDER:
         table = model._meta.db_table  # only the model's own names are formatted in
+        if keys is None and keep_run is not None:
+            statements.append(
+                (f"DELETE FROM {table} WHERE company_id = %s AND run_id <> %s", [company_id, keep_run])  # noqa: S608
+            )
+            continue
         if keys is None:
             statements.append((f"DELETE FROM {table} WHERE company_id = %s", [company_id]))  # noqa: S608
             continue
@@ -626,12 +641,32 @@ def _store_copied(run: RequirementRun, inputs: engine.PlanInputs, result: engine
     row cost more than planning them). Only numbers, dates and JSON made by ``json.dumps`` go in, so
     the one character COPY's text format would read otherwise, the backslash, is the only one escaped."""
 
-    def escaped(text: str) -> str:
-        return text.replace("\\", "\\\\") if "\\" in text else text
-
     ids = _ids_reserve(PlannedPurchase, len(result.planned))
-    for model, columns, rows in _result_tables(run, inputs, result, ids, null=NULL, json_text=escaped):
+    for model, columns, rows in _result_tables(run, inputs, result, ids, null=NULL, json_text=_copy_escaped):
         _copy(model, columns, ("\t".join(row) + "\n" for row in rows))
+
+
+def _copy_planned(run: RequirementRun, inputs: engine.PlanInputs) -> Callable[[engine.PlanResult], None]:
+    """``engine.plan``'s ``flush`` of a full run on PostgreSQL: each batch of results taken out of the plan
+    and copied in under the run's id (``_store_copied``'s text), so the process keeps a few thousand
+    item-locations' results at a time, not the whole plan (millions of rows), and the database reads
+    each block of text while the next one is made. The company's other results are deleted after, under
+    the planning lock (``_delete_statements``' ``keep_run``)."""
+    pegs = _PegText(inputs.references)
+
+    def flush(result: engine.PlanResult) -> None:
+        taken = result.take()
+        ids = _ids_reserve(PlannedPurchase, len(taken.planned))
+        tables = _result_tables(run, inputs, taken, ids, null=NULL, json_text=_copy_escaped, pegs=pegs)
+        for model, columns, rows in tables:
+            _copy(model, columns, ("\t".join(row) + "\n" for row in rows))
+
+    return flush
+
+
+def _copy_escaped(text: str) -> str:
+    """A JSON text in COPY's text format: the backslash is the one character it reads otherwise."""
+    return text.replace("\\", "\\\\") if "\\" in text else text
 
 
 def _replace_few(run: RequirementRun, inputs: engine.PlanInputs, result: engine.PlanResult, keys: set) -> None:
@@ -814,12 +849,14 @@ def _result_tables(
     *,
     null: str | None,
     json_text: Callable[[str], str],
+    pegs: _PegText | None = None,
 ) -> list[tuple[type[models.Model], list[str], Iterable[tuple]]]:
     """Each result table's columns and rows (made as they are read), every value as the text PostgreSQL
     reads for it; ``null`` for a null, ``json_text`` applied to each JSON text; ``ids``: the planned
-    purchases' primary keys (or numbers standing for them, ``_replace_changed``), in order."""
+    purchases' primary keys (or numbers standing for them, ``_replace_changed``), in order; ``pegs``: the
+    pegs' text maker, when one is kept across calls (``_copy_planned``)."""
     run_id, company_id = str(run.pk), str(run.company_id)
-    pegs = _PegText(inputs.references)
+    pegs = pegs or _PegText(inputs.references)
     dates: dict[dt.date, str] = {}
 
     def day(value: dt.date) -> str:
@@ -918,11 +955,12 @@ def _finish(run: RequirementRun, result: engine.PlanResult) -> None:
 def _finish_fields(run: RequirementRun, result: engine.PlanResult) -> None:
     run.state = RequirementRun.State.DONE
     run.finished_at = timezone.now()
+    rows, planned, shortages = result.counts()
     run.counts = {
         "item_locations": len(result.planned_keys),
-        "projection_rows": len(result.rows),
-        "planned_purchases": len(result.planned),
-        "shortages": len(result.shortages),
+        "projection_rows": rows,
+        "planned_purchases": planned,
+        "shortages": shortages,
     }
 
 

@@ -6,12 +6,12 @@ import gc
 
 import pytest
 
-from materials.explosion import _no_cycle_collection
+from materials.explosion import no_cycle_collection
 
 
 def test_overlapping_explosions_resume_the_collector_when_the_last_one_ends():
     assert gc.isenabled()
-    first, second = _no_cycle_collection(), _no_cycle_collection()
+    first, second = no_cycle_collection(), no_cycle_collection()
     first.__enter__()
     second.__enter__()  # another thread's explosion starts while the first runs
     assert not gc.isenabled()
@@ -22,7 +22,7 @@ def test_overlapping_explosions_resume_the_collector_when_the_last_one_ends():
 
 
 def test_an_explosion_that_fails_resumes_the_collector():
-    with pytest.raises(ZeroDivisionError), _no_cycle_collection():
+    with pytest.raises(ZeroDivisionError), no_cycle_collection():
         assert not gc.isenabled()
         1 / 0
     assert gc.isenabled()
@@ -31,7 +31,7 @@ def test_an_explosion_that_fails_resumes_the_collector():
 def test_a_collector_paused_by_someone_else_stays_paused():
     gc.disable()
     try:
-        with _no_cycle_collection():
+        with no_cycle_collection():
             pass
         assert not gc.isenabled()
     finally:

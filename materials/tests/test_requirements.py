@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from materials import inputs
+from materials import requirements as engine
 from materials.models import Demand, PlannedPurchase, ProjectionRow, RequirementRun, Shortage, SupplyPeg
 from materials.services import demands_upsert, requirements_regenerate
 from procurement import factories
@@ -411,6 +412,37 @@ def test_net_change_after_one_answer_equals_a_full_regeneration(pump, system, su
     requirements_regenerate(company=company, today=dt.date(2027, 3, 1))
     full = results()
     assert full == after_net_change
+
+
+def test_a_full_run_written_as_it_plans_stores_what_one_written_at_the_end_does(pump, system, company, monkeypatch):
+    """A full run hands its results to be written every ``FLUSH_ROWS`` rows (on PostgreSQL, copied in a few
+    item-locations at a time, before the other results are deleted): written after every item-location,
+    the old results are gone, each shortage still names its own planned purchase, and the run counts every row."""
+    send(
+        system,
+        demand("MO-1", "PUMP", "10", dt.date(2027, 3, 10)),
+        demand("MPS-1", "PUMP", "5", dt.date(2027, 3, 20), kind="master_schedule"),
+        demand("SP-1", "BOLT", "30", dt.date(2027, 3, 20), kind="independent"),
+    )
+    publish("PO-1", "BOLT", "50", dt.date(2027, 3, 5))
+    publish("PO-2", "HOUSING", "8", dt.date(2027, 3, 8))
+    at_once = requirements_regenerate(company=company, today=dt.date(2027, 3, 1))
+    whole = results()
+    monkeypatch.setattr(engine, "FLUSH_ROWS", 1)
+    each = requirements_regenerate(company=company, today=dt.date(2027, 3, 1))
+
+    assert results() == whole
+    assert each.counts == at_once.counts
+    assert each.counts == {
+        "item_locations": 6,  # PUMP, BOLT, HOUSING at both plants
+        "projection_rows": ProjectionRow.objects.count(),
+        "planned_purchases": PlannedPurchase.objects.count(),
+        "shortages": Shortage.objects.count(),
+    }
+    assert set(ProjectionRow.objects.values_list("run_id", flat=True)) == {each.pk}
+    linked = Shortage.objects.filter(planned_purchase__isnull=False)
+    assert linked.exists()
+    assert all(s.planned_purchase.item_id == s.item_id for s in linked.select_related("planned_purchase"))
 
 
 def test_one_planned_order_covers_its_batch_window_and_the_next_starts_after_it(pump, system, company):
