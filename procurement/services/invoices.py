@@ -67,7 +67,14 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
     with service_atomic():
         document = f"invoice {invoice.invoice_number}"
         unnumbered = [(invoice.po_number, line.part_number) for line in invoice.lines if not line.line_no.strip()]
+        # An invoice naming lines by part is fingerprinted as received: sent again once the PO has
+        # gained a second line for a part, it is still the same invoice, a duplicate, though its
+        # parts no longer name one line each. One look-up, before they are numbered.
+        received = inputs.fingerprint(invoice) if unnumbered else None
         if unnumbered:
+            prior = Invoice.objects.filter(supplier=supplier, invoice_number=invoice.invoice_number).order_by("pk")
+            if (same := prior.first()) is not None and same.fingerprint == received:
+                return RecordResult("duplicate", same)
             numbers = numbered_by_part(
                 query=lambda: supplier_lines(supplier, invoice.company, source),
                 unnumbered=unnumbered,
@@ -108,6 +115,9 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
         invoice = _units_as_said_by_po(invoice, lines)
         digest = inputs.fingerprint(invoice)
         existing = found[0] if found else None
+        if received is not None and (existing is None or existing.fingerprint != digest):
+            # Stored as received; one stored before, fingerprinted once numbered, is still compared so.
+            digest = received
         if existing is not None:
             return document_replay(
                 record=existing,
@@ -295,9 +305,16 @@ def _in_po_units(
     """Each invoice line's quantity and unit price in its PO line's unit (10 CA at 120.00 billed on a
     line in EA of an item whose case is 12 EA: 120 EA at 10.00), the amount billed unchanged.
 
-    A line billed in a unit its item has no conversion for, or whose quantity does not convert
-    exactly, refuses the invoice naming both units: read in the line's unit, it would bill 10 each
-    for 10 cases.
+    Both are converted as themselves through the base unit, not by the factor of one unit: 3 EA on a
+    line in packs of 3 is 1 pack, where 3 times a third of a pack would not be. A line billed in a unit
+    its item has no conversion for, whose quantity does not convert exactly, or whose price per the
+    line's unit is too large to record refuses the invoice naming both units: read in the line's unit,
+    it would bill 10 each for 10 cases.
+
+    A price that is no exact price per the line's unit (1 CA of 12 at 10.00 is 0.8333… per EA) is
+    rounded to the price columns' precision rather than refused: the supplier cannot state it
+    exactly in the line's unit either, it is only matched against the PO price (within a tolerance
+    far coarser than a millionth), and the amount stored is the one billed, to the cent.
     """
     foreign = {
         lines[(invoice.po_number, given.line_no)].item_id
@@ -316,16 +333,26 @@ def _in_po_units(
         uom = given.uom.strip() or line.uom
         where = f"{po_label(order.number)} line {line.line_no} is in {line.uom}, the invoice bills it in {uom}"
         try:
-            factor = line.item.convert(Decimal(1), uom, line.uom, factors[line.item_id])
+            quantity = line.item.convert(given.quantity, uom, line.uom, factors[line.item_id])
+            # The price per line unit is the price per billed unit times the billed units in one line unit.
+            price = line.item.convert(given.unit_price, line.uom, uom, factors[line.item_id])
         except LookupError:
             said.append(f"{where} and part {line.item.part_number} has no conversion between them")
             continue
-        quantity = given.quantity * factor
+        if quantity >= QUANTITY_LIMIT:
+            said.append(
+                f"{where}, and {plain_number(given.quantity)} {uom} is a quantity in {line.uom} too large to record"
+            )
+            continue
         if quantity != quantity.quantize(QUANTITY_STEP):
             said.append(f"{where}, and {plain_number(given.quantity)} {uom} is no exact quantity in {line.uom}")
             continue
-        price = (given.unit_price / factor).quantize(PRICE_STEP, ROUND_HALF_UP)
-        converted.append((quantity, price))
+        if price >= PRICE_LIMIT:
+            said.append(
+                f"{where}, and {plain_number(given.unit_price)} per {uom} is a price per {line.uom} too large to record"
+            )
+            continue
+        converted.append((quantity, price.quantize(PRICE_STEP, ROUND_HALF_UP)))
     if said:
         differences = "; ".join(dict.fromkeys(said))
         raise refusal_recorded(

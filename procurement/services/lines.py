@@ -235,26 +235,34 @@ def numbered_by_part(
     """The PO line numbers of the lines a document names by the buyer's part alone (``unnumbered``:
     PO number and part, as partners' invoices and retail ship notices name a line without its number).
 
-    A part must be on exactly one line of its PO: on none, or on several (the same part needed on
-    two dates), which line the sender meant is not known and the document is refused saying so. A
-    PO that is not known is left to ``lines_locked``, which refuses it as for any document.
+    A part must be on exactly one live line of its PO: on none, or on several (the same part needed
+    on two dates), which line the sender meant is not known and the document is refused saying so.
+    A cancelled line is no line the sender can mean: a part cancelled on line 1 and ordered again on
+    line 3 is line 3's. A PO that is not known is left to ``lines_locked``, which refuses it as for
+    any document.
     """
     if any(not part.strip() for _, part in unnumbered):
         raise DocumentRefused(f"{document}: a line names neither a line number nor a part", code="invalid")
     pos = sorted({po for po, _ in unnumbered})
     on: dict[tuple[str, str], list[str]] = {}
     known: set[str] = set()
-    for po, part, line_no in (
-        query().filter(po__number__in=pos).order_by("pk").values_list("po__number", "item__part_number", "line_no")
+    for po, part, line_no, cancelled in (
+        query()
+        .filter(po__number__in=pos)
+        .order_by("pk")
+        .values_list("po__number", "item__part_number", "line_no", "cancelled")
     ):
         known.add(po)
-        on.setdefault((po, part), []).append(line_no)
+        if not cancelled:
+            on.setdefault((po, part), []).append(line_no)
     unknown: list[tuple[str, str]] = []
     ambiguous: list[tuple[str, str]] = []
+    refused: list[str] = []
     for po, part in dict.fromkeys((po, part.strip()) for po, part in unnumbered):
         found = on.get((po, part), [])
         if po not in known or len(found) == 1:
             continue
+        refused.append(f"{po}/{part}")
         if found:
             ambiguous.append((po, f"{po_label(po)} has lines {', '.join(found)} for part {part}"))
         else:
@@ -274,7 +282,9 @@ def numbered_by_part(
         code=code,
         message=f"{document}: {said}, and it names no line number; nothing was applied",
         evidence={"refused": f"{document} names lines by part", "unnumbered": [[po, part] for po, part in unnumbered]},
-        dedup_key=f"{code}:{supplier.pk}:{document}:by_part",
+        # Per PO and parts named, as for a line number not on the PO: two companies' refusals (or two
+        # POs') are two exceptions, each for its own buyer.
+        dedup_key=f"{code}:{order.po.pk}:{supplier.pk}:{document}:{','.join(sorted(refused))}",
     )
 
 

@@ -56,7 +56,14 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
     with service_atomic():
         document = f"ship notice {shipment.shipment_id}"
         unnumbered = [(line.po_number, line.part_number) for line in shipment.lines if not line.line_no.strip()]
+        # A notice naming lines by part is fingerprinted as received: sent again once a PO has gained
+        # a second line for a part, it is still the same notice, a duplicate, though its parts no
+        # longer name one line each. One look-up, before they are numbered.
+        received = inputs.fingerprint(shipment) if unnumbered else None
         if unnumbered:
+            prior = Shipment.objects.filter(supplier=supplier, shipment_id=shipment.shipment_id).order_by("pk")
+            if (same := prior.first()) is not None and same.fingerprint == received:
+                return RecordResult("duplicate", same)
             numbers = numbered_by_part(
                 query=lambda: supplier_lines(supplier, shipment.company, source),
                 unnumbered=unnumbered,
@@ -92,6 +99,9 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
         )
         digest = inputs.fingerprint(shipment)
         existing = found[0] if found else None
+        if received is not None and (existing is None or existing.fingerprint != digest):
+            # Stored as received; one stored before, fingerprinted once numbered, is still compared so.
+            digest = received
         orders = {line.po_id: line.po for line in lines.values()}
         company = next(iter(orders.values())).company
         if existing is not None:

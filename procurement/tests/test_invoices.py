@@ -6,7 +6,15 @@ import pytest
 
 from notifications.models import OutboundMessage
 from procurement import inputs
-from procurement.models import AuditEvent, Invoice, InvoiceLine, ProcurementException, PurchaseOrder
+from procurement.models import (
+    AuditEvent,
+    Invoice,
+    InvoiceLine,
+    POLine,
+    ProcurementException,
+    PurchaseOrder,
+    UomConversion,
+)
 from procurement.services import DocumentRefused, invoice_record, receipt_record
 
 from . import helpers as h
@@ -455,3 +463,131 @@ def test_line_charges_too_large_to_record_are_refused_even_when_an_allowance_off
     with pytest.raises(DocumentRefused, match="invoice INV-1: amounts too large to record"):
         _bill(supplier, invoice)
     assert Invoice.objects.count() == 0
+
+
+# Lines in other units, lines named by part ------------------------------------------------------
+
+
+def _by_part(number: str, *lines: tuple, **kwargs) -> inputs.InvoiceInput:
+    """An invoice naming its lines by part alone; each line is (part, quantity, unit_price)."""
+    built = tuple(
+        inputs.InvoiceLineInput(line_no="", part_number=part, quantity=D(q), unit_price=D(p)) for part, q, p in lines
+    )
+    return dataclasses.replace(h.invoice(number, **kwargs), lines=built)
+
+
+def _in_unit(doc: inputs.InvoiceInput, uom: str) -> inputs.InvoiceInput:
+    return dataclasses.replace(doc, lines=tuple(dataclasses.replace(line, uom=uom) for line in doc.lines))
+
+
+def _line_in_packs(published_po, uom: str, factor: str, price: str):
+    """PO-1000 line 1 ordered in ``uom`` (``factor`` EA each) at ``price``."""
+    line = h.po_line(published_po, "1")
+    UomConversion.objects.create(item=line.item, uom=uom, factor=D(factor))
+    POLine.objects.filter(pk=line.pk).update(uom=uom, unit_price=D(price))
+
+
+def test_eaches_billed_on_a_line_in_packs_are_the_packs_they_make(published_po, supplier, two_way):
+    _line_in_packs(published_po, "PK3", "3", "30")
+
+    # 3 EA at 10.00 is 1 PK3 at 30.00: converted as quantities, not as 3 times a third of a pack.
+    result = _bill(supplier, _in_unit(h.invoice("INV-1", ("1", "3", "10")), "EA"))
+
+    assert (result.outcome, result.record.match_status, result.record.total) == ("applied", "matched", D("30"))
+    assert list(result.record.lines.values_list("quantity", "unit_price", "amount")) == [(D("1"), D("30"), D("30"))]
+    assert h.po_line(published_po, "1").invoiced_quantity == D("1")
+    assert ProcurementException.objects.count() == 0
+
+
+def test_a_case_billed_on_a_line_in_eaches_keeps_its_amount_and_a_rounded_price(published_po, supplier, two_way):
+    item = h.po_line(published_po, "1").item
+    UomConversion.objects.create(item=item, uom="CA", factor=D("12"))
+
+    # 1 CA of 12 at 10.00 is 12 EA at 0.8333…: the price is rounded to a millionth, the amount is as billed.
+    result = _bill(supplier, _in_unit(h.invoice("INV-1", ("1", "1", "10")), "CA"))
+
+    assert list(result.record.lines.values_list("quantity", "unit_price", "amount")) == [
+        (D("12"), D("0.833333"), D("10"))
+    ]
+    assert (result.record.total, h.po_line(published_po, "1").invoiced_quantity) == (D("10"), D("12"))
+
+
+def test_a_price_too_large_to_record_in_the_lines_unit_is_refused_saying_so(published_po, supplier, two_way):
+    _line_in_packs(published_po, "PL", "1000000", "10")
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    error = h.refused(
+        invoice_record,
+        supplier=supplier,
+        invoice=_in_unit(h.invoice("INV-1", ("1", "1000000", "99999")), "EA"),
+        source=h.source(),
+    )
+
+    reason = (
+        "invoice INV-1: PO-1000 line 1 is in PL, the invoice bills it in EA, and 99999 per EA is a price per PL "
+        "too large to record; nothing was applied"
+    )
+    assert (error.code, error.message) == ("unit_mismatch", reason)
+    assert list(ProcurementException.objects.values_list("kind", "summary", "po")) == [
+        ("invalid_document", reason, published_po.pk)
+    ]
+    assert h.counts() == before | {"ProcurementException": 1, "AuditEvent": before["AuditEvent"] + 1}
+    assert h.line_state(published_po) == lines_before
+
+
+def test_a_part_cancelled_on_one_line_and_ordered_on_another_is_billed_on_the_live_one(published_po, supplier, two_way):
+    part = h.po_line(published_po, "1").item
+    POLine.objects.filter(po=published_po, line_no="1").update(cancelled=True)
+    POLine.objects.filter(po=published_po, line_no="3").update(item=part)
+
+    result = _bill(supplier, _by_part("INV-1", ("PART-00001", "40", "10")))
+
+    assert result.outcome == "applied"
+    assert list(result.record.lines.values_list("po_line__line_no", "quantity")) == [("3", D("40"))]
+    assert [h.po_line(published_po, no).invoiced_quantity for no in ("1", "2", "3")] == [D("0"), D("0"), D("40")]
+
+
+def test_an_invoice_by_part_sent_again_after_the_po_gained_a_line_for_the_part_is_a_duplicate(
+    published_po, supplier, two_way
+):
+    first = _bill(supplier, _by_part("INV-1", ("PART-00001", "40", "10")))
+    POLine.objects.filter(po=published_po, line_no="3").update(item=h.po_line(published_po, "1").item)
+    before, lines_before = h.counts(), h.line_state(published_po)
+
+    again = _bill(supplier, _by_part("INV-1", ("PART-00001", "40", "10")), src=h.source(channel="edi"))
+
+    assert (again.outcome, again.record.pk) == ("duplicate", first.record.pk)
+    assert h.counts() == before
+    assert h.line_state(published_po) == lines_before
+    error = h.refused(
+        invoice_record, supplier=supplier, invoice=_by_part("INV-1", ("PART-00002", "40", "10")), source=h.source()
+    )
+    assert (error.code, error.message) == (
+        "duplicate_invoice",
+        "invoice number INV-1 was already used on another invoice",
+    )
+
+
+def test_a_part_on_two_lines_of_two_companies_pos_is_an_exception_for_each_buyer(
+    published_po, supplier, two_way, other_company, other_plant
+):
+    other = h.publish(other_company, other_plant, supplier, number="PO-1000")
+    for order in (published_po, other):
+        POLine.objects.filter(po=order, line_no="2").update(item=h.po_line(order, "1").item)
+
+    for company in ("ACME", "OTHER"):
+        error = h.refused(
+            invoice_record,
+            supplier=supplier,
+            invoice=_by_part("INV-1", ("PART-00001", "40", "10"), company=company),
+            source=h.source(),
+        )
+        assert error.code == "ambiguous_line"
+
+    reason = (
+        "invoice INV-1: PO-1000 has lines 1, 2 for part PART-00001, and it names no line number; nothing was applied"
+    )
+    assert list(ProcurementException.objects.order_by("pk").values_list("company", "po", "summary")) == [
+        (published_po.company_id, published_po.pk, reason),
+        (other_company.pk, other.pk, reason),
+    ]

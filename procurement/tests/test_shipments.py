@@ -4,7 +4,15 @@ import pytest
 
 from notifications.models import OutboundMessage
 from procurement import inputs
-from procurement.models import AuditEvent, ProcurementException, PurchaseOrder, Shipment, ShipmentLine, ShipmentPack
+from procurement.models import (
+    AuditEvent,
+    POLine,
+    ProcurementException,
+    PurchaseOrder,
+    Shipment,
+    ShipmentLine,
+    ShipmentPack,
+)
 from procurement.services import shipment_record
 
 from . import helpers as h
@@ -370,3 +378,31 @@ def test_an_edi_partners_notice_goes_through_the_same_service(company, plant, ed
     assert result.record.channel == "edi"
     assert h.po_line(po, "2").ship_status == "shipped"
     assert edi_supplier.shipments.count() == 1
+
+
+# Lines named by part ----------------------------------------------------------------------------
+
+
+def test_a_notice_by_part_sent_again_after_the_po_gained_a_line_for_the_part_is_a_duplicate(confirmed_po, supplier):
+    by_part = h.asn("ASN-1", ("PO-1000", "", "40", {"part_number": "PART-00001"}))
+    first = _ship(supplier, by_part)
+    POLine.objects.filter(po=confirmed_po, line_no="3").update(item=h.po_line(confirmed_po, "1").item)
+    before, lines_before = h.counts(), h.line_state(confirmed_po)
+
+    again = _ship(supplier, by_part, src=h.source(channel="edi"))
+
+    assert (first.outcome, again.outcome, again.record.pk) == ("applied", "duplicate", first.record.pk)
+    assert h.counts() == before
+    assert h.line_state(confirmed_po) == lines_before
+    assert h.po_line(confirmed_po, "1").shipped_quantity == D("40")
+
+
+def test_a_notice_by_part_ships_the_live_line_of_a_part_cancelled_on_another(confirmed_po, supplier):
+    POLine.objects.filter(po=confirmed_po, line_no="1").update(cancelled=True)
+    POLine.objects.filter(po=confirmed_po, line_no="3").update(item=h.po_line(confirmed_po, "1").item)
+
+    result = _ship(supplier, h.asn("ASN-1", ("PO-1000", "", "40", {"part_number": "PART-00001"})))
+
+    assert result.outcome == "applied"
+    assert list(result.record.lines.values_list("po_line__line_no", "quantity")) == [("3", D("40"))]
+    assert [h.po_line(confirmed_po, no).shipped_quantity for no in "123"] == [D("0"), D("0"), D("40")]
