@@ -62,7 +62,9 @@ def filedrop_scan(follow_up: bool = False) -> int:
         countdown = min(settling) + 0.01
     else:
         return count
-    if cache.add(FOLLOW_UP, 1, timeout=countdown + 60):  # expires by itself should the follow-up be lost
+    # Expires by itself should the follow-up be lost (its worker stopped before it ran): by the time the
+    # scheduler's next scan would have looked anyway, so a lost one never holds back the next follow-ups.
+    if cache.add(FOLLOW_UP, 1, timeout=countdown + settings.GATEWAY_EDI_SCAN_SECONDS):
         filedrop_scan.apply_async(kwargs={"follow_up": True}, countdown=countdown)
     return count
 

@@ -442,6 +442,26 @@ def test_a_scan_that_saw_a_settling_file_looks_again_when_it_has_settled_once(pa
     assert len(follow_ups["scans"]) == 2
 
 
+def test_a_lost_follow_up_holds_back_the_next_ones_only_until_the_scheduler_would_have_looked(
+    partner, settings, follow_ups, monkeypatch
+):
+    from edi import tasks
+
+    settings.GATEWAY_EDI_SETTLE_SECONDS = 1
+    settings.GATEWAY_EDI_SCAN_SECONDS = 2
+    (filedrop.folders(partner).inbox / "fresh.edi").write_bytes(b"ISA")
+    marks: list[tuple[str, float]] = []
+    add = tasks.cache.add
+    monkeypatch.setattr(
+        tasks.cache, "add", lambda key, value, timeout: marks.append((key, timeout)) or add(key, value, timeout)
+    )
+
+    assert tasks.filedrop_scan() == 0
+
+    ((_, countdown),) = follow_ups["scans"]
+    assert [timeout for key, timeout in marks if key == tasks.FOLLOW_UP] == [countdown + 2]
+
+
 def test_a_scan_that_saw_a_file_being_written_looks_again_when_it_would_have_settled(partner, settings, follow_ups):
     from edi.tasks import filedrop_scan as scan_task
 
