@@ -48,14 +48,25 @@ BATCH = [
 # RETURNING, ``rows_insert``), then the 997s: their control numbers, their outbox rows (with the
 # groups' records, in the same statement), their interchanges, the receipts naming them (saved
 # once, with them), and the documents settled (one UPDATE for them all).
-BATCH_END = [
-    "WITH edi_interchange",
-    "INSERT edi_controlcounter",
-    "WITH procurement_outboundmessage",
-    "WITH edi_interchange",
-    "UPDATE edi_interchange",
-    "UPDATE procurement_inbounddocument",
-]
+if connection.vendor == "postgresql":
+    BATCH_END = [
+        "WITH edi_interchange",
+        "INSERT edi_controlcounter",
+        "WITH procurement_outboundmessage",
+        "WITH edi_interchange",
+        "UPDATE edi_interchange",
+        "UPDATE procurement_inbounddocument",
+    ]
+else:  # the same steps, each INSERT on its own (the outbox rows, then the groups' records)
+    BATCH_END = [
+        "INSERT edi_interchange",
+        "INSERT edi_controlcounter",
+        "INSERT procurement_outboundmessage",
+        "INSERT edi_functionalgroup",
+        "INSERT edi_interchange",
+        "UPDATE edi_interchange",
+        "UPDATE procurement_inbounddocument",
+    ]
 # The write path: the PO lines locked (with their PO and company), the same document before? (Sent
 # with the lock on PostgreSQL: one round trip for both.) Then, matched before it is written, the
 # record with its verdict and its lines, the lines' totals and the PO touched (one statement on
@@ -90,13 +101,11 @@ if connection.vendor == "postgresql":
         "SELECT procurement_shipment",
         "WITH procurement_shipment",
         "WITH procurement_shipmentline",
-        # the company's planning lock, shared, so a full run starting now waits for this change; whether
-        # the company is planned; the shipped lines' plants and items and the company, for its net change
-        # (all in one round trip: read even when it is not planned, which saves a round trip when it is)
+        # the company's planning lock, shared, so a full run starting now waits for this change; its
+        # full runs read right after it is granted, sent with it (one round trip for both). The company
+        # was never planned: nothing more (its lines are read only for a company planned).
         "SELECT ?",
         "SELECT materials_requirementrun",
-        "SELECT procurement_purchaseorder",
-        "SELECT procurement_company",
     ]
 else:
     SHIPMENT = [

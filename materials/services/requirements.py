@@ -1001,7 +1001,6 @@ def _replans_reading(company_id: int, *querysets: models.QuerySet) -> tuple[bool
     states = {row[0] for row in answers[-1]}
     if done in states or running in states:
         return True, found
-        return True
     # A first full run that failed leaves what the net changes made while it planned: those results
     # (and the shortages they raised) are kept up to date by later changes until a run succeeds.
     return failed in states and ProjectionRow.objects.filter(company_id=company_id).exists(), found
@@ -1018,15 +1017,17 @@ def po_lines_replan(company_id: int, po_line_ids: list[int], *, received: bool =
     """
     from procurement.models import POLine
 
-    # The lines' (plant, item) pairs, and the company (read with them: one round trip on PostgreSQL).
-    reads = (
-        POLine.objects.filter(pk__in=po_line_ids).values_list("po__ship_to_id", "item_id"),
-        Company.objects.filter(pk=company_id),
-    )
+    def reads() -> tuple[models.QuerySet, ...]:
+        """The lines' (plant, item) pairs, and the company (read with them: one round trip on PostgreSQL)."""
+        return (
+            POLine.objects.filter(pk__in=po_line_ids).values_list("po__ship_to_id", "item_id"),
+            Company.objects.filter(pk=company_id),
+        )
+
     if received:
         from materials.services.inventory import plants_lock
 
-        lines, companies = compiled.rows_together(*reads)
+        lines, companies = compiled.rows_together(*reads())
         if not lines or not companies:
             return
         plants_lock({plant for plant, _ in lines})
@@ -1034,9 +1035,12 @@ def po_lines_replan(company_id: int, po_line_ids: list[int], *, received: bool =
             return
     else:
         # No plant lock to take first: whether anything is planned is asked, under the planning lock,
-        # before the lines are read (in the same round trip).
-        replans, (lines, companies) = _replans_reading(company_id, *reads)
-        if not replans or not lines or not companies:
+        # before the lines are read. Most ship notices and answers reach companies never planned: for
+        # them, that one compiled question is all (the lines are read only for a company planned).
+        if not _replans(company_id):
+            return
+        lines, companies = compiled.rows_together(*reads())
+        if not lines or not companies:
             return
     keys, company = set(lines), companies[0]
     requirements_net_change(company=company, keys=keys, reason="supply changed on PO lines")
