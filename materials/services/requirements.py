@@ -137,14 +137,14 @@ def _regenerate_write(
         # On PostgreSQL the results are copied in as they are planned (``_copy_planned``): seen by no one
         # else before the commit, they take no lock that a net change could wait for.
         result = engine.plan(inputs, flush=_copy_planned(run, inputs) if copied else None)
-        # Planning takes long and holds no lock, so net changes go on meanwhile; from here to the commit
-        # they wait (the lock taken alone), and those that ran since the barrier are planned again after.
-        _plan_lock(company.pk, alone=True)
-        if copied:
-            _execute_together(_delete_statements(company.pk, None, keep_run=run.pk))
-        else:
-            _results_delete(company.pk, None)
-            _store(run, inputs, result)
+    # Planning takes long and holds no lock, so net changes go on meanwhile; from here to the commit
+    # they wait (the lock taken alone), and those that ran since the barrier are planned again after.
+    _plan_lock(company.pk, alone=True)
+    if copied:
+        _execute_together(_delete_statements(company.pk, None, keep_run=run.pk))
+    else:
+        _results_delete(company.pk, None)
+        _store(run, inputs, result)
     _finish(run, result)
     # After the commit: ANALYZE holds its table lock to the end of the transaction, and this one holds
     # the planning lock alone; every change of the company would wait behind a vacuum of a result table.
