@@ -221,18 +221,21 @@ def _time(client: Client, url: str, raw: Callable[[], float], rounds: int) -> di
     }
 
 
-def _profile(actor: Actor, q: KpiQuery, rounds: int = 5) -> None:
-    """Where a dashboard's time goes: each figure's fastest of ``rounds``, with its statements."""
-    print(f"  where the time goes, {q.group} view (fastest of {rounds}; {_load()}):")
+def _profile(actor: Actor, q: KpiQuery, rounds: int = 11) -> None:
+    """Where a dashboard's time goes: each figure's median of ``rounds``, with its statements. More
+    rounds than the connection takes to prepare a statement and PostgreSQL to settle on its plan
+    (the eighth run), so the median is the steady page's, not the first few's."""
+    print(f"  where the time goes, {q.group} view (median of {rounds}; {_load()}):")
     total = 0.0
     for key in scorecards.CHARTS:
-        best, statements = float("inf"), 0
+        times, statements = [], 0
         for _ in range(rounds):
             with kpi_reading(), CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
                 scorecards._chart(actor=actor, q=q, key=key, now=None)
-                best = min(best, (time.perf_counter() - started) * 1000)
+                times.append((time.perf_counter() - started) * 1000)
             statements = len(queries.captured_queries)
+        best = statistics.median(times)
         total += best
         print(f"    {key:<22}{best:>7.0f} ms {statements:>3} statements")
     print(f"    {'all figures':<22}{total:>7.0f} ms")
