@@ -793,8 +793,10 @@ def asn_pack_kpis(*, actor: Actor, q: KpiQuery) -> Chart:
     A pack is **received as announced** when every PO line it announced was received under its
     SSCC in that quantity (accepted plus rejected) and nothing else was received under it;
     **missing** when no receipt line names its SSCC; a received SSCC the notice never named is
-    **not announced**. A pack counts in the group (month, plant, …) of the first receipt against
-    its notice. Three grouped queries (receipts, announced packs, received packs) joined here.
+    **not announced**. A pallet (a pack others travel on) received under its own SSCC is judged as
+    one pack: the lines of its packs not received under their own SSCCs, against what came under
+    the pallet's. A pack counts in the group (month, plant, …) of the first receipt against its
+    notice.
     """
     receipts = _sliced(Receipt.objects.filter(shipment__isnull=False), actor, q, RECEIPT_PATHS)
     # Every receipt against one notice shares its supplier, plant and channel; the earliest is in
@@ -807,24 +809,35 @@ def asn_pack_kpis(*, actor: Actor, q: KpiQuery) -> Chart:
         first_sql, first_params, scope_sql, scope_params = "", (), "", ()
     shipment_line, pack = ShipmentLine._meta.db_table, ShipmentPack._meta.db_table
     receipt_line = ReceiptLine._meta.db_table
-    # Announced and received quantities per (notice, SSCC, PO line) side by side, then per pack:
+    # Announced and received quantities per (notice, SSCC, PO line) side by side (a pack's lines
+    # under its pallet's SSCC when the pallet was received by it and the pack was not), then per pack:
     # as announced when every line of it matches, missing when nothing came under it, and a
     # received SSCC with no announced line is not announced. One statement, whatever the volume.
     # Only the ORM's own compiled subqueries and the models' table names go in; values are bound.
     sql = f"""
         WITH first (shipment_id, kpi_group) AS ({first_sql}),
         scope (id, shipment_id) AS ({scope_sql}),
-        announced AS (
-            SELECT sl.shipment_id, p.sscc, sl.po_line_id, SUM(sl.quantity) AS quantity
-            FROM {shipment_line} sl JOIN {pack} p ON p.id = sl.pack_id
-            WHERE sl.shipment_id IN (SELECT shipment_id FROM first)
-            GROUP BY sl.shipment_id, p.sscc, sl.po_line_id),
         received AS (
             SELECT scope.shipment_id, rl.sscc, rl.po_line_id,
                 SUM(rl.quantity_received + rl.quantity_rejected) AS quantity
             FROM {receipt_line} rl JOIN scope ON scope.id = rl.receipt_id
             WHERE rl.sscc <> ''
             GROUP BY scope.shipment_id, rl.sscc, rl.po_line_id),
+        scanned AS (SELECT DISTINCT shipment_id, sscc FROM received),
+        announced AS (
+            SELECT shipment_id, sscc, po_line_id, SUM(quantity) AS quantity FROM (
+                SELECT sl.shipment_id, p.sscc, sl.po_line_id, sl.quantity
+                FROM {shipment_line} sl JOIN {pack} p ON p.id = sl.pack_id
+                WHERE p.parent_id IS NULL AND sl.shipment_id IN (SELECT shipment_id FROM first)
+                UNION ALL
+                SELECT sl.shipment_id,
+                    CASE WHEN own.sscc IS NULL AND pallet.sscc IS NOT NULL THEN pallet.sscc ELSE p.sscc END,
+                    sl.po_line_id, sl.quantity
+                FROM {shipment_line} sl JOIN {pack} p ON p.id = sl.pack_id JOIN {pack} pp ON pp.id = p.parent_id
+                LEFT JOIN scanned own ON own.shipment_id = sl.shipment_id AND own.sscc = p.sscc
+                LEFT JOIN scanned pallet ON pallet.shipment_id = sl.shipment_id AND pallet.sscc = pp.sscc
+                WHERE p.parent_id IS NOT NULL AND sl.shipment_id IN (SELECT shipment_id FROM first)
+            ) packed GROUP BY shipment_id, sscc, po_line_id),
         lines AS (
             SELECT COALESCE(a.shipment_id, r.shipment_id) AS shipment_id, COALESCE(a.sscc, r.sscc) AS sscc,
                 a.quantity AS announced, r.quantity AS received

@@ -177,3 +177,33 @@ def test_a_receipt_names_the_pack_it_was_received_in():
     assert not bad.is_valid()
     # A line without a pack keeps the canonical form (and fingerprint) it had before packs were read.
     assert "sscc" not in inputs.canonical_json(serializer.to_input().lines[1])
+
+
+def test_a_pallet_received_under_its_own_sscc_is_judged_as_the_packs_it_holds(company, acme):
+    det = factories.PlantFactory(company=company, code="DET")
+    bolts = Supplier.objects.create(code="BOLTS", name="Bolts", tier="standard", channel="edi")
+    po = _po(company, bolts, det, "P1", at("2027-01-02"), at("2027-01-02"))
+    line = po.lines.get()
+    shipment = _shipment(bolts, "S1", at("2027-01-08"), {})
+
+    def pack(sscc: str, pallet: ShipmentPack | None = None, quantity: int = 0) -> ShipmentPack:
+        made = ShipmentPack.objects.create(shipment=shipment, sscc=sscc, parent=pallet)
+        if quantity:
+            ShipmentLine.objects.create(shipment=shipment, pack=made, po_line=line, quantity=quantity, uom="EA")
+        return made
+
+    first, second, third = pack("PAL1"), pack("PAL2"), pack("PAL3")
+    pack("C1", first, 6)
+    pack("C2", first, 4)  # PAL1: 6 + 4 announced, 10 received under the pallet's SSCC
+    pack("C3", second, 5)  # PAL2: 5 announced, 4 received under the pallet's SSCC
+    pack("C4", third, 3)  # C4 received under its own SSCC; PAL3 never scanned
+    pack("C5", third, 2)  # C5 on PAL3 too, never scanned: missing
+    _receipt(
+        company, po, shipment, "R1", at("2027-01-09"), [(line, 10, 0, "PAL1"), (line, 4, 0, "PAL2"), (line, 3, 0, "C4")]
+    )
+
+    # Before pallets were read as their packs: C1–C5 announced, C4 as announced (1 of 5), C1, C2, C3
+    # and C5 missing, PAL1 and PAL2 received but never announced.
+    assert kpis.asn_pack_kpis(actor=acme, q=period(group="all")).rows == [
+        {"group": "all", "packs": 4, "accuracy": 50.0, "missing": 1, "unannounced": 0}
+    ]
