@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.utils import timezone
 
 from edi.kpis import functional_ack_kpis
@@ -103,6 +103,25 @@ def _helper_pool(size: int) -> ThreadPoolExecutor:
         if size not in _helpers:
             _helpers[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="kpi-reader")
         return _helpers[size]
+
+
+def helpers_close() -> None:
+    """Close the connection each helper thread keeps (before the database it reads is dropped, as a
+    test database is at the end of a run): every thread of a pool takes one of as many tasks, each
+    waiting for the others, so no thread is left holding its connection."""
+    with _helpers_lock:
+        pools = list(_helpers.items())
+    for size, pool in pools:
+        barrier = threading.Barrier(size)
+        for done in [pool.submit(_connection_close, barrier) for _ in range(size)]:
+            done.result()
+
+
+def _connection_close(barrier: threading.Barrier) -> None:
+    try:
+        barrier.wait(timeout=10)
+    finally:
+        connections.close_all()
 
 
 def _read_charts(*, actor: Actor, queries: list[KpiQuery], now: dt.datetime | None) -> list[list[Chart]]:

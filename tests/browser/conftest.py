@@ -23,6 +23,8 @@ from django.conf import settings
 from django.db import connections
 from django.test import Client
 
+from workbench.scorecards import helpers_close
+
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SHOTS = Path(os.environ.get("GATEWAY_SCREENSHOTS", "/tmp/shots"))
 
@@ -133,6 +135,8 @@ def page(live_server, transactional_db, monkeypatch) -> Iterator[Watched]:
             context.close()
             browser.close()
             requests_finished()
+            # The KPI pages read on helper threads too (``workbench.scorecards``), which keep theirs.
+            helpers_close()
             # Django keeps a connection per async context: the one this test used while the loop ran
             # is not the thread's usual one, and would stay open past the test database's teardown.
             connections.close_all()

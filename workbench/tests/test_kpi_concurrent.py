@@ -170,3 +170,21 @@ def test_every_connection_plans_each_figure_for_its_own_period_and_slice(company
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('plan_cache_mode'), current_setting('jit')")
         assert cursor.fetchone() == ("auto", "on")
+
+
+def test_the_helpers_hand_back_their_connections_when_asked(company, buyer, monkeypatch):
+    # Kept between pages as a request's is (CONN_MAX_AGE): until the test database is dropped, when
+    # one left open kept it from being dropped cleanly.
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    kpi_dataset(company)
+    actor = Actor.for_buyer(company_ids={company.pk}, label="buyer", user_id=buyer.pk)
+    with override_settings(GATEWAY_KPI_CONNECTIONS=2):
+        scorecards.dashboard_charts(actor=actor, q=KpiQuery(start=START, end=END), now=HAND_BUILT_NOW)
+    helper = scorecards._helper_pool(1)  # the one helper beside the request's connection
+
+    def connected() -> bool:
+        return connection.connection is not None
+
+    assert helper.submit(connected).result() is True
+    scorecards.helpers_close()
+    assert helper.submit(connected).result() is False
