@@ -685,7 +685,11 @@ class PlannedPurchase(models.Model):
     po = result_key("procurement.PurchaseOrder", null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
 
     class Meta:
-        indexes = [models.Index(fields=["company", "plant", "item", "need_date"], name="planned_item_date")]
+        indexes = [
+            models.Index(fields=["company", "plant", "item", "need_date"], name="planned_item_date"),
+            # The planned purchases page reads a company's first few hundred by release date.
+            models.Index(fields=["company", "release_date"], name="planned_release_date"),
+        ]
 
 
 class Shortage(models.Model):

@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Generic, TypeVar
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from gateway.actors import Actor
 from materials import requirements as engine
@@ -88,10 +91,73 @@ class ShortageRow:
         return "Stops production" if self.severity == "production_stop" else "Independent demand short"
 
 
+# A list page shows its first ``ROWS_SHOWN`` rows, read a page at a time from the database, and counts
+# the rows that match only up to ``COUNT_CAP``: a full run leaves millions of shortages, and counting
+# them all to print "2,434,052" cost more than the page ("more than 10,000" tells a planner as much).
+ROWS_SHOWN = 500
+COUNT_CAP = 10_000
+# Ids looked up in one statement: a page's pegs can name more demands than a statement takes values.
+IDS_PER_READ = 10_000
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Listed(Generic[T]):
+    """The first rows of a list, and how many rows match (``total``, at most ``COUNT_CAP``; ``more``:
+    more than that)."""
+
+    rows: list[T]
+    total: int
+    more: bool
+
+    @property
+    def shown(self) -> int:
+        return len(self.rows)
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total:,}"
+
+
+def _counted(found: QuerySet) -> tuple[int, bool]:
+    total = found[: COUNT_CAP + 1].count()
+    return min(total, COUNT_CAP), total > COUNT_CAP
+
+
+def _chunks(ids: set[int]) -> list[list[int]]:
+    ordered = sorted(ids)
+    return [ordered[start : start + IDS_PER_READ] for start in range(0, len(ordered), IDS_PER_READ)]
+
+
 def _hits(pegs_lists: list[list[dict]], company_ids: set[int]) -> dict[int, Demand]:
     ids = {int(p["demand"]) for pegs in pegs_lists for p in pegs if str(p.get("demand", "")).isdigit()}
-    found = Demand.objects.filter(pk__in=sorted(ids), company_id__in=company_ids).select_related("item")
-    return {d.pk: d for d in found}
+    return {
+        d.pk: d
+        for chunk in _chunks(ids)
+        for d in Demand.objects.filter(pk__in=chunk, company_id__in=company_ids).select_related("item")
+    }
+
+
+def _stops_production() -> RawSQL:
+    """Whether a shortage's pegs name a demand that stops production when unmet (a production order or
+    the master schedule), worked out in the database: a page of shortages that stop production is then
+    chosen from millions without reading them. A shortage row's own table is the statement's base table."""
+    shortage, demand = Shortage._meta.db_table, Demand._meta.db_table
+    if connection.vendor == "postgresql":
+        pegs = f"jsonb_array_elements({shortage}.pegs) AS peg"
+        demand_id = "CASE WHEN jsonb_typeof(peg -> 'demand') = 'number' THEN (peg ->> 'demand')::bigint END"
+    else:
+        pegs = f"json_each({shortage}.pegs) AS peg"
+        demand_id = "json_extract(peg.value, '$.demand')"
+    kinds = sorted(STOPPING_KINDS)
+    # Only the models' own table names go in; the demand kinds are bound.
+    sql = (
+        f"EXISTS (SELECT 1 FROM {pegs} JOIN {demand} ON {demand}.id = {demand_id}"  # noqa: S608
+        f" AND {demand}.company_id = {shortage}.company_id WHERE {demand}.kind IN ({', '.join(['%s'] * len(kinds))}))"
+    )
+    return RawSQL(sql, kinds, output_field=BooleanField())  # noqa: S611
 
 
 def hits_of(pegs: list[dict], demands: dict[int, Demand]) -> list[DemandHit]:
@@ -120,24 +186,42 @@ def shortages(
     start: dt.date | None = None,
     end: dt.date | None = None,
     severity: str = "",
-) -> list[ShortageRow]:
-    """The company's current shortages by plant, date and item, narrowed as asked, each with the demands
-    it hits, the PO lines arriving after it and its planned purchase."""
+    limit: int | None = None,
+) -> Listed[ShortageRow]:
+    """The company's current shortages by plant, date and item, narrowed as asked: the first ``limit``
+    (``ROWS_SHOWN`` unless given), each with the demands it hits, the PO lines arriving after it and its
+    planned purchase, and how many match. Read plant by plant (a plant's shortages come by date from its
+    index), so the first page of millions costs what a page of a few does."""
+    limit = ROWS_SHOWN if limit is None else limit
     found: QuerySet[Shortage] = selectors.shortages_for(actor=actor, company_code=company_code)
-    if plant_code:
-        found = found.filter(plant__code=plant_code)
     if part_number:
         found = found.filter(item__part_number=part_number)
     if start:
         found = found.filter(date__gte=start)
     if end:
         found = found.filter(date__lte=end)
-    rows = list(found.select_related("planned_purchase__po").order_by("plant__code", "date", "item__part_number", "pk"))
+    # Below safety stock nothing stops yet: the buffer is being used (the issue's procurement delay).
+    stopping = Q(kind=Shortage.Kind.SHORT) & Q(_stops_production())
+    if severity == "production_stop":
+        found = found.filter(stopping)
+    elif severity == "procurement_delay":
+        found = found.exclude(stopping)
+    plants = Plant.objects.filter(company__code=company_code, company_id__in=sorted(actor.company_ids))
+    if plant_code:
+        found = found.filter(plant__code=plant_code)
+        plants = plants.filter(code=plant_code)
+    found = found.select_related("planned_purchase__po").annotate(stops=_stops_production())
+    rows: list[Shortage] = []
+    for plant_id in plants.order_by("code").values_list("pk", flat=True):
+        if len(rows) >= limit:
+            break
+        rows += found.filter(plant_id=plant_id).order_by("date", "item__part_number", "pk")[: limit - len(rows)]
+    total, more = _counted(found) if len(rows) >= limit else (len(rows), False)
     demands = _hits([s.pegs for s in rows], set(actor.company_ids))
-    line_ids = {int(i) for s in rows for i in s.po_lines}
     lines = {
         line.pk: line
-        for line in POLine.objects.filter(pk__in=sorted(line_ids), po__company_id__in=actor.company_ids).select_related(
+        for chunk in _chunks({int(i) for s in rows for i in s.po_lines})
+        for line in POLine.objects.filter(pk__in=chunk, po__company_id__in=actor.company_ids).select_related(
             "po__supplier"
         )
     }
@@ -150,19 +234,19 @@ def shortages(
     }
     result = []
     for s in rows:
-        hits = hits_of(s.pegs, demands)
-        # Below safety stock nothing stops yet: the buffer is being used (the issue's procurement delay).
-        stops = s.kind == Shortage.Kind.SHORT and any(h.kind in STOPPING_KINDS for h in hits)
+        stops = s.kind == Shortage.Kind.SHORT and s.stops  # type: ignore[attr-defined]  # annotated above
         level = "production_stop" if stops else "procurement_delay"
-        if severity and level != severity:
-            continue
         late = [
             LateLine(line.po.number, line.line_no, line.po.supplier.code, line.promised_date)
             for line in (lines.get(int(i)) for i in s.po_lines)
             if line is not None
         ]
-        result.append(ShortageRow(s, level, hits, late, s.planned_purchase, raised.get((s.plant_id, s.item_id))))
-    return result
+        result.append(
+            ShortageRow(
+                s, level, hits_of(s.pegs, demands), late, s.planned_purchase, raised.get((s.plant_id, s.item_id))
+            )
+        )
+    return Listed(result, total, more)
 
 
 def first_shortage(planned: PlannedPurchase) -> Shortage | None:
@@ -183,9 +267,17 @@ class PlannedRow:
 
 
 def planned_purchases(
-    *, actor: Actor, company_code: str, plant_code: str = "", part_number: str = "", state: str = ""
-) -> list[PlannedRow]:
-    """The company's planned purchases and make orders by release date, with the demands each serves."""
+    *,
+    actor: Actor,
+    company_code: str,
+    plant_code: str = "",
+    part_number: str = "",
+    state: str = "",
+    limit: int | None = None,
+) -> Listed[PlannedRow]:
+    """The company's planned purchases and make orders by release date: the first ``limit`` (``ROWS_SHOWN``
+    unless given), each with the demands it serves, and how many match."""
+    limit = ROWS_SHOWN if limit is None else limit
     found = selectors.planned_purchases_for(actor=actor, company_code=company_code)
     if plant_code:
         found = found.filter(plant__code=plant_code)
@@ -193,9 +285,10 @@ def planned_purchases(
         found = found.filter(item__part_number=part_number)
     if state:
         found = found.filter(state=state)
-    rows = list(found.order_by("release_date", "plant__code", "item__part_number", "pk"))
+    rows = list(found.order_by("release_date", "plant__code", "item__part_number", "pk")[:limit])
+    total, more = _counted(found) if len(rows) >= limit else (len(rows), False)
     demands = _hits([p.pegs for p in rows], set(actor.company_ids))
-    return [PlannedRow(p, hits_of(p.pegs, demands)) for p in rows]
+    return Listed([PlannedRow(p, hits_of(p.pegs, demands)) for p in rows], total, more)
 
 
 @dataclass(frozen=True)
@@ -299,7 +392,7 @@ def projection(*, actor: Actor, company_code: str, part_number: str, plant_code:
             )
     found.planned = planned_purchases(
         actor=actor, company_code=company_code, plant_code=plant_code, part_number=part_number
-    )
+    ).rows
     return found
 
 

@@ -15,6 +15,7 @@ from materials.models import PlannedPurchase
 from materials.services import demands_upsert, requirements_regenerate
 from notifications.models import OutboundMessage
 from procurement.models import AuditEvent, Plant, ProcurementException, PurchaseOrder
+from workbench import requirements as requirement_pages
 
 from .html import table_rows, tables, text
 from .requirement_data import NOW, TODAY, requirements_world
@@ -580,3 +581,42 @@ def test_the_home_page_counts_nothing_of_another_company(client, other_buyer, st
         "Shortages 0 out of stock, 0 below safety stock, as the last requirements run projects. "
         'Planned purchases 0 planned: 0 to order, 0 to make. Each purchase is a "Create PO" away. KPIs '
     ) in text(page)
+
+
+def test_a_long_list_shows_its_first_rows_plant_by_plant_and_counts_up_to_a_cap(
+    client, buyer, company, story, monkeypatch
+):
+    # A full run leaves millions of shortages: the page reads only the rows it shows, plant by plant in
+    # the order of their codes, and stops counting at the cap. Before, it read them all and failed once a
+    # page's demands outnumbered what one statement takes.
+    actor = Actor.for_system(company_ids={company.pk}, label="system ERP")
+    spare = inputs.DemandInput("SP-8", "independent", "BRG-331", "MTY", Decimal(4), TODAY.replace(day=10), "SPARES-8")
+    demands_upsert(actor=actor, batch=inputs.DemandBatchInput("ACME", "ERP", (spare,)))
+    requirements_regenerate(company=company, reason="test", today=TODAY)
+    client.force_login(buyer)
+    monkeypatch.setattr(requirement_pages, "COUNT_CAP", 9)
+
+    def shown(**kwargs) -> tuple[list[tuple[str, str]], int, bool]:
+        listed = requirement_pages.shortages(
+            actor=Actor.for_buyer(company_ids={company.pk}, label="b", user_id=buyer.pk), **kwargs
+        )
+        return [(r.shortage.plant.code, r.shortage.item.part_number) for r in listed.rows], listed.total, listed.more
+
+    # MTY's spare is short before DET's order (the 10th, not the 20th) and comes after it: by plant first.
+    assert shown(company_code="ACME", limit=11) == (
+        [("DET", p) for p in ("BAR-321", "BLT-M8", "CAST-210", "GSK-220", "HSG-200", "IMP-300", "IMP-310")]
+        + [("DET", "LBL-900"), ("DET", "SHF-320"), ("MTY", "BRG-331")],
+        10,  # all of them shown: counted as read, past the cap
+        False,
+    )
+    assert shown(company_code="ACME", limit=2) == ([("DET", "BAR-321"), ("DET", "BLT-M8")], 9, True)
+    assert shown(company_code="ACME", limit=2, plant_code="MTY") == ([("MTY", "BRG-331")], 1, False)
+    assert shown(company_code="ACME", limit=1, severity="procurement_delay") == ([("MTY", "BRG-331")], 1, False)
+
+    monkeypatch.setattr(requirement_pages, "ROWS_SHOWN", 3)
+    page = text(client.get(f"{SHORTAGES}?company=ACME").content.decode())
+    assert "More than 9 shortages, the first 3 shown: narrow the filters to see the rest" in page
+    page = text(client.get(f"{SHORTAGES}?company=ACME&plant=DET&part=CAST-210").content.decode())
+    assert "1 shortage" in page and "shown" not in page
+    page = text(client.get(f"{PLANNED}?company=ACME").content.decode())
+    assert "More than 9 planned orders, the first 3 shown: narrow the filters to see the rest" in page

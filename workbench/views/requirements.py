@@ -26,8 +26,6 @@ from .. import requirements as pages
 from ..requirement_forms import PlannedFilterForm, PlannedOrderForm, ProjectionForm, ShortageFilterForm
 from .access import buyer_page
 
-ROWS_SHOWN = 500
-
 
 def _already(pk: int, number: str) -> str:
     return f"Planned purchase {pk} is already {po_label(number)}: nothing was sent again."
@@ -46,7 +44,7 @@ def shortage_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = ShortageFilterForm(request.GET or None, actor=actor)
     company = _company(form)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    rows = (
+    listed = (
         pages.shortages(
             actor=actor,
             company_code=company,
@@ -57,16 +55,9 @@ def shortage_list(request: HttpRequest, actor: Actor) -> HttpResponse:
             severity=data.get("severity", ""),
         )
         if company
-        else []
+        else pages.Listed([], 0, False)
     )
-    context = {
-        "form": form,
-        "company": company,
-        "rows": rows[:ROWS_SHOWN],
-        "total": len(rows),
-        "shown": min(len(rows), ROWS_SHOWN),
-        "section": "shortages",
-    }
+    context = {"form": form, "company": company, "listed": listed, "rows": listed.rows, "section": "shortages"}
     return render(request, "workbench/shortage_list.html", context)
 
 
@@ -98,7 +89,7 @@ def planned_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = PlannedFilterForm(request.GET or None, actor=actor)
     company = _company(form)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    rows = (
+    listed = (
         pages.planned_purchases(
             actor=actor,
             company_code=company,
@@ -107,16 +98,9 @@ def planned_list(request: HttpRequest, actor: Actor) -> HttpResponse:
             state=data.get("state", ""),
         )
         if company
-        else []
+        else pages.Listed([], 0, False)
     )
-    context = {
-        "form": form,
-        "company": company,
-        "rows": rows[:ROWS_SHOWN],
-        "total": len(rows),
-        "shown": min(len(rows), ROWS_SHOWN),
-        "section": "planned",
-    }
+    context = {"form": form, "company": company, "listed": listed, "rows": listed.rows, "section": "planned"}
     return render(request, "workbench/planned_list.html", context)
 
 
