@@ -40,7 +40,7 @@ from .audit import audit_event
 from .bulk import row_insert_with_children, rows_insert, rows_update, rows_update_statement
 from .documents import document_replay, exceptions_audited, orders_touch_statement
 from .errors import DocumentRefused
-from .lines import lines_locked_with, numbered_by_part, other_parts_refused, supplier_lines, supplier_lines_shape
+from .lines import lines_locked_with, lines_numbered, other_parts_refused, supplier_lines, supplier_lines_shape
 from .notify import exception_notifications
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded, service_atomic
@@ -66,31 +66,18 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
     _validate(invoice)
     with service_atomic():
         document = f"invoice {invoice.invoice_number}"
-        unnumbered = [(invoice.po_number, line.part_number) for line in invoice.lines if not line.line_no.strip()]
-        # An invoice naming lines by part is fingerprinted as received: sent again once the PO has
-        # gained a second line for a part, it is still the same invoice, a duplicate, though its
-        # parts no longer name one line each. One look-up, before they are numbered.
-        received = inputs.fingerprint(invoice) if unnumbered else None
-        if unnumbered:
-            prior = Invoice.objects.filter(supplier=supplier, invoice_number=invoice.invoice_number).order_by("pk")
-            if (same := prior.first()) is not None and same.fingerprint == received:
-                return RecordResult("duplicate", same)
-            numbers = numbered_by_part(
-                query=lambda: supplier_lines(supplier, invoice.company, source),
-                unnumbered=unnumbered,
-                document=document,
-                supplier=supplier,
-                source=source,
-            )
-            invoice = dataclasses.replace(
-                invoice,
-                lines=tuple(
-                    dataclasses.replace(line, line_no=numbers.get((invoice.po_number, line.part_number.strip()), ""))
-                    if not line.line_no.strip()
-                    else line
-                    for line in invoice.lines
-                ),
-            )
+        numbered = lines_numbered(
+            invoice,
+            po_number=lambda line: invoice.po_number,
+            prior=Invoice.objects.filter(supplier=supplier, invoice_number=invoice.invoice_number),
+            query=lambda: supplier_lines(supplier, invoice.company, source),
+            document=document,
+            supplier=supplier,
+            source=source,
+        )
+        if numbered.same is not None:
+            return RecordResult("duplicate", numbered.same)
+        invoice, received = numbered.document, numbered.received
         # The look-up of the same document runs right after the lock is granted, as its own statement,
         # but is sent with it: one round trip for both.
         lines, found = lines_locked_with(

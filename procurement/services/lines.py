@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from gateway.formatting import po_label
+from procurement import inputs
 from procurement.models import Company, POLine, ProcurementException
 from suppliers.models import Supplier
 
@@ -222,6 +225,54 @@ def unknown_po_key(company: Company, supplier: Supplier) -> str:
     Once the buyer resolves it, the next such document opens a new one.
     """
     return f"unknown_po:{company.pk}:supplier:{supplier.pk}"
+
+
+D = TypeVar("D", inputs.InvoiceInput, inputs.ShipmentInput)
+
+
+@dataclass(frozen=True)
+class Numbered(Generic[D]):
+    """A document with every line numbered (``lines_numbered``); ``received``: its fingerprint as it came,
+    when some line named its PO line by part alone; ``same``: the record it already made as it came."""
+
+    document: D
+    received: str | None = None
+    same: Model | None = None
+
+
+def lines_numbered(
+    given: D,
+    *,
+    po_number: Callable[[Any], str],
+    prior: QuerySet,
+    query: Callable[[], QuerySet[POLine]],
+    document: str,
+    supplier: Supplier,
+    source: WriteSource,
+) -> Numbered[D]:
+    """``given`` (an invoice or a ship notice) with each line that names its PO line by the buyer's part
+    alone given that line's number (``numbered_by_part``; ``po_number``: the PO a line is on).
+
+    Such a document is fingerprinted as received: sent again once the PO has gained a second line for a
+    part, it is still the same document, a duplicate, though its parts no longer name one line each. So
+    the record ``prior`` holds under its number is looked up first, once, before the lines are numbered:
+    with the fingerprint as received it is ``same``, and nothing is numbered.
+    """
+    unnumbered = [(po_number(line), line.part_number) for line in given.lines if not line.line_no.strip()]
+    if not unnumbered:
+        return Numbered(given)
+    received = inputs.fingerprint(given)
+    same = prior.order_by("pk").first()
+    if same is not None and same.fingerprint == received:
+        return Numbered(given, received, same)
+    numbers = numbered_by_part(query=query, unnumbered=unnumbered, document=document, supplier=supplier, source=source)
+    lines = tuple(
+        dataclasses.replace(line, line_no=numbers.get((po_number(line), line.part_number.strip()), ""))
+        if not line.line_no.strip()
+        else line
+        for line in given.lines
+    )
+    return Numbered(dataclasses.replace(given, lines=lines), received)
 
 
 def numbered_by_part(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from .audit import audit_event
 from .bulk import Statement, row_insert_with_children, rows_insert, rows_update, rows_update_statement
 from .documents import document_replay, exceptions_audited, exceptions_not_open, orders_touch_statement
 from .errors import DocumentRefused
-from .lines import lines_locked_with, numbered_by_part, other_parts_refused, supplier_lines, supplier_lines_shape
+from .lines import lines_locked_with, lines_numbered, other_parts_refused, supplier_lines, supplier_lines_shape
 from .notify import exception_notifications
 from .raising import exception_draft
 from .refusals import records_refusals, refusal_recorded, service_atomic
@@ -55,31 +54,18 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
     _validate(shipment)
     with service_atomic():
         document = f"ship notice {shipment.shipment_id}"
-        unnumbered = [(line.po_number, line.part_number) for line in shipment.lines if not line.line_no.strip()]
-        # A notice naming lines by part is fingerprinted as received: sent again once a PO has gained
-        # a second line for a part, it is still the same notice, a duplicate, though its parts no
-        # longer name one line each. One look-up, before they are numbered.
-        received = inputs.fingerprint(shipment) if unnumbered else None
-        if unnumbered:
-            prior = Shipment.objects.filter(supplier=supplier, shipment_id=shipment.shipment_id).order_by("pk")
-            if (same := prior.first()) is not None and same.fingerprint == received:
-                return RecordResult("duplicate", same)
-            numbers = numbered_by_part(
-                query=lambda: supplier_lines(supplier, shipment.company, source),
-                unnumbered=unnumbered,
-                document=document,
-                supplier=supplier,
-                source=source,
-            )
-            shipment = dataclasses.replace(
-                shipment,
-                lines=tuple(
-                    dataclasses.replace(line, line_no=numbers.get((line.po_number, line.part_number.strip()), ""))
-                    if not line.line_no.strip()
-                    else line
-                    for line in shipment.lines
-                ),
-            )
+        numbered = lines_numbered(
+            shipment,
+            po_number=lambda line: line.po_number,
+            prior=Shipment.objects.filter(supplier=supplier, shipment_id=shipment.shipment_id),
+            query=lambda: supplier_lines(supplier, shipment.company, source),
+            document=document,
+            supplier=supplier,
+            source=source,
+        )
+        if numbered.same is not None:
+            return RecordResult("duplicate", numbered.same)
+        shipment, received = numbered.document, numbered.received
         # The look-up of the same document runs right after the lock is granted, as its own statement,
         # but is sent with it: one round trip for both.
         lines, found = lines_locked_with(
