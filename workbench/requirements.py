@@ -105,8 +105,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Listed(Generic[T]):
-    """The first rows of a list, and how many rows match (``total``, at most ``COUNT_CAP``; ``more``:
-    more than that)."""
+    """The first rows of a list, and how many rows match: ``total``, counted up to ``COUNT_CAP`` when
+    not every match is shown; ``more``: more than that."""
 
     rows: list[T]
     total: int
