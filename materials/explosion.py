@@ -324,7 +324,7 @@ class Structures:
         for release_id in fresh:
             raw_lines[release_id] = []
         read, self._lines_read = self._lines_read, None
-        for chunk in [fresh] if read is not None else _chunks(sorted(fresh)):
+        for chunk in [fresh] if read is not None else chunks(sorted(fresh)):
             found = (
                 read
                 if read is not None
@@ -401,7 +401,7 @@ class Structures:
     def _factors(self, items: dict[str, int]) -> dict[int, dict[str, Decimal]]:
         """Item → unit → factor to its base unit: the item's own conversions over its category's."""
         factors: dict[int, dict[str, Decimal]] = {}
-        for chunk in _chunks(sorted(items)):
+        for chunk in chunks(sorted(items)):
             for units in item_units(company_id=self.company_id, part_numbers=chunk).values():
                 factors[units.pk] = dict(units.factors)
         for item_id, by_unit in category_factors(self.company_id, sorted(set(items.values()))).items():
@@ -432,7 +432,7 @@ class Structures:
             {raw[1] for _, raws in fresh for raw in raws if raw[3] and raw[3] != raw[12] and raw[11] is not None}
         )
         units = {}
-        for chunk in _chunks(converting):
+        for chunk in chunks(converting):
             units.update(item_units(company_id=self.company_id, part_numbers=chunk))
         needs_category = [
             u.pk
@@ -1375,6 +1375,7 @@ def _per_unit(quantity_per: Decimal, base: Decimal, factor: Decimal, scrap: str 
     return per_unit
 
 
-def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
+def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
+    """``values`` in consecutive slices of at most ``size``: the ids one statement looks up at a time."""
     for start in range(0, len(values), size):
         yield values[start : start + size]

@@ -47,7 +47,7 @@ from itertools import islice, pairwise
 
 from django.db.models import QuerySet
 
-from materials.explosion import DATE_MAX, DATE_MIN, Structures, no_cycle_collection
+from materials.explosion import DATE_MAX, DATE_MIN, Structures, chunks, no_cycle_collection
 from materials.models import ApprovedSupplier, Demand, ItemPlanning, ItemPlantPlanning
 from procurement.inputs import LINE_REJECT
 from procurement.models import Item, Plant, POLine, ScheduleLine, ShipmentLine
@@ -311,7 +311,7 @@ def supplies_load(
     ids = [r[0] for r in rows]
     schedule_rows: list[tuple] = []
     shipment_rows: list[tuple] = []
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         schedule_rows += _schedules_query(ScheduleLine.objects.filter(po_line_id__in=chunk))
         shipment_rows += _shipments_query(ShipmentLine.objects.filter(po_line_id__in=chunk))
     return supplies_from(rows, schedule_rows, shipment_rows, keys=None)
@@ -1088,8 +1088,3 @@ def explode_into(
                 for demand, q in child_pegs:
                     if q and demand != NO_DEMAND:
                         through[(on, demand, route)] += q
-
-
-def _chunks(values: list, size: int = 5000) -> Iterable[list]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

@@ -20,6 +20,7 @@ from django.db.models.expressions import RawSQL
 from gateway.actors import Actor
 from materials import requirements as engine
 from materials import selectors
+from materials.explosion import chunks
 from materials.models import Demand, PlannedPurchase, ProjectionRow, Shortage
 from materials.severity import shortage_key
 from procurement.models import Item, Plant, POLine, ProcurementException
@@ -126,16 +127,11 @@ def _counted(found: QuerySet) -> tuple[int, bool]:
     return min(total, COUNT_CAP), total > COUNT_CAP
 
 
-def _chunks(ids: set[int]) -> list[list[int]]:
-    ordered = sorted(ids)
-    return [ordered[start : start + IDS_PER_READ] for start in range(0, len(ordered), IDS_PER_READ)]
-
-
 def _hits(pegs_lists: list[list[dict]], company_ids: set[int]) -> dict[int, Demand]:
     ids = {int(p["demand"]) for pegs in pegs_lists for p in pegs if str(p.get("demand", "")).isdigit()}
     return {
         d.pk: d
-        for chunk in _chunks(ids)
+        for chunk in chunks(sorted(ids), IDS_PER_READ)
         for d in Demand.objects.filter(pk__in=chunk, company_id__in=company_ids).select_related("item")
     }
 
@@ -220,7 +216,7 @@ def shortages(
     demands = _hits([s.pegs for s in rows], set(actor.company_ids))
     lines = {
         line.pk: line
-        for chunk in _chunks({int(i) for s in rows for i in s.po_lines})
+        for chunk in chunks(sorted({int(i) for s in rows for i in s.po_lines}), IDS_PER_READ)
         for line in POLine.objects.filter(pk__in=chunk, po__company_id__in=actor.company_ids).select_related(
             "po__supplier"
         )
