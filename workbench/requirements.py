@@ -197,16 +197,16 @@ def shortages(
     if end:
         found = found.filter(date__lte=end)
     # Below safety stock nothing stops yet: the buffer is being used (the procurement delay).
-    stopping = Q(kind=Shortage.Kind.SHORT) & Q(_stops_production())
+    found = found.annotate(stops=_stops_production())
     if severity == "production_stop":
-        found = found.filter(stopping)
+        found = found.filter(kind=Shortage.Kind.SHORT, stops=True)
     elif severity == "procurement_delay":
-        found = found.exclude(stopping)
+        found = found.exclude(kind=Shortage.Kind.SHORT, stops=True)
     plants = Plant.objects.filter(company__code=company_code, company_id__in=sorted(actor.company_ids))
     if plant_code:
         found = found.filter(plant__code=plant_code)
         plants = plants.filter(code=plant_code)
-    found = found.select_related("planned_purchase__po").annotate(stops=_stops_production())
+    found = found.select_related("planned_purchase__po")
     rows: list[Shortage] = []
     for plant_id in plants.order_by("code").values_list("pk", flat=True):
         if len(rows) >= limit:
@@ -230,7 +230,7 @@ def shortages(
     }
     result = []
     for s in rows:
-        stops = s.kind == Shortage.Kind.SHORT and s.stops  # type: ignore[attr-defined]  # annotated above
+        stops = s.kind == Shortage.Kind.SHORT and s.stops  # type: ignore[attr-defined]  # annotated: _stops_production
         level = "production_stop" if stops else "procurement_delay"
         late = [
             LateLine(line.po.number, line.line_no, line.po.supplier.code, line.promised_date)
