@@ -70,7 +70,6 @@ def invoice_record(*, supplier: Supplier, invoice: InvoiceInput, source: WriteSo
             invoice,
             po_number=lambda line: invoice.po_number,
             prior=Invoice.objects.filter(supplier=supplier, invoice_number=invoice.invoice_number),
-            query=lambda: supplier_lines(supplier, invoice.company, source),
             document=document,
             supplier=supplier,
             source=source,

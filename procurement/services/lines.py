@@ -245,13 +245,13 @@ def lines_numbered(
     *,
     po_number: Callable[[Any], str],
     prior: QuerySet,
-    query: Callable[[], QuerySet[POLine]],
     document: str,
     supplier: Supplier,
     source: WriteSource,
 ) -> Numbered[D]:
     """``given`` (an invoice or a ship notice) with each line that names its PO line by the buyer's part
-    alone given that line's number (``numbered_by_part``; ``po_number``: the PO a line is on).
+    alone given that line's number, among ``supplier``'s lines at the company it names
+    (``numbered_by_part``; ``po_number``: the PO a line is on).
 
     Such a document is fingerprinted as received: sent again once the PO has gained a second line for a
     part, it is still the same document, a duplicate, though its parts no longer name one line each. So
@@ -265,7 +265,13 @@ def lines_numbered(
     same = prior.order_by("pk").first()
     if same is not None and same.fingerprint == received:
         return Numbered(given, received, same)
-    numbers = numbered_by_part(query=query, unnumbered=unnumbered, document=document, supplier=supplier, source=source)
+    numbers = numbered_by_part(
+        query=lambda: supplier_lines(supplier, given.company, source),
+        unnumbered=unnumbered,
+        document=document,
+        supplier=supplier,
+        source=source,
+    )
     lines = tuple(
         dataclasses.replace(line, line_no=numbers.get((po_number(line), line.part_number.strip()), ""))
         if not line.line_no.strip()

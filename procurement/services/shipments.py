@@ -58,7 +58,6 @@ def shipment_record(*, supplier: Supplier, shipment: ShipmentInput, source: Writ
             shipment,
             po_number=lambda line: line.po_number,
             prior=Shipment.objects.filter(supplier=supplier, shipment_id=shipment.shipment_id),
-            query=lambda: supplier_lines(supplier, shipment.company, source),
             document=document,
             supplier=supplier,
             source=source,
